@@ -1,0 +1,5 @@
+"""`python -m lambic` runs the CLI."""
+
+from lambic.cli import main
+
+main()

@@ -1,0 +1,13 @@
+"""The `lambic` click group; each command module adds itself here."""
+
+from __future__ import annotations
+
+import click
+
+from lambic import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lambic")
+def main() -> None:
+    """Write serverless Python once; run it locally as a faithful cloud; deploy to AWS."""

@@ -1,0 +1,1 @@
+"""Lambic: packaging and deploying an app to AWS Lambda and API Gateway."""

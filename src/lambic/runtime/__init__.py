@@ -1,0 +1,1 @@
+"""Lambic: the local serverless cloud (API gateway, execution environments, event sources)."""
