@@ -1,0 +1,110 @@
+"""What every local service shares: the request and response the edge hands around.
+
+The edge (`edge.py`) turns an HTTP request into a `ServiceRequest`, picks the service
+the way an AWS client addresses it, awaits `Service.handle`, and writes the
+`ServiceResponse` back. A service never sees the socket, so each one can be tested by
+calling `handle` directly, and the edge can be tested with a fake service.
+
+Errors: `ServiceError` is the root of the layer. Services turn their own failures into
+the AWS error shape of their protocol before returning; anything that escapes is a
+bug, and the edge answers it with a 500 `InternalError` in the service's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+from urllib.parse import parse_qsl, unquote
+
+
+class ServiceError(Exception):
+    """Root of the services layer's exceptions."""
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, multi-valued HTTP headers; `[name]` gives the first value.
+
+    HTTP header names are case-insensitive and AWS clients vary the case
+    (`x-amz-target` vs `X-Amz-Target`), so lookups fold case.
+    """
+
+    __slots__ = ("_index", "_items")
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items: list[tuple[str, str]] = list(items)
+        self._index: dict[str, list[str]] = {}
+        for name, value in self._items:
+            self._index.setdefault(name.lower(), []).append(value)
+
+    def __getitem__(self, name: str) -> str:
+        return self._index[name.lower()][0]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value sent for `name`, in order (e.g. repeated `x-amz-meta-*`)."""
+        return list(self._index.get(name.lower(), ()))
+
+    def raw_items(self) -> list[tuple[str, str]]:
+        """The headers exactly as received, names in their original case."""
+        return list(self._items)
+
+
+@dataclass(frozen=True)
+class ServiceRequest:
+    """One HTTP request as a service sees it.
+
+    `path` and `query_string` are raw (still percent-encoded): S3 keys and SigV4
+    canonical requests depend on the exact bytes the client sent.
+    """
+
+    method: str
+    path: str
+    query_string: str
+    headers: Headers
+    body: bytes
+    client_host: str = "127.0.0.1"
+    host: str = ""
+
+    @cached_property
+    def query_params(self) -> list[tuple[str, str]]:
+        """Decoded query parameters in order; a bare `?uploads` gives ("uploads", "")."""
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        """Decoded query parameters, the last value winning for a repeated name."""
+        return dict(self.query_params)
+
+    @cached_property
+    def decoded_path(self) -> str:
+        return unquote(self.path)
+
+
+@dataclass
+class ServiceResponse:
+    """What a service answers. `stream`, when set, is sent instead of `body`."""
+
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+
+
+class Service(Protocol):
+    """A local AWS service behind the edge port."""
+
+    name: str
+
+    async def handle(self, request: ServiceRequest) -> ServiceResponse: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,193 @@
+"""The edge port: one HTTP listener in front of every local service.
+
+Data flow: socket → uvicorn → `EdgeApp` (ASGI) → `ServiceRequest` → `route_service`
+→ `Service.handle` → `ServiceResponse` → socket.
+
+AWS clients address services differently and we route the way they do:
+- JSON protocols name the operation in `X-Amz-Target` (`DynamoDB_20120810.PutItem`,
+  `AmazonSQS.SendMessage`, `AWSEvents.PutEvents`, `DynamoDBStreams_20120810.GetRecords`);
+- query protocols (SQS's older SDKs, SNS) POST a form with `Action=`; which service is
+  meant is in the SigV4 credential scope (`Credential=AKID/date/region/sns/aws4_request`);
+- everything else is S3's REST-XML, path-style or virtual-host-style.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+
+from lambic.services.base import Headers, Service, ServiceRequest, ServiceResponse
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# X-Amz-Target prefixes of the JSON-protocol services we serve.
+_TARGET_PREFIXES = {
+    "DynamoDB_20120810": "dynamodb",
+    "DynamoDBStreams_20120810": "dynamodbstreams",
+    "AmazonSQS": "sqs",
+    "AWSEvents": "events",
+}
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
+_QUERY_SCOPE_SERVICE = re.compile(
+    r"X-Amz-Credential=[^&]*?(?:%2F|/)([a-z0-9-]+)(?:%2F|/)aws4_request"
+)
+# When a query-protocol request carries no signature (curl, a form), the action name
+# tells SNS from SQS: their action sets do not overlap.
+_SNS_ACTIONS = frozenset(
+    {
+        "CreateTopic",
+        "DeleteTopic",
+        "ListTopics",
+        "GetTopicAttributes",
+        "SetTopicAttributes",
+        "Subscribe",
+        "Unsubscribe",
+        "ConfirmSubscription",
+        "ListSubscriptions",
+        "ListSubscriptionsByTopic",
+        "GetSubscriptionAttributes",
+        "SetSubscriptionAttributes",
+        "Publish",
+        "PublishBatch",
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
+    }
+)
+
+# AWS caps a single PUT at 5 GB; the local edge holds bodies in memory, so it refuses
+# anything past this earlier, with S3's EntityTooLarge shape rendered by the S3 service.
+MAX_BODY_BYTES = 5 * 1024 * 1024 * 1024
+
+
+def route_service(request: ServiceRequest) -> str:
+    """Name the service an AWS client meant with this request."""
+    target = request.headers.get("x-amz-target")
+    if target:
+        prefix = target.split(".", 1)[0]
+        if prefix in _TARGET_PREFIXES:
+            return _TARGET_PREFIXES[prefix]
+    action = _query_action(request)
+    if action is not None:
+        scope = _credential_scope_service(request)
+        if scope in ("sqs", "sns"):
+            return scope
+        return "sns" if action in _SNS_ACTIONS else "sqs"
+    return "s3"
+
+
+def _query_action(request: ServiceRequest) -> str | None:
+    content_type = request.headers.get("content-type", "")
+    if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
+        # S3 never POSTs a form with Action=; its POSTs are ?delete, ?uploads, ?uploadId.
+        for name, value in _form_fields(request.body):
+            if name == "Action":
+                return value
+    if request.method == "GET" and "Action=" in request.query_string:
+        return request.query.get("Action")
+    return None
+
+
+def _form_fields(body: bytes) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _credential_scope_service(request: ServiceRequest) -> str | None:
+    auth = request.headers.get("authorization", "")
+    match = _SCOPE_SERVICE.search(auth)
+    if match:
+        return match.group(1)
+    match = _QUERY_SCOPE_SERVICE.search(request.query_string)
+    return match.group(1) if match else None
+
+
+class EdgeApp:
+    """The ASGI application behind the edge port."""
+
+    def __init__(self, services: Mapping[str, Service]) -> None:
+        self._services = dict(services)
+        # DynamoDB Streams is served by the DynamoDB service when it offers it.
+        if "dynamodbstreams" not in self._services and "dynamodb" in self._services:
+            self._services["dynamodbstreams"] = self._services["dynamodb"]
+
+    @property
+    def services(self) -> Mapping[str, Service]:
+        return self._services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = await _read_request(scope, receive)
+        response = await self.dispatch(request)
+        await _write_response(send, response)
+
+    async def dispatch(self, request: ServiceRequest) -> ServiceResponse:
+        name = route_service(request)
+        service = self._services.get(name)
+        if service is None:
+            return _not_implemented(name)
+        return await service.handle(request)
+
+
+def _not_implemented(name: str) -> ServiceResponse:
+    body = (
+        '{"__type": "com.amazonaws#UnknownOperationException", '
+        f'"message": "The {name} service is not available on this Lambic edge port."}}'
+    )
+    return ServiceResponse(
+        status=501,
+        headers=[("Content-Type", "application/x-amz-json-1.0")],
+        body=body.encode(),
+    )
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _read_request(scope: Scope, receive: Receive) -> ServiceRequest:
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    client = scope.get("client")
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope["path"]
+    return ServiceRequest(
+        method=scope["method"],
+        path=path,
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"".join(chunks),
+        client_host=client[0] if client else "127.0.0.1",
+        host=headers.get("host", ""),
+    )
+
+
+async def _write_response(send: Send, response: ServiceResponse) -> None:
+    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+    if response.stream is None:
+        await send({"type": "http.response.body", "body": response.body})
+        return
+    async for chunk in response.stream:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
