@@ -11,3 +11,8 @@ from lambic import __version__
 @click.version_option(__version__, prog_name="lambic")
 def main() -> None:
     """Write serverless Python once; run it locally as a faithful cloud; deploy to AWS."""
+
+
+from lambic.cli.new_project import new_project  # noqa: E402
+
+main.add_command(new_project)
