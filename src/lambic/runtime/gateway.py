@@ -1,0 +1,499 @@
+"""The local API Gateway: HTTP request -> REST v1 proxy event -> invoker -> HTTP response.
+
+    socket --uvicorn/httptools--> GatewayApp (raw ASGI)
+        route lookup (RouteMatcher on the raw path, API Gateway's rules)
+        -> create_rest_event(...) -> json -> invoker.invoke(api function)
+        -> proxy response checked as API Gateway checks it -> status, headers, body
+
+The API is served at `/` (as `chalice local` does), not under `/<stage>`; the stage name
+still appears where a function sees it (`requestContext.stage`, `requestContext.path`).
+
+API Gateway's own answers, mirrored with its bodies and `x-amzn-ErrorType` header:
+
+- no resource, or the resource lacks the method: 403
+  `{"message":"Missing Authentication Token"}`;
+- function error, crash, timeout, malformed proxy response: 502
+  `{"message": "Internal server error"}` (500 for an undecodable base64 body);
+- integration longer than 29 s: 504 `{"message": "Endpoint request timed out"}`;
+- request body over 10 MB: 413 `{"message":"Request Too Long"}`;
+- function throttled (reserved concurrency): 429 `{"message":"Too Many Requests"}`.
+
+A resource with CORS-enabled routes answers `OPTIONS` itself, as the MOCK integration
+Chalice deploys does: 200, empty body, the `Access-Control-*` headers; no function runs.
+
+Every answer carries `x-amzn-RequestId` (the event's `requestContext.requestId`) and
+`x-amz-apigw-id` (its `extendedRequestId`); proxied answers also carry the
+`X-Amzn-Trace-Id` the function saw. The gateway never blocks: it only awaits the invoker.
+
+Errors: `GatewayError` (a `LambicRuntimeError`) when the gateway cannot start, e.g.
+`PortInUseError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from lambic.app.cors import CORSConfig
+from lambic.app.proxy_events import create_rest_event, is_binary_media_type
+from lambic.app.routing import RouteMatcher
+from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
+from lambic.runtime.errors import LambicRuntimeError
+
+__all__ = [
+    "INTEGRATION_TIMEOUT_SECONDS",
+    "MAX_REQUEST_BODY_BYTES",
+    "ApiDefinition",
+    "GatewayApp",
+    "GatewayError",
+    "GatewayServer",
+    "PortInUseError",
+    "create_api_definition",
+]
+
+#: API Gateway's maximum integration timeout for REST APIs.
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+#: API Gateway's maximum request payload.
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+
+ASGIMessage = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[ASGIMessage]]
+Send = Callable[[ASGIMessage], Awaitable[None]]
+HeaderList = list[tuple[bytes, bytes]]
+
+
+class GatewayError(LambicRuntimeError):
+    """The gateway cannot serve: the message says what to change."""
+
+
+class PortInUseError(GatewayError):
+    """Another process listens on the gateway's port."""
+
+
+class InvocationOutcome(Protocol):
+    """What the gateway reads from the invoker's `InvocationResult`."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def payload(self) -> bytes: ...
+
+
+class FunctionInvoker(Protocol):
+    """The part of the runtime's `Invoker` the gateway uses (docs/internals.md §3)."""
+
+    def invoke(self, function_name: str, payload: bytes, /) -> Awaitable[InvocationOutcome]: ...
+
+
+def _gateway_body(
+    status: int, body: bytes, error_type: str | None
+) -> tuple[int, bytes, HeaderList]:
+    headers: HeaderList = [(b"content-type", b"application/json")]
+    if error_type is not None:
+        headers.append((b"x-amzn-ErrorType", error_type.encode()))
+    return status, body, headers
+
+
+# API Gateway's exact bodies: note the spacing differs between responses, as on AWS.
+_MISSING_TOKEN = _gateway_body(
+    403, b'{"message":"Missing Authentication Token"}', "MissingAuthenticationTokenException"
+)
+_INTERNAL_ERROR = _gateway_body(
+    502, b'{"message": "Internal server error"}', "InternalServerErrorException"
+)
+_CONFIG_ERROR = _gateway_body(
+    500, b'{"message": "Internal server error"}', "InternalServerErrorException"
+)
+_TIMED_OUT = _gateway_body(504, b'{"message": "Endpoint request timed out"}', None)
+_TOO_LARGE = _gateway_body(413, b'{"message":"Request Too Long"}', None)
+_THROTTLED = _gateway_body(429, b'{"message":"Too Many Requests"}', "TooManyRequestsException")
+
+# Invocation statuses that API Gateway reports as a failed Lambda integration.
+_FAILED = frozenset({"error", "crash", "timeout", "oom"})
+
+
+@dataclass(frozen=True)
+class ApiDefinition:
+    """One immutable snapshot of the API; a reload swaps in a new one atomically."""
+
+    function_name: str
+    stage: str
+    matcher: RouteMatcher
+    binary_types: tuple[str, ...] = ()
+    # Resource path -> the headers of its CORS preflight (MOCK OPTIONS) answer.
+    preflight: Mapping[str, HeaderList] = field(default_factory=dict)
+    route_count: int = 0
+
+
+def _cors_headers(cors: Mapping[str, Any]) -> dict[str, str]:
+    # The manifest carries either the ready `Access-Control-*` headers or the
+    # CORSConfig's public fields; accept both.
+    if any(str(k).startswith("Access-Control-") for k in cors):
+        return {str(k): str(v) for k, v in cors.items() if str(k).startswith("Access-Control-")}
+    config = CORSConfig(
+        allow_origin=str(cors.get("allow_origin", "*")),
+        allow_headers=cors.get("allow_headers") or None,
+        expose_headers=cors.get("expose_headers") or None,
+        max_age=cors.get("max_age"),
+        allow_credentials=cors.get("allow_credentials"),
+    )
+    return config.get_access_control_headers()
+
+
+def create_api_definition(
+    routes: Mapping[str, Mapping[str, Any]],
+    *,
+    function_name: str,
+    stage: str,
+    binary_types: Iterable[str] = (),
+) -> ApiDefinition:
+    """Build the gateway's view of an app from its manifest route table.
+
+    `routes` maps resource paths to methods to route info, each an object with an
+    optional `cors` attribute or key (the manifest's `RouteInfo` or plain dicts).
+
+        >>> api = create_api_definition({"/": {"GET": {}}}, function_name="a-dev", stage="api")
+        >>> api.matcher.match("GET", "/").resource_path
+        '/'
+    """
+    preflight: dict[str, HeaderList] = {}
+    count = 0
+    for path, methods in routes.items():
+        cors: dict[str, str] | None = None
+        with_cors: list[str] = []
+        for method, info in methods.items():
+            count += 1
+            raw = info.get("cors") if isinstance(info, Mapping) else getattr(info, "cors", None)
+            if raw:
+                cors = (
+                    _cors_headers(raw)
+                    if isinstance(raw, Mapping)
+                    else CORSConfig().get_access_control_headers()
+                )
+                with_cors.append(method)
+        if cors is not None:
+            # Chalice keeps one CORS configuration per resource; its OPTIONS mock lists
+            # the CORS-enabled methods then OPTIONS. We mirror it.
+            headers = dict(cors)
+            headers["Access-Control-Allow-Methods"] = ",".join([*with_cors, "OPTIONS"])
+            preflight[path] = [(k.encode(), v.encode()) for k, v in headers.items()]
+    return ApiDefinition(
+        function_name=function_name,
+        stage=stage,
+        matcher=RouteMatcher({path: list(methods) for path, methods in routes.items()}),
+        binary_types=tuple(binary_types),
+        preflight=preflight,
+        route_count=count,
+    )
+
+
+def _parse_query(raw: bytes) -> list[tuple[str, str]]:
+    # API Gateway URL-decodes names and values but leaves '+' alone, unlike form
+    # decoding; a name without '=' gets the empty string.
+    if not raw:
+        return []
+    pairs: list[tuple[str, str]] = []
+    for part in raw.decode("latin-1").split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
+def _apigw_id() -> str:
+    # API Gateway's extended request ids are 16 base64 characters ("Fg4a9HqBoAMFx3w=").
+    return base64.b64encode(os.urandom(11)).decode("ascii")
+
+
+def _trace_id(now: float) -> str:
+    return f"Root=1-{int(now):08x}-{os.urandom(12).hex()}"
+
+
+class GatewayApp:
+    """The gateway as a raw ASGI application (no framework: every microsecond counts).
+
+    `invoker` runs the API function; `api` is swapped by `update()` on reload; the
+    integration timeout and body limit are injectable so tests need not wait 29 s.
+    """
+
+    def __init__(
+        self,
+        invoker: FunctionInvoker,
+        api: ApiDefinition,
+        *,
+        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.invoker = invoker
+        self.api = api
+        self.integration_timeout = integration_timeout
+        self.max_body_bytes = max_body_bytes
+        self._clock = clock
+        # Invocations still running after their request timed out (504): on AWS the
+        # function keeps running; we keep a reference so it is not garbage-collected.
+        self._orphans: set[asyncio.Task[InvocationOutcome]] = set()
+
+    def update(self, api: ApiDefinition) -> None:
+        """Serve `api` from the next request on; in-flight requests are unaffected."""
+        self.api = api
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        api = self.api
+        request_id = str(uuid.uuid4())
+        apigw_id = _apigw_id()
+        method: str = scope["method"]
+        raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
+        match = api.matcher.match(method, raw_path)
+        if match is None or match.entry is None:
+            preflight = api.preflight.get(match.resource_path) if match is not None else None
+            if preflight is not None and method == "OPTIONS":
+                await _send(
+                    send,
+                    200,
+                    b"",
+                    [(b"content-type", b"application/json"), *preflight],
+                    request_id,
+                    apigw_id,
+                )
+                return
+            await _send(send, *_MISSING_TOKEN, request_id, apigw_id)
+            return
+        headers: list[tuple[str, str]] = []
+        length = 0
+        accept: str | None = None
+        forwarded_for: str | None = None
+        for name, value in scope["headers"]:
+            text_name = name.decode("latin-1")
+            text_value = value.decode("utf-8", "replace")
+            lowered = text_name.lower()
+            if lowered == "content-length":
+                length = int(text_value) if text_value.isdigit() else 0
+            elif lowered == "accept":
+                accept = text_value
+            elif lowered == "x-forwarded-for":
+                forwarded_for = text_value
+                continue
+            headers.append((text_name, text_value))
+        if length > self.max_body_bytes:
+            await _send(send, *_TOO_LARGE, request_id, apigw_id)
+            return
+        body = await self._read_body(receive)
+        if body is None:
+            await _send(send, *_TOO_LARGE, request_id, apigw_id)
+            return
+        now = self._clock()
+        client = scope.get("client") or ("127.0.0.1", 0)
+        source_ip = client[0]
+        trace_id = _trace_id(now)
+        server = scope.get("server") or ("127.0.0.1", 80)
+        # API Gateway adds these before the event reaches the function; we mirror it.
+        headers.append(
+            ("X-Forwarded-For", f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip)
+        )
+        headers.append(("X-Forwarded-Port", str(server[1])))
+        headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+        headers.append(("X-Amzn-Trace-Id", trace_id))
+        event = create_rest_event(
+            method=method,
+            path=scope["path"],
+            resource_path=match.resource_path,
+            path_params=match.path_params,
+            query=_parse_query(scope.get("query_string", b"")),
+            headers=headers,
+            body=body,
+            binary_types=api.binary_types,
+            stage=api.stage,
+            source_ip=source_ip,
+            request_id=request_id,
+            request_time_epoch_ms=int(now * 1000),
+        )
+        event["requestContext"]["extendedRequestId"] = apigw_id
+        payload = json.dumps(event, separators=(",", ":")).encode()
+        outcome = await self._invoke(api.function_name, payload)
+        if outcome is None:
+            await _send(send, *_TIMED_OUT, request_id, apigw_id)
+            return
+        if outcome.status != "ok":
+            answer = _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
+            await _send(send, *answer, request_id, apigw_id)
+            return
+        first_accept = accept.split(",", 1)[0] if accept else None
+        try:
+            response = parse_proxy_response(
+                outcome.payload,
+                decode_base64=is_binary_media_type(first_accept, api.binary_types),
+            )
+        except MalformedProxyResponseError as exc:
+            await _send(
+                send,
+                *(_CONFIG_ERROR if exc.status == 500 else _INTERNAL_ERROR),
+                request_id,
+                apigw_id,
+            )
+            return
+        out: HeaderList = [
+            (n.encode("latin-1", "replace"), v.encode()) for n, v in response.headers
+        ]
+        if not response.has_content_type:
+            # API Gateway REST APIs default a proxy response's Content-Type to JSON.
+            out.append((b"content-type", b"application/json"))
+        out.append((b"X-Amzn-Trace-Id", trace_id.encode()))
+        await _send(send, response.status, response.body, out, request_id, apigw_id)
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            return body if len(body) <= self.max_body_bytes else None
+        chunks = [body]
+        size = len(body)
+        while message.get("more_body", False):
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _invoke(self, function_name: str, payload: bytes) -> InvocationOutcome | None:
+        task = asyncio.ensure_future(self.invoker.invoke(function_name, payload))
+        done, _ = await asyncio.wait((task,), timeout=self.integration_timeout)
+        if done:
+            return task.result()
+        # AWS stops waiting at the integration timeout but the function runs on to its
+        # own timeout; we let the invocation finish (its logs still appear).
+        self._orphans.add(task)
+        task.add_done_callback(self._forget)
+        return None
+
+    def _forget(self, task: asyncio.Task[InvocationOutcome]) -> None:
+        self._orphans.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+    async def drain_orphans(self, timeout: float) -> None:
+        """Wait (bounded) for invocations whose requests already timed out."""
+        if self._orphans:
+            await asyncio.wait(set(self._orphans), timeout=timeout)
+
+
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: HeaderList,
+    request_id: str,
+    apigw_id: str,
+) -> None:
+    headers = [
+        *headers,
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-RequestId", request_id.encode()),
+        (b"x-amz-apigw-id", apigw_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _CasePreservingProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, keeping header names as the client sent them.
+
+    API Gateway passes request headers to the function with the client's spelling
+    (`Content-Type`, `X-Custom`); ASGI servers lowercase them. Only the gateway app
+    reads these headers, and it compares names case-insensitively.
+    """
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Listen on host:port now, so a port in use is reported before anything starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUseError(
+            f"Port {port} on {host} is in use; stop what is using it or pick another with --port"
+        ) from exc
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class GatewayServer:
+    """Runs a `GatewayApp` under uvicorn on the caller's event loop.
+
+    server = GatewayServer(app, host="127.0.0.1", port=0)
+    await server.start(); ...; await server.stop(grace=10)
+    """
+
+    def __init__(self, app: GatewayApp, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+        self.app = app
+        self.host = host
+        self._sock = bind_socket(host, port)
+        self.port: int = self._sock.getsockname()[1]
+        self._config = uvicorn.Config(
+            app,
+            host=host,
+            port=self.port,
+            http=_CasePreservingProtocol,
+            ws="none",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=60,
+        )
+        self._server = uvicorn.Server(self._config)
+        self._main: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Start accepting connections; returns once the socket is served."""
+        # Not `Server.serve()`: it installs its own signal handlers, and `lambic local`
+        # owns SIGINT/SIGTERM to shut every component down in order.
+        self._config.load()
+        await self._server.startup(sockets=[self._sock])
+        if self._server.should_exit:
+            raise GatewayError(f"The gateway could not start on {self.url}")
+        self._main = asyncio.ensure_future(self._server.main_loop())
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop accepting, let in-flight requests finish for `grace` seconds, then cancel."""
+        self._config.timeout_graceful_shutdown = max(int(grace), 1)
+        self._server.should_exit = True
+        if self._main is not None:
+            await self._main
+            self._main = None
+            await self._server.shutdown(sockets=[self._sock])
+        else:
+            self._sock.close()
