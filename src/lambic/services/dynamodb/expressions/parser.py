@@ -1,0 +1,398 @@
+"""Recursive-descent parser for DynamoDB's condition, update and projection expressions.
+
+Precedence, lowest first, as DynamoDB documents it: OR, AND, NOT, then comparisons,
+BETWEEN, IN and functions, with parentheses overriding. `#name` and `:value`
+placeholders are substituted while parsing and recorded in `Substitutions`, which a
+request shares across its expressions so that an unused placeholder can be reported
+with AWS's ValidationException afterwards.
+"""
+
+from __future__ import annotations
+
+from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.expressions._lexer import Token, tokenize
+from lambic.services.dynamodb.expressions._reserved import RESERVED_WORDS
+from lambic.services.dynamodb.expressions.ast import (
+    And,
+    Arithmetic,
+    Between,
+    Compare,
+    Condition,
+    Function,
+    IfNotExists,
+    In,
+    ListAppend,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    Path,
+    PathElement,
+    SetValue,
+    Size,
+    UpdateAction,
+    UpdateExpression,
+)
+from lambic.services.dynamodb.types import AttributeValue, validate_value
+
+CONDITION_FUNCTIONS = {
+    "attribute_exists": 1,
+    "attribute_not_exists": 1,
+    "attribute_type": 2,
+    "begins_with": 2,
+    "contains": 2,
+}
+_COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
+_UPDATE_CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
+
+
+class Substitutions:
+    """ExpressionAttributeNames / Values of one request, and which of them were used."""
+
+    def __init__(self, names: object, values: object) -> None:
+        if names is not None and not isinstance(names, dict):
+            raise ValidationError("ExpressionAttributeNames must be a map")
+        if values is not None and not isinstance(values, dict):
+            raise ValidationError("ExpressionAttributeValues must be a map")
+        self.names: dict[str, str] = dict(names or {})
+        self.values: dict[str, AttributeValue] = {}
+        for key, value in (values or {}).items():
+            self.values[key] = validate_value(value)
+        self.used_names: set[str] = set()
+        self.used_values: set[str] = set()
+        self.names_given = names is not None
+        self.values_given = values is not None
+
+    def check_all_used(self) -> None:
+        """AWS rejects placeholders no expression used; we mirror it."""
+        unused_names = sorted(set(self.names) - self.used_names)
+        if unused_names:
+            raise ValidationError(
+                "Value provided in ExpressionAttributeNames unused in expressions: keys: "
+                "{" + ", ".join(unused_names) + "}"
+            )
+        unused_values = sorted(set(self.values) - self.used_values)
+        if unused_values:
+            raise ValidationError(
+                "Value provided in ExpressionAttributeValues unused in expressions: keys: "
+                "{" + ", ".join(unused_values) + "}"
+            )
+
+
+class _Parser:
+    def __init__(self, text: object, label: str, subs: Substitutions) -> None:
+        if not isinstance(text, str):
+            raise ValidationError(f"Invalid {label}: The expression must be a string")
+        if not text.strip():
+            raise ValidationError(f"Invalid {label}: The expression can not be empty;")
+        self.text = text
+        self.label = label
+        self.subs = subs
+        self.tokens = tokenize(text, label)
+        self.pos = 0
+
+    # ---- token helpers --------------------------------------------------------------
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def peek(self, ahead: int = 1) -> Token:
+        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def is_op(self, text: str) -> bool:
+        return self.tok.kind == "op" and self.tok.text == text
+
+    def is_keyword(self, word: str) -> bool:
+        return self.tok.kind == "name" and self.tok.text.upper() == word
+
+    def expect_op(self, text: str) -> None:
+        if not self.is_op(text):
+            raise self.syntax_error()
+        self.advance()
+
+    def syntax_error(self) -> ValidationError:
+        token = self.tok
+        start = self.tokens[self.pos - 1].offset if self.pos > 0 else token.offset
+        end = token.offset + (0 if token.kind == "eof" else len(token.text))
+        near = self.text[start:end]
+        return ValidationError(
+            f'Invalid {self.label}: Syntax error; token: "{token.text}", near: "{near}"'
+        )
+
+    def expect_end(self) -> None:
+        if self.tok.kind != "eof":
+            raise self.syntax_error()
+
+    # ---- paths and operands -----------------------------------------------------------
+
+    def path_name(self) -> str:
+        token = self.tok
+        if token.kind == "nameref":
+            self.advance()
+            if token.text not in self.subs.names:
+                raise ValidationError(
+                    f"Invalid {self.label}: An expression attribute name used in the document "
+                    f"path is not defined; attribute name: {token.text}"
+                )
+            self.subs.used_names.add(token.text)
+            return self.subs.names[token.text]
+        if token.kind == "name":
+            if token.text.upper() in RESERVED_WORDS:
+                raise ValidationError(
+                    f"Invalid {self.label}: Attribute name is a reserved keyword; reserved "
+                    f"keyword: {token.text}"
+                )
+            self.advance()
+            return token.text
+        raise self.syntax_error()
+
+    def path(self) -> Path:
+        elements: list[PathElement] = [self.path_name()]
+        while True:
+            if self.is_op("."):
+                self.advance()
+                elements.append(self.path_name())
+            elif self.is_op("["):
+                self.advance()
+                if self.tok.kind != "index":
+                    raise self.syntax_error()
+                elements.append(int(self.advance().text))
+                self.expect_op("]")
+            else:
+                return Path(tuple(elements))
+
+    def literal(self) -> Literal:
+        token = self.advance()
+        if token.text not in self.subs.values:
+            raise ValidationError(
+                f"Invalid {self.label}: An expression attribute value used in expression is "
+                f"not defined; attribute value: {token.text}"
+            )
+        self.subs.used_values.add(token.text)
+        return Literal(self.subs.values[token.text], token.text)
+
+    def is_call(self) -> bool:
+        return self.tok.kind == "name" and self.peek().kind == "op" and self.peek().text == "("
+
+    def operand(self) -> Operand:
+        if self.tok.kind == "valueref":
+            return self.literal()
+        if self.is_call():
+            name = self.advance().text
+            if name in CONDITION_FUNCTIONS:
+                raise ValidationError(
+                    f"Invalid {self.label}: The function is not allowed to be used this way in "
+                    f"an expression; function: {name}"
+                )
+            if name != "size":
+                raise ValidationError(
+                    f"Invalid {self.label}: Invalid function name; function: {name}"
+                )
+            self.expect_op("(")
+            path = self.path()
+            self.expect_op(")")
+            return Size(path)
+        return self.path()
+
+    # ---- conditions -------------------------------------------------------------------
+
+    def condition(self) -> Condition:
+        left = self.conjunction()
+        while self.is_keyword("OR"):
+            self.advance()
+            left = Or(left, self.conjunction())
+        return left
+
+    def conjunction(self) -> Condition:
+        left = self.negation()
+        while self.is_keyword("AND"):
+            self.advance()
+            left = And(left, self.negation())
+        return left
+
+    def negation(self) -> Condition:
+        if self.is_keyword("NOT"):
+            self.advance()
+            return Not(self.negation())
+        return self.primary()
+
+    def primary(self) -> Condition:
+        if self.is_op("("):
+            self.advance()
+            inner = self.condition()
+            self.expect_op(")")
+            return inner
+        if self.is_call() and self.tok.text in CONDITION_FUNCTIONS:
+            return self.function()
+        if self.is_call() and self.tok.text != "size":
+            raise ValidationError(
+                f"Invalid {self.label}: Invalid function name; function: {self.tok.text}"
+            )
+        left = self.operand()
+        if self.tok.kind == "op" and self.tok.text in _COMPARATORS:
+            op = self.advance().text
+            return Compare(op, left, self.operand())
+        if self.is_keyword("BETWEEN"):
+            self.advance()
+            low = self.operand()
+            if not self.is_keyword("AND"):
+                raise self.syntax_error()
+            self.advance()
+            return Between(left, low, self.operand())
+        if self.is_keyword("IN"):
+            self.advance()
+            self.expect_op("(")
+            candidates = [self.operand()]
+            while self.is_op(","):
+                self.advance()
+                candidates.append(self.operand())
+            self.expect_op(")")
+            if len(candidates) > 100:
+                raise ValidationError(
+                    f"Invalid {self.label}: The IN operator is provided with too many operands; "
+                    f"number of operands: {len(candidates)}"
+                )
+            return In(left, tuple(candidates))
+        raise self.syntax_error()
+
+    def function(self) -> Function:
+        name = self.advance().text
+        self.expect_op("(")
+        args: list[Operand] = [self.operand()]
+        while self.is_op(","):
+            self.advance()
+            args.append(self.operand())
+        self.expect_op(")")
+        if len(args) != CONDITION_FUNCTIONS[name]:
+            raise ValidationError(
+                f"Invalid {self.label}: Incorrect number of operands for operator or function; "
+                f"operator or function: {name}, number of operands: {len(args)}"
+            )
+        if name in ("attribute_exists", "attribute_not_exists", "attribute_type") and not (
+            isinstance(args[0], Path)
+        ):
+            raise ValidationError(
+                f"Invalid {self.label}: Operator or function requires a document path; "
+                f"operator or function: {name}"
+            )
+        return Function(name, tuple(args))
+
+    # ---- update expressions -----------------------------------------------------------
+
+    def update(self) -> UpdateExpression:
+        actions: list[UpdateAction] = []
+        seen: set[str] = set()
+        while self.tok.kind != "eof":
+            clause = self.tok.text.upper() if self.tok.kind == "name" else ""
+            if clause not in _UPDATE_CLAUSES:
+                raise self.syntax_error()
+            if clause in seen:
+                raise ValidationError(
+                    f'Invalid {self.label}: The "{clause}" section can only be used once in an '
+                    "update expression;"
+                )
+            seen.add(clause)
+            self.advance()
+            actions.append(self.update_action(clause))
+            while self.is_op(","):
+                self.advance()
+                actions.append(self.update_action(clause))
+        return UpdateExpression(tuple(actions))
+
+    def update_action(self, clause: str) -> UpdateAction:
+        path = self.path()
+        if clause == "SET":
+            self.expect_op("=")
+            return UpdateAction("SET", path, self.set_value())
+        if clause == "REMOVE":
+            return UpdateAction("REMOVE", path)
+        if self.tok.kind != "valueref":
+            raise self.syntax_error()
+        return UpdateAction(clause, path, self.literal())
+
+    def set_value(self) -> SetValue:
+        left = self.set_operand()
+        if self.is_op("+") or self.is_op("-"):
+            op = self.advance().text
+            return Arithmetic(op, left, self.set_operand())
+        return left
+
+    def set_operand(self) -> SetValue:
+        if self.tok.kind == "valueref":
+            return self.literal()
+        if self.is_call():
+            name = self.advance().text
+            self.expect_op("(")
+            if name == "if_not_exists":
+                path = self.path()
+                self.expect_op(",")
+                default = self.set_operand()
+                self.expect_op(")")
+                return IfNotExists(path, default)
+            if name == "list_append":
+                first = self.set_operand()
+                self.expect_op(",")
+                second = self.set_operand()
+                self.expect_op(")")
+                return ListAppend(first, second)
+            raise ValidationError(f"Invalid {self.label}: Invalid function name; function: {name}")
+        return self.path()
+
+    def projection(self) -> list[Path]:
+        paths = [self.path()]
+        while self.is_op(","):
+            self.advance()
+            paths.append(self.path())
+        return paths
+
+
+def parse_condition(text: object, label: str, subs: Substitutions) -> Condition:
+    """Parse a ConditionExpression / FilterExpression / KeyConditionExpression."""
+    parser = _Parser(text, label, subs)
+    result = parser.condition()
+    parser.expect_end()
+    return result
+
+
+def parse_update(text: object, subs: Substitutions) -> UpdateExpression:
+    parser = _Parser(text, "UpdateExpression", subs)
+    result = parser.update()
+    parser.expect_end()
+    _check_overlaps(result)
+    return result
+
+
+def parse_projection(text: object, subs: Substitutions) -> list[Path]:
+    parser = _Parser(text, "ProjectionExpression", subs)
+    result = parser.projection()
+    parser.expect_end()
+    _check_path_overlaps(result, "ProjectionExpression")
+    return result
+
+
+def _check_overlaps(update: UpdateExpression) -> None:
+    _check_path_overlaps([action.path for action in update.actions], "UpdateExpression")
+
+
+def _check_path_overlaps(paths: list[Path], label: str) -> None:
+    """AWS refuses two paths where one is the other or contains it."""
+    for i, first in enumerate(paths):
+        for second in paths[i + 1 :]:
+            a, b = first.elements, second.elements
+            shortest = min(len(a), len(b))
+            if a[:shortest] == b[:shortest]:
+                raise ValidationError(
+                    f"Invalid {label}: Two document paths overlap with each other; must remove "
+                    f"or rewrite one of these paths; path one: {_render(a)}, path two: "
+                    f"{_render(b)}"
+                )
+
+
+def _render(elements: tuple[PathElement, ...]) -> str:
+    return "[" + ", ".join(f"[{e}]" if isinstance(e, int) else e for e in elements) + "]"
