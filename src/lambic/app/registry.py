@@ -1,0 +1,98 @@
+"""What other layers read from an app without private access (docs/internals.md §1).
+
+functions(app)    every Lambda function the app defines, in a stable order
+route_table(app)  the routes as plain JSON data for the local gateway, which
+                  rebuilds a RouteMatcher from it without importing user code
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lambic.app.application import Lambic
+
+__all__ = ["FunctionSpec", "functions", "route_table"]
+
+# Keyed by class name so this module needs nothing from the event-source module.
+_KIND_BY_CONFIG = {
+    "ScheduledEventConfig": "schedule",
+    "S3EventConfig": "s3",
+    "SQSEventConfig": "sqs",
+    "SNSEventConfig": "sns",
+    "CloudWatchEventConfig": "cloudwatch",
+    "DynamoDBEventConfig": "dynamodb",
+    "KinesisEventConfig": "kinesis",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function of the app."""
+
+    name: str  # "api_handler" for the routes; else the short name
+    handler: str  # "app.app" for api_handler; else the handler string
+    # api | authorizer | schedule | s3 | sqs | sns | cloudwatch | dynamodb | kinesis | lambda
+    kind: str
+    event_source: Any = None
+
+
+def functions(app: Lambic) -> list[FunctionSpec]:
+    """Every function: api_handler (if any route), authorizers, event handlers, lambdas."""
+    specs: list[FunctionSpec] = []
+    if any(app.routes.values()):
+        specs.append(FunctionSpec(name="api_handler", handler="app.app", kind="api"))
+    for auth in app.builtin_auth_handlers:
+        specs.append(FunctionSpec(name=auth.name, handler=auth.handler_string, kind="authorizer"))
+    for source in app.event_sources:
+        kind = _KIND_BY_CONFIG.get(type(source).__name__)
+        if kind is None:
+            raise TypeError(
+                f"Unknown event source config {type(source).__name__} for {source.name!r}; "
+                f"expected one of {', '.join(sorted(_KIND_BY_CONFIG))}"
+            )
+        specs.append(
+            FunctionSpec(
+                name=source.name, handler=source.handler_string, kind=kind, event_source=source
+            )
+        )
+    for func in app.pure_lambda_functions:
+        specs.append(FunctionSpec(name=func.name, handler=func.handler_string, kind="lambda"))
+    return specs
+
+
+def route_table(app: Lambic) -> dict[str, Any]:
+    """The app's HTTP surface as JSON-serialisable data.
+
+    {"routes": {"/users/{id}": ["GET", "PUT"]}, "binary_types": [...],
+     "preflight": {"/users/{id}": {"Access-Control-Allow-Methods": "GET,OPTIONS", ...}},
+     "authorizers": {"/users/{id}": {"GET": "auth_name"}},
+     "api_key_required": {"/users/{id}": ["PUT"]}}
+
+    `preflight` lists only resources whose OPTIONS API Gateway generates (a CORS view
+    and no user OPTIONS view).
+    """
+    routes: dict[str, list[str]] = {}
+    preflight: dict[str, dict[str, str]] = {}
+    authorizers: dict[str, dict[str, str]] = {}
+    api_keys: dict[str, list[str]] = {}
+    for path, methods in app.routes.items():
+        if not methods:
+            continue
+        routes[path] = list(methods)
+        if "OPTIONS" not in methods and any(e.cors is not None for e in methods.values()):
+            preflight[path] = app.preflight_response(path)["headers"]
+        named = {m: e.authorizer_name for m, e in methods.items() if e.authorizer_name}
+        if named:
+            authorizers[path] = {m: str(n) for m, n in named.items()}
+        keyed = [m for m, e in methods.items() if e.api_key_required]
+        if keyed:
+            api_keys[path] = keyed
+    return {
+        "routes": routes,
+        "binary_types": list(app.api.binary_types),
+        "preflight": preflight,
+        "authorizers": authorizers,
+        "api_key_required": api_keys,
+    }
