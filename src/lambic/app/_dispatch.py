@@ -47,7 +47,7 @@ class Dispatcher:
     def dispatch(self, request: Request) -> Response:
         app = self._app
         methods: dict[str, RouteEntry] = app.routes.get(request.path) or {}
-        entry = methods.get(request.method)
+        entry = methods.get(request.method) or methods.get("ANY")
         if entry is None:
             return error_response(
                 error_code="MethodNotAllowedError",

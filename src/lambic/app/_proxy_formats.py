@@ -13,7 +13,7 @@ the way in, and the v1 proxy response back to a 2.0 response on the way out:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 __all__ = ["is_v2_event", "v1_response_to_v2", "v2_event_to_v1"]
@@ -40,25 +40,21 @@ def _parse_query(raw: str) -> dict[str, list[str]] | None:
     return grouped or None
 
 
-def v2_event_to_v1(event: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
-    """The REST (v1) view of a payload 2.0 event; `resolve(path)` finds the route."""
+def v2_event_to_v1(
+    event: dict[str, Any], resolve: Resolver, known: Container[str]
+) -> dict[str, Any]:
+    """The REST (v1) view of a payload 2.0 event.
+
+    `known` holds the app's resource paths; `resolve(path)` matches a request path
+    against them when the event's route key does not name one.
+    """
     context: dict[str, Any] = event.get("requestContext") or {}
     http: dict[str, Any] = context.get("http") or {}
     method = str(http.get("method") or "GET").upper()
     raw_path = str(event.get("rawPath") or http.get("path") or "/")
-    stage = context.get("stage")
-    found = resolve(raw_path)
-    path = raw_path
-    if found is None and stage and stage != "$default" and raw_path.startswith(f"/{stage}/"):
-        # A named HTTP API stage shows up as a prefix of rawPath.
-        path = raw_path[len(stage) + 1 :]
-        found = resolve(path)
-    if found is None:
-        resource, params = _route_key_resource(event)
-        params = params or event.get("pathParameters") or {}
-    else:
-        resource, params = found
-
+    path, resource, params = _locate(
+        event, raw_path, str(context.get("stage") or ""), resolve, known
+    )
     headers: dict[str, str] = dict(event.get("headers") or {})
     cookies = event.get("cookies")
     if cookies and not any(k.lower() == "cookie" for k in headers):
@@ -91,11 +87,28 @@ def v2_event_to_v1(event: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
     }
 
 
-def _route_key_resource(event: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def _locate(
+    event: dict[str, Any], raw_path: str, stage: str, resolve: Resolver, known: Container[str]
+) -> tuple[str, str, dict[str, str]]:
+    """(path without stage, resource path, path parameters) for a 2.0 event."""
+    path = raw_path
+    if stage and stage != "$default" and (raw_path + "/").startswith(f"/{stage}/"):
+        # A named HTTP API stage shows up as a prefix of rawPath.
+        path = raw_path[len(stage) + 1 :] or "/"
     route_key = str(event.get("routeKey") or "$default")
     if " " in route_key:
-        return route_key.split(" ", 1)[1], dict(event.get("pathParameters") or {})
-    return route_key, {}
+        resource = route_key.split(" ", 1)[1]
+        if resource in known:
+            # API Gateway already matched this resource; keep its parameters.
+            return path, resource, dict(event.get("pathParameters") or {})
+    for candidate in (path, raw_path):
+        found = resolve(candidate)
+        if found is not None:
+            return candidate, found[0], found[1]
+    # No route of this app matches: keep the route key so the app answers as for any
+    # undeclared resource.
+    resource = route_key.split(" ", 1)[1] if " " in route_key else route_key
+    return path, resource, dict(event.get("pathParameters") or {})
 
 
 def v1_response_to_v2(response: dict[str, Any]) -> dict[str, Any]:

@@ -319,7 +319,7 @@ class Lambic(DecoratorAPI):
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self.lambda_context = context
         v2 = is_v2_event(event)
-        rest_event = v2_event_to_v1(event, self._resource_tree().find) if v2 else event
+        rest_event = v2_event_to_v1(event, self._resource_tree().find, self.routes) if v2 else event
         request_context = rest_event.get("requestContext") or {}
         resource = request_context.get("resourcePath") or rest_event.get("resource")
         if resource is None:
