@@ -1,0 +1,97 @@
+"""EventBridge's JSON 1.1 wire protocol (`X-Amz-Target: AWSEvents.<Operation>`)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.events.engine import EventBus, EventsError
+from lambic.services.events.patterns import InvalidEventPatternError, compile_pattern
+
+_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class EventsService:
+    """The `events` service on the edge port: PutEvents and TestEventPattern."""
+
+    name = "events"
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    async def handle(self, request: ServiceRequest) -> ServiceResponse:
+        operation = request.headers.get("x-amz-target", "").partition(".")[2]
+        try:
+            try:
+                body = json.loads(request.body or b"{}")
+            except ValueError as exc:
+                raise EventsError(
+                    "SerializationException", "Start of structure or map found where not expected."
+                ) from exc
+            if not isinstance(body, dict):
+                raise EventsError(
+                    "SerializationException", "Start of structure or map found where not expected."
+                )
+            if operation == "PutEvents":
+                return _ok(self._put_events(body))
+            if operation == "TestEventPattern":
+                return _ok(_test_event_pattern(body))
+            raise EventsError(
+                "UnknownOperationException",
+                f"Operation {operation or '(none)'} is not supported by the local event bus; "
+                "it accepts PutEvents and TestEventPattern",
+            )
+        except EventsError as exc:
+            return _error(exc.code, exc.message, exc.status)
+
+    def _put_events(self, body: dict[str, Any]) -> dict[str, Any]:
+        entries = body.get("Entries")
+        if not isinstance(entries, list) or not entries:
+            raise EventsError(
+                "ValidationException",
+                "1 validation error detected: Value null at 'entries' failed to satisfy "
+                "constraint: Member must not be null",
+            )
+        results = self.bus.put_events([e if isinstance(e, dict) else {} for e in entries])
+        rendered: list[dict[str, str | None]] = []
+        for result in results:
+            if result.event_id is not None:
+                rendered.append({"EventId": result.event_id})
+            else:
+                rendered.append(
+                    {"ErrorCode": result.error_code, "ErrorMessage": result.error_message}
+                )
+        failed = sum(1 for r in results if r.event_id is None)
+        return {"FailedEntryCount": failed, "Entries": rendered}
+
+    def close(self) -> None:
+        """Nothing to release: the bus keeps no files."""
+
+
+def _test_event_pattern(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        pattern = compile_pattern(body.get("EventPattern") or "")
+    except InvalidEventPatternError as exc:
+        raise EventsError("InvalidEventPatternException", str(exc)) from exc
+    try:
+        event = json.loads(body.get("Event") or "")
+    except ValueError as exc:
+        raise EventsError("InvalidEventPatternException", "Event is not valid JSON.") from exc
+    if not isinstance(event, dict):
+        raise EventsError("InvalidEventPatternException", "Event is not a JSON object.")
+    return {"Result": pattern.matches(event)}
+
+
+def _ok(payload: dict[str, Any]) -> ServiceResponse:
+    return ServiceResponse(200, _headers(), json.dumps(payload).encode())
+
+
+def _error(code: str, message: str, status: int) -> ServiceResponse:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return ServiceResponse(status, _headers(), body)
+
+
+def _headers() -> list[tuple[str, str]]:
+    return [("Content-Type", _CONTENT_TYPE), ("x-amzn-RequestId", str(uuid.uuid4()))]
