@@ -1,0 +1,59 @@
+"""The runtime layer's exceptions: one root, a few branches a caller can act on.
+
+```
+LambicRuntimeError                  root: anything the local cloud cannot do for you
+├── ConfigError                     .lambic/config.json is unreadable or ill-typed
+├── ProjectError                    the project cannot be loaded (no app.py, no `app`,
+│                                   syntax or import error while reading the app)
+├── FunctionNotFoundError           invoke() named a function the app does not define
+│                                   (Lambda's ResourceNotFoundException)
+├── InvalidRequestContentError      the payload is not JSON (Lambda's
+│                                   InvalidRequestContentException)
+└── InvokerClosedError              invoke() after aclose() began
+```
+
+Errors raised *by the user's function* are not exceptions here: they come back as an
+`InvocationResult` with a status and Lambda's error payload, as Lambda's Invoke API
+returns them with `X-Amz-Function-Error`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "FunctionNotFoundError",
+    "InvalidRequestContentError",
+    "InvokerClosedError",
+    "LambicRuntimeError",
+    "ProjectError",
+]
+
+
+class LambicRuntimeError(Exception):
+    """Root of every error the runtime layer raises."""
+
+
+class ConfigError(LambicRuntimeError):
+    """`.lambic/config.json` is invalid; the message names the key path."""
+
+
+class ProjectError(LambicRuntimeError):
+    """The project cannot be loaded; the message is one line saying what to fix."""
+
+
+class FunctionNotFoundError(LambicRuntimeError):
+    """No function of that name; Lambda answers ResourceNotFoundException (404)."""
+
+    error_code = "ResourceNotFoundException"
+    status_code = 404
+
+
+class InvalidRequestContentError(LambicRuntimeError):
+    """The payload is not valid JSON; Lambda answers InvalidRequestContentException (400)."""
+
+    error_code = "InvalidRequestContentException"
+    status_code = 400
+
+
+class InvokerClosedError(LambicRuntimeError):
+    """The invoker is shutting down and accepts no new invocations."""

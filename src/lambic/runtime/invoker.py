@@ -1,0 +1,561 @@
+"""The invoker: run a function of the project the way Lambda's Invoke API does.
+
+Everything that runs user code goes through here (the gateway, `lambic invoke`,
+schedules and the other event sources), so a function behaves the same whatever
+calls it:
+
+    invoker = create_invoker(project, "dev", extra_env={"AWS_ENDPOINT_URL": url})
+    result = await invoker.invoke("api_handler", b'{"path": "/"}')
+    result.status, result.payload      # "ok", b'{"statusCode": 200, ...}'
+    await invoker.reload(new_project)  # next invocations run the new code
+    await invoker.aclose(5.0)          # in-flight work finishes or is killed; no child left
+
+Data path of one synchronous invocation:
+
+    invoke() -> FunctionPool.try_acquire() -> (cold: fork from the zygote, init)
+             -> INVOKE frame over the environment's socketpair -> RESULT frame
+             -> START/output/END/REPORT into the log store and the log sink
+             -> usage record -> InvocationResult
+
+Statuses: "ok"; "error" (the handler raised; Lambda's error payload); "timeout"
+(Sandbox.Timedout); "oom" (Runtime.OutOfMemory); "crash" (Runtime.ExitError: the
+process died); "throttled" (TooManyRequestsException); "accepted" (an Event
+invocation was queued, Lambda's 202).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lambic.runtime.environment import Environment, InitOutcome, Outcome
+from lambic.runtime.errors import (
+    FunctionNotFoundError,
+    InvalidRequestContentError,
+    InvokerClosedError,
+)
+from lambic.runtime.logstore import LogEvent, LogStore
+from lambic.runtime.pool import ConcurrencyLimiter, FunctionPool, Lease
+from lambic.runtime.project import FunctionSettings, Project
+from lambic.runtime.usage import UsageRecord
+from lambic.runtime.zygote import DEFAULT_PRELOAD, Zygote
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_REGION",
+    "INIT_TIMEOUT_SECONDS",
+    "InvocationResult",
+    "Invoker",
+    "LogSink",
+    "create_invoker",
+]
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "000000000000"  # the account id local AWS emulators use
+# Lambda gives the init phase 10 s on an on-demand function; we mirror it.
+INIT_TIMEOUT_SECONDS = 10.0
+# Lambda retries a failed asynchronous invocation twice, about 1 and 2 minutes later.
+ASYNC_RETRY_DELAYS = (60.0, 120.0)
+_MEMORY_POLL_SECONDS = 0.02
+
+LogSink = Callable[[LogEvent], None]
+
+_FAILED = frozenset({"error", "timeout", "oom", "crash"})
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationResult:
+    """What an invocation produced, with the figures of its REPORT line."""
+
+    status: str
+    payload: bytes
+    error_type: str | None
+    request_id: str
+    duration_ms: float = 0.0
+    billed_ms: int = 0
+    init_ms: float | None = None  # cold starts only
+    max_memory_mb: int = 0
+    memory_size_mb: int = 0
+    cold_start: bool = False
+    function_name: str = ""  # the deployed name, e.g. "myapp-dev"
+
+    @property
+    def function_error(self) -> str | None:
+        """Lambda's X-Amz-Function-Error header value: "Unhandled" on any function error."""
+        return "Unhandled" if self.status in _FAILED else None
+
+    @property
+    def status_code(self) -> int:
+        """The Invoke API's HTTP status for this result."""
+        return {"accepted": 202, "dry_run": 204, "throttled": 429}.get(self.status, 200)
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def _error_payload(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode("utf-8")
+
+
+class Invoker:
+    """Runs a project's functions in pooled execution environments (asyncio-native)."""
+
+    def __init__(
+        self,
+        project: Project,
+        stage: str = "dev",
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        log_sink: LogSink | None = None,
+        state_dir: str | Path | None = None,
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        preload: tuple[str, ...] = DEFAULT_PRELOAD,
+        async_retry_delays: tuple[float, ...] = ASYNC_RETRY_DELAYS,
+    ) -> None:
+        self.project = project
+        self.stage = stage
+        self.region = region
+        self.account_id = account_id
+        self.extra_env = dict(extra_env or {})
+        self.log_sink = log_sink
+        self.async_retry_delays = async_retry_delays
+        state = Path(state_dir) if state_dir else project.project_dir / ".lambic" / "state" / stage
+        self.store = LogStore(state / "logs.sqlite3")
+        self._zygote = Zygote(preload)
+        self._account = ConcurrencyLimiter(project.config.local.account_concurrency)
+        self._pools: dict[str, FunctionPool] = {}
+        self._aliases: dict[str, str] = {}
+        self._old_pools: list[FunctionPool] = []
+        self._build_pools(project)
+        self._active = 0
+        self._idle_event: asyncio.Event | None = None
+        self._monitor: asyncio.Task[None] | None = None
+        self._event_tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+
+    def function_names(self) -> list[str]:
+        """Short names of the functions the current code defines."""
+        return list(self._pools)
+
+    def settings(self, function_name: str) -> FunctionSettings:
+        return self._pool(function_name).settings
+
+    async def invoke(
+        self,
+        function_name: str,
+        payload: bytes,
+        *,
+        invocation_type: str = "RequestResponse",
+        client_context: Mapping[str, Any] | None = None,
+    ) -> InvocationResult:
+        """Invoke `function_name` (short or deployed name) with a JSON `payload`.
+
+        RequestResponse waits for the result. Event queues it (with Lambda's two
+        retries) and returns status "accepted" at once. DryRun only checks the name.
+        """
+        if self._closed:
+            raise InvokerClosedError("the invoker is shutting down; no new invocations")
+        pool = self._pool(function_name)
+        request_id = str(uuid.uuid4())
+        if invocation_type == "RequestResponse":
+            return await self._run(pool, payload, request_id, client_context)
+        if invocation_type == "DryRun":
+            return InvocationResult("dry_run", b"", None, request_id)
+        if invocation_type != "Event":
+            raise ValueError(
+                f"invocation_type must be RequestResponse, Event or DryRun, got {invocation_type!r}"
+            )
+        _check_json(payload)
+        task = asyncio.get_running_loop().create_task(
+            self._run_event(pool.settings.name, payload, request_id)
+        )
+        self._event_tasks.add(task)
+        task.add_done_callback(self._event_tasks.discard)
+        return InvocationResult(
+            "accepted", b"", None, request_id, function_name=pool.settings.deployed_name
+        )
+
+    async def reload(self, project: Project) -> None:
+        """Use `project`'s code and config for the next invocations.
+
+        In-flight invocations finish on their old environments, which are then
+        discarded; idle old environments are reclaimed now.
+        """
+        old = list(self._pools.values())
+        self.project = project
+        self._account.limit = project.config.local.account_concurrency
+        self._build_pools(project)
+        for pool in old:
+            pool.drain()
+            if pool.environments:
+                self._old_pools.append(pool)
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """Stop: wait up to `timeout` s for in-flight work, then kill; leave no process."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in list(self._event_tasks):
+            task.cancel()  # queued async events are dropped, as a deleted function's are
+        if self._active and self._idle_event is not None:
+            self._idle_event.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._idle_event.wait(), timeout)
+        for pool in [*self._pools.values(), *self._old_pools]:
+            pool.kill_all()
+        if self._event_tasks:
+            await asyncio.gather(*self._event_tasks, return_exceptions=True)
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        await self._zygote.aclose()
+        await asyncio.to_thread(self.store.close)
+
+    # ------------------------------------------------------------------ pools
+
+    def _build_pools(self, project: Project) -> None:
+        idle = project.config.local.idle_timeout_seconds
+        self._pools = {
+            name: FunctionPool(settings, self._spawn, self._account, idle)
+            for name, settings in project.functions(self.stage).items()
+        }
+        self._aliases = {p.settings.deployed_name: name for name, p in self._pools.items()}
+
+    def _pool(self, function_name: str) -> FunctionPool:
+        name = function_name.rsplit(":function:", 1)[-1]  # accept an ARN, as Lambda does
+        pool = self._pools.get(name) or self._pools.get(self._aliases.get(name, ""))
+        if pool is None:
+            raise FunctionNotFoundError(
+                f"Function not found: {function_name}; the app defines "
+                f"{', '.join(sorted(self._pools)) or 'no functions'}"
+            )
+        return pool
+
+    def _environment_variables(self, settings: FunctionSettings, log_stream: str) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": str(self.project.project_dir),
+            "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
+            "_HANDLER": settings.handler,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
+            "AWS_LAMBDA_FUNCTION_NAME": settings.deployed_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(settings.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": settings.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        }
+        # Lambda hands the function its role's credentials; locally the developer's own
+        # (or the local services' from extra_env) stand in for them.
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        env.update(self.extra_env)
+        env.update(settings.environment_variables)
+        return env
+
+    def _spawn(self, settings: FunctionSettings) -> Environment:
+        log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
+        spec = {
+            "env": self._environment_variables(settings, log_stream),
+            "task_root": str(self.project.project_dir),
+            "handler": settings.handler,
+            "function_name": settings.deployed_name,
+            "function_arn": (
+                f"arn:aws:lambda:{self.region}:{self.account_id}:function:{settings.deployed_name}"
+            ),
+            "memory_size": settings.memory_size,
+            "log_group": settings.log_group,
+            "log_stream": log_stream,
+            "zygote_pid": self._zygote.pid,
+        }
+        group = settings.log_group
+
+        def on_output(message: str, ts: float) -> None:
+            self._emit(group, log_stream, message, ts)
+
+        return Environment.spawn(self._zygote, spec, on_output)
+
+    # ------------------------------------------------------------------ logs
+
+    def _emit(self, group: str, stream: str, message: str, ts: float) -> None:
+        event = LogEvent(group, stream, int(ts * 1000), message)
+        self.store.append(event)
+        if self.log_sink is not None:
+            try:
+                self.log_sink(event)
+            except Exception:  # a broken printer must not fail the invocation
+                self.log_sink = None
+
+    # ------------------------------------------------------------------ running
+
+    def _start_monitor(self) -> None:
+        if self._monitor is None:
+            self._idle_event = asyncio.Event()
+            self._monitor = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Sample busy environments' memory; reclaim idle ones (scale to zero)."""
+        last_reap = time.monotonic()
+        while True:
+            await asyncio.sleep(_MEMORY_POLL_SECONDS)
+            pools = [*self._pools.values(), *self._old_pools]
+            for pool in pools:
+                for env in pool.environments:
+                    if env.busy:
+                        env.sample_memory()
+            now = time.monotonic()
+            if now - last_reap >= min(1.0, self.project.config.local.idle_timeout_seconds / 4):
+                last_reap = now
+                for pool in pools:
+                    pool.reap_idle(now)
+                self._old_pools = [p for p in self._old_pools if p.environments]
+
+    async def _run(
+        self,
+        pool: FunctionPool,
+        payload: bytes,
+        request_id: str,
+        client_context: Mapping[str, Any] | None = None,
+    ) -> InvocationResult:
+        self._start_monitor()
+        settings = pool.settings
+        lease = pool.try_acquire()
+        if lease is None:
+            # Lambda throttles at the limit instead of queueing; so do we.
+            body = {"Reason": pool.throttle_reason(), "Type": "User", "message": "Rate Exceeded."}
+            return InvocationResult(
+                "throttled",
+                json.dumps(body).encode("utf-8"),
+                "TooManyRequestsException",
+                request_id,
+                memory_size_mb=settings.memory_size,
+                function_name=settings.deployed_name,
+            )
+        self._active += 1
+        try:
+            return await self._run_leased(lease, settings, payload, request_id, client_context)
+        finally:
+            pool.release(lease)
+            self._active -= 1
+            if self._active == 0 and self._idle_event is not None:
+                self._idle_event.set()
+
+    async def _run_leased(
+        self,
+        lease: Lease,
+        settings: FunctionSettings,
+        payload: bytes,
+        request_id: str,
+        client_context: Mapping[str, Any] | None,
+    ) -> InvocationResult:
+        env = lease.env
+        init_ms: float | None = None
+        if lease.cold:
+            init = await env.start(INIT_TIMEOUT_SECONDS)
+            init_ms = init.init_ms
+            if init.kind != "ok":
+                return self._init_failed(settings, env, init, request_id)
+        started = time.time()
+        env.pending_start = (f"START RequestId: {request_id} Version: $LATEST", started)
+        meta: dict[str, Any] = {
+            "request_id": request_id,
+            "deadline_ms": int(started * 1000) + settings.timeout * 1000,
+        }
+        if client_context:
+            meta["client_context"] = dict(client_context)
+        t0 = time.perf_counter()
+        outcome = await env.invoke(meta, payload, settings.timeout)
+        duration_ms = (time.perf_counter() - t0) * 1000.0
+        if outcome.kind == "unmarshal":
+            env.pending_start = None
+            raise InvalidRequestContentError(
+                "Could not parse request body into json: the payload is not valid JSON"
+            )
+        return self._finish(settings, env, outcome, request_id, duration_ms, init_ms)
+
+    def _finish(
+        self,
+        settings: FunctionSettings,
+        env: Environment,
+        outcome: Outcome,
+        request_id: str,
+        duration_ms: float,
+        init_ms: float | None,
+    ) -> InvocationResult:
+        group, stream = settings.log_group, env.log_stream
+        env.flush_start()
+        now = time.time()
+        status, payload, error_type = outcome.kind, outcome.payload, outcome.error_type
+        timeout_ms = settings.timeout * 1000.0
+        trailer: str | None = None
+        if status == "error" and outcome.log:
+            self._emit(group, stream, outcome.log, now)
+        elif status == "timeout":
+            duration_ms = max(duration_ms, timeout_ms)
+            error_type = "Sandbox.Timedout"
+            secs = f"{duration_ms / 1000:.2f}"
+            payload = _error_payload(
+                error_type, f"RequestId: {request_id} Error: Task timed out after {secs} seconds"
+            )
+            trailer = f"{_iso(now)} {request_id} Task timed out after {secs} seconds"
+        elif status in ("oom", "crash"):
+            error_type = "Runtime.OutOfMemory" if status == "oom" else "Runtime.ExitError"
+            exit_text = "signal: killed" if status == "oom" else outcome.exit
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_text}"
+            payload = _error_payload(error_type, message)
+            self._emit(group, stream, f"{message}\n{error_type}", now)
+        max_mb = max(outcome.max_memory_mb, int(env.peak_rss_mb))
+        # Lambda bills the invocation rounded up to the ms, never past the timeout, and
+        # (since August 2025) the init phase of a cold start as well.
+        billed = math.ceil(min(duration_ms, timeout_ms) + (init_ms or 0.0))
+        self._report(settings, stream, request_id, duration_ms, billed, max_mb, init_ms, now)
+        if trailer is not None:
+            self._emit(group, stream, trailer, now)
+        self.store.append(
+            UsageRecord(
+                settings.deployed_name, request_id, int(now * 1000), status, duration_ms,
+                billed, settings.memory_size, max_mb, init_ms, init_ms is not None,
+            )
+        )  # fmt: skip
+        return InvocationResult(
+            status,
+            payload,
+            error_type,
+            request_id,
+            duration_ms,
+            billed,
+            init_ms,
+            max_mb,
+            settings.memory_size,
+            init_ms is not None,
+            settings.deployed_name,
+        )
+
+    def _report(
+        self,
+        settings: FunctionSettings,
+        stream: str,
+        request_id: str,
+        duration_ms: float,
+        billed: int,
+        max_mb: int,
+        init_ms: float | None,
+        now: float,
+    ) -> None:
+        group = settings.log_group
+        self._emit(group, stream, f"END RequestId: {request_id}", now)
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {billed} ms\tMemory Size: {settings.memory_size} MB\t"
+            f"Max Memory Used: {max_mb} MB"
+        )
+        if init_ms is not None:
+            report += f"\tInit Duration: {init_ms:.2f} ms"
+        self._emit(group, stream, report, now)
+
+    def _init_failed(
+        self, settings: FunctionSettings, env: Environment, init: InitOutcome, request_id: str
+    ) -> InvocationResult:
+        now = time.time()
+        group, stream = settings.log_group, env.log_stream
+        if init.kind == "error" and init.error is not None:
+            error = {**init.error, "requestId": request_id}
+            error_type = str(error["errorType"])
+            payload = json.dumps(error).encode("utf-8")
+            if init.log:
+                self._emit(group, stream, init.log, now)
+        elif init.kind == "timeout":
+            error_type = "Sandbox.Timedout"
+            secs = f"{init.init_ms / 1000:.2f}"
+            payload = _error_payload(
+                error_type, f"RequestId: {request_id} Error: Task timed out after {secs} seconds"
+            )
+        else:
+            error_type = "Runtime.ExitError"
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {init.exit}"
+            payload = _error_payload(error_type, message)
+            self._emit(group, stream, f"{message}\n{error_type}", now)
+        status = {"error": "error", "timeout": "timeout"}.get(init.kind, "crash")
+        self._emit(group, stream, f"START RequestId: {request_id} Version: $LATEST", now)
+        max_mb = int(env.peak_rss_mb)
+        billed = math.ceil(init.init_ms)
+        self._report(settings, stream, request_id, 0.0, billed, max_mb, init.init_ms, now)
+        self.store.append(
+            UsageRecord(
+                settings.deployed_name, request_id, int(now * 1000), status, 0.0, billed,
+                settings.memory_size, max_mb, init.init_ms, True,
+            )
+        )  # fmt: skip
+        return InvocationResult(
+            status, payload, error_type, request_id, 0.0, billed, init.init_ms, max_mb,
+            settings.memory_size, True, settings.deployed_name,
+        )  # fmt: skip
+
+    async def _run_event(self, name: str, payload: bytes, request_id: str) -> None:
+        """An asynchronous invocation: Lambda's internal queue, retries and backoff."""
+        failures = 0
+        throttle_delay = 0.05
+        while not self._closed:
+            try:
+                pool = self._pool(name)  # the current code: a reload applies to retries
+            except FunctionNotFoundError:
+                return  # the function was removed from the app; the event is dropped
+            result = await self._run(pool, payload, request_id)
+            if result.status == "throttled":
+                # Lambda keeps retrying throttled events (for up to 6 h) with backoff.
+                await asyncio.sleep(throttle_delay)
+                throttle_delay = min(throttle_delay * 2, 5.0)
+                continue
+            if result.status == "ok" or failures >= len(self.async_retry_delays):
+                return
+            await asyncio.sleep(self.async_retry_delays[failures])
+            failures += 1
+
+
+def _check_json(payload: bytes) -> None:
+    if not payload:
+        return
+    try:
+        json.loads(payload)
+    except ValueError as exc:
+        raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from exc
+
+
+def create_invoker(
+    project: Project,
+    stage: str = "dev",
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    log_sink: LogSink | None = None,
+    state_dir: str | Path | None = None,
+    **options: Any,
+) -> Invoker:
+    """Build the invoker for `project` in `stage` (starts its zygote process).
+
+    `extra_env` is added to every environment (e.g. `AWS_ENDPOINT_URL` of the local
+    services); `log_sink` is called with every `LogEvent` as it happens; state goes
+    to `<project>/.lambic/state/<stage>/` unless `state_dir` says otherwise.
+    """
+    return Invoker(
+        project, stage, extra_env=extra_env, log_sink=log_sink, state_dir=state_dir, **options
+    )

@@ -1,0 +1,188 @@
+"""The local CloudWatch Logs: per-function log groups and streams in SQLite (WAL).
+
+`.lambic/state/<stage>/logs.sqlite3` holds every log event (START/END/REPORT, the
+function's stdout/stderr and logging output) and one usage row per invocation.
+
+Writes come from the event loop at request rate, so they never touch SQLite there:
+`append()` puts the row on a queue and a single writer thread commits in batches
+(a few ms apart). `close()` flushes everything before it returns, so an invocation
+whose result was returned is on disk once the invoker has closed. Readers
+(`lambic logs`) open their own connection; WAL lets them read while we write.
+
+    store = LogStore(path)
+    store.append(LogEvent("/aws/lambda/app-dev", "2026/01/01/[$LATEST]ab..", ts, "hi"))
+    store.read_events("/aws/lambda/app-dev", since_ms=0)
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+from lambic.runtime.usage import UsageRecord
+
+__all__ = ["LogEvent", "LogStore", "StoredEvent", "log_groups"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    log_group TEXT NOT NULL,
+    log_stream TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_events_group_time ON log_events (log_group, timestamp_ms);
+CREATE TABLE IF NOT EXISTS usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    function_name TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    duration_ms REAL NOT NULL,
+    billed_ms INTEGER NOT NULL,
+    memory_size_mb INTEGER NOT NULL,
+    max_memory_mb INTEGER NOT NULL,
+    init_ms REAL,
+    cold_start INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_function_time ON usage (function_name, timestamp_ms);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One CloudWatch-style log event, as it is stored and offered to a log sink."""
+
+    log_group: str
+    log_stream: str
+    timestamp_ms: int
+    message: str
+
+    @property
+    def function_name(self) -> str:
+        return self.log_group.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    log_group: str
+    log_stream: str
+    timestamp_ms: int
+    message: str
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+class _Marker:
+    """A queue item that signals when the writer reaches it (see `flush`)."""
+
+    def __init__(self, done: threading.Event) -> None:
+        self.done = done
+
+
+class LogStore:
+    """Durable log + usage store with a background batch writer."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._conn = connect(self.path)
+        self._queue: queue.SimpleQueue[LogEvent | UsageRecord | _Marker | None] = (
+            queue.SimpleQueue()
+        )
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
+        self._thread.start()
+
+    def append(self, item: LogEvent | UsageRecord) -> None:
+        if not self._closed:
+            self._queue.put(item)
+        # After close() the writer is gone; late events are dropped, not queued forever.
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            batch = [item]
+            while True:  # take whatever else is already queued: one commit for all
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(entry is None for entry in batch)
+            events = [astuple(e) for e in batch if isinstance(e, LogEvent)]
+            usage = [astuple(u) for u in batch if isinstance(u, UsageRecord)]
+            with self._conn:
+                if events:
+                    self._conn.executemany(
+                        "INSERT INTO log_events (log_group, log_stream, timestamp_ms, message)"
+                        " VALUES (?, ?, ?, ?)",
+                        events,
+                    )
+                if usage:
+                    self._conn.executemany(
+                        "INSERT INTO usage (function_name, request_id, timestamp_ms, status,"
+                        " duration_ms, billed_ms, memory_size_mb, max_memory_mb, init_ms,"
+                        " cold_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        usage,
+                    )
+            for entry in batch:
+                if isinstance(entry, _Marker):
+                    entry.done.set()
+            if stop:
+                return
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Block until everything appended so far is committed."""
+        done = threading.Event()
+        marker = _Marker(done)
+        self._queue.put(marker)
+        done.wait(timeout)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(30)
+        self._conn.close()
+
+    # ------------------------------------------------------------------ reading
+
+    def read_events(
+        self, log_group: str | None = None, *, since_ms: int = 0, after_id: int = 0
+    ) -> list[StoredEvent]:
+        return list(iter_events(self._conn, log_group, since_ms=since_ms, after_id=after_id))
+
+
+def iter_events(
+    conn: sqlite3.Connection,
+    log_group: str | None = None,
+    *,
+    since_ms: int = 0,
+    after_id: int = 0,
+) -> Iterator[StoredEvent]:
+    sql = (
+        "SELECT id, log_group, log_stream, timestamp_ms, message FROM log_events"
+        " WHERE id > ? AND timestamp_ms >= ?"
+    )
+    args: list[object] = [after_id, since_ms]
+    if log_group is not None:
+        sql += " AND log_group = ?"
+        args.append(log_group)
+    for row in conn.execute(sql + " ORDER BY id", args):
+        yield StoredEvent(*row)
+
+
+def log_groups(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT log_group FROM log_events ORDER BY 1")]

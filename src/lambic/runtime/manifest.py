@@ -1,0 +1,186 @@
+"""The app manifest: what an `app.py` defines, read without importing it here.
+
+The user's module is imported in a *child* Python process (`_manifest_child`), never
+in the CLI or gateway process, so a reload sees fresh code and a broken app cannot
+take the gateway down. The child prints one JSON document; this module runs it and
+turns the document into frozen dataclasses:
+
+    project dir --(python -m lambic.runtime._manifest_child DIR)--> JSON --> AppManifest
+
+A user error (no app.py, no `app`, syntax or import error) comes back as one line in
+a `ProjectError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambic.runtime.errors import ProjectError
+
+__all__ = [
+    "MANIFEST_TIMEOUT_SECONDS",
+    "AppManifest",
+    "FunctionEntry",
+    "RouteInfo",
+    "aread_manifest",
+    "read_manifest",
+]
+
+# Importing a big app (boto3, pandas...) can take seconds; a hung import must not hang us.
+MANIFEST_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class FunctionEntry:
+    """One Lambda function of the app (`lambic.app.functions(app)`)."""
+
+    name: str
+    handler: str
+    kind: str = "lambda"
+    event_source: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One method on one resource path, as the gateway needs it."""
+
+    path: str
+    method: str
+    view_name: str
+    content_types: tuple[str, ...] = ("application/json",)
+    cors: Mapping[str, Any] | None = None
+    authorizer_name: str | None = None
+    api_key_required: bool = False
+
+
+@dataclass(frozen=True)
+class AppManifest:
+    """Everything the runtime needs to know about an app, as plain data."""
+
+    app_name: str
+    functions: tuple[FunctionEntry, ...] = ()
+    routes: Mapping[str, Mapping[str, RouteInfo]] = field(default_factory=dict)
+    binary_types: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AppManifest:
+        functions = tuple(
+            FunctionEntry(f["name"], f["handler"], f.get("kind", "lambda"), f.get("event_source"))
+            for f in data.get("functions", [])
+        )
+        routes: dict[str, dict[str, RouteInfo]] = {}
+        for path, methods in data.get("routes", {}).items():
+            routes[path] = {
+                method: RouteInfo(
+                    path=path,
+                    method=method,
+                    view_name=info.get("view_name", ""),
+                    content_types=tuple(info.get("content_types") or ("application/json",)),
+                    cors=info.get("cors"),
+                    authorizer_name=info.get("authorizer_name"),
+                    api_key_required=bool(info.get("api_key_required", False)),
+                )
+                for method, info in methods.items()
+            }
+        return cls(
+            app_name=data["app_name"],
+            functions=functions,
+            routes=routes,
+            binary_types=tuple(data.get("binary_types", ())),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "app_name": self.app_name,
+            "functions": [
+                {
+                    "name": f.name,
+                    "handler": f.handler,
+                    "kind": f.kind,
+                    "event_source": f.event_source,
+                }
+                for f in self.functions
+            ],
+            "routes": {
+                path: {
+                    m: {
+                        "view_name": r.view_name,
+                        "content_types": list(r.content_types),
+                        "cors": r.cors,
+                        "authorizer_name": r.authorizer_name,
+                        "api_key_required": r.api_key_required,
+                    }
+                    for m, r in methods.items()
+                }
+                for path, methods in self.routes.items()
+            },
+            "binary_types": list(self.binary_types),
+        }
+
+
+def _command(project_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "lambic.runtime._manifest_child", str(project_dir)]
+
+
+def _check_dir(project_dir: Path) -> None:
+    if not (project_dir / "app.py").is_file():
+        raise ProjectError(
+            f"No app.py in {project_dir}; run `lambic new-project NAME` or pass --project-dir"
+        )
+
+
+def _decode(stdout: bytes, stderr: bytes, returncode: int | None) -> AppManifest:
+    try:
+        doc = json.loads(stdout.decode("utf-8").strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise ProjectError(f"Reading the app failed (exit status {returncode}): {tail[0]}") from exc
+    if "error" in doc:
+        raise ProjectError(str(doc["error"]))
+    return AppManifest.from_json(doc["manifest"])
+
+
+def read_manifest(
+    project_dir: str | Path, *, timeout: float = MANIFEST_TIMEOUT_SECONDS
+) -> AppManifest:
+    """Import `<project_dir>/app.py` in a child process and return its manifest."""
+    path = Path(project_dir).resolve()
+    _check_dir(path)
+    try:
+        proc = subprocess.run(_command(path), capture_output=True, timeout=timeout, cwd=path)
+    except subprocess.TimeoutExpired as exc:
+        raise ProjectError(
+            f"Importing app.py took more than {timeout:.0f} s; does it block at import time?"
+        ) from exc
+    return _decode(proc.stdout, proc.stderr, proc.returncode)
+
+
+async def aread_manifest(
+    project_dir: str | Path, *, timeout: float = MANIFEST_TIMEOUT_SECONDS
+) -> AppManifest:
+    """`read_manifest` for an event loop: the import runs in a child, we never block."""
+    path = Path(project_dir).resolve()
+    _check_dir(path)
+    proc = await asyncio.create_subprocess_exec(
+        *_command(path),
+        cwd=path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError as exc:
+        proc.kill()
+        await proc.wait()
+        raise ProjectError(
+            f"Importing app.py took more than {timeout:.0f} s; does it block at import time?"
+        ) from exc
+    return _decode(stdout, stderr, proc.returncode)

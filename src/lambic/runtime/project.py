@@ -1,0 +1,107 @@
+"""A loaded project: its directory, its config, and its app manifest.
+
+`load_project(dir)` reads `.lambic/config.json` and imports `app.py` in a child
+process (see `manifest`). `Project.functions(stage)` resolves each function's
+effective settings for a stage, which is what the invoker runs.
+
+    >>> project = load_project("myapp")                     # doctest: +SKIP
+    >>> project.functions("dev")["api_handler"].deployed_name  # doctest: +SKIP
+    'myapp-dev'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambic.runtime.config import ProjectConfig, load_config
+from lambic.runtime.manifest import AppManifest, FunctionEntry, aread_manifest, read_manifest
+
+__all__ = [
+    "FunctionSettings",
+    "Project",
+    "aload_project",
+    "create_project",
+    "load_project",
+]
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """One function as it runs in one stage (config resolved, names derived)."""
+
+    name: str  # short name: "api_handler", "update_status"
+    deployed_name: str  # Chalice's naming: "{app}-{stage}" / "{app}-{stage}-{name}"
+    handler: str  # "app.app", "app.update_status"
+    kind: str
+    memory_size: int
+    timeout: int
+    reserved_concurrency: int | None
+    environment_variables: Mapping[str, str]
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.deployed_name}"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project directory with its validated config and manifest."""
+
+    project_dir: Path
+    config: ProjectConfig
+    manifest: AppManifest
+
+    @property
+    def app_name(self) -> str:
+        return self.manifest.app_name
+
+    def functions(self, stage: str) -> dict[str, FunctionSettings]:
+        """Every function of the app keyed by short name, settings resolved for `stage`."""
+        result: dict[str, FunctionSettings] = {}
+        for entry in self.manifest.functions:
+            cfg = self.config.resolve(stage, entry.name)
+            # Chalice names the routes' function after the app and stage only.
+            suffix = "" if entry.name == "api_handler" else f"-{entry.name}"
+            result[entry.name] = FunctionSettings(
+                name=entry.name,
+                deployed_name=f"{self.app_name}-{stage}{suffix}",
+                handler=entry.handler,
+                kind=entry.kind,
+                memory_size=cfg.memory_size,
+                timeout=cfg.timeout,
+                reserved_concurrency=cfg.reserved_concurrency,
+                environment_variables=dict(cfg.environment_variables),
+            )
+        return result
+
+
+def load_project(project_dir: str | Path) -> Project:
+    """Read config and manifest; raises `ConfigError` / `ProjectError` with one clear line."""
+    path = Path(project_dir).resolve()
+    config = load_config(path)
+    return Project(path, config, read_manifest(path))
+
+
+async def aload_project(project_dir: str | Path) -> Project:
+    """`load_project` for an event loop (hot reload): the import happens in a child."""
+    path = Path(project_dir).resolve()
+    config = load_config(path)
+    return Project(path, config, await aread_manifest(path))
+
+
+def create_project(
+    project_dir: str | Path,
+    app_name: str,
+    functions: Iterable[FunctionEntry],
+    *,
+    config: ProjectConfig | None = None,
+) -> Project:
+    """A project from explicit functions: plain `def handler(event, context)` modules.
+
+    >>> create_project("fns", "demo", [FunctionEntry("hello", "handlers.hello")])  # doctest: +SKIP
+    """
+    path = Path(project_dir).resolve()
+    manifest = AppManifest(app_name=app_name, functions=tuple(functions))
+    return Project(path, config if config is not None else load_config(path), manifest)
