@@ -37,7 +37,6 @@ import json
 import os
 import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -60,6 +59,7 @@ __all__ = [
     "GatewayError",
     "GatewayServer",
     "PortInUseError",
+    "bind_socket",
     "create_api_definition",
 ]
 
@@ -214,13 +214,21 @@ def _parse_query(raw: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
-def _apigw_id() -> str:
-    # API Gateway's extended request ids are 16 base64 characters ("Fg4a9HqBoAMFx3w=").
-    return base64.b64encode(os.urandom(11)).decode("ascii")
+def _request_ids() -> tuple[str, str, str]:
+    """(requestId, extendedRequestId, trace suffix) from one read of the OS RNG.
+
+    requestId is a UUID v4 as API Gateway's; the extended id is 16 base64 characters
+    ("Fg4a9HqBoAMFx3w="); the trace id's last part is 24 hex digits.
+    """
+    raw = os.urandom(39)
+    h = raw[:16].hex()
+    variant = "89ab"[raw[8] & 3]
+    request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+    return request_id, base64.b64encode(raw[16:27]).decode("ascii"), raw[27:].hex()
 
 
-def _trace_id(now: float) -> str:
-    return f"Root=1-{int(now):08x}-{os.urandom(12).hex()}"
+# Built once: json.dumps(..., separators=...) would build a new encoder per call.
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 
 class GatewayApp:
@@ -244,9 +252,6 @@ class GatewayApp:
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
         self._clock = clock
-        # Invocations still running after their request timed out (504): on AWS the
-        # function keeps running; we keep a reference so it is not garbage-collected.
-        self._orphans: set[asyncio.Task[InvocationOutcome]] = set()
 
     def update(self, api: ApiDefinition) -> None:
         """Serve `api` from the next request on; in-flight requests are unaffected."""
@@ -256,8 +261,7 @@ class GatewayApp:
         if scope["type"] != "http":
             return
         api = self.api
-        request_id = str(uuid.uuid4())
-        apigw_id = _apigw_id()
+        request_id, apigw_id, trace_suffix = _request_ids()
         method: str = scope["method"]
         raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
         match = api.matcher.match(method, raw_path)
@@ -301,7 +305,7 @@ class GatewayApp:
         now = self._clock()
         client = scope.get("client") or ("127.0.0.1", 0)
         source_ip = client[0]
-        trace_id = _trace_id(now)
+        trace_id = f"Root=1-{int(now):08x}-{trace_suffix}"
         server = scope.get("server") or ("127.0.0.1", 80)
         # API Gateway adds these before the event reaches the function; we mirror it.
         headers.append(
@@ -325,7 +329,7 @@ class GatewayApp:
             request_time_epoch_ms=int(now * 1000),
         )
         event["requestContext"]["extendedRequestId"] = apigw_id
-        payload = json.dumps(event, separators=(",", ":")).encode()
+        payload = _encode_json(event).encode()
         outcome = await self._invoke(api.function_name, payload)
         if outcome is None:
             await _send(send, *_TIMED_OUT, request_id, apigw_id)
@@ -376,25 +380,14 @@ class GatewayApp:
         return b"".join(chunks)
 
     async def _invoke(self, function_name: str, payload: bytes) -> InvocationOutcome | None:
-        task = asyncio.ensure_future(self.invoker.invoke(function_name, payload))
-        done, _ = await asyncio.wait((task,), timeout=self.integration_timeout)
-        if done:
-            return task.result()
-        # AWS stops waiting at the integration timeout but the function runs on to its
-        # own timeout; we let the invocation finish (its logs still appear).
-        self._orphans.add(task)
-        task.add_done_callback(self._forget)
-        return None
-
-    def _forget(self, task: asyncio.Task[InvocationOutcome]) -> None:
-        self._orphans.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not log it as never retrieved
-
-    async def drain_orphans(self, timeout: float) -> None:
-        """Wait (bounded) for invocations whose requests already timed out."""
-        if self._orphans:
-            await asyncio.wait(set(self._orphans), timeout=timeout)
+        # One timer per request, no extra task: this is the hot path. At the limit the
+        # invocation is cancelled and the client gets 504 (the invoker decides what a
+        # cancelled invocation means for its environment).
+        try:
+            async with asyncio.timeout(self.integration_timeout):
+                return await self.invoker.invoke(function_name, payload)
+        except TimeoutError:
+            return None
 
 
 async def _send(
@@ -453,10 +446,18 @@ class GatewayServer:
     await server.start(); ...; await server.stop(grace=10)
     """
 
-    def __init__(self, app: GatewayApp, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    def __init__(
+        self,
+        app: GatewayApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        sock: socket.socket | None = None,
+    ) -> None:
         self.app = app
         self.host = host
-        self._sock = bind_socket(host, port)
+        # A socket bound earlier by `bind_socket` (to fail fast on a port in use) or ours.
+        self._sock = sock if sock is not None else bind_socket(host, port)
         self.port: int = self._sock.getsockname()[1]
         self._config = uvicorn.Config(
             app,
@@ -482,6 +483,7 @@ class GatewayServer:
         # Not `Server.serve()`: it installs its own signal handlers, and `lambic local`
         # owns SIGINT/SIGTERM to shut every component down in order.
         self._config.load()
+        self._server.lifespan = self._config.lifespan_class(self._config)
         await self._server.startup(sockets=[self._sock])
         if self._server.should_exit:
             raise GatewayError(f"The gateway could not start on {self.url}")
