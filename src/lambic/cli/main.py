@@ -16,3 +16,7 @@ def main() -> None:
 from lambic.cli.new_project import new_project  # noqa: E402
 
 main.add_command(new_project)
+
+from lambic.cli.package import package  # noqa: E402
+
+main.add_command(package)

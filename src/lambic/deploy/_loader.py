@@ -1,0 +1,63 @@
+"""Importing the user's app.py in-process so the deployer can read its registry.
+
+The module is imported under its own name with the project directory first on
+`sys.path` (as Lambda does with the unzipped package), and every module imported from
+the project is dropped again afterwards so loading two projects in one process (tests,
+the benchmark) never mixes their `chalicelib` packages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from lambic.deploy.errors import AppLoadError
+
+
+def load_app(project_dir: Path, module: str = "app", attribute: str = "app") -> Any:
+    """Import `module` from `project_dir` and return its `attribute` (the Lambic app)."""
+    project_dir = project_dir.resolve()
+    if not (project_dir / f"{module}.py").is_file():
+        raise AppLoadError(
+            f"no {module}.py in {project_dir}; run from the project directory or pass --project-dir"
+        )
+    before = set(sys.modules)
+    sys.path.insert(0, str(project_dir))
+    placeholder_region = _needs_region()
+    if placeholder_region:
+        # Module-level `boto3.client(...)` needs a region to construct; importing to
+        # read the registry makes no AWS call, so any region will do.
+        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    try:
+        loaded = importlib.import_module(module)
+    except Exception as exc:  # the user's code may raise anything while importing
+        raise AppLoadError(
+            f"importing {module}.py failed: {type(exc).__name__}: {exc}; fix the error and retry"
+        ) from exc
+    finally:
+        sys.path.remove(str(project_dir))
+        if placeholder_region:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        _forget_project_modules(project_dir, before)
+    app = getattr(loaded, attribute, None)
+    if app is None:
+        raise AppLoadError(
+            f"No app named {attribute!r} in {module}.py; define `{attribute} = Lambic('name')`"
+        )
+    return app
+
+
+def _forget_project_modules(project_dir: Path, before: set[str]) -> None:
+    for name in set(sys.modules) - before:
+        file = getattr(sys.modules[name], "__file__", None)
+        if file and Path(file).resolve().is_relative_to(project_dir):
+            del sys.modules[name]
+
+
+def _needs_region() -> bool:
+    import botocore.session
+
+    return not botocore.session.get_session().get_config_variable("region")

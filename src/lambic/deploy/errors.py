@@ -1,0 +1,46 @@
+"""The deploy layer's exceptions.
+
+    DeployError                  root: anything the deploy layer reports to the user
+    ├── ConfigError              `.lambic/config.json` is missing, malformed or inconsistent
+    ├── AppLoadError             app.py cannot be imported or defines no app
+    ├── PackagingError           a requirement has no Lambda wheel nor a pure-Python build
+    ├── PolicyError              an IAM policy file is missing or not JSON
+    ├── RecordError              `.lambic/deployed/<stage>.json` is unreadable
+    └── AWSError                 an AWS call failed; the message says what to do
+
+Every message says what happened and what to do; the CLI prints it as one line.
+"""
+
+from __future__ import annotations
+
+
+class DeployError(Exception):
+    """Root of the deploy layer's errors; the message is meant for the user."""
+
+
+class ConfigError(DeployError):
+    """The project configuration cannot be used as it stands."""
+
+
+class AppLoadError(DeployError):
+    """The user's app.py could not be imported or has no app object."""
+
+
+class PackagingError(DeployError):
+    """The deployment package could not be built."""
+
+
+class PolicyError(DeployError):
+    """An IAM policy could not be produced or read."""
+
+
+class RecordError(DeployError):
+    """A deployed-state record could not be read."""
+
+
+class AWSError(DeployError):
+    """An AWS API call failed in a way the user has to act on."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code

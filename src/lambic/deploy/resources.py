@@ -1,0 +1,259 @@
+"""The app → resource graph: what a stage of an app needs on AWS, as frozen data.
+
+`build_graph(app, config)` reads the app's registry (docs/internals.md §1: `routes`,
+`event_sources`, `pure_lambda_functions`, `builtin_auth_handlers`, `api.binary_types`)
+and the resolved stage config, and returns a `ResourceGraph`: the role, one
+`FunctionResource` per Lambda function, the API (REST or HTTP) with its OpenAPI
+definition, and one binding per event-handler decorator. The SAM and Terraform
+emitters and the deploy planner all start from this graph, so they cannot disagree
+about what an app is.
+
+Cross-references that only an emitter can spell (a function's ARN inside the OpenAPI
+body) are left as `{"Lambic::FunctionUri": "<short name>"}` markers; each emitter
+substitutes its own form (`Fn::Sub` in SAM, an interpolation in Terraform, the real
+ARN when deploying).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lambic.app import functions as app_functions
+from lambic.deploy.config import StageConfig
+from lambic.deploy.errors import ConfigError
+from lambic.deploy.openapi import build_openapi
+
+API_HANDLER = "api_handler"
+
+# Event-source config class name → function kind (docs/internals.md §1 names).
+_KINDS = {
+    "ScheduledEventConfig": "schedule",
+    "S3EventConfig": "s3",
+    "SQSEventConfig": "sqs",
+    "SNSEventConfig": "sns",
+    "CloudWatchEventConfig": "cloudwatch",
+    "DynamoDBEventConfig": "dynamodb",
+    "KinesisEventConfig": "kinesis",
+}
+
+
+@dataclass(frozen=True)
+class FunctionResource:
+    """One Lambda function with its resolved settings."""
+
+    name: str  # short name, the key in config's lambda_functions
+    function_name: str  # deployed name: {app}-{stage}[-{name}]
+    handler: str
+    kind: str
+    runtime: str
+    memory_size: int
+    timeout: int
+    environment: tuple[tuple[str, str], ...]
+    reserved_concurrency: int | None
+    tags: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ScheduleBinding:
+    function: str
+    expression: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PatternBinding:
+    function: str
+    pattern: str  # canonical JSON of the EventBridge event pattern
+
+
+@dataclass(frozen=True)
+class S3Binding:
+    function: str
+    bucket: str
+    events: tuple[str, ...]
+    prefix: str
+    suffix: str
+
+
+@dataclass(frozen=True)
+class QueueBinding:
+    function: str
+    queue: str  # queue name
+    queue_arn: str | None  # given explicitly (cross-account queues)
+    batch_size: int
+    batching_window: int
+
+
+@dataclass(frozen=True)
+class TopicBinding:
+    function: str
+    topic: str  # name or ARN
+
+
+@dataclass(frozen=True)
+class StreamBinding:
+    function: str
+    source: str  # "dynamodb" | "kinesis"
+    stream: str  # DynamoDB stream ARN, or Kinesis stream name/ARN
+    batch_size: int
+    starting_position: str
+    batching_window: int
+
+
+Binding = ScheduleBinding | PatternBinding | S3Binding | QueueBinding | TopicBinding | StreamBinding
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    """The HTTP front: a REST API (OpenAPI import) or an HTTP API (routes to one function)."""
+
+    kind: str  # "rest" | "http"
+    name: str
+    stage_name: str
+    endpoint_type: str
+    definition: str  # canonical JSON of the OpenAPI body, with FunctionUri markers
+    routes: tuple[tuple[str, str], ...]  # (METHOD, path) pairs
+    authorizer_functions: tuple[str, ...]  # short names API Gateway must be allowed to invoke
+
+    def openapi(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.definition)
+        return loaded
+
+
+@dataclass(frozen=True)
+class RoleResource:
+    """The execution role: created by Lambic (`policy` set) or given (`arn` set)."""
+
+    name: str
+    policy: str | None  # canonical JSON of the inline policy document
+    arn: str | None
+
+
+@dataclass(frozen=True)
+class ResourceGraph:
+    app_name: str
+    stage: str
+    role: RoleResource
+    functions: tuple[FunctionResource, ...]
+    api: ApiResource | None
+    bindings: tuple[Binding, ...]
+
+    def function(self, name: str) -> FunctionResource:
+        for function in self.functions:
+            if function.name == name:
+                return function
+        raise KeyError(name)
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling used for hashing and comparison."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) -> ResourceGraph:
+    """Describe everything a stage of `app` needs on AWS.
+
+    `policy` is the role's inline policy document (generated or read from the policy
+    file); it is ignored when the config names an existing role (`iam_role_arn`).
+    """
+    prefix = f"{config.app_name}-{config.stage}"
+    try:
+        specs = app_functions(app)
+    except TypeError as exc:  # an event source kind AWS has but Lambic does not deploy
+        raise ConfigError(f"{exc}; remove that handler or deploy it another way") from exc
+    functions = tuple(_function(config, s.name, s.handler, s.kind) for s in specs)
+    role = (
+        RoleResource(name=prefix, policy=canonical_json(policy or {}), arn=None)
+        if config.manage_iam_role
+        else RoleResource(name="", policy=None, arn=config.iam_role_arn)
+    )
+    api = None
+    if getattr(app, "routes", None):
+        definition, authorizers = build_openapi(app, config)
+        routes = tuple(sorted((method, path) for path, by in app.routes.items() for method in by))
+        api = ApiResource(
+            kind=config.api_gateway_type,
+            name=config.app_name,
+            stage_name=config.api_gateway_stage,
+            endpoint_type=config.api_gateway_endpoint_type,
+            definition=canonical_json(definition),
+            routes=routes,
+            authorizer_functions=tuple(authorizers),
+        )
+    bindings = tuple(_binding(source) for source in getattr(app, "event_sources", []))
+    return ResourceGraph(config.app_name, config.stage, role, functions, api, bindings)
+
+
+def _function(config: StageConfig, name: str, handler: str, kind: str) -> FunctionResource:
+    settings = config.function(name)
+    prefix = f"{config.app_name}-{config.stage}"
+    function_name = prefix if name == API_HANDLER else f"{prefix}-{name}"
+    # Lambda caps function names at 64 characters; AWS would reject the create call.
+    if len(function_name) > 64:
+        raise ConfigError(
+            f"function name {function_name!r} is longer than Lambda's 64 characters; "
+            "shorten the app name, the stage or the handler's name="
+        )
+    return FunctionResource(
+        name=name,
+        function_name=function_name,
+        handler=handler,
+        kind=kind,
+        runtime=settings.runtime,
+        memory_size=settings.memory_size,
+        timeout=settings.timeout,
+        environment=tuple(sorted(settings.environment.items())),
+        reserved_concurrency=settings.reserved_concurrency,
+        tags=tuple(sorted(settings.tags.items())),
+    )
+
+
+def _kind(source: Any) -> str:
+    kind = _KINDS.get(type(source).__name__)
+    if kind is None:
+        raise ConfigError(
+            f"cannot deploy event source {type(source).__name__} ({source.name}); "
+            "Lambic deploys schedules, S3, SQS, SNS, EventBridge, DynamoDB and Kinesis handlers"
+        )
+    return kind
+
+
+def _binding(source: Any) -> Binding:
+    kind = _kind(source)
+    name: str = source.name
+    if kind == "schedule":
+        expression = source.schedule_expression
+        text = expression if isinstance(expression, str) else expression.to_string()
+        return ScheduleBinding(name, text, getattr(source, "description", None) or "")
+    if kind == "cloudwatch":
+        return PatternBinding(name, canonical_json(source.event_pattern))
+    if kind == "s3":
+        return S3Binding(
+            name,
+            source.bucket,
+            tuple(source.events or ["s3:ObjectCreated:*"]),
+            source.prefix or "",
+            source.suffix or "",
+        )
+    if kind == "sqs":
+        queue = source.queue or str(source.queue_arn).rsplit(":", 1)[-1]
+        return QueueBinding(
+            name,
+            queue,
+            source.queue_arn,
+            source.batch_size,
+            source.maximum_batching_window_in_seconds or 0,
+        )
+    if kind == "sns":
+        return TopicBinding(name, source.topic)
+    stream = source.stream_arn if kind == "dynamodb" else source.stream
+    return StreamBinding(
+        name,
+        kind,
+        stream,
+        source.batch_size,
+        source.starting_position,
+        source.maximum_batching_window_in_seconds or 0,
+    )

@@ -1,0 +1,288 @@
+"""Terraform output: the resource graph as Terraform JSON (`*.tf.json`) for the aws provider.
+
+The same resources as the SAM template, spelled for Terraform: `aws_lambda_function`
+per function (code from `deployment.zip` next to the file), `aws_iam_role` and
+`aws_iam_role_policy`, `aws_api_gateway_rest_api` with the OpenAPI `body` plus a
+deployment and stage (or `aws_apigatewayv2_*` for an HTTP API), CloudWatch Events rules
+and targets, `aws_s3_bucket_notification` on the existing bucket,
+`aws_lambda_event_source_mapping`, `aws_sns_topic_subscription` and the
+`aws_lambda_permission`s each needs.
+
+Strings in Terraform JSON are templates: literal `${` and `%{` are escaped (`$${`,
+`%%{`) and only references we put there are interpolated.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambic.deploy.openapi import substitute_uris
+from lambic.deploy.resources import (
+    API_HANDLER,
+    FunctionResource,
+    PatternBinding,
+    QueueBinding,
+    ResourceGraph,
+    S3Binding,
+    ScheduleBinding,
+    StreamBinding,
+    TopicBinding,
+)
+from lambic.deploy.sam import LAMBDA_TRUST
+
+_ZIP = "${path.module}/deployment.zip"
+_PARTITION = "${data.aws_partition.current.partition}"
+_REGION = "${data.aws_region.current.name}"
+_ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+
+
+def literal(text: str) -> str:
+    """Escape `text` so Terraform reads it verbatim."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def _fn(name: str, attribute: str = "arn") -> str:
+    return f"${{aws_lambda_function.{name}.{attribute}}}"
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:{_PARTITION}:{service}:{_REGION}:{_ACCOUNT}:{resource}"
+
+
+def build_terraform(graph: ResourceGraph) -> dict[str, Any]:
+    """The Terraform JSON document for `graph`."""
+    res: dict[str, dict[str, Any]] = {}
+
+    def add(kind: str, name: str, body: dict[str, Any]) -> None:
+        res.setdefault(kind, {})[name] = body
+
+    role = literal(graph.role.arn or "")
+    if graph.role.policy is not None:
+        add(
+            "aws_iam_role",
+            "default_role",
+            {"name": graph.role.name, "assume_role_policy": literal(json.dumps(LAMBDA_TRUST))},
+        )
+        add(
+            "aws_iam_role_policy",
+            "default_role_policy",
+            {
+                "name": "default_role_policy",
+                "role": "${aws_iam_role.default_role.id}",
+                "policy": literal(graph.role.policy),
+            },
+        )
+        role = "${aws_iam_role.default_role.arn}"
+    for function in graph.functions:
+        add("aws_lambda_function", function.name, _function(graph, function, role))
+    buckets: dict[str, list[dict[str, Any]]] = {}
+    for index, binding in enumerate(graph.bindings):
+        _binding(add, buckets, f"{binding.function}-event{index}", binding)
+    for bucket, configs in sorted(buckets.items()):
+        name = "".join(ch if ch.isalnum() else "_" for ch in bucket)
+        add(
+            "aws_s3_bucket_notification",
+            name,
+            {
+                "bucket": literal(bucket),
+                "lambda_function": configs,
+                "depends_on": sorted({c.pop("_permission") for c in configs}),
+            },
+        )
+    outputs = _api(graph, add)
+    return {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws"}}},
+        "data": {
+            "aws_caller_identity": {"current": {}},
+            "aws_partition": {"current": {}},
+            "aws_region": {"current": {}},
+        },
+        "resource": res,
+        "output": outputs,
+    }
+
+
+def _function(graph: ResourceGraph, function: FunctionResource, role: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "function_name": literal(function.function_name),
+        "runtime": function.runtime,
+        "handler": literal(function.handler),
+        "memory_size": function.memory_size,
+        "timeout": function.timeout,
+        "role": role,
+        "filename": _ZIP,
+        "source_code_hash": '${filebase64sha256("${path.module}/deployment.zip")}',
+        "tags": {
+            "aws-lambic": literal(f"stage={graph.stage}:app={graph.app_name}"),
+            **{k: literal(v) for k, v in function.tags},
+        },
+    }
+    if function.environment:
+        body["environment"] = {"variables": {k: literal(v) for k, v in function.environment}}
+    if function.reserved_concurrency is not None:
+        body["reserved_concurrent_executions"] = function.reserved_concurrency
+    return body
+
+
+def _permission(function: str, principal: str, source_arn: str) -> dict[str, Any]:
+    return {
+        "function_name": _fn(function),
+        "action": "lambda:InvokeFunction",
+        "principal": principal,
+        "source_arn": source_arn,
+    }
+
+
+def _binding(add: Any, buckets: dict[str, list[dict[str, Any]]], key: str, binding: object) -> None:
+    if isinstance(binding, ScheduleBinding | PatternBinding):
+        rule: dict[str, Any] = {"name": literal(f"{key}")}
+        if isinstance(binding, ScheduleBinding):
+            rule["schedule_expression"] = literal(binding.expression)
+            rule["description"] = literal(binding.description)
+        else:
+            rule["event_pattern"] = literal(binding.pattern)
+        add("aws_cloudwatch_event_rule", key, rule)
+        add(
+            "aws_cloudwatch_event_target",
+            key,
+            {"rule": f"${{aws_cloudwatch_event_rule.{key}.name}}", "arn": _fn(binding.function)},
+        )
+        arn = f"${{aws_cloudwatch_event_rule.{key}.arn}}"
+        add(
+            "aws_lambda_permission", key, _permission(binding.function, "events.amazonaws.com", arn)
+        )
+    elif isinstance(binding, S3Binding):
+        source = f"arn:{_PARTITION}:s3:::{literal(binding.bucket)}"
+        add("aws_lambda_permission", key, _permission(binding.function, "s3.amazonaws.com", source))
+        config: dict[str, Any] = {
+            "lambda_function_arn": _fn(binding.function),
+            "events": list(binding.events),
+            "_permission": f"aws_lambda_permission.{key}",
+        }
+        if binding.prefix:
+            config["filter_prefix"] = literal(binding.prefix)
+        if binding.suffix:
+            config["filter_suffix"] = literal(binding.suffix)
+        buckets.setdefault(binding.bucket, []).append(config)
+    elif isinstance(binding, QueueBinding):
+        mapping: dict[str, Any] = {
+            "event_source_arn": literal(binding.queue_arn or "") or _arn("sqs", binding.queue),
+            "function_name": _fn(binding.function),
+            "batch_size": binding.batch_size,
+        }
+        if binding.batching_window:
+            mapping["maximum_batching_window_in_seconds"] = binding.batching_window
+        add("aws_lambda_event_source_mapping", key, mapping)
+    elif isinstance(binding, TopicBinding):
+        topic = binding.topic if binding.topic.startswith("arn:") else _arn("sns", binding.topic)
+        add(
+            "aws_sns_topic_subscription",
+            key,
+            {"topic_arn": topic, "protocol": "lambda", "endpoint": _fn(binding.function)},
+        )
+        add("aws_lambda_permission", key, _permission(binding.function, "sns.amazonaws.com", topic))
+    elif isinstance(binding, StreamBinding):
+        stream = binding.stream
+        if not stream.startswith("arn:"):
+            stream = _arn("kinesis", f"stream/{stream}")
+        mapping = {
+            "event_source_arn": stream,
+            "function_name": _fn(binding.function),
+            "batch_size": binding.batch_size,
+            "starting_position": binding.starting_position,
+        }
+        if binding.batching_window:
+            mapping["maximum_batching_window_in_seconds"] = binding.batching_window
+        add("aws_lambda_event_source_mapping", key, mapping)
+
+
+def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
+    api = graph.api
+    if api is None:
+        return {}
+    if api.kind == "http":
+        add(
+            "aws_apigatewayv2_api", "http_api", {"name": literal(api.name), "protocol_type": "HTTP"}
+        )
+        add(
+            "aws_apigatewayv2_integration",
+            "api_handler",
+            {
+                "api_id": "${aws_apigatewayv2_api.http_api.id}",
+                "integration_type": "AWS_PROXY",
+                "integration_uri": _fn(API_HANDLER, "invoke_arn"),
+                "payload_format_version": "2.0",
+            },
+        )
+        for index, (method, path) in enumerate(api.routes):
+            add(
+                "aws_apigatewayv2_route",
+                f"route{index}",
+                {
+                    "api_id": "${aws_apigatewayv2_api.http_api.id}",
+                    "route_key": literal(f"{method} {path}"),
+                    "target": "integrations/${aws_apigatewayv2_integration.api_handler.id}",
+                },
+            )
+        add(
+            "aws_apigatewayv2_stage",
+            "default",
+            {
+                "api_id": "${aws_apigatewayv2_api.http_api.id}",
+                "name": "$default",
+                "auto_deploy": True,
+            },
+        )
+        source = "${aws_apigatewayv2_api.http_api.execution_arn}/*"
+        add(
+            "aws_lambda_permission",
+            "api_handler_invoke",
+            _permission(API_HANDLER, "apigateway.amazonaws.com", source),
+        )
+        return {"EndpointURL": {"value": "${aws_apigatewayv2_stage.default.invoke_url}"}}
+    tokens: dict[str, str] = {}
+
+    def token(name: str) -> str:
+        tokens[f"@@lambic-uri-{name}@@"] = _fn(name, "invoke_arn")
+        return f"@@lambic-uri-{name}@@"
+
+    body = literal(json.dumps(substitute_uris(api.openapi(), token), sort_keys=True))
+    for placeholder, reference in tokens.items():
+        body = body.replace(placeholder, reference)
+    add(
+        "aws_api_gateway_rest_api",
+        "rest_api",
+        {
+            "name": literal(api.name),
+            "body": body,
+            "endpoint_configuration": {"types": [api.endpoint_type]},
+        },
+    )
+    add(
+        "aws_api_gateway_deployment",
+        "rest_api",
+        {
+            "rest_api_id": "${aws_api_gateway_rest_api.rest_api.id}",
+            # A new deployment whenever the API definition changes.
+            "triggers": {"redeployment": "${sha1(aws_api_gateway_rest_api.rest_api.body)}"},
+            "lifecycle": {"create_before_destroy": True},
+        },
+    )
+    add(
+        "aws_api_gateway_stage",
+        "rest_api",
+        {
+            "rest_api_id": "${aws_api_gateway_rest_api.rest_api.id}",
+            "deployment_id": "${aws_api_gateway_deployment.rest_api.id}",
+            "stage_name": literal(api.stage_name),
+        },
+    )
+    source = "${aws_api_gateway_rest_api.rest_api.execution_arn}/*"
+    for name in (API_HANDLER, *api.authorizer_functions):
+        add(
+            "aws_lambda_permission",
+            f"{name}_invoke",
+            _permission(name, "apigateway.amazonaws.com", source),
+        )
+    return {"EndpointURL": {"value": "${aws_api_gateway_stage.rest_api.invoke_url}/"}}

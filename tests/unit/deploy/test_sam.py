@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambic.deploy.project import load_project
+from lambic.deploy.sam import build_sam
+
+# cfn-lint's console script, run with this interpreter.
+_CFN_LINT = (
+    "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
+)
+
+
+def _template(project: Path, stage: str = "dev") -> dict[str, Any]:
+    return build_sam(load_project(project, stage).graph)
+
+
+def _cfn_lint(template: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "sam.json"
+    path.write_text(json.dumps(template))
+    return subprocess.run(
+        [sys.executable, "-c", _CFN_LINT, "--format", "parseable", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("app", "stage"), [("hello", "dev"), ("web", "dev"), ("web", "prod")])
+def test_template_passes_cfn_lint_without_errors(
+    app: str, stage: str, copy_app: Callable[[str], Path], tmp_path: Path
+) -> None:
+    result = _cfn_lint(_template(copy_app(app), stage), tmp_path)
+    errors = [line for line in result.stdout.splitlines() if ":E" in line]
+    assert errors == [], result.stdout + result.stderr
+    assert result.returncode in (0, 4, 8, 12), result.stdout + result.stderr  # no error bit (2)
+
+
+def test_cfn_lint_check_catches_a_broken_template(
+    copy_app: Callable[[str], Path], tmp_path: Path
+) -> None:
+    template = _template(copy_app("hello"))
+    template["Resources"]["APIHandler"]["Properties"]["MemorySize"] = "lots"
+    assert _cfn_lint(template, tmp_path).returncode & 2
+
+
+def test_functions_carry_stage_settings_and_per_function_overrides(
+    copy_app: Callable[[str], Path],
+) -> None:
+    resources = _template(copy_app("web"))["Resources"]
+    api = resources["APIHandler"]["Properties"]
+    assert (api["Handler"], api["Runtime"], api["MemorySize"], api["Timeout"]) == (
+        "app.app",
+        "python3.11",
+        256,
+        30,
+    )
+    assert api["Environment"]["Variables"] == {"USERS_TABLE": "users", "STAGE": "dev"}
+    auth = resources["TokenAuth"]["Properties"]
+    assert (auth["Handler"], auth["MemorySize"], auth["ReservedConcurrentExecutions"]) == (
+        "app.token_auth",
+        128,
+        5,
+    )
+    assert resources["TokenAuthInvokePermission"]["Properties"]["Principal"] == (
+        "apigateway.amazonaws.com"
+    )
+
+
+def test_rest_api_body_proxies_every_route_to_the_api_function(
+    copy_app: Callable[[str], Path],
+) -> None:
+    body = _template(copy_app("web"))["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    integration = body["paths"]["/users/{user_id}"]["put"]["x-amazon-apigateway-integration"]
+    assert integration["type"] == "aws_proxy"
+    assert integration["httpMethod"] == "POST"
+    assert "${APIHandler.Arn}" in integration["uri"]["Fn::Sub"]
+    assert body["x-amazon-apigateway-binary-media-types"][-1] == "image/png"
+    assert body["x-amazon-apigateway-api-key-source"] == "HEADER"
+    assert body["paths"]["/admin"]["get"]["security"] == [{"api_key": []}, {"sigv4": []}]
+    preflight = body["paths"]["/users/{user_id}"]["options"]["x-amazon-apigateway-integration"]
+    assert preflight["type"] == "mock"
+    params = preflight["responses"]["default"]["responseParameters"]
+    assert params["method.response.header.Access-Control-Allow-Origin"] == "'https://example.com'"
+    assert "options" not in body["paths"]["/admin"]
+
+
+def test_http_api_stage_routes_each_path_with_payload_v2(copy_app: Callable[[str], Path]) -> None:
+    template = _template(copy_app("web"), "prod")
+    assert template["Resources"]["HttpAPI"]["Type"] == "AWS::Serverless::HttpApi"
+    events = template["Resources"]["APIHandler"]["Properties"]["Events"].values()
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events}
+    assert ("PUT", "/users/{user_id}") in routes
+    assert {e["Properties"]["PayloadFormatVersion"] for e in events} == {"2.0"}
+    assert "RestAPI" not in template["Resources"]
