@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from lambic.app._proxy_formats import is_v2_event
 from lambic.app.errors import ChaliceUnhandledError, ChaliceViewError, RouteError
-from lambic.app.responses import HeadersType, Response, error_response, matches_content_type
+from lambic.app.responses import HeadersType, Response, error_response
+from lambic.app.responses import matches_cached as _matches
 
 if TYPE_CHECKING:
     from lambic.app.requests import Request
     from lambic.app.routing import RouteEntry
 
 __all__ = ["Dispatcher"]
-
-
-@lru_cache(maxsize=512)
-def _matches(content_type: str, valid: tuple[str, ...]) -> bool:
-    return matches_content_type(content_type, valid)
 
 
 class Dispatcher:
@@ -82,7 +76,7 @@ class Dispatcher:
                 if name not in headers:
                     headers[name] = value
         # HTTP APIs and Function URLs pass binary bodies whatever the Accept header.
-        if not is_v2_event(request.to_original_event()):
+        if request.payload_version == "1.0":
             rejected = self._check_binary_accept(request, response)
             if rejected is not None:
                 if cors_headers:

@@ -330,7 +330,7 @@ class Lambic(DecoratorAPI):
             return unknown.to_dict(self.api.binary_types)
         if resource not in self.routes:
             rest_event = self._resolve_by_path(rest_event)
-        request = self.current_request = Request(rest_event, context, event)
+        request = self.current_request = Request(rest_event, context, event if v2 else None)
         chain = self._http_chain
         if chain is None:
             chain = self._http_chain = build_chain(

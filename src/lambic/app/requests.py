@@ -20,6 +20,8 @@ from lambic.app.errors import BadRequestError
 
 __all__ = ["Request"]
 
+_DECODER = json.JSONDecoder()
+
 
 def _decode_base64(text: str | bytes) -> bytes:
     import base64
@@ -52,6 +54,7 @@ class Request:
         "lambda_context",
         "method",
         "path",
+        "payload_version",
         "query_params",
         "stage_vars",
         "uri_params",
@@ -82,6 +85,8 @@ class Request:
         self.lambda_context = lambda_context
         self._event_dict = event_dict
         self._original_event = event_dict if original_event is None else original_event
+        #: "1.0" (REST API) or "2.0" (HTTP API, Function URL): the event's payload format.
+        self.payload_version = "1.0" if original_event is None else "2.0"
 
     @property
     def headers(self) -> CaseInsensitiveMapping:
@@ -119,8 +124,13 @@ class Request:
         if not content_type.startswith("application/json"):
             return None
         if self._json_body is None:
+            body = self._body
             try:
-                self._json_body = json.loads(self.raw_body)
+                if isinstance(body, str) and not self._is_base64_encoded:
+                    # Text bodies skip the bytes round trip and encoding detection.
+                    self._json_body = _DECODER.decode(body)
+                else:
+                    self._json_body = json.loads(self.raw_body)
             except ValueError:
                 raise BadRequestError("Error Parsing JSON") from None
         return self._json_body

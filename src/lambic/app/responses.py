@@ -19,6 +19,7 @@ __all__ = [
     "HeadersType",
     "Response",
     "error_response",
+    "matches_cached",
     "matches_content_type",
 ]
 
@@ -41,6 +42,11 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
 
 
+# Same output as json.dumps(body, separators=(",", ":"), default=...), without the
+# per-call encoder construction.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+
+
 def matches_content_type(content_type: str, valid_content_types: Iterable[str]) -> bool:
     """Chalice's media-type test: '*/*' on either side matches; else a shared type.
 
@@ -55,6 +61,24 @@ def matches_content_type(content_type: str, valid_content_types: Iterable[str]) 
         return True
     parts = {p.strip() for p in _SPLIT_MEDIA.split(content_type)}
     return not valid.isdisjoint(parts)
+
+
+_MATCH_CACHE: dict[tuple[str, ...], dict[str, bool]] = {}
+
+
+def matches_cached(content_type: str, valid_content_types: tuple[str, ...]) -> bool:
+    """`matches_content_type` memoised per (type list, header value); the hot path."""
+    per_types = _MATCH_CACHE.get(valid_content_types)
+    if per_types is None:
+        if len(_MATCH_CACHE) > 64:
+            _MATCH_CACHE.clear()
+        per_types = _MATCH_CACHE[valid_content_types] = {}
+    result = per_types.get(content_type)
+    if result is None:
+        result = matches_content_type(content_type, valid_content_types)
+        if len(per_types) < 1024:
+            per_types[content_type] = result
+    return result
 
 
 class Response:
@@ -80,7 +104,7 @@ class Response:
         """
         body = self.body
         if not isinstance(body, (str, bytes)):
-            body = json.dumps(body, separators=(",", ":"), default=_json_default)
+            body = _ENCODER.encode(body)
         single: dict[str, Any] = {}
         multi: dict[str, list[str]] = {}
         for name, value in self.headers.items():
@@ -112,11 +136,12 @@ def header_value(headers: dict[str, Any], name: str, default: Any = None) -> Any
 
 
 def _b64encode_body_if_needed(response: dict[str, Any], binary_types: list[str]) -> None:
-    content_type = header_value(response["headers"], "content-type", "")
-    if not binary_types or not matches_content_type(content_type, binary_types):
+    headers = response["headers"]
+    content_type = header_value(headers, "content-type", "") if headers else ""
+    if not binary_types or not matches_cached(content_type, tuple(binary_types)):
         return
     body = response["body"]
-    if not content_type or matches_content_type(content_type, ["application/json"]):
+    if not content_type or matches_cached(content_type, ("application/json",)):
         # A body serialised from a Python value is JSON text; when application/json
         # (or no type) is configured as binary, Chalice encodes that text to bytes.
         body = body if isinstance(body, bytes) else body.encode("utf-8")
