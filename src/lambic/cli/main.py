@@ -13,8 +13,10 @@ def main() -> None:
     """Write serverless Python once; run it locally as a faithful cloud; deploy to AWS."""
 
 
+from lambic.cli.local import local  # noqa: E402
 from lambic.cli.new_project import new_project  # noqa: E402
 
+main.add_command(local)
 main.add_command(new_project)
 
 from lambic.cli.package import package  # noqa: E402

@@ -37,7 +37,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -53,6 +53,7 @@ from lambic.runtime.errors import LambicRuntimeError
 
 __all__ = [
     "INTEGRATION_TIMEOUT_SECONDS",
+    "LAMBDA_INIT_SECONDS",
     "MAX_REQUEST_BODY_BYTES",
     "ApiDefinition",
     "GatewayApp",
@@ -65,6 +66,8 @@ __all__ = [
 
 #: API Gateway's maximum integration timeout for REST APIs.
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+#: Lambda's init phase limit: a cold start may take this long before the timeout counts.
+LAMBDA_INIT_SECONDS = 10.0
 #: API Gateway's maximum request payload.
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
 
@@ -95,7 +98,9 @@ class InvocationOutcome(Protocol):
 class FunctionInvoker(Protocol):
     """The part of the runtime's `Invoker` the gateway uses (docs/internals.md §3)."""
 
-    def invoke(self, function_name: str, payload: bytes, /) -> Awaitable[InvocationOutcome]: ...
+    def invoke(
+        self, function_name: str, payload: bytes, /
+    ) -> Coroutine[Any, Any, InvocationOutcome]: ...
 
 
 def _gateway_body(
@@ -136,6 +141,9 @@ class ApiDefinition:
     # Resource path -> the headers of its CORS preflight (MOCK OPTIONS) answer.
     preflight: Mapping[str, HeaderList] = field(default_factory=dict)
     route_count: int = 0
+    # The API function's timeout (s): when it cannot outlast the integration timeout,
+    # the gateway needs no timer of its own.
+    function_timeout: float | None = None
 
 
 def _cors_headers(cors: Mapping[str, Any]) -> dict[str, str]:
@@ -159,6 +167,7 @@ def create_api_definition(
     function_name: str,
     stage: str,
     binary_types: Iterable[str] = (),
+    function_timeout: float | None = None,
 ) -> ApiDefinition:
     """Build the gateway's view of an app from its manifest route table.
 
@@ -197,6 +206,7 @@ def create_api_definition(
         binary_types=tuple(binary_types),
         preflight=preflight,
         route_count=count,
+        function_timeout=function_timeout,
     )
 
 
@@ -252,6 +262,8 @@ class GatewayApp:
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
         self._clock = clock
+        # Invocations still running after their request got a 504; kept referenced.
+        self._orphans: set[asyncio.Task[InvocationOutcome]] = set()
 
     def update(self, api: ApiDefinition) -> None:
         """Serve `api` from the next request on; in-flight requests are unaffected."""
@@ -330,7 +342,7 @@ class GatewayApp:
         )
         event["requestContext"]["extendedRequestId"] = apigw_id
         payload = _encode_json(event).encode()
-        outcome = await self._invoke(api.function_name, payload)
+        outcome = await self._invoke(api, payload)
         if outcome is None:
             await _send(send, *_TIMED_OUT, request_id, apigw_id)
             return
@@ -379,15 +391,45 @@ class GatewayApp:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _invoke(self, function_name: str, payload: bytes) -> InvocationOutcome | None:
-        # One timer per request, no extra task: this is the hot path. At the limit the
-        # invocation is cancelled and the client gets 504 (the invoker decides what a
-        # cancelled invocation means for its environment).
+    async def _invoke(self, api: ApiDefinition, payload: bytes) -> InvocationOutcome | None:
+        bound = api.function_timeout
+        if bound is not None and bound + LAMBDA_INIT_SECONDS <= self.integration_timeout:
+            # The function is killed at its own timeout (plus at most the init phase)
+            # before API Gateway would give up: no timer needed on the hot path.
+            return await self.invoker.invoke(api.function_name, payload)
+        # AWS stops waiting at the integration timeout but the function runs on to its
+        # own timeout; so the invocation runs in its own task, which we never cancel.
+        loop = asyncio.get_running_loop()
+        task: asyncio.Task[InvocationOutcome] = loop.create_task(
+            self.invoker.invoke(api.function_name, payload)
+        )
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        task.add_done_callback(wake)
+        timer = loop.call_later(self.integration_timeout, wake)
         try:
-            async with asyncio.timeout(self.integration_timeout):
-                return await self.invoker.invoke(function_name, payload)
-        except TimeoutError:
-            return None
+            await waiter
+        finally:
+            timer.cancel()
+        if task.done():
+            return task.result()
+        self._orphans.add(task)
+        task.add_done_callback(self._forget)
+        return None
+
+    def _forget(self, task: asyncio.Task[InvocationOutcome]) -> None:
+        self._orphans.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not report it as lost
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (bounded) for invocations whose requests already got a 504."""
+        if self._orphans:
+            await asyncio.wait(set(self._orphans), timeout=timeout)
 
 
 async def _send(

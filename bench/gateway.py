@@ -1,0 +1,296 @@
+"""Gateway benchmark: one hello-world route served three ways, loaded the same way.
+
+    .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8]
+
+(a) `lambic local` (gateway + execution environment per request, as on AWS);
+(b) `chalice local` (the anchor the issue compares against);
+(c) a raw uvicorn ASGI app returning the same JSON (the ceiling for an asyncio server).
+
+Each is started as a subprocess on a free loopback port and loaded with `wrk`
+(8 keep-alive connections, one thread) when installed, else with the bundled asyncio
+load generator. Then, for Lambic: warm p50 latency (sequential requests on one
+keep-alive connection, median) and cold start (first request on a new execution
+environment: the project's idle timeout is 1 s, so after 1.6 s idle the next request
+forks a fresh environment; median of 10). Everything is bounded in time; all
+processes started here are stopped, loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+PY = sys.executable
+HELLO = {"hello": "world"}
+
+LAMBIC_APP = """\
+from lambic import Lambic
+
+app = Lambic(app_name="hello")
+
+
+@app.route("/")
+def index():
+    return {"hello": "world"}
+"""
+
+CHALICE_APP = LAMBIC_APP.replace("from lambic import Lambic", "from chalice import Chalice")
+CHALICE_APP = CHALICE_APP.replace("Lambic(", "Chalice(")
+
+RAW_APP = """\
+import uvicorn
+
+BODY = b'{"hello":"world"}'
+HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+
+
+uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning",
+            access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_get(port: int, timeout: float = 2.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with contextlib.suppress(OSError):
+            if http_get(port).startswith(b"HTTP/1.1 200"):
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} not ready within {deadline_s} s")
+
+
+@contextlib.contextmanager
+def server(cmd: list[str], cwd: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_ready(port, proc)
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+# -- load generation ---------------------------------------------------------------
+
+
+def run_wrk(port: int, seconds: float, connections: int) -> tuple[float, float]:
+    """(requests/s, p50 ms) from wrk."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--latency",
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    p50_ms = float(p50.group(1)) * scale[p50.group(2)] if p50 else float("nan")
+    if re.search(r"Non-2xx or 3xx responses", out):
+        raise RuntimeError(f"wrk saw error responses:\n{out}")
+    return rps, p50_ms
+
+
+async def _load_connection(port: int, stop_at: float, latencies: list[float]) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    count = 0
+    try:
+        while time.monotonic() < stop_at:
+            start = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(head.decode(errors="replace"))
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            latencies.append((time.perf_counter() - start) * 1000)
+            count += 1
+    finally:
+        writer.close()
+    return count
+
+
+def run_bundled(port: int, seconds: float, connections: int) -> tuple[float, float]:
+    """(requests/s, p50 ms) from the bundled asyncio generator."""
+    latencies: list[float] = []
+
+    async def main() -> int:
+        stop_at = time.monotonic() + seconds
+        counts = await asyncio.wait_for(
+            asyncio.gather(
+                *(_load_connection(port, stop_at, latencies) for _ in range(connections))
+            ),
+            seconds + 30,
+        )
+        return sum(counts)
+
+    start = time.monotonic()
+    total = asyncio.run(main())
+    return total / (time.monotonic() - start), statistics.median(latencies)
+
+
+def load(port: int, seconds: float, connections: int) -> tuple[float, float]:
+    if shutil.which("wrk"):
+        run_wrk(port, 2, connections)  # warm-up, not counted
+        return run_wrk(port, seconds, connections)
+    run_bundled(port, 2, connections)
+    return run_bundled(port, seconds, connections)
+
+
+def sequential_p50(port: int, requests: int = 2000) -> float:
+    """Median latency (ms) of sequential requests on one keep-alive connection."""
+    latencies: list[float] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buf = b""
+        for _ in range(requests):
+            start = time.perf_counter()
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            while b"\r\n\r\n" not in buf:
+                buf += s.recv(65536)
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+            while len(buf) < length:
+                buf += s.recv(65536)
+            buf = buf[length:]
+            latencies.append((time.perf_counter() - start) * 1000)
+    return statistics.median(latencies)
+
+
+def cold_starts(port: int, runs: int, idle_s: float) -> list[float]:
+    """Latency (ms) of the first request after the environment was reclaimed."""
+    results = []
+    for _ in range(runs):
+        time.sleep(idle_s)
+        start = time.perf_counter()
+        reply = http_get(port, timeout=10)
+        results.append((time.perf_counter() - start) * 1000)
+        if not reply.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(reply[:200].decode(errors="replace"))
+    return results
+
+
+# -- the three servers -------------------------------------------------------------
+
+
+def make_projects(root: Path) -> tuple[Path, Path, Path]:
+    lambic_dir = root / "lambic-hello"
+    (lambic_dir / ".lambic").mkdir(parents=True)
+    (lambic_dir / "app.py").write_text(LAMBIC_APP)
+    (lambic_dir / ".lambic" / "config.json").write_text(
+        '{"version": "2.0", "app_name": "hello", "stages": {"dev": {}},'
+        ' "local": {"idle_timeout_seconds": 1}}'
+    )
+    chalice_dir = root / "chalice-hello"
+    (chalice_dir / ".chalice").mkdir(parents=True)
+    (chalice_dir / "app.py").write_text(CHALICE_APP)
+    (chalice_dir / ".chalice" / "config.json").write_text(
+        '{"version": "2.0", "app_name": "hello", "stages": {"dev": {"api_gateway_stage": "api"}}}'
+    )
+    raw_dir = root / "raw"
+    raw_dir.mkdir()
+    (raw_dir / "raw_app.py").write_text(RAW_APP)
+    return lambic_dir, chalice_dir, raw_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--cold-runs", type=int, default=10)
+    args = parser.parse_args()
+    tool = "wrk -t1" if shutil.which("wrk") else "bundled asyncio generator"
+    print(f"load: {tool}, {args.connections} keep-alive connections, {args.seconds:.0f} s each")
+    bin_dir = Path(PY).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        lambic_dir, chalice_dir, raw_dir = make_projects(Path(tmp))
+        results: dict[str, tuple[float, float]] = {}
+
+        port = free_port()
+        cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
+        with server(cmd, lambic_dir, port):
+            results["lambic local"] = load(port, args.seconds, args.connections)
+            warm_p50 = sequential_p50(port)
+            cold = cold_starts(port, args.cold_runs, idle_s=1.6)
+
+        port = free_port()
+        chalice = str(bin_dir / "chalice")
+        with server([chalice, "local", "--port", str(port), "--no-autoreload"], chalice_dir, port):
+            results["chalice local"] = load(port, args.seconds, args.connections)
+
+        port = free_port()
+        with server([PY, "raw_app.py", str(port)], raw_dir, port):
+            results["raw uvicorn"] = load(port, args.seconds, args.connections)
+
+    print(f"{'server':<15} {'requests/s':>12} {'p50 under load (ms)':>20}")
+    for name, (rps, p50) in results.items():
+        print(f"{name:<15} {rps:>12.0f} {p50:>20.2f}")
+    lam, cha, raw = (results[k][0] for k in ("lambic local", "chalice local", "raw uvicorn"))
+    print(f"lambic / raw uvicorn   = {lam / raw:.2f}x   (target >= 0.25x)")
+    print(f"lambic / chalice local = {lam / cha:.1f}x   (target >= 30x)")
+    print(f"lambic warm p50 (sequential, 1 connection) = {warm_p50:.3f} ms   (target <= 1 ms)")
+    print(
+        f"lambic cold start, median of {len(cold)} = {statistics.median(cold):.1f} ms "
+        f"(min {min(cold):.1f}, max {max(cold):.1f})   (target <= 30 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

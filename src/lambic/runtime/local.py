@@ -1,0 +1,257 @@
+"""`lambic local`: the whole local cloud for one project, started and stopped in order.
+
+    LocalCloud.start()
+      load the project (config + manifest, app.py imported in a child process)
+      bind the gateway port (a port in use fails here, before anything runs)
+      start services          e.g. the S3/DynamoDB/SQS/SNS edge port (issue 4); each may
+                              add variables (AWS_ENDPOINT_URL...) to `extra_env`
+      create the invoker      execution environments get `extra_env`
+      start event sources     schedules, S3/SQS/SNS/stream wiring (issue 5); they use
+                              `cloud.invoker`
+      start the gateway, then the file watcher (hot reload)
+    LocalCloud.stop()         the reverse: stop accepting HTTP, finish or time out
+                              in-flight work, stop components, close the invoker (no
+                              child process survives)
+
+A component is any object with `async start(cloud)` and `async stop()`
+(`CloudComponent`); pass them as `services=` or `event_sources=`.
+
+Hot reload: when the watcher sees an edit, the project is re-read in a child process.
+A good result goes to `invoker.reload()` (next invocations run the new code, in-flight
+ones finish on the old environments) and to the gateway (new route table); an error
+(syntax error with file:line, import error, bad config) is printed and the last good
+code keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from lambic.runtime.errors import LambicRuntimeError
+from lambic.runtime.gateway import (
+    INTEGRATION_TIMEOUT_SECONDS,
+    ApiDefinition,
+    GatewayApp,
+    GatewayServer,
+    bind_socket,
+    create_api_definition,
+)
+from lambic.runtime.invoker import Invoker, create_invoker
+from lambic.runtime.logstore import LogEvent
+from lambic.runtime.project import Project, aload_project
+from lambic.runtime.reload import FileWatcher
+
+__all__ = ["API_FUNCTION", "DEFAULT_API_GATEWAY_STAGE", "CloudComponent", "LocalCloud"]
+
+#: The short name of the function that serves every route, as Chalice deploys it.
+API_FUNCTION = "api_handler"
+#: Chalice's default `api_gateway_stage`.
+DEFAULT_API_GATEWAY_STAGE = "api"
+
+
+class CloudComponent(Protocol):
+    """Something `lambic local` runs beside the gateway (services, event sources)."""
+
+    async def start(self, cloud: LocalCloud) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def api_gateway_stage(project: Project, stage: str) -> str:
+    """The API Gateway stage name for a Chalice stage (`api_gateway_stage`, default "api")."""
+    raw = project.config.raw
+    stage_cfg = (raw.get("stages") or {}).get(stage) or {}
+    value = stage_cfg.get("api_gateway_stage", raw.get("api_gateway_stage"))
+    return str(value) if value else DEFAULT_API_GATEWAY_STAGE
+
+
+def create_api(project: Project, stage: str) -> ApiDefinition:
+    """The gateway's route table for a loaded project."""
+    functions = project.functions(stage)
+    api = functions.get(API_FUNCTION)
+    function_name = api.deployed_name if api is not None else f"{project.app_name}-{stage}"
+    return create_api_definition(
+        project.manifest.routes,
+        function_name=function_name,
+        stage=api_gateway_stage(project, stage),
+        binary_types=project.manifest.binary_types,
+        function_timeout=api.timeout if api is not None else None,
+    )
+
+
+def _route_lines(project: Project) -> list[str]:
+    lines = []
+    for path in sorted(project.manifest.routes):
+        methods = ",".join(sorted(project.manifest.routes[path]))
+        lines.append(f"  {methods:<18} {path}")
+    return lines
+
+
+class LocalCloud:
+    """One project served locally: gateway + invoker + components + hot reload.
+
+    cloud = LocalCloud(Path("myapp"), port=8000)
+    await cloud.serve()          # until SIGINT / SIGTERM
+    """
+
+    def __init__(
+        self,
+        project_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        stage: str = "dev",
+        reload: bool = True,
+        echo: Callable[[str], None] = print,
+        services: Sequence[CloudComponent] = (),
+        event_sources: Sequence[CloudComponent] = (),
+        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        shutdown_grace: float = 10.0,
+        reload_interval: float = 0.3,
+    ) -> None:
+        self.project_dir = project_dir.resolve()
+        self.host = host
+        self.port = port
+        self.stage = stage
+        self.reload_enabled = reload
+        self.echo = echo
+        self.services = list(services)
+        self.event_sources = list(event_sources)
+        self.integration_timeout = integration_timeout
+        self.shutdown_grace = shutdown_grace
+        self.reload_interval = reload_interval
+        #: Variables every execution environment gets; services add theirs on start.
+        self.extra_env: dict[str, str] = {}
+        self.project: Project | None = None
+        self.invoker: Invoker | None = None
+        self.gateway: GatewayServer | None = None
+        self._app: GatewayApp | None = None
+        self._watcher: FileWatcher | None = None
+        self._started: list[CloudComponent] = []
+
+    @property
+    def url(self) -> str:
+        if self.gateway is None:
+            raise LambicRuntimeError("The local cloud is not started")
+        return self.gateway.url
+
+    def _print_log(self, event: LogEvent) -> None:
+        for line in event.message.rstrip("\n").splitlines() or [""]:
+            self.echo(f"[{event.function_name}] {line}")
+
+    async def start(self) -> None:
+        """Start everything; on failure, stop what had started and re-raise."""
+        project = await aload_project(self.project_dir)
+        self.project = project
+        api = create_api(project, self.stage)
+        try:
+            await self._start(project, api)
+        except BaseException:
+            await self.stop()
+            raise
+        self._banner(project, api)
+
+    async def _start(self, project: Project, api: ApiDefinition) -> None:
+        # Bind first: "port in use" must be reported before any process is started.
+        sock = bind_socket(self.host, self.port)
+        try:
+            for component in self.services:
+                await component.start(self)
+                self._started.append(component)
+            self.invoker = create_invoker(
+                project, self.stage, extra_env=dict(self.extra_env), log_sink=self._print_log
+            )
+            for component in self.event_sources:
+                await component.start(self)
+                self._started.append(component)
+            self._app = GatewayApp(self.invoker, api, integration_timeout=self.integration_timeout)
+            self.gateway = GatewayServer(self._app, host=self.host, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+        await self.gateway.start()
+        if self.reload_enabled:
+            self._watcher = FileWatcher(
+                self.project_dir, self._reload, interval=self.reload_interval
+            )
+            await self._watcher.start()
+
+    def _banner(self, project: Project, api: ApiDefinition) -> None:
+        self.echo(
+            f"Serving {project.app_name} (stage {self.stage}) on {self.url} "
+            f"(API Gateway stage '{api.stage}' served at /)"
+        )
+        routes = _route_lines(project)
+        if routes:
+            self.echo("Routes:")
+            for line in routes:
+                self.echo(line)
+        else:
+            self.echo("No HTTP routes: every request answers 403 Missing Authentication Token")
+        others = [f for f in project.functions(self.stage).values() if f.name != API_FUNCTION]
+        if others:
+            self.echo("Functions: " + ", ".join(f"{f.name} ({f.kind})" for f in others))
+        if self.reload_enabled:
+            self.echo(f"Watching {self.project_dir} for changes. Press Ctrl-C to stop.")
+        else:
+            self.echo("Press Ctrl-C to stop.")
+
+    async def _reload(self, changed: list[Path]) -> None:
+        names = ", ".join(str(p.relative_to(self.project_dir)) for p in changed[:3])
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        try:
+            project = await aload_project(self.project_dir)
+            api = create_api(project, self.stage)
+        except LambicRuntimeError as exc:
+            self.echo(f"Reload failed ({names}{more} changed): {exc}")
+            self.echo("Still serving the last good code; fix the error and save again.")
+            return
+        if self.invoker is None or self._app is None:
+            return
+        await self.invoker.reload(project)
+        self._app.update(api)
+        self.project = project
+        self.echo(f"Reloaded after changes to {names}{more}: {api.route_count} route(s)")
+
+    async def stop(self) -> None:
+        """Stop in reverse order; bounded by `shutdown_grace` plus the invoker's timeout."""
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+        if self.gateway is not None:
+            await self.gateway.stop(grace=self.shutdown_grace)
+            self.gateway = None
+        if self._app is not None:
+            await self._app.drain(timeout=self.shutdown_grace)
+        while self._started:
+            component = self._started.pop()
+            try:
+                await component.stop()
+            except Exception as exc:  # one failing component must not leak the others
+                self.echo(f"Stopping {type(component).__name__} failed: {exc}")
+        if self.invoker is not None:
+            await self.invoker.aclose(timeout=self.shutdown_grace)
+            self.invoker = None
+
+    async def serve(self, *, ready: Callable[[], None] | None = None) -> None:
+        """Start, run until SIGINT or SIGTERM, then stop everything."""
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        try:
+            await self.start()
+            if ready is not None:
+                ready()
+            await stopping.wait()
+            self.echo("Shutting down: finishing in-flight requests...")
+        finally:
+            await self.stop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(sig)
