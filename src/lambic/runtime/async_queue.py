@@ -109,6 +109,21 @@ class FailedEvent:
 
 FailureSink = Callable[[FailedEvent], None]
 
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to deliver an event, for the one-line report `lambic local` prints."""
+
+    source: str
+    function: str
+    request_id: str
+    outcome: str  # the invocation status, or "dropped" when given up on
+    duration_ms: float
+    attempt: int
+
+
+DeliveryReport = Callable[[Delivery], None]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS async_events (
     id INTEGER PRIMARY KEY,
@@ -140,8 +155,10 @@ class AsyncEventQueue:
         concurrency: Callable[[str], int] = lambda name: 10,
         retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         clock: Callable[[], float] = time.time,
+        report: DeliveryReport | None = None,
     ) -> None:
         self._invoke = invoke
+        self._report = report
         self._db = open_database(path)
         self._db.executescript(_SCHEMA)
         self._settings = settings
@@ -233,7 +250,7 @@ class AsyncEventQueue:
         if room <= 0:
             return []
         rows = self._db.execute(
-            "SELECT id, payload, request_id, enqueued_at, attempts FROM async_events"
+            "SELECT id, payload, request_id, enqueued_at, attempts, source FROM async_events"
             " WHERE function = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
             (function, self._clock(), room + len(self._running)),
         ).fetchall()
@@ -248,17 +265,22 @@ class AsyncEventQueue:
         return max(0.0, float(row[0]) - self._clock())
 
     async def _deliver(self, function: str, row: tuple[Any, ...]) -> None:
-        event_id, payload, request_id, enqueued_at, attempts = row
+        event_id, payload, request_id, enqueued_at, attempts, source = row
+        row = row[:5]
         settings = self._settings(function)
         if self._clock() - enqueued_at > settings.maximum_event_age_in_seconds:
             self._give_up(function, row, "EventAgeExceeded", None, b"")
+            self._emit(source, function, request_id, "dropped", 0.0, attempts)
             return
+        started = time.perf_counter()
         try:
             result = await self._invoke(function, payload)
         except Exception as exc:  # the function was removed by a reload, the invoker closed
             log.warning("Async event %s for %s not delivered: %s", request_id, function, exc)
             self._reschedule(event_id, attempts, THROTTLE_BACKOFF * 5, None, b"")
             return
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self._emit(source, function, result.request_id, result.status, elapsed_ms, attempts + 1)
         if result.status == "ok":
             self._db.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
         elif result.status == "throttled":
@@ -278,6 +300,15 @@ class AsyncEventQueue:
                 self._reschedule(event_id, attempts, delay, result.error_type, result.payload)
         else:
             self._db.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+
+    def _emit(
+        self, source: str, function: str, request_id: str, outcome: str, ms: float, attempt: int
+    ) -> None:
+        if self._report is not None:
+            try:
+                self._report(Delivery(source, function, request_id, outcome, ms, attempt))
+            except Exception:
+                log.exception("Delivery report failed")
 
     def _reschedule(
         self, event_id: int, attempts: int, delay: float, error: str | None, response: bytes
@@ -352,6 +383,7 @@ def settings_from_config(values: Mapping[str, Any]) -> AsyncSettings:
 __all__ = [
     "AsyncEventQueue",
     "AsyncSettings",
+    "Delivery",
     "FailedEvent",
     "settings_from_config",
 ]

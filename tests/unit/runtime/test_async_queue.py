@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambic.runtime.async_queue import AsyncEventQueue, AsyncSettings, FailedEvent
+from lambic.runtime.async_queue import AsyncEventQueue, AsyncSettings, Delivery, FailedEvent
 
 FAST = (0.05, 0.1)
 
@@ -47,11 +47,17 @@ async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> Non
 def test_a_successful_event_is_delivered_once_and_removed(tmp_path: Path) -> None:
     async def scenario() -> None:
         invoke = ScriptedInvoke("ok")
-        queue = AsyncEventQueue(invoke, path=tmp_path / "events.sqlite3", retry_delays=FAST)
+        reports: list[Delivery] = []
+        queue = AsyncEventQueue(
+            invoke, path=tmp_path / "events.sqlite3", retry_delays=FAST, report=reports.append
+        )
         queue.start(["fn"])
         queue.enqueue("fn", b'{"n": 1}', request_id="r1", source="s3")
         await wait_until(lambda: queue.pending() == 0)
         assert invoke.calls == [("fn", b'{"n": 1}')]
+        assert [(r.source, r.function, r.outcome, r.attempt) for r in reports] == [
+            ("s3", "fn", "ok", 1)
+        ]
         await queue.aclose()
 
     asyncio.run(scenario())
