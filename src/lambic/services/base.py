@@ -60,6 +60,20 @@ class Headers(Mapping[str, str]):
 
 
 @dataclass(frozen=True)
+class SigningContext:
+    """A verified SigV4 signature's parts, for services that check more signatures.
+
+    S3's signed streaming uploads sign every chunk with the same key, chaining from
+    the request's (seed) signature; the edge fills this in after verifying the seed.
+    """
+
+    key: bytes
+    timestamp: str
+    scope: str
+    seed_signature: str
+
+
+@dataclass(frozen=True)
 class ServiceRequest:
     """One HTTP request as a service sees it.
 
@@ -74,6 +88,7 @@ class ServiceRequest:
     body: bytes
     client_host: str = "127.0.0.1"
     host: str = ""
+    signing: SigningContext | None = None
 
     @cached_property
     def query_params(self) -> list[tuple[str, str]]:

@@ -1,0 +1,214 @@
+"""Bucket-level S3 operations: create/head/delete/list buckets, listing, notifications."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+from lambic.services.base import ServiceResponse
+from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._wire import (
+    document,
+    element,
+    iso_date,
+    owner_xml,
+    url_encode,
+    x,
+)
+from lambic.services.s3.engine import DEFAULT_REGION
+from lambic.services.s3.errors import S3Error
+from lambic.services.s3.notifications import render_notification
+from lambic.services.s3.store import ListedObject
+
+
+def list_buckets(call: Call) -> ServiceResponse:
+    buckets = "".join(
+        f"<Bucket><Name>{x(b.name)}</Name><CreationDate>{iso_date(b.created)}</CreationDate>"
+        f"<BucketRegion>{b.region}</BucketRegion></Bucket>"
+        for b in call.engine.list_buckets()
+    )
+    return xml_response(
+        document("ListAllMyBucketsResult", f"{owner_xml()}<Buckets>{buckets}</Buckets>")
+    )
+
+
+def create_bucket(call: Call) -> ServiceResponse:
+    region = DEFAULT_REGION
+    body = call.request.body.strip()
+    if body:
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            raise S3Error("MalformedXML") from exc
+        for child in root:
+            if child.tag.rsplit("}", 1)[-1] == "LocationConstraint":
+                constraint = (child.text or "").strip()
+                # AWS refuses an explicit "us-east-1": that region is the absence of one.
+                if not constraint or constraint == DEFAULT_REGION:
+                    raise S3Error("InvalidLocationConstraint", LocationConstraint=constraint)
+                region = constraint
+    call.engine.create_bucket(call.bucket, region)
+    return empty_response(200, [("Location", f"/{call.bucket}")])
+
+
+def head_bucket(call: Call) -> ServiceResponse:
+    bucket = call.engine.bucket(call.bucket)
+    return empty_response(
+        200,
+        [("x-amz-bucket-region", bucket.region), ("x-amz-access-point-alias", "false")],
+    )
+
+
+def delete_bucket(call: Call) -> ServiceResponse:
+    call.engine.delete_bucket(call.bucket)
+    return empty_response(204)
+
+
+def get_location(call: Call) -> ServiceResponse:
+    region = call.engine.bucket(call.bucket).region
+    # AWS answers an empty LocationConstraint for us-east-1.
+    value = "" if region == DEFAULT_REGION else x(region)
+    return xml_response(document("LocationConstraint", value))
+
+
+def get_versioning(call: Call) -> ServiceResponse:
+    call.engine.bucket(call.bucket)
+    return xml_response(document("VersioningConfiguration", ""))
+
+
+def put_notification(call: Call) -> ServiceResponse:
+    call.engine.put_notification(call.bucket, call.request.body)
+    return empty_response(200)
+
+
+def get_notification(call: Call) -> ServiceResponse:
+    config = call.engine.notification_configuration(call.bucket)
+    return xml_response(render_notification(config))
+
+
+def _max_keys(call: Call, name: str = "max-keys") -> int:
+    raw = call.query.get(name, "1000")
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise S3Error(
+            "InvalidArgument",
+            "Provided max-keys not an integer or within integer range",
+            ArgumentName=name,
+            ArgumentValue=raw,
+        ) from exc
+    if value < 0:
+        raise S3Error(
+            "InvalidArgument",
+            "Argument maxKeys must be an integer between 0 and 2147483647",
+            ArgumentName="maxKeys",
+            ArgumentValue=raw,
+        )
+    return min(value, 1000)
+
+
+Encode = Callable[[str], str]
+
+
+def _url_then_xml(text: str) -> str:
+    return x(url_encode(text))
+
+
+def _encoder(call: Call) -> tuple[str, Encode]:
+    encoding = call.query.get("encoding-type")
+    if encoding is None:
+        return "", x
+    if encoding != "url":
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid Encoding Method specified in Request",
+            ArgumentName="encoding-type",
+            ArgumentValue=encoding,
+        )
+    return element("EncodingType", "url"), _url_then_xml
+
+
+def _contents(items: list[ListedObject], enc: Encode, with_owner: bool) -> str:
+    owner = owner_xml() if with_owner else ""
+    return "".join(
+        f"<Contents><Key>{enc(item.key)}</Key><LastModified>{iso_date(item.modified)}"
+        f"</LastModified><ETag>{x(item.etag)}</ETag><Size>{item.size}</Size>{owner}"
+        "<StorageClass>STANDARD</StorageClass></Contents>"
+        for item in items
+    )
+
+
+def _prefixes(prefixes: list[str], enc: Encode) -> str:
+    return "".join(f"<CommonPrefixes><Prefix>{enc(p)}</Prefix></CommonPrefixes>" for p in prefixes)
+
+
+def list_objects_v2(call: Call) -> ServiceResponse:
+    q = call.query
+    prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
+    max_keys = _max_keys(call)
+    encoding_xml, enc = _encoder(call)
+    token = q.get("continuation-token")
+    start_after = q.get("start-after", "")
+    after = start_after
+    if token is not None:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise S3Error(
+                "InvalidArgument",
+                "The continuation token provided is incorrect",
+                ArgumentName="continuation-token",
+            ) from exc
+    page = call.engine.list_objects(
+        call.bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys
+    )
+    parts = [
+        element("Name", call.bucket),
+        f"<Prefix>{enc(prefix)}</Prefix>",
+    ]
+    if delimiter:
+        parts.append(f"<Delimiter>{enc(delimiter)}</Delimiter>")
+    parts.append(element("MaxKeys", max_keys))
+    parts.append(encoding_xml)
+    parts.append(element("KeyCount", len(page.contents) + len(page.common_prefixes)))
+    parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
+    if token is not None:
+        parts.append(element("ContinuationToken", token))
+    if page.is_truncated:
+        next_token = base64.urlsafe_b64encode(page.last.encode("utf-8")).decode()
+        parts.append(element("NextContinuationToken", next_token))
+    if start_after:
+        parts.append(f"<StartAfter>{enc(start_after)}</StartAfter>")
+    with_owner = q.get("fetch-owner") == "true"
+    parts.append(_contents(page.contents, enc, with_owner))
+    parts.append(_prefixes(page.common_prefixes, enc))
+    return xml_response(document("ListBucketResult", "".join(parts)))
+
+
+def list_objects_v1(call: Call) -> ServiceResponse:
+    q = call.query
+    prefix, delimiter, marker = q.get("prefix", ""), q.get("delimiter", ""), q.get("marker", "")
+    max_keys = _max_keys(call)
+    encoding_xml, enc = _encoder(call)
+    page = call.engine.list_objects(
+        call.bucket, prefix=prefix, delimiter=delimiter, after=marker, max_keys=max_keys
+    )
+    parts = [
+        element("Name", call.bucket),
+        f"<Prefix>{enc(prefix)}</Prefix>",
+        f"<Marker>{enc(marker)}</Marker>",
+    ]
+    # AWS returns NextMarker only when a delimiter was given; without one the client
+    # uses the last Key.
+    if page.is_truncated and delimiter:
+        parts.append(f"<NextMarker>{enc(page.last)}</NextMarker>")
+    parts.append(element("MaxKeys", max_keys))
+    if delimiter:
+        parts.append(f"<Delimiter>{enc(delimiter)}</Delimiter>")
+    parts.append(encoding_xml)
+    parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
+    parts.append(_contents(page.contents, enc, True))
+    parts.append(_prefixes(page.common_prefixes, enc))
+    return xml_response(document("ListBucketResult", "".join(parts)))

@@ -1,0 +1,221 @@
+"""Multipart upload operations: create, upload part (and part copy), complete, abort, list."""
+
+from __future__ import annotations
+
+import asyncio
+import xml.etree.ElementTree as ET
+
+from lambic.services.base import ServiceResponse
+from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._objects import (
+    check_copy_preconditions,
+    parse_copy_source,
+    write_preconditions,
+)
+from lambic.services.s3._payload import attrs_from_headers, read_upload
+from lambic.services.s3._wire import (
+    document,
+    element,
+    iso_date,
+    owner_xml,
+    parse_range,
+    x,
+)
+from lambic.services.s3.errors import S3Error
+
+_SSE = ("x-amz-server-side-encryption", "AES256")
+
+
+def _key(call: Call) -> str:
+    if call.key is None:
+        raise S3Error("MethodNotAllowed")
+    return call.key
+
+
+def create_upload(call: Call) -> ServiceResponse:
+    attrs = attrs_from_headers(call.request.headers)
+    upload = call.engine.create_upload(call.bucket, _key(call), attrs)
+    body = document(
+        "InitiateMultipartUploadResult",
+        element("Bucket", call.bucket)
+        + element("Key", upload.key)
+        + element("UploadId", upload.upload_id),
+    )
+    return xml_response(body, 200, [_SSE])
+
+
+def _part_number(call: Call) -> int:
+    raw = call.query.get("partNumber", "")
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=raw,
+        ) from exc
+
+
+def upload_part(call: Call) -> ServiceResponse:
+    number = _part_number(call)
+    upload = read_upload(call.request)
+    checksum = next(iter(upload.checksums.items()), None)
+    part = call.engine.upload_part(
+        call.bucket,
+        _key(call),
+        call.query["uploadId"],
+        number,
+        upload.data,
+        f"{checksum[0]}:{checksum[1]}" if checksum else None,
+    )
+    headers = [("ETag", part.etag), _SSE]
+    if checksum:
+        headers.append((f"x-amz-checksum-{checksum[0].lower()}", checksum[1]))
+    return empty_response(200, headers)
+
+
+def upload_part_copy(call: Call) -> ServiceResponse:
+    number = _part_number(call)
+    headers = call.request.headers
+    src = call.engine.head(*parse_copy_source(headers["x-amz-copy-source"]))
+    check_copy_preconditions(headers, src)
+    start, end = 0, src.size
+    copy_range = headers.get("x-amz-copy-source-range")
+    if copy_range:
+        bounds = parse_range(copy_range, src.size)
+        if bounds is None or not copy_range[6:].split("-")[0]:
+            raise S3Error(
+                "InvalidArgument",
+                "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                "where first and last are the zero-based offsets of the first and last bytes "
+                "to copy",
+                ArgumentName="x-amz-copy-source-range",
+                ArgumentValue=copy_range,
+            )
+        start, end = bounds
+    data = call.engine.read(src, start, end)
+    part = call.engine.upload_part(call.bucket, _key(call), call.query["uploadId"], number, data)
+    body = document(
+        "CopyPartResult",
+        element("LastModified", iso_date(part.modified)) + element("ETag", part.etag),
+    )
+    return xml_response(body, 200, [_SSE])
+
+
+def _requested_parts(body: bytes) -> list[tuple[int, str]]:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise S3Error("MalformedXML") from exc
+    parts: list[tuple[int, str]] = []
+    for part in root:
+        if part.tag.rsplit("}", 1)[-1] != "Part":
+            continue
+        fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in part}
+        try:
+            parts.append((int(fields["PartNumber"]), fields["ETag"]))
+        except (KeyError, ValueError) as exc:
+            raise S3Error("MalformedXML") from exc
+    return parts
+
+
+async def complete_upload(call: Call) -> ServiceResponse:
+    key = _key(call)
+    requested = _requested_parts(call.request.body)
+    # Concatenating parts is file I/O proportional to the object: off the event loop.
+    obj = await asyncio.to_thread(
+        call.engine.complete_upload,
+        call.bucket,
+        key,
+        call.query["uploadId"],
+        requested,
+        context=call.context,
+        preconditions=write_preconditions(call.request.headers),
+    )
+    body = document(
+        "CompleteMultipartUploadResult",
+        element("Location", f"{call.base_url}/{call.bucket}/{key}")
+        + element("Bucket", call.bucket)
+        + element("Key", key)
+        + element("ETag", obj.etag),
+    )
+    return xml_response(body, 200, [_SSE])
+
+
+def abort_upload(call: Call) -> ServiceResponse:
+    call.engine.abort_upload(call.bucket, _key(call), call.query["uploadId"])
+    return empty_response(204)
+
+
+def _int_param(call: Call, name: str, default: int) -> int:
+    raw = call.query.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise S3Error(
+            "InvalidArgument",
+            f"Provided {name} not an integer or within integer range",
+            ArgumentName=name,
+            ArgumentValue=raw,
+        ) from exc
+
+
+def list_parts(call: Call) -> ServiceResponse:
+    after = _int_param(call, "part-number-marker", 0)
+    limit = max(0, min(_int_param(call, "max-parts", 1000), 1000))
+    upload, parts, truncated = call.engine.list_parts(
+        call.bucket, _key(call), call.query["uploadId"], after=after, limit=limit
+    )
+    items = "".join(
+        f"<Part><PartNumber>{p.number}</PartNumber><LastModified>{iso_date(p.modified)}"
+        f"</LastModified><ETag>{x(p.etag)}</ETag><Size>{p.size}</Size></Part>"
+        for p in parts
+    )
+    next_marker = parts[-1].number if parts else 0
+    body = document(
+        "ListPartsResult",
+        element("Bucket", call.bucket)
+        + element("Key", upload.key)
+        + element("UploadId", upload.upload_id)
+        + owner_xml("Initiator")
+        + owner_xml()
+        + element("StorageClass", "STANDARD")
+        + element("PartNumberMarker", after)
+        + element("NextPartNumberMarker", next_marker)
+        + element("MaxParts", limit)
+        + element("IsTruncated", "true" if truncated else "false")
+        + items,
+    )
+    return xml_response(body)
+
+
+def list_uploads(call: Call) -> ServiceResponse:
+    prefix = call.query.get("prefix", "")
+    limit = max(0, min(_int_param(call, "max-uploads", 1000), 1000))
+    uploads, truncated = call.engine.list_uploads(call.bucket, prefix=prefix, limit=limit)
+    items = "".join(
+        f"<Upload><Key>{x(u.key)}</Key><UploadId>{x(u.upload_id)}</UploadId>"
+        f"{owner_xml('Initiator')}{owner_xml()}<StorageClass>STANDARD</StorageClass>"
+        f"<Initiated>{iso_date(u.initiated)}</Initiated></Upload>"
+        for u in uploads
+    )
+    next_markers = ""
+    if truncated and uploads:
+        next_markers = element("NextKeyMarker", uploads[-1].key) + element(
+            "NextUploadIdMarker", uploads[-1].upload_id
+        )
+    body = document(
+        "ListMultipartUploadsResult",
+        element("Bucket", call.bucket)
+        + element("KeyMarker", "")
+        + element("UploadIdMarker", "")
+        + next_markers
+        + f"<Prefix>{x(prefix)}</Prefix>"
+        + element("MaxUploads", limit)
+        + element("IsTruncated", "true" if truncated else "false")
+        + items,
+    )
+    return xml_response(body)

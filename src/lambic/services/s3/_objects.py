@@ -1,0 +1,262 @@
+"""Object-level S3 operations: put, get/head (ranges, conditions), delete, copy."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from urllib.parse import unquote
+
+from lambic.services.base import Headers, ServiceResponse
+from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._payload import attrs_from_headers, read_upload
+from lambic.services.s3._wire import (
+    document,
+    element,
+    http_date,
+    iso_date,
+    parse_http_date,
+    parse_range,
+    x,
+)
+from lambic.services.s3.engine import Preconditions, etag_matches
+from lambic.services.s3.errors import S3Error
+from lambic.services.s3.store import StoredObject
+
+STREAM_THRESHOLD = 1024 * 1024
+_SSE = ("x-amz-server-side-encryption", "AES256")
+
+# GetObject's response-* query parameters and the header each overrides.
+_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+
+
+def write_preconditions(headers: Headers) -> Preconditions:
+    return Preconditions(headers.get("if-match"), headers.get("if-none-match"))
+
+
+def put_object(call: Call) -> ServiceResponse:
+    if call.key is None:
+        raise S3Error("MethodNotAllowed")
+    upload = read_upload(call.request)
+    attrs = attrs_from_headers(call.request.headers, upload.checksums)
+    obj = call.engine.put_object(
+        call.bucket,
+        call.key,
+        upload.data,
+        attrs,
+        context=call.context,
+        preconditions=write_preconditions(call.request.headers),
+    )
+    headers = [("ETag", obj.etag), _SSE]
+    headers.extend(_checksum_headers(obj))
+    return empty_response(200, headers)
+
+
+def _checksum_headers(obj: StoredObject) -> list[tuple[str, str]]:
+    if not obj.attrs.checksums:
+        return []
+    headers = [(f"x-amz-checksum-{alg.lower()}", v) for alg, v in obj.attrs.checksums.items()]
+    headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
+    return headers
+
+
+def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = [
+        ("ETag", obj.etag),
+        ("Last-Modified", http_date(obj.modified)),
+        ("Accept-Ranges", "bytes"),
+        _SSE,
+    ]
+    overrides = {
+        header: call.query[param] for param, header in _OVERRIDES.items() if param in call.query
+    }
+    stored = dict(obj.attrs.headers)
+    stored.update(overrides)
+    headers.extend(stored.items())
+    headers.extend((f"x-amz-meta-{name}", value) for name, value in obj.attrs.metadata.items())
+    if obj.attrs.parts:
+        headers.append(("x-amz-mp-parts-count", str(obj.attrs.parts)))
+    return headers
+
+
+def check_read_preconditions(headers: Headers, obj: StoredObject) -> int | None:
+    """AWS's order: If-Match → 412 (it wins over If-Unmodified-Since), If-None-Match →
+    304 (it wins over If-Modified-Since). Returns 304, or None to serve."""
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        if not etag_matches(if_match, obj.etag):
+            raise S3Error("PreconditionFailed", Condition="If-Match")
+    else:
+        since = headers.get("if-unmodified-since")
+        stamp = parse_http_date(since) if since else None
+        if stamp is not None and math.floor(obj.modified) > stamp:
+            raise S3Error("PreconditionFailed", Condition="If-Unmodified-Since")
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        return 304 if etag_matches(if_none_match, obj.etag) else None
+    since = headers.get("if-modified-since")
+    stamp = parse_http_date(since) if since else None
+    if stamp is not None and math.floor(obj.modified) <= stamp:
+        return 304
+    return None
+
+
+def get_object(call: Call, *, head: bool = False) -> ServiceResponse:
+    if call.key is None:
+        raise S3Error("MethodNotAllowed")
+    obj = call.engine.head(call.bucket, call.key)
+    return serve_object(call, obj, head=head)
+
+
+def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceResponse:
+    request_headers = call.request.headers
+    if check_read_preconditions(request_headers, obj) == 304:
+        return empty_response(304, [("ETag", obj.etag), ("Last-Modified", http_date(obj.modified))])
+    headers = object_headers(obj, call)
+    start, end, status = 0, obj.size, 200
+    range_header = request_headers.get("range")
+    if range_header:
+        bounds = parse_range(range_header, obj.size)
+        if bounds is not None:
+            start, end = bounds
+            status = 206
+            headers.append(("Content-Range", f"bytes {start}-{end - 1}/{obj.size}"))
+    if status == 200 and request_headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
+        # AWS returns the whole-object checksum only when the whole object is served.
+        headers.extend(_checksum_headers(obj))
+    headers.append(("Content-Length", str(end - start)))
+    if head:
+        return ServiceResponse(status, headers, b"")
+    if end - start > STREAM_THRESHOLD:
+        chunks = call.engine.blobs.iter_range(obj.blob, start, end)
+        return ServiceResponse(status, headers, b"", _async_chunks(chunks))
+    data = (
+        call.engine.read(obj, start, end)
+        if (start, end) != (0, obj.size)
+        else call.engine.read(obj)
+    )
+    return ServiceResponse(status, headers, data)
+
+
+async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+def delete_object(call: Call) -> ServiceResponse:
+    if call.key is None:
+        raise S3Error("MethodNotAllowed")
+    call.engine.delete_object(call.bucket, call.key, context=call.context)
+    return empty_response(204)
+
+
+def delete_objects(call: Call) -> ServiceResponse:
+    try:
+        root = ET.fromstring(call.request.body)
+    except ET.ParseError as exc:
+        raise S3Error("MalformedXML") from exc
+    quiet = False
+    keys: list[str] = []
+    for child in root:
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "Quiet":
+            quiet = (child.text or "").strip().lower() == "true"
+        elif tag == "Object":
+            key = next((c.text for c in child if c.tag.rsplit("}", 1)[-1] == "Key"), None)
+            if key is None:
+                raise S3Error("MalformedXML")
+            keys.append(key)
+    # AWS: 1 to 1,000 keys per request.
+    if not keys or len(keys) > 1000:
+        raise S3Error("MalformedXML")
+    call.engine.bucket(call.bucket)
+    results: list[str] = []
+    for key in keys:
+        try:
+            call.engine.delete_object(call.bucket, key, context=call.context)
+        except S3Error as error:
+            results.append(
+                f"<Error><Key>{x(key)}</Key><Code>{error.code}</Code>"
+                f"<Message>{x(error.message)}</Message></Error>"
+            )
+            continue
+        if not quiet:
+            results.append(f"<Deleted><Key>{x(key)}</Key></Deleted>")
+    return xml_response(document("DeleteResult", "".join(results)))
+
+
+def parse_copy_source(value: str) -> tuple[str, str]:
+    """`x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, URL-encoded."""
+    raw, _, version = value.partition("?versionId=")
+    if version and version != "null":
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid version id specified",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=value,
+        )
+    bucket, _, key = unquote(raw).lstrip("/").partition("/")
+    if not bucket or not key:
+        raise S3Error(
+            "InvalidArgument",
+            "Invalid copy source object key",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=value,
+        )
+    return bucket, key
+
+
+def check_copy_preconditions(headers: Headers, src: StoredObject) -> None:
+    """x-amz-copy-source-if-* → 412, as AWS evaluates them for CopyObject/UploadPartCopy."""
+    if_match = headers.get("x-amz-copy-source-if-match")
+    if if_match is not None and not etag_matches(if_match, src.etag):
+        raise S3Error("PreconditionFailed", Condition="x-amz-copy-source-If-Match")
+    if_none_match = headers.get("x-amz-copy-source-if-none-match")
+    if if_none_match is not None and etag_matches(if_none_match, src.etag):
+        raise S3Error("PreconditionFailed", Condition="x-amz-copy-source-If-None-Match")
+    since = headers.get("x-amz-copy-source-if-unmodified-since")
+    stamp = parse_http_date(since) if since else None
+    if if_match is None and stamp is not None and math.floor(src.modified) > stamp:
+        raise S3Error("PreconditionFailed", Condition="x-amz-copy-source-If-Unmodified-Since")
+    since = headers.get("x-amz-copy-source-if-modified-since")
+    stamp = parse_http_date(since) if since else None
+    if if_none_match is None and stamp is not None and math.floor(src.modified) <= stamp:
+        raise S3Error("PreconditionFailed", Condition="x-amz-copy-source-If-Modified-Since")
+
+
+def copy_object(call: Call) -> ServiceResponse:
+    if call.key is None:
+        raise S3Error("MethodNotAllowed")
+    headers = call.request.headers
+    source = parse_copy_source(headers["x-amz-copy-source"])
+    directive = headers.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error(
+            "InvalidArgument",
+            "Unknown metadata directive.",
+            ArgumentName="x-amz-metadata-directive",
+            ArgumentValue=directive,
+        )
+    src = call.engine.head(*source)
+    check_copy_preconditions(headers, src)
+    attrs = attrs_from_headers(headers) if directive == "REPLACE" else None
+    storage_class = headers.get("x-amz-storage-class")
+    if attrs is None and storage_class and storage_class != "STANDARD":
+        # A new storage class makes even a copy onto itself legal (AWS).
+        attrs = replace(
+            src.attrs, headers={**src.attrs.headers, "x-amz-storage-class": storage_class}
+        )
+    obj = call.engine.copy_object(source, (call.bucket, call.key), attrs, context=call.context)
+    body = document(
+        "CopyObjectResult",
+        element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag),
+    )
+    return xml_response(body, 200, [_SSE])

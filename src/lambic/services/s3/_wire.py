@@ -1,0 +1,164 @@
+"""Small wire helpers shared by the S3 handlers: XML, dates, ids, checksums, ranges."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import time
+import zlib
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
+from urllib.parse import quote_plus
+from xml.sax.saxutils import escape
+
+from lambic.services.s3.errors import S3Error
+
+XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+OWNER_NAME = "webfile"
+
+
+def request_ids() -> tuple[str, str]:
+    """(x-amz-request-id, x-amz-id-2) shaped like AWS's: 16 hex chars and base64 text."""
+    raw = os.urandom(40)
+    return raw[:8].hex().upper(), base64.b64encode(raw[8:]).decode()
+
+
+def x(text: str) -> str:
+    """Escape text for an XML element."""
+    return escape(text)
+
+
+def element(name: str, value: str | int) -> str:
+    return f"<{name}>{escape(str(value))}</{name}>"
+
+
+def document(root: str, inner: str) -> bytes:
+    return f'{XML_DECL}<{root} xmlns="{NS}">{inner}</{root}>'.encode()
+
+
+def owner_xml(tag: str = "Owner") -> str:
+    return f"<{tag}><ID>{OWNER_ID}</ID><DisplayName>{OWNER_NAME}</DisplayName></{tag}>"
+
+
+def http_date(timestamp: float) -> str:
+    """RFC 1123 date with second resolution, as in Last-Modified."""
+    return formatdate(int(timestamp), usegmt=True)
+
+
+def iso_date(timestamp: float) -> str:
+    """ISO 8601 with milliseconds, as in ListObjects' LastModified."""
+    seconds = int(timestamp)
+    millis = int((timestamp - seconds) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def parse_http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def url_encode(text: str) -> str:
+    """`encoding-type=url`: AWS's form encoding, which botocore decodes with unquote_plus."""
+    return quote_plus(text, safe="/")
+
+
+# -- checksums -------------------------------------------------------------------
+
+
+def _crc32(data: bytes) -> bytes:
+    return zlib.crc32(data).to_bytes(4, "big")
+
+
+def _sha1(data: bytes) -> bytes:
+    return hashlib.sha1(data).digest()
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+# Algorithms we can compute with the standard library; CRC32C and CRC64NVME values
+# are stored and returned as the client sent them (see the report for issue 4).
+_COMPUTABLE: dict[str, Callable[[bytes], bytes]] = {
+    "CRC32": _crc32,
+    "SHA1": _sha1,
+    "SHA256": _sha256,
+}
+CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
+
+
+def checksum_of(algorithm: str, data: bytes) -> str | None:
+    compute = _COMPUTABLE.get(algorithm)
+    return base64.b64encode(compute(data)).decode() if compute else None
+
+
+def verify_checksums(claimed: dict[str, str], data: bytes) -> dict[str, str]:
+    """Check each `x-amz-checksum-<alg>` value; raise AWS's BadDigest on a mismatch."""
+    for algorithm, value in claimed.items():
+        actual = checksum_of(algorithm, data)
+        if actual is not None and actual != value:
+            raise S3Error(
+                "BadDigest", f"The {algorithm} you specified did not match the calculated checksum."
+            )
+    return claimed
+
+
+def verify_content_md5(header: str, data: bytes) -> None:
+    """Content-MD5: InvalidDigest when not a base64 MD5, BadDigest when it differs."""
+    try:
+        digest = base64.b64decode(header, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise S3Error("InvalidDigest", **{"Content-MD5": header}) from exc
+    if len(digest) != 16:
+        raise S3Error("InvalidDigest", **{"Content-MD5": header})
+    actual = hashlib.md5(data).digest()
+    if digest != actual:
+        raise S3Error(
+            "BadDigest",
+            ExpectedDigest=digest.hex(),
+            CalculatedDigest=base64.b64encode(actual).decode(),
+        )
+
+
+# -- ranges ----------------------------------------------------------------------
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """`bytes=a-b`, `bytes=a-`, `bytes=-n` → (start, end_exclusive), or None to ignore.
+
+    AWS ignores a Range it cannot parse (and multi-range requests) and serves the
+    whole object; an unsatisfiable one is 416 InvalidRange.
+    """
+    if not header.startswith("bytes=") or "," in header:
+        return None
+    spec = header[6:].strip()
+    first, sep, last = spec.partition("-")
+    if not sep:
+        return None
+    try:
+        if not first:
+            suffix = int(last)
+            if suffix < 0:
+                return None
+            if suffix == 0 or size == 0:
+                raise _unsatisfiable(header, size)
+            return max(0, size - suffix), size
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start < 0 or (last and end < start):
+        return None
+    if start >= size:
+        raise _unsatisfiable(header, size)
+    return start, min(end, size - 1) + 1
+
+
+def _unsatisfiable(header: str, size: int) -> S3Error:
+    return S3Error("InvalidRange", RangeRequested=header, ActualObjectSize=size)

@@ -1,0 +1,457 @@
+"""S3 semantics, independent of the wire: buckets, objects, copies, multipart, events.
+
+The protocol module parses a request into calls on `S3Engine` and renders what comes
+back; tests and the runtime can drive the engine directly. Writes follow one order so
+a crash never leaves an object pointing at missing bytes: bytes go to the blob store
+first, the metadata row is committed second, a replaced blob is removed third, and
+listeners hear about the change last (after commit, as S3 only notifies for durable
+writes).
+
+Listener hook (for the runtime's S3 event sources): `engine.add_listener(cb)`; `cb`
+receives an `ObjectEvent` after each committed create/delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from lambic.services.s3._blobs import BlobStore
+from lambic.services.s3.errors import S3Error
+from lambic.services.s3.listing import ListingPage, list_keys
+from lambic.services.s3.names import validate_bucket_name, validate_key
+from lambic.services.s3.notifications import (
+    NotificationConfiguration,
+    parse_notification,
+    render_notification,
+)
+from lambic.services.s3.store import (
+    Bucket,
+    ObjectAttrs,
+    Part,
+    S3Store,
+    StoredObject,
+    Upload,
+)
+
+log = logging.getLogger("lambic.services.s3")
+
+DEFAULT_REGION = "us-east-1"
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_NUMBER = 10_000
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who asked: carried into events as `requestParameters.sourceIPAddress` etc."""
+
+    source_ip: str = "127.0.0.1"
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    """A committed object change, as an S3 event notification describes it."""
+
+    event_name: (
+        str  # "ObjectCreated:Put" | ":Copy" | ":CompleteMultipartUpload" | "ObjectRemoved:Delete"
+    )
+    bucket: str
+    key: str
+    size: int
+    etag: str  # without quotes, as in the event's `s3.object.eTag`
+    sequencer: str
+    version_id: str | None
+    source_ip: str
+    request_id: str
+
+
+ObjectListener = Callable[[ObjectEvent], None]
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """Conditional-write headers (If-Match / If-None-Match on PUT and complete)."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+
+
+def md5_etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data).hexdigest()}"'
+
+
+def multipart_etag(part_etags: Sequence[str]) -> str:
+    """AWS's multipart ETag: md5 of the concatenated binary part md5s, then `-<count>`."""
+    digests = b"".join(bytes.fromhex(etag.strip('"')) for etag in part_etags)
+    return f'"{hashlib.md5(digests).hexdigest()}-{len(part_etags)}"'
+
+
+class S3Engine:
+    """The S3 state machine over an `S3Store` (metadata) and a `BlobStore` (bytes)."""
+
+    def __init__(
+        self, store: S3Store, blobs: BlobStore, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.clock = clock
+        self._listeners: list[ObjectListener] = []
+        self._sequence = itertools.count(time.time_ns())
+        self._sequence_lock = threading.Lock()
+        blobs.referenced_only(store.live_blobs())
+
+    # -- listeners -----------------------------------------------------------------
+
+    def add_listener(self, listener: ObjectListener) -> None:
+        """Call `listener(event)` after every committed object create or delete."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: ObjectListener) -> None:
+        self._listeners.remove(listener)
+
+    def _emit(
+        self, name: str, obj_key: tuple[str, str], size: int, etag: str, context: RequestContext
+    ) -> None:
+        if not self._listeners:
+            return
+        with self._sequence_lock:
+            sequencer = f"{next(self._sequence):016X}"
+        event = ObjectEvent(
+            name,
+            obj_key[0],
+            obj_key[1],
+            size,
+            etag.strip('"'),
+            sequencer,
+            None,
+            context.source_ip,
+            context.request_id,
+        )
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                # A failing subscriber must not turn a committed write into an error.
+                log.exception("S3 object listener %r failed", listener)
+
+    # -- buckets -------------------------------------------------------------------
+
+    def create_bucket(self, name: str, region: str = DEFAULT_REGION) -> bool:
+        """Create a bucket; True when new. A repeat create in us-east-1 succeeds (AWS's
+        legacy behaviour there); elsewhere it is BucketAlreadyOwnedByYou."""
+        validate_bucket_name(name)
+        if self.store.insert_bucket(Bucket(name, region, self.clock())):
+            return True
+        if region == DEFAULT_REGION and self.bucket(name).region == DEFAULT_REGION:
+            return False
+        raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+
+    def bucket(self, name: str) -> Bucket:
+        bucket = self.store.get_bucket(name)
+        if bucket is None:
+            raise S3Error("NoSuchBucket", BucketName=name)
+        return bucket
+
+    def list_buckets(self) -> list[Bucket]:
+        return self.store.list_buckets()
+
+    def delete_bucket(self, name: str) -> None:
+        self.bucket(name)
+        with self.store.transaction() as conn:
+            if not self.store.bucket_is_empty(conn, name):
+                raise S3Error("BucketNotEmpty", BucketName=name)
+            leftovers = self.store.delete_bucket(conn, name)
+        for blob in leftovers:
+            self.blobs.delete(blob)
+
+    # -- objects -------------------------------------------------------------------
+
+    def head(self, bucket: str, key: str) -> StoredObject:
+        obj = self.store.get_object(bucket, key)
+        if obj is None:
+            self.bucket(bucket)
+            raise S3Error("NoSuchKey", Key=key)
+        return obj
+
+    def read(self, obj: StoredObject, start: int = 0, end: int | None = None) -> bytes:
+        return self.blobs.read(obj.blob, start, end)
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        attrs: ObjectAttrs,
+        *,
+        etag: str | None = None,
+        context: RequestContext = RequestContext(),
+        preconditions: Preconditions = Preconditions(),
+    ) -> StoredObject:
+        validate_key(key)
+        self.bucket(bucket)
+        blob = self.blobs.put(data)
+        obj = StoredObject(
+            bucket, key, blob, len(data), etag or md5_etag(data), self.clock(), attrs
+        )
+        return self._commit_object(obj, "ObjectCreated:Put", context, preconditions)
+
+    def _commit_object(
+        self,
+        obj: StoredObject,
+        event: str,
+        context: RequestContext,
+        preconditions: Preconditions = Preconditions(),
+    ) -> StoredObject:
+        try:
+            with self.store.transaction() as conn:
+                if preconditions.if_match or preconditions.if_none_match:
+                    self._check_write_preconditions(conn, obj, preconditions)
+                if self.store.get_bucket(obj.bucket) is None:
+                    raise S3Error("NoSuchBucket", BucketName=obj.bucket)
+                replaced = self.store.put_object(conn, obj)
+        except BaseException:
+            self.blobs.delete(obj.blob)
+            raise
+        if replaced is not None:
+            self.blobs.delete(replaced)
+        self._emit(event, (obj.bucket, obj.key), obj.size, obj.etag, context)
+        return obj
+
+    def _check_write_preconditions(
+        self, conn: object, obj: StoredObject, preconditions: Preconditions
+    ) -> None:
+        current = self.store.get_object(obj.bucket, obj.key)
+        # AWS's conditional writes: If-None-Match: * refuses to overwrite; If-Match
+        # requires the current ETag (and fails with NoSuchKey when there is none).
+        if preconditions.if_none_match is not None and current is not None:
+            raise S3Error("PreconditionFailed", Condition="If-None-Match")
+        if preconditions.if_match is not None:
+            if current is None:
+                raise S3Error("NoSuchKey", Key=obj.key)
+            if not etag_matches(preconditions.if_match, current.etag):
+                raise S3Error("PreconditionFailed", Condition="If-Match")
+
+    def delete_object(
+        self, bucket: str, key: str, *, context: RequestContext = RequestContext()
+    ) -> bool:
+        """Delete a key (succeeds when absent, as AWS); True if something was deleted."""
+        self.bucket(bucket)
+        with self.store.transaction() as conn:
+            blob = self.store.delete_object(conn, bucket, key)
+        if blob is None:
+            return False
+        self.blobs.delete(blob)
+        self._emit("ObjectRemoved:Delete", (bucket, key), 0, "", context)
+        return True
+
+    def copy_object(
+        self,
+        source: tuple[str, str],
+        target: tuple[str, str],
+        attrs: ObjectAttrs | None,
+        *,
+        context: RequestContext = RequestContext(),
+    ) -> StoredObject:
+        """Copy; `attrs` None means metadata directive COPY (keep the source's)."""
+        validate_key(target[1])
+        self.bucket(target[0])
+        src = self.head(*source)
+        if source == target and attrs is None:
+            raise S3Error(
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an object to "
+                "itself without changing the object's metadata, storage class, website "
+                "redirect location or encryption attributes.",
+            )
+        etag = src.etag
+        if "-" in etag:
+            # A single-request copy of a multipart object is not multipart any more.
+            etag = md5_etag(self.read(src))
+        new_attrs = replace(src.attrs, parts=0) if attrs is None else attrs
+        if attrs is not None and not attrs.checksums:
+            new_attrs = replace(new_attrs, checksums=src.attrs.checksums)
+        if "-" in src.etag:
+            new_attrs = replace(new_attrs, checksums={})
+        blob = self.blobs.copy(src.blob)
+        obj = StoredObject(target[0], target[1], blob, src.size, etag, self.clock(), new_attrs)
+        return self._commit_object(obj, "ObjectCreated:Copy", context)
+
+    def list_objects(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        after: str = "",
+        max_keys: int = 1000,
+    ) -> ListingPage:
+        self.bucket(bucket)
+        return list_keys(
+            self.store, bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys
+        )
+
+    # -- multipart uploads ---------------------------------------------------------
+
+    def create_upload(self, bucket: str, key: str, attrs: ObjectAttrs) -> Upload:
+        validate_key(key)
+        self.bucket(bucket)
+        upload = Upload(secrets.token_urlsafe(48), bucket, key, self.clock(), attrs)
+        self.store.insert_upload(upload)
+        return upload
+
+    def upload(self, bucket: str, key: str, upload_id: str) -> Upload:
+        upload = self.store.get_upload(upload_id)
+        if upload is None or upload.bucket != bucket or upload.key != key:
+            self.bucket(bucket)
+            raise S3Error("NoSuchUpload", UploadId=upload_id)
+        return upload
+
+    def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes,
+        checksum: str | None = None,
+    ) -> Part:
+        if not 1 <= number <= MAX_PART_NUMBER:
+            raise S3Error(
+                "InvalidArgument",
+                "Part number must be an integer between 1 and 10000, inclusive",
+                ArgumentName="partNumber",
+                ArgumentValue=number,
+            )
+        self.upload(bucket, key, upload_id)
+        part = Part(number, self.blobs.put(data), len(data), md5_etag(data), self.clock(), checksum)
+        try:
+            with self.store.transaction() as conn:
+                if self.store.get_upload(upload_id) is None:
+                    raise S3Error("NoSuchUpload", UploadId=upload_id)
+                replaced = self.store.put_part(conn, upload_id, part)
+        except BaseException:
+            self.blobs.delete(part.blob)
+            raise
+        if replaced is not None:
+            self.blobs.delete(replaced)
+        return part
+
+    def complete_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        requested: Sequence[tuple[int, str]],
+        *,
+        context: RequestContext = RequestContext(),
+        preconditions: Preconditions = Preconditions(),
+    ) -> StoredObject:
+        """Assemble the listed parts (number, etag) into the object, as AWS validates."""
+        upload = self.upload(bucket, key, upload_id)
+        if not requested:
+            raise S3Error(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema",
+            )
+        numbers = [number for number, _ in requested]
+        if any(b <= a for a, b in itertools.pairwise(numbers)):
+            raise S3Error("InvalidPartOrder", UploadId=upload_id)
+        stored = {part.number: part for part in self.store.list_parts(upload_id)}
+        chosen: list[Part] = []
+        for number, etag in requested:
+            part = stored.get(number)
+            if part is None or not etag_matches(etag, part.etag):
+                raise S3Error("InvalidPart", UploadId=upload_id, PartNumber=number, ETag=etag)
+            chosen.append(part)
+        for part in chosen[:-1]:
+            if part.size < MIN_PART_SIZE:
+                raise S3Error(
+                    "EntityTooSmall",
+                    ProposedSize=part.size,
+                    MinSizeAllowed=MIN_PART_SIZE,
+                    PartNumber=part.number,
+                    ETag=part.etag.strip('"'),
+                )
+        blob = self.blobs.concat(part.blob for part in chosen)
+        attrs = replace(upload.attrs, parts=len(chosen), checksums={})
+        obj = StoredObject(
+            bucket,
+            key,
+            blob,
+            sum(part.size for part in chosen),
+            multipart_etag([part.etag for part in chosen]),
+            self.clock(),
+            attrs,
+        )
+        try:
+            with self.store.transaction() as conn:
+                if preconditions.if_match or preconditions.if_none_match:
+                    self._check_write_preconditions(conn, obj, preconditions)
+                if self.store.get_upload(upload_id) is None:
+                    raise S3Error("NoSuchUpload", UploadId=upload_id)
+                replaced = self.store.put_object(conn, obj)
+                part_blobs = self.store.delete_upload(conn, upload_id)
+        except BaseException:
+            self.blobs.delete(blob)
+            raise
+        for old in [*part_blobs, *([replaced] if replaced else [])]:
+            self.blobs.delete(old)
+        self._emit(
+            "ObjectCreated:CompleteMultipartUpload", (bucket, key), obj.size, obj.etag, context
+        )
+        return obj
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        self.upload(bucket, key, upload_id)
+        with self.store.transaction() as conn:
+            blobs = self.store.delete_upload(conn, upload_id)
+        for blob in blobs:
+            self.blobs.delete(blob)
+
+    def list_parts(
+        self, bucket: str, key: str, upload_id: str, *, after: int = 0, limit: int = 1000
+    ) -> tuple[Upload, list[Part], bool]:
+        upload = self.upload(bucket, key, upload_id)
+        parts = self.store.list_parts(upload_id, after, limit + 1)
+        return upload, parts[:limit], len(parts) > limit
+
+    def list_uploads(
+        self, bucket: str, *, prefix: str = "", limit: int = 1000
+    ) -> tuple[list[Upload], bool]:
+        self.bucket(bucket)
+        uploads = self.store.list_uploads(bucket, prefix, limit + 1)
+        return uploads[:limit], len(uploads) > limit
+
+    # -- notification configuration ------------------------------------------------
+
+    def put_notification(self, bucket: str, document: bytes) -> NotificationConfiguration:
+        self.bucket(bucket)
+        config = parse_notification(document)
+        self.store.set_notification(bucket, render_notification(config).decode())
+        return config
+
+    def notification_configuration(self, bucket: str) -> NotificationConfiguration:
+        """The bucket's stored configuration (empty when none was set)."""
+        self.bucket(bucket)
+        document = self.store.get_notification(bucket)
+        if not document:
+            return NotificationConfiguration()
+        return parse_notification(document.encode())
+
+
+def etag_matches(condition: str, etag: str) -> bool:
+    """HTTP's entity-tag list match: `*`, or any listed tag equal (quotes optional)."""
+    bare = etag.strip('"')
+    for candidate in condition.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/").strip('"') == bare:
+            return True
+    return False

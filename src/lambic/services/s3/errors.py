@@ -1,0 +1,97 @@
+"""S3's errors: one exception carrying AWS's code, status, message and extra fields.
+
+Hierarchy: `ServiceError` (services layer root) → `S3Error`. The protocol renders an
+`S3Error` as AWS's XML error document
+(`<Error><Code/><Message/>...<RequestId/><HostId/></Error>`); HEAD responses carry
+no body, as on AWS. Messages are AWS's own wording so client code that matches on
+them behaves the same locally.
+"""
+
+from __future__ import annotations
+
+from lambic.services.base import ServiceError
+
+
+class S3Error(ServiceError):
+    """An S3 error response: `S3Error("NoSuchKey", Key="a.txt")`."""
+
+    def __init__(self, code: str, message: str | None = None, **fields: str | int) -> None:
+        status, default_message = _ERRORS.get(code, (400, code))
+        self.code = code
+        self.status = status
+        self.message = message if message is not None else default_message
+        self.fields: dict[str, str] = {name: str(value) for name, value in fields.items()}
+        super().__init__(f"{code}: {self.message}")
+
+
+# Code -> (HTTP status, AWS's default message). Source: the S3 API reference error list.
+_ERRORS: dict[str, tuple[int, str]] = {
+    "AccessDenied": (403, "Access Denied"),
+    "BadDigest": (400, "The Content-MD5 you specified did not match what we received."),
+    "BucketAlreadyExists": (
+        409,
+        "The requested bucket name is not available. The bucket namespace is shared by all "
+        "users of the system. Please select a different name and try again.",
+    ),
+    "BucketAlreadyOwnedByYou": (
+        409,
+        "Your previous request to create the named bucket succeeded and you already own it.",
+    ),
+    "BucketNotEmpty": (409, "The bucket you tried to delete is not empty"),
+    "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed size"),
+    "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed size"),
+    "IllegalLocationConstraintException": (
+        400,
+        "The unspecified location constraint is incompatible for the region specific "
+        "endpoint this request was sent to.",
+    ),
+    "IncompleteBody": (
+        400,
+        "The request body terminated unexpectedly",
+    ),
+    "InternalError": (500, "We encountered an internal error. Please try again."),
+    "InvalidArgument": (400, "Invalid Argument"),
+    "InvalidBucketName": (400, "The specified bucket is not valid."),
+    "InvalidDigest": (400, "The Content-MD5 you specified was invalid."),
+    "InvalidLocationConstraint": (400, "The specified location-constraint is not valid"),
+    "InvalidPart": (
+        400,
+        "One or more of the specified parts could not be found.  The part may not have been "
+        "uploaded, or the specified entity tag may not match the part's entity tag.",
+    ),
+    "InvalidPartOrder": (
+        400,
+        "The list of parts was not in ascending order. Parts must be ordered by part number.",
+    ),
+    "InvalidRange": (416, "The requested range is not satisfiable"),
+    "InvalidRequest": (400, "Invalid Request"),
+    "InvalidAccessKeyId": (
+        403,
+        "The AWS Access Key Id you provided does not exist in our records.",
+    ),
+    "KeyTooLongError": (400, "Your key is too long"),
+    "MalformedXML": (
+        400,
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    ),
+    "MetadataTooLarge": (400, "Your metadata headers exceed the maximum allowed metadata size"),
+    "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),
+    "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
+    "NoSuchBucket": (404, "The specified bucket does not exist"),
+    "NoSuchKey": (404, "The specified key does not exist."),
+    "NoSuchUpload": (
+        404,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload "
+        "may have been aborted or completed.",
+    ),
+    "NotImplemented": (
+        501,
+        "A header you provided implies functionality that is not implemented",
+    ),
+    "PreconditionFailed": (412, "At least one of the pre-conditions you specified did not hold"),
+    "SignatureDoesNotMatch": (
+        403,
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    ),
+}

@@ -1,0 +1,84 @@
+"""Listing a bucket: ListObjects (v1) and ListObjectsV2 share one walk.
+
+AWS lists keys in UTF-8 binary order, folds keys that share `prefix + ... + delimiter`
+into one CommonPrefix (each counts once towards MaxKeys), and resumes after a marker.
+The walk seeks the `(bucket, key)` index in batches and jumps over a whole common
+prefix with one seek, so every page costs the same wherever it is in the bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lambic.services.s3.store import ListedObject, S3Store
+
+# U+10FFFF sorts after every other character, so `prefix + _MAX_CHAR` is past every
+# key that starts with `prefix` (keys are valid UTF-8).
+_MAX_CHAR = "\U0010ffff"
+_BATCH = 1000
+
+
+@dataclass
+class ListingPage:
+    contents: list[ListedObject] = field(default_factory=list)
+    common_prefixes: list[str] = field(default_factory=list)
+    is_truncated: bool = False
+    # The last key or common prefix returned: AWS's NextMarker, and where a
+    # continuation token resumes.
+    last: str = ""
+
+
+def list_keys(
+    store: S3Store, bucket: str, *, prefix: str, delimiter: str, after: str, max_keys: int
+) -> ListingPage:
+    """One page of keys > `after` under `prefix`, folded by `delimiter`."""
+    page = ListingPage()
+    if max_keys <= 0:
+        return page
+    count = 0
+    cursor = max(after, prefix) if prefix else after
+    inclusive = bool(prefix) and prefix > after
+    resumes_after_common_prefix = (
+        delimiter
+        and after.startswith(prefix)
+        and after.endswith(delimiter)
+        and after.find(delimiter, len(prefix)) == len(after) - len(delimiter)
+    )
+    if resumes_after_common_prefix:
+        # Skip every key folded into the common prefix the last page ended with.
+        cursor, inclusive = after + _MAX_CHAR, False
+    while True:
+        if inclusive:
+            batch = store.scan_keys_from(bucket, cursor, _BATCH)
+            inclusive = False
+        else:
+            batch = store.scan_keys(bucket, cursor, _BATCH)
+        if not batch:
+            return page
+        jumped = False
+        for item in batch:
+            if not item.key.startswith(prefix):
+                return page
+            if count == max_keys:
+                page.is_truncated = True
+                return page
+            if delimiter:
+                cut = item.key.find(delimiter, len(prefix))
+                if cut >= 0:
+                    common = item.key[: cut + len(delimiter)]
+                    if common == after:
+                        continue
+                    page.common_prefixes.append(common)
+                    page.last = common
+                    count += 1
+                    # Skip the rest of this common prefix with one index seek.
+                    cursor = common + _MAX_CHAR
+                    inclusive = False
+                    jumped = True
+                    break
+            page.contents.append(item)
+            page.last = item.key
+            count += 1
+            cursor = item.key
+        if not jumped and len(batch) < _BATCH:
+            return page  # the end of the bucket

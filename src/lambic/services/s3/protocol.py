@@ -1,0 +1,253 @@
+"""S3's REST-XML wire protocol: addressing, operation dispatch, AWS error documents.
+
+Data flow: `ServiceRequest` → bucket/key from the Host header (virtual-host style:
+`<bucket>.localhost:4566`, `<bucket>.s3.localhost...`, `<bucket>.s3.<region>.amazonaws.com`)
+or the path (path style: `/<bucket>/<key>`) → operation picked by method, bucket/key
+presence and sub-resource query parameters (`?uploads`, `?delete`, `list-type=2`...)
+→ handler in `_buckets` / `_objects` / `_multipart` → `ServiceResponse` with
+`x-amz-request-id` and `x-amz-id-2`. Errors become AWS's `<Error>` document; HEAD
+answers carry no body, as on AWS.
+
+Browser GETs (no Authorization header, no presigned query) get website-endpoint-like
+behaviour: `/<bucket>/` and `/<bucket>/dir/` serve `index.html` from that "folder",
+and `/<bucket>` or `/<bucket>/dir` redirect (302) to the slash form when such an
+`index.html` exists, so relative links in the page resolve like on S3 static hosting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from urllib.parse import unquote
+
+from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.s3 import _buckets, _multipart, _objects
+from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._wire import XML_DECL, request_ids, x
+from lambic.services.s3.engine import RequestContext, S3Engine
+from lambic.services.s3.errors import S3Error
+
+log = logging.getLogger("lambic.services.s3")
+
+Handler = Callable[[Call], ServiceResponse | Awaitable[ServiceResponse]]
+
+_AWS_HOST = re.compile(r"^(?P<bucket>.+?)\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com$")
+_LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
+
+# Sub-resources S3 has that this local S3 does not implement: AWS's NotImplemented
+# is clearer than silently treating `PUT ?policy` as CreateBucket.
+_UNSUPPORTED_BUCKET = frozenset(
+    {
+        "acl",
+        "policy",
+        "cors",
+        "lifecycle",
+        "tagging",
+        "website",
+        "encryption",
+        "logging",
+        "replication",
+        "ownershipControls",
+        "publicAccessBlock",
+        "accelerate",
+        "requestPayment",
+        "object-lock",
+        "intelligent-tiering",
+        "inventory",
+        "metrics",
+        "analytics",
+        "versions",
+        "policyStatus",
+        "metadataTable",
+    }
+)
+_UNSUPPORTED_OBJECT = frozenset(
+    {"tagging", "acl", "retention", "legal-hold", "attributes", "restore", "select", "torrent"}
+)
+
+
+def virtual_host_bucket(host: str) -> str | None:
+    """The bucket named by a virtual-hosted-style Host header, if any."""
+    name = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else ""
+    for suffix in _LOCAL_SUFFIXES:
+        if name.endswith(suffix):
+            label = name[: -len(suffix)].removesuffix(".s3")
+            return label if label and label != "s3" else None
+    match = _AWS_HOST.match(name)
+    return match.group("bucket") if match else None
+
+
+def _address(request: ServiceRequest) -> tuple[str, str | None]:
+    path = request.path
+    bucket = virtual_host_bucket(request.host)
+    if bucket is not None:
+        key = unquote(path[1:]) if len(path) > 1 else None
+        return bucket, key
+    raw_bucket, slash, raw_key = path[1:].partition("/")
+    return unquote(raw_bucket), (unquote(raw_key) if slash and raw_key else None)
+
+
+class S3Protocol:
+    """Parses S3 requests, calls the engine, renders AWS's responses."""
+
+    def __init__(self, engine: S3Engine) -> None:
+        self.engine = engine
+
+    async def handle(self, request: ServiceRequest) -> ServiceResponse:
+        request_id, host_id = request_ids()
+        try:
+            call = self._call(request, request_id)
+            handler = self._route(call)
+            result = handler(call)
+            response = result if isinstance(result, ServiceResponse) else await result
+        except S3Error as error:
+            response = render_error(error, request, request_id, host_id)
+        except Exception:
+            log.exception("S3 %s %s failed", request.method, request.path)
+            response = render_error(S3Error("InternalError"), request, request_id, host_id)
+        response.headers.append(("x-amz-request-id", request_id))
+        response.headers.append(("x-amz-id-2", host_id))
+        return response
+
+    def _call(self, request: ServiceRequest, request_id: str) -> Call:
+        bucket, key = _address(request)
+        query = request.query if request.query_string else {}
+        anonymous = "authorization" not in request.headers and not (
+            "X-Amz-Credential" in query or "AWSAccessKeyId" in query
+        )
+        return Call(
+            request=request,
+            engine=self.engine,
+            bucket=bucket,
+            key=key,
+            query=query,
+            context=RequestContext(request.client_host, request_id),
+            anonymous=anonymous,
+            base_url=f"http://{request.host or '127.0.0.1'}",
+        )
+
+    def _route(self, call: Call) -> Handler:
+        method = call.request.method
+        if not call.bucket:
+            if method == "GET":
+                return _buckets.list_buckets
+            raise _method_not_allowed(method, "SERVICE")
+        if call.key is None:
+            return _bucket_route(call, method)
+        return _object_route(call, method)
+
+
+def _bucket_route(call: Call, method: str) -> Handler:
+    q = call.query
+    unsupported = _UNSUPPORTED_BUCKET.intersection(q)
+    if unsupported:
+        raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
+    if method == "GET":
+        if "location" in q:
+            return _buckets.get_location
+        if "notification" in q:
+            return _buckets.get_notification
+        if "versioning" in q:
+            return _buckets.get_versioning
+        if "uploads" in q:
+            return _multipart.list_uploads
+        if q.get("list-type") == "2":
+            return _buckets.list_objects_v2
+        if call.anonymous and not q:
+            return _website_root
+        return _buckets.list_objects_v1
+    if method == "PUT":
+        return _buckets.put_notification if "notification" in q else _buckets.create_bucket
+    if method == "HEAD":
+        return _buckets.head_bucket
+    if method == "DELETE":
+        return _buckets.delete_bucket
+    if method == "POST" and "delete" in q:
+        return _objects.delete_objects
+    raise _method_not_allowed(method, "BUCKET")
+
+
+def _object_route(call: Call, method: str) -> Handler:
+    q = call.query
+    unsupported = _UNSUPPORTED_OBJECT.intersection(q)
+    if unsupported:
+        raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
+    headers = call.request.headers
+    if method == "GET":
+        if "uploadId" in q:
+            return _multipart.list_parts
+        if call.anonymous and not q:
+            return _website_object
+        return _objects.get_object
+    if method == "HEAD":
+        return _head_object
+    if method == "PUT":
+        if "uploadId" in q or "partNumber" in q:
+            if "x-amz-copy-source" in headers:
+                return _multipart.upload_part_copy
+            return _multipart.upload_part
+        if "x-amz-copy-source" in headers:
+            return _objects.copy_object
+        return _objects.put_object
+    if method == "DELETE":
+        return _multipart.abort_upload if "uploadId" in q else _objects.delete_object
+    if method == "POST":
+        if "uploads" in q:
+            return _multipart.create_upload
+        if "uploadId" in q:
+            return _multipart.complete_upload
+    raise _method_not_allowed(method, "OBJECT")
+
+
+def _head_object(call: Call) -> ServiceResponse:
+    return _objects.get_object(call, head=True)
+
+
+def _redirect(location: str) -> ServiceResponse:
+    return empty_response(302, [("Location", location)])
+
+
+def _website_root(call: Call) -> ServiceResponse:
+    index = call.engine.store.get_object(call.bucket, "index.html")
+    if index is None:
+        return _buckets.list_objects_v1(call)
+    if not call.request.path.endswith("/"):
+        return _redirect(call.request.path + "/")
+    return _objects.serve_object(call, index, head=False)
+
+
+def _website_object(call: Call) -> ServiceResponse:
+    key = call.key or ""
+    obj = call.engine.store.get_object(call.bucket, key)
+    if obj is not None:
+        return _objects.serve_object(call, obj, head=False)
+    folder = key if key.endswith("/") else key + "/"
+    index = call.engine.store.get_object(call.bucket, folder + "index.html")
+    if index is None:
+        return _objects.get_object(call)  # AWS's NoSuchKey / NoSuchBucket
+    if not key.endswith("/"):
+        return _redirect(call.request.path + "/")
+    return _objects.serve_object(call, index, head=False)
+
+
+def _method_not_allowed(method: str, resource_type: str) -> S3Error:
+    return S3Error("MethodNotAllowed", Method=method, ResourceType=resource_type)
+
+
+def render_error(
+    error: S3Error, request: ServiceRequest, request_id: str, host_id: str
+) -> ServiceResponse:
+    """AWS's S3 error document; a HEAD gets the status and no body."""
+    headers: list[tuple[str, str]] = []
+    if error.code == "MethodNotAllowed":
+        headers.append(("Allow", "GET, PUT, POST, DELETE, HEAD"))
+    if request.method == "HEAD":
+        return ServiceResponse(error.status, headers, b"")
+    fields = "".join(f"<{name}>{x(value)}</{name}>" for name, value in error.fields.items())
+    body = (
+        f"{XML_DECL}<Error><Code>{error.code}</Code><Message>{x(error.message)}</Message>"
+        f"{fields}<Resource>{x(unquote(request.path))}</Resource>"
+        f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+    )
+    return xml_response(body.encode(), error.status, headers)

@@ -1,0 +1,45 @@
+"""The S3 service object the edge serves, and its factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.s3._blobs import BlobStore, FileBlobStore, MemoryBlobStore
+from lambic.services.s3.engine import S3Engine
+from lambic.services.s3.protocol import S3Protocol
+from lambic.services.s3.store import S3Store
+from lambic.services.sqlite import Durability, open_database
+
+
+class S3Service:
+    """S3 on the edge port: `handle` speaks REST-XML; `engine` is for in-process users."""
+
+    name = "s3"
+
+    def __init__(self, engine: S3Engine) -> None:
+        self.engine = engine
+        self._protocol = S3Protocol(engine)
+
+    async def handle(self, request: ServiceRequest) -> ServiceResponse:
+        return await self._protocol.handle(request)
+
+    def close(self) -> None:
+        self.engine.store.conn.close()
+
+
+def create_service(state_dir: Path | None, *, durability: Durability = "normal") -> S3Service:
+    """S3 with state in `<state_dir>/s3.sqlite3` + `<state_dir>/s3-blobs/`, or in memory.
+
+    >>> service = create_service(None)
+    >>> service.engine.create_bucket("photos")
+    True
+    """
+    blobs: BlobStore
+    if state_dir is None:
+        conn = open_database(None)
+        blobs = MemoryBlobStore()
+    else:
+        conn = open_database(state_dir / "s3.sqlite3", durability=durability)
+        blobs = FileBlobStore(state_dir / "s3-blobs")
+    return S3Service(S3Engine(S3Store(conn), blobs))

@@ -1,0 +1,342 @@
+"""S3 metadata in SQLite: buckets, objects, multipart uploads and their parts.
+
+Object bytes live in a `BlobStore` (see `_blobs.py`); rows here point at blob ids.
+Every lookup the hot paths make is a primary-key or index seek: listing a page of a
+bucket with 100,000 keys costs the same on the last page as on the first because it
+seeks `key > marker` on the `(bucket, key)` primary key instead of counting an offset.
+Callers serialise through `lock` (the edge runs on one thread; in-process users such
+as the runtime's event sources may call from others).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    created REAL NOT NULL,
+    notification TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified REAL NOT NULL,
+    attrs TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    initiated REAL NOT NULL,
+    attrs TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified REAL NOT NULL,
+    checksum TEXT,
+    PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    region: str
+    created: float
+
+
+@dataclass(frozen=True)
+class ObjectAttrs:
+    """What an object carries besides its bytes.
+
+    `headers`: stored system headers (Content-Type, Cache-Control, ...) as AWS returns
+    them; `metadata`: user metadata, names lower-cased without `x-amz-meta-`;
+    `checksums`: algorithm ("CRC32", "SHA256", ...) → base64 value; `parts`: part
+    count for a multipart object, else 0.
+    """
+
+    headers: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)
+    parts: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"h": self.headers, "m": self.metadata, "c": self.checksums, "p": self.parts},
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ObjectAttrs:
+        raw: dict[str, Any] = json.loads(text)
+        return cls(raw["h"], raw["m"], raw["c"], raw.get("p", 0))
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    bucket: str
+    key: str
+    blob: str
+    size: int
+    etag: str
+    modified: float
+    attrs: ObjectAttrs
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    size: int
+    etag: str
+    modified: float
+
+
+@dataclass(frozen=True)
+class Upload:
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    attrs: ObjectAttrs
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    blob: str
+    size: int
+    etag: str
+    modified: float
+    checksum: str | None
+
+
+class S3Store:
+    """The SQLite side of S3; every method is one short transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.lock = threading.RLock()
+        conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE` … `COMMIT`: the change is durable when the block exits."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- buckets -------------------------------------------------------------------
+
+    def get_bucket(self, name: str) -> Bucket | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT name, region, created FROM buckets WHERE name = ?", (name,)
+            ).fetchone()
+        return Bucket(*row) if row else None
+
+    def insert_bucket(self, bucket: Bucket) -> bool:
+        """Create the bucket; False when it already exists."""
+        with self.lock:
+            cursor = self.conn.execute(
+                "INSERT OR IGNORE INTO buckets (name, region, created) VALUES (?, ?, ?)",
+                (bucket.name, bucket.region, bucket.created),
+            )
+            return cursor.rowcount == 1
+
+    def list_buckets(self) -> list[Bucket]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT name, region, created FROM buckets ORDER BY name"
+            ).fetchall()
+        return [Bucket(*row) for row in rows]
+
+    def bucket_is_empty(self, conn: sqlite3.Connection, name: str) -> bool:
+        row = conn.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
+        return row is None
+
+    def delete_bucket(self, conn: sqlite3.Connection, name: str) -> list[str]:
+        """Delete the bucket and its abandoned uploads; returns the part blobs to remove."""
+        blobs = [
+            row[0]
+            for row in conn.execute(
+                "SELECT p.blob FROM uploads u JOIN parts p ON p.upload_id = u.upload_id "
+                "WHERE u.bucket = ?",
+                (name,),
+            )
+        ]
+        conn.execute(
+            "DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)",
+            (name,),
+        )
+        conn.execute("DELETE FROM uploads WHERE bucket = ?", (name,))
+        conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
+        return blobs
+
+    def get_notification(self, name: str) -> str | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT notification FROM buckets WHERE name = ?", (name,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def set_notification(self, name: str, document: str) -> None:
+        with self.lock:
+            self.conn.execute(
+                "UPDATE buckets SET notification = ? WHERE name = ?", (document, name)
+            )
+
+    # -- objects -------------------------------------------------------------------
+
+    def get_object(self, bucket: str, key: str) -> StoredObject | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT blob, size, etag, modified, attrs FROM objects "
+                "WHERE bucket = ? AND key = ?",
+                (bucket, key),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredObject(
+            bucket, key, row[0], row[1], row[2], row[3], ObjectAttrs.from_json(row[4])
+        )
+
+    def put_object(self, conn: sqlite3.Connection, obj: StoredObject) -> str | None:
+        """Insert or replace the object; returns the replaced blob id, if any."""
+        row = conn.execute(
+            "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (obj.bucket, obj.key)
+        ).fetchone()
+        conn.execute(
+            "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, modified, attrs) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (obj.bucket, obj.key, obj.blob, obj.size, obj.etag, obj.modified, obj.attrs.to_json()),
+        )
+        return row[0] if row else None
+
+    def delete_object(self, conn: sqlite3.Connection, bucket: str, key: str) -> str | None:
+        """Delete the object; returns its blob id, or None when there was none."""
+        row = conn.execute(
+            "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING blob", (bucket, key)
+        ).fetchone()
+        return row[0] if row else None
+
+    def scan_keys(self, bucket: str, after: str, limit: int) -> list[ListedObject]:
+        """Up to `limit` objects with key > `after`, in UTF-8 binary order (AWS's)."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT key, size, etag, modified FROM objects "
+                "WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?",
+                (bucket, after, limit),
+            ).fetchall()
+        return [ListedObject(*row) for row in rows]
+
+    def scan_keys_from(self, bucket: str, start: str, limit: int) -> list[ListedObject]:
+        """Like `scan_keys` but inclusive of `start`."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT key, size, etag, modified FROM objects "
+                "WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
+                (bucket, start, limit),
+            ).fetchall()
+        return [ListedObject(*row) for row in rows]
+
+    def live_blobs(self) -> set[str]:
+        with self.lock:
+            objects = {row[0] for row in self.conn.execute("SELECT blob FROM objects")}
+            parts = {row[0] for row in self.conn.execute("SELECT blob FROM parts")}
+        return objects | parts
+
+    # -- multipart uploads ---------------------------------------------------------
+
+    def insert_upload(self, upload: Upload) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT INTO uploads (upload_id, bucket, key, initiated, attrs) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    upload.upload_id,
+                    upload.bucket,
+                    upload.key,
+                    upload.initiated,
+                    upload.attrs.to_json(),
+                ),
+            )
+
+    def get_upload(self, upload_id: str) -> Upload | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT upload_id, bucket, key, initiated, attrs FROM uploads WHERE upload_id = ?",
+                (upload_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Upload(row[0], row[1], row[2], row[3], ObjectAttrs.from_json(row[4]))
+
+    def list_uploads(self, bucket: str, prefix: str, limit: int) -> list[Upload]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT upload_id, bucket, key, initiated, attrs FROM uploads "
+                "WHERE bucket = ? AND key >= ? ORDER BY key, initiated LIMIT ?",
+                (bucket, prefix, limit),
+            ).fetchall()
+        return [
+            Upload(r[0], r[1], r[2], r[3], ObjectAttrs.from_json(r[4]))
+            for r in rows
+            if r[2].startswith(prefix)
+        ]
+
+    def put_part(self, conn: sqlite3.Connection, upload_id: str, part: Part) -> str | None:
+        """Store a part (replacing a re-upload of the same number); returns the old blob."""
+        row = conn.execute(
+            "SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
+            (upload_id, part.number),
+        ).fetchone()
+        conn.execute(
+            "INSERT OR REPLACE INTO parts "
+            "(upload_id, part_number, blob, size, etag, modified, checksum) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (upload_id, part.number, part.blob, part.size, part.etag, part.modified, part.checksum),
+        )
+        return row[0] if row else None
+
+    def list_parts(self, upload_id: str, after: int = 0, limit: int = 10001) -> list[Part]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT part_number, blob, size, etag, modified, checksum FROM parts "
+                "WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?",
+                (upload_id, after, limit),
+            ).fetchall()
+        return [Part(*row) for row in rows]
+
+    def delete_upload(self, conn: sqlite3.Connection, upload_id: str) -> list[str]:
+        """Forget the upload and its parts; returns the part blobs to remove."""
+        blobs = [
+            row[0]
+            for row in conn.execute(
+                "DELETE FROM parts WHERE upload_id = ? RETURNING blob", (upload_id,)
+            )
+        ]
+        conn.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+        return blobs
