@@ -1,0 +1,592 @@
+"""SQS's semantics: queues, visibility, long polling, dead-letter redrive, FIFO groups.
+
+The engine knows nothing of HTTP: the protocol layer turns requests into calls here,
+and other parts of Lambic call it directly, in process (SNS delivers to queues
+through `send_message`; the runtime's SQS event-source mapping long-polls with
+`await receive_messages(...)` and deletes with `delete_message`).
+
+Every change is committed to SQLite before the call returns, so an acknowledged send
+survives `kill -9`; visibility deadlines are stored as absolute times and survive a
+restart too. One lock serialises database access, so the engine may be used from
+several threads; long polling waits on an `asyncio.Event` of the caller's own loop,
+which a send sets through `call_soon_threadsafe`, so a waiting receive never blocks
+its event loop and wakes as soon as a message arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+
+from lambic.services.sqs import _validation as check
+from lambic.services.sqs._checksums import md5_hex, md5_of_attributes
+from lambic.services.sqs.errors import (
+    SqsError,
+    invalid_parameter,
+    invalid_parameter_value,
+    message_not_inflight,
+    missing_parameter,
+    queue_does_not_exist,
+    queue_name_exists,
+    receipt_handle_invalid,
+)
+from lambic.services.sqs.model import (
+    FIFO_DEFAULTS,
+    QUEUE_DEFAULTS,
+    AttributeValue,
+    Queue,
+    ReceivedMessage,
+    SendResult,
+    dump_attributes,
+    load_attributes,
+)
+from lambic.services.sqs.store import SqsStore, StoredMessage
+
+DEFAULT_ACCOUNT = "000000000000"
+DEFAULT_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
+DEDUP_WINDOW_MS = 5 * 60 * 1000  # AWS deduplicates FIFO sends for five minutes.
+_EXPIRY_SWEEP_MS = 1000
+_WRONG_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
+
+QueueListener = Callable[[str], None]
+
+
+class SqsEngine:
+    """The queues of one account and region, persisted in an `SqsStore`.
+
+    >>> engine.create_queue("jobs")
+    >>> engine.send_message("jobs", "hello")
+    >>> messages = await engine.receive_messages("jobs", wait_seconds=20)
+    >>> engine.delete_message("jobs", messages[0].receipt_handle)
+    """
+
+    def __init__(
+        self,
+        store: SqsStore,
+        *,
+        region: str = "us-east-1",
+        account: str = DEFAULT_ACCOUNT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.region = region
+        self.account = account
+        self._store = store
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._queues = {queue.name: queue for queue in store.load_queues()}
+        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._listeners: list[QueueListener] = []
+        self._last_sweep: dict[str, int] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._store.close()
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # Listeners and waiters ------------------------------------------------------------
+
+    def add_listener(self, listener: QueueListener) -> None:
+        """Call `listener(queue_name)` after each message is committed to a queue."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: QueueListener) -> None:
+        self._listeners.remove(listener)
+
+    def _notify(self, name: str) -> None:
+        for loop, event in list(self._waiters.get(name, ())):
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+        for listener in list(self._listeners):
+            listener(name)
+
+    # Queues -------------------------------------------------------------------------
+
+    def queue_arn(self, name: str) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+
+    def get_queue(self, name: str) -> Queue:
+        queue = self._queues.get(name)
+        if queue is None:
+            raise queue_does_not_exist()
+        return queue
+
+    def queue_by_arn(self, arn: str) -> Queue | None:
+        prefix = f"arn:aws:sqs:{self.region}:{self.account}:"
+        if not arn.startswith(prefix):
+            return None
+        return self._queues.get(arn[len(prefix) :])
+
+    def list_queues(self, prefix: str = "") -> list[str]:
+        return sorted(name for name in self._queues if name.startswith(prefix))
+
+    def create_queue(
+        self,
+        name: str,
+        attributes: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Queue:
+        """Create a queue, or return the existing one if the given attributes match it."""
+        given = dict(attributes or {})
+        fifo = str(given.get("FifoQueue", "false")).lower() == "true"
+        check.check_queue_name(name, fifo)
+        normalised = check.normalise_queue_attributes(given, fifo=fifo, creating=True)
+        if not fifo:
+            normalised.pop("FifoQueue", None)
+        with self._lock:
+            existing = self._queues.get(name)
+            if existing is not None:
+                # AWS returns the existing queue when every given attribute matches it.
+                current = self._effective_attributes(existing)
+                differing = [k for k, v in normalised.items() if current.get(k) != v]
+                if differing:
+                    raise queue_name_exists(", ".join(differing))
+                return existing
+            merged = {**QUEUE_DEFAULTS, **(FIFO_DEFAULTS if fifo else {}), **normalised}
+            self._check_redrive(name, merged, fifo)
+            now = int(self._clock())
+            queue = Queue(name, self.queue_arn(name), merged, dict(tags or {}), now, now)
+            self._store.save_queue(queue)
+            self._queues[name] = queue
+            return queue
+
+    def _effective_attributes(self, queue: Queue) -> dict[str, str]:
+        return {**QUEUE_DEFAULTS, **queue.attributes}
+
+    def _check_redrive(self, name: str, attributes: dict[str, str], fifo: bool) -> None:
+        text = attributes.get("RedrivePolicy")
+        if text is None:
+            return
+        if text == "":
+            del attributes["RedrivePolicy"]
+            return
+        arn, count = check.parse_redrive_policy(text)
+        target = self.queue_by_arn(arn)
+        if target is None:
+            raise invalid_parameter_value(
+                "RedrivePolicy", text, "Dead letter target does not exist."
+            )
+        if target.fifo != fifo:
+            raise invalid_parameter_value(
+                "RedrivePolicy", text, "Dead-letter queue must be same type of queue as the source."
+            )
+        # AWS normalises the stored policy: compact JSON, maxReceiveCount a number.
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": arn, "maxReceiveCount": count}, separators=(",", ":")
+        )
+
+    def delete_queue(self, name: str) -> None:
+        with self._lock:
+            self.get_queue(name)
+            self._store.delete_queue(name)
+            del self._queues[name]
+        self._notify(name)
+
+    def purge_queue(self, name: str) -> None:
+        with self._lock:
+            self.get_queue(name)
+            self._store.purge(name)
+
+    def set_queue_attributes(self, name: str, attributes: Mapping[str, str]) -> None:
+        with self._lock:
+            queue = self.get_queue(name)
+            normalised = check.normalise_queue_attributes(
+                attributes, fifo=queue.fifo, creating=False
+            )
+            merged = {**queue.attributes, **normalised}
+            self._check_redrive(name, merged, queue.fifo)
+            queue.attributes = merged
+            queue.modified = int(self._clock())
+            self._store.save_queue(queue)
+
+    def get_queue_attributes(self, name: str, names: Iterable[str] = ("All",)) -> dict[str, str]:
+        """The requested attributes (`All` for every one), computed ones included."""
+        with self._lock:
+            queue = self.get_queue(name)
+            now = self._now_ms()
+            visible, inflight, delayed = self._store.counts(name, now)
+        everything = {
+            **self._effective_attributes(queue),
+            "QueueArn": queue.arn,
+            "CreatedTimestamp": str(queue.created),
+            "LastModifiedTimestamp": str(queue.modified),
+            "ApproximateNumberOfMessages": str(visible),
+            "ApproximateNumberOfMessagesNotVisible": str(inflight),
+            "ApproximateNumberOfMessagesDelayed": str(delayed),
+        }
+        wanted = list(names)
+        if "All" in wanted:
+            return everything
+        out: dict[str, str] = {}
+        for attribute in wanted:
+            if attribute not in _QUEUE_ATTRIBUTE_NAMES:
+                raise SqsError("InvalidAttributeName", f"Unknown Attribute {attribute}.")
+            if attribute in everything:
+                out[attribute] = everything[attribute]
+        return out
+
+    def tag_queue(self, name: str, tags: Mapping[str, str]) -> None:
+        with self._lock:
+            queue = self.get_queue(name)
+            queue.tags.update(tags)
+            self._store.save_queue(queue)
+
+    def untag_queue(self, name: str, keys: Iterable[str]) -> None:
+        with self._lock:
+            queue = self.get_queue(name)
+            for key in keys:
+                queue.tags.pop(key, None)
+            self._store.save_queue(queue)
+
+    def list_dead_letter_source_queues(self, name: str) -> list[str]:
+        target = self.get_queue(name)
+        sources = []
+        for queue in self._queues.values():
+            redrive = queue.redrive()
+            if redrive is not None and redrive[0] == target.arn:
+                sources.append(queue.name)
+        return sorted(sources)
+
+    # Sending ------------------------------------------------------------------------
+
+    def send_message(
+        self,
+        queue_name: str,
+        body: str,
+        *,
+        delay_seconds: int | None = None,
+        message_attributes: Mapping[str, AttributeValue] | None = None,
+        system_attributes: Mapping[str, AttributeValue] | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+        sender_id: str = DEFAULT_SENDER_ID,
+    ) -> SendResult:
+        """Validate and durably enqueue one message; FIFO duplicates return the original."""
+        attributes = dict(message_attributes or {})
+        with self._lock:
+            queue = self.get_queue(queue_name)
+            self._check_send(queue, body, delay_seconds, attributes, group_id, deduplication_id)
+            md5_body = md5_hex(body.encode())
+            md5_attrs = md5_of_attributes(attributes)
+            system = dict(system_attributes or {})
+            md5_system = md5_of_attributes(system)
+            now = self._now_ms()
+            if queue.fifo:
+                if deduplication_id is None:
+                    deduplication_id = hashlib.sha256(body.encode()).hexdigest()
+                duplicate = self._store.find_duplicate(queue_name, deduplication_id, now)
+                if duplicate is not None:
+                    return SendResult(duplicate[0], md5_body, md5_attrs, md5_system, duplicate[1])
+            delay = queue.int_attribute("DelaySeconds") if delay_seconds is None else delay_seconds
+            result = self._insert(
+                queue, body, md5_body, attributes, md5_attrs, system, md5_system, now,
+                delay, group_id, deduplication_id, sender_id,
+            )  # fmt: skip
+        self._notify(queue_name)
+        return result
+
+    def _check_send(
+        self,
+        queue: Queue,
+        body: str,
+        delay_seconds: int | None,
+        attributes: Mapping[str, AttributeValue],
+        group_id: str | None,
+        deduplication_id: str | None,
+    ) -> None:
+        check.check_body(body)
+        check.check_message_attributes(attributes)
+        size = len(body.encode()) + sum(
+            len(name.encode()) + value.size() for name, value in attributes.items()
+        )
+        limit = queue.int_attribute("MaximumMessageSize")
+        if size > limit:
+            raise invalid_parameter(
+                f"One or more parameters are invalid. Reason: Message must be shorter than "
+                f"{limit} bytes."
+            )
+        if delay_seconds is not None:
+            check.check_range(
+                "DelaySeconds", delay_seconds, 0, 900, "DelaySeconds must be >= 0 and <= 900."
+            )
+        if group_id is not None:
+            check.check_group_or_dedup_id("MessageGroupId", group_id)
+        if deduplication_id is not None:
+            check.check_group_or_dedup_id("MessageDeduplicationId", deduplication_id)
+        if not queue.fifo:
+            if deduplication_id is not None:
+                raise invalid_parameter_value(
+                    "MessageDeduplicationId", deduplication_id, _WRONG_QUEUE_TYPE
+                )
+            return
+        if group_id is None:
+            raise missing_parameter("MessageGroupId")
+        if delay_seconds:
+            # FIFO queues take delays per queue only; AWS rejects a per-message one.
+            raise invalid_parameter_value("DelaySeconds", delay_seconds, _WRONG_QUEUE_TYPE)
+        if deduplication_id is None and not queue.content_based_deduplication:
+            raise invalid_parameter(
+                "The queue should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
+
+    def _insert(
+        self,
+        queue: Queue,
+        body: str,
+        md5_body: str,
+        attributes: Mapping[str, AttributeValue],
+        md5_attrs: str | None,
+        system: Mapping[str, AttributeValue],
+        md5_system: str | None,
+        now: int,
+        delay: int,
+        group_id: str | None,
+        deduplication_id: str | None,
+        sender_id: str,
+    ) -> SendResult:
+        message_id = str(uuid.uuid4())
+        static: dict[str, str] = {"SenderId": sender_id, "SentTimestamp": str(now)}
+        if group_id is not None:
+            static["MessageGroupId"] = group_id
+        trace = system.get("AWSTraceHeader")
+        if trace is not None and trace.string_value:
+            static["AWSTraceHeader"] = trace.string_value
+        sequence: str | None = None
+        retention = queue.int_attribute("MessageRetentionPeriod") * 1000
+        with self._store.transaction():
+            if queue.fifo and deduplication_id is not None:
+                sequence = str(18_000_000_000_000_000_000 + self._store.next_sequence(queue.name))
+                static["MessageDeduplicationId"] = deduplication_id
+                static["SequenceNumber"] = sequence
+                self._store.record_dedup(
+                    queue.name, deduplication_id, message_id, sequence, now + DEDUP_WINDOW_MS
+                )
+            self._store.insert_message(
+                queue.name, message_id, body, md5_body, dump_attributes(attributes), md5_attrs,
+                static, now, now + delay * 1000, now + retention, group_id,
+            )  # fmt: skip
+        return SendResult(message_id, md5_body, md5_attrs, md5_system, sequence)
+
+    # Receiving ----------------------------------------------------------------------
+
+    async def receive_messages(
+        self,
+        queue_name: str,
+        *,
+        max_messages: int = 1,
+        visibility_timeout: int | None = None,
+        wait_seconds: int | None = None,
+    ) -> list[ReceivedMessage]:
+        """Receive up to `max_messages`, long-polling up to `wait_seconds` (queue default).
+
+        Returns as soon as any message is available: a send to this queue wakes the
+        waiting call at once, and so does a delayed or in-flight message becoming
+        visible.
+        """
+        check.check_range(
+            "MaxNumberOfMessages", max_messages, 1, 10, "Must be between 1 and 10, if provided."
+        )
+        if visibility_timeout is not None:
+            check.check_range(
+                "VisibilityTimeout", visibility_timeout, 0, 43200,
+                "Must be >= 0 and <= 43200, if provided.",
+            )  # fmt: skip
+        if wait_seconds is not None:
+            check.check_range(
+                "WaitTimeSeconds", wait_seconds, 0, 20, "Must be >= 0 and <= 20, if provided."
+            )
+        queue = self.get_queue(queue_name)
+        wait = queue.int_attribute("ReceiveMessageWaitTimeSeconds")
+        wait = wait if wait_seconds is None else wait_seconds
+        if wait <= 0:
+            return self.receive_now(queue_name, max_messages, visibility_timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        event = asyncio.Event()
+        waiter = (loop, event)
+        waiters = self._waiters.setdefault(queue_name, set())
+        waiters.add(waiter)
+        try:
+            while True:
+                event.clear()
+                messages = self.receive_now(queue_name, max_messages, visibility_timeout)
+                remaining = deadline - loop.time()
+                if messages or remaining <= 0:
+                    return messages
+                with self._lock:
+                    upcoming = self._store.next_visible_at(queue_name, self._now_ms())
+                if upcoming is not None:
+                    remaining = min(remaining, max(0.0, upcoming / 1000 - self._clock()) + 0.001)
+                # asyncio.TimeoutError is not the builtin one before Python 3.11.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(event.wait(), remaining)
+        finally:
+            waiters.discard(waiter)
+
+    def receive_now(
+        self, queue_name: str, max_messages: int = 1, visibility_timeout: int | None = None
+    ) -> list[ReceivedMessage]:
+        """Receive what is visible right now, without waiting."""
+        moved_to: set[str] = set()
+        with self._lock:
+            queue = self.get_queue(queue_name)
+            now = self._now_ms()
+            self._sweep(queue_name, now)
+            timeout = queue.int_attribute("VisibilityTimeout")
+            timeout = timeout if visibility_timeout is None else visibility_timeout
+            redrive = queue.redrive()
+            dead_letter = self.queue_by_arn(redrive[0]) if redrive else None
+            received: list[ReceivedMessage] = []
+            seen: set[int] = set()
+            with self._store.transaction():
+                while len(received) < max_messages:
+                    # Only messages moved to a dead-letter queue make us look again.
+                    want = max_messages - len(received) + len(seen)
+                    batch = (
+                        self._store.fifo_candidates(queue_name, now, want)
+                        if queue.fifo
+                        else self._store.visible_messages(queue_name, now, want)
+                    )
+                    fresh = [stored for stored in batch if stored.row_id not in seen]
+                    if not fresh:
+                        break
+                    moved = False
+                    for stored in fresh:
+                        if len(received) >= max_messages:
+                            break
+                        seen.add(stored.row_id)
+                        if redrive and dead_letter and stored.receive_count >= redrive[1]:
+                            # AWS moves the message on the receive that would exceed
+                            # maxReceiveCount, instead of returning it.
+                            self._move_to_dead_letter(stored, queue, dead_letter, now)
+                            moved_to.add(dead_letter.name)
+                            moved = True
+                            continue
+                        received.append(self._take(queue_name, stored, now, timeout))
+                    if not moved:
+                        break
+        for name in moved_to:
+            self._notify(name)
+        return received
+
+    def _take(self, queue: str, stored: StoredMessage, now: int, timeout: int) -> ReceivedMessage:
+        token = secrets.token_urlsafe(24)
+        receipt = base64.b64encode(f"{queue}\x00{stored.row_id}\x00{token}".encode()).decode()
+        self._store.mark_received(stored.row_id, receipt, now + timeout * 1000, now)
+        system = dict(stored.system_attributes)
+        system["ApproximateReceiveCount"] = str(stored.receive_count + 1)
+        first = stored.first_receive_at if stored.first_receive_at is not None else now
+        system["ApproximateFirstReceiveTimestamp"] = str(first)
+        return ReceivedMessage(
+            stored.message_id,
+            receipt,
+            stored.body,
+            stored.md5_body,
+            load_attributes(stored.attributes),
+            system,
+        )
+
+    def _move_to_dead_letter(
+        self, stored: StoredMessage, source: Queue, target: Queue, now: int
+    ) -> None:
+        system = dict(stored.system_attributes)
+        system["DeadLetterQueueSourceArn"] = source.arn
+        self._store.move_message(stored.row_id, target.name, now, system)
+
+    def _sweep(self, queue_name: str, now: int) -> None:
+        # Retention expiry: a bounded, indexed delete at most once a second per queue.
+        if now - self._last_sweep.get(queue_name, 0) >= _EXPIRY_SWEEP_MS:
+            self._last_sweep[queue_name] = now
+            self._store.expire(queue_name, now)
+
+    # Deleting and visibility --------------------------------------------------------
+
+    def _parse_receipt(self, queue_name: str, receipt: str) -> int:
+        try:
+            decoded = base64.b64decode(receipt, validate=True).decode()
+            queue, row_id, _token = decoded.split("\x00")
+            if queue != queue_name:
+                raise ValueError(queue)
+            return int(row_id)
+        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            raise receipt_handle_invalid(receipt) from exc
+
+    def delete_message(self, queue_name: str, receipt_handle: str) -> None:
+        """Delete a received message; an already-deleted one succeeds, as on AWS.
+
+        AWS "can delete a message even if a visibility timeout causes it to be locked by
+        another consumer" on standard queues, so an older receipt handle still deletes
+        there; a FIFO queue ignores a handle that is no longer the latest.
+        """
+        with self._lock:
+            queue = self.get_queue(queue_name)
+            row_id = self._parse_receipt(queue_name, receipt_handle)
+            stored = self._store.message_by_row(queue_name, row_id)
+            if stored is None:
+                return
+            if queue.fifo and stored.receipt != receipt_handle:
+                return
+            self._store.delete_message(row_id)
+
+    def change_message_visibility(
+        self, queue_name: str, receipt_handle: str, visibility_timeout: int
+    ) -> None:
+        with self._lock:
+            self.get_queue(queue_name)
+            row_id = self._parse_receipt(queue_name, receipt_handle)
+            check.check_range(
+                "VisibilityTimeout", visibility_timeout, 0, 43200,
+                "Must be >= 0 and <= 43200, if provided.",
+            )  # fmt: skip
+            stored = self._store.message_by_row(queue_name, row_id)
+            if stored is None or stored.receipt != receipt_handle:
+                raise invalid_parameter_value(
+                    "ReceiptHandle",
+                    receipt_handle,
+                    "Message does not exist or is not available for visibility timeout change.",
+                )
+            now = self._now_ms()
+            if stored.visible_at <= now:
+                raise message_not_inflight()
+            self._store.set_visible_at(row_id, now + visibility_timeout * 1000)
+        if visibility_timeout == 0:
+            self._notify(queue_name)
+
+
+_QUEUE_ATTRIBUTE_NAMES = frozenset(
+    {
+        "All",
+        "Policy",
+        "VisibilityTimeout",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "CreatedTimestamp",
+        "LastModifiedTimestamp",
+        "QueueArn",
+        "ApproximateNumberOfMessagesDelayed",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+        "RedrivePolicy",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "RedriveAllowPolicy",
+        "SqsManagedSseEnabled",
+    }
+)
