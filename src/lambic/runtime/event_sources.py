@@ -1,0 +1,185 @@
+"""Every event handler in app.py, live: the wiring from local services to functions.
+
+`EventSources` reads the app manifest's event sources and connects each one the way
+AWS connects the deployed resource, so the handler sees the same event with the same
+delivery semantics:
+
+    @app.schedule          Scheduler fire  -> async invoke (durable queue, retries)
+    @app.on_cw_event       EventBridge bus -> pattern match -> async invoke
+    @app.on_s3_event       S3 engine commit -> notification filter -> async invoke
+    @app.on_sns_message    SNS publish -> lambda subscription -> async invoke
+    @app.on_sqs_message    SQS queue <- event source mapping poller -> sync invoke
+    @app.on_dynamodb_record stream log <- stream poller -> sync invoke
+
+An event source this runtime cannot feed (Kinesis) is a startup error, never silently
+ignored: `check_supported()` raises `UnsupportedEventSourceError` naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lambic.app.schedules import parse_schedule
+from lambic.runtime.async_queue import AsyncEventQueue
+from lambic.runtime.errors import LambicRuntimeError
+from lambic.runtime.manifest import FunctionEntry
+from lambic.runtime.scheduler import Fire, Scheduler, create_rules
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_KINDS = frozenset({"api", "lambda", "authorizer", "schedule", "cloudwatch"})
+
+
+class UnsupportedEventSourceError(LambicRuntimeError):
+    """app.py declares an event source the local cloud cannot feed."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """The local account every ARN is built in."""
+
+    app_name: str
+    stage: str
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+
+
+def check_supported(functions: Iterable[FunctionEntry], supported: frozenset[str]) -> None:
+    """Refuse to start with an event source that would silently never fire."""
+    for function in functions:
+        if function.kind not in supported:
+            raise UnsupportedEventSourceError(
+                f"{function.handler} is a {function.kind} event handler, which `lambic local` "
+                f"cannot feed yet; remove it or run it with `lambic invoke -n {function.name} "
+                "--payload-file EVENT.json`"
+            )
+
+
+class EventSources:
+    """Connects a project's event handlers to the scheduler and the local services."""
+
+    def __init__(
+        self,
+        functions: Iterable[FunctionEntry],
+        queue: AsyncEventQueue,
+        account: Account,
+        *,
+        event_bus: Any | None = None,
+        state_dir: Path | None = None,
+        scheduler_factory: Callable[..., Scheduler] = Scheduler,
+    ) -> None:
+        self.functions = list(functions)
+        self.queue = queue
+        self.account = account
+        self.event_bus = event_bus
+        self.state_dir = state_dir
+        self._scheduler_factory = scheduler_factory
+        self.scheduler: Scheduler | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscriptions: list[str] = []
+        check_supported(self.functions, SUPPORTED_KINDS)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self.queue.start([f.name for f in self.functions if f.kind not in ("api", "authorizer")])
+        self._start_schedules()
+        self._start_eventbridge_rules()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self.event_bus is not None:
+            for name in self._subscriptions:
+                self.event_bus.unsubscribe(name)
+        self._subscriptions.clear()
+        if self.scheduler is not None:
+            self.scheduler.close()
+            self.scheduler = None
+
+    # ------------------------------------------------------------------ schedules
+
+    def _start_schedules(self) -> None:
+        schedules = [
+            (f.name, parse_schedule(str(_source(f)["schedule_expression"])))
+            for f in self.functions
+            if f.kind == "schedule"
+        ]
+        if not schedules:
+            return
+        rules = create_rules(
+            schedules,
+            app_name=self.account.app_name,
+            stage=self.account.stage,
+            region=self.account.region,
+            account=self.account.account_id,
+        )
+        self.scheduler = self._scheduler_factory(
+            rules,
+            self._fire_schedule,
+            state_path=self.state_dir / "schedules.sqlite3" if self.state_dir else None,
+        )
+        self._tasks.append(asyncio.get_running_loop().create_task(self.scheduler.run()))
+
+    def _fire_schedule(self, fire: Fire) -> None:
+        self.enqueue(fire.rule.function, fire.event, source="schedule")
+
+    def fire_schedule_now(self, function: str) -> str:
+        """`lambic invoke --schedule`: deliver one Scheduled Event to `function` now."""
+        from lambic.app.event_payloads import create_scheduled_event
+
+        name = f"{self.account.app_name}-{self.account.stage}-{function}-event"
+        arn = f"arn:aws:events:{self.account.region}:{self.account.account_id}:rule/{name}"
+        return self.enqueue(function, create_scheduled_event(rule_arn=arn), source="schedule")
+
+    # ------------------------------------------------------------------ EventBridge
+
+    def _start_eventbridge_rules(self) -> None:
+        rules = [f for f in self.functions if f.kind == "cloudwatch"]
+        if not rules:
+            return
+        if self.event_bus is None:
+            raise UnsupportedEventSourceError(
+                "app.py has @app.on_cw_event handlers but the local services are not running; "
+                "start `lambic local` without --no-services"
+            )
+        for function in rules:
+            pattern = _source(function)["event_pattern"]
+            name = f"{self.account.app_name}-{self.account.stage}-{function.name}"
+            self.event_bus.subscribe(name, pattern, self._deliver_to(function.name, "events"))
+            self._subscriptions.append(name)
+
+    def _deliver_to(self, function: str, source: str) -> Callable[[dict[str, Any]], None]:
+        def deliver(event: dict[str, Any]) -> None:
+            self.enqueue(function, event, source=source)
+
+        return deliver
+
+    # ------------------------------------------------------------------ common
+
+    def enqueue(self, function: str, event: Mapping[str, Any], *, source: str) -> str:
+        """Accept an asynchronous invocation of `function` (durable before returning)."""
+        request_id = str(uuid.uuid4())
+        payload = json.dumps(event, separators=(",", ":")).encode("utf-8")
+        self.queue.enqueue(function, payload, request_id=request_id, source=source)
+        return request_id
+
+
+def _source(function: FunctionEntry) -> Mapping[str, Any]:
+    if not function.event_source:
+        raise UnsupportedEventSourceError(
+            f"{function.handler} has no event source settings in the app manifest"
+        )
+    return function.event_source

@@ -1,0 +1,26 @@
+"""Event handlers that record what they receive, for event-source tests."""
+
+import json
+import os
+
+from lambic import Lambic
+
+app = Lambic(app_name="eventhandlers")
+
+
+def _record(kind, event):
+    path = os.path.join(os.environ["OUT_DIR"], f"{kind}.jsonl")
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(event.to_dict()) + "\n")
+
+
+@app.schedule("rate(1 minute)")
+def every_minute(event):
+    _record("schedule", event)
+
+
+@app.on_cw_event({"source": ["shop.orders"], "detail": {"total": [{"numeric": [">", 100]}]}})
+def big_order(event):
+    _record("big_order", event)
+    if event.detail.get("fail"):
+        raise ValueError("cannot handle this order")

@@ -1,0 +1,121 @@
+"""Schedules and EventBridge rules delivered through real execution environments."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lambic.runtime.async_queue import AsyncEventQueue, AsyncSettings, Delivery, FailedEvent
+from lambic.runtime.event_sources import (
+    Account,
+    EventSources,
+    UnsupportedEventSourceError,
+    check_supported,
+)
+from lambic.runtime.invoker import create_invoker
+from lambic.runtime.manifest import FunctionEntry
+from lambic.runtime.project import load_project
+from lambic.services.events import EventBus
+
+APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out waiting for the handler")
+
+
+def recorded(out: Path, kind: str) -> list[dict[str, object]]:
+    path = out / f"{kind}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(APP, target)
+    return target
+
+
+def test_schedule_and_eventbridge_events_reach_their_handlers(
+    project_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    async def scenario() -> tuple[list[Delivery], list[FailedEvent]]:
+        project = load_project(project_dir)
+        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
+        reports: list[Delivery] = []
+        failed: list[FailedEvent] = []
+        queue = AsyncEventQueue(
+            lambda fn, payload: invoker.invoke(fn, payload),
+            path=tmp_path / "events.sqlite3",
+            retry_delays=(0.05, 0.05),
+            report=reports.append,
+            on_failure=failed.append,
+            settings=lambda name: AsyncSettings(maximum_retry_attempts=2),
+        )
+        bus = EventBus()
+        sources = EventSources(
+            project.manifest.functions,
+            queue,
+            Account("eventhandlers", "dev"),
+            event_bus=bus,
+            state_dir=tmp_path,
+        )
+        await sources.start()
+        try:
+            sources.fire_schedule_now("every_minute")
+            bus.put_events(
+                [
+                    {"Source": "shop.orders", "DetailType": "Order", "Detail": '{"total": 500}'},
+                    {"Source": "shop.orders", "DetailType": "Order", "Detail": '{"total": 5}'},
+                    {"Source": "other", "DetailType": "Order", "Detail": '{"total": 900}'},
+                    {
+                        "Source": "shop.orders",
+                        "DetailType": "Order",
+                        "Detail": '{"total": 101, "fail": true}',
+                    },
+                ]
+            )
+            await wait_for(lambda: bool(recorded(out, "schedule")) and bool(failed))
+            await wait_for(lambda: queue.pending() == 0)
+        finally:
+            await sources.stop()
+            await queue.aclose()
+            await invoker.aclose(5.0)
+        return reports, failed
+
+    reports, failed = asyncio.run(scenario())
+    [scheduled] = recorded(out, "schedule")
+    assert scheduled["detail-type"] == "Scheduled Event"
+    assert scheduled["resources"] == [
+        "arn:aws:events:us-east-1:000000000000:rule/eventhandlers-dev-every_minute-event"
+    ]
+    orders = recorded(out, "big_order")
+    # The matching order once, the failing one on its first try and both retries.
+    assert [o["detail"]["total"] for o in orders].count(500) == 1
+    assert [o["detail"]["total"] for o in orders].count(101) == 3
+    assert all(o["detail"]["total"] > 100 for o in orders)
+    assert [f.condition for f in failed] == ["RetriesExhausted"]
+    assert failed[0].error_type == "ValueError"
+    outcomes = sorted((r.source, r.outcome) for r in reports)
+    assert outcomes.count(("events", "error")) == 3
+    assert ("schedule", "ok") in outcomes
+
+
+def test_kinesis_handlers_are_a_clear_startup_error() -> None:
+    kinesis = FunctionEntry("on_stream", "app.on_stream", "kinesis", {"stream": "s"})
+    with pytest.raises(UnsupportedEventSourceError, match=r"app\.on_stream is a kinesis"):
+        check_supported([kinesis], frozenset({"api"}))
