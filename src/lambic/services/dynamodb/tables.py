@@ -54,6 +54,8 @@ class TableDefinition:
     stream_view_type: str | None = None
     stream_label: str | None = None
     deletion_protection: bool = False
+    ttl_attribute: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:
@@ -155,6 +157,8 @@ class TableDefinition:
             "stream_view_type": self.stream_view_type,
             "stream_label": self.stream_label,
             "deletion_protection": self.deletion_protection,
+            "ttl_attribute": self.ttl_attribute,
+            "tags": self.tags,
         }
 
     @classmethod

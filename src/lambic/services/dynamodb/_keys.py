@@ -1,0 +1,128 @@
+"""Extracting and checking primary and index keys, with AWS's error texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.tables import IndexDefinition, TableDefinition
+from lambic.services.dynamodb.types import Item, encode_key_value, validate_value, value_type
+
+_MAX_HASH_KEY_BYTES = 2048
+_MAX_RANGE_KEY_BYTES = 1024
+_SCHEMA_MISMATCH = "The provided key element does not match the schema"
+
+
+def _empty_key(name: str) -> ValidationError:
+    return ValidationError(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        f"cannot contain an empty string value. Key: {name}"
+    )
+
+
+def _check_size(encoded: bytes, is_hash: bool) -> None:
+    if is_hash and len(encoded) > _MAX_HASH_KEY_BYTES:
+        raise ValidationError(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the "
+            "maximum size limit of2048 bytes"
+        )
+    if not is_hash and len(encoded) > _MAX_RANGE_KEY_BYTES:
+        raise ValidationError(
+            "One or more parameter values were invalid: Aggregated size of all range keys has "
+            "exceeded the size limit of 1024 bytes"
+        )
+
+
+def item_key(table: TableDefinition, item: Item) -> tuple[bytes, bytes]:
+    """(hk, rk) of a full item for PutItem, with AWS's missing-key / type-mismatch errors."""
+    encoded: list[bytes] = []
+    for position, name in enumerate(table.key_names()):
+        value = item.get(name)
+        if value is None:
+            raise ValidationError(
+                f"One or more parameter values were invalid: Missing the key {name} in the item"
+            )
+        expected, actual = table.attribute_types[name], value_type(value)
+        if expected != actual:
+            raise ValidationError(
+                "One or more parameter values were invalid: Type mismatch for key "
+                f"{name} expected: {expected} actual: {actual}"
+            )
+        if expected in ("S", "B") and value[expected] == "":
+            raise _empty_key(name)
+        key = encode_key_value(value)
+        _check_size(key, position == 0)
+        encoded.append(key)
+    return encoded[0], encoded[1] if len(encoded) > 1 else b""
+
+
+def request_key(table: TableDefinition, key: object) -> tuple[Item, bytes, bytes]:
+    """The validated `Key` of Get/Update/DeleteItem: exactly the key attributes, right types."""
+    if not isinstance(key, dict):
+        raise ValidationError(_SCHEMA_MISMATCH)
+    names = table.key_names()
+    if set(key) != set(names):
+        raise ValidationError(_SCHEMA_MISMATCH)
+    normalized: Item = {}
+    for name in names:
+        value = validate_value(key[name])
+        if value_type(value) != table.attribute_types[name]:
+            raise ValidationError(_SCHEMA_MISMATCH)
+        normalized[name] = value
+    hk, rk = item_key(table, normalized)
+    return normalized, hk, rk
+
+
+def key_of(table: TableDefinition, item: Item) -> Item:
+    return {name: item[name] for name in table.key_names()}
+
+
+def index_key(
+    table: TableDefinition, index: IndexDefinition, item: Item
+) -> tuple[bytes, bytes] | None:
+    """(ihk, irk) of an item in a secondary index; None when the item is not in it (sparse)."""
+    encoded: list[bytes] = []
+    for name in (index.hash_key, index.range_key):
+        if name is None:
+            encoded.append(b"")
+            continue
+        value = item.get(name)
+        if value is None:
+            return None
+        expected, actual = table.attribute_types[name], value_type(value)
+        if expected != actual:
+            raise ValidationError(
+                "One or more parameter values were invalid: Type mismatch for Index Key "
+                f"{name} Expected: {expected} Actual: {actual} IndexName: {index.name}"
+            )
+        if expected in ("S", "B") and value[expected] == "":
+            raise ValidationError(
+                "One or more parameter values are not valid. A value specified for a secondary "
+                "index key is not supported. The AttributeValue for a key attribute cannot "
+                f"contain an empty string value. IndexName: {index.name}, IndexKey: {name}"
+            )
+        encoded.append(encode_key_value(value))
+    return encoded[0], encoded[1]
+
+
+def index_projection(table: TableDefinition, index: IndexDefinition) -> set[str] | None:
+    """Attribute names an index holds; None when it projects ALL."""
+    kind = index.projection["ProjectionType"]
+    if kind == "ALL":
+        return None
+    names = set(table.key_names()) | {index.hash_key}
+    if index.range_key:
+        names.add(index.range_key)
+    if kind == "INCLUDE":
+        names.update(index.projection.get("NonKeyAttributes", []))
+    return names
+
+
+def index_key_names(table: TableDefinition, index: IndexDefinition) -> list[str]:
+    """Attributes of an index's LastEvaluatedKey: the index key, then the table key."""
+    names = [index.hash_key] + ([index.range_key] if index.range_key else [])
+    return names + [n for n in table.key_names() if n not in names]
+
+
+def pick(item: Item, names: list[str]) -> dict[str, Any]:
+    return {name: item[name] for name in names if name in item}

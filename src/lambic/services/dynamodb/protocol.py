@@ -1,0 +1,98 @@
+"""DynamoDB's wire protocol: JSON 1.0 over POST, operation named in X-Amz-Target.
+
+Request: `X-Amz-Target: DynamoDB_20120810.<Operation>` (or `DynamoDBStreams_20120810.`),
+body a JSON object. Response: 200 with a JSON body, or AWS's error body
+`{"__type": "<namespace>#<Code>", "message": "..."}` with its status. Every response
+carries `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which botocore
+verifies when present).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.dynamodb.errors import (
+    DynamoDBError,
+    InternalServerError,
+    SerializationError,
+    UnknownOperationError,
+)
+
+logger = logging.getLogger(__name__)
+
+Operation = Callable[[dict[str, Any]], dict[str, Any]]
+
+DYNAMODB_PREFIX = "DynamoDB_20120810."
+STREAMS_PREFIX = "DynamoDBStreams_20120810."
+CONTENT_TYPE = "application/x-amz-json-1.0"
+
+
+def request_id() -> str:
+    """A request id shaped like DynamoDB's: 52 upper-case letters and digits."""
+    return base64.b32encode(os.urandom(33)).decode("ascii")[:52]
+
+
+def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
+    payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    return ServiceResponse(
+        status=status,
+        headers=[
+            ("Content-Type", CONTENT_TYPE),
+            ("x-amzn-RequestId", request_id()),
+            ("x-amz-crc32", str(zlib.crc32(payload))),
+        ],
+        body=payload,
+    )
+
+
+def render_error(error: DynamoDBError) -> ServiceResponse:
+    return render(error.status, error.to_body())
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SerializationError("Start of structure or map found where not expected.") from exc
+    if not isinstance(parsed, dict):
+        raise SerializationError("Start of structure or map found where not expected.")
+    return parsed
+
+
+def operation_name(request: ServiceRequest) -> tuple[str, str]:
+    """("dynamodb" | "streams", operation) from X-Amz-Target."""
+    target = request.headers.get("x-amz-target", "")
+    if target.startswith(DYNAMODB_PREFIX):
+        return "dynamodb", target[len(DYNAMODB_PREFIX) :]
+    if target.startswith(STREAMS_PREFIX):
+        return "streams", target[len(STREAMS_PREFIX) :]
+    raise UnknownOperationError(f"Unknown operation: {target or '(no X-Amz-Target)'}")
+
+
+def dispatch(
+    request: ServiceRequest, operations: Mapping[tuple[str, str], Operation]
+) -> ServiceResponse:
+    """Run the operation a request names and render its result or error."""
+    try:
+        key = operation_name(request)
+        operation = operations.get(key)
+        if operation is None:
+            raise UnknownOperationError(f"Unknown operation: {key[1]}")
+        return render(200, operation(parse_body(request.body)))
+    except DynamoDBError as error:
+        return render_error(error)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        # A field of the wrong JSON type (botocore validates, raw clients may not):
+        # AWS answers SerializationException; so do we.
+        logger.debug("DynamoDB request failed to deserialize", exc_info=True)
+        return render_error(SerializationError(f"Could not deserialize the request: {exc}"))
+    except Exception:
+        logger.exception("DynamoDB operation failed")
+        return render_error(InternalServerError("Internal server error"))

@@ -1,0 +1,466 @@
+"""Query and Scan: key conditions to index seeks, pagination, filters, projections.
+
+A Query's key condition becomes a seek on the partition's encoded hash key plus a
+range on the encoded sort key (`types.encode_key_value` keeps DynamoDB's order in
+bytes), so `Limit=1, ScanIndexForward=False` reads one row. As in DynamoDB, `Limit`
+and the 1 MB page cap count items *read*; FilterExpression is applied afterwards, so
+a page may hold fewer items than `Limit` and still carry a LastEvaluatedKey.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from lambic.services.dynamodb import _requests
+from lambic.services.dynamodb._keys import index_key_names, index_projection, key_of, pick
+from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units
+from lambic.services.dynamodb.engine import DynamoDBEngine, TableState
+from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.expressions import evaluate, parse_condition, project
+from lambic.services.dynamodb.expressions.ast import (
+    And,
+    Between,
+    Compare,
+    Condition,
+    Function,
+    Literal,
+    Path,
+)
+from lambic.services.dynamodb.store import partition_hash
+from lambic.services.dynamodb.tables import IndexDefinition
+from lambic.services.dynamodb.types import (
+    AttributeValue,
+    Item,
+    encode_key_value,
+    ordering_key,
+    validate_item,
+    value_type,
+)
+
+PAGE_BYTES = 1024 * 1024
+_BATCH = 1000
+_SELECTS = frozenset({"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"})
+_SQL_OPS = {"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+Fetch = Callable[[Any, int], list[tuple[Any, int, str]]]
+
+
+def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    name = _requests.table_name(request)
+    subs = _requests.substitutions(
+        request, "KeyConditionExpression", "FilterExpression", "ProjectionExpression"
+    )
+    if request.get("KeyConditionExpression") is None:
+        raise ValidationError(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
+            "the request."
+        )
+    key_condition = parse_condition(
+        request["KeyConditionExpression"], "KeyConditionExpression", subs
+    )
+    filter_ = _filter(request, subs)
+    paths = _requests.projection(request, subs)
+    subs.check_all_used()
+    limit = _limit(request)
+    forward = bool(request.get("ScanIndexForward", True))
+    mode = capacity_mode(request)
+    with engine.lock:
+        state = engine.table(name)
+        index = _index(state, request)
+        select = _select(request, index, paths)
+        table = state.definition
+        hash_name = index.hash_key if index else table.hash_key
+        range_name = index.range_key if index else table.range_key
+        hash_value, range_condition = _split_key_condition(
+            key_condition, hash_name, range_name, table.attribute_types
+        )
+        hk = encode_key_value(hash_value)
+        column = "e.irk" if index else "rk"
+        where, params = _range_sql(range_condition, column)
+        order = ">" if forward else "<"
+        fetch: Fetch
+        if index is None:
+
+            def fetch(cursor: Any, count: int) -> list[tuple[Any, int, str]]:
+                extra, extra_params = where, params
+                if cursor is not None:
+                    extra += f" AND rk {order} ?"
+                    extra_params = (*params, cursor)
+                rows = engine.store.query_partition(
+                    state.tid, hk, extra, extra_params, forward, count
+                )
+                return [(rk, size, doc) for _, rk, size, doc in rows]
+
+        else:
+            iname = index.name
+
+            def fetch(cursor: Any, count: int) -> list[tuple[Any, int, str]]:
+                extra, extra_params = where, params
+                if cursor is not None:
+                    extra += f" AND (e.irk, e.hk, e.rk) {order} (?, ?, ?)"
+                    extra_params = (*params, *cursor)
+                rows = engine.store.query_index(
+                    state.tid, iname, hk, extra, extra_params, forward, count
+                )
+                return [((irk, hk_, rk), size, doc) for irk, hk_, rk, size, doc in rows]
+
+        start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=False)
+        items, scanned_bytes, more = _collect(fetch, start, limit)
+    return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
+
+
+def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    name = _requests.table_name(request)
+    subs = _requests.substitutions(request, "FilterExpression", "ProjectionExpression")
+    filter_ = _filter(request, subs)
+    paths = _requests.projection(request, subs)
+    subs.check_all_used()
+    limit = _limit(request)
+    low, high = _segment(request)
+    mode = capacity_mode(request)
+    with engine.lock:
+        state = engine.table(name)
+        index = _index(state, request)
+        select = _select(request, index, paths)
+        fetch: Fetch
+        if index is None:
+
+            def fetch(cursor: Any, count: int) -> list[tuple[Any, int, str]]:
+                rows = engine.store.scan(state.tid, low, high, cursor, count)
+                return [((hh, hk, rk), size, doc) for hh, hk, rk, size, doc in rows]
+
+        else:
+            iname = index.name
+
+            def fetch(cursor: Any, count: int) -> list[tuple[Any, int, str]]:
+                rows = engine.store.scan_index(state.tid, iname, low, high, cursor, count)
+                return [(tuple(row[:5]), row[5], row[6]) for row in rows]
+
+        start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=True)
+        items, scanned_bytes, more = _collect(fetch, start, limit)
+    return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
+
+
+# ---- request pieces -----------------------------------------------------------------
+
+
+def _filter(request: dict[str, Any], subs: Any) -> Condition | None:
+    text = request.get("FilterExpression")
+    return None if text is None else parse_condition(text, "FilterExpression", subs)
+
+
+def _limit(request: dict[str, Any]) -> int | None:
+    limit = request.get("Limit")
+    if limit is None:
+        return None
+    if not isinstance(limit, int) or limit < 1:
+        raise ValidationError(
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 1"
+        )
+    return limit
+
+
+def _index(state: TableState, request: dict[str, Any]) -> IndexDefinition | None:
+    name = request.get("IndexName")
+    if name is None:
+        return None
+    index = state.definition.indexes.get(name)
+    if index is None:
+        raise ValidationError(f"The table does not have the specified index: {name}")
+    if index.kind == "GSI" and request.get("ConsistentRead"):
+        raise ValidationError("Consistent reads are not supported on global secondary indexes")
+    return index
+
+
+def _select(request: dict[str, Any], index: IndexDefinition | None, paths: Any) -> str:
+    select = request.get("Select")
+    if select is not None and select not in _SELECTS:
+        raise ValidationError(
+            f"1 validation error detected: Value '{select}' at 'select' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, "
+            "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
+        )
+    if select is None:
+        if paths is not None:
+            return "SPECIFIC_ATTRIBUTES"
+        return "ALL_PROJECTED_ATTRIBUTES" if index else "ALL_ATTRIBUTES"
+    if paths is not None and select != "SPECIFIC_ATTRIBUTES":
+        raise ValidationError(
+            f"Cannot specify the ProjectionExpression when choosing to get {select}"
+        )
+    if select == "SPECIFIC_ATTRIBUTES" and paths is None:
+        raise ValidationError(
+            "SPECIFIC_ATTRIBUTES requires ProjectionExpression or AttributesToGet"
+        )
+    if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
+        raise ValidationError(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+        )
+    if (
+        select == "ALL_ATTRIBUTES"
+        and index is not None
+        and index.kind == "GSI"
+        and index.projection["ProjectionType"] != "ALL"
+    ):
+        raise ValidationError(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+            f"supported for global secondary index {index.name} because its projection type "
+            "is not ALL"
+        )
+    return str(select)
+
+
+def _segment(request: dict[str, Any]) -> tuple[int, int]:
+    segment, total = request.get("Segment"), request.get("TotalSegments")
+    if segment is None and total is None:
+        return 0, 1 << 32
+    if total is None:
+        raise ValidationError(
+            "The TotalSegments parameter is required but was not present in the request when "
+            "Segment parameter is present"
+        )
+    if segment is None:
+        raise ValidationError(
+            "The Segment parameter is required but was not present in the request when "
+            "parameter TotalSegments is present"
+        )
+    if not isinstance(total, int) or not 1 <= total <= 1_000_000:
+        raise ValidationError(
+            f"1 validation error detected: Value '{total}' at 'totalSegments' failed to satisfy "
+            "constraint: Member must have value less than or equal to 1000000"
+        )
+    if not isinstance(segment, int) or not 0 <= segment < total:
+        raise ValidationError(
+            "The Segment parameter is zero-based and must be less than parameter "
+            f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+        )
+    return (segment << 32) // total, ((segment + 1) << 32) // total
+
+
+def _split_key_condition(
+    condition: Condition, hash_name: str, range_name: str | None, types: dict[str, str]
+) -> tuple[AttributeValue, Condition | None]:
+    parts = [condition.left, condition.right] if isinstance(condition, And) else [condition]
+    if len(parts) == 2 and any(isinstance(p, And) for p in parts):
+        raise ValidationError("Conditions can be of length 1 or 2 only")
+    hash_value: AttributeValue | None = None
+    range_condition: Condition | None = None
+    for part in parts:
+        attribute = _key_attribute(part)
+        if attribute == hash_name:
+            if hash_value is not None:
+                raise ValidationError(
+                    "KeyConditionExpressions must only contain one condition per key"
+                )
+            if not isinstance(part, Compare) or part.op != "=":
+                raise ValidationError("Query key condition not supported")
+            assert isinstance(part.right, Literal)  # guaranteed by _key_attribute
+            hash_value = part.right.value
+        elif range_name is not None and attribute == range_name:
+            if range_condition is not None:
+                raise ValidationError(
+                    "KeyConditionExpressions must only contain one condition per key"
+                )
+            range_condition = part
+        else:
+            raise ValidationError(
+                f"Query condition missed key schema element: {range_name or hash_name}"
+                if attribute is not None
+                else "Query key condition not supported"
+            )
+    if hash_value is None:
+        raise ValidationError(f"Query condition missed key schema element: {hash_name}")
+    _check_key_types(hash_value, types[hash_name])
+    if range_condition is not None and range_name is not None:
+        for literal in _literals(range_condition):
+            _check_key_types(literal, types[range_name])
+        if isinstance(range_condition, Function) and types[range_name] == "N":
+            raise ValidationError(
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+                "function; operator or function: begins_with, operand type: N"
+            )
+    return hash_value, range_condition
+
+
+def _key_attribute(part: Condition) -> str | None:
+    """The attribute a key-condition part constrains, if it has a supported shape."""
+    if isinstance(part, Compare) and isinstance(part.right, Literal):
+        target = part.left
+    elif (
+        isinstance(part, Between)
+        and isinstance(part.low, Literal)
+        and isinstance(part.high, Literal)
+    ):
+        target = part.operand
+    elif (
+        isinstance(part, Function)
+        and part.name == "begins_with"
+        and isinstance(part.args[1], Literal)
+    ):
+        target = part.args[0]
+    else:
+        if isinstance(part, Compare | Between | Function):
+            return None
+        raise ValidationError(
+            "Invalid operator used in KeyConditionExpression: " + type(part).__name__.upper()
+        )
+    if isinstance(target, Path) and len(target.elements) == 1:
+        return str(target.elements[0])
+    return None
+
+
+def _literals(condition: Condition) -> list[AttributeValue]:
+    if isinstance(condition, Compare) and isinstance(condition.right, Literal):
+        return [condition.right.value]
+    if isinstance(condition, Between):
+        return [x.value for x in (condition.low, condition.high) if isinstance(x, Literal)]
+    if isinstance(condition, Function) and isinstance(condition.args[1], Literal):
+        return [condition.args[1].value]
+    return []
+
+
+def _check_key_types(value: AttributeValue, expected: str) -> None:
+    if value_type(value) != expected:
+        raise ValidationError(
+            "One or more parameter values were invalid: Condition parameter type does not "
+            "match schema type"
+        )
+
+
+def _range_sql(condition: Condition | None, column: str) -> tuple[str, tuple[Any, ...]]:
+    if condition is None:
+        return "", ()
+    if isinstance(condition, Compare) and isinstance(condition.right, Literal):
+        if condition.op not in _SQL_OPS:
+            raise ValidationError("Unsupported operator on KeyConditionExpression: <>")
+        return f" AND {column} {_SQL_OPS[condition.op]} ?", (
+            encode_key_value(condition.right.value),
+        )
+    if (
+        isinstance(condition, Between)
+        and isinstance(condition.low, Literal)
+        and isinstance(condition.high, Literal)
+    ):
+        low, high = condition.low.value, condition.high.value
+        low_key, high_key = ordering_key(low), ordering_key(high)
+        if low_key is not None and high_key is not None and low_key[1] > high_key[1]:
+            raise ValidationError(
+                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
+                "greater than or equal to lower bound; lower bound operand: AttributeValue: "
+                f"{_render_value(low)}, upper bound operand: AttributeValue: "
+                f"{_render_value(high)}"
+            )
+        return f" AND {column} >= ? AND {column} <= ?", (
+            encode_key_value(low),
+            encode_key_value(high),
+        )
+    assert isinstance(condition, Function) and isinstance(condition.args[1], Literal)
+    prefix = encode_key_value(condition.args[1].value)
+    upper = _successor(prefix)
+    if upper is None:
+        return f" AND {column} >= ?", (prefix,)
+    return f" AND {column} >= ? AND {column} < ?", (prefix, upper)
+
+
+def _successor(prefix: bytes) -> bytes | None:
+    """The smallest byte string greater than every string starting with `prefix`."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return trimmed[:-1] + bytes((trimmed[-1] + 1,))
+
+
+def _render_value(value: AttributeValue) -> str:
+    tag, inner = next(iter(value.items()))
+    return "{" + f"{tag}:{inner}" + "}"
+
+
+def _start_cursor(
+    state: TableState, index: IndexDefinition | None, start: object, *, scan: bool
+) -> Any:
+    if start is None:
+        return None
+    table = state.definition
+    names = index_key_names(table, index) if index else table.key_names()
+    if not isinstance(start, dict) or set(start) != set(names):
+        raise ValidationError(
+            "The provided starting key is invalid: The provided key element does not match the "
+            "schema"
+        )
+    key = validate_item(start)
+    for attribute in names:
+        if value_type(key[attribute]) != table.attribute_types[attribute]:
+            raise ValidationError(
+                "The provided starting key is invalid: The provided key element does not match "
+                "the schema"
+            )
+    hk = encode_key_value(key[table.hash_key])
+    rk = encode_key_value(key[table.range_key]) if table.range_key else b""
+    if index is None:
+        return (partition_hash(hk), hk, rk) if scan else rk
+    ihk = encode_key_value(key[index.hash_key])
+    irk = encode_key_value(key[index.range_key]) if index.range_key else b""
+    return (partition_hash(ihk), ihk, irk, hk, rk) if scan else (irk, hk, rk)
+
+
+def _collect(fetch: Fetch, cursor: Any, limit: int | None) -> tuple[list[Item], int, bool]:
+    """Read items in order until Limit, 1 MB or the end; `more` says a page was cut."""
+    items: list[Item] = []
+    total = 0
+    while True:
+        want = min(limit - len(items), _BATCH) if limit else _BATCH
+        rows = fetch(cursor, want)
+        for position, size, doc in rows:
+            items.append(json.loads(doc))
+            total += size
+            cursor = position
+            if (limit is not None and len(items) >= limit) or total >= PAGE_BYTES:
+                return items, total, True
+        if len(rows) < want:
+            return items, total, False
+
+
+def _render(
+    state: TableState,
+    index: IndexDefinition | None,
+    request: dict[str, Any],
+    items: list[Item],
+    scanned_bytes: int,
+    more: bool,
+    filter_: Condition | None,
+    paths: list[Path] | None,
+    select: str,
+    mode: str,
+) -> dict[str, Any]:
+    table = state.definition
+    matched = [item for item in items if evaluate(filter_, item)] if filter_ else items
+    result: dict[str, Any] = {}
+    if select != "COUNT":
+        projected_names = index_projection(table, index) if index else None
+        rendered = []
+        for item in matched:
+            if paths is not None:
+                item = project(item, paths)
+            elif projected_names is not None and select == "ALL_PROJECTED_ATTRIBUTES":
+                item = {k: v for k, v in item.items() if k in projected_names}
+            rendered.append(item)
+        result["Items"] = rendered
+    result["Count"] = len(matched)
+    result["ScannedCount"] = len(items)
+    if more and items:
+        last = items[-1]
+        names = index_key_names(table, index) if index else table.key_names()
+        result["LastEvaluatedKey"] = pick(last, names) if index else key_of(table, last)
+    capacity = Capacity(table.name)
+    units = read_units(scanned_bytes, bool(request.get("ConsistentRead")))
+    if index is not None:
+        capacity.add_index(index.name, index.kind, units)
+    else:
+        capacity.table = units
+    rendered_capacity = capacity.render(mode)
+    if rendered_capacity is not None:
+        result["ConsumedCapacity"] = rendered_capacity
+    return result

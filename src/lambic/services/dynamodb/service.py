@@ -1,0 +1,77 @@
+"""The DynamoDB service object the edge calls: operations table + engine + store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.dynamodb import _metadata, batches, reads
+from lambic.services.dynamodb.engine import DynamoDBEngine
+from lambic.services.dynamodb.protocol import Operation, dispatch
+from lambic.services.dynamodb.store import DynamoDBStore
+from lambic.services.sqlite import Durability, open_database
+
+
+class DynamoDBService:
+    """DynamoDB (and DynamoDB Streams) behind the edge port.
+
+    Example::
+
+        service = create_service(None)          # in memory
+        edge = EdgeServer({"dynamodb": service}).start()
+        boto3.client("dynamodb", endpoint_url=edge.url, ...).list_tables()
+    """
+
+    name = "dynamodb"
+
+    def __init__(self, engine: DynamoDBEngine) -> None:
+        self.engine = engine
+        transactions = batches.TransactionRunner(engine)
+
+        def bind(function: Any) -> Operation:
+            return lambda request: function(engine, request)
+
+        self._operations: dict[tuple[str, str], Operation] = {
+            ("dynamodb", "CreateTable"): engine.create_table,
+            ("dynamodb", "DescribeTable"): engine.describe_table,
+            ("dynamodb", "ListTables"): engine.list_tables,
+            ("dynamodb", "UpdateTable"): engine.update_table,
+            ("dynamodb", "DeleteTable"): engine.delete_table,
+            ("dynamodb", "PutItem"): engine.put_item,
+            ("dynamodb", "GetItem"): engine.get_item,
+            ("dynamodb", "UpdateItem"): engine.update_item,
+            ("dynamodb", "DeleteItem"): engine.delete_item,
+            ("dynamodb", "Query"): bind(reads.query),
+            ("dynamodb", "Scan"): bind(reads.scan),
+            ("dynamodb", "BatchGetItem"): bind(batches.batch_get_item),
+            ("dynamodb", "BatchWriteItem"): bind(batches.batch_write_item),
+            ("dynamodb", "TransactWriteItems"): transactions.transact_write_items,
+            ("dynamodb", "TransactGetItems"): transactions.transact_get_items,
+            ("dynamodb", "UpdateTimeToLive"): bind(_metadata.update_time_to_live),
+            ("dynamodb", "DescribeTimeToLive"): bind(_metadata.describe_time_to_live),
+            ("dynamodb", "TagResource"): bind(_metadata.tag_resource),
+            ("dynamodb", "UntagResource"): bind(_metadata.untag_resource),
+            ("dynamodb", "ListTagsOfResource"): bind(_metadata.list_tags_of_resource),
+            ("streams", "ListStreams"): engine.streams.list_streams,
+            ("streams", "DescribeStream"): engine.streams.describe_stream,
+            ("streams", "GetShardIterator"): engine.streams.get_shard_iterator,
+            ("streams", "GetRecords"): engine.streams.get_records,
+        }
+
+    async def handle(self, request: ServiceRequest) -> ServiceResponse:
+        # Operations are short SQLite calls; running them inline keeps latency low.
+        return dispatch(request, self._operations)
+
+    def close(self) -> None:
+        with self.engine.lock:
+            self.engine.store.close()
+
+
+def create_service(
+    state_dir: Path | None, *, durability: Durability = "normal", **_options: Any
+) -> DynamoDBService:
+    """DynamoDB persisted in `<state_dir>/dynamodb.sqlite3`, or in memory when None."""
+    path = None if state_dir is None else Path(state_dir) / "dynamodb.sqlite3"
+    store = DynamoDBStore(open_database(path, durability=durability))
+    return DynamoDBService(DynamoDBEngine(store))
