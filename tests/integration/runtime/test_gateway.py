@@ -1,0 +1,352 @@
+"""The gateway on a real socket in front of real execution environments (LocalCloud)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import http.client
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambic.runtime.local import LocalCloud
+
+pytestmark = pytest.mark.slow
+
+APP = '''
+import base64
+import os
+import time
+
+from lambic import Lambic, Response, CORSConfig
+
+
+
+class RawProxy(Lambic):
+    """Answers /malformed with a result API Gateway rejects (body is not a string)."""
+
+    def __call__(self, event, context):
+        if event.get("path") == "/malformed":
+            return {"statusCode": 200, "body": {"json": "not serialised"}}
+        return super().__call__(event, context)
+
+
+app = RawProxy(app_name="gw")
+app.api.binary_types.append("application/octet-stream")
+
+
+@app.route("/")
+def index():
+    return {"hello": "world"}
+
+
+@app.route("/echo/{name}", methods=["GET", "POST"],
+           content_types=["application/json", "application/octet-stream"])
+def echo(name):
+    req = app.current_request
+    return {
+        "name": name,
+        "query": req.query_params and {k: req.query_params.getlist(k) for k in req.query_params},
+        "headers": dict(req.headers),
+        "raw": base64.b64encode(req.raw_body or b"").decode(),
+        "context_stage": req.context["stage"],
+    }
+
+
+@app.route("/cookies")
+def cookies():
+    return Response(body="ok", headers={"Set-Cookie": ["a=1", "b=2"], "X-Single": "s"},
+                    status_code=200)
+
+
+@app.route("/blob", methods=["POST"], content_types=["application/octet-stream"])
+def blob():
+    data = app.current_request.raw_body
+    return Response(body=data[::-1], headers={"Content-Type": "application/octet-stream"})
+
+
+@app.route("/exit")
+def hard_exit():
+    os._exit(1)
+
+
+@app.route("/sleep/{seconds}")
+def sleep(seconds):
+    time.sleep(float(seconds))
+    return {"slept": float(seconds)}
+
+
+@app.route("/cors", methods=["GET", "PUT"], cors=CORSConfig(allow_origin="https://app.test",
+                                                            max_age=600))
+def with_cors():
+    return {"cors": True}
+
+
+@app.route("/malformed")
+def malformed():
+    return {"not": "proxy"}
+'''
+
+
+def write_project(root: Path, config: dict[str, Any], app: str = APP) -> Path:
+    (root / ".lambic").mkdir(parents=True, exist_ok=True)
+    (root / "app.py").write_text(app)
+    (root / ".lambic" / "config.json").write_text(
+        json.dumps({"version": "2.0", "app_name": "gw", "stages": {"dev": {}}, **config})
+    )
+    return root
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def getheader(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+class RunningCloud:
+    """A LocalCloud on its own event loop thread, on a free port, output captured."""
+
+    def __init__(self, project: Path, **kwargs: Any) -> None:
+        self.lines: list[str] = []
+        self.cloud = LocalCloud(project, port=0, echo=self.lines.append, **kwargs)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> RunningCloud:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.cloud.start(), self.loop).result(timeout=60)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.cloud.stop(), self.loop).result(timeout=60)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+            self.loop.close()
+
+    @property
+    def port(self) -> int:
+        assert self.cloud.gateway is not None
+        return self.cloud.gateway.port
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> Reply:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return Reply(response.status, response.headers, response.read())
+        finally:
+            conn.close()
+
+    def wait_for_line(self, pattern: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if re.search(pattern, line):
+                    return line
+            time.sleep(0.02)
+        raise AssertionError(f"no output line matching {pattern!r} in {self.lines[-20:]}")
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+    project = write_project(tmp_path_factory.mktemp("gw"), {"lambda_timeout": 2})
+    with RunningCloud(project, reload=False) as running:
+        yield running
+
+
+def test_serves_a_route_through_an_execution_environment(cloud: RunningCloud) -> None:
+    response = cloud.request("GET", "/")
+
+    assert response.status == 200
+    assert response.json() == {"hello": "world"}
+    assert response.getheader("Content-Type") == "application/json"
+    assert response.getheader("x-amzn-RequestId")
+    cloud.wait_for_line(r"\[gw-dev\] REPORT RequestId: ")
+
+
+def test_answers_403_for_an_unknown_route_and_an_unknown_method(cloud: RunningCloud) -> None:
+    for method, path in [("GET", "/nope"), ("DELETE", "/"), ("GET", "/echo")]:
+        response = cloud.request(method, path)
+        assert response.status == 403, (method, path)
+        assert response.json() == {"message": "Missing Authentication Token"}
+        assert response.getheader("x-amzn-ErrorType") == "MissingAuthenticationTokenException"
+
+
+def test_passes_path_query_multi_value_and_headers_as_api_gateway(cloud: RunningCloud) -> None:
+    response = cloud.request(
+        "GET", "/echo/a%20b?tag=x&tag=y&empty", headers={"X-Custom-Header": "v1"}
+    )
+
+    got = response.json()
+    assert response.status == 200
+    assert got["name"] == "a b"
+    assert got["query"] == {"tag": ["x", "y"], "empty": [""]}
+    assert got["headers"]["x-custom-header"] == "v1"
+    assert got["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert got["context_stage"] == "api"
+
+
+def test_maps_multi_value_response_headers(cloud: RunningCloud) -> None:
+    response = cloud.request("GET", "/cookies")
+
+    assert response.status == 200
+    assert response.headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+    assert response.getheader("X-Single") == "s"
+
+
+def test_round_trips_a_binary_body(cloud: RunningCloud) -> None:
+    payload = bytes(range(256)) * 4
+    response = cloud.request(
+        "POST",
+        "/blob",
+        body=payload,
+        headers={"Content-Type": "application/octet-stream", "Accept": "application/octet-stream"},
+    )
+
+    assert response.status == 200
+    assert response.body == payload[::-1]
+
+
+def test_binary_request_body_reaches_the_function_base64_encoded(cloud: RunningCloud) -> None:
+    payload = b"\x00\xff\x10binary"
+    response = cloud.request(
+        "POST", "/echo/b", body=payload, headers={"Content-Type": "application/octet-stream"}
+    )
+
+    assert base64.b64decode(response.json()["raw"]) == payload
+
+
+def test_answers_502_when_the_environment_exits(cloud: RunningCloud) -> None:
+    response = cloud.request("GET", "/exit")
+
+    assert response.status == 502
+    assert response.json() == {"message": "Internal server error"}
+    # The crashed environment is replaced: the next request is served.
+    assert cloud.request("GET", "/").status == 200
+
+
+def test_answers_502_with_the_timeout_log_line_when_the_function_times_out(
+    cloud: RunningCloud,
+) -> None:
+    started = time.monotonic()
+    response = cloud.request("GET", "/sleep/5")
+
+    assert response.status == 502
+    assert response.json() == {"message": "Internal server error"}
+    assert time.monotonic() - started < 4.5
+    cloud.wait_for_line(r"Task timed out after 2\.00 seconds")
+
+
+def test_answers_413_for_a_body_over_10_mb(cloud: RunningCloud) -> None:
+    response = cloud.request("POST", "/echo/big", body=b"x" * (10 * 1024 * 1024 + 1))
+
+    assert response.status == 413
+    assert response.json() == {"message": "Request Too Long"}
+
+
+def test_answers_cors_preflight_without_invoking(cloud: RunningCloud) -> None:
+    before = sum("REPORT" in line for line in cloud.lines)
+    response = cloud.request(
+        "OPTIONS",
+        "/cors",
+        headers={"Origin": "https://app.test", "Access-Control-Request-Method": "PUT"},
+    )
+
+    assert response.status == 200
+    assert response.getheader("Access-Control-Allow-Origin") == "https://app.test"
+    assert response.getheader("Access-Control-Allow-Methods") == "GET,PUT,OPTIONS"
+    assert "Content-Type" in (response.getheader("Access-Control-Allow-Headers") or "")
+    time.sleep(0.2)
+    assert sum("REPORT" in line for line in cloud.lines) == before
+    assert cloud.request("GET", "/cors").getheader("Access-Control-Allow-Origin") == (
+        "https://app.test"
+    )
+
+
+def test_answers_502_for_a_malformed_proxy_response(cloud: RunningCloud) -> None:
+    response = cloud.request("GET", "/malformed")
+
+    assert response.status == 502
+    assert response.json() == {"message": "Internal server error"}
+    assert cloud.request("GET", "/").status == 200
+
+
+def test_answers_504_only_past_the_integration_timeout(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {"lambda_timeout": 10})
+    with RunningCloud(project, reload=False, integration_timeout=1.0) as running:
+        assert running.request("GET", "/sleep/0.5").status == 200
+        started = time.monotonic()
+        response = running.request("GET", "/sleep/3")
+        elapsed = time.monotonic() - started
+        assert response.status == 504
+        assert response.json() == {"message": "Endpoint request timed out"}
+        assert 0.9 < elapsed < 2.5
+        # As on AWS, the function runs on to completion after the gateway gave up.
+        running.wait_for_line(r"REPORT RequestId: .*Duration: 3\d{3}\.", timeout=10)
+
+
+def test_every_request_is_answered_200_or_429_at_reserved_concurrency_2(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {"reserved_concurrency": 2})
+    with RunningCloud(project, reload=False) as running:
+        running.request("GET", "/sleep/0")
+
+        def one(_: int) -> int:
+            return running.request("GET", "/sleep/0.5", timeout=20).status
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            statuses = list(pool.map(one, range(50), timeout=60))
+
+    assert len(statuses) == 50
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) >= 2
+    assert statuses.count(429) >= 1
+
+
+def test_scales_to_zero_after_the_idle_time(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {"local": {"idle_timeout_seconds": 1}})
+    with RunningCloud(project, reload=False) as running:
+        running.request("GET", "/")
+        running.request("GET", "/")
+        reports = [line for line in running.lines if "REPORT" in line]
+        assert "Init Duration" in reports[0]
+        assert "Init Duration" not in reports[1]
+        time.sleep(3)
+        running.request("GET", "/")
+        line = running.wait_for_line(r"REPORT.*Init Duration")
+        assert sum("Init Duration" in x for x in running.lines) == 2, line
+
+
+def test_keeps_serving_on_one_keep_alive_connection(cloud: RunningCloud) -> None:
+    with socket.create_connection(("127.0.0.1", cloud.port), timeout=10) as sock:
+        conn = http.client.HTTPConnection("127.0.0.1", cloud.port, timeout=10)
+        conn.sock = sock
+        for _ in range(20):
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            assert response.status == 200
+            assert json.loads(response.read()) == {"hello": "world"}
