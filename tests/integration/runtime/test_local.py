@@ -1,0 +1,268 @@
+"""`lambic local` as a user runs it: a subprocess, real port, signals, one-line errors."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+APP = """
+import time
+
+from lambic import Lambic
+
+app = Lambic(app_name="cli")
+
+
+@app.route("/")
+def index():
+    print("hello from the handler")
+    return {"hello": "world"}
+
+
+@app.route("/users/{id}", methods=["GET", "PUT"])
+def user(id):
+    return {"id": id}
+
+
+@app.route("/sleep/{seconds}")
+def sleep(seconds):
+    time.sleep(float(seconds))
+    return {"slept": float(seconds)}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_project(root: Path, app: str | None = APP) -> Path:
+    (root / ".lambic").mkdir(parents=True)
+    (root / ".lambic" / "config.json").write_text(
+        json.dumps({"version": "2.0", "app_name": "cli", "stages": {"dev": {}}})
+    )
+    if app is not None:
+        (root / "app.py").write_text(app)
+    return root
+
+
+def children_of() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def descendants(pid: int) -> set[int]:
+    tree = children_of()
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in tree.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class LocalProcess:
+    def __init__(self, project: Path, *args: str) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lambic",
+                "local",
+                "--project-dir",
+                str(project),
+                "--port",
+                str(self.port),
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines):
+                return
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"{text!r} not in output: {self.lines}")
+
+    def get(self, path: str, timeout: float = 10) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.kill_all()
+        self._reader.join(timeout=10)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
+    def kill_all(self) -> None:
+        for pid in descendants(self.proc.pid) | {self.proc.pid}:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "cli")
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambic", "local", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def running(project: Path) -> Iterator[LocalProcess]:
+    local = LocalProcess(project, "--no-reload")
+    try:
+        local.wait_for("Serving cli")
+        yield local
+    finally:
+        local.close()
+
+
+def test_prints_the_banner_with_url_and_routes_and_live_logs(running: LocalProcess) -> None:
+    assert any(f"http://127.0.0.1:{running.port}" in line for line in running.lines)
+    assert any("GET,PUT" in line and "/users/{id}" in line for line in running.lines)
+
+    status, body = running.get("/")
+
+    assert (status, json.loads(body)) == (200, {"hello": "world"})
+    running.wait_for("[cli-dev] hello from the handler")
+    running.wait_for("[cli-dev] REPORT RequestId:")
+
+
+def test_sigterm_finishes_in_flight_work_and_leaves_no_process(running: LocalProcess) -> None:
+    assert running.get("/")[0] == 200
+    slow: list[tuple[int, bytes]] = []
+    worker = threading.Thread(target=lambda: slow.append(running.get("/sleep/1")))
+    worker.start()
+    time.sleep(0.3)
+    tree = descendants(running.proc.pid)
+    assert tree, "environments and the zygote run as child processes"
+
+    running.proc.send_signal(signal.SIGTERM)
+    worker.join(timeout=15)
+
+    assert running.proc.wait(timeout=20) == 0
+    assert slow and slow[0][0] == 200
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(alive(pid) for pid in tree):
+        time.sleep(0.05)
+    assert [pid for pid in tree if alive(pid)] == []
+
+
+def test_sigint_stops_like_ctrl_c(running: LocalProcess) -> None:
+    assert running.get("/")[0] == 200
+    tree = descendants(running.proc.pid)
+
+    running.proc.send_signal(signal.SIGINT)
+
+    assert running.proc.wait(timeout=20) == 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(alive(pid) for pid in tree):
+        time.sleep(0.05)
+    assert [pid for pid in tree if alive(pid)] == []
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_reports_a_missing_app_py_in_one_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "empty", app=None)
+
+    line = one_error_line(run_cli("--project-dir", str(project), "--port", str(free_port())))
+
+    assert "No app.py" in line
+
+
+def test_reports_a_missing_app_object_in_one_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "noapp", app="application = 1\n")
+
+    line = one_error_line(run_cli("--project-dir", str(project), "--port", str(free_port())))
+
+    assert "No app named 'app'" in line
+
+
+def test_reports_a_syntax_error_with_file_and_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "broken", app="from lambic import Lambic\n\ndef (:\n")
+
+    line = one_error_line(run_cli("--project-dir", str(project), "--port", str(free_port())))
+
+    assert "app.py:3" in line
+
+
+def test_reports_a_port_in_use_in_one_line(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+
+        line = one_error_line(run_cli("--project-dir", str(project), "--port", str(port)))
+
+    assert f"Port {port}" in line and "in use" in line
