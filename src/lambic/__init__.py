@@ -9,6 +9,8 @@ here from `lambic.app`, which uses only the standard library.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from lambic.app import (
     AuthResponse,
     AuthRoute,
@@ -32,10 +34,29 @@ from lambic.app import (
     Request,
     RequestTimeoutError,
     Response,
+    RouteError,
     TooManyRequestsError,
     UnauthorizedError,
     UnprocessableEntityError,
 )
+
+if TYPE_CHECKING:
+    from lambic.app import (
+        CloudWatchEvent,
+        Cron,
+        DynamoDBEvent,
+        DynamoDBRecord,
+        EventSourceConfigError,
+        KinesisEvent,
+        KinesisRecord,
+        LambdaFunctionEvent,
+        Rate,
+        S3Event,
+        ScheduleExpressionError,
+        SNSEvent,
+        SQSEvent,
+        SQSRecord,
+    )
 
 __version__ = "0.1.0"
 
@@ -49,21 +70,67 @@ __all__ = [
     "ChaliceError",
     "ChaliceUnhandledError",
     "ChaliceViewError",
+    "CloudWatchEvent",
     "CognitoUserPoolAuthorizer",
     "ConflictError",
     "ConvertToMiddleware",
+    "Cron",
     "CustomAuthorizer",
+    "DynamoDBEvent",
+    "DynamoDBRecord",
+    "EventSourceConfigError",
     "ForbiddenError",
     "IAMAuthorizer",
+    "KinesisEvent",
+    "KinesisRecord",
+    "LambdaFunctionEvent",
     "Lambic",
     "LambicError",
     "MethodNotAllowedError",
     "NotFoundError",
+    "Rate",
     "Request",
     "RequestTimeoutError",
     "Response",
+    "RouteError",
+    "S3Event",
+    "SNSEvent",
+    "SQSEvent",
+    "SQSRecord",
+    "ScheduleExpressionError",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnprocessableEntityError",
     "__version__",
 ]
+
+# Schedules and event classes load on first access, so an HTTP-only app does not pay
+# for them in a Lambda cold start (PEP 562); see lambic.app.
+_LAZY = frozenset(
+    {
+        "CloudWatchEvent",
+        "Cron",
+        "DynamoDBEvent",
+        "DynamoDBRecord",
+        "EventSourceConfigError",
+        "KinesisEvent",
+        "KinesisRecord",
+        "LambdaFunctionEvent",
+        "Rate",
+        "S3Event",
+        "SNSEvent",
+        "SQSEvent",
+        "SQSRecord",
+        "ScheduleExpressionError",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'lambic' has no attribute {name!r}")
+    import lambic.app
+
+    value = getattr(lambic.app, name)
+    globals()[name] = value
+    return value

@@ -11,11 +11,14 @@ HTTP route.
     requests      Request          responses  Response
     cors          CORSConfig       authorizers  AuthResponse, AuthRoute, *Authorizer
     middleware    ConvertToMiddleware          errors  ChaliceViewError and friends
+    schedules, events, event_sources   Rate/Cron, S3Event/SQSEvent/..., @app.schedule/...
     proxy_events  create_rest_event (API Gateway REST v1 events)
     registry      functions(app) -> [FunctionSpec], route_table(app)
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from lambic.app._mappings import CaseInsensitiveMapping, MultiDict
 from lambic.app.application import APIGateway, Chalice, Lambic
@@ -56,6 +59,40 @@ from lambic.app.requests import Request
 from lambic.app.responses import Response
 from lambic.app.routing import RouteEntry, RouteMatch, RouteMatcher
 
+if TYPE_CHECKING:
+    from lambic.app.event_sources import (
+        BaseEventSourceConfig,
+        CloudWatchEventConfig,
+        DynamoDBEventConfig,
+        EventSourceConfigError,
+        KinesisEventConfig,
+        LambdaFunction,
+        S3EventConfig,
+        ScheduledEventConfig,
+        SNSEventConfig,
+        SQSEventConfig,
+    )
+    from lambic.app.events import (
+        BaseLambdaEvent,
+        CloudWatchEvent,
+        DynamoDBEvent,
+        DynamoDBRecord,
+        KinesisEvent,
+        KinesisRecord,
+        LambdaFunctionEvent,
+        S3Event,
+        SNSEvent,
+        SQSEvent,
+        SQSRecord,
+    )
+    from lambic.app.schedules import (
+        Cron,
+        Rate,
+        ScheduleExpression,
+        ScheduleExpressionError,
+        parse_schedule,
+    )
+
 __all__ = [
     "ALL_ERRORS",
     "APIGateway",
@@ -64,6 +101,8 @@ __all__ = [
     "AuthRoute",
     "Authorizer",
     "BadRequestError",
+    "BaseEventSourceConfig",
+    "BaseLambdaEvent",
     "Blueprint",
     "BuiltinAuthConfig",
     "CORSConfig",
@@ -73,18 +112,31 @@ __all__ = [
     "ChaliceError",
     "ChaliceUnhandledError",
     "ChaliceViewError",
+    "CloudWatchEvent",
+    "CloudWatchEventConfig",
     "CognitoUserPoolAuthorizer",
     "ConflictError",
     "ConvertToMiddleware",
+    "Cron",
     "CustomAuthorizer",
+    "DynamoDBEvent",
+    "DynamoDBEventConfig",
+    "DynamoDBRecord",
+    "EventSourceConfigError",
     "ForbiddenError",
     "FunctionSpec",
     "IAMAuthorizer",
+    "KinesisEvent",
+    "KinesisEventConfig",
+    "KinesisRecord",
+    "LambdaFunction",
+    "LambdaFunctionEvent",
     "Lambic",
     "LambicError",
     "MethodNotAllowedError",
     "MultiDict",
     "NotFoundError",
+    "Rate",
     "Request",
     "RequestTimeoutError",
     "Response",
@@ -92,10 +144,63 @@ __all__ = [
     "RouteError",
     "RouteMatch",
     "RouteMatcher",
+    "S3Event",
+    "S3EventConfig",
+    "SNSEvent",
+    "SNSEventConfig",
+    "SQSEvent",
+    "SQSEventConfig",
+    "SQSRecord",
+    "ScheduleExpression",
+    "ScheduleExpressionError",
+    "ScheduledEventConfig",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnprocessableEntityError",
     "create_rest_event",
     "functions",
+    "parse_schedule",
     "route_table",
 ]
+
+# The event half (schedules, event objects, event-source configs) loads on first access:
+# an HTTP-only app then never pays its import cost in a Lambda cold start (PEP 562).
+_LAZY = {
+    "BaseEventSourceConfig": "lambic.app.event_sources",
+    "BaseLambdaEvent": "lambic.app.events",
+    "CloudWatchEvent": "lambic.app.events",
+    "CloudWatchEventConfig": "lambic.app.event_sources",
+    "Cron": "lambic.app.schedules",
+    "DynamoDBEvent": "lambic.app.events",
+    "DynamoDBEventConfig": "lambic.app.event_sources",
+    "DynamoDBRecord": "lambic.app.events",
+    "EventSourceConfigError": "lambic.app.event_sources",
+    "KinesisEvent": "lambic.app.events",
+    "KinesisEventConfig": "lambic.app.event_sources",
+    "KinesisRecord": "lambic.app.events",
+    "LambdaFunction": "lambic.app.event_sources",
+    "LambdaFunctionEvent": "lambic.app.events",
+    "Rate": "lambic.app.schedules",
+    "S3Event": "lambic.app.events",
+    "S3EventConfig": "lambic.app.event_sources",
+    "SNSEvent": "lambic.app.events",
+    "SNSEventConfig": "lambic.app.event_sources",
+    "SQSEvent": "lambic.app.events",
+    "SQSEventConfig": "lambic.app.event_sources",
+    "SQSRecord": "lambic.app.events",
+    "ScheduleExpression": "lambic.app.schedules",
+    "ScheduleExpressionError": "lambic.app.schedules",
+    "ScheduledEventConfig": "lambic.app.event_sources",
+    "parse_schedule": "lambic.app.schedules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'lambic.app' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -41,6 +41,10 @@ from lambic.app.routing import (
 
 if TYPE_CHECKING:
     from lambic.app.blueprints import Blueprint
+    from lambic.app.event_sources import EventSourceDecorators as EventSourceMixin
+else:
+    # The event decorators load on first use; see lambic.app._lazy.
+    from lambic.app._lazy import LazyEventSourceDecorators as EventSourceMixin
 
 __all__ = ["APIGateway", "Chalice", "Lambic"]
 
@@ -80,7 +84,7 @@ class APIGateway:
         return list(self._DEFAULT_BINARY_TYPES)
 
 
-class Lambic(DecoratorAPI):
+class Lambic(EventSourceMixin, DecoratorAPI):
     """The application: decorators register handlers; calling it handles HTTP events."""
 
     FORMAT_STRING = "%(name)s - %(levelname)s - %(message)s"

@@ -25,14 +25,18 @@ from lambic.app.middleware import EventSourceHandler, MiddlewareFunc
 
 if TYPE_CHECKING:
     from lambic.app.application import Lambic
+    from lambic.app.event_sources import EventSourceDecorators as EventSourceMixin
     from lambic.app.requests import Request
+else:
+    # The event decorators load on first use; see lambic.app._lazy.
+    from lambic.app._lazy import LazyEventSourceDecorators as EventSourceMixin
 
 __all__ = ["Blueprint"]
 
 _Deferred = Callable[["Lambic", dict[str, Any]], None]
 
 
-class Blueprint(DecoratorAPI):
+class Blueprint(EventSourceMixin, DecoratorAPI):
     """A group of handlers registered onto an app with `app.register_blueprint`."""
 
     def __init__(self, import_name: str, url_prefix: str | None = None) -> None:

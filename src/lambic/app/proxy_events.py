@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -129,7 +128,10 @@ def create_rest_event(
     """
     method = method.upper()
     epoch_ms = int(time.time() * 1000) if request_time_epoch_ms is None else request_time_epoch_ms
-    request_id = str(uuid.uuid4()) if request_id is None else request_id
+    if request_id is None:
+        import uuid  # deferred: only event builders need it, not every cold start
+
+        request_id = str(uuid.uuid4())
     multi_headers = _group(headers)
     multi_query = _group(query)
     single_headers = {name: values[-1] for name, values in multi_headers.items()}

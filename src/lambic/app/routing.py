@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from lambic.app.errors import RouteError
@@ -175,7 +174,6 @@ class RouteEntry:
         return f"RouteEntry({self.method} {self.uri_pattern} -> {self.view_name})"
 
 
-@dataclass(frozen=True)
 class RouteMatch(Generic[E]):
     """A resource matched by a request path.
 
@@ -184,9 +182,31 @@ class RouteMatch(Generic[E]):
     has no such method.
     """
 
-    entry: E | None
-    resource_path: str
-    path_params: dict[str, str]
+    # A plain class rather than a dataclass: `dataclasses` costs milliseconds of import
+    # time in every cold start.
+    __slots__ = ("entry", "path_params", "resource_path")
+
+    def __init__(self, entry: E | None, resource_path: str, path_params: dict[str, str]) -> None:
+        self.entry = entry
+        self.resource_path = resource_path
+        self.path_params = path_params
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RouteMatch):
+            return NotImplemented
+        return (self.entry, self.resource_path, self.path_params) == (
+            other.entry,
+            other.resource_path,
+            other.path_params,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"RouteMatch(entry={self.entry!r}, resource_path={self.resource_path!r}, "
+            f"path_params={self.path_params!r})"
+        )
 
 
 class _Node:
