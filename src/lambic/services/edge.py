@@ -17,6 +17,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+from lambic.services.auth import Authenticator, AuthError, render_auth_error
 from lambic.services.base import Headers, Service, ServiceRequest, ServiceResponse
 
 Scope = MutableMapping[str, Any]
@@ -110,8 +111,12 @@ def _credential_scope_service(request: ServiceRequest) -> str | None:
 class EdgeApp:
     """The ASGI application behind the edge port."""
 
-    def __init__(self, services: Mapping[str, Service]) -> None:
+    def __init__(
+        self, services: Mapping[str, Service], *, auth: Authenticator | None = None
+    ) -> None:
         self._services = dict(services)
+        # Even without credentials the authenticator refuses expired presigned URLs.
+        self.auth = auth if auth is not None else Authenticator()
         # DynamoDB Streams is served by the DynamoDB service when it offers it.
         if "dynamodbstreams" not in self._services and "dynamodb" in self._services:
             self._services["dynamodbstreams"] = self._services["dynamodb"]
@@ -135,7 +140,22 @@ class EdgeApp:
         service = self._services.get(name)
         if service is None:
             return _not_implemented(name)
+        try:
+            request = self.auth.check(request, name)
+        except AuthError as error:
+            return render_auth_error(error, name, _protocol(name, request))
         return await service.handle(request)
+
+
+def _protocol(name: str, request: ServiceRequest) -> str:
+    """Which error shape a service's clients expect (see `_auth_errors`)."""
+    if name == "s3":
+        return "s3"
+    if name == "sqs":
+        return "sqs-json" if "x-amz-target" in request.headers else "query"
+    if name == "sns":
+        return "query"
+    return "json"
 
 
 def _not_implemented(name: str) -> ServiceResponse:
@@ -184,6 +204,9 @@ async def _read_request(scope: Scope, receive: Receive) -> ServiceRequest:
 
 async def _write_response(send: Send, response: ServiceResponse) -> None:
     raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if response.stream is None and not any(name == b"content-length" for name, _ in raw_headers):
+        # A length instead of chunked framing, as AWS sends (and one write fewer).
+        raw_headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
     if response.stream is None:
         await send({"type": "http.response.body", "body": response.body})

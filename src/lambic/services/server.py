@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 
 import uvicorn
 
+from lambic.services.auth import Authenticator
 from lambic.services.base import Service, ServiceError
 from lambic.services.edge import EdgeApp
 
@@ -56,9 +57,14 @@ class EdgeServer:
     """The edge port on a background thread: `with EdgeServer(services) as edge: edge.url`."""
 
     def __init__(
-        self, services: Mapping[str, Service], *, host: str = "127.0.0.1", port: int = 0
+        self,
+        services: Mapping[str, Service],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        auth: Authenticator | None = None,
     ) -> None:
-        self.app = EdgeApp(services)
+        self.app = EdgeApp(services, auth=auth)
         self._sock = _bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
@@ -108,10 +114,22 @@ class EdgeServer:
         self.stop()
 
 
-def serve(services: Mapping[str, Service], *, host: str = "127.0.0.1", port: int = 4566) -> None:
-    """Run the edge port in the foreground until Ctrl-C / SIGTERM."""
-    app = EdgeApp(services)
+def serve(
+    services: Mapping[str, Service],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 4566,
+    auth: Authenticator | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Run the edge port in the foreground until Ctrl-C / SIGTERM.
+
+    `on_ready(port)` is called once the socket is bound (before serving starts).
+    """
+    app = EdgeApp(services, auth=auth)
     sock = _bind(host, port)
+    if on_ready is not None:
+        on_ready(sock.getsockname()[1])
     server = uvicorn.Server(_config(app, host, port))
     try:
         server.run(sockets=[sock])
