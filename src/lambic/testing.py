@@ -1,0 +1,475 @@
+"""An in-process test client for Lambic apps, compatible with Chalice's `chalice.test`.
+
+    from lambic.testing import Client
+    from app import app
+
+    def test_hello():
+        with Client(app, stage_name="dev") as client:
+            response = client.http.get("/hello?name=Ann", headers={"Accept": "*/*"})
+            assert response.status_code == 200 and response.json_body == {"hello": "Ann"}
+
+            event = client.events.generate_sqs_event(message_bodies=["job-1"], queue_name="jobs")
+            result = client.lambda_.invoke("handle_jobs", event)
+            assert result.payload == {"batchItemFailures": []}
+
+How a call flows, the same way `lambic local` runs it minus the processes:
+
+    client.http.get(path) --match_route--> 403 "Missing Authentication Token" (no route)
+                          --create_rest_event--> app(event, context) --> HTTPResponse
+    client.lambda_.invoke(name, payload) --> app.handler_map[name](payload, context)
+    client.events.generate_*(...) --> lambic.app.event_payloads (the runtime's builders)
+
+During each call the function's environment variables from
+`<project_dir>/.lambic/config.json` (top level, function, stage, stage function;
+resolved as `lambic local` resolves them) and `aws_credentials` are set in
+`os.environ` and restored afterwards, as Chalice's test client does. The handler gets
+a Lambda context whose names follow deployed functions (`{app}-{stage}-{name}`).
+
+Errors: `FunctionNotFoundError` (a LookupError) when `invoke` names no function.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from lambic.app.event_payloads import (
+    LOCAL_ACCOUNT_ID,
+    create_dynamodb_event,
+    create_dynamodb_record,
+    create_eventbridge_event,
+    create_kinesis_event,
+    create_kinesis_record,
+    create_s3_event,
+    create_s3_record,
+    create_sns_event,
+    create_sns_record,
+    create_sqs_event,
+    create_sqs_record,
+)
+from lambic.app.proxy_events import create_rest_event
+
+if TYPE_CHECKING:
+    from lambic.runtime.config import ProjectConfig
+
+__all__ = [
+    "Client",
+    "FunctionNotFoundError",
+    "HTTPResponse",
+    "InvokeResponse",
+    "TestEventsClient",
+    "TestHTTPClient",
+    "TestLambdaClient",
+]
+
+#: The region the test client's events and contexts report, as Chalice's does.
+TEST_REGION = "us-west-2"
+API_HANDLER = "api_handler"
+
+_CREDENTIAL_NAMES = {
+    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "aws_session_token": "AWS_SESSION_TOKEN",
+    "region_name": "AWS_DEFAULT_REGION",
+    "region": "AWS_DEFAULT_REGION",
+    "endpoint_url": "AWS_ENDPOINT_URL",
+}
+
+# API Gateway's answer for a path or method the API does not define (it is a 403,
+# not a 404, because API Gateway cannot tell an unknown route from an unsigned call).
+_MISSING_TOKEN_BODY = b'{"message":"Missing Authentication Token"}'
+
+
+class FunctionNotFoundError(LookupError):
+    """`client.lambda_.invoke()` named a function the app does not define."""
+
+
+class HTTPResponse:
+    """What `client.http` returns: status, headers (multi-value ones as lists), body bytes."""
+
+    def __init__(self, body: bytes, headers: dict[str, Any], status_code: int) -> None:
+        self.body = body
+        self.headers = headers
+        self.status_code = status_code
+
+    @property
+    def json_body(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @classmethod
+    def create_from_dict(cls, response: Mapping[str, Any]) -> HTTPResponse:
+        """Build from a Lambda proxy response (`statusCode`, `headers`, `body`...)."""
+        raw = response.get("body")
+        if raw is None:
+            body = b""
+        elif response.get("isBase64Encoded"):
+            body = base64.b64decode(raw)
+        else:
+            body = str(raw).encode("utf-8")
+        # Chalice's client merges multiValueHeaders over headers; we keep that shape.
+        headers: dict[str, Any] = dict(response.get("headers") or {})
+        headers.update(response.get("multiValueHeaders") or {})
+        return cls(body=body, headers=headers, status_code=int(response["statusCode"]))
+
+    def __repr__(self) -> str:
+        return f"HTTPResponse(status_code={self.status_code}, body={self.body[:60]!r})"
+
+
+class InvokeResponse:
+    """What `client.lambda_.invoke()` returns: the function's return value as `payload`."""
+
+    def __init__(self, payload: Any) -> None:
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return f"InvokeResponse(payload={self.payload!r})"
+
+
+class _Scope:
+    """Environment and context for calling one function of the app."""
+
+    def __init__(self, client: Client, function_name: str) -> None:
+        self._client = client
+        self.function_name = function_name
+
+    def context(self) -> Any:
+        from lambic.runtime.context import LambdaContext
+
+        client = self._client
+        settings = client._config.resolve(client.stage_name, self.function_name)
+        deployed = client.deployed_name(self.function_name)
+        now_ms = int(time.time() * 1000)
+        return LambdaContext(
+            aws_request_id=str(uuid.uuid4()),
+            function_name=deployed,
+            invoked_function_arn=(
+                f"arn:aws:lambda:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:function:{deployed}"
+            ),
+            memory_limit_in_mb=settings.memory_size,
+            log_group_name=f"/aws/lambda/{deployed}",
+            log_stream_name=time.strftime("%Y/%m/%d", time.gmtime())
+            + f"/[$LATEST]{uuid.uuid4().hex}",
+            deadline_ms=now_ms + settings.timeout * 1000,
+        )
+
+    def environment(self) -> dict[str, str]:
+        client = self._client
+        env = dict(
+            client._config.resolve(client.stage_name, self.function_name).environment_variables
+        )
+        env.update(client._credentials)
+        return env
+
+
+@contextmanager
+def _patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set `values` in os.environ for the block, then put back exactly what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+
+
+class TestHTTPClient:
+    """`client.http`: requests through API Gateway's rules into `app(event, context)`."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._scope = _Scope(client, API_HANDLER)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str = b"",
+    ) -> HTTPResponse:
+        """Send one request; `path` may carry a query string (`/items?page=2`)."""
+        app = self._client.app
+        method = method.upper()
+        raw_path, _, query_string = path.partition("?")
+        match = app.match_route(method, raw_path)
+        if match is None or match.entry is None:
+            return self._gateway_answer(method, match)
+        payload = body.encode("utf-8") if isinstance(body, str) else body
+        event = create_rest_event(
+            method=method,
+            path=raw_path,
+            resource_path=match.resource_path,
+            path_params=match.path_params,
+            query=parse_qsl(query_string, keep_blank_values=True),
+            headers=list((headers or {}).items()),
+            body=payload,
+            binary_types=app.api.binary_types,
+            stage=self._client.stage_name,
+        )
+        with _patched_environ(self._scope.environment()):
+            response = app(event, self._scope.context())
+        return HTTPResponse.create_from_dict(response)
+
+    def _gateway_answer(self, method: str, match: Any) -> HTTPResponse:
+        app = self._client.app
+        if method == "OPTIONS" and match is not None:
+            methods = app.routes.get(match.resource_path) or {}
+            if any(entry.cors is not None for entry in methods.values()):
+                # API Gateway answers CORS preflight itself (the MOCK integration
+                # Chalice deploys); no function runs.
+                preflight = app.preflight_response(match.resource_path)
+                return HTTPResponse(b"", dict(preflight["headers"]), 200)
+        return HTTPResponse(
+            _MISSING_TOKEN_BODY,
+            {
+                "Content-Type": "application/json",
+                "x-amzn-ErrorType": "MissingAuthenticationTokenException",
+            },
+            403,
+        )
+
+    def get(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("OPTIONS", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("HEAD", path, **kwargs)
+
+
+class TestLambdaClient:
+    """`client.lambda_`: invoke any handler of the app by its short name."""
+
+    __test__ = False
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def invoke(self, function_name: str, payload: Any = None) -> InvokeResponse:
+        """Call `app.handler_map[function_name](payload, context)` with its environment."""
+        handler = self._client.app.handler_map.get(function_name)
+        if handler is None:
+            known = ", ".join(sorted(self._client.app.handler_map)) or "none"
+            raise FunctionNotFoundError(
+                f"No function named {function_name!r} in the app (defined: {known}); "
+                "use the short name, e.g. the decorated function's name or its name=..."
+            )
+        scope = _Scope(self._client, function_name)
+        with _patched_environ(scope.environment()):
+            result = handler({} if payload is None else payload, scope.context())
+        return InvokeResponse(payload=result)
+
+
+class TestEventsClient:
+    """`client.events`: event payloads in AWS's exact shapes (Chalice's signatures)."""
+
+    __test__ = False
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def generate_s3_event(
+        self, bucket: str, key: str, event_name: str = "ObjectCreated:Put"
+    ) -> dict[str, Any]:
+        """An S3 notification for `key` (given decoded; encoded in the payload as S3 does)."""
+        return create_s3_event(
+            [create_s3_record(bucket=bucket, key=key, event_name=event_name, region=TEST_REGION)]
+        )
+
+    def generate_sqs_event(
+        self, message_bodies: list[str], queue_name: str = "queue-name"
+    ) -> dict[str, Any]:
+        """A batch with one SQS record per body."""
+        arn = f"arn:aws:sqs:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:{queue_name}"
+        return create_sqs_event(create_sqs_record(body=b, queue_arn=arn) for b in message_bodies)
+
+    def generate_sns_message(
+        self,
+        message: str,
+        subject: str = "",
+        message_attributes: Mapping[str, Mapping[str, Any]] | None = None,
+        topic: str = "topic-name",
+    ) -> dict[str, Any]:
+        """An SNS notification; `message_attributes` in the Publish API form."""
+        topic_arn = f"arn:aws:sns:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:{topic}"
+        return create_sns_event(
+            create_sns_record(
+                message=message,
+                subject=subject,
+                topic_arn=topic_arn,
+                message_attributes=message_attributes,
+            )
+        )
+
+    # Chalice calls it generate_sns_event.
+    generate_sns_event = generate_sns_message
+
+    def generate_cw_event(
+        self,
+        source: str,
+        detail_type: str,
+        detail: Mapping[str, Any],
+        resources: list[str],
+        region: str = TEST_REGION,
+    ) -> dict[str, Any]:
+        """An EventBridge event as a rule target receives it."""
+        return create_eventbridge_event(
+            source=source,
+            detail_type=detail_type,
+            detail=detail,
+            resources=resources,
+            region=region,
+        )
+
+    def generate_dynamodb_event(
+        self,
+        event_name: str = "INSERT",
+        keys: Mapping[str, Any] | None = None,
+        new_image: Mapping[str, Any] | None = None,
+        old_image: Mapping[str, Any] | None = None,
+        table_name: str = "table-name",
+        stream_view_type: str = "NEW_AND_OLD_IMAGES",
+    ) -> dict[str, Any]:
+        """A DynamoDB stream batch with one record; values in DynamoDB JSON ({"S": "x"})."""
+        stream_arn = (
+            f"arn:aws:dynamodb:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:table/{table_name}"
+            "/stream/2026-01-01T00:00:00.000"
+        )
+        if keys is None:
+            image = new_image if new_image is not None else old_image
+            if not image:
+                raise ValueError(
+                    "generate_dynamodb_event needs keys= or an image to take them from"
+                )
+            keys = image
+        record = create_dynamodb_record(
+            event_name=event_name,
+            keys=keys,
+            new_image=new_image,
+            old_image=old_image,
+            stream_arn=stream_arn,
+            stream_view_type=stream_view_type,
+        )
+        return create_dynamodb_event([record])
+
+    def generate_kinesis_event(
+        self, message_bodies: list[bytes], stream_name: str = "stream-name"
+    ) -> dict[str, Any]:
+        """A Kinesis batch with one record per body (bytes, base64-encoded in the payload)."""
+        arn = f"arn:aws:kinesis:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:stream/{stream_name}"
+        return create_kinesis_event(
+            create_kinesis_record(data=b, stream_arn=arn) for b in message_bodies
+        )
+
+
+class Client:
+    """Test client for an app: `client.http`, `client.lambda_`, `client.events`.
+
+    `aws_credentials` (e.g. `{"aws_access_key_id": "x", "aws_secret_access_key": "y",
+    "region_name": "us-east-1"}`, or the environment variable names themselves) are
+    set in the environment during each call, for boto3 code in handlers.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        stage_name: str = "dev",
+        project_dir: str | os.PathLike[str] = ".",
+        aws_credentials: Mapping[str, str] | None = None,
+    ) -> None:
+        self.app = app
+        self.stage_name = stage_name
+        self.project_dir = os.fspath(project_dir)
+        self._credentials = _credential_environment(aws_credentials or {})
+        self._config_obj: ProjectConfig | None = None
+        self._http: TestHTTPClient | None = None
+        self._lambda: TestLambdaClient | None = None
+        self._events: TestEventsClient | None = None
+
+    @property
+    def _config(self) -> ProjectConfig:
+        if self._config_obj is None:
+            # Imported here: the runtime's config resolution is the one `lambic local`
+            # uses, and importing the runtime package costs time a bare import of
+            # lambic.testing should not pay.
+            from lambic.runtime.config import load_config
+
+            self._config_obj = load_config(self.project_dir)
+        return self._config_obj
+
+    def deployed_name(self, function_name: str) -> str:
+        """`{app}-{stage}` for api_handler, `{app}-{stage}-{name}` otherwise (Chalice's)."""
+        base = f"{self.app.app_name}-{self.stage_name}"
+        return base if function_name == API_HANDLER else f"{base}-{function_name}"
+
+    @property
+    def http(self) -> TestHTTPClient:
+        if self._http is None:
+            self._http = TestHTTPClient(self)
+        return self._http
+
+    @property
+    def lambda_(self) -> TestLambdaClient:
+        if self._lambda is None:
+            self._lambda = TestLambdaClient(self)
+        return self._lambda
+
+    @property
+    def events(self) -> TestEventsClient:
+        if self._events is None:
+            self._events = TestEventsClient(self)
+        return self._events
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+
+def _credential_environment(credentials: Mapping[str, str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name, value in credentials.items():
+        env_name = _CREDENTIAL_NAMES.get(name.lower(), name.upper())
+        if not env_name.startswith("AWS_"):
+            raise ValueError(
+                f"aws_credentials key {name!r} is not an AWS setting; use aws_access_key_id, "
+                "aws_secret_access_key, aws_session_token, region_name or endpoint_url"
+            )
+        env[env_name] = str(value)
+    return env
