@@ -38,26 +38,16 @@ class CORSConfig:
         self._allow_headers = set(self._REQUIRED_HEADERS)
         if allow_headers is not None:
             self._allow_headers.update(allow_headers)
-        self._expose_headers: list[str] = list(expose_headers or [])
-        self._max_age = max_age
-        self._allow_credentials = allow_credentials
+        # Public attributes (Chalice keeps them private) so tools that serialise the
+        # registry by attribute, like the runtime's manifest, see the whole config.
+        self.expose_headers: list[str] = list(expose_headers or [])
+        self.max_age = max_age
+        self.allow_credentials = allow_credentials
 
     @property
     def allow_headers(self) -> str:
         """The `Access-Control-Allow-Headers` value: sorted, comma-joined."""
         return ",".join(sorted(self._allow_headers))
-
-    @property
-    def expose_headers(self) -> list[str]:
-        return list(self._expose_headers)
-
-    @property
-    def max_age(self) -> int | None:
-        return self._max_age
-
-    @property
-    def allow_credentials(self) -> bool | None:
-        return self._allow_credentials
 
     def get_access_control_headers(self) -> dict[str, str]:
         """The `Access-Control-*` headers every response of the route carries."""
@@ -65,11 +55,11 @@ class CORSConfig:
             "Access-Control-Allow-Origin": self.allow_origin,
             "Access-Control-Allow-Headers": self.allow_headers,
         }
-        if self._expose_headers:
-            headers["Access-Control-Expose-Headers"] = ",".join(self._expose_headers)
-        if self._max_age is not None:
-            headers["Access-Control-Max-Age"] = str(self._max_age)
-        if self._allow_credentials is True:
+        if self.expose_headers:
+            headers["Access-Control-Expose-Headers"] = ",".join(self.expose_headers)
+        if self.max_age is not None:
+            headers["Access-Control-Max-Age"] = str(self.max_age)
+        if self.allow_credentials is True:
             headers["Access-Control-Allow-Credentials"] = "true"
         return headers
 
