@@ -24,6 +24,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -167,6 +169,10 @@ class AsyncEventQueue:
         self._concurrency = concurrency
         self._retry_delays = retry_delays
         self._clock = clock
+        # Producers may run on other threads (the services' edge loop calls S3 and SNS
+        # listeners there), so SQLite access is serialised and wakeups hop loops.
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeups: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._running: set[int] = set()
@@ -177,28 +183,32 @@ class AsyncEventQueue:
     def enqueue(self, function: str, payload: bytes, *, request_id: str, source: str) -> int:
         """Accept an event for `function`; committed before this returns."""
         now = self._clock()
-        cursor = self._db.execute(
-            "INSERT INTO async_events (function, payload, request_id, source, enqueued_at, due_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (function, payload, request_id, source, now, now),
-        )
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO async_events"
+                " (function, payload, request_id, source, enqueued_at, due_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (function, payload, request_id, source, now, now),
+            )
         self._wake(function)
         return int(cursor.lastrowid or 0)
 
     def pending(self, function: str | None = None) -> int:
         """Events accepted and not yet finished (for tests and `lambic local`'s status)."""
-        if function is None:
-            row = self._db.execute("SELECT COUNT(*) FROM async_events").fetchone()
-        else:
-            row = self._db.execute(
-                "SELECT COUNT(*) FROM async_events WHERE function = ?", (function,)
-            ).fetchone()
+        with self._lock:
+            if function is None:
+                row = self._db.execute("SELECT COUNT(*) FROM async_events").fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT COUNT(*) FROM async_events WHERE function = ?", (function,)
+                ).fetchone()
         return int(row[0])
 
     # ------------------------------------------------------------------ workers
 
     def start(self, functions: list[str]) -> None:
         """Start a worker for each function; events left from a crash are run again."""
+        self._loop = asyncio.get_running_loop()
         for function in functions:
             if function not in self._workers:
                 self._wakeups[function] = asyncio.Event()
@@ -218,8 +228,20 @@ class AsyncEventQueue:
 
     def _wake(self, function: str) -> None:
         event = self._wakeups.get(function)
-        if event is not None:
+        if event is None or self._loop is None or self._loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
             event.set()
+        else:
+            self._loop.call_soon_threadsafe(event.set)
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, params)
 
     async def _work(self, function: str) -> None:
         inflight: set[asyncio.Task[None]] = set()
@@ -249,7 +271,7 @@ class AsyncEventQueue:
     def _due(self, function: str, room: int) -> list[tuple[Any, ...]]:
         if room <= 0:
             return []
-        rows = self._db.execute(
+        rows = self._execute(
             "SELECT id, payload, request_id, enqueued_at, attempts, source FROM async_events"
             " WHERE function = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
             (function, self._clock(), room + len(self._running)),
@@ -257,7 +279,7 @@ class AsyncEventQueue:
         return [row for row in rows if row[0] not in self._running][:room]
 
     def _next_due_in(self, function: str) -> float | None:
-        row = self._db.execute(
+        row = self._execute(
             "SELECT MIN(due_at) FROM async_events WHERE function = ?", (function,)
         ).fetchone()
         if row[0] is None:
@@ -282,7 +304,7 @@ class AsyncEventQueue:
         elapsed_ms = (time.perf_counter() - started) * 1000
         self._emit(source, function, result.request_id, result.status, elapsed_ms, attempts + 1)
         if result.status == "ok":
-            self._db.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+            self._execute("DELETE FROM async_events WHERE id = ?", (event_id,))
         elif result.status == "throttled":
             self._reschedule(event_id, attempts, THROTTLE_BACKOFF, None, b"")
         elif result.status in _FAILED:
@@ -299,7 +321,7 @@ class AsyncEventQueue:
                 delay = self._retry_delays[min(attempts, len(self._retry_delays)) - 1]
                 self._reschedule(event_id, attempts, delay, result.error_type, result.payload)
         else:
-            self._db.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+            self._execute("DELETE FROM async_events WHERE id = ?", (event_id,))
 
     def _emit(
         self, source: str, function: str, request_id: str, outcome: str, ms: float, attempt: int
@@ -313,7 +335,7 @@ class AsyncEventQueue:
     def _reschedule(
         self, event_id: int, attempts: int, delay: float, error: str | None, response: bytes
     ) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE async_events SET attempts = ?, due_at = ?, last_error = ?, last_response = ?"
             " WHERE id = ?",
             (attempts, self._clock() + delay, error, response, event_id),
@@ -329,7 +351,7 @@ class AsyncEventQueue:
     ) -> None:
         event_id, payload, request_id, _enqueued, attempts = row
         if error_type is None and attempts:
-            stored = self._db.execute(
+            stored = self._execute(
                 "SELECT last_error, last_response FROM async_events WHERE id = ?", (event_id,)
             ).fetchone()
             if stored:
@@ -360,7 +382,7 @@ class AsyncEventQueue:
                 log.exception("On-failure destination for %s failed; keeping the event", function)
                 self._reschedule(event_id, attempts, self._retry_delays[-1], error_type, response)
                 return
-        self._db.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+        self._execute("DELETE FROM async_events WHERE id = ?", (event_id,))
 
 
 def _iso(moment: float) -> str:

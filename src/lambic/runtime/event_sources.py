@@ -35,7 +35,10 @@ from lambic.runtime.scheduler import Fire, Scheduler, create_rules
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_KINDS = frozenset({"api", "lambda", "authorizer", "schedule", "cloudwatch"})
+SUPPORTED_KINDS = frozenset({"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3"})
+# Notification rules this runtime writes into a bucket's configuration carry this Id
+# prefix, so a restart replaces its own rules and leaves the user's alone.
+RULE_ID_PREFIX = "lambic-"
 
 
 class UnsupportedEventSourceError(LambicRuntimeError):
@@ -73,6 +76,7 @@ class EventSources:
         account: Account,
         *,
         event_bus: Any | None = None,
+        s3_engine: Any | None = None,
         state_dir: Path | None = None,
         scheduler_factory: Callable[..., Scheduler] = Scheduler,
     ) -> None:
@@ -80,7 +84,9 @@ class EventSources:
         self.queue = queue
         self.account = account
         self.event_bus = event_bus
+        self.s3_engine = s3_engine
         self.state_dir = state_dir
+        self._s3_functions: dict[str, str] = {}  # function ARN -> short name
         self._scheduler_factory = scheduler_factory
         self.scheduler: Scheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -93,6 +99,7 @@ class EventSources:
         self.queue.start([f.name for f in self.functions if f.kind not in ("api", "authorizer")])
         self._start_schedules()
         self._start_eventbridge_rules()
+        self._start_s3_notifications()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -105,6 +112,9 @@ class EventSources:
             for name in self._subscriptions:
                 self.event_bus.unsubscribe(name)
         self._subscriptions.clear()
+        if self.s3_engine is not None and self._s3_functions:
+            self.s3_engine.remove_listener(self._on_object_event)
+            self._s3_functions.clear()
         if self.scheduler is not None:
             self.scheduler.close()
             self.scheduler = None
@@ -166,6 +176,89 @@ class EventSources:
             self.enqueue(function, event, source=source)
 
         return deliver
+
+    # ------------------------------------------------------------------ S3
+
+    def function_arn(self, function: str) -> str:
+        a = self.account
+        return (
+            f"arn:aws:lambda:{a.region}:{a.account_id}:function:{a.app_name}-{a.stage}-{function}"
+        )
+
+    def _start_s3_notifications(self) -> None:
+        handlers = [f for f in self.functions if f.kind == "s3"]
+        if not handlers:
+            return
+        if self.s3_engine is None:
+            raise UnsupportedEventSourceError(
+                "app.py has @app.on_s3_event handlers but the local services are not running; "
+                "start `lambic local` without --no-services"
+            )
+        from lambic.services.s3 import NotificationConfiguration, NotificationRule, S3Error
+        from lambic.services.s3.notifications import render_notification
+
+        by_bucket: dict[str, list[NotificationRule]] = {}
+        for function in handlers:
+            source = _source(function)
+            arn = self.function_arn(function.name)
+            self._s3_functions[arn] = function.name
+            by_bucket.setdefault(str(source["bucket"]), []).append(
+                NotificationRule(
+                    kind="CloudFunctionConfiguration",
+                    id=f"{RULE_ID_PREFIX}{function.name}",
+                    target_arn=arn,
+                    events=tuple(source.get("events") or ("s3:ObjectCreated:*",)),
+                    prefix=str(source.get("prefix") or ""),
+                    suffix=str(source.get("suffix") or ""),
+                )
+            )
+        for bucket, rules in by_bucket.items():
+            # The handler names its bucket in code; locally we create it if missing
+            # (on AWS the deploy would fail instead), so the app runs with no setup.
+            try:
+                self.s3_engine.create_bucket(bucket)
+            except S3Error as exc:
+                raise UnsupportedEventSourceError(
+                    f"@app.on_s3_event names bucket {bucket!r}, which S3 refuses: {exc}"
+                ) from exc
+            current = self.s3_engine.notification_configuration(bucket)
+            kept = [r for r in current.rules if not r.id.startswith(RULE_ID_PREFIX)]
+            config = NotificationConfiguration(tuple(kept + rules), current.eventbridge)
+            try:
+                self.s3_engine.put_notification(bucket, render_notification(config))
+            except S3Error as exc:
+                names = ", ".join(rule.id.removeprefix(RULE_ID_PREFIX) for rule in rules)
+                raise UnsupportedEventSourceError(
+                    f"S3 rejected the notification rules for bucket {bucket!r} ({names}): "
+                    f"{exc}. Give the handlers prefixes/suffixes that do not overlap."
+                ) from exc
+        self.s3_engine.add_listener(self._on_object_event)
+
+    def _on_object_event(self, event: Any) -> None:
+        from lambic.app.event_payloads import create_s3_event, create_s3_record
+
+        engine = self.s3_engine
+        if engine is None:
+            return
+        config = engine.notification_configuration(event.bucket)
+        for rule in config.targets(event.event_name, event.key):
+            function = self._s3_functions.get(rule.target_arn)
+            if rule.kind != "CloudFunctionConfiguration" or function is None:
+                continue
+            record = create_s3_record(
+                bucket=event.bucket,
+                key=event.key,
+                event_name=event.event_name,
+                size=event.size,
+                etag=event.etag,
+                version_id=event.version_id,
+                sequencer=event.sequencer,
+                region=self.account.region,
+                source_ip=event.source_ip,
+                request_id=event.request_id or None,
+                configuration_id=rule.id,
+            )
+            self.enqueue(function, create_s3_event([record]), source="s3")
 
     # ------------------------------------------------------------------ common
 

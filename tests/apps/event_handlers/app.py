@@ -24,3 +24,13 @@ def big_order(event):
     _record("big_order", event)
     if event.detail.get("fail"):
         raise ValueError("cannot handle this order")
+
+
+@app.on_s3_event(bucket="photos", events=["s3:ObjectCreated:*"], suffix=".jpg")
+def photo_uploaded(event):
+    _record("photo_uploaded", event)
+
+
+@app.on_s3_event(bucket="photos", events=["s3:ObjectRemoved:*"])
+def photo_removed(event):
+    _record("photo_removed", event)

@@ -21,6 +21,7 @@ from lambic.runtime.invoker import create_invoker
 from lambic.runtime.manifest import FunctionEntry
 from lambic.runtime.project import load_project
 from lambic.services.events import EventBus
+from lambic.services.s3 import create_service as create_s3
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
 
@@ -72,6 +73,7 @@ def test_schedule_and_eventbridge_events_reach_their_handlers(
             queue,
             Account("eventhandlers", "dev"),
             event_bus=bus,
+            s3_engine=create_s3(None).engine,
             state_dir=tmp_path,
         )
         await sources.start()

@@ -1,4 +1,4 @@
-"""Fixtures for services tests: a real edge port on 127.0.0.1 and boto3 clients for it."""
+"""Fixtures for integration tests: a real edge port on 127.0.0.1 and boto3 clients for it."""
 
 from __future__ import annotations
 

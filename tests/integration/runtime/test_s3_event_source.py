@@ -1,0 +1,161 @@
+"""S3 → Lambda: boto3 uploads through the edge port reach the handler as AWS's record."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambic.runtime.async_queue import AsyncEventQueue
+from lambic.runtime.event_sources import (
+    Account,
+    EventSources,
+    UnsupportedEventSourceError,
+)
+from lambic.runtime.invoker import create_invoker
+from lambic.runtime.manifest import FunctionEntry
+from lambic.runtime.project import load_project
+from lambic.services.events import EventBus
+from lambic.services.s3 import create_service as create_s3
+from lambic.services.server import EdgeServer
+
+APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out waiting for the handler")
+
+
+def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
+    path = out / f"{kind}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
+    tmp_path: Path,
+    start_edge: Callable[..., EdgeServer],
+    make_client: Callable[..., Any],
+) -> None:
+    project_dir = tmp_path / "project"
+    shutil.copytree(APP, project_dir)
+    out = tmp_path / "out"
+    out.mkdir()
+    s3_service = create_s3(None)
+    edge = start_edge({"s3": s3_service})
+    s3 = make_client("s3", edge.url)
+
+    async def scenario() -> None:
+        project = load_project(project_dir)
+        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
+        queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
+        sources = EventSources(
+            project.manifest.functions,
+            queue,
+            Account("eventhandlers", "dev"),
+            s3_engine=s3_service.engine,
+            event_bus=EventBus(),
+        )
+        await sources.start()
+        try:
+            body = b"not really a jpeg"
+            await asyncio.to_thread(
+                s3.put_object, Bucket="photos", Key="holiday pics/beach day.jpg", Body=body
+            )
+            await asyncio.to_thread(s3.put_object, Bucket="photos", Key="notes.txt", Body=b"x")
+            await wait_for(lambda: len(recorded(out, "photo_uploaded")) == 1)
+            await asyncio.to_thread(
+                s3.delete_object, Bucket="photos", Key="holiday pics/beach day.jpg"
+            )
+            await wait_for(lambda: len(recorded(out, "photo_removed")) == 1)
+            await wait_for(lambda: queue.pending() == 0)
+        finally:
+            await sources.stop()
+            await queue.aclose()
+            await invoker.aclose(5.0)
+
+    asyncio.run(scenario())
+    [created] = recorded(out, "photo_uploaded")
+    [record] = created["Records"]
+    assert record["eventVersion"] == "2.1"
+    assert record["eventSource"] == "aws:s3"
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["bucket"]["name"] == "photos"
+    assert record["s3"]["bucket"]["arn"] == "arn:aws:s3:::photos"
+    assert record["s3"]["object"]["key"] == "holiday+pics/beach+day.jpg"
+    assert record["s3"]["object"]["size"] == len(b"not really a jpeg")
+    assert record["s3"]["object"]["eTag"] == hashlib.md5(b"not really a jpeg").hexdigest()
+    assert record["s3"]["configurationId"] == "lambic-photo_uploaded"
+    [removed] = recorded(out, "photo_removed")
+    assert removed["Records"][0]["eventName"] == "ObjectRemoved:Delete"
+    assert "size" not in removed["Records"][0]["s3"]["object"]
+    # The sequencer orders events for one key: the delete's is greater.
+    assert int(removed["Records"][0]["s3"]["object"]["sequencer"], 16) > int(
+        record["s3"]["object"]["sequencer"], 16
+    )
+    # The rules are real bucket notifications, visible to boto3 as AWS shows them.
+    config = s3.get_bucket_notification_configuration(Bucket="photos")
+    ids = sorted(c["Id"] for c in config["LambdaFunctionConfigurations"])
+    assert ids == ["lambic-photo_removed", "lambic-photo_uploaded"]
+
+
+def test_overlapping_s3_rules_are_rejected_at_startup_as_aws_rejects_them() -> None:
+    service = create_s3(None)
+    functions = [
+        FunctionEntry(
+            "a",
+            "app.a",
+            "s3",
+            {
+                "bucket": "bucket-one",
+                "events": ["s3:ObjectCreated:*"],
+                "prefix": "img/",
+                "suffix": None,
+            },
+        ),
+        FunctionEntry(
+            "b",
+            "app.b",
+            "s3",
+            {
+                "bucket": "bucket-one",
+                "events": ["s3:ObjectCreated:Put"],
+                "prefix": "img/thumbs/",
+                "suffix": None,
+            },
+        ),
+    ]
+
+    async def scenario() -> None:
+        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type,return-value]
+        sources = EventSources(functions, queue, Account("x", "dev"), s3_engine=service.engine)
+        with pytest.raises(UnsupportedEventSourceError, match="ambiguously defined"):
+            await sources.start()
+        await sources.stop()
+        await queue.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_an_invalid_bucket_name_in_a_handler_is_a_startup_error() -> None:
+    service = create_s3(None)
+    functions = [FunctionEntry("a", "app.a", "s3", {"bucket": "No_Such", "events": None})]
+
+    async def scenario() -> None:
+        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type,return-value]
+        sources = EventSources(functions, queue, Account("x", "dev"), s3_engine=service.engine)
+        with pytest.raises(UnsupportedEventSourceError, match="InvalidBucketName"):
+            await sources.start()
+        await sources.stop()
+        await queue.aclose()
+
+    asyncio.run(scenario())
