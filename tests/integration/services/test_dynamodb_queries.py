@@ -1,0 +1,298 @@
+"""Query and Scan through the edge: key conditions, order, paging, filters, indexes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from lambic.services.dynamodb import create_service
+from lambic.services.server import EdgeServer
+
+
+@pytest.fixture(scope="module")
+def ddb() -> Iterator[Any]:
+    service = create_service(None)
+    edge = EdgeServer({"dynamodb": service}).start()
+    yield boto3.client(
+        "dynamodb",
+        endpoint_url=edge.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}),
+    )
+    edge.stop()
+    service.close()
+
+
+@pytest.fixture(scope="module")
+def table(ddb: Any) -> str:
+    """pk S / sk N, GSI on (g, sk) KEYS_ONLY, LSI on (pk, l); 'p' holds sk -5..14."""
+    name = "q-" + uuid.uuid4().hex[:10]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "g", "AttributeType": "S"},
+            {"AttributeName": "l", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "by-l",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "l", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    requests = []
+    for sk in range(-5, 15):
+        item = {
+            "pk": {"S": "p"},
+            "sk": {"N": str(sk) if sk % 3 else f"{sk}.5"},
+            "v": {"N": str(sk)},
+            "l": {"S": f"l{sk + 10:03d}"},
+        }
+        if sk % 2 == 0:
+            item["g"] = {"S": "even"}
+        requests.append({"PutRequest": {"Item": item}})
+    requests.append({"PutRequest": {"Item": {"pk": {"S": "other"}, "sk": {"N": "0"}}}})
+    for start in range(0, len(requests), 25):
+        ddb.batch_write_item(RequestItems={name: requests[start : start + 25]})
+    return name
+
+
+def _sks(items: list[dict[str, Any]]) -> list[float]:
+    return [float(item["sk"]["N"]) for item in items]
+
+
+def _query(ddb: Any, table: str, condition: str, **kwargs: Any) -> dict[str, Any]:
+    values = {":p": {"S": "p"}, **kwargs.pop("values", {})}
+    return ddb.query(  # type: ignore[no-any-return]
+        TableName=table,
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
+        **kwargs,
+    )
+
+
+def test_query_returns_partition_in_numeric_range_key_order(ddb: Any, table: str) -> None:
+    items = _query(ddb, table, "pk = :p")["Items"]
+    assert len(items) == 20
+    assert _sks(items) == sorted(_sks(items))
+    assert _sks(items)[0] == -5
+
+
+def test_query_newest_first_with_limit_one(ddb: Any, table: str) -> None:
+    result = _query(ddb, table, "pk = :p", ScanIndexForward=False, Limit=1)
+    assert _sks(result["Items"]) == [14]
+    assert result["LastEvaluatedKey"] == {"pk": {"S": "p"}, "sk": {"N": "14"}}
+
+
+@pytest.mark.parametrize(
+    ("condition", "values", "expected"),
+    [
+        ("pk = :p AND sk = :a", {":a": {"N": "4"}}, [4]),
+        ("pk = :p AND sk < :a", {":a": {"N": "-3"}}, [-5, -4, -3.5]),
+        ("pk = :p AND sk <= :a", {":a": {"N": "-3.5"}}, [-5, -4, -3.5]),
+        ("pk = :p AND sk < :a", {":a": {"N": "-3.5"}}, [-5, -4]),
+        ("pk = :p AND sk > :a", {":a": {"N": "12.5"}}, [13, 14]),
+        ("pk = :p AND sk >= :a", {":a": {"N": "13"}}, [13, 14]),
+        ("pk = :p AND sk BETWEEN :a AND :b", {":a": {"N": "1"}, ":b": {"N": "2"}}, [1, 2]),
+    ],
+)
+def test_key_condition_operators(
+    ddb: Any, table: str, condition: str, values: dict[str, Any], expected: list[float]
+) -> None:
+    assert _sks(_query(ddb, table, condition, values=values)["Items"]) == expected
+
+
+def test_begins_with_on_an_lsi_string_range_key(ddb: Any, table: str) -> None:
+    result = _query(
+        ddb,
+        table,
+        "pk = :p AND begins_with(l, :pre)",
+        values={":pre": {"S": "l02"}},
+        IndexName="by-l",
+    )
+    assert [item["l"]["S"] for item in result["Items"]] == [f"l{n:03d}" for n in range(20, 25)]
+
+
+def test_pagination_with_exclusive_start_key_visits_every_item_once(ddb: Any, table: str) -> None:
+    seen: list[float] = []
+    kwargs: dict[str, Any] = {"Limit": 7}
+    while True:
+        page = _query(ddb, table, "pk = :p", **kwargs)
+        seen.extend(_sks(page["Items"]))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert sorted(seen) == seen
+    assert len(seen) == 20
+
+
+def test_filter_is_applied_after_limit(ddb: Any, table: str) -> None:
+    result = _query(
+        ddb,
+        table,
+        "pk = :p",
+        FilterExpression="v > :z",
+        values={":z": {"N": "-3"}},
+        Limit=4,
+    )
+    assert result["ScannedCount"] == 4
+    assert result["Count"] == 1
+    assert "LastEvaluatedKey" in result
+
+
+def test_select_count_returns_no_items(ddb: Any, table: str) -> None:
+    result = _query(ddb, table, "pk = :p", Select="COUNT")
+    assert result["Count"] == 20
+    assert "Items" not in result
+
+
+def test_gsi_query_returns_projected_keys_only(ddb: Any, table: str) -> None:
+    result = ddb.query(
+        TableName=table,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g AND sk > :z",
+        ExpressionAttributeValues={":g": {"S": "even"}, ":z": {"N": "8"}},
+    )
+    assert _sks(result["Items"]) == [10, 12.5, 14]
+    assert set(result["Items"][0]) == {"pk", "sk", "g"}
+
+
+def test_gsi_pagination_carries_index_and_table_keys(ddb: Any, table: str) -> None:
+    page = ddb.query(
+        TableName=table,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "even"}},
+        Limit=2,
+    )
+    assert set(page["LastEvaluatedKey"]) == {"g", "pk", "sk"}
+    rest = ddb.query(
+        TableName=table,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "even"}},
+        ExclusiveStartKey=page["LastEvaluatedKey"],
+    )
+    assert len(page["Items"]) + rest["Count"] == 10
+
+
+def test_query_errors(ddb: Any, table: str) -> None:
+    cases = [
+        (
+            {"KeyConditionExpression": "sk = :a", "ExpressionAttributeValues": {":a": {"N": "1"}}},
+            "Query condition missed key schema element: pk",
+        ),
+        (
+            {"KeyConditionExpression": "pk = :a", "ExpressionAttributeValues": {":a": {"N": "1"}}},
+            "One or more parameter values were invalid: Condition parameter type does not match "
+            "schema type",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p"}},
+                "IndexName": "nope",
+            },
+            "The table does not have the specified index: nope",
+        ),
+        (
+            {
+                "KeyConditionExpression": "g = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p"}},
+                "IndexName": "by-g",
+                "ConsistentRead": True,
+            },
+            "Consistent reads are not supported on global secondary indexes",
+        ),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ClientError) as excinfo:
+            ddb.query(TableName=table, **kwargs)
+        assert excinfo.value.response["Error"] == {
+            "Code": "ValidationException",
+            "Message": message,
+        }
+
+
+def test_scan_segments_partition_the_table(ddb: Any, table: str) -> None:
+    everything = ddb.scan(TableName=table)
+    assert everything["Count"] == 21
+    keys: list[tuple[str, str]] = []
+    for segment in range(3):
+        result = ddb.scan(TableName=table, Segment=segment, TotalSegments=3)
+        keys.extend((i["pk"]["S"], i["sk"]["N"]) for i in result["Items"])
+    assert len(keys) == len(set(keys)) == 21
+
+
+def test_scan_paginates_and_filters(ddb: Any, table: str) -> None:
+    total = 0
+    kwargs: dict[str, Any] = {
+        "Limit": 5,
+        "FilterExpression": "attribute_exists(g)",
+    }
+    pages = 0
+    while True:
+        page = ddb.scan(TableName=table, **kwargs)
+        total += page["Count"]
+        pages += 1
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert total == 10
+    assert pages >= 5
+
+
+def test_scan_segment_must_be_below_total(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.scan(TableName=table, Segment=3, TotalSegments=3)
+    assert excinfo.value.response["Error"]["Message"] == (
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+        "Segment: 3 is not less than TotalSegments: 3"
+    )
+
+
+def test_one_megabyte_page_limit(ddb: Any) -> None:
+    name = "big-" + uuid.uuid4().hex[:8]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    blob = "x" * 300_000
+    for n in range(5):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{n}"}, "blob": {"S": blob}})
+    first = ddb.scan(TableName=name)
+    assert first["Count"] == 4  # 4 × ~300 KB reaches 1 MB
+    assert "LastEvaluatedKey" in first
+    second = ddb.scan(TableName=name, ExclusiveStartKey=first["LastEvaluatedKey"])
+    assert second["Count"] == 1
