@@ -292,7 +292,7 @@ def test_one_megabyte_page_limit(ddb: Any) -> None:
     for n in range(5):
         ddb.put_item(TableName=name, Item={"pk": {"S": f"k{n}"}, "blob": {"S": blob}})
     first = ddb.scan(TableName=name)
-    assert first["Count"] == 4  # 4 × ~300 KB reaches 1 MB
+    assert first["Count"] == 4  # 4 items of ~300 KB reach 1 MB
     assert "LastEvaluatedKey" in first
     second = ddb.scan(TableName=name, ExclusiveStartKey=first["LastEvaluatedKey"])
     assert second["Count"] == 1
