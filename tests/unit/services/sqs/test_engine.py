@@ -1,0 +1,147 @@
+"""SqsEngine semantics with an injected clock: nothing here waits on real time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from lambic.services.sqlite import open_database
+from lambic.services.sqs.engine import SqsEngine
+from lambic.services.sqs.errors import SqsError
+from lambic.services.sqs.store import SqsStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(clock: Clock) -> SqsEngine:
+    return SqsEngine(SqsStore(open_database(None)), clock=clock)
+
+
+def test_messages_expire_after_the_retention_period(engine: SqsEngine, clock: Clock) -> None:
+    engine.create_queue("q", {"MessageRetentionPeriod": "60"})
+    engine.send_message("q", "old")
+    clock.now += 61
+    assert engine.receive_now("q") == []
+    assert engine.get_queue_attributes("q")["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_received_message_reappears_when_its_visibility_timeout_passes(
+    engine: SqsEngine, clock: Clock
+) -> None:
+    engine.create_queue("q", {"VisibilityTimeout": "30"})
+    engine.send_message("q", "x")
+    first = engine.receive_now("q")
+    clock.now += 29
+    assert engine.receive_now("q") == []
+    clock.now += 2
+    again = engine.receive_now("q")
+    assert [m.message_id for m in again] == [first[0].message_id]
+    assert again[0].system_attributes["ApproximateReceiveCount"] == "2"
+    assert (
+        again[0].system_attributes["ApproximateFirstReceiveTimestamp"]
+        == first[0].system_attributes["ApproximateFirstReceiveTimestamp"]
+    )
+
+
+def test_fifo_deduplication_window_is_five_minutes(engine: SqsEngine, clock: Clock) -> None:
+    engine.create_queue("q.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    first = engine.send_message("q.fifo", "same", group_id="g")
+    clock.now += 299
+    assert engine.send_message("q.fifo", "same", group_id="g").message_id == first.message_id
+    clock.now += 2
+    assert engine.send_message("q.fifo", "same", group_id="g").message_id != first.message_id
+    assert len(engine.receive_now("q.fifo", 10)) == 2
+
+
+def test_redrive_moves_the_message_on_the_receive_that_would_exceed_the_limit(
+    engine: SqsEngine,
+) -> None:
+    dlq = engine.create_queue("dlq")
+    policy = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 1})
+    engine.create_queue("src", {"RedrivePolicy": policy})
+    engine.send_message("src", "poison")
+    engine.send_message("src", "fine")
+    assert len(engine.receive_now("src", 10, visibility_timeout=0)) == 2
+    assert engine.receive_now("src", 10) == []
+    moved = engine.receive_now("dlq", 10)
+    assert sorted(m.body for m in moved) == ["fine", "poison"]
+
+
+def test_a_stale_receipt_handle_deletes_on_standard_but_not_on_fifo_queues(
+    engine: SqsEngine,
+) -> None:
+    engine.create_queue("std")
+    engine.send_message("std", "x")
+    old = engine.receive_now("std", visibility_timeout=0)[0].receipt_handle
+    engine.receive_now("std", visibility_timeout=0)
+    engine.delete_message("std", old)
+    assert engine.receive_now("std") == []
+
+    engine.create_queue("f.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    engine.send_message("f.fifo", "x", group_id="g")
+    old = engine.receive_now("f.fifo", visibility_timeout=0)[0].receipt_handle
+    engine.receive_now("f.fifo", visibility_timeout=0)
+    engine.delete_message("f.fifo", old)
+    assert len(engine.receive_now("f.fifo")) == 1
+
+
+def test_receipt_handles_are_bound_to_their_queue(engine: SqsEngine) -> None:
+    engine.create_queue("a")
+    engine.create_queue("b")
+    engine.send_message("a", "x")
+    handle = engine.receive_now("a")[0].receipt_handle
+    with pytest.raises(SqsError) as caught:
+        engine.delete_message("b", handle)
+    assert caught.value.shape == "ReceiptHandleIsInvalid"
+
+
+def test_long_poll_wakes_on_send_from_another_thread(engine: SqsEngine) -> None:
+    engine.create_queue("q")
+
+    async def scenario() -> list[str]:
+        loop = asyncio.get_running_loop()
+        waiting = asyncio.ensure_future(engine.receive_messages("q", wait_seconds=20))
+        await asyncio.sleep(0.05)
+        await loop.run_in_executor(None, lambda: engine.send_message("q", "hi"))
+        messages = await asyncio.wait_for(waiting, 2)
+        return [m.body for m in messages]
+
+    assert asyncio.run(scenario()) == ["hi"]
+
+
+def test_listeners_hear_about_committed_sends(engine: SqsEngine) -> None:
+    heard: list[str] = []
+    engine.create_queue("q")
+    engine.add_listener(heard.append)
+    engine.send_message("q", "x")
+    with pytest.raises(SqsError):
+        engine.send_message("q", "")
+    assert heard == ["q"]
+
+
+def test_queues_and_messages_are_reloaded_from_the_database(clock: Clock, tmp_path: Path) -> None:
+    path = tmp_path / "sqs.sqlite3"
+    first = SqsEngine(SqsStore(open_database(path)), clock=clock)
+    first.create_queue("q", {"DelaySeconds": "5"})
+    first.send_message("q", "persisted")
+    first.close()
+    second = SqsEngine(SqsStore(open_database(path)), clock=clock)
+    assert second.get_queue("q").attributes["DelaySeconds"] == "5"
+    clock.now += 6
+    assert [m.body for m in second.receive_now("q")] == ["persisted"]
+    second.close()
