@@ -21,7 +21,6 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 __all__ = ["CompiledCron", "CronFieldError", "compile_cron"]
@@ -45,13 +44,15 @@ _DAY_NAMES = {
 _INT = re.compile(r"[0-9]+")
 
 
-@dataclass(frozen=True)
 class _FieldSpec:
-    label: str
-    low: int
-    high: int
-    names: dict[str, int]
-    wildcards: str  # the special characters beyond digits and names AWS allows here
+    __slots__ = ("high", "label", "low", "names", "wildcards")
+
+    def __init__(self, label: str, low: int, high: int, names: dict[str, int], wildcards: str):
+        self.label = label
+        self.low = low
+        self.high = high
+        self.names = names
+        self.wildcards = wildcards  # the special characters beyond digits and names
 
 
 _MINUTES = _FieldSpec("minutes", 0, 59, {}, ",-*/")
@@ -134,17 +135,38 @@ def _parse_values(spec: _FieldSpec, text: str) -> frozenset[int]:
     return frozenset(values)
 
 
-@dataclass(frozen=True)
 class _DayRule:
     """Which days of a month match: plain values plus AWS's L / W / # forms."""
 
-    days_of_month: frozenset[int] = frozenset()
-    last_day: bool = False  # L in day-of-month
-    last_weekday: bool = False  # LW
-    nearest_weekday: int | None = None  # 15W
-    days_of_week: frozenset[int] = frozenset()  # 1 = SUN ... 7 = SAT
-    last_of_week_day: int | None = None  # 6L in day-of-week: last Friday
-    nth_week_day: tuple[int, int] | None = None  # 3#2: (TUE, second)
+    # Plain classes, not dataclasses: `dataclasses` costs import time in cold starts.
+    __slots__ = (
+        "days_of_month",
+        "days_of_week",
+        "last_day",
+        "last_of_week_day",
+        "last_weekday",
+        "nearest_weekday",
+        "nth_week_day",
+    )
+
+    def __init__(
+        self,
+        *,
+        days_of_month: frozenset[int] = frozenset(),
+        last_day: bool = False,
+        last_weekday: bool = False,
+        nearest_weekday: int | None = None,
+        days_of_week: frozenset[int] = frozenset(),
+        last_of_week_day: int | None = None,
+        nth_week_day: tuple[int, int] | None = None,
+    ) -> None:
+        self.days_of_month = days_of_month
+        self.last_day = last_day  # L in day-of-month
+        self.last_weekday = last_weekday  # LW
+        self.nearest_weekday = nearest_weekday  # 15W
+        self.days_of_week = days_of_week  # 1 = SUN ... 7 = SAT
+        self.last_of_week_day = last_of_week_day  # 6L in day-of-week: last Friday
+        self.nth_week_day = nth_week_day  # 3#2: (TUE, second)
 
     def days(self, year: int, month: int) -> list[int]:
         first_weekday, length = calendar.monthrange(year, month)
@@ -226,15 +248,25 @@ def _parse_day_of_week(text: str) -> _DayRule:
     return _DayRule(days_of_week=_parse_values(spec, text))
 
 
-@dataclass(frozen=True)
 class CompiledCron:
     """The allowed values of each field, ready for calendar walks."""
 
-    minutes: tuple[int, ...]
-    hours: tuple[int, ...]
-    months: tuple[int, ...]
-    years: tuple[int, ...]
-    day_rule: _DayRule = field(repr=False)
+    __slots__ = ("day_rule", "hours", "minutes", "months", "years")
+
+    def __init__(
+        self,
+        *,
+        minutes: tuple[int, ...],
+        hours: tuple[int, ...],
+        months: tuple[int, ...],
+        years: tuple[int, ...],
+        day_rule: _DayRule,
+    ) -> None:
+        self.minutes = minutes
+        self.hours = hours
+        self.months = months
+        self.years = years
+        self.day_rule = day_rule
 
     def next_match(self, after: datetime) -> datetime | None:
         """The first matching minute strictly after `after` (aware, UTC), or None."""

@@ -33,7 +33,6 @@ Errors:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from lambic.app.errors import ChaliceError
@@ -115,23 +114,54 @@ _MAX_WINDOW_SECONDS = 300
 _STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
 
 
-@dataclass
 class BaseEventSourceConfig:
-    """What every event handler registers: its short name and its Lambda handler string."""
+    """What every event handler registers: its short name and its Lambda handler string.
+
+    Plain classes rather than dataclasses: `dataclasses` costs milliseconds of import
+    time in every cold start. Subclasses list their settings in `_fields`, which gives
+    keyword construction, equality and a readable repr.
+    """
 
     #: The FunctionSpec kind ("schedule", "s3", ...) for the runtime and the deployer.
     kind: ClassVar[str] = ""
-    name: str
-    handler_string: str
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, handler_string: str) -> None:
+        self.name: str = name
+        self.handler_string: str = handler_string
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.name, self.handler_string, *(getattr(self, f) for f in self._fields))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BaseEventSourceConfig) or type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass
+
+    def __repr__(self) -> str:
+        names = ("name", "handler_string", *self._fields)
+        args = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._values(), strict=True))
+        return f"{type(self).__name__}({args})"
 
 
-@dataclass
 class ScheduledEventConfig(BaseEventSourceConfig):
     """`@app.schedule(...)`: an EventBridge schedule rule."""
 
-    kind: ClassVar[str] = "schedule"
-    schedule_expression: Rate | Cron | str = field(default="")
-    description: str = ""
+    kind = "schedule"
+    _fields = ("schedule_expression", "description")
+
+    def __init__(
+        self,
+        name: str,
+        handler_string: str,
+        schedule_expression: Rate | Cron | str,
+        description: str = "",
+    ) -> None:
+        super().__init__(name, handler_string)
+        self.schedule_expression: Rate | Cron | str = schedule_expression
+        self.description: str = description
 
     @property
     def schedule(self) -> Rate | Cron:
@@ -145,65 +175,140 @@ class ScheduledEventConfig(BaseEventSourceConfig):
         return self.schedule.to_string()
 
 
-@dataclass
 class S3EventConfig(BaseEventSourceConfig):
     """`@app.on_s3_event(...)`: an S3 bucket notification."""
 
-    kind: ClassVar[str] = "s3"
-    bucket: str = ""
-    events: list[str] = field(default_factory=lambda: ["s3:ObjectCreated:*"])
-    prefix: str | None = None
-    suffix: str | None = None
+    kind = "s3"
+    _fields = ("bucket", "events", "prefix", "suffix")
+
+    def __init__(
+        self,
+        name: str,
+        handler_string: str,
+        bucket: str,
+        events: list[str] | None = None,
+        prefix: str | None = None,
+        suffix: str | None = None,
+    ) -> None:
+        super().__init__(name, handler_string)
+        self.bucket: str = bucket
+        self.events: list[str] = ["s3:ObjectCreated:*"] if events is None else events
+        self.prefix: str | None = prefix
+        self.suffix: str | None = suffix
 
 
-@dataclass
 class SNSEventConfig(BaseEventSourceConfig):
     """`@app.on_sns_message(...)`: an SNS subscription (topic name or ARN)."""
 
-    kind: ClassVar[str] = "sns"
-    topic: str = ""
+    kind = "sns"
+    _fields = ("topic",)
+
+    def __init__(self, name: str, handler_string: str, topic: str) -> None:
+        super().__init__(name, handler_string)
+        self.topic: str = topic
 
 
-@dataclass
 class SQSEventConfig(BaseEventSourceConfig):
     """`@app.on_sqs_message(...)`: an SQS event source mapping."""
 
-    kind: ClassVar[str] = "sqs"
-    queue: str | None = None
-    queue_arn: str | None = None
-    batch_size: int = 1
-    maximum_batching_window_in_seconds: int = 0
-    maximum_concurrency: int | None = None
+    kind = "sqs"
+    _fields = (
+        "queue",
+        "queue_arn",
+        "batch_size",
+        "maximum_batching_window_in_seconds",
+        "maximum_concurrency",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        handler_string: str,
+        queue: str | None = None,
+        queue_arn: str | None = None,
+        batch_size: int = 1,
+        maximum_batching_window_in_seconds: int = 0,
+        maximum_concurrency: int | None = None,
+    ) -> None:
+        super().__init__(name, handler_string)
+        self.queue: str | None = queue
+        self.queue_arn: str | None = queue_arn
+        self.batch_size: int = batch_size
+        self.maximum_batching_window_in_seconds: int = maximum_batching_window_in_seconds
+        self.maximum_concurrency: int | None = maximum_concurrency
 
 
-@dataclass
 class CloudWatchEventConfig(BaseEventSourceConfig):
     """`@app.on_cw_event(...)`: an EventBridge rule with an event pattern."""
 
-    kind: ClassVar[str] = "cloudwatch"
-    event_pattern: dict[str, Any] = field(default_factory=dict)
+    kind = "cloudwatch"
+    _fields = ("event_pattern",)
+
+    def __init__(self, name: str, handler_string: str, event_pattern: dict[str, Any]) -> None:
+        super().__init__(name, handler_string)
+        self.event_pattern: dict[str, Any] = event_pattern
 
 
-@dataclass
-class DynamoDBEventConfig(BaseEventSourceConfig):
+class _StreamConfig(BaseEventSourceConfig):
+    def __init__(
+        self,
+        name: str,
+        handler_string: str,
+        batch_size: int = 100,
+        starting_position: str = "LATEST",
+        maximum_batching_window_in_seconds: int = 0,
+    ) -> None:
+        super().__init__(name, handler_string)
+        self.batch_size: int = batch_size
+        self.starting_position: str = starting_position
+        self.maximum_batching_window_in_seconds: int = maximum_batching_window_in_seconds
+
+
+class DynamoDBEventConfig(_StreamConfig):
     """`@app.on_dynamodb_record(...)`: a DynamoDB stream event source mapping."""
 
-    kind: ClassVar[str] = "dynamodb"
-    stream_arn: str = ""
-    batch_size: int = 100
-    starting_position: str = "LATEST"
-    maximum_batching_window_in_seconds: int = 0
+    kind = "dynamodb"
+    _fields = (
+        "stream_arn",
+        "batch_size",
+        "starting_position",
+        "maximum_batching_window_in_seconds",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        handler_string: str,
+        stream_arn: str,
+        batch_size: int = 100,
+        starting_position: str = "LATEST",
+        maximum_batching_window_in_seconds: int = 0,
+    ) -> None:
+        super().__init__(
+            name, handler_string, batch_size, starting_position, maximum_batching_window_in_seconds
+        )
+        self.stream_arn: str = stream_arn
 
 
-@dataclass
-class KinesisEventConfig(BaseEventSourceConfig):
+class KinesisEventConfig(_StreamConfig):
     """`@app.on_kinesis_record(...)`: a Kinesis stream event source mapping."""
 
-    kind: ClassVar[str] = "kinesis"
-    stream: str = ""
-    batch_size: int = 100
-    starting_position: str = "LATEST"
-    maximum_batching_window_in_seconds: int = 0
+    kind = "kinesis"
+    _fields = ("stream", "batch_size", "starting_position", "maximum_batching_window_in_seconds")
+
+    def __init__(
+        self,
+        name: str,
+        handler_string: str,
+        stream: str,
+        batch_size: int = 100,
+        starting_position: str = "LATEST",
+        maximum_batching_window_in_seconds: int = 0,
+    ) -> None:
+        super().__init__(
+            name, handler_string, batch_size, starting_position, maximum_batching_window_in_seconds
+        )
+        self.stream: str = stream
 
 
 class LambdaFunction:
