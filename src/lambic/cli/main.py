@@ -22,3 +22,17 @@ main.add_command(new_project)
 from lambic.cli.package import package  # noqa: E402
 
 main.add_command(package)
+
+from lambic.cli.delete import delete  # noqa: E402
+from lambic.cli.deploy import deploy  # noqa: E402
+from lambic.cli.gen_policy import gen_policy  # noqa: E402
+from lambic.cli.url import url  # noqa: E402
+
+main.add_command(deploy)
+main.add_command(delete)
+main.add_command(url)
+main.add_command(gen_policy)
+
+from lambic.cli.services import services  # noqa: E402
+
+main.add_command(services)
