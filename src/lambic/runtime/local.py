@@ -16,6 +16,10 @@
 A component is any object with `async start(cloud)` and `async stop()`
 (`CloudComponent`); pass them as `services=` or `event_sources=`.
 
+Code runs from snapshots (`_snapshot.CodeSnapshots`), as Lambda runs a deployed
+package: each load copies the project and environments import from the copy, so a
+later broken edit can never reach an environment that starts afterwards.
+
 Hot reload: when the watcher sees an edit, the project is re-read in a child process.
 A good result goes to `invoker.reload()` (next invocations run the new code, in-flight
 ones finish on the old environments) and to the gateway (new route table); an error
@@ -32,7 +36,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from lambic.runtime.errors import LambicRuntimeError
+from lambic.runtime._snapshot import CodeSnapshots
+from lambic.runtime.errors import LambicRuntimeError, ProjectError
 from lambic.runtime.gateway import (
     INTEGRATION_TIMEOUT_SECONDS,
     ApiDefinition,
@@ -133,6 +138,7 @@ class LocalCloud:
         self._app: GatewayApp | None = None
         self._watcher: FileWatcher | None = None
         self._started: list[CloudComponent] = []
+        self._snapshots: CodeSnapshots | None = None
 
     @property
     def url(self) -> str:
@@ -144,12 +150,29 @@ class LocalCloud:
         for line in event.message.rstrip("\n").splitlines() or [""]:
             self.echo(f"[{event.function_name}] {line}")
 
+    async def _load(self) -> Project:
+        """Snapshot the code and read it there (the copy is what environments run)."""
+        if not (self.project_dir / "app.py").is_file():
+            raise ProjectError(
+                f"No app.py in {self.project_dir}; "
+                "run `lambic new-project NAME` or pass --project-dir"
+            )
+        if self._snapshots is None:
+            self._snapshots = CodeSnapshots(self.project_dir)
+        snapshots = self._snapshots
+        snapshot = await asyncio.to_thread(snapshots.take)
+        try:
+            return await aload_project(snapshot)
+        except BaseException:
+            await asyncio.to_thread(snapshots.discard, snapshot)
+            raise
+
     async def start(self) -> None:
         """Start everything; on failure, stop what had started and re-raise."""
-        project = await aload_project(self.project_dir)
-        self.project = project
-        api = create_api(project, self.stage)
         try:
+            project = await self._load()
+            self.project = project
+            api = create_api(project, self.stage)
             await self._start(project, api)
         except BaseException:
             await self.stop()
@@ -164,7 +187,12 @@ class LocalCloud:
                 await component.start(self)
                 self._started.append(component)
             self.invoker = create_invoker(
-                project, self.stage, extra_env=dict(self.extra_env), log_sink=self._print_log
+                project,
+                self.stage,
+                extra_env=dict(self.extra_env),
+                log_sink=self._print_log,
+                # Logs and state belong to the project, not to the code snapshot.
+                state_dir=self.project_dir / ".lambic" / "state" / self.stage,
             )
             for component in self.event_sources:
                 await component.start(self)
@@ -205,7 +233,7 @@ class LocalCloud:
         names = ", ".join(str(p.relative_to(self.project_dir)) for p in changed[:3])
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         try:
-            project = await aload_project(self.project_dir)
+            project = await self._load()
             api = create_api(project, self.stage)
         except LambicRuntimeError as exc:
             self.echo(f"Reload failed ({names}{more} changed): {exc}")
@@ -216,6 +244,8 @@ class LocalCloud:
         await self.invoker.reload(project)
         self._app.update(api)
         self.project = project
+        if self._snapshots is not None:
+            await asyncio.to_thread(self._snapshots.prune)
         self.echo(f"Reloaded after changes to {names}{more}: {api.route_count} route(s)")
 
     async def stop(self) -> None:
@@ -237,6 +267,9 @@ class LocalCloud:
         if self.invoker is not None:
             await self.invoker.aclose(timeout=self.shutdown_grace)
             self.invoker = None
+        if self._snapshots is not None:
+            await asyncio.to_thread(self._snapshots.close)
+            self._snapshots = None
 
     async def serve(self, *, ready: Callable[[], None] | None = None) -> None:
         """Start, run until SIGINT or SIGTERM, then stop everything."""

@@ -1,0 +1,72 @@
+"""Immutable copies of a project's code: what `lambic local` actually runs.
+
+On AWS a function runs a deployed package (`/var/task`) that later edits cannot
+touch. Execution environments import the user's code when they start, so if they
+imported straight from the project directory, an environment started after a broken
+edit (a scale-out, a cold start after idle) would run the broken file even though
+the reload was refused. Each load therefore runs from a snapshot:
+
+    project dir --copy (code + data files, no state/caches/VCS)--> <tmp>/<n>/
+        manifest read from the snapshot, environments' task root = the snapshot
+
+Only a good snapshot replaces the previous one; a few older ones are kept while
+in-flight invocations may still read files from them, and all are removed on close.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["CodeSnapshots"]
+
+# The directories a deployment package would not contain. Hidden directories (.git,
+# .venv, .lambic with its state) are skipped as a rule; .lambic/config.json is copied.
+_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
+_KEEP = 3
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    skipped = set()
+    for name in names:
+        if name in _SKIP_DIRS or (name.startswith(".") and Path(directory, name).is_dir()):
+            skipped.add(name)
+    return skipped
+
+
+class CodeSnapshots:
+    """Numbered snapshots of one project directory under a private temporary directory."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        self.root = Path(tempfile.mkdtemp(prefix="lambic-task-"))
+        self._taken: list[Path] = []
+
+    def take(self) -> Path:
+        """Copy the project now; returns the snapshot directory (blocking: use a thread)."""
+        target = self.root / str(len(self._taken) + 1)
+        shutil.copytree(
+            self.source, target, ignore=_ignore, ignore_dangling_symlinks=True, symlinks=False
+        )
+        config = self.source / ".lambic" / "config.json"
+        if config.is_file():
+            (target / ".lambic").mkdir(exist_ok=True)
+            shutil.copy2(config, target / ".lambic" / "config.json")
+        self._taken.append(target)
+        return target
+
+    def discard(self, snapshot: Path) -> None:
+        """Drop a snapshot that was not used (its code failed to load)."""
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+    def prune(self) -> None:
+        """Remove all but the newest few snapshots (older code may still be finishing)."""
+        for old in self._taken[:-_KEEP]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove every snapshot."""
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.root, ignore_errors=True)
