@@ -10,23 +10,12 @@ from typing import Any
 import pytest
 
 from lambic.app import CORSConfig, Lambic, Response
-from lambic.app.event_sources import EventSourceDecorators
 from lambic.app.events import DynamoDBEvent, KinesisEvent, S3Event, SNSEvent, SQSEvent
 from lambic.testing import Client, FunctionNotFoundError, HTTPResponse
 
 
-def _with_event_decorators(base: type[Any]) -> type[Any]:
-    # Until core-http's Lambic mixes EventSourceDecorators in, the test adds it.
-    if issubclass(base, EventSourceDecorators):
-        return base
-    return type(base.__name__, (base, EventSourceDecorators), {})
-
-
-App = _with_event_decorators(Lambic)
-
-
 def build_app() -> Any:
-    app = App("shop")
+    app = Lambic("shop")
 
     @app.route("/items/{item_id}")
     def get_item(item_id: str) -> dict[str, Any]:
@@ -184,7 +173,7 @@ def test_environment_from_config_is_scoped_per_stage_and_function_and_restored(
 
 def test_environment_is_restored_even_when_the_handler_fails(tmp_path: Path) -> None:
     write_config(tmp_path, {"environment_variables": {"TABLE": "t"}})
-    app = App("boom")
+    app = Lambic("boom")
 
     @app.lambda_function()
     def fail(event: Any, context: Any) -> None:

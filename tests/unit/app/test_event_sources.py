@@ -25,7 +25,6 @@ from lambic.app.event_sources import (
     CloudWatchEventConfig,
     DynamoDBEventConfig,
     EventSourceConfigError,
-    EventSourceDecorators,
     KinesisEventConfig,
     LambdaFunction,
     S3EventConfig,
@@ -44,24 +43,13 @@ from lambic.app.events import (
 )
 from lambic.app.schedules import Cron, Rate, ScheduleExpressionError
 
-
-def _with_event_decorators(base: type[Any]) -> type[Any]:
-    # core-http's Lambic/Blueprint mix EventSourceDecorators in; until they do, the test
-    # mixes it in itself so the real registration hook is exercised either way.
-    if issubclass(base, EventSourceDecorators):
-        return base
-    return type(base.__name__, (base, EventSourceDecorators), {})
-
-
-App = _with_event_decorators(Lambic)
-BP = _with_event_decorators(Blueprint)
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs"
 CONTEXT = object()
 
 
 @pytest.fixture
 def app() -> Any:
-    return App("events-app")
+    return Lambic("events-app")
 
 
 def test_schedule_registers_config_and_receives_a_cloudwatch_event(app: Any) -> None:
@@ -310,7 +298,7 @@ def test_event_middleware_registered_later_wraps_handlers_in_order(app: Any) -> 
 
 
 def test_blueprint_defers_registration_with_prefix_and_module(app: Any) -> None:
-    bp = BP("chalicelib.jobs")
+    bp = Blueprint("chalicelib.jobs")
 
     @bp.on_sqs_message(queue="jobs")
     def work(event: SQSEvent) -> int:
@@ -336,7 +324,7 @@ def test_blueprint_defers_registration_with_prefix_and_module(app: Any) -> None:
 
 
 def test_blueprint_handlers_get_the_app_middleware_once_registered(app: Any) -> None:
-    bp = BP("chalicelib.bp")
+    bp = Blueprint("chalicelib.bp")
 
     @bp.on_sns_message(topic="t")
     def note(event: SNSEvent) -> str:
