@@ -1,0 +1,223 @@
+"""BatchGetItem, BatchWriteItem and transactions through the edge."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from lambic.services.dynamodb import create_service
+from lambic.services.server import EdgeServer
+
+
+@pytest.fixture(scope="module")
+def ddb() -> Iterator[Any]:
+    service = create_service(None)
+    edge = EdgeServer({"dynamodb": service}).start()
+    yield boto3.client(
+        "dynamodb",
+        endpoint_url=edge.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}),
+    )
+    edge.stop()
+    service.close()
+
+
+@pytest.fixture
+def table(ddb: Any) -> str:
+    name = "b-" + uuid.uuid4().hex[:10]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def _put(key: str, **attrs: Any) -> dict[str, Any]:
+    return {"PutRequest": {"Item": {"pk": {"S": key}, **attrs}}}
+
+
+def _count(ddb: Any, table: str) -> int:
+    return int(ddb.scan(TableName=table, Select="COUNT")["Count"])
+
+
+def test_batch_write_puts_and_deletes_with_empty_unprocessed_items(ddb: Any, table: str) -> None:
+    result = ddb.batch_write_item(RequestItems={table: [_put(f"k{n}") for n in range(25)]})
+    assert result["UnprocessedItems"] == {}
+    assert _count(ddb, table) == 25
+    ddb.batch_write_item(
+        RequestItems={table: [{"DeleteRequest": {"Key": {"pk": {"S": "k0"}}}}, _put("new")]}
+    )
+    assert _count(ddb, table) == 25
+
+
+def test_batch_write_over_25_is_rejected_and_writes_nothing(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.batch_write_item(RequestItems={table: [_put(f"k{n}") for n in range(26)]})
+    assert excinfo.value.response["Error"]["Code"] == "ValidationException"
+    assert _count(ddb, table) == 0
+
+
+def test_batch_write_with_one_bad_item_writes_nothing(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.batch_write_item(
+            RequestItems={table: [_put("good"), {"PutRequest": {"Item": {"pk": {"N": "1"}}}}]}
+        )
+    assert "Type mismatch for key pk" in excinfo.value.response["Error"]["Message"]
+    assert _count(ddb, table) == 0
+
+
+def test_batch_write_duplicate_keys_are_rejected(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.batch_write_item(RequestItems={table: [_put("a"), _put("a")]})
+    assert excinfo.value.response["Error"]["Message"] == (
+        "Provided list of item keys contains duplicates"
+    )
+
+
+def test_batch_get_returns_found_items_and_unprocessed_keys_shape(ddb: Any, table: str) -> None:
+    ddb.batch_write_item(RequestItems={table: [_put("a", v={"N": "1"}), _put("b")]})
+    result = ddb.batch_get_item(
+        RequestItems={
+            table: {
+                "Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}, {"pk": {"S": "zz"}}],
+                "ProjectionExpression": "pk, v",
+            }
+        }
+    )
+    assert result["UnprocessedKeys"] == {}
+    assert sorted(i["pk"]["S"] for i in result["Responses"][table]) == ["a", "b"]
+
+
+def test_batch_get_over_100_keys_is_rejected(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.batch_get_item(
+            RequestItems={table: {"Keys": [{"pk": {"S": f"k{n}"}} for n in range(101)]}}
+        )
+    assert excinfo.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Too many items requested for the BatchGetItem call",
+    }
+
+
+def test_transact_write_applies_all_actions(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={"pk": {"S": "acct"}, "balance": {"N": "10"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "gone"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "flag"}})
+    ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": "acct"}},
+                    "UpdateExpression": "SET balance = balance - :amt",
+                    "ConditionExpression": "balance >= :amt",
+                    "ExpressionAttributeValues": {":amt": {"N": "4"}},
+                }
+            },
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "log"}, "amt": {"N": "4"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "gone"}}}},
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": "flag"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ],
+        ClientRequestToken="token-1",
+    )
+    got = ddb.get_item(TableName=table, Key={"pk": {"S": "acct"}})["Item"]
+    assert got["balance"] == {"N": "6"}
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "gone"}})
+
+
+def test_transaction_cancelled_reports_reasons_in_order_and_changes_nothing(
+    ddb: Any, table: str
+) -> None:
+    ddb.put_item(TableName=table, Item={"pk": {"S": "acct"}, "balance": {"N": "1"}})
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "log"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "acct"}},
+                        "UpdateExpression": "SET balance = balance - :amt",
+                        "ConditionExpression": "balance >= :amt",
+                        "ExpressionAttributeValues": {":amt": {"N": "4"}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+        )
+    error = excinfo.value.response
+    assert error["Error"]["Code"] == "TransactionCanceledException"
+    assert error["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[None, ConditionalCheckFailed]"
+    )
+    assert error["CancellationReasons"][0] == {"Code": "None"}
+    assert error["CancellationReasons"][1]["Code"] == "ConditionalCheckFailed"
+    assert error["CancellationReasons"][1]["Item"] == {
+        "pk": {"S": "acct"},
+        "balance": {"N": "1"},
+    }
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "log"}})
+
+
+def test_transaction_on_one_item_twice_is_rejected(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "a"}}}},
+                {"Delete": {"TableName": table, "Key": {"pk": {"S": "a"}}}},
+            ]
+        )
+    assert excinfo.value.response["Error"]["Message"] == (
+        "Transaction request cannot include multiple operations on one item"
+    )
+
+
+def test_idempotency_token_replays_and_detects_mismatch(ddb: Any, table: str) -> None:
+    token = uuid.uuid4().hex
+    update = {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": "ctr"}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    ddb.transact_write_items(TransactItems=[update], ClientRequestToken=token)
+    ddb.transact_write_items(TransactItems=[update], ClientRequestToken=token)
+    got = ddb.get_item(TableName=table, Key={"pk": {"S": "ctr"}})["Item"]
+    assert got["n"] == {"N": "1"}
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": "x"}}}}],
+            ClientRequestToken=token,
+        )
+    assert excinfo.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+
+
+def test_transact_get_items_returns_responses_in_order(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"S": "x"}})
+    result = ddb.transact_get_items(
+        TransactItems=[
+            {"Get": {"TableName": table, "Key": {"pk": {"S": "missing"}}}},
+            {"Get": {"TableName": table, "Key": {"pk": {"S": "a"}}, "ProjectionExpression": "v"}},
+        ]
+    )
+    assert result["Responses"] == [{}, {"Item": {"v": {"S": "x"}}}]
