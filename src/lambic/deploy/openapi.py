@@ -1,9 +1,11 @@
-"""The REST API's OpenAPI (Swagger 2.0) body, as API Gateway imports it.
+"""The REST API's OpenAPI 3.0 body, as API Gateway imports it.
+
+(API Gateway imports Swagger 2.0 too; OpenAPI 3 is what both AWS and moto accept.)
 
 Every route becomes a method with an `aws_proxy` integration to the API function
 (API Gateway always calls Lambda with POST, whatever the client's method), a path
 with CORS gets a mock-integrated OPTIONS method answering the preflight, authorizers
-go into `securityDefinitions` with API Gateway's `x-amazon-apigateway-authtype`
+go into `components.securitySchemes` with API Gateway's `x-amazon-apigateway-authtype`
 extensions, and API keys use `x-amazon-apigateway-api-key-source: HEADER`.
 
 Lambda ARNs are unknown here: integration and authorizer URIs are left as
@@ -19,6 +21,10 @@ from lambic.deploy.config import StageConfig
 
 URI_MARKER = "Lambic::FunctionUri"
 _API_KEY = "api_key"
+_EMPTY_RESPONSE: dict[str, Any] = {
+    "description": "200 response",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Empty"}}},
+}
 
 
 def function_uri(short_name: str) -> dict[str, str]:
@@ -27,13 +33,17 @@ def function_uri(short_name: str) -> dict[str, str]:
 
 
 def build_openapi(app: Any, config: StageConfig) -> tuple[dict[str, Any], list[str]]:
-    """Return (OpenAPI document, short names of built-in authorizer functions it calls)."""
+    """Return (OpenAPI 3 document, short names of built-in authorizer functions it calls)."""
     doc: dict[str, Any] = {
-        "swagger": "2.0",
-        "info": {"version": "1.0", "title": config.app_name},
-        "schemes": ["https"],
+        "openapi": "3.0.1",
+        # ("description" is optional for AWS; moto's importer requires it.)
+        "info": {
+            "version": "1.0",
+            "title": config.app_name,
+            "description": f"{config.app_name} ({config.stage}), a Lambic app",
+        },
         "paths": {},
-        "definitions": {"Empty": {"type": "object", "title": "Empty Schema"}},
+        "components": {"schemas": {"Empty": {"type": "object", "title": "Empty Schema"}}},
         "x-amazon-apigateway-binary-media-types": list(app.api.binary_types),
     }
     if config.minimum_compression_size is not None:
@@ -54,11 +64,7 @@ def build_openapi(app: Any, config: StageConfig) -> tuple[dict[str, Any], list[s
 
 def _operation(entry: Any, doc: dict[str, Any], authorizers: list[str]) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "consumes": list(entry.content_types),
-        "produces": ["application/json"],
-        "responses": {
-            "200": {"description": "200 response", "schema": {"$ref": "#/definitions/Empty"}}
-        },
+        "responses": {"200": _EMPTY_RESPONSE},
         "x-amazon-apigateway-integration": {
             "type": "aws_proxy",
             # API Gateway invokes Lambda with POST for every client method.
@@ -71,13 +77,13 @@ def _operation(entry: Any, doc: dict[str, Any], authorizers: list[str]) -> dict[
     }
     if entry.view_args:
         operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "type": "string"}
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in entry.view_args
         ]
     security: list[dict[str, list[str]]] = []
     if entry.api_key_required:
         doc["x-amazon-apigateway-api-key-source"] = "HEADER"
-        doc.setdefault("securityDefinitions", {})[_API_KEY] = {
+        _schemes(doc)[_API_KEY] = {
             "type": "apiKey",
             "name": "x-api-key",
             "in": "header",
@@ -85,13 +91,16 @@ def _operation(entry: Any, doc: dict[str, Any], authorizers: list[str]) -> dict[
         security.append({_API_KEY: []})
     authorizer = entry.authorizer
     if authorizer is not None:
-        doc.setdefault("securityDefinitions", {})[authorizer.name] = _security_definition(
-            authorizer, authorizers
-        )
+        _schemes(doc)[authorizer.name] = _security_definition(authorizer, authorizers)
         security.append({authorizer.name: list(getattr(authorizer, "scopes", []) or [])})
     if security:
         operation["security"] = security
     return operation
+
+
+def _schemes(doc: dict[str, Any]) -> dict[str, Any]:
+    schemes: dict[str, Any] = doc["components"].setdefault("securitySchemes", {})
+    return schemes
 
 
 def _security_definition(authorizer: Any, authorizers: list[str]) -> dict[str, Any]:
@@ -130,13 +139,10 @@ def _preflight(app: Any, path: str, cors: Any, methods: list[str]) -> dict[str, 
         headers = {"Access-Control-Allow-Methods": ",".join([*methods, "OPTIONS"])}
         headers.update(_cors_headers(cors))
     return {
-        "consumes": ["application/json"],
-        "produces": ["application/json"],
         "responses": {
             "200": {
-                "description": "200 response",
-                "schema": {"$ref": "#/definitions/Empty"},
-                "headers": {name: {"type": "string"} for name in sorted(headers)},
+                **_EMPTY_RESPONSE,
+                "headers": {name: {"schema": {"type": "string"}} for name in sorted(headers)},
             }
         },
         "x-amazon-apigateway-integration": {

@@ -1,0 +1,125 @@
+"""Executor handlers for the HTTP front: a REST API (OpenAPI import) or an HTTP API.
+
+A REST API is created with `ImportRestApi`, replaced with `PutRestApi(mode=overwrite)`
+when its definition changes, and published with a new deployment of the stage.
+API Gateway may invoke the API function and the built-in authorizers: one Lambda
+permission each, scoped to the API's execute-api ARN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambic.deploy._handlers import StepContext, add_permission, ignore_missing, remove_permission
+from lambic.deploy.aws import statement_id
+from lambic.deploy.planner import HttpApiSpec, RestApiSpec
+
+
+def _source_arn(ctx: StepContext, api_id: str) -> str:
+    return f"arn:aws:execute-api:{ctx.aws.region}:{ctx.aws.account_id}:{api_id}/*"
+
+
+def rest_url(region: str, api_id: str, stage: str) -> str:
+    return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/"
+
+
+def create_rest_api(ctx: StepContext, spec: RestApiSpec, parts: dict[str, str]) -> dict[str, Any]:
+    client = ctx.aws.client("apigateway")
+    created = client.import_rest_api(
+        body=spec.body.encode(),
+        parameters={"endpointConfigurationTypes": spec.endpoint_type},
+        failOnWarnings=False,
+    )
+    api_id = created["id"]
+    attrs: dict[str, Any] = {"api_id": api_id, "stage_name": spec.stage_name, "invokers": []}
+    ctx.checkpoint(attrs, {"definition": "", "permissions": ""})
+    client.create_deployment(restApiId=api_id, stageName=spec.stage_name)
+    ctx.checkpoint(attrs, {**parts, "permissions": ""})
+    return update_rest_api(ctx, spec, attrs, frozenset({"permissions"}))
+
+
+def update_rest_api(
+    ctx: StepContext, spec: RestApiSpec, attrs: dict[str, Any], changed: frozenset[str]
+) -> dict[str, Any]:
+    client = ctx.aws.client("apigateway")
+    api_id = attrs["api_id"]
+    if "definition" in changed:
+        client.put_rest_api(restApiId=api_id, mode="overwrite", body=spec.body.encode())
+        client.create_deployment(restApiId=api_id, stageName=spec.stage_name)
+        attrs = {**attrs, "stage_name": spec.stage_name}
+    if "permissions" in changed:
+        source = _source_arn(ctx, api_id)
+        sid = statement_id("apigateway", source)
+        for name in sorted(set(attrs["invokers"]) - set(spec.invokers)):
+            remove_permission(ctx, name, sid)
+        for name in spec.invokers:
+            add_permission(ctx, name, sid, "apigateway.amazonaws.com", source)
+        attrs = {**attrs, "invokers": list(spec.invokers)}
+    return attrs
+
+
+def delete_rest_api(ctx: StepContext, attrs: dict[str, Any]) -> None:
+    sid = statement_id("apigateway", _source_arn(ctx, attrs["api_id"]))
+    for name in attrs.get("invokers", []):
+        remove_permission(ctx, name, sid)
+    client = ctx.aws.client("apigateway")
+    ignore_missing(lambda: client.delete_rest_api(restApiId=attrs["api_id"]))
+
+
+def create_http_api(ctx: StepContext, spec: HttpApiSpec, parts: dict[str, str]) -> dict[str, Any]:
+    client = ctx.aws.client("apigatewayv2")
+    api_id = client.create_api(Name=spec.name, ProtocolType="HTTP")["ApiId"]
+    attrs: dict[str, Any] = {"api_id": api_id, "routes": {}, "function_name": spec.function_name}
+    ctx.checkpoint(attrs, {"routes": "", "target": ""})
+    integration = client.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=spec.function_arn,
+        PayloadFormatVersion="2.0",
+    )["IntegrationId"]
+    attrs["integration_id"] = integration
+    # `$default` serves every path at the root of the URL, with automatic deployments.
+    client.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    source = _source_arn(ctx, api_id)
+    add_permission(
+        ctx,
+        spec.function_name,
+        statement_id("apigateway", source),
+        "apigateway.amazonaws.com",
+        source,
+    )
+    ctx.checkpoint(attrs, {**parts, "routes": ""})
+    return update_http_api(ctx, spec, attrs, frozenset({"routes"}))
+
+
+def update_http_api(
+    ctx: StepContext, spec: HttpApiSpec, attrs: dict[str, Any], changed: frozenset[str]
+) -> dict[str, Any]:
+    client = ctx.aws.client("apigatewayv2")
+    api_id = attrs["api_id"]
+    if "target" in changed:
+        client.update_integration(
+            ApiId=api_id, IntegrationId=attrs["integration_id"], IntegrationUri=spec.function_arn
+        )
+    routes: dict[str, str] = dict(attrs["routes"])
+    if "routes" in changed:
+        for key in sorted(set(routes) - set(spec.routes)):
+            route_id = routes.pop(key)
+            ignore_missing(lambda: client.delete_route(ApiId=api_id, RouteId=route_id))  # noqa: B023
+        for key in spec.routes:
+            if key not in routes:
+                routes[key] = client.create_route(
+                    ApiId=api_id, RouteKey=key, Target=f"integrations/{attrs['integration_id']}"
+                )["RouteId"]
+    return {**attrs, "routes": routes}
+
+
+def delete_http_api(ctx: StepContext, attrs: dict[str, Any]) -> None:
+    source = _source_arn(ctx, attrs["api_id"])
+    remove_permission(ctx, attrs["function_name"], statement_id("apigateway", source))
+    client = ctx.aws.client("apigatewayv2")
+    ignore_missing(lambda: client.delete_api(ApiId=attrs["api_id"]))
+
+
+def http_url(region: str, api_id: str) -> str:
+    return f"https://{api_id}.execute-api.{region}.amazonaws.com/"

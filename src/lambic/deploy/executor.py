@@ -1,0 +1,159 @@
+"""Carrying out a plan with boto3, recording progress after every step.
+
+`Executor.execute(plan)` runs the steps in order. After each successful step (and at
+the checkpoints inside multi-call creates) it rewrites `.lambic/deployed/<stage>.json`,
+so an interrupted deploy can be resumed by `lambic deploy` or undone by `lambic delete`.
+A failing AWS call stops the run with an `AWSError` naming the step and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lambic.deploy import _apis, _handlers, _wiring
+from lambic.deploy.aws import AWSSession, translate_error
+from lambic.deploy.planner import Plan, Step
+from lambic.deploy.records import DeployedRecord, DeployedResource, remove_record, save_record
+from lambic.deploy.resources import ResourceGraph
+
+
+class Executor:
+    """Applies plans for one stage of one project to one AWS account and region."""
+
+    def __init__(
+        self,
+        aws: AWSSession,
+        project_dir: Path,
+        record: DeployedRecord,
+        *,
+        graph: ResourceGraph | None = None,
+        zip_bytes: bytes = b"",
+        role_arn: str | None = None,
+        echo: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.aws = aws
+        self.project_dir = project_dir
+        self.record = record
+        self.graph = graph
+        self.role_arn = role_arn
+        self.echo = echo
+        self._current: Step | None = None
+        self.ctx = _handlers.StepContext(
+            aws, record.app_name, record.stage, zip_bytes, self._checkpoint
+        )
+
+    def execute(self, plan: Plan) -> DeployedRecord:
+        for step in plan.steps:
+            self._current = step
+            self.echo(f"  {step.action} {step.key}")
+            try:
+                self._run(step)
+            except Exception as exc:
+                raise translate_error(exc, self.aws.region, f"{step.action} {step.key}") from exc
+            finally:
+                self._current = None
+        self._refresh_url()
+        if self.record.resources:
+            save_record(self.project_dir, self.record)
+        else:
+            remove_record(self.project_dir, self.record.stage)
+        return self.record
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _run(self, step: Step) -> None:
+        if step.action == "delete":
+            existing = self.record.resources[step.key]
+            self._delete(existing)
+            del self.record.resources[step.key]
+            save_record(self.project_dir, self.record)
+            return
+        desired = step.desired
+        if desired is None:
+            raise ValueError(f"{step.action} step {step.key} has no desired resource")
+        parts = dict(desired.parts)
+        if step.action == "create":
+            attrs = self._create(desired.kind, desired.spec, parts)
+        else:
+            attrs = self._update(desired.kind, desired.spec, step)
+        self._store(step.key, desired.kind, parts, attrs)
+
+    def _create(self, kind: str, spec: Any, parts: dict[str, str]) -> dict[str, Any]:
+        ctx = self.ctx
+        if kind == "role":
+            attrs = _handlers.create_role(ctx, spec, parts)
+            self.role_arn = attrs["role_arn"]
+            return attrs
+        if kind == "function":
+            return _handlers.create_function(ctx, spec, self._role_arn(), parts)
+        if kind == "rest_api":
+            return _apis.create_rest_api(ctx, spec, parts)
+        if kind == "http_api":
+            return _apis.create_http_api(ctx, spec, parts)
+        return _wiring.create_binding(ctx, spec, self._function_name(spec.function), parts)
+
+    def _update(self, kind: str, spec: Any, step: Step) -> dict[str, Any]:
+        ctx = self.ctx
+        attrs = dict(self.record.resources[step.key].attrs)
+        if kind == "role":
+            return _handlers.update_role(ctx, spec, attrs, step.changed)
+        if kind == "function":
+            return _handlers.update_function(ctx, spec, attrs, step.changed)
+        if kind == "rest_api":
+            return _apis.update_rest_api(ctx, spec, attrs, step.changed)
+        if kind == "http_api":
+            return _apis.update_http_api(ctx, spec, attrs, step.changed)
+        return _wiring.update_binding(ctx, spec, attrs, step.changed)
+
+    def _delete(self, resource: DeployedResource) -> None:
+        ctx, attrs = self.ctx, resource.attrs
+        if resource.kind == "role":
+            _handlers.delete_role(ctx, attrs)
+        elif resource.kind == "function":
+            _handlers.delete_function(ctx, attrs)
+        elif resource.kind == "rest_api":
+            _apis.delete_rest_api(ctx, attrs)
+        elif resource.kind == "http_api":
+            _apis.delete_http_api(ctx, attrs)
+        else:
+            _wiring.delete_binding(ctx, attrs)
+
+    # -- record keeping -----------------------------------------------------------------
+
+    def _checkpoint(self, attrs: dict[str, Any], parts: dict[str, str]) -> None:
+        step = self._current
+        if step is None or step.desired is None:
+            return
+        self._store(step.key, step.desired.kind, parts, attrs)
+
+    def _store(self, key: str, kind: str, parts: dict[str, str], attrs: dict[str, Any]) -> None:
+        self.record.resources[key] = DeployedResource(key, kind, dict(parts), dict(attrs))
+        self._refresh_url()
+        save_record(self.project_dir, self.record)
+
+    def _refresh_url(self) -> None:
+        api = self.record.resources.get("api")
+        if api is None:
+            self.record.api_url = None
+        elif api.kind == "rest_api":
+            self.record.api_url = _apis.rest_url(
+                self.record.region, api.attrs["api_id"], api.attrs["stage_name"]
+            )
+        else:
+            self.record.api_url = _apis.http_url(self.record.region, api.attrs["api_id"])
+
+    def _role_arn(self) -> str:
+        if self.role_arn:
+            return self.role_arn
+        role = self.record.resources.get("role")
+        if role is None:
+            raise ValueError("no execution role: the plan must create it before functions")
+        self.role_arn = str(role.attrs["role_arn"])
+        return self.role_arn
+
+    def _function_name(self, short_name: str) -> str:
+        if self.graph is None:
+            raise ValueError("creating resources needs the resource graph")
+        return self.graph.function(short_name).function_name

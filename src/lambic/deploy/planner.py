@@ -1,0 +1,211 @@
+"""Desired state vs the deployed record → a plan of the AWS changes, as frozen data.
+
+`desired_resources(graph, ...)` turns the resource graph into `DesiredResource`s: a
+stable key, a kind, a rank (creation order: role, functions, API, event wiring) and a
+content hash per independently updatable aspect. `Planner.plan(desired, record)`
+compares those hashes with the record's and returns the steps:
+
+    create   key absent from the record
+    update   some part hashes differ (`changed` names them, so only they are touched)
+    delete   key in the record but no longer desired (highest rank first)
+
+An unchanged app yields an empty plan, hence no mutating AWS call at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from lambic.deploy.openapi import substitute_uris
+from lambic.deploy.records import DeployedRecord
+from lambic.deploy.resources import (
+    FunctionResource,
+    PatternBinding,
+    QueueBinding,
+    ResourceGraph,
+    S3Binding,
+    ScheduleBinding,
+    StreamBinding,
+    TopicBinding,
+    canonical_json,
+)
+
+RANKS = {"role": 0, "function": 1, "rest_api": 2, "http_api": 2, "binding": 3}
+
+
+@dataclass(frozen=True)
+class DesiredResource:
+    key: str
+    kind: str  # "role" | "function" | "rest_api" | "http_api" | "binding"
+    parts: tuple[tuple[str, str], ...]
+    spec: Any  # the graph object (with ARNs filled in for the API)
+
+    @property
+    def rank(self) -> int:
+        return RANKS[self.kind]
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # "create" | "update" | "delete"
+    key: str
+    kind: str
+    changed: frozenset[str]
+    desired: DesiredResource | None  # None for deletes
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.steps
+
+    def describe(self) -> list[str]:
+        """One human line per step, e.g. `update function:api_handler (code)`."""
+        return [
+            f"{s.action} {s.key}" + (f" ({', '.join(sorted(s.changed))})" if s.changed else "")
+            for s in self.steps
+        ]
+
+
+@dataclass(frozen=True)
+class RestApiSpec:
+    """The REST API with every function URI resolved to a real ARN."""
+
+    name: str
+    stage_name: str
+    endpoint_type: str
+    body: str  # canonical JSON OpenAPI document
+    invokers: tuple[str, ...]  # deployed names of functions API Gateway calls
+
+
+@dataclass(frozen=True)
+class HttpApiSpec:
+    name: str
+    function_arn: str
+    function_name: str
+    routes: tuple[str, ...]  # route keys, "GET /users/{id}"
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:20]
+
+
+def function_arn(region: str, account: str, name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:lambda:{region}:{account}:function:{name}"
+
+
+def desired_resources(
+    graph: ResourceGraph, *, region: str, account_id: str, code_sha256: str
+) -> list[DesiredResource]:
+    """Every resource the stage should have, in creation order."""
+    out: list[DesiredResource] = []
+    if graph.role.policy is not None:
+        out.append(
+            DesiredResource("role", "role", (("policy", _hash(graph.role.policy)),), graph.role)
+        )
+    for function in graph.functions:
+        out.append(_function(function, code_sha256))
+    if graph.api is not None:
+        names = {f.name: f.function_name for f in graph.functions}
+        if graph.api.kind == "rest":
+            uri = (
+                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{{arn}}/invocations"
+            )
+            body = substitute_uris(
+                graph.api.openapi(),
+                lambda name: uri.format(arn=function_arn(region, account_id, names[name])),
+            )
+            spec = RestApiSpec(
+                graph.api.name,
+                graph.api.stage_name,
+                graph.api.endpoint_type,
+                canonical_json(body),
+                tuple(names[n] for n in ("api_handler", *graph.api.authorizer_functions)),
+            )
+            parts = (
+                ("definition", _hash([spec.body, spec.stage_name])),
+                ("permissions", _hash(spec.invokers)),
+            )
+            out.append(DesiredResource("api", "rest_api", parts, spec))
+        else:
+            handler = names["api_handler"]
+            http = HttpApiSpec(
+                graph.api.name,
+                function_arn(region, account_id, handler),
+                handler,
+                tuple(f"{method} {path}" for method, path in graph.api.routes),
+            )
+            parts = (("routes", _hash(http.routes)), ("target", _hash(http.function_arn)))
+            out.append(DesiredResource("api", "http_api", parts, http))
+    for binding in graph.bindings:
+        key = f"{_binding_kind(binding)}:{binding.function}"
+        out.append(DesiredResource(key, "binding", (("settings", _hash(repr(binding))),), binding))
+    return out
+
+
+def _function(function: FunctionResource, code_sha256: str) -> DesiredResource:
+    config = [
+        function.handler,
+        function.runtime,
+        function.memory_size,
+        function.timeout,
+        function.environment,
+    ]
+    parts = (
+        ("code", code_sha256),
+        ("config", _hash(config)),
+        ("concurrency", _hash(function.reserved_concurrency)),
+        ("tags", _hash(function.tags)),
+    )
+    return DesiredResource(f"function:{function.name}", "function", parts, function)
+
+
+def _binding_kind(binding: object) -> str:
+    kinds: dict[type, str] = {
+        ScheduleBinding: "schedule",
+        PatternBinding: "cloudwatch",
+        S3Binding: "s3",
+        QueueBinding: "sqs",
+        TopicBinding: "sns",
+        StreamBinding: "stream",
+    }
+    return kinds[type(binding)]
+
+
+class Planner:
+    """Compares desired resources with a deployed record."""
+
+    def plan(self, desired: list[DesiredResource], record: DeployedRecord | None) -> Plan:
+        deployed = record.resources if record else {}
+        steps: list[Step] = []
+        for resource in sorted(desired, key=lambda r: r.rank):
+            existing = deployed.get(resource.key)
+            if existing is None or existing.kind != resource.kind:
+                steps.append(Step("create", resource.key, resource.kind, frozenset(), resource))
+                continue
+            changed = frozenset(
+                name for name, digest in resource.parts if existing.parts.get(name) != digest
+            )
+            if changed:
+                steps.append(Step("update", resource.key, resource.kind, changed, resource))
+        wanted = {r.key: r.kind for r in desired}
+        stale = [r for r in deployed.values() if wanted.get(r.key) != r.kind]
+        for gone in sorted(stale, key=lambda r: RANKS.get(r.kind, 9), reverse=True):
+            steps.append(Step("delete", gone.key, gone.kind, frozenset(), None))
+        # Deletes of replaced resources (same key, new kind) must run before the create.
+        return Plan(tuple(_order(steps)))
+
+    def plan_delete(self, record: DeployedRecord) -> Plan:
+        """Everything in the record, removed in reverse creation order."""
+        return self.plan([], record)
+
+
+def _order(steps: list[Step]) -> list[Step]:
+    replaced = {s.key for s in steps if s.action == "create"}
+    first = [s for s in steps if s.action == "delete" and s.key in replaced]
+    return first + [s for s in steps if s not in first]

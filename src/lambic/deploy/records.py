@@ -1,0 +1,102 @@
+"""`.lambic/deployed/<stage>.json`: what a stage has on AWS, as `lambic deploy` left it.
+
+The record lists every resource Lambic created, in creation order, with the ids
+needed to update or delete it (`attrs`) and one content hash per independently
+updatable aspect (`parts`, e.g. a function's code, configuration and concurrency).
+The executor rewrites the file after every step, atomically, so a deploy that fails
+midway leaves an accurate record that the next `deploy` or `delete` finishes from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambic.deploy.errors import RecordError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class DeployedResource:
+    key: str  # stable identity, e.g. "function:api_handler", "schedule:every_hour"
+    kind: str
+    parts: dict[str, str]
+    attrs: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "kind": self.kind, "parts": self.parts, "attrs": self.attrs}
+
+
+@dataclass
+class DeployedRecord:
+    app_name: str
+    stage: str
+    region: str
+    account_id: str
+    api_url: str | None = None
+    resources: dict[str, DeployedResource] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "app_name": self.app_name,
+            "stage": self.stage,
+            "region": self.region,
+            "account_id": self.account_id,
+            "api_url": self.api_url,
+            "resources": [resource.to_json() for resource in self.resources.values()],
+        }
+
+    def function_names(self) -> list[str]:
+        """Deployed names of the stage's Lambda functions."""
+        return [
+            str(r.attrs["function_name"])
+            for r in self.resources.values()
+            if r.kind == "function" and "function_name" in r.attrs
+        ]
+
+
+def record_path(project_dir: Path, stage: str) -> Path:
+    return project_dir / ".lambic" / "deployed" / f"{stage}.json"
+
+
+def load_record(project_dir: Path, stage: str) -> DeployedRecord | None:
+    """The stage's record, or None if the stage was never deployed (or fully deleted)."""
+    path = record_path(project_dir, stage)
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        record = DeployedRecord(
+            app_name=raw["app_name"],
+            stage=raw["stage"],
+            region=raw["region"],
+            account_id=raw["account_id"],
+            api_url=raw.get("api_url"),
+        )
+        for item in raw["resources"]:
+            resource = DeployedResource(item["key"], item["kind"], item["parts"], item["attrs"])
+            record.resources[resource.key] = resource
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RecordError(
+            f"cannot read {path} ({exc}); restore it from version control or delete the "
+            "stage's resources by hand"
+        ) from exc
+    return record
+
+
+def save_record(project_dir: Path, record: DeployedRecord) -> None:
+    """Write the record atomically (a crash never leaves half a file)."""
+    path = record_path(project_dir, record.stage)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record.to_json(), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def remove_record(project_dir: Path, stage: str) -> None:
+    record_path(project_dir, stage).unlink(missing_ok=True)

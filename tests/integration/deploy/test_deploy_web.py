@@ -1,0 +1,154 @@
+"""Deploying the routes app (CORS, binary, authorizers, API key) to moto, then updating it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lambic.deploy.aws import AWSSession
+from lambic.deploy.deployer import delete, deploy, url
+from lambic.deploy.packager import package_bytes
+from lambic.deploy.records import load_record
+
+from .conftest import CallLog, client
+
+pytestmark = pytest.mark.usefixtures("aws_env")
+
+Session = Callable[[], tuple[AWSSession, CallLog]]
+
+
+def test_functions_get_handler_runtime_memory_timeout_env_and_concurrency(
+    copy_app: Callable[[str], Path],
+) -> None:
+    project = copy_app("web")
+    record = deploy(project, "dev")
+    lam = client("lambda")
+    api = lam.get_function(FunctionName="web-dev")
+    config = api["Configuration"]
+    assert (config["Handler"], config["Runtime"], config["MemorySize"], config["Timeout"]) == (
+        "app.app",
+        "python3.11",
+        256,
+        30,
+    )
+    assert config["Environment"]["Variables"] == {"USERS_TABLE": "users", "STAGE": "dev"}
+    assert config["Role"] == "arn:aws:iam::123456789012:role/web-dev"
+    auth = lam.get_function(FunctionName="web-dev-token_auth")
+    assert auth["Configuration"]["Handler"] == "app.token_auth"
+    assert auth["Configuration"]["MemorySize"] == 128
+    assert auth["Concurrency"]["ReservedConcurrentExecutions"] == 5
+    assert record.api_url == url(project, "dev")
+    assert record.api_url.endswith(".execute-api.us-east-1.amazonaws.com/api/")
+
+
+def test_rest_api_routes_proxy_to_the_function_and_api_gateway_may_invoke(
+    copy_app: Callable[[str], Path],
+) -> None:
+    record = deploy(copy_app("web"), "dev")
+    api_id = record.resources["api"].attrs["api_id"]
+    apigw = client("apigateway")
+    resources = {r["path"]: r for r in apigw.get_resources(restApiId=api_id)["items"]}
+    assert {"/", "/users/{user_id}", "/admin", "/image"} <= set(resources)
+    user = resources["/users/{user_id}"]
+    assert {"GET", "PUT", "OPTIONS"} <= set(user["resourceMethods"])
+    integration = apigw.get_integration(restApiId=api_id, resourceId=user["id"], httpMethod="PUT")
+    assert integration["type"].upper() == "AWS_PROXY"  # moto echoes the case it was given
+    assert integration["uri"].endswith("function:web-dev/invocations"), integration["uri"]
+    assert apigw.get_stage(restApiId=api_id, stageName="api")["stageName"] == "api"
+    for function in ("web-dev", "web-dev-token_auth"):
+        policy = json.loads(client("lambda").get_policy(FunctionName=function)["Policy"])
+        [statement] = policy["Statement"]
+        assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+        assert api_id in json.dumps(statement["Condition"])
+
+
+def test_redeploy_without_changes_makes_no_mutating_call(
+    copy_app: Callable[[str], Path], counted_session: Session
+) -> None:
+    project = copy_app("web")
+    deploy(project, "dev")
+    aws, log = counted_session()
+    deploy(project, "dev", aws=aws)
+    assert log.mutating == []
+    assert log.calls == [("sts", "GetCallerIdentity")]
+
+
+def test_changed_setting_updates_only_that_function_configuration(
+    copy_app: Callable[[str], Path], counted_session: Session
+) -> None:
+    project = copy_app("web")
+    deploy(project, "dev")
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["dev"]["lambda_functions"]["token_auth"]["lambda_timeout"] = 7
+    config_path.write_text(json.dumps(config))
+    aws, log = counted_session()
+    deploy(project, "dev", aws=aws)
+    assert log.mutating == ["UpdateFunctionConfiguration"]
+    lam = client("lambda")
+    assert lam.get_function(FunctionName="web-dev-token_auth")["Configuration"]["Timeout"] == 7
+    assert lam.get_function(FunctionName="web-dev")["Configuration"]["Timeout"] == 30
+
+
+def test_added_route_reimports_the_api_and_ships_new_code(
+    copy_app: Callable[[str], Path], counted_session: Session
+) -> None:
+    project = copy_app("web")
+    first = deploy(project, "dev")
+    with (project / "app.py").open("a") as source:
+        source.write('\n\n@app.route("/health")\ndef health():\n    return {"ok": True}\n')
+    aws, log = counted_session()
+    record = deploy(project, "dev", aws=aws)
+    # The one zip holds every function's code, so each gets the new code; nothing else.
+    assert sorted(log.mutating) == [
+        "CreateDeployment",
+        "PutRestApi",
+        "UpdateFunctionCode",
+        "UpdateFunctionCode",
+    ]
+    assert record.resources["api"].attrs["api_id"] == first.resources["api"].attrs["api_id"]
+    api_id = record.resources["api"].attrs["api_id"]
+    paths = {r["path"] for r in client("apigateway").get_resources(restApiId=api_id)["items"]}
+    assert "/health" in paths
+
+
+def test_delete_removes_everything_it_created_and_the_record(
+    copy_app: Callable[[str], Path],
+) -> None:
+    project = copy_app("web")
+    # Someone else's role, function and API in the same account must survive.
+    role = client("iam").create_role(RoleName="other", AssumeRolePolicyDocument="{}")
+    client("lambda").create_function(
+        FunctionName="other-fn",
+        Role=role["Role"]["Arn"],
+        Runtime="python3.11",
+        Handler="x.y",
+        Code={"ZipFile": package_bytes(copy_app("hello"))},
+    )
+    other_api = client("apigateway").create_rest_api(name="other")["id"]
+    deploy(project, "dev")
+    delete(project, "dev")
+    assert [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]] == [
+        "other-fn"
+    ]
+    assert [a["id"] for a in client("apigateway").get_rest_apis()["items"]] == [other_api]
+    assert [r["RoleName"] for r in client("iam").list_roles()["Roles"]] == ["other"]
+    assert load_record(project, "dev") is None
+
+
+def test_http_api_stage_creates_routes_to_the_function(copy_app: Callable[[str], Path]) -> None:
+    project = copy_app("web")
+    record = deploy(project, "prod")
+    api_id = record.resources["api"].attrs["api_id"]
+    v2 = client("apigatewayv2")
+    routes = {r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"]}
+    assert {"GET /", "PUT /users/{user_id}", "POST /image"} <= routes
+    [integration] = v2.get_integrations(ApiId=api_id)["Items"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["PayloadFormatVersion"] == "2.0"
+    assert record.api_url == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/"
+    delete(project, "prod")
+    assert v2.get_apis()["Items"] == []
