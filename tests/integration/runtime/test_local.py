@@ -146,7 +146,11 @@ class LocalProcess:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            self.kill_all()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill_all()
         self._reader.join(timeout=10)
         assert self.proc.stdout is not None
         self.proc.stdout.close()
