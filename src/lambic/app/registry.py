@@ -79,7 +79,7 @@ def functions(app: Lambic) -> list[FunctionSpec]:
     for auth in app.builtin_auth_handlers:
         specs.append(FunctionSpec(name=auth.name, handler=auth.handler_string, kind="authorizer"))
     for source in app.event_sources:
-        kind = _KIND_BY_CONFIG.get(type(source).__name__)
+        kind = getattr(source, "kind", None) or _KIND_BY_CONFIG.get(type(source).__name__)
         if kind is None:
             raise TypeError(
                 f"Unknown event source config {type(source).__name__} for {source.name!r}; "
