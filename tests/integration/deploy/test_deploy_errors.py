@@ -1,0 +1,76 @@
+"""AWS failures surface as one line that says what to do (real botocore errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambic.cli.main import main
+from lambic.deploy.deployer import deploy
+from lambic.deploy.errors import AWSError
+
+from .conftest import _free_port, client
+
+
+def test_missing_credentials_say_how_to_configure_them(
+    aws_env: str, copy_app: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    # No instance metadata lookup: it would wait on a link-local address.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(AWSError, match=r"no AWS credentials found; run `aws configure`"):
+        deploy(copy_app("hello"), "dev")
+
+
+def test_unknown_profile_is_named(aws_env: str, copy_app: Callable[[str], Path]) -> None:
+    with pytest.raises(AWSError, match=r"AWS profile 'nope' is not configured"):
+        deploy(copy_app("hello"), "dev", profile="nope")
+
+
+def test_a_name_taken_by_someone_else_says_to_choose_another(
+    aws_env: str, copy_app: Callable[[str], Path]
+) -> None:
+    client("iam").create_role(RoleName="hello-dev", AssumeRolePolicyDocument="{}")
+    with pytest.raises(AWSError, match=r"choose another app_name or stage") as caught:
+        deploy(copy_app("hello"), "dev")
+    assert caught.value.code == "EntityAlreadyExists"
+    assert "\n" not in str(caught.value)
+
+
+def test_unreachable_service_endpoint_names_the_region(
+    aws_env: str, copy_app: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(AWSError, match=r"may not exist in region us-east-1"):
+        deploy(copy_app("hello"), "dev")
+
+
+def test_cli_prints_one_error_line_and_exits_2(
+    aws_env: str, copy_app: Callable[[str], Path]
+) -> None:
+    client("iam").create_role(RoleName="hello-dev", AssumeRolePolicyDocument="{}")
+    result = CliRunner().invoke(main, ["deploy", "--project-dir", str(copy_app("hello"))])
+    assert result.exit_code == 2
+    [line] = [text for text in result.output.splitlines() if text.startswith("Error:")]
+    assert "choose another app_name" in line
+
+
+def test_cli_deploy_url_and_delete_round_trip(
+    aws_env: str, copy_app: Callable[[str], Path]
+) -> None:
+    project = str(copy_app("hello"))
+    runner = CliRunner()
+    deployed = runner.invoke(main, ["deploy", "--project-dir", project])
+    assert deployed.exit_code == 0, deployed.output
+    api_url = deployed.output.strip().splitlines()[-1].removeprefix("Rest API URL: ")
+    shown = runner.invoke(main, ["url", "--project-dir", project])
+    assert shown.output.strip() == api_url
+    assert runner.invoke(main, ["delete", "--project-dir", project]).exit_code == 0
+    gone = runner.invoke(main, ["url", "--project-dir", project])
+    assert gone.exit_code == 2
+    assert "is not deployed; run `lambic deploy --stage dev`" in gone.output
