@@ -32,10 +32,16 @@ from lambic.runtime.async_queue import AsyncEventQueue
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.manifest import FunctionEntry
 from lambic.runtime.scheduler import Fire, Scheduler, create_rules
+from lambic.runtime.sqs_poller import (
+    DEFAULT_POLLERS,
+    BatchOutcome,
+    Invoke,
+    SqsEventSourceMapping,
+)
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_KINDS = frozenset({"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3"})
+SUPPORTED_KINDS = frozenset({"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3", "sqs"})
 # Notification rules this runtime writes into a bucket's configuration carry this Id
 # prefix, so a restart replaces its own rules and leaves the user's alone.
 RULE_ID_PREFIX = "lambic-"
@@ -77,6 +83,10 @@ class EventSources:
         *,
         event_bus: Any | None = None,
         s3_engine: Any | None = None,
+        sqs_engine: Any | None = None,
+        invoke: Invoke | None = None,
+        concurrency: Callable[[str], int | None] = lambda name: None,
+        batch_report: Callable[[BatchOutcome], None] | None = None,
         state_dir: Path | None = None,
         scheduler_factory: Callable[..., Scheduler] = Scheduler,
     ) -> None:
@@ -85,8 +95,14 @@ class EventSources:
         self.account = account
         self.event_bus = event_bus
         self.s3_engine = s3_engine
+        self.sqs_engine = sqs_engine
+        self._invoke = invoke
+        self._concurrency = concurrency
+        self.batch_report = batch_report
+        self.mappings: list[SqsEventSourceMapping] = []
         self.state_dir = state_dir
         self._s3_functions: dict[str, str] = {}  # function ARN -> short name
+        self._s3_listening = False
         self._scheduler_factory = scheduler_factory
         self.scheduler: Scheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -100,8 +116,12 @@ class EventSources:
         self._start_schedules()
         self._start_eventbridge_rules()
         self._start_s3_notifications()
+        self._start_sqs_mappings()
 
     async def stop(self) -> None:
+        for mapping in self.mappings:
+            await mapping.stop()
+        self.mappings.clear()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -112,9 +132,10 @@ class EventSources:
             for name in self._subscriptions:
                 self.event_bus.unsubscribe(name)
         self._subscriptions.clear()
-        if self.s3_engine is not None and self._s3_functions:
+        if self.s3_engine is not None and self._s3_listening:
             self.s3_engine.remove_listener(self._on_object_event)
-            self._s3_functions.clear()
+            self._s3_listening = False
+        self._s3_functions.clear()
         if self.scheduler is not None:
             self.scheduler.close()
             self.scheduler = None
@@ -233,6 +254,7 @@ class EventSources:
                     f"{exc}. Give the handlers prefixes/suffixes that do not overlap."
                 ) from exc
         self.s3_engine.add_listener(self._on_object_event)
+        self._s3_listening = True
 
     def _on_object_event(self, event: Any) -> None:
         from lambic.app.event_payloads import create_s3_event, create_s3_record
@@ -259,6 +281,54 @@ class EventSources:
                 configuration_id=rule.id,
             )
             self.enqueue(function, create_s3_event([record]), source="s3")
+
+    # ------------------------------------------------------------------ SQS
+
+    def _start_sqs_mappings(self) -> None:
+        handlers = [f for f in self.functions if f.kind == "sqs"]
+        if not handlers:
+            return
+        if self.sqs_engine is None or self._invoke is None:
+            raise UnsupportedEventSourceError(
+                "app.py has @app.on_sqs_message handlers but the local services are not "
+                "running; start `lambic local` without --no-services"
+            )
+        from lambic.services.sqs import SqsError
+
+        for function in handlers:
+            source = _source(function)
+            queue = self._queue_name(source)
+            try:
+                self.sqs_engine.get_queue(queue)
+            except SqsError:
+                # The handler names its queue in code; locally we create it if missing
+                # (on AWS the deploy would fail instead), so the app runs with no setup.
+                try:
+                    self.sqs_engine.create_queue(queue)
+                except SqsError as exc:
+                    raise UnsupportedEventSourceError(
+                        f"@app.on_sqs_message names queue {queue!r}, which SQS refuses: {exc}"
+                    ) from exc
+            limit = self._concurrency(function.name)
+            mapping = SqsEventSourceMapping(
+                self.sqs_engine,
+                queue,
+                function.name,
+                self._invoke,
+                batch_size=int(source.get("batch_size") or 1),
+                batching_window=float(source.get("maximum_batching_window_in_seconds") or 0),
+                pollers=min(limit, DEFAULT_POLLERS) if limit else DEFAULT_POLLERS,
+                region=self.account.region,
+                report=self.batch_report,
+            )
+            mapping.start()
+            self.mappings.append(mapping)
+
+    @staticmethod
+    def _queue_name(source: Mapping[str, Any]) -> str:
+        if source.get("queue"):
+            return str(source["queue"])
+        return str(source["queue_arn"]).rsplit(":", 1)[-1]
 
     # ------------------------------------------------------------------ common
 

@@ -10,8 +10,9 @@ app = Lambic(app_name="eventhandlers")
 
 def _record(kind, event):
     path = os.path.join(os.environ["OUT_DIR"], f"{kind}.jsonl")
+    data = event if isinstance(event, dict) else event.to_dict()
     with open(path, "a", encoding="utf-8") as out:
-        out.write(json.dumps(event.to_dict()) + "\n")
+        out.write(json.dumps(data) + "\n")
 
 
 @app.schedule("rate(1 minute)")
@@ -34,3 +35,20 @@ def photo_uploaded(event):
 @app.on_s3_event(bucket="photos", events=["s3:ObjectRemoved:*"])
 def photo_removed(event):
     _record("photo_removed", event)
+
+
+@app.on_sqs_message(queue="orders", batch_size=10)
+def process_orders(event):
+    failures = []
+    for record in event:
+        _record(
+            "orders",
+            {
+                "body": record.body,
+                "id": record.message_id,
+                "count": record.to_dict()["attributes"]["ApproximateReceiveCount"],
+            },
+        )
+        if "poison" in record.body:
+            failures.append({"itemIdentifier": record.message_id})
+    return {"batchItemFailures": failures}

@@ -22,6 +22,7 @@ from lambic.runtime.manifest import FunctionEntry
 from lambic.runtime.project import load_project
 from lambic.services.events import EventBus
 from lambic.services.s3 import create_service as create_s3
+from lambic.services.sqs import create_service as create_sqs
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
 
@@ -74,6 +75,8 @@ def test_schedule_and_eventbridge_events_reach_their_handlers(
             Account("eventhandlers", "dev"),
             event_bus=bus,
             s3_engine=create_s3(None).engine,
+            sqs_engine=create_sqs(None).engine,
+            invoke=lambda fn, p: invoker.invoke(fn, p),
             state_dir=tmp_path,
         )
         await sources.start()

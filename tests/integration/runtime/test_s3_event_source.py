@@ -24,6 +24,7 @@ from lambic.runtime.project import load_project
 from lambic.services.events import EventBus
 from lambic.services.s3 import create_service as create_s3
 from lambic.services.server import EdgeServer
+from lambic.services.sqs import create_service as create_sqs
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
 
@@ -64,6 +65,8 @@ def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
             Account("eventhandlers", "dev"),
             s3_engine=s3_service.engine,
             event_bus=EventBus(),
+            sqs_engine=create_sqs(None).engine,
+            invoke=lambda fn, p: invoker.invoke(fn, p),
         )
         await sources.start()
         try:

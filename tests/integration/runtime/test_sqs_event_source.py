@@ -1,0 +1,114 @@
+"""SQS → Lambda through real environments: partial failures, retries, DLQ, no loss."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lambic.runtime.async_queue import AsyncEventQueue
+from lambic.runtime.event_sources import Account, EventSources
+from lambic.runtime.invoker import create_invoker
+from lambic.runtime.project import load_project
+from lambic.runtime.sqs_poller import BatchOutcome
+from lambic.services.events import EventBus
+from lambic.services.s3 import create_service as create_s3
+from lambic.services.server import EdgeServer
+from lambic.services.sqs import create_service as create_sqs
+
+APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
+    path = out / f"{kind}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
+    tmp_path: Path,
+    start_edge: Callable[..., EdgeServer],
+    make_client: Callable[..., Any],
+) -> None:
+    project_dir = tmp_path / "project"
+    shutil.copytree(APP, project_dir)
+    out = tmp_path / "out"
+    out.mkdir()
+    sqs_service = create_sqs(None)
+    edge = start_edge({"sqs": sqs_service})
+    sqs = make_client("sqs", edge.url)
+    dlq_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName="orders",
+        Attributes={
+            "VisibilityTimeout": "1",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
+        },
+    )["QueueUrl"]
+    outcomes: list[BatchOutcome] = []
+
+    async def scenario() -> None:
+        project = load_project(project_dir)
+        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
+        queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
+        sources = EventSources(
+            project.manifest.functions,
+            queue,
+            Account("eventhandlers", "dev"),
+            event_bus=EventBus(),
+            s3_engine=create_s3(None).engine,
+            sqs_engine=sqs_service.engine,
+            invoke=lambda fn, p: invoker.invoke(fn, p),
+            batch_report=outcomes.append,
+        )
+        await sources.start()
+        try:
+            bodies = [f"order-{i}" for i in range(8)] + ["poison-1", "poison-2"]
+            await asyncio.to_thread(
+                sqs.send_message_batch,
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)],
+            )
+
+            def dead_lettered() -> int:
+                attrs = sqs_service.engine.get_queue_attributes("orders-dlq")
+                return int(attrs["ApproximateNumberOfMessages"])
+
+            await wait_for(lambda: dead_lettered() == 2)
+        finally:
+            await sources.stop()
+            await queue.aclose()
+            await invoker.aclose(5.0)
+
+    asyncio.run(scenario())
+    seen = recorded(out, "orders")
+    good = [r for r in seen if r["body"].startswith("order-")]
+    poison = [r for r in seen if r["body"].startswith("poison")]
+    # Every good order handled exactly once, then deleted.
+    assert sorted(r["body"] for r in good) == [f"order-{i}" for i in range(8)]
+    # Each poison message: received twice (maxReceiveCount 2), then moved to the DLQ.
+    assert sorted((r["body"], r["count"]) for r in poison) == [
+        ("poison-1", "1"),
+        ("poison-1", "2"),
+        ("poison-2", "1"),
+        ("poison-2", "2"),
+    ]
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0"
+    assert attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+    dead = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in dead) == ["poison-1", "poison-2"]
+    assert sum(o.deleted for o in outcomes) == 8
