@@ -102,6 +102,9 @@ class Lambic(EventSourceMixin, DecoratorAPI):
         self.current_request: Request | None = None
         self.lambda_context: Any = None
         self.configure_logs = configure_logs
+        #: Chalice's opt-in flags for experimental features; kept so ported apps that
+        #: set them still import (Lambic has no feature behind a flag).
+        self.experimental_feature_flags: set[str] = set()
         self.log = logging.getLogger(app_name)
         self._debug = debug
         self._dispatcher = Dispatcher(self)

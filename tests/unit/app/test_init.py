@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -85,3 +87,39 @@ def test_http_only_app_does_not_import_the_event_half() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split("\n")[:2] == ["[]", "lambic.app.schedules"]
+
+
+def _python_3_10() -> str | None:
+    # A real 3.10 interpreter: pyenv's own builds first (its shim may be inactive), then PATH.
+    for candidate in sorted(Path.home().glob(".pyenv/versions/3.10*/bin/python3.10")):
+        return str(candidate)
+    return shutil.which("python3.10")
+
+
+PY310 = _python_3_10()
+
+
+@pytest.mark.skipif(PY310 is None, reason="python3.10 is not installed here")
+def test_lambic_app_imports_and_dispatches_on_python_3_10() -> None:
+    src = Path(lambic.app.__file__).resolve().parents[2]
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(src)!r})\n"
+        "import lambic.app as L\n"
+        "app = L.Lambic('py310', configure_logs=False)\n"
+        "@app.route('/u/{id}')\n"
+        "def u(id):\n"
+        "    return {'id': id}\n"
+        "event = L.create_rest_event(method='GET', path='/u/1', resource_path='/u/{id}',\n"
+        "    path_params={'id': '1'}, query=[], headers=[], body=b'', binary_types=[],\n"
+        "    stage='api')\n"
+        "print(sys.version_info[:2], app(event, None)['body'], L.Rate.__name__)\n"
+    )
+    assert PY310 is not None
+    out = subprocess.run(
+        [PY310, "-I", "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    if out.returncode and "pyenv" in out.stderr:
+        pytest.skip(f"python3.10 shim unusable: {out.stderr.strip()[:200]}")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == """(3, 10) {"id":"1"} Rate"""
