@@ -138,44 +138,49 @@ class InvokeResponse:
 
 
 class _Scope:
-    """Environment and context for calling one function of the app."""
+    """Environment and context for calling one function of the app.
+
+    Settings are resolved once per client and function, as a Lambda execution
+    environment reads its configuration once; each call gets a fresh request id.
+    """
 
     def __init__(self, client: Client, function_name: str) -> None:
-        self._client = client
-        self.function_name = function_name
-
-    def context(self) -> Any:
         from lambic.runtime.context import LambdaContext
 
-        client = self._client
-        settings = client._config.resolve(client.stage_name, self.function_name)
-        deployed = client.deployed_name(self.function_name)
-        now_ms = int(time.time() * 1000)
-        return LambdaContext(
-            aws_request_id=str(uuid.uuid4()),
-            function_name=deployed,
-            invoked_function_arn=(
-                f"arn:aws:lambda:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:function:{deployed}"
-            ),
-            memory_limit_in_mb=settings.memory_size,
-            log_group_name=f"/aws/lambda/{deployed}",
-            log_stream_name=time.strftime("%Y/%m/%d", time.gmtime())
-            + f"/[$LATEST]{uuid.uuid4().hex}",
-            deadline_ms=now_ms + settings.timeout * 1000,
+        self._context_class = LambdaContext
+        settings = client._config.resolve(client.stage_name, function_name)
+        deployed = client.deployed_name(function_name)
+        self.function_name = function_name
+        self._deployed = deployed
+        self._arn = f"arn:aws:lambda:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:function:{deployed}"
+        self._memory = settings.memory_size
+        self._timeout_ms = settings.timeout * 1000
+        # One log stream per execution environment, as Lambda names them.
+        self._log_stream = time.strftime("%Y/%m/%d", time.gmtime()) + (
+            f"/[$LATEST]{uuid.uuid4().hex}"
         )
-
-    def environment(self) -> dict[str, str]:
-        client = self._client
-        env = dict(
-            client._config.resolve(client.stage_name, self.function_name).environment_variables
-        )
+        env = dict(settings.environment_variables)
         env.update(client._credentials)
-        return env
+        self.environment: dict[str, str] = env
+
+    def context(self) -> Any:
+        return self._context_class(
+            aws_request_id=str(uuid.uuid4()),
+            function_name=self._deployed,
+            invoked_function_arn=self._arn,
+            memory_limit_in_mb=self._memory,
+            log_group_name=f"/aws/lambda/{self._deployed}",
+            log_stream_name=self._log_stream,
+            deadline_ms=int(time.time() * 1000) + self._timeout_ms,
+        )
 
 
 @contextmanager
 def _patched_environ(values: Mapping[str, str]) -> Iterator[None]:
     """Set `values` in os.environ for the block, then put back exactly what was there."""
+    if not values:
+        yield
+        return
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
@@ -195,7 +200,13 @@ class TestHTTPClient:
 
     def __init__(self, client: Client) -> None:
         self._client = client
-        self._scope = _Scope(client, API_HANDLER)
+        self._scope_obj: _Scope | None = None
+
+    @property
+    def _scope(self) -> _Scope:
+        if self._scope_obj is None:
+            self._scope_obj = _Scope(self._client, API_HANDLER)
+        return self._scope_obj
 
     def request(
         self,
@@ -217,14 +228,15 @@ class TestHTTPClient:
             path=raw_path,
             resource_path=match.resource_path,
             path_params=match.path_params,
-            query=parse_qsl(query_string, keep_blank_values=True),
+            query=parse_qsl(query_string, keep_blank_values=True) if query_string else [],
             headers=list((headers or {}).items()),
             body=payload,
             binary_types=app.api.binary_types,
             stage=self._client.stage_name,
         )
-        with _patched_environ(self._scope.environment()):
-            response = app(event, self._scope.context())
+        scope = self._scope
+        with _patched_environ(scope.environment):
+            response = app(event, scope.context())
         return HTTPResponse.create_from_dict(response)
 
     def _gateway_answer(self, method: str, match: Any) -> HTTPResponse:
@@ -274,6 +286,7 @@ class TestLambdaClient:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        self._scopes: dict[str, _Scope] = {}
 
     def invoke(self, function_name: str, payload: Any = None) -> InvokeResponse:
         """Call `app.handler_map[function_name](payload, context)` with its environment."""
@@ -284,8 +297,10 @@ class TestLambdaClient:
                 f"No function named {function_name!r} in the app (defined: {known}); "
                 "use the short name, e.g. the decorated function's name or its name=..."
             )
-        scope = _Scope(self._client, function_name)
-        with _patched_environ(scope.environment()):
+        scope = self._scopes.get(function_name)
+        if scope is None:
+            scope = self._scopes[function_name] = _Scope(self._client, function_name)
+        with _patched_environ(scope.environment):
             result = handler({} if payload is None else payload, scope.context())
         return InvokeResponse(payload=result)
 
