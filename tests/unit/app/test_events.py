@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from lambic.app import events as lambic_events
 from lambic.app.events import (
     CloudWatchEvent,
     DynamoDBEvent,
@@ -140,3 +144,83 @@ def test_lambda_function_event_keeps_event_and_context() -> None:
     event = LambdaFunctionEvent({"a": 1}, CONTEXT)
     assert event.event == {"a": 1} == event.to_dict()
     assert event.context is CONTEXT
+
+
+# Chalice's own event classes (a dev dependency) read the same payloads; every
+# attribute Chalice exposes must have the same value on ours, so ported handlers
+# behave identically.
+CHALICE_ATTRIBUTES: list[tuple[str, str, list[str]]] = [
+    ("S3Event", "aws-lambda-go/s3-event.json", ["bucket", "key"]),
+    ("S3Event", "aws-lambda-dotnet/s3-event.json", ["bucket", "key"]),
+    ("SNSEvent", "powertools-python/snsEvent.json", ["message", "subject", "message_attributes"]),
+    (
+        "CloudWatchEvent",
+        "powertools-python/eventBridgeEvent.json",
+        [
+            "version",
+            "account",
+            "region",
+            "detail",
+            "detail_type",
+            "source",
+            "time",
+            "event_id",
+            "resources",
+        ],
+    ),
+]
+CHALICE_RECORDS: list[tuple[str, str, list[str]]] = [
+    ("SQSEvent", "powertools-python/sqsEvent.json", ["body", "receipt_handle"]),
+    (
+        "KinesisEvent",
+        "powertools-python/kinesisStreamEvent.json",
+        ["data", "sequence_number", "partition_key", "schema_version", "timestamp"],
+    ),
+    (
+        "DynamoDBEvent",
+        "aws-lambda-go/dynamodb-event.json",
+        [
+            "timestamp",
+            "keys",
+            "new_image",
+            "old_image",
+            "sequence_number",
+            "size_bytes",
+            "stream_view_type",
+            "aws_region",
+            "event_id",
+            "event_name",
+            "event_source_arn",
+            "table_name",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("class_name", "fixture", "attributes"), CHALICE_ATTRIBUTES)
+def test_event_attributes_equal_chalices(
+    class_name: str, fixture: str, attributes: list[str]
+) -> None:
+    chalice_app = pytest.importorskip("chalice.app")
+    payload = load(fixture)
+    ours = getattr(lambic_events, class_name)(payload, None)
+    theirs = getattr(chalice_app, class_name)(payload, None)
+    for name in attributes:
+        assert getattr(ours, name) == getattr(theirs, name), name
+
+
+@pytest.mark.parametrize(("class_name", "fixture", "attributes"), CHALICE_RECORDS)
+def test_record_attributes_equal_chalices(
+    class_name: str, fixture: str, attributes: list[str]
+) -> None:
+    chalice_app = pytest.importorskip("chalice.app")
+    payload = load(fixture)
+    ours = list(getattr(lambic_events, class_name)(payload, None))
+    with warnings.catch_warnings():
+        # Chalice calls datetime.utcfromtimestamp, deprecated on newer Pythons.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        theirs = list(getattr(chalice_app, class_name)(payload, None))
+    assert len(ours) == len(theirs)
+    for mine, chalice_record in zip(ours, theirs, strict=True):
+        for name in attributes:
+            assert getattr(mine, name) == getattr(chalice_record, name), name
