@@ -226,7 +226,8 @@ def render_notification(config: NotificationConfiguration) -> bytes:
             ET.SubElement(element, "Event").text = event
         if rule.prefix or rule.suffix:
             s3key = ET.SubElement(ET.SubElement(element, "Filter"), "S3Key")
-            for name, value in (("prefix", rule.prefix), ("suffix", rule.suffix)):
+            # AWS answers the rule names capitalised whatever case they were sent in.
+            for name, value in (("Prefix", rule.prefix), ("Suffix", rule.suffix)):
                 if value:
                     filter_rule = ET.SubElement(s3key, "FilterRule")
                     ET.SubElement(filter_rule, "Name").text = name

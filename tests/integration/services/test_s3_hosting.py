@@ -1,0 +1,165 @@
+"""Browser GETs, virtual-host addressing and notification configurations over HTTP."""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lambic.services.s3 import create_service
+from lambic.services.server import EdgeServer
+
+
+@pytest.fixture
+def edge(start_edge: Any) -> EdgeServer:
+    server: EdgeServer = start_edge({"s3": create_service(None)})
+    return server
+
+
+@pytest.fixture
+def s3(edge: EdgeServer, make_client: Any) -> Iterator[Any]:
+    client = make_client("s3", edge.url)
+    client.create_bucket(Bucket="site")
+    yield client
+    client.close()
+
+
+def _get(edge: EdgeServer, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host} if host else {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def test_browser_get_serves_an_object_with_its_content_type(edge: EdgeServer, s3: Any) -> None:
+    s3.put_object(Bucket="site", Key="index.html", Body=b"<h1>hi</h1>", ContentType="text/html")
+    status, headers, body = _get(edge, "/site/index.html")
+    assert (status, headers["content-type"], body) == (200, "text/html", b"<h1>hi</h1>")
+    assert headers["x-amz-request-id"]
+
+
+def test_bucket_and_folder_paths_serve_index_html_like_a_website_endpoint(
+    edge: EdgeServer, s3: Any
+) -> None:
+    s3.put_object(Bucket="site", Key="index.html", Body=b"root", ContentType="text/html")
+    s3.put_object(Bucket="site", Key="docs/index.html", Body=b"docs", ContentType="text/html")
+    assert _get(edge, "/site/")[2] == b"root"
+    status, headers, _ = _get(edge, "/site")
+    assert (status, headers["location"]) == (302, "/site/")
+    assert _get(edge, "/site/docs/")[2] == b"docs"
+    status, headers, _ = _get(edge, "/site/docs")
+    assert (status, headers["location"]) == (302, "/site/docs/")
+    status, _, body = _get(edge, "/site/missing.html")
+    assert status == 404
+    assert b"<Code>NoSuchKey</Code>" in body
+
+
+def test_virtual_host_style_addresses_the_bucket_from_the_host_header(
+    edge: EdgeServer, s3: Any
+) -> None:
+    s3.put_object(Bucket="site", Key="a/b.txt", Body=b"vhost", ContentType="text/plain")
+    for host in (
+        f"site.localhost:{edge.port}",
+        f"site.s3.localhost:{edge.port}",
+        "site.s3.us-east-1.amazonaws.com",
+    ):
+        status, _, body = _get(edge, "/a/b.txt", host=host)
+        assert (status, body) == (200, b"vhost"), host
+    status, _, body = _get(edge, "/?list-type=2", host=f"site.localhost:{edge.port}")
+    assert status == 200
+    assert b"<Key>a/b.txt</Key>" in body
+
+
+def test_notification_configuration_is_stored_and_returned(s3: Any) -> None:
+    config = {
+        "LambdaFunctionConfigurations": [
+            {
+                "Id": "thumbs",
+                "LambdaFunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:thumbs",
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {
+                    "Key": {
+                        "FilterRules": [
+                            {"Name": "prefix", "Value": "photos/"},
+                            {"Name": "suffix", "Value": ".jpg"},
+                        ]
+                    }
+                },
+            }
+        ],
+        "QueueConfigurations": [
+            {
+                "QueueArn": "arn:aws:sqs:us-east-1:000000000000:deletes",
+                "Events": ["s3:ObjectRemoved:Delete"],
+            }
+        ],
+    }
+    s3.put_bucket_notification_configuration(Bucket="site", NotificationConfiguration=config)
+    got = s3.get_bucket_notification_configuration(Bucket="site")
+    lambdas = got["LambdaFunctionConfigurations"]
+    assert lambdas[0]["Id"] == "thumbs"
+    assert lambdas[0]["Events"] == ["s3:ObjectCreated:*"]
+    assert lambdas[0]["Filter"]["Key"]["FilterRules"] == [
+        {"Name": "Prefix", "Value": "photos/"},
+        {"Name": "Suffix", "Value": ".jpg"},
+    ]
+    assert got["QueueConfigurations"][0]["Id"]  # AWS generates an Id when none is given
+
+
+def test_overlapping_rules_for_the_same_event_are_refused_and_nothing_changes(s3: Any) -> None:
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:f"
+    overlapping = {
+        "LambdaFunctionConfigurations": [
+            {
+                "LambdaFunctionArn": arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "img/"}]}},
+            },
+            {
+                "LambdaFunctionArn": arn,
+                "Events": ["s3:ObjectCreated:Put"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "img/raw/"}]}},
+            },
+        ]
+    }
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_notification_configuration(
+            Bucket="site", NotificationConfiguration=overlapping
+        )
+    error = exc.value.response["Error"]
+    assert error["Code"] == "InvalidArgument"
+    assert error["Message"].startswith("Configuration is ambiguously defined")
+    got = s3.get_bucket_notification_configuration(Bucket="site")
+    assert "LambdaFunctionConfigurations" not in got
+    disjoint = {
+        "LambdaFunctionConfigurations": [
+            {
+                "LambdaFunctionArn": arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".jpg"}]}},
+            },
+            {
+                "LambdaFunctionArn": arn,
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".png"}]}},
+            },
+        ]
+    }
+    s3.put_bucket_notification_configuration(Bucket="site", NotificationConfiguration=disjoint)
+    assert (
+        len(s3.get_bucket_notification_configuration(Bucket="site")["LambdaFunctionConfigurations"])
+        == 2
+    )
+
+
+def test_unsupported_sub_resources_answer_not_implemented(s3: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="site", Policy="{}")
+    assert exc.value.response["Error"]["Code"] == "NotImplemented"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from lambic.services.s3 import S3Error, create_service
+from lambic.services.s3.engine import Preconditions, S3Engine, multipart_etag
+from lambic.services.s3.names import bucket_name_problem
+from lambic.services.s3.store import ObjectAttrs
+
+
+@pytest.fixture
+def engine() -> S3Engine:
+    engine = create_service(None).engine
+    engine.create_bucket("bucket")
+    return engine
+
+
+def test_bucket_name_rules_follow_aws() -> None:
+    assert bucket_name_problem("my-bucket.example") is None
+    for bad in (
+        "ab",
+        "a" * 64,
+        "Caps",
+        "under_score",
+        "a..b",
+        "10.0.0.1",
+        "end-",
+        "sthree-x",
+        "x-s3alias",
+    ):
+        assert bucket_name_problem(bad) is not None, bad
+
+
+def test_keys_longer_than_1024_utf8_bytes_are_refused(engine: S3Engine) -> None:
+    engine.put_object("bucket", "é" * 512, b"", ObjectAttrs())
+    with pytest.raises(S3Error) as exc:
+        engine.put_object("bucket", "é" * 513, b"", ObjectAttrs())
+    assert exc.value.code == "KeyTooLongError"
+
+
+def test_conditional_put_if_none_match_star_refuses_to_overwrite(engine: S3Engine) -> None:
+    engine.put_object("bucket", "k", b"v1", ObjectAttrs(), preconditions=Preconditions(None, "*"))
+    with pytest.raises(S3Error) as exc:
+        engine.put_object(
+            "bucket", "k", b"v2", ObjectAttrs(), preconditions=Preconditions(None, "*")
+        )
+    assert exc.value.status == 412
+    assert engine.read(engine.head("bucket", "k")) == b"v1"
+
+
+def test_conditional_put_if_match_needs_the_current_etag(engine: S3Engine) -> None:
+    first = engine.put_object("bucket", "k", b"v1", ObjectAttrs())
+    with pytest.raises(S3Error):
+        engine.put_object(
+            "bucket", "k", b"v2", ObjectAttrs(), preconditions=Preconditions('"abc"', None)
+        )
+    engine.put_object(
+        "bucket", "k", b"v2", ObjectAttrs(), preconditions=Preconditions(first.etag, None)
+    )
+    assert engine.read(engine.head("bucket", "k")) == b"v2"
+
+
+def test_multipart_etag_is_md5_of_part_digests_with_count() -> None:
+    parts = [b"one", b"two"]
+    etags = [f'"{hashlib.md5(p).hexdigest()}"' for p in parts]
+    combined = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest()
+    assert multipart_etag(etags) == f'"{combined}-2"'
+
+
+def test_listing_jumps_over_a_large_common_prefix_in_one_page(engine: S3Engine) -> None:
+    for n in range(2500):
+        engine.put_object("bucket", f"logs/{n:05d}", b"", ObjectAttrs())
+    engine.put_object("bucket", "readme", b"", ObjectAttrs())
+    page = engine.list_objects("bucket", delimiter="/", max_keys=10)
+    assert page.common_prefixes == ["logs/"]
+    assert [o.key for o in page.contents] == ["readme"]
+    assert page.is_truncated is False
+    resumed = engine.list_objects("bucket", delimiter="/", after="logs/", max_keys=10)
+    assert [o.key for o in resumed.contents] == ["readme"]
+    assert resumed.common_prefixes == []
+
+
+def test_listing_truncates_exactly_at_max_keys(engine: S3Engine) -> None:
+    for n in range(5):
+        engine.put_object("bucket", f"k{n}", b"", ObjectAttrs())
+    page = engine.list_objects("bucket", max_keys=5)
+    assert len(page.contents) == 5
+    assert page.is_truncated is False
+    page = engine.list_objects("bucket", max_keys=4)
+    assert page.is_truncated is True
+    assert page.last == "k3"
+
+
+def test_a_failing_listener_does_not_fail_the_write(engine: S3Engine) -> None:
+    def broken(event: object) -> None:
+        raise RuntimeError("subscriber bug")
+
+    engine.add_listener(broken)
+    engine.put_object("bucket", "k", b"v", ObjectAttrs())
+    assert engine.read(engine.head("bucket", "k")) == b"v"
+
+
+def test_deleting_a_bucket_removes_its_abandoned_uploads(engine: S3Engine) -> None:
+    upload = engine.create_upload("bucket", "k", ObjectAttrs())
+    engine.upload_part("bucket", "k", upload.upload_id, 1, b"part")
+    engine.delete_bucket("bucket")
+    assert engine.store.get_upload(upload.upload_id) is None
+    assert engine.store.live_blobs() == set()
