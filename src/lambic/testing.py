@@ -247,11 +247,16 @@ class TestHTTPClient:
                 # API Gateway answers CORS preflight itself (the MOCK integration
                 # Chalice deploys); no function runs.
                 preflight = app.preflight_response(match.resource_path)
-                return HTTPResponse(b"", dict(preflight["headers"]), 200)
+                headers = dict(preflight["headers"])
+                headers["x-amzn-RequestId"] = str(uuid.uuid4())
+                return HTTPResponse(b"", headers, 200)
+        # API Gateway answers 403 for a method the resource lacks too (not 405: only the
+        # function could say that, and it is never called); the local gateway agrees.
         return HTTPResponse(
             _MISSING_TOKEN_BODY,
             {
                 "Content-Type": "application/json",
+                "x-amzn-RequestId": str(uuid.uuid4()),
                 "x-amzn-ErrorType": "MissingAuthenticationTokenException",
             },
             403,

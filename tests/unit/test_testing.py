@@ -101,6 +101,7 @@ def test_unknown_routes_and_methods_get_api_gateways_403(client: Client) -> None
         assert response.body == b'{"message":"Missing Authentication Token"}'
         assert response.json_body == {"message": "Missing Authentication Token"}
         assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+        assert len(response.headers["x-amzn-RequestId"]) == 36
 
 
 def test_cors_preflight_is_answered_by_the_gateway(client: Client) -> None:
@@ -276,3 +277,74 @@ def test_http_response_from_a_proxy_dict() -> None:
         b"",
         {"A": "1", "B": ["1", "2"]},
     )
+
+
+def _differential_app(module: Any) -> Any:
+    app = module.Chalice("diff")
+
+    @app.route("/")
+    def index() -> Any:
+        return {"hello": "world"}
+
+    @app.route("/items/{x}", methods=["GET", "PUT"], cors=True)
+    def item(x: str) -> Any:
+        request = app.current_request
+        return {"x": x, "q": request.query_params, "body": request.json_body}
+
+    @app.route("/err")
+    def err() -> Any:
+        raise module.NotFoundError("nope")
+
+    @app.route("/resp")
+    def resp() -> Any:
+        return module.Response(body="hi", status_code=202, headers={"X-A": "1"})
+
+    @app.lambda_function()
+    def fn(event: Any, context: Any) -> Any:
+        return {"event": event}
+
+    @app.on_sqs_message(queue="q")
+    def sq(event: Any) -> Any:
+        return [r.body for r in event]
+
+    return app
+
+
+def test_answers_like_chalices_test_client_where_chalice_is_faithful() -> None:
+    chalice = pytest.importorskip("chalice")
+    chalice_test = pytest.importorskip("chalice.test")
+    import lambic.app
+
+    requests: list[tuple[str, str, dict[str, str], bytes]] = [
+        ("GET", "/", {}, b""),
+        ("GET", "/items/1?z=1&z=2", {}, b""),
+        ("PUT", "/items/1", {"Content-Type": "application/json"}, b'{"a": 1}'),
+        ("PUT", "/items/1", {"Content-Type": "application/json"}, b"{bad"),
+        ("PUT", "/items/1", {"Content-Type": "text/plain"}, b"x"),
+        ("GET", "/err", {}, b""),
+        ("GET", "/resp", {}, b""),
+    ]
+    with (
+        chalice_test.Client(_differential_app(chalice)) as theirs,
+        Client(_differential_app(lambic.app)) as ours,
+    ):
+        for method, path, headers, body in requests:
+            expected = theirs.http.request(method, path, headers=headers, body=body)
+            got = ours.http.request(method, path, headers=headers, body=body)
+            assert (got.status_code, got.body, got.headers) == (
+                expected.status_code,
+                expected.body,
+                expected.headers,
+            ), (method, path)
+        assert (
+            ours.lambda_.invoke("fn", {"a": 1}).payload
+            == theirs.lambda_.invoke("fn", {"a": 1}).payload
+        )
+        bodies = ["x", "y"]
+        assert ours.lambda_.invoke("sq", ours.events.generate_sqs_event(bodies)).payload == (
+            theirs.lambda_.invoke("sq", theirs.events.generate_sqs_event(bodies)).payload
+        )
+        # Where Chalice's local gateway is not API Gateway, we follow API Gateway:
+        # unknown methods are 403 (Chalice: 405) and path params arrive URL-decoded.
+        assert ours.http.post("/").status_code == 403
+        assert ours.http.get("/items/a%20b").json_body["x"] == "a b"
