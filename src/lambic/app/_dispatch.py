@@ -1,7 +1,8 @@
 """The HTTP request path inside `app(event, context)`, as Chalice's RestAPIEventHandler.
 
 request -> [error guard] -> http middleware... -> dispatch:
-    method check (405) -> CORS headers -> Content-Type check (415) -> view ->
+    unknown resource (2.0 payload: 404 as HTTP API) -> method check (405) ->
+    CORS headers -> Content-Type check (415) -> view ->
     ChaliceViewError -> its status; other exception -> 500 (traceback if debug) ->
     CORS headers added -> binary Accept check (400)
 """
@@ -41,6 +42,14 @@ class Dispatcher:
     def dispatch(self, request: Request) -> Response:
         app = self._app
         methods: dict[str, RouteEntry] = app.routes.get(request.path) or {}
+        if not methods and request.payload_version == "2.0":
+            # A Function URL or $default route hands every path to the function; answer an
+            # unknown one as HTTP API answers a request no route matches.
+            return Response(
+                body={"message": "Not Found"},
+                status_code=404,
+                headers={"Content-Type": "application/json"},
+            )
         entry = methods.get(request.method) or methods.get("ANY")
         if entry is None:
             return error_response(

@@ -195,7 +195,7 @@ def test_v2_binary_response_is_base64_without_accept_header() -> None:
     assert response["body"] == "iVBORw=="
 
 
-def test_unknown_path_in_v2_answers_like_an_undeclared_resource() -> None:
+def test_unknown_path_in_v2_answers_http_api_not_found() -> None:
     app = _app()
     app.route("/a")(lambda: {})
     event = {
@@ -203,7 +203,10 @@ def test_unknown_path_in_v2_answers_like_an_undeclared_resource() -> None:
         "rawPath": "/nope",
         "requestContext": {"http": {"method": "GET", "path": "/nope"}},
     }
-    assert app(event, None)["statusCode"] == 405
+    response = app(event, None)
+    assert response["statusCode"] == 404
+    assert response["body"] == '{"message":"Not Found"}'
+    assert response["headers"] == {"Content-Type": "application/json"}
 
 
 def test_app_log_writes_errors_to_stdout_in_chalice_format(
