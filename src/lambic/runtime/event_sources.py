@@ -38,10 +38,13 @@ from lambic.runtime.sqs_poller import (
     Invoke,
     SqsEventSourceMapping,
 )
+from lambic.runtime.stream_poller import Checkpoints, DynamoDBStreamMapping, StreamSourceError
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_KINDS = frozenset({"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3", "sqs"})
+SUPPORTED_KINDS = frozenset(
+    {"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3", "sqs", "dynamodb"}
+)
 # Notification rules this runtime writes into a bucket's configuration carry this Id
 # prefix, so a restart replaces its own rules and leaves the user's alone.
 RULE_ID_PREFIX = "lambic-"
@@ -84,6 +87,7 @@ class EventSources:
         event_bus: Any | None = None,
         s3_engine: Any | None = None,
         sqs_engine: Any | None = None,
+        dynamodb_engine: Any | None = None,
         invoke: Invoke | None = None,
         concurrency: Callable[[str], int | None] = lambda name: None,
         batch_report: Callable[[BatchOutcome], None] | None = None,
@@ -96,6 +100,9 @@ class EventSources:
         self.event_bus = event_bus
         self.s3_engine = s3_engine
         self.sqs_engine = sqs_engine
+        self.dynamodb_engine = dynamodb_engine
+        self.stream_mappings: list[DynamoDBStreamMapping] = []
+        self._checkpoints: Checkpoints | None = None
         self._invoke = invoke
         self._concurrency = concurrency
         self.batch_report = batch_report
@@ -117,11 +124,18 @@ class EventSources:
         self._start_eventbridge_rules()
         self._start_s3_notifications()
         self._start_sqs_mappings()
+        self._start_stream_mappings()
 
     async def stop(self) -> None:
         for mapping in self.mappings:
             await mapping.stop()
         self.mappings.clear()
+        for stream in self.stream_mappings:
+            await stream.stop()
+        self.stream_mappings.clear()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -329,6 +343,38 @@ class EventSources:
         if source.get("queue"):
             return str(source["queue"])
         return str(source["queue_arn"]).rsplit(":", 1)[-1]
+
+    # ------------------------------------------------------------------ DynamoDB streams
+
+    def _start_stream_mappings(self) -> None:
+        handlers = [f for f in self.functions if f.kind == "dynamodb"]
+        if not handlers:
+            return
+        if self.dynamodb_engine is None or self._invoke is None:
+            raise UnsupportedEventSourceError(
+                "app.py has @app.on_dynamodb_record handlers but the local services are not "
+                "running; start `lambic local` without --no-services"
+            )
+        self._checkpoints = Checkpoints(
+            self.state_dir / "stream_checkpoints.sqlite3" if self.state_dir else None
+        )
+        for function in handlers:
+            source = _source(function)
+            try:
+                mapping = DynamoDBStreamMapping(
+                    self.dynamodb_engine,
+                    str(source["stream_arn"]),
+                    function.name,
+                    self._invoke,
+                    self._checkpoints,
+                    batch_size=int(source.get("batch_size") or 100),
+                    batching_window=float(source.get("maximum_batching_window_in_seconds") or 0),
+                    starting_position=str(source.get("starting_position") or "LATEST"),
+                )
+            except StreamSourceError as exc:
+                raise UnsupportedEventSourceError(f"{function.handler}: {exc}") from exc
+            mapping.start()
+            self.stream_mappings.append(mapping)
 
     # ------------------------------------------------------------------ common
 
