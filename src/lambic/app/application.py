@@ -240,10 +240,11 @@ class Lambic(EventSourceMixin, DecoratorAPI):
         url_prefix = kwargs.get("url_prefix")
         if url_prefix is not None:
             path = join_url_prefix(url_prefix, path)
-        unexpected = set(route_kwargs) - _ROUTE_KWARGS
+        unexpected = [k for k in route_kwargs if k not in _ROUTE_KWARGS]
         if unexpected:
+            # Chalice's message, word for word.
             raise TypeError(
-                f"TypeError: route() got unexpected keyword arguments: {', '.join(route_kwargs)}"
+                f"TypeError: route() got unexpected keyword arguments: {', '.join(unexpected)}"
             )
         validate_route_path(path)
         methods = route_kwargs.get("methods", ["GET"])

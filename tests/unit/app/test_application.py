@@ -66,7 +66,7 @@ def test_rejects_sibling_parameters_with_different_names() -> None:
 def test_rejects_unknown_route_keyword_and_non_list_content_types() -> None:
     app = _app()
     with pytest.raises(TypeError, match="unexpected keyword arguments: bogus"):
-        app.route("/a", bogus=True)(lambda: None)
+        app.route("/a", methods=["GET"], bogus=True)(lambda: None)
     with pytest.raises(ValueError, match="content_types value must be a list"):
         app.route("/b", content_types="application/json")(lambda: None)
 
