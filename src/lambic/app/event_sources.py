@@ -35,7 +35,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from lambic.app.errors import ChaliceError
+from lambic.app._event_limits import (
+    S3_EVENT_TYPES,
+    EventSourceConfigError,
+    check_int,
+    check_sqs_settings,
+    check_stream_settings,
+    check_text,
+)
 from lambic.app.events import (
     CloudWatchEvent,
     DynamoDBEvent,
@@ -63,55 +70,6 @@ __all__ = [
 ]
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
-
-
-class EventSourceConfigError(ChaliceError, ValueError):
-    """An event-handler decorator was given a value AWS would reject."""
-
-
-#: The event types an S3 notification may subscribe to (botocore's s3 `Event` enum).
-S3_EVENT_TYPES = frozenset(
-    {
-        "s3:ReducedRedundancyLostObject",
-        "s3:ObjectCreated:*",
-        "s3:ObjectCreated:Put",
-        "s3:ObjectCreated:Post",
-        "s3:ObjectCreated:Copy",
-        "s3:ObjectCreated:CompleteMultipartUpload",
-        "s3:ObjectRemoved:*",
-        "s3:ObjectRemoved:Delete",
-        "s3:ObjectRemoved:DeleteMarkerCreated",
-        "s3:ObjectRestore:*",
-        "s3:ObjectRestore:Post",
-        "s3:ObjectRestore:Completed",
-        "s3:ObjectRestore:Delete",
-        "s3:Replication:*",
-        "s3:Replication:OperationFailedReplication",
-        "s3:Replication:OperationNotTracked",
-        "s3:Replication:OperationMissedThreshold",
-        "s3:Replication:OperationReplicatedAfterThreshold",
-        "s3:LifecycleTransition",
-        "s3:IntelligentTiering",
-        "s3:ObjectAcl:Put",
-        "s3:LifecycleExpiration:*",
-        "s3:LifecycleExpiration:Delete",
-        "s3:LifecycleExpiration:DeleteMarkerCreated",
-        "s3:ObjectTagging:*",
-        "s3:ObjectTagging:Put",
-        "s3:ObjectTagging:Delete",
-        "s3:ObjectAnnotation:*",
-        "s3:ObjectAnnotation:Put",
-        "s3:ObjectAnnotation:Delete",
-        "s3:ObjectRetention:Put",
-    }
-)
-
-# Lambda's CreateEventSourceMapping limits (botocore lambda model and its docs).
-_MAX_BATCH = 10000
-_MAX_FIFO_BATCH = 10
-_MAX_UNWINDOWED_SQS_BATCH = 10
-_MAX_WINDOW_SECONDS = 300
-_STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
 
 
 class BaseEventSourceConfig:
@@ -328,46 +286,6 @@ class LambdaFunction:
         return f"LambdaFunction(name={self.name!r}, handler_string={self.handler_string!r})"
 
 
-def _check_int(label: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise EventSourceConfigError(
-            f"{label} must be an integer from {low} to {high}, got {value!r}"
-        )
-    return value
-
-
-def _check_text(label: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise EventSourceConfigError(f"{label} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _check_stream_settings(
-    decorator: str, batch_size: int, starting_position: str, window: int
-) -> None:
-    _check_int(f"{decorator}: batch_size", batch_size, 1, _MAX_BATCH)
-    _check_int(f"{decorator}: maximum_batching_window_in_seconds", window, 0, _MAX_WINDOW_SECONDS)
-    if starting_position not in _STARTING_POSITIONS:
-        raise EventSourceConfigError(
-            f"{decorator}: starting_position must be TRIM_HORIZON or LATEST, "
-            f"got {starting_position!r}"
-        )
-
-
-def _check_sqs_settings(queue_label: str, batch_size: int, window: int) -> None:
-    _check_int("on_sqs_message: maximum_batching_window_in_seconds", window, 0, 300)
-    fifo = queue_label.endswith(".fifo")
-    limit = _MAX_FIFO_BATCH if fifo else _MAX_BATCH
-    _check_int("on_sqs_message: batch_size", batch_size, 1, limit)
-    if not fifo and batch_size > _MAX_UNWINDOWED_SQS_BATCH and window < 1:
-        # AWS: "When you set BatchSize to a value greater than 10, you must set
-        # MaximumBatchingWindowInSeconds to at least 1."; we mirror it.
-        raise EventSourceConfigError(
-            f"on_sqs_message: batch_size {batch_size} is over 10, which AWS allows only "
-            "with a batching window; pass maximum_batching_window_in_seconds=1 or more"
-        )
-
-
 def _call_pure_lambda(user_handler: Callable[..., Any]) -> Callable[[Any], Any]:
     def call(event: Any) -> Any:
         # Middleware sees a LambdaFunctionEvent; the function keeps Lambda's signature.
@@ -447,7 +365,7 @@ class EventSourceDecorators:
         name: str | None = None,
     ) -> Decorator:
         """Run the function for S3 notifications on `bucket`; it receives an `S3Event`."""
-        _check_text("on_s3_event: bucket", bucket)
+        check_text("on_s3_event: bucket", bucket)
         chosen = ["s3:ObjectCreated:*"] if events is None else list(events)
         if not chosen:
             raise EventSourceConfigError("on_s3_event: events must list at least one event type")
@@ -485,10 +403,10 @@ class EventSourceDecorators:
                 "Must provide either `queue` or `queue_arn` to the `on_sqs_message` decorator."
             )
         label = queue or str(queue_arn)
-        _check_sqs_settings(label, batch_size, maximum_batching_window_in_seconds)
+        check_sqs_settings(label, batch_size, maximum_batching_window_in_seconds)
         if maximum_concurrency is not None:
             # AWS ScalingConfig.MaximumConcurrency: 2-1000.
-            _check_int("on_sqs_message: maximum_concurrency", maximum_concurrency, 2, 1000)
+            check_int("on_sqs_message: maximum_concurrency", maximum_concurrency, 2, 1000)
         return self._event_decorator(
             "sqs",
             name,
@@ -506,7 +424,7 @@ class EventSourceDecorators:
 
     def on_sns_message(self, topic: str, name: str | None = None) -> Decorator:
         """Subscribe to an SNS topic (name or ARN); the function receives an `SNSEvent`."""
-        _check_text("on_sns_message: topic", topic)
+        check_text("on_sns_message: topic", topic)
         return self._event_decorator(
             "sns",
             name,
@@ -539,8 +457,8 @@ class EventSourceDecorators:
         maximum_batching_window_in_seconds: int = 0,
     ) -> Decorator:
         """Consume a DynamoDB stream; the function receives a `DynamoDBEvent`."""
-        _check_text("on_dynamodb_record: stream_arn", stream_arn)
-        _check_stream_settings(
+        check_text("on_dynamodb_record: stream_arn", stream_arn)
+        check_stream_settings(
             "on_dynamodb_record", batch_size, starting_position, maximum_batching_window_in_seconds
         )
         return self._event_decorator(
@@ -566,8 +484,8 @@ class EventSourceDecorators:
         maximum_batching_window_in_seconds: int = 0,
     ) -> Decorator:
         """Consume a Kinesis data stream; the function receives a `KinesisEvent`."""
-        _check_text("on_kinesis_record: stream", stream)
-        _check_stream_settings(
+        check_text("on_kinesis_record: stream", stream)
+        check_stream_settings(
             "on_kinesis_record", batch_size, starting_position, maximum_batching_window_in_seconds
         )
         return self._event_decorator(
