@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from lambic.app import Lambic, Response
+from lambic.app import Lambic, Response, create_rest_event
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lambda-events" / "http"
 
@@ -225,3 +225,59 @@ def test_v2_response_matches_published_function_url_response_sample() -> None:
         )
 
     assert app(event, None) == sample
+
+
+def test_create_rest_event_reproduces_a_captured_api_gateway_event() -> None:
+    captured = _load("aws-lambda-dotnet/minimal-api-post.json")
+    ctx = captured["requestContext"]
+    built = create_rest_event(
+        method="POST",
+        path=captured["path"],
+        resource_path=captured["resource"],
+        path_params=captured["pathParameters"],
+        query=[],
+        headers=[(k, v) for k, vs in captured["multiValueHeaders"].items() for v in vs],
+        body=captured["body"].encode("utf-8"),
+        binary_types=[],
+        stage=ctx["stage"],
+        source_ip=ctx["identity"]["sourceIp"],
+        request_id=ctx["requestId"],
+        request_time_epoch_ms=ctx["requestTimeEpoch"],
+        api_id=ctx["apiId"],
+        account_id=ctx["accountId"],
+        domain_name=ctx["domainName"],
+    )
+    # Same keys in the same order at every level, as AWS serialises them.
+    assert list(built) == list(captured)
+    assert list(built["requestContext"]) == list(ctx)
+    assert list(built["requestContext"]["identity"]) == list(ctx["identity"])
+    for key in (
+        "resource",
+        "path",
+        "httpMethod",
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "stageVariables",
+        "body",
+        "isBase64Encoded",
+    ):
+        assert built[key] == captured[key], key
+    for key in (
+        "resourcePath",
+        "httpMethod",
+        "requestTime",
+        "path",
+        "accountId",
+        "protocol",
+        "stage",
+        "domainPrefix",
+        "requestTimeEpoch",
+        "requestId",
+        "identity",
+        "domainName",
+        "apiId",
+    ):
+        assert built["requestContext"][key] == ctx[key], key
