@@ -123,3 +123,26 @@ def test_lambic_app_imports_and_dispatches_on_python_3_10() -> None:
         pytest.skip(f"python3.10 shim unusable: {out.stderr.strip()[:200]}")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == """(3, 10) {"id":"1"} Rate"""
+
+
+def test_lambic_app_imports_only_the_standard_library() -> None:
+    code = (
+        "import sys\n"
+        "import lambic.app as L\n"
+        "from lambic import Rate, S3Event\n"
+        "app = L.Lambic('stdlib', configure_logs=False)\n"
+        "app.on_sqs_message(queue='q')(lambda e: None)\n"
+        "import lambic.app.event_payloads, lambic.app.proxy_events\n"
+        "roots = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(r for r in roots if r not in sys.stdlib_module_names\n"
+        "             and r not in sys.builtin_module_names and r != '__main__'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={"PYTHONPATH": str(Path(lambic.app.__file__).resolve().parents[2])},
+    )
+    assert out.stdout.strip() == "['lambic']"
