@@ -527,7 +527,8 @@ def create_kinesis_record(
 ) -> dict[str, Any]:
     """One Kinesis Data Streams record as Lambda delivers it (data base64-encoded)."""
     if sequence_number is None:
-        sequence_number = f"{time.time_ns():d}{next(_sequence):d}".rjust(56, "4")
+        # 56 digits like Kinesis's own, increasing within a process.
+        sequence_number = f"49{time.time_ns():020d}{next(_sequence):034d}"
     kinesis: dict[str, Any] = {
         "kinesisSchemaVersion": "1.0",
         "partitionKey": partition_key,
