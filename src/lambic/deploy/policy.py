@@ -16,6 +16,7 @@ from typing import Any
 from lambic.deploy.config import StageConfig
 from lambic.deploy.errors import PolicyError
 from lambic.deploy.iam_analysis import analyse_project
+from lambic.deploy.resources import Binding, QueueBinding, StreamBinding
 
 LOGS_STATEMENT: dict[str, Any] = {
     "Effect": "Allow",
@@ -24,17 +25,31 @@ LOGS_STATEMENT: dict[str, Any] = {
 }
 
 
-def resolve_policy(config: StageConfig) -> dict[str, Any]:
-    """The inline policy document for the stage's role."""
+def resolve_policy(
+    config: StageConfig, bindings: tuple[Binding, ...] = (), function_names: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The inline policy document for the stage's role.
+
+    A generated policy also lets Lambda poll the queues and streams the app's event
+    source mappings read (AWS checks the execution role when the mapping is created).
+    """
     if not config.autogen_policy:
         return read_policy_file(config)
-    return generate_policy(config.project_dir)
+    env: dict[str, str] = {}
+    for name in ("api_handler", *function_names):
+        env.update(config.function(name).environment)
+    policy = generate_policy(config.project_dir, env)
+    policy["Statement"].extend(_polling_statements(bindings))
+    return policy
 
 
-def generate_policy(project_dir: Path) -> dict[str, Any]:
-    """Least-privilege policy for the project's boto3 calls, plus CloudWatch Logs."""
+def generate_policy(project_dir: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Least-privilege policy for the project's boto3 calls, plus CloudWatch Logs.
+
+    `env` resolves `os.environ` lookups in the code (the stage's environment_variables).
+    """
     statements: list[dict[str, Any]] = [dict(LOGS_STATEMENT)]
-    for grant in analyse_project(project_dir):
+    for grant in analyse_project(project_dir, env):
         statements.append(
             {
                 "Effect": "Allow",
@@ -43,6 +58,42 @@ def generate_policy(project_dir: Path) -> dict[str, Any]:
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _polling_statements(bindings: tuple[Binding, ...]) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for binding in bindings:
+        if isinstance(binding, QueueBinding):
+            arn = binding.queue_arn or f"arn:aws:sqs:*:*:{binding.queue}"
+            actions = [
+                "ChangeMessageVisibility",
+                "DeleteMessage",
+                "GetQueueAttributes",
+                "ReceiveMessage",
+            ]
+            prefix = "sqs"
+        elif isinstance(binding, StreamBinding) and binding.source == "dynamodb":
+            arn = binding.stream
+            actions = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"]
+            prefix = "dynamodb"
+        elif isinstance(binding, StreamBinding):
+            stream = binding.stream
+            arn = stream if stream.startswith("arn:") else f"arn:aws:kinesis:*:*:stream/{stream}"
+            actions = [
+                "DescribeStream",
+                "DescribeStreamSummary",
+                "GetRecords",
+                "GetShardIterator",
+                "ListShards",
+                "ListStreams",
+            ]
+            prefix = "kinesis"
+        else:
+            continue
+        statements.append(
+            {"Effect": "Allow", "Action": [f"{prefix}:{a}" for a in actions], "Resource": [arn]}
+        )
+    return statements
 
 
 def read_policy_file(config: StageConfig) -> dict[str, Any]:

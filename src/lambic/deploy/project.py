@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambic.app import functions as app_functions
 from lambic.deploy._loader import load_app
 from lambic.deploy.config import StageConfig, load_stage_config
 from lambic.deploy.policy import resolve_policy
-from lambic.deploy.resources import ResourceGraph, build_graph
+from lambic.deploy.resources import ResourceGraph, build_bindings, build_graph
 
 
 @dataclass(frozen=True)
@@ -35,5 +36,6 @@ def load_project(project_dir: Path, stage: str) -> Project:
     project_dir = project_dir.resolve()
     app = load_app(project_dir)
     config = load_stage_config(project_dir, stage, getattr(app, "app_name", None))
-    policy = resolve_policy(config)
+    names = tuple(spec.name for spec in app_functions(app))
+    policy = resolve_policy(config, build_bindings(app), names)
     return Project(app, config, policy, build_graph(app, config, policy))

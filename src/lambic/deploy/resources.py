@@ -169,6 +169,7 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         if config.manage_iam_role
         else RoleResource(name="", policy=None, arn=config.iam_role_arn)
     )
+    bindings = build_bindings(app)
     api = None
     if getattr(app, "routes", None):
         definition, authorizers = build_openapi(app, config)
@@ -182,8 +183,12 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
             routes=routes,
             authorizer_functions=tuple(authorizers),
         )
-    bindings = tuple(_binding(source) for source in getattr(app, "event_sources", []))
     return ResourceGraph(config.app_name, config.stage, role, functions, api, bindings)
+
+
+def build_bindings(app: Any) -> tuple[Binding, ...]:
+    """One binding per event-handler decorator, in registration order."""
+    return tuple(_binding(source) for source in getattr(app, "event_sources", []))
 
 
 def _function(config: StageConfig, name: str, handler: str, kind: str) -> FunctionResource:

@@ -40,6 +40,13 @@ def test_functions_get_handler_runtime_memory_timeout_env_and_concurrency(
     assert auth["Configuration"]["Handler"] == "app.token_auth"
     assert auth["Configuration"]["MemorySize"] == 128
     assert auth["Concurrency"]["ReservedConcurrentExecutions"] == 5
+    document = client("iam").get_role_policy(RoleName="web-dev", PolicyName="web-dev")
+    statements = document["PolicyDocument"]["Statement"]
+    assert {
+        "Effect": "Allow",
+        "Action": ["dynamodb:PutItem"],
+        "Resource": ["arn:aws:dynamodb:*:*:table/users"],
+    } in statements
     assert record.api_url == url(project, "dev")
     assert record.api_url.endswith(".execute-api.us-east-1.amazonaws.com/api/")
 
