@@ -1,0 +1,294 @@
+"""What SNS sends to each kind of subscriber, in AWS's shapes, and the HTTP sender.
+
+SQS and HTTP(S) subscribers get the JSON envelope (`Type: Notification`, ...,
+`MessageAttributes: {"name": {"Type", "Value"}}`; `Subject` only when one was given)
+or, with RawMessageDelivery, the bare message. Lambda subscribers get the event built
+by `lambic.app.event_payloads`, the same builder the test client uses.
+
+Signatures: AWS signs with a private key we do not have; `Signature` is a stable
+base64 value of the right length and `SigningCertURL` names AWS's certificate URL
+pattern, so code that parses the envelope works; code that verifies signatures
+against AWS's certificate will (rightly) reject it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from ipaddress import ip_address
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from lambic.app.event_payloads import create_sns_event, create_sns_record
+from lambic.services.sns.filters import matches_attributes, matches_body, parse_filter_policy
+from lambic.services.sns.model import LambdaDelivery, MessageAttribute, Notification, Subscription
+from lambic.services.sqs import AttributeValue, SqsEngine, SqsError
+
+_log = logging.getLogger(__name__)
+_HTTP_ATTEMPTS = 4  # AWS's default HTTP policy: the first try and three immediate retries
+_HTTP_TIMEOUT = 15.0
+
+
+def iso_ms(moment: float) -> str:
+    stamp = datetime.fromtimestamp(moment, tz=timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+def signature(*parts: str) -> str:
+    digest = hashlib.sha256("\n".join(parts).encode()).digest()
+    return base64.b64encode(digest * 8).decode()
+
+
+def signing_cert_url(region: str) -> str:
+    cert = hashlib.md5(region.encode(), usedforsecurity=False).hexdigest()
+    return f"https://sns.{region}.amazonaws.com/SimpleNotificationService-{cert}.pem"
+
+
+def unsubscribe_url(base_url: str, subscription_arn: str) -> str:
+    return f"{base_url}/?Action=Unsubscribe&SubscriptionArn={quote(subscription_arn, safe=':')}"
+
+
+def notification_envelope(
+    notification: Notification, message: str, subscription_arn: str, region: str, base_url: str
+) -> dict[str, Any]:
+    envelope: dict[str, Any] = {"Type": "Notification", "MessageId": notification.message_id}
+    if notification.sequence_number is not None:
+        envelope["SequenceNumber"] = notification.sequence_number
+    envelope["TopicArn"] = notification.topic_arn
+    if notification.subject is not None:
+        envelope["Subject"] = notification.subject
+    envelope["Message"] = message
+    envelope["Timestamp"] = notification.timestamp
+    envelope["SignatureVersion"] = "1"
+    envelope["Signature"] = signature(notification.message_id, message, notification.timestamp)
+    envelope["SigningCertURL"] = signing_cert_url(region)
+    envelope["UnsubscribeURL"] = unsubscribe_url(base_url, subscription_arn)
+    if notification.attributes:
+        envelope["MessageAttributes"] = {
+            name: value.envelope_value() for name, value in notification.attributes.items()
+        }
+    return envelope
+
+
+def confirmation_message(
+    subscription: Subscription, message_id: str, region: str, base_url: str, now: float
+) -> dict[str, str]:
+    subscribe_url = (
+        f"{base_url}/?Action=ConfirmSubscription&TopicArn="
+        f"{quote(subscription.topic_arn, safe=':')}&Token={subscription.token}"
+    )
+    timestamp = iso_ms(now)
+    return {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": message_id,
+        "Token": subscription.token,
+        "TopicArn": subscription.topic_arn,
+        "Message": (
+            f"You have chosen to subscribe to the topic {subscription.topic_arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message."
+        ),
+        "SubscribeURL": subscribe_url,
+        "Timestamp": timestamp,
+        "SignatureVersion": "1",
+        "Signature": signature(message_id, subscription.token, timestamp),
+        "SigningCertURL": signing_cert_url(region),
+    }
+
+
+def is_loopback_url(url: str) -> bool:
+    """Lambic delivers HTTP notifications to this machine only."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+Poster = Callable[[str, dict[str, str], bytes], int]
+
+
+def post(url: str, headers: dict[str, str], body: bytes) -> int:
+    """POST once; the HTTP status, or 0 when the endpoint could not be reached."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (OSError, ValueError):
+        return 0
+
+
+class HttpSender:
+    """Delivers HTTP(S) notifications on worker threads so publishing never waits on them."""
+
+    def __init__(self, poster: Poster = post, *, retry_delay: float = 0.2) -> None:
+        self._poster = poster
+        self._retry_delay = retry_delay
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambic-sns-http")
+
+    def send(self, url: str, headers: dict[str, str], body: bytes) -> None:
+        self._pool.submit(self._deliver, url, headers, body)
+
+    def _deliver(self, url: str, headers: dict[str, str], body: bytes) -> None:
+        # AWS retries 5xx, timeouts and connection errors; a 4xx is the subscriber's answer.
+        for attempt in range(_HTTP_ATTEMPTS):
+            status = self._poster(url, headers, body)
+            if 200 <= status < 500:
+                return
+            if attempt + 1 < _HTTP_ATTEMPTS:
+                time.sleep(self._retry_delay)
+        _log.warning("SNS gave up delivering to %s after %d attempts", url, _HTTP_ATTEMPTS)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def http_headers(
+    message_type: str,
+    message_id: str,
+    topic_arn: str,
+    subscription_arn: str | None = None,
+    raw: bool = False,
+) -> dict[str, str]:
+    headers = {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "User-Agent": "Amazon Simple Notification Service Agent",
+        "x-amz-sns-message-type": message_type,
+        "x-amz-sns-message-id": message_id,
+        "x-amz-sns-topic-arn": topic_arn,
+    }
+    if subscription_arn is not None:
+        headers["x-amz-sns-subscription-arn"] = subscription_arn
+    if raw:
+        headers["x-amz-sns-rawdelivery"] = "true"
+    return headers
+
+
+# Fan-out ----------------------------------------------------------------------------
+
+
+def accepts(subscription: Subscription, notification: Notification, text: str) -> bool:
+    """Does the subscription's filter policy let this notification through?"""
+    policy_text = subscription.attributes.get("FilterPolicy")
+    if not policy_text:
+        return True
+    scope = subscription.attributes.get("FilterPolicyScope", "MessageAttributes")
+    policy = parse_filter_policy(policy_text, scope)
+    if policy is None:
+        return True
+    if scope == "MessageBody":
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return False
+        return matches_body(policy, body)
+    return matches_attributes(policy, notification.attributes)
+
+
+def deliver(
+    subscription: Subscription,
+    notification: Notification,
+    text: str,
+    *,
+    sqs: SqsEngine | None,
+    http: HttpSender,
+    lambda_listeners: list[Callable[[LambdaDelivery], None]],
+    region: str,
+    base_url: str,
+) -> None:
+    """Deliver one notification to one confirmed, accepting subscription."""
+    if subscription.protocol == "sqs":
+        if sqs is not None:
+            _deliver_sqs(sqs, subscription, notification, text, region, base_url)
+    elif subscription.protocol == "lambda":
+        event = _lambda_event(subscription, notification, text, region, base_url)
+        for listener in list(lambda_listeners):
+            listener(LambdaDelivery(subscription.arn, subscription.endpoint, event))
+    elif subscription.protocol in ("http", "https"):
+        if subscription.raw:
+            body = text
+        else:
+            envelope = notification_envelope(notification, text, subscription.arn, region, base_url)
+            body = json.dumps(envelope)
+        headers = http_headers(
+            "Notification",
+            notification.message_id,
+            notification.topic_arn,
+            subscription.arn,
+            raw=subscription.raw,
+        )
+        http.send(subscription.endpoint, headers, body.encode())
+
+
+def _deliver_sqs(
+    sqs: SqsEngine,
+    subscription: Subscription,
+    notification: Notification,
+    text: str,
+    region: str,
+    base_url: str,
+) -> None:
+    queue = sqs.queue_by_arn(subscription.endpoint)
+    if queue is None:
+        return  # AWS drops the delivery (and would log it) when the queue is gone.
+    attributes: dict[str, AttributeValue] = {}
+    if subscription.raw:
+        # Raw delivery hands SQS the bare message and the attributes as SQS attributes.
+        body = text
+        attributes = {
+            name: AttributeValue(value.data_type, value.string_value, value.binary_value)
+            for name, value in notification.attributes.items()
+        }
+    else:
+        envelope = notification_envelope(notification, text, subscription.arn, region, base_url)
+        body = json.dumps(envelope)
+    group_id = notification.group_id
+    dedup: str | None = None
+    if queue.fifo:
+        group_id = group_id or "default"
+        dedup = notification.deduplication_id or notification.message_id
+    try:
+        sqs.send_message(
+            queue.name, body, message_attributes=attributes, group_id=group_id,
+            deduplication_id=dedup,
+        )  # fmt: skip
+    except SqsError as error:
+        # AWS reports failed deliveries only through delivery-status logging.
+        _log.warning("SNS could not deliver to %s: %s", subscription.endpoint, error.message)
+
+
+def _lambda_event(
+    subscription: Subscription, notification: Notification, text: str, region: str, base_url: str
+) -> dict[str, Any]:
+    timestamp = datetime.strptime(notification.timestamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    record = create_sns_record(
+        message=text,
+        topic_arn=notification.topic_arn,
+        subject=notification.subject,
+        message_id=notification.message_id,
+        timestamp=timestamp.replace(tzinfo=timezone.utc),
+        message_attributes={
+            name: _api_attribute(value) for name, value in notification.attributes.items()
+        },
+        subscription_arn=subscription.arn,
+        signing_cert_url=signing_cert_url(region),
+        unsubscribe_url=unsubscribe_url(base_url, subscription.arn),
+    )
+    return create_sns_event(record)
+
+
+def _api_attribute(value: MessageAttribute) -> dict[str, Any]:
+    if value.binary_value is not None:
+        return {"DataType": value.data_type, "BinaryValue": value.binary_value}
+    return {"DataType": value.data_type, "StringValue": value.string_value or ""}

@@ -1,0 +1,509 @@
+"""SNS's semantics: topics, subscriptions, filter policies, fan-out to subscribers.
+
+Publish flow: check the message → assign an id (FIFO: deduplicate, sequence) → for
+each confirmed subscription whose filter policy accepts it → deliver:
+- `sqs`: straight into the SQS engine, in process, committed before Publish returns;
+- `lambda`: to every listener registered with `add_lambda_listener` (the runtime's
+  event sources), with the Lambda event AWS would send;
+- `http`/`https`: POSTed on a worker thread, to loopback addresses only. Like AWS,
+  an HTTP subscription starts pending: we POST a `SubscriptionConfirmation` whose
+  `SubscribeURL` (a GET on the edge port) or `ConfirmSubscription` confirms it.
+- `email`, `email-json`, `sms`, `application`, `firehose`: accepted and listed, but
+  nothing is delivered locally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+
+from lambic.services.sns import _checks as check
+from lambic.services.sns import _delivery as delivery
+from lambic.services.sns.errors import (
+    SnsError,
+    invalid_parameter,
+    subscription_not_found,
+    topic_not_found,
+)
+from lambic.services.sns.filters import parse_filter_policy
+from lambic.services.sns.model import (
+    LambdaDelivery,
+    MessageAttribute,
+    Notification,
+    Subscription,
+    Topic,
+)
+from lambic.services.sns.store import SnsStore
+from lambic.services.sqs import SqsEngine
+
+DEFAULT_ACCOUNT = "000000000000"
+DEDUP_WINDOW_MS = 5 * 60 * 1000
+PENDING = "pending confirmation"
+_AUTO_CONFIRMED = frozenset({"sqs", "lambda", "sms", "application", "firehose"})
+
+LambdaListener = Callable[[LambdaDelivery], None]
+
+
+class SnsEngine:
+    """Topics and subscriptions of one account and region, persisted in an `SnsStore`.
+
+    >>> topic = engine.create_topic("alerts")
+    >>> engine.subscribe(topic.arn, "sqs", queue_arn)
+    >>> engine.publish(topic.arn, "hello")
+    """
+
+    def __init__(
+        self,
+        store: SnsStore,
+        *,
+        sqs: SqsEngine | None = None,
+        region: str = "us-east-1",
+        account: str = DEFAULT_ACCOUNT,
+        clock: Callable[[], float] = time.time,
+        http: delivery.HttpSender | None = None,
+        base_url: str = "http://localhost:4566",
+    ) -> None:
+        self.region = region
+        self.account = account
+        # Where SubscribeURL/UnsubscribeURL point; the service updates it from the Host
+        # header clients use, so the links work from where the client runs.
+        self.base_url = base_url
+        self._store = store
+        self._sqs = sqs
+        self._clock = clock
+        self._http = http or delivery.HttpSender()
+        self._lock = threading.RLock()
+        self._topics = {topic.arn: topic for topic in store.load_topics()}
+        self._subscriptions = {sub.arn: sub for sub in store.load_subscriptions()}
+        self._deleted: dict[str, int] = {}
+        self._lambda_listeners: list[LambdaListener] = []
+
+    def close(self) -> None:
+        self._http.close()
+        with self._lock:
+            self._store.close()
+
+    def add_lambda_listener(self, listener: LambdaListener) -> None:
+        """Call `listener(LambdaDelivery)` for each notification to a lambda subscription."""
+        self._lambda_listeners.append(listener)
+
+    def remove_lambda_listener(self, listener: LambdaListener) -> None:
+        self._lambda_listeners.remove(listener)
+
+    # Topics -------------------------------------------------------------------------
+
+    def topic_arn(self, name: str) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account}:{name}"
+
+    def get_topic(self, arn: str) -> Topic:
+        topic = self._topics.get(arn)
+        if topic is None:
+            raise topic_not_found()
+        return topic
+
+    def create_topic(
+        self,
+        name: str,
+        attributes: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Topic:
+        given = {str(k): str(v) for k, v in (attributes or {}).items()}
+        fifo = given.get("FifoTopic", "false").lower() == "true"
+        if name.endswith(".fifo") and not fifo:
+            raise invalid_parameter("Topic Name")
+        check.check_topic_name(name, fifo)
+        for key in given:
+            if key != "FifoTopic" and key not in check.TOPIC_SETTABLE:
+                raise invalid_parameter("AttributeName")
+            if key == "ContentBasedDeduplication" and not fifo:
+                raise invalid_parameter(
+                    "Attributes Reason: ContentBasedDeduplication is only valid for FIFO topics"
+                )
+        if fifo:
+            given["FifoTopic"] = "true"
+            given.setdefault("ContentBasedDeduplication", "false")
+        else:
+            given.pop("FifoTopic", None)
+        arn = self.topic_arn(name)
+        with self._lock:
+            existing = self._topics.get(arn)
+            if existing is not None:
+                if any(existing.attributes.get(k, _default(k)) != v for k, v in given.items()):
+                    raise invalid_parameter(
+                        "Attributes Reason: Topic already exists with different attributes"
+                    )
+                return existing
+            topic = Topic(arn, name, given, dict(tags or {}))
+            self._store.save_topic(topic)
+            self._topics[arn] = topic
+            return topic
+
+    def delete_topic(self, arn: str) -> None:
+        # AWS answers success for a topic that does not exist; DeleteTopic is idempotent.
+        with self._lock:
+            if arn not in self._topics:
+                return
+            self._store.delete_topic(arn)
+            del self._topics[arn]
+            for sub_arn in [s.arn for s in self._subscriptions.values() if s.topic_arn == arn]:
+                del self._subscriptions[sub_arn]
+
+    def list_topics(self) -> list[str]:
+        return list(self._topics)
+
+    def get_topic_attributes(self, arn: str) -> dict[str, str]:
+        topic = self.get_topic(arn)
+        subs = [s for s in self._subscriptions.values() if s.topic_arn == arn]
+        policy = {
+            "Version": "2008-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [
+                {
+                    "Sid": "__default_statement_ID",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": [
+                        "SNS:GetTopicAttributes",
+                        "SNS:SetTopicAttributes",
+                        "SNS:AddPermission",
+                        "SNS:RemovePermission",
+                        "SNS:DeleteTopic",
+                        "SNS:Subscribe",
+                        "SNS:ListSubscriptionsByTopic",
+                        "SNS:Publish",
+                    ],
+                    "Resource": arn,
+                    "Condition": {"StringEquals": {"AWS:SourceOwner": self.account}},
+                }
+            ],
+        }
+        attributes = {
+            "Policy": json.dumps(policy, separators=(",", ":")),
+            "Owner": self.account,
+            "SubscriptionsPending": str(sum(not s.confirmed for s in subs)),
+            "TopicArn": arn,
+            "EffectiveDeliveryPolicy": _EFFECTIVE_DELIVERY_POLICY,
+            "SubscriptionsConfirmed": str(sum(s.confirmed for s in subs)),
+            "DisplayName": "",
+            "SubscriptionsDeleted": str(self._deleted.get(arn, 0)),
+        }
+        attributes.update(topic.attributes)
+        return attributes
+
+    def set_topic_attribute(self, arn: str, name: str, value: str) -> None:
+        with self._lock:
+            topic = self.get_topic(arn)
+            if name not in check.TOPIC_SETTABLE:
+                raise invalid_parameter("AttributeName")
+            if name == "ContentBasedDeduplication":
+                if not topic.fifo:
+                    raise invalid_parameter(
+                        "ContentBasedDeduplication Reason: only valid for FIFO topics"
+                    )
+                value = value.lower()
+            topic.attributes[name] = value
+            self._store.save_topic(topic)
+
+    def _resource(self, arn: str) -> Topic:
+        topic = self._topics.get(arn)
+        if topic is None:
+            raise SnsError("ResourceNotFound", "Resource does not exist", status=404)
+        return topic
+
+    def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
+        with self._lock:
+            topic = self._resource(arn)
+            topic.tags.update(tags)
+            self._store.save_topic(topic)
+
+    def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
+        with self._lock:
+            topic = self._resource(arn)
+            for key in keys:
+                topic.tags.pop(key, None)
+            self._store.save_topic(topic)
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        return dict(self._resource(arn).tags)
+
+    # Subscriptions ------------------------------------------------------------------
+
+    def get_subscription(self, arn: str) -> Subscription:
+        subscription = self._subscriptions.get(arn)
+        if subscription is None:
+            raise subscription_not_found()
+        return subscription
+
+    def subscribe(
+        self,
+        topic_arn: str,
+        protocol: str,
+        endpoint: str | None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> Subscription:
+        """Subscribe an endpoint; sqs and lambda are confirmed at once, http(s) pend."""
+        with self._lock:
+            self.get_topic(topic_arn)
+            endpoint = self._check_endpoint(protocol, endpoint)
+            normalised = {
+                name: self._check_subscription_attribute(name, value, attributes or {})
+                for name, value in (attributes or {}).items()
+            }
+            for existing in self._subscriptions.values():
+                if (existing.topic_arn, existing.protocol, existing.endpoint) == (
+                    topic_arn,
+                    protocol,
+                    endpoint,
+                ):
+                    if any(existing.attributes.get(k) != v for k, v in normalised.items()):
+                        raise invalid_parameter(
+                            "Attributes Reason: Subscription already exists with different "
+                            "attributes"
+                        )
+                    return existing
+            subscription = Subscription(
+                arn=f"{topic_arn}:{uuid.uuid4()}",
+                topic_arn=topic_arn,
+                protocol=protocol,
+                endpoint=endpoint,
+                owner=self.account,
+                attributes=normalised,
+                confirmed=protocol in _AUTO_CONFIRMED,
+                token=secrets.token_hex(64),
+            )
+            self._store.save_subscription(subscription, int(self._clock() * 1000))
+            self._subscriptions[subscription.arn] = subscription
+        if protocol in ("http", "https"):
+            self._send_confirmation(subscription)
+        return subscription
+
+    def _check_endpoint(self, protocol: str, endpoint: str | None) -> str:
+        if protocol not in check.PROTOCOLS:
+            raise invalid_parameter(f"Amazon SNS does not support this protocol string: {protocol}")
+        if not endpoint:
+            raise invalid_parameter("Endpoint")
+        if protocol == "sqs" and not endpoint.startswith("arn:aws:sqs:"):
+            raise invalid_parameter("SQS endpoint ARN")
+        if protocol == "lambda" and not endpoint.startswith("arn:aws:lambda:"):
+            raise invalid_parameter("Lambda endpoint ARN")
+        if protocol in ("http", "https"):
+            if not endpoint.lower().startswith(f"{protocol}://"):
+                raise invalid_parameter("Endpoint must match the specified protocol")
+            if not delivery.is_loopback_url(endpoint):
+                raise invalid_parameter(
+                    "Endpoint Reason: Lambic delivers HTTP notifications to loopback addresses "
+                    "(127.0.0.1, localhost) only"
+                )
+        return endpoint
+
+    def _check_subscription_attribute(
+        self, name: str, value: str, context: Mapping[str, str]
+    ) -> str:
+        value = str(value)
+        if name not in check.SUBSCRIPTION_SETTABLE:
+            raise invalid_parameter("AttributeName")
+        if name == "RawMessageDelivery":
+            if value.lower() not in ("true", "false"):
+                raise invalid_parameter(
+                    f"RawMessageDelivery: Invalid value [{value}]. Must be true or false."
+                )
+            return value.lower()
+        if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
+            raise invalid_parameter(
+                f"FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody "
+                "or MessageAttributes"
+            )
+        if name == "FilterPolicy":
+            parse_filter_policy(value, context.get("FilterPolicyScope", "MessageAttributes"))
+        return value
+
+    def _send_confirmation(self, subscription: Subscription) -> None:
+        message_id = str(uuid.uuid4())
+        body = delivery.confirmation_message(
+            subscription, message_id, self.region, self.base_url, self._clock()
+        )
+        headers = delivery.http_headers(
+            "SubscriptionConfirmation", message_id, subscription.topic_arn
+        )
+        self._http.send(subscription.endpoint, headers, json.dumps(body).encode())
+
+    def confirm_subscription(self, topic_arn: str, token: str) -> Subscription:
+        with self._lock:
+            self.get_topic(topic_arn)
+            for subscription in self._subscriptions.values():
+                if subscription.topic_arn == topic_arn and subscription.token == token:
+                    if not subscription.confirmed:
+                        subscription.confirmed = True
+                        self._store.save_subscription(subscription, int(self._clock() * 1000))
+                    return subscription
+        raise invalid_parameter("Token")
+
+    def unsubscribe(self, arn: str) -> None:
+        if arn == PENDING or not arn.startswith("arn:aws:sns:"):
+            raise invalid_parameter("SubscriptionArn")
+        with self._lock:
+            subscription = self._subscriptions.pop(arn, None)
+            if subscription is None:
+                return
+            self._store.delete_subscription(arn)
+            topic = subscription.topic_arn
+            self._deleted[topic] = self._deleted.get(topic, 0) + 1
+
+    def list_subscriptions(self, topic_arn: str | None = None) -> list[Subscription]:
+        if topic_arn is not None:
+            self.get_topic(topic_arn)
+        return [
+            s for s in self._subscriptions.values() if topic_arn is None or s.topic_arn == topic_arn
+        ]
+
+    def get_subscription_attributes(self, arn: str) -> dict[str, str]:
+        subscription = self.get_subscription(arn)
+        attributes = {
+            "Owner": subscription.owner,
+            "RawMessageDelivery": "false",
+            "TopicArn": subscription.topic_arn,
+            "Endpoint": subscription.endpoint,
+            "Protocol": subscription.protocol,
+            "PendingConfirmation": str(not subscription.confirmed).lower(),
+            "ConfirmationWasAuthenticated": str(subscription.confirmed).lower(),
+            "SubscriptionArn": subscription.arn,
+            "SubscriptionPrincipal": f"arn:aws:iam::{self.account}:user/lambic",
+        }
+        if subscription.protocol in ("http", "https"):
+            attributes["EffectiveDeliveryPolicy"] = _EFFECTIVE_DELIVERY_POLICY
+        attributes.update(subscription.attributes)
+        if "FilterPolicy" in subscription.attributes:
+            attributes.setdefault("FilterPolicyScope", "MessageAttributes")
+        return attributes
+
+    def set_subscription_attribute(self, arn: str, name: str, value: str) -> None:
+        with self._lock:
+            subscription = self.get_subscription(arn)
+            merged = {**subscription.attributes, name: value}
+            normalised = self._check_subscription_attribute(name, value, merged)
+            if name == "FilterPolicyScope" and "FilterPolicy" in subscription.attributes:
+                parse_filter_policy(subscription.attributes["FilterPolicy"], normalised)
+            subscription.attributes[name] = normalised
+            self._store.save_subscription(subscription, int(self._clock() * 1000))
+
+    # Publishing ---------------------------------------------------------------------
+
+    def publish(
+        self,
+        topic_arn: str,
+        message: str | None,
+        *,
+        subject: str | None = None,
+        attributes: Mapping[str, MessageAttribute] | None = None,
+        structure: str | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+    ) -> tuple[str, str | None]:
+        """Publish and fan out; returns (MessageId, SequenceNumber for FIFO topics)."""
+        attrs = dict(attributes or {})
+        with self._lock:
+            topic = self.get_topic(topic_arn)
+            messages = self._check_publish(topic, message, subject, attrs, structure, group_id)
+            default = messages["default"]
+            now_ms = int(self._clock() * 1000)
+            sequence: str | None = None
+            if topic.fifo:
+                if deduplication_id is None:
+                    if topic.attributes.get("ContentBasedDeduplication") != "true":
+                        raise invalid_parameter(
+                            "The topic should either have ContentBasedDeduplication enabled or "
+                            "MessageDeduplicationId provided explicitly"
+                        )
+                    deduplication_id = hashlib.sha256(default.encode()).hexdigest()
+                duplicate = self._store.find_duplicate(topic_arn, deduplication_id, now_ms)
+                if duplicate is not None:
+                    return duplicate
+                sequence = str(10_000_000_000_000_000_000 + self._store.next_sequence(topic_arn))
+            elif deduplication_id is not None:
+                raise invalid_parameter(
+                    "MessageDeduplicationId Reason: The request includes MessageDeduplicationId "
+                    "parameter that is not valid for this topic type"
+                )
+            message_id = str(uuid.uuid4())
+            if topic.fifo and deduplication_id is not None and sequence is not None:
+                self._store.record_dedup(
+                    topic_arn, deduplication_id, message_id, sequence, now_ms + DEDUP_WINDOW_MS
+                )
+            notification = Notification(
+                message_id, topic_arn, default, subject, delivery.iso_ms(now_ms / 1000), attrs,
+                group_id, deduplication_id, sequence,
+            )  # fmt: skip
+            targets = [s for s in self._subscriptions.values() if s.topic_arn == topic_arn]
+        for subscription in targets:
+            if subscription.confirmed:
+                text = messages.get(subscription.protocol, default)
+                if delivery.accepts(subscription, notification, text):
+                    delivery.deliver(
+                        subscription,
+                        notification,
+                        text,
+                        sqs=self._sqs,
+                        http=self._http,
+                        lambda_listeners=self._lambda_listeners,
+                        region=self.region,
+                        base_url=self.base_url,
+                    )
+        return message_id, sequence
+
+    def _check_publish(
+        self,
+        topic: Topic,
+        message: str | None,
+        subject: str | None,
+        attributes: Mapping[str, MessageAttribute],
+        structure: str | None,
+        group_id: str | None,
+    ) -> dict[str, str]:
+        if message is None:
+            raise SnsError(
+                "ValidationError",
+                "1 validation error detected: Value null at 'message' failed to satisfy "
+                "constraint: Member must not be null",
+            )
+        if not message:
+            raise invalid_parameter("Empty message")
+        check.check_subject(subject)
+        if check.message_size(message, attributes) > check.MAX_MESSAGE_BYTES:
+            raise invalid_parameter("Message too long")
+        if structure is not None and structure != "json":
+            raise invalid_parameter("MessageStructure")
+        messages = check.parse_structure(message) if structure == "json" else {"default": message}
+        if group_id is not None:
+            check.check_group_id("MessageGroupId", group_id)
+        elif topic.fifo:
+            raise invalid_parameter("The MessageGroupId parameter is required for FIFO topics")
+        return messages
+
+
+def _default(name: str) -> str:
+    return {"DisplayName": "", "ContentBasedDeduplication": "false"}.get(name, "")
+
+
+_EFFECTIVE_DELIVERY_POLICY = json.dumps(
+    {
+        "http": {
+            "defaultHealthyRetryPolicy": {
+                "minDelayTarget": 20,
+                "maxDelayTarget": 20,
+                "numRetries": 3,
+                "numMaxDelayRetries": 0,
+                "numNoDelayRetries": 0,
+                "numMinDelayRetries": 0,
+                "backoffFunction": "linear",
+            },
+            "disableSubscriptionOverrides": False,
+            "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"},
+        }
+    },
+    separators=(",", ":"),
+)

@@ -1,0 +1,64 @@
+"""The SNS service object the edge calls: query form in, engine call, XML out."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from urllib.parse import parse_qsl
+
+from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.sns import protocol
+from lambic.services.sns.engine import SnsEngine
+from lambic.services.sns.errors import SnsError, invalid_action
+from lambic.services.sns.operations import OPERATIONS
+
+_log = logging.getLogger(__name__)
+_XML = "text/xml"
+
+
+class SnsService:
+    """SNS behind the edge port; `engine` is the in-process API other layers use."""
+
+    name = "sns"
+
+    def __init__(self, engine: SnsEngine) -> None:
+        self.engine = engine
+
+    async def handle(self, request: ServiceRequest) -> ServiceResponse:
+        request_id = str(uuid.uuid4())
+        fields = list(request.query_params)
+        if request.method == "POST":
+            fields += parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+        action, params = protocol.parse_form(fields)
+        if request.host:
+            # Links in notifications (SubscribeURL, UnsubscribeURL) use the client's Host.
+            self.engine.base_url = f"http://{request.host}"
+        try:
+            operation = OPERATIONS.get(action)
+            if operation is None:
+                raise invalid_action(action)
+            result = operation(self.engine, params)
+        except SnsError as error:
+            body = protocol.render_error(error.code, error.message, error.sender_fault, request_id)
+            return _response(error.status, body, request_id)
+        except Exception:
+            _log.exception("SNS request failed unexpectedly")
+            body = protocol.render_error(
+                "InternalError", "The request processing has failed.", False, request_id
+            )
+            return _response(500, body, request_id)
+        if result is None:
+            return _response(200, protocol.render_empty(action, request_id), request_id)
+        return _response(200, protocol.render_result(action, result, request_id), request_id)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def _response(status: int, body: bytes, request_id: str) -> ServiceResponse:
+    headers = [
+        ("Content-Type", _XML),
+        ("x-amzn-RequestId", request_id),
+        ("Content-Length", str(len(body))),
+    ]
+    return ServiceResponse(status, headers, body)
