@@ -467,7 +467,9 @@ class _CasePreservingProtocol(HttpToolsProtocol):
 def bind_socket(host: str, port: int) -> socket.socket:
     """Listen on host:port now, so a port in use is reported before anything starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only for
+    # such sockets; without it a response sent as headers then body stalls ~40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
