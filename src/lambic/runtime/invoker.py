@@ -30,6 +30,7 @@ import contextlib
 import json
 import math
 import os
+import random
 import sys
 import time
 import uuid
@@ -170,7 +171,7 @@ class Invoker:
         if self._closed:
             raise InvokerClosedError("the invoker is shutting down; no new invocations")
         pool = self._pool(function_name)
-        request_id = str(uuid.uuid4())
+        request_id = _request_id()
         if invocation_type == "RequestResponse":
             return await self._run(pool, payload, request_id, client_context)
         if invocation_type == "DryRun":
@@ -431,7 +432,7 @@ class Invoker:
         self._report(settings, stream, request_id, duration_ms, billed, max_mb, init_ms, now)
         if trailer is not None:
             self._emit(group, stream, trailer, now)
-        self.store.append(
+        self.store.append_usage(
             UsageRecord(
                 settings.deployed_name, request_id, int(now * 1000), status, duration_ms,
                 billed, settings.memory_size, max_mb, init_ms, init_ms is not None,
@@ -500,7 +501,7 @@ class Invoker:
         max_mb = int(env.peak_rss_mb)
         billed = math.ceil(init.init_ms)
         self._report(settings, stream, request_id, 0.0, billed, max_mb, init.init_ms, now)
-        self.store.append(
+        self.store.append_usage(
             UsageRecord(
                 settings.deployed_name, request_id, int(now * 1000), status, 0.0, billed,
                 settings.memory_size, max_mb, init.init_ms, True,
@@ -530,6 +531,12 @@ class Invoker:
                 return
             await asyncio.sleep(self.async_retry_delays[failures])
             failures += 1
+
+
+def _request_id() -> str:
+    # uuid4() reads os.urandom (a syscall) per call; request ids need uniqueness,
+    # not secrecy, and this runs once per invocation.
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def _check_json(payload: bytes) -> None:

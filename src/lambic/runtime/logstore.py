@@ -16,12 +16,14 @@ whose result was returned is on disk once the invoker has closed. Readers
 
 from __future__ import annotations
 
-import queue
+import contextlib
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from lambic.runtime.usage import UsageRecord
 
@@ -53,9 +55,12 @@ CREATE INDEX IF NOT EXISTS usage_function_time ON usage (function_name, timestam
 """
 
 
-@dataclass(frozen=True, slots=True)
-class LogEvent:
-    """One CloudWatch-style log event, as it is stored and offered to a log sink."""
+class LogEvent(NamedTuple):
+    """One CloudWatch-style log event, as it is stored and offered to a log sink.
+
+    A NamedTuple, not a dataclass: the invoker makes three or more per invocation at
+    gateway rates, and the tuple goes into SQLite as it is.
+    """
 
     log_group: str
     log_stream: str
@@ -85,75 +90,87 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class _Marker:
-    """A queue item that signals when the writer reaches it (see `flush`)."""
-
-    def __init__(self, done: threading.Event) -> None:
-        self.done = done
-
-
 class LogStore:
     """Durable log + usage store with a background batch writer."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, flush_interval: float = 0.05) -> None:
         self.path = Path(path)
         self._conn = connect(self.path)
-        self._queue: queue.SimpleQueue[LogEvent | UsageRecord | _Marker | None] = (
-            queue.SimpleQueue()
-        )
+        # deque.append / popleft are atomic, so the event loop never takes a lock.
+        self._events: deque[LogEvent] = deque()
+        self._usage: deque[UsageRecord] = deque()
+        self._wake = threading.Event()
+        self._flushed = threading.Condition()
+        self._generation = 0
+        self._interval = flush_interval
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
         self._thread.start()
 
-    def append(self, item: LogEvent | UsageRecord) -> None:
+    def append(self, item: LogEvent) -> None:
+        """Queue one log event (cheap: the event loop calls this per log line)."""
         if not self._closed:
-            self._queue.put(item)
+            self._events.append(item)
         # After close() the writer is gone; late events are dropped, not queued forever.
+
+    def append_usage(self, record: UsageRecord) -> None:
+        if not self._closed:
+            self._usage.append(record)
+
+    @staticmethod
+    def _take(queue: deque[Any]) -> list[Any]:
+        items = []
+        with contextlib.suppress(IndexError):
+            while True:
+                items.append(queue.popleft())
+        return items
+
+    def _write_batch(self) -> None:
+        events = self._take(self._events)
+        usage = self._take(self._usage)
+        if not events and not usage:
+            return
+        with self._conn:
+            if events:
+                self._conn.executemany(
+                    "INSERT INTO log_events (log_group, log_stream, timestamp_ms, message)"
+                    " VALUES (?, ?, ?, ?)",
+                    events,
+                )
+            if usage:
+                self._conn.executemany(
+                    "INSERT INTO usage (function_name, request_id, timestamp_ms, status,"
+                    " duration_ms, billed_ms, memory_size_mb, max_memory_mb, init_ms,"
+                    " cold_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    usage,
+                )
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            batch = [item]
-            while True:  # take whatever else is already queued: one commit for all
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(entry is None for entry in batch)
-            events = [astuple(e) for e in batch if isinstance(e, LogEvent)]
-            usage = [astuple(u) for u in batch if isinstance(u, UsageRecord)]
-            with self._conn:
-                if events:
-                    self._conn.executemany(
-                        "INSERT INTO log_events (log_group, log_stream, timestamp_ms, message)"
-                        " VALUES (?, ?, ?, ?)",
-                        events,
-                    )
-                if usage:
-                    self._conn.executemany(
-                        "INSERT INTO usage (function_name, request_id, timestamp_ms, status,"
-                        " duration_ms, billed_ms, memory_size_mb, max_memory_mb, init_ms,"
-                        " cold_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        usage,
-                    )
-            for entry in batch:
-                if isinstance(entry, _Marker):
-                    entry.done.set()
-            if stop:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            stopping = self._closed
+            # A full disk must not stop the invoker; the batch is lost, serving goes on.
+            with contextlib.suppress(sqlite3.Error):
+                self._write_batch()
+            with self._flushed:
+                self._generation += 1
+                self._flushed.notify_all()
+            if stopping:
                 return
 
     def flush(self, timeout: float = 10.0) -> None:
         """Block until everything appended so far is committed."""
-        done = threading.Event()
-        marker = _Marker(done)
-        self._queue.put(marker)
-        done.wait(timeout)
+        with self._flushed:
+            target = self._generation + 2  # a full pass that started after this call
+            self._wake.set()
+            self._flushed.wait_for(lambda: self._generation >= target or self._closed, timeout)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._queue.put(None)
+        self._wake.set()
         self._thread.join(30)
         self._conn.close()
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["FunctionUsage", "UsageRecord", "summarize_usage"]
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
+class UsageRecord(NamedTuple):
     """One invocation; field order is the `usage` table's column order."""
 
     function_name: str

@@ -33,7 +33,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_PRELOAD", "Zygote", "ZygoteError"]
+__all__ = ["DEFAULT_PRELOAD", "Zygote", "ZygoteError", "preload_modules", "serve"]
 
 # Measured on this machine (bench/invoke.py): preloading boto3 adds ~25 MB of shared
 # pages to every environment but saves ~150 ms on the cold start of any function that
@@ -50,7 +50,7 @@ class ZygoteError(RuntimeError):
 # ---------------------------------------------------------------- zygote process side
 
 
-def _preload(modules: Sequence[str]) -> None:
+def preload_modules(modules: Sequence[str]) -> None:
     for name in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
@@ -97,7 +97,7 @@ def _reap(ctrl: socket.socket, children: set[int]) -> None:
         _send(ctrl, {"op": "exited", "pid": pid, "status": status})
 
 
-def _serve(ctrl: socket.socket) -> None:
+def serve(ctrl: socket.socket) -> None:
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -117,9 +117,12 @@ def _serve(ctrl: socket.socket) -> None:
                     _reap(ctrl, children)
                     continue
                 fds = array.array("i")
-                data, ancdata, _flags, _addr = ctrl.recvmsg(
-                    _MAX_MSG, socket.CMSG_SPACE(2 * fds.itemsize)
-                )
+                try:
+                    data, ancdata, _flags, _addr = ctrl.recvmsg(
+                        _MAX_MSG, socket.CMSG_SPACE(2 * fds.itemsize)
+                    )
+                except OSError:  # the invoker went away mid-message
+                    return
                 if not data:
                     return
                 for level, kind, cdata in ancdata:
@@ -148,18 +151,6 @@ def _serve(ctrl: socket.socket) -> None:
                 os.waitpid(pid, 0)
 
 
-def main(argv: Sequence[str]) -> None:
-    """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,...`."""
-    from lambic.runtime._sandbox import set_parent_death_signal
-
-    ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
-    set_parent_death_signal(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
-    _preload([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
-    ctrl = socket.socket(fileno=ctrl_fd)
-    _serve(ctrl)
-
-
 # ---------------------------------------------------------------- invoker side
 
 
@@ -175,7 +166,7 @@ class Zygote:
             [
                 sys.executable,
                 "-m",
-                "lambic.runtime.zygote",
+                "lambic.runtime._zygote_main",
                 str(child.fileno()),
                 str(os.getpid()),
                 ",".join(preload),
@@ -293,7 +284,3 @@ class Zygote:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait(2)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -1,0 +1,29 @@
+"""The zygote process's entry point: `python -m lambic.runtime._zygote_main FD PPID MODS`.
+
+Kept apart from `zygote.py` so that running it with -m does not re-execute a module
+the package has already imported.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from lambic.runtime._sandbox import set_parent_death_signal
+from lambic.runtime.zygote import preload_modules, serve
+
+
+def main(argv: Sequence[str]) -> None:
+    """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,...`."""
+    ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
+    set_parent_death_signal(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
+    preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
+    ctrl = socket.socket(fileno=ctrl_fd)
+    serve(ctrl)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

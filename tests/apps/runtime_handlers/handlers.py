@@ -1,0 +1,84 @@
+"""Plain Lambda handlers for the runtime's integration tests (one behaviour each)."""
+
+import ctypes
+import logging
+import os
+import sys
+import time
+
+INIT_PID = os.getpid()
+print("init: handlers imported")
+
+logger = logging.getLogger("handlers")
+
+
+def hello(event, context):
+    print("hello from", context.function_name)
+    return {"event": event, "pid": os.getpid(), "init_pid": INIT_PID}
+
+
+def environ(event, context):
+    return dict(os.environ)
+
+
+def describe_context(event, context):
+    return {
+        "aws_request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "identity": context.identity.cognito_identity_id,
+        "client_context": None if context.client_context is None else context.client_context.custom,
+        "cwd": os.getcwd(),
+    }
+
+
+def boom(event, context):
+    raise ValueError("boom: " + str(event.get("why", "no reason")))
+
+
+def chatty(event, context):
+    print("to stdout")
+    print("to stderr", file=sys.stderr)
+    logger.warning("a warning\nsecond line")
+    os.write(1, b"raw fd write\n")
+    return "done"
+
+
+def sleepy(event, context):
+    print("going to sleep")
+    time.sleep(event.get("seconds", 30))
+    return "woke up"
+
+
+def hog(event, context):
+    blocks = []
+    for _ in range(event.get("mb", 400)):
+        blocks.append(b"x" * (1024 * 1024))
+    time.sleep(1)
+    return len(blocks)
+
+
+def exit_hard(event, context):
+    print("about to exit")
+    os._exit(event.get("code", 3))
+
+
+def segfault(event, context):
+    ctypes.string_at(0)
+
+
+def not_json(event, context):
+    return {"when": object()}
+
+
+def pid(event, context):
+    time.sleep(event.get("hold", 0))
+    return os.getpid()
+
+
+not_callable = 42

@@ -1,0 +1,91 @@
+"""Loading a project: app.py is imported in a child process; user errors are one line."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lambic.runtime import ProjectError, aload_project, load_project
+
+APPS = Path(__file__).resolve().parents[2] / "apps"
+
+
+def write_app(tmp_path: Path, source: str) -> Path:
+    (tmp_path / "app.py").write_text(source)
+    return tmp_path
+
+
+def error_of(project_dir: Path) -> str:
+    with pytest.raises(ProjectError) as excinfo:
+        load_project(project_dir)
+    message = str(excinfo.value)
+    assert "\n" not in message
+    return message
+
+
+def test_manifest_lists_functions_routes_and_binary_types(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "runtime_lambic", root)
+    project = load_project(root)
+    manifest = project.manifest
+    assert manifest.app_name == "runtime-demo"
+    assert [(f.name, f.handler, f.kind) for f in manifest.functions] == [
+        ("api_handler", "app.app", "api"),
+        ("worker", "app.worker", "lambda"),
+    ]
+    assert set(manifest.routes) == {"/", "/users/{user_id}"}
+    user = manifest.routes["/users/{user_id}"]
+    assert set(user) == {"GET", "PUT"}
+    assert user["GET"].view_name == "user" and user["GET"].cors is not None
+    assert manifest.routes["/"]["GET"].cors is None
+    assert isinstance(manifest.binary_types, tuple) and manifest.binary_types
+    assert project.functions("prod")["api_handler"].deployed_name == "runtime-demo-prod"
+
+
+def test_prints_at_import_time_do_not_break_the_manifest(tmp_path: Path) -> None:
+    write_app(
+        tmp_path,
+        "print('hello at import')\nfrom lambic.app import Lambic\napp = Lambic('noisy')\n",
+    )
+    assert load_project(tmp_path).app_name == "noisy"
+
+
+def test_missing_app_py_says_where_it_looked(tmp_path: Path) -> None:
+    assert error_of(tmp_path).startswith(f"No app.py in {tmp_path.resolve()}")
+
+
+def test_missing_app_object_tells_how_to_define_it(tmp_path: Path) -> None:
+    write_app(tmp_path, "application = 1\n")
+    assert error_of(tmp_path) == "No app named 'app' in app.py; define `app = Lambic('name')`"
+
+
+def test_wrong_app_object_type_is_named(tmp_path: Path) -> None:
+    write_app(tmp_path, "app = 42\n")
+    assert error_of(tmp_path).startswith("`app` in app.py is a int, not a Lambic app")
+
+
+def test_syntax_error_gives_file_and_line(tmp_path: Path) -> None:
+    write_app(tmp_path, "from lambic.app import Lambic\n\napp = Lambic('x'\nx = = 1\n")
+    assert error_of(tmp_path).startswith("Syntax error in app.py:3")
+
+
+def test_import_error_names_the_missing_module(tmp_path: Path) -> None:
+    write_app(tmp_path, "import no_such_dependency_here\n")
+    message = error_of(tmp_path)
+    assert "could not import 'no_such_dependency_here'" in message
+    assert "(app.py:1)" in message
+
+
+def test_exception_at_import_names_type_and_line(tmp_path: Path) -> None:
+    write_app(tmp_path, "x = 1\nraise RuntimeError('bad setup')\n")
+    assert error_of(tmp_path) == "app.py raised RuntimeError while importing (app.py:2): bad setup"
+
+
+def test_async_loading_reads_the_same_manifest(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "runtime_lambic", root)
+    project = asyncio.run(asyncio.wait_for(aload_project(root), 60))
+    assert project.manifest == load_project(root).manifest

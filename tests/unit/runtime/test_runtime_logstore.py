@@ -1,0 +1,60 @@
+"""The log store: batched durable writes, reading back, usage totals."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from lambic.runtime.logstore import LogEvent, LogStore, iter_events, log_groups
+from lambic.runtime.usage import UsageRecord, summarize_usage
+
+
+def test_appended_events_are_on_disk_after_flush_and_readable_by_another_connection(
+    tmp_path: Path,
+) -> None:
+    store = LogStore(tmp_path / "state" / "logs.sqlite3")
+    store.append(LogEvent("/aws/lambda/a-dev", "s1", 1000, "START RequestId: 1 Version: $LATEST"))
+    store.append(LogEvent("/aws/lambda/b-dev", "s2", 2000, "hello"))
+    store.flush()
+    conn = sqlite3.connect(tmp_path / "state" / "logs.sqlite3")
+    assert log_groups(conn) == ["/aws/lambda/a-dev", "/aws/lambda/b-dev"]
+    events = list(iter_events(conn, "/aws/lambda/b-dev"))
+    assert [(e.log_stream, e.timestamp_ms, e.message) for e in events] == [("s2", 2000, "hello")]
+    assert list(iter_events(conn, since_ms=1500)) == events
+    conn.close()
+    store.close()
+
+
+def test_close_commits_everything_and_later_appends_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "logs.sqlite3"
+    store = LogStore(path, flush_interval=60)  # only close() can have written these
+    for i in range(500):
+        store.append(LogEvent("/aws/lambda/f", "s", i, f"line {i}"))
+    store.close()
+    store.append(LogEvent("/aws/lambda/f", "s", 999, "too late"))
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*), MAX(message) FROM log_events").fetchone() == (
+        500,
+        "line 99",
+    )
+    conn.close()
+
+
+def test_usage_is_summarised_per_function_in_gb_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "logs.sqlite3"
+    store = LogStore(path)
+    store.append_usage(UsageRecord("f", "1", 10, "ok", 1.2, 2, 1024, 40, 5.0, True))
+    store.append_usage(UsageRecord("f", "2", 20, "error", 0.4, 1000, 1024, 40, None, False))
+    store.append_usage(UsageRecord("g", "3", 30, "ok", 0.4, 1, 128, 40, None, False))
+    store.close()
+    conn = sqlite3.connect(path)
+    totals = summarize_usage(conn)
+    assert totals["f"].invocations == 2 and totals["f"].errors == 1
+    assert totals["f"].cold_starts == 1 and totals["f"].billed_ms == 1002
+    assert abs(totals["f"].gb_seconds - 1.002) < 1e-9
+    assert summarize_usage(conn, since_ms=25).keys() == {"g"}
+    conn.close()
+
+
+def test_log_event_names_its_function() -> None:
+    assert LogEvent("/aws/lambda/app-dev-worker", "s", 0, "m").function_name == "app-dev-worker"
