@@ -1,0 +1,245 @@
+"""What `lambic local` runs beside the gateway: the local services and the event sources.
+
+Both are `CloudComponent`s (`async start(cloud)`, `async stop()`), started by
+`LocalCloud` in this order: `LocalServices` first (it puts `AWS_ENDPOINT_URL` and
+friends into `cloud.extra_env` before any execution environment exists, so
+`boto3.client("s3")` inside a function talks to the local cloud), then the invoker,
+then `LiveEventSources` (which needs the invoker and the services' engines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent, settings_from_config
+from lambic.runtime.errors import LambicRuntimeError
+from lambic.runtime.event_sources import Account, EventSources
+from lambic.runtime.resources import create_declared, declared_resources
+from lambic.runtime.sqs_poller import BatchOutcome
+
+if TYPE_CHECKING:
+    from lambic.runtime.local import LocalCloud
+    from lambic.services.base import Service
+    from lambic.services.server import EdgeServer
+
+DEFAULT_SERVICES_PORT = 4566
+LOCAL_REGION = "us-east-1"
+LOCAL_ACCOUNT = "000000000000"
+
+
+def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Variables that point unchanged boto3 code at the local services.
+
+    The region and dummy credentials are added only when the user has not set their
+    own, so a deliberate choice is never overridden.
+    """
+    env = {"AWS_ENDPOINT_URL": url}
+    if not environ.get("AWS_ACCESS_KEY_ID"):
+        env.update(AWS_ACCESS_KEY_ID="lambic-local", AWS_SECRET_ACCESS_KEY="lambic-local")
+    return env
+
+
+class LocalServices:
+    """The S3/DynamoDB/SQS/SNS/EventBridge edge port inside `lambic local`."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_SERVICES_PORT,
+        in_memory: bool = False,
+        state_dir: Path | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.in_memory = in_memory
+        self.state_dir = state_dir
+        self.services: dict[str, Service] = {}
+        self.edge: EdgeServer | None = None
+
+    @property
+    def url(self) -> str:
+        if self.edge is None:
+            raise LambicRuntimeError("The local services are not started")
+        return self.edge.url
+
+    def engine(self, name: str) -> Any:
+        """The in-process engine of a service (for event sources), or None."""
+        service = self.services.get(name)
+        if service is None:
+            return None
+        return getattr(service, "engine", None) or getattr(service, "bus", None)
+
+    async def start(self, cloud: LocalCloud) -> None:
+        from lambic.services.base import ServiceError
+        from lambic.services.factory import create_services
+        from lambic.services.server import EdgeServer
+
+        state = None
+        if not self.in_memory:
+            state = self.state_dir or cloud.project_dir / ".lambic" / "state" / cloud.stage
+        try:
+            self.services = await asyncio.to_thread(create_services, state)
+            self.edge = await asyncio.to_thread(
+                lambda: EdgeServer(self.services, host=self.host, port=self.port).start()
+            )
+        except ServiceError as exc:
+            self._close_services()
+            raise LambicRuntimeError(f"Local services: {exc}") from exc
+        cloud.extra_env.update(endpoint_environment(self.edge.url))
+        where = "in memory" if state is None else f"state in {state}"
+        cloud.echo(f"Local AWS services on {self.edge.url} ({where})")
+        if cloud.project is not None:
+            resources = declared_resources(cloud.project.config.raw, cloud.stage)
+            if resources:
+                created = await asyncio.to_thread(create_declared, resources, self._client)
+                if created:
+                    cloud.echo("Created " + ", ".join(created))
+
+    def _client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=LOCAL_REGION,
+            aws_access_key_id="lambic-local",
+            aws_secret_access_key="lambic-local",
+        )
+
+    async def stop(self) -> None:
+        if self.edge is not None:
+            edge, self.edge = self.edge, None
+            await asyncio.to_thread(edge.stop)
+        else:
+            self._close_services()
+
+    def _close_services(self) -> None:
+        closed: set[int] = set()
+        for service in self.services.values():
+            if id(service) not in closed:
+                closed.add(id(service))
+                service.close()
+        self.services = {}
+
+
+class LiveEventSources:
+    """Every event handler in app.py, fed by the scheduler and the local services."""
+
+    def __init__(self, services: LocalServices | None) -> None:
+        self.local_services = services
+        self.sources: EventSources | None = None
+        self.queue: AsyncEventQueue | None = None
+        self._cloud: LocalCloud | None = None
+
+    async def start(self, cloud: LocalCloud) -> None:
+        if cloud.project is None or cloud.invoker is None:
+            raise LambicRuntimeError("Event sources start after the project and the invoker")
+        self._cloud = cloud
+        invoker = cloud.invoker
+        project = cloud.project
+        functions = project.functions(cloud.stage)
+        state = cloud.project_dir / ".lambic" / "state" / cloud.stage
+        state.mkdir(parents=True, exist_ok=True)
+        raw_functions = _function_configs(project.config.raw, cloud.stage)
+
+        def invoke(function: str, payload: bytes) -> Any:
+            return invoker.invoke(function, payload)
+
+        self.queue = AsyncEventQueue(
+            invoke,
+            path=state / "events.sqlite3",
+            settings=lambda name: settings_from_config(raw_functions.get(name, {})),
+            function_arn=lambda name: self._function_arn(cloud, name),
+            on_failure=self._send_to_destination,
+            concurrency=lambda name: (
+                functions[name].reserved_concurrency or 10 if name in functions else 10
+            ),
+            report=self._print_delivery,
+        )
+        engine = self.local_services.engine if self.local_services else (lambda name: None)
+        self.sources = EventSources(
+            project.manifest.functions,
+            self.queue,
+            Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT),
+            event_bus=engine("events"),
+            s3_engine=engine("s3"),
+            sqs_engine=engine("sqs"),
+            dynamodb_engine=engine("dynamodb"),
+            invoke=invoke,
+            concurrency=lambda name: (
+                functions[name].reserved_concurrency if name in functions else None
+            ),
+            batch_report=self._print_batch,
+            state_dir=state,
+        )
+        await self.sources.start()
+
+    async def stop(self) -> None:
+        if self.sources is not None:
+            await self.sources.stop()
+            self.sources = None
+        if self.queue is not None:
+            await self.queue.aclose()
+            self.queue = None
+
+    @staticmethod
+    def _function_arn(cloud: LocalCloud, name: str) -> str:
+        app = cloud.project.app_name if cloud.project else "app"
+        return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{app}-{cloud.stage}-{name}"
+
+    def _print_delivery(self, delivery: Delivery) -> None:
+        if self._cloud is not None:
+            self._cloud.echo(
+                f"[event] {delivery.source} -> {delivery.function} {delivery.request_id} "
+                f"{delivery.outcome} {delivery.duration_ms:.1f} ms"
+                + (f" (attempt {delivery.attempt})" if delivery.attempt > 1 else "")
+            )
+
+    def _print_batch(self, outcome: BatchOutcome) -> None:
+        if self._cloud is not None:
+            self._cloud.echo(
+                f"[event] sqs:{outcome.queue} -> {outcome.function} {outcome.request_id} "
+                f"{outcome.status} {outcome.duration_ms:.1f} ms "
+                f"({outcome.received} received, {outcome.deleted} deleted)"
+            )
+
+    def _send_to_destination(self, failed: FailedEvent) -> None:
+        """On-failure destination (invocation record) and DLQ (original event), via SQS."""
+        settings = failed.settings
+        if not (settings.on_failure or settings.dead_letter_queue):
+            return
+        sqs = self.local_services.engine("sqs") if self.local_services else None
+        if sqs is None:
+            raise LambicRuntimeError("An on-failure destination needs the local SQS service")
+        if settings.on_failure:
+            record = failed.destination_record(time.time())
+            sqs.send_message(_queue_name(settings.on_failure), json.dumps(record))
+        if settings.dead_letter_queue:
+            sqs.send_message(
+                _queue_name(settings.dead_letter_queue),
+                failed.payload.decode("utf-8", "replace"),
+            )
+
+
+def _queue_name(name_or_arn: str) -> str:
+    return name_or_arn.rsplit(":", 1)[-1]
+
+
+def _function_configs(raw: Mapping[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+    """Per-function settings merged top level then stage (async keys live here)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for layer in (
+        raw.get("lambda_functions") or {},
+        ((raw.get("stages") or {}).get(stage) or {}).get("lambda_functions") or {},
+    ):
+        for name, values in layer.items():
+            if isinstance(values, Mapping):
+                merged.setdefault(name, {}).update(values)
+    return merged
