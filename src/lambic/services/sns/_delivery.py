@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -118,15 +117,28 @@ Poster = Callable[[str, dict[str, str], bytes], int]
 
 
 def post(url: str, headers: dict[str, str], body: bytes) -> int:
-    """POST once; the HTTP status, or 0 when the endpoint could not be reached."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST once; the HTTP status, or 0 when the endpoint could not be reached.
+
+    http.client rather than urllib: urllib re-cases header names
+    (`X-amz-sns-message-type`) and AWS sends them in lower case.
+    """
+    parts = urlsplit(url)
+    connection_type = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    connection = connection_type(parts.hostname or "", parts.port, timeout=_HTTP_TIMEOUT)
     try:
-        with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-    except (OSError, ValueError):
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return int(response.status)
+    except (OSError, http.client.HTTPException):
         return 0
+    finally:
+        connection.close()
 
 
 class HttpSender:

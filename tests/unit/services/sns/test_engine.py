@@ -1,0 +1,86 @@
+"""SnsEngine semantics in process: persistence, retries, delivery to the SQS engine."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from lambic.services.sns._delivery import HttpSender
+from lambic.services.sns.engine import SnsEngine
+from lambic.services.sns.errors import SnsError
+from lambic.services.sns.store import SnsStore
+from lambic.services.sqlite import open_database
+from lambic.services.sqs import SqsEngine, SqsStore
+
+
+class FakePoster:
+    """Answers with scripted statuses and records what was posted."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.calls: list[tuple[str, dict[str, str], bytes]] = []
+        self.done = threading.Event()
+
+    def __call__(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        self.calls.append((url, headers, body))
+        status = self.statuses.pop(0) if self.statuses else 200
+        if not self.statuses:
+            self.done.set()
+        return status
+
+
+def _engine(path: Path | None = None, poster: FakePoster | None = None) -> SnsEngine:
+    sqs = SqsEngine(SqsStore(open_database(None)))
+    http = HttpSender(poster or FakePoster([]), retry_delay=0)
+    return SnsEngine(SnsStore(open_database(path)), sqs=sqs, http=http)
+
+
+def test_topics_and_subscriptions_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "sns.sqlite3"
+    first = _engine(path)
+    topic = first.create_topic("alerts", {"DisplayName": "A"}, {"team": "x"})
+    sub = first.subscribe(topic.arn, "sqs", "arn:aws:sqs:us-east-1:000000000000:q")
+    first.set_subscription_attribute(sub.arn, "RawMessageDelivery", "true")
+    first.close()
+    second = _engine(path)
+    assert second.get_topic_attributes(topic.arn)["DisplayName"] == "A"
+    assert second.list_tags(topic.arn) == {"team": "x"}
+    restored = second.get_subscription(sub.arn)
+    assert restored.raw
+    second.close()
+
+
+def test_http_delivery_retries_server_errors_then_stops_on_success() -> None:
+    poster = FakePoster([500, 503, 200])
+    engine = _engine(poster=poster)
+    topic = engine.create_topic("hooks")
+    engine.subscribe(topic.arn, "http", "http://127.0.0.1:9/hook")
+    assert poster.done.wait(5)
+    assert len(poster.calls) == 3
+    assert poster.calls[0][1]["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+    engine.close()
+
+
+def test_publish_to_fifo_topic_needs_group_and_dedup_source() -> None:
+    engine = _engine()
+    topic = engine.create_topic("t.fifo", {"FifoTopic": "true"})
+    with pytest.raises(SnsError, match="MessageGroupId"):
+        engine.publish(topic.arn, "x")
+    with pytest.raises(SnsError, match="ContentBasedDeduplication"):
+        engine.publish(topic.arn, "x", group_id="g")
+    message_id, sequence = engine.publish(topic.arn, "x", group_id="g", deduplication_id="d")
+    assert sequence is not None
+    assert engine.publish(topic.arn, "y", group_id="g", deduplication_id="d")[0] == message_id
+    engine.close()
+
+
+def test_deliveries_to_a_deleted_queue_are_dropped_quietly() -> None:
+    engine = _engine()
+    topic = engine.create_topic("t")
+    engine.subscribe(topic.arn, "sqs", "arn:aws:sqs:us-east-1:000000000000:gone")
+    message_id, _ = engine.publish(topic.arn, json.dumps({"a": 1}))
+    assert message_id
+    engine.close()
