@@ -109,6 +109,8 @@ class LocalProcess:
                 str(project),
                 "--port",
                 str(self.port),
+                "--services-port",
+                str(free_port()),
                 *args,
             ],
             stdout=subprocess.PIPE,
@@ -169,7 +171,7 @@ def project(tmp_path: Path) -> Path:
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lambic", "local", *args],
+        [sys.executable, "-m", "lambic", "local", "--services-port", str(free_port()), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
