@@ -36,3 +36,9 @@ main.add_command(gen_policy)
 from lambic.cli.services import services  # noqa: E402
 
 main.add_command(services)
+
+from lambic.cli.invoke import invoke  # noqa: E402
+from lambic.cli.logs import logs  # noqa: E402
+
+main.add_command(invoke)
+main.add_command(logs)

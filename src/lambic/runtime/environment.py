@@ -215,15 +215,20 @@ class Environment:
     async def start(self, init_timeout: float) -> InitOutcome:
         """Wait for the fork and for init (the user's import); READY or an error."""
         started = time.perf_counter()
+        # The waiter must exist before the socket is connected: the READY frame (or
+        # EOF) can be delivered as soon as the transport starts reading, which some
+        # loops (uvloop) do before our coroutine resumes.
+        self._waiter = self._loop.create_future()
         try:
-            self.pid = await asyncio.wait_for(self._pid_future, init_timeout)
             self._transport, _ = await self._loop.create_unix_connection(
                 lambda: _EnvProtocol(self), sock=self._sock
             )
+            self.pid = await asyncio.wait_for(self._pid_future, init_timeout)
         except (ZygoteError, asyncio.TimeoutError, OSError) as exc:
             self.kill("init")
             return InitOutcome(0.0, kind="crash", exit=f"cannot start: {exc}")
-        self._waiter = self._loop.create_future()
+        if self._kill_reason:  # killed (shutdown) before we knew its pid
+            self.kill(self._kill_reason)
         remaining = max(init_timeout - (time.perf_counter() - started), 0.001)
         try:
             frame = await asyncio.wait_for(self._waiter, remaining)

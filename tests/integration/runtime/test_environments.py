@@ -433,15 +433,18 @@ def test_reload_runs_new_code_while_in_flight_work_finishes_on_the_old(tmp_path:
     project = make_project(tmp_path)
     module = project.project_dir / "handlers.py"
 
+    events: list[LogEvent] = []
+
     async def body(inv: Invoker) -> tuple[InvocationResult, InvocationResult, InvocationResult]:
         in_flight = asyncio.ensure_future(inv.invoke("sleepy", b'{"seconds": 0.5}'))
-        await asyncio.sleep(0.2)
+        while "going to sleep" not in [e.message for e in events]:  # old code is running
+            await asyncio.sleep(0.01)
         module.write_text(module.read_text().replace('return "woke up"', 'return "new code"'))
         await inv.reload(project)
         fresh = await inv.invoke("sleepy", b'{"seconds": 0}')
         return await in_flight, fresh, await inv.invoke("sleepy", b'{"seconds": 0}')
 
-    old, fresh, warm = run(with_invoker(project, body))
+    old, fresh, warm = run(with_invoker(project, body, log_sink=events.append))
     assert payload(old) == "woke up"
     assert payload(fresh) == "new code" and fresh.cold_start
     assert payload(warm) == "new code" and not warm.cold_start
@@ -502,3 +505,20 @@ def test_a_lambic_app_serves_routes_and_pure_functions_with_stage_config(tmp_pat
     assert payload(worker) == {"worker": {"job": 1}, "memory": "256"}
     assert worker.memory_size_mb == 256
     assert any("worker saw {'job': 1}" in e.message for e in events)
+
+
+def test_concurrent_cold_starts_all_answer_under_uvloop(tmp_path: Path) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    project = make_project(tmp_path)
+
+    async def body(inv: Invoker) -> list[InvocationResult]:
+        calls = [inv.invoke("pid", b'{"hold": 0.05}') for _ in range(8)]
+        return list(await asyncio.gather(*calls))
+
+    async def bounded() -> list[InvocationResult]:
+        return await asyncio.wait_for(with_invoker(project, body), 30)
+
+    results = uvloop.run(bounded())
+    assert [r.status for r in results] == ["ok"] * 8
+    assert all(r.cold_start for r in results)
+    assert len({payload(r) for r in results}) == 8

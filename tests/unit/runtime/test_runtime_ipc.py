@@ -20,6 +20,7 @@ def test_frames_survive_being_split_at_every_byte() -> None:
 def test_blocking_side_reads_what_the_other_side_sent_and_sees_end_of_stream() -> None:
     left, right = socket.socketpair()
     body = b"x" * 300_000  # larger than a socket buffer: needs several reads
+
     def writer() -> None:
         send_frame(left, RESULT, {"maxrss_kb": 1}, body)
         left.shutdown(socket.SHUT_WR)

@@ -1,0 +1,116 @@
+"""`lambic logs`: read the local log store (`.lambic/state/<stage>/logs.sqlite3`).
+
+Log groups are named as on AWS (`/aws/lambda/<app>-<stage>[-<function>]`); `-n`
+takes the short name from app.py or the deployed name. The app is not imported, so
+logs stay readable while app.py is broken.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from lambic.cli.errors import CLIError
+from lambic.runtime import LambicRuntimeError, load_config
+from lambic.runtime.logstore import StoredEvent, iter_events, log_groups
+
+__all__ = ["logs", "parse_since"]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_FOLLOW_POLL_SECONDS = 0.5
+
+
+def parse_since(text: str, now: float) -> int:
+    """`10m`, `2h`, `30s`, `1d`, `1w` before `now`, or an ISO-8601 time; epoch ms."""
+    match = re.fullmatch(r"(\d+)\s*([smhdw])", text.strip())
+    if match:
+        return int((now - int(match.group(1)) * _UNITS[match.group(2)]) * 1000)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise CLIError(
+            f"--since {text!r} is neither a duration like 10m, 2h, 1d nor an ISO-8601 time"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def _format(event: StoredEvent) -> str:
+    ts = event.timestamp_ms / 1000
+    stamp = (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{event.timestamp_ms % 1000:03d}Z"
+    )
+    function = event.log_group.rsplit("/", 1)[-1]
+    return f"{stamp} {function} {event.message}"
+
+
+def _resolve_group(
+    conn: sqlite3.Connection, name: str, app_name: str | None, stage: str
+) -> str | None:
+    groups = log_groups(conn)
+    candidates = [f"/aws/lambda/{name}"]
+    if app_name:
+        short = f"{app_name}-{stage}" if name == "api_handler" else f"{app_name}-{stage}-{name}"
+        candidates.insert(0, f"/aws/lambda/{short}")
+    for group in candidates:
+        if group in groups:
+            return group
+    suffix = [g for g in groups if g.endswith(f"-{stage}-{name}")]
+    return suffix[0] if len(suffix) == 1 else None
+
+
+@click.command("logs")
+@click.option("-n", "--name", "function_name", default=None, help="Only this function's logs.")
+@click.option("--follow", is_flag=True, help="Keep printing new events until Ctrl-C.")
+@click.option("--since", default=None, help="Only events newer than this: 10m, 2h, 1d, or ISO.")
+@click.option("--stage", default="dev", show_default=True, help="The config stage to read.")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The project directory (holds .lambic/).",
+)
+def logs(
+    function_name: str | None, follow: bool, since: str | None, stage: str, project_dir: Path
+) -> None:
+    """Print the functions' logs (START/END/REPORT lines and their output)."""
+    since_ms = parse_since(since, time.time()) if since else 0
+    db = project_dir / ".lambic" / "state" / stage / "logs.sqlite3"
+    if not db.exists():
+        raise CLIError(
+            f"No logs for stage {stage!r} in {project_dir.resolve()}; "
+            "run `lambic local` or `lambic invoke` first"
+        )
+    try:
+        app_name = load_config(project_dir).app_name
+    except LambicRuntimeError:
+        app_name = None  # a broken config must not hide the logs
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        group: str | None = None
+        if function_name is not None:
+            group = _resolve_group(conn, function_name, app_name, stage)
+            if group is None:
+                known = ", ".join(g.rsplit("/", 1)[-1] for g in log_groups(conn)) or "none"
+                raise CLIError(
+                    f"No logs for function {function_name!r}; functions with logs: {known}"
+                )
+        last_id = 0
+        while True:
+            for event in iter_events(conn, group, since_ms=since_ms, after_id=last_id):
+                click.echo(_format(event))
+                last_id = event.id
+            if not follow:
+                return
+            time.sleep(_FOLLOW_POLL_SECONDS)
+    except KeyboardInterrupt:
+        return
+    finally:
+        conn.close()
