@@ -71,6 +71,7 @@ class Write:
     keys: Item
     old: Item | None
     new: Item | None
+    size: int | None = None  # of `new`, when the caller already measured it
 
 
 class DynamoDBEngine:
@@ -316,7 +317,8 @@ class DynamoDBEngine:
         if write.new is None:
             self.store.delete_item(tid, hk, rk)
         else:
-            self.store.put_item(tid, hk, rk, item_size(write.new), json.dumps(write.new))
+            size = write.size if write.size is not None else item_size(write.new)
+            self.store.put_item(tid, hk, rk, size, json.dumps(write.new))
         for index in table.indexes.values():
             old_key = index_key(table, index, write.old) if write.old else None
             new_key = index_key(table, index, write.new) if write.new else None
@@ -363,7 +365,7 @@ class DynamoDBEngine:
             capacity = {name: Capacity(name)}
             capacity[name].table = write_units(max(size, item_size(old or {})))
             keys = key_of(state.definition, item)
-            self.commit([Write(state, hk, rk, keys, old, item)], capacity)
+            self.commit([Write(state, hk, rk, keys, old, item, size)], capacity)
         result: dict[str, Any] = {}
         if wanted == "ALL_OLD" and old:
             result["Attributes"] = old
@@ -446,7 +448,7 @@ class DynamoDBEngine:
             size = check_item_size(new)
             capacity = {name: Capacity(name)}
             capacity[name].table = write_units(max(size, item_size(old or {})))
-            self.commit([Write(state, hk, rk, keys, old, new)], capacity)
+            self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
         result: dict[str, Any] = {}
         paths = [a.path for a in update.actions] if update is not None else []
         attributes = _updated_attributes(wanted, old, new, paths)

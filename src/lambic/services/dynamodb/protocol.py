@@ -9,7 +9,6 @@ verifies when present).
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -36,7 +35,7 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 
 def request_id() -> str:
     """A request id shaped like DynamoDB's: 52 upper-case letters and digits."""
-    return base64.b32encode(os.urandom(33)).decode("ascii")[:52]
+    return os.urandom(26).hex().upper()
 
 
 def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
@@ -47,6 +46,8 @@ def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
             ("Content-Type", CONTENT_TYPE),
             ("x-amzn-RequestId", request_id()),
             ("x-amz-crc32", str(zlib.crc32(payload))),
+            # An explicit length lets the server send one unchunked response.
+            ("Content-Length", str(len(payload))),
         ],
         body=payload,
     )
