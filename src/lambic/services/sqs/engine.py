@@ -364,18 +364,23 @@ class SqsEngine:
             static["AWSTraceHeader"] = trace.string_value
         sequence: str | None = None
         retention = queue.int_attribute("MessageRetentionPeriod") * 1000
+        insert = (
+            queue.name, message_id, body, md5_body, dump_attributes(attributes), md5_attrs,
+            static, now, now + delay * 1000, now + retention, group_id,
+        )  # fmt: skip
+        if not (queue.fifo and deduplication_id is not None):
+            # One INSERT commits atomically by itself (autocommit): no BEGIN/COMMIT
+            # round trips on the hot path of standard queues.
+            self._store.insert_message(*insert)
+            return SendResult(message_id, md5_body, md5_attrs, md5_system, None)
         with self._store.transaction():
-            if queue.fifo and deduplication_id is not None:
-                sequence = str(18_000_000_000_000_000_000 + self._store.next_sequence(queue.name))
-                static["MessageDeduplicationId"] = deduplication_id
-                static["SequenceNumber"] = sequence
-                self._store.record_dedup(
-                    queue.name, deduplication_id, message_id, sequence, now + DEDUP_WINDOW_MS
-                )
-            self._store.insert_message(
-                queue.name, message_id, body, md5_body, dump_attributes(attributes), md5_attrs,
-                static, now, now + delay * 1000, now + retention, group_id,
-            )  # fmt: skip
+            sequence = str(18_000_000_000_000_000_000 + self._store.next_sequence(queue.name))
+            static["MessageDeduplicationId"] = deduplication_id
+            static["SequenceNumber"] = sequence
+            self._store.record_dedup(
+                queue.name, deduplication_id, message_id, sequence, now + DEDUP_WINDOW_MS
+            )
+            self._store.insert_message(*insert)
         return SendResult(message_id, md5_body, md5_attrs, md5_system, sequence)
 
     # Receiving ----------------------------------------------------------------------
@@ -532,12 +537,8 @@ class SqsEngine:
         with self._lock:
             queue = self.get_queue(queue_name)
             row_id = self._parse_receipt(queue_name, receipt_handle)
-            stored = self._store.message_by_row(queue_name, row_id)
-            if stored is None:
-                return
-            if queue.fifo and stored.receipt != receipt_handle:
-                return
-            self._store.delete_message(row_id)
+            # One indexed DELETE; a missing or (FIFO) superseded message deletes nothing.
+            self._store.delete_message(queue_name, row_id, receipt_handle if queue.fifo else None)
 
     def change_message_visibility(
         self, queue_name: str, receipt_handle: str, visibility_timeout: int

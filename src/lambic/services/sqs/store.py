@@ -229,8 +229,15 @@ class SqsStore:
         ).fetchone()
         return _message(row) if row else None
 
-    def delete_message(self, row_id: int) -> None:
-        self._conn.execute("DELETE FROM messages WHERE id = ?", (row_id,))
+    def delete_message(self, queue: str, row_id: int, receipt: str | None = None) -> None:
+        """Delete by row id; with `receipt`, only while that is the latest receipt handle."""
+        if receipt is None:
+            self._conn.execute("DELETE FROM messages WHERE id = ? AND queue = ?", (row_id, queue))
+        else:
+            self._conn.execute(
+                "DELETE FROM messages WHERE id = ? AND queue = ? AND receipt = ?",
+                (row_id, queue, receipt),
+            )
 
     def set_visible_at(self, row_id: int, visible_at: int) -> None:
         self._conn.execute("UPDATE messages SET visible_at = ? WHERE id = ?", (visible_at, row_id))
