@@ -48,11 +48,13 @@ def list_keys(
         # Skip every key folded into the common prefix the last page ended with.
         cursor, inclusive = after + _MAX_CHAR, False
     while True:
+        # One row past what the page can still take tells whether it is truncated.
+        want = min(_BATCH, max_keys - count + 1)
         if inclusive:
-            batch = store.scan_keys_from(bucket, cursor, _BATCH)
+            batch = store.scan_keys_from(bucket, cursor, want)
             inclusive = False
         else:
-            batch = store.scan_keys(bucket, cursor, _BATCH)
+            batch = store.scan_keys(bucket, cursor, want)
         if not batch:
             return page
         jumped = False
@@ -80,5 +82,5 @@ def list_keys(
             page.last = item.key
             count += 1
             cursor = item.key
-        if not jumped and len(batch) < _BATCH:
+        if not jumped and len(batch) < want:
             return page  # the end of the bucket

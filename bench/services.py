@@ -1,0 +1,346 @@
+"""Local services benchmark: boto3 calls/s against Lambic, moto server and a floor.
+
+    .venv/bin/python bench/services.py [--seconds 1.5] [--rounds 3] [--skip-scale]
+
+One boto3 client per service, one thread, keep-alive, loopback only. Three targets,
+each a subprocess on a free port:
+
+- Lambic: `lambic services --state <tmp>` (the real edge, SQLite and blobs on disk);
+- moto: `ThreadedMotoServer` (the anchor the issue compares against);
+- floor: a trivial asyncio HTTP endpoint answering every request with an empty 200
+  (it does answer `Expect: 100-continue`), i.e. the cost of boto3 itself.
+
+Operations: S3 PutObject / GetObject of 1 KB; DynamoDB PutItem / GetItem / Query
+(Limit 1, newest first); SQS SendMessage and ReceiveMessage+DeleteMessage (one
+operation = the pair). Each is run for `--seconds` per round; the median of
+`--rounds` rounds is reported with the ratio to moto and to the floor.
+
+Scale check: a bucket holding 100,000 keys (inserted directly into the state
+directory's SQLite before the server starts, to keep the run short) is paged with
+ListObjectsV2 (MaxKeys=1000); the median time of the first page and of the last
+page are printed side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+PY = sys.executable
+BODY_1KB = b"x" * 1024
+
+FLOOR_SERVER = r"""
+import asyncio, sys
+
+class Floor(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.t = transport
+        self.buf = b""
+        self.need = None
+    def data_received(self, data):
+        self.buf += data
+        while True:
+            if self.need is None:
+                end = self.buf.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                head = self.buf[:end].lower()
+                self.buf = self.buf[end + 4:]
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"expect" and b"100-continue" in value:
+                        self.t.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.need = length
+            if len(self.buf) < self.need:
+                return
+            self.buf = self.buf[self.need:]
+            self.need = None
+            self.t.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(Floor, "127.0.0.1", int(sys.argv[1]))
+    print("ready", flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+MOTO_SERVER = r"""
+import sys, time
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
+server.start()
+print("ready", flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def process(args: list[str], ready: str) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{args[:4]} exited before it was ready")
+            if ready in line:
+                break
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def clients(url: str) -> dict[str, Any]:
+    config = Config(retries={"max_attempts": 0}, max_pool_connections=1)
+    kw: dict[str, Any] = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "bench",
+        "aws_secret_access_key": "bench",
+        "config": config,
+    }
+    return {name: boto3.client(name, **kw) for name in ("s3", "dynamodb", "sqs")}
+
+
+Operation = Callable[[int], object]
+
+
+def setup(c: dict[str, Any], *, floor: bool) -> dict[str, Operation]:
+    s3, ddb, sqs = c["s3"], c["dynamodb"], c["sqs"]
+    queue_url = "http://127.0.0.1/000000000000/bench"
+    if not floor:
+        s3.create_bucket(Bucket="bench")
+        for i in range(100):
+            s3.put_object(Bucket="bench", Key=f"k{i}", Body=BODY_1KB)
+        ddb.create_table(
+            TableName="bench",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for i in range(100):
+            ddb.put_item(TableName="bench", Item={"pk": {"S": "p"}, "sk": {"N": str(i)}})
+        queue_url = sqs.create_queue(QueueName="bench")["QueueUrl"]
+
+    def s3_get(i: int) -> object:
+        return s3.get_object(Bucket="bench", Key=f"k{i % 100}")["Body"].read()
+
+    def sqs_receive_delete(i: int) -> object:
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0)
+        handles = [m["ReceiptHandle"] for m in got.get("Messages", [])] or (
+            ["floor-handle"] if floor else []
+        )
+        for handle in handles:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=handle)
+        return handles
+
+    return {
+        "s3 put 1KB": lambda i: s3.put_object(Bucket="bench", Key=f"k{i % 100}", Body=BODY_1KB),
+        "s3 get 1KB": s3_get,
+        "ddb put": lambda i: ddb.put_item(
+            TableName="bench", Item={"pk": {"S": "p"}, "sk": {"N": str(i % 1000)}}
+        ),
+        "ddb get": lambda i: ddb.get_item(
+            TableName="bench", Key={"pk": {"S": "p"}, "sk": {"N": str(i % 100)}}
+        ),
+        "ddb query newest": lambda i: ddb.query(
+            TableName="bench",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            Limit=1,
+            ScanIndexForward=False,
+        ),
+        "sqs send": lambda i: sqs.send_message(QueueUrl=queue_url, MessageBody=f"m{i}"),
+        "sqs receive+delete": sqs_receive_delete,
+    }
+
+
+def rate(operation: Operation, seconds: float) -> float:
+    for i in range(20):  # warm the connection and caches
+        operation(i)
+    count, start = 0, time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        operation(count)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def measure(
+    targets: dict[str, tuple[str, bool]], *, seconds: float, rounds: int
+) -> dict[str, dict[str, float]]:
+    """Median calls/s per target and operation; targets are interleaved operation by
+    operation so background load on the machine hits all of them alike."""
+    prepared = {}
+    for target, (url, floor) in targets.items():
+        c = clients(url)
+        prepared[target] = (c, setup(c, floor=floor))
+    names = list(next(iter(prepared.values()))[1])
+    samples: dict[str, dict[str, list[float]]] = {
+        target: {name: [] for name in names} for target in targets
+    }
+    for _ in range(rounds):
+        for name in names:
+            for target, (_, operations) in prepared.items():
+                samples[target][name].append(rate(operations[name], seconds))
+    for c, _ in prepared.values():
+        for client in c.values():
+            client.close()
+    return {
+        target: {name: statistics.median(values) for name, values in per_op.items()}
+        for target, per_op in samples.items()
+    }
+
+
+def fill_bucket(state: Path, count: int) -> None:
+    """Insert `count` keys into bucket "scale" straight through the S3 store."""
+    from lambic.services.s3 import create_service
+    from lambic.services.s3.store import ObjectAttrs, StoredObject
+
+    service = create_service(state)
+    engine = service.engine
+    engine.create_bucket("scale")
+    blob = engine.blobs.put(b"x")
+    attrs = ObjectAttrs({"Content-Type": "binary/octet-stream"})
+    now = time.time()
+    with engine.store.transaction() as conn:
+        for n in range(count):
+            # Every row points at one blob: listing never reads object bytes.
+            engine.store.put_object(
+                conn,
+                StoredObject(
+                    "scale",
+                    f"key/{n:07d}",
+                    blob,
+                    1,
+                    '"9dd4e461268c8034f5c8564e155c67a6"',
+                    now,
+                    attrs,
+                ),
+            )
+    service.close()
+
+
+def scale_check(url: str, count: int) -> tuple[float, float]:
+    s3 = clients(url)["s3"]
+    last_start = f"key/{count - 1000 - 1:07d}"
+
+    def page(start_after: str) -> float:
+        begin = time.perf_counter()
+        got = s3.list_objects_v2(Bucket="scale", MaxKeys=1000, StartAfter=start_after)
+        elapsed = time.perf_counter() - begin
+        assert got["KeyCount"] == 1000, got["KeyCount"]
+        return elapsed
+
+    page("")
+    first = statistics.median(page("") for _ in range(7))
+    last = statistics.median(page(last_start) for _ in range(7))
+    s3.close()
+    return first, last
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=1.5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--scale-keys", type=int, default=100_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        state = Path(tmp) / "state"
+        if not args.skip_scale:
+            fill_bucket(state, args.scale_keys)
+        ports = {name: free_port() for name in ("lambic", "moto", "floor")}
+        commands = {
+            "lambic": (
+                [
+                    PY,
+                    "-m",
+                    "lambic",
+                    "services",
+                    "--state",
+                    str(state),
+                    "--port",
+                    str(ports["lambic"]),
+                ],
+                "Lambic services",
+            ),
+            "moto": ([PY, "-c", MOTO_SERVER, str(ports["moto"])], "ready"),
+            "floor": ([PY, "-c", FLOOR_SERVER, str(ports["floor"])], "ready"),
+        }
+        for command, ready in commands.values():
+            stack.enter_context(process(command, ready))
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        results = measure(
+            {name: (url, name == "floor") for name, url in urls.items()},
+            seconds=args.seconds,
+            rounds=args.rounds,
+        )
+        scale = None if args.skip_scale else scale_check(urls["lambic"], args.scale_keys)
+    lambic, moto, floor = results["lambic"], results["moto"], results["floor"]
+
+    print(f"boto3 calls/s, one client, one thread; median of {args.rounds} x {args.seconds}s")
+    print(f"{'operation':<20}{'lambic':>9}{'moto':>9}{'floor':>9}{'vs moto':>9}{'vs floor':>9}")
+    for name in lambic:
+        print(
+            f"{name:<20}{lambic[name]:>9.0f}{moto[name]:>9.0f}{floor[name]:>9.0f}"
+            f"{lambic[name] / moto[name]:>8.1f}x{lambic[name] / floor[name]:>8.2f}x"
+        )
+    if scale is not None:
+        first, last = scale
+        print(
+            f"ListObjectsV2 over {args.scale_keys:,} keys (MaxKeys=1000): first page "
+            f"{first * 1000:.1f} ms, last page {last * 1000:.1f} ms (last/first {last / first:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()
