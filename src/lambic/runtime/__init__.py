@@ -17,6 +17,7 @@ from lambic.runtime.errors import (
     InvokerClosedError,
     LambicRuntimeError,
     ProjectError,
+    RequestTooLargeError,
 )
 from lambic.runtime.invoker import InvocationResult, Invoker, LogSink, create_invoker
 from lambic.runtime.logstore import LogEvent, LogStore
@@ -49,6 +50,7 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "ProjectError",
+    "RequestTooLargeError",
     "RouteInfo",
     "UsageRecord",
     "aload_project",

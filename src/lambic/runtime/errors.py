@@ -9,6 +9,8 @@ LambicRuntimeError                  root: anything the local cloud cannot do for
 │                                   (Lambda's ResourceNotFoundException)
 ├── InvalidRequestContentError      the payload is not JSON (Lambda's
 │                                   InvalidRequestContentException)
+├── RequestTooLargeError            the payload is over Lambda's limit (6 MB sync,
+│                                   1 MB Event: RequestEntityTooLargeException)
 └── InvokerClosedError              invoke() after aclose() began
 ```
 
@@ -26,6 +28,7 @@ __all__ = [
     "InvokerClosedError",
     "LambicRuntimeError",
     "ProjectError",
+    "RequestTooLargeError",
 ]
 
 
@@ -53,6 +56,13 @@ class InvalidRequestContentError(LambicRuntimeError):
 
     error_code = "InvalidRequestContentException"
     status_code = 400
+
+
+class RequestTooLargeError(LambicRuntimeError):
+    """The payload is over Lambda's limit; Lambda answers RequestEntityTooLargeException (413)."""
+
+    error_code = "RequestEntityTooLargeException"
+    status_code = 413
 
 
 class InvokerClosedError(LambicRuntimeError):

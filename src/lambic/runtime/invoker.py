@@ -44,6 +44,7 @@ from lambic.runtime.errors import (
     FunctionNotFoundError,
     InvalidRequestContentError,
     InvokerClosedError,
+    RequestTooLargeError,
 )
 from lambic.runtime.logstore import LogEvent, LogStore
 from lambic.runtime.pool import ConcurrencyLimiter, FunctionPool, Lease
@@ -68,6 +69,11 @@ INIT_TIMEOUT_SECONDS = 10.0
 # Lambda retries a failed asynchronous invocation twice, about 1 and 2 minutes later.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 _MEMORY_POLL_SECONDS = 0.02
+# Lambda's payload quotas: 6 MB each way for a synchronous invoke, 1 MB for an Event
+# invoke (raised from 256 KB in late 2025); the response limit is Lambda's own number.
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+MAX_EVENT_PAYLOAD = 1024 * 1024
+MAX_RESPONSE_PAYLOAD = 6291556
 
 LogSink = Callable[[LogEvent], None]
 
@@ -173,12 +179,22 @@ class Invoker:
         pool = self._pool(function_name)
         request_id = _request_id()
         if invocation_type == "RequestResponse":
+            if len(payload) > MAX_SYNC_PAYLOAD:
+                raise RequestTooLargeError(
+                    f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the "
+                    "InvokeFunction operation"
+                )
             return await self._run(pool, payload, request_id, client_context)
         if invocation_type == "DryRun":
             return InvocationResult("dry_run", b"", None, request_id)
         if invocation_type != "Event":
             raise ValueError(
                 f"invocation_type must be RequestResponse, Event or DryRun, got {invocation_type!r}"
+            )
+        if len(payload) > MAX_EVENT_PAYLOAD:
+            raise RequestTooLargeError(
+                f"Request must be smaller than {MAX_EVENT_PAYLOAD} bytes for the "
+                "InvokeAsync operation"
             )
         _check_json(payload)
         task = asyncio.get_running_loop().create_task(
@@ -409,6 +425,13 @@ class Invoker:
         status, payload, error_type = outcome.kind, outcome.payload, outcome.error_type
         timeout_ms = settings.timeout * 1000.0
         trailer: str | None = None
+        if status == "ok" and len(payload) > MAX_RESPONSE_PAYLOAD:
+            status, error_type = "error", "Function.ResponseSizeTooLarge"
+            payload = _error_payload(
+                error_type,
+                "Response payload size exceeded maximum allowed payload size "
+                f"({MAX_RESPONSE_PAYLOAD} bytes).",
+            )
         if status == "error" and outcome.log:
             self._emit(group, stream, outcome.log, now)
         elif status == "timeout":

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -179,6 +180,8 @@ class Zygote:
         self._ready: asyncio.Future[None] | None = None
         self._spawns: dict[int, asyncio.Future[int]] = {}
         self._exits: dict[int, asyncio.Future[int]] = {}
+        # Exit statuses nobody asked for yet (bounded: most exits are never asked about).
+        self._statuses: OrderedDict[int, int] = OrderedDict()
         self._token = 0
         self._dead = False
 
@@ -225,7 +228,14 @@ class Zygote:
                 if fut is not None and not fut.done():
                     fut.set_exception(ZygoteError(f"fork failed: {msg['message']}"))
             elif op == "exited":
-                self.exit_future(msg["pid"]).set_result(msg["status"])
+                fut = self._exits.pop(msg["pid"], None)
+                if fut is not None:
+                    if not fut.done():
+                        fut.set_result(msg["status"])
+                else:
+                    self._statuses[msg["pid"]] = msg["status"]
+                    while len(self._statuses) > 1024:
+                        self._statuses.popitem(last=False)
 
     def _on_dead(self) -> None:
         self._dead = True
@@ -236,21 +246,32 @@ class Zygote:
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(err)
             self._ready.exception()  # mark retrieved: wait_ready may never be called
-        for fut in self._spawns.values():
+        for fut in [*self._spawns.values(), *self._exits.values()]:
             if not fut.done():
                 fut.set_exception(err)
+                fut.exception()  # retrieved: a waiter may have given up already
         self._spawns.clear()
+        self._exits.clear()
 
     def exit_future(self, pid: int) -> asyncio.Future[int]:
         """Resolves to the raw wait status when environment `pid` has exited."""
+        assert self._loop is not None  # spawn() attached us first
+        status = self._statuses.pop(pid, None)
+        if status is not None:
+            done: asyncio.Future[int] = self._loop.create_future()
+            done.set_result(status)
+            return done
         fut = self._exits.get(pid)
         if fut is None:
-            assert self._loop is not None  # spawn() attached us first
             fut = self._exits[pid] = self._loop.create_future()
+            if self._dead:
+                fut.set_exception(ZygoteError("the zygote process exited"))
+                fut.exception()  # retrieved: nobody may await it
         return fut
 
     def forget(self, pid: int) -> None:
         self._exits.pop(pid, None)
+        self._statuses.pop(pid, None)
 
     def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> asyncio.Future[int]:
         """Ask for one environment; the future resolves to its pid."""

@@ -82,3 +82,7 @@ def pid(event, context):
 
 
 not_callable = 42
+
+
+def big_response(event, context):
+    return "x" * (7 * 1024 * 1024)

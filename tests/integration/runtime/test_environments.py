@@ -21,6 +21,7 @@ from lambic.runtime import (
     InvocationResult,
     Invoker,
     LogEvent,
+    RequestTooLargeError,
     create_invoker,
     create_project,
     load_project,
@@ -40,6 +41,7 @@ HANDLERS = [
     "segfault",
     "not_json",
     "pid",
+    "big_response",
 ]
 T = TypeVar("T")
 
@@ -522,3 +524,22 @@ def test_concurrent_cold_starts_all_answer_under_uvloop(tmp_path: Path) -> None:
     assert [r.status for r in results] == ["ok"] * 8
     assert all(r.cold_start for r in results)
     assert len({payload(r) for r in results}) == 8
+
+
+def test_payload_limits_are_lambdas_six_mb_sync_one_mb_event_and_response(tmp_path: Path) -> None:
+    big_event = b'"' + b"x" * (6 * 1024 * 1024) + b'"'
+
+    async def body(inv: Invoker) -> tuple[str, str, InvocationResult]:
+        with pytest.raises(RequestTooLargeError) as sync:
+            await inv.invoke("hello", big_event)
+        with pytest.raises(RequestTooLargeError) as event:
+            await inv.invoke("hello", big_event[: 1024 * 1024 + 10], invocation_type="Event")
+        return str(sync.value), str(event.value), await inv.invoke("big_response", b"{}")
+
+    sync, event, response = run(with_invoker(make_project(tmp_path), body))
+    assert sync == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    assert "1048576 bytes" in event
+    assert response.status == "error" and response.error_type == "Function.ResponseSizeTooLarge"
+    assert payload(response)["errorMessage"] == (
+        "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+    )
