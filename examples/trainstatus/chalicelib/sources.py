@@ -5,7 +5,10 @@ Settings (environment variables, set per stage in `.lambic/config.json`):
 - `FEED_FORMAT`: "gtfs-json" (default), "gtfs-protobuf" or "xml" (legacy feed).
 - `FEED_API_KEY`: sent as `x-api-key` if the MTA asks for one.
 With no `FEED_URL` the app replays the captures in `chalicelib/captures/`, one per
-minute in turn, so a page left open visibly changes while you develop offline.
+minute in turn, so a page left open visibly changes while you develop offline. The
+captured "Access Denied" page is not in the rotation: it is the error path's example,
+and replaying it would leave a fresh start with no status for a minute. Serve it from
+`FEED_URL` to watch the app refuse it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CAPTURES = Path(__file__).parent / "captures"
-_FORMAT_BY_SUFFIX = {".txt": "xml", ".html": "xml", ".json": "gtfs-json", ".pb": "gtfs-protobuf"}
+_FORMAT_BY_SUFFIX = {".txt": "xml", ".json": "gtfs-json", ".pb": "gtfs-protobuf"}
 
 
 class FetchError(RuntimeError):
