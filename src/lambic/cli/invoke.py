@@ -19,6 +19,7 @@ from lambic.runtime import (
     FunctionNotFoundError,
     InvocationResult,
     LambicRuntimeError,
+    Project,
     create_invoker,
     load_project,
 )
@@ -50,8 +51,31 @@ def _read_payload(payload: str | None, payload_file: Path | None) -> bytes:
     return raw
 
 
-async def _invoke(project_dir: Path, stage: str, name: str, payload: bytes) -> InvocationResult:
+def _scheduled_payload(project: Project, stage: str, name: str) -> bytes:
+    """`--schedule`: the Scheduled Event NAME's rule would send if it fired now."""
+    from lambic.runtime.event_sources import Account, scheduled_event
+
+    functions = project.functions(stage)
+    settings = functions.get(name) or next(
+        (f for f in functions.values() if f.deployed_name == name), None
+    )
+    if settings is None or settings.kind != "schedule":
+        schedules = ", ".join(sorted(f.name for f in functions.values() if f.kind == "schedule"))
+        raise CLIError(
+            f"--schedule needs an @app.schedule handler; {name!r} is "
+            + (f"a {settings.kind} function" if settings else "not a function of this app")
+            + f". Schedule handlers: {schedules or 'none'}"
+        )
+    event = scheduled_event(Account(project.app_name, stage), settings.name)
+    return json.dumps(event, separators=(",", ":")).encode("utf-8")
+
+
+async def _invoke(
+    project_dir: Path, stage: str, name: str, payload: bytes | None
+) -> InvocationResult:
     project = load_project(project_dir)
+    if payload is None:
+        payload = _scheduled_payload(project, stage, name)
     invoker = create_invoker(project, stage)
     try:
         return await invoker.invoke(name, payload)
@@ -68,6 +92,12 @@ async def _invoke(project_dir: Path, stage: str, name: str, payload: bytes) -> I
     default=None,
     help="Read the event from this JSON file.",
 )
+@click.option(
+    "--schedule",
+    "as_schedule",
+    is_flag=True,
+    help="Fire NAME's schedule once now: send it the rule's Scheduled Event.",
+)
 @click.option("--stage", default="dev", show_default=True, help="The config stage to use.")
 @click.option(
     "--project-dir",
@@ -80,6 +110,7 @@ def invoke(
     function_name: str,
     payload: str | None,
     payload_file: Path | None,
+    as_schedule: bool,
     stage: str,
     project_dir: Path,
 ) -> None:
@@ -88,7 +119,9 @@ def invoke(
     FUNCTION is a short name from app.py (`api_handler` for the routes) or the
     deployed name (`myapp-dev-worker`).
     """
-    body = _read_payload(payload, payload_file)
+    if as_schedule and (payload is not None or payload_file is not None):
+        raise CLIError("--schedule sends the Scheduled Event; drop --payload/--payload-file")
+    body = None if as_schedule else _read_payload(payload, payload_file)
     try:
         result = asyncio.run(_invoke(project_dir, stage, function_name, body))
     except FunctionNotFoundError as exc:

@@ -216,6 +216,13 @@ class AsyncEventQueue:
                     self._work(function), name=f"lambic-async-{function}"
                 )
 
+    def retain(self, functions: list[str]) -> None:
+        """After a reload: workers for exactly `functions` (their events stay queued)."""
+        for function in [name for name in self._workers if name not in functions]:
+            self._workers.pop(function).cancel()
+            self._wakeups.pop(function, None)
+        self.start(functions)
+
     async def aclose(self) -> None:
         self._closed = True
         for task in self._workers.values():

@@ -13,15 +13,18 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent, settings_from_config
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.event_sources import Account, EventSources
+from lambic.runtime.logstore import LogEvent
+from lambic.runtime.project import FunctionSettings
 from lambic.runtime.resources import create_declared, declared_resources
 from lambic.runtime.sqs_poller import BatchOutcome
+from lambic.runtime.stream_poller import StreamBatchOutcome
 
 if TYPE_CHECKING:
     from lambic.runtime.local import LocalCloud
@@ -29,6 +32,10 @@ if TYPE_CHECKING:
     from lambic.services.server import EdgeServer
 
 DEFAULT_SERVICES_PORT = 4566
+#: The log stream, in each function's log group, that holds its event delivery lines.
+EVENTS_LOG_STREAM = "lambic/events"
+# Kinds invoked synchronously (HTTP) or by pollers: no async event worker for them.
+_SYNC_KINDS = frozenset({"api", "authorizer"})
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCOUNT = "000000000000"
 
@@ -130,56 +137,100 @@ class LocalServices:
 
 
 class LiveEventSources:
-    """Every event handler in app.py, fed by the scheduler and the local services."""
+    """Every event handler in app.py, fed by the scheduler and the local services.
+
+    Each delivery is printed as one line (`[event] SOURCE -> FUNCTION REQUEST-ID
+    OUTCOME DURATION`) and written into the function's log group, in the
+    `lambic/events` stream, so `lambic logs -n FUNCTION` shows it beside the
+    function's own output.
+    """
 
     def __init__(self, services: LocalServices | None) -> None:
         self.local_services = services
         self.sources: EventSources | None = None
         self.queue: AsyncEventQueue | None = None
         self._cloud: LocalCloud | None = None
+        self._raw_functions: dict[str, dict[str, Any]] = {}
+        self._functions: dict[str, FunctionSettings] = {}
+        self._invoke: Callable[[str, bytes], Any] | None = None
 
     async def start(self, cloud: LocalCloud) -> None:
         if cloud.project is None or cloud.invoker is None:
             raise LambicRuntimeError("Event sources start after the project and the invoker")
         self._cloud = cloud
         invoker = cloud.invoker
-        project = cloud.project
-        functions = project.functions(cloud.stage)
         state = cloud.project_dir / ".lambic" / "state" / cloud.stage
         state.mkdir(parents=True, exist_ok=True)
-        raw_functions = _function_configs(project.config.raw, cloud.stage)
+        self._refresh_settings(cloud)
 
         def invoke(function: str, payload: bytes) -> Any:
             return invoker.invoke(function, payload)
 
+        self._invoke = invoke
         self.queue = AsyncEventQueue(
             invoke,
             path=state / "events.sqlite3",
-            settings=lambda name: settings_from_config(raw_functions.get(name, {})),
+            settings=lambda name: settings_from_config(self._raw_functions.get(name, {})),
             function_arn=lambda name: self._function_arn(cloud, name),
             on_failure=self._send_to_destination,
-            concurrency=lambda name: (
-                functions[name].reserved_concurrency or 10 if name in functions else 10
-            ),
+            concurrency=self._async_concurrency,
             report=self._print_delivery,
         )
+        self.sources = self._create_sources(cloud)
+        await self.sources.start()
+
+    async def reload(self, cloud: LocalCloud) -> None:
+        """Re-wire after hot reload: handlers added, removed or changed take effect.
+
+        Events already accepted stay in the durable queue; those for a function that
+        no longer exists wait there until it comes back (AWS would fail them).
+        """
+        if self.queue is None or cloud.project is None:
+            return
+        self._refresh_settings(cloud)
+        new = self._create_sources(cloud)
+        if self.sources is not None:
+            await self.sources.stop()
+        self.sources = None
+        self.queue.retain(
+            [f.name for f in cloud.project.manifest.functions if f.kind not in _SYNC_KINDS]
+        )
+        await new.start()
+        self.sources = new
+
+    def _refresh_settings(self, cloud: LocalCloud) -> None:
+        if cloud.project is None:
+            return
+        self._functions = cloud.project.functions(cloud.stage)
+        self._raw_functions = _function_configs(cloud.project.config.raw, cloud.stage)
+
+    def _async_concurrency(self, name: str) -> int:
+        settings = self._functions.get(name)
+        return (settings.reserved_concurrency if settings else None) or 10
+
+    def _create_sources(self, cloud: LocalCloud) -> EventSources:
+        if cloud.project is None or self.queue is None:
+            raise LambicRuntimeError("Event sources start after the project and the invoker")
+        project = cloud.project
+        state = cloud.project_dir / ".lambic" / "state" / cloud.stage
         engine = self.local_services.engine if self.local_services else (lambda name: None)
-        self.sources = EventSources(
+        return EventSources(
             project.manifest.functions,
             self.queue,
             Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT),
             event_bus=engine("events"),
             s3_engine=engine("s3"),
             sqs_engine=engine("sqs"),
+            sns_engine=engine("sns"),
             dynamodb_engine=engine("dynamodb"),
-            invoke=invoke,
+            invoke=self._invoke,
             concurrency=lambda name: (
-                functions[name].reserved_concurrency if name in functions else None
+                self._functions[name].reserved_concurrency if name in self._functions else None
             ),
             batch_report=self._print_batch,
+            stream_report=self._print_stream_batch,
             state_dir=state,
         )
-        await self.sources.start()
 
     async def stop(self) -> None:
         if self.sources is not None:
@@ -195,20 +246,42 @@ class LiveEventSources:
         return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{app}-{cloud.stage}-{name}"
 
     def _print_delivery(self, delivery: Delivery) -> None:
-        if self._cloud is not None:
-            self._cloud.echo(
-                f"[event] {delivery.source} -> {delivery.function} {delivery.request_id} "
-                f"{delivery.outcome} {delivery.duration_ms:.1f} ms"
-                + (f" (attempt {delivery.attempt})" if delivery.attempt > 1 else "")
-            )
+        self._event_line(
+            delivery.function,
+            f"[event] {delivery.source} -> {delivery.function} {delivery.request_id} "
+            f"{delivery.outcome} {delivery.duration_ms:.1f} ms"
+            + (f" (attempt {delivery.attempt})" if delivery.attempt > 1 else ""),
+        )
 
     def _print_batch(self, outcome: BatchOutcome) -> None:
-        if self._cloud is not None:
-            self._cloud.echo(
-                f"[event] sqs:{outcome.queue} -> {outcome.function} {outcome.request_id} "
-                f"{outcome.status} {outcome.duration_ms:.1f} ms "
-                f"({outcome.received} received, {outcome.deleted} deleted)"
-            )
+        self._event_line(
+            outcome.function,
+            f"[event] sqs:{outcome.queue} -> {outcome.function} {outcome.request_id} "
+            f"{outcome.status} {outcome.duration_ms:.1f} ms "
+            f"({outcome.received} received, {outcome.deleted} deleted)",
+        )
+
+    def _print_stream_batch(self, outcome: StreamBatchOutcome) -> None:
+        self._event_line(
+            outcome.function,
+            f"[event] dynamodb:{outcome.table} -> {outcome.function} {outcome.request_id} "
+            f"{outcome.status} {outcome.duration_ms:.1f} ms ({outcome.records} records)",
+        )
+
+    def _event_line(self, function: str, line: str) -> None:
+        """Print one delivery line and keep it in the function's log group."""
+        cloud = self._cloud
+        if cloud is None:
+            return
+        cloud.echo(line)
+        invoker = cloud.invoker
+        if invoker is None:
+            return
+        try:
+            group = invoker.settings(function).log_group
+        except LambicRuntimeError:  # removed by a reload: printing it is enough
+            return
+        invoker.store.append(LogEvent(group, EVENTS_LOG_STREAM, int(time.time() * 1000), line))
 
     def _send_to_destination(self, failed: FailedEvent) -> None:
         """On-failure destination (invocation record) and DLQ (original event), via SQS."""

@@ -38,12 +38,17 @@ from lambic.runtime.sqs_poller import (
     Invoke,
     SqsEventSourceMapping,
 )
-from lambic.runtime.stream_poller import Checkpoints, DynamoDBStreamMapping, StreamSourceError
+from lambic.runtime.stream_poller import (
+    Checkpoints,
+    DynamoDBStreamMapping,
+    StreamBatchOutcome,
+    StreamSourceError,
+)
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_KINDS = frozenset(
-    {"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3", "sqs", "dynamodb"}
+    {"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3", "sqs", "sns", "dynamodb"}
 )
 # Notification rules this runtime writes into a bucket's configuration carry this Id
 # prefix, so a restart replaces its own rules and leaves the user's alone.
@@ -62,6 +67,19 @@ class Account:
     stage: str
     region: str = "us-east-1"
     account_id: str = "000000000000"
+
+
+def schedule_rule_arn(account: Account, function: str) -> str:
+    """The ARN of a schedule handler's rule, named as the deployer names it."""
+    name = f"{account.app_name}-{account.stage}-{function}-event"
+    return f"arn:aws:events:{account.region}:{account.account_id}:rule/{name}"
+
+
+def scheduled_event(account: Account, function: str) -> dict[str, Any]:
+    """The Scheduled Event a schedule handler's rule sends when it fires now."""
+    from lambic.app.event_payloads import create_scheduled_event
+
+    return create_scheduled_event(rule_arn=schedule_rule_arn(account, function))
 
 
 def check_supported(functions: Iterable[FunctionEntry], supported: frozenset[str]) -> None:
@@ -87,10 +105,12 @@ class EventSources:
         event_bus: Any | None = None,
         s3_engine: Any | None = None,
         sqs_engine: Any | None = None,
+        sns_engine: Any | None = None,
         dynamodb_engine: Any | None = None,
         invoke: Invoke | None = None,
         concurrency: Callable[[str], int | None] = lambda name: None,
         batch_report: Callable[[BatchOutcome], None] | None = None,
+        stream_report: Callable[[StreamBatchOutcome], None] | None = None,
         state_dir: Path | None = None,
         scheduler_factory: Callable[..., Scheduler] = Scheduler,
     ) -> None:
@@ -100,12 +120,16 @@ class EventSources:
         self.event_bus = event_bus
         self.s3_engine = s3_engine
         self.sqs_engine = sqs_engine
+        self.sns_engine = sns_engine
         self.dynamodb_engine = dynamodb_engine
         self.stream_mappings: list[DynamoDBStreamMapping] = []
         self._checkpoints: Checkpoints | None = None
         self._invoke = invoke
         self._concurrency = concurrency
         self.batch_report = batch_report
+        self.stream_report = stream_report
+        self._sns_functions: dict[str, str] = {}  # function ARN -> short name
+        self._sns_listening = False
         self.mappings: list[SqsEventSourceMapping] = []
         self.state_dir = state_dir
         self._s3_functions: dict[str, str] = {}  # function ARN -> short name
@@ -123,6 +147,7 @@ class EventSources:
         self._start_schedules()
         self._start_eventbridge_rules()
         self._start_s3_notifications()
+        self._start_sns_subscriptions()
         self._start_sqs_mappings()
         self._start_stream_mappings()
 
@@ -150,6 +175,10 @@ class EventSources:
             self.s3_engine.remove_listener(self._on_object_event)
             self._s3_listening = False
         self._s3_functions.clear()
+        if self.sns_engine is not None and self._sns_listening:
+            self.sns_engine.remove_lambda_listener(self._on_sns_delivery)
+            self._sns_listening = False
+        self._sns_functions.clear()
         if self.scheduler is not None:
             self.scheduler.close()
             self.scheduler = None
@@ -182,12 +211,8 @@ class EventSources:
         self.enqueue(fire.rule.function, fire.event, source="schedule")
 
     def fire_schedule_now(self, function: str) -> str:
-        """`lambic invoke --schedule`: deliver one Scheduled Event to `function` now."""
-        from lambic.app.event_payloads import create_scheduled_event
-
-        name = f"{self.account.app_name}-{self.account.stage}-{function}-event"
-        arn = f"arn:aws:events:{self.account.region}:{self.account.account_id}:rule/{name}"
-        return self.enqueue(function, create_scheduled_event(rule_arn=arn), source="schedule")
+        """Deliver one Scheduled Event to `function` now, asynchronously as the rule would."""
+        return self.enqueue(function, scheduled_event(self.account, function), source="schedule")
 
     # ------------------------------------------------------------------ EventBridge
 
@@ -296,6 +321,56 @@ class EventSources:
             )
             self.enqueue(function, create_s3_event([record]), source="s3")
 
+    # ------------------------------------------------------------------ SNS
+
+    def _start_sns_subscriptions(self) -> None:
+        handlers = [f for f in self.functions if f.kind == "sns"]
+        engine = self.sns_engine
+        if engine is None:
+            if handlers:
+                raise UnsupportedEventSourceError(
+                    "app.py has @app.on_sns_message handlers but the local services are not "
+                    "running; start `lambic local` without --no-services"
+                )
+            return
+        from lambic.services.sns import SnsError
+
+        wanted: dict[str, str] = {}  # function ARN -> topic ARN
+        for function in handlers:
+            topic = str(_source(function)["topic"])
+            # A handler names its topic by name or ARN; the deployer creates a topic
+            # given by name, and locally we create it either way so the app runs.
+            name = topic.rsplit(":", 1)[-1] if topic.startswith("arn:") else topic
+            try:
+                topic_arn = engine.create_topic(name).arn
+            except SnsError as exc:
+                raise UnsupportedEventSourceError(
+                    f"@app.on_sns_message names topic {topic!r}, which SNS refuses: {exc}"
+                ) from exc
+            arn = self.function_arn(function.name)
+            wanted[arn] = topic_arn
+            self._sns_functions[arn] = function.name
+        # Subscriptions of this app's functions that app.py no longer declares are
+        # removed, as a redeploy removes them; an existing one is kept as it is, so a
+        # filter policy set on it (SetSubscriptionAttributes) survives restarts.
+        prefix = self.function_arn("")
+        for subscription in engine.list_subscriptions():
+            endpoint = subscription.endpoint
+            if subscription.protocol != "lambda" or not endpoint.startswith(prefix):
+                continue
+            if wanted.get(endpoint) != subscription.topic_arn:
+                engine.unsubscribe(subscription.arn)
+        for arn, topic_arn in wanted.items():
+            engine.subscribe(topic_arn, "lambda", arn)
+        if handlers:
+            engine.add_lambda_listener(self._on_sns_delivery)
+            self._sns_listening = True
+
+    def _on_sns_delivery(self, delivery: Any) -> None:
+        function = self._sns_functions.get(delivery.function_arn)
+        if function is not None:
+            self.enqueue(function, delivery.event, source="sns")
+
     # ------------------------------------------------------------------ SQS
 
     def _start_sqs_mappings(self) -> None:
@@ -370,6 +445,7 @@ class EventSources:
                     batch_size=int(source.get("batch_size") or 100),
                     batching_window=float(source.get("maximum_batching_window_in_seconds") or 0),
                     starting_position=str(source.get("starting_position") or "LATEST"),
+                    report=self.stream_report,
                 )
             except StreamSourceError as exc:
                 raise UnsupportedEventSourceError(f"{function.handler}: {exc}") from exc

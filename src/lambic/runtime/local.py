@@ -14,7 +14,9 @@
                               child process survives)
 
 A component is any object with `async start(cloud)` and `async stop()`
-(`CloudComponent`); pass them as `services=` or `event_sources=`.
+(`CloudComponent`); pass them as `services=` or `event_sources=`. A component may also
+have `async reload(cloud)`, called after a hot reload with `cloud.project` already the
+new project (event sources re-wire added/removed handlers there).
 
 Code runs from snapshots (`_snapshot.CodeSnapshots`), as Lambda runs a deployed
 package: each load copies the project and environments import from the copy, so a
@@ -139,6 +141,8 @@ class LocalCloud:
         self._watcher: FileWatcher | None = None
         self._started: list[CloudComponent] = []
         self._snapshots: CodeSnapshots | None = None
+        self._pending_logs: list[str] = []
+        self._flush_scheduled = False
 
     @property
     def url(self) -> str:
@@ -147,8 +151,25 @@ class LocalCloud:
         return self.gateway.url
 
     def _print_log(self, event: LogEvent) -> None:
-        for line in event.message.rstrip("\n").splitlines() or [""]:
-            self.echo(f"[{event.function_name}] {line}")
+        # Each invocation logs at least START, END and REPORT; writing (and flushing)
+        # each line costs more than the rest of a warm request, so lines queue up and
+        # are printed together once per event-loop turn.
+        prefix = f"[{event.function_name}] "
+        text = event.message.rstrip("\n")
+        self._pending_logs.extend(prefix + line for line in text.splitlines() or [""])
+        if not self._flush_scheduled:
+            try:
+                asyncio.get_running_loop().call_soon(self._flush_logs)
+            except RuntimeError:  # not on the loop's thread: print now
+                self._flush_logs()
+                return
+            self._flush_scheduled = True
+
+    def _flush_logs(self) -> None:
+        self._flush_scheduled = False
+        if self._pending_logs:
+            lines, self._pending_logs = self._pending_logs, []
+            self.echo("\n".join(lines))
 
     async def _load(self) -> Project:
         """Snapshot the code and read it there (the copy is what environments run)."""
@@ -244,6 +265,14 @@ class LocalCloud:
         await self.invoker.reload(project)
         self._app.update(api)
         self.project = project
+        for component in self._started:
+            # Optional hook: components that wire handlers (event sources) re-wire them.
+            hook = getattr(component, "reload", None)
+            if hook is not None:
+                try:
+                    await hook(self)
+                except Exception as exc:  # keep serving; the user fixes and saves again
+                    self.echo(f"Reloading {type(component).__name__} failed: {exc}")
         if self._snapshots is not None:
             await asyncio.to_thread(self._snapshots.prune)
         self.echo(f"Reloaded after changes to {names}{more}: {api.route_count} route(s)")
@@ -270,6 +299,7 @@ class LocalCloud:
         if self._snapshots is not None:
             await asyncio.to_thread(self._snapshots.close)
             self._snapshots = None
+        self._flush_logs()
 
     async def serve(self, *, ready: Callable[[], None] | None = None) -> None:
         """Start, run until SIGINT or SIGTERM, then stop everything."""

@@ -159,17 +159,19 @@ class SqsEventSourceMapping:
         for message in handled:
             self.engine.delete_message(self.queue_name, message.receipt_handle)
         if self._report is not None:
-            self._report(
-                BatchOutcome(
-                    self.function,
-                    self.queue_name,
-                    result.request_id,
-                    result.status,
-                    len(batch),
-                    len(handled),
-                    elapsed,
-                )
+            outcome = BatchOutcome(
+                self.function,
+                self.queue_name,
+                result.request_id,
+                result.status,
+                len(batch),
+                len(handled),
+                elapsed,
             )
+            try:
+                self._report(outcome)
+            except Exception:  # a broken printer must not stop the mapping
+                log.exception("SQS batch report failed")
         if result.status == "throttled":
             await asyncio.sleep(_BACKOFF_SECONDS)
 

@@ -25,6 +25,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +45,18 @@ class _Result(Protocol):
 
 
 Invoke = Callable[[str, bytes], Awaitable[_Result]]
+
+
+@dataclass(frozen=True)
+class StreamBatchOutcome:
+    """What one invocation did with one stream batch, for the one-line report."""
+
+    function: str
+    table: str
+    request_id: str
+    status: str
+    records: int
+    duration_ms: float
 
 
 class StreamSourceError(Exception):
@@ -103,7 +116,7 @@ class DynamoDBStreamMapping:
         batch_size: int = 100,
         batching_window: float = 0.0,
         starting_position: str = "LATEST",
-        report: Callable[[str, str, int, float], None] | None = None,
+        report: Callable[[StreamBatchOutcome], None] | None = None,
     ) -> None:
         self.engine = engine
         self.table = table_from_stream_arn(stream_arn)
@@ -217,9 +230,20 @@ class DynamoDBStreamMapping:
         started = time.perf_counter()
         result = await self._invoke(self.function, payload)
         if self._report is not None:
-            self._report(
-                self.function, result.status, len(batch), (time.perf_counter() - started) * 1000
-            )
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            try:
+                self._report(
+                    StreamBatchOutcome(
+                        self.function,
+                        self.table,
+                        result.request_id,
+                        result.status,
+                        len(batch),
+                        elapsed_ms,
+                    )
+                )
+            except Exception:  # a broken printer must not stall the shard
+                log.exception("Stream batch report failed")
         if result.status in _FAILED:
             return None
         sequences = [str(record["dynamodb"]["SequenceNumber"]) for record in batch]
