@@ -134,9 +134,18 @@ def _contents(items: list[ListedObject], enc: Encode, with_owner: bool) -> str:
     owner = owner_xml() if with_owner else ""
     return "".join(
         f"<Contents><Key>{enc(item.key)}</Key><LastModified>{iso_date(item.modified)}"
-        f"</LastModified><ETag>{x(item.etag)}</ETag><Size>{item.size}</Size>{owner}"
-        "<StorageClass>STANDARD</StorageClass></Contents>"
+        f"</LastModified><ETag>{x(item.etag)}</ETag>{_checksum(item)}<Size>{item.size}</Size>"
+        f"{owner}<StorageClass>STANDARD</StorageClass></Contents>"
         for item in items
+    )
+
+
+def _checksum(item: ListedObject) -> str:
+    if item.checksum_alg is None:
+        return ""
+    return (
+        f"<ChecksumAlgorithm>{item.checksum_alg}</ChecksumAlgorithm>"
+        "<ChecksumType>FULL_OBJECT</ChecksumType>"
     )
 
 

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS objects (
     etag TEXT NOT NULL,
     modified REAL NOT NULL,
     attrs TEXT NOT NULL,
+    checksum_alg TEXT,
     PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
@@ -107,6 +108,7 @@ class ListedObject:
     size: int
     etag: str
     modified: float
+    checksum_alg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,9 @@ class S3Store:
         self.conn = conn
         self.lock = threading.RLock()
         conn.executescript(_SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
+        if "checksum_alg" not in columns:  # state written before listings showed checksums
+            conn.execute("ALTER TABLE objects ADD COLUMN checksum_alg TEXT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -229,9 +234,19 @@ class S3Store:
             "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (obj.bucket, obj.key)
         ).fetchone()
         conn.execute(
-            "INSERT OR REPLACE INTO objects (bucket, key, blob, size, etag, modified, attrs) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (obj.bucket, obj.key, obj.blob, obj.size, obj.etag, obj.modified, obj.attrs.to_json()),
+            "INSERT OR REPLACE INTO objects "
+            "(bucket, key, blob, size, etag, modified, attrs, checksum_alg) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                obj.bucket,
+                obj.key,
+                obj.blob,
+                obj.size,
+                obj.etag,
+                obj.modified,
+                obj.attrs.to_json(),
+                next(iter(obj.attrs.checksums), None),
+            ),
         )
         return row[0] if row else None
 
@@ -246,7 +261,7 @@ class S3Store:
         """Up to `limit` objects with key > `after`, in UTF-8 binary order (AWS's)."""
         with self.lock:
             rows = self.conn.execute(
-                "SELECT key, size, etag, modified FROM objects "
+                "SELECT key, size, etag, modified, checksum_alg FROM objects "
                 "WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?",
                 (bucket, after, limit),
             ).fetchall()
@@ -256,7 +271,7 @@ class S3Store:
         """Like `scan_keys` but inclusive of `start`."""
         with self.lock:
             rows = self.conn.execute(
-                "SELECT key, size, etag, modified FROM objects "
+                "SELECT key, size, etag, modified, checksum_alg FROM objects "
                 "WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
                 (bucket, start, limit),
             ).fetchall()
