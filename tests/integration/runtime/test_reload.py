@@ -48,7 +48,11 @@ class Cloud:
     def __init__(self, project: Path) -> None:
         self.lines: list[str] = []
         self.cloud = LocalCloud(
-            project, port=0, echo=self.lines.append, reload=True, reload_interval=0.05
+            project,
+            port=0,
+            echo=lambda text: self.lines.extend(text.splitlines()),
+            reload=True,
+            reload_interval=0.05,
         )
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
