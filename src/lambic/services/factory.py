@@ -77,8 +77,9 @@ def _options(
         options["durability"] = durability
     sqs = built.get("sqs")
     if name == "sns" and sqs is not None:
-        for candidate in ("sqs_engine", "sqs"):
-            if candidate in parameters:
-                options[candidate] = getattr(sqs, "engine", sqs)
-                break
+        # docs/internals.md §2.1: `sns.create_service(state_dir, sqs=<SqsService>)`.
+        if "sqs" in parameters:
+            options["sqs"] = sqs
+        elif "sqs_engine" in parameters:
+            options["sqs_engine"] = getattr(sqs, "engine", sqs)
     return options
