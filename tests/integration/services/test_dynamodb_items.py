@@ -478,3 +478,56 @@ def test_missing_table_error_body_has_awss_shape(edge: EdgeServer) -> None:
         "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
         "message": "Requested resource not found",
     }
+
+
+def test_legacy_expected_and_attribute_updates(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={**KEY, "v": {"N": "1"}})
+    with pytest.raises(ClientError) as excinfo:
+        ddb.put_item(
+            TableName=table,
+            Item={**KEY, "v": {"N": "9"}},
+            Expected={"pk": {"Exists": False}},
+        )
+    assert _error(excinfo)[0] == "ConditionalCheckFailedException"
+    ddb.update_item(
+        TableName=table,
+        Key=KEY,
+        AttributeUpdates={
+            "v": {"Action": "ADD", "Value": {"N": "2"}},
+            "w": {"Action": "PUT", "Value": {"S": "x"}},
+        },
+        Expected={"v": {"ComparisonOperator": "EQ", "AttributeValueList": [{"N": "1"}]}},
+    )
+    assert _item(ddb, table) == {**KEY, "v": {"N": "3"}, "w": {"S": "x"}}
+    with pytest.raises(ClientError) as excinfo:
+        ddb.put_item(
+            TableName=table,
+            Item=KEY,
+            Expected={"pk": {"Exists": False}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    assert _error(excinfo)[1] == (
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"
+    )
+
+
+def test_legacy_key_conditions_and_query_filter(ddb: Any, table: str) -> None:
+    for n in range(5):
+        ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"N": str(n)}})
+    result = ddb.query(
+        TableName=table,
+        KeyConditions={
+            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
+            "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "2"}]},
+        },
+        QueryFilter={"sk": {"ComparisonOperator": "NE", "AttributeValueList": [{"N": "3"}]}},
+    )
+    assert [i["sk"]["N"] for i in result["Items"]] == ["2", "4"]
+    scanned = ddb.scan(
+        TableName=table,
+        ScanFilter={
+            "sk": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"N": "1"}, {"N": "2"}]}
+        },
+    )
+    assert scanned["Count"] == 2

@@ -32,6 +32,7 @@ from lambic.services.dynamodb.errors import (
 from lambic.services.dynamodb.expressions import (
     apply_update,
     evaluate,
+    legacy,
     parse_condition,
     parse_update,
     project,
@@ -417,10 +418,11 @@ class DynamoDBEngine:
         name = _requests.table_name(request)
         subs = _requests.substitutions(request, "ConditionExpression", "UpdateExpression")
         condition = _condition(request, subs)
+        legacy.reject_mixing(request, "AttributeUpdates", "UpdateExpression")
         update = (
             parse_update(request["UpdateExpression"], subs)
             if request.get("UpdateExpression") is not None
-            else None
+            else legacy.attribute_updates(request.get("AttributeUpdates"))
         )
         subs.check_all_used()
         wanted = _requests.return_values(
@@ -465,9 +467,12 @@ def _missing_index(name: object) -> ValidationError:
 
 
 def _condition(request: dict[str, Any], subs: Any) -> Condition | None:
+    legacy.reject_mixing(request, "Expected", "ConditionExpression")
     text = request.get("ConditionExpression")
     if text is None:
-        return None
+        return legacy.expected_condition(
+            request.get("Expected"), request.get("ConditionalOperator")
+        )
     return parse_condition(text, "ConditionExpression", subs)
 
 

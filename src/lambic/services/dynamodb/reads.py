@@ -18,7 +18,7 @@ from lambic.services.dynamodb._keys import index_key_names, index_projection, ke
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units
 from lambic.services.dynamodb.engine import DynamoDBEngine, TableState
 from lambic.services.dynamodb.errors import ValidationError
-from lambic.services.dynamodb.expressions import evaluate, parse_condition, project
+from lambic.services.dynamodb.expressions import evaluate, legacy, parse_condition, project
 from lambic.services.dynamodb.expressions.ast import (
     And,
     Between,
@@ -52,15 +52,23 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
     subs = _requests.substitutions(
         request, "KeyConditionExpression", "FilterExpression", "ProjectionExpression"
     )
-    if request.get("KeyConditionExpression") is None:
+    legacy.reject_mixing(request, "KeyConditions", "KeyConditionExpression")
+    legacy.reject_mixing(request, "QueryFilter", "FilterExpression")
+    key_condition: Condition | None
+    if request.get("KeyConditionExpression") is not None:
+        key_condition = parse_condition(
+            request["KeyConditionExpression"], "KeyConditionExpression", subs
+        )
+    else:
+        key_condition = legacy.filter_condition(request.get("KeyConditions"), "AND")
+    if key_condition is None:
         raise ValidationError(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
             "the request."
         )
-    key_condition = parse_condition(
-        request["KeyConditionExpression"], "KeyConditionExpression", subs
+    filter_ = _filter(request, subs) or legacy.filter_condition(
+        request.get("QueryFilter"), request.get("ConditionalOperator")
     )
-    filter_ = _filter(request, subs)
     paths = _requests.projection(request, subs)
     subs.check_all_used()
     limit = _limit(request)
@@ -114,7 +122,10 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
 def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
     name = _requests.table_name(request)
     subs = _requests.substitutions(request, "FilterExpression", "ProjectionExpression")
-    filter_ = _filter(request, subs)
+    legacy.reject_mixing(request, "ScanFilter", "FilterExpression")
+    filter_ = _filter(request, subs) or legacy.filter_condition(
+        request.get("ScanFilter"), request.get("ConditionalOperator")
+    )
     paths = _requests.projection(request, subs)
     subs.check_all_used()
     limit = _limit(request)
