@@ -513,6 +513,9 @@ class GatewayServer:
             log_level="warning",
             access_log=False,
             server_header=False,
+            # No X-Forwarded-* rewriting: API Gateway reports the socket peer as
+            # sourceIp, and the middleware would cost a coroutine per request.
+            proxy_headers=False,
             timeout_keep_alive=60,
         )
         self._server = uvicorn.Server(self._config)
