@@ -531,3 +531,30 @@ def test_legacy_key_conditions_and_query_filter(ddb: Any, table: str) -> None:
         },
     )
     assert scanned["Count"] == 2
+
+
+def test_table_arn_is_accepted_as_table_name_and_bad_names_are_validated(
+    ddb: Any, table: str
+) -> None:
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    ddb.put_item(TableName=arn, Item=KEY)
+    assert _item(ddb, table) == KEY
+    with pytest.raises(ClientError) as excinfo:
+        ddb.get_item(TableName="a!", Key=KEY)
+    assert _error(excinfo)[1] == (
+        "1 validation error detected: Value 'a!' at 'tableName' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 3"
+    )
+
+
+def test_placeholder_keys_must_be_well_formed(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_item(
+            TableName=table,
+            Key=KEY,
+            UpdateExpression="SET a = :a",
+            ExpressionAttributeValues={":a": {"N": "1"}, "b": {"N": "2"}},
+        )
+    assert _error(excinfo)[1] == (
+        'ExpressionAttributeValues contains invalid key: Syntax error; key: "b"'
+    )

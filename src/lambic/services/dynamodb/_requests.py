@@ -7,6 +7,7 @@ from typing import Any
 from lambic.services.dynamodb.errors import ValidationError
 from lambic.services.dynamodb.expressions import Substitutions, parse_projection
 from lambic.services.dynamodb.expressions.ast import Path
+from lambic.services.dynamodb.tables import validate_table_name
 
 
 def substitutions(request: dict[str, Any], *expression_fields: str) -> Substitutions:
@@ -73,10 +74,5 @@ def projection(request: dict[str, Any], subs: Substitutions) -> list[Path] | Non
 
 
 def table_name(request: dict[str, Any]) -> str:
-    name = request.get("TableName")
-    if not isinstance(name, str):
-        raise ValidationError(
-            "1 validation error detected: Value null at 'tableName' failed to satisfy "
-            "constraint: Member must not be null"
-        )
-    return name
+    """The request's TableName, checked against AWS's length and character rules."""
+    return validate_table_name(request.get("TableName"))

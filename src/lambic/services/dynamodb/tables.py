@@ -176,6 +176,9 @@ def validate_table_name(name: object, member: str = "tableName") -> str:
             f"1 validation error detected: Value null at '{member}' failed to satisfy "
             "constraint: Member must not be null"
         )
+    if member == "tableName" and name.startswith("arn:") and ":table/" in name:
+        # AWS accepts a table ARN wherever a TableName goes.
+        name = name.split(":table/", 1)[1]
     if len(name) < 3 or len(name) > 255:
         bound = "greater than or equal to 3" if len(name) < 3 else "less than or equal to 255"
         raise ValidationError(

@@ -9,6 +9,8 @@ with AWS's ValidationException afterwards.
 
 from __future__ import annotations
 
+import re
+
 from lambic.services.dynamodb.errors import ValidationError
 from lambic.services.dynamodb.expressions._lexer import Token, tokenize
 from lambic.services.dynamodb.expressions._reserved import RESERVED_WORDS
@@ -44,6 +46,8 @@ CONDITION_FUNCTIONS = {
 }
 _COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _UPDATE_CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
+_NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
+_VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
 
 
 class Substitutions:
@@ -55,8 +59,17 @@ class Substitutions:
         if values is not None and not isinstance(values, dict):
             raise ValidationError("ExpressionAttributeValues must be a map")
         self.names: dict[str, str] = dict(names or {})
+        for key in self.names:
+            if not _NAME_KEY.fullmatch(key):
+                raise ValidationError(
+                    f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+                )
         self.values: dict[str, AttributeValue] = {}
         for key, value in (values or {}).items():
+            if not _VALUE_KEY.fullmatch(key):
+                raise ValidationError(
+                    f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
+                )
             self.values[key] = validate_value(value)
         self.used_names: set[str] = set()
         self.used_values: set[str] = set()
