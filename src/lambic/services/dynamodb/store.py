@@ -291,9 +291,6 @@ class DynamoDBStore:
         )
         return int(cursor.lastrowid or 0)
 
-    def set_record(self, seq: int, record: str) -> None:
-        self.conn.execute("UPDATE stream_records SET record = ? WHERE seq = ?", (record, seq))
-
     def read_records(self, arn: str, after: int, limit: int) -> list[tuple[int, str]]:
         rows = self.conn.execute(
             "SELECT seq, record FROM stream_records WHERE arn = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -306,7 +303,3 @@ class DynamoDBStore:
             "SELECT MIN(seq), MAX(seq) FROM stream_records WHERE arn = ?", (arn,)
         ).fetchone()
         return row[0], row[1]
-
-    def last_record_seq(self) -> int:
-        row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM stream_records").fetchone()
-        return int(row[0])
