@@ -27,7 +27,14 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from lambic.runtime._ipc import INVOKE, READY, RESULT, recv_frame, send_frame
+from lambic.runtime._ipc import (
+    INVOKE,
+    INVOKE_FAST,
+    READY,
+    RESULT,
+    RESULT_OK,
+    BlockingFrameSocket,
+)
 from lambic.runtime.context import LambdaContext
 
 __all__ = ["run_environment", "set_parent_death_signal"]
@@ -154,7 +161,8 @@ def _invoke(
         client_context=meta.get("client_context"),
     )
     request_filter.request_id = request_id
-    os.environ["_X_AMZN_TRACE_ID"] = meta.get("trace_id", "")
+    if "trace_id" in meta:  # Lambda sets the X-Ray header of this invocation
+        os.environ["_X_AMZN_TRACE_ID"] = meta["trace_id"]
     try:
         result = handler(event, context)
     except Exception as exc:
@@ -213,21 +221,22 @@ def run_environment(spec: dict[str, Any], sock: socket.socket, log_fd: int) -> N
         if error is not None:
             ready["error"] = error
             ready["log"] = _error_log("", error)
-        send_frame(sock, READY, ready)
+        channel = BlockingFrameSocket(sock)
+        channel.send(READY, ready)
         if handler is None:
             return
         while True:
-            frame = recv_frame(sock)
+            frame = channel.recv()
             if frame is None:
                 return
             kind, meta, body = frame
-            if kind != INVOKE:
+            if kind != INVOKE_FAST and kind != INVOKE:
                 continue
             result_meta, payload = _invoke(handler, spec, meta, body, request_filter)
             result_meta["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             sys.stdout.flush()
             sys.stderr.flush()
-            send_frame(sock, RESULT, result_meta, payload)
+            channel.send(RESULT_OK if len(result_meta) == 1 else RESULT, result_meta, payload)
     except SystemExit as exc:  # sys.exit() in user code: the runtime process ends
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:

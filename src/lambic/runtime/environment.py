@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambic.runtime._ipc import INVOKE, RESULT, FrameReader, encode_frame
+from lambic.runtime._ipc import INVOKE, INVOKE_FAST, RESULT, RESULT_OK, FrameReader, encode_frame
 from lambic.runtime.zygote import Zygote, ZygoteError
 
 __all__ = ["Environment", "InitOutcome", "Outcome", "describe_exit"]
@@ -106,6 +106,7 @@ class Environment:
         self._loop = asyncio.get_running_loop()
         self._zygote = zygote
         self.memory_size = memory_size
+        self._limit_kb = memory_size * 1024
         self.log_stream = log_stream
         self.on_output = on_output
         self.pid = 0
@@ -252,7 +253,8 @@ class Environment:
         self.busy = True
         waiter = self._waiter = self._loop.create_future()
         self._timer = self._loop.call_later(timeout_s, self.kill, "timeout")
-        self._transport.write(encode_frame(INVOKE, meta, payload))
+        kind = INVOKE_FAST if len(meta) == 2 else INVOKE  # only request id and deadline
+        self._transport.write(encode_frame(kind, meta, payload))
         try:
             frame = await waiter
         finally:
@@ -267,7 +269,11 @@ class Environment:
                 "crash", exit=await self._exit_description(), max_memory_mb=self._peak_mb()
             )
         kind, rmeta, body = frame
-        if kind != RESULT:
+        peak = self.peak_rss_mb
+        if kind == RESULT_OK and rmeta["maxrss_kb"] <= self._limit_kb and peak <= self.memory_size:
+            # The common case, kept short: the handler returned within its memory.
+            return Outcome("ok", body, max_memory_mb=max(rmeta["maxrss_kb"] // 1024, int(peak)))
+        if kind != RESULT and kind != RESULT_OK:
             self.kill("protocol")
             return Outcome("crash", exit="protocol error")
         max_mb = max(int(rmeta.get("maxrss_kb", 0) // 1024), int(self.peak_rss_mb))
