@@ -145,3 +145,53 @@ def test_delete_and_purge_queue(sqs: Any) -> None:
         sqs.get_queue_url(QueueName="q")
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.delete_queue(QueueUrl=url)
+
+
+def test_add_and_remove_permission_edit_the_queue_policy(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    sqs.add_permission(
+        QueueUrl=url, Label="send", AWSAccountIds=["111122223333"], Actions=["SendMessage"]
+    )
+    policy = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    )
+    [statement] = policy["Statement"]
+    assert statement["Sid"] == "send"
+    assert statement["Action"] == ["SQS:SendMessage"]
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::111122223333:root"]}
+    with pytest.raises(ClientError) as caught:
+        sqs.add_permission(
+            QueueUrl=url, Label="send", AWSAccountIds=["111122223333"], Actions=["SendMessage"]
+        )
+    assert _code(caught.value) == "InvalidParameterValue"
+    sqs.remove_permission(QueueUrl=url, Label="send")
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+    with pytest.raises(ClientError) as caught:
+        sqs.remove_permission(QueueUrl=url, Label="send")
+    assert _code(caught.value) == "InvalidParameterValue"
+
+
+def test_message_move_task_redrives_a_dead_letter_queue_to_its_source(sqs: Any) -> None:
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
+    src = sqs.create_queue(QueueName="src", Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=src, MessageBody="retry me")
+    sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)
+    assert "Messages" not in sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+    assert handle
+    [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert task["Status"] == "COMPLETED"
+    assert task["ApproximateNumberOfMessagesMoved"] == 1
+    back = sqs.receive_message(QueueUrl=src)["Messages"]
+    assert [(m["MessageId"], m["Body"]) for m in back] == [(sent["MessageId"], "retry me")]
+    with pytest.raises(ClientError) as caught:
+        sqs.start_message_move_task(SourceArn=dlq_arn.replace(":dlq", ":nope"))
+    assert _code(caught.value) == "ResourceNotFoundException"
+    src_arn = dlq_arn.replace(":dlq", ":src")
+    with pytest.raises(ClientError) as caught:
+        sqs.start_message_move_task(SourceArn=src_arn)
+    assert _code(caught.value) == "InvalidParameterValue"

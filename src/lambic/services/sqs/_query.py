@@ -135,7 +135,7 @@ def _fields(action: str, result: Mapping[str, Any]) -> str:
             parts.append(_message_attributes(value))
         elif key == "Messages":
             parts.extend(_element("Message", _fields(action, message)) for message in value)
-        elif key == "Successful":
+        elif key in ("Successful", "Results"):
             parts.extend(_element(f"{action}ResultEntry", _fields(action, e)) for e in value)
         elif key == "Failed":
             parts.extend(_element("BatchResultErrorEntry", _fields(action, e)) for e in value)

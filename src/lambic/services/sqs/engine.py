@@ -20,28 +20,23 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import json
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 
 from lambic.services.sqs import _validation as check
 from lambic.services.sqs._checksums import md5_hex, md5_of_attributes
+from lambic.services.sqs._queues import QueueAdministration
 from lambic.services.sqs.errors import (
-    SqsError,
     invalid_parameter,
     invalid_parameter_value,
     message_not_inflight,
     missing_parameter,
-    queue_does_not_exist,
-    queue_name_exists,
     receipt_handle_invalid,
 )
 from lambic.services.sqs.model import (
-    FIFO_DEFAULTS,
-    QUEUE_DEFAULTS,
     AttributeValue,
     Queue,
     ReceivedMessage,
@@ -60,7 +55,7 @@ _WRONG_QUEUE_TYPE = "The request include parameter that is not valid for this qu
 QueueListener = Callable[[str], None]
 
 
-class SqsEngine:
+class SqsEngine(QueueAdministration):
     """The queues of one account and region, persisted in an `SqsStore`.
 
     >>> engine.create_queue("jobs")
@@ -86,6 +81,7 @@ class SqsEngine:
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._listeners: list[QueueListener] = []
         self._last_sweep: dict[str, int] = {}
+        self._move_tasks = {}
 
     def close(self) -> None:
         with self._lock:
@@ -109,153 +105,6 @@ class SqsEngine:
                 loop.call_soon_threadsafe(event.set)
         for listener in list(self._listeners):
             listener(name)
-
-    # Queues -------------------------------------------------------------------------
-
-    def queue_arn(self, name: str) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
-
-    def get_queue(self, name: str) -> Queue:
-        queue = self._queues.get(name)
-        if queue is None:
-            raise queue_does_not_exist()
-        return queue
-
-    def queue_by_arn(self, arn: str) -> Queue | None:
-        prefix = f"arn:aws:sqs:{self.region}:{self.account}:"
-        if not arn.startswith(prefix):
-            return None
-        return self._queues.get(arn[len(prefix) :])
-
-    def list_queues(self, prefix: str = "") -> list[str]:
-        return sorted(name for name in self._queues if name.startswith(prefix))
-
-    def create_queue(
-        self,
-        name: str,
-        attributes: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> Queue:
-        """Create a queue, or return the existing one if the given attributes match it."""
-        given = dict(attributes or {})
-        fifo = str(given.get("FifoQueue", "false")).lower() == "true"
-        check.check_queue_name(name, fifo)
-        normalised = check.normalise_queue_attributes(given, fifo=fifo, creating=True)
-        if not fifo:
-            normalised.pop("FifoQueue", None)
-        with self._lock:
-            existing = self._queues.get(name)
-            if existing is not None:
-                # AWS returns the existing queue when every given attribute matches it.
-                current = self._effective_attributes(existing)
-                differing = [k for k, v in normalised.items() if current.get(k) != v]
-                if differing:
-                    raise queue_name_exists(", ".join(differing))
-                return existing
-            merged = {**QUEUE_DEFAULTS, **(FIFO_DEFAULTS if fifo else {}), **normalised}
-            self._check_redrive(name, merged, fifo)
-            now = int(self._clock())
-            queue = Queue(name, self.queue_arn(name), merged, dict(tags or {}), now, now)
-            self._store.save_queue(queue)
-            self._queues[name] = queue
-            return queue
-
-    def _effective_attributes(self, queue: Queue) -> dict[str, str]:
-        return {**QUEUE_DEFAULTS, **queue.attributes}
-
-    def _check_redrive(self, name: str, attributes: dict[str, str], fifo: bool) -> None:
-        text = attributes.get("RedrivePolicy")
-        if text is None:
-            return
-        if text == "":
-            del attributes["RedrivePolicy"]
-            return
-        arn, count = check.parse_redrive_policy(text)
-        target = self.queue_by_arn(arn)
-        if target is None:
-            raise invalid_parameter_value(
-                "RedrivePolicy", text, "Dead letter target does not exist."
-            )
-        if target.fifo != fifo:
-            raise invalid_parameter_value(
-                "RedrivePolicy", text, "Dead-letter queue must be same type of queue as the source."
-            )
-        # AWS normalises the stored policy: compact JSON, maxReceiveCount a number.
-        attributes["RedrivePolicy"] = json.dumps(
-            {"deadLetterTargetArn": arn, "maxReceiveCount": count}, separators=(",", ":")
-        )
-
-    def delete_queue(self, name: str) -> None:
-        with self._lock:
-            self.get_queue(name)
-            self._store.delete_queue(name)
-            del self._queues[name]
-        self._notify(name)
-
-    def purge_queue(self, name: str) -> None:
-        with self._lock:
-            self.get_queue(name)
-            self._store.purge(name)
-
-    def set_queue_attributes(self, name: str, attributes: Mapping[str, str]) -> None:
-        with self._lock:
-            queue = self.get_queue(name)
-            normalised = check.normalise_queue_attributes(
-                attributes, fifo=queue.fifo, creating=False
-            )
-            merged = {**queue.attributes, **normalised}
-            self._check_redrive(name, merged, queue.fifo)
-            queue.attributes = merged
-            queue.modified = int(self._clock())
-            self._store.save_queue(queue)
-
-    def get_queue_attributes(self, name: str, names: Iterable[str] = ("All",)) -> dict[str, str]:
-        """The requested attributes (`All` for every one), computed ones included."""
-        with self._lock:
-            queue = self.get_queue(name)
-            now = self._now_ms()
-            visible, inflight, delayed = self._store.counts(name, now)
-        everything = {
-            **self._effective_attributes(queue),
-            "QueueArn": queue.arn,
-            "CreatedTimestamp": str(queue.created),
-            "LastModifiedTimestamp": str(queue.modified),
-            "ApproximateNumberOfMessages": str(visible),
-            "ApproximateNumberOfMessagesNotVisible": str(inflight),
-            "ApproximateNumberOfMessagesDelayed": str(delayed),
-        }
-        wanted = list(names)
-        if "All" in wanted:
-            return everything
-        out: dict[str, str] = {}
-        for attribute in wanted:
-            if attribute not in _QUEUE_ATTRIBUTE_NAMES:
-                raise SqsError("InvalidAttributeName", f"Unknown Attribute {attribute}.")
-            if attribute in everything:
-                out[attribute] = everything[attribute]
-        return out
-
-    def tag_queue(self, name: str, tags: Mapping[str, str]) -> None:
-        with self._lock:
-            queue = self.get_queue(name)
-            queue.tags.update(tags)
-            self._store.save_queue(queue)
-
-    def untag_queue(self, name: str, keys: Iterable[str]) -> None:
-        with self._lock:
-            queue = self.get_queue(name)
-            for key in keys:
-                queue.tags.pop(key, None)
-            self._store.save_queue(queue)
-
-    def list_dead_letter_source_queues(self, name: str) -> list[str]:
-        target = self.get_queue(name)
-        sources = []
-        for queue in self._queues.values():
-            redrive = queue.redrive()
-            if redrive is not None and redrive[0] == target.arn:
-                sources.append(queue.name)
-        return sorted(sources)
 
     # Sending ------------------------------------------------------------------------
 
@@ -563,31 +412,3 @@ class SqsEngine:
             self._store.set_visible_at(row_id, now + visibility_timeout * 1000)
         if visibility_timeout == 0:
             self._notify(queue_name)
-
-
-_QUEUE_ATTRIBUTE_NAMES = frozenset(
-    {
-        "All",
-        "Policy",
-        "VisibilityTimeout",
-        "MaximumMessageSize",
-        "MessageRetentionPeriod",
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "CreatedTimestamp",
-        "LastModifiedTimestamp",
-        "QueueArn",
-        "ApproximateNumberOfMessagesDelayed",
-        "DelaySeconds",
-        "ReceiveMessageWaitTimeSeconds",
-        "RedrivePolicy",
-        "FifoQueue",
-        "ContentBasedDeduplication",
-        "KmsMasterKeyId",
-        "KmsDataKeyReusePeriodSeconds",
-        "DeduplicationScope",
-        "FifoThroughputLimit",
-        "RedriveAllowPolicy",
-        "SqsManagedSseEnabled",
-    }
-)

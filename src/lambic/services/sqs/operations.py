@@ -218,6 +218,43 @@ async def list_dead_letter_source_queues(
     return {"queueUrls": [queue_url(engine, context, name) for name in names]}
 
 
+async def add_permission(engine: SqsEngine, params: Params, context: Context) -> Result:
+    engine.add_permission(
+        _queue_name(engine, params, context),
+        str(_required(params, "Label")),
+        [str(a) for a in _required(params, "AWSAccountIds")],
+        [str(a) for a in _required(params, "Actions")],
+    )
+    return {}
+
+
+async def remove_permission(engine: SqsEngine, params: Params, context: Context) -> Result:
+    engine.remove_permission(_queue_name(engine, params, context), str(_required(params, "Label")))
+    return {}
+
+
+async def start_message_move_task(engine: SqsEngine, params: Params, context: Context) -> Result:
+    destination = params.get("DestinationArn")
+    handle = engine.start_message_move_task(
+        str(_required(params, "SourceArn")),
+        str(destination) if destination else None,
+        _int(params, "MaxNumberOfMessagesPerSecond"),
+    )
+    return {"TaskHandle": handle}
+
+
+async def list_message_move_tasks(engine: SqsEngine, params: Params, context: Context) -> Result:
+    results = engine.list_message_move_tasks(
+        str(_required(params, "SourceArn")), _int(params, "MaxResults") or 1
+    )
+    return {"Results": results}
+
+
+async def cancel_message_move_task(engine: SqsEngine, params: Params, context: Context) -> Result:
+    moved = engine.cancel_message_move_task(str(_required(params, "TaskHandle")))
+    return {"ApproximateNumberOfMessagesMoved": moved}
+
+
 # Messages --------------------------------------------------------------------------
 
 
@@ -427,6 +464,11 @@ OPERATIONS: dict[str, Operation] = {
     "UntagQueue": untag_queue,
     "ListQueueTags": list_queue_tags,
     "ListDeadLetterSourceQueues": list_dead_letter_source_queues,
+    "AddPermission": add_permission,
+    "RemovePermission": remove_permission,
+    "StartMessageMoveTask": start_message_move_task,
+    "ListMessageMoveTasks": list_message_move_tasks,
+    "CancelMessageMoveTask": cancel_message_move_task,
     "SendMessage": send_message,
     "SendMessageBatch": send_message_batch,
     "ReceiveMessage": receive_message,

@@ -252,6 +252,15 @@ class SqsStore:
             (queue, visible_at, json.dumps(system_attributes), row_id),
         )
 
+    def all_visible(self, queue: str, now: int) -> list[StoredMessage]:
+        """Every visible message of a queue, oldest first (dead-letter redrive)."""
+        rows = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages "
+            "WHERE queue = ? AND visible_at <= ? ORDER BY id",
+            (queue, now),
+        ).fetchall()
+        return [_message(row) for row in rows]
+
     def expire(self, queue: str, now: int) -> int:
         cursor = self._conn.execute(
             "DELETE FROM messages WHERE queue = ? AND expires_at <= ?", (queue, now)
