@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
+from typing import Protocol, TypeVar, overload
 from urllib.parse import parse_qsl, unquote
+
+_T = TypeVar("_T")
 
 
 class ServiceError(Exception):
@@ -40,6 +42,18 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._index[name.lower()][0]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+
+    def get(self, name: str, /, default: object = None) -> object:
+        # Mapping.get goes through __getitem__ and a KeyError; this is every
+        # request's hottest call, so it looks up directly.
+        values = self._index.get(name.lower())
+        return values[0] if values else default
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._index

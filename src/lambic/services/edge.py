@@ -204,7 +204,11 @@ async def _read_request(scope: Scope, receive: Receive) -> ServiceRequest:
 
 async def _write_response(send: Send, response: ServiceResponse) -> None:
     raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if response.stream is None and not any(name == b"content-length" for name, _ in raw_headers):
+    if (
+        response.stream is None
+        and response.status not in (204, 304)
+        and not any(name == b"content-length" for name, _ in raw_headers)
+    ):
         # A length instead of chunked framing, as AWS sends (and one write fewer).
         raw_headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})

@@ -195,7 +195,8 @@ class S3Engine:
         preconditions: Preconditions = Preconditions(),
     ) -> StoredObject:
         validate_key(key)
-        self.bucket(bucket)
+        # The bucket is checked inside the commit (one lookup on the hot path); a PUT
+        # to a missing bucket writes its blob, then removes it with the rollback.
         blob = self.blobs.put(data)
         obj = StoredObject(
             bucket, key, blob, len(data), etag or md5_etag(data), self.clock(), attrs
