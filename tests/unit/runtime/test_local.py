@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lambic.runtime._snapshot import CodeSnapshots
+from lambic.runtime.config import parse_config
+from lambic.runtime.local import api_gateway_stage, create_api
+from lambic.runtime.manifest import AppManifest
+from lambic.runtime.project import Project
+
+
+def project(config: dict[str, object], routes: dict[str, object] | None = None) -> Project:
+    manifest = AppManifest.from_json(
+        {
+            "app_name": "shop",
+            "functions": [{"name": "api_handler", "handler": "app.app", "kind": "api"}],
+            "routes": routes or {"/items/{id}": {"GET": {"cors": None}}},
+            "binary_types": ["image/png"],
+        }
+    )
+    return Project(Path("/nowhere"), parse_config(config), manifest)
+
+
+def test_the_api_gateway_stage_defaults_to_chalices_api() -> None:
+    assert api_gateway_stage(project({"stages": {"dev": {}}}), "dev") == "api"
+
+
+def test_the_api_gateway_stage_follows_the_stage_then_the_top_level_setting() -> None:
+    config = {
+        "api_gateway_stage": "v1",
+        "stages": {"dev": {}, "prod": {"api_gateway_stage": "live"}},
+    }
+
+    assert api_gateway_stage(project(config), "dev") == "v1"
+    assert api_gateway_stage(project(config), "prod") == "live"
+
+
+def test_create_api_targets_the_stage_function_with_its_timeout() -> None:
+    api = create_api(project({"lambda_timeout": 20, "stages": {"dev": {}}}), "dev")
+
+    assert api.function_name == "shop-dev"
+    assert api.function_timeout == 20
+    assert api.binary_types == ("image/png",)
+    match = api.matcher.match("GET", "/items/7")
+    assert match is not None and match.path_params == {"id": "7"}
+
+
+def test_snapshots_copy_code_and_data_but_not_state_caches_or_vcs(tmp_path: Path) -> None:
+    source = tmp_path / "proj"
+    for rel in [
+        "app.py",
+        "chalicelib/__init__.py",
+        "chalicelib/data/feed.xml",
+        ".lambic/state/dev/logs.sqlite3",
+        ".git/HEAD",
+        "__pycache__/app.cpython-311.pyc",
+    ]:
+        path = source / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rel)
+    (source / ".lambic" / "config.json").write_text(json.dumps({"app_name": "shop"}))
+    snapshots = CodeSnapshots(source)
+    try:
+        copy = snapshots.take()
+
+        copied = sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file())
+        assert copied == [
+            ".lambic/config.json",
+            "app.py",
+            "chalicelib/__init__.py",
+            "chalicelib/data/feed.xml",
+        ]
+        (source / "app.py").write_text("edited")
+        assert (copy / "app.py").read_text() == "app.py"
+    finally:
+        snapshots.close()
+    assert not snapshots.root.exists()
