@@ -383,3 +383,11 @@ def test_confirm_subscription_with_a_wrong_token_is_rejected(
     arn = c.sns.confirm_subscription(TopicArn=topic, Token=token)["SubscriptionArn"]
     attributes = c.sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
     assert attributes["PendingConfirmation"] == "false"
+
+
+def test_a_fifo_queue_cannot_subscribe_to_a_standard_topic(c: Clients) -> None:
+    topic = c.sns.create_topic(Name="plain")["TopicArn"]
+    _, arn = c.queue("orders.fifo", {"FifoQueue": "true"})
+    with pytest.raises(ClientError) as caught:
+        c.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    assert _code(caught.value) == "InvalidParameter"

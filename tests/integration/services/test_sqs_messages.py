@@ -292,3 +292,24 @@ def test_message_moves_to_dead_letter_queue_after_max_receive_count(sqs: Any) ->
     assert dead["MessageId"] == sent["MessageId"]
     assert dead["Body"] == "poison"
     assert dead["Attributes"]["DeadLetterQueueSourceArn"].endswith(":work")
+
+
+def test_aws_trace_header_is_the_only_settable_system_attribute(sqs: Any, queue: str) -> None:
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+    sent = sqs.send_message(
+        QueueUrl=queue,
+        MessageBody="traced",
+        MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": trace}},
+    )
+    assert len(sent["MD5OfMessageSystemAttributes"]) == 32
+    message = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["AWSTraceHeader"])[
+        "Messages"
+    ][0]
+    assert message["Attributes"] == {"AWSTraceHeader": trace}
+    with pytest.raises(ClientError) as caught:
+        sqs.send_message(
+            QueueUrl=queue,
+            MessageBody="x",
+            MessageSystemAttributes={"SenderId": {"DataType": "String", "StringValue": "me"}},
+        )
+    assert _code(caught.value) == "InvalidParameterValue"

@@ -248,8 +248,12 @@ class SnsEngine:
     ) -> Subscription:
         """Subscribe an endpoint; sqs and lambda are confirmed at once, http(s) pend."""
         with self._lock:
-            self.get_topic(topic_arn)
+            topic = self.get_topic(topic_arn)
             endpoint = self._check_endpoint(protocol, endpoint)
+            if protocol == "sqs" and endpoint.endswith(".fifo") and not topic.fifo:
+                raise invalid_parameter(
+                    "Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"
+                )
             normalised = {
                 name: self._check_subscription_attribute(name, value, attributes or {})
                 for name, value in (attributes or {}).items()

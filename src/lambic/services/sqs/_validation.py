@@ -151,6 +151,17 @@ def check_message_attributes(attributes: Mapping[str, AttributeValue]) -> None:
             )
 
 
+def check_system_attributes(attributes: Mapping[str, AttributeValue]) -> None:
+    # AWSTraceHeader is the only message system attribute a sender may set.
+    for name, value in attributes.items():
+        if name != "AWSTraceHeader":
+            raise invalid_parameter(f"Message system attribute name '{name}' is invalid.")
+        if value.data_type != "String" or not value.string_value:
+            raise invalid_parameter(
+                "Message system attribute 'AWSTraceHeader' must be a non-empty String."
+            )
+
+
 def check_group_or_dedup_id(parameter: str, value: str) -> None:
     if not _GROUP_OR_DEDUP_ID.fullmatch(value):
         raise invalid_parameter_value(

@@ -128,6 +128,7 @@ class SqsEngine(QueueAdministration):
             md5_body = md5_hex(body.encode())
             md5_attrs = md5_of_attributes(attributes)
             system = dict(system_attributes or {})
+            check.check_system_attributes(system)
             md5_system = md5_of_attributes(system)
             now = self._now_ms()
             if queue.fifo:
