@@ -91,7 +91,8 @@ class QueueAdministration:
         return self._queues.get(arn[len(prefix) :])
 
     def list_queues(self, prefix: str = "") -> list[str]:
-        return sorted(name for name in self._queues if name.startswith(prefix))
+        # list() snapshots the dict in one step: another thread may be creating queues.
+        return sorted(name for name in list(self._queues) if name.startswith(prefix))
 
     def create_queue(
         self,
@@ -214,7 +215,7 @@ class QueueAdministration:
     def list_dead_letter_source_queues(self, name: str) -> list[str]:
         target = self.get_queue(name)
         sources = []
-        for queue in self._queues.values():
+        for queue in list(self._queues.values()):
             redrive = queue.redrive()
             if redrive is not None and redrive[0] == target.arn:
                 sources.append(queue.name)
