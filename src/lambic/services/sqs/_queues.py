@@ -70,6 +70,9 @@ class QueueAdministration:
     def _notify(self, name: str) -> None:
         raise NotImplementedError
 
+    def _wake(self, name: str) -> None:
+        raise NotImplementedError
+
     def _now_ms(self) -> int:
         raise NotImplementedError
 
@@ -154,7 +157,7 @@ class QueueAdministration:
             self.get_queue(name)
             self._store.delete_queue(name)
             del self._queues[name]
-        self._notify(name)
+        self._wake(name)
 
     def purge_queue(self, name: str) -> None:
         with self._lock:

@@ -99,10 +99,15 @@ class SqsEngine(QueueAdministration):
     def remove_listener(self, listener: QueueListener) -> None:
         self._listeners.remove(listener)
 
-    def _notify(self, name: str) -> None:
+    def _wake(self, name: str) -> None:
+        """Make long polls on this queue look again (something may have become receivable)."""
         for loop, event in list(self._waiters.get(name, ())):
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+    def _notify(self, name: str) -> None:
+        """A message arrived: wake long polls and tell the listeners."""
+        self._wake(name)
         for listener in list(self._listeners):
             listener(name)
 
@@ -389,6 +394,9 @@ class SqsEngine(QueueAdministration):
             row_id = self._parse_receipt(queue_name, receipt_handle)
             # One indexed DELETE; a missing or (FIFO) superseded message deletes nothing.
             self._store.delete_message(queue_name, row_id, receipt_handle if queue.fifo else None)
+        if queue.fifo:
+            # Deleting a FIFO message may unblock the rest of its group.
+            self._wake(queue_name)
 
     def change_message_visibility(
         self, queue_name: str, receipt_handle: str, visibility_timeout: int
@@ -411,5 +419,5 @@ class SqsEngine(QueueAdministration):
             if stored.visible_at <= now:
                 raise message_not_inflight()
             self._store.set_visible_at(row_id, now + visibility_timeout * 1000)
-        if visibility_timeout == 0:
-            self._notify(queue_name)
+        # A waiting long poll re-plans its wake-up around the new deadline.
+        self._wake(queue_name)

@@ -145,3 +145,22 @@ def test_queues_and_messages_are_reloaded_from_the_database(clock: Clock, tmp_pa
     clock.now += 6
     assert [m.body for m in second.receive_now("q")] == ["persisted"]
     second.close()
+
+
+def test_deleting_a_fifo_message_wakes_a_long_poll_waiting_on_its_group(
+    engine: SqsEngine,
+) -> None:
+    engine.create_queue("g.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    engine.send_message("g.fifo", "first", group_id="g")
+    engine.send_message("g.fifo", "second", group_id="g")
+    handle = engine.receive_now("g.fifo")[0].receipt_handle
+
+    async def scenario() -> list[str]:
+        loop = asyncio.get_running_loop()
+        waiting = asyncio.ensure_future(engine.receive_messages("g.fifo", wait_seconds=20))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        await loop.run_in_executor(None, lambda: engine.delete_message("g.fifo", handle))
+        return [m.body for m in await asyncio.wait_for(waiting, 2)]
+
+    assert asyncio.run(scenario()) == ["second"]
