@@ -25,6 +25,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 __all__ = ["MalformedProxyResponseError", "ProxyResponse", "parse_proxy_response"]
 
 _REMAPPED = frozenset({"connection", "content-length", "date", "server", "transfer-encoding"})
@@ -111,9 +113,14 @@ def parse_proxy_response(payload: bytes, *, decode_base64: bool) -> ProxyRespons
     otherwise the client receives the base64 text, as on AWS.
     """
     try:
-        doc = json.loads(payload)
-    except ValueError as exc:
-        raise MalformedProxyResponseError("the result is not JSON") from exc
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        # orjson refuses what Python's json module accepts (NaN, huge integers);
+        # the runtime wrote this payload with the json module, so ask it too.
+        try:
+            doc = json.loads(payload)
+        except ValueError as exc:
+            raise MalformedProxyResponseError("the result is not JSON") from exc
     if not isinstance(doc, dict):
         raise MalformedProxyResponseError(f"the result is a JSON {type(doc).__name__}")
     status = _status(doc.get("statusCode"))

@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
-import os
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -66,6 +66,9 @@ __all__ = [
 
 #: API Gateway's maximum integration timeout for REST APIs.
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+# A private generator, seeded from the OS once: ids stay unique whatever user code
+# does to the module-level `random` state.
+_random_bits = random.Random().getrandbits
 #: Lambda's init phase limit: a cold start may take this long before the timeout counts.
 LAMBDA_INIT_SECONDS = 10.0
 #: API Gateway's maximum request payload.
@@ -225,20 +228,17 @@ def _parse_query(raw: bytes) -> list[tuple[str, str]]:
 
 
 def _request_ids() -> tuple[str, str, str]:
-    """(requestId, extendedRequestId, trace suffix) from one read of the OS RNG.
+    """(requestId, extendedRequestId, trace suffix) for one request.
 
     requestId is a UUID v4 as API Gateway's; the extended id is 16 base64 characters
-    ("Fg4a9HqBoAMFx3w="); the trace id's last part is 24 hex digits.
+    ("Fg4a9HqBoAMFx3w="); the trace id's last part is 24 hex digits. They need to be
+    unique, not secret, so the fast Mersenne Twister does instead of the OS RNG.
     """
-    raw = os.urandom(39)
-    h = raw[:16].hex()
-    variant = "89ab"[raw[8] & 3]
+    h = f"{_random_bits(128):032x}"
+    variant = "89ab"[int(h[16], 16) & 3]
     request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
-    return request_id, base64.b64encode(raw[16:27]).decode("ascii"), raw[27:].hex()
-
-
-# Built once: json.dumps(..., separators=...) would build a new encoder per call.
-_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+    extended = base64.b64encode(_random_bits(88).to_bytes(11, "big")).decode("ascii")
+    return request_id, extended, f"{_random_bits(96):024x}"
 
 
 class GatewayApp:
@@ -341,7 +341,7 @@ class GatewayApp:
             request_time_epoch_ms=int(now * 1000),
         )
         event["requestContext"]["extendedRequestId"] = apigw_id
-        payload = _encode_json(event).encode()
+        payload = orjson.dumps(event)
         outcome = await self._invoke(api, payload)
         if outcome is None:
             await _send(send, *_TIMED_OUT, request_id, apigw_id)
@@ -350,12 +350,12 @@ class GatewayApp:
             answer = _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
             await _send(send, *answer, request_id, apigw_id)
             return
-        first_accept = accept.split(",", 1)[0] if accept else None
+        # API Gateway decodes a base64 body only for a binary first Accept media type.
+        binary = bool(api.binary_types) and is_binary_media_type(
+            accept.split(",", 1)[0] if accept else None, api.binary_types
+        )
         try:
-            response = parse_proxy_response(
-                outcome.payload,
-                decode_base64=is_binary_media_type(first_accept, api.binary_types),
-            )
+            response = parse_proxy_response(outcome.payload, decode_base64=binary)
         except MalformedProxyResponseError as exc:
             await _send(
                 send,
