@@ -244,6 +244,7 @@ class Environment:
         if "error" in meta:
             self.kill("init")
             return InitOutcome(meta["init_ms"], meta["error"], meta.get("log"), kind="error")
+        self.sample_memory()  # a baseline, so even a first-call crash reports its memory
         return InitOutcome(meta["init_ms"])
 
     async def invoke(self, meta: dict[str, Any], payload: bytes, timeout_s: float) -> Outcome:

@@ -144,7 +144,9 @@ class Invoker:
         self.async_retry_delays = async_retry_delays
         state = Path(state_dir) if state_dir else project.project_dir / ".lambic" / "state" / stage
         self.store = LogStore(state / "logs.sqlite3")
+        self._preload = preload
         self._zygote = Zygote(preload)
+        self._dead_zygotes: list[Zygote] = []
         self._account = ConcurrencyLimiter(project.config.local.account_concurrency)
         self._pools: dict[str, FunctionPool] = {}
         self._aliases: dict[str, str] = {}
@@ -218,7 +220,6 @@ class Invoker:
         """
         old = list(self._pools.values())
         self.project = project
-        self._account.limit = project.config.local.account_concurrency
         self._build_pools(project)
         for pool in old:
             pool.drain()
@@ -244,16 +245,22 @@ class Invoker:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
-        await self._zygote.aclose()
+        for zygote in [*self._dead_zygotes, self._zygote]:
+            await zygote.aclose()
         await asyncio.to_thread(self.store.close)
 
     # ------------------------------------------------------------------ pools
 
     def _build_pools(self, project: Project) -> None:
         idle = project.config.local.idle_timeout_seconds
+        functions = project.functions(self.stage)
+        # As in a Lambda account, reserved concurrency is carved out of the account's
+        # pool; the functions without a reservation share what is left (at least 1).
+        reserved = sum(f.reserved_concurrency or 0 for f in functions.values())
+        self._account.limit = max(project.config.local.account_concurrency - reserved, 1)
         self._pools = {
             name: FunctionPool(settings, self._spawn, self._account, idle)
-            for name, settings in project.functions(self.stage).items()
+            for name, settings in functions.items()
         }
         self._aliases = {p.settings.deployed_name: name for name, p in self._pools.items()}
 
@@ -295,6 +302,11 @@ class Invoker:
         return env
 
     def _spawn(self, settings: FunctionSettings) -> Environment:
+        if self._zygote.dead and not self._closed:
+            # Someone killed the zygote (its environments died with it): start a new
+            # one rather than failing every cold start from now on.
+            self._dead_zygotes.append(self._zygote)
+            self._zygote = Zygote(self._preload)
         log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
         spec = {
             "env": self._environment_variables(settings, log_stream),

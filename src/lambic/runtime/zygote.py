@@ -189,6 +189,11 @@ class Zygote:
     def pid(self) -> int:
         return self._proc.pid
 
+    @property
+    def dead(self) -> bool:
+        """True once the zygote's control channel is gone (it exited or was closed)."""
+        return self._dead
+
     def _attach(self) -> None:
         if self._loop is not None:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -543,3 +544,32 @@ def test_payload_limits_are_lambdas_six_mb_sync_one_mb_event_and_response(tmp_pa
     assert payload(response)["errorMessage"] == (
         "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
     )
+
+
+def test_reserved_concurrency_is_carved_out_of_the_account_pool(tmp_path: Path) -> None:
+    config = {
+        "local": {"account_concurrency": 3},
+        "lambda_functions": {"pid": {"reserved_concurrency": 2}},
+    }
+
+    async def body(inv: Invoker) -> list[InvocationResult]:
+        calls = [inv.invoke("sleepy", b'{"seconds": 0.4}') for _ in range(2)]
+        return list(await asyncio.gather(*calls))
+
+    results = run(with_invoker(make_project(tmp_path, config), body))
+    assert sorted(r.status for r in results) == ["ok", "throttled"]
+
+
+def test_a_killed_zygote_is_replaced_on_the_next_cold_start(tmp_path: Path) -> None:
+    async def body(inv: Invoker) -> tuple[InvocationResult, InvocationResult]:
+        first = await inv.invoke("pid", b"{}")
+        os.kill(inv._zygote.pid, 9)
+        deadline = time.monotonic() + 5
+        while process_exists(payload(first)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
+        return first, await inv.invoke("pid", b"{}")
+
+    first, after = run(with_invoker(make_project(tmp_path), body))
+    assert after.status == "ok" and after.cold_start
+    assert payload(after) != payload(first)
