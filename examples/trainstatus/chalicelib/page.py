@@ -31,18 +31,21 @@ _STYLE = """
 body{font-family:-apple-system,system-ui,Segoe UI,Roboto,sans-serif;margin:0;
 background:#111;color:#eee}
 main{max-width:34rem;margin:0 auto;padding:1rem}
-h1{font-size:1.4rem;margin:.2rem 0 1rem}
+h1{font-size:1.4rem;margin:.2rem 0 .3rem}
+.summary{color:#ccc;margin:0 0 1rem}
 ul{list-style:none;padding:0;margin:0}
 li.line{display:flex;align-items:center;gap:.8rem;padding:.6rem 0;border-bottom:1px solid #333}
-.bullet{min-width:3.2rem;height:2.2rem;border-radius:1.1rem;display:flex;align-items:center;
-justify-content:center;font-weight:700;color:#fff}
+.bullet{flex:none;width:4.2rem;height:2.2rem;
+border-radius:1.1rem;display:flex;align-items:center;justify-content:center;font-weight:700;
+color:#fff}
 .bullet.dark{color:#111}
 .status{flex:1;font-size:1rem}
 .verdict{font-weight:800;font-size:1.1rem}
 .YUP{color:#ff6b6b}.NOPE{color:#69db7c}
 .checked{color:#aaa;font-size:.9rem;margin-top:1rem}
-.history{display:flex;gap:2px;margin-top:1rem;align-items:flex-end;height:2.5rem}
-.history span{flex:1;background:#69db7c;min-height:3px}
+.history-label{color:#aaa;font-size:.9rem;margin:1.2rem 0 .3rem}
+.history{display:flex;gap:2px;align-items:flex-end;height:2.5rem;border-bottom:1px solid #555}
+.history span{flex:1;max-width:.6rem;background:#69db7c;min-height:3px}
 """
 
 
@@ -69,6 +72,7 @@ def render_page(
 <style>{_STYLE}</style></head>
 <body><main>
 <h1>{escape(headline)}</h1>
+<p class="summary">{_summary(bad_now, len(rows))}</p>
 <ul>
 {items}
 </ul>
@@ -92,6 +96,12 @@ def _line_item(line: str, status: str, verdict: str) -> str:
     )
 
 
+def _summary(bad: int, total: int) -> str:
+    if bad == 0:
+        return f"All {total} line groups have good service."
+    return f"{bad} of {total} line groups have problems."
+
+
 def _history_strip(history: list[tuple[float, int]], total: int) -> str:
     if not history:
         return ""
@@ -104,4 +114,11 @@ def _history_strip(history: list[tuple[float, int]], total: int) -> str:
             f'<span title="{at:%H:%M} UTC: {bad} lines with problems" '
             f'style="height:{height}%;background:{colour}"></span>'
         )
-    return f'<div class="history" aria-label="Recent checks">{"".join(bars)}</div>'
+    # Without a caption a lone bar reads as decoration; say what the bars measure.
+    label = f"Lines with problems at the last {len(history)} checks today, oldest first"
+    if len(history) == 1:
+        label = "Lines with problems at the first check today"
+    return (
+        f'<p class="history-label">{label}</p>'
+        f'<div class="history" aria-label="Recent checks">{"".join(bars)}</div>'
+    )
