@@ -21,7 +21,15 @@ from lambic.deploy.errors import AWSError
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 _BAD_KEYS = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"}
-_TAKEN = {"EntityAlreadyExists", "ResourceConflictException", "ConflictException", "AlreadyExists"}
+_TAKEN = {
+    "EntityAlreadyExists",
+    "ResourceConflictException",
+    "ConflictException",
+    "AlreadyExists",
+    "ResourceInUseException",
+    "BucketAlreadyExists",
+    "BucketAlreadyOwnedByYou",
+}
 
 MUTATING_PREFIXES = (
     "Create",

@@ -58,6 +58,7 @@ class StageConfig:
     autogen_policy: bool
     iam_policy_file: str | None
     minimum_compression_size: int | None
+    declared: dict[str, Any]  # `resources`: dynamodb_tables, s3_buckets (docs/internals §4)
     raw: dict[str, Any] = field(repr=False)
 
     def function(self, name: str) -> FunctionConfig:
@@ -158,6 +159,8 @@ def load_stage_config(project_dir: Path, stage: str, app_name: str | None = None
         autogen_policy=bool(pick("autogen_policy", True)),
         iam_policy_file=pick("iam_policy_file", None),
         minimum_compression_size=None if compression is None else int(compression),
+        # A stage's `resources` replaces the top-level one (docs/internals.md §4).
+        declared=_dict(pick("resources", {}), where=f"{path} (resources)"),
         raw=raw,
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lambic.deploy import _apis, _handlers, _wiring
+from lambic.deploy import _apis, _handlers, _storage, _wiring
 from lambic.deploy.aws import AWSSession, translate_error
 from lambic.deploy.planner import Plan, Step
 from lambic.deploy.records import DeployedRecord, DeployedResource, remove_record, save_record
@@ -86,6 +86,10 @@ class Executor:
             attrs = _handlers.create_role(ctx, spec, parts)
             self.role_arn = attrs["role_arn"]
             return attrs
+        if kind == "table":
+            return _storage.create_table(ctx, spec)
+        if kind == "bucket":
+            return _storage.create_bucket(ctx, spec)
         if kind == "function":
             return _handlers.create_function(ctx, spec, self._role_arn(), parts)
         if kind == "rest_api":
@@ -99,6 +103,10 @@ class Executor:
         attrs = dict(self.record.resources[step.key].attrs)
         if kind == "role":
             return _handlers.update_role(ctx, spec, attrs, step.changed)
+        if kind == "table":
+            return _storage.update_table(ctx, spec, attrs)
+        if kind == "bucket":
+            return _storage.update_bucket(ctx, spec, attrs)
         if kind == "function":
             return _handlers.update_function(ctx, spec, attrs, step.changed)
         if kind == "rest_api":
@@ -113,6 +121,10 @@ class Executor:
             _handlers.delete_role(ctx, attrs)
         elif resource.kind == "function":
             _handlers.delete_function(ctx, attrs)
+        elif resource.kind == "table":
+            _storage.delete_table(ctx, attrs)
+        elif resource.kind == "bucket":
+            _storage.delete_bucket(ctx, attrs)
         elif resource.kind == "rest_api":
             _apis.delete_rest_api(ctx, attrs)
         elif resource.kind == "http_api":

@@ -73,11 +73,13 @@ def analyse_project(project_dir: Path, env: dict[str, str] | None = None) -> lis
     """Grants for every boto3 call found in the project's own code."""
     modules: dict[str, ast.Module] = {}
     for path in project_source_files(project_dir):
+        if path.suffix != ".py":
+            continue  # data files shipped with a package (captures, templates)
         name = ".".join(path.relative_to(project_dir).with_suffix("").parts)
         name = name.removesuffix(".__init__")
         try:
             modules[name] = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        except SyntaxError:
+        except (SyntaxError, UnicodeDecodeError):
             continue  # importing the app reports it properly; analysis just skips it
     analyser = _Analyser(modules, env or {})
     for _ in range(_PASSES):

@@ -32,13 +32,21 @@ from lambic.deploy.resources import (
     canonical_json,
 )
 
-RANKS = {"role": 0, "function": 1, "rest_api": 2, "http_api": 2, "binding": 3}
+RANKS = {
+    "role": 0,
+    "table": 0,
+    "bucket": 0,
+    "function": 1,
+    "rest_api": 2,
+    "http_api": 2,
+    "binding": 3,
+}
 
 
 @dataclass(frozen=True)
 class DesiredResource:
     key: str
-    kind: str  # "role" | "function" | "rest_api" | "http_api" | "binding"
+    kind: str  # "role" | "table" | "bucket" | "function" | "rest_api" | "http_api" | "binding"
     parts: tuple[tuple[str, str], ...]
     spec: Any  # the graph object (with ARNs filled in for the API)
 
@@ -107,6 +115,21 @@ def desired_resources(
     if graph.role.policy is not None:
         out.append(
             DesiredResource("role", "role", (("policy", _hash(graph.role.policy)),), graph.role)
+        )
+    for table in graph.tables:
+        out.append(
+            DesiredResource(
+                f"table:{table.name}", "table", (("definition", _hash(table.definition)),), table
+            )
+        )
+    for bucket in graph.buckets:
+        out.append(
+            DesiredResource(
+                f"bucket:{bucket.name}",
+                "bucket",
+                (("website", _hash(bucket.index_document)),),
+                bucket,
+            )
         )
     for function in graph.functions:
         out.append(_function(function, code_sha256))

@@ -22,6 +22,12 @@ from typing import Any
 
 from lambic.app import functions as app_functions
 from lambic.deploy.config import StageConfig
+from lambic.deploy.declared import (
+    BucketResource,
+    TableResource,
+    declared_buckets,
+    declared_tables,
+)
 from lambic.deploy.errors import ConfigError
 from lambic.deploy.openapi import build_openapi
 
@@ -139,6 +145,8 @@ class ResourceGraph:
     functions: tuple[FunctionResource, ...]
     api: ApiResource | None
     bindings: tuple[Binding, ...]
+    tables: tuple[TableResource, ...] = ()
+    buckets: tuple[BucketResource, ...] = ()
 
     def function(self, name: str) -> FunctionResource:
         for function in self.functions:
@@ -183,7 +191,16 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
             routes=routes,
             authorizer_functions=tuple(authorizers),
         )
-    return ResourceGraph(config.app_name, config.stage, role, functions, api, bindings)
+    return ResourceGraph(
+        config.app_name,
+        config.stage,
+        role,
+        functions,
+        api,
+        bindings,
+        declared_tables(config.declared),
+        declared_buckets(config.declared),
+    )
 
 
 def build_bindings(app: Any) -> tuple[Binding, ...]:

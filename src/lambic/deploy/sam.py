@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from lambic import __version__
+from lambic.deploy.declared import cfn_table_properties
 from lambic.deploy.openapi import substitute_uris
 from lambic.deploy.resources import (
     API_HANDLER,
@@ -57,6 +58,10 @@ def _words(name: str) -> list[str]:
     return [part for part in cleaned.split("_") if part]
 
 
+def _storage_id(prefix: str, name: str) -> str:
+    return prefix + "".join(w[:1].upper() + w[1:] for w in _words(name))
+
+
 def _sub(template: str, **values: Any) -> dict[str, Any]:
     return {"Fn::Sub": [template, values] if values else template}
 
@@ -86,6 +91,19 @@ def build_sam(graph: ResourceGraph, code_uri: str = "./deployment.zip") -> dict[
             },
         }
         role = {"Fn::GetAtt": [ROLE_ID, "Arn"]}
+    for table in graph.tables:
+        resources[_storage_id("Table", table.name)] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": cfn_table_properties(json.loads(table.definition)),
+        }
+    for bucket in graph.buckets:
+        properties: dict[str, Any] = {"BucketName": bucket.name}
+        if bucket.index_document:
+            properties["WebsiteConfiguration"] = {"IndexDocument": bucket.index_document}
+        resources[_storage_id("Bucket", bucket.name)] = {
+            "Type": "AWS::S3::Bucket",
+            "Properties": properties,
+        }
     for function in graph.functions:
         resources[logical_id(function.name)] = _function(graph, function, role)
         outputs[f"{logical_id(function.name)}Name"] = {"Value": {"Ref": logical_id(function.name)}}
@@ -129,7 +147,7 @@ def _event(binding: object, resources: dict[str, Any]) -> dict[str, Any]:
     if isinstance(binding, PatternBinding):
         return {"Type": "CloudWatchEvent", "Properties": {"Pattern": _loads(binding.pattern)}}
     if isinstance(binding, S3Binding):
-        bucket_id = "Bucket" + "".join(w.capitalize() for w in _words(binding.bucket))
+        bucket_id = _storage_id("Bucket", binding.bucket)
         resources.setdefault(
             bucket_id, {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": binding.bucket}}
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lambic.deploy.declared import terraform_table
 from lambic.deploy.openapi import substitute_uris
 from lambic.deploy.resources import (
     API_HANDLER,
@@ -35,6 +36,11 @@ _ZIP = "${path.module}/deployment.zip"
 _PARTITION = "${data.aws_partition.current.partition}"
 _REGION = "${data.aws_region.current.name}"
 _ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+
+
+def _tf_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() else "_" for ch in name)
+    return cleaned if cleaned[:1].isalpha() else f"r_{cleaned}"
 
 
 def literal(text: str) -> str:
@@ -74,18 +80,38 @@ def build_terraform(graph: ResourceGraph) -> dict[str, Any]:
             },
         )
         role = "${aws_iam_role.default_role.arn}"
+    declared_buckets: dict[str, str] = {}
+    for table in graph.tables:
+        add(
+            "aws_dynamodb_table",
+            _tf_name(table.name),
+            terraform_table(json.loads(table.definition)),
+        )
+    for declared in graph.buckets:
+        name = _tf_name(declared.name)
+        declared_buckets[declared.name] = f"${{aws_s3_bucket.{name}.id}}"
+        add("aws_s3_bucket", name, {"bucket": literal(declared.name)})
+        if declared.index_document:
+            add(
+                "aws_s3_bucket_website_configuration",
+                name,
+                {
+                    "bucket": f"${{aws_s3_bucket.{name}.id}}",
+                    "index_document": {"suffix": literal(declared.index_document)},
+                },
+            )
     for function in graph.functions:
         add("aws_lambda_function", function.name, _function(graph, function, role))
     buckets: dict[str, list[dict[str, Any]]] = {}
     for index, binding in enumerate(graph.bindings):
         _binding(add, buckets, f"{binding.function}-event{index}", binding)
     for bucket, configs in sorted(buckets.items()):
-        name = "".join(ch if ch.isalnum() else "_" for ch in bucket)
+        name = _tf_name(bucket)
         add(
             "aws_s3_bucket_notification",
             name,
             {
-                "bucket": literal(bucket),
+                "bucket": declared_buckets.get(bucket, literal(bucket)),
                 "lambda_function": configs,
                 "depends_on": sorted({c.pop("_permission") for c in configs}),
             },

@@ -34,7 +34,17 @@ def _cfn_lint(template: dict[str, Any], tmp_path: Path) -> subprocess.CompletedP
     )
 
 
-@pytest.mark.parametrize(("app", "stage"), [("hello", "dev"), ("web", "dev"), ("web", "prod")])
+@pytest.mark.parametrize(
+    ("app", "stage"),
+    [
+        ("hello", "dev"),
+        ("web", "dev"),
+        ("web", "prod"),
+        ("events", "dev"),
+        ("policy", "dev"),
+        ("trainstatus", "dev"),
+    ],
+)
 def test_template_passes_cfn_lint_without_errors(
     app: str, stage: str, copy_app: Callable[[str], Path], tmp_path: Path
 ) -> None:
@@ -101,3 +111,47 @@ def test_http_api_stage_routes_each_path_with_payload_v2(copy_app: Callable[[str
     assert ("PUT", "/users/{user_id}") in routes
     assert {e["Properties"]["PayloadFormatVersion"] for e in events} == {"2.0"}
     assert "RestAPI" not in template["Resources"]
+
+
+def test_declared_table_and_bucket_become_cloudformation_resources(
+    copy_app: Callable[[str], Path],
+) -> None:
+    resources = _template(copy_app("trainstatus"))["Resources"]
+    table = resources["TableTrainstatus"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert [k["AttributeName"] for k in table["Properties"]["KeySchema"]] == ["date", "time"]
+    bucket = resources["BucketTrainstatusSite"]["Properties"]
+    assert bucket == {
+        "BucketName": "trainstatus-site",
+        "WebsiteConfiguration": {"IndexDocument": "index.html"},
+    }
+
+
+def test_event_sources_become_sam_events_with_their_settings(
+    copy_app: Callable[[str], Path],
+) -> None:
+    resources = _template(copy_app("events"))["Resources"]
+
+    def event(function: str) -> dict[str, Any]:
+        [only] = resources[function]["Properties"]["Events"].values()
+        return only
+
+    assert event("EveryFive") == {
+        "Type": "Schedule",
+        "Properties": {"Schedule": "rate(5 minutes)", "Description": "every five minutes"},
+    }
+    assert event("OnJob")["Properties"]["BatchSize"] == 5
+    assert event("OnJob")["Properties"]["MaximumBatchingWindowInSeconds"] == 2
+    upload = event("OnUpload")["Properties"]
+    assert upload["Filter"] == {
+        "S3Key": {
+            "Rules": [{"Name": "prefix", "Value": "in/"}, {"Name": "suffix", "Value": ".csv"}]
+        }
+    }
+    assert resources["BucketUploads"]["Type"] == "AWS::S3::Bucket"
+    assert event("OnOrder")["Properties"]["StartingPosition"] == "TRIM_HORIZON"
+    assert event("OnEc2")["Type"] == "CloudWatchEvent"
+    assert event("OnAlert")["Type"] == "SNS"
+    assert "Events" not in resources["Worker"]["Properties"]
+    assert resources["OnJob"]["Properties"]["ReservedConcurrentExecutions"] == 2

@@ -37,6 +37,9 @@ REQUIRED = {
     "aws_s3_bucket_notification": {"bucket"},
     "aws_lambda_event_source_mapping": {"function_name"},
     "aws_sns_topic_subscription": {"topic_arn", "protocol", "endpoint"},
+    "aws_dynamodb_table": {"name", "hash_key", "attribute"},
+    "aws_s3_bucket": set(),
+    "aws_s3_bucket_website_configuration": {"bucket"},
 }
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 _REFERENCE = re.compile(r"\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.[a-z_]+")
@@ -66,7 +69,17 @@ def check_structure(document: dict[str, Any]) -> None:
                 assert reference in declared, f"{reference} is not declared"
 
 
-@pytest.mark.parametrize(("app", "stage"), [("hello", "dev"), ("web", "dev"), ("web", "prod")])
+@pytest.mark.parametrize(
+    ("app", "stage"),
+    [
+        ("hello", "dev"),
+        ("web", "dev"),
+        ("web", "prod"),
+        ("events", "dev"),
+        ("policy", "dev"),
+        ("trainstatus", "dev"),
+    ],
+)
 def test_terraform_json_is_structurally_valid(
     app: str, stage: str, copy_app: Callable[[str], Path]
 ) -> None:

@@ -1,0 +1,92 @@
+"""Executor handlers for declared tables and buckets (docs/internals.md §4).
+
+Tables are created from their CreateTable request and waited on until ACTIVE. Later
+changes are applied with UpdateTable where DynamoDB allows it in place (billing mode,
+throughput, stream); a changed key schema or index set is refused with the way out,
+since DynamoDB would need a new table. Buckets are created (with a website
+configuration when declared); deleting a bucket that still holds objects stops with
+instructions, as CloudFormation does, and the record keeps it for the next attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambic.deploy._handlers import StepContext, ignore_missing
+from lambic.deploy.aws import error_code
+from lambic.deploy.declared import BucketResource, TableResource
+from lambic.deploy.errors import AWSError
+
+_IN_PLACE = ("BillingMode", "ProvisionedThroughput", "StreamSpecification")
+
+
+def create_table(ctx: StepContext, table: TableResource) -> dict[str, Any]:
+    client = ctx.aws.client("dynamodb")
+    client.create_table(**json.loads(table.definition))
+    client.get_waiter("table_exists").wait(
+        TableName=table.name, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+    )
+    return {"table_name": table.name, "definition": table.definition}
+
+
+def update_table(ctx: StepContext, table: TableResource, attrs: dict[str, Any]) -> dict[str, Any]:
+    old = json.loads(attrs["definition"])
+    new = json.loads(table.definition)
+    fixed = [k for k in set(old) | set(new) if k not in _IN_PLACE and old.get(k) != new.get(k)]
+    if fixed:
+        raise AWSError(
+            f"table {table.name!r} changed {', '.join(sorted(fixed))}, which DynamoDB cannot "
+            "change in place; declare a new table name (and migrate the data) instead"
+        )
+    changes = {k: new[k] for k in _IN_PLACE if k in new and old.get(k) != new.get(k)}
+    if changes:
+        ctx.aws.client("dynamodb").update_table(TableName=table.name, **changes)
+    return {**attrs, "definition": table.definition}
+
+
+def delete_table(ctx: StepContext, attrs: dict[str, Any]) -> None:
+    client = ctx.aws.client("dynamodb")
+    ignore_missing(lambda: client.delete_table(TableName=attrs["table_name"]))
+
+
+def create_bucket(ctx: StepContext, bucket: BucketResource) -> dict[str, Any]:
+    s3 = ctx.aws.client("s3")
+    kwargs: dict[str, Any] = {"Bucket": bucket.name}
+    if ctx.aws.region != "us-east-1":
+        # us-east-1 is S3's default location and rejects an explicit constraint.
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.aws.region}
+    s3.create_bucket(**kwargs)
+    attrs = {"bucket": bucket.name, "index_document": None}
+    return update_bucket(ctx, bucket, attrs)
+
+
+def update_bucket(
+    ctx: StepContext, bucket: BucketResource, attrs: dict[str, Any]
+) -> dict[str, Any]:
+    s3 = ctx.aws.client("s3")
+    if bucket.index_document != attrs.get("index_document"):
+        if bucket.index_document:
+            s3.put_bucket_website(
+                Bucket=bucket.name,
+                WebsiteConfiguration={"IndexDocument": {"Suffix": bucket.index_document}},
+            )
+        else:
+            s3.delete_bucket_website(Bucket=bucket.name)
+    return {**attrs, "index_document": bucket.index_document}
+
+
+def delete_bucket(ctx: StepContext, attrs: dict[str, Any]) -> None:
+    name = attrs["bucket"]
+    try:
+        ctx.aws.client("s3").delete_bucket(Bucket=name)
+    except Exception as exc:
+        code = error_code(exc)
+        if code == "BucketNotEmpty":
+            raise AWSError(
+                f"bucket {name!r} still holds objects and is not deleted; empty it "
+                f"(aws s3 rm s3://{name} --recursive) and run `lambic delete` again",
+                code=code,
+            ) from exc
+        if code not in ("NoSuchBucket", "404"):
+            raise
