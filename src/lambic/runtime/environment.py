@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import socket
@@ -273,11 +274,13 @@ class Environment:
         peak = self.peak_rss_mb
         if kind == RESULT_OK and rmeta["maxrss_kb"] <= self._limit_kb and peak <= self.memory_size:
             # The common case, kept short: the handler returned within its memory.
-            return Outcome("ok", body, max_memory_mb=max(rmeta["maxrss_kb"] // 1024, int(peak)))
+            return Outcome(
+                "ok", body, max_memory_mb=max(-(-rmeta["maxrss_kb"] // 1024), self._peak_mb())
+            )
         if kind != RESULT and kind != RESULT_OK:
             self.kill("protocol")
             return Outcome("crash", exit="protocol error")
-        max_mb = max(int(rmeta.get("maxrss_kb", 0) // 1024), int(self.peak_rss_mb))
+        max_mb = max(-(-int(rmeta.get("maxrss_kb", 0)) // 1024), self._peak_mb())
         if max_mb > self.memory_size:
             # The peak went over the limit between two samples; Lambda would have
             # killed the sandbox mid-way, so the result is not delivered.
@@ -295,7 +298,8 @@ class Environment:
         )
 
     def _peak_mb(self) -> int:
-        return int(self.peak_rss_mb)
+        # Rounded up: 128.3 MB used is over a 128 MB limit and must read as such.
+        return math.ceil(self.peak_rss_mb)
 
     def sample_memory(self) -> float:
         """Current RSS in MB from /proc (0 if gone); kills the environment past its limit."""

@@ -464,7 +464,7 @@ class Invoker:
             message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_text}"
             payload = _error_payload(error_type, message)
             self._emit(group, stream, f"{message}\n{error_type}", now)
-        max_mb = max(outcome.max_memory_mb, int(env.peak_rss_mb))
+        max_mb = max(outcome.max_memory_mb, math.ceil(env.peak_rss_mb))
         # Lambda bills the invocation rounded up to the ms, never past the timeout, and
         # (since August 2025) the init phase of a cold start as well.
         billed = math.ceil(min(duration_ms, timeout_ms) + (init_ms or 0.0))
@@ -537,7 +537,7 @@ class Invoker:
             self._emit(group, stream, f"{message}\n{error_type}", now)
         status = {"error": "error", "timeout": "timeout"}.get(init.kind, "crash")
         self._emit(group, stream, f"START RequestId: {request_id} Version: $LATEST", now)
-        max_mb = int(env.peak_rss_mb)
+        max_mb = math.ceil(env.peak_rss_mb)
         billed = math.ceil(init.init_ms)
         self._report(settings, stream, request_id, 0.0, billed, max_mb, init.init_ms, now)
         self.store.append_usage(

@@ -86,3 +86,15 @@ not_callable = 42
 
 def big_response(event, context):
     return "x" * (7 * 1024 * 1024)
+
+
+def boto_client(event, context):
+    import boto3
+
+    client = boto3.client(event.get("service", "dynamodb"))
+    credentials = client._request_signer._credentials
+    return {
+        "endpoint": client.meta.endpoint_url,
+        "region": client.meta.region_name,
+        "access_key": credentials.access_key,
+    }

@@ -28,6 +28,7 @@ from lambic.runtime import (
     load_project,
 )
 from lambic.runtime.config import parse_config
+from lambic.runtime.zygote import DEFAULT_PRELOAD
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 HANDLERS = [
@@ -43,8 +44,10 @@ HANDLERS = [
     "not_json",
     "pid",
     "big_response",
+    "boto_client",
 ]
 T = TypeVar("T")
+LIGHT_PRELOAD = ("json", "logging", "lambic.app")
 
 
 def run(coro: Awaitable[T], timeout: float = 30.0) -> T:
@@ -64,6 +67,9 @@ def make_project(tmp_path: Path, config: dict[str, Any] | None = None, **extra: 
 
 
 async def with_invoker(project: Any, body: Callable[[Invoker], Awaitable[T]], **kwargs: Any) -> T:
+    # The default preload (boto3 and its service models) costs ~0.5 s per zygote; only
+    # the tests about boto3 need it.
+    kwargs.setdefault("preload", LIGHT_PRELOAD)
     invoker = create_invoker(project, "dev", **kwargs)
     try:
         return await body(invoker)
@@ -359,7 +365,7 @@ def test_aclose_kills_in_flight_work_and_leaves_no_process(tmp_path: Path) -> No
     pids: list[int] = []
 
     async def scenario() -> InvocationResult:
-        invoker = create_invoker(project, "dev")
+        invoker = create_invoker(project, "dev", preload=LIGHT_PRELOAD)
         pids.append(invoker._zygote.pid)
         for _ in range(2):
             pids.append(payload(await invoker.invoke("pid", b"{}")))
@@ -573,3 +579,31 @@ def test_a_killed_zygote_is_replaced_on_the_next_cold_start(tmp_path: Path) -> N
     first, after = run(with_invoker(make_project(tmp_path), body))
     assert after.status == "ok" and after.cold_start
     assert payload(after) != payload(first)
+
+
+def test_boto3_clients_use_the_environments_endpoint_region_and_keys_not_the_preloads(
+    tmp_path: Path,
+) -> None:
+    extra = {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+        "AWS_ACCESS_KEY_ID": "local-key",
+        "AWS_SECRET_ACCESS_KEY": "local-secret",
+    }
+
+    async def body(inv: Invoker) -> InvocationResult:
+        return await inv.invoke("boto_client", b'{"service": "sqs"}')
+
+    result = run(
+        with_invoker(
+            make_project(tmp_path),
+            body,
+            extra_env=extra,
+            region="eu-west-1",
+            preload=DEFAULT_PRELOAD,
+        )
+    )
+    assert payload(result) == {
+        "endpoint": "http://127.0.0.1:4566",
+        "region": "eu-west-1",
+        "access_key": "local-key",
+    }
