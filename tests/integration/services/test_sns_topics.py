@@ -200,3 +200,27 @@ def test_bad_subscription_attributes_are_rejected_and_change_nothing(
         )
     assert _error(caught.value) == ("InvalidParameter", 400)
     assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"] == before
+
+
+def test_add_and_remove_permission_edit_the_topic_policy(sns: Any) -> None:
+    arn = sns.create_topic(Name="shared")["TopicArn"]
+    sns.add_permission(
+        TopicArn=arn, Label="pub", AWSAccountId=["111122223333"], ActionName=["Publish"]
+    )
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    added = [st for st in policy["Statement"] if st["Sid"] == "pub"]
+    assert added == [
+        {
+            "Sid": "pub",
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+            "Action": ["SNS:Publish"],
+            "Resource": arn,
+        }
+    ]
+    sns.remove_permission(TopicArn=arn, Label="pub")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    assert [st["Sid"] for st in policy["Statement"]] == ["__default_statement_ID"]
+    with pytest.raises(ClientError) as caught:
+        sns.remove_permission(TopicArn=arn, Label="pub")
+    assert _error(caught.value) == ("InvalidParameter", 400)

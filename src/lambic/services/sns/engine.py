@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from lambic.services.sns import _checks as check
 from lambic.services.sns import _delivery as delivery
@@ -159,31 +160,8 @@ class SnsEngine:
     def get_topic_attributes(self, arn: str) -> dict[str, str]:
         topic = self.get_topic(arn)
         subs = [s for s in self._subscriptions.values() if s.topic_arn == arn]
-        policy = {
-            "Version": "2008-10-17",
-            "Id": "__default_policy_ID",
-            "Statement": [
-                {
-                    "Sid": "__default_statement_ID",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "*"},
-                    "Action": [
-                        "SNS:GetTopicAttributes",
-                        "SNS:SetTopicAttributes",
-                        "SNS:AddPermission",
-                        "SNS:RemovePermission",
-                        "SNS:DeleteTopic",
-                        "SNS:Subscribe",
-                        "SNS:ListSubscriptionsByTopic",
-                        "SNS:Publish",
-                    ],
-                    "Resource": arn,
-                    "Condition": {"StringEquals": {"AWS:SourceOwner": self.account}},
-                }
-            ],
-        }
         attributes = {
-            "Policy": json.dumps(policy, separators=(",", ":")),
+            "Policy": json.dumps(_default_policy(arn, self.account), separators=(",", ":")),
             "Owner": self.account,
             "SubscriptionsPending": str(sum(not s.confirmed for s in subs)),
             "TopicArn": arn,
@@ -208,6 +186,47 @@ class SnsEngine:
                 value = value.lower()
             topic.attributes[name] = value
             self._store.save_topic(topic)
+
+    def add_permission(
+        self, arn: str, label: str, accounts: Iterable[str], actions: Iterable[str]
+    ) -> None:
+        """Add a statement to the topic's Policy, as AddPermission does."""
+        with self._lock:
+            topic = self.get_topic(arn)
+            policy = self._policy(topic)
+            if any(statement.get("Sid") == label for statement in policy["Statement"]):
+                raise invalid_parameter("Statement already exists")
+            policy["Statement"].append(
+                {
+                    "Sid": label,
+                    "Effect": "Allow",
+                    "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+                    "Action": [f"SNS:{action}" for action in actions],
+                    "Resource": arn,
+                }
+            )
+            topic.attributes["Policy"] = json.dumps(policy, separators=(",", ":"))
+            self._store.save_topic(topic)
+
+    def remove_permission(self, arn: str, label: str) -> None:
+        with self._lock:
+            topic = self.get_topic(arn)
+            policy = self._policy(topic)
+            kept = [st for st in policy["Statement"] if st.get("Sid") != label]
+            if len(kept) == len(policy["Statement"]):
+                raise invalid_parameter(f"Label Reason: no statement with Sid {label}")
+            policy["Statement"] = kept
+            topic.attributes["Policy"] = json.dumps(policy, separators=(",", ":"))
+            self._store.save_topic(topic)
+
+    def _policy(self, topic: Topic) -> dict[str, Any]:
+        try:
+            policy = json.loads(topic.attributes.get("Policy", ""))
+        except ValueError:
+            policy = None
+        if isinstance(policy, dict) and isinstance(policy.get("Statement"), list):
+            return policy
+        return _default_policy(topic.arn, self.account)
 
     def _resource(self, arn: str) -> Topic:
         topic = self._topics.get(arn)
@@ -487,6 +506,32 @@ class SnsEngine:
         elif topic.fifo:
             raise invalid_parameter("The MessageGroupId parameter is required for FIFO topics")
         return messages
+
+
+def _default_policy(arn: str, account: str) -> dict[str, Any]:
+    return {
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [
+            {
+                "Sid": "__default_statement_ID",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "SNS:GetTopicAttributes",
+                    "SNS:SetTopicAttributes",
+                    "SNS:AddPermission",
+                    "SNS:RemovePermission",
+                    "SNS:DeleteTopic",
+                    "SNS:Subscribe",
+                    "SNS:ListSubscriptionsByTopic",
+                    "SNS:Publish",
+                ],
+                "Resource": arn,
+                "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
+            }
+        ],
+    }
 
 
 def _default(name: str) -> str:

@@ -232,6 +232,21 @@ def publish_batch(engine: SnsEngine, params: Params) -> Result:
     return {"Successful": successful, "Failed": failed}
 
 
+def add_permission(engine: SnsEngine, params: Params) -> Result:
+    engine.add_permission(
+        _required(params, "TopicArn"),
+        _required(params, "Label"),
+        [str(a) for a in params.get("AWSAccountId") or []],
+        [str(a) for a in params.get("ActionName") or []],
+    )
+    return None
+
+
+def remove_permission(engine: SnsEngine, params: Params) -> Result:
+    engine.remove_permission(_required(params, "TopicArn"), _required(params, "Label"))
+    return None
+
+
 def tag_resource(engine: SnsEngine, params: Params) -> Result:
     engine.tag_resource(_required(params, "ResourceArn"), _tags(params))
     return {}
@@ -263,6 +278,8 @@ OPERATIONS: dict[str, Operation] = {
     "SetSubscriptionAttributes": set_subscription_attributes,
     "Publish": publish,
     "PublishBatch": publish_batch,
+    "AddPermission": add_permission,
+    "RemovePermission": remove_permission,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,
