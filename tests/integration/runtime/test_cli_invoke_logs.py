@@ -147,3 +147,11 @@ def test_logs_follow_prints_new_events_as_they_are_stored(project: Path) -> None
         if proc.stdout is not None:
             proc.stdout.close()
         store.close()
+
+
+def test_invoke_warns_about_unknown_config_keys_and_still_runs(project: Path) -> None:
+    config = project / ".lambic" / "config.json"
+    config.write_text(config.read_text().replace('"version"', '"colour": "blue", "version"'))
+    code, out, err = cli("invoke", "-n", "worker", "--project-dir", str(project))
+    assert code == 0 and json.loads(out)["worker"] == {}
+    assert err == "Warning: .lambic/config.json: unknown key colour is ignored\n"
