@@ -180,6 +180,8 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
     bindings = build_bindings(app)
     api = None
     if getattr(app, "routes", None):
+        if config.api_gateway_type == "http":
+            _check_http_api(app)
         definition, authorizers = build_openapi(app, config)
         routes = tuple(sorted((method, path) for path, by in app.routes.items() for method in by))
         api = ApiResource(
@@ -201,6 +203,17 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         declared_tables(config.declared),
         declared_buckets(config.declared),
     )
+
+
+def _check_http_api(app: Any) -> None:
+    # Deploying a protected route without its protection would expose it; refuse.
+    for path, methods in app.routes.items():
+        for method, entry in methods.items():
+            if entry.authorizer is not None or entry.api_key_required:
+                raise ConfigError(
+                    f"{method} {path} uses an authorizer or API key, which Lambic deploys only "
+                    'on REST APIs; set "api_gateway_type": "rest" for this stage'
+                )
 
 
 def build_bindings(app: Any) -> tuple[Binding, ...]:

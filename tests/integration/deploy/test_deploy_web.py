@@ -147,15 +147,28 @@ def test_delete_removes_everything_it_created_and_the_record(
 
 
 def test_http_api_stage_creates_routes_to_the_function(copy_app: Callable[[str], Path]) -> None:
-    project = copy_app("web")
-    record = deploy(project, "prod")
+    project = copy_app("hello")
+    record = deploy(project, "http")
     api_id = record.resources["api"].attrs["api_id"]
     v2 = client("apigatewayv2")
-    routes = {r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"]}
-    assert {"GET /", "PUT /users/{user_id}", "POST /image"} <= routes
+    assert {r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"]} == {"GET /"}
     [integration] = v2.get_integrations(ApiId=api_id)["Items"]
     assert integration["IntegrationType"] == "AWS_PROXY"
     assert integration["PayloadFormatVersion"] == "2.0"
+    assert integration["IntegrationUri"].endswith(":function:hello-http")
     assert record.api_url == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/"
-    delete(project, "prod")
+    delete(project, "http")
     assert v2.get_apis()["Items"] == []
+
+
+def test_existing_role_is_used_and_left_alone(copy_app: Callable[[str], Path]) -> None:
+    project = copy_app("hello")
+    role = client("iam").create_role(RoleName="shared", AssumeRolePolicyDocument="{}")["Role"]
+    (project / ".lambic" / "config.json").write_text(
+        json.dumps({"app_name": "hello", "manage_iam_role": False, "iam_role_arn": role["Arn"]})
+    )
+    deploy(project, "dev")
+    function = client("lambda").get_function(FunctionName="hello-dev")["Configuration"]
+    assert function["Role"] == role["Arn"]
+    delete(project, "dev")
+    assert [r["RoleName"] for r in client("iam").list_roles()["Roles"]] == ["shared"]

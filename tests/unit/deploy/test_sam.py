@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from lambic.deploy.errors import ConfigError
 from lambic.deploy.project import load_project
 from lambic.deploy.sam import build_sam
 
@@ -40,6 +41,7 @@ def _cfn_lint(template: dict[str, Any], tmp_path: Path) -> subprocess.CompletedP
         ("hello", "dev"),
         ("web", "dev"),
         ("web", "prod"),
+        ("hello", "http"),
         ("events", "dev"),
         ("policy", "dev"),
         ("trainstatus", "dev"),
@@ -104,13 +106,23 @@ def test_rest_api_body_proxies_every_route_to_the_api_function(
 
 
 def test_http_api_stage_routes_each_path_with_payload_v2(copy_app: Callable[[str], Path]) -> None:
-    template = _template(copy_app("web"), "prod")
+    project = copy_app("hello")
+    with (project / "app.py").open("a") as source:
+        source.write(
+            '\n\n@app.route("/users/{uid}", methods=["PUT"])\ndef put(uid):\n    return {}\n'
+        )
+    template = _template(project, "http")
     assert template["Resources"]["HttpAPI"]["Type"] == "AWS::Serverless::HttpApi"
     events = template["Resources"]["APIHandler"]["Properties"]["Events"].values()
     routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events}
-    assert ("PUT", "/users/{user_id}") in routes
+    assert routes == {("GET", "/"), ("PUT", "/users/{uid}")}
     assert {e["Properties"]["PayloadFormatVersion"] for e in events} == {"2.0"}
     assert "RestAPI" not in template["Resources"]
+
+
+def test_http_api_refuses_routes_it_could_not_protect(copy_app: Callable[[str], Path]) -> None:
+    with pytest.raises(ConfigError, match=r"authorizer or API key.*\"api_gateway_type\": \"rest\""):
+        load_project(copy_app("web"), "http")
 
 
 def test_declared_table_and_bucket_become_cloudformation_resources(

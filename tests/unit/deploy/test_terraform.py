@@ -75,6 +75,7 @@ def check_structure(document: dict[str, Any]) -> None:
         ("hello", "dev"),
         ("web", "dev"),
         ("web", "prod"),
+        ("hello", "http"),
         ("events", "dev"),
         ("policy", "dev"),
         ("trainstatus", "dev"),

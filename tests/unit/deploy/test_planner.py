@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from lambic.deploy.planner import DesiredResource, Planner
+from lambic.deploy.records import DeployedRecord, DeployedResource
+
+
+def _desired(key: str, kind: str, **parts: str) -> DesiredResource:
+    return DesiredResource(key, kind, tuple(parts.items()), spec=None)
+
+
+def _record(*resources: tuple[str, str, dict[str, str]]) -> DeployedRecord:
+    record = DeployedRecord("app", "dev", "us-east-1", "123456789012")
+    for key, kind, parts in resources:
+        record.resources[key] = DeployedResource(key, kind, parts, {})
+    return record
+
+
+def test_first_deploy_creates_in_dependency_order() -> None:
+    desired = [
+        _desired("schedule:tick", "binding", settings="s"),
+        _desired("api", "rest_api", definition="d"),
+        _desired("function:tick", "function", code="c"),
+        _desired("role", "role", policy="p"),
+    ]
+    plan = Planner().plan(desired, None)
+    assert [(s.action, s.key) for s in plan.steps] == [
+        ("create", "role"),
+        ("create", "function:tick"),
+        ("create", "api"),
+        ("create", "schedule:tick"),
+    ]
+
+
+def test_unchanged_hashes_give_an_empty_plan() -> None:
+    record = _record(("role", "role", {"policy": "p"}), ("function:a", "function", {"code": "c"}))
+    plan = Planner().plan(
+        [_desired("role", "role", policy="p"), _desired("function:a", "function", code="c")], record
+    )
+    assert plan.is_empty
+    assert plan.describe() == []
+
+
+def test_only_changed_parts_are_updated() -> None:
+    record = _record(("function:a", "function", {"code": "c1", "config": "x", "tags": "t"}))
+    plan = Planner().plan(
+        [_desired("function:a", "function", code="c1", config="y", tags="t")], record
+    )
+    [step] = plan.steps
+    assert (step.action, step.changed) == ("update", frozenset({"config"}))
+    assert plan.describe() == ["update function:a (config)"]
+
+
+def test_removed_resources_are_deleted_dependents_first() -> None:
+    record = _record(
+        ("role", "role", {}),
+        ("function:a", "function", {}),
+        ("function:b", "function", {}),
+        ("sqs:b", "binding", {}),
+    )
+    plan = Planner().plan([_desired("role", "role"), _desired("function:a", "function")], record)
+    assert [(s.action, s.key) for s in plan.steps] == [
+        ("delete", "sqs:b"),
+        ("delete", "function:b"),
+    ]
+
+
+def test_a_resource_that_changed_kind_is_deleted_before_it_is_recreated() -> None:
+    record = _record(("api", "rest_api", {"definition": "d"}))
+    plan = Planner().plan([_desired("api", "http_api", routes="r")], record)
+    assert [(s.action, s.kind) for s in plan.steps] == [
+        ("delete", "rest_api"),
+        ("create", "http_api"),
+    ]
+
+
+def test_delete_plan_removes_everything_in_reverse() -> None:
+    record = _record(
+        ("role", "role", {}),
+        ("table:t", "table", {}),
+        ("function:a", "function", {}),
+        ("api", "rest_api", {}),
+        ("s3:a", "binding", {}),
+    )
+    keys = [s.key for s in Planner().plan_delete(record).steps]
+    assert keys[:3] == ["s3:a", "api", "function:a"]
+    assert set(keys[3:]) == {"role", "table:t"}
