@@ -128,30 +128,16 @@ def test_a_refused_feed_writes_nothing_and_logs_why(
     config_path.write_text(json.dumps(config, indent=2))
     project = str(trainstatus_cloud.project_dir)
 
-    # The event EventBridge delivers for the rule (`lambic invoke` sends exactly this).
-    event = {
-        "version": "0",
-        "id": "5c5b3a62-5fb1-4a52-9c6a-0e8f1f0c9d11",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "000000000000",
-        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
-        "resources": [
-            "arn:aws:events:us-east-1:000000000000:rule/trainstatus-refused-update_status-event"
-        ],
-        "detail": {},
-    }
+    # `--schedule` sends the Scheduled Event the rule would deliver if it fired now.
     result = lambic_cli(
         "invoke",
         "-n",
         "update_status",
+        "--schedule",
         "--stage",
         refused_stage,
         "--project-dir",
         project,
-        "--payload",
-        json.dumps(event),
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
