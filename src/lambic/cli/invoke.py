@@ -74,6 +74,8 @@ async def _invoke(
     project_dir: Path, stage: str, name: str, payload: bytes | None
 ) -> InvocationResult:
     project = load_project(project_dir)
+    for key in project.config.unknown_keys:  # Chalice ignores them; we say so
+        click.echo(f"Warning: .lambic/config.json: unknown key {key} is ignored", err=True)
     if payload is None:
         payload = _scheduled_payload(project, stage, name)
     invoker = create_invoker(project, stage)
