@@ -31,5 +31,7 @@ def deploy(stage: str, project_dir: Path, profile: str | None, region: str | Non
         record = run_deploy(project_dir, stage, profile=profile, region=region, echo=click.echo)
     except DeployError as exc:
         raise CLIError(str(exc)) from exc
-    if record.api_url:
-        click.echo(f"Rest API URL: {record.api_url}")
+    api = record.resources.get("api")
+    if record.api_url and api is not None:
+        label = "Rest API URL" if api.kind == "rest_api" else "HTTP API URL"
+        click.echo(f"{label}: {record.api_url}")

@@ -46,6 +46,10 @@ def update_rest_api(
     if "definition" in changed:
         client.put_rest_api(restApiId=api_id, mode="overwrite", body=spec.body.encode())
         client.create_deployment(restApiId=api_id, stageName=spec.stage_name)
+        if attrs.get("stage_name") not in (None, spec.stage_name):
+            # api_gateway_stage was renamed: the old stage would keep serving old code.
+            old = attrs["stage_name"]
+            ignore_missing(lambda: client.delete_stage(restApiId=api_id, stageName=old))
         attrs = {**attrs, "stage_name": spec.stage_name}
     if "permissions" in changed:
         source = _source_arn(ctx, api_id)

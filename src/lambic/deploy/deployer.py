@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from lambic.deploy.aws import AWSSession
-from lambic.deploy.errors import AWSError, RecordError
+from lambic.deploy.errors import AWSError, PackagingError, RecordError
 from lambic.deploy.executor import Executor
 from lambic.deploy.packager import package_bytes
 from lambic.deploy.planner import Plan, Planner, desired_resources
@@ -44,6 +46,7 @@ def deploy(
         record = DeployedRecord(project.config.app_name, stage, aws.region, aws.account_id)
     _check_target(record, aws)
     zip_bytes = package_bytes(project_dir, runtime=project.runtime)
+    check_lambda_limits(zip_bytes)
     code_sha = base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode("ascii")
     desired = desired_resources(
         project.graph, region=aws.region, account_id=aws.account_id, code_sha256=code_sha
@@ -97,6 +100,28 @@ def url(project_dir: Path, stage: str) -> str:
     if not record.api_url:
         raise RecordError(f"stage {stage!r} has no HTTP API (the app defines no routes)")
     return record.api_url
+
+
+# Lambda's deployment package quotas: a zip uploaded in the request, and its contents.
+DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+UNZIPPED_LIMIT = 250 * 1024 * 1024
+
+
+def check_lambda_limits(zip_bytes: bytes) -> None:
+    """Refuse a package Lambda would reject, before any AWS call is made."""
+    if len(zip_bytes) > DIRECT_UPLOAD_LIMIT:
+        raise PackagingError(
+            f"the deployment package is {len(zip_bytes) / 2**20:.1f} MB zipped, over Lambda's "
+            "50 MB direct-upload limit; drop requirements the runtime already has (boto3) "
+            "or move large dependencies to a layer"
+        )
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
+    if unzipped > UNZIPPED_LIMIT:
+        raise PackagingError(
+            f"the deployment package unzips to {unzipped / 2**20:.1f} MB, over Lambda's "
+            "250 MB limit; trim requirements.txt"
+        )
 
 
 def _check_target(record: DeployedRecord, aws: AWSSession) -> None:

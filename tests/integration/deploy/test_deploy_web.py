@@ -172,3 +172,18 @@ def test_existing_role_is_used_and_left_alone(copy_app: Callable[[str], Path]) -
     assert function["Role"] == role["Arn"]
     delete(project, "dev")
     assert [r["RoleName"] for r in client("iam").list_roles()["Roles"]] == ["shared"]
+
+
+def test_renamed_api_stage_replaces_the_old_stage(copy_app: Callable[[str], Path]) -> None:
+    project = copy_app("web")
+    deploy(project, "dev")
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["dev"]["api_gateway_stage"] = "v2"
+    config_path.write_text(json.dumps(config))
+    record = deploy(project, "dev")
+    api_id = record.resources["api"].attrs["api_id"]
+    stages = client("apigateway").get_stages(restApiId=api_id)["item"]
+    assert [s["stageName"] for s in stages] == ["v2"]
+    assert record.api_url is not None
+    assert record.api_url.endswith("/v2/")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lambic.deploy.deployer import check_lambda_limits
 from lambic.deploy.errors import PackagingError
 from lambic.deploy.packager import build_package, package_bytes
 
@@ -135,3 +136,14 @@ def test_requirement_with_only_a_windows_wheel_is_named_in_the_error(
     (project / "requirements.txt").write_text("tinypkg==1.0\nwinonly==1.0\n")
     with pytest.raises(PackagingError, match=r"'winonly==1\.0' has no manylinux2014_x86_64 wheel"):
         package_bytes(project)
+
+
+def test_packages_over_lambda_quotas_are_refused_before_any_aws_call() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        # Compresses to almost nothing but unzips past Lambda's 250 MB.
+        archive.writestr("big.bin", b"\0" * (251 * 1024 * 1024))
+    with pytest.raises(PackagingError, match=r"over Lambda's 250 MB limit"):
+        check_lambda_limits(buffer.getvalue())
+    with pytest.raises(PackagingError, match=r"over Lambda's 50 MB direct-upload limit"):
+        check_lambda_limits(os.urandom(51 * 1024 * 1024))
