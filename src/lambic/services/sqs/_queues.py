@@ -315,7 +315,9 @@ class QueueAdministration:
                     target = destination or (self.queue_by_arn(origin) if origin else None)
                     if target is None:
                         continue
-                    self._store.move_message(stored.row_id, target.name, now, system)
+                    # Retention counts from the original send, with the target's period.
+                    expires = stored.sent_at + target.int_attribute("MessageRetentionPeriod") * 1000
+                    self._store.move_message(stored.row_id, target.name, now, system, expires)
                     targets.add(target.name)
                     task.moved += 1
             self._move_tasks.setdefault(source_arn, []).insert(0, task)

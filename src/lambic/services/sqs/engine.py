@@ -362,7 +362,9 @@ class SqsEngine(QueueAdministration):
     ) -> None:
         system = dict(stored.system_attributes)
         system["DeadLetterQueueSourceArn"] = source.arn
-        self._store.move_message(stored.row_id, target.name, now, system)
+        # AWS keeps the original enqueue time: the DLQ's retention counts from the first send.
+        expires = stored.sent_at + target.int_attribute("MessageRetentionPeriod") * 1000
+        self._store.move_message(stored.row_id, target.name, now, system, expires)
 
     def _sweep(self, queue_name: str, now: int) -> None:
         # Retention expiry: a bounded, indexed delete at most once a second per queue.

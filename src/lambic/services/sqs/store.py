@@ -243,13 +243,18 @@ class SqsStore:
         self._conn.execute("UPDATE messages SET visible_at = ? WHERE id = ?", (visible_at, row_id))
 
     def move_message(
-        self, row_id: int, queue: str, visible_at: int, system_attributes: dict[str, str]
+        self,
+        row_id: int,
+        queue: str,
+        visible_at: int,
+        system_attributes: dict[str, str],
+        expires_at: int,
     ) -> None:
         """Move a message to another queue (dead-letter redrive), visible and unreceived."""
         self._conn.execute(
             "UPDATE messages SET queue = ?, visible_at = ?, receipt = NULL, receive_count = 0, "
-            "first_receive_at = NULL, system_attributes = ? WHERE id = ?",
-            (queue, visible_at, json.dumps(system_attributes), row_id),
+            "first_receive_at = NULL, system_attributes = ?, expires_at = ? WHERE id = ?",
+            (queue, visible_at, json.dumps(system_attributes), expires_at, row_id),
         )
 
     def all_visible(self, queue: str, now: int) -> list[StoredMessage]:

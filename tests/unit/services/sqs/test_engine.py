@@ -164,3 +164,17 @@ def test_deleting_a_fifo_message_wakes_a_long_poll_waiting_on_its_group(
         return [m.body for m in await asyncio.wait_for(waiting, 2)]
 
     assert asyncio.run(scenario()) == ["second"]
+
+
+def test_dead_letter_retention_counts_from_the_original_send(
+    engine: SqsEngine, clock: Clock
+) -> None:
+    dlq = engine.create_queue("dlq", {"MessageRetentionPeriod": "120"})
+    policy = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 1})
+    engine.create_queue("src", {"RedrivePolicy": policy})
+    engine.send_message("src", "old")
+    clock.now += 100
+    engine.receive_now("src", visibility_timeout=0)
+    assert engine.receive_now("src") == []  # moved to the DLQ
+    clock.now += 21  # 121 s after the send: past the DLQ's 120 s retention
+    assert engine.receive_now("dlq") == []
