@@ -1,20 +1,21 @@
 """Running the edge port: in the foreground (`lambic services`) or on a background thread.
 
-`EdgeServer` runs uvicorn on its own event loop in a daemon thread. Tests and
-`lambic local` use it so the services answer on a real socket while the caller's own
-loop stays free; `serve()` runs in the foreground until interrupted.
+`EdgeServer` runs the edge's HTTP server (`_http.py`) on its own event loop in a daemon
+thread. Tests and `lambic local` use it so the services answer on a real socket while
+the caller's own loop stays free; `serve()` runs in the foreground until SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
 
-import uvicorn
-
+from lambic.services._http import EdgeHttpServer, new_event_loop
 from lambic.services.auth import Authenticator
 from lambic.services.base import Service, ServiceError
 from lambic.services.edge import EdgeApp
@@ -25,10 +26,7 @@ class PortInUseError(ServiceError):
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only
-    # for such sockets, and without it a response written as headers then body waits
-    # ~40 ms on Nagle + the client's delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -42,18 +40,12 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: EdgeApp, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        http="httptools",
-        # Large S3 uploads arrive as one body; give slow clients time.
-        timeout_keep_alive=60,
-    )
+def _close_services(app: EdgeApp) -> None:
+    closed: set[int] = set()
+    for service in app.services.values():
+        if id(service) not in closed:
+            closed.add(id(service))
+            service.close()
 
 
 class EdgeServer:
@@ -71,8 +63,10 @@ class EdgeServer:
         self._sock = _bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
-        self._server = uvicorn.Server(_config(self.app, host, self.port))
         self._thread = threading.Thread(target=self._run, name="lambic-edge", daemon=True)
+        self._started = threading.Event()
+        self._stopping: asyncio.Event | None = None
+        self._error: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -80,30 +74,40 @@ class EdgeServer:
         return f"http://{self.host}:{self.port}"
 
     def _run(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._server.serve(sockets=[self._sock]))
-        self.loop.close()
+        try:
+            self.loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported by start() on the caller's thread
+            self._error = exc
+            self._started.set()
+        finally:
+            self.loop.close()
+
+    async def _serve(self) -> None:
+        server = EdgeHttpServer(self.app)
+        self._stopping = asyncio.Event()
+        await server.start(self._sock)
+        self._started.set()
+        await self._stopping.wait()
+        await server.stop()
 
     def start(self) -> EdgeServer:
         self._thread.start()
-        # Bounded wait: uvicorn flips `started` once it accepts connections.
-        for _ in range(500):
-            if self._server.started:
-                return self
-            if not self._thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        raise ServiceError("The edge server did not start within 5 seconds")
+        # Bounded wait: the loop sets `_started` once the socket accepts connections.
+        if not self._started.wait(timeout=5) or self._error is not None:
+            raise ServiceError("The edge server did not start within 5 seconds") from self._error
+        return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        closed: set[int] = set()
-        for svc in self.app.services.values():
-            if id(svc) not in closed:
-                closed.add(id(svc))
-                svc.close()
+        loop, stopping = self.loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop already finished
+                loop.call_soon_threadsafe(stopping.set)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._sock.close()
+        _close_services(self.app)
 
     def __enter__(self) -> EdgeServer:
         return self.start()
@@ -127,18 +131,27 @@ def serve(
 ) -> None:
     """Run the edge port in the foreground until Ctrl-C / SIGTERM.
 
-    `on_ready(port)` is called once the socket is bound (before serving starts).
+    `on_ready(port)` is called once the socket is bound and accepting.
     """
     app = EdgeApp(services, auth=auth)
     sock = _bind(host, port)
-    if on_ready is not None:
-        on_ready(sock.getsockname()[1])
-    server = uvicorn.Server(_config(app, host, port))
+
+    async def main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        server = EdgeHttpServer(app)
+        await server.start(sock)
+        if on_ready is not None:
+            on_ready(sock.getsockname()[1])
+        await stopping.wait()
+        await server.stop()
+
+    loop = new_event_loop()
     try:
-        server.run(sockets=[sock])
+        loop.run_until_complete(main())
     finally:
-        closed: set[int] = set()
-        for svc in app.services.values():
-            if id(svc) not in closed:
-                closed.add(id(svc))
-                svc.close()
+        loop.close()
+        sock.close()
+        _close_services(app)
