@@ -368,6 +368,10 @@ def test_http_subscription_is_confirmed_then_receives_notifications(
     notification = json.loads(body)
     assert (notification["Message"], notification["Subject"]) == ("on time", "S")
     assert received.empty()
+    c.sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    headers, body = received.get(timeout=5)
+    assert headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation"
+    assert json.loads(body)["Type"] == "UnsubscribeConfirmation"
 
 
 def test_confirm_subscription_with_a_wrong_token_is_rejected(

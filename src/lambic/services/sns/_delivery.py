@@ -78,22 +78,37 @@ def notification_envelope(
 
 
 def confirmation_message(
-    subscription: Subscription, message_id: str, region: str, base_url: str, now: float
+    subscription: Subscription,
+    message_id: str,
+    region: str,
+    base_url: str,
+    now: float,
+    *,
+    unsubscribing: bool = False,
 ) -> dict[str, str]:
+    """The SubscriptionConfirmation (or UnsubscribeConfirmation) AWS POSTs to HTTP(S)."""
     subscribe_url = (
         f"{base_url}/?Action=ConfirmSubscription&TopicArn="
         f"{quote(subscription.topic_arn, safe=':')}&Token={subscription.token}"
     )
     timestamp = iso_ms(now)
+    if unsubscribing:
+        message = (
+            f"You have chosen to deactivate subscription {subscription.arn}.\n"
+            "To cancel this operation and restore the subscription, visit the SubscribeURL "
+            "included in this message."
+        )
+    else:
+        message = (
+            f"You have chosen to subscribe to the topic {subscription.topic_arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message."
+        )
     return {
-        "Type": "SubscriptionConfirmation",
+        "Type": "UnsubscribeConfirmation" if unsubscribing else "SubscriptionConfirmation",
         "MessageId": message_id,
         "Token": subscription.token,
         "TopicArn": subscription.topic_arn,
-        "Message": (
-            f"You have chosen to subscribe to the topic {subscription.topic_arn}.\n"
-            "To confirm the subscription, visit the SubscribeURL included in this message."
-        ),
+        "Message": message,
         "SubscribeURL": subscribe_url,
         "Timestamp": timestamp,
         "SignatureVersion": "1",

@@ -345,14 +345,19 @@ class SnsEngine:
             parse_filter_policy(value, context.get("FilterPolicyScope", "MessageAttributes"))
         return value
 
-    def _send_confirmation(self, subscription: Subscription) -> None:
+    def _send_confirmation(
+        self, subscription: Subscription, *, unsubscribing: bool = False
+    ) -> None:
         message_id = str(uuid.uuid4())
         body = delivery.confirmation_message(
-            subscription, message_id, self.region, self.base_url, self._clock()
+            subscription,
+            message_id,
+            self.region,
+            self.base_url,
+            self._clock(),
+            unsubscribing=unsubscribing,
         )
-        headers = delivery.http_headers(
-            "SubscriptionConfirmation", message_id, subscription.topic_arn
-        )
+        headers = delivery.http_headers(body["Type"], message_id, subscription.topic_arn)
         self._http.send(subscription.endpoint, headers, json.dumps(body).encode())
 
     def confirm_subscription(self, topic_arn: str, token: str) -> Subscription:
@@ -376,6 +381,8 @@ class SnsEngine:
             self._store.delete_subscription(arn)
             topic = subscription.topic_arn
             self._deleted[topic] = self._deleted.get(topic, 0) + 1
+        if subscription.protocol in ("http", "https") and subscription.confirmed:
+            self._send_confirmation(subscription, unsubscribing=True)
 
     def list_subscriptions(self, topic_arn: str | None = None) -> list[Subscription]:
         if topic_arn is not None:
