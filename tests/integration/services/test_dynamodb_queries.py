@@ -296,3 +296,23 @@ def test_one_megabyte_page_limit(ddb: Any) -> None:
     assert "LastEvaluatedKey" in first
     second = ddb.scan(TableName=name, ExclusiveStartKey=first["LastEvaluatedKey"])
     assert second["Count"] == 1
+
+
+def test_scan_of_a_gsi_returns_only_indexed_items(ddb: Any, table: str) -> None:
+    result = ddb.scan(TableName=table, IndexName="by-g")
+    assert result["Count"] == 10
+    assert all(set(item) == {"pk", "sk", "g"} for item in result["Items"])
+
+
+def test_consumed_capacity_by_index(ddb: Any, table: str) -> None:
+    result = ddb.query(
+        TableName=table,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "even"}},
+        ReturnConsumedCapacity="INDEXES",
+    )
+    capacity = result["ConsumedCapacity"]
+    assert capacity["TableName"] == table
+    assert capacity["GlobalSecondaryIndexes"] == {"by-g": {"CapacityUnits": 0.5}}
+    assert capacity["CapacityUnits"] == 0.5

@@ -29,6 +29,8 @@ _NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _MAX_EXPONENT = 125
 _MIN_EXPONENT = -130
 MAX_ITEM_BYTES = 400 * 1024
+# DynamoDB allows documents nested 32 levels deep.
+MAX_NESTING = 32
 
 SCALAR_TYPES = frozenset({"S", "N", "B"})
 SET_TYPES = {"SS": "S", "NS": "N", "BS": "B"}
@@ -94,8 +96,10 @@ def value_type(value: AttributeValue) -> str:
     return next(iter(value))
 
 
-def validate_value(value: object) -> AttributeValue:
+def validate_value(value: object, depth: int = 0) -> AttributeValue:
     """Check one attribute value as DynamoDB does and return it normalised."""
+    if depth > MAX_NESTING:
+        raise ValidationError("Nesting Levels have exceeded supported limits")
     if not isinstance(value, dict) or not value:
         raise ValidationError(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
@@ -131,11 +135,11 @@ def validate_value(value: object) -> AttributeValue:
     if tag == "L":
         if not isinstance(inner, list):
             raise ValidationError("Invalid list value")
-        return {"L": [validate_value(v) for v in inner]}
+        return {"L": [validate_value(v, depth + 1) for v in inner]}
     if tag == "M":
         if not isinstance(inner, dict):
             raise ValidationError("Invalid map value")
-        return {"M": {str(k): validate_value(v) for k, v in inner.items()}}
+        return {"M": {str(k): validate_value(v, depth + 1) for k, v in inner.items()}}
     raise ValidationError(
         "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
     )

@@ -154,3 +154,9 @@ def test_projection_of_nested_paths_and_list_elements() -> None:
         "l": {"L": [{"M": {"x": {"S": "deep"}}}]},
         "s": {"S": "hello"},
     }
+
+
+def test_expressions_over_4_kb_are_rejected() -> None:
+    text = " OR ".join(["a = :v"] * 700)
+    with pytest.raises(ValidationError, match="Expression size has exceeded the maximum"):
+        parse_condition(text, "ConditionExpression", _subs(v={"N": "1"}))

@@ -107,3 +107,12 @@ def test_item_size_follows_documented_rules() -> None:
     assert item_size({"ab": {"S": "xyz"}}) == 5
     assert item_size({"b": {"BOOL": True}}) == 2
     assert item_size({"m": {"M": {"k": {"S": "v"}}}}) == 1 + 3 + 1 + 1 + 1
+
+
+def test_documents_nested_past_32_levels_are_rejected() -> None:
+    value: dict[str, object] = {"S": "leaf"}
+    for _ in range(32):
+        value = {"L": [value]}
+    validate_value(value)
+    with pytest.raises(ValidationError, match="Nesting Levels have exceeded supported limits"):
+        validate_value({"M": {"deeper": value}})

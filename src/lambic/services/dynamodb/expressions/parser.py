@@ -46,6 +46,7 @@ CONDITION_FUNCTIONS = {
 }
 _COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _UPDATE_CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
+_MAX_EXPRESSION_BYTES = 4096
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
 _VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
 
@@ -98,6 +99,12 @@ class _Parser:
             raise ValidationError(f"Invalid {label}: The expression must be a string")
         if not text.strip():
             raise ValidationError(f"Invalid {label}: The expression can not be empty;")
+        size = len(text.encode("utf-8"))
+        if size > _MAX_EXPRESSION_BYTES:
+            raise ValidationError(
+                f"Invalid {label}: Expression size has exceeded the maximum allowed size; "
+                f"expression size: {size}"
+            )
         self.text = text
         self.label = label
         self.subs = subs
