@@ -10,6 +10,7 @@ import pytest
 
 from lambic.deploy.aws import AWSSession
 from lambic.deploy.deployer import delete, deploy, url
+from lambic.deploy.errors import AWSError
 from lambic.deploy.packager import package_bytes
 from lambic.deploy.records import load_record
 
@@ -187,3 +188,29 @@ def test_renamed_api_stage_replaces_the_old_stage(copy_app: Callable[[str], Path
     assert [s["stageName"] for s in stages] == ["v2"]
     assert record.api_url is not None
     assert record.api_url.endswith("/v2/")
+
+
+def test_failure_inside_a_create_resumes_at_the_missing_part(
+    copy_app: Callable[[str], Path], counted_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto enforces Lambda's account concurrency quota only when told to.
+    monkeypatch.setenv("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000")
+    project = copy_app("hello")
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["dev"] = {"reserved_concurrency": 950}
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(AWSError, match=r"PutFunctionConcurrency failed while create function"):
+        deploy(project, "dev")
+    record = load_record(project, "dev")
+    assert record is not None
+    assert record.resources["function:api_handler"].parts["concurrency"] == ""
+
+    config["stages"]["dev"] = {"reserved_concurrency": 5}
+    config_path.write_text(json.dumps(config))
+    aws, log = counted_session()
+    deploy(project, "dev", aws=aws)
+    assert "CreateFunction" not in log.mutating
+    assert log.mutating[0] == "PutFunctionConcurrency"
+    concurrency = client("lambda").get_function_concurrency(FunctionName="hello-dev")
+    assert concurrency["ReservedConcurrentExecutions"] == 5
