@@ -185,3 +185,14 @@ def parse_structure(message: str) -> dict[str, str]:
     if not all(isinstance(v, str) for v in decoded.values()):
         raise invalid_parameter("Message Structure - JSON message body failed to parse")
     return {str(k): str(v) for k, v in decoded.items()}
+
+
+def check_redrive_policy(text: str) -> None:
+    """A subscription RedrivePolicy: `{"deadLetterTargetArn": "<SQS queue ARN>"}`."""
+    try:
+        policy = json.loads(text)
+    except ValueError as exc:
+        raise invalid_parameter("RedrivePolicy: failed to parse JSON") from exc
+    target = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None
+    if not isinstance(target, str) or not target.startswith("arn:aws:sqs:"):
+        raise invalid_parameter("RedrivePolicy: deadLetterTargetArn must be an SQS queue ARN")

@@ -19,6 +19,7 @@ import http.client
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -164,11 +165,25 @@ class HttpSender:
         self._retry_delay = retry_delay
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambic-sns-http")
 
-    def send(self, url: str, headers: dict[str, str], body: bytes) -> None:
-        self._pool.submit(self._deliver, url, headers, body)
+    def send(
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        on_failure: Callable[[int], None] | None = None,
+    ) -> None:
+        """POST in the background; `on_failure(status)` runs when every attempt failed."""
+        self._pool.submit(self._deliver, url, headers, body, on_failure)
 
-    def _deliver(self, url: str, headers: dict[str, str], body: bytes) -> None:
+    def _deliver(
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        on_failure: Callable[[int], None] | None,
+    ) -> None:
         # AWS retries 5xx, timeouts and connection errors; a 4xx is the subscriber's answer.
+        status = 0
         for attempt in range(_HTTP_ATTEMPTS):
             status = self._poster(url, headers, body)
             if 200 <= status < 500:
@@ -176,6 +191,8 @@ class HttpSender:
             if attempt + 1 < _HTTP_ATTEMPTS:
                 time.sleep(self._retry_delay)
         _log.warning("SNS gave up delivering to %s after %d attempts", url, _HTTP_ATTEMPTS)
+        if on_failure is not None:
+            on_failure(status)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -255,7 +272,11 @@ def deliver(
             subscription.arn,
             raw=subscription.raw,
         )
-        http.send(subscription.endpoint, headers, body.encode())
+
+        def failed(status: int) -> None:
+            dead_letter(sqs, subscription, notification, body, status, "Delivery failed")
+
+        http.send(subscription.endpoint, headers, body.encode(), failed)
 
 
 def _deliver_sqs(
@@ -267,8 +288,6 @@ def _deliver_sqs(
     base_url: str,
 ) -> None:
     queue = sqs.queue_by_arn(subscription.endpoint)
-    if queue is None:
-        return  # AWS drops the delivery (and would log it) when the queue is gone.
     attributes: dict[str, AttributeValue] = {}
     if subscription.raw:
         # Raw delivery hands SQS the bare message and the attributes as SQS attributes.
@@ -280,6 +299,11 @@ def _deliver_sqs(
     else:
         envelope = notification_envelope(notification, text, subscription.arn, region, base_url)
         body = json.dumps(envelope)
+    if queue is None:
+        # AWS cannot deliver to a deleted queue: the message goes to the subscription's
+        # dead-letter queue if it has one, else it is dropped (and logged).
+        dead_letter(sqs, subscription, notification, body, 404, "Queue does not exist")
+        return
     group_id = notification.group_id
     dedup: str | None = None
     if queue.fifo:
@@ -291,8 +315,49 @@ def _deliver_sqs(
             deduplication_id=dedup,
         )  # fmt: skip
     except SqsError as error:
-        # AWS reports failed deliveries only through delivery-status logging.
         _log.warning("SNS could not deliver to %s: %s", subscription.endpoint, error.message)
+        dead_letter(sqs, subscription, notification, body, error.status, error.message)
+
+
+def dead_letter(
+    sqs: SqsEngine | None,
+    subscription: Subscription,
+    notification: Notification,
+    body: str,
+    error_code: int,
+    error_message: str,
+) -> None:
+    """Send an undeliverable message to the subscription's RedrivePolicy queue, if any.
+
+    AWS keeps the message as it would have been delivered and adds the attributes
+    RequestID, ErrorCode and ErrorMessage.
+    """
+    text = subscription.attributes.get("RedrivePolicy")
+    if sqs is None or not text:
+        return
+    target = sqs.queue_by_arn(str(json.loads(text).get("deadLetterTargetArn", "")))
+    if target is None:
+        _log.warning("SNS dead-letter queue of %s does not exist", subscription.arn)
+        return
+    attributes = {
+        "RequestID": AttributeValue("String", str(uuid.uuid4())),
+        "ErrorCode": AttributeValue("Number", str(error_code)),
+        "ErrorMessage": AttributeValue("String", error_message),
+    }
+    if subscription.raw:
+        for name, value in notification.attributes.items():
+            attributes.setdefault(
+                name, AttributeValue(value.data_type, value.string_value, value.binary_value)
+            )
+    group = (notification.group_id or "default") if target.fifo else notification.group_id
+    dedup = notification.message_id if target.fifo else None
+    try:
+        sqs.send_message(
+            target.name, body, message_attributes=attributes, group_id=group,
+            deduplication_id=dedup,
+        )  # fmt: skip
+    except SqsError as error:
+        _log.warning("SNS could not dead-letter a message: %s", error.message)
 
 
 def _lambda_event(

@@ -343,6 +343,8 @@ class SnsEngine:
             )
         if name == "FilterPolicy":
             parse_filter_policy(value, context.get("FilterPolicyScope", "MessageAttributes"))
+        if name == "RedrivePolicy" and value:
+            check.check_redrive_policy(value)
         return value
 
     def _send_confirmation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -83,4 +84,55 @@ def test_deliveries_to_a_deleted_queue_are_dropped_quietly() -> None:
     engine.subscribe(topic.arn, "sqs", "arn:aws:sqs:us-east-1:000000000000:gone")
     message_id, _ = engine.publish(topic.arn, json.dumps({"a": 1}))
     assert message_id
+    engine.close()
+
+
+def _with_dlq(poster: FakePoster | None = None) -> tuple[SnsEngine, SqsEngine]:
+    sqs = SqsEngine(SqsStore(open_database(None)))
+    http = HttpSender(poster or FakePoster([]), retry_delay=0)
+    engine = SnsEngine(SnsStore(open_database(None)), sqs=sqs, http=http)
+    sqs.create_queue("dlq")
+    return engine, sqs
+
+
+def test_undeliverable_sqs_messages_go_to_the_subscription_dead_letter_queue() -> None:
+    engine, sqs = _with_dlq()
+    topic = engine.create_topic("t")
+    policy = json.dumps({"deadLetterTargetArn": sqs.queue_arn("dlq")})
+    engine.subscribe(topic.arn, "sqs", sqs.queue_arn("deleted"), {"RedrivePolicy": policy})
+    message_id, _ = engine.publish(topic.arn, "lost")
+    [dead] = sqs.receive_now("dlq")
+    assert json.loads(dead.body)["MessageId"] == message_id
+    assert dead.message_attributes["ErrorCode"].string_value == "404"
+    assert set(dead.message_attributes) == {"RequestID", "ErrorCode", "ErrorMessage"}
+    engine.close()
+
+
+def test_http_messages_that_exhaust_their_retries_are_dead_lettered() -> None:
+    poster = FakePoster([200, 500, 500, 500, 500])
+    engine, sqs = _with_dlq(poster)
+    topic = engine.create_topic("t")
+    policy = json.dumps({"deadLetterTargetArn": sqs.queue_arn("dlq")})
+    sub = engine.subscribe(topic.arn, "http", "http://127.0.0.1:9/x", {"RedrivePolicy": policy})
+    engine.confirm_subscription(topic.arn, sub.token)
+    engine.publish(topic.arn, "unreachable")
+    assert poster.done.wait(5)
+    deadline = time.monotonic() + 5
+    while not (dead := sqs.receive_now("dlq")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert json.loads(dead[0].body)["Message"] == "unreachable"
+    assert dead[0].message_attributes["ErrorCode"].string_value == "500"
+    engine.close()
+
+
+def test_redrive_policy_must_name_an_sqs_queue() -> None:
+    engine, _ = _with_dlq()
+    topic = engine.create_topic("t")
+    with pytest.raises(SnsError, match="RedrivePolicy"):
+        engine.subscribe(
+            topic.arn,
+            "sqs",
+            "arn:aws:sqs:us-east-1:000000000000:q",
+            {"RedrivePolicy": json.dumps({"deadLetterTargetArn": "arn:aws:sns:x"})},
+        )
     engine.close()
