@@ -38,7 +38,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import unquote
 
 import orjson
@@ -450,6 +450,40 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
+class _CoalescingTransport:
+    """Sends what one event-loop turn wrote in a single `send()`.
+
+    uvicorn writes a response's status line and headers, then its body, as two
+    writes: two system calls and two TCP segments per request. Gathering them until
+    the end of the loop turn halves that cost, which is most of a warm request's.
+    Everything but writing and closing is delegated to the real transport.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(bytes(data))
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+            self._pending = []
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class _CasePreservingProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, keeping header names as the client sent them.
 
@@ -457,6 +491,10 @@ class _CasePreservingProtocol(HttpToolsProtocol):
     (`Content-Type`, `X-Custom`); ASGI servers lowercase them. Only the gateway app
     reads these headers, and it compares names case-insensitively.
     """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        coalescing = _CoalescingTransport(transport, asyncio.get_running_loop())
+        super().connection_made(cast(asyncio.Transport, coalescing))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if name.lower() == b"expect" and value.lower() == b"100-continue":

@@ -189,6 +189,7 @@ def running(project: Path) -> Iterator[LocalProcess]:
 
 
 def test_prints_the_banner_with_url_and_routes_and_live_logs(running: LocalProcess) -> None:
+    running.wait_for("/users/{id}")  # the banner's lines arrive one by one
     assert any(f"http://127.0.0.1:{running.port}" in line for line in running.lines)
     assert any("GET,PUT" in line and "/users/{id}" in line for line in running.lines)
 
