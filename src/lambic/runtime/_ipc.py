@@ -34,7 +34,7 @@ HEADER = struct.Struct("<BII")
 READY = 1  # environment -> invoker, once: init finished (or failed); JSON meta
 INVOKE = 2  # invoker -> environment, JSON meta (with client_context)
 RESULT = 3  # environment -> invoker: an error result; JSON meta
-INVOKE_FAST = 4  # invoker -> environment: meta = deadline_ms:i64 + request id (ASCII)
+INVOKE_FAST = 4  # invoker -> environment: deadline_ms:i64, id length:u8, id, trace id
 RESULT_OK = 5  # environment -> invoker: handler returned; meta = maxrss_kb:i64
 
 _I64 = struct.Struct("<q")
@@ -45,8 +45,9 @@ Frame = tuple[int, dict[str, Any], bytes]
 def encode_frame(kind: int, meta: dict[str, Any], body: bytes = b"") -> bytes:
     raw: bytes
     if kind == INVOKE_FAST:
-        request_id: str = meta["request_id"]
-        raw = _I64.pack(meta["deadline_ms"]) + request_id.encode("ascii")
+        request_id: bytes = meta["request_id"].encode("ascii")
+        trace_id: bytes = meta.get("trace_id", "").encode("ascii")
+        raw = _I64.pack(meta["deadline_ms"]) + bytes((len(request_id),)) + request_id + trace_id
     elif kind == RESULT_OK:
         raw = _I64.pack(meta["maxrss_kb"])
     else:
@@ -56,7 +57,11 @@ def encode_frame(kind: int, meta: dict[str, Any], body: bytes = b"") -> bytes:
 
 def _decode_meta(kind: int, raw: bytes) -> dict[str, Any]:
     if kind == INVOKE_FAST:
-        return {"deadline_ms": _I64.unpack_from(raw)[0], "request_id": raw[8:].decode("ascii")}
+        end = 9 + raw[8]
+        meta = {"deadline_ms": _I64.unpack_from(raw)[0], "request_id": raw[9:end].decode("ascii")}
+        if len(raw) > end:
+            meta["trace_id"] = raw[end:].decode("ascii")
+        return meta
     if kind == RESULT_OK:
         return {"maxrss_kb": _I64.unpack_from(raw)[0]}
     return json.loads(raw) if raw else {}

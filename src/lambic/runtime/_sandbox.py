@@ -161,8 +161,11 @@ def _invoke(
         client_context=meta.get("client_context"),
     )
     request_filter.request_id = request_id
-    if "trace_id" in meta:  # Lambda sets the X-Ray header of this invocation
+    # Lambda sets the caller's trace header for each invocation, and only for it.
+    if "trace_id" in meta:
         os.environ["_X_AMZN_TRACE_ID"] = meta["trace_id"]
+    elif "_X_AMZN_TRACE_ID" in os.environ:
+        del os.environ["_X_AMZN_TRACE_ID"]
     try:
         result = handler(event, context)
     except Exception as exc:

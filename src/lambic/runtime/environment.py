@@ -255,7 +255,7 @@ class Environment:
         self.busy = True
         waiter = self._waiter = self._loop.create_future()
         self._timer = self._loop.call_later(timeout_s, self.kill, "timeout")
-        kind = INVOKE_FAST if len(meta) == 2 else INVOKE  # only request id and deadline
+        kind = INVOKE if "client_context" in meta else INVOKE_FAST
         self._transport.write(encode_frame(kind, meta, payload))
         try:
             frame = await waiter

@@ -174,11 +174,14 @@ class Invoker:
         *,
         invocation_type: str = "RequestResponse",
         client_context: Mapping[str, Any] | None = None,
+        trace_id: str | None = None,
     ) -> InvocationResult:
         """Invoke `function_name` (short or deployed name) with a JSON `payload`.
 
         RequestResponse waits for the result. Event queues it (with Lambda's two
         retries) and returns status "accepted" at once. DryRun only checks the name.
+        `trace_id` (an X-Amzn-Trace-Id value) becomes the function's `_X_AMZN_TRACE_ID`,
+        as Lambda sets it from the caller's trace header.
         """
         if self._closed:
             raise InvokerClosedError("the invoker is shutting down; no new invocations")
@@ -190,7 +193,7 @@ class Invoker:
                     f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the "
                     "InvokeFunction operation"
                 )
-            return await self._run(pool, payload, request_id, client_context)
+            return await self._run(pool, payload, request_id, client_context, trace_id)
         if invocation_type == "DryRun":
             return InvocationResult("dry_run", b"", None, request_id)
         if invocation_type != "Event":
@@ -369,6 +372,7 @@ class Invoker:
         payload: bytes,
         request_id: str,
         client_context: Mapping[str, Any] | None = None,
+        trace_id: str | None = None,
     ) -> InvocationResult:
         self._start_monitor()
         settings = pool.settings
@@ -386,7 +390,9 @@ class Invoker:
             )
         self._active += 1
         try:
-            return await self._run_leased(lease, settings, payload, request_id, client_context)
+            return await self._run_leased(
+                lease, settings, payload, request_id, client_context, trace_id
+            )
         finally:
             pool.release(lease)
             self._active -= 1
@@ -400,6 +406,7 @@ class Invoker:
         payload: bytes,
         request_id: str,
         client_context: Mapping[str, Any] | None,
+        trace_id: str | None,
     ) -> InvocationResult:
         env = lease.env
         init_ms: float | None = None
@@ -416,6 +423,8 @@ class Invoker:
         }
         if client_context:
             meta["client_context"] = dict(client_context)
+        if trace_id:
+            meta["trace_id"] = trace_id
         t0 = time.perf_counter()
         outcome = await env.invoke(meta, payload, settings.timeout)
         duration_ms = (time.perf_counter() - t0) * 1000.0

@@ -34,6 +34,7 @@ def describe_context(event, context):
         "identity": context.identity.cognito_identity_id,
         "client_context": None if context.client_context is None else context.client_context.custom,
         "cwd": os.getcwd(),
+        "trace_id": os.environ.get("_X_AMZN_TRACE_ID"),
     }
 
 

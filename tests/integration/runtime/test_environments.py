@@ -607,3 +607,15 @@ def test_boto3_clients_use_the_environments_endpoint_region_and_keys_not_the_pre
         "region": "eu-west-1",
         "access_key": "local-key",
     }
+
+
+def test_trace_id_is_set_for_its_invocation_only(tmp_path: Path) -> None:
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+    async def body(inv: Invoker) -> tuple[InvocationResult, InvocationResult]:
+        traced = await inv.invoke("describe_context", b"{}", trace_id=trace)
+        return traced, await inv.invoke("describe_context", b"{}")
+
+    traced, plain = run(with_invoker(make_project(tmp_path), body))
+    assert payload(traced)["trace_id"] == trace
+    assert payload(plain)["trace_id"] is None

@@ -66,3 +66,8 @@ def test_environment_side_reads_frames_that_arrive_together_one_at_a_time() -> N
         assert channel.recv() == (INVOKE, {"a": 1}, b"1")
         assert channel.recv() == (INVOKE, {"a": 2}, b"2")
         assert channel.recv() is None
+
+
+def test_fast_invoke_frames_carry_an_optional_trace_id() -> None:
+    meta = {"deadline_ms": 5, "request_id": "r-1", "trace_id": "Root=1-abc;Sampled=1"}
+    assert FrameReader().feed(encode_frame(INVOKE_FAST, meta, b"")) == [(INVOKE_FAST, meta, b"")]
