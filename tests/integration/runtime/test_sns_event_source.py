@@ -1,0 +1,151 @@
+"""SNS -> Lambda in process: the subscription `@app.on_sns_message` makes, and its upkeep."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambic.runtime.async_queue import AsyncEventQueue, Delivery
+from lambic.runtime.event_sources import Account, EventSources, UnsupportedEventSourceError
+from lambic.runtime.invoker import create_invoker
+from lambic.runtime.manifest import FunctionEntry
+from lambic.runtime.project import load_project
+from lambic.services.sns import MessageAttribute
+from lambic.services.sns import create_service as create_sns
+from lambic.services.sqs import create_service as create_sqs
+
+APP = Path(__file__).resolve().parents[2] / "apps" / "event_cloud"
+ARN = "arn:aws:lambda:us-east-1:000000000000:function:eventcloud-dev-{}"
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out waiting for the handler")
+
+
+def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
+    path = out / f"{kind}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def never_invoked(function: str, payload: bytes) -> Any:
+    raise AssertionError(f"{function} was invoked")
+
+
+def sns_only(functions: Iterable[FunctionEntry]) -> list[FunctionEntry]:
+    return [f for f in functions if f.kind == "sns"]
+
+
+def test_publish_reaches_the_handler_through_the_durable_queue_and_filters_apply(
+    tmp_path: Path,
+) -> None:
+    project_dir = tmp_path / "project"
+    shutil.copytree(APP, project_dir)
+    out = tmp_path / "out"
+    out.mkdir()
+    config_path = project_dir / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["environment_variables"]["OUT_DIR"] = str(out)
+    config_path.write_text(json.dumps(config))
+    sns = create_sns(None, sqs=create_sqs(None)).engine
+    # A stale subscription of this app (a handler since removed) and another app's one.
+    stale_topic = sns.create_topic("old-alerts").arn
+    stale = sns.subscribe(stale_topic, "lambda", ARN.format("removed"))
+    other = sns.subscribe(
+        stale_topic, "lambda", "arn:aws:lambda:us-east-1:000000000000:function:other-dev-x"
+    )
+    deliveries: list[Delivery] = []
+
+    async def scenario() -> None:
+        project = load_project(project_dir)
+        invoker = create_invoker(project, "dev")
+        queue = AsyncEventQueue(
+            lambda fn, p: invoker.invoke(fn, p), path=None, report=deliveries.append
+        )
+        sources = EventSources(
+            sns_only(project.manifest.functions),
+            queue,
+            Account("eventcloud", "dev"),
+            sns_engine=sns,
+        )
+        await sources.start()
+        try:
+            topic = sns.topic_arn("alerts")
+            [subscription] = sns.list_subscriptions(topic)
+            assert (subscription.protocol, subscription.endpoint) == (
+                "lambda",
+                ARN.format("alerted"),
+            )
+            remaining = {s.arn for s in sns.list_subscriptions(stale_topic)}
+            assert remaining == {other.arn}
+            assert stale.arn not in remaining
+
+            sns.set_subscription_attribute(
+                subscription.arn, "FilterPolicy", json.dumps({"tier": ["gold"]})
+            )
+            for tier in ("silver", "gold"):
+                sns.publish(
+                    topic,
+                    f"{tier} customer",
+                    attributes={"tier": MessageAttribute("String", tier, None)},
+                )
+            await wait_for(lambda: len(recorded(out, "sns")) == 1)
+            await wait_for(lambda: queue.pending() == 0)
+        finally:
+            await sources.stop()
+            await queue.aclose()
+            await invoker.aclose()
+
+    asyncio.run(scenario())
+
+    [event] = recorded(out, "sns")
+    assert event["Records"][0]["Sns"]["Message"] == "gold customer"
+    assert event["Records"][0]["Sns"]["MessageAttributes"] == {
+        "tier": {"Type": "String", "Value": "gold"}
+    }
+    assert [(d.source, d.function, d.outcome) for d in deliveries] == [("sns", "alerted", "ok")]
+
+
+def test_a_topic_given_by_arn_is_created_by_its_name() -> None:
+    sns = create_sns(None, sqs=create_sqs(None)).engine
+    entry = FunctionEntry(
+        name="alerted",
+        handler="app.alerted",
+        kind="sns",
+        event_source={"topic": "arn:aws:sns:us-east-1:123456789012:billing"},
+    )
+
+    async def scenario() -> None:
+        queue = AsyncEventQueue(never_invoked, path=None)
+        sources = EventSources([entry], queue, Account("eventcloud", "dev"), sns_engine=sns)
+        await sources.start()
+        try:
+            [subscription] = sns.list_subscriptions(sns.topic_arn("billing"))
+            assert subscription.endpoint == ARN.format("alerted")
+        finally:
+            await sources.stop()
+            await queue.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_sns_handlers_without_the_local_services_are_a_startup_error() -> None:
+    entry = FunctionEntry(name="alerted", handler="app.alerted", kind="sns", event_source={})
+    queue = AsyncEventQueue(never_invoked, path=None)
+    try:
+        sources = EventSources([entry], queue, Account("eventcloud", "dev"))
+        with pytest.raises(UnsupportedEventSourceError, match="on_sns_message"):
+            asyncio.run(sources.start())
+    finally:
+        asyncio.run(queue.aclose())
