@@ -195,7 +195,11 @@ class LiveEventSources:
         self.queue.retain(
             [f.name for f in cloud.project.manifest.functions if f.kind not in _SYNC_KINDS]
         )
-        await new.start()
+        try:
+            await new.start()
+        except BaseException:
+            await new.stop()  # a half-wired reload must not leave tasks or listeners
+            raise
         self.sources = new
 
     def _refresh_settings(self, cloud: LocalCloud) -> None:
