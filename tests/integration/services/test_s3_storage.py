@@ -118,3 +118,27 @@ def test_listeners_hear_committed_creates_copies_and_deletes(
     assert created.source_ip == "127.0.0.1"
     assert events[0].sequencer < events[1].sequencer < events[2].sequencer
     s3.close()
+
+
+def test_multipart_completion_is_announced_on_the_edge_thread(
+    start_edge: Any, make_client: Any
+) -> None:
+    service = create_service(None)
+    seen: list[tuple[str, str]] = []
+    service.engine.add_listener(
+        lambda event: seen.append((event.event_name, threading.current_thread().name))
+    )
+    edge = start_edge({"s3": service})
+    s3 = make_client("s3", edge.url)
+    s3.create_bucket(Bucket="mp")
+    upload_id = s3.create_multipart_upload(Bucket="mp", Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket="mp", Key="k", UploadId=upload_id, PartNumber=1, Body=b"x")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket="mp",
+        Key="k",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+    )
+    # Listeners may schedule work on the edge's loop; they are never called elsewhere.
+    assert seen == [("ObjectCreated:CompleteMultipartUpload", "lambic-edge")]
+    s3.close()

@@ -123,13 +123,15 @@ def _requested_parts(body: bytes) -> list[tuple[int, str]]:
 async def complete_upload(call: Call) -> ServiceResponse:
     key = _key(call)
     requested = _requested_parts(call.request.body)
-    # Concatenating parts is file I/O proportional to the object: off the event loop.
-    obj = await asyncio.to_thread(
-        call.engine.complete_upload,
-        call.bucket,
-        key,
-        call.query["uploadId"],
-        requested,
+    upload_id = call.query["uploadId"]
+    # Copying the parts is file I/O proportional to the object: off the event loop.
+    # The commit (and the listeners it notifies) stays on the edge's thread.
+    assembled = await asyncio.to_thread(
+        call.engine.assemble_upload, call.bucket, key, upload_id, requested
+    )
+    obj = call.engine.commit_upload(
+        assembled,
+        upload_id,
         context=call.context,
         preconditions=write_preconditions(call.request.headers),
     )

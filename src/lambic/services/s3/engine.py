@@ -355,13 +355,22 @@ class S3Engine:
         preconditions: Preconditions = Preconditions(),
     ) -> StoredObject:
         """Assemble the listed parts (number, etag) into the object, as AWS validates."""
+        assembled = self.assemble_upload(bucket, key, upload_id, requested)
+        return self.commit_upload(
+            assembled, upload_id, context=context, preconditions=preconditions
+        )
+
+    def assemble_upload(
+        self, bucket: str, key: str, upload_id: str, requested: Sequence[tuple[int, str]]
+    ) -> StoredObject:
+        """Validate the part list and write the object's bytes (not yet visible).
+
+        The slow half of CompleteMultipartUpload (copying the parts); safe to run on a
+        worker thread. `commit_upload` makes the result visible.
+        """
         upload = self.upload(bucket, key, upload_id)
         if not requested:
-            raise S3Error(
-                "MalformedXML",
-                "The XML you provided was not well-formed or did not validate against our "
-                "published schema",
-            )
+            raise S3Error("MalformedXML")
         numbers = [number for number, _ in requested]
         if any(b <= a for a, b in itertools.pairwise(numbers)):
             raise S3Error("InvalidPartOrder", UploadId=upload_id)
@@ -382,16 +391,25 @@ class S3Engine:
                     ETag=part.etag.strip('"'),
                 )
         blob = self.blobs.concat(part.blob for part in chosen)
-        attrs = replace(upload.attrs, parts=len(chosen), checksums={})
-        obj = StoredObject(
+        return StoredObject(
             bucket,
             key,
             blob,
             sum(part.size for part in chosen),
             multipart_etag([part.etag for part in chosen]),
             self.clock(),
-            attrs,
+            replace(upload.attrs, parts=len(chosen), checksums={}),
         )
+
+    def commit_upload(
+        self,
+        obj: StoredObject,
+        upload_id: str,
+        *,
+        context: RequestContext = RequestContext(),
+        preconditions: Preconditions = Preconditions(),
+    ) -> StoredObject:
+        """Make an assembled upload the object, forget its parts, notify listeners."""
         try:
             with self.store.transaction() as conn:
                 if preconditions.if_match or preconditions.if_none_match:
@@ -401,12 +419,16 @@ class S3Engine:
                 replaced = self.store.put_object(conn, obj)
                 part_blobs = self.store.delete_upload(conn, upload_id)
         except BaseException:
-            self.blobs.delete(blob)
+            self.blobs.delete(obj.blob)
             raise
         for old in [*part_blobs, *([replaced] if replaced else [])]:
             self.blobs.delete(old)
         self._emit(
-            "ObjectCreated:CompleteMultipartUpload", (bucket, key), obj.size, obj.etag, context
+            "ObjectCreated:CompleteMultipartUpload",
+            (obj.bucket, obj.key),
+            obj.size,
+            obj.etag,
+            context,
         )
         return obj
 
