@@ -81,7 +81,7 @@ class DynamoDBEngine:
     def __init__(self, store: DynamoDBStore) -> None:
         self.store = store
         self.lock = threading.RLock()
-        self.streams = StreamsApi(store)
+        self.streams = StreamsApi(store, self.lock)
         self._tables = {t.name: TableState(tid, t) for tid, t in store.load_tables()}
         self._listeners: list[StreamListener] = []
         self._pending: list[dict[str, Any]] = []

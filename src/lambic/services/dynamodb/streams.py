@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 import time
 import uuid
 import zlib
@@ -85,10 +86,16 @@ def with_sequence(record: dict[str, Any], seq: int) -> dict[str, Any]:
 class StreamsApi:
     """ListStreams, DescribeStream, GetShardIterator and GetRecords over the store."""
 
-    def __init__(self, store: DynamoDBStore) -> None:
+    def __init__(self, store: DynamoDBStore, lock: threading.RLock | None = None) -> None:
         self._store = store
+        # The engine's lock: the runtime's stream pollers call in from another thread.
+        self._lock = lock if lock is not None else threading.RLock()
 
     def list_streams(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self._list_streams(request)
+
+    def _list_streams(self, request: dict[str, Any]) -> dict[str, Any]:
         table_name = request.get("TableName")
         limit = int(request.get("Limit", 100))
         start = request.get("ExclusiveStartStreamArn")
@@ -109,6 +116,10 @@ class StreamsApi:
         return row
 
     def describe_stream(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self._describe_stream(request)
+
+    def _describe_stream(self, request: dict[str, Any]) -> dict[str, Any]:
         arn, table, label, view_type, key_schema, status, created = self._stream(
             request.get("StreamArn")
         )
@@ -134,6 +145,10 @@ class StreamsApi:
         }
 
     def get_shard_iterator(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self._get_shard_iterator(request)
+
+    def _get_shard_iterator(self, request: dict[str, Any]) -> dict[str, Any]:
         arn, *_, created = self._stream(request.get("StreamArn"))
         if request.get("ShardId") != shard_id(arn, created):
             raise ResourceNotFoundError(
@@ -159,6 +174,10 @@ class StreamsApi:
         return {"ShardIterator": _encode_iterator(arn, position)}
 
     def get_records(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return self._get_records(request)
+
+    def _get_records(self, request: dict[str, Any]) -> dict[str, Any]:
         arn, position = _decode_iterator(request.get("ShardIterator"))
         limit = request.get("Limit", _MAX_RECORDS)
         if not isinstance(limit, int) or not 1 <= limit <= _MAX_RECORDS:
