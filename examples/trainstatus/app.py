@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import time
 from datetime import date, datetime, timezone
@@ -26,6 +27,9 @@ from chalicelib.sources import FetchError, create_fetcher
 from lambic import BadRequestError, Lambic, NotFoundError
 
 app = Lambic(app_name="trainstatus")
+# app.log shows only errors unless debug is on (as in Chalice); each check's one-line
+# summary belongs in the logs too.
+app.log.setLevel(logging.INFO)
 
 TABLE_NAME = os.environ.get("TABLE_NAME", "trainstatus")
 BUCKET_NAME = os.environ.get("BUCKET_NAME", "trainstatus-site")

@@ -197,6 +197,20 @@ def test_the_dynamodb_item_has_the_talks_keys_and_rows(recorded: dict[str, Any])
         assert said == verdict(status), (line, status, said)
 
 
+def test_the_fire_logs_what_it_recorded(
+    trainstatus_cloud: Any, recorded: dict[str, Any], lambic_cli: Any
+) -> None:
+    project = str(trainstatus_cloud.project_dir)
+    logs = lambic_cli("logs", "-n", "update_status", "--project-dir", project)
+
+    assert logs.returncode == 0, logs.stderr
+    bad = [line for line, _, said in recorded["data"] if said == "YUP"]
+    summary = re.search(r"INFO - Recorded 11 lines from (\S+); problems on (\[.*\])", logs.stdout)
+    assert summary, logs.stdout
+    assert summary.group(2) == repr(bad)
+    assert "ERROR" not in logs.stdout
+
+
 def test_the_time_range_key_round_trips_exactly_as_a_number(
     recorded: dict[str, Any], trainstatus_aws: Any
 ) -> None:
