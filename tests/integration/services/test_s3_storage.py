@@ -130,11 +130,13 @@ def test_multipart_completion_is_announced_on_the_edge_thread(
     )
     edge = start_edge({"s3": service})
     s3 = make_client("s3", edge.url)
-    s3.create_bucket(Bucket="mp")
-    upload_id = s3.create_multipart_upload(Bucket="mp", Key="k")["UploadId"]
-    etag = s3.upload_part(Bucket="mp", Key="k", UploadId=upload_id, PartNumber=1, Body=b"x")["ETag"]
+    s3.create_bucket(Bucket="mparts")
+    upload_id = s3.create_multipart_upload(Bucket="mparts", Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket="mparts", Key="k", UploadId=upload_id, PartNumber=1, Body=b"x")[
+        "ETag"
+    ]
     s3.complete_multipart_upload(
-        Bucket="mp",
+        Bucket="mparts",
         Key="k",
         UploadId=upload_id,
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
