@@ -6,7 +6,9 @@ import asyncio
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +37,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None
     raise AssertionError("timed out waiting for the handler")
 
 
-def recorded(out: Path, kind: str) -> list[dict[str, object]]:
+def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
     path = out / f"{kind}.jsonl"
     if not path.exists():
         return []
@@ -124,3 +126,37 @@ def test_kinesis_handlers_are_a_clear_startup_error() -> None:
     kinesis = FunctionEntry("on_stream", "app.on_stream", "kinesis", {"stream": "s"})
     with pytest.raises(UnsupportedEventSourceError, match=r"app\.on_stream is a kinesis"):
         check_supported([kinesis], frozenset({"api"}))
+
+
+def test_after_a_reload_removed_functions_keep_their_events_queued_and_new_ones_run(
+    tmp_path: Path,
+) -> None:
+    calls: list[str] = []
+
+    @dataclass
+    class Ok:
+        status: str = "ok"
+        payload: bytes = b""
+        error_type: str | None = None
+        request_id: str = "req"
+
+    async def invoke(function: str, payload: bytes) -> Ok:
+        calls.append(function)
+        return Ok()
+
+    async def scenario() -> int:
+        queue = AsyncEventQueue(invoke, path=tmp_path / "events.sqlite3")
+        queue.start(["kept", "removed"])
+        queue.retain(["kept", "added"])
+        for function in ("kept", "removed", "added"):
+            queue.enqueue(function, b"{}", request_id=function, source="s3")
+        await wait_for(lambda: sorted(calls) == ["added", "kept"])
+        await asyncio.sleep(0.2)
+        pending = queue.pending("removed")
+        queue.retain(["kept", "added", "removed"])  # the handler comes back
+        await wait_for(lambda: "removed" in calls)
+        await queue.aclose()
+        return pending
+
+    assert asyncio.run(scenario()) == 1
+    assert sorted(calls) == ["added", "kept", "removed"]

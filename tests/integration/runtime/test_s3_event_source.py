@@ -139,7 +139,7 @@ def test_overlapping_s3_rules_are_rejected_at_startup_as_aws_rejects_them() -> N
     ]
 
     async def scenario() -> None:
-        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type,return-value]
+        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
         sources = EventSources(functions, queue, Account("x", "dev"), s3_engine=service.engine)
         with pytest.raises(UnsupportedEventSourceError, match="ambiguously defined"):
             await sources.start()
@@ -154,7 +154,7 @@ def test_an_invalid_bucket_name_in_a_handler_is_a_startup_error() -> None:
     functions = [FunctionEntry("a", "app.a", "s3", {"bucket": "No_Such", "events": None})]
 
     async def scenario() -> None:
-        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type,return-value]
+        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
         sources = EventSources(functions, queue, Account("x", "dev"), s3_engine=service.engine)
         with pytest.raises(UnsupportedEventSourceError, match="InvalidBucketName"):
             await sources.start()
