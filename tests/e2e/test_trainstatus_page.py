@@ -34,7 +34,9 @@ def _find(names: tuple[str, ...], fallbacks: tuple[str, ...]) -> str | None:
     return next((path for path in fallbacks if Path(path).is_file()), None)
 
 
-@pytest.fixture(scope="module")
+# Session-scoped like the cloud, and listed first, so a missing browser fails at once
+# instead of after the minute's wait for the first fire.
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Chromium with a fresh profile, emulating a 390x844 phone."""
     chromium = _find(("chromium", "chromium-browser"), ("/usr/lib/chromium/chromium",))
