@@ -36,6 +36,10 @@ _OTHER_SETTABLE = frozenset(
 )
 _FIFO_ONLY = frozenset({"ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"})
 _BOOLEANS = frozenset({"FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"})
+_ENUMS = {
+    "DeduplicationScope": ("messageGroup", "queue"),
+    "FifoThroughputLimit": ("perQueue", "perMessageGroupId"),
+}
 MAX_MESSAGE_ATTRIBUTES = 10
 
 
@@ -72,6 +76,8 @@ def normalise_queue_attributes(
                 raise invalid_attribute_name(name)
         elif name not in _OTHER_SETTABLE:
             raise invalid_attribute_name(name)
+        if name in _ENUMS and value not in _ENUMS[name]:
+            raise invalid_attribute_value(name)
         if name in _BOOLEANS:
             if value.lower() not in ("true", "false"):
                 raise invalid_attribute_value(name)

@@ -139,7 +139,8 @@ class SqsEngine(QueueAdministration):
             if queue.fifo:
                 if deduplication_id is None:
                     deduplication_id = hashlib.sha256(body.encode()).hexdigest()
-                duplicate = self._store.find_duplicate(queue_name, deduplication_id, now)
+                key = _dedup_key(queue, group_id, deduplication_id)
+                duplicate = self._store.find_duplicate(queue_name, key, now)
                 if duplicate is not None:
                     return SendResult(duplicate[0], md5_body, md5_attrs, md5_system, duplicate[1])
             delay = queue.int_attribute("DelaySeconds") if delay_seconds is None else delay_seconds
@@ -232,9 +233,8 @@ class SqsEngine(QueueAdministration):
             sequence = str(18_000_000_000_000_000_000 + self._store.next_sequence(queue.name))
             static["MessageDeduplicationId"] = deduplication_id
             static["SequenceNumber"] = sequence
-            self._store.record_dedup(
-                queue.name, deduplication_id, message_id, sequence, now + DEDUP_WINDOW_MS
-            )
+            key = _dedup_key(queue, group_id, deduplication_id)
+            self._store.record_dedup(queue.name, key, message_id, sequence, now + DEDUP_WINDOW_MS)
             self._store.insert_message(*insert)
         return SendResult(message_id, md5_body, md5_attrs, md5_system, sequence)
 
@@ -423,3 +423,11 @@ class SqsEngine(QueueAdministration):
             self._store.set_visible_at(row_id, now + visibility_timeout * 1000)
         # A waiting long poll re-plans its wake-up around the new deadline.
         self._wake(queue_name)
+
+
+def _dedup_key(queue: Queue, group_id: str | None, deduplication_id: str) -> str:
+    # With DeduplicationScope=messageGroup (high-throughput FIFO) AWS deduplicates
+    # within each message group; otherwise across the whole queue.
+    if queue.attributes.get("DeduplicationScope") == "messageGroup":
+        return f"{group_id}\x00{deduplication_id}"
+    return deduplication_id

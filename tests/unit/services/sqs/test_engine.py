@@ -178,3 +178,25 @@ def test_dead_letter_retention_counts_from_the_original_send(
     assert engine.receive_now("src") == []  # moved to the DLQ
     clock.now += 21  # 121 s after the send: past the DLQ's 120 s retention
     assert engine.receive_now("dlq") == []
+
+
+def test_deduplication_scope_message_group_deduplicates_per_group(engine: SqsEngine) -> None:
+    engine.create_queue(
+        "ht.fifo",
+        {
+            "FifoQueue": "true",
+            "DeduplicationScope": "messageGroup",
+            "FifoThroughputLimit": "perMessageGroupId",
+        },
+    )
+    a = engine.send_message("ht.fifo", "x", group_id="a", deduplication_id="same")
+    b = engine.send_message("ht.fifo", "x", group_id="b", deduplication_id="same")
+    again = engine.send_message("ht.fifo", "x", group_id="a", deduplication_id="same")
+    assert a.message_id != b.message_id
+    assert again.message_id == a.message_id
+
+
+def test_fifo_throughput_attributes_take_only_aws_values(engine: SqsEngine) -> None:
+    with pytest.raises(SqsError) as caught:
+        engine.create_queue("x.fifo", {"FifoQueue": "true", "DeduplicationScope": "group"})
+    assert caught.value.shape == "InvalidAttributeValue"
