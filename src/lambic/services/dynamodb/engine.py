@@ -363,14 +363,13 @@ class DynamoDBEngine:
             size = check_item_size(item)
             old = self.load(state, hk, rk)
             _check(condition, old, on_failure)
-            capacity = {name: Capacity(name)}
-            capacity[name].table = write_units(max(size, item_size(old or {})))
+            capacity = _write_capacity(name, mode, size, old)
             keys = key_of(state.definition, item)
             self.commit([Write(state, hk, rk, keys, old, item, size)], capacity)
         result: dict[str, Any] = {}
         if wanted == "ALL_OLD" and old:
             result["Attributes"] = old
-        _add_capacity(result, capacity[name], mode)
+        _add_capacity(result, capacity, name, mode)
         return result
 
     def get_item(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -383,12 +382,14 @@ class DynamoDBEngine:
             state = self.table(name)
             _, hk, rk = request_key(state.definition, request.get("Key"))
             item = self.load(state, hk, rk)
-        capacity = Capacity(name)
-        capacity.table = read_units(item_size(item or {}), bool(request.get("ConsistentRead")))
         result: dict[str, Any] = {}
         if item is not None:
             result["Item"] = project(item, paths) if paths is not None else item
-        _add_capacity(result, capacity, mode)
+        if mode != "NONE":
+            capacity = Capacity(name)
+            consistent = bool(request.get("ConsistentRead"))
+            capacity.table = read_units(item_size(item or {}), consistent)
+            _add_capacity(result, {name: capacity}, name, mode)
         return result
 
     def delete_item(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -404,14 +405,13 @@ class DynamoDBEngine:
             keys, hk, rk = request_key(state.definition, request.get("Key"))
             old = self.load(state, hk, rk)
             _check(condition, old, on_failure)
-            capacity = {name: Capacity(name)}
-            capacity[name].table = write_units(item_size(old or {}))
+            capacity = _write_capacity(name, mode, 0, old)
             if old is not None:
                 self.commit([Write(state, hk, rk, keys, old, None)], capacity)
         result: dict[str, Any] = {}
         if wanted == "ALL_OLD" and old:
             result["Attributes"] = old
-        _add_capacity(result, capacity[name], mode)
+        _add_capacity(result, capacity, name, mode)
         return result
 
     def update_item(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -448,15 +448,14 @@ class DynamoDBEngine:
             validate_item(new)
             self.check_indexes(table, new)
             size = check_item_size(new)
-            capacity = {name: Capacity(name)}
-            capacity[name].table = write_units(max(size, item_size(old or {})))
+            capacity = _write_capacity(name, mode, size, old)
             self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
         result: dict[str, Any] = {}
         paths = [a.path for a in update.actions] if update is not None else []
         attributes = _updated_attributes(wanted, old, new, paths)
         if attributes:
             result["Attributes"] = attributes
-        _add_capacity(result, capacity[name], mode)
+        _add_capacity(result, capacity, name, mode)
         return result
 
 
@@ -493,7 +492,20 @@ def _updated_attributes(wanted: str, old: Item | None, new: Item, paths: list[Pa
     return None
 
 
-def _add_capacity(result: dict[str, Any], capacity: Capacity, mode: str) -> None:
-    rendered = capacity.render(mode)
+def _write_capacity(
+    name: str, mode: str, size: int, old: Item | None
+) -> dict[str, Capacity] | None:
+    """Units for a single-item write; None (nothing measured) when the caller did not ask."""
+    if mode == "NONE":
+        return None
+    capacity = Capacity(name)
+    capacity.table = write_units(max(size, item_size(old or {})))
+    return {name: capacity}
+
+
+def _add_capacity(
+    result: dict[str, Any], capacity: dict[str, Capacity] | None, name: str, mode: str
+) -> None:
+    rendered = capacity[name].render(mode) if capacity is not None else None
     if rendered is not None:
         result["ConsumedCapacity"] = rendered

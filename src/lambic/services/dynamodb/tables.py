@@ -68,7 +68,8 @@ class TableDefinition:
         return f"{self.arn}/stream/{self.stream_label}"
 
     def key_names(self) -> list[str]:
-        return [self.hash_key] + ([self.range_key] if self.range_key else [])
+        # A fresh list: callers may extend it.
+        return [self.hash_key, self.range_key] if self.range_key else [self.hash_key]
 
     def key_schema(self) -> list[dict[str, str]]:
         schema = [{"AttributeName": self.hash_key, "KeyType": "HASH"}]
