@@ -313,3 +313,24 @@ def test_aws_trace_header_is_the_only_settable_system_attribute(sqs: Any, queue:
             MessageSystemAttributes={"SenderId": {"DataType": "String", "StringValue": "me"}},
         )
     assert _code(caught.value) == "InvalidParameterValue"
+
+
+def test_a_waiting_long_poll_does_not_hold_up_other_requests(
+    sqs: Any, queue: str, make_client: Any
+) -> None:
+    pollers = [make_client("sqs", sqs.meta.endpoint_url) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda c=c: c.receive_message(QueueUrl=queue, WaitTimeSeconds=3))
+        for c in pollers
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    for _ in range(20):
+        sqs.get_queue_url(QueueName="jobs")
+    elapsed = time.monotonic() - started
+    for thread in threads:
+        thread.join(timeout=10)
+    # Three polls are parked on the edge's event loop; other calls still answer at once.
+    assert elapsed < 2
