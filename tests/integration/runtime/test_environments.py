@@ -367,6 +367,8 @@ def test_aclose_kills_in_flight_work_and_leaves_no_process(tmp_path: Path) -> No
     async def scenario() -> InvocationResult:
         invoker = create_invoker(project, "dev", preload=LIGHT_PRELOAD)
         pids.append(invoker._zygote.pid)
+        assert invoker.store._writer is not None
+        pids.append(invoker.store._writer.pid)
         for _ in range(2):
             pids.append(payload(await invoker.invoke("pid", b"{}")))
         slow = asyncio.ensure_future(invoker.invoke("sleepy", b'{"seconds": 30}'))
