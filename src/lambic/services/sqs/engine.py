@@ -309,15 +309,14 @@ class SqsEngine(QueueAdministration):
             dead_letter = self.queue_by_arn(redrive[0]) if redrive else None
             received: list[ReceivedMessage] = []
             seen: set[int] = set()
+            if not self._candidates(queue, now, 1):
+                # Nothing to take: skip the write transaction (long polls look often).
+                return received
             with self._store.transaction():
                 while len(received) < max_messages:
                     # Only messages moved to a dead-letter queue make us look again.
                     want = max_messages - len(received) + len(seen)
-                    batch = (
-                        self._store.fifo_candidates(queue_name, now, want)
-                        if queue.fifo
-                        else self._store.visible_messages(queue_name, now, want)
-                    )
+                    batch = self._candidates(queue, now, want)
                     fresh = [stored for stored in batch if stored.row_id not in seen]
                     if not fresh:
                         break
@@ -339,6 +338,11 @@ class SqsEngine(QueueAdministration):
         for name in moved_to:
             self._notify(name)
         return received
+
+    def _candidates(self, queue: Queue, now: int, limit: int) -> list[StoredMessage]:
+        if queue.fifo:
+            return self._store.fifo_candidates(queue.name, now, limit)
+        return self._store.visible_messages(queue.name, now, limit)
 
     def _take(self, queue: str, stored: StoredMessage, now: int, timeout: int) -> ReceivedMessage:
         token = secrets.token_urlsafe(24)
