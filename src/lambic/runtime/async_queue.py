@@ -176,6 +176,7 @@ class AsyncEventQueue:
         self._wakeups: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._running: set[int] = set()
+        self._deliveries: set[asyncio.Task[None]] = set()
         self._closed = False
 
     # ------------------------------------------------------------------ producers
@@ -223,7 +224,12 @@ class AsyncEventQueue:
             self._wakeups.pop(function, None)
         self.start(functions)
 
-    async def aclose(self) -> None:
+    async def aclose(self, grace: float = 5.0) -> None:
+        """Stop the workers; deliveries in flight get `grace` seconds to finish.
+
+        One still running after that is cancelled and its event stays queued, so it
+        runs again on the next start (at least once, as after a crash).
+        """
         self._closed = True
         for task in self._workers.values():
             task.cancel()
@@ -231,6 +237,12 @@ class AsyncEventQueue:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._workers.clear()
+        if self._deliveries:
+            _, late = await asyncio.wait(set(self._deliveries), timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
         self._db.close()
 
     def _wake(self, function: str) -> None:
@@ -260,6 +272,7 @@ class AsyncEventQueue:
                 self._running.add(row[0])
                 task = asyncio.get_running_loop().create_task(self._deliver(function, row))
                 inflight.add(task)
+                self._deliveries.add(task)
                 task.add_done_callback(self._finished(row[0], inflight, wakeup))
             delay = self._next_due_in(function) if len(inflight) < limit else None
             with contextlib.suppress(asyncio.TimeoutError):
@@ -270,6 +283,7 @@ class AsyncEventQueue:
     ) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             inflight.discard(task)
+            self._deliveries.discard(task)
             self._running.discard(event_id)
             wakeup.set()
 

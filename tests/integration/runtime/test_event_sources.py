@@ -160,3 +160,27 @@ def test_after_a_reload_removed_functions_keep_their_events_queued_and_new_ones_
 
     assert asyncio.run(scenario()) == 1
     assert sorted(calls) == ["added", "kept", "removed"]
+
+
+def test_closing_the_queue_bounds_in_flight_deliveries_and_keeps_their_events(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> int:
+        begun = asyncio.Event()
+
+        async def hang(function: str, payload: bytes) -> Any:
+            begun.set()
+            await asyncio.sleep(3600)
+
+        queue = AsyncEventQueue(hang, path=tmp_path / "events.sqlite3")
+        queue.start(["slow"])
+        queue.enqueue("slow", b"{}", request_id="r1", source="s3")
+        await asyncio.wait_for(begun.wait(), 5)
+        await asyncio.wait_for(queue.aclose(grace=0.1), 5)
+        reopened = AsyncEventQueue(hang, path=tmp_path / "events.sqlite3")
+        try:
+            return reopened.pending("slow")
+        finally:
+            await reopened.aclose()
+
+    assert asyncio.run(scenario()) == 1
