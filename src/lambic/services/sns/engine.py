@@ -81,6 +81,10 @@ class SnsEngine:
         self._lock = threading.RLock()
         self._topics = {topic.arn: topic for topic in store.load_topics()}
         self._subscriptions = {sub.arn: sub for sub in store.load_subscriptions()}
+        # Subscriptions per topic, in creation order: Publish reads only its topic's.
+        self._by_topic: dict[str, dict[str, Subscription]] = {}
+        for sub in self._subscriptions.values():
+            self._by_topic.setdefault(sub.topic_arn, {})[sub.arn] = sub
         self._deleted: dict[str, int] = {}
         self._lambda_listeners: list[LambdaListener] = []
 
@@ -151,7 +155,7 @@ class SnsEngine:
                 return
             self._store.delete_topic(arn)
             del self._topics[arn]
-            for sub_arn in [s.arn for s in self._subscriptions.values() if s.topic_arn == arn]:
+            for sub_arn in self._by_topic.pop(arn, {}):
                 del self._subscriptions[sub_arn]
 
     def list_topics(self) -> list[str]:
@@ -159,7 +163,7 @@ class SnsEngine:
 
     def get_topic_attributes(self, arn: str) -> dict[str, str]:
         topic = self.get_topic(arn)
-        subs = [s for s in self._subscriptions.values() if s.topic_arn == arn]
+        subs = list(self._by_topic.get(arn, {}).values())
         attributes = {
             "Policy": json.dumps(_default_policy(arn, self.account), separators=(",", ":")),
             "Owner": self.account,
@@ -277,7 +281,7 @@ class SnsEngine:
                 name: self._check_subscription_attribute(name, value, attributes or {})
                 for name, value in (attributes or {}).items()
             }
-            for existing in self._subscriptions.values():
+            for existing in list(self._by_topic.get(topic_arn, {}).values()):
                 if (existing.topic_arn, existing.protocol, existing.endpoint) == (
                     topic_arn,
                     protocol,
@@ -301,6 +305,7 @@ class SnsEngine:
             )
             self._store.save_subscription(subscription, int(self._clock() * 1000))
             self._subscriptions[subscription.arn] = subscription
+            self._by_topic.setdefault(topic_arn, {})[subscription.arn] = subscription
         if protocol in ("http", "https"):
             self._send_confirmation(subscription)
         return subscription
@@ -365,7 +370,7 @@ class SnsEngine:
     def confirm_subscription(self, topic_arn: str, token: str) -> Subscription:
         with self._lock:
             self.get_topic(topic_arn)
-            for subscription in self._subscriptions.values():
+            for subscription in list(self._by_topic.get(topic_arn, {}).values()):
                 if subscription.topic_arn == topic_arn and subscription.token == token:
                     if not subscription.confirmed:
                         subscription.confirmed = True
@@ -380,6 +385,7 @@ class SnsEngine:
             subscription = self._subscriptions.pop(arn, None)
             if subscription is None:
                 return
+            self._by_topic.get(subscription.topic_arn, {}).pop(arn, None)
             self._store.delete_subscription(arn)
             topic = subscription.topic_arn
             self._deleted[topic] = self._deleted.get(topic, 0) + 1
@@ -387,11 +393,10 @@ class SnsEngine:
             self._send_confirmation(subscription, unsubscribing=True)
 
     def list_subscriptions(self, topic_arn: str | None = None) -> list[Subscription]:
-        if topic_arn is not None:
-            self.get_topic(topic_arn)
-        return [
-            s for s in self._subscriptions.values() if topic_arn is None or s.topic_arn == topic_arn
-        ]
+        if topic_arn is None:
+            return list(self._subscriptions.values())
+        self.get_topic(topic_arn)
+        return list(self._by_topic.get(topic_arn, {}).values())
 
     def get_subscription_attributes(self, arn: str) -> dict[str, str]:
         subscription = self.get_subscription(arn)
@@ -470,7 +475,7 @@ class SnsEngine:
                 message_id, topic_arn, default, subject, delivery.iso_ms(now_ms / 1000), attrs,
                 group_id, deduplication_id, sequence,
             )  # fmt: skip
-            targets = [s for s in self._subscriptions.values() if s.topic_arn == topic_arn]
+            targets = list(self._by_topic.get(topic_arn, {}).values())
         for subscription in targets:
             if subscription.confirmed:
                 text = messages.get(subscription.protocol, default)
