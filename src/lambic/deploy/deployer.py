@@ -107,9 +107,14 @@ DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 
-def check_lambda_limits(zip_bytes: bytes) -> None:
+def check_lambda_limits(
+    zip_bytes: bytes,
+    *,
+    direct_limit: int = DIRECT_UPLOAD_LIMIT,
+    unzipped_limit: int = UNZIPPED_LIMIT,
+) -> None:
     """Refuse a package Lambda would reject, before any AWS call is made."""
-    if len(zip_bytes) > DIRECT_UPLOAD_LIMIT:
+    if len(zip_bytes) > direct_limit:
         raise PackagingError(
             f"the deployment package is {len(zip_bytes) / 2**20:.1f} MB zipped, over Lambda's "
             "50 MB direct-upload limit; drop requirements the runtime already has (boto3) "
@@ -117,7 +122,7 @@ def check_lambda_limits(zip_bytes: bytes) -> None:
         )
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
         unzipped = sum(info.file_size for info in archive.infolist())
-    if unzipped > UNZIPPED_LIMIT:
+    if unzipped > unzipped_limit:
         raise PackagingError(
             f"the deployment package unzips to {unzipped / 2**20:.1f} MB, over Lambda's "
             "250 MB limit; trim requirements.txt"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
 import socket
 import urllib.request
@@ -116,5 +118,17 @@ def copy_app(tmp_path: Path) -> Callable[[str], Path]:
     return copy
 
 
+@functools.cache
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def client(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+    """A boto3 client on the moto server (cached: building one parses its whole model)."""
+    return _client(service, os.environ["AWS_ENDPOINT_URL"])

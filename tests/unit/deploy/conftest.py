@@ -16,6 +16,10 @@ def copy_app(tmp_path: Path) -> Callable[[str], Path]:
 
     def copy(name: str) -> Path:
         target = tmp_path / name
+        suffix = 1
+        while target.exists():  # the same app copied twice in one test
+            suffix += 1
+            target = tmp_path / f"{name}-{suffix}"
         source = APPS / name if (APPS / name).is_dir() else EXAMPLES / name
         shutil.copytree(
             source,

@@ -141,9 +141,11 @@ def test_requirement_with_only_a_windows_wheel_is_named_in_the_error(
 def test_packages_over_lambda_quotas_are_refused_before_any_aws_call() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        # Compresses to almost nothing but unzips past Lambda's 250 MB.
-        archive.writestr("big.bin", b"\0" * (251 * 1024 * 1024))
+        archive.writestr("big.bin", b"\0" * 4096)  # compresses to almost nothing
+    data = buffer.getvalue()
+    # The real quotas (50 MB zipped, 250 MB unzipped) scaled down to keep the test fast.
+    check_lambda_limits(data, direct_limit=len(data), unzipped_limit=4096)
     with pytest.raises(PackagingError, match=r"over Lambda's 250 MB limit"):
-        check_lambda_limits(buffer.getvalue())
+        check_lambda_limits(data, unzipped_limit=4095)
     with pytest.raises(PackagingError, match=r"over Lambda's 50 MB direct-upload limit"):
-        check_lambda_limits(os.urandom(51 * 1024 * 1024))
+        check_lambda_limits(data, direct_limit=len(data) - 1)
