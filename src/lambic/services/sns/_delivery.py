@@ -14,6 +14,7 @@ against AWS's certificate will (rightly) reject it.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import http.client
 import json
@@ -228,7 +229,7 @@ def accepts(subscription: Subscription, notification: Notification, text: str) -
     if not policy_text:
         return True
     scope = subscription.attributes.get("FilterPolicyScope", "MessageAttributes")
-    policy = parse_filter_policy(policy_text, scope)
+    policy = _compiled_policy(policy_text, scope)
     if policy is None:
         return True
     if scope == "MessageBody":
@@ -238,6 +239,12 @@ def accepts(subscription: Subscription, notification: Notification, text: str) -
             return False
         return matches_body(policy, body)
     return matches_attributes(policy, notification.attributes)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_policy(text: str, scope: str) -> dict[str, Any] | None:
+    # Policies were validated when set; parse each distinct one once, not per publish.
+    return parse_filter_policy(text, scope)
 
 
 def deliver(
