@@ -324,7 +324,7 @@ def test_consumed_capacity_total_and_indexes(ddb: Any, table: str) -> None:
             "One or more parameter values are not valid. The AttributeValue for a key attribute "
             "cannot contain an empty string value. Key: pk",
         ),
-        ({**KEY, "n": {"N": "abc"}}, "A value provided cannot be converted into a number"),
+        ({**KEY, "n": {"N": "abc"}}, "The parameter cannot be converted to a numeric value: abc"),
         (
             {**KEY, "n": {"N": "1" * 39}},
             "Attempting to store more than 38 significant digits in a Number",
@@ -558,3 +558,30 @@ def test_placeholder_keys_must_be_well_formed(ddb: Any, table: str) -> None:
     assert _error(excinfo)[1] == (
         'ExpressionAttributeValues contains invalid key: Syntax error; key: "b"'
     )
+
+
+def test_wrong_json_types_are_serialization_exceptions(edge: EdgeServer, table: str) -> None:
+    body = {"TableName": table, "Item": {**KEY, "n": {"N": 5}}}
+    status, _, raw = _raw_post(edge, "DynamoDB_20120810.PutItem", json.dumps(body).encode())
+    assert status == 400
+    assert json.loads(raw) == {
+        "__type": "com.amazon.coral.service#SerializationException",
+        "Message": "NUMBER_VALUE cannot be converted to String",
+    }
+
+
+def test_literal_operand_types_are_checked_before_reading(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_item(
+            TableName=table,
+            Key=KEY,
+            UpdateExpression="SET a = a + :s",
+            ExpressionAttributeValues={":s": {"S": "1"}},
+        )
+    assert _error(excinfo)[1] == (
+        "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+        "operator or function: +, operand type: S"
+    )
+    with pytest.raises(ClientError) as excinfo:
+        ddb.put_item(TableName=table, Item=KEY, ReturnValues="ALL_NEW")
+    assert _error(excinfo)[1] == "Return values set to invalid value"

@@ -41,7 +41,7 @@ def return_values(request: dict[str, Any], allowed: tuple[str, ...]) -> str:
             "NONE, UPDATED_NEW]"
         )
     if value not in allowed:
-        raise ValidationError("ReturnValues can only be ALL_OLD or NONE")
+        raise ValidationError("Return values set to invalid value")
     return str(value)
 
 

@@ -18,7 +18,7 @@ import re
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.errors import SerializationError, ValidationError
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -40,8 +40,10 @@ _SET_NAMES = {"SS": "string", "NS": "number", "BS": "binary"}
 
 def parse_number(text: object) -> Decimal:
     """DynamoDB's number from its wire text, or AWS's ValidationException."""
-    if not isinstance(text, str) or not _NUMBER_TEXT.fullmatch(text):
-        raise ValidationError("A value provided cannot be converted into a number")
+    if not isinstance(text, str):
+        raise _wrong_json_type(text)
+    if not _NUMBER_TEXT.fullmatch(text):
+        raise ValidationError(f"The parameter cannot be converted to a numeric value: {text}")
     value = Decimal(text)
     if value.is_zero():
         return Decimal(0)
@@ -62,6 +64,21 @@ def parse_number(text: object) -> Decimal:
     return value
 
 
+def _wrong_json_type(value: object) -> SerializationError:
+    """What AWS's JSON deserializer says when a string member holds another JSON type."""
+    if isinstance(value, bool):
+        kind = "TRUE_VALUE" if value else "FALSE_VALUE"
+    elif isinstance(value, int | float):
+        kind = "NUMBER_VALUE"
+    elif isinstance(value, dict):
+        return SerializationError("Start of structure or map found where not expected.")
+    elif isinstance(value, list):
+        return SerializationError("Start of list found where not expected")
+    else:
+        kind = "VALUE_NULL"
+    return SerializationError(f"{kind} cannot be converted to String")
+
+
 def format_number(value: Decimal) -> str:
     """The canonical text DynamoDB returns for a number."""
     if value.is_zero():
@@ -78,13 +95,15 @@ def number_result(value: Decimal) -> str:
     try:
         rounded = NUMBER_CONTEXT.plus(value)
     except InvalidOperation as exc:  # pragma: no cover - Decimal raises only on NaN input
-        raise ValidationError("A value provided cannot be converted into a number") from exc
+        raise ValidationError(
+            f"The parameter cannot be converted to a numeric value: {value}"
+        ) from exc
     return normalize_number(format(rounded, "f")) if not rounded.is_zero() else "0"
 
 
 def decode_binary(text: object) -> bytes:
     if not isinstance(text, str):
-        raise ValidationError("Binary value must be a base64-encoded string")
+        raise _wrong_json_type(text)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -112,7 +131,7 @@ def validate_value(value: object, depth: int = 0) -> AttributeValue:
     tag, inner = next(iter(value.items()))
     if tag == "S":
         if not isinstance(inner, str):
-            raise ValidationError("Start of structure or map found where not expected")
+            raise _wrong_json_type(inner)
         return value
     if tag == "N":
         return {"N": normalize_number(inner)}

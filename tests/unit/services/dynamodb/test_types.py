@@ -38,10 +38,10 @@ def test_numbers_are_normalised_as_dynamodb_returns_them(text: str, expected: st
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("abc", "A value provided cannot be converted into a number"),
-        ("NaN", "A value provided cannot be converted into a number"),
-        ("Infinity", "A value provided cannot be converted into a number"),
-        (" 1", "A value provided cannot be converted into a number"),
+        ("abc", "The parameter cannot be converted to a numeric value: abc"),
+        ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
+        ("Infinity", "The parameter cannot be converted to a numeric value: Infinity"),
+        (" 1", "The parameter cannot be converted to a numeric value:  1"),
         ("1" * 39, "Attempting to store more than 38 significant digits in a Number"),
         (
             "1e126",

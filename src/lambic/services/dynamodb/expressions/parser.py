@@ -35,6 +35,7 @@ from lambic.services.dynamodb.expressions.ast import (
     UpdateAction,
     UpdateExpression,
 )
+from lambic.services.dynamodb.expressions.updates import check_static_types
 from lambic.services.dynamodb.types import AttributeValue, validate_value
 
 CONDITION_FUNCTIONS = {
@@ -385,6 +386,7 @@ def parse_update(text: object, subs: Substitutions) -> UpdateExpression:
     result = parser.update()
     parser.expect_end()
     _check_overlaps(result)
+    check_static_types(result)
     return result
 
 

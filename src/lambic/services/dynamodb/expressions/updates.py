@@ -84,6 +84,36 @@ def _evaluate(value: SetValue, item: Item) -> AttributeValue:
     return _arithmetic(value, item)
 
 
+def check_static_types(update: UpdateExpression) -> None:
+    """Operand types AWS rejects before reading the item (literals of the wrong type)."""
+    for action in update.actions:
+        value = action.value
+        if isinstance(value, Arithmetic):
+            for side in (value.left, value.right):
+                if isinstance(side, Literal) and value_type(side.value) != "N":
+                    raise ValidationError(
+                        "Invalid UpdateExpression: Incorrect operand type for operator or "
+                        f"function; operator or function: {value.op}, operand type: "
+                        f"{value_type(side.value)}"
+                    )
+        if isinstance(value, ListAppend):
+            for side in (value.first, value.second):
+                if isinstance(side, Literal) and value_type(side.value) != "L":
+                    raise ValidationError(
+                        "Invalid UpdateExpression: Incorrect operand type for operator or "
+                        "function; operator or function: list_append, operand type: "
+                        f"{value_type(side.value)}"
+                    )
+        if action.kind in ("ADD", "DELETE") and isinstance(value, Literal):
+            tag = value_type(value.value)
+            allowed = SET_TYPES.keys() | ({"N"} if action.kind == "ADD" else set())
+            if tag not in allowed:
+                raise ValidationError(
+                    "Invalid UpdateExpression: Incorrect operand type for operator or "
+                    f"function; operator: {action.kind}, operand type: {_type_name(tag)}"
+                )
+
+
 def _arithmetic(value: Arithmetic, item: Item) -> AttributeValue:
     left, right = _evaluate(value.left, item), _evaluate(value.right, item)
     if value_type(left) != "N" or value_type(right) != "N":
