@@ -395,3 +395,13 @@ def test_a_fifo_queue_cannot_subscribe_to_a_standard_topic(c: Clients) -> None:
     with pytest.raises(ClientError) as caught:
         c.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     assert _code(caught.value) == "InvalidParameter"
+
+
+def test_publish_accepts_target_arn_for_a_topic(c: Clients) -> None:
+    topic = c.sns.create_topic(Name="news")["TopicArn"]
+    url, arn = c.queue("inbox")
+    c.sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    c.sns.publish(TargetArn=topic, Message="by target")
+    assert c.bodies(url) == ["by target"]

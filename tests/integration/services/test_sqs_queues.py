@@ -195,3 +195,9 @@ def test_message_move_task_redrives_a_dead_letter_queue_to_its_source(sqs: Any) 
     with pytest.raises(ClientError) as caught:
         sqs.start_message_move_task(SourceArn=src_arn)
     assert _code(caught.value) == "InvalidParameterValue"
+
+
+def test_cancel_message_move_task_with_no_running_task_is_resource_not_found(sqs: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        sqs.cancel_message_move_task(TaskHandle="not-a-running-task")
+    assert _code(caught.value) == "ResourceNotFoundException"
