@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -74,3 +75,28 @@ def test_cli_deploy_url_and_delete_round_trip(
     gone = runner.invoke(main, ["url", "--project-dir", project])
     assert gone.exit_code == 2
     assert "is not deployed; run `lambic deploy --stage dev`" in gone.output
+
+
+def test_profile_supplies_credentials_and_region(
+    aws_env: str, copy_app: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "aws-config"
+    config.write_text("[profile ci]\nregion = eu-west-1\n")
+    credentials = tmp_path / "aws-credentials"
+    credentials.write_text("[ci]\naws_access_key_id = ci\naws_secret_access_key = ci\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name)
+    project = copy_app("hello")
+    record = deploy(project, "dev", profile="ci")
+    assert record.region == "eu-west-1"
+    assert record.api_url is not None
+    assert ".execute-api.eu-west-1.amazonaws.com/api/" in record.api_url
+    lam = boto3.client(
+        "lambda", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    assert lam.get_function(FunctionName="hello-dev")["Configuration"]["Handler"] == "app.app"
+    # The stage now lives in eu-west-1; another region must not silently fork it.
+    with pytest.raises(AWSError, match=r"deployed in account 123456789012, region eu-west-1"):
+        deploy(project, "dev", profile="ci", region="us-west-2")
