@@ -18,10 +18,13 @@ from lambic.runtime.local import LocalCloud
 
 
 def _run(cloud: LocalCloud) -> None:
-    # Plain asyncio on purpose: under uvloop some concurrent cold starts lose their
-    # result (the invocation ends "timeout"); uvloop would make the front faster.
-    # TODO(issue 3): switch to uvloop.run once the environments work under it.
-    asyncio.run(cloud.serve())
+    try:
+        # uvloop makes the HTTP front and the environments' sockets cheaper; optional.
+        import uvloop
+    except ImportError:
+        asyncio.run(cloud.serve())
+        return
+    uvloop.run(cloud.serve())
 
 
 @click.command("local")
