@@ -125,7 +125,10 @@ class Environment:
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[tuple[int, dict[str, Any], bytes] | None] | None = None
         self._kill_reason = ""
-        self._timer: asyncio.TimerHandle | None = None
+        # Monotonic deadline of the invocation in progress; the invoker's watchdog
+        # (`check`, every few ms) enforces it. One shared timer instead of a
+        # call_later per invocation: at gateway rates the timer heap churn showed.
+        self.deadline = 0.0
         self._loop.add_reader(log_fd, self._on_log_readable)
 
     @classmethod
@@ -254,13 +257,12 @@ class Environment:
             return Outcome("crash", exit="signal: killed")
         self.busy = True
         waiter = self._waiter = self._loop.create_future()
-        self._timer = self._loop.call_later(timeout_s, self.kill, "timeout")
+        self.deadline = time.monotonic() + timeout_s
         kind = INVOKE if "client_context" in meta else INVOKE_FAST
         self._transport.write(encode_frame(kind, meta, payload))
         try:
             frame = await waiter
         finally:
-            self._timer.cancel()
             self.busy = False
         self.drain_output(final=frame is None)
         if frame is None:
@@ -300,6 +302,13 @@ class Environment:
     def _peak_mb(self) -> int:
         # Rounded up: 128.3 MB used is over a 128 MB limit and must read as such.
         return math.ceil(self.peak_rss_mb)
+
+    def check(self, now: float) -> None:
+        """Watchdog tick for a busy environment: kill it past its deadline or memory."""
+        if now >= self.deadline:
+            self.kill("timeout")
+        else:
+            self.sample_memory()
 
     def sample_memory(self) -> float:
         """Current RSS in MB from /proc (0 if gone); kills the environment past its limit."""

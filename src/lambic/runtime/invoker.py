@@ -68,6 +68,7 @@ DEFAULT_ACCOUNT_ID = "000000000000"  # the account id local AWS emulators use
 INIT_TIMEOUT_SECONDS = 10.0
 # Lambda retries a failed asynchronous invocation twice, about 1 and 2 minutes later.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
+# The watchdog's tick: timeouts are enforced and memory sampled this often.
 _MEMORY_POLL_SECONDS = 0.02
 # Lambda's payload quotas: 6 MB each way for a synchronous invoke, 1 MB for an Event
 # invoke (raised from 256 KB in late 2025); the response limit is Lambda's own number.
@@ -350,16 +351,16 @@ class Invoker:
             self._monitor = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
-        """Sample busy environments' memory; reclaim idle ones (scale to zero)."""
+        """Enforce busy environments' timeouts and memory; reclaim idle ones."""
         last_reap = time.monotonic()
         while True:
             await asyncio.sleep(_MEMORY_POLL_SECONDS)
             pools = [*self._pools.values(), *self._old_pools]
-            for pool in pools:
-                for env in pool.environments:
-                    if env.busy:
-                        env.sample_memory()
             now = time.monotonic()
+            for pool in pools:
+                for env in list(pool.environments):
+                    if env.busy:
+                        env.check(now)
             if now - last_reap >= min(1.0, self.project.config.local.idle_timeout_seconds / 4):
                 last_reap = now
                 for pool in pools:
