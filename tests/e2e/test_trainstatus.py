@@ -37,6 +37,22 @@ def verdict(status: str) -> str:
     return "NOPE" if status == "GOOD SERVICE" else "YUP"
 
 
+# --- before the first fire: the first tests run while the schedule's minute passes ---
+
+
+def test_before_the_first_check_the_api_answers_a_clear_404(trainstatus_cloud: Any) -> None:
+    fired = "[event] schedule -> update_status"
+    assert fired not in trainstatus_cloud.output(), "run this first: the schedule already fired"
+
+    for path in ("/latest", "/lines/ace", "/history"):
+        status, error = trainstatus_cloud.get_json(path)
+        if fired in trainstatus_cloud.output():
+            break  # a slow machine reached the first fire: nothing more to check here
+        assert status == 404, (path, error)
+        assert error["Code"] == "NotFoundError"
+        assert "No status recorded" in error["Message"], error
+
+
 # --- a feed that is refused, before the first fire (it runs while the schedule waits) ---
 
 
