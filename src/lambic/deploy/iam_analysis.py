@@ -142,6 +142,13 @@ class _Analyser:
         elif isinstance(stmt, ast.ClassDef):
             for item in stmt.body:
                 self._stmt(item, scope, None)
+                # A class attribute is reached as self.<name> from its methods.
+                if isinstance(item, ast.Assign | ast.AnnAssign) and item.value is not None:
+                    value = self._eval(item.value, scope, None)
+                    targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            scope[f"self.{target.id}"] = value
         elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
             value = self._eval(stmt.value, scope, local)
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]

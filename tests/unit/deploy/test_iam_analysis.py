@@ -49,6 +49,8 @@ def test_scopes_buckets_queues_and_functions_and_maps_iam_names(
     # list_objects_v2 through a paginator needs s3:ListBucket on the bucket itself.
     assert grants["s3:ListBucket"] == {"arn:aws:s3:::archive-default"}
     assert grants["sqs:SendMessage"] == {"arn:aws:sqs:*:*:work-queue"}
+    # A client held as a class attribute, used through self in a method.
+    assert grants["sns:Publish"] == {"arn:aws:sns:us-east-1:123456789012:alerts"}
     # session.client("lambda").invoke needs lambda:InvokeFunction.
     assert grants["lambda:InvokeFunction"] == {"arn:aws:lambda:*:*:function:worker-fn"}
     assert "lambda:Invoke" not in grants
