@@ -212,3 +212,36 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     finally:
         edge.stop()
         service.close()
+
+
+def test_expired_ttl_items_are_deleted_with_a_service_identity_record() -> None:
+    service = create_service(None, ttl_sweep_seconds=0.05)
+    edge = EdgeServer({"dynamodb": service}).start()
+    try:
+        ddb, streams = _client("dynamodb", edge.url), _client("dynamodbstreams", edge.url)
+        arn = _create(ddb, "OLD_IMAGE")
+        table = arn.split("/")[1]
+        ddb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+        )
+        now = int(time.time())
+        ddb.put_item(TableName=table, Item={"pk": {"S": "old"}, "exp": {"N": str(now - 10)}})
+        ddb.put_item(TableName=table, Item={"pk": {"S": "new"}, "exp": {"N": str(now + 3600)}})
+        ancient = str(now - 6 * 365 * 24 * 3600)  # AWS skips TTLs over five years old
+        ddb.put_item(TableName=table, Item={"pk": {"S": "ancient"}, "exp": {"N": ancient}})
+        ddb.put_item(TableName=table, Item={"pk": {"S": "text"}, "exp": {"S": "0"}})
+        deadline = time.monotonic() + 5
+        while "Item" in ddb.get_item(TableName=table, Key={"pk": {"S": "old"}}):
+            assert time.monotonic() < deadline, "expired item was not deleted"
+            time.sleep(0.05)
+        remaining = sorted(i["pk"]["S"] for i in ddb.scan(TableName=table)["Items"])
+        assert remaining == ["ancient", "new", "text"]
+        removal = _records(streams, arn)["Records"][-1]
+        assert removal["eventName"] == "REMOVE"
+        assert removal["userIdentity"] == {
+            "Type": "Service",
+            "PrincipalId": "dynamodb.amazonaws.com",
+        }
+    finally:
+        edge.stop()
+        service.close()

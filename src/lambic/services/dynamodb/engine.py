@@ -73,6 +73,7 @@ class Write:
     old: Item | None
     new: Item | None
     size: int | None = None  # of `new`, when the caller already measured it
+    by_ttl: bool = False  # a Time to Live deletion (its stream record names the service)
 
 
 class DynamoDBEngine:
@@ -116,6 +117,9 @@ class DynamoDBEngine:
         if state is None:
             raise resource_not_found()
         return state
+
+    def tables(self) -> list[TableState]:
+        return list(self._tables.values())
 
     def find_table(self, name: str) -> TableState | None:
         return self._tables.get(name)
@@ -335,7 +339,9 @@ class DynamoDBEngine:
             if write.old is not None and write.new is not None and write.old == write.new:
                 return  # AWS writes no stream record for a write that changed nothing
             event = "INSERT" if write.old is None else "REMOVE" if write.new is None else "MODIFY"
-            record = build_record(table, event, write.keys, write.old, write.new)
+            record = build_record(
+                table, event, write.keys, write.old, write.new, by_ttl=write.by_ttl
+            )
             seq = self.store.append_record(table.stream_arn, json.dumps(record))
             record = with_sequence(record, seq)
             record["eventSourceARN"] = table.stream_arn

@@ -10,6 +10,7 @@ from lambic.services.dynamodb import _metadata, batches, reads
 from lambic.services.dynamodb.engine import DynamoDBEngine
 from lambic.services.dynamodb.protocol import Operation, dispatch
 from lambic.services.dynamodb.store import DynamoDBStore
+from lambic.services.dynamodb.ttl import TtlSweeper
 from lambic.services.sqlite import Durability, open_database
 
 
@@ -25,8 +26,9 @@ class DynamoDBService:
 
     name = "dynamodb"
 
-    def __init__(self, engine: DynamoDBEngine) -> None:
+    def __init__(self, engine: DynamoDBEngine, *, ttl_sweep_seconds: float | None = 5.0) -> None:
         self.engine = engine
+        self._sweeper = TtlSweeper(engine, ttl_sweep_seconds).start() if ttl_sweep_seconds else None
         transactions = batches.TransactionRunner(engine)
 
         def bind(function: Any) -> Operation:
@@ -64,14 +66,23 @@ class DynamoDBService:
         return dispatch(request, self._operations)
 
     def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.stop()
         with self.engine.lock:
             self.engine.store.close()
 
 
 def create_service(
-    state_dir: Path | None, *, durability: Durability = "normal", **_options: Any
+    state_dir: Path | None,
+    *,
+    durability: Durability = "normal",
+    ttl_sweep_seconds: float | None = 5.0,
+    **_options: Any,
 ) -> DynamoDBService:
-    """DynamoDB persisted in `<state_dir>/dynamodb.sqlite3`, or in memory when None."""
+    """DynamoDB persisted in `<state_dir>/dynamodb.sqlite3`, or in memory when None.
+
+    Expired TTL items are deleted every `ttl_sweep_seconds` (None: never).
+    """
     path = None if state_dir is None else Path(state_dir) / "dynamodb.sqlite3"
     store = DynamoDBStore(open_database(path, durability=durability))
-    return DynamoDBService(DynamoDBEngine(store))
+    return DynamoDBService(DynamoDBEngine(store), ttl_sweep_seconds=ttl_sweep_seconds)

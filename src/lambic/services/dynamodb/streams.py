@@ -50,8 +50,19 @@ def shard_id(arn: str, created: float) -> str:
     return f"shardId-{int(created * 1000):020d}-{zlib.crc32(arn.encode()):08x}"
 
 
+# Who AWS names as the actor of a Time to Live deletion, in the Streams API's spelling
+# (botocore's `Identity` shape); Lambda events spell it {"type", "principalId"}.
+TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+
+
 def build_record(
-    table: TableDefinition, event_name: str, keys: Item, old: Item | None, new: Item | None
+    table: TableDefinition,
+    event_name: str,
+    keys: Item,
+    old: Item | None,
+    new: Item | None,
+    *,
+    by_ttl: bool = False,
 ) -> dict[str, Any]:
     """A stream record (without its sequence number) for one committed change."""
     view_type = table.stream_view_type or "KEYS_ONLY"
@@ -68,7 +79,7 @@ def build_record(
         size += item_size(old)
     body["SizeBytes"] = size
     body["StreamViewType"] = view_type
-    return {
+    record: dict[str, Any] = {
         "eventID": uuid.uuid4().hex,
         "eventName": event_name,
         "eventVersion": "1.1",
@@ -76,6 +87,9 @@ def build_record(
         "awsRegion": REGION,
         "dynamodb": body,
     }
+    if by_ttl:
+        record["userIdentity"] = dict(TTL_IDENTITY)
+    return record
 
 
 def with_sequence(record: dict[str, Any], seq: int) -> dict[str, Any]:
