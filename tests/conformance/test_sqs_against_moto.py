@@ -7,7 +7,7 @@ Where moto differs from AWS's documented behaviour the test says so and asserts 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -98,10 +98,11 @@ def _scenario(sqs: Any) -> list[Any]:
         ],
     )["Attributes"]
     seen.append(attributes)
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: sqs.get_queue_url(QueueName="absent"),
         lambda: sqs.create_queue(QueueName="conf", Attributes={"VisibilityTimeout": "16"}),
-    ):
+    ]
+    for call in calls:
         try:
             call()
         except ClientError as error:

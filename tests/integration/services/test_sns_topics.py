@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -87,12 +88,13 @@ def test_fifo_topic_carries_its_attributes(sns: Any) -> None:
 
 def test_missing_topic_answers_not_found_404(sns: Any) -> None:
     missing = "arn:aws:sns:us-east-1:000000000000:missing"
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: sns.get_topic_attributes(TopicArn=missing),
         lambda: sns.publish(TopicArn=missing, Message="x"),
         lambda: sns.subscribe(TopicArn=missing, Protocol="sqs", Endpoint="arn:aws:sqs:x:y:z"),
         lambda: sns.list_subscriptions_by_topic(TopicArn=missing),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(sns.exceptions.NotFoundException) as caught:
             call()
         assert _error(caught.value) == ("NotFound", 404)
