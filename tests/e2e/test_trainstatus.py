@@ -37,6 +37,24 @@ def verdict(status: str) -> str:
     return "NOPE" if status == "GOOD SERVICE" else "YUP"
 
 
+# --- the command under test is the README's ---
+
+
+def test_the_readme_opens_with_the_command_these_tests_run(trainstatus_cloud: Any) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```bash\n(.*?)```", readme, re.S)
+    assert block, "README.md must open with a bash block"
+    assert block.group(1).splitlines() == [
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && "
+        ".venv/bin/lambic local --project-dir examples/trainstatus",
+        "./scripts/test",
+    ]
+    # Same console script and subcommand; only the ports (free ones) and reload differ.
+    argv = trainstatus_cloud.proc.args
+    assert Path(argv[0]).name == "lambic" and argv[1:3] == ["local", "--project-dir"]
+    assert Path(argv[3]).name == "trainstatus"
+
+
 # --- before the first fire: the first tests run while the schedule's minute passes ---
 
 
