@@ -206,7 +206,7 @@ def test_gsi_pagination_carries_index_and_table_keys(ddb: Any, table: str) -> No
 
 
 def test_query_errors(ddb: Any, table: str) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         (
             {"KeyConditionExpression": "sk = :a", "ExpressionAttributeValues": {":a": {"N": "1"}}},
             "Query condition missed key schema element: pk",
