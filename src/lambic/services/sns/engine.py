@@ -188,6 +188,8 @@ class SnsEngine:
                         "ContentBasedDeduplication Reason: only valid for FIFO topics"
                     )
                 value = value.lower()
+            if name in ("Policy", "DeliveryPolicy") and value and not _is_json_object(value):
+                raise invalid_parameter(f"{name}: failed to parse JSON")
             topic.attributes[name] = value
             self._store.save_topic(topic)
 
@@ -546,6 +548,13 @@ def _default_policy(arn: str, account: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def _default(name: str) -> str:

@@ -78,6 +78,8 @@ def normalise_queue_attributes(
             raise invalid_attribute_name(name)
         if name in _ENUMS and value not in _ENUMS[name]:
             raise invalid_attribute_value(name)
+        if name == "Policy" and value and not _is_json_object(value):
+            raise invalid_attribute_value(name, "Policy must be a JSON policy document.")
         if name in _BOOLEANS:
             if value.lower() not in ("true", "false"):
                 raise invalid_attribute_value(name)
@@ -181,6 +183,13 @@ def check_group_or_dedup_id(parameter: str, value: str) -> None:
 def check_range(parameter: str, value: int, low: int, high: int, reason: str) -> None:
     if not low <= value <= high:
         raise invalid_parameter_value(parameter, value, reason)
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def _is_int(value: str) -> bool:

@@ -136,3 +136,11 @@ def test_redrive_policy_must_name_an_sqs_queue() -> None:
             {"RedrivePolicy": json.dumps({"deadLetterTargetArn": "arn:aws:sns:x"})},
         )
     engine.close()
+
+
+def test_topic_policy_must_be_json() -> None:
+    engine = _engine()
+    topic = engine.create_topic("t")
+    with pytest.raises(SnsError, match="Policy"):
+        engine.set_topic_attribute(topic.arn, "Policy", "{nope")
+    engine.close()

@@ -200,3 +200,10 @@ def test_fifo_throughput_attributes_take_only_aws_values(engine: SqsEngine) -> N
     with pytest.raises(SqsError) as caught:
         engine.create_queue("x.fifo", {"FifoQueue": "true", "DeduplicationScope": "group"})
     assert caught.value.shape == "InvalidAttributeValue"
+
+
+def test_queue_policy_must_be_json(engine: SqsEngine) -> None:
+    engine.create_queue("q")
+    with pytest.raises(SqsError) as caught:
+        engine.set_queue_attributes("q", {"Policy": "{nope"})
+    assert caught.value.shape == "InvalidAttributeValue"
