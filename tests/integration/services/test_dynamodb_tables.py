@@ -251,3 +251,8 @@ def test_time_to_live_and_tags_round_trip(ddb: Any) -> None:
     }
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "x"}])
     assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "x"}]
+
+
+def test_describe_limits_and_endpoints_answer(ddb: Any) -> None:
+    assert ddb.describe_limits()["TableMaxReadCapacityUnits"] == 40000
+    assert ddb.describe_endpoints()["Endpoints"][0]["CachePeriodInMinutes"] == 1440

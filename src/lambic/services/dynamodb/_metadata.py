@@ -80,3 +80,20 @@ def list_tags_of_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> di
         state = _table_by_arn(engine, request.get("ResourceArn"))
         tags = [{"Key": k, "Value": v} for k, v in sorted(state.definition.tags.items())]
     return {"Tags": tags}
+
+
+def describe_endpoints(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """What SDKs with endpoint discovery ask for; locally the edge is the only endpoint."""
+    return {
+        "Endpoints": [{"Address": "dynamodb.us-east-1.amazonaws.com", "CachePeriodInMinutes": 1440}]
+    }
+
+
+def describe_limits(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """AWS's default per-account and per-table provisioned-throughput quotas."""
+    return {
+        "AccountMaxReadCapacityUnits": 80000,
+        "AccountMaxWriteCapacityUnits": 80000,
+        "TableMaxReadCapacityUnits": 40000,
+        "TableMaxWriteCapacityUnits": 40000,
+    }

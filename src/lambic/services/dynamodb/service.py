@@ -55,6 +55,8 @@ class DynamoDBService:
             ("dynamodb", "TagResource"): bind(_metadata.tag_resource),
             ("dynamodb", "UntagResource"): bind(_metadata.untag_resource),
             ("dynamodb", "ListTagsOfResource"): bind(_metadata.list_tags_of_resource),
+            ("dynamodb", "DescribeEndpoints"): bind(_metadata.describe_endpoints),
+            ("dynamodb", "DescribeLimits"): bind(_metadata.describe_limits),
             ("streams", "ListStreams"): engine.streams.list_streams,
             ("streams", "DescribeStream"): engine.streams.describe_stream,
             ("streams", "GetShardIterator"): engine.streams.get_shard_iterator,
