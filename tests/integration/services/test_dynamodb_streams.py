@@ -245,3 +245,30 @@ def test_expired_ttl_items_are_deleted_with_a_service_identity_record() -> None:
     finally:
         edge.stop()
         service.close()
+
+
+def test_disabling_and_re_enabling_a_stream_gives_a_new_arn(served: tuple[Any, str]) -> None:
+    _, url = served
+    ddb, streams = _client("dynamodb", url), _client("dynamodbstreams", url)
+    first = _create(ddb, "KEYS_ONLY")
+    table = first.split("/")[1]
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+    described = ddb.describe_table(TableName=table)["Table"]
+    assert "StreamSpecification" not in described
+    old = streams.describe_stream(StreamArn=first)["StreamDescription"]
+    assert old["StreamStatus"] == "DISABLED"
+    assert "EndingSequenceNumber" in old["Shards"][0]["SequenceNumberRange"]
+    ddb.put_item(TableName=table, Item={"pk": {"S": "b"}})  # no stream: no record
+    time.sleep(0.002)  # stream labels have millisecond resolution
+    second = ddb.update_table(
+        TableName=table,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    assert second != first
+    assert {s["StreamArn"] for s in streams.list_streams(TableName=table)["Streams"]} == {
+        first,
+        second,
+    }
+    assert len(_records(streams, first)["Records"]) == 1
+    assert _records(streams, second)["Records"] == []
