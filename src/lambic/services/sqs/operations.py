@@ -96,6 +96,17 @@ def _int(params: Params, name: str) -> int | None:
         raise invalid_parameter_value(name, value, "Must be an integer.") from exc
 
 
+def _strings(params: Params, name: str, *, required: bool = False) -> list[str]:
+    value = params.get(name)
+    if value is None:
+        if required:
+            raise missing_parameter(name)
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise invalid_parameter(f"{name} must be a list of strings.")
+    return list(value)
+
+
 def _str_map(params: Params, name: str) -> dict[str, str]:
     value = params.get(name) or {}
     if not isinstance(value, Mapping):
@@ -182,7 +193,7 @@ async def purge_queue(engine: SqsEngine, params: Params, context: Context) -> Re
 
 
 async def get_queue_attributes(engine: SqsEngine, params: Params, context: Context) -> Result:
-    names = params.get("AttributeNames") or []
+    names = _strings(params, "AttributeNames")
     attributes = engine.get_queue_attributes(_queue_name(engine, params, context), names)
     return {"Attributes": attributes} if attributes else {}
 
@@ -201,7 +212,7 @@ async def tag_queue(engine: SqsEngine, params: Params, context: Context) -> Resu
 
 
 async def untag_queue(engine: SqsEngine, params: Params, context: Context) -> Result:
-    keys = params.get("TagKeys") or []
+    keys = _strings(params, "TagKeys")
     engine.untag_queue(_queue_name(engine, params, context), [str(k) for k in keys])
     return {}
 
@@ -222,8 +233,8 @@ async def add_permission(engine: SqsEngine, params: Params, context: Context) ->
     engine.add_permission(
         _queue_name(engine, params, context),
         str(_required(params, "Label")),
-        [str(a) for a in _required(params, "AWSAccountIds")],
-        [str(a) for a in _required(params, "Actions")],
+        _strings(params, "AWSAccountIds", required=True),
+        _strings(params, "Actions", required=True),
     )
     return {}
 
@@ -288,6 +299,8 @@ async def send_message(engine: SqsEngine, params: Params, context: Context) -> R
 
 def _entries(params: Params, entry_name: str) -> list[Params]:
     entries = params.get("Entries") or []
+    if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
+        raise invalid_parameter(f"Entries must be a list of {entry_name} structures.")
     if not entries:
         raise batch_error(
             "EmptyBatchRequest", f"There should be at least one {entry_name} in the request."
@@ -347,9 +360,7 @@ async def send_message_batch(engine: SqsEngine, params: Params, context: Context
 
 
 def _wanted_system_attributes(params: Params) -> list[str]:
-    names = list(params.get("AttributeNames") or []) + list(
-        params.get("MessageSystemAttributeNames") or []
-    )
+    names = _strings(params, "AttributeNames") + _strings(params, "MessageSystemAttributeNames")
     if "All" in names:
         return list(_SYSTEM_ATTRIBUTES)
     return [name for name in _SYSTEM_ATTRIBUTES if name in names]
@@ -400,7 +411,7 @@ async def receive_message(engine: SqsEngine, params: Params, context: Context) -
     if not messages:
         return {}
     system_names = _wanted_system_attributes(params)
-    attribute_names = [str(n) for n in params.get("MessageAttributeNames") or []]
+    attribute_names = _strings(params, "MessageAttributeNames")
     return {"Messages": [_render_message(m, system_names, attribute_names) for m in messages]}
 
 
