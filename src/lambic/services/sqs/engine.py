@@ -99,6 +99,10 @@ class SqsEngine(QueueAdministration):
     def remove_listener(self, listener: QueueListener) -> None:
         self._listeners.remove(listener)
 
+    def waiting_receives(self, name: str) -> int:
+        """How many long polls are parked on this queue right now."""
+        return len(self._waiters.get(name, ()))
+
     def _wake(self, name: str) -> None:
         """Make long polls on this queue look again (something may have become receivable)."""
         for loop, event in list(self._waiters.get(name, ())):

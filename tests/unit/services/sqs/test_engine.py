@@ -207,3 +207,21 @@ def test_queue_policy_must_be_json(engine: SqsEngine) -> None:
     with pytest.raises(SqsError) as caught:
         engine.set_queue_attributes("q", {"Policy": "{nope"})
     assert caught.value.shape == "InvalidAttributeValue"
+
+
+def test_a_cancelled_long_poll_leaves_no_waiter_behind(engine: SqsEngine) -> None:
+    engine.create_queue("q")
+
+    async def scenario() -> None:
+        waiting = asyncio.ensure_future(engine.receive_messages("q", wait_seconds=20))
+        await asyncio.sleep(0.05)
+        assert engine.waiting_receives("q") == 1
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(scenario())
+    # A client that hangs up mid-poll must not leave its event registered.
+    engine.send_message("q", "x")
+    assert [m.body for m in engine.receive_now("q")] == ["x"]
+    assert engine.waiting_receives("q") == 0
