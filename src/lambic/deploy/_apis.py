@@ -105,6 +105,12 @@ def update_http_api(
         client.update_integration(
             ApiId=api_id, IntegrationId=attrs["integration_id"], IntegrationUri=spec.function_arn
         )
+        source = _source_arn(ctx, api_id)
+        sid = statement_id("apigateway", source)
+        if attrs["function_name"] != spec.function_name:
+            remove_permission(ctx, attrs["function_name"], sid)
+        add_permission(ctx, spec.function_name, sid, "apigateway.amazonaws.com", source)
+        attrs = {**attrs, "function_name": spec.function_name}
     routes: dict[str, str] = dict(attrs["routes"])
     if "routes" in changed:
         for key in sorted(set(routes) - set(spec.routes)):

@@ -65,7 +65,10 @@ def deploy(
         role_arn=project.config.iam_role_arn,
         echo=echo,
     )
-    return executor.execute(plan)
+    record = executor.execute(plan)
+    if executor.invalidate_dependents():
+        record = executor.execute(Planner().plan(desired, record))
+    return record
 
 
 def delete(

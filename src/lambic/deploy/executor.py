@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from lambic.deploy import _apis, _handlers, _storage, _wiring
-from lambic.deploy.aws import AWSSession, translate_error
+from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.planner import Plan, Step
 from lambic.deploy.records import DeployedRecord, DeployedResource, remove_record, save_record
 from lambic.deploy.resources import ResourceGraph
+
+_GONE = {"ResourceNotFoundException", "NotFoundException", "NoSuchEntity"}
 
 
 class Executor:
@@ -40,6 +42,9 @@ class Executor:
         self.role_arn = role_arn
         self.echo = echo
         self._current: Step | None = None
+        # Functions recreated after an out-of-band delete: what invoked them lost its
+        # permission with them (see `invalidate_dependents`).
+        self.recreated: list[str] = []
         self.ctx = _handlers.StepContext(
             aws, record.app_name, record.stage, zip_bytes, self._checkpoint
         )
@@ -77,7 +82,16 @@ class Executor:
         if step.action == "create":
             attrs = self._create(desired.kind, desired.spec, parts)
         else:
-            attrs = self._update(desired.kind, desired.spec, step)
+            try:
+                attrs = self._update(desired.kind, desired.spec, step)
+            except Exception as exc:
+                if error_code(exc) not in _GONE:
+                    raise
+                # Deleted outside Lambic since the last deploy: create it again.
+                self.echo(f"  {step.key} no longer exists on AWS; creating it again")
+                attrs = self._create(desired.kind, desired.spec, parts)
+                if desired.kind == "function":
+                    self.recreated.append(attrs["function_name"])
         self._store(step.key, desired.kind, parts, attrs)
 
     def _create(self, kind: str, spec: Any, parts: dict[str, str]) -> dict[str, Any]:
@@ -131,6 +145,28 @@ class Executor:
             _apis.delete_http_api(ctx, attrs)
         else:
             _wiring.delete_binding(ctx, attrs)
+
+    def invalidate_dependents(self) -> bool:
+        """Mark what invokes a recreated function as stale, so a new plan rewires it."""
+        touched = False
+        for resource in self.record.resources.values():
+            attrs = resource.attrs
+            if resource.kind == "rest_api" and set(attrs.get("invokers", [])) & set(self.recreated):
+                resource.attrs = {**attrs, "invokers": []}
+                resource.parts = {**resource.parts, "permissions": ""}
+            elif resource.kind == "http_api" and attrs.get("function_name") in self.recreated:
+                resource.parts = {**resource.parts, "target": ""}
+            elif resource.kind == "binding" and attrs.get("function_name") in self.recreated:
+                # A changed identity makes the update delete and recreate the binding.
+                resource.attrs = {**attrs, "identity": ""}
+                resource.parts = {**resource.parts, "settings": ""}
+            else:
+                continue
+            touched = True
+        self.recreated = []
+        if touched:
+            save_record(self.project_dir, self.record)
+        return touched
 
     # -- record keeping -----------------------------------------------------------------
 

@@ -214,3 +214,23 @@ def test_failure_inside_a_create_resumes_at_the_missing_part(
     assert log.mutating[0] == "PutFunctionConcurrency"
     concurrency = client("lambda").get_function_concurrency(FunctionName="hello-dev")
     assert concurrency["ReservedConcurrentExecutions"] == 5
+
+
+def test_resource_deleted_outside_lambic_is_recreated_on_update(
+    copy_app: Callable[[str], Path],
+) -> None:
+    project = copy_app("hello")
+    deploy(project, "dev")
+    client("lambda").delete_function(FunctionName="hello-dev")
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["dev"] = {"lambda_timeout": 12}
+    config_path.write_text(json.dumps(config))
+    record = deploy(project, "dev")
+    function = client("lambda").get_function(FunctionName="hello-dev")["Configuration"]
+    assert function["Timeout"] == 12
+    # API Gateway's permission went with the old function; it is granted again.
+    [statement] = json.loads(client("lambda").get_policy(FunctionName="hello-dev")["Policy"])[
+        "Statement"
+    ]
+    assert record.resources["api"].attrs["api_id"] in json.dumps(statement["Condition"])
