@@ -28,17 +28,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import os
 import random
 import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambic.runtime._reporting import Report, finish_report, init_failure_report
 from lambic.runtime.environment import Environment, InitOutcome, Outcome
 from lambic.runtime.errors import (
     FunctionNotFoundError,
@@ -49,7 +48,7 @@ from lambic.runtime.errors import (
 from lambic.runtime.logstore import LogEvent, LogStore
 from lambic.runtime.pool import ConcurrencyLimiter, FunctionPool, Lease
 from lambic.runtime.project import FunctionSettings, Project
-from lambic.runtime.usage import UsageRecord
+from lambic.runtime.results import InvocationResult
 from lambic.runtime.zygote import DEFAULT_PRELOAD, Zygote
 
 __all__ = [
@@ -70,54 +69,12 @@ INIT_TIMEOUT_SECONDS = 10.0
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 # The watchdog's tick: timeouts are enforced and memory sampled this often.
 _MEMORY_POLL_SECONDS = 0.02
-# Lambda's payload quotas: 6 MB each way for a synchronous invoke, 1 MB for an Event
-# invoke (raised from 256 KB in late 2025); the response limit is Lambda's own number.
+# Lambda's request payload quotas: 6 MB for a synchronous invoke, 1 MB for an Event
+# invoke (raised from 256 KB in late 2025). The response limit is in `_reporting`.
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_EVENT_PAYLOAD = 1024 * 1024
-MAX_RESPONSE_PAYLOAD = 6291556
 
 LogSink = Callable[[LogEvent], None]
-
-_FAILED = frozenset({"error", "timeout", "oom", "crash"})
-
-
-@dataclass(slots=True)
-class InvocationResult:
-    """What an invocation produced, with the figures of its REPORT line.
-
-    Treat it as read-only. (Not `frozen=True`: a frozen dataclass's __init__ costs
-    a few microseconds more, once per request at gateway rates.)
-    """
-
-    status: str
-    payload: bytes
-    error_type: str | None
-    request_id: str
-    duration_ms: float = 0.0
-    billed_ms: int = 0
-    init_ms: float | None = None  # cold starts only
-    max_memory_mb: int = 0
-    memory_size_mb: int = 0
-    cold_start: bool = False
-    function_name: str = ""  # the deployed name, e.g. "myapp-dev"
-
-    @property
-    def function_error(self) -> str | None:
-        """Lambda's X-Amz-Function-Error header value: "Unhandled" on any function error."""
-        return "Unhandled" if self.status in _FAILED else None
-
-    @property
-    def status_code(self) -> int:
-        """The Invoke API's HTTP status for this result."""
-        return {"accepted": 202, "dry_run": 204, "throttled": 429}.get(self.status, 200)
-
-
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
-
-
-def _error_payload(error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message}).encode("utf-8")
 
 
 class Invoker:
@@ -445,121 +402,25 @@ class Invoker:
         duration_ms: float,
         init_ms: float | None,
     ) -> InvocationResult:
-        group, stream = settings.log_group, env.log_stream
         env.flush_start()
         now = time.time()
-        status, payload, error_type = outcome.kind, outcome.payload, outcome.error_type
-        timeout_ms = settings.timeout * 1000.0
-        trailer: str | None = None
-        if status == "ok" and len(payload) > MAX_RESPONSE_PAYLOAD:
-            status, error_type = "error", "Function.ResponseSizeTooLarge"
-            payload = _error_payload(
-                error_type,
-                "Response payload size exceeded maximum allowed payload size "
-                f"({MAX_RESPONSE_PAYLOAD} bytes).",
-            )
-        if status == "error" and outcome.log:
-            self._emit(group, stream, outcome.log, now)
-        elif status == "timeout":
-            duration_ms = max(duration_ms, timeout_ms)
-            error_type = "Sandbox.Timedout"
-            secs = f"{duration_ms / 1000:.2f}"
-            payload = _error_payload(
-                error_type, f"RequestId: {request_id} Error: Task timed out after {secs} seconds"
-            )
-            trailer = f"{_iso(now)} {request_id} Task timed out after {secs} seconds"
-        elif status in ("oom", "crash"):
-            error_type = "Runtime.OutOfMemory" if status == "oom" else "Runtime.ExitError"
-            exit_text = "signal: killed" if status == "oom" else outcome.exit
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_text}"
-            payload = _error_payload(error_type, message)
-            self._emit(group, stream, f"{message}\n{error_type}", now)
-        max_mb = max(outcome.max_memory_mb, math.ceil(env.peak_rss_mb))
-        # Lambda bills the invocation rounded up to the ms, never past the timeout, and
-        # (since August 2025) the init phase of a cold start as well.
-        billed = math.ceil(min(duration_ms, timeout_ms) + (init_ms or 0.0))
-        self._report(settings, stream, request_id, duration_ms, billed, max_mb, init_ms, now)
-        if trailer is not None:
-            self._emit(group, stream, trailer, now)
-        self.store.append_usage(
-            UsageRecord(
-                settings.deployed_name, request_id, int(now * 1000), status, duration_ms,
-                billed, settings.memory_size, max_mb, init_ms, init_ms is not None,
-            )
-        )  # fmt: skip
-        return InvocationResult(
-            status,
-            payload,
-            error_type,
-            request_id,
-            duration_ms,
-            billed,
-            init_ms,
-            max_mb,
-            settings.memory_size,
-            init_ms is not None,
-            settings.deployed_name,
+        report = finish_report(
+            settings, outcome, request_id, duration_ms, init_ms, env.peak_rss_mb, now
         )
-
-    def _report(
-        self,
-        settings: FunctionSettings,
-        stream: str,
-        request_id: str,
-        duration_ms: float,
-        billed: int,
-        max_mb: int,
-        init_ms: float | None,
-        now: float,
-    ) -> None:
-        group = settings.log_group
-        self._emit(group, stream, f"END RequestId: {request_id}", now)
-        report = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-            f"Billed Duration: {billed} ms\tMemory Size: {settings.memory_size} MB\t"
-            f"Max Memory Used: {max_mb} MB"
-        )
-        if init_ms is not None:
-            report += f"\tInit Duration: {init_ms:.2f} ms"
-        self._emit(group, stream, report, now)
+        return self._publish(settings.log_group, env.log_stream, report, now)
 
     def _init_failed(
         self, settings: FunctionSettings, env: Environment, init: InitOutcome, request_id: str
     ) -> InvocationResult:
         now = time.time()
-        group, stream = settings.log_group, env.log_stream
-        if init.kind == "error" and init.error is not None:
-            error = {**init.error, "requestId": request_id}
-            error_type = str(error["errorType"])
-            payload = json.dumps(error).encode("utf-8")
-            if init.log:
-                self._emit(group, stream, init.log, now)
-        elif init.kind == "timeout":
-            error_type = "Sandbox.Timedout"
-            secs = f"{init.init_ms / 1000:.2f}"
-            payload = _error_payload(
-                error_type, f"RequestId: {request_id} Error: Task timed out after {secs} seconds"
-            )
-        else:
-            error_type = "Runtime.ExitError"
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {init.exit}"
-            payload = _error_payload(error_type, message)
-            self._emit(group, stream, f"{message}\n{error_type}", now)
-        status = {"error": "error", "timeout": "timeout"}.get(init.kind, "crash")
-        self._emit(group, stream, f"START RequestId: {request_id} Version: $LATEST", now)
-        max_mb = math.ceil(env.peak_rss_mb)
-        billed = math.ceil(init.init_ms)
-        self._report(settings, stream, request_id, 0.0, billed, max_mb, init.init_ms, now)
-        self.store.append_usage(
-            UsageRecord(
-                settings.deployed_name, request_id, int(now * 1000), status, 0.0, billed,
-                settings.memory_size, max_mb, init.init_ms, True,
-            )
-        )  # fmt: skip
-        return InvocationResult(
-            status, payload, error_type, request_id, 0.0, billed, init.init_ms, max_mb,
-            settings.memory_size, True, settings.deployed_name,
-        )  # fmt: skip
+        report = init_failure_report(settings, init, request_id, env.peak_rss_mb, now)
+        return self._publish(settings.log_group, env.log_stream, report, now)
+
+    def _publish(self, group: str, stream: str, report: Report, now: float) -> InvocationResult:
+        for line in report.lines:
+            self._emit(group, stream, line, now)
+        self.store.append_usage(report.usage)
+        return report.result
 
     async def _run_event(self, name: str, payload: bytes, request_id: str) -> None:
         """An asynchronous invocation: Lambda's internal queue, retries and backoff."""
