@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -61,18 +62,26 @@ def test_zip_holds_app_local_packages_and_lambic_app_but_no_local_data(
     assert not [n for n in names if n.startswith("lambic/") and "/cli/" in n]
 
 
-def test_packaged_app_imports_without_site_packages(
+def test_packaged_app_answers_a_request_without_site_packages(
     copy_app: Callable[[str], Path], tmp_path: Path
 ) -> None:
     built = build_package(copy_app("hello"), tmp_path / "out" / "deployment.zip")
     task = tmp_path / "task"
     zipfile.ZipFile(built.path).extractall(task)
     # -S -I: no site-packages, no user paths; only the stdlib and the unzipped package,
-    # as in a bare Lambda runtime.
-    script = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import app; "
-        "print(app.app.app_name, 'click' in sys.modules, app.__name__)"
-    )
+    # as in a bare Lambda runtime. The handler string "app.app" is called as Lambda would.
+    script = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import importlib
+handler = getattr(importlib.import_module("app"), "app")
+from lambic.app.proxy_events import create_rest_event
+event = create_rest_event(method="GET", path="/", resource_path="/", path_params=None,
+                          query=[], headers=[], body=b"", binary_types=[], stage="api")
+response = handler(event, None)
+print(json.dumps([response["statusCode"], json.loads(response["body"]),
+                  "click" in sys.modules]))
+"""
     result = subprocess.run(
         [sys.executable, "-S", "-I", "-c", script, str(task)],
         capture_output=True,
@@ -81,7 +90,7 @@ def test_packaged_app_imports_without_site_packages(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["hello", "False", "app"]
+    assert json.loads(result.stdout) == [200, {"hello": "world"}, False]
 
 
 def _wheel(directory: Path, name: str, tag: str, files: dict[str, str]) -> None:
