@@ -88,6 +88,7 @@ class SqsEventSourceMapping:
         self.region = region
         self._report = report
         self._tasks: list[asyncio.Task[None]] = []
+        self._handling: set[asyncio.Future[None]] = set()
         self._stopping = False
 
     def start(self) -> None:
@@ -97,8 +98,10 @@ class SqsEventSourceMapping:
                 loop.create_task(self._poll(), name=f"lambic-sqs-{self.function}-{index}")
             )
 
-    async def stop(self) -> None:
-        """Stop polling; a batch being handled finishes (its deletes are done) first."""
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop polling; a batch being handled gets `grace` seconds to finish (and
+        delete its messages) before the engine may close. One that takes longer is
+        left undeleted: its messages come back after the visibility timeout."""
         self._stopping = True
         for task in self._tasks:
             task.cancel()
@@ -106,6 +109,8 @@ class SqsEventSourceMapping:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._handling:
+            await asyncio.wait(set(self._handling), timeout=grace)
 
     async def _poll(self) -> None:
         while not self._stopping:
@@ -121,7 +126,10 @@ class SqsEventSourceMapping:
             if batch:
                 # Shield the invocation and its deletes from cancellation, so stopping
                 # never leaves a handled message undeleted (it would run again).
-                await asyncio.shield(self._handle(batch))
+                handling = asyncio.ensure_future(self._handle(batch))
+                self._handling.add(handling)
+                handling.add_done_callback(self._handling.discard)
+                await asyncio.shield(handling)
 
     async def _gather(self) -> list[Any]:
         """One batch: the first receive long-polls; more are gathered within the window."""
