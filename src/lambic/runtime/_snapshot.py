@@ -16,6 +16,7 @@ in-flight invocations may still read files from them, and all are removed on clo
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +27,21 @@ __all__ = ["CodeSnapshots"]
 # .venv, .lambic with its state) are skipped as a rule; .lambic/config.json is copied.
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _KEEP = 3
+# Files above this size (data sets, models...) are hard-linked instead of copied, so a
+# reload stays fast and cheap; code is small and always copied, because editors that
+# rewrite a file in place would otherwise change the snapshot too.
+_LINK_ABOVE_BYTES = 1024 * 1024
+
+
+def _copy_or_link(src: str, dst: str) -> object:
+    if not src.endswith(".py"):
+        try:
+            if os.stat(src).st_size > _LINK_ABOVE_BYTES:
+                os.link(src, dst)
+                return dst
+        except OSError:
+            pass  # another filesystem, or no hard links here: copy instead
+    return shutil.copy2(src, dst)
 
 
 def _ignore(directory: str, names: list[str]) -> set[str]:
@@ -48,7 +64,12 @@ class CodeSnapshots:
         """Copy the project now; returns the snapshot directory (blocking: use a thread)."""
         target = self.root / str(len(self._taken) + 1)
         shutil.copytree(
-            self.source, target, ignore=_ignore, ignore_dangling_symlinks=True, symlinks=False
+            self.source,
+            target,
+            ignore=_ignore,
+            ignore_dangling_symlinks=True,
+            symlinks=False,
+            copy_function=_copy_or_link,
         )
         config = self.source / ".lambic" / "config.json"
         if config.is_file():

@@ -76,3 +76,19 @@ def test_snapshots_copy_code_and_data_but_not_state_caches_or_vcs(tmp_path: Path
     finally:
         snapshots.close()
     assert not snapshots.root.exists()
+
+
+def test_snapshots_link_big_data_files_instead_of_copying_them(tmp_path: Path) -> None:
+    source = tmp_path / "proj"
+    (source / "data").mkdir(parents=True)
+    (source / "app.py").write_text("x = 1\n")
+    big = source / "data" / "model.bin"
+    big.write_bytes(b"\0" * (2 * 1024 * 1024))
+    snapshots = CodeSnapshots(source)
+    try:
+        copy = snapshots.take()
+
+        assert (copy / "data" / "model.bin").stat().st_ino == big.stat().st_ino
+        assert (copy / "app.py").stat().st_ino != (source / "app.py").stat().st_ino
+    finally:
+        snapshots.close()
