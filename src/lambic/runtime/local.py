@@ -231,6 +231,11 @@ class LocalCloud:
             await self._watcher.start()
 
     def _banner(self, project: Project, api: ApiDefinition) -> None:
+        if project.config.unknown_keys:
+            # Chalice ignores keys it does not know; we do too, but say so (a typo in
+            # `lambda_timeout` would otherwise silently run with the default).
+            keys = ", ".join(project.config.unknown_keys)
+            self.echo(f"Warning: .lambic/config.json keys not used locally: {keys}")
         self.echo(
             f"Serving {project.app_name} (stage {self.stage}) on {self.url} "
             f"(API Gateway stage '{api.stage}' served at /)"
