@@ -51,6 +51,11 @@ def on_order(event):
     return None
 
 
+@app.on_kinesis_record(stream="clicks", batch_size=25)
+def on_click(event):
+    return None
+
+
 @app.lambda_function(name="worker")
 def worker(event, context):
     return {"ok": True}

@@ -41,6 +41,7 @@ def sources(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
     stream = table["TableDescription"]["LatestStreamArn"]
+    client("kinesis").create_stream(StreamName="clicks", ShardCount=1)
     monkeypatch.setenv("ORDERS_STREAM_ARN", stream)
     return {"queue": queue, "audit": audit, "topic": topic, "stream": stream}
 
@@ -68,6 +69,7 @@ def test_every_event_source_is_wired_with_its_settings(
             "on_alert",
             "on_ec2",
             "on_order",
+            "on_click",
             "worker",
         )
     )
@@ -111,6 +113,10 @@ def test_every_event_source_is_wired_with_its_settings(
     assert mappings["events-dev-on_order"]["BatchSize"] == 50
     assert mappings["events-dev-on_order"]["EventSourceArn"] == sources["stream"]
     assert mappings["events-dev-on_order"]["StartingPosition"] == "TRIM_HORIZON"
+    assert mappings["events-dev-on_click"]["EventSourceArn"] == (
+        "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+    )
+    assert mappings["events-dev-on_click"]["BatchSize"] == 25
 
     [subscription] = client("sns").list_subscriptions_by_topic(TopicArn=sources["topic"])[
         "Subscriptions"
@@ -141,7 +147,7 @@ def test_redeploy_is_a_no_op_and_a_removed_handler_is_deleted_with_its_wiring(
         "Unsubscribe",
         "UpdateFunctionCode",
     ]
-    assert log.mutating.count("UpdateFunctionCode") == 7
+    assert log.mutating.count("UpdateFunctionCode") == 8
     assert (
         client("sns").list_subscriptions_by_topic(TopicArn=sources["topic"])["Subscriptions"] == []
     )
