@@ -181,7 +181,8 @@ class QueueAdministration:
         with self._lock:
             queue = self.get_queue(name)
             now = self._now_ms()
-            visible, inflight, delayed = self._store.counts(name, now)
+            retention = queue.int_attribute("MessageRetentionPeriod") * 1000
+            visible, inflight, delayed = self._store.counts(name, now, now - retention)
         everything = {
             **self._effective_attributes(queue),
             "QueueArn": queue.arn,

@@ -306,7 +306,7 @@ class SqsEngine(QueueAdministration):
         with self._lock:
             queue = self.get_queue(queue_name)
             now = self._now_ms()
-            self._sweep(queue_name, now)
+            self._sweep(queue, now)
             timeout = queue.int_attribute("VisibilityTimeout")
             timeout = timeout if visibility_timeout is None else visibility_timeout
             redrive = queue.redrive()
@@ -374,11 +374,13 @@ class SqsEngine(QueueAdministration):
         expires = stored.sent_at + target.int_attribute("MessageRetentionPeriod") * 1000
         self._store.move_message(stored.row_id, target.name, now, system, expires)
 
-    def _sweep(self, queue_name: str, now: int) -> None:
-        # Retention expiry: a bounded, indexed delete at most once a second per queue.
-        if now - self._last_sweep.get(queue_name, 0) >= _EXPIRY_SWEEP_MS:
-            self._last_sweep[queue_name] = now
-            self._store.expire(queue_name, now)
+    def _sweep(self, queue: Queue, now: int) -> None:
+        # Retention expiry: an indexed delete at most once a second per queue, counted
+        # from each message's (original) send time with the queue's current period.
+        if now - self._last_sweep.get(queue.name, 0) >= _EXPIRY_SWEEP_MS:
+            self._last_sweep[queue.name] = now
+            retention = queue.int_attribute("MessageRetentionPeriod") * 1000
+            self._store.expire(queue.name, now - retention)
 
     # Deleting and visibility --------------------------------------------------------
 

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS messages (
     group_id TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible_at, id);
-CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (queue, expires_at);
+CREATE INDEX IF NOT EXISTS messages_by_age ON messages (queue, sent_at);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
     dedup_id TEXT NOT NULL,
@@ -266,9 +266,11 @@ class SqsStore:
         ).fetchall()
         return [_message(row) for row in rows]
 
-    def expire(self, queue: str, now: int) -> int:
+    def expire(self, queue: str, sent_before: int) -> int:
+        """Delete messages sent at or before `sent_before` (retention is the queue's
+        current period, so changing MessageRetentionPeriod affects queued messages)."""
         cursor = self._conn.execute(
-            "DELETE FROM messages WHERE queue = ? AND expires_at <= ?", (queue, now)
+            "DELETE FROM messages WHERE queue = ? AND sent_at <= ?", (queue, sent_before)
         )
         return cursor.rowcount
 
@@ -278,15 +280,15 @@ class SqsStore:
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
-    def counts(self, queue: str, now: int) -> tuple[int, int, int]:
+    def counts(self, queue: str, now: int, sent_after: int) -> tuple[int, int, int]:
         """(visible, in flight, delayed), as the Approximate* attributes report them."""
         row = self._conn.execute(
             "SELECT "
             "COALESCE(SUM(visible_at <= ?), 0), "
             "COALESCE(SUM(visible_at > ? AND receipt IS NOT NULL), 0), "
             "COALESCE(SUM(visible_at > ? AND receipt IS NULL), 0) "
-            "FROM messages WHERE queue = ? AND expires_at > ?",
-            (now, now, now, queue, now),
+            "FROM messages WHERE queue = ? AND sent_at > ?",
+            (now, now, now, queue, sent_after),
         ).fetchone()
         return int(row[0]), int(row[1]), int(row[2])
 

@@ -225,3 +225,15 @@ def test_a_cancelled_long_poll_leaves_no_waiter_behind(engine: SqsEngine) -> Non
     engine.send_message("q", "x")
     assert [m.body for m in engine.receive_now("q")] == ["x"]
     assert engine.waiting_receives("q") == 0
+
+
+def test_shortening_retention_expires_messages_already_queued(
+    engine: SqsEngine, clock: Clock
+) -> None:
+    # AWS: reducing MessageRetentionPeriod below a message's age deletes the message.
+    engine.create_queue("q", {"MessageRetentionPeriod": "3600"})
+    engine.send_message("q", "x")
+    clock.now += 120
+    engine.set_queue_attributes("q", {"MessageRetentionPeriod": "60"})
+    assert engine.get_queue_attributes("q")["ApproximateNumberOfMessages"] == "0"
+    assert engine.receive_now("q") == []
