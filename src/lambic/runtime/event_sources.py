@@ -247,6 +247,10 @@ class EventSources:
 
     def _start_s3_notifications(self) -> None:
         handlers = [f for f in self.functions if f.kind == "s3"]
+        if self.s3_engine is not None:
+            self._remove_stale_s3_rules(
+                self.s3_engine, {str(_source(f)["bucket"]) for f in handlers}
+            )
         if not handlers:
             return
         if self.s3_engine is None:
@@ -294,6 +298,26 @@ class EventSources:
                 ) from exc
         self.s3_engine.add_listener(self._on_object_event)
         self._s3_listening = True
+
+    def _remove_stale_s3_rules(self, engine: Any, buckets_in_use: set[str]) -> None:
+        """Drop this app's rules from buckets no handler names any more (as a redeploy
+        would), so a handler moved to another bucket leaves nothing behind."""
+        from lambic.services.s3 import NotificationConfiguration
+        from lambic.services.s3.notifications import render_notification
+
+        ours = self.function_arn("")
+        for bucket in engine.list_buckets():
+            if bucket.name in buckets_in_use:
+                continue
+            current = engine.notification_configuration(bucket.name)
+            kept = [
+                rule
+                for rule in current.rules
+                if not (rule.id.startswith(RULE_ID_PREFIX) and rule.target_arn.startswith(ours))
+            ]
+            if len(kept) != len(current.rules):
+                config = NotificationConfiguration(tuple(kept), current.eventbridge)
+                engine.put_notification(bucket.name, render_notification(config))
 
     def _on_object_event(self, event: Any) -> None:
         from lambic.app.event_payloads import create_s3_event, create_s3_record

@@ -162,3 +162,44 @@ def test_an_invalid_bucket_name_in_a_handler_is_a_startup_error() -> None:
         await queue.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_handler_moved_to_another_bucket_leaves_no_rule_behind() -> None:
+    from lambic.services.s3 import NotificationConfiguration, NotificationRule
+    from lambic.services.s3.notifications import render_notification
+
+    engine = create_s3(None).engine
+    engine.create_bucket("old-bucket")
+    user_rule = NotificationRule(
+        kind="QueueConfiguration",
+        id="users-own-rule",
+        target_arn="arn:aws:sqs:us-east-1:000000000000:audit",
+        events=("s3:ObjectRemoved:*",),
+    )
+    engine.put_notification(
+        "old-bucket", render_notification(NotificationConfiguration((user_rule,), False))
+    )
+
+    async def never_invoked(function: str, payload: bytes) -> Any:
+        raise AssertionError(f"{function} was invoked")
+
+    async def wire(bucket: str) -> None:
+        entry = FunctionEntry("a", "app.a", "s3", {"bucket": bucket, "events": None})
+        queue = AsyncEventQueue(never_invoked, path=None)
+        sources = EventSources([entry], queue, Account("x", "dev"), s3_engine=engine)
+        await sources.start()
+        await sources.stop()
+        await queue.aclose()
+
+    asyncio.run(wire("old-bucket"))
+    assert [r.id for r in engine.notification_configuration("old-bucket").rules] == [
+        "users-own-rule",
+        "lambic-a",
+    ]
+
+    asyncio.run(wire("new-bucket"))
+
+    assert [r.id for r in engine.notification_configuration("old-bucket").rules] == [
+        "users-own-rule"
+    ]
+    assert [r.id for r in engine.notification_configuration("new-bucket").rules] == ["lambic-a"]
