@@ -279,11 +279,28 @@ def deliver(
             subscription.arn,
             raw=subscription.raw,
         )
+        content_type = _requested_content_type(subscription)
+        if content_type:
+            headers["Content-Type"] = content_type
 
         def failed(status: int) -> None:
             dead_letter(sqs, subscription, notification, body, status, "Delivery failed")
 
         http.send(subscription.endpoint, headers, body.encode(), failed)
+
+
+def _requested_content_type(subscription: Subscription) -> str | None:
+    """`requestPolicy.headerContentType` of the subscription's DeliveryPolicy, if set."""
+    text = subscription.attributes.get("DeliveryPolicy")
+    if not text:
+        return None
+    try:
+        policy = json.loads(text)
+    except ValueError:
+        return None
+    request = policy.get("requestPolicy") if isinstance(policy, dict) else None
+    value = request.get("headerContentType") if isinstance(request, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _deliver_sqs(

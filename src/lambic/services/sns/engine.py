@@ -352,6 +352,8 @@ class SnsEngine:
             parse_filter_policy(value, context.get("FilterPolicyScope", "MessageAttributes"))
         if name == "RedrivePolicy" and value:
             check.check_redrive_policy(value)
+        if name in ("DeliveryPolicy", "ReplayPolicy") and value and not _is_json_object(value):
+            raise invalid_parameter(f"{name}: failed to parse JSON")
         return value
 
     def _send_confirmation(

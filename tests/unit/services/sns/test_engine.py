@@ -144,3 +144,16 @@ def test_topic_policy_must_be_json() -> None:
     with pytest.raises(SnsError, match="Policy"):
         engine.set_topic_attribute(topic.arn, "Policy", "{nope")
     engine.close()
+
+
+def test_delivery_policy_sets_the_http_content_type() -> None:
+    poster = FakePoster([200, 200])
+    engine = _engine(poster=poster)
+    topic = engine.create_topic("hooks")
+    policy = json.dumps({"requestPolicy": {"headerContentType": "application/json"}})
+    sub = engine.subscribe(topic.arn, "http", "http://127.0.0.1:9/x", {"DeliveryPolicy": policy})
+    engine.confirm_subscription(topic.arn, sub.token)
+    engine.publish(topic.arn, "x")
+    assert poster.done.wait(5)
+    assert poster.calls[1][1]["Content-Type"] == "application/json"
+    engine.close()
