@@ -311,9 +311,13 @@ class DynamoDBEngine:
 
     def commit(self, writes: list[Write], capacity: dict[str, Capacity] | None = None) -> None:
         """Apply item changes atomically, then notify stream listeners."""
-        with self.store.transaction():
-            for write in writes:
-                self._apply(write, capacity)
+        if len(writes) == 1 and _single_statement(writes[0]):
+            # One INSERT/DELETE in autocommit mode is its own atomic transaction.
+            self._apply(writes[0], capacity)
+        else:
+            with self.store.transaction():
+                for write in writes:
+                    self._apply(write, capacity)
         self._notify()
 
     def _apply(self, write: Write, capacity: dict[str, Capacity] | None) -> None:
@@ -463,6 +467,12 @@ class DynamoDBEngine:
             result["Attributes"] = attributes
         _add_capacity(result, capacity, name, mode)
         return result
+
+
+def _single_statement(write: Write) -> bool:
+    """Whether a write touches only the items table (no index entries, no stream record)."""
+    table = write.state.definition
+    return not table.indexes and table.stream_arn is None
 
 
 def _missing_index(name: object) -> ValidationError:
