@@ -7,6 +7,7 @@ Each token keeps its offset so syntax errors can quote the text near it as AWS d
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,8 +33,12 @@ class Token:
     offset: int
 
 
-def tokenize(expression: str, label: str) -> list[Token]:
-    """Tokens of `expression`; an unknown character is AWS's "Invalid character" error."""
+@functools.lru_cache(maxsize=2048)
+def tokenize(expression: str, label: str) -> tuple[Token, ...]:
+    """Tokens of `expression`; an unknown character is AWS's "Invalid character" error.
+
+    Cached: applications send the same few expressions over and over.
+    """
     tokens: list[Token] = []
     position = 0
     length = len(expression)
@@ -50,4 +55,4 @@ def tokenize(expression: str, label: str) -> list[Token]:
             tokens.append(Token(kind, match.group(), position))
         position = match.end()
     tokens.append(Token("eof", "<EOF>", length))
-    return tokens
+    return tuple(tokens)
