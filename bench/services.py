@@ -202,39 +202,69 @@ def setup(c: dict[str, Any], *, floor: bool) -> dict[str, Operation]:
     }
 
 
-def rate(operation: Operation, seconds: float) -> float:
-    for i in range(20):  # warm the connection and caches
+def timed(operation: Operation, start: int, calls: int) -> float:
+    """Seconds for `calls` consecutive calls."""
+    begin = time.perf_counter()
+    for i in range(start, start + calls):
         operation(i)
-    count, start = 0, time.perf_counter()
-    deadline = start + seconds
-    while time.perf_counter() < deadline:
-        operation(count)
-        count += 1
-    return count / (time.perf_counter() - start)
+    return time.perf_counter() - begin
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc); NaN elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+Results = dict[str, dict[str, tuple[float, float]]]
 
 
 def measure(
-    targets: dict[str, tuple[str, bool]], *, seconds: float, rounds: int
-) -> dict[str, dict[str, float]]:
-    """Median calls/s per target and operation; targets are interleaved operation by
-    operation so background load on the machine hits all of them alike."""
+    targets: dict[str, tuple[str, bool, int]], *, seconds: float, rounds: int, batch: int = 25
+) -> Results:
+    """Median calls/s per target and operation.
+
+    The targets take turns every `batch` calls, so load from elsewhere on the machine
+    (this box is shared) lands on all of them alike; each turn is one sample, and the
+    median sample is reported. About `seconds` x `rounds` of calls per target and
+    operation. Also the server process's CPU time per call, which busy neighbours
+    disturb far less than wall-clock rates: (calls/s, server CPU µs per call).
+    """
     prepared = {}
-    for target, (url, floor) in targets.items():
+    for target, (url, floor, _pid) in targets.items():
         c = clients(url)
         prepared[target] = (c, setup(c, floor=floor))
     names = list(next(iter(prepared.values()))[1])
     samples: dict[str, dict[str, list[float]]] = {
         target: {name: [] for name in names} for target in targets
     }
-    for _ in range(rounds):
-        for name in names:
+    cpu: dict[str, dict[str, float]] = {target: {} for target in targets}
+    for name in names:
+        for _, operations in prepared.values():
+            timed(operations[name], 0, 20)  # warm connections and caches
+        before = {target: cpu_seconds(targets[target][2]) for target in targets}
+        spent = 0.0
+        turn = 0
+        while spent < seconds * rounds * len(targets):
             for target, (_, operations) in prepared.items():
-                samples[target][name].append(rate(operations[name], seconds))
+                elapsed = timed(operations[name], turn * batch, batch)
+                spent += elapsed
+                samples[target][name].append(batch / elapsed)
+            turn += 1
+        for target in targets:
+            used = cpu_seconds(targets[target][2]) - before[target]
+            cpu[target][name] = used / (turn * batch) * 1e6
     for c, _ in prepared.values():
         for client in c.values():
             client.close()
     return {
-        target: {name: statistics.median(values) for name, values in per_op.items()}
+        target: {
+            name: (statistics.median(values), cpu[target][name]) for name, values in per_op.items()
+        }
         for target, per_op in samples.items()
     }
 
@@ -316,23 +346,37 @@ def main() -> None:
             "moto": ([PY, "-c", MOTO_SERVER, str(ports["moto"])], "ready"),
             "floor": ([PY, "-c", FLOOR_SERVER, str(ports["floor"])], "ready"),
         }
-        for command, ready in commands.values():
-            stack.enter_context(process(command, ready))
+        pids = {
+            name: stack.enter_context(process(command, ready)).pid
+            for name, (command, ready) in commands.items()
+        }
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         results = measure(
-            {name: (url, name == "floor") for name, url in urls.items()},
+            {name: (url, name == "floor", pids[name]) for name, url in urls.items()},
             seconds=args.seconds,
             rounds=args.rounds,
         )
         scale = None if args.skip_scale else scale_check(urls["lambic"], args.scale_keys)
     lambic, moto, floor = results["lambic"], results["moto"], results["floor"]
 
-    print(f"boto3 calls/s, one client, one thread; median of {args.rounds} x {args.seconds}s")
-    print(f"{'operation':<20}{'lambic':>9}{'moto':>9}{'floor':>9}{'vs moto':>9}{'vs floor':>9}")
+    print(
+        "boto3 calls/s, one client, one thread; median of 25-call turns, targets "
+        f"interleaved, ~{args.seconds * args.rounds:.1f}s of calls per target and operation"
+    )
+    print(
+        f"{'operation':<20}{'lambic':>8}{'moto':>8}{'floor':>8}{'vs moto':>9}{'vs floor':>9}"
+        f"   server CPU us/call: {'lambic':>7}{'moto':>7}{'floor':>7}"
+    )
     for name in lambic:
+        (rate, cpu), (moto_rate, moto_cpu), (floor_rate, floor_cpu) = (
+            lambic[name],
+            moto[name],
+            floor[name],
+        )
         print(
-            f"{name:<20}{lambic[name]:>9.0f}{moto[name]:>9.0f}{floor[name]:>9.0f}"
-            f"{lambic[name] / moto[name]:>8.1f}x{lambic[name] / floor[name]:>8.2f}x"
+            f"{name:<20}{rate:>8.0f}{moto_rate:>8.0f}{floor_rate:>8.0f}"
+            f"{rate / moto_rate:>8.1f}x{rate / floor_rate:>8.2f}x"
+            f"{'':>23}{cpu:>7.0f}{moto_cpu:>7.0f}{floor_cpu:>7.0f}"
         )
     if scale is not None:
         first, last = scale

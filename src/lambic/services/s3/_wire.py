@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
+import random
 import time
 import zlib
 from collections.abc import Callable
@@ -22,9 +22,14 @@ OWNER_NAME = "webfile"
 
 
 def request_ids() -> tuple[str, str]:
-    """(x-amz-request-id, x-amz-id-2) shaped like AWS's: 16 hex chars and base64 text."""
-    raw = os.urandom(40)
-    return raw[:8].hex().upper(), base64.b64encode(raw[8:]).decode()
+    """(x-amz-request-id, x-amz-id-2) shaped like AWS's: 16 hex chars and base64 text.
+
+    Identifiers, not secrets: `random` avoids a getrandom syscall on every request.
+    """
+    return (
+        f"{random.getrandbits(64):016X}",
+        base64.b64encode(random.getrandbits(256).to_bytes(32, "big")).decode(),
+    )
 
 
 def x(text: str) -> str:
