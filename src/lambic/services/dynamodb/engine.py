@@ -311,14 +311,15 @@ class DynamoDBEngine:
 
     def commit(self, writes: list[Write], capacity: dict[str, Capacity] | None = None) -> None:
         """Apply item changes atomically, then notify stream listeners."""
-        if len(writes) == 1 and _single_statement(writes[0]):
-            # One INSERT/DELETE in autocommit mode is its own atomic transaction.
-            self._apply(writes[0], capacity)
-        else:
-            with self.store.transaction():
-                for write in writes:
-                    self._apply(write, capacity)
-        self._notify()
+        with self.lock:
+            if len(writes) == 1 and _single_statement(writes[0]):
+                # One INSERT/DELETE in autocommit mode is its own atomic transaction.
+                self._apply(writes[0], capacity)
+            else:
+                with self.store.transaction():
+                    for write in writes:
+                        self._apply(write, capacity)
+            self._notify()
 
     def _apply(self, write: Write, capacity: dict[str, Capacity] | None) -> None:
         state, table = write.state, write.state.definition
