@@ -50,6 +50,7 @@ DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 DEDUP_WINDOW_MS = 5 * 60 * 1000  # AWS deduplicates FIFO sends for five minutes.
 _EXPIRY_SWEEP_MS = 1000
+_MAX_VISIBILITY_MS = 43200 * 1000
 _WRONG_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
 
 QueueListener = Callable[[str], None]
@@ -350,7 +351,10 @@ class SqsEngine(QueueAdministration):
 
     def _take(self, queue: str, stored: StoredMessage, now: int, timeout: int) -> ReceivedMessage:
         token = secrets.token_urlsafe(24)
-        receipt = base64.b64encode(f"{queue}\x00{stored.row_id}\x00{token}".encode()).decode()
+        # The handle carries its receive time: AWS caps a message's total visibility
+        # timeout at 12 hours from the receive.
+        raw = f"{queue}\x00{stored.row_id}\x00{token}\x00{now}"
+        receipt = base64.b64encode(raw.encode()).decode()
         self._store.mark_received(stored.row_id, receipt, now + timeout * 1000, now)
         system = dict(stored.system_attributes)
         system["ApproximateReceiveCount"] = str(stored.receive_count + 1)
@@ -384,13 +388,14 @@ class SqsEngine(QueueAdministration):
 
     # Deleting and visibility --------------------------------------------------------
 
-    def _parse_receipt(self, queue_name: str, receipt: str) -> int:
+    def _parse_receipt(self, queue_name: str, receipt: str) -> tuple[int, int]:
+        """(row id, receive time in ms) from a receipt handle this queue issued."""
         try:
             decoded = base64.b64decode(receipt, validate=True).decode()
-            queue, row_id, _token = decoded.split("\x00")
+            queue, row_id, _token, received = decoded.split("\x00")
             if queue != queue_name:
                 raise ValueError(queue)
-            return int(row_id)
+            return int(row_id), int(received)
         except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
             raise receipt_handle_invalid(receipt) from exc
 
@@ -403,7 +408,7 @@ class SqsEngine(QueueAdministration):
         """
         with self._lock:
             queue = self.get_queue(queue_name)
-            row_id = self._parse_receipt(queue_name, receipt_handle)
+            row_id, _ = self._parse_receipt(queue_name, receipt_handle)
             # One indexed DELETE; a missing or (FIFO) superseded message deletes nothing.
             self._store.delete_message(queue_name, row_id, receipt_handle if queue.fifo else None)
         if queue.fifo:
@@ -415,7 +420,7 @@ class SqsEngine(QueueAdministration):
     ) -> None:
         with self._lock:
             self.get_queue(queue_name)
-            row_id = self._parse_receipt(queue_name, receipt_handle)
+            row_id, received = self._parse_receipt(queue_name, receipt_handle)
             check.check_range(
                 "VisibilityTimeout", visibility_timeout, 0, 43200,
                 "Must be >= 0 and <= 43200, if provided.",
@@ -430,6 +435,12 @@ class SqsEngine(QueueAdministration):
             now = self._now_ms()
             if stored.visible_at <= now:
                 raise message_not_inflight()
+            if now + visibility_timeout * 1000 > received + _MAX_VISIBILITY_MS:
+                raise invalid_parameter_value(
+                    "VisibilityTimeout",
+                    visibility_timeout,
+                    "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+                )
             self._store.set_visible_at(row_id, now + visibility_timeout * 1000)
         # A waiting long poll re-plans its wake-up around the new deadline.
         self._wake(queue_name)

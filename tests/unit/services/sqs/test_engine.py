@@ -237,3 +237,17 @@ def test_shortening_retention_expires_messages_already_queued(
     engine.set_queue_attributes("q", {"MessageRetentionPeriod": "60"})
     assert engine.get_queue_attributes("q")["ApproximateNumberOfMessages"] == "0"
     assert engine.receive_now("q") == []
+
+
+def test_total_visibility_is_capped_at_twelve_hours_from_the_receive(
+    engine: SqsEngine, clock: Clock
+) -> None:
+    engine.create_queue("q")
+    engine.send_message("q", "x")
+    handle = engine.receive_now("q", visibility_timeout=43200)[0].receipt_handle
+    clock.now += 3600
+    engine.change_message_visibility("q", handle, 39600)  # exactly 12 h after the receive
+    with pytest.raises(SqsError) as caught:
+        engine.change_message_visibility("q", handle, 39601)
+    assert caught.value.shape == "InvalidParameterValue"
+    assert "43200 seconds" in caught.value.message
