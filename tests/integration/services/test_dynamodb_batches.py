@@ -221,3 +221,68 @@ def test_transact_get_items_returns_responses_in_order(ddb: Any, table: str) -> 
         ]
     )
     assert result["Responses"] == [{}, {"Item": {"v": {"S": "x"}}}]
+
+
+def test_concurrent_clients_never_lose_an_increment_or_double_create(ddb: Any, table: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = ddb.meta.endpoint_url
+
+    def work(worker: int) -> int:
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 0}),
+        )
+        created = 0
+        for n in range(25):
+            client.update_item(
+                TableName=table,
+                Key={"pk": {"S": "counter"}},
+                UpdateExpression="ADD hits :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+            try:
+                client.put_item(
+                    TableName=table,
+                    Item={"pk": {"S": f"slot-{n}"}, "owner": {"N": str(worker)}},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+                created += 1
+            except ClientError as exc:
+                assert exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        return created
+
+    with ThreadPoolExecutor(4) as pool:
+        created = sum(pool.map(work, range(4)))
+    counter = ddb.get_item(TableName=table, Key={"pk": {"S": "counter"}})["Item"]
+    assert counter["hits"] == {"N": "100"}
+    assert created == 25
+
+
+def test_item_count_and_size_stay_exact_across_every_kind_of_write(ddb: Any, table: str) -> None:
+    def described() -> tuple[int, int]:
+        t = ddb.describe_table(TableName=table)["Table"]
+        return int(t["ItemCount"]), int(t["TableSizeBytes"])
+
+    assert described() == (0, 0)
+    ddb.batch_write_item(RequestItems={table: [_put(f"k{n}", v={"S": "x" * n}) for n in range(10)]})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k1"}, "v": {"S": "longer value"}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "k2"}})
+    ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "new"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"S": "abc"}},
+    )
+    ddb.transact_write_items(
+        TransactItems=[{"Delete": {"TableName": table, "Key": {"pk": {"S": "k3"}}}}]
+    )
+    count, size = described()
+    items = ddb.scan(TableName=table)["Items"]
+    assert count == len(items) == 9
+    expected = sum(len(name) + len(value["S"]) for item in items for name, value in item.items())
+    assert size == expected

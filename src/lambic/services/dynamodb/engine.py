@@ -60,6 +60,10 @@ StreamListener = Callable[[dict[str, Any]], None]
 class TableState:
     tid: int
     definition: TableDefinition
+    # ItemCount / TableSizeBytes, counted once on the first DescribeTable and then kept
+    # exact on every write (a COUNT over a million rows would stall the edge each time).
+    item_count: int | None = None
+    size_bytes: int | None = None
 
 
 @dataclass
@@ -133,8 +137,9 @@ class DynamoDBEngine:
         return state
 
     def _describe(self, state: TableState, status: str = "ACTIVE") -> dict[str, Any]:
-        count, size = self.store.table_stats(state.tid)
-        description = state.definition.describe(status, count, size)
+        if state.item_count is None or state.size_bytes is None:
+            state.item_count, state.size_bytes = self.store.table_stats(state.tid)
+        description = state.definition.describe(status, state.item_count, state.size_bytes)
         for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             for entry in description.get(key, []):
                 entry["ItemCount"] = self.store.index_stats(state.tid, entry["IndexName"])
@@ -312,23 +317,33 @@ class DynamoDBEngine:
     def commit(self, writes: list[Write], capacity: dict[str, Capacity] | None = None) -> None:
         """Apply item changes atomically, then notify stream listeners."""
         with self.lock:
-            if len(writes) == 1 and _single_statement(writes[0]):
-                # One INSERT/DELETE in autocommit mode is its own atomic transaction.
-                self._apply(writes[0], capacity)
-            else:
-                with self.store.transaction():
-                    for write in writes:
-                        self._apply(write, capacity)
+            try:
+                if len(writes) == 1 and _single_statement(writes[0]):
+                    # One INSERT/DELETE in autocommit mode is its own atomic transaction.
+                    self._apply(writes[0], capacity)
+                else:
+                    with self.store.transaction():
+                        for write in writes:
+                            self._apply(write, capacity)
+            except BaseException:
+                for write in writes:  # counters may include rolled-back writes: recount
+                    write.state.item_count = write.state.size_bytes = None
+                self._pending.clear()
+                raise
             self._notify()
 
     def _apply(self, write: Write, capacity: dict[str, Capacity] | None) -> None:
         state, table = write.state, write.state.definition
         tid, hk, rk = state.tid, write.hk, write.rk
+        size = 0
         if write.new is None:
             self.store.delete_item(tid, hk, rk)
         else:
             size = write.size if write.size is not None else item_size(write.new)
             self.store.put_item(tid, hk, rk, size, json.dumps(write.new))
+        if state.item_count is not None and state.size_bytes is not None:
+            state.item_count += (write.new is not None) - (write.old is not None)
+            state.size_bytes += size - (item_size(write.old) if write.old else 0)
         for index in table.indexes.values():
             old_key = index_key(table, index, write.old) if write.old else None
             new_key = index_key(table, index, write.new) if write.new else None
