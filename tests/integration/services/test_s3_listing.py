@@ -107,3 +107,27 @@ def test_keys_with_xml_and_url_special_characters_round_trip(s3: Any) -> None:
     assert set(odd) <= listed
     for key in odd:
         assert s3.get_object(Bucket="media", Key=key)["Body"].read() == b"x"
+
+
+def test_list_object_versions_on_an_unversioned_bucket_lists_null_versions(s3: Any) -> None:
+    page = s3.list_object_versions(Bucket="media", Prefix="photos/", MaxKeys=2)
+    assert [v["Key"] for v in page["Versions"]] == ["photos/2024/feb.jpg", "photos/2024/jan.jpg"]
+    assert {v["VersionId"] for v in page["Versions"]} == {"null"}
+    assert page["IsTruncated"] is True
+    assert page["NextKeyMarker"] == "photos/2024/jan.jpg"
+    rest = s3.list_object_versions(
+        Bucket="media", Prefix="photos/", KeyMarker=page["NextKeyMarker"]
+    )
+    assert [v["Key"] for v in rest["Versions"]] == ["photos/2025/mar.jpg", "photos/cover.jpg"]
+
+
+def test_acls_report_the_owner_with_full_control_and_versioning_is_read_only(s3: Any) -> None:
+    grants = s3.get_bucket_acl(Bucket="media")["Grants"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
+    assert s3.get_object_acl(Bucket="media", Key="a.txt")["Grants"][0]["Grantee"]["Type"] == (
+        "CanonicalUser"
+    )
+    assert "Status" not in s3.get_bucket_versioning(Bucket="media")
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_versioning(Bucket="media", VersioningConfiguration={"Status": "Enabled"})
+    assert exc.value.response["Error"]["Code"] == "NotImplemented"

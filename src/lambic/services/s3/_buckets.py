@@ -13,6 +13,7 @@ from lambic.services.s3._wire import (
     document,
     element,
     iso_date,
+    owner_fields,
     owner_xml,
     url_encode,
     x,
@@ -221,3 +222,54 @@ def list_objects_v1(call: Call) -> ServiceResponse:
     parts.append(_contents(page.contents, enc, True))
     parts.append(_prefixes(page.common_prefixes, enc))
     return xml_response(document("ListBucketResult", "".join(parts)))
+
+
+def acl_document() -> bytes:
+    """The ACL every local bucket and object has: the owner with FULL_CONTROL."""
+    grant = (
+        '<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:type="CanonicalUser">{owner_fields()}</Grantee>'
+        "<Permission>FULL_CONTROL</Permission></Grant>"
+    )
+    return document(
+        "AccessControlPolicy", f"{owner_xml()}<AccessControlList>{grant}</AccessControlList>"
+    )
+
+
+def get_acl(call: Call) -> ServiceResponse:
+    call.engine.bucket(call.bucket)
+    return xml_response(acl_document())
+
+
+def list_versions(call: Call) -> ServiceResponse:
+    """ListObjectVersions on an unversioned bucket: every object once, VersionId "null"."""
+    q = call.query
+    prefix, delimiter, marker = q.get("prefix", ""), q.get("delimiter", ""), q.get("key-marker", "")
+    max_keys = _max_keys(call)
+    encoding_xml, enc = _encoder(call)
+    page = call.engine.list_objects(
+        call.bucket, prefix=prefix, delimiter=delimiter, after=marker, max_keys=max_keys
+    )
+    parts = [
+        element("Name", call.bucket),
+        f"<Prefix>{enc(prefix)}</Prefix>",
+        f"<KeyMarker>{enc(marker)}</KeyMarker>",
+        element("VersionIdMarker", q.get("version-id-marker", "")),
+        element("MaxKeys", max_keys),
+    ]
+    if delimiter:
+        parts.append(f"<Delimiter>{enc(delimiter)}</Delimiter>")
+    parts.append(encoding_xml)
+    parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
+    if page.is_truncated:
+        parts.append(f"<NextKeyMarker>{enc(page.last)}</NextKeyMarker>")
+        parts.append(element("NextVersionIdMarker", "null"))
+    parts.extend(
+        f"<Version><Key>{enc(item.key)}</Key><VersionId>null</VersionId>"
+        f"<IsLatest>true</IsLatest><LastModified>{iso_date(item.modified)}</LastModified>"
+        f"<ETag>{x(item.etag)}</ETag><Size>{item.size}</Size>{owner_xml()}"
+        "<StorageClass>STANDARD</StorageClass></Version>"
+        for item in page.contents
+    )
+    parts.append(_prefixes(page.common_prefixes, enc))
+    return xml_response(document("ListVersionsResult", "".join(parts)))

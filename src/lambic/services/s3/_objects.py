@@ -260,3 +260,12 @@ def copy_object(call: Call) -> ServiceResponse:
         element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag),
     )
     return xml_response(body, 200, [_SSE])
+
+
+def get_acl(call: Call) -> ServiceResponse:
+    from lambic.services.s3._buckets import acl_document
+
+    if call.key is None:
+        raise S3Error("MethodNotAllowed")
+    call.engine.head(call.bucket, call.key)
+    return xml_response(acl_document())

@@ -45,8 +45,12 @@ def document(root: str, inner: str) -> bytes:
     return f'{XML_DECL}<{root} xmlns="{NS}">{inner}</{root}>'.encode()
 
 
+def owner_fields() -> str:
+    return f"<ID>{OWNER_ID}</ID><DisplayName>{OWNER_NAME}</DisplayName>"
+
+
 def owner_xml(tag: str = "Owner") -> str:
-    return f"<{tag}><ID>{OWNER_ID}</ID><DisplayName>{OWNER_NAME}</DisplayName></{tag}>"
+    return f"<{tag}>{owner_fields()}</{tag}>"
 
 
 def http_date(timestamp: float) -> str:

@@ -39,7 +39,6 @@ _LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
 # is clearer than silently treating `PUT ?policy` as CreateBucket.
 _UNSUPPORTED_BUCKET = frozenset(
     {
-        "acl",
         "policy",
         "cors",
         "lifecycle",
@@ -57,13 +56,15 @@ _UNSUPPORTED_BUCKET = frozenset(
         "inventory",
         "metrics",
         "analytics",
-        "versions",
         "policyStatus",
         "metadataTable",
+        "versioning",
     }
 )
+# Sub-resources answered for GET only (their PUT is not implemented).
+_READ_ONLY_BUCKET = frozenset({"acl", "versioning", "versions"})
 _UNSUPPORTED_OBJECT = frozenset(
-    {"tagging", "acl", "retention", "legal-hold", "attributes", "restore", "select", "torrent"}
+    {"tagging", "retention", "legal-hold", "attributes", "restore", "select", "torrent"}
 )
 
 
@@ -140,7 +141,14 @@ class S3Protocol:
 
 def _bucket_route(call: Call, method: str) -> Handler:
     q = call.query
-    unsupported = _UNSUPPORTED_BUCKET.intersection(q)
+    if method == "GET":
+        if "versioning" in q:
+            return _buckets.get_versioning
+        if "acl" in q:
+            return _buckets.get_acl
+        if "versions" in q:
+            return _buckets.list_versions
+    unsupported = _UNSUPPORTED_BUCKET.union(_READ_ONLY_BUCKET).intersection(q)
     if unsupported:
         raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
     if method == "GET":
@@ -148,8 +156,6 @@ def _bucket_route(call: Call, method: str) -> Handler:
             return _buckets.get_location
         if "notification" in q:
             return _buckets.get_notification
-        if "versioning" in q:
-            return _buckets.get_versioning
         if "uploads" in q:
             return _multipart.list_uploads
         if q.get("list-type") == "2":
@@ -174,6 +180,10 @@ def _object_route(call: Call, method: str) -> Handler:
     if unsupported:
         raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
     headers = call.request.headers
+    if "acl" in q:
+        if method != "GET":
+            raise S3Error("NotImplemented", Header="acl")
+        return _objects.get_acl
     if method == "GET":
         if "uploadId" in q:
             return _multipart.list_parts
