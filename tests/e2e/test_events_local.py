@@ -424,6 +424,13 @@ def news(event):
     _record("news", event.to_dict())
 """
 
+OVERLAPPING = """
+
+@app.on_s3_event(bucket="uploads", events=["s3:ObjectCreated:*"], suffix=".txt")
+def text_uploaded(event):
+    pass
+"""
+
 
 def test_hot_reload_wires_added_handlers_and_unwires_removed_ones(tmp_path: Path) -> None:
     project, out = copy_app(tmp_path)
@@ -449,5 +456,12 @@ def test_hot_reload_wires_added_handlers_and_unwires_removed_ones(tmp_path: Path
         events = wait_until(lambda: recorded(out, "news"), what="the news event")
         assert events[0]["Records"][0]["Sns"]["Message"] == "extra"
         assert recorded(out, "sns") == []
+
+        # A reload whose wiring S3 rejects (overlapping rules) keeps the last wiring.
+        (project / "app.py").write_text(source + RELOADED + OVERLAPPING)
+        local.wait_for("Reloading LiveEventSources failed")
+        assert any("overlap" in line for line in local.lines)
+        sns.publish(TopicArn=news, Message="still wired")
+        wait_until(lambda: len(recorded(out, "news")) == 2, what="the second news event")
     finally:
         local.close()

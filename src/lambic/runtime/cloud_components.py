@@ -13,7 +13,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent, s
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.event_sources import Account, EventSources
 from lambic.runtime.logstore import LogEvent
+from lambic.runtime.manifest import FunctionEntry
 from lambic.runtime.project import FunctionSettings
 from lambic.runtime.resources import create_declared, declared_resources
 from lambic.runtime.sqs_poller import BatchOutcome
@@ -176,7 +177,7 @@ class LiveEventSources:
             concurrency=self._async_concurrency,
             report=self._print_delivery,
         )
-        self.sources = self._create_sources(cloud)
+        self.sources = self._create_sources(cloud, cloud.project.manifest.functions)
         await self.sources.start()
 
     async def reload(self, cloud: LocalCloud) -> None:
@@ -188,19 +189,30 @@ class LiveEventSources:
         if self.queue is None or cloud.project is None:
             return
         self._refresh_settings(cloud)
-        new = self._create_sources(cloud)
-        if self.sources is not None:
-            await self.sources.stop()
+        old = self.sources
+        new = self._create_sources(cloud, cloud.project.manifest.functions)
+        if old is not None:
+            await old.stop()
         self.sources = None
-        self.queue.retain(
-            [f.name for f in cloud.project.manifest.functions if f.kind not in _SYNC_KINDS]
-        )
         try:
-            await new.start()
-        except BaseException:
-            await new.stop()  # a half-wired reload must not leave tasks or listeners
+            await self._wire(new)
+        except Exception:
+            # e.g. a new S3 rule overlapping another: keep the previous wiring running
+            # and let LocalCloud print the error.
+            if old is not None:
+                await self._wire(self._create_sources(cloud, old.functions))
             raise
-        self.sources = new
+
+    async def _wire(self, sources: EventSources) -> None:
+        if self.queue is None:
+            raise LambicRuntimeError("The event queue is closed")
+        self.queue.retain([f.name for f in sources.functions if f.kind not in _SYNC_KINDS])
+        try:
+            await sources.start()
+        except BaseException:
+            await sources.stop()  # a half-wired start must not leave tasks or listeners
+            raise
+        self.sources = sources
 
     def _refresh_settings(self, cloud: LocalCloud) -> None:
         if cloud.project is None:
@@ -212,14 +224,16 @@ class LiveEventSources:
         settings = self._functions.get(name)
         return (settings.reserved_concurrency if settings else None) or 10
 
-    def _create_sources(self, cloud: LocalCloud) -> EventSources:
+    def _create_sources(
+        self, cloud: LocalCloud, functions: Iterable[FunctionEntry]
+    ) -> EventSources:
         if cloud.project is None or self.queue is None:
             raise LambicRuntimeError("Event sources start after the project and the invoker")
         project = cloud.project
         state = cloud.project_dir / ".lambic" / "state" / cloud.stage
         engine = self.local_services.engine if self.local_services else (lambda name: None)
         return EventSources(
-            project.manifest.functions,
+            functions,
             self.queue,
             Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT),
             event_bus=engine("events"),
