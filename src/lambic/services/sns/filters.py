@@ -7,7 +7,7 @@ message body and nested objects nest. Keys are ANDed; the list under a key is OR
 number, true/false/null: exact match) or an operator object: `prefix`, `suffix`,
 `equals-ignore-case`, `anything-but` (a value, a list, or `{"prefix"|"suffix"|
 "equals-ignore-case": ...}`), `numeric` (`["=", 5]`, `[">", 0, "<=", 10]`),
-`exists` (true/false).
+`exists` (true/false), `cidr` ("10.0.0.0/24").
 
 Attribute values: a `String` attribute matches as a string, a `Number` as a number, a
 `String.Array` matches when any element matches; `Binary` attributes never match.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from ipaddress import ip_address, ip_network
 from typing import Any
 
 from lambic.services.sns.errors import SnsError, invalid_parameter
@@ -94,6 +95,8 @@ def _validate_condition(condition: Any) -> None:
         raise _bad("exists match pattern must be either true or false.")
     if operator == "numeric":
         _validate_numeric(operand)
+    if operator == "cidr" and not _is_network(operand):
+        raise _bad(f"Malformed CIDR, one '/' required: {operand}")
     if operator == "anything-but" and isinstance(operand, dict):
         inner = next(iter(operand), None)
         if len(operand) != 1 or inner not in ("prefix", "suffix", "equals-ignore-case"):
@@ -109,6 +112,16 @@ def _validate_numeric(operand: Any) -> None:
             raise _bad(f"Unrecognized numeric range operator: {op}")
         if not isinstance(value, int | float):
             raise _bad("Value of < must be numeric")
+
+
+def _is_network(operand: Any) -> bool:
+    if not isinstance(operand, str) or "/" not in operand:
+        return False
+    try:
+        ip_network(operand, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _combinations(policy: Mapping[str, Any]) -> int:
@@ -224,6 +237,8 @@ def _operator(operator: str, operand: Any, value: Any) -> bool:
         return isinstance(value, str) and value.endswith(operand)
     if operator == "equals-ignore-case":
         return isinstance(value, str) and value.lower() == str(operand).lower()
+    if operator == "cidr":
+        return isinstance(value, str) and _in_network(value, str(operand))
     if operator == "numeric":
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
@@ -232,6 +247,13 @@ def _operator(operator: str, operand: Any, value: Any) -> bool:
             for i in range(0, len(operand), 2)
         )
     return False
+
+
+def _in_network(address: str, network: str) -> bool:
+    try:
+        return ip_address(address) in ip_network(network, strict=False)
+    except ValueError:
+        return False
 
 
 def _compare(value: float, op: str, bound: float) -> bool:
