@@ -90,23 +90,93 @@ def _send(ctrl: socket.socket, msg: dict[str, Any]) -> None:
         ctrl.send(json.dumps(msg).encode("utf-8"))
 
 
-def _fork_environment(ctrl: socket.socket, msg: dict[str, Any], fds: list[int], sel: Any) -> int:
+class _Spare:
+    """A child forked ahead of time, blocked until it is handed an environment spec.
+
+    Forking a zygote that holds boto3's models takes milliseconds; doing it while the
+    zygote is idle takes that off the cold start (the fork after a hand-off waits for
+    a quiet moment, so a burst of cold starts is not slowed by it).
+    """
+
+    __slots__ = ("pid", "sock")
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+
+
+def _become_child(closing: Sequence[Any]) -> None:
+    """In a freshly forked child: drop the zygote's signal setup and descriptors."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for item in closing:
+        with contextlib.suppress(OSError):
+            if isinstance(item, int):
+                os.close(item)
+            else:
+                item.close()
+
+
+def _receive_spec(sock: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
+    fds = array.array("i")
+    data, ancdata, _flags, _addr = sock.recvmsg(_MAX_MSG, socket.CMSG_SPACE(2 * fds.itemsize))
+    if not data:
+        return None
+    for level, kind, cdata in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(cdata[: len(cdata) - (len(cdata) % fds.itemsize)])
+    return json.loads(data), list(fds)
+
+
+def _run_child(msg: dict[str, Any], fds: list[int]) -> None:
+    from lambic.runtime._sandbox import run_environment
+
+    run_environment(msg["spec"], socket.socket(fileno=fds[0]), fds[1])
+    os._exit(0)  # pragma: no cover - run_environment never returns
+
+
+def _fork_spare(closing: Sequence[Any]) -> _Spare:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    zygote_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the spare: wait for a spec, then become that environment
+        from lambic.runtime._sandbox import set_parent_death_signal
+
+        _become_child([*closing, ours])
+        set_parent_death_signal(zygote_pid)
+        try:
+            received = _receive_spec(theirs)
+        except OSError:
+            received = None
+        if received is None or len(received[1]) != 2:
+            os._exit(0)
+        theirs.close()
+        _run_child(*received)
+    theirs.close()
+    return _Spare(pid, ours)
+
+
+def _hand_to_spare(spare: _Spare, data: bytes, fds: list[int]) -> bool:
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+    try:
+        spare.sock.sendmsg([data], ancillary)
+    except OSError:  # the spare died; fork one directly instead
+        return False
+    finally:
+        spare.sock.close()
+    return True
+
+
+def _fork_environment(msg: dict[str, Any], fds: list[int], closing: Sequence[Any]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the environment
-        from lambic.runtime._sandbox import run_environment
-
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        sel.close()
-        ctrl.close()
-        env_sock = socket.socket(fileno=fds[0])
-        run_environment(msg["spec"], env_sock, fds[1])
-        os._exit(0)  # pragma: no cover - run_environment never returns
-    for fd in fds:
-        os.close(fd)
+        _become_child(closing)
+        _run_child(msg, fds)
     return pid
 
 
@@ -132,37 +202,50 @@ def serve(ctrl: socket.socket) -> None:
     sel = selectors.DefaultSelector()
     sel.register(ctrl, selectors.EVENT_READ, "ctrl")
     sel.register(wake_r, selectors.EVENT_READ, "wake")
+    closing: list[Any] = [sel, ctrl, wake_r, wake_w]
+    spare: _Spare | None = None
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     try:
         while True:
-            for key, _ in sel.select():
+            # With no spare, wait only briefly: a quiet moment is when to fork one.
+            events = sel.select(None if spare is not None else 0.005)
+            if not events and spare is None:
+                spare = _fork_spare(closing)
+                children.add(spare.pid)
+                continue
+            for key, _ in events:
                 if key.data == "wake":
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
                     _reap(ctrl, children)
                     continue
-                fds = array.array("i")
                 try:
-                    data, ancdata, _flags, _addr = ctrl.recvmsg(
-                        _MAX_MSG, socket.CMSG_SPACE(2 * fds.itemsize)
-                    )
+                    received = _receive_spec(ctrl)
                 except OSError:  # the invoker went away mid-message
                     return
-                if not data:
+                if received is None:
                     return
-                for level, kind, cdata in ancdata:
-                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                        fds.frombytes(cdata[: len(cdata) - (len(cdata) % fds.itemsize)])
-                msg = json.loads(data)
+                msg, fds = received
                 if msg.get("op") != "spawn" or len(fds) != 2:
                     for fd in fds:
                         os.close(fd)
                     continue
-                try:
-                    pid = _fork_environment(ctrl, msg, list(fds), sel)
-                except OSError as exc:
-                    _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
-                    continue
+                pid = 0
+                if spare is not None:
+                    data = json.dumps(msg).encode("utf-8")
+                    if _hand_to_spare(spare, data, fds):
+                        pid = spare.pid
+                    spare = None
+                if not pid:
+                    try:
+                        pid = _fork_environment(msg, fds, [*closing])
+                    except OSError as exc:
+                        _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
+                        for fd in fds:
+                            os.close(fd)
+                        continue
+                for fd in fds:
+                    os.close(fd)
                 children.add(pid)
                 _send(ctrl, {"op": "spawned", "token": msg["token"], "pid": pid})
     finally:
