@@ -355,3 +355,76 @@ def test_streams_scenario_matches_moto(lambic_url: str, moto_url: str) -> None:
     )
     theirs = _streams_scenario(_client("dynamodb", moto_url), _client("dynamodbstreams", moto_url))
     assert ours == theirs
+
+
+def _errors_scenario(ddb: Any) -> list[Any]:
+    """Bad input whose error code moto and AWS agree on (messages differ in places: the
+    integration tests assert AWS's words against Lambic)."""
+    name = "conf-errors"
+    _create(ddb, name)
+    key = {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    ddb.put_item(TableName=name, Item=key)
+    one = {":x": {"N": "1"}}
+    calls: list[Callable[[], Any]] = [
+        lambda: _create(ddb, name),
+        lambda: ddb.put_item(TableName=name, Item={"pk": {"S": "a"}}),
+        lambda: ddb.put_item(TableName=name, Item={"pk": {"N": "1"}, "sk": {"N": "1"}}),
+        lambda: ddb.put_item(TableName=name, Item={"pk": {"S": ""}, "sk": {"N": "1"}}),
+        lambda: ddb.put_item(TableName=name, Item={**key, "n": {"N": "x"}}),
+        lambda: ddb.put_item(TableName=name, Item={**key, "big": {"S": "x" * 420_000}}),
+        lambda: ddb.put_item(TableName=name, Item={**key, "s": {"SS": []}}),
+        lambda: ddb.put_item(TableName=name, Item=key, ReturnValues="ALL_NEW"),
+        lambda: ddb.put_item(
+            TableName=name, Item=key, ConditionExpression="attribute_not_exists(pk)"
+        ),
+        lambda: ddb.get_item(TableName=name, Key={"pk": {"S": "a"}}),
+        lambda: ddb.get_item(TableName="conf-missing", Key=key),
+        lambda: ddb.describe_table(TableName="conf-missing"),
+        lambda: ddb.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET sk = :x",
+            ExpressionAttributeValues=one,
+        ),
+        lambda: ddb.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET a = :x SET b = :x",
+            ExpressionAttributeValues=one,
+        ),
+        lambda: ddb.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET a = :x, a.b = :x",
+            ExpressionAttributeValues=one,
+        ),
+        lambda: ddb.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET a = :x",
+            ExpressionAttributeValues=one,
+            ExpressionAttributeNames={"#unused": "u"},
+        ),
+        lambda: ddb.query(
+            TableName=name,
+            KeyConditionExpression="sk = :x",
+            ExpressionAttributeValues=one,
+        ),
+        lambda: ddb.batch_write_item(
+            RequestItems={name: [{"PutRequest": {"Item": key}}, {"PutRequest": {"Item": key}}]}
+        ),
+        lambda: ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": key}},
+                {"Delete": {"TableName": name, "Key": key}},
+            ]
+        ),
+    ]
+    return [_observe(call) for call in calls] + [_observe(lambda: ddb.scan(TableName=name))]
+
+
+def test_error_codes_match_moto(lambic_url: str, moto_url: str) -> None:
+    ours = _errors_scenario(_client("dynamodb", lambic_url))
+    theirs = _errors_scenario(_client("dynamodb", moto_url))
+    assert ours == theirs
+    assert all(observed[0] == "error" for observed in ours[:-1])
