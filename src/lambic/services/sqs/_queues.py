@@ -147,6 +147,13 @@ class QueueAdministration:
             raise invalid_parameter_value(
                 "RedrivePolicy", text, "Dead-letter queue must be same type of queue as the source."
             )
+        if not _allows_redrive_from(target, self.queue_arn(name)):
+            raise invalid_parameter_value(
+                "RedrivePolicy",
+                text,
+                f"Queue {target.arn} does not allow this queue to use it as a dead-letter queue "
+                "(see its RedriveAllowPolicy).",
+            )
         # AWS normalises the stored policy: compact JSON, maxReceiveCount a number.
         attributes["RedrivePolicy"] = json.dumps(
             {"deadLetterTargetArn": arn, "maxReceiveCount": count}, separators=(",", ":")
@@ -344,6 +351,19 @@ class QueueAdministration:
                     return task.moved
         # Ours finish as they start, so there is never a running task to cancel.
         raise resource_not_found("Task does not exist or is not running.")
+
+
+def _allows_redrive_from(target: Queue, source_arn: str) -> bool:
+    text = target.attributes.get("RedriveAllowPolicy")
+    if not text:
+        return True
+    policy = json.loads(text)
+    permission = policy.get("redrivePermission", "allowAll")
+    if permission == "denyAll":
+        return False
+    if permission == "byQueue":
+        return source_arn in policy.get("sourceQueueArns", [])
+    return True
 
 
 def _policy(queue: Queue) -> dict[str, Any]:

@@ -80,6 +80,8 @@ def normalise_queue_attributes(
             raise invalid_attribute_value(name)
         if name == "Policy" and value and not _is_json_object(value):
             raise invalid_attribute_value(name, "Policy must be a JSON policy document.")
+        if name == "RedriveAllowPolicy" and value:
+            check_redrive_allow_policy(value)
         if name in _BOOLEANS:
             if value.lower() not in ("true", "false"):
                 raise invalid_attribute_value(name)
@@ -105,6 +107,29 @@ def parse_redrive_policy(text: str) -> tuple[str, int]:
             "RedrivePolicy", text, "Invalid value for maxReceiveCount: must be 1 to 1000."
         )
     return arn, count
+
+
+def check_redrive_allow_policy(text: str) -> None:
+    """`{"redrivePermission": "allowAll" | "denyAll" | "byQueue", "sourceQueueArns": [...]}`."""
+    try:
+        policy = json.loads(text)
+    except ValueError as exc:
+        raise invalid_parameter_value("RedriveAllowPolicy", text, "Invalid JSON.") from exc
+    permission = policy.get("redrivePermission") if isinstance(policy, dict) else None
+    if permission not in ("allowAll", "denyAll", "byQueue"):
+        raise invalid_parameter_value(
+            "RedriveAllowPolicy", text, "redrivePermission must be allowAll, denyAll or byQueue."
+        )
+    sources = policy.get("sourceQueueArns")
+    if permission == "byQueue":
+        if not isinstance(sources, list) or not 1 <= len(sources) <= 10:
+            raise invalid_parameter_value(
+                "RedriveAllowPolicy", text, "byQueue needs 1 to 10 sourceQueueArns."
+            )
+    elif sources is not None:
+        raise invalid_parameter_value(
+            "RedriveAllowPolicy", text, "sourceQueueArns is allowed only with byQueue."
+        )
 
 
 def check_body(body: str) -> None:

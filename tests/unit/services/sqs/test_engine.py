@@ -251,3 +251,24 @@ def test_total_visibility_is_capped_at_twelve_hours_from_the_receive(
         engine.change_message_visibility("q", handle, 39601)
     assert caught.value.shape == "InvalidParameterValue"
     assert "43200 seconds" in caught.value.message
+
+
+def test_redrive_allow_policy_decides_who_may_use_a_dead_letter_queue(engine: SqsEngine) -> None:
+    allowed = engine.queue_arn("allowed")
+    engine.create_queue(
+        "dlq",
+        {
+            "RedriveAllowPolicy": json.dumps(
+                {"redrivePermission": "byQueue", "sourceQueueArns": [allowed]}
+            )
+        },
+    )
+    policy = json.dumps({"deadLetterTargetArn": engine.queue_arn("dlq"), "maxReceiveCount": 3})
+    engine.create_queue("allowed", {"RedrivePolicy": policy})
+    with pytest.raises(SqsError) as caught:
+        engine.create_queue("other", {"RedrivePolicy": policy})
+    assert caught.value.shape == "InvalidParameterValue"
+    with pytest.raises(SqsError):
+        engine.set_queue_attributes(
+            "dlq", {"RedriveAllowPolicy": json.dumps({"redrivePermission": "sometimes"})}
+        )
