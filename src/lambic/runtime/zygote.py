@@ -7,7 +7,8 @@ import of the user's own code (the zygote never imports user code, so a reload
 needs no new zygote).
 
     invoker --spawn(spec, [env socket, log pipe]) over SOCK_SEQPACKET--> zygote
-    zygote  --fork--> environment (runs `_sandbox.run_environment`)
+    zygote  --hands spec + fds to its spare (forked while idle), else forks-->
+            environment (runs `_sandbox.run_environment`)
     zygote  --{"op": "spawned", pid} / {"op": "exited", pid, status}--> invoker
 
 The zygote dies with its parent (PR_SET_PDEATHSIG), and the environments die with
