@@ -9,6 +9,7 @@ so that a crash test finds work in flight.
 import json
 import os
 import time
+from typing import Any
 
 from lambic import Lambic
 
@@ -17,23 +18,23 @@ app = Lambic(app_name="eventcloud")
 STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/orders/stream/2020-01-01T00:00:00.000"
 
 
-def _record(kind, data):
+def _record(kind: str, data: Any) -> None:
     path = os.path.join(os.environ["OUT_DIR"], f"{kind}.jsonl")
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(data) + "\n")
 
 
-def _slow():
+def _slow() -> None:
     time.sleep(float(os.environ.get("SLOW_SECONDS", "0")))
 
 
 @app.schedule("rate(1 day)")
-def nightly(event):
+def nightly(event: Any) -> Any:
     return event.to_dict()
 
 
 @app.on_s3_event(bucket="uploads", events=["s3:ObjectCreated:*"])
-def uploaded(event):
+def uploaded(event: Any) -> None:
     _slow()
     _record("s3", event.to_dict())
     if "poison" in event.key:
@@ -41,9 +42,9 @@ def uploaded(event):
 
 
 @app.on_sqs_message(queue="jobs", batch_size=10)
-def jobs(event):
+def jobs(event: Any) -> dict[str, Any]:
     _slow()
-    failures = []
+    failures: list[dict[str, str]] = []
     for record in event:
         _record("sqs", record.to_dict())
         if "poison" in record.body:
@@ -52,16 +53,16 @@ def jobs(event):
 
 
 @app.on_sns_message(topic="alerts")
-def alerted(event):
+def alerted(event: Any) -> None:
     _record("sns", event.to_dict())
 
 
 @app.on_cw_event({"source": ["shop.orders"], "detail": {"total": [{"numeric": [">", 100]}]}})
-def big_order(event):
+def big_order(event: Any) -> None:
     _record("events", event.to_dict())
 
 
 @app.on_dynamodb_record(stream_arn=STREAM, batch_size=10, starting_position="TRIM_HORIZON")
-def order_changed(event):
+def order_changed(event: Any) -> None:
     for record in event:
         _record("stream", record.to_dict() if hasattr(record, "to_dict") else record)
