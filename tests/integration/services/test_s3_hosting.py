@@ -163,3 +163,72 @@ def test_unsupported_sub_resources_answer_not_implemented(s3: Any) -> None:
         s3.put_bucket_policy(Bucket="site", Policy="{}")
     assert exc.value.response["Error"]["Code"] == "NotImplemented"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
+def _options(edge: EdgeServer, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
+    try:
+        conn.request("OPTIONS", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        conn.close()
+
+
+def test_cors_rules_answer_preflights_and_decorate_allowed_requests(
+    edge: EdgeServer, s3: Any
+) -> None:
+    preflight = {
+        "Origin": "http://localhost:8000",
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    status, _ = _options(edge, "/site/upload.bin", preflight)
+    assert status == 403  # no CORS configuration yet
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_cors(Bucket="site")
+    assert exc.value.response["Error"]["Code"] == "NoSuchCORSConfiguration"
+    s3.put_bucket_cors(
+        Bucket="site",
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": ["http://localhost:*"],
+                    "AllowedMethods": ["GET", "PUT"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 600,
+                }
+            ]
+        },
+    )
+    assert s3.get_bucket_cors(Bucket="site")["CORSRules"][0]["MaxAgeSeconds"] == 600
+    status, headers = _options(edge, "/site/upload.bin", preflight)
+    assert status == 200
+    assert headers["access-control-allow-origin"] == "http://localhost:8000"
+    assert headers["access-control-allow-methods"] == "GET, PUT"
+    assert headers["access-control-max-age"] == "600"
+    denied, _ = _options(edge, "/site/x", {**preflight, "Origin": "http://evil.example"})
+    assert denied == 403
+    s3.put_object(Bucket="site", Key="page.txt", Body=b"hi")
+    conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
+    conn.request("GET", "/site/page.txt", headers={"Origin": "http://localhost:3000"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert response.getheader("Access-Control-Allow-Origin") == "http://localhost:3000"
+    assert response.getheader("Access-Control-Expose-Headers") == "ETag"
+    s3.delete_bucket_cors(Bucket="site")
+    assert _options(edge, "/site/upload.bin", preflight)[0] == 403
+
+
+def test_invalid_cors_method_is_invalid_request(s3: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_cors(
+            Bucket="site",
+            CORSConfiguration={
+                "CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]
+            },
+        )
+    assert exc.value.response["Error"]["Code"] == "InvalidRequest"

@@ -18,6 +18,7 @@ from lambic.services.s3._wire import (
     url_encode,
     x,
 )
+from lambic.services.s3.cors import render_cors
 from lambic.services.s3.engine import DEFAULT_REGION
 from lambic.services.s3.errors import S3Error
 from lambic.services.s3.notifications import render_notification
@@ -273,3 +274,24 @@ def list_versions(call: Call) -> ServiceResponse:
     )
     parts.append(_prefixes(page.common_prefixes, enc))
     return xml_response(document("ListVersionsResult", "".join(parts)))
+
+
+def put_cors(call: Call) -> ServiceResponse:
+    call.engine.put_cors(call.bucket, call.request.body)
+    return empty_response(200)
+
+
+def get_cors(call: Call) -> ServiceResponse:
+    rules = call.engine.cors_rules(call.bucket) if call.engine.bucket(call.bucket) else None
+    if rules is None:
+        raise S3Error(
+            "NoSuchCORSConfiguration",
+            "The CORS configuration does not exist",
+            BucketName=call.bucket,
+        )
+    return xml_response(render_cors(rules))
+
+
+def delete_cors(call: Call) -> ServiceResponse:
+    call.engine.delete_cors(call.bucket)
+    return empty_response(204)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from lambic.services.s3._blobs import BlobStore
+from lambic.services.s3.cors import CorsRule, parse_cors, render_cors
 from lambic.services.s3.errors import S3Error
 from lambic.services.s3.listing import ListingPage, list_keys
 from lambic.services.s3.names import validate_bucket_name, validate_key
@@ -105,6 +106,7 @@ class S3Engine:
         self._listeners: list[ObjectListener] = []
         self._sequence = itertools.count(time.time_ns())
         self._sequence_lock = threading.Lock()
+        self._cors_cache: dict[str, tuple[CorsRule, ...] | None] = {}
         blobs.referenced_only(store.live_blobs())
 
     # -- listeners -----------------------------------------------------------------
@@ -168,6 +170,7 @@ class S3Engine:
             if not self.store.bucket_is_empty(conn, name):
                 raise S3Error("BucketNotEmpty", BucketName=name)
             leftovers = self.store.delete_bucket(conn, name)
+        self._cors_cache.pop(name, None)
         for blob in leftovers:
             self.blobs.delete(blob)
 
@@ -452,6 +455,27 @@ class S3Engine:
         self.bucket(bucket)
         uploads = self.store.list_uploads(bucket, prefix, limit + 1)
         return uploads[:limit], len(uploads) > limit
+
+    # -- CORS ----------------------------------------------------------------------
+
+    def put_cors(self, bucket: str, document: bytes) -> tuple[CorsRule, ...]:
+        self.bucket(bucket)
+        rules = parse_cors(document)
+        self.store.set_cors(bucket, render_cors(rules).decode())
+        self._cors_cache.pop(bucket, None)
+        return rules
+
+    def delete_cors(self, bucket: str) -> None:
+        self.bucket(bucket)
+        self.store.set_cors(bucket, None)
+        self._cors_cache.pop(bucket, None)
+
+    def cors_rules(self, bucket: str) -> tuple[CorsRule, ...] | None:
+        """The bucket's CORS rules; None when the bucket has none (or does not exist)."""
+        if bucket not in self._cors_cache:
+            document = self.store.get_cors(bucket)
+            self._cors_cache[bucket] = parse_cors(document.encode()) if document else None
+        return self._cors_cache[bucket]
 
     # -- notification configuration ------------------------------------------------
 

@@ -27,6 +27,8 @@ class S3Error(ServiceError):
 # Code -> (HTTP status, AWS's default message). Source: the S3 API reference error list.
 _ERRORS: dict[str, tuple[int, str]] = {
     "AccessDenied": (403, "Access Denied"),
+    "AccessForbidden": (403, "CORSResponse: CORS is not enabled for this bucket."),
+    "BadRequest": (400, "Insufficient information. Origin request header needed."),
     "BadDigest": (400, "The Content-MD5 you specified did not match what we received."),
     "BucketAlreadyExists": (
         409,
@@ -78,6 +80,7 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),
     "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
+    "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
     "NoSuchKey": (404, "The specified key does not exist."),
     "NoSuchUpload": (
         404,

@@ -25,6 +25,7 @@ from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3 import _buckets, _multipart, _objects
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import XML_DECL, request_ids, x
+from lambic.services.s3.cors import matching_rule
 from lambic.services.s3.engine import RequestContext, S3Engine
 from lambic.services.s3.errors import S3Error
 
@@ -40,7 +41,6 @@ _LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
 _UNSUPPORTED_BUCKET = frozenset(
     {
         "policy",
-        "cors",
         "lifecycle",
         "tagging",
         "website",
@@ -107,9 +107,19 @@ class S3Protocol:
         except Exception:
             log.exception("S3 %s %s failed", request.method, request.path)
             response = render_error(S3Error("InternalError"), request, request_id, host_id)
+        origin = request.headers.get("origin")
+        if origin is not None and request.method != "OPTIONS":
+            response.headers.extend(self._cors_headers(request, origin))
         response.headers.append(("x-amz-request-id", request_id))
         response.headers.append(("x-amz-id-2", host_id))
         return response
+
+    def _cors_headers(self, request: ServiceRequest, origin: str) -> list[tuple[str, str]]:
+        """Access-Control-* for an actual (non-preflight) browser request S3 allows."""
+        bucket, _ = _address(request)
+        rules = self.engine.cors_rules(bucket) if bucket else None
+        rule = matching_rule(rules, origin, request.method, []) if rules else None
+        return rule.response_headers(origin, []) if rule else []
 
     def _call(self, request: ServiceRequest, request_id: str) -> Call:
         bucket, key = _address(request)
@@ -130,6 +140,8 @@ class S3Protocol:
 
     def _route(self, call: Call) -> Handler:
         method = call.request.method
+        if method == "OPTIONS" and call.bucket:
+            return _preflight
         if not call.bucket:
             if method == "GET":
                 return _buckets.list_buckets
@@ -139,8 +151,19 @@ class S3Protocol:
         return _object_route(call, method)
 
 
+_CORS_HANDLERS: dict[str, Handler] = {
+    "GET": _buckets.get_cors,
+    "PUT": _buckets.put_cors,
+    "DELETE": _buckets.delete_cors,
+}
+
+
 def _bucket_route(call: Call, method: str) -> Handler:
     q = call.query
+    if "cors" in q:
+        if method in _CORS_HANDLERS:
+            return _CORS_HANDLERS[method]
+        raise _method_not_allowed(method, "BUCKET")
     if method == "GET":
         if "versioning" in q:
             return _buckets.get_versioning
@@ -208,6 +231,35 @@ def _object_route(call: Call, method: str) -> Handler:
         if "uploadId" in q:
             return _multipart.complete_upload
     raise _method_not_allowed(method, "OBJECT")
+
+
+def _preflight(call: Call) -> ServiceResponse:
+    """An OPTIONS preflight, answered from the bucket's CORS rules as S3 does."""
+    headers = call.request.headers
+    origin = headers.get("origin")
+    method = headers.get("access-control-request-method")
+    if origin is None or method is None:
+        raise S3Error("BadRequest")
+    requested = [
+        name.strip()
+        for name in headers.get("access-control-request-headers", "").split(",")
+        if name.strip()
+    ]
+    rules = call.engine.cors_rules(call.bucket)
+    if rules is None:
+        call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
+        raise S3Error("AccessForbidden", Method=method, ResourceType="BUCKET")
+    rule = matching_rule(rules, origin, method, requested)
+    if rule is None:
+        raise S3Error(
+            "AccessForbidden",
+            "CORSResponse: This CORS request is not allowed. This is usually because the "
+            "evalution of Origin, request method / Access-Control-Request-Method or "
+            "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+            Method=method,
+            ResourceType="OBJECT" if call.key else "BUCKET",
+        )
+    return empty_response(200, rule.response_headers(origin, requested))
 
 
 def _head_object(call: Call) -> ServiceResponse:

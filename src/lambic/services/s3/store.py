@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY,
     region TEXT NOT NULL,
     created REAL NOT NULL,
-    notification TEXT
+    notification TEXT,
+    cors TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL,
@@ -137,9 +138,12 @@ class S3Store:
         self.conn = conn
         self.lock = threading.RLock()
         conn.executescript(_SCHEMA)
+        # State directories written by earlier versions lack these columns.
         columns = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
-        if "checksum_alg" not in columns:  # state written before listings showed checksums
+        if "checksum_alg" not in columns:
             conn.execute("ALTER TABLE objects ADD COLUMN checksum_alg TEXT")
+        if "cors" not in {row[1] for row in conn.execute("PRAGMA table_info(buckets)")}:
+            conn.execute("ALTER TABLE buckets ADD COLUMN cors TEXT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -212,6 +216,15 @@ class S3Store:
             self.conn.execute(
                 "UPDATE buckets SET notification = ? WHERE name = ?", (document, name)
             )
+
+    def get_cors(self, name: str) -> str | None:
+        with self.lock:
+            row = self.conn.execute("SELECT cors FROM buckets WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_cors(self, name: str, document: str | None) -> None:
+        with self.lock:
+            self.conn.execute("UPDATE buckets SET cors = ? WHERE name = ?", (document, name))
 
     # -- objects -------------------------------------------------------------------
 
