@@ -316,3 +316,36 @@ def test_consumed_capacity_by_index(ddb: Any, table: str) -> None:
     assert capacity["TableName"] == table
     assert capacity["GlobalSecondaryIndexes"] == {"by-g": {"CapacityUnits": 0.5}}
     assert capacity["CapacityUnits"] == 0.5
+
+
+def test_index_item_counts_follow_writes(ddb: Any) -> None:
+    name = "ic-" + uuid.uuid4().hex[:8]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def index_count() -> int:
+        table = ddb.describe_table(TableName=name)["Table"]
+        return int(table["GlobalSecondaryIndexes"][0]["ItemCount"])
+
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "g": {"S": "x"}})
+    assert index_count() == 1
+    ddb.put_item(TableName=name, Item={"pk": {"S": "b"}})  # sparse: not in the index
+    ddb.put_item(TableName=name, Item={"pk": {"S": "c"}, "g": {"S": "y"}})
+    ddb.update_item(TableName=name, Key={"pk": {"S": "a"}}, UpdateExpression="REMOVE g")
+    assert index_count() == 1
+    ddb.delete_item(TableName=name, Key={"pk": {"S": "c"}})
+    assert index_count() == 0

@@ -64,6 +64,7 @@ class TableState:
     # exact on every write (a COUNT over a million rows would stall the edge each time).
     item_count: int | None = None
     size_bytes: int | None = None
+    index_counts: dict[str, int] | None = None
 
 
 @dataclass
@@ -140,9 +141,13 @@ class DynamoDBEngine:
         if state.item_count is None or state.size_bytes is None:
             state.item_count, state.size_bytes = self.store.table_stats(state.tid)
         description = state.definition.describe(status, state.item_count, state.size_bytes)
+        if state.index_counts is None:
+            state.index_counts = {
+                name: self.store.index_stats(state.tid, name) for name in state.definition.indexes
+            }
         for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             for entry in description.get(key, []):
-                entry["ItemCount"] = self.store.index_stats(state.tid, entry["IndexName"])
+                entry["ItemCount"] = state.index_counts.get(entry["IndexName"], 0)
         return description
 
     # ---- table operations -------------------------------------------------------------
@@ -244,6 +249,7 @@ class DynamoDBEngine:
                     self._backfill(state.tid, table, name)
                 self.store.save_table(table)
             state.definition = table
+            state.index_counts = None
             return {"TableDescription": self._describe(state)}
 
     def _index_updates(
@@ -328,6 +334,7 @@ class DynamoDBEngine:
             except BaseException:
                 for write in writes:  # counters may include rolled-back writes: recount
                     write.state.item_count = write.state.size_bytes = None
+                    write.state.index_counts = None
                 self._pending.clear()
                 raise
             self._notify()
@@ -352,6 +359,9 @@ class DynamoDBEngine:
                     self.store.delete_index_entry(tid, index.name, *old_key, hk, rk)
                 if new_key is not None:
                     self.store.put_index_entry(tid, index.name, *new_key, hk, rk)
+                if state.index_counts is not None:
+                    change = (new_key is not None) - (old_key is not None)
+                    state.index_counts[index.name] = state.index_counts.get(index.name, 0) + change
             if capacity is not None and (old_key or new_key):
                 size = max(item_size(write.old or {}), item_size(write.new or {}))
                 capacity[table.name].add_index(index.name, index.kind, write_units(size))
