@@ -83,6 +83,8 @@ class SqsEngine(QueueAdministration):
         self._listeners: list[QueueListener] = []
         self._last_sweep: dict[str, int] = {}
         self._move_tasks = {}
+        # FIFO ReceiveRequestAttemptId -> (when, what that attempt received).
+        self._attempts: dict[tuple[str, str], tuple[int, list[ReceivedMessage]]] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -252,8 +254,13 @@ class SqsEngine(QueueAdministration):
         max_messages: int = 1,
         visibility_timeout: int | None = None,
         wait_seconds: int | None = None,
+        attempt_id: str | None = None,
     ) -> list[ReceivedMessage]:
         """Receive up to `max_messages`, long-polling up to `wait_seconds` (queue default).
+
+        `attempt_id` is FIFO's ReceiveRequestAttemptId: a retry with the same id within
+        five minutes gets the same messages and receipt handles while they are still
+        in flight under them, as on AWS.
 
         Returns as soon as any message is available: a send to this queue wakes the
         waiting call at once, and so does a delayed or in-flight message becoming
@@ -272,6 +279,54 @@ class SqsEngine(QueueAdministration):
                 "WaitTimeSeconds", wait_seconds, 0, 20, "Must be >= 0 and <= 20, if provided."
             )
         queue = self.get_queue(queue_name)
+        if attempt_id is not None and queue.fifo:
+            check.check_group_or_dedup_id("ReceiveRequestAttemptId", attempt_id)
+            repeated = self._repeat_attempt(queue_name, attempt_id)
+            if repeated is not None:
+                return repeated
+            messages = await self._receive_waiting(
+                queue, max_messages, visibility_timeout, wait_seconds
+            )
+            self._remember_attempt(queue_name, attempt_id, messages)
+            return messages
+        return await self._receive_waiting(queue, max_messages, visibility_timeout, wait_seconds)
+
+    def _repeat_attempt(self, queue_name: str, attempt_id: str) -> list[ReceivedMessage] | None:
+        remembered = self._attempts.get((queue_name, attempt_id))
+        if remembered is None:
+            return None
+        at, messages = remembered
+        now = self._now_ms()
+        if now - at > DEDUP_WINDOW_MS:
+            return None
+        with self._lock:
+            for message in messages:
+                row_id, _ = self._parse_receipt(queue_name, message.receipt_handle)
+                stored = self._store.message_by_row(queue_name, row_id)
+                if stored is None or stored.receipt != message.receipt_handle:
+                    return None
+                if stored.visible_at <= now:
+                    return None
+        return messages
+
+    def _remember_attempt(
+        self, queue_name: str, attempt_id: str, messages: list[ReceivedMessage]
+    ) -> None:
+        now = self._now_ms()
+        stale = [k for k, (at, _) in self._attempts.items() if now - at > DEDUP_WINDOW_MS]
+        for key in stale:
+            del self._attempts[key]
+        if messages:
+            self._attempts[(queue_name, attempt_id)] = (now, messages)
+
+    async def _receive_waiting(
+        self,
+        queue: Queue,
+        max_messages: int,
+        visibility_timeout: int | None,
+        wait_seconds: int | None,
+    ) -> list[ReceivedMessage]:
+        queue_name = queue.name
         wait = queue.int_attribute("ReceiveMessageWaitTimeSeconds")
         wait = wait if wait_seconds is None else wait_seconds
         if wait <= 0:

@@ -407,6 +407,7 @@ async def receive_message(engine: SqsEngine, params: Params, context: Context) -
         max_messages=_int(params, "MaxNumberOfMessages") or 1,
         visibility_timeout=_int(params, "VisibilityTimeout"),
         wait_seconds=_int(params, "WaitTimeSeconds"),
+        attempt_id=params.get("ReceiveRequestAttemptId"),
     )
     if not messages:
         return {}

@@ -272,3 +272,20 @@ def test_redrive_allow_policy_decides_who_may_use_a_dead_letter_queue(engine: Sq
         engine.set_queue_attributes(
             "dlq", {"RedriveAllowPolicy": json.dumps({"redrivePermission": "sometimes"})}
         )
+
+
+def test_fifo_receive_attempt_id_returns_the_same_messages_on_retry(engine: SqsEngine) -> None:
+    engine.create_queue("r.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    engine.send_message("r.fifo", "a", group_id="g1")
+    engine.send_message("r.fifo", "b", group_id="g2")
+
+    async def receive(attempt: str) -> list[str]:
+        got = await engine.receive_messages("r.fifo", max_messages=1, attempt_id=attempt)
+        return [m.receipt_handle for m in got]
+
+    first = asyncio.run(receive("try-1"))
+    assert asyncio.run(receive("try-1")) == first  # a retry sees the same receipt handle
+    other = asyncio.run(receive("try-2"))
+    assert other and other != first
+    engine.delete_message("r.fifo", first[0])
+    assert asyncio.run(receive("try-1")) != first  # deleted: the attempt is spent
