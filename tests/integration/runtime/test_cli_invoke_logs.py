@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,7 +102,8 @@ def test_logs_prints_a_functions_lines_in_order_and_filters_by_name(project: Pat
     assert code == 0
     lines = out.splitlines()
     assert all(" runtime-demo-dev-worker " in line for line in lines)
-    kinds = [line.split(" ", 2)[2].split(" ")[0] for line in lines]
+    kinds = [line.split(" ", 3)[3].split(" ")[0] for line in lines]
+    assert all(re.fullmatch(r"[0-9a-f]{6}", line.split(" ")[2]) for line in lines)
     assert kinds[0] == "START" and kinds[-2:] == ["END", "REPORT"]
     assert any("worker saw {'job': 7}" in line for line in lines)
     code, out, _ = cli("logs", "--project-dir", str(project))
@@ -135,12 +137,12 @@ def test_logs_follow_prints_new_events_as_they_are_stored(project: Path) -> None
     )
     try:
         assert proc.stdout is not None
-        assert proc.stdout.readline().endswith("runtime-demo-dev first\n")
+        assert proc.stdout.readline().endswith("runtime-demo-dev s first\n")
         store.append(
             LogEvent("/aws/lambda/runtime-demo-dev", "s", int(time.time() * 1000), "later")
         )
         store.flush()
-        assert proc.stdout.readline().endswith("runtime-demo-dev later\n")
+        assert proc.stdout.readline().endswith("runtime-demo-dev s later\n")
     finally:
         proc.kill()
         proc.wait(10)
