@@ -312,14 +312,14 @@ def test_reserved_concurrency_throttles_instead_of_queueing(tmp_path: Path) -> N
     config = {"lambda_functions": {"pid": {"reserved_concurrency": 2}}}
 
     async def body(inv: Invoker) -> list[InvocationResult]:
-        calls = [inv.invoke("pid", b'{"hold": 0.6}') for _ in range(6)]
+        calls = [inv.invoke("pid", b'{"hold": 0.6}') for _ in range(50)]
         return list(await asyncio.gather(*calls))
 
     started = time.monotonic()
     results = run(with_invoker(make_project(tmp_path, config), body))
-    assert time.monotonic() - started < 5
-    statuses = sorted(r.status for r in results)
-    assert statuses == ["ok", "ok", "throttled", "throttled", "throttled", "throttled"]
+    assert time.monotonic() - started < 5  # every call answered at once, none queued
+    statuses = [r.status for r in results]
+    assert statuses.count("ok") == 2 and statuses.count("throttled") == 48
     throttled = next(r for r in results if r.status == "throttled")
     assert throttled.error_type == "TooManyRequestsException" and throttled.status_code == 429
     assert payload(throttled) == {
