@@ -7,6 +7,7 @@ query-compatible code, SNS and SQS's query protocol with an `<ErrorResponse>` 40
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from xml.sax.saxutils import escape
@@ -77,15 +78,20 @@ def _s3(error: AuthError) -> ServiceResponse:
     if error.kind == "signature" and error.detail:
         message = error.detail
     request_id = uuid.uuid4().hex[:16].upper()
+    host_id = base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()
     fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in error.fields.items())
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Error><Code>{code}</Code><Message>{escape(message)}</Message>{fields}"
-        f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
+        f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
     )
     return ServiceResponse(
         status,
-        [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)],
+        [
+            ("Content-Type", "application/xml"),
+            ("x-amz-request-id", request_id),
+            ("x-amz-id-2", host_id),
+        ],
         body.encode(),
     )
 
