@@ -621,3 +621,28 @@ def test_trace_id_is_set_for_its_invocation_only(tmp_path: Path) -> None:
     traced, plain = run(with_invoker(make_project(tmp_path), body))
     assert payload(traced)["trace_id"] == trace
     assert payload(plain)["trace_id"] is None
+
+
+def test_a_failing_event_invocation_is_retried_twice_with_the_same_request_id(
+    tmp_path: Path,
+) -> None:
+    events: list[LogEvent] = []
+
+    async def body(inv: Invoker) -> InvocationResult:
+        accepted = await inv.invoke("boom", b"{}", invocation_type="Event")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(reports(accepted.request_id)) < 3:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # a fourth attempt would show up here
+        return accepted
+
+    def reports(request_id: str) -> list[str]:
+        return [
+            e.message for e in events if e.message.startswith(f"REPORT RequestId: {request_id}")
+        ]
+
+    project = make_project(tmp_path)
+    accepted = run(
+        with_invoker(project, body, log_sink=events.append, async_retry_delays=(0.05, 0.1))
+    )
+    assert len(reports(accepted.request_id)) == 3
