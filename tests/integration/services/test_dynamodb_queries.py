@@ -349,3 +349,18 @@ def test_index_item_counts_follow_writes(ddb: Any) -> None:
     assert index_count() == 1
     ddb.delete_item(TableName=name, Key={"pk": {"S": "c"}})
     assert index_count() == 0
+
+
+def test_keys_only_gsi_hides_unprojected_attributes_from_filters_and_projections(
+    ddb: Any, table: str
+) -> None:
+    result = ddb.query(
+        TableName=table,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        FilterExpression="attribute_exists(v)",
+        ProjectionExpression="pk, v",
+        ExpressionAttributeValues={":g": {"S": "even"}},
+    )
+    assert result["ScannedCount"] == 10
+    assert result["Count"] == 0

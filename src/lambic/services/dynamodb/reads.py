@@ -447,10 +447,15 @@ def _render(
     mode: str,
 ) -> dict[str, Any]:
     table = state.definition
-    matched = [item for item in items if evaluate(filter_, item)] if filter_ else items
+    projected_names = index_projection(table, index) if index else None
+    visible = items
+    if index is not None and index.kind == "GSI" and projected_names is not None:
+        # A GSI holds copies of the projected attributes only; filters and projections
+        # see nothing else (an LSI fetches the rest from the table, at a cost).
+        visible = [{k: v for k, v in item.items() if k in projected_names} for item in items]
+    matched = [item for item in visible if evaluate(filter_, item)] if filter_ else visible
     result: dict[str, Any] = {}
     if select != "COUNT":
-        projected_names = index_projection(table, index) if index else None
         rendered = []
         for item in matched:
             if paths is not None:
