@@ -265,7 +265,11 @@ def deliver(
     elif subscription.protocol == "lambda":
         event = _lambda_event(subscription, notification, text, region, base_url)
         for listener in list(lambda_listeners):
-            listener(LambdaDelivery(subscription.arn, subscription.endpoint, event))
+            try:
+                listener(LambdaDelivery(subscription.arn, subscription.endpoint, event))
+            except Exception:
+                # Publish has succeeded; a failing listener must not turn it into an error.
+                _log.exception("SNS lambda listener failed for %s", subscription.endpoint)
     elif subscription.protocol in ("http", "https"):
         if subscription.raw:
             body = text

@@ -20,6 +20,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -54,6 +55,7 @@ _MAX_VISIBILITY_MS = 43200 * 1000
 _WRONG_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
 
 QueueListener = Callable[[str], None]
+_log = logging.getLogger(__name__)
 
 
 class SqsEngine(QueueAdministration):
@@ -116,7 +118,11 @@ class SqsEngine(QueueAdministration):
         """A message arrived: wake long polls and tell the listeners."""
         self._wake(name)
         for listener in list(self._listeners):
-            listener(name)
+            try:
+                listener(name)
+            except Exception:
+                # The message is committed; a failing listener must not fail the send.
+                _log.exception("SQS listener failed for queue %s", name)
 
     # Sending ------------------------------------------------------------------------
 

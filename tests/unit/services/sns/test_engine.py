@@ -157,3 +157,16 @@ def test_delivery_policy_sets_the_http_content_type() -> None:
     assert poster.done.wait(5)
     assert poster.calls[1][1]["Content-Type"] == "application/json"
     engine.close()
+
+
+def test_a_failing_lambda_listener_does_not_fail_the_publish() -> None:
+    engine = _engine()
+
+    def broken(delivery: object) -> None:
+        raise RuntimeError("listener bug")
+
+    engine.add_lambda_listener(broken)
+    topic = engine.create_topic("t")
+    engine.subscribe(topic.arn, "lambda", "arn:aws:lambda:us-east-1:000000000000:function:f")
+    assert engine.publish(topic.arn, "x")[0]
+    engine.close()

@@ -289,3 +289,13 @@ def test_fifo_receive_attempt_id_returns_the_same_messages_on_retry(engine: SqsE
     assert other and other != first
     engine.delete_message("r.fifo", first[0])
     assert asyncio.run(receive("try-1")) != first  # deleted: the attempt is spent
+
+
+def test_a_failing_listener_does_not_fail_the_send(engine: SqsEngine) -> None:
+    def broken(name: str) -> None:
+        raise RuntimeError("listener bug")
+
+    engine.create_queue("q")
+    engine.add_listener(broken)
+    engine.send_message("q", "still sent")
+    assert [m.body for m in engine.receive_now("q")] == ["still sent"]
