@@ -174,7 +174,11 @@ class HttpSender:
         on_failure: Callable[[int], None] | None = None,
     ) -> None:
         """POST in the background; `on_failure(status)` runs when every attempt failed."""
-        self._pool.submit(self._deliver, url, headers, body, on_failure)
+        try:
+            self._pool.submit(self._deliver, url, headers, body, on_failure)
+        except RuntimeError:
+            # Shutting down: the pool takes no more work; the delivery is dropped.
+            _log.warning("SNS is shutting down; not delivering to %s", url)
 
     def _deliver(
         self,
