@@ -269,3 +269,41 @@ def test_large_download_streams_the_exact_bytes(s3: Any) -> None:
     assert out.getvalue() == payload
     ranged = s3.get_object(Bucket="photos", Key="big", Range="bytes=1048570-1048580")
     assert ranged["Body"].read() == payload[1048570:1048581]
+
+
+def test_object_tags_from_put_header_and_the_tagging_api(s3: Any) -> None:
+    s3.create_bucket(Bucket="photos")
+    s3.put_object(Bucket="photos", Key="k", Body=b"x", Tagging="team=core&stage=dev")
+    tags = s3.get_object_tagging(Bucket="photos", Key="k")["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"team": "core", "stage": "dev"}
+    got = s3.get_object(Bucket="photos", Key="k")
+    assert (got["TagCount"], got["Body"].read()) == (2, b"x")
+    s3.put_object_tagging(
+        Bucket="photos", Key="k", Tagging={"TagSet": [{"Key": "only", "Value": "one"}]}
+    )
+    assert s3.get_object_tagging(Bucket="photos", Key="k")["TagSet"] == [
+        {"Key": "only", "Value": "one"}
+    ]
+    s3.copy_object(Bucket="photos", Key="copy", CopySource="photos/k")
+    assert s3.get_object_tagging(Bucket="photos", Key="copy")["TagSet"] == [
+        {"Key": "only", "Value": "one"}
+    ]
+    s3.copy_object(
+        Bucket="photos",
+        Key="copy",
+        CopySource="photos/k",
+        TaggingDirective="REPLACE",
+        Tagging="new=tag",
+    )
+    assert s3.get_object_tagging(Bucket="photos", Key="copy")["TagSet"] == [
+        {"Key": "new", "Value": "tag"}
+    ]
+    s3.delete_object_tagging(Bucket="photos", Key="k")
+    assert s3.get_object_tagging(Bucket="photos", Key="k")["TagSet"] == []
+    too_many = {"TagSet": [{"Key": f"k{n}", "Value": "v"} for n in range(11)]}
+    with pytest.raises(ClientError) as exc:
+        s3.put_object_tagging(Bucket="photos", Key="k", Tagging=too_many)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_tagging(Bucket="photos", Key="missing")
+    assert _error(exc)["Code"] == "NoSuchKey"

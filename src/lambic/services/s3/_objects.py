@@ -84,6 +84,8 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
     headers.extend((f"x-amz-meta-{name}", value) for name, value in obj.attrs.metadata.items())
     if obj.attrs.parts:
         headers.append(("x-amz-mp-parts-count", str(obj.attrs.parts)))
+    if obj.attrs.tags:
+        headers.append(("x-amz-tagging-count", str(len(obj.attrs.tags))))
     return headers
 
 
@@ -254,6 +256,20 @@ def copy_object(call: Call) -> ServiceResponse:
         attrs = replace(
             src.attrs, headers={**src.attrs.headers, "x-amz-storage-class": storage_class}
         )
+    tagging = headers.get("x-amz-tagging-directive", "COPY").upper()
+    if tagging not in ("COPY", "REPLACE"):
+        raise S3Error(
+            "InvalidArgument",
+            "Unknown tagging directive.",
+            ArgumentName="x-amz-tagging-directive",
+            ArgumentValue=tagging,
+        )
+    if tagging == "REPLACE":
+        # New tags from x-amz-tagging, whatever the metadata directive says.
+        replaced = attrs_from_headers(headers)
+        attrs = replace(attrs if attrs is not None else src.attrs, tags=replaced.tags)
+    elif attrs is not None:
+        attrs = replace(attrs, tags=src.attrs.tags)
     obj = call.engine.copy_object(source, (call.bucket, call.key), attrs, context=call.context)
     body = document(
         "CopyObjectResult",

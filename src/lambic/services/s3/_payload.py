@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from lambic.services.base import Headers, ServiceRequest
 from lambic.services.s3._chunked import decode_aws_chunked
 from lambic.services.s3._wire import CHECKSUM_ALGORITHMS, verify_checksums, verify_content_md5
@@ -21,6 +23,7 @@ STORED_HEADERS = (
 )
 MAX_METADATA_BYTES = 2048  # AWS: user-defined metadata is limited to 2 KB
 MAX_PUT_BYTES = 5 * 1024 * 1024 * 1024
+MAX_TAGS = 10
 
 
 class Upload:
@@ -89,4 +92,29 @@ def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None
             size += len(meta_name.encode()) + len(value.encode())
     if size > MAX_METADATA_BYTES:
         raise S3Error("MetadataTooLarge", Size=size, MaxSizeAllowed=MAX_METADATA_BYTES)
-    return ObjectAttrs(stored, metadata, dict(checksums or {}), 0)
+    tagging = headers.get("x-amz-tagging")
+    tags = validate_tags(parse_qsl(tagging, keep_blank_values=True)) if tagging else {}
+    return ObjectAttrs(stored, metadata, dict(checksums or {}), 0, tags)
+
+
+def validate_tags(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """AWS's object tag limits: 10 tags, keys up to 128 and values up to 256 characters."""
+    if len(pairs) > MAX_TAGS:
+        raise S3Error("BadRequest", "Object tags cannot be greater than 10")
+    tags: dict[str, str] = {}
+    for key, value in pairs:
+        if key in tags:
+            raise S3Error(
+                "InvalidTag", "Cannot provide multiple Tags with the same key", TagKey=key
+            )
+        if not 1 <= len(key) <= 128:
+            raise S3Error("InvalidTag", "The TagKey you have provided is invalid", TagKey=key)
+        if len(value) > 256:
+            raise S3Error(
+                "InvalidTag",
+                "The TagValue you have provided is invalid",
+                TagKey=key,
+                TagValue=value,
+            )
+        tags[key] = value
+    return tags

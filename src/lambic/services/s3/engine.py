@@ -287,6 +287,12 @@ class S3Engine:
         obj = StoredObject(target[0], target[1], blob, src.size, etag, self.clock(), new_attrs)
         return self._commit_object(obj, "ObjectCreated:Copy", context)
 
+    def set_tags(self, bucket: str, key: str, tags: dict[str, str]) -> None:
+        """PutObjectTagging / DeleteObjectTagging: replace the tag set in place."""
+        obj = self.head(bucket, key)
+        if not self.store.update_attrs(bucket, key, replace(obj.attrs, tags=dict(tags))):
+            raise S3Error("NoSuchKey", Key=key)
+
     def list_objects(
         self,
         bucket: str,

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.s3 import _buckets, _multipart, _objects
+from lambic.services.s3 import _buckets, _multipart, _objects, _tagging
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import XML_DECL, request_ids, x
 from lambic.services.s3.cors import matching_rule
@@ -64,7 +64,7 @@ _UNSUPPORTED_BUCKET = frozenset(
 # Sub-resources answered for GET only (their PUT is not implemented).
 _READ_ONLY_BUCKET = frozenset({"acl", "versioning", "versions"})
 _UNSUPPORTED_OBJECT = frozenset(
-    {"tagging", "retention", "legal-hold", "attributes", "restore", "select", "torrent"}
+    {"retention", "legal-hold", "attributes", "restore", "select", "torrent"}
 )
 
 
@@ -207,6 +207,10 @@ def _object_route(call: Call, method: str) -> Handler:
         if method != "GET":
             raise S3Error("NotImplemented", Header="acl")
         return _objects.get_acl
+    if "tagging" in q:
+        if method not in _tagging.HANDLERS:
+            raise _method_not_allowed(method, "OBJECT")
+        return _tagging.HANDLERS[method]
     if method == "GET":
         if "uploadId" in q:
             return _multipart.list_parts

@@ -72,24 +72,30 @@ class ObjectAttrs:
     `headers`: stored system headers (Content-Type, Cache-Control, ...) as AWS returns
     them; `metadata`: user metadata, names lower-cased without `x-amz-meta-`;
     `checksums`: algorithm ("CRC32", "SHA256", ...) → base64 value; `parts`: part
-    count for a multipart object, else 0.
+    count for a multipart object, else 0; `tags`: the object's tag set.
     """
 
     headers: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)
     parts: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"h": self.headers, "m": self.metadata, "c": self.checksums, "p": self.parts},
-            separators=(",", ":"),
-        )
+        raw: dict[str, Any] = {
+            "h": self.headers,
+            "m": self.metadata,
+            "c": self.checksums,
+            "p": self.parts,
+        }
+        if self.tags:
+            raw["t"] = self.tags
+        return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> ObjectAttrs:
         raw: dict[str, Any] = json.loads(text)
-        return cls(raw["h"], raw["m"], raw["c"], raw.get("p", 0))
+        return cls(raw["h"], raw["m"], raw["c"], raw.get("p", 0), raw.get("t", {}))
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,15 @@ class S3Store:
             ),
         )
         return row[0] if row else None
+
+    def update_attrs(self, bucket: str, key: str, attrs: ObjectAttrs) -> bool:
+        """Replace an object's attributes in place (its bytes and ETag stay)."""
+        with self.lock:
+            cursor = self.conn.execute(
+                "UPDATE objects SET attrs = ? WHERE bucket = ? AND key = ?",
+                (attrs.to_json(), bucket, key),
+            )
+            return cursor.rowcount == 1
 
     def delete_object(self, conn: sqlite3.Connection, bucket: str, key: str) -> str | None:
         """Delete the object; returns its blob id, or None when there was none."""
