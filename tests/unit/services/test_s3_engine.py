@@ -108,3 +108,11 @@ def test_deleting_a_bucket_removes_its_abandoned_uploads(engine: S3Engine) -> No
     engine.delete_bucket("bucket")
     assert engine.store.get_upload(upload.upload_id) is None
     assert engine.store.live_blobs() == set()
+
+
+def test_s3_facade_all_is_sorted_and_exported() -> None:
+    import lambic.services.s3 as facade
+
+    assert facade.__all__ == sorted(facade.__all__)
+    for name in facade.__all__:
+        assert getattr(facade, name) is not None
