@@ -236,8 +236,9 @@ def test_expired_ttl_items_are_deleted_with_a_service_identity_record() -> None:
             time.sleep(0.05)
         remaining = sorted(i["pk"]["S"] for i in ddb.scan(TableName=table)["Items"])
         assert remaining == ["ancient", "new", "text"]
-        removal = _records(streams, arn)["Records"][-1]
-        assert removal["eventName"] == "REMOVE"
+        records = _records(streams, arn)["Records"]
+        (removal,) = [r for r in records if r["eventName"] == "REMOVE"]
+        assert removal["dynamodb"]["Keys"] == {"pk": {"S": "old"}}
         assert removal["userIdentity"] == {
             "Type": "Service",
             "PrincipalId": "dynamodb.amazonaws.com",
