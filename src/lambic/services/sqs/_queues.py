@@ -113,9 +113,11 @@ class QueueAdministration:
         with self._lock:
             existing = self._queues.get(name)
             if existing is not None:
-                # AWS returns the existing queue when every given attribute matches it.
+                # AWS returns the existing queue when every given attribute matches it;
+                # JSON-valued attributes compare as JSON (key order, "3" vs 3 aside).
                 current = self._effective_attributes(existing)
-                differing = [k for k, v in normalised.items() if current.get(k) != v]
+                self._check_redrive(name, normalised, fifo)
+                differing = [k for k, v in normalised.items() if not _same_value(current.get(k), v)]
                 if differing:
                     raise queue_name_exists(", ".join(differing))
                 return existing
@@ -351,6 +353,17 @@ class QueueAdministration:
                     return task.moved
         # Ours finish as they start, so there is never a running task to cancel.
         raise resource_not_found("Task does not exist or is not running.")
+
+
+def _same_value(current: str | None, given: str) -> bool:
+    if current == given:
+        return True
+    if current is None or not given.startswith("{"):
+        return False
+    try:
+        return bool(json.loads(current) == json.loads(given))
+    except ValueError:
+        return False
 
 
 def _allows_redrive_from(target: Queue, source_arn: str) -> bool:

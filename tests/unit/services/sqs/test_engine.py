@@ -299,3 +299,16 @@ def test_a_failing_listener_does_not_fail_the_send(engine: SqsEngine) -> None:
     engine.add_listener(broken)
     engine.send_message("q", "still sent")
     assert [m.body for m in engine.receive_now("q")] == ["still sent"]
+
+
+def test_create_queue_is_idempotent_with_json_attributes_spelled_differently(
+    engine: SqsEngine,
+) -> None:
+    dlq = engine.create_queue("dlq")
+    policy = {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": "3"}
+    first = engine.create_queue("src", {"RedrivePolicy": json.dumps(policy)})
+    again = engine.create_queue("src", {"RedrivePolicy": json.dumps(policy, indent=2)})
+    assert again is first
+    with pytest.raises(SqsError) as caught:
+        engine.create_queue("src", {"RedrivePolicy": json.dumps({**policy, "maxReceiveCount": 4})})
+    assert caught.value.shape == "QueueNameExists"
