@@ -138,7 +138,9 @@ class SnsEngine:
         with self._lock:
             existing = self._topics.get(arn)
             if existing is not None:
-                if any(existing.attributes.get(k, _default(k)) != v for k, v in given.items()):
+                if any(
+                    not _same(existing.attributes.get(k, _default(k)), v) for k, v in given.items()
+                ):
                     raise invalid_parameter(
                         "Attributes Reason: Topic already exists with different attributes"
                     )
@@ -289,7 +291,7 @@ class SnsEngine:
                     protocol,
                     endpoint,
                 ):
-                    if any(existing.attributes.get(k) != v for k, v in normalised.items()):
+                    if any(not _same(existing.attributes.get(k), v) for k, v in normalised.items()):
                         raise invalid_parameter(
                             "Attributes Reason: Subscription already exists with different "
                             "attributes"
@@ -550,6 +552,18 @@ def _default_policy(arn: str, account: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _same(current: str | None, given: str) -> bool:
+    """Attribute equality for idempotent calls; JSON values compare as JSON."""
+    if current == given:
+        return True
+    if current is None or not given.lstrip().startswith("{"):
+        return False
+    try:
+        return bool(json.loads(current) == json.loads(given))
+    except ValueError:
+        return False
 
 
 def _is_json_object(text: str) -> bool:

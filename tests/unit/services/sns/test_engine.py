@@ -170,3 +170,15 @@ def test_a_failing_lambda_listener_does_not_fail_the_publish() -> None:
     engine.subscribe(topic.arn, "lambda", "arn:aws:lambda:us-east-1:000000000000:function:f")
     assert engine.publish(topic.arn, "x")[0]
     engine.close()
+
+
+def test_subscribe_is_idempotent_with_a_filter_policy_spelled_differently() -> None:
+    engine = _engine()
+    topic = engine.create_topic("t")
+    queue = "arn:aws:sqs:us-east-1:000000000000:q"
+    first = engine.subscribe(topic.arn, "sqs", queue, {"FilterPolicy": '{"a": ["x"]}'})
+    again = engine.subscribe(topic.arn, "sqs", queue, {"FilterPolicy": '{"a":["x"]}'})
+    assert again.arn == first.arn
+    with pytest.raises(SnsError):
+        engine.subscribe(topic.arn, "sqs", queue, {"FilterPolicy": '{"a": ["y"]}'})
+    engine.close()
