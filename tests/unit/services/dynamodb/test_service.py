@@ -1,0 +1,83 @@
+"""The service answers every request with AWS's shapes: never a 500 for bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import zlib
+from typing import Any
+
+from lambic.services.base import Headers, ServiceRequest, ServiceResponse
+from lambic.services.dynamodb import create_service
+
+_OPERATIONS = [
+    "DescribeTable", "ListTables", "UpdateTable", "PutItem", "GetItem", "UpdateItem",
+    "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem", "TransactWriteItems",
+    "TransactGetItems", "UpdateTimeToLive", "DescribeTimeToLive", "TagResource",
+    "UntagResource", "ListTagsOfResource",
+]  # fmt: skip
+_STREAM_OPERATIONS = ["ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"]
+_FIELDS = [
+    "TableName", "Item", "Key", "KeyConditionExpression", "FilterExpression",
+    "UpdateExpression", "ConditionExpression", "ProjectionExpression",
+    "ExpressionAttributeNames", "ExpressionAttributeValues", "Limit", "ExclusiveStartKey",
+    "Select", "Segment", "TotalSegments", "RequestItems", "TransactItems", "IndexName",
+    "ReturnValues", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexUpdates",
+    "StreamSpecification", "Expected", "AttributeUpdates", "KeyConditions", "ScanFilter",
+    "StreamArn", "ShardIterator", "ShardId", "ShardIteratorType", "SequenceNumber",
+    "TimeToLiveSpecification", "ResourceArn", "Tags", "TagKeys", "ReturnConsumedCapacity",
+]  # fmt: skip
+_JUNK: list[Any] = [
+    None, 5, -1, True, "x", "pk = :v", "SET a = :v", ":v", "#a = :v", "junk", [], {}, [1],
+    [{}], {"S": 1}, {"N": "x"}, {"a": "x"}, {"pk": {"S": "a"}},
+    {"pk": {"S": "a"}, "sk": {"N": "1"}}, {"PutRequest": 1},
+]  # fmt: skip
+
+
+def _call(
+    service: Any, loop: asyncio.AbstractEventLoop, target: str, body: bytes
+) -> ServiceResponse:
+    request = ServiceRequest("POST", "/", "", Headers([("X-Amz-Target", target)]), body)
+    response: ServiceResponse = loop.run_until_complete(service.handle(request))
+    return response
+
+
+def test_junk_requests_get_4xx_errors_in_awss_json_shape() -> None:
+    service = create_service(None, ttl_sweep_seconds=None)
+    loop = asyncio.new_event_loop()
+    try:
+        create = {
+            "TableName": "junk",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        }
+        target = "DynamoDB_20120810.CreateTable"
+        assert _call(service, loop, target, json.dumps(create).encode()).status == 200
+        rng = random.Random(7)
+        for _ in range(3000):
+            operation = rng.choice(_OPERATIONS + _STREAM_OPERATIONS)
+            prefix = (
+                "DynamoDBStreams_20120810."
+                if operation in _STREAM_OPERATIONS
+                else ("DynamoDB_20120810.")
+            )
+            body: dict[str, Any] = {"TableName": "junk"} if rng.random() < 0.7 else {}
+            for _ in range(rng.randint(1, 4)):
+                body[rng.choice(_FIELDS)] = rng.choice(_JUNK)
+            response = _call(service, loop, prefix + operation, json.dumps(body).encode())
+            assert response.status < 500, (operation, body, response.body)
+            assert dict(response.headers)["x-amz-crc32"] == str(zlib.crc32(response.body))
+            if response.status != 200:
+                assert "#" in json.loads(response.body)["__type"]
+    finally:
+        loop.close()
+        service.close()
