@@ -25,6 +25,7 @@ from typing import Any
 
 from lambic.services.sns import _checks as check
 from lambic.services.sns import _delivery as delivery
+from lambic.services.sns import _policies as policies
 from lambic.services.sns.errors import (
     SnsError,
     invalid_parameter,
@@ -139,7 +140,10 @@ class SnsEngine:
             existing = self._topics.get(arn)
             if existing is not None:
                 if any(
-                    not _same(existing.attributes.get(k, _default(k)), v) for k, v in given.items()
+                    not policies.same_value(
+                        existing.attributes.get(k, policies.attribute_default(k)), v
+                    )
+                    for k, v in given.items()
                 ):
                     raise invalid_parameter(
                         "Attributes Reason: Topic already exists with different attributes"
@@ -167,11 +171,11 @@ class SnsEngine:
         topic = self.get_topic(arn)
         subs = list(self._by_topic.get(arn, {}).values())
         attributes = {
-            "Policy": json.dumps(_default_policy(arn, self.account), separators=(",", ":")),
+            "Policy": json.dumps(policies.default_policy(arn, self.account), separators=(",", ":")),
             "Owner": self.account,
             "SubscriptionsPending": str(sum(not s.confirmed for s in subs)),
             "TopicArn": arn,
-            "EffectiveDeliveryPolicy": _EFFECTIVE_DELIVERY_POLICY,
+            "EffectiveDeliveryPolicy": policies.EFFECTIVE_DELIVERY_POLICY,
             "SubscriptionsConfirmed": str(sum(s.confirmed for s in subs)),
             "DisplayName": "",
             "SubscriptionsDeleted": str(self._deleted.get(arn, 0)),
@@ -190,7 +194,11 @@ class SnsEngine:
                         "ContentBasedDeduplication Reason: only valid for FIFO topics"
                     )
                 value = value.lower()
-            if name in ("Policy", "DeliveryPolicy") and value and not _is_json_object(value):
+            if (
+                name in ("Policy", "DeliveryPolicy")
+                and value
+                and not policies.is_json_object(value)
+            ):
                 raise invalid_parameter(f"{name}: failed to parse JSON")
             topic.attributes[name] = value
             self._store.save_topic(topic)
@@ -234,7 +242,7 @@ class SnsEngine:
             policy = None
         if isinstance(policy, dict) and isinstance(policy.get("Statement"), list):
             return policy
-        return _default_policy(topic.arn, self.account)
+        return policies.default_policy(topic.arn, self.account)
 
     def _resource(self, arn: str) -> Topic:
         topic = self._topics.get(arn)
@@ -291,7 +299,10 @@ class SnsEngine:
                     protocol,
                     endpoint,
                 ):
-                    if any(not _same(existing.attributes.get(k), v) for k, v in normalised.items()):
+                    if any(
+                        not policies.same_value(existing.attributes.get(k), v)
+                        for k, v in normalised.items()
+                    ):
                         raise invalid_parameter(
                             "Attributes Reason: Subscription already exists with different "
                             "attributes"
@@ -354,7 +365,11 @@ class SnsEngine:
             parse_filter_policy(value, context.get("FilterPolicyScope", "MessageAttributes"))
         if name == "RedrivePolicy" and value:
             check.check_redrive_policy(value)
-        if name in ("DeliveryPolicy", "ReplayPolicy") and value and not _is_json_object(value):
+        if (
+            name in ("DeliveryPolicy", "ReplayPolicy")
+            and value
+            and not policies.is_json_object(value)
+        ):
             raise invalid_parameter(f"{name}: failed to parse JSON")
         return value
 
@@ -418,7 +433,7 @@ class SnsEngine:
             "SubscriptionPrincipal": f"arn:aws:iam::{self.account}:user/lambic",
         }
         if subscription.protocol in ("http", "https"):
-            attributes["EffectiveDeliveryPolicy"] = _EFFECTIVE_DELIVERY_POLICY
+            attributes["EffectiveDeliveryPolicy"] = policies.EFFECTIVE_DELIVERY_POLICY
         attributes.update(subscription.attributes)
         if "FilterPolicy" in subscription.attributes:
             attributes.setdefault("FilterPolicyScope", "MessageAttributes")
@@ -526,72 +541,3 @@ class SnsEngine:
         elif topic.fifo:
             raise invalid_parameter("The MessageGroupId parameter is required for FIFO topics")
         return messages
-
-
-def _default_policy(arn: str, account: str) -> dict[str, Any]:
-    return {
-        "Version": "2008-10-17",
-        "Id": "__default_policy_ID",
-        "Statement": [
-            {
-                "Sid": "__default_statement_ID",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": [
-                    "SNS:GetTopicAttributes",
-                    "SNS:SetTopicAttributes",
-                    "SNS:AddPermission",
-                    "SNS:RemovePermission",
-                    "SNS:DeleteTopic",
-                    "SNS:Subscribe",
-                    "SNS:ListSubscriptionsByTopic",
-                    "SNS:Publish",
-                ],
-                "Resource": arn,
-                "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
-            }
-        ],
-    }
-
-
-def _same(current: str | None, given: str) -> bool:
-    """Attribute equality for idempotent calls; JSON values compare as JSON."""
-    if current == given:
-        return True
-    if current is None or not given.lstrip().startswith("{"):
-        return False
-    try:
-        return bool(json.loads(current) == json.loads(given))
-    except ValueError:
-        return False
-
-
-def _is_json_object(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
-
-
-def _default(name: str) -> str:
-    return {"DisplayName": "", "ContentBasedDeduplication": "false"}.get(name, "")
-
-
-_EFFECTIVE_DELIVERY_POLICY = json.dumps(
-    {
-        "http": {
-            "defaultHealthyRetryPolicy": {
-                "minDelayTarget": 20,
-                "maxDelayTarget": 20,
-                "numRetries": 3,
-                "numMaxDelayRetries": 0,
-                "numNoDelayRetries": 0,
-                "numMinDelayRetries": 0,
-                "backoffFunction": "linear",
-            },
-            "disableSubscriptionOverrides": False,
-            "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"},
-        }
-    },
-    separators=(",", ":"),
-)
