@@ -364,3 +364,16 @@ def test_keys_only_gsi_hides_unprojected_attributes_from_filters_and_projections
     )
     assert result["ScannedCount"] == 10
     assert result["Count"] == 0
+
+
+def test_gsi_scan_pages_with_exclusive_start_key(ddb: Any, table: str) -> None:
+    seen: list[tuple[str, str]] = []
+    kwargs: dict[str, Any] = {"TableName": table, "IndexName": "by-g", "Limit": 3}
+    while True:
+        page = ddb.scan(**kwargs)
+        seen.extend((i["pk"]["S"], i["sk"]["N"]) for i in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        assert set(page["LastEvaluatedKey"]) == {"g", "pk", "sk"}
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert len(seen) == len(set(seen)) == 10
