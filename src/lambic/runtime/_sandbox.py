@@ -13,6 +13,7 @@ It never returns: the process ends with `os._exit`.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import json
@@ -190,6 +191,11 @@ def _invoke(
 def _prepare_process(spec: dict[str, Any], log_fd: int) -> None:
     set_parent_death_signal(spec["zygote_pid"])
     os.setpgid(0, 0)  # its own group, so a kill reaches what the handler spawns too
+    # SCHED_BATCH only stops a waking environment from preempting the gateway at once
+    # (it still runs on any idle core): through the gateway on this 2-core machine it
+    # measured ~9% more requests/s (mean of 5 noisy runs); latency is unchanged.
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
