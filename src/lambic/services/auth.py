@@ -106,6 +106,11 @@ class Authenticator:
             self._check_expiry(request)
         if self.credentials is None:
             return request
+        if service == "s3" and request.method == "POST" and "authorization" not in request.headers:
+            content_type = request.headers.get("content-type", "")
+            if content_type.lower().startswith("multipart/form-data"):
+                self._verify_post_policy(request, content_type)
+                return request
         auth = request.headers.get("authorization")
         if auth is not None:
             return self._verify_header(request, service, auth)
@@ -259,6 +264,40 @@ class Authenticator:
                 },
             )
         return replace(request, signing=SigningContext(key, timestamp, scope, signature))
+
+    # -- S3 browser form uploads (generate_presigned_post) --------------------------
+
+    def _verify_post_policy(self, request: ServiceRequest, content_type: str) -> None:
+        """Check the policy signature of a POST Object form (SigV4 or SigV2)."""
+        from lambic.services.s3.errors import S3Error
+        from lambic.services.s3.post import parse_form
+
+        try:
+            form = parse_form(content_type, request.body)
+        except S3Error:
+            return  # malformed: S3 refuses it with its own error and stores nothing
+        policy = form.get("policy")
+        if policy is None:
+            raise AuthError("missing", "s3")
+        if form.get("x-amz-signature") is not None:
+            expected, provided = self._post_policy_v4(form.get, policy)
+        else:
+            access_key = form.get("AWSAccessKeyId") or ""
+            secret = self._secret(access_key, "s3")
+            digest = hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()
+            expected, provided = base64.b64encode(digest).decode(), form.get("signature") or ""
+        if not hmac.compare_digest(expected, provided):
+            raise AuthError("signature", "s3", fields={"SignatureProvided": provided})
+
+    def _post_policy_v4(self, fields: Callable[[str], str | None], policy: str) -> tuple[str, str]:
+        """(expected, provided) signatures of a SigV4-signed upload policy."""
+        parts = (fields("x-amz-credential") or "").split("/")
+        if len(parts) != 5:
+            raise AuthError("signature", "s3", "x-amz-credential is malformed")
+        access_key, date, region, scope_service, _ = parts
+        key = self._signing_key(self._secret(access_key, "s3"), date, region, scope_service)
+        expected = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
+        return expected, fields("x-amz-signature") or ""
 
     # -- S3's presigned SigV2 (boto3's default for generate_presigned_url on S3) -----
 

@@ -196,6 +196,7 @@ class S3Engine:
         etag: str | None = None,
         context: RequestContext = RequestContext(),
         preconditions: Preconditions = Preconditions(),
+        event: str = "ObjectCreated:Put",
     ) -> StoredObject:
         validate_key(key)
         # The bucket is checked inside the commit (one lookup on the hot path); a PUT
@@ -204,7 +205,7 @@ class S3Engine:
         obj = StoredObject(
             bucket, key, blob, len(data), etag or md5_etag(data), self.clock(), attrs
         )
-        return self._commit_object(obj, "ObjectCreated:Put", context, preconditions)
+        return self._commit_object(obj, event, context, preconditions)
 
     def _commit_object(
         self,

@@ -55,6 +55,11 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "InvalidArgument": (400, "Invalid Argument"),
     "InvalidBucketName": (400, "The specified bucket is not valid."),
     "InvalidDigest": (400, "The Content-MD5 you specified was invalid."),
+    "InvalidPolicyDocument": (400, "Invalid Policy: Invalid JSON."),
+    "MalformedPOSTRequest": (
+        400,
+        "The body of your POST request is not well-formed multipart/form-data.",
+    ),
     "InvalidTag": (400, "The tag provided was not a valid tag."),
     "InvalidLocationConstraint": (400, "The specified location-constraint is not valid"),
     "InvalidPart": (

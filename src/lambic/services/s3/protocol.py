@@ -28,6 +28,7 @@ from lambic.services.s3._wire import XML_DECL, request_ids, x
 from lambic.services.s3.cors import matching_rule
 from lambic.services.s3.engine import RequestContext, S3Engine
 from lambic.services.s3.errors import S3Error
+from lambic.services.s3.post import is_form_upload, post_object
 
 log = logging.getLogger("lambic.services.s3")
 
@@ -194,6 +195,8 @@ def _bucket_route(call: Call, method: str) -> Handler:
         return _buckets.delete_bucket
     if method == "POST" and "delete" in q:
         return _objects.delete_objects
+    if is_form_upload(method, call.request.headers):
+        return post_object
     raise _method_not_allowed(method, "BUCKET")
 
 

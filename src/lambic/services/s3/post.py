@@ -1,0 +1,246 @@
+"""Browser form uploads: POST Object with a policy (boto3's `generate_presigned_post`).
+
+A web page uploads straight to the bucket with a `multipart/form-data` POST carrying
+the key, a base64 JSON policy, its signature and the file. AWS checks the policy:
+not expired, every condition (`eq`, `starts-with`, `content-length-range`) holds, and
+every form field is covered by a condition (except the signature fields, `file` and
+`x-ignore-*`); we mirror that. The signature itself is verified at the edge when
+`--require-auth` is set (`lambic.services.auth`), which calls `parse_form` too.
+Responses follow `success_action_redirect` (303) / `success_action_status` (200,
+201 with a `PostResponse` document, default 204), as on AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from lambic.services.base import Headers, ServiceResponse
+from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._payload import STORED_HEADERS, validate_tags
+from lambic.services.s3._wire import document, element
+from lambic.services.s3.errors import S3Error
+from lambic.services.s3.store import ObjectAttrs
+
+# Fields a policy need not mention (AWS: the signature fields, the file, x-ignore-*).
+_EXEMPT = frozenset(
+    {"awsaccesskeyid", "signature", "policy", "file", "x-amz-signature", "x-amz-security-token"}
+)
+MAX_POST_BYTES = 5 * 1024 * 1024 * 1024
+
+
+@dataclass
+class Form:
+    """A parsed upload form: text fields (names as sent) and the file part."""
+
+    fields: dict[str, str]
+    file: bytes
+    filename: str
+    file_content_type: str | None
+
+    def get(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.fields.items() if k.lower() == lowered), None)
+
+
+def is_form_upload(method: str, headers: Headers) -> bool:
+    return method == "POST" and headers.get("content-type", "").lower().startswith(
+        "multipart/form-data"
+    )
+
+
+def parse_form(content_type: str, body: bytes) -> Form:
+    """Split a multipart/form-data body; the file must be the last field, as on AWS."""
+    boundary = None
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "boundary":
+            boundary = value.strip('"')
+    if not boundary:
+        raise S3Error(
+            "MalformedPOSTRequest",
+            "The body of your POST request is not well-formed multipart/form-data.",
+        )
+    fields: dict[str, str] = {}
+    file_data: bytes | None = None
+    filename = ""
+    file_type: str | None = None
+    delimiter = b"--" + boundary.encode("latin-1")
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, sep, content = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
+        if not sep:
+            raise S3Error(
+                "MalformedPOSTRequest",
+                "The body of your POST request is not well-formed multipart/form-data.",
+            )
+        content = content.removesuffix(b"\r\n")
+        disposition, part_type = _part_headers(head.decode("utf-8", "replace"))
+        name = disposition.get("name", "")
+        if name.lower() == "file":
+            file_data, filename, file_type = content, disposition.get("filename", ""), part_type
+            break  # AWS ignores anything after the file
+        fields[name] = content.decode("utf-8", "replace")
+    if file_data is None:
+        raise S3Error(
+            "InvalidArgument",
+            "POST requires exactly one file upload per request.",
+            ArgumentName="file",
+            ArgumentValue="0",
+        )
+    return Form(fields, file_data, filename, file_type)
+
+
+def _part_headers(head: str) -> tuple[dict[str, str], str | None]:
+    disposition: dict[str, str] = {}
+    part_type = None
+    for line in head.split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-disposition":
+            for item in value.split(";")[1:]:
+                key, _, raw = item.strip().partition("=")
+                disposition[key.lower()] = raw.strip('"')
+        elif name.strip().lower() == "content-type":
+            part_type = value.strip()
+    return disposition, part_type
+
+
+def _denied(reason: str) -> S3Error:
+    return S3Error("AccessDenied", f"Invalid according to Policy: {reason}")
+
+
+def check_policy(form: Form, bucket: str, key: str, *, now: float) -> None:
+    """Enforce the policy document as AWS does (signature checked at the edge)."""
+    encoded = form.get("policy")
+    if encoded is None:
+        return  # an anonymous upload to a bucket that allows it
+    try:
+        policy: dict[str, Any] = json.loads(base64.b64decode(encoded, validate=True))
+        expiration = calendar.timegm(
+            time.strptime(str(policy["expiration"]).split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S")
+        )
+        conditions = list(policy.get("conditions", []))
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.") from exc
+    if now > expiration:
+        raise _denied("Policy expired.")
+    values = {k.lower(): v for k, v in form.fields.items()}
+    values["bucket"] = bucket
+    values["key"] = key
+    covered = {"bucket"}
+    for condition in conditions:
+        covered.add(_check_condition(condition, values, len(form.file)))
+    extra = [
+        name
+        for name in form.fields
+        if name.lower() not in covered
+        and name.lower() not in _EXEMPT
+        and not name.lower().startswith("x-ignore-")
+    ]
+    if extra:
+        raise _denied(f"Extra input fields: {', '.join(extra)}")
+
+
+def _check_condition(condition: Any, values: dict[str, str], size: int) -> str:
+    """Check one condition; returns the field name it covers."""
+    if isinstance(condition, dict) and len(condition) == 1:
+        name, expected = next(iter(condition.items()))
+        condition = ["eq", f"${name}", expected]
+    if not isinstance(condition, list) or len(condition) != 3:
+        raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Condition.")
+    operator = str(condition[0]).lower()
+    if operator == "content-length-range":
+        low, high = int(condition[1]), int(condition[2])
+        if size < low:
+            raise S3Error("EntityTooSmall", ProposedSize=size, MinSizeAllowed=low)
+        if size > high:
+            raise S3Error("EntityTooLarge", ProposedSize=size, MaxSizeAllowed=high)
+        return "content-length-range"
+    field = str(condition[1]).lstrip("$").lower()
+    actual = values.get(field, "")
+    expected = str(condition[2])
+    holds = (
+        actual == expected
+        if operator == "eq"
+        else (operator == "starts-with" and actual.startswith(expected))
+    )
+    if not holds:
+        raise _denied(f"Policy Condition failed: {json.dumps(condition)}")
+    return field
+
+
+def post_object(call: Call) -> ServiceResponse:
+    """POST Object: store the form's file under its key, then answer as the form asks."""
+    headers = call.request.headers
+    form = parse_form(headers.get("content-type", ""), call.request.body)
+    template = form.get("key")
+    if template is None:
+        raise S3Error(
+            "InvalidArgument",
+            "Bucket POST must contain a field named 'key'.  If it "
+            "is specified, please check the order of the fields.",
+            ArgumentName="key",
+            ArgumentValue="",
+        )
+    key = template.replace("${filename}", form.filename)
+    check_policy(form, call.bucket, key, now=time.time())
+    # Object headers come from form fields (the file part's own Content-Type is not
+    # used, as on AWS); no Content-Type field means binary/octet-stream.
+    stored = {name: value for name in STORED_HEADERS if (value := form.get(name)) is not None}
+    stored.setdefault("Content-Type", "binary/octet-stream")
+    metadata = {
+        name.lower()[len("x-amz-meta-") :]: value
+        for name, value in form.fields.items()
+        if name.lower().startswith("x-amz-meta-")
+    }
+    tagging = form.get("tagging")
+    tags = validate_tags(_tag_pairs(tagging)) if tagging else {}
+    obj = call.engine.put_object(
+        call.bucket,
+        key,
+        form.file,
+        ObjectAttrs(stored, metadata, {}, 0, tags),
+        context=call.context,
+        event="ObjectCreated:Post",
+    )
+    location = f"{call.base_url}/{call.bucket}/{quote(key)}"
+    response_headers = [("ETag", obj.etag), ("Location", location)]
+    redirect = form.get("success_action_redirect") or form.get("redirect")
+    if redirect:
+        query = urlencode({"bucket": call.bucket, "key": key, "etag": obj.etag})
+        joiner = "&" if "?" in redirect else "?"
+        return empty_response(303, [("ETag", obj.etag), ("Location", f"{redirect}{joiner}{query}")])
+    status = form.get("success_action_status")
+    if status == "201":
+        body = document(
+            "PostResponse",
+            element("Location", location)
+            + element("Bucket", call.bucket)
+            + element("Key", key)
+            + element("ETag", obj.etag),
+        )
+        return xml_response(body, 201, response_headers)
+    return empty_response(200 if status == "200" else 204, response_headers)
+
+
+def _tag_pairs(tagging: str) -> list[tuple[str, str]]:
+    """The `tagging` form field is a `<Tagging>` XML document."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(tagging)
+    except ET.ParseError as exc:
+        raise S3Error("MalformedXML") from exc
+    pairs = []
+    for tag in root.iter():
+        if tag.tag.rsplit("}", 1)[-1] == "Tag":
+            fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in tag}
+            pairs.append((fields.get("Key", ""), fields.get("Value", "")))
+    return pairs
