@@ -59,6 +59,17 @@ def test_complete_assembles_parts_with_aws_multipart_etag(s3: Any) -> None:
     assert got["ContentType"] == "application/x-big"
     assert got["Metadata"] == {"m": "1"}
     assert s3.list_multipart_uploads(Bucket="uploads").get("Uploads", []) == []
+    second = s3.get_object(Bucket="uploads", Key="big.bin", PartNumber=2)
+    assert second["Body"].read() == parts[1]
+    assert (second["PartsCount"], second["ContentRange"]) == (
+        3,
+        f"bytes {5 * MB}-{10 * MB - 1}/{10 * MB + 4}",
+    )
+    head = s3.head_object(Bucket="uploads", Key="big.bin", PartNumber=3)
+    assert head["ContentLength"] == 4
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket="uploads", Key="big.bin", PartNumber=4)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
 
 
 def test_small_non_final_part_is_entity_too_small(s3: Any) -> None:

@@ -282,7 +282,8 @@ def put_cors(call: Call) -> ServiceResponse:
 
 
 def get_cors(call: Call) -> ServiceResponse:
-    rules = call.engine.cors_rules(call.bucket) if call.engine.bucket(call.bucket) else None
+    call.engine.bucket(call.bucket)  # NoSuchBucket before NoSuchCORSConfiguration
+    rules = call.engine.cors_rules(call.bucket)
     if rules is None:
         raise S3Error(
             "NoSuchCORSConfiguration",

@@ -82,7 +82,8 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
     stored.update(overrides)
     headers.extend(stored.items())
     headers.extend((f"x-amz-meta-{name}", value) for name, value in obj.attrs.metadata.items())
-    if obj.attrs.parts:
+    if obj.attrs.parts and "partNumber" in call.query:
+        # AWS names the part count only when a part was asked for.
         headers.append(("x-amz-mp-parts-count", str(obj.attrs.parts)))
     if obj.attrs.tags:
         headers.append(("x-amz-tagging-count", str(len(obj.attrs.tags))))
@@ -125,7 +126,16 @@ def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceRespons
     headers = object_headers(obj, call)
     start, end, status = 0, obj.size, 200
     range_header = request_headers.get("range")
-    if range_header:
+    part = call.query.get("partNumber")
+    if part is not None:
+        if range_header:
+            raise S3Error(
+                "InvalidRequest", "Cannot specify both Range header and partNumber query parameter"
+            )
+        start, end = part_bounds(obj, part)
+        status = 206
+        headers.append(("Content-Range", f"bytes {start}-{max(start, end - 1)}/{obj.size}"))
+    elif range_header:
         bounds = parse_range(range_header, obj.size)
         if bounds is not None:
             start, end = bounds
@@ -146,6 +156,36 @@ def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceRespons
         else call.engine.read(obj)
     )
     return ServiceResponse(status, headers, data)
+
+
+def part_bounds(obj: StoredObject, raw: str) -> tuple[int, int]:
+    """Byte range of part `raw` of an object (a simple upload is one part), as AWS."""
+    try:
+        number = int(raw)
+    except ValueError as exc:
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=raw,
+        ) from exc
+    sizes = obj.attrs.part_sizes or (obj.size,)
+    if not 1 <= number <= 10000:
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=raw,
+        )
+    if number > len(sizes):
+        raise S3Error(
+            "InvalidPartNumber",
+            "The requested partnumber is not satisfiable",
+            PartNumberRequested=number,
+            ActualPartCount=len(sizes),
+        )
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1]
 
 
 async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:

@@ -279,7 +279,7 @@ class S3Engine:
         if "-" in etag:
             # A single-request copy of a multipart object is not multipart any more.
             etag = md5_etag(self.read(src))
-        new_attrs = replace(src.attrs, parts=0) if attrs is None else attrs
+        new_attrs = replace(src.attrs, parts=0, part_sizes=()) if attrs is None else attrs
         if attrs is not None and not attrs.checksums:
             new_attrs = replace(new_attrs, checksums=src.attrs.checksums)
         if "-" in src.etag:
@@ -408,7 +408,12 @@ class S3Engine:
             sum(part.size for part in chosen),
             multipart_etag([part.etag for part in chosen]),
             self.clock(),
-            replace(upload.attrs, parts=len(chosen), checksums={}),
+            replace(
+                upload.attrs,
+                parts=len(chosen),
+                checksums={},
+                part_sizes=tuple(part.size for part in chosen),
+            ),
         )
 
     def commit_upload(

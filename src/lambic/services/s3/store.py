@@ -72,7 +72,8 @@ class ObjectAttrs:
     `headers`: stored system headers (Content-Type, Cache-Control, ...) as AWS returns
     them; `metadata`: user metadata, names lower-cased without `x-amz-meta-`;
     `checksums`: algorithm ("CRC32", "SHA256", ...) → base64 value; `parts`: part
-    count for a multipart object, else 0; `tags`: the object's tag set.
+    count for a multipart object, else 0; `tags`: the object's tag set; `part_sizes`:
+    each part's size for a multipart object (GetObject `partNumber`).
     """
 
     headers: dict[str, str] = field(default_factory=dict)
@@ -80,6 +81,7 @@ class ObjectAttrs:
     checksums: dict[str, str] = field(default_factory=dict)
     parts: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    part_sizes: tuple[int, ...] = ()
 
     def to_json(self) -> str:
         raw: dict[str, Any] = {
@@ -90,12 +92,21 @@ class ObjectAttrs:
         }
         if self.tags:
             raw["t"] = self.tags
+        if self.part_sizes:
+            raw["s"] = self.part_sizes
         return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> ObjectAttrs:
         raw: dict[str, Any] = json.loads(text)
-        return cls(raw["h"], raw["m"], raw["c"], raw.get("p", 0), raw.get("t", {}))
+        return cls(
+            raw["h"],
+            raw["m"],
+            raw["c"],
+            raw.get("p", 0),
+            raw.get("t", {}),
+            tuple(raw.get("s", ())),
+        )
 
 
 @dataclass(frozen=True)
