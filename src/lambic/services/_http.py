@@ -24,7 +24,7 @@ from typing import Any, cast
 import httptools
 
 from lambic.services.base import Headers, ServiceRequest, ServiceResponse
-from lambic.services.edge import EdgeApp
+from lambic.services.edge import MAX_BODY_BYTES, EdgeApp
 
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 _HIGH_WATER = 1024 * 1024
@@ -69,6 +69,7 @@ class EdgeProtocol(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[str, str]] = []
         self._body: list[bytes] = []
+        self._size = 0
         self._queue: deque[_Pending] = deque()
         self._task: asyncio.Task[None] | None = None
         self._writable = asyncio.Event()
@@ -103,7 +104,8 @@ class EdgeProtocol(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._reply_and_close(400, b"Protocol upgrades are not supported")
         except httptools.HttpParserError:
-            self._reply_and_close(400, b"Malformed HTTP request")
+            if self._transport is not None and not self._transport.is_closing():
+                self._reply_and_close(400, b"Malformed HTTP request")
 
     def close(self) -> None:
         if self._transport is not None:
@@ -112,6 +114,7 @@ class EdgeProtocol(asyncio.Protocol):
     # -- httptools callbacks -------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._size = 0
         self._url = b""
         self._headers = []
         self._body = []
@@ -131,6 +134,11 @@ class EdgeProtocol(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
+        self._size += len(body)
+        if self._size > MAX_BODY_BYTES:
+            # Bodies are held in memory; past AWS's single-PUT limit we stop reading.
+            self._reply_and_close(413, b"Request body larger than 5 GiB; use multipart upload")
+            raise httptools.HttpParserError("body too large")
 
     def on_message_complete(self) -> None:
         url = self._url

@@ -89,3 +89,13 @@ def test_head_keeps_content_length_without_a_body_and_garbage_is_400(start_edge:
     assert head.endswith(b"\r\n\r\n")
     bad = _exchange(edge, b"NOT HTTP AT ALL\r\n\r\n", lambda d: False)
     assert bad.startswith(b"HTTP/1.1 400")
+
+
+def test_bodies_past_the_limit_are_refused_with_413(start_edge: Any, monkeypatch: Any) -> None:
+    import lambic.services._http as http_module
+
+    monkeypatch.setattr(http_module, "MAX_BODY_BYTES", 10)
+    edge = start_edge({"s3": Echo()})
+    raw = b"PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n" + b"y" * 20
+    data = _exchange(edge, raw, lambda d: False)
+    assert data.startswith(b"HTTP/1.1 413")
