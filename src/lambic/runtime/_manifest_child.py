@@ -40,16 +40,26 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
     return out
 
 
+def _cors(cors: Any) -> dict[str, Any] | None:
+    """A route's CORS as the ready `Access-Control-*` headers (what the gateway sends)."""
+    if cors in (None, False):
+        return None
+    headers = getattr(cors, "get_access_control_headers", None)
+    if callable(headers):
+        return {str(k): str(v) for k, v in headers().items()}
+    jsonable: dict[str, Any] = _jsonable(cors)
+    return jsonable
+
+
 def _routes(app: Any) -> dict[str, dict[str, dict[str, Any]]]:
     routes: dict[str, dict[str, dict[str, Any]]] = {}
     for path, methods in (getattr(app, "routes", None) or {}).items():
         routes[path] = {}
         for method, entry in methods.items():
-            cors = getattr(entry, "cors", None)
             routes[path][method] = {
                 "view_name": getattr(entry, "view_name", ""),
                 "content_types": list(getattr(entry, "content_types", None) or []),
-                "cors": None if cors in (None, False) else _jsonable(cors),
+                "cors": _cors(getattr(entry, "cors", None)),
                 "authorizer_name": getattr(entry, "authorizer_name", None),
                 "api_key_required": bool(getattr(entry, "api_key_required", False)),
             }

@@ -126,8 +126,8 @@ class Environment:
         self._waiter: asyncio.Future[tuple[int, dict[str, Any], bytes] | None] | None = None
         self._kill_reason = ""
         # Monotonic deadline of the invocation in progress; the invoker's watchdog
-        # (`check`, every few ms) enforces it. One shared timer instead of a
-        # call_later per invocation: at gateway rates the timer heap churn showed.
+        # (`check`) enforces it, waking at the soonest deadline. One shared timer
+        # instead of a call_later per invocation: at gateway rates the heap churn showed.
         self.deadline = 0.0
         self._loop.add_reader(log_fd, self._on_log_readable)
 

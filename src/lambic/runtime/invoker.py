@@ -310,14 +310,20 @@ class Invoker:
     async def _watch(self) -> None:
         """Enforce busy environments' timeouts and memory; reclaim idle ones."""
         last_reap = time.monotonic()
+        wake_at = last_reap + _MEMORY_POLL_SECONDS
         while True:
-            await asyncio.sleep(_MEMORY_POLL_SECONDS)
+            await asyncio.sleep(max(wake_at - time.monotonic(), 0.0005))
             pools = [*self._pools.values(), *self._old_pools]
             now = time.monotonic()
+            # Wake at the next tick, or sooner if a deadline falls before it, so a
+            # timeout is enforced to the millisecond as Lambda's is.
+            wake_at = now + _MEMORY_POLL_SECONDS
             for pool in pools:
                 for env in list(pool.environments):
                     if env.busy:
                         env.check(now)
+                        if env.busy and env.alive:
+                            wake_at = min(wake_at, env.deadline)
             if now - last_reap >= min(1.0, self.project.config.local.idle_timeout_seconds / 4):
                 last_reap = now
                 for pool in pools:

@@ -55,7 +55,7 @@ class RouteInfo:
     method: str
     view_name: str
     content_types: tuple[str, ...] = ("application/json",)
-    cors: Mapping[str, Any] | None = None
+    cors: Mapping[str, Any] | None = None  # the `Access-Control-*` response headers
     authorizer_name: str | None = None
     api_key_required: bool = False
 

@@ -252,7 +252,7 @@ def test_timeout_kills_the_environment_and_logs_task_timed_out(tmp_path: Path) -
     assert not process_exists(first_pid)
     line = re.compile(
         rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z {timed_out.request_id} "
-        r"Task timed out after 1\.\d\d seconds"
+        r"Task timed out after 1\.0\d seconds"
     )
     assert any(line.fullmatch(e.message) for e in events)
     assert timed_out.billed_ms == 1000

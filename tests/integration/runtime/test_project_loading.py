@@ -39,7 +39,10 @@ def test_manifest_lists_functions_routes_and_binary_types(tmp_path: Path) -> Non
     assert set(manifest.routes) == {"/", "/users/{user_id}"}
     user = manifest.routes["/users/{user_id}"]
     assert set(user) == {"GET", "PUT"}
-    assert user["GET"].view_name == "user" and user["GET"].cors is not None
+    assert user["GET"].view_name == "user"
+    assert user["GET"].cors is not None
+    assert user["GET"].cors["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in user["GET"].cors["Access-Control-Allow-Headers"]
     assert manifest.routes["/"]["GET"].cors is None
     assert isinstance(manifest.binary_types, tuple) and manifest.binary_types
     assert project.functions("prod")["api_handler"].deployed_name == "runtime-demo-prod"
