@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -21,6 +22,8 @@ from typing import BinaryIO, Protocol
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
 
 CHUNK = 256 * 1024
+CACHE_OBJECT_BYTES = 64 * 1024
+CACHE_TOTAL_BYTES = 32 * 1024 * 1024
 
 
 class BlobStore(Protocol):
@@ -61,6 +64,8 @@ class FileBlobStore:
         for leftover in os.listdir(self._tmp):
             os.unlink(os.path.join(self._tmp, leftover))
         self._made: set[str] = set()
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cached_bytes = 0
 
     def _path(self, blob_id: str) -> str:
         # Ids are generated here (hex); refuse anything else so a corrupted database
@@ -92,10 +97,28 @@ class FileBlobStore:
         return self._final(tmp, blob_id)
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> bytes:
+        cached = self._cache.get(blob_id)
+        if cached is not None:
+            self._cache.move_to_end(blob_id)
+            return cached[start:end] if start or end is not None else cached
         with open(self._path(blob_id), "rb") as handle:
-            if start:
+            if start or end is not None:
                 handle.seek(start)
-            return handle.read() if end is None else handle.read(end - start)
+                return handle.read() if end is None else handle.read(end - start)
+            data = handle.read()
+        self._remember(blob_id, data)
+        return data
+
+    def _remember(self, blob_id: str, data: bytes) -> None:
+        # Blobs never change once written, so a small read cache needs no invalidation
+        # beyond forgetting deleted ids; it spares small GETs an open/read/close.
+        if len(data) > CACHE_OBJECT_BYTES:
+            return
+        self._cache[blob_id] = data
+        self._cached_bytes += len(data)
+        while self._cached_bytes > CACHE_TOTAL_BYTES:
+            _, evicted = self._cache.popitem(last=False)
+            self._cached_bytes -= len(evicted)
 
     def iter_range(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
         # Opened before the first chunk is asked for, so a concurrent overwrite that
@@ -123,6 +146,9 @@ class FileBlobStore:
         return self._final(tmp, new_id)
 
     def delete(self, blob_id: str) -> None:
+        cached = self._cache.pop(blob_id, None)
+        if cached is not None:
+            self._cached_bytes -= len(cached)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(blob_id))
 

@@ -10,6 +10,7 @@ import time
 import zlib
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import quote_plus
 from xml.sax.saxutils import escape
 
@@ -55,7 +56,12 @@ def owner_xml(tag: str = "Owner") -> str:
 
 def http_date(timestamp: float) -> str:
     """RFC 1123 date with second resolution, as in Last-Modified."""
-    return formatdate(int(timestamp), usegmt=True)
+    return _http_date(int(timestamp))
+
+
+@lru_cache(maxsize=4096)
+def _http_date(seconds: int) -> str:
+    return formatdate(seconds, usegmt=True)
 
 
 def iso_date(timestamp: float) -> str:
