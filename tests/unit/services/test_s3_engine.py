@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,20 @@ def test_s3_facade_all_is_sorted_and_exported() -> None:
     assert facade.__all__ == sorted(facade.__all__)
     for name in facade.__all__:
         assert getattr(facade, name) is not None
+
+
+def test_file_blob_cache_forgets_deleted_blobs_and_stays_bounded(tmp_path: Path) -> None:
+    from lambic.services.s3 import _blobs
+
+    store = _blobs.FileBlobStore(tmp_path / "blobs")
+    small = store.put(b"small")
+    assert store.read(small) == b"small"
+    assert store.read(small, 1, 3) == b"ma"
+    store.delete(small)
+    with pytest.raises(FileNotFoundError):
+        store.read(small)
+    ids = [store.put(bytes([n]) * _blobs.CACHE_OBJECT_BYTES) for n in range(8)]
+    for blob_id in ids:
+        store.read(blob_id)
+    assert store._cached_bytes <= _blobs.CACHE_TOTAL_BYTES
+    assert [store.read(blob_id)[:1] for blob_id in ids] == [bytes([n]) for n in range(8)]
