@@ -6,6 +6,7 @@ the package has already imported.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -18,6 +19,10 @@ from lambic.runtime.zygote import preload_modules, serve
 def main(argv: Sequence[str]) -> None:
     """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,...`."""
     ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
+    # `-m` put the invoker's working directory first on sys.path; a Lambda function
+    # sees only its task root (added per environment) and the runtime's packages.
+    cwd = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
     preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])

@@ -99,3 +99,7 @@ def boto_client(event, context):
         "region": client.meta.region_name,
         "access_key": credentials.access_key,
     }
+
+
+def search_path(event, context):
+    return sys.path

@@ -45,6 +45,7 @@ HANDLERS = [
     "pid",
     "big_response",
     "boto_client",
+    "search_path",
 ]
 T = TypeVar("T")
 LIGHT_PRELOAD = ("json", "logging", "lambic.app")
@@ -646,3 +647,19 @@ def test_a_failing_event_invocation_is_retried_twice_with_the_same_request_id(
         with_invoker(project, body, log_sink=events.append, async_retry_delays=(0.05, 0.1))
     )
     assert len(reports(accepted.request_id)) == 3
+
+
+def test_the_task_root_is_first_on_sys_path_and_the_callers_cwd_is_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    project = make_project(tmp_path)
+
+    async def body(inv: Invoker) -> InvocationResult:
+        return await inv.invoke("search_path", b"{}")
+
+    path = payload(run(with_invoker(project, body)))
+    assert path[0] == str(project.project_dir)
+    assert str(elsewhere) not in path and "" not in path
