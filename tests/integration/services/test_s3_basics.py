@@ -307,3 +307,22 @@ def test_object_tags_from_put_header_and_the_tagging_api(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_object_tagging(Bucket="photos", Key="missing")
     assert _error(exc)["Code"] == "NoSuchKey"
+
+
+def test_encryption_is_sse_s3_by_default_and_echoes_what_was_asked(s3: Any) -> None:
+    s3.create_bucket(Bucket="photos")
+    plain = s3.put_object(Bucket="photos", Key="plain", Body=b"x")
+    assert plain["ServerSideEncryption"] == "AES256"
+    kms = s3.put_object(
+        Bucket="photos",
+        Key="kms",
+        Body=b"x",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId="alias/app",
+    )
+    assert (kms["ServerSideEncryption"], kms["SSEKMSKeyId"]) == ("aws:kms", "alias/app")
+    head = s3.head_object(Bucket="photos", Key="kms")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "alias/app")
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="photos", Key="bad", Body=b"x", ServerSideEncryption="rot13")
+    assert _error(exc)["Code"] == "InvalidArgument"

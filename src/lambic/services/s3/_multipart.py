@@ -12,7 +12,7 @@ from lambic.services.s3._objects import (
     parse_copy_source,
     write_preconditions,
 )
-from lambic.services.s3._payload import attrs_from_headers, read_upload
+from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
 from lambic.services.s3._wire import (
     document,
     element,
@@ -22,8 +22,6 @@ from lambic.services.s3._wire import (
     x,
 )
 from lambic.services.s3.errors import S3Error
-
-_SSE = ("x-amz-server-side-encryption", "AES256")
 
 
 def _key(call: Call) -> str:
@@ -35,13 +33,19 @@ def _key(call: Call) -> str:
 def create_upload(call: Call) -> ServiceResponse:
     attrs = attrs_from_headers(call.request.headers)
     upload = call.engine.create_upload(call.bucket, _key(call), attrs)
+    encryption = sse_headers(attrs)
     body = document(
         "InitiateMultipartUploadResult",
         element("Bucket", call.bucket)
         + element("Key", upload.key)
         + element("UploadId", upload.upload_id),
     )
-    return xml_response(body, 200, [_SSE])
+    return xml_response(body, 200, encryption)
+
+
+def _upload_encryption(call: Call) -> list[tuple[str, str]]:
+    upload = call.engine.upload(call.bucket, _key(call), call.query["uploadId"])
+    return sse_headers(upload.attrs)
 
 
 def _part_number(call: Call) -> int:
@@ -69,7 +73,7 @@ def upload_part(call: Call) -> ServiceResponse:
         upload.data,
         f"{checksum[0]}:{checksum[1]}" if checksum else None,
     )
-    headers = [("ETag", part.etag), _SSE]
+    headers = [("ETag", part.etag), *_upload_encryption(call)]
     if checksum:
         headers.append((f"x-amz-checksum-{checksum[0].lower()}", checksum[1]))
     return empty_response(200, headers)
@@ -100,7 +104,7 @@ def upload_part_copy(call: Call) -> ServiceResponse:
         "CopyPartResult",
         element("LastModified", iso_date(part.modified)) + element("ETag", part.etag),
     )
-    return xml_response(body, 200, [_SSE])
+    return xml_response(body, 200, _upload_encryption(call))
 
 
 def _requested_parts(body: bytes) -> list[tuple[int, str]]:
@@ -142,7 +146,7 @@ async def complete_upload(call: Call) -> ServiceResponse:
         + element("Key", key)
         + element("ETag", obj.etag),
     )
-    return xml_response(body, 200, [_SSE])
+    return xml_response(body, 200, sse_headers(obj.attrs))
 
 
 def abort_upload(call: Call) -> ServiceResponse:

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from lambic.services.base import Headers, ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
-from lambic.services.s3._payload import attrs_from_headers, read_upload
+from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
 from lambic.services.s3._wire import (
     document,
     element,
@@ -25,7 +25,6 @@ from lambic.services.s3.errors import S3Error
 from lambic.services.s3.store import StoredObject
 
 STREAM_THRESHOLD = 1024 * 1024
-_SSE = ("x-amz-server-side-encryption", "AES256")
 
 # GetObject's response-* query parameters and the header each overrides.
 _OVERRIDES = {
@@ -55,7 +54,7 @@ def put_object(call: Call) -> ServiceResponse:
         context=call.context,
         preconditions=write_preconditions(call.request.headers),
     )
-    headers = [("ETag", obj.etag), _SSE]
+    headers = [("ETag", obj.etag), *sse_headers(obj.attrs)]
     headers.extend(_checksum_headers(obj))
     return empty_response(200, headers)
 
@@ -73,13 +72,14 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
         ("ETag", obj.etag),
         ("Last-Modified", http_date(obj.modified)),
         ("Accept-Ranges", "bytes"),
-        _SSE,
     ]
     overrides = {
         header: call.query[param] for param, header in _OVERRIDES.items() if param in call.query
     }
     stored = dict(obj.attrs.headers)
     stored.update(overrides)
+    if "x-amz-server-side-encryption" not in stored:
+        headers.extend(sse_headers(obj.attrs))
     headers.extend(stored.items())
     headers.extend((f"x-amz-meta-{name}", value) for name, value in obj.attrs.metadata.items())
     if obj.attrs.parts and "partNumber" in call.query:
@@ -315,7 +315,7 @@ def copy_object(call: Call) -> ServiceResponse:
         "CopyObjectResult",
         element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag),
     )
-    return xml_response(body, 200, [_SSE])
+    return xml_response(body, 200, sse_headers(obj.attrs))
 
 
 def get_acl(call: Call) -> ServiceResponse:

@@ -20,7 +20,11 @@ STORED_HEADERS = (
     "Cache-Control",
     "Expires",
     "x-amz-website-redirect-location",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-bucket-key-enabled",
 )
+_SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 MAX_METADATA_BYTES = 2048  # AWS: user-defined metadata is limited to 2 KB
 MAX_PUT_BYTES = 5 * 1024 * 1024 * 1024
 MAX_TAGS = 10
@@ -79,6 +83,14 @@ def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None
                 continue
         stored[name] = value
     stored.setdefault("Content-Type", "binary/octet-stream")
+    sse = stored.get("x-amz-server-side-encryption")
+    if sse is not None and sse not in _SSE_ALGORITHMS:
+        raise S3Error(
+            "InvalidArgument",
+            "The encryption method specified is not supported",
+            ArgumentName="x-amz-server-side-encryption",
+            ArgumentValue=sse,
+        )
     storage_class = headers.get("x-amz-storage-class")
     if storage_class and storage_class != "STANDARD":
         stored["x-amz-storage-class"] = storage_class
@@ -118,3 +130,14 @@ def validate_tags(pairs: list[tuple[str, str]]) -> dict[str, str]:
             )
         tags[key] = value
     return tags
+
+
+def sse_headers(attrs: ObjectAttrs) -> list[tuple[str, str]]:
+    """The encryption headers AWS answers: as requested, else SSE-S3 (AWS's default
+    since 2023 encrypts every object)."""
+    headers = [
+        (name, value)
+        for name, value in attrs.headers.items()
+        if name.startswith("x-amz-server-side-encryption")
+    ]
+    return headers or [("x-amz-server-side-encryption", "AES256")]
