@@ -1,9 +1,10 @@
 """An execution environment as the invoker sees it: one forked process, one at a time.
 
-    env = Environment.spawn(zygote, settings, spec)   # fork requested
+    env = Environment.spawn(zygote, spec, on_output)  # fork requested from the zygote
     init = await env.start(init_timeout)             # READY: Init Duration or init error
-    outcome = await env.invoke(request_id, payload, timeout_s, deadline_ms)
-    env.kill("idle")                                  # reclaim
+    outcome = await env.invoke({"request_id": rid, "deadline_ms": ms}, payload, timeout_s)
+    env.check(time.monotonic())                      # watchdog: deadline and memory
+    env.close()                                      # reclaim
 
 The environment's fds 1 and 2 are a pipe we read on the event loop, line by line,
 into `on_output` (the log router). Before it answers, the environment flushes its
@@ -262,6 +263,11 @@ class Environment:
         self._transport.write(encode_frame(kind, meta, payload))
         try:
             frame = await waiter
+        except asyncio.CancelledError:
+            # The caller gave up; the environment is still inside the handler, so its
+            # next answer would belong to this invocation: it cannot be reused.
+            self.kill("cancelled")
+            raise
         finally:
             self.busy = False
         self.drain_output(final=frame is None)
@@ -341,18 +347,7 @@ class Environment:
             self._sock.close()
 
     def close(self) -> None:
-        """Reclaim an idle environment: drop its socket; its loop exits, then kill."""
+        """Discard the environment: kill it and emit whatever it wrote last."""
         self.kill("close")
         self.drain_output(final=True)
         self._close_log()
-
-    async def wait_exited(self, timeout: float) -> bool:
-        if not self.pid:
-            return True
-        try:
-            await asyncio.wait_for(asyncio.shield(self._zygote.exit_future(self.pid)), timeout)
-        except (asyncio.TimeoutError, ZygoteError):
-            return False
-        finally:
-            self._zygote.forget(self.pid)
-        return True

@@ -663,3 +663,18 @@ def test_the_task_root_is_first_on_sys_path_and_the_callers_cwd_is_absent(
     path = payload(run(with_invoker(project, body)))
     assert path[0] == str(project.project_dir)
     assert str(elsewhere) not in path and "" not in path
+
+
+def test_a_cancelled_invocation_discards_its_environment(tmp_path: Path) -> None:
+    async def body(inv: Invoker) -> tuple[int, InvocationResult]:
+        first = payload(await inv.invoke("pid", b"{}"))
+        task = asyncio.ensure_future(inv.invoke("pid", b'{"hold": 1}'))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return first, await inv.invoke("pid", b"{}")
+
+    first, after = run(with_invoker(make_project(tmp_path), body))
+    assert after.status == "ok" and after.cold_start and payload(after) != first
+    assert not process_exists(first)
