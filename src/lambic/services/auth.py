@@ -183,12 +183,12 @@ class Authenticator:
     def _verify_header(self, request: ServiceRequest, service: str, auth: str) -> ServiceRequest:
         match = _AUTH_HEADER.match(auth)
         if match is None:
-            if auth.startswith("AWS "):
-                raise AuthError(
-                    "signature",
-                    service,
-                    "Signature Version 2 headers are not supported here; sign requests with SigV4",
-                )
+            if auth.startswith("AWS ") and service == "s3":
+                access_key, _, signature = auth[4:].strip().partition(":")
+                # With x-amz-date the Date line is empty (the header is signed below).
+                date = "" if "x-amz-date" in request.headers else request.headers.get("date", "")
+                self._verify_v2(request, access_key, signature, date)
+                return request
             raise AuthError("missing", service)
         credential, signed, signature = match.group("credential", "signed", "signature")
         timestamp = request.headers.get("x-amz-date") or ""
@@ -302,42 +302,51 @@ class Authenticator:
     # -- S3's presigned SigV2 (boto3's default for generate_presigned_url on S3) -----
 
     def _verify_v2_query(self, request: ServiceRequest) -> None:
+        params = request.query
+        self._verify_v2(
+            request, params["AWSAccessKeyId"], params.get("Signature", ""), params["Expires"]
+        )
+
+    def _verify_v2(
+        self, request: ServiceRequest, access_key: str, signature: str, date_line: str
+    ) -> None:
+        """S3's Signature Version 2 (HMAC-SHA1), header or presigned-query form."""
         from lambic.services.s3.protocol import virtual_host_bucket
 
-        params = request.query
-        secret = self._secret(params["AWSAccessKeyId"], "s3")
+        secret = self._secret(access_key, "s3")
         bucket = virtual_host_bucket(request.host)
         resource = (f"/{bucket}" if bucket else "") + request.path
+        if resource.count("/") == 1 and resource != "/":
+            resource += "/"  # a bucket-level resource is signed as "/bucket/"
         subresources = sorted(
             (name, value) for name, value in request.query_params if name in _V2_SUBRESOURCES
         )
         if subresources:
             resource += "?" + "&".join(f"{n}={v}" if v else n for n, v in subresources)
-        amz = sorted(
-            (name.lower(), value.strip())
-            for name, value in request.headers.raw_items()
-            if name.lower().startswith("x-amz-")
-        )
+        amz: dict[str, list[str]] = {}
+        for name, value in request.headers.raw_items():
+            if name.lower().startswith("x-amz-"):
+                amz.setdefault(name.lower(), []).append(value.strip())
         string_to_sign = "\n".join(
             [
                 request.method,
                 request.headers.get("content-md5", ""),
                 request.headers.get("content-type", ""),
-                params["Expires"],
-                *(f"{name}:{value}" for name, value in amz),
+                date_line,
+                *(f"{name}:{','.join(values)}" for name, values in sorted(amz.items())),
                 resource,
             ]
         )
         digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
         expected = base64.b64encode(digest).decode()
-        if not hmac.compare_digest(expected, params.get("Signature", "")):
+        if not hmac.compare_digest(expected, signature):
             raise AuthError(
                 "signature",
                 "s3",
                 fields={
-                    "AWSAccessKeyId": params["AWSAccessKeyId"],
+                    "AWSAccessKeyId": access_key,
                     "StringToSign": string_to_sign,
-                    "SignatureProvided": params.get("Signature", ""),
+                    "SignatureProvided": signature,
                 },
             )
 

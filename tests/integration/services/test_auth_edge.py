@@ -230,3 +230,28 @@ def test_expired_presigned_url_is_refused_even_without_require_auth(
         client.close()
     finally:
         edge.stop()
+
+
+def test_legacy_sigv2_signed_clients_and_overridden_presigned_downloads_verify(
+    edge: EdgeServer,
+) -> None:
+    legacy = _client("s3", edge.url, signature_version="s3")
+    legacy.create_bucket(Bucket="legacy")
+    legacy.put_object(Bucket="legacy", Key="dir/a b+c.txt", Body=b"x", Metadata={"m": "1"})
+    assert legacy.list_objects(Bucket="legacy", Prefix="dir/")["Contents"][0]["Size"] == 1
+    url = legacy.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": "legacy",
+            "Key": "dir/a b+c.txt",
+            "ResponseContentDisposition": 'attachment; filename="a b.txt"',
+        },
+    )
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.headers["Content-Disposition"] == 'attachment; filename="a b.txt"'
+    wrong = _client("s3", edge.url, secret="wrong", signature_version="s3")
+    with pytest.raises(ClientError) as exc:
+        wrong.list_objects(Bucket="legacy")
+    assert exc.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    legacy.close()
+    wrong.close()
