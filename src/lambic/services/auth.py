@@ -6,9 +6,10 @@ By default the local cloud accepts any access key, as most local AWS stand-ins d
 
 - always: a presigned URL past its expiry (`X-Amz-Date` + `X-Amz-Expires`, or S3's
   SigV2 `Expires`) is refused, as AWS refuses it ("Request has expired");
-- with credentials: the header form (`Authorization: AWS4-HMAC-SHA256 ...`) and the
-  query form (`X-Amz-Signature=...`, and S3's `Signature=` V2 form) are recomputed
-  from the raw request and compared. An unknown access key, a missing signature and a
+- with credentials: the header form (`Authorization: AWS4-HMAC-SHA256 ...`, and S3's
+  legacy `AWS AKID:sig` V2 form) and the query form (`X-Amz-Signature=...`, and S3's
+  `Signature=` V2 form) are recomputed from the raw request and compared; S3 browser
+  form uploads have their policy signature checked. An unknown access key, a missing signature and a
   wrong one each get the error the addressed service gives, in its own protocol's
   shape (S3 XML 403, DynamoDB / EventBridge JSON 400, SQS JSON, SNS / SQS query XML).
 
