@@ -270,7 +270,7 @@ class Environment:
             raise
         finally:
             self.busy = False
-        self.drain_output(final=frame is None)
+        self.drain_output(final=True)  # a last line without a newline is an event too
         if frame is None:
             if self._kill_reason in ("timeout", "oom"):
                 return Outcome(self._kill_reason, max_memory_mb=self._peak_mb())

@@ -103,3 +103,8 @@ def boto_client(event, context):
 
 def search_path(event, context):
     return sys.path
+
+
+def no_newline(event, context):
+    sys.stdout.write("no newline at the end")
+    return "ok"

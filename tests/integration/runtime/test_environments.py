@@ -46,6 +46,7 @@ HANDLERS = [
     "big_response",
     "boto_client",
     "search_path",
+    "no_newline",
 ]
 T = TypeVar("T")
 LIGHT_PRELOAD = ("json", "logging", "lambic.app")
@@ -678,3 +679,16 @@ def test_a_cancelled_invocation_discards_its_environment(tmp_path: Path) -> None
     first, after = run(with_invoker(make_project(tmp_path), body))
     assert after.status == "ok" and after.cold_start and payload(after) != first
     assert not process_exists(first)
+
+
+def test_output_without_a_final_newline_is_logged_before_end(tmp_path: Path) -> None:
+    events: list[LogEvent] = []
+
+    async def body(inv: Invoker) -> InvocationResult:
+        return await inv.invoke("no_newline", b"{}")
+
+    result = run(with_invoker(make_project(tmp_path), body, log_sink=events.append))
+    messages = [e.message for e in events]
+    assert messages.index("no newline at the end") < messages.index(
+        f"END RequestId: {result.request_id}"
+    )
