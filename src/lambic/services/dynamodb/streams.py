@@ -67,7 +67,8 @@ def build_record(
     """A stream record (without its sequence number) for one committed change."""
     view_type = table.stream_view_type or "KEYS_ONLY"
     body: dict[str, Any] = {
-        "ApproximateCreationDateTime": float(int(time.time())),
+        # Whole epoch seconds, as Lambda's DynamoDB events carry it.
+        "ApproximateCreationDateTime": int(time.time()),
         "Keys": keys,
     }
     size = item_size(keys)
