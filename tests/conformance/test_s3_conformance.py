@@ -256,6 +256,69 @@ STEPS: list[Step] = [
             c.get_bucket_notification_configuration(Bucket="conf"),
         )[1],
     ),
+    (
+        "put tagged",
+        lambda c: c.put_object(Bucket="conf", Key="tagged", Body=b"t", Tagging="a=1&b=2"),
+    ),
+    ("get tagging", lambda c: c.get_object_tagging(Bucket="conf", Key="tagged")),
+    (
+        "put tagging",
+        lambda c: c.put_object_tagging(
+            Bucket="conf", Key="tagged", Tagging={"TagSet": [{"Key": "c", "Value": "3"}]}
+        ),
+    ),
+    ("get tagging after put", lambda c: c.get_object_tagging(Bucket="conf", Key="tagged")),
+    ("tag count", lambda c: c.head_object(Bucket="conf", Key="tagged").get("TagCount")),
+    (
+        "object acl",
+        lambda c: [
+            g["Permission"] for g in c.get_object_acl(Bucket="conf", Key="tagged")["Grants"]
+        ],
+    ),
+    (
+        "bucket acl",
+        lambda c: [g["Grantee"]["Type"] for g in c.get_bucket_acl(Bucket="conf")["Grants"]],
+    ),
+    (
+        "versions",
+        lambda c: [
+            (v["Key"], v["VersionId"], v["IsLatest"])
+            for v in c.list_object_versions(Bucket="conf")["Versions"]
+        ],
+    ),
+    ("cors missing", lambda c: c.get_bucket_cors(Bucket="conf")),
+    (
+        "cors round trip",
+        lambda c: (
+            c.put_bucket_cors(
+                Bucket="conf",
+                CORSConfiguration={
+                    "CORSRules": [
+                        {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "MaxAgeSeconds": 30}
+                    ]
+                },
+            ),
+            c.get_bucket_cors(Bucket="conf"),
+        )[1],
+    ),
+    (
+        "put if-none-match existing",
+        lambda c: c.put_object(Bucket="conf", Key="tagged", Body=b"x", IfNoneMatch="*"),
+    ),
+    (
+        "put if-none-match new",
+        lambda c: c.put_object(Bucket="conf", Key="fresh", Body=b"x", IfNoneMatch="*")["ETag"],
+    ),
+    (
+        "head part 1",
+        lambda c: {
+            k: v
+            for k, v in c.head_object(Bucket="conf", Key="mp", PartNumber=1).items()
+            if k in ("ContentLength", "PartsCount")
+        },
+    ),
+    ("get missing bucket object", lambda c: c.get_object(Bucket="no-such-bucket", Key="k")),
+    ("delete missing bucket", lambda c: c.delete_bucket(Bucket="no-such-bucket")),
     ("list buckets", lambda c: [b["Name"] for b in c.list_buckets()["Buckets"]]),
 ]
 
