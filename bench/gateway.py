@@ -1,6 +1,6 @@
 """Gateway benchmark: one hello-world route served three ways, loaded the same way.
 
-    .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8]
+    .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8] [--rounds 3]
 
 (a) `lambic local` (gateway + execution environment per request, as on AWS);
 (b) `chalice local` (the anchor the issue compares against);
@@ -8,7 +8,8 @@
 
 Each is started as a subprocess on a free loopback port and loaded with `wrk`
 (8 keep-alive connections, one thread) when installed, else with the bundled asyncio
-load generator. Then, for Lambic: warm p50 latency (sequential requests on one
+load generator, in interleaved rounds (each run after a 2 s warm-up); the median
+requests/s of the rounds is quoted. Then, for Lambic: warm p50 latency (sequential requests on one
 keep-alive connection, median) and cold start (first request on a new execution
 environment: the project's idle timeout is 1 s, so after 1.6 s idle the next request
 forks a fresh environment; median of 10). Everything is bounded in time; all
@@ -262,21 +263,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-runs", type=int, default=10)
     args = parser.parse_args()
     tool = "wrk -t1" if shutil.which("wrk") else "bundled asyncio generator"
-    print(f"load: {tool}, {args.connections} keep-alive connections, {args.seconds:.0f} s each")
+    print(
+        f"load: {tool}, {args.connections} keep-alive connections, {args.seconds:.0f} s per "
+        f"run, {args.rounds} interleaved rounds (medians quoted)"
+    )
     bin_dir = Path(PY).parent
-    with tempfile.TemporaryDirectory() as tmp:
+    names = ("lambic local", "chalice local", "raw uvicorn")
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         lambic_dir, cold_dir, chalice_dir, raw_dir = make_projects(Path(tmp))
-        results: dict[str, tuple[float, float]] = {}
-
-        port = free_port()
-        cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
-        cmd += ["--services-port", str(free_port())]
-        with server(cmd, lambic_dir, port):
-            results["lambic local"] = load(port, args.seconds, args.connections)
-            warm_p50 = sequential_p50(port)
+        ports = {name: free_port() for name in names}
+        lambic_cmd = [PY, "-m", "lambic", "local", "--port", str(ports["lambic local"])]
+        lambic_cmd += ["--no-reload", "--services-port", str(free_port())]
+        chalice_cmd = [str(bin_dir / "chalice"), "local", "--port", str(ports["chalice local"])]
+        chalice_cmd += ["--no-autoreload"]
+        raw_cmd = [PY, "raw_app.py", str(ports["raw uvicorn"])]
+        for name, cmd, cwd in [
+            ("lambic local", lambic_cmd, lambic_dir),
+            ("chalice local", chalice_cmd, chalice_dir),
+            ("raw uvicorn", raw_cmd, raw_dir),
+        ]:
+            stack.enter_context(server(cmd, cwd, ports[name]))
+        # Interleaved rounds, so a burst of other load on the machine hits all three.
+        for _ in range(args.rounds):
+            for name in names:
+                runs[name].append(load(ports[name], args.seconds, args.connections))
+        warm_p50 = sequential_p50(ports["lambic local"])
+        stack.close()
 
         port = free_port()
         cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
@@ -284,19 +301,13 @@ def main() -> None:
         with server(cmd, cold_dir, port):
             cold = cold_starts(port, args.cold_runs, idle_s=1.6)
 
-        port = free_port()
-        chalice = str(bin_dir / "chalice")
-        with server([chalice, "local", "--port", str(port), "--no-autoreload"], chalice_dir, port):
-            results["chalice local"] = load(port, args.seconds, args.connections)
-
-        port = free_port()
-        with server([PY, "raw_app.py", str(port)], raw_dir, port):
-            results["raw uvicorn"] = load(port, args.seconds, args.connections)
-
-    print(f"{'server':<15} {'requests/s':>12} {'p50 under load (ms)':>20}")
-    for name, (rps, p50) in results.items():
-        print(f"{name:<15} {rps:>12.0f} {p50:>20.2f}")
-    lam, cha, raw = (results[k][0] for k in ("lambic local", "chalice local", "raw uvicorn"))
+    med = {name: statistics.median(r for r, _ in runs[name]) for name in names}
+    print(f"{'server':<15} {'requests/s (median)':>20} {'runs':>24} {'p50 under load (ms)':>20}")
+    for name in names:
+        each = "/".join(f"{r:.0f}" for r, _ in runs[name])
+        p50 = statistics.median(p for _, p in runs[name])
+        print(f"{name:<15} {med[name]:>20.0f} {each:>24} {p50:>20.2f}")
+    lam, cha, raw = (med[name] for name in names)
     print(f"lambic / raw uvicorn   = {lam / raw:.2f}x   (target >= 0.25x)")
     print(f"lambic / chalice local = {lam / cha:.1f}x   (target >= 30x)")
     print(f"lambic warm p50 (sequential, 1 connection) = {warm_p50:.3f} ms   (target <= 1 ms)")
