@@ -273,3 +273,23 @@ def test_reports_a_port_in_use_in_one_line(project: Path) -> None:
         line = one_error_line(run_cli("--project-dir", str(project), "--port", str(port)))
 
     assert f"Port {port}" in line and "in use" in line
+
+
+def test_a_new_project_serves_hello_world(tmp_path: Path) -> None:
+    created = subprocess.run(
+        [sys.executable, "-m", "lambic", "new-project", "fresh"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert created.returncode == 0, created.stderr
+    local = LocalProcess(tmp_path / "fresh", "--no-reload")
+    try:
+        local.wait_for("Serving fresh")
+
+        status, body = local.get("/")
+
+        assert (status, json.loads(body)) == (200, {"hello": "world"})
+    finally:
+        local.close()
