@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.usage import UsageRecord
 
 __all__ = ["LogEvent", "LogStore", "StoredEvent", "log_groups"]
@@ -126,7 +127,13 @@ class LogStore:
 
     def __init__(self, path: str | Path, *, flush_interval: float = 0.05) -> None:
         self.path = Path(path)
-        self._conn = connect(self.path)
+        try:
+            self._conn = connect(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise LambicRuntimeError(
+                f"Cannot open the log store {self.path}: {exc}; check that the directory "
+                "is writable (or delete a corrupt file)"
+            ) from exc
         # deque.append / popleft are atomic, so the event loop never takes a lock.
         self._events: deque[LogEvent] = deque()
         self._usage: deque[UsageRecord] = deque()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.logstore import LogEvent, LogStore, iter_events, log_groups
 from lambic.runtime.usage import UsageRecord, summarize_usage
 
@@ -58,3 +61,11 @@ def test_usage_is_summarised_per_function_in_gb_seconds(tmp_path: Path) -> None:
 
 def test_log_event_names_its_function() -> None:
     assert LogEvent("/aws/lambda/app-dev-worker", "s", 0, "m").function_name == "app-dev-worker"
+
+
+def test_an_unusable_state_directory_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state directory should be")
+    with pytest.raises(LambicRuntimeError) as excinfo:
+        LogStore(blocker / "dev" / "logs.sqlite3")
+    assert str(excinfo.value).startswith(f"Cannot open the log store {blocker}/dev/logs.sqlite3")
