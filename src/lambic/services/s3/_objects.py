@@ -311,9 +311,14 @@ def copy_object(call: Call) -> ServiceResponse:
     elif attrs is not None:
         attrs = replace(attrs, tags=src.attrs.tags)
     obj = call.engine.copy_object(source, (call.bucket, call.key), attrs, context=call.context)
+    checksums = "".join(
+        element(f"Checksum{algorithm}", value) for algorithm, value in obj.attrs.checksums.items()
+    )
+    if checksums:
+        checksums += element("ChecksumType", "FULL_OBJECT")
     body = document(
         "CopyObjectResult",
-        element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag),
+        element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag) + checksums,
     )
     return xml_response(body, 200, sse_headers(obj.attrs))
 
