@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 
 APP = '''
 import base64
+import json
 import os
 import time
 
@@ -37,6 +38,8 @@ class RawProxy(Lambic):
     def __call__(self, event, context):
         if event.get("path") == "/malformed":
             return {"statusCode": 200, "body": {"json": "not serialised"}}
+        if event.get("path") == "/raw-headers":
+            return {"statusCode": 200, "body": json.dumps(sorted(event["headers"]))}
         return super().__call__(event, context)
 
 
@@ -94,6 +97,11 @@ def with_cors():
 @app.route("/malformed")
 def malformed():
     return {"not": "proxy"}
+
+
+@app.route("/raw-headers")
+def raw_headers():
+    return {}
 '''
 
 
@@ -211,6 +219,14 @@ def test_passes_path_query_multi_value_and_headers_as_api_gateway(cloud: Running
     assert got["headers"]["x-custom-header"] == "v1"
     assert got["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert got["context_stage"] == "api"
+
+
+def test_passes_header_names_as_the_client_spelled_them(cloud: RunningCloud) -> None:
+    response = cloud.request("GET", "/raw-headers", headers={"X-Custom-Header": "v"})
+
+    names = response.json()
+    assert "X-Custom-Header" in names
+    assert {"Host", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"} <= set(names)
 
 
 def test_maps_multi_value_response_headers(cloud: RunningCloud) -> None:
