@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -135,14 +136,20 @@ def test_logs_follow_prints_new_events_as_they_are_stored(project: Path) -> None
         text=True,
         env=env,
     )
-    try:
+
+    def next_line() -> str:
         assert proc.stdout is not None
-        assert proc.stdout.readline().endswith("runtime-demo-dev s first\n")
+        ready, _, _ = select.select([proc.stdout], [], [], 20)  # bounded: never hang
+        assert ready, "lambic logs --follow printed nothing within 20 s"
+        return proc.stdout.readline()
+
+    try:
+        assert next_line().endswith("runtime-demo-dev s first\n")
         store.append(
             LogEvent("/aws/lambda/runtime-demo-dev", "s", int(time.time() * 1000), "later")
         )
         store.flush()
-        assert proc.stdout.readline().endswith("runtime-demo-dev s later\n")
+        assert next_line().endswith("runtime-demo-dev s later\n")
     finally:
         proc.kill()
         proc.wait(10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -51,6 +52,8 @@ def test_killing_the_invoker_process_takes_zygote_environments_and_writer_with_i
     )
     try:
         assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 30)  # bounded: never hang
+        assert ready, "the invoker process printed nothing within 30 s"
         pids = json.loads(proc.stdout.readline())
         assert len(set(pids)) == 5 and all(alive(pid) for pid in pids)
         os.kill(proc.pid, signal.SIGKILL)
