@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -59,6 +60,9 @@ class CodeSnapshots:
         self.source = source
         self.root = Path(tempfile.mkdtemp(prefix="lambic-task-"))
         self._taken: list[Path] = []
+        #: Every snapshot path starts with this; `to_source_paths` maps them back.
+        self.prefix = f"{self.root}{os.sep}"
+        self._paths = re.compile(re.escape(self.prefix) + r"\d+")
 
     def take(self) -> Path:
         """Copy the project now; returns the snapshot directory (blocking: use a thread)."""
@@ -77,6 +81,10 @@ class CodeSnapshots:
             shutil.copy2(config, target / ".lambic" / "config.json")
         self._taken.append(target)
         return target
+
+    def to_source_paths(self, text: str) -> str:
+        """`text` with snapshot paths (in tracebacks) replaced by the project's own."""
+        return self._paths.sub(lambda _: str(self.source), text)
 
     def discard(self, snapshot: Path) -> None:
         """Drop a snapshot that was not used (its code failed to load)."""

@@ -156,6 +156,10 @@ class LocalCloud:
         # are printed together once per event-loop turn.
         prefix = f"[{event.function_name}] "
         text = event.message.rstrip("\n")
+        snapshots = self._snapshots
+        if snapshots is not None and snapshots.prefix in text:
+            # Tracebacks name the snapshot the code ran from; show the user's own file.
+            text = snapshots.to_source_paths(text)
         self._pending_logs.extend(prefix + line for line in text.splitlines() or [""])
         if not self._flush_scheduled:
             try:

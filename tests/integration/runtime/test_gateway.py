@@ -102,6 +102,11 @@ def malformed():
 @app.route("/raw-headers")
 def raw_headers():
     return {}
+
+
+@app.route("/raise")
+def fail():
+    raise ValueError("boom")
 '''
 
 
@@ -227,6 +232,13 @@ def test_passes_header_names_as_the_client_spelled_them(cloud: RunningCloud) -> 
     names = response.json()
     assert "X-Custom-Header" in names
     assert {"Host", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"} <= set(names)
+
+
+def test_printed_tracebacks_name_the_users_file_not_the_snapshot(cloud: RunningCloud) -> None:
+    assert cloud.request("GET", "/raise").status == 500
+
+    line = cloud.wait_for_line(r'File ".*app\.py", line \d+, in fail')
+    assert f'"{cloud.cloud.project_dir / "app.py"}"' in line
 
 
 def test_maps_multi_value_response_headers(cloud: RunningCloud) -> None:

@@ -92,3 +92,19 @@ def test_snapshots_link_big_data_files_instead_of_copying_them(tmp_path: Path) -
         assert (copy / "app.py").stat().st_ino != (source / "app.py").stat().st_ino
     finally:
         snapshots.close()
+
+
+def test_snapshot_paths_map_back_to_the_project(tmp_path: Path) -> None:
+    source = tmp_path / "proj"
+    source.mkdir()
+    (source / "app.py").write_text("x = 1\n")
+    snapshots = CodeSnapshots(source)
+    try:
+        copy = snapshots.take()
+        trace = f'  File "{copy / "app.py"}", line 1, in <module>'
+
+        assert (
+            snapshots.to_source_paths(trace) == f'  File "{source / "app.py"}", line 1, in <module>'
+        )
+    finally:
+        snapshots.close()
