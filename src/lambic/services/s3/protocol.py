@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
@@ -69,6 +70,7 @@ _UNSUPPORTED_OBJECT = frozenset(
 )
 
 
+@lru_cache(maxsize=1024)
 def virtual_host_bucket(host: str) -> str | None:
     """The bucket named by a virtual-hosted-style Host header, if any."""
     name = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else ""
