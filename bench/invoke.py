@@ -6,8 +6,8 @@ Runs a hello-world Lambic app (tests/apps/http_basic, route GET /) through
 - warm: p50/p99 latency of sequential invocations, and invocations/s with 8
   concurrent callers; anchor: a raw request/response round trip over a socketpair
   to a forked Python echo process (the IPC floor), and the ratio;
-- cold: median total latency of 10 first-invocations on new environments (and
-  their Init Duration); anchor: median of 10 `python -c "import app"` process
+- cold: median total latency of 10 first-invocations on new environments, 50 ms
+  apart (and their Init Duration); anchor: median of 10 `python -c "import app"` process
   starts (what spawning a fresh interpreter per environment would cost).
 
     .venv/bin/python bench/invoke.py
@@ -111,6 +111,9 @@ async def main() -> None:
         init: list[float] = []
         for _ in range(10):
             await invoker.reload(project)  # new pools: the next call is a cold start
+            # Cold starts come after a pause, not back to back (the gateway bench idles
+            # 1.6 s); 50 ms lets the zygote refill its spare as it would in practice.
+            await asyncio.sleep(0.05)
             t0 = time.perf_counter()
             result = await invoker.invoke("api_handler", EVENT)
             cold.append((time.perf_counter() - t0) * 1000)
