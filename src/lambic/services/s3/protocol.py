@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from urllib.parse import unquote
 
 from lambic.services.base import ServiceRequest, ServiceResponse
