@@ -11,6 +11,8 @@ the reload was refused. Each load therefore runs from a snapshot:
 
 Only a good snapshot replaces the previous one; a few older ones are kept while
 in-flight invocations may still read files from them, and all are removed on close.
+A root is named after its process id, so one left by a killed process is removed by
+the next `lambic local`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,25 @@ _KEEP = 3
 # reload stays fast and cheap; code is small and always copied, because editors that
 # rewrite a file in place would otherwise change the snapshot too.
 _LINK_ABOVE_BYTES = 1024 * 1024
+
+
+_PREFIX = "lambic-task-"
+
+
+def _remove_orphans() -> None:
+    """Remove snapshot roots left by `lambic local` processes that were killed (-9)."""
+    base = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for entry in base.iterdir():
+            pid_text = entry.name[len(_PREFIX) :].split("-", 1)[0]
+            if not entry.name.startswith(_PREFIX) or not pid_text.isdigit():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                shutil.rmtree(entry, ignore_errors=True)
+            except OSError:
+                continue  # alive, but another user's: not ours to touch
 
 
 def _copy_or_link(src: str, dst: str) -> object:
@@ -58,7 +79,8 @@ class CodeSnapshots:
 
     def __init__(self, source: Path) -> None:
         self.source = source
-        self.root = Path(tempfile.mkdtemp(prefix="lambic-task-"))
+        _remove_orphans()
+        self.root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self._taken: list[Path] = []
         #: Every snapshot path starts with this; `to_source_paths` maps them back.
         self.prefix = f"{self.root}{os.sep}"

@@ -108,3 +108,27 @@ def test_snapshot_paths_map_back_to_the_project(tmp_path: Path) -> None:
         )
     finally:
         snapshots.close()
+
+
+def test_a_snapshot_root_left_by_a_killed_process_is_removed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    stale = Path(tempfile.gettempdir()) / f"lambic-task-{dead.stdout.strip()}-test"
+    (stale / "1").mkdir(parents=True)
+    source = tmp_path / "proj"
+    source.mkdir()
+    (source / "app.py").write_text("x = 1\n")
+
+    snapshots = CodeSnapshots(source)
+    snapshots.close()
+
+    assert not stale.exists()
