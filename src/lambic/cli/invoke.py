@@ -118,10 +118,10 @@ def invoke(
     stage: str,
     project_dir: Path,
 ) -> None:
-    """Run FUNCTION once with an event and print its result.
+    """Run function NAME once with an event and print its result.
 
-    FUNCTION is a short name from app.py (`api_handler` for the routes) or the
-    deployed name (`myapp-dev-worker`).
+    NAME is a short name from app.py (`api_handler` for the routes) or the deployed
+    name (`myapp-dev-worker`). A function error prints Lambda's error JSON, exit 1.
     """
     if as_schedule and (payload is not None or payload_file is not None):
         raise CLIError("--schedule sends the Scheduled Event; drop --payload/--payload-file")
