@@ -11,7 +11,9 @@ LambicRuntimeError                  root: anything the local cloud cannot do for
 │                                   InvalidRequestContentException)
 ├── RequestTooLargeError            the payload is over Lambda's limit (6 MB sync,
 │                                   1 MB Event: RequestEntityTooLargeException)
-└── InvokerClosedError              invoke() after aclose() began
+├── InvokerClosedError              invoke() after aclose() began
+└── zygote.ZygoteError              internal: the zygote died or could not fork (an
+                                    invocation reports it as a crash, never raises it)
 ```
 
 Errors raised *by the user's function* are not exceptions here: they come back as an

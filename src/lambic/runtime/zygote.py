@@ -35,6 +35,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+from lambic.runtime.errors import LambicRuntimeError
+
 __all__ = ["DEFAULT_PRELOAD", "Zygote", "ZygoteError", "preload_modules", "serve"]
 
 # "boto3:<service>,..." imports boto3 and builds (then drops) one client per service,
@@ -52,7 +54,7 @@ DEFAULT_PRELOAD = (
 _MAX_MSG = 65536
 
 
-class ZygoteError(RuntimeError):
+class ZygoteError(LambicRuntimeError):
     """The zygote died or could not fork; the invoker turns this into a crash result."""
 
 
