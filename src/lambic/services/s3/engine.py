@@ -107,7 +107,30 @@ class S3Engine:
         self._sequence = itertools.count(time.time_ns())
         self._sequence_lock = threading.Lock()
         self._cors_cache: dict[str, tuple[CorsRule, ...] | None] = {}
+        # The protocol sets this so replaced blobs are removed after the response is
+        # written (a crash before that leaves files the startup sweep removes).
+        self.defer_discards = False
+        self._discards: list[str] = []
         blobs.referenced_only(store.live_blobs())
+
+    # -- unreferenced blobs ----------------------------------------------------------
+
+    def _discard(self, blob: str) -> None:
+        """Remove a blob no committed row points at any more (after the commit)."""
+        if self.defer_discards:
+            self._discards.append(blob)
+        else:
+            self.blobs.delete(blob)
+
+    @property
+    def has_discards(self) -> bool:
+        return bool(self._discards)
+
+    def flush_discards(self) -> None:
+        """Remove the blobs deferred by `defer_discards`."""
+        pending, self._discards = self._discards, []
+        for blob in pending:
+            self.blobs.delete(blob)
 
     # -- listeners -----------------------------------------------------------------
 
@@ -225,7 +248,7 @@ class S3Engine:
             self.blobs.delete(obj.blob)
             raise
         if replaced is not None:
-            self.blobs.delete(replaced)
+            self._discard(replaced)
         self._emit(event, (obj.bucket, obj.key), obj.size, obj.etag, context)
         return obj
 
@@ -252,7 +275,7 @@ class S3Engine:
             blob = self.store.delete_object(conn, bucket, key)
         if blob is None:
             return False
-        self.blobs.delete(blob)
+        self._discard(blob)
         self._emit("ObjectRemoved:Delete", (bucket, key), 0, "", context)
         return True
 
@@ -437,7 +460,7 @@ class S3Engine:
             self.blobs.delete(obj.blob)
             raise
         for old in [*part_blobs, *([replaced] if replaced else [])]:
-            self.blobs.delete(old)
+            self._discard(old)
         self._emit(
             "ObjectCreated:CompleteMultipartUpload",
             (obj.bucket, obj.key),

@@ -16,6 +16,7 @@ and `/<bucket>` or `/<bucket>/dir` redirect (302) to the slash form when such an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -97,6 +98,7 @@ class S3Protocol:
 
     def __init__(self, engine: S3Engine) -> None:
         self.engine = engine
+        engine.defer_discards = True
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         request_id, host_id = request_ids()
@@ -115,6 +117,10 @@ class S3Protocol:
             response.headers.extend(self._cors_headers(request, origin))
         response.headers.append(("x-amz-request-id", request_id))
         response.headers.append(("x-amz-id-2", host_id))
+        if self.engine.has_discards:
+            # Unlinking replaced blobs waits until this response has been written:
+            # callbacks run after the task step that writes it.
+            asyncio.get_running_loop().call_soon(self.engine.flush_discards)
         return response
 
     def _cors_headers(self, request: ServiceRequest, origin: str) -> list[tuple[str, str]]:

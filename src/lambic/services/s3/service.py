@@ -25,6 +25,7 @@ class S3Service:
         return await self._protocol.handle(request)
 
     def close(self) -> None:
+        self.engine.flush_discards()
         self.engine.store.conn.close()
 
 
