@@ -9,6 +9,7 @@ from dataclasses import replace
 from urllib.parse import unquote
 
 from lambic.services.base import Headers, ServiceResponse
+from lambic.services.s3._buckets import acl_document
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
 from lambic.services.s3._wire import (
@@ -324,8 +325,6 @@ def copy_object(call: Call) -> ServiceResponse:
 
 
 def get_acl(call: Call) -> ServiceResponse:
-    from lambic.services.s3._buckets import acl_document
-
     if call.key is None:
         raise S3Error("MethodNotAllowed")
     call.engine.head(call.bucket, call.key)

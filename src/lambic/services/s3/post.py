@@ -17,6 +17,7 @@ import binascii
 import calendar
 import json
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -232,8 +233,6 @@ def post_object(call: Call) -> ServiceResponse:
 
 def _tag_pairs(tagging: str) -> list[tuple[str, str]]:
     """The `tagging` form field is a `<Tagging>` XML document."""
-    import xml.etree.ElementTree as ET
-
     try:
         root = ET.fromstring(tagging)
     except ET.ParseError as exc:
