@@ -77,6 +77,13 @@ class FrameReader:
 
     def feed(self, data: bytes) -> list[Frame]:
         buf = self._buf
+        if not buf and len(data) >= HEADER.size:
+            # The usual case: exactly one whole frame arrived; no buffer copies.
+            kind, meta_len, body_len = HEADER.unpack_from(data)
+            end = HEADER.size + meta_len + body_len
+            if len(data) == end:
+                meta_end = HEADER.size + meta_len
+                return [(kind, _decode_meta(kind, data[HEADER.size : meta_end]), data[meta_end:])]
         buf += data
         frames: list[Frame] = []
         size = HEADER.size
