@@ -31,7 +31,7 @@ class AuthError(ServiceError):
     """A request failed authentication.
 
     `kind`: "signature" | "unknown_key" | "missing" | "expired" | "malformed" |
-    "content_sha256"; `service` is the service the request was routed to.
+    "content_sha256" | "skewed"; `service` is the service the request was routed to.
     """
 
     def __init__(
@@ -74,6 +74,11 @@ def _s3(error: AuthError) -> ServiceResponse:
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
             400,
         ),
+        "skewed": (
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+            403,
+        ),
     }[error.kind]
     if error.kind == "signature" and error.detail:
         message = error.detail
@@ -108,6 +113,7 @@ def _json(error: AuthError, *, sqs: bool) -> ServiceResponse:
         "expired": ("InvalidSignatureException", "Signature expired", 400),
         "malformed": ("InvalidSignatureException", error.detail or "", 400),
         "content_sha256": ("InvalidSignatureException", _SIGNATURE_MESSAGE, 400),
+        "skewed": ("InvalidSignatureException", error.detail or "Signature expired", 400),
     }
     code, message, status = kinds[error.kind]
     request_id = str(uuid.uuid4())
@@ -130,6 +136,7 @@ def _query(error: AuthError, service: str) -> ServiceResponse:
         "expired": ("SignatureDoesNotMatch", "Signature expired"),
         "malformed": ("SignatureDoesNotMatch", error.detail or _SIGNATURE_MESSAGE),
         "content_sha256": ("SignatureDoesNotMatch", _SIGNATURE_MESSAGE),
+        "skewed": ("SignatureDoesNotMatch", error.detail or "Signature expired"),
     }[error.kind]
     namespace = {
         "sns": "http://sns.amazonaws.com/doc/2010-03-31/",

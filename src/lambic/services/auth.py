@@ -44,6 +44,7 @@ _AUTH_HEADER = re.compile(
 _SPACES = re.compile(r"\s+")
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+_MAX_SKEW_SECONDS = 15 * 60
 # S3 sub-resources that SigV2 includes in the canonicalized resource.
 _V2_SUBRESOURCES = frozenset(
     {
@@ -246,6 +247,8 @@ class Authenticator:
             raise AuthError("signature", service, "Credential is malformed")
         access_key, date, region, scope_service, _ = parts
         secret = self._secret(access_key, service)
+        if not exclude_signature:
+            self._check_skew(service, timestamp)
         canonical = _canonical_request(request, service, signed, payload, exclude_signature)
         scope = f"{date}/{region}/{scope_service}/aws4_request"
         string_to_sign = "\n".join(
@@ -265,6 +268,28 @@ class Authenticator:
                 },
             )
         return replace(request, signing=SigningContext(key, timestamp, scope, signature))
+
+    def _check_skew(self, service: str, timestamp: str) -> None:
+        """AWS refuses a header-signed request more than 15 minutes from its clock."""
+        try:
+            signed_at = _amz_date_to_epoch(timestamp)
+        except ValueError as exc:
+            raise AuthError("signature", service, "X-Amz-Date is missing or invalid") from exc
+        now = self.clock()
+        if abs(now - signed_at) > _MAX_SKEW_SECONDS:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+            raise AuthError(
+                "skewed",
+                service,
+                f"Signature expired: {timestamp} is now earlier than "
+                f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now - _MAX_SKEW_SECONDS))} "
+                f"({stamp} - 15 min.)",
+                fields={
+                    "RequestTime": timestamp,
+                    "ServerTime": _iso(now),
+                    "MaxAllowedSkewMilliseconds": str(_MAX_SKEW_SECONDS * 1000),
+                },
+            )
 
     # -- S3 browser form uploads (generate_presigned_post) --------------------------
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import calendar
 import json
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -116,3 +118,17 @@ def test_parse_credentials_requires_key_and_secret() -> None:
     assert parse_credentials("AK:SK:with:colons") == ("AK", "SK:with:colons")
     with pytest.raises(ValueError, match="ACCESS_KEY:SECRET_KEY"):
         parse_credentials("nocolon")
+
+
+def test_header_signed_requests_more_than_15_minutes_off_are_refused() -> None:
+    request = _signed("dynamodb", "http://127.0.0.1:4566/", b"{}")
+    stamp = request.headers["x-amz-date"]
+    signed_at = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+    assert Authenticator({AK: SECRET}, clock=lambda: signed_at + 600).check(request, "dynamodb")
+    with pytest.raises(AuthError) as exc:
+        Authenticator({AK: SECRET}, clock=lambda: signed_at + 1000).check(request, "dynamodb")
+    assert exc.value.kind == "skewed"
+    response = render_auth_error(exc.value, "s3", "s3")
+    assert (response.status, b"<Code>RequestTimeTooSkewed</Code>" in response.body) == (403, True)
+    json_response = render_auth_error(exc.value, "dynamodb", "json")
+    assert json.loads(json_response.body)["message"].startswith("Signature expired")
