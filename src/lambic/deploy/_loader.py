@@ -24,6 +24,9 @@ def load_app(project_dir: Path, module: str = "app", attribute: str = "app") -> 
         raise AppLoadError(
             f"no {module}.py in {project_dir}; run from the project directory or pass --project-dir"
         )
+    # Modules of the same name imported earlier in this process (another project's
+    # `chalicelib`, a test's `app`) would shadow the project's own: set them aside.
+    shadowed = _set_aside(_local_names(project_dir) | {module})
     before = set(sys.modules)
     sys.path.insert(0, str(project_dir))
     placeholder_region = _needs_region()
@@ -42,12 +45,32 @@ def load_app(project_dir: Path, module: str = "app", attribute: str = "app") -> 
         if placeholder_region:
             os.environ.pop("AWS_DEFAULT_REGION", None)
         _forget_project_modules(project_dir, before)
+        sys.modules.update(shadowed)
     app = getattr(loaded, attribute, None)
     if app is None:
         raise AppLoadError(
             f"No app named {attribute!r} in {module}.py; define `{attribute} = Lambic('name')`"
         )
     return app
+
+
+def _local_names(project_dir: Path) -> set[str]:
+    """Top-level module and package names the project directory provides."""
+    names = set()
+    for entry in project_dir.iterdir():
+        if entry.suffix == ".py":
+            names.add(entry.stem)
+        elif entry.is_dir() and (entry / "__init__.py").is_file():
+            names.add(entry.name)
+    return names
+
+
+def _set_aside(names: set[str]) -> dict[str, Any]:
+    taken = {}
+    for name in list(sys.modules):
+        if name.split(".", 1)[0] in names:
+            taken[name] = sys.modules.pop(name)
+    return taken
 
 
 def _forget_project_modules(project_dir: Path, before: set[str]) -> None:
