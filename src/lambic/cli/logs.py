@@ -1,4 +1,9 @@
-"""`lambic logs`: read the local log store (`.lambic/state/<stage>/logs.sqlite3`).
+"""`lambic logs`: read the local log store (`.lambic/state/<stage>/logs.sqlite3`), or
+CloudWatch Logs for a stage deployed with `lambic deploy`.
+
+`--source auto` (the default) reads CloudWatch when the stage has a deploy record
+(`.lambic/deployed/<stage>.json`) and no local logs, so `lambic logs --stage prod` shows
+the deployed functions; `--source local` / `--source aws` choose explicitly.
 
 Log groups are named as on AWS (`/aws/lambda/<app>-<stage>[-<function>]`); `-n`
 takes the short name from app.py or the deployed name. The app is not imported, so
@@ -52,6 +57,28 @@ def _format(event: StoredEvent) -> str:
     return f"{stamp} {function} {short} {event.message}"
 
 
+def _print_deployed(
+    project_dir: Path, stage: str, function: str | None, since_ms: int, follow: bool
+) -> None:
+    from lambic.deploy.errors import DeployError
+    from lambic.deploy.logs import read_deployed_logs
+
+    since = datetime.fromtimestamp(since_ms / 1000, tz=timezone.utc) if since_ms else None
+    try:
+        for event in read_deployed_logs(
+            project_dir, stage, function=function, since=since, follow=follow
+        ):
+            ts = event.timestamp / 1000
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
+            stamp += f".{event.timestamp % 1000:03d}Z"
+            short = event.log_stream.rsplit("]", 1)[-1][:6]
+            click.echo(f"{stamp} {event.function_name} {short} {event.message.rstrip()}")
+    except DeployError as exc:
+        raise CLIError(str(exc)) from exc
+    except KeyboardInterrupt:
+        return
+
+
 def _resolve_group(
     conn: sqlite3.Connection, name: str, app_name: str | None, stage: str
 ) -> str | None:
@@ -79,12 +106,29 @@ def _resolve_group(
     show_default=True,
     help="The project directory (holds .lambic/).",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "local", "aws"]),
+    default="auto",
+    show_default=True,
+    help="local log store, or CloudWatch Logs of the deployed stage; auto picks the one "
+    "that exists (local first).",
+)
 def logs(
-    function_name: str | None, follow: bool, since: str | None, stage: str, project_dir: Path
+    function_name: str | None,
+    follow: bool,
+    since: str | None,
+    stage: str,
+    project_dir: Path,
+    source: str,
 ) -> None:
     """Print the functions' logs (START/END/REPORT lines and their output)."""
     since_ms = parse_since(since, time.time()) if since else 0
     db = project_dir / ".lambic" / "state" / stage / "logs.sqlite3"
+    deployed = (project_dir / ".lambic" / "deployed" / f"{stage}.json").exists()
+    if source == "aws" or (source == "auto" and deployed and not db.exists()):
+        _print_deployed(project_dir, stage, function_name, since_ms, follow)
+        return
     if not db.exists():
         raise CLIError(
             f"No logs for stage {stage!r} in {project_dir.resolve()}; "

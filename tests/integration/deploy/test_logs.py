@@ -68,3 +68,23 @@ def test_follow_keeps_polling_and_never_repeats_an_event(copy_app: Callable[[str
 def test_undeployed_stage_says_to_deploy(copy_app: Callable[[str], Path]) -> None:
     with pytest.raises(RecordError, match=r"run `lambic deploy --stage prod`"):
         list(read_deployed_logs(copy_app("hello"), "prod"))
+
+
+def test_lambic_logs_reads_cloudwatch_for_a_deployed_stage(
+    copy_app: Callable[[str], Path],
+) -> None:
+    from click.testing import CliRunner
+
+    from lambic.cli.main import main
+
+    project = copy_app("hello")
+    deploy(project, "dev")
+    _write("/aws/lambda/hello-dev", [(NOW, "START from AWS")])
+    result = CliRunner().invoke(main, ["logs", "--stage", "dev", "--project-dir", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "hello-dev" in result.output and "START from AWS" in result.output
+    undeployed = CliRunner().invoke(
+        main, ["logs", "--stage", "prod", "--source", "aws", "--project-dir", str(project)]
+    )
+    assert undeployed.exit_code == 2
+    assert "lambic deploy --stage prod" in undeployed.output
