@@ -7,8 +7,9 @@ Settings resolve the way Chalice resolves them, most specific first::
 
 `environment_variables` and `tags` merge across those levels instead of replacing.
 Per-function settings are keyed by the function's short name (`api_handler` for the
-routes). The runtime has its own reader for the same file (TODO issue 7: share one
-parser once `lambic.runtime.config` settles; the deploy layer must not import runtime).
+routes). The runtime has its own reader for the same file; the deploy layer must not
+import runtime, so the shared parser belongs in a neutral module (known duplication,
+listed in the closing note of issue 7).
 """
 
 from __future__ import annotations
