@@ -1,6 +1,6 @@
 """The log store's writer process: `python -m lambic.runtime._log_writer DB`.
 
-Reads one JSON batch per stdin line (`{"e": [event rows], "u": [usage rows]}`),
+Reads one JSON batch (orjson) per stdin line (`{"e": [event rows], "u": [usage rows]}`),
 commits it and answers `ok`. Ends (after committing) when stdin closes, which also
 happens when the invoker's process dies, so it never outlives it.
 """
@@ -8,11 +8,12 @@ happens when the invoker's process dies, so it never outlives it.
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import sqlite3
 import sys
 from pathlib import Path
+
+import orjson
 
 from lambic.runtime.logstore import connect, write_rows
 
@@ -23,7 +24,7 @@ def main(path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = connect(Path(path))
     for line in sys.stdin.buffer:
-        batch = json.loads(line)
+        batch = orjson.loads(line)
         with contextlib.suppress(sqlite3.Error):  # a full disk loses the batch only
             write_rows(conn, batch["e"], batch["u"])
         sys.stdout.buffer.write(b"ok\n")

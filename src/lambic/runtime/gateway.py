@@ -249,8 +249,8 @@ class GatewayApp:
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
         self._clock = clock
-        # Invocations still running after their request got a 504; kept referenced.
-        self._orphans: set[asyncio.Task[InvocationOutcome]] = set()
+        # Requests answered 504 whose invocation still runs, and those 504 answers.
+        self._orphans: set[asyncio.Task[Any]] = set()
 
     def update(self, api: ApiDefinition) -> None:
         """Serve `api` from the next request on; in-flight requests are unaffected."""
@@ -329,9 +329,8 @@ class GatewayApp:
         )
         event["requestContext"]["extendedRequestId"] = apigw_id
         payload = orjson.dumps(event)
-        outcome = await self._invoke(api, payload)
-        if outcome is None:
-            await _send(send, *_TIMED_OUT, request_id, apigw_id)
+        outcome = await self._invoke(api, payload, send, request_id, apigw_id)
+        if outcome is None:  # API Gateway already answered 504
             return
         if outcome.status != "ok":
             answer = _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
@@ -378,37 +377,56 @@ class GatewayApp:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _invoke(self, api: ApiDefinition, payload: bytes) -> InvocationOutcome | None:
+    async def _invoke(
+        self, api: ApiDefinition, payload: bytes, send: Send, request_id: str, apigw_id: str
+    ) -> InvocationOutcome | None:
+        """The function's outcome, or None when the request was answered 504 meanwhile."""
         bound = api.function_timeout
         if bound is not None and bound + LAMBDA_INIT_SECONDS <= self.integration_timeout:
             # The function is killed at its own timeout (plus at most the init phase)
             # before API Gateway would give up: no timer needed on the hot path.
             return await self.invoker.invoke(api.function_name, payload)
         # AWS stops waiting at the integration timeout but the function runs on to its
-        # own timeout; so the invocation runs in its own task, which we never cancel.
-        loop = asyncio.get_running_loop()
-        task: asyncio.Task[InvocationOutcome] = loop.create_task(
-            self.invoker.invoke(api.function_name, payload)
+        # own timeout. So the invocation goes on in this request's task and a timer
+        # answers 504 from a task of its own; no task or future per request otherwise.
+        timed_out: list[bool] = []
+        timer = asyncio.get_running_loop().call_later(
+            self.integration_timeout,
+            self._time_out,
+            timed_out,
+            asyncio.current_task(),
+            send,
+            request_id,
+            apigw_id,
         )
-        waiter: asyncio.Future[None] = loop.create_future()
-
-        def wake(_: object = None) -> None:
-            if not waiter.done():
-                waiter.set_result(None)
-
-        task.add_done_callback(wake)
-        timer = loop.call_later(self.integration_timeout, wake)
         try:
-            await waiter
+            outcome = await self.invoker.invoke(api.function_name, payload)
+        except Exception:
+            if timed_out:
+                return None  # the client has its 504; the late failure changes nothing
+            raise
         finally:
             timer.cancel()
-        if task.done():
-            return task.result()
-        self._orphans.add(task)
-        task.add_done_callback(self._forget)
-        return None
+        return None if timed_out else outcome
 
-    def _forget(self, task: asyncio.Task[InvocationOutcome]) -> None:
+    def _time_out(
+        self,
+        timed_out: list[bool],
+        request: asyncio.Task[Any] | None,
+        send: Send,
+        request_id: str,
+        apigw_id: str,
+    ) -> None:
+        timed_out.append(True)
+        answer = asyncio.get_running_loop().create_task(
+            _send(send, *_TIMED_OUT, request_id, apigw_id)
+        )
+        for task in (answer, request):
+            if task is not None:
+                self._orphans.add(task)
+                task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
         self._orphans.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved, so asyncio does not report it as lost

@@ -18,7 +18,6 @@ invoker has closed. Readers
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import orjson
 
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.usage import UsageRecord
@@ -175,9 +176,11 @@ class LogStore:
             return
         writer = self._writer
         if writer is not None and writer.stdin is not None and writer.stdout is not None:
-            line = json.dumps({"e": events, "u": usage}, separators=(",", ":")) + "\n"
+            # orjson: ~6x faster than json here, and this runs under the GIL the event
+            # loop needs. Rows are NamedTuples, which orjson takes via `default=tuple`.
+            line = orjson.dumps({"e": events, "u": usage}, default=tuple) + b"\n"
             try:
-                writer.stdin.write(line.encode("utf-8"))
+                writer.stdin.write(line)
                 writer.stdin.flush()
                 if writer.stdout.readline() == b"ok\n":
                     return
