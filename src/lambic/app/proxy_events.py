@@ -15,6 +15,7 @@ Lambda function behind an API Gateway REST API receives; they call
 from __future__ import annotations
 
 import base64
+import functools
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,13 +38,24 @@ LOCAL_API_ID = "lambiclocal"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+# The last second formatted: at gateway rates most requests share their second.
+_last_request_time: tuple[int, str] = (-1, "")
+
+
 def format_request_time(epoch_ms: int) -> str:
     """Return API Gateway's `requestTime` ("25/Nov/2026:09:05:28 +0000") for epoch ms."""
-    t = time.gmtime(epoch_ms // 1000)
-    return (
+    global _last_request_time
+    second = epoch_ms // 1000
+    cached = _last_request_time
+    if cached[0] == second:
+        return cached[1]
+    t = time.gmtime(second)
+    text = (
         f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:"
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
     )
+    _last_request_time = (second, text)
+    return text
 
 
 def is_binary_media_type(content_type: str | None, binary_types: Iterable[str]) -> bool:
@@ -187,6 +199,7 @@ def create_rest_event(
     }
 
 
+@functools.lru_cache(maxsize=1024)
 def _resource_id(resource_path: str) -> str:
     # API Gateway resource ids are short stable tokens per resource; derive one from the
     # path so the same resource always reports the same id.

@@ -8,6 +8,7 @@ happens when the invoker's process dies, so it never outlives it.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sqlite3
 import sys
@@ -22,6 +23,10 @@ def main(path: str) -> None:
     # Ctrl-C reaches the whole process group; the invoker decides when we stop
     # (by closing stdin), so the last batch is still written.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Batches are not urgent: like the environments (see `_sandbox`), never preempt
+    # the gateway's process to write them.
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     conn = connect(Path(path))
     for line in sys.stdin.buffer:
         batch = orjson.loads(line)

@@ -31,7 +31,9 @@ def test_creates_app_requirements_config_and_gitignore(runner: CliRunner, tmp_pa
         "app_name": "myapp",
         "stages": {"dev": {"api_gateway_stage": "api"}},
     }
-    assert ".lambic/state/" in (project / ".gitignore").read_text().splitlines()
+    ignored = (project / ".gitignore").read_text().splitlines()
+    # Local state, deploy records and the wheel cache never belong in a repository.
+    assert {".lambic/state/", ".lambic/deployed/", ".lambic/cache/"} <= set(ignored)
     assert "./myapp" in result.output
 
 
