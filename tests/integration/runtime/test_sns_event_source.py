@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +20,10 @@ from lambic.services.sns import MessageAttribute
 from lambic.services.sns import create_service as create_sns
 from lambic.services.sqs import create_service as create_sqs
 
+WaitFor = Callable[..., Awaitable[None]]
+Recorded = Callable[[Path, str], list[dict[str, Any]]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_cloud"
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:eventcloud-dev-{}"
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting for the handler")
-
-
-def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
-    path = out / f"{kind}.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 async def never_invoked(function: str, payload: bytes) -> Any:
@@ -49,6 +36,8 @@ def sns_only(functions: Iterable[FunctionEntry]) -> list[FunctionEntry]:
 
 def test_publish_reaches_the_handler_through_the_durable_queue_and_filters_apply(
     tmp_path: Path,
+    wait_for: WaitFor,
+    recorded: Recorded,
 ) -> None:
     project_dir = tmp_path / "project"
     shutil.copytree(APP, project_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +19,17 @@ from lambic.services.s3 import create_service as create_s3
 from lambic.services.server import EdgeServer
 from lambic.services.sqs import create_service as create_sqs
 
+WaitFor = Callable[..., Awaitable[None]]
+Recorded = Callable[[Path, str], list[dict[str, Any]]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
-
-
-def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
-    path = out / f"{kind}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
     tmp_path: Path,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
+    wait_for: WaitFor,
+    recorded: Recorded,
 ) -> None:
     project_dir = tmp_path / "project"
     shutil.copytree(APP, project_dir)

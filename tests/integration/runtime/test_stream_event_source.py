@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +15,17 @@ from lambic.runtime.project import load_project
 from lambic.services.dynamodb import create_service as create_dynamodb
 from lambic.services.server import EdgeServer
 
+WaitFor = Callable[..., Awaitable[None]]
+Recorded = Callable[[Path, str], list[dict[str, Any]]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "stream_handlers"
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
-
-
-def recorded(out: Path) -> list[dict[str, Any]]:
-    path = out / "stream.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_is_retried(
     tmp_path: Path,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
+    wait_for: WaitFor,
+    recorded: Recorded,
 ) -> None:
     project_dir = tmp_path / "project"
     shutil.copytree(APP, project_dir)
@@ -68,7 +58,7 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
         )
         await sources.start()
         try:
-            await wait_for(lambda: len(recorded(out)) == 1)
+            await wait_for(lambda: len(recorded(out, "stream")) == 1)
             await asyncio.to_thread(
                 dynamodb.update_item,
                 TableName="orders",
@@ -87,7 +77,7 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
             )
 
             def retried() -> bool:
-                records = recorded(out)
+                records = recorded(out, "stream")
                 o2 = [r for r in records if r["dynamodb"]["Keys"]["id"]["S"] == "o2"]
                 return len({r["eventID"] for r in records}) == 4 and len(o2) == 2
 
@@ -98,7 +88,7 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
             await invoker.aclose(5.0)
 
     asyncio.run(scenario())
-    records = recorded(out)
+    records = recorded(out, "stream")
     first_seen: dict[str, dict[str, Any]] = {}
     for record in records:
         first_seen.setdefault(record["eventID"], record)
