@@ -113,6 +113,7 @@ class _Exchange:
             pending.clear()
             if not more:
                 self.sent = True
+                self.protocol._finished(self)
 
 
 class _GatewayProtocol(asyncio.Protocol):
@@ -294,18 +295,32 @@ class _GatewayProtocol(asyncio.Protocol):
     async def _serve(self) -> None:
         task = self._task
         try:
-            while self._queue and self._transport is not None:
+            # Stops once `_finished` has handed the connection to a successor task.
+            while self._queue and self._transport is not None and self._task is task:
                 exchange = self._current = self._queue.popleft()
                 await self._run(exchange)
-                self._current = None
-                self._state.total_requests += 1
-                if not exchange.keep_alive and self._transport is not None:
-                    self._transport.close()
         finally:
-            self._current = None
-            self._task = None
+            if self._task is task:
+                self._task = None
+                self._current = None
             if task is not None:
                 self._state.tasks.discard(task)
+
+    def _finished(self, exchange: _Exchange) -> None:
+        """The response has left. The app may still be running (a 504 answered while its
+        invocation goes on), so the next request gets a task of its own, not this one."""
+        if exchange is not self._current:
+            return
+        self._current = None
+        self._task = None
+        self._state.total_requests += 1
+        if not exchange.keep_alive:
+            if self._transport is not None:
+                self._transport.close()
+            return
+        if self._queue and self._transport is not None:
+            self._task = self._loop.create_task(self._serve())
+            self._state.tasks.add(self._task)
 
     async def _run(self, exchange: _Exchange) -> None:
         try:
@@ -331,6 +346,7 @@ class _GatewayProtocol(asyncio.Protocol):
             if exchange.head:
                 self.write(b"".join(exchange.head))
             exchange.keep_alive = False
+            self._finished(exchange)
 
 
 def _address(value: Any) -> tuple[str, int] | None:

@@ -42,6 +42,8 @@ class EchoApp:
         if scope["path"] == "/half":
             return
         await send({"type": "http.response.body", "body": answer})
+        if scope["path"] == "/linger":
+            await asyncio.sleep(3)  # as an invocation runs on after API Gateway's 504
 
 
 @contextmanager
@@ -175,6 +177,17 @@ def test_a_body_past_the_limit_is_refused_and_the_connection_closed() -> None:
     # The app saw one byte past its limit (not the whole upload) and answered 413.
     assert response.startswith(b"HTTP/1.1 413 ")
     assert response.endswith(b"POST /big 65")
+
+
+def test_the_next_request_does_not_wait_for_an_app_still_running_after_its_answer() -> None:
+    with serving(EchoApp()) as port, connect(port) as sock:
+        sock.sendall(b"GET /linger HTTP/1.1\r\nHost: x\r\n\r\n")
+        read_responses(sock, 1)
+        started = time.monotonic()
+        sock.sendall(b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+        (response,) = read_responses(sock, 1)
+    assert response.endswith(b"GET /next 0")
+    assert time.monotonic() - started < 1.5
 
 
 def test_an_app_exception_becomes_a_500_and_the_connection_stays_usable() -> None:
