@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import click
@@ -70,6 +71,7 @@ def local(
         stage=stage,
         reload=not no_reload,
         echo=lambda line: click.echo(line),
+        log_fd=sys.stdout.fileno(),
         services=[services] if services else [],
         event_sources=[LiveEventSources(services)],
     )

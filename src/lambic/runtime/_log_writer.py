@@ -1,25 +1,37 @@
-"""The log store's writer process: `python -m lambic.runtime._log_writer DB`.
+"""The log store's writer process.
 
-Reads one JSON batch (orjson) per stdin line (`{"e": [event rows], "u": [usage rows]}`),
-commits it and answers `ok`. Ends (after committing) when stdin closes, which also
-happens when the invoker's process dies, so it never outlives it.
+    python -m lambic.runtime._log_writer DB [--echo-fd FD] [--rewrite PREFIX SOURCE]
+
+Reads one JSON batch (orjson) per stdin line (`{"e": [event rows and invocation
+records], "u": [usage rows]}`), commits it and answers `ok`; with `--echo-fd` it also
+prints the events there (`lambic local`'s terminal), so printing costs the gateway's
+process nothing. Ends (after committing) when stdin closes, which also happens when
+the invoker's process dies, so it never outlives it.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import signal
-import sqlite3
 import sys
 from pathlib import Path
 
 import orjson
 
-from lambic.runtime.logstore import connect, write_rows
+from lambic.runtime._log_lines import PathRewrite
+from lambic.runtime.logstore import commit_batch, connect
 
 
-def main(path: str) -> None:
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="lambic.runtime._log_writer")
+    parser.add_argument("path")
+    parser.add_argument("--echo-fd", type=int)
+    parser.add_argument("--rewrite", nargs=2, metavar=("PREFIX", "SOURCE"))
+    args = parser.parse_args(argv)
+    echo = None if args.echo_fd is None else os.fdopen(args.echo_fd, "wb")
+    rewrite = None if args.rewrite is None else PathRewrite(*args.rewrite)
     # Ctrl-C reaches the whole process group; the invoker decides when we stop
     # (by closing stdin), so the last batch is still written.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -27,15 +39,14 @@ def main(path: str) -> None:
     # the gateway's process to write them.
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    conn = connect(Path(path))
+    conn = connect(Path(args.path))
     for line in sys.stdin.buffer:
         batch = orjson.loads(line)
-        with contextlib.suppress(sqlite3.Error):  # a full disk loses the batch only
-            write_rows(conn, batch["e"], batch["u"])
+        commit_batch(conn, batch["e"], batch["u"], echo, rewrite)
         sys.stdout.buffer.write(b"ok\n")
         sys.stdout.buffer.flush()
     conn.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1:])

@@ -1,13 +1,15 @@
 """Turning an environment's outcome into Lambda's result, log lines and usage record.
 
 Pure functions, no I/O: the invoker writes the lines (in order, after the
-invocation's own output) and the usage record. The shapes are Lambda's:
+invocation's own output) and the usage record. END and REPORT are formatted by
+`_log_lines`; around them a failed invocation adds Lambda's own lines:
 
-    END RequestId: <id>
-    REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB
-           \tMax Memory Used: 40 MB[\tInit Duration: 12.34 ms]      (one line, tabs)
-    <ts> <id> Task timed out after 3.00 seconds                      (after a timeout)
+    <error log line>                                                 (before END)
     RequestId: <id> Error: Runtime exited with error: exit status 1\nRuntime.ExitError
+    <ts> <id> Task timed out after 3.00 seconds                      (after REPORT)
+
+A `Report` formats its lines only when asked: for a plain success the invoker hands
+the figures to the log writer process instead (see `_log_lines.InvocationRecord`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from lambic.runtime._log_lines import InvocationRecord, end_and_report, start_line
 from lambic.runtime.environment import InitOutcome, Outcome
 from lambic.runtime.project import FunctionSettings
 from lambic.runtime.results import InvocationResult
@@ -31,8 +34,39 @@ MAX_RESPONSE_PAYLOAD = 6291556
 @dataclass(slots=True)
 class Report:
     result: InvocationResult
-    usage: UsageRecord
-    lines: list[str] = field(default_factory=list)
+    timestamp_ms: int
+    before: list[str] = field(default_factory=list)  # lines before END
+    after: list[str] = field(default_factory=list)  # lines after REPORT
+
+    @property
+    def plain(self) -> bool:
+        """Only END and REPORT: a record the log writer can expand by itself."""
+        return not self.before and not self.after
+
+    def record(self, log_group: str, log_stream: str, start_ms: int | None) -> InvocationRecord:
+        """This report for the log writer to expand (only when `plain`); `start_ms` is
+        the START line's time if it is not written yet."""
+        r = self.result
+        return (
+            log_group, log_stream, start_ms, self.timestamp_ms, r.request_id, r.duration_ms,
+            r.billed_ms, r.memory_size_mb, r.max_memory_mb, r.init_ms, r.function_name, r.status,
+        )  # fmt: skip
+
+    @property
+    def lines(self) -> list[str]:
+        r = self.result
+        trailer = end_and_report(
+            r.request_id, r.duration_ms, r.billed_ms, r.memory_size_mb, r.max_memory_mb, r.init_ms
+        )
+        return [*self.before, *trailer, *self.after]
+
+    @property
+    def usage(self) -> UsageRecord:
+        r = self.result
+        return UsageRecord(
+            r.function_name, r.request_id, self.timestamp_ms, r.status, r.duration_ms,
+            r.billed_ms, r.memory_size_mb, r.max_memory_mb, r.init_ms, r.cold_start,
+        )  # fmt: skip
 
 
 def _iso(ts: float) -> str:
@@ -41,24 +75,6 @@ def _iso(ts: float) -> str:
 
 def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode("utf-8")
-
-
-def _end_and_report(
-    settings: FunctionSettings,
-    request_id: str,
-    duration_ms: float,
-    billed: int,
-    max_mb: int,
-    init_ms: float | None,
-) -> list[str]:
-    report = (
-        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-        f"Billed Duration: {billed} ms\tMemory Size: {settings.memory_size} MB\t"
-        f"Max Memory Used: {max_mb} MB"
-    )
-    if init_ms is not None:
-        report += f"\tInit Duration: {init_ms:.2f} ms"
-    return [f"END RequestId: {request_id}", report]
 
 
 def finish_report(
@@ -102,20 +118,14 @@ def finish_report(
     # Lambda bills the invocation rounded up to the ms, never past the timeout, and
     # (since August 2025) the init phase of a cold start as well.
     billed = math.ceil(min(duration_ms, timeout_ms) + (init_ms or 0.0))
-    lines += _end_and_report(settings, request_id, duration_ms, billed, max_mb, init_ms)
-    if trailer is not None:
-        lines.append(trailer)
-    cold = init_ms is not None
     return Report(
         InvocationResult(
             status, payload, error_type, request_id, duration_ms, billed, init_ms, max_mb,
-            settings.memory_size, cold, settings.deployed_name,
+            settings.memory_size, init_ms is not None, settings.deployed_name,
         ),
-        UsageRecord(
-            settings.deployed_name, request_id, int(now * 1000), status, duration_ms, billed,
-            settings.memory_size, max_mb, init_ms, cold,
-        ),
+        int(now * 1000),
         lines,
+        [trailer] if trailer is not None else [],
     )  # fmt: skip
 
 
@@ -146,18 +156,14 @@ def init_failure_report(
         payload = _error_payload(error_type, message)
         lines.append(f"{message}\n{error_type}")
     status = {"error": "error", "timeout": "timeout"}.get(init.kind, "crash")
-    lines.append(f"START RequestId: {request_id} Version: $LATEST")
+    lines.append(start_line(request_id))
     max_mb = math.ceil(peak_rss_mb)
     billed = math.ceil(init.init_ms)
-    lines += _end_and_report(settings, request_id, 0.0, billed, max_mb, init.init_ms)
     return Report(
         InvocationResult(
             status, payload, error_type, request_id, 0.0, billed, init.init_ms, max_mb,
             settings.memory_size, True, settings.deployed_name,
         ),
-        UsageRecord(
-            settings.deployed_name, request_id, int(now * 1000), status, 0.0, billed,
-            settings.memory_size, max_mb, init.init_ms, True,
-        ),
+        int(now * 1000),
         lines,
     )  # fmt: skip

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
+
+from lambic.runtime._log_lines import PathRewrite
 
 __all__ = ["CodeSnapshots"]
 
@@ -84,7 +85,7 @@ class CodeSnapshots:
         self._taken: list[Path] = []
         #: Every snapshot path starts with this; `to_source_paths` maps them back.
         self.prefix = f"{self.root}{os.sep}"
-        self._paths = re.compile(re.escape(self.prefix) + r"\d+")
+        self.rewrite = PathRewrite(self.prefix, str(source))
 
     def take(self) -> Path:
         """Copy the project now; returns the snapshot directory (blocking: use a thread)."""
@@ -106,7 +107,7 @@ class CodeSnapshots:
 
     def to_source_paths(self, text: str) -> str:
         """`text` with snapshot paths (in tracebacks) replaced by the project's own."""
-        return self._paths.sub(lambda _: str(self.source), text)
+        return self.rewrite.apply(text)
 
     def discard(self, snapshot: Path) -> None:
         """Drop a snapshot that was not used (its code failed to load)."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambic.runtime._ipc import INVOKE, INVOKE_FAST, RESULT, RESULT_OK, FrameReader, encode_frame
+from lambic.runtime._log_lines import start_line
 from lambic.runtime.zygote import Zygote, ZygoteError
 
 __all__ = ["Environment", "InitOutcome", "Outcome", "describe_exit"]
@@ -117,8 +118,9 @@ class Environment:
         self.busy = False
         self.last_used = time.monotonic()
         self.peak_rss_mb = 0.0
-        # Lambda's START line for the invocation in progress, written just before its
-        # first output or its END (so a rejected payload leaves no trace in the log).
+        # (request id, time) of the invocation in progress until its START line is
+        # written: before its first output or with its END (so a rejected payload
+        # leaves no trace in the log).
         self.pending_start: tuple[str, float] | None = None
         self._pid_future = pid_future
         self._sock = sock
@@ -190,9 +192,9 @@ class Environment:
 
     def flush_start(self) -> None:
         if self.pending_start is not None:
-            message, ts = self.pending_start
+            request_id, ts = self.pending_start
             self.pending_start = None
-            self.on_output(message, ts)
+            self.on_output(start_line(request_id), ts)
 
     def _close_log(self) -> None:
         if self._log_fd >= 0:

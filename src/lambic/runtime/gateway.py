@@ -46,6 +46,7 @@ import orjson
 from lambic.app.cors import CORSConfig
 from lambic.app.proxy_events import create_rest_event, is_binary_media_type
 from lambic.app.routing import RouteMatcher
+from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
 
@@ -251,6 +252,7 @@ class GatewayApp:
         self._clock = clock
         # Requests answered 504 whose invocation still runs, and those 504 answers.
         self._orphans: set[asyncio.Task[Any]] = set()
+        self._deadlines: Deadlines | None = None  # made on the loop of the first request
 
     def update(self, api: ApiDefinition) -> None:
         """Serve `api` from the next request on; in-flight requests are unaffected."""
@@ -387,37 +389,30 @@ class GatewayApp:
             # before API Gateway would give up: no timer needed on the hot path.
             return await self.invoker.invoke(api.function_name, payload)
         # AWS stops waiting at the integration timeout but the function runs on to its
-        # own timeout. So the invocation goes on in this request's task and a timer
-        # answers 504 from a task of its own; no task or future per request otherwise.
-        timed_out: list[bool] = []
-        timer = asyncio.get_running_loop().call_later(
-            self.integration_timeout,
-            self._time_out,
-            timed_out,
-            asyncio.current_task(),
-            send,
-            request_id,
-            apigw_id,
-        )
+        # own timeout. So the invocation goes on in this request's task and the shared
+        # deadline timer answers 504 from a task of its own (see `_deadlines`).
+        deadlines = self._deadlines
+        if deadlines is None:
+            loop = asyncio.get_running_loop()
+            deadlines = self._deadlines = Deadlines(loop, self.integration_timeout, self._time_out)
+        ticket = deadlines.add((asyncio.current_task(deadlines.loop), send, request_id, apigw_id))
         try:
             outcome = await self.invoker.invoke(api.function_name, payload)
         except Exception:
-            if timed_out:
+            if ticket.context is None:
                 return None  # the client has its 504; the late failure changes nothing
+            ticket.context = None
             raise
-        finally:
-            timer.cancel()
-        return None if timed_out else outcome
+        except BaseException:
+            ticket.context = None
+            raise
+        if ticket.context is None:
+            return None  # answered 504 while the function ran
+        ticket.context = None
+        return outcome
 
-    def _time_out(
-        self,
-        timed_out: list[bool],
-        request: asyncio.Task[Any] | None,
-        send: Send,
-        request_id: str,
-        apigw_id: str,
-    ) -> None:
-        timed_out.append(True)
+    def _time_out(self, context: tuple[asyncio.Task[Any] | None, Send, str, str]) -> None:
+        request, send, request_id, apigw_id = context
         answer = asyncio.get_running_loop().create_task(
             _send(send, *_TIMED_OUT, request_id, apigw_id)
         )

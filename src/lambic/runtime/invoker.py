@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lambic.runtime._log_lines import PathRewrite
 from lambic.runtime._reporting import Report, finish_report, init_failure_report
 from lambic.runtime.environment import Environment, InitOutcome, Outcome
 from lambic.runtime.errors import (
@@ -87,6 +88,8 @@ class Invoker:
         *,
         extra_env: Mapping[str, str] | None = None,
         log_sink: LogSink | None = None,
+        log_fd: int | None = None,
+        log_rewrite: PathRewrite | None = None,
         state_dir: str | Path | None = None,
         region: str = DEFAULT_REGION,
         account_id: str = DEFAULT_ACCOUNT_ID,
@@ -101,7 +104,7 @@ class Invoker:
         self.log_sink = log_sink
         self.async_retry_delays = async_retry_delays
         state = Path(state_dir) if state_dir else project.project_dir / ".lambic" / "state" / stage
-        self.store = LogStore(state / "logs.sqlite3")
+        self.store = LogStore(state / "logs.sqlite3", echo_fd=log_fd, rewrite=log_rewrite)
         self._preload = preload
         self._zygote = Zygote(preload)
         self._dead_zygotes: list[Zygote] = []
@@ -380,7 +383,7 @@ class Invoker:
             if init.kind != "ok":
                 return self._init_failed(settings, env, init, request_id)
         started = time.time()
-        env.pending_start = (f"START RequestId: {request_id} Version: $LATEST", started)
+        env.pending_start = (request_id, started)
         meta: dict[str, Any] = {
             "request_id": request_id,
             "deadline_ms": int(started * 1000) + settings.timeout * 1000,
@@ -408,11 +411,18 @@ class Invoker:
         duration_ms: float,
         init_ms: float | None,
     ) -> InvocationResult:
-        env.flush_start()
         now = time.time()
         report = finish_report(
             settings, outcome, request_id, duration_ms, init_ms, env.peak_rss_mb, now
         )
+        if self.log_sink is None and report.plain:
+            # The common case at request rates: one record; the log writer process
+            # formats START/END/REPORT and the usage row from it (see `_log_lines`).
+            pending, env.pending_start = env.pending_start, None
+            start_ms = None if pending is None else int(pending[1] * 1000)
+            self.store.append(report.record(settings.log_group, env.log_stream, start_ms))
+            return report.result
+        env.flush_start()
         return self._publish(settings.log_group, env.log_stream, report, now)
 
     def _init_failed(

@@ -18,6 +18,7 @@ invoker has closed. Readers
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import subprocess
 import sys
@@ -26,10 +27,11 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
+from lambic.runtime._log_lines import InvocationRecord, PathRewrite, expand_rows, terminal_lines
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.usage import UsageRecord
 
@@ -98,8 +100,31 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def commit_batch(
+    conn: sqlite3.Connection,
+    queued: list[Any],
+    usage: list[Any],
+    echo: BinaryIO | None = None,
+    rewrite: PathRewrite | None = None,
+) -> None:
+    """Store one batch (used by the writer process, and by the fallback in-process).
+
+    `queued` holds event rows and, in order among them, invocation records, which
+    become their START/END/REPORT rows and usage rows here. With `echo`, the events
+    are also printed there as `lambic local` shows them.
+    """
+    events, record_usage = expand_rows(queued)
+    if echo is not None and events:
+        lines = [line for e in events for line in terminal_lines(e[0], e[3], rewrite)]
+        with contextlib.suppress(OSError, ValueError):  # a closed terminal stops nothing
+            echo.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
+            echo.flush()
+    with contextlib.suppress(sqlite3.Error):  # a full disk loses the batch only
+        write_rows(conn, events, [*usage, *record_usage])
+
+
 def write_rows(conn: sqlite3.Connection, events: list[Any], usage: list[Any]) -> None:
-    """Insert one batch in one transaction (used by the writer process and fallback)."""
+    """Insert event rows and usage rows in one transaction."""
     with conn:
         if events:
             conn.executemany(
@@ -126,7 +151,16 @@ class LogStore:
     If the writer process is gone, the thread writes itself, so no batch is lost.
     """
 
-    def __init__(self, path: str | Path, *, flush_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        flush_interval: float = 0.05,
+        echo_fd: int | None = None,
+        rewrite: PathRewrite | None = None,
+    ) -> None:
+        """`echo_fd`: also print every event there (a terminal), from the writer
+        process, as `[function] line`; `rewrite` maps snapshot paths in them."""
         self.path = Path(path)
         try:
             self._conn = connect(self.path)
@@ -136,23 +170,31 @@ class LogStore:
                 "is writable (or delete a corrupt file)"
             ) from exc
         # deque.append / popleft are atomic, so the event loop never takes a lock.
-        self._events: deque[LogEvent] = deque()
+        self._events: deque[LogEvent | InvocationRecord] = deque()
         self._usage: deque[UsageRecord] = deque()
         self._wake = threading.Event()
         self._flushed = threading.Condition()
         self._generation = 0
         self._interval = flush_interval
         self._closed = False
+        self._echo = None if echo_fd is None else os.fdopen(os.dup(echo_fd), "wb")
+        self._rewrite = rewrite
+        command = [sys.executable, "-m", "lambic.runtime._log_writer", str(self.path)]
+        if self._echo is not None:
+            command += ["--echo-fd", str(self._echo.fileno())]
+        if rewrite is not None:
+            command += ["--rewrite", rewrite.prefix, rewrite.source]
         self._writer: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-m", "lambic.runtime._log_writer", str(self.path)],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            pass_fds=() if self._echo is None else (self._echo.fileno(),),
         )
         self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
         self._thread.start()
 
-    def append(self, item: LogEvent) -> None:
-        """Queue one log event (cheap: the event loop calls this per log line)."""
+    def append(self, item: LogEvent | InvocationRecord) -> None:
+        """Queue one log event or invocation record (cheap: called per log line)."""
         if not self._closed:
             self._events.append(item)
         # After close() the writer is gone; late events are dropped, not queued forever.
@@ -188,8 +230,7 @@ class LogStore:
                 pass
             self._writer = None  # the writer died: from now on, write here
         # A full disk must not stop the invoker; the batch is lost, serving goes on.
-        with contextlib.suppress(sqlite3.Error):
-            write_rows(self._conn, events, usage)
+        commit_batch(self._conn, events, usage, self._echo, self._rewrite)
 
     def _run(self) -> None:
         while True:
@@ -235,6 +276,9 @@ class LogStore:
         if self._thread.is_alive():  # pragma: no cover - a wedged disk
             self._stop_writer()
         self._conn.close()
+        if self._echo is not None:
+            with contextlib.suppress(OSError):
+                self._echo.close()
 
     # ------------------------------------------------------------------ reading
 

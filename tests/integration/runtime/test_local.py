@@ -42,6 +42,11 @@ def user(id):
 def sleep(seconds):
     time.sleep(float(seconds))
     return {"slept": float(seconds)}
+
+
+@app.route("/fail")
+def fail():
+    raise ValueError("broken on purpose")
 """
 
 
@@ -127,11 +132,12 @@ class LocalProcess:
         for line in self.proc.stdout:
             self.lines.append(line.rstrip("\n"))
 
-    def wait_for(self, text: str, timeout: float = 30) -> None:
+    def wait_for(self, text: str, timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if any(text in line for line in self.lines):
-                return
+            for line in list(self.lines):
+                if text in line:
+                    return line
             if self.proc.poll() is not None and not self._reader.is_alive():
                 break
             time.sleep(0.02)
@@ -198,6 +204,18 @@ def test_prints_the_banner_with_url_and_routes_and_live_logs(running: LocalProce
     assert (status, json.loads(body)) == (200, {"hello": "world"})
     running.wait_for("[cli-dev] hello from the handler")
     running.wait_for("[cli-dev] REPORT RequestId:")
+
+
+def test_a_traceback_in_the_live_logs_names_the_projects_own_file(
+    running: LocalProcess, project: Path
+) -> None:
+    assert running.get("/fail")[0] == 500  # the app answers, as a Chalice app does
+
+    line = running.wait_for("in fail")
+
+    # Environments run a snapshot of the code; the printed path is the user's file.
+    assert f'File "{project.resolve() / "app.py"}"' in line
+    running.wait_for("[cli-dev] ValueError: broken on purpose")
 
 
 def test_sigterm_finishes_in_flight_work_and_leaves_no_process(running: LocalProcess) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from lambic.runtime._log_lines import PathRewrite
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.logstore import LogEvent, LogStore, iter_events, log_groups
 from lambic.runtime.usage import UsageRecord, summarize_usage
@@ -69,3 +71,26 @@ def test_an_unusable_state_directory_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LambicRuntimeError) as excinfo:
         LogStore(blocker / "dev" / "logs.sqlite3")
     assert str(excinfo.value).startswith(f"Cannot open the log store {blocker}/dev/logs.sqlite3")
+
+
+def test_an_echo_fd_gets_every_event_printed_by_the_writer_with_snapshot_paths_mapped(
+    tmp_path: Path,
+) -> None:
+    read_end, write_end = os.pipe()
+    rewrite = PathRewrite("/tmp/lambic-task-1-x/", "/home/me/app")
+    store = LogStore(tmp_path / "logs.sqlite3", echo_fd=write_end, rewrite=rewrite)
+    os.close(write_end)  # the store keeps its own copy
+    store.append(LogEvent("/aws/lambda/app-dev", "s", 1, "START RequestId: 1 Version: $LATEST"))
+    store.append(LogEvent("/aws/lambda/app-dev", "s", 2, 'File "/tmp/lambic-task-1-x/3/app.py"\n'))
+    store.append(LogEvent("/aws/lambda/app-dev", "s", 3, "two\nlines"))
+    store.close()  # the writer exits, so the pipe reaches end of file
+
+    with os.fdopen(read_end, "rb") as printed:
+        lines = printed.read().decode().splitlines()
+
+    assert lines == [
+        "[app-dev] START RequestId: 1 Version: $LATEST",
+        '[app-dev] File "/home/me/app/app.py"',
+        "[app-dev] two",
+        "[app-dev] lines",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from lambic.runtime._log_lines import expand_rows
 from lambic.runtime._reporting import finish_report, init_failure_report
 from lambic.runtime.environment import InitOutcome, Outcome
 from lambic.runtime.project import FunctionSettings
@@ -76,3 +77,26 @@ def test_init_error_logs_before_start_and_reports_init_duration() -> None:
     assert report.lines[-1].endswith("\tInit Duration: 7.50 ms")
     assert json.loads(report.result.payload)["requestId"] == RID
     assert report.result.status == "error" and report.usage.status == "error"
+
+
+def test_a_plain_report_stored_as_a_record_expands_to_the_same_lines_and_usage() -> None:
+    for init_ms in (None, 12.345):
+        report = finish_report(SETTINGS, Outcome("ok", b"1"), RID, 0.5, init_ms, 40.2, 1.5)
+        assert report.plain
+
+        events, usage = expand_rows([report.record("/aws/lambda/app-dev-f", "s", 1000)])
+
+        start = ("/aws/lambda/app-dev-f", "s", 1000, f"START RequestId: {RID} Version: $LATEST")
+        assert events == [start] + [("/aws/lambda/app-dev-f", "s", 1500, x) for x in report.lines]
+        assert usage == [tuple(report.usage)]
+
+
+def test_a_record_whose_start_was_already_written_adds_only_end_and_report() -> None:
+    report = finish_report(SETTINGS, Outcome("ok", b"1"), RID, 0.5, None, 40.2, 0)
+    events, _ = expand_rows([("g", "s", 1, "output"), report.record("g", "s", None)])
+    assert [e[3] for e in events] == ["output", *report.lines]
+
+
+def test_failed_invocations_are_not_plain() -> None:
+    assert not finish_report(SETTINGS, Outcome("timeout"), RID, 3000, None, 30, 0).plain
+    assert not finish_report(SETTINGS, Outcome("crash", exit="x"), RID, 5, None, 30, 0).plain
