@@ -8,7 +8,11 @@ each a subprocess on a free port:
 - Lambic: `lambic services --state <tmp>` (the real edge, SQLite and blobs on disk);
 - moto: `ThreadedMotoServer` (the anchor the issue compares against);
 - floor: a trivial asyncio HTTP endpoint answering every request with an empty 200
-  (it does answer `Expect: 100-continue`), i.e. the cost of boto3 itself.
+  (it does answer `Expect: 100-continue`), i.e. the cost of boto3 itself;
+- ceiling (`bench/ceiling_server.py`): answers the S3 and DynamoDB calls with
+  pre-built copies of Lambic's real responses and does nothing else, so boto3's
+  parsing of a real response is counted: the most any server can reach with this
+  client. Its ratio to moto shows how far the 3x-moto target is reachable at all.
 
 Operations: S3 PutObject / GetObject of 1 KB; DynamoDB PutItem / GetItem / Query
 (Limit 1, newest first); SQS SendMessage and ReceiveMessage+DeleteMessage (one
@@ -41,6 +45,9 @@ import boto3
 from botocore.config import Config
 
 PY = sys.executable
+CEILING_SERVER = Path(__file__).with_name("ceiling_server.py")
+CANNED = ("floor", "ceiling")  # targets that hold no data: setup creates nothing there
+CEILING_OPERATIONS = ("s3 put 1KB", "s3 get 1KB", "ddb put", "ddb get", "ddb query newest")
 BODY_1KB = b"x" * 1024
 
 FLOOR_SERVER = r"""
@@ -146,10 +153,10 @@ def clients(url: str) -> dict[str, Any]:
 Operation = Callable[[int], object]
 
 
-def setup(c: dict[str, Any], *, floor: bool) -> dict[str, Operation]:
+def setup(c: dict[str, Any], *, canned: bool) -> dict[str, Operation]:
     s3, ddb, sqs = c["s3"], c["dynamodb"], c["sqs"]
     queue_url = "http://127.0.0.1/000000000000/bench"
-    if not floor:
+    if not canned:
         s3.create_bucket(Bucket="bench")
         for i in range(100):
             s3.put_object(Bucket="bench", Key=f"k{i}", Body=BODY_1KB)
@@ -175,7 +182,7 @@ def setup(c: dict[str, Any], *, floor: bool) -> dict[str, Operation]:
     def sqs_receive_delete(i: int) -> object:
         got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0)
         handles = [m["ReceiptHandle"] for m in got.get("Messages", [])] or (
-            ["floor-handle"] if floor else []
+            ["floor-handle"] if canned else []
         )
         for handle in handles:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=handle)
@@ -235,9 +242,9 @@ def measure(
     disturb far less than wall-clock rates: (calls/s, server CPU µs per call).
     """
     prepared = {}
-    for target, (url, floor, _pid) in targets.items():
+    for target, (url, canned, _pid) in targets.items():
         c = clients(url)
-        prepared[target] = (c, setup(c, floor=floor))
+        prepared[target] = (c, setup(c, canned=canned))
     names = list(next(iter(prepared.values()))[1])
     samples: dict[str, dict[str, list[float]]] = {
         target: {name: [] for name in names} for target in targets
@@ -328,7 +335,7 @@ def main() -> None:
         state = Path(tmp) / "state"
         if not args.skip_scale:
             fill_bucket(state, args.scale_keys)
-        ports = {name: free_port() for name in ("lambic", "moto", "floor")}
+        ports = {name: free_port() for name in ("lambic", "moto", "floor", "ceiling")}
         commands = {
             "lambic": (
                 [
@@ -345,6 +352,7 @@ def main() -> None:
             ),
             "moto": ([PY, "-c", MOTO_SERVER, str(ports["moto"])], "ready"),
             "floor": ([PY, "-c", FLOOR_SERVER, str(ports["floor"])], "ready"),
+            "ceiling": ([PY, str(CEILING_SERVER), str(ports["ceiling"])], "ready"),
         }
         pids = {
             name: stack.enter_context(process(command, ready)).pid
@@ -352,12 +360,13 @@ def main() -> None:
         }
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         results = measure(
-            {name: (url, name == "floor", pids[name]) for name, url in urls.items()},
+            {name: (url, name in CANNED, pids[name]) for name, url in urls.items()},
             seconds=args.seconds,
             rounds=args.rounds,
         )
         scale = None if args.skip_scale else scale_check(urls["lambic"], args.scale_keys)
     lambic, moto, floor = results["lambic"], results["moto"], results["floor"]
+    ceiling = results["ceiling"]
 
     print(
         "boto3 calls/s, one client, one thread; median of 25-call turns, targets "
@@ -365,6 +374,7 @@ def main() -> None:
     )
     print(
         f"{'operation':<20}{'lambic':>8}{'moto':>8}{'floor':>8}{'vs moto':>9}{'vs floor':>9}"
+        f"{'ceiling':>9}{'ceiling vs moto':>17}"
         f"   server CPU us/call: {'lambic':>7}{'moto':>7}{'floor':>7}"
     )
     for name in lambic:
@@ -373,11 +383,20 @@ def main() -> None:
             moto[name],
             floor[name],
         )
+        best = (
+            f"{ceiling[name][0]:>9.0f}{ceiling[name][0] / moto_rate:>16.1f}x"
+            if name in CEILING_OPERATIONS
+            else f"{'-':>9}{'-':>17}"
+        )
         print(
             f"{name:<20}{rate:>8.0f}{moto_rate:>8.0f}{floor_rate:>8.0f}"
-            f"{rate / moto_rate:>8.1f}x{rate / floor_rate:>8.2f}x"
-            f"{'':>23}{cpu:>7.0f}{moto_cpu:>7.0f}{floor_cpu:>7.0f}"
+            f"{rate / moto_rate:>8.1f}x{rate / floor_rate:>8.2f}x{best}"
+            f"{'':>3}{cpu:>22.0f}{moto_cpu:>7.0f}{floor_cpu:>7.0f}"
         )
+    print(
+        "ceiling: pre-built copies of Lambic's responses, no work per call (S3 and DynamoDB "
+        "calls only); 'ceiling vs moto' is the best ratio any server could reach here."
+    )
     if scale is not None:
         first, last = scale
         print(

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from lambic.services.dynamodb import _requests
 from lambic.services.dynamodb._keys import index_key, item_key, key_of, request_key
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units, write_units
@@ -306,7 +308,7 @@ class DynamoDBEngine:
     def _backfill(self, tid: int, table: TableDefinition, name: str) -> None:
         index = table.indexes[name]
         for hk, rk, doc in list(self.store.iter_table(tid)):
-            item = json.loads(doc)
+            item = orjson.loads(doc)
             try:
                 key = index_key(table, index, item)
             except ValidationError:
@@ -347,7 +349,7 @@ class DynamoDBEngine:
             self.store.delete_item(tid, hk, rk)
         else:
             size = write.size if write.size is not None else item_size(write.new)
-            self.store.put_item(tid, hk, rk, size, json.dumps(write.new))
+            self.store.put_item(tid, hk, rk, size, orjson.dumps(write.new).decode())
         if state.item_count is not None and state.size_bytes is not None:
             state.item_count += (write.new is not None) - (write.old is not None)
             state.size_bytes += size - (item_size(write.old) if write.old else 0)
@@ -372,14 +374,14 @@ class DynamoDBEngine:
             record = build_record(
                 table, event, write.keys, write.old, write.new, by_ttl=write.by_ttl
             )
-            seq = self.store.append_record(table.stream_arn, json.dumps(record))
+            seq = self.store.append_record(table.stream_arn, orjson.dumps(record).decode())
             record = with_sequence(record, seq)
             record["eventSourceARN"] = table.stream_arn
             self._pending.append(record)
 
     def load(self, state: TableState, hk: bytes, rk: bytes) -> Item | None:
         doc = self.store.get_item(state.tid, hk, rk)
-        return None if doc is None else dict(json.loads(doc))
+        return None if doc is None else dict(orjson.loads(doc))
 
     # ---- item operations --------------------------------------------------------------
 

@@ -9,12 +9,13 @@ verifies when present).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import orjson
 
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.dynamodb.errors import (
@@ -39,7 +40,8 @@ def request_id() -> str:
 
 
 def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
-    payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    # orjson: several times faster than json both ways, and a GetItem is mostly this.
+    payload = orjson.dumps(body)
     return ServiceResponse(
         status=status,
         headers=[
@@ -59,8 +61,8 @@ def render_error(error: DynamoDBError) -> ServiceResponse:
 
 def parse_body(body: bytes) -> dict[str, Any]:
     try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        parsed = orjson.loads(body)
+    except ValueError as exc:  # orjson's JSONDecodeError (bad UTF-8 included)
         raise SerializationError("Start of structure or map found where not expected.") from exc
     if not isinstance(parsed, dict):
         raise SerializationError("Start of structure or map found where not expected.")

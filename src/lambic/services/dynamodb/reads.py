@@ -9,9 +9,10 @@ a page may hold fewer items than `Limit` and still carry a LastEvaluatedKey.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from lambic.services.dynamodb import _requests
 from lambic.services.dynamodb._keys import index_key_names, index_projection, key_of, pick
@@ -425,7 +426,7 @@ def _collect(fetch: Fetch, cursor: Any, limit: int | None) -> tuple[list[Item], 
         want = min(limit - len(items), _BATCH) if limit else _BATCH
         rows = fetch(cursor, want)
         for position, size, doc in rows:
-            items.append(json.loads(doc))
+            items.append(orjson.loads(doc))
             total += size
             cursor = position
             if (limit is not None and len(items) >= limit) or total >= PAGE_BYTES:
