@@ -177,7 +177,12 @@ class LogStore:
         self._generation = 0
         self._interval = flush_interval
         self._closed = False
-        self._echo = None if echo_fd is None else os.fdopen(os.dup(echo_fd), "wb")
+        self._echo: BinaryIO | None = None
+        if echo_fd is not None:
+            try:
+                self._echo = os.fdopen(os.dup(echo_fd), "wb")
+            except OSError:  # no such descriptor (stdout closed): logs are only stored
+                self._echo = None
         self._rewrite = rewrite
         command = [sys.executable, "-m", "lambic.runtime._log_writer", str(self.path)]
         if self._echo is not None:

@@ -94,3 +94,13 @@ def test_an_echo_fd_gets_every_event_printed_by_the_writer_with_snapshot_paths_m
         "[app-dev] two",
         "[app-dev] lines",
     ]
+
+
+def test_an_echo_fd_that_is_not_open_only_stores(tmp_path: Path) -> None:
+    not_open = 1_000_000  # above any descriptor this process has
+    store = LogStore(tmp_path / "logs.sqlite3", echo_fd=not_open)
+    store.append(LogEvent("/aws/lambda/app-dev", "s", 1, "kept"))
+    store.close()
+    conn = sqlite3.connect(tmp_path / "logs.sqlite3")
+    assert conn.execute("SELECT message FROM log_events").fetchall() == [("kept",)]
+    conn.close()
