@@ -1,11 +1,11 @@
 """The gateway's integration timeout: one timer for every request in flight.
 
 API Gateway answers 504 after 29 s whatever the function is doing. Arming a
-`call_later` per request (and cancelling it) was a visible share of a warm request's
-cost, and finding the request's task costs a `getpid()` syscall per call of
-`asyncio.current_task()`. All requests share one timeout, so their deadlines arrive
-in the order the requests did: a FIFO with lazy removal, checked by a single timer
-armed for the oldest unfinished request, does the same work in O(1) per request.
+`call_later` per request (a timer handle in the loop's heap, then its cancellation)
+was a visible share of a warm request's cost. All requests share one timeout, so
+their deadlines arrive in the order the requests did: a FIFO with lazy removal,
+checked by a single timer armed for the oldest unfinished request, does the same
+work in O(1) per request.
 
     deadlines = Deadlines(loop, 29.0, on_expiry)
     ticket = deadlines.add(context)   # context goes to on_expiry(context) if it expires

@@ -392,10 +392,10 @@ class GatewayApp:
         # own timeout. So the invocation goes on in this request's task and the shared
         # deadline timer answers 504 from a task of its own (see `_deadlines`).
         deadlines = self._deadlines
-        if deadlines is None:
-            loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if deadlines is None or deadlines.loop is not loop:  # first request (on this loop)
             deadlines = self._deadlines = Deadlines(loop, self.integration_timeout, self._time_out)
-        ticket = deadlines.add((asyncio.current_task(deadlines.loop), send, request_id, apigw_id))
+        ticket = deadlines.add((asyncio.current_task(loop), send, request_id, apigw_id))
         try:
             outcome = await self.invoker.invoke(api.function_name, payload)
         except Exception:

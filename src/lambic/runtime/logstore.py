@@ -114,13 +114,15 @@ def commit_batch(
     are also printed there as `lambic local` shows them.
     """
     events, record_usage = expand_rows(queued)
+    with contextlib.suppress(sqlite3.Error):  # a full disk loses the batch only
+        write_rows(conn, events, [*usage, *record_usage])
+    # Printed after the commit: a terminal that blocks (paused output) delays what
+    # the developer sees, never what is stored.
     if echo is not None and events:
         lines = [line for e in events for line in terminal_lines(e[0], e[3], rewrite)]
         with contextlib.suppress(OSError, ValueError):  # a closed terminal stops nothing
             echo.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
             echo.flush()
-    with contextlib.suppress(sqlite3.Error):  # a full disk loses the batch only
-        write_rows(conn, events, [*usage, *record_usage])
 
 
 def write_rows(conn: sqlite3.Connection, events: list[Any], usage: list[Any]) -> None:

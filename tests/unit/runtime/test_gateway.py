@@ -335,3 +335,21 @@ def test_an_undecodable_base64_body_is_a_500_configuration_error() -> None:
         parse_proxy_response(payload, decode_base64=True)
 
     assert caught.value.status == 500
+
+
+def test_one_gateway_app_serves_on_a_new_event_loop_after_the_first_one_closed() -> None:
+    class SlowInvoker:
+        calls = 0
+
+        async def invoke(self, function_name: str, payload: bytes, /) -> Outcome:
+            SlowInvoker.calls += 1
+            if SlowInvoker.calls == 2:
+                await asyncio.sleep(0.3)
+            return Outcome("ok", b'{"statusCode": 200}')
+
+    app = GatewayApp(SlowInvoker(), api(), integration_timeout=0.05)
+
+    first = call(app, "GET", "/")  # each call runs on a loop of its own
+    second = call(app, "GET", "/")
+
+    assert (first.status, second.status) == (200, 504)
