@@ -51,10 +51,9 @@ def _format(event: StoredEvent) -> str:
     stamp = (
         time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{event.timestamp_ms % 1000:03d}Z"
     )
-    function = event.log_group.rsplit("/", 1)[-1]
     # As `chalice logs`: a short id of the stream tells the environments apart.
     short = event.log_stream.rsplit("]", 1)[-1][:6]
-    return f"{stamp} {function} {short} {event.message}"
+    return f"{stamp} {event.function_name} {short} {event.message}"
 
 
 def _print_deployed(

@@ -1,5 +1,5 @@
 """Lambda's platform log lines, the compact record they are stored from, and how a
-terminal shows a log event. Standard library only: the log writer process imports it.
+terminal shows a log event. No third-party imports: the log writer process loads it.
 
     START RequestId: <id> Version: $LATEST
     END RequestId: <id>
@@ -19,11 +19,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from lambic.runtime.usage import UsageRecord
+
 __all__ = [
     "InvocationRecord",
     "PathRewrite",
     "end_and_report",
     "expand_rows",
+    "function_of",
     "start_line",
     "terminal_lines",
 ]
@@ -35,6 +38,11 @@ InvocationRecord = tuple[
     str, str, int | None, int, str, float, int, int, int, float | None, str, str
 ]
 _RECORD_FIELDS = 12
+
+
+def function_of(log_group: str) -> str:
+    """The function a log group belongs to: `/aws/lambda/app-dev` -> `app-dev`."""
+    return log_group.rsplit("/", 1)[-1]
 
 
 def start_line(request_id: str) -> str:
@@ -79,8 +87,8 @@ def expand_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[Sequence[Any]], lis
         for line in end_and_report(request_id, duration, billed, memory, max_mb, init_ms):
             events.append((group, stream, end_ms, line))
         usage.append(
-            (function_name, request_id, end_ms, status, duration, billed, memory, max_mb,
-             init_ms, init_ms is not None)
+            UsageRecord(function_name, request_id, end_ms, status, duration, billed, memory,
+                        max_mb, init_ms, init_ms is not None)
         )  # fmt: skip
     return events, usage
 
@@ -107,7 +115,7 @@ class PathRewrite:
 
 def terminal_lines(log_group: str, message: str, rewrite: PathRewrite | None = None) -> list[str]:
     """How `lambic local` prints one log event: `[function] line` for each line."""
-    prefix = f"[{log_group.rsplit('/', 1)[-1]}] "
+    prefix = f"[{function_of(log_group)}] "
     text = message.rstrip("\n")
     if rewrite is not None:
         text = rewrite.apply(text)

@@ -83,9 +83,8 @@ class CodeSnapshots:
         _remove_orphans()
         self.root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self._taken: list[Path] = []
-        #: Every snapshot path starts with this; `to_source_paths` maps them back.
-        self.prefix = f"{self.root}{os.sep}"
-        self.rewrite = PathRewrite(self.prefix, str(source))
+        #: Maps snapshot paths (every one starts with the root) back to `source`.
+        self.rewrite = PathRewrite(f"{self.root}{os.sep}", str(source))
 
     def take(self) -> Path:
         """Copy the project now; returns the snapshot directory (blocking: use a thread)."""
@@ -104,10 +103,6 @@ class CodeSnapshots:
             shutil.copy2(config, target / ".lambic" / "config.json")
         self._taken.append(target)
         return target
-
-    def to_source_paths(self, text: str) -> str:
-        """`text` with snapshot paths (in tracebacks) replaced by the project's own."""
-        return self.rewrite.apply(text)
 
     def discard(self, snapshot: Path) -> None:
         """Drop a snapshot that was not used (its code failed to load)."""

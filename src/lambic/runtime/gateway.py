@@ -396,20 +396,17 @@ class GatewayApp:
         if deadlines is None or deadlines.loop is not loop:  # first request (on this loop)
             deadlines = self._deadlines = Deadlines(loop, self.integration_timeout, self._time_out)
         ticket = deadlines.add((asyncio.current_task(loop), send, request_id, apigw_id))
+        outcome: InvocationOutcome | None = None
         try:
             outcome = await self.invoker.invoke(api.function_name, payload)
         except Exception:
-            if ticket.context is None:
-                return None  # the client has its 504; the late failure changes nothing
+            if ticket.context is not None:
+                raise
+            # Else the client has its 504; the late failure changes nothing.
+        finally:
+            timed_out = ticket.context is None  # the timer took the ticket: 504 sent
             ticket.context = None
-            raise
-        except BaseException:
-            ticket.context = None
-            raise
-        if ticket.context is None:
-            return None  # answered 504 while the function ran
-        ticket.context = None
-        return outcome
+        return None if timed_out else outcome
 
     def _time_out(self, context: tuple[asyncio.Task[Any] | None, Send, str, str]) -> None:
         request, send, request_id, apigw_id = context

@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from lambic.runtime._log_lines import terminal_lines
+from lambic.runtime._log_lines import PathRewrite, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
 from lambic.runtime.errors import LambicRuntimeError, ProjectError
 from lambic.runtime.gateway import (
@@ -156,12 +156,16 @@ class LocalCloud:
             raise LambicRuntimeError("The local cloud is not started")
         return self.gateway.url
 
+    @property
+    def _rewrite(self) -> PathRewrite | None:
+        """Snapshot paths in logs back to the project's (none before the first load)."""
+        return self._snapshots.rewrite if self._snapshots is not None else None
+
     def _print_log(self, event: LogEvent) -> None:
         # Each invocation logs at least START, END and REPORT; writing (and flushing)
         # each line costs more than the rest of a warm request, so lines queue up and
         # are printed together once per event-loop turn.
-        rewrite = self._snapshots.rewrite if self._snapshots is not None else None
-        self._pending_logs += terminal_lines(event.log_group, event.message, rewrite)
+        self._pending_logs += terminal_lines(event.log_group, event.message, self._rewrite)
         if not self._flush_scheduled:
             try:
                 asyncio.get_running_loop().call_soon(self._flush_logs)
@@ -218,7 +222,7 @@ class LocalCloud:
                 extra_env=dict(self.extra_env),
                 log_sink=None if self.log_fd is not None else self._print_log,
                 log_fd=self.log_fd,
-                log_rewrite=self._snapshots.rewrite if self._snapshots is not None else None,
+                log_rewrite=self._rewrite,
                 # Logs and state belong to the project, not to the code snapshot.
                 state_dir=self.project_dir / ".lambic" / "state" / self.stage,
             )

@@ -31,7 +31,13 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
-from lambic.runtime._log_lines import InvocationRecord, PathRewrite, expand_rows, terminal_lines
+from lambic.runtime._log_lines import (
+    InvocationRecord,
+    PathRewrite,
+    expand_rows,
+    function_of,
+    terminal_lines,
+)
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.usage import UsageRecord
 
@@ -79,7 +85,7 @@ class LogEvent(NamedTuple):
 
     @property
     def function_name(self) -> str:
-        return self.log_group.rsplit("/", 1)[-1]
+        return function_of(self.log_group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,10 @@ class StoredEvent:
     log_stream: str
     timestamp_ms: int
     message: str
+
+    @property
+    def function_name(self) -> str:
+        return function_of(self.log_group)
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -104,7 +104,7 @@ def test_snapshot_paths_map_back_to_the_project(tmp_path: Path) -> None:
         trace = f'  File "{copy / "app.py"}", line 1, in <module>'
 
         assert (
-            snapshots.to_source_paths(trace) == f'  File "{source / "app.py"}", line 1, in <module>'
+            snapshots.rewrite.apply(trace) == f'  File "{source / "app.py"}", line 1, in <module>'
         )
     finally:
         snapshots.close()
