@@ -30,7 +30,7 @@ from moto.server import ThreadedMotoServer
 from lambic.deploy.aws import AWSSession, is_mutating
 from lambic.deploy.deployer import deploy
 from lambic.deploy.packager import build_package
-from lambic.deploy.project import load_project
+from lambic.deploy.deployable import load_deployable
 from lambic.deploy.sam import build_sam
 
 TARGETS = {"package": 3.0, "first deploy": 10.0, "no-change redeploy": 1.0}
@@ -83,7 +83,7 @@ def one_run(endpoint: str, workdir: Path) -> tuple[dict[str, float], int, float]
     figures: dict[str, float] = {}
     started = time.perf_counter()
     # What `lambic package` does: import the app, analyse its policy, zip, write SAM.
-    loaded = load_project(project, "dev")
+    loaded = load_deployable(project, "dev")
     build_package(project, workdir / "out" / "deployment.zip", runtime=loaded.runtime)
     (workdir / "out" / "sam.json").write_text(json.dumps(build_sam(loaded.graph)))
     figures["package"] = time.perf_counter() - started

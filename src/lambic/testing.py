@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from lambic.app.event_payloads import (
-    LOCAL_ACCOUNT_ID,
+    SAMPLE_ACCOUNT_ID,
     create_dynamodb_event,
     create_dynamodb_record,
     create_eventbridge_event,
@@ -58,7 +58,7 @@ from lambic.app.event_payloads import (
 from lambic.app.proxy_events import create_rest_event
 
 if TYPE_CHECKING:
-    from lambic.runtime.config import ProjectConfig
+    from lambic.project.config import ProjectConfig
 
 __all__ = [
     "Client",
@@ -89,7 +89,13 @@ _MISSING_TOKEN_BODY = b'{"message":"Missing Authentication Token"}'
 
 
 class FunctionNotFoundError(LookupError):
-    """`client.lambda_.invoke()` named a function the app does not define."""
+    """`client.lambda_.invoke()` named a function the app does not define.
+
+    Chalice's test client raises an exception of this name and tests written for it
+    catch it by name, so it is kept here; it is not the runtime's
+    `lambic.runtime.errors.FunctionNotFoundError` (Lambda's 404 for the Invoke API),
+    which importing would make `import lambic.testing` load the whole runtime.
+    """
 
 
 class HTTPResponse:
@@ -152,7 +158,7 @@ class _Scope:
         deployed = client.deployed_name(function_name)
         self.function_name = function_name
         self._deployed = deployed
-        self._arn = f"arn:aws:lambda:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:function:{deployed}"
+        self._arn = f"arn:aws:lambda:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:function:{deployed}"
         self._memory = settings.memory_size
         self._timeout_ms = settings.timeout * 1000
         # One log stream per execution environment, as Lambda names them.
@@ -330,7 +336,7 @@ class TestEventsClient:
         self, message_bodies: list[str], queue_name: str = "queue-name"
     ) -> dict[str, Any]:
         """A batch with one SQS record per body."""
-        arn = f"arn:aws:sqs:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:{queue_name}"
+        arn = f"arn:aws:sqs:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:{queue_name}"
         return create_sqs_event(create_sqs_record(body=b, queue_arn=arn) for b in message_bodies)
 
     def generate_sns_message(
@@ -341,7 +347,7 @@ class TestEventsClient:
         topic: str = "topic-name",
     ) -> dict[str, Any]:
         """An SNS notification; `message_attributes` in the Publish API form."""
-        topic_arn = f"arn:aws:sns:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:{topic}"
+        topic_arn = f"arn:aws:sns:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:{topic}"
         return create_sns_event(
             create_sns_record(
                 message=message,
@@ -382,7 +388,7 @@ class TestEventsClient:
     ) -> dict[str, Any]:
         """A DynamoDB stream batch with one record; values in DynamoDB JSON ({"S": "x"})."""
         stream_arn = (
-            f"arn:aws:dynamodb:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:table/{table_name}"
+            f"arn:aws:dynamodb:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:table/{table_name}"
             "/stream/2026-01-01T00:00:00.000"
         )
         if keys is None:
@@ -406,7 +412,7 @@ class TestEventsClient:
         self, message_bodies: list[bytes], stream_name: str = "stream-name"
     ) -> dict[str, Any]:
         """A Kinesis batch with one record per body (bytes, base64-encoded in the payload)."""
-        arn = f"arn:aws:kinesis:{TEST_REGION}:{LOCAL_ACCOUNT_ID}:stream/{stream_name}"
+        arn = f"arn:aws:kinesis:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:stream/{stream_name}"
         return create_kinesis_event(
             create_kinesis_record(data=b, stream_arn=arn) for b in message_bodies
         )
@@ -439,10 +445,10 @@ class Client:
     @property
     def _config(self) -> ProjectConfig:
         if self._config_obj is None:
-            # Imported here: the runtime's config resolution is the one `lambic local`
-            # uses, and importing the runtime package costs time a bare import of
-            # lambic.testing should not pay.
-            from lambic.runtime.config import load_config
+            # Imported here: the project's config resolution is the one `lambic local`
+            # and the deployer use, and a bare import of lambic.testing should not pay
+            # for reading config files.
+            from lambic.project.config import load_config
 
             self._config_obj = load_config(self.project_dir)
         return self._config_obj

@@ -206,6 +206,37 @@ def test_a_failing_s3_event_lands_in_the_function_dead_letter_queue(
     assert len(poisoned) == 1
 
 
+def test_async_settings_under_the_stage_reach_its_functions(tmp_path: Path) -> None:
+    # The same settings as the module's app, but under `stages.dev` instead of the
+    # function: Chalice's precedence applies them to every function of the stage. Were
+    # they ignored, the default 2 retries would hold the event back for a minute.
+    project, out = copy_app(tmp_path)
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["lambda_functions"]
+    config["stages"]["dev"] = {"maximum_retry_attempts": 0, "dead_letter_queue": "stage-dlq"}
+    config_path.write_text(json.dumps(config))
+    local = LocalCloudProcess(project, "--no-reload")
+    try:
+        local.wait_for("Serving eventcloud")
+        sqs = local.client("sqs")
+        dlq = sqs.create_queue(QueueName="stage-dlq")["QueueUrl"]
+
+        local.client("s3").put_object(Bucket="uploads", Key="poison-stage.bin", Body=b"x")
+
+        def dead_lettered() -> list[dict[str, Any]]:
+            answer = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            messages: list[dict[str, Any]] = answer.get("Messages", [])
+            return messages
+
+        messages = wait_until(dead_lettered, timeout=20, what="the event in stage-dlq")
+        event = json.loads(messages[0]["Body"])
+        assert event["Records"][0]["s3"]["object"]["key"] == "poison-stage.bin"
+        assert len(recorded(out, "s3")) == 1
+    finally:
+        local.close()
+
+
 def test_sqs_successes_are_deleted_and_failures_retried_then_dead_lettered(
     cloud: tuple[LocalCloudProcess, Path],
 ) -> None:

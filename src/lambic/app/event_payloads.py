@@ -30,11 +30,11 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus
 
-from lambic.app.proxy_events import LOCAL_ACCOUNT_ID
+from lambic.app.proxy_events import SAMPLE_ACCOUNT_ID
 
 __all__ = [
     "DEFAULT_REGION",
-    "LOCAL_ACCOUNT_ID",
+    "SAMPLE_ACCOUNT_ID",
     "create_dynamodb_event",
     "create_dynamodb_record",
     "create_eventbridge_event",
@@ -96,7 +96,7 @@ def region_from_arn(arn: str, default: str = DEFAULT_REGION) -> str:
 
 def _account_from_arn(arn: str) -> str:
     parts = arn.split(":")
-    return parts[4] if len(parts) > 4 and parts[0] == "arn" and parts[4] else LOCAL_ACCOUNT_ID
+    return parts[4] if len(parts) > 4 and parts[0] == "arn" and parts[4] else SAMPLE_ACCOUNT_ID
 
 
 def _upper_hex(length: int) -> str:
@@ -370,7 +370,7 @@ def create_eventbridge_event(
     detail: Mapping[str, Any],
     resources: Sequence[str] = (),
     region: str = DEFAULT_REGION,
-    account: str = LOCAL_ACCOUNT_ID,
+    account: str = SAMPLE_ACCOUNT_ID,
     time: datetime | None = None,
     event_id: str | None = None,
 ) -> dict[str, Any]:

@@ -22,15 +22,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
-    "LOCAL_ACCOUNT_ID",
     "LOCAL_API_ID",
+    "SAMPLE_ACCOUNT_ID",
     "create_rest_event",
     "format_request_time",
     "is_binary_media_type",
 ]
 
-#: The account and API id the local cloud reports, as a deployed API would.
-LOCAL_ACCOUNT_ID = "123456789012"
+#: The account id of AWS's sample events and of Chalice's test client: events built
+#: without an account (the test client's) carry it. `lambic local` passes its own
+#: account (`lambic.project.account.LOCAL_ACCOUNT_ID`) explicitly.
+SAMPLE_ACCOUNT_ID = "123456789012"
+#: The API id the local gateway reports, as a deployed API would report its own.
 LOCAL_API_ID = "lambiclocal"
 
 # AWS formats requestTime with English month names whatever the host locale is;
@@ -126,7 +129,7 @@ def create_rest_event(
     request_time_epoch_ms: int | None = None,
     stage_vars: Mapping[str, str] | None = None,
     api_id: str = LOCAL_API_ID,
-    account_id: str = LOCAL_ACCOUNT_ID,
+    account_id: str = SAMPLE_ACCOUNT_ID,
     domain_name: str | None = None,
 ) -> dict[str, Any]:
     """Return the API Gateway REST API (payload 1.0) proxy event for one request.

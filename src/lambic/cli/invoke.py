@@ -15,10 +15,9 @@ from pathlib import Path
 import click
 
 from lambic.cli.errors import CLIError
+from lambic.cli.options import project_dir_option, stage_option
 from lambic.runtime import (
-    FunctionNotFoundError,
     InvocationResult,
-    LambicRuntimeError,
     Project,
     create_invoker,
     load_project,
@@ -102,14 +101,8 @@ async def _invoke(
     is_flag=True,
     help="Fire NAME's schedule once now: send it the rule's Scheduled Event.",
 )
-@click.option("--stage", default="dev", show_default=True, help="The config stage to use.")
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The project directory (holds app.py).",
-)
+@stage_option("The config stage to use.")
+@project_dir_option()
 def invoke(
     function_name: str,
     payload: str | None,
@@ -126,12 +119,7 @@ def invoke(
     if as_schedule and (payload is not None or payload_file is not None):
         raise CLIError("--schedule sends the Scheduled Event; drop --payload/--payload-file")
     body = None if as_schedule else _read_payload(payload, payload_file)
-    try:
-        result = asyncio.run(_invoke(project_dir, stage, function_name, body))
-    except FunctionNotFoundError as exc:
-        raise CLIError(str(exc)) from exc
-    except LambicRuntimeError as exc:
-        raise CLIError(str(exc)) from exc
+    result = asyncio.run(_invoke(project_dir, stage, function_name, body))
     click.echo(result.payload.decode("utf-8", "replace"))
     if result.status not in ("ok",):
         click.echo(

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
-from lambic.cli.errors import CLIError
-from lambic.runtime.cloud_components import (
-    DEFAULT_SERVICES_PORT,
-    LiveEventSources,
-    LocalServices,
-)
-from lambic.runtime.errors import LambicRuntimeError
+from lambic.cli.options import project_dir_option, stage_option
+from lambic.project.account import DEFAULT_SERVICES_PORT
+from lambic.runtime.cloud_components import LiveEventSources, LocalServices
 from lambic.runtime.local import LocalCloud
 
 
@@ -29,16 +26,10 @@ def _run(cloud: LocalCloud) -> None:
 
 
 @click.command("local")
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The project directory (holds app.py and .lambic/config.json).",
-)
+@project_dir_option("The project directory (holds app.py and .lambic/config.json).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--stage", default="dev", show_default=True, help="The config stage to run.")
+@stage_option("The config stage to run.")
 @click.option("--no-reload", is_flag=True, help="Do not reload the app when its files change.")
 @click.option(
     "--services-port",
@@ -75,9 +66,5 @@ def local(
         services=[services] if services else [],
         event_sources=[LiveEventSources(services)],
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         _run(cloud)
-    except LambicRuntimeError as exc:
-        raise CLIError(str(exc)) from exc
-    except KeyboardInterrupt:
-        pass

@@ -21,7 +21,10 @@ from pathlib import Path
 import click
 
 from lambic.cli.errors import CLIError
-from lambic.runtime import LambicRuntimeError, load_config
+from lambic.cli.options import project_dir_option, stage_option
+from lambic.project.config import deployed_name, load_config
+from lambic.project.errors import ProjectError
+from lambic.project.paths import ProjectPaths
 from lambic.runtime.logstore import StoredEvent, iter_events, log_groups
 
 __all__ = ["logs", "parse_since"]
@@ -59,7 +62,6 @@ def _format(event: StoredEvent) -> str:
 def _print_deployed(
     project_dir: Path, stage: str, function: str | None, since_ms: int, follow: bool
 ) -> None:
-    from lambic.deploy.errors import DeployError
     from lambic.deploy.logs import read_deployed_logs
 
     since = datetime.fromtimestamp(since_ms / 1000, tz=timezone.utc) if since_ms else None
@@ -72,8 +74,6 @@ def _print_deployed(
             stamp += f".{event.timestamp % 1000:03d}Z"
             short = event.log_stream.rsplit("]", 1)[-1][:6]
             click.echo(f"{stamp} {event.function_name} {short} {event.message.rstrip()}")
-    except DeployError as exc:
-        raise CLIError(str(exc)) from exc
     except KeyboardInterrupt:
         return
 
@@ -84,8 +84,7 @@ def _resolve_group(
     groups = log_groups(conn)
     candidates = [f"/aws/lambda/{name}"]
     if app_name:
-        short = f"{app_name}-{stage}" if name == "api_handler" else f"{app_name}-{stage}-{name}"
-        candidates.insert(0, f"/aws/lambda/{short}")
+        candidates.insert(0, f"/aws/lambda/{deployed_name(app_name, stage, name)}")
     for group in candidates:
         if group in groups:
             return group
@@ -97,14 +96,8 @@ def _resolve_group(
 @click.option("-n", "--name", "function_name", default=None, help="Only this function's logs.")
 @click.option("--follow", is_flag=True, help="Keep printing new events until Ctrl-C.")
 @click.option("--since", default=None, help="Only events newer than this: 10m, 2h, 1d, or ISO.")
-@click.option("--stage", default="dev", show_default=True, help="The config stage to read.")
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The project directory (holds .lambic/).",
-)
+@stage_option("The config stage to read.")
+@project_dir_option("The project directory (holds .lambic/).")
 @click.option(
     "--source",
     type=click.Choice(["auto", "local", "aws"]),
@@ -123,8 +116,9 @@ def logs(
 ) -> None:
     """Print the functions' logs (START/END/REPORT lines and their output)."""
     since_ms = parse_since(since, time.time()) if since else 0
-    db = project_dir / ".lambic" / "state" / stage / "logs.sqlite3"
-    deployed = (project_dir / ".lambic" / "deployed" / f"{stage}.json").exists()
+    paths = ProjectPaths(project_dir)
+    db = paths.log_store(stage)
+    deployed = paths.deployed_record(stage).exists()
     if source == "aws" or (source == "auto" and deployed and not db.exists()):
         _print_deployed(project_dir, stage, function_name, since_ms, follow)
         return
@@ -135,7 +129,7 @@ def logs(
         )
     try:
         app_name = load_config(project_dir).app_name
-    except LambicRuntimeError:
+    except ProjectError:
         app_name = None  # a broken config must not hide the logs
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:

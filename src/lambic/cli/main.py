@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from lambic import __version__
+from lambic.cli.errors import LambicGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LambicGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lambic")
 def main() -> None:
     """Write serverless Python once; run it locally as a faithful cloud; deploy to AWS."""

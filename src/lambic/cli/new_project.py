@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from lambic.cli.errors import CLIError
-from lambic.templates import SkeletonError, create_project_skeleton
+from lambic.templates import create_project_skeleton
 
 
 @click.command("new-project")
@@ -15,9 +14,6 @@ from lambic.templates import SkeletonError, create_project_skeleton
 def new_project(project_name: str) -> None:
     """Create PROJECT_NAME/ with app.py, requirements.txt, .lambic/config.json, .gitignore."""
     dest = Path(project_name)
-    try:
-        create_project_skeleton(dest, dest.name)
-    except SkeletonError as exc:
-        raise CLIError(str(exc)) from exc
+    create_project_skeleton(dest, dest.name)
     click.echo(f"Your project has been generated in ./{project_name}")
     click.echo(f"Run it locally with: cd {project_name} && lambic local")

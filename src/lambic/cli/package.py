@@ -7,17 +7,16 @@ from pathlib import Path
 
 import click
 
-from lambic.cli.errors import CLIError
-from lambic.deploy.errors import DeployError
+from lambic.cli.options import project_dir_option, stage_option
+from lambic.deploy.deployable import load_deployable
 from lambic.deploy.packager import build_package
-from lambic.deploy.project import load_project
 from lambic.deploy.sam import build_sam
 from lambic.deploy.terraform import build_terraform
 
 
 @click.command("package")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--stage", default="dev", show_default=True, help="Config stage to package.")
+@stage_option("The config stage to package.")
 @click.option(
     "--format",
     "fmt",
@@ -26,26 +25,18 @@ from lambic.deploy.terraform import build_terraform
     show_default=True,
     help="Template format written next to deployment.zip.",
 )
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=Path("."),
-    help="Directory holding app.py (default: current directory).",
-)
+@project_dir_option(must_exist=True)
 def package(out_dir: Path, stage: str, fmt: str, project_dir: Path) -> None:
     """Write OUT_DIR/deployment.zip and OUT_DIR/sam.json (or lambic.tf.json)."""
-    try:
-        project = load_project(project_dir, stage)
-        built = build_package(
-            project.config.project_dir, out_dir / "deployment.zip", runtime=project.runtime
-        )
-        if fmt == "sam":
-            template = build_sam(project.graph)
-            target = out_dir / "sam.json"
-        else:
-            template = build_terraform(project.graph)
-            target = out_dir / "lambic.tf.json"
-    except DeployError as exc:
-        raise CLIError(str(exc)) from exc
+    project = load_deployable(project_dir, stage)
+    built = build_package(
+        project.config.project_dir, out_dir / "deployment.zip", runtime=project.runtime
+    )
+    if fmt == "sam":
+        template = build_sam(project.graph)
+        target = out_dir / "sam.json"
+    else:
+        template = build_terraform(project.graph)
+        target = out_dir / "lambic.tf.json"
     target.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     click.echo(f"Wrote {built.path} ({built.size} bytes) and {target}")

@@ -14,6 +14,8 @@ from pathlib import Path
 import click
 
 from lambic.cli.errors import CLIError
+from lambic.cli.options import project_dir_option, stage_option
+from lambic.project.paths import ProjectPaths
 
 
 @click.command("services")
@@ -27,13 +29,8 @@ from lambic.cli.errors import CLIError
     help="State directory (default: .lambic/state/<stage>/ of the project).",
 )
 @click.option("--in-memory", is_flag=True, help="Keep no state on disk.")
-@click.option("--stage", default="dev", show_default=True, help="Stage whose state to use.")
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    help="Project directory (default: the current one).",
-)
+@stage_option("The stage whose state to use.")
+@project_dir_option("The project directory (default: the current one).")
 @click.option(
     "--require-auth",
     metavar="ACCESS_KEY:SECRET",
@@ -57,7 +54,7 @@ def services(
 
     if in_memory and state is not None:
         raise CLIError("Use either --state DIR or --in-memory, not both")
-    state_dir = None if in_memory else (state or project_dir / ".lambic" / "state" / stage)
+    state_dir = None if in_memory else (state or ProjectPaths(project_dir).state_dir(stage))
     credentials = None
     if require_auth is not None:
         try:
@@ -65,10 +62,7 @@ def services(
         except ValueError as exc:
             raise CLIError(f"--require-auth: {exc}") from exc
         credentials = {access_key: secret}
-    try:
-        built = create_services(state_dir)
-    except ServiceError as exc:
-        raise CLIError(str(exc)) from exc
+    built = create_services(state_dir)
     where = "in memory" if state_dir is None else f"state in {state_dir}"
 
     def ready(bound_port: int) -> None:
@@ -77,7 +71,7 @@ def services(
 
     try:
         serve(built, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
-    except ServiceError as exc:
+    except ServiceError:
         for service in built.values():
             service.close()
-        raise CLIError(str(exc)) from exc
+        raise

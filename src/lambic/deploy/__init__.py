@@ -15,7 +15,7 @@ of a deployed stage from logs.py. Errors derive from `DeployError` (errors.py).
 
 from __future__ import annotations
 
-from lambic.deploy.config import StageConfig, load_stage_config
+from lambic.deploy.deployable import Deployable, load_deployable
 from lambic.deploy.deployer import delete, deploy, url
 from lambic.deploy.errors import (
     AppLoadError,
@@ -26,29 +26,29 @@ from lambic.deploy.errors import (
     PolicyError,
     RecordError,
 )
-from lambic.deploy.logs import LogEvent, read_deployed_logs
+from lambic.deploy.logs import DeployedLogEvent, read_deployed_logs
 from lambic.deploy.packager import Package, build_package
 from lambic.deploy.planner import Plan, Planner
 from lambic.deploy.policy import generate_policy
-from lambic.deploy.project import Project, load_project
 from lambic.deploy.records import DeployedRecord, load_record
 from lambic.deploy.resources import ResourceGraph, build_graph
 from lambic.deploy.sam import build_sam
 from lambic.deploy.terraform import build_terraform
+from lambic.project.config import StageConfig, load_stage_config
 
 __all__ = [
     "AWSError",
     "AppLoadError",
     "ConfigError",
     "DeployError",
+    "Deployable",
+    "DeployedLogEvent",
     "DeployedRecord",
-    "LogEvent",
     "Package",
     "PackagingError",
     "Plan",
     "Planner",
     "PolicyError",
-    "Project",
     "RecordError",
     "ResourceGraph",
     "StageConfig",
@@ -59,7 +59,7 @@ __all__ = [
     "delete",
     "deploy",
     "generate_policy",
-    "load_project",
+    "load_deployable",
     "load_record",
     "load_stage_config",
     "read_deployed_logs",

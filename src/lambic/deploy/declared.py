@@ -13,9 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lambic.deploy.errors import ConfigError
-
-_TABLE_REQUIRED = ("TableName", "KeySchema", "AttributeDefinitions")
+from lambic.project.resources import DeclaredResources
 
 
 @dataclass(frozen=True)
@@ -30,36 +28,22 @@ class BucketResource:
     index_document: str | None
 
 
-def declared_tables(declared: dict[str, Any]) -> tuple[TableResource, ...]:
-    tables = []
-    for entry in declared.get("dynamodb_tables", []) or []:
-        missing = [
-            key for key in _TABLE_REQUIRED if not isinstance(entry, dict) or key not in entry
-        ]
-        if missing:
-            raise ConfigError(
-                f"resources.dynamodb_tables entry lacks {', '.join(missing)}; each entry is a "
-                "CreateTable request (TableName, KeySchema, AttributeDefinitions, ...)"
-            )
-        tables.append(
-            TableResource(
-                str(entry["TableName"]), json.dumps(entry, sort_keys=True, separators=(",", ":"))
-            )
+def declared_tables(declared: DeclaredResources) -> tuple[TableResource, ...]:
+    """The declared tables (already checked by `lambic.project.resources`)."""
+    return tuple(
+        TableResource(
+            str(entry["TableName"]), json.dumps(entry, sort_keys=True, separators=(",", ":"))
         )
-    return tuple(tables)
+        for entry in declared.tables
+    )
 
 
-def declared_buckets(declared: dict[str, Any]) -> tuple[BucketResource, ...]:
-    buckets = []
-    for entry in declared.get("s3_buckets", []) or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("Bucket"), str):
-            raise ConfigError('resources.s3_buckets entries need "Bucket": "<name>"')
-        website = entry.get("Website") or {}
-        index = website.get("IndexDocument") if isinstance(website, dict) else None
-        if isinstance(index, dict):  # the S3 API's own spelling: {"Suffix": "index.html"}
-            index = index.get("Suffix")
-        buckets.append(BucketResource(entry["Bucket"], str(index) if index else None))
-    return tuple(buckets)
+def declared_buckets(declared: DeclaredResources) -> tuple[BucketResource, ...]:
+    """The declared buckets with their website index document, if any."""
+    return tuple(
+        BucketResource(str(entry["Bucket"]), DeclaredResources.index_document(entry))
+        for entry in declared.buckets
+    )
 
 
 def cfn_table_properties(definition: dict[str, Any]) -> dict[str, Any]:

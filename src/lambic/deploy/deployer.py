@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lambic.deploy.aws import AWSSession
+from lambic.deploy.deployable import load_deployable
 from lambic.deploy.errors import AWSError, PackagingError, RecordError
 from lambic.deploy.executor import Executor
 from lambic.deploy.packager import package_bytes
 from lambic.deploy.planner import Plan, Planner, desired_resources
-from lambic.deploy.project import load_project
 from lambic.deploy.records import DeployedRecord, load_record
 
 Echo = Callable[[str], None]
@@ -38,7 +38,7 @@ def deploy(
     echo: Echo = lambda line: None,
 ) -> DeployedRecord:
     """Create or update the stage on AWS; returns the record written."""
-    project = load_project(project_dir, stage)
+    project = load_deployable(project_dir, stage)
     project_dir = project.config.project_dir
     aws = aws or AWSSession(profile=profile, region=region)
     record = load_record(project_dir, stage)

@@ -1,25 +1,36 @@
 """The deploy layer's exceptions.
 
     DeployError                  root: anything the deploy layer reports to the user
-    ├── ConfigError              `.lambic/config.json` is missing, malformed or inconsistent
     ├── AppLoadError             app.py cannot be imported or defines no app
     ├── PackagingError           a requirement has no Lambda wheel nor a pure-Python build
     ├── PolicyError              an IAM policy file is missing or not JSON
     ├── RecordError              `.lambic/deployed/<stage>.json` is unreadable
     └── AWSError                 an AWS call failed; the message says what to do
 
+A malformed or inconsistent `.lambic/config.json` is the project layer's `ConfigError`
+(`lambic.project.errors`, re-exported here): the runtime reads the same file through
+the same code and refuses it with the same message.
+
 Every message says what happened and what to do; the CLI prints it as one line.
 """
 
 from __future__ import annotations
 
+from lambic.project.errors import ConfigError
+
+__all__ = [
+    "AWSError",
+    "AppLoadError",
+    "ConfigError",
+    "DeployError",
+    "PackagingError",
+    "PolicyError",
+    "RecordError",
+]
+
 
 class DeployError(Exception):
     """Root of the deploy layer's errors; the message is meant for the user."""
-
-
-class ConfigError(DeployError):
-    """The project configuration cannot be used as it stands."""
 
 
 class AppLoadError(DeployError):

@@ -19,10 +19,13 @@ from typing import Any
 from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.errors import RecordError
 from lambic.deploy.records import load_record
+from lambic.project.config import deployed_name
 
 
 @dataclass(frozen=True)
-class LogEvent:
+class DeployedLogEvent:
+    """One CloudWatch Logs event of a deployed function (the local store has `LogEvent`)."""
+
     function_name: str
     timestamp: int  # milliseconds since the epoch, as CloudWatch reports it
     message: str
@@ -40,7 +43,7 @@ def read_deployed_logs(
     poll_interval: float = 2.0,
     aws: AWSSession | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[LogEvent]:
+) -> Iterator[DeployedLogEvent]:
     """Yield log events of the stage's deployed functions (`function`: a short or full name).
 
     >>> for event in read_deployed_logs(Path("."), "prod"):  # doctest: +SKIP
@@ -51,9 +54,7 @@ def read_deployed_logs(
         raise RecordError(f"stage {stage!r} is not deployed; run `lambic deploy --stage {stage}`")
     names = record.function_names()
     if function is not None:
-        wanted = {function, f"{record.app_name}-{stage}-{function}"}
-        if function == "api_handler":
-            wanted.add(f"{record.app_name}-{stage}")
+        wanted = {function, deployed_name(record.app_name, stage, function)}
         names = [name for name in names if name in wanted]
         if not names:
             raise RecordError(f"stage {stage!r} has no deployed function {function!r}")
@@ -62,7 +63,7 @@ def read_deployed_logs(
     start = int(since.timestamp() * 1000) if since else 0
     seen: set[str] = set()
     while True:
-        batch: list[LogEvent] = []
+        batch: list[DeployedLogEvent] = []
         for name in names:
             batch.extend(_events(client, name, start, aws.region))
         batch.sort(key=lambda event: (event.timestamp, event.function_name))
@@ -79,9 +80,9 @@ def read_deployed_logs(
         sleep(poll_interval)
 
 
-def _events(client: Any, function_name: str, start: int, region: str) -> list[LogEvent]:
+def _events(client: Any, function_name: str, start: int, region: str) -> list[DeployedLogEvent]:
     group = f"/aws/lambda/{function_name}"
-    events: list[LogEvent] = []
+    events: list[DeployedLogEvent] = []
     kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start}
     while True:
         try:
@@ -92,7 +93,7 @@ def _events(client: Any, function_name: str, start: int, region: str) -> list[Lo
             raise translate_error(exc, region, f"reading {group}") from exc
         for item in page.get("events", []):
             events.append(
-                LogEvent(
+                DeployedLogEvent(
                     function_name=function_name,
                     timestamp=int(item["timestamp"]),
                     message=str(item["message"]),

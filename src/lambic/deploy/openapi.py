@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lambic.deploy.config import StageConfig
+from lambic.project.config import API_FUNCTION, StageConfig
 
 URI_MARKER = "Lambic::FunctionUri"
 _API_KEY = "api_key"
@@ -69,7 +69,7 @@ def _operation(entry: Any, doc: dict[str, Any], authorizers: list[str]) -> dict[
             "type": "aws_proxy",
             # API Gateway invokes Lambda with POST for every client method.
             "httpMethod": "POST",
-            "uri": function_uri("api_handler"),
+            "uri": function_uri(API_FUNCTION),
             "passthroughBehavior": "when_no_match",
             "contentHandling": "CONVERT_TO_TEXT",
             "responses": {"default": {"statusCode": "200"}},

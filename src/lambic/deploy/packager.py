@@ -26,11 +26,13 @@ from pathlib import Path
 
 import lambic
 from lambic.deploy.wheels import requirement_files
+from lambic.project.config import DEFAULT_RUNTIME
+from lambic.project.paths import LAMBIC_DIR, ProjectPaths
 
 # Never shipped: local state, deploy records, environments, caches, tests.
 EXCLUDED_DIRS = frozenset(
     {
-        ".lambic",
+        LAMBIC_DIR,
         ".chalice",
         ".venv",
         "venv",
@@ -71,7 +73,11 @@ class Package:
 
 
 def build_package(
-    project_dir: Path, out_path: Path, *, runtime: str = "python3.11", cache_dir: Path | None = None
+    project_dir: Path,
+    out_path: Path,
+    *,
+    runtime: str = DEFAULT_RUNTIME,
+    cache_dir: Path | None = None,
 ) -> Package:
     """Write the deployment zip for the project to `out_path`.
 
@@ -85,11 +91,11 @@ def build_package(
 
 
 def package_bytes(
-    project_dir: Path, *, runtime: str = "python3.11", cache_dir: Path | None = None
+    project_dir: Path, *, runtime: str = DEFAULT_RUNTIME, cache_dir: Path | None = None
 ) -> bytes:
     """The deterministic zip for the project, as bytes."""
     entries: dict[str, Path | bytes] = {}
-    cache = cache_dir or project_dir / ".lambic" / "cache"
+    cache = cache_dir or ProjectPaths(project_dir).cache_dir
     for wheel_root in requirement_files(project_dir, runtime=runtime, cache_dir=cache):
         entries.update(_tree(wheel_root))
     vendor = project_dir / "vendor"

@@ -31,6 +31,7 @@ from lambic.deploy.resources import (
     TopicBinding,
     canonical_json,
 )
+from lambic.project.config import API_FUNCTION
 
 RANKS = {
     "role": 0,
@@ -148,7 +149,7 @@ def desired_resources(
                 graph.api.stage_name,
                 graph.api.endpoint_type,
                 canonical_json(body),
-                tuple(names[n] for n in ("api_handler", *graph.api.authorizer_functions)),
+                tuple(names[n] for n in (API_FUNCTION, *graph.api.authorizer_functions)),
             )
             parts = (
                 ("definition", _hash([spec.body, spec.stage_name])),
@@ -156,7 +157,7 @@ def desired_resources(
             )
             out.append(DesiredResource("api", "rest_api", parts, spec))
         else:
-            handler = names["api_handler"]
+            handler = names[API_FUNCTION]
             http = HttpApiSpec(
                 graph.api.name,
                 function_arn(region, account_id, handler),

@@ -13,10 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lambic.deploy.config import StageConfig
 from lambic.deploy.errors import PolicyError
 from lambic.deploy.iam_analysis import analyse_project
 from lambic.deploy.resources import Binding, QueueBinding, StreamBinding
+from lambic.project.config import API_FUNCTION, StageConfig
+from lambic.project.paths import ProjectPaths
 
 LOGS_STATEMENT: dict[str, Any] = {
     "Effect": "Allow",
@@ -36,8 +37,8 @@ def resolve_policy(
     if not config.autogen_policy:
         return read_policy_file(config)
     env: dict[str, str] = {}
-    for name in ("api_handler", *function_names):
-        env.update(config.function(name).environment)
+    for name in (API_FUNCTION, *function_names):
+        env.update(config.function(name).environment_variables)
     policy = generate_policy(config.project_dir, env)
     policy["Statement"].extend(_polling_statements(bindings))
     return policy
@@ -98,7 +99,7 @@ def _polling_statements(bindings: tuple[Binding, ...]) -> list[dict[str, Any]]:
 
 def read_policy_file(config: StageConfig) -> dict[str, Any]:
     name = config.iam_policy_file or f"policy-{config.stage}.json"
-    path = config.project_dir / ".lambic" / name
+    path = ProjectPaths(config.project_dir).lambic_dir / name
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lambic.deploy.errors import RecordError
+from lambic.project.paths import ProjectPaths
 
 SCHEMA_VERSION = 1
 
@@ -61,7 +62,7 @@ class DeployedRecord:
 
 
 def record_path(project_dir: Path, stage: str) -> Path:
-    return project_dir / ".lambic" / "deployed" / f"{stage}.json"
+    return ProjectPaths(project_dir).deployed_record(stage)
 
 
 def load_record(project_dir: Path, stage: str) -> DeployedRecord | None:

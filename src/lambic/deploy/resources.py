@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambic.app import functions as app_functions
-from lambic.deploy.config import StageConfig
 from lambic.deploy.declared import (
     BucketResource,
     TableResource,
@@ -30,8 +29,7 @@ from lambic.deploy.declared import (
 )
 from lambic.deploy.errors import ConfigError
 from lambic.deploy.openapi import build_openapi
-
-API_HANDLER = "api_handler"
+from lambic.project.config import StageConfig
 
 # Event-source config class name → function kind (docs/internals.md §1 names).
 _KINDS = {
@@ -200,8 +198,8 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         functions,
         api,
         bindings,
-        declared_tables(config.declared),
-        declared_buckets(config.declared),
+        declared_tables(config.resources),
+        declared_buckets(config.resources),
     )
 
 
@@ -222,9 +220,8 @@ def build_bindings(app: Any) -> tuple[Binding, ...]:
 
 
 def _function(config: StageConfig, name: str, handler: str, kind: str) -> FunctionResource:
-    settings = config.function(name)
-    prefix = f"{config.app_name}-{config.stage}"
-    function_name = prefix if name == API_HANDLER else f"{prefix}-{name}"
+    settings = config.function(name, handler=handler, kind=kind)
+    function_name = settings.deployed_name
     # Lambda caps function names at 64 characters; AWS would reject the create call.
     if len(function_name) > 64:
         raise ConfigError(
@@ -239,7 +236,7 @@ def _function(config: StageConfig, name: str, handler: str, kind: str) -> Functi
         runtime=settings.runtime,
         memory_size=settings.memory_size,
         timeout=settings.timeout,
-        environment=tuple(sorted(settings.environment.items())),
+        environment=tuple(sorted(settings.environment_variables.items())),
         reserved_concurrency=settings.reserved_concurrency,
         tags=tuple(sorted(settings.tags.items())),
     )

@@ -20,7 +20,6 @@ from lambic import __version__
 from lambic.deploy.declared import cfn_table_properties
 from lambic.deploy.openapi import substitute_uris
 from lambic.deploy.resources import (
-    API_HANDLER,
     FunctionResource,
     PatternBinding,
     QueueBinding,
@@ -30,6 +29,7 @@ from lambic.deploy.resources import (
     StreamBinding,
     TopicBinding,
 )
+from lambic.project.config import API_FUNCTION
 
 ROLE_ID = "DefaultRole"
 REST_API_ID = "RestAPI"
@@ -48,7 +48,7 @@ LAMBDA_TRUST = {
 
 def logical_id(short_name: str) -> str:
     """CloudFormation logical id for a function: `api_handler` → `APIHandler`."""
-    if short_name == API_HANDLER:
+    if short_name == API_FUNCTION:
         return "APIHandler"
     return "".join(part[:1].upper() + part[1:] for part in _words(short_name)) or "Function"
 
@@ -191,7 +191,7 @@ def _api(graph: ResourceGraph, resources: dict[str, Any], outputs: dict[str, Any
     api = graph.api
     if api is None:
         return
-    handler = resources[logical_id(API_HANDLER)]["Properties"]
+    handler = resources[logical_id(API_FUNCTION)]["Properties"]
     if api.kind == "http":
         resources[HTTP_API_ID] = {"Type": "AWS::Serverless::HttpApi", "Properties": {}}
         events = handler.setdefault("Events", {})
@@ -225,7 +225,7 @@ def _api(graph: ResourceGraph, resources: dict[str, Any], outputs: dict[str, Any
             "DefinitionBody": body,
         },
     }
-    for name in (API_HANDLER, *api.authorizer_functions):
+    for name in (API_FUNCTION, *api.authorizer_functions):
         resources[f"{logical_id(name)}InvokePermission"] = {
             "Type": "AWS::Lambda::Permission",
             "Properties": {

@@ -20,7 +20,6 @@ from typing import Any
 from lambic.deploy.declared import terraform_table
 from lambic.deploy.openapi import substitute_uris
 from lambic.deploy.resources import (
-    API_HANDLER,
     FunctionResource,
     PatternBinding,
     QueueBinding,
@@ -31,6 +30,7 @@ from lambic.deploy.resources import (
     TopicBinding,
 )
 from lambic.deploy.sam import LAMBDA_TRUST
+from lambic.project.config import API_FUNCTION
 
 _ZIP = "${path.module}/deployment.zip"
 _PARTITION = "${data.aws_partition.current.partition}"
@@ -237,7 +237,7 @@ def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
             {
                 "api_id": "${aws_apigatewayv2_api.http_api.id}",
                 "integration_type": "AWS_PROXY",
-                "integration_uri": _fn(API_HANDLER, "invoke_arn"),
+                "integration_uri": _fn(API_FUNCTION, "invoke_arn"),
                 "payload_format_version": "2.0",
             },
         )
@@ -264,7 +264,7 @@ def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
         add(
             "aws_lambda_permission",
             "api_handler_invoke",
-            _permission(API_HANDLER, "apigateway.amazonaws.com", source),
+            _permission(API_FUNCTION, "apigateway.amazonaws.com", source),
         )
         return {"EndpointURL": {"value": "${aws_apigatewayv2_stage.default.invoke_url}"}}
     tokens: dict[str, str] = {}
@@ -305,7 +305,7 @@ def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
         },
     )
     source = "${aws_api_gateway_rest_api.rest_api.execution_arn}/*"
-    for name in (API_HANDLER, *api.authorizer_functions):
+    for name in (API_FUNCTION, *api.authorizer_functions):
         add(
             "aws_lambda_permission",
             f"{name}_invoke",

@@ -9,7 +9,14 @@ The gateway (`lambic local`), `lambic invoke` and the event sources all invoke
 through an `Invoker`; see docs/internals.md §3 for the contract.
 """
 
-from lambic.runtime.config import FunctionConfig, LocalConfig, ProjectConfig, load_config
+from lambic.project.config import FunctionSettings, LocalConfig, ProjectConfig, load_config
+from lambic.project.manifest import AppManifest, FunctionEntry, RouteInfo
+from lambic.project.project import (
+    Project,
+    aload_project,
+    create_project,
+    load_project,
+)
 from lambic.runtime.errors import (
     ConfigError,
     FunctionNotFoundError,
@@ -21,20 +28,11 @@ from lambic.runtime.errors import (
 )
 from lambic.runtime.invoker import InvocationResult, Invoker, LogSink, create_invoker
 from lambic.runtime.logstore import LogEvent, LogStore
-from lambic.runtime.manifest import AppManifest, FunctionEntry, RouteInfo
-from lambic.runtime.project import (
-    FunctionSettings,
-    Project,
-    aload_project,
-    create_project,
-    load_project,
-)
 from lambic.runtime.usage import UsageRecord
 
 __all__ = [
     "AppManifest",
     "ConfigError",
-    "FunctionConfig",
     "FunctionEntry",
     "FunctionNotFoundError",
     "FunctionSettings",

@@ -19,9 +19,9 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from lambic.project.config import FunctionSettings
 from lambic.runtime._log_lines import InvocationRecord, end_and_report, start_line
 from lambic.runtime.environment import InitOutcome, Outcome
-from lambic.runtime.project import FunctionSettings
 from lambic.runtime.results import InvocationResult
 from lambic.runtime.usage import UsageRecord
 

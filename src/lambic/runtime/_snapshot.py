@@ -23,13 +23,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from lambic.project.paths import ProjectPaths
 from lambic.runtime._log_lines import PathRewrite
 
 __all__ = ["CodeSnapshots"]
 
 # The directories a deployment package would not contain. Hidden directories (.git,
 # .venv, .lambic with its state) are skipped as a rule; .lambic/config.json is copied.
-_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
+#: Directories neither copied into snapshots nor watched for changes (hidden ones too).
+SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _KEEP = 3
 # Files above this size (data sets, models...) are hard-linked instead of copied, so a
 # reload stays fast and cheap; code is small and always copied, because editors that
@@ -70,7 +72,7 @@ def _copy_or_link(src: str, dst: str) -> object:
 def _ignore(directory: str, names: list[str]) -> set[str]:
     skipped = set()
     for name in names:
-        if name in _SKIP_DIRS or (name.startswith(".") and Path(directory, name).is_dir()):
+        if name in SKIPPED_DIRS or (name.startswith(".") and Path(directory, name).is_dir()):
             skipped.add(name)
     return skipped
 
@@ -97,10 +99,11 @@ class CodeSnapshots:
             symlinks=False,
             copy_function=_copy_or_link,
         )
-        config = self.source / ".lambic" / "config.json"
+        config = ProjectPaths(self.source).config_file
         if config.is_file():
-            (target / ".lambic").mkdir(exist_ok=True)
-            shutil.copy2(config, target / ".lambic" / "config.json")
+            copy = ProjectPaths(target).config_file
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copy2(config, copy)
         self._taken.append(target)
         return target
 

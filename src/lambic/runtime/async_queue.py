@@ -27,18 +27,18 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from lambic.services.sqlite import open_database
+from lambic.project.config import AsyncSettings
+from lambic.project.sqlite import open_database
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_DELAYS = (60.0, 120.0)
-DEFAULT_MAX_EVENT_AGE = 21_600.0
 THROTTLE_BACKOFF = 1.0
 _FAILED = frozenset({"error", "timeout", "oom", "crash"})
 
@@ -52,16 +52,6 @@ class _Result(Protocol):
 
 class SyncInvoke(Protocol):
     def __call__(self, function: str, payload: bytes) -> Awaitable[_Result]: ...
-
-
-@dataclass(frozen=True)
-class AsyncSettings:
-    """One function's asynchronous invocation configuration (Lambda's EventInvokeConfig)."""
-
-    maximum_retry_attempts: int = 2
-    maximum_event_age_in_seconds: float = DEFAULT_MAX_EVENT_AGE
-    on_failure: str | None = None  # SQS queue name/ARN for the invocation record
-    dead_letter_queue: str | None = None  # SQS queue name/ARN for the original event
 
 
 @dataclass(frozen=True)
@@ -411,22 +401,9 @@ def _iso(moment: float) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-def settings_from_config(values: Mapping[str, Any]) -> AsyncSettings:
-    """Read a function's async settings from its resolved config values."""
-    return AsyncSettings(
-        maximum_retry_attempts=int(values.get("maximum_retry_attempts", 2)),
-        maximum_event_age_in_seconds=float(
-            values.get("maximum_event_age_in_seconds", DEFAULT_MAX_EVENT_AGE)
-        ),
-        on_failure=values.get("on_failure_destination"),
-        dead_letter_queue=values.get("dead_letter_queue"),
-    )
-
-
 __all__ = [
     "AsyncEventQueue",
     "AsyncSettings",
     "Delivery",
     "FailedEvent",
-    "settings_from_config",
 ]

@@ -17,13 +17,20 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent, settings_from_config
+from lambic.project.account import (
+    DEFAULT_SERVICES_PORT,
+    LOCAL_ACCESS_KEY,
+    LOCAL_ACCOUNT_ID,
+    LOCAL_REGION,
+    function_arn,
+)
+from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
+from lambic.project.manifest import FunctionEntry
+from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.event_sources import Account, EventSources
 from lambic.runtime.logstore import LogEvent
-from lambic.runtime.manifest import FunctionEntry
-from lambic.runtime.project import FunctionSettings
-from lambic.runtime.resources import create_declared, declared_resources
+from lambic.runtime.resources import create_declared
 from lambic.runtime.sqs_poller import BatchOutcome
 from lambic.runtime.stream_poller import StreamBatchOutcome
 
@@ -32,13 +39,10 @@ if TYPE_CHECKING:
     from lambic.services.base import Service
     from lambic.services.server import EdgeServer
 
-DEFAULT_SERVICES_PORT = 4566
 #: The log stream, in each function's log group, that holds its event delivery lines.
 EVENTS_LOG_STREAM = "lambic/events"
 # Kinds invoked synchronously (HTTP) or by pollers: no async event worker for them.
 _SYNC_KINDS = frozenset({"api", "authorizer"})
-LOCAL_REGION = "us-east-1"
-LOCAL_ACCOUNT = "000000000000"
 
 
 def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -49,7 +53,7 @@ def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> d
     """
     env = {"AWS_ENDPOINT_URL": url}
     if not environ.get("AWS_ACCESS_KEY_ID"):
-        env.update(AWS_ACCESS_KEY_ID="lambic-local", AWS_SECRET_ACCESS_KEY="lambic-local")
+        env.update(AWS_ACCESS_KEY_ID=LOCAL_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=LOCAL_ACCESS_KEY)
     return env
 
 
@@ -91,7 +95,7 @@ class LocalServices:
 
         state = None
         if not self.in_memory:
-            state = self.state_dir or cloud.project_dir / ".lambic" / "state" / cloud.stage
+            state = self.state_dir or cloud.state_dir
         try:
             self.services = await asyncio.to_thread(create_services, state)
             self.edge = await asyncio.to_thread(
@@ -104,7 +108,7 @@ class LocalServices:
         where = "in memory" if state is None else f"state in {state}"
         cloud.echo(f"Local AWS services on {self.edge.url} ({where})")
         if cloud.project is not None:
-            resources = declared_resources(cloud.project.config.raw, cloud.stage)
+            resources = cloud.project.config.resources(cloud.stage)
             if resources:
                 created = await asyncio.to_thread(create_declared, resources, self._client)
                 if created:
@@ -117,8 +121,8 @@ class LocalServices:
             service,
             endpoint_url=self.url,
             region_name=LOCAL_REGION,
-            aws_access_key_id="lambic-local",
-            aws_secret_access_key="lambic-local",
+            aws_access_key_id=LOCAL_ACCESS_KEY,
+            aws_secret_access_key=LOCAL_ACCESS_KEY,
         )
 
     async def stop(self) -> None:
@@ -151,7 +155,6 @@ class LiveEventSources:
         self.sources: EventSources | None = None
         self.queue: AsyncEventQueue | None = None
         self._cloud: LocalCloud | None = None
-        self._raw_functions: dict[str, dict[str, Any]] = {}
         self._functions: dict[str, FunctionSettings] = {}
         self._invoke: Callable[[str, bytes], Any] | None = None
 
@@ -160,7 +163,7 @@ class LiveEventSources:
             raise LambicRuntimeError("Event sources start after the project and the invoker")
         self._cloud = cloud
         invoker = cloud.invoker
-        state = cloud.project_dir / ".lambic" / "state" / cloud.stage
+        state = cloud.state_dir
         state.mkdir(parents=True, exist_ok=True)
         self._refresh_settings(cloud)
 
@@ -171,7 +174,7 @@ class LiveEventSources:
         self.queue = AsyncEventQueue(
             invoke,
             path=state / "events.sqlite3",
-            settings=lambda name: settings_from_config(self._raw_functions.get(name, {})),
+            settings=self._async_settings,
             function_arn=lambda name: self._function_arn(cloud, name),
             on_failure=self._send_to_destination,
             concurrency=self._async_concurrency,
@@ -218,7 +221,10 @@ class LiveEventSources:
         if cloud.project is None:
             return
         self._functions = cloud.project.functions(cloud.stage)
-        self._raw_functions = _function_configs(cloud.project.config.raw, cloud.stage)
+
+    def _async_settings(self, name: str) -> AsyncSettings:
+        settings = self._functions.get(name)
+        return settings.asynchronous if settings is not None else AsyncSettings()
 
     def _async_concurrency(self, name: str) -> int:
         settings = self._functions.get(name)
@@ -230,12 +236,12 @@ class LiveEventSources:
         if cloud.project is None or self.queue is None:
             raise LambicRuntimeError("Event sources start after the project and the invoker")
         project = cloud.project
-        state = cloud.project_dir / ".lambic" / "state" / cloud.stage
+        state = cloud.state_dir
         engine = self.local_services.engine if self.local_services else (lambda name: None)
         return EventSources(
             functions,
             self.queue,
-            Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT),
+            Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT_ID),
             event_bus=engine("events"),
             s3_engine=engine("s3"),
             sqs_engine=engine("sqs"),
@@ -261,7 +267,7 @@ class LiveEventSources:
     @staticmethod
     def _function_arn(cloud: LocalCloud, name: str) -> str:
         app = cloud.project.app_name if cloud.project else "app"
-        return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{app}-{cloud.stage}-{name}"
+        return function_arn(deployed_name(app, cloud.stage, name))
 
     def _print_delivery(self, delivery: Delivery) -> None:
         self._event_line(
@@ -321,16 +327,3 @@ class LiveEventSources:
 
 def _queue_name(name_or_arn: str) -> str:
     return name_or_arn.rsplit(":", 1)[-1]
-
-
-def _function_configs(raw: Mapping[str, Any], stage: str) -> dict[str, dict[str, Any]]:
-    """Per-function settings merged top level then stage (async keys live here)."""
-    merged: dict[str, dict[str, Any]] = {}
-    for layer in (
-        raw.get("lambda_functions") or {},
-        ((raw.get("stages") or {}).get(stage) or {}).get("lambda_functions") or {},
-    ):
-        for name, values in layer.items():
-            if isinstance(values, Mapping):
-                merged.setdefault(name, {}).update(values)
-    return merged

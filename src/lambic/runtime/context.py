@@ -24,7 +24,12 @@ class CognitoIdentity:
 
 
 class Client:
-    """`context.client_context.client`, as the Lambda runtime names its fields."""
+    """`context.client_context.client`, as the Lambda runtime names its fields.
+
+    The name is the Lambda Python runtime's own (its `lambda_context.Client`); it is not
+    `lambic.testing.Client`, Chalice's test client, which keeps Chalice's name for the
+    same reason: code written against either finds the class it expects.
+    """
 
     __slots__ = (
         "app_package_name",

@@ -2,9 +2,6 @@
 
 ```
 LambicRuntimeError                  root: anything the local cloud cannot do for you
-├── ConfigError                     .lambic/config.json is unreadable or ill-typed
-├── ProjectError                    the project cannot be loaded (no app.py, no `app`,
-│                                   syntax or import error while reading the app)
 ├── FunctionNotFoundError           invoke() named a function the app does not define
 │                                   (Lambda's ResourceNotFoundException)
 ├── InvalidRequestContentError      the payload is not JSON (Lambda's
@@ -16,12 +13,19 @@ LambicRuntimeError                  root: anything the local cloud cannot do for
                                     invocation reports it as a crash, never raises it)
 ```
 
+Reading a project (no app.py, an import error, a bad `.lambic/config.json`) fails with
+the project layer's `ProjectError` / `ConfigError` (`lambic.project.errors`),
+re-exported here; they are not `LambicRuntimeError`s because the deployer and the
+test client read projects through the same code.
+
 Errors raised *by the user's function* are not exceptions here: they come back as an
 `InvocationResult` with a status and Lambda's error payload, as Lambda's Invoke API
 returns them with `X-Amz-Function-Error`.
 """
 
 from __future__ import annotations
+
+from lambic.project.errors import ConfigError, ProjectError
 
 __all__ = [
     "ConfigError",
@@ -36,14 +40,6 @@ __all__ = [
 
 class LambicRuntimeError(Exception):
     """Root of every error the runtime layer raises."""
-
-
-class ConfigError(LambicRuntimeError):
-    """`.lambic/config.json` is invalid; the message names the key path."""
-
-
-class ProjectError(LambicRuntimeError):
-    """The project cannot be loaded; the message is one line saying what to fix."""
 
 
 class FunctionNotFoundError(LambicRuntimeError):

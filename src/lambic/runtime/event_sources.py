@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from lambic.app.schedules import parse_schedule
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
+from lambic.project.manifest import FunctionEntry
 from lambic.runtime.async_queue import AsyncEventQueue
 from lambic.runtime.errors import LambicRuntimeError
-from lambic.runtime.manifest import FunctionEntry
 from lambic.runtime.scheduler import Fire, Scheduler, create_rules
 from lambic.runtime.sqs_poller import (
     DEFAULT_POLLERS,
@@ -65,8 +66,8 @@ class Account:
 
     app_name: str
     stage: str
-    region: str = "us-east-1"
-    account_id: str = "000000000000"
+    region: str = LOCAL_REGION
+    account_id: str = LOCAL_ACCOUNT_ID
 
 
 def schedule_rule_arn(account: Account, function: str) -> str:

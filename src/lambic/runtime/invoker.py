@@ -37,6 +37,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
+from lambic.project.config import FunctionSettings
+from lambic.project.paths import LOG_STORE_FILE
+from lambic.project.project import Project
 from lambic.runtime._log_lines import PathRewrite
 from lambic.runtime._reporting import Report, finish_report, init_failure_report
 from lambic.runtime.environment import Environment, InitOutcome, Outcome
@@ -48,13 +52,10 @@ from lambic.runtime.errors import (
 )
 from lambic.runtime.logstore import LogEvent, LogStore
 from lambic.runtime.pool import ConcurrencyLimiter, FunctionPool, Lease
-from lambic.runtime.project import FunctionSettings, Project
 from lambic.runtime.results import InvocationResult
 from lambic.runtime.zygote import DEFAULT_PRELOAD, Zygote
 
 __all__ = [
-    "DEFAULT_ACCOUNT_ID",
-    "DEFAULT_REGION",
     "INIT_TIMEOUT_SECONDS",
     "InvocationResult",
     "Invoker",
@@ -62,8 +63,6 @@ __all__ = [
     "create_invoker",
 ]
 
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT_ID = "000000000000"  # the account id local AWS emulators use
 # Lambda gives the init phase 10 s on an on-demand function; we mirror it.
 INIT_TIMEOUT_SECONDS = 10.0
 # Lambda retries a failed asynchronous invocation twice, about 1 and 2 minutes later.
@@ -91,8 +90,8 @@ class Invoker:
         log_fd: int | None = None,
         log_rewrite: PathRewrite | None = None,
         state_dir: str | Path | None = None,
-        region: str = DEFAULT_REGION,
-        account_id: str = DEFAULT_ACCOUNT_ID,
+        region: str = LOCAL_REGION,
+        account_id: str = LOCAL_ACCOUNT_ID,
         preload: tuple[str, ...] = DEFAULT_PRELOAD,
         async_retry_delays: tuple[float, ...] = ASYNC_RETRY_DELAYS,
     ) -> None:
@@ -103,8 +102,8 @@ class Invoker:
         self.extra_env = dict(extra_env or {})
         self.log_sink = log_sink
         self.async_retry_delays = async_retry_delays
-        state = Path(state_dir) if state_dir else project.project_dir / ".lambic" / "state" / stage
-        self.store = LogStore(state / "logs.sqlite3", echo_fd=log_fd, rewrite=log_rewrite)
+        state = Path(state_dir) if state_dir else project.paths.state_dir(stage)
+        self.store = LogStore(state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite)
         self._preload = preload
         self._zygote = Zygote(preload)
         self._dead_zygotes: list[Zygote] = []

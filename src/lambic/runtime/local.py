@@ -38,6 +38,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from lambic.project.config import API_FUNCTION, deployed_name
+from lambic.project.paths import ProjectPaths
+from lambic.project.project import Project, aload_project
 from lambic.runtime._log_lines import PathRewrite, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
 from lambic.runtime.errors import LambicRuntimeError, ProjectError
@@ -51,15 +54,9 @@ from lambic.runtime.gateway import (
 )
 from lambic.runtime.invoker import Invoker, create_invoker
 from lambic.runtime.logstore import LogEvent
-from lambic.runtime.project import Project, aload_project
 from lambic.runtime.reload import FileWatcher
 
-__all__ = ["API_FUNCTION", "DEFAULT_API_GATEWAY_STAGE", "CloudComponent", "LocalCloud"]
-
-#: The short name of the function that serves every route, as Chalice deploys it.
-API_FUNCTION = "api_handler"
-#: Chalice's default `api_gateway_stage`.
-DEFAULT_API_GATEWAY_STAGE = "api"
+__all__ = ["CloudComponent", "LocalCloud"]
 
 
 class CloudComponent(Protocol):
@@ -70,23 +67,19 @@ class CloudComponent(Protocol):
     async def stop(self) -> None: ...
 
 
-def api_gateway_stage(project: Project, stage: str) -> str:
-    """The API Gateway stage name for a Chalice stage (`api_gateway_stage`, default "api")."""
-    raw = project.config.raw
-    stage_cfg = (raw.get("stages") or {}).get(stage) or {}
-    value = stage_cfg.get("api_gateway_stage", raw.get("api_gateway_stage"))
-    return str(value) if value else DEFAULT_API_GATEWAY_STAGE
-
-
 def create_api(project: Project, stage: str) -> ApiDefinition:
     """The gateway's route table for a loaded project."""
     functions = project.functions(stage)
     api = functions.get(API_FUNCTION)
-    function_name = api.deployed_name if api is not None else f"{project.app_name}-{stage}"
+    function_name = (
+        api.deployed_name
+        if api is not None
+        else deployed_name(project.app_name, stage, API_FUNCTION)
+    )
     return create_api_definition(
         project.manifest.routes,
         function_name=function_name,
-        stage=api_gateway_stage(project, stage),
+        stage=project.config.api_gateway_stage(stage),
         binary_types=project.manifest.binary_types,
         function_timeout=api.timeout if api is not None else None,
     )
@@ -157,6 +150,11 @@ class LocalCloud:
         return self.gateway.url
 
     @property
+    def state_dir(self) -> Path:
+        """The stage's state (services, logs, queues): the project's, never the snapshot's."""
+        return ProjectPaths(self.project_dir).state_dir(self.stage)
+
+    @property
     def _rewrite(self) -> PathRewrite | None:
         """Snapshot paths in logs back to the project's (none before the first load)."""
         return self._snapshots.rewrite if self._snapshots is not None else None
@@ -223,8 +221,7 @@ class LocalCloud:
                 log_sink=None if self.log_fd is not None else self._print_log,
                 log_fd=self.log_fd,
                 log_rewrite=self._rewrite,
-                # Logs and state belong to the project, not to the code snapshot.
-                state_dir=self.project_dir / ".lambic" / "state" / self.stage,
+                state_dir=self.state_dir,
             )
             for component in self.event_sources:
                 await component.start(self)
@@ -272,7 +269,7 @@ class LocalCloud:
         try:
             project = await self._load()
             api = create_api(project, self.stage)
-        except LambicRuntimeError as exc:
+        except (LambicRuntimeError, ProjectError) as exc:
             self.echo(f"Reload failed ({names}{more} changed): {exc}")
             self.echo("Still serving the last good code; fix the error and save again.")
             return

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lambic.project.config import FunctionSettings
 from lambic.runtime.environment import Environment
-from lambic.runtime.project import FunctionSettings
 
 __all__ = ["ConcurrencyLimiter", "FunctionPool", "Lease"]
 

@@ -20,20 +20,20 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from lambic.project.paths import ProjectPaths
+from lambic.runtime._snapshot import SKIPPED_DIRS
+
 __all__ = ["FileWatcher", "scan_project"]
 
 Snapshot = dict[str, tuple[int, int]]
 
-# Hidden directories (".git", ".venv", ".lambic" with its state) are skipped too.
-_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _SUFFIXES = (".py",)
-_CONFIG = os.path.join(".lambic", "config.json")
 
 
 def scan_project(root: Path) -> Snapshot:
     """Modification time and size of every watched file under `root`."""
     snapshot: Snapshot = {}
-    config = root / _CONFIG
+    config = ProjectPaths(root).config_file
     with contextlib.suppress(OSError):
         st = config.stat()
         snapshot[str(config)] = (st.st_mtime_ns, st.st_size)
@@ -48,7 +48,7 @@ def scan_project(root: Path) -> Snapshot:
             name = entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if name in _SKIP_DIRS or name.startswith("."):
+                    if name in SKIPPED_DIRS or name.startswith("."):
                         continue
                     stack.append(entry.path)
                 elif name.endswith(_SUFFIXES):

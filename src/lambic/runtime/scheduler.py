@@ -27,7 +27,7 @@ from typing import Any
 
 from lambic.app.event_payloads import create_scheduled_event
 from lambic.app.schedules import Cron, Rate
-from lambic.services.sqlite import open_database
+from lambic.project.sqlite import open_database
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lambic.app.event_payloads import create_sqs_event, create_sqs_record
+from lambic.project.account import LOCAL_REGION
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class SqsEventSourceMapping:
         batch_size: int = 10,
         batching_window: float = 0.0,
         pollers: int = DEFAULT_POLLERS,
-        region: str = "us-east-1",
+        region: str = LOCAL_REGION,
         report: Callable[[BatchOutcome], None] | None = None,
     ) -> None:
         self.engine = engine

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from lambic.services.sqlite import open_database
+from lambic.project.sqlite import open_database
 
 log = logging.getLogger(__name__)
 

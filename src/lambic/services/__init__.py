@@ -7,7 +7,7 @@ Data flow: socket → `edge.EdgeApp` (routing as AWS clients address services, t
 Exceptions: `ServiceError` is the layer's root (`PortInUseError`, `AuthError`, and each
 service's own error such as `S3Error` derive from it).
 
-Names resolve on first use so importing `lambic.services.sqlite` (or a single
+Names resolve on first use so importing `lambic.project.sqlite` (or a single
 service) does not import uvicorn and every service.
 """
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from lambic.project.sqlite import Durability
 from lambic.services.base import Service, ServiceError
-from lambic.services.sqlite import Durability
 
 # The order services are created in: SQS before SNS, which delivers into it.
 SERVICE_NAMES = ("s3", "dynamodb", "sqs", "sns", "events")

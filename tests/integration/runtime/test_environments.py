@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from lambic.project.config import parse_config
 from lambic.runtime import (
     FunctionEntry,
     FunctionNotFoundError,
@@ -27,7 +28,6 @@ from lambic.runtime import (
     create_project,
     load_project,
 )
-from lambic.runtime.config import parse_config
 from lambic.runtime.zygote import DEFAULT_PRELOAD
 
 APPS = Path(__file__).resolve().parents[2] / "apps"

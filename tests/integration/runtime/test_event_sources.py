@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from lambic.project.manifest import FunctionEntry
+from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue, AsyncSettings, Delivery, FailedEvent
 from lambic.runtime.event_sources import (
     Account,
@@ -20,8 +22,6 @@ from lambic.runtime.event_sources import (
     check_supported,
 )
 from lambic.runtime.invoker import create_invoker
-from lambic.runtime.manifest import FunctionEntry
-from lambic.runtime.project import load_project
 from lambic.services.events import EventBus
 from lambic.services.s3 import create_service as create_s3
 from lambic.services.sqs import create_service as create_sqs

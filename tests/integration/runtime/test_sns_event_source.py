@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from lambic.project.manifest import FunctionEntry
+from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery
 from lambic.runtime.event_sources import Account, EventSources, UnsupportedEventSourceError
 from lambic.runtime.invoker import create_invoker
-from lambic.runtime.manifest import FunctionEntry
-from lambic.runtime.project import load_project
 from lambic.services.sns import MessageAttribute
 from lambic.services.sns import create_service as create_sns
 from lambic.services.sqs import create_service as create_sqs

@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue
 from lambic.runtime.event_sources import Account, EventSources
 from lambic.runtime.invoker import create_invoker
-from lambic.runtime.project import load_project
 from lambic.runtime.sqs_poller import BatchOutcome
 from lambic.services.events import EventBus
 from lambic.services.s3 import create_service as create_s3

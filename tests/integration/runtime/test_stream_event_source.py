@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue
 from lambic.runtime.event_sources import Account, EventSources
 from lambic.runtime.invoker import create_invoker
-from lambic.runtime.project import load_project
 from lambic.services.dynamodb import create_service as create_dynamodb
 from lambic.services.server import EdgeServer
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from lambic.deploy.config import load_stage_config
+from lambic.deploy.deployable import load_deployable
 from lambic.deploy.errors import PolicyError
 from lambic.deploy.iam_analysis import analyse_project
 from lambic.deploy.policy import generate_policy, resolve_policy
-from lambic.deploy.project import load_project
+from lambic.project.config import load_stage_config
 
 
 def _grants(project: Path, env: dict[str, str] | None = None) -> dict[str, set[str]]:
@@ -75,12 +75,12 @@ def test_code_without_boto3_gets_only_the_logs_statement(tmp_path: Path) -> None
 def test_stage_policy_uses_config_env_and_event_source_polling(
     copy_app: Callable[[str], Path],
 ) -> None:
-    policy = load_project(copy_app("events"), "dev").policy
+    policy = load_deployable(copy_app("events"), "dev").policy
     by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
     assert by_action["sns:Publish"] == ["arn:aws:sns:us-east-1:123456789012:alerts"]
     assert by_action["sqs:ReceiveMessage"] == ["arn:aws:sqs:*:*:jobs"]
     assert by_action["dynamodb:GetRecords"][0].startswith("arn:aws:dynamodb:us-east-1:")
-    policy = load_project(copy_app("policy"), "dev").policy
+    policy = load_deployable(copy_app("policy"), "dev").policy
     by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
     assert by_action["dynamodb:GetItem"] == ["arn:aws:dynamodb:*:*:table/trainstatus"]
     assert by_action["lambda:InvokeFunction"] == ["arn:aws:lambda:*:*:function:worker-fn"]

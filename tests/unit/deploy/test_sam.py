@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from lambic.deploy.deployable import load_deployable
 from lambic.deploy.errors import ConfigError
-from lambic.deploy.project import load_project
 from lambic.deploy.sam import build_sam
 
 # cfn-lint's console script, run with this interpreter.
@@ -20,7 +20,7 @@ _CFN_LINT = (
 
 
 def _template(project: Path, stage: str = "dev") -> dict[str, Any]:
-    return build_sam(load_project(project, stage).graph)
+    return build_sam(load_deployable(project, stage).graph)
 
 
 def _cfn_lint(template: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -133,7 +133,7 @@ def test_http_api_stage_routes_each_path_with_payload_v2(copy_app: Callable[[str
 
 def test_http_api_refuses_routes_it_could_not_protect(copy_app: Callable[[str], Path]) -> None:
     with pytest.raises(ConfigError, match=r"authorizer or API key.*\"api_gateway_type\": \"rest\""):
-        load_project(copy_app("web"), "http")
+        load_deployable(copy_app("web"), "http")
 
 
 def test_declared_table_and_bucket_become_cloudformation_resources(

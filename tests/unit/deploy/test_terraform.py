@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lambic.deploy.project import load_project
+from lambic.deploy.deployable import load_deployable
 from lambic.deploy.terraform import build_terraform
 
 # Required arguments of the aws provider's resources we emit (provider docs).
@@ -84,20 +84,20 @@ def check_structure(document: dict[str, Any]) -> None:
 def test_terraform_json_is_structurally_valid(
     app: str, stage: str, copy_app: Callable[[str], Path]
 ) -> None:
-    document = build_terraform(load_project(copy_app(app), stage).graph)
+    document = build_terraform(load_deployable(copy_app(app), stage).graph)
     json.dumps(document)
     check_structure(document)
 
 
 def test_structure_check_rejects_a_dangling_reference(copy_app: Callable[[str], Path]) -> None:
-    document = build_terraform(load_project(copy_app("hello"), "dev").graph)
+    document = build_terraform(load_deployable(copy_app("hello"), "dev").graph)
     document["resource"]["aws_lambda_function"]["api_handler"]["role"] = "${aws_iam_role.gone.arn}"
     with pytest.raises(AssertionError, match=r"aws_iam_role\.gone is not declared"):
         check_structure(document)
 
 
 def test_rest_api_body_interpolates_function_invoke_arns(copy_app: Callable[[str], Path]) -> None:
-    document = build_terraform(load_project(copy_app("web"), "dev").graph)
+    document = build_terraform(load_deployable(copy_app("web"), "dev").graph)
     body = document["resource"]["aws_api_gateway_rest_api"]["rest_api"]["body"]
     assert "${aws_lambda_function.api_handler.invoke_arn}" in body
     assert "${aws_lambda_function.token_auth.invoke_arn}" in body

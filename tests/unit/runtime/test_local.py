@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lambic.project.config import parse_config
+from lambic.project.manifest import AppManifest
+from lambic.project.project import Project
 from lambic.runtime._snapshot import CodeSnapshots
-from lambic.runtime.config import parse_config
-from lambic.runtime.local import api_gateway_stage, create_api
-from lambic.runtime.manifest import AppManifest
-from lambic.runtime.project import Project
+from lambic.runtime.local import create_api
 
 
 def project(config: dict[str, object], routes: dict[str, object] | None = None) -> Project:
@@ -20,20 +20,6 @@ def project(config: dict[str, object], routes: dict[str, object] | None = None) 
         }
     )
     return Project(Path("/nowhere"), parse_config(config), manifest)
-
-
-def test_the_api_gateway_stage_defaults_to_chalices_api() -> None:
-    assert api_gateway_stage(project({"stages": {"dev": {}}}), "dev") == "api"
-
-
-def test_the_api_gateway_stage_follows_the_stage_then_the_top_level_setting() -> None:
-    config = {
-        "api_gateway_stage": "v1",
-        "stages": {"dev": {}, "prod": {"api_gateway_stage": "live"}},
-    }
-
-    assert api_gateway_stage(project(config), "dev") == "v1"
-    assert api_gateway_stage(project(config), "prod") == "live"
 
 
 def test_create_api_targets_the_stage_function_with_its_timeout() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from unittest.mock import Mock
 
+from lambic.project.config import FunctionSettings
 from lambic.runtime.environment import Environment
 from lambic.runtime.pool import ConcurrencyLimiter, FunctionPool
-from lambic.runtime.project import FunctionSettings
 
 
 def settings(reserved: int | None = None) -> FunctionSettings:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+from lambic.project.config import FunctionSettings
 from lambic.runtime._log_lines import expand_rows
 from lambic.runtime._reporting import finish_report, init_failure_report
 from lambic.runtime.environment import InitOutcome, Outcome
-from lambic.runtime.project import FunctionSettings
 
 SETTINGS = FunctionSettings("f", "app-dev-f", "app.f", "lambda", 256, 3, None, {})
 RID = "8f5c2f0e-6d0b-4d7e-9c1a-2b3c4d5e6f70"

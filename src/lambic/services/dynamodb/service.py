@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lambic.project.sqlite import Durability, open_database
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.dynamodb import _metadata, batches, reads
 from lambic.services.dynamodb.engine import DynamoDBEngine
 from lambic.services.dynamodb.protocol import Operation, dispatch
 from lambic.services.dynamodb.store import DynamoDBStore
 from lambic.services.dynamodb.ttl import TtlSweeper
-from lambic.services.sqlite import Durability, open_database
 
 
 class DynamoDBService:

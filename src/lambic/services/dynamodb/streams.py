@@ -19,13 +19,14 @@ import uuid
 import zlib
 from typing import Any
 
+from lambic.project.account import LOCAL_REGION
 from lambic.services.dynamodb.errors import (
     ExpiredIteratorError,
     ResourceNotFoundError,
     ValidationError,
 )
 from lambic.services.dynamodb.store import DynamoDBStore
-from lambic.services.dynamodb.tables import REGION, TableDefinition
+from lambic.services.dynamodb.tables import TableDefinition
 from lambic.services.dynamodb.types import Item, item_size
 
 _SEQUENCE_BASE = 10**20
@@ -85,7 +86,7 @@ def build_record(
         "eventName": event_name,
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
-        "awsRegion": REGION,
+        "awsRegion": LOCAL_REGION,
         "dynamodb": body,
     }
     if by_ttl:

@@ -13,10 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services.dynamodb.errors import ValidationError
 
-REGION = "us-east-1"
-ACCOUNT = "000000000000"
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _KEY_TYPES = frozenset({"S", "N", "B"})
 _STREAM_VIEW_TYPES = frozenset({"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
@@ -59,7 +58,7 @@ class TableDefinition:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.name}"
+        return f"arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:table/{self.name}"
 
     @property
     def stream_arn(self) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services.events.engine import EntryResult, EventBus, EventsError
 from lambic.services.events.patterns import (
     EventPattern,
@@ -18,7 +19,7 @@ from lambic.services.events.protocol import EventsService
 
 
 def create_service(
-    state_dir: Path | None = None, *, region: str = "us-east-1", account: str = "000000000000"
+    state_dir: Path | None = None, *, region: str = LOCAL_REGION, account: str = LOCAL_ACCOUNT_ID
 ) -> EventsService:
     """The events service; `state_dir` is accepted for symmetry (the bus keeps no state)."""
     return EventsService(EventBus(region=region, account=account))

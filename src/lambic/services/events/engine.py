@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services.events.patterns import EventPattern, compile_pattern
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ class _Subscription:
 class EventBus:
     """The default bus of one local account and region."""
 
-    region: str = "us-east-1"
-    account: str = "000000000000"
+    region: str = LOCAL_REGION
+    account: str = LOCAL_ACCOUNT_ID
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _subscriptions: dict[str, _Subscription] = field(default_factory=dict)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lambic.project.sqlite import Durability, open_database
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3._blobs import BlobStore, FileBlobStore, MemoryBlobStore
 from lambic.services.s3.engine import S3Engine
 from lambic.services.s3.protocol import S3Protocol
 from lambic.services.s3.store import S3Store
-from lambic.services.sqlite import Durability, open_database
 
 
 class S3Service:

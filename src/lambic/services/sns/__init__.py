@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambic.services.sns.engine import DEFAULT_ACCOUNT, PENDING, LambdaListener, SnsEngine
+from lambic.project.account import LOCAL_REGION
+from lambic.project.sqlite import Durability, open_database
+from lambic.services.sns.engine import PENDING, LambdaListener, SnsEngine
 from lambic.services.sns.errors import SnsError
 from lambic.services.sns.filters import matches_attributes, matches_body, parse_filter_policy
 from lambic.services.sns.model import (
@@ -21,7 +23,6 @@ from lambic.services.sns.model import (
 )
 from lambic.services.sns.service import SnsService
 from lambic.services.sns.store import SnsStore
-from lambic.services.sqlite import Durability, open_database
 from lambic.services.sqs import SqsEngine, SqsService
 
 
@@ -29,7 +30,7 @@ def create_service(
     state_dir: Path | None,
     *,
     sqs: SqsService | SqsEngine | None = None,
-    region: str = "us-east-1",
+    region: str = LOCAL_REGION,
     durability: Durability = "normal",
 ) -> SnsService:
     """SNS kept in `<state_dir>/sns.sqlite3` (in memory when None), delivering to `sqs`."""
@@ -40,7 +41,6 @@ def create_service(
 
 
 __all__ = [
-    "DEFAULT_ACCOUNT",
     "PENDING",
     "LambdaDelivery",
     "LambdaListener",

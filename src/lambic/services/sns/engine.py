@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services.sns import _checks as check
 from lambic.services.sns import _delivery as delivery
 from lambic.services.sns import _policies as policies
@@ -43,7 +44,6 @@ from lambic.services.sns.model import (
 from lambic.services.sns.store import SnsStore
 from lambic.services.sqs import SqsEngine
 
-DEFAULT_ACCOUNT = "000000000000"
 DEDUP_WINDOW_MS = 5 * 60 * 1000
 PENDING = "pending confirmation"
 _AUTO_CONFIRMED = frozenset({"sqs", "lambda", "sms", "application", "firehose"})
@@ -64,8 +64,8 @@ class SnsEngine:
         store: SnsStore,
         *,
         sqs: SqsEngine | None = None,
-        region: str = "us-east-1",
-        account: str = DEFAULT_ACCOUNT,
+        region: str = LOCAL_REGION,
+        account: str = LOCAL_ACCOUNT_ID,
         clock: Callable[[], float] = time.time,
         http: delivery.HttpSender | None = None,
         base_url: str = "http://localhost:4566",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambic.services.sqlite import Durability, open_database
-from lambic.services.sqs.engine import DEFAULT_ACCOUNT, QueueListener, SqsEngine
+from lambic.project.account import LOCAL_REGION
+from lambic.project.sqlite import Durability, open_database
+from lambic.services.sqs.engine import QueueListener, SqsEngine
 from lambic.services.sqs.errors import SqsError
 from lambic.services.sqs.model import AttributeValue, Queue, ReceivedMessage, SendResult
 from lambic.services.sqs.service import SqsService
@@ -20,7 +21,7 @@ from lambic.services.sqs.store import SqsStore
 def create_service(
     state_dir: Path | None,
     *,
-    region: str = "us-east-1",
+    region: str = LOCAL_REGION,
     durability: Durability = "normal",
 ) -> SqsService:
     """SQS kept in `<state_dir>/sqs.sqlite3`, or in memory when `state_dir` is None."""
@@ -30,7 +31,6 @@ def create_service(
 
 
 __all__ = [
-    "DEFAULT_ACCOUNT",
     "AttributeValue",
     "Queue",
     "QueueListener",

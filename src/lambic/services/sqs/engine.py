@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services.sqs import _validation as check
 from lambic.services.sqs._checksums import md5_hex, md5_of_attributes
 from lambic.services.sqs._queues import QueueAdministration
@@ -47,7 +48,6 @@ from lambic.services.sqs.model import (
 )
 from lambic.services.sqs.store import SqsStore, StoredMessage
 
-DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 DEDUP_WINDOW_MS = 5 * 60 * 1000  # AWS deduplicates FIFO sends for five minutes.
 _EXPIRY_SWEEP_MS = 1000
@@ -71,8 +71,8 @@ class SqsEngine(QueueAdministration):
         self,
         store: SqsStore,
         *,
-        region: str = "us-east-1",
-        account: str = DEFAULT_ACCOUNT,
+        region: str = LOCAL_REGION,
+        account: str = LOCAL_ACCOUNT_ID,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.region = region

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from lambic.project.sqlite import open_database
 from lambic.services.dynamodb.errors import ExpiredIteratorError, ValidationError
 from lambic.services.dynamodb.store import DynamoDBStore
 from lambic.services.dynamodb.streams import (
@@ -17,7 +18,6 @@ from lambic.services.dynamodb.streams import (
     sequence_number,
 )
 from lambic.services.dynamodb.tables import parse_create_table
-from lambic.services.sqlite import open_database
 
 
 def test_sequence_numbers_are_fixed_width_increasing_decimals() -> None:

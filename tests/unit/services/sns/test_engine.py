@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from lambic.project.sqlite import open_database
 from lambic.services.sns._delivery import HttpSender
 from lambic.services.sns.engine import SnsEngine
 from lambic.services.sns.errors import SnsError
 from lambic.services.sns.store import SnsStore
-from lambic.services.sqlite import open_database
 from lambic.services.sqs import SqsEngine, SqsStore
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lambic.services.sqlite import open_database
+from lambic.project.sqlite import open_database
 from lambic.services.sqs.engine import SqsEngine
 from lambic.services.sqs.errors import SqsError
 from lambic.services.sqs.store import SqsStore

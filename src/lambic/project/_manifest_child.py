@@ -1,6 +1,6 @@
 """Child process: import a project's app.py and print its manifest as one JSON line.
 
-Run as `python -m lambic.runtime._manifest_child PROJECT_DIR`. Whatever the app
+Run as `python -m lambic.project._manifest_child PROJECT_DIR`. Whatever the app
 prints while importing goes to stderr; the last stdout line is
 `{"manifest": {...}}` or `{"error": "one line for the user"}`.
 """

@@ -1,7 +1,9 @@
-"""One factory for everything a command needs to know about a project and a stage.
+"""One factory for everything a deploy command needs about a project at one stage.
 
-`load_project(project_dir, stage)` imports the app, resolves the stage config and the
-role policy, and builds the resource graph; every CLI command starts from it.
+`load_deployable(project_dir, stage)` imports the app in this process (the deployer
+needs its routes, authorizers and event sources as objects), resolves the stage through
+`lambic.project.config` (the runtime's own reader) and the role policy, and builds the
+resource graph; `package`, `deploy` and `gen-policy` start from it.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from typing import Any
 
 from lambic.app import functions as app_functions
 from lambic.deploy._loader import load_app
-from lambic.deploy.config import StageConfig, load_stage_config
 from lambic.deploy.policy import resolve_policy
 from lambic.deploy.resources import ResourceGraph, build_bindings, build_graph
+from lambic.project.config import DEFAULT_RUNTIME, StageConfig, load_stage_config
 
 
 @dataclass(frozen=True)
-class Project:
+class Deployable:
+    """A project at one stage, ready to package or deploy."""
+
     app: Any
     config: StageConfig
     policy: dict[str, Any]
@@ -28,14 +32,14 @@ class Project:
     def runtime(self) -> str:
         """The runtime wheels are resolved for: the API function's, else the first's."""
         functions = self.graph.functions
-        return functions[0].runtime if functions else "python3.11"
+        return functions[0].runtime if functions else DEFAULT_RUNTIME
 
 
-def load_project(project_dir: Path, stage: str) -> Project:
-    """Everything about `project_dir` at `stage`; raises a `DeployError` naming the fix."""
+def load_deployable(project_dir: Path, stage: str) -> Deployable:
+    """Everything about `project_dir` at `stage`; a `DeployError` or `ConfigError` names the fix."""
     project_dir = project_dir.resolve()
     app = load_app(project_dir)
     config = load_stage_config(project_dir, stage, getattr(app, "app_name", None))
     names = tuple(spec.name for spec in app_functions(app))
     policy = resolve_policy(config, build_bindings(app), names)
-    return Project(app, config, policy, build_graph(app, config, policy))
+    return Deployable(app, config, policy, build_graph(app, config, policy))

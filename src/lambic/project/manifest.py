@@ -5,7 +5,7 @@ in the CLI or gateway process, so a reload sees fresh code and a broken app cann
 take the gateway down. The child prints one JSON document; this module runs it and
 turns the document into frozen dataclasses:
 
-    project dir --(python -m lambic.runtime._manifest_child DIR)--> JSON --> AppManifest
+    project dir --(python -m lambic.project._manifest_child DIR)--> JSON --> AppManifest
 
 A user error (no app.py, no `app`, syntax or import error) comes back as one line in
 a `ProjectError`.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambic.runtime.errors import ProjectError
+from lambic.project.errors import ProjectError
 
 __all__ = [
     "MANIFEST_TIMEOUT_SECONDS",
@@ -126,7 +126,7 @@ class AppManifest:
 
 
 def _command(project_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "lambic.runtime._manifest_child", str(project_dir)]
+    return [sys.executable, "-m", "lambic.project._manifest_child", str(project_dir)]
 
 
 def _check_dir(project_dir: Path) -> None:

@@ -11,38 +11,20 @@ effective settings for a stage, which is what the invoker runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambic.runtime.config import ProjectConfig, load_config
-from lambic.runtime.manifest import AppManifest, FunctionEntry, aread_manifest, read_manifest
+from lambic.project.config import FunctionSettings, ProjectConfig, load_config
+from lambic.project.manifest import AppManifest, FunctionEntry, aread_manifest, read_manifest
+from lambic.project.paths import ProjectPaths
 
 __all__ = [
-    "FunctionSettings",
     "Project",
     "aload_project",
     "create_project",
     "load_project",
 ]
-
-
-@dataclass(frozen=True)
-class FunctionSettings:
-    """One function as it runs in one stage (config resolved, names derived)."""
-
-    name: str  # short name: "api_handler", "update_status"
-    deployed_name: str  # Chalice's naming: "{app}-{stage}" / "{app}-{stage}-{name}"
-    handler: str  # "app.app", "app.update_status"
-    kind: str
-    memory_size: int
-    timeout: int
-    reserved_concurrency: int | None
-    environment_variables: Mapping[str, str]
-
-    @property
-    def log_group(self) -> str:
-        return f"/aws/lambda/{self.deployed_name}"
 
 
 @dataclass(frozen=True)
@@ -59,22 +41,16 @@ class Project:
 
     def functions(self, stage: str) -> dict[str, FunctionSettings]:
         """Every function of the app keyed by short name, settings resolved for `stage`."""
-        result: dict[str, FunctionSettings] = {}
-        for entry in self.manifest.functions:
-            cfg = self.config.resolve(stage, entry.name)
-            # Chalice names the routes' function after the app and stage only.
-            suffix = "" if entry.name == "api_handler" else f"-{entry.name}"
-            result[entry.name] = FunctionSettings(
-                name=entry.name,
-                deployed_name=f"{self.app_name}-{stage}{suffix}",
-                handler=entry.handler,
-                kind=entry.kind,
-                memory_size=cfg.memory_size,
-                timeout=cfg.timeout,
-                reserved_concurrency=cfg.reserved_concurrency,
-                environment_variables=dict(cfg.environment_variables),
+        return {
+            entry.name: self.config.resolve(
+                stage, entry.name, app_name=self.app_name, handler=entry.handler, kind=entry.kind
             )
-        return result
+            for entry in self.manifest.functions
+        }
+
+    @property
+    def paths(self) -> ProjectPaths:
+        return ProjectPaths(self.project_dir)
 
 
 def load_project(project_dir: str | Path) -> Project:

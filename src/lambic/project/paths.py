@@ -1,0 +1,65 @@
+"""Where a project keeps what Lambic writes: one definition of every path.
+
+```
+<project>/
+  app.py
+  .lambic/
+    config.json                 the project's configuration (config.py)
+    state/<stage>/              the local cloud's state for one stage:
+      logs.sqlite3              function logs and usage (runtime's log store)
+      events.sqlite3            accepted asynchronous events (durable queue)
+      schedules.sqlite3         schedule anchors
+      stream_checkpoints.sqlite3
+      <service>.sqlite3, s3-blobs/   the local services
+    deployed/<stage>.json       what `lambic deploy` created (deploy's records)
+    cache/                      downloaded wheels and other rebuildable files
+```
+
+    >>> paths = ProjectPaths(Path("/srv/app"))
+    >>> paths.state_dir("dev")
+    PosixPath('/srv/app/.lambic/state/dev')
+    >>> paths.deployed_record("prod")
+    PosixPath('/srv/app/.lambic/deployed/prod.json')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["LAMBIC_DIR", "LOG_STORE_FILE", "ProjectPaths"]
+
+#: The directory, inside a project, that holds everything Lambic writes.
+LAMBIC_DIR = ".lambic"
+#: The runtime's log and usage store, inside a stage's state directory.
+LOG_STORE_FILE = "logs.sqlite3"
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The paths of one project directory (nothing is created here)."""
+
+    root: Path
+
+    @property
+    def lambic_dir(self) -> Path:
+        return self.root / LAMBIC_DIR
+
+    @property
+    def config_file(self) -> Path:
+        return self.lambic_dir / "config.json"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.lambic_dir / "cache"
+
+    def state_dir(self, stage: str) -> Path:
+        """The local cloud's state for `stage` (services, logs, queues, schedules)."""
+        return self.lambic_dir / "state" / stage
+
+    def log_store(self, stage: str) -> Path:
+        return self.state_dir(stage) / LOG_STORE_FILE
+
+    def deployed_record(self, stage: str) -> Path:
+        """What `lambic deploy --stage STAGE` created, written only by deploy's records."""
+        return self.lambic_dir / "deployed" / f"{stage}.json"
