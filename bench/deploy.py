@@ -28,9 +28,9 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from lambic.deploy.aws import AWSSession, is_mutating
+from lambic.deploy.deployable import load_deployable
 from lambic.deploy.deployer import deploy
 from lambic.deploy.packager import build_package
-from lambic.deploy.deployable import load_deployable
 from lambic.deploy.sam import build_sam
 
 TARGETS = {"package": 3.0, "first deploy": 10.0, "no-change redeploy": 1.0}
