@@ -72,9 +72,9 @@ def _scheduled_payload(project: Project, stage: str, name: str) -> bytes:
 async def _invoke(
     project_dir: Path, stage: str, name: str, payload: bytes | None
 ) -> InvocationResult:
-    project = load_project(project_dir)
-    for key in project.config.unknown_keys:  # Chalice ignores them; we say so
-        click.echo(f"Warning: .lambic/config.json: unknown key {key} is ignored", err=True)
+    project = load_project(project_dir, stage)
+    for warning in project.warnings(stage):
+        click.echo(f"Warning: {warning}", err=True)
     if payload is None:
         payload = _scheduled_payload(project, stage, name)
     # One invocation: warming boto3 in a zygote first would only move that cost out

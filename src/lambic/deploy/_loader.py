@@ -11,14 +11,25 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lambic.deploy.errors import AppLoadError
 
 
-def load_app(project_dir: Path, module: str = "app", attribute: str = "app") -> Any:
-    """Import `module` from `project_dir` and return its `attribute` (the Lambic app)."""
+def load_app(
+    project_dir: Path,
+    module: str = "app",
+    attribute: str = "app",
+    *,
+    env: Mapping[str, str] | None = None,
+) -> Any:
+    """Import `module` from `project_dir` and return its `attribute` (the Lambic app).
+
+    `env` replaces `os.environ` while the module imports (module-level code reads its
+    table names and builds its clients then) and is undone afterwards.
+    """
     project_dir = project_dir.resolve()
     if not (project_dir / f"{module}.py").is_file():
         raise AppLoadError(
@@ -29,11 +40,10 @@ def load_app(project_dir: Path, module: str = "app", attribute: str = "app") -> 
     shadowed = _set_aside(_local_names(project_dir) | {module})
     before = set(sys.modules)
     sys.path.insert(0, str(project_dir))
-    placeholder_region = _needs_region()
-    if placeholder_region:
-        # Module-level `boto3.client(...)` needs a region to construct; importing to
-        # read the registry makes no AWS call, so any region will do.
-        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    saved = dict(os.environ)
+    if env is not None:
+        os.environ.clear()
+        os.environ.update(env)
     try:
         loaded = importlib.import_module(module)
     except Exception as exc:  # the user's code may raise anything while importing
@@ -42,8 +52,9 @@ def load_app(project_dir: Path, module: str = "app", attribute: str = "app") -> 
         ) from exc
     finally:
         sys.path.remove(str(project_dir))
-        if placeholder_region:
-            os.environ.pop("AWS_DEFAULT_REGION", None)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(saved)
         _forget_project_modules(project_dir, before)
         sys.modules.update(shadowed)
     app = getattr(loaded, attribute, None)
@@ -78,9 +89,3 @@ def _forget_project_modules(project_dir: Path, before: set[str]) -> None:
         file = getattr(sys.modules[name], "__file__", None)
         if file and Path(file).resolve().is_relative_to(project_dir):
             del sys.modules[name]
-
-
-def _needs_region() -> bool:
-    import botocore.session
-
-    return not botocore.session.get_session().get_config_variable("region")

@@ -8,6 +8,7 @@ resource graph; `package`, `deploy` and `gen-policy` start from it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from lambic.app import functions as app_functions
 from lambic.deploy._loader import load_app
 from lambic.deploy.policy import resolve_policy
 from lambic.deploy.resources import ResourceGraph, build_bindings, build_graph
-from lambic.project.config import DEFAULT_RUNTIME, StageConfig, load_stage_config
+from lambic.project.config import DEFAULT_RUNTIME, StageConfig, load_config, load_stage_config
+from lambic.project.environ import import_environment
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,12 @@ class Deployable:
 def load_deployable(project_dir: Path, stage: str) -> Deployable:
     """Everything about `project_dir` at `stage`; a `DeployError` or `ConfigError` names the fix."""
     project_dir = project_dir.resolve()
-    app = load_app(project_dir)
+    # app.py imports as it would in a function of this stage on Lambda (region, the
+    # stage's variables), never with the shell's AWS credentials.
+    env = import_environment(
+        load_config(project_dir), stage, project_dir=project_dir, base=os.environ
+    )
+    app = load_app(project_dir, env=env)
     config = load_stage_config(project_dir, stage, getattr(app, "app_name", None))
     names = tuple(spec.name for spec in app_functions(app))
     policy = resolve_policy(config, build_bindings(app), names)

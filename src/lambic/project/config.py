@@ -54,6 +54,7 @@ yet (VPC, layers, X-Ray...) are reported the same way so a typo is never silent.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,8 +92,15 @@ DEFAULT_ACCOUNT_CONCURRENCY = 32
 DEFAULT_IDLE_TIMEOUT_SECONDS = 300.0
 #: Lambda's default maximum age of an asynchronous event (6 hours).
 DEFAULT_MAX_EVENT_AGE = 21_600.0
-SUPPORTED_RUNTIMES = ("python3.11", "python3.12")
-DEFAULT_RUNTIME = "python3.11"
+#: The Python runtimes Lambda lets new functions use (python3.10 is deprecated).
+SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+#: The running interpreter's runtime when Lambda offers it, so code deploys onto the
+#: Python it was run and tested on locally; else the oldest one Lambda offers.
+DEFAULT_RUNTIME = (
+    f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    if f"python{sys.version_info[0]}.{sys.version_info[1]}" in SUPPORTED_RUNTIMES
+    else SUPPORTED_RUNTIMES[0]
+)
 #: Chalice's default `api_gateway_stage`.
 DEFAULT_API_GATEWAY_STAGE = "api"
 #: The short name of the function that serves every route, as Chalice deploys it.

@@ -148,13 +148,26 @@ def _decode(stdout: bytes, stderr: bytes, returncode: int | None) -> AppManifest
 
 
 def read_manifest(
-    project_dir: str | Path, *, timeout: float = MANIFEST_TIMEOUT_SECONDS
+    project_dir: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = MANIFEST_TIMEOUT_SECONDS,
 ) -> AppManifest:
-    """Import `<project_dir>/app.py` in a child process and return its manifest."""
+    """Import `<project_dir>/app.py` in a child process and return its manifest.
+
+    `env` is the child's whole environment (`environ.import_environment` builds the one
+    a function would see); None inherits ours.
+    """
     path = Path(project_dir).resolve()
     _check_dir(path)
     try:
-        proc = subprocess.run(_command(path), capture_output=True, timeout=timeout, cwd=path)
+        proc = subprocess.run(
+            _command(path),
+            capture_output=True,
+            timeout=timeout,
+            cwd=path,
+            env=None if env is None else dict(env),
+        )
     except subprocess.TimeoutExpired as exc:
         raise ProjectError(
             f"Importing app.py took more than {timeout:.0f} s; does it block at import time?"
@@ -163,7 +176,10 @@ def read_manifest(
 
 
 async def aread_manifest(
-    project_dir: str | Path, *, timeout: float = MANIFEST_TIMEOUT_SECONDS
+    project_dir: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = MANIFEST_TIMEOUT_SECONDS,
 ) -> AppManifest:
     """`read_manifest` for an event loop: the import runs in a child, we never block."""
     path = Path(project_dir).resolve()
@@ -171,6 +187,7 @@ async def aread_manifest(
     proc = await asyncio.create_subprocess_exec(
         *_command(path),
         cwd=path,
+        env=None if env is None else dict(env),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -11,11 +11,13 @@ effective settings for a stage, which is what the invoker runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from lambic.project.config import FunctionSettings, ProjectConfig, load_config
+from lambic.project.environ import import_environment, runtime_name
 from lambic.project.manifest import AppManifest, FunctionEntry, aread_manifest, read_manifest
 from lambic.project.paths import ProjectPaths
 
@@ -48,23 +50,59 @@ class Project:
             for entry in self.manifest.functions
         }
 
+    def warnings(self, stage: str) -> list[str]:
+        """What the user should act on before running `stage` locally, one line each.
+
+        Chalice ignores keys it does not know and so do we, but we say so: a typo in
+        `lambda_timeout` would otherwise run silently with the default. Code run on
+        another Python than the one it deploys on may behave differently there.
+        """
+        lines = [
+            f".lambic/config.json: unknown key {key} is ignored" for key in self.config.unknown_keys
+        ]
+        here = runtime_name()
+        others = sorted({f.runtime for f in self.functions(stage).values()} - {here})
+        if others:
+            lines.append(
+                f"functions run locally on {here} but deploy on {', '.join(others)} "
+                "(lambda_runtime); run Lambic on that Python to test what will run"
+            )
+        return lines
+
     @property
     def paths(self) -> ProjectPaths:
         return ProjectPaths(self.project_dir)
 
 
-def load_project(project_dir: str | Path) -> Project:
-    """Read config and manifest; raises `ConfigError` / `ProjectError` with one clear line."""
+def load_project(
+    project_dir: str | Path, stage: str = "dev", *, extra_env: Mapping[str, str] | None = None
+) -> Project:
+    """Read config and manifest; raises `ConfigError` / `ProjectError` with one clear line.
+
+    app.py is imported in the environment a function of `stage` would see on Lambda
+    (`environ.import_environment`; `extra_env`: the local endpoint under `lambic local`).
+    """
     path = Path(project_dir).resolve()
     config = load_config(path)
-    return Project(path, config, read_manifest(path))
+    return Project(
+        path, config, read_manifest(path, env=_import_env(config, path, stage, extra_env))
+    )
 
 
-async def aload_project(project_dir: str | Path) -> Project:
+async def aload_project(
+    project_dir: str | Path, stage: str = "dev", *, extra_env: Mapping[str, str] | None = None
+) -> Project:
     """`load_project` for an event loop (hot reload): the import happens in a child."""
     path = Path(project_dir).resolve()
     config = load_config(path)
-    return Project(path, config, await aread_manifest(path))
+    env = _import_env(config, path, stage, extra_env)
+    return Project(path, config, await aread_manifest(path, env=env))
+
+
+def _import_env(
+    config: ProjectConfig, path: Path, stage: str, extra_env: Mapping[str, str] | None
+) -> dict[str, str]:
+    return import_environment(config, stage, project_dir=path, base=os.environ, extra=extra_env)
 
 
 def create_project(

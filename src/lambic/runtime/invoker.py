@@ -30,7 +30,6 @@ import contextlib
 import json
 import os
 import random
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -39,6 +38,7 @@ from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.project.config import FunctionSettings
+from lambic.project.environ import function_environment
 from lambic.project.paths import LOG_STORE_FILE
 from lambic.project.project import Project
 from lambic.runtime._log_lines import PathRewrite
@@ -238,23 +238,15 @@ class Invoker:
         return pool
 
     def _environment_variables(self, settings: FunctionSettings, log_stream: str) -> dict[str, str]:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "LAMBDA_TASK_ROOT": str(self.project.project_dir),
-            "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
-            "_HANDLER": settings.handler,
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
-            "AWS_LAMBDA_FUNCTION_NAME": settings.deployed_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(settings.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": settings.log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        }
+        env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")}
+        env.update(
+            function_environment(
+                settings,
+                task_root=self.project.project_dir,
+                region=self.region,
+                log_stream=log_stream,
+            )
+        )
         # Lambda hands the function its role's credentials; locally the developer's own
         # (or the local services' from extra_env) stand in for them.
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):

@@ -190,7 +190,7 @@ class LocalCloud:
         snapshots = self._snapshots
         snapshot = await asyncio.to_thread(snapshots.take)
         try:
-            return await aload_project(snapshot)
+            return await aload_project(snapshot, self.stage, extra_env=self.extra_env)
         except BaseException:
             await asyncio.to_thread(snapshots.discard, snapshot)
             raise
@@ -239,11 +239,8 @@ class LocalCloud:
             await self._watcher.start()
 
     def _banner(self, project: Project, api: ApiDefinition) -> None:
-        if project.config.unknown_keys:
-            # Chalice ignores keys it does not know; we do too, but say so (a typo in
-            # `lambda_timeout` would otherwise silently run with the default).
-            keys = ", ".join(project.config.unknown_keys)
-            self.echo(f"Warning: .lambic/config.json keys not used locally: {keys}")
+        for warning in project.warnings(self.stage):
+            self.echo(f"Warning: {warning}")
         self.echo(
             f"Serving {project.app_name} (stage {self.stage}) on {self.url} "
             f"(API Gateway stage '{api.stage}' served at /)"

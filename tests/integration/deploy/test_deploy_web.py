@@ -13,6 +13,7 @@ from lambic.deploy.deployer import delete, deploy, url
 from lambic.deploy.errors import AWSError
 from lambic.deploy.packager import package_bytes
 from lambic.deploy.records import load_record
+from lambic.project.config import DEFAULT_RUNTIME
 
 from .conftest import CallLog, client
 
@@ -31,7 +32,7 @@ def test_functions_get_handler_runtime_memory_timeout_env_and_concurrency(
     config = api["Configuration"]
     assert (config["Handler"], config["Runtime"], config["MemorySize"], config["Timeout"]) == (
         "app.app",
-        "python3.11",
+        DEFAULT_RUNTIME,
         256,
         30,
     )

@@ -102,7 +102,7 @@ def alive(pid: int) -> bool:
 
 
 class LocalProcess:
-    def __init__(self, project: Path, *args: str) -> None:
+    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [
@@ -122,6 +122,7 @@ class LocalProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            env=env,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -309,5 +310,57 @@ def test_a_new_project_serves_hello_world(tmp_path: Path) -> None:
         status, body = local.get("/")
 
         assert (status, json.loads(body)) == (200, {"hello": "world"})
+    finally:
+        local.close()
+
+
+MODULE_LEVEL_TABLE = """
+import os
+
+import boto3
+from lambic import Lambic
+
+app = Lambic("clients")
+# Built at import, as most apps do: needs a region and must reach the local services.
+TABLE = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+@app.route("/items/{item_id}")
+def item(item_id):
+    TABLE.put_item(Item={"id": item_id, "by": os.environ["AWS_LAMBDA_FUNCTION_NAME"]})
+    return TABLE.get_item(Key={"id": item_id}, ConsistentRead=True)["Item"]
+"""
+
+
+def test_module_level_clients_work_from_a_shell_without_any_aws_variables(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "clients", app=MODULE_LEVEL_TABLE)
+    (project / ".lambic" / "config.json").write_text(
+        json.dumps(
+            {
+                "app_name": "clients",
+                "environment_variables": {"TABLE_NAME": "items"},
+                "resources": {
+                    "dynamodb_tables": [
+                        {
+                            "TableName": "items",
+                            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                            "BillingMode": "PAY_PER_REQUEST",
+                        }
+                    ]
+                },
+            }
+        )
+    )
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    local = LocalProcess(project, "--no-reload", env=bare)
+    try:
+        local.wait_for("Serving clients")
+        assert not [line for line in local.lines if "Warning" in line]
+
+        status, body = local.get("/items/a1")
+
+        assert status == 200, body
+        assert json.loads(body) == {"id": "a1", "by": "clients-dev"}
     finally:
         local.close()

@@ -12,6 +12,7 @@ import pytest
 from lambic.deploy.deployable import load_deployable
 from lambic.deploy.errors import ConfigError
 from lambic.deploy.sam import build_sam
+from lambic.project.config import DEFAULT_RUNTIME
 
 # cfn-lint's console script, run with this interpreter.
 _CFN_LINT = (
@@ -82,7 +83,7 @@ def test_functions_carry_stage_settings_and_per_function_overrides(
     api = resources["APIHandler"]["Properties"]
     assert (api["Handler"], api["Runtime"], api["MemorySize"], api["Timeout"]) == (
         "app.app",
-        "python3.11",
+        DEFAULT_RUNTIME,
         256,
         30,
     )

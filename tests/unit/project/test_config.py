@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambic.project.config import (
+    DEFAULT_RUNTIME,
     AsyncSettings,
     ConfigError,
     load_config,
@@ -146,7 +147,7 @@ def test_the_deployer_resolves_functions_exactly_as_the_runtime_does(tmp_path: P
     worker = stage.function("worker")
     assert (worker.deployed_name, worker.runtime, dict(worker.tags)) == (
         "demo-dev-worker",
-        "python3.11",
+        DEFAULT_RUNTIME,
         {"team": "a"},
     )
     assert stage.function("api_handler").deployed_name == "demo-dev"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from lambic.runtime import ProjectError, aload_project, load_project
+from lambic.project import ProjectError, aload_project, load_project
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 
@@ -92,3 +93,66 @@ def test_async_loading_reads_the_same_manifest(tmp_path: Path) -> None:
     shutil.copytree(APPS / "runtime_lambic", root)
     project = asyncio.run(asyncio.wait_for(aload_project(root), 60))
     assert project.manifest == load_project(root).manifest
+
+
+IMPORT_TIME_CLIENTS = """
+import json
+import os
+
+import boto3
+from lambic import Lambic
+
+# The commonest pattern there is: clients built when the module imports.
+TABLE = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+S3 = boto3.client("s3")
+KEYS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME", "TABLE_NAME")
+with open(os.environ["SEEN_FILE"], "w") as seen:
+    json.dump({key: os.environ.get(key) for key in KEYS}, seen)
+
+app = Lambic("clients")
+
+
+@app.route("/")
+def index():
+    return {"table": TABLE.name}
+"""
+
+
+def test_app_py_imports_in_the_environment_a_function_of_the_stage_would_see(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The shell names a real identity and no region; the import sees neither.
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASHELLREALKEY0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "shell-secret")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "shell-token")
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    seen_file = tmp_path / "seen.json"
+    (tmp_path / "clients").mkdir()
+    project_dir = write_app(tmp_path / "clients", IMPORT_TIME_CLIENTS)
+    (project_dir / ".lambic").mkdir()
+    (project_dir / ".lambic" / "config.json").write_text(
+        json.dumps(
+            {
+                "app_name": "clients",
+                "environment_variables": {"SEEN_FILE": str(seen_file), "TABLE_NAME": "top"},
+                "stages": {"prod": {"environment_variables": {"TABLE_NAME": "prod-items"}}},
+            }
+        )
+    )
+
+    project = load_project(project_dir, "prod")
+
+    assert project.app_name == "clients"
+    assert json.loads(seen_file.read_text()) == {
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "lambic-local",
+        "AWS_SECRET_ACCESS_KEY": "lambic-local",
+        "AWS_SESSION_TOKEN": None,
+        "AWS_PROFILE": None,
+        "AWS_LAMBDA_FUNCTION_NAME": "clients-prod",
+        "TABLE_NAME": "prod-items",
+    }
