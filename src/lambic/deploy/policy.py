@@ -99,7 +99,8 @@ def _polling_statements(bindings: tuple[Binding, ...]) -> list[dict[str, Any]]:
 
 def read_policy_file(config: StageConfig) -> dict[str, Any]:
     name = config.iam_policy_file or f"policy-{config.stage}.json"
-    path = ProjectPaths(config.project_dir).lambic_dir / name
+    # Beside the config file, as Chalice keeps it in .chalice/.
+    path = ProjectPaths(config.project_dir).config_file.parent / name
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -236,8 +236,8 @@ _STAGE_KEYS: dict[str, _Check] = {
     "minimum_compression_size": _integer(0, 10_485_760),
     "resources": _resources,
 }
-# Chalice's deploy-only keys Lambic does not use yet: accepted without a check, and
-# not reported, since a Chalice project carries them legitimately.
+# Chalice's keys Lambic does not use yet: accepted without a check and reported once
+# as unsupported (`ProjectConfig.unsupported_keys`), never as unknown.
 _CHALICE_KEYS = frozenset(
     {
         "api_gateway_endpoint_vpce",
@@ -327,6 +327,8 @@ class ProjectConfig:
     app_name: str | None = None
     local: LocalConfig = field(default_factory=LocalConfig)
     unknown_keys: tuple[str, ...] = ()
+    #: Chalice's keys that Lambic reads but does not apply (VPC, layers, X-Ray...).
+    unsupported_keys: tuple[str, ...] = ()
 
     def stages(self) -> list[str]:
         return sorted(self.raw.get("stages") or {})
@@ -454,7 +456,8 @@ class StageConfig:
 
 
 def load_config(project_dir: str | Path) -> ProjectConfig:
-    """Read `<project_dir>/.lambic/config.json`; a missing file means all defaults."""
+    """Read `<project_dir>/.lambic/config.json` (or a Chalice project's
+    `.chalice/config.json`); a missing file means all defaults."""
     path = ProjectPaths(Path(project_dir)).config_file
     if not path.exists():
         return ProjectConfig()
@@ -488,6 +491,7 @@ def parse_config(data: object) -> ProjectConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"config must be a JSON object, got {_describe(data)}")
     unknown: list[str] = [k for k in data if k not in _KNOWN_TOP_KEYS]
+    unsupported: list[str] = []
     app_name = data.get("app_name")
     if app_name is not None and not isinstance(app_name, str):
         raise ConfigError(f"app_name must be a string, got {_describe(app_name)}")
@@ -495,26 +499,38 @@ def parse_config(data: object) -> ProjectConfig:
         raise ConfigError(
             f'version must be a string such as "2.0", got {_describe(data["version"])}'
         )
-    _check_level(data, "", unknown, stage_level=True)
+    _check_level(data, "", unknown, unsupported, stage_level=True)
     for path, stage_cfg in _members(data.get("stages", {}), "stages"):
         unknown += [f"{path}.{k}" for k in stage_cfg if k not in _KNOWN_STAGE_KEYS]
-        _check_level(stage_cfg, f"{path}.", unknown, stage_level=True)
+        _check_level(stage_cfg, f"{path}.", unknown, unsupported, stage_level=True)
     local = _parse_local(data.get("local", {}), unknown)
-    return ProjectConfig(raw=data, app_name=app_name, local=local, unknown_keys=tuple(unknown))
+    return ProjectConfig(
+        raw=data,
+        app_name=app_name,
+        local=local,
+        unknown_keys=tuple(unknown),
+        unsupported_keys=tuple(unsupported),
+    )
 
 
 def _check_level(
-    cfg: Mapping[str, Any], prefix: str, unknown: list[str], *, stage_level: bool
+    cfg: Mapping[str, Any],
+    prefix: str,
+    unknown: list[str],
+    unsupported: list[str],
+    *,
+    stage_level: bool,
 ) -> None:
     checks = {**_FUNCTION_KEYS, **_STAGE_KEYS} if stage_level else _FUNCTION_KEYS
     for key, check in checks.items():
         if key in cfg:
             check(cfg[key], f"{prefix}{key}")
+    unsupported += [f"{prefix}{key}" for key in cfg if key in _CHALICE_KEYS]
     if not stage_level or "lambda_functions" not in cfg:
         return
     for path, fn_cfg in _members(cfg["lambda_functions"], f"{prefix}lambda_functions"):
         unknown += [f"{path}.{k}" for k in fn_cfg if k not in _KNOWN_FUNCTION_KEYS]
-        _check_level(fn_cfg, f"{path}.", unknown, stage_level=False)
+        _check_level(fn_cfg, f"{path}.", unknown, unsupported, stage_level=False)
 
 
 def _members(container: object, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -3,6 +3,8 @@
 ```
 <project>/
   app.py
+  .chalice/config.json          a Chalice project's configuration, read when there
+                                is no .lambic/config.json (Chalice's own layout)
   .lambic/
     config.json                 the project's configuration (config.py)
     state/<stage>/              the local cloud's state for one stage:
@@ -27,10 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LAMBIC_DIR", "LOG_STORE_FILE", "ProjectPaths"]
+__all__ = ["CHALICE_DIR", "LAMBIC_DIR", "LOG_STORE_FILE", "ProjectPaths"]
 
 #: The directory, inside a project, that holds everything Lambic writes.
 LAMBIC_DIR = ".lambic"
+#: A Chalice project's directory: its config.json is read when Lambic's is absent.
+CHALICE_DIR = ".chalice"
 #: The runtime's log and usage store, inside a stage's state directory.
 LOG_STORE_FILE = "logs.sqlite3"
 
@@ -47,7 +51,16 @@ class ProjectPaths:
 
     @property
     def config_file(self) -> Path:
-        return self.lambic_dir / "config.json"
+        """`.lambic/config.json`, else a Chalice project's `.chalice/config.json` if it
+        has one (Chalice's keys mean the same here), else where Lambic's would be."""
+        lambic = self.lambic_dir / "config.json"
+        chalice = self.root / CHALICE_DIR / "config.json"
+        return chalice if not lambic.exists() and chalice.exists() else lambic
+
+    @property
+    def config_name(self) -> str:
+        """The config file as the user knows it, for messages: `.lambic/config.json`."""
+        return str(self.config_file.relative_to(self.root))
 
     @property
     def cache_dir(self) -> Path:

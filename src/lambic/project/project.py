@@ -57,9 +57,11 @@ class Project:
         `lambda_timeout` would otherwise run silently with the default. Code run on
         another Python than the one it deploys on may behave differently there.
         """
-        lines = [
-            f".lambic/config.json: unknown key {key} is ignored" for key in self.config.unknown_keys
-        ]
+        config = self.paths.config_name
+        lines = [f"{config}: unknown key {key} is ignored" for key in self.config.unknown_keys]
+        if self.config.unsupported_keys:
+            keys = ", ".join(self.config.unsupported_keys)
+            lines.append(f"{config}: not supported by Lambic yet, ignored: {keys}")
         here = runtime_name()
         others = sorted({f.runtime for f in self.functions(stage).values()} - {here})
         if others:

@@ -29,7 +29,7 @@ from lambic.runtime._log_lines import PathRewrite
 __all__ = ["CodeSnapshots"]
 
 # The directories a deployment package would not contain. Hidden directories (.git,
-# .venv, .lambic with its state) are skipped as a rule; .lambic/config.json is copied.
+# .venv, .lambic with its state) are skipped as a rule; the config file is copied.
 #: Directories neither copied into snapshots nor watched for changes (hidden ones too).
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _KEEP = 3
@@ -100,8 +100,8 @@ class CodeSnapshots:
             copy_function=_copy_or_link,
         )
         config = ProjectPaths(self.source).config_file
-        if config.is_file():
-            copy = ProjectPaths(target).config_file
+        if config.is_file():  # .lambic/config.json, or a Chalice project's own
+            copy = target / config.relative_to(self.source)
             copy.parent.mkdir(exist_ok=True)
             shutil.copy2(config, copy)
         self._taken.append(target)

@@ -44,6 +44,8 @@ APPS_AND_STAGES = [
     ("events", "dev"),
     ("policy", "dev"),
     ("trainstatus", "dev"),
+    ("chalice_project", "dev"),
+    ("chalice_project", "prod"),
 ]
 
 
