@@ -45,7 +45,7 @@ def test_the_readme_opens_with_the_command_these_tests_run(trainstatus_cloud: An
     block = re.search(r"```bash\n(.*?)```", readme, re.S)
     assert block, "README.md must open with a bash block"
     assert block.group(1).splitlines() == [
-        "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && "
+        "python3 -m venv .venv && .venv/bin/pip install -e . && "
         ".venv/bin/lambic local --project-dir examples/trainstatus",
         "./scripts/test",
     ]
