@@ -252,12 +252,14 @@ def preload_bulk_queue(project: Path) -> None:
 
     services = create_services(project / ".lambic" / "state" / "dev", names=["sqs"])
     try:
-        engine = services["sqs"].engine  # type: ignore[attr-defined]
+        if services.sqs is None:
+            raise RuntimeError("the SQS service was not built")
+        engine = services.sqs.engine
         engine.create_queue("bench-bulk")
         for index in range(BULK_MESSAGES):
             engine.send_message("bench-bulk", f"message-{index:05d}")
     finally:
-        services["sqs"].close()
+        services.close()
 
 
 def measure_throughput(listener: Listener) -> float:
@@ -282,7 +284,12 @@ async def measure_schedule(
     """(due -> handler start ms, due -> fire callback ms) for SCHEDULE_FIRES fires."""
     from lambic.runtime import create_invoker, load_project
     from lambic.runtime.async_queue import AsyncEventQueue
-    from lambic.runtime.event_sources import Account, EventSources, scheduled_event
+    from lambic.runtime.event_sources import (
+        Account,
+        EventSources,
+        ScheduleSource,
+        scheduled_event,
+    )
     from lambic.runtime.scheduler import Fire, ScheduledRule, Scheduler
 
     project = load_project(project_dir)
@@ -313,8 +320,9 @@ async def measure_schedule(
 
     queue = AsyncEventQueue(lambda name, payload: invoker.invoke(name, payload), path=None)
     functions = [f for f in project.manifest.functions if f.kind == "schedule"]
+    account = Account("eventbench", "dev")
     sources = EventSources(
-        functions, queue, Account("eventbench", "dev"), scheduler_factory=factory
+        functions, queue, [ScheduleSource(functions, queue, account, scheduler_factory=factory)]
     )
     try:
         # The first environment's cold start is not what this measures: warm it up.
