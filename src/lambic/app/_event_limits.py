@@ -3,7 +3,9 @@
 `lambic.app.event_sources` re-exports `EventSourceConfigError` and `S3_EVENT_TYPES`;
 the checks mirror what S3's PutBucketNotificationConfiguration and Lambda's
 CreateEventSourceMapping would reject, so a bad setting fails at import, locally,
-instead of at deploy time.
+instead of at deploy time. The local S3 service validates notification configurations
+against the same `S3_EVENT_TYPES` (services may import `lambic.app`, never the
+reverse), so the decorator and the bucket agree on what an event type is.
 """
 
 from __future__ import annotations

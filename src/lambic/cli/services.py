@@ -65,13 +65,14 @@ def services(
     built = create_services(state_dir)
     where = "in memory" if state_dir is None else f"state in {state_dir}"
 
+    by_name = built.by_name()
+
     def ready(bound_port: int) -> None:
-        names = ", ".join(built)
+        names = ", ".join(by_name)
         click.echo(f"Lambic services ({names}) on http://{host}:{bound_port} ({where})")
 
     try:
-        serve(built, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
+        serve(by_name, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
     except ServiceError:
-        for service in built.values():
-            service.close()
+        built.close()
         raise

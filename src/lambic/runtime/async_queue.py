@@ -16,6 +16,15 @@ synchronously through the invoker, and then:
 
 Events that were in flight when the process died are run again on restart: delivery is
 at least once, as on AWS.
+
+The hand-over is direct. A producer on another thread (the services' edge calls the
+S3 and SNS listeners there) commits the row, then passes it, already in hand, to the
+runtime's loop with one `call_soon_threadsafe`; if the function has room the delivery
+starts in that callback, with no wakeup of the worker and no SELECT. Such a row is
+"offered" from its commit until that callback runs, and the worker's own query skips
+offered rows, so an event is never started twice. The worker reads SQLite only for
+what the hand-over cannot do: events left from a crash, retries falling due, and
+events that waited for room under the function's concurrency.
 """
 
 from __future__ import annotations
@@ -165,7 +174,11 @@ class AsyncEventQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeups: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._inflight: dict[str, set[asyncio.Task[None]]] = {}
         self._running: set[int] = set()
+        # Committed rows on their way to `_offer` (guarded by `_lock`, like the INSERT
+        # that adds them, so `_due` never sees a row without seeing it offered).
+        self._offered: set[int] = set()
         self._deliveries: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -174,6 +187,8 @@ class AsyncEventQueue:
     def enqueue(self, function: str, payload: bytes, *, request_id: str, source: str) -> int:
         """Accept an event for `function`; committed before this returns."""
         now = self._clock()
+        loop = self._loop
+        offer = function in self._workers and loop is not None and not loop.is_closed()
         with self._lock:
             cursor = self._db.execute(
                 "INSERT INTO async_events"
@@ -181,8 +196,22 @@ class AsyncEventQueue:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (function, payload, request_id, source, now, now),
             )
-        self._wake(function)
-        return int(cursor.lastrowid or 0)
+            event_id = int(cursor.lastrowid or 0)
+            if offer:
+                self._offered.add(event_id)
+        if loop is None or not offer:
+            self._wake(function)  # no worker yet: it will find the row when it starts
+            return event_id
+        row = (event_id, payload, request_id, now, 0, source)
+        if _running_loop() is loop:
+            self._offer(function, row)
+        else:
+            try:
+                loop.call_soon_threadsafe(self._offer, function, row)
+            except RuntimeError:  # the loop closed meanwhile: the row waits for a restart
+                with self._lock:
+                    self._offered.discard(event_id)
+        return event_id
 
     def pending(self, function: str | None = None) -> int:
         """Events accepted and not yet finished (for tests and `lambic local`'s status)."""
@@ -203,6 +232,7 @@ class AsyncEventQueue:
         for function in functions:
             if function not in self._workers:
                 self._wakeups[function] = asyncio.Event()
+                self._inflight[function] = set()
                 self._workers[function] = asyncio.get_running_loop().create_task(
                     self._work(function), name=f"lambic-async-{function}"
                 )
@@ -212,6 +242,7 @@ class AsyncEventQueue:
         for function in [name for name in self._workers if name not in functions]:
             self._workers.pop(function).cancel()
             self._wakeups.pop(function, None)
+            self._inflight.pop(function, None)
         self.start(functions)
 
     async def aclose(self, grace: float = 5.0) -> None:
@@ -239,31 +270,43 @@ class AsyncEventQueue:
         event = self._wakeups.get(function)
         if event is None or self._loop is None or self._loop.is_closed():
             return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
+        if _running_loop() is self._loop:
             event.set()
         else:
             self._loop.call_soon_threadsafe(event.set)
+
+    def _offer(self, function: str, row: tuple[Any, ...]) -> None:
+        """On the loop: start a just-committed event now if its function has room."""
+        with self._lock:
+            self._offered.discard(row[0])
+        inflight = self._inflight.get(function)
+        if self._closed or inflight is None:
+            return  # removed by a reload or closing: the row stays queued
+        if len(inflight) < max(1, self._concurrency(function)):
+            self._start_delivery(function, row)
+        else:
+            self._wake(function)  # the worker takes it from SQLite when there is room
+
+    def _start_delivery(self, function: str, row: tuple[Any, ...]) -> None:
+        inflight = self._inflight[function]
+        self._running.add(row[0])
+        task = asyncio.get_running_loop().create_task(self._deliver(function, row))
+        inflight.add(task)
+        self._deliveries.add(task)
+        task.add_done_callback(self._finished(row[0], inflight, self._wakeups[function]))
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._db.execute(sql, params)
 
     async def _work(self, function: str) -> None:
-        inflight: set[asyncio.Task[None]] = set()
+        inflight = self._inflight[function]
         wakeup = self._wakeups[function]
         while not self._closed:
             wakeup.clear()
             limit = max(1, self._concurrency(function))
             for row in self._due(function, limit - len(inflight)):
-                self._running.add(row[0])
-                task = asyncio.get_running_loop().create_task(self._deliver(function, row))
-                inflight.add(task)
-                self._deliveries.add(task)
-                task.add_done_callback(self._finished(row[0], inflight, wakeup))
+                self._start_delivery(function, row)
             delay = self._next_due_in(function) if len(inflight) < limit else None
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=delay)
@@ -282,20 +325,30 @@ class AsyncEventQueue:
     def _due(self, function: str, room: int) -> list[tuple[Any, ...]]:
         if room <= 0:
             return []
-        rows = self._execute(
-            "SELECT id, payload, request_id, enqueued_at, attempts, source FROM async_events"
-            " WHERE function = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-            (function, self._clock(), room + len(self._running)),
-        ).fetchall()
-        return [row for row in rows if row[0] not in self._running][:room]
+        with self._lock:
+            skip = self._running | self._offered
+            rows = self._db.execute(
+                "SELECT id, payload, request_id, enqueued_at, attempts, source FROM async_events"
+                " WHERE function = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                (function, self._clock(), room + len(skip)),
+            ).fetchall()
+        return [row for row in rows if row[0] not in skip][:room]
 
     def _next_due_in(self, function: str) -> float | None:
+        """Seconds until the next retry falls due; None when none is waiting.
+
+        Rows already due are running, offered, or waiting for room (the worker is woken
+        when room frees up), so only future ones set a timer; counting due ones would
+        turn the wait into a busy loop for as long as a delivery runs.
+        """
+        now = self._clock()
         row = self._execute(
-            "SELECT MIN(due_at) FROM async_events WHERE function = ?", (function,)
+            "SELECT MIN(due_at) FROM async_events WHERE function = ? AND due_at > ?",
+            (function, now),
         ).fetchone()
         if row[0] is None:
             return None
-        return max(0.0, float(row[0]) - self._clock())
+        return max(0.0, float(row[0]) - now)
 
     async def _deliver(self, function: str, row: tuple[Any, ...]) -> None:
         event_id, payload, request_id, enqueued_at, attempts, source = row
@@ -394,6 +447,13 @@ class AsyncEventQueue:
                 self._reschedule(event_id, attempts, self._retry_delays[-1], error_type, response)
                 return
         self._execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _iso(moment: float) -> str:

@@ -28,7 +28,8 @@ from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.manifest import FunctionEntry
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent
 from lambic.runtime.errors import LambicRuntimeError
-from lambic.runtime.event_sources import Account, EventSources
+from lambic.runtime.event_sources import Account, Engines, EventSources, create_event_sources
+from lambic.runtime.event_sources.base import SYNC_KINDS
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.resources import create_declared
 from lambic.runtime.sqs_poller import BatchOutcome
@@ -36,13 +37,12 @@ from lambic.runtime.stream_poller import StreamBatchOutcome
 
 if TYPE_CHECKING:
     from lambic.runtime.local import LocalCloud
-    from lambic.services.base import Service
+    from lambic.services.factory import ServiceSet
     from lambic.services.server import EdgeServer
+    from lambic.services.sqs import SqsEngine
 
 #: The log stream, in each function's log group, that holds its event delivery lines.
 EVENTS_LOG_STREAM = "lambic/events"
-# Kinds invoked synchronously (HTTP) or by pollers: no async event worker for them.
-_SYNC_KINDS = frozenset({"api", "authorizer"})
 
 
 def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -72,7 +72,7 @@ class LocalServices:
         self.port = port
         self.in_memory = in_memory
         self.state_dir = state_dir
-        self.services: dict[str, Service] = {}
+        self.services: ServiceSet | None = None
         self.edge: EdgeServer | None = None
 
     @property
@@ -81,12 +81,18 @@ class LocalServices:
             raise LambicRuntimeError("The local services are not started")
         return self.edge.url
 
-    def engine(self, name: str) -> Any:
-        """The in-process engine of a service (for event sources), or None."""
-        service = self.services.get(name)
-        if service is None:
-            return None
-        return getattr(service, "engine", None) or getattr(service, "bus", None)
+    def engines(self) -> Engines:
+        """The services' in-process engines, for the event sources (none before start)."""
+        services = self.services
+        if services is None:
+            return Engines()
+        return Engines(
+            s3=services.s3.engine if services.s3 else None,
+            sqs=services.sqs.engine if services.sqs else None,
+            sns=services.sns.engine if services.sns else None,
+            dynamodb=services.dynamodb.engine if services.dynamodb else None,
+            event_bus=services.events.bus if services.events else None,
+        )
 
     async def start(self, cloud: LocalCloud) -> None:
         from lambic.services.base import ServiceError
@@ -97,9 +103,9 @@ class LocalServices:
         if not self.in_memory:
             state = self.state_dir or cloud.state_dir
         try:
-            self.services = await asyncio.to_thread(create_services, state)
+            services = self.services = await asyncio.to_thread(create_services, state)
             self.edge = await asyncio.to_thread(
-                lambda: EdgeServer(self.services, host=self.host, port=self.port).start()
+                lambda: EdgeServer(services.by_name(), host=self.host, port=self.port).start()
             )
         except ServiceError as exc:
             self._close_services()
@@ -133,12 +139,9 @@ class LocalServices:
             self._close_services()
 
     def _close_services(self) -> None:
-        closed: set[int] = set()
-        for service in self.services.values():
-            if id(service) not in closed:
-                closed.add(id(service))
-                service.close()
-        self.services = {}
+        if self.services is not None:
+            self.services.close()
+            self.services = None
 
 
 class LiveEventSources:
@@ -209,7 +212,7 @@ class LiveEventSources:
     async def _wire(self, sources: EventSources) -> None:
         if self.queue is None:
             raise LambicRuntimeError("The event queue is closed")
-        self.queue.retain([f.name for f in sources.functions if f.kind not in _SYNC_KINDS])
+        self.queue.retain([f.name for f in sources.functions if f.kind not in SYNC_KINDS])
         try:
             await sources.start()
         except BaseException:
@@ -237,16 +240,11 @@ class LiveEventSources:
             raise LambicRuntimeError("Event sources start after the project and the invoker")
         project = cloud.project
         state = cloud.state_dir
-        engine = self.local_services.engine if self.local_services else (lambda name: None)
-        return EventSources(
+        return create_event_sources(
             functions,
             self.queue,
             Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT_ID),
-            event_bus=engine("events"),
-            s3_engine=engine("s3"),
-            sqs_engine=engine("sqs"),
-            sns_engine=engine("sns"),
-            dynamodb_engine=engine("dynamodb"),
+            self.local_services.engines() if self.local_services else Engines(),
             invoke=self._invoke,
             concurrency=lambda name: (
                 self._functions[name].reserved_concurrency if name in self._functions else None
@@ -312,7 +310,7 @@ class LiveEventSources:
         settings = failed.settings
         if not (settings.on_failure or settings.dead_letter_queue):
             return
-        sqs = self.local_services.engine("sqs") if self.local_services else None
+        sqs: SqsEngine | None = self.local_services.engines().sqs if self.local_services else None
         if sqs is None:
             raise LambicRuntimeError("An on-failure destination needs the local SQS service")
         if settings.on_failure:

@@ -21,16 +21,26 @@ a shallow one leaves most of them waiting.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from lambic.app.event_payloads import create_sqs_event, create_sqs_record
 from lambic.project.account import LOCAL_REGION
+from lambic.runtime._batches import (
+    FAILED_STATUSES,
+    Invoke,
+    SyncResult,
+    batch_item_failures,
+    report_safely,
+)
+from lambic.runtime._tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from lambic.services.sqs import ReceivedMessage, SqsEngine
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +48,6 @@ log = logging.getLogger(__name__)
 DEFAULT_POLLERS = 5
 _LONG_POLL_SECONDS = 20
 _BACKOFF_SECONDS = 1.0
-_FAILED = frozenset({"error", "timeout", "oom", "crash", "throttled"})
-
-
-class _Result(Protocol):
-    status: str
-    payload: bytes
-    request_id: str
-
-
-Invoke = Callable[[str, bytes], Awaitable[_Result]]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class SqsEventSourceMapping:
 
     def __init__(
         self,
-        engine: Any,
+        engine: SqsEngine,
         queue_name: str,
         function: str,
         invoke: Invoke,
@@ -104,11 +104,7 @@ class SqsEventSourceMapping:
         delete its messages) before the engine may close. One that takes longer is
         left undeleted: its messages come back after the visibility timeout."""
         self._stopping = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self._handling:
             await asyncio.wait(set(self._handling), timeout=grace)
@@ -132,7 +128,7 @@ class SqsEventSourceMapping:
                 handling.add_done_callback(self._handling.discard)
                 await asyncio.shield(handling)
 
-    async def _gather(self) -> list[Any]:
+    async def _gather(self) -> list[ReceivedMessage]:
         """One batch: the first receive long-polls; more are gathered within the window."""
         first = await self.engine.receive_messages(
             self.queue_name,
@@ -157,7 +153,7 @@ class SqsEventSourceMapping:
             batch.extend(more)
         return batch
 
-    async def _handle(self, batch: list[Any]) -> None:
+    async def _handle(self, batch: list[ReceivedMessage]) -> None:
         queue_arn = self.engine.queue_arn(self.queue_name)
         records = [self._record(message, queue_arn) for message in batch]
         payload = json.dumps(create_sqs_event(records), separators=(",", ":")).encode()
@@ -167,8 +163,9 @@ class SqsEventSourceMapping:
         handled = self._succeeded(result, batch)
         for message in handled:
             self.engine.delete_message(self.queue_name, message.receipt_handle)
-        if self._report is not None:
-            outcome = BatchOutcome(
+        report_safely(
+            self._report,
+            BatchOutcome(
                 self.function,
                 self.queue_name,
                 result.request_id,
@@ -176,23 +173,20 @@ class SqsEventSourceMapping:
                 len(batch),
                 len(handled),
                 elapsed,
-            )
-            try:
-                self._report(outcome)
-            except Exception:  # a broken printer must not stop the mapping
-                log.exception("SQS batch report failed")
+            ),
+        )
         if result.status == "throttled":
             await asyncio.sleep(_BACKOFF_SECONDS)
 
-    def _succeeded(self, result: _Result, batch: list[Any]) -> list[Any]:
-        if result.status in _FAILED:
+    def _succeeded(self, result: SyncResult, batch: list[ReceivedMessage]) -> list[ReceivedMessage]:
+        if result.status in FAILED_STATUSES:
             return []
-        failed = _batch_item_failures(result.payload, {m.message_id for m in batch})
+        failed = batch_item_failures(result.payload, {m.message_id for m in batch})
         if failed is None:  # a malformed report fails the whole batch, as on AWS
             return []
         return [message for message in batch if message.message_id not in failed]
 
-    def _record(self, message: Any, queue_arn: str) -> dict[str, Any]:
+    def _record(self, message: ReceivedMessage, queue_arn: str) -> dict[str, Any]:
         system = dict(message.system_attributes)
         sender = system.pop("SenderId", None)
         return create_sqs_record(
@@ -209,28 +203,6 @@ class SqsEventSourceMapping:
             },
             extra_attributes={k: str(v) for k, v in system.items()},
         )
-
-
-def _batch_item_failures(payload: bytes, batch_ids: set[str]) -> set[str] | None:
-    """The failed message ids a handler reported; None when the report is malformed."""
-    try:
-        response = json.loads(payload) if payload else None
-    except ValueError:
-        return set()  # not JSON: no partial-failure report, the batch succeeded
-    if not isinstance(response, dict) or "batchItemFailures" not in response:
-        return set()
-    failures = response["batchItemFailures"]
-    if failures is None:
-        return set()
-    if not isinstance(failures, list):
-        return None
-    failed: set[str] = set()
-    for item in failures:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not isinstance(identifier, str) or identifier not in batch_ids:
-            return None
-        failed.add(identifier)
-    return failed
 
 
 def _int(value: Any) -> int | None:

@@ -24,27 +24,23 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from lambic.project.sqlite import open_database
+from lambic.runtime._batches import FAILED_STATUSES, Invoke, batch_item_failures, report_safely
+from lambic.runtime._tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from lambic.services.dynamodb import DynamoDBEngine
 
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF_SECONDS = 30.0
+# A safety net only: the engine's listener wakes the mapping on every committed change.
 _IDLE_POLL_SECONDS = 1.0
-_FAILED = frozenset({"error", "timeout", "oom", "crash", "throttled"})
-
-
-class _Result(Protocol):
-    status: str
-    payload: bytes
-    request_id: str
-
-
-Invoke = Callable[[str, bytes], Awaitable[_Result]]
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,7 @@ class DynamoDBStreamMapping:
 
     def __init__(
         self,
-        engine: Any,
+        engine: DynamoDBEngine,
         stream_arn: str,
         function: str,
         invoke: Invoke,
@@ -160,9 +156,7 @@ class DynamoDBStreamMapping:
     async def stop(self) -> None:
         self.engine.remove_listener(self._on_record)
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None
 
     def _on_record(self, record: dict[str, Any]) -> None:
@@ -229,47 +223,20 @@ class DynamoDBStreamMapping:
         payload = json.dumps({"Records": batch}, separators=(",", ":")).encode()
         started = time.perf_counter()
         result = await self._invoke(self.function, payload)
-        if self._report is not None:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            try:
-                self._report(
-                    StreamBatchOutcome(
-                        self.function,
-                        self.table,
-                        result.request_id,
-                        result.status,
-                        len(batch),
-                        elapsed_ms,
-                    )
-                )
-            except Exception:  # a broken printer must not stall the shard
-                log.exception("Stream batch report failed")
-        if result.status in _FAILED:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        report_safely(
+            self._report,
+            StreamBatchOutcome(
+                self.function, self.table, result.request_id, result.status, len(batch), elapsed_ms
+            ),
+        )
+        if result.status in FAILED_STATUSES:
             return None
         sequences = [str(record["dynamodb"]["SequenceNumber"]) for record in batch]
-        failed = _failed_sequences(result.payload, set(sequences))
+        failed = batch_item_failures(result.payload, set(sequences))
         if failed is None:
             return None
         if not failed:
             return sequences[-1]
         first_failed = min(sequences.index(s) for s in failed)
         return sequences[first_failed - 1] if first_failed > 0 else None
-
-
-def _failed_sequences(payload: bytes, batch: set[str]) -> set[str] | None:
-    try:
-        response = json.loads(payload) if payload else None
-    except ValueError:
-        return set()
-    if not isinstance(response, dict) or not response.get("batchItemFailures"):
-        return set()
-    failures = response["batchItemFailures"]
-    if not isinstance(failures, list):
-        return None
-    failed = set()
-    for item in failures:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if identifier not in batch:
-            return None  # AWS fails the whole batch on a malformed report
-        failed.add(str(identifier))
-    return failed

@@ -2,7 +2,8 @@
 
 Data flow: socket → `edge.EdgeApp` (routing as AWS clients address services, then
 `auth.Authenticator`) → `<service>.handle` → protocol → engine → SQLite store.
-`create_services` builds the services; `serve` / `EdgeServer` run the edge port.
+`create_services` builds the services (a typed `ServiceSet`); `serve` / `EdgeServer`
+run the edge port over `ServiceSet.by_name()`.
 
 Exceptions: `ServiceError` is the layer's root (`PortInUseError`, `AuthError`, and each
 service's own error such as `S3Error` derive from it).
@@ -25,6 +26,7 @@ _EXPORTS = {
     "ServiceError": "lambic.services.base",
     "ServiceRequest": "lambic.services.base",
     "ServiceResponse": "lambic.services.base",
+    "ServiceSet": "lambic.services.factory",
     "available_services": "lambic.services.factory",
     "create_services": "lambic.services.factory",
     "serve": "lambic.services.server",

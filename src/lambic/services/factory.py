@@ -1,38 +1,70 @@
 """Building the local services: one object per service, wired to each other.
 
-`create_services(state_dir)` creates every service whose package is present, each
-persisting under `state_dir` (`<name>.sqlite3`, plus `s3-blobs/`) or in memory when
-`state_dir` is None, and wires the cross-service hooks (SNS delivers to SQS through
-the SQS engine object). `lambic services`, `lambic local` and the tests build their
-services here, so they all get the same wiring.
+`create_services(state_dir)` creates the five services, each persisting under
+`state_dir` (`<name>.sqlite3`, plus `s3-blobs/`) or in memory when `state_dir` is
+None, and wires the cross-service hook (SNS delivers to SQS through the SQS engine
+object). It returns a `ServiceSet`: one typed attribute per service, None for one not
+asked for. `lambic services`, `lambic local` and the tests build their services here,
+so they all get the same wiring; the edge's name -> service table is
+`ServiceSet.by_name()`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import inspect
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lambic.project.sqlite import Durability
+from lambic.services import dynamodb, events, s3, sns, sqs
 from lambic.services.base import Service, ServiceError
+from lambic.services.dynamodb import DynamoDBService
+from lambic.services.events import EventsService
+from lambic.services.s3 import S3Service
+from lambic.services.sns import SnsService
+from lambic.services.sqs import SqsService
 
 # The order services are created in: SQS before SNS, which delivers into it.
 SERVICE_NAMES = ("s3", "dynamodb", "sqs", "sns", "events")
 
 
+@dataclass(frozen=True)
+class ServiceSet:
+    """The local services of one state directory; None for a service not built.
+
+    >>> services = create_services(None, names=["s3"])
+    >>> services.s3.engine.create_bucket("photos")
+    True
+    >>> sorted(services.by_name())
+    ['s3']
+    """
+
+    s3: S3Service | None = None
+    dynamodb: DynamoDBService | None = None
+    sqs: SqsService | None = None
+    sns: SnsService | None = None
+    events: EventsService | None = None
+
+    def by_name(self) -> dict[str, Service]:
+        """The services built, by their edge name, in creation order (for dispatch)."""
+        built: tuple[Service | None, ...] = (
+            self.s3,
+            self.dynamodb,
+            self.sqs,
+            self.sns,
+            self.events,
+        )
+        return {service.name: service for service in built if service is not None}
+
+    def close(self) -> None:
+        """Close every service built (their databases; the bus keeps no state)."""
+        for service in self.by_name().values():
+            service.close()
+
+
 def available_services() -> list[str]:
-    """The service packages present in this installation, in creation order."""
-    return [name for name in SERVICE_NAMES if _factory(name) is not None]
-
-
-def _factory(name: str) -> Any:
-    if importlib.util.find_spec(f"lambic.services.{name}") is None:
-        return None
-    module = importlib.import_module(f"lambic.services.{name}")
-    return getattr(module, "create_service", None)
+    """The services this build offers, in creation order."""
+    return list(SERVICE_NAMES)
 
 
 def create_services(
@@ -40,46 +72,34 @@ def create_services(
     *,
     names: Iterable[str] | None = None,
     durability: Durability = "normal",
-) -> dict[str, Service]:
-    """Create the named services (default: all available) and wire them together.
+) -> ServiceSet:
+    """Create the named services (default: all) and wire them together.
 
-    >>> services = create_services(None, names=["s3"])
-    >>> sorted(services)
-    ['s3']
+    >>> sorted(create_services(None, names=["sqs", "sns"]).by_name())
+    ['sns', 'sqs']
     """
-    wanted = list(names) if names is not None else available_services()
-    unknown = [name for name in wanted if name not in SERVICE_NAMES]
+    wanted = set(names) if names is not None else set(SERVICE_NAMES)
+    unknown = sorted(wanted - set(SERVICE_NAMES))
     if unknown:
         raise ServiceError(
             f"Unknown service {unknown[0]!r}; choose from {', '.join(SERVICE_NAMES)}"
         )
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
-    services: dict[str, Service] = {}
-    for name in SERVICE_NAMES:
-        if name not in wanted:
-            continue
-        factory = _factory(name)
-        if factory is None:
-            raise ServiceError(f"The {name} service is not available in this Lambic build")
-        services[name] = factory(state_dir, **_options(factory, name, services, durability))
-    return services
-
-
-def _options(
-    factory: Any, name: str, built: dict[str, Service], durability: Durability
-) -> dict[str, Any]:
-    """Keyword arguments this service's factory accepts: durability and, for SNS, the
-    SQS engine it delivers to."""
-    parameters = inspect.signature(factory).parameters
-    options: dict[str, Any] = {}
-    if "durability" in parameters:
-        options["durability"] = durability
-    sqs = built.get("sqs")
-    if name == "sns" and sqs is not None:
-        # docs/internals.md §2.1: `sns.create_service(state_dir, sqs=<SqsService>)`.
-        if "sqs" in parameters:
-            options["sqs"] = sqs
-        elif "sqs_engine" in parameters:
-            options["sqs_engine"] = getattr(sqs, "engine", sqs)
-    return options
+    queues = sqs.create_service(state_dir, durability=durability) if "sqs" in wanted else None
+    return ServiceSet(
+        s3=s3.create_service(state_dir, durability=durability) if "s3" in wanted else None,
+        dynamodb=(
+            dynamodb.create_service(state_dir, durability=durability)
+            if "dynamodb" in wanted
+            else None
+        ),
+        sqs=queues,
+        # docs/internals.md §2.1: SNS delivers to SQS subscribers through this engine.
+        sns=(
+            sns.create_service(state_dir, sqs=queues, durability=durability)
+            if "sns" in wanted
+            else None
+        ),
+        events=events.create_service(state_dir) if "events" in wanted else None,
+    )

@@ -12,7 +12,7 @@ from lambic.services import EdgeServer, create_services
 
 def test_sns_publish_reaches_an_sqs_subscriber_built_by_the_factory() -> None:
     services = create_services(None)
-    edge = EdgeServer(services).start()
+    edge = EdgeServer(services.by_name()).start()
     try:
         kw = {
             "endpoint_url": edge.url,

@@ -17,9 +17,12 @@ from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue, AsyncSettings, Delivery, FailedEvent
 from lambic.runtime.event_sources import (
     Account,
-    EventSources,
+    Engines,
     UnsupportedEventSourceError,
+    accept,
     check_supported,
+    create_event_sources,
+    scheduled_event,
 )
 from lambic.runtime.invoker import create_invoker
 from lambic.services.events import EventBus
@@ -71,19 +74,20 @@ def test_schedule_and_eventbridge_events_reach_their_handlers(
             settings=lambda name: AsyncSettings(maximum_retry_attempts=2),
         )
         bus = EventBus()
-        sources = EventSources(
+        account = Account("eventhandlers", "dev")
+        sources = create_event_sources(
             project.manifest.functions,
             queue,
-            Account("eventhandlers", "dev"),
-            event_bus=bus,
-            s3_engine=create_s3(None).engine,
-            sqs_engine=create_sqs(None).engine,
+            account,
+            Engines(s3=create_s3(None).engine, sqs=create_sqs(None).engine, event_bus=bus),
             invoke=lambda fn, p: invoker.invoke(fn, p),
             state_dir=tmp_path,
         )
         await sources.start()
         try:
-            sources.fire_schedule_now("every_minute")
+            # What `lambic invoke --schedule` sends, accepted as the rule's fire is.
+            event = scheduled_event(account, "every_minute")
+            accept(queue, "every_minute", event, source="schedule")
             bus.put_events(
                 [
                     {"Source": "shop.orders", "DetailType": "Order", "Detail": '{"total": 500}'},

@@ -16,16 +16,30 @@ from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue
 from lambic.runtime.event_sources import (
     Account,
+    Engines,
     EventSources,
+    S3Notifications,
     UnsupportedEventSourceError,
+    create_event_sources,
 )
 from lambic.runtime.invoker import create_invoker
 from lambic.services.events import EventBus
+from lambic.services.s3 import S3Engine
 from lambic.services.s3 import create_service as create_s3
 from lambic.services.server import EdgeServer
 from lambic.services.sqs import create_service as create_sqs
 
 WaitFor = Callable[..., Awaitable[None]]
+
+
+def s3_only(
+    functions: list[FunctionEntry], queue: AsyncEventQueue, engine: S3Engine
+) -> EventSources:
+    return EventSources(
+        functions, queue, [S3Notifications(functions, engine, queue, Account("x", "dev"))]
+    )
+
+
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
 
@@ -49,13 +63,11 @@ def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
         project = load_project(project_dir)
         invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
         queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
-        sources = EventSources(
+        sources = create_event_sources(
             project.manifest.functions,
             queue,
             Account("eventhandlers", "dev"),
-            s3_engine=s3_service.engine,
-            event_bus=EventBus(),
-            sqs_engine=create_sqs(None).engine,
+            Engines(s3=s3_service.engine, sqs=create_sqs(None).engine, event_bus=EventBus()),
             invoke=lambda fn, p: invoker.invoke(fn, p),
         )
         await sources.start()
@@ -130,7 +142,7 @@ def test_overlapping_s3_rules_are_rejected_at_startup_as_aws_rejects_them() -> N
 
     async def scenario() -> None:
         queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
-        sources = EventSources(functions, queue, Account("x", "dev"), s3_engine=service.engine)
+        sources = s3_only(functions, queue, service.engine)
         with pytest.raises(UnsupportedEventSourceError, match="ambiguously defined"):
             await sources.start()
         await sources.stop()
@@ -145,7 +157,7 @@ def test_an_invalid_bucket_name_in_a_handler_is_a_startup_error() -> None:
 
     async def scenario() -> None:
         queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
-        sources = EventSources(functions, queue, Account("x", "dev"), s3_engine=service.engine)
+        sources = s3_only(functions, queue, service.engine)
         with pytest.raises(UnsupportedEventSourceError, match="InvalidBucketName"):
             await sources.start()
         await sources.stop()
@@ -156,7 +168,6 @@ def test_an_invalid_bucket_name_in_a_handler_is_a_startup_error() -> None:
 
 def test_a_handler_moved_to_another_bucket_leaves_no_rule_behind() -> None:
     from lambic.services.s3 import NotificationConfiguration, NotificationRule
-    from lambic.services.s3.notifications import render_notification
 
     engine = create_s3(None).engine
     engine.create_bucket("old-bucket")
@@ -166,9 +177,7 @@ def test_a_handler_moved_to_another_bucket_leaves_no_rule_behind() -> None:
         target_arn="arn:aws:sqs:us-east-1:000000000000:audit",
         events=("s3:ObjectRemoved:*",),
     )
-    engine.put_notification(
-        "old-bucket", render_notification(NotificationConfiguration((user_rule,), False))
-    )
+    engine.replace_notification("old-bucket", NotificationConfiguration((user_rule,), False))
 
     async def never_invoked(function: str, payload: bytes) -> Any:
         raise AssertionError(f"{function} was invoked")
@@ -176,7 +185,7 @@ def test_a_handler_moved_to_another_bucket_leaves_no_rule_behind() -> None:
     async def wire(bucket: str) -> None:
         entry = FunctionEntry("a", "app.a", "s3", {"bucket": bucket, "events": None})
         queue = AsyncEventQueue(never_invoked, path=None)
-        sources = EventSources([entry], queue, Account("x", "dev"), s3_engine=engine)
+        sources = s3_only([entry], queue, engine)
         await sources.start()
         await sources.stop()
         await queue.aclose()

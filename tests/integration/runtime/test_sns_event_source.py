@@ -14,7 +14,14 @@ import pytest
 from lambic.project.manifest import FunctionEntry
 from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery
-from lambic.runtime.event_sources import Account, EventSources, UnsupportedEventSourceError
+from lambic.runtime.event_sources import (
+    Account,
+    Engines,
+    EventSources,
+    SnsSubscriptions,
+    UnsupportedEventSourceError,
+    create_event_sources,
+)
 from lambic.runtime.invoker import create_invoker
 from lambic.services.sns import MessageAttribute
 from lambic.services.sns import create_service as create_sns
@@ -62,11 +69,11 @@ def test_publish_reaches_the_handler_through_the_durable_queue_and_filters_apply
         queue = AsyncEventQueue(
             lambda fn, p: invoker.invoke(fn, p), path=None, report=deliveries.append
         )
+        functions = sns_only(project.manifest.functions)
         sources = EventSources(
-            sns_only(project.manifest.functions),
+            functions,
             queue,
-            Account("eventcloud", "dev"),
-            sns_engine=sns,
+            [SnsSubscriptions(functions, sns, queue, Account("eventcloud", "dev"))],
         )
         await sources.start()
         try:
@@ -117,7 +124,9 @@ def test_a_topic_given_by_arn_is_created_by_its_name() -> None:
 
     async def scenario() -> None:
         queue = AsyncEventQueue(never_invoked, path=None)
-        sources = EventSources([entry], queue, Account("eventcloud", "dev"), sns_engine=sns)
+        sources = EventSources(
+            [entry], queue, [SnsSubscriptions([entry], sns, queue, Account("eventcloud", "dev"))]
+        )
         await sources.start()
         try:
             [subscription] = sns.list_subscriptions(sns.topic_arn("billing"))
@@ -133,8 +142,7 @@ def test_sns_handlers_without_the_local_services_are_a_startup_error() -> None:
     entry = FunctionEntry(name="alerted", handler="app.alerted", kind="sns", event_source={})
     queue = AsyncEventQueue(never_invoked, path=None)
     try:
-        sources = EventSources([entry], queue, Account("eventcloud", "dev"))
         with pytest.raises(UnsupportedEventSourceError, match="on_sns_message"):
-            asyncio.run(sources.start())
+            create_event_sources([entry], queue, Account("eventcloud", "dev"), Engines())
     finally:
         asyncio.run(queue.aclose())

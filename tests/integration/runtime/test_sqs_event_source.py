@@ -11,7 +11,7 @@ from typing import Any
 
 from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue
-from lambic.runtime.event_sources import Account, EventSources
+from lambic.runtime.event_sources import Account, Engines, create_event_sources
 from lambic.runtime.invoker import create_invoker
 from lambic.runtime.sqs_poller import BatchOutcome
 from lambic.services.events import EventBus
@@ -57,13 +57,11 @@ def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
         project = load_project(project_dir)
         invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
         queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
-        sources = EventSources(
+        sources = create_event_sources(
             project.manifest.functions,
             queue,
             Account("eventhandlers", "dev"),
-            event_bus=EventBus(),
-            s3_engine=create_s3(None).engine,
-            sqs_engine=sqs_service.engine,
+            Engines(s3=create_s3(None).engine, sqs=sqs_service.engine, event_bus=EventBus()),
             invoke=lambda fn, p: invoker.invoke(fn, p),
             batch_report=outcomes.append,
         )

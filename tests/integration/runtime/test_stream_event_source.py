@@ -10,7 +10,7 @@ from typing import Any
 
 from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue
-from lambic.runtime.event_sources import Account, EventSources
+from lambic.runtime.event_sources import Account, Engines, create_event_sources
 from lambic.runtime.invoker import create_invoker
 from lambic.services.dynamodb import create_service as create_dynamodb
 from lambic.services.server import EdgeServer
@@ -48,11 +48,11 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
         project = load_project(project_dir)
         invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
         queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
-        sources = EventSources(
+        sources = create_event_sources(
             project.manifest.functions,
             queue,
             Account("streamhandlers", "dev"),
-            dynamodb_engine=service.engine,
+            Engines(dynamodb=service.engine),
             invoke=lambda fn, p: invoker.invoke(fn, p),
             state_dir=tmp_path / "state",
         )

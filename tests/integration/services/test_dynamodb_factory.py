@@ -25,7 +25,7 @@ def _client(service: str, url: str) -> Any:
 
 def test_factory_serves_dynamodb_and_streams_and_state_survives_restart(tmp_path: Path) -> None:
     services = create_services(tmp_path, names=["dynamodb"])
-    edge = EdgeServer(services).start()
+    edge = EdgeServer(services.by_name()).start()
     try:
         ddb = _client("dynamodb", edge.url)
         arn = ddb.create_table(
@@ -40,16 +40,14 @@ def test_factory_serves_dynamodb_and_streams_and_state_survives_restart(tmp_path
         assert [s["StreamArn"] for s in streams.list_streams()["Streams"]] == [arn]
     finally:
         edge.stop()
-        for service in services.values():
-            service.close()
+        services.close()
     assert (tmp_path / "dynamodb.sqlite3").exists()
     services = create_services(tmp_path, names=["dynamodb"])
-    edge = EdgeServer(services).start()
+    edge = EdgeServer(services.by_name()).start()
     try:
         ddb = _client("dynamodb", edge.url)
         got = ddb.get_item(TableName="orders", Key={"id": {"S": "o-1"}})
         assert got["Item"] == {"id": {"S": "o-1"}}
     finally:
         edge.stop()
-        for service in services.values():
-            service.close()
+        services.close()

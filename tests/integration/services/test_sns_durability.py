@@ -18,7 +18,7 @@ import sys, time
 from pathlib import Path
 from lambic.services.factory import create_services
 from lambic.services.server import EdgeServer
-edge = EdgeServer(create_services(Path(sys.argv[1]), names=["sqs", "sns"])).start()
+edge = EdgeServer(create_services(Path(sys.argv[1]), names=["sqs", "sns"]).by_name()).start()
 print(edge.url, flush=True)
 while True:
     time.sleep(60)

@@ -12,7 +12,7 @@ def test_factory_built_sns_delivers_into_factory_built_sqs(
     start_edge: Any, make_client: Any, tmp_path: Any
 ) -> None:
     services = create_services(tmp_path, names=["sqs", "sns"])
-    edge = start_edge(services)
+    edge = start_edge(services.by_name())
     sns, sqs = make_client("sns", edge.url), make_client("sqs", edge.url)
     topic = sns.create_topic(Name="wired")["TopicArn"]
     url = sqs.create_queue(QueueName="wired")["QueueUrl"]

@@ -192,3 +192,78 @@ def test_a_failing_destination_keeps_the_event(tmp_path: Path) -> None:
         await queue.aclose()
 
     asyncio.run(scenario())
+
+
+def test_events_accepted_from_another_thread_each_run_exactly_once(tmp_path: Path) -> None:
+    """The edge thread accepts S3/SNS events while the worker polls: none twice, none lost."""
+
+    async def scenario() -> list[bytes]:
+        seen: list[bytes] = []
+
+        async def invoke(function: str, payload: bytes) -> Result:
+            seen.append(payload)
+            await asyncio.sleep(0.001)
+            return Result("ok")
+
+        queue = AsyncEventQueue(invoke, path=tmp_path / "events.sqlite3", concurrency=lambda n: 3)
+        queue.start(["fn"])
+
+        def produce() -> None:
+            for index in range(200):
+                queue.enqueue("fn", b"%d" % index, request_id=f"r{index}", source="s3")
+
+        await asyncio.gather(asyncio.to_thread(produce), asyncio.to_thread(produce))
+        await wait_until(lambda: queue.pending() == 0)
+        await queue.aclose()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert sorted(seen) == sorted([b"%d" % index for index in range(200)] * 2)
+
+
+def test_an_accepted_event_starts_without_waiting_for_the_worker(tmp_path: Path) -> None:
+    async def scenario() -> float:
+        started = asyncio.Event()
+
+        async def invoke(function: str, payload: bytes) -> Result:
+            started.set()
+            return Result("ok")
+
+        queue = AsyncEventQueue(invoke, path=tmp_path / "events.sqlite3")
+        queue.start(["fn"])
+        await asyncio.sleep(0.05)  # the worker is parked, waiting for work
+        loop = asyncio.get_running_loop()
+        accepted = loop.time()
+        await asyncio.to_thread(queue.enqueue, "fn", b"{}", request_id="r", source="s3")
+        await asyncio.wait_for(started.wait(), 5)
+        elapsed = loop.time() - accepted
+        await queue.aclose()
+        return elapsed
+
+    assert asyncio.run(scenario()) < 1.0
+
+
+def test_the_worker_does_not_poll_sqlite_while_a_delivery_runs(tmp_path: Path) -> None:
+    """A running event once made the worker's timer 0 s: a busy loop of queries stealing
+    the CPU from the function it waited for."""
+
+    async def scenario() -> int:
+        begun = asyncio.Event()
+
+        async def slow(function: str, payload: bytes) -> Result:
+            begun.set()
+            await asyncio.sleep(0.3)
+            return Result("ok")
+
+        queue = AsyncEventQueue(slow, path=tmp_path / "events.sqlite3")
+        queue.start(["fn"])
+        queue.enqueue("fn", b"{}", request_id="r", source="s3")
+        await asyncio.wait_for(begun.wait(), 5)
+        statements: list[str] = []
+        queue._db.set_trace_callback(statements.append)
+        await asyncio.sleep(0.2)
+        queue._db.set_trace_callback(None)
+        await queue.aclose()
+        return len(statements)
+
+    assert asyncio.run(scenario()) < 5

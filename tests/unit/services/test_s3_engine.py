@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from lambic.services.s3 import S3Error, create_service
+from lambic.services.s3 import (
+    NotificationConfiguration,
+    NotificationRule,
+    ObjectEvent,
+    S3Error,
+    create_service,
+)
 from lambic.services.s3.engine import Preconditions, S3Engine, multipart_etag
 from lambic.services.s3.names import bucket_name_problem
 from lambic.services.s3.store import ObjectAttrs
@@ -134,3 +140,81 @@ def test_file_blob_cache_forgets_deleted_blobs_and_stays_bounded(tmp_path: Path)
         store.read(blob_id)
     assert store._cached_bytes <= _blobs.CACHE_TOTAL_BYTES
     assert [store.read(blob_id)[:1] for blob_id in ids] == [bytes([n]) for n in range(8)]
+
+
+_TWO_RULES = b"""<NotificationConfiguration>
+  <CloudFunctionConfiguration><Id>images</Id>
+    <CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:images</CloudFunction>
+    <Event>s3:ObjectCreated:*</Event>
+    <Filter><S3Key><FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>
+  </CloudFunctionConfiguration>
+  <QueueConfiguration><Id>removals</Id>
+    <Queue>arn:aws:sqs:us-east-1:000000000000:audit</Queue>
+    <Event>s3:ObjectRemoved:*</Event>
+  </QueueConfiguration>
+</NotificationConfiguration>"""
+
+
+def test_listeners_get_the_rules_an_object_event_fires_already_parsed(engine: S3Engine) -> None:
+    events: list[ObjectEvent] = []
+    engine.add_listener(events.append)
+    config = engine.put_notification("bucket", _TWO_RULES)
+    engine.put_object("bucket", "cat.jpg", b"v", ObjectAttrs())
+    engine.put_object("bucket", "notes.txt", b"v", ObjectAttrs())
+    engine.delete_object("bucket", "cat.jpg")
+    assert [[rule.id for rule in event.rules] for event in events] == [
+        ["images"],
+        [],
+        ["removals"],
+    ]
+    # The very rule objects the configuration was parsed into: nothing re-read per event.
+    assert events[0].rules[0] is config.rules[0]
+
+
+def test_a_new_notification_configuration_applies_to_the_next_object_event(
+    engine: S3Engine,
+) -> None:
+    events: list[ObjectEvent] = []
+    engine.add_listener(events.append)
+    engine.put_notification("bucket", _TWO_RULES)
+    engine.put_object("bucket", "a.jpg", b"v", ObjectAttrs())
+    rule = NotificationRule(
+        "CloudFunctionConfiguration", "texts", "arn:aws:lambda:::function:t", ("s3:*",)
+    )
+    with pytest.raises(S3Error, match="not supported"):
+        engine.replace_notification("bucket", NotificationConfiguration((rule,)))
+    rule = NotificationRule(
+        "CloudFunctionConfiguration",
+        "texts",
+        "arn:aws:lambda:::function:t",
+        ("s3:ObjectCreated:Put",),
+        suffix=".txt",
+    )
+    engine.replace_notification("bucket", NotificationConfiguration((rule,)))
+    engine.put_object("bucket", "b.jpg", b"v", ObjectAttrs())
+    engine.put_object("bucket", "c.txt", b"v", ObjectAttrs())
+    assert [[r.id for r in event.rules] for event in events] == [["images"], [], ["texts"]]
+    assert "texts" in (engine.store.get_notification("bucket") or "")  # GET and restarts read it
+
+
+def test_a_restarted_engine_fires_the_stored_rules(tmp_path: Path) -> None:
+    service = create_service(tmp_path)
+    service.engine.create_bucket("bucket")
+    service.engine.put_notification("bucket", _TWO_RULES)
+    service.close()
+    service = create_service(tmp_path)
+    events: list[ObjectEvent] = []
+    service.engine.add_listener(events.append)
+    service.engine.put_object("bucket", "dog.jpg", b"v", ObjectAttrs())
+    assert [rule.id for rule in events[0].rules] == ["images"]
+    service.close()
+
+
+def test_a_deleted_and_recreated_bucket_fires_no_old_rules(engine: S3Engine) -> None:
+    events: list[ObjectEvent] = []
+    engine.add_listener(events.append)
+    engine.put_notification("bucket", _TWO_RULES)
+    engine.delete_bucket("bucket")
+    engine.create_bucket("bucket")
+    engine.put_object("bucket", "cat.jpg", b"v", ObjectAttrs())
+    assert events[-1].rules == ()

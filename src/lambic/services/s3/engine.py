@@ -8,7 +8,12 @@ listeners hear about the change last (after commit, as S3 only notifies for dura
 writes).
 
 Listener hook (for the runtime's S3 event sources): `engine.add_listener(cb)`; `cb`
-receives an `ObjectEvent` after each committed create/delete.
+receives an `ObjectEvent` after each committed create/delete, carrying in `rules` the
+bucket's notification rules that change fires, already matched. The engine keeps each
+bucket's parsed `NotificationConfiguration` in memory (loaded once from the store,
+replaced by PutBucketNotificationConfiguration), so announcing an object event reads
+no XML and no SQLite row: an upload reaches its handler with one dict lookup and a
+prefix/suffix test per rule.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from lambic.services.s3.listing import ListingPage, list_keys
 from lambic.services.s3.names import validate_bucket_name, validate_key
 from lambic.services.s3.notifications import (
     NotificationConfiguration,
+    NotificationRule,
+    check_notification,
     parse_notification,
     render_notification,
 )
@@ -71,6 +78,9 @@ class ObjectEvent:
     version_id: str | None
     source_ip: str
     request_id: str
+    # The bucket's notification rules this change fires (event type, prefix, suffix
+    # matched), in configuration order; empty when none does.
+    rules: tuple[NotificationRule, ...] = ()
 
 
 ObjectListener = Callable[[ObjectEvent], None]
@@ -107,6 +117,12 @@ class S3Engine:
         self._sequence = itertools.count(time.time_ns())
         self._sequence_lock = threading.Lock()
         self._cors_cache: dict[str, tuple[CorsRule, ...] | None] = {}
+        # Parsed notification configurations by bucket. Read on the edge thread for
+        # every object event, written by PutBucketNotificationConfiguration (edge) and
+        # by the runtime's event sources (another thread): the lock makes a load from
+        # the store and a replacement not overwrite each other.
+        self._notifications: dict[str, NotificationConfiguration] = {}
+        self._notifications_lock = threading.Lock()
         # The protocol sets this so replaced blobs are removed after the response is
         # written (a crash before that leaves files the startup sweep removes).
         self.defer_discards = False
@@ -135,7 +151,8 @@ class S3Engine:
     # -- listeners -----------------------------------------------------------------
 
     def add_listener(self, listener: ObjectListener) -> None:
-        """Call `listener(event)` after every committed object create or delete."""
+        """Call `listener(event)` after every committed object create or delete;
+        `event.rules` are the bucket's notification rules it fires."""
         self._listeners.append(listener)
 
     def remove_listener(self, listener: ObjectListener) -> None:
@@ -148,6 +165,7 @@ class S3Engine:
             return
         with self._sequence_lock:
             sequencer = f"{next(self._sequence):016X}"
+        config = self._notifications.get(obj_key[0]) or self._load_notification(obj_key[0])
         event = ObjectEvent(
             name,
             obj_key[0],
@@ -158,6 +176,7 @@ class S3Engine:
             None,
             context.source_ip,
             context.request_id,
+            tuple(config.targets(name, obj_key[1])),
         )
         for listener in list(self._listeners):
             try:
@@ -194,6 +213,8 @@ class S3Engine:
                 raise S3Error("BucketNotEmpty", BucketName=name)
             leftovers = self.store.delete_bucket(conn, name)
         self._cors_cache.pop(name, None)
+        with self._notifications_lock:
+            self._notifications.pop(name, None)
         for blob in leftovers:
             self.blobs.delete(blob)
 
@@ -515,18 +536,39 @@ class S3Engine:
     # -- notification configuration ------------------------------------------------
 
     def put_notification(self, bucket: str, document: bytes) -> NotificationConfiguration:
+        """PutBucketNotificationConfiguration: parse, validate and store `document`."""
+        return self.replace_notification(bucket, parse_notification(document))
+
+    def replace_notification(
+        self, bucket: str, config: NotificationConfiguration
+    ) -> NotificationConfiguration:
+        """Validate `config` as PutBucketNotificationConfiguration does and make it the
+        bucket's; object events from now on fire its rules."""
         self.bucket(bucket)
-        config = parse_notification(document)
-        self.store.set_notification(bucket, render_notification(config).decode())
+        check_notification(config)
+        with self._notifications_lock:
+            self.store.set_notification(bucket, render_notification(config).decode())
+            self._notifications[bucket] = config
         return config
 
     def notification_configuration(self, bucket: str) -> NotificationConfiguration:
-        """The bucket's stored configuration (empty when none was set)."""
+        """The bucket's configuration (empty when none was set)."""
         self.bucket(bucket)
-        document = self.store.get_notification(bucket)
-        if not document:
-            return NotificationConfiguration()
-        return parse_notification(document.encode())
+        return self._notifications.get(bucket) or self._load_notification(bucket)
+
+    def _load_notification(self, bucket: str) -> NotificationConfiguration:
+        """Parse the stored document once; later lookups hit `_notifications`."""
+        with self._notifications_lock:
+            config = self._notifications.get(bucket)
+            if config is None:
+                document = self.store.get_notification(bucket)
+                config = (
+                    parse_notification(document.encode())
+                    if document
+                    else NotificationConfiguration()
+                )
+                self._notifications[bucket] = config
+        return config
 
 
 def etag_matches(condition: str, etag: str) -> bool:

@@ -3,9 +3,15 @@
 `PutBucketNotificationConfiguration` replaces the whole document. AWS validates the
 event names and filter rules and refuses two rules whose event types overlap while
 their prefix and suffix filters also overlap ("Configuration is ambiguously
-defined..."), because one object could then match both; we mirror that. The runtime's
-event sources read the stored configuration through `S3Engine.notification_configuration`
-and use `NotificationRule.matches` to pick the targets for an object event.
+defined..."), because one object could then match both; we mirror that. The event
+types accepted are `lambic.app`'s `S3_EVENT_TYPES`, the same list `@app.on_s3_event`
+checks, so a handler the decorator accepts is a rule S3 accepts.
+
+Data flow: XML -> `parse_notification` -> `NotificationConfiguration` (validated by
+`check_notification`) -> kept parsed by `S3Engine` per bucket -> `targets(event, key)`
+picks the rules an object event fires, handed to the engine's listeners with the event.
+`render_notification` is the GetBucketNotificationConfiguration document (and the
+stored form).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from lambic.app.event_sources import S3_EVENT_TYPES
 from lambic.services.s3.errors import S3Error
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -24,40 +31,6 @@ _KINDS = {
     "QueueConfiguration": "Queue",
     "CloudFunctionConfiguration": "CloudFunction",
 }
-
-# Event types AWS accepts in a notification configuration (S3 User Guide, "Supported
-# event types"); a wildcard form ends in ":*".
-_EVENTS = frozenset(
-    {
-        "s3:ObjectCreated:*",
-        "s3:ObjectCreated:Put",
-        "s3:ObjectCreated:Post",
-        "s3:ObjectCreated:Copy",
-        "s3:ObjectCreated:CompleteMultipartUpload",
-        "s3:ObjectRemoved:*",
-        "s3:ObjectRemoved:Delete",
-        "s3:ObjectRemoved:DeleteMarkerCreated",
-        "s3:ObjectRestore:*",
-        "s3:ObjectRestore:Post",
-        "s3:ObjectRestore:Completed",
-        "s3:ObjectRestore:Delete",
-        "s3:ReducedRedundancyLostObject",
-        "s3:Replication:*",
-        "s3:Replication:OperationFailedReplication",
-        "s3:Replication:OperationNotTracked",
-        "s3:Replication:OperationMissedThreshold",
-        "s3:Replication:OperationReplicatedAfterThreshold",
-        "s3:LifecycleExpiration:*",
-        "s3:LifecycleExpiration:Delete",
-        "s3:LifecycleExpiration:DeleteMarkerCreated",
-        "s3:LifecycleTransition",
-        "s3:IntelligentTiering",
-        "s3:ObjectTagging:*",
-        "s3:ObjectTagging:Put",
-        "s3:ObjectTagging:Delete",
-        "s3:ObjectAcl:Put",
-    }
-)
 
 _AMBIGUOUS = (
     "Configuration is ambiguously defined. Cannot have overlapping suffixes in two rules "
@@ -92,6 +65,7 @@ class NotificationConfiguration:
     eventbridge: bool = False
 
     def targets(self, event_name: str, key: str) -> list[NotificationRule]:
+        """The rules an object event ("ObjectCreated:Put", key) fires, in order."""
         return [rule for rule in self.rules if rule.matches(event_name, key)]
 
 
@@ -134,8 +108,24 @@ def parse_notification(body: bytes) -> NotificationConfiguration:
         if name not in _KINDS:
             raise S3Error("MalformedXML")
         rules.append(_parse_rule(name, element))
-    _check_overlaps(rules)
-    return NotificationConfiguration(tuple(rules), eventbridge)
+    config = NotificationConfiguration(tuple(rules), eventbridge)
+    check_notification(config)
+    return config
+
+
+def check_notification(config: NotificationConfiguration) -> None:
+    """Refuse what PutBucketNotificationConfiguration refuses: an event type S3 does
+    not know, or two rules one object could fire both of."""
+    for rule in config.rules:
+        for event in rule.events:
+            if event not in S3_EVENT_TYPES:
+                raise S3Error(
+                    "InvalidArgument",
+                    "The event is not supported for notifications",
+                    ArgumentName="Event",
+                    ArgumentValue=event,
+                )
+    _check_overlaps(config.rules)
 
 
 def _parse_rule(kind: str, element: ET.Element) -> NotificationRule:
@@ -143,14 +133,6 @@ def _parse_rule(kind: str, element: ET.Element) -> NotificationRule:
     events = [(child.text or "").strip() for child in element if _local(child.tag) == "Event"]
     if not target or not events:
         raise S3Error("MalformedXML")
-    for event in events:
-        if event not in _EVENTS:
-            raise S3Error(
-                "InvalidArgument",
-                "The event is not supported for notifications",
-                ArgumentName="Event",
-                ArgumentValue=event,
-            )
     prefix, suffix = _parse_filter(element)
     rule_id = _child_text(element, "Id") or str(uuid.uuid4())
     return NotificationRule(kind, rule_id, target, tuple(events), prefix, suffix)
@@ -196,7 +178,7 @@ def _parse_filter(element: ET.Element) -> tuple[str, str]:
     return prefix or "", suffix or ""
 
 
-def _check_overlaps(rules: list[NotificationRule]) -> None:
+def _check_overlaps(rules: tuple[NotificationRule, ...]) -> None:
     for index, first in enumerate(rules):
         for second in rules[index + 1 :]:
             same_event = any(_events_overlap(a, b) for a in first.events for b in second.events)
