@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION, function_arn
 from lambic.project.manifest import FunctionEntry
+from lambic.runtime._batches import Invoke
 from lambic.runtime.errors import LambicRuntimeError
 
 SUPPORTED_KINDS = frozenset(
@@ -39,6 +40,10 @@ _FEEDING_SERVICE = {
     "sqs": ("sqs", "@app.on_sqs_message"),
     "dynamodb": ("dynamodb", "@app.on_dynamodb_record"),
 }
+
+
+E = TypeVar("E")
+R = TypeVar("R")  # what one batch reports
 
 
 class UnsupportedEventSourceError(LambicRuntimeError):
@@ -76,6 +81,77 @@ class Account:
             region=self.region,
             account_id=self.account_id,
         )
+
+
+class QueuedSource(Generic[E]):
+    """An asynchronous source: its handlers, the service that feeds them (`E`, typed
+    per adapter), the durable queue their events go to, and the account ARNs use."""
+
+    def __init__(
+        self, functions: Iterable[FunctionEntry], engine: E, queue: EventQueue, account: Account
+    ) -> None:
+        self._functions = list(functions)
+        self._engine = engine
+        self._queue = queue
+        self._account = account
+
+
+class ListeningSource(QueuedSource[E]):
+    """A queued source fed by a callback on its engine, routing by function ARN."""
+
+    def __init__(
+        self, functions: Iterable[FunctionEntry], engine: E, queue: EventQueue, account: Account
+    ) -> None:
+        super().__init__(functions, engine, queue, account)
+        self._targets: dict[str, str] = {}  # function ARN -> short name
+        self._unlisten: Callable[[], None] | None = None
+
+    def _listen(
+        self, add: Callable[[Any], None], remove: Callable[[Any], None], callback: Any
+    ) -> None:
+        add(callback)
+        self._unlisten = lambda: remove(callback)
+
+    async def stop(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        self._targets.clear()
+
+
+class Poller(Protocol):
+    """One event source mapping: started once, stopped (awaited) once."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class PollingSource(Generic[E, R]):
+    """A polled source: one mapping per handler invokes it synchronously with batches
+    read from the engine (`E`), reporting each batch's outcome (`R`)."""
+
+    def __init__(
+        self,
+        functions: Iterable[FunctionEntry],
+        engine: E,
+        invoke: Invoke,
+        report: Callable[[R], None] | None,
+    ) -> None:
+        self._functions = list(functions)
+        self._engine = engine
+        self._invoke = invoke
+        self._report = report
+        self.mappings: list[Poller] = []
+
+    def _run(self, mapping: Poller) -> None:
+        mapping.start()
+        self.mappings.append(mapping)
+
+    async def stop(self) -> None:
+        for mapping in self.mappings:
+            await mapping.stop()
+        self.mappings.clear()
 
 
 def accept(queue: EventQueue, function: str, event: Mapping[str, Any], *, source: str) -> str:

@@ -11,22 +11,19 @@ response is written. Nothing is parsed or read back per object event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from lambic.app.event_payloads import create_s3_event, create_s3_record
-from lambic.project.manifest import FunctionEntry
 from lambic.runtime.event_sources.base import (
-    Account,
-    EventQueue,
+    ListeningSource,
     UnsupportedEventSourceError,
     accept,
     settings,
 )
-from lambic.services.s3 import NotificationConfiguration, NotificationRule, S3Error
+from lambic.services.s3 import NotificationConfiguration, NotificationRule, S3Engine, S3Error
 
 if TYPE_CHECKING:
-    from lambic.services.s3 import ObjectEvent, S3Engine
+    from lambic.services.s3 import ObjectEvent
 
 # Rules this runtime writes carry this Id prefix, so a restart replaces its own rules
 # and leaves the user's alone.
@@ -34,22 +31,8 @@ RULE_ID_PREFIX = "lambic-"
 _LAMBDA_RULE = "CloudFunctionConfiguration"
 
 
-class S3Notifications:
+class S3Notifications(ListeningSource[S3Engine]):
     """Keeps this app's notification rules in their buckets and delivers what they fire."""
-
-    def __init__(
-        self,
-        functions: Iterable[FunctionEntry],
-        engine: S3Engine,
-        queue: EventQueue,
-        account: Account,
-    ) -> None:
-        self._functions = list(functions)
-        self._engine = engine
-        self._queue = queue
-        self._account = account
-        self._targets: dict[str, str] = {}  # function ARN -> short name
-        self._listening = False
 
     async def start(self) -> None:
         rules = self._rules_by_bucket()
@@ -57,14 +40,9 @@ class S3Notifications:
         for bucket, ours in rules.items():
             self._install(bucket, ours)
         if rules:
-            self._engine.add_listener(self._on_object_event)
-            self._listening = True
-
-    async def stop(self) -> None:
-        if self._listening:
-            self._engine.remove_listener(self._on_object_event)
-            self._listening = False
-        self._targets.clear()
+            self._listen(
+                self._engine.add_listener, self._engine.remove_listener, self._on_object_event
+            )
 
     def _rules_by_bucket(self) -> dict[str, list[NotificationRule]]:
         by_bucket: dict[str, list[NotificationRule]] = {}

@@ -10,40 +10,23 @@ filter policies and calls `_on_delivery` with the Lambda `Records` event, which 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from lambic.project.manifest import FunctionEntry
 from lambic.runtime.event_sources.base import (
-    Account,
-    EventQueue,
+    ListeningSource,
     UnsupportedEventSourceError,
     accept,
     settings,
 )
-from lambic.services.sns import SnsError
+from lambic.services.sns import SnsEngine, SnsError
 
 if TYPE_CHECKING:
-    from lambic.services.sns import SnsEngine
     from lambic.services.sns.model import LambdaDelivery
 
 
-class SnsSubscriptions:
+class SnsSubscriptions(ListeningSource[SnsEngine]):
     """Keeps this app's lambda subscriptions and delivers their notifications."""
-
-    def __init__(
-        self,
-        functions: Iterable[FunctionEntry],
-        engine: SnsEngine,
-        queue: EventQueue,
-        account: Account,
-    ) -> None:
-        self._functions = list(functions)
-        self._engine = engine
-        self._queue = queue
-        self._account = account
-        self._targets: dict[str, str] = {}  # function ARN -> short name
-        self._listening = False
 
     async def start(self) -> None:
         wanted = {self._account.function_arn(f.name): self._topic_arn(f) for f in self._functions}
@@ -58,14 +41,11 @@ class SnsSubscriptions:
         for arn, topic_arn in wanted.items():
             self._engine.subscribe(topic_arn, "lambda", arn)
         if wanted:
-            self._engine.add_lambda_listener(self._on_delivery)
-            self._listening = True
-
-    async def stop(self) -> None:
-        if self._listening:
-            self._engine.remove_lambda_listener(self._on_delivery)
-            self._listening = False
-        self._targets.clear()
+            self._listen(
+                self._engine.add_lambda_listener,
+                self._engine.remove_lambda_listener,
+                self._on_delivery,
+            )
 
     def _topic_arn(self, function: FunctionEntry) -> str:
         topic = str(settings(function)["topic"])

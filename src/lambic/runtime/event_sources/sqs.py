@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from lambic.project.manifest import FunctionEntry
 from lambic.runtime._batches import Invoke
-from lambic.runtime.event_sources.base import Account, UnsupportedEventSourceError, settings
+from lambic.runtime.event_sources.base import (
+    Account,
+    PollingSource,
+    UnsupportedEventSourceError,
+    settings,
+)
 from lambic.runtime.sqs_poller import (
     DEFAULT_POLLERS,
     BatchOutcome,
@@ -32,7 +37,7 @@ def _no_reservation(function: str) -> int | None:
     return None
 
 
-class SqsMappings:
+class SqsMappings(PollingSource["SqsEngine", BatchOutcome]):
     """Polls each `@app.on_sqs_message` handler's queue until `stop()`."""
 
     def __init__(
@@ -45,13 +50,9 @@ class SqsMappings:
         concurrency: Concurrency = _no_reservation,
         report: Callable[[BatchOutcome], None] | None = None,
     ) -> None:
-        self._functions = list(functions)
-        self._engine = engine
-        self._invoke = invoke
+        super().__init__(functions, engine, invoke, report)
         self._account = account
         self._concurrency = concurrency
-        self._report = report
-        self.mappings: list[SqsEventSourceMapping] = []
 
     async def start(self) -> None:
         for function in self._functions:
@@ -70,13 +71,7 @@ class SqsMappings:
                 region=self._account.region,
                 report=self._report,
             )
-            mapping.start()
-            self.mappings.append(mapping)
-
-    async def stop(self) -> None:
-        for mapping in self.mappings:
-            await mapping.stop()
-        self.mappings.clear()
+            self._run(mapping)
 
     def _ensure_queue(self, queue: str) -> None:
         try:

@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING
 
 from lambic.project.manifest import FunctionEntry
 from lambic.runtime._batches import Invoke
-from lambic.runtime.event_sources.base import UnsupportedEventSourceError, settings
+from lambic.runtime.event_sources.base import (
+    PollingSource,
+    UnsupportedEventSourceError,
+    settings,
+)
 from lambic.runtime.stream_poller import (
     Checkpoints,
     DynamoDBStreamMapping,
@@ -27,7 +31,7 @@ if TYPE_CHECKING:
     from lambic.services.dynamodb import DynamoDBEngine
 
 
-class DynamoDBStreams:
+class DynamoDBStreams(PollingSource["DynamoDBEngine", StreamBatchOutcome]):
     """Feeds each `@app.on_dynamodb_record` handler its table's stream until `stop()`."""
 
     def __init__(
@@ -39,13 +43,9 @@ class DynamoDBStreams:
         checkpoints_path: Path | None = None,
         report: Callable[[StreamBatchOutcome], None] | None = None,
     ) -> None:
-        self._functions = list(functions)
-        self._engine = engine
-        self._invoke = invoke
+        super().__init__(functions, engine, invoke, report)
         self._checkpoints_path = checkpoints_path
-        self._report = report
         self._checkpoints: Checkpoints | None = None
-        self.mappings: list[DynamoDBStreamMapping] = []
 
     async def start(self) -> None:
         if not self._functions:
@@ -67,13 +67,10 @@ class DynamoDBStreams:
                 )
             except StreamSourceError as exc:
                 raise UnsupportedEventSourceError(f"{function.handler}: {exc}") from exc
-            mapping.start()
-            self.mappings.append(mapping)
+            self._run(mapping)
 
     async def stop(self) -> None:
-        for mapping in self.mappings:
-            await mapping.stop()
-        self.mappings.clear()
+        await super().stop()
         if self._checkpoints is not None:
             self._checkpoints.close()
             self._checkpoints = None
