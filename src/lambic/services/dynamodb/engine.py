@@ -22,7 +22,13 @@ from typing import Any
 import orjson
 
 from lambic.services.dynamodb import _requests
-from lambic.services.dynamodb._keys import index_key, item_key, key_of, request_key
+from lambic.services.dynamodb._keys import (
+    check_keys_not_updated,
+    index_key,
+    item_key,
+    key_of,
+    request_key,
+)
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units, write_units
 from lambic.services.dynamodb.errors import (
     ConditionalCheckFailedError,
@@ -184,12 +190,7 @@ class DynamoDBEngine:
             return {"Table": self._describe(self.described_table(request))}
 
     def list_tables(self, request: dict[str, Any]) -> dict[str, Any]:
-        limit = request.get("Limit", 100)
-        if not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise ValidationError(
-                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-                "constraint: Member must have value less than or equal to 100"
-            )
+        limit = _requests.list_limit(request, "less than or equal to 100")
         start = request.get("ExclusiveStartTableName")
         with self.lock:
             names = sorted(n for n in self._tables if start is None or n > start)
@@ -472,13 +473,7 @@ class DynamoDBEngine:
             state = self.table(name)
             table = state.definition
             keys, hk, rk = request_key(table, request.get("Key"))
-            if update is not None:
-                for action in update.actions:
-                    if action.path.elements[0] in keys:
-                        raise ValidationError(
-                            "One or more parameter values were invalid: Cannot update attribute "
-                            f"{action.path.elements[0]}. This attribute is part of the key"
-                        )
+            check_keys_not_updated(update, keys)
             old = self.load(state, hk, rk)
             _check(condition, old, on_failure)
             base = old if old is not None else dict(keys)
