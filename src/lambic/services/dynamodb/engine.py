@@ -387,13 +387,7 @@ class DynamoDBEngine:
     # ---- item operations --------------------------------------------------------------
 
     def put_item(self, request: dict[str, Any]) -> dict[str, Any]:
-        name = _requests.table_name(request)
-        subs = _requests.substitutions(request, "ConditionExpression")
-        condition = _condition(request, subs)
-        subs.check_all_used()
-        wanted = _requests.return_values(request, ("NONE", "ALL_OLD"))
-        on_failure = _requests.return_on_failure(request)
-        mode = capacity_mode(request)
+        name, condition, wanted, on_failure, mode = _put_or_delete_options(request)
         with self.lock:
             state = self.table(name)
             item = validate_item(request.get("Item"))
@@ -405,11 +399,7 @@ class DynamoDBEngine:
             capacity = _write_capacity(name, mode, size, old)
             keys = key_of(state.definition, item)
             self.commit([Write(state, hk, rk, keys, old, item, size)], capacity)
-        result: dict[str, Any] = {}
-        if wanted == "ALL_OLD" and old:
-            result["Attributes"] = old
-        _add_capacity(result, capacity, name, mode)
-        return result
+        return _put_or_delete_result(wanted, old, capacity, name, mode)
 
     def get_item(self, request: dict[str, Any]) -> dict[str, Any]:
         name = _requests.table_name(request)
@@ -432,13 +422,7 @@ class DynamoDBEngine:
         return result
 
     def delete_item(self, request: dict[str, Any]) -> dict[str, Any]:
-        name = _requests.table_name(request)
-        subs = _requests.substitutions(request, "ConditionExpression")
-        condition = _condition(request, subs)
-        subs.check_all_used()
-        wanted = _requests.return_values(request, ("NONE", "ALL_OLD"))
-        on_failure = _requests.return_on_failure(request)
-        mode = capacity_mode(request)
+        name, condition, wanted, on_failure, mode = _put_or_delete_options(request)
         with self.lock:
             state = self.table(name)
             keys, hk, rk = request_key(state.definition, request.get("Key"))
@@ -447,11 +431,7 @@ class DynamoDBEngine:
             capacity = _write_capacity(name, mode, 0, old)
             if old is not None:
                 self.commit([Write(state, hk, rk, keys, old, None)], capacity)
-        result: dict[str, Any] = {}
-        if wanted == "ALL_OLD" and old:
-            result["Attributes"] = old
-        _add_capacity(result, capacity, name, mode)
-        return result
+        return _put_or_delete_result(wanted, old, capacity, name, mode)
 
     def update_item(self, request: dict[str, Any]) -> dict[str, Any]:
         name = _requests.table_name(request)
@@ -512,6 +492,33 @@ def _condition(request: dict[str, Any], subs: Any) -> Condition | None:
             request.get("Expected"), request.get("ConditionalOperator")
         )
     return parse_condition(text, "ConditionExpression", subs)
+
+
+def _put_or_delete_options(
+    request: dict[str, Any],
+) -> tuple[str, Condition | None, str, bool, str]:
+    """The fields PutItem and DeleteItem read alike, checked in AWS's order.
+
+    Returns (table name, condition, ReturnValues, whether a failed condition returns
+    the old item, ReturnConsumedCapacity mode).
+    """
+    name = _requests.table_name(request)
+    subs = _requests.substitutions(request, "ConditionExpression")
+    condition = _condition(request, subs)
+    subs.check_all_used()
+    wanted = _requests.return_values(request, ("NONE", "ALL_OLD"))
+    on_failure = _requests.return_on_failure(request)
+    return name, condition, wanted, on_failure, capacity_mode(request)
+
+
+def _put_or_delete_result(
+    wanted: str, old: Item | None, capacity: dict[str, Capacity] | None, name: str, mode: str
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if wanted == "ALL_OLD" and old:
+        result["Attributes"] = old
+    _add_capacity(result, capacity, name, mode)
+    return result
 
 
 def _check(condition: Condition | None, old: Item | None, return_item: bool) -> None:
