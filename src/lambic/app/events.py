@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote_plus
 
 __all__ = [
@@ -63,6 +63,22 @@ class BaseLambdaEvent:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._event_dict!r})"
+
+
+_Record = TypeVar("_Record", bound=BaseLambdaEvent)
+
+
+class _RecordBatch(BaseLambdaEvent, Generic[_Record]):
+    """A batch (SQS, Kinesis, DynamoDB streams): iterate it for its typed records."""
+
+    _record_type: type[_Record]
+
+    def __iter__(self) -> Iterator[_Record]:
+        for record in self._event_dict["Records"]:
+            yield self._record_type(record, self.context)
+
+    def __len__(self) -> int:
+        return len(self._event_dict["Records"])
 
 
 class LambdaFunctionEvent(BaseLambdaEvent):
@@ -142,19 +158,14 @@ class SQSRecord(BaseLambdaEvent):
         return self.event_source_arn.rsplit(":", 1)[-1]
 
 
-class SQSEvent(BaseLambdaEvent):
+class SQSEvent(_RecordBatch[SQSRecord]):
     """A batch of SQS messages; iterate it for `SQSRecord`s.
 
     The handler may return `{"batchItemFailures": [{"itemIdentifier": message_id}]}`
     to report a partial failure; the return value is passed through unchanged.
     """
 
-    def __iter__(self) -> Iterator[SQSRecord]:
-        for record in self._event_dict["Records"]:
-            yield SQSRecord(record, self.context)
-
-    def __len__(self) -> int:
-        return len(self._event_dict["Records"])
+    _record_type = SQSRecord
 
 
 class KinesisRecord(BaseLambdaEvent):
@@ -172,15 +183,10 @@ class KinesisRecord(BaseLambdaEvent):
         self.aws_region: str = event_dict.get("awsRegion", "")
 
 
-class KinesisEvent(BaseLambdaEvent):
+class KinesisEvent(_RecordBatch[KinesisRecord]):
     """A batch of Kinesis records; iterate it for `KinesisRecord`s."""
 
-    def __iter__(self) -> Iterator[KinesisRecord]:
-        for record in self._event_dict["Records"]:
-            yield KinesisRecord(record, self.context)
-
-    def __len__(self) -> int:
-        return len(self._event_dict["Records"])
+    _record_type = KinesisRecord
 
 
 class DynamoDBRecord(BaseLambdaEvent):
@@ -215,12 +221,7 @@ class DynamoDBRecord(BaseLambdaEvent):
         return name_parts[1] if len(name_parts) >= 2 else ""
 
 
-class DynamoDBEvent(BaseLambdaEvent):
+class DynamoDBEvent(_RecordBatch[DynamoDBRecord]):
     """A batch of DynamoDB stream records; iterate it for `DynamoDBRecord`s."""
 
-    def __iter__(self) -> Iterator[DynamoDBRecord]:
-        for record in self._event_dict["Records"]:
-            yield DynamoDBRecord(record, self.context)
-
-    def __len__(self) -> int:
-        return len(self._event_dict["Records"])
+    _record_type = DynamoDBRecord

@@ -183,11 +183,7 @@ def _s3_config(binding: S3Binding, config_id: str, function_arn: str) -> dict[st
         "LambdaFunctionArn": function_arn,
         "Events": list(binding.events),
     }
-    rules = [
-        {"Name": name, "Value": value}
-        for name, value in (("prefix", binding.prefix), ("suffix", binding.suffix))
-        if value
-    ]
+    rules = binding.filter_rules()
     if rules:
         config["Filter"] = {"Key": {"FilterRules": rules}}
     return config

@@ -13,12 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from lambic.deploy import _apis, _handlers, _storage, _wiring
+from lambic.deploy._handlers import StepContext
 from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.planner import Plan, Step
 from lambic.deploy.records import DeployedRecord, DeployedResource, remove_record, save_record
 from lambic.deploy.resources import ResourceGraph
 
 _GONE = {"ResourceNotFoundException", "NotFoundException", "NoSuchEntity"}
+
+# How a recorded resource of each kind is deleted; every other kind is a binding.
+_DELETERS: dict[str, Callable[[StepContext, dict[str, Any]], None]] = {
+    "role": _handlers.delete_role,
+    "function": _handlers.delete_function,
+    "table": _storage.delete_table,
+    "bucket": _storage.delete_bucket,
+    "rest_api": _apis.delete_rest_api,
+    "http_api": _apis.delete_http_api,
+}
 
 
 class Executor:
@@ -130,21 +141,8 @@ class Executor:
         return _wiring.update_binding(ctx, spec, attrs, step.changed)
 
     def _delete(self, resource: DeployedResource) -> None:
-        ctx, attrs = self.ctx, resource.attrs
-        if resource.kind == "role":
-            _handlers.delete_role(ctx, attrs)
-        elif resource.kind == "function":
-            _handlers.delete_function(ctx, attrs)
-        elif resource.kind == "table":
-            _storage.delete_table(ctx, attrs)
-        elif resource.kind == "bucket":
-            _storage.delete_bucket(ctx, attrs)
-        elif resource.kind == "rest_api":
-            _apis.delete_rest_api(ctx, attrs)
-        elif resource.kind == "http_api":
-            _apis.delete_http_api(ctx, attrs)
-        else:
-            _wiring.delete_binding(ctx, attrs)
+        delete = _DELETERS.get(resource.kind, _wiring.delete_binding)
+        delete(self.ctx, resource.attrs)
 
     def invalidate_dependents(self) -> bool:
         """Mark what invokes a recreated function as stale, so a new plan rewires it."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,23 @@ class Grant:
 
     actions: frozenset[str]
     resources: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _CallSite:
+    """A call being analysed: its arguments and the scopes to evaluate its keywords in.
+
+    Positional arguments are evaluated up front; keywords are evaluated only where one
+    names a resource (`Bucket=`, `TableName=`, ...).
+    """
+
+    args: list[Any]
+    kwargs: dict[str, ast.keyword]
+    scope: dict[str, Any]
+    local: dict[str, Any] | None
+
+    def arg(self, index: int) -> Any:
+        return self.args[index] if len(self.args) > index else None
 
 
 @dataclass(frozen=True)
@@ -319,68 +336,64 @@ class _Analyser:
         return None
 
     def _call(self, node: ast.Call, scope: dict[str, Any], local: dict[str, Any] | None) -> Any:
-        args = [self._eval(arg, scope, local) for arg in node.args]
-        kwargs = {kw.arg: kw for kw in node.keywords if kw.arg}
+        site = _CallSite(
+            [self._eval(arg, scope, local) for arg in node.args],
+            {kw.arg: kw for kw in node.keywords if kw.arg},
+            scope,
+            local,
+        )
         func = node.func
         if isinstance(func, ast.Name):
             target = self._lookup(func.id, scope, local)
-            return self._call_value(target, args, kwargs, scope, local)
+            return self._call_value(target, site)
         if not isinstance(func, ast.Attribute):
             return None
         method = func.attr
         if isinstance(func.value, ast.Name) and func.value.id == "self":
             base = scope.get(f"self.{func.attr}")
-            return self._call_value(base, args, kwargs, scope, local)
+            return self._call_value(base, site)
         base = self._eval(func.value, scope, local)
         if base is _BOTO3 or base is _SESSION:
             if method in ("client", "resource"):
-                return self._factory(method, args, kwargs, scope, local)
+                return self._factory(method, site)
             if method == "Session":
                 return _SESSION
             return None
-        if base is _ENVIRON and method == "get":
-            return self._env(args[0] if args else None, args[1] if len(args) > 1 else None)
-        if base is _OS and method == "getenv":
-            return self._env(args[0] if args else None, args[1] if len(args) > 1 else None)
+        if (base is _ENVIRON and method == "get") or (base is _OS and method == "getenv"):
+            return self._env(site.arg(0), site.arg(1))
         if isinstance(base, _Marker) and base.what.startswith("module:"):
             target = self._deref(
                 self.globals.get(base.what.removeprefix("module:"), {}).get(method)
             )
-            return self._call_value(target, args, kwargs, scope, local)
+            return self._call_value(target, site)
         if isinstance(base, Ref):
-            return self._method(base, method, args, kwargs, scope, local)
+            return self._method(base, method, site)
         return None
 
     def _call_value(
         self,
         target: Any,
-        args: list[Any],
-        kwargs: dict[str, ast.keyword],
-        scope: dict[str, Any],
-        local: dict[str, Any] | None,
+        site: _CallSite,
     ) -> Any:
         if isinstance(target, tuple) and target:
             if target[0] == "function":
                 return self.returns.get(target[1])
             if target[0] == "boto3-factory":
-                return self._factory(target[1], args, kwargs, scope, local)
+                return self._factory(target[1], site)
             if target[0] == "session-class":
                 return _SESSION
             if target[0] == "getenv":
-                return self._env(args[0] if args else None, args[1] if len(args) > 1 else None)
+                return self._env(site.arg(0), site.arg(1))
         return None
 
     def _factory(
         self,
         kind: str,
-        args: list[Any],
-        kwargs: dict[str, ast.keyword],
-        scope: dict[str, Any],
-        local: dict[str, Any] | None,
+        site: _CallSite,
     ) -> Ref | None:
-        service = args[0] if args else None
-        if service is None and "service_name" in kwargs:
-            service = self._eval(kwargs["service_name"].value, scope, local)
+        service = site.arg(0)
+        if service is None and "service_name" in site.kwargs:
+            service = self._eval(site.kwargs["service_name"].value, site.scope, site.local)
         if not isinstance(service, str):
             return None
         return Ref(service, "client" if kind == "client" else "resource")
@@ -389,37 +402,32 @@ class _Analyser:
         self,
         ref: Ref,
         method: str,
-        args: list[Any],
-        kwargs: dict[str, ast.keyword],
-        scope: dict[str, Any],
-        local: dict[str, Any] | None,
+        site: _CallSite,
     ) -> Any:
         if ref.kind == "client":
-            if method == "get_paginator" and args and isinstance(args[0], str):
-                operation = models.client_operation(ref.service, args[0])
+            if method == "get_paginator" and site.args and isinstance(site.args[0], str):
+                operation = models.client_operation(ref.service, site.args[0])
                 return Ref(ref.service, "paginator", None, (), operation) if operation else None
             if method in _POSITIONAL_BUCKET and ref.service == "s3":
-                names = self._kwarg_names(ref.service, kwargs, scope, local)
+                names = self._kwarg_names(ref.service, site)
                 index = _POSITIONAL_BUCKET[method]
-                if not names and len(args) > index:
-                    names = (args[index],) if isinstance(args[index], str) else ("*",)
+                if not names and len(site.args) > index:
+                    names = (site.args[index],) if isinstance(site.args[index], str) else ("*",)
                 self._use(ref.service, models.CONVENIENCE[method], names)
                 return None
-            if method == "generate_presigned_url" and args and isinstance(args[0], str):
-                operation = models.client_operation(ref.service, args[0])
-                names = self._presigned_names(ref, kwargs, scope, local)
+            if method == "generate_presigned_url" and site.args and isinstance(site.args[0], str):
+                operation = models.client_operation(ref.service, site.args[0])
+                names = self._presigned_names(ref, site)
                 if operation:
                     self._use(ref.service, operation, names)
                 return None
             operation = models.client_operation(ref.service, method)
             if operation:
-                self._use(
-                    ref.service, operation, self._kwarg_names(ref.service, kwargs, scope, local)
-                )
+                self._use(ref.service, operation, self._kwarg_names(ref.service, site))
             return None
         if ref.kind == "paginator":
             if method == "paginate" and ref.operation:
-                names = self._kwarg_names(ref.service, kwargs, scope, local)
+                names = self._kwarg_names(ref.service, site)
                 self._use(ref.service, ref.operation, names)
             return None
         if ref.kind == "batch":
@@ -431,16 +439,13 @@ class _Analyser:
                 self._use(ref.service, ref.operation, ref.names)
                 return ref
             return None
-        return self._resource_method(ref, method, args, kwargs, scope, local)
+        return self._resource_method(ref, method, site)
 
     def _resource_method(
         self,
         ref: Ref,
         method: str,
-        args: list[Any],
-        kwargs: dict[str, ast.keyword],
-        scope: dict[str, Any],
-        local: dict[str, Any] | None,
+        site: _CallSite,
     ) -> Any:
         model = models.resource_model(ref.service)
         definition = _resource_definition(model, ref.rtype)
@@ -448,16 +453,16 @@ class _Analyser:
             return Ref(ref.service, "batch", ref.rtype, ref.names)
         for name, spec in definition.get("has", {}).items():
             if name == method:
-                inputs = [a for a in args if isinstance(a, str)]
+                inputs = [a for a in site.args if isinstance(a, str)]
                 # A sub-resource of a named parent (Bucket("b").Object(k)) keeps the parent.
                 names = ref.names or tuple(inputs[:1])
-                if ref.rtype is None and not inputs and args:
+                if ref.rtype is None and not inputs and site.args:
                     names = ("*",)
                 return Ref(ref.service, "resource", spec["resource"]["type"], names)
         for name, spec in definition.get("actions", {}).items():
             if xform_name(name) == method:
                 operation = spec["request"]["operation"]
-                names = ref.names or self._kwarg_names(ref.service, kwargs, scope, local)
+                names = ref.names or self._kwarg_names(ref.service, site)
                 self._use(ref.service, operation, names)
                 result = spec.get("resource")
                 if result:
@@ -471,13 +476,8 @@ class _Analyser:
             self._use(ref.service, models.CONVENIENCE[method], ref.names)
         return None
 
-    def _kwarg_names(
-        self,
-        service: str,
-        kwargs: dict[str, ast.keyword],
-        scope: dict[str, Any],
-        local: dict[str, Any] | None,
-    ) -> tuple[str, ...]:
+    def _kwarg_names(self, service: str, site: _CallSite) -> tuple[str, ...]:
+        kwargs, scope, local = site.kwargs, site.scope, site.local
         for key in models.RESOURCE_KWARGS.get(service, ()):
             if key in kwargs:
                 value = self._eval(kwargs[key].value, scope, local)
@@ -487,14 +487,8 @@ class _Analyser:
             return tuple(k if isinstance(k, str) else "*" for k in keys) or ("*",)
         return ()
 
-    def _presigned_names(
-        self,
-        ref: Ref,
-        kwargs: dict[str, ast.keyword],
-        scope: dict[str, Any],
-        local: dict[str, Any] | None,
-    ) -> tuple[str, ...]:
-        params = kwargs.get("Params")
+    def _presigned_names(self, ref: Ref, site: _CallSite) -> tuple[str, ...]:
+        params = site.kwargs.get("Params")
         if params is None or not isinstance(params.value, ast.Dict):
             return ()
         fake = {
@@ -502,7 +496,7 @@ class _Analyser:
             for k, v in zip(params.value.keys, params.value.values, strict=True)
             if isinstance(k, ast.Constant) and isinstance(k.value, str)
         }
-        return self._kwarg_names(ref.service, fake, scope, local)
+        return self._kwarg_names(ref.service, replace(site, kwargs=fake))
 
     def _use(self, service: str, operation: str, names: tuple[str, ...]) -> None:
         if not self.record:

@@ -80,6 +80,14 @@ class S3Binding:
     prefix: str
     suffix: str
 
+    def filter_rules(self) -> list[dict[str, str]]:
+        """The key filter as S3's `FilterRules` list (`[]`: every key); SAM takes it too."""
+        return [
+            {"Name": name, "Value": value}
+            for name, value in (("prefix", self.prefix), ("suffix", self.suffix))
+            if value
+        ]
+
 
 @dataclass(frozen=True)
 class QueueBinding:

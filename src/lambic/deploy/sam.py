@@ -152,11 +152,7 @@ def _event(binding: object, resources: dict[str, Any]) -> dict[str, Any]:
             bucket_id, {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": binding.bucket}}
         )
         props = {"Bucket": {"Ref": bucket_id}, "Events": list(binding.events)}
-        rules = [
-            {"Name": n, "Value": v}
-            for n, v in (("prefix", binding.prefix), ("suffix", binding.suffix))
-            if v
-        ]
+        rules = binding.filter_rules()
         if rules:
             props["Filter"] = {"S3Key": {"Rules": rules}}
         return {"Type": "S3", "Properties": props}

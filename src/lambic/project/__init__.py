@@ -39,6 +39,7 @@ __all__ = [
     "ProjectError",
     "ProjectPaths",
     "RouteInfo",
+    "SQLiteStore",
     "StageConfig",
     "aload_project",
     "create_project",
@@ -77,6 +78,7 @@ _LAZY = {
     "load_project": "lambic.project.project",
     "DeclaredResources": "lambic.project.resources",
     "open_database": "lambic.project.sqlite",
+    "SQLiteStore": "lambic.project.sqlite",
 }
 
 

@@ -12,8 +12,12 @@ at a cost in throughput. The database itself never corrupts either way.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
+
+__all__ = ["Durability", "SQLiteStore", "open_database"]
 
 Durability = Literal["normal", "full"]
 
@@ -38,3 +42,34 @@ def open_database(path: Path | None, *, durability: Durability = "normal") -> sq
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA temp_store=MEMORY")
     return conn
+
+
+class SQLiteStore:
+    """What a store of SQL shares: one connection from `open_database` with the
+    subclass's `SCHEMA` applied (idempotently) at construction, and transactions.
+
+    A store holds the SQL of one service or runtime table and no AWS semantics; its
+    owner calls it under its own lock. `transaction()` is for changes of more than one
+    statement: the connection is in autocommit mode, so without it each statement
+    would commit on its own.
+    """
+
+    SCHEMA: ClassVar[str] = ""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.executescript(self.SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """`BEGIN IMMEDIATE` … `COMMIT`; any exception, even KeyboardInterrupt, rolls back."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")

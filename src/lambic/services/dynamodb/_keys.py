@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.expressions.ast import UpdateExpression
 from lambic.services.dynamodb.tables import IndexDefinition, TableDefinition
 from lambic.services.dynamodb.types import Item, encode_key_value, validate_value, value_type
 
@@ -75,6 +76,18 @@ def request_key(table: TableDefinition, key: object) -> tuple[Item, bytes, bytes
 
 def key_of(table: TableDefinition, item: Item) -> Item:
     return {name: item[name] for name in table.key_names()}
+
+
+def check_keys_not_updated(update: UpdateExpression | None, keys: Item) -> None:
+    """UpdateItem (alone or in a transaction) may not touch a key attribute."""
+    if update is None:
+        return
+    for action in update.actions:
+        if action.path.elements[0] in keys:
+            raise ValidationError(
+                "One or more parameter values were invalid: Cannot update attribute "
+                f"{action.path.elements[0]}. This attribute is part of the key"
+            )
 
 
 def index_key(

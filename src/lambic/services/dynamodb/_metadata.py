@@ -7,6 +7,7 @@ must filter on the TTL attribute anyway).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lambic.services.dynamodb.engine import DynamoDBEngine, TableState
@@ -55,24 +56,31 @@ def describe_time_to_live(engine: DynamoDBEngine, request: dict[str, Any]) -> di
     }
 
 
-def tag_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+def _edit_tags(
+    engine: DynamoDBEngine, request: dict[str, Any], edit: Callable[[dict[str, str]], None]
+) -> dict[str, Any]:
     with engine.lock:
         state = _table_by_arn(engine, request.get("ResourceArn"))
-        for tag in request.get("Tags") or []:
-            state.definition.tags[str(tag["Key"])] = str(tag["Value"])
+        edit(state.definition.tags)
         with engine.store.transaction():
             engine.store.save_table(state.definition)
     return {}
+
+
+def tag_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    def add(tags: dict[str, str]) -> None:
+        for tag in request.get("Tags") or []:
+            tags[str(tag["Key"])] = str(tag["Value"])
+
+    return _edit_tags(engine, request, add)
 
 
 def untag_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
-    with engine.lock:
-        state = _table_by_arn(engine, request.get("ResourceArn"))
+    def remove(tags: dict[str, str]) -> None:
         for key in request.get("TagKeys") or []:
-            state.definition.tags.pop(str(key), None)
-        with engine.store.transaction():
-            engine.store.save_table(state.definition)
-    return {}
+            tags.pop(str(key), None)
+
+    return _edit_tags(engine, request, remove)
 
 
 def list_tags_of_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:

@@ -76,3 +76,14 @@ def projection(request: dict[str, Any], subs: Substitutions) -> list[Path] | Non
 def table_name(request: dict[str, Any]) -> str:
     """The request's TableName, checked against AWS's length and character rules."""
     return validate_table_name(request.get("TableName"))
+
+
+def list_limit(request: dict[str, Any], constraint: str) -> int:
+    """`Limit` of ListTables / ListStreams (1-100, default 100); AWS words `constraint` per call."""
+    limit = request.get("Limit", 100)
+    if not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ValidationError(
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+            f"constraint: Member must have value {constraint}"
+        )
+    return limit

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from lambic.services.dynamodb import _requests
-from lambic.services.dynamodb._keys import item_key, key_of, request_key
+from lambic.services.dynamodb._keys import check_keys_not_updated, item_key, key_of, request_key
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units, write_units
 from lambic.services.dynamodb.engine import DynamoDBEngine, TableState, Write
 from lambic.services.dynamodb.errors import (
@@ -45,13 +45,18 @@ def _capacity_list(capacities: dict[str, Capacity], mode: str) -> list[dict[str,
     return [c for c in (cap.render(mode) for cap in capacities.values()) if c is not None]
 
 
-def batch_write_item(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+def _request_items(request: dict[str, Any]) -> dict[str, Any]:
     requests = request.get("RequestItems")
     if not isinstance(requests, dict) or not requests:
         raise ValidationError(
             "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
             "constraint: Member must have length greater than or equal to 1"
         )
+    return requests
+
+
+def batch_write_item(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    requests = _request_items(request)
     total = sum(len(v) if isinstance(v, list) else 0 for v in requests.values())
     if total > _MAX_BATCH_WRITE:
         raise ValidationError(
@@ -111,12 +116,7 @@ def batch_write_item(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[st
 
 
 def batch_get_item(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
-    requests = request.get("RequestItems")
-    if not isinstance(requests, dict) or not requests:
-        raise ValidationError(
-            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
-            "constraint: Member must have length greater than or equal to 1"
-        )
+    requests = _request_items(request)
     total = sum(len(v.get("Keys") or []) for v in requests.values() if isinstance(v, dict))
     if total > _MAX_BATCH_GET:
         raise ValidationError("Too many items requested for the BatchGetItem call")
@@ -250,13 +250,7 @@ class TransactionRunner:
         else:
             keys, hk, rk = request_key(table, spec.get("Key"))
             payload = update
-            if update is not None:
-                for action in update.actions:
-                    if action.path.elements[0] in keys:
-                        raise ValidationError(
-                            "One or more parameter values were invalid: Cannot update attribute "
-                            f"{action.path.elements[0]}. This attribute is part of the key"
-                        )
+            check_keys_not_updated(update, keys)
         return state, hk, rk, keys, kind, (condition, payload, on_failure)
 
     def _evaluate(

@@ -22,7 +22,13 @@ from typing import Any
 import orjson
 
 from lambic.services.dynamodb import _requests
-from lambic.services.dynamodb._keys import index_key, item_key, key_of, request_key
+from lambic.services.dynamodb._keys import (
+    check_keys_not_updated,
+    index_key,
+    item_key,
+    key_of,
+    request_key,
+)
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units, write_units
 from lambic.services.dynamodb.errors import (
     ConditionalCheckFailedError,
@@ -184,12 +190,7 @@ class DynamoDBEngine:
             return {"Table": self._describe(self.described_table(request))}
 
     def list_tables(self, request: dict[str, Any]) -> dict[str, Any]:
-        limit = request.get("Limit", 100)
-        if not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise ValidationError(
-                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-                "constraint: Member must have value less than or equal to 100"
-            )
+        limit = _requests.list_limit(request, "less than or equal to 100")
         start = request.get("ExclusiveStartTableName")
         with self.lock:
             names = sorted(n for n in self._tables if start is None or n > start)
@@ -386,13 +387,7 @@ class DynamoDBEngine:
     # ---- item operations --------------------------------------------------------------
 
     def put_item(self, request: dict[str, Any]) -> dict[str, Any]:
-        name = _requests.table_name(request)
-        subs = _requests.substitutions(request, "ConditionExpression")
-        condition = _condition(request, subs)
-        subs.check_all_used()
-        wanted = _requests.return_values(request, ("NONE", "ALL_OLD"))
-        on_failure = _requests.return_on_failure(request)
-        mode = capacity_mode(request)
+        name, condition, wanted, on_failure, mode = _put_or_delete_options(request)
         with self.lock:
             state = self.table(name)
             item = validate_item(request.get("Item"))
@@ -404,11 +399,7 @@ class DynamoDBEngine:
             capacity = _write_capacity(name, mode, size, old)
             keys = key_of(state.definition, item)
             self.commit([Write(state, hk, rk, keys, old, item, size)], capacity)
-        result: dict[str, Any] = {}
-        if wanted == "ALL_OLD" and old:
-            result["Attributes"] = old
-        _add_capacity(result, capacity, name, mode)
-        return result
+        return _put_or_delete_result(wanted, old, capacity, name, mode)
 
     def get_item(self, request: dict[str, Any]) -> dict[str, Any]:
         name = _requests.table_name(request)
@@ -431,13 +422,7 @@ class DynamoDBEngine:
         return result
 
     def delete_item(self, request: dict[str, Any]) -> dict[str, Any]:
-        name = _requests.table_name(request)
-        subs = _requests.substitutions(request, "ConditionExpression")
-        condition = _condition(request, subs)
-        subs.check_all_used()
-        wanted = _requests.return_values(request, ("NONE", "ALL_OLD"))
-        on_failure = _requests.return_on_failure(request)
-        mode = capacity_mode(request)
+        name, condition, wanted, on_failure, mode = _put_or_delete_options(request)
         with self.lock:
             state = self.table(name)
             keys, hk, rk = request_key(state.definition, request.get("Key"))
@@ -446,11 +431,7 @@ class DynamoDBEngine:
             capacity = _write_capacity(name, mode, 0, old)
             if old is not None:
                 self.commit([Write(state, hk, rk, keys, old, None)], capacity)
-        result: dict[str, Any] = {}
-        if wanted == "ALL_OLD" and old:
-            result["Attributes"] = old
-        _add_capacity(result, capacity, name, mode)
-        return result
+        return _put_or_delete_result(wanted, old, capacity, name, mode)
 
     def update_item(self, request: dict[str, Any]) -> dict[str, Any]:
         name = _requests.table_name(request)
@@ -472,13 +453,7 @@ class DynamoDBEngine:
             state = self.table(name)
             table = state.definition
             keys, hk, rk = request_key(table, request.get("Key"))
-            if update is not None:
-                for action in update.actions:
-                    if action.path.elements[0] in keys:
-                        raise ValidationError(
-                            "One or more parameter values were invalid: Cannot update attribute "
-                            f"{action.path.elements[0]}. This attribute is part of the key"
-                        )
+            check_keys_not_updated(update, keys)
             old = self.load(state, hk, rk)
             _check(condition, old, on_failure)
             base = old if old is not None else dict(keys)
@@ -517,6 +492,33 @@ def _condition(request: dict[str, Any], subs: Any) -> Condition | None:
             request.get("Expected"), request.get("ConditionalOperator")
         )
     return parse_condition(text, "ConditionExpression", subs)
+
+
+def _put_or_delete_options(
+    request: dict[str, Any],
+) -> tuple[str, Condition | None, str, bool, str]:
+    """The fields PutItem and DeleteItem read alike, checked in AWS's order.
+
+    Returns (table name, condition, ReturnValues, whether a failed condition returns
+    the old item, ReturnConsumedCapacity mode).
+    """
+    name = _requests.table_name(request)
+    subs = _requests.substitutions(request, "ConditionExpression")
+    condition = _condition(request, subs)
+    subs.check_all_used()
+    wanted = _requests.return_values(request, ("NONE", "ALL_OLD"))
+    on_failure = _requests.return_on_failure(request)
+    return name, condition, wanted, on_failure, capacity_mode(request)
+
+
+def _put_or_delete_result(
+    wanted: str, old: Item | None, capacity: dict[str, Capacity] | None, name: str, mode: str
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if wanted == "ALL_OLD" and old:
+        result["Attributes"] = old
+    _add_capacity(result, capacity, name, mode)
+    return result
 
 
 def _check(condition: Condition | None, old: Item | None, return_item: bool) -> None:

@@ -18,12 +18,11 @@ acknowledged write and its index entries and stream record commit together.
 from __future__ import annotations
 
 import json
-import sqlite3
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
+from lambic.project.sqlite import SQLiteStore
 from lambic.services.dynamodb.tables import TableDefinition
 
 _SCHEMA = """
@@ -77,25 +76,10 @@ def partition_hash(hk: bytes) -> int:
     return zlib.crc32(hk)
 
 
-class DynamoDBStore:
+class DynamoDBStore(SQLiteStore):
     """All SQL the DynamoDB engine runs; no DynamoDB semantics live here."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        conn.executescript(_SCHEMA)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
-    def close(self) -> None:
-        self.conn.close()
+    SCHEMA = _SCHEMA
 
     # ---- tables -----------------------------------------------------------------------
 

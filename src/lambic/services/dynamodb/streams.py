@@ -20,6 +20,7 @@ import zlib
 from typing import Any
 
 from lambic.project.account import LOCAL_REGION
+from lambic.services.dynamodb import _requests
 from lambic.services.dynamodb.errors import (
     ExpiredIteratorError,
     ResourceNotFoundError,
@@ -113,12 +114,7 @@ class StreamsApi:
 
     def _list_streams(self, request: dict[str, Any]) -> dict[str, Any]:
         table_name = request.get("TableName")
-        limit = request.get("Limit", 100)
-        if not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise ValidationError(
-                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-                "constraint: Member must have value between 1 and 100"
-            )
+        limit = _requests.list_limit(request, "between 1 and 100")
         start = request.get("ExclusiveStartStreamArn")
         streams = [
             {"StreamArn": arn, "TableName": table, "StreamLabel": label}

@@ -6,6 +6,7 @@ import base64
 import binascii
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from lambic.services.base import ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
@@ -21,6 +22,7 @@ from lambic.services.s3._wire import (
 from lambic.services.s3.cors import render_cors
 from lambic.services.s3.engine import DEFAULT_REGION
 from lambic.services.s3.errors import S3Error
+from lambic.services.s3.listing import ListingPage
 from lambic.services.s3.notifications import render_notification
 from lambic.services.s3.store import ListedObject
 
@@ -155,11 +157,44 @@ def _prefixes(prefixes: list[str], enc: Encode) -> str:
     return "".join(f"<CommonPrefixes><Prefix>{enc(p)}</Prefix></CommonPrefixes>" for p in prefixes)
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """The parameters every ListObjects flavour (V2, V1, versions) shares, validated."""
+
+    prefix: str
+    delimiter: str
+    max_keys: int
+    encoding_xml: str
+    enc: Encode
+
+    @classmethod
+    def of(cls, call: Call) -> _Listing:
+        max_keys = _max_keys(call)
+        encoding_xml, enc = _encoder(call)
+        q = call.query
+        return cls(q.get("prefix", ""), q.get("delimiter", ""), max_keys, encoding_xml, enc)
+
+    def page(self, call: Call, after: str) -> ListingPage:
+        return call.engine.list_objects(
+            call.bucket,
+            prefix=self.prefix,
+            delimiter=self.delimiter,
+            after=after,
+            max_keys=self.max_keys,
+        )
+
+    def head(self, call: Call) -> list[str]:
+        """`<Name>` and `<Prefix>`, which every flavour opens with."""
+        return [element("Name", call.bucket), f"<Prefix>{self.enc(self.prefix)}</Prefix>"]
+
+    def delimiter_xml(self) -> str:
+        return f"<Delimiter>{self.enc(self.delimiter)}</Delimiter>" if self.delimiter else ""
+
+
 def list_objects_v2(call: Call) -> ServiceResponse:
     q = call.query
-    prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
-    max_keys = _max_keys(call)
-    encoding_xml, enc = _encoder(call)
+    listing = _Listing.of(call)
+    enc = listing.enc
     token = q.get("continuation-token")
     start_after = q.get("start-after", "")
     after = start_after
@@ -172,17 +207,11 @@ def list_objects_v2(call: Call) -> ServiceResponse:
                 "The continuation token provided is incorrect",
                 ArgumentName="continuation-token",
             ) from exc
-    page = call.engine.list_objects(
-        call.bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys
-    )
-    parts = [
-        element("Name", call.bucket),
-        f"<Prefix>{enc(prefix)}</Prefix>",
-    ]
-    if delimiter:
-        parts.append(f"<Delimiter>{enc(delimiter)}</Delimiter>")
-    parts.append(element("MaxKeys", max_keys))
-    parts.append(encoding_xml)
+    page = listing.page(call, after)
+    parts = listing.head(call)
+    parts.append(listing.delimiter_xml())
+    parts.append(element("MaxKeys", listing.max_keys))
+    parts.append(listing.encoding_xml)
     parts.append(element("KeyCount", len(page.contents) + len(page.common_prefixes)))
     parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
     if token is not None:
@@ -199,26 +228,19 @@ def list_objects_v2(call: Call) -> ServiceResponse:
 
 
 def list_objects_v1(call: Call) -> ServiceResponse:
-    q = call.query
-    prefix, delimiter, marker = q.get("prefix", ""), q.get("delimiter", ""), q.get("marker", "")
-    max_keys = _max_keys(call)
-    encoding_xml, enc = _encoder(call)
-    page = call.engine.list_objects(
-        call.bucket, prefix=prefix, delimiter=delimiter, after=marker, max_keys=max_keys
-    )
-    parts = [
-        element("Name", call.bucket),
-        f"<Prefix>{enc(prefix)}</Prefix>",
-        f"<Marker>{enc(marker)}</Marker>",
-    ]
+    listing = _Listing.of(call)
+    enc = listing.enc
+    marker = call.query.get("marker", "")
+    page = listing.page(call, marker)
+    parts = listing.head(call)
+    parts.append(f"<Marker>{enc(marker)}</Marker>")
     # AWS returns NextMarker only when a delimiter was given; without one the client
     # uses the last Key.
-    if page.is_truncated and delimiter:
+    if page.is_truncated and listing.delimiter:
         parts.append(f"<NextMarker>{enc(page.last)}</NextMarker>")
-    parts.append(element("MaxKeys", max_keys))
-    if delimiter:
-        parts.append(f"<Delimiter>{enc(delimiter)}</Delimiter>")
-    parts.append(encoding_xml)
+    parts.append(element("MaxKeys", listing.max_keys))
+    parts.append(listing.delimiter_xml())
+    parts.append(listing.encoding_xml)
     parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
     parts.append(_contents(page.contents, enc, True))
     parts.append(_prefixes(page.common_prefixes, enc))
@@ -245,22 +267,16 @@ def get_acl(call: Call) -> ServiceResponse:
 def list_versions(call: Call) -> ServiceResponse:
     """ListObjectVersions on an unversioned bucket: every object once, VersionId "null"."""
     q = call.query
-    prefix, delimiter, marker = q.get("prefix", ""), q.get("delimiter", ""), q.get("key-marker", "")
-    max_keys = _max_keys(call)
-    encoding_xml, enc = _encoder(call)
-    page = call.engine.list_objects(
-        call.bucket, prefix=prefix, delimiter=delimiter, after=marker, max_keys=max_keys
-    )
-    parts = [
-        element("Name", call.bucket),
-        f"<Prefix>{enc(prefix)}</Prefix>",
-        f"<KeyMarker>{enc(marker)}</KeyMarker>",
-        element("VersionIdMarker", q.get("version-id-marker", "")),
-        element("MaxKeys", max_keys),
-    ]
-    if delimiter:
-        parts.append(f"<Delimiter>{enc(delimiter)}</Delimiter>")
-    parts.append(encoding_xml)
+    listing = _Listing.of(call)
+    enc = listing.enc
+    marker = q.get("key-marker", "")
+    page = listing.page(call, marker)
+    parts = listing.head(call)
+    parts.append(f"<KeyMarker>{enc(marker)}</KeyMarker>")
+    parts.append(element("VersionIdMarker", q.get("version-id-marker", "")))
+    parts.append(element("MaxKeys", listing.max_keys))
+    parts.append(listing.delimiter_xml())
+    parts.append(listing.encoding_xml)
     parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
     if page.is_truncated:
         parts.append(f"<NextKeyMarker>{enc(page.last)}</NextKeyMarker>")

@@ -90,27 +90,16 @@ def decode_aws_chunked(body: bytes, signing: SigningContext | None = None) -> Ch
 
 
 def _chunk_signature(signing: SigningContext, previous: str, chunk: bytes) -> str:
-    string_to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256-PAYLOAD",
-            signing.timestamp,
-            signing.scope,
-            previous,
-            _EMPTY_SHA256,
-            hashlib.sha256(chunk).hexdigest(),
-        ]
-    )
-    return hmac.new(signing.key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    digest = hashlib.sha256(chunk).hexdigest()
+    return _signature(signing, "AWS4-HMAC-SHA256-PAYLOAD", previous, _EMPTY_SHA256, digest)
 
 
 def _trailer_signature(signing: SigningContext, previous: str, trailer: bytes) -> str:
-    string_to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256-TRAILER",
-            signing.timestamp,
-            signing.scope,
-            previous,
-            hashlib.sha256(trailer).hexdigest(),
-        ]
-    )
+    digest = hashlib.sha256(trailer).hexdigest()
+    return _signature(signing, "AWS4-HMAC-SHA256-TRAILER", previous, digest)
+
+
+def _signature(signing: SigningContext, algorithm: str, previous: str, *digests: str) -> str:
+    """SigV4 streaming signature: each chunk or trailer chains from the previous one."""
+    string_to_sign = "\n".join([algorithm, signing.timestamp, signing.scope, previous, *digests])
     return hmac.new(signing.key, string_to_sign.encode(), hashlib.sha256).hexdigest()

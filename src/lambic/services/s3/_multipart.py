@@ -10,6 +10,7 @@ from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._objects import (
     check_copy_preconditions,
     parse_copy_source,
+    parse_part_number,
     write_preconditions,
 )
 from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
@@ -49,16 +50,7 @@ def _upload_encryption(call: Call) -> list[tuple[str, str]]:
 
 
 def _part_number(call: Call) -> int:
-    raw = call.query.get("partNumber", "")
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise S3Error(
-            "InvalidArgument",
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=raw,
-        ) from exc
+    return parse_part_number(call.query.get("partNumber", ""))
 
 
 def upload_part(call: Call) -> ServiceResponse:

@@ -159,25 +159,29 @@ def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceRespons
     return ServiceResponse(status, headers, data)
 
 
+def _bad_part_number(raw: str) -> S3Error:
+    return S3Error(
+        "InvalidArgument",
+        "Part number must be an integer between 1 and 10000, inclusive",
+        ArgumentName="partNumber",
+        ArgumentValue=raw,
+    )
+
+
+def parse_part_number(raw: str) -> int:
+    """The `partNumber` query parameter as an int (its range is checked where it is used)."""
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise _bad_part_number(raw) from exc
+
+
 def part_bounds(obj: StoredObject, raw: str) -> tuple[int, int]:
     """Byte range of part `raw` of an object (a simple upload is one part), as AWS."""
-    try:
-        number = int(raw)
-    except ValueError as exc:
-        raise S3Error(
-            "InvalidArgument",
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=raw,
-        ) from exc
+    number = parse_part_number(raw)
     sizes = obj.attrs.part_sizes or (obj.size,)
     if not 1 <= number <= 10000:
-        raise S3Error(
-            "InvalidArgument",
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=raw,
-        )
+        raise _bad_part_number(raw)
     if number > len(sizes):
         raise S3Error(
             "InvalidPartNumber",
@@ -275,19 +279,26 @@ def check_copy_preconditions(headers: Headers, src: StoredObject) -> None:
         raise S3Error("PreconditionFailed", Condition="x-amz-copy-source-If-Modified-Since")
 
 
+def _copy_directive(headers: Headers, what: str) -> str:
+    """`x-amz-{what}-directive` of CopyObject: COPY (the default) or REPLACE."""
+    name = f"x-amz-{what}-directive"
+    directive = headers.get(name, "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise S3Error(
+            "InvalidArgument",
+            f"Unknown {what} directive.",
+            ArgumentName=name,
+            ArgumentValue=directive,
+        )
+    return directive
+
+
 def copy_object(call: Call) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
     headers = call.request.headers
     source = parse_copy_source(headers["x-amz-copy-source"])
-    directive = headers.get("x-amz-metadata-directive", "COPY").upper()
-    if directive not in ("COPY", "REPLACE"):
-        raise S3Error(
-            "InvalidArgument",
-            "Unknown metadata directive.",
-            ArgumentName="x-amz-metadata-directive",
-            ArgumentValue=directive,
-        )
+    directive = _copy_directive(headers, "metadata")
     src = call.engine.head(*source)
     check_copy_preconditions(headers, src)
     attrs = attrs_from_headers(headers) if directive == "REPLACE" else None
@@ -297,14 +308,7 @@ def copy_object(call: Call) -> ServiceResponse:
         attrs = replace(
             src.attrs, headers={**src.attrs.headers, "x-amz-storage-class": storage_class}
         )
-    tagging = headers.get("x-amz-tagging-directive", "COPY").upper()
-    if tagging not in ("COPY", "REPLACE"):
-        raise S3Error(
-            "InvalidArgument",
-            "Unknown tagging directive.",
-            ArgumentName="x-amz-tagging-directive",
-            ArgumentValue=tagging,
-        )
+    tagging = _copy_directive(headers, "tagging")
     if tagging == "REPLACE":
         # New tags from x-amz-tagging, whatever the metadata directive says.
         replaced = attrs_from_headers(headers)

@@ -167,29 +167,39 @@ _CORS_HANDLERS: dict[str, Handler] = {
 }
 
 
+# GET sub-resources in the order they are tried: a query naming two picks the first.
+_READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (
+    ("versioning", _buckets.get_versioning),
+    ("acl", _buckets.get_acl),
+    ("versions", _buckets.list_versions),
+)
+_BUCKET_GETS: tuple[tuple[str, Handler], ...] = (
+    ("location", _buckets.get_location),
+    ("notification", _buckets.get_notification),
+    ("uploads", _multipart.list_uploads),
+)
+
+
+def _subresource(
+    query: dict[str, str], handlers: tuple[tuple[str, Handler], ...]
+) -> Handler | None:
+    return next((handler for name, handler in handlers if name in query), None)
+
+
 def _bucket_route(call: Call, method: str) -> Handler:
     q = call.query
     if "cors" in q:
         if method in _CORS_HANDLERS:
             return _CORS_HANDLERS[method]
         raise _method_not_allowed(method, "BUCKET")
-    if method == "GET":
-        if "versioning" in q:
-            return _buckets.get_versioning
-        if "acl" in q:
-            return _buckets.get_acl
-        if "versions" in q:
-            return _buckets.list_versions
+    if method == "GET" and (handler := _subresource(q, _READ_ONLY_GETS)) is not None:
+        return handler
     unsupported = _UNSUPPORTED_BUCKET.union(_READ_ONLY_BUCKET).intersection(q)
     if unsupported:
         raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
     if method == "GET":
-        if "location" in q:
-            return _buckets.get_location
-        if "notification" in q:
-            return _buckets.get_notification
-        if "uploads" in q:
-            return _multipart.list_uploads
+        if (handler := _subresource(q, _BUCKET_GETS)) is not None:
+            return handler
         if q.get("list-type") == "2":
             return _buckets.list_objects_v2
         if call.anonymous and not q:

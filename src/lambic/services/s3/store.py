@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS buckets (
@@ -298,21 +298,20 @@ class S3Store:
 
     def scan_keys(self, bucket: str, after: str, limit: int) -> list[ListedObject]:
         """Up to `limit` objects with key > `after`, in UTF-8 binary order (AWS's)."""
-        with self.lock:
-            rows = self.conn.execute(
-                "SELECT key, size, etag, modified, checksum_alg FROM objects "
-                "WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?",
-                (bucket, after, limit),
-            ).fetchall()
-        return [ListedObject(*row) for row in rows]
+        return self._scan(bucket, ">", after, limit)
 
     def scan_keys_from(self, bucket: str, start: str, limit: int) -> list[ListedObject]:
         """Like `scan_keys` but inclusive of `start`."""
+        return self._scan(bucket, ">=", start, limit)
+
+    def _scan(
+        self, bucket: str, op: Literal[">", ">="], bound: str, limit: int
+    ) -> list[ListedObject]:
         with self.lock:
             rows = self.conn.execute(
                 "SELECT key, size, etag, modified, checksum_alg FROM objects "
-                "WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
-                (bucket, start, limit),
+                f"WHERE bucket = ? AND key {op} ? ORDER BY key LIMIT ?",
+                (bucket, bound, limit),
             ).fetchall()
         return [ListedObject(*row) for row in rows]
 

@@ -6,25 +6,22 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambic.services.sqs.model import AttributeValue
+
 
 @dataclass(frozen=True)
-class MessageAttribute:
-    """One SNS message attribute: String, String.Array, Number or Binary."""
+class MessageAttribute(AttributeValue):
+    """One SNS message attribute: String, String.Array, Number or Binary.
 
-    data_type: str
-    string_value: str | None = None
-    binary_value: bytes | None = None
+    AWS's MessageAttributeValue, the structure SQS takes too: the same fields and the
+    same size rule, plus the form SNS writes into a notification.
+    """
 
     def envelope_value(self) -> dict[str, str]:
         """`{"Type": ..., "Value": ...}` as SNS writes it into a notification."""
         if self.binary_value is not None:
             return {"Type": "Binary", "Value": base64.b64encode(self.binary_value).decode()}
         return {"Type": self.data_type, "Value": self.string_value or ""}
-
-    def size(self) -> int:
-        raw = self.binary_value if self.binary_value is not None else (self.string_value or "")
-        data = raw if isinstance(raw, bytes) else raw.encode()
-        return len(self.data_type.encode()) + len(data)
 
 
 @dataclass

@@ -81,13 +81,20 @@ def get_topic_attributes(engine: SnsEngine, params: Params) -> Result:
     return {"Attributes": engine.get_topic_attributes(_required(params, "TopicArn"))}
 
 
-def set_topic_attributes(engine: SnsEngine, params: Params) -> Result:
-    engine.set_topic_attribute(
-        _required(params, "TopicArn"),
+def _set_attribute(
+    params: Params, arn_param: str, setter: Callable[[str, str, str], None]
+) -> Result:
+    """Set*Attributes: one AttributeName; a missing AttributeValue sets the empty string."""
+    setter(
+        _required(params, arn_param),
         _required(params, "AttributeName"),
         str(params.get("AttributeValue") or ""),
     )
     return None
+
+
+def set_topic_attributes(engine: SnsEngine, params: Params) -> Result:
+    return _set_attribute(params, "TopicArn", engine.set_topic_attribute)
 
 
 def _subscription_arn(subscription: Subscription, return_arn: bool) -> str:
@@ -149,12 +156,7 @@ def get_subscription_attributes(engine: SnsEngine, params: Params) -> Result:
 
 
 def set_subscription_attributes(engine: SnsEngine, params: Params) -> Result:
-    engine.set_subscription_attribute(
-        _required(params, "SubscriptionArn"),
-        _required(params, "AttributeName"),
-        str(params.get("AttributeValue") or ""),
-    )
-    return None
+    return _set_attribute(params, "SubscriptionArn", engine.set_subscription_attribute)
 
 
 def _publish_one(engine: SnsEngine, topic_arn: str, entry: Params) -> dict[str, str]:

@@ -7,9 +7,9 @@ in memory and writes through; this module is the write-through and the reload.
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
+from lambic.project.sqlite import SQLiteStore
 from lambic.services.sns.model import Subscription, Topic
 
 _SCHEMA = """
@@ -43,29 +43,24 @@ CREATE TABLE IF NOT EXISTS dedup (
 """
 
 
-class SnsStore:
+class SnsStore(SQLiteStore):
     """The SQL behind the SNS engine; one connection, used under the engine's lock."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        conn.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self._conn.close()
+    SCHEMA = _SCHEMA
 
     def load_topics(self) -> list[Topic]:
-        rows = self._conn.execute("SELECT arn, name, attributes, tags FROM topics").fetchall()
+        rows = self.conn.execute("SELECT arn, name, attributes, tags FROM topics").fetchall()
         return [Topic(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in rows]
 
     def load_subscriptions(self) -> list[Subscription]:
-        rows = self._conn.execute(
+        rows = self.conn.execute(
             "SELECT arn, topic_arn, protocol, endpoint, owner, attributes, confirmed, token "
             "FROM subscriptions ORDER BY created, rowid"
         ).fetchall()
         return [_subscription(row) for row in rows]
 
     def save_topic(self, topic: Topic) -> None:
-        self._conn.execute(
+        self.conn.execute(
             "INSERT INTO topics (arn, name, attributes, tags) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(arn) DO UPDATE SET attributes = excluded.attributes, "
             "tags = excluded.tags",
@@ -73,18 +68,13 @@ class SnsStore:
         )
 
     def delete_topic(self, arn: str) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._conn.execute("DELETE FROM subscriptions WHERE topic_arn = ?", (arn,))
-            self._conn.execute("DELETE FROM dedup WHERE topic_arn = ?", (arn,))
-            self._conn.execute("DELETE FROM topics WHERE arn = ?", (arn,))
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with self.transaction():
+            self.conn.execute("DELETE FROM subscriptions WHERE topic_arn = ?", (arn,))
+            self.conn.execute("DELETE FROM dedup WHERE topic_arn = ?", (arn,))
+            self.conn.execute("DELETE FROM topics WHERE arn = ?", (arn,))
 
     def save_subscription(self, subscription: Subscription, created: int) -> None:
-        self._conn.execute(
+        self.conn.execute(
             "INSERT INTO subscriptions (arn, topic_arn, protocol, endpoint, owner, attributes, "
             "confirmed, token, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(arn) DO UPDATE SET attributes = excluded.attributes, "
@@ -103,17 +93,17 @@ class SnsStore:
         )
 
     def delete_subscription(self, arn: str) -> None:
-        self._conn.execute("DELETE FROM subscriptions WHERE arn = ?", (arn,))
+        self.conn.execute("DELETE FROM subscriptions WHERE arn = ?", (arn,))
 
     def next_sequence(self, topic_arn: str) -> int:
-        row = self._conn.execute(
+        row = self.conn.execute(
             "UPDATE topics SET sequence = sequence + 1 WHERE arn = ? RETURNING sequence",
             (topic_arn,),
         ).fetchone()
         return int(row[0])
 
     def find_duplicate(self, topic_arn: str, dedup_id: str, now: int) -> tuple[str, str] | None:
-        row = self._conn.execute(
+        row = self.conn.execute(
             "SELECT message_id, sequence_number FROM dedup "
             "WHERE topic_arn = ? AND dedup_id = ? AND expires_at > ?",
             (topic_arn, dedup_id, now),
@@ -123,7 +113,7 @@ class SnsStore:
     def record_dedup(
         self, topic_arn: str, dedup_id: str, message_id: str, sequence: str, expires_at: int
     ) -> None:
-        self._conn.execute(
+        self.conn.execute(
             "INSERT OR REPLACE INTO dedup (topic_arn, dedup_id, message_id, sequence_number, "
             "expires_at) VALUES (?, ?, ?, ?, ?)",
             (topic_arn, dedup_id, message_id, sequence, expires_at),

@@ -326,6 +326,17 @@ def _entries(params: Params, entry_name: str) -> list[Params]:
     return list(entries)
 
 
+def _each_entry(entries: list[Params], apply: Callable[[Params], Result]) -> Result:
+    """A *Batch call's entries one by one: an SqsError fails that entry, not the call."""
+    successful, failed = [], []
+    for entry in entries:
+        try:
+            successful.append({"Id": entry["Id"], **apply(entry)})
+        except SqsError as error:
+            failed.append(_failure(str(entry["Id"]), error))
+    return {"Successful": successful, "Failed": failed}
+
+
 def _failure(entry_id: str, error: SqsError) -> Result:
     return {
         "Id": entry_id,
@@ -350,13 +361,7 @@ async def send_message_batch(engine: SqsEngine, params: Params, context: Context
             f"Batch requests cannot be longer than {_BATCH_BYTES} bytes. "
             f"You have sent {total} bytes.",
         )
-    successful, failed = [], []
-    for entry in entries:
-        try:
-            successful.append({"Id": entry["Id"], **_send(engine, queue, entry)})
-        except SqsError as error:
-            failed.append(_failure(str(entry["Id"]), error))
-    return {"Successful": successful, "Failed": failed}
+    return _each_entry(entries, lambda entry: _send(engine, queue, entry))
 
 
 def _wanted_system_attributes(params: Params) -> list[str]:
@@ -426,14 +431,12 @@ async def delete_message_batch(engine: SqsEngine, params: Params, context: Conte
     queue = _queue_name(engine, params, context)
     entries = _entries(params, "DeleteMessageBatchRequestEntry")
     engine.get_queue(queue)
-    successful, failed = [], []
-    for entry in entries:
-        try:
-            engine.delete_message(queue, str(_required(entry, "ReceiptHandle")))
-            successful.append({"Id": entry["Id"]})
-        except SqsError as error:
-            failed.append(_failure(str(entry["Id"]), error))
-    return {"Successful": successful, "Failed": failed}
+
+    def delete(entry: Params) -> Result:
+        engine.delete_message(queue, str(_required(entry, "ReceiptHandle")))
+        return {}
+
+    return _each_entry(entries, delete)
 
 
 async def change_message_visibility(engine: SqsEngine, params: Params, context: Context) -> Result:
@@ -451,17 +454,15 @@ async def change_message_visibility_batch(
     queue = _queue_name(engine, params, context)
     entries = _entries(params, "ChangeMessageVisibilityBatchRequestEntry")
     engine.get_queue(queue)
-    successful, failed = [], []
-    for entry in entries:
-        try:
-            timeout = _int(entry, "VisibilityTimeout")
-            engine.change_message_visibility(
-                queue, str(_required(entry, "ReceiptHandle")), timeout or 0
-            )
-            successful.append({"Id": entry["Id"]})
-        except SqsError as error:
-            failed.append(_failure(str(entry["Id"]), error))
-    return {"Successful": successful, "Failed": failed}
+
+    def change(entry: Params) -> Result:
+        timeout = _int(entry, "VisibilityTimeout")
+        engine.change_message_visibility(
+            queue, str(_required(entry, "ReceiptHandle")), timeout or 0
+        )
+        return {}
+
+    return _each_entry(entries, change)
 
 
 OPERATIONS: dict[str, Operation] = {

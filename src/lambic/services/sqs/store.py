@@ -9,12 +9,10 @@ integer epoch milliseconds. The engine holds the lock; the store only speaks SQL
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from lambic.project.sqlite import SQLiteStore
 from lambic.services.sqs.model import Queue
 
 _SCHEMA = """
@@ -103,36 +101,21 @@ def _queue(row: tuple[Any, ...]) -> Queue:
     return Queue(row[0], row[1], json.loads(row[2]), json.loads(row[3]), row[4], row[5])
 
 
-class SqsStore:
+class SqsStore(SQLiteStore):
     """The SQL behind the SQS engine; one connection, used under the engine's lock."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        conn.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self._conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+    SCHEMA = _SCHEMA
 
     # Queues -------------------------------------------------------------------------
 
     def load_queues(self) -> list[Queue]:
-        rows = self._conn.execute(
+        rows = self.conn.execute(
             "SELECT name, arn, attributes, tags, created, modified FROM queues"
         ).fetchall()
         return [_queue(row) for row in rows]
 
     def save_queue(self, queue: Queue) -> None:
-        self._conn.execute(
+        self.conn.execute(
             "INSERT INTO queues (name, arn, attributes, tags, created, modified) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
             "attributes = excluded.attributes, tags = excluded.tags, modified = excluded.modified",
@@ -148,15 +131,15 @@ class SqsStore:
 
     def delete_queue(self, name: str) -> None:
         with self.transaction():
-            self._conn.execute("DELETE FROM messages WHERE queue = ?", (name,))
-            self._conn.execute("DELETE FROM dedup WHERE queue = ?", (name,))
-            self._conn.execute("DELETE FROM queues WHERE name = ?", (name,))
+            self.conn.execute("DELETE FROM messages WHERE queue = ?", (name,))
+            self.conn.execute("DELETE FROM dedup WHERE queue = ?", (name,))
+            self.conn.execute("DELETE FROM queues WHERE name = ?", (name,))
 
     def purge(self, name: str) -> None:
-        self._conn.execute("DELETE FROM messages WHERE queue = ?", (name,))
+        self.conn.execute("DELETE FROM messages WHERE queue = ?", (name,))
 
     def next_sequence(self, name: str) -> int:
-        row = self._conn.execute(
+        row = self.conn.execute(
             "UPDATE queues SET sequence = sequence + 1 WHERE name = ? RETURNING sequence", (name,)
         ).fetchone()
         return int(row[0])
@@ -177,7 +160,7 @@ class SqsStore:
         expires_at: int,
         group_id: str | None,
     ) -> None:
-        self._conn.execute(
+        self.conn.execute(
             "INSERT INTO messages (queue, message_id, body, md5_body, attributes, "
             "md5_attributes, system_attributes, sent_at, visible_at, expires_at, group_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -197,7 +180,7 @@ class SqsStore:
         )
 
     def visible_messages(self, queue: str, now: int, limit: int) -> list[StoredMessage]:
-        rows = self._conn.execute(
+        rows = self.conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages "
             "WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?",
             (queue, now, limit),
@@ -206,7 +189,7 @@ class SqsStore:
 
     def fifo_candidates(self, queue: str, now: int, limit: int) -> list[StoredMessage]:
         """Visible messages of groups with nothing in flight, oldest first (FIFO order)."""
-        rows = self._conn.execute(
+        rows = self.conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE queue = ? AND visible_at <= ? "
             "AND group_id NOT IN (SELECT group_id FROM messages WHERE queue = ? "
             "AND visible_at > ? AND receipt IS NOT NULL) ORDER BY id LIMIT ?",
@@ -217,14 +200,14 @@ class SqsStore:
     def mark_received(
         self, row_id: int, receipt: str, visible_at: int, first_receive_at: int
     ) -> None:
-        self._conn.execute(
+        self.conn.execute(
             "UPDATE messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1, "
             "first_receive_at = COALESCE(first_receive_at, ?) WHERE id = ?",
             (receipt, visible_at, first_receive_at, row_id),
         )
 
     def message_by_row(self, queue: str, row_id: int) -> StoredMessage | None:
-        row = self._conn.execute(
+        row = self.conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ? AND queue = ?", (row_id, queue)
         ).fetchone()
         return _message(row) if row else None
@@ -232,15 +215,15 @@ class SqsStore:
     def delete_message(self, queue: str, row_id: int, receipt: str | None = None) -> None:
         """Delete by row id; with `receipt`, only while that is the latest receipt handle."""
         if receipt is None:
-            self._conn.execute("DELETE FROM messages WHERE id = ? AND queue = ?", (row_id, queue))
+            self.conn.execute("DELETE FROM messages WHERE id = ? AND queue = ?", (row_id, queue))
         else:
-            self._conn.execute(
+            self.conn.execute(
                 "DELETE FROM messages WHERE id = ? AND queue = ? AND receipt = ?",
                 (row_id, queue, receipt),
             )
 
     def set_visible_at(self, row_id: int, visible_at: int) -> None:
-        self._conn.execute("UPDATE messages SET visible_at = ? WHERE id = ?", (visible_at, row_id))
+        self.conn.execute("UPDATE messages SET visible_at = ? WHERE id = ?", (visible_at, row_id))
 
     def move_message(
         self,
@@ -251,7 +234,7 @@ class SqsStore:
         expires_at: int,
     ) -> None:
         """Move a message to another queue (dead-letter redrive), visible and unreceived."""
-        self._conn.execute(
+        self.conn.execute(
             "UPDATE messages SET queue = ?, visible_at = ?, receipt = NULL, receive_count = 0, "
             "first_receive_at = NULL, system_attributes = ?, expires_at = ? WHERE id = ?",
             (queue, visible_at, json.dumps(system_attributes), expires_at, row_id),
@@ -259,7 +242,7 @@ class SqsStore:
 
     def all_visible(self, queue: str, now: int) -> list[StoredMessage]:
         """Every visible message of a queue, oldest first (dead-letter redrive)."""
-        rows = self._conn.execute(
+        rows = self.conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages "
             "WHERE queue = ? AND visible_at <= ? ORDER BY id",
             (queue, now),
@@ -269,20 +252,20 @@ class SqsStore:
     def expire(self, queue: str, sent_before: int) -> int:
         """Delete messages sent at or before `sent_before` (retention is the queue's
         current period, so changing MessageRetentionPeriod affects queued messages)."""
-        cursor = self._conn.execute(
+        cursor = self.conn.execute(
             "DELETE FROM messages WHERE queue = ? AND sent_at <= ?", (queue, sent_before)
         )
         return cursor.rowcount
 
     def next_visible_at(self, queue: str, now: int) -> int | None:
-        row = self._conn.execute(
+        row = self.conn.execute(
             "SELECT MIN(visible_at) FROM messages WHERE queue = ? AND visible_at > ?", (queue, now)
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
     def counts(self, queue: str, now: int, sent_after: int) -> tuple[int, int, int]:
         """(visible, in flight, delayed), as the Approximate* attributes report them."""
-        row = self._conn.execute(
+        row = self.conn.execute(
             "SELECT "
             "COALESCE(SUM(visible_at <= ?), 0), "
             "COALESCE(SUM(visible_at > ? AND receipt IS NOT NULL), 0), "
@@ -295,7 +278,7 @@ class SqsStore:
     # FIFO deduplication -------------------------------------------------------------
 
     def find_duplicate(self, queue: str, dedup_id: str, now: int) -> tuple[str, str | None] | None:
-        row = self._conn.execute(
+        row = self.conn.execute(
             "SELECT message_id, sequence_number FROM dedup "
             "WHERE queue = ? AND dedup_id = ? AND expires_at > ?",
             (queue, dedup_id, now),
@@ -305,7 +288,7 @@ class SqsStore:
     def record_dedup(
         self, queue: str, dedup_id: str, message_id: str, sequence: str, expires_at: int
     ) -> None:
-        self._conn.execute(
+        self.conn.execute(
             "INSERT OR REPLACE INTO dedup (queue, dedup_id, message_id, sequence_number, "
             "expires_at) VALUES (?, ?, ?, ?, ?)",
             (queue, dedup_id, message_id, sequence, expires_at),

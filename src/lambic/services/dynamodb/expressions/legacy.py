@@ -143,12 +143,12 @@ def attribute_updates(updates: object) -> UpdateExpression | None:
         action = spec.get("Action", "PUT")
         path = Path((name,))
         value = _literal(spec["Value"]) if "Value" in spec else None
+        if action in ("PUT", "ADD") and value is None:
+            raise ValidationError(
+                "One or more parameter values were invalid: Only DELETE action is allowed "
+                f"when no attribute value is specified: {name}"
+            )
         if action == "PUT":
-            if value is None:
-                raise ValidationError(
-                    "One or more parameter values were invalid: Only DELETE action is allowed "
-                    f"when no attribute value is specified: {name}"
-                )
             actions.append(UpdateAction("SET", path, value))
         elif action == "DELETE":
             actions.append(
@@ -157,11 +157,6 @@ def attribute_updates(updates: object) -> UpdateExpression | None:
                 else UpdateAction("DELETE", path, value)
             )
         elif action == "ADD":
-            if value is None:
-                raise ValidationError(
-                    "One or more parameter values were invalid: Only DELETE action is allowed "
-                    f"when no attribute value is specified: {name}"
-                )
             actions.append(UpdateAction("ADD", path, value))
         else:
             raise ValidationError(

@@ -10,6 +10,7 @@ with AWS's ValidationException afterwards.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lambic.services.dynamodb.errors import ValidationError
 from lambic.services.dynamodb.expressions._lexer import Token, tokenize
@@ -224,17 +225,22 @@ class _Parser:
     # ---- conditions -------------------------------------------------------------------
 
     def condition(self) -> Condition:
-        left = self.conjunction()
-        while self.is_keyword("OR"):
-            self.advance()
-            left = Or(left, self.conjunction())
-        return left
+        return self._left_chain("OR", self.conjunction, Or)
 
     def conjunction(self) -> Condition:
-        left = self.negation()
-        while self.is_keyword("AND"):
+        return self._left_chain("AND", self.negation, And)
+
+    def _left_chain(
+        self,
+        keyword: str,
+        operand: Callable[[], Condition],
+        node: Callable[[Condition, Condition], Condition],
+    ) -> Condition:
+        """`a KEYWORD b KEYWORD c` as node(node(a, b), c): AND and OR group to the left."""
+        left = operand()
+        while self.is_keyword(keyword):
             self.advance()
-            left = And(left, self.negation())
+            left = node(left, operand())
         return left
 
     def negation(self) -> Condition:
