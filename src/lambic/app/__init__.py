@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lambic.app._lazy import lazy_attribute as _lazy_attribute
 from lambic.app._mappings import CaseInsensitiveMapping, MultiDict
 from lambic.app.application import APIGateway, Chalice, Lambic
 from lambic.app.authorizers import (
@@ -196,11 +197,4 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'lambic.app' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module_name), name)
-    globals()[name] = value
-    return value
+    return _lazy_attribute(globals(), _LAZY, __name__, name)

@@ -10,9 +10,10 @@ exactly as if that class were a base class (type checkers are shown the real mix
 
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["LazyEventSourceDecorators"]
+__all__ = ["LazyEventSourceDecorators", "lazy_attribute"]
 
 
 class LazyEventSourceDecorators:
@@ -33,3 +34,18 @@ class LazyEventSourceDecorators:
             getter = getattr(value, "__get__", None)
             return value if getter is None else getter(self, type(self))
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def lazy_attribute(
+    namespace: MutableMapping[str, Any], table: Mapping[str, str], package: str, name: str
+) -> Any:
+    """The body of a lazy façade's PEP 562 `__getattr__`: import the module `table`
+    names for `name`, keep the value in the package's `namespace`, return it."""
+    module_name = table.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module_name), name)
+    namespace[name] = value
+    return value

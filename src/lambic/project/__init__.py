@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambic.app._lazy import lazy_attribute as _lazy_attribute
+
 __all__ = [
     "DEFAULT_SERVICES_PORT",
     "LOCAL_ACCOUNT_ID",
@@ -83,14 +85,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'lambic.project' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module_name), name)
-    globals()[name] = value
-    return value
+    return _lazy_attribute(globals(), _LAZY, __name__, name)
 
 
 def __dir__() -> list[str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lambic.project.paths import ProjectPaths
 from lambic.runtime._snapshot import SKIPPED_DIRS
+from lambic.runtime._tasks import cancel_and_wait
 
 __all__ = ["FileWatcher", "scan_project"]
 
@@ -94,9 +95,7 @@ class FileWatcher:
     async def stop(self) -> None:
         """Stop polling; a reload in progress is cancelled."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None
 
     async def _run(self) -> None:

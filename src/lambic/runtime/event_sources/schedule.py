@@ -10,7 +10,6 @@ function's async worker. Rule names and ARNs are the deployer's
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from lambic.app.event_payloads import create_scheduled_event
 from lambic.app.schedules import parse_schedule
 from lambic.project.manifest import FunctionEntry
+from lambic.runtime._tasks import cancel_and_wait
 from lambic.runtime.event_sources.base import Account, EventQueue, accept, settings
 from lambic.runtime.scheduler import Fire, ScheduledRule, Scheduler, create_rules
 
@@ -66,9 +66,7 @@ class ScheduleSource:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None
         if self._scheduler is not None:
             self._scheduler.close()

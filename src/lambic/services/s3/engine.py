@@ -257,17 +257,30 @@ class S3Engine:
         event: str,
         context: RequestContext,
         preconditions: Preconditions = Preconditions(),
+        *,
+        upload_id: str | None = None,
     ) -> StoredObject:
+        """Make `obj` the key's current object in one transaction (finishing the upload
+        `upload_id` when given: its parts go with it), then notify listeners. The new
+        blob is removed again if anything refuses the write."""
+        part_blobs: list[str] = []
         try:
             with self.store.transaction() as conn:
                 if preconditions.if_match or preconditions.if_none_match:
                     self._check_write_preconditions(conn, obj, preconditions)
-                if self.store.get_bucket(obj.bucket) is None:
+                if upload_id is not None:
+                    if self.store.get_upload(upload_id) is None:
+                        raise S3Error("NoSuchUpload", UploadId=upload_id)
+                elif self.store.get_bucket(obj.bucket) is None:
                     raise S3Error("NoSuchBucket", BucketName=obj.bucket)
                 replaced = self.store.put_object(conn, obj)
+                if upload_id is not None:
+                    part_blobs = self.store.delete_upload(conn, upload_id)
         except BaseException:
             self.blobs.delete(obj.blob)
             raise
+        for part in part_blobs:
+            self._discard(part)
         if replaced is not None:
             self._discard(replaced)
         self._emit(event, (obj.bucket, obj.key), obj.size, obj.etag, context)
@@ -469,27 +482,13 @@ class S3Engine:
         preconditions: Preconditions = Preconditions(),
     ) -> StoredObject:
         """Make an assembled upload the object, forget its parts, notify listeners."""
-        try:
-            with self.store.transaction() as conn:
-                if preconditions.if_match or preconditions.if_none_match:
-                    self._check_write_preconditions(conn, obj, preconditions)
-                if self.store.get_upload(upload_id) is None:
-                    raise S3Error("NoSuchUpload", UploadId=upload_id)
-                replaced = self.store.put_object(conn, obj)
-                part_blobs = self.store.delete_upload(conn, upload_id)
-        except BaseException:
-            self.blobs.delete(obj.blob)
-            raise
-        for old in [*part_blobs, *([replaced] if replaced else [])]:
-            self._discard(old)
-        self._emit(
+        return self._commit_object(
+            obj,
             "ObjectCreated:CompleteMultipartUpload",
-            (obj.bucket, obj.key),
-            obj.size,
-            obj.etag,
             context,
+            preconditions,
+            upload_id=upload_id,
         )
-        return obj
 
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
         self.upload(bucket, key, upload_id)
