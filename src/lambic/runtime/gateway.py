@@ -43,7 +43,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from lambic.app.cors import CORSConfig
+from lambic.app.cors import CORSConfig, resource_preflight
 from lambic.app.proxy_events import create_rest_event, is_binary_media_type
 from lambic.app.routing import RouteMatcher
 from lambic.runtime._deadlines import Deadlines
@@ -137,19 +137,24 @@ class ApiDefinition:
     function_timeout: float | None = None
 
 
-def _cors_headers(cors: Mapping[str, Any]) -> dict[str, str]:
-    # The manifest carries either the ready `Access-Control-*` headers or the
-    # CORSConfig's public fields; accept both.
+def _access_control_headers(info: Any) -> Mapping[str, str] | None:
+    """One method's CORS response headers from its manifest route info, or None."""
+    cors = info.get("cors") if isinstance(info, Mapping) else getattr(info, "cors", None)
+    if not cors:
+        return None
+    if not isinstance(cors, Mapping):  # `cors=True` in a hand-written table
+        return CORSConfig().get_access_control_headers()
+    # The manifest carries the ready `Access-Control-*` headers; older producers (and
+    # hand-written tables) give CORSConfig's public fields instead: accept both.
     if any(str(k).startswith("Access-Control-") for k in cors):
         return {str(k): str(v) for k, v in cors.items() if str(k).startswith("Access-Control-")}
-    config = CORSConfig(
+    return CORSConfig(
         allow_origin=str(cors.get("allow_origin", "*")),
         allow_headers=cors.get("allow_headers") or None,
         expose_headers=cors.get("expose_headers") or None,
         max_age=cors.get("max_age"),
         allow_credentials=cors.get("allow_credentials"),
-    )
-    return config.get_access_control_headers()
+    ).get_access_control_headers()
 
 
 def create_api_definition(
@@ -164,31 +169,17 @@ def create_api_definition(
 
     `routes` maps resource paths to methods to route info, each an object with an
     optional `cors` attribute or key (the manifest's `RouteInfo` or plain dicts).
+    Preflight answers come from `lambic.app.cors.resource_preflight`, the function
+    `route_table(app)` uses, so `lambic local` and the registry agree by construction.
 
         >>> api = create_api_definition({"/": {"GET": {}}}, function_name="a-dev", stage="api")
         >>> api.matcher.match("GET", "/").resource_path
         '/'
     """
     preflight: dict[str, HeaderList] = {}
-    count = 0
     for path, methods in routes.items():
-        cors: dict[str, str] | None = None
-        with_cors: list[str] = []
-        for method, info in methods.items():
-            count += 1
-            raw = info.get("cors") if isinstance(info, Mapping) else getattr(info, "cors", None)
-            if raw:
-                cors = (
-                    _cors_headers(raw)
-                    if isinstance(raw, Mapping)
-                    else CORSConfig().get_access_control_headers()
-                )
-                with_cors.append(method)
-        if cors is not None:
-            # Chalice keeps one CORS configuration per resource; its OPTIONS mock lists
-            # the CORS-enabled methods then OPTIONS. We mirror it.
-            headers = dict(cors)
-            headers["Access-Control-Allow-Methods"] = ",".join([*with_cors, "OPTIONS"])
+        headers = resource_preflight({m: _access_control_headers(i) for m, i in methods.items()})
+        if headers is not None:
             preflight[path] = [(k.encode(), v.encode()) for k, v in headers.items()]
     return ApiDefinition(
         function_name=function_name,
@@ -196,7 +187,7 @@ def create_api_definition(
         matcher=RouteMatcher({path: list(methods) for path, methods in routes.items()}),
         binary_types=tuple(binary_types),
         preflight=preflight,
-        route_count=count,
+        route_count=sum(len(methods) for methods in routes.values()),
         function_timeout=function_timeout,
     )
 
