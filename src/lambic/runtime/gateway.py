@@ -45,7 +45,7 @@ import orjson
 
 from lambic.app.cors import CORSConfig, resource_preflight
 from lambic.app.proxy_events import create_rest_event, is_binary_media_type
-from lambic.app.routing import RouteMatcher
+from lambic.app.routing import RouteMatch, RouteMatcher
 from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
@@ -220,6 +220,114 @@ def _request_ids() -> tuple[str, str, str]:
     return request_id, extended, f"{_random_bits(96):024x}"
 
 
+def _route(
+    api: ApiDefinition, method: str, scope: MutableMapping[str, Any]
+) -> RouteMatch[str] | None:
+    """Step 1: the resource and method a request reaches, by API Gateway's rules."""
+    # API Gateway matches the path as sent (percent-escapes intact); ASGI's `path` is
+    # already decoded, so the raw one is preferred when the server gives it.
+    raw_path = scope.get("raw_path")
+    return api.matcher.match(method, raw_path.decode("latin-1") if raw_path else scope["path"])
+
+
+def _unrouted_answer(
+    api: ApiDefinition, method: str, match: RouteMatch[str] | None
+) -> tuple[int, bytes, HeaderList]:
+    """API Gateway's own answer when no method is there: a CORS preflight, else 403."""
+    if method == "OPTIONS" and match is not None:
+        preflight = api.preflight.get(match.resource_path)
+        if preflight is not None:
+            return 200, b"", [(b"content-type", b"application/json"), *preflight]
+    return _MISSING_TOKEN
+
+
+def _event_headers(
+    scope: MutableMapping[str, Any], source_ip: str, trace_id: str
+) -> tuple[list[tuple[str, str]], int, str | None]:
+    """Step 2a: the headers the function sees, with the request's Content-Length and Accept.
+
+    API Gateway appends the peer to X-Forwarded-For and adds X-Forwarded-Port,
+    X-Forwarded-Proto and X-Amzn-Trace-Id before the event reaches the function; we
+    mirror it.
+    """
+    headers: list[tuple[str, str]] = []
+    length = 0
+    accept: str | None = None
+    forwarded_for = source_ip
+    for name, value in scope["headers"]:
+        text_name = name.decode("latin-1")
+        text_value = value.decode("utf-8", "replace")
+        lowered = text_name.lower()
+        if lowered == "content-length":
+            length = int(text_value) if text_value.isdigit() else 0
+        elif lowered == "accept":
+            accept = text_value
+        elif lowered == "x-forwarded-for":
+            forwarded_for = f"{text_value}, {source_ip}" if text_value else source_ip
+            continue
+        headers.append((text_name, text_value))
+    headers.append(("X-Forwarded-For", forwarded_for))
+    headers.append(("X-Forwarded-Port", str((scope.get("server") or ("127.0.0.1", 80))[1])))
+    headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+    headers.append(("X-Amzn-Trace-Id", trace_id))
+    return headers, length, accept
+
+
+def _event_payload(
+    api: ApiDefinition,
+    scope: MutableMapping[str, Any],
+    match: RouteMatch[str],
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    source_ip: str,
+    now: float,
+    request_id: str,
+    apigw_id: str,
+) -> bytes:
+    """Step 2b: the REST v1 proxy event the function receives, as JSON."""
+    event = create_rest_event(
+        method=scope["method"],
+        path=scope["path"],
+        resource_path=match.resource_path,
+        path_params=match.path_params,
+        query=_parse_query(scope.get("query_string", b"")),
+        headers=headers,
+        body=body,
+        binary_types=api.binary_types,
+        stage=api.stage,
+        source_ip=source_ip,
+        request_id=request_id,
+        request_time_epoch_ms=int(now * 1000),
+    )
+    event["requestContext"]["extendedRequestId"] = apigw_id
+    return orjson.dumps(event)
+
+
+def _answer(
+    api: ApiDefinition, outcome: InvocationOutcome, accept: str | None, trace_id: str
+) -> tuple[int, bytes, HeaderList]:
+    """Step 4: the client's answer for the function's outcome, as API Gateway gives it."""
+    if outcome.status != "ok":
+        return _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
+    # API Gateway decodes a base64 body only for a binary first Accept media type.
+    binary = bool(api.binary_types) and is_binary_media_type(
+        accept.split(",", 1)[0] if accept else None, api.binary_types
+    )
+    try:
+        response = parse_proxy_response(outcome.payload, decode_base64=binary)
+    except MalformedProxyResponseError as exc:
+        return _CONFIG_ERROR if exc.status == 500 else _INTERNAL_ERROR
+    headers: HeaderList = [
+        (n.encode("latin-1", "replace"), v.encode()) for n, v in response.headers
+    ]
+    if not response.has_content_type:
+        # API Gateway REST APIs default a proxy response's Content-Type to JSON.
+        headers.append((b"content-type", b"application/json"))
+    headers.append((b"X-Amzn-Trace-Id", trace_id.encode()))
+    return response.status, response.body, headers
+
+
 class GatewayApp:
     """The gateway as a raw ASGI application (no framework: every microsecond counts).
 
@@ -250,113 +358,51 @@ class GatewayApp:
         self.api = api
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        # The hot path, as named steps: route -> build the event -> invoke -> answer.
+        # Only the body read and the invocation await; every other step is a plain
+        # call, so the split costs no extra coroutine per request.
         if scope["type"] != "http":
             return
-        api = self.api
+        api = self.api  # one snapshot per request: a reload meanwhile changes nothing here
         request_id, apigw_id, trace_suffix = _request_ids()
         method: str = scope["method"]
-        raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
-        match = api.matcher.match(method, raw_path)
+        match = _route(api, method, scope)
         if match is None or match.entry is None:
-            preflight = api.preflight.get(match.resource_path) if match is not None else None
-            if preflight is not None and method == "OPTIONS":
-                await _send(
-                    send,
-                    200,
-                    b"",
-                    [(b"content-type", b"application/json"), *preflight],
-                    request_id,
-                    apigw_id,
-                )
-                return
-            await _send(send, *_MISSING_TOKEN, request_id, apigw_id)
+            await _send(send, *_unrouted_answer(api, method, match), request_id, apigw_id)
             return
-        headers: list[tuple[str, str]] = []
-        length = 0
-        accept: str | None = None
-        forwarded_for: str | None = None
-        for name, value in scope["headers"]:
-            text_name = name.decode("latin-1")
-            text_value = value.decode("utf-8", "replace")
-            lowered = text_name.lower()
-            if lowered == "content-length":
-                length = int(text_value) if text_value.isdigit() else 0
-            elif lowered == "accept":
-                accept = text_value
-            elif lowered == "x-forwarded-for":
-                forwarded_for = text_value
-                continue
-            headers.append((text_name, text_value))
-        if length > self.max_body_bytes:
-            await _send(send, *_TOO_LARGE, request_id, apigw_id)
-            return
-        body = await self._read_body(receive)
+        now = self._clock()
+        source_ip = (scope.get("client") or ("127.0.0.1", 0))[0]
+        trace_id = f"Root=1-{int(now):08x}-{trace_suffix}"
+        headers, length, accept = _event_headers(scope, source_ip, trace_id)
+        body = await self._read_body(receive, length)
         if body is None:
             await _send(send, *_TOO_LARGE, request_id, apigw_id)
             return
-        now = self._clock()
-        client = scope.get("client") or ("127.0.0.1", 0)
-        source_ip = client[0]
-        trace_id = f"Root=1-{int(now):08x}-{trace_suffix}"
-        server = scope.get("server") or ("127.0.0.1", 80)
-        # API Gateway adds these before the event reaches the function; we mirror it.
-        headers.append(
-            ("X-Forwarded-For", f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip)
-        )
-        headers.append(("X-Forwarded-Port", str(server[1])))
-        headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
-        headers.append(("X-Amzn-Trace-Id", trace_id))
-        event = create_rest_event(
-            method=method,
-            path=scope["path"],
-            resource_path=match.resource_path,
-            path_params=match.path_params,
-            query=_parse_query(scope.get("query_string", b"")),
-            headers=headers,
-            body=body,
-            binary_types=api.binary_types,
-            stage=api.stage,
+        payload = _event_payload(
+            api,
+            scope,
+            match,
+            headers,
+            body,
             source_ip=source_ip,
+            now=now,
             request_id=request_id,
-            request_time_epoch_ms=int(now * 1000),
+            apigw_id=apigw_id,
         )
-        event["requestContext"]["extendedRequestId"] = apigw_id
-        payload = orjson.dumps(event)
         outcome = await self._invoke(api, payload, send, request_id, apigw_id)
         if outcome is None:  # API Gateway already answered 504
             return
-        if outcome.status != "ok":
-            answer = _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
-            await _send(send, *answer, request_id, apigw_id)
-            return
-        # API Gateway decodes a base64 body only for a binary first Accept media type.
-        binary = bool(api.binary_types) and is_binary_media_type(
-            accept.split(",", 1)[0] if accept else None, api.binary_types
-        )
-        try:
-            response = parse_proxy_response(outcome.payload, decode_base64=binary)
-        except MalformedProxyResponseError as exc:
-            await _send(
-                send,
-                *(_CONFIG_ERROR if exc.status == 500 else _INTERNAL_ERROR),
-                request_id,
-                apigw_id,
-            )
-            return
-        out: HeaderList = [
-            (n.encode("latin-1", "replace"), v.encode()) for n, v in response.headers
-        ]
-        if not response.has_content_type:
-            # API Gateway REST APIs default a proxy response's Content-Type to JSON.
-            out.append((b"content-type", b"application/json"))
-        out.append((b"X-Amzn-Trace-Id", trace_id.encode()))
-        await _send(send, response.status, response.body, out, request_id, apigw_id)
+        await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
+    async def _read_body(self, receive: Receive, declared_length: int) -> bytes | None:
+        """The whole request body, or None when it is over the limit (answered 413)."""
+        max_bytes = self.max_body_bytes
+        if declared_length > max_bytes:
+            return None
         message = await receive()
         body: bytes = message.get("body", b"")
         if not message.get("more_body", False):
-            return body if len(body) <= self.max_body_bytes else None
+            return body if len(body) <= max_bytes else None
         chunks = [body]
         size = len(body)
         while message.get("more_body", False):
@@ -365,7 +411,7 @@ class GatewayApp:
                 break
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > max_bytes:
                 return None
             chunks.append(chunk)
         return b"".join(chunks)
