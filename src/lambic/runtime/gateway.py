@@ -1,9 +1,13 @@
 """The local API Gateway: HTTP request -> REST v1 proxy event -> invoker -> HTTP response.
 
-    socket --uvicorn/httptools--> GatewayApp (raw ASGI)
-        route lookup (RouteMatcher on the raw path, API Gateway's rules)
-        -> create_rest_event(...) -> json -> invoker.invoke(api function)
-        -> proxy response checked as API Gateway checks it -> status, headers, body
+    socket --uvicorn/httptools--> GatewayApp (raw ASGI), one step per function:
+        _route          RouteMatcher on the raw path, API Gateway's rules
+                        (no method there: _unrouted_answer, a CORS preflight or 403)
+        _event_headers  the request's headers plus those API Gateway adds
+        _event_payload  create_rest_event(...) -> JSON
+        _invoke         invoker.invoke(api function), 504 at the integration timeout
+        _answer         proxy response checked as API Gateway checks it -> status,
+                        headers, body
 
 The API is served at `/` (as `chalice local` does), not under `/<stage>`; the stage name
 still appears where a function sees it (`requestContext.stage`, `requestContext.path`).
@@ -223,7 +227,7 @@ def _request_ids() -> tuple[str, str, str]:
 def _route(
     api: ApiDefinition, method: str, scope: MutableMapping[str, Any]
 ) -> RouteMatch[str] | None:
-    """Step 1: the resource and method a request reaches, by API Gateway's rules."""
+    """The resource and method a request reaches, by API Gateway's rules."""
     # API Gateway matches the path as sent (percent-escapes intact); ASGI's `path` is
     # already decoded, so the raw one is preferred when the server gives it.
     raw_path = scope.get("raw_path")
@@ -244,7 +248,7 @@ def _unrouted_answer(
 def _event_headers(
     scope: MutableMapping[str, Any], source_ip: str, trace_id: str
 ) -> tuple[list[tuple[str, str]], int, str | None]:
-    """Step 2a: the headers the function sees, with the request's Content-Length and Accept.
+    """The headers the function sees, with the request's Content-Length and Accept.
 
     API Gateway appends the peer to X-Forwarded-For and adds X-Forwarded-Port,
     X-Forwarded-Proto and X-Amzn-Trace-Id before the event reaches the function; we
@@ -285,7 +289,7 @@ def _event_payload(
     request_id: str,
     apigw_id: str,
 ) -> bytes:
-    """Step 2b: the REST v1 proxy event the function receives, as JSON."""
+    """The REST v1 proxy event the function receives, as JSON."""
     event = create_rest_event(
         method=scope["method"],
         path=scope["path"],
@@ -307,7 +311,7 @@ def _event_payload(
 def _answer(
     api: ApiDefinition, outcome: InvocationOutcome, accept: str | None, trace_id: str
 ) -> tuple[int, bytes, HeaderList]:
-    """Step 4: the client's answer for the function's outcome, as API Gateway gives it."""
+    """The client's answer for the function's outcome, as API Gateway gives it."""
     if outcome.status != "ok":
         return _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
     # API Gateway decodes a base64 body only for a binary first Accept media type.
