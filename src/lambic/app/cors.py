@@ -4,14 +4,18 @@
 
 A route with CORS gets the `Access-Control-*` headers on every response it returns,
 and API Gateway answers the preflight `OPTIONS` itself (a MOCK integration) with
-those headers plus `Access-Control-Allow-Methods`; `preflight_headers` builds that set.
+those headers plus `Access-Control-Allow-Methods`. `resource_preflight` decides, for
+one resource, whether that answer exists and what it carries; it is the one place
+that knowledge lives: `route_table(app)` calls it with the registry's `CORSConfig`s,
+the local gateway with the ready header dicts the runtime's manifest carries, and both
+end in `preflight_headers`, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["CORSConfig", "preflight_headers"]
+__all__ = ["CORSConfig", "preflight_headers", "resource_preflight"]
 
 
 class CORSConfig:
@@ -75,15 +79,42 @@ class CORSConfig:
         return f"CORSConfig({self.get_access_control_headers()!r})"
 
 
-def preflight_headers(cors: CORSConfig | None, methods_with_cors: Iterable[str]) -> dict[str, str]:
+def preflight_headers(
+    cors: CORSConfig | Mapping[str, str] | None, methods_with_cors: Iterable[str]
+) -> dict[str, str]:
     """Headers API Gateway's generated `OPTIONS` method answers with for one resource.
 
     Chalice deploys a MOCK integration returning the route's CORS headers plus
     `Access-Control-Allow-Methods` (the CORS-enabled methods, then OPTIONS); with no
-    CORS-enabled view only `OPTIONS` is allowed. We mirror both.
+    CORS-enabled view only `OPTIONS` is allowed. We mirror both. `cors` is the
+    route's `CORSConfig` or its `Access-Control-*` headers, already computed.
     """
     if cors is None:
         return {"Access-Control-Allow-Methods": "OPTIONS"}
-    headers = cors.get_access_control_headers()
+    headers = dict(cors.get_access_control_headers() if isinstance(cors, CORSConfig) else cors)
     headers["Access-Control-Allow-Methods"] = ",".join([*methods_with_cors, "OPTIONS"])
     return headers
+
+
+def resource_preflight(
+    cors_by_method: Mapping[str, CORSConfig | Mapping[str, str] | None],
+) -> dict[str, str] | None:
+    """The headers of the `OPTIONS` answer API Gateway generates for a resource, or None.
+
+    `cors_by_method` maps each method of the resource to its CORS (a `CORSConfig`, or
+    its `Access-Control-*` headers as the manifest carries them), None without CORS.
+    API Gateway generates the method only for a resource with a CORS-enabled view and
+    no `OPTIONS` view of its own. A resource has one CORS configuration (the registry
+    refuses differing ones), so the first CORS-enabled method's stands for all.
+
+        >>> resource_preflight({"GET": {"Access-Control-Allow-Origin": "*"}, "PUT": None})
+        {'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET,OPTIONS'}
+        >>> resource_preflight({"GET": None}) is None
+        True
+    """
+    if "OPTIONS" in cors_by_method:
+        return None
+    with_cors = [method for method, cors in cors_by_method.items() if cors is not None]
+    if not with_cors:
+        return None
+    return preflight_headers(cors_by_method[with_cors[0]], with_cors)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lambic.app.cors import resource_preflight
+
 if TYPE_CHECKING:
     from lambic.app.application import Lambic
 
@@ -104,7 +106,8 @@ def route_table(app: Lambic) -> dict[str, Any]:
      "api_key_required": {"/users/{id}": ["PUT"]}}
 
     `preflight` lists only resources whose OPTIONS API Gateway generates (a CORS view
-    and no user OPTIONS view).
+    and no user OPTIONS view); `lambic.app.cors.resource_preflight` decides, the same
+    function the local gateway answers preflights with.
     """
     routes: dict[str, list[str]] = {}
     preflight: dict[str, dict[str, str]] = {}
@@ -114,8 +117,9 @@ def route_table(app: Lambic) -> dict[str, Any]:
         if not methods:
             continue
         routes[path] = list(methods)
-        if "OPTIONS" not in methods and any(e.cors is not None for e in methods.values()):
-            preflight[path] = app.preflight_response(path)["headers"]
+        headers = resource_preflight({m: e.cors for m, e in methods.items()})
+        if headers is not None:
+            preflight[path] = headers
         named = {m: e.authorizer_name for m, e in methods.items() if e.authorizer_name}
         if named:
             authorizers[path] = {m: str(n) for m, n in named.items()}

@@ -1,9 +1,13 @@
 """The local API Gateway: HTTP request -> REST v1 proxy event -> invoker -> HTTP response.
 
-    socket --uvicorn/httptools--> GatewayApp (raw ASGI)
-        route lookup (RouteMatcher on the raw path, API Gateway's rules)
-        -> create_rest_event(...) -> json -> invoker.invoke(api function)
-        -> proxy response checked as API Gateway checks it -> status, headers, body
+    socket --uvicorn/httptools--> GatewayApp (raw ASGI), one step per function:
+        _route          RouteMatcher on the raw path, API Gateway's rules
+                        (no method there: _unrouted_answer, a CORS preflight or 403)
+        _event_headers  the request's headers plus those API Gateway adds
+        _event_payload  create_rest_event(...) -> JSON
+        _invoke         invoker.invoke(api function), 504 at the integration timeout
+        _answer         proxy response checked as API Gateway checks it -> status,
+                        headers, body
 
 The API is served at `/` (as `chalice local` does), not under `/<stage>`; the stage name
 still appears where a function sees it (`requestContext.stage`, `requestContext.path`).
@@ -43,9 +47,9 @@ from urllib.parse import unquote
 
 import orjson
 
-from lambic.app.cors import CORSConfig
+from lambic.app.cors import CORSConfig, resource_preflight
 from lambic.app.proxy_events import create_rest_event, is_binary_media_type
-from lambic.app.routing import RouteMatcher
+from lambic.app.routing import RouteMatch, RouteMatcher
 from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
@@ -137,19 +141,24 @@ class ApiDefinition:
     function_timeout: float | None = None
 
 
-def _cors_headers(cors: Mapping[str, Any]) -> dict[str, str]:
-    # The manifest carries either the ready `Access-Control-*` headers or the
-    # CORSConfig's public fields; accept both.
+def _access_control_headers(info: Any) -> Mapping[str, str] | None:
+    """One method's CORS response headers from its manifest route info, or None."""
+    cors = info.get("cors") if isinstance(info, Mapping) else getattr(info, "cors", None)
+    if not cors:
+        return None
+    if not isinstance(cors, Mapping):  # `cors=True` in a hand-written table
+        return CORSConfig().get_access_control_headers()
+    # The manifest carries the ready `Access-Control-*` headers; older producers (and
+    # hand-written tables) give CORSConfig's public fields instead: accept both.
     if any(str(k).startswith("Access-Control-") for k in cors):
         return {str(k): str(v) for k, v in cors.items() if str(k).startswith("Access-Control-")}
-    config = CORSConfig(
+    return CORSConfig(
         allow_origin=str(cors.get("allow_origin", "*")),
         allow_headers=cors.get("allow_headers") or None,
         expose_headers=cors.get("expose_headers") or None,
         max_age=cors.get("max_age"),
         allow_credentials=cors.get("allow_credentials"),
-    )
-    return config.get_access_control_headers()
+    ).get_access_control_headers()
 
 
 def create_api_definition(
@@ -164,31 +173,17 @@ def create_api_definition(
 
     `routes` maps resource paths to methods to route info, each an object with an
     optional `cors` attribute or key (the manifest's `RouteInfo` or plain dicts).
+    Preflight answers come from `lambic.app.cors.resource_preflight`, the function
+    `route_table(app)` uses, so `lambic local` and the registry agree by construction.
 
         >>> api = create_api_definition({"/": {"GET": {}}}, function_name="a-dev", stage="api")
         >>> api.matcher.match("GET", "/").resource_path
         '/'
     """
     preflight: dict[str, HeaderList] = {}
-    count = 0
     for path, methods in routes.items():
-        cors: dict[str, str] | None = None
-        with_cors: list[str] = []
-        for method, info in methods.items():
-            count += 1
-            raw = info.get("cors") if isinstance(info, Mapping) else getattr(info, "cors", None)
-            if raw:
-                cors = (
-                    _cors_headers(raw)
-                    if isinstance(raw, Mapping)
-                    else CORSConfig().get_access_control_headers()
-                )
-                with_cors.append(method)
-        if cors is not None:
-            # Chalice keeps one CORS configuration per resource; its OPTIONS mock lists
-            # the CORS-enabled methods then OPTIONS. We mirror it.
-            headers = dict(cors)
-            headers["Access-Control-Allow-Methods"] = ",".join([*with_cors, "OPTIONS"])
+        headers = resource_preflight({m: _access_control_headers(i) for m, i in methods.items()})
+        if headers is not None:
             preflight[path] = [(k.encode(), v.encode()) for k, v in headers.items()]
     return ApiDefinition(
         function_name=function_name,
@@ -196,7 +191,7 @@ def create_api_definition(
         matcher=RouteMatcher({path: list(methods) for path, methods in routes.items()}),
         binary_types=tuple(binary_types),
         preflight=preflight,
-        route_count=count,
+        route_count=sum(len(methods) for methods in routes.values()),
         function_timeout=function_timeout,
     )
 
@@ -229,6 +224,114 @@ def _request_ids() -> tuple[str, str, str]:
     return request_id, extended, f"{_random_bits(96):024x}"
 
 
+def _route(
+    api: ApiDefinition, method: str, scope: MutableMapping[str, Any]
+) -> RouteMatch[str] | None:
+    """The resource and method a request reaches, by API Gateway's rules."""
+    # API Gateway matches the path as sent (percent-escapes intact); ASGI's `path` is
+    # already decoded, so the raw one is preferred when the server gives it.
+    raw_path = scope.get("raw_path")
+    return api.matcher.match(method, raw_path.decode("latin-1") if raw_path else scope["path"])
+
+
+def _unrouted_answer(
+    api: ApiDefinition, method: str, match: RouteMatch[str] | None
+) -> tuple[int, bytes, HeaderList]:
+    """API Gateway's own answer when no method is there: a CORS preflight, else 403."""
+    if method == "OPTIONS" and match is not None:
+        preflight = api.preflight.get(match.resource_path)
+        if preflight is not None:
+            return 200, b"", [(b"content-type", b"application/json"), *preflight]
+    return _MISSING_TOKEN
+
+
+def _event_headers(
+    scope: MutableMapping[str, Any], source_ip: str, trace_id: str
+) -> tuple[list[tuple[str, str]], int, str | None]:
+    """The headers the function sees, with the request's Content-Length and Accept.
+
+    API Gateway appends the peer to X-Forwarded-For and adds X-Forwarded-Port,
+    X-Forwarded-Proto and X-Amzn-Trace-Id before the event reaches the function; we
+    mirror it.
+    """
+    headers: list[tuple[str, str]] = []
+    length = 0
+    accept: str | None = None
+    forwarded_for = source_ip
+    for name, value in scope["headers"]:
+        text_name = name.decode("latin-1")
+        text_value = value.decode("utf-8", "replace")
+        lowered = text_name.lower()
+        if lowered == "content-length":
+            length = int(text_value) if text_value.isdigit() else 0
+        elif lowered == "accept":
+            accept = text_value
+        elif lowered == "x-forwarded-for":
+            forwarded_for = f"{text_value}, {source_ip}" if text_value else source_ip
+            continue
+        headers.append((text_name, text_value))
+    headers.append(("X-Forwarded-For", forwarded_for))
+    headers.append(("X-Forwarded-Port", str((scope.get("server") or ("127.0.0.1", 80))[1])))
+    headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+    headers.append(("X-Amzn-Trace-Id", trace_id))
+    return headers, length, accept
+
+
+def _event_payload(
+    api: ApiDefinition,
+    scope: MutableMapping[str, Any],
+    match: RouteMatch[str],
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    source_ip: str,
+    now: float,
+    request_id: str,
+    apigw_id: str,
+) -> bytes:
+    """The REST v1 proxy event the function receives, as JSON."""
+    event = create_rest_event(
+        method=scope["method"],
+        path=scope["path"],
+        resource_path=match.resource_path,
+        path_params=match.path_params,
+        query=_parse_query(scope.get("query_string", b"")),
+        headers=headers,
+        body=body,
+        binary_types=api.binary_types,
+        stage=api.stage,
+        source_ip=source_ip,
+        request_id=request_id,
+        request_time_epoch_ms=int(now * 1000),
+    )
+    event["requestContext"]["extendedRequestId"] = apigw_id
+    return orjson.dumps(event)
+
+
+def _answer(
+    api: ApiDefinition, outcome: InvocationOutcome, accept: str | None, trace_id: str
+) -> tuple[int, bytes, HeaderList]:
+    """The client's answer for the function's outcome, as API Gateway gives it."""
+    if outcome.status != "ok":
+        return _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
+    # API Gateway decodes a base64 body only for a binary first Accept media type.
+    binary = bool(api.binary_types) and is_binary_media_type(
+        accept.split(",", 1)[0] if accept else None, api.binary_types
+    )
+    try:
+        response = parse_proxy_response(outcome.payload, decode_base64=binary)
+    except MalformedProxyResponseError as exc:
+        return _CONFIG_ERROR if exc.status == 500 else _INTERNAL_ERROR
+    headers: HeaderList = [
+        (n.encode("latin-1", "replace"), v.encode()) for n, v in response.headers
+    ]
+    if not response.has_content_type:
+        # API Gateway REST APIs default a proxy response's Content-Type to JSON.
+        headers.append((b"content-type", b"application/json"))
+    headers.append((b"X-Amzn-Trace-Id", trace_id.encode()))
+    return response.status, response.body, headers
+
+
 class GatewayApp:
     """The gateway as a raw ASGI application (no framework: every microsecond counts).
 
@@ -259,113 +362,51 @@ class GatewayApp:
         self.api = api
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        # The hot path, as named steps: route -> build the event -> invoke -> answer.
+        # Only the body read and the invocation await; every other step is a plain
+        # call, so the split costs no extra coroutine per request.
         if scope["type"] != "http":
             return
-        api = self.api
+        api = self.api  # one snapshot per request: a reload meanwhile changes nothing here
         request_id, apigw_id, trace_suffix = _request_ids()
         method: str = scope["method"]
-        raw_path = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
-        match = api.matcher.match(method, raw_path)
+        match = _route(api, method, scope)
         if match is None or match.entry is None:
-            preflight = api.preflight.get(match.resource_path) if match is not None else None
-            if preflight is not None and method == "OPTIONS":
-                await _send(
-                    send,
-                    200,
-                    b"",
-                    [(b"content-type", b"application/json"), *preflight],
-                    request_id,
-                    apigw_id,
-                )
-                return
-            await _send(send, *_MISSING_TOKEN, request_id, apigw_id)
+            await _send(send, *_unrouted_answer(api, method, match), request_id, apigw_id)
             return
-        headers: list[tuple[str, str]] = []
-        length = 0
-        accept: str | None = None
-        forwarded_for: str | None = None
-        for name, value in scope["headers"]:
-            text_name = name.decode("latin-1")
-            text_value = value.decode("utf-8", "replace")
-            lowered = text_name.lower()
-            if lowered == "content-length":
-                length = int(text_value) if text_value.isdigit() else 0
-            elif lowered == "accept":
-                accept = text_value
-            elif lowered == "x-forwarded-for":
-                forwarded_for = text_value
-                continue
-            headers.append((text_name, text_value))
-        if length > self.max_body_bytes:
-            await _send(send, *_TOO_LARGE, request_id, apigw_id)
-            return
-        body = await self._read_body(receive)
+        now = self._clock()
+        source_ip = (scope.get("client") or ("127.0.0.1", 0))[0]
+        trace_id = f"Root=1-{int(now):08x}-{trace_suffix}"
+        headers, length, accept = _event_headers(scope, source_ip, trace_id)
+        body = await self._read_body(receive, length)
         if body is None:
             await _send(send, *_TOO_LARGE, request_id, apigw_id)
             return
-        now = self._clock()
-        client = scope.get("client") or ("127.0.0.1", 0)
-        source_ip = client[0]
-        trace_id = f"Root=1-{int(now):08x}-{trace_suffix}"
-        server = scope.get("server") or ("127.0.0.1", 80)
-        # API Gateway adds these before the event reaches the function; we mirror it.
-        headers.append(
-            ("X-Forwarded-For", f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip)
-        )
-        headers.append(("X-Forwarded-Port", str(server[1])))
-        headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
-        headers.append(("X-Amzn-Trace-Id", trace_id))
-        event = create_rest_event(
-            method=method,
-            path=scope["path"],
-            resource_path=match.resource_path,
-            path_params=match.path_params,
-            query=_parse_query(scope.get("query_string", b"")),
-            headers=headers,
-            body=body,
-            binary_types=api.binary_types,
-            stage=api.stage,
+        payload = _event_payload(
+            api,
+            scope,
+            match,
+            headers,
+            body,
             source_ip=source_ip,
+            now=now,
             request_id=request_id,
-            request_time_epoch_ms=int(now * 1000),
+            apigw_id=apigw_id,
         )
-        event["requestContext"]["extendedRequestId"] = apigw_id
-        payload = orjson.dumps(event)
         outcome = await self._invoke(api, payload, send, request_id, apigw_id)
         if outcome is None:  # API Gateway already answered 504
             return
-        if outcome.status != "ok":
-            answer = _THROTTLED if outcome.status == "throttled" else _INTERNAL_ERROR
-            await _send(send, *answer, request_id, apigw_id)
-            return
-        # API Gateway decodes a base64 body only for a binary first Accept media type.
-        binary = bool(api.binary_types) and is_binary_media_type(
-            accept.split(",", 1)[0] if accept else None, api.binary_types
-        )
-        try:
-            response = parse_proxy_response(outcome.payload, decode_base64=binary)
-        except MalformedProxyResponseError as exc:
-            await _send(
-                send,
-                *(_CONFIG_ERROR if exc.status == 500 else _INTERNAL_ERROR),
-                request_id,
-                apigw_id,
-            )
-            return
-        out: HeaderList = [
-            (n.encode("latin-1", "replace"), v.encode()) for n, v in response.headers
-        ]
-        if not response.has_content_type:
-            # API Gateway REST APIs default a proxy response's Content-Type to JSON.
-            out.append((b"content-type", b"application/json"))
-        out.append((b"X-Amzn-Trace-Id", trace_id.encode()))
-        await _send(send, response.status, response.body, out, request_id, apigw_id)
+        await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
+    async def _read_body(self, receive: Receive, declared_length: int) -> bytes | None:
+        """The whole request body, or None when it is over the limit (answered 413)."""
+        max_bytes = self.max_body_bytes
+        if declared_length > max_bytes:
+            return None
         message = await receive()
         body: bytes = message.get("body", b"")
         if not message.get("more_body", False):
-            return body if len(body) <= self.max_body_bytes else None
+            return body if len(body) <= max_bytes else None
         chunks = [body]
         size = len(body)
         while message.get("more_body", False):
@@ -374,7 +415,7 @@ class GatewayApp:
                 break
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > max_bytes:
                 return None
             chunks.append(chunk)
         return b"".join(chunks)

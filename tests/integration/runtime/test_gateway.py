@@ -7,6 +7,7 @@ import base64
 import http.client
 import json
 import re
+import runpy
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from lambic.app import route_table
 from lambic.runtime.local import LocalCloud
 
 pytestmark = pytest.mark.slow
@@ -89,7 +91,10 @@ def sleep(seconds):
 
 
 @app.route("/cors", methods=["GET", "PUT"], cors=CORSConfig(allow_origin="https://app.test",
-                                                            max_age=600))
+                                                            allow_headers=["X-Custom"],
+                                                            expose_headers=["X-Total"],
+                                                            max_age=600,
+                                                            allow_credentials=True))
 def with_cors():
     return {"cors": True}
 
@@ -137,6 +142,7 @@ class RunningCloud:
 
     def __init__(self, project: Path, **kwargs: Any) -> None:
         self.lines: list[str] = []
+        self.project = project
         self.cloud = LocalCloud(
             project, port=0, echo=lambda text: self.lines.extend(text.splitlines()), **kwargs
         )
@@ -311,11 +317,26 @@ def test_answers_cors_preflight_without_invoking(cloud: RunningCloud) -> None:
     assert response.getheader("Access-Control-Allow-Origin") == "https://app.test"
     assert response.getheader("Access-Control-Allow-Methods") == "GET,PUT,OPTIONS"
     assert "Content-Type" in (response.getheader("Access-Control-Allow-Headers") or "")
+    # The custom CORSConfig fields cross the manifest to the gateway's answer.
+    assert "X-Custom" in (response.getheader("Access-Control-Allow-Headers") or "")
+    assert response.getheader("Access-Control-Max-Age") == "600"
+    assert response.getheader("Access-Control-Expose-Headers") == "X-Total"
+    assert response.getheader("Access-Control-Allow-Credentials") == "true"
     time.sleep(0.2)
     assert sum("REPORT" in line for line in cloud.lines) == before
     assert cloud.request("GET", "/cors").getheader("Access-Control-Allow-Origin") == (
         "https://app.test"
     )
+
+
+def test_preflight_answer_is_the_route_tables_for_the_same_app(cloud: RunningCloud) -> None:
+    # The registry (read in-process here) and lambic local (through the manifest
+    # child) compute preflights with one function, so they agree to the header.
+    expected = route_table(runpy.run_path(str(cloud.project / "app.py"))["app"])["preflight"]
+    response = cloud.request("OPTIONS", "/cors")
+
+    answered = {k: v for k, v in response.headers.items() if k.startswith("Access-Control-")}
+    assert answered == expected["/cors"]
 
 
 def test_answers_502_for_a_malformed_proxy_response(cloud: RunningCloud) -> None:

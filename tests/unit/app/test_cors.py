@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from lambic.app import CORSConfig
-from lambic.app.cors import preflight_headers
+from lambic.app.cors import preflight_headers, resource_preflight
 
 
 def test_default_cors_headers_match_chalice() -> None:
@@ -42,3 +42,21 @@ def test_preflight_without_cors_allows_only_options() -> None:
     assert preflight_headers(CORSConfig(), ["GET"])["Access-Control-Allow-Methods"] == (
         "GET,OPTIONS"
     )
+
+
+def test_resource_preflight_takes_a_config_or_its_headers_alike() -> None:
+    cors = CORSConfig(allow_origin="https://a.example", allow_headers=["X-One"], max_age=30)
+    from_config = resource_preflight({"GET": cors, "PUT": cors, "DELETE": None})
+    from_headers = resource_preflight(
+        {"GET": cors.get_access_control_headers(), "PUT": cors.get_access_control_headers()}
+    )
+
+    assert from_config == from_headers
+    assert from_config is not None
+    assert from_config["Access-Control-Allow-Methods"] == "GET,PUT,OPTIONS"
+    assert from_config["Access-Control-Max-Age"] == "30"
+
+
+def test_no_generated_preflight_without_cors_or_with_a_user_options_view() -> None:
+    assert resource_preflight({"GET": None}) is None
+    assert resource_preflight({"GET": CORSConfig(), "OPTIONS": None}) is None

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from lambic.app import CORSConfig, Lambic, route_table
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
 from lambic.runtime.gateway import ApiDefinition, GatewayApp, create_api_definition
+from lambic.runtime.manifest import RouteInfo
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,32 @@ def test_answers_cors_preflight_from_the_gateway_without_invoking() -> None:
     assert reply.header("Access-Control-Allow-Methods") == "PUT,OPTIONS"
     assert "Content-Type" in (reply.header("Access-Control-Allow-Headers") or "")
     assert invoker.calls == []
+
+
+def test_custom_cors_reaches_the_preflight_answer_as_the_route_table_computes_it() -> None:
+    app = Lambic("cors", configure_logs=False)
+    cors = CORSConfig(allow_origin="https://x.test", allow_headers=["X-Custom"], max_age=600)
+    app.route("/items", methods=["GET", "POST"], cors=cors)(lambda: {})
+    # What the manifest carries for each method: its ready `Access-Control-*` headers.
+    routes = {
+        path: {
+            method: RouteInfo(path, method, "view", cors=cors.get_access_control_headers())
+            for method in methods
+        }
+        for path, methods in app.routes.items()
+    }
+    gateway = GatewayApp(
+        RecordingInvoker(ok({})),
+        create_api_definition(routes, function_name="cors-dev", stage="api"),
+    )
+
+    reply = call(gateway, "OPTIONS", "/items")
+
+    answered = {k.decode(): v.decode() for k, v in reply.headers if k.startswith(b"Access-")}
+    assert answered == route_table(app)["preflight"]["/items"]
+    assert answered["Access-Control-Max-Age"] == "600"
+    assert "X-Custom" in answered["Access-Control-Allow-Headers"].split(",")
+    assert answered["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
 
 
 def test_options_on_a_resource_without_cors_is_missing_authentication_token() -> None:
