@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from lambic._sockets import PortInUseError
 from lambic.deploy.errors import DeployError
 from lambic.project.errors import ProjectError
 from lambic.runtime.errors import LambicRuntimeError
@@ -20,6 +21,7 @@ from lambic.templates import SkeletonError
 
 #: Errors whose message is meant for the user: printed as one line, never a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
+    PortInUseError,
     ProjectError,
     LambicRuntimeError,
     DeployError,

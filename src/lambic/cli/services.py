@@ -47,6 +47,7 @@ def services(
     require_auth: str | None,
 ) -> None:
     """Run the local S3, DynamoDB, SQS and SNS services on one port."""
+    from lambic._sockets import PortInUseError
     from lambic.services.auth import Authenticator, parse_credentials
     from lambic.services.base import ServiceError
     from lambic.services.factory import create_services
@@ -73,6 +74,6 @@ def services(
 
     try:
         serve(by_name, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
-    except ServiceError:
+    except (ServiceError, PortInUseError):
         built.close()
         raise

@@ -9,7 +9,8 @@ the per-connection protocol is ours (`_GatewayProtocol`, httptools underneath to
 - each response leaves in one write, with no per-request timer or response-cycle
   object (together about a fifth of a warm request's cost in the gateway process).
 
-Errors: `GatewayError` (a `LambicRuntimeError`) and its `PortInUseError`.
+Errors: `GatewayError` (a `LambicRuntimeError`); a taken port is `PortInUseError`
+(`lambic._sockets`, shared with the services' edge).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import httptools
 import uvicorn
 from uvicorn.server import ServerState
 
+from lambic._sockets import PortInUseError, bind_socket
 from lambic.runtime.errors import LambicRuntimeError
 
 __all__ = ["GatewayError", "GatewayServer", "PortInUseError", "bind_socket"]
@@ -43,10 +45,6 @@ ASGIApp = Callable[
 
 class GatewayError(LambicRuntimeError):
     """The gateway cannot serve: the message says what to change."""
-
-
-class PortInUseError(GatewayError):
-    """Another process listens on the gateway's port."""
 
 
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
@@ -353,25 +351,6 @@ def _address(value: Any) -> tuple[str, int] | None:
     if isinstance(value, tuple) and len(value) >= 2:
         return str(value[0]), int(value[1])
     return None
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Listen on host:port now, so a port in use is reported before anything starts."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only for
-    # such sockets; without it a response sent as headers then body stalls ~40 ms.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise PortInUseError(
-            f"Port {port} on {host} is in use; stop what is using it or pick another with --port"
-        ) from exc
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
 
 
 class GatewayServer:

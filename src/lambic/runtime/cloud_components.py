@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lambic._sockets import PortInUseError
 from lambic.project.account import (
     DEFAULT_SERVICES_PORT,
     LOCAL_ACCESS_KEY,
@@ -105,9 +106,14 @@ class LocalServices:
         try:
             services = self.services = await asyncio.to_thread(create_services, state)
             self.edge = await asyncio.to_thread(
-                lambda: EdgeServer(services.by_name(), host=self.host, port=self.port).start()
+                lambda: EdgeServer(
+                    services.by_name(),
+                    host=self.host,
+                    port=self.port,
+                    port_option="--services-port",
+                ).start()
             )
-        except ServiceError as exc:
+        except (ServiceError, PortInUseError) as exc:
             self._close_services()
             raise LambicRuntimeError(f"Local services: {exc}") from exc
         cloud.extra_env.update(endpoint_environment(self.edge.url))

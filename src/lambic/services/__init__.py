@@ -5,8 +5,9 @@ Data flow: socket → `edge.EdgeApp` (routing as AWS clients address services, t
 `create_services` builds the services (a typed `ServiceSet`); `serve` / `EdgeServer`
 run the edge port over `ServiceSet.by_name()`.
 
-Exceptions: `ServiceError` is the layer's root (`PortInUseError`, `AuthError`, and each
-service's own error such as `S3Error` derive from it).
+Exceptions: `ServiceError` is the layer's root (`AuthError` and each service's own
+error such as `S3Error` derive from it); a taken port is `PortInUseError`, an
+`OSError` shared with the gateway (`lambic._sockets`).
 
 Names resolve on first use so importing `lambic.project.sqlite` (or a single
 service) does not import uvicorn and every service.
@@ -21,7 +22,7 @@ _EXPORTS = {
     "AuthError": "lambic.services.auth",
     "Authenticator": "lambic.services.auth",
     "EdgeServer": "lambic.services.server",
-    "PortInUseError": "lambic.services.server",
+    "PortInUseError": "lambic._sockets",
     "Service": "lambic.services.base",
     "ServiceError": "lambic.services.base",
     "ServiceRequest": "lambic.services.base",

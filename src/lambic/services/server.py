@@ -10,34 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
 
+from lambic._sockets import bind_socket
 from lambic.services._http import EdgeHttpServer, new_event_loop
 from lambic.services.auth import Authenticator
 from lambic.services.base import Service, ServiceError
 from lambic.services.edge import EdgeApp
-
-
-class PortInUseError(ServiceError):
-    """The edge port is taken by another process."""
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise PortInUseError(
-            f"Port {port} on {host} is in use; stop what is using it or pick another with --port"
-        ) from exc
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
 
 
 def _close_services(app: EdgeApp) -> None:
@@ -58,9 +39,11 @@ class EdgeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         auth: Authenticator | None = None,
+        port_option: str = "--port",
     ) -> None:
         self.app = EdgeApp(services, auth=auth)
-        self._sock = _bind(host, port)
+        # `port_option`: the flag that picks another port, named if this one is taken.
+        self._sock = bind_socket(host, port, option=port_option)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         self._thread = threading.Thread(target=self._run, name="lambic-edge", daemon=True)
@@ -134,7 +117,7 @@ def serve(
     `on_ready(port)` is called once the socket is bound and accepting.
     """
     app = EdgeApp(services, auth=auth)
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
 
     async def main() -> None:
         stopping = asyncio.Event()

@@ -292,6 +292,26 @@ def test_reports_a_port_in_use_in_one_line(project: Path) -> None:
         line = one_error_line(run_cli("--project-dir", str(project), "--port", str(port)))
 
     assert f"Port {port}" in line and "in use" in line
+    assert line.endswith("pick another with --port")
+
+
+def test_a_taken_services_port_names_the_flag_that_moves_it(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+
+        cli = [sys.executable, "-m", "lambic", "local", "--project-dir", str(project)]
+        result = subprocess.run(
+            [*cli, "--port", str(free_port()), "--services-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    line = one_error_line(result)
+    assert line.startswith(f"Error: Local services: Port {port} on 127.0.0.1 is in use")
+    assert line.endswith("pick another with --services-port")
 
 
 def test_a_new_project_serves_hello_world(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from lambic.app import CORSConfig, Lambic, route_table
+from lambic.project.manifest import RouteInfo
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
 from lambic.runtime.gateway import ApiDefinition, GatewayApp, create_api_definition
-from lambic.runtime.manifest import RouteInfo
 
 
 @dataclass(frozen=True)
