@@ -1,5 +1,8 @@
 """What the two polling event sources (SQS, DynamoDB streams) share (private).
 
+Both are Lambda event source mappings: a function, the engine they read, how they
+invoke it, the batch size and batching window (`MappingSettings`).
+
 Both invoke synchronously with a batch of records and read Lambda's partial-batch
 answer, `{"batchItemFailures": [{"itemIdentifier": ID}, ...]}`, the same way (AWS
 documents one rule for both): a missing, null or empty list is a complete success; an
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 FAILED_STATUSES = frozenset({"error", "timeout", "oom", "crash", "throttled"})
 
 _Outcome = TypeVar("_Outcome")
+_Engine = TypeVar("_Engine")
 
 
 class SyncResult(Protocol):
@@ -67,3 +71,26 @@ def report_safely(report: Callable[[_Outcome], None] | None, outcome: _Outcome) 
         report(outcome)
     except Exception:
         log.exception("Batch report failed")
+
+
+class MappingSettings(Generic[_Engine, _Outcome]):
+    """What every event source mapping is created with (Lambda's CreateEventSourceMapping:
+    the function, its batch size and batching window), plus the engine it reads, how it
+    invokes, and where each batch's outcome is reported."""
+
+    def __init__(
+        self,
+        engine: _Engine,
+        function: str,
+        invoke: Invoke,
+        *,
+        batch_size: int,
+        batching_window: float,
+        report: Callable[[_Outcome], None] | None,
+    ) -> None:
+        self.engine = engine
+        self.function = function
+        self._invoke = invoke
+        self.batch_size = batch_size
+        self.batching_window = batching_window
+        self._report = report

@@ -33,6 +33,7 @@ from lambic.project.account import LOCAL_REGION
 from lambic.runtime._batches import (
     FAILED_STATUSES,
     Invoke,
+    MappingSettings,
     SyncResult,
     batch_item_failures,
     report_safely,
@@ -63,7 +64,7 @@ class BatchOutcome:
     duration_ms: float
 
 
-class SqsEventSourceMapping:
+class SqsEventSourceMapping(MappingSettings["SqsEngine", BatchOutcome]):
     """Polls one queue for one function until `stop()`."""
 
     def __init__(
@@ -79,15 +80,17 @@ class SqsEventSourceMapping:
         region: str = LOCAL_REGION,
         report: Callable[[BatchOutcome], None] | None = None,
     ) -> None:
-        self.engine = engine
+        super().__init__(
+            engine,
+            function,
+            invoke,
+            batch_size=batch_size,
+            batching_window=batching_window,
+            report=report,
+        )
         self.queue_name = queue_name
-        self.function = function
-        self._invoke = invoke
-        self.batch_size = batch_size
-        self.batching_window = batching_window
         self.pollers = max(1, pollers)
         self.region = region
-        self._report = report
         self._tasks: list[asyncio.Task[None]] = []
         self._handling: set[asyncio.Future[None]] = set()
         self._stopping = False

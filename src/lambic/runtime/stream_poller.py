@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambic.project.sqlite import open_database
-from lambic.runtime._batches import FAILED_STATUSES, Invoke, batch_item_failures, report_safely
+from lambic.runtime._batches import (
+    FAILED_STATUSES,
+    Invoke,
+    MappingSettings,
+    batch_item_failures,
+    report_safely,
+)
 from lambic.runtime._tasks import cancel_and_wait
 
 if TYPE_CHECKING:
@@ -98,7 +104,7 @@ class Checkpoints:
         self._db.close()
 
 
-class DynamoDBStreamMapping:
+class DynamoDBStreamMapping(MappingSettings["DynamoDBEngine", StreamBatchOutcome]):
     """Feeds one table's stream to one function until `stop()`."""
 
     def __init__(
@@ -114,15 +120,17 @@ class DynamoDBStreamMapping:
         starting_position: str = "LATEST",
         report: Callable[[StreamBatchOutcome], None] | None = None,
     ) -> None:
-        self.engine = engine
+        super().__init__(
+            engine,
+            function,
+            invoke,
+            batch_size=batch_size,
+            batching_window=batching_window,
+            report=report,
+        )
         self.table = table_from_stream_arn(stream_arn)
-        self.function = function
-        self._invoke = invoke
         self._checkpoints = checkpoints
-        self.batch_size = batch_size
-        self.batching_window = batching_window
         self.starting_position = starting_position
-        self._report = report
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
