@@ -14,7 +14,7 @@ from lambic.app.cors import resource_preflight
 if TYPE_CHECKING:
     from lambic.app.application import Lambic
 
-__all__ = ["FunctionSpec", "functions", "route_table"]
+__all__ = ["FunctionSpec", "event_source_kind", "functions", "route_table"]
 
 # Keyed by class name so this module needs nothing from the event-source module.
 _KIND_BY_CONFIG = {
@@ -26,6 +26,13 @@ _KIND_BY_CONFIG = {
     "DynamoDBEventConfig": "dynamodb",
     "KinesisEventConfig": "kinesis",
 }
+
+
+def event_source_kind(source: Any) -> str | None:
+    """The function kind of an event-source config ("schedule", "s3", ...), Lambic's or
+    Chalice's (a Chalice app's configs have no `kind`, so their class name decides)."""
+    kind: str | None = getattr(source, "kind", None) or _KIND_BY_CONFIG.get(type(source).__name__)
+    return kind
 
 
 class FunctionSpec:
@@ -81,7 +88,7 @@ def functions(app: Lambic) -> list[FunctionSpec]:
     for auth in app.builtin_auth_handlers:
         specs.append(FunctionSpec(name=auth.name, handler=auth.handler_string, kind="authorizer"))
     for source in app.event_sources:
-        kind = getattr(source, "kind", None) or _KIND_BY_CONFIG.get(type(source).__name__)
+        kind = event_source_kind(source)
         if kind is None:
             raise TypeError(
                 f"Unknown event source config {type(source).__name__} for {source.name!r}; "

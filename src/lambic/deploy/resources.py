@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambic.app import functions as app_functions
+from lambic.app.registry import event_source_kind
 from lambic.deploy.declared import (
     BucketResource,
     TableResource,
@@ -30,17 +31,6 @@ from lambic.deploy.declared import (
 from lambic.deploy.errors import ConfigError
 from lambic.deploy.openapi import build_openapi
 from lambic.project.config import StageConfig
-
-# Event-source config class name → function kind (docs/internals.md §1 names).
-_KINDS = {
-    "ScheduledEventConfig": "schedule",
-    "S3EventConfig": "s3",
-    "SQSEventConfig": "sqs",
-    "SNSEventConfig": "sns",
-    "CloudWatchEventConfig": "cloudwatch",
-    "DynamoDBEventConfig": "dynamodb",
-    "KinesisEventConfig": "kinesis",
-}
 
 
 @dataclass(frozen=True)
@@ -251,7 +241,7 @@ def _function(config: StageConfig, name: str, handler: str, kind: str) -> Functi
 
 
 def _kind(source: Any) -> str:
-    kind = _KINDS.get(type(source).__name__)
+    kind = event_source_kind(source)
     if kind is None:
         raise ConfigError(
             f"cannot deploy event source {type(source).__name__} ({source.name}); "
