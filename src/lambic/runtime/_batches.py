@@ -83,7 +83,6 @@ class MappingSettings(Generic[_Engine, _Outcome]):
         engine: _Engine,
         function: str,
         invoke: Invoke,
-        *,
         batch_size: int,
         batching_window: float,
         report: Callable[[_Outcome], None] | None,

@@ -80,14 +80,7 @@ class SqsEventSourceMapping(MappingSettings["SqsEngine", BatchOutcome]):
         region: str = LOCAL_REGION,
         report: Callable[[BatchOutcome], None] | None = None,
     ) -> None:
-        super().__init__(
-            engine,
-            function,
-            invoke,
-            batch_size=batch_size,
-            batching_window=batching_window,
-            report=report,
-        )
+        super().__init__(engine, function, invoke, batch_size, batching_window, report)
         self.queue_name = queue_name
         self.pollers = max(1, pollers)
         self.region = region

@@ -120,14 +120,7 @@ class DynamoDBStreamMapping(MappingSettings["DynamoDBEngine", StreamBatchOutcome
         starting_position: str = "LATEST",
         report: Callable[[StreamBatchOutcome], None] | None = None,
     ) -> None:
-        super().__init__(
-            engine,
-            function,
-            invoke,
-            batch_size=batch_size,
-            batching_window=batching_window,
-            report=report,
-        )
+        super().__init__(engine, function, invoke, batch_size, batching_window, report)
         self.table = table_from_stream_arn(stream_arn)
         self._checkpoints = checkpoints
         self.starting_position = starting_position
