@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
@@ -73,23 +74,15 @@ def report_safely(report: Callable[[_Outcome], None] | None, outcome: _Outcome) 
         log.exception("Batch report failed")
 
 
+@dataclass(eq=False)
 class MappingSettings(Generic[_Engine, _Outcome]):
     """What every event source mapping is created with (Lambda's CreateEventSourceMapping:
     the function, its batch size and batching window), plus the engine it reads, how it
     invokes, and where each batch's outcome is reported."""
 
-    def __init__(
-        self,
-        engine: _Engine,
-        function: str,
-        invoke: Invoke,
-        batch_size: int,
-        batching_window: float,
-        report: Callable[[_Outcome], None] | None,
-    ) -> None:
-        self.engine = engine
-        self.function = function
-        self._invoke = invoke
-        self.batch_size = batch_size
-        self.batching_window = batching_window
-        self._report = report
+    engine: _Engine
+    function: str
+    _invoke: Invoke
+    batch_size: int
+    batching_window: float
+    _report: Callable[[_Outcome], None] | None
