@@ -12,6 +12,7 @@ import json
 import uuid
 from xml.sax.saxutils import escape
 
+from lambic.services._query_xml import error_response
 from lambic.services.base import ServiceError, ServiceResponse
 
 _SIGNATURE_MESSAGE = (
@@ -143,9 +144,5 @@ def _query(error: AuthError, service: str) -> ServiceResponse:
         "sqs": "http://queue.amazonaws.com/doc/2012-11-05/",
     }.get(service, "")
     request_id = str(uuid.uuid4())
-    body = (
-        f'<?xml version="1.0"?>\n<ErrorResponse xmlns="{namespace}"><Error><Type>Sender</Type>'
-        f"<Code>{code}</Code><Message>{escape(message)}</Message></Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-    )
-    return ServiceResponse(403, [("Content-Type", "text/xml")], body.encode())
+    body = error_response(namespace, code, message, request_id, prologue='<?xml version="1.0"?>\n')
+    return ServiceResponse(403, [("Content-Type", "text/xml")], body)

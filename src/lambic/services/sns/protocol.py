@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from xml.sax.saxutils import escape
+
+from lambic.services._query_xml import error_response, text
 
 NAMESPACE = "http://sns.amazonaws.com/doc/2010-03-31/"
 _SKIP = frozenset({"Action", "Version", "Signature", "SignatureMethod", "SignatureVersion"})
@@ -61,31 +62,24 @@ def _normalise(node: Any) -> Any:
     return {k: _normalise(v) for k, v in node.items() if isinstance(k, str)}
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return escape(str(value)).replace("\r", "&#xD;")
-
-
 def _render(key: str, value: Any) -> str:
     if isinstance(value, list):
         members = "".join(f"<member>{_render_fields(v)}</member>" for v in value)
         return f"<{key}>{members}</{key}>"
     if isinstance(value, dict) and key == "Attributes":
         entries = "".join(
-            f"<entry><key>{_text(k)}</key><value>{_text(v)}</value></entry>"
-            for k, v in value.items()
+            f"<entry><key>{text(k)}</key><value>{text(v)}</value></entry>" for k, v in value.items()
         )
         return f"<{key}>{entries}</{key}>"
     if isinstance(value, dict):
         return f"<{key}>{_render_fields(value)}</{key}>"
-    return f"<{key}>{_text(value)}</{key}>"
+    return f"<{key}>{text(value)}</{key}>"
 
 
 def _render_fields(value: Any) -> str:
     if isinstance(value, dict):
         return "".join(_render(k, v) for k, v in value.items())
-    return _text(value)
+    return text(value)
 
 
 def render_result(action: str, result: Mapping[str, Any], request_id: str) -> bytes:
@@ -105,9 +99,4 @@ def render_empty(action: str, request_id: str) -> bytes:
 
 
 def render_error(code: str, message: str, sender_fault: bool, request_id: str) -> bytes:
-    kind = "Sender" if sender_fault else "Receiver"
-    return (
-        f'<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
-        f"<Code>{_text(code)}</Code><Message>{_text(message)}</Message></Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-    ).encode()
+    return error_response(NAMESPACE, code, message, request_id, sender_fault=sender_fault)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from xml.sax.saxutils import escape
+
+from lambic.services._query_xml import error_response, text
 
 NAMESPACE = "http://queue.amazonaws.com/doc/2012-11-05/"
 
@@ -91,20 +92,13 @@ def _normalise(tree: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    # XML parsers turn a raw CR into LF; AWS escapes it so bodies round-trip exactly.
-    return escape(str(value)).replace("\r", "&#xD;")
-
-
 def _element(name: str, inner: str) -> str:
     return f"<{name}>{inner}</{name}>"
 
 
 def _name_values(tag: str, key_field: str, mapping: Mapping[str, Any]) -> str:
     return "".join(
-        _element(tag, _element(key_field, _text(k)) + _element("Value", _text(v)))
+        _element(tag, _element(key_field, text(k)) + _element("Value", text(v)))
         for k, v in mapping.items()
     )
 
@@ -112,9 +106,9 @@ def _name_values(tag: str, key_field: str, mapping: Mapping[str, Any]) -> str:
 def _message_attributes(attributes: Mapping[str, Mapping[str, str]]) -> str:
     parts = []
     for name, value in attributes.items():
-        inner = "".join(_element(k, _text(v)) for k, v in value.items() if k != "DataType")
-        inner += _element("DataType", _text(value["DataType"]))
-        parts.append(_element("MessageAttribute", _element("Name", _text(name)) + _value(inner)))
+        inner = "".join(_element(k, text(v)) for k, v in value.items() if k != "DataType")
+        inner += _element("DataType", text(value["DataType"]))
+        parts.append(_element("MessageAttribute", _element("Name", text(name)) + _value(inner)))
     return "".join(parts)
 
 
@@ -126,7 +120,7 @@ def _fields(action: str, result: Mapping[str, Any]) -> str:
     parts: list[str] = []
     for key, value in result.items():
         if key in ("QueueUrls", "queueUrls"):
-            parts.extend(_element("QueueUrl", _text(url)) for url in value)
+            parts.extend(_element("QueueUrl", text(url)) for url in value)
         elif key == "Attributes":
             parts.append(_name_values("Attribute", "Name", value))
         elif key == "Tags":
@@ -140,7 +134,7 @@ def _fields(action: str, result: Mapping[str, Any]) -> str:
         elif key == "Failed":
             parts.extend(_element("BatchResultErrorEntry", _fields(action, e)) for e in value)
         else:
-            parts.append(_element(key, _text(value)))
+            parts.append(_element(key, text(value)))
     return "".join(parts)
 
 
@@ -155,9 +149,12 @@ def render_result(action: str, result: Mapping[str, Any], request_id: str) -> by
 
 
 def render_error(code: str, message: str, sender_fault: bool, request_id: str) -> bytes:
-    kind = "Sender" if sender_fault else "Receiver"
-    return (
-        f'<?xml version="1.0"?><ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
-        f"<Code>{_text(code)}</Code><Message>{_text(message)}</Message><Detail/></Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-    ).encode()
+    return error_response(
+        NAMESPACE,
+        code,
+        message,
+        request_id,
+        sender_fault=sender_fault,
+        prologue='<?xml version="1.0"?>',
+        detail=True,
+    )
