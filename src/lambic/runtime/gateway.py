@@ -50,6 +50,7 @@ import orjson
 from lambic.app.cors import CORSConfig, resource_preflight
 from lambic.app.proxy_events import create_rest_event, is_binary_media_type
 from lambic.app.routing import RouteMatch, RouteMatcher
+from lambic.project.account import LOCAL_ACCOUNT_ID
 from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
@@ -303,6 +304,7 @@ def _event_payload(
         source_ip=source_ip,
         request_id=request_id,
         request_time_epoch_ms=int(now * 1000),
+        account_id=LOCAL_ACCOUNT_ID,
     )
     event["requestContext"]["extendedRequestId"] = apigw_id
     return orjson.dumps(event)

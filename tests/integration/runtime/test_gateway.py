@@ -64,6 +64,7 @@ def echo(name):
         "headers": dict(req.headers),
         "raw": base64.b64encode(req.raw_body or b"").decode(),
         "context_stage": req.context["stage"],
+        "context_account": req.context["accountId"],
     }
 
 
@@ -230,6 +231,8 @@ def test_passes_path_query_multi_value_and_headers_as_api_gateway(cloud: Running
     assert got["headers"]["x-custom-header"] == "v1"
     assert got["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert got["context_stage"] == "api"
+    # The account every local ARN names (queues, topics, functions), not a sample one.
+    assert got["context_account"] == "000000000000"
 
 
 def test_passes_header_names_as_the_client_spelled_them(cloud: RunningCloud) -> None:
