@@ -30,7 +30,7 @@ MAX_PUT_BYTES = 5 * 1024 * 1024 * 1024
 MAX_TAGS = 10
 
 
-class Upload:
+class UploadedBody:
     """The body of a PUT/UploadPart after framing is removed and integrity checked."""
 
     __slots__ = ("checksums", "data", "trailers")
@@ -41,7 +41,7 @@ class Upload:
         self.trailers = trailers
 
 
-def read_upload(request: ServiceRequest) -> Upload:
+def read_upload(request: ServiceRequest) -> UploadedBody:
     headers = request.headers
     body = request.body
     trailers: dict[str, str] = {}
@@ -64,7 +64,7 @@ def read_upload(request: ServiceRequest) -> Upload:
         if value:
             claimed[algorithm] = value
     verify_checksums(claimed, body)
-    return Upload(body, claimed, trailers)
+    return UploadedBody(body, claimed, trailers)
 
 
 def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None) -> ObjectAttrs:
