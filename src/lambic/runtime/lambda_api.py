@@ -159,9 +159,12 @@ class LambdaApi:
 
     def _list_functions(self, request: ServiceRequest) -> ServiceResponse:
         invoker = self._require_invoker()
-        configurations = [
-            self._configuration(invoker.settings(name)) for name in invoker.function_names()
-        ]
+        configurations = []
+        for name in invoker.function_names():
+            try:
+                configurations.append(self._configuration(invoker.settings(name)))
+            except FunctionNotFoundError:  # removed by a hot reload while we listed
+                continue
         configurations.sort(key=lambda c: str(c["FunctionName"]))
         return list_functions_response(
             configurations, request.query.get("Marker"), request.query.get("MaxItems")
@@ -203,7 +206,9 @@ class LambdaApi:
             )
         )
         tail = None
-        if headers.get("x-amz-log-type") == "Tail" and invocation_type == "RequestResponse":
+        wants_tail = headers.get("x-amz-log-type") == "Tail"
+        if wants_tail and invocation_type == "RequestResponse" and result.status != "throttled":
+            # About 0.1 s more: the tail is read once the log writer has committed it.
             tail = await asyncio.to_thread(
                 read_log_tail, invoker.store, settings.log_group, result.request_id, started_ms
             )
