@@ -106,16 +106,17 @@ def route_service(request: ServiceRequest) -> str:
         if scope is not None and scope != "s3":
             return scope  # sqs, sns, or a query service we do not serve (sts, ec2...)
         return "sns" if action in _SNS_ACTIONS else "sqs"
-    return _rest_service(request)
-
-
-def _rest_service(request: ServiceRequest) -> str:
-    """S3, Lambda or an unserved REST service; S3 is decided first and cheaply."""
     auth = request.headers.get("authorization")
+    if auth is not None and "/s3/aws4_request" in auth:
+        return "s3"  # boto3's S3 signature names its service in plain text: decided here
+    return _rest_service(request, auth)
+
+
+def _rest_service(request: ServiceRequest, auth: str | None) -> str:
+    """S3 (unsigned, presigned, SigV2), Lambda or an unserved REST service."""
     if auth is not None:
-        # boto3's S3 signature names the service in plain text; S3's legacy SigV2
-        # ("AWS AKID:sig") has no scope and is S3's alone.
-        if "/s3/aws4_request" in auth or not auth.startswith("AWS4"):
+        # S3's legacy SigV2 ("AWS AKID:sig") has no scope and is S3's alone.
+        if not auth.startswith("AWS4"):
             return "s3"
         match = _SCOPE_SERVICE.search(auth)
         return match.group(1) if match else "s3"
