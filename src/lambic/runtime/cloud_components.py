@@ -5,6 +5,11 @@ Both are `CloudComponent`s (`async start(cloud)`, `async stop()`), started by
 friends into `cloud.extra_env` before any execution environment exists, so
 `boto3.client("s3")` inside a function talks to the local cloud), then the invoker,
 then `LiveEventSources` (which needs the invoker and the services' engines).
+
+`LocalServices` also serves Lambda's API on the edge (`lambda_api.LambdaApi`), backed
+by `cloud.invoker` once it exists; `LiveEventSources` hands it the durable async
+queue, so `invoke(InvocationType="Event")` gets the same retries and destinations as
+an S3 or SNS event.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from lambic.project.manifest import FunctionEntry
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.event_sources import Account, Engines, EventSources, create_event_sources
-from lambic.runtime.event_sources.base import SYNC_KINDS
+from lambic.runtime.event_sources.base import SYNC_KINDS, EventQueue
+from lambic.runtime.lambda_api import LambdaApi
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.resources import create_declared
 from lambic.runtime.sqs_poller import BatchOutcome
@@ -59,7 +65,7 @@ def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> d
 
 
 class LocalServices:
-    """The S3/DynamoDB/SQS/SNS/EventBridge edge port inside `lambic local`."""
+    """The S3/DynamoDB/SQS/SNS/EventBridge edge port inside `lambic local`, plus Lambda's API."""
 
     def __init__(
         self,
@@ -75,6 +81,7 @@ class LocalServices:
         self.state_dir = state_dir
         self.services: ServiceSet | None = None
         self.edge: EdgeServer | None = None
+        self.lambda_api: LambdaApi | None = None
 
     @property
     def url(self) -> str:
@@ -103,11 +110,15 @@ class LocalServices:
         state = None
         if not self.in_memory:
             state = self.state_dir or cloud.state_dir
+        # Lambda's API runs the functions on this loop (the invoker's), which exists
+        # only after the services start: the API asks the cloud for it per request.
+        api = self.lambda_api = LambdaApi(lambda: cloud.invoker, loop=asyncio.get_running_loop())
         try:
             services = self.services = await asyncio.to_thread(create_services, state)
+            served = {**services.by_name(), api.name: api}
             self.edge = await asyncio.to_thread(
                 lambda: EdgeServer(
-                    services.by_name(),
+                    served,
                     host=self.host,
                     port=self.port,
                     port_option="--services-port",
@@ -125,6 +136,11 @@ class LocalServices:
                 created = await asyncio.to_thread(create_declared, resources, self._client)
                 if created:
                     cloud.echo("Created " + ", ".join(created))
+
+    def use_event_queue(self, queue: EventQueue | None) -> None:
+        """Lambda API Event invocations go through `queue` (None: the invoker's own path)."""
+        if self.lambda_api is not None:
+            self.lambda_api.use_queue(queue)
 
     def _client(self, service: str) -> Any:
         import boto3
@@ -191,6 +207,8 @@ class LiveEventSources:
         )
         self.sources = self._create_sources(cloud, cloud.project.manifest.functions)
         await self.sources.start()
+        if self.local_services is not None:
+            self.local_services.use_event_queue(self.queue)
 
     async def reload(self, cloud: LocalCloud) -> None:
         """Re-wire after hot reload: handlers added, removed or changed take effect.
@@ -261,6 +279,8 @@ class LiveEventSources:
         )
 
     async def stop(self) -> None:
+        if self.local_services is not None:
+            self.local_services.use_event_queue(None)
         if self.sources is not None:
             await self.sources.stop()
             self.sources = None

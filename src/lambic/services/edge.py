@@ -8,7 +8,15 @@ AWS clients address services differently and we route the way they do:
   `AmazonSQS.SendMessage`, `AWSEvents.PutEvents`, `DynamoDBStreams_20120810.GetRecords`);
 - query protocols (SQS's older SDKs, SNS) POST a form with `Action=`; which service is
   meant is in the SigV4 credential scope (`Credential=AKID/date/region/sns/aws4_request`);
-- everything else is S3's REST-XML, path-style or virtual-host-style.
+- REST protocols name nothing but the credential scope: S3 (REST-XML, path-style or
+  virtual-host-style) and, under `lambic local`, Lambda (REST-JSON under
+  `/2015-03-31/functions`, also recognised unsigned by that path).
+
+A request meant for a service the edge does not serve (STS, Secrets Manager, Kinesis...)
+is recognised by its credential scope (header or presigned query), an unknown
+`X-Amz-Target` prefix or an AWS host name, and gets AWS's `NotImplemented` in that
+service's protocol (`_unserved`), never a misleading S3 answer. A plain S3 request pays
+one header lookup and one substring test for this.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+from lambic.services._unserved import render_unserved
 from lambic.services.auth import Authenticator, AuthError, render_auth_error
 from lambic.services.base import Headers, Service, ServiceRequest, ServiceResponse
 
@@ -36,6 +45,13 @@ _SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_
 _QUERY_SCOPE_SERVICE = re.compile(
     r"X-Amz-Credential=[^&]*?(?:%2F|/)([a-z0-9-]+)(?:%2F|/)aws4_request"
 )
+# An unknown X-Amz-Target prefix names its service: "Kinesis_20131202" -> "kinesis".
+_TARGET_SERVICE = re.compile(r"([A-Za-z0-9-]+?)(?:_\d{8})?$")
+# An AWS region label in a host name ("us-east-1"), dropped to find the service label.
+_REGION_LABEL = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+_SERVICE_LABEL = re.compile(r"^[a-z0-9-]+$")
+# The Lambda API's path, for requests that carry no signature (curl, a test).
+LAMBDA_PATH_PREFIX = "/2015-03-31/functions"
 # When a query-protocol request carries no signature (curl, a form), the action name
 # tells SNS from SQS: their action sets do not overlap.
 _SNS_ACTIONS = frozenset(
@@ -60,24 +76,76 @@ _SNS_ACTIONS = frozenset(
     }
 )
 
+_SERVED_ORDER = {
+    name: i
+    for i, name in enumerate(
+        ("s3", "dynamodb", "dynamodbstreams", "sqs", "sns", "events", "lambda")
+    )
+}
+
 # AWS caps a single PUT at 5 GB; the local edge holds bodies in memory, so it refuses
 # anything past this earlier, with S3's EntityTooLarge shape rendered by the S3 service.
 MAX_BODY_BYTES = 5 * 1024 * 1024 * 1024
 
 
 def route_service(request: ServiceRequest) -> str:
-    """Name the service an AWS client meant with this request."""
+    """Name the service an AWS client meant with this request.
+
+    The name may be one the edge does not serve ("sts"); the edge answers that with
+    `NotImplemented`.
+    """
     target = request.headers.get("x-amz-target")
     if target:
         prefix = target.split(".", 1)[0]
         if prefix in _TARGET_PREFIXES:
             return _TARGET_PREFIXES[prefix]
+        return _credential_scope_service(request) or _target_service(prefix)
     action = _query_action(request)
     if action is not None:
         scope = _credential_scope_service(request)
-        if scope in ("sqs", "sns"):
-            return scope
+        if scope is not None and scope != "s3":
+            return scope  # sqs, sns, or a query service we do not serve (sts, ec2...)
         return "sns" if action in _SNS_ACTIONS else "sqs"
+    auth = request.headers.get("authorization")
+    if auth is not None and "/s3/aws4_request" in auth:
+        return "s3"  # boto3's S3 signature names its service in plain text: decided here
+    return _rest_service(request, auth)
+
+
+def _rest_service(request: ServiceRequest, auth: str | None) -> str:
+    """S3 (unsigned, presigned, SigV2), Lambda or an unserved REST service."""
+    if auth is not None:
+        # S3's legacy SigV2 ("AWS AKID:sig") has no scope and is S3's alone.
+        if not auth.startswith("AWS4"):
+            return "s3"
+        match = _SCOPE_SERVICE.search(auth)
+        return match.group(1) if match else "s3"
+    if "X-Amz-Credential" in request.query_string:
+        match = _QUERY_SCOPE_SERVICE.search(request.query_string)
+        return match.group(1) if match else "s3"
+    if request.path.startswith(LAMBDA_PATH_PREFIX):
+        return "lambda"
+    if ".amazonaws.com" in request.host:
+        return _host_service(request.host)
+    return "s3"
+
+
+def _target_service(prefix: str) -> str:
+    match = _TARGET_SERVICE.match(prefix)
+    return match.group(1).lower() if match else "unknown"
+
+
+def _host_service(host: str) -> str:
+    """`sts.amazonaws.com` -> "sts", `ID.execute-api.us-east-1.amazonaws.com` ->
+    "execute-api"; S3's own host names (`bucket.s3.amazonaws.com`, `s3-...`) -> "s3"."""
+    labels = host.lower().partition(":")[0].split(".")
+    labels = labels[: labels.index("amazonaws")] if "amazonaws" in labels else []
+    if any(label == "s3" or label.startswith("s3-") for label in labels):
+        return "s3"
+    if labels and _REGION_LABEL.match(labels[-1]):
+        labels.pop()
+    if labels and _SERVICE_LABEL.match(labels[-1]):
+        return labels[-1]
     return "s3"
 
 
@@ -120,6 +188,10 @@ class EdgeApp:
         # DynamoDB Streams is served by the DynamoDB service when it offers it.
         if "dynamodbstreams" not in self._services and "dynamodb" in self._services:
             self._services["dynamodbstreams"] = self._services["dynamodb"]
+        # Named in the NotImplemented answer, in the order a reader expects.
+        self.served: tuple[str, ...] = tuple(
+            sorted(self._services, key=lambda n: _SERVED_ORDER.get(n, len(_SERVED_ORDER)))
+        )
 
     @property
     def services(self) -> Mapping[str, Service]:
@@ -139,7 +211,7 @@ class EdgeApp:
         name = route_service(request)
         service = self._services.get(name)
         if service is None:
-            return _not_implemented(name)
+            return render_unserved(name, request, self.served)
         try:
             request = self.auth.check(request, name)
         except AuthError as error:
@@ -156,18 +228,6 @@ def _protocol(name: str, request: ServiceRequest) -> str:
     if name == "sns":
         return "query"
     return "json"
-
-
-def _not_implemented(name: str) -> ServiceResponse:
-    body = (
-        '{"__type": "com.amazonaws#UnknownOperationException", '
-        f'"message": "The {name} service is not available on this Lambic edge port."}}'
-    )
-    return ServiceResponse(
-        status=501,
-        headers=[("Content-Type", "application/x-amz-json-1.0")],
-        body=body.encode(),
-    )
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

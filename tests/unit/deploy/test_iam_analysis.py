@@ -101,3 +101,21 @@ def test_autogen_off_reads_the_policy_file(copy_app: Callable[[str], Path]) -> N
     }
     (project / ".lambic" / "policy-dev.json").write_text(json.dumps(custom))
     assert resolve_policy(config) == custom
+
+
+def test_invoking_a_function_by_literal_name_or_arn_grants_invoke_function_on_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "app.py").write_text(
+        "import boto3, json\n"
+        "lam = boto3.client('lambda')\n"
+        "def handler(event, context):\n"
+        "    lam.invoke(FunctionName='app-dev-worker', InvocationType='Event', Payload=b'{}')\n"
+        "    boto3.client('lambda').invoke(\n"
+        "        FunctionName='arn:aws:lambda:eu-west-1:123456789012:function:other')\n"
+    )
+    grants = _grants(tmp_path)
+    assert grants["lambda:InvokeFunction"] == {
+        "arn:aws:lambda:*:*:function:app-dev-worker",
+        "arn:aws:lambda:eu-west-1:123456789012:function:other",
+    }
