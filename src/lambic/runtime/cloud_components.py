@@ -130,12 +130,11 @@ class LocalServices:
         cloud.extra_env.update(endpoint_environment(self.edge.url))
         where = "in memory" if state is None else f"state in {state}"
         cloud.echo(f"Local AWS services on {self.edge.url} ({where})")
-        if cloud.project is not None:
-            resources = cloud.project.config.resources(cloud.stage)
-            if resources:
-                created = await asyncio.to_thread(create_declared, resources, self._client)
-                if created:
-                    cloud.echo("Created " + ", ".join(created))
+        resources = cloud.config.resources(cloud.stage)
+        if resources:
+            created = await asyncio.to_thread(create_declared, resources, self._client)
+            if created:
+                cloud.echo("Created " + ", ".join(created))
 
     def use_event_queue(self, queue: EventQueue | None) -> None:
         """Lambda API Event invocations go through `queue` (None: the invoker's own path)."""

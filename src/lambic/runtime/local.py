@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from lambic.project.config import API_FUNCTION, deployed_name
+from lambic.project.config import API_FUNCTION, ProjectConfig, deployed_name, load_config
 from lambic.project.paths import ProjectPaths
 from lambic.project.project import Project, aload_project
 from lambic.runtime._log_lines import PathRewrite, terminal_lines
@@ -133,6 +133,8 @@ class LocalCloud:
         self.reload_interval = reload_interval
         #: Variables every execution environment gets; services add theirs on start.
         self.extra_env: dict[str, str] = {}
+        #: The config of the code being served (set first at start; services read it).
+        self.config: ProjectConfig = ProjectConfig()
         self.project: Project | None = None
         self.invoker: Invoker | None = None
         self.gateway: GatewayServer | None = None
@@ -178,8 +180,8 @@ class LocalCloud:
             lines, self._pending_logs = self._pending_logs, []
             self.echo("\n".join(lines))
 
-    async def _load(self) -> Project:
-        """Snapshot the code and read it there (the copy is what environments run)."""
+    async def _snapshot(self) -> Path:
+        """Copy the code as it is now (the copy is what environments run)."""
         if not (self.project_dir / "app.py").is_file():
             raise ProjectError(
                 f"No app.py in {self.project_dir}; "
@@ -187,33 +189,44 @@ class LocalCloud:
             )
         if self._snapshots is None:
             self._snapshots = CodeSnapshots(self.project_dir)
-        snapshots = self._snapshots
-        snapshot = await asyncio.to_thread(snapshots.take)
+        return await asyncio.to_thread(self._snapshots.take)
+
+    async def _read(self, snapshot: Path) -> Project:
+        """Read the project in a snapshot; app.py imports in Lambda's environment, with
+        whatever the started services put in `extra_env` (the local endpoint)."""
         try:
             return await aload_project(snapshot, self.stage, extra_env=self.extra_env)
         except BaseException:
-            await asyncio.to_thread(snapshots.discard, snapshot)
+            if self._snapshots is not None:
+                await asyncio.to_thread(self._snapshots.discard, snapshot)
             raise
+
+    async def _load(self) -> Project:
+        return await self._read(await self._snapshot())
 
     async def start(self) -> None:
         """Start everything; on failure, stop what had started and re-raise."""
         try:
-            project = await self._load()
-            self.project = project
-            api = create_api(project, self.stage)
-            await self._start(project, api)
+            snapshot = await self._snapshot()
+            # The services create the declared resources from the config, and start
+            # before app.py is read so that its import-time AWS calls reach them.
+            self.config = load_config(snapshot)
+            project, api = await self._start(snapshot)
         except BaseException:
             await self.stop()
             raise
         self._banner(project, api)
 
-    async def _start(self, project: Project, api: ApiDefinition) -> None:
+    async def _start(self, snapshot: Path) -> tuple[Project, ApiDefinition]:
         # Bind first: "port in use" must be reported before any process is started.
         sock = bind_socket(self.host, self.port)
         try:
             for component in self.services:
                 await component.start(self)
                 self._started.append(component)
+            project = self.project = await self._read(snapshot)
+            self.config = project.config
+            api = create_api(project, self.stage)
             self.invoker = create_invoker(
                 project,
                 self.stage,
@@ -237,6 +250,7 @@ class LocalCloud:
                 self.project_dir, self._reload, interval=self.reload_interval
             )
             await self._watcher.start()
+        return project, api
 
     def _banner(self, project: Project, api: ApiDefinition) -> None:
         for warning in project.warnings(self.stage):
@@ -275,6 +289,7 @@ class LocalCloud:
         await self.invoker.reload(project)
         self._app.update(api)
         self.project = project
+        self.config = project.config
         for component in self._started:
             # Optional hook: components that wire handlers (event sources) re-wire them.
             hook = getattr(component, "reload", None)

@@ -384,3 +384,33 @@ def test_module_level_clients_work_from_a_shell_without_any_aws_variables(tmp_pa
         assert json.loads(body) == {"id": "a1", "by": "clients-dev"}
     finally:
         local.close()
+
+
+IMPORT_TIME_CALL = """
+import boto3
+from lambic import Lambic
+
+app = Lambic("calls")
+# A call (not just a client) while the module imports: reading the app must already
+# reach the local services, as every later import in an execution environment does.
+boto3.client("s3").create_bucket(Bucket="made-at-import")
+
+
+@app.route("/buckets")
+def buckets():
+    return sorted(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"])
+"""
+
+
+def test_aws_calls_made_while_app_py_imports_reach_the_local_services(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "calls", app=IMPORT_TIME_CALL)
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    local = LocalProcess(project, "--no-reload", env=bare)
+    try:
+        local.wait_for("Serving calls")
+
+        status, body = local.get("/buckets")
+
+        assert (status, json.loads(body)) == (200, ["made-at-import"])
+    finally:
+        local.close()
