@@ -9,6 +9,7 @@ A failing AWS call stops the run with an `AWSError` naming the step and what to 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,32 +33,31 @@ _DELETERS: dict[str, Callable[[StepContext, dict[str, Any]], None]] = {
 }
 
 
+def _silent(line: str) -> None:
+    """The default progress printer: prints nothing."""
+
+
+@dataclass(eq=False)
 class Executor:
     """Applies plans for one stage of one project to one AWS account and region."""
 
-    def __init__(
-        self,
-        aws: AWSSession,
-        project_dir: Path,
-        record: DeployedRecord,
-        *,
-        graph: ResourceGraph | None = None,
-        zip_bytes: bytes = b"",
-        role_arn: str | None = None,
-        echo: Callable[[str], None] = lambda line: None,
-    ) -> None:
-        self.aws = aws
-        self.project_dir = project_dir
-        self.record = record
-        self.graph = graph
-        self.role_arn = role_arn
-        self.echo = echo
-        self._current: Step | None = None
-        # Functions recreated after an out-of-band delete: what invoked them lost its
-        # permission with them (see `invalidate_dependents`).
-        self.recreated: list[str] = []
+    aws: AWSSession
+    project_dir: Path
+    record: DeployedRecord
+    _: KW_ONLY
+    graph: ResourceGraph | None = None
+    zip_bytes: bytes = b""
+    role_arn: str | None = None
+    echo: Callable[[str], None] = _silent
+    # Functions recreated after an out-of-band delete: what invoked them lost its
+    # permission with them (see `invalidate_dependents`).
+    recreated: list[str] = field(default_factory=list, init=False)
+    ctx: StepContext = field(init=False)
+    _current: Step | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
         self.ctx = _handlers.StepContext(
-            aws, record.app_name, record.stage, zip_bytes, self._checkpoint
+            self.aws, self.record.app_name, self.record.stage, self.zip_bytes, self._checkpoint
         )
 
     def execute(self, plan: Plan) -> DeployedRecord:
