@@ -200,6 +200,20 @@ def test_an_event_invocation_is_accepted_then_run_through_the_async_queue(
     local.wait_for("[event] lambda -> worker")
 
 
+def test_an_event_invocation_runs_under_the_request_id_it_was_accepted_with(
+    cloud: tuple[LocalCloud, Path],
+) -> None:
+    local, out = cloud
+
+    response = local.lambda_client().invoke(
+        FunctionName="worker", InvocationType="Event", Payload=b'{"tag": "accepted-id"}'
+    )
+
+    assert response["StatusCode"] == 202
+    [event] = wait_until(lambda: tagged(out, "accepted-id"), what="the Event invocation")
+    assert event["request_id"] == response["ResponseMetadata"]["RequestId"]
+
+
 def test_a_plain_function_invokes_by_arn_both_ways(cloud: tuple[LocalCloud, Path]) -> None:
     local, out = cloud
     client = local.lambda_client()

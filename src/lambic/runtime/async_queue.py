@@ -60,7 +60,9 @@ class _Result(Protocol):
 
 
 class SyncInvoke(Protocol):
-    def __call__(self, function: str, payload: bytes) -> Awaitable[_Result]: ...
+    """Runs one attempt synchronously, under the request id the event was accepted with."""
+
+    def __call__(self, function: str, payload: bytes, request_id: str) -> Awaitable[_Result]: ...
 
 
 @dataclass(frozen=True)
@@ -360,7 +362,7 @@ class AsyncEventQueue:
             return
         started = time.perf_counter()
         try:
-            result = await self._invoke(function, payload)
+            result = await self._invoke(function, payload, request_id)
         except Exception as exc:  # the function was removed by a reload, the invoker closed
             log.warning("Async event %s for %s not delivered: %s", request_id, function, exc)
             self._reschedule(event_id, attempts, THROTTLE_BACKOFF * 5, None, b"")

@@ -194,9 +194,12 @@ class LiveEventSources:
         def invoke(function: str, payload: bytes) -> Any:
             return invoker.invoke(function, payload)
 
+        def attempt(function: str, payload: bytes, request_id: str) -> Any:
+            return invoker.invoke(function, payload, request_id=request_id)
+
         self._invoke = invoke
         self.queue = AsyncEventQueue(
-            invoke,
+            attempt,
             path=state / "events.sqlite3",
             settings=self._async_settings,
             function_arn=lambda name: self._function_arn(cloud, name),

@@ -135,18 +135,21 @@ class Invoker:
         invocation_type: str = "RequestResponse",
         client_context: Mapping[str, Any] | None = None,
         trace_id: str | None = None,
+        request_id: str | None = None,
     ) -> InvocationResult:
         """Invoke `function_name` (short or deployed name) with a JSON `payload`.
 
         RequestResponse waits for the result. Event queues it (with Lambda's two
         retries) and returns status "accepted" at once. DryRun only checks the name.
         `trace_id` (an X-Amzn-Trace-Id value) becomes the function's `_X_AMZN_TRACE_ID`,
-        as Lambda sets it from the caller's trace header.
+        as Lambda sets it from the caller's trace header. `request_id`: the id an
+        asynchronous invocation was accepted under (every attempt runs under it, as on
+        Lambda); None gives a new one.
         """
         if self._closed:
             raise InvokerClosedError("the invoker is shutting down; no new invocations")
         pool = self._pool(function_name)
-        request_id = _request_id()
+        request_id = request_id or _request_id()
         if invocation_type == "RequestResponse":
             if len(payload) > MAX_SYNC_PAYLOAD:
                 raise RequestTooLargeError(

@@ -66,7 +66,7 @@ def test_schedule_and_eventbridge_events_reach_their_handlers(
         reports: list[Delivery] = []
         failed: list[FailedEvent] = []
         queue = AsyncEventQueue(
-            lambda fn, payload: invoker.invoke(fn, payload),
+            lambda fn, payload, rid: invoker.invoke(fn, payload, request_id=rid),
             path=tmp_path / "events.sqlite3",
             retry_delays=(0.05, 0.05),
             report=reports.append,
@@ -80,7 +80,7 @@ def test_schedule_and_eventbridge_events_reach_their_handlers(
             queue,
             account,
             Engines(s3=create_s3(None).engine, sqs=create_sqs(None).engine, event_bus=bus),
-            invoke=lambda fn, p: invoker.invoke(fn, p),
+            invoke=lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid),
             state_dir=tmp_path,
         )
         await sources.start()
@@ -144,7 +144,7 @@ def test_after_a_reload_removed_functions_keep_their_events_queued_and_new_ones_
         error_type: str | None = None
         request_id: str = "req"
 
-    async def invoke(function: str, payload: bytes) -> Ok:
+    async def invoke(function: str, payload: bytes, request_id: str) -> Ok:
         calls.append(function)
         return Ok()
 
@@ -172,7 +172,7 @@ def test_closing_the_queue_bounds_in_flight_deliveries_and_keeps_their_events(
     async def scenario() -> int:
         begun = asyncio.Event()
 
-        async def hang(function: str, payload: bytes) -> Any:
+        async def hang(function: str, payload: bytes, request_id: str) -> Any:
             begun.set()
             await asyncio.sleep(3600)
 

@@ -62,13 +62,13 @@ def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
     async def scenario() -> None:
         project = load_project(project_dir)
         invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
+        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
         sources = create_event_sources(
             project.manifest.functions,
             queue,
             Account("eventhandlers", "dev"),
             Engines(s3=s3_service.engine, sqs=create_sqs(None).engine, event_bus=EventBus()),
-            invoke=lambda fn, p: invoker.invoke(fn, p),
+            invoke=lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid),
         )
         await sources.start()
         try:
@@ -141,7 +141,7 @@ def test_overlapping_s3_rules_are_rejected_at_startup_as_aws_rejects_them() -> N
     ]
 
     async def scenario() -> None:
-        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
+        queue = AsyncEventQueue(lambda fn, p, rid: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
         sources = s3_only(functions, queue, service.engine)
         with pytest.raises(UnsupportedEventSourceError, match="ambiguously defined"):
             await sources.start()
@@ -156,7 +156,7 @@ def test_an_invalid_bucket_name_in_a_handler_is_a_startup_error() -> None:
     functions = [FunctionEntry("a", "app.a", "s3", {"bucket": "No_Such", "events": None})]
 
     async def scenario() -> None:
-        queue = AsyncEventQueue(lambda fn, p: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
+        queue = AsyncEventQueue(lambda fn, p, rid: asyncio.sleep(0), path=None)  # type: ignore[arg-type]
         sources = s3_only(functions, queue, service.engine)
         with pytest.raises(UnsupportedEventSourceError, match="InvalidBucketName"):
             await sources.start()
@@ -179,7 +179,7 @@ def test_a_handler_moved_to_another_bucket_leaves_no_rule_behind() -> None:
     )
     engine.replace_notification("old-bucket", NotificationConfiguration((user_rule,), False))
 
-    async def never_invoked(function: str, payload: bytes) -> Any:
+    async def never_invoked(function: str, payload: bytes, request_id: str) -> Any:
         raise AssertionError(f"{function} was invoked")
 
     async def wire(bucket: str) -> None:

@@ -33,7 +33,7 @@ APP = Path(__file__).resolve().parents[2] / "apps" / "event_cloud"
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:eventcloud-dev-{}"
 
 
-async def never_invoked(function: str, payload: bytes) -> Any:
+async def never_invoked(function: str, payload: bytes, request_id: str) -> Any:
     raise AssertionError(f"{function} was invoked")
 
 
@@ -67,7 +67,9 @@ def test_publish_reaches_the_handler_through_the_durable_queue_and_filters_apply
         project = load_project(project_dir)
         invoker = create_invoker(project, "dev")
         queue = AsyncEventQueue(
-            lambda fn, p: invoker.invoke(fn, p), path=None, report=deliveries.append
+            lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid),
+            path=None,
+            report=deliveries.append,
         )
         functions = sns_only(project.manifest.functions)
         sources = EventSources(

@@ -56,7 +56,7 @@ def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
     async def scenario() -> None:
         project = load_project(project_dir)
         invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
+        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
         sources = create_event_sources(
             project.manifest.functions,
             queue,

@@ -47,7 +47,7 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
     async def scenario() -> None:
         project = load_project(project_dir)
         invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p: invoker.invoke(fn, p), path=None)
+        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
         sources = create_event_sources(
             project.manifest.functions,
             queue,

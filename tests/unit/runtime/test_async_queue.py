@@ -25,9 +25,11 @@ class ScriptedInvoke:
     def __init__(self, *statuses: str) -> None:
         self.statuses = list(statuses)
         self.calls: list[tuple[str, bytes]] = []
+        self.request_ids: list[str] = []
 
-    async def __call__(self, function: str, payload: bytes) -> Result:
+    async def __call__(self, function: str, payload: bytes, request_id: str) -> Result:
         self.calls.append((function, payload))
+        self.request_ids.append(request_id)
         status = self.statuses.pop(0) if self.statuses else "ok"
         if status == "error":
             return Result(
@@ -78,6 +80,8 @@ def test_errors_are_retried_twice_then_sent_to_the_destination(tmp_path: Path) -
         queue.enqueue("fn", b'{"n": 1}', request_id="r1", source="s3")
         await wait_until(lambda: bool(failed))
         assert len(invoke.calls) == 3  # the first try and two retries, no more
+        # Every attempt runs under the id the event was accepted with, as on Lambda.
+        assert invoke.request_ids == ["r1", "r1", "r1"]
         record = failed[0].destination_record(0.0)
         assert record["requestContext"] == {
             "requestId": "r1",
@@ -200,7 +204,7 @@ def test_events_accepted_from_another_thread_each_run_exactly_once(tmp_path: Pat
     async def scenario() -> list[bytes]:
         seen: list[bytes] = []
 
-        async def invoke(function: str, payload: bytes) -> Result:
+        async def invoke(function: str, payload: bytes, request_id: str) -> Result:
             seen.append(payload)
             await asyncio.sleep(0.001)
             return Result("ok")
@@ -225,7 +229,7 @@ def test_an_accepted_event_starts_without_waiting_for_the_worker(tmp_path: Path)
     async def scenario() -> float:
         started = asyncio.Event()
 
-        async def invoke(function: str, payload: bytes) -> Result:
+        async def invoke(function: str, payload: bytes, request_id: str) -> Result:
             started.set()
             return Result("ok")
 
@@ -250,7 +254,7 @@ def test_the_worker_does_not_poll_sqlite_while_a_delivery_runs(tmp_path: Path) -
     async def scenario() -> int:
         begun = asyncio.Event()
 
-        async def slow(function: str, payload: bytes) -> Result:
+        async def slow(function: str, payload: bytes, request_id: str) -> Result:
             begun.set()
             await asyncio.sleep(0.3)
             return Result("ok")
