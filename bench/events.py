@@ -318,7 +318,9 @@ async def measure_schedule(
 
         return Scheduler(rules, timed, clock=fast_clock, sleep=fast_sleep)
 
-    queue = AsyncEventQueue(lambda name, payload: invoker.invoke(name, payload), path=None)
+    queue = AsyncEventQueue(
+        lambda name, payload, rid: invoker.invoke(name, payload, request_id=rid), path=None
+    )
     functions = [f for f in project.manifest.functions if f.kind == "schedule"]
     account = Account("eventbench", "dev")
     sources = EventSources(
