@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,31 +95,38 @@ def in_session(session: int) -> set[int]:
 
 
 class LocalCloudProcess:
-    """`lambic local --project-dir DIR --port P --services-port S --no-reload` as a subprocess."""
+    """`lambic local --project-dir DIR` (`--no-reload` unless `reload`) as a subprocess
+    in its own session, run as the README runs it (the venv's console script), on free
+    ports by default.
 
-    def __init__(self, project_dir: Path, port: int, services_port: int) -> None:
+    `stop()` is SIGTERM and reports what survived; `kill_everything()` is kill -9 of
+    the whole session, `lambic local` and every environment it started; `close()` is
+    both, for fixtures.
+    """
+
+    def __init__(
+        self,
+        project_dir: Path,
+        *args: str,
+        port: int | None = None,
+        services_port: int | None = None,
+        env: dict[str, str] | None = None,
+        reload: bool = False,
+    ) -> None:
         self.project_dir = project_dir
-        self.port = port
-        self.services_port = services_port
+        self.port = port or free_port()
+        self.services_port = services_port or free_port()
         self.started = time.monotonic()
+        command = [str(LAMBIC), "local", "--project-dir", str(project_dir)]
+        command += ["--port", str(self.port), "--services-port", str(self.services_port)]
         self.proc = subprocess.Popen(
-            [
-                str(LAMBIC),
-                "local",
-                "--project-dir",
-                str(project_dir),
-                "--port",
-                str(port),
-                "--services-port",
-                str(services_port),
-                "--no-reload",
-            ],
+            [*command, *([] if reload else ["--no-reload"]), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,  # its own session, so we can find every process it starts
-            env=subprocess_environment(),
+            env=env if env is not None else subprocess_environment(),
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -138,16 +145,28 @@ class LocalCloudProcess:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    def wait_for(self, text: str, deadline: float) -> str:
-        """The first output line containing `text`, waiting until `deadline` (monotonic)."""
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:
+        """The first output line containing `text`; fails if `lambic local` exits first."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in list(self.lines):
                 if text in line:
                     return line
             if self.proc.poll() is not None and not self._reader.is_alive():
                 break
-            time.sleep(0.1)
+            time.sleep(0.02)
         raise AssertionError(f"{text!r} did not appear; lambic local said:\n{self.output()}")
+
+    def client(self, service: str) -> Any:
+        """An unchanged boto3 client of the local services (no retries hide errors)."""
+        return boto3.client(
+            service,
+            endpoint_url=self.services_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 0}, read_timeout=30),
+        )
 
     def get(self, path: str, *, port: int | None = None) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=15)
@@ -162,6 +181,17 @@ class LocalCloudProcess:
     def get_json(self, path: str) -> tuple[int, Any]:
         status, _, body = self.get(path)
         return status, json.loads(body)
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One JSON request to the gateway: (status, decoded body)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            payload = None if body is None else json.dumps(body)
+            conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            conn.close()
 
     def stop(self) -> tuple[int | None, set[int]]:
         """SIGTERM; the exit code (None if it hung) and any process of its tree still alive."""
@@ -189,6 +219,10 @@ class LocalCloudProcess:
         self._reader.join(timeout=10)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+    def close(self) -> None:
+        self.stop()
+        self.kill_everything()
 
 
 def subprocess_environment() -> dict[str, str]:
@@ -223,9 +257,9 @@ def trainstatus_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def trainstatus_cloud(trainstatus_project: Path) -> Iterator[LocalCloudProcess]:
     """`lambic local` on a copy of the example, serving; stopped with SIGTERM at the end."""
-    cloud = LocalCloudProcess(trainstatus_project, free_port(), free_port())
+    cloud = LocalCloudProcess(trainstatus_project)
     try:
-        cloud.wait_for("Press Ctrl-C to stop.", time.monotonic() + STARTUP_TIMEOUT)
+        cloud.wait_for("Press Ctrl-C to stop.", STARTUP_TIMEOUT)
     except BaseException:
         cloud.kill_everything()
         raise
@@ -245,7 +279,8 @@ def trainstatus_cloud(trainstatus_project: Path) -> Iterator[LocalCloudProcess]:
 def first_fire(trainstatus_cloud: LocalCloudProcess) -> str:
     """The log line of the schedule's first completed fire (bounded by FIRST_FIRE_TIMEOUT)."""
     line = trainstatus_cloud.wait_for(
-        "[event] schedule -> update_status", trainstatus_cloud.started + FIRST_FIRE_TIMEOUT
+        "[event] schedule -> update_status",
+        trainstatus_cloud.started + FIRST_FIRE_TIMEOUT - time.monotonic(),
     )
     assert " ok " in line, f"the first fire failed: {line}\n{trainstatus_cloud.output()}"
     return line
@@ -284,3 +319,30 @@ def lambic_cli() -> Any:
         )
 
     return run
+
+
+# --- helpers the other end-to-end modules share (`from .conftest import ...`) ---
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    """Poll `condition` every 50 ms until it is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+
+
+def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
+    """What the test apps' handlers appended to `out/<kind>.jsonl`, oldest first."""
+    path = out / f"{kind}.jsonl"
+    if not path.exists():
+        return []
+    lines = []
+    for line in path.read_text().splitlines():
+        # A line may be half written when the process was killed: skip it.
+        with contextlib.suppress(ValueError):
+            lines.append(json.loads(line))
+    return lines

@@ -7,49 +7,20 @@ with the stage's settings, and its S3 and SQS handlers get their events.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from .conftest import LocalCloudProcess, recorded, wait_until
 
 pytestmark = pytest.mark.slow
 
 APP = Path(__file__).resolve().parents[1] / "deploy_apps" / "chalice_project"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def eventually(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
-    path = out / f"{kind}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 @pytest.fixture(scope="module")
@@ -68,90 +39,49 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def cloud(project: tuple[Path, Path]) -> Iterator[dict[str, Any]]:
-    port, services_port = free_port(), free_port()
-    argv = [sys.executable, "-m", "lambic", "local", "--project-dir", str(project[0])]
-    proc = subprocess.Popen(
-        [*argv, "--port", str(port), "--services-port", str(services_port), "--no-reload"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:  # the banner ends with the line that says how to stop
-        lines.append(line.rstrip("\n"))
-        if "Press Ctrl-C" in line or len(lines) > 200:
-            break
+def cloud(project: tuple[Path, Path]) -> Iterator[LocalCloudProcess]:
+    local = LocalCloudProcess(project[0])
     try:
-        yield {"port": port, "services": f"http://127.0.0.1:{services_port}", "banner": lines}
+        local.wait_for("Press Ctrl-C")  # the banner's last line
+        yield local
     finally:
-        proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        proc.stdout.close()
-
-
-def client(cloud: dict[str, Any], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=cloud["services"],
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
-
-
-def request(cloud: dict[str, Any], method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", cloud["port"], timeout=30)
-    try:
-        payload = None if body is None else json.dumps(body)
-        conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
+        local.close()
 
 
 def test_the_banner_serves_the_chalice_app_and_lists_its_unsupported_keys_once(
-    cloud: dict[str, Any],
+    cloud: LocalCloudProcess,
 ) -> None:
-    banner = "\n".join(cloud["banner"])
+    banner = cloud.output()
     assert "Serving chaliceproj (stage dev)" in banner, banner
     assert "(API Gateway stage 'api' served at /)" in banner
-    warnings = [line for line in cloud["banner"] if line.startswith("Warning")]
+    warnings = [line for line in cloud.lines if line.startswith("Warning")]
     assert warnings == ["Warning: .chalice/config.json: not supported by Lambic yet, ignored: xray"]
 
 
 def test_routes_answer_with_the_stage_settings_from_chalice_config(
-    cloud: dict[str, Any],
+    cloud: LocalCloudProcess,
 ) -> None:
-    assert request(cloud, "GET", "/") == (200, {"greeting": "hello from dev", "memory": "128"})
-    assert request(cloud, "PUT", "/users/ada", {"admin": True}) == (
+    assert cloud.request("GET", "/") == (200, {"greeting": "hello from dev", "memory": "128"})
+    assert cloud.request("PUT", "/users/ada", {"admin": True}) == (
         200,
         {"name": "ada", "body": {"admin": True}},
     )
 
 
 def test_s3_and_sqs_handlers_get_their_events(
-    cloud: dict[str, Any], project: tuple[Path, Path]
+    cloud: LocalCloudProcess, project: tuple[Path, Path]
 ) -> None:
     out = project[1]
-    client(cloud, "s3").put_object(Bucket="chalice-uploads", Key="in/report.csv", Body=b"a,b")
-    sqs = client(cloud, "sqs")
+    cloud.client("s3").put_object(Bucket="chalice-uploads", Key="in/report.csv", Body=b"a,b")
+    sqs = cloud.client("sqs")
     sqs.send_message(
         QueueUrl=sqs.get_queue_url(QueueName="chalice-jobs")["QueueUrl"], MessageBody="go"
     )
 
-    assert eventually(lambda: recorded(out, "s3"), "the S3 event") == [
+    assert wait_until(lambda: recorded(out, "s3"), what="the S3 event") == [
         {"bucket": "chalice-uploads", "key": "in/report.csv"}
     ]
-    assert eventually(lambda: recorded(out, "sqs"), "the SQS message") == [{"body": "go"}]
+    assert wait_until(lambda: recorded(out, "sqs"), what="the SQS message") == [{"body": "go"}]
 
 
 def test_invoke_runs_plain_and_schedule_handlers_of_the_other_stage(

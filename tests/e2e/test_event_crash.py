@@ -9,119 +9,20 @@ PutObject returns (those in flight are run again on start).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from .conftest import LocalCloudProcess, free_port, recorded, wait_until
 
 pytestmark = pytest.mark.slow
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "event_cloud"
 MESSAGES = [f"job-{i}" for i in range(56)] + [f"poison-{i}" for i in range(4)]
 KEYS = [f"file-{i}.txt" for i in range(18)] + ["poison-0.bin", "poison-1.bin"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
-    path = out / f"{kind}.jsonl"
-    if not path.exists():
-        return []
-    # A line may be half written when the process was killed: skip it.
-    lines = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(ValueError):
-            lines.append(json.loads(line))
-    return lines
-
-
-class LocalCloudProcess:
-    """`lambic local --no-reload` in its own session, so kill -9 reaches every child."""
-
-    def __init__(self, project: Path, services_port: int) -> None:
-        self.services_port = services_port
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lambic",
-                "local",
-                "--no-reload",
-                "--project-dir",
-                str(project),
-                "--port",
-                str(free_port()),
-                "--services-port",
-                str(services_port),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        if self.proc.stdout is not None:
-            for line in self.proc.stdout:
-                self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> None:
-        wait_until(lambda: any(text in line for line in self.lines), timeout, repr(text))
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=f"http://127.0.0.1:{self.services_port}",
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 0}),
-        )
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self._reader.join(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=30)
-        self.kill()
 
 
 def drain(sqs: Any, url: str, into: list[str]) -> None:
@@ -143,7 +44,7 @@ def test_nothing_is_lost_when_lambic_local_is_killed_with_events_in_flight(
     config_path.write_text(json.dumps(config))
     port = free_port()
 
-    first = LocalCloudProcess(project, port)
+    first = LocalCloudProcess(project, services_port=port)
     try:
         first.wait_for("Serving eventcloud")
         sqs, s3 = first.client("sqs"), first.client("s3")
@@ -173,13 +74,13 @@ def test_nothing_is_lost_when_lambic_local_is_killed_with_events_in_flight(
         # Kill as soon as both kinds of work are under way.
         wait_until(lambda: recorded(out, "sqs") and recorded(out, "s3"), 30, "the first deliveries")
     finally:
-        first.kill()
+        first.kill_everything()
     done_before = {r["body"] for r in recorded(out, "sqs")}
     keys_before = {r["Records"][0]["s3"]["object"]["key"] for r in recorded(out, "s3")}
     # The crash must have interrupted work, or this test proves nothing.
     assert len(done_before) < len(MESSAGES) or len(keys_before) < len(KEYS)
 
-    second = LocalCloudProcess(project, port)
+    second = LocalCloudProcess(project, services_port=port)
     try:
         second.wait_for("Serving eventcloud")
         sqs = second.client("sqs")

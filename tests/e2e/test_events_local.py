@@ -7,44 +7,23 @@ recorded in `$OUT_DIR/<kind>.jsonl`.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from .conftest import LocalCloudProcess, recorded, wait_until
 
 pytestmark = pytest.mark.slow
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "event_cloud"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:eventcloud-dev-{}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
 
 
 def copy_app(root: Path) -> tuple[Path, Path]:
@@ -59,96 +38,10 @@ def copy_app(root: Path) -> tuple[Path, Path]:
     return project, out
 
 
-def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
-    path = out / f"{kind}.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-class LocalCloudProcess:
-    """`lambic local` in its own session; `close()` stops it, `kill()` is kill -9."""
-
-    def __init__(self, project: Path, *args: str, services_port: int | None = None) -> None:
-        self.services_port = services_port or free_port()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lambic",
-                "local",
-                "--project-dir",
-                str(project),
-                "--port",
-                str(free_port()),
-                "--services-port",
-                str(self.services_port),
-                *args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.services_port}"
-
-    def _read(self) -> None:
-        if self.proc.stdout is not None:
-            for line in self.proc.stdout:
-                self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.lines):
-                return
-            if self.proc.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"{text!r} not in output: {self.lines[-30:]}")
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 0}),
-        )
-
-    def kill(self) -> None:
-        """kill -9 the whole session: `lambic local` and every environment it started."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self._reader.join(timeout=10)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=30)
-        # Anything left in the session (there should be nothing) is killed.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=10)
-        self._reader.join(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloudProcess, Path]]:
     project, out = copy_app(tmp_path_factory.mktemp("event_cloud"))
-    local = LocalCloudProcess(project, "--no-reload")
+    local = LocalCloudProcess(project)
     try:
         local.wait_for("Serving eventcloud")
         yield local, out
@@ -216,7 +109,7 @@ def test_async_settings_under_the_stage_reach_its_functions(tmp_path: Path) -> N
     del config["lambda_functions"]
     config["stages"]["dev"] = {"maximum_retry_attempts": 0, "dead_letter_queue": "stage-dlq"}
     config_path.write_text(json.dumps(config))
-    local = LocalCloudProcess(project, "--no-reload")
+    local = LocalCloudProcess(project)
     try:
         local.wait_for("Serving eventcloud")
         sqs = local.client("sqs")
@@ -465,7 +358,7 @@ def text_uploaded(event):
 
 def test_hot_reload_wires_added_handlers_and_unwires_removed_ones(tmp_path: Path) -> None:
     project, out = copy_app(tmp_path)
-    local = LocalCloudProcess(project)
+    local = LocalCloudProcess(project, reload=True)
     try:
         local.wait_for("Serving eventcloud")
         sns = local.client("sns")

@@ -10,25 +10,17 @@ with boto3's Lambda client, as a script would.
 from __future__ import annotations
 
 import base64
-import contextlib
-import http.client
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from .conftest import LocalCloudProcess, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -36,91 +28,8 @@ APP = Path(__file__).resolve().parents[1] / "apps" / "lambda_api"
 WORKER_ARN = "arn:aws:lambda:us-east-1:000000000000:function:lambdaapi-dev-worker"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-
-
-class LocalCloud:
-    """`lambic local` in its own session, on free ports; `close()` stops it and its tree."""
-
-    def __init__(self, project: Path) -> None:
-        self.port, self.services_port = free_port(), free_port()
-        command = [sys.executable, "-m", "lambic", "local", "--project-dir", str(project)]
-        command += ["--port", str(self.port), "--services-port", str(self.services_port)]
-        self.proc = subprocess.Popen(
-            [*command, "--no-reload"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        if self.proc.stdout is not None:
-            for line in self.proc.stdout:
-                self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if text in line:
-                    return line
-            if self.proc.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"{text!r} not in output: {self.lines[-30:]}")
-
-    def lambda_client(self) -> Any:
-        return boto3.client(
-            "lambda",
-            endpoint_url=f"http://127.0.0.1:{self.services_port}",
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 0}, read_timeout=30),
-        )
-
-    def get_json(self, path: str) -> tuple[int, Any]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            return response.status, json.loads(response.read())
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=10)
-        self._reader.join(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloud, Path]]:
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloudProcess, Path]]:
     root = tmp_path_factory.mktemp("lambda_api")
     project, out = root / "project", root / "out"
     shutil.copytree(APP, project, ignore=shutil.ignore_patterns("__pycache__", ".lambic/state"))
@@ -129,7 +38,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloud
     config = json.loads(config_path.read_text())
     config["environment_variables"]["OUT_DIR"] = str(out)
     config_path.write_text(json.dumps(config))
-    local = LocalCloud(project)
+    local = LocalCloudProcess(project)
     try:
         local.wait_for("Serving lambdaapi")
         yield local, out
@@ -149,7 +58,7 @@ def tagged(out: Path, tag: str) -> list[dict[str, Any]]:
 
 
 def test_a_route_invokes_another_function_synchronously_with_its_log_tail(
-    cloud: tuple[LocalCloud, Path],
+    cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
     local, out = cloud
 
@@ -171,7 +80,7 @@ def test_a_route_invokes_another_function_synchronously_with_its_log_tail(
 
 
 def test_a_failing_function_comes_back_as_lambda_reports_it(
-    cloud: tuple[LocalCloud, Path],
+    cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
     local, _ = cloud
 
@@ -186,7 +95,7 @@ def test_a_failing_function_comes_back_as_lambda_reports_it(
 
 
 def test_an_event_invocation_is_accepted_then_run_through_the_async_queue(
-    cloud: tuple[LocalCloud, Path],
+    cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
     local, out = cloud
 
@@ -201,11 +110,11 @@ def test_an_event_invocation_is_accepted_then_run_through_the_async_queue(
 
 
 def test_an_event_invocation_runs_under_the_request_id_it_was_accepted_with(
-    cloud: tuple[LocalCloud, Path],
+    cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
     local, out = cloud
 
-    response = local.lambda_client().invoke(
+    response = local.client("lambda").invoke(
         FunctionName="worker", InvocationType="Event", Payload=b'{"tag": "accepted-id"}'
     )
 
@@ -214,9 +123,9 @@ def test_an_event_invocation_runs_under_the_request_id_it_was_accepted_with(
     assert event["request_id"] == response["ResponseMetadata"]["RequestId"]
 
 
-def test_a_plain_function_invokes_by_arn_both_ways(cloud: tuple[LocalCloud, Path]) -> None:
+def test_a_plain_function_invokes_by_arn_both_ways(cloud: tuple[LocalCloudProcess, Path]) -> None:
     local, out = cloud
-    client = local.lambda_client()
+    client = local.client("lambda")
 
     for invocation_type in ("RequestResponse", "Event"):
         tag = f"caller-{invocation_type}"
@@ -231,10 +140,10 @@ def test_a_plain_function_invokes_by_arn_both_ways(cloud: tuple[LocalCloud, Path
 
 
 def test_boto3_from_outside_invokes_with_a_qualified_arn_and_client_context(
-    cloud: tuple[LocalCloud, Path],
+    cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
     local, out = cloud
-    client = local.lambda_client()
+    client = local.client("lambda")
     context = base64.b64encode(json.dumps({"custom": {"who": "test"}}).encode()).decode()
 
     response = client.invoke(
@@ -250,8 +159,8 @@ def test_boto3_from_outside_invokes_with_a_qualified_arn_and_client_context(
     assert client.invoke(FunctionName="worker", InvocationType="DryRun")["StatusCode"] == 204
 
 
-def test_functions_are_listed_and_described(cloud: tuple[LocalCloud, Path]) -> None:
-    client = cloud[0].lambda_client()
+def test_functions_are_listed_and_described(cloud: tuple[LocalCloudProcess, Path]) -> None:
+    client = cloud[0].client("lambda")
 
     names = sorted(f["FunctionName"] for f in client.list_functions()["Functions"])
     function = client.get_function(FunctionName="lambdaapi-dev-worker")
@@ -269,9 +178,9 @@ def test_functions_are_listed_and_described(cloud: tuple[LocalCloud, Path]) -> N
 
 
 def test_an_unknown_function_is_resource_not_found_with_aws_message(
-    cloud: tuple[LocalCloud, Path],
+    cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
-    client = cloud[0].lambda_client()
+    client = cloud[0].client("lambda")
 
     with pytest.raises(client.exceptions.ResourceNotFoundException) as caught:
         client.invoke(FunctionName="nope", Payload=b"{}")
@@ -284,8 +193,10 @@ def test_an_unknown_function_is_resource_not_found_with_aws_message(
         client.get_function(FunctionName="nope")
 
 
-def test_a_seven_megabyte_payload_is_refused_with_413(cloud: tuple[LocalCloud, Path]) -> None:
-    client = cloud[0].lambda_client()
+def test_a_seven_megabyte_payload_is_refused_with_413(
+    cloud: tuple[LocalCloudProcess, Path],
+) -> None:
+    client = cloud[0].client("lambda")
     payload = json.dumps({"blob": "x" * (7 * 1024 * 1024)}).encode()
 
     with pytest.raises(ClientError) as caught:
@@ -299,8 +210,10 @@ def test_a_seven_megabyte_payload_is_refused_with_413(cloud: tuple[LocalCloud, P
     )
 
 
-def test_a_non_json_payload_is_invalid_request_content(cloud: tuple[LocalCloud, Path]) -> None:
-    client = cloud[0].lambda_client()
+def test_a_non_json_payload_is_invalid_request_content(
+    cloud: tuple[LocalCloudProcess, Path],
+) -> None:
+    client = cloud[0].client("lambda")
 
     with pytest.raises(ClientError) as caught:
         client.invoke(FunctionName="worker", Payload=b"not json")
@@ -310,7 +223,7 @@ def test_a_non_json_payload_is_invalid_request_content(cloud: tuple[LocalCloud, 
 
 
 def test_an_unserved_service_gets_not_implemented_naming_the_served_ones(
-    cloud: tuple[LocalCloud, Path],
+    cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
     local, _ = cloud
     sts = boto3.client(
