@@ -94,19 +94,25 @@ def import_environment(
     app_name: str | None = None,
     base: Mapping[str, str],
     extra: Mapping[str, str] | None = None,
+    shell_identity: bool = False,
 ) -> dict[str, str]:
     """The environment to import app.py in when only reading the app.
 
     `base` (the caller's environment) minus the shell's AWS identity, plus what the
     routes' function would see on Lambda in `stage`: the reserved variables, local
     credentials, `extra` (under `lambic local`, the local endpoint) and the stage's
-    `environment_variables` as resolved for that function.
+    `environment_variables` as resolved for that function. `shell_identity` keeps the
+    shell's credentials instead, for `lambic local --no-services`, whose functions
+    reach real AWS with them too.
     """
     name = app_name or config.app_name or project_dir.name
     settings = config.resolve(stage, API_FUNCTION, app_name=name, handler="app.app", kind="api")
-    env = {k: v for k, v in base.items() if k not in SHELL_IDENTITY_VARIABLES}
+    if shell_identity:
+        env = dict(base)
+    else:
+        env = {k: v for k, v in base.items() if k not in SHELL_IDENTITY_VARIABLES}
+        env.update(LOCAL_CREDENTIALS)
     env.update(function_environment(settings, task_root=project_dir))
-    env.update(LOCAL_CREDENTIALS)
     env.update(extra or {})
     env.update(settings.environment_variables)
     return env

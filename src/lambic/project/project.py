@@ -77,34 +77,56 @@ class Project:
 
 
 def load_project(
-    project_dir: str | Path, stage: str = "dev", *, extra_env: Mapping[str, str] | None = None
+    project_dir: str | Path,
+    stage: str = "dev",
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    shell_identity: bool = False,
 ) -> Project:
     """Read config and manifest; raises `ConfigError` / `ProjectError` with one clear line.
 
     app.py is imported in the environment a function of `stage` would see on Lambda
-    (`environ.import_environment`; `extra_env`: the local endpoint under `lambic local`).
+    (`environ.import_environment`; `extra_env`: the local endpoint under `lambic local`;
+    `shell_identity`: keep the shell's AWS credentials, as `--no-services` functions do).
     """
     path = Path(project_dir).resolve()
     config = load_config(path)
     return Project(
-        path, config, read_manifest(path, env=_import_env(config, path, stage, extra_env))
+        path,
+        config,
+        read_manifest(path, env=_import_env(config, path, stage, extra_env, shell_identity)),
     )
 
 
 async def aload_project(
-    project_dir: str | Path, stage: str = "dev", *, extra_env: Mapping[str, str] | None = None
+    project_dir: str | Path,
+    stage: str = "dev",
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    shell_identity: bool = False,
 ) -> Project:
     """`load_project` for an event loop (hot reload): the import happens in a child."""
     path = Path(project_dir).resolve()
     config = load_config(path)
-    env = _import_env(config, path, stage, extra_env)
+    env = _import_env(config, path, stage, extra_env, shell_identity)
     return Project(path, config, await aread_manifest(path, env=env))
 
 
 def _import_env(
-    config: ProjectConfig, path: Path, stage: str, extra_env: Mapping[str, str] | None
+    config: ProjectConfig,
+    path: Path,
+    stage: str,
+    extra_env: Mapping[str, str] | None,
+    shell_identity: bool,
 ) -> dict[str, str]:
-    return import_environment(config, stage, project_dir=path, base=os.environ, extra=extra_env)
+    return import_environment(
+        config,
+        stage,
+        project_dir=path,
+        base=os.environ,
+        extra=extra_env,
+        shell_identity=shell_identity,
+    )
 
 
 def create_project(

@@ -195,7 +195,14 @@ class LocalCloud:
         """Read the project in a snapshot; app.py imports in Lambda's environment, with
         whatever the started services put in `extra_env` (the local endpoint)."""
         try:
-            return await aload_project(snapshot, self.stage, extra_env=self.extra_env)
+            return await aload_project(
+                snapshot,
+                self.stage,
+                extra_env=self.extra_env,
+                # Without local services (--no-services) functions use the shell's
+                # AWS identity; reading the app sees the same.
+                shell_identity=not self.services,
+            )
         except BaseException:
             if self._snapshots is not None:
                 await asyncio.to_thread(self._snapshots.discard, snapshot)
