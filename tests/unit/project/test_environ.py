@@ -19,9 +19,8 @@ SHELL = {
 def test_a_function_gets_lambdas_reserved_variables() -> None:
     settings = FunctionSettings("worker", "shop-dev-worker", "app.worker", "sqs", memory_size=256)
 
-    env = function_environment(
-        settings, task_root=Path("/task"), log_stream="2026/12/06/[$LATEST]x"
-    )
+    stream = "2026/12/06/[$LATEST]x"
+    env = function_environment(settings, task_root=Path("/task"), log_stream=stream)
 
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "shop-dev-worker"
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
