@@ -6,6 +6,9 @@ throughput, stream); a changed key schema or index set is refused with the way o
 since DynamoDB would need a new table. Buckets are created (with a website
 configuration when declared); deleting a bucket that still holds objects stops with
 instructions, as CloudFormation does, and the record keeps it for the next attempt.
+Only `lambic delete --include-data` empties a bucket first (`empty_bucket`): every
+object version and delete marker, since S3 refuses to delete a versioned bucket that
+still has old versions.
 """
 
 from __future__ import annotations
@@ -89,4 +92,31 @@ def delete_bucket(ctx: StepContext, attrs: dict[str, Any]) -> None:
                 code=code,
             ) from exc
         if code not in ("NoSuchBucket", "404"):
+            raise
+
+
+def empty_bucket(ctx: StepContext, attrs: dict[str, Any]) -> None:
+    """Delete every object in the bucket, all versions and delete markers included."""
+    s3 = ctx.aws.client("s3")
+    name = attrs["bucket"]
+    try:
+        # Listing versions also lists an unversioned bucket's objects (version "null").
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            doomed = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            # A page holds at most 1000 entries, DeleteObjects' limit per call.
+            if doomed:
+                answer = s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+                if answer.get("Errors"):
+                    failed = answer["Errors"][0]
+                    raise AWSError(
+                        f"cannot delete {failed['Key']!r} from bucket {name!r} "
+                        f"({failed.get('Code')}: {failed.get('Message')}); fix its access and "
+                        "run `lambic delete --include-data` again",
+                        code=str(failed.get("Code", "")),
+                    )
+    except Exception as exc:
+        if error_code(exc) not in ("NoSuchBucket", "404"):
             raise

@@ -2,7 +2,9 @@
 
     deploy: load project → package zip → desired resources (ARNs from STS identity)
             → Planner.plan(desired, record) → Executor.execute → record + API URL
-    delete: record → Planner.plan_delete → Executor.execute → record removed
+    delete: record → Planner.plan_delete (tables and buckets kept unless include_data)
+            → print it → check_delete (read-only; refuses before any change) → confirm
+            → Executor.execute → record removed, or left listing only what was kept
     url:    record → API URL
 
 Reading the caller identity is the only AWS call a no-change redeploy makes.
@@ -17,15 +19,19 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from lambic.deploy._preflight import check_delete
 from lambic.deploy.aws import AWSSession
 from lambic.deploy.deployable import load_deployable
-from lambic.deploy.errors import AWSError, PackagingError, RecordError
+from lambic.deploy.errors import AWSError, DeleteRefusedError, PackagingError, RecordError
 from lambic.deploy.executor import Executor
 from lambic.deploy.packager import package_bytes
-from lambic.deploy.planner import Plan, Planner, desired_resources
+from lambic.deploy.planner import STATEFUL, Plan, Planner, desired_resources
 from lambic.deploy.records import DeployedRecord, load_record
 
 Echo = Callable[[str], None]
+# Asked before data is deleted, with one line per table or bucket and what it holds;
+# answers whether to go on.
+Confirm = Callable[[list[str]], bool]
 
 
 def deploy(
@@ -75,11 +81,21 @@ def delete(
     project_dir: Path,
     stage: str,
     *,
+    include_data: bool = False,
+    confirm: Confirm | None = None,
     profile: str | None = None,
     aws: AWSSession | None = None,
     echo: Echo = lambda line: None,
 ) -> Plan:
-    """Remove everything the stage's record lists (and nothing else)."""
+    """Remove what the stage's record lists; tables and buckets only with `include_data`.
+
+    Prints the plan, then checks every step it can (`DeleteRefusedError`, nothing
+    removed, if one would fail), then asks `confirm` before deleting data (None: the
+    caller has already confirmed). Kept resources stay in the record, so a later
+    `delete(..., include_data=True)` removes them and `deploy` adopts them again:
+
+        delete(project_dir, "dev", echo=print)  # keeps table trainstatus and its items
+    """
     project_dir = project_dir.resolve()
     record = load_record(project_dir, stage)
     if record is None:
@@ -89,10 +105,30 @@ def delete(
         )
     aws = aws or AWSSession(profile=profile, region=record.region)
     _check_target(record, aws)
-    plan = Planner().plan_delete(record)
-    echo(f"Deleting {record.app_name} ({stage}) from {record.region}: {len(plan.steps)} resources")
+    plan = Planner().plan_delete(record, include_data=include_data)
+    _describe_delete(record, plan, echo)
+    data = check_delete(aws, record, plan)
+    if data and confirm is not None:
+        held = [f"{record.resources[key].label()} ({data[key] or 'already gone'})" for key in data]
+        if not confirm(held):
+            raise DeleteRefusedError(f"delete of stage {stage!r} cancelled; nothing was deleted")
+    kept = [record.resources[key].label() for key in plan.kept]
     Executor(aws, project_dir, record, echo=echo).execute(plan)
+    for label in kept:
+        echo(f"kept {label} (data); pass --include-data to delete it")
     return plan
+
+
+def _describe_delete(record: DeployedRecord, plan: Plan, echo: Echo) -> None:
+    echo(
+        f"Deleting {record.app_name} ({record.stage}) from {record.region}: "
+        f"{len(plan.steps)} to remove, {len(plan.kept)} to keep"
+    )
+    for step in plan.steps:
+        data = " with its data" if "data" in step.changed else ""
+        echo(f"  remove {record.resources[step.key].label()}{data}")
+    for key in plan.kept:
+        echo(f"  keep   {record.resources[key].label()} (data)")
 
 
 def url(project_dir: Path, stage: str) -> str:
@@ -100,6 +136,11 @@ def url(project_dir: Path, stage: str) -> str:
     record = load_record(project_dir.resolve(), stage)
     if record is None:
         raise RecordError(f"stage {stage!r} is not deployed; run `lambic deploy --stage {stage}`")
+    if all(resource.kind in STATEFUL for resource in record.resources.values()):
+        raise RecordError(
+            f"stage {stage!r} is not deployed (its record lists only the tables and buckets "
+            f"`lambic delete` kept); run `lambic deploy --stage {stage}`"
+        )
     if not record.api_url:
         raise RecordError(f"stage {stage!r} has no HTTP API (the app defines no routes)")
     return record.api_url

@@ -5,7 +5,9 @@
     ├── PackagingError           a requirement has no Lambda wheel nor a pure-Python build
     ├── PolicyError              an IAM policy file is missing or not JSON
     ├── RecordError              `.lambic/deployed/<stage>.json` is unreadable
-    └── AWSError                 an AWS call failed; the message says what to do
+    ├── AWSError                 an AWS call failed; the message says what to do
+    └── DeleteRefusedError       `lambic delete` stopped before removing anything: a
+                                 check failed or the data loss was not confirmed
 
 A malformed or inconsistent `.lambic/config.json` is the project layer's `ConfigError`
 (`lambic.project.errors`, re-exported here): the runtime reads the same file through
@@ -22,6 +24,7 @@ __all__ = [
     "AWSError",
     "AppLoadError",
     "ConfigError",
+    "DeleteRefusedError",
     "DeployError",
     "PackagingError",
     "PolicyError",
@@ -55,3 +58,7 @@ class AWSError(DeployError):
     def __init__(self, message: str, *, code: str = "") -> None:
         super().__init__(message)
         self.code = code
+
+
+class DeleteRefusedError(DeployError):
+    """`lambic delete` refused before its first AWS change; nothing was removed."""

@@ -32,6 +32,12 @@ _DELETERS: dict[str, Callable[[StepContext, dict[str, Any]], None]] = {
     "http_api": _apis.delete_http_api,
 }
 
+# What must be removed from inside a resource before it can be deleted, for delete
+# steps that include the data (`changed={"data"}`, only from `lambic delete --include-data`).
+_EMPTIERS: dict[str, Callable[[StepContext, dict[str, Any]], None]] = {
+    "bucket": _storage.empty_bucket,
+}
+
 
 def _silent(line: str) -> None:
     """The default progress printer: prints nothing."""
@@ -82,6 +88,9 @@ class Executor:
     def _run(self, step: Step) -> None:
         if step.action == "delete":
             existing = self.record.resources[step.key]
+            empty = _EMPTIERS.get(existing.kind)
+            if empty is not None and "data" in step.changed:
+                empty(self.ctx, existing.attrs)
             self._delete(existing)
             del self.record.resources[step.key]
             save_record(self.project_dir, self.record)

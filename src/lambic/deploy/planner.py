@@ -10,6 +10,13 @@ compares those hashes with the record's and returns the steps:
     delete   key in the record but no longer desired (highest rank first)
 
 An unchanged app yields an empty plan, hence no mutating AWS call at all.
+
+`Planner.plan_delete(record)` deletes everything except the stateful kinds (tables,
+buckets, queues): those hold data nobody can redeploy, so they are listed in
+`Plan.kept` and stay in the record. With `include_data=True` they are deleted too, and
+their steps are marked `changed={"data"}`: the executor empties a bucket only for such
+a step, so a bucket dropped from the config by a later deploy is still refused while
+it holds objects.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ RANKS = {
     "binding": 3,
 }
 
+#: Kinds whose deletion loses data; `lambic delete` keeps them unless asked not to.
+STATEFUL = frozenset({"table", "bucket", "queue"})
+
 
 @dataclass(frozen=True)
 class DesiredResource:
@@ -68,6 +78,7 @@ class Step:
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
+    kept: tuple[str, ...] = ()  # record keys a delete leaves in place (their data)
 
     @property
     def is_empty(self) -> bool:
@@ -224,9 +235,26 @@ class Planner:
         # Deletes of replaced resources (same key, new kind) must run before the create.
         return Plan(tuple(_order(steps)))
 
-    def plan_delete(self, record: DeployedRecord) -> Plan:
-        """Everything in the record, removed in reverse creation order."""
-        return self.plan([], record)
+    def plan_delete(self, record: DeployedRecord, *, include_data: bool = False) -> Plan:
+        """Everything in the record, removed in reverse creation order.
+
+        Stateful resources are kept (`Plan.kept`) unless `include_data`; then their
+        steps say `changed={"data"}`, i.e. "with everything stored in it".
+        """
+        everything = self.plan([], record).steps
+        if include_data:
+            return Plan(
+                tuple(
+                    Step(s.action, s.key, s.kind, frozenset({"data"}), None)
+                    if s.kind in STATEFUL
+                    else s
+                    for s in everything
+                )
+            )
+        return Plan(
+            tuple(s for s in everything if s.kind not in STATEFUL),
+            tuple(s.key for s in everything if s.kind in STATEFUL),
+        )
 
 
 def _order(steps: list[Step]) -> list[Step]:

@@ -31,6 +31,22 @@ class DeployedResource:
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "kind": self.kind, "parts": self.parts, "attrs": self.attrs}
 
+    def label(self) -> str:
+        """Kind and AWS name or id, for people: `table trainstatus`, `rest_api a1b2c3`."""
+        name = self.attrs.get(_NAME_ATTRS.get(self.kind, ""))
+        return f"{self.kind} {name}" if name else f"{self.kind} {self.key}"
+
+
+# The attribute holding each kind's AWS name or id (a binding has none: its key names it).
+_NAME_ATTRS = {
+    "role": "role_name",
+    "function": "function_name",
+    "table": "table_name",
+    "bucket": "bucket",
+    "rest_api": "api_id",
+    "http_api": "api_id",
+}
+
 
 @dataclass
 class DeployedRecord:

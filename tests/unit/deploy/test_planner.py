@@ -73,14 +73,33 @@ def test_a_resource_that_changed_kind_is_deleted_before_it_is_recreated() -> Non
     ]
 
 
-def test_delete_plan_removes_everything_in_reverse() -> None:
-    record = _record(
+def _stage_with_data() -> DeployedRecord:
+    return _record(
         ("role", "role", {}),
         ("table:t", "table", {}),
+        ("bucket:b", "bucket", {}),
         ("function:a", "function", {}),
         ("api", "rest_api", {}),
         ("s3:a", "binding", {}),
     )
-    keys = [s.key for s in Planner().plan_delete(record).steps]
+
+
+def test_delete_plan_with_data_removes_everything_in_reverse() -> None:
+    plan = Planner().plan_delete(_stage_with_data(), include_data=True)
+    keys = [s.key for s in plan.steps]
     assert keys[:3] == ["s3:a", "api", "function:a"]
-    assert set(keys[3:]) == {"role", "table:t"}
+    assert set(keys[3:]) == {"role", "table:t", "bucket:b"}
+    assert plan.kept == ()
+    # Only the stateful steps carry "data": the executor empties a bucket only then.
+    assert {s.key for s in plan.steps if s.changed == {"data"}} == {"table:t", "bucket:b"}
+
+
+def test_delete_plan_keeps_tables_and_buckets_by_default() -> None:
+    plan = Planner().plan_delete(_stage_with_data())
+    assert [s.key for s in plan.steps] == ["s3:a", "api", "function:a", "role"]
+    assert plan.kept == ("table:t", "bucket:b")
+
+
+def test_a_deploy_deletes_a_dropped_bucket_without_marking_its_data() -> None:
+    plan = Planner().plan([], _record(("bucket:b", "bucket", {})))
+    assert [(s.action, s.changed) for s in plan.steps] == [("delete", frozenset())]
