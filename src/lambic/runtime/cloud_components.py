@@ -158,9 +158,9 @@ class LocalServices:
                 endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
                 if endpoint is not None:
                     raise LambicRuntimeError(
-                        f"Local services: `lambic local` (pid {endpoint.pid}) already serves "
-                        f"this stage's state on {endpoint.url}; stop it, or pass --stage to "
-                        "run another stage"
+                        f"Local services: process {endpoint.pid} (`lambic local` or `lambic "
+                        f"services`) already serves this stage's state on {endpoint.url}; "
+                        "stop it, or pass --stage to run another stage"
                     ) from exc
                 if time.monotonic() >= deadline:
                     raise LambicRuntimeError(f"Local services: {exc}") from exc
