@@ -22,6 +22,7 @@ import click
 from lambic.cli.errors import CLIError
 from lambic.cli.options import project_dir_option, stage_option
 from lambic.project.account import LOCAL_REGION
+from lambic.project.manifest import require_app_py
 from lambic.runtime import (
     InvocationResult,
     Invoker,
@@ -85,6 +86,8 @@ async def _invoke(
 ) -> tuple[InvocationResult, list[LogEvent]]:
     if aws:
         return await _run(project_dir, stage, name, payload, extra_env=None, region=_aws_region())
+    # Before any service starts: no state directory appears where no project is.
+    require_app_py(project_dir.resolve())
     invoker: list[Invoker] = []  # Lambda's API on the services needs it once it exists
     resources = load_config(project_dir).resources(stage)
     echo = functools.partial(click.echo, err=True)

@@ -260,3 +260,11 @@ def test_a_stale_endpoint_file_is_ignored_and_replaced(app_dir: Path, make_clien
         assert endpoint is not None and endpoint.pid == local.proc.pid
     finally:
         assert local.stop() == 0
+
+
+def test_invoke_outside_a_project_says_so_and_starts_no_services(tmp_path: Path) -> None:
+    result = lambic("invoke", "-n", "worker", "--project-dir", str(tmp_path))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"Error: No app.py in {tmp_path}")
+    assert list(tmp_path.iterdir()) == []  # no .lambic/state appeared
