@@ -115,8 +115,9 @@ def refused_stage(trainstatus_cloud: Any, trainstatus_aws: Any, denied_feed: str
             "TABLE_NAME": "trainstatus-refused",
             "BUCKET_NAME": "trainstatus-refused-site",
             "FEED_FORMAT": "xml",
-            # `lambic invoke` runs one function without the local services; point boto3 at
-            # the running `lambic local`'s, as a developer would to use its data.
+            # The running `lambic local` serves stage dev; `lambic invoke --stage refused`
+            # would use this stage's own state. A stage's own AWS_ENDPOINT_URL wins, so
+            # its calls reach the running local's services, where the test reads.
             "AWS_ENDPOINT_URL": trainstatus_cloud.services_url,
         }
     }

@@ -15,7 +15,8 @@ import click
 
 from lambic.cli.errors import CLIError
 from lambic.cli.options import project_dir_option, stage_option
-from lambic.project.paths import ProjectPaths
+from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE, ProjectPaths
+from lambic.runtime.endpoint_file import ServicesLock, remove_endpoint, write_endpoint
 
 
 @click.command("services")
@@ -63,17 +64,39 @@ def services(
         except ValueError as exc:
             raise CLIError(f"--require-auth: {exc}") from exc
         credentials = {access_key: secret}
-    built = create_services(state_dir)
-    where = "in memory" if state_dir is None else f"state in {state_dir}"
-
-    by_name = built.by_name()
-
-    def ready(bound_port: int) -> None:
-        names = ", ".join(by_name)
-        click.echo(f"Lambic services ({names}) on http://{host}:{bound_port} ({where})")
-
+    # One process per state directory (runtime.endpoint_file): never a second set of
+    # engines over the files a `lambic local` or `lambic invoke` has open.
+    lock = ServicesLock(state_dir / SERVICES_LOCK_FILE) if state_dir is not None else None
+    if lock is not None and not lock.try_acquire():
+        raise CLIError(
+            f"The state in {state_dir} is in use by another Lambic process "
+            f"(pid {lock.holder() or '?'}); stop it, or pass --in-memory or --state DIR"
+        )
+    endpoint_file = None
     try:
-        serve(by_name, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
-    except (ServiceError, PortInUseError):
-        built.close()
-        raise
+        built = create_services(state_dir)
+        where = "in memory" if state_dir is None else f"state in {state_dir}"
+
+        by_name = built.by_name()
+
+        def ready(bound_port: int) -> None:
+            nonlocal endpoint_file
+            names = ", ".join(by_name)
+            url = f"http://{host}:{bound_port}"
+            click.echo(f"Lambic services ({names}) on {url} ({where})")
+            if state_dir is not None and credentials is None:
+                # `lambic invoke` uses these services as it would `lambic local`'s (it
+                # signs with the local keys, so not when --require-auth is set).
+                endpoint_file = state_dir / LOCAL_ENDPOINT_FILE
+                write_endpoint(endpoint_file, url)
+
+        try:
+            serve(by_name, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
+        except (ServiceError, PortInUseError):
+            built.close()
+            raise
+    finally:
+        if endpoint_file is not None:
+            remove_endpoint(endpoint_file)
+        if lock is not None:
+            lock.release()

@@ -31,6 +31,7 @@ __all__ = [
     "RouteInfo",
     "aread_manifest",
     "read_manifest",
+    "require_app_py",
 ]
 
 # Importing a big app (boto3, pandas...) can take seconds; a hung import must not hang us.
@@ -129,7 +130,8 @@ def _command(project_dir: Path) -> list[str]:
     return [sys.executable, "-m", "lambic.project._manifest_child", str(project_dir)]
 
 
-def _check_dir(project_dir: Path) -> None:
+def require_app_py(project_dir: Path) -> None:
+    """Raise `ProjectError` (what to run) unless `project_dir` holds an app.py."""
     if not (project_dir / "app.py").is_file():
         raise ProjectError(
             f"No app.py in {project_dir}; run `lambic new-project NAME` or pass --project-dir"
@@ -159,7 +161,7 @@ def read_manifest(
     a function would see); None inherits ours.
     """
     path = Path(project_dir).resolve()
-    _check_dir(path)
+    require_app_py(path)
     try:
         proc = subprocess.run(
             _command(path),
@@ -183,7 +185,7 @@ async def aread_manifest(
 ) -> AppManifest:
     """`read_manifest` for an event loop: the import runs in a child, we never block."""
     path = Path(project_dir).resolve()
-    _check_dir(path)
+    require_app_py(path)
     proc = await asyncio.create_subprocess_exec(
         *_command(path),
         cwd=path,

@@ -9,6 +9,10 @@
     config.json                 the project's configuration (config.py)
     state/<stage>/              the local cloud's state for one stage:
       logs.sqlite3              function logs and usage (runtime's log store)
+      local.json                where a running `lambic local` serves this stage's
+                                services ({"url", "pid"}; runtime.endpoint_file)
+      services.lock             held by the one process whose engines have this
+                                state open (runtime.endpoint_file)
       events.sqlite3            accepted asynchronous events (durable queue)
       schedules.sqlite3         schedule anchors
       stream_checkpoints.sqlite3
@@ -20,6 +24,8 @@
     >>> paths = ProjectPaths(Path("/srv/app"))
     >>> paths.state_dir("dev")
     PosixPath('/srv/app/.lambic/state/dev')
+    >>> paths.local_endpoint("dev")
+    PosixPath('/srv/app/.lambic/state/dev/local.json')
     >>> paths.deployed_record("prod")
     PosixPath('/srv/app/.lambic/deployed/prod.json')
 """
@@ -29,7 +35,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CHALICE_DIR", "LAMBIC_DIR", "LOG_STORE_FILE", "ProjectPaths"]
+__all__ = [
+    "CHALICE_DIR",
+    "LAMBIC_DIR",
+    "LOCAL_ENDPOINT_FILE",
+    "LOG_STORE_FILE",
+    "SERVICES_LOCK_FILE",
+    "ProjectPaths",
+]
 
 #: The directory, inside a project, that holds everything Lambic writes.
 LAMBIC_DIR = ".lambic"
@@ -37,6 +50,10 @@ LAMBIC_DIR = ".lambic"
 CHALICE_DIR = ".chalice"
 #: The runtime's log and usage store, inside a stage's state directory.
 LOG_STORE_FILE = "logs.sqlite3"
+#: Where a running `lambic local` serves a stage's services, inside its state directory.
+LOCAL_ENDPOINT_FILE = "local.json"
+#: The lock held by the process whose service engines have a state directory open.
+SERVICES_LOCK_FILE = "services.lock"
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,14 @@ class ProjectPaths:
 
     def log_store(self, stage: str) -> Path:
         return self.state_dir(stage) / LOG_STORE_FILE
+
+    def local_endpoint(self, stage: str) -> Path:
+        """Where a running `lambic local` for `stage` serves its services (URL + pid)."""
+        return self.state_dir(stage) / LOCAL_ENDPOINT_FILE
+
+    def services_lock(self, stage: str) -> Path:
+        """Held by whichever process has `stage`'s service engines open."""
+        return self.state_dir(stage) / SERVICES_LOCK_FILE
 
     def deployed_record(self, stage: str) -> Path:
         """What `lambic deploy --stage STAGE` created, written only by deploy's records."""

@@ -32,11 +32,19 @@ from lambic.project.account import (
 )
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.manifest import FunctionEntry
+from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE
+from lambic.project.resources import DeclaredResources
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent
-from lambic.runtime.errors import LambicRuntimeError
+from lambic.runtime.endpoint_file import (
+    ServicesLock,
+    live_endpoint,
+    remove_endpoint,
+    write_endpoint,
+)
+from lambic.runtime.errors import LambicRuntimeError, ServicesInUseError
 from lambic.runtime.event_sources import Account, Engines, EventSources, create_event_sources
 from lambic.runtime.event_sources.base import SYNC_KINDS, EventQueue
-from lambic.runtime.lambda_api import LambdaApi
+from lambic.runtime.lambda_api import FunctionInvoker, LambdaApi
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.resources import create_declared
 from lambic.runtime.sqs_poller import BatchOutcome
@@ -65,7 +73,17 @@ def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> d
 
 
 class LocalServices:
-    """The S3/DynamoDB/SQS/SNS/EventBridge edge port inside `lambic local`, plus Lambda's API."""
+    """The S3/DynamoDB/SQS/SNS/EventBridge edge port inside `lambic local`, plus Lambda's API.
+
+    Over a state directory it holds that directory's `ServicesLock` while its engines are
+    open, and under `lambic local` (`start`) records its URL in the stage's endpoint file
+    so `lambic invoke` uses these services instead of opening a second set
+    (`endpoint_file`). `open` + `create_resources` are the same steps without a
+    `LocalCloud`, for `lambic invoke`'s own short-lived services (`stage_services`).
+    """
+
+    #: How long `lambic local` waits for a `lambic invoke` holding the stage's state.
+    claim_timeout: float = 30.0
 
     def __init__(
         self,
@@ -82,6 +100,8 @@ class LocalServices:
         self.services: ServiceSet | None = None
         self.edge: EdgeServer | None = None
         self.lambda_api: LambdaApi | None = None
+        self._lock: ServicesLock | None = None
+        self._endpoint_file: Path | None = None
 
     @property
     def url(self) -> str:
@@ -103,16 +123,64 @@ class LocalServices:
         )
 
     async def start(self, cloud: LocalCloud) -> None:
+        state = None if self.in_memory else (self.state_dir or cloud.state_dir)
+        # Lambda's API runs the functions on the invoker, which exists only after the
+        # services start: the API asks the cloud for it per request.
+        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo)
+        try:
+            cloud.extra_env.update(endpoint_environment(url))
+            where = "in memory" if state is None else f"state in {state}"
+            cloud.echo(f"Local AWS services on {url} ({where})")
+            created = await self.create_resources(cloud.config.resources(cloud.stage))
+            if created:
+                cloud.echo("Created " + ", ".join(created))
+            if state is not None:
+                # Only now: a `lambic invoke` that finds the file must find the tables too.
+                self._endpoint_file = state / LOCAL_ENDPOINT_FILE
+                await asyncio.to_thread(write_endpoint, self._endpoint_file, url)
+        except BaseException:
+            await self.stop()  # not started, so LocalCloud will not stop it
+            raise
+
+    async def _open_waiting(
+        self,
+        state: Path | None,
+        invoker: Callable[[], FunctionInvoker | None],
+        echo: Callable[[str], None],
+    ) -> str:
+        """`open`, waiting a while for a `lambic invoke` that holds the state."""
+        deadline = time.monotonic() + self.claim_timeout
+        waiting = False
+        while True:
+            try:
+                return await self.open(state, invoker)
+            except ServicesInUseError as exc:
+                endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
+                if endpoint is not None:
+                    raise LambicRuntimeError(
+                        f"Local services: process {endpoint.pid} (`lambic local` or `lambic "
+                        f"services`) already serves this stage's state on {endpoint.url}; "
+                        "stop it, or pass --stage to run another stage"
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise LambicRuntimeError(f"Local services: {exc}") from exc
+                if not waiting:
+                    echo(f"Waiting for process {exc.pid or '?'} to release {state}...")
+                    waiting = True
+                await asyncio.sleep(0.1)
+
+    async def open(self, state: Path | None, invoker: Callable[[], FunctionInvoker | None]) -> str:
+        """Open the engines over `state` (None: in memory), serve them; their URL.
+
+        Raises `ServicesInUseError` if another process has `state`'s engines open.
+        """
         from lambic.services.base import ServiceError
         from lambic.services.factory import create_services
         from lambic.services.server import EdgeServer
 
-        state = None
-        if not self.in_memory:
-            state = self.state_dir or cloud.state_dir
-        # Lambda's API runs the functions on this loop (the invoker's), which exists
-        # only after the services start: the API asks the cloud for it per request.
-        api = self.lambda_api = LambdaApi(lambda: cloud.invoker, loop=asyncio.get_running_loop())
+        if state is not None:
+            self._claim(state)
+        api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
         try:
             services = self.services = await asyncio.to_thread(create_services, state)
             served = {**services.by_name(), api.name: api}
@@ -127,14 +195,28 @@ class LocalServices:
         except (ServiceError, PortInUseError) as exc:
             self._close_services()
             raise LambicRuntimeError(f"Local services: {exc}") from exc
-        cloud.extra_env.update(endpoint_environment(self.edge.url))
-        where = "in memory" if state is None else f"state in {state}"
-        cloud.echo(f"Local AWS services on {self.edge.url} ({where})")
-        resources = cloud.config.resources(cloud.stage)
-        if resources:
-            created = await asyncio.to_thread(create_declared, resources, self._client)
-            if created:
-                cloud.echo("Created " + ", ".join(created))
+        except BaseException:
+            self._close_services()
+            raise
+        return self.edge.url
+
+    def _claim(self, state: Path) -> None:
+        lock = ServicesLock(state / SERVICES_LOCK_FILE)
+        if not lock.try_acquire():
+            pid = lock.holder()
+            raise ServicesInUseError(
+                f"the state in {state} is in use by another Lambic process (pid {pid or '?'}: "
+                "a `lambic local`, `lambic invoke` or `lambic services`); wait for it to "
+                "finish or stop it",
+                pid,
+            )
+        self._lock = lock
+
+    async def create_resources(self, resources: DeclaredResources) -> list[str]:
+        """Create the declared tables, buckets, queues and topics missing; their names."""
+        if not resources:
+            return []
+        return await asyncio.to_thread(create_declared, resources, self._client)
 
     def use_event_queue(self, queue: EventQueue | None) -> None:
         """Lambda API Event invocations go through `queue` (None: the invoker's own path)."""
@@ -153,16 +235,23 @@ class LocalServices:
         )
 
     async def stop(self) -> None:
+        if self._endpoint_file is not None:
+            endpoint_file, self._endpoint_file = self._endpoint_file, None
+            remove_endpoint(endpoint_file)
         if self.edge is not None:
             edge, self.edge = self.edge, None
             await asyncio.to_thread(edge.stop)
-        else:
-            self._close_services()
+            self.services = None  # the edge closed them
+        self._close_services()
 
     def _close_services(self) -> None:
         if self.services is not None:
             self.services.close()
             self.services = None
+        # After the engines: the next holder must find every file closed.
+        if self._lock is not None:
+            lock, self._lock = self._lock, None
+            lock.release()
 
 
 class LiveEventSources:

@@ -9,6 +9,8 @@ LambicRuntimeError                  root: anything the local cloud cannot do for
 ├── RequestTooLargeError            the payload is over Lambda's limit (6 MB sync,
 │                                   1 MB Event: RequestEntityTooLargeException)
 ├── InvokerClosedError              invoke() after aclose() began
+├── ServicesInUseError              another process has the stage's service engines
+│                                   open (`endpoint_file`); reach them over HTTP
 └── zygote.ZygoteError              internal: the zygote died or could not fork (an
                                     invocation reports it as a crash, never raises it)
 ```
@@ -35,6 +37,7 @@ __all__ = [
     "LambicRuntimeError",
     "ProjectError",
     "RequestTooLargeError",
+    "ServicesInUseError",
 ]
 
 
@@ -65,3 +68,14 @@ class RequestTooLargeError(LambicRuntimeError):
 
 class InvokerClosedError(LambicRuntimeError):
     """The invoker is shutting down and accepts no new invocations."""
+
+
+class ServicesInUseError(LambicRuntimeError):
+    """Another process holds the stage's local services (`endpoint_file.ServicesLock`).
+
+    `pid` is the holder's, when it could be read.
+    """
+
+    def __init__(self, message: str, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid

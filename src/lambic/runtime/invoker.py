@@ -251,10 +251,12 @@ class Invoker:
             )
         )
         # Lambda hands the function its role's credentials; locally the developer's own
-        # (or the local services' from extra_env) stand in for them.
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-            if key in os.environ:
-                env[key] = os.environ[key]
+        # stand in for them, unless extra_env brings a set (the local services'): then
+        # none of the shell's is copied, not even a session token to pair with it.
+        if "AWS_ACCESS_KEY_ID" not in self.extra_env:
+            for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+                if key in os.environ:
+                    env[key] = os.environ[key]
         env.update(self.extra_env)
         env.update(settings.environment_variables)
         return env

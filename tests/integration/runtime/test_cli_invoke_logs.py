@@ -163,4 +163,6 @@ def test_invoke_warns_about_unknown_config_keys_and_still_runs(project: Path) ->
     config.write_text(config.read_text().replace('"version"', '"colour": "blue", "version"'))
     code, out, err = cli("invoke", "-n", "worker", "--project-dir", str(project))
     assert code == 0 and json.loads(out)["worker"] == {}
-    assert err == "Warning: .lambic/config.json: unknown key colour is ignored\n"
+    warning, *log_lines = err.splitlines()
+    assert warning == "Warning: .lambic/config.json: unknown key colour is ignored"
+    assert log_lines[0].startswith("START RequestId: ")

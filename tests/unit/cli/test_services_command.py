@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from lambic.cli import main
+from lambic.runtime.endpoint_file import ServicesLock
 
 
 def test_state_and_in_memory_together_is_one_clear_error() -> None:
@@ -21,3 +25,15 @@ def test_help_names_the_default_state_directory() -> None:
     result = CliRunner().invoke(main, ["services", "--help"])
     assert result.exit_code == 0
     assert ".lambic/state/<stage>/" in result.output
+
+
+def test_a_state_another_process_holds_is_refused_with_its_pid(tmp_path: Path) -> None:
+    holder = ServicesLock(tmp_path / "services.lock")
+    assert holder.try_acquire()
+    try:
+        result = CliRunner().invoke(main, ["services", "--state", str(tmp_path), "--port", "0"])
+    finally:
+        holder.release()
+    assert result.exit_code == 2
+    assert f"in use by another Lambic process (pid {os.getpid()})" in result.output
+    assert "--in-memory or --state DIR" in result.output
