@@ -111,7 +111,11 @@ async def _run(
     region: str = LOCAL_REGION,
     created: list[Invoker] | None = None,
 ) -> tuple[InvocationResult, list[LogEvent]]:
-    project = load_project(project_dir, stage, extra_env=extra_env)
+    # With --aws (no extra_env) the function reaches AWS with the shell's identity;
+    # reading the app sees the same. Otherwise it sees only the local credentials.
+    project = load_project(
+        project_dir, stage, extra_env=extra_env, shell_identity=extra_env is None
+    )
     for warning in project.warnings(stage):
         click.echo(f"Warning: {warning}", err=True)
     if payload is None:
