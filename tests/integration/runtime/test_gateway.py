@@ -298,7 +298,9 @@ def test_answers_502_with_the_timeout_log_line_when_the_function_times_out(
     assert response.status == 502
     assert response.json() == {"message": "Internal server error"}
     assert time.monotonic() - started < 4.5
-    cloud.wait_for_line(r"Task timed out after 2\.00 seconds")
+    # Lambda reports the time the function actually ran (2.00 or a few ms past the 2 s
+    # timeout, by when the watchdog noticed), as tests/unit/runtime's reporting tests pin.
+    cloud.wait_for_line(r"Task timed out after 2\.0\d seconds")
 
 
 def test_answers_413_for_a_body_over_10_mb(cloud: RunningCloud) -> None:
