@@ -60,10 +60,12 @@ def deploy(
         project.graph, region=aws.region, account_id=aws.account_id, code_sha256=code_sha
     )
     plan = Planner().plan(desired, record)
-    echo(
-        f"Deploying {project.config.app_name} ({stage}) to {aws.region}: "
-        f"{len(plan.steps) or 'no'} change{'s' if len(plan.steps) != 1 else ''}"
-    )
+    if not plan.is_empty:
+        # A no-change redeploy says so once, in the summary.
+        echo(
+            f"Deploying {project.config.app_name} ({stage}) to {aws.region}: "
+            f"{len(plan.steps)} change{'s' if len(plan.steps) != 1 else ''}"
+        )
     executor = Executor(
         aws,
         project_dir,

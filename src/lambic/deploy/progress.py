@@ -78,7 +78,7 @@ def deploy_summary(record: DeployedRecord, done: dict[str, str]) -> list[str]:
     head = f"{record.app_name} ({record.stage})"
     if not done:
         plural = "resource" if unchanged == 1 else "resources"
-        lines = [f"No changes: {unchanged} {plural} up to date for {head}"]
+        lines = [f"No changes: {unchanged} {plural} up to date in {head}, {record.region}"]
     else:
         counts["unchanged"] = unchanged
         lines = [f"Deployed {head}: {counts_text(counts)}"]

@@ -68,7 +68,9 @@ def _binding_label(key: str, attrs: dict[str, Any]) -> str:
     kind = attrs.get("type")
     if kind == "rule":
         what = "schedule rule" if source == "schedule" else "event rule"
-        return f"{what} {attrs.get('rule', function)} -> {function}"
+        rule = attrs.get("rule", function)
+        # Lambic names a rule after its function; say the target only when they differ.
+        return f"{what} {rule}" if rule == function else f"{what} {rule} -> {function}"
     if kind == "s3":
         return f"S3 notification on bucket {attrs.get('bucket')} -> {function}"
     if kind == "sns":
