@@ -1,4 +1,4 @@
-"""`lambic deploy`: create or update a stage on AWS and print its API URL."""
+"""`lambic deploy`: create or update a stage on AWS, printing each resource and its URLs."""
 
 from __future__ import annotations
 
@@ -19,8 +19,5 @@ profile_option = click.option("--profile", default=None, help="AWS profile to de
 @click.option("--region", default=None, help="AWS region (default: the profile's or env's).")
 def deploy(stage: str, project_dir: Path, profile: str | None, region: str | None) -> None:
     """Deploy the app to AWS Lambda and API Gateway (honours AWS_ENDPOINT_URL)."""
-    record = run_deploy(project_dir, stage, profile=profile, region=region, echo=click.echo)
-    api = record.resources.get("api")
-    if record.api_url and api is not None:
-        label = "Rest API URL" if api.kind == "rest_api" else "HTTP API URL"
-        click.echo(f"{label}: {record.api_url}")
+    # The deployer prints a line per resource and the summary with the stage's URLs.
+    run_deploy(project_dir, stage, profile=profile, region=region, echo=click.echo)

@@ -31,7 +31,13 @@ def create_rest_api(ctx: StepContext, spec: RestApiSpec, parts: dict[str, str]) 
         failOnWarnings=False,
     )
     api_id = created["id"]
-    attrs: dict[str, Any] = {"api_id": api_id, "stage_name": spec.stage_name, "invokers": []}
+    # The name is recorded only so progress lines can show it next to the id.
+    attrs: dict[str, Any] = {
+        "api_id": api_id,
+        "name": spec.name,
+        "stage_name": spec.stage_name,
+        "invokers": [],
+    }
     ctx.checkpoint(attrs, {"definition": "", "permissions": ""})
     client.create_deployment(restApiId=api_id, stageName=spec.stage_name)
     ctx.checkpoint(attrs, {**parts, "permissions": ""})
@@ -59,7 +65,7 @@ def update_rest_api(
         for name in spec.invokers:
             add_permission(ctx, name, sid, "apigateway.amazonaws.com", source)
         attrs = {**attrs, "invokers": list(spec.invokers)}
-    return attrs
+    return {**attrs, "name": spec.name}
 
 
 def delete_rest_api(ctx: StepContext, attrs: dict[str, Any]) -> None:
@@ -73,7 +79,12 @@ def delete_rest_api(ctx: StepContext, attrs: dict[str, Any]) -> None:
 def create_http_api(ctx: StepContext, spec: HttpApiSpec, parts: dict[str, str]) -> dict[str, Any]:
     client = ctx.aws.client("apigatewayv2")
     api_id = client.create_api(Name=spec.name, ProtocolType="HTTP")["ApiId"]
-    attrs: dict[str, Any] = {"api_id": api_id, "routes": {}, "function_name": spec.function_name}
+    attrs: dict[str, Any] = {
+        "api_id": api_id,
+        "name": spec.name,
+        "routes": {},
+        "function_name": spec.function_name,
+    }
     ctx.checkpoint(attrs, {"routes": "", "target": ""})
     integration = client.create_integration(
         ApiId=api_id,
@@ -121,7 +132,7 @@ def update_http_api(
                 routes[key] = client.create_route(
                     ApiId=api_id, RouteKey=key, Target=f"integrations/{attrs['integration_id']}"
                 )["RouteId"]
-    return {**attrs, "routes": routes}
+    return {**attrs, "name": spec.name, "routes": routes}
 
 
 def delete_http_api(ctx: StepContext, attrs: dict[str, Any]) -> None:

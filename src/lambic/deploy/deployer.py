@@ -1,7 +1,8 @@
 """The deploy, delete and url operations, end to end.
 
     deploy: load project → package zip → desired resources (ARNs from STS identity)
-            → Planner.plan(desired, record) → Executor.execute → record + API URL
+            → Planner.plan(desired, record) → Executor.execute (a line per finished step)
+            → record; summary: counts per action, API and website URLs, log command
     delete: record → Planner.plan_delete (tables and buckets kept unless include_data)
             → print it → check_delete (read-only; refuses before any change) → confirm
             → Executor.execute → record removed, or left listing only what was kept
@@ -19,6 +20,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from lambic.deploy import progress
 from lambic.deploy._preflight import check_delete
 from lambic.deploy.aws import AWSSession
 from lambic.deploy.deployable import load_deployable
@@ -58,10 +60,12 @@ def deploy(
         project.graph, region=aws.region, account_id=aws.account_id, code_sha256=code_sha
     )
     plan = Planner().plan(desired, record)
-    echo(
-        f"Deploying {project.config.app_name} ({stage}) to {aws.region}: "
-        f"{len(plan.steps) or 'no'} change{'s' if len(plan.steps) != 1 else ''}"
-    )
+    if not plan.is_empty:
+        # A no-change redeploy says so once, in the summary.
+        echo(
+            f"Deploying {project.config.app_name} ({stage}) to {aws.region}: "
+            f"{len(plan.steps)} change{'s' if len(plan.steps) != 1 else ''}"
+        )
     executor = Executor(
         aws,
         project_dir,
@@ -74,6 +78,8 @@ def deploy(
     record = executor.execute(plan)
     if executor.invalidate_dependents():
         record = executor.execute(Planner().plan(desired, record))
+    for line in progress.deploy_summary(record, executor.done):
+        echo(line)
     return record
 
 
@@ -115,7 +121,9 @@ def delete(
     kept = [record.resources[key].label() for key in plan.kept]
     Executor(aws, project_dir, record, echo=echo).execute(plan)
     for label in kept:
-        echo(f"kept {label} (data); pass --include-data to delete it")
+        echo(progress.resource_line("kept", f"{label} (data); pass --include-data to delete it"))
+    counts = {"deleted": len(plan.steps), "kept": len(kept)}
+    echo(f"Deleted {record.app_name} ({stage}): {progress.counts_text(counts) or 'nothing'}")
     return plan
 
 
@@ -126,9 +134,9 @@ def _describe_delete(record: DeployedRecord, plan: Plan, echo: Echo) -> None:
     )
     for step in plan.steps:
         data = " with its data" if "data" in step.changed else ""
-        echo(f"  remove {record.resources[step.key].label()}{data}")
+        echo(progress.resource_line("remove", f"{record.resources[step.key].label()}{data}"))
     for key in plan.kept:
-        echo(f"  keep   {record.resources[key].label()} (data)")
+        echo(progress.resource_line("keep", f"{record.resources[key].label()} (data)"))
 
 
 def url(project_dir: Path, stage: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambic.deploy import _apis, _handlers, _storage, _wiring
+from lambic.deploy import _apis, _handlers, _storage, _wiring, progress
 from lambic.deploy._handlers import StepContext
 from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.planner import Plan, Step
@@ -60,6 +60,9 @@ class Executor:
     recreated: list[str] = field(default_factory=list, init=False)
     ctx: StepContext = field(init=False)
     _current: Step | None = field(default=None, init=False)
+    # What each executed step did, by record key ("created", "updated", "deleted"),
+    # across every plan this executor ran: the deploy summary counts it.
+    done: dict[str, str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.ctx = _handlers.StepContext(
@@ -69,13 +72,20 @@ class Executor:
     def execute(self, plan: Plan) -> DeployedRecord:
         for step in plan.steps:
             self._current = step
-            self.echo(f"  {step.action} {step.key}")
+            # A deleted resource leaves the record, so name it before it goes.
+            gone = self.record.resources[step.key].label() if step.action == "delete" else ""
             try:
-                self._run(step)
+                word = self._run(step)
             except Exception as exc:
                 raise translate_error(exc, self.aws.region, f"{step.action} {step.key}") from exc
             finally:
                 self._current = None
+            # Printed once the step is done, so the line never claims more than happened.
+            label = gone or self.record.resources[step.key].label()
+            self.echo(progress.resource_line(word, label))
+            # A resource created earlier in this deploy and touched again stays "created".
+            if self.done.get(step.key) != "created":
+                self.done[step.key] = word
         self._refresh_url()
         if self.record.resources:
             save_record(self.project_dir, self.record)
@@ -85,7 +95,8 @@ class Executor:
 
     # -- steps ------------------------------------------------------------------------
 
-    def _run(self, step: Step) -> None:
+    def _run(self, step: Step) -> str:
+        """Carry out one step; returns what happened, in the past tense."""
         if step.action == "delete":
             existing = self.record.resources[step.key]
             empty = _EMPTIERS.get(existing.kind)
@@ -94,11 +105,12 @@ class Executor:
             self._delete(existing)
             del self.record.resources[step.key]
             save_record(self.project_dir, self.record)
-            return
+            return progress.DONE["delete"]
         desired = step.desired
         if desired is None:
             raise ValueError(f"{step.action} step {step.key} has no desired resource")
         parts = dict(desired.parts)
+        word = progress.DONE[step.action]
         if step.action == "create":
             attrs = self._create(desired.kind, desired.spec, parts)
         else:
@@ -108,11 +120,14 @@ class Executor:
                 if error_code(exc) not in _GONE:
                     raise
                 # Deleted outside Lambic since the last deploy: create it again.
-                self.echo(f"  {step.key} no longer exists on AWS; creating it again")
+                label = self.record.resources[step.key].label()
+                self.echo(f"  {label} no longer exists on AWS; creating it again")
                 attrs = self._create(desired.kind, desired.spec, parts)
+                word = progress.DONE["create"]
                 if desired.kind == "function":
                     self.recreated.append(attrs["function_name"])
         self._store(step.key, desired.kind, parts, attrs)
+        return word
 
     def _create(self, kind: str, spec: Any, parts: dict[str, str]) -> dict[str, Any]:
         ctx = self.ctx

@@ -32,9 +32,20 @@ class DeployedResource:
         return {"key": self.key, "kind": self.kind, "parts": self.parts, "attrs": self.attrs}
 
     def label(self) -> str:
-        """Kind and AWS name or id, for people: `table trainstatus`, `rest_api a1b2c3`."""
+        """Kind and AWS name or id, for people: `table trainstatus`, `REST API a1b2c3 (web)`.
+
+        A binding is named by what it connects, source to function:
+        `SQS mapping jobs -> app-dev-worker`. A resource recorded before its name
+        attribute existed (or a half-created one) falls back to its record key.
+        """
+        if self.kind == "binding":
+            return _binding_label(self.key, self.attrs)
         name = self.attrs.get(_NAME_ATTRS.get(self.kind, ""))
-        return f"{self.kind} {name}" if name else f"{self.kind} {self.key}"
+        kind = _KIND_NAMES.get(self.kind, self.kind)
+        if not name:
+            return f"{kind} {self.key}"
+        title = self.attrs.get("name")
+        return f"{kind} {name} ({title})" if title and title != name else f"{kind} {name}"
 
 
 # The attribute holding each kind's AWS name or id (a binding has none: its key names it).
@@ -46,6 +57,38 @@ _NAME_ATTRS = {
     "rest_api": "api_id",
     "http_api": "api_id",
 }
+
+# How AWS's consoles and docs name each kind, where that differs from Lambic's key.
+_KIND_NAMES = {"rest_api": "REST API", "http_api": "HTTP API"}
+
+
+def _binding_label(key: str, attrs: dict[str, Any]) -> str:
+    source, _, short_name = key.partition(":")
+    function = attrs.get("function_name", short_name)
+    kind = attrs.get("type")
+    if kind == "rule":
+        what = "schedule rule" if source == "schedule" else "event rule"
+        rule = attrs.get("rule", function)
+        # Lambic names a rule after its function; say the target only when they differ.
+        return f"{what} {rule}" if rule == function else f"{what} {rule} -> {function}"
+    if kind == "s3":
+        return f"S3 notification on bucket {attrs.get('bucket')} -> {function}"
+    if kind == "sns":
+        topic = str(attrs.get("topic", ""))
+        return f"SNS subscription {topic.rsplit(':', 1)[-1]} -> {function}"
+    # Event source mappings: the identity is "<source>:<queue or stream>[:<position>]".
+    identity = str(attrs.get("identity", ""))
+    origin, _, rest = identity.partition(":")
+    if origin == "sqs":
+        return f"SQS mapping {rest.rsplit(':', 1)[-1]} -> {function}"
+    if origin in ("dynamodb", "kinesis"):
+        # ARNs end ".../table/<name>/stream/<time>" or ":stream/<name>"; the position
+        # (LATEST, TRIM_HORIZON) follows the last colon.
+        stream = rest.rsplit(":", 1)[0]
+        name = stream.split("/")[1] if "/" in stream else stream
+        title = "DynamoDB stream" if origin == "dynamodb" else "Kinesis stream"
+        return f"{title} mapping {name} -> {function}"
+    return f"{source} binding -> {function}"
 
 
 @dataclass

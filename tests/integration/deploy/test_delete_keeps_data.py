@@ -100,13 +100,17 @@ def test_delete_keeps_table_and_bucket_with_their_data_and_removes_the_rest(
     assert set(plan.kept) == {"table:trainstatus", "bucket:trainstatus-site"}
     # The plan comes first, one line per resource, then what was kept and how to delete it.
     assert lines[0] == "Deleting trainstatus (dev) from us-east-1: 5 to remove, 2 to keep"
-    assert "  remove function trainstatus-dev" in lines
-    assert "  remove role trainstatus-dev" in lines
-    assert "  keep   table trainstatus (data)" in lines
-    assert lines.index("  keep   table trainstatus (data)") < lines.index("  delete api")
-    assert lines[-2:] == [
-        "kept table trainstatus (data); pass --include-data to delete it",
-        "kept bucket trainstatus-site (data); pass --include-data to delete it",
+    assert "  remove    function trainstatus-dev" in lines
+    assert "  remove    role trainstatus-dev" in lines
+    assert "  keep      table trainstatus (data)" in lines
+    # Then one line per resource as it goes, in the same columns as deploy's.
+    [api_gone] = [line for line in lines if line.startswith("  deleted   REST API ")]
+    assert lines.index("  keep      table trainstatus (data)") < lines.index(api_gone)
+    assert "  deleted   function trainstatus-dev" in lines
+    assert lines[-3:] == [
+        "  kept      table trainstatus (data); pass --include-data to delete it",
+        "  kept      bucket trainstatus-site (data); pass --include-data to delete it",
+        "Deleted trainstatus (dev): 5 deleted, 2 kept",
     ]
     # The record now lists exactly what the stage still has on AWS.
     record = load_record(deployed, "dev")
@@ -166,8 +170,8 @@ def test_cli_delete_keeps_data_then_include_data_yes_removes_everything(deployed
     runner = CliRunner()
     kept = runner.invoke(main, ["delete", "--project-dir", str(deployed)])
     assert kept.exit_code == 0, kept.output
-    assert "  keep   bucket trainstatus-site (data)" in kept.output
-    assert "kept table trainstatus (data); pass --include-data to delete it" in kept.output
+    assert "  keep      bucket trainstatus-site (data)" in kept.output
+    assert "kept      table trainstatus (data); pass --include-data to delete it" in kept.output
     assert _everything() == DATA_ONLY
     _data_is_intact()
 
@@ -175,7 +179,8 @@ def test_cli_delete_keeps_data_then_include_data_yes_removes_everything(deployed
         main, ["delete", "--project-dir", str(deployed), "--include-data", "--yes"]
     )
     assert gone.exit_code == 0, gone.output
-    assert "  remove bucket trainstatus-site with its data" in gone.output
+    assert "  remove    bucket trainstatus-site with its data" in gone.output
+    assert "  deleted   bucket trainstatus-site\n" in gone.output
     assert _everything() == NOTHING
     assert load_record(deployed, "dev") is None
 

@@ -68,7 +68,11 @@ def test_cli_deploy_url_and_delete_round_trip(
     runner = CliRunner()
     deployed = runner.invoke(main, ["deploy", "--project-dir", project])
     assert deployed.exit_code == 0, deployed.output
-    api_url = deployed.output.strip().splitlines()[-1].removeprefix("Rest API URL: ")
+    [api_url] = [
+        line.removeprefix("  Rest API URL: ")
+        for line in deployed.output.splitlines()
+        if line.startswith("  Rest API URL: ")
+    ]
     shown = runner.invoke(main, ["url", "--project-dir", project])
     assert shown.output.strip() == api_url
     assert runner.invoke(main, ["delete", "--project-dir", project]).exit_code == 0

@@ -126,6 +126,37 @@ def test_every_event_source_is_wired_with_its_settings(
     assert _policy("events-dev-on_alert")[0]["Principal"] == {"Service": "sns.amazonaws.com"}
 
 
+def test_first_deploy_prints_a_created_line_per_resource_in_order_then_a_summary(
+    copy_app: Callable[[str], Path], sources: dict[str, str]
+) -> None:
+    project = copy_app("events")
+    lines: list[str] = []
+    deploy(project, "dev", echo=lines.append)
+    functions = ["every_five", "noon", "on_upload", "on_job", "on_alert", "on_ec2"]
+    functions += ["on_order", "on_click", "worker"]
+    assert lines == [
+        "Deploying events (dev) to us-east-1: 18 changes",
+        "  created   role events-dev",
+        *[f"  created   function events-dev-{name}" for name in functions],
+        "  created   schedule rule events-dev-every_five",
+        "  created   schedule rule events-dev-noon",
+        "  created   S3 notification on bucket uploads -> events-dev-on_upload",
+        "  created   SQS mapping jobs -> events-dev-on_job",
+        "  created   SNS subscription alerts -> events-dev-on_alert",
+        "  created   event rule events-dev-on_ec2",
+        "  created   DynamoDB stream mapping orders -> events-dev-on_order",
+        "  created   Kinesis stream mapping clicks -> events-dev-on_click",
+        "Deployed events (dev): 18 created",
+        "  Logs:         lambic logs --stage dev",
+    ]
+    lines.clear()
+    deploy(project, "dev", echo=lines.append)
+    assert lines == [
+        "No changes: 18 resources up to date in events (dev), us-east-1",
+        "  Logs:         lambic logs --stage dev",
+    ]
+
+
 def test_redeploy_is_a_no_op_and_a_removed_handler_is_deleted_with_its_wiring(
     copy_app: Callable[[str], Path], sources: dict[str, str], counted_session: Session
 ) -> None:
@@ -163,8 +194,14 @@ def test_changed_batch_size_updates_only_the_mapping(
     source = (project / "app.py").read_text()
     (project / "app.py").write_text(source.replace("batch_size=5,", "batch_size=9,"))
     aws, log = counted_session()
-    deploy(project, "dev", aws=aws)
+    lines: list[str] = []
+    deploy(project, "dev", aws=aws, echo=lines.append)
     assert [op for op in log.mutating if op != "UpdateFunctionCode"] == ["UpdateEventSourceMapping"]
+    # app.py changed, so every function's code is updated too (one zip for all).
+    assert [line for line in lines if "mapping" in line] == [
+        "  updated   SQS mapping jobs -> events-dev-on_job"
+    ]
+    assert lines[-2] == "Deployed events (dev): 10 updated, 8 unchanged"
     [job] = [
         m
         for m in client("lambda").list_event_source_mappings()["EventSourceMappings"]

@@ -44,7 +44,8 @@ def hermetic(trainstatus: Path) -> Path:
 def test_deploys_declared_storage_schedule_and_api_then_deletes_them(
     hermetic: Path, counted_session: Session
 ) -> None:
-    record = deploy(hermetic, "dev")
+    lines: list[str] = []
+    record = deploy(hermetic, "dev", echo=lines.append)
     table = client("dynamodb").describe_table(TableName="trainstatus")["Table"]
     assert [k["AttributeName"] for k in table["KeySchema"]] == ["date", "time"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
@@ -64,10 +65,19 @@ def test_deploys_declared_storage_schedule_and_api_then_deletes_them(
     assert by_action["dynamodb:PutItem"] == ["arn:aws:dynamodb:*:*:table/trainstatus"]
     assert by_action["s3:PutObject"] == ["arn:aws:s3:::trainstatus-site/*"]
     assert record.api_url and record.api_url.endswith("/api/")
+    # The summary gives every address the stage has: the API, the site, the logs.
+    assert lines[-4:] == [
+        "Deployed trainstatus (dev): 7 created",
+        f"  Rest API URL: {record.api_url}",
+        "  Website URL:  http://trainstatus-site.s3-website-us-east-1.amazonaws.com",
+        "  Logs:         lambic logs --stage dev",
+    ]
 
     aws, log = counted_session()
-    deploy(hermetic, "dev", aws=aws)
+    lines.clear()
+    deploy(hermetic, "dev", aws=aws, echo=lines.append)
     assert log.mutating == []
+    assert lines[0] == "No changes: 7 resources up to date in trainstatus (dev), us-east-1"
 
     delete(hermetic, "dev", include_data=True)
     assert client("dynamodb").list_tables()["TableNames"] == []

@@ -74,15 +74,35 @@ def test_rest_api_routes_proxy_to_the_function_and_api_gateway_may_invoke(
         assert api_id in json.dumps(statement["Condition"])
 
 
+def test_first_deploy_prints_each_resource_as_created_then_the_api_url(
+    copy_app: Callable[[str], Path],
+) -> None:
+    lines: list[str] = []
+    record = deploy(copy_app("web"), "dev", echo=lines.append)
+    api_id = record.resources["api"].attrs["api_id"]
+    assert lines == [
+        "Deploying web (dev) to us-east-1: 4 changes",
+        "  created   role web-dev",
+        "  created   function web-dev",
+        "  created   function web-dev-token_auth",
+        f"  created   REST API {api_id} (web)",
+        "Deployed web (dev): 4 created",
+        f"  Rest API URL: https://{api_id}.execute-api.us-east-1.amazonaws.com/api/",
+        "  Logs:         lambic logs --stage dev",
+    ]
+
+
 def test_redeploy_without_changes_makes_no_mutating_call(
     copy_app: Callable[[str], Path], counted_session: Session
 ) -> None:
     project = copy_app("web")
     deploy(project, "dev")
     aws, log = counted_session()
-    deploy(project, "dev", aws=aws)
+    lines: list[str] = []
+    deploy(project, "dev", aws=aws, echo=lines.append)
     assert log.mutating == []
     assert log.calls == [("sts", "GetCallerIdentity")]
+    assert lines[0] == "No changes: 4 resources up to date in web (dev), us-east-1"
 
 
 def test_changed_setting_updates_only_that_function_configuration(
@@ -93,10 +113,16 @@ def test_changed_setting_updates_only_that_function_configuration(
     config_path = project / ".lambic" / "config.json"
     config = json.loads(config_path.read_text())
     config["stages"]["dev"]["lambda_functions"]["token_auth"]["lambda_timeout"] = 7
+    config["stages"]["dev"]["lambda_functions"]["token_auth"]["lambda_memory_size"] = 512
     config_path.write_text(json.dumps(config))
     aws, log = counted_session()
-    deploy(project, "dev", aws=aws)
+    lines: list[str] = []
+    deploy(project, "dev", aws=aws, echo=lines.append)
     assert log.mutating == ["UpdateFunctionConfiguration"]
+    assert [line for line in lines if line.startswith("  updated")] == [
+        "  updated   function web-dev-token_auth"
+    ]
+    assert lines[2] == "Deployed web (dev): 1 updated, 3 unchanged"
     lam = client("lambda")
     assert lam.get_function(FunctionName="web-dev-token_auth")["Configuration"]["Timeout"] == 7
     assert lam.get_function(FunctionName="web-dev")["Configuration"]["Timeout"] == 30
@@ -159,6 +185,9 @@ def test_http_api_stage_creates_routes_to_the_function(copy_app: Callable[[str],
     assert integration["PayloadFormatVersion"] == "2.0"
     assert integration["IntegrationUri"].endswith(":function:hello-http")
     assert record.api_url == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/"
+    lines: list[str] = []
+    deploy(project, "http", echo=lines.append)
+    assert f"  HTTP API URL: {record.api_url}" in lines
     delete(project, "http")
     assert v2.get_apis()["Items"] == []
 
