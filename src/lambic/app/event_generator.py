@@ -141,6 +141,10 @@ class EventGenerator:
 
         Without `keys` the whole image stands in for them, as a quick sample needs.
         """
+        if event_name not in DYNAMODB_EVENT_NAMES:
+            raise ValueError(
+                f"unknown DynamoDB event name {event_name!r}; use INSERT, MODIFY or REMOVE"
+            )
         if keys is None:
             image = new_image if new_image is not None else old_image
             if not image:
