@@ -89,7 +89,7 @@ def _build(build: Callable[[], dict[str, Any]]) -> None:
     _emit(event)
 
 
-@click.group("generate-event", subcommand_metavar="SOURCE [OPTIONS]")
+@click.group("generate-event", subcommand_metavar="SOURCE [ARGS]...")
 def generate_event() -> None:
     """Print a sample Lambda event for SOURCE as JSON on stdout.
 
