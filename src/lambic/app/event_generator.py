@@ -61,11 +61,14 @@ class EventGenerator:
     region: str
     account_id: str
 
-    def arn(self, service: str, name: str) -> str:
-        """`name` as an ARN of `service` here (`name` unchanged when it is an ARN)."""
+    def arn(self, service: str, name: str, *, kind: str = "") -> str:
+        """`name` as an ARN of `service` here (`name` unchanged when it is an ARN).
+
+        `kind` is the resource type's path prefix (`rule/`, `table/`, `stream/`).
+        """
         if name.startswith("arn:"):
             return name
-        return f"arn:aws:{service}:{self.region}:{self.account_id}:{name}"
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{kind}{name}"
 
     def s3(
         self, *, bucket: str, key: str, event_name: str = "ObjectCreated:Put", size: int = 0
@@ -125,7 +128,7 @@ class EventGenerator:
 
     def schedule(self, *, rule: str) -> dict[str, Any]:
         """The Scheduled Event rule `rule` (a name or an ARN) sends when it fires now."""
-        return create_scheduled_event(rule_arn=self.arn("events", f"rule/{rule}"))
+        return create_scheduled_event(rule_arn=self.arn("events", rule, kind="rule/"))
 
     def dynamodb(
         self,
@@ -137,7 +140,8 @@ class EventGenerator:
         old_image: Mapping[str, Any] | None = None,
         stream_view_type: str = "NEW_AND_OLD_IMAGES",
     ) -> dict[str, Any]:
-        """A stream batch with one record of `table`; values in DynamoDB JSON ({"S": "x"}).
+        """A stream batch with one record of `table` (a name, a table or stream ARN); values
+        in DynamoDB JSON ({"S": "x"}).
 
         Without `keys` the whole image stands in for them, as a quick sample needs.
         """
@@ -150,7 +154,9 @@ class EventGenerator:
             if not image:
                 raise ValueError("a DynamoDB record needs keys= or an image to take them from")
             keys = image
-        stream_arn = self.arn("dynamodb", f"table/{table}/stream/{STREAM_LABEL}")
+        stream_arn = self.arn("dynamodb", table, kind="table/")
+        if "/stream/" not in stream_arn:  # a table, not one of its streams
+            stream_arn = f"{stream_arn}/stream/{STREAM_LABEL}"
         record = create_dynamodb_record(
             event_name=event_name,
             keys=keys,
@@ -163,7 +169,7 @@ class EventGenerator:
 
     def kinesis(self, *, bodies: Iterable[bytes], stream: str) -> dict[str, Any]:
         """A Kinesis batch with one record per body (base64-encoded in the payload)."""
-        stream_arn = self.arn("kinesis", f"stream/{stream}")
+        stream_arn = self.arn("kinesis", stream, kind="stream/")
         return create_kinesis_event(
             create_kinesis_record(data=b, stream_arn=stream_arn) for b in bodies
         )

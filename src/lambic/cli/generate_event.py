@@ -155,7 +155,7 @@ def schedule(rule: str) -> None:
 
 
 @generate_event.command("dynamodb")
-@click.option("--table", required=True, help="The table name.")
+@click.option("--table", required=True, help="The table name or ARN.")
 @click.option(
     "--event-name", default="INSERT", show_default=True, help=" | ".join(DYNAMODB_EVENT_NAMES)
 )
