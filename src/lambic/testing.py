@@ -17,7 +17,8 @@ How a call flows, the same way `lambic local` runs it minus the processes:
     client.http.get(path) --match_route--> 403 "Missing Authentication Token" (no route)
                           --create_rest_event--> app(event, context) --> HTTPResponse
     client.lambda_.invoke(name, payload) --> app.handler_map[name](payload, context)
-    client.events.generate_*(...) --> lambic.app.event_payloads (the runtime's builders)
+    client.events.generate_*(...) --> lambic.app.event_generator --> lambic.app.event_payloads
+                                  (the runtime's builders)
 
 During each call the function's environment variables from
 `<project_dir>/.lambic/config.json` (top level, function, stage, stage function;
@@ -41,20 +42,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from lambic.app.event_payloads import (
-    SAMPLE_ACCOUNT_ID,
-    create_dynamodb_event,
-    create_dynamodb_record,
-    create_eventbridge_event,
-    create_kinesis_event,
-    create_kinesis_record,
-    create_s3_event,
-    create_s3_record,
-    create_sns_event,
-    create_sns_record,
-    create_sqs_event,
-    create_sqs_record,
-)
+from lambic.app.event_generator import EventGenerator
+from lambic.app.event_payloads import SAMPLE_ACCOUNT_ID
 from lambic.app.proxy_events import create_rest_event
 
 if TYPE_CHECKING:
@@ -73,6 +62,8 @@ __all__ = [
 #: The region the test client's events and contexts report, as Chalice's does.
 TEST_REGION = "us-west-2"
 API_HANDLER = "api_handler"
+# Chalice's test client names resources in AWS's sample account and TEST_REGION.
+_GENERATOR = EventGenerator(region=TEST_REGION, account_id=SAMPLE_ACCOUNT_ID)
 
 _CREDENTIAL_NAMES = {
     "aws_access_key_id": "AWS_ACCESS_KEY_ID",
@@ -328,16 +319,13 @@ class TestEventsClient:
         self, bucket: str, key: str, event_name: str = "ObjectCreated:Put"
     ) -> dict[str, Any]:
         """An S3 notification for `key` (given decoded; encoded in the payload as S3 does)."""
-        return create_s3_event(
-            [create_s3_record(bucket=bucket, key=key, event_name=event_name, region=TEST_REGION)]
-        )
+        return _GENERATOR.s3(bucket=bucket, key=key, event_name=event_name)
 
     def generate_sqs_event(
         self, message_bodies: list[str], queue_name: str = "queue-name"
     ) -> dict[str, Any]:
         """A batch with one SQS record per body."""
-        arn = f"arn:aws:sqs:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:{queue_name}"
-        return create_sqs_event(create_sqs_record(body=b, queue_arn=arn) for b in message_bodies)
+        return _GENERATOR.sqs(bodies=message_bodies, queue=queue_name)
 
     def generate_sns_message(
         self,
@@ -347,14 +335,8 @@ class TestEventsClient:
         topic: str = "topic-name",
     ) -> dict[str, Any]:
         """An SNS notification; `message_attributes` in the Publish API form."""
-        topic_arn = f"arn:aws:sns:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:{topic}"
-        return create_sns_event(
-            create_sns_record(
-                message=message,
-                subject=subject,
-                topic_arn=topic_arn,
-                message_attributes=message_attributes,
-            )
+        return _GENERATOR.sns(
+            message=message, subject=subject, topic=topic, message_attributes=message_attributes
         )
 
     # Chalice calls it generate_sns_event.
@@ -369,7 +351,7 @@ class TestEventsClient:
         region: str = TEST_REGION,
     ) -> dict[str, Any]:
         """An EventBridge event as a rule target receives it."""
-        return create_eventbridge_event(
+        return _GENERATOR.eventbridge(
             source=source,
             detail_type=detail_type,
             detail=detail,
@@ -387,35 +369,20 @@ class TestEventsClient:
         stream_view_type: str = "NEW_AND_OLD_IMAGES",
     ) -> dict[str, Any]:
         """A DynamoDB stream batch with one record; values in DynamoDB JSON ({"S": "x"})."""
-        stream_arn = (
-            f"arn:aws:dynamodb:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:table/{table_name}"
-            "/stream/2026-01-01T00:00:00.000"
-        )
-        if keys is None:
-            image = new_image if new_image is not None else old_image
-            if not image:
-                raise ValueError(
-                    "generate_dynamodb_event needs keys= or an image to take them from"
-                )
-            keys = image
-        record = create_dynamodb_record(
+        return _GENERATOR.dynamodb(
+            table=table_name,
             event_name=event_name,
             keys=keys,
             new_image=new_image,
             old_image=old_image,
-            stream_arn=stream_arn,
             stream_view_type=stream_view_type,
         )
-        return create_dynamodb_event([record])
 
     def generate_kinesis_event(
         self, message_bodies: list[bytes], stream_name: str = "stream-name"
     ) -> dict[str, Any]:
         """A Kinesis batch with one record per body (bytes, base64-encoded in the payload)."""
-        arn = f"arn:aws:kinesis:{TEST_REGION}:{SAMPLE_ACCOUNT_ID}:stream/{stream_name}"
-        return create_kinesis_event(
-            create_kinesis_record(data=b, stream_arn=arn) for b in message_bodies
-        )
+        return _GENERATOR.kinesis(bodies=message_bodies, stream=stream_name)
 
 
 class Client:

@@ -43,3 +43,7 @@ from lambic.cli.logs import logs  # noqa: E402
 
 main.add_command(invoke)
 main.add_command(logs)
+
+from lambic.cli.generate_event import generate_event  # noqa: E402
+
+main.add_command(generate_event)
