@@ -31,6 +31,7 @@ from lambic.project.account import (
     function_arn,
 )
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
+from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.manifest import FunctionEntry
 from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE
 from lambic.project.resources import DeclaredResources
@@ -63,12 +64,12 @@ EVENTS_LOG_STREAM = "lambic/events"
 def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """Variables that point unchanged boto3 code at the local services.
 
-    The region and dummy credentials are added only when the user has not set their
-    own, so a deliberate choice is never overridden.
+    The local credentials are added only when `environ` has none of its own, so a
+    deliberate choice is never overridden.
     """
     env = {"AWS_ENDPOINT_URL": url}
     if not environ.get("AWS_ACCESS_KEY_ID"):
-        env.update(AWS_ACCESS_KEY_ID=LOCAL_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=LOCAL_ACCESS_KEY)
+        env.update(LOCAL_CREDENTIALS)
     return env
 
 
