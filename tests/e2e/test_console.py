@@ -1,0 +1,211 @@
+"""The console as a developer uses it: headless Chromium on a real `lambic local` of the
+flagship, checking what a person sees (counts, logs, the schedule's "Fire now" writing
+the page to S3), and the guards a hostile web page would meet.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from .conftest import STARTUP_TIMEOUT, LocalCloudProcess, copy_example, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
+    project = copy_example(tmp_path_factory.mktemp("console") / "trainstatus")
+    local = LocalCloudProcess(project)
+    try:
+        local.wait_for("Press Ctrl-C to stop.", STARTUP_TIMEOUT)
+        yield local
+    finally:
+        local.close()
+
+
+@pytest.fixture
+def console(chromium: Any, cloud: LocalCloudProcess) -> Any:
+    line = cloud.wait_for("Console: ")
+    url = line.split("Console: ", 1)[1].strip()
+    assert url == f"{cloud.services_url}/_lambic/console/"
+    chromium.get(url)
+    return chromium
+
+
+def s3(cloud: LocalCloudProcess) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=cloud.services_url,
+        region_name="us-east-1",
+        aws_access_key_id="e2e",
+        aws_secret_access_key="e2e",
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+def text_of(browser: Any, css: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    elements = browser.find_elements(By.CSS_SELECTOR, css)
+    return str(elements[0].text) if elements else ""
+
+
+def test_functions_are_listed_with_their_invocation_counts(
+    console: Any, cloud: LocalCloudProcess
+) -> None:
+    for _ in range(3):
+        cloud.get_json("/latest")
+
+    # Live: the counts change without a reload of the page.
+    def api_invocations() -> int:
+        cell = text_of(console, '#overview-functions tr[data-function="api_handler"] .invocations')
+        return int(cell) if cell.isdigit() else -1
+
+    wait_until(lambda: api_invocations() >= 3, timeout=20, what="three API invocations shown")
+    assert text_of(console, '#overview-functions tr[data-function="update_status"] td')
+
+
+def test_fire_now_writes_the_page_to_s3_and_the_console_shows_the_run(
+    console: Any, cloud: LocalCloudProcess
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    console.find_element(By.ID, "tab-schedules").click()
+    row = '#schedules-table tr[data-function="update_status"]'
+    wait_until(lambda: text_of(console, row), timeout=10, what="the schedule row")
+    console.find_element(By.CSS_SELECTOR, f"{row} button").click()
+
+    def page_written() -> bool:
+        try:
+            s3(cloud).head_object(Bucket="trainstatus-site", Key="index.html")
+        except Exception:
+            return False
+        return True
+
+    wait_until(page_written, timeout=30, what="index.html in the site bucket")
+    wait_until(
+        lambda: "runs" in text_of(console, f"{row} .last"), timeout=20, what="the last result"
+    )
+
+
+def test_an_invocation_shows_its_event_response_and_log_lines(
+    console: Any, cloud: LocalCloudProcess
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    cloud.wait_for("[event] schedule -> update_status", 60)
+    console.find_element(By.ID, "tab-functions").click()
+    Select(console.find_element(By.ID, "function-select")).select_by_value("update_status")
+    first = "#invocations tbody tr"
+    wait_until(lambda: text_of(console, first), timeout=20, what="an update_status invocation")
+    console.find_element(By.CSS_SELECTOR, first).click()
+
+    wait_until(
+        lambda: "REPORT RequestId" in text_of(console, "#invocation-logs"),
+        timeout=10,
+        what="the invocation's log lines",
+    )
+    logs = text_of(console, "#invocation-logs")
+    assert logs.startswith("START RequestId")
+    assert "Recorded 11 lines" in logs
+    assert '"detail-type": "Scheduled Event"' in text_of(console, "#invocation-event")
+
+
+def test_invoke_runs_the_edited_event_and_shows_the_result(
+    console: Any, cloud: LocalCloudProcess
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    console.find_element(By.ID, "tab-functions").click()
+    Select(console.find_element(By.ID, "function-select")).select_by_value("update_status")
+    box = console.find_element(By.ID, "invoke-event")
+    wait_until(lambda: "Scheduled Event" in box.get_property("value"), what="the sample event")
+    console.find_element(By.ID, "invoke-button").click()
+
+    wait_until(
+        lambda: text_of(console, "#invoke-result").startswith("ok in "),
+        timeout=30,
+        what="the invocation's result",
+    )
+
+
+def test_the_logs_panel_filters_by_function_and_text(
+    console: Any, cloud: LocalCloudProcess
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    cloud.wait_for("[event] schedule -> update_status", 60)
+    console.find_element(By.ID, "tab-logs").click()
+    Select(console.find_element(By.ID, "logs-function")).select_by_value("update_status")
+    console.find_element(By.ID, "logs-text").send_keys("Recorded")
+
+    wait_until(
+        lambda: "Recorded 11 lines" in text_of(console, "#logs-lines"), what="the filtered lines"
+    )
+    shown = text_of(console, "#logs-lines").splitlines()
+    assert shown and all("Recorded" in line for line in shown)
+
+
+def test_the_console_fits_a_phone(chromium: Any, cloud: LocalCloudProcess) -> None:
+    chromium.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        chromium.get(f"{cloud.services_url}/_lambic/console/")
+        wait_until(
+            lambda: text_of(chromium, '#overview-functions tr[data-function="api_handler"] td'),
+            what="the functions table",
+        )
+        width = chromium.execute_script("return window.innerWidth")
+        assert chromium.execute_script("return document.documentElement.scrollWidth") <= width
+    finally:
+        chromium.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def request(
+    cloud: LocalCloudProcess, method: str, path: str, headers: dict[str, str]
+) -> tuple[int, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", cloud.services_port, timeout=10)
+    try:
+        conn.request(method, path, headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_a_foreign_page_cannot_use_the_console(cloud: LocalCloudProcess) -> None:
+    host = f"127.0.0.1:{cloud.services_port}"
+    fire = "/_lambic/api/schedules/update_status/fire"
+
+    # DNS rebinding: the browser sends the attacker's host name.
+    status, body = request(cloud, "GET", "/_lambic/api/overview", {"Host": "evil.example:80"})
+    assert status == 403 and "not this machine" in body["message"]
+    # A form post or a simple fetch from another site carries no console header...
+    status, _ = request(cloud, "POST", fire, {"Host": host, "Origin": "https://evil.example"})
+    assert status == 403
+    # ...and a page that could add it is still another origin.
+    headers = {"Host": host, "Origin": "https://evil.example", "X-Lambic-Console": "1"}
+    status, body = request(cloud, "POST", fire, headers)
+    assert status == 403 and "Origin" in body["message"]
+
+    same = {"Host": host, "Origin": f"http://{host}", "X-Lambic-Console": "1"}
+    status, body = request(cloud, "POST", fire, same)
+    assert status == 202 and body["function"] == "update_status"
+
+
+def test_an_unknown_function_is_a_clear_404(cloud: LocalCloudProcess) -> None:
+    host = {"Host": f"127.0.0.1:{cloud.services_port}"}
+    status, body = request(cloud, "GET", "/_lambic/api/functions/nope/invocations", host)
+    assert status == 404
+    assert body["message"] == "No function 'nope'; the app has api_handler, update_status"
