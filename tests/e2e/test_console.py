@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -209,3 +211,27 @@ def test_an_unknown_function_is_a_clear_404(cloud: LocalCloudProcess) -> None:
     status, body = request(cloud, "GET", "/_lambic/api/functions/nope/invocations", host)
     assert status == 404
     assert body["message"] == "No function 'nope'; the app has api_handler, update_status"
+
+
+def test_stopping_lambic_local_with_the_console_open_is_prompt(
+    chromium: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    local = LocalCloudProcess(copy_example(tmp_path / "trainstatus"))
+    try:
+        local.wait_for("Press Ctrl-C to stop.", STARTUP_TIMEOUT)
+        chromium.get(f"{local.services_url}/_lambic/console/")
+        wait_until(
+            lambda: chromium.find_element(By.ID, "live").text == "live",
+            what="the live feed connected",
+        )
+        started = time.monotonic()
+
+        code, survivors = local.stop()
+
+        assert code == 0 and not survivors
+        assert time.monotonic() - started < 10
+    finally:
+        local.close()
+        chromium.get("about:blank")
