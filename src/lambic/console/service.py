@@ -26,18 +26,20 @@ import json
 import mimetypes
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import unquote
 
+from lambic.console.aws import AwsCallError, InProcessAws
 from lambic.console.guard import CONSOLE_HEADER, refusal
 from lambic.console.model import LogStoreReader
+from lambic.console.panels import PANEL_ROUTES, ServicePanels
 from lambic.console.samples import sample_event
 from lambic.project.paths import LOG_STORE_FILE
-from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.base import Service, ServiceRequest, ServiceResponse
 
 if TYPE_CHECKING:
     from lambic.project.project import Project
@@ -111,11 +113,21 @@ class ConsoleService:
 
     name = "console"
 
-    def __init__(self, cloud: CloudView, *, runtime_loop: asyncio.AbstractEventLoop) -> None:
-        self._cloud = cloud
+    def __init__(
+        self,
+        cloud: CloudView | None,
+        *,
+        services: Mapping[str, Service],
+        runtime_loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        """`cloud`: the running app (None under `lambic services`: the service panels
+        only); `services`: the services behind this edge; `runtime_loop`: the invoker's."""
+        self._cloud_view = cloud
         self._loop = runtime_loop
-        self._reader = LogStoreReader(cloud.state_dir / LOG_STORE_FILE)
+        self._reader = LogStoreReader(cloud.state_dir / LOG_STORE_FILE) if cloud else None
         self._reader_lock = asyncio.Lock()
+        self._panels = ServicePanels(InProcessAws(services, host="127.0.0.1"))
+        self._panel_routes = {(m, path): handler for m, path, handler in PANEL_ROUTES}
         self._routes: Sequence[Route] = (
             ("GET", re.compile(r"overview"), self._overview),
             ("GET", re.compile(r"functions/([^/]+)/invocations"), self._invocations),
@@ -129,7 +141,14 @@ class ConsoleService:
         )
 
     def close(self) -> None:
-        self._reader.close()
+        if self._reader is not None:
+            self._reader.close()
+
+    @property
+    def _cloud(self) -> CloudView:
+        if self._cloud_view is None:
+            raise ConsoleError(404, "This panel shows an app: run `lambic local` for it")
+        return self._cloud_view
 
     # ------------------------------------------------------------------ dispatch
 
@@ -152,6 +171,13 @@ class ConsoleService:
         if not path.startswith(API_PREFIX):
             return _error(404, f"No such console page: {path}; open {CONSOLE_PATH}")
         rest = path[len(API_PREFIX) :]
+        panel = self._panel_routes.get((request.method, rest))
+        if panel is not None:
+            try:
+                answer = await panel(self._panels, request)
+            except AwsCallError as exc:
+                return _error(exc.status, str(exc))
+            return answer if isinstance(answer, ServiceResponse) else _json(answer)
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(rest)
             if match is None:
@@ -190,10 +216,16 @@ class ConsoleService:
     # ------------------------------------------------------------------ helpers
 
     async def _read(self, query: Callable[[LogStoreReader], _T]) -> _T:
+        reader = self._reader
+        if reader is None:
+            raise ConsoleError(404, "This panel shows an app: run `lambic local` for it")
         async with self._reader_lock:  # one SQLite connection: one query at a time
-            return await asyncio.to_thread(query, self._reader)
+            return await asyncio.to_thread(query, reader)
 
     async def _on_runtime(self, call: Coroutine[Any, Any, _T]) -> _T:
+        if self._loop is None:
+            call.close()
+            raise ConsoleError(404, "This panel shows an app: run `lambic local` for it")
         future = asyncio.run_coroutine_threadsafe(call, self._loop)
         return await asyncio.shield(asyncio.wrap_future(future))
 

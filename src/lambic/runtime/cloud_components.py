@@ -201,7 +201,7 @@ class LocalServices:
                 from lambic.console import ConsoleService
 
                 served["console"] = self.console = ConsoleService(
-                    cloud, runtime_loop=asyncio.get_running_loop()
+                    cloud, services=served, runtime_loop=asyncio.get_running_loop()
                 )
             self.edge = await asyncio.to_thread(
                 lambda: EdgeServer(

@@ -37,6 +37,13 @@ function showTab(name) {
   }
   if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
   if (name === "logs") loadLogs(true);
+  const loaders = { s3: loadBuckets, dynamodb: loadTables, sqs: loadQueues, publish: loadTopics };
+  if (loaders[name]) loaders[name]().catch((error) => say(name === "publish" ? "publish" : name === "dynamodb" ? "ddb" : name, error.message));
+}
+
+function say(panel, text) {
+  const status = $(`${panel}-status`);
+  if (status) status.textContent = text;
 }
 
 function setupTabs() {
@@ -70,7 +77,7 @@ async function loadOverview() {
     row.addEventListener("click", () => openFunction(f.name));
     row.addEventListener("keydown", (e) => { if (e.key === "Enter") openFunction(f.name); });
     cell(row, f.name);
-    cell(row, f.kind);
+    cell(row, trigger(f));
     cell(row, f.stats.invocations, "num invocations");
     cell(row, f.stats.errors, "num errors");
     cell(row, f.stats.cold_starts, "num");
@@ -87,7 +94,34 @@ async function loadOverview() {
   }));
   fillFunctionSelects(data.functions);
   renderSchedules(data);
+  loadResources().catch(() => {});
   if (state.selected) renderSettings(state.selected);
+}
+
+function trigger(f) {
+  const s = f.event_source || {};
+  const named = s.schedule_expression || s.bucket || s.queue || s.topic || s.stream_arn || "";
+  return named ? `${f.kind}: ${String(named).split(":").pop()}` : f.kind;
+}
+
+async function loadResources() {
+  const [buckets, tables, queues, topics] = await Promise.all([
+    api("s3/buckets").catch(() => ({ buckets: [] })),
+    api("dynamodb/tables").catch(() => ({ tables: [] })),
+    api("sqs/queues").catch(() => ({ queues: [] })),
+    api("sns/topics").catch(() => ({ topics: [] })),
+  ]);
+  const lines = [
+    ...buckets.buckets.map((b) => `S3 bucket       ${b}`),
+    ...tables.tables.map((t) => `DynamoDB table  ${t.name} (${t.items} items${t.stream ? ", stream" : ""})`),
+    ...queues.queues.map((q) => `SQS queue       ${q.name} (${q.visible} visible)`),
+    ...topics.topics.map((t) => `SNS topic       ${t.split(":").pop()}`),
+  ];
+  $("overview-resources").replaceChildren(...lines.map((line) => {
+    const li = document.createElement("li");
+    li.textContent = line;
+    return li;
+  }));
 }
 
 function fillFunctionSelects(functions) {
@@ -147,18 +181,20 @@ async function loadSample() {
 async function loadInvocations() {
   if (!state.selected) return;
   const data = await api(`functions/${encodeURIComponent(state.selected)}/invocations`);
+  if (data.function !== state.selected) return;  // another function was chosen meanwhile
   const body = $("invocations").tBodies[0];
   body.replaceChildren();
-  for (const inv of data.invocations) addInvocationRow(inv, false);
+  for (const inv of data.invocations) addInvocationRow(inv, false, data.function);
 }
 
-function addInvocationRow(inv, first) {
+function addInvocationRow(inv, first, name) {
   const body = $("invocations").tBodies[0];
   const row = body.insertRow(first ? 0 : -1);
   row.tabIndex = 0;
   row.dataset.requestId = inv.request_id;
+  row.dataset.function = name;
   if (inv.status !== "ok") row.className = "error";
-  const open = () => openInvocation(inv.request_id);
+  const open = () => openInvocation(inv.request_id, name);
   row.addEventListener("click", open);
   row.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
   cell(row, clock(inv.timestamp_ms));
@@ -169,8 +205,7 @@ function addInvocationRow(inv, first) {
   cell(row, `${inv.max_memory_mb} / ${inv.memory_size_mb} MB`, "num");
 }
 
-async function openInvocation(requestId) {
-  const name = state.selected;
+async function openInvocation(requestId, name) {
   const data = await api(`invocations/${encodeURIComponent(requestId)}?function=${encodeURIComponent(name)}`);
   state.invocation = requestId;
   $("invocation").hidden = false;
@@ -263,6 +298,234 @@ function renderSchedules(data) {
   }
 }
 
+// ---------------------------------------------------------------- S3
+
+const q = (params) => new URLSearchParams(params).toString();
+
+async function loadBuckets() {
+  const data = await api("s3/buckets");
+  const select = $("s3-bucket");
+  const current = select.value;
+  select.replaceChildren(...data.buckets.map((b) => new Option(b, b)));
+  if (current && data.buckets.includes(current)) select.value = current;
+  await loadObjects();
+}
+
+async function loadObjects() {
+  const bucket = $("s3-bucket").value;
+  const body = $("s3-objects").tBodies[0];
+  body.replaceChildren();
+  if (!bucket) { say("s3", "No buckets yet."); return; }
+  const data = await api(`s3/objects?${q({ bucket, prefix: $("s3-prefix").value })}`);
+  for (const folder of data.folders) {
+    const row = body.insertRow();
+    row.tabIndex = 0;
+    row.dataset.key = folder;
+    const open = () => { $("s3-prefix").value = folder; loadObjects(); };
+    row.addEventListener("click", open);
+    row.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+    cell(row, folder); cell(row, ""); cell(row, ""); cell(row, "");
+  }
+  for (const object of data.objects) {
+    const row = body.insertRow();
+    row.tabIndex = 0;
+    row.dataset.key = object.key;
+    const open = () => previewObject(object.key);
+    row.addEventListener("click", open);
+    row.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+    cell(row, object.key); cell(row, object.size, "num"); cell(row, object.modified); cell(row, "");
+  }
+  say("s3", `${data.objects.length} objects, ${data.folders.length} folders under "${data.prefix}"`);
+}
+
+async function previewObject(key) {
+  const bucket = $("s3-bucket").value;
+  const data = await api(`s3/preview?${q({ bucket, key })}`);
+  $("s3-preview").hidden = false;
+  $("s3-preview-key").textContent = key;
+  $("s3-download").href = `${API}s3/download?${q({ bucket, key })}`;
+  const image = $("s3-preview-image");
+  image.hidden = !data.image;
+  if (data.image) image.src = data.image;
+  $("s3-preview-text").textContent = data.image ? "" : data.text === null ? `(binary, ${data.size} bytes: download it)` : data.text + (data.truncated ? "\n…" : "");
+  $("s3-delete").onclick = async () => {
+    if (!confirm(`Delete ${key}?`)) return;
+    await api(`s3/object?${q({ bucket, key })}`, { method: "DELETE" });
+    $("s3-preview").hidden = true;
+    await loadObjects();
+    say("s3", `Deleted ${key}`);
+  };
+}
+
+async function uploadFile() {
+  const file = $("s3-file").files[0];
+  const bucket = $("s3-bucket").value;
+  if (!file || !bucket) return;
+  const key = $("s3-prefix").value + file.name;
+  await api(`s3/object?${q({ bucket, key })}`, {
+    method: "PUT", body: file, headers: { "Content-Type": file.type || "application/octet-stream" },
+  });
+  $("s3-file").value = "";
+  await loadObjects();
+  say("s3", `Uploaded ${key}`);
+}
+
+// ---------------------------------------------------------------- DynamoDB
+
+const ddb = { tables: [], next: null, key: null };
+
+async function loadTables() {
+  const data = await api("dynamodb/tables");
+  ddb.tables = data.tables;
+  const select = $("ddb-table");
+  const current = select.value;
+  select.replaceChildren(...data.tables.map((t) => new Option(`${t.name} (${t.items} items)`, t.name)));
+  if (current) select.value = current;
+  await loadItems(false);
+}
+
+function keyOf(item) {
+  const table = ddb.tables.find((t) => t.name === $("ddb-table").value);
+  const key = {};
+  for (const part of table ? table.keys : []) key[part.AttributeName] = item[part.AttributeName];
+  return key;
+}
+
+async function loadItems(more) {
+  const table = $("ddb-table").value;
+  const body = $("ddb-items").tBodies[0];
+  if (!more) body.replaceChildren();
+  if (!table) { say("ddb", "No tables yet."); return; }
+  const params = { table };
+  if ($("ddb-partition").value) params.partition = $("ddb-partition").value;
+  if (more && ddb.next) params.start = JSON.stringify(ddb.next);
+  const data = await api(`dynamodb/items?${q(params)}`);
+  ddb.next = data.next;
+  $("ddb-more").hidden = !data.next;
+  for (const item of data.items) {
+    const row = body.insertRow();
+    row.tabIndex = 0;
+    const key = keyOf(item);
+    row.dataset.key = JSON.stringify(key);
+    const open = () => editItem(item);
+    row.addEventListener("click", open);
+    row.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+    cell(row, JSON.stringify(key));
+    cell(row, JSON.stringify(item));
+  }
+  say("ddb", `${body.rows.length} items shown`);
+}
+
+function editItem(item) {
+  $("ddb-editor").hidden = false;
+  $("ddb-item").value = JSON.stringify(item, null, 2);
+  $("ddb-delete").disabled = !item || !Object.keys(item).length;
+  $("ddb-item").focus();
+}
+
+async function saveItem() {
+  const table = $("ddb-table").value;
+  try {
+    await api(`dynamodb/item?${q({ table })}`, { method: "PUT", body: $("ddb-item").value });
+    await loadItems(false);
+    say("ddb", "Saved");
+  } catch (error) { say("ddb", `Error: ${error.message}`); }
+}
+
+async function deleteItem() {
+  const table = $("ddb-table").value;
+  let item;
+  try { item = JSON.parse($("ddb-item").value); } catch (error) { say("ddb", `Error: ${error.message}`); return; }
+  if (!confirm("Delete this item?")) return;
+  await api(`dynamodb/item?${q({ table })}`, { method: "DELETE", body: JSON.stringify(keyOf(item)) });
+  $("ddb-editor").hidden = true;
+  await loadItems(false);
+  say("ddb", "Deleted");
+}
+
+// ---------------------------------------------------------------- SQS
+
+async function loadQueues() {
+  const data = await api("sqs/queues");
+  const body = $("sqs-queues").tBodies[0];
+  body.replaceChildren();
+  for (const queue of data.queues) {
+    const row = body.insertRow();
+    row.dataset.queue = queue.name;
+    cell(row, queue.name);
+    cell(row, queue.visible, "num visible");
+    cell(row, queue.in_flight, "num");
+    cell(row, queue.delayed, "num");
+    cell(row, queue.dead_letter_for.join(", ") || "–");
+    const actions = cell(row, "");
+    const add = (label, handler, className) => {
+      const button = document.createElement("button");
+      button.textContent = label;
+      if (className) button.className = className;
+      button.addEventListener("click", handler);
+      actions.appendChild(button);
+    };
+    add("Peek", () => peekQueue(queue.name), "secondary");
+    if (queue.dead_letter_for.length) {
+      add("Redrive", async () => {
+        await api(`sqs/redrive?${q({ queue: queue.name })}`, { method: "POST" });
+        say("sqs", `Moved ${queue.name}'s messages back to ${queue.dead_letter_for.join(", ")}`);
+        loadQueues();
+      });
+    }
+    add("Purge", async () => {
+      if (!confirm(`Delete every message in ${queue.name}?`)) return;
+      await api(`sqs/purge?${q({ queue: queue.name })}`, { method: "POST" });
+      say("sqs", `Purged ${queue.name}`);
+      loadQueues();
+    }, "secondary");
+  }
+  if (!data.queues.length) say("sqs", "No queues yet.");
+}
+
+async function peekQueue(name) {
+  const data = await api(`sqs/peek?${q({ queue: name })}`);
+  $("sqs-detail").hidden = false;
+  $("sqs-name").textContent = name;
+  $("sqs-messages").textContent = data.messages.length
+    ? data.messages.map((m) => `${m.message_id} (received ${m.receive_count}×)\n${m.body}`).join("\n\n")
+    : "(no visible messages)";
+  $("sqs-send").onclick = async () => {
+    await api(`sqs/send?${q({ queue: name })}`, { method: "POST", body: JSON.stringify({ body: $("sqs-body").value }) });
+    $("sqs-body").value = "";
+    say("sqs", `Sent to ${name}`);
+    loadQueues();
+    peekQueue(name);
+  };
+}
+
+// ---------------------------------------------------------------- SNS, EventBridge
+
+async function loadTopics() {
+  const data = await api("sns/topics");
+  $("sns-topic").replaceChildren(...data.topics.map((t) => new Option(t.split(":").pop(), t)));
+}
+
+async function publish() {
+  try {
+    const topic = $("sns-topic").value;
+    const result = await api(`sns/publish?${q({ topic })}`, {
+      method: "POST", body: JSON.stringify({ message: $("sns-message").value, subject: $("sns-subject").value }),
+    });
+    say("publish", `Published ${result.message_id}`);
+  } catch (error) { say("publish", `Error: ${error.message}`); }
+}
+
+async function putEvent() {
+  try {
+    const detail = JSON.parse($("eb-detail").value || "{}");
+    const result = await api("events/put", {
+      method: "POST", body: JSON.stringify({ source: $("eb-source").value, detail_type: $("eb-detail-type").value, detail }),
+    });
+    say("publish", result.failed ? `Failed: ${JSON.stringify(result.entries)}` : `Put ${result.entries[0].EventId}`);
+  } catch (error) { say("publish", `Error: ${error.message}`); }
+}
+
 // ---------------------------------------------------------------- live feed
 
 let refreshTimer = null;
@@ -279,7 +542,7 @@ function connectLive() {
   source.addEventListener("invocation", (event) => {
     const inv = JSON.parse(event.data);
     refreshSoon();
-    if (inv.function === state.selected) addInvocationRow(inv, true);
+    if (inv.function === state.selected) addInvocationRow(inv, true, inv.function);
   });
   source.addEventListener("log", (event) => {
     const row = JSON.parse(event.data);
@@ -299,7 +562,26 @@ document.addEventListener("DOMContentLoaded", async () => {
     invoke(`invocations/${encodeURIComponent(state.invocation)}/replay`, "{}"));
   for (const id of ["logs-function", "logs-level"]) $(id).addEventListener("change", () => loadLogs(true));
   $("logs-text").addEventListener("input", () => loadLogs(true));
-  await loadOverview();
+  $("s3-bucket").addEventListener("change", () => { $("s3-prefix").value = ""; loadObjects(); });
+  $("s3-prefix").addEventListener("change", loadObjects);
+  $("s3-file").addEventListener("change", () => uploadFile().catch((e) => say("s3", `Error: ${e.message}`)));
+  $("ddb-table").addEventListener("change", () => loadItems(false));
+  $("ddb-partition").addEventListener("change", () => loadItems(false));
+  $("ddb-more").addEventListener("click", () => loadItems(true));
+  $("ddb-new").addEventListener("click", () => editItem({}));
+  $("ddb-save").addEventListener("click", saveItem);
+  $("ddb-delete").addEventListener("click", () => deleteItem().catch((e) => say("ddb", `Error: ${e.message}`)));
+  $("sns-publish").addEventListener("click", publish);
+  $("eb-put").addEventListener("click", putEvent);
+  try {
+    await loadOverview();
+  } catch (error) {
+    // `lambic services` has no app: only the service panels.
+    for (const id of ["overview", "functions", "logs", "schedules"]) $(`tab-${id}`).hidden = true;
+    $("app-name").textContent = "services";
+    showTab("s3");
+    return;
+  }
   if (state.selected) { loadInvocations(); loadSample(); }
   connectLive();
   setInterval(() => loadOverview().catch(() => {}), 15000);
