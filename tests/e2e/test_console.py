@@ -21,6 +21,13 @@ from .conftest import STARTUP_TIMEOUT, LocalCloudProcess, copy_example, wait_unt
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def screenshot(browser: Any, name: str) -> None:
+    """What the test saw, for a person to look at (test-artifacts/console-NAME.png)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"console-{name}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +123,7 @@ def test_functions_are_listed_with_their_invocation_counts(
         return int(cell) if cell.isdigit() else -1
 
     wait_until(lambda: api_invocations() >= 3, timeout=20, what="three API invocations shown")
+    screenshot(console, "overview")
     assert text_of(console, '#overview-functions tr[data-function="update_status"] td')
 
 
@@ -163,6 +171,7 @@ def test_an_invocation_shows_its_event_response_and_log_lines(
     assert logs.startswith("START RequestId")
     assert "Recorded 11 lines" in logs
     assert '"detail-type": "Scheduled Event"' in text_of(console, "#invocation-event")
+    screenshot(console, "invocation")
 
     # Replay runs the kept event again, as a new invocation.
     console.find_element(By.ID, "replay-button").click()
@@ -218,6 +227,7 @@ def test_the_console_fits_a_phone(chromium: Any, cloud: LocalCloudProcess) -> No
         )
         width = chromium.execute_script("return window.innerWidth")
         assert chromium.execute_script("return document.documentElement.scrollWidth") <= width
+        screenshot(chromium, "phone")
     finally:
         chromium.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -317,6 +327,7 @@ def test_the_s3_panel_browses_previews_uploads_and_deletes(
     wait_until(lambda: text_of(console, row), what="the object in the folder")
     click(console, row)
     wait_until(lambda: text_of(console, "#s3-preview-text") == "hello from S3", what="preview")
+    screenshot(console, "s3")
 
     upload = tmp_path / "upload.txt"
     upload.write_bytes(b"uploaded from the console")
@@ -385,6 +396,7 @@ def test_the_sqs_panel_redrives_a_dead_letter_queue(console: Any, cloud: LocalCl
     wait_until(lambda: text_of(console, f"{dlq_row} .visible") == "1", what="one dead letter")
     click(console, f"{dlq_row} button", "Peek")
     wait_until(lambda: "order 42" in text_of(console, "#sqs-messages"), what="the peeked body")
+    screenshot(console, "sqs")
     # Peeking did not receive it: still there, still visible.
     assert text_of(console, f"{dlq_row} .visible") == "1"
     redrive = [

@@ -9,6 +9,7 @@ name, as the store records them.
 from __future__ import annotations
 
 import sqlite3
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,41 @@ class FunctionStats:
         return asdict(self)
 
 
+class _Tally:
+    """One function's running figures (the console's cache of the usage table)."""
+
+    __slots__ = ("colds", "count", "durations", "errors", "last", "max_mb")
+
+    def __init__(
+        self,
+        count: int = 0,
+        errors: int = 0,
+        colds: int = 0,
+        max_mb: int = 0,
+        last: int | None = None,
+        durations: list[float] | None = None,
+    ) -> None:
+        self.count, self.errors, self.colds, self.max_mb, self.last = (
+            count, errors, colds, max_mb, last,
+        )  # fmt: skip
+        self.durations: deque[float] = deque(durations or (), maxlen=STATS_WINDOW)
+
+    def add(self, status: str, cold: int, max_mb: int, ts: int, duration: float) -> None:
+        self.count += 1
+        self.errors += status != "ok"
+        self.colds += bool(cold)
+        self.max_mb = max(self.max_mb, max_mb)
+        self.last = ts if self.last is None else max(self.last, ts)
+        self.durations.append(duration)
+
+    def stats(self) -> FunctionStats:
+        ordered = sorted(self.durations)
+        return FunctionStats(
+            self.count, self.errors, self.colds, self.max_mb, percentile(ordered, 0.5),
+            percentile(ordered, 0.99), self.last,
+        )  # fmt: skip
+
+
 _USAGE_COLUMNS = (
     "id, function_name, request_id, timestamp_ms, status, duration_ms, billed_ms,"
     " memory_size_mb, max_memory_mb, init_ms, cold_start"
@@ -61,6 +97,8 @@ class LogStoreReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._tallies: dict[str, _Tally] | None = None
+        self._seen = 0
 
     def _db(self) -> sqlite3.Connection | None:
         if self._conn is None:
@@ -82,37 +120,64 @@ class LogStoreReader:
             self._conn.close()
             self._conn = None
 
-    def stats(self, function: str) -> FunctionStats:
+    def stats(self) -> dict[str, FunctionStats]:
+        """Every function's figures. The first call reads the whole table once; later
+        calls fold in only the rows added since, so the overview costs the same with a
+        million invocations recorded as with ten."""
         db = self._db()
         if db is None:
-            return FunctionStats()
-        count, errors, colds, max_mb, last = db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(status != 'ok'), 0), COALESCE(SUM(cold_start), 0),"
-            " COALESCE(MAX(max_memory_mb), 0), MAX(timestamp_ms)"
-            " FROM usage WHERE function_name = ?",
-            (function,),
-        ).fetchone()
-        durations = sorted(
-            row[0]
-            for row in db.execute(
-                "SELECT duration_ms FROM usage WHERE function_name = ? ORDER BY id DESC LIMIT ?",
-                (function, STATS_WINDOW),
-            )
-        )
-        return FunctionStats(
-            count, errors, colds, max_mb, percentile(durations, 0.5),
-            percentile(durations, 0.99), last,
-        )  # fmt: skip
+            return {}
+        if self._tallies is None:
+            self._tallies = {}
+            for name, count, errors, colds, max_mb, last in db.execute(
+                "SELECT function_name, COUNT(*), SUM(status != 'ok'), SUM(cold_start),"
+                " MAX(max_memory_mb), MAX(timestamp_ms) FROM usage GROUP BY function_name"
+            ):
+                # Newest first through the (function_name, timestamp_ms) index.
+                durations = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT duration_ms FROM usage WHERE function_name = ?"
+                        " ORDER BY timestamp_ms DESC, id DESC LIMIT ?",
+                        (name, STATS_WINDOW),
+                    )
+                ]
+                durations.reverse()
+                self._tallies[name] = _Tally(count, errors, colds, max_mb, last, durations)
+            self._seen = db.execute("SELECT COALESCE(MAX(id), 0) FROM usage").fetchone()[0]
+        else:
+            for row_id, name, status, cold, max_mb, ts, duration in db.execute(
+                "SELECT id, function_name, status, cold_start, max_memory_mb, timestamp_ms,"
+                " duration_ms FROM usage WHERE id > ? ORDER BY id",
+                (self._seen,),
+            ):
+                self._tallies.setdefault(name, _Tally()).add(status, cold, max_mb, ts, duration)
+                self._seen = row_id
+        return {name: tally.stats() for name, tally in self._tallies.items()}
 
-    def invocations(self, function: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest invocations of a function, newest first."""
+    def invocations(
+        self, function: str, limit: int = 50, before_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest invocations of a function (older than row `before_id`: the next
+        page), newest first."""
         db = self._db()
         if db is None:
             return []
-        rows = db.execute(
-            f"SELECT {_USAGE_COLUMNS} FROM usage WHERE function_name = ? ORDER BY id DESC LIMIT ?",
-            (function, limit),
-        )
+        if before_id is None:
+            rows = db.execute(
+                f"SELECT {_USAGE_COLUMNS} FROM usage WHERE function_name = ?"
+                " ORDER BY timestamp_ms DESC, id DESC LIMIT ?",
+                (function, limit),
+            )
+        else:
+            # Keyset paging along the (function_name, timestamp_ms) index, whose entries
+            # end with the rowid: no sort, however long the history.
+            rows = db.execute(
+                f"SELECT {_USAGE_COLUMNS} FROM usage WHERE function_name = ? AND"
+                " (timestamp_ms, id) < (SELECT timestamp_ms, id FROM usage WHERE id = ?)"
+                " ORDER BY timestamp_ms DESC, id DESC LIMIT ?",
+                (function, before_id, limit),
+            )
         return [_usage_row(row) for row in rows]
 
     def usage_after(self, after_id: int, limit: int = 200) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from urllib.parse import unquote
 
 from lambic.console.aws import AwsCallError, InProcessAws
 from lambic.console.guard import CONSOLE_HEADER, refusal
-from lambic.console.model import LogStoreReader
+from lambic.console.model import FunctionStats, LogStoreReader
 from lambic.console.panels import PANEL_ROUTES, ServicePanels
 from lambic.console.samples import sample_event
 from lambic.project.paths import LOG_STORE_FILE
@@ -264,8 +264,9 @@ class ConsoleService:
         invoker = self._cloud.invoker
         entries = {f.name: f for f in project.manifest.functions}
         functions = []
+        all_stats = await self._read(LogStoreReader.stats)
         for name, settings in project.functions(stage).items():
-            stats = await self._read(partial(LogStoreReader.stats, function=settings.deployed_name))
+            stats = all_stats.get(settings.deployed_name, FunctionStats())
             warm, total = (0, 0)
             if invoker is not None:
                 with contextlib.suppress(Exception):  # removed by a reload meanwhile
@@ -308,12 +309,26 @@ class ConsoleService:
 
     async def _invocations(self, request: ServiceRequest, name: str) -> ServiceResponse:
         settings = self._function(name)
-        limit = min(int(request.query.get("limit", "50") or 50), 500)
-        rows = await self._read(lambda r: r.invocations(settings.deployed_name, limit))
+        try:
+            limit = min(int(request.query.get("limit") or 50), 500)
+            before = int(request.query["before"]) if request.query.get("before") else None
+        except ValueError as exc:
+            raise ConsoleError(400, f"limit and before are numbers: {exc}") from exc
+        rows = await self._read(
+            partial(
+                LogStoreReader.invocations,
+                function=settings.deployed_name,
+                limit=limit,
+                before_id=before,
+            )
+        )
         journal = {e.request_id for e in self._invoker().journal.recent(name)}
         for row in rows:
             row["replayable"] = row["request_id"] in journal
-        return _json({"function": name, "invocations": rows})
+        more = len(rows) == limit
+        return _json(
+            {"function": name, "invocations": rows, "before": rows[-1]["id"] if more else None}
+        )
 
     async def _sample(self, request: ServiceRequest, name: str) -> ServiceResponse:
         settings = self._function(name)

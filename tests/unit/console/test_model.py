@@ -39,7 +39,7 @@ def test_stats_count_invocations_errors_and_cold_starts(tmp_path: Path) -> None:
     write_invocations(tmp_path / "logs.sqlite3")
     reader = LogStoreReader(tmp_path / "logs.sqlite3")
 
-    stats = reader.stats("app-dev-worker")
+    stats = reader.stats()["app-dev-worker"]
 
     assert (stats.invocations, stats.errors, stats.cold_starts) == (2, 1, 1)
     assert (stats.p50_ms, stats.p99_ms, stats.max_memory_mb) == (10.0, 30.0, 61)
@@ -66,6 +66,38 @@ def test_an_invocations_log_lines_run_from_start_to_report(tmp_path: Path) -> No
 
 def test_a_store_not_written_yet_reads_as_empty(tmp_path: Path) -> None:
     reader = LogStoreReader(tmp_path / "missing.sqlite3")
-    assert reader.stats("f").invocations == 0
+    assert reader.stats() == {}
     assert reader.invocations("f") == [] and reader.logs() == []
     assert reader.last_ids() == (0, 0)
+
+
+def test_stats_fold_in_the_invocations_recorded_since_the_last_read(tmp_path: Path) -> None:
+    write_invocations(tmp_path / "logs.sqlite3")
+    reader = LogStoreReader(tmp_path / "logs.sqlite3")
+    assert reader.stats()["app-dev-worker"].invocations == 2
+
+    store = LogStore(tmp_path / "logs.sqlite3")
+    store.append((GROUP, "s1", 5000, 5001, "req-2", 50.0, 50, 256, 99, 3.0, "app-dev-worker", "ok"))
+    store.close()
+
+    stats = reader.stats()["app-dev-worker"]
+    assert (stats.invocations, stats.errors, stats.cold_starts, stats.max_memory_mb) == (
+        3,
+        1,
+        2,
+        99,
+    )
+    assert (stats.p50_ms, stats.p99_ms, stats.last_ms) == (30.0, 50.0, 5001)
+    reader.close()
+
+
+def test_invocations_page_by_time_newest_first(tmp_path: Path) -> None:
+    write_invocations(tmp_path / "logs.sqlite3")
+    reader = LogStoreReader(tmp_path / "logs.sqlite3")
+
+    first = reader.invocations("app-dev-worker", limit=1)
+    second = reader.invocations("app-dev-worker", limit=1, before_id=first[0]["id"])
+
+    assert [first[0]["request_id"], second[0]["request_id"]] == ["req-1", "req-0"]
+    assert reader.invocations("app-dev-worker", limit=1, before_id=second[0]["id"]) == []
+    reader.close()

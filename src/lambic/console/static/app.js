@@ -178,13 +178,16 @@ async function loadSample() {
   $("invoke-event").value = JSON.stringify(data.event, null, 2);
 }
 
-async function loadInvocations() {
+async function loadInvocations(older) {
   if (!state.selected) return;
-  const data = await api(`functions/${encodeURIComponent(state.selected)}/invocations`);
+  const page = older && state.before ? `?before=${state.before}` : "";
+  const data = await api(`functions/${encodeURIComponent(state.selected)}/invocations${page}`);
   if (data.function !== state.selected) return;  // another function was chosen meanwhile
   const body = $("invocations").tBodies[0];
-  body.replaceChildren();
+  if (!older) body.replaceChildren();
   for (const inv of data.invocations) addInvocationRow(inv, false, data.function);
+  state.before = data.before;
+  $("invocations-more").hidden = !data.before;
 }
 
 function addInvocationRow(inv, first, name) {
@@ -556,6 +559,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   setupTabs();
   $("function-select").addEventListener("change", (e) => openFunction(e.target.value));
   $("sample-button").addEventListener("click", loadSample);
+  $("invocations-more").addEventListener("click", () => loadInvocations(true));
   $("invoke-button").addEventListener("click", () =>
     invoke(`functions/${encodeURIComponent(state.selected)}/invoke`, $("invoke-event").value));
   $("replay-button").addEventListener("click", () =>
