@@ -4,6 +4,8 @@
         _route          RouteMatcher on the raw path, API Gateway's rules
                         (no method there: _unrouted_answer, a CORS preflight or 403)
         _event_headers  the request's headers plus those API Gateway adds
+        _authorize      the route's authorizer, if any (`lambic.runtime.authorization`):
+                        API Gateway's 401/403/500 refusal, or what the event gets
         _event_payload  create_rest_event(...) -> JSON
         _invoke         invoker.invoke(api function), 504 at the integration timeout
         _answer         proxy response checked as API Gateway checks it -> status,
@@ -48,12 +50,21 @@ from urllib.parse import unquote
 import orjson
 
 from lambic.app.cors import CORSConfig, resource_preflight
-from lambic.app.proxy_events import create_rest_event, is_binary_media_type
+from lambic.app.proxy_events import LOCAL_API_ID, create_rest_event, is_binary_media_type
 from lambic.app.routing import RouteMatch, RouteMatcher
-from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
+from lambic.runtime.authorization import (
+    AuthorizerCall,
+    AuthorizerGate,
+    AuthorizerSpec,
+    GateRequest,
+    Grant,
+    Refusal,
+)
+from lambic.runtime.authorization.gate import CONFIGURATION_ERROR
 
 __all__ = [
     "INTEGRATION_TIMEOUT_SECONDS",
@@ -140,6 +151,8 @@ class ApiDefinition:
     # The API function's timeout (s): when it cannot outlast the integration timeout,
     # the gateway needs no timer of its own.
     function_timeout: float | None = None
+    # Resource path -> method -> the authorizer protecting it (unprotected: absent).
+    authorizers: Mapping[str, Mapping[str, AuthorizerSpec]] = field(default_factory=dict)
 
 
 def _access_control_headers(info: Any) -> Mapping[str, str] | None:
@@ -169,6 +182,7 @@ def create_api_definition(
     stage: str,
     binary_types: Iterable[str] = (),
     function_timeout: float | None = None,
+    authorizers: Mapping[str, Mapping[str, AuthorizerSpec]] | None = None,
 ) -> ApiDefinition:
     """Build the gateway's view of an app from its manifest route table.
 
@@ -194,6 +208,7 @@ def create_api_definition(
         preflight=preflight,
         route_count=sum(len(methods) for methods in routes.values()),
         function_timeout=function_timeout,
+        authorizers=authorizers or {},
     )
 
 
@@ -289,6 +304,7 @@ def _event_payload(
     now: float,
     request_id: str,
     apigw_id: str,
+    grant: Grant | None = None,
 ) -> bytes:
     """The REST v1 proxy event the function receives, as JSON."""
     event = create_rest_event(
@@ -307,6 +323,8 @@ def _event_payload(
         account_id=LOCAL_ACCOUNT_ID,
     )
     event["requestContext"]["extendedRequestId"] = apigw_id
+    if grant is not None:
+        grant.apply(event)
     return orjson.dumps(event)
 
 
@@ -349,9 +367,14 @@ class GatewayApp:
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
         clock: Callable[[], float] = time.time,
+        gate: AuthorizerGate | None = None,
     ) -> None:
         self.invoker = invoker
         self.api = api
+        #: The authorization step (and its result cache) of the routes with authorizers.
+        self.gate = gate or AuthorizerGate(
+            region=LOCAL_REGION, account_id=LOCAL_ACCOUNT_ID, api_id=LOCAL_API_ID, stage=api.stage
+        )
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
         self._clock = clock
@@ -362,6 +385,9 @@ class GatewayApp:
     def update(self, api: ApiDefinition) -> None:
         """Serve `api` from the next request on; in-flight requests are unaffected."""
         self.api = api
+        # New code may authorize differently: cached authorizer results go.
+        self.gate.stage = api.stage
+        self.gate.clear()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         # The hot path, as named steps: route -> build the event -> invoke -> answer.
@@ -384,6 +410,16 @@ class GatewayApp:
         if body is None:
             await _send(send, *_TOO_LARGE, request_id, apigw_id)
             return
+        grant: Grant | None = None
+        protected = api.authorizers.get(match.resource_path)
+        spec = protected.get(match.entry) if protected is not None else None
+        if spec is not None:
+            decided = await self._authorize(spec, scope, headers, body)
+            if isinstance(decided, Refusal):
+                refusal = _gateway_body(decided.status, decided.body, decided.error_type)
+                await _send(send, *refusal, request_id, apigw_id)
+                return
+            grant = decided
         payload = _event_payload(
             api,
             scope,
@@ -394,11 +430,43 @@ class GatewayApp:
             now=now,
             request_id=request_id,
             apigw_id=apigw_id,
+            grant=grant,
         )
         outcome = await self._invoke(api, payload, send, request_id, apigw_id)
         if outcome is None:  # API Gateway already answered 504
             return
         await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
+
+    async def _authorize(
+        self,
+        spec: AuthorizerSpec,
+        scope: MutableMapping[str, Any],
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> Grant | Refusal:
+        """API Gateway's authorization step: a cached or computed decision, or the
+        authorizer function run in its own execution environment."""
+        raw_path = scope.get("raw_path")
+        request = GateRequest(
+            method=scope["method"],
+            path=scope["path"],
+            headers=headers,
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            body=body,
+            raw_path=raw_path.decode("latin-1") if raw_path else scope["path"],
+        )
+        gate = self.gate
+        decided = gate.begin(spec, request)
+        if not isinstance(decided, AuthorizerCall):
+            return decided
+        started = time.perf_counter()
+        try:
+            outcome = await self.invoker.invoke(decided.function, decided.payload)
+        except Exception as exc:  # e.g. the function is gone after a reload
+            gate.warn(f"authorizer {spec.name} could not run: {exc}")
+            return CONFIGURATION_ERROR
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        return gate.finish(decided, outcome.status, outcome.payload, latency_ms)
 
     async def _read_body(self, receive: Receive, declared_length: int) -> bytes | None:
         """The whole request body, or None when it is over the limit (answered 413)."""

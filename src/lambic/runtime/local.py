@@ -34,15 +34,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from lambic.project.config import API_FUNCTION, ProjectConfig, deployed_name, load_config
+from lambic.app.proxy_events import LOCAL_API_ID
+from lambic.project.account import LOCAL_ACCESS_KEY, LOCAL_ACCOUNT_ID, LOCAL_REGION
+from lambic.project.config import (
+    API_FUNCTION,
+    FunctionSettings,
+    ProjectConfig,
+    deployed_name,
+    load_config,
+)
+from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.paths import ProjectPaths
 from lambic.project.project import Project, aload_project
 from lambic.runtime._log_lines import PathRewrite, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
+from lambic.runtime.authorization import (
+    AuthorizerConfigError,
+    AuthorizerGate,
+    AuthorizerSpec,
+    LocalIssuer,
+    SigV4Verifier,
+    create_authorizer_spec,
+)
 from lambic.runtime.errors import LambicRuntimeError, ProjectError
 from lambic.runtime.gateway import (
     INTEGRATION_TIMEOUT_SECONDS,
@@ -82,7 +99,27 @@ def create_api(project: Project, stage: str) -> ApiDefinition:
         stage=project.config.api_gateway_stage(stage),
         binary_types=project.manifest.binary_types,
         function_timeout=api.timeout if api is not None else None,
+        authorizers=_authorizers(project, functions),
     )
+
+
+def _authorizers(
+    project: Project, functions: Mapping[str, FunctionSettings]
+) -> dict[str, dict[str, AuthorizerSpec]]:
+    """The routes' authorizers; one that cannot run locally stops the start (or reload)."""
+    names = {f.deployed_name: name for name, f in functions.items()}
+    names.update((name, name) for name in functions)
+    specs: dict[str, dict[str, AuthorizerSpec]] = {}
+    for path, methods in project.manifest.routes.items():
+        for method, info in methods.items():
+            if info.authorizer is None:
+                continue
+            try:
+                spec = create_authorizer_spec(f"{method} {path}", info.authorizer, names)
+            except AuthorizerConfigError as exc:
+                raise ProjectError(str(exc)) from exc
+            specs.setdefault(path, {})[method] = spec
+    return specs
 
 
 def _route_lines(project: Project) -> list[str]:
@@ -246,7 +283,12 @@ class LocalCloud:
             for component in self.event_sources:
                 await component.start(self)
                 self._started.append(component)
-            self._app = GatewayApp(self.invoker, api, integration_timeout=self.integration_timeout)
+            self._app = GatewayApp(
+                self.invoker,
+                api,
+                integration_timeout=self.integration_timeout,
+                gate=self._create_gate(api),
+            )
             self.gateway = GatewayServer(self._app, host=self.host, sock=sock)
         except BaseException:
             sock.close()
@@ -258,6 +300,23 @@ class LocalCloud:
             )
             await self._watcher.start()
         return project, api
+
+    def _create_gate(self, api: ApiDefinition) -> AuthorizerGate:
+        """The authorization step: Cognito tokens from the stage's local issuer, SigV4
+        signatures by the local credentials functions get (`LOCAL_CREDENTIALS`)."""
+        issuer = LocalIssuer(ProjectPaths(self.project_dir).local_issuer_key(self.stage))
+        return AuthorizerGate(
+            region=LOCAL_REGION,
+            account_id=LOCAL_ACCOUNT_ID,
+            api_id=LOCAL_API_ID,
+            stage=api.stage,
+            issuer_keys=issuer.public_keys,
+            sigv4=SigV4Verifier(
+                {LOCAL_ACCESS_KEY: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]},
+                account_id=LOCAL_ACCOUNT_ID,
+            ),
+            warn=lambda message: self.echo(f"Authorizer error: {message}"),
+        )
 
     def _banner(self, project: Project, api: ApiDefinition) -> None:
         for warning in project.warnings(self.stage):
