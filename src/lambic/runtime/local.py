@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from lambic.app._event_limits import sqs_batching_error
 from lambic.app.proxy_events import LOCAL_API_ID
 from lambic.project.account import LOCAL_ACCESS_KEY, LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.project.config import (
@@ -101,6 +102,23 @@ def create_api(project: Project, stage: str) -> ApiDefinition:
         function_timeout=api.timeout if api is not None else None,
         authorizers=_authorizers(project, functions),
     )
+
+
+def check_event_source_limits(project: Project) -> None:
+    """Refuse what AWS would refuse when creating the app's event source mappings."""
+    for entry in project.manifest.functions:
+        source = entry.event_source
+        if entry.kind != "sqs" or not source:
+            continue
+        queue = source.get("queue") or str(source.get("queue_arn") or "").rsplit(":", 1)[-1]
+        problem = sqs_batching_error(
+            entry.name,
+            str(queue),
+            int(source.get("batch_size") or 1),
+            int(source.get("maximum_batching_window_in_seconds") or 0),
+        )
+        if problem is not None:
+            raise ProjectError(problem)
 
 
 def _authorizers(
@@ -270,6 +288,7 @@ class LocalCloud:
                 self._started.append(component)
             project = self.project = await self._read(snapshot)
             self.config = project.config
+            check_event_source_limits(project)
             api = create_api(project, self.stage)
             self.invoker = create_invoker(
                 project,
@@ -345,6 +364,7 @@ class LocalCloud:
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         try:
             project = await self._load()
+            check_event_source_limits(project)
             api = create_api(project, self.stage)
         except (LambicRuntimeError, ProjectError) as exc:
             self.echo(f"Reload failed ({names}{more} changed): {exc}")

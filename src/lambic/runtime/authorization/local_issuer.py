@@ -28,7 +28,7 @@ from typing import Any
 from lambic.runtime.authorization.cognito import user_pool_issuer
 from lambic.runtime.authorization.tokens import RsaPrivateKey, RsaPublicKey, encode_jwt
 
-__all__ = ["LOCAL_CLIENT_ID", "LocalIssuer"]
+__all__ = ["LOCAL_CLIENT_ID", "LocalIssuer", "find_user_pool"]
 
 #: The app client id local tokens are issued to (Cognito's are 26 lowercase characters).
 LOCAL_CLIENT_ID = "lambiclocalappclient000000"
@@ -122,3 +122,36 @@ class LocalIssuer:
             body.update(token_use="id", aud=LOCAL_CLIENT_ID, **{"cognito:username": username})
         body.update(claims or {})
         return encode_jwt(body, self.private_key())
+
+
+def find_user_pool(pool: str | None, authorizers: Iterable[Mapping[str, Any]]) -> str:
+    """The provider ARN to mint for: `pool` as an ARN, a pool id or an authorizer name,
+    or (None) the one user pool the app's routes use. `authorizers` are the routes'
+    authorizers as `describe_authorizer` gives them."""
+    arns: dict[str, None] = {}
+    by_name: dict[str, list[str]] = {}
+    for described in authorizers:
+        if described.get("kind") == "cognito":
+            listed = [str(a) for a in described.get("provider_arns") or ()]
+            arns.update(dict.fromkeys(listed))
+            by_name[str(described.get("name"))] = listed
+    if pool is None:
+        if len(arns) == 1:
+            return next(iter(arns))
+        known = ", ".join(arns) or "none"
+        raise ValueError(
+            f"Name the user pool to mint for (the app's routes use: {known}); "
+            "pass its ARN, its id or the CognitoUserPoolAuthorizer's name"
+        )
+    if pool.startswith("arn:"):
+        user_pool_issuer(pool)  # checks the form
+        return pool
+    if by_name.get(pool):
+        return by_name[pool][0]
+    for arn in arns:
+        if arn.rsplit("/", 1)[-1] == pool:
+            return arn
+    raise ValueError(
+        f"No user pool {pool!r} among the app's CognitoUserPoolAuthorizers "
+        f"({', '.join(arns) or 'none'}); pass one of their ARNs, ids or names"
+    )

@@ -115,8 +115,8 @@ class AuthorizerOutput:
 def _strings(value: Any, field: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)  # an empty list matches nothing (AuthResponse(routes=[]))
     raise InvalidOutputError(f"{field} must be a string or a list of strings, got {value!r}")
 
 
