@@ -564,6 +564,9 @@ class Client:
         from lambic.runtime.authorization import AuthorizerCall, GateRequest
 
         gate = self._gate
+        if not any(name.lower() == "host" for name, _ in headers):
+            # The client sends no Host; SigV4 signs one: requests are to http://localhost.
+            headers = [("Host", "localhost"), *headers]
         request = GateRequest(method, path, headers, query_string, body, raw_path=path)
         decided = gate.begin(self._spec(entry), request)
         if not isinstance(decided, AuthorizerCall):

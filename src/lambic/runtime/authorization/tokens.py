@@ -161,7 +161,9 @@ def _prime(bits: int) -> int:
 
 def encode_jwt(claims: Mapping[str, Any], key: RsaPrivateKey) -> str:
     """A compact RS256 JWT of `claims`, its header naming the key (`kid`) as Cognito's do."""
-    header = _b64url(json.dumps({"kid": key.public.kid, "alg": "RS256"}).encode())
+    header = _b64url(
+        json.dumps({"kid": key.public.kid, "alg": "RS256"}, separators=(",", ":")).encode()
+    )
     payload = _b64url(json.dumps(dict(claims), separators=(",", ":")).encode())
     signing_input = f"{header}.{payload}".encode("ascii")
     return f"{header}.{payload}.{_b64url(key.sign(signing_input))}"
