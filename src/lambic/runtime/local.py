@@ -142,9 +142,27 @@ def _authorizers(
 
 def _route_lines(project: Project) -> list[str]:
     lines = []
+    kinds: set[str] = set()
     for path in sorted(project.manifest.routes):
         methods = ",".join(sorted(project.manifest.routes[path]))
-        lines.append(f"  {methods:<18} {path}")
+        guards = []
+        for info in project.manifest.routes[path].values():
+            if info.authorizer is not None:
+                kinds.add(str(info.authorizer.get("kind")))
+                guard = f"{info.authorizer.get('name')} ({info.authorizer.get('kind')})"
+                if guard not in guards:
+                    guards.append(guard)
+        suffix = f"  [authorizer: {', '.join(guards)}]" if guards else ""
+        lines.append(f"  {methods:<18} {path}{suffix}")
+    # How to get through each kind of authorizer locally, said once.
+    if "cognito" in kinds:
+        lines.append("  Cognito routes take tokens from `lambic auth token --user NAME`")
+    if "iam" in kinds:
+        lines.append(
+            "  IAM routes take requests SigV4-signed (service execute-api) with "
+            f"AWS_ACCESS_KEY_ID={LOCAL_ACCESS_KEY} "
+            f"AWS_SECRET_ACCESS_KEY={LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}"
+        )
     return lines
 
 

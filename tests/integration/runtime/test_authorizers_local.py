@@ -442,6 +442,13 @@ def test_iam_accepts_a_request_signed_with_the_local_credentials(cloud: RunningC
     assert identity["userArn"] == "arn:aws:iam::000000000000:root"
 
 
+def test_the_banner_names_each_routes_authorizer_and_how_to_pass(cloud: RunningCloud) -> None:
+    cloud.wait_for_line(r"GET +/builtin  \[authorizer: token_auth \(builtin\)\]")
+    cloud.wait_for_line(r"GET +/cognito  \[authorizer: pool \(cognito\)\]")
+    cloud.wait_for_line(r"Cognito routes take tokens from `lambic auth token")
+    cloud.wait_for_line(r"IAM routes take requests SigV4-signed .*AWS_ACCESS_KEY_ID=lambic-local")
+
+
 def test_open_route_stays_open(cloud: RunningCloud) -> None:
     reply = cloud.request("GET", "/open")
     assert reply.status == 200
