@@ -106,8 +106,9 @@ def cloud(project: Path) -> Iterator[LocalCloudProcess]:
         local.close()
 
 
-def request(cloud: LocalCloudProcess, path: str, headers: dict[str, str] | None = None
-            ) -> tuple[int, dict[str, str], Any]:  # fmt: skip
+def request(
+    cloud: LocalCloudProcess, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
     conn = http.client.HTTPConnection("127.0.0.1", cloud.port, timeout=30)
     try:
         conn.request("GET", path, headers=headers or {})

@@ -315,5 +315,8 @@ def describe_authorizer(authorizer: Any) -> dict[str, Any]:
         }
     if isinstance(authorizer, IAMAuthorizer):
         return {"kind": "iam", "name": authorizer.name, "scopes": scopes}
-    return {"kind": "unknown", "name": str(getattr(authorizer, "name", "")),
-            "type": type(authorizer).__name__}  # fmt: skip
+    return {
+        "kind": "unknown",
+        "name": str(getattr(authorizer, "name", "")),
+        "type": type(authorizer).__name__,
+    }

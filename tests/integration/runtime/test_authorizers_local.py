@@ -401,8 +401,9 @@ def test_cognito_scoped_route_needs_an_access_token_with_the_scope(
 # -- IAMAuthorizer -------------------------------------------------------------------
 
 
-def signed_headers(cloud: RunningCloud, method: str, path: str, secret: str, body: bytes = b""
-                   ) -> dict[str, str]:  # fmt: skip
+def signed_headers(
+    cloud: RunningCloud, method: str, path: str, secret: str, body: bytes = b""
+) -> dict[str, str]:
     request = AWSRequest(method=method, url=f"http://127.0.0.1:{cloud.port}{path}", data=body)
     SigV4Auth(Credentials("lambic-local", secret), "execute-api", "us-east-1").add_auth(request)
     return dict(request.headers.items())

@@ -84,6 +84,9 @@ IMPLICIT_DENY = Refusal(
     403, b'{"Message":"User is not authorized to access this resource"}', "AccessDeniedException"
 )
 CONFIGURATION_ERROR = Refusal(500, b'{"message":null}', "AuthorizerConfigurationException")
+MISSING_TOKEN = Refusal(
+    403, b'{"message":"Missing Authentication Token"}', "MissingAuthenticationTokenException"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +244,8 @@ class AuthorizerGate:
         return Grant(authorizer=event_claims(claims))
 
     def _iam(self, request: GateRequest) -> Grant | Refusal:
-        if self.sigv4 is None:
-            return Refusal(403, b'{"message":"Missing Authentication Token"}',
-                           "MissingAuthenticationTokenException")  # fmt: skip
+        if self.sigv4 is None:  # no credentials to check against: nothing passes
+            return MISSING_TOKEN
         result = self.sigv4.check(
             method=request.method,
             path=request.raw_path or request.path,

@@ -84,8 +84,14 @@ class RsaPublicKey:
 
     def to_jwk(self) -> dict[str, str]:
         """The public JWK, as a user pool's `.well-known/jwks.json` lists it."""
-        return {"kty": "RSA", "alg": "RS256", "use": "sig", "kid": self.kid,
-                "n": _int_b64(self.n), "e": _int_b64(self.e)}  # fmt: skip
+        return {
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "kid": self.kid,
+            "n": _int_b64(self.n),
+            "e": _int_b64(self.e),
+        }
 
 
 @dataclass(frozen=True)
@@ -122,13 +128,18 @@ class RsaPrivateKey:
 
     def to_jwk(self) -> dict[str, str]:
         """The private JWK (kept in the stage's state directory)."""
-        return {**self.public.to_jwk(), "d": _int_b64(self.d), "p": _int_b64(self.p),
-                "q": _int_b64(self.q)}  # fmt: skip
+        return {
+            **self.public.to_jwk(),
+            "d": _int_b64(self.d),
+            "p": _int_b64(self.p),
+            "q": _int_b64(self.q),
+        }
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, str]) -> RsaPrivateKey:
-        return cls(n=_int(jwk["n"]), e=_int(jwk["e"]), d=_int(jwk["d"]), p=_int(jwk["p"]),
-                   q=_int(jwk["q"]))  # fmt: skip
+        return cls(
+            n=_int(jwk["n"]), e=_int(jwk["e"]), d=_int(jwk["d"]), p=_int(jwk["p"]), q=_int(jwk["q"])
+        )
 
 
 def _probably_prime(n: int, rounds: int = 40) -> bool:
