@@ -414,7 +414,9 @@ class GatewayApp:
         protected = api.authorizers.get(match.resource_path)
         spec = protected.get(match.entry) if protected is not None else None
         if spec is not None:
-            decided = await self._authorize(spec, scope, headers, body)
+            decided = self._authorize(spec, scope, headers, body)
+            if isinstance(decided, AuthorizerCall):  # not cached: run the authorizer
+                decided = await self._run_authorizer(decided)
             if isinstance(decided, Refusal):
                 refusal = _gateway_body(decided.status, decided.body, decided.error_type)
                 await _send(send, *refusal, request_id, apigw_id)
@@ -437,36 +439,36 @@ class GatewayApp:
             return
         await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
 
-    async def _authorize(
+    def _authorize(
         self,
         spec: AuthorizerSpec,
         scope: MutableMapping[str, Any],
         headers: list[tuple[str, str]],
         body: bytes,
-    ) -> Grant | Refusal:
+    ) -> Grant | Refusal | AuthorizerCall:
         """API Gateway's authorization step: a cached or computed decision, or the
-        authorizer function run in its own execution environment."""
+        authorizer function to run (a plain call: a cache hit awaits nothing)."""
         raw_path = scope.get("raw_path")
         request = GateRequest(
-            method=scope["method"],
-            path=scope["path"],
-            headers=headers,
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            body=body,
-            raw_path=raw_path.decode("latin-1") if raw_path else scope["path"],
+            scope["method"],
+            scope["path"],
+            headers,
+            scope.get("query_string", b"").decode("latin-1"),
+            body,
+            raw_path.decode("latin-1") if raw_path else scope["path"],
         )
-        gate = self.gate
-        decided = gate.begin(spec, request)
-        if not isinstance(decided, AuthorizerCall):
-            return decided
+        return self.gate.begin(spec, request)
+
+    async def _run_authorizer(self, call: AuthorizerCall) -> Grant | Refusal:
+        """Run the authorizer function in its own execution environment, then decide."""
         started = time.perf_counter()
         try:
-            outcome = await self.invoker.invoke(decided.function, decided.payload)
+            outcome = await self.invoker.invoke(call.function, call.payload)
         except Exception as exc:  # e.g. the function is gone after a reload
-            gate.warn(f"authorizer {spec.name} could not run: {exc}")
+            self.gate.warn(f"authorizer {call.spec.name} could not run: {exc}")
             return CONFIGURATION_ERROR
         latency_ms = int((time.perf_counter() - started) * 1000)
-        return gate.finish(decided, outcome.status, outcome.payload, latency_ms)
+        return self.gate.finish(call, outcome.status, outcome.payload, latency_ms)
 
     async def _read_body(self, receive: Receive, declared_length: int) -> bytes | None:
         """The whole request body, or None when it is over the limit (answered 413)."""

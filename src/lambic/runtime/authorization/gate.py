@@ -58,6 +58,17 @@ __all__ = [
 #: API Gateway's authorizer result TTL when none is configured.
 DEFAULT_TTL_SECONDS = 300
 _CACHE_LIMIT = 10_000
+_DECISIONS_PER_ENTRY = 64
+
+
+@dataclass(slots=True)
+class _Cached:
+    """A cached authorizer answer; a cache hit re-evaluates the policy per method ARN,
+    and remembers the (immutable) decision for the next request to the same ARN."""
+
+    expires: float
+    output: AuthorizerOutput
+    decisions: dict[str, Grant | Refusal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +113,7 @@ class AuthorizerSpec:
     scopes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per protected request, and frozen inits cost more
 class GateRequest:
     """What the gate reads from a request: `path` decoded (for the method ARN),
     `raw_path` as sent (SigV4 signs it), both without the query."""
@@ -116,9 +127,10 @@ class GateRequest:
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
+        size = len(lowered)
         found = None
         for key, value in self.headers:
-            if key.lower() == lowered:
+            if len(key) == size and key.lower() == lowered:
                 found = value  # API Gateway's single-value view keeps the last one
         return found
 
@@ -166,7 +178,8 @@ class AuthorizerGate:
     sigv4: SigV4Verifier | None = None
     warn: Callable[[str], None] = lambda message: None
     clock: Callable[[], float] = time.monotonic
-    _cache: dict[tuple[str, str], tuple[float, AuthorizerOutput]] = field(default_factory=dict)
+    # (authorizer, token) -> (expiry, output, decisions by method ARN)
+    _cache: dict[tuple[str, str], _Cached] = field(default_factory=dict)
 
     def method_arn(self, method: str, path: str) -> str:
         return create_method_arn(
@@ -190,8 +203,13 @@ class AuthorizerGate:
         method_arn = self.method_arn(request.method, request.path)
         cached = self._cache.get((spec.name, token))
         if cached is not None:
-            if cached[0] > self.clock():
-                return _decide(cached[1], method_arn, 0)
+            if cached.expires > self.clock():
+                decided = cached.decisions.get(method_arn)
+                if decided is None:
+                    decided = _decide(cached.output, method_arn, 0)
+                    if len(cached.decisions) < _DECISIONS_PER_ENTRY:
+                        cached.decisions[method_arn] = decided
+                return decided
             del self._cache[(spec.name, token)]
         payload = json.dumps(
             {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
@@ -222,7 +240,7 @@ class AuthorizerGate:
             cache = self._cache
             if len(cache) >= _CACHE_LIMIT:
                 del cache[next(iter(cache))]  # the oldest entry
-            cache[(call.spec.name, call.token)] = (self.clock() + ttl, output)
+            cache[(call.spec.name, call.token)] = _Cached(self.clock() + ttl, output, {})
         return _decide(output, call.method_arn, latency_ms)
 
     def clear(self) -> None:
