@@ -98,7 +98,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def cloud(project: Path) -> Iterator[LocalCloudProcess]:
-    local = LocalCloudProcess(project)
+    local = LocalCloudProcess(project, "--verbose")  # REPORT lines: the authorizer's own
     try:
         local.wait_for("Press Ctrl-C")
         yield local

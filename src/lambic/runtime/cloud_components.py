@@ -15,10 +15,12 @@ an S3 or SNS event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -409,19 +411,42 @@ class LiveEventSources:
         )
 
     def _event_line(self, function: str, line: str) -> None:
-        """Print one delivery line and keep it in the function's log group."""
+        """Keep one delivery line in the function's log group and print it once, after
+        the invocation's own output."""
         cloud = self._cloud
         if cloud is None:
             return
-        cloud.echo(line)
         invoker = cloud.invoker
-        if invoker is None:
-            return
-        try:
-            group = invoker.settings(function).log_group
-        except LambicRuntimeError:  # removed by a reload: printing it is enough
-            return
-        invoker.store.append(LogEvent(group, EVENTS_LOG_STREAM, int(time.time() * 1000), line))
+        group: str | None = None
+        if invoker is not None:
+            # A function removed by a reload has no log group left: printing is enough.
+            with contextlib.suppress(LambicRuntimeError):
+                group = invoker.settings(function).log_group
+        if invoker is not None and group is not None:
+            invoker.store.append(LogEvent(group, EVENTS_LOG_STREAM, int(time.time() * 1000), line))
+            if cloud.log_fd is not None:
+                return  # the log writer process prints what is stored
+        cloud.print_lines([line])
+
+    def banner_lines(self) -> list[str]:
+        """When each schedule fires next (the first data of a `rate(1 minute)` app
+        arrives after a minute: say so rather than stay silent)."""
+        schedules = self.sources.schedules() if self.sources is not None else []
+        if not schedules:
+            return []
+        now = datetime.now(timezone.utc)
+        lines = ["Schedules:"]
+        for function, expression, due in schedules:
+            when = (
+                "never"
+                if due is None
+                else (
+                    f"next {due.astimezone().strftime('%H:%M:%S')}"
+                    f" (in {max(0, round((due - now).total_seconds()))} s)"
+                )
+            )
+            lines.append(f"  {function:<18} {expression:<24} {when}")
+        return lines
 
     def _send_to_destination(self, failed: FailedEvent) -> None:
         """On-failure destination (invocation record) and DLQ (original event), via SQS."""

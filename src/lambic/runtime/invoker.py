@@ -89,6 +89,7 @@ class Invoker:
         log_sink: LogSink | None = None,
         log_fd: int | None = None,
         log_rewrite: PathRewrite | None = None,
+        log_verbose: bool = True,
         state_dir: str | Path | None = None,
         region: str = LOCAL_REGION,
         account_id: str = LOCAL_ACCOUNT_ID,
@@ -103,7 +104,9 @@ class Invoker:
         self.log_sink = log_sink
         self.async_retry_delays = async_retry_delays
         state = Path(state_dir) if state_dir else project.paths.state_dir(stage)
-        self.store = LogStore(state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite)
+        self.store = LogStore(
+            state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite, verbose=log_verbose
+        )
         self._preload = preload
         self._zygote = Zygote(preload)
         self._dead_zygotes: list[Zygote] = []

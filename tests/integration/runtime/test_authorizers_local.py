@@ -145,7 +145,11 @@ class RunningCloud:
     def __init__(self, project: Path) -> None:
         self.lines: list[str] = []
         self.cloud = LocalCloud(
-            project, port=0, reload=False, echo=lambda text: self.lines.extend(text.splitlines())
+            project,
+            port=0,
+            reload=False,
+            verbose=True,  # START/END/REPORT on the terminal, to see the authorizer's own
+            echo=lambda text: self.lines.extend(text.splitlines()),
         )
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)

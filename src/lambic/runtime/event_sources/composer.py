@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,15 @@ class EventSources:
     async def stop(self) -> None:
         for source in reversed(self.sources):
             await source.stop()
+
+    def schedules(self) -> list[tuple[str, str, datetime | None]]:
+        """(function, expression, next fire) of every schedule handler."""
+        return [
+            fire
+            for source in self.sources
+            if isinstance(source, ScheduleSource)
+            for fire in source.upcoming()
+        ]
 
 
 def create_event_sources(
