@@ -14,11 +14,13 @@ from lambic.app.errors import ChaliceError
 
 __all__ = [
     "S3_EVENT_TYPES",
+    "SQS_BATCHING_WINDOW_MESSAGE",
     "EventSourceConfigError",
     "check_int",
     "check_sqs_settings",
     "check_stream_settings",
     "check_text",
+    "sqs_batching_error",
 ]
 
 
@@ -102,10 +104,32 @@ def check_sqs_settings(queue_label: str, batch_size: int, window: int) -> None:
     fifo = queue_label.endswith(".fifo")
     limit = _MAX_FIFO_BATCH if fifo else _MAX_BATCH
     check_int("on_sqs_message: batch_size", batch_size, 1, limit)
-    if not fifo and batch_size > _MAX_UNWINDOWED_SQS_BATCH and window < 1:
-        # AWS: "When you set BatchSize to a value greater than 10, you must set
-        # MaximumBatchingWindowInSeconds to at least 1."; we mirror it.
-        raise EventSourceConfigError(
-            f"on_sqs_message: batch_size {batch_size} is over 10, which AWS allows only "
-            "with a batching window; pass maximum_batching_window_in_seconds=1 or more"
+    # A batch over 10 without a window is accepted here, as Chalice accepts it; AWS
+    # refuses the mapping, so `lambic local` and deploy do (`sqs_batching_error`).
+
+
+#: Lambda's CreateEventSourceMapping refusal (InvalidParameterValueException) for an
+#: SQS batch over 10 without a batching window, word for word.
+SQS_BATCHING_WINDOW_MESSAGE = (
+    "Maximum batch window in seconds must be greater than 0 if maximum batch size is "
+    "greater than 10"
+)
+
+
+def sqs_batching_error(
+    function_name: str, queue_label: str, batch_size: int, window: int
+) -> str | None:
+    """What to tell the user when AWS would refuse this SQS mapping's batching, else None.
+
+    >>> print(sqs_batching_error("work", "jobs", 200, 0))  # doctest: +NORMALIZE_WHITESPACE
+    work (on_sqs_message, queue jobs): Maximum batch window in seconds must be greater
+    than 0 if maximum batch size is greater than 10; pass
+    maximum_batching_window_in_seconds=1 or more, or batch_size=10 or less
+    """
+    if not queue_label.endswith(".fifo") and batch_size > _MAX_UNWINDOWED_SQS_BATCH and window < 1:
+        return (
+            f"{function_name} (on_sqs_message, queue {queue_label}): "
+            f"{SQS_BATCHING_WINDOW_MESSAGE}; pass maximum_batching_window_in_seconds=1 "
+            "or more, or batch_size=10 or less"
         )
+    return None

@@ -33,6 +33,7 @@ __all__ = [
     "CognitoUserPoolAuthorizer",
     "CustomAuthorizer",
     "IAMAuthorizer",
+    "describe_authorizer",
 ]
 
 
@@ -273,3 +274,49 @@ class ChaliceAuthorizer:
         scoped = copy.copy(self)
         scoped.scopes = scopes
         return scoped
+
+
+def describe_authorizer(authorizer: Any) -> dict[str, Any]:
+    """A route's authorizer as plain data, for whatever enforces it outside the app.
+
+    `kind` is "builtin" (`@app.authorizer()`; `function` is its name in the app),
+    "custom", "cognito", "iam", or "unknown" for a class Lambic does not know.
+
+        >>> describe_authorizer(IAMAuthorizer())
+        {'kind': 'iam', 'name': 'sigv4', 'scopes': []}
+    """
+    scopes = list(getattr(authorizer, "scopes", None) or [])
+    if isinstance(authorizer, ChaliceAuthorizer):
+        config = authorizer.config
+        return {
+            "kind": "builtin",
+            "name": authorizer.name,
+            "function": config.name if config is not None else authorizer.name,
+            "header": config.header if config is not None else "Authorization",
+            "ttl_seconds": config.ttl_seconds if config is not None else None,
+            "scopes": scopes,
+        }
+    if isinstance(authorizer, CustomAuthorizer):
+        return {
+            "kind": "custom",
+            "name": authorizer.name,
+            "authorizer_uri": authorizer.authorizer_uri,
+            "header": authorizer.header,
+            "ttl_seconds": authorizer.ttl_seconds,
+            "scopes": scopes,
+        }
+    if isinstance(authorizer, CognitoUserPoolAuthorizer):
+        return {
+            "kind": "cognito",
+            "name": authorizer.name,
+            "provider_arns": list(authorizer.provider_arns),
+            "header": authorizer.header,
+            "scopes": scopes,
+        }
+    if isinstance(authorizer, IAMAuthorizer):
+        return {"kind": "iam", "name": authorizer.name, "scopes": scopes}
+    return {
+        "kind": "unknown",
+        "name": str(getattr(authorizer, "name", "")),
+        "type": type(authorizer).__name__,
+    }

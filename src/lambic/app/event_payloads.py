@@ -292,6 +292,10 @@ def create_sqs_event(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
 def _lambda_sns_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     converted: dict[str, Any] = {}
     for name, attribute in attributes.items():
+        if "DataType" not in attribute and "Type" in attribute:
+            # Already in the form Lambda receives (Chalice's test client takes this one).
+            converted[name] = {"Type": str(attribute["Type"]), "Value": str(attribute["Value"])}
+            continue
         data_type = str(attribute["DataType"])
         if _is_binary_type(data_type):
             value = base64.b64encode(_binary_bytes(attribute["BinaryValue"])).decode("ascii")
@@ -315,7 +319,8 @@ def create_sns_record(
 ) -> dict[str, Any]:
     """One SNS notification as Lambda receives it (`Subject` is null when not given).
 
-    `message_attributes` uses the Publish API form (`{"DataType", "StringValue"}`).
+    `message_attributes` uses the Publish API form (`{"DataType", "StringValue"}`) or
+    the one Lambda receives (`{"Type", "Value"}`, as Chalice's test client takes it).
     The signature cannot be AWS's own locally; it is a stable base64 value of the
     right length.
     """

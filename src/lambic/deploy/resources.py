@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambic.app import functions as app_functions
+from lambic.app._event_limits import sqs_batching_error
 from lambic.app.registry import event_source_kind
 from lambic.deploy.declared import (
     BucketResource,
@@ -269,6 +270,10 @@ def _binding(source: Any) -> Binding:
         )
     if kind == "sqs":
         queue = source.queue or str(source.queue_arn).rsplit(":", 1)[-1]
+        window = source.maximum_batching_window_in_seconds or 0
+        problem = sqs_batching_error(name, queue, source.batch_size, window)
+        if problem is not None:  # CreateEventSourceMapping would refuse it
+            raise ConfigError(problem)
         return QueueBinding(
             name,
             queue,

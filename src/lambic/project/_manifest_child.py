@@ -52,6 +52,8 @@ def _cors(cors: Any) -> dict[str, Any] | None:
 
 
 def _routes(app: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    from lambic.app.authorizers import describe_authorizer
+
     routes: dict[str, dict[str, dict[str, Any]]] = {}
     for path, methods in (getattr(app, "routes", None) or {}).items():
         routes[path] = {}
@@ -62,6 +64,11 @@ def _routes(app: Any) -> dict[str, dict[str, dict[str, Any]]]:
                 "cors": _cors(getattr(entry, "cors", None)),
                 "authorizer_name": getattr(entry, "authorizer_name", None),
                 "api_key_required": bool(getattr(entry, "api_key_required", False)),
+                "authorizer": (
+                    None
+                    if getattr(entry, "authorizer", None) is None
+                    else describe_authorizer(entry.authorizer)
+                ),
             }
     return routes
 

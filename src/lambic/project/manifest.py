@@ -59,6 +59,8 @@ class RouteInfo:
     cors: Mapping[str, Any] | None = None  # the `Access-Control-*` response headers
     authorizer_name: str | None = None
     api_key_required: bool = False
+    # The authorizer as `lambic.app.authorizers.describe_authorizer` gives it.
+    authorizer: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class AppManifest:
                     cors=info.get("cors"),
                     authorizer_name=info.get("authorizer_name"),
                     api_key_required=bool(info.get("api_key_required", False)),
+                    authorizer=info.get("authorizer"),
                 )
                 for method, info in methods.items()
             }
@@ -117,6 +120,7 @@ class AppManifest:
                         "cors": r.cors,
                         "authorizer_name": r.authorizer_name,
                         "api_key_required": r.api_key_required,
+                        "authorizer": r.authorizer,
                     }
                     for m, r in methods.items()
                 }

@@ -87,6 +87,10 @@ class ProjectPaths:
         """The local cloud's state for `stage` (services, logs, queues, schedules)."""
         return self.lambic_dir / "state" / stage
 
+    def local_issuer_key(self, stage: str) -> Path:
+        """The RSA key the local Cognito issuer signs `stage`'s tokens with."""
+        return self.state_dir(stage) / "local-issuer-key.json"
+
     def log_store(self, stage: str) -> Path:
         return self.state_dir(stage) / LOG_STORE_FILE
 

@@ -4,6 +4,8 @@
         _route          RouteMatcher on the raw path, API Gateway's rules
                         (no method there: _unrouted_answer, a CORS preflight or 403)
         _event_headers  the request's headers plus those API Gateway adds
+        _authorize      the route's authorizer, if any (`lambic.runtime.authorization`):
+                        API Gateway's 401/403/500 refusal, or what the event gets
         _event_payload  create_rest_event(...) -> JSON
         _invoke         invoker.invoke(api function), 504 at the integration timeout
         _answer         proxy response checked as API Gateway checks it -> status,
@@ -52,13 +54,22 @@ from urllib.parse import unquote
 import orjson
 
 from lambic.app.cors import CORSConfig, resource_preflight
-from lambic.app.proxy_events import create_rest_event, is_binary_media_type
+from lambic.app.proxy_events import LOCAL_API_ID, create_rest_event, is_binary_media_type
 from lambic.app.routing import RouteMatch, RouteMatcher
-from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._log_lines import AccessRecord
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
+from lambic.runtime.authorization import (
+    AuthorizerCall,
+    AuthorizerGate,
+    AuthorizerSpec,
+    GateRequest,
+    Grant,
+    Refusal,
+)
+from lambic.runtime.authorization.gate import CONFIGURATION_ERROR
 
 __all__ = [
     "INTEGRATION_TIMEOUT_SECONDS",
@@ -147,6 +158,8 @@ class ApiDefinition:
     # The API function's timeout (s): when it cannot outlast the integration timeout,
     # the gateway needs no timer of its own.
     function_timeout: float | None = None
+    # Resource path -> method -> the authorizer protecting it (unprotected: absent).
+    authorizers: Mapping[str, Mapping[str, AuthorizerSpec]] = field(default_factory=dict)
 
 
 def _access_control_headers(info: Any) -> Mapping[str, str] | None:
@@ -176,6 +189,7 @@ def create_api_definition(
     stage: str,
     binary_types: Iterable[str] = (),
     function_timeout: float | None = None,
+    authorizers: Mapping[str, Mapping[str, AuthorizerSpec]] | None = None,
 ) -> ApiDefinition:
     """Build the gateway's view of an app from its manifest route table.
 
@@ -201,6 +215,7 @@ def create_api_definition(
         preflight=preflight,
         route_count=sum(len(methods) for methods in routes.values()),
         function_timeout=function_timeout,
+        authorizers=authorizers or {},
     )
 
 
@@ -296,6 +311,7 @@ def _event_payload(
     now: float,
     request_id: str,
     apigw_id: str,
+    grant: Grant | None = None,
 ) -> bytes:
     """The REST v1 proxy event the function receives, as JSON."""
     event = create_rest_event(
@@ -314,6 +330,8 @@ def _event_payload(
         account_id=LOCAL_ACCOUNT_ID,
     )
     event["requestContext"]["extendedRequestId"] = apigw_id
+    if grant is not None:
+        grant.apply(event)
     return orjson.dumps(event)
 
 
@@ -357,10 +375,15 @@ class GatewayApp:
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
         clock: Callable[[], float] = time.time,
         access_log: Callable[[AccessRecord], None] | None = None,
+        gate: AuthorizerGate | None = None,
     ) -> None:
         self.invoker = invoker
         self.api = api
         self.access_log = access_log
+        #: The authorization step (and its result cache) of the routes with authorizers.
+        self.gate = gate or AuthorizerGate(
+            region=LOCAL_REGION, account_id=LOCAL_ACCOUNT_ID, api_id=LOCAL_API_ID, stage=api.stage
+        )
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
         self._clock = clock
@@ -371,6 +394,9 @@ class GatewayApp:
     def update(self, api: ApiDefinition) -> None:
         """Serve `api` from the next request on; in-flight requests are unaffected."""
         self.api = api
+        # New code may authorize differently: cached authorizer results go.
+        self.gate.stage = api.stage
+        self.gate.clear()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -420,6 +446,18 @@ class GatewayApp:
         if body is None:
             await _send(send, *_TOO_LARGE, request_id, apigw_id)
             return
+        grant: Grant | None = None
+        protected = api.authorizers.get(match.resource_path)
+        spec = protected.get(match.entry) if protected is not None else None
+        if spec is not None:
+            decided = self._authorize(spec, scope, headers, body)
+            if isinstance(decided, AuthorizerCall):  # not cached: run the authorizer
+                decided = await self._run_authorizer(decided)
+            if isinstance(decided, Refusal):
+                refusal = _gateway_body(decided.status, decided.body, decided.error_type)
+                await _send(send, *refusal, request_id, apigw_id)
+                return
+            grant = decided
         payload = _event_payload(
             api,
             scope,
@@ -430,12 +468,44 @@ class GatewayApp:
             now=now,
             request_id=request_id,
             apigw_id=apigw_id,
+            grant=grant,
         )
         outcome = await self._invoke(api, payload, send, request_id, apigw_id)
         if outcome is None:  # API Gateway already answered 504
             return
         scope[_COLD_START_KEY] = getattr(outcome, "cold_start", False)
         await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
+
+    def _authorize(
+        self,
+        spec: AuthorizerSpec,
+        scope: MutableMapping[str, Any],
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> Grant | Refusal | AuthorizerCall:
+        """API Gateway's authorization step: a cached or computed decision, or the
+        authorizer function to run (a plain call: a cache hit awaits nothing)."""
+        raw_path = scope.get("raw_path")
+        request = GateRequest(
+            scope["method"],
+            scope["path"],
+            headers,
+            scope.get("query_string", b"").decode("latin-1"),
+            body,
+            raw_path.decode("latin-1") if raw_path else scope["path"],
+        )
+        return self.gate.begin(spec, request)
+
+    async def _run_authorizer(self, call: AuthorizerCall) -> Grant | Refusal:
+        """Run the authorizer function in its own execution environment, then decide."""
+        started = time.perf_counter()
+        try:
+            outcome = await self.invoker.invoke(call.function, call.payload)
+        except Exception as exc:  # e.g. the function is gone after a reload
+            self.gate.warn(f"authorizer {call.spec.name} could not run: {exc}")
+            return CONFIGURATION_ERROR
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        return self.gate.finish(call, outcome.status, outcome.payload, latency_ms)
 
     async def _read_body(self, receive: Receive, declared_length: int) -> bytes | None:
         """The whole request body, or None when it is over the limit (answered 413)."""

@@ -40,15 +40,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from lambic.project.config import API_FUNCTION, ProjectConfig, deployed_name, load_config
+from lambic.app._event_limits import sqs_batching_error
+from lambic.app.proxy_events import LOCAL_API_ID
+from lambic.project.account import LOCAL_ACCESS_KEY, LOCAL_ACCOUNT_ID, LOCAL_REGION
+from lambic.project.config import (
+    API_FUNCTION,
+    FunctionSettings,
+    ProjectConfig,
+    deployed_name,
+    load_config,
+)
+from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.paths import ProjectPaths
 from lambic.project.project import Project, aload_project
 from lambic.runtime._log_lines import AccessRecord, PathRewrite, access_line, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
+from lambic.runtime.authorization import (
+    AuthorizerConfigError,
+    AuthorizerGate,
+    AuthorizerSpec,
+    LocalIssuer,
+    SigV4Verifier,
+    create_authorizer_spec,
+)
 from lambic.runtime.errors import LambicRuntimeError, ProjectError
 from lambic.runtime.gateway import (
     INTEGRATION_TIMEOUT_SECONDS,
@@ -88,14 +106,69 @@ def create_api(project: Project, stage: str) -> ApiDefinition:
         stage=project.config.api_gateway_stage(stage),
         binary_types=project.manifest.binary_types,
         function_timeout=api.timeout if api is not None else None,
+        authorizers=_authorizers(project, functions),
     )
+
+
+def check_event_source_limits(project: Project) -> None:
+    """Refuse what AWS would refuse when creating the app's event source mappings."""
+    for entry in project.manifest.functions:
+        source = entry.event_source
+        if entry.kind != "sqs" or not source:
+            continue
+        queue = source.get("queue") or str(source.get("queue_arn") or "").rsplit(":", 1)[-1]
+        problem = sqs_batching_error(
+            entry.name,
+            str(queue),
+            int(source.get("batch_size") or 1),
+            int(source.get("maximum_batching_window_in_seconds") or 0),
+        )
+        if problem is not None:
+            raise ProjectError(problem)
+
+
+def _authorizers(
+    project: Project, functions: Mapping[str, FunctionSettings]
+) -> dict[str, dict[str, AuthorizerSpec]]:
+    """The routes' authorizers; one that cannot run locally stops the start (or reload)."""
+    names = {f.deployed_name: name for name, f in functions.items()}
+    names.update((name, name) for name in functions)
+    specs: dict[str, dict[str, AuthorizerSpec]] = {}
+    for path, methods in project.manifest.routes.items():
+        for method, info in methods.items():
+            if info.authorizer is None:
+                continue
+            try:
+                spec = create_authorizer_spec(f"{method} {path}", info.authorizer, names)
+            except AuthorizerConfigError as exc:
+                raise ProjectError(str(exc)) from exc
+            specs.setdefault(path, {})[method] = spec
+    return specs
 
 
 def _route_lines(project: Project) -> list[str]:
     lines = []
+    kinds: set[str] = set()
     for path in sorted(project.manifest.routes):
         methods = ",".join(sorted(project.manifest.routes[path]))
-        lines.append(f"  {methods:<18} {path}")
+        guards = []
+        for info in project.manifest.routes[path].values():
+            if info.authorizer is not None:
+                kinds.add(str(info.authorizer.get("kind")))
+                guard = f"{info.authorizer.get('name')} ({info.authorizer.get('kind')})"
+                if guard not in guards:
+                    guards.append(guard)
+        suffix = f"  [authorizer: {', '.join(guards)}]" if guards else ""
+        lines.append(f"  {methods:<18} {path}{suffix}")
+    # How to get through each kind of authorizer locally, said once.
+    if "cognito" in kinds:
+        lines.append("  Cognito routes take tokens from `lambic auth token --user NAME`")
+    if "iam" in kinds:
+        lines.append(
+            "  IAM routes take requests SigV4-signed (service execute-api) with "
+            f"AWS_ACCESS_KEY_ID={LOCAL_ACCESS_KEY} "
+            f"AWS_SECRET_ACCESS_KEY={LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}"
+        )
     return lines
 
 
@@ -252,6 +325,7 @@ class LocalCloud:
                 self._started.append(component)
             project = self.project = await self._read(snapshot)
             self.config = project.config
+            check_event_source_limits(project)
             api = create_api(project, self.stage)
             self.invoker = create_invoker(
                 project,
@@ -275,6 +349,7 @@ class LocalCloud:
                 access_log=(
                     self.invoker.store.append if self.log_fd is not None else self._print_access
                 ),
+                gate=self._create_gate(api),
             )
             self.gateway = GatewayServer(self._app, host=self.host, sock=sock)
         except BaseException:
@@ -287,6 +362,23 @@ class LocalCloud:
             )
             await self._watcher.start()
         return project, api
+
+    def _create_gate(self, api: ApiDefinition) -> AuthorizerGate:
+        """The authorization step: Cognito tokens from the stage's local issuer, SigV4
+        signatures by the local credentials functions get (`LOCAL_CREDENTIALS`)."""
+        issuer = LocalIssuer(ProjectPaths(self.project_dir).local_issuer_key(self.stage))
+        return AuthorizerGate(
+            region=LOCAL_REGION,
+            account_id=LOCAL_ACCOUNT_ID,
+            api_id=LOCAL_API_ID,
+            stage=api.stage,
+            issuer_keys=issuer.public_keys,
+            sigv4=SigV4Verifier(
+                {LOCAL_ACCESS_KEY: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]},
+                account_id=LOCAL_ACCOUNT_ID,
+            ),
+            warn=lambda message: self.echo(f"Authorizer error: {message}"),
+        )
 
     def _banner(self, project: Project, api: ApiDefinition) -> None:
         for warning in project.warnings(self.stage):
@@ -320,6 +412,7 @@ class LocalCloud:
         more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         try:
             project = await self._load()
+            check_event_source_limits(project)
             api = create_api(project, self.stage)
         except (LambicRuntimeError, ProjectError) as exc:
             self.echo(f"Reload failed ({names}{more} changed): {exc}")

@@ -381,3 +381,27 @@ def test_one_gateway_app_serves_on_a_new_event_loop_after_the_first_one_closed()
     second = call(app, "GET", "/")
 
     assert (first.status, second.status) == (200, 504)
+
+
+def test_a_reload_forgets_cached_authorizer_results() -> None:
+    import json as _json
+
+    from lambic.runtime.authorization import AuthorizerCall, AuthorizerSpec, GateRequest
+    from lambic.runtime.gateway import GatewayApp, create_api_definition
+
+    spec = AuthorizerSpec("auth", "token", function="auth")
+    api = create_api_definition(
+        {"/": {"GET": {}}}, function_name="f", stage="api", authorizers={"/": {"GET": spec}}
+    )
+    app = GatewayApp(invoker=None, api=api)  # type: ignore[arg-type]
+    request = GateRequest("GET", "/", [("Authorization", "t")])
+    started = app.gate.begin(spec, request)
+    assert isinstance(started, AuthorizerCall)
+    policy = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}
+    answer = {"principalId": "p", "policyDocument": {"Statement": [policy]}}
+    app.gate.finish(started, "ok", _json.dumps(answer).encode(), 1)
+    assert not isinstance(app.gate.begin(spec, request), AuthorizerCall)
+
+    app.update(api)
+
+    assert isinstance(app.gate.begin(spec, request), AuthorizerCall)

@@ -118,3 +118,60 @@ def test_a_snapshot_root_left_by_a_killed_process_is_removed(tmp_path: Path) -> 
     snapshots.close()
 
     assert not stale.exists()
+
+
+def test_create_api_resolves_route_authorizers_and_refuses_foreign_custom_ones() -> None:
+    import pytest
+
+    from lambic.project.errors import ProjectError
+
+    uri = (
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:000000000000:function:{}/invocations"
+    )
+    custom = {"kind": "custom", "name": "c", "authorizer_uri": uri.format("shop-dev")}
+    routes = {
+        "/open": {"GET": {}},
+        "/items": {"GET": {"authorizer": custom}, "POST": {"authorizer": {"kind": "iam"}}},
+    }
+    api = create_api(project({"stages": {"dev": {}}}, routes), "dev")
+
+    assert "/open" not in api.authorizers
+    assert api.authorizers["/items"]["GET"].function == "api_handler"
+    assert api.authorizers["/items"]["POST"].kind == "iam"
+
+    foreign = {"/items": {"GET": {"authorizer": {**custom, "authorizer_uri": uri.format("x")}}}}
+    with pytest.raises(ProjectError, match=r"GET /items uses CustomAuthorizer 'c'.*'x'"):
+        create_api(project({"stages": {"dev": {}}}, foreign), "dev")
+
+
+def test_an_sqs_batch_over_ten_without_window_is_refused_with_aws_message() -> None:
+    import pytest
+
+    from lambic.project.errors import ProjectError
+    from lambic.runtime.local import check_event_source_limits
+
+    def with_sqs(batch: int, window: int) -> Project:
+        source = {
+            "queue": "jobs",
+            "batch_size": batch,
+            "maximum_batching_window_in_seconds": window,
+        }
+        manifest = AppManifest.from_json(
+            {
+                "app_name": "shop",
+                "functions": [
+                    {"name": "work", "handler": "app.work", "kind": "sqs", "event_source": source}
+                ],
+            }
+        )
+        return Project(Path("/nowhere"), parse_config({"stages": {"dev": {}}}), manifest)
+
+    check_event_source_limits(with_sqs(10, 0))
+    check_event_source_limits(with_sqs(200, 1))
+    with pytest.raises(
+        ProjectError,
+        match=r"work .*: Maximum batch window in seconds must be greater than 0 if maximum "
+        "batch size is greater than 10",
+    ):
+        check_event_source_limits(with_sqs(200, 0))
