@@ -130,7 +130,9 @@ def _mapping(
         start: dict[str, Any] = {}
     elif isinstance(binding, StreamBinding):
         source = binding.stream
-        if not source.startswith("arn:"):
+        if not source.startswith("arn:") and binding.source == "dynamodb":
+            source = table_stream_arn(ctx, source)
+        elif not source.startswith("arn:"):
             source = _arn(ctx, "kinesis", f"stream/{source}")
         settings = {
             "BatchSize": binding.batch_size,
@@ -155,6 +157,19 @@ def _mapping(
         return {**attrs, "uuid": created["UUID"]}
     client.update_event_source_mapping(UUID=attrs["uuid"], **settings)
     return attrs
+
+
+def table_stream_arn(ctx: StepContext, table: str) -> str:
+    """A declared table's stream ARN, known only once the table exists (created earlier
+    in the same deploy: tables rank before bindings)."""
+    described = ctx.aws.client("dynamodb").describe_table(TableName=table)["Table"]
+    arn = described.get("LatestStreamArn")
+    if not arn:
+        raise AWSError(
+            f"table {table!r} has no stream on AWS; give it StreamSpecification in "
+            "resources.dynamodb_tables and deploy again"
+        )
+    return str(arn)
 
 
 def delete_binding(ctx: StepContext, attrs: dict[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """The deploy, delete and url operations, end to end.
 
-    deploy: load project → package zip → desired resources (ARNs from STS identity)
-            → Planner.plan(desired, record) → Executor.execute (a line per finished step)
+    deploy: load project → handlers' undeclared resources exist? (read-only) → package
+            zip → desired resources (ARNs from STS identity) → Planner.plan(desired,
+            record; dropped tables/buckets/queues kept) → Executor.execute (a line per
+            finished step, each resource recorded the moment AWS creates it)
             → record; summary: counts per action, API and website URLs, log command
     delete: record → Planner.plan_delete (tables and buckets kept unless include_data)
             → print it → check_delete (read-only; refuses before any change) → confirm
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from lambic.deploy import progress
 from lambic.deploy._preflight import check_delete
+from lambic.deploy._references import check_references
 from lambic.deploy.aws import AWSSession
 from lambic.deploy.deployable import load_deployable
 from lambic.deploy.errors import AWSError, DeleteRefusedError, PackagingError, RecordError
@@ -29,6 +32,7 @@ from lambic.deploy.executor import Executor
 from lambic.deploy.packager import package_bytes
 from lambic.deploy.planner import STATEFUL, Plan, Planner, desired_resources
 from lambic.deploy.records import DeployedRecord, load_record
+from lambic.deploy.resources import handler_references
 
 Echo = Callable[[str], None]
 # Asked before data is deleted, with one line per table or bucket and what it holds;
@@ -53,6 +57,7 @@ def deploy(
     if record is None:
         record = DeployedRecord(project.config.app_name, stage, aws.region, aws.account_id)
     _check_target(record, aws)
+    check_references(aws, handler_references(project.app), project.config.resources)
     zip_bytes = package_bytes(project_dir, runtime=project.runtime)
     check_lambda_limits(zip_bytes)
     code_sha = base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode("ascii")
@@ -78,6 +83,15 @@ def deploy(
     record = executor.execute(plan)
     if executor.invalidate_dependents():
         record = executor.execute(Planner().plan(desired, record))
+    for key in plan.kept:
+        label = record.resources[key].label()
+        echo(
+            progress.resource_line(
+                "kept",
+                f"{label} (no longer in the config; its data stays until "
+                "`lambic delete --include-data`)",
+            )
+        )
     for line in progress.deploy_summary(record, executor.done):
         echo(line)
     return record
