@@ -153,16 +153,29 @@ def _describe_delete(record: DeployedRecord, plan: Plan, echo: Echo) -> None:
         echo(progress.resource_line("keep", f"{record.resources[key].label()} (data)"))
 
 
-def url(project_dir: Path, stage: str) -> str:
-    """The stage's API endpoint, from its record."""
+def url(project_dir: Path, stage: str, *, website: bool = False) -> str:
+    """The stage's API endpoint, from its record; with `website`, its website URLs.
+
+    A stage without routes but with a website bucket answers its website URL, so
+    `lambic url` always prints where the stage can be reached.
+    """
     record = load_record(project_dir.resolve(), stage)
     if record is None:
         raise RecordError(f"stage {stage!r} is not deployed; run `lambic deploy --stage {stage}`")
     if all(resource.kind in STATEFUL for resource in record.resources.values()):
         raise RecordError(
-            f"stage {stage!r} is not deployed (its record lists only the tables and buckets "
-            f"`lambic delete` kept); run `lambic deploy --stage {stage}`"
+            f"stage {stage!r} is not deployed (its record lists only the tables, buckets and "
+            f"queues `lambic delete` kept); run `lambic deploy --stage {stage}`"
         )
+    sites = [value for name, value in progress.stage_urls(record) if name == "Website URL"]
+    if website or not record.api_url:
+        if sites:
+            return "\n".join(sites)
+        if website:
+            raise RecordError(
+                f"stage {stage!r} has no website bucket; declare one under "
+                'resources.s3_buckets with "Website": {"IndexDocument": "index.html"}'
+            )
     if not record.api_url:
         raise RecordError(f"stage {stage!r} has no HTTP API (the app defines no routes)")
     return record.api_url
