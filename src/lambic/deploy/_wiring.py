@@ -86,6 +86,9 @@ def update_binding(
             rule |= {"EventPattern": binding.pattern}
         rule_arn = events.put_rule(**rule)["RuleArn"]
         if creating:
+            # Recorded before its target and permission: a failure in between leaves a
+            # rule `lambic delete` knows about and the next deploy completes.
+            ctx.checkpoint(attrs, {"settings": ""})
             events.put_targets(Rule=attrs["rule"], Targets=[{"Id": "1", "Arn": function_arn}])
             sid = statement_id("events", rule_arn)
             add_permission(ctx, function_name, sid, "events.amazonaws.com", rule_arn)
