@@ -82,7 +82,7 @@ def test_every_declared_kind_is_created_with_its_settings_and_only_once(
     sqs = client("sqs")
     jobs = sqs.get_queue_url(QueueName="shop-jobs")["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=jobs, AttributeNames=["All"])["Attributes"]
-    assert attributes["VisibilityTimeout"] == "10"
+    assert attributes["VisibilityTimeout"] == "3"
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:shop-jobs-dlq",
         "maxReceiveCount": 1,

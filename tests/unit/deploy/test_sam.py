@@ -193,7 +193,7 @@ def test_declared_resources_become_their_cloudformation_types_and_handlers_refer
     stream = resources["OnOrderChange"]["Properties"]["Events"]["OnOrderChangeEvent3"]
     assert stream["Properties"]["Stream"] == {"Fn::GetAtt": ["TableShopOrders", "StreamArn"]}
     jobs = resources["QueueShopJobs"]["Properties"]
-    assert jobs["VisibilityTimeout"] == 10
+    assert jobs["VisibilityTimeout"] == 3
     assert jobs["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": ["QueueShopJobsDlq", "Arn"]},
         "maxReceiveCount": 1,

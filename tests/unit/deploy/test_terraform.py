@@ -127,7 +127,7 @@ def test_declared_resources_are_terraform_resources_that_handlers_reference(
     )
     assert sources["${aws_lambda_function.on_job.arn}"] == "${aws_sqs_queue.shop_jobs.arn}"
     jobs = res["aws_sqs_queue"]["shop_jobs"]
-    assert jobs["visibility_timeout_seconds"] == 10
+    assert jobs["visibility_timeout_seconds"] == 3
     assert jobs["redrive_policy"] == (
         "${jsonencode({deadLetterTargetArn = aws_sqs_queue.shop_jobs_dlq.arn, "
         "maxReceiveCount = 1})}"
