@@ -50,6 +50,7 @@ def check_references(
     aws: AWSSession,
     references: Iterable[ResourceReference | None],
     declared: DeclaredResources,
+    config_name: str = ".lambic/config.json",
 ) -> None:
     """Refuse (`ConfigError`) if a handler names an undeclared resource AWS lacks."""
     for reference in undeclared(references, declared):
@@ -61,5 +62,5 @@ def check_references(
         except Exception as exc:
             code = error_code(exc)
             if code in _MISSING or code.endswith("NotFound"):
-                raise ConfigError(undeclared_message(reference)) from exc
+                raise ConfigError(undeclared_message(reference, config_name)) from exc
             raise

@@ -33,6 +33,7 @@ from lambic.deploy.packager import package_bytes
 from lambic.deploy.planner import STATEFUL, Plan, Planner, desired_resources
 from lambic.deploy.records import DeployedRecord, load_record
 from lambic.deploy.resources import handler_references
+from lambic.project.paths import ProjectPaths
 
 Echo = Callable[[str], None]
 # Asked before data is deleted, with one line per table or bucket and what it holds;
@@ -57,7 +58,12 @@ def deploy(
     if record is None:
         record = DeployedRecord(project.config.app_name, stage, aws.region, aws.account_id)
     _check_target(record, aws)
-    check_references(aws, handler_references(project.app), project.config.resources)
+    check_references(
+        aws,
+        handler_references(project.app),
+        project.config.resources,
+        ProjectPaths(project_dir).config_name,
+    )
     zip_bytes = package_bytes(project_dir, runtime=project.runtime)
     check_lambda_limits(zip_bytes)
     code_sha = base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode("ascii")

@@ -37,6 +37,7 @@ from lambic.deploy.declared import (
 from lambic.deploy.errors import ConfigError
 from lambic.deploy.openapi import build_openapi
 from lambic.project.config import StageConfig
+from lambic.project.paths import ProjectPaths
 from lambic.project.resources import (
     DeclaredResources,
     ResourceReference,
@@ -189,7 +190,7 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         else RoleResource(name="", policy=None, arn=config.iam_role_arn)
     )
     bindings = build_bindings(app)
-    _check_stream_tables(bindings, config.resources)
+    _check_stream_tables(bindings, config.resources, ProjectPaths(config.project_dir).config_name)
     api = None
     if getattr(app, "routes", None):
         if config.api_gateway_type == "http":
@@ -220,7 +221,9 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
     )
 
 
-def _check_stream_tables(bindings: tuple[Binding, ...], declared: DeclaredResources) -> None:
+def _check_stream_tables(
+    bindings: tuple[Binding, ...], declared: DeclaredResources, config_name: str
+) -> None:
     """A stream handler naming a table by name needs it declared, with a stream.
 
     The stream's ARN exists only once the table does, so each emitter refers to the
@@ -235,7 +238,7 @@ def _check_stream_tables(bindings: tuple[Binding, ...], declared: DeclaredResour
             continue
         table = declared.table(reference.name)
         if table is None:
-            raise ConfigError(undeclared_message(reference))
+            raise ConfigError(undeclared_message(reference, config_name))
         stream = table.get("StreamSpecification") or {}
         if not stream.get("StreamViewType") or not stream.get("StreamEnabled", True):
             raise ConfigError(

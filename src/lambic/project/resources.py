@@ -218,22 +218,25 @@ def undeclared(
     return found
 
 
-def undeclared_message(reference: ResourceReference) -> str:
+def undeclared_message(
+    reference: ResourceReference, config_name: str = ".lambic/config.json"
+) -> str:
     """The one sentence both sides print for a handler's undeclared resource.
 
     `lambic local` prints it as a warning after creating the resource; `lambic deploy`
-    raises it when the resource does not exist on AWS.
+    raises it when the resource does not exist on AWS. `config_name` is the project's
+    config file as the user knows it (`ProjectPaths.config_name`).
     """
     word = _KIND_WORDS[reference.kind]
     if reference.kind == "dynamodb_tables":
         return (
             f"{reference.handler} reads {word} {reference.name!r}, which is not declared under "
-            f"resources.{reference.kind} in .lambic/config.json; declare it there (with its "
+            f"resources.{reference.kind} in {config_name}; declare it there (with its "
             "StreamSpecification), or give the stream's full ARN"
         )
     return (
         f"{reference.handler} names {word} {reference.name!r}, which is not declared under "
-        f"resources.{reference.kind} in .lambic/config.json: `lambic deploy` needs it to "
+        f"resources.{reference.kind} in {config_name}: `lambic deploy` needs it to "
         "exist in the account already; declare it there to have deploy create it"
     )
 

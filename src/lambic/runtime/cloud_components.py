@@ -33,7 +33,7 @@ from lambic.project.account import (
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.manifest import FunctionEntry
-from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE
+from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE, ProjectPaths
 from lambic.project.resources import (
     DeclaredResources,
     handler_reference,
@@ -352,8 +352,9 @@ class LiveEventSources:
             handler_reference(f.kind, f.event_source or {}, f.name)
             for f in cloud.project.manifest.functions
         ]
+        config_name = ProjectPaths(cloud.project_dir).config_name
         for reference in undeclared(references, declared):
-            message = undeclared_message(reference)
+            message = undeclared_message(reference, config_name)
             if reference.kind == "dynamodb_tables":
                 raise UnsupportedEventSourceError(message)
             if message not in self._warned:

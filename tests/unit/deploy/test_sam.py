@@ -149,10 +149,10 @@ def test_declared_table_and_bucket_become_cloudformation_resources(
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
     assert [k["AttributeName"] for k in table["Properties"]["KeySchema"]] == ["date", "time"]
     bucket = resources["BucketTrainstatusSite"]["Properties"]
-    assert bucket == {
-        "BucketName": "trainstatus-site",
-        "WebsiteConfiguration": {"IndexDocument": "index.html"},
-    }
+    assert bucket["BucketName"] == "trainstatus-site"
+    assert bucket["WebsiteConfiguration"] == {"IndexDocument": "index.html"}
+    # The flagship's page is public (PublicRead): see the resources app's test.
+    assert resources["BucketTrainstatusSitePolicy"]["Type"] == "AWS::S3::BucketPolicy"
 
 
 def test_event_sources_become_sam_events_with_their_settings(
