@@ -158,10 +158,24 @@ class DeclaredResources:
         return bool(bucket.get("PublicRead", False))
 
     def ordered_queues(self) -> list[Mapping[str, Any]]:
-        """Queues with every dead-letter queue before the queues that redrive to it."""
+        """Queues with every dead-letter queue before the queues that redrive to it
+        (SQS refuses a RedrivePolicy naming a queue that does not exist yet)."""
+        ordered: list[Mapping[str, Any]] = []
+        placed: set[str] = set()
         names = self.names("sqs_queues")
-        first = [q for q in self.queues if redrive_target(q) not in names]
-        return first + [q for q in self.queues if q not in first]
+        while len(ordered) < len(self.queues):
+            # One sweep in declared order places every queue whose target exists by then.
+            ready = [
+                q
+                for q in self.queues
+                if str(q["QueueName"]) not in placed
+                and (redrive_target(q) not in names or redrive_target(q) in placed)
+            ]
+            if not ready:  # a redrive cycle (AWS refuses it too): keep the declared order
+                ready = [q for q in self.queues if str(q["QueueName"]) not in placed]
+            ordered += ready
+            placed |= {str(q["QueueName"]) for q in ready}
+        return ordered
 
 
 # -- naming helpers both sides use -------------------------------------------------------

@@ -218,3 +218,14 @@ def test_handlers_naming_undeclared_resources_by_name_are_found_once() -> None:
         "the account already; declare it there to have deploy create it"
     )
     assert "declare it there (with its StreamSpecification)" in undeclared_message(found[1])
+
+
+def test_dead_letter_chains_are_created_from_the_end() -> None:
+    def redriving(name: str, target: str) -> dict[str, Any]:
+        policy = {"deadLetterTargetArn": target, "maxReceiveCount": 2}
+        return {"QueueName": name, "Attributes": {"RedrivePolicy": policy}}
+
+    declared = parse_resources(
+        {"sqs_queues": [redriving("a", "b"), redriving("b", "c"), {"QueueName": "c"}]}
+    )
+    assert [q["QueueName"] for q in declared.ordered_queues()] == ["c", "b", "a"]
