@@ -10,7 +10,8 @@
             → Executor.execute → record removed, or left listing only what was kept
     url:    record → API URL
 
-Reading the caller identity is the only AWS call a no-change redeploy makes.
+A no-change redeploy makes no mutating AWS call: it reads the caller identity and checks
+that the undeclared resources its handlers name still exist.
 """
 
 from __future__ import annotations
