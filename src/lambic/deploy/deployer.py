@@ -5,10 +5,10 @@
             record; dropped tables/buckets/queues kept) → Executor.execute (a line per
             finished step, each resource recorded the moment AWS creates it)
             → record; summary: counts per action, API and website URLs, log command
-    delete: record → Planner.plan_delete (tables and buckets kept unless include_data)
+    delete: record → Planner.plan_delete (tables, buckets, queues kept unless include_data)
             → print it → check_delete (read-only; refuses before any change) → confirm
             → Executor.execute → record removed, or left listing only what was kept
-    url:    record → API URL
+    url:    record → API URL (or the website buckets' URLs)
 
 A no-change redeploy makes no mutating AWS call: it reads the caller identity and checks
 that the undeclared resources its handlers name still exist.
