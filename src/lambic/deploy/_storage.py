@@ -112,7 +112,18 @@ def _set_public_read(s3: Any, name: str, public: bool) -> None:
                 "RestrictPublicBuckets": False,
             },
         )
-        s3.put_bucket_policy(Bucket=name, Policy=json.dumps(public_read_policy(name)))
+        try:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(public_read_policy(name)))
+        except Exception as exc:
+            if error_code(exc) != "AccessDenied":
+                raise
+            # The account's own Block Public Access setting overrides the bucket's.
+            raise AWSError(
+                f"bucket {name!r} is PublicRead but AWS refused its public policy ({exc}); "
+                "if the account blocks public policies (S3 > Block Public Access settings "
+                "for this account), allow them there, or drop PublicRead",
+                code="AccessDenied",
+            ) from exc
         return
     ignore_missing(lambda: s3.delete_bucket_policy(Bucket=name))
     s3.put_public_access_block(
