@@ -55,7 +55,17 @@ def test_the_banner_serves_the_chalice_app_and_lists_its_unsupported_keys_once(
     assert "Serving chaliceproj (stage dev)" in banner, banner
     assert "(API Gateway stage 'api' served at /)" in banner
     warnings = [line for line in cloud.lines if line.startswith("Warning")]
-    assert warnings == ["Warning: .chalice/config.json: not supported by Lambic yet, ignored: xray"]
+    # The bucket and queue the handlers name are not declared: created locally, and
+    # each said once, as `lambic deploy` will need them to exist.
+    assert warnings == [
+        "Warning: @app.on_s3_event (uploaded) names bucket 'chalice-uploads', which is not "
+        "declared under resources.s3_buckets in .chalice/config.json: `lambic deploy` needs it "
+        "to exist in the account already; declare it there to have deploy create it",
+        "Warning: @app.on_sqs_message (job) names queue 'chalice-jobs', which is not declared "
+        "under resources.sqs_queues in .chalice/config.json: `lambic deploy` needs it to exist "
+        "in the account already; declare it there to have deploy create it",
+        "Warning: .chalice/config.json: not supported by Lambic yet, ignored: xray",
+    ]
 
 
 def test_routes_answer_with_the_stage_settings_from_chalice_config(

@@ -86,25 +86,31 @@ def create_http_api(ctx: StepContext, spec: HttpApiSpec, parts: dict[str, str]) 
         "function_name": spec.function_name,
     }
     ctx.checkpoint(attrs, {"routes": "", "target": ""})
-    integration = client.create_integration(
-        ApiId=api_id,
-        IntegrationType="AWS_PROXY",
-        IntegrationUri=spec.function_arn,
-        PayloadFormatVersion="2.0",
-    )["IntegrationId"]
-    attrs["integration_id"] = integration
-    # `$default` serves every path at the root of the URL, with automatic deployments.
-    client.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-    source = _source_arn(ctx, api_id)
-    add_permission(
-        ctx,
-        spec.function_name,
-        statement_id("apigateway", source),
-        "apigateway.amazonaws.com",
-        source,
-    )
-    ctx.checkpoint(attrs, {**parts, "routes": ""})
-    return update_http_api(ctx, spec, attrs, frozenset({"routes"}))
+    return update_http_api(ctx, spec, attrs, frozenset({"routes", "target"}))
+
+
+def _finish_http_api(ctx: StepContext, spec: HttpApiSpec, attrs: dict[str, Any]) -> dict[str, Any]:
+    """The integration and the stage, each recorded once made (a resumed create makes
+    only what is missing)."""
+    client = ctx.aws.client("apigatewayv2")
+    api_id = attrs["api_id"]
+    # Records from before "stage" was kept made the stage with the integration.
+    stage_made = attrs.get("stage", "integration_id" in attrs)
+    if "integration_id" not in attrs:
+        integration = client.create_integration(
+            ApiId=api_id,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=spec.function_arn,
+            PayloadFormatVersion="2.0",
+        )["IntegrationId"]
+        attrs = {**attrs, "integration_id": integration}
+        ctx.checkpoint(attrs, {"routes": "", "target": ""})
+    if not stage_made:
+        # `$default` serves every path at the root of the URL, with automatic deployments.
+        client.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+        attrs = {**attrs, "stage": True}
+        ctx.checkpoint(attrs, {"routes": "", "target": ""})
+    return attrs
 
 
 def update_http_api(
@@ -112,10 +118,15 @@ def update_http_api(
 ) -> dict[str, Any]:
     client = ctx.aws.client("apigatewayv2")
     api_id = attrs["api_id"]
+    fresh = "integration_id" not in attrs
+    attrs = _finish_http_api(ctx, spec, attrs)
     if "target" in changed:
-        client.update_integration(
-            ApiId=api_id, IntegrationId=attrs["integration_id"], IntegrationUri=spec.function_arn
-        )
+        if not fresh:
+            client.update_integration(
+                ApiId=api_id,
+                IntegrationId=attrs["integration_id"],
+                IntegrationUri=spec.function_arn,
+            )
         source = _source_arn(ctx, api_id)
         sid = statement_id("apigateway", source)
         if attrs["function_name"] != spec.function_name:
@@ -132,6 +143,8 @@ def update_http_api(
                 routes[key] = client.create_route(
                     ApiId=api_id, RouteKey=key, Target=f"integrations/{attrs['integration_id']}"
                 )["RouteId"]
+                # Each route recorded as made: a resumed deploy does not make it twice.
+                ctx.checkpoint({**attrs, "routes": dict(routes)}, {"routes": "", "target": ""})
     return {**attrs, "name": spec.name, "routes": routes}
 
 

@@ -8,6 +8,7 @@ whole delete (`DeleteRefusedError`) before anything is removed:
     role    policies or instance profiles Lambic did not add: DeleteRole would fail
     table   deletion protection on: DeleteTable would fail
     bucket  Object Lock on: locked object versions cannot be deleted
+    queue   nothing refuses a DeleteQueue; measured for the prompt only
 
 A resource that is already gone passes (its step ignores it too). The same calls
 measure what each stateful resource to be deleted holds, for the confirmation prompt.
@@ -26,6 +27,7 @@ from lambic.deploy.records import DeployedRecord, DeployedResource
 
 # Answers meaning "no such resource": already deleted, which is fine.
 _GONE = {"NoSuchEntity", "ResourceNotFoundException", "NoSuchBucket", "404", "NotFound"}
+_GONE |= {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 # A listing stops here: the prompt says "1000+", and the executor pages through all.
 _LIST_LIMIT = 1000
 
@@ -125,4 +127,19 @@ def _check_bucket(aws: AWSSession, bucket: DeployedResource) -> str:
     return f"{count}{more} {noun}{'s' if count != 1 or more else ''}"
 
 
-_CHECKS = {"role": _check_role, "table": _check_table, "bucket": _check_bucket}
+def _check_queue(aws: AWSSession, queue: DeployedResource) -> str:
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=queue.attrs["url"],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    # SQS's counts are approximate, hence "about".
+    count = sum(int(value) for value in attributes.values())
+    return f"about {count} message{'s' if count != 1 else ''}"
+
+
+_CHECKS = {
+    "role": _check_role,
+    "table": _check_table,
+    "bucket": _check_bucket,
+    "queue": _check_queue,
+}

@@ -3,9 +3,10 @@
 Tables are created from their CreateTable request and waited on until ACTIVE. Later
 changes are applied with UpdateTable where DynamoDB allows it in place (billing mode,
 throughput, stream); a changed key schema or index set is refused with the way out,
-since DynamoDB would need a new table. Buckets are created (with a website
-configuration when declared); deleting a bucket that still holds objects stops with
-instructions, as CloudFormation does, and the record keeps it for the next attempt.
+since DynamoDB would need a new table. Buckets are created (recorded at once), then
+given their website, CORS and `PublicRead` settings (`_set_public_read`); deleting
+a bucket that still holds objects stops with instructions, as CloudFormation does,
+and the record keeps it for the next attempt.
 Only `lambic delete --include-data` empties a bucket first (`empty_bucket`): every
 object version and delete marker, since S3 refuses to delete a versioned bucket that
 still has old versions.
@@ -20,6 +21,7 @@ from lambic.deploy._handlers import StepContext, ignore_missing
 from lambic.deploy.aws import error_code
 from lambic.deploy.declared import BucketResource, TableResource
 from lambic.deploy.errors import AWSError
+from lambic.project.resources import public_read_policy
 
 _IN_PLACE = ("BillingMode", "ProvisionedThroughput", "StreamSpecification")
 
@@ -60,7 +62,9 @@ def create_bucket(ctx: StepContext, bucket: BucketResource) -> dict[str, Any]:
         # us-east-1 is S3's default location and rejects an explicit constraint.
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.aws.region}
     s3.create_bucket(**kwargs)
-    attrs = {"bucket": bucket.name, "index_document": None}
+    attrs = {"bucket": bucket.name, "index_document": None, "cors": None, "public_read": False}
+    # Recorded as soon as it exists: a failure setting it up leaves it to the next run.
+    ctx.checkpoint(attrs, {"website": "", "cors": "", "public": ""})
     return update_bucket(ctx, bucket, attrs)
 
 
@@ -76,7 +80,61 @@ def update_bucket(
             )
         else:
             s3.delete_bucket_website(Bucket=bucket.name)
-    return {**attrs, "index_document": bucket.index_document}
+    if bucket.cors != attrs.get("cors"):
+        if bucket.cors:
+            s3.put_bucket_cors(Bucket=bucket.name, CORSConfiguration=json.loads(bucket.cors))
+        else:
+            s3.delete_bucket_cors(Bucket=bucket.name)
+    if bucket.public_read != bool(attrs.get("public_read")):
+        _set_public_read(s3, bucket.name, bucket.public_read)
+    return {
+        **attrs,
+        "index_document": bucket.index_document,
+        "cors": bucket.cors,
+        "public_read": bucket.public_read,
+    }
+
+
+def _set_public_read(s3: Any, name: str, public: bool) -> None:
+    """`PublicRead`: Block Public Access off for this bucket only, and a policy granting
+    everyone s3:GetObject on its objects (nothing else); undone in reverse order.
+
+    New buckets block public policies (S3's default since April 2023), so the block
+    must go before PutBucketPolicy would be accepted.
+    """
+    if public:
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,  # ACLs stay blocked: the policy is the only grant
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": False,
+                "RestrictPublicBuckets": False,
+            },
+        )
+        try:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(public_read_policy(name)))
+        except Exception as exc:
+            if error_code(exc) != "AccessDenied":
+                raise
+            # The account's own Block Public Access setting overrides the bucket's.
+            raise AWSError(
+                f"bucket {name!r} is PublicRead but AWS refused its public policy ({exc}); "
+                "if the account blocks public policies (S3 > Block Public Access settings "
+                "for this account), allow them there, or drop PublicRead",
+                code="AccessDenied",
+            ) from exc
+        return
+    ignore_missing(lambda: s3.delete_bucket_policy(Bucket=name))
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
 
 
 def delete_bucket(ctx: StepContext, attrs: dict[str, Any]) -> None:

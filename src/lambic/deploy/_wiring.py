@@ -86,6 +86,9 @@ def update_binding(
             rule |= {"EventPattern": binding.pattern}
         rule_arn = events.put_rule(**rule)["RuleArn"]
         if creating:
+            # Recorded before its target and permission: a failure in between leaves a
+            # rule `lambic delete` knows about and the next deploy completes.
+            ctx.checkpoint(attrs, {"settings": ""})
             events.put_targets(Rule=attrs["rule"], Targets=[{"Id": "1", "Arn": function_arn}])
             sid = statement_id("events", rule_arn)
             add_permission(ctx, function_name, sid, "events.amazonaws.com", rule_arn)
@@ -130,7 +133,9 @@ def _mapping(
         start: dict[str, Any] = {}
     elif isinstance(binding, StreamBinding):
         source = binding.stream
-        if not source.startswith("arn:"):
+        if not source.startswith("arn:") and binding.source == "dynamodb":
+            source = table_stream_arn(ctx, source)
+        elif not source.startswith("arn:"):
             source = _arn(ctx, "kinesis", f"stream/{source}")
         settings = {
             "BatchSize": binding.batch_size,
@@ -155,6 +160,19 @@ def _mapping(
         return {**attrs, "uuid": created["UUID"]}
     client.update_event_source_mapping(UUID=attrs["uuid"], **settings)
     return attrs
+
+
+def table_stream_arn(ctx: StepContext, table: str) -> str:
+    """A declared table's stream ARN, known only once the table exists (created earlier
+    in the same deploy: tables rank before bindings)."""
+    described = ctx.aws.client("dynamodb").describe_table(TableName=table)["Table"]
+    arn = described.get("LatestStreamArn")
+    if not arn:
+        raise AWSError(
+            f"table {table!r} has no stream on AWS; give it StreamSpecification in "
+            "resources.dynamodb_tables and deploy again"
+        )
+    return str(arn)
 
 
 def delete_binding(ctx: StepContext, attrs: dict[str, Any]) -> None:

@@ -1,10 +1,16 @@
-"""Declared resources (`resources` in `.lambic/config.json`): tables and buckets the app owns.
+"""Declared resources (`resources` in `.lambic/config.json`): what the app owns on AWS.
 
-docs/internals.md §4: each `dynamodb_tables` entry is exactly a DynamoDB `CreateTable`
-request; each `s3_buckets` entry is `{"Bucket": name, "Website": {"IndexDocument": ...}}`.
-They become `TableResource` / `BucketResource` in the graph; SAM maps them onto
-`AWS::DynamoDB::Table` / `AWS::S3::Bucket`, Terraform onto `aws_dynamodb_table` /
-`aws_s3_bucket`, and `lambic deploy` creates them before the functions.
+docs/internals.md §4: each entry is its kind's AWS create request (checked by
+`lambic.project.resources`). They become `TableResource`, `BucketResource`,
+`QueueResource`, `TopicResource` and `BusResource` in the graph; SAM maps them onto
+`AWS::DynamoDB::Table`, `AWS::S3::Bucket` (+ `AWS::S3::BucketPolicy`),
+`AWS::SQS::Queue` (+ `AWS::SQS::QueuePolicy`), `AWS::SNS::Topic` (+
+`AWS::SNS::Subscription`) and `AWS::Events::EventBus`; Terraform onto the matching
+`aws_*` resources; `lambic deploy` creates them before the functions.
+
+A queue that a declared topic delivers to (an `sqs` subscription) gets a queue policy
+letting that topic send to it, as SNS needs on AWS (`sns_queue_policy`), unless the
+entry sets its own `Policy`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lambic.project.resources import DeclaredResources
+from lambic.project.resources import DeclaredResources, queue_attributes, redrive_target
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,48 @@ class TableResource:
 class BucketResource:
     name: str
     index_document: str | None
+    cors: str | None = None  # canonical JSON of the CORSConfiguration
+    public_read: bool = False
+
+
+@dataclass(frozen=True)
+class QueueResource:
+    name: str
+    #: The CreateQueue attributes as declared (a dead-letter queue still by name).
+    attributes: tuple[tuple[str, str], ...]
+    dead_letter: str | None  # a declared queue's name, resolved to its ARN by each side
+    #: Declared topics with an `sqs` subscription to this queue (its policy allows them).
+    sns_sources: tuple[str, ...] = ()
+
+    @property
+    def fifo(self) -> bool:
+        return dict(self.attributes).get("FifoQueue") == "true"
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    protocol: str
+    endpoint: str  # a declared queue's name (protocol sqs) or as given
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def queue(self) -> str | None:
+        """The declared queue this subscription delivers to, if any."""
+        if self.protocol == "sqs" and not self.endpoint.startswith("arn:"):
+            return self.endpoint
+        return None
+
+
+@dataclass(frozen=True)
+class TopicResource:
+    name: str
+    attributes: tuple[tuple[str, str], ...]
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class BusResource:
+    name: str
 
 
 def declared_tables(declared: DeclaredResources) -> tuple[TableResource, ...]:
@@ -39,11 +87,98 @@ def declared_tables(declared: DeclaredResources) -> tuple[TableResource, ...]:
 
 
 def declared_buckets(declared: DeclaredResources) -> tuple[BucketResource, ...]:
-    """The declared buckets with their website index document, if any."""
+    """The declared buckets with their website, CORS and public-read settings."""
     return tuple(
-        BucketResource(str(entry["Bucket"]), DeclaredResources.index_document(entry))
+        BucketResource(
+            str(entry["Bucket"]),
+            DeclaredResources.index_document(entry),
+            _canonical(entry["CORSConfiguration"]) if entry.get("CORSConfiguration") else None,
+            DeclaredResources.public_read(entry),
+        )
         for entry in declared.buckets
     )
+
+
+def declared_topics(declared: DeclaredResources) -> tuple[TopicResource, ...]:
+    return tuple(
+        TopicResource(
+            str(entry["Name"]),
+            tuple(sorted((str(k), str(v)) for k, v in (entry.get("Attributes") or {}).items())),
+            tuple(
+                SubscriptionSpec(
+                    str(sub["Protocol"]),
+                    str(sub["Endpoint"]),
+                    tuple(
+                        sorted((str(k), str(v)) for k, v in (sub.get("Attributes") or {}).items())
+                    ),
+                )
+                for sub in entry.get("Subscriptions") or []
+            ),
+        )
+        for entry in declared.topics
+    )
+
+
+def declared_queues(declared: DeclaredResources) -> tuple[QueueResource, ...]:
+    """The declared queues, every dead-letter queue before the queues using it."""
+    topics = declared_topics(declared)
+    queues = []
+    for entry in declared.ordered_queues():
+        name = str(entry["QueueName"])
+        # Resolved to a placeholder here; each side resolves the name to its own ARN.
+        attributes = queue_attributes(entry, lambda dlq: dlq)
+        target = redrive_target(entry)
+        queues.append(
+            QueueResource(
+                name,
+                tuple(sorted(attributes.items())),
+                target if target and not target.startswith("arn:") else None,
+                tuple(t.name for t in topics if any(s.queue == name for s in t.subscriptions)),
+            )
+        )
+    return tuple(queues)
+
+
+def declared_buses(declared: DeclaredResources) -> tuple[BusResource, ...]:
+    return tuple(BusResource(str(entry["Name"])) for entry in declared.buses)
+
+
+def queue_attributes_with(queue: QueueResource, dead_letter_arn: Any) -> dict[str, Any]:
+    """The queue's attributes with its declared dead-letter queue's ARN put in.
+
+    `dead_letter_arn` is the ARN (a string for boto3) or an emitter's reference; the
+    RedrivePolicy is returned as an object for SAM/Terraform to encode, and as a JSON
+    string when the ARN is a string (SQS's own form).
+    """
+    attributes: dict[str, Any] = dict(queue.attributes)
+    if queue.dead_letter and "RedrivePolicy" in attributes:
+        policy = json.loads(attributes["RedrivePolicy"])
+        policy["deadLetterTargetArn"] = dead_letter_arn
+        attributes["RedrivePolicy"] = (
+            json.dumps(policy) if isinstance(dead_letter_arn, str) else policy
+        )
+    return attributes
+
+
+def sns_queue_policy(queue_arn: Any, topic_arns: list[Any]) -> dict[str, Any]:
+    """Lets the given topics (and only them) send to the queue, as SNS needs on AWS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowDeclaredTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arns}},
+            }
+        ],
+    }
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def cfn_table_properties(definition: dict[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,17 @@
 """The deploy, delete and url operations, end to end.
 
-    deploy: load project → package zip → desired resources (ARNs from STS identity)
-            → Planner.plan(desired, record) → Executor.execute (a line per finished step)
+    deploy: load project → handlers' undeclared resources exist? (read-only) → package
+            zip → desired resources (ARNs from STS identity) → Planner.plan(desired,
+            record; dropped tables/buckets/queues kept) → Executor.execute (a line per
+            finished step, each resource recorded the moment AWS creates it)
             → record; summary: counts per action, API and website URLs, log command
-    delete: record → Planner.plan_delete (tables and buckets kept unless include_data)
+    delete: record → Planner.plan_delete (tables, buckets, queues kept unless include_data)
             → print it → check_delete (read-only; refuses before any change) → confirm
             → Executor.execute → record removed, or left listing only what was kept
-    url:    record → API URL
+    url:    record → API URL (or the website buckets' URLs)
 
-Reading the caller identity is the only AWS call a no-change redeploy makes.
+A no-change redeploy makes no mutating AWS call: it reads the caller identity and checks
+that the undeclared resources its handlers name still exist.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from lambic.deploy import progress
 from lambic.deploy._preflight import check_delete
+from lambic.deploy._references import check_references
 from lambic.deploy.aws import AWSSession
 from lambic.deploy.deployable import load_deployable
 from lambic.deploy.errors import AWSError, DeleteRefusedError, PackagingError, RecordError
@@ -29,6 +33,8 @@ from lambic.deploy.executor import Executor
 from lambic.deploy.packager import package_bytes
 from lambic.deploy.planner import STATEFUL, Plan, Planner, desired_resources
 from lambic.deploy.records import DeployedRecord, load_record
+from lambic.deploy.resources import handler_references
+from lambic.project.paths import ProjectPaths
 
 Echo = Callable[[str], None]
 # Asked before data is deleted, with one line per table or bucket and what it holds;
@@ -53,6 +59,12 @@ def deploy(
     if record is None:
         record = DeployedRecord(project.config.app_name, stage, aws.region, aws.account_id)
     _check_target(record, aws)
+    check_references(
+        aws,
+        handler_references(project.app),
+        project.config.resources,
+        ProjectPaths(project_dir).config_name,
+    )
     zip_bytes = package_bytes(project_dir, runtime=project.runtime)
     check_lambda_limits(zip_bytes)
     code_sha = base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode("ascii")
@@ -78,6 +90,15 @@ def deploy(
     record = executor.execute(plan)
     if executor.invalidate_dependents():
         record = executor.execute(Planner().plan(desired, record))
+    for key in plan.kept:
+        label = record.resources[key].label()
+        echo(
+            progress.resource_line(
+                "kept",
+                f"{label} (no longer in the config; its data stays until "
+                "`lambic delete --include-data`)",
+            )
+        )
     for line in progress.deploy_summary(record, executor.done):
         echo(line)
     return record
@@ -139,16 +160,29 @@ def _describe_delete(record: DeployedRecord, plan: Plan, echo: Echo) -> None:
         echo(progress.resource_line("keep", f"{record.resources[key].label()} (data)"))
 
 
-def url(project_dir: Path, stage: str) -> str:
-    """The stage's API endpoint, from its record."""
+def url(project_dir: Path, stage: str, *, website: bool = False) -> str:
+    """The stage's API endpoint, from its record; with `website`, its website URLs.
+
+    A stage without routes but with a website bucket answers its website URL, so
+    `lambic url` always prints where the stage can be reached.
+    """
     record = load_record(project_dir.resolve(), stage)
     if record is None:
         raise RecordError(f"stage {stage!r} is not deployed; run `lambic deploy --stage {stage}`")
     if all(resource.kind in STATEFUL for resource in record.resources.values()):
         raise RecordError(
-            f"stage {stage!r} is not deployed (its record lists only the tables and buckets "
-            f"`lambic delete` kept); run `lambic deploy --stage {stage}`"
+            f"stage {stage!r} is not deployed (its record lists only the tables, buckets and "
+            f"queues `lambic delete` kept); run `lambic deploy --stage {stage}`"
         )
+    sites = [value for name, value in progress.stage_urls(record) if name == "Website URL"]
+    if website or not record.api_url:
+        if sites:
+            return "\n".join(sites)
+        if website:
+            raise RecordError(
+                f"stage {stage!r} has no website bucket; declare one under "
+                'resources.s3_buckets with "Website": {"IndexDocument": "index.html"}'
+            )
     if not record.api_url:
         raise RecordError(f"stage {stage!r} has no HTTP API (the app defines no routes)")
     return record.api_url

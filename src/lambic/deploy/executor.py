@@ -13,7 +13,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambic.deploy import _apis, _handlers, _storage, _wiring, progress
+from lambic.deploy import _apis, _handlers, _messaging, _storage, _wiring, progress
 from lambic.deploy._handlers import StepContext
 from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.planner import Plan, Step
@@ -28,6 +28,9 @@ _DELETERS: dict[str, Callable[[StepContext, dict[str, Any]], None]] = {
     "function": _handlers.delete_function,
     "table": _storage.delete_table,
     "bucket": _storage.delete_bucket,
+    "queue": _messaging.delete_queue,
+    "topic": _messaging.delete_topic,
+    "bus": _messaging.delete_bus,
     "rest_api": _apis.delete_rest_api,
     "http_api": _apis.delete_http_api,
 }
@@ -139,6 +142,12 @@ class Executor:
             return _storage.create_table(ctx, spec)
         if kind == "bucket":
             return _storage.create_bucket(ctx, spec)
+        if kind == "queue":
+            return _messaging.create_queue(ctx, spec)
+        if kind == "topic":
+            return _messaging.create_topic(ctx, spec, parts)
+        if kind == "bus":
+            return _messaging.create_bus(ctx, spec)
         if kind == "function":
             return _handlers.create_function(ctx, spec, self._role_arn(), parts)
         if kind == "rest_api":
@@ -156,6 +165,10 @@ class Executor:
             return _storage.update_table(ctx, spec, attrs)
         if kind == "bucket":
             return _storage.update_bucket(ctx, spec, attrs)
+        if kind == "queue":
+            return _messaging.update_queue(ctx, spec, attrs)
+        if kind == "topic":
+            return _messaging.update_topic(ctx, spec, attrs, step.changed)
         if kind == "function":
             return _handlers.update_function(ctx, spec, attrs, step.changed)
         if kind == "rest_api":

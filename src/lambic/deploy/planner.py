@@ -9,7 +9,11 @@ compares those hashes with the record's and returns the steps:
     update   some part hashes differ (`changed` names them, so only they are touched)
     delete   key in the record but no longer desired (highest rank first)
 
-An unchanged app yields an empty plan, hence no mutating AWS call at all.
+An unchanged app yields an empty plan, hence no mutating AWS call at all. A stateful
+resource (table, bucket, queue) dropped from the config is not deleted by a deploy:
+it is listed in `Plan.kept` and stays in the record, so `lambic delete
+--include-data` (the one consent to losing data) removes it, and declaring it again
+adopts it.
 
 `Planner.plan_delete(record)` deletes everything except the stateful kinds (tables,
 buckets, queues): those hold data nobody can redeploy, so they are listed in
@@ -44,6 +48,9 @@ RANKS = {
     "role": 0,
     "table": 0,
     "bucket": 0,
+    "queue": 0,
+    "topic": 0,
+    "bus": 0,
     "function": 1,
     "rest_api": 2,
     "http_api": 2,
@@ -139,10 +146,15 @@ def desired_resources(
             DesiredResource(
                 f"bucket:{bucket.name}",
                 "bucket",
-                (("website", _hash(bucket.index_document)),),
+                (
+                    ("website", _hash(bucket.index_document)),
+                    ("cors", _hash(bucket.cors)),
+                    ("public", _hash(bucket.public_read)),
+                ),
                 bucket,
             )
         )
+    out += _messaging(graph)
     for function in graph.functions:
         out.append(_function(function, code_sha256))
     if graph.api is not None:
@@ -183,6 +195,34 @@ def desired_resources(
     return out
 
 
+def _messaging(graph: ResourceGraph) -> list[DesiredResource]:
+    """Queues (dead-letter queues first), then topics (their subscriptions need the
+    queues), then event buses."""
+    out = [
+        DesiredResource(
+            f"queue:{queue.name}",
+            "queue",
+            (("attributes", _hash([queue.attributes, queue.dead_letter, queue.sns_sources])),),
+            queue,
+        )
+        for queue in graph.queues
+    ]
+    out += [
+        DesiredResource(
+            f"topic:{topic.name}",
+            "topic",
+            (
+                ("attributes", _hash(topic.attributes)),
+                ("subscriptions", _hash(repr(topic.subscriptions))),
+            ),
+            topic,
+        )
+        for topic in graph.topics
+    ]
+    out += [DesiredResource(f"bus:{bus.name}", "bus", (), bus) for bus in graph.buses]
+    return out
+
+
 def _function(function: FunctionResource, code_sha256: str) -> DesiredResource:
     config = [
         function.handler,
@@ -215,7 +255,13 @@ def _binding_kind(binding: object) -> str:
 class Planner:
     """Compares desired resources with a deployed record."""
 
-    def plan(self, desired: list[DesiredResource], record: DeployedRecord | None) -> Plan:
+    def plan(
+        self,
+        desired: list[DesiredResource],
+        record: DeployedRecord | None,
+        *,
+        keep_dropped_data: bool = True,
+    ) -> Plan:
         deployed = record.resources if record else {}
         steps: list[Step] = []
         for resource in sorted(desired, key=lambda r: r.rank):
@@ -230,10 +276,14 @@ class Planner:
                 steps.append(Step("update", resource.key, resource.kind, changed, resource))
         wanted = {r.key: r.kind for r in desired}
         stale = [r for r in deployed.values() if wanted.get(r.key) != r.kind]
+        # Data is never lost to a deploy: a stateful resource dropped from the config
+        # stays (and in the record) until `lambic delete --include-data`.
+        kept = tuple(r.key for r in stale if keep_dropped_data and r.kind in STATEFUL)
         for gone in sorted(stale, key=lambda r: RANKS.get(r.kind, 9), reverse=True):
-            steps.append(Step("delete", gone.key, gone.kind, frozenset(), None))
+            if gone.key not in kept:
+                steps.append(Step("delete", gone.key, gone.kind, frozenset(), None))
         # Deletes of replaced resources (same key, new kind) must run before the create.
-        return Plan(tuple(_order(steps)))
+        return Plan(tuple(_order(steps)), kept)
 
     def plan_delete(self, record: DeployedRecord, *, include_data: bool = False) -> Plan:
         """Everything in the record, removed in reverse creation order.
@@ -241,7 +291,7 @@ class Planner:
         Stateful resources are kept (`Plan.kept`) unless `include_data`; then their
         steps say `changed={"data"}`, i.e. "with everything stored in it".
         """
-        everything = self.plan([], record).steps
+        everything = self.plan([], record, keep_dropped_data=False).steps
         if include_data:
             return Plan(
                 tuple(

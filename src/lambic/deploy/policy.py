@@ -75,6 +75,8 @@ def _polling_statements(bindings: tuple[Binding, ...]) -> list[dict[str, Any]]:
             prefix = "sqs"
         elif isinstance(binding, StreamBinding) and binding.source == "dynamodb":
             arn = binding.stream
+            if not arn.startswith("arn:"):  # a declared table's name: any of its streams
+                arn = f"arn:aws:dynamodb:*:*:table/{arn}/stream/*"
             actions = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"]
             prefix = "dynamodb"
         elif isinstance(binding, StreamBinding):

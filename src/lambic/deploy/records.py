@@ -54,12 +54,21 @@ _NAME_ATTRS = {
     "function": "function_name",
     "table": "table_name",
     "bucket": "bucket",
+    "queue": "queue",
+    "topic": "topic",
+    "bus": "bus",
     "rest_api": "api_id",
     "http_api": "api_id",
 }
 
 # How AWS's consoles and docs name each kind, where that differs from Lambic's key.
-_KIND_NAMES = {"rest_api": "REST API", "http_api": "HTTP API"}
+_KIND_NAMES = {
+    "rest_api": "REST API",
+    "http_api": "HTTP API",
+    "queue": "SQS queue",
+    "topic": "SNS topic",
+    "bus": "event bus",
+}
 
 
 def _binding_label(key: str, attrs: dict[str, Any]) -> str:

@@ -25,13 +25,26 @@ from lambic.app._event_limits import sqs_batching_error
 from lambic.app.registry import event_source_kind
 from lambic.deploy.declared import (
     BucketResource,
+    BusResource,
+    QueueResource,
     TableResource,
+    TopicResource,
     declared_buckets,
+    declared_buses,
+    declared_queues,
     declared_tables,
+    declared_topics,
 )
 from lambic.deploy.errors import ConfigError
 from lambic.deploy.openapi import build_openapi
 from lambic.project.config import StageConfig
+from lambic.project.paths import ProjectPaths
+from lambic.project.resources import (
+    DeclaredResources,
+    ResourceReference,
+    handler_reference,
+    undeclared_message,
+)
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,9 @@ class ResourceGraph:
     bindings: tuple[Binding, ...]
     tables: tuple[TableResource, ...] = ()
     buckets: tuple[BucketResource, ...] = ()
+    queues: tuple[QueueResource, ...] = ()
+    topics: tuple[TopicResource, ...] = ()
+    buses: tuple[BusResource, ...] = ()
 
     def function(self, name: str) -> FunctionResource:
         for function in self.functions:
@@ -175,6 +191,7 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         else RoleResource(name="", policy=None, arn=config.iam_role_arn)
     )
     bindings = build_bindings(app)
+    _check_stream_tables(bindings, config.resources, ProjectPaths(config.project_dir).config_name)
     api = None
     if getattr(app, "routes", None):
         if config.api_gateway_type == "http":
@@ -199,7 +216,49 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         bindings,
         declared_tables(config.resources),
         declared_buckets(config.resources),
+        declared_queues(config.resources),
+        declared_topics(config.resources),
+        declared_buses(config.resources),
     )
+
+
+def _check_stream_tables(
+    bindings: tuple[Binding, ...], declared: DeclaredResources, config_name: str
+) -> None:
+    """A stream handler naming a table by name needs it declared, with a stream.
+
+    The stream's ARN exists only once the table does, so each emitter refers to the
+    declared table (GetAtt, a Terraform reference, the deployer's lookup); a table
+    the config does not declare is refused, as `lambic local` refuses it.
+    """
+    for binding in bindings:
+        if not isinstance(binding, StreamBinding) or binding.source != "dynamodb":
+            continue
+        reference = handler_reference("dynamodb", {"stream_arn": binding.stream}, binding.function)
+        if reference is None:
+            continue
+        table = declared.table(reference.name)
+        if table is None:
+            raise ConfigError(undeclared_message(reference, config_name))
+        stream = table.get("StreamSpecification") or {}
+        if not stream.get("StreamViewType") or not stream.get("StreamEnabled", True):
+            raise ConfigError(
+                f"Table {reference.name!r} has no stream; give it StreamSpecification "
+                '{"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}'
+            )
+
+
+def handler_references(app: Any) -> list[ResourceReference | None]:
+    """What each event handler names by name (`lambic.project.resources`' rule)."""
+    fields = ("queue", "topic", "bucket", "stream_arn")
+    return [
+        handler_reference(
+            event_source_kind(source) or "",
+            {name: getattr(source, name, None) for name in fields},
+            source.name,
+        )
+        for source in getattr(app, "event_sources", [])
+    ]
 
 
 def _check_http_api(app: Any) -> None:

@@ -6,6 +6,11 @@ role with its inline policy, and the API: an `AWS::Serverless::Api` whose
 `DefinitionBody` is the OpenAPI document, or an `AWS::Serverless::HttpApi` whose
 routes are `HttpApi` events (payload format 2.0) on the API function.
 
+The config's declared resources (`_declared`) become their CloudFormation types,
+and a handler on one refers to it with `Ref` / `Fn::GetAtt` (a stream handler on a
+declared table gets `Fn::GetAtt [Table, StreamArn]`), so CloudFormation creates the
+resource before the wiring, in one stack update.
+
 CloudFormation can only attach S3 notifications to a bucket declared in the same
 template, so each bucket an `on_s3_event` handler names is declared here too (SAM's
 own rule). `lambic deploy`, which uses boto3, attaches to existing buckets instead.
@@ -14,10 +19,19 @@ own rule). `lambic deploy`, which uses boto3, attaches to existing buckets inste
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from lambic import __version__
-from lambic.deploy.declared import cfn_table_properties
+from lambic.deploy.declared import (
+    BucketResource,
+    QueueResource,
+    TopicResource,
+    cfn_table_properties,
+    queue_attributes_with,
+    sns_queue_policy,
+)
+from lambic.deploy.errors import ConfigError
 from lambic.deploy.openapi import substitute_uris
 from lambic.deploy.resources import (
     FunctionResource,
@@ -30,6 +44,7 @@ from lambic.deploy.resources import (
     TopicBinding,
 )
 from lambic.project.config import API_FUNCTION
+from lambic.project.resources import public_read_policy
 
 ROLE_ID = "DefaultRole"
 REST_API_ID = "RestAPI"
@@ -91,25 +106,13 @@ def build_sam(graph: ResourceGraph, code_uri: str = "./deployment.zip") -> dict[
             },
         }
         role = {"Fn::GetAtt": [ROLE_ID, "Arn"]}
-    for table in graph.tables:
-        resources[_storage_id("Table", table.name)] = {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": cfn_table_properties(json.loads(table.definition)),
-        }
-    for bucket in graph.buckets:
-        properties: dict[str, Any] = {"BucketName": bucket.name}
-        if bucket.index_document:
-            properties["WebsiteConfiguration"] = {"IndexDocument": bucket.index_document}
-        resources[_storage_id("Bucket", bucket.name)] = {
-            "Type": "AWS::S3::Bucket",
-            "Properties": properties,
-        }
+    _declared(graph, resources, outputs)
     for function in graph.functions:
         resources[logical_id(function.name)] = _function(graph, function, role)
         outputs[f"{logical_id(function.name)}Name"] = {"Value": {"Ref": logical_id(function.name)}}
     for index, binding in enumerate(graph.bindings):
         events = resources[logical_id(binding.function)]["Properties"].setdefault("Events", {})
-        events[f"{logical_id(binding.function)}Event{index}"] = _event(binding, resources)
+        events[f"{logical_id(binding.function)}Event{index}"] = _event(binding, resources, graph)
     _api(graph, resources, outputs)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -138,7 +141,7 @@ def _function(graph: ResourceGraph, function: FunctionResource, role: Any) -> di
     return {"Type": "AWS::Serverless::Function", "Properties": properties}
 
 
-def _event(binding: object, resources: dict[str, Any]) -> dict[str, Any]:
+def _event(binding: object, resources: dict[str, Any], graph: ResourceGraph) -> dict[str, Any]:
     if isinstance(binding, ScheduleBinding):
         props: dict[str, Any] = {"Schedule": binding.expression}
         if binding.description:
@@ -157,17 +160,27 @@ def _event(binding: object, resources: dict[str, Any]) -> dict[str, Any]:
             props["Filter"] = {"S3Key": {"Rules": rules}}
         return {"Type": "S3", "Properties": props}
     if isinstance(binding, QueueBinding):
-        queue = binding.queue_arn or _arn("sqs", binding.queue)
+        queue: Any = binding.queue_arn or _arn("sqs", binding.queue)
+        if not binding.queue_arn and any(q.name == binding.queue for q in graph.queues):
+            # GetAtt, not a spelled ARN: CloudFormation then creates the queue first.
+            queue = {"Fn::GetAtt": [_storage_id("Queue", binding.queue), "Arn"]}
         props = {"Queue": queue, "BatchSize": binding.batch_size}
         if binding.batching_window:
             props["MaximumBatchingWindowInSeconds"] = binding.batching_window
         return {"Type": "SQS", "Properties": props}
     if isinstance(binding, TopicBinding):
-        topic = binding.topic if binding.topic.startswith("arn:") else _arn("sns", binding.topic)
+        topic: Any = binding.topic
+        if any(t.name == topic for t in graph.topics):
+            topic = {"Ref": _storage_id("Topic", topic)}  # a topic's Ref is its ARN
+        elif not topic.startswith("arn:"):
+            topic = _arn("sns", topic)
         return {"Type": "SNS", "Properties": {"Topic": topic}}
     if isinstance(binding, StreamBinding):
         stream: Any = binding.stream
-        if not stream.startswith("arn:"):
+        if not stream.startswith("arn:") and binding.source == "dynamodb":
+            # A declared table (checked when the graph was built): its stream's ARN.
+            stream = {"Fn::GetAtt": [_storage_id("Table", stream), "StreamArn"]}
+        elif not stream.startswith("arn:"):
             stream = _arn("kinesis", f"stream/{stream}")
         props = {
             "Stream": stream,
@@ -181,6 +194,164 @@ def _event(binding: object, resources: dict[str, Any]) -> dict[str, Any]:
             "Properties": props,
         }
     raise TypeError(f"unknown binding {binding!r}")
+
+
+def _declared(graph: ResourceGraph, resources: dict[str, Any], outputs: dict[str, Any]) -> None:
+    """The config's declared resources (`lambic.deploy.declared`) as CloudFormation ones."""
+    for table in graph.tables:
+        resources[_storage_id("Table", table.name)] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": cfn_table_properties(json.loads(table.definition)),
+        }
+    for bucket in graph.buckets:
+        _bucket(bucket, resources, outputs)
+    for queue in graph.queues:
+        _queue(queue, resources)
+    for topic in graph.topics:
+        _topic(topic, resources)
+    for bus in graph.buses:
+        resources[_storage_id("Bus", bus.name)] = {
+            "Type": "AWS::Events::EventBus",
+            "Properties": {"Name": bus.name},
+        }
+
+
+def _bucket(bucket: BucketResource, resources: dict[str, Any], outputs: dict[str, Any]) -> None:
+    bucket_id = _storage_id("Bucket", bucket.name)
+    properties: dict[str, Any] = {"BucketName": bucket.name}
+    if bucket.index_document:
+        properties["WebsiteConfiguration"] = {"IndexDocument": bucket.index_document}
+        outputs[f"{bucket_id}WebsiteURL"] = {"Value": {"Fn::GetAtt": [bucket_id, "WebsiteURL"]}}
+    if bucket.cors:
+        properties["CorsConfiguration"] = cfn_cors(json.loads(bucket.cors))
+    if bucket.public_read:
+        # Block Public Access off for public policies on this bucket only (ACLs stay
+        # blocked), then a policy granting s3:GetObject on its objects, nothing more.
+        properties["PublicAccessBlockConfiguration"] = {
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        }
+        resources[f"{bucket_id}Policy"] = {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": bucket_id},
+                "PolicyDocument": public_read_policy(bucket.name),
+            },
+        }
+    resources[bucket_id] = {"Type": "AWS::S3::Bucket", "Properties": properties}
+
+
+# CreateQueue attributes that CloudFormation types as numbers or booleans.
+_QUEUE_NUMBERS = frozenset(
+    {
+        "DelaySeconds",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ReceiveMessageWaitTimeSeconds",
+        "VisibilityTimeout",
+        "KmsDataKeyReusePeriodSeconds",
+    }
+)
+_QUEUE_FLAGS = frozenset({"FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"})
+
+
+def _queue(queue: QueueResource, resources: dict[str, Any]) -> None:
+    queue_id = _storage_id("Queue", queue.name)
+    dlq = (
+        {"Fn::GetAtt": [_storage_id("Queue", queue.dead_letter), "Arn"]}
+        if queue.dead_letter
+        else None
+    )
+    properties: dict[str, Any] = {"QueueName": queue.name}
+    policy: Any = None
+    for name, value in queue_attributes_with(queue, dlq).items():
+        if name == "Policy":
+            policy = json.loads(value)
+        elif name in _QUEUE_NUMBERS:
+            properties[name] = int(value)
+        elif name in _QUEUE_FLAGS:
+            properties[name] = value == "true"
+        elif name in ("RedrivePolicy", "RedriveAllowPolicy"):
+            properties[name] = json.loads(value) if isinstance(value, str) else value
+        else:
+            properties[name] = value
+    resources[queue_id] = {"Type": "AWS::SQS::Queue", "Properties": properties}
+    if policy is None and queue.sns_sources:
+        topics = [{"Ref": _storage_id("Topic", topic)} for topic in queue.sns_sources]
+        policy = sns_queue_policy({"Fn::GetAtt": [queue_id, "Arn"]}, topics)
+    if policy is not None:
+        resources[f"{queue_id}Policy"] = {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {"Queues": [{"Ref": queue_id}], "PolicyDocument": policy},
+        }
+
+
+# CreateTopic attributes CloudFormation's AWS::SNS::Topic takes as properties.
+_TOPIC_PROPERTIES: dict[str, Callable[[str], Any]] = {
+    "DisplayName": str,
+    "KmsMasterKeyId": str,
+    "SignatureVersion": str,
+    "TracingConfig": str,
+    "FifoTopic": lambda v: v == "true",
+    "ContentBasedDeduplication": lambda v: v == "true",
+    "ArchivePolicy": json.loads,
+    "DataProtectionPolicy": json.loads,
+}
+# Subscribe attributes AWS::SNS::Subscription takes as properties.
+_SUBSCRIPTION_PROPERTIES: dict[str, Callable[[str], Any]] = {
+    "RawMessageDelivery": lambda v: v == "true",
+    "FilterPolicy": json.loads,
+    "FilterPolicyScope": str,
+    "RedrivePolicy": json.loads,
+    "DeliveryPolicy": json.loads,
+    "SubscriptionRoleArn": str,
+}
+
+
+def _topic(topic: TopicResource, resources: dict[str, Any]) -> None:
+    topic_id = _storage_id("Topic", topic.name)
+    properties: dict[str, Any] = {"TopicName": topic.name}
+    for name, value in topic.attributes:
+        if name not in _TOPIC_PROPERTIES:
+            raise ConfigError(
+                f"topic {topic.name!r}: attribute {name} has no AWS::SNS::Topic property, so "
+                "the SAM template cannot set it; deploy with `lambic deploy` or drop it"
+            )
+        properties[name] = _TOPIC_PROPERTIES[name](value)
+    resources[topic_id] = {"Type": "AWS::SNS::Topic", "Properties": properties}
+    for index, subscription in enumerate(topic.subscriptions):
+        endpoint: Any = subscription.endpoint
+        if subscription.queue:
+            endpoint = {"Fn::GetAtt": [_storage_id("Queue", subscription.queue), "Arn"]}
+        sub: dict[str, Any] = {
+            "TopicArn": {"Ref": topic_id},
+            "Protocol": subscription.protocol,
+            "Endpoint": endpoint,
+        }
+        for name, value in subscription.attributes:
+            if name not in _SUBSCRIPTION_PROPERTIES:
+                raise ConfigError(
+                    f"topic {topic.name!r}: subscription attribute {name} has no "
+                    "AWS::SNS::Subscription property; deploy with `lambic deploy` or drop it"
+                )
+            sub[name] = _SUBSCRIPTION_PROPERTIES[name](value)
+        resources[f"{topic_id}Subscription{index}"] = {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": sub,
+        }
+
+
+def cfn_cors(configuration: dict[str, Any]) -> dict[str, Any]:
+    """PutBucketCors' CORSConfiguration → `AWS::S3::Bucket` CorsConfiguration (renamed keys)."""
+    renamed = {"ID": "Id", "ExposeHeaders": "ExposedHeaders", "MaxAgeSeconds": "MaxAge"}
+    return {
+        "CorsRules": [
+            {renamed.get(key, key): value for key, value in rule.items()}
+            for rule in configuration["CORSRules"]
+        ]
+    }
 
 
 def _api(graph: ResourceGraph, resources: dict[str, Any], outputs: dict[str, Any]) -> None:

@@ -35,8 +35,13 @@ from lambic.project.account import (
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.manifest import FunctionEntry
-from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE
-from lambic.project.resources import DeclaredResources
+from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE, ProjectPaths
+from lambic.project.resources import (
+    DeclaredResources,
+    handler_reference,
+    undeclared,
+    undeclared_message,
+)
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent
 from lambic.runtime.endpoint_file import (
     ServicesLock,
@@ -46,7 +51,11 @@ from lambic.runtime.endpoint_file import (
 )
 from lambic.runtime.errors import LambicRuntimeError, ServicesInUseError
 from lambic.runtime.event_sources import Account, Engines, EventSources, create_event_sources
-from lambic.runtime.event_sources.base import SYNC_KINDS, EventQueue
+from lambic.runtime.event_sources.base import (
+    SYNC_KINDS,
+    EventQueue,
+    UnsupportedEventSourceError,
+)
 from lambic.runtime.lambda_api import FunctionInvoker, LambdaApi
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.resources import create_declared
@@ -296,11 +305,13 @@ class LiveEventSources:
         self._cloud: LocalCloud | None = None
         self._functions: dict[str, FunctionSettings] = {}
         self._invoke: Callable[[str, bytes], Any] | None = None
+        self._warned: set[str] = set()
 
     async def start(self, cloud: LocalCloud) -> None:
         if cloud.project is None or cloud.invoker is None:
             raise LambicRuntimeError("Event sources start after the project and the invoker")
         self._cloud = cloud
+        self._check_declared(cloud)
         invoker = cloud.invoker
         state = cloud.state_dir
         state.mkdir(parents=True, exist_ok=True)
@@ -335,6 +346,7 @@ class LiveEventSources:
         """
         if self.queue is None or cloud.project is None:
             return
+        self._check_declared(cloud)
         self._refresh_settings(cloud)
         old = self.sources
         new = self._create_sources(cloud, cloud.project.manifest.functions)
@@ -349,6 +361,30 @@ class LiveEventSources:
             if old is not None:
                 await self._wire(self._create_sources(cloud, old.functions))
             raise
+
+    def _check_declared(self, cloud: LocalCloud) -> None:
+        """The rule for resources a handler names but the config does not declare.
+
+        Locally an undeclared queue, topic or bucket is created by its event source so
+        the app runs, and the sentence `lambic deploy` would refuse with (should it
+        not exist on AWS) is printed once; an undeclared table cannot be created
+        without its key schema, so it is refused here as deploy refuses it.
+        """
+        if cloud.project is None:
+            return
+        declared = cloud.config.resources(cloud.stage)
+        references = [
+            handler_reference(f.kind, f.event_source or {}, f.name)
+            for f in cloud.project.manifest.functions
+        ]
+        config_name = ProjectPaths(cloud.project_dir).config_name
+        for reference in undeclared(references, declared):
+            message = undeclared_message(reference, config_name)
+            if reference.kind == "dynamodb_tables":
+                raise UnsupportedEventSourceError(message)
+            if message not in self._warned:
+                self._warned.add(message)
+                cloud.echo(f"Warning: {message}")
 
     async def _wire(self, sources: EventSources) -> None:
         if self.queue is None:

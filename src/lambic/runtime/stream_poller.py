@@ -66,8 +66,14 @@ class StreamSourceError(Exception):
 
 
 def table_from_stream_arn(arn: str) -> str:
-    """`arn:aws:dynamodb:r:a:table/orders/stream/2024-...` → `orders`."""
+    """`arn:aws:dynamodb:r:a:table/orders/stream/2024-...` → `orders`.
+
+    A handler may name a declared table by its name instead (the stream ARN exists
+    only once the table does): `orders` → `orders`.
+    """
     marker = ":table/"
+    if not arn.startswith("arn:"):
+        return arn
     if marker not in arn:
         raise StreamSourceError(
             f"{arn!r} is not a DynamoDB stream ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/"

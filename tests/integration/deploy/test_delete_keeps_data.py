@@ -230,14 +230,25 @@ def test_resources_already_gone_do_not_stop_the_delete(deployed: Path) -> None:
     assert _everything() == NOTHING
 
 
-def test_a_deploy_that_drops_a_bucket_holding_objects_still_refuses_to_empty_it(
+def test_a_deploy_keeps_a_table_and_bucket_dropped_from_the_config_with_their_data(
     deployed: Path,
 ) -> None:
     # Only `lambic delete --include-data` deletes data; a config edit never does.
     config_path = deployed / ".lambic" / "config.json"
     config = json.loads(config_path.read_text())
-    del config["resources"]["s3_buckets"]
+    del config["resources"]
     config_path.write_text(json.dumps(config))
-    with pytest.raises(Exception, match=r"still holds objects"):
-        deploy(deployed, "dev")
+    lines: list[str] = []
+    deploy(deployed, "dev", echo=lines.append)
     _data_is_intact()
+    assert (
+        "  kept      table trainstatus (no longer in the config; its data stays until "
+        "`lambic delete --include-data`)"
+    ) in lines
+    assert any(line.startswith("  kept      bucket trainstatus-site (no longer") for line in lines)
+    # Still recorded, so the one consent to losing data removes them with the stage.
+    record = load_record(deployed, "dev")
+    assert record is not None
+    assert {"table:trainstatus", "bucket:trainstatus-site"} <= set(record.resources)
+    delete(deployed, "dev", include_data=True)
+    assert _everything() == NOTHING

@@ -10,7 +10,7 @@ import pytest
 
 from lambic.deploy.aws import AWSSession
 from lambic.deploy.deployer import delete, deploy
-from lambic.deploy.errors import AWSError
+from lambic.deploy.errors import AWSError, ConfigError
 from lambic.deploy.records import load_record
 
 from .conftest import CallLog, client
@@ -229,19 +229,47 @@ def test_delete_leaves_nothing_of_ours_and_keeps_other_notifications(
     assert client("sqs").list_queues()["QueueUrls"] == sorted([sources["audit"], sources["queue"]])
 
 
-def test_failed_deploy_leaves_a_record_the_next_deploy_finishes_from(
+def _failing_at(operation: str) -> AWSSession:
+    """A session whose first `operation` call fails, as a dropped connection would."""
+    aws = AWSSession()
+
+    def fail(service: str, called: str) -> None:
+        if called == operation:
+            raise AWSError(f"injected failure at {called}")
+
+    aws.observe_calls(fail)
+    return aws
+
+
+def test_an_undeclared_queue_missing_on_aws_refuses_the_deploy_before_any_change(
     copy_app: Callable[[str], Path], sources: dict[str, str], counted_session: Session
 ) -> None:
     project = copy_app("events")
     client("sqs").delete_queue(QueueUrl=sources["queue"])
-    with pytest.raises(AWSError, match=r"event source .*:jobs does not exist; create it"):
-        deploy(project, "dev")
+    aws, log = counted_session()
+    with pytest.raises(ConfigError) as refused:
+        deploy(project, "dev", aws=aws)
+    # The sentence `lambic local` prints when it creates the queue for the app.
+    assert str(refused.value) == (
+        "@app.on_sqs_message (on_job) names queue 'jobs', which is not declared under "
+        "resources.sqs_queues in .lambic/config.json: `lambic deploy` needs it to exist in "
+        "the account already; declare it there to have deploy create it"
+    )
+    assert log.mutating == []
+    assert load_record(project, "dev") is None
+
+
+def test_failed_deploy_leaves_a_record_the_next_deploy_finishes_from(
+    copy_app: Callable[[str], Path], sources: dict[str, str], counted_session: Session
+) -> None:
+    project = copy_app("events")
+    with pytest.raises(AWSError, match="injected failure at CreateEventSourceMapping"):
+        deploy(project, "dev", aws=_failing_at("CreateEventSourceMapping"))
     record = load_record(project, "dev")
     assert record is not None
     assert "function:worker" in record.resources
     assert "sqs:on_job" not in record.resources
 
-    client("sqs").create_queue(QueueName="jobs")
     aws, log = counted_session()
     deploy(project, "dev", aws=aws)
     assert "CreateFunction" not in log.mutating
@@ -256,9 +284,8 @@ def test_delete_after_a_failed_deploy_removes_what_was_created(
     copy_app: Callable[[str], Path], sources: dict[str, str]
 ) -> None:
     project = copy_app("events")
-    client("sns").delete_topic(TopicArn=sources["topic"])
     with pytest.raises(AWSError):
-        deploy(project, "dev")
+        deploy(project, "dev", aws=_failing_at("Subscribe"))
     delete(project, "dev")
     assert client("lambda").list_functions()["Functions"] == []
     assert client("iam").list_roles()["Roles"] == []

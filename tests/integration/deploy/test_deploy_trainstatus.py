@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lambic.deploy.aws import AWSSession
-from lambic.deploy.deployer import delete, deploy
+from lambic.deploy.deployer import delete, deploy, url
 from lambic.deploy.packager import package_bytes
 
 from .conftest import CallLog, client
@@ -51,6 +52,27 @@ def test_deploys_declared_storage_schedule_and_api_then_deletes_them(
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     website = client("s3").get_bucket_website(Bucket="trainstatus-site")
     assert website["IndexDocument"] == {"Suffix": "index.html"}
+    # PublicRead: the page is visible on AWS, and nothing but reading it is allowed.
+    block = client("s3").get_public_access_block(Bucket="trainstatus-site")
+    assert block["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False,
+    }
+    site_policy = json.loads(client("s3").get_bucket_policy(Bucket="trainstatus-site")["Policy"])
+    assert site_policy["Statement"] == [
+        {
+            "Sid": "PublicReadGetObject",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::trainstatus-site/*",
+        }
+    ]
+    assert url(hermetic, "dev", website=True) == (
+        "http://trainstatus-site.s3-website-us-east-1.amazonaws.com"
+    )
     rules = client("events").list_rules()["Rules"]
     assert [r["ScheduleExpression"] for r in rules] == ["rate(1 minute)"]
     api = client("lambda").get_function(FunctionName="trainstatus-dev")["Configuration"]

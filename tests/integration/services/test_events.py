@@ -64,3 +64,30 @@ def test_test_event_pattern_and_invalid_pattern_error(
         events.test_event_pattern(EventPattern='{"source": "a.b"}', Event=event)
     assert caught.value.response["Error"]["Code"] == "InvalidEventPatternException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_custom_event_buses_are_created_listed_used_and_deleted(
+    start_edge: Callable[..., EdgeServer], make_client: Callable[..., Any]
+) -> None:
+    service = create_service()
+    seen: list[dict[str, Any]] = []
+    service.bus.subscribe("all", {"source": ["shop"]}, seen.append)
+    events = make_client("events", start_edge({"events": service}).url)
+    entry = {"Source": "shop", "DetailType": "Order", "Detail": "{}", "EventBusName": "orders"}
+    with pytest.raises(ClientError) as missing:
+        events.put_events(Entries=[entry])
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    arn = events.create_event_bus(Name="orders")["EventBusArn"]
+    assert arn == "arn:aws:events:us-east-1:000000000000:event-bus/orders"
+    with pytest.raises(ClientError) as twice:
+        events.create_event_bus(Name="orders")
+    assert twice.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default", "orders"]
+    assert events.describe_event_bus(Name="orders")["Arn"] == arn
+    # Accepted on the custom bus (by name or ARN); the default bus's rules do not see it.
+    assert (
+        events.put_events(Entries=[entry, {**entry, "EventBusName": arn}])["FailedEntryCount"] == 0
+    )
+    assert seen == []
+    events.delete_event_bus(Name="orders")
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]

@@ -1,8 +1,9 @@
-"""Browser GETs, virtual-host addressing and notification configurations over HTTP."""
+"""Browser GETs, bucket policies, virtual-host addressing and notification configurations."""
 
 from __future__ import annotations
 
 import http.client
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,12 +20,75 @@ def edge(start_edge: Any) -> EdgeServer:
     return server
 
 
+# What a public website bucket gets (see lambic.project.resources.public_read_policy),
+# plus s3:ListBucket so a missing key answers 404 rather than S3's 403.
+PUBLIC_SITE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::site/*",
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["s3:ListBucket"],
+            "Resource": "arn:aws:s3:::site",
+        },
+    ],
+}
+
+
 @pytest.fixture
 def s3(edge: EdgeServer, make_client: Any) -> Iterator[Any]:
     client = make_client("s3", edge.url)
     client.create_bucket(Bucket="site")
+    client.put_bucket_policy(Bucket="site", Policy=json.dumps(PUBLIC_SITE))
     yield client
     client.close()
+
+
+def test_unsigned_reads_of_a_bucket_without_a_public_policy_get_403_access_denied(
+    edge: EdgeServer, s3: Any
+) -> None:
+    s3.create_bucket(Bucket="private")
+    s3.put_object(Bucket="private", Key="index.html", Body=b"secret", ContentType="text/html")
+    for path in ("/private/index.html", "/private/", "/private/missing", "/private?list-type=2"):
+        status, headers, body = _get(edge, path)
+        assert status == 403, path
+        assert headers["content-type"] == "application/xml"
+        assert b"<Code>AccessDenied</Code>" in body and b"<Message>Access Denied</Message>" in body
+    # Signed requests are not affected, and a bucket that does not exist says so first.
+    assert s3.get_object(Bucket="private", Key="index.html")["Body"].read() == b"secret"
+    assert b"<Code>NoSuchBucket</Code>" in _get(edge, "/nowhere/index.html")[2]
+
+
+def test_a_get_object_only_policy_serves_objects_but_hides_missing_keys_with_403(
+    edge: EdgeServer, s3: Any
+) -> None:
+    s3.create_bucket(Bucket="www")
+    policy = {**PUBLIC_SITE, "Statement": [dict(PUBLIC_SITE["Statement"][0])]}
+    policy["Statement"][0]["Resource"] = "arn:aws:s3:::www/*"
+    s3.put_bucket_policy(Bucket="www", Policy=json.dumps(policy))
+    s3.put_object(Bucket="www", Key="index.html", Body=b"home", ContentType="text/html")
+    assert _get(edge, "/www/")[:1] == (200,) and _get(edge, "/www/")[2] == b"home"
+    status, _, body = _get(edge, "/www/missing.html")
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert json.loads(s3.get_bucket_policy(Bucket="www")["Policy"]) == policy
+    s3.delete_bucket_policy(Bucket="www")
+    assert _get(edge, "/www/index.html")[0] == 403
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_policy(Bucket="www")
+    assert exc.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+
+
+def test_a_malformed_policy_is_refused_with_malformed_policy(s3: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="site", Policy="not json")
+    assert exc.value.response["Error"]["Code"] == "MalformedPolicy"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def _get(edge: EdgeServer, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -160,7 +224,7 @@ def test_overlapping_rules_for_the_same_event_are_refused_and_nothing_changes(s3
 
 def test_unsupported_sub_resources_answer_not_implemented(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        s3.put_bucket_policy(Bucket="site", Policy="{}")
+        s3.put_bucket_lifecycle_configuration(Bucket="site", LifecycleConfiguration={"Rules": []})
     assert exc.value.response["Error"]["Code"] == "NotImplemented"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 

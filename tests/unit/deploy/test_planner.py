@@ -100,6 +100,15 @@ def test_delete_plan_keeps_tables_and_buckets_by_default() -> None:
     assert plan.kept == ("table:t", "bucket:b")
 
 
-def test_a_deploy_deletes_a_dropped_bucket_without_marking_its_data() -> None:
-    plan = Planner().plan([], _record(("bucket:b", "bucket", {})))
-    assert [(s.action, s.changed) for s in plan.steps] == [("delete", frozenset())]
+def test_a_deploy_keeps_tables_buckets_and_queues_dropped_from_the_config() -> None:
+    record = _record(
+        ("table:t", "table", {}),
+        ("bucket:b", "bucket", {}),
+        ("queue:q", "queue", {}),
+        ("topic:n", "topic", {}),
+        ("s3:a", "binding", {}),
+    )
+    plan = Planner().plan([], record)
+    # Stateless ones go; data stays until `lambic delete --include-data`.
+    assert [(s.action, s.key) for s in plan.steps] == [("delete", "s3:a"), ("delete", "topic:n")]
+    assert plan.kept == ("table:t", "bucket:b", "queue:q")

@@ -46,6 +46,7 @@ APPS_AND_STAGES = [
     ("trainstatus", "dev"),
     ("chalice_project", "dev"),
     ("chalice_project", "prod"),
+    ("resources", "dev"),
 ]
 
 
@@ -148,10 +149,10 @@ def test_declared_table_and_bucket_become_cloudformation_resources(
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
     assert [k["AttributeName"] for k in table["Properties"]["KeySchema"]] == ["date", "time"]
     bucket = resources["BucketTrainstatusSite"]["Properties"]
-    assert bucket == {
-        "BucketName": "trainstatus-site",
-        "WebsiteConfiguration": {"IndexDocument": "index.html"},
-    }
+    assert bucket["BucketName"] == "trainstatus-site"
+    assert bucket["WebsiteConfiguration"] == {"IndexDocument": "index.html"}
+    # The flagship's page is public (PublicRead): see the resources app's test.
+    assert resources["BucketTrainstatusSitePolicy"]["Type"] == "AWS::S3::BucketPolicy"
 
 
 def test_event_sources_become_sam_events_with_their_settings(
@@ -181,3 +182,76 @@ def test_event_sources_become_sam_events_with_their_settings(
     assert event("OnAlert")["Type"] == "SNS"
     assert "Events" not in resources["Worker"]["Properties"]
     assert resources["OnJob"]["Properties"]["ReservedConcurrentExecutions"] == 2
+
+
+def test_declared_resources_become_their_cloudformation_types_and_handlers_refer_to_them(
+    copy_app: Callable[[str], Path],
+) -> None:
+    resources = _template(copy_app("resources"))["Resources"]
+    table = resources["TableShopOrders"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    stream = resources["OnOrderChange"]["Properties"]["Events"]["OnOrderChangeEvent3"]
+    assert stream["Properties"]["Stream"] == {"Fn::GetAtt": ["TableShopOrders", "StreamArn"]}
+    jobs = resources["QueueShopJobs"]["Properties"]
+    assert jobs["VisibilityTimeout"] == 3
+    assert jobs["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["QueueShopJobsDlq", "Arn"]},
+        "maxReceiveCount": 1,
+    }
+    queue_event = resources["OnJob"]["Properties"]["Events"]["OnJobEvent0"]["Properties"]
+    assert queue_event["Queue"] == {"Fn::GetAtt": ["QueueShopJobs", "Arn"]}
+    topic_event = resources["OnAlert"]["Properties"]["Events"]["OnAlertEvent1"]["Properties"]
+    assert topic_event["Topic"] == {"Ref": "TopicShopAlerts"}
+    assert resources["TopicShopAlerts"]["Properties"] == {
+        "TopicName": "shop-alerts",
+        "DisplayName": "Shop alerts",
+    }
+    assert resources["TopicShopAlertsSubscription0"]["Properties"] == {
+        "TopicArn": {"Ref": "TopicShopAlerts"},
+        "Protocol": "sqs",
+        "Endpoint": {"Fn::GetAtt": ["QueueShopAlertsCopy", "Arn"]},
+        "RawMessageDelivery": True,
+    }
+    # The subscribed queue lets only that topic send to it.
+    statement = resources["QueueShopAlertsCopyPolicy"]["Properties"]["PolicyDocument"]["Statement"][
+        0
+    ]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [{"Ref": "TopicShopAlerts"}]}}
+    assert resources["BusShopBus"]["Properties"] == {"Name": "shop-bus"}
+
+
+def test_a_public_website_bucket_gets_block_public_access_off_and_a_get_object_policy(
+    copy_app: Callable[[str], Path],
+) -> None:
+    template = _template(copy_app("resources"))
+    site = template["Resources"]["BucketShopSite"]["Properties"]
+    assert site["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False,
+    }
+    assert site["CorsConfiguration"] == {
+        "CorsRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "MaxAge": 300}]
+    }
+    policy = template["Resources"]["BucketShopSitePolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "BucketShopSite"}
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "PublicReadGetObject",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::shop-site/*",
+        }
+    ]
+    # The private bucket gets neither.
+    assert "BucketShopAuditPolicy" not in template["Resources"]
+    assert (
+        "PublicAccessBlockConfiguration"
+        not in template["Resources"]["BucketShopAudit"]["Properties"]
+    )
+    assert template["Outputs"]["BucketShopSiteWebsiteURL"] == {
+        "Value": {"Fn::GetAtt": ["BucketShopSite", "WebsiteURL"]}
+    }

@@ -40,6 +40,13 @@ REQUIRED = {
     "aws_dynamodb_table": {"name", "hash_key", "attribute"},
     "aws_s3_bucket": set(),
     "aws_s3_bucket_website_configuration": {"bucket"},
+    "aws_s3_bucket_cors_configuration": {"bucket", "cors_rule"},
+    "aws_s3_bucket_public_access_block": {"bucket"},
+    "aws_s3_bucket_policy": {"bucket", "policy"},
+    "aws_sqs_queue": set(),
+    "aws_sqs_queue_policy": {"queue_url", "policy"},
+    "aws_sns_topic": set(),
+    "aws_cloudwatch_event_bus": {"name"},
 }
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 _REFERENCE = re.compile(r"\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.[a-z_]+")
@@ -79,6 +86,7 @@ def check_structure(document: dict[str, Any]) -> None:
         ("events", "dev"),
         ("policy", "dev"),
         ("trainstatus", "dev"),
+        ("resources", "dev"),
     ],
 )
 def test_terraform_json_is_structurally_valid(
@@ -106,3 +114,56 @@ def test_rest_api_body_interpolates_function_invoke_arns(copy_app: Callable[[str
     assert spec["paths"]["/users/{user_id}"]["get"]["security"] == [{"token_auth": []}]
     function = document["resource"]["aws_lambda_function"]["token_auth"]
     assert function["reserved_concurrent_executions"] == 5
+
+
+def test_declared_resources_are_terraform_resources_that_handlers_reference(
+    copy_app: Callable[[str], Path],
+) -> None:
+    res = build_terraform(load_deployable(copy_app("resources"), "dev").graph)["resource"]
+    mappings = res["aws_lambda_event_source_mapping"]
+    sources = {m["function_name"]: m["event_source_arn"] for m in mappings.values()}
+    assert sources["${aws_lambda_function.on_order_change.arn}"] == (
+        "${aws_dynamodb_table.shop_orders.stream_arn}"
+    )
+    assert sources["${aws_lambda_function.on_job.arn}"] == "${aws_sqs_queue.shop_jobs.arn}"
+    jobs = res["aws_sqs_queue"]["shop_jobs"]
+    assert jobs["visibility_timeout_seconds"] == 3
+    assert jobs["redrive_policy"] == (
+        "${jsonencode({deadLetterTargetArn = aws_sqs_queue.shop_jobs_dlq.arn, "
+        "maxReceiveCount = 1})}"
+    )
+    subscription = res["aws_sns_topic_subscription"]["shop_alerts_subscription0"]
+    assert subscription == {
+        "topic_arn": "${aws_sns_topic.shop_alerts.arn}",
+        "protocol": "sqs",
+        "endpoint": "${aws_sqs_queue.shop_alerts_copy.arn}",
+        "raw_message_delivery": True,
+    }
+    queue_policy = json.loads(res["aws_sqs_queue_policy"]["shop_alerts_copy"]["policy"])
+    assert queue_policy["Statement"][0]["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": ["${aws_sns_topic.shop_alerts.arn}"]}
+    }
+    assert res["aws_cloudwatch_event_bus"]["shop_bus"] == {"name": "shop-bus"}
+
+
+def test_a_public_website_bucket_gets_its_access_block_lifted_before_its_policy(
+    copy_app: Callable[[str], Path],
+) -> None:
+    res = build_terraform(load_deployable(copy_app("resources"), "dev").graph)["resource"]
+    block = res["aws_s3_bucket_public_access_block"]["shop_site"]
+    assert (block["block_public_policy"], block["restrict_public_buckets"]) == (False, False)
+    policy = res["aws_s3_bucket_policy"]["shop_site"]
+    assert policy["depends_on"] == ["aws_s3_bucket_public_access_block.shop_site"]
+    assert json.loads(policy["policy"])["Statement"] == [
+        {
+            "Sid": "PublicReadGetObject",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::shop-site/*",
+        }
+    ]
+    assert set(res["aws_s3_bucket_policy"]) == {"shop_site"}  # the audit bucket stays private
+    assert res["aws_s3_bucket_cors_configuration"]["shop_site"]["cors_rule"] == [
+        {"allowed_methods": ["GET"], "allowed_origins": ["*"], "max_age_seconds": 300}
+    ]

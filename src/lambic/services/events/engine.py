@@ -64,10 +64,39 @@ class EventBus:
     account: str = LOCAL_ACCOUNT_ID
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _subscriptions: dict[str, _Subscription] = field(default_factory=dict)
+    # Custom buses (CreateEventBus). Rules (the app's handlers) are on the default bus,
+    # as Chalice's `on_cw_event`; an event put on a custom bus is accepted and matches
+    # no rule, as on AWS for a bus without rules.
+    _buses: set[str] = field(default_factory=set)
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:events:{self.region}:{self.account}:event-bus/{DEFAULT_BUS}"
+        return self.bus_arn(DEFAULT_BUS)
+
+    def bus_arn(self, name: str) -> str:
+        return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
+
+    def create_bus(self, name: str) -> str:
+        """CreateEventBus; its ARN. AWS refuses an existing name (ResourceAlreadyExists)."""
+        if name == DEFAULT_BUS or name in self._buses:
+            raise EventsError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
+        self._buses.add(name)
+        return self.bus_arn(name)
+
+    def delete_bus(self, name: str) -> None:
+        if name == DEFAULT_BUS:
+            raise EventsError("ValidationException", "Cannot delete event bus default.")
+        self._buses.discard(name)  # AWS: deleting a missing bus succeeds
+
+    def bus_names(self) -> list[str]:
+        return [DEFAULT_BUS, *sorted(self._buses)]
+
+    def _bus_name(self, name_or_arn: str) -> str | None:
+        """The bus an EventBusName names, or None when no such bus exists."""
+        name = name_or_arn.rsplit("/", 1)[-1] if name_or_arn.startswith("arn:") else name_or_arn
+        if name_or_arn.startswith("arn:") and name_or_arn != self.bus_arn(name):
+            return None
+        return name if name == DEFAULT_BUS or name in self._buses else None
 
     def subscribe(
         self, name: str, pattern: Mapping[str, Any] | str, subscriber: Subscriber
@@ -89,15 +118,18 @@ class EventBus:
             raise EventsError(
                 "ValidationException", "Total size of the entries in the request is over the limit."
             )
+        buses = []
         for entry in entries:
-            bus = entry.get("EventBusName") or DEFAULT_BUS
-            if bus not in (DEFAULT_BUS, self.arn):
+            bus = str(entry.get("EventBusName") or DEFAULT_BUS)
+            name = self._bus_name(bus)
+            if name is None:
                 raise EventsError("ResourceNotFoundException", f"Event bus {bus} does not exist.")
+            buses.append(name)
         results = []
-        for entry in entries:
+        for entry, bus in zip(entries, buses, strict=True):
             result, event = self._accept(entry)
             results.append(result)
-            if event is not None:
+            if event is not None and bus == DEFAULT_BUS:
                 self.dispatch(event)
         return results
 

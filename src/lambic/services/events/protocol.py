@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from lambic.services.base import ServiceRequest, ServiceResponse
@@ -14,7 +15,7 @@ _CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
 class EventsService:
-    """The `events` service on the edge port: PutEvents and TestEventPattern."""
+    """The `events` service on the edge port: PutEvents, TestEventPattern, event buses."""
 
     name = "events"
 
@@ -38,10 +39,12 @@ class EventsService:
                 return _ok(self._put_events(body))
             if operation == "TestEventPattern":
                 return _ok(_test_event_pattern(body))
+            if operation in _BUS_OPERATIONS:
+                return _ok(_BUS_OPERATIONS[operation](self.bus, body))
             raise EventsError(
                 "UnknownOperationException",
                 f"Operation {operation or '(none)'} is not supported by the local event bus; "
-                "it accepts PutEvents and TestEventPattern",
+                "it accepts PutEvents, TestEventPattern and Create/Describe/List/DeleteEventBus",
             )
         except EventsError as exc:
             return _error(exc.code, exc.message, exc.status)
@@ -68,6 +71,52 @@ class EventsService:
 
     def close(self) -> None:
         """Nothing to release: the bus keeps no files."""
+
+
+def _bus_name(body: dict[str, Any]) -> str:
+    name = body.get("Name")
+    if not isinstance(name, str) or not name:
+        raise EventsError(
+            "ValidationException",
+            "1 validation error detected: Value null at 'name' failed to satisfy constraint: "
+            "Member must not be null",
+        )
+    return name
+
+
+def _create_bus(bus: EventBus, body: dict[str, Any]) -> dict[str, Any]:
+    return {"EventBusArn": bus.create_bus(_bus_name(body))}
+
+
+def _describe_bus(bus: EventBus, body: dict[str, Any]) -> dict[str, Any]:
+    name = str(body.get("Name") or "default")
+    if name not in bus.bus_names():
+        raise EventsError("ResourceNotFoundException", f"Event bus {name} does not exist.")
+    return {"Name": name, "Arn": bus.bus_arn(name)}
+
+
+def _list_buses(bus: EventBus, body: dict[str, Any]) -> dict[str, Any]:
+    prefix = str(body.get("NamePrefix") or "")
+    return {
+        "EventBuses": [
+            {"Name": name, "Arn": bus.bus_arn(name)}
+            for name in bus.bus_names()
+            if name.startswith(prefix)
+        ]
+    }
+
+
+def _delete_bus(bus: EventBus, body: dict[str, Any]) -> dict[str, Any]:
+    bus.delete_bus(_bus_name(body))
+    return {}
+
+
+_BUS_OPERATIONS: dict[str, Callable[[EventBus, dict[str, Any]], dict[str, Any]]] = {
+    "CreateEventBus": _create_bus,
+    "DescribeEventBus": _describe_bus,
+    "ListEventBuses": _list_buses,
+    "DeleteEventBus": _delete_bus,
+}
 
 
 def _test_event_pattern(body: dict[str, Any]) -> dict[str, Any]:

@@ -312,3 +312,21 @@ def get_cors(call: Call) -> ServiceResponse:
 def delete_cors(call: Call) -> ServiceResponse:
     call.engine.delete_cors(call.bucket)
     return empty_response(204)
+
+
+def put_policy(call: Call) -> ServiceResponse:
+    call.engine.put_policy(call.bucket, call.request.body)
+    return empty_response(204)
+
+
+def get_policy(call: Call) -> ServiceResponse:
+    call.engine.bucket(call.bucket)  # NoSuchBucket before NoSuchBucketPolicy
+    policy = call.engine.policy(call.bucket)
+    if policy is None:
+        raise S3Error("NoSuchBucketPolicy", BucketName=call.bucket)
+    return ServiceResponse(200, [("Content-Type", "application/json")], policy.text.encode())
+
+
+def delete_policy(call: Call) -> ServiceResponse:
+    call.engine.delete_policy(call.bucket)
+    return empty_response(204)

@@ -39,6 +39,7 @@ from lambic.services.s3.notifications import (
     parse_notification,
     render_notification,
 )
+from lambic.services.s3.policy import PolicyDocument
 from lambic.services.s3.store import (
     Bucket,
     ObjectAttrs,
@@ -117,6 +118,7 @@ class S3Engine:
         self._sequence = itertools.count(time.time_ns())
         self._sequence_lock = threading.Lock()
         self._cors_cache: dict[str, tuple[CorsRule, ...] | None] = {}
+        self._policy_cache: dict[str, PolicyDocument | None] = {}
         # Parsed notification configurations by bucket. Read on the edge thread for
         # every object event, written by PutBucketNotificationConfiguration (edge) and
         # by the runtime's event sources (another thread): the lock makes a load from
@@ -213,6 +215,7 @@ class S3Engine:
                 raise S3Error("BucketNotEmpty", BucketName=name)
             leftovers = self.store.delete_bucket(conn, name)
         self._cors_cache.pop(name, None)
+        self._policy_cache.pop(name, None)
         with self._notifications_lock:
             self._notifications.pop(name, None)
         for blob in leftovers:
@@ -531,6 +534,32 @@ class S3Engine:
             document = self.store.get_cors(bucket)
             self._cors_cache[bucket] = parse_cors(document.encode()) if document else None
         return self._cors_cache[bucket]
+
+    # -- bucket policy -------------------------------------------------------------
+
+    def put_policy(self, bucket: str, document: bytes) -> None:
+        self.bucket(bucket)
+        policy = PolicyDocument.parse(document)
+        self.store.set_policy(bucket, policy.text)
+        self._policy_cache[bucket] = policy
+
+    def delete_policy(self, bucket: str) -> None:
+        self.bucket(bucket)
+        self.store.set_policy(bucket, None)
+        self._policy_cache[bucket] = None
+
+    def policy(self, bucket: str) -> PolicyDocument | None:
+        """The bucket's policy; None when it has none (or does not exist)."""
+        if bucket not in self._policy_cache:
+            text = self.store.get_policy(bucket)
+            self._policy_cache[bucket] = PolicyDocument.parse(text.encode()) if text else None
+        return self._policy_cache[bucket]
+
+    def allows_anonymous(self, bucket: str, action: str, key: str | None = None) -> bool:
+        """Whether the bucket policy lets an unsigned request do `action` (S3's rule)."""
+        policy = self.policy(bucket)
+        resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
+        return policy is not None and policy.allows_anonymous(action, resource)
 
     # -- notification configuration ------------------------------------------------
 

@@ -88,6 +88,8 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
+    "NoSuchBucketPolicy": (404, "The bucket policy does not exist"),
+    "MalformedPolicy": (400, "Policies must be valid JSON and the first byte must be '{'"),
     "NoSuchKey": (404, "The specified key does not exist."),
     "NoSuchUpload": (
         404,

@@ -8,10 +8,14 @@ presence and sub-resource query parameters (`?uploads`, `?delete`, `list-type=2`
 `x-amz-request-id` and `x-amz-id-2`. Errors become AWS's `<Error>` document; HEAD
 answers carry no body, as on AWS.
 
-Browser GETs (no Authorization header, no presigned query) get website-endpoint-like
-behaviour: `/<bucket>/` and `/<bucket>/dir/` serve `index.html` from that "folder",
-and `/<bucket>` or `/<bucket>/dir` redirect (302) to the slash form when such an
-`index.html` exists, so relative links in the page resolve like on S3 static hosting.
+Browser GETs (no Authorization header, no presigned query) are anonymous: as on AWS,
+they are served only when the bucket policy grants the action to everyone (`policy`;
+a `PublicRead` bucket in the config has such a policy), else 403 AccessDenied; a
+missing key answers 403 too unless `s3:ListBucket` is granted, as S3 hides which keys
+exist. Allowed ones get website-endpoint-like behaviour: `/<bucket>/` and
+`/<bucket>/dir/` serve `index.html` from that "folder", and `/<bucket>` or
+`/<bucket>/dir` redirect (302) to the slash form when such an `index.html` exists, so
+relative links in the page resolve like on S3 static hosting.
 """
 
 from __future__ import annotations
@@ -43,7 +47,6 @@ _LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
 # is clearer than silently treating `PUT ?policy` as CreateBucket.
 _UNSUPPORTED_BUCKET = frozenset(
     {
-        "policy",
         "lifecycle",
         "tagging",
         "website",
@@ -165,6 +168,11 @@ _CORS_HANDLERS: dict[str, Handler] = {
     "PUT": _buckets.put_cors,
     "DELETE": _buckets.delete_cors,
 }
+_POLICY_HANDLERS: dict[str, Handler] = {
+    "GET": _buckets.get_policy,
+    "PUT": _buckets.put_policy,
+    "DELETE": _buckets.delete_policy,
+}
 
 
 # GET sub-resources in the order they are tried: a query naming two picks the first.
@@ -188,10 +196,11 @@ def _subresource(
 
 def _bucket_route(call: Call, method: str) -> Handler:
     q = call.query
-    if "cors" in q:
-        if method in _CORS_HANDLERS:
-            return _CORS_HANDLERS[method]
-        raise _method_not_allowed(method, "BUCKET")
+    for name, table in (("cors", _CORS_HANDLERS), ("policy", _POLICY_HANDLERS)):
+        if name in q:
+            if method in table:
+                return table[method]
+            raise _method_not_allowed(method, "BUCKET")
     if method == "GET" and (handler := _subresource(q, _READ_ONLY_GETS)) is not None:
         return handler
     unsupported = _UNSUPPORTED_BUCKET.union(_READ_ONLY_BUCKET).intersection(q)
@@ -200,14 +209,18 @@ def _bucket_route(call: Call, method: str) -> Handler:
     if method == "GET":
         if (handler := _subresource(q, _BUCKET_GETS)) is not None:
             return handler
-        if q.get("list-type") == "2":
-            return _buckets.list_objects_v2
         if call.anonymous and not q:
             return _website_root
+        if call.anonymous:
+            _require_anonymous(call, "s3:ListBucket")
+        if q.get("list-type") == "2":
+            return _buckets.list_objects_v2
         return _buckets.list_objects_v1
     if method == "PUT":
         return _buckets.put_notification if "notification" in q else _buckets.create_bucket
     if method == "HEAD":
+        if call.anonymous:
+            _require_anonymous(call, "s3:ListBucket")
         return _buckets.head_bucket
     if method == "DELETE":
         return _buckets.delete_bucket
@@ -237,8 +250,12 @@ def _object_route(call: Call, method: str) -> Handler:
             return _multipart.list_parts
         if call.anonymous and not q:
             return _website_object
+        if call.anonymous:
+            _require_anonymous(call, "s3:GetObject", call.key)
         return _objects.get_object
     if method == "HEAD":
+        if call.anonymous:
+            _require_anonymous(call, "s3:GetObject", call.key)
         return _head_object
     if method == "PUT":
         if "uploadId" in q or "partNumber" in q:
@@ -295,10 +312,25 @@ def _redirect(location: str) -> ServiceResponse:
     return empty_response(302, [("Location", location)])
 
 
+def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
+    """S3's answer to an unsigned request the bucket policy does not allow: 403."""
+    call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
+    if not call.engine.allows_anonymous(call.bucket, action, key):
+        raise S3Error("AccessDenied")
+
+
+def _missing_key(call: Call) -> ServiceResponse:
+    """A key that does not exist: NoSuchKey only to whom may list the bucket."""
+    _require_anonymous(call, "s3:ListBucket")
+    return _objects.get_object(call)  # AWS's NoSuchKey
+
+
 def _website_root(call: Call) -> ServiceResponse:
     index = call.engine.store.get_object(call.bucket, "index.html")
     if index is None:
+        _require_anonymous(call, "s3:ListBucket")
         return _buckets.list_objects_v1(call)
+    _require_anonymous(call, "s3:GetObject", "index.html")
     if not call.request.path.endswith("/"):
         return _redirect(call.request.path + "/")
     return _objects.serve_object(call, index, head=False)
@@ -306,13 +338,16 @@ def _website_root(call: Call) -> ServiceResponse:
 
 def _website_object(call: Call) -> ServiceResponse:
     key = call.key or ""
+    call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
     obj = call.engine.store.get_object(call.bucket, key)
     if obj is not None:
+        _require_anonymous(call, "s3:GetObject", key)
         return _objects.serve_object(call, obj, head=False)
     folder = key if key.endswith("/") else key + "/"
     index = call.engine.store.get_object(call.bucket, folder + "index.html")
     if index is None:
-        return _objects.get_object(call)  # AWS's NoSuchKey / NoSuchBucket
+        return _missing_key(call)
+    _require_anonymous(call, "s3:GetObject", folder + "index.html")
     if not key.endswith("/"):
         return _redirect(call.request.path + "/")
     return _objects.serve_object(call, index, head=False)

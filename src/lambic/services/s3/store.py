@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     region TEXT NOT NULL,
     created REAL NOT NULL,
     notification TEXT,
-    cors TEXT
+    cors TEXT,
+    policy TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL,
@@ -159,8 +160,10 @@ class S3Store:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
         if "checksum_alg" not in columns:
             conn.execute("ALTER TABLE objects ADD COLUMN checksum_alg TEXT")
-        if "cors" not in {row[1] for row in conn.execute("PRAGMA table_info(buckets)")}:
-            conn.execute("ALTER TABLE buckets ADD COLUMN cors TEXT")
+        bucket_columns = {row[1] for row in conn.execute("PRAGMA table_info(buckets)")}
+        for column in ("cors", "policy"):
+            if column not in bucket_columns:
+                conn.execute(f"ALTER TABLE buckets ADD COLUMN {column} TEXT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -242,6 +245,15 @@ class S3Store:
     def set_cors(self, name: str, document: str | None) -> None:
         with self.lock:
             self.conn.execute("UPDATE buckets SET cors = ? WHERE name = ?", (document, name))
+
+    def get_policy(self, name: str) -> str | None:
+        with self.lock:
+            row = self.conn.execute("SELECT policy FROM buckets WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_policy(self, name: str, document: str | None) -> None:
+        with self.lock:
+            self.conn.execute("UPDATE buckets SET policy = ? WHERE name = ?", (document, name))
 
     # -- objects -------------------------------------------------------------------
 

@@ -1,0 +1,119 @@
+"""`create_declared` makes every declared kind on the real local services, once."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from lambic.project.config import load_config
+from lambic.project.resources import parse_resources
+from lambic.runtime.resources import create_declared
+from lambic.services import EdgeServer, create_services
+
+APP = Path(__file__).resolve().parents[2] / "deploy_apps" / "resources"
+
+
+@pytest.fixture
+def edge() -> Iterator[EdgeServer]:
+    services = create_services(None)
+    server = EdgeServer(services.by_name()).start()
+    yield server
+    server.stop()
+
+
+def _client_factory(edge: EdgeServer) -> Any:
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=edge.url,
+            region_name="us-east-1",
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+            config=Config(retries={"max_attempts": 0}),
+        )
+
+    return client
+
+
+def _anonymous_get(edge: EdgeServer, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_every_declared_kind_is_created_with_its_settings_and_only_once(
+    edge: EdgeServer,
+) -> None:
+    declared = load_config(APP).resources("dev")
+    client = _client_factory(edge)
+
+    created = create_declared(declared, client)
+
+    assert created == [
+        "table shop-orders",
+        "bucket shop-site",
+        "bucket shop-audit",
+        "queue shop-jobs-dlq",
+        "queue shop-alerts-copy",
+        "queue shop-jobs",
+        "topic shop-alerts",
+        "event bus shop-bus",
+    ]
+    # A second start finds everything and creates nothing.
+    assert create_declared(declared, client) == []
+
+    table = client("dynamodb").describe_table(TableName="shop-orders")["Table"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert table["LatestStreamArn"].startswith(
+        "arn:aws:dynamodb:us-east-1:000000000000:table/shop-orders/stream/"
+    )
+
+    sqs = client("sqs")
+    jobs = sqs.get_queue_url(QueueName="shop-jobs")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=jobs, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "3"
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:shop-jobs-dlq",
+        "maxReceiveCount": 1,
+    }
+
+    # The topic's declared subscription delivers into the declared queue, raw.
+    client("sns").publish(TopicArn="arn:aws:sns:us-east-1:000000000000:shop-alerts", Message="hi")
+    copy = sqs.get_queue_url(QueueName="shop-alerts-copy")["QueueUrl"]
+    [message] = sqs.receive_message(QueueUrl=copy, WaitTimeSeconds=2)["Messages"]
+    assert message["Body"] == "hi"
+
+    buses = client("events").list_event_buses()["EventBuses"]
+    assert [b["Name"] for b in buses] == ["default", "shop-bus"]
+
+    # PublicRead governs anonymous reads: the site answers, the audit bucket is private.
+    s3 = client("s3")
+    s3.put_object(Bucket="shop-site", Key="index.html", Body=b"<h1>shop</h1>")
+    s3.put_object(Bucket="shop-audit", Key="index.html", Body=b"private")
+    assert _anonymous_get(edge, "/shop-site/") == (200, b"<h1>shop</h1>")
+    status, body = _anonymous_get(edge, "/shop-audit/index.html")
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert s3.get_bucket_cors(Bucket="shop-site")["CORSRules"][0]["MaxAgeSeconds"] == 300
+
+
+def test_a_bucket_no_longer_public_loses_the_policy_lambic_gave_it(edge: EdgeServer) -> None:
+    client = _client_factory(edge)
+    config = json.loads((APP / ".lambic" / "config.json").read_text())
+    buckets = config["resources"]["s3_buckets"]
+    create_declared(parse_resources({"s3_buckets": buckets}), client)
+    client("s3").put_object(Bucket="shop-site", Key="index.html", Body=b"x")
+    assert _anonymous_get(edge, "/shop-site/index.html")[0] == 200
+    private = [{**buckets[0], "PublicRead": False}]
+    create_declared(parse_resources({"s3_buckets": private}), client)
+    assert _anonymous_get(edge, "/shop-site/index.html")[0] == 403
