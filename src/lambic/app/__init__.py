@@ -12,6 +12,7 @@ HTTP route.
     cors          CORSConfig       authorizers  AuthResponse, AuthRoute, *Authorizer
     middleware    ConvertToMiddleware          errors  ChaliceViewError and friends
     schedules, events, event_sources   Rate/Cron, S3Event/SQSEvent/..., @app.schedule/...
+    websockets, websocket_api          WebsocketEvent, @app.on_ws_*, app.websocket_api
     proxy_events  create_rest_event (API Gateway REST v1 events)
     registry      functions(app) -> [FunctionSpec], route_table(app)
 """
@@ -52,6 +53,7 @@ from lambic.app.errors import (
     TooManyRequestsError,
     UnauthorizedError,
     UnprocessableEntityError,
+    WebsocketDisconnectedError,
 )
 from lambic.app.middleware import ConvertToMiddleware
 from lambic.app.proxy_events import create_rest_event
@@ -59,6 +61,7 @@ from lambic.app.registry import FunctionSpec, functions, route_table
 from lambic.app.requests import Request
 from lambic.app.responses import Response
 from lambic.app.routing import RouteEntry, RouteMatch, RouteMatcher
+from lambic.app.websocket_api import WebsocketAPI
 
 if TYPE_CHECKING:
     from lambic.app.event_sources import (
@@ -92,6 +95,13 @@ if TYPE_CHECKING:
         ScheduleExpression,
         ScheduleExpressionError,
         parse_schedule,
+    )
+    from lambic.app.websockets import (
+        WebsocketConnectConfig,
+        WebsocketDisconnectConfig,
+        WebsocketEvent,
+        WebsocketEventSourceHandler,
+        WebsocketMessageConfig,
     )
 
 __all__ = [
@@ -158,6 +168,13 @@ __all__ = [
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnprocessableEntityError",
+    "WebsocketAPI",
+    "WebsocketConnectConfig",
+    "WebsocketDisconnectConfig",
+    "WebsocketDisconnectedError",
+    "WebsocketEvent",
+    "WebsocketEventSourceHandler",
+    "WebsocketMessageConfig",
     "create_rest_event",
     "functions",
     "parse_schedule",
@@ -193,6 +210,11 @@ _LAZY = {
     "ScheduleExpressionError": "lambic.app.schedules",
     "ScheduledEventConfig": "lambic.app.event_sources",
     "parse_schedule": "lambic.app.schedules",
+    "WebsocketConnectConfig": "lambic.app.websockets",
+    "WebsocketDisconnectConfig": "lambic.app.websockets",
+    "WebsocketEvent": "lambic.app.websockets",
+    "WebsocketEventSourceHandler": "lambic.app.websockets",
+    "WebsocketMessageConfig": "lambic.app.websockets",
 }
 
 

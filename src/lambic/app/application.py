@@ -38,6 +38,7 @@ from lambic.app.routing import (
     join_url_prefix,
     validate_route_path,
 )
+from lambic.app.websocket_api import WebsocketAPI
 
 if TYPE_CHECKING:
     from lambic.app.blueprints import Blueprint
@@ -102,9 +103,12 @@ class Lambic(EventSourceMixin, DecoratorAPI):
         self.current_request: Request | None = None
         self.lambda_context: Any = None
         self.configure_logs = configure_logs
-        #: Chalice's opt-in flags for experimental features; kept so ported apps that
-        #: set them still import (Lambic has no feature behind a flag).
+        #: Chalice's opt-in flags for experimental features: an app using WebSockets
+        #: must add "WEBSOCKETS" (checked when the project is read, as Chalice does).
         self.experimental_feature_flags: set[str] = set()
+        # Experimental features this app uses (Chalice's internal name).
+        self._features_used: set[str] = set()
+        self.websocket_api = WebsocketAPI()
         self.log = logging.getLogger(app_name)
         self._debug = debug
         self._dispatcher = Dispatcher(self)
@@ -181,6 +185,8 @@ class Lambic(EventSourceMixin, DecoratorAPI):
             self._register_authorizer(name, handler_string, wrapped_handler, kwargs)
         elif handler_type == "event":
             self._register_event_source(name, handler_string, kwargs)
+        elif handler_type == "websocket":
+            self._register_websocket(name, handler_string, user_handler, wrapped_handler, kwargs)
         else:
             raise ValueError(f"Unknown handler type {handler_type!r}")
         self.handler_map[name] = wrapped_handler
@@ -216,6 +222,28 @@ class Lambic(EventSourceMixin, DecoratorAPI):
             self.pure_lambda_functions.append(config)
         else:
             self.event_sources.append(config)
+
+    def _register_websocket(
+        self,
+        name: str,
+        handler_string: str,
+        user_handler: UserHandler,
+        wrapped: Any,
+        kwargs: dict[str, Any],
+    ) -> None:
+        from lambic.app.websockets import create_config
+
+        config = create_config(kwargs["route_key"], name, handler_string, user_handler)
+        if config.route_key_handled in self.websocket_handlers:
+            # Chalice's message, word for word.
+            raise ValueError(
+                f"Duplicate websocket handler: '{config.decorator_name}'. There can only be "
+                "one handler for each websocket decorator."
+            )
+        self._features_used.add("WEBSOCKETS")
+        wrapped.websocket_api = self.websocket_api
+        wrapped.middleware_handlers = lambda: self._get_middleware_handlers("websocket")
+        self.websocket_handlers[config.route_key_handled] = config
 
     def _register_authorizer(
         self,

@@ -41,7 +41,7 @@ class FunctionSpec:
     name          "api_handler" for the routes; else the short name
     handler       "app.app" for api_handler; else the handler string
     kind          api | authorizer | schedule | s3 | sqs | sns | cloudwatch | dynamodb
-                  | kinesis | lambda
+                  | kinesis | websocket | lambda
     event_source  the event source config, or None
     """
 
@@ -97,6 +97,15 @@ def functions(app: Lambic) -> list[FunctionSpec]:
         specs.append(
             FunctionSpec(
                 name=source.name, handler=source.handler_string, kind=kind, event_source=source
+            )
+        )
+    for handler in app.websocket_handlers.values():
+        specs.append(
+            FunctionSpec(
+                name=handler.function_name,
+                handler=handler.handler_string,
+                kind="websocket",
+                event_source=handler,
             )
         )
     for func in app.pure_lambda_functions:
