@@ -22,6 +22,7 @@ it without `app.experimental_feature_flags.update(["WEBSOCKETS"])`, with Chalice
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "WebsocketEvent",
     "WebsocketEventSourceHandler",
     "WebsocketMessageConfig",
+    "create_websocket_event",
     "missing_feature_flags",
 ]
 
@@ -212,3 +214,99 @@ class WebsocketEventSourceHandler(EventSourceHandler):
                 return {**self.WEBSOCKET_API_RESPONSE, **response}
             return response
         return dict(self.WEBSOCKET_API_RESPONSE)
+
+
+def _request_time(epoch_ms: int) -> str:
+    # API Gateway's requestTime: "20/Jan/2024:11:55:00 +0000" (English month names).
+    t = time.gmtime(epoch_ms / 1000)
+    month = _MONTHS[t.tm_mon - 1]
+    return (
+        f"{t.tm_mday:02d}/{month}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    )
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_EVENT_TYPES = {CONNECT_ROUTE: "CONNECT", DISCONNECT_ROUTE: "DISCONNECT"}
+
+
+def create_websocket_event(
+    route_key: str,
+    *,
+    connection_id: str,
+    connected_at_ms: int,
+    domain_name: str,
+    stage: str,
+    api_id: str,
+    request_id: str,
+    extended_request_id: str,
+    now_ms: int,
+    source_ip: str,
+    user_agent: str | None = None,
+    headers: list[tuple[str, str]] | None = None,
+    query: list[tuple[str, str]] | None = None,
+    body: str | None = None,
+    is_base64: bool = False,
+    message_id: str | None = None,
+    disconnect_status: int | None = None,
+    disconnect_reason: str = "",
+) -> dict[str, Any]:
+    """An API Gateway WebSocket event for a Lambda proxy integration.
+
+    `$connect` carries the handshake's headers and query string; a message carries
+    `messageId` and the body (base64 for a binary frame); `$disconnect` carries the
+    close code and reason and the few headers API Gateway adds itself.
+
+        >>> e = create_websocket_event("$default", connection_id="c=", connected_at_ms=0,
+        ...     domain_name="127.0.0.1:8001", stage="api", api_id="a", request_id="r",
+        ...     extended_request_id="r", now_ms=0, source_ip="127.0.0.1", body="hi",
+        ...     message_id="m=")
+        >>> e["requestContext"]["eventType"], e["body"]
+        ('MESSAGE', 'hi')
+    """
+    identity: dict[str, Any] = {"sourceIp": source_ip}
+    if user_agent is not None:
+        identity = {"userAgent": user_agent, "sourceIp": source_ip}
+    context: dict[str, Any] = {"routeKey": route_key}
+    event_type = _EVENT_TYPES.get(route_key, "MESSAGE")
+    if event_type == "MESSAGE":
+        context["messageId"] = message_id
+    elif event_type == "DISCONNECT":
+        context["disconnectStatusCode"] = disconnect_status
+    context.update(
+        eventType=event_type,
+        extendedRequestId=extended_request_id,
+        requestTime=_request_time(now_ms),
+        messageDirection="IN",
+    )
+    if event_type == "DISCONNECT":
+        context["disconnectReason"] = disconnect_reason
+    context.update(
+        stage=stage,
+        connectedAt=connected_at_ms,
+        requestTimeEpoch=now_ms,
+        identity=identity,
+        requestId=request_id,
+        domainName=domain_name,
+        connectionId=connection_id,
+        apiId=api_id,
+    )
+    event: dict[str, Any] = {}
+    if headers is not None:
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, value in headers:
+            single[name] = value
+            multi.setdefault(name, []).append(value)
+        event["headers"] = single
+        event["multiValueHeaders"] = multi
+    if query:
+        event["queryStringParameters"] = {k: v for k, v in query}
+        multi_query: dict[str, list[str]] = {}
+        for k, v in query:
+            multi_query.setdefault(k, []).append(v)
+        event["multiValueQueryStringParameters"] = multi_query
+    event["requestContext"] = context
+    if event_type == "MESSAGE":
+        event["body"] = body
+    event["isBase64Encoded"] = is_base64
+    return event
