@@ -52,7 +52,8 @@ class ConnectionRegistry(Protocol):
 
 
 def _error(status: int, error_type: str, message: str | None) -> Answer:
-    body = orjson.dumps({"message": message})
+    # GoneException and ForbiddenException have no members in the model: no message.
+    body = orjson.dumps({"message": message} if message is not None else {})
     headers = [(b"content-type", b"application/json"), (b"x-amzn-ErrorType", error_type.encode())]
     return status, headers, body
 
@@ -91,9 +92,10 @@ def handle(
     if "authorization" not in headers and "x-amz-security-token" not in headers:
         # API Gateway requires SigV4 on @connections; boto3 always signs.
         return _MISSING_TOKEN
-    connection_id = unquote(path[len(prefix) :])
-    if not connection_id or "/" in connection_id:
+    quoted = path[len(prefix) :]
+    if not quoted or "/" in quoted:
         return _NO_ID
+    connection_id = unquote(quoted)
     connection = connections.get(connection_id)
     if method == "POST":
         if len(body) > MAX_MESSAGE_BYTES:
@@ -105,16 +107,15 @@ def handle(
     if connection is None:
         return _GONE
     if method == "GET":
-        answer: dict[str, object] = {
-            "ConnectedAt": _iso(connection.connected_at),
-            "Identity": {"SourceIp": connection.source_ip},
-            "LastActiveAt": _iso(connection.last_active_at),
+        # The wire names are the model's locationNames; Identity requires both members.
+        answer = {
+            "connectedAt": _iso(connection.connected_at),
+            "identity": {
+                "sourceIp": connection.source_ip,
+                "userAgent": connection.user_agent or "",
+            },
+            "lastActiveAt": _iso(connection.last_active_at),
         }
-        if connection.user_agent is not None:
-            answer["Identity"] = {
-                "SourceIp": connection.source_ip,
-                "UserAgent": connection.user_agent,
-            }
         return 200, _JSON, orjson.dumps(answer)
     if method == "DELETE":
         connection.delete()
