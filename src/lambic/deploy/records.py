@@ -56,10 +56,11 @@ _NAME_ATTRS = {
     "bucket": "bucket",
     "rest_api": "api_id",
     "http_api": "api_id",
+    "websocket_api": "api_id",
 }
 
 # How AWS's consoles and docs name each kind, where that differs from Lambic's key.
-_KIND_NAMES = {"rest_api": "REST API", "http_api": "HTTP API"}
+_KIND_NAMES = {"rest_api": "REST API", "http_api": "HTTP API", "websocket_api": "WebSocket API"}
 
 
 def _binding_label(key: str, attrs: dict[str, Any]) -> str:
