@@ -47,6 +47,7 @@ APPS_AND_STAGES = [
     ("chalice_project", "dev"),
     ("chalice_project", "prod"),
     ("websocket", "dev"),
+    ("wschat", "dev"),
 ]
 
 
