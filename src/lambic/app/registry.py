@@ -14,7 +14,7 @@ from lambic.app.cors import resource_preflight
 if TYPE_CHECKING:
     from lambic.app.application import Lambic
 
-__all__ = ["FunctionSpec", "event_source_kind", "functions", "route_table"]
+__all__ = ["WEBSOCKET_FUNCTIONS", "FunctionSpec", "event_source_kind", "functions", "route_table"]
 
 # Keyed by class name so this module needs nothing from the event-source module.
 _KIND_BY_CONFIG = {
@@ -25,6 +25,14 @@ _KIND_BY_CONFIG = {
     "CloudWatchEventConfig": "cloudwatch",
     "DynamoDBEventConfig": "dynamodb",
     "KinesisEventConfig": "kinesis",
+}
+
+
+#: WebSocket route key -> the function that serves it, named as Chalice's deployer names them.
+WEBSOCKET_FUNCTIONS = {
+    "$connect": "websocket_connect",
+    "$default": "websocket_message",
+    "$disconnect": "websocket_disconnect",
 }
 
 
@@ -99,10 +107,12 @@ def functions(app: Lambic) -> list[FunctionSpec]:
                 name=source.name, handler=source.handler_string, kind=kind, event_source=source
             )
         )
-    for handler in app.websocket_handlers.values():
+    for handler in getattr(app, "websocket_handlers", {}).values():
         specs.append(
             FunctionSpec(
-                name=handler.function_name,
+                # Chalice's deployer names them by route; a Chalice app's configs have
+                # no `function_name`, so the route key decides for both.
+                name=WEBSOCKET_FUNCTIONS.get(handler.route_key_handled, "websocket_message"),
                 handler=handler.handler_string,
                 kind="websocket",
                 event_source=handler,

@@ -29,6 +29,7 @@ from typing import Any
 from lambic.app.errors import BadRequestError
 from lambic.app.events import BaseLambdaEvent
 from lambic.app.middleware import EventSourceHandler, MiddlewareFunc
+from lambic.app.registry import WEBSOCKET_FUNCTIONS
 from lambic.app.responses import Response
 from lambic.app.websocket_api import WebsocketAPI, is_local_domain
 
@@ -52,11 +53,7 @@ DEFAULT_ROUTE = "$default"
 DISCONNECT_ROUTE = "$disconnect"
 
 #: The Lambda function each route runs in, named as Chalice's deployer names them.
-WEBSOCKET_FUNCTION_NAMES = {
-    CONNECT_ROUTE: "websocket_connect",
-    DEFAULT_ROUTE: "websocket_message",
-    DISCONNECT_ROUTE: "websocket_disconnect",
-}
+WEBSOCKET_FUNCTION_NAMES = WEBSOCKET_FUNCTIONS
 _DECORATORS = {
     CONNECT_ROUTE: "on_ws_connect",
     DEFAULT_ROUTE: "on_ws_message",

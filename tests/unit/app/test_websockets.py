@@ -235,3 +235,47 @@ def test_missing_opt_in_gives_chalices_experimental_message() -> None:
     assert message is not None
     assert "app.experimental_feature_flags.update([\n    'WEBSOCKETS'\n])" in message
     assert missing_feature_flags({"WEBSOCKETS"}, {"WEBSOCKETS"}) is None
+
+
+def test_a_chalice_apps_websocket_handlers_become_the_same_functions() -> None:
+    from chalice import Chalice
+
+    app = Chalice("ported")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+    @app.on_ws_message()
+    def message(event: Any) -> None: ...
+
+    @app.on_ws_disconnect()
+    def gone(event: Any) -> None: ...
+
+    assert {(s.name, s.handler, s.kind) for s in functions(app)} == {
+        ("websocket_message", "app.message", "websocket"),
+        ("websocket_disconnect", "app.gone", "websocket"),
+    }
+
+
+def test_blueprint_websocket_handler_gets_the_apps_api_and_middleware() -> None:
+    from lambic.app import Blueprint
+
+    blueprint = Blueprint(__name__)
+    seen: list[str] = []
+
+    @blueprint.on_ws_message()
+    def message(event: WebsocketEvent) -> None:
+        seen.append(event.body)
+
+    app = make_app()
+    app.register_blueprint(blueprint)
+
+    @app.middleware("websocket")
+    def tag(event: WebsocketEvent, get_response: Any) -> Any:
+        seen.append("middleware")
+        return get_response(event)
+
+    assert [s.name for s in functions(app)] == ["websocket_message"]
+    raw = load("aws-lambda-go/apigw-websocket-request-send-message.json")
+    raw["requestContext"]["domainName"] = "127.0.0.1:8001"
+    app.handler_map["message"](raw, None)
+    assert seen == ["middleware", '{\r\n\t"a": 1\r\n}']
+    assert app.websocket_api._endpoint == "http://127.0.0.1:8001/prod"
