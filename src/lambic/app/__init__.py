@@ -61,7 +61,6 @@ from lambic.app.registry import FunctionSpec, functions, route_table
 from lambic.app.requests import Request
 from lambic.app.responses import Response
 from lambic.app.routing import RouteEntry, RouteMatch, RouteMatcher
-from lambic.app.websocket_api import WebsocketAPI
 
 if TYPE_CHECKING:
     from lambic.app.event_sources import (
@@ -96,6 +95,7 @@ if TYPE_CHECKING:
         ScheduleExpressionError,
         parse_schedule,
     )
+    from lambic.app.websocket_api import WebsocketAPI
     from lambic.app.websockets import (
         WebsocketConnectConfig,
         WebsocketDisconnectConfig,
@@ -210,6 +210,7 @@ _LAZY = {
     "ScheduleExpressionError": "lambic.app.schedules",
     "ScheduledEventConfig": "lambic.app.event_sources",
     "parse_schedule": "lambic.app.schedules",
+    "WebsocketAPI": "lambic.app.websocket_api",
     "WebsocketConnectConfig": "lambic.app.websockets",
     "WebsocketDisconnectConfig": "lambic.app.websockets",
     "WebsocketEvent": "lambic.app.websockets",

@@ -38,11 +38,11 @@ from lambic.app.routing import (
     join_url_prefix,
     validate_route_path,
 )
-from lambic.app.websocket_api import WebsocketAPI
 
 if TYPE_CHECKING:
     from lambic.app.blueprints import Blueprint
     from lambic.app.event_sources import EventSourceDecorators as EventSourceMixin
+    from lambic.app.websocket_api import WebsocketAPI
 else:
     # The event decorators load on first use; see lambic.app._lazy.
     from lambic.app._lazy import LazyEventSourceDecorators as EventSourceMixin
@@ -108,7 +108,7 @@ class Lambic(EventSourceMixin, DecoratorAPI):
         self.experimental_feature_flags: set[str] = set()
         # Experimental features this app uses (Chalice's internal name).
         self._features_used: set[str] = set()
-        self.websocket_api = WebsocketAPI()
+        self._websocket_api: WebsocketAPI | None = None
         self.log = logging.getLogger(app_name)
         self._debug = debug
         self._dispatcher = Dispatcher(self)
@@ -116,6 +116,21 @@ class Lambic(EventSourceMixin, DecoratorAPI):
         self._tree: ResourceTree | None = None
         if configure_logs:
             self._configure_logging()
+
+    @property
+    def websocket_api(self) -> WebsocketAPI:
+        """The WebSocket management client (`send`, `close`, `info`), made on first use
+        so an app without WebSockets never imports it (cold starts)."""
+        api = self._websocket_api
+        if api is None:
+            from lambic.app.websocket_api import WebsocketAPI
+
+            api = self._websocket_api = WebsocketAPI()
+        return api
+
+    @websocket_api.setter
+    def websocket_api(self, value: WebsocketAPI) -> None:
+        self._websocket_api = value
 
     # -- logging (Chalice: stdout, "name - LEVEL - msg", ERROR unless debug) --------
 

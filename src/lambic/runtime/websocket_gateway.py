@@ -318,7 +318,6 @@ class _Connection:
         await self.server.invoke(DISCONNECT_ROUTE, event)
 
     def frame(self, opcode: int, fin: bool, payload: bytes) -> None:
-        self.last_active_at = time.time()
         if opcode == OP_PING:
             self.protocol.write(encode_frame(OP_PONG, payload))
             return
@@ -335,6 +334,9 @@ class _Connection:
             # Echo the code (RFC 6455 5.5.1); $disconnect sees the client's.
             self.close(code, reason)
             return
+        # Only messages count as activity: API Gateway's idle timeout is not reset by
+        # control frames (clients keep a connection alive with a heartbeat message).
+        self.last_active_at = time.time()
         if opcode == OP_CONTINUATION:
             if not self._message:
                 self.close(1002, "Unexpected continuation frame")
@@ -562,8 +564,8 @@ class _Protocol(asyncio.Protocol):
 
     def _frames(self, data: bytes) -> None:
         connection, frames = self.connection, self.frames
-        if connection is None or frames is None:
-            return
+        if connection is None or frames is None or connection.closed:
+            return  # after a close, nothing more is read (the socket is closing)
         try:
             for frame in frames.feed(data):
                 connection.frame(frame.opcode, frame.fin, frame.payload)
