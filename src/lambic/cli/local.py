@@ -74,7 +74,8 @@ def local(
         echo=lambda line: click.echo(line),
         log_fd=sys.stdout.fileno(),
         services=[services] if services else [],
-        event_sources=[LiveEventSources(services), WebSocketGateway(host=host, port=ws_port)],
+        # The WebSocket API first: its @connections endpoint goes into every environment.
+        event_sources=[WebSocketGateway(host=host, port=ws_port), LiveEventSources(services)],
     )
     with contextlib.suppress(KeyboardInterrupt):
         _run(cloud)

@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_WEBSOCKET_PORT",
+    "MANAGEMENT_ENDPOINT_VARIABLE",
     "WebSocketApi",
     "WebSocketGateway",
     "WebSocketLimits",
@@ -82,6 +83,8 @@ __all__ = [
 ]
 
 DEFAULT_WEBSOCKET_PORT = 8001
+#: botocore's service-specific endpoint variable for apigatewaymanagementapi.
+MANAGEMENT_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"
 
 
 @dataclass(frozen=True)
@@ -679,6 +682,12 @@ class WebSocketGateway:
         sock = bind_socket(self.host, self.port, option="--ws-port")
         self.server = WebSocketServer(lambda: cloud.invoker, api, sock=sock, limits=self.limits)
         await self.server.start()
+        # Plain `boto3.client("apigatewaymanagementapi")` in a function (no endpoint_url)
+        # reaches this @connections API, as `AWS_ENDPOINT_URL` reaches the services.
+        endpoint = {MANAGEMENT_ENDPOINT_VARIABLE: self.server.management_url}
+        cloud.extra_env.update(endpoint)
+        if cloud.invoker is not None:
+            cloud.invoker.extra_env.update(endpoint)
         cloud.echo(
             f"WebSocket: {self.server.url} (stage '{api.stage}'; @connections at "
             f"{self.server.management_url})"

@@ -3,7 +3,8 @@
 Every event is appended as one JSON line to $OUT_DIR/<route>.jsonl. A client that
 connects with `?deny=1` is refused (403), `?crash=1` makes $connect raise; the
 message "boom" makes the message handler raise, "info" answers GetConnection's
-identity, "close" closes the connection from the server side.
+identity, "plain" answers through a plain boto3 client, "close" closes the connection
+from the server side.
 """
 
 import json
@@ -42,6 +43,11 @@ def message(event):
     if event.body == "info":
         info = app.websocket_api.info(event.connection_id)
         app.websocket_api.send(event.connection_id, json.dumps(info["Identity"]))
+        return
+    if event.body == "plain":
+        # No endpoint_url: AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI from the runtime.
+        client = boto3.client("apigatewaymanagementapi")
+        client.post_to_connection(ConnectionId=event.connection_id, Data=b"plain boto3")
         return
     if event.body == "close":
         app.websocket_api.close(event.connection_id)

@@ -158,6 +158,8 @@ def test_failing_message_handler_sends_api_gateways_error_frame(tmp_path: Path) 
                 assert set(error) == {"message", "connectionId", "requestId"}
                 await ws.send("still here")
                 assert await asyncio.wait_for(ws.recv(), 30) == "echo:still here"
+                await ws.send("plain")
+                assert await asyncio.wait_for(ws.recv(), 30) == "plain boto3"
         finally:
             await c.cloud.stop()
 
