@@ -279,3 +279,31 @@ def test_blueprint_websocket_handler_gets_the_apps_api_and_middleware() -> None:
     app.handler_map["message"](raw, None)
     assert seen == ["middleware", '{\r\n\t"a": 1\r\n}']
     assert app.websocket_api._endpoint == "http://127.0.0.1:8001/prod"
+
+
+def test_client_is_built_once_and_the_first_endpoint_stays() -> None:
+    api = WebsocketAPI(env={"AWS_REGION": "us-east-1"})
+    session = FakeSession()
+    api.session = session
+    api.configure_from_api_id("first", "api")
+    api.configure("second.example.com", "v2")
+    api.send("a", "1")
+    api.send("b", "2")
+    assert session.endpoints == ["https://first.execute-api.us-east-1.amazonaws.com/api"]
+
+
+def test_errors_other_than_gone_propagate_unchanged() -> None:
+    class Throttled(Exception):
+        pass
+
+    api = WebsocketAPI(env={})
+    session = FakeSession()
+
+    def post_to_connection(**kwargs: Any) -> dict[str, Any]:
+        raise Throttled()
+
+    session.client_obj.post_to_connection = post_to_connection  # type: ignore[method-assign]
+    api.session = session
+    api.configure("abc.execute-api.us-east-1.amazonaws.com", "api")
+    with pytest.raises(Throttled):
+        api.send("c", "m")
