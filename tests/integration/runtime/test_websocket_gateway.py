@@ -16,7 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-import websockets
 from botocore.config import Config
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -44,6 +43,7 @@ class Cloud:
         self.cloud = cloud
         self.gateway = gateway
         self.out = out
+        self.lines: list[str] = []
         assert gateway.server is not None
         self.url = gateway.server.url
         self.endpoint = gateway.server.management_url
@@ -59,7 +59,9 @@ class Cloud:
         )
 
 
-async def start_cloud(tmp_path: Path, limits: WebSocketLimits | None = None) -> Cloud:
+async def start_cloud(
+    tmp_path: Path, limits: WebSocketLimits | None = None, *, reload: bool = False
+) -> Cloud:
     project = tmp_path / "project"
     shutil.copytree(APP, project)
     out = tmp_path / "out"
@@ -69,14 +71,17 @@ async def start_cloud(tmp_path: Path, limits: WebSocketLimits | None = None) -> 
     cloud = LocalCloud(
         project,
         port=0,
-        reload=False,
+        reload=reload,
+        reload_interval=0.05,
         echo=lines.append,
         event_sources=[gateway],
     )
     cloud.extra_env.update({**LOCAL_CREDENTIALS, "OUT_DIR": str(out)})
     await cloud.start()
     assert any(line.startswith("WebSocket: ws://127.0.0.1:") for line in lines), lines
-    return Cloud(cloud, gateway, out)
+    started = Cloud(cloud, gateway, out)
+    started.lines = lines
+    return started
 
 
 def run(coro: Awaitable[None]) -> None:
@@ -285,5 +290,19 @@ def test_limits_close_with_api_gateways_codes(tmp_path: Path) -> None:
     run(scenario())
 
 
-def test_websockets_library_is_the_client() -> None:
-    assert websockets.__version__
+def test_hot_reload_serves_the_edited_message_handler(tmp_path: Path, wait_for: WaitFor) -> None:
+    async def scenario() -> None:
+        c = await start_cloud(tmp_path, reload=True)
+        try:
+            app_py = c.cloud.project_dir / "app.py"
+            app_py.write_text(
+                app_py.read_text().replace('"echo:" + event.body', '"v2:" + event.body')
+            )
+            await wait_for(lambda: any(line.startswith("Reloaded") for line in c.lines))
+            async with connect(c.url) as ws:
+                await ws.send("hi")
+                assert await asyncio.wait_for(ws.recv(), 30) == "v2:hi"
+        finally:
+            await c.cloud.stop()
+
+    run(scenario())
