@@ -13,7 +13,7 @@ from lambic.cli.options import project_dir_option, stage_option
 from lambic.project.account import DEFAULT_SERVICES_PORT
 from lambic.runtime.cloud_components import LiveEventSources, LocalServices
 from lambic.runtime.local import LocalCloud
-from lambic.runtime.websocket_gateway import DEFAULT_WEBSOCKET_PORT, WebSocketGateway
+from lambic.runtime.websocket_gateway import WebSocketGateway
 
 
 def _run(cloud: LocalCloud) -> None:
@@ -41,10 +41,10 @@ def _run(cloud: LocalCloud) -> None:
 )
 @click.option(
     "--ws-port",
-    default=DEFAULT_WEBSOCKET_PORT,
-    show_default=True,
+    default=None,
     type=int,
-    help="Port of the WebSocket API and its @connections API (apps with @app.on_ws_*).",
+    help="Port of the WebSocket API and its @connections API, for apps with @app.on_ws_* "
+    "handlers.  [default: --port + 1, so 8001]",
 )
 @click.option(
     "--no-services",
@@ -58,7 +58,7 @@ def local(
     stage: str,
     no_reload: bool,
     services_port: int,
-    ws_port: int,
+    ws_port: int | None,
     no_services: bool,
 ) -> None:
     """Run the app locally: API Gateway at http://HOST:PORT/, Lambda-style environments,
@@ -75,7 +75,10 @@ def local(
         log_fd=sys.stdout.fileno(),
         services=[services] if services else [],
         # The WebSocket API first: its @connections endpoint goes into every environment.
-        event_sources=[WebSocketGateway(host=host, port=ws_port), LiveEventSources(services)],
+        event_sources=[
+            WebSocketGateway(host=host, port=port + 1 if ws_port is None else ws_port),
+            LiveEventSources(services),
+        ],
     )
     with contextlib.suppress(KeyboardInterrupt):
         _run(cloud)
