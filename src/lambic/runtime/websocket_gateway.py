@@ -533,10 +533,16 @@ class _Protocol(asyncio.Protocol):
     async def _connect(
         self, connection: _Connection, key: str, query: bytes, headers: list[tuple[str, str]]
     ) -> None:
+        # API Gateway adds these to the handshake's headers; we mirror it.
+        trace = f"Root=1-{int(time.time()):08x}-{_request_ids()[2]}"
+        added = [
+            ("X-Amzn-Trace-Id", trace),
+            ("X-Forwarded-For", self.peer),
+            ("X-Forwarded-Port", str(self.server.port)),
+            ("X-Forwarded-Proto", "http"),
+        ]
         event = connection.event(
-            CONNECT_ROUTE,
-            headers=[*headers, ("X-Forwarded-For", self.peer), ("X-Forwarded-Proto", "http")],
-            query=_parse_query(query),
+            CONNECT_ROUTE, headers=[*headers, *added], query=_parse_query(query)
         )
         status, response = await self.server.invoke(CONNECT_ROUTE, event)
         if self.transport is None:

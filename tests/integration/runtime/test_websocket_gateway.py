@@ -117,6 +117,8 @@ def test_message_round_trip_reaches_the_handler_with_api_gateways_event_shape(
         assert (connect_ctx["routeKey"], connect_ctx["eventType"]) == ("$connect", "CONNECT")
         assert connect_event["queryStringParameters"] == {"room": "1"}
         assert connect_event["headers"]["User-Agent"] == "pytest-ws"
+        assert connect_event["headers"]["X-Amzn-Trace-Id"].startswith("Root=1-")
+        assert connect_event["multiValueHeaders"]["X-Forwarded-For"] == ["127.0.0.1"]
         assert connect_ctx["connectionId"] == ctx["connectionId"]
         assert connect_ctx["apiId"] == ctx["apiId"]
         disconnect_ctx = disconnect_event["requestContext"]
