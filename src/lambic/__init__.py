@@ -38,6 +38,7 @@ from lambic.app import (
     TooManyRequestsError,
     UnauthorizedError,
     UnprocessableEntityError,
+    WebsocketDisconnectedError,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         SNSEvent,
         SQSEvent,
         SQSRecord,
+        WebsocketEvent,
     )
 
 __version__ = "0.1.0"
@@ -101,6 +103,8 @@ __all__ = [
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnprocessableEntityError",
+    "WebsocketDisconnectedError",
+    "WebsocketEvent",
     "__version__",
 ]
 
@@ -122,6 +126,7 @@ _LAZY = frozenset(
         "SQSEvent",
         "SQSRecord",
         "ScheduleExpressionError",
+        "WebsocketEvent",
     }
 )
 

@@ -57,6 +57,7 @@ from lambic.app.event_payloads import SAMPLE_ACCOUNT_ID
 from lambic.app.proxy_events import create_rest_event
 
 if TYPE_CHECKING:
+    from lambic._testing_websockets import TestWebsocketClient
     from lambic.project.config import ProjectConfig
     from lambic.runtime.authorization import (
         AuthorizerGate,
@@ -463,6 +464,8 @@ class Client:
         self._events: TestEventsClient | None = None
         self._gate_obj: AuthorizerGate | None = None
         self._specs: dict[int, AuthorizerSpec] = {}
+        self._websocket: TestWebsocketClient | None = None
+        self._scopes: dict[str, _Scope] = {}
 
     @property
     def _config(self) -> ProjectConfig:
@@ -603,6 +606,25 @@ class Client:
             self._events = TestEventsClient(self)
         return self._events
 
+    @property
+    def websocket(self) -> TestWebsocketClient:
+        """Connections to the app's `@app.on_ws_*` handlers (see lambic._testing_websockets)."""
+        if self._websocket is None:
+            from lambic._testing_websockets import TestWebsocketClient
+
+            self._websocket = TestWebsocketClient(
+                self.app, self._config.api_gateway_stage(self.stage_name), self._call_handler
+            )
+        return self._websocket
+
+    def _call_handler(self, function_name: str, handler: Any, event: dict[str, Any]) -> Any:
+        """Run `handler(event, context)` as function `function_name`, with its environment."""
+        scope = self._scopes.get(function_name)
+        if scope is None:
+            scope = self._scopes[function_name] = _Scope(self, function_name)
+        with _patched_environ(scope.environment):
+            return handler(event, scope.context())
+
     def __enter__(self) -> Client:
         return self
 
@@ -612,7 +634,8 @@ class Client:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        return None
+        if self._websocket is not None:
+            self._websocket.restore()
 
 
 def _credential_environment(credentials: Mapping[str, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ HTTP route.
     cors          CORSConfig       authorizers  AuthResponse, AuthRoute, *Authorizer
     middleware    ConvertToMiddleware          errors  ChaliceViewError and friends
     schedules, events, event_sources   Rate/Cron, S3Event/SQSEvent/..., @app.schedule/...
+    websockets, websocket_api          WebsocketEvent, @app.on_ws_*, app.websocket_api
     proxy_events  create_rest_event (API Gateway REST v1 events)
     registry      functions(app) -> [FunctionSpec], route_table(app)
 """
@@ -52,6 +53,7 @@ from lambic.app.errors import (
     TooManyRequestsError,
     UnauthorizedError,
     UnprocessableEntityError,
+    WebsocketDisconnectedError,
 )
 from lambic.app.middleware import ConvertToMiddleware
 from lambic.app.proxy_events import create_rest_event
@@ -92,6 +94,14 @@ if TYPE_CHECKING:
         ScheduleExpression,
         ScheduleExpressionError,
         parse_schedule,
+    )
+    from lambic.app.websocket_api import WebsocketAPI
+    from lambic.app.websockets import (
+        WebsocketConnectConfig,
+        WebsocketDisconnectConfig,
+        WebsocketEvent,
+        WebsocketEventSourceHandler,
+        WebsocketMessageConfig,
     )
 
 __all__ = [
@@ -158,6 +168,13 @@ __all__ = [
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnprocessableEntityError",
+    "WebsocketAPI",
+    "WebsocketConnectConfig",
+    "WebsocketDisconnectConfig",
+    "WebsocketDisconnectedError",
+    "WebsocketEvent",
+    "WebsocketEventSourceHandler",
+    "WebsocketMessageConfig",
     "create_rest_event",
     "functions",
     "parse_schedule",
@@ -193,6 +210,12 @@ _LAZY = {
     "ScheduleExpressionError": "lambic.app.schedules",
     "ScheduledEventConfig": "lambic.app.event_sources",
     "parse_schedule": "lambic.app.schedules",
+    "WebsocketAPI": "lambic.app.websocket_api",
+    "WebsocketConnectConfig": "lambic.app.websockets",
+    "WebsocketDisconnectConfig": "lambic.app.websockets",
+    "WebsocketEvent": "lambic.app.websockets",
+    "WebsocketEventSourceHandler": "lambic.app.websockets",
+    "WebsocketMessageConfig": "lambic.app.websockets",
 }
 
 

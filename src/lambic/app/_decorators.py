@@ -90,6 +90,42 @@ class DecoratorAPI:
 
         return decorator
 
+    def on_ws_connect(self, name: str | None = None) -> Callable[[UserHandler], Any]:
+        """Run the decorated function for each new WebSocket connection (`$connect`).
+
+        A non-2xx answer (or an exception) refuses the connection, as API Gateway does.
+        """
+        return self._websocket_decorator("$connect", name)
+
+    def on_ws_message(self, name: str | None = None) -> Callable[[UserHandler], Any]:
+        """Run the decorated function for each WebSocket message (`$default`)."""
+        return self._websocket_decorator("$default", name)
+
+    def on_ws_disconnect(self, name: str | None = None) -> Callable[[UserHandler], Any]:
+        """Run the decorated function once a WebSocket connection has closed."""
+        return self._websocket_decorator("$disconnect", name)
+
+    def _websocket_decorator(
+        self, route_key: str, name: str | None
+    ) -> Callable[[UserHandler], Any]:
+        # Loaded on first use, like the other event decorators (cold starts).
+        from lambic.app.websockets import WebsocketEvent, WebsocketEventSourceHandler
+
+        def decorator(user_handler: UserHandler) -> Any:
+            handler_name = user_handler.__name__ if name is None else name
+            # The app gives it its websocket_api and middleware when it registers it.
+            wrapped = WebsocketEventSourceHandler(user_handler, WebsocketEvent, None, [])
+            self._register_handler(
+                "websocket",
+                handler_name,
+                user_handler,
+                wrapped,
+                {"route_key": route_key, "middleware_type": "websocket"},
+            )
+            return wrapped
+
+        return decorator
+
     def _register_handler(
         self,
         handler_type: str,

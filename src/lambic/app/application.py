@@ -42,6 +42,7 @@ from lambic.app.routing import (
 if TYPE_CHECKING:
     from lambic.app.blueprints import Blueprint
     from lambic.app.event_sources import EventSourceDecorators as EventSourceMixin
+    from lambic.app.websocket_api import WebsocketAPI
 else:
     # The event decorators load on first use; see lambic.app._lazy.
     from lambic.app._lazy import LazyEventSourceDecorators as EventSourceMixin
@@ -102,9 +103,12 @@ class Lambic(EventSourceMixin, DecoratorAPI):
         self.current_request: Request | None = None
         self.lambda_context: Any = None
         self.configure_logs = configure_logs
-        #: Chalice's opt-in flags for experimental features; kept so ported apps that
-        #: set them still import (Lambic has no feature behind a flag).
+        #: Chalice's opt-in flags for experimental features: an app using WebSockets
+        #: must add "WEBSOCKETS" (checked when the project is read, as Chalice does).
         self.experimental_feature_flags: set[str] = set()
+        # Experimental features this app uses (Chalice's internal name).
+        self._features_used: set[str] = set()
+        self._websocket_api: WebsocketAPI | None = None
         self.log = logging.getLogger(app_name)
         self._debug = debug
         self._dispatcher = Dispatcher(self)
@@ -112,6 +116,21 @@ class Lambic(EventSourceMixin, DecoratorAPI):
         self._tree: ResourceTree | None = None
         if configure_logs:
             self._configure_logging()
+
+    @property
+    def websocket_api(self) -> WebsocketAPI:
+        """The WebSocket management client (`send`, `close`, `info`), made on first use
+        so an app without WebSockets never imports it (cold starts)."""
+        api = self._websocket_api
+        if api is None:
+            from lambic.app.websocket_api import WebsocketAPI
+
+            api = self._websocket_api = WebsocketAPI()
+        return api
+
+    @websocket_api.setter
+    def websocket_api(self, value: WebsocketAPI) -> None:
+        self._websocket_api = value
 
     # -- logging (Chalice: stdout, "name - LEVEL - msg", ERROR unless debug) --------
 
@@ -181,6 +200,8 @@ class Lambic(EventSourceMixin, DecoratorAPI):
             self._register_authorizer(name, handler_string, wrapped_handler, kwargs)
         elif handler_type == "event":
             self._register_event_source(name, handler_string, kwargs)
+        elif handler_type == "websocket":
+            self._register_websocket(name, handler_string, user_handler, wrapped_handler, kwargs)
         else:
             raise ValueError(f"Unknown handler type {handler_type!r}")
         self.handler_map[name] = wrapped_handler
@@ -216,6 +237,28 @@ class Lambic(EventSourceMixin, DecoratorAPI):
             self.pure_lambda_functions.append(config)
         else:
             self.event_sources.append(config)
+
+    def _register_websocket(
+        self,
+        name: str,
+        handler_string: str,
+        user_handler: UserHandler,
+        wrapped: Any,
+        kwargs: dict[str, Any],
+    ) -> None:
+        from lambic.app.websockets import create_config
+
+        config = create_config(kwargs["route_key"], name, handler_string, user_handler)
+        if config.route_key_handled in self.websocket_handlers:
+            # Chalice's message, word for word.
+            raise ValueError(
+                f"Duplicate websocket handler: '{config.decorator_name}'. There can only be "
+                "one handler for each websocket decorator."
+            )
+        self._features_used.add("WEBSOCKETS")
+        wrapped.websocket_api = self.websocket_api
+        wrapped.middleware_handlers = lambda: self._get_middleware_handlers("websocket")
+        self.websocket_handlers[config.route_key_handled] = config
 
     def _register_authorizer(
         self,

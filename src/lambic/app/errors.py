@@ -12,6 +12,7 @@
     │   ├── UnprocessableEntityError (422)
     │   └── TooManyRequestsError (429)
     ├── ChaliceUnhandledError        propagates past the view so middleware can handle it
+    ├── WebsocketDisconnectedError   app.websocket_api on a gone connection (GoneException)
     └── RouteError (ValueError)      a route declaration is invalid (raised at import time)
 
 Example::
@@ -39,6 +40,7 @@ __all__ = [
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnprocessableEntityError",
+    "WebsocketDisconnectedError",
 ]
 
 
@@ -48,6 +50,14 @@ class ChaliceError(Exception):
 
 #: The same root under Lambic's own name.
 LambicError = ChaliceError
+
+
+class WebsocketDisconnectedError(ChaliceError):
+    """`app.websocket_api` was used on a connection that is gone (API Gateway's 410)."""
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(connection_id)
+        self.connection_id = connection_id
 
 
 class ChaliceViewError(ChaliceError):

@@ -14,7 +14,7 @@ from lambic.app.cors import resource_preflight
 if TYPE_CHECKING:
     from lambic.app.application import Lambic
 
-__all__ = ["FunctionSpec", "event_source_kind", "functions", "route_table"]
+__all__ = ["WEBSOCKET_FUNCTIONS", "FunctionSpec", "event_source_kind", "functions", "route_table"]
 
 # Keyed by class name so this module needs nothing from the event-source module.
 _KIND_BY_CONFIG = {
@@ -25,6 +25,14 @@ _KIND_BY_CONFIG = {
     "CloudWatchEventConfig": "cloudwatch",
     "DynamoDBEventConfig": "dynamodb",
     "KinesisEventConfig": "kinesis",
+}
+
+
+#: WebSocket route key -> the function that serves it, named as Chalice's deployer names them.
+WEBSOCKET_FUNCTIONS = {
+    "$connect": "websocket_connect",
+    "$default": "websocket_message",
+    "$disconnect": "websocket_disconnect",
 }
 
 
@@ -41,7 +49,7 @@ class FunctionSpec:
     name          "api_handler" for the routes; else the short name
     handler       "app.app" for api_handler; else the handler string
     kind          api | authorizer | schedule | s3 | sqs | sns | cloudwatch | dynamodb
-                  | kinesis | lambda
+                  | kinesis | websocket | lambda
     event_source  the event source config, or None
     """
 
@@ -97,6 +105,17 @@ def functions(app: Lambic) -> list[FunctionSpec]:
         specs.append(
             FunctionSpec(
                 name=source.name, handler=source.handler_string, kind=kind, event_source=source
+            )
+        )
+    for handler in getattr(app, "websocket_handlers", {}).values():
+        specs.append(
+            FunctionSpec(
+                # Chalice's deployer names them by route; a Chalice app's configs have
+                # no `function_name`, so the route key decides for both.
+                name=WEBSOCKET_FUNCTIONS.get(handler.route_key_handled, "websocket_message"),
+                handler=handler.handler_string,
+                kind="websocket",
+                event_source=handler,
             )
         )
     for func in app.pure_lambda_functions:

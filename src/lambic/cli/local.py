@@ -13,6 +13,7 @@ from lambic.cli.options import project_dir_option, stage_option
 from lambic.project.account import DEFAULT_SERVICES_PORT
 from lambic.runtime.cloud_components import LiveEventSources, LocalServices
 from lambic.runtime.local import LocalCloud
+from lambic.runtime.websocket_gateway import WebSocketGateway
 
 
 def _run(cloud: LocalCloud) -> None:
@@ -39,6 +40,13 @@ def _run(cloud: LocalCloud) -> None:
     help="Port of the local S3/DynamoDB/SQS/SNS/EventBridge edge (AWS_ENDPOINT_URL).",
 )
 @click.option(
+    "--ws-port",
+    default=None,
+    type=int,
+    help="Port of the WebSocket API and its @connections API, for apps with @app.on_ws_* "
+    "handlers.  [default: --port + 1, so 8001]",
+)
+@click.option(
     "--no-services",
     is_flag=True,
     help="Do not start the local AWS services (functions then reach real AWS, if any).",
@@ -56,11 +64,13 @@ def local(
     stage: str,
     no_reload: bool,
     services_port: int,
+    ws_port: int | None,
     no_services: bool,
     verbose: bool,
 ) -> None:
     """Run the app locally: API Gateway at http://HOST:PORT/, Lambda-style environments,
-    local AWS services at http://HOST:SERVICES_PORT/, and every event handler live."""
+    local AWS services at http://HOST:SERVICES_PORT/, every event handler live, and the
+    WebSocket API (if app.py has @app.on_ws_* handlers) at ws://HOST:WS_PORT/."""
     services = None if no_services else LocalServices(host=host, port=services_port)
     cloud = LocalCloud(
         project_dir,
@@ -72,7 +82,11 @@ def local(
         log_fd=sys.stdout.fileno(),
         verbose=verbose,
         services=[services] if services else [],
-        event_sources=[LiveEventSources(services)],
+        # The WebSocket API first: its @connections endpoint goes into every environment.
+        event_sources=[
+            WebSocketGateway(host=host, port=port + 1 if ws_port is None else ws_port),
+            LiveEventSources(services),
+        ],
     )
     with contextlib.suppress(KeyboardInterrupt):
         _run(cloud)

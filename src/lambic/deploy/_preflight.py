@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambic.deploy._websocket import websocket_policy_name
 from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.errors import DeleteRefusedError
 from lambic.deploy.planner import Plan
@@ -62,7 +63,10 @@ def _check_role(aws: AWSSession, role: DeployedResource) -> str:
     iam = aws.client("iam")
     name = role.attrs["role_name"]
     attached = [p["PolicyName"] for p in _all(iam, "list_attached_role_policies", name)]
-    inline = [p for p in _all(iam, "list_role_policies", name) if p != name]
+    # Lambic's own inline policies: the role's, and the WebSocket API's (removed with
+    # the API, which is deleted before the role).
+    ours = {name, websocket_policy_name(name)}
+    inline = [p for p in _all(iam, "list_role_policies", name) if p not in ours]
     profiles = _all(iam, "list_instance_profiles_for_role", name)
     others = attached + inline + [f"instance profile {p['InstanceProfileName']}" for p in profiles]
     if others:

@@ -15,6 +15,7 @@ from typing import Any
 
 from lambic.app import functions as app_functions
 from lambic.deploy._loader import load_app
+from lambic.deploy.errors import ConfigError
 from lambic.deploy.policy import resolve_policy
 from lambic.deploy.resources import ResourceGraph, build_bindings, build_graph
 from lambic.project.config import DEFAULT_RUNTIME, StageConfig, load_config, load_stage_config
@@ -46,7 +47,20 @@ def load_deployable(project_dir: Path, stage: str) -> Deployable:
         load_config(project_dir), stage, project_dir=project_dir, base=os.environ
     )
     app = load_app(project_dir, env=env)
+    _check_feature_flags(app)
     config = load_stage_config(project_dir, stage, getattr(app, "app_name", None))
     names = tuple(spec.name for spec in app_functions(app))
     policy = resolve_policy(config, build_bindings(app), names)
     return Deployable(app, config, policy, build_graph(app, config, policy))
+
+
+def _check_feature_flags(app: Any) -> None:
+    """Chalice refuses to package or deploy experimental features used without opting in."""
+    used = getattr(app, "_features_used", None)
+    if not used:
+        return
+    from lambic.app.websockets import missing_feature_flags
+
+    message = missing_feature_flags(set(used), set(getattr(app, "experimental_feature_flags", ())))
+    if message is not None:
+        raise ConfigError(message.strip())

@@ -13,7 +13,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambic.deploy import _apis, _handlers, _messaging, _storage, _wiring, progress
+from lambic.deploy import _apis, _handlers, _messaging, _storage, _websocket, _wiring, progress
 from lambic.deploy._handlers import StepContext
 from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.planner import Plan, Step
@@ -33,6 +33,7 @@ _DELETERS: dict[str, Callable[[StepContext, dict[str, Any]], None]] = {
     "bus": _messaging.delete_bus,
     "rest_api": _apis.delete_rest_api,
     "http_api": _apis.delete_http_api,
+    "websocket_api": _websocket.delete_websocket_api,
 }
 
 # What must be removed from inside a resource before it can be deleted, for delete
@@ -154,6 +155,8 @@ class Executor:
             return _apis.create_rest_api(ctx, spec, parts)
         if kind == "http_api":
             return _apis.create_http_api(ctx, spec, parts)
+        if kind == "websocket_api":
+            return _websocket.create_websocket_api(ctx, spec, parts)
         return _wiring.create_binding(ctx, spec, self._function_name(spec.function), parts)
 
     def _update(self, kind: str, spec: Any, step: Step) -> dict[str, Any]:
@@ -175,6 +178,8 @@ class Executor:
             return _apis.update_rest_api(ctx, spec, attrs, step.changed)
         if kind == "http_api":
             return _apis.update_http_api(ctx, spec, attrs, step.changed)
+        if kind == "websocket_api":
+            return _websocket.update_websocket_api(ctx, spec, attrs, step.changed)
         return _wiring.update_binding(ctx, spec, attrs, step.changed)
 
     def _delete(self, resource: DeployedResource) -> None:
@@ -191,6 +196,11 @@ class Executor:
                 resource.parts = {**resource.parts, "permissions": ""}
             elif resource.kind == "http_api" and attrs.get("function_name") in self.recreated:
                 resource.parts = {**resource.parts, "target": ""}
+            elif resource.kind == "websocket_api" and {
+                r["function_name"] for r in attrs.get("routes", {}).values()
+            } & set(self.recreated):
+                # The recreated function lost API Gateway's permission: re-add it.
+                resource.parts = {**resource.parts, "routes": ""}
             elif resource.kind == "binding" and attrs.get("function_name") in self.recreated:
                 # A changed identity makes the update delete and recreate the binding.
                 resource.attrs = {**attrs, "identity": ""}

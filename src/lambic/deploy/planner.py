@@ -54,6 +54,7 @@ RANKS = {
     "function": 1,
     "rest_api": 2,
     "http_api": 2,
+    "websocket_api": 2,
     "binding": 3,
 }
 
@@ -64,7 +65,8 @@ STATEFUL = frozenset({"table", "bucket", "queue"})
 @dataclass(frozen=True)
 class DesiredResource:
     key: str
-    kind: str  # "role" | "table" | "bucket" | "function" | "rest_api" | "http_api" | "binding"
+    kind: str  # "role" | "table" | "bucket" | "function" | "rest_api" | "http_api"
+    #            | "websocket_api" | "binding"
     parts: tuple[tuple[str, str], ...]
     spec: Any  # the graph object (with ARNs filled in for the API)
 
@@ -116,6 +118,16 @@ class HttpApiSpec:
     function_arn: str
     function_name: str
     routes: tuple[str, ...]  # route keys, "GET /users/{id}"
+
+
+@dataclass(frozen=True)
+class WebsocketApiSpec:
+    """The WebSocket API with each route's function resolved to its deployed name and ARN."""
+
+    name: str
+    stage_name: str
+    routes: tuple[tuple[str, str, str], ...]  # (route key, function name, function ARN)
+    role_name: str | None  # the role Lambic manages, which may manage the connections
 
 
 def _hash(value: Any) -> str:
@@ -189,6 +201,8 @@ def desired_resources(
             )
             parts = (("routes", _hash(http.routes)), ("target", _hash(http.function_arn)))
             out.append(DesiredResource("api", "http_api", parts, http))
+    if graph.websocket_api is not None:
+        out.append(_websocket_api(graph, region, account_id))
     for binding in graph.bindings:
         key = f"{_binding_kind(binding)}:{binding.function}"
         out.append(DesiredResource(key, "binding", (("settings", _hash(repr(binding))),), binding))
@@ -221,6 +235,28 @@ def _messaging(graph: ResourceGraph) -> list[DesiredResource]:
     ]
     out += [DesiredResource(f"bus:{bus.name}", "bus", (), bus) for bus in graph.buses]
     return out
+
+
+def _websocket_api(graph: ResourceGraph, region: str, account_id: str) -> DesiredResource:
+    ws = graph.websocket_api
+    if ws is None:
+        raise ValueError("the graph has no WebSocket API")
+    names = {f.name: f.function_name for f in graph.functions}
+    spec = WebsocketApiSpec(
+        ws.name,
+        ws.stage_name,
+        tuple(
+            (key, names[short], function_arn(region, account_id, names[short]))
+            for key, short in ws.routes
+        ),
+        graph.role.name if graph.role.policy is not None else None,
+    )
+    parts = (
+        ("routes", _hash(spec.routes)),
+        ("stage", _hash(spec.stage_name)),
+        ("policy", _hash(spec.role_name)),
+    )
+    return DesiredResource("websocket_api", "websocket_api", parts, spec)
 
 
 def _function(function: FunctionResource, code_sha256: str) -> DesiredResource:

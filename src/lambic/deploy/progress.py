@@ -91,6 +91,11 @@ def stage_urls(record: DeployedRecord) -> list[tuple[str, str]]:
     api = record.resources.get("api")
     if record.api_url and api is not None:
         urls.append(("Rest API URL" if api.kind == "rest_api" else "HTTP API URL", record.api_url))
+    websocket = record.resources.get("websocket_api")
+    if websocket is not None and websocket.attrs.get("stage_name"):
+        attrs = websocket.attrs
+        url = f"wss://{attrs['api_id']}.execute-api.{record.region}.amazonaws.com/"
+        urls.append(("WebSocket URL", url + str(attrs["stage_name"])))
     for resource in record.resources.values():
         if resource.kind == "bucket" and resource.attrs.get("index_document"):
             urls.append(("Website URL", website_url(resource.attrs["bucket"], record.region)))

@@ -59,12 +59,14 @@ _NAME_ATTRS = {
     "bus": "bus",
     "rest_api": "api_id",
     "http_api": "api_id",
+    "websocket_api": "api_id",
 }
 
 # How AWS's consoles and docs name each kind, where that differs from Lambic's key.
 _KIND_NAMES = {
     "rest_api": "REST API",
     "http_api": "HTTP API",
+    "websocket_api": "WebSocket API",
     "queue": "SQS queue",
     "topic": "SNS topic",
     "bus": "event bus",

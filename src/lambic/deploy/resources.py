@@ -139,6 +139,20 @@ class ApiResource:
 
 
 @dataclass(frozen=True)
+class WebsocketApiResource:
+    """The WebSocket API: an API Gateway v2 API (protocol WEBSOCKET), one route per handler.
+
+    `routes` pairs each route key ("$connect", "$default", "$disconnect") with the short
+    name of the function it invokes (websocket_connect, ...). The functions' role may
+    manage this API's connections (`execute-api:ManageConnections`) and nothing else's.
+    """
+
+    name: str  # Chalice's: "{app}-{stage}-websocket-api"
+    stage_name: str
+    routes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class RoleResource:
     """The execution role: created by Lambic (`policy` set) or given (`arn` set)."""
 
@@ -160,6 +174,7 @@ class ResourceGraph:
     queues: tuple[QueueResource, ...] = ()
     topics: tuple[TopicResource, ...] = ()
     buses: tuple[BusResource, ...] = ()
+    websocket_api: WebsocketApiResource | None = None
 
     def function(self, name: str) -> FunctionResource:
         for function in self.functions:
@@ -219,6 +234,22 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         declared_queues(config.resources),
         declared_topics(config.resources),
         declared_buses(config.resources),
+        _websocket_api(app, config, specs),
+    )
+
+
+def _websocket_api(app: Any, config: StageConfig, specs: Any) -> WebsocketApiResource | None:
+    routes = tuple(
+        sorted(
+            (str(s.event_source.route_key_handled), s.name) for s in specs if s.kind == "websocket"
+        )
+    )
+    if not routes:
+        return None
+    return WebsocketApiResource(
+        name=f"{config.app_name}-{config.stage}-websocket-api",
+        stage_name=config.api_gateway_stage,
+        routes=routes,
     )
 
 

@@ -114,6 +114,7 @@ def build_sam(graph: ResourceGraph, code_uri: str = "./deployment.zip") -> dict[
         events = resources[logical_id(binding.function)]["Properties"].setdefault("Events", {})
         events[f"{logical_id(binding.function)}Event{index}"] = _event(binding, resources, graph)
     _api(graph, resources, outputs)
+    _websocket_api(graph, resources, outputs)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
@@ -412,6 +413,107 @@ def _api(graph: ResourceGraph, resources: dict[str, Any], outputs: dict[str, Any
         )
     }
     outputs["RestAPIId"] = {"Value": {"Ref": REST_API_ID}}
+
+
+WEBSOCKET_API_ID = "WebsocketAPI"
+_INVOCATION_URI = (
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+    "${%s.Arn}/invocations"
+)
+
+
+def _websocket_api(
+    graph: ResourceGraph, resources: dict[str, Any], outputs: dict[str, Any]
+) -> None:
+    ws = graph.websocket_api
+    if ws is None:
+        return
+    resources[WEBSOCKET_API_ID] = {
+        "Type": "AWS::ApiGatewayV2::Api",
+        "Properties": {
+            "Name": ws.name,
+            "ProtocolType": "WEBSOCKET",
+            "RouteSelectionExpression": "$request.body.action",
+        },
+    }
+    route_ids = []
+    for route_key, function in ws.routes:
+        fn_id = logical_id(function)
+        resources[f"{fn_id}Integration"] = {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            "Properties": {
+                "ApiId": {"Ref": WEBSOCKET_API_ID},
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": _sub(_INVOCATION_URI % fn_id),
+            },
+        }
+        resources[f"{fn_id}Route"] = {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {
+                "ApiId": {"Ref": WEBSOCKET_API_ID},
+                "RouteKey": route_key,
+                "Target": _sub(
+                    "integrations/${Integration}", Integration={"Ref": f"{fn_id}Integration"}
+                ),
+            },
+        }
+        route_ids.append(f"{fn_id}Route")
+        resources[f"{fn_id}InvokePermission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": fn_id},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": _sub(
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*",
+                    ApiId={"Ref": WEBSOCKET_API_ID},
+                ),
+            },
+        }
+    resources[f"{WEBSOCKET_API_ID}Deployment"] = {
+        "Type": "AWS::ApiGatewayV2::Deployment",
+        "DependsOn": route_ids,
+        "Properties": {"ApiId": {"Ref": WEBSOCKET_API_ID}},
+    }
+    resources[f"{WEBSOCKET_API_ID}Stage"] = {
+        "Type": "AWS::ApiGatewayV2::Stage",
+        "Properties": {
+            "ApiId": {"Ref": WEBSOCKET_API_ID},
+            "DeploymentId": {"Ref": f"{WEBSOCKET_API_ID}Deployment"},
+            "StageName": ws.stage_name,
+        },
+    }
+    if graph.role.policy is not None:
+        # Least privilege: this API's stage's @connections only, as its own policy so
+        # the role's inline policy needs no reference to the API.
+        resources[f"{WEBSOCKET_API_ID}ManageConnections"] = {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": f"{WEBSOCKET_API_ID}ManageConnections",
+                "Roles": [{"Ref": ROLE_ID}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["execute-api:ManageConnections"],
+                            "Resource": _sub(
+                                "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                                f"${{AWS::AccountId}}:${{ApiId}}/{ws.stage_name}/*/@connections/*",
+                                ApiId={"Ref": WEBSOCKET_API_ID},
+                            ),
+                        }
+                    ],
+                },
+            },
+        }
+    outputs["WebsocketAPIId"] = {"Value": {"Ref": WEBSOCKET_API_ID}}
+    outputs["WebsocketConnectEndpointURL"] = {
+        "Value": _sub(
+            f"wss://${{{WEBSOCKET_API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"
+            f"{ws.stage_name}/"
+        )
+    }
 
 
 def _loads(text: str) -> Any:

@@ -110,6 +110,7 @@ def build_terraform(graph: ResourceGraph) -> dict[str, Any]:
             },
         )
     outputs = _api(graph, add)
+    outputs.update(_websocket_api(graph, add))
     return {
         "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws"}}},
         "data": {
@@ -495,3 +496,102 @@ def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
             _permission(name, "apigateway.amazonaws.com", source),
         )
     return {"EndpointURL": {"value": "${aws_api_gateway_stage.rest_api.invoke_url}/"}}
+
+
+def _websocket_api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
+    """aws_apigatewayv2_* for the WebSocket API, its routes, stage and permissions."""
+    ws = graph.websocket_api
+    if ws is None:
+        return {}
+    api_id = "${aws_apigatewayv2_api.websocket_api.id}"
+    add(
+        "aws_apigatewayv2_api",
+        "websocket_api",
+        {
+            "name": literal(ws.name),
+            "protocol_type": "WEBSOCKET",
+            # Only `${` starts an interpolation: this "$request..." is read verbatim.
+            "route_selection_expression": "$request.body.action",
+        },
+    )
+    routes = []
+    for route_key, function in ws.routes:
+        add(
+            "aws_apigatewayv2_integration",
+            function,
+            {
+                "api_id": api_id,
+                "integration_type": "AWS_PROXY",
+                "integration_uri": _fn(function, "invoke_arn"),
+            },
+        )
+        add(
+            "aws_apigatewayv2_route",
+            function,
+            {
+                "api_id": api_id,
+                "route_key": literal(route_key),
+                "target": f"integrations/${{aws_apigatewayv2_integration.{function}.id}}",
+            },
+        )
+        routes.append(f"aws_apigatewayv2_route.{function}")
+        add(
+            "aws_lambda_permission",
+            f"{function}_invoke",
+            _permission(
+                function,
+                "apigateway.amazonaws.com",
+                "${aws_apigatewayv2_api.websocket_api.execution_arn}/*",
+            ),
+        )
+    add(
+        "aws_apigatewayv2_deployment",
+        "websocket_api",
+        {
+            "api_id": api_id,
+            # A new deployment whenever the routes change.
+            "triggers": {"redeployment": literal(json.dumps(ws.routes))},
+            "lifecycle": {"create_before_destroy": True},
+            "depends_on": routes,
+        },
+    )
+    add(
+        "aws_apigatewayv2_stage",
+        "websocket_api",
+        {
+            "api_id": api_id,
+            "name": literal(ws.stage_name),
+            "deployment_id": "${aws_apigatewayv2_deployment.websocket_api.id}",
+        },
+    )
+    if graph.role.policy is not None:
+        # Least privilege: this API's stage's @connections only.
+        resource = (
+            f"${{aws_apigatewayv2_api.websocket_api.execution_arn}}/{literal(ws.stage_name)}"
+            "/*/@connections/*"
+        )
+        add(
+            "aws_iam_role_policy",
+            "websocket_manage_connections",
+            {
+                "name": "websocket_manage_connections",
+                "role": "${aws_iam_role.default_role.id}",
+                "policy": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["execute-api:ManageConnections"],
+                                "Resource": resource,
+                            }
+                        ],
+                    }
+                ),
+            },
+        )
+    return {
+        "WebsocketConnectEndpointURL": {
+            "value": "${aws_apigatewayv2_stage.websocket_api.invoke_url}"
+        }
+    }

@@ -94,6 +94,16 @@ def _manifest(app: Any) -> dict[str, Any]:
     }
 
 
+def _missing_opt_in(app: Any) -> str | None:
+    """Chalice's refusal of experimental features used without opting in (every command)."""
+    used = getattr(app, "_features_used", None)
+    if not used:
+        return None
+    from lambic.app.websockets import missing_feature_flags
+
+    return missing_feature_flags(set(used), set(getattr(app, "experimental_feature_flags", ())))
+
+
 def _where(exc: BaseException, project_dir: Path) -> str:
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith(str(project_dir)):
@@ -129,6 +139,9 @@ def _load(project_dir: Path) -> dict[str, Any]:
             "error": f"`app` in app.py is a {type(app).__name__}, not a Lambic app; "
             "define `app = Lambic('name')`"
         }
+    refused = _missing_opt_in(app)
+    if refused is not None:
+        return {"error": refused}
     try:
         return {"manifest": _manifest(app)}
     except ImportError as exc:

@@ -47,6 +47,8 @@ APPS_AND_STAGES = [
     ("chalice_project", "dev"),
     ("chalice_project", "prod"),
     ("resources", "dev"),
+    ("websocket", "dev"),
+    ("wschat", "dev"),
 ]
 
 
@@ -255,3 +257,47 @@ def test_a_public_website_bucket_gets_block_public_access_off_and_a_get_object_p
     assert template["Outputs"]["BucketShopSiteWebsiteURL"] == {
         "Value": {"Fn::GetAtt": ["BucketShopSite", "WebsiteURL"]}
     }
+
+
+def test_websocket_api_is_an_apigatewayv2_websocket_api_with_one_route_per_handler(
+    copy_app: Callable[[str], Path],
+) -> None:
+    template = _template(copy_app("websocket"))
+    resources = template["Resources"]
+    api = resources["WebsocketAPI"]
+    assert api["Type"] == "AWS::ApiGatewayV2::Api"
+    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    routes = {
+        r["Properties"]["RouteKey"]: name
+        for name, r in resources.items()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert routes == {
+        "$connect": "WebsocketConnectRoute",
+        "$default": "WebsocketMessageRoute",
+        "$disconnect": "WebsocketDisconnectRoute",
+    }
+    assert resources["WebsocketConnect"]["Properties"]["Handler"] == "app.connect"
+    assert resources["WebsocketAPIStage"]["Properties"]["StageName"] == "api"
+    permission = resources["WebsocketMessageInvokePermission"]["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    statement = resources["WebsocketAPIManageConnections"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ][0]
+    assert statement["Action"] == ["execute-api:ManageConnections"]
+    template_text, values = statement["Resource"]["Fn::Sub"]
+    assert template_text.endswith(":${ApiId}/api/*/@connections/*")
+    assert values == {"ApiId": {"Ref": "WebsocketAPI"}}
+    assert "WebsocketConnectEndpointURL" in template["Outputs"]
+
+
+def test_websocket_app_without_the_opt_in_is_refused_with_chalices_message(
+    copy_app: Callable[[str], Path],
+) -> None:
+    project = copy_app("websocket")
+    app_py = project / "app.py"
+    app_py.write_text(
+        app_py.read_text().replace('app.experimental_feature_flags.update(["WEBSOCKETS"])\n', "")
+    )
+    with pytest.raises(ConfigError, match=r"experimental_feature_flags\.update"):
+        _template(project)

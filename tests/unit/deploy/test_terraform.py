@@ -32,6 +32,7 @@ REQUIRED = {
     "aws_apigatewayv2_integration": {"api_id", "integration_type"},
     "aws_apigatewayv2_route": {"api_id", "route_key"},
     "aws_apigatewayv2_stage": {"api_id", "name"},
+    "aws_apigatewayv2_deployment": {"api_id"},
     "aws_cloudwatch_event_rule": set(),
     "aws_cloudwatch_event_target": {"rule", "arn"},
     "aws_s3_bucket_notification": {"bucket"},
@@ -87,6 +88,7 @@ def check_structure(document: dict[str, Any]) -> None:
         ("policy", "dev"),
         ("trainstatus", "dev"),
         ("resources", "dev"),
+        ("websocket", "dev"),
     ],
 )
 def test_terraform_json_is_structurally_valid(
@@ -167,3 +169,26 @@ def test_a_public_website_bucket_gets_its_access_block_lifted_before_its_policy(
     assert res["aws_s3_bucket_cors_configuration"]["shop_site"]["cors_rule"] == [
         {"allowed_methods": ["GET"], "allowed_origins": ["*"], "max_age_seconds": 300}
     ]
+
+
+def test_websocket_api_routes_and_least_privilege_policy(copy_app: Callable[[str], Path]) -> None:
+    document = build_terraform(load_deployable(copy_app("websocket"), "dev").graph)
+    resources = document["resource"]
+    api = resources["aws_apigatewayv2_api"]["websocket_api"]
+    assert (api["name"], api["protocol_type"]) == ("wsapp-dev-websocket-api", "WEBSOCKET")
+    routes = {r["route_key"]: r["target"] for r in resources["aws_apigatewayv2_route"].values()}
+    assert routes == {
+        "$connect": "integrations/${aws_apigatewayv2_integration.websocket_connect.id}",
+        "$default": "integrations/${aws_apigatewayv2_integration.websocket_message.id}",
+        "$disconnect": "integrations/${aws_apigatewayv2_integration.websocket_disconnect.id}",
+    }
+    assert resources["aws_apigatewayv2_stage"]["websocket_api"]["name"] == "api"
+    policy = json.loads(resources["aws_iam_role_policy"]["websocket_manage_connections"]["policy"])
+    assert policy["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["execute-api:ManageConnections"],
+            "Resource": "${aws_apigatewayv2_api.websocket_api.execution_arn}/api/*/@connections/*",
+        }
+    ]
+    assert "WebsocketConnectEndpointURL" in document["output"]

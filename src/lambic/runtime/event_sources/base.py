@@ -26,10 +26,21 @@ from lambic.runtime._batches import Invoke
 from lambic.runtime.errors import LambicRuntimeError
 
 SUPPORTED_KINDS = frozenset(
-    {"api", "lambda", "authorizer", "schedule", "cloudwatch", "s3", "sqs", "sns", "dynamodb"}
+    {
+        "api",
+        "lambda",
+        "authorizer",
+        "websocket",
+        "schedule",
+        "cloudwatch",
+        "s3",
+        "sqs",
+        "sns",
+        "dynamodb",
+    }
 )
-# Kinds invoked over HTTP: they have no event source and no async event worker.
-SYNC_KINDS = frozenset({"api", "authorizer"})
+# Kinds invoked by a gateway (HTTP, WebSocket): no event source, no async event worker.
+SYNC_KINDS = frozenset({"api", "authorizer", "websocket"})
 
 # Handler kind -> (the local service that feeds it, its decorator), for the error a
 # user sees when that service is not running.

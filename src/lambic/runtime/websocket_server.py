@@ -1,0 +1,613 @@
+"""The WebSocket API's server: one port for WebSocket clients and `@connections`.
+
+    client --GET + Upgrade--> $connect invocation --2xx--> 101, connection registered
+                                                  --else--> the refusal, socket closed
+    client --message (frames)--> $default invocation (one per message, concurrently)
+    client --close / idle / 2 h / DeleteConnection--> $disconnect invocation
+    any function --boto3 apigatewaymanagementapi--> POST/GET/DELETE /{stage}/@connections/{id}
+
+Each invocation goes through the runtime's invoker into an execution environment,
+with API Gateway's event shape (`lambic.app.websockets.create_websocket_event`). The
+events' `domainName` is this port ("127.0.0.1:8001"), so `app.websocket_api` in any
+handler reaches the management API here (`lambic.app.websocket_api`); plain boto3 uses
+`endpoint_url="http://127.0.0.1:8001/{stage}"`. Clients may connect at `/` or
+`/{stage}` (the HTTP gateway serves its API at `/` too).
+
+API Gateway's quotas, mirrored (`WebSocketLimits`; tests shorten the timeouts):
+frames up to 32 KB and messages up to 128 KB (else close 1009), an idle connection
+closed after 10 minutes and any connection after 2 hours (1001 "Going away").
+A failed message invocation sends the client API Gateway's error frame,
+`{"message": "Internal server error", "connectionId": ..., "requestId": ...}`;
+a message with no `$default` route gets `{"message": "Forbidden", ...}`.
+
+The protocol is RFC 6455 on asyncio + httptools (`_websocket_frames`): no
+framework, as the HTTP gateway, since every message costs an invocation already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+import httptools
+import orjson
+
+from lambic.app.websockets import (
+    CONNECT_ROUTE,
+    DEFAULT_ROUTE,
+    DISCONNECT_ROUTE,
+    create_websocket_event,
+)
+from lambic.runtime import connections_api
+from lambic.runtime._websocket_frames import (
+    CLOSE_GOING_AWAY,
+    CLOSE_INVALID_DATA,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
+    CLOSE_TOO_BIG,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameParser,
+    ProtocolError,
+    accept_key,
+    close_payload,
+    encode_frame,
+    parse_close,
+)
+from lambic.runtime.gateway import FunctionInvoker, _request_ids
+
+__all__ = ["WebSocketApi", "WebSocketLimits", "WebSocketServer"]
+
+
+@dataclass(frozen=True)
+class WebSocketLimits:
+    """API Gateway's WebSocket quotas (bytes and seconds)."""
+
+    max_frame: int = 32 * 1024
+    max_message: int = connections_api.MAX_MESSAGE_BYTES
+    idle_timeout: float = 10 * 60.0
+    max_duration: float = 2 * 60 * 60.0
+
+
+@dataclass
+class WebSocketApi:
+    """What the server serves: the stage, the API id, route key -> function name."""
+
+    stage: str
+    api_id: str
+    routes: Mapping[str, str] = field(default_factory=dict)
+
+
+def _new_id() -> str:
+    # API Gateway's ids look like "R1kmxc2VNjMCFIA=": base64 of 11 bytes.
+    return base64.b64encode(secrets.token_bytes(11)).decode("ascii")
+
+
+_FORBIDDEN_HTTP = (403, b'{"message":"Forbidden"}')
+_BAD_REQUEST = (400, b'{"message":"Bad Request"}')
+_INTERNAL = (502, b'{"message": "Internal server error"}')
+_THROTTLED = (429, b'{"message":"Too Many Requests"}')
+_REASONS = {101: b"Switching Protocols", 200: b"OK", 204: b"No Content"}
+
+
+def _http_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+    reason = _REASONS.get(status, b"Status")
+    lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
+    for name, value in headers:
+        lines.append(b"%s: %s\r\n" % (name, value))
+    if status != 101:
+        lines.append(b"content-length: %d\r\n" % len(body))
+    lines.append(b"\r\n")
+    lines.append(body)
+    return b"".join(lines)
+
+
+class WebSocketServer:
+    """The WebSocket API on a socket: connections, invocations, the management API."""
+
+    def __init__(
+        self,
+        invoker: Callable[[], FunctionInvoker | None],
+        api: WebSocketApi,
+        *,
+        sock: socket.socket,
+        limits: WebSocketLimits | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        self._invoker = invoker
+        self.api = api
+        self.limits = limits or WebSocketLimits()
+        self.sock = sock
+        host, port = sock.getsockname()[:2]
+        self.host = str(host)
+        self.port = int(port)
+        self.report = report
+        self.connections: dict[str, _Connection] = {}
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._protocols: set[_Protocol] = set()
+
+    @property
+    def domain_name(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.domain_name}"
+
+    @property
+    def management_url(self) -> str:
+        return f"http://{self.domain_name}/{self.api.stage}"
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Protocol(self), sock=self.sock)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections.values()):
+            connection.close(CLOSE_GOING_AWAY, "Going away")
+        for protocol in list(self._protocols):
+            protocol.abort_http()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    def get(self, connection_id: str) -> _Connection | None:
+        return self.connections.get(connection_id)
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def invoke(self, route_key: str, event: dict[str, Any]) -> tuple[str, Any]:
+        """Run the route's function: ("ok", response dict) / ("error"|"throttled", None)."""
+        function = self.api.routes.get(route_key)
+        invoker = self._invoker()
+        if function is None or invoker is None:
+            return "missing", None
+        outcome = await invoker.invoke(function, orjson.dumps(event))
+        if outcome.status != "ok":
+            return outcome.status, None
+        try:
+            return "ok", orjson.loads(outcome.payload)
+        except orjson.JSONDecodeError:
+            return "ok", None
+
+
+class _Connection:
+    """One open WebSocket connection (registered once $connect allowed it)."""
+
+    def __init__(
+        self,
+        server: WebSocketServer,
+        protocol: _Protocol,
+        connection_id: str,
+        source_ip: str,
+        user_agent: str | None,
+        headers: list[tuple[str, str]],
+    ) -> None:
+        self.server = server
+        self.protocol = protocol
+        self.connection_id = connection_id
+        self.source_ip = source_ip
+        self.user_agent = user_agent
+        self.headers = headers
+        self.connected_at = time.time()
+        self.last_active_at = self.connected_at
+        self.closed = False
+        self._message: list[bytes] = []
+        self._message_op = OP_TEXT
+        self._message_size = 0
+
+    def event(self, route_key: str, **extra: Any) -> dict[str, Any]:
+        request_id, extended, _ = _request_ids()
+        now_ms = int(time.time() * 1000)
+        return create_websocket_event(
+            route_key,
+            connection_id=self.connection_id,
+            connected_at_ms=int(self.connected_at * 1000),
+            domain_name=self.server.domain_name,
+            stage=self.server.api.stage,
+            api_id=self.server.api.api_id,
+            request_id=request_id,
+            extended_request_id=extended,
+            now_ms=now_ms,
+            source_ip=self.source_ip,
+            user_agent=self.user_agent,
+            **extra,
+        )
+
+    # -- management API (LiveConnection) -------------------------------------------
+
+    def post(self, data: bytes) -> None:
+        """PostToConnection: text when the data is UTF-8, else binary; 32 KB frames."""
+        try:
+            data.decode("utf-8")
+            opcode = OP_TEXT
+        except UnicodeDecodeError:
+            opcode = OP_BINARY
+        step = self.server.limits.max_frame
+        if len(data) <= step:
+            self.protocol.write(encode_frame(opcode, data))
+            return
+        chunks = [data[i : i + step] for i in range(0, len(data), step)]
+        frames = [
+            encode_frame(opcode if i == 0 else OP_CONTINUATION, c, fin=i == len(chunks) - 1)
+            for i, c in enumerate(chunks)
+        ]
+        self.protocol.write(b"".join(frames))
+
+    def delete(self) -> None:
+        self.close(CLOSE_NORMAL, "")
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def close(self, code: int, reason: str) -> None:
+        """Close (once): send our close frame, forget the id, run $disconnect."""
+        if self.closed:
+            return
+        self.closed = True
+        self.server.connections.pop(self.connection_id, None)
+        self.protocol.send_close(code, "" if code == CLOSE_NO_STATUS else reason)
+        self.server.spawn(self._disconnected(code, reason))
+
+    def lost(self) -> None:
+        """The TCP connection ended without a close handshake."""
+        if self.closed:
+            return
+        self.closed = True
+        self.server.connections.pop(self.connection_id, None)
+        self.server.spawn(self._disconnected(1006, ""))
+
+    async def _disconnected(self, status: int, reason: str) -> None:
+        # API Gateway runs $disconnect on a best-effort basis, after the close.
+        event = self.event(
+            DISCONNECT_ROUTE,
+            headers=_disconnect_headers(self.headers, self.source_ip),
+            disconnect_status=status,
+            disconnect_reason=reason,
+        )
+        await self.server.invoke(DISCONNECT_ROUTE, event)
+
+    def frame(self, opcode: int, fin: bool, payload: bytes) -> None:
+        if opcode == OP_PING:
+            self.protocol.write(encode_frame(OP_PONG, payload))
+            return
+        if opcode == OP_PONG:
+            return
+        if opcode == OP_CLOSE:
+            try:
+                code, reason = parse_close(payload)
+            except ProtocolError as exc:
+                self.close(exc.code, str(exc))
+                return
+            if code == CLOSE_NO_STATUS:
+                reason = "Client-side close frame status not set"  # API Gateway's words
+            # Echo the code (RFC 6455 5.5.1); $disconnect sees the client's.
+            self.close(code, reason)
+            return
+        # Only messages count as activity: API Gateway's idle timeout is not reset by
+        # control frames (clients keep a connection alive with a heartbeat message).
+        self.last_active_at = time.time()
+        if opcode == OP_CONTINUATION:
+            if not self._message:
+                self.close(1002, "Unexpected continuation frame")
+                return
+        elif self._message:
+            self.close(1002, "Expected a continuation frame")
+            return
+        else:
+            self._message_op = opcode
+            self._message_size = 0
+        self._message_size += len(payload)
+        if self._message_size > self.server.limits.max_message:
+            self.close(CLOSE_TOO_BIG, "Message too big")
+            return
+        self._message.append(payload)
+        if not fin:
+            return
+        data = b"".join(self._message) if len(self._message) > 1 else self._message[0]
+        self._message = []
+        self._message_received(self._message_op, data)
+
+    def _message_received(self, opcode: int, data: bytes) -> None:
+        if opcode == OP_TEXT:
+            try:
+                body = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.close(CLOSE_INVALID_DATA, "Invalid UTF-8")
+                return
+            is_base64 = False
+        else:
+            body = base64.b64encode(data).decode("ascii")
+            is_base64 = True
+        self.server.spawn(self._route_message(body, is_base64))
+
+    async def _route_message(self, body: str, is_base64: bool) -> None:
+        event = self.event(DEFAULT_ROUTE, body=body, is_base64=is_base64, message_id=_new_id())
+        request_id = event["requestContext"]["requestId"]
+        status, _ = await self.server.invoke(DEFAULT_ROUTE, event)
+        if status == "ok" or self.closed:
+            return
+        message = "Forbidden" if status == "missing" else "Internal server error"
+        error = {"message": message, "connectionId": self.connection_id, "requestId": request_id}
+        self.protocol.write(encode_frame(OP_TEXT, orjson.dumps(error)))
+
+
+def _disconnect_headers(headers: list[tuple[str, str]], source_ip: str) -> list[tuple[str, str]]:
+    host = next((v for n, v in headers if n.lower() == "host"), "")
+    return [("Host", host), ("x-api-key", ""), ("X-Forwarded-For", ""), ("x-restapi", "")]
+
+
+class _Protocol(asyncio.Protocol):
+    """One TCP connection: HTTP requests (management API, handshakes), then frames."""
+
+    def __init__(self, server: WebSocketServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.frames: FrameParser | None = None
+        self.connection: _Connection | None = None
+        self.peer = "127.0.0.1"
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._body: list[bytes] = []
+        self._upgrade = False
+        self._pending: bytes = b""
+        self._close_sent = False
+        self._idle: asyncio.TimerHandle | None = None
+        self._lifetime: asyncio.TimerHandle | None = None
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            self.peer = str(peer[0])
+        self.server._protocols.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server._protocols.discard(self)
+        self.transport = None
+        for timer in (self._idle, self._lifetime):
+            if timer is not None:
+                timer.cancel()
+        if self.connection is not None:
+            self.connection.lost()
+
+    def data_received(self, data: bytes) -> None:
+        if self.frames is not None:
+            self._frames(data)
+            return
+        if self._upgrade:  # frames sent before our 101: keep them for later
+            self._pending += data
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            offset = upgrade.args[0] if upgrade.args else len(data)
+            self._pending += data[offset:]
+        except httptools.HttpParserError:
+            self._reply(*_BAD_REQUEST, close=True)
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def abort_http(self) -> None:
+        if self.connection is None and self.transport is not None:
+            self.transport.close()
+
+    # -- HTTP ------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = []
+        self._body = []
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        method = self.parser.get_method().decode("ascii")
+        raw_path, _, query = self._url.partition(b"?")
+        path = raw_path.decode("latin-1")
+        headers = [(n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in self._headers]
+        lowered = {n.lower(): v for n, v in headers}
+        if connections_api.is_management_path(path):
+            status, extra, body = connections_api.handle(
+                method,
+                path,
+                lowered,
+                b"".join(self._body),
+                stage=self.server.api.stage,
+                connections=self.server,
+            )
+            self._reply(status, body, extra, close=not self.parser.should_keep_alive())
+            return
+        if lowered.get("upgrade", "").lower() != "websocket":
+            self._reply(*_FORBIDDEN_HTTP, close=not self.parser.should_keep_alive())
+            return
+        self._upgrade = True
+        self._handshake(method, unquote(path), query, headers, lowered)
+
+    def _reply(
+        self,
+        status: int,
+        body: bytes,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        *,
+        close: bool = False,
+    ) -> None:
+        if headers is None:
+            headers = [(b"content-type", b"application/json")]
+        request_id = _request_ids()[0].encode()
+        extra = [*headers, (b"x-amzn-RequestId", request_id)]
+        if close:
+            extra.append((b"connection", b"close"))
+        self.write(_http_response(status, extra, body))
+        if close and self.transport is not None:
+            self.transport.close()
+
+    def _handshake(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: list[tuple[str, str]],
+        lowered: dict[str, str],
+    ) -> None:
+        stage = self.server.api.stage
+        key = lowered.get("sec-websocket-key", "")
+        if path.rstrip("/") not in ("", f"/{stage}"):
+            self._reply(*_FORBIDDEN_HTTP, close=True)
+            return
+        if method != "GET" or not key or lowered.get("sec-websocket-version") != "13":
+            self._reply(*_BAD_REQUEST, close=True)
+            return
+        if self.transport is not None:
+            self.transport.pause_reading()
+        connection = _Connection(
+            self.server, self, _new_id(), self.peer, lowered.get("user-agent"), headers
+        )
+        self.server.spawn(self._connect(connection, key, query, headers))
+
+    async def _connect(
+        self, connection: _Connection, key: str, query: bytes, headers: list[tuple[str, str]]
+    ) -> None:
+        # API Gateway adds these to the handshake's headers; we mirror it.
+        trace = f"Root=1-{int(time.time()):08x}-{_request_ids()[2]}"
+        added = [
+            ("X-Amzn-Trace-Id", trace),
+            ("X-Forwarded-For", self.peer),
+            ("X-Forwarded-Port", str(self.server.port)),
+            ("X-Forwarded-Proto", "http"),
+        ]
+        event = connection.event(
+            CONNECT_ROUTE, headers=[*headers, *added], query=_parse_query(query)
+        )
+        status, response = await self.server.invoke(CONNECT_ROUTE, event)
+        if self.transport is None:
+            connection.lost()  # the client left during $connect
+            return
+        refusal = _refusal(status, response)
+        if refusal is not None:
+            self._reply(*refusal, close=True)
+            return
+        extra = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade")]
+        extra.append((b"Sec-WebSocket-Accept", accept_key(key).encode()))
+        protocol = _response_header(response, "sec-websocket-protocol")
+        if protocol is not None:
+            extra.append((b"Sec-WebSocket-Protocol", protocol.encode()))
+        self.write(_http_response(101, extra, b""))
+        self.connection = connection
+        self.server.connections[connection.connection_id] = connection
+        self.frames = FrameParser(self.server.limits.max_frame)
+        loop = asyncio.get_running_loop()
+        self._idle = loop.call_later(self.server.limits.idle_timeout, self._check_idle)
+        self._lifetime = loop.call_later(self.server.limits.max_duration, self._expire)
+        self.transport.resume_reading()
+        pending, self._pending = self._pending, b""
+        if pending:
+            self._frames(pending)
+
+    # -- frames ----------------------------------------------------------------------
+
+    def _frames(self, data: bytes) -> None:
+        connection, frames = self.connection, self.frames
+        if connection is None or frames is None or connection.closed:
+            return  # after a close, nothing more is read (the socket is closing)
+        try:
+            for frame in frames.feed(data):
+                connection.frame(frame.opcode, frame.fin, frame.payload)
+                if connection.closed:
+                    return
+        except ProtocolError as exc:
+            connection.close(exc.code, str(exc) if exc.code != CLOSE_TOO_BIG else "Message too big")
+
+    def send_close(self, code: int, reason: str) -> None:
+        if self._close_sent:
+            return
+        self._close_sent = True
+        self.write(encode_frame(OP_CLOSE, close_payload(code, reason)))
+        transport = self.transport
+        if transport is not None:
+            # The client answers our close and closes; don't wait on one that won't.
+            asyncio.get_running_loop().call_later(2.0, transport.close)
+            if self.frames is None:
+                transport.close()
+
+    def _check_idle(self) -> None:
+        connection = self.connection
+        if connection is None or connection.closed:
+            return
+        idle_for = time.time() - connection.last_active_at
+        limit = self.server.limits.idle_timeout
+        if idle_for >= limit:
+            connection.close(CLOSE_GOING_AWAY, "Going away")
+            return
+        self._idle = asyncio.get_running_loop().call_later(limit - idle_for, self._check_idle)
+
+    def _expire(self) -> None:
+        if self.connection is not None:
+            self.connection.close(CLOSE_GOING_AWAY, "Going away")
+
+
+def _parse_query(raw: bytes) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for part in raw.decode("latin-1").split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
+def _refusal(status: str, response: Any) -> tuple[int, bytes] | None:
+    """API Gateway's answer when $connect does not allow the connection, else None."""
+    if status == "missing":
+        return None  # no $connect route: every connection is allowed
+    if status == "throttled":
+        return _THROTTLED
+    if status != "ok":
+        return _INTERNAL
+    code = response.get("statusCode", 200) if isinstance(response, dict) else 200
+    try:
+        code = int(code)
+    except (TypeError, ValueError):
+        return _INTERNAL
+    if 200 <= code < 300:
+        return None
+    body = response.get("body") if isinstance(response, dict) else None
+    return code, (body.encode("utf-8") if isinstance(body, str) else b"")
+
+
+def _response_header(response: Any, name: str) -> str | None:
+    if not isinstance(response, dict):
+        return None
+    for key, value in (response.get("headers") or {}).items():
+        if str(key).lower() == name:
+            return str(value)
+    return None
