@@ -47,3 +47,7 @@ main.add_command(logs)
 from lambic.cli.generate_event import generate_event  # noqa: E402
 
 main.add_command(generate_event)
+
+from lambic.cli.cost import cost  # noqa: E402
+
+main.add_command(cost)

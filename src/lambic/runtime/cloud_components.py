@@ -33,6 +33,7 @@ from lambic.project.account import (
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.manifest import FunctionEntry
+from lambic.project.metering import Meter, create_meter
 from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE
 from lambic.project.resources import DeclaredResources
 from lambic.runtime.async_queue import AsyncEventQueue, Delivery, FailedEvent
@@ -101,6 +102,9 @@ class LocalServices:
         self.services: ServiceSet | None = None
         self.edge: EdgeServer | None = None
         self.lambda_api: LambdaApi | None = None
+        #: Where the services count what AWS would bill (None: in memory or switched off).
+        self.meter: Meter | None = None
+        self._owns_meter = False
         self._lock: ServicesLock | None = None
         self._endpoint_file: Path | None = None
 
@@ -127,7 +131,7 @@ class LocalServices:
         state = None if self.in_memory else (self.state_dir or cloud.state_dir)
         # Lambda's API runs the functions on the invoker, which exists only after the
         # services start: the API asks the cloud for it per request.
-        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo)
+        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud.meter)
         try:
             cloud.extra_env.update(endpoint_environment(url))
             where = "in memory" if state is None else f"state in {state}"
@@ -148,13 +152,14 @@ class LocalServices:
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
         echo: Callable[[str], None],
+        meter: Meter | None,
     ) -> str:
         """`open`, waiting a while for a `lambic invoke` that holds the state."""
         deadline = time.monotonic() + self.claim_timeout
         waiting = False
         while True:
             try:
-                return await self.open(state, invoker)
+                return await self.open(state, invoker, meter=meter)
             except ServicesInUseError as exc:
                 endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
                 if endpoint is not None:
@@ -170,10 +175,18 @@ class LocalServices:
                     waiting = True
                 await asyncio.sleep(0.1)
 
-    async def open(self, state: Path | None, invoker: Callable[[], FunctionInvoker | None]) -> str:
+    async def open(
+        self,
+        state: Path | None,
+        invoker: Callable[[], FunctionInvoker | None],
+        *,
+        meter: Meter | None = None,
+    ) -> str:
         """Open the engines over `state` (None: in memory), serve them; their URL.
 
-        Raises `ServicesInUseError` if another process has `state`'s engines open.
+        The services meter into `meter` (`lambic local`'s), else into one of their own
+        over `state`. Raises `ServicesInUseError` if another process has `state`'s
+        engines open.
         """
         from lambic.services.base import ServiceError
         from lambic.services.factory import create_services
@@ -183,7 +196,12 @@ class LocalServices:
             self._claim(state)
         api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
         try:
-            services = self.services = await asyncio.to_thread(create_services, state)
+            if meter is None and state is not None:
+                meter, self._owns_meter = create_meter(state), True
+            self.meter = meter
+            services = self.services = await asyncio.to_thread(
+                lambda: create_services(state, meter=meter)
+            )
             served = {**services.by_name(), api.name: api}
             self.edge = await asyncio.to_thread(
                 lambda: EdgeServer(
@@ -249,6 +267,9 @@ class LocalServices:
         if self.services is not None:
             self.services.close()
             self.services = None
+        if self._owns_meter and self.meter is not None:
+            self.meter.close()
+        self.meter, self._owns_meter = None, False
         # After the engines: the next holder must find every file closed.
         if self._lock is not None:
             lock, self._lock = self._lock, None

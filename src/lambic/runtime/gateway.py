@@ -349,8 +349,12 @@ class GatewayApp:
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
         clock: Callable[[], float] = time.time,
+        on_request: Callable[[int], None] | None = None,
     ) -> None:
         self.invoker = invoker
+        #: Called with the body size of each request sent to the integration: API
+        #: Gateway bills those (`usage.api_request_meter`).
+        self.on_request = on_request
         self.api = api
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
@@ -384,6 +388,8 @@ class GatewayApp:
         if body is None:
             await _send(send, *_TOO_LARGE, request_id, apigw_id)
             return
+        if self.on_request is not None:
+            self.on_request(len(body))
         payload = _event_payload(
             api,
             scope,

@@ -523,7 +523,9 @@ def _put_or_delete_result(
 
 def _check(condition: Condition | None, old: Item | None, return_item: bool) -> None:
     if condition is not None and not evaluate(condition, old or {}):
-        raise ConditionalCheckFailedError(old if return_item and old else None)
+        raise ConditionalCheckFailedError(
+            old if return_item and old else None, units=write_units(item_size(old or {}))
+        )
 
 
 def _updated_attributes(wanted: str, old: Item | None, new: Item, paths: list[Path]) -> Item | None:

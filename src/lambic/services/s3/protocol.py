@@ -23,9 +23,11 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from urllib.parse import unquote
 
+from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3 import _buckets, _multipart, _objects, _tagging
 from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._metering import pricing_class
 from lambic.services.s3._wire import XML_DECL, request_ids, x
 from lambic.services.s3.cors import matching_rule
 from lambic.services.s3.engine import RequestContext, S3Engine
@@ -99,6 +101,8 @@ class S3Protocol:
     def __init__(self, engine: S3Engine) -> None:
         self.engine = engine
         engine.defer_discards = True
+        #: Counts each request by S3's pricing class when set (`S3Service.use_meter`).
+        self.meter: Meter | None = None
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         request_id, host_id = request_ids()
@@ -117,11 +121,21 @@ class S3Protocol:
             response.headers.extend(self._cors_headers(request, origin))
         response.headers.append(("x-amz-request-id", request_id))
         response.headers.append(("x-amz-id-2", host_id))
+        if self.meter is not None and response.status != 403:
+            self._meter(self.meter, request)
         if self.engine.has_discards:
             # Unlinking replaced blobs waits until this response has been written:
             # callbacks run after the task step that writes it.
             asyncio.get_running_loop().call_soon(self.engine.flush_discards)
         return response
+
+    @staticmethod
+    def _meter(meter: Meter, request: ServiceRequest) -> None:
+        bucket, key = _address(request)
+        query = request.query if request.query_string else {}
+        billed = pricing_class(request.method, bucket, key, query)
+        if billed is not None:
+            meter.add("s3", bucket or "", billed)
 
     def _cors_headers(self, request: ServiceRequest, origin: str) -> list[tuple[str, str]]:
         """Access-Control-* for an actual (non-preflight) browser request S3 allows."""
