@@ -104,6 +104,8 @@ class Meter:
         """Meter stored bytes from `provider`, called on the meter's own thread."""
         with self._lock:
             self._providers.append(provider)
+            if self._last_sample is None:
+                self._last_sample = self._clock()  # stored bytes count from now on
             if self._thread is None and not self._closed:
                 self._start()
 
@@ -125,10 +127,7 @@ class Meter:
         if not self._providers:
             return
         now = self._clock()
-        last = self._last_sample
-        if last is None:
-            self._last_sample = now  # the first sample only starts the clock
-            return
+        last = self._last_sample if self._last_sample is not None else now
         if not force and now - last < self._sample_interval:
             return
         self._last_sample = now
