@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -36,21 +37,22 @@ if TYPE_CHECKING:
 __all__ = ["cost"]
 
 
-def _architectures(project_dir: Path, stage: str, functions: list[str]) -> dict[str, str]:
+def _architectures(project_dir: Path, stage: str) -> Callable[[str], str]:
     """Deployed function name -> architecture, from the config (the app is not read)."""
     config = load_config(project_dir)
     app = config.app_name or project_dir.resolve().name
     prefix = f"{app}-{stage}"
-    found = {}
-    for name in functions:
+
+    def architecture(name: str) -> str:
         if name == prefix:
             short = API_FUNCTION
         elif name.startswith(prefix + "-"):
             short = name[len(prefix) + 1 :]
-        else:
-            continue
-        found[name] = config.resolve(stage, short, app_name=app).architecture
-    return found
+        else:  # a function of another app name (renamed since): Lambda's default
+            return "x86_64"
+        return config.resolve(stage, short, app_name=app).architecture
+
+    return architecture
 
 
 def _read(project_dir: Path, stage: str, since_ms: int, until_ms: int) -> sqlite3.Connection:
@@ -116,16 +118,11 @@ def cost(
             )
         conn = _read(project_dir, stage, since_ms, until_ms)
         try:
-            functions = (
-                [r[0] for r in conn.execute("SELECT DISTINCT function_name FROM usage")]
-                if _has_usage(conn)
-                else []
-            )
             observed = read_quantities(
                 conn,
                 since_ms=since_ms,
                 until_ms=until_ms,
-                architectures=_architectures(project_dir, stage, functions),
+                architecture=_architectures(project_dir, stage),
             )
         finally:
             conn.close()
@@ -136,11 +133,6 @@ def cost(
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(render_table(result, stage))
-
-
-def _has_usage(conn: sqlite3.Connection) -> bool:
-    query = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='usage'"
-    return conn.execute(query).fetchone() is not None
 
 
 # ---- the table ---------------------------------------------------------------------

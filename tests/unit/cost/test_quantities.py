@@ -28,7 +28,10 @@ def test_lambda_requests_and_gb_seconds_per_function_and_architecture(tmp_path: 
         usage("app-dev", 9_000, 50, 256),  # after the window
     ])  # fmt: skip
     observed = read_quantities(
-        conn, since_ms=0, until_ms=5_000, architectures={"app-dev-worker": "arm64"}
+        conn,
+        since_ms=0,
+        until_ms=5_000,
+        architecture=lambda name: "arm64" if name == "app-dev-worker" else "x86_64",
     )
     by = {(q.resource, q.metric): q for q in observed.quantities}
     assert by[("app-dev", "requests")].quantity == 2

@@ -56,8 +56,11 @@ def test_the_flush_thread_writes_without_close(tmp_path: Path) -> None:
     try:
         meter.add("events", "default", "events", 2)
         for _ in range(100):
-            if (tmp_path / "logs.sqlite3").exists() and rows(tmp_path / "logs.sqlite3"):
-                break
+            try:
+                if rows(tmp_path / "logs.sqlite3"):
+                    break
+            except sqlite3.OperationalError:  # the file exists before the table does
+                pass
             time.sleep(0.05)
         assert [r[1:] for r in rows(tmp_path / "logs.sqlite3")] == [
             ("events", "default", "events", 2.0)
