@@ -91,6 +91,8 @@ class Meter:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._closed = False
+        self._conn: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
 
     def add(self, service: str, resource: str, metric: str, quantity: float = 1) -> None:
         """Count `quantity` of `metric` for `resource` now (cheap: called per request)."""
@@ -143,26 +145,32 @@ class Meter:
                 if size:
                     self.add(service, resource, "byte_hours", size * hours)
 
+    def _connection(self) -> sqlite3.Connection:
+        # One connection for the meter's life, opened by the first write: a flush is
+        # then one upsert and a commit (opening a connection each time cost more).
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(METERED_SCHEMA)
+            self._conn = conn
+        return self._conn
+
     def _write(self, counts: dict[_Key, float]) -> None:
         rows = [(*key, quantity) for key, quantity in counts.items()]
         try:
-            conn = sqlite3.connect(self.path, timeout=10)
-        except sqlite3.Error:
-            return
-        try:
-            with conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(METERED_SCHEMA)
-                conn.executemany(
-                    "INSERT INTO metered (minute_ms, service, resource, metric, quantity)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, resource, metric, minute_ms)"
-                    " DO UPDATE SET quantity = quantity + excluded.quantity",
-                    rows,
-                )
+            with self._write_lock:  # flush() may also be called from another thread
+                conn = self._connection()
+                with conn:
+                    conn.executemany(
+                        "INSERT INTO metered (minute_ms, service, resource, metric, quantity)"
+                        " VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (service, resource, metric, minute_ms)"
+                        " DO UPDATE SET quantity = quantity + excluded.quantity",
+                        rows,
+                    )
         except sqlite3.Error:
             pass  # a full disk loses this batch of counts; serving goes on
-        finally:
-            conn.close()
 
     def _run(self) -> None:
         while not self._closed:
@@ -187,6 +195,9 @@ class Meter:
             counts, self._counts = self._counts, {}
         if counts:
             self._write(counts)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def create_meter(state_dir: Path | None, environ: Mapping[str, str] = os.environ) -> Meter | None:

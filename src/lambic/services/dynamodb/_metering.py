@@ -4,8 +4,8 @@
 4 KB, halved when eventually consistent, doubled in transactions; writes per 1 KB of
 the larger of the old and new item, doubled in transactions; index writes; Query and
 Scan by the total size read, not per item; batches per item). AWS bills on-demand
-tables those same units. So a metered operation runs with ReturnConsumedCapacity
-INDEXES whatever the client asked, counts the units, and answers with the
+tables those same units. So a metered operation asks for at least TOTAL (the units
+of the table and its indexes together), counts them, and answers with the
 ConsumedCapacity the client did ask for (none, TOTAL or INDEXES).
 
 A failed conditional write still costs write units (the existing item's size, at
@@ -53,7 +53,8 @@ def _units(operation: Operation, meter: Meter, metric: str) -> Operation:
         asked = request.get("ReturnConsumedCapacity", "NONE")
         if asked not in _MODES:
             return operation(request)  # the operation answers AWS's validation error
-        request["ReturnConsumedCapacity"] = "INDEXES"
+        if asked == "NONE":
+            request["ReturnConsumedCapacity"] = "TOTAL"  # the cheapest shape with the units
         try:
             result = operation(request)
         except ConditionalCheckFailedError as error:
@@ -62,17 +63,17 @@ def _units(operation: Operation, meter: Meter, metric: str) -> Operation:
                 meter.add("dynamodb", table, metric, error.consumed_units)
             raise
         consumed = result.get("ConsumedCapacity")
-        entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
-        for entry in entries:
-            meter.add("dynamodb", entry["TableName"], metric, entry["CapacityUnits"])
-        if consumed is None or asked == "INDEXES":
+        if consumed is None:
+            return result
+        if isinstance(consumed, list):
+            for entry in consumed:
+                meter.add("dynamodb", entry["TableName"], metric, entry["CapacityUnits"])
+        else:
+            meter.add("dynamodb", consumed["TableName"], metric, consumed["CapacityUnits"])
+        if asked != "NONE":
             return result
         result = dict(result)  # a transaction's result is kept for idempotent retries
-        if asked == "NONE":
-            del result["ConsumedCapacity"]
-        else:
-            totals = [{k: e[k] for k in ("TableName", "CapacityUnits")} for e in entries]
-            result["ConsumedCapacity"] = totals if isinstance(consumed, list) else totals[0]
+        del result["ConsumedCapacity"]
         return result
 
     return run
