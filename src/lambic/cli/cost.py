@@ -146,6 +146,8 @@ def _plain(value: float, digits: int) -> str:
 def _money(value: float) -> str:
     if value == 0:
         return "$0"
+    if value < 0.000001:
+        return "<$0.000001"  # JSON has the exact figure; a table needs no more
     if value < 0.01:
         return "$" + _plain(value, 3)  # $0.0000256, not $0.00
     return f"${value:,.2f}"
@@ -159,6 +161,8 @@ def _price(value: float) -> str:
 def _number(value: float) -> str:
     if value == int(value):
         return f"{int(value):,}"
+    if value < 0.001:
+        return "<0.001"  # a few bytes of storage in GB-months
     return f"{value:,.1f}" if value >= 10 else _plain(value, 3)
 
 
@@ -183,7 +187,7 @@ def _span(hours: float) -> str:
 def _row(line: Line) -> list[str]:
     return [
         line.description,
-        line.resource or "-",
+        line.resource or "(account)",  # e.g. ListBuckets names no bucket
         f"{_number(line.quantity)} {line.unit}",
         f"{_price(line.unit_price)} / {_per(line.per)}{line.unit}",
         _money(line.amount),

@@ -97,7 +97,7 @@ class Estimate:
         return sum(line.monthly_billed for line in self.lines)
 
     def by_service(self) -> dict[str, dict[str, float]]:
-        """{service: {amount, monthly_amount, monthly_billed}}, largest month first."""
+        """{service: {amount, monthly_amount, monthly_billed}}, most billed first."""
         totals: dict[str, dict[str, float]] = {}
         for line in self.lines:
             entry = totals.setdefault(
@@ -106,7 +106,7 @@ class Estimate:
             entry["amount"] += line.amount
             entry["monthly_amount"] += line.monthly_amount
             entry["monthly_billed"] += line.monthly_billed
-        return dict(sorted(totals.items(), key=lambda kv: -kv[1]["monthly_amount"]))
+        return dict(sorted(totals.items(), key=_heaviest))
 
     def by_function(self) -> dict[str, dict[str, float]]:
         """Lambda's lines per function: {function: {amount, monthly_amount, monthly_billed}}."""
@@ -120,7 +120,7 @@ class Estimate:
             entry["amount"] += line.amount
             entry["monthly_amount"] += line.monthly_amount
             entry["monthly_billed"] += line.monthly_billed
-        return dict(sorted(totals.items(), key=lambda kv: -kv[1]["monthly_amount"]))
+        return dict(sorted(totals.items(), key=_heaviest))
 
     def dominant(self) -> Line | None:
         """The line that weighs most on the month (after the free tier when it applies;
@@ -180,6 +180,11 @@ class Estimate:
             "dominant": asdict(dominant) if dominant is not None else None,
             "summary": self.summary(),
         }
+
+
+def _heaviest(item: tuple[str, dict[str, float]]) -> tuple[float, float]:
+    """Sort key: the most billed first, then the most at list price."""
+    return (-item[1]["monthly_billed"], -item[1]["monthly_amount"])
 
 
 def _money(value: float) -> str:
