@@ -3,8 +3,8 @@
 Every billable action of the local cloud (an API Gateway request, DynamoDB request
 units, an S3 request by pricing class, an SQS request in 64 KB chunks, an SNS publish
 or delivery, an EventBridge event) calls `Meter.add(service, resource, metric, n)`
-where it happens. That is a dict update under a lock (well under a microsecond): a
-thread writes the totals every `flush_interval` seconds into the `metered` table of
+where it happens. That appends a tuple to a deque (no lock, no arithmetic); a thread
+sums the queue and writes the totals every `flush_interval` seconds into the `metered` table of
 the stage's log store (`logs.sqlite3`, beside Lambda's per-invocation `usage` rows),
 one row per minute, service, resource and metric. So the hot path never touches
 SQLite, and the table grows by minutes of activity, not by requests.
@@ -25,10 +25,12 @@ WebSocket APIs (a later issue) meter through the same call:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -85,7 +87,9 @@ class Meter:
         self._sample_interval = sample_interval
         self._clock = clock
         self._lock = threading.Lock()
-        self._counts: dict[_Key, float] = {}
+        # What add() queued; deque.append is atomic, so the request path takes no lock
+        # and does no arithmetic: the flush sums the queue into per-minute totals.
+        self._queued: deque[tuple[str, str, str, float, float]] = deque()
         self._providers: list[StorageProvider] = []
         self._last_sample: float | None = None
         self._thread: threading.Thread | None = None
@@ -96,13 +100,11 @@ class Meter:
 
     def add(self, service: str, resource: str, metric: str, quantity: float = 1) -> None:
         """Count `quantity` of `metric` for `resource` now (cheap: called per request)."""
-        minute = int(self._clock() // 60) * 60_000
-        key = (minute, service, resource, metric)
-        with self._lock:
-            counts = self._counts
-            counts[key] = counts.get(key, 0) + quantity
-            if self._thread is None and not self._closed:
-                self._start()
+        self._queued.append((service, resource, metric, quantity, self._clock()))
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None and not self._closed:
+                    self._start()
 
     def sample(self, provider: StorageProvider) -> None:
         """Meter stored bytes from `provider`, called on the meter's own thread."""
@@ -122,10 +124,20 @@ class Meter:
     def flush(self) -> None:
         """Write what was counted so far (and take a storage sample if one is due)."""
         self._sample_storage(force=False)
-        with self._lock:
-            counts, self._counts = self._counts, {}
+        counts = self._take()
         if counts:
             self._write(counts)
+
+    def _take(self) -> dict[_Key, float]:
+        """Everything queued so far, summed per minute, service, resource and metric."""
+        counts: dict[_Key, float] = {}
+        queued = self._queued
+        with contextlib.suppress(IndexError):
+            while True:
+                service, resource, metric, quantity, when = queued.popleft()
+                key = (int(when // 60) * 60_000, service, resource, metric)
+                counts[key] = counts.get(key, 0) + quantity
+        return counts
 
     def _sample_storage(self, *, force: bool) -> None:
         if not self._providers:
@@ -191,8 +203,7 @@ class Meter:
         if thread is not None:
             thread.join(30)
         self._sample_storage(force=True)
-        with self._lock:
-            counts, self._counts = self._counts, {}
+        counts = self._take()
         if counts:
             self._write(counts)
         if self._conn is not None:
