@@ -106,6 +106,7 @@ class S3Protocol:
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         request_id, host_id = request_ids()
+        call: Call | None = None
         try:
             call = self._call(request, request_id)
             handler = self._route(call)
@@ -121,21 +122,15 @@ class S3Protocol:
             response.headers.extend(self._cors_headers(request, origin))
         response.headers.append(("x-amz-request-id", request_id))
         response.headers.append(("x-amz-id-2", host_id))
-        if self.meter is not None and response.status != 403:
-            self._meter(self.meter, request)
+        if self.meter is not None and response.status != 403 and call is not None:
+            billed = pricing_class(request.method, call.bucket, call.key, call.query)
+            if billed is not None:
+                self.meter.add("s3", call.bucket or "", billed)
         if self.engine.has_discards:
             # Unlinking replaced blobs waits until this response has been written:
             # callbacks run after the task step that writes it.
             asyncio.get_running_loop().call_soon(self.engine.flush_discards)
         return response
-
-    @staticmethod
-    def _meter(meter: Meter, request: ServiceRequest) -> None:
-        bucket, key = _address(request)
-        query = request.query if request.query_string else {}
-        billed = pricing_class(request.method, bucket, key, query)
-        if billed is not None:
-            meter.add("s3", bucket or "", billed)
 
     def _cors_headers(self, request: ServiceRequest, origin: str) -> list[tuple[str, str]]:
         """Access-Control-* for an actual (non-preflight) browser request S3 allows."""
