@@ -1,10 +1,13 @@
 """Gateway benchmark: one hello-world route served three ways, loaded the same way.
 
     .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8] [--rounds 3]
+                                      [--metering-only]
 
 (a) `lambic local` (gateway + execution environment per request, as on AWS);
 (b) `chalice local` (the anchor the issue compares against);
-(c) a raw uvicorn ASGI app returning the same JSON (the ceiling for an asyncio server).
+(c) a raw uvicorn ASGI app returning the same JSON (the ceiling for an asyncio server);
+(d) `lambic local` again with `LAMBIC_METERING=off`: the on/off ratio is metering's
+    cost (issue 19: at most 3%); `--metering-only` runs just (a) and (d).
 
 Each is started as a subprocess on a free loopback port and loaded with `wrk`
 (8 keep-alive connections, one thread) when installed, else with the bundled asyncio
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PY = sys.executable
@@ -98,10 +101,13 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30.
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], cwd: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    cmd: list[str], cwd: Path, port: int, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         cmd,
         cwd=cwd,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -188,12 +194,31 @@ def run_bundled(port: int, seconds: float, connections: int) -> tuple[float, flo
     return total / (time.monotonic() - start), statistics.median(latencies)
 
 
-def load(port: int, seconds: float, connections: int) -> tuple[float, float]:
-    if shutil.which("wrk"):
-        run_wrk(port, 2, connections)  # warm-up, not counted
-        return run_wrk(port, seconds, connections)
-    run_bundled(port, 2, connections)
-    return run_bundled(port, seconds, connections)
+def load(
+    port: int, seconds: float, connections: int, measuring: Callable[[], None] = lambda: None
+) -> tuple[float, float]:
+    """(requests/s, p50 ms) after a 2 s warm-up; `measuring()` is called between the two."""
+    run = run_wrk if shutil.which("wrk") else run_bundled
+    run(port, 2, connections)  # warm-up, not counted
+    measuring()
+    return run(port, seconds, connections)
+
+
+def session_cpu(session: int) -> float:
+    """CPU seconds used so far by every live process of a session (a server started
+    with `start_new_session`: `lambic local`, its log writer, zygote, environments)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def sequential_p50(port: int, requests: int = 2000) -> float:
@@ -265,6 +290,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-runs", type=int, default=10)
+    parser.add_argument(
+        "--metering-only",
+        action="store_true",
+        help="Only lambic local with metering on and off (LAMBIC_METERING=off).",
+    )
     args = parser.parse_args()
     tool = "wrk -t1" if shutil.which("wrk") else "bundled asyncio generator"
     print(
@@ -272,28 +302,53 @@ def main() -> None:
         f"run, {args.rounds} interleaved rounds (medians quoted)"
     )
     bin_dir = Path(PY).parent
-    names = ("lambic local", "chalice local", "raw uvicorn")
+    names: tuple[str, ...] = ("lambic local", "unmetered", "chalice local", "raw uvicorn")
+    if args.metering_only:
+        names = ("lambic local", "unmetered")
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    # The server's CPU per request (its whole process tree): far less disturbed by a
+    # busy machine than requests/s, so metering's cost shows in it most clearly.
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    pids: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         lambic_dir, cold_dir, chalice_dir, raw_dir = make_projects(Path(tmp))
-        ports = {name: free_port() for name in names}
+        every = ("lambic local", "unmetered", "chalice local", "raw uvicorn")
+        ports = {name: free_port() for name in every}
         lambic_cmd = [PY, "-m", "lambic", "local", "--port", str(ports["lambic local"])]
         lambic_cmd += ["--no-reload", "--services-port", str(free_port())]
+        # The same app with metering switched off, in its own copy (its own state).
+        unmetered_dir = Path(tmp) / "lambic-unmetered"
+        shutil.copytree(lambic_dir, unmetered_dir)
+        unmetered_cmd = [PY, "-m", "lambic", "local", "--port", str(ports["unmetered"])]
+        unmetered_cmd += ["--no-reload", "--services-port", str(free_port())]
+        unmetered_env = {**os.environ, "LAMBIC_METERING": "off"}
         chalice_cmd = [str(bin_dir / "chalice"), "local", "--port", str(ports["chalice local"])]
         chalice_cmd += ["--no-autoreload"]
         raw_cmd = [PY, "raw_app.py", str(ports["raw uvicorn"])]
-        for name, cmd, cwd in [
-            ("lambic local", lambic_cmd, lambic_dir),
-            ("chalice local", chalice_cmd, chalice_dir),
-            ("raw uvicorn", raw_cmd, raw_dir),
+        for name, cmd, cwd, env in [
+            ("lambic local", lambic_cmd, lambic_dir, None),
+            ("unmetered", unmetered_cmd, unmetered_dir, unmetered_env),
+            ("chalice local", chalice_cmd, chalice_dir, None),
+            ("raw uvicorn", raw_cmd, raw_dir, None),
         ]:
-            stack.enter_context(server(cmd, cwd, ports[name]))
+            if name in names:
+                pids[name] = stack.enter_context(server(cmd, cwd, ports[name], env)).pid
         # Interleaved rounds, so a burst of other load on the machine hits all three.
         for _ in range(args.rounds):
             for name in names:
-                runs[name].append(load(ports[name], args.seconds, args.connections))
+                before = [0.0]
+
+                def start_cpu(name: str = name, before: list[float] = before) -> None:
+                    before[0] = session_cpu(pids[name])
+
+                rate, p50 = load(ports[name], args.seconds, args.connections, start_cpu)
+                runs[name].append((rate, p50))
+                cpu[name].append((session_cpu(pids[name]) - before[0]) / (rate * args.seconds))
         warm_p50 = sequential_p50(ports["lambic local"])
         stack.close()
+        if args.metering_only:
+            _print_metering(runs, cpu)
+            return
 
         port = free_port()
         cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
@@ -307,13 +362,33 @@ def main() -> None:
         each = "/".join(f"{r:.0f}" for r, _ in runs[name])
         p50 = statistics.median(p for _, p in runs[name])
         print(f"{name:<15} {med[name]:>20.0f} {each:>24} {p50:>20.2f}")
-    lam, cha, raw = (med[name] for name in names)
+    _print_metering(runs, cpu)
+    lam, cha, raw = (med[name] for name in ("lambic local", "chalice local", "raw uvicorn"))
     print(f"lambic / raw uvicorn   = {lam / raw:.2f}x   (target >= 0.25x)")
     print(f"lambic / chalice local = {lam / cha:.1f}x   (target >= 30x)")
     print(f"lambic warm p50 (sequential, 1 connection) = {warm_p50:.3f} ms   (target <= 1 ms)")
     print(
         f"lambic cold start, median of {len(cold)} = {statistics.median(cold):.1f} ms "
         f"(min {min(cold):.1f}, max {max(cold):.1f})   (target <= 30 ms)"
+    )
+
+
+def _print_metering(
+    runs: dict[str, list[tuple[float, float]]], cpu: dict[str, list[float]]
+) -> None:
+    """Metering's cost: the same app, same run, metering on vs off (round by round)."""
+    on = [r for r, _ in runs["lambic local"]]
+    off = [r for r, _ in runs["unmetered"]]
+    ratios = [a / b for a, b in zip(on, off, strict=True)]
+    print(
+        f"metering on / off = {statistics.median(on) / statistics.median(off):.3f}x "
+        f"(medians {statistics.median(on):.0f} / {statistics.median(off):.0f} requests/s; "
+        f"per round {'/'.join(f'{r:.3f}' for r in ratios)})   (target >= 0.97x)"
+    )
+    cpu_on, cpu_off = (statistics.median(cpu[name]) for name in ("lambic local", "unmetered"))
+    print(
+        f"server CPU per request (process tree), metering on / off = {cpu_on * 1e6:.0f} / "
+        f"{cpu_off * 1e6:.0f} us = {cpu_on / cpu_off:.3f}x   (target <= 1.03x)"
     )
 
 

@@ -1,6 +1,7 @@
 """Local services benchmark: boto3 calls/s against Lambic, moto server and a floor.
 
     .venv/bin/python bench/services.py [--seconds 1.5] [--rounds 3] [--skip-scale]
+                                       [--metering-only]
 
 One boto3 client per service, one thread, keep-alive, loopback only. Three targets,
 each a subprocess on a free port:
@@ -13,6 +14,10 @@ each a subprocess on a free port:
   pre-built copies of Lambic's real responses and does nothing else, so boto3's
   parsing of a real response is counted: the most any server can reach with this
   client. Its ratio to moto shows how far the 3x-moto target is reachable at all.
+
+Metering: a second Lambic (`unmetered`, `LAMBIC_METERING=off`, its own state) runs
+interleaved with the first, and the on/off ratio per operation is printed (issue 19:
+metering must cost at most 3%); `--metering-only` runs just those two.
 
 Operations: S3 PutObject / GetObject of 1 KB; DynamoDB PutItem / GetItem / Query
 (Limit 1, newest first); SQS SendMessage and ReceiveMessage+DeleteMessage (one
@@ -108,9 +113,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def process(args: list[str], ready: str) -> Iterator[subprocess.Popen[str]]:
+def process(
+    args: list[str], ready: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     proc = subprocess.Popen(
         args,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -323,19 +331,50 @@ def scale_check(url: str, count: int) -> tuple[float, float]:
     return first, last
 
 
+def print_metering(results: Results) -> None:
+    """Metering's cost per operation: the same server, same run, metering on vs off."""
+    on, off = results["lambic"], results["unmetered"]
+    print(f"{'metering on/off':<20}{'on':>8}{'off':>8}{'ratio':>8}   server CPU us/call on/off")
+    ratios, cpu_ratios = [], []
+    for name in on:
+        ratio = on[name][0] / off[name][0]
+        ratios.append(ratio)
+        cpu_ratios.append(on[name][1] / off[name][1])
+        print(
+            f"{name:<20}{on[name][0]:>8.0f}{off[name][0]:>8.0f}{ratio:>7.3f}x"
+            f"   {on[name][1]:>6.0f} / {off[name][1]:.0f}"
+        )
+    print(
+        f"metering on / off, median over operations = {statistics.median(ratios):.3f}x"
+        "   (target >= 0.97x)"
+    )
+    print(
+        "server CPU per call on / off, median over operations = "
+        f"{statistics.median(cpu_ratios):.3f}x   (target <= 1.03x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=1.5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--scale-keys", type=int, default=100_000)
+    parser.add_argument(
+        "--metering-only",
+        action="store_true",
+        help="Only Lambic with metering on and off (LAMBIC_METERING=off), no scale check.",
+    )
     args = parser.parse_args()
+    if args.metering_only:
+        args.skip_scale = True
 
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         state = Path(tmp) / "state"
         if not args.skip_scale:
             fill_bucket(state, args.scale_keys)
-        ports = {name: free_port() for name in ("lambic", "moto", "floor", "ceiling")}
+        names = ("lambic", "unmetered", "moto", "floor", "ceiling")
+        ports = {name: free_port() for name in names}
         commands = {
             "lambic": (
                 [
@@ -350,21 +389,43 @@ def main() -> None:
                 ],
                 "Lambic services",
             ),
+            # The same server with metering off, over its own state: metering's cost.
+            "unmetered": (
+                [
+                    PY,
+                    "-m",
+                    "lambic",
+                    "services",
+                    "--state",
+                    str(Path(tmp) / "unmetered"),
+                    "--port",
+                    str(ports["unmetered"]),
+                ],
+                "Lambic services",
+            ),
             "moto": ([PY, "-c", MOTO_SERVER, str(ports["moto"])], "ready"),
             "floor": ([PY, "-c", FLOOR_SERVER, str(ports["floor"])], "ready"),
             "ceiling": ([PY, str(CEILING_SERVER), str(ports["ceiling"])], "ready"),
         }
+        if args.metering_only:
+            commands = {k: v for k, v in commands.items() if k in ("lambic", "unmetered")}
+        unmetered_env = {**os.environ, "LAMBIC_METERING": "off"}
         pids = {
-            name: stack.enter_context(process(command, ready)).pid
+            name: stack.enter_context(
+                process(command, ready, unmetered_env if name == "unmetered" else None)
+            ).pid
             for name, (command, ready) in commands.items()
         }
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        urls = {f"{name}": f"http://127.0.0.1:{ports[name]}" for name in commands}
         results = measure(
             {name: (url, name in CANNED, pids[name]) for name, url in urls.items()},
             seconds=args.seconds,
             rounds=args.rounds,
         )
         scale = None if args.skip_scale else scale_check(urls["lambic"], args.scale_keys)
+    print_metering(results)
+    if args.metering_only:
+        return
     lambic, moto, floor = results["lambic"], results["moto"], results["floor"]
     ceiling = results["ceiling"]
 

@@ -51,3 +51,6 @@ main.add_command(generate_event)
 from lambic.cli.auth import auth  # noqa: E402
 
 main.add_command(auth)
+from lambic.cli.cost import cost  # noqa: E402
+
+main.add_command(cost)

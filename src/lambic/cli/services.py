@@ -51,6 +51,7 @@ def services(
     from lambic._sockets import PortInUseError
     from lambic.console import ConsoleService
     from lambic.console.service import CONSOLE_PATH
+    from lambic.project.metering import create_meter
     from lambic.services.auth import Authenticator, parse_credentials
     from lambic.services.base import ServiceError
     from lambic.services.factory import create_services
@@ -75,8 +76,9 @@ def services(
             f"(pid {lock.holder() or '?'}); stop it, or pass --in-memory or --state DIR"
         )
     endpoint_file = None
+    meter = create_meter(state_dir)  # what AWS would bill, for `lambic cost`
     try:
-        built = create_services(state_dir)
+        built = create_services(state_dir, meter=meter)
         where = "in memory" if state_dir is None else f"state in {state_dir}"
 
         by_name = built.by_name()
@@ -101,6 +103,8 @@ def services(
             built.close()
             raise
     finally:
+        if meter is not None:
+            meter.close()
         if endpoint_file is not None:
             remove_endpoint(endpoint_file)
         if lock is not None:

@@ -28,6 +28,10 @@ Function settings resolve with Chalice's precedence, most specific first::
     stages.<stage>.lambda_functions.<fn>  >  stages.<stage>  >
     lambda_functions.<fn>                 >  top level       >  default
 
+`lambda_architecture` ("x86_64", the default, or "arm64") is the instruction set
+Lambda runs the function on; `lambic cost` prices its GB-seconds by it (deploy does
+not pass it to AWS yet: TODO issue 19).
+
 `environment_variables` and `tags` merge across those levels (a more specific layer
 overrides single keys, it does not replace the dict). Defaults are Chalice's: 128 MB,
 60 s, no reserved concurrency. Asynchronous invocation settings (Lambda's
@@ -101,6 +105,10 @@ DEFAULT_RUNTIME = (
     if f"python{sys.version_info[0]}.{sys.version_info[1]}" in SUPPORTED_RUNTIMES
     else SUPPORTED_RUNTIMES[0]
 )
+#: Lambda's instruction sets (`lambda_architecture`), billed at different GB-second
+#: prices; x86_64 is Lambda's default.
+ARCHITECTURES = ("x86_64", "arm64")
+DEFAULT_ARCHITECTURE = "x86_64"
 #: Chalice's default `api_gateway_stage`.
 DEFAULT_API_GATEWAY_STAGE = "api"
 #: The short name of the function that serves every route, as Chalice deploys it.
@@ -216,6 +224,7 @@ _FUNCTION_KEYS: dict[str, _Check] = {
     "lambda_memory_size": _integer(128, 10240),
     "lambda_timeout": _integer(1, 900),
     "lambda_runtime": _runtime,
+    "lambda_architecture": _one_of(*ARCHITECTURES),
     "reserved_concurrency": _integer(0, 1_000_000),
     "environment_variables": _environment,
     "tags": _tags,
@@ -300,6 +309,8 @@ class FunctionSettings:
     runtime: str = DEFAULT_RUNTIME
     tags: Mapping[str, str] = field(default_factory=dict)
     asynchronous: AsyncSettings = field(default_factory=AsyncSettings)
+    #: The instruction set Lambda runs (and bills) the function on.
+    architecture: str = DEFAULT_ARCHITECTURE
 
     @property
     def log_group(self) -> str:
@@ -360,6 +371,7 @@ class ProjectConfig:
             memory_size=values.get("lambda_memory_size", DEFAULT_MEMORY_SIZE),
             timeout=values.get("lambda_timeout", DEFAULT_TIMEOUT),
             runtime=values.get("lambda_runtime", DEFAULT_RUNTIME),
+            architecture=values.get("lambda_architecture", DEFAULT_ARCHITECTURE),
             reserved_concurrency=values.get("reserved_concurrency"),
             environment_variables=env,
             tags=tags,

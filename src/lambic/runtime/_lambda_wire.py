@@ -114,7 +114,7 @@ def function_configuration(
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
-        "Architectures": ["x86_64"],
+        "Architectures": [settings.architecture],
         "EphemeralStorage": {"Size": 512},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": settings.log_group},
     }

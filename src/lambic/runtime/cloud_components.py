@@ -35,6 +35,7 @@ from lambic.project.account import (
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.manifest import FunctionEntry
+from lambic.project.metering import Meter, create_meter
 from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE, ProjectPaths
 from lambic.project.resources import (
     DeclaredResources,
@@ -115,6 +116,9 @@ class LocalServices:
         self.edge: EdgeServer | None = None
         self.lambda_api: LambdaApi | None = None
         self.console: ConsoleService | None = None
+        #: Where the services count what AWS would bill (None: in memory or switched off).
+        self.meter: Meter | None = None
+        self._owns_meter = False
         self._lock: ServicesLock | None = None
         self._endpoint_file: Path | None = None
 
@@ -141,7 +145,7 @@ class LocalServices:
         state = None if self.in_memory else (self.state_dir or cloud.state_dir)
         # Lambda's API runs the functions on the invoker, which exists only after the
         # services start: the API asks the cloud for it per request.
-        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
+        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud.meter, cloud)
         try:
             cloud.extra_env.update(endpoint_environment(url))
             where = "in memory" if state is None else f"state in {state}"
@@ -162,6 +166,7 @@ class LocalServices:
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
         echo: Callable[[str], None],
+        meter: Meter | None,
         cloud: LocalCloud | None = None,
     ) -> str:
         """`open`, waiting a while for a `lambic invoke` that holds the state."""
@@ -169,7 +174,7 @@ class LocalServices:
         waiting = False
         while True:
             try:
-                return await self.open(state, invoker, cloud)
+                return await self.open(state, invoker, cloud, meter=meter)
             except ServicesInUseError as exc:
                 endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
                 if endpoint is not None:
@@ -190,11 +195,15 @@ class LocalServices:
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
         cloud: LocalCloud | None = None,
+        *,
+        meter: Meter | None = None,
     ) -> str:
         """Open the engines over `state` (None: in memory), serve them; their URL.
 
         With `cloud`, the edge also serves the console over it (`lambic.console`).
-        Raises `ServicesInUseError` if another process has `state`'s engines open.
+        The services meter into `meter` (`lambic local`'s), else into one of their own
+        over `state`. Raises `ServicesInUseError` if another process has `state`'s
+        engines open.
         """
         from lambic.services.base import ServiceError
         from lambic.services.factory import create_services
@@ -204,7 +213,12 @@ class LocalServices:
             self._claim(state)
         api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
         try:
-            services = self.services = await asyncio.to_thread(create_services, state)
+            if meter is None and state is not None:
+                meter, self._owns_meter = create_meter(state), True
+            self.meter = meter
+            services = self.services = await asyncio.to_thread(
+                lambda: create_services(state, meter=meter)
+            )
             served: dict[str, Service] = {**services.by_name(), api.name: api}
             if cloud is not None:
                 from lambic.console import ConsoleService
@@ -283,6 +297,9 @@ class LocalServices:
         if self.services is not None:
             self.services.close()
             self.services = None
+        if self._owns_meter and self.meter is not None:
+            self.meter.close()
+        self.meter, self._owns_meter = None, False
         # After the engines: the next holder must find every file closed.
         if self._lock is not None:
             lock, self._lock = self._lock, None

@@ -376,8 +376,12 @@ class GatewayApp:
         clock: Callable[[], float] = time.time,
         access_log: Callable[[AccessRecord], None] | None = None,
         gate: AuthorizerGate | None = None,
+        on_request: Callable[[int], None] | None = None,
     ) -> None:
         self.invoker = invoker
+        #: Called with the body size of each request sent to the integration: API
+        #: Gateway bills those (`usage.api_request_meter`).
+        self.on_request = on_request
         self.api = api
         self.access_log = access_log
         #: The authorization step (and its result cache) of the routes with authorizers.
@@ -458,6 +462,8 @@ class GatewayApp:
                 await _send(send, *refusal, request_id, apigw_id)
                 return
             grant = decided
+        if self.on_request is not None:
+            self.on_request(len(body))
         payload = _event_payload(
             api,
             scope,

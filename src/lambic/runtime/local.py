@@ -55,6 +55,7 @@ from lambic.project.config import (
     load_config,
 )
 from lambic.project.environ import LOCAL_CREDENTIALS
+from lambic.project.metering import Meter, create_meter
 from lambic.project.paths import ProjectPaths
 from lambic.project.project import Project, aload_project
 from lambic.runtime._log_lines import AccessRecord, PathRewrite, access_line, terminal_lines
@@ -79,6 +80,7 @@ from lambic.runtime.gateway import (
 from lambic.runtime.invoker import Invoker, create_invoker
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.reload import FileWatcher
+from lambic.runtime.usage import api_request_meter
 
 __all__ = ["CloudComponent", "LocalCloud"]
 
@@ -225,6 +227,8 @@ class LocalCloud:
         self._snapshots: CodeSnapshots | None = None
         self._pending_logs: list[str] = []
         self._flush_scheduled = False
+        #: What AWS would bill, counted by the gateway and the services (`lambic cost`).
+        self.meter: Meter | None = None
 
     @property
     def url(self) -> str:
@@ -310,6 +314,7 @@ class LocalCloud:
             # The services create the declared resources from the config, and start
             # before app.py is read so that its import-time AWS calls reach them.
             self.config = load_config(snapshot)
+            self.meter = create_meter(self.state_dir)
             project, api = await self._start(snapshot)
         except BaseException:
             await self.stop()
@@ -350,6 +355,7 @@ class LocalCloud:
                     self.invoker.store.append if self.log_fd is not None else self._print_access
                 ),
                 gate=self._create_gate(api),
+                on_request=self._api_meter(project),
             )
             self.gateway = GatewayServer(self._app, host=self.host, sock=sock)
         except BaseException:
@@ -379,6 +385,13 @@ class LocalCloud:
             ),
             warn=lambda message: self.echo(f"Authorizer error: {message}"),
         )
+
+    def _api_meter(self, project: Project) -> Callable[[int], None] | None:
+        """API Gateway's billed requests, counted into the stage's meter."""
+        if self.meter is None:
+            return None
+        api_type = str(project.config.stage_value(self.stage, "api_gateway_type", "rest"))
+        return api_request_meter(self.meter, api_type.lower())
 
     def _banner(self, project: Project, api: ApiDefinition) -> None:
         for warning in project.warnings(self.stage):
@@ -458,6 +471,9 @@ class LocalCloud:
         if self._snapshots is not None:
             await asyncio.to_thread(self._snapshots.close)
             self._snapshots = None
+        if self.meter is not None:
+            meter, self.meter = self.meter, None
+            await asyncio.to_thread(meter.close)
         self._flush_logs()
 
     async def serve(self, *, ready: Callable[[], None] | None = None) -> None:

@@ -1,8 +1,12 @@
-"""Usage metering: one record per invocation, for the cost report.
+"""Usage metering: one record per invocation, for the cost report, and API requests.
 
-Lambda bills by requests and GB-seconds of billed duration; we record what that
+Lambda bills by requests and GB-seconds of billed duration (rounded up to the ms,
+including the init phase of a cold start since August 2025); we record what that
 needs (function, billed ms, memory size) plus what a developer wants to see next to
 it (cold start, init and max memory). Records go into the log store's `usage` table.
+Everything else billable (API Gateway requests here, the services' units) is counted
+by the stage's `Meter` into the `metered` table beside it (`lambic.project.metering`);
+`lambic.cost` prices both.
 
     summarize_usage(conn, since_ms=0)["myapp-dev"].gb_seconds
 """
@@ -10,10 +14,16 @@ it (cold start, init and max memory). Records go into the log store's `usage` ta
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-__all__ = ["FunctionUsage", "UsageRecord", "summarize_usage"]
+from lambic.project.metering import Meter
+
+__all__ = ["FunctionUsage", "UsageRecord", "api_request_meter", "summarize_usage"]
+
+#: HTTP APIs are metered in 512 KB increments (a 600 KB request is two requests).
+HTTP_API_INCREMENT = 512 * 1024
 
 
 class UsageRecord(NamedTuple):
@@ -55,3 +65,19 @@ def summarize_usage(conn: sqlite3.Connection, *, since_ms: int = 0) -> dict[str,
         )
         for name, count, errors, colds, billed, mb_ms in rows
     }
+
+
+def api_request_meter(meter: Meter, api_type: str) -> Callable[[int], None]:
+    """The gateway's per-request callback for an API of `api_type` ("rest" or "http"):
+    a REST API request is one request; an HTTP API request of 600 KB is two."""
+    if api_type == "http":
+
+        def http_request(size: int) -> None:
+            meter.add("apigateway", "http", "requests", max(1, -(-size // HTTP_API_INCREMENT)))
+
+        return http_request
+
+    def rest_request(size: int) -> None:
+        meter.add("apigateway", "rest", "requests")
+
+    return rest_request

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambic.project.metering import Meter
 from lambic.project.sqlite import Durability
 from lambic.services import dynamodb, events, s3, sns, sqs
 from lambic.services.base import Service, ServiceError
@@ -72,8 +73,10 @@ def create_services(
     *,
     names: Iterable[str] | None = None,
     durability: Durability = "normal",
+    meter: Meter | None = None,
 ) -> ServiceSet:
-    """Create the named services (default: all) and wire them together.
+    """Create the named services (default: all) and wire them together; with a `meter`
+    (`lambic.project.metering.create_meter`) each counts what AWS would bill.
 
     >>> sorted(create_services(None, names=["sqs", "sns"]).by_name())
     ['sns', 'sqs']
@@ -86,20 +89,21 @@ def create_services(
         )
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
-    queues = sqs.create_service(state_dir, durability=durability) if "sqs" in wanted else None
+    d, m = durability, meter
+    queues = sqs.create_service(state_dir, durability=d, meter=m) if "sqs" in wanted else None
     return ServiceSet(
-        s3=s3.create_service(state_dir, durability=durability) if "s3" in wanted else None,
+        s3=s3.create_service(state_dir, durability=d, meter=m) if "s3" in wanted else None,
         dynamodb=(
-            dynamodb.create_service(state_dir, durability=durability)
+            dynamodb.create_service(state_dir, durability=d, meter=m)
             if "dynamodb" in wanted
             else None
         ),
         sqs=queues,
         # docs/internals.md §2.1: SNS delivers to SQS subscribers through this engine.
         sns=(
-            sns.create_service(state_dir, sqs=queues, durability=durability)
+            sns.create_service(state_dir, sqs=queues, durability=d, meter=m)
             if "sns" in wanted
             else None
         ),
-        events=events.create_service(state_dir) if "events" in wanted else None,
+        events=events.create_service(state_dir, meter=meter) if "events" in wanted else None,
     )

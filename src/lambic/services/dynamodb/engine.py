@@ -384,6 +384,12 @@ class DynamoDBEngine:
         doc = self.store.get_item(state.tid, hk, rk)
         return None if doc is None else dict(orjson.loads(doc))
 
+    def load_sized(self, state: TableState, hk: bytes, rk: bytes) -> tuple[Item | None, int]:
+        """The item and its size as stored (0 when missing): capacity units need the
+        size, and measuring the item again costs more than reading it (metering)."""
+        row = self.store.get_item_sized(state.tid, hk, rk)
+        return (None, 0) if row is None else (dict(orjson.loads(row[0])), row[1])
+
     # ---- item operations --------------------------------------------------------------
 
     def put_item(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -394,9 +400,9 @@ class DynamoDBEngine:
             hk, rk = item_key(state.definition, item)
             self.check_indexes(state.definition, item)
             size = check_item_size(item)
-            old = self.load(state, hk, rk)
+            old, old_size = self.load_sized(state, hk, rk)
             _check(condition, old, on_failure)
-            capacity = _write_capacity(name, mode, size, old)
+            capacity = _write_capacity(name, mode, size, old_size)
             keys = key_of(state.definition, item)
             self.commit([Write(state, hk, rk, keys, old, item, size)], capacity)
         return _put_or_delete_result(wanted, old, capacity, name, mode)
@@ -410,14 +416,14 @@ class DynamoDBEngine:
         with self.lock:
             state = self.table(name)
             _, hk, rk = request_key(state.definition, request.get("Key"))
-            item = self.load(state, hk, rk)
+            item, size = self.load_sized(state, hk, rk)
         result: dict[str, Any] = {}
         if item is not None:
             result["Item"] = project(item, paths) if paths is not None else item
         if mode != "NONE":
             capacity = Capacity(name)
             consistent = bool(request.get("ConsistentRead"))
-            capacity.table = read_units(item_size(item or {}), consistent)
+            capacity.table = read_units(size, consistent)
             _add_capacity(result, {name: capacity}, name, mode)
         return result
 
@@ -426,9 +432,9 @@ class DynamoDBEngine:
         with self.lock:
             state = self.table(name)
             keys, hk, rk = request_key(state.definition, request.get("Key"))
-            old = self.load(state, hk, rk)
+            old, old_size = self.load_sized(state, hk, rk)
             _check(condition, old, on_failure)
-            capacity = _write_capacity(name, mode, 0, old)
+            capacity = _write_capacity(name, mode, 0, old_size)
             if old is not None:
                 self.commit([Write(state, hk, rk, keys, old, None)], capacity)
         return _put_or_delete_result(wanted, old, capacity, name, mode)
@@ -454,14 +460,14 @@ class DynamoDBEngine:
             table = state.definition
             keys, hk, rk = request_key(table, request.get("Key"))
             check_keys_not_updated(update, keys)
-            old = self.load(state, hk, rk)
+            old, old_size = self.load_sized(state, hk, rk)
             _check(condition, old, on_failure)
             base = old if old is not None else dict(keys)
             new = apply_update(update, base) if update is not None else base
             validate_item(new)
             self.check_indexes(table, new)
             size = check_item_size(new)
-            capacity = _write_capacity(name, mode, size, old)
+            capacity = _write_capacity(name, mode, size, old_size)
             self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
         result: dict[str, Any] = {}
         paths = [a.path for a in update.actions] if update is not None else []
@@ -523,7 +529,9 @@ def _put_or_delete_result(
 
 def _check(condition: Condition | None, old: Item | None, return_item: bool) -> None:
     if condition is not None and not evaluate(condition, old or {}):
-        raise ConditionalCheckFailedError(old if return_item and old else None)
+        raise ConditionalCheckFailedError(
+            old if return_item and old else None, units=write_units(item_size(old or {}))
+        )
 
 
 def _updated_attributes(wanted: str, old: Item | None, new: Item, paths: list[Path]) -> Item | None:
@@ -538,14 +546,12 @@ def _updated_attributes(wanted: str, old: Item | None, new: Item, paths: list[Pa
     return None
 
 
-def _write_capacity(
-    name: str, mode: str, size: int, old: Item | None
-) -> dict[str, Capacity] | None:
+def _write_capacity(name: str, mode: str, size: int, old_size: int) -> dict[str, Capacity] | None:
     """Units for a single-item write; None (nothing measured) when the caller did not ask."""
     if mode == "NONE":
         return None
     capacity = Capacity(name)
-    capacity.table = write_units(max(size, item_size(old or {})))
+    capacity.table = write_units(max(size, old_size))
     return {name: capacity}
 
 

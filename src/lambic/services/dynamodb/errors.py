@@ -75,9 +75,12 @@ class ResourceInUseError(DynamoDBError):
 class ConditionalCheckFailedError(DynamoDBError):
     code = "ConditionalCheckFailedException"
 
-    def __init__(self, item: dict[str, Any] | None = None) -> None:
+    def __init__(self, item: dict[str, Any] | None = None, *, units: float = 1.0) -> None:
         extra = {"Item": item} if item is not None else {}
         super().__init__("The conditional request failed", **extra)
+        # AWS bills a failed conditional write by the existing item's size (at least
+        # one unit); the metering counts these.
+        self.consumed_units = units
 
 
 class TransactionCanceledError(DynamoDBError):

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from lambic.project.sqlite import Durability, open_database
+from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.dynamodb import _metadata, batches, reads
+from lambic.services.dynamodb._metering import metered_operations, stored_bytes
 from lambic.services.dynamodb.engine import DynamoDBEngine
 from lambic.services.dynamodb.protocol import Operation, dispatch
 from lambic.services.dynamodb.store import DynamoDBStore
@@ -26,7 +28,13 @@ class DynamoDBService:
 
     name = "dynamodb"
 
-    def __init__(self, engine: DynamoDBEngine, *, ttl_sweep_seconds: float | None = 5.0) -> None:
+    def __init__(
+        self,
+        engine: DynamoDBEngine,
+        *,
+        ttl_sweep_seconds: float | None = 5.0,
+        meter: Meter | None = None,
+    ) -> None:
         self.engine = engine
         self._sweeper = TtlSweeper(engine, ttl_sweep_seconds).start() if ttl_sweep_seconds else None
         transactions = batches.TransactionRunner(engine)
@@ -62,6 +70,8 @@ class DynamoDBService:
             ("streams", "GetShardIterator"): engine.streams.get_shard_iterator,
             ("streams", "GetRecords"): engine.streams.get_records,
         }
+        if meter is not None:
+            self._operations = metered_operations(self._operations, meter)
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         # Operations are short SQLite calls; running them inline keeps latency low.
@@ -79,12 +89,19 @@ def create_service(
     *,
     durability: Durability = "normal",
     ttl_sweep_seconds: float | None = 5.0,
+    meter: Meter | None = None,
     **_options: Any,
 ) -> DynamoDBService:
     """DynamoDB persisted in `<state_dir>/dynamodb.sqlite3`, or in memory when None.
 
-    Expired TTL items are deleted every `ttl_sweep_seconds` (None: never).
+    Expired TTL items are deleted every `ttl_sweep_seconds` (None: never). With a
+    `meter`, request units and stored bytes are metered.
     """
     path = None if state_dir is None else Path(state_dir) / "dynamodb.sqlite3"
     store = DynamoDBStore(open_database(path, durability=durability))
-    return DynamoDBService(DynamoDBEngine(store), ttl_sweep_seconds=ttl_sweep_seconds)
+    service = DynamoDBService(
+        DynamoDBEngine(store), ttl_sweep_seconds=ttl_sweep_seconds, meter=meter
+    )
+    if meter is not None and path is not None:
+        meter.sample(lambda: stored_bytes(path))
+    return service

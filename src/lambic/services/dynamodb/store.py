@@ -128,6 +128,14 @@ class DynamoDBStore(SQLiteStore):
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def get_item_sized(self, tid: int, hk: bytes, rk: bytes) -> tuple[str, int] | None:
+        """The item's document and the size stored with it (DynamoDB's measure)."""
+        row = self.conn.execute(
+            "SELECT doc, size FROM items WHERE tid = ? AND hh = ? AND hk = ? AND rk = ?",
+            (tid, partition_hash(hk), hk, rk),
+        ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
     def put_item(self, tid: int, hk: bytes, rk: bytes, size: int, doc: str) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO items (tid, hh, hk, rk, size, doc) VALUES (?, ?, ?, ?, ?, ?)",

@@ -114,7 +114,7 @@ class EventBus:
                 "1 validation error detected: Value at 'entries' failed to satisfy "
                 "constraint: Member must have length less than or equal to 10",
             )
-        if sum(_entry_size(entry) for entry in entries) > MAX_REQUEST_BYTES:
+        if sum(entry_size(entry) for entry in entries) > MAX_REQUEST_BYTES:
             raise EventsError(
                 "ValidationException", "Total size of the entries in the request is over the limit."
             )
@@ -194,7 +194,7 @@ def _event_time(value: Any, clock: Callable[[], datetime]) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _entry_size(entry: Mapping[str, Any]) -> int:
+def entry_size(entry: Mapping[str, Any]) -> int:
     size = 14 if entry.get("Time") is not None else 0
     for name in ("Source", "DetailType", "Detail"):
         value = entry.get(name)

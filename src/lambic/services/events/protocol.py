@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from lambic.services._metering import Meter, chunks_64k
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.events.engine import EventBus, EventsError
+from lambic.services.events.engine import EventBus, EventsError, entry_size
 from lambic.services.events.patterns import InvalidEventPatternError, compile_pattern
 
 _CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -19,8 +20,9 @@ class EventsService:
 
     name = "events"
 
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, *, meter: Meter | None = None) -> None:
         self.bus = bus
+        self.meter = meter
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         operation = request.headers.get("x-amz-target", "").partition(".")[2]
@@ -67,6 +69,15 @@ class EventsService:
                     {"ErrorCode": result.error_code, "ErrorMessage": result.error_message}
                 )
         failed = sum(1 for r in results if r.event_id is None)
+        if self.meter is not None:
+            # Custom events are billed per 64 KB chunk of each accepted entry.
+            billed = sum(
+                chunks_64k(entry_size(e))
+                for e, r in zip(entries, results, strict=True)
+                if r.event_id is not None and isinstance(e, dict)
+            )
+            if billed:
+                self.meter.add("events", "default", "events", billed)
         return {"FailedEntryCount": failed, "Entries": rendered}
 
     def close(self) -> None:

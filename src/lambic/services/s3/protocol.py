@@ -27,9 +27,11 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from urllib.parse import unquote
 
+from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3 import _buckets, _multipart, _objects, _tagging
 from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._metering import pricing_class
 from lambic.services.s3._wire import XML_DECL, request_ids, x
 from lambic.services.s3.cors import matching_rule
 from lambic.services.s3.engine import RequestContext, S3Engine
@@ -102,9 +104,12 @@ class S3Protocol:
     def __init__(self, engine: S3Engine) -> None:
         self.engine = engine
         engine.defer_discards = True
+        #: Counts each request by S3's pricing class when set (`S3Service.use_meter`).
+        self.meter: Meter | None = None
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         request_id, host_id = request_ids()
+        call: Call | None = None
         try:
             call = self._call(request, request_id)
             handler = self._route(call)
@@ -120,6 +125,10 @@ class S3Protocol:
             response.headers.extend(self._cors_headers(request, origin))
         response.headers.append(("x-amz-request-id", request_id))
         response.headers.append(("x-amz-id-2", host_id))
+        if self.meter is not None and response.status != 403 and call is not None:
+            billed = pricing_class(request.method, call.bucket, call.key, call.query)
+            if billed is not None:
+                self.meter.add("s3", call.bucket or "", billed)
         if self.engine.has_discards:
             # Unlinking replaced blobs waits until this response has been written:
             # callbacks run after the task step that writes it.

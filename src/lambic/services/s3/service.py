@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from lambic.project.sqlite import Durability, open_database
+from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3._blobs import BlobStore, FileBlobStore, MemoryBlobStore
+from lambic.services.s3._metering import stored_bytes
 from lambic.services.s3.engine import S3Engine
 from lambic.services.s3.protocol import S3Protocol
 from lambic.services.s3.store import S3Store
@@ -24,13 +26,23 @@ class S3Service:
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         return await self._protocol.handle(request)
 
+    def use_meter(self, meter: Meter | None, database: Path | None) -> None:
+        """Count requests by pricing class into `meter`, and sample what `database`
+        (this service's SQLite file) stores."""
+        self._protocol.meter = meter
+        if meter is not None and database is not None:
+            meter.sample(lambda: stored_bytes(database))
+
     def close(self) -> None:
         self.engine.flush_discards()
         self.engine.store.conn.close()
 
 
-def create_service(state_dir: Path | None, *, durability: Durability = "normal") -> S3Service:
-    """S3 with state in `<state_dir>/s3.sqlite3` + `<state_dir>/s3-blobs/`, or in memory.
+def create_service(
+    state_dir: Path | None, *, durability: Durability = "normal", meter: Meter | None = None
+) -> S3Service:
+    """S3 with state in `<state_dir>/s3.sqlite3` + `<state_dir>/s3-blobs/`, or in memory;
+    requests and storage are metered into `meter` when given.
 
     >>> service = create_service(None)
     >>> service.engine.create_bucket("photos")
@@ -43,4 +55,7 @@ def create_service(state_dir: Path | None, *, durability: Durability = "normal")
     else:
         conn = open_database(state_dir / "s3.sqlite3", durability=durability)
         blobs = FileBlobStore(state_dir / "s3-blobs")
-    return S3Service(S3Engine(S3Store(conn), blobs))
+    service = S3Service(S3Engine(S3Store(conn), blobs))
+    if meter is not None:
+        service.use_meter(meter, None if state_dir is None else state_dir / "s3.sqlite3")
+    return service

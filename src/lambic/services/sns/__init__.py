@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lambic.project.account import LOCAL_REGION
 from lambic.project.sqlite import Durability, open_database
+from lambic.services._metering import Meter
 from lambic.services.sns.engine import PENDING, LambdaListener, SnsEngine
 from lambic.services.sns.errors import SnsError
 from lambic.services.sns.filters import matches_attributes, matches_body, parse_filter_policy
@@ -32,12 +33,14 @@ def create_service(
     sqs: SqsService | SqsEngine | None = None,
     region: str = LOCAL_REGION,
     durability: Durability = "normal",
+    meter: Meter | None = None,
 ) -> SnsService:
-    """SNS kept in `<state_dir>/sns.sqlite3` (in memory when None), delivering to `sqs`."""
+    """SNS kept in `<state_dir>/sns.sqlite3` (in memory when None), delivering to `sqs`;
+    publishes and deliveries are metered into `meter` when given."""
     path = None if state_dir is None else state_dir / "sns.sqlite3"
     store = SnsStore(open_database(path, durability=durability))
     sqs_engine = sqs.engine if isinstance(sqs, SqsService) else sqs
-    return SnsService(SnsEngine(store, sqs=sqs_engine, region=region))
+    return SnsService(SnsEngine(store, sqs=sqs_engine, region=region), meter=meter)
 
 
 __all__ = [

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
+from lambic.services._metering import Meter, chunks_64k
 from lambic.services.sns import _checks as check
 from lambic.services.sns import _delivery as delivery
 from lambic.services.sns import _policies as policies
@@ -78,6 +79,8 @@ class SnsEngine:
         self._store = store
         self._sqs = sqs
         self._clock = clock
+        #: Counts deliveries by protocol when set (`SnsService` sets it).
+        self.meter: Meter | None = None
         self._http = http or delivery.HttpSender()
         self._lock = threading.RLock()
         self._topics = {topic.arn: topic for topic in store.load_topics()}
@@ -501,6 +504,14 @@ class SnsEngine:
             if subscription.confirmed:
                 text = messages.get(subscription.protocol, default)
                 if delivery.accepts(subscription, notification, text):
+                    if self.meter is not None:
+                        # Billed per 64 KB chunk delivered; to Lambda and SQS for free.
+                        self.meter.add(
+                            "sns",
+                            topic_arn.rsplit(":", 1)[-1],
+                            f"deliveries_{subscription.protocol}",
+                            chunks_64k(len(text.encode())),
+                        )
                     delivery.deliver(
                         subscription,
                         notification,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lambic.project.account import LOCAL_REGION
 from lambic.project.sqlite import Durability, open_database
+from lambic.services._metering import Meter
 from lambic.services.sqs.engine import QueueListener, SqsEngine
 from lambic.services.sqs.errors import SqsError
 from lambic.services.sqs.model import AttributeValue, Queue, ReceivedMessage, SendResult
@@ -23,11 +24,13 @@ def create_service(
     *,
     region: str = LOCAL_REGION,
     durability: Durability = "normal",
+    meter: Meter | None = None,
 ) -> SqsService:
-    """SQS kept in `<state_dir>/sqs.sqlite3`, or in memory when `state_dir` is None."""
+    """SQS kept in `<state_dir>/sqs.sqlite3`, or in memory when `state_dir` is None;
+    requests are metered into `meter` when given."""
     path = None if state_dir is None else state_dir / "sqs.sqlite3"
     store = SqsStore(open_database(path, durability=durability))
-    return SqsService(SqsEngine(store, region=region))
+    return SqsService(SqsEngine(store, region=region), meter=meter)
 
 
 __all__ = [

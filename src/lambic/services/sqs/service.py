@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import uuid
 
+from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.sqs import protocol
+from lambic.services.sqs._metering import billed_requests, metric_and_queue
 from lambic.services.sqs.engine import SqsEngine
 from lambic.services.sqs.errors import SqsError, invalid_action
 from lambic.services.sqs.operations import OPERATIONS, Context
@@ -19,12 +21,15 @@ class SqsService:
 
     name = "sqs"
 
-    def __init__(self, engine: SqsEngine) -> None:
+    def __init__(self, engine: SqsEngine, *, meter: Meter | None = None) -> None:
         self.engine = engine
+        self.meter = meter
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         request_id = str(uuid.uuid4())
         json_protocol = protocol.is_json(request)
+        parsed: protocol.ParsedRequest | None = None
+        result = None
         try:
             parsed = protocol.parse_request(request)
             operation = OPERATIONS.get(parsed.action)
@@ -44,6 +49,12 @@ class SqsService:
                 sender_fault=False,
             )
             return protocol.render_error(json_protocol, internal, request_id)
+        finally:
+            # AWS bills an API action whether or not it succeeded.
+            if self.meter is not None and parsed is not None and parsed.action in OPERATIONS:
+                metric, queue = metric_and_queue(parsed.params, request.path)
+                billed = billed_requests(parsed.action, parsed.params, result)
+                self.meter.add("sqs", queue, metric, billed)
         return protocol.render_result(parsed, result, request_id)
 
     def close(self) -> None:

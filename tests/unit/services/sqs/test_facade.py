@@ -7,5 +7,6 @@ def test_all_lists_exactly_the_public_names() -> None:
     public = {name for name in vars(sqs) if not name.startswith("_")}
     submodules = {"engine", "errors", "model", "service", "store", "protocol", "operations"}
     imported_helpers = {"annotations", "Path", "open_database", "Durability", "LOCAL_REGION"}
+    imported_helpers |= {"Meter"}
     assert set(sqs.__all__) == public - submodules - imported_helpers
     assert len(sqs.__all__) == len(set(sqs.__all__))

@@ -1,0 +1,220 @@
+"""Metering what AWS would bill: counted in memory, flushed to the stage's state in batches.
+
+Every billable action of the local cloud (an API Gateway request, DynamoDB request
+units, an S3 request by pricing class, an SQS request in 64 KB chunks, an SNS publish
+or delivery, an EventBridge event) calls `Meter.add(service, resource, metric, n)`
+where it happens. That appends a tuple to a deque (no lock, no arithmetic); a thread
+sums the queue and writes the totals every `flush_interval` seconds into the `metered` table of
+the stage's log store (`logs.sqlite3`, beside Lambda's per-invocation `usage` rows),
+one row per minute, service, resource and metric. So the hot path never touches
+SQLite, and the table grows by minutes of activity, not by requests.
+
+Stored data is metered by sampling: `Meter.sample(provider)` registers a function
+returning `{(service, resource): bytes}`; every `sample_interval` seconds (and at
+close) the thread adds `bytes x hours since the last sample` as `byte_hours`, the
+unit S3 and DynamoDB storage prices come down to (GB-month = byte-hours / 730 / 2**30).
+
+    meter = create_meter(state_dir)          # None when metering is switched off
+    meter.add("sqs", "orders", "requests", 1)
+    meter.close()                            # flushes; the rows are in logs.sqlite3
+
+`LAMBIC_METERING=off` switches metering off for a process (the benches compare both).
+WebSocket APIs (a later issue) meter through the same call:
+`meter.add("apigateway", "websocket", "messages", n)` and `"connection_minutes"`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from lambic.project.paths import LOG_STORE_FILE
+
+__all__ = [
+    "METERED_SCHEMA",
+    "METERING_ENV",
+    "Meter",
+    "StorageProvider",
+    "create_meter",
+    "metering_enabled",
+]
+
+#: Set to "off" (or 0/false/no) to run without metering.
+METERING_ENV = "LAMBIC_METERING"
+
+METERED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS metered (
+    minute_ms INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    quantity REAL NOT NULL,
+    -- Keyed by what is metered first: the cost report's GROUP BY reads the key's
+    -- order, with no sort (a time-first key made it 4x slower).
+    PRIMARY KEY (service, resource, metric, minute_ms)
+) WITHOUT ROWID;
+"""
+
+#: {(service, resource): bytes stored now}
+StorageProvider = Callable[[], Mapping[tuple[str, str], int]]
+
+_Key = tuple[int, str, str, str]
+
+
+def metering_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(METERING_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+class Meter:
+    """Billable quantities of one stage, aggregated in memory and flushed in batches."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        flush_interval: float = 2.0,
+        sample_interval: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self._flush_interval = flush_interval
+        self._sample_interval = sample_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        # What add() queued; deque.append is atomic, so the request path takes no lock
+        # and does no arithmetic: the flush sums the queue into per-minute totals.
+        self._queued: deque[tuple[str, str, str, float, float]] = deque()
+        self._providers: list[StorageProvider] = []
+        self._last_sample: float | None = None
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._closed = False
+        self._conn: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
+
+    def add(self, service: str, resource: str, metric: str, quantity: float = 1) -> None:
+        """Count `quantity` of `metric` for `resource` now (cheap: called per request)."""
+        self._queued.append((service, resource, metric, quantity, self._clock()))
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None and not self._closed:
+                    self._start()
+
+    def sample(self, provider: StorageProvider) -> None:
+        """Meter stored bytes from `provider`, called on the meter's own thread."""
+        with self._lock:
+            self._providers.append(provider)
+            if self._last_sample is None:
+                self._last_sample = self._clock()  # stored bytes count from now on
+            if self._thread is None and not self._closed:
+                self._start()
+
+    def _start(self) -> None:
+        # Started by the first use, not at construction: the services' start-up stays
+        # as it was, and a process that meters nothing runs no thread.
+        self._thread = threading.Thread(target=self._run, name="lambic-meter", daemon=True)
+        self._thread.start()
+
+    def flush(self) -> None:
+        """Write what was counted so far (and take a storage sample if one is due)."""
+        self._sample_storage(force=False)
+        counts = self._take()
+        if counts:
+            self._write(counts)
+
+    def _take(self) -> dict[_Key, float]:
+        """Everything queued so far, summed per minute, service, resource and metric."""
+        counts: dict[_Key, float] = {}
+        queued = self._queued
+        with contextlib.suppress(IndexError):
+            while True:
+                service, resource, metric, quantity, when = queued.popleft()
+                key = (int(when // 60) * 60_000, service, resource, metric)
+                counts[key] = counts.get(key, 0) + quantity
+        return counts
+
+    def _sample_storage(self, *, force: bool) -> None:
+        if not self._providers:
+            return
+        now = self._clock()
+        last = self._last_sample if self._last_sample is not None else now
+        if not force and now - last < self._sample_interval:
+            return
+        self._last_sample = now
+        hours = (now - last) / 3600
+        for provider in list(self._providers):
+            try:
+                stored = provider()
+            except (OSError, sqlite3.Error):  # a store being closed: next sample counts
+                continue
+            for (service, resource), size in stored.items():
+                if size:
+                    self.add(service, resource, "byte_hours", size * hours)
+
+    def _connection(self) -> sqlite3.Connection:
+        # One connection for the meter's life, opened by the first write: a flush is
+        # then one upsert and a commit (opening a connection each time cost more).
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(METERED_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def _write(self, counts: dict[_Key, float]) -> None:
+        rows = [(*key, quantity) for key, quantity in counts.items()]
+        try:
+            with self._write_lock:  # flush() may also be called from another thread
+                conn = self._connection()
+                with conn:
+                    conn.executemany(
+                        "INSERT INTO metered (minute_ms, service, resource, metric, quantity)"
+                        " VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (service, resource, metric, minute_ms)"
+                        " DO UPDATE SET quantity = quantity + excluded.quantity",
+                        rows,
+                    )
+        except sqlite3.Error:
+            pass  # a full disk loses this batch of counts; serving goes on
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self._flush_interval)
+            self._wake.clear()
+            if self._closed:
+                return
+            self.flush()
+
+    def close(self) -> None:
+        """Stop the thread and write everything counted, with a last storage sample."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(30)
+        self._sample_storage(force=True)
+        counts = self._take()
+        if counts:
+            self._write(counts)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def create_meter(state_dir: Path | None, environ: Mapping[str, str] = os.environ) -> Meter | None:
+    """The stage's meter writing into `<state_dir>/logs.sqlite3`; None in memory or when
+    `LAMBIC_METERING=off`."""
+    if state_dir is None or not metering_enabled(environ):
+        return None
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return Meter(state_dir / LOG_STORE_FILE)

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import lambic.cost as cost
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {name for name in vars(cost) if not name.startswith("_")}
+    submodules = {"model", "prices", "quantities"}
+    assert set(cost.__all__) == public - submodules
+    assert cost.__all__ == sorted(cost.__all__)
