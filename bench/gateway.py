@@ -9,10 +9,11 @@
 Each is started as a subprocess on a free loopback port and loaded with `wrk`
 (8 keep-alive connections, one thread) when installed, else with the bundled asyncio
 load generator, in interleaved rounds (each run after a 2 s warm-up); the median
-requests/s of the rounds is quoted. Then, for Lambic: warm p50 and p99 latency (sequential
-requests on one keep-alive connection, interleaved with raw uvicorn's, medians of the rounds) and cold start (first request on a new execution
-environment: the project's idle timeout is 1 s, so after 1.6 s idle the next request
-forks a fresh environment; median of 10). Everything is bounded in time; all
+requests/s of the rounds is quoted. Then, for Lambic: warm p50 and p99 latency
+(sequential requests on one keep-alive connection, interleaved with raw uvicorn's,
+medians of the rounds) and cold start (first request on a new execution environment:
+the project's idle timeout is 1 s, so after 1.6 s idle the next request forks a fresh
+environment; median of 10). Everything is bounded in time; all
 processes started here are stopped, loopback only.
 """
 
