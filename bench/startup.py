@@ -1,6 +1,7 @@
 """Start-up benchmark: exec → first answer, and idle memory, of each local cloud.
 
     .venv/bin/python bench/startup.py [--rounds 5] [--idle 1.5] [--ministack PATH]
+                                      [--baseline OTHER/src]
 
 Each target is started as a real process on a free loopback port, in a fresh
 directory, and polled (every 5 ms) until it gives its first answer:
@@ -20,6 +21,8 @@ directory, and polled (every 5 ms) until it gives its first answer:
 After the first answer the process tree is left idle for --idle seconds, then its
 proportional set size is summed over every process of the tree
 (/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
+With --baseline, the two Lambic targets also run from another checkout's `src`
+(PYTHONPATH; e.g. a worktree of main) in the same rounds: a before/after in one run.
 Rounds are interleaved (target after target) so a burst of other load on the machine
 hits every target; medians are quoted, and each process's median PSS is listed.
 """
@@ -173,7 +176,7 @@ class Target:
     name: str
     probe: str
     #: (workdir, port) -> (command, environment, cwd)
-    command: Callable[[Path, int], tuple[list[str], dict[str, str], Path]]
+    command: Command
     starts: list[float] = field(default_factory=list)
     pss: list[float] = field(default_factory=list)
     per_process: dict[str, list[float]] = field(default_factory=dict)
@@ -190,20 +193,30 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def lambic_services(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
-    project = work / "services"
-    project.mkdir()
-    return [str(BIN / "lambic"), "services", "--port", str(port)], _env(), project
+Command = Callable[[Path, int], tuple[list[str], dict[str, str], Path]]
 
 
-def lambic_local(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
-    project = work / "trainstatus"
-    shutil.copytree(
-        FLAGSHIP, project, ignore=shutil.ignore_patterns("__pycache__", "state", "logs")
-    )
-    command = [str(BIN / "lambic"), "local", "--no-reload", "--port", str(port)]
-    command += ["--services-port", str(free_port())]
-    return command, _env(), project
+def lambic_services(src: str | None = None) -> Command:
+    def command(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
+        project = work / "services"
+        project.mkdir()
+        env = _env(PYTHONPATH=src) if src else _env()
+        return [str(BIN / "lambic"), "services", "--port", str(port)], env, project
+
+    return command
+
+
+def lambic_local(src: str | None = None) -> Command:
+    def command(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
+        project = work / "trainstatus"
+        shutil.copytree(
+            FLAGSHIP, project, ignore=shutil.ignore_patterns("__pycache__", "state", "logs")
+        )
+        command = [str(BIN / "lambic"), "local", "--no-reload", "--port", str(port)]
+        command += ["--services-port", str(free_port())]
+        return command, _env(PYTHONPATH=src) if src else _env(), project
+
+    return command
 
 
 def chalice_local(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
@@ -221,7 +234,7 @@ def moto_server(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]
     return [str(BIN / "moto_server"), "-p", str(port)], _env(), work
 
 
-def ministack(executable: str) -> Callable[[Path, int], tuple[list[str], dict[str, str], Path]]:
+def ministack(executable: str) -> Command:
     def command(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
         return [executable], _env(GATEWAY_PORT=str(port)), work
 
@@ -279,18 +292,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--idle", type=float, default=1.5, help="seconds idle before PSS")
     parser.add_argument("--ministack", default=shutil.which("ministack"))
+    parser.add_argument("--baseline", help="another checkout's src directory to compare")
     parser.add_argument(
         "--only", action="append", default=[], help="run only these targets (repeatable)"
     )
     args = parser.parse_args()
     targets = [
-        Target("lambic services", "/", lambic_services),
-        Target("lambic local", "/history", lambic_local),
+        Target("lambic services", "/", lambic_services()),
+        Target("lambic local", "/history", lambic_local()),
         Target("chalice local", "/", chalice_local),
         Target("moto_server", "/", moto_server),
     ]
     if args.ministack:
         targets.append(Target("MiniStack", "/", ministack(args.ministack)))
+    if args.baseline:
+        src = str(Path(args.baseline).resolve())
+        targets[2:2] = [
+            Target("services (base)", "/", lambic_services(src)),
+            Target("local (base)", "/history", lambic_local(src)),
+        ]
     if args.only:
         targets = [t for t in targets if t.name in args.only]
     print(

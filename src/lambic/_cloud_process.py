@@ -323,9 +323,12 @@ class LocalCloudProcess:
 
     # ---------------------------------------------------------------- talking to it
 
-    def get(self, path: str, *, timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
-        """GET `path` from the gateway: (status, lower-cased headers, body)."""
-        return self.request_raw("GET", path, timeout=timeout)
+    def get(
+        self, path: str, *, port: int | None = None, timeout: float = 30.0
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET `path` from the gateway (or another port of it): (status, lower-cased
+        headers, body)."""
+        return self.request_raw("GET", path, port=port, timeout=timeout)
 
     def request_raw(
         self,
@@ -334,9 +337,10 @@ class LocalCloudProcess:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         *,
+        port: int | None = None,
         timeout: float = 30.0,
     ) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=dict(headers or {}))
             response = conn.getresponse()
