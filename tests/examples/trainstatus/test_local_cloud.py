@@ -44,6 +44,8 @@ def test_the_check_writes_the_status_page_to_the_site_bucket(lambic_local):
         FunctionName="update_status", InvocationType="Event", Payload=scheduled_event()
     )
 
+    delivered = lambic_local.wait_for_delivery("update_status")
+    assert "update_status" in delivered[0] and " ok " in delivered[0], delivered
     lambic_local.wait_for_invocation("update_status")
     page = boto3.client("s3").get_object(Bucket="trainstatus-site", Key="index.html")
     assert page["ContentType"] == "text/html; charset=utf-8"
