@@ -11,7 +11,8 @@ directory, and polled (every 5 ms) until it gives its first answer:
     lambic local       `lambic local --no-reload` on a fresh copy of examples/trainstatus
                        (state on disk, its declared table and bucket created at start);
                        the first answer is GET /history: a function run in a new
-                       execution environment that queries the local DynamoDB.
+                       execution environment that queries the local DynamoDB (its 404,
+                       "no status recorded yet", is the function's own answer).
     chalice local      `chalice local --no-autoreload` on a hello app (the first answer
                        is its GET /).
     moto_server        `moto_server -p PORT` (GET /: S3's ListBuckets).
