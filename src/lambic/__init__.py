@@ -11,52 +11,49 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lambic.app import (
-    AuthResponse,
-    AuthRoute,
-    BadRequestError,
-    Blueprint,
-    Chalice,
-    ChaliceError,
-    ChaliceUnhandledError,
-    ChaliceViewError,
-    CognitoUserPoolAuthorizer,
-    ConflictError,
-    ConvertToMiddleware,
-    CORSConfig,
-    CustomAuthorizer,
-    ForbiddenError,
-    IAMAuthorizer,
-    Lambic,
-    LambicError,
-    MethodNotAllowedError,
-    NotFoundError,
-    Request,
-    RequestTimeoutError,
-    Response,
-    RouteError,
-    TooManyRequestsError,
-    UnauthorizedError,
-    UnprocessableEntityError,
-    WebsocketDisconnectedError,
-)
-
 if TYPE_CHECKING:
     from lambic.app import (
+        AuthResponse,
+        AuthRoute,
+        BadRequestError,
+        Blueprint,
+        Chalice,
+        ChaliceError,
+        ChaliceUnhandledError,
+        ChaliceViewError,
         CloudWatchEvent,
+        CognitoUserPoolAuthorizer,
+        ConflictError,
+        ConvertToMiddleware,
+        CORSConfig,
         Cron,
+        CustomAuthorizer,
         DynamoDBEvent,
         DynamoDBRecord,
         EventSourceConfigError,
+        ForbiddenError,
+        IAMAuthorizer,
         KinesisEvent,
         KinesisRecord,
         LambdaFunctionEvent,
+        Lambic,
+        LambicError,
+        MethodNotAllowedError,
+        NotFoundError,
         Rate,
+        Request,
+        RequestTimeoutError,
+        Response,
+        RouteError,
         S3Event,
         ScheduleExpressionError,
         SNSEvent,
         SQSEvent,
         SQSRecord,
+        TooManyRequestsError,
+        UnauthorizedError,
+        UnprocessableEntityError,
+        WebsocketDisconnectedError,
         WebsocketEvent,
     )
 
@@ -108,10 +105,38 @@ __all__ = [
     "__version__",
 ]
 
-# Schedules and event classes load on first access, so an HTTP-only app does not pay
-# for them in a Lambda cold start (PEP 562); see lambic.app.
+# Every name loads from lambic.app on first access (PEP 562): schedules and event
+# classes so that an HTTP-only app does not pay for them in a Lambda cold start (see
+# lambic.app), and the rest so that `lambic services` and the local cloud's helper
+# processes (`python -m lambic...`) do not import the programming model they never use.
 _LAZY = frozenset(
     {
+        "AuthResponse",
+        "AuthRoute",
+        "BadRequestError",
+        "Blueprint",
+        "Chalice",
+        "ChaliceError",
+        "ChaliceUnhandledError",
+        "ChaliceViewError",
+        "CognitoUserPoolAuthorizer",
+        "ConflictError",
+        "ConvertToMiddleware",
+        "CORSConfig",
+        "CustomAuthorizer",
+        "ForbiddenError",
+        "IAMAuthorizer",
+        "Lambic",
+        "LambicError",
+        "MethodNotAllowedError",
+        "NotFoundError",
+        "Request",
+        "RequestTimeoutError",
+        "Response",
+        "RouteError",
+        "TooManyRequestsError",
+        "UnauthorizedError",
+        "UnprocessableEntityError",
         "CloudWatchEvent",
         "Cron",
         "DynamoDBEvent",
@@ -126,6 +151,7 @@ _LAZY = frozenset(
         "SQSEvent",
         "SQSRecord",
         "ScheduleExpressionError",
+        "WebsocketDisconnectedError",
         "WebsocketEvent",
     }
 )

@@ -9,15 +9,11 @@ SIGTERM, as a terminal's Ctrl-C or a service manager would, and fails the sessio
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +23,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from lambic import _cloud_process
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "trainstatus"
 LAMBIC = Path(sys.executable).parent / "lambic"  # the venv's console script, as the README runs it
@@ -35,73 +33,16 @@ STARTUP_TIMEOUT = 30.0
 FIRST_FIRE_TIMEOUT = 100.0  # the schedule is rate(1 minute): first fire one minute after start
 STOP_TIMEOUT = 30.0
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+free_port = _cloud_process.free_port
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    """`/proc/PID/stat` fields after the command name (state, ppid, pgrp, session...)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            raw = fh.read()
-    except OSError:
-        return None
-    return raw.rsplit(")", 1)[1].split()
-
-
-def _live_pids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
-def descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for pid in _live_pids():
-        fields = _stat_fields(pid)
-        if fields is not None:
-            children.setdefault(int(fields[1]), []).append(pid)
-    found: set[int] = set()
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    """The pids still running (a zombie has exited; only its exit status is left)."""
-    running = set()
-    for pid in pids:
-        fields = _stat_fields(pid)
-        if fields is not None and fields[0] != "Z":
-            running.add(pid)
-    return running
-
-
-def in_session(session: int) -> set[int]:
-    """Every live process of a session, including ones re-parented to init."""
-    return {
-        pid
-        for pid in _live_pids()
-        if (fields := _stat_fields(pid)) is not None
-        and fields[0] != "Z"
-        and int(fields[3]) == session
-    }
-
-
-class LocalCloudProcess:
-    """`lambic local --project-dir DIR` (`--no-reload` unless `reload`) as a subprocess
-    in its own session, run as the README runs it (the venv's console script), on free
-    ports by default.
+class LocalCloudProcess(_cloud_process.LocalCloudProcess):
+    """`lambic local --project-dir DIR` (`--no-reload` unless `reload`), started at once,
+    as the README runs it (the venv's console script), in its own session, on free
+    ports by default: the pytest plugin's machinery (`lambic._cloud_process`).
 
     `stop()` is SIGTERM and reports what survived; `kill_everything()` is kill -9 of
-    the whole session, `lambic local` and every environment it started; `close()` is
-    both, for fixtures.
+    the whole session; `close()` is both, for fixtures.
     """
 
     def __init__(
@@ -113,116 +54,16 @@ class LocalCloudProcess:
         env: dict[str, str] | None = None,
         reload: bool = False,
     ) -> None:
-        self.project_dir = project_dir
-        self.port = port or free_port()
-        self.services_port = services_port or free_port()
-        self.started = time.monotonic()
-        command = [str(LAMBIC), "local", "--project-dir", str(project_dir)]
-        command += ["--port", str(self.port), "--services-port", str(self.services_port)]
-        self.proc = subprocess.Popen(
-            [*command, *([] if reload else ["--no-reload"]), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,  # its own session, so we can find every process it starts
+        super().__init__(
+            project_dir,
+            *args,
+            port=port,
+            services_port=services_port,
             env=env if env is not None else subprocess_environment(),
+            reload=reload,
+            command=(str(LAMBIC),),
         )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    @property
-    def services_url(self) -> str:
-        return f"http://127.0.0.1:{self.services_port}"
-
-    def _read(self) -> None:
-        if self.proc.stdout is None:
-            return
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:
-        """The first output line containing `text`; fails if `lambic local` exits first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if text in line:
-                    return line
-            if self.proc.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"{text!r} did not appear; lambic local said:\n{self.output()}")
-
-    def client(self, service: str) -> Any:
-        """An unchanged boto3 client of the local services (no retries hide errors)."""
-        return boto3.client(
-            service,
-            endpoint_url=self.services_url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 0}, read_timeout=30),
-        )
-
-    def get(self, path: str, *, port: int | None = None) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=15)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            headers = {name.lower(): value for name, value in response.getheaders()}
-            return response.status, headers, response.read()
-        finally:
-            conn.close()
-
-    def get_json(self, path: str) -> tuple[int, Any]:
-        status, _, body = self.get(path)
-        return status, json.loads(body)
-
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """One JSON request to the gateway: (status, decoded body)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            payload = None if body is None else json.dumps(body)
-            conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            return response.status, json.loads(response.read())
-        finally:
-            conn.close()
-
-    def stop(self) -> tuple[int | None, set[int]]:
-        """SIGTERM; the exit code (None if it hung) and any process of its tree still alive."""
-        tree = descendants(self.proc.pid)
-        code: int | None = None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            code = self.proc.wait(timeout=STOP_TIMEOUT)
-        deadline = time.monotonic() + 5
-        survivors = alive(tree) | in_session(self.proc.pid)
-        while survivors and time.monotonic() < deadline:
-            time.sleep(0.1)
-            survivors = alive(tree) | in_session(self.proc.pid)
-        return code, survivors
-
-    def kill_everything(self) -> None:
-        for pid in alive(descendants(self.proc.pid)) | in_session(self.proc.pid):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=10)
-        self._reader.join(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-    def close(self) -> None:
-        self.stop()
-        self.kill_everything()
+        self.launch()
 
 
 def subprocess_environment() -> dict[str, str]:
@@ -259,18 +100,12 @@ def trainstatus_cloud(trainstatus_project: Path) -> Iterator[LocalCloudProcess]:
     """`lambic local` on a copy of the example, serving; stopped with SIGTERM at the end."""
     cloud = LocalCloudProcess(trainstatus_project)
     try:
-        cloud.wait_for("Press Ctrl-C to stop.", STARTUP_TIMEOUT)
+        cloud.wait_for(_cloud_process.READY_LINE, STARTUP_TIMEOUT)
     except BaseException:
         cloud.kill_everything()
         raise
     yield cloud
-    code, survivors = cloud.stop()
-    if code is None or survivors:
-        cloud.kill_everything()
-    else:
-        cloud._reader.join(timeout=10)
-        if cloud.proc.stdout is not None:
-            cloud.proc.stdout.close()
+    code, survivors = cloud.close()
     assert code == 0, f"lambic local exited {code} on SIGTERM:\n{cloud.output()}"
     assert not survivors, f"processes of lambic local survived SIGTERM: {sorted(survivors)}"
 

@@ -8,26 +8,35 @@ no command catches them itself.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Any
 
 import click
 
-from lambic._sockets import PortInUseError
-from lambic.deploy.errors import DeployError
-from lambic.project.errors import ProjectError
-from lambic.runtime.errors import LambicRuntimeError
-from lambic.services.base import ServiceError
-from lambic.templates import SkeletonError
-
 #: Errors whose message is meant for the user: printed as one line, never a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (
-    PortInUseError,
-    ProjectError,
-    LambicRuntimeError,
-    DeployError,
-    ServiceError,
-    SkeletonError,
+#: Named, not imported: `lambic.deploy` imports boto3, and `lambic services` or `lambic
+#: local` must not pay for that at start. An error of a layer that was never imported
+#: cannot have been raised, so only the imported roots are checked (`user_errors`).
+USER_ERRORS: tuple[tuple[str, str], ...] = (
+    ("lambic._sockets", "PortInUseError"),
+    ("lambic.project.errors", "ProjectError"),
+    ("lambic.runtime.errors", "LambicRuntimeError"),
+    ("lambic.deploy.errors", "DeployError"),
+    ("lambic.services.base", "ServiceError"),
+    ("lambic.templates.skeleton", "SkeletonError"),
 )
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The roots of `USER_ERRORS` whose modules are imported (the others were not raised)."""
+    found: list[type[BaseException]] = []
+    for module, name in USER_ERRORS:
+        if module in sys.modules:
+            root = getattr(importlib.import_module(module), name)
+            if isinstance(root, type) and issubclass(root, BaseException):
+                found.append(root)
+    return tuple(found)
 
 
 class CLIError(click.ClickException):
@@ -45,5 +54,7 @@ class LambicGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except USER_ERRORS as exc:
-            raise CLIError(str(exc)) from exc
+        except Exception as exc:
+            if isinstance(exc, user_errors()):
+                raise CLIError(str(exc)) from exc
+            raise

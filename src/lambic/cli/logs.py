@@ -22,10 +22,10 @@ import click
 
 from lambic.cli.errors import CLIError
 from lambic.cli.options import project_dir_option, stage_option
-from lambic.project.config import deployed_name, load_config
+from lambic.project.config import load_config
 from lambic.project.errors import ProjectError
 from lambic.project.paths import ProjectPaths
-from lambic.runtime.logstore import StoredEvent, iter_events, log_groups
+from lambic.runtime.logstore import StoredEvent, iter_events, log_groups, resolve_log_group
 
 __all__ = ["logs", "parse_since"]
 
@@ -78,20 +78,6 @@ def _print_deployed(
         return
 
 
-def _resolve_group(
-    conn: sqlite3.Connection, name: str, app_name: str | None, stage: str
-) -> str | None:
-    groups = log_groups(conn)
-    candidates = [f"/aws/lambda/{name}"]
-    if app_name:
-        candidates.insert(0, f"/aws/lambda/{deployed_name(app_name, stage, name)}")
-    for group in candidates:
-        if group in groups:
-            return group
-    suffix = [g for g in groups if g.endswith(f"-{stage}-{name}")]
-    return suffix[0] if len(suffix) == 1 else None
-
-
 @click.command("logs")
 @click.option("-n", "--name", "function_name", default=None, help="Only this function's logs.")
 @click.option("--follow", is_flag=True, help="Keep printing new events until Ctrl-C.")
@@ -135,7 +121,7 @@ def logs(
     try:
         group: str | None = None
         if function_name is not None:
-            group = _resolve_group(conn, function_name, app_name, stage)
+            group = resolve_log_group(conn, function_name, app_name, stage)
             if group is None:
                 known = ", ".join(g.rsplit("/", 1)[-1] for g in log_groups(conn)) or "none"
                 raise CLIError(

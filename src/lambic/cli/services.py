@@ -54,7 +54,7 @@ def services(
     from lambic.project.metering import create_meter
     from lambic.services.auth import Authenticator, parse_credentials
     from lambic.services.base import ServiceError
-    from lambic.services.factory import create_services
+    from lambic.services.factory import create_deferred_services
     from lambic.services.server import serve
 
     if in_memory and state is not None:
@@ -78,7 +78,9 @@ def services(
     endpoint_file = None
     meter = create_meter(state_dir)  # what AWS would bill, for `lambic cost`
     try:
-        built = create_services(state_dir, meter=meter)
+        # Each service is imported and opened by the first request that needs it, the
+        # others right after that first answer: start-up waits for none of them.
+        built = create_deferred_services(state_dir, meter=meter)
         where = "in memory" if state_dir is None else f"state in {state_dir}"
 
         by_name = built.by_name()

@@ -240,7 +240,10 @@ class ServicePanels:
 
     async def sqs_peek(self, request: ServiceRequest) -> Any:
         name = _required(request, "queue")
-        engine = getattr(self.aws.service("sqs"), "engine", None)
+        service: Any = self.aws.service("sqs")
+        if not hasattr(service, "engine") and callable(getattr(service, "get", None)):
+            service = service.get()  # `lambic services` builds a service on first use
+        engine = getattr(service, "engine", None)
         if engine is None:
             raise AwsCallError(503, "ServiceUnavailable", "SQS is not running")
         messages = engine.peek_messages(name, 10)

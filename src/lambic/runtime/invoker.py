@@ -95,6 +95,7 @@ class Invoker:
         region: str = LOCAL_REGION,
         account_id: str = LOCAL_ACCOUNT_ID,
         preload: tuple[str, ...] = DEFAULT_PRELOAD,
+        zygote: Zygote | None = None,
         async_retry_delays: tuple[float, ...] = ASYNC_RETRY_DELAYS,
     ) -> None:
         self.project = project
@@ -109,7 +110,9 @@ class Invoker:
             state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite, verbose=log_verbose
         )
         self._preload = preload
-        self._zygote = Zygote(preload)
+        # A zygote started earlier (`lambic local` starts it first, so that its preload
+        # runs while the services open and app.py is read) becomes this invoker's.
+        self._zygote = zygote if zygote is not None else Zygote(preload)
         self._dead_zygotes: list[Zygote] = []
         self._account = ConcurrencyLimiter(project.config.local.account_concurrency)
         self._pools: dict[str, FunctionPool] = {}

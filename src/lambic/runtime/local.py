@@ -81,6 +81,7 @@ from lambic.runtime.invoker import Invoker, create_invoker
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.reload import FileWatcher
 from lambic.runtime.usage import api_request_meter
+from lambic.runtime.zygote import Zygote
 
 __all__ = ["CloudComponent", "LocalCloud"]
 
@@ -229,6 +230,8 @@ class LocalCloud:
         self._flush_scheduled = False
         #: What AWS would bill, counted by the gateway and the services (`lambic cost`).
         self.meter: Meter | None = None
+        #: Started first; handed to the invoker once it exists (closed here until then).
+        self._zygote: Zygote | None = None
 
     @property
     def url(self) -> str:
@@ -324,6 +327,10 @@ class LocalCloud:
     async def _start(self, snapshot: Path) -> tuple[Project, ApiDefinition]:
         # Bind first: "port in use" must be reported before any process is started.
         sock = bind_socket(self.host, self.port)
+        # The zygote never imports user code, so it can start before anything else: its
+        # preload (boto3 and its service models, ~0.5 s) then overlaps the services'
+        # start and the reading of app.py instead of delaying the first cold start.
+        self._zygote = Zygote()
         try:
             for component in self.services:
                 await component.start(self)
@@ -341,7 +348,9 @@ class LocalCloud:
                 log_rewrite=self._rewrite,
                 log_verbose=self.verbose,
                 state_dir=self.state_dir,
+                zygote=self._zygote,
             )
+            self._zygote = None  # the invoker's now: it closes it
             for component in self.event_sources:
                 await component.start(self)
                 self._started.append(component)
@@ -468,6 +477,9 @@ class LocalCloud:
         if self.invoker is not None:
             await self.invoker.aclose(timeout=self.shutdown_grace)
             self.invoker = None
+        if self._zygote is not None:  # start failed before the invoker took it
+            zygote, self._zygote = self._zygote, None
+            await zygote.aclose()
         if self._snapshots is not None:
             await asyncio.to_thread(self._snapshots.close)
             self._snapshots = None

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
+from lambic.project.config import deployed_name
 from lambic.runtime._log_lines import (
     AccessRecord,
     InvocationRecord,
@@ -44,7 +45,7 @@ from lambic.runtime._log_lines import (
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.usage import UsageRecord
 
-__all__ = ["LogEvent", "LogStore", "StoredEvent", "log_groups"]
+__all__ = ["LogEvent", "LogStore", "StoredEvent", "log_groups", "resolve_log_group"]
 
 # Plain rowid keys, not AUTOINCREMENT: its bookkeeping cost ~15% of each write here,
 # and ids still only grow because nothing is ever deleted from these tables.
@@ -351,3 +352,19 @@ def iter_events(
 
 def log_groups(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT log_group FROM log_events ORDER BY 1")]
+
+
+def resolve_log_group(
+    conn: sqlite3.Connection, name: str, app_name: str | None, stage: str
+) -> str | None:
+    """The log group of function `name` (app.py's short name or the deployed name), if
+    it has logged anything: `/aws/lambda/<app>-<stage>[-<name>]` as on AWS."""
+    groups = log_groups(conn)
+    candidates = [f"/aws/lambda/{name}"]
+    if app_name:
+        candidates.insert(0, f"/aws/lambda/{deployed_name(app_name, stage, name)}")
+    for group in candidates:
+        if group in groups:
+            return group
+    suffix = [g for g in groups if g.endswith(f"-{stage}-{name}")]
+    return suffix[0] if len(suffix) == 1 else None

@@ -14,16 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lambic.project.metering import Meter
-from lambic.project.sqlite import Durability
-from lambic.services import dynamodb, events, s3, sns, sqs
+from lambic.services._deferred import DeferredServices
 from lambic.services.base import Service, ServiceError
-from lambic.services.dynamodb import DynamoDBService
-from lambic.services.events import EventsService
-from lambic.services.s3 import S3Service
-from lambic.services.sns import SnsService
-from lambic.services.sqs import SqsService
+
+if TYPE_CHECKING:
+    from lambic.project.metering import Meter
+    from lambic.project.sqlite import Durability
+    from lambic.services.dynamodb import DynamoDBService
+    from lambic.services.events import EventsService
+    from lambic.services.s3 import S3Service
+    from lambic.services.sns import SnsService
+    from lambic.services.sqs import SqsService
 
 # The order services are created in: SQS before SNS, which delivers into it.
 SERVICE_NAMES = ("s3", "dynamodb", "sqs", "sns", "events")
@@ -81,6 +84,9 @@ def create_services(
     >>> sorted(create_services(None, names=["sqs", "sns"]).by_name())
     ['sns', 'sqs']
     """
+    # Imported here: `create_deferred_services` imports each only when it is built.
+    from lambic.services import dynamodb, events, s3, sns, sqs
+
     wanted = set(names) if names is not None else set(SERVICE_NAMES)
     unknown = sorted(wanted - set(SERVICE_NAMES))
     if unknown:
@@ -107,3 +113,61 @@ def create_services(
         ),
         events=events.create_service(state_dir, meter=meter) if "events" in wanted else None,
     )
+
+
+def create_deferred_services(
+    state_dir: Path | None, *, durability: Durability = "normal", meter: Meter | None = None
+) -> DeferredServices:
+    """All the services of `create_services`, each built (imported, its database
+    opened) when a request first needs it, the rest after the first answer
+    (`services._deferred`): for `lambic services`, whose first answer waits for nothing
+    else. The event sources of `lambic local` need the engines at once and use
+    `create_services`.
+    """
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    deferred = DeferredServices()
+
+    def build_s3() -> Service:
+        from lambic.services import s3
+
+        return s3.create_service(state_dir, durability=durability, meter=meter)
+
+    def build_dynamodb() -> Service:
+        from lambic.services import dynamodb
+
+        return dynamodb.create_service(state_dir, durability=durability, meter=meter)
+
+    def build_sqs() -> Service:
+        from lambic.services import sqs
+
+        return sqs.create_service(state_dir, durability=durability, meter=meter)
+
+    def build_sns() -> Service:
+        from lambic.services import sns
+        from lambic.services.sqs import SqsService
+
+        queues = deferred.get("sqs")
+        # docs/internals.md §2.1: SNS delivers to SQS subscribers through this engine.
+        return sns.create_service(
+            state_dir,
+            sqs=queues if isinstance(queues, SqsService) else None,
+            durability=durability,
+            meter=meter,
+        )
+
+    def build_events() -> Service:
+        from lambic.services import events
+
+        return events.create_service(state_dir, meter=meter)
+
+    builders = {
+        "s3": build_s3,
+        "dynamodb": build_dynamodb,
+        "sqs": build_sqs,
+        "sns": build_sns,
+        "events": build_events,
+    }
+    for name in SERVICE_NAMES:
+        deferred.add(name, builders[name])
+    return deferred

@@ -11,18 +11,15 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lambic._cloud_process import LocalCloudProcess, free_port
 from lambic.project.paths import ProjectPaths
 from lambic.runtime.endpoint_file import read_endpoint
 from lambic.services.factory import create_services
@@ -31,13 +28,6 @@ from lambic.services.server import EdgeServer
 REPO = Path(__file__).resolve().parents[3]
 APPS = REPO / "tests" / "apps"
 LAMBIC = Path(sys.executable).parent / "lambic"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def shell_environment(**aws: str) -> dict[str, str]:
@@ -146,79 +136,24 @@ def test_invoke_help_documents_aws() -> None:
     assert "--aws" in result.stdout and "real AWS" in result.stdout
 
 
-class LocalProcess:
-    """`lambic local --no-reload` of a project as a subprocess, output collected."""
-
-    def __init__(self, project: Path) -> None:
-        self.services_url = f"http://127.0.0.1:{free_port()}"
-        self.proc = subprocess.Popen(
-            [
-                str(LAMBIC),
-                "local",
-                "--project-dir",
-                str(project),
-                "--port",
-                str(free_port()),
-                "--services-port",
-                self.services_url.rsplit(":", 1)[1],
-                "--no-reload",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=shell_environment(),
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in list(self.lines)):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} did not appear:\n" + "\n".join(self.lines))
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(10)
-            self._reader.join(timeout=10)
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-
-
 @pytest.fixture
-def running_local(app_dir: Path) -> Iterator[LocalProcess]:
-    local = LocalProcess(app_dir)
+def running_local(app_dir: Path) -> Iterator[LocalCloudProcess]:
+    """`lambic local --no-reload` of the app, as the README runs it (the console script)."""
+    local = LocalCloudProcess(app_dir, env=shell_environment(), command=(str(LAMBIC),))
+    local.start()
     try:
-        local.wait_for("Press Ctrl-C to stop.")
         yield local
     finally:
-        if local.proc.poll() is None:
-            local.stop()
+        local.close()
 
 
 @pytest.mark.slow
 def test_with_lambic_local_running_invoke_writes_through_its_services(
-    app_dir: Path, running_local: LocalProcess, make_client: Any
+    app_dir: Path, running_local: LocalCloudProcess, make_client: Any
 ) -> None:
     endpoint_file = ProjectPaths(app_dir).local_endpoint("dev")
     endpoint = read_endpoint(endpoint_file)
-    assert endpoint is not None
+    assert endpoint is not None and running_local.proc is not None
     assert (endpoint.url, endpoint.pid) == (running_local.services_url, running_local.proc.pid)
 
     result = lambic(
@@ -231,7 +166,7 @@ def test_with_lambic_local_running_invoke_writes_through_its_services(
     assert body == b"written"
     # The running local's services were used: invoke opened none (nothing "Created").
     assert "Created" not in result.stderr
-    assert running_local.stop() == 0
+    assert running_local.stop()[0] == 0
     assert not endpoint_file.exists()
 
 
@@ -253,13 +188,14 @@ def test_a_stale_endpoint_file_is_ignored_and_replaced(app_dir: Path, make_clien
     with services_over(ProjectPaths(app_dir).state_dir("dev")) as url:
         body = make_client("s3", url).get_object(Bucket="invoke-local-data", Key="c.txt")
         assert body["Body"].read() == b"written"
-    local = LocalProcess(app_dir)
+    local = LocalCloudProcess(app_dir, env=shell_environment(), command=(str(LAMBIC),))
     try:
-        local.wait_for("Press Ctrl-C to stop.")
+        local.start()
         endpoint = read_endpoint(endpoint_file)
+        assert local.proc is not None
         assert endpoint is not None and endpoint.pid == local.proc.pid
     finally:
-        assert local.stop() == 0
+        assert local.close()[0] == 0
 
 
 def test_invoke_outside_a_project_says_so_and_starts_no_services(tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
 import os
 import signal
@@ -16,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from lambic._cloud_process import LocalCloudProcess, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -48,12 +48,6 @@ def sleep(seconds):
 def fail():
     raise ValueError("broken on purpose")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_project(root: Path, app: str | None = APP) -> Path:
@@ -101,76 +95,6 @@ def alive(pid: int) -> bool:
         return False
 
 
-class LocalProcess:
-    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lambic",
-                "local",
-                "--project-dir",
-                str(project),
-                "--port",
-                str(self.port),
-                "--services-port",
-                str(free_port()),
-                *args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-            env=env,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if text in line:
-                    return line
-            if self.proc.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"{text!r} not in output: {self.lines}")
-
-    def get(self, path: str, timeout: float = 10) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill_all()
-        self._reader.join(timeout=10)
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
-
-    def kill_all(self) -> None:
-        for pid in descendants(self.proc.pid) | {self.proc.pid}:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "cli")
@@ -186,8 +110,8 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def running(project: Path) -> Iterator[LocalProcess]:
-    local = LocalProcess(project, "--no-reload")
+def running(project: Path) -> Iterator[LocalCloudProcess]:
+    local = LocalCloudProcess(project).launch()
     try:
         local.wait_for("Serving cli")
         yield local
@@ -195,12 +119,12 @@ def running(project: Path) -> Iterator[LocalProcess]:
         local.close()
 
 
-def test_prints_the_banner_with_url_and_routes_and_live_logs(running: LocalProcess) -> None:
+def test_prints_the_banner_with_url_and_routes_and_live_logs(running: LocalCloudProcess) -> None:
     running.wait_for("/users/{id}")  # the banner's lines arrive one by one
     assert any(f"http://127.0.0.1:{running.port}" in line for line in running.lines)
     assert any("GET,PUT" in line and "/users/{id}" in line for line in running.lines)
 
-    status, body = running.get("/")
+    status, _, body = running.get("/")
 
     assert (status, json.loads(body)) == (200, {"hello": "world"})
     running.wait_for("[cli-dev] hello from the handler")
@@ -213,7 +137,7 @@ def test_prints_the_banner_with_url_and_routes_and_live_logs(running: LocalProce
 
 
 def test_a_traceback_in_the_live_logs_names_the_projects_own_file(
-    running: LocalProcess, project: Path
+    running: LocalCloudProcess, project: Path
 ) -> None:
     assert running.get("/fail")[0] == 500  # the app answers, as a Chalice app does
 
@@ -225,7 +149,7 @@ def test_a_traceback_in_the_live_logs_names_the_projects_own_file(
 
 
 def test_verbose_also_prints_lambdas_start_end_and_report_lines(project: Path) -> None:
-    local = LocalProcess(project, "--no-reload", "--verbose")
+    local = LocalCloudProcess(project, "--verbose").launch()
     try:
         local.wait_for("Serving cli")
         assert local.get("/")[0] == 200
@@ -240,9 +164,9 @@ def test_verbose_also_prints_lambdas_start_end_and_report_lines(project: Path) -
         local.close()
 
 
-def test_sigterm_finishes_in_flight_work_and_leaves_no_process(running: LocalProcess) -> None:
+def test_sigterm_finishes_in_flight_work_and_leaves_no_process(running: LocalCloudProcess) -> None:
     assert running.get("/")[0] == 200
-    slow: list[tuple[int, bytes]] = []
+    slow: list[tuple[int, dict[str, str], bytes]] = []
     worker = threading.Thread(target=lambda: slow.append(running.get("/sleep/1")))
     worker.start()
     time.sleep(0.3)
@@ -260,7 +184,7 @@ def test_sigterm_finishes_in_flight_work_and_leaves_no_process(running: LocalPro
     assert [pid for pid in tree if alive(pid)] == []
 
 
-def test_sigint_stops_like_ctrl_c(running: LocalProcess) -> None:
+def test_sigint_stops_like_ctrl_c(running: LocalCloudProcess) -> None:
     assert running.get("/")[0] == 200
     tree = descendants(running.proc.pid)
 
@@ -344,11 +268,11 @@ def test_a_new_project_serves_hello_world(tmp_path: Path) -> None:
         timeout=30,
     )
     assert created.returncode == 0, created.stderr
-    local = LocalProcess(tmp_path / "fresh", "--no-reload")
+    local = LocalCloudProcess(tmp_path / "fresh").launch()
     try:
         local.wait_for("Serving fresh")
 
-        status, body = local.get("/")
+        status, _, body = local.get("/")
 
         assert (status, json.loads(body)) == (200, {"hello": "world"})
     finally:
@@ -394,12 +318,12 @@ def test_module_level_clients_work_from_a_shell_without_any_aws_variables(tmp_pa
         )
     )
     bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    local = LocalProcess(project, "--no-reload", env=bare)
+    local = LocalCloudProcess(project, env=bare).launch()
     try:
         local.wait_for("Serving clients")
         assert not [line for line in local.lines if "Warning" in line]
 
-        status, body = local.get("/items/a1")
+        status, _, body = local.get("/items/a1")
 
         assert status == 200, body
         assert json.loads(body) == {"id": "a1", "by": "clients-dev"}
@@ -426,11 +350,11 @@ def buckets():
 def test_aws_calls_made_while_app_py_imports_reach_the_local_services(tmp_path: Path) -> None:
     project = make_project(tmp_path / "calls", app=IMPORT_TIME_CALL)
     bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    local = LocalProcess(project, "--no-reload", env=bare)
+    local = LocalCloudProcess(project, env=bare).launch()
     try:
         local.wait_for("Serving calls")
 
-        status, body = local.get("/buckets")
+        status, _, body = local.get("/buckets")
 
         assert (status, json.loads(body)) == (200, ["made-at-import"])
     finally:

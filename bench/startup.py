@@ -1,0 +1,356 @@
+"""Start-up benchmark: exec → first answer, and idle memory, of each local cloud.
+
+    .venv/bin/python bench/startup.py [--rounds 5] [--idle 1.5] [--ministack PATH]
+                                      [--baseline OTHER/src]
+
+Each target is started as a real process on a free loopback port, in a fresh
+directory, and polled (every 5 ms) until it gives its first answer:
+
+    lambic services    `lambic services` with persistence on (a fresh state directory);
+                       the first answer is S3's ListBuckets (GET /) on the edge port.
+    lambic local       `lambic local --no-reload` on a fresh copy of examples/trainstatus
+                       (state on disk, its declared table and bucket created at start);
+                       the first answer is GET /history: a function run in a new
+                       execution environment that queries the local DynamoDB (its 404,
+                       "no status recorded yet", is the function's own answer).
+    chalice local      `chalice local --no-autoreload` on a hello app (the first answer
+                       is its GET /).
+    moto_server        `moto_server -p PORT` (GET /: S3's ListBuckets).
+    MiniStack          `ministack` with GATEWAY_PORT (when installed: on PATH, or
+                       --ministack PATH).
+
+After the first answer the process tree is left idle for --idle seconds, then its
+proportional set size is summed over every process of the tree
+(/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
+With --baseline, the two Lambic targets also run from another checkout's `src`
+(PYTHONPATH; e.g. a worktree of main) in the same rounds: a before/after in one run.
+Rounds are interleaved (target after target) so a burst of other load on the machine
+hits every target; medians are quoted, and each process's median PSS is listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PY = sys.executable
+BIN = Path(PY).parent
+REPO = Path(__file__).resolve().parents[1]
+FLAGSHIP = REPO / "examples" / "trainstatus"
+
+CHALICE_APP = """\
+from chalice import Chalice
+
+app = Chalice(app_name="hello")
+
+
+@app.route("/")
+def index():
+    return {"hello": "world"}
+"""
+
+#: Targets of the issue (ms, MB); a target without one is an anchor.
+TARGETS = {
+    "lambic services": (150.0, 30.0),
+    "lambic local": (400.0, 80.0),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def answer(port: int, path: str) -> int | None:
+    """The status of one GET, or None while nothing answers."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+            )
+            head = s.recv(65536)
+    except OSError:
+        return None
+    if not head.startswith(b"HTTP/1."):
+        return None
+    return int(head.split(b" ", 2)[1])
+
+
+# -- memory ------------------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def process_tree(root: int) -> list[int]:
+    tree = _children()
+    found, todo = [root], [root]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def pss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def role(pid: int) -> str:
+    """A short name for a process of a tree, from its command line."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [a.decode(errors="replace") for a in argv if a]
+    text = " ".join(words)
+    for needle, name in (
+        ("_zygote_main", "zygote"),
+        ("_manifest_child", "manifest reader"),
+        ("_log_writer", "log writer"),
+        ("lambic local", "lambic local (gateway, services, invoker)"),
+        ("lambic services", "lambic services"),
+        ("lambic.runtime", "lambic runtime"),
+        ("chalice", "chalice local"),
+        ("moto_server", "moto_server"),
+        ("ministack", "ministack"),
+    ):
+        if needle in text.replace("-m lambic ", "lambic ").replace("/lambic ", "lambic "):
+            return name
+    return Path(words[0]).name if words else "?"
+
+
+def tree_pss(root: int) -> list[tuple[str, int]]:
+    """(role, PSS kB) of every live process of the tree; a forked child whose command
+    line is its parent's is an execution environment or the zygote's spare."""
+    rows = []
+    zygotes = set()
+    for pid in process_tree(root):
+        kb = pss_kb(pid)
+        if kb is None:
+            continue
+        name = role(pid)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if name == "zygote":
+            if ppid in zygotes:
+                name = "environment / spare (forked)"
+            else:
+                zygotes.add(pid)
+        rows.append((name, kb))
+    return rows
+
+
+# -- targets -----------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    name: str
+    probe: str
+    #: (workdir, port) -> (command, environment, cwd)
+    command: Command
+    starts: list[float] = field(default_factory=list)
+    pss: list[float] = field(default_factory=list)
+    per_process: dict[str, list[float]] = field(default_factory=dict)
+    statuses: set[int] = field(default_factory=set)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("AWS_ENDPOINT_URL", None)
+    env.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+    )
+    env.update(extra)
+    return env
+
+
+Command = Callable[[Path, int], tuple[list[str], dict[str, str], Path]]
+
+
+def lambic_services(src: str | None = None) -> Command:
+    def command(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
+        project = work / "services"
+        project.mkdir()
+        env = _env(PYTHONPATH=src) if src else _env()
+        return [str(BIN / "lambic"), "services", "--port", str(port)], env, project
+
+    return command
+
+
+def lambic_local(src: str | None = None) -> Command:
+    def command(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
+        project = work / "trainstatus"
+        shutil.copytree(
+            FLAGSHIP, project, ignore=shutil.ignore_patterns("__pycache__", "state", "logs")
+        )
+        command = [str(BIN / "lambic"), "local", "--no-reload", "--port", str(port)]
+        command += ["--services-port", str(free_port())]
+        return command, _env(PYTHONPATH=src) if src else _env(), project
+
+    return command
+
+
+def chalice_local(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
+    project = work / "hello"
+    (project / ".chalice").mkdir(parents=True)
+    (project / "app.py").write_text(CHALICE_APP)
+    (project / ".chalice" / "config.json").write_text(
+        '{"version": "2.0", "app_name": "hello", "stages": {"dev": {"api_gateway_stage": "api"}}}'
+    )
+    command = [str(BIN / "chalice"), "local", "--no-autoreload", "--port", str(port)]
+    return command, _env(), project
+
+
+def moto_server(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
+    return [str(BIN / "moto_server"), "-p", str(port)], _env(), work
+
+
+def ministack(executable: str) -> Command:
+    def command(work: Path, port: int) -> tuple[list[str], dict[str, str], Path]:
+        return [executable], _env(GATEWAY_PORT=str(port)), work
+
+    return command
+
+
+def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        command, env, cwd = target.command(Path(tmp), port)
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while (status := answer(port, target.probe)) is None:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{target.name} exited with {proc.returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{target.name} did not answer within {timeout:.0f} s")
+                time.sleep(0.005)
+            target.starts.append((time.perf_counter() - started) * 1000)
+            target.statuses.add(status)
+            time.sleep(idle)
+            rows = tree_pss(proc.pid)
+            target.pss.append(sum(kb for _, kb in rows) / 1024)
+            by_role: dict[str, float] = {}
+            for name, kb in rows:
+                by_role[name] = by_role.get(name, 0.0) + kb / 1024
+            for name, mb in by_role.items():
+                target.per_process.setdefault(name, []).append(mb)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            # Whatever the tree left (a killed parent's children) goes too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--idle", type=float, default=1.5, help="seconds idle before PSS")
+    parser.add_argument("--ministack", default=shutil.which("ministack"))
+    parser.add_argument("--baseline", help="another checkout's src directory to compare")
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only these targets (repeatable)"
+    )
+    args = parser.parse_args()
+    targets = [
+        Target("lambic services", "/", lambic_services()),
+        Target("lambic local", "/history", lambic_local()),
+        Target("chalice local", "/", chalice_local),
+        Target("moto_server", "/", moto_server),
+    ]
+    if args.ministack:
+        targets.append(Target("MiniStack", "/", ministack(args.ministack)))
+    if args.baseline:
+        src = str(Path(args.baseline).resolve())
+        targets[2:2] = [
+            Target("services (base)", "/", lambic_services(src)),
+            Target("local (base)", "/history", lambic_local(src)),
+        ]
+    if args.only:
+        targets = [t for t in targets if t.name in args.only]
+    print(
+        f"{args.rounds} interleaved rounds; first answer polled every 5 ms; "
+        f"PSS summed over the process tree after {args.idle:.1f} s idle (medians)"
+    )
+    for _ in range(args.rounds):
+        for target in targets:
+            start_once(target, args.idle)
+
+    print(f"{'target':<17} {'start → first answer (ms)':>26} {'runs':>30} {'idle PSS (MB)':>14}")
+    for t in targets:
+        runs = "/".join(f"{s:.0f}" for s in t.starts)
+        print(
+            f"{t.name:<17} {statistics.median(t.starts):>26.0f} {runs:>30} "
+            f"{statistics.median(t.pss):>14.1f}"
+        )
+        for name, mbs in sorted(t.per_process.items(), key=lambda kv: -statistics.median(kv[1])):
+            count = round(len(mbs) / len(t.pss), 1)
+            shown = f"{name} (x{count:g})" if count != 1 else name
+            print(f"    {shown:<48} {statistics.median(mbs):>6.1f} MB")
+        if t.statuses - {200}:
+            print(f"    (first answers had statuses {sorted(t.statuses)})")
+    medians = {t.name: statistics.median(t.starts) for t in targets}
+    memory = {t.name: statistics.median(t.pss) for t in targets}
+    for name, (ms_target, mb_target) in TARGETS.items():
+        if name not in medians:
+            continue
+        base = name.replace("lambic ", "") + " (base)"
+        anchors = [
+            f"{medians[name] / medians[a]:.2f}x {a}"
+            for a in medians
+            if a not in TARGETS and (a == base or not a.endswith("(base)"))
+        ]
+        print(
+            f"{name}: start {medians[name]:.0f} ms (target <= {ms_target:.0f}), "
+            f"PSS {memory[name]:.1f} MB (target <= {mb_target:.0f}); start = " + ", ".join(anchors)
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Services built on their first request, so a fresh edge answers its first request soon.
+
+Importing and opening all five services costs `lambic services` most of its start-up
+(~0.2 s of imports on a quiet machine), yet the first request needs one of them. A
+`DeferredService` stands in for a service on the edge and builds it (the same
+`create_service`, the same SQLite durability) when a request first reaches it; once
+any service has answered, `DeferredServices` builds the others on a background
+thread, so a later first S3 or SQS call does not pay for its import either.
+
+    deferred = create_deferred_services(state_dir)     # nothing imported yet
+    serve(deferred.by_name(), ...)                     # first request builds its service
+
+Thread safety: each service is built under its own lock (the warming thread and the
+edge's loop may both ask for it); the stores' SQLite connections are shared across
+threads already (`project.sqlite`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from lambic.services.base import Service, ServiceRequest, ServiceResponse
+
+__all__ = ["DeferredService", "DeferredServices"]
+
+
+class DeferredService:
+    """A service of the edge that is built when first used (see the module doc)."""
+
+    def __init__(self, name: str, build: Callable[[], Service], group: DeferredServices) -> None:
+        self.name = name
+        self._build = build
+        self._group = group
+        self._lock = threading.Lock()
+        self._service: Service | None = None
+        self._closed = False
+
+    @property
+    def built(self) -> bool:
+        return self._service is not None
+
+    def get(self) -> Service:
+        """The service, built now if it was not yet."""
+        service = self._service
+        if service is not None:
+            return service
+        with self._lock:
+            if self._service is None:
+                if self._closed:
+                    raise RuntimeError(f"The {self.name} service is closed")
+                self._service = self._build()
+            return self._service
+
+    async def handle(self, request: ServiceRequest) -> ServiceResponse:
+        response = await self.get().handle(request)
+        self._group.answered()
+        return response
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._service is not None:
+                self._service.close()
+
+
+class DeferredServices:
+    """The deferred services of one edge, in creation order; warms the rest after the
+    first answer."""
+
+    def __init__(self) -> None:
+        self._services: dict[str, DeferredService] = {}
+        self._warming: threading.Thread | None = None
+
+    def add(self, name: str, build: Callable[[], Service]) -> DeferredService:
+        service = self._services[name] = DeferredService(name, build, self)
+        return service
+
+    def by_name(self) -> dict[str, Service]:
+        return dict(self._services)
+
+    def get(self, name: str) -> Service:
+        """The named service, built now if it was not yet (KeyError: not offered)."""
+        return self._services[name].get()
+
+    def answered(self) -> None:
+        """Called after each answer; the first starts building the other services."""
+        if self._warming is None:
+            self._warming = threading.Thread(target=self.warm, name="lambic-warm", daemon=True)
+            self._warming.start()
+
+    def warm(self) -> None:
+        """Build every service not built yet (a closed edge builds nothing)."""
+        for service in self._services.values():
+            try:
+                service.get()
+            except RuntimeError:  # closed meanwhile: nothing left to warm
+                return
+
+    def close(self) -> None:
+        for service in self._services.values():
+            service.close()

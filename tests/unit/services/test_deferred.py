@@ -1,0 +1,51 @@
+"""Deferred services: built by the first request that needs them, the rest after it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lambic.services.base import Headers, ServiceRequest
+from lambic.services.factory import create_deferred_services
+
+
+def list_buckets() -> ServiceRequest:
+    return ServiceRequest("GET", "/", "", Headers([("host", "127.0.0.1")]), b"")
+
+
+def test_nothing_is_built_or_opened_until_a_request_arrives(tmp_path: Path) -> None:
+    deferred = create_deferred_services(tmp_path / "state")
+    try:
+        assert sorted(deferred.by_name()) == ["dynamodb", "events", "s3", "sns", "sqs"]
+        assert not any(s.built for s in deferred._services.values())
+        assert list((tmp_path / "state").iterdir()) == []
+    finally:
+        deferred.close()
+
+
+def test_the_first_answer_builds_its_service_then_the_rest_in_the_background(
+    tmp_path: Path,
+) -> None:
+    deferred = create_deferred_services(tmp_path / "state")
+    s3 = deferred.by_name()["s3"]
+    try:
+        response = asyncio.run(s3.handle(list_buckets()))
+
+        assert response.status == 200
+        assert b"ListAllMyBucketsResult" in response.body
+        assert deferred._warming is not None
+        deferred._warming.join(timeout=30)
+        assert all(s.built for s in deferred._services.values())
+        # The same databases `create_services` opens, in the same place.
+        assert (tmp_path / "state" / "sqs.sqlite3").exists()
+    finally:
+        deferred.close()
+
+
+def test_a_closed_set_builds_nothing_more(tmp_path: Path) -> None:
+    deferred = create_deferred_services(None)
+    deferred.close()
+
+    deferred.warm()
+
+    assert not any(s.built for s in deferred._services.values())
