@@ -2,7 +2,7 @@
 "use strict";
 
 const API = "/_lambic/api/";
-const state = { overview: null, selected: null, invocation: null, logsAfter: 0 };
+const state = { overview: null, selected: null, invocation: null, logsAfter: 0, logsQuery: 0 };
 const $ = (id) => document.getElementById(id);
 
 async function api(path, options = {}) {
@@ -240,9 +240,11 @@ async function loadLogs(reset) {
     if ($(id).value) params.set(key, $(id).value);
   }
   if (!reset && state.logsAfter) params.set("after", state.logsAfter);
+  const asked = ++state.logsQuery;  // typing sends a query per key: show only the last
   const data = await api(`logs?${params}`);
+  if (asked !== state.logsQuery) return;
   const pre = $("logs-lines");
-  if (reset) pre.textContent = "";
+  if (reset) { pre.textContent = ""; state.logsAfter = 0; }
   appendLogs(data.logs);
 }
 
