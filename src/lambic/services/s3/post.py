@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import STORED_HEADERS, validate_tags
@@ -234,7 +235,7 @@ def post_object(call: Call) -> ServiceResponse:
 def _tag_pairs(tagging: str) -> list[tuple[str, str]]:
     """The `tagging` form field is a `<Tagging>` XML document."""
     try:
-        root = ET.fromstring(tagging)
+        root = parse_xml(tagging)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     pairs = []

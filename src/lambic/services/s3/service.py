@@ -21,6 +21,11 @@ class S3Service:
         self.engine = engine
         self._protocol = S3Protocol(engine)
 
+    @property
+    def spool_directory(self) -> str | None:
+        """The edge writes large uploads here (`SpoolingService`); see `_blobs`."""
+        return self.engine.blobs.spool_directory
+
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         return await self._protocol.handle(request)
 
