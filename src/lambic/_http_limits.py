@@ -50,7 +50,10 @@ __all__ = [
     "HEAD",
     "HEADER_READ_TIMEOUT_S",
     "IDLE",
+    "KEEP_ALIVE_TIMEOUT_S",
     "LAMBDA_SYNC_PAYLOAD_BYTES",
+    "LINGER_BYTES",
+    "LINGER_S",
     "MAX_JSON_DEPTH",
     "MAX_XML_DEPTH",
     "S3_MAX_UPLOAD_BYTES",
@@ -62,6 +65,7 @@ __all__ = [
     "HeadMeter",
     "NestingTooDeepError",
     "ReadTimer",
+    "close_lingering",
     "loads_json",
     "parse_xml",
 ]
@@ -113,6 +117,24 @@ SPOOL_THRESHOLD_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 512
 #: Deepest XML document accepted: S3's request documents nest five levels at most.
 MAX_XML_DEPTH = 64
+
+
+#: After refusing a request whose body is still coming, the server reads and drops
+#: up to this much for up to `LINGER_S` seconds before closing, so the client (still
+#: sending) reads the answer instead of a connection reset (a "lingering close").
+LINGER_BYTES = 64 * 1024 * 1024
+LINGER_S = 2.0
+
+
+def close_lingering(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    """Half-close after an early answer and close for good after `LINGER_S`; the
+    protocol drops what still arrives (up to `LINGER_BYTES`)."""
+    if transport.is_closing():
+        return
+    if transport.can_write_eof():
+        transport.write_eof()
+    transport.resume_reading()
+    loop.call_later(LINGER_S, transport.close)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from lambic._http_limits import (
     BUSY,
     HEAD,
     IDLE,
+    LINGER_BYTES,
     S3_MAX_UPLOAD_BYTES,
     SERVICES_LIMITS,
     SERVICES_MAX_BODY_BYTES,
@@ -47,6 +48,7 @@ from lambic._http_limits import (
     EdgeLimits,
     HeadMeter,
     ReadTimer,
+    close_lingering,
 )
 from lambic.services._edge_refusals import (
     Refusal,
@@ -155,6 +157,7 @@ class EdgeProtocol(asyncio.Protocol):
         self._timer: ReadTimer | None = None
         self._queue: deque[_Pending] = deque()
         self._task: asyncio.Task[None] | None = None
+        self._lingering = -1  # bytes dropped since an early answer; -1: not lingering
         self._writable = asyncio.Event()
         self._writable.set()
 
@@ -204,6 +207,9 @@ class EdgeProtocol(asyncio.Protocol):
         timer = self._timer
         if timer is None:
             return
+        if self._lingering >= 0:
+            self._linger(data)
+            return
         timer.last_active = timer.now()
         in_head = timer.phase == HEAD
         try:
@@ -228,6 +234,12 @@ class EdgeProtocol(asyncio.Protocol):
 
     def close(self) -> None:
         if self._transport is not None:
+            self._transport.close()
+
+    def _linger(self, data: bytes) -> None:
+        """Drop what a refused client still sends (see `close_lingering`)."""
+        self._lingering += len(data)
+        if self._lingering > LINGER_BYTES and self._transport is not None:
             self._transport.close()
 
     # -- httptools callbacks -------------------------------------------------------
@@ -337,7 +349,10 @@ class EdgeProtocol(asyncio.Protocol):
         service = route_service(request)
         response = render_refusal(refusal, service, error_protocol(service, request))
         transport.write(_head_bytes(request.method, response) + response.body)
-        transport.close()
+        self._lingering = 0
+        if self._timer is not None:
+            self._timer.cancel()
+        close_lingering(transport, asyncio.get_running_loop())
 
     def _expired(self, phase: int) -> None:
         """A read timeout (`ReadTimer`): idle and slow heads are closed without a word
