@@ -146,3 +146,48 @@ def test_an_abandoned_upload_leaves_no_file_and_no_memory(services: ServicesProc
     assert services.rss() - before < RSS_BUDGET
     objects = client("s3", services.url).list_objects_v2(Bucket="bucket")["Contents"]
     assert [obj["Key"] for obj in objects] == ["warm"]
+
+
+def test_a_64_mib_form_upload_is_spooled_and_stored_whole(services: ServicesProcess) -> None:
+    before = _warm(services)
+    s3 = client("s3", services.url)
+    post = s3.generate_presigned_post("bucket", "form.bin")
+    boundary = "lambic-reliability-boundary"
+    fields = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in post["fields"].items()
+    )
+    file_head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    size = 64 * MIB
+    head = raw_request(
+        "POST",
+        "/bucket",
+        {
+            "Host": f"127.0.0.1:{services.port}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(fields) + len(file_head) + size + len(tail)),
+            "Connection": "close",
+        },
+    )
+    peak = PeakRss(services)
+    digest = hashlib.md5()
+    with socket.create_connection(("127.0.0.1", services.port), timeout=60) as sock:
+        sock.sendall(head + fields + file_head)
+        for i in range(size // MIB):
+            chunk = _chunk(i)
+            digest.update(chunk)
+            sock.sendall(chunk)
+        sock.sendall(tail)
+        reply = read_until_closed(sock)
+    highest = peak.stop()
+
+    assert reply.startswith(b"HTTP/1.1 204"), reply[:300]
+    assert highest - before < RSS_BUDGET, f"RSS rose by {(highest - before) / 1e6:.0f} MB"
+    head_object = s3.head_object(Bucket="bucket", Key="form.bin")
+    assert head_object["ContentLength"] == size
+    assert head_object["ETag"] == f'"{digest.hexdigest()}"'
+    assert list((services.state / "s3-blobs" / "tmp").iterdir()) == []

@@ -64,17 +64,27 @@ def head_too_large() -> Refusal:
     )
 
 
-def body_too_large(service: str, declared: int) -> Refusal:
-    limit = S3_MAX_UPLOAD_BYTES if service == "s3" else SERVICES_MAX_BODY_BYTES
+def body_too_large(service: str, declared: int, *, upload: bool) -> Refusal:
+    """Over the limit: 5 GiB for an S3 upload (EntityTooLarge), 16 MiB for any other
+    request (S3's MaxMessageLengthExceeded, the others' RequestEntityTooLargeException)."""
+    limit = S3_MAX_UPLOAD_BYTES if upload else SERVICES_MAX_BODY_BYTES
+    fields = {"ProposedSize": str(declared), "MaxSizeAllowed": str(limit)}
+    if upload:
+        return Refusal(
+            400,
+            "EntityTooLarge",
+            "RequestEntityTooLargeException",
+            "Your proposed upload exceeds the maximum allowed size",
+            fields,
+        )
     return Refusal(
         413,
-        "EntityTooLarge",
+        "MaxMessageLengthExceeded",
         "RequestEntityTooLargeException",
-        "Your proposed upload exceeds the maximum allowed size"
+        "Your request was too big."
         if service == "s3"
-        else f"Request must be smaller than {limit} bytes; split it or, for S3, use a "
-        "multipart upload",
-        {"ProposedSize": str(declared), "MaxSizeAllowed": str(limit)},
+        else f"Request must be smaller than {limit} bytes; split it into smaller requests",
+        {} if service == "s3" else fields,
     )
 
 
@@ -92,7 +102,7 @@ def render_refusal(refusal: Refusal, service: str, protocol: str) -> ServiceResp
     """`protocol`: "s3" | "json" | "sqs-json" | "query" | "rest-json" (see `edge._protocol`)."""
     request_id = f"{random.getrandbits(64):016X}"
     if protocol == "s3":
-        # S3 answers EntityTooLarge with 400, unlike the other services' 413.
+        # S3 answers all of these with 400, unlike the other services' 413.
         host_id = base64.b64encode(random.getrandbits(256).to_bytes(32, "big")).decode()
         fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in refusal.fields.items())
         body = (

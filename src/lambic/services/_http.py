@@ -151,6 +151,7 @@ class EdgeProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._size = 0
         self._limit = SERVICES_MAX_BODY_BYTES
+        self._upload = False
         self._spool: _BodySpool | None = None
         self._meter = HeadMeter(limits)
         self._head_raw = 0
@@ -280,6 +281,7 @@ class EdgeProtocol(asyncio.Protocol):
             elif lower == "transfer-encoding":
                 chunked = "chunked" in value.lower()
         self._limit = SERVICES_MAX_BODY_BYTES
+        self._upload = False
         if declared > SPOOL_THRESHOLD_BYTES or chunked:
             self._plan_body(declared)
 
@@ -288,20 +290,21 @@ class EdgeProtocol(asyncio.Protocol):
         spool it to a file when the service takes files (S3 uploads)."""
         head = self._request(b"")
         service = route_service(head)
-        self._limit = S3_MAX_UPLOAD_BYTES if service == "s3" else SERVICES_MAX_BODY_BYTES
+        self._upload, directory = self._app.upload_spool(service, head)
+        self._limit = S3_MAX_UPLOAD_BYTES if self._upload else SERVICES_MAX_BODY_BYTES
         if declared > self._limit:
             # Refused at the headers: no body byte is read (AWS answers at once too).
-            self._refuse(body_too_large(service, declared), head)
+            self._refuse(body_too_large(service, declared, upload=self._upload), head)
             raise _Refused
-        directory = self._app.spool_directory(service)
-        if directory is not None and head.method in ("PUT", "POST"):
+        if directory is not None:
             sha = head.headers.get("x-amz-content-sha256", "")
             self._spool = _BodySpool(directory, sha256=len(sha) == 64)
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
         if self._size > self._limit:
-            self._refuse(body_too_large(route_service(self._request(b"")), self._size))
+            head = self._request(b"")
+            self._refuse(body_too_large(route_service(head), self._size, upload=self._upload))
             raise _Refused
         if self._spool is not None:
             self._spool.write(body)

@@ -306,10 +306,13 @@ class Authenticator:
     def _verify_post_policy(self, request: ServiceRequest, content_type: str) -> None:
         """Check the policy signature of a POST Object form (SigV4 or SigV2)."""
         from lambic.services.s3.errors import S3Error
-        from lambic.services.s3.post import parse_form
+        from lambic.services.s3.post import parse_form, parse_spooled_form
 
         try:
-            form = parse_form(content_type, request.body)
+            if request.body_file is not None:
+                form = parse_spooled_form(content_type, request.body_file.path)
+            else:
+                form = parse_form(content_type, request.body)
         except S3Error:
             return  # malformed: S3 refuses it with its own error and stores nothing
         policy = form.get("policy")

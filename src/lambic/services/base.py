@@ -164,8 +164,13 @@ class Service(Protocol):
 
 @runtime_checkable
 class SpoolingService(Protocol):
-    """A service that takes large bodies as files (`ServiceRequest.body_file`): the
-    edge writes them under `spool_directory`; None keeps bodies in memory."""
+    """A service with uploads (S3): requests `takes_upload` names may be as large as the
+    service's upload limit, and are given as files (`ServiceRequest.body_file`) written
+    under `spool_directory` as they arrive; None keeps them in memory."""
 
     @property
     def spool_directory(self) -> str | None: ...
+
+    def takes_upload(self, head: ServiceRequest) -> bool:
+        """Whether this request (headers only, empty body) carries an upload."""
+        ...

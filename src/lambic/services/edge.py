@@ -192,11 +192,13 @@ class EdgeApp:
     def services(self) -> Mapping[str, Service]:
         return self._services
 
-    def spool_directory(self, name: str) -> str | None:
-        """Where the edge writes large bodies for service `name`; None keeps them in
-        memory (a service that takes no files, or one kept in memory)."""
+    def upload_spool(self, name: str, head: ServiceRequest) -> tuple[bool, str | None]:
+        """(whether the request is an upload, where to spool its body): a request of a
+        service without uploads, or of one kept in memory, has no spool directory."""
         service = self._services.get(name)
-        return service.spool_directory if isinstance(service, SpoolingService) else None
+        if isinstance(service, SpoolingService) and service.takes_upload(head):
+            return True, service.spool_directory
+        return False, None
 
     async def dispatch(self, request: ServiceRequest) -> ServiceResponse:
         name = route_service(request)

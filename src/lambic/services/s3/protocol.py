@@ -93,6 +93,18 @@ def _address(request: ServiceRequest) -> tuple[str, str | None]:
     return decode_uri_part(raw_bucket), (decode_uri_part(raw_key) if slash and raw_key else None)
 
 
+def is_upload(request: ServiceRequest) -> bool:
+    """A request whose body is object data: PutObject, UploadPart, a POST form upload."""
+    if request.method == "PUT":
+        if "x-amz-copy-source" in request.headers:
+            return False
+        try:
+            return _address(request)[1] is not None
+        except S3Error:
+            return False  # answered InvalidURI, body unread
+    return is_form_upload(request.method, request.headers)
+
+
 class S3Protocol:
     """Parses S3 requests, calls the engine, renders AWS's responses."""
 
