@@ -112,3 +112,14 @@ def test_a_chunked_body_growing_past_the_limit_is_cut_off(edge: EdgeServer) -> N
         reply = read_until_closed(sock)
 
     assert status_of(reply) == 413
+
+
+def test_an_s3_request_that_is_no_upload_is_held_to_16_mib(edge: EdgeServer) -> None:
+    path = "/bucket?delete"
+    headers = signed_head("s3", edge.url, "POST", path, {"Host": f"127.0.0.1:{edge.port}"})
+    headers["Content-Length"] = str(64 * 1024 * 1024)
+
+    reply = _refused_without_body(edge.port, raw_request("POST", path, headers))
+
+    assert status_of(reply) == 400
+    assert b"<Code>MaxMessageLengthExceeded</Code>" in body_of(reply)
