@@ -8,6 +8,8 @@ import contextlib
 import hashlib
 import os
 import zlib
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from lambic.services.base import Headers, ServiceRequest
@@ -98,10 +100,32 @@ async def read_spooled_upload(request: ServiceRequest, blobs: BlobStore) -> Uplo
     spooled = request.body_file
     if spooled is None:
         raise ValueError("the request has no spooled body")
-    staged = await asyncio.to_thread(_check_spooled, request, spooled.path)
+    staged = await staging_thread(lambda: _check_spooled(request, spooled.path), lambda c: c.path)
     blob = blobs.adopt(staged.path)
     etag = f'"{staged.md5.hex()}"'
     return UploadedBody(StagedBlob(blob, staged.size, etag), staged.checksums, staged.trailers)
+
+
+_T = TypeVar("_T")
+
+
+async def staging_thread(work: Callable[[], _T], made: Callable[[_T], str]) -> _T:
+    """Run `work` (a pass over a spooled body that writes the file `made(result)`) on
+    a thread. If the request is cancelled meanwhile (the client went away), the thread
+    still finishes, and the file it made is removed then instead of being left behind."""
+    future = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(lambda done: _remove_made(done, made))
+        raise
+
+
+def _remove_made(done: asyncio.Future[_T], made: Callable[[_T], str]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        return  # the pass cleans up after itself when it fails
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(made(done.result()))
 
 
 class _Checked:

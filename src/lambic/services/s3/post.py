@@ -29,7 +29,7 @@ from urllib.parse import quote, urlencode
 from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
-from lambic.services.s3._payload import STORED_HEADERS, validate_tags
+from lambic.services.s3._payload import STORED_HEADERS, staging_thread, validate_tags
 from lambic.services.s3._wire import document, element
 from lambic.services.s3.engine import StagedBlob
 from lambic.services.s3.errors import S3Error
@@ -295,7 +295,7 @@ async def _post_spooled(call: Call, path: str) -> ServiceResponse:
     content_type = call.request.headers.get("content-type", "")
     form = await asyncio.to_thread(parse_spooled_form, content_type, path)
     key = _checked_key(call, form)
-    copied, md5 = await asyncio.to_thread(copy_file_part, path, form)
+    copied, md5 = await staging_thread(lambda: copy_file_part(path, form), lambda r: r[0])
     try:
         blob = call.engine.blobs.adopt(copied)
     except BaseException:
