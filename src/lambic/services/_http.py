@@ -378,16 +378,14 @@ class EdgeProtocol(asyncio.Protocol):
             pending = self._queue.popleft()
             body_file = pending.request.body_file
             try:
-                try:
-                    response = await self._app.dispatch(pending.request)
-                except Exception:
-                    response = ServiceResponse(
-                        500, [("Content-Type", "text/plain")], b"Internal error"
-                    )
-                await self._write(pending.request.method, response)
+                response = await self._app.dispatch(pending.request)
+            except Exception:
+                response = ServiceResponse(500, [("Content-Type", "text/plain")], b"Internal error")
             finally:
-                if body_file is not None:  # kept (renamed away) or not, it goes now
+                # Kept (renamed away) or not, a spooled body goes before the answer leaves.
+                if body_file is not None:
                     body_file.discard()
+            await self._write(pending.request.method, response)
             if not pending.keep_alive and self._transport is not None:
                 self._transport.close()
                 return
