@@ -22,12 +22,8 @@ the request is answered or the client goes away.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
-import hashlib
-import os
 import time
-import uuid
 from collections import deque
 from http import HTTPStatus
 from typing import Any, cast
@@ -57,6 +53,7 @@ from lambic.services._edge_refusals import (
     head_too_large,
     render_refusal,
 )
+from lambic.services._spool import BodySpool
 from lambic.services.base import Headers, ServiceRequest, ServiceResponse, SpooledBody
 from lambic.services.edge import EdgeApp, error_protocol, route_service
 
@@ -91,39 +88,6 @@ class _Pending:
         self.keep_alive = keep_alive
 
 
-class _BodySpool:
-    """A request body being written to a file (see `SpooledBody`)."""
-
-    __slots__ = ("_digest", "_fd", "path", "size")
-
-    def __init__(self, directory: str, sha256: bool) -> None:
-        self.path = os.path.join(directory, f"spool-{uuid.uuid4().hex}")
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._digest = hashlib.sha256() if sha256 else None
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        if self._digest is not None:
-            self._digest.update(data)
-        self.size += len(data)
-
-    def finish(self) -> SpooledBody:
-        os.close(self._fd)
-        self._fd = -1
-        digest = self._digest.hexdigest() if self._digest is not None else None
-        return SpooledBody(self.path, self.size, digest)
-
-    def discard(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-
-
 class _Refused(Exception):
     """Raised from a parser callback once the request has been refused and answered."""
 
@@ -152,7 +116,7 @@ class EdgeProtocol(asyncio.Protocol):
         self._size = 0
         self._limit = SERVICES_MAX_BODY_BYTES
         self._upload = False
-        self._spool: _BodySpool | None = None
+        self._spool: BodySpool | None = None
         self._meter = HeadMeter(limits)
         self._head_raw = 0
         self._timer: ReadTimer | None = None
@@ -298,7 +262,7 @@ class EdgeProtocol(asyncio.Protocol):
             raise _Refused
         if directory is not None:
             sha = head.headers.get("x-amz-content-sha256", "")
-            self._spool = _BodySpool(directory, sha256=len(sha) == 64)
+            self._spool = BodySpool(directory, sha256=len(sha) == 64)
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
