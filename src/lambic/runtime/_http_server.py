@@ -16,10 +16,12 @@ Errors: `GatewayError` (a `LambicRuntimeError`); a taken port is `PortInUseError
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import unquote
@@ -28,6 +30,21 @@ import httptools
 import uvicorn
 from uvicorn.server import ServerState
 
+from lambic._http_limits import (
+    BODY,
+    BUSY,
+    GATEWAY_LIMITS,
+    GATEWAY_MAX_BODY_BYTES,
+    HEAD,
+    IDLE,
+    KEEP_ALIVE_TIMEOUT_S,
+    LINGER_BYTES,
+    ClientConnections,
+    EdgeLimits,
+    HeadMeter,
+    ReadTimer,
+    close_lingering,
+)
 from lambic._sockets import PortInUseError, bind_socket
 from lambic.runtime.errors import LambicRuntimeError
 
@@ -53,7 +70,16 @@ _BAD_REQUEST = (
     b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 28\r\nconnection: close\r\n\r\nInvalid HTTP request received."
 )
-_SERVER_ERROR = b"Internal Server Error"
+# A head over API Gateway's 10,240 bytes (or the header count): refused in API
+# Gateway's JSON shape, with HTTP's status for it.
+_HEAD_TOO_LARGE_BODY = b'{"message":"Request Header Fields Too Large"}'
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+    % (len(_HEAD_TOO_LARGE_BODY), _HEAD_TOO_LARGE_BODY)
+)
+# What API Gateway answers when its integration fails: its JSON, never a traceback.
+_SERVER_ERROR = b'{"message": "Internal server error"}'
 _DISCONNECT: dict[str, Any] = {"type": "http.disconnect"}
 _logger = logging.getLogger("uvicorn.error")
 _date_cache: list[Any] = [None, []]
@@ -132,14 +158,23 @@ class _GatewayProtocol(asyncio.Protocol):
         server_state: ServerState,
         app_state: dict[str, Any] | None = None,
         _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        limits: EdgeLimits = GATEWAY_LIMITS,
+        clients: ClientConnections | None = None,
     ) -> None:
         self._app = config.loaded_app
         self._loop = _loop or asyncio.get_running_loop()
         self._state = server_state
-        self._keep_alive_s = float(config.timeout_keep_alive)
+        self._limits = limits
+        self._clients = clients or ClientConnections(limits.max_connections_per_client)
+        self._admitted = False
+        self._meter = HeadMeter(limits)
+        self._head_raw = 0
+        self._timer: ReadTimer | None = None
+        self._lingering = -1  # bytes dropped since an early answer; -1: not lingering
         # Past this many buffered body bytes the request goes to the app truncated (it
         # answers 413) and the connection closes after the answer.
-        self._body_cap = int(getattr(self._app, "max_body_bytes", 10 * 1024 * 1024)) + 1
+        self._body_cap = int(getattr(self._app, "max_body_bytes", GATEWAY_MAX_BODY_BYTES)) + 1
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._client: tuple[str, int] | None = None
@@ -152,8 +187,6 @@ class _GatewayProtocol(asyncio.Protocol):
         self._queue: deque[_Exchange] = deque()
         self._task: asyncio.Task[None] | None = None
         self._current: _Exchange | None = None
-        self._last_active = 0.0
-        self._idle_timer: asyncio.TimerHandle | None = None
 
     @property
     def date_header(self) -> list[bytes]:
@@ -168,31 +201,80 @@ class _GatewayProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
-        self._state.connections.add(cast(Any, self))
         self._client = _address(transport.get_extra_info("peername"))
         self._server = _address(transport.get_extra_info("sockname"))
-        self._last_active = self._loop.time()
-        self._idle_timer = self._loop.call_later(self._keep_alive_s, self._check_idle)
+        if not self._clients.admit(self._client_host()):
+            # Over the per-client bound (`lambic._http_limits`): closed unread.
+            self._transport.close()
+            self._transport = None
+            return
+        self._admitted = True
+        self._state.connections.add(cast(Any, self))
+        self._timer = ReadTimer(self._loop, self._limits, self._expired)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._state.connections.discard(cast(Any, self))
+        if self._admitted:
+            self._admitted = False
+            self._clients.release(self._client_host())
         self._transport = None
         self._queue.clear()
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _client_host(self) -> str:
+        return self._client[0] if self._client is not None else ""
 
     def data_received(self, data: bytes) -> None:
-        self._last_active = self._loop.time()
+        timer = self._timer
+        if timer is None:
+            return
+        if self._lingering >= 0:
+            # Answered early (413, 431): drop what the client still sends.
+            self._lingering += len(data)
+            if self._lingering > LINGER_BYTES and self._transport is not None:
+                self._transport.close()
+            return
+        timer.last_active = self._loop.time()
+        in_head = timer.phase == HEAD
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             pass  # no upgrades (WebSocket, h2c) here: the request is answered as HTTP/1.1
-        except httptools.HttpParserError:
+        except httptools.HttpParserError as exc:
+            if isinstance(exc, _HeadTooLarge) or isinstance(exc.__context__, _HeadTooLarge):
+                self._refuse_head()
+                return
             _logger.warning("Invalid HTTP request received.")
             if self._transport is not None:
                 self._transport.write(_BAD_REQUEST)
                 self._transport.close()
+            return
+        if in_head and timer.phase == HEAD:
+            # An unfinished head after a whole read: httptools reports a header only
+            # once its line is complete, so its raw bytes are bounded here.
+            self._head_raw += len(data)
+            if self._meter.raw_over(self._head_raw):
+                self._refuse_head()
+
+    def _refuse_head(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(_HEAD_TOO_LARGE)
+            self._close_lingering()
+
+    def _close_lingering(self) -> None:
+        if self._transport is not None:
+            self._lingering = 0
+            if self._timer is not None:
+                self._timer.cancel()
+            close_lingering(self._transport, self._loop)
+
+    def _expired(self, phase: int) -> None:
+        """A read timeout: an idle keep-alive connection, a head not complete within the
+        header timeout (slow loris) or a stalled body; each is closed without an
+        answer (API Gateway's front end answers none either)."""
+        if self._transport is not None:
+            self._transport.close()
 
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: close when idle, else after the answer in flight."""
@@ -208,16 +290,6 @@ class _GatewayProtocol(asyncio.Protocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
-    def _check_idle(self) -> None:
-        idle_for = self._loop.time() - self._last_active
-        busy = self._current is not None or self._queue
-        if not busy and idle_for >= self._keep_alive_s:
-            if self._transport is not None:
-                self._transport.close()
-            return
-        delay = self._keep_alive_s if busy else self._keep_alive_s - idle_for
-        self._idle_timer = self._loop.call_later(delay, self._check_idle)
-
     # -- httptools callbacks -------------------------------------------------------
 
     def on_message_begin(self) -> None:
@@ -225,14 +297,34 @@ class _GatewayProtocol(asyncio.Protocol):
         self._headers = []
         self._body = []
         self._size = 0
+        self._head_raw = 0
+        self._meter.reset(0)
+        timer = self._timer
+        if timer is not None:
+            timer.phase = HEAD
+            timer.head_started = timer.last_active
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        if not self._meter.add_url(len(url)):
+            raise _HeadTooLarge
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name, value))
+        if not self._meter.add(name, value):
+            raise _HeadTooLarge
 
     def on_headers_complete(self) -> None:
+        if self._timer is not None:
+            self._timer.phase = BODY
+        if self._declared_length() >= self._body_cap:
+            # Over API Gateway's 10 MB: the app answers 413 now, before any body byte
+            # is read, and the connection closes after the answer.
+            self._overflow = True
+            if self._transport is not None:
+                self._transport.pause_reading()
+            self._dispatch(keep_alive=False)
+            return
         idle = self._current is None and not self._queue
         if idle and self._transport is not None and self._expects_continue():
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -253,11 +345,19 @@ class _GatewayProtocol(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._timer is not None:
+            self._timer.phase = BUSY
         if self._overflow:
             return
         self._dispatch(keep_alive=self._parser.should_keep_alive())
 
     # -- answering -----------------------------------------------------------------
+
+    def _declared_length(self) -> int:
+        for name, value in self._headers:
+            if len(name) == 14 and name.lower() == b"content-length":
+                return int(value) if value.isdigit() else -1
+        return -1
 
     def _expects_continue(self) -> bool:
         for name, value in self._headers:
@@ -312,8 +412,14 @@ class _GatewayProtocol(asyncio.Protocol):
         self._current = None
         self._task = None
         self._state.total_requests += 1
+        timer = self._timer
+        if timer is not None and timer.phase == BUSY and not self._queue:
+            timer.phase = IDLE
+            timer.last_active = self._loop.time()
         if not exchange.keep_alive:
-            if self._transport is not None:
+            if self._overflow:
+                self._close_lingering()  # the client may still be sending the body
+            elif self._transport is not None:
                 self._transport.close()
             return
         if self._queue and self._transport is not None:
@@ -331,7 +437,7 @@ class _GatewayProtocol(asyncio.Protocol):
                         "type": "http.response.start",
                         "status": 500,
                         "headers": [
-                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-type", b"application/json"),
                             (b"content-length", b"%d" % len(_SERVER_ERROR)),
                         ],
                     }
@@ -345,6 +451,10 @@ class _GatewayProtocol(asyncio.Protocol):
                 self.write(b"".join(exchange.head))
             exchange.keep_alive = False
             self._finished(exchange)
+
+
+class _HeadTooLarge(httptools.HttpParserError):
+    """Raised from a parser callback when the head is over `GATEWAY_LIMITS`."""
 
 
 def _address(value: Any) -> tuple[str, int] | None:
@@ -367,8 +477,10 @@ class GatewayServer:
         host: str = "127.0.0.1",
         port: int = 8000,
         sock: socket.socket | None = None,
-        keep_alive_timeout: float = 60.0,
+        keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT_S,
+        limits: EdgeLimits | None = None,
     ) -> None:
+        limits = limits or replace(GATEWAY_LIMITS, keep_alive_timeout=keep_alive_timeout)
         self.app = app
         self.host = host
         # A socket bound earlier by `bind_socket` (to fail fast on a port in use) or ours.
@@ -387,9 +499,15 @@ class GatewayServer:
             # No X-Forwarded-* rewriting: API Gateway reports the socket peer as
             # sourceIp, and the middleware would cost a coroutine per request.
             proxy_headers=False,
-            timeout_keep_alive=keep_alive_timeout,  # type: ignore[arg-type]
+            timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type]
         )
         self._server = uvicorn.Server(self._config)
+        # One count of connections per client address for the whole server.
+        self._config.http = functools.partial(  # type: ignore[assignment]
+            _GatewayProtocol,
+            limits=limits,
+            clients=ClientConnections(limits.max_connections_per_client),
+        )
         self._main: asyncio.Task[None] | None = None
 
     @property

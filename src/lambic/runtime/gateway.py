@@ -21,7 +21,9 @@ API Gateway's own answers, mirrored with its bodies and `x-amzn-ErrorType` heade
 - function error, crash, timeout, malformed proxy response: 502
   `{"message": "Internal server error"}` (500 for an undecodable base64 body);
 - integration longer than 29 s: 504 `{"message": "Endpoint request timed out"}`;
-- request body over 10 MB: 413 `{"message":"Request Too Long"}`;
+- request body over 10 MB: 413 `{"message":"Request Too Long"}`, at the headers;
+- an event over Lambda's 6 MB invocation payload (a body between about 6 and 10 MB):
+  500 `{"message": "Internal server error"}`, as Lambda refuses the invocation;
 - function throttled (reserved concurrency): 429 `{"message":"Too Many Requests"}`.
 
 A resource with CORS-enabled routes answers `OPTIONS` itself, as the MOCK integration
@@ -70,6 +72,7 @@ from lambic.runtime.authorization import (
     Refusal,
 )
 from lambic.runtime.authorization.gate import CONFIGURATION_ERROR
+from lambic.runtime.errors import RequestTooLargeError
 
 __all__ = [
     "INTEGRATION_TIMEOUT_SECONDS",
@@ -476,7 +479,13 @@ class GatewayApp:
             apigw_id=apigw_id,
             grant=grant,
         )
-        outcome = await self._invoke(api, payload, send, request_id, apigw_id)
+        try:
+            outcome = await self._invoke(api, payload, send, request_id, apigw_id)
+        except RequestTooLargeError:
+            # The event is over Lambda's 6 MB (the body fits API Gateway's 10 MB): Lambda
+            # refuses the invocation with 413 and API Gateway answers its 500.
+            await _send(send, *_CONFIG_ERROR, request_id, apigw_id)
+            return
         if outcome is None:  # API Gateway already answered 504
             return
         scope[_COLD_START_KEY] = getattr(outcome, "cold_start", False)

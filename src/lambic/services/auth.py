@@ -76,6 +76,20 @@ _V2_SUBRESOURCES = frozenset(
 )
 
 
+def _body_sha256(request: ServiceRequest) -> str:
+    """The body's hex SHA-256; a spooled body's was computed as it arrived."""
+    spooled = request.body_file
+    if spooled is None:
+        return hashlib.sha256(request.body).hexdigest()
+    if spooled.sha256 is not None:
+        return spooled.sha256
+    digest = hashlib.sha256()
+    with open(spooled.path, "rb") as handle:
+        while piece := handle.read(1024 * 1024):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
 def parse_credentials(text: str) -> tuple[str, str]:
     """`"AKID:SECRET"` → (access key, secret key); raises ValueError saying what is wrong."""
     access_key, sep, secret = text.partition(":")
@@ -196,12 +210,8 @@ class Authenticator:
         timestamp = request.headers.get("x-amz-date") or ""
         payload = request.headers.get("x-amz-content-sha256")
         if payload is None:
-            payload = hashlib.sha256(request.body).hexdigest()
-        elif (
-            service == "s3"
-            and len(payload) == 64
-            and hashlib.sha256(request.body).hexdigest() != payload
-        ):
+            payload = _body_sha256(request)
+        elif service == "s3" and len(payload) == 64 and _body_sha256(request) != payload:
             # AWS checks a declared payload hash against the body it received.
             raise AuthError("content_sha256", service)
         return self._compare(
@@ -296,10 +306,13 @@ class Authenticator:
     def _verify_post_policy(self, request: ServiceRequest, content_type: str) -> None:
         """Check the policy signature of a POST Object form (SigV4 or SigV2)."""
         from lambic.services.s3.errors import S3Error
-        from lambic.services.s3.post import parse_form
+        from lambic.services.s3.post import parse_form, parse_spooled_form
 
         try:
-            form = parse_form(content_type, request.body)
+            if request.body_file is not None:
+                form = parse_spooled_form(content_type, request.body_file.path)
+            else:
+                form = parse_form(content_type, request.body)
         except S3Error:
             return  # malformed: S3 refuses it with its own error and stores nothing
         policy = form.get("policy")

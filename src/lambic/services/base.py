@@ -12,10 +12,12 @@ bug, and the edge answers it with a 500 `InternalError` in the service's shape.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol, TypeVar, overload
+from typing import Protocol, TypeVar, overload, runtime_checkable
 from urllib.parse import parse_qsl, unquote
 
 _T = TypeVar("_T")
@@ -88,11 +90,31 @@ class SigningContext:
 
 
 @dataclass(frozen=True)
+class SpooledBody:
+    """A request body the edge wrote to a file instead of memory (large S3 uploads).
+
+    The file lives in the service's spool directory (`SpoolingService`), on the same
+    file system as its blobs, so a service keeps it by renaming it into place. Whatever
+    is left at `path` once the request is answered is removed by the edge.
+    `sha256`: the body's hex SHA-256 when the client declared one to check, else None.
+    """
+
+    path: str
+    size: int
+    sha256: str | None = None
+
+    def discard(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+@dataclass(frozen=True)
 class ServiceRequest:
     """One HTTP request as a service sees it.
 
     `path` and `query_string` are raw (still percent-encoded): S3 keys and SigV4
-    canonical requests depend on the exact bytes the client sent.
+    canonical requests depend on the exact bytes the client sent. A large upload's
+    body is in `body_file` instead of `body` (which is then empty).
     """
 
     method: str
@@ -103,6 +125,7 @@ class ServiceRequest:
     client_host: str = "127.0.0.1"
     host: str = ""
     signing: SigningContext | None = None
+    body_file: SpooledBody | None = None
 
     @cached_property
     def query_params(self) -> list[tuple[str, str]]:
@@ -137,3 +160,17 @@ class Service(Protocol):
     async def handle(self, request: ServiceRequest) -> ServiceResponse: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SpoolingService(Protocol):
+    """A service with uploads (S3): requests `takes_upload` names may be as large as the
+    service's upload limit, and are given as files (`ServiceRequest.body_file`) written
+    under `spool_directory` as they arrive; None keeps them in memory."""
+
+    @property
+    def spool_directory(self) -> str | None: ...
+
+    def takes_upload(self, head: ServiceRequest) -> bool:
+        """Whether this request (headers only, empty body) carries an upload."""
+        ...

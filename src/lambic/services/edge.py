@@ -1,6 +1,6 @@
 """The edge port: one HTTP listener in front of every local service.
 
-Data flow: socket → uvicorn → `EdgeApp` (ASGI) → `ServiceRequest` → `route_service`
+Data flow: socket → `_http.EdgeProtocol` → `ServiceRequest` → `EdgeApp.dispatch` → `route_service`
 → `Service.handle` → `ServiceResponse` → socket.
 
 AWS clients address services differently and we route the way they do:
@@ -22,17 +22,16 @@ one header lookup and one substring test for this.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+from collections.abc import Mapping
 
 from lambic.services._unserved import render_unserved
 from lambic.services.auth import Authenticator, AuthError, render_auth_error
-from lambic.services.base import Headers, Service, ServiceRequest, ServiceResponse
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+from lambic.services.base import (
+    Service,
+    ServiceRequest,
+    ServiceResponse,
+    SpoolingService,
+)
 
 # X-Amz-Target prefixes of the JSON-protocol services we serve.
 _TARGET_PREFIXES = {
@@ -84,10 +83,6 @@ _SERVED_ORDER = {
         ("s3", "dynamodb", "dynamodbstreams", "sqs", "sns", "events", "lambda")
     )
 }
-
-# AWS caps a single PUT at 5 GB; the local edge holds bodies in memory, so it refuses
-# anything past this earlier, with S3's EntityTooLarge shape rendered by the S3 service.
-MAX_BODY_BYTES = 5 * 1024 * 1024 * 1024
 
 
 def route_service(request: ServiceRequest) -> str:
@@ -181,7 +176,7 @@ def _credential_scope_service(request: ServiceRequest) -> str | None:
 
 
 class EdgeApp:
-    """The ASGI application behind the edge port."""
+    """What the edge port serves: routing, authentication, then the addressed service."""
 
     def __init__(
         self, services: Mapping[str, Service], *, auth: Authenticator | None = None
@@ -201,15 +196,13 @@ class EdgeApp:
     def services(self) -> Mapping[str, Service]:
         return self._services
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        request = await _read_request(scope, receive)
-        response = await self.dispatch(request)
-        await _write_response(send, response)
+    def upload_spool(self, name: str, head: ServiceRequest) -> tuple[bool, str | None]:
+        """(whether the request is an upload, where to spool its body): a request of a
+        service without uploads, or of one kept in memory, has no spool directory."""
+        service = self._services.get(name)
+        if isinstance(service, SpoolingService) and service.takes_upload(head):
+            return True, service.spool_directory
+        return False, None
 
     async def dispatch(self, request: ServiceRequest) -> ServiceResponse:
         name = route_service(request)
@@ -221,66 +214,18 @@ class EdgeApp:
         try:
             request = self.auth.check(request, name)
         except AuthError as error:
-            return render_auth_error(error, name, _protocol(name, request))
+            return render_auth_error(error, name, error_protocol(name, request))
         return await service.handle(request)
 
 
-def _protocol(name: str, request: ServiceRequest) -> str:
-    """Which error shape a service's clients expect (see `_auth_errors`)."""
+def error_protocol(name: str, request: ServiceRequest) -> str:
+    """Which error shape a service's clients expect (see `_auth_errors`, `_edge_refusals`)."""
     if name == "s3":
         return "s3"
+    if name == "lambda":
+        return "rest-json"
     if name == "sqs":
         return "sqs-json" if "x-amz-target" in request.headers else "query"
     if name == "sns":
         return "query"
     return "json"
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
-async def _read_request(scope: Scope, receive: Receive) -> ServiceRequest:
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
-    client = scope.get("client")
-    raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else scope["path"]
-    return ServiceRequest(
-        method=scope["method"],
-        path=path,
-        query_string=scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
-        body=b"".join(chunks),
-        client_host=client[0] if client else "127.0.0.1",
-        host=headers.get("host", ""),
-    )
-
-
-async def _write_response(send: Send, response: ServiceResponse) -> None:
-    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if (
-        response.stream is None
-        and response.status not in (204, 304)
-        and not any(name == b"content-length" for name, _ in raw_headers)
-    ):
-        # A length instead of chunked framing, as AWS sends (and one write fewer).
-        raw_headers.append((b"content-length", str(len(response.body)).encode()))
-    await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
-    if response.stream is None:
-        await send({"type": "http.response.body", "body": response.body})
-        return
-    async for chunk in response.stream:
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b""})

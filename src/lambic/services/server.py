@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
 
+from lambic._http_limits import SERVICES_LIMITS, EdgeLimits
 from lambic._sockets import bind_socket
 from lambic.services._http import EdgeHttpServer, new_event_loop
 from lambic.services.auth import Authenticator
@@ -40,8 +41,11 @@ class EdgeServer:
         port: int = 0,
         auth: Authenticator | None = None,
         port_option: str = "--port",
+        limits: EdgeLimits = SERVICES_LIMITS,
     ) -> None:
         self.app = EdgeApp(services, auth=auth)
+        # Sizes, timeouts, connections per client (`lambic._http_limits`); tests shorten them.
+        self.limits = limits
         # `port_option`: the flag that picks another port, named if this one is taken.
         self._sock = bind_socket(host, port, option=port_option)
         self.host = host
@@ -68,7 +72,7 @@ class EdgeServer:
             self.loop.close()
 
     async def _serve(self) -> None:
-        server = EdgeHttpServer(self.app)
+        server = EdgeHttpServer(self.app, self.limits)
         self._stopping = asyncio.Event()
         await server.start(self._sock)
         self._started.set()

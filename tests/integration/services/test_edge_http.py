@@ -94,8 +94,13 @@ def test_head_keeps_content_length_without_a_body_and_garbage_is_400(start_edge:
 def test_bodies_past_the_limit_are_refused_with_413(start_edge: Any, monkeypatch: Any) -> None:
     import lambic.services._http as http_module
 
-    monkeypatch.setattr(http_module, "MAX_BODY_BYTES", 10)
-    edge = start_edge({"s3": Echo()})
-    raw = b"PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n" + b"y" * 20
+    monkeypatch.setattr(http_module, "SERVICES_MAX_BODY_BYTES", 10)
+    monkeypatch.setattr(http_module, "SPOOL_THRESHOLD_BYTES", 5)
+    edge = start_edge({"dynamodb": Echo()})
+    raw = (
+        b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n"
+        b"Content-Length: 20\r\n\r\n" + b"y" * 20
+    )
     data = _exchange(edge, raw, lambda d: False)
     assert data.startswith(b"HTTP/1.1 413")
+    assert b"RequestEntityTooLargeException" in data

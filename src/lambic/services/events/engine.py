@@ -10,7 +10,6 @@ get the event, as one failing rule target does not stop the others on AWS.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from lambic._http_limits import loads_json
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services.events.patterns import EventPattern, compile_pattern
 
@@ -158,7 +158,7 @@ class EventBus:
                     None,
                 )
         try:
-            detail = json.loads(entry["Detail"])
+            detail = loads_json(entry["Detail"])
         except (TypeError, ValueError):
             detail = None
         if not isinstance(detail, dict):

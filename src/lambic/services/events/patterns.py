@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lambic._http_limits import loads_json
+
 Matcher = Callable[[Any, bool], bool]  # (value, present) -> matched
 
 _NUMERIC_OPERATORS = ("=", "<", "<=", ">", ">=")
@@ -62,7 +64,7 @@ def compile_pattern(pattern: Mapping[str, Any] | str) -> EventPattern:
     """Validate `pattern` (a dict or its JSON text) and compile it for matching."""
     if isinstance(pattern, str):
         try:
-            pattern = json.loads(pattern)
+            pattern = loads_json(pattern)
         except json.JSONDecodeError as exc:
             raise InvalidEventPatternError(f"Filter is not valid JSON: {exc.msg}") from exc
     if not isinstance(pattern, Mapping):

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from lambic._http_limits import loads_json
 from lambic.services._metering import Meter, chunks_64k
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.events.engine import EventBus, EventsError, entry_size
@@ -28,7 +29,7 @@ class EventsService:
         operation = request.headers.get("x-amz-target", "").partition(".")[2]
         try:
             try:
-                body = json.loads(request.body or b"{}")
+                body = loads_json(request.body or b"{}")
             except ValueError as exc:
                 raise EventsError(
                     "SerializationException", "Start of structure or map found where not expected."
@@ -136,7 +137,7 @@ def _test_event_pattern(body: dict[str, Any]) -> dict[str, Any]:
     except InvalidEventPatternError as exc:
         raise EventsError("InvalidEventPatternException", str(exc)) from exc
     try:
-        event = json.loads(body.get("Event") or "")
+        event = loads_json(body.get("Event") or "")
     except ValueError as exc:
         raise EventsError("InvalidEventPatternException", "Event is not valid JSON.") from exc
     if not isinstance(event, dict):

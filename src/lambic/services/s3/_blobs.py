@@ -31,6 +31,15 @@ class BlobStore(Protocol):
 
     def put(self, data: bytes) -> str: ...
 
+    def adopt(self, path: str) -> str:
+        """Make the finished file at `path` (in `spool_directory`) a blob, by rename."""
+        ...
+
+    @property
+    def spool_directory(self) -> str | None:
+        """Where large request bodies are written as they arrive (the edge's spool)."""
+        ...
+
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> bytes: ...
 
     def iter_range(self, blob_id: str, start: int, end: int) -> Iterator[bytes]: ...
@@ -95,6 +104,17 @@ class FileBlobStore:
         finally:
             os.close(fd)
         return self._final(tmp, blob_id)
+
+    @property
+    def spool_directory(self) -> str:
+        # tmp/: on the blobs' file system (a rename is instant) and swept at startup, so
+        # a spooled upload cut short by a crash leaves nothing behind either.
+        return self._tmp
+
+    def adopt(self, path: str) -> str:
+        if os.path.dirname(path) != self._tmp:
+            raise ValueError(f"not a spooled file: {path!r}")
+        return self._final(path, new_blob_id())
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> bytes:
         cached = self._cache.get(blob_id)
@@ -184,6 +204,16 @@ class MemoryBlobStore:
     def put(self, data: bytes) -> str:
         blob_id = new_blob_id()
         self._blobs[blob_id] = bytes(data)
+        return blob_id
+
+    @property
+    def spool_directory(self) -> None:
+        return None  # in-memory mode: bodies stay in memory, as everything else
+
+    def adopt(self, path: str) -> str:
+        with open(path, "rb") as handle:
+            blob_id = self.put(handle.read())
+        os.unlink(path)
         return blob_id
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> bytes:

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import (
@@ -43,7 +44,7 @@ def create_bucket(call: Call) -> ServiceResponse:
     body = call.request.body.strip()
     if body:
         try:
-            root = ET.fromstring(body)
+            root = parse_xml(body)
         except ET.ParseError as exc:
             raise S3Error("MalformedXML") from exc
         for child in root:

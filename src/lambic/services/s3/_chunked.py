@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from lambic.services.base import SigningContext
 from lambic.services.s3.errors import S3Error
 
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+# Data is read (and hashed) in pieces of this size, whatever size a chunk declares.
+_PIECE = 1024 * 1024
+# A chunk header line ("<hex>;chunk-signature=<64 hex>") and the trailer block are small.
+_MAX_LINE = 4096
+_MAX_TRAILERS = 64 * 1024
 
 
 @dataclass
@@ -37,41 +45,57 @@ def _signature_mismatch() -> S3Error:
 def decode_aws_chunked(body: bytes, signing: SigningContext | None = None) -> ChunkedBody:
     """Strip the chunk framing; verify chunk signatures when `signing` is given."""
     pieces: list[bytes] = []
-    trailers: dict[str, str] = {}
+    trailers = decode_aws_chunked_stream(io.BytesIO(body), pieces.append, signing)
+    return ChunkedBody(b"".join(pieces), trailers)
+
+
+def decode_aws_chunked_stream(
+    source: BinaryIO, sink: Callable[[bytes], object], signing: SigningContext | None = None
+) -> dict[str, str]:
+    """Decode `source` piece by piece into `sink` (a file's `write`), in bounded memory
+    whatever the chunk sizes; returns the trailing headers."""
     previous = signing.seed_signature if signing else ""
-    pos = 0
-    total = len(body)
     while True:
-        line_end = body.find(b"\r\n", pos)
-        if line_end < 0:
-            raise S3Error("IncompleteBody")
-        header = body[pos:line_end].decode("latin-1")
+        header = _line(source)
         size_text, _, extension = header.partition(";")
         try:
             size = int(size_text.strip(), 16)
         except ValueError as exc:
             raise S3Error("IncompleteBody", "The chunk size is not valid hexadecimal.") from exc
-        start = line_end + 2
-        chunk = body[start : start + size]
-        if len(chunk) != size:
-            raise S3Error("IncompleteBody")
+        digest = hashlib.sha256()
+        remaining = size
+        while remaining > 0:
+            piece = source.read(min(remaining, _PIECE))
+            if not piece:
+                raise S3Error("IncompleteBody")
+            digest.update(piece)
+            sink(piece)
+            remaining -= len(piece)
         if signing is not None and extension.startswith("chunk-signature="):
             claimed = extension[len("chunk-signature=") :].strip()
-            expected = _chunk_signature(signing, previous, chunk)
+            expected = _chunk_signature(signing, previous, digest.hexdigest())
             if not hmac.compare_digest(claimed, expected):
                 raise _signature_mismatch()
             previous = expected
         if size == 0:
-            pos = start
             break
-        pieces.append(chunk)
-        pos = start + size
-        if body[pos : pos + 2] != b"\r\n":
+        if source.read(2) != b"\r\n":
             raise S3Error("IncompleteBody")
-        pos += 2
-    # Trailing headers up to the blank line (or the end of the body).
+    return _trailers(source, signing, previous)
+
+
+def _line(source: BinaryIO) -> str:
+    raw = source.readline(_MAX_LINE)
+    if not raw.endswith(b"\r\n"):
+        raise S3Error("IncompleteBody")
+    return raw[:-2].decode("latin-1")
+
+
+def _trailers(source: BinaryIO, signing: SigningContext | None, previous: str) -> dict[str, str]:
+    """Trailing headers up to the blank line (or the end of the body)."""
+    trailers: dict[str, str] = {}
     trailer_lines: list[str] = []
-    for raw_line in body[pos:total].split(b"\r\n"):
+    for raw_line in source.read(_MAX_TRAILERS + 1)[:_MAX_TRAILERS].split(b"\r\n"):
         if not raw_line:
             continue
         line = raw_line.decode("latin-1")
@@ -86,11 +110,10 @@ def decode_aws_chunked(body: bytes, signing: SigningContext | None = None) -> Ch
             continue
         trailer_lines.append(f"{name}:{value.strip()}")
         trailers[name] = value.strip()
-    return ChunkedBody(b"".join(pieces), trailers)
+    return trailers
 
 
-def _chunk_signature(signing: SigningContext, previous: str, chunk: bytes) -> str:
-    digest = hashlib.sha256(chunk).hexdigest()
+def _chunk_signature(signing: SigningContext, previous: str, digest: str) -> str:
     return _signature(signing, "AWS4-HMAC-SHA256-PAYLOAD", previous, _EMPTY_SHA256, digest)
 
 

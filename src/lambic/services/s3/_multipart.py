@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
+from collections.abc import Awaitable
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._objects import (
@@ -13,7 +15,13 @@ from lambic.services.s3._objects import (
     parse_part_number,
     write_preconditions,
 )
-from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
+from lambic.services.s3._payload import (
+    UploadedBody,
+    attrs_from_headers,
+    read_spooled_upload,
+    read_upload,
+    sse_headers,
+)
 from lambic.services.s3._wire import (
     document,
     element,
@@ -53,9 +61,18 @@ def _part_number(call: Call) -> int:
     return parse_part_number(call.query.get("partNumber", ""))
 
 
-def upload_part(call: Call) -> ServiceResponse:
+def upload_part(call: Call) -> ServiceResponse | Awaitable[ServiceResponse]:
     number = _part_number(call)
-    upload = read_upload(call.request)
+    if call.request.body_file is not None:
+        return _upload_spooled_part(call, number)
+    return _store_part(call, number, read_upload(call.request))
+
+
+async def _upload_spooled_part(call: Call, number: int) -> ServiceResponse:
+    return _store_part(call, number, await read_spooled_upload(call.request, call.engine.blobs))
+
+
+def _store_part(call: Call, number: int, upload: UploadedBody) -> ServiceResponse:
     checksum = next(iter(upload.checksums.items()), None)
     part = call.engine.upload_part(
         call.bucket,
@@ -101,7 +118,7 @@ def upload_part_copy(call: Call) -> ServiceResponse:
 
 def _requested_parts(body: bytes) -> list[tuple[int, str]]:
     try:
-        root = ET.fromstring(body)
+        root = parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     parts: list[tuple[int, str]] = []

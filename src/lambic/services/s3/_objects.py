@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import replace
-from urllib.parse import unquote
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
 from lambic.services.s3._buckets import acl_document
 from lambic.services.s3._call import Call, empty_response, xml_response
-from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
+from lambic.services.s3._payload import (
+    UploadedBody,
+    attrs_from_headers,
+    read_spooled_upload,
+    read_upload,
+    sse_headers,
+)
 from lambic.services.s3._wire import (
+    decode_uri_part,
     document,
     element,
     http_date,
@@ -23,7 +30,7 @@ from lambic.services.s3._wire import (
 )
 from lambic.services.s3.engine import Preconditions, etag_matches
 from lambic.services.s3.errors import S3Error
-from lambic.services.s3.store import StoredObject
+from lambic.services.s3.store import ObjectAttrs, StoredObject
 
 STREAM_THRESHOLD = 1024 * 1024
 
@@ -42,14 +49,26 @@ def write_preconditions(headers: Headers) -> Preconditions:
     return Preconditions(headers.get("if-match"), headers.get("if-none-match"))
 
 
-def put_object(call: Call) -> ServiceResponse:
+def put_object(call: Call) -> ServiceResponse | Awaitable[ServiceResponse]:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
+    if call.request.body_file is not None:
+        return _put_spooled(call)
     upload = read_upload(call.request)
-    attrs = attrs_from_headers(call.request.headers, upload.checksums)
+    return _store(call, upload, attrs_from_headers(call.request.headers, upload.checksums))
+
+
+async def _put_spooled(call: Call) -> ServiceResponse:
+    # Headers are checked before the (long) pass over the body.
+    attrs = attrs_from_headers(call.request.headers)
+    upload = await read_spooled_upload(call.request, call.engine.blobs)
+    return _store(call, upload, replace(attrs, checksums=dict(upload.checksums)))
+
+
+def _store(call: Call, upload: UploadedBody, attrs: ObjectAttrs) -> ServiceResponse:
     obj = call.engine.put_object(
         call.bucket,
-        call.key,
+        call.key or "",
         upload.data,
         attrs,
         context=call.context,
@@ -207,7 +226,7 @@ def delete_object(call: Call) -> ServiceResponse:
 
 def delete_objects(call: Call) -> ServiceResponse:
     try:
-        root = ET.fromstring(call.request.body)
+        root = parse_xml(call.request.body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     quiet = False
@@ -250,7 +269,7 @@ def parse_copy_source(value: str) -> tuple[str, str]:
             ArgumentName="x-amz-copy-source",
             ArgumentValue=value,
         )
-    bucket, _, key = unquote(raw).lstrip("/").partition("/")
+    bucket, _, key = decode_uri_part(raw).lstrip("/").partition("/")
     if not bucket or not key:
         raise S3Error(
             "InvalidArgument",

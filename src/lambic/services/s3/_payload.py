@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import hashlib
+import os
+import zlib
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from lambic.services.base import Headers, ServiceRequest
-from lambic.services.s3._chunked import decode_aws_chunked
-from lambic.services.s3._wire import CHECKSUM_ALGORITHMS, verify_checksums, verify_content_md5
+from lambic.services.s3._blobs import BlobStore
+from lambic.services.s3._chunked import decode_aws_chunked, decode_aws_chunked_stream
+from lambic.services.s3._wire import (
+    CHECKSUM_ALGORITHMS,
+    compare_checksums,
+    compare_md5,
+    parse_content_md5,
+    verify_checksums,
+    verify_content_md5,
+)
+from lambic.services.s3.engine import StagedBlob
 from lambic.services.s3.errors import S3Error
 from lambic.services.s3.store import ObjectAttrs
 
@@ -28,20 +45,25 @@ _SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 MAX_METADATA_BYTES = 2048  # AWS: user-defined metadata is limited to 2 KB
 MAX_PUT_BYTES = 5 * 1024 * 1024 * 1024
 MAX_TAGS = 10
+_READ_BYTES = 1024 * 1024
 
 
 class UploadedBody:
-    """The body of a PUT/UploadPart after framing is removed and integrity checked."""
+    """The body of a PUT/UploadPart after framing is removed and integrity checked:
+    bytes, or for a spooled upload a blob already in the store."""
 
     __slots__ = ("checksums", "data", "trailers")
 
-    def __init__(self, data: bytes, checksums: dict[str, str], trailers: dict[str, str]) -> None:
+    def __init__(
+        self, data: bytes | StagedBlob, checksums: dict[str, str], trailers: dict[str, str]
+    ) -> None:
         self.data = data
         self.checksums = checksums
         self.trailers = trailers
 
 
 def read_upload(request: ServiceRequest) -> UploadedBody:
+    """The body of a PUT/UploadPart held in memory (see `read_spooled_upload`)."""
     headers = request.headers
     body = request.body
     trailers: dict[str, str] = {}
@@ -65,6 +87,147 @@ def read_upload(request: ServiceRequest) -> UploadedBody:
             claimed[algorithm] = value
     verify_checksums(claimed, body)
     return UploadedBody(body, claimed, trailers)
+
+
+async def read_spooled_upload(request: ServiceRequest, blobs: BlobStore) -> UploadedBody:
+    """`read_upload` for a body the edge spooled to a file (`request.body_file`).
+
+    One pass over the file, off the event loop, strips any aws-chunked framing into a
+    second file and computes the MD5 (the ETag) and the checksums the client claims;
+    the finished file then becomes the blob by a rename. Memory stays bounded by the
+    read size whatever the upload's size.
+    """
+    spooled = request.body_file
+    if spooled is None:
+        raise ValueError("the request has no spooled body")
+    staged = await staging_thread(lambda: _check_spooled(request, spooled.path), lambda c: c.path)
+    blob = blobs.adopt(staged.path)
+    etag = f'"{staged.md5.hex()}"'
+    return UploadedBody(StagedBlob(blob, staged.size, etag), staged.checksums, staged.trailers)
+
+
+_T = TypeVar("_T")
+
+
+async def staging_thread(work: Callable[[], _T], made: Callable[[_T], str]) -> _T:
+    """Run `work` (a pass over a spooled body that writes the file `made(result)`) on
+    a thread. If the request is cancelled meanwhile (the client went away), the thread
+    still finishes, and the file it made is removed then instead of being left behind."""
+    future = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(lambda done: _remove_made(done, made))
+        raise
+
+
+def _remove_made(done: asyncio.Future[_T], made: Callable[[_T], str]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        return  # the pass cleans up after itself when it fails
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(made(done.result()))
+
+
+class _Checked:
+    __slots__ = ("checksums", "md5", "path", "size", "trailers")
+
+    def __init__(
+        self,
+        path: str,
+        size: int,
+        md5: bytes,
+        checksums: dict[str, str],
+        trailers: dict[str, str],
+    ) -> None:
+        self.path = path
+        self.size = size
+        self.md5 = md5
+        self.checksums = checksums
+        self.trailers = trailers
+
+
+class _Digests:
+    """MD5 (the ETag) and the checksums an upload may claim, computed as bytes pass."""
+
+    def __init__(self, algorithms: list[str]) -> None:
+        self.size = 0
+        self.md5 = hashlib.md5()
+        self._crc32: int | None = 0 if "CRC32" in algorithms else None
+        self._hashes = {
+            name: hashlib.new(name.lower()) for name in ("SHA1", "SHA256") if name in algorithms
+        }
+
+    def update(self, data: bytes) -> None:
+        self.size += len(data)
+        self.md5.update(data)
+        if self._crc32 is not None:
+            self._crc32 = zlib.crc32(data, self._crc32)
+        for digest in self._hashes.values():
+            digest.update(data)
+
+    def values(self) -> dict[str, str | None]:
+        found: dict[str, str | None] = {
+            name: base64.b64encode(digest.digest()).decode()
+            for name, digest in self._hashes.items()
+        }
+        if self._crc32 is not None:
+            found["CRC32"] = base64.b64encode(self._crc32.to_bytes(4, "big")).decode()
+        return found
+
+
+def _check_spooled(request: ServiceRequest, path: str) -> _Checked:
+    headers = request.headers
+    named = (headers.get("x-amz-trailer", "") + "," + ",".join(headers)).lower()
+    digests = _Digests([a for a in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{a.lower()}" in named])
+    trailers: dict[str, str] = {}
+    sha_header = headers.get("x-amz-content-sha256", "")
+    final = path
+    with open(path, "rb") as source:
+        if sha_header.startswith("STREAMING-") or "aws-chunked" in headers.get(
+            "content-encoding", ""
+        ):
+            final = f"{path}.decoded"
+            try:
+                with open(final, "wb") as out:
+
+                    def sink(piece: bytes) -> None:
+                        digests.update(piece)
+                        out.write(piece)
+
+                    trailers = decode_aws_chunked_stream(source, sink, request.signing)
+                declared = headers.get("x-amz-decoded-content-length")
+                if declared is not None and declared.isdigit() and int(declared) != digests.size:
+                    raise S3Error("IncompleteBody")
+                _check_digests(headers, trailers, digests)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(final)
+                raise
+        else:
+            while piece := source.read(_READ_BYTES):
+                digests.update(piece)
+            _check_digests(headers, trailers, digests)
+    claimed = _claimed(headers, trailers)
+    return _Checked(final, digests.size, digests.md5.digest(), claimed, trailers)
+
+
+def _check_digests(headers: Headers, trailers: dict[str, str], digests: _Digests) -> None:
+    if digests.size > MAX_PUT_BYTES:
+        raise S3Error("EntityTooLarge", ProposedSize=digests.size, MaxSizeAllowed=MAX_PUT_BYTES)
+    md5 = headers.get("content-md5")
+    if md5 is not None:
+        compare_md5(md5, parse_content_md5(md5), digests.md5.digest())
+    compare_checksums(_claimed(headers, trailers), digests.values())
+
+
+def _claimed(headers: Headers, trailers: dict[str, str]) -> dict[str, str]:
+    claimed: dict[str, str] = {}
+    for algorithm in CHECKSUM_ALGORITHMS:
+        name = f"x-amz-checksum-{algorithm.lower()}"
+        value = trailers.get(name) or headers.get(name)
+        if value:
+            claimed[algorithm] = value
+    return claimed
 
 
 def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None) -> ObjectAttrs:

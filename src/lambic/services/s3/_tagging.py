@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import validate_tags
@@ -27,7 +28,7 @@ def get_tagging(call: Call) -> ServiceResponse:
 
 def put_tagging(call: Call) -> ServiceResponse:
     try:
-        root = ET.fromstring(call.request.body)
+        root = parse_xml(call.request.body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     pairs: list[tuple[str, str]] = []

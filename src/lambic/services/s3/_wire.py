@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_to_bytes
 from xml.sax.saxutils import escape
 
 from lambic.services.s3.errors import S3Error
@@ -78,6 +78,28 @@ def parse_http_date(value: str) -> float | None:
         return None
 
 
+def decode_uri_part(raw: str) -> str:
+    """A percent-encoded path part (as received, latin-1 text) → the key it names.
+
+    Byte-exact: the percent-escapes and any raw bytes are decoded as UTF-8 together,
+    and bytes that are not UTF-8 are refused with S3's InvalidURI ("Couldn't parse
+    the specified URI.") rather than replaced, so `a%FFb` and `a%FEb` can never
+    become the same key.
+
+    >>> decode_uri_part("caf%C3%A9/a%20b")
+    'café/a b'
+    """
+    if "%" not in raw and raw.isascii():
+        return raw
+    # The edge hands paths over as latin-1 text (one char per byte); an in-process
+    # caller may pass real text, whose bytes are its UTF-8.
+    raw_bytes = raw.encode("latin-1") if max(raw) <= "\xff" else raw.encode("utf-8")
+    try:
+        return unquote_to_bytes(raw_bytes).decode("utf-8")
+    except UnicodeError as exc:
+        raise S3Error("InvalidURI", URI=raw) from exc
+
+
 def url_encode(text: str) -> str:
     """`encoding-type=url`: AWS's form encoding, which botocore decodes with unquote_plus."""
     return quote_plus(text, safe="/")
@@ -115,9 +137,15 @@ def checksum_of(algorithm: str, data: bytes) -> str | None:
 
 def verify_checksums(claimed: dict[str, str], data: bytes) -> dict[str, str]:
     """Check each `x-amz-checksum-<alg>` value; raise AWS's BadDigest on a mismatch."""
+    return compare_checksums(claimed, {alg: checksum_of(alg, data) for alg in claimed})
+
+
+def compare_checksums(claimed: dict[str, str], actual: dict[str, str | None]) -> dict[str, str]:
+    """`verify_checksums` with the values already computed (a streamed upload);
+    None for an algorithm we cannot compute."""
     for algorithm, value in claimed.items():
-        actual = checksum_of(algorithm, data)
-        if actual is not None and actual != value:
+        computed = actual.get(algorithm)
+        if computed is not None and computed != value:
             raise S3Error(
                 "BadDigest", f"The {algorithm} you specified did not match the calculated checksum."
             )
@@ -126,13 +154,21 @@ def verify_checksums(claimed: dict[str, str], data: bytes) -> dict[str, str]:
 
 def verify_content_md5(header: str, data: bytes) -> None:
     """Content-MD5: InvalidDigest when not a base64 MD5, BadDigest when it differs."""
+    compare_md5(header, parse_content_md5(header), hashlib.md5(data).digest())
+
+
+def parse_content_md5(header: str) -> bytes:
+    """The 16-byte digest a Content-MD5 header names; InvalidDigest if it names none."""
     try:
         digest = base64.b64decode(header, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise S3Error("InvalidDigest", **{"Content-MD5": header}) from exc
     if len(digest) != 16:
         raise S3Error("InvalidDigest", **{"Content-MD5": header})
-    actual = hashlib.md5(data).digest()
+    return digest
+
+
+def compare_md5(header: str, digest: bytes, actual: bytes) -> None:
     if digest != actual:
         raise S3Error(
             "BadDigest",

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
 
+from lambic._http_limits import parse_xml
 from lambic.services.s3.errors import S3Error
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -76,7 +77,7 @@ def _local(tag: str) -> str:
 def parse_cors(body: bytes) -> tuple[CorsRule, ...]:
     """Parse and validate a `CORSConfiguration` as PutBucketCors does."""
     try:
-        root = ET.fromstring(body)
+        root = parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     if _local(root.tag) != "CORSConfiguration":

@@ -95,6 +95,16 @@ class Preconditions:
     if_none_match: str | None = None
 
 
+@dataclass(frozen=True)
+class StagedBlob:
+    """Upload bytes already in the blob store (a spooled body, adopted by rename):
+    what `put_object` and `upload_part` take instead of bytes for large uploads."""
+
+    blob: str
+    size: int
+    etag: str
+
+
 def md5_etag(data: bytes) -> str:
     return f'"{hashlib.md5(data).hexdigest()}"'
 
@@ -237,7 +247,7 @@ class S3Engine:
         self,
         bucket: str,
         key: str,
-        data: bytes,
+        data: bytes | StagedBlob,
         attrs: ObjectAttrs,
         *,
         etag: str | None = None,
@@ -245,14 +255,24 @@ class S3Engine:
         preconditions: Preconditions = Preconditions(),
         event: str = "ObjectCreated:Put",
     ) -> StoredObject:
-        validate_key(key)
+        try:
+            validate_key(key)
+        except S3Error:
+            self._drop_staged(data)
+            raise
         # The bucket is checked inside the commit (one lookup on the hot path); a PUT
         # to a missing bucket writes its blob, then removes it with the rollback.
-        blob = self.blobs.put(data)
-        obj = StoredObject(
-            bucket, key, blob, len(data), etag or md5_etag(data), self.clock(), attrs
-        )
+        if isinstance(data, StagedBlob):
+            blob, size, etag = data.blob, data.size, etag or data.etag
+        else:
+            blob, size, etag = self.blobs.put(data), len(data), etag or md5_etag(data)
+        obj = StoredObject(bucket, key, blob, size, etag, self.clock(), attrs)
         return self._commit_object(obj, event, context, preconditions)
+
+    def _drop_staged(self, data: bytes | StagedBlob) -> None:
+        """A refused upload's staged blob goes at once (bytes were never stored)."""
+        if isinstance(data, StagedBlob):
+            self.blobs.delete(data.blob)
 
     def _commit_object(
         self,
@@ -390,18 +410,26 @@ class S3Engine:
         key: str,
         upload_id: str,
         number: int,
-        data: bytes,
+        data: bytes | StagedBlob,
         checksum: str | None = None,
     ) -> Part:
-        if not 1 <= number <= MAX_PART_NUMBER:
-            raise S3Error(
-                "InvalidArgument",
-                "Part number must be an integer between 1 and 10000, inclusive",
-                ArgumentName="partNumber",
-                ArgumentValue=number,
-            )
-        self.upload(bucket, key, upload_id)
-        part = Part(number, self.blobs.put(data), len(data), md5_etag(data), self.clock(), checksum)
+        try:
+            if not 1 <= number <= MAX_PART_NUMBER:
+                raise S3Error(
+                    "InvalidArgument",
+                    "Part number must be an integer between 1 and 10000, inclusive",
+                    ArgumentName="partNumber",
+                    ArgumentValue=number,
+                )
+            self.upload(bucket, key, upload_id)
+        except S3Error:
+            self._drop_staged(data)
+            raise
+        if isinstance(data, StagedBlob):
+            part = Part(number, data.blob, data.size, data.etag, self.clock(), checksum)
+        else:
+            blob = self.blobs.put(data)
+            part = Part(number, blob, len(data), md5_etag(data), self.clock(), checksum)
         try:
             with self.store.transaction() as conn:
                 if self.store.get_upload(upload_id) is None:

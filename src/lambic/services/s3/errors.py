@@ -53,6 +53,7 @@ _ERRORS: dict[str, tuple[int, str]] = {
     ),
     "InternalError": (500, "We encountered an internal error. Please try again."),
     "InvalidArgument": (400, "Invalid Argument"),
+    "InvalidURI": (400, "Couldn't parse the specified URI."),
     "InvalidBucketName": (400, "The specified bucket is not valid."),
     "InvalidDigest": (400, "The Content-MD5 you specified was invalid."),
     "InvalidPolicyDocument": (400, "Invalid Policy: Invalid JSON."),

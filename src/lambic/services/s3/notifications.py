@@ -20,6 +20,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from lambic._http_limits import parse_xml
 from lambic.app.event_sources import S3_EVENT_TYPES
 from lambic.services.s3.errors import S3Error
 
@@ -93,7 +94,7 @@ def _child_text(element: ET.Element, name: str) -> str | None:
 def parse_notification(body: bytes) -> NotificationConfiguration:
     """Parse and validate a `NotificationConfiguration` document as AWS does."""
     try:
-        root = ET.fromstring(body) if body.strip() else ET.Element("NotificationConfiguration")
+        root = parse_xml(body) if body.strip() else ET.Element("NotificationConfiguration")
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     if _local(root.tag) != "NotificationConfiguration":

@@ -12,20 +12,26 @@ Responses follow `success_action_redirect` (303) / `success_action_status` (200,
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import calendar
+import hashlib
 import json
+import os
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
-from lambic.services.s3._payload import STORED_HEADERS, validate_tags
+from lambic.services.s3._payload import STORED_HEADERS, staging_thread, validate_tags
 from lambic.services.s3._wire import document, element
+from lambic.services.s3.engine import StagedBlob
 from lambic.services.s3.errors import S3Error
 from lambic.services.s3.store import ObjectAttrs
 
@@ -38,12 +44,21 @@ MAX_POST_BYTES = 5 * 1024 * 1024 * 1024
 
 @dataclass
 class Form:
-    """A parsed upload form: text fields (names as sent) and the file part."""
+    """A parsed upload form: text fields (names as sent) and the file part.
+
+    A spooled form (`parse_spooled_form`) leaves `file` empty; its bytes are at
+    `file_start` in the spooled body, `size` long."""
 
     fields: dict[str, str]
     file: bytes
     filename: str
     file_content_type: str | None
+    size: int = -1
+    file_start: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.file)
 
     def get(self, name: str) -> str | None:
         lowered = name.lower()
@@ -56,23 +71,31 @@ def is_form_upload(method: str, headers: Headers) -> bool:
     )
 
 
-def parse_form(content_type: str, body: bytes) -> Form:
-    """Split a multipart/form-data body; the file must be the last field, as on AWS."""
+def _malformed() -> S3Error:
+    return S3Error(
+        "MalformedPOSTRequest",
+        "The body of your POST request is not well-formed multipart/form-data.",
+    )
+
+
+def _delimiter(content_type: str) -> bytes:
     boundary = None
     for parameter in content_type.split(";")[1:]:
         name, _, value = parameter.strip().partition("=")
         if name.lower() == "boundary":
             boundary = value.strip('"')
     if not boundary:
-        raise S3Error(
-            "MalformedPOSTRequest",
-            "The body of your POST request is not well-formed multipart/form-data.",
-        )
+        raise _malformed()
+    return b"--" + boundary.encode("latin-1")
+
+
+def parse_form(content_type: str, body: bytes) -> Form:
+    """Split a multipart/form-data body; the file must be the last field, as on AWS."""
+    delimiter = _delimiter(content_type)
     fields: dict[str, str] = {}
     file_data: bytes | None = None
     filename = ""
     file_type: str | None = None
-    delimiter = b"--" + boundary.encode("latin-1")
     for chunk in body.split(delimiter)[1:]:
         if chunk.startswith(b"--"):
             break
@@ -97,6 +120,88 @@ def parse_form(content_type: str, body: bytes) -> Form:
             ArgumentValue="0",
         )
     return Form(fields, file_data, filename, file_type)
+
+
+# The fields before the file (key, policy, signature, metadata...) are small; a form
+# whose file part does not start within this many bytes is refused as malformed.
+_MAX_FIELDS_BYTES = 1024 * 1024
+_READ_BYTES = 1024 * 1024
+
+
+def parse_spooled_form(content_type: str, path: str) -> Form:
+    """`parse_form` for a body spooled to `path`: the fields are read, the file part is
+    located (`file_start`, `size`) without reading it into memory."""
+    delimiter = _delimiter(content_type)
+    with open(path, "rb") as handle:
+        prefix = handle.read(_MAX_FIELDS_BYTES)
+        fields: dict[str, str] = {}
+        position = prefix.find(delimiter)
+        while position >= 0:
+            start = position + len(delimiter)
+            if prefix[start : start + 2] == b"--":
+                break
+            head_end = prefix.find(b"\r\n\r\n", start)
+            if head_end < 0:
+                raise _malformed()
+            head = prefix[start:head_end].lstrip(b"\r\n").decode("utf-8", "replace")
+            disposition, part_type = _part_headers(head)
+            name = disposition.get("name", "")
+            content_start = head_end + 4
+            if name.lower() == "file":
+                end = _find_end(handle, content_start, b"\r\n" + delimiter)
+                return Form(
+                    fields,
+                    b"",
+                    disposition.get("filename", ""),
+                    part_type,
+                    size=end - content_start,
+                    file_start=content_start,
+                )
+            position = prefix.find(delimiter, content_start)
+            if position < 0:
+                raise _malformed()
+            fields[name] = (
+                prefix[content_start:position].removesuffix(b"\r\n").decode("utf-8", "replace")
+            )
+    raise S3Error(
+        "InvalidArgument",
+        "POST requires exactly one file upload per request.",
+        ArgumentName="file",
+        ArgumentValue="0",
+    )
+
+
+def _find_end(handle: BinaryIO, start: int, marker: bytes) -> int:
+    """Offset of the first `marker` at or after `start` (the end of the file part)."""
+    handle.seek(start)
+    offset = start
+    carry = b""
+    while piece := handle.read(_READ_BYTES):
+        window = carry + piece
+        found = window.find(marker)
+        if found >= 0:
+            return offset - len(carry) + found
+        carry = window[-(len(marker) - 1) :]
+        offset += len(piece)
+    raise _malformed()
+
+
+def copy_file_part(path: str, form: Form) -> tuple[str, bytes]:
+    """Copy the file part of a spooled form to a file of its own beside it; (its path,
+    its MD5 digest), computed in one bounded-memory pass."""
+    target = f"{path}.file"
+    digest = hashlib.md5()
+    with open(path, "rb") as source, open(target, "wb") as out:
+        source.seek(form.file_start)
+        remaining = form.size
+        while remaining > 0:
+            piece = source.read(min(remaining, _READ_BYTES))
+            if not piece:
+                raise _malformed()
+            digest.update(piece)
+            out.write(piece)
+            remaining -= len(piece)
+    return target, digest.digest()
 
 
 def _part_headers(head: str) -> tuple[dict[str, str], str | None]:
@@ -137,7 +242,7 @@ def check_policy(form: Form, bucket: str, key: str, *, now: float) -> None:
     values["key"] = key
     covered = {"bucket"}
     for condition in conditions:
-        covered.add(_check_condition(condition, values, len(form.file)))
+        covered.add(_check_condition(condition, values, form.size))
     extra = [
         name
         for name in form.fields
@@ -177,10 +282,29 @@ def _check_condition(condition: Any, values: dict[str, str], size: int) -> str:
     return field
 
 
-def post_object(call: Call) -> ServiceResponse:
+def post_object(call: Call) -> ServiceResponse | Awaitable[ServiceResponse]:
     """POST Object: store the form's file under its key, then answer as the form asks."""
-    headers = call.request.headers
-    form = parse_form(headers.get("content-type", ""), call.request.body)
+    if call.request.body_file is not None:
+        return _post_spooled(call, call.request.body_file.path)
+    form = parse_form(call.request.headers.get("content-type", ""), call.request.body)
+    key = _checked_key(call, form)
+    return _store_form(call, form, key, form.file)
+
+
+async def _post_spooled(call: Call, path: str) -> ServiceResponse:
+    content_type = call.request.headers.get("content-type", "")
+    form = await asyncio.to_thread(parse_spooled_form, content_type, path)
+    key = _checked_key(call, form)
+    copied, md5 = await staging_thread(lambda: copy_file_part(path, form), lambda r: r[0])
+    try:
+        blob = call.engine.blobs.adopt(copied)
+    except BaseException:
+        os.unlink(copied)
+        raise
+    return _store_form(call, form, key, StagedBlob(blob, form.size, f'"{md5.hex()}"'))
+
+
+def _checked_key(call: Call, form: Form) -> str:
     template = form.get("key")
     if template is None:
         raise S3Error(
@@ -192,6 +316,10 @@ def post_object(call: Call) -> ServiceResponse:
         )
     key = template.replace("${filename}", form.filename)
     check_policy(form, call.bucket, key, now=time.time())
+    return key
+
+
+def _store_form(call: Call, form: Form, key: str, data: bytes | StagedBlob) -> ServiceResponse:
     # Object headers come from form fields (the file part's own Content-Type is not
     # used, as on AWS); no Content-Type field means binary/octet-stream.
     stored = {name: value for name in STORED_HEADERS if (value := form.get(name)) is not None}
@@ -206,7 +334,7 @@ def post_object(call: Call) -> ServiceResponse:
     obj = call.engine.put_object(
         call.bucket,
         key,
-        form.file,
+        data,
         ObjectAttrs(stored, metadata, {}, 0, tags),
         context=call.context,
         event="ObjectCreated:Post",
@@ -234,7 +362,7 @@ def post_object(call: Call) -> ServiceResponse:
 def _tag_pairs(tagging: str) -> list[tuple[str, str]]:
     """The `tagging` form field is a `<Tagging>` XML document."""
     try:
-        root = ET.fromstring(tagging)
+        root = parse_xml(tagging)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     pairs = []

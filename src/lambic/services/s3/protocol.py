@@ -32,7 +32,7 @@ from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3 import _buckets, _multipart, _objects, _tagging
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._metering import pricing_class
-from lambic.services.s3._wire import XML_DECL, request_ids, x
+from lambic.services.s3._wire import XML_DECL, decode_uri_part, request_ids, x
 from lambic.services.s3.cors import matching_rule
 from lambic.services.s3.engine import RequestContext, S3Engine
 from lambic.services.s3.errors import S3Error
@@ -92,10 +92,22 @@ def _address(request: ServiceRequest) -> tuple[str, str | None]:
     path = request.path
     bucket = virtual_host_bucket(request.host)
     if bucket is not None:
-        key = unquote(path[1:]) if len(path) > 1 else None
+        key = decode_uri_part(path[1:]) if len(path) > 1 else None
         return bucket, key
     raw_bucket, slash, raw_key = path[1:].partition("/")
-    return unquote(raw_bucket), (unquote(raw_key) if slash and raw_key else None)
+    return decode_uri_part(raw_bucket), (decode_uri_part(raw_key) if slash and raw_key else None)
+
+
+def is_upload(request: ServiceRequest) -> bool:
+    """A request whose body is object data: PutObject, UploadPart, a POST form upload."""
+    if request.method == "PUT":
+        if "x-amz-copy-source" in request.headers:
+            return False
+        try:
+            return _address(request)[1] is not None
+        except S3Error:
+            return False  # answered InvalidURI, body unread
+    return is_form_upload(request.method, request.headers)
 
 
 class S3Protocol:
@@ -137,7 +149,10 @@ class S3Protocol:
 
     def _cors_headers(self, request: ServiceRequest, origin: str) -> list[tuple[str, str]]:
         """Access-Control-* for an actual (non-preflight) browser request S3 allows."""
-        bucket, _ = _address(request)
+        try:
+            bucket, _ = _address(request)
+        except S3Error:
+            return []  # an unparsable URI was answered InvalidURI
         rules = self.engine.cors_rules(bucket) if bucket else None
         rule = matching_rule(rules, origin, request.method, []) if rules else None
         return rule.response_headers(origin, []) if rule else []

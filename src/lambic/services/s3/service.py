@@ -10,7 +10,7 @@ from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3._blobs import BlobStore, FileBlobStore, MemoryBlobStore
 from lambic.services.s3._metering import stored_bytes
 from lambic.services.s3.engine import S3Engine
-from lambic.services.s3.protocol import S3Protocol
+from lambic.services.s3.protocol import S3Protocol, is_upload
 from lambic.services.s3.store import S3Store
 
 
@@ -22,6 +22,15 @@ class S3Service:
     def __init__(self, engine: S3Engine) -> None:
         self.engine = engine
         self._protocol = S3Protocol(engine)
+
+    @property
+    def spool_directory(self) -> str | None:
+        """The edge writes large uploads here (`SpoolingService`); see `_blobs`."""
+        return self.engine.blobs.spool_directory
+
+    def takes_upload(self, head: ServiceRequest) -> bool:
+        """PutObject, UploadPart and POST form uploads: bodies up to 5 GiB (`SpoolingService`)."""
+        return is_upload(head)
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         return await self._protocol.handle(request)

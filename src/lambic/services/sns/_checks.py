@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from lambic._http_limits import loads_json
 from lambic.services.sns.errors import SnsError, invalid_parameter, invalid_parameter_value
 from lambic.services.sns.model import MessageAttribute
 
@@ -152,7 +152,7 @@ def _check_typed_value(name: str, data_type: str, text: str) -> None:
             ) from exc
     if data_type == "String.Array":
         try:
-            decoded = json.loads(text)
+            decoded = loads_json(text)
         except ValueError as exc:
             raise _bad_array(name) from exc
         if not isinstance(decoded, list):
@@ -175,7 +175,7 @@ def message_size(message: str, attributes: Mapping[str, MessageAttribute]) -> in
 def parse_structure(message: str) -> dict[str, str]:
     """A MessageStructure=json message: a JSON object with a string `default` entry."""
     try:
-        decoded = json.loads(message)
+        decoded = loads_json(message)
     except ValueError as exc:
         raise invalid_parameter("Message Structure - JSON message body failed to parse") from exc
     if not isinstance(decoded, dict):
@@ -190,7 +190,7 @@ def parse_structure(message: str) -> dict[str, str]:
 def check_redrive_policy(text: str) -> None:
     """A subscription RedrivePolicy: `{"deadLetterTargetArn": "<SQS queue ARN>"}`."""
     try:
-        policy = json.loads(text)
+        policy = loads_json(text)
     except ValueError as exc:
         raise invalid_parameter("RedrivePolicy: failed to parse JSON") from exc
     target = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None

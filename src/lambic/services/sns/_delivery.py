@@ -28,6 +28,7 @@ from ipaddress import ip_address
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from lambic._http_limits import loads_json
 from lambic.app.event_payloads import create_sns_event, create_sns_record
 from lambic.services.sns.filters import matches_attributes, matches_body, parse_filter_policy
 from lambic.services.sns.model import LambdaDelivery, MessageAttribute, Notification, Subscription
@@ -238,7 +239,7 @@ def accepts(subscription: Subscription, notification: Notification, text: str) -
         return True
     if scope == "MessageBody":
         try:
-            body = json.loads(text)
+            body = loads_json(text)
         except ValueError:
             return False
         return matches_body(policy, body)
@@ -303,7 +304,7 @@ def _requested_content_type(subscription: Subscription) -> str | None:
     if not text:
         return None
     try:
-        policy = json.loads(text)
+        policy = loads_json(text)
     except ValueError:
         return None
     request = policy.get("requestPolicy") if isinstance(policy, dict) else None
@@ -367,7 +368,7 @@ def dead_letter(
     text = subscription.attributes.get("RedrivePolicy")
     if sqs is None or not text:
         return
-    target = sqs.queue_by_arn(str(json.loads(text).get("deadLetterTargetArn", "")))
+    target = sqs.queue_by_arn(str(loads_json(text).get("deadLetterTargetArn", "")))
     if target is None:
         _log.warning("SNS dead-letter queue of %s does not exist", subscription.arn)
         return

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lambic._http_limits import loads_json
+
 
 def default_policy(arn: str, account: str) -> dict[str, Any]:
     return {
@@ -40,14 +42,14 @@ def same_value(current: str | None, given: str) -> bool:
     if current is None or not given.lstrip().startswith("{"):
         return False
     try:
-        return bool(json.loads(current) == json.loads(given))
+        return bool(loads_json(current) == loads_json(given))
     except ValueError:
         return False
 
 
 def is_json_object(text: str) -> bool:
     try:
-        return isinstance(json.loads(text), dict)
+        return isinstance(loads_json(text), dict)
     except ValueError:
         return False
 

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from lambic._http_limits import loads_json
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services._metering import Meter, chunks_64k
 from lambic.services.sns import _checks as check
@@ -240,7 +241,7 @@ class SnsEngine:
 
     def _policy(self, topic: Topic) -> dict[str, Any]:
         try:
-            policy = json.loads(topic.attributes.get("Policy", ""))
+            policy = loads_json(topic.attributes.get("Policy", ""))
         except ValueError:
             policy = None
         if isinstance(policy, dict) and isinstance(policy.get("Statement"), list):

@@ -15,12 +15,12 @@ Attribute values: a `String` attribute matches as a string, a `Number` as a numb
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from ipaddress import ip_address, ip_network
 from typing import Any
 
+from lambic._http_limits import loads_json
 from lambic.services.sns.errors import SnsError, invalid_parameter
 from lambic.services.sns.model import MessageAttribute
 
@@ -42,7 +42,7 @@ def parse_filter_policy(text: str, scope: str = "MessageAttributes") -> dict[str
     if not text.strip():
         return None
     try:
-        policy = json.loads(text)
+        policy = loads_json(text)
     except ValueError as exc:
         raise _bad("failed to parse JSON.") from exc
     if not isinstance(policy, dict):
@@ -188,7 +188,7 @@ def _attribute_values(attribute: MessageAttribute) -> list[Any] | object:
             return []
     if attribute.data_type == "String.Array":
         try:
-            decoded = json.loads(text)
+            decoded = loads_json(text)
         except ValueError:
             return [text]
         return decoded if isinstance(decoded, list) else [decoded]

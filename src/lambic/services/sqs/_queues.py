@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lambic._http_limits import loads_json
 from lambic.services.sqs import _validation as check
 from lambic.services.sqs.errors import (
     SqsError,
@@ -369,7 +370,7 @@ def _same_value(current: str | None, given: str) -> bool:
     if current is None or not given.startswith("{"):
         return False
     try:
-        return bool(json.loads(current) == json.loads(given))
+        return bool(loads_json(current) == loads_json(given))
     except ValueError:
         return False
 
@@ -378,7 +379,7 @@ def _allows_redrive_from(target: Queue, source_arn: str) -> bool:
     text = target.attributes.get("RedriveAllowPolicy")
     if not text:
         return True
-    policy = json.loads(text)
+    policy = loads_json(text)
     permission = policy.get("redrivePermission", "allowAll")
     if permission == "denyAll":
         return False
@@ -391,7 +392,7 @@ def _policy(queue: Queue) -> dict[str, Any]:
     text = queue.attributes.get("Policy")
     if text:
         try:
-            policy = json.loads(text)
+            policy = loads_json(text)
         except ValueError:
             policy = None
         if isinstance(policy, dict) and isinstance(policy.get("Statement"), list):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 
+from lambic._http_limits import loads_json
 from lambic.services.sqs.errors import (
     SqsError,
     invalid_attribute_name,
@@ -93,7 +93,7 @@ def normalise_queue_attributes(
 def parse_redrive_policy(text: str) -> tuple[str, int]:
     """(deadLetterTargetArn, maxReceiveCount) from a RedrivePolicy, or InvalidParameterValue."""
     try:
-        policy = json.loads(text)
+        policy = loads_json(text)
         arn = policy["deadLetterTargetArn"]
         count = int(policy["maxReceiveCount"])
     except (ValueError, TypeError, KeyError) as exc:
@@ -112,7 +112,7 @@ def parse_redrive_policy(text: str) -> tuple[str, int]:
 def check_redrive_allow_policy(text: str) -> None:
     """`{"redrivePermission": "allowAll" | "denyAll" | "byQueue", "sourceQueueArns": [...]}`."""
     try:
-        policy = json.loads(text)
+        policy = loads_json(text)
     except ValueError as exc:
         raise invalid_parameter_value("RedriveAllowPolicy", text, "Invalid JSON.") from exc
     permission = policy.get("redrivePermission") if isinstance(policy, dict) else None
@@ -212,7 +212,7 @@ def check_range(parameter: str, value: int, low: int, high: int, reason: str) ->
 
 def _is_json_object(text: str) -> bool:
     try:
-        return isinstance(json.loads(text), dict)
+        return isinstance(loads_json(text), dict)
     except ValueError:
         return False
 

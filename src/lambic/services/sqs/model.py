@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambic._http_limits import loads_json
+
 # AWS's defaults for a new queue; values are strings because that is how the API
 # carries every queue attribute.
 QUEUE_DEFAULTS: dict[str, str] = {
@@ -68,7 +70,7 @@ def dump_attributes(attributes: Mapping[str, AttributeValue]) -> str | None:
 def load_attributes(text: str | None) -> dict[str, AttributeValue]:
     if not text:
         return {}
-    return {name: AttributeValue.from_json(value) for name, value in json.loads(text).items()}
+    return {name: AttributeValue.from_json(value) for name, value in loads_json(text).items()}
 
 
 @dataclass
@@ -96,7 +98,7 @@ class Queue:
         text = self.attributes.get("RedrivePolicy")
         if not text:
             return None
-        policy = json.loads(text)
+        policy = loads_json(text)
         return str(policy["deadLetterTargetArn"]), int(policy["maxReceiveCount"])
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from lambic._http_limits import loads_json
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.sqs import _query
 from lambic.services.sqs.errors import SqsError
@@ -40,7 +41,7 @@ def parse_request(request: ServiceRequest) -> ParsedRequest:
     if target:
         action = target.split(".", 1)[1] if "." in target else target
         try:
-            params = json.loads(request.body) if request.body.strip() else {}
+            params = loads_json(request.body) if request.body.strip() else {}
         except (ValueError, UnicodeDecodeError) as exc:
             raise SqsError("SerializationException", "The request body is not valid JSON.") from exc
         if not isinstance(params, dict):
