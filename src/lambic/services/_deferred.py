@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from lambic.services.base import Service, ServiceRequest, ServiceResponse
+from lambic.services.base import Service, ServiceRequest, ServiceResponse, SpoolingService
 
 __all__ = ["DeferredService", "DeferredServices"]
 
@@ -51,6 +51,17 @@ class DeferredService:
                     raise RuntimeError(f"The {self.name} service is closed")
                 self._service = self._build()
             return self._service
+
+    # A deferred S3 still takes uploads as files (`SpoolingService`): the edge asks
+    # before the body arrives, which builds the service the request needs anyway.
+    @property
+    def spool_directory(self) -> str | None:
+        service = self.get()
+        return service.spool_directory if isinstance(service, SpoolingService) else None
+
+    def takes_upload(self, head: ServiceRequest) -> bool:
+        service = self.get()
+        return isinstance(service, SpoolingService) and service.takes_upload(head)
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         response = await self.get().handle(request)

@@ -49,3 +49,26 @@ def test_a_closed_set_builds_nothing_more(tmp_path: Path) -> None:
     deferred.warm()
 
     assert not any(s.built for s in deferred._services.values())
+
+
+def test_a_deferred_s3_still_takes_uploads_as_files_in_its_spool_directory(
+    tmp_path: Path,
+) -> None:
+    from lambic.services.base import SpoolingService
+
+    deferred = create_deferred_services(tmp_path / "state")
+    s3 = deferred.by_name()["s3"]
+    put = ServiceRequest(
+        "PUT",
+        "/bucket/key",
+        "",
+        Headers([("host", "127.0.0.1"), ("content-length", "9999999")]),
+        b"",
+    )
+    try:
+        assert isinstance(s3, SpoolingService)
+        assert s3.takes_upload(put)
+        assert s3.spool_directory is not None
+        assert str(tmp_path / "state") in s3.spool_directory
+    finally:
+        deferred.close()
