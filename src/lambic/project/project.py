@@ -104,10 +104,15 @@ async def aload_project(
     *,
     extra_env: Mapping[str, str] | None = None,
     shell_identity: bool = False,
+    config: ProjectConfig | None = None,
 ) -> Project:
-    """`load_project` for an event loop (hot reload): the import happens in a child."""
+    """`load_project` for an event loop (hot reload): the import happens in a child.
+
+    `config`: the project's, when `project_dir` is a copy of its code without it (a
+    code snapshot); else read from `project_dir`.
+    """
     path = Path(project_dir).resolve()
-    config = load_config(path)
+    config = config if config is not None else load_config(path)
     env = _import_env(config, path, stage, extra_env, shell_identity)
     return Project(path, config, await aread_manifest(path, env=env))
 

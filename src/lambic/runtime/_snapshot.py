@@ -6,8 +6,12 @@ imported straight from the project directory, an environment started after a bro
 edit (a scale-out, a cold start after idle) would run the broken file even though
 the reload was refused. Each load therefore runs from a snapshot:
 
-    project dir --copy (code + data files, no state/caches/VCS)--> <tmp>/<n>/
+    project dir --copy (code + data files, no config/state/caches/VCS)--> <tmp>/<n>/
         manifest read from the snapshot, environments' task root = the snapshot
+
+The config file is not copied: `.lambic/config.json` holds every function's
+environment variables (secrets among them), and a Lambda package holds none of it;
+the local cloud reads it from the project as it takes the snapshot.
 
 Only a good snapshot replaces the previous one; a few older ones are kept while
 in-flight invocations may still read files from them, and all are removed on close.
@@ -23,13 +27,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from lambic.project.paths import ProjectPaths
 from lambic.runtime._log_lines import PathRewrite
 
 __all__ = ["CodeSnapshots"]
 
 # The directories a deployment package would not contain. Hidden directories (.git,
-# .venv, .lambic with its state) are skipped as a rule; the config file is copied.
+# .venv, .lambic with its config and state, .chalice) are skipped as a rule.
 #: Directories neither copied into snapshots nor watched for changes (hidden ones too).
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _KEEP = 3
@@ -99,11 +102,6 @@ class CodeSnapshots:
             symlinks=False,
             copy_function=_copy_or_link,
         )
-        config = ProjectPaths(self.source).config_file
-        if config.is_file():  # .lambic/config.json, or a Chalice project's own
-            copy = target / config.relative_to(self.source)
-            copy.parent.mkdir(exist_ok=True)
-            shutil.copy2(config, copy)
         self._taken.append(target)
         return target
 

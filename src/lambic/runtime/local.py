@@ -221,6 +221,8 @@ class LocalCloud:
                 # Without local services (--no-services) functions use the shell's
                 # AWS identity; reading the app sees the same.
                 shell_identity=not self.services,
+                # Snapshots hold no config (its secrets stay out of the task root).
+                config=await asyncio.to_thread(load_config, self.project_dir),
             )
         except BaseException:
             if self._snapshots is not None:
@@ -236,7 +238,7 @@ class LocalCloud:
             snapshot = await self._snapshot()
             # The services create the declared resources from the config, and start
             # before app.py is read so that its import-time AWS calls reach them.
-            self.config = load_config(snapshot)
+            self.config = load_config(self.project_dir)
             project, api = await self._start(snapshot)
         except BaseException:
             await self.stop()

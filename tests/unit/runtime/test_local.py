@@ -32,7 +32,7 @@ def test_create_api_targets_the_stage_function_with_its_timeout() -> None:
     assert match is not None and match.path_params == {"id": "7"}
 
 
-def test_snapshots_copy_code_and_data_but_not_state_caches_or_vcs(tmp_path: Path) -> None:
+def test_snapshots_copy_code_and_data_but_not_config_state_caches_or_vcs(tmp_path: Path) -> None:
     source = tmp_path / "proj"
     for rel in [
         "app.py",
@@ -51,8 +51,8 @@ def test_snapshots_copy_code_and_data_but_not_state_caches_or_vcs(tmp_path: Path
         copy = snapshots.take()
 
         copied = sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file())
+        # No config: it holds every function's secrets, and no Lambda package has it.
         assert copied == [
-            ".lambic/config.json",
             "app.py",
             "chalicelib/__init__.py",
             "chalicelib/data/feed.xml",

@@ -1,0 +1,367 @@
+"""Walls around an execution environment: what a handler may open, and what outlives it.
+
+On Lambda a function sees its package (`/var/task`), its own `/tmp` and its own
+environment variables; nothing it starts survives its sandbox. Locally the same user
+runs the functions, `lambic local` and its state, so the kernel's facilities draw the
+line, in two steps that keep a cold start a plain fork of the zygote:
+
+    ahead of time (the zygote's spare, while idle), `prepare()`:
+        unshare(user + mount + PID namespaces), map our own uid/gid,
+        a private tmpfs on /tmp (512 MB, Lambda's default ephemeral storage),
+        fork the namespace's init: a tiny reaper that dies with us (PDEATHSIG),
+        and with it every process the handler starts (setsid'd, double-forked...):
+        the kernel kills a PID namespace whose init exits.
+    with the spec (task root known), `enter()` (~0.1 ms):
+        the task root bound read-only into the private /tmp if it lives under /tmp,
+        not dumpable (same-uid processes cannot read our /proc/<pid>/environ),
+        no new privileges, no capabilities, and a Landlock domain: read-only on the
+        system, Python and the task root, read-write on /tmp and a few devices; the
+        project, its `.lambic/` (config with every function's secrets, the state's
+        SQLite files) and home directories are not in it. A Landlock domain also
+        stops ptrace-style access (/proc/<pid>/environ) and, from ABI 6, signals and
+        abstract unix sockets towards any process outside it.
+
+What the machine lacks is reported once by `lambic local` (`notice()`); setting
+`LAMBIC_ISOLATION=off` turns all of it off, for debugging a handler with tools that
+need the real filesystem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import select
+import signal
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Facilities", "enabled", "enter", "facilities", "notice", "prepare", "probe"]
+
+#: Set to "off" (or "0", "false") to run handlers without any of this.
+SWITCH = "LAMBIC_ISOLATION"
+# Lambda's default ephemeral storage (/tmp) is 512 MB; we mirror it.
+TMP_SIZE = "512m"
+
+_SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture
+_SYS_LANDLOCK_ADD_RULE = 445
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine, -1)
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWPID = 0x20000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV = 0x1, 0x2, 0x4
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
+
+# Landlock's filesystem rights (linux/landlock.h), by the ABI that added them.
+_EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_MAKE_ALL = sum(1 << bit for bit in range(4, 13))  # remove/make dir, file, sock, fifo...
+_REFER, _TRUNCATE = 1 << 13, 1 << 14  # ABI 2, ABI 3 (IOCTL_DEV, ABI 5, is left alone)
+_READ = _EXECUTE | _READ_FILE | _READ_DIR
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
+
+# What a Lambda function may read besides its code: the system and the runtime.
+_SYSTEM_READ: tuple[str, ...] = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc")
+_SYSTEM_READ += ("/opt", "/proc", "/sys")  # others' /proc secrets: Landlock's ptrace rule
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+    return result
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 when it has none (or it is disabled)."""
+    result = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), 1)
+    return max(int(result), 0)
+
+
+def enabled() -> bool:
+    """False when the developer turned isolation off (`LAMBIC_ISOLATION=off`)."""
+    return os.environ.get(SWITCH, "").strip().lower() not in ("off", "0", "false", "no")
+
+
+@dataclass(frozen=True)
+class Facilities:
+    """What this machine lets us use, found by `probe()`."""
+
+    landlock: int  # the ABI version, 0 if none
+    namespaces: bool  # unprivileged user + mount + PID namespaces, with a tmpfs mount
+
+    def missing(self) -> list[str]:
+        """One phrase per protection this machine cannot give, for `notice()`."""
+        lines = []
+        if not self.landlock:
+            lines.append(
+                "handlers can read every file your user can, including .lambic/ "
+                "(no Landlock: Linux 5.13+ with CONFIG_SECURITY_LANDLOCK)"
+            )
+            lines.append("handlers can read other processes' /proc/<pid>/environ")
+        if not self.namespaces:
+            lines.append(
+                "/tmp is shared and processes a handler starts in a new session can "
+                "outlive it (no unprivileged user namespaces: see "
+                "kernel.unprivileged_userns_clone or AppArmor's userns restriction)"
+            )
+        return lines
+
+
+def _map_ids(uid: int, gid: int) -> None:
+    with open("/proc/self/setgroups", "w") as fh:
+        fh.write("deny")
+    with open("/proc/self/uid_map", "w") as fh:
+        fh.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as fh:
+        fh.write(f"{gid} {gid} 1")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str) -> None:
+    _check(
+        _libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def _namespaces_probe() -> bool:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the forked child
+        code = 1
+        with contextlib.suppress(BaseException):
+            uid, gid = os.getuid(), os.getgid()
+            _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
+            _map_ids(uid, gid)
+            _mount(None, "/", None, _MS_REC | _MS_PRIVATE, "")
+            _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m")
+            code = 0
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def probe() -> Facilities:
+    """Find what the kernel offers (forks once to try the namespaces: ~1 ms)."""
+    return Facilities(landlock=landlock_abi(), namespaces=_namespaces_probe())
+
+
+_facilities: Facilities | None = None
+
+
+def facilities() -> Facilities:
+    """`probe()` once per process (forked children inherit the answer)."""
+    global _facilities
+    if _facilities is None:
+        _facilities = probe()
+    return _facilities
+
+
+def notice() -> str | None:
+    """The one line `lambic local` prints at start-up when isolation is incomplete."""
+    if not enabled():
+        return f"Isolation is off ({SWITCH}=off): handlers can read .lambic/ and more."
+    missing = facilities().missing()
+    if not missing:
+        return None
+    return "Isolation is partial on this machine: " + "; ".join(missing) + "."
+
+
+# ------------------------------------------------------------------ inside the environment
+
+
+@dataclass
+class _Prepared:
+    old_tmp: int  # an O_PATH descriptor of the real /tmp, hidden under ours
+    alive: int  # the write end the reaper watches until its PDEATHSIG is armed
+
+
+_prepared: _Prepared | None = None
+
+
+def _reaper(alive: int) -> None:  # pragma: no cover - runs in the forked child
+    """The PID namespace's init: reap orphans; die with the environment."""
+    try:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # not the environment's log pipe: its EOF marks our end
+            os.dup2(devnull, fd)
+        poller = select.poll()
+        poller.register(alive, select.POLLIN)
+        if poller.poll(0):  # the environment died before PDEATHSIG was set
+            os._exit(0)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        while True:
+            with contextlib.suppress(ChildProcessError):
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
+            signal.sigwait({signal.SIGCHLD})
+    finally:
+        os._exit(0)
+
+
+def prepare() -> None:
+    """Enter fresh namespaces, mount a private /tmp and start the namespace's init.
+
+    Runs in a forked child before it knows its function (the zygote's spare, while
+    idle), because it costs about a millisecond. Nothing here depends on the spec.
+    """
+    global _prepared
+    if _prepared is not None or not enabled() or not facilities().namespaces:
+        return
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
+    _map_ids(uid, gid)
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE, "")
+    # Opened in the new mount namespace (a bind needs a source mount of our own).
+    old_tmp = os.open("/tmp", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={TMP_SIZE},mode=1777")
+    alive_r, alive_w = os.pipe()  # both close-on-exec: never handed to the handler's exec
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork() == 0:  # pragma: no cover - the reaper
+        os.closerange(3, alive_r)
+        os.closerange(alive_r + 1, 1 << 16)
+        _reaper(alive_r)
+    os.close(alive_r)
+    _prepared = _Prepared(old_tmp, alive_w)
+
+
+def _bind_task_root(task_root: Path, protect: Iterable[Path]) -> None:
+    """Make a task root under the real /tmp visible, read-only, in our private /tmp."""
+    assert _prepared is not None
+    relative = task_root.relative_to("/tmp")
+    target = Path("/tmp", relative)
+    target.mkdir(parents=True, exist_ok=True)
+    source = f"/proc/self/fd/{_prepared.old_tmp}/{relative}"
+    _mount(source, str(target), None, _MS_BIND | _MS_REC, "")
+    _mount(None, str(target), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, "")
+    # Our read-write rule on /tmp covers what is mounted under it, so a task root that
+    # holds a project's .lambic/ (an invoker run on the project itself) gets it hidden.
+    for path in protect:
+        if path.is_relative_to(task_root) and path.is_dir():
+            _mount("tmpfs", str(target / path.relative_to(task_root)), "tmpfs", _MS_RDONLY, "")
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def _allowed(roots: Iterable[str], protect: Sequence[Path]) -> list[str]:
+    """`roots`, with any root that holds a protected path replaced by its other entries."""
+    out: list[str] = []
+    for root in roots:
+        path = Path(root)
+        if any(_under(path, p) for p in protect):
+            continue
+        if not any(_under(p, path) for p in protect):
+            out.append(root)
+            continue
+        with contextlib.suppress(OSError):
+            children = [str(path / name) for name in os.listdir(path)]
+            out += _allowed(children, protect)
+    return out
+
+
+def _python_roots() -> list[str]:
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return sorted(prefixes | {p for p in sys.path if p and os.path.isabs(p)})
+
+
+def _landlock(abi: int, task_root: Path, protect: Sequence[Path], tmp: list[str]) -> None:
+    handled = _READ | _WRITE_FILE | _MAKE_ALL
+    handled |= (_REFER if abi >= 2 else 0) | (_TRUNCATE if abi >= 3 else 0)
+    attr = _RulesetAttr(
+        handled, 0, (_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL) if abi >= 6 else 0
+    )
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 8 if abi < 4 else 16
+    ruleset = _check(
+        _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0),
+        "landlock_create_ruleset",
+    )
+    write = _WRITE_FILE | (_TRUNCATE if abi >= 3 else 0)
+    rules = [(r, _READ) for r in _allowed([*_SYSTEM_READ, *_python_roots()], protect)]
+    rules += [(r, _READ) for r in _allowed([str(task_root)], protect)]
+    rules += [(d, _READ_FILE | write) for d in _DEVICES]
+    rules += [(r, handled) for r in tmp]
+    try:
+        for path, rights in rules:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # not on this machine
+            try:
+                if not os.path.isdir(path):
+                    rights &= _EXECUTE | _READ_FILE | _WRITE_FILE | _TRUNCATE
+                beneath = _PathBeneathAttr(rights & handled, fd)
+                _check(
+                    _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(beneath), 0),
+                    f"landlock_add_rule {path}",
+                )
+            finally:
+                os.close(fd)
+        _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+def _drop_capabilities() -> None:
+    """Give up the capabilities the new user namespace granted (mount, ptrace...)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, self
+    data = (ctypes.c_uint32 * 6)()
+    if _SYS_CAPSET > 0:
+        _check(_libc.syscall(_SYS_CAPSET, header, data), "capset")
+
+
+def enter(task_root: str, protect: Sequence[str]) -> None:
+    """Wall the environment in before it imports the handler (after `prepare`).
+
+    `protect`: paths the handler must not open even where a broader rule would allow
+    them (the project directory, its state directory).
+    """
+    if not enabled():
+        return
+    found = facilities()
+    root = Path(os.path.realpath(task_root))
+    guarded = [Path(os.path.realpath(p)) for p in protect]
+    guarded += [root / ".lambic", root / ".chalice"]
+    guarded = [p for p in guarded if not _under(root, p)]  # never hide the code itself
+    prepare()  # done already in a spare; forked directly (no spare ready): pay now
+    if _prepared is not None:
+        if _under(root, Path("/tmp")):
+            _bind_task_root(root, guarded)
+        os.close(_prepared.old_tmp)  # the real /tmp must not stay reachable by fd
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if _prepared is not None:
+        _drop_capabilities()
+    if found.landlock:
+        # A private /tmp is the handler's alone; a shared one only where it holds no
+        # protected path (a project under /tmp stays out of reach).
+        tmp = ["/tmp"] if _prepared is not None else _allowed(["/tmp"], guarded)
+        _landlock(found.landlock, root, guarded, tmp)
