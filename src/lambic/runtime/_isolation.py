@@ -8,9 +8,9 @@ line, in two steps that keep a cold start a plain fork of the zygote:
     ahead of time (the zygote's spare, while idle), `prepare()`:
         unshare(user + mount + PID namespaces), map our own uid/gid,
         a private tmpfs on /tmp (512 MB, Lambda's default ephemeral storage),
-        fork the namespace's init: a tiny reaper that dies with us (PDEATHSIG),
-        and with it every process the handler starts (setsid'd, double-forked...):
-        the kernel kills a PID namespace whose init exits.
+        fork the namespace's init: a tiny reaper that exits when we do (it polls a
+        pidfd of us), and with it every process the handler starts (setsid'd,
+        double-forked...): the kernel kills a PID namespace whose init exits.
     with the spec (task root known), `enter()` (~0.1 ms):
         the task root bound read-only into the private /tmp if it lives under /tmp,
         not dumpable (same-uid processes cannot read our /proc/<pid>/environ),
@@ -198,29 +198,38 @@ def notice() -> str | None:
 @dataclass
 class _Prepared:
     old_tmp: int  # an O_PATH descriptor of the real /tmp, hidden under ours
-    alive: int  # the write end the reaper watches until its PDEATHSIG is armed
 
 
 _prepared: _Prepared | None = None
 
 
-def _reaper(alive: int) -> None:  # pragma: no cover - runs in the forked child
-    """The PID namespace's init: reap orphans; die with the environment."""
+def _reaper(environment: int) -> None:  # pragma: no cover - runs in the forked child
+    """The PID namespace's init: reap orphans; exit when the environment has exited.
+
+    Exiting makes the kernel kill everything left in the namespace. A parent-death
+    signal cannot be relied on: Landlock's signal scope (ABI 6) stops the environment's
+    own death signal from reaching us, so we watch a pidfd of it instead.
+    """
     try:
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):  # not the environment's log pipe: its EOF marks our end
+        for fd in (0, 1, 2):  # not the environment's log pipe: its EOF marks its end
             os.dup2(devnull, fd)
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
         poller = select.poll()
-        poller.register(alive, select.POLLIN)
-        if poller.poll(0):  # the environment died before PDEATHSIG was set
-            os._exit(0)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        poller.register(environment, select.POLLIN)
+        poller.register(wake_r, select.POLLIN)
         while True:
             with contextlib.suppress(ChildProcessError):
                 while os.waitpid(-1, os.WNOHANG)[0]:
                     pass
-            signal.sigwait({signal.SIGCHLD})
+            for fd, _ in poller.poll():
+                if fd == environment:
+                    os._exit(0)
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_r, 4096)
     finally:
         os._exit(0)
 
@@ -234,22 +243,27 @@ def prepare() -> None:
     global _prepared
     if _prepared is not None or not enabled() or not facilities().namespaces:
         return
-    uid, gid = os.getuid(), os.getgid()
+    uid, gid, parent = os.getuid(), os.getgid(), os.getppid()
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
+    # New credentials clear the parent-death signal: arm it again, or we would outlive
+    # the zygote (and with us the reaper and everything the handler starts).
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
     _map_ids(uid, gid)
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE, "")
     # Opened in the new mount namespace (a bind needs a source mount of our own).
     old_tmp = os.open("/tmp", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={TMP_SIZE},mode=1777")
-    alive_r, alive_w = os.pipe()  # both close-on-exec: never handed to the handler's exec
+    me = os.pidfd_open(os.getpid())
     sys.stdout.flush()
     sys.stderr.flush()
     if os.fork() == 0:  # pragma: no cover - the reaper
-        os.closerange(3, alive_r)
-        os.closerange(alive_r + 1, 1 << 16)
-        _reaper(alive_r)
-    os.close(alive_r)
-    _prepared = _Prepared(old_tmp, alive_w)
+        os.closerange(3, me)
+        os.closerange(me + 1, 1 << 16)
+        _reaper(me)
+    os.close(me)
+    _prepared = _Prepared(old_tmp)
 
 
 def _bind_task_root(task_root: Path, protect: Iterable[Path]) -> None:

@@ -47,6 +47,7 @@ from typing import Protocol
 from lambic.project.config import API_FUNCTION, ProjectConfig, deployed_name, load_config
 from lambic.project.paths import ProjectPaths
 from lambic.project.project import Project, aload_project
+from lambic.runtime import _isolation
 from lambic.runtime._log_lines import AccessRecord, PathRewrite, access_line, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
 from lambic.runtime.errors import LambicRuntimeError, ProjectError
@@ -293,6 +294,9 @@ class LocalCloud:
     def _banner(self, project: Project, api: ApiDefinition) -> None:
         for warning in project.warnings(self.stage):
             self.echo(f"Warning: {warning}")
+        isolation = _isolation.notice()  # what this machine cannot wall off, if anything
+        if isolation is not None:
+            self.echo(f"Warning: {isolation}")
         self.echo(
             f"Serving {project.app_name} (stage {self.stage}) on {self.url} "
             f"(API Gateway stage '{api.stage}' served at /)"
