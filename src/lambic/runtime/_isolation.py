@@ -83,6 +83,10 @@ class _PathBeneathAttr(ctypes.Structure):
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# capset(2)'s arguments, built once (a ctypes array type costs ~0.1 ms to create):
+# _LINUX_CAPABILITY_VERSION_3 for this process, and two empty capability sets.
+_CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)
+_CAP_NONE = (ctypes.c_uint32 * 6)()
 
 
 def _check(result: int, what: str) -> int:
@@ -197,7 +201,10 @@ def notice() -> str | None:
 
 @dataclass
 class _Prepared:
-    old_tmp: int  # an O_PATH descriptor of the real /tmp, hidden under ours
+    namespaces: bool  # in fresh namespaces, with a private /tmp
+    old_tmp: int | None  # an O_PATH descriptor of the real /tmp, hidden under ours
+    ruleset: int | None  # a Landlock ruleset holding every rule but the task root's
+    roots: tuple[str, ...] = ()  # its rules' paths, each ending in "/"
 
 
 _prepared: _Prepared | None = None
@@ -235,14 +242,29 @@ def _reaper(environment: int) -> None:  # pragma: no cover - runs in the forked 
 
 
 def prepare() -> None:
-    """Enter fresh namespaces, mount a private /tmp and start the namespace's init.
+    """Enter fresh namespaces, mount a private /tmp, start the namespace's init and
+    build the Landlock ruleset (all but the task root's rule).
 
     Runs in a forked child before it knows its function (the zygote's spare, while
-    idle), because it costs about a millisecond. Nothing here depends on the spec.
+    idle), because it costs milliseconds. Nothing here depends on the spec.
     """
     global _prepared
-    if _prepared is not None or not enabled() or not facilities().namespaces:
+    if _prepared is not None or not enabled():
         return
+    found = facilities()
+    old_tmp = _enter_namespaces() if found.namespaces else None
+    ruleset, roots = None, tuple[str, ...]()
+    if found.landlock:
+        rules = _base_rules([], private_tmp=found.namespaces)
+        ruleset = _new_ruleset(found.landlock)
+        _add_rules(ruleset, found.landlock, rules)
+        # (A private /tmp hides whatever the real one holds: no carving needed there.)
+        private = {"/tmp"} if found.namespaces else set()
+        roots = tuple(path.rstrip("/") + "/" for path, _ in rules if path not in private)
+    _prepared = _Prepared(found.namespaces, old_tmp, ruleset, roots)
+
+
+def _enter_namespaces() -> int:
     uid, gid, parent = os.getuid(), os.getgid(), os.getppid()
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
     # New credentials clear the parent-death signal: arm it again, or we would outlive
@@ -263,16 +285,15 @@ def prepare() -> None:
         os.closerange(me + 1, 1 << 16)
         _reaper(me)
     os.close(me)
-    _prepared = _Prepared(old_tmp)
+    return old_tmp
 
 
-def _bind_task_root(task_root: Path, protect: Iterable[Path]) -> None:
+def _bind_task_root(task_root: Path, old_tmp: int, protect: Iterable[Path]) -> None:
     """Make a task root under the real /tmp visible, read-only, in our private /tmp."""
-    assert _prepared is not None
     relative = task_root.relative_to("/tmp")
     target = Path("/tmp", relative)
     target.mkdir(parents=True, exist_ok=True)
-    source = f"/proc/self/fd/{_prepared.old_tmp}/{relative}"
+    source = f"/proc/self/fd/{old_tmp}/{relative}"
     _mount(source, str(target), None, _MS_BIND | _MS_REC, "")
     _mount(None, str(target), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, "")
     # Our read-write rule on /tmp covers what is mounted under it, so a task root that
@@ -283,7 +304,8 @@ def _bind_task_root(task_root: Path, protect: Iterable[Path]) -> None:
 
 
 def _under(path: Path, root: Path) -> bool:
-    return path == root or path.is_relative_to(root)
+    # Strings, not Path.is_relative_to: this runs on the cold-start path.
+    return f"{path}/".startswith(f"{str(root).rstrip('/')}/")
 
 
 def _allowed(roots: Iterable[str], protect: Sequence[Path]) -> list[str]:
@@ -307,38 +329,69 @@ def _python_roots() -> list[str]:
     return sorted(prefixes | {p for p in sys.path if p and os.path.isabs(p)})
 
 
-def _landlock(abi: int, task_root: Path, protect: Sequence[Path], tmp: list[str]) -> None:
-    handled = _READ | _WRITE_FILE | _MAKE_ALL
-    handled |= (_REFER if abi >= 2 else 0) | (_TRUNCATE if abi >= 3 else 0)
-    attr = _RulesetAttr(
-        handled, 0, (_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL) if abi >= 6 else 0
+def _handled(abi: int) -> int:
+    return (
+        _READ
+        | _WRITE_FILE
+        | _MAKE_ALL
+        | (_REFER if abi >= 2 else 0)
+        | (_TRUNCATE if abi >= 3 else 0)
     )
+
+
+def _new_ruleset(abi: int) -> int:
+    scoped = (_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL) if abi >= 6 else 0
+    attr = _RulesetAttr(_handled(abi), 0, scoped)
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 8 if abi < 4 else 16
-    ruleset = _check(
+    return _check(
         _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0),
         "landlock_create_ruleset",
     )
-    write = _WRITE_FILE | (_TRUNCATE if abi >= 3 else 0)
+
+
+_ALL = -1  # every right the ruleset handles
+
+
+def _base_rules(protect: Sequence[Path], private_tmp: bool) -> list[tuple[str, int]]:
+    """The system, Python, the devices and /tmp; `protect`ed paths carved out."""
     rules = [(r, _READ) for r in _allowed([*_SYSTEM_READ, *_python_roots()], protect)]
-    rules += [(r, _READ) for r in _allowed([str(task_root)], protect)]
-    rules += [(d, _READ_FILE | write) for d in _DEVICES]
-    rules += [(r, handled) for r in tmp]
+    rules += [(d, _READ_FILE | _WRITE_FILE | _TRUNCATE) for d in _DEVICES]
+    # A private /tmp is the handler's alone; a shared one only where it holds no
+    # protected path (a project under /tmp stays out of reach).
+    rules += [(r, _ALL) for r in (["/tmp"] if private_tmp else _allowed(["/tmp"], protect))]
+    return rules
+
+
+def _add_rules(ruleset: int, abi: int, rules: Iterable[tuple[str, int]]) -> None:
+    handled = _handled(abi)
+    for path, rights in rules:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue  # not on this machine
+        try:
+            if not os.path.isdir(path):
+                rights &= _EXECUTE | _READ_FILE | _WRITE_FILE | _TRUNCATE
+            beneath = _PathBeneathAttr(rights & handled, fd)
+            _check(
+                _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(beneath), 0),
+                f"landlock_add_rule {path}",
+            )
+        finally:
+            os.close(fd)
+
+
+def _landlock(prepared: _Prepared, abi: int, task_root: Path, protect: Sequence[Path]) -> None:
+    ruleset = prepared.ruleset
+    assert ruleset is not None
     try:
-        for path, rights in rules:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue  # not on this machine
-            try:
-                if not os.path.isdir(path):
-                    rights &= _EXECUTE | _READ_FILE | _WRITE_FILE | _TRUNCATE
-                beneath = _PathBeneathAttr(rights & handled, fd)
-                _check(
-                    _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(beneath), 0),
-                    f"landlock_add_rule {path}",
-                )
-            finally:
-                os.close(fd)
+        if any(f"{p}/".startswith(root) for p in map(str, protect) for root in prepared.roots):
+            # A protected path under a system or Python root (a project in /opt, a
+            # shared /tmp): the prepared rules are too broad; carve it out.
+            os.close(ruleset)
+            ruleset = prepared.ruleset = _new_ruleset(abi)
+            _add_rules(ruleset, abi, _base_rules(protect, prepared.namespaces))
+        _add_rules(ruleset, abi, [(r, _READ) for r in _allowed([str(task_root)], protect)])
         _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
     finally:
         os.close(ruleset)
@@ -346,10 +399,8 @@ def _landlock(abi: int, task_root: Path, protect: Sequence[Path], tmp: list[str]
 
 def _drop_capabilities() -> None:
     """Give up the capabilities the new user namespace granted (mount, ptrace...)."""
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, self
-    data = (ctypes.c_uint32 * 6)()
     if _SYS_CAPSET > 0:
-        _check(_libc.syscall(_SYS_CAPSET, header, data), "capset")
+        _check(_libc.syscall(_SYS_CAPSET, _CAP_HEADER, _CAP_NONE), "capset")
 
 
 def enter(task_root: str, protect: Sequence[str]) -> None:
@@ -363,19 +414,18 @@ def enter(task_root: str, protect: Sequence[str]) -> None:
     found = facilities()
     root = Path(os.path.realpath(task_root))
     guarded = [Path(os.path.realpath(p)) for p in protect]
-    guarded += [root / ".lambic", root / ".chalice"]
+    # A task root that is a project (an invoker run on it, not on a snapshot).
+    guarded += [p for p in (root / ".lambic", root / ".chalice") if os.path.lexists(p)]
     guarded = [p for p in guarded if not _under(root, p)]  # never hide the code itself
     prepare()  # done already in a spare; forked directly (no spare ready): pay now
-    if _prepared is not None:
+    assert _prepared is not None
+    if _prepared.old_tmp is not None:
         if _under(root, Path("/tmp")):
-            _bind_task_root(root, guarded)
+            _bind_task_root(root, _prepared.old_tmp, guarded)
         os.close(_prepared.old_tmp)  # the real /tmp must not stay reachable by fd
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    if _prepared is not None:
+    if _prepared.namespaces:
         _drop_capabilities()
     if found.landlock:
-        # A private /tmp is the handler's alone; a shared one only where it holds no
-        # protected path (a project under /tmp stays out of reach).
-        tmp = ["/tmp"] if _prepared is not None else _allowed(["/tmp"], guarded)
-        _landlock(found.landlock, root, guarded, tmp)
+        _landlock(_prepared, found.landlock, root, guarded)
