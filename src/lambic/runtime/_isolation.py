@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Facilities", "enabled", "enter", "facilities", "notice", "prepare", "probe"]
+__all__ = ["Facilities", "enabled", "enter", "facilities", "notice", "prepare", "probe", "warm"]
 
 #: Set to "off" (or "0", "false") to run handlers without any of this.
 SWITCH = "LAMBIC_ISOLATION"
@@ -186,6 +186,12 @@ def facilities() -> Facilities:
     return _facilities
 
 
+def warm() -> None:
+    """In the zygote: probe, and open the system's rule paths once for every fork."""
+    if enabled() and facilities().landlock:
+        _system_fds()
+
+
 def notice() -> str | None:
     """The one line `lambic local` prints at start-up when isolation is incomplete."""
     if not enabled():
@@ -255,12 +261,15 @@ def prepare() -> None:
     old_tmp = _enter_namespaces() if found.namespaces else None
     ruleset, roots = None, tuple[str, ...]()
     if found.landlock:
-        rules = _base_rules([], private_tmp=found.namespaces)
         ruleset = _new_ruleset(found.landlock)
-        _add_rules(ruleset, found.landlock, rules)
-        # (A private /tmp hides whatever the real one holds: no carving needed there.)
-        private = {"/tmp"} if found.namespaces else set()
-        roots = tuple(path.rstrip("/") + "/" for path, _ in rules if path not in private)
+        for fd, rights in _system_fds():
+            _add_rule(ruleset, found.landlock, fd, rights)
+        # A private /tmp (the tmpfs just mounted) is the handler's alone; a shared one
+        # is added with the spec, where it holds no protected path.
+        if found.namespaces:
+            _add_rules(ruleset, found.landlock, [("/tmp", _ALL)])
+        roots = tuple(path.rstrip("/") + "/" for path, _ in _system_rules([]))
+        roots += () if found.namespaces else ("/tmp/",)
     _prepared = _Prepared(found.namespaces, old_tmp, ruleset, roots)
 
 
@@ -352,18 +361,47 @@ def _new_ruleset(abi: int) -> int:
 _ALL = -1  # every right the ruleset handles
 
 
-def _base_rules(protect: Sequence[Path], private_tmp: bool) -> list[tuple[str, int]]:
-    """The system, Python, the devices and /tmp; `protect`ed paths carved out."""
+def _system_rules(protect: Sequence[Path]) -> list[tuple[str, int]]:
+    """The system, Python and the devices; `protect`ed paths carved out."""
     rules = [(r, _READ) for r in _allowed([*_SYSTEM_READ, *_python_roots()], protect)]
     rules += [(d, _READ_FILE | _WRITE_FILE | _TRUNCATE) for d in _DEVICES]
-    # A private /tmp is the handler's alone; a shared one only where it holds no
-    # protected path (a project under /tmp stays out of reach).
-    rules += [(r, _ALL) for r in (["/tmp"] if private_tmp else _allowed(["/tmp"], protect))]
     return rules
 
 
+def _tmp_rules(protect: Sequence[Path], private_tmp: bool) -> list[tuple[str, int]]:
+    # A private /tmp is the handler's alone; a shared one only where it holds no
+    # protected path (a project under /tmp stays out of reach).
+    return [(r, _ALL) for r in (["/tmp"] if private_tmp else _allowed(["/tmp"], protect))]
+
+
+_system: list[tuple[int, int]] | None = None
+
+
+def _system_fds() -> list[tuple[int, int]]:
+    """`_system_rules([])` opened once (O_PATH) in the zygote; its forks inherit them."""
+    global _system
+    if _system is None:
+        _system = []
+        for path, rights in _system_rules([]):
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # not on this machine
+            if not os.path.isdir(path):
+                rights &= _EXECUTE | _READ_FILE | _WRITE_FILE | _TRUNCATE
+            _system.append((fd, rights))
+    return _system
+
+
+def _add_rule(ruleset: int, abi: int, fd: int, rights: int) -> None:
+    beneath = _PathBeneathAttr(rights & _handled(abi), fd)
+    _check(
+        _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(beneath), 0),
+        "landlock_add_rule",
+    )
+
+
 def _add_rules(ruleset: int, abi: int, rules: Iterable[tuple[str, int]]) -> None:
-    handled = _handled(abi)
     for path, rights in rules:
         try:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -372,11 +410,7 @@ def _add_rules(ruleset: int, abi: int, rules: Iterable[tuple[str, int]]) -> None
         try:
             if not os.path.isdir(path):
                 rights &= _EXECUTE | _READ_FILE | _WRITE_FILE | _TRUNCATE
-            beneath = _PathBeneathAttr(rights & handled, fd)
-            _check(
-                _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(beneath), 0),
-                f"landlock_add_rule {path}",
-            )
+            _add_rule(ruleset, abi, fd, rights)
         finally:
             os.close(fd)
 
@@ -390,11 +424,15 @@ def _landlock(prepared: _Prepared, abi: int, task_root: Path, protect: Sequence[
             # shared /tmp): the prepared rules are too broad; carve it out.
             os.close(ruleset)
             ruleset = prepared.ruleset = _new_ruleset(abi)
-            _add_rules(ruleset, abi, _base_rules(protect, prepared.namespaces))
+            _add_rules(ruleset, abi, _system_rules(protect))
+            _add_rules(ruleset, abi, _tmp_rules(protect, prepared.namespaces))
         _add_rules(ruleset, abi, [(r, _READ) for r in _allowed([str(task_root)], protect)])
         _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
     finally:
         os.close(ruleset)
+        for fd, _ in _system_fds():  # the handler needs no handle on /usr & co.
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _drop_capabilities() -> None:

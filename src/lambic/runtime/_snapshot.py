@@ -6,7 +6,7 @@ imported straight from the project directory, an environment started after a bro
 edit (a scale-out, a cold start after idle) would run the broken file even though
 the reload was refused. Each load therefore runs from a snapshot:
 
-    project dir --copy (code + data files, no config/state/caches/VCS)--> <tmp>/<n>/
+    project dir --copy (code + data files, no config/state/caches/VCS)--> <base>/<n>/
         manifest read from the snapshot, environments' task root = the snapshot
 
 The config file is not copied: `.lambic/config.json` holds every function's
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from lambic.runtime._log_lines import PathRewrite
 
-__all__ = ["CodeSnapshots"]
+__all__ = ["CodeSnapshots", "snapshot_base"]
 
 # The directories a deployment package would not contain. Hidden directories (.git,
 # .venv, .lambic with its config and state, .chalice) are skipped as a rule.
@@ -45,9 +45,20 @@ _LINK_ABOVE_BYTES = 1024 * 1024
 _PREFIX = "lambic-task-"
 
 
+def snapshot_base() -> Path:
+    """Where snapshot roots are made: /var/tmp when writable, else the temp directory.
+
+    Not /tmp by preference: an isolated environment has a private /tmp over the real
+    one, and a task root outside it needs no bind mount on the cold-start path.
+    """
+    if os.access("/var/tmp", os.W_OK | os.X_OK):
+        return Path("/var/tmp")
+    return Path(tempfile.gettempdir())
+
+
 def _remove_orphans() -> None:
     """Remove snapshot roots left by `lambic local` processes that were killed (-9)."""
-    base = Path(tempfile.gettempdir())
+    base = snapshot_base()
     with contextlib.suppress(OSError):
         for entry in base.iterdir():
             pid_text = entry.name[len(_PREFIX) :].split("-", 1)[0]
@@ -86,7 +97,7 @@ class CodeSnapshots:
     def __init__(self, source: Path) -> None:
         self.source = source
         _remove_orphans()
-        self.root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=snapshot_base()))
         self._taken: list[Path] = []
         #: Maps snapshot paths (every one starts with the root) back to `source`.
         self.rewrite = PathRewrite(f"{self.root}{os.sep}", str(source))

@@ -210,7 +210,7 @@ def serve(ctrl: socket.socket) -> None:
     sel.register(wake_r, selectors.EVENT_READ, "wake")
     closing: list[Any] = [sel, ctrl, wake_r, wake_w]
     spare: _Spare | None = None
-    _isolation.facilities()  # probed once here; every fork inherits the answer
+    _isolation.warm()  # probed (and rule paths opened) once here; every fork inherits them
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     try:
         while True:

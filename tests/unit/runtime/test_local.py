@@ -6,7 +6,7 @@ from pathlib import Path
 from lambic.project.config import parse_config
 from lambic.project.manifest import AppManifest
 from lambic.project.project import Project
-from lambic.runtime._snapshot import CodeSnapshots
+from lambic.runtime._snapshot import CodeSnapshots, snapshot_base
 from lambic.runtime.local import create_api
 
 
@@ -99,7 +99,6 @@ def test_snapshot_paths_map_back_to_the_project(tmp_path: Path) -> None:
 def test_a_snapshot_root_left_by_a_killed_process_is_removed(tmp_path: Path) -> None:
     import subprocess
     import sys
-    import tempfile
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -108,7 +107,7 @@ def test_a_snapshot_root_left_by_a_killed_process_is_removed(tmp_path: Path) -> 
         check=True,
         timeout=30,
     )
-    stale = Path(tempfile.gettempdir()) / f"lambic-task-{dead.stdout.strip()}-test"
+    stale = snapshot_base() / f"lambic-task-{dead.stdout.strip()}-test"
     (stale / "1").mkdir(parents=True)
     source = tmp_path / "proj"
     source.mkdir()
