@@ -151,8 +151,7 @@ def _fork_spare(closing: Sequence[Any]) -> _Spare:
 
         _become_child([*closing, ours])
         set_parent_death_signal(zygote_pid)
-        with contextlib.suppress(OSError):  # else the environment retries, and reports it
-            _isolation.prepare()  # namespaces and a private /tmp, off the cold-start path
+        _isolation.prepare_when_idle(theirs)  # namespaces, /tmp, Landlock: ahead of time
         try:
             received = _receive_spec(theirs)
         except OSError:
