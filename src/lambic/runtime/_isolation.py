@@ -5,16 +5,19 @@ environment variables; nothing it starts survives its sandbox. Locally the same 
 runs the functions, `lambic local` and its state, so the kernel's facilities draw the
 line, in two steps that keep a cold start a plain fork of the zygote:
 
-    ahead of time (the zygote's spare, while idle), `prepare()`:
+    ahead of time, `prepare()` (a zygote spare, once idle for 30 ms; ~5 ms of CPU):
         unshare(user + mount + PID namespaces), map our own uid/gid,
         a private tmpfs on /tmp (512 MB, Lambda's default ephemeral storage),
         fork the namespace's init: a tiny reaper that exits when we do (it polls a
         pidfd of us), and with it every process the handler starts (setsid'd,
-        double-forked...): the kernel kills a PID namespace whose init exits.
-    with the spec (task root known), `enter()` (~0.1 ms):
-        the task root bound read-only into the private /tmp if it lives under /tmp,
+        double-forked...): the kernel kills a PID namespace whose init exits;
+        a Landlock ruleset with every rule but the task root's (the system's paths
+        opened once in the zygote, `warm()`).
+    with the spec (task root known), `enter()` (~0.3 ms of CPU):
+        the task root bound read-only into the private /tmp if it lives under /tmp
+        (snapshots do not: see `_snapshot.snapshot_base`),
         not dumpable (same-uid processes cannot read our /proc/<pid>/environ),
-        no new privileges, no capabilities, and a Landlock domain: read-only on the
+        no new privileges, no capabilities, and the Landlock domain: read-only on the
         system, Python and the task root, read-write on /tmp and a few devices; the
         project, its `.lambic/` (config with every function's secrets, the state's
         SQLite files) and home directories are not in it. A Landlock domain also
@@ -275,6 +278,7 @@ def prepare() -> None:
         ruleset = _new_ruleset(found.landlock)
         for fd, rights in _system_fds():
             _add_rule(ruleset, found.landlock, fd, rights)
+            os.close(fd)  # the zygote keeps its own; the handler needs no handle on /usr
         # A private /tmp (the tmpfs just mounted) is the handler's alone; a shared one
         # is added with the spec, where it holds no protected path.
         if found.namespaces:
@@ -337,24 +341,22 @@ def _bind_task_root(task_root: Path, old_tmp: int, protect: Iterable[Path]) -> N
             _mount("tmpfs", str(target / path.relative_to(task_root)), "tmpfs", _MS_RDONLY, "")
 
 
-def _under(path: Path, root: Path) -> bool:
-    # Strings, not Path.is_relative_to: this runs on the cold-start path.
-    return f"{path}/".startswith(f"{str(root).rstrip('/')}/")
+def _under(path: str, root: str) -> bool:
+    """`path` is `root` or inside it (plain strings: this runs on the cold-start path)."""
+    return f"{path}/".startswith(f"{root.rstrip('/')}/")
 
 
-def _allowed(roots: Iterable[str], protect: Sequence[Path]) -> list[str]:
+def _allowed(roots: Iterable[str], protect: Sequence[str]) -> list[str]:
     """`roots`, with any root that holds a protected path replaced by its other entries."""
     out: list[str] = []
     for root in roots:
-        path = Path(root)
-        if any(_under(path, p) for p in protect):
+        if any(_under(root, p) for p in protect):
             continue
-        if not any(_under(p, path) for p in protect):
+        if not any(_under(p, root) for p in protect):
             out.append(root)
             continue
         with contextlib.suppress(OSError):
-            children = [str(path / name) for name in os.listdir(path)]
-            out += _allowed(children, protect)
+            out += _allowed([os.path.join(root, name) for name in os.listdir(root)], protect)
     return out
 
 
@@ -386,14 +388,14 @@ def _new_ruleset(abi: int) -> int:
 _ALL = -1  # every right the ruleset handles
 
 
-def _system_rules(protect: Sequence[Path]) -> list[tuple[str, int]]:
+def _system_rules(protect: Sequence[str]) -> list[tuple[str, int]]:
     """The system, Python and the devices; `protect`ed paths carved out."""
     rules = [(r, _READ) for r in _allowed([*_SYSTEM_READ, *_python_roots()], protect)]
     rules += [(d, _READ_FILE | _WRITE_FILE | _TRUNCATE) for d in _DEVICES]
     return rules
 
 
-def _tmp_rules(protect: Sequence[Path], private_tmp: bool) -> list[tuple[str, int]]:
+def _tmp_rules(protect: Sequence[str], private_tmp: bool) -> list[tuple[str, int]]:
     # A private /tmp is the handler's alone; a shared one only where it holds no
     # protected path (a project under /tmp stays out of reach).
     return [(r, _ALL) for r in (["/tmp"] if private_tmp else _allowed(["/tmp"], protect))]
@@ -440,24 +442,21 @@ def _add_rules(ruleset: int, abi: int, rules: Iterable[tuple[str, int]]) -> None
             os.close(fd)
 
 
-def _landlock(prepared: _Prepared, abi: int, task_root: Path, protect: Sequence[Path]) -> None:
+def _landlock(prepared: _Prepared, abi: int, task_root: str, protect: Sequence[str]) -> None:
     ruleset = prepared.ruleset
     assert ruleset is not None
     try:
-        if any(f"{p}/".startswith(root) for p in map(str, protect) for root in prepared.roots):
+        if any(f"{p}/".startswith(root) for p in protect for root in prepared.roots):
             # A protected path under a system or Python root (a project in /opt, a
             # shared /tmp): the prepared rules are too broad; carve it out.
             os.close(ruleset)
             ruleset = prepared.ruleset = _new_ruleset(abi)
             _add_rules(ruleset, abi, _system_rules(protect))
             _add_rules(ruleset, abi, _tmp_rules(protect, prepared.namespaces))
-        _add_rules(ruleset, abi, [(r, _READ) for r in _allowed([str(task_root)], protect)])
+        _add_rules(ruleset, abi, [(r, _READ) for r in _allowed([task_root], protect)])
         _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
     finally:
         os.close(ruleset)
-        for fd, _ in _system_fds():  # the handler needs no handle on /usr & co.
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 def _drop_capabilities() -> None:
@@ -469,22 +468,23 @@ def _drop_capabilities() -> None:
 def enter(task_root: str, protect: Sequence[str]) -> None:
     """Wall the environment in before it imports the handler (after `prepare`).
 
-    `protect`: paths the handler must not open even where a broader rule would allow
-    them (the project directory, its state directory).
+    `task_root` and `protect` (paths the handler must not open even where a broader
+    rule would allow them: the project directory, its state directory) are absolute
+    and resolved (no symlinks): the invoker resolves them once, not every cold start.
     """
     if not enabled():
         return
     found = facilities()
-    root = Path(os.path.realpath(task_root))
-    guarded = [Path(os.path.realpath(p)) for p in protect]
-    # A task root that is a project (an invoker run on it, not on a snapshot).
-    guarded += [p for p in (root / ".lambic", root / ".chalice") if os.path.lexists(p)]
-    guarded = [p for p in guarded if not _under(root, p)]  # never hide the code itself
+    root = task_root.rstrip("/") or "/"
+    # A task root that is a project (an invoker run on it, not on a snapshot):
+    inside = [f"{root}/{d}" for d in (".lambic", ".chalice")]
+    guarded = [p for p in protect if not _under(root, p)]  # never hide the code itself
+    guarded += [p for p in inside if p not in guarded and os.path.lexists(p)]
     prepare()  # done already in a spare; forked directly (no spare ready): pay now
     assert _prepared is not None
     if _prepared.old_tmp is not None:
-        if _under(root, Path("/tmp")):
-            _bind_task_root(root, _prepared.old_tmp, guarded)
+        if _under(root, "/tmp"):
+            _bind_task_root(Path(root), _prepared.old_tmp, [Path(p) for p in guarded])
         os.close(_prepared.old_tmp)  # the real /tmp must not stay reachable by fd
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")

@@ -107,7 +107,7 @@ class Invoker:
         # What no handler may open: the state, and the project (config.json's secrets)
         # whose snapshot the functions run from.
         project_root = state.parents[2] if state.parent.parent.name == LAMBIC_DIR else state
-        self._protect = sorted({str(state), str(project_root)})
+        self._protect = sorted({os.path.realpath(state), os.path.realpath(project_root)})
         self.store = LogStore(
             state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite, verbose=log_verbose
         )

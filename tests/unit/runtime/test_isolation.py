@@ -17,13 +17,13 @@ def test_a_root_holding_a_protected_path_is_replaced_by_its_other_entries(tmp_pa
     for rel in ["a.txt", "lib/x.py", "proj/app.py", "proj/.lambic/config.json"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(rel)
-    allowed = _isolation._allowed([str(tmp_path)], [tmp_path / "proj" / ".lambic"])
+    allowed = _isolation._allowed([str(tmp_path)], [str(tmp_path / "proj" / ".lambic")])
     assert sorted(allowed) == sorted(str(tmp_path / rel) for rel in ["a.txt", "lib", "proj/app.py"])
 
 
 def test_a_root_inside_a_protected_path_is_dropped_and_others_are_kept(tmp_path: Path) -> None:
     roots = [str(tmp_path / "proj" / ".venv"), "/usr"]
-    assert _isolation._allowed(roots, [tmp_path / "proj"]) == ["/usr"]
+    assert _isolation._allowed(roots, [str(tmp_path / "proj")]) == ["/usr"]
 
 
 def test_the_notice_names_each_missing_facility(monkeypatch: pytest.MonkeyPatch) -> None:

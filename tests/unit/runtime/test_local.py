@@ -39,6 +39,7 @@ def test_snapshots_copy_code_and_data_but_not_config_state_caches_or_vcs(tmp_pat
         "chalicelib/__init__.py",
         "chalicelib/data/feed.xml",
         ".lambic/state/dev/logs.sqlite3",
+        ".chalice/config.json",
         ".git/HEAD",
         "__pycache__/app.cpython-311.pyc",
     ]:
