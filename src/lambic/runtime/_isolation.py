@@ -286,6 +286,11 @@ def prepare() -> None:
         roots = tuple(path.rstrip("/") + "/" for path, _ in _system_rules([]))
         roots += () if found.namespaces else ("/tmp/",)
     _prepared = _Prepared(found.namespaces, old_tmp, ruleset, roots)
+    # Run what `enter` runs, harmlessly: a fork shares the zygote's memory until a page
+    # is written, and running Python code writes (reference counts), so the copying
+    # happens now rather than on the cold start (measured: ~0.25 ms of its ~1 ms).
+    _allowed(["/"], ["/"])  # (calls _under)
+    os.path.lexists("/")
 
 
 # How long a new spare leaves the CPU to the environment just handed its spec before
