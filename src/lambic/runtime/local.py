@@ -223,7 +223,7 @@ class LocalCloud:
                 # AWS identity; reading the app sees the same.
                 shell_identity=not self.services,
                 # Snapshots hold no config (its secrets stay out of the task root).
-                config=await asyncio.to_thread(load_config, self.project_dir),
+                config_dir=self.project_dir,
             )
         except BaseException:
             if self._snapshots is not None:
