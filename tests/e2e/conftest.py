@@ -27,6 +27,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from lambic.runtime._isolation import ALLOW
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "trainstatus"
 LAMBIC = Path(sys.executable).parent / "lambic"  # the venv's console script, as the README runs it
@@ -346,3 +348,12 @@ def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
         with contextlib.suppress(ValueError):
             lines.append(json.loads(line))
     return lines
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _handlers_may_write_test_output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Handlers here record what they received in `$OUT_DIR`, under pytest's base temp
+    directory: isolated environments may write there (protected paths stay hidden)."""
+    os.environ[ALLOW] = str(tmp_path_factory.getbasetemp())
+    yield
+    os.environ.pop(ALLOW, None)

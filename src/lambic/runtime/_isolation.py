@@ -40,7 +40,6 @@ import socket
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 __all__ = [
     "Facilities",
@@ -56,6 +55,9 @@ __all__ = [
 
 #: Set to "off" (or "0", "false") to run handlers without any of this.
 SWITCH = "LAMBIC_ISOLATION"
+#: Host directories (os.pathsep-separated) handlers may also read and write, at the same
+#: path, e.g. a test's output directory; protected paths inside them stay out of reach.
+ALLOW = "LAMBIC_ISOLATION_ALLOW"
 # Lambda's default ephemeral storage (/tmp) is 512 MB; we mirror it.
 TMP_SIZE = "512m"
 
@@ -331,19 +333,21 @@ def _enter_namespaces() -> int:
     return old_tmp
 
 
-def _bind_task_root(task_root: Path, old_tmp: int, protect: Iterable[Path]) -> None:
-    """Make a task root under the real /tmp visible, read-only, in our private /tmp."""
-    relative = task_root.relative_to("/tmp")
-    target = Path("/tmp", relative)
-    target.mkdir(parents=True, exist_ok=True)
-    source = f"/proc/self/fd/{old_tmp}/{relative}"
-    _mount(source, str(target), None, _MS_BIND | _MS_REC, "")
-    _mount(None, str(target), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, "")
-    # Our read-write rule on /tmp covers what is mounted under it, so a task root that
-    # holds a project's .lambic/ (an invoker run on the project itself) gets it hidden.
-    for path in protect:
-        if path.is_relative_to(task_root) and path.is_dir():
-            _mount("tmpfs", str(target / path.relative_to(task_root)), "tmpfs", _MS_RDONLY, "")
+def _bind(path: str, old_tmp: int, hide: Iterable[str], read_only: bool) -> None:
+    """Make a directory of the real /tmp visible at its path in our private /tmp.
+
+    Our read-write rule on /tmp covers whatever is mounted under it, so what `hide`
+    lists inside (a project's .lambic/, when the task root is a project) gets an empty
+    read-only tmpfs over it.
+    """
+    relative = os.path.relpath(path, "/tmp")
+    os.makedirs(path, exist_ok=True)
+    _mount(f"/proc/self/fd/{old_tmp}/{relative}", path, None, _MS_BIND | _MS_REC, "")
+    if read_only:
+        _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, "")
+    for inner in hide:
+        if os.path.isdir(inner):
+            _mount("tmpfs", inner, "tmpfs", _MS_RDONLY, "")
 
 
 def _under(path: str, root: str) -> bool:
@@ -447,7 +451,9 @@ def _add_rules(ruleset: int, abi: int, rules: Iterable[tuple[str, int]]) -> None
             os.close(fd)
 
 
-def _landlock(prepared: _Prepared, abi: int, task_root: str, protect: Sequence[str]) -> None:
+def _landlock(
+    prepared: _Prepared, abi: int, task_root: str, protect: Sequence[str], allowed: Sequence[str]
+) -> None:
     ruleset = prepared.ruleset
     assert ruleset is not None
     try:
@@ -459,6 +465,8 @@ def _landlock(prepared: _Prepared, abi: int, task_root: str, protect: Sequence[s
             _add_rules(ruleset, abi, _system_rules(protect))
             _add_rules(ruleset, abi, _tmp_rules(protect, prepared.namespaces))
         _add_rules(ruleset, abi, [(r, _READ) for r in _allowed([task_root], protect)])
+        if allowed:
+            _add_rules(ruleset, abi, [(r, _ALL) for r in _allowed(allowed, protect)])
         _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
     finally:
         os.close(ruleset)
@@ -485,15 +493,20 @@ def enter(task_root: str, protect: Sequence[str]) -> None:
     inside = [f"{root}/{d}" for d in (".lambic", ".chalice")]
     guarded = [p for p in protect if not _under(root, p)]  # never hide the code itself
     guarded += [p for p in inside if p not in guarded and os.path.lexists(p)]
+    allowed = [p for p in os.environ.get(ALLOW, "").split(os.pathsep) if os.path.isabs(p)]
     prepare()  # done already in a spare; forked directly (no spare ready): pay now
     assert _prepared is not None
     if _prepared.old_tmp is not None:
         if _under(root, "/tmp"):
-            _bind_task_root(Path(root), _prepared.old_tmp, [Path(p) for p in guarded])
+            _bind(root, _prepared.old_tmp, [p for p in guarded if _under(p, root)], True)
+        real_tmp = f"/proc/self/fd/{_prepared.old_tmp}"
+        for path in allowed:
+            if _under(path, "/tmp") and os.path.isdir(real_tmp + path[len("/tmp") :]):
+                _bind(path, _prepared.old_tmp, [p for p in guarded if _under(p, path)], False)
         os.close(_prepared.old_tmp)  # the real /tmp must not stay reachable by fd
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     if _prepared.namespaces:
         _drop_capabilities()
     if found.landlock:
-        _landlock(_prepared, found.landlock, root, guarded)
+        _landlock(_prepared, found.landlock, root, guarded, allowed)

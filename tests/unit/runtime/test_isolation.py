@@ -45,14 +45,14 @@ def test_the_notice_says_isolation_is_off_when_switched_off(
     )
 
 
-def _walled_in_child(task_root: Path, protect: list[Path], attempts: list[str]) -> dict[str, str]:
+def _walled_in_child(task_root: Path, protect: list[str], attempts: list[str]) -> dict[str, str]:
     """Fork, wall the child in as an environment is, and report what it could open."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         outcome: dict[str, str] = {}
         try:
-            _isolation.enter(str(task_root), [str(p) for p in protect])
+            _isolation.enter(str(task_root), protect)
             for path in attempts:
                 try:
                     with open(path, "rb") as fh:
@@ -87,10 +87,29 @@ def test_a_walled_in_process_reads_its_code_and_the_system_but_not_the_project(
     config = str(project / ".lambic" / "config.json")
     logs = str(project / ".lambic" / "state" / "dev" / "logs.sqlite3")
     attempts = [str(code / "app.py"), "/etc/hostname", config, logs, str(project / "app.py")]
-    opened = _walled_in_child(code, [project], attempts)
+    opened = _walled_in_child(code, [str(project)], attempts)
     assert opened[str(code / "app.py")] == "read"
     assert opened["/etc/hostname"] == "read"
     assert [opened[path] for path in attempts[2:]].count("read") == 0, opened
     # And a task root that is the project itself keeps its .lambic/ out of reach:
-    opened = _walled_in_child(project, [project / ".lambic" / "state" / "dev"], [config, logs])
+    opened = _walled_in_child(project, [str(project / ".lambic" / "state" / "dev")], [config, logs])
     assert "read" not in opened.values(), opened
+
+
+@pytest.mark.skipif(not _isolation.facilities().landlock, reason="needs Landlock")
+def test_an_allowed_directory_is_readable_but_protected_paths_inside_it_are_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(_isolation.SWITCH, raising=False)
+    out, project = tmp_path / "out", tmp_path / "proj"
+    (project / ".lambic").mkdir(parents=True)
+    (project / ".lambic" / "config.json").write_text("{}")
+    out.mkdir()
+    (out / "seen.txt").write_text("")
+    code = tmp_path / "snapshot"
+    code.mkdir()
+    monkeypatch.setenv(_isolation.ALLOW, str(tmp_path))
+    config = str(project / ".lambic" / "config.json")
+    opened = _walled_in_child(code, [str(project)], [str(out / "seen.txt"), config])
+    assert opened[str(out / "seen.txt")] == "read"
+    assert opened[config] in ("PermissionError", "FileNotFoundError")  # refused, or hidden
