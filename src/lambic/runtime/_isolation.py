@@ -296,9 +296,12 @@ def prepare() -> None:
 
 
 # How long a new spare leaves the CPU to the environment just handed its spec before
-# preparing (~5 ms of CPU): overlapping it with that environment's import measured
-# +20% on cold starts on a loaded 2-core machine; after this pause, no difference.
-IDLE_BEFORE_PREPARE = 0.03
+# preparing (~5 ms of CPU, 2 of them the reaper's fork): overlapping the two slowed
+# that environment's cold start; waiting too long leaves the next one to prepare
+# inline. On this project's loaded 2-core machine (bench/isolation.py, medians of 30):
+# 30 ms gave 1.05x with cold starts 0.3 s apart but 1.42x 50 ms apart; 15 ms gave
+# 1.22x and 1.25x. An unloaded machine initialises an environment in 6-15 ms.
+IDLE_BEFORE_PREPARE = 0.02
 
 
 def prepare_when_idle(spec_socket: socket.socket) -> None:
