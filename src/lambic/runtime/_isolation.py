@@ -5,7 +5,7 @@ environment variables; nothing it starts survives its sandbox. Locally the same 
 runs the functions, `lambic local` and its state, so the kernel's facilities draw the
 line, in two steps that keep a cold start a plain fork of the zygote:
 
-    ahead of time, `prepare()` (a zygote spare, once idle for 30 ms; ~5 ms of CPU):
+    ahead of time, `prepare()` (a zygote spare, once idle for 20 ms; ~5 ms of CPU):
         unshare(user + mount + PID namespaces), map our own uid/gid,
         a private tmpfs on /tmp (512 MB, Lambda's default ephemeral storage),
         fork the namespace's init: a tiny reaper that exits when we do (it polls a
@@ -13,7 +13,7 @@ line, in two steps that keep a cold start a plain fork of the zygote:
         double-forked...): the kernel kills a PID namespace whose init exits;
         a Landlock ruleset with every rule but the task root's (the system's paths
         opened once in the zygote, `warm()`).
-    with the spec (task root known), `enter()` (~0.3 ms of CPU):
+    with the spec (task root known), `enter()` (~0.9 ms of CPU, mostly copy-on-write):
         the task root bound read-only into the private /tmp if it lives under /tmp
         (snapshots do not: see `_snapshot.snapshot_base`),
         not dumpable (same-uid processes cannot read our /proc/<pid>/environ),
