@@ -362,6 +362,10 @@ def _allowed(roots: Iterable[str], protect: Sequence[str]) -> list[str]:
     """`roots`, with any root that holds a protected path replaced by its other entries."""
     out: list[str] = []
     for root in roots:
+        if os.path.islink(root):
+            # A rule holds the inode a path leads to: judge the target, or a link such as
+            # pytest's `pytest-current` would grant the directory we are carving up.
+            root = os.path.realpath(root)
         if any(_under(root, p) for p in protect):
             continue
         if not any(_under(p, root) for p in protect):

@@ -113,3 +113,21 @@ def test_an_allowed_directory_is_readable_but_protected_paths_inside_it_are_not(
     opened = _walled_in_child(code, [str(project)], [str(out / "seen.txt"), config])
     assert opened[str(out / "seen.txt")] == "read"
     assert opened[config] in ("PermissionError", "FileNotFoundError")  # refused, or hidden
+
+
+@pytest.mark.skipif(not _isolation.facilities().landlock, reason="needs Landlock")
+def test_without_namespaces_landlock_alone_keeps_a_project_under_tmp_out_of_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on a machine whose user namespaces are restricted (Ubuntu's AppArmor default).
+    monkeypatch.delenv(_isolation.SWITCH, raising=False)
+    monkeypatch.setattr(_isolation, "_facilities", Facilities(_isolation.landlock_abi(), False))
+    project = tmp_path / "proj"
+    (project / ".lambic").mkdir(parents=True)
+    (project / ".lambic" / "config.json").write_text("{}")
+    code = tmp_path / "snapshot"
+    code.mkdir()
+    (code / "app.py").write_text("")
+    config = str(project / ".lambic" / "config.json")
+    opened = _walled_in_child(code, [str(project)], [config, str(code / "app.py")])
+    assert opened == {config: "PermissionError", str(code / "app.py"): "read"}
