@@ -24,6 +24,7 @@ import pytest
 from botocore.config import Config
 
 from lambic import _cloud_process
+from lambic.runtime._isolation import ALLOW
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "trainstatus"
@@ -243,3 +244,12 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _handlers_may_write_test_output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Handlers here record what they received in `$OUT_DIR`, under pytest's base temp
+    directory: isolated environments may write there (protected paths stay hidden)."""
+    os.environ[ALLOW] = str(tmp_path_factory.getbasetemp())
+    yield
+    os.environ.pop(ALLOW, None)

@@ -36,6 +36,8 @@ class Project:
     project_dir: Path
     config: ProjectConfig
     manifest: AppManifest
+    #: The config file as the user knows it, for messages (default: the project's own).
+    config_name: str = ""
 
     @property
     def app_name(self) -> str:
@@ -57,7 +59,7 @@ class Project:
         `lambda_timeout` would otherwise run silently with the default. Code run on
         another Python than the one it deploys on may behave differently there.
         """
-        config = self.paths.config_name
+        config = self.config_name or self.paths.config_name
         lines = [f"{config}: unknown key {key} is ignored" for key in self.config.unknown_keys]
         if self.config.unsupported_keys:
             keys = ", ".join(self.config.unsupported_keys)
@@ -104,12 +106,19 @@ async def aload_project(
     *,
     extra_env: Mapping[str, str] | None = None,
     shell_identity: bool = False,
+    config_dir: str | Path | None = None,
 ) -> Project:
-    """`load_project` for an event loop (hot reload): the import happens in a child."""
+    """`load_project` for an event loop (hot reload): the import happens in a child.
+
+    `config_dir`: where the config file is, when `project_dir` is a copy of the code
+    without it (a code snapshot); else `project_dir`.
+    """
     path = Path(project_dir).resolve()
-    config = load_config(path)
+    config_path = Path(config_dir).resolve() if config_dir is not None else path
+    config = load_config(config_path)
     env = _import_env(config, path, stage, extra_env, shell_identity)
-    return Project(path, config, await aread_manifest(path, env=env))
+    manifest = await aread_manifest(path, env=env)
+    return Project(path, config, manifest, ProjectPaths(config_path).config_name)
 
 
 def _import_env(

@@ -3,7 +3,8 @@
 The zygote forks, and the child calls `run_environment(spec, sock, log_fd)`:
 
 1. die with the zygote (PR_SET_PDEATHSIG), send fds 1 and 2 to the log pipe,
-   replace the environment with the function's, chdir to the project;
+   wall the process in (`_isolation.enter`: namespaces, private /tmp, Landlock),
+   replace the environment with the function's, chdir to the task root;
 2. init: import the handler module and resolve the handler (timed: Init Duration),
    report READY (with Lambda's Runtime.* error payload if init failed);
 3. loop: read INVOKE, call `handler(event, context)`, write RESULT. One at a time.
@@ -28,6 +29,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from lambic.runtime import _isolation
 from lambic.runtime._ipc import (
     INVOKE,
     INVOKE_FAST,
@@ -207,6 +209,7 @@ def _prepare_process(spec: dict[str, Any], log_fd: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(line_buffering=True, write_through=True)
+    _isolation.enter(spec["task_root"], spec.get("protect", ()))
     os.environ.clear()
     os.environ.update(spec["env"])
     time.tzset()

@@ -6,8 +6,12 @@ imported straight from the project directory, an environment started after a bro
 edit (a scale-out, a cold start after idle) would run the broken file even though
 the reload was refused. Each load therefore runs from a snapshot:
 
-    project dir --copy (code + data files, no state/caches/VCS)--> <tmp>/<n>/
+    project dir --copy (code + data files, no config/state/caches/VCS)--> <base>/<n>/
         manifest read from the snapshot, environments' task root = the snapshot
+
+The config file is not copied: `.lambic/config.json` holds every function's
+environment variables (secrets among them), and a Lambda package holds none of it;
+the local cloud reads it from the project as it takes the snapshot.
 
 Only a good snapshot replaces the previous one; a few older ones are kept while
 in-flight invocations may still read files from them, and all are removed on close.
@@ -23,13 +27,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from lambic.project.paths import ProjectPaths
 from lambic.runtime._log_lines import PathRewrite
 
-__all__ = ["CodeSnapshots"]
+__all__ = ["CodeSnapshots", "snapshot_base"]
 
 # The directories a deployment package would not contain. Hidden directories (.git,
-# .venv, .lambic with its state) are skipped as a rule; the config file is copied.
+# .venv, .lambic with its config and state, .chalice) are skipped as a rule.
 #: Directories neither copied into snapshots nor watched for changes (hidden ones too).
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _KEEP = 3
@@ -42,9 +45,20 @@ _LINK_ABOVE_BYTES = 1024 * 1024
 _PREFIX = "lambic-task-"
 
 
+def snapshot_base() -> Path:
+    """Where snapshot roots are made: /var/tmp when writable, else the temp directory.
+
+    Not /tmp by preference: an isolated environment has a private /tmp over the real
+    one, and a task root outside it needs no bind mount on the cold-start path.
+    """
+    if os.access("/var/tmp", os.W_OK | os.X_OK):
+        return Path("/var/tmp")
+    return Path(tempfile.gettempdir())
+
+
 def _remove_orphans() -> None:
     """Remove snapshot roots left by `lambic local` processes that were killed (-9)."""
-    base = Path(tempfile.gettempdir())
+    base = snapshot_base()
     with contextlib.suppress(OSError):
         for entry in base.iterdir():
             pid_text = entry.name[len(_PREFIX) :].split("-", 1)[0]
@@ -83,7 +97,7 @@ class CodeSnapshots:
     def __init__(self, source: Path) -> None:
         self.source = source
         _remove_orphans()
-        self.root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=snapshot_base()))
         self._taken: list[Path] = []
         #: Maps snapshot paths (every one starts with the root) back to `source`.
         self.rewrite = PathRewrite(f"{self.root}{os.sep}", str(source))
@@ -99,11 +113,6 @@ class CodeSnapshots:
             symlinks=False,
             copy_function=_copy_or_link,
         )
-        config = ProjectPaths(self.source).config_file
-        if config.is_file():  # .lambic/config.json, or a Chalice project's own
-            copy = target / config.relative_to(self.source)
-            copy.parent.mkdir(exist_ok=True)
-            shutil.copy2(config, copy)
         self._taken.append(target)
         return target
 

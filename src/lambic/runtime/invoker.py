@@ -39,7 +39,7 @@ from typing import Any
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.project.config import FunctionSettings
 from lambic.project.environ import function_environment
-from lambic.project.paths import LOG_STORE_FILE
+from lambic.project.paths import LAMBIC_DIR, LOG_STORE_FILE
 from lambic.project.project import Project
 from lambic.runtime._log_lines import PathRewrite
 from lambic.runtime._reporting import Report, finish_report, init_failure_report
@@ -106,6 +106,10 @@ class Invoker:
         self.log_sink = log_sink
         self.async_retry_delays = async_retry_delays
         state = Path(state_dir) if state_dir else project.paths.state_dir(stage)
+        # What no handler may open: the state, and the project (config.json's secrets)
+        # whose snapshot the functions run from.
+        project_root = state.parents[2] if state.parent.parent.name == LAMBIC_DIR else state
+        self._protect = sorted({os.path.realpath(state), os.path.realpath(project_root)})
         self.store = LogStore(
             state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite, verbose=log_verbose
         )
@@ -294,6 +298,7 @@ class Invoker:
             "log_group": settings.log_group,
             "log_stream": log_stream,
             "zygote_pid": self._zygote.pid,
+            "protect": self._protect,
         }
         group = settings.log_group
 

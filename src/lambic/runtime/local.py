@@ -58,6 +58,7 @@ from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.metering import Meter, create_meter
 from lambic.project.paths import ProjectPaths
 from lambic.project.project import Project, aload_project
+from lambic.runtime import _isolation
 from lambic.runtime._log_lines import AccessRecord, PathRewrite, access_line, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
 from lambic.runtime.authorization import (
@@ -301,6 +302,8 @@ class LocalCloud:
                 # Without local services (--no-services) functions use the shell's
                 # AWS identity; reading the app sees the same.
                 shell_identity=not self.services,
+                # Snapshots hold no config (its secrets stay out of the task root).
+                config_dir=self.project_dir,
             )
         except BaseException:
             if self._snapshots is not None:
@@ -316,7 +319,7 @@ class LocalCloud:
             snapshot = await self._snapshot()
             # The services create the declared resources from the config, and start
             # before app.py is read so that its import-time AWS calls reach them.
-            self.config = load_config(snapshot)
+            self.config = load_config(self.project_dir)
             self.meter = create_meter(self.state_dir)
             project, api = await self._start(snapshot)
         except BaseException:
@@ -405,6 +408,9 @@ class LocalCloud:
     def _banner(self, project: Project, api: ApiDefinition) -> None:
         for warning in project.warnings(self.stage):
             self.echo(f"Warning: {warning}")
+        isolation = _isolation.notice()  # what this machine cannot wall off, if anything
+        if isolation is not None:
+            self.echo(f"Warning: {isolation}")
         self.echo(
             f"Serving {project.app_name} (stage {self.stage}) on {self.url} "
             f"(API Gateway stage '{api.stage}' served at /)"

@@ -35,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+from lambic.runtime import _isolation
 from lambic.runtime.errors import LambicRuntimeError
 
 __all__ = ["DEFAULT_PRELOAD", "Zygote", "ZygoteError", "preload_modules", "serve"]
@@ -150,6 +151,7 @@ def _fork_spare(closing: Sequence[Any]) -> _Spare:
 
         _become_child([*closing, ours])
         set_parent_death_signal(zygote_pid)
+        _isolation.prepare_when_idle(theirs)  # namespaces, /tmp, Landlock: ahead of time
         try:
             received = _receive_spec(theirs)
         except OSError:
@@ -207,6 +209,7 @@ def serve(ctrl: socket.socket) -> None:
     sel.register(wake_r, selectors.EVENT_READ, "wake")
     closing: list[Any] = [sel, ctrl, wake_r, wake_w]
     spare: _Spare | None = None
+    _isolation.warm()  # probed (and rule paths opened) once here; every fork inherits them
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     try:
         while True:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from lambic.runtime._isolation import ALLOW
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
@@ -44,3 +47,12 @@ def wait_for() -> WaitFor:
 def recorded() -> Recorded:
     """`recorded(out_dir, "sns")`: the events a handler recorded, oldest first."""
     return _recorded
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _handlers_may_write_test_output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Handlers here record what they received in `$OUT_DIR`, under pytest's base temp
+    directory: isolated environments may write there (protected paths stay hidden)."""
+    os.environ[ALLOW] = str(tmp_path_factory.getbasetemp())
+    yield
+    os.environ.pop(ALLOW, None)

@@ -6,7 +6,7 @@ from pathlib import Path
 from lambic.project.config import parse_config
 from lambic.project.manifest import AppManifest
 from lambic.project.project import Project
-from lambic.runtime._snapshot import CodeSnapshots
+from lambic.runtime._snapshot import CodeSnapshots, snapshot_base
 from lambic.runtime.local import create_api
 
 
@@ -32,13 +32,14 @@ def test_create_api_targets_the_stage_function_with_its_timeout() -> None:
     assert match is not None and match.path_params == {"id": "7"}
 
 
-def test_snapshots_copy_code_and_data_but_not_state_caches_or_vcs(tmp_path: Path) -> None:
+def test_snapshots_copy_code_and_data_but_not_config_state_caches_or_vcs(tmp_path: Path) -> None:
     source = tmp_path / "proj"
     for rel in [
         "app.py",
         "chalicelib/__init__.py",
         "chalicelib/data/feed.xml",
         ".lambic/state/dev/logs.sqlite3",
+        ".chalice/config.json",
         ".git/HEAD",
         "__pycache__/app.cpython-311.pyc",
     ]:
@@ -51,8 +52,8 @@ def test_snapshots_copy_code_and_data_but_not_state_caches_or_vcs(tmp_path: Path
         copy = snapshots.take()
 
         copied = sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file())
+        # No config: it holds every function's secrets, and no Lambda package has it.
         assert copied == [
-            ".lambic/config.json",
             "app.py",
             "chalicelib/__init__.py",
             "chalicelib/data/feed.xml",
@@ -99,7 +100,6 @@ def test_snapshot_paths_map_back_to_the_project(tmp_path: Path) -> None:
 def test_a_snapshot_root_left_by_a_killed_process_is_removed(tmp_path: Path) -> None:
     import subprocess
     import sys
-    import tempfile
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -108,7 +108,7 @@ def test_a_snapshot_root_left_by_a_killed_process_is_removed(tmp_path: Path) -> 
         check=True,
         timeout=30,
     )
-    stale = Path(tempfile.gettempdir()) / f"lambic-task-{dead.stdout.strip()}-test"
+    stale = snapshot_base() / f"lambic-task-{dead.stdout.strip()}-test"
     (stale / "1").mkdir(parents=True)
     source = tmp_path / "proj"
     source.mkdir()

@@ -1,0 +1,102 @@
+"""What isolation costs a cold start: the same app, walled in and not, in one run.
+
+    .venv/bin/python bench/isolation.py [--runs 15] [--pause 0.05]
+
+Two invokers over tests/apps/http_basic, each with its own zygote: one started with
+`LAMBIC_ISOLATION=off` (the anchor), one with isolation on (namespaces, private /tmp,
+Landlock, where the machine has them). Cold starts alternate between the two: new
+pools (`reload`), a 50 ms pause (the zygote refills its spare, as between real cold
+starts), then one invocation; the median total latency of each and the ratio
+isolated / anchor are printed (target <= 1.05, i.e. no loss beyond noise). Warm
+invocations are compared the same way. Loopback only, bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from lambic.runtime import Invoker, create_invoker, load_project  # noqa: E402
+from lambic.runtime._isolation import SWITCH, notice  # noqa: E402
+
+APP = ROOT / "tests" / "apps" / "http_basic"
+EVENT = b'{"resource": "/", "path": "/", "httpMethod": "GET", "headers": {}, "body": null}'
+TARGET_RATIO = 1.05
+
+
+def invoker_with(app_dir: Path, isolation: str) -> Invoker:
+    """An invoker whose zygote (and so every environment) sees LAMBIC_ISOLATION=`isolation`."""
+    before = os.environ.get(SWITCH)
+    os.environ[SWITCH] = isolation
+    try:
+        return create_invoker(load_project(app_dir), "dev")
+    finally:
+        if before is None:
+            del os.environ[SWITCH]
+        else:
+            os.environ[SWITCH] = before
+
+
+async def cold(invoker: Invoker, app_dir: Path, pause: float) -> float:
+    await invoker.reload(load_project(app_dir))
+    await asyncio.sleep(pause)
+    started = time.perf_counter()
+    result = await invoker.invoke("api_handler", EVENT)
+    elapsed = (time.perf_counter() - started) * 1000
+    if result.status != "ok" or not result.cold_start:
+        raise SystemExit(f"expected an ok cold start, got {result}")
+    return elapsed
+
+
+async def warm(invoker: Invoker, count: int) -> float:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        await invoker.invoke("api_handler", EVENT)
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+async def main(runs: int, pause: float) -> None:
+    work = Path(tempfile.mkdtemp(prefix="lambic-bench-isolation-"))
+    app_dir = work / "app"
+    shutil.copytree(APP, app_dir)
+    off, on = invoker_with(app_dir, "off"), invoker_with(app_dir, "on")
+    try:
+        for invoker in (off, on):  # zygotes up, first environments forked
+            await invoker.invoke("api_handler", EVENT)
+        samples: dict[str, list[float]] = {"off": [], "on": []}
+        warms: dict[str, list[float]] = {"off": [], "on": []}
+        for _ in range(runs):
+            for name, invoker in (("off", off), ("on", on)):
+                samples[name].append(await cold(invoker, app_dir, pause))
+                warms[name].append(await warm(invoker, 50))
+    finally:
+        await off.aclose()
+        await on.aclose()
+        shutil.rmtree(work, ignore_errors=True)
+    print(notice() or "Isolation: complete on this machine (namespaces, private /tmp, Landlock)")
+    c_off, c_on = statistics.median(samples["off"]), statistics.median(samples["on"])
+    w_off, w_on = statistics.median(warms["off"]), statistics.median(warms["on"])
+    print(f"cold start median: isolated {c_on:.2f} ms, anchor (off) {c_off:.2f} ms (n={runs})")
+    print(f"ratio isolated/anchor {c_on / c_off:.2f}x   (target <= {TARGET_RATIO}x)")
+    ratio = w_on / w_off
+    print(f"warm invoke median: isolated {w_on:.3f} ms, anchor {w_off:.3f} ms, ratio {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--pause", type=float, default=0.05, help="seconds before each")
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.pause))
