@@ -9,8 +9,10 @@ from lambic.services.base import ServiceResponse
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._objects import (
     check_copy_preconditions,
-    parse_copy_source,
+    copy_source,
+    locked,
     parse_part_number,
+    version_header,
     write_preconditions,
 )
 from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
@@ -32,7 +34,7 @@ def _key(call: Call) -> str:
 
 
 def create_upload(call: Call) -> ServiceResponse:
-    attrs = attrs_from_headers(call.request.headers)
+    attrs = locked(call, attrs_from_headers(call.request.headers))
     upload = call.engine.create_upload(call.bucket, _key(call), attrs)
     encryption = sse_headers(attrs)
     body = document(
@@ -74,7 +76,7 @@ def upload_part(call: Call) -> ServiceResponse:
 def upload_part_copy(call: Call) -> ServiceResponse:
     number = _part_number(call)
     headers = call.request.headers
-    src = call.engine.head(*parse_copy_source(headers["x-amz-copy-source"]))
+    src = copy_source(call)
     check_copy_preconditions(headers, src)
     start, end = 0, src.size
     copy_range = headers.get("x-amz-copy-source-range")
@@ -138,7 +140,7 @@ async def complete_upload(call: Call) -> ServiceResponse:
         + element("Key", key)
         + element("ETag", obj.etag),
     )
-    return xml_response(body, 200, sse_headers(obj.attrs))
+    return xml_response(body, 200, [*sse_headers(obj.attrs), *version_header(obj)])
 
 
 def abort_upload(call: Call) -> ServiceResponse:

@@ -6,9 +6,11 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from functools import partial
 from urllib.parse import unquote
 
 from lambic.services.base import Headers, ServiceResponse
+from lambic.services.s3 import object_lock
 from lambic.services.s3._buckets import acl_document
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
@@ -21,9 +23,10 @@ from lambic.services.s3._wire import (
     parse_range,
     x,
 )
-from lambic.services.s3.engine import Preconditions, etag_matches
+from lambic.services.s3.engine import Preconditions, RemovalCheck, etag_matches
 from lambic.services.s3.errors import S3Error
-from lambic.services.s3.store import StoredObject
+from lambic.services.s3.object_lock import check_removal
+from lambic.services.s3.store import NULL_VERSION, ObjectAttrs, StoredObject
 
 STREAM_THRESHOLD = 1024 * 1024
 
@@ -46,7 +49,7 @@ def put_object(call: Call) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
     upload = read_upload(call.request)
-    attrs = attrs_from_headers(call.request.headers, upload.checksums)
+    attrs = locked(call, attrs_from_headers(call.request.headers, upload.checksums))
     obj = call.engine.put_object(
         call.bucket,
         call.key,
@@ -55,9 +58,23 @@ def put_object(call: Call) -> ServiceResponse:
         context=call.context,
         preconditions=write_preconditions(call.request.headers),
     )
-    headers = [("ETag", obj.etag), *sse_headers(obj.attrs)]
+    headers = [("ETag", obj.etag), *sse_headers(obj.attrs), *version_header(obj)]
     headers.extend(_checksum_headers(obj))
     return empty_response(200, headers)
+
+
+def locked(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
+    """`attrs` with the object lock this write sets (headers or the bucket's default)."""
+    setting = call.engine.setting(call.bucket, object_lock.SETTING)
+    lock = object_lock.lock_from_headers(call.request.headers, setting, call.engine.clock())
+    return replace(attrs, lock=lock) if lock else attrs
+
+
+def version_header(obj: StoredObject, asked: bool = False) -> list[tuple[str, str]]:
+    """`x-amz-version-id`: AWS names a version when there is one (or it was asked for)."""
+    if obj.version_id == NULL_VERSION and not asked:
+        return []
+    return [("x-amz-version-id", obj.version_id)]
 
 
 def _checksum_headers(obj: StoredObject) -> list[tuple[str, str]]:
@@ -73,6 +90,7 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
         ("ETag", obj.etag),
         ("Last-Modified", http_date(obj.modified)),
         ("Accept-Ranges", "bytes"),
+        *version_header(obj, "versionId" in call.query),
     ]
     overrides = {
         header: call.query[param] for param, header in _OVERRIDES.items() if param in call.query
@@ -88,6 +106,8 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
         headers.append(("x-amz-mp-parts-count", str(obj.attrs.parts)))
     if obj.attrs.tags:
         headers.append(("x-amz-tagging-count", str(len(obj.attrs.tags))))
+    if obj.attrs.lock:
+        headers.extend(object_lock.lock_headers(obj.attrs.lock))
     return headers
 
 
@@ -116,7 +136,7 @@ def check_read_preconditions(headers: Headers, obj: StoredObject) -> int | None:
 def get_object(call: Call, *, head: bool = False) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
-    obj = call.engine.head(call.bucket, call.key)
+    obj = call.engine.head(call.bucket, call.key, call.query.get("versionId"))
     return serve_object(call, obj, head=head)
 
 
@@ -201,8 +221,25 @@ async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 def delete_object(call: Call) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
-    call.engine.delete_object(call.bucket, call.key, context=call.context)
-    return empty_response(204)
+    deletion = call.engine.delete_object(
+        call.bucket,
+        call.key,
+        version_id=call.query.get("versionId"),
+        check=removal_check(call),
+        context=call.context,
+    )
+    headers: list[tuple[str, str]] = []
+    if deletion.delete_marker:
+        headers.append(("x-amz-delete-marker", "true"))
+    if deletion.version_id is not None:
+        headers.append(("x-amz-version-id", deletion.version_id))
+    return empty_response(204, headers)
+
+
+def removal_check(call: Call) -> RemovalCheck:
+    """Object lock's veto on removing a version, with this request's bypass header."""
+    bypass = call.request.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+    return partial(check_removal, now=call.engine.clock(), bypass=bypass)
 
 
 def delete_objects(call: Call) -> ServiceResponse:
@@ -211,45 +248,48 @@ def delete_objects(call: Call) -> ServiceResponse:
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     quiet = False
-    keys: list[str] = []
+    keys: list[tuple[str, str | None]] = []
     for child in root:
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "Quiet":
             quiet = (child.text or "").strip().lower() == "true"
         elif tag == "Object":
-            key = next((c.text for c in child if c.tag.rsplit("}", 1)[-1] == "Key"), None)
-            if key is None:
+            fields = {c.tag.rsplit("}", 1)[-1]: c.text or "" for c in child}
+            if "Key" not in fields:
                 raise S3Error("MalformedXML")
-            keys.append(key)
+            keys.append((fields["Key"], fields.get("VersionId")))
     # AWS: 1 to 1,000 keys per request.
     if not keys or len(keys) > 1000:
         raise S3Error("MalformedXML")
     call.engine.bucket(call.bucket)
+    check = removal_check(call)
     results: list[str] = []
-    for key in keys:
+    for key, version_id in keys:
+        version_xml = element("VersionId", version_id) if version_id else ""
         try:
-            call.engine.delete_object(call.bucket, key, context=call.context)
+            deletion = call.engine.delete_object(
+                call.bucket, key, version_id=version_id, check=check, context=call.context
+            )
         except S3Error as error:
             results.append(
-                f"<Error><Key>{x(key)}</Key><Code>{error.code}</Code>"
+                f"<Error><Key>{x(key)}</Key>{version_xml}<Code>{error.code}</Code>"
                 f"<Message>{x(error.message)}</Message></Error>"
             )
             continue
-        if not quiet:
-            results.append(f"<Deleted><Key>{x(key)}</Key></Deleted>")
+        if quiet:
+            continue
+        marker = ""
+        if deletion.delete_marker:
+            marker = element("DeleteMarker", "true")
+            if version_id is None and deletion.version_id is not None:
+                marker += element("DeleteMarkerVersionId", deletion.version_id)
+        results.append(f"<Deleted><Key>{x(key)}</Key>{version_xml}{marker}</Deleted>")
     return xml_response(document("DeleteResult", "".join(results)))
 
 
-def parse_copy_source(value: str) -> tuple[str, str]:
+def parse_copy_source(value: str) -> tuple[str, str, str | None]:
     """`x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, URL-encoded."""
     raw, _, version = value.partition("?versionId=")
-    if version and version != "null":
-        raise S3Error(
-            "InvalidArgument",
-            "Invalid version id specified",
-            ArgumentName="x-amz-copy-source",
-            ArgumentValue=value,
-        )
     bucket, _, key = unquote(raw).lstrip("/").partition("/")
     if not bucket or not key:
         raise S3Error(
@@ -258,7 +298,13 @@ def parse_copy_source(value: str) -> tuple[str, str]:
             ArgumentName="x-amz-copy-source",
             ArgumentValue=value,
         )
-    return bucket, key
+    return bucket, key, version or None
+
+
+def copy_source(call: Call) -> StoredObject:
+    """The object (or version) `x-amz-copy-source` names."""
+    bucket, key, version = parse_copy_source(call.request.headers["x-amz-copy-source"])
+    return call.engine.head(bucket, key, version)
 
 
 def check_copy_preconditions(headers: Headers, src: StoredObject) -> None:
@@ -297,9 +343,9 @@ def copy_object(call: Call) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
     headers = call.request.headers
-    source = parse_copy_source(headers["x-amz-copy-source"])
+    bucket, key, version = parse_copy_source(headers["x-amz-copy-source"])
     directive = _copy_directive(headers, "metadata")
-    src = call.engine.head(*source)
+    src = call.engine.head(bucket, key, version)
     check_copy_preconditions(headers, src)
     attrs = attrs_from_headers(headers) if directive == "REPLACE" else None
     storage_class = headers.get("x-amz-storage-class")
@@ -315,7 +361,19 @@ def copy_object(call: Call) -> ServiceResponse:
         attrs = replace(attrs if attrs is not None else src.attrs, tags=replaced.tags)
     elif attrs is not None:
         attrs = replace(attrs, tags=src.attrs.tags)
-    obj = call.engine.copy_object(source, (call.bucket, call.key), attrs, context=call.context)
+    # The copy is a new version: its lock comes from this request (or the target
+    # bucket's default), never from the source.
+    setting = call.engine.setting(call.bucket, object_lock.SETTING)
+    lock = object_lock.lock_from_headers(headers, setting, call.engine.clock())
+    if attrs is not None or lock:
+        attrs = replace(attrs if attrs is not None else src.attrs, lock=lock)
+    obj = call.engine.copy_object(
+        (bucket, key),
+        (call.bucket, call.key),
+        attrs,
+        source_version=version,
+        context=call.context,
+    )
     checksums = "".join(
         element(f"Checksum{algorithm}", value) for algorithm, value in obj.attrs.checksums.items()
     )
@@ -325,7 +383,10 @@ def copy_object(call: Call) -> ServiceResponse:
         "CopyObjectResult",
         element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag) + checksums,
     )
-    return xml_response(body, 200, sse_headers(obj.attrs))
+    response_headers = [*sse_headers(obj.attrs), *version_header(obj)]
+    if version is not None:
+        response_headers.append(("x-amz-copy-source-version-id", src.version_id))
+    return xml_response(body, 200, response_headers)
 
 
 def get_acl(call: Call) -> ServiceResponse:

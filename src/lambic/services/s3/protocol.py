@@ -24,7 +24,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.s3 import _buckets, _multipart, _objects, _tagging
+from lambic.services.s3 import _buckets, _multipart, _objects, _protection, _tagging
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import XML_DECL, request_ids, x
 from lambic.services.s3.cors import matching_rule
@@ -54,21 +54,17 @@ _UNSUPPORTED_BUCKET = frozenset(
         "publicAccessBlock",
         "accelerate",
         "requestPayment",
-        "object-lock",
         "intelligent-tiering",
         "inventory",
         "metrics",
         "analytics",
         "policyStatus",
         "metadataTable",
-        "versioning",
     }
 )
 # Sub-resources answered for GET only (their PUT is not implemented).
-_READ_ONLY_BUCKET = frozenset({"acl", "versioning", "versions"})
-_UNSUPPORTED_OBJECT = frozenset(
-    {"retention", "legal-hold", "attributes", "restore", "select", "torrent"}
-)
+_READ_ONLY_BUCKET = frozenset({"acl", "versions"})
+_UNSUPPORTED_OBJECT = frozenset({"attributes", "restore", "select", "torrent"})
 
 
 @lru_cache(maxsize=1024)
@@ -169,10 +165,34 @@ _CORS_HANDLERS: dict[str, Handler] = {
 
 # GET sub-resources in the order they are tried: a query naming two picks the first.
 _READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (
-    ("versioning", _buckets.get_versioning),
     ("acl", _buckets.get_acl),
-    ("versions", _buckets.list_versions),
+    ("versions", _protection.list_versions),
 )
+# Bucket sub-resources with a handler per method.
+_BUCKET_SUBRESOURCES: dict[str, dict[str, Handler]] = {
+    "versioning": {"GET": _protection.get_versioning, "PUT": _protection.put_versioning},
+    "object-lock": {
+        "GET": _protection.get_lock_configuration,
+        "PUT": _protection.put_lock_configuration,
+    },
+}
+_OBJECT_SUBRESOURCES: dict[str, dict[str, Handler]] = {
+    "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
+    "legal-hold": {"GET": _protection.get_legal_hold, "PUT": _protection.put_legal_hold},
+}
+
+
+def _by_method(
+    call: Call, method: str, table: dict[str, dict[str, Handler]], resource_type: str
+) -> Handler | None:
+    for name, handlers in table.items():
+        if name in call.query:
+            if method not in handlers:
+                raise _method_not_allowed(method, resource_type)
+            return handlers[method]
+    return None
+
+
 _BUCKET_GETS: tuple[tuple[str, Handler], ...] = (
     ("location", _buckets.get_location),
     ("notification", _buckets.get_notification),
@@ -192,6 +212,8 @@ def _bucket_route(call: Call, method: str) -> Handler:
         if method in _CORS_HANDLERS:
             return _CORS_HANDLERS[method]
         raise _method_not_allowed(method, "BUCKET")
+    if (handler := _by_method(call, method, _BUCKET_SUBRESOURCES, "BUCKET")) is not None:
+        return handler
     if method == "GET" and (handler := _subresource(q, _READ_ONLY_GETS)) is not None:
         return handler
     unsupported = _UNSUPPORTED_BUCKET.union(_READ_ONLY_BUCKET).intersection(q)
@@ -223,6 +245,8 @@ def _object_route(call: Call, method: str) -> Handler:
     unsupported = _UNSUPPORTED_OBJECT.intersection(q)
     if unsupported:
         raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
+    if (handler := _by_method(call, method, _OBJECT_SUBRESOURCES, "OBJECT")) is not None:
+        return handler
     headers = call.request.headers
     if "acl" in q:
         if method != "GET":
@@ -326,8 +350,8 @@ def render_error(
     error: S3Error, request: ServiceRequest, request_id: str, host_id: str
 ) -> ServiceResponse:
     """AWS's S3 error document; a HEAD gets the status and no body."""
-    headers: list[tuple[str, str]] = []
-    if error.code == "MethodNotAllowed":
+    headers: list[tuple[str, str]] = list(error.headers)
+    if error.code == "MethodNotAllowed" and not any(n == "Allow" for n, _ in headers):
         headers.append(("Allow", "GET, PUT, POST, DELETE, HEAD"))
     if request.method == "HEAD":
         return ServiceResponse(error.status, headers, b"")
