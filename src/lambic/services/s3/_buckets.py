@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambic.services.base import ServiceResponse
+from lambic.services.s3 import access
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import (
     document,
@@ -53,8 +54,13 @@ def create_bucket(call: Call) -> ServiceResponse:
                 if not constraint or constraint == DEFAULT_REGION:
                     raise S3Error("InvalidLocationConstraint", LocationConstraint=constraint)
                 region = constraint
-    lock = call.request.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
-    call.engine.create_bucket(call.bucket, region, object_lock=lock)
+    headers = call.request.headers
+    lock = headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
+    ownership = headers.get("x-amz-object-ownership")
+    if ownership is not None:
+        access.check_ownership_header(ownership)
+    if call.engine.create_bucket(call.bucket, region, object_lock=lock) and ownership:
+        call.engine.put_setting(call.bucket, access.OWNERSHIP, ownership)
     return empty_response(200, [("Location", f"/{call.bucket}")])
 
 

@@ -6,16 +6,18 @@ import asyncio
 import xml.etree.ElementTree as ET
 
 from lambic.services.base import ServiceResponse
+from lambic.services.s3 import encryption
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._objects import (
     check_copy_preconditions,
     copy_source,
-    locked,
     parse_part_number,
+    prepared,
+    sse_headers,
     version_header,
     write_preconditions,
 )
-from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
+from lambic.services.s3._payload import attrs_from_headers, read_upload
 from lambic.services.s3._wire import (
     document,
     element,
@@ -34,21 +36,23 @@ def _key(call: Call) -> str:
 
 
 def create_upload(call: Call) -> ServiceResponse:
-    attrs = locked(call, attrs_from_headers(call.request.headers))
+    attrs = prepared(call, attrs_from_headers(call.request.headers))
     upload = call.engine.create_upload(call.bucket, _key(call), attrs)
-    encryption = sse_headers(attrs)
+    encrypted = encryption.response_headers(attrs, call.request.headers)
     body = document(
         "InitiateMultipartUploadResult",
         element("Bucket", call.bucket)
         + element("Key", upload.key)
         + element("UploadId", upload.upload_id),
     )
-    return xml_response(body, 200, encryption)
+    return xml_response(body, 200, encrypted)
 
 
 def _upload_encryption(call: Call) -> list[tuple[str, str]]:
+    """Checks a part's SSE-C key against the upload's; the headers a part answers."""
     upload = call.engine.upload(call.bucket, _key(call), call.query["uploadId"])
-    return sse_headers(upload.attrs)
+    encryption.check_read(call.request.headers, upload.attrs)
+    return encryption.response_headers(upload.attrs, call.request.headers)
 
 
 def _part_number(call: Call) -> int:
@@ -57,6 +61,7 @@ def _part_number(call: Call) -> int:
 
 def upload_part(call: Call) -> ServiceResponse:
     number = _part_number(call)
+    encrypted = _upload_encryption(call)
     upload = read_upload(call.request)
     checksum = next(iter(upload.checksums.items()), None)
     part = call.engine.upload_part(
@@ -67,7 +72,7 @@ def upload_part(call: Call) -> ServiceResponse:
         upload.data,
         f"{checksum[0]}:{checksum[1]}" if checksum else None,
     )
-    headers = [("ETag", part.etag), *_upload_encryption(call)]
+    headers = [("ETag", part.etag), *encrypted]
     if checksum:
         headers.append((f"x-amz-checksum-{checksum[0].lower()}", checksum[1]))
     return empty_response(200, headers)
@@ -77,6 +82,8 @@ def upload_part_copy(call: Call) -> ServiceResponse:
     number = _part_number(call)
     headers = call.request.headers
     src = copy_source(call)
+    encryption.check_read(headers, src.attrs, encryption.COPY_CUSTOMER)
+    encrypted = _upload_encryption(call)
     check_copy_preconditions(headers, src)
     start, end = 0, src.size
     copy_range = headers.get("x-amz-copy-source-range")
@@ -98,7 +105,7 @@ def upload_part_copy(call: Call) -> ServiceResponse:
         "CopyPartResult",
         element("LastModified", iso_date(part.modified)) + element("ETag", part.etag),
     )
-    return xml_response(body, 200, _upload_encryption(call))
+    return xml_response(body, 200, encrypted)
 
 
 def _requested_parts(body: bytes) -> list[tuple[int, str]]:
@@ -140,7 +147,7 @@ async def complete_upload(call: Call) -> ServiceResponse:
         + element("Key", key)
         + element("ETag", obj.etag),
     )
-    return xml_response(body, 200, [*sse_headers(obj.attrs), *version_header(obj)])
+    return xml_response(body, 200, [*sse_headers(call, obj), *version_header(obj)])
 
 
 def abort_upload(call: Call) -> ServiceResponse:

@@ -10,10 +10,10 @@ from functools import partial
 from urllib.parse import unquote
 
 from lambic.services.base import Headers, ServiceResponse
-from lambic.services.s3 import object_lock
+from lambic.services.s3 import encryption, object_lock
 from lambic.services.s3._buckets import acl_document
 from lambic.services.s3._call import Call, empty_response, xml_response
-from lambic.services.s3._payload import attrs_from_headers, read_upload, sse_headers
+from lambic.services.s3._payload import attrs_from_headers, read_upload
 from lambic.services.s3._wire import (
     document,
     element,
@@ -49,7 +49,7 @@ def put_object(call: Call) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
     upload = read_upload(call.request)
-    attrs = locked(call, attrs_from_headers(call.request.headers, upload.checksums))
+    attrs = prepared(call, attrs_from_headers(call.request.headers, upload.checksums))
     obj = call.engine.put_object(
         call.bucket,
         call.key,
@@ -58,9 +58,20 @@ def put_object(call: Call) -> ServiceResponse:
         context=call.context,
         preconditions=write_preconditions(call.request.headers),
     )
-    headers = [("ETag", obj.etag), *sse_headers(obj.attrs), *version_header(obj)]
+    headers = [("ETag", obj.etag), *sse_headers(call, obj), *version_header(obj)]
     headers.extend(_checksum_headers(obj))
     return empty_response(200, headers)
+
+
+def sse_headers(call: Call, obj: StoredObject) -> list[tuple[str, str]]:
+    return encryption.response_headers(obj.attrs, call.request.headers)
+
+
+def prepared(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
+    """`attrs` with what a write adds from the request and the bucket: object lock and
+    encryption."""
+    default = call.engine.setting(call.bucket, encryption.SETTING)
+    return encryption.encrypt(call.request.headers, locked(call, attrs), default)
 
 
 def locked(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
@@ -98,7 +109,7 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
     stored = dict(obj.attrs.headers)
     stored.update(overrides)
     if "x-amz-server-side-encryption" not in stored:
-        headers.extend(sse_headers(obj.attrs))
+        headers.extend(encryption.response_headers(obj.attrs, call.request.headers))
     headers.extend(stored.items())
     headers.extend((f"x-amz-meta-{name}", value) for name, value in obj.attrs.metadata.items())
     if obj.attrs.parts and "partNumber" in call.query:
@@ -142,6 +153,7 @@ def get_object(call: Call, *, head: bool = False) -> ServiceResponse:
 
 def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceResponse:
     request_headers = call.request.headers
+    encryption.check_read(request_headers, obj.attrs)
     if check_read_preconditions(request_headers, obj) == 304:
         return empty_response(304, [("ETag", obj.etag), ("Last-Modified", http_date(obj.modified))])
     headers = object_headers(obj, call)
@@ -346,6 +358,7 @@ def copy_object(call: Call) -> ServiceResponse:
     bucket, key, version = parse_copy_source(headers["x-amz-copy-source"])
     directive = _copy_directive(headers, "metadata")
     src = call.engine.head(bucket, key, version)
+    encryption.check_read(headers, src.attrs, encryption.COPY_CUSTOMER)
     check_copy_preconditions(headers, src)
     attrs = attrs_from_headers(headers) if directive == "REPLACE" else None
     storage_class = headers.get("x-amz-storage-class")
@@ -367,6 +380,7 @@ def copy_object(call: Call) -> ServiceResponse:
     lock = object_lock.lock_from_headers(headers, setting, call.engine.clock())
     if attrs is not None or lock:
         attrs = replace(attrs if attrs is not None else src.attrs, lock=lock)
+    attrs = _copy_encryption(call, src, attrs)
     obj = call.engine.copy_object(
         (bucket, key),
         (call.bucket, call.key),
@@ -383,10 +397,28 @@ def copy_object(call: Call) -> ServiceResponse:
         "CopyObjectResult",
         element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag) + checksums,
     )
-    response_headers = [*sse_headers(obj.attrs), *version_header(obj)]
+    response_headers = [*sse_headers(call, obj), *version_header(obj)]
     if version is not None:
         response_headers.append(("x-amz-copy-source-version-id", src.version_id))
     return xml_response(body, 200, response_headers)
+
+
+def _copy_encryption(
+    call: Call, src: StoredObject, attrs: ObjectAttrs | None
+) -> ObjectAttrs | None:
+    """A copy is encrypted as its request (or the target bucket's default) says, never
+    as its source was; None (keep the source's attributes) when that changes nothing."""
+    base = attrs if attrs is not None else src.attrs
+    kept = {k: v for k, v in base.headers.items() if not k.startswith(encryption.SSE)}
+    for name in (encryption.SSE, encryption.KMS_KEY, encryption.BUCKET_KEY):
+        value = call.request.headers.get(name)
+        if value is not None:
+            kept[name] = value
+    default = call.engine.setting(call.bucket, encryption.SETTING)
+    new = encryption.encrypt(call.request.headers, replace(base, headers=kept, sse={}), default)
+    if attrs is None and (new.headers, new.sse) == (src.attrs.headers, src.attrs.sse):
+        return None
+    return new
 
 
 def get_acl(call: Call) -> ServiceResponse:

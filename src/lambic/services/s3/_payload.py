@@ -130,14 +130,3 @@ def validate_tags(pairs: list[tuple[str, str]]) -> dict[str, str]:
             )
         tags[key] = value
     return tags
-
-
-def sse_headers(attrs: ObjectAttrs) -> list[tuple[str, str]]:
-    """The encryption headers AWS answers: as requested, else SSE-S3 (AWS's default
-    since 2023 encrypts every object)."""
-    headers = [
-        (name, value)
-        for name, value in attrs.headers.items()
-        if name.startswith("x-amz-server-side-encryption")
-    ]
-    return headers or [("x-amz-server-side-encryption", "AES256")]

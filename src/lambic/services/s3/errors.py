@@ -92,6 +92,17 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
     "NoSuchKey": (404, "The specified key does not exist."),
     "NoSuchVersion": (404, "The specified version does not exist."),
+    "MalformedPolicy": (400, "Policies must be valid JSON and the first byte must be '{'"),
+    "PolicyTooLarge": (400, "Policy exceeds the maximum allowed document size."),
+    "MalformedACLError": (
+        400,
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    ),
+    "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
+    "UnresolvableGrantByEmailAddress": (
+        400,
+        "The e-mail address you provided does not match any account on record.",
+    ),
     "NoSuchBucketPolicy": (404, "The bucket policy does not exist"),
     "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist"),
     "NoSuchPublicAccessBlockConfiguration": (

@@ -19,12 +19,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from urllib.parse import unquote
 
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.s3 import _buckets, _multipart, _objects, _protection, _tagging
+from lambic.services.s3 import (
+    _buckets,
+    _multipart,
+    _objects,
+    _protection,
+    _settings,
+    _tagging,
+)
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import XML_DECL, request_ids, x
 from lambic.services.s3.cors import matching_rule
@@ -43,15 +50,10 @@ _LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
 # is clearer than silently treating `PUT ?policy` as CreateBucket.
 _UNSUPPORTED_BUCKET = frozenset(
     {
-        "policy",
-        "lifecycle",
         "tagging",
         "website",
-        "encryption",
         "logging",
         "replication",
-        "ownershipControls",
-        "publicAccessBlock",
         "accelerate",
         "requestPayment",
         "intelligent-tiering",
@@ -169,21 +171,22 @@ _READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (
     ("versions", _protection.list_versions),
 )
 # Bucket sub-resources with a handler per method.
-_BUCKET_SUBRESOURCES: dict[str, dict[str, Handler]] = {
+_BUCKET_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     "versioning": {"GET": _protection.get_versioning, "PUT": _protection.put_versioning},
     "object-lock": {
         "GET": _protection.get_lock_configuration,
         "PUT": _protection.put_lock_configuration,
     },
+    **dict.fromkeys(_settings.SETTINGS, _settings.HANDLERS),
 }
-_OBJECT_SUBRESOURCES: dict[str, dict[str, Handler]] = {
+_OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
     "legal-hold": {"GET": _protection.get_legal_hold, "PUT": _protection.put_legal_hold},
 }
 
 
 def _by_method(
-    call: Call, method: str, table: dict[str, dict[str, Handler]], resource_type: str
+    call: Call, method: str, table: dict[str, Mapping[str, Handler]], resource_type: str
 ) -> Handler | None:
     for name, handlers in table.items():
         if name in call.query:
