@@ -160,7 +160,9 @@ def test_overlapping_rules_for_the_same_event_are_refused_and_nothing_changes(s3
 
 def test_unsupported_sub_resources_answer_not_implemented(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        s3.put_bucket_policy(Bucket="site", Policy="{}")
+        s3.put_bucket_accelerate_configuration(
+            Bucket="site", AccelerateConfiguration={"Status": "Enabled"}
+        )
     assert exc.value.response["Error"]["Code"] == "NotImplemented"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 

@@ -9,13 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambic.services.base import ServiceResponse
-from lambic.services.s3 import access
+from lambic.services.s3 import access, acl
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import (
     document,
     element,
     iso_date,
-    owner_fields,
     owner_xml,
     url_encode,
     x,
@@ -59,8 +58,12 @@ def create_bucket(call: Call) -> ServiceResponse:
     ownership = headers.get("x-amz-object-ownership")
     if ownership is not None:
         access.check_ownership_header(ownership)
-    if call.engine.create_bucket(call.bucket, region, object_lock=lock) and ownership:
-        call.engine.put_setting(call.bucket, access.OWNERSHIP, ownership)
+    grants = acl.from_headers(headers)
+    if call.engine.create_bucket(call.bucket, region, object_lock=lock):
+        if ownership:
+            call.engine.put_setting(call.bucket, access.OWNERSHIP, ownership)
+        if grants is not None:
+            call.engine.put_setting(call.bucket, acl.SETTING, acl.to_json(grants))
     return empty_response(200, [("Location", f"/{call.bucket}")])
 
 
@@ -247,23 +250,6 @@ def list_objects_v1(call: Call) -> ServiceResponse:
     parts.append(_contents(page.contents, enc, True))
     parts.append(prefixes_xml(page.common_prefixes, enc))
     return xml_response(document("ListBucketResult", "".join(parts)))
-
-
-def acl_document() -> bytes:
-    """The ACL every local bucket and object has: the owner with FULL_CONTROL."""
-    grant = (
-        '<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        f'xsi:type="CanonicalUser">{owner_fields()}</Grantee>'
-        "<Permission>FULL_CONTROL</Permission></Grant>"
-    )
-    return document(
-        "AccessControlPolicy", f"{owner_xml()}<AccessControlList>{grant}</AccessControlList>"
-    )
-
-
-def get_acl(call: Call) -> ServiceResponse:
-    call.engine.bucket(call.bucket)
-    return xml_response(acl_document())
 
 
 def put_cors(call: Call) -> ServiceResponse:

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 from lambic.services.base import Headers, ServiceResponse
 from lambic.services.s3 import encryption, object_lock
-from lambic.services.s3._buckets import acl_document
+from lambic.services.s3._acls import with_acl
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import attrs_from_headers, read_upload
 from lambic.services.s3._wire import (
@@ -71,7 +71,7 @@ def prepared(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
     """`attrs` with what a write adds from the request and the bucket: object lock and
     encryption."""
     default = call.engine.setting(call.bucket, encryption.SETTING)
-    return encryption.encrypt(call.request.headers, locked(call, attrs), default)
+    return encryption.encrypt(call.request.headers, with_acl(call, locked(call, attrs)), default)
 
 
 def locked(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
@@ -419,10 +419,3 @@ def _copy_encryption(
     if attrs is None and (new.headers, new.sse) == (src.attrs.headers, src.attrs.sse):
         return None
     return new
-
-
-def get_acl(call: Call) -> ServiceResponse:
-    if call.key is None:
-        raise S3Error("MethodNotAllowed")
-    call.engine.head(call.bucket, call.key)
-    return xml_response(acl_document())

@@ -99,6 +99,7 @@ _ERRORS: dict[str, tuple[int, str]] = {
         "The XML you provided was not well-formed or did not validate against our published schema",
     ),
     "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
+    "MissingSecurityHeader": (400, "Your request was missing a required header"),
     "UnresolvableGrantByEmailAddress": (
         400,
         "The e-mail address you provided does not match any account on record.",

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3 import (
+    _acls,
     _buckets,
     _multipart,
     _objects,
@@ -65,7 +66,7 @@ _UNSUPPORTED_BUCKET = frozenset(
     }
 )
 # Sub-resources answered for GET only (their PUT is not implemented).
-_READ_ONLY_BUCKET = frozenset({"acl", "versions"})
+_READ_ONLY_BUCKET = frozenset({"versions"})
 _UNSUPPORTED_OBJECT = frozenset({"attributes", "restore", "select", "torrent"})
 
 
@@ -166,10 +167,7 @@ _CORS_HANDLERS: dict[str, Handler] = {
 
 
 # GET sub-resources in the order they are tried: a query naming two picks the first.
-_READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (
-    ("acl", _buckets.get_acl),
-    ("versions", _protection.list_versions),
-)
+_READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (("versions", _protection.list_versions),)
 # Bucket sub-resources with a handler per method.
 _BUCKET_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     "versioning": {"GET": _protection.get_versioning, "PUT": _protection.put_versioning},
@@ -178,10 +176,12 @@ _BUCKET_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
         "PUT": _protection.put_lock_configuration,
     },
     **dict.fromkeys(_settings.SETTINGS, _settings.HANDLERS),
+    "acl": _acls.BUCKET_HANDLERS,
 }
 _OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
     "legal-hold": {"GET": _protection.get_legal_hold, "PUT": _protection.put_legal_hold},
+    "acl": _acls.OBJECT_HANDLERS,
 }
 
 
@@ -251,10 +251,6 @@ def _object_route(call: Call, method: str) -> Handler:
     if (handler := _by_method(call, method, _OBJECT_SUBRESOURCES, "OBJECT")) is not None:
         return handler
     headers = call.request.headers
-    if "acl" in q:
-        if method != "GET":
-            raise S3Error("NotImplemented", Header="acl")
-        return _objects.get_acl
     if "tagging" in q:
         if method not in _tagging.HANDLERS:
             raise _method_not_allowed(method, "OBJECT")
