@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3 import (
     _acls,
+    _attributes,
     _buckets,
     _multipart,
     _objects,
@@ -67,7 +68,7 @@ _UNSUPPORTED_BUCKET = frozenset(
 )
 # Sub-resources answered for GET only (their PUT is not implemented).
 _READ_ONLY_BUCKET = frozenset({"versions"})
-_UNSUPPORTED_OBJECT = frozenset({"attributes", "restore", "select", "torrent"})
+_UNSUPPORTED_OBJECT = frozenset({"restore", "select", "torrent"})
 
 
 @lru_cache(maxsize=1024)
@@ -182,6 +183,7 @@ _OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
     "legal-hold": {"GET": _protection.get_legal_hold, "PUT": _protection.put_legal_hold},
     "acl": _acls.OBJECT_HANDLERS,
+    "attributes": {"GET": _attributes.get_object_attributes},
 }
 
 
