@@ -168,3 +168,21 @@ def test_settings_go_with_a_deleted_bucket(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_bucket_policy(Bucket="site")
     assert _code(exc) == ("NoSuchBucketPolicy", 404)
+
+
+def test_bucket_tags_round_trip_and_are_validated(s3: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_tagging(Bucket="site")
+    assert _code(exc) == ("NoSuchTagSet", 404)
+    tags = [{"Key": f"k{i}", "Value": f"v{i}"} for i in range(20)]
+    s3.put_bucket_tagging(Bucket="site", Tagging={"TagSet": tags})
+    assert s3.get_bucket_tagging(Bucket="site")["TagSet"] == tags
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_tagging(
+            Bucket="site", Tagging={"TagSet": [{"Key": "aws:owner", "Value": "me"}]}
+        )
+    assert _code(exc) == ("InvalidTag", 400)
+    s3.delete_bucket_tagging(Bucket="site")
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_tagging(Bucket="site")
+    assert _code(exc) == ("NoSuchTagSet", 404)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambic.services.base import ServiceResponse
-from lambic.services.s3 import access, encryption, lifecycle, policy
+from lambic.services.s3 import _tagging, access, encryption, lifecycle, policy
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import document
 from lambic.services.s3.errors import S3Error
@@ -56,6 +56,14 @@ SETTINGS: dict[str, Setting] = {
         lambda call: access.parse_public_access_block(call.request.body),
         access.render_public_access_block,
         "NoSuchPublicAccessBlockConfiguration",
+    ),
+    "tagging": Setting(
+        "tagging",
+        "Tagging",
+        lambda call: _tagging.parse_bucket_tags(call.request.body),
+        _tagging.render_bucket_tags,
+        "NoSuchTagSet",
+        put_status=204,
     ),
     "ownershipControls": Setting(
         access.OWNERSHIP,

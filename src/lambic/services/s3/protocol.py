@@ -52,7 +52,6 @@ _LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
 # is clearer than silently treating `PUT ?policy` as CreateBucket.
 _UNSUPPORTED_BUCKET = frozenset(
     {
-        "tagging",
         "website",
         "logging",
         "replication",
