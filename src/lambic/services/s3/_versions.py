@@ -100,13 +100,17 @@ def scan(
     """Up to `limit` versions (current objects, noncurrent ones and delete markers) after
     the cursor (`key`, `below_seq`): the rest of `key` below that seq, then every later
     key; in ListObjectVersions' order (key ascending, newest version first)."""
+    # Each side is limited in its own index order first, so a page costs the same
+    # wherever it is in the bucket (no sort of everything after the cursor).
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM ("
-        "SELECT key, blob, size, etag, modified, attrs, coalesce(version_id, 'null') "
-        "AS version_id, seq, 0 AS delete_marker FROM objects "
+        "SELECT * FROM (SELECT key, blob, size, etag, modified, attrs, "
+        "coalesce(version_id, 'null') AS version_id, seq, 0 AS delete_marker FROM objects "
+        "WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND seq < ?3)) ORDER BY key LIMIT ?4) "
+        "UNION ALL SELECT * FROM (SELECT key, blob, size, etag, modified, attrs, version_id, "
+        "seq, delete_marker FROM versions "
         "WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND seq < ?3)) "
-        "UNION ALL SELECT key, blob, size, etag, modified, attrs, version_id, seq, delete_marker "
-        "FROM versions WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND seq < ?3))"
+        "ORDER BY key, seq DESC LIMIT ?4)"
         ") ORDER BY key, seq DESC LIMIT ?4",
         (bucket, key, below_seq, limit),
     ).fetchall()

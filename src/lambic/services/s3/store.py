@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS versions (
     modified REAL NOT NULL,
     attrs TEXT NOT NULL,
     delete_marker INTEGER NOT NULL,
-    PRIMARY KEY (bucket, key, seq)
+    PRIMARY KEY (bucket, key, seq DESC)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bucket_settings (
     bucket TEXT NOT NULL,
