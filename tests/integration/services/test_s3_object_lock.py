@@ -65,7 +65,7 @@ def test_default_retention_is_validated_stored_and_applied_to_new_versions(s3: A
         s3.put_object_lock_configuration(
             Bucket="vault", ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": zero}
         )
-    assert _error(exc) == ("InvalidArgument", 400)
+    assert _error(exc) == ("InvalidRetentionPeriod", 400)
 
 
 def test_a_bucket_without_lock_refuses_lock_calls(s3: Any) -> None:
@@ -114,6 +114,15 @@ def test_governance_retention_blocks_deletes_unless_bypassed(s3: Any) -> None:
             Key="a",
             VersionId=version,
             Retention={"Mode": "GOVERNANCE", "RetainUntilDate": _later(0) + dt.timedelta(hours=1)},
+        )
+    assert _error(exc) == ("AccessDenied", 403)
+    # Even strengthening GOVERNANCE to COMPLIANCE needs the bypass header.
+    with pytest.raises(ClientError) as exc:
+        s3.put_object_retention(
+            Bucket="vault",
+            Key="a",
+            VersionId=version,
+            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": _later(3)},
         )
     assert _error(exc) == ("AccessDenied", 403)
     # A delete without a version id only adds a marker: never blocked.

@@ -216,3 +216,9 @@ def test_versions_survive_a_restart_of_the_store(
     listed = again.list_object_versions(Bucket="docs")
     assert len(listed["Versions"]) == 2 and len(listed["DeleteMarkers"]) == 1
     again.close()
+
+
+def test_a_missing_key_says_it_is_not_a_delete_marker(s3: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket="docs", Key="never")
+    assert exc.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "false"

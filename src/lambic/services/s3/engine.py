@@ -314,6 +314,8 @@ class S3Engine:
                     ("x-amz-delete-marker", "true"),
                     ("x-amz-version-id", marker.version_id),
                 ]
+            else:
+                error.headers.append(("x-amz-delete-marker", "false"))  # as AWS answers
             raise error
         return obj
 

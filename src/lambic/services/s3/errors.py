@@ -93,6 +93,7 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "NoSuchKey": (404, "The specified key does not exist."),
     "NoSuchVersion": (404, "The specified version does not exist."),
     "NoSuchTagSet": (404, "The TagSet does not exist"),
+    "InvalidRetentionPeriod": (400, "Default retention period must be a positive integer value."),
     "MalformedPolicy": (400, "Policies must be valid JSON and the first byte must be '{'"),
     "PolicyTooLarge": (400, "Policy exceeds the maximum allowed document size."),
     "MalformedACLError": (

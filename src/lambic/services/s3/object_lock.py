@@ -72,12 +72,7 @@ def parse_configuration(body: bytes) -> str:
     except ValueError as exc:
         raise S3Error("MalformedXML") from exc
     if amount <= 0:
-        raise S3Error(
-            "InvalidArgument",
-            "Default retention period must be a positive integer value",
-            ArgumentName="DefaultRetention",
-            ArgumentValue=raw,
-        )
+        raise S3Error("InvalidRetentionPeriod")
     return json.dumps({"mode": mode, unit: amount})
 
 
@@ -213,9 +208,9 @@ def parse_retention(body: bytes, lock: dict[str, str], now: float, bypass: bool)
         weaker = new_until is None or new_until < current or updated.get("mode") != lock["mode"]
         if lock["mode"] == "COMPLIANCE" and weaker:
             raise S3Error("AccessDenied")
+        # Any change of mode, or a shorter date, of an active GOVERNANCE lock needs the
+        # bypass header (AWS refuses even GOVERNANCE -> COMPLIANCE without it).
         if lock["mode"] == "GOVERNANCE" and weaker and not bypass:
-            if new_until is not None and new_until >= current and mode == "COMPLIANCE":
-                return updated  # strengthening GOVERNANCE to COMPLIANCE needs no bypass
             raise S3Error("AccessDenied")
     return updated
 
