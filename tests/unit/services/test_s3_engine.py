@@ -57,6 +57,19 @@ def test_conditional_put_if_none_match_star_refuses_to_overwrite(engine: S3Engin
     assert engine.read(engine.head("bucket", "k")) == b"v1"
 
 
+def test_conditional_put_if_none_match_etag_refuses_only_that_object(engine: S3Engine) -> None:
+    first = engine.put_object("bucket", "k", b"v1", ObjectAttrs())
+    with pytest.raises(S3Error) as exc:
+        engine.put_object(
+            "bucket", "k", b"v2", ObjectAttrs(), preconditions=Preconditions(None, first.etag)
+        )
+    assert exc.value.status == 412
+    engine.put_object(
+        "bucket", "k", b"v3", ObjectAttrs(), preconditions=Preconditions(None, '"other"')
+    )
+    assert engine.read(engine.head("bucket", "k")) == b"v3"
+
+
 def test_conditional_put_if_match_needs_the_current_etag(engine: S3Engine) -> None:
     first = engine.put_object("bucket", "k", b"v1", ObjectAttrs())
     with pytest.raises(S3Error):

@@ -406,9 +406,15 @@ class S3Engine:
         self, conn: object, obj: StoredObject, preconditions: Preconditions
     ) -> None:
         current = self.store.get_object(obj.bucket, obj.key)
-        # AWS's conditional writes: If-None-Match: * refuses to overwrite; If-Match
-        # requires the current ETag (and fails with NoSuchKey when there is none).
-        if preconditions.if_none_match is not None and current is not None:
+        # AWS's conditional writes: If-None-Match: * refuses to overwrite, an ETag
+        # refuses to overwrite that object; If-Match requires the current ETag (and
+        # fails with NoSuchKey when there is none).
+        none_match = preconditions.if_none_match
+        if (
+            none_match is not None
+            and current is not None
+            and etag_matches(none_match, current.etag)
+        ):
             raise S3Error("PreconditionFailed", Condition="If-None-Match")
         if preconditions.if_match is not None:
             if current is None:
