@@ -91,3 +91,13 @@ def test_bucket_owner_enforced_refuses_acls_that_grant_others(s3: Any) -> None:
         s3.put_object(Bucket="owned", Key="a", Body=b"x", ACL="public-read")
     assert exc.value.response["Error"]["Code"] == "AccessControlListNotSupported"
     s3.put_object(Bucket="owned", Key="a", Body=b"x", ACL="bucket-owner-full-control")
+
+
+def test_bucket_owner_enforced_needs_a_private_bucket_acl(s3: Any) -> None:
+    s3.put_bucket_acl(Bucket="acl", ACL="public-read")
+    enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_ownership_controls(Bucket="acl", OwnershipControls=enforced)
+    assert exc.value.response["Error"]["Code"] == "InvalidBucketAclWithObjectOwnership"
+    s3.put_bucket_acl(Bucket="acl", ACL="private")
+    s3.put_bucket_ownership_controls(Bucket="acl", OwnershipControls=enforced)

@@ -64,6 +64,19 @@ def test_bucket_policy_round_trips_and_is_deleted(s3: Any) -> None:
         (_policy(Effect="Maybe"), "Invalid effect: Maybe"),
         (_policy(Action="sqs:SendMessage"), "Policy has invalid action"),
         (_policy(Resource="arn:aws:s3:::other/*"), "Policy has invalid resource"),
+        (
+            json.dumps(
+                {
+                    "Statement": {
+                        "Effect": "Allow",
+                        "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"},
+                        "Action": "s3:ListBucket",
+                        "Resource": "arn:aws:s3:::site",
+                    }
+                }
+            ),
+            "Allow with NotPrincipal",
+        ),
     ],
 )
 def test_bucket_policy_is_validated_as_aws_does(s3: Any, policy: str, message: str) -> None:

@@ -5,11 +5,12 @@ shape: validate on PUT (each concept's module says how AWS validates), answer AW
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambic.services.base import ServiceResponse
-from lambic.services.s3 import _tagging, access, encryption, lifecycle, policy
+from lambic.services.s3 import _tagging, access, acl, encryption, lifecycle, policy
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import document
 from lambic.services.s3.errors import S3Error
@@ -68,11 +69,21 @@ SETTINGS: dict[str, Setting] = {
     "ownershipControls": Setting(
         access.OWNERSHIP,
         "OwnershipControls",
-        lambda call: access.parse_ownership(call.request.body),
+        lambda call: _ownership(call),
         access.render_ownership,
         "OwnershipControlsNotFoundError",
     ),
 }
+
+
+def _ownership(call: Call) -> str:
+    """PutBucketOwnershipControls; AWS refuses BucketOwnerEnforced while the bucket's
+    ACL grants anyone but the owner."""
+    ownership = access.parse_ownership(call.request.body)
+    stored = call.engine.setting(call.bucket, acl.SETTING)
+    if ownership == "BucketOwnerEnforced" and stored and not acl.is_owner_only(json.loads(stored)):
+        raise S3Error("InvalidBucketAclWithObjectOwnership")
+    return ownership
 
 
 def _setting(call: Call) -> Setting:

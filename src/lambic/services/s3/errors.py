@@ -101,6 +101,10 @@ _ERRORS: dict[str, tuple[int, str]] = {
         "The XML you provided was not well-formed or did not validate against our published schema",
     ),
     "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
+    "InvalidBucketAclWithObjectOwnership": (
+        400,
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+    ),
     "MissingSecurityHeader": (400, "Your request was missing a required header"),
     "UnresolvableGrantByEmailAddress": (
         400,

@@ -63,6 +63,8 @@ def _check_statement(statement: dict[str, Any], bucket: str) -> None:
         raise _malformed("Missing required field Effect")
     if effect not in ("Allow", "Deny"):
         raise _malformed(f"Invalid effect: {effect}")
+    if effect == "Allow" and "NotPrincipal" in statement:
+        raise _malformed("Allow with NotPrincipal is not allowed.")
     principal = statement.get("Principal", statement.get("NotPrincipal"))
     if principal is None:
         raise _malformed("Missing required field Principal")
