@@ -163,7 +163,15 @@ def test_copy_from_an_old_version_and_multipart_get_version_ids(s3: Any) -> None
     assert copied["VersionId"] and copied["VersionId"] != v1
     assert s3.get_object(Bucket="docs", Key="b.txt")["Body"].read() == b"one"
     upload = s3.create_multipart_upload(Bucket="docs", Key="big")["UploadId"]
-    part = s3.upload_part(Bucket="docs", Key="big", UploadId=upload, PartNumber=1, Body=b"x")
+    part = s3.upload_part_copy(
+        Bucket="docs",
+        Key="big",
+        UploadId=upload,
+        PartNumber=1,
+        CopySource={"Bucket": "docs", "Key": "a.txt", "VersionId": v1},
+    )
+    assert part["CopySourceVersionId"] == v1
+    part = {"ETag": part["CopyPartResult"]["ETag"]}
     done = s3.complete_multipart_upload(
         Bucket="docs",
         Key="big",
@@ -171,6 +179,7 @@ def test_copy_from_an_old_version_and_multipart_get_version_ids(s3: Any) -> None
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
     )
     assert done["VersionId"] == s3.head_object(Bucket="docs", Key="big")["VersionId"]
+    assert s3.get_object(Bucket="docs", Key="big")["Body"].read() == b"one"
 
 
 def test_delete_objects_with_version_ids_and_markers(s3: Any) -> None:

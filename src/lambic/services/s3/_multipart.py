@@ -105,6 +105,8 @@ def upload_part_copy(call: Call) -> ServiceResponse:
         "CopyPartResult",
         element("LastModified", iso_date(part.modified)) + element("ETag", part.etag),
     )
+    if "?versionId=" in headers["x-amz-copy-source"]:
+        encrypted.append(("x-amz-copy-source-version-id", src.version_id))
     return xml_response(body, 200, encrypted)
 
 
