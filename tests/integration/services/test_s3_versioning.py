@@ -150,6 +150,12 @@ def test_list_object_versions_pages_with_key_and_version_markers(s3: Any) -> Non
         ("dir/d", True),
         ("dir/d", False),
     ]
+    s3.put_object(Bucket="docs", Key="zz", Body=b"z")
+    first = s3.list_object_versions(Bucket="docs", Delimiter="/", MaxKeys=5)
+    assert first["IsTruncated"] and first["NextKeyMarker"] == "dir/"
+    rest = s3.list_object_versions(Bucket="docs", Delimiter="/", KeyMarker="dir/")
+    assert "CommonPrefixes" not in rest
+    assert [v["Key"] for v in rest["Versions"]] == ["zz"]
 
 
 def test_copy_from_an_old_version_and_multipart_get_version_ids(s3: Any) -> None:

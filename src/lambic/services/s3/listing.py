@@ -30,6 +30,15 @@ class ListingPage:
     last: str = ""
 
 
+def _is_common_prefix(marker: str, prefix: str, delimiter: str) -> bool:
+    """Whether `marker` is a CommonPrefix a page under `prefix` could have ended with."""
+    return (
+        marker.startswith(prefix)
+        and marker.endswith(delimiter)
+        and marker.find(delimiter, len(prefix)) == len(marker) - len(delimiter)
+    )
+
+
 def list_keys(
     store: S3Store, bucket: str, *, prefix: str, delimiter: str, after: str, max_keys: int
 ) -> ListingPage:
@@ -40,13 +49,7 @@ def list_keys(
     count = 0
     cursor = max(after, prefix) if prefix else after
     inclusive = bool(prefix) and prefix > after
-    resumes_after_common_prefix = (
-        delimiter
-        and after.startswith(prefix)
-        and after.endswith(delimiter)
-        and after.find(delimiter, len(prefix)) == len(after) - len(delimiter)
-    )
-    if resumes_after_common_prefix:
+    if delimiter and _is_common_prefix(after, prefix, delimiter):
         # Skip every key folded into the common prefix the last page ended with.
         cursor, inclusive = after + _MAX_CHAR, False
     while True:
@@ -127,6 +130,9 @@ def list_versions(
         below = seq if seq is not None else -1
     if prefix > key:
         key, below = prefix, _TOP_SEQ
+    elif delimiter and _is_common_prefix(key_marker, prefix, delimiter):
+        # The last page ended with this common prefix: skip every key folded into it.
+        key = key_marker + _MAX_CHAR
     mid_key = below not in (-1, _TOP_SEQ)
     previous_key: str | None = key if mid_key else None
     count = 0
