@@ -59,8 +59,12 @@ def _parts(call: Call, obj: StoredObject) -> str:
         inner += element("NextPartNumberMarker", chosen[-1][0])
     inner += element("MaxParts", limit)
     inner += element("IsTruncated", "true" if truncated else "false")
+    algorithm = next(iter(obj.attrs.checksums), "")
+    sums = obj.attrs.part_checksums
     inner += "".join(
-        f"<Part>{element('PartNumber', number)}{element('Size', size)}</Part>"
+        f"<Part>{element('PartNumber', number)}{element('Size', size)}"
+        + (element(f"Checksum{algorithm}", sums[number - 1]) if sums else "")
+        + "</Part>"
         for number, size in chosen
     )
     return f"<ObjectParts>{inner}</ObjectParts>"
@@ -80,7 +84,8 @@ def get_object_attributes(call: Call) -> ServiceResponse:
             element(f"Checksum{algorithm}", value)
             for algorithm, value in obj.attrs.checksums.items()
         )
-        parts.append(f"<Checksum>{values}{element('ChecksumType', 'FULL_OBJECT')}</Checksum>")
+        kind = obj.attrs.checksum_type or "FULL_OBJECT"
+        parts.append(f"<Checksum>{values}{element('ChecksumType', kind)}</Checksum>")
     if "ObjectParts" in names and obj.attrs.parts:
         parts.append(_parts(call, obj))
     if "StorageClass" in names:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from lambic.services.base import ServiceResponse
-from lambic.services.s3 import encryption
+from lambic.services.s3 import encryption, multipart_checksums
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._objects import (
     check_copy_preconditions,
+    checksum_elements,
     copy_source,
     parse_part_number,
     prepared,
@@ -19,6 +21,7 @@ from lambic.services.s3._objects import (
 )
 from lambic.services.s3._payload import attrs_from_headers, read_upload
 from lambic.services.s3._wire import (
+    checksum_of,
     document,
     element,
     iso_date,
@@ -27,6 +30,7 @@ from lambic.services.s3._wire import (
     x,
 )
 from lambic.services.s3.errors import S3Error
+from lambic.services.s3.store import StoredObject
 
 
 def _key(call: Call) -> str:
@@ -37,8 +41,14 @@ def _key(call: Call) -> str:
 
 def create_upload(call: Call) -> ServiceResponse:
     attrs = prepared(call, attrs_from_headers(call.request.headers))
+    checksum = multipart_checksums.requested(call.request.headers)
+    if checksum is not None:
+        attrs = replace(attrs, checksums={checksum.algorithm: ""}, checksum_type=checksum.kind)
     upload = call.engine.create_upload(call.bucket, _key(call), attrs)
     encrypted = encryption.response_headers(attrs, call.request.headers)
+    if checksum is not None:
+        encrypted.append(("x-amz-checksum-algorithm", checksum.algorithm))
+        encrypted.append(("x-amz-checksum-type", checksum.kind))
     body = document(
         "InitiateMultipartUploadResult",
         element("Bucket", call.bucket)
@@ -46,6 +56,11 @@ def create_upload(call: Call) -> ServiceResponse:
         + element("UploadId", upload.upload_id),
     )
     return xml_response(body, 200, encrypted)
+
+
+def _upload_algorithm(call: Call) -> str | None:
+    upload = call.engine.upload(call.bucket, _key(call), call.query["uploadId"])
+    return next(iter(upload.attrs.checksums), None)
 
 
 def _upload_encryption(call: Call) -> list[tuple[str, str]]:
@@ -64,6 +79,11 @@ def upload_part(call: Call) -> ServiceResponse:
     encrypted = _upload_encryption(call)
     upload = read_upload(call.request)
     checksum = next(iter(upload.checksums.items()), None)
+    wanted = _upload_algorithm(call)
+    if checksum is None and wanted is not None:
+        # The upload asked for a checksum the part did not send: computed here.
+        value = checksum_of(wanted, upload.data)
+        checksum = (wanted, value) if value is not None else None
     part = call.engine.upload_part(
         call.bucket,
         _key(call),
@@ -110,32 +130,63 @@ def upload_part_copy(call: Call) -> ServiceResponse:
     return xml_response(body, 200, encrypted)
 
 
-def _requested_parts(body: bytes) -> list[tuple[int, str]]:
+def _requested_parts(body: bytes) -> list[dict[str, str]]:
+    """The complete request's parts: each one's fields (PartNumber, ETag, Checksum*)."""
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
-    parts: list[tuple[int, str]] = []
+    parts: list[dict[str, str]] = []
     for part in root:
         if part.tag.rsplit("}", 1)[-1] != "Part":
             continue
         fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in part}
-        try:
-            parts.append((int(fields["PartNumber"]), fields["ETag"]))
-        except (KeyError, ValueError) as exc:
-            raise S3Error("MalformedXML") from exc
+        if "ETag" not in fields or not fields.get("PartNumber", "").isdigit():
+            raise S3Error("MalformedXML")
+        parts.append(fields)
     return parts
+
+
+def _with_checksums(call: Call, obj: StoredObject, parts: list[dict[str, str]]) -> StoredObject:
+    """The assembled object with the checksum its upload asked for (and its parts')."""
+    upload = call.engine.upload(call.bucket, obj.key, call.query["uploadId"])
+    algorithm = next(iter(upload.attrs.checksums), None)
+    if algorithm is None:
+        return obj
+    checksum = multipart_checksums.UploadChecksum(algorithm, upload.attrs.checksum_type)
+    stored = {p.number: p for p in call.engine.store.list_parts(upload.upload_id)}
+    numbers = [int(p["PartNumber"]) for p in parts]
+    whole, values = multipart_checksums.complete(
+        checksum,
+        [stored[n].checksum for n in numbers],
+        [p.get(f"Checksum{algorithm}") for p in parts],
+        [stored[n].size for n in numbers],
+        call.request.headers,
+    )
+    attrs = replace(
+        obj.attrs,
+        checksums={algorithm: whole} if whole else {},
+        checksum_type=checksum.kind if checksum.kind == multipart_checksums.COMPOSITE else "",
+        part_checksums=values,
+    )
+    return replace(obj, attrs=attrs)
 
 
 async def complete_upload(call: Call) -> ServiceResponse:
     key = _key(call)
-    requested = _requested_parts(call.request.body)
+    parts = _requested_parts(call.request.body)
+    requested = [(int(p["PartNumber"]), p["ETag"]) for p in parts]
     upload_id = call.query["uploadId"]
     # Copying the parts is file I/O proportional to the object: off the event loop.
     # The commit (and the listeners it notifies) stays on the edge's thread.
     assembled = await asyncio.to_thread(
         call.engine.assemble_upload, call.bucket, key, upload_id, requested
     )
+    try:
+        assembled = _with_checksums(call, assembled, parts)
+    except BaseException:
+        call.engine.blobs.delete(assembled.blob)  # never committed: nothing points at it
+        raise
     obj = call.engine.commit_upload(
         assembled,
         upload_id,
@@ -147,7 +198,8 @@ async def complete_upload(call: Call) -> ServiceResponse:
         element("Location", f"{call.base_url}/{call.bucket}/{key}")
         + element("Bucket", call.bucket)
         + element("Key", key)
-        + element("ETag", obj.etag),
+        + element("ETag", obj.etag)
+        + checksum_elements(obj),
     )
     return xml_response(body, 200, [*sse_headers(call, obj), *version_header(obj)])
 

@@ -88,12 +88,30 @@ def version_header(obj: StoredObject, asked: bool = False) -> list[tuple[str, st
     return [("x-amz-version-id", obj.version_id)]
 
 
-def _checksum_headers(obj: StoredObject) -> list[tuple[str, str]]:
+def _checksum_headers(obj: StoredObject, part: int = 0) -> list[tuple[str, str]]:
+    """The object's checksum headers (or, for a part GET, that part's checksum)."""
     if not obj.attrs.checksums:
         return []
+    kind = obj.attrs.checksum_type or "FULL_OBJECT"
+    if part:
+        if not obj.attrs.part_checksums:
+            return []
+        algorithm = next(iter(obj.attrs.checksums))
+        value = obj.attrs.part_checksums[part - 1]
+        return [(f"x-amz-checksum-{algorithm.lower()}", value), ("x-amz-checksum-type", kind)]
     headers = [(f"x-amz-checksum-{alg.lower()}", v) for alg, v in obj.attrs.checksums.items()]
-    headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
+    headers.append(("x-amz-checksum-type", kind))
     return headers
+
+
+def checksum_elements(obj: StoredObject) -> str:
+    """`<ChecksumSHA256>...<ChecksumType>` for CopyObject / CompleteMultipartUpload."""
+    checksums = "".join(
+        element(f"Checksum{algorithm}", value) for algorithm, value in obj.attrs.checksums.items()
+    )
+    if checksums:
+        checksums += element("ChecksumType", obj.attrs.checksum_type or "FULL_OBJECT")
+    return checksums
 
 
 def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
@@ -167,6 +185,8 @@ def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceRespons
             )
         start, end = part_bounds(obj, part)
         status = 206
+        # AWS names a part's own checksum when a part is asked for.
+        headers.extend(_checksum_headers(obj, parse_part_number(part)))
         headers.append(("Content-Range", f"bytes {start}-{max(start, end - 1)}/{obj.size}"))
     elif range_header:
         bounds = parse_range(range_header, obj.size)
@@ -388,11 +408,7 @@ def copy_object(call: Call) -> ServiceResponse:
         source_version=version,
         context=call.context,
     )
-    checksums = "".join(
-        element(f"Checksum{algorithm}", value) for algorithm, value in obj.attrs.checksums.items()
-    )
-    if checksums:
-        checksums += element("ChecksumType", "FULL_OBJECT")
+    checksums = checksum_elements(obj)
     body = document(
         "CopyObjectResult",
         element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag) + checksums,

@@ -507,7 +507,7 @@ class S3Engine:
         if attrs is not None and not attrs.checksums:
             new_attrs = replace(new_attrs, checksums=src.attrs.checksums)
         if "-" in src.etag:
-            new_attrs = replace(new_attrs, checksums={})
+            new_attrs = replace(new_attrs, checksums={}, checksum_type="", part_checksums=())
         blob = self.blobs.copy(src.blob)
         obj = StoredObject(target[0], target[1], blob, src.size, etag, self.clock(), new_attrs)
         return self._commit_object(obj, "ObjectCreated:Copy", context)

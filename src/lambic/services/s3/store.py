@@ -116,7 +116,10 @@ class ObjectAttrs:
     lock state ("mode", "until" as ISO 8601, "hold": "ON"/"OFF"); `acl`: the object's
     access control policy as JSON (None: the owner's FULL_CONTROL); `sse`: what the
     object was encrypted with besides stored headers (SSE-C's algorithm and the salted
-    digest of its key, never the key).
+    digest of its key, never the key); `checksum_type`: "COMPOSITE" for a multipart
+    object's composite checksum ("" is FULL_OBJECT), and for an upload the type it was
+    created with, whose `checksums` then holds the requested algorithm with an empty
+    value; `part_checksums`: each part's checksum value, in part order.
     """
 
     headers: dict[str, str] = field(default_factory=dict)
@@ -128,6 +131,8 @@ class ObjectAttrs:
     lock: dict[str, str] = field(default_factory=dict)
     acl: str | None = None
     sse: dict[str, str] = field(default_factory=dict)
+    checksum_type: str = ""
+    part_checksums: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         raw: dict[str, Any] = {
@@ -146,6 +151,10 @@ class ObjectAttrs:
             raw["a"] = self.acl
         if self.sse:
             raw["e"] = self.sse
+        if self.checksum_type:
+            raw["ct"] = self.checksum_type
+        if self.part_checksums:
+            raw["pc"] = self.part_checksums
         return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
@@ -161,6 +170,8 @@ class ObjectAttrs:
             raw.get("l", {}),
             raw.get("a"),
             raw.get("e", {}),
+            raw.get("ct", ""),
+            tuple(raw.get("pc", ())),
         )
 
 
