@@ -199,3 +199,10 @@ def test_bucket_tags_round_trip_and_are_validated(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_bucket_tagging(Bucket="site")
     assert _code(exc) == ("NoSuchTagSet", 404)
+
+
+def test_a_lifecycle_rule_without_an_id_is_given_one(s3: Any) -> None:
+    rule = {"Filter": {"Prefix": "tmp/"}, "Status": "Enabled", "Expiration": {"Days": 1}}
+    s3.put_bucket_lifecycle_configuration(Bucket="site", LifecycleConfiguration={"Rules": [rule]})
+    (stored,) = s3.get_bucket_lifecycle_configuration(Bucket="site")["Rules"]
+    assert stored["ID"] and stored["Expiration"] == {"Days": 1}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,13 +119,69 @@ def test_sse_c_multipart_parts_must_carry_the_upload_key(s3: Any) -> None:
         Bucket="safe", Key="m", UploadId=upload, PartNumber=1, Body=b"part", **_customer(KEY)
     )
     assert part["SSECustomerAlgorithm"] == "AES256"
-    s3.complete_multipart_upload(
-        Bucket="safe",
-        Key="m",
-        UploadId=upload,
-        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    finished = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(
+            Bucket="safe", Key="m", UploadId=upload, MultipartUpload=finished
+        )
+    assert _code(exc)[1] == 400
+    done = s3.complete_multipart_upload(
+        Bucket="safe", Key="m", UploadId=upload, MultipartUpload=finished, **_customer(KEY)
     )
+    headers = done["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
     assert s3.get_object(Bucket="safe", Key="m", **_customer(KEY))["Body"].read() == b"part"
+
+
+def test_parts_of_a_kms_upload_may_repeat_its_encryption_headers(s3: Any) -> None:
+    kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "my-key"}
+    upload = s3.create_multipart_upload(Bucket="safe", Key="k", **kms)["UploadId"]
+
+    def add_headers(params: dict[str, Any], **_: Any) -> None:
+        params["headers"]["x-amz-server-side-encryption"] = "aws:kms"
+
+    s3.meta.events.register("before-call.s3.UploadPart", add_headers)
+    part = s3.upload_part(Bucket="safe", Key="k", UploadId=upload, PartNumber=1, Body=b"x")
+    assert part["SSEKMSKeyId"] == "my-key"
+
+
+def test_sse_c_post_object_needs_the_key_to_be_read(s3: Any, start_edge: Any) -> None:
+    fields = {
+        "x-amz-server-side-encryption-customer-algorithm": "AES256",
+        "x-amz-server-side-encryption-customer-key": base64.b64encode(KEY).decode(),
+        "x-amz-server-side-encryption-customer-key-MD5": _customer(KEY)["SSECustomerKeyMD5"],
+    }
+    post = s3.generate_presigned_post(
+        "safe", "form.txt", Fields=fields, Conditions=[{k: v} for k, v in fields.items()]
+    )
+    body, boundary = _multipart_form({**post["fields"]}, b"posted")
+    request = urllib.request.Request(
+        post["url"],
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 204
+    assert s3.get_object(Bucket="safe", Key="form.txt", **_customer(KEY))["Body"].read() == (
+        b"posted"
+    )
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="safe", Key="form.txt")
+    assert _code(exc) == ("InvalidRequest", 400)
+
+
+def _multipart_form(fields: dict[str, str], content: bytes) -> tuple[bytes, str]:
+    boundary = "lambicboundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    head = "".join(parts).encode()
+    file_part = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+    ).encode()
+    return head + file_part + content + f"\r\n--{boundary}--\r\n".encode(), boundary
 
 
 def test_sse_kms_headers_are_echoed_and_a_key_id_needs_kms(s3: Any) -> None:

@@ -66,7 +66,7 @@ def _upload_algorithm(call: Call) -> str | None:
 def _upload_encryption(call: Call) -> list[tuple[str, str]]:
     """Checks a part's SSE-C key against the upload's; the headers a part answers."""
     upload = call.engine.upload(call.bucket, _key(call), call.query["uploadId"])
-    encryption.check_read(call.request.headers, upload.attrs)
+    encryption.check_read(call.request.headers, upload.attrs, part=True)
     return encryption.response_headers(upload.attrs, call.request.headers)
 
 
@@ -177,6 +177,8 @@ async def complete_upload(call: Call) -> ServiceResponse:
     parts = _requested_parts(call.request.body)
     requested = [(int(p["PartNumber"]), p["ETag"]) for p in parts]
     upload_id = call.query["uploadId"]
+    # An SSE-C upload is completed with its key, as every part was sent (AWS).
+    _upload_encryption(call)
     # Copying the parts is file I/O proportional to the object: off the event loop.
     # The commit (and the listeners it notifies) stays on the edge's thread.
     assembled = await asyncio.to_thread(

@@ -198,10 +198,13 @@ def encrypt(headers: Headers, attrs: ObjectAttrs, bucket_default: str | None) ->
     return replace(attrs, headers=stored)
 
 
-def check_read(headers: Headers, attrs: ObjectAttrs, prefix: str = CUSTOMER) -> None:
-    """A GET / HEAD / copy source / UploadPart must carry the SSE-C key the object (or
-    upload) was written with, and only then."""
-    if prefix == CUSTOMER and SSE in headers:
+def check_read(
+    headers: Headers, attrs: ObjectAttrs, prefix: str = CUSTOMER, *, part: bool = False
+) -> None:
+    """A GET / HEAD / copy source / UploadPart (`part`) must carry the SSE-C key the
+    object (or upload) was written with, and only then. GET and HEAD refuse SSE-S3/KMS
+    headers; UploadPart ignores them, as AWS does."""
+    if prefix == CUSTOMER and not part and SSE in headers:
         raise _invalid(
             "x-amz-server-side-encryption header is not supported for this operation.",
             SSE,

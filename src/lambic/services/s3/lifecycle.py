@@ -13,6 +13,7 @@ UTC; Expiration naming exactly one of Days, Date or ExpiredObjectDeleteMarker.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import xml.etree.ElementTree as ET
 
 from lambic.services.s3.errors import S3Error
@@ -57,6 +58,11 @@ def parse(body: bytes) -> str:
     seen: set[str] = set()
     for rule in rules:
         _check_rule(rule, seen)
+        if rule.find("ID") is None:
+            # AWS names a rule sent without an ID.
+            named = ET.Element("ID")
+            named.text = secrets.token_urlsafe(36)
+            rule.insert(0, named)
     return "".join(ET.tostring(rule, encoding="unicode") for rule in rules)
 
 
