@@ -67,11 +67,22 @@ def sse_headers(call: Call, obj: StoredObject) -> list[tuple[str, str]]:
     return encryption.response_headers(obj.attrs, call.request.headers)
 
 
+# Headers a write may carry that add to what is stored (lock, ACL, encryption).
+_WRITE_OPTIONS = ("x-amz-object-lock-", "x-amz-acl", "x-amz-grant-", encryption.SSE)
+
+
 def prepared(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
-    """`attrs` with what a write adds from the request and the bucket: object lock and
-    encryption."""
-    default = call.engine.setting(call.bucket, encryption.SETTING)
-    return encryption.encrypt(call.request.headers, with_acl(call, locked(call, attrs)), default)
+    """`attrs` with what a write adds from the request and the bucket: object lock,
+    ACL and encryption."""
+    engine, headers = call.engine, call.request.headers
+    default = engine.setting(call.bucket, encryption.SETTING)
+    if (
+        default is None
+        and engine.setting(call.bucket, object_lock.SETTING) is None
+        and not any(name.startswith(_WRITE_OPTIONS) for name in headers)
+    ):
+        return attrs  # the common PUT: one scan of the header names, nothing to add
+    return encryption.encrypt(headers, with_acl(call, locked(call, attrs)), default)
 
 
 def locked(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:

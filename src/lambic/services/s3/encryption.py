@@ -204,7 +204,14 @@ def check_read(
     """A GET / HEAD / copy source / UploadPart (`part`) must carry the SSE-C key the
     object (or upload) was written with, and only then. GET and HEAD refuse SSE-S3/KMS
     headers; UploadPart ignores them, as AWS does."""
-    if prefix == CUSTOMER and not part and SSE in headers:
+    refuses_sse = prefix == CUSTOMER and not part
+    if (
+        not attrs.sse
+        and not any(name.startswith(prefix) for name in headers)
+        and not (refuses_sse and SSE in headers)
+    ):
+        return  # the common read: no encryption headers, none needed
+    if refuses_sse and SSE in headers:
         raise _invalid(
             "x-amz-server-side-encryption header is not supported for this operation.",
             SSE,

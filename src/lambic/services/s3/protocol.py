@@ -189,6 +189,8 @@ _OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
 def _by_method(
     call: Call, method: str, table: dict[str, Mapping[str, Handler]], resource_type: str
 ) -> Handler | None:
+    if not call.query:
+        return None
     for name, handlers in table.items():
         if name in call.query:
             if method not in handlers:

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 _SCHEMA = """
@@ -160,18 +160,18 @@ class ObjectAttrs:
     @classmethod
     def from_json(cls, text: str) -> ObjectAttrs:
         raw: dict[str, Any] = json.loads(text)
-        return cls(
-            raw["h"],
-            raw["m"],
-            raw["c"],
-            raw.get("p", 0),
-            raw.get("t", {}),
-            tuple(raw.get("s", ())),
-            raw.get("l", {}),
-            raw.get("a"),
-            raw.get("e", {}),
-            raw.get("ct", ""),
-            tuple(raw.get("pc", ())),
+        attrs = cls(
+            raw["h"], raw["m"], raw["c"], raw.get("p", 0), raw.get("t", {}), tuple(raw.get("s", ()))
+        )
+        if len(raw) == 4 + ("t" in raw) + ("s" in raw):
+            return attrs  # the common object: none of the attributes below
+        return replace(
+            attrs,
+            lock=raw.get("l", {}),
+            acl=raw.get("a"),
+            sse=raw.get("e", {}),
+            checksum_type=raw.get("ct", ""),
+            part_checksums=tuple(raw.get("pc", ())),
         )
 
 

@@ -61,7 +61,8 @@ def place_object(
     """Make `obj` the key's current version; returns it (with its version id) and the
     blobs to remove."""
     if bucket.versioning is None:
-        replaced = store.put_object(conn, replace(obj, seq=time.time_ns()))
+        # The only version there is: its seq (0) only has to be below any later one.
+        replaced = store.put_object(conn, obj)
         return obj, [replaced] if replaced else []
     current = store.current(conn, obj.bucket, obj.key)
     newest = current or _versions.newest(conn, obj.bucket, obj.key)
