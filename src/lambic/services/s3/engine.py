@@ -143,7 +143,7 @@ class S3Engine:
         self._notifications_lock = threading.Lock()
         # Stored bucket sub-resource documents by (bucket, name), read on every PUT
         # (object lock defaults, default encryption): loaded once, kept in step here.
-        self._settings: dict[tuple[str, str], str | None] = {}
+        self._settings: dict[str, dict[str, str | None]] = {}
         # The protocol sets this so replaced blobs are removed after the response is
         # written (a crash before that leaves files the startup sweep removes).
         self.defer_discards = False
@@ -243,16 +243,18 @@ class S3Engine:
 
     def setting(self, bucket: str, name: str) -> str | None:
         """A stored bucket sub-resource document (`name`: "policy", "object-lock", ...)."""
-        cached = self._settings.get((bucket, name), _UNCACHED)
-        if cached is _UNCACHED:
-            cached = self._settings[(bucket, name)] = self.store.get_setting(bucket, name)
-        return cached if isinstance(cached, str) else None
+        known = self._settings.get(bucket)
+        if known is None:
+            known = self._settings[bucket] = {}
+        if name not in known:
+            known[name] = self.store.get_setting(bucket, name)
+        return known[name]
 
     def put_setting(self, bucket: str, name: str, document: str | None) -> None:
         """Store (None: delete) a bucket sub-resource document, already validated."""
         self.bucket(bucket)
         self.store.set_setting(bucket, name, document)
-        self._settings[(bucket, name)] = document
+        self._settings.setdefault(bucket, {})[name] = document
 
     def put_object_lock(self, name: str, setting: str) -> None:
         """PutObjectLockConfiguration (the document parsed): AWS lets a bucket with
@@ -289,8 +291,7 @@ class S3Engine:
                 raise S3Error("BucketNotEmpty", BucketName=name)
             leftovers = self.store.delete_bucket(conn, name)
         self._cors_cache.pop(name, None)
-        for cached in [k for k in self._settings if k[0] == name]:
-            del self._settings[cached]
+        self._settings.pop(name, None)
         with self._notifications_lock:
             self._notifications.pop(name, None)
         for blob in leftovers:
@@ -766,7 +767,6 @@ class S3Engine:
         return config
 
 
-_UNCACHED = object()
 object_lock_setting = "object-lock"
 
 
