@@ -45,6 +45,11 @@ def _key(call: Call) -> str:
     return call.key
 
 
+def _upload_id(call: Call) -> str:
+    # A PUT with partNumber but no uploadId is routed here too: no such upload.
+    return call.query.get("uploadId", "")
+
+
 def create_upload(call: Call) -> ServiceResponse:
     attrs = prepared(call, attrs_from_headers(call.request.headers))
     checksum = multipart_checksums.requested(call.request.headers)
@@ -65,13 +70,13 @@ def create_upload(call: Call) -> ServiceResponse:
 
 
 def _upload_algorithm(call: Call) -> str | None:
-    upload = call.engine.upload(call.bucket, _key(call), call.query["uploadId"])
+    upload = call.engine.upload(call.bucket, _key(call), _upload_id(call))
     return next(iter(upload.attrs.checksums), None)
 
 
 def _upload_encryption(call: Call) -> list[tuple[str, str]]:
     """Checks a part's SSE-C key against the upload's; the headers a part answers."""
-    upload = call.engine.upload(call.bucket, _key(call), call.query["uploadId"])
+    upload = call.engine.upload(call.bucket, _key(call), _upload_id(call))
     encryption.check_read(call.request.headers, upload.attrs, part=True)
     return encryption.response_headers(upload.attrs, call.request.headers)
 
@@ -112,7 +117,7 @@ def _store_part(
     part = call.engine.upload_part(
         call.bucket,
         _key(call),
-        call.query["uploadId"],
+        _upload_id(call),
         number,
         upload.data,
         f"{checksum[0]}:{checksum[1]}" if checksum else None,
@@ -145,7 +150,7 @@ def upload_part_copy(call: Call) -> ServiceResponse:
             )
         start, end = bounds
     data = call.engine.read(src, start, end)
-    part = call.engine.upload_part(call.bucket, _key(call), call.query["uploadId"], number, data)
+    part = call.engine.upload_part(call.bucket, _key(call), _upload_id(call), number, data)
     body = document(
         "CopyPartResult",
         element("LastModified", iso_date(part.modified)) + element("ETag", part.etag),
@@ -174,7 +179,7 @@ def _requested_parts(body: bytes) -> list[dict[str, str]]:
 
 def _with_checksums(call: Call, obj: StoredObject, parts: list[dict[str, str]]) -> StoredObject:
     """The assembled object with the checksum its upload asked for (and its parts')."""
-    upload = call.engine.upload(call.bucket, obj.key, call.query["uploadId"])
+    upload = call.engine.upload(call.bucket, obj.key, _upload_id(call))
     algorithm = next(iter(upload.attrs.checksums), None)
     if algorithm is None:
         return obj
@@ -201,7 +206,7 @@ async def complete_upload(call: Call) -> ServiceResponse:
     key = _key(call)
     parts = _requested_parts(call.request.body)
     requested = [(int(p["PartNumber"]), p["ETag"]) for p in parts]
-    upload_id = call.query["uploadId"]
+    upload_id = _upload_id(call)
     # An SSE-C upload is completed with its key, as every part was sent (AWS).
     _upload_encryption(call)
     # Copying the parts is file I/O proportional to the object: off the event loop.
@@ -232,7 +237,7 @@ async def complete_upload(call: Call) -> ServiceResponse:
 
 
 def abort_upload(call: Call) -> ServiceResponse:
-    call.engine.abort_upload(call.bucket, _key(call), call.query["uploadId"])
+    call.engine.abort_upload(call.bucket, _key(call), _upload_id(call))
     return empty_response(204)
 
 
@@ -255,7 +260,7 @@ def list_parts(call: Call) -> ServiceResponse:
     after = _int_param(call, "part-number-marker", 0)
     limit = max(0, min(_int_param(call, "max-parts", 1000), 1000))
     upload, parts, truncated = call.engine.list_parts(
-        call.bucket, _key(call), call.query["uploadId"], after=after, limit=limit
+        call.bucket, _key(call), _upload_id(call), after=after, limit=limit
     )
     items = "".join(
         f"<Part><PartNumber>{p.number}</PartNumber><LastModified>{iso_date(p.modified)}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import ServiceResponse
 from lambic.services.s3 import object_lock
 from lambic.services.s3._buckets import Encode, Listing, prefixes_xml
@@ -32,7 +33,7 @@ def get_versioning(call: Call) -> ServiceResponse:
 
 def put_versioning(call: Call) -> ServiceResponse:
     try:
-        root = ET.fromstring(call.request.body)
+        root = parse_xml(call.request.body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in root}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from lambic._http_limits import parse_xml
 from lambic.services.s3._wire import element
 from lambic.services.s3.errors import S3Error
 
@@ -21,7 +22,7 @@ OWNERSHIPS = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
 
 def _root(body: bytes) -> ET.Element:
     try:
-        return ET.fromstring(body)
+        return parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
 

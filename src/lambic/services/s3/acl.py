@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import Headers
 from lambic.services.s3._wire import OWNER_ID, document, element, owner_fields, owner_xml
 from lambic.services.s3.errors import S3Error
@@ -104,7 +105,7 @@ def _local(tag: str) -> str:
 def from_document(body: bytes) -> list[Grant]:
     """A PutBucketAcl / PutObjectAcl AccessControlPolicy, validated."""
     try:
-        root = ET.fromstring(body)
+        root = parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedACLError") from exc
     lists = [child for child in root if _local(child.tag) == "AccessControlList"]

@@ -23,6 +23,7 @@ import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
+from lambic._http_limits import parse_xml
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.services.base import Headers
 from lambic.services.s3._wire import element
@@ -52,7 +53,7 @@ def _invalid(message: str, name: str, value: str = "") -> S3Error:
 def parse_configuration(body: bytes) -> str:
     """PutBucketEncryption's document, validated as AWS does, as stored JSON."""
     try:
-        root = ET.fromstring(body)
+        root = parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     rules: list[dict[str, str | bool]] = []

@@ -16,6 +16,7 @@ import datetime as dt
 import secrets
 import xml.etree.ElementTree as ET
 
+from lambic._http_limits import parse_xml
 from lambic.services.s3.errors import S3Error
 
 SETTING = "lifecycle"
@@ -46,7 +47,7 @@ def _invalid(message: str) -> S3Error:
 def parse(body: bytes) -> str:
     """The configuration's rules as stored XML, or AWS's error for what it refuses."""
     try:
-        root = ET.fromstring(body)
+        root = parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     _strip_namespaces(root)

@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 
+from lambic._http_limits import parse_xml
 from lambic.services.base import Headers
 from lambic.services.s3._wire import element
 from lambic.services.s3.errors import S3Error
@@ -33,7 +34,7 @@ _MISSING = "Bucket is missing Object Lock Configuration"
 
 def _children(body: bytes) -> tuple[str, dict[str, ET.Element]]:
     try:
-        root = ET.fromstring(body)
+        root = parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     return _local(root.tag), {_local(child.tag): child for child in root}
