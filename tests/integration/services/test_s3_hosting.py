@@ -129,6 +129,29 @@ def test_a_deny_in_the_stored_policy_closes_what_an_allow_opens(edge: EdgeServer
     assert _get(edge, "/site/private/a.html")[0] == 403
 
 
+def test_the_public_access_block_governs_public_policies(edge: EdgeServer, s3: Any) -> None:
+    s3.put_object(Bucket="site", Key="index.html", Body=b"home")
+    assert _get(edge, "/site/index.html")[0] == 200
+    s3.put_public_access_block(
+        Bucket="site", PublicAccessBlockConfiguration={"RestrictPublicBuckets": True}
+    )
+    assert _get(edge, "/site/index.html")[0] == 403  # the public policy no longer counts
+    assert s3.get_object(Bucket="site", Key="index.html")["Body"].read() == b"home"
+
+    s3.put_public_access_block(
+        Bucket="site", PublicAccessBlockConfiguration={"BlockPublicPolicy": True}
+    )
+    assert _get(edge, "/site/index.html")[0] == 200
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="site", Policy=json.dumps(PUBLIC_SITE))
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # A policy granting only a named principal is not public.
+    named = {**PUBLIC_SITE["Statement"][0], "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}
+    s3.put_bucket_policy(Bucket="site", Policy=json.dumps({"Statement": [named]}))
+    assert _get(edge, "/site/index.html")[0] == 403
+
+
 def _get(edge: EdgeServer, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
     try:

@@ -39,7 +39,7 @@ SETTINGS: dict[str, Setting] = {
     "policy": Setting(
         policy.SETTING,
         "",
-        lambda call: policy.validate(call.request.body, call.bucket),
+        lambda call: _policy(call),
         str,
         "NoSuchBucketPolicy",
         put_status=204,
@@ -74,6 +74,16 @@ SETTINGS: dict[str, Setting] = {
         "OwnershipControlsNotFoundError",
     ),
 }
+
+
+def _policy(call: Call) -> str:
+    """PutBucketPolicy; AWS refuses a public policy while the bucket's public access
+    block has BlockPublicPolicy."""
+    text = policy.validate(call.request.body, call.bucket)
+    block = call.engine.setting(call.bucket, access.PUBLIC_ACCESS_BLOCK)
+    if access.public_access_flag(block, "BlockPublicPolicy") and policy.stored(text).is_public():
+        raise S3Error("AccessDenied")
+    return text
 
 
 def _ownership(call: Call) -> str:

@@ -1,7 +1,10 @@
 """Bucket access settings stored as documents: public access block and object
 ownership controls, validated as AWS validates them and returned in AWS's shapes.
 
-They are stored, not enforced: the local S3 serves one account, and request
+Of the public access block, what the bucket policy's evaluation for anonymous
+requests (`policy.py`) touches is enforced: BlockPublicPolicy refuses a public
+policy, RestrictPublicBuckets keeps anonymous callers out whatever the policy says.
+The rest is stored, not enforced: the local S3 serves one account, and request
 authorization stays where it is (see docs/internals.md).
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 
 from lambic._http_limits import parse_xml
 from lambic.services.s3._wire import element
@@ -40,6 +44,12 @@ def parse_public_access_block(body: bytes) -> str:
             raise S3Error("MalformedXML")
         flags[name] = value == "true"
     return json.dumps(flags)
+
+
+@lru_cache(maxsize=256)
+def public_access_flag(stored: str | None, name: str) -> bool:
+    """One flag (`BlockPublicPolicy`, ...) of a stored public access block (None: none)."""
+    return stored is not None and bool(json.loads(stored)[name])
 
 
 def render_public_access_block(stored: str) -> str:

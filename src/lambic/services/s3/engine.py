@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from lambic.services.s3 import _versions, policy, versioning
+from lambic.services.s3 import _versions, access, policy, versioning
 from lambic.services.s3._blobs import BlobStore
 from lambic.services.s3._wire import http_date
 from lambic.services.s3.cors import CorsRule, parse_cors, render_cors
@@ -765,6 +765,9 @@ class S3Engine:
         text = self.setting(bucket, policy.SETTING)
         if text is None:
             return False
+        block = self.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
+        if access.public_access_flag(block, "RestrictPublicBuckets"):
+            return False  # AWS: only the owner's account and AWS services get through
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
         return policy.stored(text).allows_anonymous(action, resource)
 

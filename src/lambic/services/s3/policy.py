@@ -80,6 +80,16 @@ class PolicyDocument:
             _check_statement(statement, bucket)
         return cls(text, tuple(statements))
 
+    def is_public(self) -> bool:
+        """Whether it grants anything to everyone (what BlockPublicPolicy refuses):
+        an Allow to `*` without a Condition narrowing it."""
+        return any(
+            statement["Effect"] == "Allow"
+            and "Condition" not in statement
+            and _everyone(statement.get("Principal"))
+            for statement in self.statements
+        )
+
     def allows_anonymous(self, action: str, resource: str) -> bool:
         """Whether everyone may do `action` (e.g. `s3:GetObject`) on `resource` (an ARN)."""
         allowed = False
