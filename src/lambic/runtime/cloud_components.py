@@ -54,7 +54,9 @@ from lambic.runtime.sqs_poller import BatchOutcome
 from lambic.runtime.stream_poller import StreamBatchOutcome
 
 if TYPE_CHECKING:
+    from lambic.console import ConsoleService
     from lambic.runtime.local import LocalCloud
+    from lambic.services.base import Service
     from lambic.services.factory import ServiceSet
     from lambic.services.server import EdgeServer
     from lambic.services.sqs import SqsEngine
@@ -103,6 +105,7 @@ class LocalServices:
         self.services: ServiceSet | None = None
         self.edge: EdgeServer | None = None
         self.lambda_api: LambdaApi | None = None
+        self.console: ConsoleService | None = None
         self._lock: ServicesLock | None = None
         self._endpoint_file: Path | None = None
 
@@ -129,7 +132,7 @@ class LocalServices:
         state = None if self.in_memory else (self.state_dir or cloud.state_dir)
         # Lambda's API runs the functions on the invoker, which exists only after the
         # services start: the API asks the cloud for it per request.
-        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo)
+        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
         try:
             cloud.extra_env.update(endpoint_environment(url))
             where = "in memory" if state is None else f"state in {state}"
@@ -150,13 +153,14 @@ class LocalServices:
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
         echo: Callable[[str], None],
+        cloud: LocalCloud | None = None,
     ) -> str:
         """`open`, waiting a while for a `lambic invoke` that holds the state."""
         deadline = time.monotonic() + self.claim_timeout
         waiting = False
         while True:
             try:
-                return await self.open(state, invoker)
+                return await self.open(state, invoker, cloud)
             except ServicesInUseError as exc:
                 endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
                 if endpoint is not None:
@@ -172,9 +176,15 @@ class LocalServices:
                     waiting = True
                 await asyncio.sleep(0.1)
 
-    async def open(self, state: Path | None, invoker: Callable[[], FunctionInvoker | None]) -> str:
+    async def open(
+        self,
+        state: Path | None,
+        invoker: Callable[[], FunctionInvoker | None],
+        cloud: LocalCloud | None = None,
+    ) -> str:
         """Open the engines over `state` (None: in memory), serve them; their URL.
 
+        With `cloud`, the edge also serves the console over it (`lambic.console`).
         Raises `ServicesInUseError` if another process has `state`'s engines open.
         """
         from lambic.services.base import ServiceError
@@ -186,7 +196,13 @@ class LocalServices:
         api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
         try:
             services = self.services = await asyncio.to_thread(create_services, state)
-            served = {**services.by_name(), api.name: api}
+            served: dict[str, Service] = {**services.by_name(), api.name: api}
+            if cloud is not None:
+                from lambic.console import ConsoleService
+
+                served["console"] = self.console = ConsoleService(
+                    cloud, services=served, runtime_loop=asyncio.get_running_loop()
+                )
             self.edge = await asyncio.to_thread(
                 lambda: EdgeServer(
                     served,
@@ -220,6 +236,13 @@ class LocalServices:
         if not resources:
             return []
         return await asyncio.to_thread(create_declared, resources, self._client)
+
+    def banner_lines(self) -> list[str]:
+        if self.console is None or self.edge is None:
+            return []
+        from lambic.console.service import CONSOLE_PATH
+
+        return [f"Console: {self.edge.url}{CONSOLE_PATH}"]
 
     def use_event_queue(self, queue: EventQueue | None) -> None:
         """Lambda API Event invocations go through `queue` (None: the invoker's own path)."""
@@ -428,10 +451,20 @@ class LiveEventSources:
                 return  # the log writer process prints what is stored
         cloud.print_lines([line])
 
+    def schedules(self) -> list[tuple[str, str, datetime | None]]:
+        """(function, expression, next fire) of every schedule handler now."""
+        return self.sources.schedules() if self.sources is not None else []
+
+    def fire_schedule(self, function: str) -> str:
+        """Deliver `function`'s Scheduled Event now (as the console's "fire now")."""
+        if self.sources is None:
+            raise LambicRuntimeError("The event sources are not running")
+        return self.sources.fire_schedule(function)
+
     def banner_lines(self) -> list[str]:
         """When each schedule fires next (the first data of a `rate(1 minute)` app
         arrives after a minute: say so rather than stay silent)."""
-        schedules = self.sources.schedules() if self.sources is not None else []
+        schedules = self.schedules()
         if not schedules:
             return []
         now = datetime.now(timezone.utc)
