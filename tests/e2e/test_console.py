@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -210,11 +213,14 @@ def test_the_logs_panel_filters_by_function_and_text(
     choose(console, "logs-function", "update_status")
     console.find_element(By.ID, "logs-text").send_keys("Recorded")
 
-    wait_until(
-        lambda: "Recorded 11 lines" in text_of(console, "#logs-lines"), what="the filtered lines"
-    )
-    shown = text_of(console, "#logs-lines").splitlines()
-    assert shown and all("Recorded" in line for line in shown)
+    def filtered() -> list[str]:
+        shown = text_of(console, "#logs-lines").splitlines()
+        # Each key typed sends a query; the page ends on the last one's answer.
+        return shown if shown and all("Recorded" in line for line in shown) else []
+
+    lines = wait_until(filtered, what="only the lines with the text")
+    assert any("Recorded 11 lines" in line for line in lines)
+    assert all("[trainstatus-dev-update_status]" in line for line in lines)
 
 
 def test_the_console_fits_a_phone(chromium: Any, cloud: LocalCloudProcess) -> None:
@@ -446,3 +452,76 @@ def test_sns_publish_from_the_console_reaches_a_subscriber(cloud: LocalCloudProc
         lambda: sqs.receive_message(QueueUrl=queue).get("Messages"), what="the delivery"
     )
     assert messages[0]["Body"] == "from the console"
+
+
+def money(value: float) -> str:
+    """The console's money format (app.js `money`), to compare its text with the CLI's."""
+    if value == 0:
+        return "$0"
+    if value < 0.000001:
+        return "<$0.000001"
+    if value < 0.01:
+        return "$" + f"{Decimal(f'{value:.3g}'):f}"
+    return f"${value:.2f}"
+
+
+def test_the_cost_panel_shows_what_lambic_cost_prints(
+    console: Any, cloud: LocalCloudProcess, tmp_path: Path
+) -> None:
+    for _ in range(5):
+        cloud.get_json("/latest")
+    open_tab(console, "cost")
+
+    def shown() -> dict[str, str]:
+        # Read in one script: the live feed may re-render the panel between two reads.
+        figures: dict[str, str] = console.execute_script(
+            """
+            const figures = {};
+            for (const dd of document.querySelectorAll("#cost-totals dd")) {
+              if (dd.dataset.total !== "Projection") figures[dd.dataset.total] = dd.textContent;
+            }
+            for (const bar of document.querySelectorAll("#cost-by-service .bar")) {
+              figures["service " + bar.dataset.name] = bar.querySelector(".value").textContent;
+            }
+            return figures;
+            """
+        )
+        return figures
+
+    def printed() -> dict[str, str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "lambic", "cost", "--project-dir", str(cloud.project_dir),
+             "--format", "json"],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        data = json.loads(result.stdout)
+        figures = {
+            "This window": money(data["totals"]["amount"]),
+            "A month at list price": money(data["totals"]["monthly_amount"]),
+            "A month after the always-free tier": money(data["totals"]["monthly_billed"]),
+        }
+        for name, totals in data["by_service"].items():
+            figures["service " + name] = money(totals["monthly_billed"])
+        return figures
+
+    # Metering reaches the store in batches and the schedule may fire: compare once the
+    # figures hold still (the CLI reads the same before and after the page did).
+    page: dict[str, str] = {}
+    cli: dict[str, str] = {}
+    for _ in range(10):
+        before = printed()
+        open_tab(console, "overview")
+        open_tab(console, "cost")  # the panel reads the figures anew
+        wait_until(
+            lambda: console.execute_script(
+                "return document.getElementById('cost-totals').dataset.loading === '0'"
+            ),
+            what="the cost panel's fresh totals",
+        )
+        page, cli = shown(), printed()
+        if before == cli:
+            break
+        time.sleep(1.0)
+    assert page == cli
+    assert {"service apigateway", "service lambda"} <= set(page)
+    screenshot(console, "cost")

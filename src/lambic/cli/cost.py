@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -27,42 +26,12 @@ import click
 from lambic.cli.errors import CLIError
 from lambic.cli.logs import parse_since
 from lambic.cli.options import project_dir_option, stage_option
-from lambic.project.config import API_FUNCTION, load_config
 from lambic.project.errors import ProjectError
-from lambic.project.paths import ProjectPaths
 
 if TYPE_CHECKING:
     from lambic.cost import Estimate, Line
 
 __all__ = ["cost"]
-
-
-def _architectures(project_dir: Path, stage: str) -> Callable[[str], str]:
-    """Deployed function name -> architecture, from the config (the app is not read)."""
-    config = load_config(project_dir)
-    app = config.app_name or project_dir.resolve().name
-    prefix = f"{app}-{stage}"
-
-    def architecture(name: str) -> str:
-        if name == prefix:
-            short = API_FUNCTION
-        elif name.startswith(prefix + "-"):
-            short = name[len(prefix) + 1 :]
-        else:  # a function of another app name (renamed since): Lambda's default
-            return "x86_64"
-        return config.resolve(stage, short, app_name=app).architecture
-
-    return architecture
-
-
-def _read(project_dir: Path, stage: str, since_ms: int, until_ms: int) -> sqlite3.Connection:
-    path = ProjectPaths(project_dir).state_dir(stage) / "logs.sqlite3"
-    if not path.exists():
-        raise CLIError(
-            f"Nothing has run in stage {stage} yet ({path} does not exist); "
-            "run `lambic local` and use the app, then ask again"
-        )
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
 
 
 @click.command()
@@ -104,29 +73,20 @@ def cost(
 ) -> None:
     """What the local run would cost on AWS, projected to a month."""
     # Imported here: every other command starts without the cost model.
-    from lambic.cost import CostError, PriceError, estimate, load_prices, read_quantities
+    from lambic.cost import CostError, PriceError, stage_estimate
 
     now = time.time()
     since_ms = parse_since(since, now) if since else 0
-    until_ms = int(now * 1000) + 1
     try:
-        prices = load_prices()
-        if region not in prices.regions():
-            raise CLIError(
-                f"--region {region}: the price table ({prices.date}) has prices for "
-                f"{', '.join(prices.regions())}"
-            )
-        conn = _read(project_dir, stage, since_ms, until_ms)
-        try:
-            observed = read_quantities(
-                conn,
-                since_ms=since_ms,
-                until_ms=until_ms,
-                architecture=_architectures(project_dir, stage),
-            )
-        finally:
-            conn.close()
-        result = estimate(observed, prices, region=region, free_tier=free_tier, per_day=per_day)
+        result = stage_estimate(
+            project_dir,
+            stage,
+            since_ms=since_ms,
+            until_ms=int(now * 1000) + 1,
+            region=region,
+            free_tier=free_tier,
+            per_day=per_day,
+        )
     except (CostError, PriceError, ProjectError, sqlite3.Error) as exc:
         raise CLIError(str(exc)) from exc
     if output == "json":

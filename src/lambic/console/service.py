@@ -11,6 +11,7 @@
     POST /_lambic/api/invocations/ID/replay?function=NAME  runs its event again
     GET  /_lambic/api/logs?function=&level=&text=&after=   log lines, oldest first
     POST /_lambic/api/schedules/NAME/fire       delivers the Scheduled Event now
+    GET  /_lambic/api/cost?since=&region=&per_day=&free_tier=   `lambic cost --format json`
     GET  /_lambic/api/live                      server-sent events: `invocation` and `log`
 
 It runs on the edge's loop and thread; invocations run on the runtime's loop (the
@@ -66,6 +67,9 @@ class CloudView(Protocol):
     """The running local cloud, as the console reads it (`LocalCloud` is one)."""
 
     stage: str
+
+    @property
+    def project_dir(self) -> Path: ...
 
     @property
     def state_dir(self) -> Path: ...
@@ -138,6 +142,7 @@ class ConsoleService:
             ("GET", re.compile(r"logs"), self._logs),
             ("POST", re.compile(r"schedules/([^/]+)/fire"), self._fire),
             ("GET", re.compile(r"live"), self._live),
+            ("GET", re.compile(r"cost"), self._cost),
         )
 
     def close(self) -> None:
@@ -427,6 +432,32 @@ class ConsoleService:
 
         request_id = await self._on_runtime(now())
         return _json({"function": name, "request_id": request_id}, 202)
+
+    async def _cost(self, request: ServiceRequest) -> ServiceResponse:
+        """What `lambic cost --format json` prints for the same window and options."""
+        from lambic.cost import CostError, PriceError, stage_estimate
+
+        query = request.query
+        try:
+            since_ms = int(query.get("since") or 0)
+            per_day = float(query["per_day"]) if query.get("per_day") else None
+        except ValueError as exc:
+            raise ConsoleError(400, f"since (epoch ms) and per_day are numbers: {exc}") from exc
+        cloud = self._cloud
+        try:
+            result = await asyncio.to_thread(
+                stage_estimate,
+                cloud.project_dir,
+                cloud.stage,
+                since_ms=since_ms,
+                until_ms=int(time.time() * 1000) + 1,
+                region=query.get("region") or "us-east-1",
+                free_tier=query.get("free_tier", "1") != "0",
+                per_day=per_day,
+            )
+        except (CostError, PriceError) as exc:
+            raise ConsoleError(404, str(exc)) from exc
+        return _json(result.to_dict())
 
     async def _live(self, request: ServiceRequest) -> ServiceResponse:
         usage_id, log_id = await self._read(lambda r: r.last_ids())

@@ -9,11 +9,14 @@ and what dominates. `lambic cost` prints an `Estimate`; the console shows the sa
 
     observed = read_quantities(conn, since_ms=0, until_ms=now_ms)
     print(estimate(observed, load_prices(), region="eu-west-1").summary())
+
+`stage_estimate(project_dir, stage, ...)` does all of it for a project's stage.
 """
 
 from lambic.cost.model import CostError, Estimate, Line, estimate
 from lambic.cost.prices import FreeTier, Price, PriceError, PriceTable, load_prices
 from lambic.cost.quantities import Observed, Quantity, price_key, read_quantities
+from lambic.cost.stage import stage_estimate
 
 __all__ = [
     "CostError",
@@ -29,4 +32,5 @@ __all__ = [
     "load_prices",
     "price_key",
     "read_quantities",
+    "stage_estimate",
 ]

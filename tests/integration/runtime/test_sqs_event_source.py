@@ -47,7 +47,7 @@ def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
         Attributes={
             # Longer than a cold start on a loaded machine: a batch still being
             # handled when its messages reappear would run twice, as on AWS.
-            "VisibilityTimeout": "3",
+            "VisibilityTimeout": "6",
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
         },
     )["QueueUrl"]

@@ -37,7 +37,7 @@ function showTab(name) {
   }
   if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
   if (name === "logs") loadLogs(true);
-  const loaders = { s3: loadBuckets, dynamodb: loadTables, sqs: loadQueues, publish: loadTopics };
+  const loaders = { s3: loadBuckets, dynamodb: loadTables, sqs: loadQueues, publish: loadTopics, cost: loadCost };
   if (loaders[name]) loaders[name]().catch((error) => say(name === "publish" ? "publish" : name === "dynamodb" ? "ddb" : name, error.message));
 }
 
@@ -531,12 +531,92 @@ async function putEvent() {
   } catch (error) { say("publish", `Error: ${error.message}`); }
 }
 
+// ---------------------------------------------------------------- cost
+
+function money(value) {
+  if (value === 0) return "$0";
+  if (value < 0.000001) return "<$0.000001";
+  if (value < 0.01) return `$${Number(value.toPrecision(3))}`;
+  return `$${value.toFixed(2)}`;
+}
+
+function bars(id, totals) {
+  const entries = Object.entries(totals);
+  const top = Math.max(...entries.map(([, t]) => t.monthly_billed), 0);
+  $(id).replaceChildren(...entries.map(([name, t]) => {
+    const row = document.createElement("div");
+    row.className = "bar";
+    row.dataset.name = name;
+    const label = document.createElement("span");
+    label.textContent = name;
+    const track = document.createElement("span");
+    const fill = document.createElement("span");
+    fill.className = "fill";
+    fill.style.display = "block";
+    fill.style.width = top > 0 ? `${(100 * t.monthly_billed) / top}%` : "0";
+    track.appendChild(fill);
+    const value = document.createElement("span");
+    value.className = "value";
+    value.textContent = money(t.monthly_billed);
+    row.append(label, track, value);
+    return row;
+  }));
+}
+
+async function loadCost() {
+  $("cost-totals").dataset.loading = "1";
+  const params = { region: $("cost-region").value, free_tier: $("cost-free-tier").checked ? "1" : "0" };
+  if ($("cost-per-day").value) params.per_day = $("cost-per-day").value;
+  let data;
+  try {
+    data = await api(`cost?${q(params)}`);
+  } catch (error) {
+    $("cost-summary").textContent = error.message;
+    return;
+  }
+  $("cost-summary").textContent = data.summary;
+  const totals = [
+    ["This window", money(data.totals.amount)],
+    ["A month at list price", money(data.totals.monthly_amount)],
+    [data.free_tier ? "A month after the always-free tier" : "A month (no free tier)", money(data.totals.monthly_billed)],
+    ["Projection", data.projection.basis === "observed" ? `observed rate ×${data.projection.factor.toFixed(1)}` : `${data.projection.per_day} requests a day`],
+  ];
+  $("cost-totals").replaceChildren(...totals.flatMap(([term, value]) => {
+    const dt = document.createElement("dt");
+    dt.textContent = term;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    dd.dataset.total = term;
+    return [dt, dd];
+  }));
+  bars("cost-by-service", data.by_service);
+  bars("cost-by-function", data.by_function);
+  const body = $("cost-lines").tBodies[0];
+  body.replaceChildren();
+  for (const line of data.lines) {
+    const row = body.insertRow();
+    cell(row, line.description);
+    cell(row, line.resource || "(account)");
+    cell(row, `${Number(line.quantity.toPrecision(6))} ${line.unit}`, "num");
+    cell(row, `$${line.unit_price} / ${line.per === 1 ? "" : line.per.toLocaleString() + " "}${line.unit}`);
+    cell(row, money(line.amount), "num");
+    cell(row, money(line.monthly_amount), "num");
+    cell(row, money(line.monthly_billed), "num");
+  }
+  $("cost-totals").dataset.loading = "0";
+  $("cost-source").textContent = `${data.region} prices of ${data.price_date} (${data.currency}); the same figures as \`lambic cost --format json\`.`;
+}
+
 // ---------------------------------------------------------------- live feed
 
 let refreshTimer = null;
 function refreshSoon() {
   if (refreshTimer) return;
-  refreshTimer = setTimeout(() => { refreshTimer = null; loadOverview().catch(() => {}); }, 300);
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    loadOverview().catch(() => {});
+    if (!$("cost").hidden) loadCost();
+  }, 300);
 }
 
 function connectLive() {
@@ -578,6 +658,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("ddb-save").addEventListener("click", saveItem);
   $("ddb-delete").addEventListener("click", () => deleteItem().catch((e) => say("ddb", `Error: ${e.message}`)));
   $("sns-publish").addEventListener("click", publish);
+  for (const id of ["cost-region", "cost-per-day", "cost-free-tier"]) $(id).addEventListener("change", loadCost);
   $("eb-put").addEventListener("click", putEvent);
   try {
     await loadOverview();
