@@ -346,3 +346,65 @@ def recorded(out: Path, kind: str) -> list[dict[str, Any]]:
         with contextlib.suppress(ValueError):
             lines.append(json.loads(line))
     return lines
+
+
+# --- a real browser for the pages (the flagship's, the console) ---
+
+HOW_TO_INSTALL_CHROMIUM = (
+    "run ./scripts/test as root (it installs them), or "
+    "`sudo apt-get update && sudo apt-get install -y chromium chromium-driver`"
+)
+
+
+def _find_program(names: tuple[str, ...], fallbacks: tuple[str, ...]) -> str | None:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return next((path for path in fallbacks if Path(path).is_file()), None)
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium (Debian's, with its chromedriver: Selenium never downloads one)
+    with a fresh profile and a laptop-sized window; a test emulating a phone sets (and
+    clears) its device metrics itself. A missing browser fails at once, before any wait."""
+    binary = _find_program(("chromium", "chromium-browser"), ("/usr/lib/chromium/chromium",))
+    driver_path = _find_program(("chromedriver",), ("/usr/lib/chromium/chromedriver",))
+    if binary is None or driver_path is None:
+        missing = " and ".join(
+            name
+            for name, path in (("chromium", binary), ("chromedriver", driver_path))
+            if path is None
+        )
+        pytest.fail(
+            f"The browser tests need Debian's Chromium; {missing} not found: "
+            + HOW_TO_INSTALL_CHROMIUM
+        )
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.fail("The browser tests need selenium: .venv/bin/pip install -e '.[dev]'")
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    try:
+        driver.set_page_load_timeout(30)
+        yield driver
+    finally:
+        driver.quit()

@@ -8,6 +8,7 @@ recorded in `$OUT_DIR/<kind>.jsonl`.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -230,6 +231,25 @@ def test_an_sns_publish_reaches_the_handler_and_filter_policies_apply(
     time.sleep(0.5)  # the red one, had it been delivered, was enqueued first
     messages = [e["Records"][0]["Sns"]["Message"] for e in recorded(out, "sns")]
     assert messages == ["disk full", "blue alert"]
+
+    # The terminal shows each delivery exactly once (it used to print it twice).
+    def delivery_lines() -> list[str]:
+        return [line for line in list(local.lines) if line.startswith("[event] sns -> alerted")]
+
+    wait_until(lambda: len(delivery_lines()) >= 2, what="the delivery lines")
+    time.sleep(0.3)
+    assert len(delivery_lines()) == 2
+
+
+def test_the_banner_says_when_each_schedule_fires_next(
+    cloud: tuple[LocalCloudProcess, Path],
+) -> None:
+    local, _ = cloud
+
+    line = local.wait_for("  nightly ")
+
+    assert re.fullmatch(r"  nightly +rate\(1 day\) +next \d\d:\d\d:\d\d \(in 8\d{4} s\)", line)
+    assert local.lines[local.lines.index(line) - 1] == "Schedules:"
 
 
 def test_put_events_invokes_only_the_matching_rule_handler(

@@ -7,7 +7,6 @@ one. A screenshot of the phone-sized viewport is saved to test-artifacts/trainst
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,64 +19,16 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 LINE_GROUPS = ["123", "456", "7", "ACE", "BDFM", "G", "JZ", "L", "NQR", "S", "SIR"]
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
-HOW_TO_INSTALL = (
-    "run ./scripts/test as root (it installs them), or "
-    "`sudo apt-get update && sudo apt-get install -y chromium chromium-driver`"
-)
 
 
-def _find(names: tuple[str, ...], fallbacks: tuple[str, ...]) -> str | None:
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    return next((path for path in fallbacks if Path(path).is_file()), None)
-
-
-# Session-scoped like the cloud, and listed first, so a missing browser fails at once
-# instead of after the minute's wait for the first fire.
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Chromium with a fresh profile, emulating a 390x844 phone."""
-    chromium = _find(("chromium", "chromium-browser"), ("/usr/lib/chromium/chromium",))
-    driver_path = _find(("chromedriver",), ("/usr/lib/chromium/chromedriver",))
-    if chromium is None or driver_path is None:
-        missing = " and ".join(
-            name
-            for name, path in (("chromium", chromium), ("chromedriver", driver_path))
-            if path is None
-        )
-        pytest.fail(
-            f"The browser test needs Debian's Chromium; {missing} not found: {HOW_TO_INSTALL}"
-        )
+@pytest.fixture
+def browser(chromium: Any) -> Iterator[Any]:
+    """The session's headless Chromium, emulating a 390x844 phone for this test."""
+    chromium.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.fail("The browser test needs selenium: .venv/bin/pip install -e '.[dev]'")
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--window-size={PHONE['width']},{PHONE['height']}",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
-    try:
-        driver.set_page_load_timeout(30)
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
-        yield driver
+        yield chromium
     finally:
-        driver.quit()
+        chromium.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_a_phone_shows_every_line_with_its_status(

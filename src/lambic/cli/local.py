@@ -43,6 +43,12 @@ def _run(cloud: LocalCloud) -> None:
     is_flag=True,
     help="Do not start the local AWS services (functions then reach real AWS, if any).",
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also print each invocation's START/END/REPORT lines (always in `lambic logs`).",
+)
 def local(
     project_dir: Path,
     host: str,
@@ -51,6 +57,7 @@ def local(
     no_reload: bool,
     services_port: int,
     no_services: bool,
+    verbose: bool,
 ) -> None:
     """Run the app locally: API Gateway at http://HOST:PORT/, Lambda-style environments,
     local AWS services at http://HOST:SERVICES_PORT/, and every event handler live."""
@@ -63,6 +70,7 @@ def local(
         reload=not no_reload,
         echo=lambda line: click.echo(line),
         log_fd=sys.stdout.fileno(),
+        verbose=verbose,
         services=[services] if services else [],
         event_sources=[LiveEventSources(services)],
     )

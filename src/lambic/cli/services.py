@@ -49,6 +49,8 @@ def services(
 ) -> None:
     """Run the local S3, DynamoDB, SQS and SNS services on one port."""
     from lambic._sockets import PortInUseError
+    from lambic.console import ConsoleService
+    from lambic.console.service import CONSOLE_PATH
     from lambic.project.metering import create_meter
     from lambic.services.auth import Authenticator, parse_credentials
     from lambic.services.base import ServiceError
@@ -80,12 +82,15 @@ def services(
         where = "in memory" if state_dir is None else f"state in {state_dir}"
 
         by_name = built.by_name()
+        # The console's service panels (S3, DynamoDB, SQS, SNS, EventBridge).
+        served = {**by_name, "console": ConsoleService(None, services=by_name)}
 
         def ready(bound_port: int) -> None:
             nonlocal endpoint_file
             names = ", ".join(by_name)
             url = f"http://{host}:{bound_port}"
             click.echo(f"Lambic services ({names}) on {url} ({where})")
+            click.echo(f"Console: {url}{CONSOLE_PATH}")
             if state_dir is not None and credentials is None:
                 # `lambic invoke` uses these services as it would `lambic local`'s (it
                 # signs with the local keys, so not when --require-auth is set).
@@ -93,7 +98,7 @@ def services(
                 write_endpoint(endpoint_file, url)
 
         try:
-            serve(by_name, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
+            serve(served, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
         except (ServiceError, PortInUseError):
             built.close()
             raise

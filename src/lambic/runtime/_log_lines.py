@@ -11,22 +11,32 @@ gateway rates formatting them (and three event objects) in the invoker's process
 was a measurable share of a request, so the invoker queues one `InvocationRecord`
 tuple instead and the log writer process expands it (`expand_rows`) into exactly
 the rows the invoker would have written.
+
+`lambic local`'s terminal shows one access line per HTTP request (`access_line`,
+queued by the gateway as an `AccessRecord`, printed but not stored), the functions'
+own output prefixed `[function]`, and one `[event]` line per delivery; the platform
+lines (START/END/REPORT) only with `--verbose`, since they are in `lambic logs`.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lambic.runtime.usage import UsageRecord
 
 __all__ = [
+    "AccessRecord",
     "InvocationRecord",
     "PathRewrite",
+    "access_line",
     "end_and_report",
     "expand_rows",
     "function_of",
+    "is_access_record",
+    "is_platform_line",
     "start_line",
     "terminal_lines",
 ]
@@ -38,6 +48,16 @@ InvocationRecord = tuple[
     str, str, int | None, int, str, float, int, int, int, float | None, str, str
 ]
 _RECORD_FIELDS = 12
+
+# (timestamp_ms, method, path with query, status, duration_ms, function or "",
+#  cold: 1 cold start, 0 warm, -1 no invocation): one HTTP request as the terminal
+# shows it; seven fields, so it never looks like an event row or a record.
+AccessRecord = tuple[int, str, str, int, float, str, int]
+_ACCESS_FIELDS = 7
+_PLATFORM_PREFIXES = ("START RequestId: ", "END RequestId: ", "REPORT RequestId: ")
+# The `[event]` lines kept in each function's log group (`lambic/events` stream)
+# already name their function: printed as they are.
+_EVENT_PREFIX = "[event] "
 
 
 def function_of(log_group: str) -> str:
@@ -113,10 +133,54 @@ class PathRewrite:
         return self._pattern.sub(lambda _: self.source, text)
 
 
-def terminal_lines(log_group: str, message: str, rewrite: PathRewrite | None = None) -> list[str]:
-    """How `lambic local` prints one log event: `[function] line` for each line."""
-    prefix = f"[{function_of(log_group)}] "
+def is_platform_line(message: str) -> bool:
+    """START, END or REPORT: Lambda's own line for every invocation."""
+    return message.startswith(_PLATFORM_PREFIXES)
+
+
+def is_access_record(row: Sequence[Any]) -> bool:
+    return len(row) == _ACCESS_FIELDS
+
+
+_REASONS = {
+    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 301: "Moved Permanently",
+    302: "Found", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized",
+    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+    413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
+    429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout",
+}  # fmt: skip
+
+
+def access_line(record: Sequence[Any]) -> str:
+    """One request as uvicorn would print it, plus what Lambda adds:
+
+    12:01:02 "GET /latest?limit=5" 200 OK 3.4 ms warm [app-dev]
+    """
+    timestamp_ms, method, path, status, duration_ms, function, cold = record
+    clock = time.strftime("%H:%M:%S", time.localtime(timestamp_ms / 1000))
+    status_text = f"{status} {_REASONS[status]}" if status in _REASONS else str(status)
+    line = f'{clock} "{method} {path}" {status_text} {duration_ms:.1f} ms'
+    if cold >= 0:
+        line += f" {'cold' if cold else 'warm'} [{function}]"
+    return line
+
+
+def terminal_lines(
+    log_group: str,
+    message: str,
+    rewrite: PathRewrite | None = None,
+    *,
+    verbose: bool = True,
+) -> list[str]:
+    """How `lambic local` prints one log event: `[function] line` for each line;
+    nothing for START/END/REPORT unless `verbose`."""
+    if not verbose and is_platform_line(message):
+        return []
     text = message.rstrip("\n")
+    if text.startswith(_EVENT_PREFIX):
+        return [text]
+    prefix = f"[{function_of(log_group)}] "
     if rewrite is not None:
         text = rewrite.apply(text)
     return [prefix + line for line in text.splitlines() or [""]]

@@ -1,6 +1,6 @@
 """The log store's writer process.
 
-    python -m lambic.runtime._log_writer DB [--echo-fd FD] [--rewrite PREFIX SOURCE]
+    python -m lambic.runtime._log_writer DB [--echo-fd FD] [--rewrite PREFIX SOURCE] [--verbose]
 
 Reads one JSON batch (orjson) per stdin line (`{"e": [event rows and invocation
 records], "u": [usage rows]}`), commits it and answers `ok`; with `--echo-fd` it also
@@ -29,6 +29,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("path")
     parser.add_argument("--echo-fd", type=int)
     parser.add_argument("--rewrite", nargs=2, metavar=("PREFIX", "SOURCE"))
+    parser.add_argument("--verbose", action="store_true", help="print START/END/REPORT too")
     args = parser.parse_args(argv)
     echo = None if args.echo_fd is None else os.fdopen(args.echo_fd, "wb")
     rewrite = None if args.rewrite is None else PathRewrite(*args.rewrite)
@@ -42,7 +43,7 @@ def main(argv: list[str]) -> None:
     conn = connect(Path(args.path))
     for line in sys.stdin.buffer:
         batch = orjson.loads(line)
-        commit_batch(conn, batch["e"], batch["u"], echo, rewrite)
+        commit_batch(conn, batch["e"], batch["u"], echo, rewrite, verbose=args.verbose)
         sys.stdout.buffer.write(b"ok\n")
         sys.stdout.buffer.flush()
     conn.close()

@@ -15,10 +15,12 @@ an S3 or SNS event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +55,9 @@ from lambic.runtime.sqs_poller import BatchOutcome
 from lambic.runtime.stream_poller import StreamBatchOutcome
 
 if TYPE_CHECKING:
+    from lambic.console import ConsoleService
     from lambic.runtime.local import LocalCloud
+    from lambic.services.base import Service
     from lambic.services.factory import ServiceSet
     from lambic.services.server import EdgeServer
     from lambic.services.sqs import SqsEngine
@@ -102,6 +106,7 @@ class LocalServices:
         self.services: ServiceSet | None = None
         self.edge: EdgeServer | None = None
         self.lambda_api: LambdaApi | None = None
+        self.console: ConsoleService | None = None
         #: Where the services count what AWS would bill (None: in memory or switched off).
         self.meter: Meter | None = None
         self._owns_meter = False
@@ -131,7 +136,7 @@ class LocalServices:
         state = None if self.in_memory else (self.state_dir or cloud.state_dir)
         # Lambda's API runs the functions on the invoker, which exists only after the
         # services start: the API asks the cloud for it per request.
-        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud.meter)
+        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
         try:
             cloud.extra_env.update(endpoint_environment(url))
             where = "in memory" if state is None else f"state in {state}"
@@ -152,14 +157,14 @@ class LocalServices:
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
         echo: Callable[[str], None],
-        meter: Meter | None,
+        cloud: LocalCloud | None = None,
     ) -> str:
         """`open`, waiting a while for a `lambic invoke` that holds the state."""
         deadline = time.monotonic() + self.claim_timeout
         waiting = False
         while True:
             try:
-                return await self.open(state, invoker, meter=meter)
+                return await self.open(state, invoker, cloud)
             except ServicesInUseError as exc:
                 endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
                 if endpoint is not None:
@@ -179,12 +184,12 @@ class LocalServices:
         self,
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
-        *,
-        meter: Meter | None = None,
+        cloud: LocalCloud | None = None,
     ) -> str:
         """Open the engines over `state` (None: in memory), serve them; their URL.
 
-        The services meter into `meter` (`lambic local`'s), else into one of their own
+        With `cloud`, the edge also serves the console over it (`lambic.console`) and
+        the services meter into the cloud's meter; without, into one of their own
         over `state`. Raises `ServicesInUseError` if another process has `state`'s
         engines open.
         """
@@ -196,13 +201,20 @@ class LocalServices:
             self._claim(state)
         api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
         try:
-            if meter is None and state is not None:
+            meter = cloud.meter if cloud is not None else None
+            if cloud is None and state is not None:
                 meter, self._owns_meter = create_meter(state), True
             self.meter = meter
             services = self.services = await asyncio.to_thread(
                 lambda: create_services(state, meter=meter)
             )
-            served = {**services.by_name(), api.name: api}
+            served: dict[str, Service] = {**services.by_name(), api.name: api}
+            if cloud is not None:
+                from lambic.console import ConsoleService
+
+                served["console"] = self.console = ConsoleService(
+                    cloud, services=served, runtime_loop=asyncio.get_running_loop()
+                )
             self.edge = await asyncio.to_thread(
                 lambda: EdgeServer(
                     served,
@@ -236,6 +248,13 @@ class LocalServices:
         if not resources:
             return []
         return await asyncio.to_thread(create_declared, resources, self._client)
+
+    def banner_lines(self) -> list[str]:
+        if self.console is None or self.edge is None:
+            return []
+        from lambic.console.service import CONSOLE_PATH
+
+        return [f"Console: {self.edge.url}{CONSOLE_PATH}"]
 
     def use_event_queue(self, queue: EventQueue | None) -> None:
         """Lambda API Event invocations go through `queue` (None: the invoker's own path)."""
@@ -430,19 +449,52 @@ class LiveEventSources:
         )
 
     def _event_line(self, function: str, line: str) -> None:
-        """Print one delivery line and keep it in the function's log group."""
+        """Keep one delivery line in the function's log group and print it once, after
+        the invocation's own output."""
         cloud = self._cloud
         if cloud is None:
             return
-        cloud.echo(line)
         invoker = cloud.invoker
-        if invoker is None:
-            return
-        try:
-            group = invoker.settings(function).log_group
-        except LambicRuntimeError:  # removed by a reload: printing it is enough
-            return
-        invoker.store.append(LogEvent(group, EVENTS_LOG_STREAM, int(time.time() * 1000), line))
+        group: str | None = None
+        if invoker is not None:
+            # A function removed by a reload has no log group left: printing is enough.
+            with contextlib.suppress(LambicRuntimeError):
+                group = invoker.settings(function).log_group
+        if invoker is not None and group is not None:
+            invoker.store.append(LogEvent(group, EVENTS_LOG_STREAM, int(time.time() * 1000), line))
+            if cloud.log_fd is not None:
+                return  # the log writer process prints what is stored
+        cloud.print_lines([line])
+
+    def schedules(self) -> list[tuple[str, str, datetime | None]]:
+        """(function, expression, next fire) of every schedule handler now."""
+        return self.sources.schedules() if self.sources is not None else []
+
+    def fire_schedule(self, function: str) -> str:
+        """Deliver `function`'s Scheduled Event now (as the console's "fire now")."""
+        if self.sources is None:
+            raise LambicRuntimeError("The event sources are not running")
+        return self.sources.fire_schedule(function)
+
+    def banner_lines(self) -> list[str]:
+        """When each schedule fires next (the first data of a `rate(1 minute)` app
+        arrives after a minute: say so rather than stay silent)."""
+        schedules = self.schedules()
+        if not schedules:
+            return []
+        now = datetime.now(timezone.utc)
+        lines = ["Schedules:"]
+        for function, expression, due in schedules:
+            when = (
+                "never"
+                if due is None
+                else (
+                    f"next {due.astimezone().strftime('%H:%M:%S')}"
+                    f" (in {max(0, round((due - now).total_seconds()))} s)"
+                )
+            )
+            lines.append(f"  {function:<18} {expression:<24} {when}")
+        return lines
 
     def _send_to_destination(self, failed: FailedEvent) -> None:
         """On-failure destination (invocation record) and DLQ (original event), via SQS."""

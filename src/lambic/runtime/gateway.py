@@ -29,6 +29,10 @@ Every answer carries `x-amzn-RequestId` (the event's `requestContext.requestId`)
 `x-amz-apigw-id` (its `extendedRequestId`); proxied answers also carry the
 `X-Amzn-Trace-Id` the function saw. The gateway never blocks: it only awaits the invoker.
 
+With an `access_log`, each request ends with one `AccessRecord` (method, path, status,
+duration, cold/warm, function) handed to it: `lambic local` queues it to the log
+writer process, which prints the access line, so the gateway formats nothing.
+
 The server around it (`GatewayServer`, `bind_socket`) lives in `_http_server` and is
 re-exported here. Errors: `GatewayError` (a `LambicRuntimeError`) when the gateway
 cannot start, e.g. `PortInUseError`.
@@ -53,6 +57,7 @@ from lambic.app.routing import RouteMatch, RouteMatcher
 from lambic.project.account import LOCAL_ACCOUNT_ID
 from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
+from lambic.runtime._log_lines import AccessRecord
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
 
 __all__ = [
@@ -77,6 +82,8 @@ _random_bits = random.Random().getrandbits
 LAMBDA_INIT_SECONDS = 10.0
 #: API Gateway's maximum request payload.
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+# Where `_serve` leaves whether the function cold-started, for the access line.
+_COLD_START_KEY = "lambic.cold_start"
 
 ASGIMessage = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[ASGIMessage]]
@@ -349,6 +356,7 @@ class GatewayApp:
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
         clock: Callable[[], float] = time.time,
+        access_log: Callable[[AccessRecord], None] | None = None,
         on_request: Callable[[int], None] | None = None,
     ) -> None:
         self.invoker = invoker
@@ -356,6 +364,7 @@ class GatewayApp:
         #: Gateway bills those (`usage.api_request_meter`).
         self.on_request = on_request
         self.api = api
+        self.access_log = access_log
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
         self._clock = clock
@@ -368,11 +377,38 @@ class GatewayApp:
         self.api = api
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        access = self.access_log
+        if access is None:
+            await self._serve(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def recording_send(message: ASGIMessage) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self._serve(scope, receive, recording_send)
+        query = scope.get("query_string", b"")
+        path = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+        cold = scope.get(_COLD_START_KEY)
+        access(
+            (
+                int(self._clock() * 1000), scope["method"], path, status,
+                (time.perf_counter() - started) * 1000.0,
+                self.api.function_name if cold is not None else "",
+                -1 if cold is None else int(cold),
+            )
+        )  # fmt: skip
+
+    async def _serve(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         # The hot path, as named steps: route -> build the event -> invoke -> answer.
         # Only the body read and the invocation await; every other step is a plain
         # call, so the split costs no extra coroutine per request.
-        if scope["type"] != "http":
-            return
         api = self.api  # one snapshot per request: a reload meanwhile changes nothing here
         request_id, apigw_id, trace_suffix = _request_ids()
         method: str = scope["method"]
@@ -404,6 +440,7 @@ class GatewayApp:
         outcome = await self._invoke(api, payload, send, request_id, apigw_id)
         if outcome is None:  # API Gateway already answered 504
             return
+        scope[_COLD_START_KEY] = getattr(outcome, "cold_start", False)
         await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
 
     async def _read_body(self, receive: Receive, declared_length: int) -> bytes | None:

@@ -50,6 +50,7 @@ from lambic.runtime.errors import (
     InvokerClosedError,
     RequestTooLargeError,
 )
+from lambic.runtime.journal import InvocationJournal
 from lambic.runtime.logstore import LogEvent, LogStore
 from lambic.runtime.pool import ConcurrencyLimiter, FunctionPool, Lease
 from lambic.runtime.results import InvocationResult
@@ -89,6 +90,7 @@ class Invoker:
         log_sink: LogSink | None = None,
         log_fd: int | None = None,
         log_rewrite: PathRewrite | None = None,
+        log_verbose: bool = True,
         state_dir: str | Path | None = None,
         region: str = LOCAL_REGION,
         account_id: str = LOCAL_ACCOUNT_ID,
@@ -103,7 +105,9 @@ class Invoker:
         self.log_sink = log_sink
         self.async_retry_delays = async_retry_delays
         state = Path(state_dir) if state_dir else project.paths.state_dir(stage)
-        self.store = LogStore(state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite)
+        self.store = LogStore(
+            state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite, verbose=log_verbose
+        )
         self._preload = preload
         self._zygote = Zygote(preload)
         self._dead_zygotes: list[Zygote] = []
@@ -117,6 +121,8 @@ class Invoker:
         self._monitor: asyncio.Task[None] | None = None
         self._event_tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        #: The recent invocations' events and responses (the console shows them).
+        self.journal = InvocationJournal()
 
     # ------------------------------------------------------------------ public API
 
@@ -126,6 +132,11 @@ class Invoker:
 
     def settings(self, function_name: str) -> FunctionSettings:
         return self._pool(function_name).settings
+
+    def environment_counts(self, function_name: str) -> tuple[int, int]:
+        """(warm and idle, total) execution environments of a function now."""
+        pool = self._pool(function_name)
+        return len(pool.idle), len(pool.environments)
 
     async def invoke(
         self,
@@ -353,7 +364,7 @@ class Invoker:
             )
         self._active += 1
         try:
-            return await self._run_leased(
+            result = await self._run_leased(
                 lease, settings, payload, request_id, client_context, trace_id
             )
         finally:
@@ -361,6 +372,8 @@ class Invoker:
             self._active -= 1
             if self._active == 0 and self._idle_event is not None:
                 self._idle_event.set()
+        self.journal.record(settings.name, payload, result)
+        return result
 
     async def _run_leased(
         self,

@@ -16,7 +16,13 @@
 A component is any object with `async start(cloud)` and `async stop()`
 (`CloudComponent`); pass them as `services=` or `event_sources=`. A component may also
 have `async reload(cloud)`, called after a hot reload with `cloud.project` already the
-new project (event sources re-wire added/removed handlers there).
+new project (event sources re-wire added/removed handlers there), and
+`banner_lines() -> list[str]`, printed at the end of the start banner (e.g. when each
+schedule fires next).
+
+The terminal: one access line per request, the functions' output as `[function] line`,
+one `[event]` line per delivery; START/END/REPORT only with `verbose` (they are always
+in the log store, for `lambic logs`).
 
 Code runs from snapshots (`_snapshot.CodeSnapshots`), as Lambda runs a deployed
 package: each load copies the project and environments import from the copy, so a
@@ -42,7 +48,7 @@ from lambic.project.config import API_FUNCTION, ProjectConfig, deployed_name, lo
 from lambic.project.metering import Meter, create_meter
 from lambic.project.paths import ProjectPaths
 from lambic.project.project import Project, aload_project
-from lambic.runtime._log_lines import PathRewrite, terminal_lines
+from lambic.runtime._log_lines import AccessRecord, PathRewrite, access_line, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
 from lambic.runtime.errors import LambicRuntimeError, ProjectError
 from lambic.runtime.gateway import (
@@ -112,6 +118,7 @@ class LocalCloud:
         reload: bool = True,
         echo: Callable[[str], None] = print,
         log_fd: int | None = None,
+        verbose: bool = False,
         services: Sequence[CloudComponent] = (),
         event_sources: Sequence[CloudComponent] = (),
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
@@ -128,6 +135,7 @@ class LocalCloud:
         # set (the CLI's stdout); else through `echo`. At request rates printing them
         # here cost the gateway's process a tenth of each request.
         self.log_fd = log_fd
+        self.verbose = verbose
         self.services = list(services)
         self.event_sources = list(event_sources)
         self.integration_timeout = integration_timeout
@@ -169,7 +177,18 @@ class LocalCloud:
         # Each invocation logs at least START, END and REPORT; writing (and flushing)
         # each line costs more than the rest of a warm request, so lines queue up and
         # are printed together once per event-loop turn.
-        self._pending_logs += terminal_lines(event.log_group, event.message, self._rewrite)
+        self.print_lines(
+            terminal_lines(event.log_group, event.message, self._rewrite, verbose=self.verbose)
+        )
+
+    def _print_access(self, record: AccessRecord) -> None:
+        self.print_lines([access_line(record)])
+
+    def print_lines(self, lines: list[str]) -> None:
+        """Print on the terminal after the log lines already queued (order is kept)."""
+        if not lines:
+            return
+        self._pending_logs += lines
         if not self._flush_scheduled:
             try:
                 asyncio.get_running_loop().call_soon(self._flush_logs)
@@ -246,6 +265,7 @@ class LocalCloud:
                 log_sink=None if self.log_fd is not None else self._print_log,
                 log_fd=self.log_fd,
                 log_rewrite=self._rewrite,
+                log_verbose=self.verbose,
                 state_dir=self.state_dir,
             )
             for component in self.event_sources:
@@ -255,6 +275,11 @@ class LocalCloud:
                 self.invoker,
                 api,
                 integration_timeout=self.integration_timeout,
+                # With a log writer process, it prints the access lines (in order with
+                # the functions' output), at no cost to the gateway's process.
+                access_log=(
+                    self.invoker.store.append if self.log_fd is not None else self._print_access
+                ),
                 on_request=self._api_meter(project),
             )
             self.gateway = GatewayServer(self._app, host=self.host, sock=sock)
@@ -293,6 +318,11 @@ class LocalCloud:
         others = [f for f in project.functions(self.stage).values() if f.name != API_FUNCTION]
         if others:
             self.echo("Functions: " + ", ".join(f"{f.name} ({f.kind})" for f in others))
+        for component in self._started:
+            hook = getattr(component, "banner_lines", None)
+            if hook is not None:
+                for line in hook():
+                    self.echo(line)
         if self.reload_enabled:
             self.echo(f"Watching {self.project_dir} for changes. Press Ctrl-C to stop.")
         else:

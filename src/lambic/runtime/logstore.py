@@ -32,10 +32,13 @@ from typing import Any, BinaryIO, NamedTuple
 import orjson
 
 from lambic.runtime._log_lines import (
+    AccessRecord,
     InvocationRecord,
     PathRewrite,
+    access_line,
     expand_rows,
     function_of,
+    is_access_record,
     terminal_lines,
 )
 from lambic.runtime.errors import LambicRuntimeError
@@ -67,11 +70,13 @@ CREATE TABLE IF NOT EXISTS usage (
     init_ms REAL,
     cold_start INTEGER NOT NULL
 );
--- Covering for the cost report (`lambic.cost.quantities`): its per-function sums read
--- this index alone, a third of the table's bytes (~0.2 s for a million invocations
--- instead of ~0.6 s). It replaces the (function_name, timestamp_ms) index it extends.
+-- One index for both readers of `usage`: (function_name, timestamp_ms, id) pages a
+-- function's invocations newest first with no sort (the console), and the trailing
+-- memory and billed ms cover the cost report's sums (`lambic.cost.quantities`: the
+-- index alone is read, ~0.2 s for a million invocations instead of ~0.6 s). It
+-- replaces the (function_name, timestamp_ms) index it extends.
 CREATE INDEX IF NOT EXISTS usage_function_time_cost
-    ON usage (function_name, timestamp_ms, memory_size_mb, billed_ms);
+    ON usage (function_name, timestamp_ms, id, memory_size_mb, billed_ms);
 DROP INDEX IF EXISTS usage_function_time;
 """
 
@@ -121,20 +126,31 @@ def commit_batch(
     usage: list[Any],
     echo: BinaryIO | None = None,
     rewrite: PathRewrite | None = None,
+    *,
+    verbose: bool = True,
 ) -> None:
     """Store one batch (used by the writer process, and by the fallback in-process).
 
     `queued` holds event rows and, in order among them, invocation records, which
-    become their START/END/REPORT rows and usage rows here. With `echo`, the events
-    are also printed there as `lambic local` shows them.
+    become their START/END/REPORT rows and usage rows here, and the gateway's access
+    records, which are only printed. With `echo`, the events are also printed there
+    as `lambic local` shows them (START/END/REPORT only when `verbose`).
     """
     events, record_usage = expand_rows(queued)
+    stored = [e for e in events if not is_access_record(e)]
     with contextlib.suppress(sqlite3.Error):  # a full disk loses the batch only
-        write_rows(conn, events, [*usage, *record_usage])
+        write_rows(conn, stored, [*usage, *record_usage])
     # Printed after the commit: a terminal that blocks (paused output) delays what
     # the developer sees, never what is stored.
     if echo is not None and events:
-        lines = [line for e in events for line in terminal_lines(e[0], e[3], rewrite)]
+        lines: list[str] = []
+        for e in events:
+            if is_access_record(e):
+                lines.append(access_line(e))
+            else:
+                lines += terminal_lines(e[0], e[3], rewrite, verbose=verbose)
+        if not lines:
+            return
         with contextlib.suppress(OSError, ValueError):  # a closed terminal stops nothing
             echo.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
             echo.flush()
@@ -175,9 +191,11 @@ class LogStore:
         flush_interval: float = 0.05,
         echo_fd: int | None = None,
         rewrite: PathRewrite | None = None,
+        verbose: bool = True,
     ) -> None:
         """`echo_fd`: also print every event there (a terminal), from the writer
-        process, as `[function] line`; `rewrite` maps snapshot paths in them."""
+        process, as `[function] line` (START/END/REPORT only when `verbose`);
+        `rewrite` maps snapshot paths in them."""
         self.path = Path(path)
         try:
             self._conn = connect(self.path)
@@ -187,7 +205,7 @@ class LogStore:
                 "is writable (or delete a corrupt file)"
             ) from exc
         # deque.append / popleft are atomic, so the event loop never takes a lock.
-        self._events: deque[LogEvent | InvocationRecord] = deque()
+        self._events: deque[LogEvent | InvocationRecord | AccessRecord] = deque()
         self._usage: deque[UsageRecord] = deque()
         self._wake = threading.Event()
         self._flushed = threading.Condition()
@@ -201,11 +219,14 @@ class LogStore:
             except OSError:  # no such descriptor (stdout closed): logs are only stored
                 self._echo = None
         self._rewrite = rewrite
+        self._verbose = verbose
         command = [sys.executable, "-m", "lambic.runtime._log_writer", str(self.path)]
         if self._echo is not None:
             command += ["--echo-fd", str(self._echo.fileno())]
         if rewrite is not None:
             command += ["--rewrite", rewrite.prefix, rewrite.source]
+        if verbose:
+            command.append("--verbose")
         self._writer: subprocess.Popen[bytes] | None = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -215,8 +236,9 @@ class LogStore:
         self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
         self._thread.start()
 
-    def append(self, item: LogEvent | InvocationRecord) -> None:
-        """Queue one log event or invocation record (cheap: called per log line)."""
+    def append(self, item: LogEvent | InvocationRecord | AccessRecord) -> None:
+        """Queue one log event, invocation record or access record (to print only);
+        cheap: called per log line."""
         if not self._closed:
             self._events.append(item)
         # After close() the writer is gone; late events are dropped, not queued forever.
@@ -252,7 +274,7 @@ class LogStore:
                 pass
             self._writer = None  # the writer died: from now on, write here
         # A full disk must not stop the invoker; the batch is lost, serving goes on.
-        commit_batch(self._conn, events, usage, self._echo, self._rewrite)
+        commit_batch(self._conn, events, usage, self._echo, self._rewrite, verbose=self._verbose)
 
     def _run(self) -> None:
         while True:

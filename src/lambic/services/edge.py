@@ -52,6 +52,8 @@ _REGION_LABEL = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 _SERVICE_LABEL = re.compile(r"^[a-z0-9-]+$")
 # The Lambda API's path, for requests that carry no signature (curl, a test).
 LAMBDA_PATH_PREFIX = "/2015-03-31/functions"
+# The console's pages and API (`lambic.console`), always unsigned (a browser).
+CONSOLE_PATH_PREFIX = "/_lambic/"
 # When a query-protocol request carries no signature (curl, a form), the action name
 # tells SNS from SQS: their action sets do not overlap.
 _SNS_ACTIONS = frozenset(
@@ -125,6 +127,8 @@ def _rest_service(request: ServiceRequest, auth: str | None) -> str:
         return match.group(1) if match else "s3"
     if request.path.startswith(LAMBDA_PATH_PREFIX):
         return "lambda"
+    if request.path.startswith(CONSOLE_PATH_PREFIX):
+        return "console"  # no bucket is named "_lambic": S3 bucket names have no "_"
     if ".amazonaws.com" in request.host:
         return _host_service(request.host)
     return "s3"
@@ -212,6 +216,8 @@ class EdgeApp:
         service = self._services.get(name)
         if service is None:
             return render_unserved(name, request, self.served)
+        if name == "console":  # a browser's requests: the console checks them itself
+            return await service.handle(request)
         try:
             request = self.auth.check(request, name)
         except AuthError as error:

@@ -208,7 +208,9 @@ def test_serves_a_route_through_an_execution_environment(cloud: RunningCloud) ->
     assert response.json() == {"hello": "world"}
     assert response.getheader("Content-Type") == "application/json"
     assert response.getheader("x-amzn-RequestId")
-    cloud.wait_for_line(r"\[gw-dev\] REPORT RequestId: ")
+    # One access line per request; START/END/REPORT only with verbose.
+    cloud.wait_for_line(r'^\d\d:\d\d:\d\d "GET /" 200 OK \d+\.\d ms (cold|warm) \[gw-dev\]$')
+    assert not any("REPORT RequestId" in line for line in cloud.lines)
 
 
 def test_answers_403_for_an_unknown_route_and_an_unknown_method(cloud: RunningCloud) -> None:
@@ -354,7 +356,7 @@ def test_answers_502_for_a_malformed_proxy_response(cloud: RunningCloud) -> None
 
 def test_answers_504_only_past_the_integration_timeout(tmp_path: Path) -> None:
     project = write_project(tmp_path, {"lambda_timeout": 10})
-    with RunningCloud(project, reload=False, integration_timeout=2.0) as running:
+    with RunningCloud(project, reload=False, integration_timeout=2.0, verbose=True) as running:
         running.request("GET", "/")  # the cold start is not what this test measures
         assert running.request("GET", "/sleep/0.2").status == 200
         started = time.monotonic()
@@ -396,7 +398,7 @@ def reports(running: RunningCloud, count: int, timeout: float = 10) -> list[str]
 
 def test_scales_to_zero_after_the_idle_time(tmp_path: Path) -> None:
     project = write_project(tmp_path, {"local": {"idle_timeout_seconds": 1}})
-    with RunningCloud(project, reload=False) as running:
+    with RunningCloud(project, reload=False, verbose=True) as running:
         running.request("GET", "/")
         running.request("GET", "/")
         first, second = reports(running, 2)

@@ -204,7 +204,12 @@ def test_prints_the_banner_with_url_and_routes_and_live_logs(running: LocalProce
 
     assert (status, json.loads(body)) == (200, {"hello": "world"})
     running.wait_for("[cli-dev] hello from the handler")
-    running.wait_for("[cli-dev] REPORT RequestId:")
+    access = running.wait_for('"GET /" 200 OK')
+    assert access.endswith(" cold [cli-dev]") or access.endswith(" warm [cli-dev]")
+    # The handler's output comes first, then the request's access line; Lambda's
+    # START/END/REPORT stay in `lambic logs` unless --verbose.
+    assert running.lines.index("[cli-dev] hello from the handler") < running.lines.index(access)
+    assert not any("REPORT RequestId:" in line for line in running.lines)
 
 
 def test_a_traceback_in_the_live_logs_names_the_projects_own_file(
@@ -217,6 +222,22 @@ def test_a_traceback_in_the_live_logs_names_the_projects_own_file(
     # Environments run a snapshot of the code; the printed path is the user's file.
     assert f'File "{project.resolve() / "app.py"}"' in line
     running.wait_for("[cli-dev] ValueError: broken on purpose")
+
+
+def test_verbose_also_prints_lambdas_start_end_and_report_lines(project: Path) -> None:
+    local = LocalProcess(project, "--no-reload", "--verbose")
+    try:
+        local.wait_for("Serving cli")
+        assert local.get("/")[0] == 200
+
+        start = local.wait_for("[cli-dev] START RequestId:")
+        output = local.wait_for("[cli-dev] hello from the handler")
+        report = local.wait_for("[cli-dev] REPORT RequestId:")
+        access = local.wait_for('"GET /" 200 OK')
+        order = [local.lines.index(line) for line in (start, output, report, access)]
+        assert order == sorted(order)
+    finally:
+        local.close()
 
 
 def test_sigterm_finishes_in_flight_work_and_leaves_no_process(running: LocalProcess) -> None:

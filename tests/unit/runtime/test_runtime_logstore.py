@@ -104,3 +104,35 @@ def test_an_echo_fd_that_is_not_open_only_stores(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "logs.sqlite3")
     assert conn.execute("SELECT message FROM log_events").fetchall() == [("kept",)]
     conn.close()
+
+
+def test_without_verbose_the_terminal_gets_access_lines_and_output_but_not_start_end_report(
+    tmp_path: Path,
+) -> None:
+    read_end, write_end = os.pipe()
+    store = LogStore(tmp_path / "logs.sqlite3", echo_fd=write_end, verbose=False)
+    os.close(write_end)
+    group = "/aws/lambda/app-dev"
+    store.append(LogEvent(group, "s", 1, "START RequestId: 1 Version: $LATEST"))
+    store.append(LogEvent(group, "s", 2, "hello"))
+    # A warm success as the invoker queues it: END/REPORT are made by the writer.
+    store.append((group, "s", None, 3, "1", 1.5, 2, 128, 40, None, "app-dev", "ok"))
+    store.append((3, "GET", "/a?b=1", 200, 4.25, "app-dev", 0))
+    store.append(LogEvent(group, "lambic/events", 4, "[event] sqs:jobs -> app-dev 2 ok 1.0 ms"))
+    store.close()
+
+    with os.fdopen(read_end, "rb") as printed:
+        lines = printed.read().decode().splitlines()
+
+    assert lines[0] == "[app-dev] hello"
+    assert lines[1].endswith('"GET /a?b=1" 200 OK 4.2 ms warm [app-dev]')
+    assert lines[2] == "[event] sqs:jobs -> app-dev 2 ok 1.0 ms"
+    assert len(lines) == 3
+    # Everything but the access line is stored, for `lambic logs`.
+    conn = sqlite3.connect(tmp_path / "logs.sqlite3")
+    stored = [row[0] for row in conn.execute("SELECT message FROM log_events ORDER BY id")]
+    conn.close()
+    assert stored[0].startswith("START RequestId: 1")
+    assert stored[2:4] == ["END RequestId: 1", stored[3]] and stored[3].startswith("REPORT")
+    assert stored[4].startswith("[event] sqs:jobs")
+    assert len(stored) == 5

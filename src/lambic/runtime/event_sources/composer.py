@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from lambic.runtime.event_sources.base import (
     SYNC_KINDS,
     Account,
     EventSource,
+    UnsupportedEventSourceError,
     check_services,
     check_supported,
     handlers,
@@ -89,6 +91,22 @@ class EventSources:
     async def stop(self) -> None:
         for source in reversed(self.sources):
             await source.stop()
+
+    def fire_schedule(self, function: str) -> str:
+        """Deliver `function`'s Scheduled Event now; the accepted request id."""
+        for source in self.sources:
+            if isinstance(source, ScheduleSource):
+                return source.fire_now(function)
+        raise UnsupportedEventSourceError("no schedule handlers are running")
+
+    def schedules(self) -> list[tuple[str, str, datetime | None]]:
+        """(function, expression, next fire) of every schedule handler."""
+        return [
+            fire
+            for source in self.sources
+            if isinstance(source, ScheduleSource)
+            for fire in source.upcoming()
+        ]
 
 
 def create_event_sources(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,16 @@ class ScheduleSource:
         if self._scheduler is not None:
             self._scheduler.close()
             self._scheduler = None
+
+    def upcoming(self) -> list[tuple[str, str, datetime | None]]:
+        """(function, expression, next fire in UTC or None) for each schedule handler."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return []
+        return [
+            (r.function, r.expression.to_string(), scheduler.next_fire(r.rule_name))
+            for r in scheduler.rules
+        ]
 
     def fire_now(self, function: str) -> str:
         """Deliver one Scheduled Event to `function` now, asynchronously as the rule would."""

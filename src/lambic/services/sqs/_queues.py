@@ -24,7 +24,7 @@ from lambic.services.sqs.errors import (
     queue_name_exists,
 )
 from lambic.services.sqs.model import FIFO_DEFAULTS, QUEUE_DEFAULTS, Queue
-from lambic.services.sqs.store import SqsStore
+from lambic.services.sqs.store import SqsStore, StoredMessage
 
 
 @dataclass
@@ -172,6 +172,14 @@ class QueueAdministration:
         with self._lock:
             self.get_queue(name)
             self._store.purge(name)
+
+    def peek_messages(self, name: str, limit: int = 10) -> list[StoredMessage]:
+        """Visible messages, oldest first, without receiving them: no receive count, no
+        visibility timeout, so a peek never moves a message toward its dead-letter queue
+        (the console's "peek"; SQS itself has no such call)."""
+        with self._lock:
+            self.get_queue(name)
+            return self._store.visible_messages(name, self._now_ms(), limit)
 
     def set_queue_attributes(self, name: str, attributes: Mapping[str, str]) -> None:
         with self._lock:
