@@ -2,8 +2,7 @@
 
 A round trip (a message broadcast back to its sender), a broadcast from the SQS handler
 to two clients, and a closed connection that boto3's apigatewaymanagementapi then
-reports as GoneException. (Enforcing the admin route's authorizer is tested with the
-authorizers themselves.)
+reports as GoneException; and the admin route, which its built-in authorizer protects.
 """
 
 from __future__ import annotations
@@ -73,6 +72,17 @@ def members(cloud: LocalCloudProcess) -> dict[str, str]:
 
 def test_public_route_answers(wschat: LocalCloudProcess) -> None:
     assert wschat.get_json("/") == (200, {"room": "wschat"})
+
+
+def test_the_admin_route_needs_the_admin_token(wschat: LocalCloudProcess) -> None:
+    status, _, body = wschat.request_raw("GET", "/connections", None, {})
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    wrong = {"Authorization": "Bearer guess"}
+    status, _, body = wschat.request_raw("GET", "/connections", None, wrong)
+    assert status == 403 and json.loads(body)["Message"].startswith("User is not authorized")
+    admin = {"Authorization": "Bearer change-me"}  # the example's config
+    status, _, body = wschat.request_raw("GET", "/connections", None, admin)
+    assert status == 200 and "connections" in json.loads(body)
 
 
 def test_message_round_trip_is_broadcast_back_to_the_sender(wschat: LocalCloudProcess) -> None:

@@ -507,6 +507,18 @@ def enter(task_root: str, protect: Sequence[str]) -> None:
         if _under(root, "/tmp"):
             _bind(root, _prepared.old_tmp, [p for p in guarded if _under(p, root)], True)
         real_tmp = f"/proc/self/fd/{_prepared.old_tmp}"
+        # Python itself may live under /tmp (a CI checkout's venv, an editable
+        # install's src): the private /tmp would hide it, so it is shown read-only.
+        shown: list[str] = []
+        for path in _python_roots():  # sorted: a parent comes before what it holds
+            if (
+                _under(path, "/tmp")
+                and not _under(root, path)
+                and not any(_under(path, done) for done in shown)
+                and os.path.isdir(real_tmp + path[len("/tmp") :])
+            ):
+                _bind(path, _prepared.old_tmp, [p for p in guarded if _under(p, path)], True)
+                shown.append(path)
         for path in allowed:
             if _under(path, "/tmp") and os.path.isdir(real_tmp + path[len("/tmp") :]):
                 _bind(path, _prepared.old_tmp, [p for p in guarded if _under(p, path)], False)

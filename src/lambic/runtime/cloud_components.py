@@ -145,7 +145,7 @@ class LocalServices:
         state = None if self.in_memory else (self.state_dir or cloud.state_dir)
         # Lambda's API runs the functions on the invoker, which exists only after the
         # services start: the API asks the cloud for it per request.
-        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud.meter, cloud)
+        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
         try:
             cloud.extra_env.update(endpoint_environment(url))
             where = "in memory" if state is None else f"state in {state}"
@@ -166,7 +166,6 @@ class LocalServices:
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
         echo: Callable[[str], None],
-        meter: Meter | None,
         cloud: LocalCloud | None = None,
     ) -> str:
         """`open`, waiting a while for a `lambic invoke` that holds the state."""
@@ -174,7 +173,7 @@ class LocalServices:
         waiting = False
         while True:
             try:
-                return await self.open(state, invoker, cloud, meter=meter)
+                return await self.open(state, invoker, cloud)
             except ServicesInUseError as exc:
                 endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
                 if endpoint is not None:
@@ -195,13 +194,11 @@ class LocalServices:
         state: Path | None,
         invoker: Callable[[], FunctionInvoker | None],
         cloud: LocalCloud | None = None,
-        *,
-        meter: Meter | None = None,
     ) -> str:
         """Open the engines over `state` (None: in memory), serve them; their URL.
 
-        With `cloud`, the edge also serves the console over it (`lambic.console`).
-        The services meter into `meter` (`lambic local`'s), else into one of their own
+        With `cloud`, the edge also serves the console over it (`lambic.console`) and
+        the services meter into the cloud's meter; without, into one of their own
         over `state`. Raises `ServicesInUseError` if another process has `state`'s
         engines open.
         """
@@ -213,7 +210,8 @@ class LocalServices:
             self._claim(state)
         api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
         try:
-            if meter is None and state is not None:
+            meter = cloud.meter if cloud is not None else None
+            if cloud is None and state is not None:
                 meter, self._owns_meter = create_meter(state), True
             self.meter = meter
             services = self.services = await asyncio.to_thread(

@@ -71,11 +71,13 @@ CREATE TABLE IF NOT EXISTS usage (
     init_ms REAL,
     cold_start INTEGER NOT NULL
 );
--- Covering for the cost report (`lambic.cost.quantities`): its per-function sums read
--- this index alone, a third of the table's bytes (~0.2 s for a million invocations
--- instead of ~0.6 s). It replaces the (function_name, timestamp_ms) index it extends.
+-- One index for both readers of `usage`: (function_name, timestamp_ms, id) pages a
+-- function's invocations newest first with no sort (the console), and the trailing
+-- memory and billed ms cover the cost report's sums (`lambic.cost.quantities`: the
+-- index alone is read, ~0.2 s for a million invocations instead of ~0.6 s). It
+-- replaces the (function_name, timestamp_ms) index it extends.
 CREATE INDEX IF NOT EXISTS usage_function_time_cost
-    ON usage (function_name, timestamp_ms, memory_size_mb, billed_ms);
+    ON usage (function_name, timestamp_ms, id, memory_size_mb, billed_ms);
 DROP INDEX IF EXISTS usage_function_time;
 """
 

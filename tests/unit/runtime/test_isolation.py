@@ -96,6 +96,22 @@ def test_a_walled_in_process_reads_its_code_and_the_system_but_not_the_project(
     assert "read" not in opened.values(), opened
 
 
+@pytest.mark.skipif(not _isolation.facilities().namespaces, reason="needs namespaces")
+def test_python_installed_under_tmp_stays_importable_behind_the_private_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CI checkout under /tmp has its venv there: the private /tmp must not hide it.
+    monkeypatch.delenv(_isolation.SWITCH, raising=False)
+    site = tmp_path / "venv" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "somepackage.py").write_text("")
+    monkeypatch.syspath_prepend(str(site))
+    code = tmp_path / "snapshot"
+    code.mkdir()
+    opened = _walled_in_child(code, [], [str(site / "somepackage.py")])
+    assert opened[str(site / "somepackage.py")] == "read", opened
+
+
 @pytest.mark.skipif(not _isolation.facilities().landlock, reason="needs Landlock")
 def test_an_allowed_directory_is_readable_but_protected_paths_inside_it_are_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
