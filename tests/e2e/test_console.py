@@ -472,12 +472,15 @@ def test_the_cost_panel_shows_what_lambic_cost_prints(
         cloud.get_json("/latest")
     open_tab(console, "cost")
 
-    def shown() -> dict[str, str]:
-        # Read in one script: the live feed may re-render the panel between two reads.
-        figures: dict[str, str] = console.execute_script(
+    def shown() -> dict[str, str] | None:
+        # One script reads the figures and the window they priced: the live feed may
+        # re-render the panel at any time (None while it is loading).
+        figures: dict[str, str] | None = console.execute_script(
             """
-            const figures = {};
-            for (const dd of document.querySelectorAll("#cost-totals dd")) {
+            const totals = document.getElementById("cost-totals");
+            if (totals.dataset.loading !== "0") return null;
+            const figures = {until: totals.dataset.until};
+            for (const dd of totals.querySelectorAll("dd")) {
               if (dd.dataset.total !== "Projection") figures[dd.dataset.total] = dd.textContent;
             }
             for (const bar of document.querySelectorAll("#cost-by-service .bar")) {
@@ -488,10 +491,10 @@ def test_the_cost_panel_shows_what_lambic_cost_prints(
         )
         return figures
 
-    def printed() -> dict[str, str]:
+    def printed(until: str) -> dict[str, str]:
         result = subprocess.run(
             [sys.executable, "-m", "lambic", "cost", "--project-dir", str(cloud.project_dir),
-             "--format", "json"],
+             "--until", until, "--format", "json"],
             capture_output=True, text=True, timeout=60, check=True,
         )  # fmt: skip
         data = json.loads(result.stdout)
@@ -504,24 +507,9 @@ def test_the_cost_panel_shows_what_lambic_cost_prints(
             figures["service " + name] = money(totals["monthly_billed"])
         return figures
 
-    # Metering reaches the store in batches and the schedule may fire: compare once the
-    # figures hold still (the CLI reads the same before and after the page did).
-    page: dict[str, str] = {}
-    cli: dict[str, str] = {}
-    for _ in range(10):
-        before = printed()
-        open_tab(console, "overview")
-        open_tab(console, "cost")  # the panel reads the figures anew
-        wait_until(
-            lambda: console.execute_script(
-                "return document.getElementById('cost-totals').dataset.loading === '0'"
-            ),
-            what="the cost panel's fresh totals",
-        )
-        page, cli = shown(), printed()
-        if before == cli:
-            break
-        time.sleep(1.0)
-    assert page == cli
+    page = wait_until(shown, what="the cost panel's totals")
+    # The same window as the page's (storage and the projection depend on its end).
+    until = page.pop("until")
+    assert page == printed(until)
     assert {"service apigateway", "service lambda"} <= set(page)
     screenshot(console, "cost")

@@ -43,6 +43,12 @@ __all__ = ["cost"]
     help="Window start: a duration (30m, 2h, 1d, 1w) or an ISO-8601 time (default: all).",
 )
 @click.option(
+    "--until",
+    default=None,
+    help="Window end: an ISO-8601 time or epoch milliseconds (default: now). With it, "
+    "two runs price exactly the same window (the console shows its `until`).",
+)
+@click.option(
     "--per-day",
     type=float,
     default=None,
@@ -66,6 +72,7 @@ def cost(
     project_dir: Path,
     stage: str,
     since: str | None,
+    until: str | None,
     per_day: float | None,
     region: str,
     free_tier: bool,
@@ -82,7 +89,7 @@ def cost(
             project_dir,
             stage,
             since_ms=since_ms,
-            until_ms=int(now * 1000) + 1,
+            until_ms=_until_ms(until, now),
             region=region,
             free_tier=free_tier,
             per_day=per_day,
@@ -93,6 +100,14 @@ def cost(
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(render_table(result, stage))
+
+
+def _until_ms(text: str | None, now: float) -> int:
+    if text is None:
+        return int(now * 1000) + 1
+    if text.strip().isdigit():
+        return int(text)
+    return parse_since(text, now)
 
 
 # ---- the table ---------------------------------------------------------------------

@@ -11,7 +11,7 @@
     POST /_lambic/api/invocations/ID/replay?function=NAME  runs its event again
     GET  /_lambic/api/logs?function=&level=&text=&after=   log lines, oldest first
     POST /_lambic/api/schedules/NAME/fire       delivers the Scheduled Event now
-    GET  /_lambic/api/cost?since=&region=&per_day=&free_tier=   `lambic cost --format json`
+    GET  /_lambic/api/cost?since=&until=&region=&per_day=&free_tier=   `lambic cost`'s JSON
     GET  /_lambic/api/live                      server-sent events: `invocation` and `log`
 
 It runs on the edge's loop and thread; invocations run on the runtime's loop (the
@@ -440,9 +440,10 @@ class ConsoleService:
         query = request.query
         try:
             since_ms = int(query.get("since") or 0)
+            until_ms = int(query["until"]) if query.get("until") else int(time.time() * 1000) + 1
             per_day = float(query["per_day"]) if query.get("per_day") else None
         except ValueError as exc:
-            raise ConsoleError(400, f"since (epoch ms) and per_day are numbers: {exc}") from exc
+            raise ConsoleError(400, f"since, until (epoch ms), per_day: numbers: {exc}") from exc
         cloud = self._cloud
         try:
             result = await asyncio.to_thread(
@@ -450,7 +451,7 @@ class ConsoleService:
                 cloud.project_dir,
                 cloud.stage,
                 since_ms=since_ms,
-                until_ms=int(time.time() * 1000) + 1,
+                until_ms=until_ms,
                 region=query.get("region") or "us-east-1",
                 free_tier=query.get("free_tier", "1") != "0",
                 per_day=per_day,

@@ -107,3 +107,15 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(project: Path, tmp_path: Path
     assert code != 0 and "--since 'yesterday'" in out
     code, out = run("--project-dir", str(project), "--stage", "prod")
     assert code != 0 and "Nothing has run in stage prod yet" in out
+
+
+def test_until_ends_the_window_so_two_runs_price_the_same_one(project: Path) -> None:
+    until = str(int(time.time() * 1000) - 45_000)  # after the first three invocations only
+    code, out = run("--project-dir", str(project), "--until", until, "--format", "json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["window"]["until_ms"] == int(until)
+    lines = {(line["resource"], line["metric"]): line for line in data["lines"]}
+    assert lines[("shop-dev", "requests")]["quantity"] == 3
+    assert ("shop-dev-worker", "requests") not in lines
+    assert run("--project-dir", str(project), "--until", until, "--format", "json")[1] == out

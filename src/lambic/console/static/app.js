@@ -603,6 +603,7 @@ async function loadCost() {
     cell(row, money(line.monthly_amount), "num");
     cell(row, money(line.monthly_billed), "num");
   }
+  $("cost-totals").dataset.until = String(data.window.until_ms);  // `lambic cost --until`
   $("cost-totals").dataset.loading = "0";
   $("cost-source").textContent = `${data.region} prices of ${data.price_date} (${data.currency}); the same figures as \`lambic cost --format json\`.`;
 }
