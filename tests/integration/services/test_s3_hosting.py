@@ -91,6 +91,67 @@ def test_a_malformed_policy_is_refused_with_malformed_policy(s3: Any) -> None:
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
+def test_reading_an_old_version_unsigned_needs_get_object_version(
+    edge: EdgeServer, s3: Any
+) -> None:
+    s3.put_bucket_versioning(Bucket="site", VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket="site", Key="page.html", Body=b"old")["VersionId"]
+    s3.put_object(Bucket="site", Key="page.html", Body=b"new")
+    assert _get(edge, "/site/page.html")[2] == b"new"
+    status, _, body = _get(edge, f"/site/page.html?versionId={old}")
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body  # s3:GetObject only
+
+    versions = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObjectVersion",
+        "Resource": "arn:aws:s3:::site/*",
+    }
+    policy = {**PUBLIC_SITE, "Statement": [*PUBLIC_SITE["Statement"], versions]}
+    s3.put_bucket_policy(Bucket="site", Policy=json.dumps(policy))
+    assert _get(edge, f"/site/page.html?versionId={old}")[:3:2] == (200, b"old")
+
+
+def test_a_deny_in_the_stored_policy_closes_what_an_allow_opens(edge: EdgeServer, s3: Any) -> None:
+    s3.put_object(Bucket="site", Key="private/a.html", Body=b"secret")
+    s3.put_object(Bucket="site", Key="public.html", Body=b"hello")
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::site/private/*"],
+    }
+    policy = {**PUBLIC_SITE, "Statement": [*PUBLIC_SITE["Statement"], deny]}
+    s3.put_bucket_policy(Bucket="site", Policy=json.dumps(policy, indent=2))
+    # Returned byte for byte as sent, and evaluated as stored.
+    assert s3.get_bucket_policy(Bucket="site")["Policy"] == json.dumps(policy, indent=2)
+    assert _get(edge, "/site/public.html")[:3:2] == (200, b"hello")
+    assert _get(edge, "/site/private/a.html")[0] == 403
+
+
+def test_the_public_access_block_governs_public_policies(edge: EdgeServer, s3: Any) -> None:
+    s3.put_object(Bucket="site", Key="index.html", Body=b"home")
+    assert _get(edge, "/site/index.html")[0] == 200
+    s3.put_public_access_block(
+        Bucket="site", PublicAccessBlockConfiguration={"RestrictPublicBuckets": True}
+    )
+    assert _get(edge, "/site/index.html")[0] == 403  # the public policy no longer counts
+    assert s3.get_object(Bucket="site", Key="index.html")["Body"].read() == b"home"
+
+    s3.put_public_access_block(
+        Bucket="site", PublicAccessBlockConfiguration={"BlockPublicPolicy": True}
+    )
+    assert _get(edge, "/site/index.html")[0] == 200
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="site", Policy=json.dumps(PUBLIC_SITE))
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # A policy granting only a named principal is not public.
+    named = {**PUBLIC_SITE["Statement"][0], "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}
+    s3.put_bucket_policy(Bucket="site", Policy=json.dumps({"Statement": [named]}))
+    assert _get(edge, "/site/index.html")[0] == 403
+
+
 def _get(edge: EdgeServer, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
     try:
@@ -224,7 +285,9 @@ def test_overlapping_rules_for_the_same_event_are_refused_and_nothing_changes(s3
 
 def test_unsupported_sub_resources_answer_not_implemented(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        s3.put_bucket_lifecycle_configuration(Bucket="site", LifecycleConfiguration={"Rules": []})
+        s3.put_bucket_accelerate_configuration(
+            Bucket="site", AccelerateConfiguration={"Status": "Enabled"}
+        )
     assert exc.value.response["Error"]["Code"] == "NotImplemented"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 

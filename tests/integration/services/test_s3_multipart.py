@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from boto3.s3.transfer import TransferConfig
@@ -134,6 +136,20 @@ def test_abort_forgets_the_upload_and_later_calls_are_no_such_upload(s3: Any) ->
     with pytest.raises(ClientError) as exc:
         s3.upload_part(Bucket="uploads", Key="k", UploadId="bogus", PartNumber=1, Body=b"x")
     assert _code(exc) == "NoSuchUpload"
+
+
+def test_a_part_without_an_upload_id_is_no_such_upload(s3: Any) -> None:
+    # Found by the edge fuzzer: a PUT with partNumber but no uploadId was a 500.
+    url = urlsplit(s3.meta.endpoint_url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
+    try:
+        conn.request("PUT", "/uploads/k?partNumber=1", body=b"x")
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    assert response.status == 404
+    assert b"<Code>NoSuchUpload</Code>" in body
 
 
 def test_upload_part_copy_takes_a_byte_range_of_another_object(s3: Any) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from lambic.services.s3 import (
     S3Error,
     create_service,
 )
+from lambic.services.s3._metering import stored_bytes
 from lambic.services.s3.engine import Preconditions, S3Engine, multipart_etag
 from lambic.services.s3.names import bucket_name_problem
 from lambic.services.s3.store import ObjectAttrs
@@ -55,6 +57,19 @@ def test_conditional_put_if_none_match_star_refuses_to_overwrite(engine: S3Engin
         )
     assert exc.value.status == 412
     assert engine.read(engine.head("bucket", "k")) == b"v1"
+
+
+def test_conditional_put_if_none_match_etag_refuses_only_that_object(engine: S3Engine) -> None:
+    first = engine.put_object("bucket", "k", b"v1", ObjectAttrs())
+    with pytest.raises(S3Error) as exc:
+        engine.put_object(
+            "bucket", "k", b"v2", ObjectAttrs(), preconditions=Preconditions(None, first.etag)
+        )
+    assert exc.value.status == 412
+    engine.put_object(
+        "bucket", "k", b"v3", ObjectAttrs(), preconditions=Preconditions(None, '"other"')
+    )
+    assert engine.read(engine.head("bucket", "k")) == b"v3"
 
 
 def test_conditional_put_if_match_needs_the_current_etag(engine: S3Engine) -> None:
@@ -218,3 +233,51 @@ def test_a_deleted_and_recreated_bucket_fires_no_old_rules(engine: S3Engine) -> 
     engine.create_bucket("bucket")
     engine.put_object("bucket", "cat.jpg", b"v", ObjectAttrs())
     assert events[-1].rules == ()
+
+
+def test_a_policy_stored_in_the_old_buckets_column_moves_to_the_bucket_settings(
+    tmp_path: Path,
+) -> None:
+    # A state directory written before policies became bucket settings kept them in
+    # `buckets.policy`: opening it moves them over, and they still open the bucket.
+    text = (
+        '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",'
+        ' "Resource": "arn:aws:s3:::site/*"}]}'
+    )
+    conn = sqlite3.connect(tmp_path / "s3.sqlite3")
+    conn.execute(
+        "CREATE TABLE buckets (name TEXT PRIMARY KEY, region TEXT NOT NULL, "
+        "created REAL NOT NULL, notification TEXT, cors TEXT, policy TEXT) WITHOUT ROWID"
+    )
+    conn.execute("INSERT INTO buckets VALUES ('site', 'us-east-1', 0, NULL, NULL, ?)", (text,))
+    conn.execute("INSERT INTO buckets VALUES ('closed', 'us-east-1', 0, NULL, NULL, NULL)")
+    conn.commit()
+    conn.close()
+
+    service = create_service(tmp_path)
+    try:
+        engine = service.engine
+        assert engine.setting("site", "policy") == text
+        assert engine.setting("closed", "policy") is None
+        assert engine.allows_anonymous("site", "s3:GetObject", "index.html")
+        assert not engine.allows_anonymous("closed", "s3:GetObject", "index.html")
+        columns = {row[1] for row in engine.store.conn.execute("PRAGMA table_info(buckets)")}
+        assert "policy" not in columns
+    finally:
+        service.close()
+
+
+def test_stored_bytes_count_noncurrent_versions_but_not_delete_markers(tmp_path: Path) -> None:
+    service = create_service(tmp_path)
+    try:
+        engine = service.engine
+        engine.create_bucket("photos")
+        engine.put_versioning("photos", "Enabled")
+        engine.put_object("photos", "a.jpg", b"x" * 100, ObjectAttrs())
+        engine.put_object("photos", "a.jpg", b"y" * 10, ObjectAttrs())
+        engine.delete_object("photos", "a.jpg")  # a delete marker: no bytes
+        engine.put_object("photos", "b.jpg", b"z" * 1, ObjectAttrs())
+        # AWS bills every version's bytes as stored.
+        assert stored_bytes(tmp_path / "s3.sqlite3") == {("s3", "photos"): 111}
+    finally:
+        service.close()

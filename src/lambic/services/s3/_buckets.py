@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import ServiceResponse
+from lambic.services.s3 import access, acl
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import (
     document,
     element,
     iso_date,
-    owner_fields,
     owner_xml,
     url_encode,
     x,
@@ -54,7 +54,17 @@ def create_bucket(call: Call) -> ServiceResponse:
                 if not constraint or constraint == DEFAULT_REGION:
                     raise S3Error("InvalidLocationConstraint", LocationConstraint=constraint)
                 region = constraint
-    call.engine.create_bucket(call.bucket, region)
+    headers = call.request.headers
+    lock = headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true"
+    ownership = headers.get("x-amz-object-ownership")
+    if ownership is not None:
+        access.check_ownership_header(ownership)
+    grants = acl.from_headers(headers)
+    if call.engine.create_bucket(call.bucket, region, object_lock=lock):
+        if ownership:
+            call.engine.put_setting(call.bucket, access.OWNERSHIP, ownership)
+        if grants is not None:
+            call.engine.put_setting(call.bucket, acl.SETTING, acl.to_json(grants))
     return empty_response(200, [("Location", f"/{call.bucket}")])
 
 
@@ -76,11 +86,6 @@ def get_location(call: Call) -> ServiceResponse:
     # AWS answers an empty LocationConstraint for us-east-1.
     value = "" if region == DEFAULT_REGION else x(region)
     return xml_response(document("LocationConstraint", value))
-
-
-def get_versioning(call: Call) -> ServiceResponse:
-    call.engine.bucket(call.bucket)
-    return xml_response(document("VersioningConfiguration", ""))
 
 
 def put_notification(call: Call) -> ServiceResponse:
@@ -154,12 +159,12 @@ def _checksum(item: ListedObject) -> str:
     )
 
 
-def _prefixes(prefixes: list[str], enc: Encode) -> str:
+def prefixes_xml(prefixes: list[str], enc: Encode) -> str:
     return "".join(f"<CommonPrefixes><Prefix>{enc(p)}</Prefix></CommonPrefixes>" for p in prefixes)
 
 
 @dataclass(frozen=True)
-class _Listing:
+class Listing:
     """The parameters every ListObjects flavour (V2, V1, versions) shares, validated."""
 
     prefix: str
@@ -169,7 +174,7 @@ class _Listing:
     enc: Encode
 
     @classmethod
-    def of(cls, call: Call) -> _Listing:
+    def of(cls, call: Call) -> Listing:
         max_keys = _max_keys(call)
         encoding_xml, enc = _encoder(call)
         q = call.query
@@ -194,7 +199,7 @@ class _Listing:
 
 def list_objects_v2(call: Call) -> ServiceResponse:
     q = call.query
-    listing = _Listing.of(call)
+    listing = Listing.of(call)
     enc = listing.enc
     token = q.get("continuation-token")
     start_after = q.get("start-after", "")
@@ -224,12 +229,12 @@ def list_objects_v2(call: Call) -> ServiceResponse:
         parts.append(f"<StartAfter>{enc(start_after)}</StartAfter>")
     with_owner = q.get("fetch-owner") == "true"
     parts.append(_contents(page.contents, enc, with_owner))
-    parts.append(_prefixes(page.common_prefixes, enc))
+    parts.append(prefixes_xml(page.common_prefixes, enc))
     return xml_response(document("ListBucketResult", "".join(parts)))
 
 
 def list_objects_v1(call: Call) -> ServiceResponse:
-    listing = _Listing.of(call)
+    listing = Listing.of(call)
     enc = listing.enc
     marker = call.query.get("marker", "")
     page = listing.page(call, marker)
@@ -244,53 +249,8 @@ def list_objects_v1(call: Call) -> ServiceResponse:
     parts.append(listing.encoding_xml)
     parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
     parts.append(_contents(page.contents, enc, True))
-    parts.append(_prefixes(page.common_prefixes, enc))
+    parts.append(prefixes_xml(page.common_prefixes, enc))
     return xml_response(document("ListBucketResult", "".join(parts)))
-
-
-def acl_document() -> bytes:
-    """The ACL every local bucket and object has: the owner with FULL_CONTROL."""
-    grant = (
-        '<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        f'xsi:type="CanonicalUser">{owner_fields()}</Grantee>'
-        "<Permission>FULL_CONTROL</Permission></Grant>"
-    )
-    return document(
-        "AccessControlPolicy", f"{owner_xml()}<AccessControlList>{grant}</AccessControlList>"
-    )
-
-
-def get_acl(call: Call) -> ServiceResponse:
-    call.engine.bucket(call.bucket)
-    return xml_response(acl_document())
-
-
-def list_versions(call: Call) -> ServiceResponse:
-    """ListObjectVersions on an unversioned bucket: every object once, VersionId "null"."""
-    q = call.query
-    listing = _Listing.of(call)
-    enc = listing.enc
-    marker = q.get("key-marker", "")
-    page = listing.page(call, marker)
-    parts = listing.head(call)
-    parts.append(f"<KeyMarker>{enc(marker)}</KeyMarker>")
-    parts.append(element("VersionIdMarker", q.get("version-id-marker", "")))
-    parts.append(element("MaxKeys", listing.max_keys))
-    parts.append(listing.delimiter_xml())
-    parts.append(listing.encoding_xml)
-    parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
-    if page.is_truncated:
-        parts.append(f"<NextKeyMarker>{enc(page.last)}</NextKeyMarker>")
-        parts.append(element("NextVersionIdMarker", "null"))
-    parts.extend(
-        f"<Version><Key>{enc(item.key)}</Key><VersionId>null</VersionId>"
-        f"<IsLatest>true</IsLatest><LastModified>{iso_date(item.modified)}</LastModified>"
-        f"<ETag>{x(item.etag)}</ETag><Size>{item.size}</Size>{owner_xml()}"
-        "<StorageClass>STANDARD</StorageClass></Version>"
-        for item in page.contents
-    )
-    parts.append(_prefixes(page.common_prefixes, enc))
-    return xml_response(document("ListVersionsResult", "".join(parts)))
 
 
 def put_cors(call: Call) -> ServiceResponse:
@@ -312,22 +272,4 @@ def get_cors(call: Call) -> ServiceResponse:
 
 def delete_cors(call: Call) -> ServiceResponse:
     call.engine.delete_cors(call.bucket)
-    return empty_response(204)
-
-
-def put_policy(call: Call) -> ServiceResponse:
-    call.engine.put_policy(call.bucket, call.request.body)
-    return empty_response(204)
-
-
-def get_policy(call: Call) -> ServiceResponse:
-    call.engine.bucket(call.bucket)  # NoSuchBucket before NoSuchBucketPolicy
-    policy = call.engine.policy(call.bucket)
-    if policy is None:
-        raise S3Error("NoSuchBucketPolicy", BucketName=call.bucket)
-    return ServiceResponse(200, [("Content-Type", "application/json")], policy.text.encode())
-
-
-def delete_policy(call: Call) -> ServiceResponse:
-    call.engine.delete_policy(call.bucket)
     return empty_response(204)

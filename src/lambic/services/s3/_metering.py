@@ -16,9 +16,11 @@ billing unauthorized requests in 2024), and we do not count them either.
     >>> pricing_class("GET", "photos", "a.jpg", {}), pricing_class("DELETE", "photos", "a.jpg", {})
     ('tier2', None)
 
-Storage is billed per GB-month of what each bucket holds, objects plus the parts of
-multipart uploads not yet completed or aborted; `stored_bytes` reads that from the
-store on its own connection (the meter calls it on its own thread).
+Storage is billed per GB-month of what each bucket holds: current objects, noncurrent
+versions of a versioned bucket (AWS bills each version as an object; delete markers
+hold no bytes), plus the parts of multipart uploads not yet completed or aborted;
+`stored_bytes` reads that from the store on its own connection (the meter calls it
+on its own thread).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def stored_bytes(path: Path) -> dict[tuple[str, str], int]:
     try:
         rows = conn.execute(
             "SELECT bucket, SUM(size) FROM objects GROUP BY bucket"
+            " UNION ALL SELECT bucket, SUM(size) FROM versions WHERE delete_marker = 0"
+            " GROUP BY bucket"
             " UNION ALL SELECT u.bucket, SUM(p.size) FROM parts p"
             " JOIN uploads u ON u.upload_id = p.upload_id GROUP BY u.bucket"
         ).fetchall()

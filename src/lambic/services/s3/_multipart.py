@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable
+from dataclasses import replace
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import ServiceResponse
+from lambic.services.s3 import encryption, multipart_checksums
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._objects import (
     check_copy_preconditions,
-    parse_copy_source,
+    checksum_elements,
+    copy_source,
     parse_part_number,
+    prepared,
+    sse_headers,
+    version_header,
     write_preconditions,
 )
 from lambic.services.s3._payload import (
@@ -20,7 +26,6 @@ from lambic.services.s3._payload import (
     attrs_from_headers,
     read_spooled_upload,
     read_upload,
-    sse_headers,
 )
 from lambic.services.s3._wire import (
     document,
@@ -31,6 +36,7 @@ from lambic.services.s3._wire import (
     x,
 )
 from lambic.services.s3.errors import S3Error
+from lambic.services.s3.store import StoredObject
 
 
 def _key(call: Call) -> str:
@@ -39,22 +45,40 @@ def _key(call: Call) -> str:
     return call.key
 
 
+def _upload_id(call: Call) -> str:
+    # A PUT with partNumber but no uploadId is routed here too: no such upload.
+    return call.query.get("uploadId", "")
+
+
 def create_upload(call: Call) -> ServiceResponse:
-    attrs = attrs_from_headers(call.request.headers)
+    attrs = prepared(call, attrs_from_headers(call.request.headers))
+    checksum = multipart_checksums.requested(call.request.headers)
+    if checksum is not None:
+        attrs = replace(attrs, checksums={checksum.algorithm: ""}, checksum_type=checksum.kind)
     upload = call.engine.create_upload(call.bucket, _key(call), attrs)
-    encryption = sse_headers(attrs)
+    encrypted = encryption.response_headers(attrs, call.request.headers)
+    if checksum is not None:
+        encrypted.append(("x-amz-checksum-algorithm", checksum.algorithm))
+        encrypted.append(("x-amz-checksum-type", checksum.kind))
     body = document(
         "InitiateMultipartUploadResult",
         element("Bucket", call.bucket)
         + element("Key", upload.key)
         + element("UploadId", upload.upload_id),
     )
-    return xml_response(body, 200, encryption)
+    return xml_response(body, 200, encrypted)
+
+
+def _upload_algorithm(call: Call) -> str | None:
+    upload = call.engine.upload(call.bucket, _key(call), _upload_id(call))
+    return next(iter(upload.attrs.checksums), None)
 
 
 def _upload_encryption(call: Call) -> list[tuple[str, str]]:
-    upload = call.engine.upload(call.bucket, _key(call), call.query["uploadId"])
-    return sse_headers(upload.attrs)
+    """Checks a part's SSE-C key against the upload's; the headers a part answers."""
+    upload = call.engine.upload(call.bucket, _key(call), _upload_id(call))
+    encryption.check_read(call.request.headers, upload.attrs, part=True)
+    return encryption.response_headers(upload.attrs, call.request.headers)
 
 
 def _part_number(call: Call) -> int:
@@ -63,26 +87,42 @@ def _part_number(call: Call) -> int:
 
 def upload_part(call: Call) -> ServiceResponse | Awaitable[ServiceResponse]:
     number = _part_number(call)
+    encrypted = _upload_encryption(call)
+    wanted = _upload_algorithm(call)
     if call.request.body_file is not None:
-        return _upload_spooled_part(call, number)
-    return _store_part(call, number, read_upload(call.request))
+        return _upload_spooled_part(call, number, wanted, encrypted)
+    return _store_part(call, number, read_upload(call.request), wanted, encrypted)
 
 
-async def _upload_spooled_part(call: Call, number: int) -> ServiceResponse:
-    return _store_part(call, number, await read_spooled_upload(call.request, call.engine.blobs))
+async def _upload_spooled_part(
+    call: Call, number: int, wanted: str | None, encrypted: list[tuple[str, str]]
+) -> ServiceResponse:
+    extra = () if wanted is None else (wanted,)
+    upload = await read_spooled_upload(call.request, call.engine.blobs, extra)
+    return _store_part(call, number, upload, wanted, encrypted)
 
 
-def _store_part(call: Call, number: int, upload: UploadedBody) -> ServiceResponse:
+def _store_part(
+    call: Call,
+    number: int,
+    upload: UploadedBody,
+    wanted: str | None,
+    encrypted: list[tuple[str, str]],
+) -> ServiceResponse:
     checksum = next(iter(upload.checksums.items()), None)
+    if checksum is None and wanted is not None:
+        # The upload asked for a checksum the part did not send: computed here.
+        value = upload.computed(wanted)
+        checksum = (wanted, value) if value is not None else None
     part = call.engine.upload_part(
         call.bucket,
         _key(call),
-        call.query["uploadId"],
+        _upload_id(call),
         number,
         upload.data,
         f"{checksum[0]}:{checksum[1]}" if checksum else None,
     )
-    headers = [("ETag", part.etag), *_upload_encryption(call)]
+    headers = [("ETag", part.etag), *encrypted]
     if checksum:
         headers.append((f"x-amz-checksum-{checksum[0].lower()}", checksum[1]))
     return empty_response(200, headers)
@@ -91,7 +131,9 @@ def _store_part(call: Call, number: int, upload: UploadedBody) -> ServiceRespons
 def upload_part_copy(call: Call) -> ServiceResponse:
     number = _part_number(call)
     headers = call.request.headers
-    src = call.engine.head(*parse_copy_source(headers["x-amz-copy-source"]))
+    src = copy_source(call)
+    encryption.check_read(headers, src.attrs, encryption.COPY_CUSTOMER)
+    encrypted = _upload_encryption(call)
     check_copy_preconditions(headers, src)
     start, end = 0, src.size
     copy_range = headers.get("x-amz-copy-source-range")
@@ -108,40 +150,75 @@ def upload_part_copy(call: Call) -> ServiceResponse:
             )
         start, end = bounds
     data = call.engine.read(src, start, end)
-    part = call.engine.upload_part(call.bucket, _key(call), call.query["uploadId"], number, data)
+    part = call.engine.upload_part(call.bucket, _key(call), _upload_id(call), number, data)
     body = document(
         "CopyPartResult",
         element("LastModified", iso_date(part.modified)) + element("ETag", part.etag),
     )
-    return xml_response(body, 200, _upload_encryption(call))
+    if "?versionId=" in headers["x-amz-copy-source"]:
+        encrypted.append(("x-amz-copy-source-version-id", src.version_id))
+    return xml_response(body, 200, encrypted)
 
 
-def _requested_parts(body: bytes) -> list[tuple[int, str]]:
+def _requested_parts(body: bytes) -> list[dict[str, str]]:
+    """The complete request's parts: each one's fields (PartNumber, ETag, Checksum*)."""
     try:
         root = parse_xml(body)
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
-    parts: list[tuple[int, str]] = []
+    parts: list[dict[str, str]] = []
     for part in root:
         if part.tag.rsplit("}", 1)[-1] != "Part":
             continue
         fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in part}
-        try:
-            parts.append((int(fields["PartNumber"]), fields["ETag"]))
-        except (KeyError, ValueError) as exc:
-            raise S3Error("MalformedXML") from exc
+        if "ETag" not in fields or not fields.get("PartNumber", "").isdigit():
+            raise S3Error("MalformedXML")
+        parts.append(fields)
     return parts
+
+
+def _with_checksums(call: Call, obj: StoredObject, parts: list[dict[str, str]]) -> StoredObject:
+    """The assembled object with the checksum its upload asked for (and its parts')."""
+    upload = call.engine.upload(call.bucket, obj.key, _upload_id(call))
+    algorithm = next(iter(upload.attrs.checksums), None)
+    if algorithm is None:
+        return obj
+    checksum = multipart_checksums.UploadChecksum(algorithm, upload.attrs.checksum_type)
+    stored = {p.number: p for p in call.engine.store.list_parts(upload.upload_id)}
+    numbers = [int(p["PartNumber"]) for p in parts]
+    whole, values = multipart_checksums.complete(
+        checksum,
+        [stored[n].checksum for n in numbers],
+        [p.get(f"Checksum{algorithm}") for p in parts],
+        [stored[n].size for n in numbers],
+        call.request.headers,
+    )
+    attrs = replace(
+        obj.attrs,
+        checksums={algorithm: whole} if whole else {},
+        checksum_type=checksum.kind if checksum.kind == multipart_checksums.COMPOSITE else "",
+        part_checksums=values,
+    )
+    return replace(obj, attrs=attrs)
 
 
 async def complete_upload(call: Call) -> ServiceResponse:
     key = _key(call)
-    requested = _requested_parts(call.request.body)
-    upload_id = call.query["uploadId"]
+    parts = _requested_parts(call.request.body)
+    requested = [(int(p["PartNumber"]), p["ETag"]) for p in parts]
+    upload_id = _upload_id(call)
+    # An SSE-C upload is completed with its key, as every part was sent (AWS).
+    _upload_encryption(call)
     # Copying the parts is file I/O proportional to the object: off the event loop.
     # The commit (and the listeners it notifies) stays on the edge's thread.
     assembled = await asyncio.to_thread(
         call.engine.assemble_upload, call.bucket, key, upload_id, requested
     )
+    try:
+        assembled = _with_checksums(call, assembled, parts)
+    except BaseException:
+        call.engine.blobs.delete(assembled.blob)  # never committed: nothing points at it
+        raise
     obj = call.engine.commit_upload(
         assembled,
         upload_id,
@@ -153,13 +230,14 @@ async def complete_upload(call: Call) -> ServiceResponse:
         element("Location", f"{call.base_url}/{call.bucket}/{key}")
         + element("Bucket", call.bucket)
         + element("Key", key)
-        + element("ETag", obj.etag),
+        + element("ETag", obj.etag)
+        + checksum_elements(obj),
     )
-    return xml_response(body, 200, sse_headers(obj.attrs))
+    return xml_response(body, 200, [*sse_headers(call, obj), *version_header(obj)])
 
 
 def abort_upload(call: Call) -> ServiceResponse:
-    call.engine.abort_upload(call.bucket, _key(call), call.query["uploadId"])
+    call.engine.abort_upload(call.bucket, _key(call), _upload_id(call))
     return empty_response(204)
 
 
@@ -182,7 +260,7 @@ def list_parts(call: Call) -> ServiceResponse:
     after = _int_param(call, "part-number-marker", 0)
     limit = max(0, min(_int_param(call, "max-parts", 1000), 1000))
     upload, parts, truncated = call.engine.list_parts(
-        call.bucket, _key(call), call.query["uploadId"], after=after, limit=limit
+        call.bucket, _key(call), _upload_id(call), after=after, limit=limit
     )
     items = "".join(
         f"<Part><PartNumber>{p.number}</PartNumber><LastModified>{iso_date(p.modified)}"

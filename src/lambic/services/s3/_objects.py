@@ -6,17 +6,18 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import replace
+from functools import partial
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
-from lambic.services.s3._buckets import acl_document
+from lambic.services.s3 import encryption, object_lock
+from lambic.services.s3._acls import with_acl
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import (
     UploadedBody,
     attrs_from_headers,
     read_spooled_upload,
     read_upload,
-    sse_headers,
 )
 from lambic.services.s3._wire import (
     decode_uri_part,
@@ -28,9 +29,10 @@ from lambic.services.s3._wire import (
     parse_range,
     x,
 )
-from lambic.services.s3.engine import Preconditions, etag_matches
+from lambic.services.s3.engine import Preconditions, RemovalCheck, etag_matches
 from lambic.services.s3.errors import S3Error
-from lambic.services.s3.store import ObjectAttrs, StoredObject
+from lambic.services.s3.object_lock import check_removal
+from lambic.services.s3.store import NULL_VERSION, ObjectAttrs, StoredObject
 
 STREAM_THRESHOLD = 1024 * 1024
 
@@ -55,12 +57,14 @@ def put_object(call: Call) -> ServiceResponse | Awaitable[ServiceResponse]:
     if call.request.body_file is not None:
         return _put_spooled(call)
     upload = read_upload(call.request)
-    return _store(call, upload, attrs_from_headers(call.request.headers, upload.checksums))
+    return _store(
+        call, upload, prepared(call, attrs_from_headers(call.request.headers, upload.checksums))
+    )
 
 
 async def _put_spooled(call: Call) -> ServiceResponse:
     # Headers are checked before the (long) pass over the body.
-    attrs = attrs_from_headers(call.request.headers)
+    attrs = prepared(call, attrs_from_headers(call.request.headers))
     upload = await read_spooled_upload(call.request, call.engine.blobs)
     return _store(call, upload, replace(attrs, checksums=dict(upload.checksums)))
 
@@ -74,17 +78,71 @@ def _store(call: Call, upload: UploadedBody, attrs: ObjectAttrs) -> ServiceRespo
         context=call.context,
         preconditions=write_preconditions(call.request.headers),
     )
-    headers = [("ETag", obj.etag), *sse_headers(obj.attrs)]
+    headers = [("ETag", obj.etag), *sse_headers(call, obj), *version_header(obj)]
     headers.extend(_checksum_headers(obj))
     return empty_response(200, headers)
 
 
-def _checksum_headers(obj: StoredObject) -> list[tuple[str, str]]:
+def sse_headers(call: Call, obj: StoredObject) -> list[tuple[str, str]]:
+    return encryption.response_headers(obj.attrs, call.request.headers)
+
+
+# Headers a write may carry that add to what is stored (lock, ACL, encryption).
+_WRITE_OPTIONS = ("x-amz-object-lock-", "x-amz-acl", "x-amz-grant-", encryption.SSE)
+
+
+def prepared(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
+    """`attrs` with what a write adds from the request and the bucket: object lock,
+    ACL and encryption."""
+    engine, headers = call.engine, call.request.headers
+    default = engine.setting(call.bucket, encryption.SETTING)
+    if (
+        default is None
+        and engine.setting(call.bucket, object_lock.SETTING) is None
+        and not any(name.startswith(_WRITE_OPTIONS) for name in headers)
+    ):
+        return attrs  # the common PUT: one scan of the header names, nothing to add
+    return encryption.encrypt(headers, with_acl(call, locked(call, attrs)), default)
+
+
+def locked(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
+    """`attrs` with the object lock this write sets (headers or the bucket's default)."""
+    setting = call.engine.setting(call.bucket, object_lock.SETTING)
+    lock = object_lock.lock_from_headers(call.request.headers, setting, call.engine.clock())
+    return replace(attrs, lock=lock) if lock else attrs
+
+
+def version_header(obj: StoredObject, asked: bool = False) -> list[tuple[str, str]]:
+    """`x-amz-version-id`: AWS names a version when there is one (or it was asked for)."""
+    if obj.version_id == NULL_VERSION and not asked:
+        return []
+    return [("x-amz-version-id", obj.version_id)]
+
+
+def _checksum_headers(obj: StoredObject, part: int = 0) -> list[tuple[str, str]]:
+    """The object's checksum headers (or, for a part GET, that part's checksum)."""
     if not obj.attrs.checksums:
         return []
+    kind = obj.attrs.checksum_type or "FULL_OBJECT"
+    if part:
+        if not obj.attrs.part_checksums:
+            return []
+        algorithm = next(iter(obj.attrs.checksums))
+        value = obj.attrs.part_checksums[part - 1]
+        return [(f"x-amz-checksum-{algorithm.lower()}", value), ("x-amz-checksum-type", kind)]
     headers = [(f"x-amz-checksum-{alg.lower()}", v) for alg, v in obj.attrs.checksums.items()]
-    headers.append(("x-amz-checksum-type", "FULL_OBJECT"))
+    headers.append(("x-amz-checksum-type", kind))
     return headers
+
+
+def checksum_elements(obj: StoredObject) -> str:
+    """`<ChecksumSHA256>...<ChecksumType>` for CopyObject / CompleteMultipartUpload."""
+    checksums = "".join(
+        element(f"Checksum{algorithm}", value) for algorithm, value in obj.attrs.checksums.items()
+    )
+    if checksums:
+        checksums += element("ChecksumType", obj.attrs.checksum_type or "FULL_OBJECT")
+    return checksums
 
 
 def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
@@ -92,6 +150,7 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
         ("ETag", obj.etag),
         ("Last-Modified", http_date(obj.modified)),
         ("Accept-Ranges", "bytes"),
+        *version_header(obj, "versionId" in call.query),
     ]
     overrides = {
         header: call.query[param] for param, header in _OVERRIDES.items() if param in call.query
@@ -99,7 +158,7 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
     stored = dict(obj.attrs.headers)
     stored.update(overrides)
     if "x-amz-server-side-encryption" not in stored:
-        headers.extend(sse_headers(obj.attrs))
+        headers.extend(encryption.response_headers(obj.attrs, call.request.headers))
     headers.extend(stored.items())
     headers.extend((f"x-amz-meta-{name}", value) for name, value in obj.attrs.metadata.items())
     if obj.attrs.parts and "partNumber" in call.query:
@@ -107,6 +166,8 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
         headers.append(("x-amz-mp-parts-count", str(obj.attrs.parts)))
     if obj.attrs.tags:
         headers.append(("x-amz-tagging-count", str(len(obj.attrs.tags))))
+    if obj.attrs.lock:
+        headers.extend(object_lock.lock_headers(obj.attrs.lock))
     return headers
 
 
@@ -135,12 +196,13 @@ def check_read_preconditions(headers: Headers, obj: StoredObject) -> int | None:
 def get_object(call: Call, *, head: bool = False) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
-    obj = call.engine.head(call.bucket, call.key)
+    obj = call.engine.head(call.bucket, call.key, call.query.get("versionId"))
     return serve_object(call, obj, head=head)
 
 
 def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceResponse:
     request_headers = call.request.headers
+    encryption.check_read(request_headers, obj.attrs)
     if check_read_preconditions(request_headers, obj) == 304:
         return empty_response(304, [("ETag", obj.etag), ("Last-Modified", http_date(obj.modified))])
     headers = object_headers(obj, call)
@@ -154,6 +216,8 @@ def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceRespons
             )
         start, end = part_bounds(obj, part)
         status = 206
+        # AWS names a part's own checksum when a part is asked for.
+        headers.extend(_checksum_headers(obj, parse_part_number(part)))
         headers.append(("Content-Range", f"bytes {start}-{max(start, end - 1)}/{obj.size}"))
     elif range_header:
         bounds = parse_range(range_header, obj.size)
@@ -220,8 +284,25 @@ async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 def delete_object(call: Call) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
-    call.engine.delete_object(call.bucket, call.key, context=call.context)
-    return empty_response(204)
+    deletion = call.engine.delete_object(
+        call.bucket,
+        call.key,
+        version_id=call.query.get("versionId"),
+        check=removal_check(call),
+        context=call.context,
+    )
+    headers: list[tuple[str, str]] = []
+    if deletion.delete_marker:
+        headers.append(("x-amz-delete-marker", "true"))
+    if deletion.version_id is not None:
+        headers.append(("x-amz-version-id", deletion.version_id))
+    return empty_response(204, headers)
+
+
+def removal_check(call: Call) -> RemovalCheck:
+    """Object lock's veto on removing a version, with this request's bypass header."""
+    bypass = call.request.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+    return partial(check_removal, now=call.engine.clock(), bypass=bypass)
 
 
 def delete_objects(call: Call) -> ServiceResponse:
@@ -230,45 +311,48 @@ def delete_objects(call: Call) -> ServiceResponse:
     except ET.ParseError as exc:
         raise S3Error("MalformedXML") from exc
     quiet = False
-    keys: list[str] = []
+    keys: list[tuple[str, str | None]] = []
     for child in root:
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "Quiet":
             quiet = (child.text or "").strip().lower() == "true"
         elif tag == "Object":
-            key = next((c.text for c in child if c.tag.rsplit("}", 1)[-1] == "Key"), None)
-            if key is None:
+            fields = {c.tag.rsplit("}", 1)[-1]: c.text or "" for c in child}
+            if "Key" not in fields:
                 raise S3Error("MalformedXML")
-            keys.append(key)
+            keys.append((fields["Key"], fields.get("VersionId")))
     # AWS: 1 to 1,000 keys per request.
     if not keys or len(keys) > 1000:
         raise S3Error("MalformedXML")
     call.engine.bucket(call.bucket)
+    check = removal_check(call)
     results: list[str] = []
-    for key in keys:
+    for key, version_id in keys:
+        version_xml = element("VersionId", version_id) if version_id else ""
         try:
-            call.engine.delete_object(call.bucket, key, context=call.context)
+            deletion = call.engine.delete_object(
+                call.bucket, key, version_id=version_id, check=check, context=call.context
+            )
         except S3Error as error:
             results.append(
-                f"<Error><Key>{x(key)}</Key><Code>{error.code}</Code>"
+                f"<Error><Key>{x(key)}</Key>{version_xml}<Code>{error.code}</Code>"
                 f"<Message>{x(error.message)}</Message></Error>"
             )
             continue
-        if not quiet:
-            results.append(f"<Deleted><Key>{x(key)}</Key></Deleted>")
+        if quiet:
+            continue
+        marker = ""
+        if deletion.delete_marker:
+            marker = element("DeleteMarker", "true")
+            if version_id is None and deletion.version_id is not None:
+                marker += element("DeleteMarkerVersionId", deletion.version_id)
+        results.append(f"<Deleted><Key>{x(key)}</Key>{version_xml}{marker}</Deleted>")
     return xml_response(document("DeleteResult", "".join(results)))
 
 
-def parse_copy_source(value: str) -> tuple[str, str]:
+def parse_copy_source(value: str) -> tuple[str, str, str | None]:
     """`x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, URL-encoded."""
     raw, _, version = value.partition("?versionId=")
-    if version and version != "null":
-        raise S3Error(
-            "InvalidArgument",
-            "Invalid version id specified",
-            ArgumentName="x-amz-copy-source",
-            ArgumentValue=value,
-        )
     bucket, _, key = decode_uri_part(raw).lstrip("/").partition("/")
     if not bucket or not key:
         raise S3Error(
@@ -277,7 +361,13 @@ def parse_copy_source(value: str) -> tuple[str, str]:
             ArgumentName="x-amz-copy-source",
             ArgumentValue=value,
         )
-    return bucket, key
+    return bucket, key, version or None
+
+
+def copy_source(call: Call) -> StoredObject:
+    """The object (or version) `x-amz-copy-source` names."""
+    bucket, key, version = parse_copy_source(call.request.headers["x-amz-copy-source"])
+    return call.engine.head(bucket, key, version)
 
 
 def check_copy_preconditions(headers: Headers, src: StoredObject) -> None:
@@ -316,9 +406,10 @@ def copy_object(call: Call) -> ServiceResponse:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
     headers = call.request.headers
-    source = parse_copy_source(headers["x-amz-copy-source"])
+    bucket, key, version = parse_copy_source(headers["x-amz-copy-source"])
     directive = _copy_directive(headers, "metadata")
-    src = call.engine.head(*source)
+    src = call.engine.head(bucket, key, version)
+    encryption.check_read(headers, src.attrs, encryption.COPY_CUSTOMER)
     check_copy_preconditions(headers, src)
     attrs = attrs_from_headers(headers) if directive == "REPLACE" else None
     storage_class = headers.get("x-amz-storage-class")
@@ -334,21 +425,44 @@ def copy_object(call: Call) -> ServiceResponse:
         attrs = replace(attrs if attrs is not None else src.attrs, tags=replaced.tags)
     elif attrs is not None:
         attrs = replace(attrs, tags=src.attrs.tags)
-    obj = call.engine.copy_object(source, (call.bucket, call.key), attrs, context=call.context)
-    checksums = "".join(
-        element(f"Checksum{algorithm}", value) for algorithm, value in obj.attrs.checksums.items()
+    # The copy is a new version: its lock comes from this request (or the target
+    # bucket's default), never from the source.
+    setting = call.engine.setting(call.bucket, object_lock.SETTING)
+    lock = object_lock.lock_from_headers(headers, setting, call.engine.clock())
+    if attrs is not None or lock:
+        attrs = replace(attrs if attrs is not None else src.attrs, lock=lock)
+    attrs = _copy_encryption(call, src, attrs)
+    obj = call.engine.copy_object(
+        (bucket, key),
+        (call.bucket, call.key),
+        attrs,
+        source_version=version,
+        context=call.context,
     )
-    if checksums:
-        checksums += element("ChecksumType", "FULL_OBJECT")
+    checksums = checksum_elements(obj)
     body = document(
         "CopyObjectResult",
         element("LastModified", iso_date(obj.modified)) + element("ETag", obj.etag) + checksums,
     )
-    return xml_response(body, 200, sse_headers(obj.attrs))
+    response_headers = [*sse_headers(call, obj), *version_header(obj)]
+    if version is not None:
+        response_headers.append(("x-amz-copy-source-version-id", src.version_id))
+    return xml_response(body, 200, response_headers)
 
 
-def get_acl(call: Call) -> ServiceResponse:
-    if call.key is None:
-        raise S3Error("MethodNotAllowed")
-    call.engine.head(call.bucket, call.key)
-    return xml_response(acl_document())
+def _copy_encryption(
+    call: Call, src: StoredObject, attrs: ObjectAttrs | None
+) -> ObjectAttrs | None:
+    """A copy is encrypted as its request (or the target bucket's default) says, never
+    as its source was; None (keep the source's attributes) when that changes nothing."""
+    base = attrs if attrs is not None else src.attrs
+    kept = {k: v for k, v in base.headers.items() if not k.startswith(encryption.SSE)}
+    for name in (encryption.SSE, encryption.KMS_KEY, encryption.BUCKET_KEY):
+        value = call.request.headers.get(name)
+        if value is not None:
+            kept[name] = value
+    default = call.engine.setting(call.bucket, encryption.SETTING)
+    new = encryption.encrypt(call.request.headers, replace(base, headers=kept, sse={}), default)
+    if attrs is None and (new.headers, new.sse) == (src.attrs.headers, src.attrs.sse):
+        return None
+    return new

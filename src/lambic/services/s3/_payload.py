@@ -17,6 +17,7 @@ from lambic.services.s3._blobs import BlobStore
 from lambic.services.s3._chunked import decode_aws_chunked, decode_aws_chunked_stream
 from lambic.services.s3._wire import (
     CHECKSUM_ALGORITHMS,
+    checksum_of,
     compare_checksums,
     compare_md5,
     parse_content_md5,
@@ -52,14 +53,27 @@ class UploadedBody:
     """The body of a PUT/UploadPart after framing is removed and integrity checked:
     bytes, or for a spooled upload a blob already in the store."""
 
-    __slots__ = ("checksums", "data", "trailers")
+    __slots__ = ("checksums", "data", "digests", "trailers")
 
     def __init__(
-        self, data: bytes | StagedBlob, checksums: dict[str, str], trailers: dict[str, str]
+        self,
+        data: bytes | StagedBlob,
+        checksums: dict[str, str],
+        trailers: dict[str, str],
+        digests: dict[str, str | None] | None = None,
     ) -> None:
         self.data = data
         self.checksums = checksums
         self.trailers = trailers
+        # A spooled body's checksums computed in its one pass (its bytes are not in
+        # memory to compute more afterwards).
+        self.digests = digests or {}
+
+    def computed(self, algorithm: str) -> str | None:
+        """The body's `algorithm` checksum as computed here (None: not computable)."""
+        if isinstance(self.data, bytes):
+            return checksum_of(algorithm, self.data)
+        return self.digests.get(algorithm)
 
 
 def read_upload(request: ServiceRequest) -> UploadedBody:
@@ -89,21 +103,28 @@ def read_upload(request: ServiceRequest) -> UploadedBody:
     return UploadedBody(body, claimed, trailers)
 
 
-async def read_spooled_upload(request: ServiceRequest, blobs: BlobStore) -> UploadedBody:
+async def read_spooled_upload(
+    request: ServiceRequest, blobs: BlobStore, also: tuple[str, ...] = ()
+) -> UploadedBody:
     """`read_upload` for a body the edge spooled to a file (`request.body_file`).
 
     One pass over the file, off the event loop, strips any aws-chunked framing into a
     second file and computes the MD5 (the ETag) and the checksums the client claims;
     the finished file then becomes the blob by a rename. Memory stays bounded by the
-    read size whatever the upload's size.
+    read size whatever the upload's size. `also`: checksum algorithms to compute in
+    that pass besides those the client claims (`UploadedBody.computed`).
     """
     spooled = request.body_file
     if spooled is None:
         raise ValueError("the request has no spooled body")
-    staged = await staging_thread(lambda: _check_spooled(request, spooled.path), lambda c: c.path)
+    staged = await staging_thread(
+        lambda: _check_spooled(request, spooled.path, also), lambda c: c.path
+    )
     blob = blobs.adopt(staged.path)
     etag = f'"{staged.md5.hex()}"'
-    return UploadedBody(StagedBlob(blob, staged.size, etag), staged.checksums, staged.trailers)
+    return UploadedBody(
+        StagedBlob(blob, staged.size, etag), staged.checksums, staged.trailers, staged.digests
+    )
 
 
 _T = TypeVar("_T")
@@ -129,7 +150,7 @@ def _remove_made(done: asyncio.Future[_T], made: Callable[[_T], str]) -> None:
 
 
 class _Checked:
-    __slots__ = ("checksums", "md5", "path", "size", "trailers")
+    __slots__ = ("checksums", "digests", "md5", "path", "size", "trailers")
 
     def __init__(
         self,
@@ -138,12 +159,14 @@ class _Checked:
         md5: bytes,
         checksums: dict[str, str],
         trailers: dict[str, str],
+        digests: dict[str, str | None],
     ) -> None:
         self.path = path
         self.size = size
         self.md5 = md5
         self.checksums = checksums
         self.trailers = trailers
+        self.digests = digests
 
 
 class _Digests:
@@ -175,10 +198,12 @@ class _Digests:
         return found
 
 
-def _check_spooled(request: ServiceRequest, path: str) -> _Checked:
+def _check_spooled(request: ServiceRequest, path: str, also: tuple[str, ...] = ()) -> _Checked:
     headers = request.headers
     named = (headers.get("x-amz-trailer", "") + "," + ",".join(headers)).lower()
-    digests = _Digests([a for a in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{a.lower()}" in named])
+    digests = _Digests(
+        [a for a in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{a.lower()}" in named or a in also]
+    )
     trailers: dict[str, str] = {}
     sha_header = headers.get("x-amz-content-sha256", "")
     final = path
@@ -208,7 +233,7 @@ def _check_spooled(request: ServiceRequest, path: str) -> _Checked:
                 digests.update(piece)
             _check_digests(headers, trailers, digests)
     claimed = _claimed(headers, trailers)
-    return _Checked(final, digests.size, digests.md5.digest(), claimed, trailers)
+    return _Checked(final, digests.size, digests.md5.digest(), claimed, trailers, digests.values())
 
 
 def _check_digests(headers: Headers, trailers: dict[str, str], digests: _Digests) -> None:
@@ -293,14 +318,3 @@ def validate_tags(pairs: list[tuple[str, str]]) -> dict[str, str]:
             )
         tags[key] = value
     return tags
-
-
-def sse_headers(attrs: ObjectAttrs) -> list[tuple[str, str]]:
-    """The encryption headers AWS answers: as requested, else SSE-S3 (AWS's default
-    since 2023 encrypts every object)."""
-    headers = [
-        (name, value)
-        for name, value in attrs.headers.items()
-        if name.startswith("x-amz-server-side-encryption")
-    ]
-    return headers or [("x-amz-server-side-encryption", "AES256")]

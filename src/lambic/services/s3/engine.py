@@ -27,10 +27,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from lambic.services.s3 import _versions, access, policy, versioning
 from lambic.services.s3._blobs import BlobStore
+from lambic.services.s3._wire import http_date
 from lambic.services.s3.cors import CorsRule, parse_cors, render_cors
 from lambic.services.s3.errors import S3Error
-from lambic.services.s3.listing import ListingPage, list_keys
+from lambic.services.s3.listing import ListingPage, VersionPage, list_keys, list_versions
 from lambic.services.s3.names import validate_bucket_name, validate_key
 from lambic.services.s3.notifications import (
     NotificationConfiguration,
@@ -39,8 +41,8 @@ from lambic.services.s3.notifications import (
     parse_notification,
     render_notification,
 )
-from lambic.services.s3.policy import PolicyDocument
 from lambic.services.s3.store import (
+    NULL_VERSION,
     Bucket,
     ObjectAttrs,
     Part,
@@ -86,6 +88,21 @@ class ObjectEvent:
 
 ObjectListener = Callable[[ObjectEvent], None]
 
+# Checks a version about to be removed for good; raises to refuse (object lock).
+RemovalCheck = Callable[[StoredObject], None]
+
+
+def _no_check(version: StoredObject) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a DELETE did: the version removed or the delete marker it created."""
+
+    version_id: str | None
+    delete_marker: bool
+
 
 @dataclass(frozen=True)
 class Preconditions:
@@ -128,13 +145,15 @@ class S3Engine:
         self._sequence = itertools.count(time.time_ns())
         self._sequence_lock = threading.Lock()
         self._cors_cache: dict[str, tuple[CorsRule, ...] | None] = {}
-        self._policy_cache: dict[str, PolicyDocument | None] = {}
         # Parsed notification configurations by bucket. Read on the edge thread for
         # every object event, written by PutBucketNotificationConfiguration (edge) and
         # by the runtime's event sources (another thread): the lock makes a load from
         # the store and a replacement not overwrite each other.
         self._notifications: dict[str, NotificationConfiguration] = {}
         self._notifications_lock = threading.Lock()
+        # Stored bucket sub-resource documents by (bucket, name), read on every PUT
+        # (object lock defaults, default encryption): loaded once, kept in step here.
+        self._settings: dict[str, dict[str, str | None]] = {}
         # The protocol sets this so replaced blobs are removed after the response is
         # written (a crash before that leaves files the startup sweep removes).
         self.defer_discards = False
@@ -171,7 +190,13 @@ class S3Engine:
         self._listeners.remove(listener)
 
     def _emit(
-        self, name: str, obj_key: tuple[str, str], size: int, etag: str, context: RequestContext
+        self,
+        name: str,
+        obj_key: tuple[str, str],
+        size: int,
+        etag: str,
+        context: RequestContext,
+        version_id: str | None = None,
     ) -> None:
         if not self._listeners:
             return
@@ -185,7 +210,7 @@ class S3Engine:
             size,
             etag.strip('"'),
             sequencer,
-            None,
+            version_id,
             context.source_ip,
             context.request_id,
             tuple(config.targets(name, obj_key[1])),
@@ -199,11 +224,19 @@ class S3Engine:
 
     # -- buckets -------------------------------------------------------------------
 
-    def create_bucket(self, name: str, region: str = DEFAULT_REGION) -> bool:
+    def create_bucket(
+        self, name: str, region: str = DEFAULT_REGION, *, object_lock: bool = False
+    ) -> bool:
         """Create a bucket; True when new. A repeat create in us-east-1 succeeds (AWS's
-        legacy behaviour there); elsewhere it is BucketAlreadyOwnedByYou."""
+        legacy behaviour there); elsewhere it is BucketAlreadyOwnedByYou. A bucket
+        created with object lock has versioning enabled, as on AWS."""
         validate_bucket_name(name)
-        if self.store.insert_bucket(Bucket(name, region, self.clock())):
+        bucket = Bucket(
+            name, region, self.clock(), versioning.ENABLED if object_lock else None, object_lock
+        )
+        if self.store.insert_bucket(bucket):
+            if object_lock:
+                self.put_setting(name, object_lock_setting, "{}")
             return True
         if region == DEFAULT_REGION and self.bucket(name).region == DEFAULT_REGION:
             return False
@@ -218,6 +251,49 @@ class S3Engine:
     def list_buckets(self) -> list[Bucket]:
         return self.store.list_buckets()
 
+    def setting(self, bucket: str, name: str) -> str | None:
+        """A stored bucket sub-resource document (`name`: "policy", "object-lock", ...)."""
+        known = self._settings.get(bucket)
+        if known is None:
+            known = self._settings[bucket] = {}
+        if name not in known:
+            known[name] = self.store.get_setting(bucket, name)
+        return known[name]
+
+    def put_setting(self, bucket: str, name: str, document: str | None) -> None:
+        """Store (None: delete) a bucket sub-resource document, already validated."""
+        self.bucket(bucket)
+        self.store.set_setting(bucket, name, document)
+        self._settings.setdefault(bucket, {})[name] = document
+
+    def put_object_lock(self, name: str, setting: str) -> None:
+        """PutObjectLockConfiguration (the document parsed): AWS lets a bucket with
+        versioning enabled take Object Lock after creation."""
+        bucket = self.bucket(name)
+        if not bucket.object_lock:
+            if bucket.versioning != versioning.ENABLED:
+                raise S3Error(
+                    "InvalidBucketState",
+                    "Versioning must be 'Enabled' on the bucket to apply a Object Lock "
+                    "configuration",
+                    BucketName=name,
+                )
+            self.store.enable_object_lock(name)
+        self.put_setting(name, object_lock_setting, setting)
+
+    def put_versioning(self, name: str, status: str) -> None:
+        """PutBucketVersioning: "Enabled" or "Suspended" (a locked bucket stays Enabled)."""
+        bucket = self.bucket(name)
+        if status not in (versioning.ENABLED, versioning.SUSPENDED):
+            raise S3Error("MalformedXML")
+        if bucket.object_lock and status != versioning.ENABLED:
+            raise S3Error(
+                "InvalidBucketState",
+                "An Object Lock configuration is present on this bucket, so the versioning "
+                "state cannot be changed.",
+            )
+        self.store.set_versioning(name, status)
+
     def delete_bucket(self, name: str) -> None:
         self.bucket(name)
         with self.store.transaction() as conn:
@@ -225,7 +301,7 @@ class S3Engine:
                 raise S3Error("BucketNotEmpty", BucketName=name)
             leftovers = self.store.delete_bucket(conn, name)
         self._cors_cache.pop(name, None)
-        self._policy_cache.pop(name, None)
+        self._settings.pop(name, None)
         with self._notifications_lock:
             self._notifications.pop(name, None)
         for blob in leftovers:
@@ -233,12 +309,51 @@ class S3Engine:
 
     # -- objects -------------------------------------------------------------------
 
-    def head(self, bucket: str, key: str) -> StoredObject:
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> StoredObject:
+        """The current object, or version `version_id`: AWS's NoSuchKey / NoSuchVersion,
+        and for a delete marker its headers (404 as the latest, 405 by version id)."""
+        if version_id is not None:
+            return self.version(bucket, key, version_id)
         obj = self.store.get_object(bucket, key)
         if obj is None:
             self.bucket(bucket)
-            raise S3Error("NoSuchKey", Key=key)
+            error = S3Error("NoSuchKey", Key=key)
+            with self.store.lock:
+                marker = _versions.newest(self.store.conn, bucket, key)
+            if marker is not None and marker.delete_marker:
+                error.headers += [
+                    ("x-amz-delete-marker", "true"),
+                    ("x-amz-version-id", marker.version_id),
+                ]
+            else:
+                error.headers.append(("x-amz-delete-marker", "false"))  # as AWS answers
+            raise error
         return obj
+
+    def version(self, bucket: str, key: str, version_id: str) -> StoredObject:
+        """Version `version_id` of `key`, an object (a delete marker is 405, as AWS)."""
+        self.bucket(bucket)
+        with self.store.lock:
+            found = versioning.find_version(self.store, self.store.conn, bucket, key, version_id)
+        if found is None:
+            if version_id != NULL_VERSION and not _plausible_version_id(version_id):
+                raise S3Error(
+                    "InvalidArgument",
+                    "Invalid version id specified",
+                    ArgumentName="versionId",
+                    ArgumentValue=version_id,
+                )
+            raise S3Error("NoSuchVersion", Key=key, VersionId=version_id)
+        if found.delete_marker:
+            error = S3Error("MethodNotAllowed", Method="GET", ResourceType="DeleteMarker")
+            error.headers += [
+                ("x-amz-delete-marker", "true"),
+                ("x-amz-version-id", found.version_id),
+                ("Allow", "DELETE"),
+                ("Last-Modified", http_date(found.modified)),
+            ]
+            raise error
+        return found
 
     def read(self, obj: StoredObject, start: int = 0, end: int | None = None) -> bytes:
         return self.blobs.read(obj.blob, start, end)
@@ -291,31 +406,36 @@ class S3Engine:
             with self.store.transaction() as conn:
                 if preconditions.if_match or preconditions.if_none_match:
                     self._check_write_preconditions(conn, obj, preconditions)
-                if upload_id is not None:
-                    if self.store.get_upload(upload_id) is None:
-                        raise S3Error("NoSuchUpload", UploadId=upload_id)
-                elif self.store.get_bucket(obj.bucket) is None:
+                if upload_id is not None and self.store.get_upload(upload_id) is None:
+                    raise S3Error("NoSuchUpload", UploadId=upload_id)
+                bucket = self.store.get_bucket(obj.bucket)
+                if bucket is None:
                     raise S3Error("NoSuchBucket", BucketName=obj.bucket)
-                replaced = self.store.put_object(conn, obj)
+                obj, replaced = versioning.place_object(self.store, conn, bucket, obj)
                 if upload_id is not None:
                     part_blobs = self.store.delete_upload(conn, upload_id)
         except BaseException:
             self.blobs.delete(obj.blob)
             raise
-        for part in part_blobs:
-            self._discard(part)
-        if replaced is not None:
-            self._discard(replaced)
-        self._emit(event, (obj.bucket, obj.key), obj.size, obj.etag, context)
+        for blob in (*part_blobs, *replaced):
+            self._discard(blob)
+        version = None if obj.version_id == NULL_VERSION else obj.version_id
+        self._emit(event, (obj.bucket, obj.key), obj.size, obj.etag, context, version)
         return obj
 
     def _check_write_preconditions(
         self, conn: object, obj: StoredObject, preconditions: Preconditions
     ) -> None:
         current = self.store.get_object(obj.bucket, obj.key)
-        # AWS's conditional writes: If-None-Match: * refuses to overwrite; If-Match
-        # requires the current ETag (and fails with NoSuchKey when there is none).
-        if preconditions.if_none_match is not None and current is not None:
+        # AWS's conditional writes: If-None-Match: * refuses to overwrite, an ETag
+        # refuses to overwrite that object; If-Match requires the current ETag (and
+        # fails with NoSuchKey when there is none).
+        none_match = preconditions.if_none_match
+        if (
+            none_match is not None
+            and current is not None
+            and etag_matches(none_match, current.etag)
+        ):
             raise S3Error("PreconditionFailed", Condition="If-None-Match")
         if preconditions.if_match is not None:
             if current is None:
@@ -324,17 +444,61 @@ class S3Engine:
                 raise S3Error("PreconditionFailed", Condition="If-Match")
 
     def delete_object(
-        self, bucket: str, key: str, *, context: RequestContext = RequestContext()
-    ) -> bool:
-        """Delete a key (succeeds when absent, as AWS); True if something was deleted."""
-        self.bucket(bucket)
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        check: RemovalCheck = _no_check,
+        context: RequestContext = RequestContext(),
+    ) -> Deletion:
+        """Delete a key (succeeds when absent, as AWS): on a versioned bucket without
+        `version_id` this adds a delete marker; with one it removes that version for
+        good, after `check` (object lock) allows it."""
+        state = self.bucket(bucket)
+        if version_id is not None:
+            return self._delete_version(bucket, key, version_id, check, context)
+        if state.versioning is not None:
+            with self.store.transaction() as conn:
+                marker, discards = versioning.place_delete_marker(
+                    self.store, conn, state, key, self.clock()
+                )
+            for blob in discards:
+                self._discard(blob)
+            self._emit(
+                "ObjectRemoved:DeleteMarkerCreated",
+                (bucket, key),
+                0,
+                "",
+                context,
+                marker.version_id,
+            )
+            return Deletion(marker.version_id, True)
         with self.store.transaction() as conn:
-            blob = self.store.delete_object(conn, bucket, key)
-        if blob is None:
-            return False
-        self._discard(blob)
-        self._emit("ObjectRemoved:Delete", (bucket, key), 0, "", context)
-        return True
+            removed = self.store.delete_object(conn, bucket, key)
+        if removed is not None:
+            self._discard(removed)
+            self._emit("ObjectRemoved:Delete", (bucket, key), 0, "", context)
+        return Deletion(None, False)
+
+    def _delete_version(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str,
+        check: RemovalCheck,
+        context: RequestContext,
+    ) -> Deletion:
+        with self.store.transaction() as conn:
+            removed, discards = versioning.delete_version(
+                self.store, conn, bucket, key, version_id, check
+            )
+        for blob in discards:
+            self._discard(blob)
+        if removed is None:
+            return Deletion(version_id, False)
+        self._emit("ObjectRemoved:Delete", (bucket, key), 0, "", context, version_id)
+        return Deletion(version_id, removed.delete_marker)
 
     def copy_object(
         self,
@@ -342,13 +506,14 @@ class S3Engine:
         target: tuple[str, str],
         attrs: ObjectAttrs | None,
         *,
+        source_version: str | None = None,
         context: RequestContext = RequestContext(),
     ) -> StoredObject:
         """Copy; `attrs` None means metadata directive COPY (keep the source's)."""
         validate_key(target[1])
         self.bucket(target[0])
-        src = self.head(*source)
-        if source == target and attrs is None:
+        src = self.head(*source, source_version)
+        if source == target and attrs is None and source_version is None:
             raise S3Error(
                 "InvalidRequest",
                 "This copy request is illegal because it is trying to copy an object to "
@@ -359,20 +524,27 @@ class S3Engine:
         if "-" in etag:
             # A single-request copy of a multipart object is not multipart any more.
             etag = md5_etag(self.read(src))
-        new_attrs = replace(src.attrs, parts=0, part_sizes=()) if attrs is None else attrs
+        new_attrs = replace(src.attrs, parts=0, part_sizes=(), lock={}) if attrs is None else attrs
         if attrs is not None and not attrs.checksums:
             new_attrs = replace(new_attrs, checksums=src.attrs.checksums)
         if "-" in src.etag:
-            new_attrs = replace(new_attrs, checksums={})
+            new_attrs = replace(new_attrs, checksums={}, checksum_type="", part_checksums=())
         blob = self.blobs.copy(src.blob)
         obj = StoredObject(target[0], target[1], blob, src.size, etag, self.clock(), new_attrs)
         return self._commit_object(obj, "ObjectCreated:Copy", context)
 
-    def set_tags(self, bucket: str, key: str, tags: dict[str, str]) -> None:
+    def set_tags(
+        self, bucket: str, key: str, tags: dict[str, str], version_id: str | None = None
+    ) -> StoredObject:
         """PutObjectTagging / DeleteObjectTagging: replace the tag set in place."""
-        obj = self.head(bucket, key)
-        if not self.store.update_attrs(bucket, key, replace(obj.attrs, tags=dict(tags))):
-            raise S3Error("NoSuchKey", Key=key)
+        obj = self.head(bucket, key, version_id)
+        return self.update_attrs(obj, replace(obj.attrs, tags=dict(tags)))
+
+    def update_attrs(self, obj: StoredObject, attrs: ObjectAttrs) -> StoredObject:
+        """Replace one version's attributes (tags, retention, legal hold, ACL) in place."""
+        if not self.store.update_attrs(obj.bucket, obj.key, attrs, obj.version_id):
+            raise S3Error("NoSuchKey", Key=obj.key)
+        return replace(obj, attrs=attrs)
 
     def list_objects(
         self,
@@ -387,6 +559,28 @@ class S3Engine:
         return list_keys(
             self.store, bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys
         )
+
+    def list_versions(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionPage:
+        self.bucket(bucket)
+        with self.store.lock:
+            return list_versions(
+                self.store.conn,
+                bucket,
+                prefix=prefix,
+                delimiter=delimiter,
+                key_marker=key_marker,
+                version_marker=version_marker,
+                max_keys=max_keys,
+            )
 
     # -- multipart uploads ---------------------------------------------------------
 
@@ -565,29 +759,17 @@ class S3Engine:
 
     # -- bucket policy -------------------------------------------------------------
 
-    def put_policy(self, bucket: str, document: bytes) -> None:
-        self.bucket(bucket)
-        policy = PolicyDocument.parse(document)
-        self.store.set_policy(bucket, policy.text)
-        self._policy_cache[bucket] = policy
-
-    def delete_policy(self, bucket: str) -> None:
-        self.bucket(bucket)
-        self.store.set_policy(bucket, None)
-        self._policy_cache[bucket] = None
-
-    def policy(self, bucket: str) -> PolicyDocument | None:
-        """The bucket's policy; None when it has none (or does not exist)."""
-        if bucket not in self._policy_cache:
-            text = self.store.get_policy(bucket)
-            self._policy_cache[bucket] = PolicyDocument.parse(text.encode()) if text else None
-        return self._policy_cache[bucket]
-
     def allows_anonymous(self, bucket: str, action: str, key: str | None = None) -> bool:
-        """Whether the bucket policy lets an unsigned request do `action` (S3's rule)."""
-        policy = self.policy(bucket)
+        """Whether the bucket policy (a stored setting, see `policy`) lets an unsigned
+        request do `action` (S3's rule)."""
+        text = self.setting(bucket, policy.SETTING)
+        if text is None:
+            return False
+        block = self.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
+        if access.public_access_flag(block, "RestrictPublicBuckets"):
+            return False  # AWS: only the owner's account and AWS services get through
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-        return policy is not None and policy.allows_anonymous(action, resource)
+        return policy.stored(text).allows_anonymous(action, resource)
 
     # -- notification configuration ------------------------------------------------
 
@@ -625,6 +807,14 @@ class S3Engine:
                 )
                 self._notifications[bucket] = config
         return config
+
+
+object_lock_setting = "object-lock"
+
+
+def _plausible_version_id(version_id: str) -> bool:
+    """AWS refuses a malformed version id (InvalidArgument) before looking it up."""
+    return len(version_id) == 32 and version_id.replace("-", "").replace("_", "").isalnum()
 
 
 def etag_matches(condition: str, etag: str) -> bool:

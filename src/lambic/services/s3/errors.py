@@ -21,6 +21,8 @@ class S3Error(ServiceError):
         self.status = status
         self.message = message if message is not None else default_message
         self.fields: dict[str, str] = {name: str(value) for name, value in fields.items()}
+        # Response headers the error carries (x-amz-delete-marker, x-amz-version-id).
+        self.headers: list[tuple[str, str]] = []
         super().__init__(f"{code}: {self.message}")
 
 
@@ -89,9 +91,50 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
     "NoSuchBucket": (404, "The specified bucket does not exist"),
     "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist"),
-    "NoSuchBucketPolicy": (404, "The bucket policy does not exist"),
-    "MalformedPolicy": (400, "Policies must be valid JSON and the first byte must be '{'"),
     "NoSuchKey": (404, "The specified key does not exist."),
+    "NoSuchVersion": (404, "The specified version does not exist."),
+    "NoSuchTagSet": (404, "The TagSet does not exist"),
+    "InvalidRetentionPeriod": (400, "Default retention period must be a positive integer value."),
+    "MalformedPolicy": (400, "Policies must be valid JSON and the first byte must be '{'"),
+    "PolicyTooLarge": (400, "Policy exceeds the maximum allowed document size."),
+    "MalformedACLError": (
+        400,
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    ),
+    "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
+    "InvalidBucketAclWithObjectOwnership": (
+        400,
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+    ),
+    "MissingSecurityHeader": (400, "Your request was missing a required header"),
+    "UnresolvableGrantByEmailAddress": (
+        400,
+        "The e-mail address you provided does not match any account on record.",
+    ),
+    "NoSuchBucketPolicy": (404, "The bucket policy does not exist"),
+    "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist"),
+    "NoSuchPublicAccessBlockConfiguration": (
+        404,
+        "The public access block configuration was not found",
+    ),
+    "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found"),
+    "ServerSideEncryptionConfigurationNotFoundError": (
+        404,
+        "The server side encryption configuration was not found",
+    ),
+    "ObjectLockConfigurationNotFoundError": (
+        404,
+        "Object Lock configuration does not exist for this bucket",
+    ),
+    "NoSuchObjectLockConfiguration": (
+        404,
+        "The specified object does not have a ObjectLock configuration",
+    ),
+    "InvalidBucketState": (409, "The request is not valid with the current state of the bucket."),
+    "IllegalVersioningConfigurationException": (
+        400,
+        "The Versioning element must be specified",
+    ),
     "NoSuchUpload": (
         404,
         "The specified upload does not exist. The upload ID may be invalid, or the upload "

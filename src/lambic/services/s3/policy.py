@@ -1,4 +1,11 @@
-"""Bucket policies: stored as given, consulted for anonymous (unsigned) requests.
+"""Bucket policies: validated as PutBucketPolicy validates them, stored as sent, and
+consulted for anonymous (unsigned) requests.
+
+AWS refuses a policy with 400 MalformedPolicy and a message naming the problem: not
+JSON, an unknown Version, no Statement, a statement without Effect, Principal,
+Action or Resource, an action outside S3, or a resource outside the bucket. We mirror
+those checks and messages. The policy is stored (the bucket setting `SETTING`, with
+the bucket's other one-document sub-resources) and returned byte for byte.
 
 S3 lets an unsigned request through only when the bucket policy grants the action to
 everyone (`"Principal": "*"`); otherwise it answers 403 AccessDenied. The local S3
@@ -13,7 +20,7 @@ wins, then an Allow, else denied. Statements with a `Condition`, `NotAction`,
 granted through them), since their keys need request context the local S3 lacks.
 
     >>> doc = PolicyDocument.parse(b'{"Statement": [{"Effect": "Allow", "Principal": "*",'
-    ...     b' "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}')
+    ...     b' "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}', "site")
     >>> doc.allows_anonymous("s3:GetObject", "arn:aws:s3:::site/index.html")
     True
     >>> doc.allows_anonymous("s3:ListBucket", "arn:aws:s3:::site")
@@ -25,27 +32,17 @@ from __future__ import annotations
 import fnmatch
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from lambic.services.s3.errors import S3Error
 
+SETTING = "policy"
+MAX_BYTES = 20 * 1024
+_VERSIONS = ("2012-10-17", "2008-10-17")
+_PRINCIPAL_KINDS = ("AWS", "Service", "CanonicalUser", "Federated")
+_NOT_JSON = "Policies must be valid JSON and the first byte must be '{'"
 _IGNORED = ("Condition", "NotAction", "NotResource", "NotPrincipal")
-
-
-def _listed(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [str(item) for item in value]
-    return []
-
-
-def _everyone(principal: object) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        return "*" in _listed(principal.get("AWS"))
-    return False
 
 
 @dataclass(frozen=True)
@@ -56,33 +53,42 @@ class PolicyDocument:
     statements: tuple[dict[str, Any], ...]
 
     @classmethod
-    def parse(cls, body: bytes) -> PolicyDocument:
-        """Check a PutBucketPolicy body; S3's MalformedPolicy for what S3 refuses."""
-        text = body.decode("utf-8", "replace").strip()
-        if not text.startswith("{"):
-            raise S3Error(
-                "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'"
-            )
+    def parse(cls, document: bytes, bucket: str | None = None) -> PolicyDocument:
+        """Check a PutBucketPolicy body as AWS does; MalformedPolicy (PolicyTooLarge)
+        for what AWS refuses. Resources are checked against `bucket` when given."""
+        if len(document) > MAX_BYTES:
+            raise S3Error("PolicyTooLarge", "Policy exceeds the maximum allowed document size.")
         try:
-            document = json.loads(text)
-        except ValueError as exc:
-            raise S3Error(
-                "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'"
-            ) from exc
-        statements = document.get("Statement") if isinstance(document, dict) else None
+            text = document.decode("utf-8")
+            policy = json.loads(text)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise _malformed(_NOT_JSON) from exc
+        if not isinstance(policy, dict) or not text.lstrip().startswith("{"):
+            raise _malformed(_NOT_JSON)
+        if "Version" in policy and policy["Version"] not in _VERSIONS:
+            raise _malformed("The policy must contain a valid version string")
+        statements = policy.get("Statement")
         if isinstance(statements, dict):
             statements = [statements]
-        if not isinstance(statements, list) or not statements:
-            raise S3Error("MalformedPolicy", "Missing required field Statement")
+        if not statements:
+            raise _malformed("Missing required field Statement")
+        if not isinstance(statements, list):
+            raise _malformed("Statement is not well formed")
         for statement in statements:
-            if not isinstance(statement, dict) or statement.get("Effect") not in (
-                "Allow",
-                "Deny",
-            ):
-                raise S3Error("MalformedPolicy", "Invalid effect")
-            if "Principal" not in statement and "NotPrincipal" not in statement:
-                raise S3Error("MalformedPolicy", "Missing required field Principal")
+            if not isinstance(statement, dict):
+                raise _malformed("Statement is not well formed")
+            _check_statement(statement, bucket)
         return cls(text, tuple(statements))
+
+    def is_public(self) -> bool:
+        """Whether it grants anything to everyone (what BlockPublicPolicy refuses):
+        an Allow to `*` without a Condition narrowing it."""
+        return any(
+            statement["Effect"] == "Allow"
+            and "Condition" not in statement
+            and _everyone(statement.get("Principal"))
+            for statement in self.statements
+        )
 
     def allows_anonymous(self, action: str, resource: str) -> bool:
         """Whether everyone may do `action` (e.g. `s3:GetObject`) on `resource` (an ARN)."""
@@ -102,3 +108,85 @@ class PolicyDocument:
                 return False
             allowed = True
         return allowed
+
+
+def validate(document: bytes, bucket: str) -> str:
+    """The policy text to store, or AWS's MalformedPolicy for what PutBucketPolicy refuses."""
+    return PolicyDocument.parse(document, bucket).text
+
+
+@lru_cache(maxsize=256)
+def stored(text: str) -> PolicyDocument:
+    """A stored (already validated) policy, parsed once per distinct text: anonymous
+    requests consult it on every call."""
+    return PolicyDocument.parse(text.encode())
+
+
+def _malformed(message: str) -> S3Error:
+    return S3Error("MalformedPolicy", message)
+
+
+def _strings(value: Any, field: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, str) for item in items):
+        raise _malformed(f"Invalid {field}")
+    return items
+
+
+def _check_statement(statement: dict[str, Any], bucket: str | None) -> None:
+    effect = statement.get("Effect")
+    if effect is None:
+        raise _malformed("Missing required field Effect")
+    if effect not in ("Allow", "Deny"):
+        raise _malformed(f"Invalid effect: {effect}")
+    if effect == "Allow" and "NotPrincipal" in statement:
+        raise _malformed("Allow with NotPrincipal is not allowed.")
+    principal = statement.get("Principal", statement.get("NotPrincipal"))
+    if principal is None:
+        raise _malformed("Missing required field Principal")
+    if principal != "*" and not (
+        isinstance(principal, dict) and principal and set(principal) <= set(_PRINCIPAL_KINDS)
+    ):
+        raise _malformed("Invalid principal in policy")
+    actions = statement.get("Action", statement.get("NotAction"))
+    if actions is None:
+        raise _malformed("Missing required field Action")
+    for action in _strings(actions, "action"):
+        if action != "*" and not action.lower().startswith("s3:"):
+            raise _malformed("Policy has invalid action")
+    resources = statement.get("Resource", statement.get("NotResource"))
+    if resources is None:
+        raise _malformed("Missing required field Resource")
+    for resource in _strings(resources, "resource"):
+        if bucket is not None and not _names_bucket(resource, bucket):
+            raise _malformed("Policy has invalid resource")
+    condition = statement.get("Condition")
+    if condition is not None and not isinstance(condition, dict):
+        raise _malformed("Invalid Condition")
+
+
+def _names_bucket(resource: str, bucket: str) -> bool:
+    """AWS accepts only resources in the bucket the policy is attached to."""
+    if resource == "*":
+        return True
+    if not resource.startswith("arn:aws:s3:::"):
+        return False
+    target = resource[len("arn:aws:s3:::") :]
+    name = target.split("/", 1)[0]
+    return fnmatch.fnmatchcase(bucket, name) if any(c in name for c in "*?") else name == bucket
+
+
+def _listed(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return []
+
+
+def _everyone(principal: object) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return "*" in _listed(principal.get("AWS"))
+    return False

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
+from lambic.services.s3 import encryption
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import STORED_HEADERS, staging_thread, validate_tags
 from lambic.services.s3._wire import document, element
@@ -331,11 +332,17 @@ def _store_form(call: Call, form: Form, key: str, data: bytes | StagedBlob) -> S
     }
     tagging = form.get("tagging")
     tags = validate_tags(_tag_pairs(tagging)) if tagging else {}
+    # Encryption fields (SSE-S3/KMS/C) work as the same headers do on PUT.
+    attrs = encryption.encrypt(
+        Headers(form.fields.items()),
+        ObjectAttrs(stored, metadata, {}, 0, tags),
+        call.engine.setting(call.bucket, encryption.SETTING),
+    )
     obj = call.engine.put_object(
         call.bucket,
         key,
         data,
-        ObjectAttrs(stored, metadata, {}, 0, tags),
+        attrs,
         context=call.context,
         event="ObjectCreated:Post",
     )

@@ -23,13 +23,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from urllib.parse import unquote
 
 from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.s3 import _buckets, _multipart, _objects, _tagging
+from lambic.services.s3 import (
+    _acls,
+    _attributes,
+    _buckets,
+    _multipart,
+    _objects,
+    _protection,
+    _settings,
+    _tagging,
+)
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._metering import pricing_class
 from lambic.services.s3._wire import XML_DECL, decode_uri_part, request_ids, x
@@ -49,31 +58,22 @@ _LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
 # is clearer than silently treating `PUT ?policy` as CreateBucket.
 _UNSUPPORTED_BUCKET = frozenset(
     {
-        "lifecycle",
-        "tagging",
         "website",
-        "encryption",
         "logging",
         "replication",
-        "ownershipControls",
-        "publicAccessBlock",
         "accelerate",
         "requestPayment",
-        "object-lock",
         "intelligent-tiering",
         "inventory",
         "metrics",
         "analytics",
         "policyStatus",
         "metadataTable",
-        "versioning",
     }
 )
 # Sub-resources answered for GET only (their PUT is not implemented).
-_READ_ONLY_BUCKET = frozenset({"acl", "versioning", "versions"})
-_UNSUPPORTED_OBJECT = frozenset(
-    {"retention", "legal-hold", "attributes", "restore", "select", "torrent"}
-)
+_READ_ONLY_BUCKET = frozenset({"versions"})
+_UNSUPPORTED_OBJECT = frozenset({"restore", "select", "torrent"})
 
 
 @lru_cache(maxsize=1024)
@@ -192,19 +192,41 @@ _CORS_HANDLERS: dict[str, Handler] = {
     "PUT": _buckets.put_cors,
     "DELETE": _buckets.delete_cors,
 }
-_POLICY_HANDLERS: dict[str, Handler] = {
-    "GET": _buckets.get_policy,
-    "PUT": _buckets.put_policy,
-    "DELETE": _buckets.delete_policy,
-}
 
 
 # GET sub-resources in the order they are tried: a query naming two picks the first.
-_READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (
-    ("versioning", _buckets.get_versioning),
-    ("acl", _buckets.get_acl),
-    ("versions", _buckets.list_versions),
-)
+_READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (("versions", _protection.list_versions),)
+# Bucket sub-resources with a handler per method.
+_BUCKET_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
+    "versioning": {"GET": _protection.get_versioning, "PUT": _protection.put_versioning},
+    "object-lock": {
+        "GET": _protection.get_lock_configuration,
+        "PUT": _protection.put_lock_configuration,
+    },
+    **dict.fromkeys(_settings.SETTINGS, _settings.HANDLERS),
+    "acl": _acls.BUCKET_HANDLERS,
+}
+_OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
+    "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
+    "legal-hold": {"GET": _protection.get_legal_hold, "PUT": _protection.put_legal_hold},
+    "acl": _acls.OBJECT_HANDLERS,
+    "attributes": {"GET": _attributes.get_object_attributes},
+}
+
+
+def _by_method(
+    call: Call, method: str, table: dict[str, Mapping[str, Handler]], resource_type: str
+) -> Handler | None:
+    if not call.query:
+        return None
+    for name, handlers in table.items():
+        if name in call.query:
+            if method not in handlers:
+                raise _method_not_allowed(method, resource_type)
+            return handlers[method]
+    return None
+
+
 _BUCKET_GETS: tuple[tuple[str, Handler], ...] = (
     ("location", _buckets.get_location),
     ("notification", _buckets.get_notification),
@@ -220,11 +242,12 @@ def _subresource(
 
 def _bucket_route(call: Call, method: str) -> Handler:
     q = call.query
-    for name, table in (("cors", _CORS_HANDLERS), ("policy", _POLICY_HANDLERS)):
-        if name in q:
-            if method in table:
-                return table[method]
-            raise _method_not_allowed(method, "BUCKET")
+    if "cors" in q:
+        if method in _CORS_HANDLERS:
+            return _CORS_HANDLERS[method]
+        raise _method_not_allowed(method, "BUCKET")
+    if (handler := _by_method(call, method, _BUCKET_SUBRESOURCES, "BUCKET")) is not None:
+        return handler
     if method == "GET" and (handler := _subresource(q, _READ_ONLY_GETS)) is not None:
         return handler
     unsupported = _UNSUPPORTED_BUCKET.union(_READ_ONLY_BUCKET).intersection(q)
@@ -260,11 +283,9 @@ def _object_route(call: Call, method: str) -> Handler:
     unsupported = _UNSUPPORTED_OBJECT.intersection(q)
     if unsupported:
         raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
+    if (handler := _by_method(call, method, _OBJECT_SUBRESOURCES, "OBJECT")) is not None:
+        return handler
     headers = call.request.headers
-    if "acl" in q:
-        if method != "GET":
-            raise S3Error("NotImplemented", Header="acl")
-        return _objects.get_acl
     if "tagging" in q:
         if method not in _tagging.HANDLERS:
             raise _method_not_allowed(method, "OBJECT")
@@ -275,11 +296,11 @@ def _object_route(call: Call, method: str) -> Handler:
         if call.anonymous and not q:
             return _website_object
         if call.anonymous:
-            _require_anonymous(call, "s3:GetObject", call.key)
+            _require_anonymous(call, _read_action(q), call.key)
         return _objects.get_object
     if method == "HEAD":
         if call.anonymous:
-            _require_anonymous(call, "s3:GetObject", call.key)
+            _require_anonymous(call, _read_action(q), call.key)
         return _head_object
     if method == "PUT":
         if "uploadId" in q or "partNumber" in q:
@@ -343,6 +364,11 @@ def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
         raise S3Error("AccessDenied")
 
 
+def _read_action(query: dict[str, str]) -> str:
+    """The permission a GET/HEAD needs: reading a given version is its own action."""
+    return "s3:GetObjectVersion" if "versionId" in query else "s3:GetObject"
+
+
 def _missing_key(call: Call) -> ServiceResponse:
     """A key that does not exist: NoSuchKey only to whom may list the bucket."""
     _require_anonymous(call, "s3:ListBucket")
@@ -385,8 +411,8 @@ def render_error(
     error: S3Error, request: ServiceRequest, request_id: str, host_id: str
 ) -> ServiceResponse:
     """AWS's S3 error document; a HEAD gets the status and no body."""
-    headers: list[tuple[str, str]] = []
-    if error.code == "MethodNotAllowed":
+    headers: list[tuple[str, str]] = list(error.headers)
+    if error.code == "MethodNotAllowed" and not any(n == "Allow" for n, _ in headers):
         headers.append(("Allow", "GET, PUT, POST, DELETE, HEAD"))
     if request.method == "HEAD":
         return ServiceResponse(error.status, headers, b"")

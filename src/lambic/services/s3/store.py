@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 _SCHEMA = """
@@ -24,8 +24,7 @@ CREATE TABLE IF NOT EXISTS buckets (
     region TEXT NOT NULL,
     created REAL NOT NULL,
     notification TEXT,
-    cors TEXT,
-    policy TEXT
+    cors TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL,
@@ -56,7 +55,63 @@ CREATE TABLE IF NOT EXISTS parts (
     checksum TEXT,
     PRIMARY KEY (upload_id, part_number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    version_id TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified REAL NOT NULL,
+    attrs TEXT NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key, seq DESC)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bucket_settings (
+    bucket TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (bucket, name)
+) WITHOUT ROWID;
 """
+
+# Columns added after the first release, with their declarations: an existing state
+# directory gets them on open.
+_ADDED_COLUMNS = {
+    "objects": (
+        ("checksum_alg", "TEXT"),
+        ("version_id", "TEXT"),
+        ("seq", "INTEGER NOT NULL DEFAULT 0"),
+    ),
+    "buckets": (
+        ("cors", "TEXT"),
+        ("versioning", "TEXT"),
+        ("object_lock", "INTEGER NOT NULL DEFAULT 0"),
+    ),
+}
+
+NULL_VERSION = "null"
+
+
+def _move_policies(conn: sqlite3.Connection) -> None:
+    """Bucket policies once lived in a `buckets.policy` column; they are bucket
+    settings now (with encryption, lifecycle, ...). Moved over once, in one
+    transaction, and the column dropped."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(buckets)")}
+    if "policy" not in columns:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT OR IGNORE INTO bucket_settings (bucket, name, document) "
+            "SELECT name, 'policy', policy FROM buckets WHERE policy IS NOT NULL"
+        )
+        conn.execute("ALTER TABLE buckets DROP COLUMN policy")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -64,6 +119,9 @@ class Bucket:
     name: str
     region: str
     created: float
+    # None until PutBucketVersioning: then "Enabled" or "Suspended" (never back to None).
+    versioning: str | None = None
+    object_lock: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,7 +132,14 @@ class ObjectAttrs:
     them; `metadata`: user metadata, names lower-cased without `x-amz-meta-`;
     `checksums`: algorithm ("CRC32", "SHA256", ...) → base64 value; `parts`: part
     count for a multipart object, else 0; `tags`: the object's tag set; `part_sizes`:
-    each part's size for a multipart object (GetObject `partNumber`).
+    each part's size for a multipart object (GetObject `partNumber`); `lock`: object
+    lock state ("mode", "until" as ISO 8601, "hold": "ON"/"OFF"); `acl`: the object's
+    access control policy as JSON (None: the owner's FULL_CONTROL); `sse`: what the
+    object was encrypted with besides stored headers (SSE-C's algorithm and the salted
+    digest of its key, never the key); `checksum_type`: "COMPOSITE" for a multipart
+    object's composite checksum ("" is FULL_OBJECT), and for an upload the type it was
+    created with, whose `checksums` then holds the requested algorithm with an empty
+    value; `part_checksums`: each part's checksum value, in part order.
     """
 
     headers: dict[str, str] = field(default_factory=dict)
@@ -83,6 +148,11 @@ class ObjectAttrs:
     parts: int = 0
     tags: dict[str, str] = field(default_factory=dict)
     part_sizes: tuple[int, ...] = ()
+    lock: dict[str, str] = field(default_factory=dict)
+    acl: str | None = None
+    sse: dict[str, str] = field(default_factory=dict)
+    checksum_type: str = ""
+    part_checksums: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         raw: dict[str, Any] = {
@@ -95,23 +165,42 @@ class ObjectAttrs:
             raw["t"] = self.tags
         if self.part_sizes:
             raw["s"] = self.part_sizes
+        if self.lock:
+            raw["l"] = self.lock
+        if self.acl is not None:
+            raw["a"] = self.acl
+        if self.sse:
+            raw["e"] = self.sse
+        if self.checksum_type:
+            raw["ct"] = self.checksum_type
+        if self.part_checksums:
+            raw["pc"] = self.part_checksums
         return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> ObjectAttrs:
         raw: dict[str, Any] = json.loads(text)
-        return cls(
-            raw["h"],
-            raw["m"],
-            raw["c"],
-            raw.get("p", 0),
-            raw.get("t", {}),
-            tuple(raw.get("s", ())),
+        attrs = cls(
+            raw["h"], raw["m"], raw["c"], raw.get("p", 0), raw.get("t", {}), tuple(raw.get("s", ()))
+        )
+        if len(raw) == 4 + ("t" in raw) + ("s" in raw):
+            return attrs  # the common object: none of the attributes below
+        return replace(
+            attrs,
+            lock=raw.get("l", {}),
+            acl=raw.get("a"),
+            sse=raw.get("e", {}),
+            checksum_type=raw.get("ct", ""),
+            part_checksums=tuple(raw.get("pc", ())),
         )
 
 
 @dataclass(frozen=True)
 class StoredObject:
+    """One version of a key: the current object, a noncurrent version or a delete
+    marker (`delete_marker`, no blob). Unversioned writes are the "null" version.
+    `seq` orders a key's versions (newest highest)."""
+
     bucket: str
     key: str
     blob: str
@@ -119,6 +208,9 @@ class StoredObject:
     etag: str
     modified: float
     attrs: ObjectAttrs
+    version_id: str = NULL_VERSION
+    seq: int = 0
+    delete_marker: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +241,13 @@ class Part:
     checksum: str | None
 
 
+_BUCKET_COLUMNS = "name, region, created, versioning, object_lock"
+
+
+def _bucket(row: tuple[Any, ...]) -> Bucket:
+    return Bucket(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
 class S3Store:
     """The SQLite side of S3; every method is one short transaction."""
 
@@ -156,14 +255,12 @@ class S3Store:
         self.conn = conn
         self.lock = threading.RLock()
         conn.executescript(_SCHEMA)
-        # State directories written by earlier versions lack these columns.
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(objects)")}
-        if "checksum_alg" not in columns:
-            conn.execute("ALTER TABLE objects ADD COLUMN checksum_alg TEXT")
-        bucket_columns = {row[1] for row in conn.execute("PRAGMA table_info(buckets)")}
-        for column in ("cors", "policy"):
-            if column not in bucket_columns:
-                conn.execute(f"ALTER TABLE buckets ADD COLUMN {column} TEXT")
+        for table, added in _ADDED_COLUMNS.items():
+            columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in added:
+                if name not in columns:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+        _move_policies(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -182,29 +279,70 @@ class S3Store:
     def get_bucket(self, name: str) -> Bucket | None:
         with self.lock:
             row = self.conn.execute(
-                "SELECT name, region, created FROM buckets WHERE name = ?", (name,)
+                f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE name = ?", (name,)
             ).fetchone()
-        return Bucket(*row) if row else None
+        return _bucket(row) if row else None
 
     def insert_bucket(self, bucket: Bucket) -> bool:
         """Create the bucket; False when it already exists."""
         with self.lock:
             cursor = self.conn.execute(
-                "INSERT OR IGNORE INTO buckets (name, region, created) VALUES (?, ?, ?)",
-                (bucket.name, bucket.region, bucket.created),
+                "INSERT OR IGNORE INTO buckets (name, region, created, versioning, object_lock) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    bucket.name,
+                    bucket.region,
+                    bucket.created,
+                    bucket.versioning,
+                    int(bucket.object_lock),
+                ),
             )
             return cursor.rowcount == 1
 
     def list_buckets(self) -> list[Bucket]:
         with self.lock:
             rows = self.conn.execute(
-                "SELECT name, region, created FROM buckets ORDER BY name"
+                f"SELECT {_BUCKET_COLUMNS} FROM buckets ORDER BY name"
             ).fetchall()
-        return [Bucket(*row) for row in rows]
+        return [_bucket(row) for row in rows]
+
+    def set_versioning(self, name: str, status: str) -> None:
+        with self.lock:
+            self.conn.execute("UPDATE buckets SET versioning = ? WHERE name = ?", (status, name))
+
+    def enable_object_lock(self, name: str) -> None:
+        with self.lock:
+            self.conn.execute("UPDATE buckets SET object_lock = 1 WHERE name = ?", (name,))
+
+    def get_setting(self, bucket: str, name: str) -> str | None:
+        """A stored bucket sub-resource document (policy, lifecycle, ...), if set."""
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT document FROM bucket_settings WHERE bucket = ? AND name = ?",
+                (bucket, name),
+            ).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, bucket: str, name: str, document: str | None) -> None:
+        """Store (or with None, delete) a bucket sub-resource document."""
+        with self.lock:
+            if document is None:
+                self.conn.execute(
+                    "DELETE FROM bucket_settings WHERE bucket = ? AND name = ?", (bucket, name)
+                )
+            else:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO bucket_settings (bucket, name, document) "
+                    "VALUES (?, ?, ?)",
+                    (bucket, name, document),
+                )
 
     def bucket_is_empty(self, conn: sqlite3.Connection, name: str) -> bool:
-        row = conn.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone()
-        return row is None
+        for table in ("objects", "versions"):
+            row = conn.execute(f"SELECT 1 FROM {table} WHERE bucket = ? LIMIT 1", (name,))
+            if row.fetchone() is not None:
+                return False
+        return True
 
     def delete_bucket(self, conn: sqlite3.Connection, name: str) -> list[str]:
         """Delete the bucket and its abandoned uploads; returns the part blobs to remove."""
@@ -221,6 +359,7 @@ class S3Store:
             (name,),
         )
         conn.execute("DELETE FROM uploads WHERE bucket = ?", (name,))
+        conn.execute("DELETE FROM bucket_settings WHERE bucket = ?", (name,))
         conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
         return blobs
 
@@ -246,39 +385,43 @@ class S3Store:
         with self.lock:
             self.conn.execute("UPDATE buckets SET cors = ? WHERE name = ?", (document, name))
 
-    def get_policy(self, name: str) -> str | None:
-        with self.lock:
-            row = self.conn.execute("SELECT policy FROM buckets WHERE name = ?", (name,)).fetchone()
-        return row[0] if row else None
-
-    def set_policy(self, name: str, document: str | None) -> None:
-        with self.lock:
-            self.conn.execute("UPDATE buckets SET policy = ? WHERE name = ?", (document, name))
-
     # -- objects -------------------------------------------------------------------
 
     def get_object(self, bucket: str, key: str) -> StoredObject | None:
+        """The key's current object (None when absent or its newest version is a
+        delete marker)."""
         with self.lock:
-            row = self.conn.execute(
-                "SELECT blob, size, etag, modified, attrs FROM objects "
-                "WHERE bucket = ? AND key = ?",
-                (bucket, key),
-            ).fetchone()
+            return self.current(self.conn, bucket, key)
+
+    def current(self, conn: sqlite3.Connection, bucket: str, key: str) -> StoredObject | None:
+        row = conn.execute(
+            "SELECT blob, size, etag, modified, attrs, version_id, seq FROM objects "
+            "WHERE bucket = ? AND key = ?",
+            (bucket, key),
+        ).fetchone()
         if row is None:
             return None
         return StoredObject(
-            bucket, key, row[0], row[1], row[2], row[3], ObjectAttrs.from_json(row[4])
+            bucket,
+            key,
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            ObjectAttrs.from_json(row[4]),
+            row[5] or NULL_VERSION,
+            row[6],
         )
 
     def put_object(self, conn: sqlite3.Connection, obj: StoredObject) -> str | None:
-        """Insert or replace the object; returns the replaced blob id, if any."""
+        """Insert or replace the current object; returns the replaced blob id, if any."""
         row = conn.execute(
             "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (obj.bucket, obj.key)
         ).fetchone()
         conn.execute(
             "INSERT OR REPLACE INTO objects "
-            "(bucket, key, blob, size, etag, modified, attrs, checksum_alg) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "(bucket, key, blob, size, etag, modified, attrs, checksum_alg, version_id, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 obj.bucket,
                 obj.key,
@@ -288,16 +431,35 @@ class S3Store:
                 obj.modified,
                 obj.attrs.to_json(),
                 next(iter(obj.attrs.checksums), None),
+                None if obj.version_id == NULL_VERSION else obj.version_id,
+                obj.seq,
             ),
         )
         return row[0] if row else None
 
-    def update_attrs(self, bucket: str, key: str, attrs: ObjectAttrs) -> bool:
-        """Replace an object's attributes in place (its bytes and ETag stay)."""
+    def update_attrs(
+        self, bucket: str, key: str, attrs: ObjectAttrs, version_id: str | None = None
+    ) -> bool:
+        """Replace a version's attributes in place (its bytes and ETag stay); the
+        current object's when `version_id` is None."""
         with self.lock:
+            if version_id is None:
+                cursor = self.conn.execute(
+                    "UPDATE objects SET attrs = ? WHERE bucket = ? AND key = ?",
+                    (attrs.to_json(), bucket, key),
+                )
+                return cursor.rowcount == 1
+            stored = None if version_id == NULL_VERSION else version_id
             cursor = self.conn.execute(
-                "UPDATE objects SET attrs = ? WHERE bucket = ? AND key = ?",
-                (attrs.to_json(), bucket, key),
+                "UPDATE objects SET attrs = ? WHERE bucket = ? AND key = ? AND version_id IS ?",
+                (attrs.to_json(), bucket, key, stored),
+            )
+            if cursor.rowcount == 1:
+                return True
+            cursor = self.conn.execute(
+                "UPDATE versions SET attrs = ? WHERE bucket = ? AND key = ? AND version_id = ? "
+                "AND delete_marker = 0",
+                (attrs.to_json(), bucket, key, version_id),
             )
             return cursor.rowcount == 1
 
@@ -331,7 +493,11 @@ class S3Store:
         with self.lock:
             objects = {row[0] for row in self.conn.execute("SELECT blob FROM objects")}
             parts = {row[0] for row in self.conn.execute("SELECT blob FROM parts")}
-        return objects | parts
+            versions = {
+                row[0]
+                for row in self.conn.execute("SELECT blob FROM versions WHERE delete_marker = 0")
+            }
+        return objects | parts | versions
 
     # -- multipart uploads ---------------------------------------------------------
 
