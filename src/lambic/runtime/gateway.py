@@ -413,15 +413,7 @@ class GatewayApp:
             await self._serve(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 0
-
-        async def recording_send(message: ASGIMessage) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self._serve(scope, receive, recording_send)
+        status = await self._serve(scope, receive, send)
         query = scope.get("query_string", b"")
         path = scope["path"] + ("?" + query.decode("latin-1") if query else "")
         cold = scope.get(_COLD_START_KEY)
@@ -434,25 +426,24 @@ class GatewayApp:
             )
         )  # fmt: skip
 
-    async def _serve(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+    async def _serve(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> int:
         # The hot path, as named steps: route -> build the event -> invoke -> answer.
         # Only the body read and the invocation await; every other step is a plain
-        # call, so the split costs no extra coroutine per request.
+        # call, so the split costs no extra coroutine per request. Returns the status
+        # answered (for the access line).
         api = self.api  # one snapshot per request: a reload meanwhile changes nothing here
         request_id, apigw_id, trace_suffix = _request_ids()
         method: str = scope["method"]
         match = _route(api, method, scope)
         if match is None or match.entry is None:
-            await _send(send, *_unrouted_answer(api, method, match), request_id, apigw_id)
-            return
+            return await _send(send, *_unrouted_answer(api, method, match), request_id, apigw_id)
         now = self._clock()
         source_ip = (scope.get("client") or ("127.0.0.1", 0))[0]
         trace_id = f"Root=1-{int(now):08x}-{trace_suffix}"
         headers, length, accept = _event_headers(scope, source_ip, trace_id)
         body = await self._read_body(receive, length)
         if body is None:
-            await _send(send, *_TOO_LARGE, request_id, apigw_id)
-            return
+            return await _send(send, *_TOO_LARGE, request_id, apigw_id)
         grant: Grant | None = None
         protected = api.authorizers.get(match.resource_path)
         spec = protected.get(match.entry) if protected is not None else None
@@ -462,8 +453,7 @@ class GatewayApp:
                 decided = await self._run_authorizer(decided)
             if isinstance(decided, Refusal):
                 refusal = _gateway_body(decided.status, decided.body, decided.error_type)
-                await _send(send, *refusal, request_id, apigw_id)
-                return
+                return await _send(send, *refusal, request_id, apigw_id)
             grant = decided
         if self.on_request is not None:
             self.on_request(len(body))
@@ -484,12 +474,11 @@ class GatewayApp:
         except RequestTooLargeError:
             # The event is over Lambda's 6 MB (the body fits API Gateway's 10 MB): Lambda
             # refuses the invocation with 413 and API Gateway answers its 500.
-            await _send(send, *_CONFIG_ERROR, request_id, apigw_id)
-            return
+            return await _send(send, *_CONFIG_ERROR, request_id, apigw_id)
         if outcome is None:  # API Gateway already answered 504
-            return
+            return _TIMED_OUT[0]
         scope[_COLD_START_KEY] = getattr(outcome, "cold_start", False)
-        await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
+        return await _send(send, *_answer(api, outcome, accept, trace_id), request_id, apigw_id)
 
     def _authorize(
         self,
@@ -601,7 +590,7 @@ async def _send(
     headers: HeaderList,
     request_id: str,
     apigw_id: str,
-) -> None:
+) -> int:
     headers = [
         *headers,
         (b"content-length", str(len(body)).encode()),
@@ -610,3 +599,4 @@ async def _send(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    return status
