@@ -66,6 +66,7 @@ from lambic.runtime._websocket_frames import (
     parse_close,
 )
 from lambic.runtime.gateway import FunctionInvoker, _request_ids
+from lambic.runtime.usage import WebSocketUsage
 
 __all__ = ["WebSocketApi", "WebSocketLimits", "WebSocketServer"]
 
@@ -124,8 +125,11 @@ class WebSocketServer:
         sock: socket.socket,
         limits: WebSocketLimits | None = None,
         report: Callable[[str], None] | None = None,
+        usage: WebSocketUsage | None = None,
     ) -> None:
         self._invoker = invoker
+        #: Billed messages and connection minutes (`lambic cost`); None: not metered.
+        self.usage = usage
         self.api = api
         self.limits = limits or WebSocketLimits()
         self.sock = sock
@@ -211,6 +215,8 @@ class _Connection:
         self.connected_at = time.time()
         self.last_active_at = self.connected_at
         self.closed = False
+        #: Set once $connect allowed it: from then on it is billed by the minute.
+        self.opened_at: float | None = None
         self._message: list[bytes] = []
         self._message_op = OP_TEXT
         self._message_size = 0
@@ -242,6 +248,8 @@ class _Connection:
             opcode = OP_TEXT
         except UnicodeDecodeError:
             opcode = OP_BINARY
+        if self.server.usage is not None:
+            self.server.usage.message(len(data))
         step = self.server.limits.max_frame
         if len(data) <= step:
             self.protocol.write(encode_frame(opcode, data))
@@ -264,6 +272,7 @@ class _Connection:
             return
         self.closed = True
         self.server.connections.pop(self.connection_id, None)
+        self._metered_close()
         self.protocol.send_close(code, "" if code == CLOSE_NO_STATUS else reason)
         self.server.spawn(self._disconnected(code, reason))
 
@@ -273,7 +282,12 @@ class _Connection:
             return
         self.closed = True
         self.server.connections.pop(self.connection_id, None)
+        self._metered_close()
         self.server.spawn(self._disconnected(1006, ""))
+
+    def _metered_close(self) -> None:
+        if self.opened_at is not None and self.server.usage is not None:
+            self.server.usage.connection_closed(time.monotonic() - self.opened_at)
 
     async def _disconnected(self, status: int, reason: str) -> None:
         # API Gateway runs $disconnect on a best-effort basis, after the close.
@@ -327,6 +341,8 @@ class _Connection:
         self._message_received(self._message_op, data)
 
     def _message_received(self, opcode: int, data: bytes) -> None:
+        if self.server.usage is not None:
+            self.server.usage.message(len(data))
         if opcode == OP_TEXT:
             try:
                 body = data.decode("utf-8")
@@ -524,6 +540,7 @@ class _Protocol(asyncio.Protocol):
             extra.append((b"Sec-WebSocket-Protocol", protocol.encode()))
         self.write(_http_response(101, extra, b""))
         self.connection = connection
+        connection.opened_at = time.monotonic()
         self.server.connections[connection.connection_id] = connection
         self.frames = FrameParser(self.server.limits.max_frame)
         loop = asyncio.get_running_loop()
