@@ -350,3 +350,14 @@ def test_messages_both_ways_and_connection_minutes_are_metered_as_api_gateway_bi
     minutes, key = websocket["connection_minutes"]
     assert key == "apigateway.websocket.connection_minutes"
     assert 0 < minutes <= (after - before) / 60
+
+    # What `lambic cost` prints: each quantity at API Gateway's list price.
+    from lambic.cost import stage_estimate
+
+    estimate = stage_estimate(tmp_path / "project", "dev", since_ms=0, until_ms=2**62)
+    lines = {(line.resource, line.metric): line for line in estimate.lines}
+    messages = lines[("websocket", "messages")]
+    assert (messages.quantity, messages.unit_price, messages.per) == (6, 1.0, 1_000_000)
+    assert messages.amount == pytest.approx(6 * 1.0 / 1_000_000)
+    connection = lines[("websocket", "connection_minutes")]
+    assert connection.amount == pytest.approx(minutes * 0.25 / 1_000_000)
