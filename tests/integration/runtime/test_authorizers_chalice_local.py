@@ -121,6 +121,11 @@ def test_a_chalice_builtin_authorizer_is_enforced(cloud: RunningCloud, out_dir: 
     assert [json.loads(c)["token"] for c in calls(out_dir, "token_auth")] == ["nope", "allow"]
 
 
+def test_the_banner_says_which_authorizer_is_a_request_one(cloud: RunningCloud) -> None:
+    cloud.wait_for_line(r"GET +/orders/\{order_id\}  \[authorizer: tenants \(custom, REQUEST\)\]")
+    cloud.wait_for_line(r"GET +/builtin  \[authorizer: token_auth \(builtin\)\]")
+
+
 def test_a_chalice_iam_authorizer_refuses_an_unsigned_request(cloud: RunningCloud) -> None:
     assert cloud.request("GET", "/iam").status == 403
 
