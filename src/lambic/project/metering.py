@@ -19,7 +19,7 @@ unit S3 and DynamoDB storage prices come down to (GB-month = byte-hours / 730 / 
     meter.close()                            # flushes; the rows are in logs.sqlite3
 
 `LAMBIC_METERING=off` switches metering off for a process (the benches compare both).
-WebSocket APIs (a later issue) meter through the same call:
+The WebSocket API meters through the same call (`lambic.runtime.usage.WebSocketUsage`):
 `meter.add("apigateway", "websocket", "messages", n)` and `"connection_minutes"`.
 """
 

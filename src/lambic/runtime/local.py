@@ -159,7 +159,10 @@ def _route_lines(project: Project) -> list[str]:
         for info in project.manifest.routes[path].values():
             if info.authorizer is not None:
                 kinds.add(str(info.authorizer.get("kind")))
-                guard = f"{info.authorizer.get('name')} ({info.authorizer.get('kind')})"
+                kind = str(info.authorizer.get("kind"))
+                if info.authorizer.get("type") == "request":
+                    kind += ", REQUEST"
+                guard = f"{info.authorizer.get('name')} ({kind})"
                 if guard not in guards:
                     guards.append(guard)
         suffix = f"  [authorizer: {', '.join(guards)}]" if guards else ""
