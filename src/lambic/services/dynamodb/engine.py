@@ -441,9 +441,11 @@ class DynamoDBEngine:
 
     def update_item(self, request: dict[str, Any]) -> dict[str, Any]:
         name = _requests.table_name(request)
+        legacy.check_parameter_mix(
+            request, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected")
+        )
         subs = _requests.substitutions(request, "ConditionExpression", "UpdateExpression")
         condition = _condition(request, subs)
-        legacy.reject_mixing(request, "AttributeUpdates", "UpdateExpression")
         update = (
             parse_update(request["UpdateExpression"], subs)
             if request.get("UpdateExpression") is not None

@@ -53,15 +53,18 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
     subs = _requests.substitutions(
         request, "KeyConditionExpression", "FilterExpression", "ProjectionExpression"
     )
-    legacy.reject_mixing(request, "KeyConditions", "KeyConditionExpression")
-    legacy.reject_mixing(request, "QueryFilter", "FilterExpression")
+    legacy.check_parameter_mix(
+        request,
+        ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
+        ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
+    )
     key_condition: Condition | None
     if request.get("KeyConditionExpression") is not None:
         key_condition = parse_condition(
             request["KeyConditionExpression"], "KeyConditionExpression", subs
         )
     else:
-        key_condition = legacy.filter_condition(request.get("KeyConditions"), "AND")
+        key_condition = legacy.key_conditions(request.get("KeyConditions"))
     if key_condition is None:
         raise ValidationError(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
@@ -123,7 +126,11 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
 def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
     name = _requests.table_name(request)
     subs = _requests.substitutions(request, "FilterExpression", "ProjectionExpression")
-    legacy.reject_mixing(request, "ScanFilter", "FilterExpression")
+    legacy.check_parameter_mix(
+        request,
+        ("ProjectionExpression", "FilterExpression"),
+        ("AttributesToGet", "ScanFilter", "ConditionalOperator"),
+    )
     filter_ = _filter(request, subs) or legacy.filter_condition(
         request.get("ScanFilter"), request.get("ConditionalOperator")
     )

@@ -20,7 +20,7 @@ _TOKEN = re.compile(
   | (?P<valueref>:[A-Za-z0-9_]+)
   | (?P<index>\d+)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><>|<=|>=|[=<>()\[\],.+\-])
+  | (?P<op><>|<=|>=|!=?|[=<>()\[\],.+\-])
     """,
     re.VERBOSE,
 )

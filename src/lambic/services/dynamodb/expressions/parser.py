@@ -36,8 +36,9 @@ from lambic.services.dynamodb.expressions.ast import (
     UpdateAction,
     UpdateExpression,
 )
+from lambic.services.dynamodb.expressions.checks import check_condition, check_tokens
 from lambic.services.dynamodb.expressions.updates import check_static_types
-from lambic.services.dynamodb.types import AttributeValue, validate_value
+from lambic.services.dynamodb.types import AttributeValue, decode_binary, validate_value, value_type
 
 CONDITION_FUNCTIONS = {
     "attribute_exists": 1,
@@ -47,6 +48,7 @@ CONDITION_FUNCTIONS = {
     "contains": 2,
 }
 _COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
+UPDATE_FUNCTIONS = frozenset({"if_not_exists", "list_append"})
 _UPDATE_CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
 _MAX_EXPRESSION_BYTES = 4096
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
@@ -206,21 +208,51 @@ class _Parser:
         if self.tok.kind == "valueref":
             return self.literal()
         if self.is_call():
-            name = self.advance().text
+            name = self.tok.text
             if name in CONDITION_FUNCTIONS:
                 raise ValidationError(
                     f"Invalid {self.label}: The function is not allowed to be used this way in "
                     f"an expression; function: {name}"
                 )
-            if name != "size":
-                raise ValidationError(
-                    f"Invalid {self.label}: Invalid function name; function: {name}"
-                )
-            self.expect_op("(")
-            path = self.path()
-            self.expect_op(")")
-            return Size(path)
+            self.check_function_name(name)
+            return self.size()
         return self.path()
+
+    def check_function_name(self, name: str) -> None:
+        if name in UPDATE_FUNCTIONS:
+            raise ValidationError(
+                f"Invalid {self.label}: The function is not allowed in a condition expression; "
+                f"function: {name}"
+            )
+        if name != "size":
+            raise ValidationError(f"Invalid {self.label}: Invalid function name; function: {name}")
+
+    def size(self) -> Operand:
+        """`size(path)`; `size(:v)` is computed here, as its value is already known."""
+        self.advance()
+        self.expect_op("(")
+        args = [self.operand()]
+        while self.is_op(","):
+            self.advance()
+            args.append(self.operand())
+        self.expect_op(")")
+        if len(args) != 1:
+            raise ValidationError(
+                f"Invalid {self.label}: Incorrect number of operands for operator or function; "
+                f"operator or function: size, number of operands: {len(args)}"
+            )
+        argument = args[0]
+        if isinstance(argument, Path):
+            return Size(argument)
+        tag = "N" if isinstance(argument, Size) else value_type(argument.value)
+        if tag in ("N", "BOOL", "NULL") or not isinstance(argument, Literal):
+            raise ValidationError(
+                f"Invalid {self.label}: Incorrect operand type for operator or function; "
+                f"operator or function: size, operand type: {tag}"
+            )
+        inner = argument.value[tag]
+        length = len(decode_binary(inner)) if tag == "B" else len(inner)
+        return Literal({"N": str(length)}, argument.placeholder)
 
     # ---- conditions -------------------------------------------------------------------
 
@@ -257,10 +289,8 @@ class _Parser:
             return inner
         if self.is_call() and self.tok.text in CONDITION_FUNCTIONS:
             return self.function()
-        if self.is_call() and self.tok.text != "size":
-            raise ValidationError(
-                f"Invalid {self.label}: Invalid function name; function: {self.tok.text}"
-            )
+        if self.is_call():
+            self.check_function_name(self.tok.text)
         left = self.operand()
         if self.tok.kind == "op" and self.tok.text in _COMPARATORS:
             op = self.advance().text
@@ -301,9 +331,7 @@ class _Parser:
                 f"Invalid {self.label}: Incorrect number of operands for operator or function; "
                 f"operator or function: {name}, number of operands: {len(args)}"
             )
-        if name in ("attribute_exists", "attribute_not_exists", "attribute_type") and not (
-            isinstance(args[0], Path)
-        ):
+        if name in ("attribute_exists", "attribute_not_exists") and not (isinstance(args[0], Path)):
             raise ValidationError(
                 f"Invalid {self.label}: Operator or function requires a document path; "
                 f"operator or function: {name}"
@@ -382,8 +410,10 @@ class _Parser:
 def parse_condition(text: object, label: str, subs: Substitutions) -> Condition:
     """Parse a ConditionExpression / FilterExpression / KeyConditionExpression."""
     parser = _Parser(text, label, subs)
+    check_tokens(parser.tokens, label)
     result = parser.condition()
     parser.expect_end()
+    check_condition(result, label)
     return result
 
 

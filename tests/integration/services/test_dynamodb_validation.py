@@ -1,0 +1,219 @@
+"""DynamoDB refuses malformed requests before touching items, in DynamoDB's own words.
+
+Each test sends what a client could send by mistake and checks the ValidationException
+(code and message) a user would see, and that nothing was written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from lambic.services.dynamodb import create_service
+from lambic.services.server import EdgeServer
+
+
+@pytest.fixture(scope="module")
+def edge() -> Iterator[EdgeServer]:
+    service = create_service(None)
+    server = EdgeServer({"dynamodb": service}).start()
+    yield server
+    server.stop()
+    service.close()
+
+
+@pytest.fixture(scope="module")
+def ddb(edge: EdgeServer) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=edge.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+@pytest.fixture(scope="module")
+def table(ddb: Any) -> str:
+    name = "validation-" + uuid.uuid4().hex[:8]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(
+        TableName=name,
+        Item={"pk": {"S": "k"}, "a": {"N": "1"}, "s": {"S": "hello"}, "l": {"L": [{"N": "1"}]}},
+    )
+    return name
+
+
+def _refused(call: Any, **kwargs: Any) -> str:
+    with pytest.raises(ClientError) as excinfo:
+        call(**kwargs)
+    error = excinfo.value.response["Error"]
+    assert error["Code"] == "ValidationException", error
+    return str(error["Message"])
+
+
+def _update(ddb: Any, table: str, **kwargs: Any) -> Any:
+    return ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, **kwargs)
+
+
+def _put_z(ddb: Any, table: str) -> dict[str, Any]:
+    """The legacy update the Expected tests guard: z = 9."""
+    return {"AttributeUpdates": {"z": {"Value": {"N": "9"}, "Action": "PUT"}}}
+
+
+def _item(ddb: Any, table: str) -> dict[str, Any]:
+    item: dict[str, Any] = ddb.get_item(TableName=table, Key={"pk": {"S": "k"}})["Item"]
+    return item
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "message"),
+    [
+        (
+            "LE",
+            [{"L": [{"N": "1"}]}],
+            "ComparisonOperator LE is not valid for L AttributeValue type",
+        ),
+        ("CONTAINS", [{"N": "2"}, {"N": "3"}], "Invalid number of argument(s) for the CONTAINS"),
+        ("BEGINS_WITH", [{"N": "3"}], "ComparisonOperator BEGINS_WITH is not valid for N"),
+        (
+            "IN",
+            [{"N": "3"}, {"S": "dog"}],
+            "AttributeValues inside AttributeValueList must be of same",
+        ),
+        ("BETWEEN", [{"N": "4"}, {"N": "3"}], "lower bound is greater than the upper bound"),
+        ("NOT_CONTAINS", [], "Invalid number of argument(s) for the NOT_CONTAINS"),
+    ],
+)
+def test_expected_values_are_checked_before_the_condition_runs(
+    ddb: Any, table: str, operator: str, values: list[Any], message: str
+) -> None:
+    text = _refused(
+        _update,
+        ddb=ddb,
+        table=table,
+        Expected={"a": {"ComparisonOperator": operator, "AttributeValueList": values}},
+        **_put_z(ddb, table),
+    )
+    assert message in text
+    assert "z" not in _item(ddb, table)
+
+
+def test_expected_exists_and_operator_cannot_be_combined(ddb: Any, table: str) -> None:
+    text = _refused(
+        _update,
+        ddb=ddb,
+        table=table,
+        Expected={
+            "a": {"Exists": False, "ComparisonOperator": "EQ", "AttributeValueList": [{"N": "3"}]}
+        },
+        **_put_z(ddb, table),
+    )
+    assert text == (
+        "One or more parameter values were invalid: Exists and ComparisonOperator cannot be "
+        "used together for Attribute: a"
+    )
+
+
+def test_conditional_operator_needs_two_conditions(ddb: Any, table: str) -> None:
+    missing = _refused(
+        _update, ddb=ddb, table=table, ConditionalOperator="OR", **_put_z(ddb, table)
+    )
+    assert missing == "ConditionalOperator cannot be used without Filter or Expected"
+    empty = _refused(
+        _update, ddb=ddb, table=table, Expected={}, ConditionalOperator="AND", **_put_z(ddb, table)
+    )
+    assert "ConditionalOperator can only be used when Filter or Expected has two or more" in empty
+
+
+def test_expression_and_legacy_parameters_cannot_be_mixed(ddb: Any, table: str) -> None:
+    text = _refused(
+        _update,
+        ddb=ddb,
+        table=table,
+        ConditionExpression="a = :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+        **_put_z(ddb, table),
+    )
+    assert text == (
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {AttributeUpdates} Expression parameters: "
+        "{ConditionExpression}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "values", "message"),
+    [
+        ("a < :v", {":v": {"L": [{"N": "1"}]}}, "Incorrect operand type"),
+        (
+            "begins_with(s, :v)",
+            {":v": {"N": "1"}},
+            "operator or function: begins_with, operand type: N",
+        ),
+        (
+            "a BETWEEN :hi AND :lo",
+            {":hi": {"N": "4"}, ":lo": {"N": "3"}},
+            "upper bound to be greater",
+        ),
+        ("a BETWEEN :lo AND :s", {":lo": {"N": "4"}, ":s": {"S": "x"}}, "same data type for lower"),
+        ("contains(s, s)", None, "The first operand must be distinct"),
+        ("size(s, s) = :v", {":v": {"N": "1"}}, "Incorrect number of operands"),
+        ("size(size(s)) = :v", {":v": {"N": "1"}}, "operator or function: size, operand type: N"),
+        ("size(:v) = :v", {":v": {"N": "1"}}, "operator or function: size, operand type: N"),
+        ("if_not_exists(a, a) = :v", {":v": {"N": "1"}}, "not allowed in a condition expression"),
+        ("attribute_type(a, s)", None, "operator or function: attribute_type"),
+        ("((a = :v))", {":v": {"N": "1"}}, "The expression has redundant parentheses;"),
+        ("a != :v", {":v": {"N": "1"}}, "Syntax error"),
+        ("(" * 2000 + "a = :v" + ")" * 2000, {":v": {"N": "1"}}, "redundant parentheses"),
+        ("not " * 400 + "a = :v", {":v": {"N": "1"}}, "too many operators; operator count: 301"),
+        ("(" * 3000, None, "Syntax error"),
+    ],
+)
+def test_condition_expressions_are_checked_statically(
+    ddb: Any, table: str, condition: str, values: dict[str, Any] | None, message: str
+) -> None:
+    text = _refused(
+        _update,
+        ddb=ddb,
+        table=table,
+        UpdateExpression="SET z = :z",
+        ConditionExpression=condition,
+        ExpressionAttributeValues={**(values or {}), ":z": {"N": "9"}},
+    )
+    assert text.startswith("Invalid ConditionExpression: ")
+    assert message in text
+    assert "z" not in _item(ddb, table)
+
+
+def test_conditions_that_pass_the_checks_still_work(ddb: Any, table: str) -> None:
+    # A literal's size is known up front; attribute_type may test a literal; one pair
+    # of parentheses and nested ORs under the operator limit are fine.
+    _update(
+        ddb,
+        table,
+        UpdateExpression="SET z = :z",
+        ConditionExpression="size(:word) = :five AND attribute_type(:word, :type) AND "
+        "(a = :one)" + " OR (a = :one" * 100 + ")" * 100,
+        ExpressionAttributeValues={
+            ":word": {"S": "hello"},
+            ":five": {"N": "5"},
+            ":type": {"S": "S"},
+            ":one": {"N": "1"},
+            ":z": {"N": "7"},
+        },
+    )
+    assert _item(ddb, table)["z"] == {"N": "7"}
+    _update(ddb, table, UpdateExpression="REMOVE z")
