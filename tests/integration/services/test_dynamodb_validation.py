@@ -217,3 +217,149 @@ def test_conditions_that_pass_the_checks_still_work(ddb: Any, table: str) -> Non
     )
     assert _item(ddb, table)["z"] == {"N": "7"}
     _update(ddb, table, UpdateExpression="REMOVE z")
+
+
+@pytest.fixture(scope="module")
+def sorted_table(ddb: Any) -> str:
+    name = "validation-sorted-" + uuid.uuid4().hex[:8]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(5):
+        ddb.put_item(
+            TableName=name, Item={"pk": {"S": "p"}, "sk": {"N": str(n)}, "v": {"N": str(n)}}
+        )
+    return name
+
+
+def test_key_comparisons_may_put_the_value_first(ddb: Any, sorted_table: str) -> None:
+    page = ddb.query(
+        TableName=sorted_table,
+        KeyConditionExpression=":p = pk AND :two < sk",
+        ExpressionAttributeValues={":p": {"S": "p"}, ":two": {"N": "2"}},
+    )
+    assert [item["sk"]["N"] for item in page["Items"]] == ["3", "4"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {
+                "KeyConditionExpression": "pk = :p",
+                "FilterExpression": "sk > :n",
+                "ExpressionAttributeValues": {":p": {"S": "p"}, ":n": {"N": "1"}},
+            },
+            "Filter Expression can only contain non-primary key attributes: Primary key "
+            "attribute: sk",
+        ),
+        (
+            {
+                "KeyConditions": {
+                    "pk": {"AttributeValueList": [{"S": "p"}], "ComparisonOperator": "EQ"}
+                },
+                "QueryFilter": {
+                    "pk": {"AttributeValueList": [{"S": "p"}], "ComparisonOperator": "EQ"}
+                },
+            },
+            "QueryFilter can only contain non-primary key attributes: Primary key attribute: pk",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND v < :n",
+                "ExpressionAttributeValues": {":p": {"S": "p"}, ":n": {"N": "1"}},
+            },
+            "Query key condition not supported",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND sk.x < :n",
+                "ExpressionAttributeValues": {":p": {"S": "p"}, ":n": {"N": "1"}},
+            },
+            "KeyConditionExpressions cannot have conditions on nested attributes",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND attribute_exists(sk)",
+                "ExpressionAttributeValues": {":p": {"S": "p"}},
+            },
+            "Invalid operator used in KeyConditionExpression: attribute_exists",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p"}},
+                "ExclusiveStartKey": {"pk": {"S": "other"}, "sk": {"N": "1"}},
+            },
+            "The provided starting key is outside query boundaries based on provided conditions",
+        ),
+        (
+            {
+                "KeyConditions": {
+                    "pk": {"AttributeValueList": [{"S": "p"}], "ComparisonOperator": "EQ"}
+                },
+                "Select": "COUNT",
+                "AttributesToGet": ["v"],
+            },
+            "Cannot specify the AttributesToGet when choosing to get COUNT",
+        ),
+    ],
+)
+def test_query_refusals(ddb: Any, sorted_table: str, kwargs: dict[str, Any], message: str) -> None:
+    assert _refused(ddb.query, TableName=sorted_table, **kwargs) == message
+
+
+def test_attributes_to_get_must_be_distinct_and_not_empty(
+    edge: EdgeServer, ddb: Any, table: str
+) -> None:
+    key = {"pk": {"S": "k"}}
+    unchecked = boto3.client(
+        "dynamodb",
+        endpoint_url=edge.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
+    )
+    empty = _refused(unchecked.get_item, TableName=table, Key=key, AttributesToGet=[])
+    assert "Member must have length greater than or equal to 1" in empty
+    twice = _refused(ddb.get_item, TableName=table, Key=key, AttributesToGet=["a", "a"])
+    assert (
+        twice == "One or more parameter values were invalid: Duplicate value in attribute name: a"
+    )
+
+
+def test_legacy_not_contains_fails_on_a_missing_attribute(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        _update(
+            ddb,
+            table,
+            Expected={
+                "nope": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"N": "1"}]}
+            },
+            **_put_z(ddb, table),
+        )
+    assert excinfo.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def test_removing_from_a_missing_item_creates_nothing(ddb: Any, table: str) -> None:
+    for update in (
+        {"UpdateExpression": "REMOVE a"},
+        {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+    ):
+        key = {"pk": {"S": uuid.uuid4().hex}}
+        result = ddb.update_item(TableName=table, Key=key, ReturnValues="ALL_NEW", **update)
+        assert "Attributes" not in result
+        assert "Item" not in ddb.get_item(TableName=table, Key=key)
+    key = {"pk": {"S": uuid.uuid4().hex}}
+    ddb.update_item(TableName=table, Key=key, AttributeUpdates={})
+    assert ddb.get_item(TableName=table, Key=key)["Item"] == key

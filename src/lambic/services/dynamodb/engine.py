@@ -470,14 +470,26 @@ class DynamoDBEngine:
             self.check_indexes(table, new)
             size = check_item_size(new)
             capacity = _write_capacity(name, mode, size, old_size)
-            self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
+            written = old is not None or not _only_removes(update)
+            if written:
+                self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
         result: dict[str, Any] = {}
         paths = [a.path for a in update.actions] if update is not None else []
-        attributes = _updated_attributes(wanted, old, new, paths)
+        attributes = _updated_attributes(wanted, old, new, paths) if written else None
         if attributes:
             result["Attributes"] = attributes
         _add_capacity(result, capacity, name, mode)
         return result
+
+
+def _only_removes(update: Any) -> bool:
+    """Whether an update only takes attributes away: on a missing item DynamoDB then
+    creates nothing (any other update, even an empty one, creates the item)."""
+    return (
+        update is not None
+        and bool(update.actions)
+        and all(action.kind in ("REMOVE", "DELETE") for action in update.actions)
+    )
 
 
 def _single_statement(write: Write) -> bool:

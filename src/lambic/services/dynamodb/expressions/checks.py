@@ -28,6 +28,7 @@ from lambic.services.dynamodb.expressions.ast import (
     Operand,
     Or,
     Path,
+    Size,
 )
 from lambic.services.dynamodb.types import ordering_key, value_type
 
@@ -156,3 +157,29 @@ def _function(node: Function, label: str) -> None:
                 raise _type_error(label, "operator or function", name, value_type(operand.value))
     elif name == "attribute_type" and not isinstance(args[1], Literal):
         raise _type_error(label, "operator or function", name, "{NS,SS,L,BS,N,M,B,BOOL,NULL,S}")
+
+
+def attribute_heads(condition: Condition) -> set[str]:
+    """The top-level attribute names a condition reads (`a.b[1]` reads `a`)."""
+    heads: set[str] = set()
+    pending: list[Condition] = [condition]
+    while pending:
+        node = pending.pop()
+        operands: tuple[Operand, ...] = ()
+        if isinstance(node, (And, Or)):
+            pending += [node.left, node.right]
+        elif isinstance(node, Not):
+            pending.append(node.operand)
+        elif isinstance(node, Compare):
+            operands = (node.left, node.right)
+        elif isinstance(node, Between):
+            operands = (node.operand, node.low, node.high)
+        elif isinstance(node, In):
+            operands = (node.operand, *node.candidates)
+        else:
+            operands = node.args
+        for operand in operands:
+            path = operand.path if isinstance(operand, Size) else operand
+            if isinstance(path, Path):
+                heads.add(str(path.elements[0]))
+    return heads

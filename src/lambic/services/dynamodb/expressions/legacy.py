@@ -139,7 +139,10 @@ def _comparison(name: str, spec: dict[str, Any]) -> Condition:
     if operator == "CONTAINS":
         return Function("contains", (path, values[0]))
     if operator == "NOT_CONTAINS":
-        return Not(Function("contains", (path, values[0])))
+        # Unlike `NOT contains(...)`, the legacy operator fails on a missing attribute.
+        return And(
+            Function("attribute_exists", (path,)), Not(Function("contains", (path, values[0])))
+        )
     if operator == "BEGINS_WITH":
         return Function("begins_with", (path, values[0]))
     return Between(path, values[0], values[1])
