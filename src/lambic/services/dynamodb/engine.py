@@ -29,6 +29,8 @@ from lambic.services.dynamodb._keys import (
     key_of,
     request_key,
 )
+from lambic.services.dynamodb._tags import check_count as check_tag_count
+from lambic.services.dynamodb._tags import parse_tags
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units, write_units
 from lambic.services.dynamodb.errors import (
     ConditionalCheckFailedError,
@@ -162,6 +164,9 @@ class DynamoDBEngine:
 
     def create_table(self, request: dict[str, Any]) -> dict[str, Any]:
         table = parse_create_table(request)
+        if request.get("Tags") is not None:
+            table.tags = parse_tags(request["Tags"])
+            check_tag_count(table.tags)
         with self.lock:
             if table.name in self._tables:
                 raise ResourceInUseError(f"Table already exists: {table.name}")

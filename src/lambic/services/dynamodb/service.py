@@ -8,7 +8,7 @@ from typing import Any
 from lambic.project.sqlite import Durability, open_database
 from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.dynamodb import _metadata, batches, reads
+from lambic.services.dynamodb import _metadata, _tags, batches, reads
 from lambic.services.dynamodb._metering import metered_operations, stored_bytes
 from lambic.services.dynamodb.engine import DynamoDBEngine
 from lambic.services.dynamodb.protocol import Operation, dispatch
@@ -60,9 +60,9 @@ class DynamoDBService:
             ("dynamodb", "TransactGetItems"): transactions.transact_get_items,
             ("dynamodb", "UpdateTimeToLive"): bind(_metadata.update_time_to_live),
             ("dynamodb", "DescribeTimeToLive"): bind(_metadata.describe_time_to_live),
-            ("dynamodb", "TagResource"): bind(_metadata.tag_resource),
-            ("dynamodb", "UntagResource"): bind(_metadata.untag_resource),
-            ("dynamodb", "ListTagsOfResource"): bind(_metadata.list_tags_of_resource),
+            ("dynamodb", "TagResource"): bind(_tags.tag_resource),
+            ("dynamodb", "UntagResource"): bind(_tags.untag_resource),
+            ("dynamodb", "ListTagsOfResource"): bind(_tags.list_tags_of_resource),
             ("dynamodb", "DescribeEndpoints"): bind(_metadata.describe_endpoints),
             ("dynamodb", "DescribeLimits"): bind(_metadata.describe_limits),
             ("streams", "ListStreams"): engine.streams.list_streams,
