@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.errors import SerializationError, ValidationError
 from lambic.services.dynamodb.expressions._lexer import Token, tokenize
 from lambic.services.dynamodb.expressions._reserved import RESERVED_WORDS
 from lambic.services.dynamodb.expressions.ast import (
@@ -64,7 +64,14 @@ class Substitutions:
         if values is not None and not isinstance(values, dict):
             raise ValidationError("ExpressionAttributeValues must be a map")
         self.names: dict[str, str] = dict(names or {})
-        for key in self.names:
+        for key, name in self.names.items():
+            if not isinstance(name, str):
+                # A JSON number or object where AWS's model has a string.
+                raise SerializationError(
+                    "NUMBER_VALUE cannot be converted to String"
+                    if isinstance(name, int | float)
+                    else "Start of structure or map found where not expected."
+                )
             if not _NAME_KEY.fullmatch(key):
                 raise ValidationError(
                     f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
