@@ -363,3 +363,78 @@ def test_removing_from_a_missing_item_creates_nothing(ddb: Any, table: str) -> N
     key = {"pk": {"S": uuid.uuid4().hex}}
     ddb.update_item(TableName=table, Key=key, AttributeUpdates={})
     assert ddb.get_item(TableName=table, Key=key)["Item"] == key
+
+
+def _create_refusal(ddb: Any, **kwargs: Any) -> str:
+    name = "validation-bad-" + uuid.uuid4().hex[:8]
+    text = _refused(ddb.create_table, TableName=name, BillingMode="PAY_PER_REQUEST", **kwargs)
+    assert name not in ddb.list_tables()["TableNames"]
+    return text
+
+
+def test_table_attribute_names_are_checked_against_the_model(ddb: Any) -> None:
+    long_name = "n" * 256
+    text = _create_refusal(
+        ddb,
+        KeySchema=[{"AttributeName": long_name, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "short", "AttributeType": "S"}],
+    )
+    assert text == (
+        f"1 validation error detected: Value '{long_name}' at "
+        "'keySchema.1.member.attributeName' failed to satisfy constraint: Member must have "
+        "length less than or equal to 255"
+    )
+    text = _create_refusal(
+        ddb,
+        KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "a", "AttributeType": "S"},
+            {"AttributeName": "c", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi",
+                "KeySchema": [{"AttributeName": "c", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": [long_name]},
+            }
+        ],
+    )
+    assert "at 'globalSecondaryIndexes.1.member.projection.nonKeyAttributes.1.member'" in text
+
+
+def test_attribute_definitions_need_a_name_and_a_type(edge: EdgeServer, ddb: Any) -> None:
+    unchecked = boto3.client(
+        "dynamodb",
+        endpoint_url=edge.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
+    )
+    text = _create_refusal(
+        unchecked,
+        KeySchema=[{"AttributeName": "xyz", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeType": "S"}],
+    )
+    assert "Value null at 'attributeDefinitions.1.member.attributeName'" in text
+    text = _create_refusal(
+        unchecked,
+        KeySchema=[{"AttributeName": "xyz", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "xyz"}],
+    )
+    assert "Value null at 'attributeDefinitions.1.member.attributeType'" in text
+
+
+def test_delete_table_answers_without_the_schema(ddb: Any) -> None:
+    name = "validation-del-" + uuid.uuid4().hex[:8]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    described = ddb.delete_table(TableName=name)["TableDescription"]
+    assert described["TableStatus"] == "DELETING"
+    assert described["TableName"] == name and described["TableArn"].startswith("arn:")
+    for field in ("CreationDateTime", "KeySchema", "AttributeDefinitions"):
+        assert field not in described

@@ -29,6 +29,7 @@ from lambic.services.dynamodb._keys import (
     key_of,
     request_key,
 )
+from lambic.services.dynamodb._table_limits import check_table_request
 from lambic.services.dynamodb._tags import check_count as check_tag_count
 from lambic.services.dynamodb._tags import parse_tags
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units, write_units
@@ -64,6 +65,13 @@ from lambic.services.dynamodb.types import Item, check_item_size, item_size, val
 logger = logging.getLogger(__name__)
 
 StreamListener = Callable[[dict[str, Any]], None]
+_NOT_IN_DELETE = (
+    "CreationDateTime",
+    "KeySchema",
+    "AttributeDefinitions",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+)
 
 
 @dataclass
@@ -163,6 +171,7 @@ class DynamoDBEngine:
     # ---- table operations -------------------------------------------------------------
 
     def create_table(self, request: dict[str, Any]) -> dict[str, Any]:
+        check_table_request(request)
         table = parse_create_table(request)
         if request.get("Tags") is not None:
             table.tags = parse_tags(request["Tags"])
@@ -214,6 +223,9 @@ class DynamoDBEngine:
                     "Disable deletion protection first."
                 )
             description = self._describe(state, "DELETING")
+            # DynamoDB's DeleteTable answer leaves out the schema and creation time.
+            for field in _NOT_IN_DELETE:
+                description.pop(field, None)
             with self.store.transaction():
                 self.store.delete_table(state.tid, table.name)
                 if table.stream_arn is not None:
@@ -222,6 +234,7 @@ class DynamoDBEngine:
             return {"TableDescription": description}
 
     def update_table(self, request: dict[str, Any]) -> dict[str, Any]:
+        check_table_request(request)
         with self.lock:
             state = self.described_table(request)
             table = TableDefinition.from_json(json.loads(json.dumps(state.definition.to_json())))
