@@ -6,9 +6,12 @@ Each test sends what a client could send by mistake and checks the ValidationExc
 
 from __future__ import annotations
 
+import http.client
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -438,3 +441,59 @@ def test_delete_table_answers_without_the_schema(ddb: Any) -> None:
     assert described["TableName"] == name and described["TableArn"].startswith("arn:")
     for field in ("CreationDateTime", "KeySchema", "AttributeDefinitions"):
         assert field not in described
+
+
+def test_arithmetic_that_needs_more_than_38_digits_is_refused(ddb: Any, table: str) -> None:
+    for expression, values in (
+        ("SET z = :big - :one", {":big": {"N": "1e50"}, ":one": {"N": "1"}}),
+        ("SET z = :a + :huge", {":a": {"N": "1.0"}, ":huge": {"N": "1.0e100000000"}}),
+    ):
+        text = _refused(
+            _update,
+            ddb=ddb,
+            table=table,
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+        )
+        assert text.startswith("Number overflow.")
+    assert "z" not in _item(ddb, table)
+    _update(
+        ddb,
+        table,
+        UpdateExpression="SET z = :big + :one",
+        ExpressionAttributeValues={":big": {"N": "1e37"}, ":one": {"N": "1"}},
+    )
+    assert _item(ddb, table)["z"] == {"N": "1" + "0" * 36 + "1"}
+    _update(ddb, table, UpdateExpression="REMOVE z")
+
+
+def test_malformed_base64_fails_to_deserialize(ddb: Any, table: str, edge: EdgeServer) -> None:
+    url = urlsplit(edge.url)
+    for bad in ("YWJjZGVmZ2g", "YWJj!GVm"):
+        connection = http.client.HTTPConnection(url.hostname or "", url.port)
+        body = json.dumps({"TableName": table, "Item": {"pk": {"S": "b"}, "x": {"B": bad}}})
+        connection.request(
+            "POST",
+            "/",
+            body=body,
+            headers={
+                "X-Amz-Target": "DynamoDB_20120810.PutItem",
+                "Content-Type": "application/x-amz-json-1.0",
+            },
+        )
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        connection.close()
+        assert response.status == 400
+        assert answer["__type"].endswith("#SerializationException")
+
+
+def test_describe_continuous_backups(ddb: Any, table: str) -> None:
+    described = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    assert described == {
+        "ContinuousBackupsStatus": "DISABLED",
+        "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"},
+    }
+    with pytest.raises(ClientError) as excinfo:
+        ddb.describe_continuous_backups(TableName=table + "-missing")
+    assert excinfo.value.response["Error"]["Code"] == "TableNotFoundException"

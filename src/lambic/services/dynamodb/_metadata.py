@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from lambic.services.dynamodb.engine import DynamoDBEngine
-from lambic.services.dynamodb.errors import SerializationError, ValidationError
+from lambic.services.dynamodb.errors import (
+    SerializationError,
+    TableNotFoundError,
+    ValidationError,
+)
+from lambic.services.dynamodb.tables import validate_table_name
 
 
 def _null(field: str) -> str:
@@ -66,6 +71,23 @@ def describe_time_to_live(engine: DynamoDBEngine, request: dict[str, Any]) -> di
         "TimeToLiveDescription": {
             "TimeToLiveStatus": "ENABLED",
             "AttributeName": table.ttl_attribute,
+        }
+    }
+
+
+def describe_continuous_backups(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """Backups are not kept locally: continuous backups and point-in-time recovery are
+    both reported DISABLED, which is what a new table has in AWS until enabled."""
+    if request.get("TableName") is None:
+        raise ValidationError(_null("tableName"))
+    name = validate_table_name(request["TableName"])
+    with engine.lock:
+        if engine.find_table(name) is None:
+            raise TableNotFoundError(f"Table not found: {name}")
+    return {
+        "ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "DISABLED",
+            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"},
         }
     }
 

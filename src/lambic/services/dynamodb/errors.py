@@ -7,6 +7,7 @@ Hierarchy (root of this package: `DynamoDBError`, itself a `ServiceError`):
     ├── SerializationError              400 com.amazon.coral.service#SerializationException
     ├── UnknownOperationError           400 com.amazon.coral.service#UnknownOperationException
     ├── ResourceNotFoundError           400 ...v20120810#ResourceNotFoundException
+    ├── TableNotFoundError              400 ...v20120810#TableNotFoundException
     ├── ResourceInUseError              400 ...v20120810#ResourceInUseException
     ├── ConditionalCheckFailedError     400 ...v20120810#ConditionalCheckFailedException
     ├── TransactionCanceledError        400 ...v20120810#TransactionCanceledException
@@ -66,6 +67,12 @@ class UnknownOperationError(DynamoDBError):
 
 class ResourceNotFoundError(DynamoDBError):
     code = "ResourceNotFoundException"
+
+
+class TableNotFoundError(DynamoDBError):
+    """What the backup operations answer for a missing table."""
+
+    code = "TableNotFoundException"
 
 
 class ResourceInUseError(DynamoDBError):

@@ -64,6 +64,7 @@ class DynamoDBService:
             ("dynamodb", "UntagResource"): bind(_tags.untag_resource),
             ("dynamodb", "ListTagsOfResource"): bind(_tags.list_tags_of_resource),
             ("dynamodb", "DescribeEndpoints"): bind(_metadata.describe_endpoints),
+            ("dynamodb", "DescribeContinuousBackups"): bind(_metadata.describe_continuous_backups),
             ("dynamodb", "DescribeLimits"): bind(_metadata.describe_limits),
             ("streams", "ListStreams"): engine.streams.list_streams,
             ("streams", "DescribeStream"): engine.streams.describe_stream,

@@ -23,7 +23,7 @@ from lambic.services.dynamodb.expressions.ast import (
 )
 from lambic.services.dynamodb.expressions.evaluator import resolve
 from lambic.services.dynamodb.types import (
-    NUMBER_CONTEXT,
+    EXACT_CONTEXT,
     SET_TYPES,
     AttributeValue,
     Item,
@@ -119,7 +119,7 @@ def _arithmetic(value: Arithmetic, item: Item) -> AttributeValue:
     if value_type(left) != "N" or value_type(right) != "N":
         raise ValidationError(_WRONG_TYPE)
     a, b = Decimal(left["N"]), Decimal(right["N"])
-    result = NUMBER_CONTEXT.add(a, b) if value.op == "+" else NUMBER_CONTEXT.subtract(a, b)
+    result = EXACT_CONTEXT.add(a, b) if value.op == "+" else EXACT_CONTEXT.subtract(a, b)
     return {"N": number_result(result)}
 
 
@@ -184,7 +184,7 @@ def _add(item: Item, action: UpdateAction) -> None:
     if value_type(existing) != tag:
         raise ValidationError(_WRONG_TYPE)
     if tag == "N":
-        total = NUMBER_CONTEXT.add(Decimal(existing["N"]), Decimal(operand["N"]))
+        total = EXACT_CONTEXT.add(Decimal(existing["N"]), Decimal(operand["N"]))
         _assign(item, action.path, {"N": number_result(total)})
         return
     merged = list(existing[tag])
