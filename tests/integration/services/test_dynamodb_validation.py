@@ -497,3 +497,56 @@ def test_describe_continuous_backups(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         ddb.describe_continuous_backups(TableName=table + "-missing")
     assert excinfo.value.response["Error"]["Code"] == "TableNotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("SET _abc = :v", 'Syntax error; token: "_abc"'),
+        ("SET a.b = :v, a[1] = :w", "Two document paths conflict with each other"),
+        ("SET a = list_append(list_append(:l, :l), :l)", "function: list_append"),
+        ("SET a" + ".b" * 32 + " = :v", "too many nesting levels; nesting levels: 33"),
+        ("SET a[99999999999999] = :v", "List index is not within the allowable range"),
+    ],
+)
+def test_update_expressions_refused_as_aws_does(
+    ddb: Any, table: str, expression: str, message: str
+) -> None:
+    values = {":v": {"N": "1"}, ":w": {"N": "2"}, ":l": {"L": [{"N": "1"}]}}
+    used = {k: v for k, v in values.items() if k in expression}
+    text = _refused(
+        _update, ddb=ddb, table=table, UpdateExpression=expression, ExpressionAttributeValues=used
+    )
+    assert text.startswith("Invalid UpdateExpression: ") and message in text
+
+
+def test_projection_paths_may_not_conflict(ddb: Any, table: str) -> None:
+    text = _refused(
+        ddb.get_item, TableName=table, Key={"pk": {"S": "k"}}, ProjectionExpression="a.b, a[1]"
+    )
+    assert text == (
+        "Invalid ProjectionExpression: Two document paths conflict with each other; must remove "
+        "or rewrite one of these paths; path one: [a, b], path two: [a, [1]]"
+    )
+
+
+def test_sets_past_a_lists_end_append_in_index_order(ddb: Any, table: str) -> None:
+    key = {"pk": {"S": uuid.uuid4().hex}}
+    ddb.put_item(TableName=table, Item={**key, "l": {"L": [{"S": "one"}]}})
+    ddb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET l[84] = :a1, l[37] = :a2, l[17] = :a3",
+        ExpressionAttributeValues={":a1": {"S": "a1"}, ":a2": {"S": "a2"}, ":a3": {"S": "a3"}},
+    )
+    item = ddb.get_item(TableName=table, Key=key)["Item"]
+    assert [v["S"] for v in item["l"]["L"]] == ["one", "a3", "a2", "a1"]
+
+
+def test_removing_below_a_missing_attribute(ddb: Any, table: str) -> None:
+    key = {"pk": {"S": uuid.uuid4().hex}}
+    # On a missing item it is a no-op; on an existing one the path is invalid.
+    ddb.update_item(TableName=table, Key=key, UpdateExpression="REMOVE x.y")
+    ddb.put_item(TableName=table, Item={**key, "a": {"S": "x"}})
+    text = _refused(ddb.update_item, TableName=table, Key=key, UpdateExpression="REMOVE x.y")
+    assert text == "The document path provided in the update expression is invalid for update"

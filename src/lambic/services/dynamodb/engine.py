@@ -483,12 +483,13 @@ class DynamoDBEngine:
             old, old_size = self.load_sized(state, hk, rk)
             _check(condition, old, on_failure)
             base = old if old is not None else dict(keys)
-            new = apply_update(update, base) if update is not None else base
+            # Removing from a missing item is a no-op, whatever the paths.
+            written = old is not None or not _only_removes(update)
+            new = apply_update(update, base) if update is not None and written else base
             validate_item(new)
             self.check_indexes(table, new)
             size = check_item_size(new)
             capacity = _write_capacity(name, mode, size, old_size)
-            written = old is not None or not _only_removes(update)
             if written:
                 self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
         result: dict[str, Any] = {}

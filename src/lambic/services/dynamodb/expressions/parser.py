@@ -51,6 +51,8 @@ _COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 UPDATE_FUNCTIONS = frozenset({"if_not_exists", "list_append"})
 _UPDATE_CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
 _MAX_EXPRESSION_BYTES = 4096
+_MAX_PATH_DEPTH = 32  # elements of one document path
+_MAX_LIST_INDEX = 2**31 - 1
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
 _VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
 
@@ -121,6 +123,11 @@ class _Parser:
         self.subs = subs
         self.tokens = tokenize(text, label)
         self.pos = 0
+        for position, token in enumerate(self.tokens):
+            # A bare name starts with a letter (`_a` needs a #placeholder).
+            if token.kind == "name" and token.text.startswith("_"):
+                self.pos = position
+                raise self.syntax_error()
 
     # ---- token helpers --------------------------------------------------------------
 
@@ -193,10 +200,22 @@ class _Parser:
                 self.advance()
                 if self.tok.kind != "index":
                     raise self.syntax_error()
-                elements.append(int(self.advance().text))
+                index = int(self.advance().text)
+                if index > _MAX_LIST_INDEX:
+                    raise ValidationError(
+                        f"Invalid {self.label}: List index is not within the allowable range; "
+                        f"index: [{index}]"
+                    )
+                elements.append(index)
                 self.expect_op("]")
             else:
-                return Path(tuple(elements))
+                break
+        if len(elements) > _MAX_PATH_DEPTH:
+            raise ValidationError(
+                f"Invalid {self.label}: The document path has too many nesting levels; "
+                f"nesting levels: {len(elements)}"
+            )
+        return Path(tuple(elements))
 
     def literal(self) -> Literal:
         token = self.advance()
@@ -402,6 +421,12 @@ class _Parser:
                 self.expect_op(",")
                 second = self.set_operand()
                 self.expect_op(")")
+                if isinstance(first, ListAppend) or isinstance(second, ListAppend):
+                    # Only if_not_exists may be nested (in list_append or itself).
+                    raise ValidationError(
+                        f"Invalid {self.label}: The function is not allowed to be used this "
+                        "way in an expression; function: list_append"
+                    )
                 return ListAppend(first, second)
             raise ValidationError(f"Invalid {self.label}: Invalid function name; function: {name}")
         return self.path()
@@ -446,11 +471,19 @@ def _check_overlaps(update: UpdateExpression) -> None:
 
 
 def _check_path_overlaps(paths: list[Path], label: str) -> None:
-    """AWS refuses two paths where one is the other or contains it."""
+    """AWS refuses two paths where one is the other or contains it (overlap), or where
+    they use one attribute as both a map and a list (conflict: `a.b` and `a[1]`)."""
     for i, first in enumerate(paths):
         for second in paths[i + 1 :]:
             a, b = first.elements, second.elements
             shortest = min(len(a), len(b))
+            split = next((k for k in range(shortest) if a[k] != b[k]), shortest)
+            if split < shortest and isinstance(a[split], int) != isinstance(b[split], int):
+                raise ValidationError(
+                    f"Invalid {label}: Two document paths conflict with each other; must remove "
+                    f"or rewrite one of these paths; path one: {_render(a)}, path two: "
+                    f"{_render(b)}"
+                )
             if a[:shortest] == b[:shortest]:
                 raise ValidationError(
                     f"Invalid {label}: Two document paths overlap with each other; must remove "

@@ -44,7 +44,10 @@ def apply_update(update: UpdateExpression, item: Item) -> Item:
     ]
     result = copy.deepcopy(item)
     removals: list[Path] = []
-    for action, value in zip(update.actions, values, strict=True):
+    # Paths never overlap, so order only matters for SETs past a list's end: DynamoDB
+    # appends them in index order, whatever their order in the expression.
+    ordered = sorted(zip(update.actions, values, strict=True), key=_assignment_order)
+    for action, value in ordered:
         if action.kind == "SET" and value is not None:
             _assign(result, action.path, value)
         elif action.kind == "REMOVE":
@@ -57,6 +60,11 @@ def apply_update(update: UpdateExpression, item: Item) -> Item:
     for path in sorted(removals, key=_removal_order, reverse=True):
         _remove(result, path)
     return result
+
+
+def _assignment_order(pair: tuple[UpdateAction, AttributeValue | None]) -> int:
+    last = pair[0].path.elements[-1]
+    return last if pair[0].kind == "SET" and isinstance(last, int) else -1
 
 
 def _removal_order(path: Path) -> tuple[tuple[int, int | str], ...]:
@@ -153,8 +161,8 @@ def _assign(item: Item, path: Path, value: AttributeValue) -> None:
 def _remove(item: Item, path: Path) -> None:
     last = path.elements[-1]
     parent = _parent(item, path)
-    if parent is None:
-        return
+    if parent is None:  # REMOVE a.b where a is missing: AWS refuses the path
+        raise ValidationError(_BAD_PATH)
     if isinstance(last, int):
         elements = parent.get("L")
         if elements is None:
