@@ -153,3 +153,12 @@ def test_time_to_live_settings_are_validated(ddb: Any) -> None:
     assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "DISABLED"
     }
+
+
+def test_tag_and_untag_answer_with_an_empty_body(ddb: Any) -> None:
+    _, arn = _create(ddb)
+    tagged = ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}])
+    assert tagged["ResponseMetadata"]["HTTPHeaders"]["content-length"] == "0"
+    untagged = ddb.untag_resource(ResourceArn=arn, TagKeys=["k"])
+    assert untagged["ResponseMetadata"]["HTTPHeaders"]["content-length"] == "0"
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []

@@ -550,3 +550,37 @@ def test_removing_below_a_missing_attribute(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={**key, "a": {"S": "x"}})
     text = _refused(ddb.update_item, TableName=table, Key=key, UpdateExpression="REMOVE x.y")
     assert text == "The document path provided in the update expression is invalid for update"
+
+
+def test_provisioned_throughput_needs_both_units(edge: EdgeServer, ddb: Any) -> None:
+    unchecked = boto3.client(
+        "dynamodb",
+        endpoint_url=edge.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
+    )
+    text = _create_refusal(
+        unchecked,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        ProvisionedThroughput={"WriteCapacityUnits": 1},
+    )
+    assert "Value null at 'provisionedThroughput.readCapacityUnits'" in text
+
+
+def test_a_parallel_scan_start_key_must_be_in_its_segment(ddb: Any, sorted_table: str) -> None:
+    text = _refused(
+        ddb.scan,
+        TableName=sorted_table,
+        TotalSegments=1_000_000,
+        Segment=0,
+        ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"N": "1"}},
+    )
+    assert text == "The provided Exclusive start key does not map to the provided segment"
+
+
+def test_responses_name_their_server(ddb: Any, table: str) -> None:
+    answer = ddb.get_item(TableName=table, Key={"pk": {"S": "k"}})
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["server"] == "Server"

@@ -27,6 +27,14 @@ def check_table_request(request: dict[str, Any]) -> None:
                     f"1 validation error detected: Value null at '{where}' failed to satisfy "
                     "constraint: Member must not be null"
                 )
+    throughput = request.get("ProvisionedThroughput")
+    if isinstance(throughput, dict):
+        for field in ("readCapacityUnits", "writeCapacityUnits"):
+            if throughput.get(field[0].upper() + field[1:]) is None:
+                raise ValidationError(
+                    f"1 validation error detected: Value null at 'provisionedThroughput.{field}' "
+                    "failed to satisfy constraint: Member must not be null"
+                )
     for where, name in _attribute_names(request):
         if not isinstance(name, str):
             raise SerializationError("NUMBER_VALUE cannot be converted to String")

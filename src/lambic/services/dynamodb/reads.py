@@ -167,6 +167,10 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
                 return [(tuple(row[:5]), row[5], row[6]) for row in rows]
 
         start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=True)
+        if start is not None and not low <= start[0] < high:
+            raise ValidationError(
+                "The provided Exclusive start key does not map to the provided segment"
+            )
         items, scanned_bytes, more = _collect(fetch, start, limit)
     return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
 
