@@ -10,6 +10,7 @@ Hierarchy (root of this package: `DynamoDBError`, itself a `ServiceError`):
     ├── TableNotFoundError              400 ...v20120810#TableNotFoundException
     ├── ResourceInUseError              400 ...v20120810#ResourceInUseException
     ├── ConditionalCheckFailedError     400 ...v20120810#ConditionalCheckFailedException
+    ├── DuplicateItemError              400 ...v20120810#DuplicateItemException (PartiQL)
     ├── TransactionCanceledError        400 ...v20120810#TransactionCanceledException
     ├── IdempotentParameterMismatchError 400
     └── TrimmedDataAccessError / ExpiredIteratorError (Streams)
@@ -88,6 +89,12 @@ class ConditionalCheckFailedError(DynamoDBError):
         # AWS bills a failed conditional write by the existing item's size (at least
         # one unit); the metering counts these.
         self.consumed_units = units
+
+
+class DuplicateItemError(DynamoDBError):
+    """A PartiQL INSERT of an item whose key exists."""
+
+    code = "DuplicateItemException"
 
 
 class TransactionCanceledError(DynamoDBError):
