@@ -12,10 +12,11 @@ Two passes, each raising AWS's ValidationException with its own wording:
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from lambic.services.dynamodb.errors import ValidationError
-from lambic.services.dynamodb.expressions._lexer import Token
+from lambic.services.dynamodb.expressions._lexer import tokenize
 from lambic.services.dynamodb.expressions.ast import (
     And,
     Between,
@@ -40,8 +41,13 @@ _ORDERED = ("S", "N", "B")
 _FRAMES_PER_LEVEL = 8
 
 
-def check_tokens(tokens: tuple[Token, ...], label: str) -> None:
-    """Parentheses and operator count, judged on tokens (see the module docstring)."""
+@functools.lru_cache(maxsize=2048)
+def check_tokens(expression: str, label: str) -> None:
+    """Parentheses and operator count, judged on tokens (see the module docstring).
+
+    Cached like `tokenize`: applications send the same few expressions over and over
+    (a refused one raises, which the cache does not keep)."""
+    tokens = tokenize(expression, label)
     stack: list[int] = []
     pairs: dict[int, int] = {}
     operators = 0
@@ -81,27 +87,27 @@ def check_tokens(tokens: tuple[Token, ...], label: str) -> None:
 
 
 def check_condition(condition: Condition, label: str) -> None:
-    """Static operand checks over a parsed condition."""
-    pending: list[Condition] = [condition]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (And, Or)):
-            pending += [node.left, node.right]
-        elif isinstance(node, Not):
-            pending.append(node.operand)
-        elif isinstance(node, Compare):
-            _distinct(node.op, node.left, node.right, label)
-            if node.op not in ("=", "<>"):
-                for operand in (node.left, node.right):
-                    _ordered(node.op, operand, label, "operator")
-        elif isinstance(node, Between):
-            for operand in (node.operand, node.low, node.high):
-                _ordered("BETWEEN", operand, label, "operator")
-            _between_bounds(node.low, node.high, label)
-        elif isinstance(node, In):
-            pass
-        elif isinstance(node, Function):
-            _function(node, label)
+    """Static operand checks over a parsed condition (this runs on every request, so
+    the common path only tests types)."""
+    if isinstance(condition, Compare):
+        left, right = condition.left, condition.right
+        if isinstance(left, Path) and left == right:
+            _distinct(condition.op, left, right, label)
+        if condition.op != "=" and condition.op != "<>":
+            _ordered(condition.op, left, label)
+            _ordered(condition.op, right, label)
+    elif isinstance(condition, And | Or):
+        check_condition(condition.left, label)
+        check_condition(condition.right, label)
+    elif isinstance(condition, Not):
+        check_condition(condition.operand, label)
+    elif isinstance(condition, Between):
+        _ordered("BETWEEN", condition.operand, label)
+        _ordered("BETWEEN", condition.low, label)
+        _ordered("BETWEEN", condition.high, label)
+        _between_bounds(condition.low, condition.high, label)
+    elif isinstance(condition, Function):
+        _function(condition, label)
 
 
 def _type_error(label: str, kind: str, name: str, tag: str) -> ValidationError:
@@ -111,9 +117,9 @@ def _type_error(label: str, kind: str, name: str, tag: str) -> ValidationError:
     )
 
 
-def _ordered(op: str, operand: Operand, label: str, kind: str) -> None:
-    if isinstance(operand, Literal) and value_type(operand.value) not in _ORDERED:
-        raise _type_error(label, kind, op, value_type(operand.value))
+def _ordered(op: str, operand: Operand, label: str) -> None:
+    if type(operand) is Literal and value_type(operand.value) not in _ORDERED:
+        raise _type_error(label, "operator", op, value_type(operand.value))
 
 
 def _distinct(name: str, first: Operand, second: Operand, label: str) -> None:

@@ -53,16 +53,17 @@ def check_parameter_mix(
 ) -> None:
     """DynamoDB refuses a request using expressions and legacy parameters together, naming
     all of each kind it found (KeyConditions counts only beside KeyConditionExpression)."""
-    used = [name for name in expressions if request.get(name) is not None]
-    if not used:
-        return
+    # Legacy names first: a modern request has none, and this runs on every request.
     old = [
         name
         for name in legacy_names
         if request.get(name) is not None
         and (name != "KeyConditions" or request.get("KeyConditionExpression") is not None)
     ]
-    if old:
+    if not old:
+        return
+    used = [name for name in expressions if request.get(name) is not None]
+    if used:
         raise ValidationError(
             "Can not use both expression and non-expression parameters in the same request: "
             f"Non-expression parameters: {{{', '.join(old)}}} Expression parameters: "

@@ -123,11 +123,6 @@ class _Parser:
         self.subs = subs
         self.tokens = tokenize(text, label)
         self.pos = 0
-        for position, token in enumerate(self.tokens):
-            # A bare name starts with a letter (`_a` needs a #placeholder).
-            if token.kind == "name" and token.text.startswith("_"):
-                self.pos = position
-                raise self.syntax_error()
 
     # ---- token helpers --------------------------------------------------------------
 
@@ -442,7 +437,7 @@ class _Parser:
 def parse_condition(text: object, label: str, subs: Substitutions) -> Condition:
     """Parse a ConditionExpression / FilterExpression / KeyConditionExpression."""
     parser = _Parser(text, label, subs)
-    check_tokens(parser.tokens, label)
+    check_tokens(parser.text, label)
     result = parser.condition()
     parser.expect_end()
     check_condition(result, label)
