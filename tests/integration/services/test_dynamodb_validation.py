@@ -584,3 +584,11 @@ def test_a_parallel_scan_start_key_must_be_in_its_segment(ddb: Any, sorted_table
 def test_responses_name_their_server(ddb: Any, table: str) -> None:
     answer = ddb.get_item(TableName=table, Key={"pk": {"S": "k"}})
     assert answer["ResponseMetadata"]["HTTPHeaders"]["server"] == "Server"
+
+
+def test_deleting_a_missing_index_is_resource_not_found(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_table(
+            TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "nope"}}]
+        )
+    assert excinfo.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -36,6 +36,7 @@ from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_unit
 from lambic.services.dynamodb.errors import (
     ConditionalCheckFailedError,
     ResourceInUseError,
+    ResourceNotFoundError,
     ValidationError,
     resource_not_found,
     table_not_found,
@@ -517,10 +518,9 @@ def _single_statement(write: Write) -> bool:
     return not table.indexes and table.stream_arn is None
 
 
-def _missing_index(name: object) -> ValidationError:
-    return ValidationError(
-        f"One or more parameter values were invalid: Index does not exist: {name}"
-    )
+def _missing_index(name: object) -> ResourceNotFoundError:
+    # DynamoDB answers ResourceNotFoundException for an UpdateTable on a missing index.
+    return ResourceNotFoundError(f"Requested resource not found: Index: {name} not found")
 
 
 def _condition(request: dict[str, Any], subs: Any) -> Condition | None:
