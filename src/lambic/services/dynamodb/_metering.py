@@ -29,6 +29,7 @@ __all__ = ["metered_operations", "stored_bytes"]
 
 _READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
 _WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+_PARTIQL = frozenset({"ExecuteStatement", "ExecuteTransaction"})
 _MODES = ("NONE", "TOTAL", "INDEXES")
 
 
@@ -43,6 +44,8 @@ def metered_operations(
             wrapped[key] = _units(operation, meter, "read_units")
         elif name in _WRITES:
             wrapped[key] = _units(operation, meter, "write_units")
+        elif name in _PARTIQL:
+            wrapped[key] = _partiql_units(operation, meter)
         elif target == "streams" and name == "GetRecords":
             wrapped[key] = _stream_reads(operation, meter)
     return wrapped
@@ -75,6 +78,23 @@ def _units(operation: Operation, meter: Meter, metric: str) -> Operation:
         result = dict(result)  # a transaction's result is kept for idempotent retries
         del result["ConsumedCapacity"]
         return result
+
+    return run
+
+
+def _partiql_units(operation: Operation, meter: Meter) -> Operation:
+    """PartiQL reads (SELECT) bill read units, its writes write units."""
+    reads = _units(operation, meter, "read_units")
+    writes = _units(operation, meter, "write_units")
+
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        statement = request.get("Statement")
+        if statement is None:
+            entries = request.get("TransactStatements")
+            first = entries[0] if isinstance(entries, list) and entries else None
+            statement = first.get("Statement") if isinstance(first, dict) else None
+        is_read = str(statement).lstrip()[:6].upper() == "SELECT"
+        return (reads if is_read else writes)(request)
 
     return run
 
