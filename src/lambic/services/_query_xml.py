@@ -8,9 +8,15 @@ details AWS itself varies (SQS opens with an XML declaration and adds an empty
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
 
-__all__ = ["error_response", "text"]
+__all__ = ["error_response", "escape", "text"]
+
+
+def escape(value: str) -> str:
+    """`&`, `<` and `>` escaped for XML element text (as `xml.sax.saxutils.escape`,
+    which imports urllib.request, http.client and email: ~15 ms of every start)."""
+    return _html_escape(value, quote=False)
 
 
 def text(value: object) -> str:
