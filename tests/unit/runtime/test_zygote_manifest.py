@@ -1,9 +1,12 @@
-"""`lambic local` reads app.py's manifest in a child forked from its zygote."""
+"""`lambic local` reads app.py's manifest in a child forked from its zygote, which is
+ready once it has imported its preload (its boto3 clients are built afterwards)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,15 @@ def test_an_import_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
     pid = int((tmp_path / "pid.txt").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_zygote_imports_before_it_is_ready_and_leaves_clients_for_later() -> None:
+    # In a child: preload_modules freezes the GC of the process it runs in.
+    probe = (
+        "import boto3, sys\n"
+        "from lambic.runtime.zygote import preload_modules\n"
+        "pending = preload_modules(['json', 'boto3:dynamodb;s3'])\n"
+        "print(pending, 'boto3' in sys.modules, boto3.DEFAULT_SESSION is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["['dynamodb',", "'s3']", "True", "True"]
