@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,18 +55,19 @@ from lambic.runtime.event_sources.base import (
     SYNC_KINDS,
     EventQueue,
     UnsupportedEventSourceError,
+    feeding_services,
 )
 from lambic.runtime.lambda_api import FunctionInvoker, LambdaApi
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.resources import create_declared
 from lambic.runtime.sqs_poller import BatchOutcome
 from lambic.runtime.stream_poller import StreamBatchOutcome
+from lambic.services.factory import SERVICE_NAMES
 
 if TYPE_CHECKING:
-    from lambic.console import ConsoleService
     from lambic.runtime.local import LocalCloud
+    from lambic.services._deferred import DeferredServices
     from lambic.services.base import Service
-    from lambic.services.factory import ServiceSet
     from lambic.services.server import EdgeServer
     from lambic.services.sqs import SqsEngine
 
@@ -111,10 +112,9 @@ class LocalServices:
         self.port = port
         self.in_memory = in_memory
         self.state_dir = state_dir
-        self.services: ServiceSet | None = None
+        self.services: DeferredServices | None = None
         self.edge: EdgeServer | None = None
         self.lambda_api: LambdaApi | None = None
-        self.console: ConsoleService | None = None
         #: Where the services count what AWS would bill (None: in memory or switched off).
         self.meter: Meter | None = None
         self._owns_meter = False
@@ -129,17 +129,27 @@ class LocalServices:
             raise LambicRuntimeError("The local services are not started")
         return self.edge.url
 
-    def engines(self) -> Engines:
-        """The services' in-process engines, for the event sources (none before start)."""
+    def engines(self, needed: Collection[str] = SERVICE_NAMES) -> Engines:
+        """The in-process engines of the `needed` services (built now if they were not
+        yet), for the event sources; none before start."""
+        from lambic.services.dynamodb import DynamoDBService
+        from lambic.services.events import EventsService
+        from lambic.services.s3 import S3Service
+        from lambic.services.sns import SnsService
+        from lambic.services.sqs import SqsService
+
         services = self.services
         if services is None:
             return Engines()
+        built = {name: services.get(name) for name in needed}
+        s3, sqs, sns = built.get("s3"), built.get("sqs"), built.get("sns")
+        dynamodb, events = built.get("dynamodb"), built.get("events")
         return Engines(
-            s3=services.s3.engine if services.s3 else None,
-            sqs=services.sqs.engine if services.sqs else None,
-            sns=services.sns.engine if services.sns else None,
-            dynamodb=services.dynamodb.engine if services.dynamodb else None,
-            event_bus=services.events.bus if services.events else None,
+            s3=s3.engine if isinstance(s3, S3Service) else None,
+            sqs=sqs.engine if isinstance(sqs, SqsService) else None,
+            sns=sns.engine if isinstance(sns, SnsService) else None,
+            dynamodb=dynamodb.engine if isinstance(dynamodb, DynamoDBService) else None,
+            event_bus=events.bus if isinstance(events, EventsService) else None,
         )
 
     async def start(self, cloud: LocalCloud) -> None:
@@ -204,7 +214,7 @@ class LocalServices:
         engines open.
         """
         from lambic.services.base import ServiceError
-        from lambic.services.factory import create_services
+        from lambic.services.factory import create_deferred_services
         from lambic.services.server import EdgeServer
 
         if state is not None:
@@ -215,17 +225,21 @@ class LocalServices:
             if cloud is None and state is not None:
                 meter, self._owns_meter = create_meter(state), True
             self.meter = meter
-            services = self.services = await asyncio.to_thread(
-                lambda: create_services(state, meter=meter)
-            )
+            # Each service is imported and its database opened when first used (the
+            # declared resources, an event source, a request), the rest in the
+            # background after the edge's first answer (`services._deferred`).
+            services = self.services = create_deferred_services(state, meter=meter)
             served: dict[str, Service] = {**services.by_name(), api.name: api}
             self._served = served
             if cloud is not None:
-                from lambic.console import ConsoleService
+                loop = asyncio.get_running_loop()
 
-                served["console"] = self.console = ConsoleService(
-                    cloud, services=served, runtime_loop=asyncio.get_running_loop()
-                )
+                def console() -> Service:
+                    from lambic.console import ConsoleService
+
+                    return ConsoleService(cloud, services=served, runtime_loop=loop)
+
+                served["console"] = services.add("console", console)
             self.edge = await asyncio.to_thread(
                 lambda: EdgeServer(
                     served,
@@ -268,7 +282,11 @@ class LocalServices:
             raise LambicRuntimeError("The local services are not started")
         from lambic.services.in_process import AwsCallError, InProcessAws
 
-        aws = InProcessAws(self._served, f"{edge.host}:{edge.port}")
+        services = self.services
+        # Built here, not through the edge: the edge's first answer starts building the
+        # other services in the background, which must not compete with start-up.
+        served = services.built_on_use() if services is not None else self._served
+        aws = InProcessAws(served, f"{edge.host}:{edge.port}")
         done = asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
         try:
             return await asyncio.wrap_future(done)
@@ -279,7 +297,7 @@ class LocalServices:
             ) from exc
 
     def banner_lines(self) -> list[str]:
-        if self.console is None or self.edge is None:
+        if "console" not in self._served or self.edge is None:
             return []
         from lambic.console import CONSOLE_PATH
 
@@ -439,13 +457,17 @@ class LiveEventSources:
     ) -> EventSources:
         if cloud.project is None or self.queue is None:
             raise LambicRuntimeError("Event sources start after the project and the invoker")
+        functions = tuple(functions)
         project = cloud.project
         state = cloud.state_dir
         return create_event_sources(
             functions,
             self.queue,
             Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT_ID),
-            self.local_services.engines() if self.local_services else Engines(),
+            # Only the engines these handlers feed from: the others stay unbuilt.
+            self.local_services.engines(feeding_services(functions))
+            if self.local_services
+            else Engines(),
             invoke=self._invoke,
             concurrency=lambda name: (
                 self._functions[name].reserved_concurrency if name in self._functions else None
@@ -546,7 +568,8 @@ class LiveEventSources:
         settings = failed.settings
         if not (settings.on_failure or settings.dead_letter_queue):
             return
-        sqs: SqsEngine | None = self.local_services.engines().sqs if self.local_services else None
+        local = self.local_services
+        sqs: SqsEngine | None = local.engines(["sqs"]).sqs if local is not None else None
         if sqs is None:
             raise LambicRuntimeError("An on-failure destination needs the local SQS service")
         if settings.on_failure:
