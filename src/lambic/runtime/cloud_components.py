@@ -120,6 +120,7 @@ class LocalServices:
         self._owns_meter = False
         self._lock: ServicesLock | None = None
         self._endpoint_file: Path | None = None
+        self._state: Path | None = None
         #: What the edge serves, by name (for in-process calls to the services).
         self._served: dict[str, Service] = {}
 
@@ -128,6 +129,13 @@ class LocalServices:
         if self.edge is None:
             raise LambicRuntimeError("The local services are not started")
         return self.edge.url
+
+    def stored(self, names: Collection[str]) -> set[str]:
+        """Which of the `names` services have a database in the state directory."""
+        state = self._state
+        if state is None:
+            return set()
+        return {name for name in names if (state / f"{name}.sqlite3").exists()}
 
     def engines(self, needed: Collection[str] = SERVICE_NAMES) -> Engines:
         """The in-process engines of the `needed` services (built now if they were not
@@ -219,6 +227,7 @@ class LocalServices:
 
         if state is not None:
             self._claim(state)
+        self._state = state
         api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
         try:
             meter = cloud.meter if cloud is not None else None
@@ -464,8 +473,7 @@ class LiveEventSources:
             functions,
             self.queue,
             Account(project.app_name, cloud.stage, LOCAL_REGION, LOCAL_ACCOUNT_ID),
-            # Only the engines these handlers feed from: the others stay unbuilt.
-            self.local_services.engines(feeding_services(functions))
+            self.local_services.engines(self._needed_engines(functions))
             if self.local_services
             else Engines(),
             invoke=self._invoke,
@@ -476,6 +484,17 @@ class LiveEventSources:
             stream_report=self._print_stream_batch,
             state_dir=state,
         )
+
+    def _needed_engines(self, functions: Iterable[FunctionEntry]) -> set[str]:
+        """The engines these handlers feed from, the others staying unbuilt; plus S3's
+        and SNS's when their state is on disk: their adapters remove the rules and
+        subscriptions of handlers app.py no longer has, which only a stored state can
+        hold."""
+        needed = feeding_services(functions)
+        local = self.local_services
+        if local is not None:
+            needed |= local.stored({"s3", "sns"})
+        return needed
 
     async def stop(self) -> None:
         if self.local_services is not None:
