@@ -1,10 +1,12 @@
 """`lambic local`: the whole local cloud for one project, started and stopped in order.
 
     LocalCloud.start()
-      load the project (config + manifest, app.py imported in a child process)
+      load the config
       bind the gateway port (a port in use fails here, before anything runs)
+      start the zygote        it preloads boto3 while the rest starts
       start services          e.g. the S3/DynamoDB/SQS/SNS edge port (issue 4); each may
                               add variables (AWS_ENDPOINT_URL...) to `extra_env`
+      read the manifest       app.py imported in a child forked from the zygote
       create the invoker      execution environments get `extra_env`
       start event sources     schedules, S3/SQS/SNS/stream wiring (issue 5); they use
                               `cloud.invoker`
@@ -307,6 +309,9 @@ class LocalCloud:
                 shell_identity=not self.services,
                 # Snapshots hold no config (its secrets stay out of the task root).
                 config_dir=self.project_dir,
+                # app.py is imported in a child of the zygote: no second interpreter
+                # importing boto3 on the way to the first answer, no user code here.
+                reader=self._zygote if self.invoker is None else self.invoker.zygote,
             )
         except BaseException:
             if self._snapshots is not None:
