@@ -30,6 +30,9 @@ __all__ = ["metered_operations", "stored_bytes"]
 _READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
 _WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 _MODES = ("NONE", "TOTAL", "INDEXES")
+# Operations whose result object may be kept and answered again (a transaction's, for
+# idempotent retries): the units are removed from a copy, not from it.
+_KEPT_RESULTS = frozenset({"TransactWriteItems", "TransactGetItems"})
 
 
 def metered_operations(
@@ -40,15 +43,15 @@ def metered_operations(
     for key, operation in operations.items():
         target, name = key
         if name in _READS:
-            wrapped[key] = _units(operation, meter, "read_units")
+            wrapped[key] = _units(operation, meter, "read_units", name in _KEPT_RESULTS)
         elif name in _WRITES:
-            wrapped[key] = _units(operation, meter, "write_units")
+            wrapped[key] = _units(operation, meter, "write_units", name in _KEPT_RESULTS)
         elif target == "streams" and name == "GetRecords":
             wrapped[key] = _stream_reads(operation, meter)
     return wrapped
 
 
-def _units(operation: Operation, meter: Meter, metric: str) -> Operation:
+def _units(operation: Operation, meter: Meter, metric: str, kept: bool) -> Operation:
     def run(request: dict[str, Any]) -> dict[str, Any]:
         asked = request.get("ReturnConsumedCapacity", "NONE")
         if asked not in _MODES:
@@ -72,7 +75,8 @@ def _units(operation: Operation, meter: Meter, metric: str) -> Operation:
             meter.add("dynamodb", consumed["TableName"], metric, consumed["CapacityUnits"])
         if asked != "NONE":
             return result
-        result = dict(result)  # a transaction's result is kept for idempotent retries
+        if kept:
+            result = dict(result)
         del result["ConsumedCapacity"]
         return result
 
