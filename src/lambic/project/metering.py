@@ -40,6 +40,7 @@ __all__ = [
     "METERING_ENV",
     "Meter",
     "StorageProvider",
+    "Tally",
     "create_meter",
     "metering_enabled",
 ]
@@ -70,6 +71,15 @@ def metering_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get(METERING_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
+class Tally:
+    """One metric's running total, added to by one thread (see `Meter.tally`)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total = 0.0
+
+
 class Meter:
     """Billable quantities of one stage, aggregated in memory and flushed in batches."""
 
@@ -92,6 +102,8 @@ class Meter:
         # collections, and the flush's summing ran under the GIL the loop needs.)
         self._counts: dict[_Key, float] = {}
         self._counts_lock = threading.Lock()
+        # (key, tally, [total already taken]) for each `tally()`.
+        self._tallies: list[tuple[tuple[str, str, str], Tally, list[float]]] = []
         self._providers: list[StorageProvider] = []
         self._last_sample: float | None = None
         self._thread: threading.Thread | None = None
@@ -110,6 +122,18 @@ class Meter:
             with self._lock:
                 if self._thread is None and not self._closed:
                     self._start()
+
+    def tally(self, service: str, resource: str, metric: str) -> Tally:
+        """A counter for one metric that a single thread adds to without a lock
+        (`tally.total += n`): the gateway's event loop, once per request. The flush
+        dates what it finds there by its own clock, so a count may land in the next
+        minute by at most `flush_interval` (`add` dates each count exactly)."""
+        tally = Tally()
+        with self._lock:
+            self._tallies.append(((service, resource, metric), tally, [0.0]))
+            if self._thread is None and not self._closed:
+                self._start()
+        return tally
 
     def sample(self, provider: StorageProvider) -> None:
         """Meter stored bytes from `provider`, called on the meter's own thread."""
@@ -137,6 +161,14 @@ class Meter:
         """Everything counted so far, per minute, service, resource and metric."""
         with self._counts_lock:
             counts, self._counts = self._counts, {}
+            if self._tallies:
+                minute = int(self._clock() // 60) * 60_000
+                for (service, resource, metric), tally, taken in list(self._tallies):
+                    total = tally.total  # one read: the owner thread may add meanwhile
+                    if total != taken[0]:
+                        key = (minute, service, resource, metric)
+                        counts[key] = counts.get(key, 0) + total - taken[0]
+                        taken[0] = total
         return counts
 
     def _sample_storage(self, *, force: bool) -> None:

@@ -128,3 +128,29 @@ def test_counting_holds_nothing_per_count_until_the_flush(tmp_path: Path) -> Non
     assert len(gc.get_objects()) - tracked < 100
     meter.close()
     assert rows(tmp_path / "logs.sqlite3") == [(60_000, "apigateway", "rest", "requests", 20001.0)]
+
+
+def test_a_tally_is_written_by_each_flush_once_dated_by_the_flush(tmp_path: Path) -> None:
+    clock = Clock(60.0)
+    meter = Meter(tmp_path / "logs.sqlite3", flush_interval=3600, clock=clock)
+    tally = meter.tally("apigateway", "rest", "requests")
+    for _ in range(3):
+        tally.total += 1
+    meter.flush()
+    meter.flush()  # nothing new: nothing more written
+    clock.now = 125.0
+    tally.total += 2
+    meter.close()
+    assert rows(tmp_path / "logs.sqlite3") == [
+        (60_000, "apigateway", "rest", "requests", 3.0),
+        (120_000, "apigateway", "rest", "requests", 2.0),
+    ]
+
+
+def test_a_tally_counted_while_the_thread_flushes_loses_nothing(tmp_path: Path) -> None:
+    meter = Meter(tmp_path / "logs.sqlite3", flush_interval=0.001, clock=Clock(60.0))
+    tally = meter.tally("apigateway", "http", "requests")
+    for _ in range(50_000):
+        tally.total += 1
+    meter.close()
+    assert rows(tmp_path / "logs.sqlite3") == [(60_000, "apigateway", "http", "requests", 50000.0)]
