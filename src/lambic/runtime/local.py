@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -510,6 +511,11 @@ class LocalCloud:
             loop.add_signal_handler(sig, stopping.set)
         try:
             await self.start()
+            # What start-up loaded (modules, the services, the project) lives as long
+            # as the process: out of the GC's generations, a full collection walks only
+            # what serving made, not the whole heap (it took ~60 ms with it, a latency
+            # spike for the request it landed on).
+            gc.freeze()
             if ready is not None:
                 ready()
             await stopping.wait()

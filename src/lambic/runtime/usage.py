@@ -77,16 +77,19 @@ def summarize_usage(conn: sqlite3.Connection, *, since_ms: int = 0) -> dict[str,
 
 def api_request_meter(meter: Meter, api_type: str) -> Callable[[int], None]:
     """The gateway's per-request callback for an API of `api_type` ("rest" or "http"):
-    a REST API request is one request; an HTTP API request of 600 KB is two."""
+    a REST API request is one request; an HTTP API request of 600 KB is two. Called
+    on the event loop only, so it counts into a lock-free `Tally` (~0.1 us a request;
+    `Meter.add` costs ~1 us)."""
+    tally = meter.tally("apigateway", "http" if api_type == "http" else "rest", "requests")
     if api_type == "http":
 
         def http_request(size: int) -> None:
-            meter.add("apigateway", "http", "requests", max(1, -(-size // HTTP_API_INCREMENT)))
+            tally.total += max(1, -(-size // HTTP_API_INCREMENT))
 
         return http_request
 
     def rest_request(size: int) -> None:
-        meter.add("apigateway", "rest", "requests")
+        tally.total += 1
 
     return rest_request
 
