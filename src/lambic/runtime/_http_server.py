@@ -157,14 +157,14 @@ class _GatewayExchange(Exchange):
                     }
                 )
                 await self.send({"type": "http.response.body", "body": _SERVER_ERROR})
-                return
-        if not self.sent:
-            # The app stopped mid-response (or never answered): send what it started
-            # and close; nothing more can follow on this socket.
-            if self.head:
-                self.connection.write(b"".join(self.head))
-            self.keep_alive = False
-            self.connection.finish(self)
+        finally:
+            if not self.sent:
+                # The app stopped mid-response, never answered or was cancelled: send
+                # what it started and close; nothing more can follow on this socket.
+                if self.head:
+                    self.connection.write(b"".join(self.head))
+                self.keep_alive = False
+                self.connection.finish(self)
 
 
 class _GatewaySite:
@@ -192,7 +192,7 @@ class _GatewaySite:
             "server": connection.sockname,
             "client": connection.client,
             "scheme": "http",
-            "method": connection.method(),
+            "method": connection.parser.get_method().decode("ascii", "replace"),
             "root_path": "",
             "path": unquote(raw_path.decode("ascii", "replace")),
             "raw_path": raw_path,

@@ -79,21 +79,29 @@ class _EdgeExchange(Exchange):
 
     async def run(self) -> None:
         request = self.request
-        if self.refusal is not None:
-            service = route_service(request)
-            response = render_refusal(self.refusal, service, error_protocol(service, request))
-        else:
-            body_file = request.body_file
-            try:
-                response = await self.app.dispatch(request)
-            except Exception:
-                response = ServiceResponse(500, [("Content-Type", "text/plain")], b"Internal error")
-            finally:
-                # Kept (renamed away) or not, a spooled body goes before the answer leaves.
-                if body_file is not None:
-                    body_file.discard()
-        await _write(self.connection, request.method, response, self.keep_alive)
-        self.connection.finish(self)
+        try:
+            if self.refusal is not None:
+                service = route_service(request)
+                protocol = error_protocol(service, request)
+                response = render_refusal(self.refusal, service, protocol)
+            else:
+                body_file = request.body_file
+                try:
+                    response = await self.app.dispatch(request)
+                except Exception:
+                    response = ServiceResponse(
+                        500, [("Content-Type", "text/plain")], b"Internal error"
+                    )
+                finally:
+                    # Kept (renamed away) or not, a spooled body goes before the answer.
+                    if body_file is not None:
+                        body_file.discard()
+            await _write(self.connection, request.method, response, self.keep_alive)
+        except BaseException:
+            self.keep_alive = False  # cut off mid-answer (a failing stream, a cancel)
+            raise
+        finally:
+            self.connection.finish(self)
 
     def drop(self) -> None:
         if self.request.body_file is not None:
@@ -131,7 +139,7 @@ class EdgeSite:
                 self.app, connection, head, False, body_too_large(service, size, upload=upload)
             )
         sink = connection.sink
-        if isinstance(sink, BodySpool):
+        if sink is not None:
             request = _request(connection, b"", sink.finish())
         else:
             chunks = connection.body
@@ -165,7 +173,7 @@ def _request(connection: HttpConnection, body: bytes, body_file: Any = None) -> 
     path, _, query = connection.url.partition(b"?")
     headers = Headers([(n.decode("latin-1"), v.decode("latin-1")) for n, v in connection.headers])
     return ServiceRequest(
-        method=connection.method(),
+        method=connection.parser.get_method().decode("latin-1"),
         path=path.partition(b"#")[0].decode("latin-1") or "/",
         query_string=query.decode("latin-1"),
         headers=headers,
@@ -179,6 +187,9 @@ def _request(connection: HttpConnection, body: bytes, body_file: Any = None) -> 
 async def _write(
     connection: HttpConnection, method: str, response: ServiceResponse, keep_alive: bool
 ) -> None:
+    transport = connection.transport
+    if transport is None:
+        return
     head = _head_lines(method, response, keep_alive)
     no_body = method == "HEAD" or response.status in _NO_BODY_STATUSES
     stream = response.stream
@@ -187,7 +198,7 @@ async def _write(
     if stream is None or no_body:
         if not no_body:
             head.append(response.body)
-        connection.write(b"".join(head))
+        transport.write(b"".join(head))
         if stream is not None:
             closer = getattr(stream, "aclose", None)
             if closer is not None:
