@@ -406,6 +406,13 @@ class HttpConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def abort(self) -> None:
+        """Cancel the request being answered and close. (An invocation the gateway
+        answered 504 for is its app's to wait for: its task is no longer ours.)"""
+        if self._task is not None:
+            self._task.cancel()
+        self.close()
+
     def _overflow(self) -> None:
         """The body is over its limit: stop reading, let the site answer 413 (in order
         after any request before it), then close."""
@@ -541,11 +548,7 @@ class HttpServer:
         while self.connections and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         for connection in list(self.connections):
-            # Past the grace period: what still runs is cancelled (an invocation the
-            # gateway answered 504 for is its app's to wait for, not the server's).
-            if connection._task is not None:
-                connection._task.cancel()
-            connection.close()
+            connection.abort()  # past the grace period
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None

@@ -51,6 +51,8 @@ class EchoInvoker:
 
     async def invoke(self, function_name: str, payload: bytes, /) -> Outcome:
         event = json.loads(payload)
+        if event.get("body") == "slow":
+            await asyncio.sleep(0.5)
         response = {"statusCode": 200, "body": event.get("body") or ""}
         return Outcome("ok", json.dumps(response).encode())
 
@@ -483,3 +485,24 @@ def test_both_edges_serve_on_ipv6_loopback(edge: str, tmp_path: Path) -> None:
             assert body_of(read_responses(sock, 1)[0]) == b"one"
     finally:
         made.stop()
+
+
+# -- graceful stop (the gateway's: `lambic local` lets requests in flight finish) ---------
+
+
+def test_a_gateway_stopping_answers_the_request_in_flight_and_closes_idle_ones() -> None:
+    gateway = GatewayTarget()
+    try:
+        with connect(gateway.port) as busy, connect(gateway.port) as idle:
+            busy.sendall(gateway.echo("slow"))
+            time.sleep(0.2)  # the invocation is under way
+            stopping = asyncio.run_coroutine_threadsafe(gateway.server.stop(grace=5), gateway.loop)
+            reply = read_until_closed(busy)
+            assert read_until_closed(idle) == b""  # an idle connection is closed at once
+            stopping.result(10)
+        assert status_of(reply) == 200 and reply.endswith(b"slow")
+        assert headers_of(reply)[b"connection"] == b"close"
+        with pytest.raises(OSError):
+            connect(gateway.port).close()  # no longer accepting
+    finally:
+        gateway.stop()  # a second stop only lets the loop go
