@@ -322,8 +322,9 @@ def test_connection_close_is_honoured_and_said(target: Target) -> None:
     assert reply.endswith(b"one")
 
 
-def test_http_1_0_closes_after_its_answer(target: Target) -> None:
-    raw = target.echo("two").replace(b"HTTP/1.1\r\n", b"HTTP/1.0\r\n", 1)
+@pytest.mark.parametrize("asks", [b"", b"Connection: keep-alive\r\n"], ids=["plain", "keep-alive"])
+def test_http_1_0_closes_after_its_answer(target: Target, asks: bytes) -> None:
+    raw = target.echo("two").replace(b"HTTP/1.1\r\n", b"HTTP/1.0\r\n" + asks, 1)
     with connect(target.port) as sock:
         sock.sendall(raw)
         reply = read_until_closed(sock)
