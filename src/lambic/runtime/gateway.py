@@ -1,6 +1,6 @@
 """The local API Gateway: HTTP request -> REST v1 proxy event -> invoker -> HTTP response.
 
-    socket --uvicorn/httptools--> GatewayApp (raw ASGI), one step per function:
+    socket --HTTP core (httptools)--> GatewayApp (raw ASGI), one step per function:
         _route          RouteMatcher on the raw path, API Gateway's rules
                         (no method there: _unrouted_answer, a CORS preflight or 403)
         _event_headers  the request's headers plus those API Gateway adds

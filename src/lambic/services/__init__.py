@@ -10,7 +10,7 @@ error such as `S3Error` derive from it); a taken port is `PortInUseError`, an
 `OSError` shared with the gateway (`lambic._sockets`).
 
 Names resolve on first use so importing `lambic.project.sqlite` (or a single
-service) does not import uvicorn and every service.
+service) does not import the HTTP server and every service.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The edge port: one HTTP listener in front of every local service.
 
-Data flow: socket → `_http.EdgeProtocol` → `ServiceRequest` → `EdgeApp.dispatch` → `route_service`
-→ `Service.handle` → `ServiceResponse` → socket.
+Data flow: socket → `_http.EdgeSite` (on `_http_core`) → `ServiceRequest` → `EdgeApp.dispatch`
+→ `route_service` → `Service.handle` → `ServiceResponse` → socket.
 
 AWS clients address services differently and we route the way they do:
 - JSON protocols name the operation in `X-Amz-Target` (`DynamoDB_20120810.PutItem`,

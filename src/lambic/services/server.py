@@ -1,8 +1,9 @@
 """Running the edge port: in the foreground (`lambic services`) or on a background thread.
 
-`EdgeServer` runs the edge's HTTP server (`_http.py`) on its own event loop in a daemon
-thread. Tests and `lambic local` use it so the services answer on a real socket while
-the caller's own loop stays free; `serve()` runs in the foreground until SIGINT/SIGTERM.
+`EdgeServer` runs the edge's HTTP server (`_http.py`, on `lambic._http_core`) on its own
+event loop in a daemon thread. Tests and `lambic local` use it so the services answer on
+a real socket while the caller's own loop stays free; `serve()` runs in the foreground
+until SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from types import TracebackType
 
 from lambic._http_limits import SERVICES_LIMITS, EdgeLimits
 from lambic._sockets import bind_socket
-from lambic.services._http import EdgeHttpServer, new_event_loop
+from lambic.services._http import edge_http_server, new_event_loop
 from lambic.services.auth import Authenticator
 from lambic.services.base import Service, ServiceError
 from lambic.services.edge import EdgeApp
@@ -72,7 +73,7 @@ class EdgeServer:
             self.loop.close()
 
     async def _serve(self) -> None:
-        server = EdgeHttpServer(self.app, self.limits)
+        server = edge_http_server(self.app, self.limits)
         self._stopping = asyncio.Event()
         await server.start(self._sock)
         self._started.set()
@@ -128,7 +129,7 @@ def serve(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
-        server = EdgeHttpServer(app)
+        server = edge_http_server(app)
         await server.start(sock)
         if on_ready is not None:
             on_ready(sock.getsockname()[1])

@@ -92,10 +92,10 @@ def test_head_keeps_content_length_without_a_body_and_garbage_is_400(start_edge:
 
 
 def test_bodies_past_the_limit_are_refused_with_413(start_edge: Any, monkeypatch: Any) -> None:
-    import lambic.services._http as http_module
+    from lambic.services._http import EdgeSite
 
-    monkeypatch.setattr(http_module, "SERVICES_MAX_BODY_BYTES", 10)
-    monkeypatch.setattr(http_module, "SPOOL_THRESHOLD_BYTES", 5)
+    monkeypatch.setattr(EdgeSite, "max_body_bytes", 10)
+    monkeypatch.setattr(EdgeSite, "plan_above", 5)
     edge = start_edge({"dynamodb": Echo()})
     raw = (
         b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n"

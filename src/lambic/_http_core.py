@@ -1,0 +1,573 @@
+"""The HTTP/1.1 server core under Lambic's two edges: the gateway and the services' edge.
+
+Both edges are this one server (`HttpServer`, one `HttpConnection` per socket) on
+httptools, each with a *site* that speaks its protocol:
+
+    socket -> HttpConnection (parse, limits, timeouts, keep-alive, pipelining, writes)
+           -> site.exchange(...) -> Exchange.run() -> the site's own request handling
+
+- the gateway's site (`runtime/_http_server.py`) hands requests to the `GatewayApp`
+  (API Gateway events) and draws refusals in API Gateway's JSON;
+- the services' site (`services/_http.py`) hands them to `EdgeApp.dispatch` (AWS
+  service routing) and draws refusals in each service's own error shape.
+
+What the core does for both, with the numbers of `lambic._http_limits`:
+
+- connections per client address bounded (one more is closed unread);
+- header-read, body-idle and keep-alive idle timeouts (`ReadTimer`), head size and
+  header count (`HeadMeter`); a refusal is the site's answer (`HttpSite.refusal`);
+- a declared Content-Length over the site's body limit is answered 413 (by the site,
+  in its protocol) before any body byte is read, and a body growing past it is cut off;
+  either way the connection closes after the answer, lingering so the client reads it;
+- request bodies the site plans to spool (`HttpSite.plan_body`) go to its `BodySink`
+  as they arrive, never wholly into memory;
+- keep-alive (HTTP/1.0 closes), pipelining (answers in order, one request of a
+  connection in flight at a time), `Expect: 100-continue` answered at the headers;
+- each response leaves in as few writes as the site makes (one for a small answer);
+  streamed responses wait for the client (`HttpConnection.drain`) past `HIGH_WATER`;
+- graceful stop: idle connections close at once, busy ones after their answer, and
+  whatever still runs after the grace period is cancelled.
+
+The hot path is one task per request and no per-request timer: the read timer is one
+per connection, re-armed only when it fires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections import deque
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, Protocol, cast
+
+import httptools
+
+from lambic._http_limits import (
+    BODY,
+    BUSY,
+    HEAD,
+    IDLE,
+    LINGER_BYTES,
+    ClientConnections,
+    EdgeLimits,
+    HeadMeter,
+    ReadTimer,
+    close_lingering,
+)
+
+__all__ = [
+    "HEAD_TOO_LARGE",
+    "HIGH_WATER",
+    "MALFORMED",
+    "REASONS",
+    "TIMED_OUT_BODY",
+    "TIMED_OUT_HEAD",
+    "TIMED_OUT_IDLE",
+    "UPGRADE",
+    "BodySink",
+    "Exchange",
+    "HttpConnection",
+    "HttpServer",
+    "HttpSite",
+    "date_line",
+    "new_event_loop",
+]
+
+#: Why the core asks its site for a refusal (`HttpSite.refusal`).
+HEAD_TOO_LARGE, MALFORMED, UPGRADE, TIMED_OUT_HEAD, TIMED_OUT_BODY, TIMED_OUT_IDLE = range(6)
+_TIMED_OUT = {HEAD: TIMED_OUT_HEAD, BODY: TIMED_OUT_BODY, IDLE: TIMED_OUT_IDLE}
+
+REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
+#: A streamed response waits for the client once this much is unsent.
+HIGH_WATER = 1024 * 1024
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class _Date:
+    """The `date:` header line, formatted once per second (as AWS's front ends send it)."""
+
+    __slots__ = ("line", "second")
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.line = b""
+
+    def get(self) -> bytes:
+        now = int(time.time())
+        if now != self.second:
+            self.line = b"date: %s\r\n" % email.utils.formatdate(now, usegmt=True).encode()
+            self.second = now
+        return self.line
+
+
+date_line = _Date().get
+
+
+class BodySink(Protocol):
+    """Where a planned request body goes as it arrives (the edge's `BodySpool`)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> Any:
+        """The whole body is in: what the site's exchange takes instead of bytes."""
+        ...
+
+    def discard(self) -> None: ...
+
+
+class Exchange:
+    """One request on a connection, made by the site. `run` (the request's task)
+    answers it and must call `connection.finish(exchange)` once the whole response has
+    left, or after clearing `keep_alive` when it cannot be answered whole (whatever
+    happens: until then the connection's next request waits)."""
+
+    __slots__ = ("keep_alive",)
+
+    def __init__(self, keep_alive: bool) -> None:
+        self.keep_alive = keep_alive
+
+    async def run(self) -> None:
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        """The connection went away before this request was answered."""
+
+
+class HttpSite(Protocol):
+    """What an edge tells the core: its limits and how its protocol answers."""
+
+    #: Head size, header count, timeouts, connections per client.
+    limits: EdgeLimits
+    #: A request body's limit unless `plan_body` says otherwise.
+    max_body_bytes: int
+    #: Bodies declared larger than this, and chunked ones, are planned (`plan_body`).
+    plan_above: int
+    #: Whether a request still being answered is cancelled when its client goes away.
+    cancel_on_disconnect: bool
+
+    def plan_body(self, connection: HttpConnection) -> int:
+        """The head is in (`connection.url`, `.headers`, `.declared`): return this
+        request's body limit; set `connection.sink` to take the body as it arrives."""
+        ...
+
+    def exchange(self, connection: HttpConnection, keep_alive: bool) -> Exchange:
+        """The request is in (or `connection.too_large`: answer 413 in the protocol);
+        `connection.sink`, if set, holds its body and is the exchange's now."""
+        ...
+
+    def refusal(self, connection: HttpConnection, reason: int) -> bytes | None:
+        """The whole answer to send before closing, or None to close without one (for
+        `UPGRADE`: None serves the request as plain HTTP/1.1)."""
+        ...
+
+
+class _Refused(Exception):
+    """Raised from a parser callback once the request has been refused and answered."""
+
+
+class HttpConnection(asyncio.Protocol):
+    """One client connection. Sites read the request from its public attributes."""
+
+    __slots__ = (
+        "_admitted",
+        "_asks_keep_alive",
+        "_current",
+        "_head_raw",
+        "_limit",
+        "_lingering",
+        "_meter",
+        "_meter_url",
+        "_queue",
+        "_task",
+        "_timer",
+        "_writable",
+        "body",
+        "client",
+        "client_host",
+        "declared",
+        "headers",
+        "parser",
+        "server",
+        "sink",
+        "site",
+        "size",
+        "sockname",
+        "too_large",
+        "transport",
+        "url",
+    )
+
+    def __init__(self, server: HttpServer) -> None:
+        self.server = server
+        self.site = server.site
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.client: tuple[str, int] | None = None
+        self.client_host = ""
+        self.sockname: tuple[str, int] | None = None
+        # The request being read.
+        self.url = b""
+        #: Header names keep the client's spelling (API Gateway passes them so).
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.size = 0  # body bytes received
+        self.declared = -1  # Content-Length, -1 when none
+        self.sink: BodySink | None = None
+        self.too_large = False
+        self._limit = 0
+        self._meter = HeadMeter(server.limits)
+        self._meter_url = server.limits.count_request_line
+        self._head_raw = 0
+        self._asks_keep_alive = False  # says "Connection: keep-alive" (HTTP/1.0's way)
+        self._timer: ReadTimer | None = None
+        self._lingering = -1  # bytes dropped since an early answer; -1: not lingering
+        self._admitted = False
+        self._queue: deque[Exchange] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._current: Exchange | None = None
+        self._writable: asyncio.Event | None = None
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        self.client = _address(transport.get_extra_info("peername"))
+        self.client_host = self.client[0] if self.client is not None else ""
+        server = self.server
+        if not server.clients.admit(self.client_host):
+            # Over the per-client bound: closed before anything is read.
+            self.transport.close()
+            self.transport = None
+            return
+        self._admitted = True
+        self.sockname = _address(transport.get_extra_info("sockname"))
+        server.connections.add(self)
+        self._timer = ReadTimer(server.loop, server.limits, self._expired)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        if self._admitted:
+            self._admitted = False
+            self.server.clients.release(self.client_host)
+        self.transport = None
+        if self._writable is not None:
+            self._writable.set()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.sink is not None:  # abandoned mid-body: nothing of it stays
+            self.sink.discard()
+            self.sink = None
+        for exchange in self._queue:
+            exchange.drop()
+        self._queue.clear()
+        task = self._task
+        if task is not None and self.site.cancel_on_disconnect and not task.done():
+            task.cancel()
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = asyncio.Event()
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None:
+            self._writable.set()
+
+    def data_received(self, data: bytes) -> None:
+        timer = self._timer
+        if timer is None:
+            return
+        if self._lingering >= 0:
+            # Answered early (413, 431...): drop what the client still sends.
+            self._lingering += len(data)
+            if self._lingering > LINGER_BYTES and self.transport is not None:
+                self.transport.close()
+            return
+        timer.last_active = self.server.loop.time()
+        in_head = timer.phase == HEAD
+        try:
+            self.parser.feed_data(data)
+        except _Refused:
+            return
+        except httptools.HttpParserUpgrade:
+            self._refuse(UPGRADE)
+            return
+        except httptools.HttpParserError as exc:
+            if not isinstance(exc.__context__, _Refused):
+                self._refuse(MALFORMED)
+            return
+        if in_head and timer.phase == HEAD:
+            # A head still unfinished after a whole read: bound its raw bytes, since
+            # httptools reports a header only once its line is complete.
+            self._head_raw += len(data)
+            if self._meter.raw_over(self._head_raw):
+                self._refuse(HEAD_TOO_LARGE)
+
+    # -- httptools callbacks -------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = []
+        self.body = []
+        self.size = 0
+        self.declared = -1
+        self._head_raw = 0
+        self._meter.reset(0)
+        timer = self._timer
+        if timer is not None:
+            timer.phase = HEAD
+            timer.head_started = timer.last_active
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        if self._meter_url and not self._meter.add_url(len(url)):
+            self._refuse(HEAD_TOO_LARGE)
+            raise _Refused
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+        if not self._meter.add(name, value):
+            self._refuse(HEAD_TOO_LARGE)
+            raise _Refused
+
+    def on_headers_complete(self) -> None:
+        if self._timer is not None:
+            self._timer.phase = BODY
+        chunked = expects = asks = False
+        for name, value in self.headers:
+            size = len(name)
+            if size == 14 and name.lower() == b"content-length":
+                self.declared = int(value) if value.isdigit() else -1
+            elif size == 17 and name.lower() == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif size == 6 and name.lower() == b"expect":
+                expects = value.lower() == b"100-continue"
+            elif size == 10 and name.lower() == b"connection":
+                asks = b"keep-alive" in value.lower()
+        self._asks_keep_alive = asks
+        site = self.site
+        limit = site.max_body_bytes
+        if chunked or self.declared > site.plan_above:
+            limit = site.plan_body(self)
+        self._limit = limit
+        if self.declared > limit:
+            # Refused at the headers: no body byte is read (AWS answers at once too).
+            self._overflow()
+            return
+        if expects and self._current is None and not self._queue and self.transport is not None:
+            self.transport.write(_CONTINUE)  # botocore waits for it before a PutObject body
+
+    def on_body(self, body: bytes) -> None:
+        if self.too_large:
+            return
+        size = self.size = self.size + len(body)
+        if size > self._limit:
+            # One byte past the limit reaches the site (it answers 413), no more.
+            self.body.append(body[: len(body) - (size - self._limit - 1)])
+            self._overflow()
+        elif self.sink is not None:
+            self.sink.write(body)
+        else:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._timer is not None:
+            self._timer.phase = BUSY
+        if self.too_large:
+            return
+        parser = self.parser
+        keep_alive = parser.should_keep_alive()
+        if keep_alive and self._asks_keep_alive and parser.get_http_version() == "1.0":
+            # An HTTP/1.0 client asking to keep the connection: closed all the same, as
+            # answers carry no "connection: keep-alive" (the version costs ~0.4 us to
+            # ask, so only such a request asks it).
+            keep_alive = False
+        # Inlined `_dispatch`: a call less per request on the hot path.
+        exchange = self.site.exchange(self, keep_alive)
+        self.sink = None  # the exchange's now
+        self._queue.append(exchange)
+        if self._current is None:
+            self._start()
+
+    # -- answering -----------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait while more than `HIGH_WATER` bytes are still unsent (a slow reader)."""
+        transport = self.transport
+        writable = self._writable
+        if (
+            transport is not None
+            and writable is not None
+            and not writable.is_set()
+            and transport.get_write_buffer_size() > HIGH_WATER
+        ):
+            await writable.wait()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Cancel the request being answered and close. (An invocation the gateway
+        answered 504 for is its app's to wait for: its task is no longer ours.)"""
+        if self._task is not None:
+            self._task.cancel()
+        self.close()
+
+    def _overflow(self) -> None:
+        """The body is over its limit: stop reading, let the site answer 413 (in order
+        after any request before it), then close."""
+        self.too_large = True
+        if self.sink is not None:
+            self.sink.discard()
+            self.sink = None
+        if self._timer is not None:
+            self._timer.phase = BUSY
+        if self.transport is not None:
+            self.transport.pause_reading()
+        self._dispatch(False)
+
+    def _dispatch(self, keep_alive: bool) -> None:
+        exchange = self.site.exchange(self, keep_alive)
+        self.sink = None  # the exchange's now
+        self._queue.append(exchange)
+        if self._current is None:
+            self._start()
+
+    def _start(self) -> None:
+        """Answer the next request, in a task of its own: its `run` is the task (no
+        serving loop around it, a coroutine less per request)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        exchange = self._current = self._queue.popleft()
+        self._task = self.server.loop.create_task(exchange.run())
+
+    def finish(self, exchange: Exchange) -> None:
+        """The response has left. The site may still be working (the gateway answers 504
+        while the invocation goes on), so the next request gets a task of its own."""
+        if exchange is not self._current:
+            return
+        self._current = None
+        self._task = None
+        timer = self._timer
+        if timer is not None and timer.phase == BUSY and not self._queue:
+            timer.phase = IDLE
+            timer.last_active = self.server.loop.time()
+        if not exchange.keep_alive:
+            if self.too_large:
+                self._close_lingering()  # the client may still be sending the body
+            elif self.transport is not None:
+                self.transport.close()
+            return
+        if self._queue:
+            self._start()
+
+    def shutdown(self) -> None:
+        """Graceful stop: close when idle, else once the answers in hand have left."""
+        if self._current is None and not self._queue:
+            self.close()
+            return
+        for exchange in (self._current, *self._queue):
+            if exchange is not None:
+                exchange.keep_alive = False
+
+    # -- refusals ------------------------------------------------------------------
+
+    def _refuse(self, reason: int) -> None:
+        """Answer in the site's protocol (or not at all) and close."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        answer = self.site.refusal(self, reason)
+        if reason == UPGRADE and answer is None:
+            return  # the site serves it as HTTP/1.1
+        if self.sink is not None:
+            self.sink.discard()
+            self.sink = None
+        if answer is None:
+            transport.close()
+            return
+        transport.write(answer)
+        if reason in (MALFORMED, UPGRADE):
+            for exchange in self._queue:  # read before the bad bytes: never answered now
+                exchange.drop()
+            self._queue.clear()
+            transport.close()
+        else:
+            self._close_lingering()
+
+    def _close_lingering(self) -> None:
+        if self.transport is not None:
+            self._lingering = 0
+            if self._timer is not None:
+                self._timer.cancel()
+            close_lingering(self.transport, self.server.loop)
+
+    def _expired(self, phase: int) -> None:
+        """A read timeout (`ReadTimer`): an idle keep-alive connection, a head not in
+        within the header timeout (slow loris) or a stalled body."""
+        self._refuse(_TIMED_OUT.get(phase, TIMED_OUT_IDLE))
+
+
+def _address(value: Any) -> tuple[str, int] | None:
+    if isinstance(value, tuple) and len(value) >= 2:
+        return str(value[0]), int(value[1])
+    return None
+
+
+class HttpServer:
+    """A listening socket served by `HttpConnection`s for one site, on the running loop.
+
+    server = HttpServer(site); await server.start(sock); ...; await server.stop(grace=10)
+    """
+
+    def __init__(self, site: HttpSite) -> None:
+        self.site = site
+        self.limits = site.limits
+        self.clients = ClientConnections(site.limits.max_connections_per_client)
+        self.connections: set[HttpConnection] = set()
+        self.loop: asyncio.AbstractEventLoop = cast(asyncio.AbstractEventLoop, None)
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self, sock: Any) -> None:
+        self.loop = asyncio.get_running_loop()
+        factory: Callable[[], HttpConnection] = lambda: HttpConnection(self)  # noqa: E731
+        self._server = await self.loop.create_server(factory, sock=sock, backlog=2048)
+
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop accepting; with a `grace`, in-flight requests get that long to be
+        answered (idle connections close at once), then everything is cancelled."""
+        if self._server is not None:
+            self._server.close()
+        deadline = time.monotonic() + grace
+        for connection in list(self.connections):
+            if grace > 0:
+                connection.shutdown()
+            else:
+                connection.close()
+        while self.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for connection in list(self.connections):
+            connection.abort()  # past the grace period
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed, else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
