@@ -27,7 +27,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from lambic.services.s3 import _versions, access, policy, versioning
+from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.services.s3 import _versions, access, conditions, policy, versioning
 from lambic.services.s3._blobs import BlobStore
 from lambic.services.s3._wire import http_date
 from lambic.services.s3.cors import CorsRule, parse_cors, render_cors
@@ -759,7 +760,13 @@ class S3Engine:
 
     # -- bucket policy -------------------------------------------------------------
 
-    def allows_anonymous(self, bucket: str, action: str, key: str | None = None) -> bool:
+    def allows_anonymous(
+        self,
+        bucket: str,
+        action: str,
+        key: str | None = None,
+        context: conditions.Context = policy.NO_CONTEXT,
+    ) -> bool:
         """Whether the bucket policy (a stored setting, see `policy`) lets an unsigned
         request do `action` (S3's rule)."""
         text = self.setting(bucket, policy.SETTING)
@@ -769,7 +776,18 @@ class S3Engine:
         if access.public_access_flag(block, "RestrictPublicBuckets"):
             return False  # AWS: only the owner's account and AWS services get through
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-        return policy.stored(text).allows_anonymous(action, resource)
+        return policy.stored(text).evaluate(action, resource, None, context) == "Allow"
+
+    def denies_signed(
+        self, bucket: str, action: str, key: str | None, context: conditions.Context
+    ) -> bool:
+        """Whether the bucket policy explicitly denies a signed (local account) request."""
+        text = self.setting(bucket, policy.SETTING)
+        if text is None:
+            return False
+        resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
+        decision = policy.stored(text).evaluate(action, resource, LOCAL_ACCOUNT_ID, context)
+        return decision == "Deny"
 
     # -- notification configuration ------------------------------------------------
 

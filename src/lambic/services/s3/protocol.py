@@ -38,6 +38,7 @@ from lambic.services.s3 import (
     _protection,
     _settings,
     _tagging,
+    authorize,
 )
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._metering import pricing_class
@@ -125,6 +126,8 @@ class S3Protocol:
         try:
             call = self._call(request, request_id)
             handler = self._route(call)
+            if not call.anonymous and call.bucket:
+                authorize.check_signed(call)
             result = handler(call)
             response = result if isinstance(result, ServiceResponse) else await result
         except S3Error as error:
@@ -360,7 +363,8 @@ def _redirect(location: str) -> ServiceResponse:
 def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
     """S3's answer to an unsigned request the bucket policy does not allow: 403."""
     call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
-    if not call.engine.allows_anonymous(call.bucket, action, key):
+    context = authorize.AccessContext(call, key=key)
+    if not call.engine.allows_anonymous(call.bucket, action, key, context):
         raise S3Error("AccessDenied")
 
 
