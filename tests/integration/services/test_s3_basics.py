@@ -326,3 +326,15 @@ def test_encryption_is_sse_s3_by_default_and_echoes_what_was_asked(s3: Any) -> N
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket="photos", Key="bad", Body=b"x", ServerSideEncryption="rot13")
     assert _error(exc)["Code"] == "InvalidArgument"
+
+
+def test_content_encoding_is_kept_as_sent_without_aws_chunked(s3: Any) -> None:
+    s3.create_bucket(Bucket="encoded")
+    cases = [
+        ("deflate, gzip", "deflate, gzip"),
+        ("aws-chunked, gzip", "gzip"),
+        ("aws-chunked", None),
+    ]
+    for sent, kept in cases:
+        s3.put_object(Bucket="encoded", Key="k", Body=b"x", ContentEncoding=sent)
+        assert s3.head_object(Bucket="encoded", Key="k").get("ContentEncoding") == kept

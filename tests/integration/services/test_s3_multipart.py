@@ -71,7 +71,16 @@ def test_complete_assembles_parts_with_aws_multipart_etag(s3: Any) -> None:
     assert head["ContentLength"] == 4
     with pytest.raises(ClientError) as exc:
         s3.head_object(Bucket="uploads", Key="big.bin", PartNumber=4)
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="uploads", Key="big.bin", PartNumber=4)
+    assert exc.value.response["Error"]["Code"] == "InvalidPart"
+    # Completing the same upload again answers the object it made (AWS).
+    listed_parts = [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]
+    again = s3.complete_multipart_upload(
+        Bucket="uploads", Key="big.bin", UploadId=upload_id, MultipartUpload={"Parts": listed_parts}
+    )
+    assert again["ETag"] == done["ETag"]
 
 
 def test_small_non_final_part_is_entity_too_small(s3: Any) -> None:

@@ -189,9 +189,12 @@ class Listing:
             max_keys=self.max_keys,
         )
 
-    def head(self, call: Call) -> list[str]:
-        """`<Name>` and `<Prefix>`, which every flavour opens with."""
-        return [element("Name", call.bucket), f"<Prefix>{self.enc(self.prefix)}</Prefix>"]
+    def head(self, call: Call, *, encode_prefix: bool = True) -> list[str]:
+        """`<Name>` and `<Prefix>`, which every flavour opens with. ListObjects (v1)
+        returns its Prefix as sent even under `encoding-type=url` (AWS; botocore decodes
+        every other listing's Prefix, not v1's)."""
+        prefix = self.enc(self.prefix) if encode_prefix else x(self.prefix)
+        return [element("Name", call.bucket), f"<Prefix>{prefix}</Prefix>"]
 
     def delimiter_xml(self) -> str:
         return f"<Delimiter>{self.enc(self.delimiter)}</Delimiter>" if self.delimiter else ""
@@ -238,7 +241,7 @@ def list_objects_v1(call: Call) -> ServiceResponse:
     enc = listing.enc
     marker = call.query.get("marker", "")
     page = listing.page(call, marker)
-    parts = listing.head(call)
+    parts = listing.head(call, encode_prefix=False)
     parts.append(f"<Marker>{enc(marker)}</Marker>")
     # AWS returns NextMarker only when a delimiter was given; without one the client
     # uses the last Key.

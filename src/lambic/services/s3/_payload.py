@@ -76,13 +76,23 @@ class UploadedBody:
         return self.digests.get(algorithm)
 
 
+def is_aws_chunked(headers: Headers) -> bool:
+    """Whether the body is in aws-chunked framing: a STREAMING-* payload hash, or
+    `Content-Encoding: aws-chunked` with the `x-amz-decoded-content-length` such a body
+    must declare (a client may name aws-chunked and send plain bytes: AWS stores them)."""
+    if headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+        return True
+    return "aws-chunked" in headers.get("content-encoding", "") and (
+        "x-amz-decoded-content-length" in headers
+    )
+
+
 def read_upload(request: ServiceRequest) -> UploadedBody:
     """The body of a PUT/UploadPart held in memory (see `read_spooled_upload`)."""
     headers = request.headers
     body = request.body
     trailers: dict[str, str] = {}
-    sha_header = headers.get("x-amz-content-sha256", "")
-    if sha_header.startswith("STREAMING-") or "aws-chunked" in headers.get("content-encoding", ""):
+    if is_aws_chunked(headers):
         decoded = decode_aws_chunked(body, request.signing)
         body, trailers = decoded.data, decoded.trailers
         declared = headers.get("x-amz-decoded-content-length")
@@ -205,12 +215,9 @@ def _check_spooled(request: ServiceRequest, path: str, also: tuple[str, ...] = (
         [a for a in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{a.lower()}" in named or a in also]
     )
     trailers: dict[str, str] = {}
-    sha_header = headers.get("x-amz-content-sha256", "")
     final = path
     with open(path, "rb") as source:
-        if sha_header.startswith("STREAMING-") or "aws-chunked" in headers.get(
-            "content-encoding", ""
-        ):
+        if is_aws_chunked(headers):
             final = f"{path}.decoded"
             try:
                 with open(final, "wb") as out:
@@ -263,10 +270,12 @@ def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None
         if value is None:
             continue
         if name == "Content-Encoding":
-            # aws-chunked is transfer framing, not a property of the object.
-            value = ",".join(
-                token for token in (t.strip() for t in value.split(",")) if token != "aws-chunked"
-            )
+            # aws-chunked is transfer framing, not a property of the object; the rest
+            # is kept as sent ("deflate, gzip").
+            if "aws-chunked" in value:
+                value = ", ".join(
+                    t for t in (t.strip() for t in value.split(",")) if t != "aws-chunked"
+                )
             if not value:
                 continue
         stored[name] = value

@@ -696,8 +696,15 @@ class S3Engine:
                 parts=len(chosen),
                 checksums={},
                 part_sizes=tuple(part.size for part in chosen),
+                upload_id=upload_id,
             ),
         )
+
+    def completed_upload(self, bucket: str, key: str, upload_id: str) -> StoredObject | None:
+        """The current object at `key` when upload `upload_id` made it (a repeated
+        CompleteMultipartUpload is answered again, as on AWS), else None."""
+        obj = self.store.get_object(bucket, key)
+        return obj if obj is not None and obj.attrs.upload_id == upload_id else None
 
     def commit_upload(
         self,
