@@ -68,7 +68,6 @@ _UNSUPPORTED_BUCKET = frozenset(
         "inventory",
         "metrics",
         "analytics",
-        "policyStatus",
         "metadataTable",
     }
 )
@@ -208,6 +207,7 @@ _BUCKET_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     },
     **dict.fromkeys(_settings.SETTINGS, _settings.HANDLERS),
     "acl": _acls.BUCKET_HANDLERS,
+    "policyStatus": {"GET": _acls.get_policy_status},
 }
 _OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
@@ -361,10 +361,13 @@ def _redirect(location: str) -> ServiceResponse:
 
 
 def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
-    """S3's answer to an unsigned request the bucket policy does not allow: 403."""
+    """S3's answer to an unsigned request neither the bucket policy nor an ACL (the
+    bucket's for a listing, the object's for a read) allows: 403."""
     call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
     context = authorize.AccessContext(call, key=key)
-    if not call.engine.allows_anonymous(call.bucket, action, key, context):
+    if call.engine.allows_anonymous(call.bucket, action, key, context):
+        return
+    if not call.engine.acl_allows_anonymous(call.bucket, action, key, call.query.get("versionId")):
         raise S3Error("AccessDenied")
 
 
