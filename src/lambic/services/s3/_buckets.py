@@ -29,14 +29,55 @@ from lambic.services.s3.store import ListedObject
 
 
 def list_buckets(call: Call) -> ServiceResponse:
+    """ListBuckets, paged when `max-buckets` is given (AWS: names in order, an opaque
+    ContinuationToken while more remain), filtered by `prefix` and `bucket-region`."""
+    q = call.query
+    prefix, region = q.get("prefix", ""), q.get("bucket-region")
+    after = ""
+    token = q.get("continuation-token")
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise S3Error(
+                "InvalidArgument",
+                "The continuation token provided is incorrect",
+                ArgumentName="continuation-token",
+            ) from exc
+    limit = _max_buckets(q.get("max-buckets"))
+    chosen = [
+        b
+        for b in call.engine.list_buckets()
+        if b.name > after
+        and b.name.startswith(prefix)
+        and (region is None or b.region == region)
+    ]
+    page = chosen[:limit] if limit is not None else chosen
     buckets = "".join(
         f"<Bucket><Name>{x(b.name)}</Name><CreationDate>{iso_date(b.created)}</CreationDate>"
         f"<BucketRegion>{b.region}</BucketRegion></Bucket>"
-        for b in call.engine.list_buckets()
+        for b in page
     )
+    tail = element("Prefix", prefix) if "prefix" in q else ""
+    if len(page) < len(chosen):
+        next_token = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
+        tail += element("ContinuationToken", next_token)
     return xml_response(
-        document("ListAllMyBucketsResult", f"{owner_xml()}<Buckets>{buckets}</Buckets>")
+        document("ListAllMyBucketsResult", f"{owner_xml()}<Buckets>{buckets}</Buckets>{tail}")
     )
+
+
+def _max_buckets(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 10000:
+        raise S3Error(
+            "InvalidArgument",
+            "Argument max-buckets must be an integer between 1 and 10000",
+            ArgumentName="max-buckets",
+            ArgumentValue=raw,
+        )
+    return int(raw)
 
 
 def create_bucket(call: Call) -> ServiceResponse:

@@ -195,6 +195,17 @@ def _global(name: str, call: Call) -> list[str] | None:
     return None
 
 
+def check_expected_owner(call: Call) -> None:
+    """`x-amz-expected-bucket-owner` (and, for a copy, the source's): a bucket owned by
+    another account than the one named is 403 AccessDenied, as AWS answers it. Every
+    local bucket belongs to the local account."""
+    headers = call.request.headers
+    for name in ("x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"):
+        expected = headers.get(name)
+        if expected is not None and expected != LOCAL_ACCOUNT_ID:
+            raise S3Error("AccessDenied")
+
+
 def check_signed(call: Call) -> None:
     """403 AccessDenied when the bucket policy explicitly denies this signed request."""
     if not call.bucket:

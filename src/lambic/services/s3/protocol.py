@@ -125,8 +125,10 @@ class S3Protocol:
         try:
             call = self._call(request, request_id)
             handler = self._route(call)
-            if not call.anonymous and call.bucket:
-                authorize.check_signed(call)
+            if call.bucket:
+                authorize.check_expected_owner(call)
+                if not call.anonymous:
+                    authorize.check_signed(call)
             result = handler(call)
             response = result if isinstance(result, ServiceResponse) else await result
         except S3Error as error:
