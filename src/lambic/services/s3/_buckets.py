@@ -48,9 +48,7 @@ def list_buckets(call: Call) -> ServiceResponse:
     chosen = [
         b
         for b in call.engine.list_buckets()
-        if b.name > after
-        and b.name.startswith(prefix)
-        and (region is None or b.region == region)
+        if b.name > after and b.name.startswith(prefix) and (region is None or b.region == region)
     ]
     page = chosen[:limit] if limit is not None else chosen
     buckets = "".join(
