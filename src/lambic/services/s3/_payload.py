@@ -179,7 +179,7 @@ class _Checked:
         self.digests = digests
 
 
-class _Digests:
+class Digests:
     """MD5 (the ETag) and the checksums an upload may claim, computed as bytes pass."""
 
     def __init__(self, algorithms: list[str]) -> None:
@@ -211,7 +211,7 @@ class _Digests:
 def _check_spooled(request: ServiceRequest, path: str, also: tuple[str, ...] = ()) -> _Checked:
     headers = request.headers
     named = (headers.get("x-amz-trailer", "") + "," + ",".join(headers)).lower()
-    digests = _Digests(
+    digests = Digests(
         [a for a in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{a.lower()}" in named or a in also]
     )
     trailers: dict[str, str] = {}
@@ -243,7 +243,7 @@ def _check_spooled(request: ServiceRequest, path: str, also: tuple[str, ...] = (
     return _Checked(final, digests.size, digests.md5.digest(), claimed, trailers, digests.values())
 
 
-def _check_digests(headers: Headers, trailers: dict[str, str], digests: _Digests) -> None:
+def _check_digests(headers: Headers, trailers: dict[str, str], digests: Digests) -> None:
     if digests.size > MAX_PUT_BYTES:
         raise S3Error("EntityTooLarge", ProposedSize=digests.size, MaxSizeAllowed=MAX_PUT_BYTES)
     md5 = headers.get("content-md5")
