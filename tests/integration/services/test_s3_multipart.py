@@ -202,3 +202,22 @@ def test_boto3_managed_transfer_uploads_and_downloads_in_parts(s3: Any) -> None:
     out = io.BytesIO()
     s3.download_fileobj("uploads", "managed", out, Config=config)
     assert out.getvalue() == payload
+
+
+def test_a_part_listed_twice_counts_once_as_its_last_entry(s3: Any) -> None:
+    upload_id = s3.create_multipart_upload(Bucket="uploads", Key="resent")["UploadId"]
+    first = s3.upload_part(
+        Bucket="uploads", Key="resent", UploadId=upload_id, PartNumber=1, Body=b"B" * 8
+    )["ETag"]
+    second = s3.upload_part(
+        Bucket="uploads", Key="resent", UploadId=upload_id, PartNumber=1, Body=b"A" * 8
+    )["ETag"]
+    s3.complete_multipart_upload(
+        Bucket="uploads",
+        Key="resent",
+        UploadId=upload_id,
+        MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": first}, {"PartNumber": 1, "ETag": second}]
+        },
+    )
+    assert s3.get_object(Bucket="uploads", Key="resent")["Body"].read() == b"A" * 8

@@ -665,11 +665,13 @@ class S3Engine:
         if not requested:
             raise S3Error("MalformedXML")
         numbers = [number for number, _ in requested]
-        if any(b <= a for a, b in itertools.pairwise(numbers)):
+        if any(b < a for a, b in itertools.pairwise(numbers)):
             raise S3Error("InvalidPartOrder", UploadId=upload_id)
+        # A part listed twice (a client that re-sent it) counts once, as its last entry.
+        listed = dict(requested)
         stored = {part.number: part for part in self.store.list_parts(upload_id)}
         chosen: list[Part] = []
-        for number, etag in requested:
+        for number, etag in listed.items():
             part = stored.get(number)
             if part is None or not etag_matches(etag, part.etag):
                 raise S3Error("InvalidPart", UploadId=upload_id, PartNumber=number, ETag=etag)
