@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -371,3 +372,14 @@ def test_tags_come_back_ordered_by_key_a_bare_key_with_an_empty_value(s3: Any) -
         {"Key": "bar", "Value": ""},
         {"Key": "foo", "Value": "bar"},
     ]
+
+
+def test_a_put_without_content_length_is_411(start_edge: Any, make_client: Any) -> None:
+    edge = start_edge({"s3": create_service(None)})
+    make_client("s3", edge.url).create_bucket(Bucket="sized")
+    host, port = edge.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"PUT /sized/k HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        answer = sock.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 411")
+    assert "<Code>MissingContentLength</Code>" in answer

@@ -221,3 +221,27 @@ def test_a_part_listed_twice_counts_once_as_its_last_entry(s3: Any) -> None:
         },
     )
     assert s3.get_object(Bucket="uploads", Key="resent")["Body"].read() == b"A" * 8
+
+
+def test_a_copy_range_past_the_sources_end_is_invalid_range(s3: Any) -> None:
+    s3.put_object(Bucket="uploads", Key="five", Body=b"12345")
+    upload_id = s3.create_multipart_upload(Bucket="uploads", Key="dest")["UploadId"]
+    with pytest.raises(ClientError) as exc:
+        s3.upload_part_copy(
+            Bucket="uploads",
+            Key="dest",
+            UploadId=upload_id,
+            PartNumber=1,
+            CopySource={"Bucket": "uploads", "Key": "five"},
+            CopySourceRange="bytes=0-21",
+        )
+    assert _code(exc) == "InvalidRange"
+    part = s3.upload_part_copy(
+        Bucket="uploads",
+        Key="dest",
+        UploadId=upload_id,
+        PartNumber=1,
+        CopySource={"Bucket": "uploads", "Key": "five"},
+        CopySourceRange="bytes=1-4",
+    )
+    assert part["CopyPartResult"]["ETag"]

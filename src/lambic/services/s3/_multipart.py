@@ -149,6 +149,10 @@ def upload_part_copy(call: Call) -> ServiceResponse:
                 ArgumentValue=copy_range,
             )
         start, end = bounds
+        last = copy_range[6:].split("-", 1)[1].strip()
+        if last.isdigit() and int(last) >= src.size:
+            # Unlike a GET's Range, a copy range past the source's end is not clipped.
+            raise S3Error("InvalidRange", ActualObjectSize=src.size, RangeRequested=copy_range)
     data = call.engine.read(src, start, end)
     part = call.engine.upload_part(call.bucket, _key(call), _upload_id(call), number, data)
     body = document(

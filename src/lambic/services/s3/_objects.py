@@ -54,6 +54,9 @@ def write_preconditions(headers: Headers) -> Preconditions:
 def put_object(call: Call) -> ServiceResponse | Awaitable[ServiceResponse]:
     if call.key is None:
         raise S3Error("MethodNotAllowed")
+    headers = call.request.headers
+    if "content-length" not in headers and "transfer-encoding" not in headers:
+        raise S3Error("MissingContentLength")  # AWS: 411, whatever the body
     if call.request.body_file is not None:
         return _put_spooled(call)
     upload = read_upload(call.request)
