@@ -21,6 +21,7 @@ import time
 from urllib.parse import parse_qsl, unquote
 
 from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.services.s3 import policy
 from lambic.services.s3._call import Call
 from lambic.services.s3.errors import S3Error
 
@@ -210,13 +211,15 @@ def check_signed(call: Call) -> None:
     """403 AccessDenied when the bucket policy explicitly denies this signed request."""
     if not call.bucket:
         return
-    name = action(call)
-    if (
-        name is not None
-        and name not in _OWNER_ALWAYS
-        and call.engine.denies_signed(call.bucket, name, call.key, AccessContext(call))
-    ):
-        raise S3Error("AccessDenied")
+    # Most buckets have no policy: one cached lookup, and the action is never named.
+    if call.engine.setting(call.bucket, policy.SETTING) is not None:
+        name = action(call)
+        if (
+            name is not None
+            and name not in _OWNER_ALWAYS
+            and call.engine.denies_signed(call.bucket, name, call.key, AccessContext(call))
+        ):
+            raise S3Error("AccessDenied")
     source = call.request.headers.get("x-amz-copy-source")
     if source is not None and call.key is not None and call.request.method == "PUT":
         _check_copy_source(call, source)
