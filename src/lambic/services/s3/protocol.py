@@ -10,12 +10,16 @@ answers carry no body, as on AWS.
 
 Browser GETs (no Authorization header, no presigned query) are anonymous: as on AWS,
 they are served only when the bucket policy grants the action to everyone (`policy`;
-a `PublicRead` bucket in the config has such a policy), else 403 AccessDenied; a
+a `PublicRead` bucket in the config has such a policy) or an ACL grants everyone READ,
+else 403 AccessDenied; a
 missing key answers 403 too unless `s3:ListBucket` is granted, as S3 hides which keys
 exist. Allowed ones get website-endpoint-like behaviour: `/<bucket>/` and
 `/<bucket>/dir/` serve `index.html` from that "folder", and `/<bucket>` or
 `/<bucket>/dir` redirect (302) to the slash form when such an `index.html` exists, so
 relative links in the page resolve like on S3 static hosting.
+
+Signed requests meet the bucket policy's explicit Denies after routing
+(`authorize.check_signed`).
 """
 
 from __future__ import annotations
