@@ -21,8 +21,9 @@ import time
 from urllib.parse import parse_qsl, unquote
 
 from lambic.project.account import LOCAL_ACCOUNT_ID
-from lambic.services.s3 import policy
+from lambic.services.s3 import access, acl, policy
 from lambic.services.s3._call import Call
+from lambic.services.s3.engine import S3Engine
 from lambic.services.s3.errors import S3Error
 
 # Bucket sub-resources and the action suffix IAM names them by (Get<...>/Put<...>).
@@ -196,6 +197,37 @@ def _global(name: str, call: Call) -> list[str] | None:
     return None
 
 
+def acl_allows_anonymous(
+    engine: S3Engine, bucket: str, action: str, key: str | None, version_id: str | None = None
+) -> bool:
+    """Whether an ACL grants everyone `action`: READ on the bucket lists it, READ on an
+    object reads it (unless the public access block's IgnorePublicAcls is set)."""
+    block = engine.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
+    if access.public_access_flag(block, "IgnorePublicAcls"):
+        return False
+    if action == "s3:ListBucket":
+        return acl.grants_everyone(engine.setting(bucket, acl.SETTING), ("READ",))
+    if action in ("s3:GetObject", "s3:GetObjectVersion") and key is not None:
+        try:
+            obj = engine.head(bucket, key, version_id)
+        except S3Error:
+            return False
+        return acl.grants_everyone(obj.attrs.acl, ("READ",))
+    return False
+
+
+def denies_signed(
+    engine: S3Engine, bucket: str, action: str, key: str | None, context: AccessContext
+) -> bool:
+    """Whether the bucket policy explicitly denies a signed (local account) request."""
+    text = engine.setting(bucket, policy.SETTING)
+    if text is None:
+        return False
+    resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
+    decision = policy.stored(text).evaluate(action, resource, LOCAL_ACCOUNT_ID, context)
+    return decision == "Deny"
+
+
 def check_expected_owner(call: Call) -> None:
     """`x-amz-expected-bucket-owner` (and, for a copy, the source's): a bucket owned by
     another account than the one named is 403 AccessDenied, as AWS answers it. Every
@@ -217,7 +249,7 @@ def check_signed(call: Call) -> None:
         if (
             name is not None
             and name not in _OWNER_ALWAYS
-            and call.engine.denies_signed(call.bucket, name, call.key, AccessContext(call))
+            and denies_signed(call.engine, call.bucket, name, call.key, AccessContext(call))
         ):
             raise S3Error("AccessDenied")
     source = call.request.headers.get("x-amz-copy-source")
@@ -234,7 +266,7 @@ def _check_copy_source(call: Call, source: str) -> None:
     read = "s3:GetObjectVersion" if versioned else "s3:GetObject"
     try:
         context = AccessContext(call, bucket=bucket, key=key)
-        denied = call.engine.denies_signed(bucket, read, key, context)
+        denied = denies_signed(call.engine, bucket, read, key, context)
     except S3Error:
         return  # no such source bucket: the handler answers it
     if denied:

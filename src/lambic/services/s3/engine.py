@@ -27,8 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from lambic.project.account import LOCAL_ACCOUNT_ID
-from lambic.services.s3 import _versions, access, acl, conditions, policy, versioning
+from lambic.services.s3 import _versions, access, conditions, policy, versioning
 from lambic.services.s3._blobs import BlobStore
 from lambic.services.s3._wire import http_date
 from lambic.services.s3.cors import CorsRule, parse_cors, render_cors
@@ -786,35 +785,6 @@ class S3Engine:
             return False  # AWS: only the owner's account and AWS services get through
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
         return policy.stored(text).evaluate(action, resource, None, context) == "Allow"
-
-    def acl_allows_anonymous(
-        self, bucket: str, action: str, key: str | None, version_id: str | None = None
-    ) -> bool:
-        """Whether an ACL grants everyone `action`: READ on the bucket lists it, READ on
-        an object reads it (unless the public access block's IgnorePublicAcls is set)."""
-        block = self.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
-        if access.public_access_flag(block, "IgnorePublicAcls"):
-            return False
-        if action == "s3:ListBucket":
-            return acl.grants_everyone(self.setting(bucket, acl.SETTING), ("READ",))
-        if action in ("s3:GetObject", "s3:GetObjectVersion") and key is not None:
-            try:
-                obj = self.head(bucket, key, version_id)
-            except S3Error:
-                return False
-            return acl.grants_everyone(obj.attrs.acl, ("READ",))
-        return False
-
-    def denies_signed(
-        self, bucket: str, action: str, key: str | None, context: conditions.Context
-    ) -> bool:
-        """Whether the bucket policy explicitly denies a signed (local account) request."""
-        text = self.setting(bucket, policy.SETTING)
-        if text is None:
-            return False
-        resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-        decision = policy.stored(text).evaluate(action, resource, LOCAL_ACCOUNT_ID, context)
-        return decision == "Deny"
 
     # -- notification configuration ------------------------------------------------
 

@@ -373,7 +373,8 @@ def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
     context = authorize.AccessContext(call, key=key)
     if call.engine.allows_anonymous(call.bucket, action, key, context):
         return
-    if not call.engine.acl_allows_anonymous(call.bucket, action, key, call.query.get("versionId")):
+    version = call.query.get("versionId")
+    if not authorize.acl_allows_anonymous(call.engine, call.bucket, action, key, version):
         raise S3Error("AccessDenied")
 
 
