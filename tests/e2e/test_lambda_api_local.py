@@ -226,8 +226,8 @@ def test_an_unserved_service_gets_not_implemented_naming_the_served_ones(
     cloud: tuple[LocalCloudProcess, Path],
 ) -> None:
     local, _ = cloud
-    sts = boto3.client(
-        "sts",
+    secrets = boto3.client(
+        "secretsmanager",
         endpoint_url=f"http://127.0.0.1:{local.services_port}",
         region_name="us-east-1",
         aws_access_key_id="test",
@@ -235,8 +235,8 @@ def test_an_unserved_service_gets_not_implemented_naming_the_served_ones(
     )
 
     with pytest.raises(ClientError) as caught:
-        sts.get_caller_identity()
+        secrets.get_secret_value(SecretId="db-password")
 
     assert caught.value.response["Error"]["Code"] == "NotImplemented"
-    assert "does not serve sts; it serves s3, dynamodb" in str(caught.value)
+    assert "does not serve secretsmanager; it serves s3, dynamodb" in str(caught.value)
     assert "lambda" in caught.value.response["Error"]["Message"]

@@ -12,7 +12,7 @@ AWS clients address services differently and we route the way they do:
   virtual-host-style) and, under `lambic local`, Lambda (REST-JSON under
   `/2015-03-31/functions`, also recognised unsigned by that path).
 
-A request meant for a service the edge does not serve (STS, Secrets Manager, Kinesis...)
+A request meant for a service the edge does not serve (Secrets Manager, Kinesis...)
 is recognised by its credential scope (header or presigned query), an unknown
 `X-Amz-Target` prefix or an AWS host name, and gets AWS's `NotImplemented` in that
 service's protocol (`_unserved`), never a misleading S3 answer. A plain S3 request pays
@@ -74,13 +74,26 @@ _SNS_ACTIONS = frozenset(
         "TagResource",
         "UntagResource",
         "ListTagsForResource",
+        "CreatePlatformApplication",
+        "GetPlatformApplicationAttributes",
+        "SetPlatformApplicationAttributes",
+        "ListPlatformApplications",
+        "DeletePlatformApplication",
+        "CreatePlatformEndpoint",
+        "GetEndpointAttributes",
+        "SetEndpointAttributes",
+        "ListEndpointsByPlatformApplication",
+        "DeleteEndpoint",
     }
 )
+
+# STS's actions, for an unsigned query request (none of them is SQS's or SNS's).
+_STS_ACTIONS = frozenset({"GetCallerIdentity", "AssumeRole", "GetSessionToken", "GetAccessKeyInfo"})
 
 _SERVED_ORDER = {
     name: i
     for i, name in enumerate(
-        ("s3", "dynamodb", "dynamodbstreams", "sqs", "sns", "events", "lambda")
+        ("s3", "dynamodb", "dynamodbstreams", "sqs", "sns", "events", "sts", "lambda")
     )
 }
 
@@ -102,6 +115,8 @@ def route_service(request: ServiceRequest) -> str:
         scope = _credential_scope_service(request)
         if scope is not None and scope != "s3":
             return scope  # sqs, sns, or a query service we do not serve (sts, ec2...)
+        if action in _STS_ACTIONS:
+            return "sts"
         return "sns" if action in _SNS_ACTIONS else "sqs"
     auth = request.headers.get("authorization")
     if auth is not None and "/s3/aws4_request" in auth:
@@ -226,6 +241,6 @@ def error_protocol(name: str, request: ServiceRequest) -> str:
         return "rest-json"
     if name == "sqs":
         return "sqs-json" if "x-amz-target" in request.headers else "query"
-    if name == "sns":
+    if name in ("sns", "sts"):
         return "query"
     return "json"

@@ -1,6 +1,6 @@
 """Building the local services: one object per service, wired to each other.
 
-`create_services(state_dir)` creates the five services, each persisting under
+`create_services(state_dir)` creates the six services, each persisting under
 `state_dir` (`<name>.sqlite3`, plus `s3-blobs/`) or in memory when `state_dir` is
 None, and wires the cross-service hook (SNS delivers to SQS through the SQS engine
 object). It returns a `ServiceSet`: one typed attribute per service, None for one not
@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from lambic.services.s3 import S3Service
     from lambic.services.sns import SnsService
     from lambic.services.sqs import SqsService
+    from lambic.services.sts import StsService
 
 # The order services are created in: SQS before SNS, which delivers into it.
-SERVICE_NAMES = ("s3", "dynamodb", "sqs", "sns", "events")
+SERVICE_NAMES = ("s3", "dynamodb", "sqs", "sns", "events", "sts")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ServiceSet:
     sqs: SqsService | None = None
     sns: SnsService | None = None
     events: EventsService | None = None
+    sts: StsService | None = None
 
     def by_name(self) -> dict[str, Service]:
         """The services built, by their edge name, in creation order (for dispatch)."""
@@ -57,6 +59,7 @@ class ServiceSet:
             self.sqs,
             self.sns,
             self.events,
+            self.sts,
         )
         return {service.name: service for service in built if service is not None}
 
@@ -85,7 +88,7 @@ def create_services(
     ['sns', 'sqs']
     """
     # Imported here: `create_deferred_services` imports each only when it is built.
-    from lambic.services import dynamodb, events, s3, sns, sqs
+    from lambic.services import dynamodb, events, s3, sns, sqs, sts
 
     wanted = set(names) if names is not None else set(SERVICE_NAMES)
     unknown = sorted(wanted - set(SERVICE_NAMES))
@@ -112,6 +115,7 @@ def create_services(
             else None
         ),
         events=events.create_service(state_dir, meter=meter) if "events" in wanted else None,
+        sts=sts.create_service(state_dir, durability=d) if "sts" in wanted else None,
     )
 
 
@@ -161,12 +165,18 @@ def create_deferred_services(
 
         return events.create_service(state_dir, meter=meter)
 
+    def build_sts() -> Service:
+        from lambic.services import sts
+
+        return sts.create_service(state_dir, durability=durability)
+
     builders = {
         "s3": build_s3,
         "dynamodb": build_dynamodb,
         "sqs": build_sqs,
         "sns": build_sns,
         "events": build_events,
+        "sts": build_sts,
     }
     for name in SERVICE_NAMES:
         deferred.add(name, builders[name])

@@ -16,10 +16,10 @@ from lambic.services.server import EdgeServer
 StartEdge = Callable[[dict[str, Service]], EdgeServer]
 MakeClient = Callable[..., Any]
 
-SERVED = "it serves s3, dynamodb, dynamodbstreams, sqs, sns, events."
+SERVED = "it serves s3, dynamodb, dynamodbstreams, sqs, sns, events, sts."
 
 CALLS: dict[str, Callable[[Any], Any]] = {
-    "sts": lambda c: c.get_caller_identity(),
+    "iam": lambda c: c.list_users(),
     "secretsmanager": lambda c: c.get_secret_value(SecretId="db-password"),
     "kinesis": lambda c: c.put_record(StreamName="s", Data=b"x", PartitionKey="k"),
     "apigatewaymanagementapi": lambda c: c.post_to_connection(ConnectionId="abc", Data=b"hi"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -326,3 +327,59 @@ def test_encryption_is_sse_s3_by_default_and_echoes_what_was_asked(s3: Any) -> N
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket="photos", Key="bad", Body=b"x", ServerSideEncryption="rot13")
     assert _error(exc)["Code"] == "InvalidArgument"
+
+
+def test_content_encoding_is_kept_as_sent_without_aws_chunked(s3: Any) -> None:
+    s3.create_bucket(Bucket="encoded")
+    cases = [
+        ("deflate, gzip", "deflate, gzip"),
+        ("aws-chunked, gzip", "gzip"),
+        ("aws-chunked", None),
+    ]
+    for sent, kept in cases:
+        s3.put_object(Bucket="encoded", Key="k", Body=b"x", ContentEncoding=sent)
+        assert s3.head_object(Bucket="encoded", Key="k").get("ContentEncoding") == kept
+
+
+def test_list_buckets_pages_by_max_buckets_and_filters_by_prefix(s3: Any) -> None:
+    for name in ("pages-a", "pages-b", "pages-c"):
+        s3.create_bucket(Bucket=name)
+    first = s3.list_buckets(MaxBuckets=2, Prefix="pages-")
+    assert [b["Name"] for b in first["Buckets"]] == ["pages-a", "pages-b"]
+    assert first["Prefix"] == "pages-"
+    rest = s3.list_buckets(
+        MaxBuckets=2, Prefix="pages-", ContinuationToken=first["ContinuationToken"]
+    )
+    assert [b["Name"] for b in rest["Buckets"]] == ["pages-c"]
+    assert "ContinuationToken" not in rest
+
+
+def test_a_wrong_expected_bucket_owner_is_access_denied(s3: Any) -> None:
+    s3.create_bucket(Bucket="photos")
+    s3.list_objects_v2(Bucket="photos", ExpectedBucketOwner="000000000000")
+    with pytest.raises(ClientError) as exc:
+        s3.list_objects_v2(Bucket="photos", ExpectedBucketOwner="111122223333")
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="photos", Key="k", Body=b"x", ExpectedBucketOwner="111122223333")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_tags_come_back_ordered_by_key_a_bare_key_with_an_empty_value(s3: Any) -> None:
+    s3.create_bucket(Bucket="photos")
+    s3.put_object(Bucket="photos", Key="tagged", Body=b"x", Tagging="foo=bar&bar")
+    assert s3.get_object_tagging(Bucket="photos", Key="tagged")["TagSet"] == [
+        {"Key": "bar", "Value": ""},
+        {"Key": "foo", "Value": "bar"},
+    ]
+
+
+def test_a_put_without_content_length_is_411(start_edge: Any, make_client: Any) -> None:
+    edge = start_edge({"s3": create_service(None)})
+    make_client("s3", edge.url).create_bucket(Bucket="sized")
+    host, port = edge.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"PUT /sized/k HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        answer = sock.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 411")
+    assert "<Code>MissingContentLength</Code>" in answer

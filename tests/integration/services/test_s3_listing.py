@@ -128,3 +128,22 @@ def test_acls_report_the_owner_with_full_control_and_versioning_starts_unset(s3:
         "CanonicalUser"
     )
     assert "Status" not in s3.get_bucket_versioning(Bucket="media")
+
+
+def test_url_encoded_listings_write_a_space_as_percent_20(s3: Any) -> None:
+    s3.create_bucket(Bucket="encoded")
+    for key in ("foo+1/bar", "quux ab/thud", "asdf+b"):
+        s3.put_object(Bucket="encoded", Key=key, Body=b"")
+    # Asked for explicitly, the encoding reaches the caller as AWS wrote it.
+    listed = s3.list_objects(Bucket="encoded", Delimiter="/", EncodingType="url")
+    assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["foo%2B1/", "quux%20ab/"]
+    assert [c["Key"] for c in listed["Contents"]] == ["asdf%2Bb"]
+    # Left to botocore (which asks for it and decodes), the keys come back as stored.
+    plain = s3.list_objects_v2(Bucket="encoded", Delimiter="/")
+    assert [p["Prefix"] for p in plain["CommonPrefixes"]] == ["foo+1/", "quux ab/"]
+
+
+def test_list_objects_v1_returns_its_prefix_as_sent(s3: Any) -> None:
+    s3.put_object(Bucket="media", Key="quux", Body=b"")
+    assert s3.list_objects(Bucket="media", Prefix="\n")["Prefix"] == "\n"
+    assert s3.list_objects_v2(Bucket="media", Prefix="\n")["Prefix"] == "\n"

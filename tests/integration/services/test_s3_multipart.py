@@ -71,7 +71,16 @@ def test_complete_assembles_parts_with_aws_multipart_etag(s3: Any) -> None:
     assert head["ContentLength"] == 4
     with pytest.raises(ClientError) as exc:
         s3.head_object(Bucket="uploads", Key="big.bin", PartNumber=4)
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="uploads", Key="big.bin", PartNumber=4)
+    assert exc.value.response["Error"]["Code"] == "InvalidPart"
+    # Completing the same upload again answers the object it made (AWS).
+    listed_parts = [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]
+    again = s3.complete_multipart_upload(
+        Bucket="uploads", Key="big.bin", UploadId=upload_id, MultipartUpload={"Parts": listed_parts}
+    )
+    assert again["ETag"] == done["ETag"]
 
 
 def test_small_non_final_part_is_entity_too_small(s3: Any) -> None:
@@ -193,3 +202,46 @@ def test_boto3_managed_transfer_uploads_and_downloads_in_parts(s3: Any) -> None:
     out = io.BytesIO()
     s3.download_fileobj("uploads", "managed", out, Config=config)
     assert out.getvalue() == payload
+
+
+def test_a_part_listed_twice_counts_once_as_its_last_entry(s3: Any) -> None:
+    upload_id = s3.create_multipart_upload(Bucket="uploads", Key="resent")["UploadId"]
+    first = s3.upload_part(
+        Bucket="uploads", Key="resent", UploadId=upload_id, PartNumber=1, Body=b"B" * 8
+    )["ETag"]
+    second = s3.upload_part(
+        Bucket="uploads", Key="resent", UploadId=upload_id, PartNumber=1, Body=b"A" * 8
+    )["ETag"]
+    s3.complete_multipart_upload(
+        Bucket="uploads",
+        Key="resent",
+        UploadId=upload_id,
+        MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": first}, {"PartNumber": 1, "ETag": second}]
+        },
+    )
+    assert s3.get_object(Bucket="uploads", Key="resent")["Body"].read() == b"A" * 8
+
+
+def test_a_copy_range_past_the_sources_end_is_invalid_range(s3: Any) -> None:
+    s3.put_object(Bucket="uploads", Key="five", Body=b"12345")
+    upload_id = s3.create_multipart_upload(Bucket="uploads", Key="dest")["UploadId"]
+    with pytest.raises(ClientError) as exc:
+        s3.upload_part_copy(
+            Bucket="uploads",
+            Key="dest",
+            UploadId=upload_id,
+            PartNumber=1,
+            CopySource={"Bucket": "uploads", "Key": "five"},
+            CopySourceRange="bytes=0-21",
+        )
+    assert _code(exc) == "InvalidRange"
+    part = s3.upload_part_copy(
+        Bucket="uploads",
+        Key="dest",
+        UploadId=upload_id,
+        PartNumber=1,
+        CopySource={"Bucket": "uploads", "Key": "five"},
+        CopySourceRange="bytes=1-4",
+    )
+    assert part["CopyPartResult"]["ETag"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import urllib.error
 import urllib.request
 import uuid
@@ -142,3 +144,46 @@ def test_success_action_status_201_answers_a_post_response_document(
     assert status == 201
     assert b"<Key>doc.bin</Key>" in body
     assert b"<Bucket>forms</Bucket>" in body
+
+
+def _presigned(client: Any, **conditions: Any) -> dict[str, Any]:
+    post: dict[str, Any] = client.generate_presigned_post(
+        "forms", "up/${filename}", Conditions=conditions.get("conditions"), ExpiresIn=600
+    )
+    return post
+
+
+def test_a_checksum_field_is_checked_against_the_file(
+    secured: tuple[EdgeServer, Any, list[ObjectEvent]],
+) -> None:
+    _, client, _ = secured
+    post = _presigned(client)
+    good = base64.b64encode(hashlib.sha256(b"payload").digest()).decode()
+    status, _, _ = _post(
+        post["url"], {**post["fields"], "x-amz-checksum-sha256": good}, "a.txt", b"payload"
+    )
+    assert status == 204
+    head = client.head_object(Bucket="forms", Key="up/a.txt", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == good
+
+    status, _, body = _post(
+        post["url"], {**post["fields"], "x-amz-checksum-sha256": good}, "b.txt", b"other"
+    )
+    assert status == 400
+    assert b"<Code>BadDigest</Code>" in body
+
+
+def test_a_policy_without_conditions_or_a_signature_is_a_bad_request(start_edge: Any) -> None:
+    # Without --require-auth nothing checks the signature at the edge: the form's own
+    # checks answer, as AWS does before it gets to the signature.
+    edge = start_edge({"s3": create_service(None)})
+    client = _client(edge.url)
+    client.create_bucket(Bucket="forms")
+    post = _presigned(client)
+    fields = dict(post["fields"])
+    no_conditions = base64.b64encode(json.dumps({"expiration": "2099-01-01T00:00:00Z"}).encode())
+    status, _, body = _post(post["url"], {**fields, "policy": no_conditions.decode()}, "x", b"x")
+    assert (status, b"InvalidPolicyDocument" in body) == (400, True)
+    unsigned = {k: v for k, v in fields.items() if k not in ("signature", "x-amz-signature")}
+    status, _, body = _post(post["url"], unsigned, "x", b"x")
+    assert (status, b"InvalidArgument" in body) == (400, True)

@@ -226,3 +226,20 @@ def test_add_and_remove_permission_edit_the_topic_policy(sns: Any) -> None:
     with pytest.raises(ClientError) as caught:
         sns.remove_permission(TopicArn=arn, Label="pub")
     assert _error(caught.value) == ("InvalidParameter", 400)
+
+
+def test_a_fifo_queue_cannot_subscribe_to_a_standard_topic(
+    clients: tuple[Any, Any],
+) -> None:
+    sns, sqs = clients
+    topic = sns.create_topic(Name="plain")["TopicArn"]
+    url = sqs.create_queue(QueueName="ordered.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    with pytest.raises(ClientError) as caught:
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+    assert caught.value.response["Error"]["Code"] == "InvalidParameter"
+    # AWS's own wording repeats its prefix here.
+    assert caught.value.response["Error"]["Message"] == (
+        "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
+        "subscribed to standard SNS topics"
+    )

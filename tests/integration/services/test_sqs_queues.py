@@ -201,3 +201,10 @@ def test_cancel_message_move_task_with_no_running_task_is_resource_not_found(sqs
     with pytest.raises(ClientError) as caught:
         sqs.cancel_message_move_task(TaskHandle="not-a-running-task")
     assert _code(caught.value) == "ResourceNotFoundException"
+
+
+def test_a_queue_url_without_a_queue_path_is_a_queue_that_does_not_exist(sqs: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        sqs.get_queue_attributes(QueueUrl="http://whatever-incorrect-queue-address")
+    assert _code(caught.value) == "AWS.SimpleQueueService.NonExistentQueue"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from lambic.services.base import ServiceResponse
-from lambic.services.s3 import access, acl
+from lambic.services.s3 import access, acl, policy
 from lambic.services.s3._call import Call, empty_response, xml_response
+from lambic.services.s3._wire import document, element
 from lambic.services.s3.errors import S3Error
 from lambic.services.s3.store import NULL_VERSION, ObjectAttrs
 
@@ -21,10 +23,27 @@ def _requested(call: Call) -> list[acl.Grant] | None:
 
 
 def _check_enabled(call: Call, grants: list[acl.Grant]) -> None:
-    """AWS: with BucketOwnerEnforced, ACLs are disabled; only the owner may be named."""
+    """AWS: with BucketOwnerEnforced, ACLs are disabled; only the owner may be named.
+    With the public access block's BlockPublicAcls, a public ACL is refused (403)."""
     enforced = call.engine.setting(call.bucket, access.OWNERSHIP) == "BucketOwnerEnforced"
     if enforced and not acl.is_owner_only(grants):
         raise S3Error("AccessControlListNotSupported")
+    block = call.engine.setting(call.bucket, access.PUBLIC_ACCESS_BLOCK)
+    if access.public_access_flag(block, "BlockPublicAcls") and acl.is_public(grants):
+        raise S3Error("AccessDenied")
+
+
+def get_policy_status(call: Call) -> ServiceResponse:
+    """GetBucketPolicyStatus: public when the policy grants everyone something without
+    a condition, or the bucket's ACL grants everyone or every AWS account."""
+    call.engine.bucket(call.bucket)
+    text = call.engine.setting(call.bucket, policy.SETTING)
+    public = text is not None and policy.stored(text).is_public()
+    stored_acl = call.engine.setting(call.bucket, acl.SETTING)
+    if not public and stored_acl:
+        public = acl.is_public(json.loads(stored_acl))
+    flag = "true" if public else "false"
+    return xml_response(document("PolicyStatus", element("IsPublic", flag)))
 
 
 def with_acl(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:

@@ -29,14 +29,53 @@ from lambic.services.s3.store import ListedObject
 
 
 def list_buckets(call: Call) -> ServiceResponse:
+    """ListBuckets, paged when `max-buckets` is given (AWS: names in order, an opaque
+    ContinuationToken while more remain), filtered by `prefix` and `bucket-region`."""
+    q = call.query
+    prefix, region = q.get("prefix", ""), q.get("bucket-region")
+    after = ""
+    token = q.get("continuation-token")
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise S3Error(
+                "InvalidArgument",
+                "The continuation token provided is incorrect",
+                ArgumentName="continuation-token",
+            ) from exc
+    limit = _max_buckets(q.get("max-buckets"))
+    chosen = [
+        b
+        for b in call.engine.list_buckets()
+        if b.name > after and b.name.startswith(prefix) and (region is None or b.region == region)
+    ]
+    page = chosen[:limit] if limit is not None else chosen
     buckets = "".join(
         f"<Bucket><Name>{x(b.name)}</Name><CreationDate>{iso_date(b.created)}</CreationDate>"
         f"<BucketRegion>{b.region}</BucketRegion></Bucket>"
-        for b in call.engine.list_buckets()
+        for b in page
     )
+    tail = element("Prefix", prefix) if "prefix" in q else ""
+    if len(page) < len(chosen):
+        next_token = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
+        tail += element("ContinuationToken", next_token)
     return xml_response(
-        document("ListAllMyBucketsResult", f"{owner_xml()}<Buckets>{buckets}</Buckets>")
+        document("ListAllMyBucketsResult", f"{owner_xml()}<Buckets>{buckets}</Buckets>{tail}")
     )
+
+
+def _max_buckets(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 10000:
+        raise S3Error(
+            "InvalidArgument",
+            "Argument max-buckets must be an integer between 1 and 10000",
+            ArgumentName="max-buckets",
+            ArgumentValue=raw,
+        )
+    return int(raw)
 
 
 def create_bucket(call: Call) -> ServiceResponse:
@@ -189,9 +228,12 @@ class Listing:
             max_keys=self.max_keys,
         )
 
-    def head(self, call: Call) -> list[str]:
-        """`<Name>` and `<Prefix>`, which every flavour opens with."""
-        return [element("Name", call.bucket), f"<Prefix>{self.enc(self.prefix)}</Prefix>"]
+    def head(self, call: Call, *, encode_prefix: bool = True) -> list[str]:
+        """`<Name>` and `<Prefix>`, which every flavour opens with. ListObjects (v1)
+        returns its Prefix as sent even under `encoding-type=url` (AWS; botocore decodes
+        every other listing's Prefix, not v1's)."""
+        prefix = self.enc(self.prefix) if encode_prefix else x(self.prefix)
+        return [element("Name", call.bucket), f"<Prefix>{prefix}</Prefix>"]
 
     def delimiter_xml(self) -> str:
         return f"<Delimiter>{self.enc(self.delimiter)}</Delimiter>" if self.delimiter else ""
@@ -238,7 +280,7 @@ def list_objects_v1(call: Call) -> ServiceResponse:
     enc = listing.enc
     marker = call.query.get("marker", "")
     page = listing.page(call, marker)
-    parts = listing.head(call)
+    parts = listing.head(call, encode_prefix=False)
     parts.append(f"<Marker>{enc(marker)}</Marker>")
     # AWS returns NextMarker only when a delimiter was given; without one the client
     # uses the last Key.

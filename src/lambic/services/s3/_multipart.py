@@ -149,6 +149,10 @@ def upload_part_copy(call: Call) -> ServiceResponse:
                 ArgumentValue=copy_range,
             )
         start, end = bounds
+        last = copy_range[6:].split("-", 1)[1].strip()
+        if last.isdigit() and int(last) >= src.size:
+            # Unlike a GET's Range, a copy range past the source's end is not clipped.
+            raise S3Error("InvalidRange", ActualObjectSize=src.size, RangeRequested=copy_range)
     data = call.engine.read(src, start, end)
     part = call.engine.upload_part(call.bucket, _key(call), _upload_id(call), number, data)
     body = document(
@@ -207,6 +211,9 @@ async def complete_upload(call: Call) -> ServiceResponse:
     parts = _requested_parts(call.request.body)
     requested = [(int(p["PartNumber"]), p["ETag"]) for p in parts]
     upload_id = _upload_id(call)
+    done = call.engine.completed_upload(call.bucket, key, upload_id)
+    if done is not None:  # completed already (which removed the upload): the same answer
+        return _completed(call, key, done)
     # An SSE-C upload is completed with its key, as every part was sent (AWS).
     _upload_encryption(call)
     # Copying the parts is file I/O proportional to the object: off the event loop.
@@ -225,6 +232,10 @@ async def complete_upload(call: Call) -> ServiceResponse:
         context=call.context,
         preconditions=write_preconditions(call.request.headers),
     )
+    return _completed(call, key, obj)
+
+
+def _completed(call: Call, key: str, obj: StoredObject) -> ServiceResponse:
     body = document(
         "CompleteMultipartUploadResult",
         element("Location", f"{call.base_url}/{call.bucket}/{key}")

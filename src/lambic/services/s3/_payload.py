@@ -76,13 +76,23 @@ class UploadedBody:
         return self.digests.get(algorithm)
 
 
+def is_aws_chunked(headers: Headers) -> bool:
+    """Whether the body is in aws-chunked framing: a STREAMING-* payload hash, or
+    `Content-Encoding: aws-chunked` with the `x-amz-decoded-content-length` such a body
+    must declare (a client may name aws-chunked and send plain bytes: AWS stores them)."""
+    if headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+        return True
+    return "aws-chunked" in headers.get("content-encoding", "") and (
+        "x-amz-decoded-content-length" in headers
+    )
+
+
 def read_upload(request: ServiceRequest) -> UploadedBody:
     """The body of a PUT/UploadPart held in memory (see `read_spooled_upload`)."""
     headers = request.headers
     body = request.body
     trailers: dict[str, str] = {}
-    sha_header = headers.get("x-amz-content-sha256", "")
-    if sha_header.startswith("STREAMING-") or "aws-chunked" in headers.get("content-encoding", ""):
+    if is_aws_chunked(headers):
         decoded = decode_aws_chunked(body, request.signing)
         body, trailers = decoded.data, decoded.trailers
         declared = headers.get("x-amz-decoded-content-length")
@@ -169,7 +179,7 @@ class _Checked:
         self.digests = digests
 
 
-class _Digests:
+class Digests:
     """MD5 (the ETag) and the checksums an upload may claim, computed as bytes pass."""
 
     def __init__(self, algorithms: list[str]) -> None:
@@ -201,16 +211,13 @@ class _Digests:
 def _check_spooled(request: ServiceRequest, path: str, also: tuple[str, ...] = ()) -> _Checked:
     headers = request.headers
     named = (headers.get("x-amz-trailer", "") + "," + ",".join(headers)).lower()
-    digests = _Digests(
+    digests = Digests(
         [a for a in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{a.lower()}" in named or a in also]
     )
     trailers: dict[str, str] = {}
-    sha_header = headers.get("x-amz-content-sha256", "")
     final = path
     with open(path, "rb") as source:
-        if sha_header.startswith("STREAMING-") or "aws-chunked" in headers.get(
-            "content-encoding", ""
-        ):
+        if is_aws_chunked(headers):
             final = f"{path}.decoded"
             try:
                 with open(final, "wb") as out:
@@ -236,7 +243,7 @@ def _check_spooled(request: ServiceRequest, path: str, also: tuple[str, ...] = (
     return _Checked(final, digests.size, digests.md5.digest(), claimed, trailers, digests.values())
 
 
-def _check_digests(headers: Headers, trailers: dict[str, str], digests: _Digests) -> None:
+def _check_digests(headers: Headers, trailers: dict[str, str], digests: Digests) -> None:
     if digests.size > MAX_PUT_BYTES:
         raise S3Error("EntityTooLarge", ProposedSize=digests.size, MaxSizeAllowed=MAX_PUT_BYTES)
     md5 = headers.get("content-md5")
@@ -263,10 +270,12 @@ def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None
         if value is None:
             continue
         if name == "Content-Encoding":
-            # aws-chunked is transfer framing, not a property of the object.
-            value = ",".join(
-                token for token in (t.strip() for t in value.split(",")) if token != "aws-chunked"
-            )
+            # aws-chunked is transfer framing, not a property of the object; the rest
+            # is kept as sent ("deflate, gzip").
+            if "aws-chunked" in value:
+                value = ", ".join(
+                    t for t in (t.strip() for t in value.split(",")) if t != "aws-chunked"
+                )
             if not value:
                 continue
         stored[name] = value

@@ -24,8 +24,10 @@ def _key(call: Call) -> str:
 
 def get_tagging(call: Call) -> ServiceResponse:
     obj = call.engine.head(call.bucket, _key(call), call.query.get("versionId"))
+    # AWS answers the tag set ordered by key, whatever order it was sent in.
     tags = "".join(
-        f"<Tag><Key>{x(k)}</Key><Value>{x(v)}</Value></Tag>" for k, v in obj.attrs.tags.items()
+        f"<Tag><Key>{x(k)}</Key><Value>{x(v)}</Value></Tag>"
+        for k, v in sorted(obj.attrs.tags.items())
     )
     return xml_response(
         document("Tagging", f"<TagSet>{tags}</TagSet>"), 200, _version(obj.version_id)

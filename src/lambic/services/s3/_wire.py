@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import quote_plus, unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from lambic.services._query_xml import escape
 from lambic.services.s3.errors import S3Error
@@ -101,8 +101,9 @@ def decode_uri_part(raw: str) -> str:
 
 
 def url_encode(text: str) -> str:
-    """`encoding-type=url`: AWS's form encoding, which botocore decodes with unquote_plus."""
-    return quote_plus(text, safe="/")
+    """`encoding-type=url`: percent-encoding as AWS writes it (a space is %20, a plus
+    %2B), which botocore decodes with unquote_plus when it asked for the encoding."""
+    return quote(text, safe="/")
 
 
 # -- checksums -------------------------------------------------------------------

@@ -145,6 +145,22 @@ def is_owner_only(grants: list[Grant]) -> bool:
     return all(g["type"] == "CanonicalUser" and g.get("id") == OWNER_ID for g in grants)
 
 
+def is_public(grants: list[Grant]) -> bool:
+    """Whether the grants open anything to everyone or to every AWS account (what
+    BlockPublicAcls refuses and IgnorePublicAcls ignores)."""
+    return any(g.get("uri") in (ALL_USERS, AUTHENTICATED_USERS) for g in grants)
+
+
+def grants_everyone(stored: str | None, permissions: tuple[str, ...]) -> bool:
+    """Whether a stored ACL grants AllUsers one of `permissions` (READ, WRITE...)."""
+    if not stored:
+        return False
+    return any(
+        g.get("uri") == ALL_USERS and g.get("permission") in (*permissions, "FULL_CONTROL")
+        for g in json.loads(stored)
+    )
+
+
 def to_json(grants: list[Grant]) -> str:
     return json.dumps(grants, separators=(",", ":"))
 

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from lambic.services.s3 import _versions, access, policy, versioning
+from lambic.services.s3 import _versions, access, conditions, policy, versioning
 from lambic.services.s3._blobs import BlobStore
 from lambic.services.s3._wire import http_date
 from lambic.services.s3.cors import CorsRule, parse_cors, render_cors
@@ -664,11 +664,13 @@ class S3Engine:
         if not requested:
             raise S3Error("MalformedXML")
         numbers = [number for number, _ in requested]
-        if any(b <= a for a, b in itertools.pairwise(numbers)):
+        if any(b < a for a, b in itertools.pairwise(numbers)):
             raise S3Error("InvalidPartOrder", UploadId=upload_id)
+        # A part listed twice (a client that re-sent it) counts once, as its last entry.
+        listed = dict(requested)
         stored = {part.number: part for part in self.store.list_parts(upload_id)}
         chosen: list[Part] = []
-        for number, etag in requested:
+        for number, etag in listed.items():
             part = stored.get(number)
             if part is None or not etag_matches(etag, part.etag):
                 raise S3Error("InvalidPart", UploadId=upload_id, PartNumber=number, ETag=etag)
@@ -695,8 +697,15 @@ class S3Engine:
                 parts=len(chosen),
                 checksums={},
                 part_sizes=tuple(part.size for part in chosen),
+                upload_id=upload_id,
             ),
         )
+
+    def completed_upload(self, bucket: str, key: str, upload_id: str) -> StoredObject | None:
+        """The current object at `key` when upload `upload_id` made it (a repeated
+        CompleteMultipartUpload is answered again, as on AWS), else None."""
+        obj = self.store.get_object(bucket, key)
+        return obj if obj is not None and obj.attrs.upload_id == upload_id else None
 
     def commit_upload(
         self,
@@ -759,7 +768,13 @@ class S3Engine:
 
     # -- bucket policy -------------------------------------------------------------
 
-    def allows_anonymous(self, bucket: str, action: str, key: str | None = None) -> bool:
+    def allows_anonymous(
+        self,
+        bucket: str,
+        action: str,
+        key: str | None = None,
+        context: conditions.Context = policy.NO_CONTEXT,
+    ) -> bool:
         """Whether the bucket policy (a stored setting, see `policy`) lets an unsigned
         request do `action` (S3's rule)."""
         text = self.setting(bucket, policy.SETTING)
@@ -769,7 +784,7 @@ class S3Engine:
         if access.public_access_flag(block, "RestrictPublicBuckets"):
             return False  # AWS: only the owner's account and AWS services get through
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-        return policy.stored(text).allows_anonymous(action, resource)
+        return policy.stored(text).evaluate(action, resource, None, context) == "Allow"
 
     # -- notification configuration ------------------------------------------------
 

@@ -8,23 +8,24 @@ those checks and messages. The policy is stored (the bucket setting `SETTING`, w
 the bucket's other one-document sub-resources) and returned byte for byte.
 
 S3 lets an unsigned request through only when the bucket policy grants the action to
-everyone (`"Principal": "*"`); otherwise it answers 403 AccessDenied. The local S3
-accepts any signed request (see `lambic.services.auth`), so a policy matters here only
-for anonymous ones: a browser or curl reading a website bucket. A `PublicRead` bucket
-declared in `.lambic/config.json` gets the same policy locally as on AWS
-(`lambic.project.resources.public_read_policy`), so the one flag governs both.
+everyone (`"Principal": "*"`); otherwise it answers 403 AccessDenied. A signed request
+comes from the local cloud's one account, whose principals hold every permission
+locally (there are no IAM policies to consult), so for them only an explicit Deny
+matters: a Deny to everyone, to the account (`"000000000000"`, its root ARN) or any
+`NotPrincipal` that leaves them in, whose Action, Resource and Condition match. A
+`PublicRead` bucket declared in `.lambic/config.json` gets the same policy locally as
+on AWS (`lambic.project.resources.public_read_policy`), so the one flag governs both.
 
-Evaluation follows IAM's order for the statements it understands: an explicit Deny
-wins, then an Allow, else denied. Statements with a `Condition`, `NotAction`,
-`NotResource` or `NotPrincipal` are not evaluated (an anonymous request is never
-granted through them), since their keys need request context the local S3 lacks.
+Evaluation follows IAM's order: an explicit Deny wins, then an Allow, else no
+decision. `Condition` blocks are decided by `conditions` against the request's context
+(`access_context`); `NotAction`, `NotResource` and `NotPrincipal` as IAM reads them.
 
     >>> doc = PolicyDocument.parse(b'{"Statement": [{"Effect": "Allow", "Principal": "*",'
     ...     b' "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}', "site")
-    >>> doc.allows_anonymous("s3:GetObject", "arn:aws:s3:::site/index.html")
+    >>> doc.evaluate("s3:GetObject", "arn:aws:s3:::site/index.html", None, NO_CONTEXT)
+    'Allow'
+    >>> doc.evaluate("s3:ListBucket", "arn:aws:s3:::site", None, NO_CONTEXT) is None
     True
-    >>> doc.allows_anonymous("s3:ListBucket", "arn:aws:s3:::site")
-    False
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.services.s3 import conditions
 from lambic.services.s3.errors import S3Error
 
 SETTING = "policy"
@@ -42,7 +45,15 @@ MAX_BYTES = 20 * 1024
 _VERSIONS = ("2012-10-17", "2008-10-17")
 _PRINCIPAL_KINDS = ("AWS", "Service", "CanonicalUser", "Federated")
 _NOT_JSON = "Policies must be valid JSON and the first byte must be '{'"
-_IGNORED = ("Condition", "NotAction", "NotResource", "NotPrincipal")
+
+
+class _NoContext:
+    def values(self, key: str) -> list[str] | None:
+        return None
+
+
+#: A request context with no keys (conditions on any key see it missing).
+NO_CONTEXT: conditions.Context = _NoContext()
 
 
 @dataclass(frozen=True)
@@ -90,24 +101,72 @@ class PolicyDocument:
             for statement in self.statements
         )
 
-    def allows_anonymous(self, action: str, resource: str) -> bool:
+    def allows_anonymous(
+        self, action: str, resource: str, context: conditions.Context = NO_CONTEXT
+    ) -> bool:
         """Whether everyone may do `action` (e.g. `s3:GetObject`) on `resource` (an ARN)."""
+        return self.evaluate(action, resource, None, context) == "Allow"
+
+    def evaluate(
+        self,
+        action: str,
+        resource: str,
+        account: str | None,
+        context: conditions.Context,
+    ) -> str | None:
+        """ "Deny", "Allow" or None (no statement applies) for `action` (e.g.
+        `s3:GetObject`) on `resource` (an ARN) by a caller of `account` (None: anonymous)."""
         allowed = False
         for statement in self.statements:
-            if any(key in statement for key in _IGNORED):
-                continue
-            if not _everyone(statement.get("Principal")):
-                continue
-            actions = _listed(statement.get("Action"))
-            if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions):
-                continue
-            resources = _listed(statement.get("Resource"))
-            if not any(fnmatch.fnmatchcase(resource, r) for r in resources):
+            if not _applies(statement, action, resource, account, context):
                 continue
             if statement["Effect"] == "Deny":
-                return False
+                return "Deny"
             allowed = True
-        return allowed
+        return "Allow" if allowed else None
+
+
+def _applies(
+    statement: dict[str, Any],
+    action: str,
+    resource: str,
+    account: str | None,
+    context: conditions.Context,
+) -> bool:
+    if "NotPrincipal" in statement:
+        if _names_caller(statement["NotPrincipal"], account):
+            return False
+    elif not _names_caller(statement.get("Principal"), account):
+        return False
+    lowered = action.lower()
+    if "NotAction" in statement:
+        if any(_like(lowered, a.lower()) for a in _listed(statement["NotAction"])):
+            return False
+    elif not any(_like(lowered, a.lower()) for a in _listed(statement.get("Action"))):
+        return False
+    if "NotResource" in statement:
+        if any(_like(resource, r) for r in _listed(statement["NotResource"])):
+            return False
+    elif not any(_like(resource, r) for r in _listed(statement.get("Resource"))):
+        return False
+    block = statement.get("Condition")
+    return block is None or conditions.holds(block, context)
+
+
+def _like(value: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
+
+
+def _names_caller(principal: object, account: str | None) -> bool:
+    """Whether a Principal names the caller: everyone always; the local account (its id
+    or root ARN) when signed. Other principals (IAM users and roles of the account,
+    canonical ids, services) are not told apart locally, so they match nobody."""
+    if _everyone(principal):
+        return True
+    if account is None or not isinstance(principal, dict):
+        return False
+    names = _listed(principal.get("AWS"))
+    return account in names or f"arn:aws:iam::{account}:root" in names
 
 
 def validate(document: bytes, bucket: str) -> str:
@@ -182,6 +241,11 @@ def _listed(value: object) -> list[str]:
     if isinstance(value, list):
         return [str(item) for item in value]
     return []
+
+
+def caller_account(anonymous: bool) -> str | None:
+    """The account a request comes from: the local one when signed, None when not."""
+    return None if anonymous else LOCAL_ACCOUNT_ID
 
 
 def _everyone(principal: object) -> bool:

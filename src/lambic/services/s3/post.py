@@ -30,8 +30,8 @@ from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
 from lambic.services.s3 import encryption
 from lambic.services.s3._call import Call, empty_response, xml_response
-from lambic.services.s3._payload import STORED_HEADERS, staging_thread, validate_tags
-from lambic.services.s3._wire import document, element
+from lambic.services.s3._payload import STORED_HEADERS, Digests, staging_thread, validate_tags
+from lambic.services.s3._wire import CHECKSUM_ALGORITHMS, XML_DECL, compare_checksums, element
 from lambic.services.s3.engine import StagedBlob
 from lambic.services.s3.errors import S3Error
 from lambic.services.s3.store import ObjectAttrs
@@ -39,6 +39,7 @@ from lambic.services.s3.store import ObjectAttrs
 # Fields a policy need not mention (AWS: the signature fields, the file, x-ignore-*).
 _EXEMPT = frozenset(
     {"awsaccesskeyid", "signature", "policy", "file", "x-amz-signature", "x-amz-security-token"}
+    | {f"x-amz-checksum-{algorithm.lower()}" for algorithm in CHECKSUM_ALGORITHMS}
 )
 MAX_POST_BYTES = 5 * 1024 * 1024 * 1024
 
@@ -236,6 +237,16 @@ def check_policy(form: Form, bucket: str, key: str, *, now: float) -> None:
         conditions = list(policy.get("conditions", []))
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.") from exc
+    if "conditions" not in policy:  # the field names are case-sensitive (AWS)
+        raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid 'conditions' value.")
+    if form.get("signature") is None and form.get("x-amz-signature") is None:
+        raise S3Error(
+            "InvalidArgument",
+            "Bucket POST must contain a field named 'Signature'.  If it is specified, please "
+            "check the order of the fields.",
+            ArgumentName="Signature",
+            ArgumentValue="",
+        )
     if now > expiration:
         raise _denied("Policy expired.")
     values = {k.lower(): v for k, v in form.fields.items()}
@@ -332,10 +343,11 @@ def _store_form(call: Call, form: Form, key: str, data: bytes | StagedBlob) -> S
     }
     tagging = form.get("tagging")
     tags = validate_tags(_tag_pairs(tagging)) if tagging else {}
+    checksums = _form_checksums(call, form, data)
     # Encryption fields (SSE-S3/KMS/C) work as the same headers do on PUT.
     attrs = encryption.encrypt(
         Headers(form.fields.items()),
-        ObjectAttrs(stored, metadata, {}, 0, tags),
+        ObjectAttrs(stored, metadata, checksums, 0, tags),
         call.engine.setting(call.bucket, encryption.SETTING),
     )
     obj = call.engine.put_object(
@@ -355,15 +367,38 @@ def _store_form(call: Call, form: Form, key: str, data: bytes | StagedBlob) -> S
         return empty_response(303, [("ETag", obj.etag), ("Location", f"{redirect}{joiner}{query}")])
     status = form.get("success_action_status")
     if status == "201":
-        body = document(
-            "PostResponse",
-            element("Location", location)
-            + element("Bucket", call.bucket)
-            + element("Key", key)
-            + element("ETag", obj.etag),
-        )
+        # AWS's PostResponse carries no namespace, unlike its other documents.
+        body = (
+            f"{XML_DECL}<PostResponse>{element('Location', location)}"
+            f"{element('Bucket', call.bucket)}{element('Key', key)}"
+            f"{element('ETag', obj.etag)}</PostResponse>"
+        ).encode()
         return xml_response(body, 201, response_headers)
     return empty_response(200 if status == "200" else 204, response_headers)
+
+
+def _form_checksums(call: Call, form: Form, data: bytes | StagedBlob) -> dict[str, str]:
+    """The `x-amz-checksum-*` fields, checked against the file (400 BadDigest when one
+    differs; a staged file is removed then, as nothing will point at it)."""
+    claimed = {
+        algorithm: value
+        for algorithm in CHECKSUM_ALGORITHMS
+        if (value := form.get(f"x-amz-checksum-{algorithm.lower()}"))
+    }
+    if not claimed:
+        return {}
+    digests = Digests(list(claimed))
+    if isinstance(data, bytes):
+        digests.update(data)
+    else:
+        for chunk in call.engine.blobs.iter_range(data.blob, 0, data.size):
+            digests.update(chunk)
+    try:
+        return compare_checksums(claimed, digests.values())
+    except S3Error:
+        if isinstance(data, StagedBlob):
+            call.engine.blobs.delete(data.blob)
+        raise
 
 
 def _tag_pairs(tagging: str) -> list[tuple[str, str]]:

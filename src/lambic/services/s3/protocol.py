@@ -10,12 +10,16 @@ answers carry no body, as on AWS.
 
 Browser GETs (no Authorization header, no presigned query) are anonymous: as on AWS,
 they are served only when the bucket policy grants the action to everyone (`policy`;
-a `PublicRead` bucket in the config has such a policy), else 403 AccessDenied; a
+a `PublicRead` bucket in the config has such a policy) or an ACL grants everyone READ,
+else 403 AccessDenied; a
 missing key answers 403 too unless `s3:ListBucket` is granted, as S3 hides which keys
 exist. Allowed ones get website-endpoint-like behaviour: `/<bucket>/` and
 `/<bucket>/dir/` serve `index.html` from that "folder", and `/<bucket>` or
 `/<bucket>/dir` redirect (302) to the slash form when such an `index.html` exists, so
 relative links in the page resolve like on S3 static hosting.
+
+Signed requests meet the bucket policy's explicit Denies after routing
+(`authorize.check_signed`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from lambic.services.s3 import (
     _protection,
     _settings,
     _tagging,
+    authorize,
 )
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._metering import pricing_class
@@ -67,7 +72,6 @@ _UNSUPPORTED_BUCKET = frozenset(
         "inventory",
         "metrics",
         "analytics",
-        "policyStatus",
         "metadataTable",
     }
 )
@@ -125,6 +129,10 @@ class S3Protocol:
         try:
             call = self._call(request, request_id)
             handler = self._route(call)
+            if call.bucket:
+                authorize.check_expected_owner(call)
+                if not call.anonymous:
+                    authorize.check_signed(call)
             result = handler(call)
             response = result if isinstance(result, ServiceResponse) else await result
         except S3Error as error:
@@ -205,6 +213,7 @@ _BUCKET_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     },
     **dict.fromkeys(_settings.SETTINGS, _settings.HANDLERS),
     "acl": _acls.BUCKET_HANDLERS,
+    "policyStatus": {"GET": _acls.get_policy_status},
 }
 _OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
     "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
@@ -358,9 +367,14 @@ def _redirect(location: str) -> ServiceResponse:
 
 
 def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
-    """S3's answer to an unsigned request the bucket policy does not allow: 403."""
+    """S3's answer to an unsigned request neither the bucket policy nor an ACL (the
+    bucket's for a listing, the object's for a read) allows: 403."""
     call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
-    if not call.engine.allows_anonymous(call.bucket, action, key):
+    context = authorize.AccessContext(call, key=key)
+    if call.engine.allows_anonymous(call.bucket, action, key, context):
+        return
+    version = call.query.get("versionId")
+    if not authorize.acl_allows_anonymous(call.engine, call.bucket, action, key, version):
         raise S3Error("AccessDenied")
 
 

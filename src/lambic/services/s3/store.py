@@ -139,7 +139,9 @@ class ObjectAttrs:
     digest of its key, never the key); `checksum_type`: "COMPOSITE" for a multipart
     object's composite checksum ("" is FULL_OBJECT), and for an upload the type it was
     created with, whose `checksums` then holds the requested algorithm with an empty
-    value; `part_checksums`: each part's checksum value, in part order.
+    value; `part_checksums`: each part's checksum value, in part order; `upload_id`: the
+    multipart upload that made the object (a repeated CompleteMultipartUpload answers
+    it again, as AWS does).
     """
 
     headers: dict[str, str] = field(default_factory=dict)
@@ -153,6 +155,7 @@ class ObjectAttrs:
     sse: dict[str, str] = field(default_factory=dict)
     checksum_type: str = ""
     part_checksums: tuple[str, ...] = ()
+    upload_id: str = ""
 
     def to_json(self) -> str:
         raw: dict[str, Any] = {
@@ -175,6 +178,8 @@ class ObjectAttrs:
             raw["ct"] = self.checksum_type
         if self.part_checksums:
             raw["pc"] = self.part_checksums
+        if self.upload_id:
+            raw["u"] = self.upload_id
         return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
@@ -192,6 +197,7 @@ class ObjectAttrs:
             sse=raw.get("e", {}),
             checksum_type=raw.get("ct", ""),
             part_checksums=tuple(raw.get("pc", ())),
+            upload_id=raw.get("u", ""),
         )
 
 

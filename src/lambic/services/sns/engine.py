@@ -43,6 +43,7 @@ from lambic.services.sns.model import (
     Subscription,
     Topic,
 )
+from lambic.services.sns.platform import Platforms, PlatformStore
 from lambic.services.sns.store import SnsStore
 from lambic.services.sqs import SqsEngine
 
@@ -92,6 +93,10 @@ class SnsEngine:
             self._by_topic.setdefault(sub.topic_arn, {})[sub.arn] = sub
         self._deleted: dict[str, int] = {}
         self._lambda_listeners: list[LambdaListener] = []
+        #: Mobile push: platform applications and endpoints, on the same database.
+        self.platforms = Platforms(
+            PlatformStore(store.conn), lock=self._lock, region=region, account=account
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -290,8 +295,10 @@ class SnsEngine:
             topic = self.get_topic(topic_arn)
             endpoint = self._check_endpoint(protocol, endpoint)
             if protocol == "sqs" and endpoint.endswith(".fifo") and not topic.fifo:
+                # AWS repeats the prefix in this one message (moto's AWS-verified test).
                 raise invalid_parameter(
-                    "Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"
+                    "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed "
+                    "to standard SNS topics"
                 )
             normalised = {
                 name: self._check_subscription_attribute(name, value, attributes or {})

@@ -58,3 +58,13 @@ def missing_parameter(name: str) -> SnsError:
         f"1 validation error detected: Value null at '{name[0].lower()}{name[1:]}' failed to "
         "satisfy constraint: Member must not be null",
     )
+
+
+def not_implemented(action: str) -> SnsError:
+    return SnsError(
+        "NotImplemented",
+        f"Lambic's local SNS does not serve {action} (SMS and data protection policies are "
+        "not emulated). Point this client at AWS (set AWS_ENDPOINT_URL_SNS to SNS's "
+        "endpoint) or replace the call with a stub while running locally.",
+        status=501,
+    )

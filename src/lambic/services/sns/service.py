@@ -12,8 +12,8 @@ from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.sns import protocol
 from lambic.services.sns._checks import message_size, parse_attributes
 from lambic.services.sns.engine import SnsEngine
-from lambic.services.sns.errors import SnsError, invalid_action
-from lambic.services.sns.operations import OPERATIONS
+from lambic.services.sns.errors import SnsError, invalid_action, not_implemented
+from lambic.services.sns.operations import OPERATIONS, UNSERVED
 
 _log = logging.getLogger(__name__)
 _XML = "text/xml"
@@ -42,7 +42,7 @@ class SnsService:
         try:
             operation = OPERATIONS.get(action)
             if operation is None:
-                raise invalid_action(action)
+                raise not_implemented(action) if action in UNSERVED else invalid_action(action)
             result = operation(self.engine, params)
             if self.meter is not None and action in ("Publish", "PublishBatch"):
                 self._meter_publish(self.meter, action, params)

@@ -71,7 +71,8 @@ def _queue_name(engine: SqsEngine, params: Params, context: Context) -> str:
         path = urlsplit(str(url)).path if "://" in str(url) else str(url)
     segments = [segment for segment in path.split("/") if segment]
     if not segments:
-        raise SqsError("InvalidAddress", f"The address {url} is not valid for this endpoint.")
+        # AWS answers a URL with no queue path as a queue that does not exist.
+        raise queue_does_not_exist()
     if len(segments) >= 2 and segments[-2] != engine.account:
         raise queue_does_not_exist()
     return segments[-1]
