@@ -287,7 +287,7 @@ class DynamoDBEngine:
         # Definitions no index uses any more are dropped, as AWS does after an index delete.
         used = set(table.key_names())
         for index in table.indexes.values():
-            used.update(n for n in (index.hash_key, index.range_key) if n)
+            used.update(index.key_attributes())
         table.attribute_types = {n: t for n, t in table.attribute_types.items() if n in used}
         check_attribute_definitions(table)
 

@@ -14,8 +14,14 @@ from typing import Any
 
 import orjson
 
-from lambic.services.dynamodb import _requests
-from lambic.services.dynamodb._keys import index_key_names, index_projection, key_of, pick
+from lambic.services.dynamodb import _requests, key_conditions
+from lambic.services.dynamodb._keys import (
+    index_key,
+    index_key_names,
+    index_projection,
+    key_of,
+    pick,
+)
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units
 from lambic.services.dynamodb.engine import DynamoDBEngine, TableState
 from lambic.services.dynamodb.errors import ValidationError
@@ -29,6 +35,7 @@ from lambic.services.dynamodb.expressions.ast import (
     Literal,
     Path,
 )
+from lambic.services.dynamodb.key_conditions import successor
 from lambic.services.dynamodb.store import partition_hash
 from lambic.services.dynamodb.tables import IndexDefinition
 from lambic.services.dynamodb.types import (
@@ -80,14 +87,19 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         index = _index(state, request)
         select = _select(request, index, paths)
         table = state.definition
-        hash_name = index.hash_key if index else table.hash_key
-        range_name = index.range_key if index else table.range_key
-        hash_value, range_condition = _split_key_condition(
-            key_condition, hash_name, range_name, table.attribute_types
-        )
-        hk = encode_key_value(hash_value)
-        column = "e.irk" if index else "rk"
-        where, params = _range_sql(range_condition, column)
+        if index is not None and index.multi_attribute:
+            hk, where, params = _multi_attribute_seek(key_condition, index, table.attribute_types)
+            key_conditions.check_filter(index, filter_)
+        else:
+            hash_name = index.hash_keys[0] if index else table.hash_key
+            range_name = table.range_key
+            if index is not None:
+                range_name = index.range_keys[0] if index.range_keys else None
+            hash_value, range_condition = _split_key_condition(
+                key_condition, hash_name, range_name, table.attribute_types
+            )
+            hk = encode_key_value(hash_value)
+            where, params = _range_sql(range_condition, "e.irk" if index else "rk")
         order = ">" if forward else "<"
         fetch: Fetch
         if index is None:
@@ -297,6 +309,38 @@ def _split_key_condition(
     return hash_value, range_condition
 
 
+def _multi_attribute_seek(
+    condition: Condition, index: IndexDefinition, types: dict[str, str]
+) -> tuple[bytes, str, tuple[Any, ...]]:
+    """(ihk, SQL on e.irk, parameters) of a query on a multi-attribute GSI key."""
+    parts: dict[str, Condition] = {}
+    for part in key_conditions.conjuncts(condition):
+        attribute = _key_attribute(part)
+        if attribute is None:
+            raise ValidationError("Query key condition not supported")
+        if attribute in parts:
+            raise ValidationError("KeyConditionExpressions must only contain one condition per key")
+        if attribute in types:
+            for literal in _literals(part):
+                _check_key_types(literal, types[attribute])
+            if isinstance(part, Function) and types[attribute] == "N":
+                raise ValidationError(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+                    "function; operator or function: begins_with, operand type: N"
+                )
+        parts[attribute] = part
+    ihk = key_conditions.hash_key(index, parts)
+    # Each RANGE condition gets the classic checks (<> refused, BETWEEN bounds in order);
+    # a single RANGE attribute also keeps the classic encoding, hence the classic seek.
+    where, params = "", ()
+    for name in index.range_keys:
+        if name in parts:
+            where, params = _range_sql(parts[name], "e.irk")
+    if len(index.range_keys) > 1:
+        where, params = key_conditions.range_where(index, parts)
+    return ihk, where, params
+
+
 def _key_attribute(part: Condition) -> str | None:
     """The attribute a key-condition part constrains, if it has a supported shape."""
     if isinstance(part, Compare) and isinstance(part.right, Literal):
@@ -371,18 +415,10 @@ def _range_sql(condition: Condition | None, column: str) -> tuple[str, tuple[Any
         )
     assert isinstance(condition, Function) and isinstance(condition.args[1], Literal)
     prefix = encode_key_value(condition.args[1].value)
-    upper = _successor(prefix)
+    upper = successor(prefix)
     if upper is None:
         return f" AND {column} >= ?", (prefix,)
     return f" AND {column} >= ? AND {column} < ?", (prefix, upper)
-
-
-def _successor(prefix: bytes) -> bytes | None:
-    """The smallest byte string greater than every string starting with `prefix`."""
-    trimmed = prefix.rstrip(b"\xff")
-    if not trimmed:
-        return None
-    return trimmed[:-1] + bytes((trimmed[-1] + 1,))
 
 
 def _render_value(value: AttributeValue) -> str:
@@ -413,8 +449,9 @@ def _start_cursor(
     rk = encode_key_value(key[table.range_key]) if table.range_key else b""
     if index is None:
         return (partition_hash(hk), hk, rk) if scan else rk
-    ihk = encode_key_value(key[index.hash_key])
-    irk = encode_key_value(key[index.range_key]) if index.range_key else b""
+    index_position = index_key(table, index, key)
+    assert index_position is not None  # every index key attribute was checked present
+    ihk, irk = index_position
     return (partition_hash(ihk), ihk, irk, hk, rk) if scan else (irk, hk, rk)
 
 

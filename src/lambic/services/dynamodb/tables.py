@@ -18,25 +18,48 @@ from lambic.services.dynamodb.errors import ValidationError
 
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _KEY_TYPES = frozenset({"S", "N", "B"})
+# DynamoDB's multi-attribute GSI keys: up to 4 HASH and 4 RANGE attributes.
+_MAX_KEY_ATTRIBUTES = 4
+_MAX_INDEX_KEYS = 2 * _MAX_KEY_ATTRIBUTES
 _STREAM_VIEW_TYPES = frozenset({"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
 
 
 @dataclass
 class IndexDefinition:
-    """A GSI or LSI: its key attributes and which attributes it projects."""
+    """A GSI or LSI: its key attributes and which attributes it projects.
+
+    A GSI's partition and sort keys may each be up to four attributes (DynamoDB's
+    multi-attribute keys); an LSI, like a table, has one of each.
+    """
 
     name: str
     kind: str  # "GSI" | "LSI"
-    hash_key: str
-    range_key: str | None
+    hash_keys: list[str]
+    range_keys: list[str]
     projection: dict[str, Any]
     throughput: dict[str, int] | None = None
 
+    @property
+    def multi_attribute(self) -> bool:
+        return len(self.hash_keys) > 1 or len(self.range_keys) > 1
+
+    def key_attributes(self) -> list[str]:
+        # A fresh list: callers may extend it.
+        return [*self.hash_keys, *self.range_keys]
+
     def key_schema(self) -> list[dict[str, str]]:
-        schema = [{"AttributeName": self.hash_key, "KeyType": "HASH"}]
-        if self.range_key:
-            schema.append({"AttributeName": self.range_key, "KeyType": "RANGE"})
-        return schema
+        return [{"AttributeName": n, "KeyType": "HASH"} for n in self.hash_keys] + [
+            {"AttributeName": n, "KeyType": "RANGE"} for n in self.range_keys
+        ]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IndexDefinition:
+        if "hash_key" in data:  # stored before multi-attribute keys
+            data = dict(data)
+            data["hash_keys"] = [data.pop("hash_key")]
+            range_key = data.pop("range_key")
+            data["range_keys"] = [range_key] if range_key else []
+        return cls(**data)
 
 
 @dataclass
@@ -163,7 +186,7 @@ class TableDefinition:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TableDefinition:
-        indexes = {i["name"]: IndexDefinition(**i) for i in data.pop("indexes")}
+        indexes = {i["name"]: IndexDefinition.from_json(i) for i in data.pop("indexes")}
         return cls(indexes=indexes, **data)
 
 
@@ -288,9 +311,62 @@ def parse_attribute_definitions(definitions: object) -> dict[str, str]:
     return types
 
 
+def _gsi_key_schema(schema: object) -> tuple[list[str], list[str]]:
+    """A GSI's HASH and RANGE attribute names: up to four of each, all HASH first."""
+    if not isinstance(schema, list) or not schema:
+        raise ValidationError(
+            "1 validation error detected: Value null at 'keySchema' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    if len(schema) <= 2 and all(e.get("KeyType") != "HASH" for e in schema[1:]):
+        # The classic shape (one HASH, optional RANGE) keeps the classic messages.
+        hash_key, range_key = _key_schema(schema, "keySchema")
+        return [hash_key], [range_key] if range_key else []
+    if len(schema) > _MAX_INDEX_KEYS:
+        raise ValidationError(
+            f"1 validation error detected: Value '{schema}' at 'keySchema' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {_MAX_INDEX_KEYS}"
+        )
+    types = [element.get("KeyType") for element in schema]
+    names = [str(element.get("AttributeName")) for element in schema]
+    if types[0] != "HASH":
+        raise ValidationError(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
+    for kind in types:
+        if kind not in ("HASH", "RANGE"):
+            raise ValidationError(
+                f"1 validation error detected: Value '{kind}' at 'keySchema.member.keyType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"
+            )
+    hashes = types.count("HASH")
+    if types[:hashes] != ["HASH"] * hashes:
+        raise ValidationError(
+            "Invalid KeySchema: All HASH KeySchemaElements must precede all RANGE KeySchemaElements"
+        )
+    for kind, count in (("HASH", hashes), ("RANGE", len(types) - hashes)):
+        if count > _MAX_KEY_ATTRIBUTES:
+            raise ValidationError(
+                f"Invalid KeySchema: A KeySchema may contain at most {_MAX_KEY_ATTRIBUTES} "
+                f"{kind} KeySchemaElements; found {count}"
+            )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValidationError(
+                f"Invalid KeySchema: Two KeySchemaElements have the same name: {name}"
+            )
+        seen.add(name)
+    return names[:hashes], names[hashes:]
+
+
 def parse_index(raw: dict[str, Any], kind: str, billing: str) -> IndexDefinition:
     name = validate_table_name(raw.get("IndexName"), "indexName")
-    hash_key, range_key = _key_schema(raw.get("KeySchema"), "keySchema")
+    if kind == "GSI":
+        hash_keys, range_keys = _gsi_key_schema(raw.get("KeySchema"))
+    else:
+        hash_key, range_key = _key_schema(raw.get("KeySchema"), "keySchema")
+        hash_keys, range_keys = [hash_key], [range_key] if range_key else []
     throughput = None
     if kind == "GSI":
         throughput = _throughput(
@@ -299,7 +375,7 @@ def parse_index(raw: dict[str, Any], kind: str, billing: str) -> IndexDefinition
             f"ProvisionedThroughput is not specified for index: {name}",
         )
     return IndexDefinition(
-        name, kind, hash_key, range_key, _projection(raw.get("Projection")), throughput
+        name, kind, hash_keys, range_keys, _projection(raw.get("Projection")), throughput
     )
 
 
@@ -349,7 +425,7 @@ def parse_create_table(request: dict[str, Any]) -> TableDefinition:
     )
     for raw in request.get("LocalSecondaryIndexes") or []:
         index = parse_index(raw, "LSI", billing)
-        if index.hash_key != hash_key or range_key is None:
+        if index.hash_keys != [hash_key] or range_key is None:
             raise ValidationError(
                 "One or more parameter values were invalid: Table KeySchema does not have a "
                 "range key, which is required when specifying a LocalSecondaryIndex"
@@ -379,7 +455,7 @@ def check_attribute_definitions(table: TableDefinition) -> None:
     """Every key attribute must be defined, and nothing else (AWS's rule)."""
     used = set(table.key_names())
     for index in table.indexes.values():
-        used.update(n for n in (index.hash_key, index.range_key) if n)
+        used.update(index.key_attributes())
     defined = set(table.attribute_types)
     missing = sorted(used - defined)
     if missing:
