@@ -298,7 +298,7 @@ class DynamoDBEngine:
         view_type = parse_stream_specification(spec)
         if view_type is None:
             if table.stream_view_type is None:
-                raise ValidationError(f"Table {table.name} does not have a stream enabled")
+                raise ValidationError(f"Table has no stream to disable: TableName: {table.name}")
             table.stream_view_type = None
             return "disable"
         if table.stream_view_type is not None:
