@@ -1,10 +1,11 @@
 """DynamoDB's wire protocol: JSON 1.0 over POST, operation named in X-Amz-Target.
 
 Request: `X-Amz-Target: DynamoDB_20120810.<Operation>` (or `DynamoDBStreams_20120810.`),
-body a JSON object. Response: 200 with a JSON body, or AWS's error body
-`{"__type": "<namespace>#<Code>", "message": "..."}` with its status. Every response
-carries `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which botocore
-verifies when present).
+body a JSON object, possibly gzip/deflate encoded (see `compression`). Response: 200
+with a JSON body, or AWS's error body `{"__type": "<namespace>#<Code>", "message": "..."}`
+with its status; over 4 KB, compressed when Accept-Encoding asks. Every response
+carries `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the bytes sent, which
+botocore verifies when present).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.dynamodb import compression
 from lambic.services.dynamodb.errors import (
     DynamoDBError,
     InternalServerError,
@@ -39,20 +41,22 @@ def request_id() -> str:
     return os.urandom(26).hex().upper()
 
 
-def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
+def render(
+    status: int, body: Mapping[str, Any], accept_encoding: str | None = None
+) -> ServiceResponse:
     # orjson: several times faster than json both ways, and a GetItem is mostly this.
     payload = orjson.dumps(body)
-    return ServiceResponse(
-        status=status,
-        headers=[
-            ("Content-Type", CONTENT_TYPE),
-            ("x-amzn-RequestId", request_id()),
-            ("x-amz-crc32", str(zlib.crc32(payload))),
-            # An explicit length lets the server send one unchunked response.
-            ("Content-Length", str(len(payload))),
-        ],
-        body=payload,
-    )
+    headers = [("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id())]
+    if accept_encoding and len(payload) > compression.RESPONSE_COMPRESSION_THRESHOLD:
+        encoding = compression.choose_encoding(accept_encoding)
+        if encoding is not None:
+            payload = compression.compress(payload, encoding)
+            headers.append(("Content-Encoding", encoding))
+    # The CRC covers the bytes sent (compressed or not): botocore checks it on those.
+    headers.append(("x-amz-crc32", str(zlib.crc32(payload))))
+    # An explicit length lets the server send one unchunked response.
+    headers.append(("Content-Length", str(len(payload))))
+    return ServiceResponse(status=status, headers=headers, body=payload)
 
 
 def render_error(error: DynamoDBError) -> ServiceResponse:
@@ -88,7 +92,10 @@ def dispatch(
         operation = operations.get(key)
         if operation is None:
             raise UnknownOperationError(f"Unknown operation: {key[1]}")
-        return render(200, operation(parse_body(request.body)))
+        body = compression.decode_request_body(
+            request.body, request.headers.get("content-encoding")
+        )
+        return render(200, operation(parse_body(body)), request.headers.get("accept-encoding"))
     except DynamoDBError as error:
         return render_error(error)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
