@@ -585,3 +585,19 @@ def test_literal_operand_types_are_checked_before_reading(ddb: Any, table: str) 
     with pytest.raises(ClientError) as excinfo:
         ddb.put_item(TableName=table, Item=KEY, ReturnValues="ALL_NEW")
     assert _error(excinfo)[1] == "Return values set to invalid value"
+
+
+def test_an_update_that_only_removes_does_not_create_a_missing_item(ddb: Any, table: str) -> None:
+    response = ddb.update_item(
+        TableName=table, Key=KEY, UpdateExpression="REMOVE g", ReturnValues="ALL_NEW"
+    )
+    assert "Attributes" not in response
+    assert _item(ddb, table) is None
+    # An update that sets something does create it.
+    ddb.update_item(
+        TableName=table,
+        Key=KEY,
+        UpdateExpression="SET g = :g",
+        ExpressionAttributeValues={":g": {"N": "1"}},
+    )
+    assert _item(ddb, table) == {**KEY, "g": {"N": "1"}}

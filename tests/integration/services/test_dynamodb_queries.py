@@ -359,11 +359,20 @@ def test_keys_only_gsi_hides_unprojected_attributes_from_filters_and_projections
         IndexName="by-g",
         KeyConditionExpression="g = :g",
         FilterExpression="attribute_exists(v)",
-        ProjectionExpression="pk, v",
+        ProjectionExpression="pk",
         ExpressionAttributeValues={":g": {"S": "even"}},
     )
     assert result["ScannedCount"] == 10
     assert result["Count"] == 0
+    # Asking a GSI for an attribute it does not project is an error on AWS, not silence.
+    with pytest.raises(ClientError, match="does not project attribute v"):
+        ddb.query(
+            TableName=table,
+            IndexName="by-g",
+            KeyConditionExpression="g = :g",
+            ProjectionExpression="pk, v",
+            ExpressionAttributeValues={":g": {"S": "even"}},
+        )
 
 
 def test_gsi_scan_pages_with_exclusive_start_key(ddb: Any, table: str) -> None:

@@ -127,7 +127,13 @@ def index_key(
     if missing:
         return None
     split = len(index.hash_keys)
-    return encode_key_values(values[:split]), encode_key_values(values[split:])
+    ihk, irk = encode_key_values(values[:split]), encode_key_values(values[split:])
+    # DynamoDB's key size limits hold for index keys too (several attributes: their sum).
+    _check_size(ihk if split == 1 else b"".join(map(encode_key_value, values[:split])), True)
+    if irk:
+        raw = irk if len(values) - split == 1 else b"".join(map(encode_key_value, values[split:]))
+        _check_size(raw, False)
+    return ihk, irk
 
 
 def encode_key_values(values: list[AttributeValue]) -> bytes:

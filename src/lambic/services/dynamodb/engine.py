@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from lambic.services.dynamodb import _requests
+from lambic.services.dynamodb import _requests, index_updates
 from lambic.services.dynamodb._keys import (
     check_keys_not_updated,
     index_key,
@@ -45,7 +45,7 @@ from lambic.services.dynamodb.expressions import (
     parse_update,
     project,
 )
-from lambic.services.dynamodb.expressions.ast import Condition, Path
+from lambic.services.dynamodb.expressions.ast import Condition, Path, UpdateExpression
 from lambic.services.dynamodb.store import DynamoDBStore
 from lambic.services.dynamodb.streams import StreamsApi, build_record, with_sequence
 from lambic.services.dynamodb.tables import (
@@ -53,7 +53,6 @@ from lambic.services.dynamodb.tables import (
     check_attribute_definitions,
     parse_attribute_definitions,
     parse_create_table,
-    parse_index,
     parse_stream_specification,
     validate_table_name,
 )
@@ -221,9 +220,9 @@ class DynamoDBEngine:
             state = self.described_table(request)
             table = TableDefinition.from_json(json.loads(json.dumps(state.definition.to_json())))
             if "AttributeDefinitions" in request:
-                table.attribute_types.update(
-                    parse_attribute_definitions(request["AttributeDefinitions"])
-                )
+                given = parse_attribute_definitions(request["AttributeDefinitions"])
+                index_updates.check_redefinitions(table, given)
+                table.attribute_types.update(given)
             if "BillingMode" in request:
                 table.billing_mode = request["BillingMode"]
                 if table.billing_mode == "PAY_PER_REQUEST":
@@ -238,7 +237,7 @@ class DynamoDBEngine:
                 table.throughput = dict(request["ProvisionedThroughput"])
             if "DeletionProtectionEnabled" in request:
                 table.deletion_protection = bool(request["DeletionProtectionEnabled"])
-            created, dropped = self._index_updates(table, request)
+            created, dropped = index_updates.apply(table, request)
             self._attribute_definitions_after_update(table)
             stream_change = self._stream_update(table, request)
             with self.store.transaction():
@@ -254,34 +253,6 @@ class DynamoDBEngine:
             state.definition = table
             state.index_counts = None
             return {"TableDescription": self._describe(state)}
-
-    def _index_updates(
-        self, table: TableDefinition, request: dict[str, Any]
-    ) -> tuple[list[str], list[str]]:
-        created: list[str] = []
-        dropped: list[str] = []
-        for update in request.get("GlobalSecondaryIndexUpdates") or []:
-            if "Create" in update:
-                index = parse_index(update["Create"], "GSI", table.billing_mode)
-                if index.name in table.indexes:
-                    raise ValidationError(
-                        "One or more parameter values were invalid: Index already exists: "
-                        + index.name
-                    )
-                table.indexes[index.name] = index
-                created.append(index.name)
-            elif "Delete" in update:
-                name = update["Delete"].get("IndexName")
-                if name not in table.indexes:
-                    raise _missing_index(name)
-                del table.indexes[name]
-                dropped.append(name)
-            elif "Update" in update:
-                name = update["Update"].get("IndexName")
-                if name not in table.indexes:
-                    raise _missing_index(name)
-                table.indexes[name].throughput = dict(update["Update"]["ProvisionedThroughput"])
-        return created, dropped
 
     def _attribute_definitions_after_update(self, table: TableDefinition) -> None:
         # Definitions no index uses any more are dropped, as AWS does after an index delete.
@@ -468,26 +439,28 @@ class DynamoDBEngine:
             self.check_indexes(table, new)
             size = check_item_size(new)
             capacity = _write_capacity(name, mode, size, old_size)
-            self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
+            # AWS creates no item when an update of a missing one only removes: no
+            # write, no stream record, no attributes to return.
+            created = not (old is None and _only_removes(update))
+            if created:
+                self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
         result: dict[str, Any] = {}
         paths = [a.path for a in update.actions] if update is not None else []
-        attributes = _updated_attributes(wanted, old, new, paths)
+        attributes = _updated_attributes(wanted, old, new, paths) if created else None
         if attributes:
             result["Attributes"] = attributes
         _add_capacity(result, capacity, name, mode)
         return result
 
 
+def _only_removes(update: UpdateExpression | None) -> bool:
+    return update is not None and all(a.kind in ("REMOVE", "DELETE") for a in update.actions)
+
+
 def _single_statement(write: Write) -> bool:
     """Whether a write touches only the items table (no index entries, no stream record)."""
     table = write.state.definition
     return not table.indexes and table.stream_arn is None
-
-
-def _missing_index(name: object) -> ValidationError:
-    return ValidationError(
-        f"One or more parameter values were invalid: Index does not exist: {name}"
-    )
 
 
 def _condition(request: dict[str, Any], subs: Any) -> Condition | None:

@@ -86,6 +86,7 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         state = engine.table(name)
         index = _index(state, request)
         select = _select(request, index, paths)
+        _check_projected(state, index, paths)
         table = state.definition
         if index is not None and index.multi_attribute:
             hk, where, params = _multi_attribute_seek(key_condition, index, table.attribute_types)
@@ -148,6 +149,7 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         state = engine.table(name)
         index = _index(state, request)
         select = _select(request, index, paths)
+        _check_projected(state, index, paths)
         fetch: Fetch
         if index is None:
 
@@ -235,6 +237,22 @@ def _select(request: dict[str, Any], index: IndexDefinition | None, paths: Any) 
             "is not ALL"
         )
     return str(select)
+
+
+def _check_projected(state: TableState, index: IndexDefinition | None, paths: Any) -> None:
+    """A GSI holds only its projection: asking it for another attribute is an error."""
+    if index is None or index.kind != "GSI" or paths is None:
+        return
+    projected = index_projection(state.definition, index)
+    if projected is None:
+        return
+    for path in paths:
+        name = path.elements[0]
+        if name not in projected:
+            raise ValidationError(
+                "One or more parameter values were invalid: Global secondary index "
+                f"{index.name} does not project attribute {name}"
+            )
 
 
 def _segment(request: dict[str, Any]) -> tuple[int, int]:

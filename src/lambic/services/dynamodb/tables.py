@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
-from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.errors import SerializationError, ValidationError
 
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _KEY_TYPES = frozenset({"S", "N", "B"})
@@ -259,6 +259,16 @@ def _projection(projection: object) -> dict[str, Any]:
             "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
             "NonKeyAttributes is not specified"
         )
+    names = projection.get("NonKeyAttributes") or []
+    if not all(isinstance(name, str) for name in names):
+        # AWS's deserializer refuses a non-string here before any validation.
+        raise SerializationError("NUMBER_VALUE cannot be converted to String")
+    if len(set(names)) != len(names):
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        raise ValidationError(
+            "One or more parameter values were invalid: Duplicate attribute names in "
+            f"NonKeyAttributes: [{', '.join(duplicates)}]"
+        )
     if kind != "INCLUDE" and projection.get("NonKeyAttributes"):
         raise ValidationError(
             "One or more parameter values were invalid: ProjectionType is "
@@ -425,6 +435,11 @@ def parse_create_table(request: dict[str, Any]) -> TableDefinition:
     )
     for raw in request.get("LocalSecondaryIndexes") or []:
         index = parse_index(raw, "LSI", billing)
+        if not index.range_keys:
+            raise ValidationError(
+                "One or more parameter values were invalid: Index KeySchema does not have a "
+                f"range key for index: {index.name}"
+            )
         if index.hash_keys != [hash_key] or range_key is None:
             raise ValidationError(
                 "One or more parameter values were invalid: Table KeySchema does not have a "
