@@ -181,3 +181,19 @@ def test_projection_rules_at_create(ddb: Any) -> None:
     gsi = {**_gsi("by-x", ("x", "HASH")), "Projection": include}
     with pytest.raises(ClientError, match=r"Duplicate attribute names in NonKeyAttributes: \[a\]"):
         ddb.create_table(**base, GlobalSecondaryIndexes=[gsi])
+
+
+def test_a_new_index_key_name_over_255_bytes_is_refused(ddb: Any, table: str) -> None:
+    long = "n" * 256
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_table(
+            TableName=table,
+            AttributeDefinitions=_defs(long),
+            GlobalSecondaryIndexUpdates=[{"Create": _gsi("by-long", (long, "HASH"))}],
+        )
+    code, message = _error(excinfo)
+    assert code == "ValidationException"
+    assert message.startswith("2 validation errors detected: ")
+    assert "'globalSecondaryIndexUpdates.1.member.create.keySchema.1.member.attributeName'" in (
+        message
+    )

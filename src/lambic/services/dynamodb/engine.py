@@ -51,6 +51,7 @@ from lambic.services.dynamodb.streams import StreamsApi, build_record, with_sequ
 from lambic.services.dynamodb.tables import (
     TableDefinition,
     check_attribute_definitions,
+    check_name_lengths,
     parse_attribute_definitions,
     parse_create_table,
     parse_stream_specification,
@@ -219,6 +220,7 @@ class DynamoDBEngine:
         with self.lock:
             state = self.described_table(request)
             table = TableDefinition.from_json(json.loads(json.dumps(state.definition.to_json())))
+            check_name_lengths(request)
             if "AttributeDefinitions" in request:
                 given = parse_attribute_definitions(request["AttributeDefinitions"])
                 index_updates.check_redefinitions(table, given)

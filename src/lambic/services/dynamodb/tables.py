@@ -21,6 +21,7 @@ _KEY_TYPES = frozenset({"S", "N", "B"})
 # DynamoDB's multi-attribute GSI keys: up to 4 HASH and 4 RANGE attributes.
 _MAX_KEY_ATTRIBUTES = 4
 _MAX_INDEX_KEYS = 2 * _MAX_KEY_ATTRIBUTES
+_MAX_KEY_NAME_BYTES = 255
 _STREAM_VIEW_TYPES = frozenset({"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
 
 
@@ -405,8 +406,65 @@ def parse_stream_specification(spec: object) -> str | None:
     return str(view_type)
 
 
+def check_name_lengths(request: dict[str, Any]) -> None:
+    """Key and projected attribute names are at most 255 bytes (botocore's bounds).
+
+    AWS checks these before anything else and reports every one, as its request
+    validator does ("N validation errors detected: ...").
+    """
+    errors: list[str] = []
+
+    def too_long(name: object) -> bool:
+        return isinstance(name, str) and len(name.encode()) > _MAX_KEY_NAME_BYTES
+
+    def key_schema(schema: object, where: str) -> None:
+        for position, element in enumerate(schema if isinstance(schema, list) else [], 1):
+            name = element.get("AttributeName") if isinstance(element, dict) else None
+            if too_long(name):
+                errors.append(
+                    f"Value '{name}' at '{where}.{position}.member.attributeName' failed to "
+                    "satisfy constraint: Member must have length less than or equal to 255"
+                )
+
+    def index(raw: object, where: str) -> None:
+        if not isinstance(raw, dict):
+            return
+        key_schema(raw.get("KeySchema"), f"{where}.keySchema")
+        projection = raw.get("Projection")
+        names = projection.get("NonKeyAttributes") if isinstance(projection, dict) else None
+        if isinstance(names, list) and any(too_long(n) for n in names):
+            errors.append(
+                f"Value '{names}' at '{where}.projection.nonKeyAttributes' failed to satisfy "
+                "constraint: Member must satisfy constraint: [Member must have length less "
+                "than or equal to 255, Member must have length greater than or equal to 1]"
+            )
+
+    key_schema(request.get("KeySchema"), "keySchema")
+    definitions = request.get("AttributeDefinitions")
+    for position, element in enumerate(definitions if isinstance(definitions, list) else [], 1):
+        name = element.get("AttributeName") if isinstance(element, dict) else None
+        if too_long(name):
+            errors.append(
+                f"Value '{name}' at 'attributeDefinitions.{position}.member.attributeName' "
+                "failed to satisfy constraint: Member must have length less than or equal to 255"
+            )
+    for key, member in (
+        ("GlobalSecondaryIndexes", "globalSecondaryIndexes"),
+        ("LocalSecondaryIndexes", "localSecondaryIndexes"),
+    ):
+        for position, raw in enumerate(request.get(key) or [], 1):
+            index(raw, f"{member}.{position}.member")
+    for position, update in enumerate(request.get("GlobalSecondaryIndexUpdates") or [], 1):
+        if isinstance(update, dict):
+            index(update.get("Create"), f"globalSecondaryIndexUpdates.{position}.member.create")
+    if errors:
+        count = "1 validation error" if len(errors) == 1 else f"{len(errors)} validation errors"
+        raise ValidationError(f"{count} detected: " + "; ".join(errors))
+
+
 def parse_create_table(request: dict[str, Any]) -> TableDefinition:
     """A validated definition from CreateTable input, or AWS's ValidationException."""
+    check_name_lengths(request)
     name = validate_table_name(request.get("TableName"))
     types = parse_attribute_definitions(request.get("AttributeDefinitions"))
     hash_key, range_key = _key_schema(request.get("KeySchema"), "keySchema")

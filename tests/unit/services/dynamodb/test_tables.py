@@ -138,3 +138,38 @@ def test_non_key_attributes_must_be_distinct_strings() -> None:
             schema,
             {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["a", "a"]},
         )
+
+
+def test_key_and_projected_attribute_names_are_at_most_255_bytes() -> None:
+    long = "n" * 256
+    with pytest.raises(ValidationError) as excinfo:
+        parse_create_table(
+            _request(
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "N"},
+                    {"AttributeName": long, "AttributeType": "S"},
+                ],
+                GlobalSecondaryIndexes=[
+                    {
+                        "IndexName": "idx",
+                        "KeySchema": [{"AttributeName": long, "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": [long]},
+                    }
+                ],
+            )
+        )
+    message = excinfo.value.message
+    assert message.startswith("3 validation errors detected: ")
+    assert f"Value '{long}' at 'attributeDefinitions.3.member.attributeName'" in message
+    assert "at 'globalSecondaryIndexes.1.member.keySchema.1.member.attributeName'" in message
+    assert "at 'globalSecondaryIndexes.1.member.projection.nonKeyAttributes'" in message
+    # 255 is fine.
+    ok = "n" * 255
+    table = parse_create_table(
+        _request(
+            KeySchema=[{"AttributeName": ok, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": ok, "AttributeType": "S"}],
+        )
+    )
+    assert table.hash_key == ok
