@@ -386,3 +386,45 @@ def test_gsi_scan_pages_with_exclusive_start_key(ddb: Any, table: str) -> None:
         assert set(page["LastEvaluatedKey"]) == {"g", "pk", "sk"}
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     assert len(seen) == len(set(seen)) == 10
+
+
+def test_a_start_key_outside_the_query_is_refused(ddb: Any, table: str) -> None:
+    outside = "The provided starting key is outside query boundaries based on provided conditions"
+    with pytest.raises(ClientError, match=outside):
+        _query(ddb, table, "pk = :p", ExclusiveStartKey={"pk": {"S": "other"}, "sk": {"N": "0"}})
+    with pytest.raises(ClientError, match=outside):
+        _query(
+            ddb,
+            table,
+            "pk = :p AND sk > :s",
+            values={":s": {"N": "5"}},
+            ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"N": "1"}},
+        )
+    # A key the query could have returned resumes it.
+    page = _query(ddb, table, "pk = :p", ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"N": "13"}})
+    assert _sks(page["Items"]) == [14]
+
+
+def test_a_table_without_sort_key_cannot_resume_a_query(ddb: Any) -> None:
+    name = "nosk-" + uuid.uuid4().hex[:10]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(ClientError) as excinfo:
+        _query(ddb, name, "pk = :p", ExclusiveStartKey={"pk": {"S": "p"}})
+    assert excinfo.value.response["Error"]["Message"] == (
+        "The provided exclusive start key is invalid: ExclusiveStartKey: {pk=AttributeValue: {S:p}}"
+    )
+
+
+def test_a_parallel_scan_start_key_must_fall_in_its_segment(ddb: Any, table: str) -> None:
+    # Find which of 1,000,000 segments holds one key, then start another from it.
+    key = {"pk": {"S": "other"}, "sk": {"N": "0"}}
+    with pytest.raises(ClientError, match="does not map to the provided Segment"):
+        for segment in (0, 999_999):
+            ddb.scan(
+                TableName=table, Segment=segment, TotalSegments=1_000_000, ExclusiveStartKey=key
+            )

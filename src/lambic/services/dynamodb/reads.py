@@ -129,8 +129,26 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
                 return [((irk, hk_, rk), size, doc) for irk, hk_, rk, size, doc in rows]
 
         start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=False)
+        if start is not None:
+            _check_start_in_bounds(state, index, key_condition, request["ExclusiveStartKey"])
         items, scanned_bytes, more = _collect(fetch, start, limit)
     return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
+
+
+def _check_start_in_bounds(
+    state: TableState, index: IndexDefinition | None, condition: Condition, start: Item
+) -> None:
+    """A Query's ExclusiveStartKey must be a key the query itself could return."""
+    if index is None and state.definition.range_key is None:
+        # One partition of a table without a sort key is one item: nothing to resume.
+        shown = ", ".join(f"{name}=AttributeValue: {_render_value(v)}" for name, v in start.items())
+        raise ValidationError(
+            "The provided exclusive start key is invalid: ExclusiveStartKey: {" + shown + "}"
+        )
+    if not evaluate(condition, validate_item(start)):
+        raise ValidationError(
+            "The provided starting key is outside query boundaries based on provided conditions"
+        )
 
 
 def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +183,11 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
                 return [(tuple(row[:5]), row[5], row[6]) for row in rows]
 
         start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=True)
+        if start is not None and not low <= start[0] < high:
+            raise ValidationError(
+                "The provided Exclusive start key does not map to the provided Segment and "
+                "TotalSegments values."
+            )
         items, scanned_bytes, more = _collect(fetch, start, limit)
     return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
 
