@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lambic.services.dynamodb.errors import ValidationError
 from lambic.services.dynamodb.expressions.ast import UpdateExpression
@@ -104,36 +104,59 @@ def index_key(
     An item missing any of the index's key attributes is not in the index; those it has
     must still be of their defined types (DynamoDB refuses the write otherwise).
     """
-    values: list[AttributeValue] = []
-    missing = False
-    for name in index.key_attributes():
-        value = item.get(name)
-        if value is None:
-            missing = True
-            continue
-        expected, actual = table.attribute_types[name], value_type(value)
-        if expected != actual:
-            raise ValidationError(
-                "One or more parameter values were invalid: Type mismatch for Index Key "
-                f"{name} Expected: {expected} Actual: {actual} IndexName: {index.name}"
-            )
-        if expected in ("S", "B") and value[expected] == "":
-            raise ValidationError(
-                "One or more parameter values are not valid. A value specified for a secondary "
-                "index key is not supported. The AttributeValue for a key attribute cannot "
-                f"contain an empty string value. IndexName: {index.name}, IndexKey: {name}"
-            )
-        values.append(value)
-    if missing:
+    # Every write runs this per index and per image: one-attribute keys take a short path.
+    hashes, ranges = index.hash_keys, index.range_keys
+    if len(hashes) == 1 and len(ranges) <= 1:
+        ihk_ = _index_value(table, index, hashes[0], item)
+        irk_ = _index_value(table, index, ranges[0], item) if ranges else b""
+        if ihk_ is None or irk_ is None:
+            return None
+        if len(ihk_) > _MAX_HASH_KEY_BYTES or len(irk_) > _MAX_RANGE_KEY_BYTES:
+            _check_size(ihk_, True)
+            _check_size(irk_, False)
+        return ihk_, irk_
+    hash_parts = [_index_value(table, index, name, item) for name in hashes]
+    range_parts = [_index_value(table, index, name, item) for name in ranges]
+    if None in hash_parts or None in range_parts:
         return None
-    split = len(index.hash_keys)
-    ihk, irk = encode_key_values(values[:split]), encode_key_values(values[split:])
+    hash_raw = cast("list[bytes]", hash_parts)
+    range_raw = cast("list[bytes]", range_parts)
     # DynamoDB's key size limits hold for index keys too (several attributes: their sum).
-    _check_size(ihk if split == 1 else b"".join(map(encode_key_value, values[:split])), True)
-    if irk:
-        raw = irk if len(values) - split == 1 else b"".join(map(encode_key_value, values[split:]))
-        _check_size(raw, False)
+    ihk = hash_raw[0] if len(hash_raw) == 1 else b"".join(hash_raw)
+    _check_size(ihk, True)
+    if len(range_raw) == 1:
+        irk = range_raw[0]
+        _check_size(irk, False)
+    elif range_raw:
+        _check_size(b"".join(range_raw), False)
+        irk = b"".join(map(key_component, range_raw))
+    else:
+        irk = b""
+    if len(hash_raw) > 1:
+        ihk = b"".join(map(key_component, hash_raw))
     return ihk, irk
+
+
+def _index_value(
+    table: TableDefinition, index: IndexDefinition, name: str, item: Item
+) -> bytes | None:
+    """One index key attribute of `item`, encoded; None when the item lacks it."""
+    value = item.get(name)
+    if value is None:
+        return None
+    expected, actual = table.attribute_types[name], value_type(value)
+    if expected != actual:
+        raise ValidationError(
+            "One or more parameter values were invalid: Type mismatch for Index Key "
+            f"{name} Expected: {expected} Actual: {actual} IndexName: {index.name}"
+        )
+    if expected in ("S", "B") and value[expected] == "":
+        raise ValidationError(
+            "One or more parameter values are not valid. A value specified for a secondary "
+            "index key is not supported. The AttributeValue for a key attribute cannot "
+            f"contain an empty string value. IndexName: {index.name}, IndexKey: {name}"
+        )
+    return encode_key_value(value)
 
 
 def encode_key_values(values: list[AttributeValue]) -> bytes:

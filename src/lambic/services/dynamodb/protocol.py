@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.base import Headers, ServiceRequest, ServiceResponse
 from lambic.services.dynamodb import compression
 from lambic.services.dynamodb.errors import (
     DynamoDBError,
@@ -42,21 +42,42 @@ def request_id() -> str:
 
 
 def render(
-    status: int, body: Mapping[str, Any], accept_encoding: str | None = None
+    status: int, body: Mapping[str, Any], request_headers: Headers | None = None
 ) -> ServiceResponse:
     # orjson: several times faster than json both ways, and a GetItem is mostly this.
     payload = orjson.dumps(body)
-    headers = [("Content-Type", CONTENT_TYPE), ("x-amzn-RequestId", request_id())]
-    if accept_encoding and len(payload) > compression.RESPONSE_COMPRESSION_THRESHOLD:
-        encoding = compression.choose_encoding(accept_encoding)
+    # Most responses are small: Accept-Encoding is read only when it could matter.
+    if request_headers is not None and len(payload) > compression.RESPONSE_COMPRESSION_THRESHOLD:
+        encoding = compression.choose_encoding(request_headers.get("accept-encoding"))
         if encoding is not None:
-            payload = compression.compress(payload, encoding)
-            headers.append(("Content-Encoding", encoding))
-    # The CRC covers the bytes sent (compressed or not): botocore checks it on those.
-    headers.append(("x-amz-crc32", str(zlib.crc32(payload))))
-    # An explicit length lets the server send one unchunked response.
-    headers.append(("Content-Length", str(len(payload))))
-    return ServiceResponse(status=status, headers=headers, body=payload)
+            return _render_compressed(status, payload, encoding)
+    return ServiceResponse(
+        status=status,
+        headers=[
+            ("Content-Type", CONTENT_TYPE),
+            ("x-amzn-RequestId", request_id()),
+            ("x-amz-crc32", str(zlib.crc32(payload))),
+            # An explicit length lets the server send one unchunked response.
+            ("Content-Length", str(len(payload))),
+        ],
+        body=payload,
+    )
+
+
+def _render_compressed(status: int, payload: bytes, encoding: str) -> ServiceResponse:
+    packed = compression.compress(payload, encoding)
+    return ServiceResponse(
+        status=status,
+        headers=[
+            ("Content-Type", CONTENT_TYPE),
+            ("x-amzn-RequestId", request_id()),
+            ("Content-Encoding", encoding),
+            # The CRC covers the bytes sent: botocore checks it on those.
+            ("x-amz-crc32", str(zlib.crc32(packed))),
+            ("Content-Length", str(len(packed))),
+        ],
+        body=packed,
+    )
 
 
 def render_error(error: DynamoDBError) -> ServiceResponse:
@@ -92,10 +113,11 @@ def dispatch(
         operation = operations.get(key)
         if operation is None:
             raise UnknownOperationError(f"Unknown operation: {key[1]}")
-        body = compression.decode_request_body(
-            request.body, request.headers.get("content-encoding")
-        )
-        return render(200, operation(parse_body(body)), request.headers.get("accept-encoding"))
+        body = request.body
+        encoding = request.headers.get("content-encoding")
+        if encoding is not None:
+            body = compression.decode_request_body(body, encoding)
+        return render(200, operation(parse_body(body)), request.headers)
     except DynamoDBError as error:
         return render_error(error)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
