@@ -514,16 +514,29 @@ def test_legacy_expected_and_attribute_updates(ddb: Any, table: str) -> None:
 
 def test_legacy_key_conditions_and_query_filter(ddb: Any, table: str) -> None:
     for n in range(5):
-        ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"N": str(n)}})
+        ddb.put_item(
+            TableName=table, Item={"pk": {"S": "a"}, "sk": {"N": str(n)}, "v": {"N": str(n)}}
+        )
+    key_conditions = {
+        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
+        "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "2"}]},
+    }
     result = ddb.query(
         TableName=table,
-        KeyConditions={
-            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
-            "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "2"}]},
-        },
-        QueryFilter={"sk": {"ComparisonOperator": "NE", "AttributeValueList": [{"N": "3"}]}},
+        KeyConditions=key_conditions,
+        QueryFilter={"v": {"ComparisonOperator": "NE", "AttributeValueList": [{"N": "3"}]}},
     )
     assert [i["sk"]["N"] for i in result["Items"]] == ["2", "4"]
+    # A filter on a key attribute is refused (AWS: key conditions are for keys).
+    with pytest.raises(ClientError) as excinfo:
+        ddb.query(
+            TableName=table,
+            KeyConditions=key_conditions,
+            QueryFilter={"sk": {"ComparisonOperator": "NE", "AttributeValueList": [{"N": "3"}]}},
+        )
+    assert _error(excinfo)[1] == (
+        "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk"
+    )
     scanned = ddb.scan(
         TableName=table,
         ScanFilter={

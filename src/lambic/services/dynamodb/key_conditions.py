@@ -3,8 +3,8 @@
 DynamoDB's rules (Nov 2025): every HASH attribute of the index takes an equality;
 RANGE attributes are constrained left to right in KeySchema order without gaps, all
 with equalities except the last one given, which may also be <, <=, >, >=, BETWEEN or
-begins_with. The order of the clauses in the expression does not matter. A
-FilterExpression may not name any key attribute of the queried index.
+begins_with. The order of the clauses in the expression does not matter. As for any
+Query, a filter may not name a key attribute of the queried index (`check_filter`).
 
 The seek works on `_keys.encode_key_values`: a multi-attribute key is the
 concatenation of self-delimiting attributes, so "the first k attributes equal" is a
@@ -148,15 +148,17 @@ def _first_missing(index: IndexDefinition, parts: dict[str, Condition]) -> str:
     return index.hash_keys[0]
 
 
-def check_filter(index: IndexDefinition, condition: Condition | None) -> None:
-    """A FilterExpression on a multi-attribute index may not name its key attributes."""
+def check_filter(keys: list[str], condition: Condition | None, label: str) -> None:
+    """A Query's filter may not name a key attribute of what it queries (table or index).
+
+    `label` is how AWS names the filter: "Filter Expression" or "QueryFilter".
+    """
     if condition is None:
         return
-    keys = set(index.key_attributes())
     for name in _attribute_names(condition):
         if name in keys:
             raise ValidationError(
-                "Filter Expression can only contain non-primary key attributes: Primary key "
+                f"{label} can only contain non-primary key attributes: Primary key "
                 f"attribute: {name}"
             )
 
