@@ -428,3 +428,38 @@ def test_a_parallel_scan_start_key_must_fall_in_its_segment(ddb: Any, table: str
             ddb.scan(
                 TableName=table, Segment=segment, TotalSegments=1_000_000, ExclusiveStartKey=key
             )
+
+
+def test_key_conditions_may_name_the_value_first(ddb: Any, table: str) -> None:
+    reversed_ = _query(ddb, table, ":p = pk AND :s < sk", values={":s": {"N": "10"}})
+    assert _sks(reversed_["Items"]) == [11, 12.5, 13, 14]  # multiples of 3 hold x.5
+    between = _query(ddb, table, ":p = pk AND :s >= sk", values={":s": {"N": "-4"}})
+    assert _sks(between["Items"]) == [-5, -4]
+
+
+def test_a_condition_on_an_attribute_an_index_does_not_key_is_not_supported(ddb: Any) -> None:
+    name = "faux-" + uuid.uuid4().hex[:10]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "x", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-x",
+                "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    with pytest.raises(ClientError) as excinfo:
+        ddb.query(
+            TableName=name,
+            IndexName="by-x",
+            KeyConditionExpression="x = :x AND pk = :p",
+            ExpressionAttributeValues={":x": {"S": "x"}, ":p": {"S": "p"}},
+        )
+    assert excinfo.value.response["Error"]["Message"] == "Query key condition not supported"

@@ -41,6 +41,22 @@ def conjuncts(condition: Condition) -> list[Condition]:
     return [condition]
 
 
+_MIRRORED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def attribute_first(condition: Condition) -> Condition:
+    """`:v < a` written as `a > :v`: key conditions may name the value first."""
+    if isinstance(condition, And):
+        return And(attribute_first(condition.left), attribute_first(condition.right))
+    if (
+        isinstance(condition, Compare)
+        and isinstance(condition.left, Literal)
+        and isinstance(condition.right, Path)
+    ):
+        return Compare(_MIRRORED[condition.op], condition.right, condition.left)
+    return condition
+
+
 def successor(prefix: bytes) -> bytes | None:
     """The smallest byte string greater than every string starting with `prefix`."""
     trimmed = prefix.rstrip(b"\xff")

@@ -74,6 +74,7 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
             "the request."
         )
+    key_condition = key_conditions.attribute_first(key_condition)
     filter_ = _filter(request, subs) or legacy.filter_condition(
         request.get("QueryFilter"), request.get("ConditionalOperator")
     )
@@ -335,9 +336,10 @@ def _split_key_condition(
                 )
             range_condition = part
         else:
+            # Without a sort key there is no element to miss: AWS just refuses the shape.
             raise ValidationError(
-                f"Query condition missed key schema element: {range_name or hash_name}"
-                if attribute is not None
+                f"Query condition missed key schema element: {range_name}"
+                if attribute is not None and range_name is not None
                 else "Query key condition not supported"
             )
     if hash_value is None:
