@@ -463,3 +463,11 @@ def test_a_condition_on_an_attribute_an_index_does_not_key_is_not_supported(ddb:
             ExpressionAttributeValues={":x": {"S": "x"}, ":p": {"S": "p"}},
         )
     assert excinfo.value.response["Error"]["Message"] == "Query key condition not supported"
+
+
+def test_a_key_condition_on_a_nested_attribute_is_refused(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        _query(ddb, table, "pk = :p AND a.b < :a", values={":a": {"N": "1"}})
+    assert excinfo.value.response["Error"]["Message"] == (
+        "KeyConditionExpressions cannot have conditions on nested attributes"
+    )

@@ -412,6 +412,8 @@ def _key_attribute(part: Condition) -> str | None:
         )
     if isinstance(target, Path) and len(target.elements) == 1:
         return str(target.elements[0])
+    if isinstance(target, Path):
+        raise ValidationError("KeyConditionExpressions cannot have conditions on nested attributes")
     return None
 
 
