@@ -1,10 +1,12 @@
-"""Query key conditions on a GSI with multi-attribute keys, as index seeks.
+"""Query key conditions: their normal form, filters, and multi-attribute GSI seeks.
 
-DynamoDB's rules (Nov 2025): every HASH attribute of the index takes an equality;
-RANGE attributes are constrained left to right in KeySchema order without gaps, all
-with equalities except the last one given, which may also be <, <=, >, >=, BETWEEN or
-begins_with. The order of the clauses in the expression does not matter. As for any
-Query, a filter may not name a key attribute of the queried index (`check_filter`).
+Any Query: a comparison may name the value first (`attribute_first` turns it round),
+and a filter may not name a key attribute of the queried table or index (`check_filter`).
+
+GSIs with multi-attribute keys, DynamoDB's rules (Nov 2025): every HASH attribute of
+the index takes an equality; RANGE attributes are constrained left to right in KeySchema
+order without gaps, all with equalities except the last one given, which may also be
+<, <=, >, >=, BETWEEN or begins_with. The order of the clauses does not matter.
 
 The seek works on `_keys.encode_key_values`: a multi-attribute key is the
 concatenation of self-delimiting attributes, so "the first k attributes equal" is a
