@@ -49,7 +49,10 @@ _MIRRORED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 def attribute_first(condition: Condition) -> Condition:
     """`:v < a` written as `a > :v`: key conditions may name the value first."""
     if isinstance(condition, And):
-        return And(attribute_first(condition.left), attribute_first(condition.right))
+        left, right = attribute_first(condition.left), attribute_first(condition.right)
+        if left is condition.left and right is condition.right:
+            return condition  # the usual case: nothing to turn, nothing to allocate
+        return And(left, right)
     if (
         isinstance(condition, Compare)
         and isinstance(condition.left, Literal)

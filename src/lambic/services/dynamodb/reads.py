@@ -89,11 +89,14 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         select = _select(request, index, paths)
         _check_projected(state, index, paths)
         table = state.definition
-        key_conditions.check_filter(
-            index.key_attributes() if index else table.key_names(),
-            filter_,
-            "Filter Expression" if request.get("FilterExpression") is not None else "QueryFilter",
-        )
+        if filter_ is not None:
+            key_conditions.check_filter(
+                index.key_attributes() if index else table.key_names(),
+                filter_,
+                "Filter Expression"
+                if request.get("FilterExpression") is not None
+                else "QueryFilter",
+            )
         if index is not None and index.multi_attribute:
             hk, where, params = _multi_attribute_seek(key_condition, index, table.attribute_types)
         else:
