@@ -517,16 +517,26 @@ def test_legacy_key_conditions_and_query_filter(ddb: Any, table: str) -> None:
         ddb.put_item(
             TableName=table, Item={"pk": {"S": "a"}, "sk": {"N": str(n)}, "v": {"N": str(n)}}
         )
-    # A QueryFilter may not name a key attribute (DynamoDB refuses it), so it reads `v`.
+    key_conditions = {
+        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
+        "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "2"}]},
+    }
     result = ddb.query(
         TableName=table,
-        KeyConditions={
-            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
-            "sk": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "2"}]},
-        },
+        KeyConditions=key_conditions,
         QueryFilter={"v": {"ComparisonOperator": "NE", "AttributeValueList": [{"N": "3"}]}},
     )
     assert [i["sk"]["N"] for i in result["Items"]] == ["2", "4"]
+    # A filter on a key attribute is refused (AWS: key conditions are for keys).
+    with pytest.raises(ClientError) as excinfo:
+        ddb.query(
+            TableName=table,
+            KeyConditions=key_conditions,
+            QueryFilter={"sk": {"ComparisonOperator": "NE", "AttributeValueList": [{"N": "3"}]}},
+        )
+    assert _error(excinfo)[1] == (
+        "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk"
+    )
     scanned = ddb.scan(
         TableName=table,
         ScanFilter={
@@ -588,3 +598,19 @@ def test_literal_operand_types_are_checked_before_reading(ddb: Any, table: str) 
     with pytest.raises(ClientError) as excinfo:
         ddb.put_item(TableName=table, Item=KEY, ReturnValues="ALL_NEW")
     assert _error(excinfo)[1] == "Return values set to invalid value"
+
+
+def test_an_update_that_only_removes_does_not_create_a_missing_item(ddb: Any, table: str) -> None:
+    response = ddb.update_item(
+        TableName=table, Key=KEY, UpdateExpression="REMOVE g", ReturnValues="ALL_NEW"
+    )
+    assert "Attributes" not in response
+    assert _item(ddb, table) is None
+    # An update that sets something does create it.
+    ddb.update_item(
+        TableName=table,
+        Key=KEY,
+        UpdateExpression="SET g = :g",
+        ExpressionAttributeValues={":g": {"N": "1"}},
+    )
+    assert _item(ddb, table) == {**KEY, "g": {"N": "1"}}

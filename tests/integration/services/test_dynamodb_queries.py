@@ -359,11 +359,20 @@ def test_keys_only_gsi_hides_unprojected_attributes_from_filters_and_projections
         IndexName="by-g",
         KeyConditionExpression="g = :g",
         FilterExpression="attribute_exists(v)",
-        ProjectionExpression="pk, v",
+        ProjectionExpression="pk",
         ExpressionAttributeValues={":g": {"S": "even"}},
     )
     assert result["ScannedCount"] == 10
     assert result["Count"] == 0
+    # Asking a GSI for an attribute it does not project is an error on AWS, not silence.
+    with pytest.raises(ClientError, match="does not project attribute v"):
+        ddb.query(
+            TableName=table,
+            IndexName="by-g",
+            KeyConditionExpression="g = :g",
+            ProjectionExpression="pk, v",
+            ExpressionAttributeValues={":g": {"S": "even"}},
+        )
 
 
 def test_gsi_scan_pages_with_exclusive_start_key(ddb: Any, table: str) -> None:
@@ -377,3 +386,88 @@ def test_gsi_scan_pages_with_exclusive_start_key(ddb: Any, table: str) -> None:
         assert set(page["LastEvaluatedKey"]) == {"g", "pk", "sk"}
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     assert len(seen) == len(set(seen)) == 10
+
+
+def test_a_start_key_outside_the_query_is_refused(ddb: Any, table: str) -> None:
+    outside = "The provided starting key is outside query boundaries based on provided conditions"
+    with pytest.raises(ClientError, match=outside):
+        _query(ddb, table, "pk = :p", ExclusiveStartKey={"pk": {"S": "other"}, "sk": {"N": "0"}})
+    with pytest.raises(ClientError, match=outside):
+        _query(
+            ddb,
+            table,
+            "pk = :p AND sk > :s",
+            values={":s": {"N": "5"}},
+            ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"N": "1"}},
+        )
+    # A key the query could have returned resumes it.
+    page = _query(ddb, table, "pk = :p", ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"N": "13"}})
+    assert _sks(page["Items"]) == [14]
+
+
+def test_a_table_without_sort_key_cannot_resume_a_query(ddb: Any) -> None:
+    name = "nosk-" + uuid.uuid4().hex[:10]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(ClientError) as excinfo:
+        _query(ddb, name, "pk = :p", ExclusiveStartKey={"pk": {"S": "p"}})
+    assert excinfo.value.response["Error"]["Message"] == (
+        "The provided exclusive start key is invalid: ExclusiveStartKey: {pk=AttributeValue: {S:p}}"
+    )
+
+
+def test_a_parallel_scan_start_key_must_fall_in_its_segment(ddb: Any, table: str) -> None:
+    # Find which of 1,000,000 segments holds one key, then start another from it.
+    key = {"pk": {"S": "other"}, "sk": {"N": "0"}}
+    with pytest.raises(ClientError, match="Please use ExclusiveStartKey with correct Segment"):
+        for segment in (0, 999_999):
+            ddb.scan(
+                TableName=table, Segment=segment, TotalSegments=1_000_000, ExclusiveStartKey=key
+            )
+
+
+def test_key_conditions_may_name_the_value_first(ddb: Any, table: str) -> None:
+    reversed_ = _query(ddb, table, ":p = pk AND :s < sk", values={":s": {"N": "10"}})
+    assert _sks(reversed_["Items"]) == [11, 12.5, 13, 14]  # multiples of 3 hold x.5
+    between = _query(ddb, table, ":p = pk AND :s >= sk", values={":s": {"N": "-4"}})
+    assert _sks(between["Items"]) == [-5, -4]
+
+
+def test_a_condition_on_an_attribute_an_index_does_not_key_is_not_supported(ddb: Any) -> None:
+    name = "faux-" + uuid.uuid4().hex[:10]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "x", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-x",
+                "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    with pytest.raises(ClientError) as excinfo:
+        ddb.query(
+            TableName=name,
+            IndexName="by-x",
+            KeyConditionExpression="x = :x AND pk = :p",
+            ExpressionAttributeValues={":x": {"S": "x"}, ":p": {"S": "p"}},
+        )
+    assert excinfo.value.response["Error"]["Message"] == "Query key condition not supported"
+
+
+def test_a_key_condition_on_a_nested_attribute_is_refused(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        _query(ddb, table, "pk = :p AND a.b < :a", values={":a": {"N": "1"}})
+    assert excinfo.value.response["Error"]["Message"] == (
+        "KeyConditionExpressions cannot have conditions on nested attributes"
+    )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from lambic.services.dynamodb.errors import ValidationError
 from lambic.services.dynamodb.expressions.ast import UpdateExpression
 from lambic.services.dynamodb.tables import IndexDefinition, TableDefinition
-from lambic.services.dynamodb.types import Item, encode_key_value, validate_value, value_type
+from lambic.services.dynamodb.types import (
+    AttributeValue,
+    Item,
+    encode_key_value,
+    validate_value,
+    value_type,
+)
 
 _MAX_HASH_KEY_BYTES = 2048
 _MAX_RANGE_KEY_BYTES = 1024
@@ -93,29 +99,87 @@ def check_keys_not_updated(update: UpdateExpression | None, keys: Item) -> None:
 def index_key(
     table: TableDefinition, index: IndexDefinition, item: Item
 ) -> tuple[bytes, bytes] | None:
-    """(ihk, irk) of an item in a secondary index; None when the item is not in it (sparse)."""
-    encoded: list[bytes] = []
-    for name in (index.hash_key, index.range_key):
-        if name is None:
-            encoded.append(b"")
-            continue
-        value = item.get(name)
-        if value is None:
+    """(ihk, irk) of an item in a secondary index; None when the item is not in it (sparse).
+
+    An item missing any of the index's key attributes is not in the index; those it has
+    must still be of their defined types (DynamoDB refuses the write otherwise).
+    """
+    # Every write runs this per index and per image: one-attribute keys take a short path.
+    hashes, ranges = index.hash_keys, index.range_keys
+    if len(hashes) == 1 and len(ranges) <= 1:
+        ihk_ = _index_value(table, index, hashes[0], item)
+        irk_ = _index_value(table, index, ranges[0], item) if ranges else b""
+        if ihk_ is None or irk_ is None:
             return None
-        expected, actual = table.attribute_types[name], value_type(value)
-        if expected != actual:
-            raise ValidationError(
-                "One or more parameter values were invalid: Type mismatch for Index Key "
-                f"{name} Expected: {expected} Actual: {actual} IndexName: {index.name}"
-            )
-        if expected in ("S", "B") and value[expected] == "":
-            raise ValidationError(
-                "One or more parameter values are not valid. A value specified for a secondary "
-                "index key is not supported. The AttributeValue for a key attribute cannot "
-                f"contain an empty string value. IndexName: {index.name}, IndexKey: {name}"
-            )
-        encoded.append(encode_key_value(value))
-    return encoded[0], encoded[1]
+        if len(ihk_) > _MAX_HASH_KEY_BYTES or len(irk_) > _MAX_RANGE_KEY_BYTES:
+            _check_size(ihk_, True)
+            _check_size(irk_, False)
+        return ihk_, irk_
+    hash_parts = [_index_value(table, index, name, item) for name in hashes]
+    range_parts = [_index_value(table, index, name, item) for name in ranges]
+    if None in hash_parts or None in range_parts:
+        return None
+    hash_raw = cast("list[bytes]", hash_parts)
+    range_raw = cast("list[bytes]", range_parts)
+    # DynamoDB's key size limits hold for index keys too (several attributes: their sum).
+    ihk = hash_raw[0] if len(hash_raw) == 1 else b"".join(hash_raw)
+    _check_size(ihk, True)
+    if len(range_raw) == 1:
+        irk = range_raw[0]
+        _check_size(irk, False)
+    elif range_raw:
+        _check_size(b"".join(range_raw), False)
+        irk = b"".join(map(key_component, range_raw))
+    else:
+        irk = b""
+    if len(hash_raw) > 1:
+        ihk = b"".join(map(key_component, hash_raw))
+    return ihk, irk
+
+
+def _index_value(
+    table: TableDefinition, index: IndexDefinition, name: str, item: Item
+) -> bytes | None:
+    """One index key attribute of `item`, encoded; None when the item lacks it."""
+    value = item.get(name)
+    if value is None:
+        return None
+    expected, actual = table.attribute_types[name], value_type(value)
+    if expected != actual:
+        raise ValidationError(
+            "One or more parameter values were invalid: Type mismatch for Index Key "
+            f"{name} Expected: {expected} Actual: {actual} IndexName: {index.name}"
+        )
+    if expected in ("S", "B") and value[expected] == "":
+        raise ValidationError(
+            "One or more parameter values are not valid. A value specified for a secondary "
+            "index key is not supported. The AttributeValue for a key attribute cannot "
+            f"contain an empty string value. IndexName: {index.name}, IndexKey: {name}"
+        )
+    return encode_key_value(value)
+
+
+def encode_key_values(values: list[AttributeValue]) -> bytes:
+    """One index key (hash or range) of one or more attributes, in DynamoDB's order.
+
+    A single attribute keeps `encode_key_value`'s bytes (what indexes always stored).
+    Several are each made self-delimiting (0x00 escaped as 0x00 0xFF, then a 0x00 0x00
+    terminator) and concatenated, so bytes compare as the tuple does: by the first
+    attribute, then the next; and a prefix of attributes is a prefix of bytes.
+    """
+    if len(values) == 1:
+        return encode_key_value(values[0])
+    return b"".join(key_component(encode_key_value(value)) for value in values)
+
+
+def key_component(encoded: bytes) -> bytes:
+    """One attribute of a multi-attribute key (see `encode_key_values`)."""
+    return escape_component(encoded) + b"\x00\x00"
+
+
+def escape_component(encoded: bytes) -> bytes:
+    """The component without its terminator: what begins_with compares as a prefix."""
+    return encoded.replace(b"\x00", b"\x00\xff")
 
 
 def index_projection(table: TableDefinition, index: IndexDefinition) -> set[str] | None:
@@ -123,9 +187,7 @@ def index_projection(table: TableDefinition, index: IndexDefinition) -> set[str]
     kind = index.projection["ProjectionType"]
     if kind == "ALL":
         return None
-    names = set(table.key_names()) | {index.hash_key}
-    if index.range_key:
-        names.add(index.range_key)
+    names = set(table.key_names()) | set(index.key_attributes())
     if kind == "INCLUDE":
         names.update(index.projection.get("NonKeyAttributes", []))
     return names
@@ -133,7 +195,7 @@ def index_projection(table: TableDefinition, index: IndexDefinition) -> set[str]
 
 def index_key_names(table: TableDefinition, index: IndexDefinition) -> list[str]:
     """Attributes of an index's LastEvaluatedKey: the index key, then the table key."""
-    names = [index.hash_key] + ([index.range_key] if index.range_key else [])
+    names = index.key_attributes()
     return names + [n for n in table.key_names() if n not in names]
 
 

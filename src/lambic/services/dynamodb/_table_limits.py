@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lambic.services.dynamodb.errors import SerializationError, ValidationError
-
-MAX_NAME = 255
+from lambic.services.dynamodb.tables import check_name_lengths
 
 
 def check_table_request(request: dict[str, Any]) -> None:
@@ -35,14 +34,11 @@ def check_table_request(request: dict[str, Any]) -> None:
                     f"1 validation error detected: Value null at 'provisionedThroughput.{field}' "
                     "failed to satisfy constraint: Member must not be null"
                 )
-    for where, name in _attribute_names(request):
+    for _where, name in _attribute_names(request):
         if not isinstance(name, str):
             raise SerializationError("NUMBER_VALUE cannot be converted to String")
-        if len(name) > MAX_NAME:
-            raise ValidationError(
-                f"1 validation error detected: Value '{name}' at '{where}' failed to satisfy "
-                f"constraint: Member must have length less than or equal to {MAX_NAME}"
-            )
+    # Lengths are checked all at once, as AWS lists every one ("2 validation errors").
+    check_name_lengths(request)
 
 
 def _members(value: object) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from lambic.services.dynamodb import _requests
+from lambic.services.dynamodb import _requests, index_updates
 from lambic.services.dynamodb._keys import (
     check_keys_not_updated,
     index_key,
@@ -36,7 +36,6 @@ from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_unit
 from lambic.services.dynamodb.errors import (
     ConditionalCheckFailedError,
     ResourceInUseError,
-    ResourceNotFoundError,
     ValidationError,
     resource_not_found,
     table_not_found,
@@ -57,7 +56,6 @@ from lambic.services.dynamodb.tables import (
     check_attribute_definitions,
     parse_attribute_definitions,
     parse_create_table,
-    parse_index,
     parse_stream_specification,
     validate_table_name,
 )
@@ -240,9 +238,9 @@ class DynamoDBEngine:
             state = self.described_table(request)
             table = TableDefinition.from_json(json.loads(json.dumps(state.definition.to_json())))
             if "AttributeDefinitions" in request:
-                table.attribute_types.update(
-                    parse_attribute_definitions(request["AttributeDefinitions"])
-                )
+                given = parse_attribute_definitions(request["AttributeDefinitions"])
+                index_updates.check_redefinitions(table, given)
+                table.attribute_types.update(given)
             if "BillingMode" in request:
                 table.billing_mode = request["BillingMode"]
                 if table.billing_mode == "PAY_PER_REQUEST":
@@ -257,7 +255,7 @@ class DynamoDBEngine:
                 table.throughput = dict(request["ProvisionedThroughput"])
             if "DeletionProtectionEnabled" in request:
                 table.deletion_protection = bool(request["DeletionProtectionEnabled"])
-            created, dropped = self._index_updates(table, request)
+            created, dropped = index_updates.apply(table, request)
             self._attribute_definitions_after_update(table)
             stream_change = self._stream_update(table, request)
             with self.store.transaction():
@@ -274,39 +272,11 @@ class DynamoDBEngine:
             state.index_counts = None
             return {"TableDescription": self._describe(state)}
 
-    def _index_updates(
-        self, table: TableDefinition, request: dict[str, Any]
-    ) -> tuple[list[str], list[str]]:
-        created: list[str] = []
-        dropped: list[str] = []
-        for update in request.get("GlobalSecondaryIndexUpdates") or []:
-            if "Create" in update:
-                index = parse_index(update["Create"], "GSI", table.billing_mode)
-                if index.name in table.indexes:
-                    raise ValidationError(
-                        "One or more parameter values were invalid: Index already exists: "
-                        + index.name
-                    )
-                table.indexes[index.name] = index
-                created.append(index.name)
-            elif "Delete" in update:
-                name = update["Delete"].get("IndexName")
-                if name not in table.indexes:
-                    raise _missing_index(name)
-                del table.indexes[name]
-                dropped.append(name)
-            elif "Update" in update:
-                name = update["Update"].get("IndexName")
-                if name not in table.indexes:
-                    raise _missing_index(name)
-                table.indexes[name].throughput = dict(update["Update"]["ProvisionedThroughput"])
-        return created, dropped
-
     def _attribute_definitions_after_update(self, table: TableDefinition) -> None:
         # Definitions no index uses any more are dropped, as AWS does after an index delete.
         used = set(table.key_names())
         for index in table.indexes.values():
-            used.update(n for n in (index.hash_key, index.range_key) if n)
+            used.update(index.key_attributes())
         table.attribute_types = {n: t for n, t in table.attribute_types.items() if n in used}
         check_attribute_definitions(table)
 
@@ -317,7 +287,7 @@ class DynamoDBEngine:
         view_type = parse_stream_specification(spec)
         if view_type is None:
             if table.stream_view_type is None:
-                raise ValidationError(f"Table {table.name} does not have a stream enabled")
+                raise ValidationError(f"Table has no stream to disable: TableName: {table.name}")
             table.stream_view_type = None
             return "disable"
         if table.stream_view_type is not None:
@@ -516,11 +486,6 @@ def _single_statement(write: Write) -> bool:
     """Whether a write touches only the items table (no index entries, no stream record)."""
     table = write.state.definition
     return not table.indexes and table.stream_arn is None
-
-
-def _missing_index(name: object) -> ResourceNotFoundError:
-    # DynamoDB answers ResourceNotFoundException for an UpdateTable on a missing index.
-    return ResourceNotFoundError(f"Requested resource not found: Index: {name} not found")
 
 
 def _condition(request: dict[str, Any], subs: Any) -> Condition | None:

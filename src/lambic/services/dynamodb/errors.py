@@ -80,6 +80,10 @@ class ResourceInUseError(DynamoDBError):
     code = "ResourceInUseException"
 
 
+class LimitExceededError(DynamoDBError):
+    code = "LimitExceededException"
+
+
 class ConditionalCheckFailedError(DynamoDBError):
     code = "ConditionalCheckFailedException"
 

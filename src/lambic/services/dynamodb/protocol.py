@@ -1,10 +1,11 @@
 """DynamoDB's wire protocol: JSON 1.0 over POST, operation named in X-Amz-Target.
 
 Request: `X-Amz-Target: DynamoDB_20120810.<Operation>` (or `DynamoDBStreams_20120810.`),
-body a JSON object. Response: 200 with a JSON body, or AWS's error body
-`{"__type": "<namespace>#<Code>", "message": "..."}` with its status. Every response
-carries `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which botocore
-verifies when present).
+body a JSON object, possibly gzip/deflate encoded (see `compression`). Response: 200
+with a JSON body, or AWS's error body `{"__type": "<namespace>#<Code>", "message": "..."}`
+with its status; over 4 KB, compressed when Accept-Encoding asks. Every response
+carries `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the bytes sent, which
+botocore verifies when present).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 import orjson
 
-from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.base import Headers, ServiceRequest, ServiceResponse
+from lambic.services.dynamodb import compression
 from lambic.services.dynamodb.errors import (
     DynamoDBError,
     InternalServerError,
@@ -40,10 +42,17 @@ def request_id() -> str:
     return os.urandom(26).hex().upper()
 
 
-def render(status: int, body: Mapping[str, Any] | None) -> ServiceResponse:
+def render(
+    status: int, body: Mapping[str, Any] | None, request_headers: Headers | None = None
+) -> ServiceResponse:
     """The JSON answer; `None` is an empty body (TagResource, UntagResource)."""
     # orjson: several times faster than json both ways, and a GetItem is mostly this.
     payload = orjson.dumps(body) if body is not None else b""
+    # Most responses are small: Accept-Encoding is read only when it could matter.
+    if request_headers is not None and len(payload) > compression.RESPONSE_COMPRESSION_THRESHOLD:
+        encoding = compression.choose_encoding(request_headers.get("accept-encoding"))
+        if encoding is not None:
+            return _render_compressed(status, payload, encoding)
     return ServiceResponse(
         status=status,
         headers=[
@@ -55,6 +64,22 @@ def render(status: int, body: Mapping[str, Any] | None) -> ServiceResponse:
             ("Server", "Server"),  # what DynamoDB's endpoints send
         ],
         body=payload,
+    )
+
+
+def _render_compressed(status: int, payload: bytes, encoding: str) -> ServiceResponse:
+    packed = compression.compress(payload, encoding)
+    return ServiceResponse(
+        status=status,
+        headers=[
+            ("Content-Type", CONTENT_TYPE),
+            ("x-amzn-RequestId", request_id()),
+            ("Content-Encoding", encoding),
+            # The CRC covers the bytes sent: botocore checks it on those.
+            ("x-amz-crc32", str(zlib.crc32(packed))),
+            ("Content-Length", str(len(packed))),
+        ],
+        body=packed,
     )
 
 
@@ -91,9 +116,13 @@ def dispatch(
         operation = operations.get(key)
         if operation is None:
             raise UnknownOperationError(f"Unknown operation: {key[1]}")
-        result = operation(parse_body(request.body))
+        body = request.body
+        encoding = request.headers.get("content-encoding")
+        if encoding is not None:
+            body = compression.decode_request_body(body, encoding)
+        result = operation(parse_body(body))
         # DynamoDB answers these two with no body at all, not "{}".
-        return render(200, None if key[1] in _EMPTY_ANSWERS else result)
+        return render(200, None if key[1] in _EMPTY_ANSWERS else result, request.headers)
     except DynamoDBError as error:
         return render_error(error)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:

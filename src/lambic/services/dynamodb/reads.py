@@ -14,8 +14,14 @@ from typing import Any
 
 import orjson
 
-from lambic.services.dynamodb import _requests
-from lambic.services.dynamodb._keys import index_key_names, index_projection, key_of, pick
+from lambic.services.dynamodb import _requests, key_conditions
+from lambic.services.dynamodb._keys import (
+    index_key,
+    index_key_names,
+    index_projection,
+    key_of,
+    pick,
+)
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units
 from lambic.services.dynamodb.engine import DynamoDBEngine, TableState
 from lambic.services.dynamodb.errors import ValidationError
@@ -29,7 +35,7 @@ from lambic.services.dynamodb.expressions.ast import (
     Literal,
     Path,
 )
-from lambic.services.dynamodb.expressions.checks import attribute_heads
+from lambic.services.dynamodb.key_conditions import successor
 from lambic.services.dynamodb.store import partition_hash
 from lambic.services.dynamodb.tables import IndexDefinition
 from lambic.services.dynamodb.types import (
@@ -39,7 +45,6 @@ from lambic.services.dynamodb.types import (
     ordering_key,
     validate_item,
     value_type,
-    values_equal,
 )
 
 PAGE_BYTES = 1024 * 1024
@@ -72,6 +77,7 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
             "the request."
         )
+    key_condition = key_conditions.attribute_first(key_condition)
     filter_ = _filter(request, subs) or legacy.filter_condition(
         request.get("QueryFilter"), request.get("ConditionalOperator")
     )
@@ -84,16 +90,28 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         state = engine.table(name)
         index = _index(state, request)
         select = _select(request, index, paths)
+        _check_projected(state, index, paths)
         table = state.definition
-        hash_name = index.hash_key if index else table.hash_key
-        range_name = index.range_key if index else table.range_key
-        _check_filter_keys(request, filter_, (hash_name, range_name))
-        hash_value, range_condition = _split_key_condition(
-            key_condition, hash_name, range_name, table.attribute_types
-        )
-        hk = encode_key_value(hash_value)
-        column = "e.irk" if index else "rk"
-        where, params = _range_sql(range_condition, column)
+        if filter_ is not None:
+            key_conditions.check_filter(
+                index.key_attributes() if index else table.key_names(),
+                filter_,
+                "Filter Expression"
+                if request.get("FilterExpression") is not None
+                else "QueryFilter",
+            )
+        if index is not None and index.multi_attribute:
+            hk, where, params = _multi_attribute_seek(key_condition, index, table.attribute_types)
+        else:
+            hash_name = index.hash_keys[0] if index else table.hash_key
+            range_name = table.range_key
+            if index is not None:
+                range_name = index.range_keys[0] if index.range_keys else None
+            hash_value, range_condition = _split_key_condition(
+                key_condition, hash_name, range_name, table.attribute_types
+            )
+            hk = encode_key_value(hash_value)
+            where, params = _range_sql(range_condition, "e.irk" if index else "rk")
         order = ">" if forward else "<"
         fetch: Fetch
         if index is None:
@@ -122,14 +140,26 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
                 return [((irk, hk_, rk), size, doc) for irk, hk_, rk, size, doc in rows]
 
         start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=False)
-        if start is not None and not values_equal(
-            request["ExclusiveStartKey"][hash_name], hash_value
-        ):
-            raise ValidationError(
-                "The provided starting key is outside query boundaries based on provided conditions"
-            )
+        if start is not None:
+            _check_start_in_bounds(state, index, key_condition, request["ExclusiveStartKey"])
         items, scanned_bytes, more = _collect(fetch, start, limit)
     return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
+
+
+def _check_start_in_bounds(
+    state: TableState, index: IndexDefinition | None, condition: Condition, start: Item
+) -> None:
+    """A Query's ExclusiveStartKey must be a key the query itself could return."""
+    if index is None and state.definition.range_key is None:
+        # One partition of a table without a sort key is one item: nothing to resume.
+        shown = ", ".join(f"{name}=AttributeValue: {_render_value(v)}" for name, v in start.items())
+        raise ValidationError(
+            "The provided exclusive start key is invalid: ExclusiveStartKey: {" + shown + "}"
+        )
+    if not evaluate(condition, validate_item(start)):
+        raise ValidationError(
+            "The provided starting key is outside query boundaries based on provided conditions"
+        )
 
 
 def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +182,7 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         state = engine.table(name)
         index = _index(state, request)
         select = _select(request, index, paths)
+        _check_projected(state, index, paths)
         fetch: Fetch
         if index is None:
 
@@ -169,7 +200,10 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=True)
         if start is not None and not low <= start[0] < high:
             raise ValidationError(
-                "The provided Exclusive start key does not map to the provided segment"
+                # DynamoDB's wording, as the Alternator maintainers quote it from AWS.
+                "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+                "ExclusiveStartKey with correct Segment. "
+                f"TotalSegments: {request.get('TotalSegments')} Segment: {request.get('Segment')}"
             )
         items, scanned_bytes, more = _collect(fetch, start, limit)
     return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
@@ -181,22 +215,6 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
 def _filter(request: dict[str, Any], subs: Any) -> Condition | None:
     text = request.get("FilterExpression")
     return None if text is None else parse_condition(text, "FilterExpression", subs)
-
-
-def _check_filter_keys(
-    request: dict[str, Any], filter_: Condition | None, keys: tuple[str, str | None]
-) -> None:
-    """A Query filters what its key condition selected: DynamoDB refuses a filter on the
-    queried table's or index's key attributes."""
-    if filter_ is None:
-        return
-    heads = attribute_heads(filter_)
-    for key in keys:
-        if key is not None and key in heads:
-            label = "Filter Expression" if request.get("FilterExpression") else "QueryFilter"
-            raise ValidationError(
-                f"{label} can only contain non-primary key attributes: Primary key attribute: {key}"
-            )
 
 
 def _limit(request: dict[str, Any]) -> int | None:
@@ -264,6 +282,22 @@ def _select(request: dict[str, Any], index: IndexDefinition | None, paths: Any) 
     return str(select)
 
 
+def _check_projected(state: TableState, index: IndexDefinition | None, paths: Any) -> None:
+    """A GSI holds only its projection: asking it for another attribute is an error."""
+    if index is None or index.kind != "GSI" or paths is None:
+        return
+    projected = index_projection(state.definition, index)
+    if projected is None:
+        return
+    for path in paths:
+        name = path.elements[0]
+        if name not in projected:
+            raise ValidationError(
+                "One or more parameter values were invalid: Global secondary index "
+                f"{index.name} does not project attribute {name}"
+            )
+
+
 def _segment(request: dict[str, Any]) -> tuple[int, int]:
     segment, total = request.get("Segment"), request.get("TotalSegments")
     if segment is None and total is None:
@@ -317,7 +351,12 @@ def _split_key_condition(
                 )
             range_condition = part
         else:
-            raise ValidationError("Query key condition not supported")
+            # Without a sort key there is no element to miss: AWS just refuses the shape.
+            raise ValidationError(
+                f"Query condition missed key schema element: {range_name}"
+                if attribute is not None and range_name is not None
+                else "Query key condition not supported"
+            )
     if hash_value is None:
         raise ValidationError(f"Query condition missed key schema element: {hash_name}")
     _check_key_types(hash_value, types[hash_name])
@@ -345,6 +384,38 @@ def _key_on_left(part: Condition) -> Condition:
     ):
         return Compare(_FLIPPED[part.op], part.right, part.left)
     return part
+
+
+def _multi_attribute_seek(
+    condition: Condition, index: IndexDefinition, types: dict[str, str]
+) -> tuple[bytes, str, tuple[Any, ...]]:
+    """(ihk, SQL on e.irk, parameters) of a query on a multi-attribute GSI key."""
+    parts: dict[str, Condition] = {}
+    for part in key_conditions.conjuncts(condition):
+        attribute = _key_attribute(part)
+        if attribute is None:
+            raise ValidationError("Query key condition not supported")
+        if attribute in parts:
+            raise ValidationError("KeyConditionExpressions must only contain one condition per key")
+        if attribute in types:
+            for literal in _literals(part):
+                _check_key_types(literal, types[attribute])
+            if isinstance(part, Function) and types[attribute] == "N":
+                raise ValidationError(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+                    "function; operator or function: begins_with, operand type: N"
+                )
+        parts[attribute] = part
+    ihk = key_conditions.hash_key(index, parts)
+    # Each RANGE condition gets the classic checks (<> refused, BETWEEN bounds in order);
+    # a single RANGE attribute also keeps the classic encoding, hence the classic seek.
+    where, params = "", ()
+    for name in index.range_keys:
+        if name in parts:
+            where, params = _range_sql(parts[name], "e.irk")
+    if len(index.range_keys) > 1:
+        where, params = key_conditions.range_where(index, parts)
+    return ihk, where, params
 
 
 def _key_attribute(part: Condition) -> str | None:
@@ -425,18 +496,10 @@ def _range_sql(condition: Condition | None, column: str) -> tuple[str, tuple[Any
         )
     assert isinstance(condition, Function) and isinstance(condition.args[1], Literal)
     prefix = encode_key_value(condition.args[1].value)
-    upper = _successor(prefix)
+    upper = successor(prefix)
     if upper is None:
         return f" AND {column} >= ?", (prefix,)
     return f" AND {column} >= ? AND {column} < ?", (prefix, upper)
-
-
-def _successor(prefix: bytes) -> bytes | None:
-    """The smallest byte string greater than every string starting with `prefix`."""
-    trimmed = prefix.rstrip(b"\xff")
-    if not trimmed:
-        return None
-    return trimmed[:-1] + bytes((trimmed[-1] + 1,))
 
 
 def _render_value(value: AttributeValue) -> str:
@@ -467,8 +530,9 @@ def _start_cursor(
     rk = encode_key_value(key[table.range_key]) if table.range_key else b""
     if index is None:
         return (partition_hash(hk), hk, rk) if scan else rk
-    ihk = encode_key_value(key[index.hash_key])
-    irk = encode_key_value(key[index.range_key]) if index.range_key else b""
+    index_position = index_key(table, index, key)
+    assert index_position is not None  # every index key attribute was checked present
+    ihk, irk = index_position
     return (partition_hash(ihk), ihk, irk, hk, rk) if scan else (irk, hk, rk)
 
 

@@ -14,29 +14,53 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
-from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.errors import SerializationError, ValidationError
 
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _KEY_TYPES = frozenset({"S", "N", "B"})
+# DynamoDB's multi-attribute GSI keys: up to 4 HASH and 4 RANGE attributes.
+_MAX_KEY_ATTRIBUTES = 4
+_MAX_INDEX_KEYS = 2 * _MAX_KEY_ATTRIBUTES
+_MAX_KEY_NAME_BYTES = 255
 _STREAM_VIEW_TYPES = frozenset({"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
 
 
 @dataclass
 class IndexDefinition:
-    """A GSI or LSI: its key attributes and which attributes it projects."""
+    """A GSI or LSI: its key attributes and which attributes it projects.
+
+    A GSI's partition and sort keys may each be up to four attributes (DynamoDB's
+    multi-attribute keys); an LSI, like a table, has one of each.
+    """
 
     name: str
     kind: str  # "GSI" | "LSI"
-    hash_key: str
-    range_key: str | None
+    hash_keys: list[str]
+    range_keys: list[str]
     projection: dict[str, Any]
     throughput: dict[str, int] | None = None
 
+    @property
+    def multi_attribute(self) -> bool:
+        return len(self.hash_keys) > 1 or len(self.range_keys) > 1
+
+    def key_attributes(self) -> list[str]:
+        # A fresh list: callers may extend it.
+        return [*self.hash_keys, *self.range_keys]
+
     def key_schema(self) -> list[dict[str, str]]:
-        schema = [{"AttributeName": self.hash_key, "KeyType": "HASH"}]
-        if self.range_key:
-            schema.append({"AttributeName": self.range_key, "KeyType": "RANGE"})
-        return schema
+        return [{"AttributeName": n, "KeyType": "HASH"} for n in self.hash_keys] + [
+            {"AttributeName": n, "KeyType": "RANGE"} for n in self.range_keys
+        ]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IndexDefinition:
+        if "hash_key" in data:  # stored before multi-attribute keys
+            data = dict(data)
+            data["hash_keys"] = [data.pop("hash_key")]
+            range_key = data.pop("range_key")
+            data["range_keys"] = [range_key] if range_key else []
+        return cls(**data)
 
 
 @dataclass
@@ -163,7 +187,7 @@ class TableDefinition:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TableDefinition:
-        indexes = {i["name"]: IndexDefinition(**i) for i in data.pop("indexes")}
+        indexes = {i["name"]: IndexDefinition.from_json(i) for i in data.pop("indexes")}
         return cls(indexes=indexes, **data)
 
 
@@ -236,6 +260,16 @@ def _projection(projection: object) -> dict[str, Any]:
             "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
             "NonKeyAttributes is not specified"
         )
+    names = projection.get("NonKeyAttributes") or []
+    if not all(isinstance(name, str) for name in names):
+        # AWS's deserializer refuses a non-string here before any validation.
+        raise SerializationError("NUMBER_VALUE cannot be converted to String")
+    if len(set(names)) != len(names):
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        raise ValidationError(
+            "One or more parameter values were invalid: Duplicate attribute names in "
+            f"NonKeyAttributes: [{', '.join(duplicates)}]"
+        )
     if kind != "INCLUDE" and projection.get("NonKeyAttributes"):
         raise ValidationError(
             "One or more parameter values were invalid: ProjectionType is "
@@ -288,9 +322,62 @@ def parse_attribute_definitions(definitions: object) -> dict[str, str]:
     return types
 
 
+def _gsi_key_schema(schema: object) -> tuple[list[str], list[str]]:
+    """A GSI's HASH and RANGE attribute names: up to four of each, all HASH first."""
+    if not isinstance(schema, list) or not schema:
+        raise ValidationError(
+            "1 validation error detected: Value null at 'keySchema' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    if len(schema) <= 2 and all(e.get("KeyType") != "HASH" for e in schema[1:]):
+        # The classic shape (one HASH, optional RANGE) keeps the classic messages.
+        hash_key, range_key = _key_schema(schema, "keySchema")
+        return [hash_key], [range_key] if range_key else []
+    if len(schema) > _MAX_INDEX_KEYS:
+        raise ValidationError(
+            f"1 validation error detected: Value '{schema}' at 'keySchema' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {_MAX_INDEX_KEYS}"
+        )
+    types = [element.get("KeyType") for element in schema]
+    names = [str(element.get("AttributeName")) for element in schema]
+    if types[0] != "HASH":
+        raise ValidationError(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
+    for kind in types:
+        if kind not in ("HASH", "RANGE"):
+            raise ValidationError(
+                f"1 validation error detected: Value '{kind}' at 'keySchema.member.keyType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"
+            )
+    hashes = types.count("HASH")
+    if types[:hashes] != ["HASH"] * hashes:
+        raise ValidationError(
+            "Invalid KeySchema: All HASH KeySchemaElements must precede all RANGE KeySchemaElements"
+        )
+    for kind, count in (("HASH", hashes), ("RANGE", len(types) - hashes)):
+        if count > _MAX_KEY_ATTRIBUTES:
+            raise ValidationError(
+                f"Invalid KeySchema: A KeySchema may contain at most {_MAX_KEY_ATTRIBUTES} "
+                f"{kind} KeySchemaElements; found {count}"
+            )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValidationError(
+                f"Invalid KeySchema: Two KeySchemaElements have the same name: {name}"
+            )
+        seen.add(name)
+    return names[:hashes], names[hashes:]
+
+
 def parse_index(raw: dict[str, Any], kind: str, billing: str) -> IndexDefinition:
     name = validate_table_name(raw.get("IndexName"), "indexName")
-    hash_key, range_key = _key_schema(raw.get("KeySchema"), "keySchema")
+    if kind == "GSI":
+        hash_keys, range_keys = _gsi_key_schema(raw.get("KeySchema"))
+    else:
+        hash_key, range_key = _key_schema(raw.get("KeySchema"), "keySchema")
+        hash_keys, range_keys = [hash_key], [range_key] if range_key else []
     throughput = None
     if kind == "GSI":
         throughput = _throughput(
@@ -299,7 +386,7 @@ def parse_index(raw: dict[str, Any], kind: str, billing: str) -> IndexDefinition
             f"ProvisionedThroughput is not specified for index: {name}",
         )
     return IndexDefinition(
-        name, kind, hash_key, range_key, _projection(raw.get("Projection")), throughput
+        name, kind, hash_keys, range_keys, _projection(raw.get("Projection")), throughput
     )
 
 
@@ -319,8 +406,65 @@ def parse_stream_specification(spec: object) -> str | None:
     return str(view_type)
 
 
+def check_name_lengths(request: dict[str, Any]) -> None:
+    """Key and projected attribute names are at most 255 bytes (botocore's bounds).
+
+    AWS checks these before anything else and reports every one, as its request
+    validator does ("N validation errors detected: ...").
+    """
+    errors: list[str] = []
+
+    def too_long(name: object) -> bool:
+        return isinstance(name, str) and len(name.encode()) > _MAX_KEY_NAME_BYTES
+
+    def key_schema(schema: object, where: str) -> None:
+        for position, element in enumerate(schema if isinstance(schema, list) else [], 1):
+            name = element.get("AttributeName") if isinstance(element, dict) else None
+            if too_long(name):
+                errors.append(
+                    f"Value '{name}' at '{where}.{position}.member.attributeName' failed to "
+                    "satisfy constraint: Member must have length less than or equal to 255"
+                )
+
+    def index(raw: object, where: str) -> None:
+        if not isinstance(raw, dict):
+            return
+        key_schema(raw.get("KeySchema"), f"{where}.keySchema")
+        projection = raw.get("Projection")
+        names = projection.get("NonKeyAttributes") if isinstance(projection, dict) else None
+        if isinstance(names, list) and any(too_long(n) for n in names):
+            errors.append(
+                f"Value '{names}' at '{where}.projection.nonKeyAttributes' failed to satisfy "
+                "constraint: Member must satisfy constraint: [Member must have length less "
+                "than or equal to 255, Member must have length greater than or equal to 1]"
+            )
+
+    key_schema(request.get("KeySchema"), "keySchema")
+    definitions = request.get("AttributeDefinitions")
+    for position, element in enumerate(definitions if isinstance(definitions, list) else [], 1):
+        name = element.get("AttributeName") if isinstance(element, dict) else None
+        if too_long(name):
+            errors.append(
+                f"Value '{name}' at 'attributeDefinitions.{position}.member.attributeName' "
+                "failed to satisfy constraint: Member must have length less than or equal to 255"
+            )
+    for key, member in (
+        ("GlobalSecondaryIndexes", "globalSecondaryIndexes"),
+        ("LocalSecondaryIndexes", "localSecondaryIndexes"),
+    ):
+        for position, raw in enumerate(request.get(key) or [], 1):
+            index(raw, f"{member}.{position}.member")
+    for position, update in enumerate(request.get("GlobalSecondaryIndexUpdates") or [], 1):
+        if isinstance(update, dict):
+            index(update.get("Create"), f"globalSecondaryIndexUpdates.{position}.member.create")
+    if errors:
+        count = "1 validation error" if len(errors) == 1 else f"{len(errors)} validation errors"
+        raise ValidationError(f"{count} detected: " + "; ".join(errors))
+
+
 def parse_create_table(request: dict[str, Any]) -> TableDefinition:
     """A validated definition from CreateTable input, or AWS's ValidationException."""
+    check_name_lengths(request)
     name = validate_table_name(request.get("TableName"))
     types = parse_attribute_definitions(request.get("AttributeDefinitions"))
     hash_key, range_key = _key_schema(request.get("KeySchema"), "keySchema")
@@ -349,7 +493,12 @@ def parse_create_table(request: dict[str, Any]) -> TableDefinition:
     )
     for raw in request.get("LocalSecondaryIndexes") or []:
         index = parse_index(raw, "LSI", billing)
-        if index.hash_key != hash_key or range_key is None:
+        if not index.range_keys:
+            raise ValidationError(
+                "One or more parameter values were invalid: Index KeySchema does not have a "
+                f"range key for index: {index.name}"
+            )
+        if index.hash_keys != [hash_key] or range_key is None:
             raise ValidationError(
                 "One or more parameter values were invalid: Table KeySchema does not have a "
                 "range key, which is required when specifying a LocalSecondaryIndex"
@@ -379,7 +528,7 @@ def check_attribute_definitions(table: TableDefinition) -> None:
     """Every key attribute must be defined, and nothing else (AWS's rule)."""
     used = set(table.key_names())
     for index in table.indexes.values():
-        used.update(n for n in (index.hash_key, index.range_key) if n)
+        used.update(index.key_attributes())
     defined = set(table.attribute_types)
     missing = sorted(used - defined)
     if missing:

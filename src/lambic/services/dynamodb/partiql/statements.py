@@ -135,7 +135,10 @@ class PartiQL:
                 raise ValidationError(
                     f"The table does not have the specified index: {statement.index}"
                 )
-            hash_name, range_name = index.hash_key, index.range_key
+            # A multi-attribute GSI key is queried by its first attributes here; the
+            # query then asks for the rest as DynamoDB does.
+            hash_name = index.hash_keys[0]
+            range_name = index.range_keys[0] if index.range_keys else None
         out = statement.placeholders
         query: dict[str, Any] = {"TableName": statement.table}
         if statement.index is not None:
