@@ -151,7 +151,7 @@ def _fork_spare(closing: Sequence[Any]) -> _Spare:
 
         _become_child([*closing, ours])
         set_parent_death_signal(zygote_pid)
-        _isolation.prepare_when_idle(theirs)  # namespaces, /tmp, Landlock: ahead of time
+        _isolation.prepare_ahead()  # namespaces, /tmp, Landlock: before the spec comes
         try:
             received = _receive_spec(theirs)
         except OSError:
@@ -209,7 +209,6 @@ def serve(ctrl: socket.socket) -> None:
     sel.register(wake_r, selectors.EVENT_READ, "wake")
     closing: list[Any] = [sel, ctrl, wake_r, wake_w]
     spare: _Spare | None = None
-    _isolation.warm()  # probed (and rule paths opened) once here; every fork inherits them
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     try:
         while True:
