@@ -81,6 +81,13 @@ def look_around() -> dict[str, Any]:
     return {"tmp": sorted(os.listdir("/tmp"))}
 
 
+def look_then_leave_a_file() -> dict[str, Any]:
+    seen = look_around()
+    with open("/tmp/left-behind", "w") as fh:
+        fh.write("secret of the previous environment")
+    return seen
+
+
 def test_a_recycled_reaper_kills_what_the_last_environment_left_and_empties_tmp(
     factory: socket.socket,
 ) -> None:
@@ -93,14 +100,19 @@ def test_a_recycled_reaper_kills_what_the_last_environment_left_and_empties_tmp(
     while alive(first["daemon"]) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not alive(first["daemon"])
-    # The next environment gets the same reaper (nothing forked), and a clean /tmp.
-    deadline = time.monotonic() + 10
-    second = in_environment(look_around)
-    while second["pid_ns"] != first["pid_ns"] and time.monotonic() < deadline:
-        time.sleep(0.05)  # the reaper was still clearing: the factory built another
-        second = in_environment(look_around)
-    assert second["pid_ns"] == first["pid_ns"]
-    assert second["tmp"] == []
+    # A later environment gets a reaper back (nothing forked) with a clean /tmp. While
+    # a reaper is still clearing, the factory builds another: every environment here
+    # leaves a file, so a recycled one must have found /tmp empty whichever it got.
+    seen = {first["pid_ns"]}
+    for _ in range(100):
+        later = in_environment(look_then_leave_a_file)
+        if later["pid_ns"] in seen:
+            break
+        seen.add(later["pid_ns"])
+        time.sleep(0.05)
+    else:
+        pytest.fail("no reaper was used twice")
+    assert later["tmp"] == []
 
 
 def test_environments_alive_at_once_get_namespaces_of_their_own(
