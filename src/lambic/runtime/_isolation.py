@@ -164,6 +164,7 @@ def warm() -> None:
         _namespaces.start_factory()
     if facilities().landlock:
         _system_fds()
+        _system_roots()
 
 
 def notice() -> str | None:
@@ -213,8 +214,7 @@ def prepare() -> None:
         # is added with the spec, where it holds no protected path.
         if found.namespaces:
             _add_rules(ruleset, found.landlock, [("/tmp", _ALL)])
-        roots = tuple(path.rstrip("/") + "/" for path, _ in _system_rules([]))
-        roots += () if found.namespaces else ("/tmp/",)
+        roots = _system_roots() + (() if found.namespaces else ("/tmp/",))
     _prepared = _Prepared(found.namespaces, old_tmp, ruleset, roots)
     # Run what `enter` runs, harmlessly: a fork shares the zygote's memory until a page
     # is written, and running Python code writes (reference counts), so the copying
@@ -311,6 +311,17 @@ def _tmp_rules(protect: Sequence[str], private_tmp: bool) -> list[tuple[str, int
 
 
 _system: list[tuple[int, int]] | None = None
+
+
+_roots: tuple[str, ...] | None = None
+
+
+def _system_roots() -> tuple[str, ...]:
+    """The paths of `_system_rules([])`, each ending in "/" (found once, in the zygote)."""
+    global _roots
+    if _roots is None:
+        _roots = tuple(path.rstrip("/") + "/" for path, _ in _system_rules([]))
+    return _roots
 
 
 def _system_fds() -> list[tuple[int, int]]:
