@@ -11,8 +11,8 @@ starts), then one invocation; the median total latency of each and the ratio
 isolated / anchor are printed (target <= 1.05, i.e. no loss beyond noise). Warm
 invocations are compared the same way. Loopback only, bounded in time.
 
-`--steps N` profiles instead: N forks of a zygote-like process (the factory started
-before the preload, as the zygote does) each walled in as an environment is, with
+`--steps N` profiles instead: N forks of a zygote-like process (the namespace factory
+started after the preload, as the zygote does) each walled in as an environment is, with
 the wall and CPU time (thread time) of each step; the factory's builder and reaper
 run in other processes, so its share shows as wall time of the join only.
 """
@@ -146,8 +146,8 @@ def _timed_child(task_root: str, protect: list[str], out: int) -> None:  # pragm
 
 
 def steps(runs: int, pause: float) -> None:
-    _isolation.warm()  # as the zygote: before the preload, so the factory is small
-    preload_modules(DEFAULT_PRELOAD)
+    preload_modules(DEFAULT_PRELOAD)  # then warm(), as the zygote does
+    _isolation.warm()
     work = Path(tempfile.mkdtemp(prefix="lambic-bench-isolation-"))
     app_dir = work / "app"
     shutil.copytree(APP, app_dir)

@@ -156,8 +156,8 @@ def facilities() -> Facilities:
 
 
 def warm() -> None:
-    """In the zygote, before its preload (while it is small): probe, start the
-    namespace factory, and open the system's rule paths once for every fork."""
+    """In the zygote: probe, start the namespace factory, and open the system's rule
+    paths once for every fork."""
     if not enabled():
         return
     if facilities().namespaces:
@@ -196,8 +196,9 @@ def prepare() -> None:
     build the Landlock ruleset (all but the task root's rule).
 
     Runs in a zygote's spare before it knows its function: nothing here depends on
-    the spec. Measured (bench/isolation.py --steps): ~0.5 ms of CPU here, ~0.4 of
-    it the ruleset; the namespaces cost the factory ~0.5 ms in a small process.
+    the spec. Measured (bench/isolation.py --steps): ~1.6 ms of CPU here, half of it
+    the join (mostly copy-on-write faults); the factory's reapers, recycled, fork
+    nothing per environment.
     """
     global _prepared
     if _prepared is not None or not enabled():

@@ -3,18 +3,18 @@ ends everything the handler starts when the environment ends.
 
 A PID namespace needs an init, and an init is a new process: the first one forked
 after `unshare(CLONE_NEWPID)`. Forked from an environment (a copy of a zygote holding
-boto3's models), that fork alone cost ~1.9 ms of CPU, and with the user namespace's
-id maps ~3 ms per cold start (measured, bench/isolation.py --steps). So the zygote
-forks, before its preload (when it is ~20 MB, not ~57), a small factory that builds
-them:
+boto3's models) for every environment, that fork, the user namespace's id maps and
+their exits cost ~3 ms of CPU per cold start (measured: perf stat, bench/isolation.py
+--steps). So the zygote forks a factory that builds them once and recycles them:
 
     factory   unshare(user + mount) and map our uid/gid, once;
-              per request: fork a builder (a fork of a small process: ~0.3 ms)
+              per request: an idle reaper, else a builder (forked) makes one
     builder   unshare(mount + PID) inside the factory's user namespace,
               a private tmpfs on /tmp (512 MB, Lambda's default ephemeral storage),
-              fork the init (a reaper), answer with its pidfd, exit
-    reaper    PID 1 of the new namespace; exits when the requester does (a pidfd),
-              and the kernel then kills every process left in the namespace
+              fork the init (the reaper), exit
+    reaper    PID 1 of the new namespace: answers the requester with its pidfd,
+              watches the requester's pidfd; when it exits, kills what is left in the
+              namespace (kill(-1) as init), mounts a fresh /tmp, and is idle again
     requester (a zygote's spare, ahead of its spec) setns(reaper's pidfd,
               user | mount | PID): one syscall joins all three
 
@@ -212,7 +212,7 @@ MAX_IDLE_REAPERS = 16
 
 
 def start_factory() -> None:
-    """In the zygote, before its preload: fork the factory (dies with the zygote)."""
+    """In the zygote: fork the factory (it dies with the zygote)."""
     global _factory
     if _factory is not None:
         return

@@ -225,6 +225,10 @@ def serve(ctrl: socket.socket) -> None:
         sock.close()
         del initialising[sock]
 
+    # Probed, the namespace factory started and the rule paths opened once here; every
+    # fork inherits them. (Not before the preload: a fork then made the preload's writes
+    # copy-on-write faults, ~0.25 s more before the zygote is ready.)
+    _isolation.warm()
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     try:
         while True:
