@@ -19,6 +19,9 @@ directory, and polled (every 5 ms) until it gives its first answer:
     MiniStack          `ministack` with GATEWAY_PORT (when installed: on PATH, or
                        --ministack PATH).
 
+The CPU time (user + system) the process tree used up to its first answer is taken
+at that moment (/proc/PID/stat, with the children each process has reaped): a counted
+measure, which a machine busy with other work disturbs far less than the wall time.
 After the first answer the process tree is left idle for --idle seconds, then its
 proportional set size is summed over every process of the tree
 (/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
@@ -169,6 +172,20 @@ def tree_pss(root: int) -> list[tuple[str, int]]:
     return rows
 
 
+_TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_ms(root: int) -> float:
+    """User + system CPU of every live process of the tree, and of the children each
+    has reaped (a one-shot helper that already exited), in ms."""
+    total = 0
+    for pid in process_tree(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total * _TICK_MS
+
+
 # -- targets -----------------------------------------------------------------------
 
 
@@ -179,6 +196,7 @@ class Target:
     #: (workdir, port) -> (command, environment, cwd)
     command: Command
     starts: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     pss: list[float] = field(default_factory=list)
     per_process: dict[str, list[float]] = field(default_factory=dict)
     statuses: set[int] = field(default_factory=set)
@@ -265,6 +283,7 @@ def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
                     raise RuntimeError(f"{target.name} did not answer within {timeout:.0f} s")
                 time.sleep(0.005)
             target.starts.append((time.perf_counter() - started) * 1000)
+            target.cpu.append(tree_cpu_ms(proc.pid))
             target.statuses.add(status)
             time.sleep(idle)
             rows = tree_pss(proc.pid)
@@ -322,12 +341,15 @@ def main() -> None:
         for target in targets:
             start_once(target, args.idle)
 
-    print(f"{'target':<17} {'start → first answer (ms)':>26} {'runs':>30} {'idle PSS (MB)':>14}")
+    print(
+        f"{'target':<17} {'start → first answer (ms)':>26} {'runs':>30} "
+        f"{'CPU to it (ms)':>15} {'idle PSS (MB)':>14}"
+    )
     for t in targets:
         runs = "/".join(f"{s:.0f}" for s in t.starts)
         print(
             f"{t.name:<17} {statistics.median(t.starts):>26.0f} {runs:>30} "
-            f"{statistics.median(t.pss):>14.1f}"
+            f"{statistics.median(t.cpu):>15.0f} {statistics.median(t.pss):>14.1f}"
         )
         for name, mbs in sorted(t.per_process.items(), key=lambda kv: -statistics.median(kv[1])):
             count = round(len(mbs) / len(t.pss), 1)
@@ -336,6 +358,7 @@ def main() -> None:
         if t.statuses - {200}:
             print(f"    (first answers had statuses {sorted(t.statuses)})")
     medians = {t.name: statistics.median(t.starts) for t in targets}
+    cpu = {t.name: statistics.median(t.cpu) for t in targets}
     memory = {t.name: statistics.median(t.pss) for t in targets}
     for name, (ms_target, mb_target) in TARGETS.items():
         if name not in medians:
@@ -346,8 +369,10 @@ def main() -> None:
             for a in medians
             if a not in TARGETS and (a == base or not a.endswith("(base)"))
         ]
+        against_base = f", CPU {cpu[name] / cpu[base]:.2f}x {base}" if base in cpu else ""
         print(
             f"{name}: start {medians[name]:.0f} ms (target <= {ms_target:.0f}), "
+            f"CPU {cpu[name]:.0f} ms{against_base}, "
             f"PSS {memory[name]:.1f} MB (target <= {mb_target:.0f}); start = " + ", ".join(anchors)
         )
 

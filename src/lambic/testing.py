@@ -244,7 +244,7 @@ class TestHTTPClient:
             from lambic.runtime.authorization import Refusal
 
             decided = self._client._authorize(
-                match.entry, method, raw_path, header_pairs, query_string, payload
+                match, method, raw_path, header_pairs, query_string, payload
             )
             if isinstance(decided, Refusal):  # API Gateway answers itself
                 return _refusal_response(decided)
@@ -556,7 +556,7 @@ class Client:
 
     def _authorize(
         self,
-        entry: Any,
+        match: Any,
         method: str,
         path: str,
         headers: list[tuple[str, str]],
@@ -570,8 +570,17 @@ class Client:
         if not any(name.lower() == "host" for name, _ in headers):
             # The client sends no Host; SigV4 signs one: requests are to http://localhost.
             headers = [("Host", "localhost"), *headers]
-        request = GateRequest(method, path, headers, query_string, body, raw_path=path)
-        decided = gate.begin(self._spec(entry), request)
+        request = GateRequest(
+            method,
+            path,
+            headers,
+            query_string,
+            body,
+            raw_path=path,
+            resource_path=match.resource_path,
+            path_params=match.path_params,
+        )
+        decided = gate.begin(self._spec(match.entry), request)
         if not isinstance(decided, AuthorizerCall):
             return decided
         started = time.perf_counter()

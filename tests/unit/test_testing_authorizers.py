@@ -203,6 +203,138 @@ def test_custom_authorizer_on_an_app_function_and_one_elsewhere(sample_app: Chal
             client.http.get("/there", headers={"Authorization": "ok"})
 
 
+def _request_app(ttl_seconds: int, calls: list[dict[str, Any]]) -> Chalice:
+    app = Chalice("sample")
+    uri = (
+        "arn:aws:apigateway:us-west-2:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-west-2:123456789012:function:sample-dev-gatekeeper/invocations"
+    )
+
+    @app.lambda_function()
+    def gatekeeper(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(event)
+        tenant = (event["queryStringParameters"] or {}).get("tenant")
+        allowed = event["headers"].get("X-User") == "ann" and tenant == "acme"
+        statement = {
+            "Effect": "Allow" if allowed else "Deny",
+            "Action": "execute-api:Invoke",
+            "Resource": event["methodArn"],
+        }
+        return {
+            "principalId": "ann",
+            "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+            "context": {"tenant": tenant},
+        }
+
+    gate = CustomAuthorizer(
+        "gate",
+        uri,
+        ttl_seconds=ttl_seconds,
+        identity_sources=["method.request.header.X-User", "method.request.querystring.tenant"],
+    )
+
+    @app.route("/orders/{order_id}", authorizer=gate)
+    def order(order_id: str) -> dict[str, Any]:
+        return {"order": order_id, "authorizer": app.current_request.context["authorizer"]}
+
+    return app
+
+
+def test_a_request_authorizer_gets_api_gateways_request_event_and_caches_by_sources() -> None:
+    calls: list[dict[str, Any]] = []
+    with Client(_request_app(300, calls)) as client:
+        ok = client.http.get("/orders/7?tenant=acme", headers={"X-User": "ann"})
+        assert ok.status_code == 200, ok.body
+        assert ok.json_body["authorizer"]["tenant"] == "acme"
+        assert ok.json_body["authorizer"]["principalId"] == "ann"
+        (event,) = calls
+        assert event["type"] == "REQUEST"
+        assert event["methodArn"].endswith(":lambiclocal/dev/GET/orders/7")
+        assert (event["resource"], event["path"], event["httpMethod"]) == (
+            "/orders/{order_id}",
+            "/orders/7",
+            "GET",
+        )
+        assert event["pathParameters"] == {"order_id": "7"}
+        assert event["multiValueQueryStringParameters"] == {"tenant": ["acme"]}
+        assert event["requestContext"]["resourcePath"] == "/orders/{order_id}"
+        assert "body" not in event and "authorizationToken" not in event
+
+        # Same identity values: the cached policy decides (its Resource was /orders/7).
+        again = client.http.get("/orders/7?tenant=acme", headers={"X-User": "ann"})
+        assert again.status_code == 200 and len(calls) == 1
+        # Another value of a source is another cache entry: the authorizer runs again.
+        other = client.http.get("/orders/7?tenant=other", headers={"X-User": "ann"})
+        assert other.status_code == 403 and len(calls) == 2
+        # With caching on, a missing source is 401 without a call.
+        missing = client.http.get("/orders/7", headers={"X-User": "ann"})
+        assert (missing.status_code, missing.json_body) == (401, {"message": "Unauthorized"})
+        assert len(calls) == 2
+
+
+def test_a_request_authorizer_without_caching_runs_for_every_request_sources_or_not() -> None:
+    calls: list[dict[str, Any]] = []
+    with Client(_request_app(0, calls)) as client:
+        assert client.http.get("/orders/1").status_code == 403  # called, denied
+        assert client.http.get("/orders/1?tenant=acme", headers={"X-User": "ann"}).status_code == (
+            200
+        )
+        assert client.http.get("/orders/1?tenant=acme", headers={"X-User": "ann"}).status_code == (
+            200
+        )
+        assert len(calls) == 3
+
+
+def test_a_chalice_style_subclass_declaring_request_is_the_same_authorizer() -> None:
+    class RequestAuthorizer(CustomAuthorizer):
+        def to_swagger(self) -> dict[str, Any]:
+            swagger = super().to_swagger()
+            swagger["x-amazon-apigateway-authorizer"]["type"] = "request"
+            swagger["x-amazon-apigateway-authorizer"]["identitySource"] = (
+                "method.request.querystring.key"
+            )
+            return swagger
+
+    app = Chalice("sample")
+    uri = "arn:aws:lambda:us-west-2:123456789012:function:sample-dev-keys"
+
+    @app.lambda_function()
+    def keys(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        effect = "Allow" if event["queryStringParameters"]["key"] == "k1" else "Deny"
+        statement = {"Effect": effect, "Action": "execute-api:Invoke", "Resource": "*"}
+        return {"principalId": "p", "policyDocument": {"Statement": [statement]}}
+
+    @app.route("/", authorizer=RequestAuthorizer("keys", uri))
+    def index() -> dict[str, Any]:
+        return {"ok": True}
+
+    with Client(app) as client:
+        assert client.http.get("/?key=k1").status_code == 200
+        assert client.http.get("/?key=k2").status_code == 403
+        assert client.http.get("/").status_code == 401
+
+
+def test_request_authorizer_sources_lambic_cannot_supply_are_refused() -> None:
+    app = Chalice("sample")
+
+    @app.lambda_function()
+    def gatekeeper(event: dict[str, Any], context: Any) -> None:
+        return None
+
+    staged = CustomAuthorizer(
+        "staged",
+        "arn:aws:lambda:us-west-2:123456789012:function:sample-dev-gatekeeper",
+        identity_sources=["stageVariables.secret"],
+    )
+
+    @app.route("/", authorizer=staged)
+    def index() -> dict[str, Any]:
+        return {}
+
+    with Client(app) as client, pytest.raises(AuthorizerConfigError, match="stageVariables"):
+        client.http.get("/")
+
+
 # -- Cognito and IAM ---------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lambic.app._decorators import DecoratorAPI
 from lambic.app._lazy import lazy_attribute as _lazy_attribute
 from lambic.app._mappings import CaseInsensitiveMapping, MultiDict
 from lambic.app.application import APIGateway, Chalice, Lambic
@@ -59,7 +60,7 @@ from lambic.app.middleware import ConvertToMiddleware
 from lambic.app.proxy_events import create_rest_event
 from lambic.app.registry import FunctionSpec, functions, route_table
 from lambic.app.requests import Request
-from lambic.app.responses import Response
+from lambic.app.responses import Response, handle_extra_types
 from lambic.app.routing import RouteEntry, RouteMatch, RouteMatcher
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ __all__ = [
     "ConvertToMiddleware",
     "Cron",
     "CustomAuthorizer",
+    "DecoratorAPI",
     "DynamoDBEvent",
     "DynamoDBEventConfig",
     "DynamoDBRecord",
@@ -177,6 +179,7 @@ __all__ = [
     "WebsocketMessageConfig",
     "create_rest_event",
     "functions",
+    "handle_extra_types",
     "parse_schedule",
     "route_table",
 ]

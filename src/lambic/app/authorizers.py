@@ -109,7 +109,11 @@ class CognitoUserPoolAuthorizer(Authorizer):
 
 
 class CustomAuthorizer(Authorizer):
-    """A Lambda TOKEN authorizer deployed elsewhere, named by its invocation URI."""
+    """A Lambda authorizer named by its invocation URI: TOKEN (the `header`'s value), or
+    REQUEST when `identity_sources` are given (a Lambic keyword; in Chalice, a subclass
+    whose `to_swagger()` says `"type": "request"` is the same authorizer), e.g.
+    `identity_sources=["method.request.header.X-User", "method.request.querystring.key"]`.
+    """
 
     _AUTH_TYPE = "custom"
 
@@ -121,6 +125,8 @@ class CustomAuthorizer(Authorizer):
         header: str = "Authorization",
         invoke_role_arn: str | None = None,
         scopes: list[str] | None = None,
+        *,
+        identity_sources: list[str] | None = None,
     ) -> None:
         self.name = name
         self.header = header
@@ -128,13 +134,16 @@ class CustomAuthorizer(Authorizer):
         self.ttl_seconds = ttl_seconds
         self.invoke_role_arn = invoke_role_arn
         self.scopes = scopes or []
+        self.identity_sources = identity_sources
 
     def to_swagger(self) -> dict[str, Any]:
         authorizer: dict[str, Any] = {
-            "type": "token",
+            "type": "token" if self.identity_sources is None else "request",
             "authorizerUri": self.authorizer_uri,
             "authorizerResultTtlInSeconds": self.ttl_seconds,
         }
+        if self.identity_sources is not None:
+            authorizer["identitySource"] = ", ".join(self.identity_sources)
         if self.invoke_role_arn is not None:
             authorizer["authorizerCredentials"] = self.invoke_role_arn
         return {
@@ -280,43 +289,60 @@ def describe_authorizer(authorizer: Any) -> dict[str, Any]:
     """A route's authorizer as plain data, for whatever enforces it outside the app.
 
     `kind` is "builtin" (`@app.authorizer()`; `function` is its name in the app),
-    "custom", "cognito", "iam", or "unknown" for a class Lambic does not know.
+    "custom" (`type` "token" or "request", with its `identity_sources`), "cognito",
+    "iam", or "unknown" for a class Lambic does not know.
+
+    Read through the public API both Lambic's and Chalice's classes have: a built-in
+    authorizer's `config`, every other one's `to_swagger()` (what the deployer sends
+    API Gateway), so a `from chalice import CustomAuthorizer` app, or a subclass whose
+    `to_swagger()` declares a REQUEST authorizer, is described as it deploys.
 
         >>> describe_authorizer(IAMAuthorizer())
         {'kind': 'iam', 'name': 'sigv4', 'scopes': []}
     """
     scopes = list(getattr(authorizer, "scopes", None) or [])
-    if isinstance(authorizer, ChaliceAuthorizer):
-        config = authorizer.config
+    name = str(getattr(authorizer, "name", ""))
+    config = getattr(authorizer, "config", None)
+    if isinstance(authorizer, ChaliceAuthorizer) or hasattr(config, "handler_string"):
         return {
             "kind": "builtin",
-            "name": authorizer.name,
-            "function": config.name if config is not None else authorizer.name,
+            "name": name,
+            "function": config.name if config is not None else name,
             "header": config.header if config is not None else "Authorization",
             "ttl_seconds": config.ttl_seconds if config is not None else None,
             "scopes": scopes,
         }
-    if isinstance(authorizer, CustomAuthorizer):
-        return {
-            "kind": "custom",
-            "name": authorizer.name,
-            "authorizer_uri": authorizer.authorizer_uri,
-            "header": authorizer.header,
-            "ttl_seconds": authorizer.ttl_seconds,
-            "scopes": scopes,
-        }
-    if isinstance(authorizer, CognitoUserPoolAuthorizer):
+    try:
+        swagger = authorizer.to_swagger()
+    except Exception:  # not an authorizer API Gateway would take
+        swagger = None
+    if not isinstance(swagger, dict):
+        return {"kind": "unknown", "name": name, "type": type(authorizer).__name__}
+    auth_type = swagger.get("x-amazon-apigateway-authtype")
+    settings = swagger.get("x-amazon-apigateway-authorizer") or {}
+    header = str(swagger.get("name") or "Authorization")
+    if auth_type == "awsSigv4":
+        return {"kind": "iam", "name": name, "scopes": scopes}
+    if auth_type == "cognito_user_pools":
         return {
             "kind": "cognito",
-            "name": authorizer.name,
-            "provider_arns": list(authorizer.provider_arns),
-            "header": authorizer.header,
+            "name": name,
+            "provider_arns": list(settings.get("providerARNs") or []),
+            "header": header,
             "scopes": scopes,
         }
-    if isinstance(authorizer, IAMAuthorizer):
-        return {"kind": "iam", "name": authorizer.name, "scopes": scopes}
-    return {
-        "kind": "unknown",
-        "name": str(getattr(authorizer, "name", "")),
-        "type": type(authorizer).__name__,
-    }
+    if auth_type == "custom":
+        sources = settings.get("identitySource")
+        return {
+            "kind": "custom",
+            "name": name,
+            "type": str(settings.get("type") or "token").lower(),
+            "authorizer_uri": str(settings.get("authorizerUri") or ""),
+            "header": header,
+            "ttl_seconds": settings.get("authorizerResultTtlInSeconds", 300),
+            "identity_sources": (
+                [part.strip() for part in sources.split(",")] if isinstance(sources, str) else []
+            ),
+            "scopes": scopes,
+        }
+    return {"kind": "unknown", "name": name, "type": type(authorizer).__name__}

@@ -39,7 +39,9 @@ from lambic.app.event_payloads import (
     create_sqs_event,
     create_sqs_record,
 )
+from lambic.app.http_api_events import create_http_api_event
 from lambic.app.proxy_events import create_rest_event
+from lambic.app.websockets import create_websocket_event
 
 __all__ = ["DYNAMODB_EVENT_NAMES", "S3_EVENT_NAMES", "STREAM_LABEL", "EventGenerator"]
 
@@ -200,4 +202,80 @@ class EventGenerator:
             binary_types=(),
             stage=stage,
             account_id=self.account_id,
+        )
+
+    def http_api(
+        self,
+        *,
+        method: str,
+        path: str,
+        stage: str,
+        headers: Sequence[tuple[str, str]] = (),
+        query: Sequence[tuple[str, str]] = (),
+        body: bytes = b"",
+    ) -> dict[str, Any]:
+        """An API Gateway HTTP API (payload 2.0) event for a request to `path`.
+
+        As `rest_api`, no app is consulted: the route key is the request itself
+        ("GET /users/42") and there are no path parameters.
+        """
+        return create_http_api_event(
+            method=method,
+            path=path,
+            stage=stage,
+            headers=headers,
+            query=query,
+            body=body,
+            account_id=self.account_id,
+            region=self.region,
+        )
+
+    def websocket(
+        self,
+        *,
+        route_key: str,
+        connection_id: str,
+        stage: str,
+        api_id: str,
+        body: str | None = None,
+        is_base64: bool = False,
+        headers: Sequence[tuple[str, str]] = (),
+        query: Sequence[tuple[str, str]] = (),
+        disconnect_status: int = 1000,
+    ) -> dict[str, Any]:
+        """An API Gateway WebSocket event: `$connect` (with the handshake's headers and
+        query), `$disconnect` (with the close code), or a message to any other route key
+        (with `body`). The API is `api_id`'s execute-api domain in this region."""
+        import base64
+        import secrets
+        import time
+
+        from lambic.app.websockets import CONNECT_ROUTE, DISCONNECT_ROUTE
+
+        now_ms = int(time.time() * 1000)
+        domain_name = f"{api_id}.execute-api.{self.region}.amazonaws.com"
+        request_id = base64.b64encode(secrets.token_bytes(6)).decode("ascii")
+        extra: dict[str, Any] = {}
+        if route_key == CONNECT_ROUTE:
+            extra["headers"] = [("Host", domain_name), *headers]
+            extra["query"] = list(query)
+        elif route_key == DISCONNECT_ROUTE:
+            extra["headers"] = [("Host", domain_name)]
+            extra["disconnect_status"] = disconnect_status
+        else:
+            extra["body"] = body if body is not None else ""
+            extra["is_base64"] = is_base64
+            extra["message_id"] = base64.b64encode(secrets.token_bytes(11)).decode("ascii")
+        return create_websocket_event(
+            route_key,
+            connection_id=connection_id,
+            connected_at_ms=now_ms,
+            domain_name=domain_name,
+            stage=stage,
+            api_id=api_id,
+            request_id=request_id,
+            extended_request_id=request_id,
+            now_ms=now_ms,
+            source_ip="127.0.0.1",
+            **extra,
         )

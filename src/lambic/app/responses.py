@@ -19,6 +19,7 @@ __all__ = [
     "HeadersType",
     "Response",
     "error_response",
+    "handle_extra_types",
     "matches_cached",
     "matches_content_type",
 ]
@@ -28,7 +29,8 @@ HeadersType = dict[str, str | list[str]]
 _SPLIT_MEDIA = re.compile("[,;]")
 
 
-def _json_default(obj: Any) -> Any:
+def handle_extra_types(obj: Any) -> Any:
+    """`json.dumps`'s `default=` for response bodies (Chalice's public name)."""
     # Lambda serialises Decimal (e.g. from DynamoDB) as a number; Chalice mirrors it.
     from decimal import Decimal
 
@@ -44,7 +46,7 @@ def _json_default(obj: Any) -> Any:
 
 # Same output as json.dumps(body, separators=(",", ":"), default=...), without the
 # per-call encoder construction.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=handle_extra_types)
 
 
 def matches_content_type(content_type: str, valid_content_types: Iterable[str]) -> bool:

@@ -14,9 +14,10 @@ meant for `lambic invoke` against the local cloud, where every resource lives in
 an ARN in the event then names the local queue, topic or table the handler may call
 back. A name given as a full ARN is used as is.
 
-No HTTP API (payload 2.0) subcommand: the project builds only REST (v1) proxy events
-(`lambic.app.proxy_events`) and converts 2.0 events to v1 on the way in, so it has no
-2.0 builder to share; a second copy of that shape here would drift from AWS's.
+API Gateway events: `apigateway` (REST API, payload 1.0), `apigateway-http` (HTTP API,
+payload 2.0, `lambic.app.http_api_events`) and `websocket` (a WebSocket API's
+`$connect`, message or `$disconnect`, the builder `lambic local` and the test client
+use).
 
 Bad input (malformed JSON, an event name AWS never sends) is one line, exit 2.
 """
@@ -30,9 +31,14 @@ from typing import Any
 import click
 
 from lambic.app.event_generator import DYNAMODB_EVENT_NAMES, EventGenerator
+from lambic.app.http_api_events import DEFAULT_STAGE
+from lambic.app.websockets import CONNECT_ROUTE, DEFAULT_ROUTE, DISCONNECT_ROUTE
 from lambic.cli.errors import CLIError
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.project.config import DEFAULT_API_GATEWAY_STAGE
+
+#: The API id generated WebSocket events name (a deployed API's id has this form).
+SAMPLE_WEBSOCKET_API_ID = "abcdef1234"
 
 __all__ = ["generate_event"]
 
@@ -212,5 +218,86 @@ def apigateway(
             headers=_pairs(headers, "--header"),
             query=_pairs(query, "--query"),
             body=body.encode("utf-8"),
+        )
+    )
+
+
+@generate_event.command("apigateway-http")
+@click.option("--method", default="GET", show_default=True, help="The HTTP method.")
+@click.option("--path", required=True, help="The request path (/users/42).")
+@click.option("--body", default="", help="The request body.")
+@click.option("--header", "headers", multiple=True, help="NAME=VALUE; repeatable.")
+@click.option("--query", "query", multiple=True, help="NAME=VALUE; repeatable.")
+@click.option(
+    "--api-stage",
+    default=DEFAULT_STAGE,
+    show_default=True,
+    help="The HTTP API stage ($default is served at the root).",
+)
+def apigateway_http(
+    method: str,
+    path: str,
+    body: str,
+    headers: tuple[str, ...],
+    query: tuple[str, ...],
+    api_stage: str,
+) -> None:
+    """An API Gateway HTTP API (payload 2.0) event."""
+    if not path.startswith("/"):
+        raise CLIError(f"--path must start with '/', got {path!r}")
+    _build(
+        lambda: _LOCAL.http_api(
+            method=method,
+            path=path,
+            stage=api_stage,
+            headers=_pairs(headers, "--header"),
+            query=_pairs(query, "--query"),
+            body=body.encode("utf-8"),
+        )
+    )
+
+
+@generate_event.command("websocket")
+@click.option(
+    "--route",
+    default=DEFAULT_ROUTE,
+    show_default=True,
+    help=f"{CONNECT_ROUTE} | {DISCONNECT_ROUTE} | a message's route key.",
+)
+@click.option("--body", default="", help="A message's body (message routes only).")
+@click.option("--connection-id", default="ZXhhbXBsZWNvbm4=", show_default=True)
+@click.option("--header", "headers", multiple=True, help="NAME=VALUE ($connect only).")
+@click.option("--query", "query", multiple=True, help="NAME=VALUE ($connect only).")
+@click.option(
+    "--api-stage",
+    default=DEFAULT_API_GATEWAY_STAGE,
+    show_default=True,
+    help="The WebSocket API stage the event reports.",
+)
+@click.option("--api-id", default=SAMPLE_WEBSOCKET_API_ID, show_default=True)
+def websocket(
+    route: str,
+    body: str,
+    connection_id: str,
+    headers: tuple[str, ...],
+    query: tuple[str, ...],
+    api_stage: str,
+    api_id: str,
+) -> None:
+    """An API Gateway WebSocket API event ($connect, a message, $disconnect)."""
+    is_message = route not in (CONNECT_ROUTE, DISCONNECT_ROUTE)
+    if not is_message and body:
+        raise CLIError(f"--body is for message routes; {route} events carry no body")
+    if route != CONNECT_ROUTE and (headers or query):
+        raise CLIError(f"--header and --query are for {CONNECT_ROUTE}, which carries the handshake")
+    _build(
+        lambda: _LOCAL.websocket(
+            route_key=route,
+            connection_id=connection_id,
+            stage=api_stage,
+            api_id=api_id,
+            body=body if is_message else None,
+            headers=_pairs(headers, "--header"),
+            query=_pairs(query, "--query"),
         )
     )

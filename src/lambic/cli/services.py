@@ -49,11 +49,10 @@ def services(
 ) -> None:
     """Run the local S3, DynamoDB, SQS and SNS services on one port."""
     from lambic._sockets import PortInUseError
-    from lambic.console import ConsoleService
-    from lambic.console.service import CONSOLE_PATH
+    from lambic.console import CONSOLE_PATH
     from lambic.project.metering import create_meter
     from lambic.services.auth import Authenticator, parse_credentials
-    from lambic.services.base import ServiceError
+    from lambic.services.base import Service, ServiceError
     from lambic.services.factory import create_deferred_services
     from lambic.services.server import serve
 
@@ -84,8 +83,15 @@ def services(
         where = "in memory" if state_dir is None else f"state in {state_dir}"
 
         by_name = built.by_name()
-        # The console's service panels (S3, DynamoDB, SQS, SNS, EventBridge).
-        served = {**by_name, "console": ConsoleService(None, services=by_name)}
+
+        def console() -> Service:
+            from lambic.console import ConsoleService
+
+            # The console's service panels (S3, DynamoDB, SQS, SNS, EventBridge).
+            return ConsoleService(None, services=by_name)
+
+        # Deferred too: it is built by its first page or after the first answer.
+        served = {**by_name, "console": built.add("console", console)}
 
         def ready(bound_port: int) -> None:
             nonlocal endpoint_file

@@ -14,6 +14,25 @@ carry the `X-Lambic-Console` header, which a cross-origin page cannot send witho
 CORS preflight the console never grants (`guard`).
 """
 
-from lambic.console.service import CloudView, ConsoleService
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["CloudView", "ConsoleService"]
+if TYPE_CHECKING:
+    from lambic.console.service import CloudView, ConsoleService
+
+__all__ = ["CONSOLE_PATH", "CloudView", "ConsoleService"]
+
+#: Where the console's page is on the edge port.
+CONSOLE_PATH = "/_lambic/console/"
+
+
+def __getattr__(name: str) -> Any:
+    # The service (and the programming model its samples use) loads on first use:
+    # `lambic services` prints CONSOLE_PATH at start but builds the console after its
+    # first answer (`services._deferred`).
+    if name in ("CloudView", "ConsoleService"):
+        from lambic.console import service
+
+        value = getattr(service, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,8 +24,8 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from lambic.console.aws import AwsCallError, InProcessAws, strip_namespaces
 from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.in_process import AwsCallError, InProcessAws, strip_namespaces
 
 __all__ = ["PANEL_ROUTES", "ServicePanels"]
 

@@ -34,13 +34,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import unquote
 
-from lambic.console.aws import AwsCallError, InProcessAws
+from lambic.console import CONSOLE_PATH
 from lambic.console.guard import CONSOLE_HEADER, refusal
 from lambic.console.model import FunctionStats, LogStoreReader
 from lambic.console.panels import PANEL_ROUTES, ServicePanels
 from lambic.console.samples import sample_event
 from lambic.project.paths import LOG_STORE_FILE
 from lambic.services.base import Service, ServiceRequest, ServiceResponse
+from lambic.services.in_process import AwsCallError, InProcessAws
 
 if TYPE_CHECKING:
     from lambic.project.project import Project
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = ["API_PREFIX", "CONSOLE_PATH", "CloudView", "ConsoleService"]
 
-CONSOLE_PATH = "/_lambic/console/"
 API_PREFIX = "/_lambic/api/"
 _STATIC = Path(__file__).parent / "static"
 _ASSETS = {"": "index.html", "index.html": "index.html", "app.js": "app.js", "app.css": "app.css"}

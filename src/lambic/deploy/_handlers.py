@@ -105,6 +105,7 @@ def create_function(
                 FunctionName=function.function_name,
                 Role=role_arn,
                 Code={"ZipFile": ctx.zip_bytes},
+                Architectures=[function.architecture],
                 Tags=tags,
                 **_configuration(function),
             )
@@ -128,7 +129,9 @@ def update_function(
     client = ctx.aws.client("lambda")
     name = attrs["function_name"]
     if "code" in changed:
-        client.update_function_code(FunctionName=name, ZipFile=ctx.zip_bytes)
+        client.update_function_code(
+            FunctionName=name, ZipFile=ctx.zip_bytes, Architectures=[function.architecture]
+        )
         _wait_updated(ctx, name)
     if "config" in changed:
         client.update_function_configuration(FunctionName=name, **_configuration(function))

@@ -259,6 +259,10 @@ def _websocket_api(graph: ResourceGraph, region: str, account_id: str) -> Desire
     return DesiredResource("websocket_api", "websocket_api", parts, spec)
 
 
+def _architecture_suffix(architecture: str) -> str:
+    return "" if architecture == "x86_64" else f"/{architecture}"
+
+
 def _function(function: FunctionResource, code_sha256: str) -> DesiredResource:
     config = [
         function.handler,
@@ -268,7 +272,9 @@ def _function(function: FunctionResource, code_sha256: str) -> DesiredResource:
         function.environment,
     ]
     parts = (
-        ("code", code_sha256),
+        # Lambda takes Architectures with the code (UpdateFunctionCode), not the config;
+        # x86_64, AWS's default, keeps the digest stacks deployed before it was passed.
+        ("code", code_sha256 + _architecture_suffix(function.architecture)),
         ("config", _hash(config)),
         ("concurrency", _hash(function.reserved_concurrency)),
         ("tags", _hash(function.tags)),

@@ -61,6 +61,7 @@ class FunctionResource:
     environment: tuple[tuple[str, str], ...]
     reserved_concurrency: int | None
     tags: tuple[tuple[str, str], ...]
+    architecture: str = "x86_64"  # Lambda's Architectures: "x86_64" or "arm64"
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,7 @@ def _function(config: StageConfig, name: str, handler: str, kind: str) -> Functi
         environment=tuple(sorted(settings.environment_variables.items())),
         reserved_concurrency=settings.reserved_concurrency,
         tags=tuple(sorted(settings.tags.items())),
+        architecture=settings.architecture,
     )
 
 

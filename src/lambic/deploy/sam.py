@@ -131,6 +131,7 @@ def _function(graph: ResourceGraph, function: FunctionResource, role: Any) -> di
         "CodeUri": "./deployment.zip",
         "MemorySize": function.memory_size,
         "Timeout": function.timeout,
+        "Architectures": [function.architecture],
         "Role": role,
         "Tags": {"aws-lambic": f"version={__version__}:stage={graph.stage}:app={graph.app_name}"}
         | dict(function.tags),

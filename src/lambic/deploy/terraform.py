@@ -130,6 +130,7 @@ def _function(graph: ResourceGraph, function: FunctionResource, role: str) -> di
         "handler": literal(function.handler),
         "memory_size": function.memory_size,
         "timeout": function.timeout,
+        "architectures": [function.architecture],
         "role": role,
         "filename": _ZIP,
         "source_code_hash": '${filebase64sha256("${path.module}/deployment.zip")}',

@@ -21,9 +21,8 @@ import single modules of this package and must not pay for the rest.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
-
-from lambic.app._lazy import lazy_attribute as _lazy_attribute
 
 __all__ = [
     "DEFAULT_SERVICES_PORT",
@@ -85,7 +84,15 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    return _lazy_attribute(globals(), _LAZY, __name__, name)
+    # Not `lambic.app._lazy.lazy_attribute`: importing any module of `lambic.app` runs
+    # its package, the whole programming model (~30 ms), which `lambic services` and
+    # the helper processes importing `lambic.project.paths` never use.
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module_name), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -1,8 +1,9 @@
 """Child process: import a project's app.py and print its manifest as one JSON line.
 
-Run as `python -m lambic.project._manifest_child PROJECT_DIR`. Whatever the app
-prints while importing goes to stderr; the last stdout line is
-`{"manifest": {...}}` or `{"error": "one line for the user"}`.
+Run as `python -m lambic.project._manifest_child PROJECT_DIR`, or called in a child
+forked from `lambic local`'s zygote (`write_manifest`). Whatever the app prints while
+importing goes to stderr; the last stdout line is `{"manifest": {...}}` or
+`{"error": "one line for the user"}`.
 """
 
 from __future__ import annotations
@@ -146,6 +147,22 @@ def _load(project_dir: Path) -> dict[str, Any]:
         return {"manifest": _manifest(app)}
     except ImportError as exc:
         return {"error": f"lambic.app is not importable here ({exc}); reinstall lambic"}
+
+
+def write_manifest(project_dir: str, env: dict[str, str], out: int) -> None:
+    """In a forked child: with `env` as the whole environment, write the JSON line to
+    the descriptor `out`; the app's own output is dropped, as `read_manifest` drops it."""
+    os.environ.clear()
+    os.environ.update(env)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    result = _load(Path(project_dir).resolve())
+    data = (json.dumps(result) + "\n").encode("utf-8")
+    while data:
+        data = data[os.write(out, data) :]
+    os.close(out)
 
 
 def main() -> None:

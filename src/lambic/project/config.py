@@ -29,8 +29,9 @@ Function settings resolve with Chalice's precedence, most specific first::
     lambda_functions.<fn>                 >  top level       >  default
 
 `lambda_architecture` ("x86_64", the default, or "arm64") is the instruction set
-Lambda runs the function on; `lambic cost` prices its GB-seconds by it (deploy does
-not pass it to AWS yet: TODO issue 19).
+Lambda runs the function on; `lambic package`/`deploy` pass it to AWS (SAM
+`Architectures`, Terraform `architectures`, Lambda's `Architectures`) and `lambic cost`
+prices its GB-seconds by it.
 
 `environment_variables` and `tags` merge across those levels (a more specific layer
 overrides single keys, it does not replace the dict). Defaults are Chalice's: 128 MB,

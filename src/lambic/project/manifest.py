@@ -7,6 +7,10 @@ turns the document into frozen dataclasses:
 
     project dir --(python -m lambic.project._manifest_child DIR)--> JSON --> AppManifest
 
+`lambic local` passes a `ManifestReader` (its zygote), which forks the child from a
+process that has the programming model and boto3 imported already, instead of
+starting an interpreter that imports them again.
+
 A user error (no app.py, no `app`, syntax or import error) comes back as one line in
 a `ProjectError`.
 """
@@ -15,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lambic.project.errors import ProjectError
 
@@ -28,6 +33,7 @@ __all__ = [
     "MANIFEST_TIMEOUT_SECONDS",
     "AppManifest",
     "FunctionEntry",
+    "ManifestReader",
     "RouteInfo",
     "aread_manifest",
     "read_manifest",
@@ -130,6 +136,16 @@ class AppManifest:
         }
 
 
+class ManifestReader(Protocol):
+    """Runs `_manifest_child` elsewhere (`runtime.zygote.Zygote.read_app`)."""
+
+    async def read_app(
+        self, project_dir: Path, env: Mapping[str, str], timeout: float
+    ) -> tuple[bytes, int | None]:
+        """(the child's output, its exit status); TimeoutError past `timeout`."""
+        ...
+
+
 def _command(project_dir: Path) -> list[str]:
     return [sys.executable, "-m", "lambic.project._manifest_child", str(project_dir)]
 
@@ -186,10 +202,22 @@ async def aread_manifest(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = MANIFEST_TIMEOUT_SECONDS,
+    reader: ManifestReader | None = None,
 ) -> AppManifest:
-    """`read_manifest` for an event loop: the import runs in a child, we never block."""
+    """`read_manifest` for an event loop: the import runs in a child, we never block;
+    a `reader` runs that child (with `env`, else our environment)."""
     path = Path(project_dir).resolve()
     require_app_py(path)
+    if reader is not None:
+        try:
+            output, status = await reader.read_app(
+                path, os.environ if env is None else env, timeout
+            )
+        except TimeoutError as exc:
+            raise ProjectError(
+                f"Importing app.py took more than {timeout:.0f} s; does it block at import time?"
+            ) from exc
+        return _decode(output, b"", status)
     proc = await asyncio.create_subprocess_exec(
         *_command(path),
         cwd=path,

@@ -3,11 +3,12 @@
 Every billable action of the local cloud (an API Gateway request, DynamoDB request
 units, an S3 request by pricing class, an SQS request in 64 KB chunks, an SNS publish
 or delivery, an EventBridge event) calls `Meter.add(service, resource, metric, n)`
-where it happens. That appends a tuple to a deque (no lock, no arithmetic); a thread
-sums the queue and writes the totals every `flush_interval` seconds into the `metered` table of
-the stage's log store (`logs.sqlite3`, beside Lambda's per-invocation `usage` rows),
-one row per minute, service, resource and metric. So the hot path never touches
-SQLite, and the table grows by minutes of activity, not by requests.
+where it happens. That adds `n` to an in-memory total per minute, service, resource
+and metric (one dict update under an uncontended lock); a thread writes the totals
+every `flush_interval` seconds into the `metered` table of the stage's log store
+(`logs.sqlite3`, beside Lambda's per-invocation `usage` rows), one row per minute,
+service, resource and metric. So the hot path never touches SQLite, holds nothing per
+request, and the table grows by minutes of activity, not by requests.
 
 Stored data is metered by sampling: `Meter.sample(provider)` registers a function
 returning `{(service, resource): bytes}`; every `sample_interval` seconds (and at
@@ -19,18 +20,16 @@ unit S3 and DynamoDB storage prices come down to (GB-month = byte-hours / 730 / 
     meter.close()                            # flushes; the rows are in logs.sqlite3
 
 `LAMBIC_METERING=off` switches metering off for a process (the benches compare both).
-WebSocket APIs (a later issue) meter through the same call:
+The WebSocket API meters through the same call (`lambic.runtime.usage.WebSocketUsage`):
 `meter.add("apigateway", "websocket", "messages", n)` and `"connection_minutes"`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -41,6 +40,7 @@ __all__ = [
     "METERING_ENV",
     "Meter",
     "StorageProvider",
+    "Tally",
     "create_meter",
     "metering_enabled",
 ]
@@ -71,6 +71,15 @@ def metering_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get(METERING_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
+class Tally:
+    """One metric's running total, added to by one thread (see `Meter.tally`)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total = 0.0
+
+
 class Meter:
     """Billable quantities of one stage, aggregated in memory and flushed in batches."""
 
@@ -87,9 +96,14 @@ class Meter:
         self._sample_interval = sample_interval
         self._clock = clock
         self._lock = threading.Lock()
-        # What add() queued; deque.append is atomic, so the request path takes no lock
-        # and does no arithmetic: the flush sums the queue into per-minute totals.
-        self._queued: deque[tuple[str, str, str, float, float]] = deque()
+        # Totals since the last flush, summed as they are counted. (A queue of one
+        # tuple per add, summed at the flush, held every request's tuple for up to 2 s:
+        # thousands at gateway rates, each a GC allocation that lived through young
+        # collections, and the flush's summing ran under the GIL the loop needs.)
+        self._counts: dict[_Key, float] = {}
+        self._counts_lock = threading.Lock()
+        # (key, tally, [total already taken]) for each `tally()`.
+        self._tallies: list[tuple[tuple[str, str, str], Tally, list[float]]] = []
         self._providers: list[StorageProvider] = []
         self._last_sample: float | None = None
         self._thread: threading.Thread | None = None
@@ -100,11 +114,26 @@ class Meter:
 
     def add(self, service: str, resource: str, metric: str, quantity: float = 1) -> None:
         """Count `quantity` of `metric` for `resource` now (cheap: called per request)."""
-        self._queued.append((service, resource, metric, quantity, self._clock()))
+        key = (int(self._clock() // 60) * 60_000, service, resource, metric)
+        with self._counts_lock:
+            counts = self._counts
+            counts[key] = counts.get(key, 0) + quantity
         if self._thread is None:
             with self._lock:
                 if self._thread is None and not self._closed:
                     self._start()
+
+    def tally(self, service: str, resource: str, metric: str) -> Tally:
+        """A counter for one metric that a single thread adds to without a lock
+        (`tally.total += n`): the gateway's event loop, once per request. The flush
+        dates what it finds there by its own clock, so a count may land in the next
+        minute by at most `flush_interval` (`add` dates each count exactly)."""
+        tally = Tally()
+        with self._lock:
+            self._tallies.append(((service, resource, metric), tally, [0.0]))
+            if self._thread is None and not self._closed:
+                self._start()
+        return tally
 
     def sample(self, provider: StorageProvider) -> None:
         """Meter stored bytes from `provider`, called on the meter's own thread."""
@@ -129,14 +158,17 @@ class Meter:
             self._write(counts)
 
     def _take(self) -> dict[_Key, float]:
-        """Everything queued so far, summed per minute, service, resource and metric."""
-        counts: dict[_Key, float] = {}
-        queued = self._queued
-        with contextlib.suppress(IndexError):
-            while True:
-                service, resource, metric, quantity, when = queued.popleft()
-                key = (int(when // 60) * 60_000, service, resource, metric)
-                counts[key] = counts.get(key, 0) + quantity
+        """Everything counted so far, per minute, service, resource and metric."""
+        with self._counts_lock:
+            counts, self._counts = self._counts, {}
+            if self._tallies:
+                minute = int(self._clock() // 60) * 60_000
+                for (service, resource, metric), tally, taken in list(self._tallies):
+                    total = tally.total  # one read: the owner thread may add meanwhile
+                    if total != taken[0]:
+                        key = (minute, service, resource, metric)
+                        counts[key] = counts.get(key, 0) + total - taken[0]
+                        taken[0] = total
         return counts
 
     def _sample_storage(self, *, force: bool) -> None:

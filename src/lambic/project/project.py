@@ -18,7 +18,13 @@ from pathlib import Path
 
 from lambic.project.config import FunctionSettings, ProjectConfig, load_config
 from lambic.project.environ import import_environment, runtime_name
-from lambic.project.manifest import AppManifest, FunctionEntry, aread_manifest, read_manifest
+from lambic.project.manifest import (
+    AppManifest,
+    FunctionEntry,
+    ManifestReader,
+    aread_manifest,
+    read_manifest,
+)
 from lambic.project.paths import ProjectPaths
 
 __all__ = [
@@ -107,8 +113,10 @@ async def aload_project(
     extra_env: Mapping[str, str] | None = None,
     shell_identity: bool = False,
     config_dir: str | Path | None = None,
+    reader: ManifestReader | None = None,
 ) -> Project:
-    """`load_project` for an event loop (hot reload): the import happens in a child.
+    """`load_project` for an event loop (hot reload): the import happens in a child
+    (forked by `reader` when given: `manifest.ManifestReader`).
 
     `config_dir`: where the config file is, when `project_dir` is a copy of the code
     without it (a code snapshot); else `project_dir`.
@@ -117,7 +125,7 @@ async def aload_project(
     config_path = Path(config_dir).resolve() if config_dir is not None else path
     config = load_config(config_path)
     env = _import_env(config, path, stage, extra_env, shell_identity)
-    manifest = await aread_manifest(path, env=env)
+    manifest = await aread_manifest(path, env=env, reader=reader)
     return Project(path, config, manifest, ProjectPaths(config_path).config_name)
 
 

@@ -20,6 +20,7 @@ lines (START/END/REPORT) only with `--verbose`, since they are in `lambic logs`.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,7 @@ __all__ = [
     "function_of",
     "is_access_record",
     "is_platform_line",
+    "sort_rows",
     "start_line",
     "terminal_lines",
 ]
@@ -92,25 +94,45 @@ def expand_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[Sequence[Any]], lis
     """Log event rows and usage rows from a queue of event rows and invocation records.
 
     Events are `(log_group, log_stream, timestamp_ms, message)`; order is kept, so a
-    record's lines land after the invocation's own output, as on Lambda.
+    record's lines land after the invocation's own output, as on Lambda. (Access
+    records are not log events: they are left out; see `sort_rows`.)
     """
+    events, usage, _ = sort_rows(rows, verbose=False)
+    return events, usage
+
+
+def sort_rows(
+    rows: Iterable[Sequence[Any]], *, verbose: bool
+) -> tuple[list[Sequence[Any]], list[Sequence[Any]], list[Sequence[Any]]]:
+    """(event rows to store, usage rows, rows to print) from a queue of event rows,
+    invocation records and access records, in one pass (the log writer runs it for
+    every request): rows to print keep the queue's order and hold the platform lines
+    only when `verbose`."""
     events: list[Sequence[Any]] = []
     usage: list[Sequence[Any]] = []
+    shown: list[Sequence[Any]] = []
     for row in rows:
-        if len(row) != _RECORD_FIELDS:
+        fields = len(row)
+        if fields == _ACCESS_FIELDS:
+            shown.append(row)
+            continue
+        if fields != _RECORD_FIELDS:
             events.append(row)
+            shown.append(row)
             continue
         group, stream, start_ms, end_ms, request_id, duration, billed, memory, max_mb = row[:9]
         init_ms, function_name, status = row[9:]
-        if start_ms is not None:
-            events.append((group, stream, start_ms, start_line(request_id)))
+        platform = [] if start_ms is None else [(group, stream, start_ms, start_line(request_id))]
         for line in end_and_report(request_id, duration, billed, memory, max_mb, init_ms):
-            events.append((group, stream, end_ms, line))
+            platform.append((group, stream, end_ms, line))
+        events += platform
+        if verbose:
+            shown += platform
         usage.append(
             UsageRecord(function_name, request_id, end_ms, status, duration, billed, memory,
                         max_mb, init_ms, init_ms is not None)
         )  # fmt: skip
-    return events, usage
+    return events, usage, shown
 
 
 class PathRewrite:
@@ -152,13 +174,19 @@ _REASONS = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4)
+def _clock(second: int) -> str:
+    # The access line's local time, formatted once per second rather than per request.
+    return time.strftime("%H:%M:%S", time.localtime(second))
+
+
 def access_line(record: Sequence[Any]) -> str:
     """One request as uvicorn would print it, plus what Lambda adds:
 
     12:01:02 "GET /latest?limit=5" 200 OK 3.4 ms warm [app-dev]
     """
     timestamp_ms, method, path, status, duration_ms, function, cold = record
-    clock = time.strftime("%H:%M:%S", time.localtime(timestamp_ms / 1000))
+    clock = _clock(timestamp_ms // 1000)
     status_text = f"{status} {_REASONS[status]}" if status in _REASONS else str(status)
     line = f'{clock} "{method} {path}" {status_text} {duration_ms:.1f} ms'
     if cold >= 0:

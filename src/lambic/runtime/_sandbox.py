@@ -4,7 +4,9 @@ The zygote forks, and the child calls `run_environment(spec, sock, log_fd)`:
 
 1. die with the zygote (PR_SET_PDEATHSIG), send fds 1 and 2 to the log pipe,
    wall the process in (`_isolation.enter`: namespaces, private /tmp, Landlock),
-   replace the environment with the function's, chdir to the task root;
+   replace the environment with the function's, chdir to the task root; under
+   `lambic local` with a WebSocket API, keep @connections calls for it local
+   (`_management_redirect`);
 2. init: import the handler module and resolve the handler (timed: Init Duration),
    report READY (with Lambda's Runtime.* error payload if init failed);
 3. loop: read INVOKE, call `handler(event, context)`, write RESULT. One at a time.
@@ -29,7 +31,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from lambic.runtime import _isolation
+from lambic.runtime import _isolation, _management_redirect
 from lambic.runtime._ipc import (
     INVOKE,
     INVOKE_FAST,
@@ -212,6 +214,8 @@ def _prepare_process(spec: dict[str, Any], log_fd: int) -> None:
     _isolation.enter(spec["task_root"], spec.get("protect", ()))
     os.environ.clear()
     os.environ.update(spec["env"])
+    if _management_redirect.API_ID_VARIABLE in os.environ:
+        _management_redirect.install(os.environ)
     time.tzset()
     os.chdir(spec["task_root"])
     sys.path.insert(0, spec["task_root"])

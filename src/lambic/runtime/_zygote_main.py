@@ -12,7 +12,6 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from lambic.runtime import _isolation
 from lambic.runtime._sandbox import set_parent_death_signal
 from lambic.runtime.zygote import preload_modules, serve
 
@@ -26,11 +25,9 @@ def main(argv: Sequence[str]) -> None:
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
-    # Before the preload: the namespace factory it forks is small (so cheap to fork).
-    _isolation.warm()
-    preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
+    warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
     ctrl = socket.socket(fileno=ctrl_fd)
-    serve(ctrl)
+    serve(ctrl, warm)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import http.client
 import json
 import os
 from dataclasses import dataclass
@@ -149,6 +148,8 @@ def _process_alive(pid: int) -> bool:
 
 def _answers(url: str, timeout: float) -> bool:
     """Any HTTP answer counts: the edge is listening (a dead port refuses at once)."""
+    import http.client  # here: `lambic services` and `lambic local` start without it
+
     parts = urlsplit(url)
     if not parts.hostname or parts.port is None:
         return False

@@ -448,7 +448,7 @@ class GatewayApp:
         protected = api.authorizers.get(match.resource_path)
         spec = protected.get(match.entry) if protected is not None else None
         if spec is not None:
-            decided = self._authorize(spec, scope, headers, body)
+            decided = self._authorize(spec, scope, headers, body, match, source_ip)
             if isinstance(decided, AuthorizerCall):  # not cached: run the authorizer
                 decided = await self._run_authorizer(decided)
             if isinstance(decided, Refusal):
@@ -486,6 +486,8 @@ class GatewayApp:
         scope: MutableMapping[str, Any],
         headers: list[tuple[str, str]],
         body: bytes,
+        match: RouteMatch[str],
+        source_ip: str,
     ) -> Grant | Refusal | AuthorizerCall:
         """API Gateway's authorization step: a cached or computed decision, or the
         authorizer function to run (a plain call: a cache hit awaits nothing)."""
@@ -497,6 +499,9 @@ class GatewayApp:
             scope.get("query_string", b"").decode("latin-1"),
             body,
             raw_path.decode("latin-1") if raw_path else scope["path"],
+            match.resource_path,
+            match.path_params,
+            source_ip,
         )
         return self.gate.begin(spec, request)
 

@@ -279,12 +279,19 @@ class Invoker:
         env.update(settings.environment_variables)
         return env
 
-    def _spawn(self, settings: FunctionSettings) -> Environment:
+    @property
+    def zygote(self) -> Zygote:
+        """The zygote environments fork from (a new one if someone killed it); it also
+        forks the reader of app.py's manifest on a hot reload."""
         if self._zygote.dead and not self._closed:
             # Someone killed the zygote (its environments died with it): start a new
             # one rather than failing every cold start from now on.
             self._dead_zygotes.append(self._zygote)
             self._zygote = Zygote(self._preload)
+        return self._zygote
+
+    def _spawn(self, settings: FunctionSettings) -> Environment:
+        zygote = self.zygote
         log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
         spec = {
             "env": self._environment_variables(settings, log_stream),
@@ -297,7 +304,7 @@ class Invoker:
             "memory_size": settings.memory_size,
             "log_group": settings.log_group,
             "log_stream": log_stream,
-            "zygote_pid": self._zygote.pid,
+            "zygote_pid": zygote.pid,
             "protect": self._protect,
         }
         group = settings.log_group
@@ -305,7 +312,7 @@ class Invoker:
         def on_output(message: str, ts: float) -> None:
             self._emit(group, log_stream, message, ts)
 
-        return Environment.spawn(self._zygote, spec, on_output)
+        return Environment.spawn(zygote, spec, on_output)
 
     # ------------------------------------------------------------------ logs
 

@@ -37,9 +37,9 @@ from lambic.runtime._log_lines import (
     InvocationRecord,
     PathRewrite,
     access_line,
-    expand_rows,
     function_of,
     is_access_record,
+    sort_rows,
     terminal_lines,
 )
 from lambic.runtime.errors import LambicRuntimeError
@@ -137,15 +137,14 @@ def commit_batch(
     records, which are only printed. With `echo`, the events are also printed there
     as `lambic local` shows them (START/END/REPORT only when `verbose`).
     """
-    events, record_usage = expand_rows(queued)
-    stored = [e for e in events if not is_access_record(e)]
+    events, record_usage, shown = sort_rows(queued, verbose=verbose)
     with contextlib.suppress(sqlite3.Error):  # a full disk loses the batch only
-        write_rows(conn, stored, [*usage, *record_usage])
+        write_rows(conn, events, [*usage, *record_usage])
     # Printed after the commit: a terminal that blocks (paused output) delays what
     # the developer sees, never what is stored.
-    if echo is not None and events:
+    if echo is not None and shown:
         lines: list[str] = []
-        for e in events:
+        for e in shown:
             if is_access_record(e):
                 lines.append(access_line(e))
             else:

@@ -2,8 +2,9 @@
 
 The declarations are read and checked by `lambic.project.resources` (the deployer
 reads the same ones). `lambic local` creates what is missing when it starts, in one
-pass through boto3 clients on its own edge port (one client per service declared,
-no process spawned), and leaves existing data alone so it survives restarts:
+pass of in-process calls to its own services (`services.in_process`: the requests an
+SDK would send, handed to each service without a socket, so no boto3 is imported on
+the way to the first answer), and leaves existing data alone so it survives restarts:
 
     tables    CreateTable when missing
     buckets   CreateBucket when missing; CORS and the PublicRead policy set each start
@@ -18,121 +19,180 @@ endpoint) becomes the local ARN, as the deployer makes it the AWS one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping
 from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.project.resources import DeclaredResources, public_read_policy, queue_attributes
+from lambic.services.in_process import AwsCallError, InProcessAws
 
-Client = Callable[[str], Any]
+#: S3's XML namespace (CORSConfiguration documents).
+_S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+#: A CORS rule's list fields (boto3's shape) and the XML element each item becomes.
+_CORS_LISTS = (
+    ("AllowedHeaders", "AllowedHeader"),
+    ("AllowedMethods", "AllowedMethod"),
+    ("AllowedOrigins", "AllowedOrigin"),
+    ("ExposeHeaders", "ExposeHeader"),
+)
 
 
 def local_queue_arn(name: str) -> str:
     return f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT_ID}:{name}"
 
 
-def create_declared(resources: DeclaredResources, client: Client) -> list[str]:
-    """Create the missing declared resources through boto3-shaped clients; names created.
+async def create_declared(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
+    """Create the missing declared resources through `aws`; the names created.
 
-    `client(service)` returns a client for "dynamodb", "s3", "sqs", "sns" or "events".
+    A service's refusal (a bad key schema, a queue name AWS would not take) comes back
+    as `AwsCallError` with its code and message.
     """
     created: list[str] = []
     if resources.tables:
-        created += _tables(resources, client("dynamodb"))
+        created += await _tables(resources, aws)
     if resources.buckets:
-        created += _buckets(resources, client("s3"))
+        created += await _buckets(resources, aws)
     if resources.queues:
-        created += _queues(resources, client("sqs"))
+        created += await _queues(resources, aws)
     if resources.topics:
-        created += _topics(resources, client("sns"))
+        created += await _topics(resources, aws)
     if resources.buses:
-        created += _buses(resources, client("events"))
+        created += await _buses(resources, aws)
     return created
 
 
-def _tables(resources: DeclaredResources, dynamodb: Any) -> list[str]:
-    existing = set(dynamodb.list_tables().get("TableNames", []))
+async def _tables(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
+    existing = set((await aws.json("dynamodb", "ListTables", {})).get("TableNames", []))
     created = []
     for table in resources.tables:
         if table["TableName"] not in existing:
-            dynamodb.create_table(**table)
+            await aws.json("dynamodb", "CreateTable", table)
             created.append(f"table {table['TableName']}")
     return created
 
 
-def _buckets(resources: DeclaredResources, s3: Any) -> list[str]:
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+def cors_document(configuration: Mapping[str, Any]) -> bytes:
+    """A `CORSConfiguration` as boto3 takes it (`{"CORSRules": [...]}`), in S3's XML."""
+    root = ElementTree.Element("CORSConfiguration", xmlns=_S3_NS)
+    for rule in configuration.get("CORSRules") or []:
+        element = ElementTree.SubElement(root, "CORSRule")
+        if rule.get("ID"):
+            ElementTree.SubElement(element, "ID").text = str(rule["ID"])
+        for field, tag in _CORS_LISTS:
+            for item in rule.get(field) or []:
+                ElementTree.SubElement(element, tag).text = str(item)
+        if rule.get("MaxAgeSeconds") is not None:
+            ElementTree.SubElement(element, "MaxAgeSeconds").text = str(rule["MaxAgeSeconds"])
+    document: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+async def _buckets(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
+    listing = await aws.s3("GET", "")
+    root = ElementTree.fromstring(listing.body)
+    existing = {e.text for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "Name"}
     created = []
     for bucket in resources.buckets:
         name = str(bucket["Bucket"])
         if name not in existing:
-            s3.create_bucket(Bucket=name)
+            await aws.s3("PUT", name)
             created.append(f"bucket {name}")
         # Settings follow the config on every start, as a redeploy applies them.
         if bucket.get("CORSConfiguration"):
-            s3.put_bucket_cors(Bucket=name, CORSConfiguration=bucket["CORSConfiguration"])
+            await aws.s3(
+                "PUT", name, query={"cors": ""}, body=cors_document(bucket["CORSConfiguration"])
+            )
         if DeclaredResources.public_read(bucket):
-            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(public_read_policy(name)))
+            policy = json.dumps(public_read_policy(name)).encode("utf-8")
+            await aws.s3("PUT", name, query={"policy": ""}, body=policy)
         elif name in existing:
-            _drop_public_policy(s3, name)
+            await _drop_public_policy(aws, name)
     return created
 
 
-def _drop_public_policy(s3: Any, name: str) -> None:
+async def _drop_public_policy(aws: InProcessAws, name: str) -> None:
     """A bucket no longer `PublicRead` loses the policy Lambic gave it (and only that)."""
     try:
-        current = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
-    except Exception:  # NoSuchBucketPolicy: nothing to undo
+        current = json.loads((await aws.s3("GET", name, query={"policy": ""})).body)
+    except (AwsCallError, ValueError):  # NoSuchBucketPolicy: nothing to undo
         return
     if current == public_read_policy(name):
-        s3.delete_bucket_policy(Bucket=name)
+        await aws.s3("DELETE", name, query={"policy": ""})
 
 
-def _queues(resources: DeclaredResources, sqs: Any) -> list[str]:
-    existing = {url.rsplit("/", 1)[-1] for url in sqs.list_queues().get("QueueUrls", [])}
+async def _queues(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
+    urls = (await aws.json("sqs", "ListQueues", {})).get("QueueUrls", [])
+    existing = {url.rsplit("/", 1)[-1] for url in urls}
     created = []
     for queue in resources.ordered_queues():
         name = str(queue["QueueName"])
         attributes = queue_attributes(queue, local_queue_arn)
         if name not in existing:
-            sqs.create_queue(QueueName=name, Attributes=attributes)
+            await aws.json("sqs", "CreateQueue", {"QueueName": name, "Attributes": attributes})
             created.append(f"queue {name}")
         else:
             # FifoQueue cannot change; the rest follows the config (a DLQ added later).
             settable = {k: v for k, v in attributes.items() if k != "FifoQueue"}
             if settable:
-                url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-                sqs.set_queue_attributes(QueueUrl=url, Attributes=settable)
+                url = (await aws.json("sqs", "GetQueueUrl", {"QueueName": name}))["QueueUrl"]
+                await aws.json(
+                    "sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": settable}
+                )
     return created
 
 
-def _topics(resources: DeclaredResources, sns: Any) -> list[str]:
-    existing = {t["TopicArn"].rsplit(":", 1)[-1] for t in sns.list_topics().get("Topics", [])}
+def _query_map(prefix: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """A map parameter in the query protocol: `Attributes.entry.1.key` / `.value`."""
+    params = {}
+    for number, (key, value) in enumerate(values.items(), start=1):
+        params[f"{prefix}.entry.{number}.key"] = str(key)
+        params[f"{prefix}.entry.{number}.value"] = str(value)
+    return params
+
+
+async def _topic_names(aws: InProcessAws) -> set[str]:
+    names: set[str] = set()
+    token = ""
+    while True:
+        root = await aws.query("sns", "ListTopics", {"NextToken": token} if token else {})
+        names.update(
+            arn.rsplit(":", 1)[-1] for arn in (e.text or "" for e in root.iter("TopicArn"))
+        )
+        token = root.findtext(".//NextToken") or ""
+        if not token:
+            return names
+
+
+async def _topics(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
+    existing = await _topic_names(aws)
     created = []
     for topic in resources.topics:
         name = str(topic["Name"])
         attributes = {str(k): str(v) for k, v in (topic.get("Attributes") or {}).items()}
-        arn = sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        answer = await aws.query(
+            "sns", "CreateTopic", {"Name": name, **_query_map("Attributes", attributes)}
+        )
+        arn = answer.findtext(".//TopicArn") or ""
         if name not in existing:
             created.append(f"topic {name}")
         for subscription in topic.get("Subscriptions") or []:
             endpoint = str(subscription["Endpoint"])
             if subscription["Protocol"] == "sqs" and not endpoint.startswith("arn:"):
                 endpoint = local_queue_arn(endpoint)
-            sns.subscribe(
-                TopicArn=arn,
-                Protocol=subscription["Protocol"],
-                Endpoint=endpoint,
-                Attributes=dict(subscription.get("Attributes") or {}),
-            )
+            params = {"TopicArn": arn, "Protocol": str(subscription["Protocol"])}
+            params["Endpoint"] = endpoint
+            params.update(_query_map("Attributes", subscription.get("Attributes") or {}))
+            await aws.query("sns", "Subscribe", params)
     return created
 
 
-def _buses(resources: DeclaredResources, events: Any) -> list[str]:
-    existing = {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}
+async def _buses(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
+    answer = await aws.json("events", "ListEventBuses", {})
+    existing = {b["Name"] for b in answer.get("EventBuses", [])}
     created = []
     for bus in resources.buses:
         if bus["Name"] not in existing:
-            events.create_event_bus(Name=bus["Name"])
+            await aws.json("events", "CreateEventBus", {"Name": bus["Name"]})
             created.append(f"event bus {bus['Name']}")
     return created

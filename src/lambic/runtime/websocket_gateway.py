@@ -5,7 +5,8 @@
         binds --ws-port, runs a `WebSocketServer` (websocket_server: RFC 6455 clients
         and the `@connections` API on that one port), prints the URLs, and points
         every execution environment's apigatewaymanagementapi endpoint at it
-        (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`); `reload` re-reads the routes.
+        (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, and `LAMBIC_WEBSOCKET_API_ID` for
+        clients given the API's AWS address); `reload` re-reads the routes.
 
 The server's behaviour (events, refusals, error frames, limits and close codes) is
 described in `lambic.runtime.websocket_server`.
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from lambic._sockets import bind_socket
 from lambic.app.websockets import DEFAULT_ROUTE
+from lambic.runtime._management_redirect import API_ID_VARIABLE, ENDPOINT_VARIABLE
+from lambic.runtime.usage import WebSocketUsage
 from lambic.runtime.websocket_server import WebSocketApi, WebSocketLimits, WebSocketServer
 
 if TYPE_CHECKING:
@@ -36,7 +39,7 @@ __all__ = [
 
 DEFAULT_WEBSOCKET_PORT = 8001
 #: botocore's service-specific endpoint variable for apigatewaymanagementapi.
-MANAGEMENT_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"
+MANAGEMENT_ENDPOINT_VARIABLE = ENDPOINT_VARIABLE
 
 
 def websocket_api_id(app_name: str, stage: str) -> str:
@@ -95,11 +98,19 @@ class WebSocketGateway:
         if api is None:
             return
         sock = bind_socket(self.host, self.port, option="--ws-port")
-        self.server = WebSocketServer(lambda: cloud.invoker, api, sock=sock, limits=self.limits)
+        usage = WebSocketUsage(cloud.meter) if cloud.meter is not None else None
+        self.server = WebSocketServer(
+            lambda: cloud.invoker, api, sock=sock, limits=self.limits, usage=usage
+        )
         await self.server.start()
         # Plain `boto3.client("apigatewaymanagementapi")` in a function (no endpoint_url)
-        # reaches this @connections API, as `AWS_ENDPOINT_URL` reaches the services.
-        endpoint = {MANAGEMENT_ENDPOINT_VARIABLE: self.server.management_url}
+        # reaches this @connections API, as `AWS_ENDPOINT_URL` reaches the services; a
+        # client given this API's AWS address (Chalice's `app.websocket_api`) is sent
+        # here by the environment (runtime._management_redirect), which needs its id.
+        endpoint = {
+            MANAGEMENT_ENDPOINT_VARIABLE: self.server.management_url,
+            API_ID_VARIABLE: api.api_id,
+        }
         cloud.extra_env.update(endpoint)
         if cloud.invoker is not None:
             cloud.invoker.extra_env.update(endpoint)

@@ -45,6 +45,7 @@ from lambic.app.websockets import (
     DISCONNECT_ROUTE,
     create_websocket_event,
 )
+from lambic.runtime import _websocket_handshake as _handshake
 from lambic.runtime import connections_api
 from lambic.runtime._websocket_frames import (
     CLOSE_GOING_AWAY,
@@ -66,6 +67,7 @@ from lambic.runtime._websocket_frames import (
     parse_close,
 )
 from lambic.runtime.gateway import FunctionInvoker, _request_ids
+from lambic.runtime.usage import WebSocketUsage
 
 __all__ = ["WebSocketApi", "WebSocketLimits", "WebSocketServer"]
 
@@ -94,25 +96,6 @@ def _new_id() -> str:
     return base64.b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
-_FORBIDDEN_HTTP = (403, b'{"message":"Forbidden"}')
-_BAD_REQUEST = (400, b'{"message":"Bad Request"}')
-_INTERNAL = (502, b'{"message": "Internal server error"}')
-_THROTTLED = (429, b'{"message":"Too Many Requests"}')
-_REASONS = {101: b"Switching Protocols", 200: b"OK", 204: b"No Content"}
-
-
-def _http_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
-    reason = _REASONS.get(status, b"Status")
-    lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
-    for name, value in headers:
-        lines.append(b"%s: %s\r\n" % (name, value))
-    if status != 101:
-        lines.append(b"content-length: %d\r\n" % len(body))
-    lines.append(b"\r\n")
-    lines.append(body)
-    return b"".join(lines)
-
-
 class WebSocketServer:
     """The WebSocket API on a socket: connections, invocations, the management API."""
 
@@ -124,8 +107,11 @@ class WebSocketServer:
         sock: socket.socket,
         limits: WebSocketLimits | None = None,
         report: Callable[[str], None] | None = None,
+        usage: WebSocketUsage | None = None,
     ) -> None:
         self._invoker = invoker
+        #: Billed messages and connection minutes (`lambic cost`); None: not metered.
+        self.usage = usage
         self.api = api
         self.limits = limits or WebSocketLimits()
         self.sock = sock
@@ -211,6 +197,8 @@ class _Connection:
         self.connected_at = time.time()
         self.last_active_at = self.connected_at
         self.closed = False
+        #: Set once $connect allowed it: from then on it is billed by the minute.
+        self.opened_at: float | None = None
         self._message: list[bytes] = []
         self._message_op = OP_TEXT
         self._message_size = 0
@@ -242,6 +230,8 @@ class _Connection:
             opcode = OP_TEXT
         except UnicodeDecodeError:
             opcode = OP_BINARY
+        if self.server.usage is not None:
+            self.server.usage.message(len(data))
         step = self.server.limits.max_frame
         if len(data) <= step:
             self.protocol.write(encode_frame(opcode, data))
@@ -264,6 +254,7 @@ class _Connection:
             return
         self.closed = True
         self.server.connections.pop(self.connection_id, None)
+        self._metered_close()
         self.protocol.send_close(code, "" if code == CLOSE_NO_STATUS else reason)
         self.server.spawn(self._disconnected(code, reason))
 
@@ -273,13 +264,18 @@ class _Connection:
             return
         self.closed = True
         self.server.connections.pop(self.connection_id, None)
+        self._metered_close()
         self.server.spawn(self._disconnected(1006, ""))
+
+    def _metered_close(self) -> None:
+        if self.opened_at is not None and self.server.usage is not None:
+            self.server.usage.connection_closed(time.monotonic() - self.opened_at)
 
     async def _disconnected(self, status: int, reason: str) -> None:
         # API Gateway runs $disconnect on a best-effort basis, after the close.
         event = self.event(
             DISCONNECT_ROUTE,
-            headers=_disconnect_headers(self.headers, self.source_ip),
+            headers=_handshake.disconnect_headers(self.headers, self.source_ip),
             disconnect_status=status,
             disconnect_reason=reason,
         )
@@ -327,6 +323,8 @@ class _Connection:
         self._message_received(self._message_op, data)
 
     def _message_received(self, opcode: int, data: bytes) -> None:
+        if self.server.usage is not None:
+            self.server.usage.message(len(data))
         if opcode == OP_TEXT:
             try:
                 body = data.decode("utf-8")
@@ -348,11 +346,6 @@ class _Connection:
         message = "Forbidden" if status == "missing" else "Internal server error"
         error = {"message": message, "connectionId": self.connection_id, "requestId": request_id}
         self.protocol.write(encode_frame(OP_TEXT, orjson.dumps(error)))
-
-
-def _disconnect_headers(headers: list[tuple[str, str]], source_ip: str) -> list[tuple[str, str]]:
-    host = next((v for n, v in headers if n.lower() == "host"), "")
-    return [("Host", host), ("x-api-key", ""), ("X-Forwarded-For", ""), ("x-restapi", "")]
 
 
 class _Protocol(asyncio.Protocol):
@@ -405,7 +398,7 @@ class _Protocol(asyncio.Protocol):
             offset = upgrade.args[0] if upgrade.args else len(data)
             self._pending += data[offset:]
         except httptools.HttpParserError:
-            self._reply(*_BAD_REQUEST, close=True)
+            self._reply(*_handshake.BAD_REQUEST, close=True)
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -449,7 +442,7 @@ class _Protocol(asyncio.Protocol):
             self._reply(status, body, extra, close=not self.parser.should_keep_alive())
             return
         if lowered.get("upgrade", "").lower() != "websocket":
-            self._reply(*_FORBIDDEN_HTTP, close=not self.parser.should_keep_alive())
+            self._reply(*_handshake.FORBIDDEN, close=not self.parser.should_keep_alive())
             return
         self._upgrade = True
         self._handshake(method, unquote(path), query, headers, lowered)
@@ -468,7 +461,7 @@ class _Protocol(asyncio.Protocol):
         extra = [*headers, (b"x-amzn-RequestId", request_id)]
         if close:
             extra.append((b"connection", b"close"))
-        self.write(_http_response(status, extra, body))
+        self.write(_handshake.http_response(status, extra, body))
         if close and self.transport is not None:
             self.transport.close()
 
@@ -483,10 +476,10 @@ class _Protocol(asyncio.Protocol):
         stage = self.server.api.stage
         key = lowered.get("sec-websocket-key", "")
         if path.rstrip("/") not in ("", f"/{stage}"):
-            self._reply(*_FORBIDDEN_HTTP, close=True)
+            self._reply(*_handshake.FORBIDDEN, close=True)
             return
         if method != "GET" or not key or lowered.get("sec-websocket-version") != "13":
-            self._reply(*_BAD_REQUEST, close=True)
+            self._reply(*_handshake.BAD_REQUEST, close=True)
             return
         if self.transport is not None:
             self.transport.pause_reading()
@@ -507,23 +500,24 @@ class _Protocol(asyncio.Protocol):
             ("X-Forwarded-Proto", "http"),
         ]
         event = connection.event(
-            CONNECT_ROUTE, headers=[*headers, *added], query=_parse_query(query)
+            CONNECT_ROUTE, headers=[*headers, *added], query=_handshake.parse_query(query)
         )
         status, response = await self.server.invoke(CONNECT_ROUTE, event)
         if self.transport is None:
             connection.lost()  # the client left during $connect
             return
-        refusal = _refusal(status, response)
+        refusal = _handshake.connect_refusal(status, response)
         if refusal is not None:
             self._reply(*refusal, close=True)
             return
         extra = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade")]
         extra.append((b"Sec-WebSocket-Accept", accept_key(key).encode()))
-        protocol = _response_header(response, "sec-websocket-protocol")
+        protocol = _handshake.response_header(response, "sec-websocket-protocol")
         if protocol is not None:
             extra.append((b"Sec-WebSocket-Protocol", protocol.encode()))
-        self.write(_http_response(101, extra, b""))
+        self.write(_handshake.http_response(101, extra, b""))
         self.connection = connection
+        connection.opened_at = time.monotonic()
         self.server.connections[connection.connection_id] = connection
         self.frames = FrameParser(self.server.limits.max_frame)
         loop = asyncio.get_running_loop()
@@ -574,40 +568,3 @@ class _Protocol(asyncio.Protocol):
     def _expire(self) -> None:
         if self.connection is not None:
             self.connection.close(CLOSE_GOING_AWAY, "Going away")
-
-
-def _parse_query(raw: bytes) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for part in raw.decode("latin-1").split("&"):
-        if part:
-            name, _, value = part.partition("=")
-            pairs.append((unquote(name), unquote(value)))
-    return pairs
-
-
-def _refusal(status: str, response: Any) -> tuple[int, bytes] | None:
-    """API Gateway's answer when $connect does not allow the connection, else None."""
-    if status == "missing":
-        return None  # no $connect route: every connection is allowed
-    if status == "throttled":
-        return _THROTTLED
-    if status != "ok":
-        return _INTERNAL
-    code = response.get("statusCode", 200) if isinstance(response, dict) else 200
-    try:
-        code = int(code)
-    except (TypeError, ValueError):
-        return _INTERNAL
-    if 200 <= code < 300:
-        return None
-    body = response.get("body") if isinstance(response, dict) else None
-    return code, (body.encode("utf-8") if isinstance(body, str) else b"")
-
-
-def _response_header(response: Any, name: str) -> str | None:
-    if not isinstance(response, dict):
-        return None
-    for key, value in (response.get("headers") or {}).items():
-        if str(key).lower() == name:
-            return str(value)
-    return None

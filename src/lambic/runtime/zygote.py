@@ -10,6 +10,12 @@ needs no new zygote).
     zygote  --hands spec + fds to its spare (forked while idle), else forks-->
             environment (runs `_sandbox.run_environment`)
     zygote  --{"op": "spawned", pid} / {"op": "exited", pid, status}--> invoker
+    invoker --manifest(project dir, env, [pipe])--> zygote --forks--> manifest reader
+
+A manifest reader is a one-shot child that imports the project's app.py and writes
+its manifest (`project._manifest_child`) to the pipe: reading the routes costs a fork
+and the import of the user's own code, not a new interpreter importing boto3 again,
+and the user's import-time code runs outside the gateway's process.
 
 The zygote dies with its parent (PR_SET_PDEATHSIG), and the environments die with
 the zygote, so no process outlives the invoker. When the control socket closes it
@@ -32,7 +38,8 @@ import subprocess
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from lambic.runtime import _isolation
@@ -44,7 +51,10 @@ __all__ = ["DEFAULT_PRELOAD", "Zygote", "ZygoteError", "preload_modules", "serve
 # which leaves botocore's parsed service models and endpoint rules in the default
 # session's loader cache. Measured on this machine: a cold environment creating
 # DynamoDB, S3, SQS and SNS clients took ~310 ms without this and ~40 ms with it;
-# the price is ~25 MB more shared (copy-on-write) memory per environment.
+# the price is ~25 MB more shared (copy-on-write) memory per environment. The imports
+# happen before the zygote says it is ready, the clients after (`serve`, in idle
+# moments): the manifest reader and a first cold start do not wait for ~0.2 s of
+# model loading they may not need.
 DEFAULT_PRELOAD = (
     "json",
     "logging",
@@ -76,17 +86,36 @@ def _warm_boto3(services: Sequence[str]) -> None:
         )
 
 
-def preload_modules(modules: Sequence[str]) -> None:
+def preload_modules(modules: Sequence[str]) -> list[str]:
+    """Import `modules`; the boto3 clients still to warm (`serve` warms them once it
+    is ready: the manifest reader and a first cold start need only the imports)."""
+    pending: list[str] = []
     for entry in modules:
         name, _, services = entry.partition(":")
         with contextlib.suppress(Exception):
             importlib.import_module(name)
             if name == "boto3" and services:
-                _warm_boto3([s for s in services.split(";") if s])
+                pending += [s for s in services.split(";") if s]
+    _freeze()
+    return pending
+
+
+def _freeze() -> None:
     # Objects loaded so far are never freed; moving them out of the GC's generations
     # keeps forked children from touching (and copying) their pages.
     gc.collect()
     gc.freeze()
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything written to a pipe until its last writer closes it; closes `fd`."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _send(ctrl: socket.socket, msg: dict[str, Any]) -> None:
@@ -193,6 +222,24 @@ def _fork_environment(msg: dict[str, Any], fds: list[int], closing: Sequence[Any
     return pid
 
 
+def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    zygote_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the reader: import app.py, write one JSON line to `fd`, exit
+        from lambic.project._manifest_child import write_manifest
+        from lambic.runtime._sandbox import set_parent_death_signal
+
+        _become_child(closing)
+        set_parent_death_signal(zygote_pid)
+        try:
+            write_manifest(msg["project_dir"], msg["env"], fd)
+        finally:
+            os._exit(0)
+    return pid
+
+
 def _reap(ctrl: socket.socket, children: set[int]) -> None:
     while True:
         try:
@@ -205,7 +252,14 @@ def _reap(ctrl: socket.socket, children: set[int]) -> None:
         _send(ctrl, {"op": "exited", "pid": pid, "status": status})
 
 
-def serve(ctrl: socket.socket) -> None:
+def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
+    """Fork environments (and manifest readers) on request until `ctrl` closes.
+
+    `warm`: boto3 clients to build when idle, one per quiet moment, before the first
+    spare is forked (a spare is a snapshot: it must hold the warmed models). A spawn
+    that comes meanwhile forks at once; that environment loads what is missing itself.
+    """
+    pending = list(warm)
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -226,8 +280,7 @@ def serve(ctrl: socket.socket) -> None:
         del initialising[sock]
 
     # Probed, the namespace factory started and the rule paths opened once here; every
-    # fork inherits them. (Not before the preload: a fork then made the preload's writes
-    # copy-on-write faults, ~0.25 s more before the zygote is ready.)
+    # fork inherits them.
     _isolation.warm()
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     try:
@@ -236,10 +289,16 @@ def serve(ctrl: socket.socket) -> None:
             for sock in [s for s, until in initialising.items() if until <= now]:
                 initialised(sock)
             # With no spare, wait only briefly: a quiet moment is when to fork one.
-            timeout = None if spare is not None else 0.005
-            if spare is None and initialising:
+            timeout = 0 if pending else None if spare is not None else 0.005
+            if not pending and spare is None and initialising:
                 timeout = min(initialising.values()) - now
             events = sel.select(timeout)
+            if not events and pending:
+                with contextlib.suppress(Exception):
+                    _warm_boto3([pending.pop(0)])
+                if not pending:
+                    _freeze()
+                continue
             if not events and spare is None and not initialising:
                 spare = _fork_spare([*closing, *initialising])
                 children.add(spare.pid)
@@ -260,6 +319,17 @@ def serve(ctrl: socket.socket) -> None:
                 if received is None:
                     return
                 msg, fds = received
+                if msg.get("op") == "manifest" and len(fds) == 1:
+                    try:
+                        pid = _fork_manifest_reader(msg, fds[0], [*closing, *initialising])
+                    except OSError as exc:
+                        _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
+                        continue
+                    finally:
+                        os.close(fds[0])
+                    children.add(pid)
+                    _send(ctrl, {"op": "spawned", "token": msg["token"], "pid": pid})
+                    continue
                 if msg.get("op") != "spawn" or len(fds) != 2:
                     for fd in fds:
                         os.close(fd)
@@ -423,6 +493,43 @@ class Zygote:
 
     def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> asyncio.Future[int]:
         """Ask for one environment; the future resolves to its pid."""
+        return self._fork("spawn", {"spec": spec}, fds)
+
+    async def read_app(
+        self, project_dir: Path, env: Mapping[str, str], timeout: float
+    ) -> tuple[bytes, int | None]:
+        """Import `project_dir`'s app.py in a child forked from here, with `env` as its
+        whole environment; (its output: the manifest's JSON line, exit status).
+
+        `project.manifest.ManifestReader`; TimeoutError (the child killed) when the
+        import takes longer than `timeout`.
+        """
+        await self.wait_ready()
+        read_end, write_end = os.pipe()
+        try:
+            message = {"project_dir": str(project_dir), "env": dict(env)}
+            pid = await self._fork("manifest", message, [write_end])
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        exited = self.exit_future(pid)
+        try:
+            output = await asyncio.wait_for(asyncio.to_thread(_read_all, read_end), timeout)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            raise TimeoutError(f"importing app.py took more than {timeout:.0f} s") from None
+        try:
+            status = await asyncio.wait_for(asyncio.shield(exited), 5)
+        except (asyncio.TimeoutError, ZygoteError):
+            return output, None
+        finally:
+            self.forget(pid)
+        return output, os.waitstatus_to_exitcode(status)
+
+    def _fork(self, op: str, payload: dict[str, Any], fds: Sequence[int]) -> asyncio.Future[int]:
         self._attach()
         assert self._loop is not None  # set by _attach
         fut: asyncio.Future[int] = self._loop.create_future()
@@ -431,7 +538,7 @@ class Zygote:
             return fut
         self._token += 1
         self._spawns[self._token] = fut
-        msg = json.dumps({"op": "spawn", "token": self._token, "spec": spec}).encode("utf-8")
+        msg = json.dumps({"op": op, "token": self._token, **payload}).encode("utf-8")
         ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
         try:
             self._ctrl.sendmsg([msg], ancillary)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from xml.sax.saxutils import escape
 
-from lambic.services._query_xml import error_response
+from lambic.services._query_xml import error_response, escape
 from lambic.services.base import ServiceError, ServiceResponse
 
 _SIGNATURE_MESSAGE = (

@@ -18,7 +18,7 @@ threads already (`project.sqlite`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
 from lambic.services.base import Service, ServiceRequest, ServiceResponse, SpoolingService
 
@@ -94,6 +94,12 @@ class DeferredServices:
         """The named service, built now if it was not yet (KeyError: not offered)."""
         return self._services[name].get()
 
+    def built_on_use(self) -> Mapping[str, Service]:
+        """The services themselves, each built when looked up: calls made through it
+        (e.g. `lambic local` creating its declared resources) do not count as the
+        first answer that starts building the others."""
+        return _BuiltOnUse(self)
+
     def answered(self) -> None:
         """Called after each answer; the first starts building the other services."""
         if self._warming is None:
@@ -111,3 +117,17 @@ class DeferredServices:
     def close(self) -> None:
         for service in self._services.values():
             service.close()
+
+
+class _BuiltOnUse(Mapping[str, Service]):
+    def __init__(self, group: DeferredServices) -> None:
+        self._group = group
+
+    def __getitem__(self, name: str) -> Service:
+        return self._group.get(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._group.by_name())
+
+    def __len__(self) -> int:
+        return len(self._group.by_name())

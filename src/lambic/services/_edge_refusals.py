@@ -21,10 +21,9 @@ from __future__ import annotations
 import base64
 import json
 import random
-from xml.sax.saxutils import escape
 
 from lambic._http_limits import S3_MAX_UPLOAD_BYTES, SERVICES_MAX_BODY_BYTES
-from lambic.services._query_xml import error_response
+from lambic.services._query_xml import error_response, escape
 from lambic.services.base import ServiceResponse
 
 __all__ = ["Refusal", "body_timed_out", "body_too_large", "head_too_large", "render_refusal"]

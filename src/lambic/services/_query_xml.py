@@ -8,9 +8,13 @@ details AWS itself varies (SQS opens with an XML declaration and adds an empty
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+__all__ = ["error_response", "escape", "text"]
 
-__all__ = ["error_response", "text"]
+
+def escape(value: str) -> str:
+    """`&`, `<` and `>` escaped for XML element text: `xml.sax.saxutils.escape`, whose
+    module imports urllib.request, http.client and email (~15 ms of every start)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def text(value: object) -> str:

@@ -26,8 +26,8 @@ import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
-from xml.sax.saxutils import escape
 
+from lambic.services._query_xml import escape
 from lambic.services.base import ServiceRequest, ServiceResponse
 
 __all__ = ["render_unserved", "unserved_message"]

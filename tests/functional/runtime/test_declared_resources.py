@@ -1,7 +1,12 @@
-"""`create_declared` makes every declared kind on the real local services, once."""
+"""`create_declared` makes every declared kind on the real local services, once.
+
+It calls the services in-process (no SDK); what it made is checked with boto3 over the
+edge, as a user's code would see it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 from collections.abc import Iterator
@@ -16,6 +21,7 @@ from lambic.project.config import load_config
 from lambic.project.resources import parse_resources
 from lambic.runtime.resources import create_declared
 from lambic.services import EdgeServer, create_services
+from lambic.services.in_process import AwsCallError, InProcessAws
 
 APP = Path(__file__).resolve().parents[2] / "deploy_apps" / "resources"
 
@@ -42,6 +48,14 @@ def _client_factory(edge: EdgeServer) -> Any:
     return client
 
 
+def _create(edge: EdgeServer, declared: Any) -> list[str]:
+    """`create_declared` on the edge's own loop, as `lambic local` runs it."""
+    assert edge.loop is not None
+    aws = InProcessAws(edge.app.services, f"127.0.0.1:{edge.port}")
+    done = asyncio.run_coroutine_threadsafe(create_declared(declared, aws), edge.loop)
+    return done.result(timeout=30)
+
+
 def _anonymous_get(edge: EdgeServer, path: str) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
     try:
@@ -58,7 +72,7 @@ def test_every_declared_kind_is_created_with_its_settings_and_only_once(
     declared = load_config(APP).resources("dev")
     client = _client_factory(edge)
 
-    created = create_declared(declared, client)
+    created = _create(edge, declared)
 
     assert created == [
         "table shop-orders",
@@ -71,7 +85,7 @@ def test_every_declared_kind_is_created_with_its_settings_and_only_once(
         "event bus shop-bus",
     ]
     # A second start finds everything and creates nothing.
-    assert create_declared(declared, client) == []
+    assert _create(edge, declared) == []
 
     table = client("dynamodb").describe_table(TableName="shop-orders")["Table"]
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
@@ -111,9 +125,28 @@ def test_a_bucket_no_longer_public_loses_the_policy_lambic_gave_it(edge: EdgeSer
     client = _client_factory(edge)
     config = json.loads((APP / ".lambic" / "config.json").read_text())
     buckets = config["resources"]["s3_buckets"]
-    create_declared(parse_resources({"s3_buckets": buckets}), client)
+    _create(edge, parse_resources({"s3_buckets": buckets}))
     client("s3").put_object(Bucket="shop-site", Key="index.html", Body=b"x")
     assert _anonymous_get(edge, "/shop-site/index.html")[0] == 200
     private = [{**buckets[0], "PublicRead": False}]
-    create_declared(parse_resources({"s3_buckets": private}), client)
+    _create(edge, parse_resources({"s3_buckets": private}))
     assert _anonymous_get(edge, "/shop-site/index.html")[0] == 403
+
+
+def test_a_declaration_the_service_refuses_comes_back_with_its_code(edge: EdgeServer) -> None:
+    # A key attribute without its definition: DynamoDB's own ValidationException.
+    declared = parse_resources(
+        {
+            "dynamodb_tables": [
+                {
+                    "TableName": "broken",
+                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                    "AttributeDefinitions": [{"AttributeName": "other", "AttributeType": "S"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                }
+            ]
+        }
+    )
+    with pytest.raises(AwsCallError) as refused:
+        _create(edge, declared)
+    assert refused.value.code == "ValidationException"

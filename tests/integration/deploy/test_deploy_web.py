@@ -264,3 +264,34 @@ def test_resource_deleted_outside_lambic_is_recreated_on_update(
         "Statement"
     ]
     assert record.resources["api"].attrs["api_id"] in json.dumps(statement["Condition"])
+
+
+def test_lambda_architecture_is_created_and_changed_with_the_code(
+    copy_app: Callable[[str], Path], counted_session: Session
+) -> None:
+    project = copy_app("web")
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["dev"]["lambda_functions"]["token_auth"]["lambda_architecture"] = "arm64"
+    config_path.write_text(json.dumps(config))
+    deploy(project, "dev")
+    lam = client("lambda")
+    auth = lam.get_function(FunctionName="web-dev-token_auth")["Configuration"]
+    assert auth["Architectures"] == ["arm64"]
+    assert lam.get_function(FunctionName="web-dev")["Configuration"]["Architectures"] == ["x86_64"]
+
+    # Lambda changes the instruction set with the code (UpdateFunctionCode), only there.
+    del config["stages"]["dev"]["lambda_functions"]["token_auth"]["lambda_architecture"]
+    config_path.write_text(json.dumps(config))
+    aws, log = counted_session()
+    sent: list[dict[str, object]] = []
+    aws.client("lambda").meta.events.register(
+        "provide-client-params.lambda.UpdateFunctionCode",
+        lambda params, **_: sent.append(dict(params)),
+    )
+    deploy(project, "dev", aws=aws)
+    assert log.mutating == ["UpdateFunctionCode"]
+    # (moto keeps the old value on UpdateFunctionCode; AWS applies what is sent)
+    assert [(p["FunctionName"], p["Architectures"]) for p in sent] == [
+        ("web-dev-token_auth", ["x86_64"])
+    ]

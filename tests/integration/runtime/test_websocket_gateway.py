@@ -308,3 +308,56 @@ def test_hot_reload_serves_the_edited_message_handler(tmp_path: Path, wait_for: 
             await c.cloud.stop()
 
     run(scenario())
+
+
+def test_messages_both_ways_and_connection_minutes_are_metered_as_api_gateway_bills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+    import time
+
+    from lambic.cost.quantities import read_quantities
+    from lambic.project.metering import METERING_ENV
+    from lambic.project.paths import ProjectPaths
+
+    monkeypatch.setenv(METERING_ENV, "on")
+    big = "x" * (32 * 1024 + 1)  # two 32 KB units, sent as two frames (32 KB frame quota)
+
+    async def scenario() -> tuple[float, float]:
+        c = await start_cloud(tmp_path)
+        try:
+            before = time.monotonic()
+            async with connect(c.url + "/api") as ws:
+                await ws.send("hi")  # in: 1 message
+                assert await asyncio.wait_for(ws.recv(), 30) == "echo:hi"  # out: 1
+                await ws.send([big[: 32 * 1024], big[32 * 1024 :]])  # in: 2
+                assert await asyncio.wait_for(ws.recv(), 30) == "echo:" + big  # out: 2
+                await ws.ping()  # control frames are not messages
+            after = time.monotonic()
+        finally:
+            await c.cloud.stop()
+        return before, after
+
+    before, after = asyncio.run(scenario())
+    with sqlite3.connect(ProjectPaths(tmp_path / "project").log_store("dev")) as db:
+        observed = read_quantities(db, since_ms=0, until_ms=2**62)
+    websocket = {
+        q.metric: (q.quantity, q.price_key)
+        for q in observed.quantities
+        if (q.service, q.resource) == ("apigateway", "websocket")
+    }
+    assert websocket["messages"] == (6, "apigateway.websocket.messages")
+    minutes, key = websocket["connection_minutes"]
+    assert key == "apigateway.websocket.connection_minutes"
+    assert 0 < minutes <= (after - before) / 60
+
+    # What `lambic cost` prints: each quantity at API Gateway's list price.
+    from lambic.cost import stage_estimate
+
+    estimate = stage_estimate(tmp_path / "project", "dev", since_ms=0, until_ms=2**62)
+    lines = {(line.resource, line.metric): line for line in estimate.lines}
+    messages = lines[("websocket", "messages")]
+    assert (messages.quantity, messages.unit_price, messages.per) == (6, 1.0, 1_000_000)
+    assert messages.amount == pytest.approx(6 * 1.0 / 1_000_000)
+    connection = lines[("websocket", "connection_minutes")]
+    assert connection.amount == pytest.approx(minutes * 0.25 / 1_000_000)

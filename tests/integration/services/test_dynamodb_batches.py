@@ -47,6 +47,10 @@ def _put(key: str, **attrs: Any) -> dict[str, Any]:
     return {"PutRequest": {"Item": {"pk": {"S": key}, **attrs}}}
 
 
+def _item(key: str, **attrs: Any) -> dict[str, Any]:
+    return {"pk": {"S": key}, **attrs}
+
+
 def _count(ddb: Any, table: str) -> int:
     return int(ddb.scan(TableName=table, Select="COUNT")["Count"])
 
@@ -286,3 +290,59 @@ def test_item_count_and_size_stay_exact_across_every_kind_of_write(ddb: Any, tab
     assert count == len(items) == 9
     expected = sum(len(name) + len(value["S"]) for item in items for name, value in item.items())
     assert size == expected
+
+
+def test_a_key_of_the_wrong_type_cancels_with_a_reason_for_that_item(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": _item("fine")}},
+                {"Put": {"TableName": table, "Item": {"pk": {"N": "7"}}}},
+                {"Put": {"TableName": table, "Item": {"pk": {"N": "8"}}}},
+            ]
+        )
+    response = excinfo.value.response
+    assert response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "ValidationError", "None"]
+    assert "Type mismatch for key" in reasons[1]["Message"]
+    assert _count(ddb, table) == 0
+
+
+def test_transaction_limits_token_length_and_aggregate_size(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(
+            ClientRequestToken="t" * 37,
+            TransactItems=[{"Put": {"TableName": table, "Item": _item("a")}}],
+        )
+    assert "at 'clientRequestToken' failed to satisfy constraint" in str(excinfo.value)
+    big = "x" * 100_000
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": _item(f"k{i}", v={"S": big})}}
+                for i in range(45)
+            ]
+        )
+    assert excinfo.value.response["Error"]["Code"] == "ValidationException"
+    assert "size cannot exceed 4 MB" in excinfo.value.response["Error"]["Message"]
+    assert _count(ddb, table) == 0
+
+
+def test_a_non_string_attribute_name_is_a_serialization_error(ddb: Any, table: str) -> None:
+    raw = boto3.client(
+        "dynamodb",
+        endpoint_url=ddb.meta.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
+    )
+    with pytest.raises(ClientError) as excinfo:
+        raw.put_item(
+            TableName=table,
+            Item=_item("a"),
+            ConditionExpression="attribute_exists(#n)",
+            ExpressionAttributeNames={"#n": 7},
+        )
+    assert excinfo.value.response["Error"]["Code"] == "SerializationException"

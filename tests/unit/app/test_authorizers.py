@@ -97,3 +97,63 @@ def test_auth_response_without_routes_allows_nothing() -> None:
     policy = AuthResponse(routes=[], principal_id="x").to_dict(request)
     assert policy["policyDocument"]["Statement"][0]["Resource"] == []
     assert AuthRoute("/a", ["GET"]).methods == ["GET"]
+
+
+URI = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:1:function:app-dev-check/invocations"
+)
+
+
+@pytest.mark.parametrize("module", [lambic.app, chalice.app], ids=["lambic", "chalice"])
+def test_lambics_and_chalices_authorizers_are_described_alike(module: Any) -> None:
+    from lambic.app.authorizers import describe_authorizer
+
+    app = module.Chalice("app")
+
+    @app.authorizer(ttl_seconds=60, header="X-Token")
+    def check(auth_request: Any) -> Any:
+        return None
+
+    assert describe_authorizer(check) == {
+        "kind": "builtin",
+        "name": "check",
+        "function": "check",
+        "header": "X-Token",
+        "ttl_seconds": 60,
+        "scopes": [],
+    }
+    custom = module.CustomAuthorizer("c", authorizer_uri=URI, ttl_seconds=5, header="X-Key")
+    assert describe_authorizer(custom) == {
+        "kind": "custom",
+        "name": "c",
+        "type": "token",
+        "authorizer_uri": URI,
+        "header": "X-Key",
+        "ttl_seconds": 5,
+        "identity_sources": [],
+        "scopes": [],
+    }
+    pool = module.CognitoUserPoolAuthorizer("p", provider_arns=["arn:pool"], header="X-Id")
+    assert describe_authorizer(pool) == {
+        "kind": "cognito",
+        "name": "p",
+        "provider_arns": ["arn:pool"],
+        "header": "X-Id",
+        "scopes": [],
+    }
+    assert describe_authorizer(module.IAMAuthorizer())["kind"] == "iam"
+
+
+def test_a_request_authorizer_is_declared_to_api_gateway_and_described_as_one() -> None:
+    from lambic.app.authorizers import describe_authorizer
+
+    sources = ["method.request.header.X-User", "method.request.querystring.tenant"]
+    gate = CustomAuthorizer("gate", authorizer_uri=URI, identity_sources=sources)
+    settings = gate.to_swagger()["x-amazon-apigateway-authorizer"]
+    assert (settings["type"], settings["identitySource"]) == (
+        "request",
+        "method.request.header.X-User, method.request.querystring.tenant",
+    )
+    described = describe_authorizer(gate)
+    assert (described["type"], described["identity_sources"]) == ("request", sources)

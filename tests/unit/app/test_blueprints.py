@@ -85,3 +85,17 @@ def test_blueprint_attributes_need_a_registered_app() -> None:
         _ = bp.current_app
     with pytest.raises(RuntimeError):
         _ = bp.log
+
+
+def test_every_public_decorator_of_the_app_is_on_blueprints_too() -> None:
+    import inspect
+
+    from lambic.app import DecoratorAPI
+
+    def public(obj: Any) -> bool:
+        return inspect.isfunction(obj) and not obj.__name__.startswith("_")
+
+    decorators = {name for name, _ in inspect.getmembers(DecoratorAPI, predicate=public)}
+    assert {"route", "authorizer", "on_ws_message", "middleware"} <= decorators
+    on_blueprints = {name for name, _ in inspect.getmembers(Blueprint, predicate=public)}
+    assert decorators <= on_blueprints

@@ -60,3 +60,17 @@ def test_content_type_matching_follows_chalice() -> None:
     assert matches_content_type("image/png, */*;q=0.8", ["image/gif"])
     assert matches_content_type("text/plain", ["*/*"])
     assert not matches_content_type("text/plain", ["application/json"])
+
+
+def test_handle_extra_types_serialises_decimals_and_multidicts_as_chalice_does() -> None:
+    import json
+
+    from lambic.app import MultiDict, handle_extra_types
+
+    body = {"price": Decimal("1.5"), "query": MultiDict({"tag": ["a", "b"]})}
+    assert json.loads(json.dumps(body, default=handle_extra_types)) == {
+        "price": 1.5,
+        "query": {"tag": "b"},  # the last value of each key, as Chalice keeps it
+    }
+    with pytest.raises(TypeError, match="Object of type object is not JSON serializable"):
+        json.dumps(object(), default=handle_extra_types)

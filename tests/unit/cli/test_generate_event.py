@@ -224,6 +224,15 @@ def test_apigateway_event_is_the_gateways_rest_event() -> None:
         (["dynamodb", "--table", "t"], "Error: a DynamoDB record needs keys="),
         (["apigateway", "--path", "/x", "--header", "nope"], "Error: --header takes NAME=VALUE"),
         (["apigateway", "--path", "x"], "Error: --path must start with '/'"),
+        (["apigateway-http", "--path", "x"], "Error: --path must start with '/'"),
+        (
+            ["websocket", "--route", "$disconnect", "--body", "x"],
+            "Error: --body is for message routes; $disconnect events carry no body",
+        ),
+        (
+            ["websocket", "--query", "a=1"],
+            "Error: --header and --query are for $connect, which carries the handshake",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
@@ -231,3 +240,141 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+
+
+def test_apigateway_http_event_is_payload_2_0_and_the_app_serves_it() -> None:
+    event = generate(
+        "apigateway-http",
+        "--method",
+        "post",
+        "--path",
+        "/items/7",
+        "--body",
+        '{"a": 1}',
+        "--header",
+        "Content-Type=application/json",
+        "--header",
+        "X-Tag=a",
+        "--header",
+        "x-tag=b",
+        "--header",
+        "Cookie=s=1; t=2",
+        "--query",
+        "page=2",
+        "--query",
+        "page=3",
+    )
+    assert (event["version"], event["routeKey"], event["rawPath"]) == (
+        "2.0",
+        "POST /items/7",
+        "/items/7",
+    )
+    assert event["rawQueryString"] == "page=2&page=3"
+    assert event["queryStringParameters"] == {"page": "2,3"}
+    # lower-cased, repeated values comma-joined, the Cookie header moved to `cookies`
+    assert event["headers"] == {"content-type": "application/json", "x-tag": "a,b"}
+    assert event["cookies"] == ["s=1", "t=2"]
+    assert (event["body"], event["isBase64Encoded"]) == ('{"a": 1}', False)
+    context = event["requestContext"]
+    assert (context["accountId"], context["stage"]) == (LOCAL_ACCOUNT_ID, "$default")
+    assert context["http"] == {
+        "method": "POST",
+        "path": "/items/7",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "",
+    }
+    assert context["domainName"] == f"{context['apiId']}.execute-api.{LOCAL_REGION}.amazonaws.com"
+
+    app = Lambic("shop")
+
+    @app.route("/items/{item_id}", methods=["POST"])
+    def add(item_id: str) -> dict[str, Any]:
+        request = app.current_request
+        return {
+            "id": item_id,
+            "page": request.query_params.getlist("page"),
+            "tag": request.headers["x-tag"],
+            "cookie": request.headers["cookie"],
+            "json": request.json_body,
+        }
+
+    response = app(event, None)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {
+        "id": "7",
+        "page": ["2", "3"],
+        "tag": "a,b",
+        "cookie": "s=1; t=2",
+        "json": {"a": 1},
+    }
+
+
+def test_apigateway_http_named_stage_is_in_the_raw_path_and_binary_is_base64() -> None:
+    event = generate(
+        "apigateway-http",
+        "--path",
+        "/logo",
+        "--api-stage",
+        "prod",
+        "--header",
+        "Content-Type=image/png",
+        "--body",
+        "PNG",
+    )
+    assert (event["rawPath"], event["requestContext"]["stage"]) == ("/prod/logo", "prod")
+    assert (event["body"], event["isBase64Encoded"]) == ("UE5H", True)
+    assert "queryStringParameters" not in event and "cookies" not in event
+
+
+def test_websocket_events_are_api_gateways_for_each_route_key() -> None:
+    connect = generate("websocket", "--route", "$connect", "--query", "name=ann")
+    context = connect["requestContext"]
+    assert (context["routeKey"], context["eventType"], context["stage"]) == (
+        "$connect",
+        "CONNECT",
+        "api",
+    )
+    domain = f"abcdef1234.execute-api.{LOCAL_REGION}.amazonaws.com"
+    assert (context["apiId"], context["domainName"]) == ("abcdef1234", domain)
+    assert connect["queryStringParameters"] == {"name": "ann"}
+    assert connect["headers"] == {"Host": domain}
+    assert "body" not in connect
+
+    message = generate("websocket", "--body", "hi", "--connection-id", "Y29ubg==")
+    context = message["requestContext"]
+    assert (context["routeKey"], context["eventType"]) == ("$default", "MESSAGE")
+    assert (context["connectionId"], message["body"]) == ("Y29ubg==", "hi")
+    assert len(context["messageId"]) == 16
+
+    gone = generate("websocket", "--route", "$disconnect")["requestContext"]
+    assert (gone["eventType"], gone["disconnectStatusCode"], gone["disconnectReason"]) == (
+        "DISCONNECT",
+        1000,
+        "",
+    )
+
+
+def test_a_generated_websocket_message_runs_the_apps_handler_as_the_test_clients_does() -> None:
+    from lambic.app import WebsocketEvent
+
+    app = Lambic("chat")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    seen: list[Any] = []
+
+    @app.on_ws_message()
+    def message(event: WebsocketEvent) -> None:
+        seen.append((event.connection_id, event.body, event.stage, event.domain_name))
+
+    client = Client(app)
+    connection = client.websocket.connect()
+    connection.send("from the client")
+    event = generate("websocket", "--body", "generated")
+    app.handler_map["message"](event, None)
+    (_, body, stage, _), (cid, generated, generated_stage, domain) = seen
+    assert (body, stage) == ("from the client", generated_stage)
+    assert (cid, generated, domain) == (
+        "ZXhhbXBsZWNvbm4=",
+        "generated",
+        event["requestContext"]["domainName"],
+    )

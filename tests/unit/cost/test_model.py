@@ -105,3 +105,23 @@ def test_json_view_carries_quantities_prices_amounts_and_totals() -> None:
     line = data["lines"][0]
     assert line["amount"] == pytest.approx(line["quantity"] * line["unit_price"] / line["per"])
     assert data["by_function"]["a"]["amount"] == pytest.approx(data["totals"]["amount"])
+
+
+def test_websocket_messages_and_connection_minutes_are_priced_by_api_gateways_table() -> None:
+    messages = Quantity("apigateway", "websocket", "messages", 3e6, "apigateway.websocket.messages")
+    minutes = Quantity(
+        "apigateway",
+        "websocket",
+        "connection_minutes",
+        2e6,
+        "apigateway.websocket.connection_minutes",
+    )
+    result = estimate(observed(messages, minutes, hours=730), PRICES)
+    by = {line.metric: line for line in result.lines}
+    # $1.00 per million messages (first billion), $0.25 per million connection minutes;
+    # their free tier is a 12-month offer, never applied.
+    assert (by["messages"].unit_price, by["messages"].per) == (1.0, 1_000_000)
+    assert by["messages"].monthly_billed == pytest.approx(3.00)
+    assert (by["connection_minutes"].unit_price, by["connection_minutes"].per) == (0.25, 1_000_000)
+    assert by["connection_minutes"].monthly_billed == pytest.approx(0.50)
+    assert result.monthly_billed == pytest.approx(3.50)

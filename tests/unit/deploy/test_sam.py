@@ -104,6 +104,17 @@ def test_functions_carry_stage_settings_and_per_function_overrides(
     )
 
 
+def test_lambda_architecture_becomes_sams_architectures(copy_app: Callable[[str], Path]) -> None:
+    project = copy_app("web")
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["dev"]["lambda_functions"]["token_auth"]["lambda_architecture"] = "arm64"
+    config_path.write_text(json.dumps(config))
+    resources = _template(project)["Resources"]
+    assert resources["TokenAuth"]["Properties"]["Architectures"] == ["arm64"]
+    assert resources["APIHandler"]["Properties"]["Architectures"] == ["x86_64"]
+
+
 def test_rest_api_body_proxies_every_route_to_the_api_function(
     copy_app: Callable[[str], Path],
 ) -> None:

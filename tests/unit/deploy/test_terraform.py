@@ -118,6 +118,21 @@ def test_rest_api_body_interpolates_function_invoke_arns(copy_app: Callable[[str
     assert function["reserved_concurrent_executions"] == 5
 
 
+def test_lambda_architecture_becomes_the_functions_architectures(
+    copy_app: Callable[[str], Path],
+) -> None:
+    project = copy_app("web")
+    config_path = project / ".lambic" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["dev"]["lambda_architecture"] = "arm64"
+    config_path.write_text(json.dumps(config))
+    functions = build_terraform(load_deployable(project, "dev").graph)["resource"][
+        "aws_lambda_function"
+    ]
+    assert functions["api_handler"]["architectures"] == ["arm64"]
+    assert functions["token_auth"]["architectures"] == ["arm64"]
+
+
 def test_declared_resources_are_terraform_resources_that_handlers_reference(
     copy_app: Callable[[str], Path],
 ) -> None:

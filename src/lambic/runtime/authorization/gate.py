@@ -18,6 +18,10 @@ Per kind of authorizer (`AuthorizerSpec.kind`):
   against each request's method ARN, so a cached policy also decides other routes, as
   on AWS. An error named "Unauthorized" is 401; any other error, a timeout or an
   unusable answer is 500 `{"message":null}` (AuthorizerConfigurationException).
+- "request" (a `CustomAuthorizer` declared `"type": "request"`): as "token", but the
+  function gets API Gateway's REQUEST event and the cache key is the values of its
+  identity sources (headers, query parameters), required only with caching on
+  (`request_authorizer`).
 - "cognito": the header's JWT is checked against the local issuer's keys (`cognito`).
 - "iam": the request's SigV4 signature is checked (`sigv4`).
 """
@@ -41,6 +45,11 @@ from lambic.runtime.authorization.policy import (
     InvalidOutputError,
     create_method_arn,
     parse_authorizer_output,
+)
+from lambic.runtime.authorization.request_authorizer import (
+    IdentitySource,
+    identity_values,
+    request_event,
 )
 from lambic.runtime.authorization.sigv4 import SigV4Refusal, SigV4Verifier
 from lambic.runtime.authorization.tokens import RsaPublicKey
@@ -105,18 +114,20 @@ class AuthorizerSpec:
     """One route's authorizer as the gate needs it (see `create_authorizer_spec`)."""
 
     name: str
-    kind: str  # "token" | "cognito" | "iam"
+    kind: str  # "token" | "request" | "cognito" | "iam"
     header: str = "Authorization"
-    function: str = ""  # "token": the app function to invoke (its short name)
+    function: str = ""  # "token", "request": the app function to invoke (its short name)
     ttl_seconds: int = DEFAULT_TTL_SECONDS
     provider_arns: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
+    identity_sources: tuple[IdentitySource, ...] = ()  # "request"
 
 
 @dataclass(slots=True)  # not frozen: one per protected request, and frozen inits cost more
 class GateRequest:
     """What the gate reads from a request: `path` decoded (for the method ARN),
-    `raw_path` as sent (SigV4 signs it), both without the query."""
+    `raw_path` as sent (SigV4 signs it), both without the query; the matched resource
+    and the caller's address (a REQUEST authorizer's event carries them)."""
 
     method: str
     path: str
@@ -124,6 +135,9 @@ class GateRequest:
     query_string: str = ""
     body: bytes = b""
     raw_path: str = ""
+    resource_path: str = ""
+    path_params: Mapping[str, str] | None = None
+    source_ip: str = "127.0.0.1"
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -195,9 +209,15 @@ class AuthorizerGate:
         """Decide what can be decided now; an `AuthorizerCall` needs the function's answer."""
         if spec.kind == "iam":
             return self._iam(request)
-        token = request.header(spec.header)
-        if not token:
-            return UNAUTHORIZED  # API Gateway does not call an authorizer without it
+        if spec.kind == "request":
+            values = identity_values(spec.identity_sources, request.headers, request.query_string)
+            if spec.ttl_seconds > 0 and not all(values):
+                return UNAUTHORIZED  # with caching on, every identity source is required
+            token = "\x1f".join(v or "" for v in values)  # the cache key
+        else:
+            token = request.header(spec.header) or ""
+            if not token:
+                return UNAUTHORIZED  # API Gateway does not call an authorizer without it
         if spec.kind == "cognito":
             return self._cognito(spec, token)
         method_arn = self.method_arn(request.method, request.path)
@@ -211,10 +231,24 @@ class AuthorizerGate:
                         cached.decisions[method_arn] = decided
                 return decided
             del self._cache[(spec.name, token)]
-        payload = json.dumps(
-            {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
-        ).encode()
-        return AuthorizerCall(spec, spec.function, payload, method_arn, token)
+        event: dict[str, Any]
+        if spec.kind == "request":
+            event = request_event(
+                method=request.method,
+                path=request.path,
+                resource_path=request.resource_path or request.path,
+                path_params=request.path_params,
+                headers=request.headers,
+                query_string=request.query_string,
+                source_ip=request.source_ip,
+                method_arn=method_arn,
+                stage=self.stage,
+                api_id=self.api_id,
+                account_id=self.account_id,
+            )
+        else:
+            event = {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+        return AuthorizerCall(spec, spec.function, json.dumps(event).encode(), method_arn, token)
 
     def finish(
         self, call: AuthorizerCall, status: str, payload: bytes, latency_ms: int

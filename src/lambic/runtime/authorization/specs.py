@@ -4,8 +4,10 @@ into `AuthorizerSpec`s, refusing what the local cloud cannot enforce.
 A `CustomAuthorizer` names its Lambda by invocation URI
 (`arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations`);
 when the function is one of this app's (by deployed or short name) it runs locally as
-a TOKEN authorizer. One pointing elsewhere cannot run here, and serving its routes
-unprotected would be worse, so the local cloud refuses to start (`AuthorizerConfigError`).
+a TOKEN authorizer, or as a REQUEST authorizer when its `to_swagger()` declares
+`"type": "request"` with an `identitySource` (`request_authorizer`). One pointing
+elsewhere cannot run here, and serving its routes unprotected would be worse, so the
+local cloud refuses to start (`AuthorizerConfigError`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from lambic.runtime.authorization.cognito import user_pool_issuer
 from lambic.runtime.authorization.gate import DEFAULT_TTL_SECONDS, AuthorizerSpec
+from lambic.runtime.authorization.request_authorizer import parse_identity_sources
 
 __all__ = ["AuthorizerConfigError", "authorizer_function_name", "create_authorizer_spec"]
 
@@ -65,6 +68,26 @@ def create_authorizer_spec(
                 "Define the authorizer in this app (@app.authorizer(), or an "
                 "@app.lambda_function() that authorizer_uri names), or test that route "
                 "against the deployed API"
+            )
+        if described.get("type") == "request":
+            try:
+                sources = parse_identity_sources(described.get("identity_sources") or ())
+            except ValueError as exc:
+                raise AuthorizerConfigError(f"{route}: REQUEST authorizer {name!r}: {exc}") from exc
+            if not sources and ttl_seconds > 0:
+                raise AuthorizerConfigError(
+                    f"{route}: REQUEST authorizer {name!r} caches its answers "
+                    f"(authorizerResultTtlInSeconds {ttl_seconds}) but names no identitySource "
+                    "to key them by, which API Gateway refuses; name one, or set the TTL to 0"
+                )
+            return AuthorizerSpec(
+                name,
+                "request",
+                header,
+                local,
+                ttl_seconds,
+                scopes=scopes,
+                identity_sources=sources,
             )
         return AuthorizerSpec(name, "token", header, local, ttl_seconds, scopes=scopes)
     if kind == "cognito":

@@ -20,6 +20,9 @@ feed (Kinesis) is a startup error, never silently ignored (`UnsupportedEventSour
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from lambic.runtime.event_sources.base import (
     SUPPORTED_KINDS,
     Account,
@@ -29,16 +32,27 @@ from lambic.runtime.event_sources.base import (
     check_supported,
 )
 from lambic.runtime.event_sources.composer import Engines, EventSources, create_event_sources
-from lambic.runtime.event_sources.eventbridge import EventBridgeRules
-from lambic.runtime.event_sources.s3 import S3Notifications
 from lambic.runtime.event_sources.schedule import (
     ScheduleSource,
     schedule_rule_arn,
     scheduled_event,
 )
-from lambic.runtime.event_sources.sns import SnsSubscriptions
-from lambic.runtime.event_sources.sqs import SqsMappings
-from lambic.runtime.event_sources.streams import DynamoDBStreams
+
+if TYPE_CHECKING:
+    from lambic.runtime.event_sources.eventbridge import EventBridgeRules
+    from lambic.runtime.event_sources.s3 import S3Notifications
+    from lambic.runtime.event_sources.sns import SnsSubscriptions
+    from lambic.runtime.event_sources.sqs import SqsMappings
+    from lambic.runtime.event_sources.streams import DynamoDBStreams
+
+# Each imports its service's modules: loaded on first access (PEP 562).
+_ADAPTERS = {
+    "DynamoDBStreams": "lambic.runtime.event_sources.streams",
+    "EventBridgeRules": "lambic.runtime.event_sources.eventbridge",
+    "S3Notifications": "lambic.runtime.event_sources.s3",
+    "SnsSubscriptions": "lambic.runtime.event_sources.sns",
+    "SqsMappings": "lambic.runtime.event_sources.sqs",
+}
 
 __all__ = [
     "SUPPORTED_KINDS",
@@ -59,3 +73,12 @@ __all__ = [
     "schedule_rule_arn",
     "scheduled_event",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _ADAPTERS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -199,6 +199,15 @@ def check_supported(functions: Iterable[FunctionEntry], supported: frozenset[str
             )
 
 
+def feeding_services(functions: Iterable[FunctionEntry]) -> set[str]:
+    """The local services the handlers of `functions` are fed from (`s3`, `events`...)."""
+    return {
+        _FEEDING_SERVICE[function.kind][0]
+        for function in functions
+        if function.kind in _FEEDING_SERVICE
+    }
+
+
 def check_services(functions: Iterable[FunctionEntry], running: Collection[str]) -> None:
     """Refuse handlers whose local service is not running (`--no-services`)."""
     for function in functions:

@@ -29,17 +29,15 @@ from lambic.runtime.event_sources.base import (
     check_supported,
     handlers,
 )
-from lambic.runtime.event_sources.eventbridge import EventBridgeRules
-from lambic.runtime.event_sources.s3 import S3Notifications
 from lambic.runtime.event_sources.schedule import SchedulerFactory, ScheduleSource
-from lambic.runtime.event_sources.sns import SnsSubscriptions
-from lambic.runtime.event_sources.sqs import Concurrency, SqsMappings
-from lambic.runtime.event_sources.streams import DynamoDBStreams
 from lambic.runtime.scheduler import Scheduler
-from lambic.runtime.sqs_poller import BatchOutcome
-from lambic.runtime.stream_poller import StreamBatchOutcome
 
+# The other adapters are imported when their engine is there (each imports its
+# service's modules, which `lambic local` builds only when something needs them).
 if TYPE_CHECKING:
+    from lambic.runtime.event_sources.sqs import Concurrency
+    from lambic.runtime.sqs_poller import BatchOutcome
+    from lambic.runtime.stream_poller import StreamBatchOutcome
     from lambic.services.dynamodb import DynamoDBEngine
     from lambic.services.events import EventBus
     from lambic.services.s3 import S3Engine
@@ -144,16 +142,24 @@ def create_event_sources(
         )
     ]
     if engines.event_bus is not None:
+        from lambic.runtime.event_sources.eventbridge import EventBridgeRules
+
         sources.append(
             EventBridgeRules(handlers(functions, "cloudwatch"), engines.event_bus, queue, account)
         )
     # S3 and SNS adapters run even without handlers: they remove this app's rules and
     # subscriptions that app.py no longer declares.
     if engines.s3 is not None:
+        from lambic.runtime.event_sources.s3 import S3Notifications
+
         sources.append(S3Notifications(handlers(functions, "s3"), engines.s3, queue, account))
     if engines.sns is not None:
+        from lambic.runtime.event_sources.sns import SnsSubscriptions
+
         sources.append(SnsSubscriptions(handlers(functions, "sns"), engines.sns, queue, account))
     if engines.sqs is not None and invoke is not None:
+        from lambic.runtime.event_sources.sqs import SqsMappings
+
         sources.append(
             SqsMappings(
                 handlers(functions, "sqs"),
@@ -165,6 +171,8 @@ def create_event_sources(
             )
         )
     if engines.dynamodb is not None and invoke is not None:
+        from lambic.runtime.event_sources.streams import DynamoDBStreams
+
         sources.append(
             DynamoDBStreams(
                 handlers(functions, "dynamodb"),

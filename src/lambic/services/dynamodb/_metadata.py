@@ -1,46 +1,65 @@
-"""Time to Live settings and tags: metadata operations SAM/CDK-style code calls.
+"""Time to Live settings, endpoints and limits: metadata operations SAM/CDK-style code calls.
 
-TTL settings are stored and described exactly as AWS does; expired items are not
-deleted in the background (AWS itself only promises deletion within days, and code
-must filter on the TTL attribute anyway).
+TTL settings are stored, validated and described exactly as AWS does (`ttl.py`
+deletes the expired items). Tags live in `_tags.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from lambic.services.dynamodb.engine import DynamoDBEngine, TableState
-from lambic.services.dynamodb.errors import ResourceNotFoundError, ValidationError
+from lambic.services.dynamodb.engine import DynamoDBEngine
+from lambic.services.dynamodb.errors import (
+    SerializationError,
+    TableNotFoundError,
+    ValidationError,
+)
+from lambic.services.dynamodb.tables import validate_table_name
 
 
-def _table_by_arn(engine: DynamoDBEngine, arn: object) -> TableState:
-    name = arn.rsplit("/", 1)[-1] if isinstance(arn, str) and ":table/" in arn else None
-    state = engine.find_table(name) if name else None
-    if state is None:
-        raise ResourceNotFoundError(f"Requested resource not found: ResourcArn: {arn} not found")
-    return state
+def _null(field: str) -> str:
+    return (
+        f"1 validation error detected: Value null at '{field}' failed to satisfy constraint: "
+        "Member must not be null"
+    )
 
 
 def update_time_to_live(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
     spec = request.get("TimeToLiveSpecification")
-    if not isinstance(spec, dict) or "Enabled" not in spec or not spec.get("AttributeName"):
+    if not isinstance(spec, dict):
+        raise ValidationError(_null("timeToLiveSpecification"))
+    name, enabled = spec.get("AttributeName"), spec.get("Enabled")
+    if name is None:
+        raise ValidationError(_null("timeToLiveSpecification.attributeName"))
+    if not isinstance(name, str):
+        raise SerializationError(f"Could not deserialize the request: AttributeName: {name!r}")
+    if not 1 <= len(name) <= 255:
+        bound = "less than or equal to 255" if len(name) > 255 else "greater than or equal to 1"
         raise ValidationError(
-            "1 validation error detected: Value null at 'timeToLiveSpecification' failed to "
-            "satisfy constraint: Member must not be null"
+            f"1 validation error detected: Value '{name}' at "
+            f"'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must "
+            f"have length {bound}"
         )
+    if enabled is None:
+        raise ValidationError(_null("timeToLiveSpecification.enabled"))
+    if not isinstance(enabled, bool):
+        raise SerializationError(f"Could not deserialize the request: Enabled: {enabled!r}")
     with engine.lock:
         state = engine.described_table(request)
         table = state.definition
-        enabled = bool(spec["Enabled"])
         if enabled and table.ttl_attribute is not None:
             raise ValidationError("TimeToLive is already enabled")
         if not enabled and table.ttl_attribute is None:
             raise ValidationError("TimeToLive is already disabled")
-        table.ttl_attribute = str(spec["AttributeName"]) if enabled else None
+        if not enabled and table.ttl_attribute != name:
+            raise ValidationError(
+                "TimeToLive is active on a different AttributeName: current AttributeName is "
+                f"{table.ttl_attribute}"
+            )
+        table.ttl_attribute = name if enabled else None
         with engine.store.transaction():
             engine.store.save_table(table)
-    return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": spec["AttributeName"]}}
+    return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": name}}
 
 
 def describe_time_to_live(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -56,38 +75,21 @@ def describe_time_to_live(engine: DynamoDBEngine, request: dict[str, Any]) -> di
     }
 
 
-def _edit_tags(
-    engine: DynamoDBEngine, request: dict[str, Any], edit: Callable[[dict[str, str]], None]
-) -> dict[str, Any]:
+def describe_continuous_backups(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """Backups are not kept locally: continuous backups and point-in-time recovery are
+    both reported DISABLED, which is what a new table has in AWS until enabled."""
+    if request.get("TableName") is None:
+        raise ValidationError(_null("tableName"))
+    name = validate_table_name(request["TableName"])
     with engine.lock:
-        state = _table_by_arn(engine, request.get("ResourceArn"))
-        edit(state.definition.tags)
-        with engine.store.transaction():
-            engine.store.save_table(state.definition)
-    return {}
-
-
-def tag_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
-    def add(tags: dict[str, str]) -> None:
-        for tag in request.get("Tags") or []:
-            tags[str(tag["Key"])] = str(tag["Value"])
-
-    return _edit_tags(engine, request, add)
-
-
-def untag_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
-    def remove(tags: dict[str, str]) -> None:
-        for key in request.get("TagKeys") or []:
-            tags.pop(str(key), None)
-
-    return _edit_tags(engine, request, remove)
-
-
-def list_tags_of_resource(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
-    with engine.lock:
-        state = _table_by_arn(engine, request.get("ResourceArn"))
-        tags = [{"Key": k, "Value": v} for k, v in sorted(state.definition.tags.items())]
-    return {"Tags": tags}
+        if engine.find_table(name) is None:
+            raise TableNotFoundError(f"Table not found: {name}")
+    return {
+        "ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "DISABLED",
+            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"},
+        }
+    }
 
 
 def describe_endpoints(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:

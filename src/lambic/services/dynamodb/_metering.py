@@ -29,7 +29,11 @@ __all__ = ["metered_operations", "stored_bytes"]
 
 _READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
 _WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+_PARTIQL = frozenset({"ExecuteStatement", "ExecuteTransaction"})
 _MODES = ("NONE", "TOTAL", "INDEXES")
+# Operations whose result object may be kept and answered again (a transaction's, for
+# idempotent retries): the units are removed from a copy, not from it.
+_KEPT_RESULTS = frozenset({"TransactWriteItems", "TransactGetItems"})
 
 
 def metered_operations(
@@ -40,15 +44,17 @@ def metered_operations(
     for key, operation in operations.items():
         target, name = key
         if name in _READS:
-            wrapped[key] = _units(operation, meter, "read_units")
+            wrapped[key] = _units(operation, meter, "read_units", name in _KEPT_RESULTS)
         elif name in _WRITES:
-            wrapped[key] = _units(operation, meter, "write_units")
+            wrapped[key] = _units(operation, meter, "write_units", name in _KEPT_RESULTS)
+        elif name in _PARTIQL:
+            wrapped[key] = _partiql_units(operation, meter)
         elif target == "streams" and name == "GetRecords":
             wrapped[key] = _stream_reads(operation, meter)
     return wrapped
 
 
-def _units(operation: Operation, meter: Meter, metric: str) -> Operation:
+def _units(operation: Operation, meter: Meter, metric: str, kept: bool) -> Operation:
     def run(request: dict[str, Any]) -> dict[str, Any]:
         asked = request.get("ReturnConsumedCapacity", "NONE")
         if asked not in _MODES:
@@ -72,9 +78,28 @@ def _units(operation: Operation, meter: Meter, metric: str) -> Operation:
             meter.add("dynamodb", consumed["TableName"], metric, consumed["CapacityUnits"])
         if asked != "NONE":
             return result
-        result = dict(result)  # a transaction's result is kept for idempotent retries
+        if kept:
+            result = dict(result)
         del result["ConsumedCapacity"]
         return result
+
+    return run
+
+
+def _partiql_units(operation: Operation, meter: Meter) -> Operation:
+    """PartiQL reads (SELECT) bill read units, its writes write units."""
+    # A transaction's result may be kept for idempotent retries: the units come off a copy.
+    reads = _units(operation, meter, "read_units", True)
+    writes = _units(operation, meter, "write_units", True)
+
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        statement = request.get("Statement")
+        if statement is None:
+            entries = request.get("TransactStatements")
+            first = entries[0] if isinstance(entries, list) and entries else None
+            statement = first.get("Statement") if isinstance(first, dict) else None
+        is_read = str(statement).lstrip()[:6].upper() == "SELECT"
+        return (reads if is_read else writes)(request)
 
     return run
 

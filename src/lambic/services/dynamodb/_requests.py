@@ -69,6 +69,17 @@ def projection(request: dict[str, Any], subs: Substitutions) -> list[Path] | Non
     if expression is not None:
         return parse_projection(expression, subs)
     if legacy is not None:
+        if not isinstance(legacy, list) or not legacy:
+            raise ValidationError(
+                f"1 validation error detected: Value '{legacy}' at 'attributesToGet' failed to "
+                "satisfy constraint: Member must have length greater than or equal to 1"
+            )
+        duplicates = sorted({name for name in legacy if legacy.count(name) > 1})
+        if duplicates:
+            raise ValidationError(
+                "One or more parameter values were invalid: Duplicate value in attribute name: "
+                + duplicates[0]
+            )
         return [Path((str(name),)) for name in legacy]
     return None
 

@@ -39,6 +39,8 @@ _MAX_BATCH_GET = 100
 _MAX_TRANSACT = 100
 _MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _TOKEN_LIFETIME_SECONDS = 600
+# "The aggregate size of the items in the transaction cannot exceed 4 MB."
+_MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 
 
 def _capacity_list(capacities: dict[str, Capacity], mode: str) -> list[dict[str, Any]]:
@@ -172,6 +174,12 @@ class TransactionRunner:
         assert isinstance(items, list)
         mode = capacity_mode(request)
         token = request.get("ClientRequestToken")
+        if isinstance(token, str) and not 1 <= len(token) <= 36:
+            bound = "less than or equal to 36" if token else "greater than or equal to 1"
+            raise ValidationError(
+                f"1 validation error detected: Value '{token}' at 'clientRequestToken' failed to "
+                f"satisfy constraint: Member must have length {bound}"
+            )
         fingerprint = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
         engine = self._engine
         with engine.lock:
@@ -187,7 +195,21 @@ class TransactionRunner:
                         "non-identical request."
                     )
                 return response
-            plans = [self._plan(entry) for entry in items]
+            plans = []
+            for position, entry in enumerate(items):
+                try:
+                    plans.append(self._plan(entry))
+                except _KeyRejected as exc:
+                    # A key that does not fit its table cancels the transaction; DynamoDB
+                    # names that item's reason and tries none of the others.
+                    reasons: list[dict[str, Any]] = [{"Code": "None"} for _ in items]
+                    reasons[position] = {"Code": "ValidationError", "Message": exc.message}
+                    raise _canceled(reasons) from exc
+            written = sum(item_size(p[5][1]) for p in plans if p[4] == "Put")
+            if written > _MAX_TRANSACTION_BYTES:
+                raise ValidationError(
+                    f"Transaction request size cannot exceed 4 MB; aggregate item size: {written}"
+                )
             keys = [(p[0].tid, p[1], p[2]) for p in plans]
             if len(set(keys)) != len(keys):
                 raise ValidationError(
@@ -195,12 +217,7 @@ class TransactionRunner:
                 )
             reasons, writes, capacities = self._evaluate(plans)
             if any(r["Code"] != "None" for r in reasons):
-                codes = ", ".join(r["Code"] for r in reasons)
-                raise TransactionCanceledError(
-                    "Transaction cancelled, please refer cancellation reasons for specific "
-                    f"reasons [{codes}]",
-                    CancellationReasons=reasons,
-                )
+                raise _canceled(reasons)
             engine.commit(writes)
             result: dict[str, Any] = {}
             if mode != "NONE":
@@ -242,13 +259,19 @@ class TransactionRunner:
         on_failure = _requests.return_on_failure(spec)
         if kind == "Put":
             item = validate_item(spec.get("Item"))
-            hk, rk = item_key(table, item)
+            try:
+                hk, rk = item_key(table, item)
+            except ValidationError as exc:
+                raise _KeyRejected(exc.message) from exc
             self._engine.check_indexes(table, item)
             check_item_size(item)
             keys = key_of(table, item)
             payload: Any = item
         else:
-            keys, hk, rk = request_key(table, spec.get("Key"))
+            try:
+                keys, hk, rk = request_key(table, spec.get("Key"))
+            except ValidationError as exc:
+                raise _KeyRejected(exc.message) from exc
             payload = update
             check_keys_not_updated(update, keys)
         return state, hk, rk, keys, kind, (condition, payload, on_failure)
@@ -334,6 +357,18 @@ class TransactionRunner:
         if mode != "NONE":
             result["ConsumedCapacity"] = _capacity_list(capacities, mode)
         return result
+
+
+class _KeyRejected(ValidationError):
+    """A transaction item whose key does not fit its table: reported per item."""
+
+
+def _canceled(reasons: list[dict[str, Any]]) -> TransactionCanceledError:
+    codes = ", ".join(r["Code"] for r in reasons)
+    return TransactionCanceledError(
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        CancellationReasons=reasons,
+    )
 
 
 def _passes(condition: Condition | None, old: Any) -> bool:

@@ -29,10 +29,14 @@ from lambic.services.dynamodb._keys import (
     key_of,
     request_key,
 )
+from lambic.services.dynamodb._table_limits import check_table_request
+from lambic.services.dynamodb._tags import check_count as check_tag_count
+from lambic.services.dynamodb._tags import parse_tags
 from lambic.services.dynamodb.capacity import Capacity, capacity_mode, read_units, write_units
 from lambic.services.dynamodb.errors import (
     ConditionalCheckFailedError,
     ResourceInUseError,
+    ResourceNotFoundError,
     ValidationError,
     resource_not_found,
     table_not_found,
@@ -62,6 +66,13 @@ from lambic.services.dynamodb.types import Item, check_item_size, item_size, val
 logger = logging.getLogger(__name__)
 
 StreamListener = Callable[[dict[str, Any]], None]
+_NOT_IN_DELETE = (
+    "CreationDateTime",
+    "KeySchema",
+    "AttributeDefinitions",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+)
 
 
 @dataclass
@@ -161,7 +172,11 @@ class DynamoDBEngine:
     # ---- table operations -------------------------------------------------------------
 
     def create_table(self, request: dict[str, Any]) -> dict[str, Any]:
+        check_table_request(request)
         table = parse_create_table(request)
+        if request.get("Tags") is not None:
+            table.tags = parse_tags(request["Tags"])
+            check_tag_count(table.tags)
         with self.lock:
             if table.name in self._tables:
                 raise ResourceInUseError(f"Table already exists: {table.name}")
@@ -209,6 +224,9 @@ class DynamoDBEngine:
                     "Disable deletion protection first."
                 )
             description = self._describe(state, "DELETING")
+            # DynamoDB's DeleteTable answer leaves out the schema and creation time.
+            for field in _NOT_IN_DELETE:
+                description.pop(field, None)
             with self.store.transaction():
                 self.store.delete_table(state.tid, table.name)
                 if table.stream_arn is not None:
@@ -217,6 +235,7 @@ class DynamoDBEngine:
             return {"TableDescription": description}
 
     def update_table(self, request: dict[str, Any]) -> dict[str, Any]:
+        check_table_request(request)
         with self.lock:
             state = self.described_table(request)
             table = TableDefinition.from_json(json.loads(json.dumps(state.definition.to_json())))
@@ -441,9 +460,11 @@ class DynamoDBEngine:
 
     def update_item(self, request: dict[str, Any]) -> dict[str, Any]:
         name = _requests.table_name(request)
+        legacy.check_parameter_mix(
+            request, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected")
+        )
         subs = _requests.substitutions(request, "ConditionExpression", "UpdateExpression")
         condition = _condition(request, subs)
-        legacy.reject_mixing(request, "AttributeUpdates", "UpdateExpression")
         update = (
             parse_update(request["UpdateExpression"], subs)
             if request.get("UpdateExpression") is not None
@@ -463,19 +484,32 @@ class DynamoDBEngine:
             old, old_size = self.load_sized(state, hk, rk)
             _check(condition, old, on_failure)
             base = old if old is not None else dict(keys)
-            new = apply_update(update, base) if update is not None else base
+            # Removing from a missing item is a no-op, whatever the paths.
+            written = old is not None or not _only_removes(update)
+            new = apply_update(update, base) if update is not None and written else base
             validate_item(new)
             self.check_indexes(table, new)
             size = check_item_size(new)
             capacity = _write_capacity(name, mode, size, old_size)
-            self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
+            if written:
+                self.commit([Write(state, hk, rk, keys, old, new, size)], capacity)
         result: dict[str, Any] = {}
         paths = [a.path for a in update.actions] if update is not None else []
-        attributes = _updated_attributes(wanted, old, new, paths)
+        attributes = _updated_attributes(wanted, old, new, paths) if written else None
         if attributes:
             result["Attributes"] = attributes
         _add_capacity(result, capacity, name, mode)
         return result
+
+
+def _only_removes(update: Any) -> bool:
+    """Whether an update only takes attributes away: on a missing item DynamoDB then
+    creates nothing (any other update, even an empty one, creates the item)."""
+    return (
+        update is not None
+        and bool(update.actions)
+        and all(action.kind in ("REMOVE", "DELETE") for action in update.actions)
+    )
 
 
 def _single_statement(write: Write) -> bool:
@@ -484,10 +518,9 @@ def _single_statement(write: Write) -> bool:
     return not table.indexes and table.stream_arn is None
 
 
-def _missing_index(name: object) -> ValidationError:
-    return ValidationError(
-        f"One or more parameter values were invalid: Index does not exist: {name}"
-    )
+def _missing_index(name: object) -> ResourceNotFoundError:
+    # DynamoDB answers ResourceNotFoundException for an UpdateTable on a missing index.
+    return ResourceNotFoundError(f"Requested resource not found: Index: {name} not found")
 
 
 def _condition(request: dict[str, Any], subs: Any) -> Condition | None:

@@ -7,8 +7,10 @@ Hierarchy (root of this package: `DynamoDBError`, itself a `ServiceError`):
     ├── SerializationError              400 com.amazon.coral.service#SerializationException
     ├── UnknownOperationError           400 com.amazon.coral.service#UnknownOperationException
     ├── ResourceNotFoundError           400 ...v20120810#ResourceNotFoundException
+    ├── TableNotFoundError              400 ...v20120810#TableNotFoundException
     ├── ResourceInUseError              400 ...v20120810#ResourceInUseException
     ├── ConditionalCheckFailedError     400 ...v20120810#ConditionalCheckFailedException
+    ├── DuplicateItemError              400 ...v20120810#DuplicateItemException (PartiQL)
     ├── TransactionCanceledError        400 ...v20120810#TransactionCanceledException
     ├── IdempotentParameterMismatchError 400
     └── TrimmedDataAccessError / ExpiredIteratorError (Streams)
@@ -68,6 +70,12 @@ class ResourceNotFoundError(DynamoDBError):
     code = "ResourceNotFoundException"
 
 
+class TableNotFoundError(DynamoDBError):
+    """What the backup operations answer for a missing table."""
+
+    code = "TableNotFoundException"
+
+
 class ResourceInUseError(DynamoDBError):
     code = "ResourceInUseException"
 
@@ -81,6 +89,12 @@ class ConditionalCheckFailedError(DynamoDBError):
         # AWS bills a failed conditional write by the existing item's size (at least
         # one unit); the metering counts these.
         self.consumed_units = units
+
+
+class DuplicateItemError(DynamoDBError):
+    """A PartiQL INSERT of an item whose key exists."""
+
+    code = "DuplicateItemException"
 
 
 class TransactionCanceledError(DynamoDBError):

@@ -32,6 +32,7 @@ Operation = Callable[[dict[str, Any]], dict[str, Any]]
 DYNAMODB_PREFIX = "DynamoDB_20120810."
 STREAMS_PREFIX = "DynamoDBStreams_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
+_EMPTY_ANSWERS = frozenset({"TagResource", "UntagResource"})
 
 
 def request_id() -> str:
@@ -39,9 +40,10 @@ def request_id() -> str:
     return os.urandom(26).hex().upper()
 
 
-def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
+def render(status: int, body: Mapping[str, Any] | None) -> ServiceResponse:
+    """The JSON answer; `None` is an empty body (TagResource, UntagResource)."""
     # orjson: several times faster than json both ways, and a GetItem is mostly this.
-    payload = orjson.dumps(body)
+    payload = orjson.dumps(body) if body is not None else b""
     return ServiceResponse(
         status=status,
         headers=[
@@ -50,6 +52,7 @@ def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
             ("x-amz-crc32", str(zlib.crc32(payload))),
             # An explicit length lets the server send one unchunked response.
             ("Content-Length", str(len(payload))),
+            ("Server", "Server"),  # what DynamoDB's endpoints send
         ],
         body=payload,
     )
@@ -88,7 +91,9 @@ def dispatch(
         operation = operations.get(key)
         if operation is None:
             raise UnknownOperationError(f"Unknown operation: {key[1]}")
-        return render(200, operation(parse_body(request.body)))
+        result = operation(parse_body(request.body))
+        # DynamoDB answers these two with no body at all, not "{}".
+        return render(200, None if key[1] in _EMPTY_ANSWERS else result)
     except DynamoDBError as error:
         return render_error(error)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:

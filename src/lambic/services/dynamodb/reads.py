@@ -29,6 +29,7 @@ from lambic.services.dynamodb.expressions.ast import (
     Literal,
     Path,
 )
+from lambic.services.dynamodb.expressions.checks import attribute_heads
 from lambic.services.dynamodb.store import partition_hash
 from lambic.services.dynamodb.tables import IndexDefinition
 from lambic.services.dynamodb.types import (
@@ -38,6 +39,7 @@ from lambic.services.dynamodb.types import (
     ordering_key,
     validate_item,
     value_type,
+    values_equal,
 )
 
 PAGE_BYTES = 1024 * 1024
@@ -53,15 +55,18 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
     subs = _requests.substitutions(
         request, "KeyConditionExpression", "FilterExpression", "ProjectionExpression"
     )
-    legacy.reject_mixing(request, "KeyConditions", "KeyConditionExpression")
-    legacy.reject_mixing(request, "QueryFilter", "FilterExpression")
+    legacy.check_parameter_mix(
+        request,
+        ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
+        ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
+    )
     key_condition: Condition | None
     if request.get("KeyConditionExpression") is not None:
         key_condition = parse_condition(
             request["KeyConditionExpression"], "KeyConditionExpression", subs
         )
     else:
-        key_condition = legacy.filter_condition(request.get("KeyConditions"), "AND")
+        key_condition = legacy.key_conditions(request.get("KeyConditions"))
     if key_condition is None:
         raise ValidationError(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
@@ -82,6 +87,7 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
         table = state.definition
         hash_name = index.hash_key if index else table.hash_key
         range_name = index.range_key if index else table.range_key
+        _check_filter_keys(request, filter_, (hash_name, range_name))
         hash_value, range_condition = _split_key_condition(
             key_condition, hash_name, range_name, table.attribute_types
         )
@@ -116,6 +122,12 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
                 return [((irk, hk_, rk), size, doc) for irk, hk_, rk, size, doc in rows]
 
         start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=False)
+        if start is not None and not values_equal(
+            request["ExclusiveStartKey"][hash_name], hash_value
+        ):
+            raise ValidationError(
+                "The provided starting key is outside query boundaries based on provided conditions"
+            )
         items, scanned_bytes, more = _collect(fetch, start, limit)
     return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
 
@@ -123,7 +135,11 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
 def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
     name = _requests.table_name(request)
     subs = _requests.substitutions(request, "FilterExpression", "ProjectionExpression")
-    legacy.reject_mixing(request, "ScanFilter", "FilterExpression")
+    legacy.check_parameter_mix(
+        request,
+        ("ProjectionExpression", "FilterExpression"),
+        ("AttributesToGet", "ScanFilter", "ConditionalOperator"),
+    )
     filter_ = _filter(request, subs) or legacy.filter_condition(
         request.get("ScanFilter"), request.get("ConditionalOperator")
     )
@@ -151,6 +167,10 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
                 return [(tuple(row[:5]), row[5], row[6]) for row in rows]
 
         start = _start_cursor(state, index, request.get("ExclusiveStartKey"), scan=True)
+        if start is not None and not low <= start[0] < high:
+            raise ValidationError(
+                "The provided Exclusive start key does not map to the provided segment"
+            )
         items, scanned_bytes, more = _collect(fetch, start, limit)
     return _render(state, index, request, items, scanned_bytes, more, filter_, paths, select, mode)
 
@@ -161,6 +181,22 @@ def scan(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
 def _filter(request: dict[str, Any], subs: Any) -> Condition | None:
     text = request.get("FilterExpression")
     return None if text is None else parse_condition(text, "FilterExpression", subs)
+
+
+def _check_filter_keys(
+    request: dict[str, Any], filter_: Condition | None, keys: tuple[str, str | None]
+) -> None:
+    """A Query filters what its key condition selected: DynamoDB refuses a filter on the
+    queried table's or index's key attributes."""
+    if filter_ is None:
+        return
+    heads = attribute_heads(filter_)
+    for key in keys:
+        if key is not None and key in heads:
+            label = "Filter Expression" if request.get("FilterExpression") else "QueryFilter"
+            raise ValidationError(
+                f"{label} can only contain non-primary key attributes: Primary key attribute: {key}"
+            )
 
 
 def _limit(request: dict[str, Any]) -> int | None:
@@ -200,9 +236,12 @@ def _select(request: dict[str, Any], index: IndexDefinition | None, paths: Any) 
             return "SPECIFIC_ATTRIBUTES"
         return "ALL_PROJECTED_ATTRIBUTES" if index else "ALL_ATTRIBUTES"
     if paths is not None and select != "SPECIFIC_ATTRIBUTES":
-        raise ValidationError(
-            f"Cannot specify the ProjectionExpression when choosing to get {select}"
+        given = (
+            "AttributesToGet"
+            if request.get("AttributesToGet") is not None
+            else ("ProjectionExpression")
         )
+        raise ValidationError(f"Cannot specify the {given} when choosing to get {select}")
     if select == "SPECIFIC_ATTRIBUTES" and paths is None:
         raise ValidationError(
             "SPECIFIC_ATTRIBUTES requires ProjectionExpression or AttributesToGet"
@@ -260,7 +299,7 @@ def _split_key_condition(
         raise ValidationError("Conditions can be of length 1 or 2 only")
     hash_value: AttributeValue | None = None
     range_condition: Condition | None = None
-    for part in parts:
+    for part in map(_key_on_left, parts):
         attribute = _key_attribute(part)
         if attribute == hash_name:
             if hash_value is not None:
@@ -278,11 +317,7 @@ def _split_key_condition(
                 )
             range_condition = part
         else:
-            raise ValidationError(
-                f"Query condition missed key schema element: {range_name or hash_name}"
-                if attribute is not None
-                else "Query key condition not supported"
-            )
+            raise ValidationError("Query key condition not supported")
     if hash_value is None:
         raise ValidationError(f"Query condition missed key schema element: {hash_name}")
     _check_key_types(hash_value, types[hash_name])
@@ -295,6 +330,21 @@ def _split_key_condition(
                 "function; operator or function: begins_with, operand type: N"
             )
     return hash_value, range_condition
+
+
+_FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _key_on_left(part: Condition) -> Condition:
+    """`:v < c` as `c > :v`: DynamoDB accepts a key comparison written either way."""
+    if (
+        isinstance(part, Compare)
+        and isinstance(part.left, Literal)
+        and isinstance(part.right, Path)
+        and part.op in _FLIPPED
+    ):
+        return Compare(_FLIPPED[part.op], part.right, part.left)
+    return part
 
 
 def _key_attribute(part: Condition) -> str | None:
@@ -314,12 +364,16 @@ def _key_attribute(part: Condition) -> str | None:
     ):
         target = part.args[0]
     else:
-        if isinstance(part, Compare | Between | Function):
+        if isinstance(part, Function):
+            raise ValidationError(f"Invalid operator used in KeyConditionExpression: {part.name}")
+        if isinstance(part, Compare | Between):
             return None
         raise ValidationError(
             "Invalid operator used in KeyConditionExpression: " + type(part).__name__.upper()
         )
-    if isinstance(target, Path) and len(target.elements) == 1:
+    if isinstance(target, Path) and len(target.elements) > 1:
+        raise ValidationError("KeyConditionExpressions cannot have conditions on nested attributes")
+    if isinstance(target, Path):
         return str(target.elements[0])
     return None
 

@@ -8,9 +8,10 @@ from typing import Any
 from lambic.project.sqlite import Durability, open_database
 from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.dynamodb import _metadata, batches, reads
+from lambic.services.dynamodb import _metadata, _tags, batches, reads
 from lambic.services.dynamodb._metering import metered_operations, stored_bytes
 from lambic.services.dynamodb.engine import DynamoDBEngine
+from lambic.services.dynamodb.partiql import PartiQL
 from lambic.services.dynamodb.protocol import Operation, dispatch
 from lambic.services.dynamodb.store import DynamoDBStore
 from lambic.services.dynamodb.ttl import TtlSweeper
@@ -38,6 +39,7 @@ class DynamoDBService:
         self.engine = engine
         self._sweeper = TtlSweeper(engine, ttl_sweep_seconds).start() if ttl_sweep_seconds else None
         transactions = batches.TransactionRunner(engine)
+        partiql = PartiQL(engine, transactions)
 
         def bind(function: Any) -> Operation:
             return lambda request: function(engine, request)
@@ -58,12 +60,16 @@ class DynamoDBService:
             ("dynamodb", "BatchWriteItem"): bind(batches.batch_write_item),
             ("dynamodb", "TransactWriteItems"): transactions.transact_write_items,
             ("dynamodb", "TransactGetItems"): transactions.transact_get_items,
+            ("dynamodb", "ExecuteStatement"): partiql.execute_statement,
+            ("dynamodb", "BatchExecuteStatement"): partiql.batch_execute_statement,
+            ("dynamodb", "ExecuteTransaction"): partiql.execute_transaction,
             ("dynamodb", "UpdateTimeToLive"): bind(_metadata.update_time_to_live),
             ("dynamodb", "DescribeTimeToLive"): bind(_metadata.describe_time_to_live),
-            ("dynamodb", "TagResource"): bind(_metadata.tag_resource),
-            ("dynamodb", "UntagResource"): bind(_metadata.untag_resource),
-            ("dynamodb", "ListTagsOfResource"): bind(_metadata.list_tags_of_resource),
+            ("dynamodb", "TagResource"): bind(_tags.tag_resource),
+            ("dynamodb", "UntagResource"): bind(_tags.untag_resource),
+            ("dynamodb", "ListTagsOfResource"): bind(_tags.list_tags_of_resource),
             ("dynamodb", "DescribeEndpoints"): bind(_metadata.describe_endpoints),
+            ("dynamodb", "DescribeContinuousBackups"): bind(_metadata.describe_continuous_backups),
             ("dynamodb", "DescribeLimits"): bind(_metadata.describe_limits),
             ("streams", "ListStreams"): engine.streams.list_streams,
             ("streams", "DescribeStream"): engine.streams.describe_stream,

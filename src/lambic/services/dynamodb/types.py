@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Context, Decimal
 from typing import Any
 
 from lambic.services.dynamodb.errors import SerializationError, ValidationError
@@ -25,6 +25,9 @@ Item = dict[str, AttributeValue]
 
 # DynamoDB keeps 38 significant digits; magnitudes from 1E-130 to 9.99...E+125.
 NUMBER_CONTEXT = Context(prec=38)
+# Sums and differences of two valid numbers (at most 38 digits within 1e-130..1e126)
+# fit in 300 digits exactly, so overflow is judged on the true result.
+EXACT_CONTEXT = Context(prec=300)
 _NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _MAX_EXPONENT = 125
 _MIN_EXPONENT = -130
@@ -47,10 +50,12 @@ def parse_number(text: object) -> Decimal:
     value = Decimal(text)
     if value.is_zero():
         return Decimal(0)
-    digits = value.normalize(Context(prec=100)).as_tuple().digits
-    if len(digits) > 38:
-        raise ValidationError("Attempting to store more than 38 significant digits in a Number")
     adjusted = value.adjusted()
+    # The range check comes first: normalising 1e100000000 would overflow Decimal.
+    if adjusted <= _MAX_EXPONENT and adjusted >= _MIN_EXPONENT:
+        digits = value.normalize(Context(prec=100)).as_tuple().digits
+        if len(digits) > 38:
+            raise ValidationError("Attempting to store more than 38 significant digits in a Number")
     if adjusted > _MAX_EXPONENT:
         raise ValidationError(
             "Number overflow. Attempting to store a number with magnitude larger than "
@@ -91,23 +96,37 @@ def normalize_number(text: object) -> str:
 
 
 def number_result(value: Decimal) -> str:
-    """An arithmetic result (`SET a = a + :v`, `ADD`), checked against DynamoDB's range."""
-    try:
-        rounded = NUMBER_CONTEXT.plus(value)
-    except InvalidOperation as exc:  # pragma: no cover - Decimal raises only on NaN input
+    """An arithmetic result (`SET a = a + :v`, `ADD`), computed exactly with
+    `EXACT_CONTEXT`: DynamoDB refuses one it cannot hold in 38 digits rather than
+    rounding it."""
+    if value.is_zero():
+        return "0"
+    digits = value.normalize(EXACT_CONTEXT).as_tuple().digits
+    if len(digits) > 38 or value.adjusted() > _MAX_EXPONENT:
         raise ValidationError(
-            f"The parameter cannot be converted to a numeric value: {value}"
-        ) from exc
-    return normalize_number(format(rounded, "f")) if not rounded.is_zero() else "0"
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range"
+        )
+    if value.adjusted() < _MIN_EXPONENT:
+        raise ValidationError(
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range"
+        )
+    return format_number(value)
 
 
 def decode_binary(text: object) -> bytes:
     if not isinstance(text, str):
         raise _wrong_json_type(text)
+    # A malformed base64 string fails to deserialize, as in AWS's JSON parser.
+    if len(text) % 4:
+        raise SerializationError(
+            f"Base64 encoded length is expected a multiple of 4 bytes but found: {len(text)}"
+        )
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ValidationError("Binary value must be a base64-encoded string") from exc
+        raise SerializationError("Invalid Base64 character in a binary value") from exc
 
 
 def value_type(value: AttributeValue) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import quote_plus, unquote_to_bytes
-from xml.sax.saxutils import escape
 
+from lambic.services._query_xml import escape
 from lambic.services.s3.errors import S3Error
 
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -21,7 +21,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from lambic._http_limits import parse_xml
-from lambic.app.event_sources import S3_EVENT_TYPES
 from lambic.services.s3.errors import S3Error
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -117,6 +116,11 @@ def parse_notification(body: bytes) -> NotificationConfiguration:
 def check_notification(config: NotificationConfiguration) -> None:
     """Refuse what PutBucketNotificationConfiguration refuses: an event type S3 does
     not know, or two rules one object could fire both of."""
+    # Imported here: any `lambic.app` module loads the whole programming model, which
+    # the S3 service otherwise never needs (it is built by `lambic services`' first
+    # request).
+    from lambic.app.event_sources import S3_EVENT_TYPES
+
     for rule in config.rules:
         for event in rule.events:
             if event not in S3_EVENT_TYPES:

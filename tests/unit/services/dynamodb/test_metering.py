@@ -217,3 +217,13 @@ def test_the_client_gets_only_the_consumed_capacity_it_asked_for(table: Table) -
         "GetItem", {"TableName": "things", "Key": key, "ReturnConsumedCapacity": "SOME"}
     )
     assert bad["__type"].endswith("ValidationException")
+
+
+def test_partiql_reads_and_writes_are_metered_like_the_json_api(table: Table) -> None:
+    insert = {"Statement": "INSERT INTO things VALUE {'pk': 'p', 'v': ?}", "Parameters": []}
+    insert["Parameters"] = [{"S": "x" * (3 * KB - len("pk") - 1 - len("v"))}]
+    assert table.units(lambda: table.call("ExecuteStatement", insert)) == (0.0, 3.0)
+    select = {"Statement": "SELECT * FROM things WHERE pk = 'p'", "ConsistentRead": True}
+    assert table.units(lambda: table.call("ExecuteStatement", select)) == (1.0, 0.0)
+    transact = {"TransactStatements": [{"Statement": "DELETE FROM things WHERE pk = 'p'"}]}
+    assert table.units(lambda: table.call("ExecuteTransaction", transact)) == (0.0, 6.0)

@@ -15,7 +15,8 @@ _OPERATIONS = [
     "DescribeTable", "ListTables", "UpdateTable", "PutItem", "GetItem", "UpdateItem",
     "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem", "TransactWriteItems",
     "TransactGetItems", "UpdateTimeToLive", "DescribeTimeToLive", "TagResource",
-    "UntagResource", "ListTagsOfResource",
+    "UntagResource", "ListTagsOfResource", "DescribeContinuousBackups", "ExecuteStatement",
+    "BatchExecuteStatement", "ExecuteTransaction",
 ]  # fmt: skip
 _STREAM_OPERATIONS = ["ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"]
 _FIELDS = [
@@ -27,6 +28,7 @@ _FIELDS = [
     "StreamSpecification", "Expected", "AttributeUpdates", "KeyConditions", "ScanFilter",
     "StreamArn", "ShardIterator", "ShardId", "ShardIteratorType", "SequenceNumber",
     "TimeToLiveSpecification", "ResourceArn", "Tags", "TagKeys", "ReturnConsumedCapacity",
+    "Statement", "Parameters", "Statements", "TransactStatements", "NextToken",
 ]  # fmt: skip
 _JUNK: list[Any] = [
     None, 5, -1, True, "x", "pk = :v", "SET a = :v", ":v", "#a = :v", "junk", [], {}, [1],

@@ -20,7 +20,7 @@ _TOKEN = re.compile(
   | (?P<valueref>:[A-Za-z0-9_]+)
   | (?P<index>\d+)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op><>|<=|>=|[=<>()\[\],.+\-])
+  | (?P<op><>|<=|>=|!=?|[=<>()\[\],.+\-])
     """,
     re.VERBOSE,
 )
@@ -51,6 +51,13 @@ def tokenize(expression: str, label: str) -> tuple[Token, ...]:
                 f'near: "{expression[max(0, position - 1) : position + 2]}"'
             )
         kind = match.lastgroup or "ws"
+        if kind == "name" and match.group().startswith("_"):
+            # A bare name starts with a letter (`_a` needs a #placeholder).
+            start = tokens[-1].offset if tokens else position
+            raise ValidationError(
+                f'Invalid {label}: Syntax error; token: "{match.group()}", near: '
+                f'"{expression[start : match.end()]}"'
+            )
         if kind != "ws":
             tokens.append(Token(kind, match.group(), position))
         position = match.end()

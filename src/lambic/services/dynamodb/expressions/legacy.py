@@ -26,7 +26,7 @@ from lambic.services.dynamodb.expressions.ast import (
     UpdateAction,
     UpdateExpression,
 )
-from lambic.services.dynamodb.types import validate_value
+from lambic.services.dynamodb.types import ordering_key, validate_value, value_type
 
 _COMPARISONS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
 _ARITY = {
@@ -48,32 +48,89 @@ def reject_mixing(request: dict[str, Any], legacy: str, expression: str) -> None
         )
 
 
+def check_parameter_mix(
+    request: dict[str, Any], expressions: tuple[str, ...], legacy_names: tuple[str, ...]
+) -> None:
+    """DynamoDB refuses a request using expressions and legacy parameters together, naming
+    all of each kind it found (KeyConditions counts only beside KeyConditionExpression)."""
+    # Legacy names first: a modern request has none, and this runs on every request.
+    old = [
+        name
+        for name in legacy_names
+        if request.get(name) is not None
+        and (name != "KeyConditions" or request.get("KeyConditionExpression") is not None)
+    ]
+    if not old:
+        return
+    used = [name for name in expressions if request.get(name) is not None]
+    if used:
+        raise ValidationError(
+            "Can not use both expression and non-expression parameters in the same request: "
+            f"Non-expression parameters: {{{', '.join(old)}}} Expression parameters: "
+            f"{{{', '.join(used)}}}"
+        )
+
+
 def _literal(value: object) -> Literal:
     return Literal(validate_value(value), "")
 
 
+# The value types each operator accepts in `AttributeValueList` (DynamoDB's documented
+# rules: ordering and substring operators take scalars, equality also takes sets).
+_SCALARS = ("S", "N", "B")
+_ACCEPTED = {
+    **dict.fromkeys(("EQ", "NE"), ("S", "N", "B", "SS", "NS", "BS", "L", "M", "BOOL", "NULL")),
+    **dict.fromkeys(
+        ("LE", "LT", "GE", "GT", "CONTAINS", "NOT_CONTAINS", "IN", "BETWEEN"), _SCALARS
+    ),
+    "BEGINS_WITH": ("S", "B"),
+}
+
+
+def _invalid(message: str) -> ValidationError:
+    return ValidationError("One or more parameter values were invalid: " + message)
+
+
+def _check_values(operator: str, values: list[Literal]) -> None:
+    """AttributeValueList's count and types as DynamoDB checks them before evaluating."""
+    count = len(values)
+    if (count == 0) if operator == "IN" else (count != _ARITY[operator]):
+        raise _invalid(f"Invalid number of argument(s) for the {operator} ComparisonOperator")
+    types = [value_type(v.value) for v in values]
+    if any(t != types[0] for t in types):
+        raise _invalid("AttributeValues inside AttributeValueList must be of same type")
+    for tag in types:
+        if tag not in _ACCEPTED.get(operator, ()):
+            raise _invalid(
+                f"ComparisonOperator {operator} is not valid for {tag} AttributeValue type"
+            )
+    if operator == "BETWEEN":
+        low, high = ordering_key(values[0].value), ordering_key(values[1].value)
+        if low is not None and high is not None and low[1] > high[1]:
+            raise ValidationError(
+                "The BETWEEN condition was provided a range where the lower bound is greater "
+                "than the upper bound"
+            )
+
+
 def _comparison(name: str, spec: dict[str, Any]) -> Condition:
     operator = spec.get("ComparisonOperator")
-    values = [_literal(v) for v in spec.get("AttributeValueList") or []]
+    raw = spec.get("AttributeValueList")
+    if (
+        raw is None and "Value" in spec
+    ):  # Expected's one-value form: {"Value": v, "ComparisonOperator": op}
+        raw = [spec["Value"]]
+    values = [_literal(v) for v in raw or []]
     path = Path((name,))
-    if operator == "IN":
-        if not values:
-            raise ValidationError(
-                "One or more parameter values were invalid: Invalid number of argument(s) for "
-                "the IN ComparisonOperator"
-            )
-        return In(path, tuple(values))
-    if operator not in _ARITY:
+    if operator not in _ARITY and operator != "IN":
         raise ValidationError(
             f"1 validation error detected: Value '{operator}' at 'comparisonOperator' failed to "
             "satisfy constraint: Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, "
             "NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"
         )
-    if len(values) != _ARITY[operator]:
-        raise ValidationError(
-            "One or more parameter values were invalid: Invalid number of argument(s) for the "
-            f"{operator} ComparisonOperator"
-        )
+    _check_values(str(operator), values)
+    if operator == "IN":
+        return In(path, tuple(values))
     if operator in _COMPARISONS:
         return Compare(_COMPARISONS[operator], path, values[0])
     if operator == "NOT_NULL":
@@ -83,7 +140,10 @@ def _comparison(name: str, spec: dict[str, Any]) -> Condition:
     if operator == "CONTAINS":
         return Function("contains", (path, values[0]))
     if operator == "NOT_CONTAINS":
-        return Not(Function("contains", (path, values[0])))
+        # Unlike `NOT contains(...)`, the legacy operator fails on a missing attribute.
+        return And(
+            Function("attribute_exists", (path,)), Not(Function("contains", (path, values[0])))
+        )
     if operator == "BEGINS_WITH":
         return Function("begins_with", (path, values[0]))
     return Between(path, values[0], values[1])
@@ -101,15 +161,47 @@ def _combine(parts: list[Condition], operator: object) -> Condition:
     return result
 
 
+def check_conditional_operator(conditions: object, operator: object) -> None:
+    """`ConditionalOperator` joins two or more legacy conditions; DynamoDB refuses it
+    anywhere else (no `Expected` / filter, or one with fewer than two entries)."""
+    if operator is None:
+        return
+    if operator not in ("AND", "OR"):
+        raise ValidationError(
+            f"1 validation error detected: Value '{operator}' at 'conditionalOperator' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [OR, AND]"
+        )
+    if conditions is None:
+        raise ValidationError("ConditionalOperator cannot be used without Filter or Expected")
+    if isinstance(conditions, dict) and len(conditions) < 2:
+        raise ValidationError(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+        )
+
+
 def expected_condition(expected: object, operator: object) -> Condition | None:
     """`Expected` (+ `ConditionalOperator`) as a condition."""
+    check_conditional_operator(expected, operator)
     if not isinstance(expected, dict) or not expected:
         return None
     parts: list[Condition] = []
     for name, spec in expected.items():
         path = Path((name,))
+        if "AttributeValueList" in spec and "Value" in spec:
+            raise _invalid(
+                f"Value and AttributeValueList cannot be used together for Attribute: {name}"
+            )
         if "ComparisonOperator" in spec:
+            if "Exists" in spec:
+                raise _invalid(
+                    f"Exists and ComparisonOperator cannot be used together for Attribute: {name}"
+                )
             parts.append(_comparison(name, spec))
+        elif "AttributeValueList" in spec:
+            raise _invalid(
+                "AttributeValueList can only be used with a ComparisonOperator for Attribute: "
+                + name
+            )
         elif spec.get("Exists") is False:
             if "Value" in spec:
                 raise ValidationError(
@@ -128,10 +220,18 @@ def expected_condition(expected: object, operator: object) -> Condition | None:
 
 
 def filter_condition(conditions: object, operator: object) -> Condition | None:
-    """`KeyConditions`, `QueryFilter` or `ScanFilter` as a condition."""
+    """`QueryFilter` or `ScanFilter` (+ `ConditionalOperator`) as a condition."""
+    check_conditional_operator(conditions, operator)
     if not isinstance(conditions, dict) or not conditions:
         return None
     return _combine([_comparison(n, s) for n, s in conditions.items()], operator)
+
+
+def key_conditions(conditions: object) -> Condition | None:
+    """`KeyConditions` (always joined by AND) as a condition."""
+    if not isinstance(conditions, dict) or not conditions:
+        return None
+    return _combine([_comparison(n, s) for n, s in conditions.items()], "AND")
 
 
 def attribute_updates(updates: object) -> UpdateExpression | None:

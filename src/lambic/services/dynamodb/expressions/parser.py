@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lambic.services.dynamodb.errors import ValidationError
+from lambic.services.dynamodb.errors import SerializationError, ValidationError
 from lambic.services.dynamodb.expressions._lexer import Token, tokenize
 from lambic.services.dynamodb.expressions._reserved import RESERVED_WORDS
 from lambic.services.dynamodb.expressions.ast import (
@@ -36,8 +36,9 @@ from lambic.services.dynamodb.expressions.ast import (
     UpdateAction,
     UpdateExpression,
 )
+from lambic.services.dynamodb.expressions.checks import check_condition, check_tokens
 from lambic.services.dynamodb.expressions.updates import check_static_types
-from lambic.services.dynamodb.types import AttributeValue, validate_value
+from lambic.services.dynamodb.types import AttributeValue, decode_binary, validate_value, value_type
 
 CONDITION_FUNCTIONS = {
     "attribute_exists": 1,
@@ -47,8 +48,11 @@ CONDITION_FUNCTIONS = {
     "contains": 2,
 }
 _COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
+UPDATE_FUNCTIONS = frozenset({"if_not_exists", "list_append"})
 _UPDATE_CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
 _MAX_EXPRESSION_BYTES = 4096
+_MAX_PATH_DEPTH = 32  # elements of one document path
+_MAX_LIST_INDEX = 2**31 - 1
 _NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
 _VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
 
@@ -62,7 +66,14 @@ class Substitutions:
         if values is not None and not isinstance(values, dict):
             raise ValidationError("ExpressionAttributeValues must be a map")
         self.names: dict[str, str] = dict(names or {})
-        for key in self.names:
+        for key, name in self.names.items():
+            if not isinstance(name, str):
+                # A JSON number or object where AWS's model has a string.
+                raise SerializationError(
+                    "NUMBER_VALUE cannot be converted to String"
+                    if isinstance(name, int | float)
+                    else "Start of structure or map found where not expected."
+                )
             if not _NAME_KEY.fullmatch(key):
                 raise ValidationError(
                     f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
@@ -184,10 +195,22 @@ class _Parser:
                 self.advance()
                 if self.tok.kind != "index":
                     raise self.syntax_error()
-                elements.append(int(self.advance().text))
+                index = int(self.advance().text)
+                if index > _MAX_LIST_INDEX:
+                    raise ValidationError(
+                        f"Invalid {self.label}: List index is not within the allowable range; "
+                        f"index: [{index}]"
+                    )
+                elements.append(index)
                 self.expect_op("]")
             else:
-                return Path(tuple(elements))
+                break
+        if len(elements) > _MAX_PATH_DEPTH:
+            raise ValidationError(
+                f"Invalid {self.label}: The document path has too many nesting levels; "
+                f"nesting levels: {len(elements)}"
+            )
+        return Path(tuple(elements))
 
     def literal(self) -> Literal:
         token = self.advance()
@@ -206,21 +229,51 @@ class _Parser:
         if self.tok.kind == "valueref":
             return self.literal()
         if self.is_call():
-            name = self.advance().text
+            name = self.tok.text
             if name in CONDITION_FUNCTIONS:
                 raise ValidationError(
                     f"Invalid {self.label}: The function is not allowed to be used this way in "
                     f"an expression; function: {name}"
                 )
-            if name != "size":
-                raise ValidationError(
-                    f"Invalid {self.label}: Invalid function name; function: {name}"
-                )
-            self.expect_op("(")
-            path = self.path()
-            self.expect_op(")")
-            return Size(path)
+            self.check_function_name(name)
+            return self.size()
         return self.path()
+
+    def check_function_name(self, name: str) -> None:
+        if name in UPDATE_FUNCTIONS:
+            raise ValidationError(
+                f"Invalid {self.label}: The function is not allowed in a condition expression; "
+                f"function: {name}"
+            )
+        if name != "size":
+            raise ValidationError(f"Invalid {self.label}: Invalid function name; function: {name}")
+
+    def size(self) -> Operand:
+        """`size(path)`; `size(:v)` is computed here, as its value is already known."""
+        self.advance()
+        self.expect_op("(")
+        args = [self.operand()]
+        while self.is_op(","):
+            self.advance()
+            args.append(self.operand())
+        self.expect_op(")")
+        if len(args) != 1:
+            raise ValidationError(
+                f"Invalid {self.label}: Incorrect number of operands for operator or function; "
+                f"operator or function: size, number of operands: {len(args)}"
+            )
+        argument = args[0]
+        if isinstance(argument, Path):
+            return Size(argument)
+        tag = "N" if isinstance(argument, Size) else value_type(argument.value)
+        if tag in ("N", "BOOL", "NULL") or not isinstance(argument, Literal):
+            raise ValidationError(
+                f"Invalid {self.label}: Incorrect operand type for operator or function; "
+                f"operator or function: size, operand type: {tag}"
+            )
+        inner = argument.value[tag]
+        length = len(decode_binary(inner)) if tag == "B" else len(inner)
+        return Literal({"N": str(length)}, argument.placeholder)
 
     # ---- conditions -------------------------------------------------------------------
 
@@ -257,10 +310,8 @@ class _Parser:
             return inner
         if self.is_call() and self.tok.text in CONDITION_FUNCTIONS:
             return self.function()
-        if self.is_call() and self.tok.text != "size":
-            raise ValidationError(
-                f"Invalid {self.label}: Invalid function name; function: {self.tok.text}"
-            )
+        if self.is_call():
+            self.check_function_name(self.tok.text)
         left = self.operand()
         if self.tok.kind == "op" and self.tok.text in _COMPARATORS:
             op = self.advance().text
@@ -301,9 +352,7 @@ class _Parser:
                 f"Invalid {self.label}: Incorrect number of operands for operator or function; "
                 f"operator or function: {name}, number of operands: {len(args)}"
             )
-        if name in ("attribute_exists", "attribute_not_exists", "attribute_type") and not (
-            isinstance(args[0], Path)
-        ):
+        if name in ("attribute_exists", "attribute_not_exists") and not (isinstance(args[0], Path)):
             raise ValidationError(
                 f"Invalid {self.label}: Operator or function requires a document path; "
                 f"operator or function: {name}"
@@ -367,6 +416,12 @@ class _Parser:
                 self.expect_op(",")
                 second = self.set_operand()
                 self.expect_op(")")
+                if isinstance(first, ListAppend) or isinstance(second, ListAppend):
+                    # Only if_not_exists may be nested (in list_append or itself).
+                    raise ValidationError(
+                        f"Invalid {self.label}: The function is not allowed to be used this "
+                        "way in an expression; function: list_append"
+                    )
                 return ListAppend(first, second)
             raise ValidationError(f"Invalid {self.label}: Invalid function name; function: {name}")
         return self.path()
@@ -382,8 +437,10 @@ class _Parser:
 def parse_condition(text: object, label: str, subs: Substitutions) -> Condition:
     """Parse a ConditionExpression / FilterExpression / KeyConditionExpression."""
     parser = _Parser(text, label, subs)
+    check_tokens(parser.text, label)
     result = parser.condition()
     parser.expect_end()
+    check_condition(result, label)
     return result
 
 
@@ -409,11 +466,19 @@ def _check_overlaps(update: UpdateExpression) -> None:
 
 
 def _check_path_overlaps(paths: list[Path], label: str) -> None:
-    """AWS refuses two paths where one is the other or contains it."""
+    """AWS refuses two paths where one is the other or contains it (overlap), or where
+    they use one attribute as both a map and a list (conflict: `a.b` and `a[1]`)."""
     for i, first in enumerate(paths):
         for second in paths[i + 1 :]:
             a, b = first.elements, second.elements
             shortest = min(len(a), len(b))
+            split = next((k for k in range(shortest) if a[k] != b[k]), shortest)
+            if split < shortest and isinstance(a[split], int) != isinstance(b[split], int):
+                raise ValidationError(
+                    f"Invalid {label}: Two document paths conflict with each other; must remove "
+                    f"or rewrite one of these paths; path one: {_render(a)}, path two: "
+                    f"{_render(b)}"
+                )
             if a[:shortest] == b[:shortest]:
                 raise ValidationError(
                     f"Invalid {label}: Two document paths overlap with each other; must remove "

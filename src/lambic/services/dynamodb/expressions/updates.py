@@ -23,7 +23,7 @@ from lambic.services.dynamodb.expressions.ast import (
 )
 from lambic.services.dynamodb.expressions.evaluator import resolve
 from lambic.services.dynamodb.types import (
-    NUMBER_CONTEXT,
+    EXACT_CONTEXT,
     SET_TYPES,
     AttributeValue,
     Item,
@@ -44,7 +44,10 @@ def apply_update(update: UpdateExpression, item: Item) -> Item:
     ]
     result = copy.deepcopy(item)
     removals: list[Path] = []
-    for action, value in zip(update.actions, values, strict=True):
+    # Paths never overlap, so order only matters for SETs past a list's end: DynamoDB
+    # appends them in index order, whatever their order in the expression.
+    ordered = sorted(zip(update.actions, values, strict=True), key=_assignment_order)
+    for action, value in ordered:
         if action.kind == "SET" and value is not None:
             _assign(result, action.path, value)
         elif action.kind == "REMOVE":
@@ -57,6 +60,11 @@ def apply_update(update: UpdateExpression, item: Item) -> Item:
     for path in sorted(removals, key=_removal_order, reverse=True):
         _remove(result, path)
     return result
+
+
+def _assignment_order(pair: tuple[UpdateAction, AttributeValue | None]) -> int:
+    last = pair[0].path.elements[-1]
+    return last if pair[0].kind == "SET" and isinstance(last, int) else -1
 
 
 def _removal_order(path: Path) -> tuple[tuple[int, int | str], ...]:
@@ -119,7 +127,7 @@ def _arithmetic(value: Arithmetic, item: Item) -> AttributeValue:
     if value_type(left) != "N" or value_type(right) != "N":
         raise ValidationError(_WRONG_TYPE)
     a, b = Decimal(left["N"]), Decimal(right["N"])
-    result = NUMBER_CONTEXT.add(a, b) if value.op == "+" else NUMBER_CONTEXT.subtract(a, b)
+    result = EXACT_CONTEXT.add(a, b) if value.op == "+" else EXACT_CONTEXT.subtract(a, b)
     return {"N": number_result(result)}
 
 
@@ -153,8 +161,8 @@ def _assign(item: Item, path: Path, value: AttributeValue) -> None:
 def _remove(item: Item, path: Path) -> None:
     last = path.elements[-1]
     parent = _parent(item, path)
-    if parent is None:
-        return
+    if parent is None:  # REMOVE a.b where a is missing: AWS refuses the path
+        raise ValidationError(_BAD_PATH)
     if isinstance(last, int):
         elements = parent.get("L")
         if elements is None:
@@ -184,7 +192,7 @@ def _add(item: Item, action: UpdateAction) -> None:
     if value_type(existing) != tag:
         raise ValidationError(_WRONG_TYPE)
     if tag == "N":
-        total = NUMBER_CONTEXT.add(Decimal(existing["N"]), Decimal(operand["N"]))
+        total = EXACT_CONTEXT.add(Decimal(existing["N"]), Decimal(operand["N"]))
         _assign(item, action.path, {"N": number_result(total)})
         return
     merged = list(existing[tag])

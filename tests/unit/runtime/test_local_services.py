@@ -1,0 +1,72 @@
+"""`lambic local`'s services open only what start-up needs: the declared resources'
+services and the engines its event handlers feed from; the rest on first use."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from lambic.project.resources import parse_resources
+from lambic.runtime.cloud_components import LocalServices
+
+TABLE = {
+    "TableName": "orders",
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+def test_declared_resources_open_only_their_services_and_no_sdk(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+
+    async def run() -> tuple[list[str], list[str], list[str]]:
+        services = LocalServices(port=0)
+        await services.open(state, lambda: None)
+        try:
+            created = await services.create_resources(parse_resources({"dynamodb_tables": [TABLE]}))
+            assert services.services is not None
+            built = sorted(n for n, s in services.services._services.items() if s.built)
+            # An SQS handler's engine is built when its event source asks for it.
+            engines = services.engines(["sqs"])
+            assert engines.sqs is not None and engines.s3 is None
+            after = sorted(n for n, s in services.services._services.items() if s.built)
+            # Only a stored state can hold rules of handlers app.py no longer has, which
+            # the S3 and SNS adapters remove: those engines are built when it exists.
+            assert services.stored({"s3", "sns", "dynamodb"}) == {"dynamodb"}
+            return created, built, after
+        finally:
+            await services.stop()
+
+    created, built, after = asyncio.run(run())
+
+    assert created == ["table orders"]
+    assert built == ["dynamodb"]  # not S3, SQS, SNS or EventBridge: nothing asked for them
+    assert after == ["dynamodb", "sqs"]
+    assert sorted(p.name for p in state.glob("*.sqlite3")) == ["dynamodb.sqlite3", "sqs.sqlite3"]
+
+
+def test_creating_the_declared_resources_imports_no_sdk(tmp_path: Path) -> None:
+    # In a fresh interpreter: another test of this worker may have imported boto3.
+    probe = f"""
+import asyncio, sys
+from lambic.project.resources import parse_resources
+from lambic.runtime.cloud_components import LocalServices
+
+async def run():
+    services = LocalServices(port=0)
+    await services.open(None, lambda: None)
+    try:
+        return await services.create_resources(parse_resources({{
+            "dynamodb_tables": [{TABLE!r}], "s3_buckets": [{{"Bucket": "site"}}],
+            "sqs_queues": [{{"QueueName": "jobs"}}], "sns_topics": [{{"Name": "news"}}],
+        }}))
+    finally:
+        await services.stop()
+
+print(asyncio.run(run()), sorted(m for m in ("boto3", "botocore") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ("['table orders', 'bucket site', 'queue jobs', 'topic news'] []")

@@ -1,0 +1,95 @@
+"""`lambic local` reads app.py's manifest in a child forked from its zygote, which is
+ready once it has imported its preload (its boto3 clients are built afterwards)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lambic.project.errors import ProjectError
+from lambic.project.manifest import AppManifest, aread_manifest, read_manifest
+from lambic.runtime.zygote import Zygote
+
+APP = """
+import os
+from pathlib import Path
+
+from lambic import Lambic
+
+print("importing the app")  # its own output must not corrupt the manifest
+Path("pid.txt").write_text(f"{os.getpid()} {os.getppid()}")
+app = Lambic(os.environ["APP_NAME"])
+
+
+@app.route("/items/{id}", methods=["GET", "PUT"])
+def item(id):
+    return {}
+
+
+@app.schedule("rate(5 minutes)")
+def tick(event):
+    return None
+"""
+
+
+async def _read(project: Path, *, timeout: float = 30.0, **env: str) -> tuple[AppManifest, int]:
+    zygote = Zygote(preload=("json", "lambic.app"))
+    try:
+        manifest = await aread_manifest(
+            project, env={**os.environ, **env}, timeout=timeout, reader=zygote
+        )
+        return manifest, zygote.pid
+    finally:
+        await zygote.aclose()
+
+
+def test_the_zygote_reads_what_a_fresh_interpreter_reads(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(APP)
+
+    forked, zygote_pid = asyncio.run(_read(tmp_path, APP_NAME="shop"))
+    reader_pid, reader_parent = map(int, (tmp_path / "pid.txt").read_text().split())
+    fresh = read_manifest(tmp_path, env={**os.environ, "APP_NAME": "shop"})
+
+    assert forked == fresh
+    assert fresh.app_name == "shop"  # the environment given reached the import
+    assert sorted(fresh.routes["/items/{id}"]) == ["GET", "PUT"]
+    assert ("tick", "schedule") in [(f.name, f.kind) for f in fresh.functions]
+    # The user's code ran in a child of the zygote, not here nor in the zygote itself.
+    assert reader_parent == zygote_pid
+    assert reader_pid not in (os.getpid(), zygote_pid)
+
+
+def test_a_syntax_error_is_reported_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("from lambic import Lambic\napp = Lambic('x'\n")
+
+    with pytest.raises(ProjectError, match=r"Syntax error in app\.py:2"):
+        asyncio.run(_read(tmp_path))
+
+
+def test_an_import_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
+
+    with pytest.raises(ProjectError, match="took more than 1 s"):
+        asyncio.run(_read(tmp_path, timeout=1.0))
+    pid = int((tmp_path / "pid.txt").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_zygote_imports_before_it_is_ready_and_leaves_clients_for_later() -> None:
+    # In a child: preload_modules freezes the GC of the process it runs in.
+    probe = (
+        "import boto3, sys\n"
+        "from lambic.runtime.zygote import preload_modules\n"
+        "pending = preload_modules(['json', 'boto3:dynamodb;s3'])\n"
+        "print(pending, 'boto3' in sys.modules, boto3.DEFAULT_SESSION is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["['dynamodb',", "'s3']", "True", "True"]
