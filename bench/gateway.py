@@ -1,7 +1,7 @@
 """Gateway benchmark: one hello-world route served three ways, loaded the same way.
 
     .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8] [--rounds 3]
-                                      [--metering-only]
+                                      [--metering-only] [--cold-only]
 
 (a) `lambic local` (gateway + execution environment per request, as on AWS);
 (b) `chalice local` (the anchor the issue compares against);
@@ -16,7 +16,9 @@ requests/s of the rounds is quoted. Then, for Lambic: warm p50 and p99 latency
 (sequential requests on one keep-alive connection, interleaved with raw uvicorn's,
 medians of the rounds) and cold start (first request on a new execution environment:
 the project's idle timeout is 1 s, so after 1.6 s idle the next request forks a fresh
-environment; median of 10). Everything is bounded in time; all
+environment; median of 10). `--cold-only` measures just that cold start, on two
+servers interleaved: isolated (the default) and `LAMBIC_ISOLATION=off` (the anchor:
+isolation's cost is the ratio). Everything is bounded in time; all
 processes started here are stopped, loopback only.
 """
 
@@ -243,6 +245,34 @@ def sequential_latency(port: int, requests: int = 2000) -> tuple[float, float]:
     return statistics.median(latencies), latencies[int(len(latencies) * 0.99)]
 
 
+def cold_only(root: Path, runs: int) -> None:
+    """Cold starts isolated and with LAMBIC_ISOLATION=off, interleaved, same run."""
+    _, cold_dir, _, _ = make_projects(root)
+    off_dir = root / "lambic-cold-off"
+    shutil.copytree(cold_dir, off_dir)
+    found: dict[str, list[float]] = {"isolated": [], "off": []}
+    with contextlib.ExitStack() as stack:
+        ports = {}
+        for name, cwd, env in [
+            ("isolated", cold_dir, None),
+            ("off", off_dir, {**os.environ, "LAMBIC_ISOLATION": "off"}),
+        ]:
+            port = ports[name] = free_port()
+            cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
+            cmd += ["--services-port", str(free_port())]
+            stack.enter_context(server(cmd, cwd, port, env))
+        for _ in range(runs):  # each server idles 2 x 0.8 s >= its 1 s idle timeout
+            for name, port in ports.items():
+                found[name] += cold_starts(port, 1, idle_s=0.8)
+    on, off = statistics.median(found["isolated"]), statistics.median(found["off"])
+    pairs = statistics.median(a / b for a, b in zip(found["isolated"], found["off"], strict=True))
+    print(
+        f"lambic cold start, median of {runs}: isolated {on:.1f} ms, "
+        f"LAMBIC_ISOLATION=off {off:.1f} ms, ratio {on / off:.2f}x "
+        f"(median of paired ratios {pairs:.2f}x)"
+    )
+
+
 def cold_starts(port: int, runs: int, idle_s: float) -> list[float]:
     """Latency (ms) of the first request after the environment was reclaimed."""
     results = []
@@ -297,7 +327,16 @@ def main() -> None:
         action="store_true",
         help="Only lambic local with metering on and off (LAMBIC_METERING=off).",
     )
+    parser.add_argument(
+        "--cold-only",
+        action="store_true",
+        help="Only cold starts, isolated and with LAMBIC_ISOLATION=off (interleaved).",
+    )
     args = parser.parse_args()
+    if args.cold_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            cold_only(Path(tmp), args.cold_runs)
+        return
     tool = "wrk -t1" if shutil.which("wrk") else "bundled asyncio generator"
     print(
         f"load: {tool}, {args.connections} keep-alive connections, {args.seconds:.0f} s per "

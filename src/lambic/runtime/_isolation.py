@@ -5,15 +5,13 @@ environment variables; nothing it starts survives its sandbox. Locally the same 
 runs the functions, `lambic local` and its state, so the kernel's facilities draw the
 line, in two steps that keep a cold start a plain fork of the zygote:
 
-    ahead of time, `prepare()` (a zygote spare, once idle for 20 ms; ~5 ms of CPU):
-        unshare(user + mount + PID namespaces), map our own uid/gid,
-        a private tmpfs on /tmp (512 MB, Lambda's default ephemeral storage),
-        fork the namespace's init: a tiny reaper that exits when we do (it polls a
-        pidfd of us), and with it every process the handler starts (setsid'd,
-        double-forked...): the kernel kills a PID namespace whose init exits;
-        a Landlock ruleset with every rule but the task root's (the system's paths
-        opened once in the zygote, `warm()`).
-    with the spec (task root known), `enter()` (~0.9 ms of CPU, mostly copy-on-write):
+    ahead of time, `prepare()` (a zygote's spare, as soon as it is forked):
+        join the namespaces the zygote's namespace factory built for it
+        (`_namespaces`: a private tmpfs on /tmp, a PID namespace whose init ends
+        every process the handler starts, setsid'd or double-forked, when the
+        environment ends), and build a Landlock ruleset with every rule but the task
+        root's (the system's paths opened once in the zygote, `warm()`).
+    with the spec (task root known), `enter()` (a few syscalls):
         the task root bound read-only into the private /tmp if it lives under /tmp
         (snapshots do not: see `_snapshot.snapshot_base`),
         not dumpable (same-uid processes cannot read our /proc/<pid>/environ),
@@ -34,12 +32,20 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import select
-import signal
-import socket
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from lambic.runtime import _namespaces
+from lambic.runtime._namespaces import (
+    MS_BIND,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    check,
+    libc,
+    mount,
+)
 
 __all__ = [
     "Facilities",
@@ -48,7 +54,7 @@ __all__ = [
     "facilities",
     "notice",
     "prepare",
-    "prepare_when_idle",
+    "prepare_ahead",
     "probe",
     "warm",
 ]
@@ -58,19 +64,12 @@ SWITCH = "LAMBIC_ISOLATION"
 #: Host directories (os.pathsep-separated) handlers may also read and write, at the same
 #: path, e.g. a test's output directory; protected paths inside them stay out of reach.
 ALLOW = "LAMBIC_ISOLATION_ALLOW"
-# Lambda's default ephemeral storage (/tmp) is 512 MB; we mirror it.
-TMP_SIZE = "512m"
 
 _SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture
 _SYS_LANDLOCK_ADD_RULE = 445
 _SYS_LANDLOCK_RESTRICT_SELF = 446
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine, -1)
-_CLONE_NEWNS = 0x00020000
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWPID = 0x20000000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV = 0x1, 0x2, 0x4
-_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
-_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
+_PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 4, 38
 
 # Landlock's filesystem rights (linux/landlock.h), by the ABI that added them.
 _EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
@@ -98,23 +97,15 @@ class _PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
 # capset(2)'s arguments, built once (a ctypes array type costs ~0.1 ms to create):
 # _LINUX_CAPABILITY_VERSION_3 for this process, and two empty capability sets.
 _CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)
 _CAP_NONE = (ctypes.c_uint32 * 6)()
 
 
-def _check(result: int, what: str) -> int:
-    if result < 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-    return result
-
-
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version; 0 when it has none (or it is disabled)."""
-    result = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), 1)
+    result = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), 1)
     return max(int(result), 0)
 
 
@@ -148,47 +139,9 @@ class Facilities:
         return lines
 
 
-def _map_ids(uid: int, gid: int) -> None:
-    with open("/proc/self/setgroups", "w") as fh:
-        fh.write("deny")
-    with open("/proc/self/uid_map", "w") as fh:
-        fh.write(f"{uid} {uid} 1")
-    with open("/proc/self/gid_map", "w") as fh:
-        fh.write(f"{gid} {gid} 1")
-
-
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str) -> None:
-    _check(
-        _libc.mount(
-            source.encode() if source else None,
-            target.encode(),
-            fstype.encode() if fstype else None,
-            ctypes.c_ulong(flags),
-            data.encode() if data else None,
-        ),
-        f"mount {target}",
-    )
-
-
-def _namespaces_probe() -> bool:
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the forked child
-        code = 1
-        with contextlib.suppress(BaseException):
-            uid, gid = os.getuid(), os.getgid()
-            _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
-            _map_ids(uid, gid)
-            _mount(None, "/", None, _MS_REC | _MS_PRIVATE, "")
-            _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m")
-            code = 0
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
 def probe() -> Facilities:
     """Find what the kernel offers (forks once to try the namespaces: ~1 ms)."""
-    return Facilities(landlock=landlock_abi(), namespaces=_namespaces_probe())
+    return Facilities(landlock=landlock_abi(), namespaces=_namespaces.probe())
 
 
 _facilities: Facilities | None = None
@@ -203,9 +156,15 @@ def facilities() -> Facilities:
 
 
 def warm() -> None:
-    """In the zygote: probe, and open the system's rule paths once for every fork."""
-    if enabled() and facilities().landlock:
+    """In the zygote: probe, start the namespace factory, and open the system's rule
+    paths once for every fork."""
+    if not enabled():
+        return
+    if facilities().namespaces:
+        _namespaces.start_factory()
+    if facilities().landlock:
         _system_fds()
+        _system_roots()
 
 
 def notice() -> str | None:
@@ -232,49 +191,20 @@ class _Prepared:
 _prepared: _Prepared | None = None
 
 
-def _reaper(environment: int) -> None:  # pragma: no cover - runs in the forked child
-    """The PID namespace's init: reap orphans; exit when the environment has exited.
-
-    Exiting makes the kernel kill everything left in the namespace. A parent-death
-    signal cannot be relied on: Landlock's signal scope (ABI 6) stops the environment's
-    own death signal from reaching us, so we watch a pidfd of it instead.
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):  # not the environment's log pipe: its EOF marks its end
-            os.dup2(devnull, fd)
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_w, False)
-        signal.set_wakeup_fd(wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        poller = select.poll()
-        poller.register(environment, select.POLLIN)
-        poller.register(wake_r, select.POLLIN)
-        while True:
-            with contextlib.suppress(ChildProcessError):
-                while os.waitpid(-1, os.WNOHANG)[0]:
-                    pass
-            for fd, _ in poller.poll():
-                if fd == environment:
-                    os._exit(0)
-                with contextlib.suppress(BlockingIOError):
-                    os.read(wake_r, 4096)
-    finally:
-        os._exit(0)
-
-
 def prepare() -> None:
-    """Enter fresh namespaces, mount a private /tmp, start the namespace's init and
+    """Enter fresh namespaces (a private /tmp, a PID namespace with its init) and
     build the Landlock ruleset (all but the task root's rule).
 
-    Runs in a forked child before it knows its function (the zygote's spare, while
-    idle), because it costs milliseconds. Nothing here depends on the spec.
+    Runs in a zygote's spare before it knows its function: nothing here depends on
+    the spec. Measured (bench/isolation.py --steps): ~1.6 ms of CPU here, half of it
+    the join (mostly copy-on-write faults); the factory's reapers, recycled, fork
+    nothing per environment.
     """
     global _prepared
     if _prepared is not None or not enabled():
         return
     found = facilities()
-    old_tmp = _enter_namespaces() if found.namespaces else None
+    old_tmp = _namespaces.enter() if found.namespaces else None
     ruleset, roots = None, tuple[str, ...]()
     if found.landlock:
         ruleset = _new_ruleset(found.landlock)
@@ -285,8 +215,7 @@ def prepare() -> None:
         # is added with the spec, where it holds no protected path.
         if found.namespaces:
             _add_rules(ruleset, found.landlock, [("/tmp", _ALL)])
-        roots = tuple(path.rstrip("/") + "/" for path, _ in _system_rules([]))
-        roots += () if found.namespaces else ("/tmp/",)
+        roots = _system_roots() + (() if found.namespaces else ("/tmp/",))
     _prepared = _Prepared(found.namespaces, old_tmp, ruleset, roots)
     # Run what `enter` runs, harmlessly: a fork shares the zygote's memory until a page
     # is written, and running Python code writes (reference counts), so the copying
@@ -295,45 +224,10 @@ def prepare() -> None:
     os.path.lexists("/")
 
 
-# How long a new spare leaves the CPU to the environment just handed its spec before
-# preparing (~5 ms of CPU, 2 of them the reaper's fork): overlapping the two slowed
-# that environment's cold start; waiting too long leaves the next one to prepare
-# inline. On this project's loaded 2-core machine (bench/isolation.py, medians of 30):
-# 30 ms gave 1.05x with cold starts 0.3 s apart but 1.42x 50 ms apart; 15 ms gave
-# 1.22x and 1.25x. An unloaded machine initialises an environment in 6-15 ms.
-IDLE_BEFORE_PREPARE = 0.02
-
-
-def prepare_when_idle(spec_socket: socket.socket) -> None:
-    """In a spare: `prepare()` once no spec has come for a moment (else `enter` will)."""
-    if select.select([spec_socket], [], [], IDLE_BEFORE_PREPARE)[0]:
-        return
-    with contextlib.suppress(OSError):  # else `enter` retries, and the failure is reported
+def prepare_ahead() -> None:
+    """`prepare()` in a spare; a failure is left for `enter` to retry and report."""
+    with contextlib.suppress(OSError):
         prepare()
-
-
-def _enter_namespaces() -> int:
-    uid, gid, parent = os.getuid(), os.getgid(), os.getppid()
-    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
-    # New credentials clear the parent-death signal: arm it again, or we would outlive
-    # the zygote (and with us the reaper and everything the handler starts).
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(1)
-    _map_ids(uid, gid)
-    _mount(None, "/", None, _MS_REC | _MS_PRIVATE, "")
-    # Opened in the new mount namespace (a bind needs a source mount of our own).
-    old_tmp = os.open("/tmp", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={TMP_SIZE},mode=1777")
-    me = os.pidfd_open(os.getpid())
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if os.fork() == 0:  # pragma: no cover - the reaper
-        os.closerange(3, me)
-        os.closerange(me + 1, 1 << 16)
-        _reaper(me)
-    os.close(me)
-    return old_tmp
 
 
 def _bind(path: str, old_tmp: int, hide: Iterable[str], read_only: bool) -> None:
@@ -345,12 +239,12 @@ def _bind(path: str, old_tmp: int, hide: Iterable[str], read_only: bool) -> None
     """
     relative = os.path.relpath(path, "/tmp")
     os.makedirs(path, exist_ok=True)
-    _mount(f"/proc/self/fd/{old_tmp}/{relative}", path, None, _MS_BIND | _MS_REC, "")
+    mount(f"/proc/self/fd/{old_tmp}/{relative}", path, None, MS_BIND | MS_REC, "")
     if read_only:
-        _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, "")
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY, "")
     for inner in hide:
         if os.path.isdir(inner):
-            _mount("tmpfs", inner, "tmpfs", _MS_RDONLY, "")
+            mount("tmpfs", inner, "tmpfs", MS_RDONLY, "")
 
 
 def _under(path: str, root: str) -> bool:
@@ -395,8 +289,8 @@ def _new_ruleset(abi: int) -> int:
     scoped = (_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL) if abi >= 6 else 0
     attr = _RulesetAttr(_handled(abi), 0, scoped)
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 8 if abi < 4 else 16
-    return _check(
-        _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0),
+    return check(
+        libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0),
         "landlock_create_ruleset",
     )
 
@@ -420,6 +314,17 @@ def _tmp_rules(protect: Sequence[str], private_tmp: bool) -> list[tuple[str, int
 _system: list[tuple[int, int]] | None = None
 
 
+_roots: tuple[str, ...] | None = None
+
+
+def _system_roots() -> tuple[str, ...]:
+    """The paths of `_system_rules([])`, each ending in "/" (found once, in the zygote)."""
+    global _roots
+    if _roots is None:
+        _roots = tuple(path.rstrip("/") + "/" for path, _ in _system_rules([]))
+    return _roots
+
+
 def _system_fds() -> list[tuple[int, int]]:
     """`_system_rules([])` opened once (O_PATH) in the zygote; its forks inherit them."""
     global _system
@@ -438,8 +343,8 @@ def _system_fds() -> list[tuple[int, int]]:
 
 def _add_rule(ruleset: int, abi: int, fd: int, rights: int) -> None:
     beneath = _PathBeneathAttr(rights & _handled(abi), fd)
-    _check(
-        _libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(beneath), 0),
+    check(
+        libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(beneath), 0),
         "landlock_add_rule",
     )
 
@@ -474,7 +379,7 @@ def _landlock(
         _add_rules(ruleset, abi, [(r, _READ) for r in _allowed([task_root], protect)])
         if allowed:
             _add_rules(ruleset, abi, [(r, _ALL) for r in _allowed(allowed, protect)])
-        _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+        check(libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
     finally:
         os.close(ruleset)
 
@@ -482,7 +387,7 @@ def _landlock(
 def _drop_capabilities() -> None:
     """Give up the capabilities the new user namespace granted (mount, ptrace...)."""
     if _SYS_CAPSET > 0:
-        _check(_libc.syscall(_SYS_CAPSET, _CAP_HEADER, _CAP_NONE), "capset")
+        check(libc.syscall(_SYS_CAPSET, _CAP_HEADER, _CAP_NONE), "capset")
 
 
 def enter(task_root: str, protect: Sequence[str]) -> None:
@@ -523,8 +428,8 @@ def enter(task_root: str, protect: Sequence[str]) -> None:
             if _under(path, "/tmp") and os.path.isdir(real_tmp + path[len("/tmp") :]):
                 _bind(path, _prepared.old_tmp, [p for p in guarded if _under(p, path)], False)
         os.close(_prepared.old_tmp)  # the real /tmp must not stay reachable by fd
-    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     if _prepared.namespaces:
         _drop_capabilities()
     if found.landlock:

@@ -221,8 +221,17 @@ def _prepare_process(spec: dict[str, Any], log_fd: int) -> None:
     sys.path.insert(0, spec["task_root"])
 
 
-def run_environment(spec: dict[str, Any], sock: socket.socket, log_fd: int) -> None:
-    """Run one execution environment until the invoker closes our socket."""
+def run_environment(
+    spec: dict[str, Any],
+    sock: socket.socket,
+    log_fd: int,
+    initialised: socket.socket | None = None,
+) -> None:
+    """Run one execution environment until the invoker closes our socket.
+
+    `initialised` (a spare's socket to the zygote) is closed once READY is sent: the
+    zygote forks its next spare then, not during this environment's init.
+    """
     code = 0
     try:
         _prepare_process(spec, log_fd)
@@ -239,6 +248,8 @@ def run_environment(spec: dict[str, Any], sock: socket.socket, log_fd: int) -> N
             ready["log"] = _error_log("", error)
         channel = BlockingFrameSocket(sock)
         channel.send(READY, ready)
+        if initialised is not None:
+            initialised.close()
         if handler is None:
             return
         while True:

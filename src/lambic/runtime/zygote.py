@@ -123,12 +123,19 @@ def _send(ctrl: socket.socket, msg: dict[str, Any]) -> None:
         ctrl.send(json.dumps(msg).encode("utf-8"))
 
 
+# After a hand-off the next spare waits until that environment has initialised (it
+# says so on the spare's socket), at most this long: forked and walled in during the
+# init, the spare took CPU from it (2 cores, loaded: ~10-25% slower cold starts).
+INIT_QUIET_S = 0.1
+
+
 class _Spare:
     """A child forked ahead of time, blocked until it is handed an environment spec.
 
     Forking a zygote that holds boto3's models takes milliseconds; doing it while the
     zygote is idle takes that off the cold start (the fork after a hand-off waits for
-    a quiet moment, so a burst of cold starts is not slowed by it).
+    that environment's init and then a quiet moment, so neither a cold start nor a
+    burst of them is slowed by it).
     """
 
     __slots__ = ("pid", "sock")
@@ -162,10 +169,12 @@ def _receive_spec(sock: socket.socket) -> tuple[dict[str, Any], list[int]] | Non
     return json.loads(data), list(fds)
 
 
-def _run_child(msg: dict[str, Any], fds: list[int]) -> None:
+def _run_child(
+    msg: dict[str, Any], fds: list[int], initialised: socket.socket | None = None
+) -> None:
     from lambic.runtime._sandbox import run_environment
 
-    run_environment(msg["spec"], socket.socket(fileno=fds[0]), fds[1])
+    run_environment(msg["spec"], socket.socket(fileno=fds[0]), fds[1], initialised)
     os._exit(0)  # pragma: no cover - run_environment never returns
 
 
@@ -180,27 +189,26 @@ def _fork_spare(closing: Sequence[Any]) -> _Spare:
 
         _become_child([*closing, ours])
         set_parent_death_signal(zygote_pid)
-        _isolation.prepare_when_idle(theirs)  # namespaces, /tmp, Landlock: ahead of time
+        _isolation.prepare_ahead()  # namespaces, /tmp, Landlock: before the spec comes
         try:
             received = _receive_spec(theirs)
         except OSError:
             received = None
         if received is None or len(received[1]) != 2:
             os._exit(0)
-        theirs.close()
-        _run_child(*received)
+        _run_child(*received, initialised=theirs)
     theirs.close()
     return _Spare(pid, ours)
 
 
 def _hand_to_spare(spare: _Spare, data: bytes, fds: list[int]) -> bool:
+    """Send the spec; the spare's socket stays open until the environment's init ends."""
     ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
     try:
         spare.sock.sendmsg([data], ancillary)
     except OSError:  # the spare died; fork one directly instead
-        return False
-    finally:
         spare.sock.close()
+        return False
     return True
 
 
@@ -263,23 +271,42 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
     sel.register(wake_r, selectors.EVENT_READ, "wake")
     closing: list[Any] = [sel, ctrl, wake_r, wake_w]
     spare: _Spare | None = None
-    _isolation.warm()  # probed (and rule paths opened) once here; every fork inherits them
+    # Spare sockets of environments still initialising, with when to stop waiting.
+    initialising: dict[socket.socket, float] = {}
+
+    def initialised(sock: socket.socket) -> None:
+        sel.unregister(sock)
+        sock.close()
+        del initialising[sock]
+
+    # Probed, the namespace factory started and the rule paths opened once here; every
+    # fork inherits them.
+    _isolation.warm()
     _send(ctrl, {"op": "ready", "pid": os.getpid()})
     try:
         while True:
+            now = time.monotonic()
+            for sock in [s for s, until in initialising.items() if until <= now]:
+                initialised(sock)
             # With no spare, wait only briefly: a quiet moment is when to fork one.
-            events = sel.select(0 if pending else None if spare is not None else 0.005)
+            timeout = 0 if pending else None if spare is not None else 0.005
+            if not pending and spare is None and initialising:
+                timeout = min(initialising.values()) - now
+            events = sel.select(timeout)
             if not events and pending:
                 with contextlib.suppress(Exception):
                     _warm_boto3([pending.pop(0)])
                 if not pending:
                     _freeze()
                 continue
-            if not events and spare is None:
-                spare = _fork_spare(closing)
+            if not events and spare is None and not initialising:
+                spare = _fork_spare([*closing, *initialising])
                 children.add(spare.pid)
                 continue
             for key, _ in events:
+                if key.data == "initialised":
+                    initialised(key.fileobj)  # type: ignore[arg-type]
+                    continue
                 if key.data == "wake":
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
@@ -294,7 +321,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
                 msg, fds = received
                 if msg.get("op") == "manifest" and len(fds) == 1:
                     try:
-                        pid = _fork_manifest_reader(msg, fds[0], closing)
+                        pid = _fork_manifest_reader(msg, fds[0], [*closing, *initialising])
                     except OSError as exc:
                         _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
                         continue
@@ -312,10 +339,12 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
                     data = json.dumps(msg).encode("utf-8")
                     if _hand_to_spare(spare, data, fds):
                         pid = spare.pid
+                        sel.register(spare.sock, selectors.EVENT_READ, "initialised")
+                        initialising[spare.sock] = time.monotonic() + INIT_QUIET_S
                     spare = None
                 if not pid:
                     try:
-                        pid = _fork_environment(msg, fds, [*closing])
+                        pid = _fork_environment(msg, fds, [*closing, *initialising])
                     except OSError as exc:
                         _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
                         for fd in fds:
