@@ -255,4 +255,7 @@ def test_time_to_live_and_tags_round_trip(ddb: Any) -> None:
 
 def test_describe_limits_and_endpoints_answer(ddb: Any) -> None:
     assert ddb.describe_limits()["TableMaxReadCapacityUnits"] == 40000
-    assert ddb.describe_endpoints()["Endpoints"][0]["CachePeriodInMinutes"] == 1440
+    (endpoint,) = ddb.describe_endpoints()["Endpoints"]
+    assert endpoint["CachePeriodInMinutes"] == 1440
+    # The endpoint the client called: a discovering SDK goes there next, not to AWS.
+    assert f"http://{endpoint['Address']}" == ddb.meta.endpoint_url

@@ -14,6 +14,7 @@ from lambic.services.dynamodb.errors import (
     TableNotFoundError,
     ValidationError,
 )
+from lambic.services.dynamodb.protocol import CALLED_HOST
 from lambic.services.dynamodb.tables import validate_table_name
 
 
@@ -93,10 +94,10 @@ def describe_continuous_backups(engine: DynamoDBEngine, request: dict[str, Any])
 
 
 def describe_endpoints(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
-    """What SDKs with endpoint discovery ask for; locally the edge is the only endpoint."""
-    return {
-        "Endpoints": [{"Address": "dynamodb.us-east-1.amazonaws.com", "CachePeriodInMinutes": 1440}]
-    }
+    """What SDKs with endpoint discovery ask for: the endpoint they called (locally the
+    edge, never AWS's address, where a discovering client would go next)."""
+    host = request.get(CALLED_HOST) or "dynamodb.us-east-1.amazonaws.com"
+    return {"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]}
 
 
 def describe_limits(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:

@@ -107,6 +107,11 @@ def operation_name(request: ServiceRequest) -> tuple[str, str]:
     raise UnknownOperationError(f"Unknown operation: {target or '(no X-Amz-Target)'}")
 
 
+_DESCRIBE_ENDPOINTS = ("dynamodb", "DescribeEndpoints")
+#: The Host a DescribeEndpoints request was sent to, added to its parsed body.
+CALLED_HOST = "__called_host"
+
+
 def dispatch(
     request: ServiceRequest, operations: Mapping[tuple[str, str], Operation]
 ) -> ServiceResponse:
@@ -120,7 +125,12 @@ def dispatch(
         encoding = request.headers.get("content-encoding")
         if encoding is not None:
             body = compression.decode_request_body(body, encoding)
-        result = operation(parse_body(body))
+        parsed = parse_body(body)
+        if key == _DESCRIBE_ENDPOINTS:
+            # The answer is where the client called (SDKs with endpoint discovery call it
+            # next), a property of the request rather than of its body.
+            parsed = {**parsed, CALLED_HOST: request.headers.get("host")}
+        result = operation(parsed)
         # DynamoDB answers these two with no body at all, not "{}".
         return render(200, None if key[1] in _EMPTY_ANSWERS else result, request.headers)
     except DynamoDBError as error:

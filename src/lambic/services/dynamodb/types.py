@@ -137,7 +137,10 @@ def value_type(value: AttributeValue) -> str:
 def validate_value(value: object, depth: int = 0) -> AttributeValue:
     """Check one attribute value as DynamoDB does and return it normalised."""
     if depth > MAX_NESTING:
-        raise ValidationError("Nesting Levels have exceeded supported limits")
+        raise ValidationError(
+            "Nesting Levels have exceeded supported limits: "
+            "Attributes in the item have nested levels beyond supported limit"
+        )
     if not isinstance(value, dict) or not value:
         raise ValidationError(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"

@@ -114,5 +114,5 @@ def test_documents_nested_past_32_levels_are_rejected() -> None:
     for _ in range(32):
         value = {"L": [value]}
     validate_value(value)
-    with pytest.raises(ValidationError, match="Nesting Levels have exceeded supported limits"):
+    with pytest.raises(ValidationError, match="nested levels beyond supported limit"):
         validate_value({"M": {"deeper": value}})
