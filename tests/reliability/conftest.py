@@ -180,6 +180,9 @@ class HostileCloud:
 def copy_app(target: Path, **local: Any) -> Path:
     """The hostile app, with `local` settings (e.g. idle_timeout_seconds) in its config."""
     shutil.copytree(APP, target, ignore=shutil.ignore_patterns("__pycache__", "state"))
+    # What app.py tries to open while it is imported (for its routes, and in each
+    # environment): this copy's config, by its absolute path.
+    (target / "import_probe.txt").write_text(str(target / ".lambic" / "config.json"))
     if local:
         config_file = target / ".lambic" / "config.json"
         config = json.loads(config_file.read_text())

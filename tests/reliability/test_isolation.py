@@ -4,6 +4,7 @@ its own environment only (on a kernel with Landlock and user namespaces, as here
 
 from __future__ import annotations
 
+import http.client
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +89,33 @@ def test_each_environment_has_its_own_tmp_and_a_read_only_task_root_without_conf
     assert {"first", "second"} <= set(again["tmp"])
 
 
+def _import_probe(cloud: HostileCloud) -> str | None:
+    """What app.py's import-time code could open, from the CORS preflight the gateway
+    answers out of the route table (read by importing app.py, not by a handler)."""
+    conn = http.client.HTTPConnection("127.0.0.1", cloud.port, timeout=30)
+    try:
+        headers = {"Origin": "https://x.invalid", "Access-Control-Request-Method": "GET"}
+        conn.request("OPTIONS", "/import-probe", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        origin: str | None = response.getheader("Access-Control-Allow-Origin")
+        return origin
+    finally:
+        conn.close()
+
+
+def test_app_py_read_for_its_routes_is_walled_in_too(
+    start_cloud: Callable[..., HostileCloud],
+) -> None:
+    cloud = start_cloud()
+    # Refused (Landlock) or absent (the project sits under the machine's /tmp, which
+    # the reader's private /tmp hides), never read:
+    assert _import_probe(cloud) in {
+        "https://permissionerror.invalid",
+        "https://filenotfounderror.invalid",
+    }, "\n".join(cloud.lines)
+
+
 def test_isolation_can_be_turned_off_for_debugging(
     start_cloud: Callable[..., HostileCloud],
 ) -> None:
@@ -97,3 +125,4 @@ def test_isolation_can_be_turned_off_for_debugging(
     status, opened = cloud.request("POST", "/read", {"paths": [str(config)]})
     assert status == 200, opened
     assert opened == {str(config): "read"}
+    assert _import_probe(cloud) == "https://read.invalid"  # the probe can see a leak

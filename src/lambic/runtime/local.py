@@ -342,7 +342,8 @@ class LocalCloud:
         # The zygote never imports user code, so it can start before anything else: its
         # preload (boto3 and its service models, ~0.5 s) then overlaps the services'
         # start and the reading of app.py instead of delaying the first cold start.
-        self._zygote = Zygote()
+        # Its manifest reader cannot open the project (it reads a snapshot) nor the state.
+        self._zygote = Zygote(protect=[str(self.project_dir), str(self.state_dir)])
         try:
             for component in self.services:
                 await component.start(self)

@@ -234,6 +234,10 @@ def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) 
         _become_child(closing)
         set_parent_death_signal(zygote_pid)
         try:
+            # app.py runs at import: the reader is walled in as an environment is (its
+            # project's `.lambic/` and `.chalice/` hidden, a private /tmp), so code that
+            # runs only there cannot read what a handler cannot.
+            _isolation.enter(os.path.realpath(msg["project_dir"]), msg.get("protect", ()))
             write_manifest(msg["project_dir"], msg["env"], fd)
         finally:
             os._exit(0)
@@ -371,7 +375,12 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
 class Zygote:
     """The invoker's handle on its zygote process (asyncio; one per invoker)."""
 
-    def __init__(self, preload: Sequence[str] = DEFAULT_PRELOAD) -> None:
+    def __init__(
+        self, preload: Sequence[str] = DEFAULT_PRELOAD, protect: Sequence[str] = ()
+    ) -> None:
+        """`protect`: paths app.py's import in `read_app` must not open even where a
+        broader rule would let it (the project and its state, as for an environment)."""
+        self._protect = [os.path.realpath(path) for path in protect]
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._ctrl = parent
         # PDEATHSIG fires when the *thread* that forked us exits: start the zygote
@@ -507,7 +516,7 @@ class Zygote:
         await self.wait_ready()
         read_end, write_end = os.pipe()
         try:
-            message = {"project_dir": str(project_dir), "env": dict(env)}
+            message = {"project_dir": str(project_dir), "env": dict(env), "protect": self._protect}
             pid = await self._fork("manifest", message, [write_end])
         except BaseException:
             os.close(read_end)

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from lambic.app import Lambic
+from lambic.app import CORSConfig, Lambic
 
 app = Lambic("hostile")
 
@@ -30,6 +30,27 @@ def _attempt(path: str) -> str:
     except OSError as exc:
         return type(exc).__name__
     return "read"
+
+
+def _import_probe() -> str:
+    """At import: try to open the path in import_probe.txt (the project's config)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        with open(os.path.join(here, "import_probe.txt")) as fh:
+            target = fh.read().strip()
+    except OSError:
+        return "none"
+    return _attempt(target)
+
+
+# The outcome reaches the route table read from app.py, so the gateway's CORS preflight
+# answer (served without invoking anything) says what the import-time code could open.
+IMPORT_PROBE = _import_probe()
+
+
+@app.route("/import-probe", cors=CORSConfig(allow_origin=f"https://{IMPORT_PROBE.lower()}.invalid"))
+def import_probe() -> dict[str, str]:
+    return {"import": IMPORT_PROBE}
 
 
 @app.route("/read", methods=["POST"])

@@ -22,7 +22,7 @@ from pathlib import Path
 from lambic import Lambic
 
 print("importing the app")  # its own output must not corrupt the manifest
-Path("pid.txt").write_text(f"{os.getpid()} {os.getppid()}")
+Path(os.environ["PROBE_OUT"], "pid.txt").write_text(f"{os.getpid()} {os.getppid()}")
 app = Lambic(os.environ["APP_NAME"])
 
 
@@ -48,12 +48,25 @@ async def _read(project: Path, *, timeout: float = 30.0, **env: str) -> tuple[Ap
         await zygote.aclose()
 
 
-def test_the_zygote_reads_what_a_fresh_interpreter_reads(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text(APP)
+@pytest.fixture
+def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the app's import writes what the test reads: the reader is walled in as an
+    execution environment (its code read-only, a private /tmp), so this directory is
+    let in explicitly, as a user would let in a test's output directory."""
+    directory = tmp_path / "out"
+    directory.mkdir()
+    monkeypatch.setenv("LAMBIC_ISOLATION_ALLOW", str(directory))
+    return directory
 
-    forked, zygote_pid = asyncio.run(_read(tmp_path, APP_NAME="shop"))
-    reader_pid, reader_parent = map(int, (tmp_path / "pid.txt").read_text().split())
-    fresh = read_manifest(tmp_path, env={**os.environ, "APP_NAME": "shop"})
+
+def test_the_zygote_reads_what_a_fresh_interpreter_reads(tmp_path: Path, out: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(APP)
+
+    forked, zygote_pid = asyncio.run(_read(project, APP_NAME="shop", PROBE_OUT=str(out)))
+    reader_pid, reader_parent = map(int, (out / "pid.txt").read_text().split())
+    fresh = read_manifest(project, env={**os.environ, "APP_NAME": "shop", "PROBE_OUT": str(out)})
 
     assert forked == fresh
     assert fresh.app_name == "shop"  # the environment given reached the import
@@ -71,14 +84,18 @@ def test_a_syntax_error_is_reported_with_its_line(tmp_path: Path) -> None:
         asyncio.run(_read(tmp_path))
 
 
-def test_an_import_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text(
-        "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+def test_an_import_that_hangs_is_killed_at_the_timeout(tmp_path: Path, out: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(
+        "import os, time\n"
+        "open(os.path.join(os.environ['PROBE_OUT'], 'pid.txt'), 'w').write(str(os.getpid()))\n"
+        "time.sleep(60)\n"
     )
 
     with pytest.raises(ProjectError, match="took more than 1 s"):
-        asyncio.run(_read(tmp_path, timeout=1.0))
-    pid = int((tmp_path / "pid.txt").read_text())
+        asyncio.run(_read(project, timeout=1.0, PROBE_OUT=str(out)))
+    pid = int((out / "pid.txt").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 
