@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.header
 import io
 import socket
 from collections.abc import Iterator
@@ -93,6 +94,25 @@ def test_put_and_get_round_trip_metadata_and_system_headers(s3: Any) -> None:
     head = s3.head_object(Bucket="photos", Key="dir/a b+c.txt")
     assert head["ETag"] == put["ETag"]
     assert isinstance(head["LastModified"], dt.datetime)
+
+
+def test_non_ascii_metadata_comes_back_as_the_sdk_reads_it(s3: Any) -> None:
+    # botocore refuses non-ASCII `Metadata`, but a header set directly goes out as UTF-8
+    # bytes, and headers are read back as ISO-8859-1: "é" must come back as the byte
+    # 0xE9; what that charset cannot hold comes back in RFC 2047's form.
+    sent = {"x-amz-meta-greeting": "Hello Worldé"}
+
+    def add_headers(params: dict[str, Any], **_: Any) -> None:
+        params["headers"].update(sent)
+
+    s3.meta.events.register("before-call.s3.PutObject", add_headers)
+    s3.create_bucket(Bucket="photos")
+    s3.put_object(Bucket="photos", Key="k", Body=b"x")
+    assert s3.get_object(Bucket="photos", Key="k")["Metadata"] == {"greeting": "Hello Worldé"}
+    sent = {"x-amz-meta-city": "東京"}
+    s3.put_object(Bucket="photos", Key="wide", Body=b"x")
+    city = s3.head_object(Bucket="photos", Key="wide")["Metadata"]["city"]
+    assert str(email.header.make_header(email.header.decode_header(city))) == "東京"
 
 
 def test_default_content_type_is_binary_octet_stream(s3: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.header
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -148,6 +149,17 @@ def checksum_elements(obj: StoredObject) -> str:
     return checksums
 
 
+def _header_value(value: str) -> str:
+    """A metadata value for a response header, which goes out as ISO-8859-1 (what SDKs
+    read it as, so "é" comes back "é"); beyond that charset, RFC 2047's mail-safe form,
+    as AWS documents for non-ASCII metadata."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return email.header.Header(value, "utf-8").encode()
+    return value
+
+
 def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = [
         ("ETag", obj.etag),
@@ -163,7 +175,9 @@ def object_headers(obj: StoredObject, call: Call) -> list[tuple[str, str]]:
     if "x-amz-server-side-encryption" not in stored:
         headers.extend(encryption.response_headers(obj.attrs, call.request.headers))
     headers.extend(stored.items())
-    headers.extend((f"x-amz-meta-{name}", value) for name, value in obj.attrs.metadata.items())
+    headers.extend(
+        (f"x-amz-meta-{name}", _header_value(value)) for name, value in obj.attrs.metadata.items()
+    )
     if obj.attrs.parts and "partNumber" in call.query:
         # AWS names the part count only when a part was asked for.
         headers.append(("x-amz-mp-parts-count", str(obj.attrs.parts)))

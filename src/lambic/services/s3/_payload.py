@@ -297,6 +297,7 @@ def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None
         lower = name.lower()
         if lower.startswith("x-amz-meta-"):
             meta_name = lower[len("x-amz-meta-") :]
+            value = _header_text(value)
             metadata[meta_name] = value
             size += len(meta_name.encode()) + len(value.encode())
     if size > MAX_METADATA_BYTES:
@@ -304,6 +305,17 @@ def attrs_from_headers(headers: Headers, checksums: dict[str, str] | None = None
     tagging = headers.get("x-amz-tagging")
     tags = validate_tags(parse_qsl(tagging, keep_blank_values=True)) if tagging else {}
     return ObjectAttrs(stored, metadata, dict(checksums or {}), 0, tags)
+
+
+def _header_text(value: str) -> str:
+    """A metadata value as the client meant it: SDKs send UTF-8 bytes, which the edge
+    decoded as ISO-8859-1 (HTTP's default); bytes that are not UTF-8 stay as they were."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def validate_tags(pairs: list[tuple[str, str]]) -> dict[str, str]:
