@@ -89,7 +89,15 @@ class InProcessAws:
             method,
             path,
             query,
-            Headers([("host", self._host), ("authorization", owner), *(headers or {}).items()]),
+            Headers(
+                [
+                    ("host", self._host),
+                    ("authorization", owner),
+                    # What the HTTP framing would say (S3 refuses a PUT without it, 411).
+                    ("content-length", str(len(body))),
+                    *(headers or {}).items(),
+                ]
+            ),
             body,
             host=self._host,
         )
