@@ -1,9 +1,10 @@
 """Field-level limits of CreateTable / UpdateTable, checked on the raw request.
 
-AWS checks its model's constraints (an attribute name is 1-255 characters, a
-projection's NonKeyAttributes are strings) before reading the request's meaning, and
-names the offending field by its path (`keySchema.1.member.attributeName`). Doing the
-same here, ahead of `tables.parse_create_table`, keeps those messages in one place.
+AWS checks its model's constraints (names and types present, a projection's
+NonKeyAttributes are strings) before reading the request's meaning, and names the
+offending field by its path (`attributeDefinitions.1.member.attributeName`). Doing the
+same here, ahead of `tables.parse_create_table`, keeps those messages in one place;
+name lengths are `tables.check_name_lengths` (every one listed at once).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from lambic.services.dynamodb.errors import SerializationError, ValidationError
-from lambic.services.dynamodb.tables import check_name_lengths
 
 
 def check_table_request(request: dict[str, Any]) -> None:
-    """Raise AWS's ValidationException for the first attribute name missing or out of
-    bounds."""
+    """Raise AWS's ValidationException for the first name or type missing (a
+    SerializationException for a name that is not a string)."""
     for i, definition in _members(request.get("AttributeDefinitions")):
         for field in ("AttributeName", "AttributeType"):
             if definition.get(field) is None:
@@ -37,8 +37,6 @@ def check_table_request(request: dict[str, Any]) -> None:
     for _where, name in _attribute_names(request):
         if not isinstance(name, str):
             raise SerializationError("NUMBER_VALUE cannot be converted to String")
-    # Lengths are checked all at once, as AWS lists every one ("2 validation errors").
-    check_name_lengths(request)
 
 
 def _members(value: object) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -54,6 +54,7 @@ from lambic.services.dynamodb.streams import StreamsApi, build_record, with_sequ
 from lambic.services.dynamodb.tables import (
     TableDefinition,
     check_attribute_definitions,
+    check_name_lengths,
     parse_attribute_definitions,
     parse_create_table,
     parse_stream_specification,
@@ -234,6 +235,9 @@ class DynamoDBEngine:
 
     def update_table(self, request: dict[str, Any]) -> dict[str, Any]:
         check_table_request(request)
+        # Every name over its length at once, as AWS lists them ("2 validation errors");
+        # CreateTable's are checked by `parse_create_table`.
+        check_name_lengths(request)
         with self.lock:
             state = self.described_table(request)
             table = TableDefinition.from_json(json.loads(json.dumps(state.definition.to_json())))
