@@ -187,18 +187,45 @@ def dynamodb(
     )
 
 
+def _http_request_options(stage_default: str, stage_help: str) -> Callable[[Any], Any]:
+    """The options both API Gateway event kinds take (the request, then the stage)."""
+
+    def decorate(command: Any) -> Any:
+        for option in reversed(
+            (
+                click.option("--method", default="GET", show_default=True, help="The HTTP method."),
+                click.option("--path", required=True, help="The request path (/users/42)."),
+                click.option("--body", default="", help="The request body."),
+                click.option("--header", "headers", multiple=True, help="NAME=VALUE; repeatable."),
+                click.option("--query", "query", multiple=True, help="NAME=VALUE; repeatable."),
+                click.option(
+                    "--api-stage", default=stage_default, show_default=True, help=stage_help
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _http_request(
+    method: str, path: str, body: str, headers: tuple[str, ...], query: tuple[str, ...]
+) -> dict[str, Any]:
+    """The builders' request arguments from the options, checked."""
+    if not path.startswith("/"):
+        raise CLIError(f"--path must start with '/', got {path!r}")
+    return {
+        "method": method,
+        "path": path,
+        "headers": _pairs(headers, "--header"),
+        "query": _pairs(query, "--query"),
+        "body": body.encode("utf-8"),
+    }
+
+
 @generate_event.command("apigateway")
-@click.option("--method", default="GET", show_default=True, help="The HTTP method.")
-@click.option("--path", required=True, help="The request path (/users/42).")
-@click.option("--body", default="", help="The request body.")
-@click.option("--header", "headers", multiple=True, help="NAME=VALUE; repeatable.")
-@click.option("--query", "query", multiple=True, help="NAME=VALUE; repeatable.")
-@click.option(
-    "--api-stage",
-    default=DEFAULT_API_GATEWAY_STAGE,
-    show_default=True,
-    help="The API Gateway stage the event reports.",
-)
+@_http_request_options(DEFAULT_API_GATEWAY_STAGE, "The API Gateway stage the event reports.")
 def apigateway(
     method: str,
     path: str,
@@ -208,32 +235,12 @@ def apigateway(
     api_stage: str,
 ) -> None:
     """An API Gateway REST API (payload 1.0) proxy event."""
-    if not path.startswith("/"):
-        raise CLIError(f"--path must start with '/', got {path!r}")
-    _build(
-        lambda: _LOCAL.rest_api(
-            method=method,
-            path=path,
-            stage=api_stage,
-            headers=_pairs(headers, "--header"),
-            query=_pairs(query, "--query"),
-            body=body.encode("utf-8"),
-        )
-    )
+    request = _http_request(method, path, body, headers, query)
+    _build(lambda: _LOCAL.rest_api(stage=api_stage, **request))
 
 
 @generate_event.command("apigateway-http")
-@click.option("--method", default="GET", show_default=True, help="The HTTP method.")
-@click.option("--path", required=True, help="The request path (/users/42).")
-@click.option("--body", default="", help="The request body.")
-@click.option("--header", "headers", multiple=True, help="NAME=VALUE; repeatable.")
-@click.option("--query", "query", multiple=True, help="NAME=VALUE; repeatable.")
-@click.option(
-    "--api-stage",
-    default=DEFAULT_STAGE,
-    show_default=True,
-    help="The HTTP API stage ($default is served at the root).",
-)
+@_http_request_options(DEFAULT_STAGE, "The HTTP API stage ($default is served at the root).")
 def apigateway_http(
     method: str,
     path: str,
@@ -243,18 +250,8 @@ def apigateway_http(
     api_stage: str,
 ) -> None:
     """An API Gateway HTTP API (payload 2.0) event."""
-    if not path.startswith("/"):
-        raise CLIError(f"--path must start with '/', got {path!r}")
-    _build(
-        lambda: _LOCAL.http_api(
-            method=method,
-            path=path,
-            stage=api_stage,
-            headers=_pairs(headers, "--header"),
-            query=_pairs(query, "--query"),
-            body=body.encode("utf-8"),
-        )
-    )
+    request = _http_request(method, path, body, headers, query)
+    _build(lambda: _LOCAL.http_api(stage=api_stage, **request))
 
 
 @generate_event.command("websocket")
