@@ -60,13 +60,19 @@ def _names(items: list[Any], key: str) -> list[str]:
     return sorted(str(item[key]) for item in items)
 
 
+def _source(arn: str) -> str:
+    """An event source by name: a stream ARN's label is its creation time (with colons),
+    which differs between two deployments of the same table by design."""
+    return arn.split(":", 5)[5].split("/stream/", 1)[0]
+
+
 def inventory() -> dict[str, list[str]]:
     """Everything on (moto's) AWS, by kind, listed through boto3 (duplicates show)."""
     lam, s3, sns = client("lambda"), client("s3"), client("sns")
     return {
         "functions": _names(lam.list_functions()["Functions"], "FunctionName"),
         "mappings": sorted(
-            f"{m['EventSourceArn'].split(':')[5]} {m['FunctionArn'].rsplit(':', 1)[-1]}"
+            f"{_source(m['EventSourceArn'])} {m['FunctionArn'].rsplit(':', 1)[-1]}"
             for m in lam.list_event_source_mappings()["EventSourceMappings"]
         ),
         "roles": _names(client("iam").list_roles()["Roles"], "RoleName"),
