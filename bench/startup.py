@@ -20,8 +20,9 @@ directory, and polled (every 5 ms) until it gives its first answer:
                        --ministack PATH).
 
 The CPU time (user + system) the process tree used up to its first answer is taken
-at that moment (/proc/PID/stat, with the children each process has reaped): a counted
-measure, which a machine busy with other work disturbs far less than the wall time.
+at that moment (each live thread's /proc/PID/task/TID/sched, plus the children each
+process has reaped from /proc/PID/stat): a counted measure, which a machine busy with
+other work disturbs far less than the wall time.
 After the first answer the process tree is left idle for --idle seconds, then its
 proportional set size is summed over every process of the tree
 (/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
@@ -29,6 +30,12 @@ With --baseline, the two Lambic targets also run from another checkout's `src`
 (PYTHONPATH; e.g. a worktree of main) in the same rounds: a before/after in one run.
 Rounds are interleaved (target after target) so a burst of other load on the machine
 hits every target; medians are quoted, and each process's median PSS is listed.
+
+Each Lambic tree measured is byte-compiled first (`compileall`), as `pip install` does
+for an installed package: with PYTHONDONTWRITEBYTECODE set (or stale .pyc files) every
+start would otherwise compile Lambic's sources again, which no installed user pays.
+The interpreter's own start (`python -c pass`, and `python -S -c pass` without site)
+is timed in the same rounds, as the floor under every Python target.
 """
 
 from __future__ import annotations
@@ -175,15 +182,30 @@ def tree_pss(root: int) -> list[tuple[str, int]]:
 _TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def _task_cpu_ms(pid: int) -> float:
+    """CPU time of a process's live threads, in ms, from the scheduler's own count
+    (/proc/PID/task/TID/sched: nanosecond resolution, where /proc/PID/stat counts
+    10 ms ticks, too coarse for a start of ~100 ms)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for line in (task / "sched").read_text().splitlines():
+                if line.startswith("se.sum_exec_runtime"):
+                    total += float(line.split(":")[1])
+                    break
+    return total
+
+
 def tree_cpu_ms(root: int) -> float:
-    """User + system CPU of every live process of the tree, and of the children each
-    has reaped (a one-shot helper that already exited), in ms."""
-    total = 0
+    """User + system CPU of every live process of the tree (its live threads), and of
+    the children each has reaped (a one-shot helper that already exited), in ms."""
+    total = 0.0
     for pid in process_tree(root):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total * _TICK_MS
+            total += sum(int(f) for f in fields[13:15]) * _TICK_MS  # cutime cstime
+            total += _task_cpu_ms(pid)
+    return total
 
 
 # -- targets -----------------------------------------------------------------------
@@ -260,6 +282,29 @@ def ministack(executable: str) -> Command:
     return command
 
 
+def precompile(src: Path) -> None:
+    """Byte-compile a Lambic tree, as an installed package is (see the module doc)."""
+    subprocess.run([PY, "-m", "compileall", "-q", str(src)], check=True, stdout=subprocess.DEVNULL)
+
+
+@dataclass
+class Floor:
+    """The interpreter's own start and exit (no target answers before it)."""
+
+    name: str
+    argv: list[str]
+    runs: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def run_once(self) -> None:
+        started = time.perf_counter()
+        proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0  # reaped above
+        self.runs.append((time.perf_counter() - started) * 1000)
+        self.cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
+
+
 def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -333,11 +378,20 @@ def main() -> None:
         ]
     if args.only:
         targets = [t for t in targets if t.name in args.only]
+    precompile(REPO / "src")
+    if args.baseline:
+        precompile(Path(args.baseline).resolve())
+    floors = [
+        Floor("python -c pass", [PY, "-c", "pass"]),
+        Floor("python -S -c pass", [PY, "-S", "-c", "pass"]),
+    ]
     print(
         f"{args.rounds} interleaved rounds; first answer polled every 5 ms; "
         f"PSS summed over the process tree after {args.idle:.1f} s idle (medians)"
     )
     for _ in range(args.rounds):
+        for floor in floors:
+            floor.run_once()
         for target in targets:
             start_once(target, args.idle)
 
@@ -357,6 +411,11 @@ def main() -> None:
             print(f"    {shown:<48} {statistics.median(mbs):>6.1f} MB")
         if t.statuses - {200}:
             print(f"    (first answers had statuses {sorted(t.statuses)})")
+    for floor in floors:
+        print(
+            f"{floor.name:<17} {statistics.median(floor.runs):>26.0f} "
+            f"{'(exec to exit: the floor)':>30} {statistics.median(floor.cpu):>15.0f}"
+        )
     medians = {t.name: statistics.median(t.starts) for t in targets}
     cpu = {t.name: statistics.median(t.cpu) for t in targets}
     memory = {t.name: statistics.median(t.pss) for t in targets}
