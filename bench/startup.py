@@ -36,6 +36,13 @@ for an installed package: with PYTHONDONTWRITEBYTECODE set (or stale .pyc files)
 start would otherwise compile Lambic's sources again, which no installed user pays.
 The interpreter's own start (`python -c pass`, and `python -S -c pass` without site)
 is timed in the same rounds, as the floor under every Python target.
+
+With --instructions (valgrind installed), each `lambic services` target (and the
+floor) also runs once under valgrind's callgrind, and the instructions it executed
+from exec to its first answer are printed (`callgrind_control --dump` when the answer
+arrives): a count other load on the machine does not change at all, for comparing
+trees on a busy machine. Instructions understate what memory-bound work (garbage
+collection) costs in time, so the CPU column stays the primary measure.
 """
 
 from __future__ import annotations
@@ -305,6 +312,56 @@ class Floor:
         self.cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
 
 
+def _callgrind_total(path: Path) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {path}")
+
+
+def instructions(target: Target, timeout: float = 600.0) -> float:
+    """Millions of instructions `target` executed from exec to its first answer,
+    counted by callgrind (see the module doc); the floor's until it exits."""
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as out:
+        port = free_port()
+        command, env, cwd = target.command(Path(tmp), port)
+        valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p"]
+        proc = subprocess.Popen(
+            valgrind + command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            if not target.probe:  # a floor: counted to its exit
+                proc.wait(timeout=timeout)
+                return _callgrind_total(Path(out) / f"cg.{proc.pid}") / 1e6
+            deadline = time.monotonic() + timeout
+            while answer(port, target.probe) is None:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{target.name} did not answer under callgrind")
+                time.sleep(0.05)
+            # The first dump holds what ran until now (the process idles after its answer).
+            subprocess.run(
+                ["callgrind_control", "--dump=first-answer", str(proc.pid)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            return _callgrind_total(Path(out) / f"cg.{proc.pid}.1") / 1e6
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=60)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
 def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -361,6 +418,11 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", default=[], help="run only these targets (repeatable)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions to the first answer under callgrind (services only)",
+    )
     args = parser.parse_args()
     targets = [
         Target("lambic services", "/", lambic_services()),
@@ -416,6 +478,16 @@ def main() -> None:
             f"{floor.name:<17} {statistics.median(floor.runs):>26.0f} "
             f"{'(exec to exit: the floor)':>30} {statistics.median(floor.cpu):>15.0f}"
         )
+    if args.instructions:
+        floor = Target("python -c pass", "", lambda work, port: ([PY, "-c", "pass"], _env(), work))
+        counted = [floor] + [t for t in targets if t.name in ("lambic services", "services (base)")]
+        counts = {t.name: instructions(t) for t in counted}
+        print("instructions from exec to the first answer (callgrind, millions):")
+        for name, count in counts.items():
+            print(f"    {name:<20} {count:>8.1f} M")
+        if "services (base)" in counts and "lambic services" in counts:
+            ratio = counts["lambic services"] / counts["services (base)"]
+            print(f"    lambic services / services (base) = {ratio:.3f}x")
     medians = {t.name: statistics.median(t.starts) for t in targets}
     cpu = {t.name: statistics.median(t.cpu) for t in targets}
     memory = {t.name: statistics.median(t.pss) for t in targets}
