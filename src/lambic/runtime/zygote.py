@@ -256,14 +256,17 @@ def _reap(ctrl: socket.socket, children: set[int]) -> None:
         _send(ctrl, {"op": "exited", "pid": pid, "status": status})
 
 
-def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
+def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False) -> None:
     """Fork environments (and manifest readers) on request until `ctrl` closes.
 
     `warm`: boto3 clients to build when idle, one per quiet moment, before the first
     spare is forked (a spare is a snapshot: it must hold the warmed models). A spawn
     that comes meanwhile forks at once; that environment loads what is missing itself.
+    `hold_warm`: build none before the first request (`lambic local`'s manifest read,
+    which a client being built would otherwise delay by up to ~0.1 s).
     """
     pending = list(warm)
+    held = hold_warm and bool(pending)
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -286,7 +289,9 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
     # Probed, the namespace factory started and the rule paths opened once here; every
     # fork inherits them.
     _isolation.warm()
-    _send(ctrl, {"op": "ready", "pid": os.getpid()})
+    # What the walls found here travels with "ready": `lambic local` reports it without
+    # forking to probe again (a fork of the gateway's process, on its first answer's way).
+    _send(ctrl, {"op": "ready", "pid": os.getpid(), "isolation": _isolation.found()})
     try:
         while True:
             now = time.monotonic()
@@ -294,7 +299,9 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
                 initialised(sock)
             # With no spare, wait only briefly: a quiet moment is when to fork one.
             timeout = 0 if pending else None if spare is not None else 0.005
-            if not pending and spare is None and initialising:
+            if held:
+                timeout = None
+            elif not pending and spare is None and initialising:
                 timeout = min(initialising.values()) - now
             events = sel.select(timeout)
             if not events and pending:
@@ -323,6 +330,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = ()) -> None:
                 if received is None:
                     return
                 msg, fds = received
+                held = False
                 if msg.get("op") == "manifest" and len(fds) == 1:
                     try:
                         pid = _fork_manifest_reader(msg, fds[0], [*closing, *initialising])
@@ -376,10 +384,16 @@ class Zygote:
     """The invoker's handle on its zygote process (asyncio; one per invoker)."""
 
     def __init__(
-        self, preload: Sequence[str] = DEFAULT_PRELOAD, protect: Sequence[str] = ()
+        self,
+        preload: Sequence[str] = DEFAULT_PRELOAD,
+        protect: Sequence[str] = (),
+        *,
+        hold_warm: bool = False,
     ) -> None:
         """`protect`: paths app.py's import in `read_app` must not open even where a
-        broader rule would let it (the project and its state, as for an environment)."""
+        broader rule would let it (the project and its state, as for an environment).
+        `hold_warm`: the zygote builds its boto3 clients only after its first request
+        (`serve`), for a caller whose first request is on its way (a manifest read)."""
         self._protect = [os.path.realpath(path) for path in protect]
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._ctrl = parent
@@ -393,6 +407,7 @@ class Zygote:
                 str(child.fileno()),
                 str(os.getpid()),
                 ",".join(preload),
+                *(["hold"] if hold_warm else []),
             ],
             pass_fds=[child.fileno()],
             stdin=subprocess.DEVNULL,
@@ -406,6 +421,8 @@ class Zygote:
         self._statuses: OrderedDict[int, int] = OrderedDict()
         self._token = 0
         self._dead = False
+        #: What isolation the zygote found (`_isolation.found()`), once it is ready.
+        self.isolation: dict[str, Any] | None = None
 
     @property
     def pid(self) -> int:
@@ -445,6 +462,7 @@ class Zygote:
             msg = json.loads(data)
             op = msg.get("op")
             if op == "ready" and self._ready is not None and not self._ready.done():
+                self.isolation = msg.get("isolation")
                 self._ready.set_result(None)
             elif op == "spawned":
                 fut = self._spawns.pop(msg["token"], None)

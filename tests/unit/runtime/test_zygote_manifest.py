@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,44 @@ def test_the_zygote_imports_before_it_is_ready_and_leaves_clients_for_later() ->
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["['dynamodb',", "'s3']", "True", "True"]
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(child) for child in fh.read().split()]
+
+
+async def _spare_within(zygote: Zygote, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _children(zygote.pid):  # isolation off: no namespace factory, only a spare
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("hold", [False, True])
+def test_a_held_zygote_builds_its_clients_and_spare_only_after_its_first_request(
+    hold: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `lambic local`'s zygote: its first request (the manifest read) must not wait
+    # behind a boto3 client being built; the spare, forked once the clients are
+    # built, shows when that happened.
+    monkeypatch.setenv("LAMBIC_ISOLATION", "off")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "app.py").write_text("from lambic import Lambic\napp = Lambic('held')\n")
+
+    async def scenario() -> tuple[bool, bool]:
+        zygote = Zygote(preload=("json", "lambic.app", "boto3:sts"), hold_warm=hold)
+        try:
+            await zygote.wait_ready()
+            before = await _spare_within(zygote, 3.0)
+            await aread_manifest(project, env=dict(os.environ), reader=zygote)
+            after = await _spare_within(zygote, 10.0)
+            return before, after
+        finally:
+            await zygote.aclose()
+
+    before, after = asyncio.run(scenario())
+    assert (before, after) == ((False, True) if hold else (True, True))
