@@ -152,3 +152,27 @@ def test_a_held_zygote_builds_its_clients_and_spare_only_after_its_first_request
 
     before, after = asyncio.run(scenario())
     assert (before, after) == ((False, True) if hold else (True, True))
+
+
+def test_warmed_services_leave_their_client_and_resource_models_loaded() -> None:
+    # What a cold environment forked afterwards would otherwise read and parse itself:
+    # boto3.resource("dynamodb") (the flagship's) loads no model file once warmed.
+    probe = (
+        "import boto3, botocore.loaders\n"
+        "from lambic.runtime.zygote import _warm_boto3\n"
+        "_warm_boto3(['dynamodb', 'sts'])\n"
+        "read = []\n"
+        "original = botocore.loaders.Loader.load_data_with_path\n"
+        "def spy(self, name, *args, **kwargs):\n"
+        "    read.append(name)\n"
+        "    return original(self, name, *args, **kwargs)\n"
+        "botocore.loaders.Loader.load_data_with_path = spy\n"
+        "keys = dict(region_name='eu-west-1', aws_access_key_id='a', aws_secret_access_key='b')\n"
+        "boto3.resource('dynamodb', **keys).Table('t')\n"
+        "boto3.client('sts', **keys)\n"
+        "boto3.client('sqs', **keys)\n"
+        "print(sorted({n.split('/')[0] for n in read if '/' in n}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    # Only the service that was not warmed had its model files read.
+    assert out.stdout.split() == ["['sqs']"]
