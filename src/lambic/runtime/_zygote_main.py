@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from lambic.runtime._sandbox import set_parent_death_signal
-from lambic.runtime.zygote import preload_modules, serve
+from lambic.runtime._zygote_process import preload_modules, serve
 
 
 def main(argv: Sequence[str]) -> None:

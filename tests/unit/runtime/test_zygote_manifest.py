@@ -159,7 +159,7 @@ def test_warmed_services_leave_their_client_and_resource_models_loaded() -> None
     # boto3.resource("dynamodb") (the flagship's) loads no model file once warmed.
     probe = (
         "import boto3, botocore.loaders\n"
-        "from lambic.runtime.zygote import _warm_boto3\n"
+        "from lambic.runtime._zygote_process import _warm_boto3\n"
         "_warm_boto3(['dynamodb', 'sts'])\n"
         "read = []\n"
         "original = botocore.loaders.Loader.load_data_with_path\n"
@@ -176,3 +176,11 @@ def test_warmed_services_leave_their_client_and_resource_models_loaded() -> None
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     # Only the service that was not warmed had its model files read.
     assert out.stdout.split() == ["['sqs']"]
+
+
+def test_the_zygote_process_does_not_import_the_handles_asyncio() -> None:
+    # ~20 ms of the zygote's way to "ready" (on the first answer's path): asyncio is the
+    # invoker's side only; an app that uses it imports it in its own environment.
+    probe = "import sys, lambic.runtime._zygote_main\nprint('asyncio' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
