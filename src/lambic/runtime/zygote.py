@@ -227,7 +227,8 @@ class Zygote:
         self, project_dir: Path, env: Mapping[str, str], timeout: float
     ) -> tuple[bytes, int | None]:
         """Import `project_dir`'s app.py in a child forked from here, with `env` as its
-        whole environment; (its output: the manifest's JSON line, exit status).
+        whole environment; (its output: the manifest's JSON line, exit status), the
+        status None when the line came whole (nothing more to explain).
 
         `project.manifest.ManifestReader`; TimeoutError (the child killed) when the
         import takes longer than `timeout`.
@@ -249,6 +250,13 @@ class Zygote:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
             raise TimeoutError(f"importing app.py took more than {timeout:.0f} s") from None
+        if output.endswith(b"\n"):
+            # The reader wrote its whole line (the manifest or the import's error) and
+            # closed the pipe: its exit status would add nothing, and the zygote
+            # reports it only between two boto3 clients it builds (~0.1 s, more on a
+            # loaded machine), while `lambic local`'s first answer waits.
+            self.forget(pid)
+            return output, None
         try:
             status = await asyncio.wait_for(asyncio.shield(exited), 5)
         except (asyncio.TimeoutError, ZygoteError):

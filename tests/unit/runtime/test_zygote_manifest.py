@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,7 @@ from lambic.runtime.zygote import Zygote
 APP = """
 import os
 from pathlib import Path
+from typing import Any
 
 from lambic import Lambic
 
@@ -184,3 +187,33 @@ def test_the_zygote_process_does_not_import_the_handles_asyncio() -> None:
     probe = "import sys, lambic.runtime._zygote_main\nprint('asyncio' in sys.modules)\n"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
+
+
+def test_the_manifest_comes_without_waiting_for_the_zygote_to_report_the_readers_exit(
+    tmp_path: Path,
+) -> None:
+    # The zygote reports a reader's exit only between two boto3 clients it builds;
+    # stopped right after forking the reader, it reports nothing: the manifest must
+    # come anyway (it used to wait 5 s for that status).
+    (tmp_path / "app.py").write_text("from lambic import Lambic\napp = Lambic('quick')\n")
+
+    async def scenario() -> tuple[str, float]:
+        zygote = Zygote(preload=("json", "lambic.app"))
+        fork = zygote._fork
+
+        def fork_then_stop(op: str, payload: dict[str, Any], fds: Any) -> asyncio.Future[int]:
+            forked = fork(op, payload, fds)
+            forked.add_done_callback(lambda _: os.kill(zygote.pid, signal.SIGSTOP))
+            return forked
+
+        zygote._fork = fork_then_stop  # type: ignore[method-assign]
+        try:
+            started = time.monotonic()
+            manifest = await aread_manifest(tmp_path, env=dict(os.environ), reader=zygote)
+            return manifest.app_name, time.monotonic() - started
+        finally:
+            os.kill(zygote.pid, signal.SIGCONT)
+            await zygote.aclose()
+
+    name, seconds = asyncio.run(scenario())
+    assert name == "quick" and seconds < 4.0
