@@ -262,11 +262,11 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
             if not events and pending:
                 with contextlib.suppress(Exception):
                     _warm_boto3([pending.pop(0)])
-                # Out of the GC's reach at once: an environment forked between two
-                # clients would otherwise copy the pages a collection touches.
-                gc.freeze()
-                if not pending:
-                    _freeze()
+                # Out of the GC's reach at once (the dropped client's cycles collected
+                # first; what came before is frozen, so only this step's objects are
+                # walked): an environment forked between two steps would otherwise
+                # copy the pages its collections touch.
+                _freeze()
                 continue
             if not events and spare is None and not initialising:
                 spare = _fork_spare([*closing, *initialising])
