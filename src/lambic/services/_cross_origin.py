@@ -35,5 +35,6 @@ def preflight(request: ServiceRequest) -> ServiceResponse:
 
 def allow(response: ServiceResponse) -> ServiceResponse:
     """An actual (non-preflight) cross-origin request's answer, whatever its status."""
-    response.headers.extend((ALLOW_ORIGIN, EXPOSE))
-    return response
+    # A new response: a service may hand out one it keeps (a canned answer).
+    headers = [*response.headers, ALLOW_ORIGIN, EXPOSE]
+    return ServiceResponse(response.status, headers, response.body, response.stream)
