@@ -23,6 +23,8 @@ What the core does for both, with the numbers of `lambic._http_limits`:
   as they arrive, never wholly into memory;
 - keep-alive (HTTP/1.0 closes), pipelining (answers in order, one request of a
   connection in flight at a time), `Expect: 100-continue` answered at the headers;
+- bytes that are no request (a body longer than its Content-Length...) are answered
+  400 and closed, after the requests read before them have been answered;
 - each response leaves in as few writes as the site makes (one for a small answer);
   streamed responses wait for the client (`HttpConnection.drain`) past `HIGH_WATER`;
 - graceful stop: idle connections close at once, busy ones after their answer, and
@@ -180,6 +182,7 @@ class HttpConnection(asyncio.Protocol):
         "_meter",
         "_meter_url",
         "_queue",
+        "_refusal",
         "_task",
         "_timer",
         "_writable",
@@ -228,6 +231,8 @@ class HttpConnection(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
         self._current: Exchange | None = None
         self._writable: asyncio.Event | None = None
+        #: A malformed-request answer waiting for the requests read before the bad bytes.
+        self._refusal: bytes | None = None
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
@@ -470,6 +475,8 @@ class HttpConnection(asyncio.Protocol):
             return
         if self._queue:
             self._start()
+        elif self._refusal is not None:
+            self._send_refusal(self._refusal)
 
     def shutdown(self) -> None:
         """Graceful stop: close when idle, else once the answers in hand have left."""
@@ -485,7 +492,7 @@ class HttpConnection(asyncio.Protocol):
     def _refuse(self, reason: int) -> None:
         """Answer in the site's protocol (or not at all) and close."""
         transport = self.transport
-        if transport is None or transport.is_closing():
+        if transport is None or transport.is_closing() or self._refusal is not None:
             return
         answer = self.site.refusal(self, reason)
         if reason == UPGRADE and answer is None:
@@ -496,14 +503,27 @@ class HttpConnection(asyncio.Protocol):
         if answer is None:
             transport.close()
             return
-        transport.write(answer)
-        if reason in (MALFORMED, UPGRADE):
-            for exchange in self._queue:  # read before the bad bytes: never answered now
-                exchange.drop()
-            self._queue.clear()
-            transport.close()
-        else:
+        if reason not in (MALFORMED, UPGRADE):
+            transport.write(answer)
             self._close_lingering()
+        elif self._current is not None or self._queue:
+            # The requests read before the bad bytes are answered first, in order, as
+            # AWS does (a PUT whose Content-Length is short of what was sent gets its
+            # own answer, then the leftover bytes their 400): nothing more is read.
+            self._refusal = answer
+            transport.pause_reading()
+            if self._timer is not None:
+                self._timer.phase = BUSY
+        else:
+            self._send_refusal(answer)
+
+    def _send_refusal(self, answer: bytes) -> None:
+        self._refusal = None
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.transport is not None:
+            self.transport.write(answer)
+            self.transport.close()
 
     def _close_lingering(self) -> None:
         if self.transport is not None:

@@ -409,6 +409,30 @@ def test_a_malformed_request_gets_400_and_the_connection_closes(target: Target) 
     assert status_of(reply) == 400
 
 
+def test_requests_before_malformed_bytes_are_answered_then_400(target: Target) -> None:
+    # As a client sending more body than its Content-Length meets it (AWS answers the
+    # request, then the leftover bytes): the answers keep their order, then close.
+    with connect(target.port) as sock:
+        sock.sendall(b"".join(target.echo(word) for word in WORDS) + b"\x01 garbage\r\n\r\n")
+        *replies, refused = read_responses(sock, 4)
+        rest = read_until_closed(sock)
+    assert [body_of(reply) for reply in replies] == [word.encode() for word in WORDS]
+    assert status_of(refused) == 400
+    assert rest == b""
+
+
+def test_a_body_longer_than_its_length_is_answered_for_its_length(target: Target) -> None:
+    raw = target.upload(b"0123456789")
+    short = raw.replace(b"Content-Length: 10\r\n", b"Content-Length: 4\r\n")
+    with connect(target.port) as sock:
+        sock.sendall(short)  # 6 bytes past the declared 4, which are no request
+        reply, refused = read_responses(sock, 2)
+        rest = read_until_closed(sock)
+    assert target.fetch(reply) == b"0123"
+    assert status_of(refused) == 400
+    assert rest == b""
+
+
 def test_a_slow_loris_head_is_dropped_at_the_header_deadline(target: Target) -> None:
     started = time.monotonic()
     closed = False

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from lambic.services import _cross_origin
 from lambic.services._unserved import render_unserved
 from lambic.services.auth import Authenticator, AuthError, render_auth_error
 from lambic.services.base import (
@@ -32,6 +33,7 @@ from lambic.services.base import (
     ServiceResponse,
     SpoolingService,
 )
+from lambic.services.s3.protocol import virtual_host_bucket
 
 # X-Amz-Target prefixes of the JSON-protocol services we serve.
 _TARGET_PREFIXES = {
@@ -141,6 +143,16 @@ def _rest_service(request: ServiceRequest, auth: str | None) -> str:
         return "console"  # no bucket is named "_lambic": S3 bucket names have no "_"
     if ".amazonaws.com" in request.host:
         return _host_service(request.host)
+    if (
+        request.path == "/"
+        and "origin" in request.headers
+        and virtual_host_bucket(request.host) is None
+    ):
+        # A browser at the endpoint's root, unsigned (a CORS preflight, or a page's bare
+        # GET/POST): DynamoDB's endpoint answers these; S3's root has nothing for a
+        # browser (anonymous ListBuckets is always denied) and a bucket is in the path
+        # or the host name.
+        return "dynamodb"
     return "s3"
 
 
@@ -226,11 +238,24 @@ class EdgeApp:
             return render_unserved(name, request, self.served)
         if name == "console":  # a browser's requests: the console checks them itself
             return await service.handle(request)
+        if name == "dynamodb" and "origin" in request.headers:
+            return await self._cross_origin(service, request)
         try:
             request = self.auth.check(request, name)
         except AuthError as error:
             return render_auth_error(error, name, error_protocol(name, request))
         return await service.handle(request)
+
+    async def _cross_origin(self, service: Service, request: ServiceRequest) -> ServiceResponse:
+        """A browser's DynamoDB request (`_cross_origin`): a preflight is answered
+        unauthenticated; any other answer, errors included, carries the CORS headers."""
+        if request.method == "OPTIONS":
+            return _cross_origin.preflight(request)
+        try:
+            request = self.auth.check(request, "dynamodb")
+        except AuthError as error:
+            return _cross_origin.allow(render_auth_error(error, "dynamodb", "json"))
+        return _cross_origin.allow(await service.handle(request))
 
 
 def error_protocol(name: str, request: ServiceRequest) -> str:

@@ -53,6 +53,20 @@ def test_canned_acls_on_buckets_and_objects(s3: Any) -> None:
     assert exc.value.response["Error"]["Code"] == "InvalidArgument"
 
 
+def test_recreating_an_owned_bucket_in_us_east_1_resets_its_acl(s3: Any) -> None:
+    owner = s3.get_bucket_acl(Bucket="acl")["Owner"]["ID"]
+    s3.put_bucket_acl(Bucket="acl", ACL="public-read")
+    s3.put_object(Bucket="acl", Key="kept", Body=b"x")
+    s3.create_bucket(Bucket="acl")  # 200 OK in us-east-1, as AWS's legacy behaviour
+    assert _grants(s3.get_bucket_acl(Bucket="acl")) == [(owner, "FULL_CONTROL")]
+    s3.create_bucket(Bucket="acl", ACL="public-read")
+    assert _grants(s3.get_bucket_acl(Bucket="acl")) == [
+        (owner, "FULL_CONTROL"),
+        (ALL_USERS, "READ"),
+    ]
+    assert s3.get_object(Bucket="acl", Key="kept")["Body"].read() == b"x"
+
+
 def test_grant_headers_and_documents(s3: Any) -> None:
     s3.put_bucket_acl(Bucket="acl", GrantRead=f'uri="{ALL_USERS}"', GrantWriteACP='id="abc123"')
     assert sorted(_grants(s3.get_bucket_acl(Bucket="acl"))) == [

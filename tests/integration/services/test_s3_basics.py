@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.header
 import io
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambic.services.s3 import create_service
+from lambic.services.s3 import crc, create_service
 
 
 @pytest.fixture
@@ -226,6 +227,31 @@ def test_checksums_are_verified_stored_and_returned_when_asked(s3: Any) -> None:
     assert _error(exc)["Code"] == "BadDigest"
 
 
+@pytest.mark.parametrize("size", [1024, 3 * 1024 * 1024], ids=["in-memory", "spooled"])
+def test_crc64nvme_and_crc32c_checksums_are_computed_and_checked(s3: Any, size: int) -> None:
+    s3.create_bucket(Bucket="photos")
+    body = bytes(range(256)) * (size // 256)
+    sums = {
+        "ChecksumCRC64NVME": base64.b64encode(crc.crc64nvme(body)).decode(),
+        "ChecksumCRC32C": base64.b64encode(crc.crc32c(body)).decode(),
+    }
+    for name, value in sums.items():
+        algorithm = name.removeprefix("Checksum")
+        put = s3.put_object(
+            Bucket="photos", Key="k", Body=body, ChecksumAlgorithm=algorithm, **{name: value}
+        )
+        assert put[name] == value
+        assert name not in s3.head_object(Bucket="photos", Key="k")
+        assert s3.head_object(Bucket="photos", Key="k", ChecksumMode="ENABLED")[name] == value
+        wrong = base64.b64encode(bytes(len(base64.b64decode(value)))).decode()
+        with pytest.raises(ClientError) as exc:
+            s3.put_object(
+                Bucket="photos", Key="k", Body=body, ChecksumAlgorithm=algorithm, **{name: wrong}
+            )
+        assert _error(exc)["Code"] == "BadDigest"
+        assert s3.head_object(Bucket="photos", Key="k", ChecksumMode="ENABLED")[name] == value
+
+
 def test_copy_object_with_url_encoded_keys_and_metadata_directives(s3: Any) -> None:
     s3.create_bucket(Bucket="photos")
     s3.put_object(
@@ -325,6 +351,11 @@ def test_object_tags_from_put_header_and_the_tagging_api(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
         s3.put_object_tagging(Bucket="photos", Key="k", Tagging=too_many)
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert _error(exc)["Code"] == "InvalidTag"
+    eleven = "&".join(f"k{n}=v" for n in range(11))
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket="photos", Key="k", Body=b"x", Tagging=eleven)
+    assert _error(exc)["Code"] == "InvalidTag"
     with pytest.raises(ClientError) as exc:
         s3.get_object_tagging(Bucket="photos", Key="missing")
     assert _error(exc)["Code"] == "NoSuchKey"
@@ -403,3 +434,15 @@ def test_a_put_without_content_length_is_411(start_edge: Any, make_client: Any) 
         answer = sock.recv(65536).decode()
     assert answer.startswith("HTTP/1.1 411")
     assert "<Code>MissingContentLength</Code>" in answer
+
+
+def test_a_torrent_is_no_such_key_as_since_s3_dropped_bittorrent(s3: Any) -> None:
+    s3.create_bucket(Bucket="photos")
+    s3.put_object(Bucket="photos", Key="film.mpg", Body=b"frames")
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_torrent(Bucket="photos", Key="film.mpg")
+    assert _error(exc)["Code"] == "NoSuchKey"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ClientError) as exc:
+        s3.get_object_torrent(Bucket="nowhere", Key="film.mpg")
+    assert _error(exc)["Code"] == "NoSuchBucket"

@@ -131,6 +131,11 @@ def test_sse_c_multipart_parts_must_carry_the_upload_key(s3: Any) -> None:
     headers = done["ResponseMetadata"]["HTTPHeaders"]
     assert headers["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
     assert s3.get_object(Bucket="safe", Key="m", **_customer(KEY))["Body"].read() == b"part"
+    part_one = s3.get_object(Bucket="safe", Key="m", PartNumber=1, **_customer(KEY))
+    assert part_one["Body"].read() == b"part"
+    with pytest.raises(ClientError) as exc:  # a part it lacks: said before the key is asked
+        s3.get_object(Bucket="safe", Key="m", PartNumber=2)
+    assert _code(exc) == ("InvalidPart", 400)
 
 
 def test_parts_of_a_kms_upload_may_repeat_its_encryption_headers(s3: Any) -> None:

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambic.services.s3 import create_service
+from lambic.services.s3 import crc, create_service
 
 PART = 5 * 1024 * 1024
 BODIES = (b"A" * PART, b"B" * PART, b"C" * 1000)
+_OURS = {"CRC32C": crc.crc32c, "CRC64NVME": crc.crc64nvme}
 
 
 @pytest.fixture
@@ -35,6 +36,10 @@ def _upload(s3: Any, algorithm: str, kind: str) -> tuple[str, list[dict[str, Any
     assert (created["ChecksumAlgorithm"], created["ChecksumType"]) == (algorithm, kind)
     parts = []
     for number, body in enumerate(BODIES, start=1):
+        # botocore computes CRC32C and CRC64NVME only with awscrt: given here instead.
+        given = {}
+        if algorithm in _OURS:
+            given[f"Checksum{algorithm}"] = base64.b64encode(_OURS[algorithm](body)).decode()
         sent = s3.upload_part(
             Bucket="sums",
             Key="m",
@@ -42,6 +47,7 @@ def _upload(s3: Any, algorithm: str, kind: str) -> tuple[str, list[dict[str, Any
             PartNumber=number,
             Body=body,
             ChecksumAlgorithm=algorithm,
+            **given,
         )
         parts.append(
             {
@@ -92,6 +98,22 @@ def test_full_object_crc32_equals_the_crc_of_the_whole_object(s3: Any) -> None:
     )
     whole = base64.b64encode(zlib.crc32(b"".join(BODIES)).to_bytes(4, "big")).decode()
     assert (done["ChecksumCRC32"], done["ChecksumType"]) == (whole, "FULL_OBJECT")
+
+
+def test_full_object_crc64nvme_and_composite_crc32c_are_computed(s3: Any) -> None:
+    upload, parts = _upload(s3, "CRC64NVME", "FULL_OBJECT")
+    done = s3.complete_multipart_upload(
+        Bucket="sums", Key="m", UploadId=upload, MultipartUpload={"Parts": parts}
+    )
+    whole = base64.b64encode(crc.crc64nvme(b"".join(BODIES))).decode()
+    assert (done["ChecksumCRC64NVME"], done["ChecksumType"]) == (whole, "FULL_OBJECT")
+    upload, parts = _upload(s3, "CRC32C", "COMPOSITE")
+    done = s3.complete_multipart_upload(
+        Bucket="sums", Key="m", UploadId=upload, MultipartUpload={"Parts": parts}
+    )
+    joined = b"".join(crc.crc32c(body) for body in BODIES)
+    composite = base64.b64encode(crc.crc32c(joined)).decode() + "-3"
+    assert (done["ChecksumCRC32C"], done["ChecksumType"]) == (composite, "COMPOSITE")
 
 
 def test_a_part_checksum_that_does_not_match_is_invalid_part(s3: Any) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from lambic.services.base import Headers, ServiceRequest
 from lambic.services.edge import route_service
 
@@ -59,6 +61,18 @@ def test_routes_everything_else_to_s3() -> None:
     assert route_service(_request("PUT", "/bucket/key", headers=[_signed("s3")])) == "s3"
     assert route_service(_request("GET", "/bucket/index.html")) == "s3"
     assert route_service(_request("POST", "/bucket", "delete", body=b"<Delete/>")) == "s3"
+
+
+def test_an_unsigned_browser_request_at_the_root_is_dynamodbs() -> None:
+    origin = ("Origin", "http://app.example")
+    for method in ("OPTIONS", "GET", "POST"):
+        assert route_service(_request(method, headers=[origin])) == "dynamodb"
+    # A bucket in the path or the host, a signature, or no Origin: still S3's.
+    assert route_service(_request("OPTIONS", "/bucket/key", headers=[origin])) == "s3"
+    hosted = _request("OPTIONS", headers=[origin])
+    assert route_service(dataclasses.replace(hosted, host="site.localhost:4566")) == "s3"
+    assert route_service(_request("GET", headers=[origin, _signed("s3")])) == "s3"
+    assert route_service(_request("GET")) == "s3"
 
 
 def test_headers_are_case_insensitive_and_multi_valued() -> None:

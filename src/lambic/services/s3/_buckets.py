@@ -104,6 +104,12 @@ def create_bucket(call: Call) -> ServiceResponse:
             call.engine.put_setting(call.bucket, access.OWNERSHIP, ownership)
         if grants is not None:
             call.engine.put_setting(call.bucket, acl.SETTING, acl.to_json(grants))
+    elif grants is not None or call.engine.setting(call.bucket, acl.SETTING) is not None:
+        # Re-created in us-east-1 (200 OK there): AWS resets the bucket's ACL, to the
+        # one this request asks for or to private.
+        call.engine.put_setting(
+            call.bucket, acl.SETTING, acl.to_json(grants) if grants is not None else None
+        )
     return empty_response(200, [("Location", f"/{call.bucket}")])
 
 

@@ -219,13 +219,16 @@ def get_object(call: Call, *, head: bool = False) -> ServiceResponse:
 
 def serve_object(call: Call, obj: StoredObject, *, head: bool) -> ServiceResponse:
     request_headers = call.request.headers
+    part = call.query.get("partNumber")
+    if part is not None:
+        # A part the object lacks is InvalidPart before any SSE-C key is asked for.
+        part_bounds(obj, part)
     encryption.check_read(request_headers, obj.attrs)
     if check_read_preconditions(request_headers, obj) == 304:
         return empty_response(304, [("ETag", obj.etag), ("Last-Modified", http_date(obj.modified))])
     headers = object_headers(obj, call)
     start, end, status = 0, obj.size, 200
     range_header = request_headers.get("range")
-    part = call.query.get("partNumber")
     if part is not None:
         if range_header:
             raise S3Error(

@@ -13,6 +13,7 @@ from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from lambic.services.base import Headers, ServiceRequest
+from lambic.services.s3 import crc
 from lambic.services.s3._blobs import BlobStore
 from lambic.services.s3._chunked import decode_aws_chunked, decode_aws_chunked_stream
 from lambic.services.s3._wire import (
@@ -179,6 +180,10 @@ class _Checked:
         self.digests = digests
 
 
+# The CRCs zlib lacks (`crc`), by their S3 names.
+_OTHER_CRCS = {"CRC32C": (crc.CRC32C_POLY, 32), "CRC64NVME": (crc.CRC64NVME_POLY, 64)}
+
+
 class Digests:
     """MD5 (the ETag) and the checksums an upload may claim, computed as bytes pass."""
 
@@ -189,6 +194,11 @@ class Digests:
         self._hashes = {
             name: hashlib.new(name.lower()) for name in ("SHA1", "SHA256") if name in algorithms
         }
+        self._crcs = {
+            name: crc.Crc(poly, width)
+            for name, (poly, width) in _OTHER_CRCS.items()
+            if name in algorithms
+        }
 
     def update(self, data: bytes) -> None:
         self.size += len(data)
@@ -197,6 +207,8 @@ class Digests:
             self._crc32 = zlib.crc32(data, self._crc32)
         for digest in self._hashes.values():
             digest.update(data)
+        for other in self._crcs.values():
+            other.update(data)
 
     def values(self) -> dict[str, str | None]:
         found: dict[str, str | None] = {
@@ -205,6 +217,8 @@ class Digests:
         }
         if self._crc32 is not None:
             found["CRC32"] = base64.b64encode(self._crc32.to_bytes(4, "big")).decode()
+        for name, other in self._crcs.items():
+            found[name] = base64.b64encode(other.digest()).decode()
         return found
 
 
@@ -321,7 +335,7 @@ def _header_text(value: str) -> str:
 def validate_tags(pairs: list[tuple[str, str]]) -> dict[str, str]:
     """AWS's object tag limits: 10 tags, keys up to 128 and values up to 256 characters."""
     if len(pairs) > MAX_TAGS:
-        raise S3Error("BadRequest", "Object tags cannot be greater than 10")
+        raise S3Error("InvalidTag", "Object tags cannot be greater than 10")
     tags: dict[str, str] = {}
     for key, value in pairs:
         if key in tags:

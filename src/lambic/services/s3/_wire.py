@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import quote, unquote_to_bytes
 
 from lambic.services._query_xml import escape
+from lambic.services.s3 import crc
 from lambic.services.s3.errors import S3Error
 
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -121,12 +122,13 @@ def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-# Algorithms we can compute with the standard library; CRC32C and CRC64NVME values
-# are stored and returned as the client sent them (see the report for issue 4).
+# Every algorithm S3 offers is computed here and checked as AWS checks it.
 _COMPUTABLE: dict[str, Callable[[bytes], bytes]] = {
     "CRC32": _crc32,
+    "CRC32C": crc.crc32c,
     "SHA1": _sha1,
     "SHA256": _sha256,
+    "CRC64NVME": crc.crc64nvme,
 }
 CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lambic.services.base import Headers
+from lambic.services.s3 import crc
 from lambic.services.s3._wire import CHECKSUM_ALGORITHMS
 from lambic.services.s3.errors import S3Error
 
@@ -32,8 +33,8 @@ FULL_OBJECT = "FULL_OBJECT"
 # Reflected polynomial and width of each CRC S3 offers.
 _CRCS = {
     "CRC32": (0xEDB88320, 32),
-    "CRC32C": (0x82F63B78, 32),
-    "CRC64NVME": (0x9A6C9329AC4BC9B5, 64),
+    "CRC32C": (crc.CRC32C_POLY, 32),
+    "CRC64NVME": (crc.CRC64NVME_POLY, 64),
 }
 _TYPES = {
     "SHA1": (COMPOSITE,),
@@ -125,13 +126,12 @@ _DIGESTS: dict[str, Callable[[bytes], bytes]] = {
     "SHA1": lambda data: hashlib.sha1(data).digest(),
     "SHA256": lambda data: hashlib.sha256(data).digest(),
     "CRC32": _crc32_of,
+    "CRC32C": crc.crc32c,
 }
 
 
-def _composite(algorithm: str, parts: Sequence[bytes]) -> str | None:
-    digest = _DIGESTS.get(algorithm)
-    if digest is None:
-        return None  # CRC32C composite: not computable with the standard library
+def _composite(algorithm: str, parts: Sequence[bytes]) -> str:
+    digest = _DIGESTS[algorithm]
     return f"{base64.b64encode(digest(b''.join(parts))).decode()}-{len(parts)}"
 
 

@@ -77,7 +77,7 @@ _UNSUPPORTED_BUCKET = frozenset(
 )
 # Sub-resources answered for GET only (their PUT is not implemented).
 _READ_ONLY_BUCKET = frozenset({"versions"})
-_UNSUPPORTED_OBJECT = frozenset({"restore", "select", "torrent"})
+_UNSUPPORTED_OBJECT = frozenset({"restore", "select"})
 
 
 @lru_cache(maxsize=1024)
@@ -292,6 +292,8 @@ def _object_route(call: Call, method: str) -> Handler:
     unsupported = _UNSUPPORTED_OBJECT.intersection(q)
     if unsupported:
         raise S3Error("NotImplemented", Header=next(iter(sorted(unsupported))))
+    if "torrent" in q and method == "GET":
+        return _no_torrent
     if (handler := _by_method(call, method, _OBJECT_SUBRESOURCES, "OBJECT")) is not None:
         return handler
     headers = call.request.headers
@@ -387,6 +389,14 @@ def _missing_key(call: Call) -> ServiceResponse:
     """A key that does not exist: NoSuchKey only to whom may list the bucket."""
     _require_anonymous(call, "s3:ListBucket")
     return _objects.get_object(call)  # AWS's NoSuchKey
+
+
+def _no_torrent(call: Call) -> ServiceResponse:
+    """GetObjectTorrent: S3 discontinued BitTorrent (2021; never offered in regions opened
+    after May 2016) and answers a torrent it does not have as AWS answers any missing
+    key: 404 NoSuchKey, the bucket existing."""
+    call.engine.bucket(call.bucket)
+    raise S3Error("NoSuchKey", Key=call.key or "")
 
 
 def _website_root(call: Call) -> ServiceResponse:
