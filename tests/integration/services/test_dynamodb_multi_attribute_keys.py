@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from lambic.services.dynamodb import create_service
 from lambic.services.server import EdgeServer
+from tests._support.services_process import ServicesProcess
 
 INDEX = "by-tournament"
 
@@ -156,6 +157,56 @@ def test_sort_conditions_go_left_to_right(
 ) -> None:
     response = _query(ddb, table, f"{PARTITION} AND {condition}", {**EU, **values})
     assert _ids(response) == expected
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Any, str]]:
+    """`table`'s rows in a real `lambic services` process: (client, table name)."""
+    process = ServicesProcess()
+    client = _client(process.url)
+    try:
+        name = _create(client)
+        for p, stage, score in ROWS:
+            _put(client, name, p, tournament="w24", area="eu", stage=stage, score=score)
+        yield client, name
+    finally:
+        client.close()
+        process.stop()
+
+
+@pytest.mark.parametrize(
+    ("value_first", "attribute_first", "values", "expected"),
+    [
+        (":t = tournament AND :r = area", PARTITION, {}, ["m5", "m1", "m3", "m2", "m4"]),
+        (":a < stage", "stage > :a", {":a": "a"}, ["m2", "m4"]),
+        (":a >= stage", "stage <= :a", {":a": "ab"}, ["m5", "m1", "m3", "m2"]),
+        (
+            ":a = stage AND :s < score",
+            "stage = :a AND score > :s",
+            {":a": "a", ":s": 0},
+            ["m1", "m3"],
+        ),
+        (
+            ":a = stage AND :s >= score",
+            "stage = :a AND score <= :s",
+            {":a": "a", ":s": 9},
+            ["m5", "m1"],
+        ),
+    ],
+)
+def test_a_multi_attribute_key_takes_comparisons_written_value_first(
+    served: tuple[Any, str],
+    value_first: str,
+    attribute_first: str,
+    values: dict[str, Any],
+    expected: list[str],
+) -> None:
+    # As a single-attribute key does: `:v < k` is `k > :v`, on any key attribute.
+    ddb, table = served
+    partition = "" if "tournament" in value_first else f"{PARTITION} AND "
+    written = _query(ddb, table, partition + value_first, {**EU, **values})
+    assert _ids(written) == expected
+    assert _ids(_query(ddb, table, partition + attribute_first, {**EU, **values})) == expected
 
 
 @pytest.mark.parametrize(

@@ -333,7 +333,8 @@ def _split_key_condition(
         raise ValidationError("Conditions can be of length 1 or 2 only")
     hash_value: AttributeValue | None = None
     range_condition: Condition | None = None
-    for part in map(_key_on_left, parts):
+    # `query` has put every comparison attribute-first (key_conditions.attribute_first).
+    for part in parts:
         attribute = _key_attribute(part)
         if attribute == hash_name:
             if hash_value is not None:
@@ -369,21 +370,6 @@ def _split_key_condition(
                 "function; operator or function: begins_with, operand type: N"
             )
     return hash_value, range_condition
-
-
-_FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-
-
-def _key_on_left(part: Condition) -> Condition:
-    """`:v < c` as `c > :v`: DynamoDB accepts a key comparison written either way."""
-    if (
-        isinstance(part, Compare)
-        and isinstance(part.left, Literal)
-        and isinstance(part.right, Path)
-        and part.op in _FLIPPED
-    ):
-        return Compare(_FLIPPED[part.op], part.right, part.left)
-    return part
 
 
 def _multi_attribute_seek(
