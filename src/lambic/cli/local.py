@@ -11,8 +11,9 @@ import click
 
 from lambic.cli.options import project_dir_option, stage_option
 from lambic.project.account import DEFAULT_SERVICES_PORT
-from lambic.runtime.cloud_components import LiveEventSources, LocalServices
+from lambic.runtime.live_event_sources import LiveEventSources
 from lambic.runtime.local import LocalCloud
+from lambic.runtime.local_services import LocalServices
 from lambic.runtime.websocket_gateway import WebSocketGateway
 
 
