@@ -20,8 +20,12 @@ A failed message invocation sends the client API Gateway's error frame,
 `{"message": "Internal server error", "connectionId": ..., "requestId": ...}`;
 a message with no `$default` route gets `{"message": "Forbidden", ...}`.
 
-The protocol is RFC 6455 on asyncio + httptools (`_websocket_frames`): no
-framework, as the HTTP gateway, since every message costs an invocation already.
+HTTP (handshakes and `@connections`) is the HTTP core's (`lambic._http_core`), with
+the gateway's limits and timeouts (`WebSocketLimits.http`: head size, header and
+keep-alive timeouts, connections per client); a handshake `$connect` allows is
+answered 101 and its socket handed over (`HttpConnection.upgrade`) to the frames:
+RFC 6455 on asyncio (`_websocket_frames`), no framework, as the HTTP gateway, since
+every message costs an invocation already.
 """
 
 from __future__ import annotations
@@ -30,15 +34,23 @@ import asyncio
 import base64
 import secrets
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
-import httptools
 import orjson
 
+from lambic._http_core import (
+    HEAD_TOO_LARGE,
+    MALFORMED,
+    Exchange,
+    HttpConnection,
+    HttpServer,
+)
+from lambic._http_limits import GATEWAY_LIMITS, GATEWAY_MAX_BODY_BYTES, EdgeLimits
 from lambic.app.websockets import (
     CONNECT_ROUTE,
     DEFAULT_ROUTE,
@@ -80,6 +92,9 @@ class WebSocketLimits:
     max_message: int = connections_api.MAX_MESSAGE_BYTES
     idle_timeout: float = 10 * 60.0
     max_duration: float = 2 * 60 * 60.0
+    #: The HTTP side (handshakes, `@connections`): API Gateway's head quota and the
+    #: gateway's timeouts; once upgraded a connection is held to the numbers above only.
+    http: EdgeLimits = GATEWAY_LIMITS
 
 
 @dataclass
@@ -120,9 +135,10 @@ class WebSocketServer:
         self.port = int(port)
         self.report = report
         self.connections: dict[str, _Connection] = {}
-        self._server: asyncio.AbstractServer | None = None
+        self._http = HttpServer(_WebSocketSite(self))
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._protocols: set[_Protocol] = set()
+        #: Set by `stop`: a handshake still in `$connect` is not upgraded any more.
+        self.stopping = False
 
     @property
     def domain_name(self) -> str:
@@ -137,21 +153,17 @@ class WebSocketServer:
         return f"http://{self.domain_name}/{self.api.stage}"
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Protocol(self), sock=self.sock)
+        await self._http.start(self.sock)
 
     async def stop(self, grace: float = 5.0) -> None:
-        if self._server is not None:
-            self._server.close()
+        """Close every connection (1001 "Going away"), give HTTP requests in hand (a
+        handshake in `$connect`) `grace` seconds, and as long to the `$disconnect`s."""
+        self.stopping = True
         for connection in list(self.connections.values()):
             connection.close(CLOSE_GOING_AWAY, "Going away")
-        for protocol in list(self._protocols):
-            protocol.abort_http()
+        await self._http.stop(grace)
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
 
     def get(self, connection_id: str) -> _Connection | None:
         return self.connections.get(connection_id)
@@ -182,7 +194,7 @@ class _Connection:
     def __init__(
         self,
         server: WebSocketServer,
-        protocol: _Protocol,
+        protocol: _Frames,
         connection_id: str,
         source_ip: str,
         user_agent: str | None,
@@ -348,21 +360,180 @@ class _Connection:
         self.protocol.write(encode_frame(OP_TEXT, orjson.dumps(error)))
 
 
-class _Protocol(asyncio.Protocol):
-    """One TCP connection: HTTP requests (management API, handshakes), then frames."""
+class _WebSocketSite:
+    """The WebSocket API's side of the HTTP core: `@connections` requests, handshakes,
+    and refusals in API Gateway's words."""
+
+    cancel_on_disconnect = False  # a `$connect` invocation runs on when its client leaves
+    plan_above = sys.maxsize  # bodies (PostToConnection data) are buffered, bounded below
+    #: Past API Gateway's 128 KB `@connections` answers 413 itself; a body past this is
+    #: not even read (the same 413, then the connection closes).
+    max_body_bytes = GATEWAY_MAX_BODY_BYTES
+
+    def __init__(self, server: WebSocketServer) -> None:
+        self.server = server
+        self.limits = server.limits.http
+
+    def plan_body(self, connection: HttpConnection) -> int:
+        return self.max_body_bytes
+
+    def exchange(self, connection: HttpConnection, keep_alive: bool) -> Exchange:
+        if connection.too_large:
+            return _Answer(connection, False, connections_api.TOO_LARGE)
+        method = connection.parser.get_method().decode("ascii", "replace")
+        raw_path, _, query = connection.url.partition(b"?")
+        path = raw_path.decode("latin-1")
+        headers = [
+            (n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in connection.headers
+        ]
+        lowered = {n.lower(): v for n, v in headers}
+        if connections_api.is_management_path(path):
+            chunks = connection.body
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            answer = connections_api.handle(
+                method,
+                path,
+                lowered,
+                body,
+                stage=self.server.api.stage,
+                connections=self.server,
+            )
+            return _Answer(connection, keep_alive, answer)
+        if lowered.get("upgrade", "").lower() != "websocket":
+            return _Answer(connection, keep_alive, _json(*_handshake.FORBIDDEN))
+        key = lowered.get("sec-websocket-key", "")
+        if unquote(path).rstrip("/") not in ("", f"/{self.server.api.stage}"):
+            return _Answer(connection, False, _json(*_handshake.FORBIDDEN))
+        if (
+            method != "GET"
+            or not key
+            or lowered.get("sec-websocket-version") != "13"
+            or not connection.parser.should_upgrade()  # RFC 6455: "Connection: Upgrade"
+        ):
+            return _Answer(connection, False, _json(*_handshake.BAD_REQUEST))
+        connection.upgrading = True
+        return _Handshake(self.server, connection, key, query, headers, lowered)
+
+    def refusal(self, connection: HttpConnection, reason: int) -> bytes | None:
+        if reason == HEAD_TOO_LARGE:
+            return _reply(_json(*_handshake.HEAD_TOO_LARGE), close=True)
+        if reason == MALFORMED:
+            return _reply(_json(*_handshake.BAD_REQUEST), close=True)
+        # Read timeouts close without an answer (as the gateway's); an upgrade this site
+        # does not take (not a WebSocket handshake) was answered as plain HTTP/1.1.
+        return None
+
+
+_JSON = [(b"content-type", b"application/json")]
+
+
+def _json(status: int, body: bytes) -> connections_api.Answer:
+    return status, _JSON, body
+
+
+def _reply(answer: connections_api.Answer, *, close: bool) -> bytes:
+    """The whole HTTP response, with API Gateway's request id."""
+    status, headers, body = answer
+    extra = [*headers, (b"x-amzn-RequestId", _request_ids()[0].encode())]
+    if close:
+        extra.append((b"connection", b"close"))
+    return _handshake.http_response(status, extra, body)
+
+
+class _Answer(Exchange):
+    """An HTTP answer known when the request is in (`@connections`, a refusal)."""
+
+    __slots__ = ("answer", "connection")
+
+    def __init__(
+        self, connection: HttpConnection, keep_alive: bool, answer: connections_api.Answer
+    ) -> None:
+        super().__init__(keep_alive)
+        self.connection = connection
+        self.answer = answer
+
+    async def run(self) -> None:
+        self.connection.write(_reply(self.answer, close=not self.keep_alive))
+        self.connection.finish(self)
+
+
+class _Handshake(Exchange):
+    """A WebSocket handshake: `$connect` decides; allowed, it is answered 101 and the
+    socket is handed to the frames (`_Frames`)."""
+
+    __slots__ = ("connection", "headers", "key", "lowered", "query", "server")
+
+    def __init__(
+        self,
+        server: WebSocketServer,
+        connection: HttpConnection,
+        key: str,
+        query: bytes,
+        headers: list[tuple[str, str]],
+        lowered: dict[str, str],
+    ) -> None:
+        super().__init__(False)  # the socket is the frames' or closed afterwards
+        self.server = server
+        self.connection = connection
+        self.key = key
+        self.query = query
+        self.headers = headers
+        self.lowered = lowered
+
+    async def run(self) -> None:
+        try:
+            await self._connect()
+        finally:
+            self.connection.finish(self)
+
+    async def _connect(self) -> None:
+        server, http = self.server, self.connection
+        peer = http.client_host or "127.0.0.1"
+        connection = _Connection(
+            server, _Frames(server), _new_id(), peer, self.lowered.get("user-agent"), self.headers
+        )
+        # API Gateway adds these to the handshake's headers; we mirror it.
+        trace = f"Root=1-{int(time.time()):08x}-{_request_ids()[2]}"
+        added = [
+            ("X-Amzn-Trace-Id", trace),
+            ("X-Forwarded-For", peer),
+            ("X-Forwarded-Port", str(server.port)),
+            ("X-Forwarded-Proto", "http"),
+        ]
+        event = connection.event(
+            CONNECT_ROUTE,
+            headers=[*self.headers, *added],
+            query=_handshake.parse_query(self.query),
+        )
+        status, response = await server.invoke(CONNECT_ROUTE, event)
+        if http.transport is None or server.stopping:
+            http.close()
+            connection.lost()  # the client (or the server) left during $connect
+            return
+        refusal = _handshake.connect_refusal(status, response)
+        if refusal is not None:
+            http.write(_reply(_json(*refusal), close=True))
+            return
+        extra = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade")]
+        extra.append((b"Sec-WebSocket-Accept", accept_key(self.key).encode()))
+        protocol = _handshake.response_header(response, "sec-websocket-protocol")
+        if protocol is not None:
+            extra.append((b"Sec-WebSocket-Protocol", protocol.encode()))
+        http.write(_handshake.http_response(101, extra, b""))
+        connection.opened_at = time.monotonic()
+        server.connections[connection.connection_id] = connection
+        connection.protocol.connection = connection
+        http.upgrade(connection.protocol)
+
+
+class _Frames(asyncio.Protocol):
+    """An upgraded connection's socket: WebSocket frames both ways, idle and 2 h timers."""
 
     def __init__(self, server: WebSocketServer) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
-        self.frames: FrameParser | None = None
+        self.frames = FrameParser(server.limits.max_frame)
         self.connection: _Connection | None = None
-        self.peer = "127.0.0.1"
-        self._url = b""
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._body: list[bytes] = []
-        self._upgrade = False
-        self._pending: bytes = b""
         self._close_sent = False
         self._idle: asyncio.TimerHandle | None = None
         self._lifetime: asyncio.TimerHandle | None = None
@@ -370,14 +541,14 @@ class _Protocol(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername")
-        if isinstance(peer, tuple):
-            self.peer = str(peer[0])
-        self.server._protocols.add(self)
+        # uvloop's transports are not asyncio.Transport subclasses but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        loop = asyncio.get_running_loop()
+        limits = self.server.limits
+        self._idle = loop.call_later(limits.idle_timeout, self._check_idle)
+        self._lifetime = loop.call_later(limits.max_duration, self._expire)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.server._protocols.discard(self)
         self.transport = None
         for timer in (self._idle, self._lifetime):
             if timer is not None:
@@ -386,161 +557,22 @@ class _Protocol(asyncio.Protocol):
             self.connection.lost()
 
     def data_received(self, data: bytes) -> None:
-        if self.frames is not None:
-            self._frames(data)
-            return
-        if self._upgrade:  # frames sent before our 101: keep them for later
-            self._pending += data
-            return
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade as upgrade:
-            offset = upgrade.args[0] if upgrade.args else len(data)
-            self._pending += data[offset:]
-        except httptools.HttpParserError:
-            self._reply(*_handshake.BAD_REQUEST, close=True)
-
-    def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
-
-    def abort_http(self) -> None:
-        if self.connection is None and self.transport is not None:
-            self.transport.close()
-
-    # -- HTTP ------------------------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self._url = b""
-        self._headers = []
-        self._body = []
-
-    def on_url(self, url: bytes) -> None:
-        self._url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
-
-    def on_body(self, body: bytes) -> None:
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        method = self.parser.get_method().decode("ascii")
-        raw_path, _, query = self._url.partition(b"?")
-        path = raw_path.decode("latin-1")
-        headers = [(n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in self._headers]
-        lowered = {n.lower(): v for n, v in headers}
-        if connections_api.is_management_path(path):
-            status, extra, body = connections_api.handle(
-                method,
-                path,
-                lowered,
-                b"".join(self._body),
-                stage=self.server.api.stage,
-                connections=self.server,
-            )
-            self._reply(status, body, extra, close=not self.parser.should_keep_alive())
-            return
-        if lowered.get("upgrade", "").lower() != "websocket":
-            self._reply(*_handshake.FORBIDDEN, close=not self.parser.should_keep_alive())
-            return
-        self._upgrade = True
-        self._handshake(method, unquote(path), query, headers, lowered)
-
-    def _reply(
-        self,
-        status: int,
-        body: bytes,
-        headers: list[tuple[bytes, bytes]] | None = None,
-        *,
-        close: bool = False,
-    ) -> None:
-        if headers is None:
-            headers = [(b"content-type", b"application/json")]
-        request_id = _request_ids()[0].encode()
-        extra = [*headers, (b"x-amzn-RequestId", request_id)]
-        if close:
-            extra.append((b"connection", b"close"))
-        self.write(_handshake.http_response(status, extra, body))
-        if close and self.transport is not None:
-            self.transport.close()
-
-    def _handshake(
-        self,
-        method: str,
-        path: str,
-        query: bytes,
-        headers: list[tuple[str, str]],
-        lowered: dict[str, str],
-    ) -> None:
-        stage = self.server.api.stage
-        key = lowered.get("sec-websocket-key", "")
-        if path.rstrip("/") not in ("", f"/{stage}"):
-            self._reply(*_handshake.FORBIDDEN, close=True)
-            return
-        if method != "GET" or not key or lowered.get("sec-websocket-version") != "13":
-            self._reply(*_handshake.BAD_REQUEST, close=True)
-            return
-        if self.transport is not None:
-            self.transport.pause_reading()
-        connection = _Connection(
-            self.server, self, _new_id(), self.peer, lowered.get("user-agent"), headers
-        )
-        self.server.spawn(self._connect(connection, key, query, headers))
-
-    async def _connect(
-        self, connection: _Connection, key: str, query: bytes, headers: list[tuple[str, str]]
-    ) -> None:
-        # API Gateway adds these to the handshake's headers; we mirror it.
-        trace = f"Root=1-{int(time.time()):08x}-{_request_ids()[2]}"
-        added = [
-            ("X-Amzn-Trace-Id", trace),
-            ("X-Forwarded-For", self.peer),
-            ("X-Forwarded-Port", str(self.server.port)),
-            ("X-Forwarded-Proto", "http"),
-        ]
-        event = connection.event(
-            CONNECT_ROUTE, headers=[*headers, *added], query=_handshake.parse_query(query)
-        )
-        status, response = await self.server.invoke(CONNECT_ROUTE, event)
-        if self.transport is None:
-            connection.lost()  # the client left during $connect
-            return
-        refusal = _handshake.connect_refusal(status, response)
-        if refusal is not None:
-            self._reply(*refusal, close=True)
-            return
-        extra = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade")]
-        extra.append((b"Sec-WebSocket-Accept", accept_key(key).encode()))
-        protocol = _handshake.response_header(response, "sec-websocket-protocol")
-        if protocol is not None:
-            extra.append((b"Sec-WebSocket-Protocol", protocol.encode()))
-        self.write(_handshake.http_response(101, extra, b""))
-        self.connection = connection
-        connection.opened_at = time.monotonic()
-        self.server.connections[connection.connection_id] = connection
-        self.frames = FrameParser(self.server.limits.max_frame)
-        loop = asyncio.get_running_loop()
-        self._idle = loop.call_later(self.server.limits.idle_timeout, self._check_idle)
-        self._lifetime = loop.call_later(self.server.limits.max_duration, self._expire)
-        self.transport.resume_reading()
-        pending, self._pending = self._pending, b""
-        if pending:
-            self._frames(pending)
-
-    # -- frames ----------------------------------------------------------------------
-
-    def _frames(self, data: bytes) -> None:
-        connection, frames = self.connection, self.frames
-        if connection is None or frames is None or connection.closed:
+        connection = self.connection
+        if connection is None or connection.closed:
             return  # after a close, nothing more is read (the socket is closing)
         try:
-            for frame in frames.feed(data):
+            for frame in self.frames.feed(data):
                 connection.frame(frame.opcode, frame.fin, frame.payload)
                 if connection.closed:
                     return
         except ProtocolError as exc:
             connection.close(exc.code, str(exc) if exc.code != CLOSE_TOO_BIG else "Message too big")
+
+    # -- writing ---------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
     def send_close(self, code: int, reason: str) -> None:
         if self._close_sent:
@@ -551,8 +583,8 @@ class _Protocol(asyncio.Protocol):
         if transport is not None:
             # The client answers our close and closes; don't wait on one that won't.
             asyncio.get_running_loop().call_later(2.0, transport.close)
-            if self.frames is None:
-                transport.close()
+
+    # -- timers ----------------------------------------------------------------------
 
     def _check_idle(self) -> None:
         connection = self.connection
