@@ -232,13 +232,7 @@ def _split_key_condition(
         raise ValidationError(f"Query condition missed key schema element: {hash_name}")
     _check_key_types(hash_value, types[hash_name])
     if range_condition is not None and range_name is not None:
-        for literal in _literals(range_condition):
-            _check_key_types(literal, types[range_name])
-        if isinstance(range_condition, Function) and types[range_name] == "N":
-            raise ValidationError(
-                "Invalid KeyConditionExpression: Incorrect operand type for operator or "
-                "function; operator or function: begins_with, operand type: N"
-            )
+        _check_operands(range_condition, types[range_name])
     return hash_value, range_condition
 
 
@@ -254,13 +248,7 @@ def _multi_attribute_seek(
         if attribute in parts:
             raise ValidationError("KeyConditionExpressions must only contain one condition per key")
         if attribute in types:
-            for literal in _literals(part):
-                _check_key_types(literal, types[attribute])
-            if isinstance(part, Function) and types[attribute] == "N":
-                raise ValidationError(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or "
-                    "function; operator or function: begins_with, operand type: N"
-                )
+            _check_operands(part, types[attribute])
         parts[attribute] = part
     ihk = hash_key(index, parts)
     # Each RANGE condition gets the classic checks (<> refused, BETWEEN bounds in order);
@@ -313,6 +301,17 @@ def _literals(condition: Condition) -> list[AttributeValue]:
     if isinstance(condition, Function) and isinstance(condition.args[1], Literal):
         return [condition.args[1].value]
     return []
+
+
+def _check_operands(part: Condition, expected: str) -> None:
+    """A sort-key condition's values must have the key's type; begins_with takes no N."""
+    for literal in _literals(part):
+        _check_key_types(literal, expected)
+    if isinstance(part, Function) and expected == "N":
+        raise ValidationError(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+            "function; operator or function: begins_with, operand type: N"
+        )
 
 
 def _check_key_types(value: AttributeValue, expected: str) -> None:
