@@ -234,19 +234,25 @@ def _reply(answer: connections_api.Answer, *, close: bool) -> bytes:
 
 
 class _Answer(Exchange):
-    """An HTTP answer known when the request is in (`@connections`, a refusal)."""
+    """An HTTP answer known when the request is in (`@connections`, a refusal).
 
-    __slots__ = ("answer", "connection")
+    It is written at once, not in `run` a loop turn later: a function's
+    PostToConnection waits for it (and its execution environment with it). Every
+    answer of this site before a handshake is written so, and nothing is read after a
+    handshake, so pipelined answers still leave in order; `run` hands the connection
+    back (`finish`).
+    """
+
+    __slots__ = ("connection",)
 
     def __init__(
         self, connection: HttpConnection, keep_alive: bool, answer: connections_api.Answer
     ) -> None:
         super().__init__(keep_alive)
         self.connection = connection
-        self.answer = answer
+        connection.write(_reply(answer, close=not keep_alive))
 
     async def run(self) -> None:
-        self.connection.write(_reply(self.answer, close=not self.keep_alive))
         self.connection.finish(self)
 
 
