@@ -23,9 +23,8 @@ What the core does for both, with the numbers of `lambic._http_limits`:
   as they arrive, never wholly into memory;
 - keep-alive (HTTP/1.0 closes), pipelining (answers in order, one request of a
   connection in flight at a time), `Expect: 100-continue` answered at the headers;
-- protocol upgrades: a site that takes them (the WebSocket server) marks the request
-  `upgrading` and, after its 101, hands the socket over (`HttpConnection.upgrade`);
-  other sites refuse them or serve them as plain HTTP/1.1 (`HttpSite.refusal`);
+- upgrades: a site taking one marks the request `upgrading` and hands the socket over
+  after its 101 (`HttpConnection.upgrade`); others refuse it (`HttpSite.refusal`);
 - each response leaves in as few writes as the site makes (one for a small answer);
   streamed responses wait for the client (`HttpConnection.drain`) past `HIGH_WATER`;
 - graceful stop: idle connections close at once, busy ones after their answer, and
@@ -221,9 +220,8 @@ class HttpConnection(asyncio.Protocol):
         self.declared = -1  # Content-Length, -1 when none
         self.sink: BodySink | None = None
         self.too_large = False
-        #: Set by a site's `exchange` that will take the connection over after its
-        #: upgrade request (a WebSocket handshake): the core then stops reading HTTP and
-        #: keeps what the client sent past the request in `upgrade_tail` (see `upgrade`).
+        #: Set by a site's `exchange` that takes over the connection after this upgrade
+        #: request (see `upgrade`); what the client sent past it waits in `upgrade_tail`.
         self.upgrading = False
         self.upgrade_tail = b""
         self._limit = 0
@@ -303,10 +301,11 @@ class HttpConnection(asyncio.Protocol):
         except _Refused:
             return
         except httptools.HttpParserUpgrade as upgrade:
-            if self.upgrading:
-                self._hold_upgrade(data, upgrade)
-            else:
+            if not self.upgrading:
                 self._refuse(UPGRADE)
+            elif self.transport is not None:  # httptools stops at the request's end
+                self.upgrade_tail += data[upgrade.args[0] if upgrade.args else len(data) :]
+                self.transport.pause_reading()  # until the site's exchange decides
             return
         except httptools.HttpParserError as exc:
             if not isinstance(exc.__context__, _Refused):
@@ -493,21 +492,10 @@ class HttpConnection(asyncio.Protocol):
             if exchange is not None:
                 exchange.keep_alive = False
 
-    # -- protocol upgrades ---------------------------------------------------------
-
-    def _hold_upgrade(self, data: bytes, upgrade: httptools.HttpParserUpgrade) -> None:
-        """httptools stops at the end of an upgrade request: keep what follows it for the
-        new protocol and read nothing more until the site's exchange decides."""
-        offset = upgrade.args[0] if upgrade.args else len(data)
-        self.upgrade_tail += data[offset:]
-        if self.transport is not None:
-            self.transport.pause_reading()
-
     def upgrade(self, protocol: asyncio.Protocol) -> None:
-        """Hand the socket to `protocol`, once the site's exchange has sent its 101 (and
-        before it calls `finish`). From here the core forgets the connection: no HTTP
-        limits, timeouts or per-client count; `protocol` gets `connection_made`, the
-        bytes the client sent past its upgrade request, then whatever comes next."""
+        """Hand the socket to `protocol` once the site's exchange has sent its 101 (then
+        it calls `finish`). The core forgets the connection (no HTTP limits, timers or
+        per-client count); `protocol` gets it, then the bytes past the upgrade request."""
         transport = self.transport
         if transport is None:
             return
