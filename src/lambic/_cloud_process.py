@@ -44,7 +44,7 @@ _STATE = Path(".lambic") / "state"
 _WEBSOCKET_URL = re.compile(r"\bwss?://[^\s)'\"]+")
 #: A function's platform line that ends each invocation (Lambda's REPORT).
 _REPORT = "REPORT RequestId: "
-#: The log stream that holds a function's event delivery lines (runtime.cloud_components).
+#: The log stream that holds a function's event delivery lines (runtime.live_event_sources).
 _EVENTS_STREAM = "lambic/events"
 
 

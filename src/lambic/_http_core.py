@@ -25,6 +25,8 @@ What the core does for both, with the numbers of `lambic._http_limits`:
   connection in flight at a time), `Expect: 100-continue` answered at the headers;
 - bytes that are no request (a body longer than its Content-Length...) are answered
   400 and closed, after the requests read before them have been answered;
+- upgrades: a site taking one marks the request `upgrading` and hands the socket over
+  after its 101 (`HttpConnection.upgrade`); others refuse it (`HttpSite.refusal`);
 - each response leaves in as few writes as the site makes (one for a small answer);
   streamed responses wait for the client (`HttpConnection.drain`) past `HIGH_WATER`;
 - graceful stop: idle connections close at once, busy ones after their answer, and
@@ -199,6 +201,8 @@ class HttpConnection(asyncio.Protocol):
         "sockname",
         "too_large",
         "transport",
+        "upgrade_tail",
+        "upgrading",
         "url",
     )
 
@@ -219,6 +223,10 @@ class HttpConnection(asyncio.Protocol):
         self.declared = -1  # Content-Length, -1 when none
         self.sink: BodySink | None = None
         self.too_large = False
+        #: Set by a site's `exchange` that takes over the connection after this upgrade
+        #: request (see `upgrade`); what the client sent past it waits in `upgrade_tail`.
+        self.upgrading = False
+        self.upgrade_tail = b""
         self._limit = 0
         self._meter = HeadMeter(server.limits)
         self._meter_url = server.limits.count_request_line
@@ -297,8 +305,12 @@ class HttpConnection(asyncio.Protocol):
             self.parser.feed_data(data)
         except _Refused:
             return
-        except httptools.HttpParserUpgrade:
-            self._refuse(UPGRADE)
+        except httptools.HttpParserUpgrade as upgrade:
+            if not self.upgrading:
+                self._refuse(UPGRADE)
+            elif self.transport is not None:  # httptools stops at the request's end
+                self.upgrade_tail += data[upgrade.args[0] if upgrade.args else len(data) :]
+                self.transport.pause_reading()  # until the site's exchange decides
             return
         except httptools.HttpParserError as exc:
             if not isinstance(exc.__context__, _Refused):
@@ -486,6 +498,27 @@ class HttpConnection(asyncio.Protocol):
         for exchange in (self._current, *self._queue):
             if exchange is not None:
                 exchange.keep_alive = False
+
+    def upgrade(self, protocol: asyncio.Protocol) -> None:
+        """Hand the socket to `protocol` once the site's exchange has sent its 101 (then
+        it calls `finish`). The core forgets the connection (no HTTP limits, timers or
+        per-client count); `protocol` gets it, then the bytes past the upgrade request."""
+        transport = self.transport
+        if transport is None:
+            return
+        self.server.connections.discard(self)
+        if self._admitted:
+            self._admitted = False
+            self.server.clients.release(self.client_host)
+        if self._timer is not None:
+            self._timer.cancel()
+        self.transport = None
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        tail, self.upgrade_tail = self.upgrade_tail, b""
+        if tail:
+            protocol.data_received(tail)
+        transport.resume_reading()
 
     # -- refusals ------------------------------------------------------------------
 

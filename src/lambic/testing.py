@@ -15,8 +15,8 @@
 How a call flows, the same way `lambic local` runs it minus the processes:
 
     client.http.get(path) --match_route--> 403 "Missing Authentication Token" (no route)
-                          --the route's authorizer (lambic.runtime.authorization, as
-                            `lambic local` enforces it; the authorizer function runs
+                          --the route's authorizer (lambic._testing_authorizers: the
+                            gate `lambic local` enforces; the authorizer function runs
                             with its own environment)--> API Gateway's 401/403/500
                           --create_rest_event--> app(event, context) --> HTTPResponse
     client.lambda_.invoke(name, payload) --> app.handler_map[name](payload, context)
@@ -57,15 +57,10 @@ from lambic.app.event_payloads import SAMPLE_ACCOUNT_ID
 from lambic.app.proxy_events import create_rest_event
 
 if TYPE_CHECKING:
+    from lambic._testing_authorizers import InProcessAuthorizers
     from lambic._testing_websockets import TestWebsocketClient
     from lambic.project.config import ProjectConfig
-    from lambic.runtime.authorization import (
-        AuthorizerGate,
-        AuthorizerSpec,
-        Grant,
-        LocalIssuer,
-        Refusal,
-    )
+    from lambic.runtime.authorization import Refusal
 
 __all__ = [
     "Client",
@@ -243,7 +238,7 @@ class TestHTTPClient:
         if match.entry.authorizer is not None:
             from lambic.runtime.authorization import Refusal
 
-            decided = self._client._authorize(
+            decided = self._client._authorizers.authorize(
                 match, method, raw_path, header_pairs, query_string, payload
             )
             if isinstance(decided, Refusal):  # API Gateway answers itself
@@ -462,8 +457,7 @@ class Client:
         self._http: TestHTTPClient | None = None
         self._lambda: TestLambdaClient | None = None
         self._events: TestEventsClient | None = None
-        self._gate_obj: AuthorizerGate | None = None
-        self._specs: dict[int, AuthorizerSpec] = {}
+        self._authorizers_obj: InProcessAuthorizers | None = None
         self._websocket: TestWebsocketClient | None = None
         self._scopes: dict[str, _Scope] = {}
 
@@ -495,102 +489,30 @@ class Client:
         user pool. Put it in the authorizer's header:
         `client.http.get("/me", headers={"Authorization": client.cognito_token("alice")})`.
         """
-        from lambic.app.authorizers import describe_authorizer
-        from lambic.runtime.authorization.local_issuer import find_user_pool
-
-        described = [
-            describe_authorizer(entry.authorizer)
-            for methods in self.app.routes.values()
-            for entry in methods.values()
-            if entry.authorizer is not None
-        ]
-        return self._issuer().mint(
-            provider_arn=find_user_pool(pool, described),
-            username=username,
-            scopes=scopes or (),
-            groups=groups or (),
+        return self._authorizers.cognito_token(
+            username,
+            scopes=scopes,
+            pool=pool,
+            groups=groups,
             claims=claims,
             expires_in=expires_in,
         )
 
-    def _issuer(self) -> LocalIssuer:
-        from pathlib import Path
-
-        from lambic.project.paths import ProjectPaths
-        from lambic.runtime.authorization import LocalIssuer
-
-        return LocalIssuer(ProjectPaths(Path(self.project_dir)).local_issuer_key(self.stage_name))
-
     @property
-    def _gate(self) -> AuthorizerGate:
-        if self._gate_obj is None:
-            from lambic.app.proxy_events import LOCAL_API_ID
-            from lambic.project.account import LOCAL_ACCESS_KEY
-            from lambic.runtime.authorization import AuthorizerGate, SigV4Verifier
+    def _authorizers(self) -> InProcessAuthorizers:
+        if self._authorizers_obj is None:
+            from lambic._testing_authorizers import InProcessAuthorizers
 
-            self._gate_obj = AuthorizerGate(
+            self._authorizers_obj = InProcessAuthorizers(
+                self.app,
+                project_dir=self.project_dir,
+                stage_name=self.stage_name,
                 region=TEST_REGION,
                 account_id=SAMPLE_ACCOUNT_ID,
-                api_id=LOCAL_API_ID,
-                stage=self.stage_name,
-                issuer_keys=self._issuer().public_keys,
-                sigv4=SigV4Verifier(
-                    {LOCAL_ACCESS_KEY: LOCAL_ACCESS_KEY}, account_id=SAMPLE_ACCOUNT_ID
-                ),
+                deployed_name=self.deployed_name,
+                invoke=lambda name, payload: self.lambda_.invoke(name, payload).payload,
             )
-        return self._gate_obj
-
-    def _spec(self, entry: Any) -> AuthorizerSpec:
-        spec = self._specs.get(id(entry))
-        if spec is None:
-            from lambic.app.authorizers import describe_authorizer
-            from lambic.runtime.authorization import create_authorizer_spec
-
-            names = {name: name for name in self.app.handler_map}
-            names.update((self.deployed_name(name), name) for name in self.app.handler_map)
-            spec = create_authorizer_spec(
-                f"{entry.method} {entry.uri_pattern}", describe_authorizer(entry.authorizer), names
-            )
-            self._specs[id(entry)] = spec
-        return spec
-
-    def _authorize(
-        self,
-        match: Any,
-        method: str,
-        path: str,
-        headers: list[tuple[str, str]],
-        query_string: str,
-        body: bytes,
-    ) -> Grant | Refusal:
-        """API Gateway's authorization step for one request (as `lambic local` runs it)."""
-        from lambic.runtime.authorization import AuthorizerCall, GateRequest
-
-        gate = self._gate
-        if not any(name.lower() == "host" for name, _ in headers):
-            # The client sends no Host; SigV4 signs one: requests are to http://localhost.
-            headers = [("Host", "localhost"), *headers]
-        request = GateRequest(
-            method,
-            path,
-            headers,
-            query_string,
-            body,
-            raw_path=path,
-            resource_path=match.resource_path,
-            path_params=match.path_params,
-        )
-        decided = gate.begin(self._spec(match.entry), request)
-        if not isinstance(decided, AuthorizerCall):
-            return decided
-        started = time.perf_counter()
-        try:
-            result = self.lambda_.invoke(decided.function, json.loads(decided.payload)).payload
-            status, answer = "ok", json.dumps(result).encode()
-        except Exception as exc:  # the authorizer failed, as a Lambda function error
-            status, answer = "error", json.dumps({"errorMessage": str(exc)}).encode()
-        latency_ms = int((time.perf_counter() - started) * 1000)
-        return gate.finish(decided, status, answer, latency_ms)
+        return self._authorizers_obj
 
     def deployed_name(self, function_name: str) -> str:
         """`{app}-{stage}` for api_handler, `{app}-{stage}-{name}` otherwise (Chalice's)."""

@@ -67,6 +67,21 @@ class LocalCloudProcess(_cloud_process.LocalCloudProcess):
         self.launch()
 
 
+@contextlib.contextmanager
+def websocket_cloud(project: Path) -> Iterator[LocalCloudProcess]:
+    """`lambic local --ws-port <free port>` on `project`, ready to serve. Leaving it sends
+    SIGTERM: `lambic local` must exit 0 and leave no process of its tree behind."""
+    cloud = LocalCloudProcess(project, "--ws-port", str(free_port()))
+    try:
+        cloud.wait_for("Press Ctrl-C to stop.", 60)
+        yield cloud
+    finally:
+        code, survivors = cloud.stop()
+        cloud.kill_everything()
+        assert code == 0, cloud.output()
+        assert not survivors
+
+
 def subprocess_environment() -> dict[str, str]:
     """The developer's environment with dummy credentials (the local services accept any)."""
     env = dict(os.environ)

@@ -16,56 +16,34 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
-from .conftest import LocalCloudProcess, free_port
+from tests._support.websocket_clients import (
+    connection_id,
+    management,
+    members,
+    receive_json,
+    ws_url,
+)
+
+from .conftest import LocalCloudProcess, websocket_cloud
 
 pytestmark = pytest.mark.slow
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "chalice_wschat"
 
 
+TABLE = "chalicews-connections"
+
+
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
     project = tmp_path_factory.mktemp("e2e") / "chalice_wschat"
     shutil.copytree(APP, project, ignore=shutil.ignore_patterns("__pycache__", ".lambic"))
-    local = LocalCloudProcess(project, "--ws-port", str(free_port()))
-    try:
-        local.wait_for("Press Ctrl-C to stop.", 60)
+    with websocket_cloud(project) as local:
         yield local
-    finally:
-        code, survivors = local.stop()
-        local.kill_everything()
-        assert code == 0, local.output()
-        assert not survivors
-
-
-def ws_url(cloud: LocalCloudProcess) -> str:
-    return cloud.wait_for("WebSocket: ws://").split()[1]
-
-
-async def receive_json(ws: ClientConnection) -> Any:
-    return json.loads(await asyncio.wait_for(ws.recv(), 30))
-
-
-def members(cloud: LocalCloudProcess) -> dict[str, str]:
-    items = cloud.client("dynamodb").scan(TableName="chalicews-connections")["Items"]
-    return {item["connection_id"]["S"]: item["name"]["S"] for item in items}
-
-
-async def connection_id(cloud: LocalCloudProcess, name: str) -> str:
-    deadline = time.monotonic() + 30
-    while True:
-        found = [cid for cid, who in members(cloud).items() if who == name]
-        if found:
-            return found[0]
-        assert time.monotonic() < deadline, cloud.output()
-        await asyncio.sleep(0.05)
 
 
 def test_the_chalice_app_is_served_with_its_websocket_api(cloud: LocalCloudProcess) -> None:
@@ -87,8 +65,8 @@ def test_sqs_handler_broadcasts_to_two_clients(cloud: LocalCloudProcess) -> None
     async def scenario() -> None:
         url = ws_url(cloud)
         async with connect(url + "/?name=bo") as bo, connect(url + "/?name=cy") as cy:
-            await connection_id(cloud, "bo")
-            await connection_id(cloud, "cy")
+            await connection_id(cloud, TABLE, "bo")
+            await connection_id(cloud, TABLE, "cy")
             sqs = cloud.client("sqs")
             queue = sqs.get_queue_url(QueueName="chalicews-announcements")["QueueUrl"]
             await asyncio.to_thread(sqs.send_message, QueueUrl=queue, MessageBody="doors close")
@@ -106,10 +84,10 @@ def test_a_send_to_a_gone_connection_is_websocket_disconnected_then_gone(
         url = ws_url(cloud)
         async with connect(url + "/?name=eve") as eve:
             async with connect(url + "/?name=dee"):
-                dee = await connection_id(cloud, "dee")
+                dee = await connection_id(cloud, TABLE, "dee")
                 await eve.send(json.dumps({"to": dee, "text": "psst"}))
             deadline = time.monotonic() + 30
-            while dee in members(cloud):  # the $disconnect handler removes it
+            while dee in members(cloud, TABLE):  # the $disconnect handler removes it
                 assert time.monotonic() < deadline, cloud.output()
                 await asyncio.sleep(0.05)
             # Chalice's send raised WebsocketDisconnectedError in the app: it says so.
@@ -118,14 +96,6 @@ def test_a_send_to_a_gone_connection_is_websocket_disconnected_then_gone(
         return dee
 
     dee = asyncio.run(scenario())
-    endpoint = ws_url(cloud).replace("ws://", "http://") + "/api"
-    management = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="e2e",
-        aws_secret_access_key="e2e",
-        config=Config(retries={"max_attempts": 0}),
-    )
-    with pytest.raises(management.exceptions.GoneException):
-        management.post_to_connection(ConnectionId=dee, Data=b"anyone?")
+    client = management(cloud)
+    with pytest.raises(client.exceptions.GoneException):
+        client.post_to_connection(ConnectionId=dee, Data=b"anyone?")

@@ -12,18 +12,20 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
-from .conftest import REPO, LocalCloudProcess, free_port
+from tests._support.websocket_clients import management, members, receive_json, ws_url
+
+from .conftest import REPO, LocalCloudProcess, websocket_cloud
 
 pytestmark = pytest.mark.slow
 
 EXAMPLE = REPO / "examples" / "wschat"
+
+
+TABLE = "wschat-connections"
 
 
 @pytest.fixture(scope="module")
@@ -32,42 +34,8 @@ def wschat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProce
     shutil.copytree(
         EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", "state", "deployed", "logs")
     )
-    cloud = LocalCloudProcess(project, "--ws-port", str(free_port()))
-    try:
-        cloud.wait_for("Press Ctrl-C to stop.", 60)
+    with websocket_cloud(project) as cloud:
         yield cloud
-    finally:
-        code, survivors = cloud.stop()
-        cloud.kill_everything()
-        assert code == 0, cloud.output()
-        assert not survivors
-
-
-def ws_url(cloud: LocalCloudProcess) -> str:
-    line = cloud.wait_for("WebSocket: ws://")
-    return line.split()[1]
-
-
-def management(cloud: LocalCloudProcess) -> Any:
-    """Plain boto3 on the local @connections API, as any script would call it."""
-    endpoint = ws_url(cloud).replace("ws://", "http://") + "/api"
-    return boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="e2e",
-        aws_secret_access_key="e2e",
-        config=Config(retries={"max_attempts": 0}),
-    )
-
-
-async def receive_json(ws: ClientConnection) -> Any:
-    return json.loads(await asyncio.wait_for(ws.recv(), 30))
-
-
-def members(cloud: LocalCloudProcess) -> dict[str, str]:
-    items = cloud.client("dynamodb").scan(TableName="wschat-connections")["Items"]
-    return {item["connection_id"]["S"]: item["name"]["S"] for item in items}
 
 
 def test_public_route_answers(wschat: LocalCloudProcess) -> None:
@@ -113,14 +81,14 @@ def test_closed_connection_is_gone_for_boto3(wschat: LocalCloudProcess) -> None:
         async with connect(ws_url(wschat) + "/?name=dee") as dee:
             await dee.send("bye")
             assert await receive_json(dee) == {"from": "dee", "message": "bye"}
-            (dee_id,) = [cid for cid, name in members(wschat).items() if name == "dee"]
+            (dee_id,) = [cid for cid, name in members(wschat, TABLE).items() if name == "dee"]
             info = await asyncio.to_thread(management(wschat).get_connection, ConnectionId=dee_id)
             assert info["Identity"]["SourceIp"] == "127.0.0.1"
         return dee_id
 
     dee_id = asyncio.run(scenario())
     deadline = time.monotonic() + 30
-    while dee_id in members(wschat):  # the $disconnect handler removes it
+    while dee_id in members(wschat, TABLE):  # the $disconnect handler removes it
         assert time.monotonic() < deadline, wschat.output()
         time.sleep(0.1)
     client = management(wschat)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from lambic.services.base import Service
 from lambic.services.server import EdgeServer
+from tests._support.clients import aws_client
 
 StartEdge = Callable[[Mapping[str, Service]], EdgeServer]
 
@@ -33,18 +32,7 @@ def start_edge() -> Iterator[StartEdge]:
 MakeClient = Callable[..., Any]
 
 
-def _make_client(service: str, endpoint_url: str, **config: Any) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, **config),
-    )
-
-
 @pytest.fixture
 def make_client() -> MakeClient:
     """`make_client("s3", edge.url)`: a boto3 client with dummy credentials, as user code builds."""
-    return _make_client
+    return aws_client

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -110,41 +108,12 @@ def index():
 """
 
 
-class RunningGateway:
-    """`lambic local`'s cloud (gateway + execution environments) on its own loop thread."""
-
-    def __init__(self, project: Path) -> None:
-        from lambic.runtime.local import LocalCloud
-
-        project.mkdir(parents=True, exist_ok=True)
-        (project / ".lambic").mkdir(exist_ok=True)
-        (project / "app.py").write_text(GATEWAY_APP)
-        (project / ".lambic" / "config.json").write_text(
-            json.dumps({"version": "2.0", "app_name": "edge", "stages": {"dev": {}}})
-        )
-        self.lines: list[str] = []
-        self.cloud = LocalCloud(
-            project, port=0, reload=False, echo=lambda text: self.lines.extend(text.splitlines())
-        )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> RunningGateway:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.cloud.start(), self.loop).result(timeout=60)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            asyncio.run_coroutine_threadsafe(self.cloud.stop(), self.loop).result(timeout=60)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=10)
-            self.loop.close()
-
-    @property
-    def port(self) -> int:
-        gateway = self.cloud.gateway
-        if gateway is None:
-            raise AssertionError("the gateway is not running")
-        return gateway.port
+def gateway_project(project: Path) -> Path:
+    """A project at `project` whose one route answers the size of the body it got."""
+    project.mkdir(parents=True, exist_ok=True)
+    (project / ".lambic").mkdir(exist_ok=True)
+    (project / "app.py").write_text(GATEWAY_APP)
+    (project / ".lambic" / "config.json").write_text(
+        json.dumps({"version": "2.0", "app_name": "edge", "stages": {"dev": {}}})
+    )
+    return project

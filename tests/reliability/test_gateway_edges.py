@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from reliability_wire import (
-    RunningGateway,
     body_of,
     exchange,
+    gateway_project,
     json_body,
     raw_request,
     read_until_closed,
@@ -25,6 +25,7 @@ from reliability_wire import (
 
 import lambic.runtime._http_server as gateway_server
 from lambic._http_limits import GATEWAY_LIMITS
+from tests._support.clouds import RunningCloud
 
 pytestmark = pytest.mark.slow
 
@@ -34,17 +35,18 @@ SHORT = replace(
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     patch = pytest.MonkeyPatch()
     patch.setattr(gateway_server, "GATEWAY_LIMITS", SHORT)
     try:
-        with RunningGateway(Path(tmp_path_factory.mktemp("gw"))) as running:
+        project = gateway_project(Path(tmp_path_factory.mktemp("gw")))
+        with RunningCloud(project, reload=False) as running:
             yield running
     finally:
         patch.undo()
 
 
-def _post(gateway: RunningGateway, body: bytes, **extra: str) -> bytes:
+def _post(gateway: RunningCloud, body: bytes, **extra: str) -> bytes:
     headers = {
         "Host": "localhost",
         "Content-Type": "application/octet-stream",
@@ -56,13 +58,13 @@ def _post(gateway: RunningGateway, body: bytes, **extra: str) -> bytes:
     return reply
 
 
-def test_a_normal_request_is_served(gateway: RunningGateway) -> None:
+def test_a_normal_request_is_served(gateway: RunningCloud) -> None:
     reply = _post(gateway, b"abc")
     assert status_of(reply) == 200
     assert json_body(reply) == {"size": 3}
 
 
-def test_content_length_of_6_gb_is_answered_413_at_the_headers(gateway: RunningGateway) -> None:
+def test_content_length_of_6_gb_is_answered_413_at_the_headers(gateway: RunningCloud) -> None:
     head = raw_request("POST", "/", {"Host": "localhost", "Content-Length": str(6 * 1024**3)})
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
@@ -74,7 +76,7 @@ def test_content_length_of_6_gb_is_answered_413_at_the_headers(gateway: RunningG
     assert time.monotonic() - started < 3
 
 
-def test_a_body_over_lambdas_6_mb_gets_api_gateways_json_500(gateway: RunningGateway) -> None:
+def test_a_body_over_lambdas_6_mb_gets_api_gateways_json_500(gateway: RunningCloud) -> None:
     reply = _post(gateway, b"x" * (7 * 1024 * 1024))
 
     assert status_of(reply) == 500
@@ -84,31 +86,31 @@ def test_a_body_over_lambdas_6_mb_gets_api_gateways_json_500(gateway: RunningGat
     assert not any("RequestTooLargeError" in line for line in gateway.lines)
 
 
-def test_a_body_over_10_mb_sent_in_full_still_reads_413(gateway: RunningGateway) -> None:
+def test_a_body_over_10_mb_sent_in_full_still_reads_413(gateway: RunningCloud) -> None:
     reply = _post(gateway, b"x" * (10 * 1024 * 1024 + 1))
     assert status_of(reply) == 413
     assert json_body(reply) == {"message": "Request Too Long"}
 
 
-def test_a_1_mb_header_is_refused_431(gateway: RunningGateway) -> None:
+def test_a_1_mb_header_is_refused_431(gateway: RunningCloud) -> None:
     reply = _post(gateway, b"", **{"X-Big": "y" * (1024 * 1024)})
     assert status_of(reply) == 431
     assert json_body(reply) == {"message": "Request Header Fields Too Large"}
 
 
-def test_headers_over_10240_bytes_are_refused_and_under_served(gateway: RunningGateway) -> None:
+def test_headers_over_10240_bytes_are_refused_and_under_served(gateway: RunningCloud) -> None:
     assert status_of(_post(gateway, b"", **{"X-Big": "y" * 9000})) == 200
     reply = _post(gateway, b"", **{"X-Big": "y" * 10_300})
     assert status_of(reply) == 431
 
 
-def test_ten_thousand_headers_are_refused(gateway: RunningGateway) -> None:
+def test_ten_thousand_headers_are_refused(gateway: RunningCloud) -> None:
     many = {f"X-H{i}": "1" for i in range(10_000)}
     assert status_of(_post(gateway, b"", **many)) == 431
     assert status_of(_post(gateway, b"", **{f"X-H{i}": "1" for i in range(50)})) == 200
 
 
-def test_a_body_shorter_than_its_content_length_is_not_held(gateway: RunningGateway) -> None:
+def test_a_body_shorter_than_its_content_length_is_not_held(gateway: RunningCloud) -> None:
     head = raw_request("POST", "/", {"Host": "localhost", "Content-Length": "100"})
     reply, took = exchange(gateway.port, head + b"only-part", timeout=30)
 
@@ -116,7 +118,7 @@ def test_a_body_shorter_than_its_content_length_is_not_held(gateway: RunningGate
     assert took < 5
 
 
-def test_a_slow_loris_head_is_dropped_at_the_header_deadline(gateway: RunningGateway) -> None:
+def test_a_slow_loris_head_is_dropped_at_the_header_deadline(gateway: RunningCloud) -> None:
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
@@ -138,7 +140,7 @@ def test_a_slow_loris_head_is_dropped_at_the_header_deadline(gateway: RunningGat
     assert time.monotonic() - started < 5
 
 
-def test_connections_per_client_are_bounded(gateway: RunningGateway) -> None:
+def test_connections_per_client_are_bounded(gateway: RunningCloud) -> None:
     socks = [
         socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
         for _ in range(SHORT.max_connections_per_client)

@@ -9,10 +9,7 @@ abandoned half-way leaves no temporary file and no memory behind.
 from __future__ import annotations
 
 import hashlib
-import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,37 +18,13 @@ from pathlib import Path
 import pytest
 from reliability_wire import client, raw_request, read_until_closed, rss_bytes, signed_head
 
+from tests._support.services_process import ServicesProcess
+
 pytestmark = pytest.mark.slow
 
 MIB = 1024 * 1024
 SIZE = 256 * MIB
 RSS_BUDGET = 64 * 1000 * 1000
-
-
-class ServicesProcess:
-    def __init__(self, state: Path) -> None:
-        self.state = state
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lambic", "services", "--port", "0", "--state", str(state)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        if match is None:
-            self.process.kill()
-            raise AssertionError(f"lambic services did not start: {line!r}")
-        self.port = int(match.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def rss(self) -> int:
-        return rss_bytes(self.process.pid)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.communicate(timeout=20)  # reaps it and closes its stdout pipe
 
 
 @pytest.fixture
@@ -67,14 +40,14 @@ class PeakRss:
 
     def __init__(self, services: ServicesProcess) -> None:
         self._services = services
-        self.peak = services.rss()
+        self.peak = rss_bytes(services.process.pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
-            self.peak = max(self.peak, self._services.rss())
+            self.peak = max(self.peak, rss_bytes(self._services.process.pid))
 
     def stop(self) -> int:
         self._stop.set()
@@ -105,7 +78,7 @@ def _warm(services: ServicesProcess) -> int:
     s3.create_bucket(Bucket="bucket")
     s3.put_object(Bucket="bucket", Key="warm", Body=b"x" * (2 * MIB))
     time.sleep(0.2)
-    return services.rss()
+    return rss_bytes(services.process.pid)
 
 
 def test_a_256_mib_put_raises_rss_by_less_than_64_mb(services: ServicesProcess) -> None:
@@ -143,7 +116,7 @@ def test_an_abandoned_upload_leaves_no_file_and_no_memory(services: ServicesProc
         time.sleep(0.05)
 
     assert list(tmp.iterdir()) == []
-    assert services.rss() - before < RSS_BUDGET
+    assert rss_bytes(services.process.pid) - before < RSS_BUDGET
     objects = client("s3", services.url).list_objects_v2(Bucket="bucket")["Contents"]
     assert [obj["Key"] for obj in objects] == ["warm"]
 

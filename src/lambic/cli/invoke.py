@@ -32,7 +32,7 @@ from lambic.runtime import (
     load_config,
     load_project,
 )
-from lambic.runtime.cloud_components import endpoint_environment
+from lambic.runtime.local_services import endpoint_environment
 from lambic.runtime.stage_services import stage_services
 
 __all__ = ["invoke"]

@@ -77,8 +77,9 @@ def local(
     from lambic.runtime.head_start import head_start
 
     head = head_start(project_dir, stage, host, port)
-    from lambic.runtime.cloud_components import LiveEventSources, LocalServices
+    from lambic.runtime.live_event_sources import LiveEventSources
     from lambic.runtime.local import LocalCloud
+    from lambic.runtime.local_services import LocalServices
     from lambic.runtime.websocket_gateway import WebSocketGateway
 
     services = None if no_services else LocalServices(host=host, port=services_port)

@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from lambic._http_core import REASONS
+
 __all__ = [
     "BAD_REQUEST",
     "FORBIDDEN",
+    "HEAD_TOO_LARGE",
     "INTERNAL",
     "THROTTLED",
     "connect_refusal",
@@ -24,13 +27,14 @@ __all__ = [
 
 FORBIDDEN = (403, b'{"message":"Forbidden"}')
 BAD_REQUEST = (400, b'{"message":"Bad Request"}')
+# A head over API Gateway's 10,240 bytes (or the header count), in the gateway's words.
+HEAD_TOO_LARGE = (431, b'{"message":"Request Header Fields Too Large"}')
 INTERNAL = (502, b'{"message": "Internal server error"}')
 THROTTLED = (429, b'{"message":"Too Many Requests"}')
-_REASONS = {101: b"Switching Protocols", 200: b"OK", 204: b"No Content"}
 
 
 def http_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
-    reason = _REASONS.get(status, b"Status")
+    reason = REASONS.get(status, b"Status")
     lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
     for name, value in headers:
         lines.append(b"%s: %s\r\n" % (name, value))

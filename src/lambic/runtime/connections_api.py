@@ -26,7 +26,14 @@ from urllib.parse import unquote
 
 import orjson
 
-__all__ = ["MAX_MESSAGE_BYTES", "ConnectionRegistry", "LiveConnection", "handle"]
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "TOO_LARGE",
+    "Answer",
+    "ConnectionRegistry",
+    "LiveConnection",
+    "handle",
+]
 
 #: API Gateway's message payload quota (also PostToConnection's).
 MAX_MESSAGE_BYTES = 128 * 1024
@@ -61,7 +68,8 @@ def _error(status: int, error_type: str, message: str | None) -> Answer:
 _FORBIDDEN = _error(403, "ForbiddenException", "Forbidden")
 _MISSING_TOKEN = _error(403, "ForbiddenException", "Missing Authentication Token")
 _GONE = _error(410, "GoneException", None)
-_TOO_LARGE = _error(413, "PayloadTooLargeException", "Message too long")
+#: Data over `MAX_MESSAGE_BYTES` (the server answers it too for bodies it does not read).
+TOO_LARGE = _error(413, "PayloadTooLargeException", "Message too long")
 _NO_ID = _error(400, "BadRequestException", "Invalid connectionId")
 _JSON = [(b"content-type", b"application/json")]
 
@@ -99,7 +107,7 @@ def handle(
     connection = connections.get(connection_id)
     if method == "POST":
         if len(body) > MAX_MESSAGE_BYTES:
-            return _TOO_LARGE
+            return TOO_LARGE
         if connection is None:
             return _GONE
         connection.post(body)

@@ -28,10 +28,10 @@ from pathlib import Path
 
 from lambic.project.paths import ProjectPaths
 from lambic.project.resources import DeclaredResources
-from lambic.runtime.cloud_components import LocalServices
 from lambic.runtime.endpoint_file import live_endpoint
 from lambic.runtime.errors import LambicRuntimeError, ServicesInUseError
 from lambic.runtime.lambda_api import FunctionInvoker
+from lambic.runtime.local_services import LocalServices
 
 __all__ = ["stage_services"]
 

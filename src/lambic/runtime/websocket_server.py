@@ -20,52 +20,34 @@ A failed message invocation sends the client API Gateway's error frame,
 `{"message": "Internal server error", "connectionId": ..., "requestId": ...}`;
 a message with no `$default` route gets `{"message": "Forbidden", ...}`.
 
-The protocol is RFC 6455 on asyncio + httptools (`_websocket_frames`): no
+HTTP (handshakes and `@connections`) is the HTTP core's (`lambic._http_core`), with
+the gateway's limits and timeouts (`WebSocketLimits.http`: head size, header and
+keep-alive timeouts, connections per client); a handshake `$connect` allows is
+answered 101 and its socket handed over (`HttpConnection.upgrade`) to the connection's
+frames (`_websocket_connection`): RFC 6455 on asyncio (`_websocket_frames`), no
 framework, as the HTTP gateway, since every message costs an invocation already.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import secrets
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-import httptools
 import orjson
 
-from lambic.app.websockets import (
-    CONNECT_ROUTE,
-    DEFAULT_ROUTE,
-    DISCONNECT_ROUTE,
-    create_websocket_event,
-)
+from lambic._http_core import HEAD_TOO_LARGE, MALFORMED, Exchange, HttpConnection, HttpServer
+from lambic._http_limits import GATEWAY_LIMITS, GATEWAY_MAX_BODY_BYTES, EdgeLimits
+from lambic.app.websockets import CONNECT_ROUTE
 from lambic.runtime import _websocket_handshake as _handshake
 from lambic.runtime import connections_api
-from lambic.runtime._websocket_frames import (
-    CLOSE_GOING_AWAY,
-    CLOSE_INVALID_DATA,
-    CLOSE_NO_STATUS,
-    CLOSE_NORMAL,
-    CLOSE_TOO_BIG,
-    OP_BINARY,
-    OP_CLOSE,
-    OP_CONTINUATION,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    FrameParser,
-    ProtocolError,
-    accept_key,
-    close_payload,
-    encode_frame,
-    parse_close,
-)
+from lambic.runtime._websocket_connection import FrameProtocol, WebSocketConnection, new_id
+from lambic.runtime._websocket_frames import CLOSE_GOING_AWAY, accept_key
 from lambic.runtime.gateway import FunctionInvoker, _request_ids
 from lambic.runtime.usage import WebSocketUsage
 
@@ -80,6 +62,9 @@ class WebSocketLimits:
     max_message: int = connections_api.MAX_MESSAGE_BYTES
     idle_timeout: float = 10 * 60.0
     max_duration: float = 2 * 60 * 60.0
+    #: The HTTP side (handshakes, `@connections`): API Gateway's head quota and the
+    #: gateway's timeouts; once upgraded a connection is held to the numbers above only.
+    http: EdgeLimits = GATEWAY_LIMITS
 
 
 @dataclass
@@ -89,11 +74,6 @@ class WebSocketApi:
     stage: str
     api_id: str
     routes: Mapping[str, str] = field(default_factory=dict)
-
-
-def _new_id() -> str:
-    # API Gateway's ids look like "R1kmxc2VNjMCFIA=": base64 of 11 bytes.
-    return base64.b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
 class WebSocketServer:
@@ -119,10 +99,11 @@ class WebSocketServer:
         self.host = str(host)
         self.port = int(port)
         self.report = report
-        self.connections: dict[str, _Connection] = {}
-        self._server: asyncio.AbstractServer | None = None
+        self.connections: dict[str, WebSocketConnection] = {}
+        self._http = HttpServer(_WebSocketSite(self))
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._protocols: set[_Protocol] = set()
+        #: Set by `stop`: a handshake still in `$connect` is not upgraded any more.
+        self.stopping = False
 
     @property
     def domain_name(self) -> str:
@@ -137,23 +118,19 @@ class WebSocketServer:
         return f"http://{self.domain_name}/{self.api.stage}"
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Protocol(self), sock=self.sock)
+        await self._http.start(self.sock)
 
     async def stop(self, grace: float = 5.0) -> None:
-        if self._server is not None:
-            self._server.close()
+        """Close every connection (1001 "Going away"), give HTTP requests in hand (a
+        handshake in `$connect`) `grace` seconds, and as long to the `$disconnect`s."""
+        self.stopping = True
         for connection in list(self.connections.values()):
             connection.close(CLOSE_GOING_AWAY, "Going away")
-        for protocol in list(self._protocols):
-            protocol.abort_http()
+        await self._http.stop(grace)
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
 
-    def get(self, connection_id: str) -> _Connection | None:
+    def get(self, connection_id: str) -> WebSocketConnection | None:
         return self.connections.get(connection_id)
 
     def spawn(self, coro: Any) -> None:
@@ -176,395 +153,178 @@ class WebSocketServer:
             return "ok", None
 
 
-class _Connection:
-    """One open WebSocket connection (registered once $connect allowed it)."""
+class _WebSocketSite:
+    """The WebSocket API's side of the HTTP core: `@connections` requests, handshakes,
+    and refusals in API Gateway's words."""
+
+    cancel_on_disconnect = False  # a `$connect` invocation runs on when its client leaves
+    plan_above = sys.maxsize  # bodies (PostToConnection data) are buffered, bounded below
+    #: Past API Gateway's 128 KB `@connections` answers 413 itself; a body past this is
+    #: not even read (the same 413, then the connection closes).
+    max_body_bytes = GATEWAY_MAX_BODY_BYTES
+
+    def __init__(self, server: WebSocketServer) -> None:
+        self.server = server
+        self.limits = server.limits.http
+
+    def plan_body(self, connection: HttpConnection) -> int:
+        return self.max_body_bytes
+
+    def exchange(self, connection: HttpConnection, keep_alive: bool) -> Exchange:
+        if connection.too_large:
+            return _Answer(connection, False, connections_api.TOO_LARGE)
+        method = connection.parser.get_method().decode("ascii", "replace")
+        raw_path, _, query = connection.url.partition(b"?")
+        path = raw_path.decode("latin-1")
+        headers = [
+            (n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in connection.headers
+        ]
+        lowered = {n.lower(): v for n, v in headers}
+        if connections_api.is_management_path(path):
+            chunks = connection.body
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            answer = connections_api.handle(
+                method,
+                path,
+                lowered,
+                body,
+                stage=self.server.api.stage,
+                connections=self.server,
+            )
+            return _Answer(connection, keep_alive, answer)
+        if lowered.get("upgrade", "").lower() != "websocket":
+            return _Answer(connection, keep_alive, _json(*_handshake.FORBIDDEN))
+        key = lowered.get("sec-websocket-key", "")
+        if unquote(path).rstrip("/") not in ("", f"/{self.server.api.stage}"):
+            return _Answer(connection, False, _json(*_handshake.FORBIDDEN))
+        if (
+            method != "GET"
+            or not key
+            or lowered.get("sec-websocket-version") != "13"
+            or not connection.parser.should_upgrade()  # RFC 6455: "Connection: Upgrade"
+        ):
+            return _Answer(connection, False, _json(*_handshake.BAD_REQUEST))
+        connection.upgrading = True
+        return _Handshake(self.server, connection, key, query, headers, lowered)
+
+    def refusal(self, connection: HttpConnection, reason: int) -> bytes | None:
+        if reason == HEAD_TOO_LARGE:
+            return _reply(_json(*_handshake.HEAD_TOO_LARGE), close=True)
+        if reason == MALFORMED:
+            return _reply(_json(*_handshake.BAD_REQUEST), close=True)
+        # Read timeouts close without an answer (as the gateway's); an upgrade this site
+        # does not take (not a WebSocket handshake) was answered as plain HTTP/1.1.
+        return None
+
+
+_JSON = [(b"content-type", b"application/json")]
+
+
+def _json(status: int, body: bytes) -> connections_api.Answer:
+    return status, _JSON, body
+
+
+def _reply(answer: connections_api.Answer, *, close: bool) -> bytes:
+    """The whole HTTP response, with API Gateway's request id."""
+    status, headers, body = answer
+    extra = [*headers, (b"x-amzn-RequestId", _request_ids()[0].encode())]
+    if close:
+        extra.append((b"connection", b"close"))
+    return _handshake.http_response(status, extra, body)
+
+
+class _Answer(Exchange):
+    """An HTTP answer known when the request is in (`@connections`, a refusal).
+
+    It is written at once, not in `run` a loop turn later: a function's
+    PostToConnection waits for it (and its execution environment with it). Every
+    answer of this site before a handshake is written so, and nothing is read after a
+    handshake, so pipelined answers still leave in order; `run` hands the connection
+    back (`finish`).
+    """
+
+    __slots__ = ("connection",)
+
+    def __init__(
+        self, connection: HttpConnection, keep_alive: bool, answer: connections_api.Answer
+    ) -> None:
+        super().__init__(keep_alive)
+        self.connection = connection
+        connection.write(_reply(answer, close=not keep_alive))
+
+    async def run(self) -> None:
+        self.connection.finish(self)
+
+
+class _Handshake(Exchange):
+    """A WebSocket handshake: `$connect` decides; allowed, it is answered 101 and the
+    socket is handed to the frames (`FrameProtocol`)."""
+
+    __slots__ = ("connection", "headers", "key", "lowered", "query", "server")
 
     def __init__(
         self,
         server: WebSocketServer,
-        protocol: _Protocol,
-        connection_id: str,
-        source_ip: str,
-        user_agent: str | None,
-        headers: list[tuple[str, str]],
-    ) -> None:
-        self.server = server
-        self.protocol = protocol
-        self.connection_id = connection_id
-        self.source_ip = source_ip
-        self.user_agent = user_agent
-        self.headers = headers
-        self.connected_at = time.time()
-        self.last_active_at = self.connected_at
-        self.closed = False
-        #: Set once $connect allowed it: from then on it is billed by the minute.
-        self.opened_at: float | None = None
-        self._message: list[bytes] = []
-        self._message_op = OP_TEXT
-        self._message_size = 0
-
-    def event(self, route_key: str, **extra: Any) -> dict[str, Any]:
-        request_id, extended, _ = _request_ids()
-        now_ms = int(time.time() * 1000)
-        return create_websocket_event(
-            route_key,
-            connection_id=self.connection_id,
-            connected_at_ms=int(self.connected_at * 1000),
-            domain_name=self.server.domain_name,
-            stage=self.server.api.stage,
-            api_id=self.server.api.api_id,
-            request_id=request_id,
-            extended_request_id=extended,
-            now_ms=now_ms,
-            source_ip=self.source_ip,
-            user_agent=self.user_agent,
-            **extra,
-        )
-
-    # -- management API (LiveConnection) -------------------------------------------
-
-    def post(self, data: bytes) -> None:
-        """PostToConnection: text when the data is UTF-8, else binary; 32 KB frames."""
-        try:
-            data.decode("utf-8")
-            opcode = OP_TEXT
-        except UnicodeDecodeError:
-            opcode = OP_BINARY
-        if self.server.usage is not None:
-            self.server.usage.message(len(data))
-        step = self.server.limits.max_frame
-        if len(data) <= step:
-            self.protocol.write(encode_frame(opcode, data))
-            return
-        chunks = [data[i : i + step] for i in range(0, len(data), step)]
-        frames = [
-            encode_frame(opcode if i == 0 else OP_CONTINUATION, c, fin=i == len(chunks) - 1)
-            for i, c in enumerate(chunks)
-        ]
-        self.protocol.write(b"".join(frames))
-
-    def delete(self) -> None:
-        self.close(CLOSE_NORMAL, "")
-
-    # -- lifecycle -------------------------------------------------------------------
-
-    def close(self, code: int, reason: str) -> None:
-        """Close (once): send our close frame, forget the id, run $disconnect."""
-        if self.closed:
-            return
-        self.closed = True
-        self.server.connections.pop(self.connection_id, None)
-        self._metered_close()
-        self.protocol.send_close(code, "" if code == CLOSE_NO_STATUS else reason)
-        self.server.spawn(self._disconnected(code, reason))
-
-    def lost(self) -> None:
-        """The TCP connection ended without a close handshake."""
-        if self.closed:
-            return
-        self.closed = True
-        self.server.connections.pop(self.connection_id, None)
-        self._metered_close()
-        self.server.spawn(self._disconnected(1006, ""))
-
-    def _metered_close(self) -> None:
-        if self.opened_at is not None and self.server.usage is not None:
-            self.server.usage.connection_closed(time.monotonic() - self.opened_at)
-
-    async def _disconnected(self, status: int, reason: str) -> None:
-        # API Gateway runs $disconnect on a best-effort basis, after the close.
-        event = self.event(
-            DISCONNECT_ROUTE,
-            headers=_handshake.disconnect_headers(self.headers, self.source_ip),
-            disconnect_status=status,
-            disconnect_reason=reason,
-        )
-        await self.server.invoke(DISCONNECT_ROUTE, event)
-
-    def frame(self, opcode: int, fin: bool, payload: bytes) -> None:
-        if opcode == OP_PING:
-            self.protocol.write(encode_frame(OP_PONG, payload))
-            return
-        if opcode == OP_PONG:
-            return
-        if opcode == OP_CLOSE:
-            try:
-                code, reason = parse_close(payload)
-            except ProtocolError as exc:
-                self.close(exc.code, str(exc))
-                return
-            if code == CLOSE_NO_STATUS:
-                reason = "Client-side close frame status not set"  # API Gateway's words
-            # Echo the code (RFC 6455 5.5.1); $disconnect sees the client's.
-            self.close(code, reason)
-            return
-        # Only messages count as activity: API Gateway's idle timeout is not reset by
-        # control frames (clients keep a connection alive with a heartbeat message).
-        self.last_active_at = time.time()
-        if opcode == OP_CONTINUATION:
-            if not self._message:
-                self.close(1002, "Unexpected continuation frame")
-                return
-        elif self._message:
-            self.close(1002, "Expected a continuation frame")
-            return
-        else:
-            self._message_op = opcode
-            self._message_size = 0
-        self._message_size += len(payload)
-        if self._message_size > self.server.limits.max_message:
-            self.close(CLOSE_TOO_BIG, "Message too big")
-            return
-        self._message.append(payload)
-        if not fin:
-            return
-        data = b"".join(self._message) if len(self._message) > 1 else self._message[0]
-        self._message = []
-        self._message_received(self._message_op, data)
-
-    def _message_received(self, opcode: int, data: bytes) -> None:
-        if self.server.usage is not None:
-            self.server.usage.message(len(data))
-        if opcode == OP_TEXT:
-            try:
-                body = data.decode("utf-8")
-            except UnicodeDecodeError:
-                self.close(CLOSE_INVALID_DATA, "Invalid UTF-8")
-                return
-            is_base64 = False
-        else:
-            body = base64.b64encode(data).decode("ascii")
-            is_base64 = True
-        self.server.spawn(self._route_message(body, is_base64))
-
-    async def _route_message(self, body: str, is_base64: bool) -> None:
-        event = self.event(DEFAULT_ROUTE, body=body, is_base64=is_base64, message_id=_new_id())
-        request_id = event["requestContext"]["requestId"]
-        status, _ = await self.server.invoke(DEFAULT_ROUTE, event)
-        if status == "ok" or self.closed:
-            return
-        message = "Forbidden" if status == "missing" else "Internal server error"
-        error = {"message": message, "connectionId": self.connection_id, "requestId": request_id}
-        self.protocol.write(encode_frame(OP_TEXT, orjson.dumps(error)))
-
-
-class _Protocol(asyncio.Protocol):
-    """One TCP connection: HTTP requests (management API, handshakes), then frames."""
-
-    def __init__(self, server: WebSocketServer) -> None:
-        self.server = server
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
-        self.frames: FrameParser | None = None
-        self.connection: _Connection | None = None
-        self.peer = "127.0.0.1"
-        self._url = b""
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._body: list[bytes] = []
-        self._upgrade = False
-        self._pending: bytes = b""
-        self._close_sent = False
-        self._idle: asyncio.TimerHandle | None = None
-        self._lifetime: asyncio.TimerHandle | None = None
-
-    # -- asyncio.Protocol ----------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername")
-        if isinstance(peer, tuple):
-            self.peer = str(peer[0])
-        self.server._protocols.add(self)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server._protocols.discard(self)
-        self.transport = None
-        for timer in (self._idle, self._lifetime):
-            if timer is not None:
-                timer.cancel()
-        if self.connection is not None:
-            self.connection.lost()
-
-    def data_received(self, data: bytes) -> None:
-        if self.frames is not None:
-            self._frames(data)
-            return
-        if self._upgrade:  # frames sent before our 101: keep them for later
-            self._pending += data
-            return
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade as upgrade:
-            offset = upgrade.args[0] if upgrade.args else len(data)
-            self._pending += data[offset:]
-        except httptools.HttpParserError:
-            self._reply(*_handshake.BAD_REQUEST, close=True)
-
-    def write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
-
-    def abort_http(self) -> None:
-        if self.connection is None and self.transport is not None:
-            self.transport.close()
-
-    # -- HTTP ------------------------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self._url = b""
-        self._headers = []
-        self._body = []
-
-    def on_url(self, url: bytes) -> None:
-        self._url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
-
-    def on_body(self, body: bytes) -> None:
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        method = self.parser.get_method().decode("ascii")
-        raw_path, _, query = self._url.partition(b"?")
-        path = raw_path.decode("latin-1")
-        headers = [(n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in self._headers]
-        lowered = {n.lower(): v for n, v in headers}
-        if connections_api.is_management_path(path):
-            status, extra, body = connections_api.handle(
-                method,
-                path,
-                lowered,
-                b"".join(self._body),
-                stage=self.server.api.stage,
-                connections=self.server,
-            )
-            self._reply(status, body, extra, close=not self.parser.should_keep_alive())
-            return
-        if lowered.get("upgrade", "").lower() != "websocket":
-            self._reply(*_handshake.FORBIDDEN, close=not self.parser.should_keep_alive())
-            return
-        self._upgrade = True
-        self._handshake(method, unquote(path), query, headers, lowered)
-
-    def _reply(
-        self,
-        status: int,
-        body: bytes,
-        headers: list[tuple[bytes, bytes]] | None = None,
-        *,
-        close: bool = False,
-    ) -> None:
-        if headers is None:
-            headers = [(b"content-type", b"application/json")]
-        request_id = _request_ids()[0].encode()
-        extra = [*headers, (b"x-amzn-RequestId", request_id)]
-        if close:
-            extra.append((b"connection", b"close"))
-        self.write(_handshake.http_response(status, extra, body))
-        if close and self.transport is not None:
-            self.transport.close()
-
-    def _handshake(
-        self,
-        method: str,
-        path: str,
+        connection: HttpConnection,
+        key: str,
         query: bytes,
         headers: list[tuple[str, str]],
         lowered: dict[str, str],
     ) -> None:
-        stage = self.server.api.stage
-        key = lowered.get("sec-websocket-key", "")
-        if path.rstrip("/") not in ("", f"/{stage}"):
-            self._reply(*_handshake.FORBIDDEN, close=True)
-            return
-        if method != "GET" or not key or lowered.get("sec-websocket-version") != "13":
-            self._reply(*_handshake.BAD_REQUEST, close=True)
-            return
-        if self.transport is not None:
-            self.transport.pause_reading()
-        connection = _Connection(
-            self.server, self, _new_id(), self.peer, lowered.get("user-agent"), headers
-        )
-        self.server.spawn(self._connect(connection, key, query, headers))
+        super().__init__(False)  # the socket is the frames' or closed afterwards
+        self.server = server
+        self.connection = connection
+        self.key = key
+        self.query = query
+        self.headers = headers
+        self.lowered = lowered
 
-    async def _connect(
-        self, connection: _Connection, key: str, query: bytes, headers: list[tuple[str, str]]
-    ) -> None:
+    async def run(self) -> None:
+        try:
+            await self._connect()
+        finally:
+            self.connection.finish(self)
+
+    async def _connect(self) -> None:
+        server, http = self.server, self.connection
+        peer = http.client_host or "127.0.0.1"
+        connection = WebSocketConnection(
+            server,
+            FrameProtocol(server),
+            new_id(),
+            peer,
+            self.lowered.get("user-agent"),
+            self.headers,
+        )
         # API Gateway adds these to the handshake's headers; we mirror it.
         trace = f"Root=1-{int(time.time()):08x}-{_request_ids()[2]}"
         added = [
             ("X-Amzn-Trace-Id", trace),
-            ("X-Forwarded-For", self.peer),
-            ("X-Forwarded-Port", str(self.server.port)),
+            ("X-Forwarded-For", peer),
+            ("X-Forwarded-Port", str(server.port)),
             ("X-Forwarded-Proto", "http"),
         ]
         event = connection.event(
-            CONNECT_ROUTE, headers=[*headers, *added], query=_handshake.parse_query(query)
+            CONNECT_ROUTE,
+            headers=[*self.headers, *added],
+            query=_handshake.parse_query(self.query),
         )
-        status, response = await self.server.invoke(CONNECT_ROUTE, event)
-        if self.transport is None:
-            connection.lost()  # the client left during $connect
+        status, response = await server.invoke(CONNECT_ROUTE, event)
+        if http.transport is None or server.stopping:
+            http.close()
+            connection.lost()  # the client (or the server) left during $connect
             return
         refusal = _handshake.connect_refusal(status, response)
         if refusal is not None:
-            self._reply(*refusal, close=True)
+            http.write(_reply(_json(*refusal), close=True))
             return
         extra = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade")]
-        extra.append((b"Sec-WebSocket-Accept", accept_key(key).encode()))
+        extra.append((b"Sec-WebSocket-Accept", accept_key(self.key).encode()))
         protocol = _handshake.response_header(response, "sec-websocket-protocol")
         if protocol is not None:
             extra.append((b"Sec-WebSocket-Protocol", protocol.encode()))
-        self.write(_handshake.http_response(101, extra, b""))
-        self.connection = connection
+        http.write(_handshake.http_response(101, extra, b""))
         connection.opened_at = time.monotonic()
-        self.server.connections[connection.connection_id] = connection
-        self.frames = FrameParser(self.server.limits.max_frame)
-        loop = asyncio.get_running_loop()
-        self._idle = loop.call_later(self.server.limits.idle_timeout, self._check_idle)
-        self._lifetime = loop.call_later(self.server.limits.max_duration, self._expire)
-        self.transport.resume_reading()
-        pending, self._pending = self._pending, b""
-        if pending:
-            self._frames(pending)
-
-    # -- frames ----------------------------------------------------------------------
-
-    def _frames(self, data: bytes) -> None:
-        connection, frames = self.connection, self.frames
-        if connection is None or frames is None or connection.closed:
-            return  # after a close, nothing more is read (the socket is closing)
-        try:
-            for frame in frames.feed(data):
-                connection.frame(frame.opcode, frame.fin, frame.payload)
-                if connection.closed:
-                    return
-        except ProtocolError as exc:
-            connection.close(exc.code, str(exc) if exc.code != CLOSE_TOO_BIG else "Message too big")
-
-    def send_close(self, code: int, reason: str) -> None:
-        if self._close_sent:
-            return
-        self._close_sent = True
-        self.write(encode_frame(OP_CLOSE, close_payload(code, reason)))
-        transport = self.transport
-        if transport is not None:
-            # The client answers our close and closes; don't wait on one that won't.
-            asyncio.get_running_loop().call_later(2.0, transport.close)
-            if self.frames is None:
-                transport.close()
-
-    def _check_idle(self) -> None:
-        connection = self.connection
-        if connection is None or connection.closed:
-            return
-        idle_for = time.time() - connection.last_active_at
-        limit = self.server.limits.idle_timeout
-        if idle_for >= limit:
-            connection.close(CLOSE_GOING_AWAY, "Going away")
-            return
-        self._idle = asyncio.get_running_loop().call_later(limit - idle_for, self._check_idle)
-
-    def _expire(self) -> None:
-        if self.connection is not None:
-            self.connection.close(CLOSE_GOING_AWAY, "Going away")
+        server.connections[connection.connection_id] = connection
+        connection.protocol.connection = connection
+        http.upgrade(connection.protocol)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .test_authorizers_local import UNAUTHORIZED, RunningCloud, assert_refused, calls
+from tests._support.clouds import RunningCloud
+
+from .test_authorizers_local import UNAUTHORIZED, assert_refused, calls
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +110,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, out_dir: Path) -> Iterator[R
         "stages": {"dev": {"environment_variables": {"OUT_DIR": str(out_dir)}}},
     }
     (root / ".chalice" / "config.json").write_text(json.dumps(config))
-    with RunningCloud(root) as running:
+    with RunningCloud(root, reload=False, verbose=True) as running:
         yield running
 
 

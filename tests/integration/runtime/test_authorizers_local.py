@@ -8,15 +8,10 @@ over a real socket and the authorizer functions run in their own environments.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -27,6 +22,7 @@ from lambic.project.errors import ProjectError
 from lambic.project.paths import ProjectPaths
 from lambic.runtime.authorization import LocalIssuer
 from lambic.runtime.local import LocalCloud
+from tests._support.clouds import Reply, RunningCloud
 
 pytestmark = pytest.mark.slow
 
@@ -129,70 +125,6 @@ def open_route():
 '''
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class RunningCloud:
-    """A LocalCloud on its own event loop thread, on a free port, output captured."""
-
-    def __init__(self, project: Path) -> None:
-        self.lines: list[str] = []
-        self.cloud = LocalCloud(
-            project,
-            port=0,
-            reload=False,
-            verbose=True,  # START/END/REPORT on the terminal, to see the authorizer's own
-            echo=lambda text: self.lines.extend(text.splitlines()),
-        )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> RunningCloud:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.cloud.start(), self.loop).result(timeout=60)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            asyncio.run_coroutine_threadsafe(self.cloud.stop(), self.loop).result(timeout=60)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=10)
-            self.loop.close()
-
-    @property
-    def port(self) -> int:
-        assert self.cloud.gateway is not None
-        return self.cloud.gateway.port
-
-    def request(
-        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
-    ) -> Reply:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=body or None, headers=headers or {})
-            response = conn.getresponse()
-            return Reply(response.status, response.headers, response.read())
-        finally:
-            conn.close()
-
-    def wait_for_line(self, pattern: str, timeout: float = 10) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if re.search(pattern, line):
-                    return line
-            time.sleep(0.02)
-        raise AssertionError(f"no output line matching {pattern!r} in {self.lines[-20:]}")
-
-
 def write_project(root: Path, app: str, out: Path) -> Path:
     (root / ".lambic").mkdir(parents=True, exist_ok=True)
     (root / "app.py").write_text(app)
@@ -224,7 +156,8 @@ def project(tmp_path_factory: pytest.TempPathFactory, out_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def cloud(project: Path) -> Iterator[RunningCloud]:
-    with RunningCloud(project) as running:
+    # verbose: START/END/REPORT on the terminal, to see the authorizer's own.
+    with RunningCloud(project, reload=False, verbose=True) as running:
         yield running
 
 

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import http.client
 import json
-import re
 import runpy
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lambic.app import route_table
-from lambic.runtime.local import LocalCloud
+from tests._support.clouds import RunningCloud
 
 pytestmark = pytest.mark.slow
 
@@ -123,75 +119,6 @@ def write_project(root: Path, config: dict[str, Any], app: str = APP) -> Path:
         json.dumps({"version": "2.0", "app_name": "gw", "stages": {"dev": {}}, **config})
     )
     return root
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def getheader(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-
-class RunningCloud:
-    """A LocalCloud on its own event loop thread, on a free port, output captured."""
-
-    def __init__(self, project: Path, **kwargs: Any) -> None:
-        self.lines: list[str] = []
-        self.project = project
-        self.cloud = LocalCloud(
-            project, port=0, echo=lambda text: self.lines.extend(text.splitlines()), **kwargs
-        )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> RunningCloud:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.cloud.start(), self.loop).result(timeout=60)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            asyncio.run_coroutine_threadsafe(self.cloud.stop(), self.loop).result(timeout=60)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=10)
-            self.loop.close()
-
-    @property
-    def port(self) -> int:
-        assert self.cloud.gateway is not None
-        return self.cloud.gateway.port
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = 30,
-    ) -> Reply:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return Reply(response.status, response.headers, response.read())
-        finally:
-            conn.close()
-
-    def wait_for_line(self, pattern: str, timeout: float = 10) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if re.search(pattern, line):
-                    return line
-            time.sleep(0.02)
-        raise AssertionError(f"no output line matching {pattern!r} in {self.lines[-20:]}")
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import http.client
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lambic.runtime.local import LocalCloud
+from tests._support.clouds import RunningCloud
 
 pytestmark = pytest.mark.slow
 
@@ -44,51 +41,11 @@ VERSION = 1
 """
 
 
-class Cloud:
-    def __init__(self, project: Path) -> None:
-        self.lines: list[str] = []
-        self.cloud = LocalCloud(
-            project,
-            port=0,
-            echo=lambda text: self.lines.extend(text.splitlines()),
-            reload=True,
-            reload_interval=0.05,
-        )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> Cloud:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.cloud.start(), self.loop).result(timeout=60)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            asyncio.run_coroutine_threadsafe(self.cloud.stop(), self.loop).result(timeout=60)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=10)
-            self.loop.close()
-
-    def get(self, path: str) -> Any:
-        assert self.cloud.gateway is not None
-        conn = http.client.HTTPConnection("127.0.0.1", self.cloud.gateway.port, timeout=20)
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            assert response.status == 200, response.read()
-            return json.loads(response.read())
-        finally:
-            conn.close()
-
-    def wait_for_line(self, pattern: str, timeout: float = 15) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if re.search(pattern, line):
-                    return line
-            time.sleep(0.02)
-        raise AssertionError(f"no line matching {pattern!r}: {self.lines}")
+def get(cloud: RunningCloud, path: str) -> Any:
+    """The JSON of a 200 answer to GET `path`."""
+    reply = cloud.request("GET", path, timeout=20)
+    assert reply.status == 200, reply.body
+    return reply.json()
 
 
 def write(path: Path, text: str) -> None:
@@ -100,7 +57,7 @@ def write(path: Path, text: str) -> None:
 
 
 @pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[Cloud]:
+def cloud(tmp_path: Path) -> Iterator[RunningCloud]:
     (tmp_path / ".lambic").mkdir()
     (tmp_path / ".lambic" / "config.json").write_text(
         json.dumps({"version": "2.0", "app_name": "hot", "stages": {"dev": {}}})
@@ -109,61 +66,65 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
     (tmp_path / "chalicelib" / "__init__.py").write_text("")
     (tmp_path / "chalicelib" / "greeting.py").write_text('GREETING = "hello"\n')
     (tmp_path / "app.py").write_text(APP)
-    with Cloud(tmp_path) as running:
+    with RunningCloud(tmp_path, reload=True, reload_interval=0.05) as running:
         yield running
 
 
-def wait_until(cloud: Cloud, path: str, expected: dict[str, Any], timeout: float = 15) -> None:
+def wait_until(
+    cloud: RunningCloud, path: str, expected: dict[str, Any], timeout: float = 15
+) -> None:
     deadline = time.monotonic() + timeout
     got = None
     while time.monotonic() < deadline:
-        got = cloud.get(path)
+        got = get(cloud, path)
         if got == expected:
             return
         time.sleep(0.05)
     raise AssertionError(f"still {got}, wanted {expected}; output: {cloud.lines}")
 
 
-def test_an_edit_to_app_py_serves_the_new_code_on_the_next_request(cloud: Cloud) -> None:
-    assert cloud.get("/") == {"version": 1, "greeting": "hello"}
+def test_an_edit_to_app_py_serves_the_new_code_on_the_next_request(cloud: RunningCloud) -> None:
+    assert get(cloud, "/") == {"version": 1, "greeting": "hello"}
     app_py = cloud.cloud.project_dir / "app.py"
 
     write(app_py, APP.replace("VERSION = 1", "VERSION = 2"))
 
     wait_until(cloud, "/", {"version": 2, "greeting": "hello"})
-    cloud.wait_for_line(r"Reloaded after changes to app\.py")
+    cloud.wait_for_line(r"Reloaded after changes to app\.py", timeout=15)
 
 
-def test_an_edit_to_an_imported_module_is_picked_up(cloud: Cloud) -> None:
-    assert cloud.get("/")["greeting"] == "hello"
+def test_an_edit_to_an_imported_module_is_picked_up(cloud: RunningCloud) -> None:
+    assert get(cloud, "/")["greeting"] == "hello"
 
     write(cloud.cloud.project_dir / "chalicelib" / "greeting.py", 'GREETING = "bonjour"\n')
 
     wait_until(cloud, "/", {"version": 1, "greeting": "bonjour"})
 
 
-def test_a_syntax_error_is_reported_and_the_last_good_code_keeps_serving(cloud: Cloud) -> None:
+def test_a_syntax_error_is_reported_and_the_last_good_code_keeps_serving(
+    cloud: RunningCloud,
+) -> None:
     app_py = cloud.cloud.project_dir / "app.py"
 
     write(app_py, APP + "\ndef broken(:\n")
 
-    line = cloud.wait_for_line(r"Reload failed")
+    line = cloud.wait_for_line(r"Reload failed", timeout=15)
     assert re.search(r"app\.py:\d+", line), line
-    assert cloud.get("/") == {"version": 1, "greeting": "hello"}
+    assert get(cloud, "/") == {"version": 1, "greeting": "hello"}
 
     write(app_py, APP.replace("VERSION = 1", "VERSION = 3"))
 
     wait_until(cloud, "/", {"version": 3, "greeting": "hello"})
 
 
-def test_in_flight_requests_finish_on_the_old_code_during_a_reload(cloud: Cloud) -> None:
-    cloud.get("/")
+def test_in_flight_requests_finish_on_the_old_code_during_a_reload(cloud: RunningCloud) -> None:
+    get(cloud, "/")
     with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(cloud.get, "/slow")
+        slow = pool.submit(get, cloud, "/slow")
         time.sleep(0.2)
         write(cloud.cloud.project_dir / "app.py", APP.replace("VERSION = 1", "VERSION = 2"))
-        cloud.wait_for_line(r"Reloaded")
-        after = cloud.get("/")
+        cloud.wait_for_line(r"Reloaded", timeout=15)
+        after = get(cloud, "/")
         assert slow.result(timeout=20) == {"version": 1}
 
     assert after["version"] == 2

@@ -11,6 +11,7 @@ import json
 import shutil
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from botocore.config import Config
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from lambic._http_limits import GATEWAY_LIMITS
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.runtime.local import LocalCloud
 from lambic.runtime.websocket_gateway import WebSocketGateway, WebSocketLimits
@@ -361,3 +363,73 @@ def test_messages_both_ways_and_connection_minutes_are_metered_as_api_gateway_bi
     assert messages.amount == pytest.approx(6 * 1.0 / 1_000_000)
     connection = lines[("websocket", "connection_minutes")]
     assert connection.amount == pytest.approx(minutes * 0.25 / 1_000_000)
+
+
+def _masked_text_frame(text: str) -> bytes:
+    """One client frame (RFC 6455: clients mask), as short as the text allows."""
+    payload = text.encode()
+    assert len(payload) < 126
+    mask = b"\x01\x02\x03\x04"
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes((0x81, 0x80 | len(payload))) + mask + masked
+
+
+def test_the_websocket_port_holds_its_http_to_the_gateways_limits(tmp_path: Path) -> None:
+    # Handshakes and @connections requests meet the same HTTP server as the gateway:
+    # its head quota, header and keep-alive timeouts (shortened here).
+    http = replace(GATEWAY_LIMITS, header_timeout=0.5, keep_alive_timeout=0.5)
+
+    async def scenario() -> None:
+        c = await start_cloud(tmp_path, WebSocketLimits(http=http))
+        host, port = c.endpoint.removeprefix("http://").split("/")[0].split(":")
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"GET /api HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 11_000 + b"\r\n\r\n")
+            answer = await asyncio.wait_for(reader.read(), 10)  # then closed
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+            assert answer.endswith(b'{"message":"Request Header Fields Too Large"}')
+
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"GET /api HTTP/1.1\r\nHost: x\r\n")  # a head never finished
+            assert await asyncio.wait_for(reader.read(), 10) == b""  # dropped, unanswered
+            writer.close()
+
+            reader, writer = await asyncio.open_connection(host, int(port))
+            for _ in range(2):  # one connection, two management requests, then idle
+                writer.write(b"GET /api/@connections/abc HTTP/1.1\r\nHost: x\r\n\r\n")
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                assert head.startswith(b"HTTP/1.1 403 Forbidden\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+            assert await asyncio.wait_for(reader.read(), 10) == b""  # idle: closed
+            writer.close()
+        finally:
+            await c.cloud.stop()
+
+    run(scenario())
+
+
+def test_a_frame_sent_right_behind_the_handshake_is_not_lost(tmp_path: Path) -> None:
+    # The HTTP server stops at the end of the upgrade request and hands what follows
+    # it to the WebSocket side along with the socket.
+    async def scenario() -> None:
+        c = await start_cloud(tmp_path)
+        host, port = c.url.removeprefix("ws://").split(":")
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(
+                b"GET /api HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                b"\r\n" + _masked_text_frame("early")
+            )
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+            assert head.startswith(b"HTTP/1.1 101 ")
+            assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in head
+            frame = await asyncio.wait_for(reader.readexactly(2 + len("echo:early")), 30)
+            assert frame == b"\x81\x0aecho:early"
+            writer.close()
+        finally:
+            await c.cloud.stop()
+
+    run(scenario())

@@ -7,42 +7,19 @@ import http.client
 import json
 import uuid
 import zlib
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from lambic.services.dynamodb import create_service
 from lambic.services.server import EdgeServer
+from tests._support.clients import aws_client
 
 
 @pytest.fixture(scope="module")
-def edge() -> Iterator[EdgeServer]:
-    service = create_service(None)
-    server = EdgeServer({"dynamodb": service}).start()
-    yield server
-    server.stop()
-    service.close()
-
-
-def _client(url: str, **config: Any) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, **config),
-    )
-
-
-@pytest.fixture(scope="module")
-def table(edge: EdgeServer) -> str:
+def table(dynamodb_edge: EdgeServer) -> str:
     name = "z-" + uuid.uuid4().hex[:10]
-    _client(edge.url).create_table(
+    aws_client("dynamodb", dynamodb_edge.url).create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -52,9 +29,9 @@ def table(edge: EdgeServer) -> str:
 
 
 def _post(
-    edge: EdgeServer, operation: str, body: bytes, headers: dict[str, str]
+    dynamodb_edge: EdgeServer, operation: str, body: bytes, headers: dict[str, str]
 ) -> tuple[int, dict[str, str], bytes]:
-    parts = urlsplit(edge.url)
+    parts = urlsplit(dynamodb_edge.url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     try:
         connection.request(
@@ -78,22 +55,26 @@ def _put_body(table: str, pk: str, value: str) -> bytes:
     return json.dumps({"TableName": table, "Item": item}).encode()
 
 
-def _get(edge: EdgeServer, table: str, pk: str) -> Any:
-    return _client(edge.url).get_item(TableName=table, Key={"pk": {"S": pk}}).get("Item")
+def _get(dynamodb_edge: EdgeServer, table: str, pk: str) -> Any:
+    return (
+        aws_client("dynamodb", dynamodb_edge.url)
+        .get_item(TableName=table, Key={"pk": {"S": pk}})
+        .get("Item")
+    )
 
 
 @pytest.mark.parametrize(
     ("encoding", "pack"), [("gzip", gzip.compress), ("deflate", zlib.compress)]
 )
 def test_compressed_requests_are_decoded(
-    edge: EdgeServer, table: str, encoding: str, pack: Any
+    dynamodb_edge: EdgeServer, table: str, encoding: str, pack: Any
 ) -> None:
     pk = uuid.uuid4().hex
     status, _, _ = _post(
-        edge, "PutItem", pack(_put_body(table, pk, "v")), {"Content-Encoding": encoding}
+        dynamodb_edge, "PutItem", pack(_put_body(table, pk, "v")), {"Content-Encoding": encoding}
     )
     assert status == 200
-    assert _get(edge, table, pk) == {"pk": {"S": pk}, "v": {"S": "v"}}
+    assert _get(dynamodb_edge, table, pk) == {"pk": {"S": pk}, "v": {"S": "v"}}
 
 
 @pytest.mark.parametrize(
@@ -106,26 +87,26 @@ def test_compressed_requests_are_decoded(
     ],
 )
 def test_undecodable_requests_fail_with_500_and_change_nothing(
-    edge: EdgeServer, table: str, encoding: str, mangle: Any
+    dynamodb_edge: EdgeServer, table: str, encoding: str, mangle: Any
 ) -> None:
     pk = uuid.uuid4().hex
     status, _, body = _post(
-        edge, "PutItem", mangle(_put_body(table, pk, "v")), {"Content-Encoding": encoding}
+        dynamodb_edge, "PutItem", mangle(_put_body(table, pk, "v")), {"Content-Encoding": encoding}
     )
     assert status == 500
     assert json.loads(body)["__type"].endswith("#InternalServerError")
-    assert _get(edge, table, pk) is None
+    assert _get(dynamodb_edge, table, pk) is None
 
 
-def test_botocore_request_compression_round_trips(edge: EdgeServer, table: str) -> None:
-    client = _client(edge.url, request_min_compression_size_bytes=1)
+def test_botocore_request_compression_round_trips(dynamodb_edge: EdgeServer, table: str) -> None:
+    client = aws_client("dynamodb", dynamodb_edge.url, request_min_compression_size_bytes=1)
     # botocore compresses only operations its model marks; mark PutItem as AWS may.
     client.meta.service_model._service_description["operations"]["PutItem"][
         "requestcompression"
     ] = {"encodings": ["gzip"]}
     pk = uuid.uuid4().hex
     client.put_item(TableName=table, Item={"pk": {"S": pk}, "v": {"S": "x" * 10_000}})
-    assert _get(edge, table, pk) == {"pk": {"S": pk}, "v": {"S": "x" * 10_000}}
+    assert _get(dynamodb_edge, table, pk) == {"pk": {"S": pk}, "v": {"S": "x" * 10_000}}
 
 
 @pytest.mark.parametrize(
@@ -133,12 +114,14 @@ def test_botocore_request_compression_round_trips(edge: EdgeServer, table: str) 
     [("gzip, deflate", "gzip", gzip.decompress), ("deflate", "deflate", zlib.decompress)],
 )
 def test_large_responses_are_compressed_when_asked(
-    edge: EdgeServer, table: str, accept: str, expected: str, unpack: Any
+    dynamodb_edge: EdgeServer, table: str, accept: str, expected: str, unpack: Any
 ) -> None:
     pk = uuid.uuid4().hex
-    _client(edge.url).put_item(TableName=table, Item={"pk": {"S": pk}, "v": {"S": "x" * 5000}})
+    aws_client("dynamodb", dynamodb_edge.url).put_item(
+        TableName=table, Item={"pk": {"S": pk}, "v": {"S": "x" * 5000}}
+    )
     get = json.dumps({"TableName": table, "Key": {"pk": {"S": pk}}}).encode()
-    status, headers, body = _post(edge, "GetItem", get, {"Accept-Encoding": accept})
+    status, headers, body = _post(dynamodb_edge, "GetItem", get, {"Accept-Encoding": accept})
     assert status == 200
     assert headers["content-encoding"] == expected
     assert headers["x-amz-crc32"] == str(zlib.crc32(body))  # of the bytes sent
@@ -146,14 +129,18 @@ def test_large_responses_are_compressed_when_asked(
     assert json.loads(unpack(body))["Item"]["v"] == {"S": "x" * 5000}
 
 
-def test_small_or_unasked_responses_are_not_compressed(edge: EdgeServer, table: str) -> None:
+def test_small_or_unasked_responses_are_not_compressed(
+    dynamodb_edge: EdgeServer, table: str
+) -> None:
     pk = uuid.uuid4().hex
-    _client(edge.url).put_item(TableName=table, Item={"pk": {"S": pk}, "v": {"S": "x" * 5000}})
+    aws_client("dynamodb", dynamodb_edge.url).put_item(
+        TableName=table, Item={"pk": {"S": pk}, "v": {"S": "x" * 5000}}
+    )
     get = json.dumps({"TableName": table, "Key": {"pk": {"S": pk}}}).encode()
     for accept in ("identity", "br", "gzip;q=0"):
-        _, headers, body = _post(edge, "GetItem", get, {"Accept-Encoding": accept})
+        _, headers, body = _post(dynamodb_edge, "GetItem", get, {"Accept-Encoding": accept})
         assert "content-encoding" not in headers
         assert json.loads(body)["Item"]["pk"] == {"S": pk}
     small = json.dumps({"TableName": table, "Key": {"pk": {"S": "absent"}}}).encode()
-    _, headers, _ = _post(edge, "GetItem", small, {"Accept-Encoding": "gzip"})
+    _, headers, _ = _post(dynamodb_edge, "GetItem", small, {"Accept-Encoding": "gzip"})
     assert "content-encoding" not in headers

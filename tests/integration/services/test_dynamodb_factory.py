@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from lambic.services.factory import create_services
 from lambic.services.server import EdgeServer
-
-
-def _client(service: str, url: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
+from tests._support.clients import aws_client
 
 
 def test_factory_serves_dynamodb_and_streams_and_state_survives_restart(tmp_path: Path) -> None:
     services = create_services(tmp_path, names=["dynamodb"])
     edge = EdgeServer(services.by_name()).start()
     try:
-        ddb = _client("dynamodb", edge.url)
+        ddb = aws_client("dynamodb", edge.url)
         arn = ddb.create_table(
             TableName="orders",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -36,7 +22,7 @@ def test_factory_serves_dynamodb_and_streams_and_state_survives_restart(tmp_path
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         )["TableDescription"]["LatestStreamArn"]
         ddb.put_item(TableName="orders", Item={"id": {"S": "o-1"}})
-        streams = _client("dynamodbstreams", edge.url)
+        streams = aws_client("dynamodbstreams", edge.url)
         assert [s["StreamArn"] for s in streams.list_streams()["Streams"]] == [arn]
     finally:
         edge.stop()
@@ -45,7 +31,7 @@ def test_factory_serves_dynamodb_and_streams_and_state_survives_restart(tmp_path
     services = create_services(tmp_path, names=["dynamodb"])
     edge = EdgeServer(services.by_name()).start()
     try:
-        ddb = _client("dynamodb", edge.url)
+        ddb = aws_client("dynamodb", edge.url)
         got = ddb.get_item(TableName="orders", Key={"id": {"S": "o-1"}})
         assert got["Item"] == {"id": {"S": "o-1"}}
     finally:

@@ -7,39 +7,15 @@ import json
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lambic.services.dynamodb import create_service
 from lambic.services.server import EdgeServer
-
-
-@pytest.fixture(scope="module")
-def edge() -> Iterator[EdgeServer]:
-    service = create_service(None)
-    server = EdgeServer({"dynamodb": service}).start()
-    yield server
-    server.stop()
-    service.close()
-
-
-@pytest.fixture(scope="module")
-def ddb(edge: EdgeServer) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=edge.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
 
 
 @pytest.fixture
@@ -100,10 +76,12 @@ def test_put_then_get_round_trips_every_type(ddb: Any, table: str) -> None:
     assert got["nul"] == {"NULL": True}
 
 
-def test_decimal_time_round_trips_through_the_resource_api(edge: EdgeServer, table: str) -> None:
+def test_decimal_time_round_trips_through_the_resource_api(
+    dynamodb_edge: EdgeServer, table: str
+) -> None:
     resource = boto3.resource(
         "dynamodb",
-        endpoint_url=edge.url,
+        endpoint_url=dynamodb_edge.url,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
@@ -434,8 +412,10 @@ def test_arithmetic_on_a_string_is_a_validation_error(ddb: Any, table: str) -> N
     assert _item(ddb, table) == {**KEY, "s": {"S": "x"}}
 
 
-def _raw_post(edge: EdgeServer, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    parts = urlsplit(edge.url)
+def _raw_post(
+    dynamodb_edge: EdgeServer, target: str, body: bytes
+) -> tuple[int, dict[str, str], bytes]:
+    parts = urlsplit(dynamodb_edge.url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     try:
         connection.request(
@@ -453,23 +433,23 @@ def _raw_post(edge: EdgeServer, target: str, body: bytes) -> tuple[int, dict[str
         connection.close()
 
 
-def test_malformed_json_is_a_serialization_exception(edge: EdgeServer) -> None:
-    status, headers, body = _raw_post(edge, "DynamoDB_20120810.PutItem", b"{not json")
+def test_malformed_json_is_a_serialization_exception(dynamodb_edge: EdgeServer) -> None:
+    status, headers, body = _raw_post(dynamodb_edge, "DynamoDB_20120810.PutItem", b"{not json")
     assert status == 400
     assert json.loads(body)["__type"] == "com.amazon.coral.service#SerializationException"
     assert headers["x-amz-crc32"] == str(zlib.crc32(body))
     assert len(headers["x-amzn-requestid"]) == 52
 
 
-def test_unknown_operation_is_rejected(edge: EdgeServer) -> None:
-    status, _, body = _raw_post(edge, "DynamoDB_20120810.Frobnicate", b"{}")
+def test_unknown_operation_is_rejected(dynamodb_edge: EdgeServer) -> None:
+    status, _, body = _raw_post(dynamodb_edge, "DynamoDB_20120810.Frobnicate", b"{}")
     assert status == 400
     assert json.loads(body)["__type"] == "com.amazon.coral.service#UnknownOperationException"
 
 
-def test_missing_table_error_body_has_awss_shape(edge: EdgeServer) -> None:
+def test_missing_table_error_body_has_awss_shape(dynamodb_edge: EdgeServer) -> None:
     status, _, body = _raw_post(
-        edge,
+        dynamodb_edge,
         "DynamoDB_20120810.GetItem",
         json.dumps({"TableName": "missing", "Key": {"pk": {"S": "a"}}}).encode(),
     )
@@ -573,9 +553,13 @@ def test_placeholder_keys_must_be_well_formed(ddb: Any, table: str) -> None:
     )
 
 
-def test_wrong_json_types_are_serialization_exceptions(edge: EdgeServer, table: str) -> None:
+def test_wrong_json_types_are_serialization_exceptions(
+    dynamodb_edge: EdgeServer, table: str
+) -> None:
     body = {"TableName": table, "Item": {**KEY, "n": {"N": 5}}}
-    status, _, raw = _raw_post(edge, "DynamoDB_20120810.PutItem", json.dumps(body).encode())
+    status, _, raw = _raw_post(
+        dynamodb_edge, "DynamoDB_20120810.PutItem", json.dumps(body).encode()
+    )
     assert status == 400
     assert json.loads(raw) == {
         "__type": "com.amazon.coral.service#SerializationException",

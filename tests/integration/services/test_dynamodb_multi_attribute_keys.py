@@ -12,35 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lambic.services.dynamodb import create_service
 from lambic.services.server import EdgeServer
+from tests._support.clients import aws_client
+from tests._support.services_process import ServicesProcess
 
 INDEX = "by-tournament"
-
-
-def _client(url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[Any]:
-    service = create_service(None)
-    edge = EdgeServer({"dynamodb": service}).start()
-    yield _client(edge.url)
-    edge.stop()
-    service.close()
 
 
 def _create(ddb: Any, name: str | None = None) -> str:
@@ -156,6 +136,56 @@ def test_sort_conditions_go_left_to_right(
 ) -> None:
     response = _query(ddb, table, f"{PARTITION} AND {condition}", {**EU, **values})
     assert _ids(response) == expected
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Any, str]]:
+    """`table`'s rows in a real `lambic services` process: (client, table name)."""
+    process = ServicesProcess()
+    client = aws_client("dynamodb", process.url)
+    try:
+        name = _create(client)
+        for p, stage, score in ROWS:
+            _put(client, name, p, tournament="w24", area="eu", stage=stage, score=score)
+        yield client, name
+    finally:
+        client.close()
+        process.stop()
+
+
+@pytest.mark.parametrize(
+    ("value_first", "attribute_first", "values", "expected"),
+    [
+        (":t = tournament AND :r = area", PARTITION, {}, ["m5", "m1", "m3", "m2", "m4"]),
+        (":a < stage", "stage > :a", {":a": "a"}, ["m2", "m4"]),
+        (":a >= stage", "stage <= :a", {":a": "ab"}, ["m5", "m1", "m3", "m2"]),
+        (
+            ":a = stage AND :s < score",
+            "stage = :a AND score > :s",
+            {":a": "a", ":s": 0},
+            ["m1", "m3"],
+        ),
+        (
+            ":a = stage AND :s >= score",
+            "stage = :a AND score <= :s",
+            {":a": "a", ":s": 9},
+            ["m5", "m1"],
+        ),
+    ],
+)
+def test_a_multi_attribute_key_takes_comparisons_written_value_first(
+    served: tuple[Any, str],
+    value_first: str,
+    attribute_first: str,
+    values: dict[str, Any],
+    expected: list[str],
+) -> None:
+    # As a single-attribute key does: `:v < k` is `k > :v`, on any key attribute.
+    ddb, table = served
+    partition = "" if "tournament" in value_first else f"{PARTITION} AND "
+    written = _query(ddb, table, partition + value_first, {**EU, **values})
+    assert _ids(written) == expected
+    assert _ids(_query(ddb, table, partition + attribute_first, {**EU, **values})) == expected
 
 
 @pytest.mark.parametrize(
@@ -290,15 +320,23 @@ def test_a_multi_attribute_index_survives_a_restart(tmp_path: Path) -> None:
     service = create_service(tmp_path)
     edge = EdgeServer({"dynamodb": service}).start()
     try:
-        name = _create(_client(edge.url), "kept")
-        _put(_client(edge.url), name, "x", tournament="t", area="r", stage="a", score=1)
+        name = _create(aws_client("dynamodb", edge.url), "kept")
+        _put(
+            aws_client("dynamodb", edge.url),
+            name,
+            "x",
+            tournament="t",
+            area="r",
+            stage="a",
+            score=1,
+        )
     finally:
         edge.stop()
         service.close()
     service = create_service(tmp_path)
     edge = EdgeServer({"dynamodb": service}).start()
     try:
-        response = _query(_client(edge.url), name, PARTITION, {":t": "t", ":r": "r"})
+        response = _query(aws_client("dynamodb", edge.url), name, PARTITION, {":t": "t", ":r": "r"})
         assert _ids(response) == ["x"]
     finally:
         edge.stop()

@@ -13,24 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lambic.services.dynamodb import DynamoDBService, create_service
 from lambic.services.server import EdgeServer
-
-
-def _client(service: str, url: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
+from tests._support.clients import aws_client
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +52,7 @@ def _records(streams: Any, arn: str, kind: str = "TRIM_HORIZON", **extra: Any) -
 
 def test_insert_modify_remove_records_with_both_images(served: tuple[Any, str]) -> None:
     _, url = served
-    ddb, streams = _client("dynamodb", url), _client("dynamodbstreams", url)
+    ddb, streams = aws_client("dynamodb", url), aws_client("dynamodbstreams", url)
     arn = _create(ddb, "NEW_AND_OLD_IMAGES")
     table = arn.split("/")[1]
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
@@ -92,7 +80,7 @@ def test_insert_modify_remove_records_with_both_images(served: tuple[Any, str]) 
 
 def test_keys_only_stream_has_no_images(served: tuple[Any, str]) -> None:
     _, url = served
-    ddb, streams = _client("dynamodb", url), _client("dynamodbstreams", url)
+    ddb, streams = aws_client("dynamodb", url), aws_client("dynamodbstreams", url)
     arn = _create(ddb, "KEYS_ONLY")
     ddb.put_item(TableName=arn.split("/")[1], Item={"pk": {"S": "a"}, "v": {"N": "1"}})
     (record,) = _records(streams, arn)["Records"]
@@ -107,7 +95,7 @@ def test_keys_only_stream_has_no_images(served: tuple[Any, str]) -> None:
 
 def test_iterator_types_position_the_reader(served: tuple[Any, str]) -> None:
     _, url = served
-    ddb, streams = _client("dynamodb", url), _client("dynamodbstreams", url)
+    ddb, streams = aws_client("dynamodb", url), aws_client("dynamodbstreams", url)
     arn = _create(ddb, "NEW_IMAGE")
     table = arn.split("/")[1]
     for key in "abc":
@@ -127,7 +115,7 @@ def test_iterator_types_position_the_reader(served: tuple[Any, str]) -> None:
 
 def test_list_streams_and_describe(served: tuple[Any, str]) -> None:
     _, url = served
-    ddb, streams = _client("dynamodb", url), _client("dynamodbstreams", url)
+    ddb, streams = aws_client("dynamodb", url), aws_client("dynamodbstreams", url)
     arn = _create(ddb, "OLD_IMAGE")
     table = arn.split("/")[1]
     listed = streams.list_streams(TableName=table)["Streams"]
@@ -142,7 +130,7 @@ def test_list_streams_and_describe(served: tuple[Any, str]) -> None:
 
 def test_listener_receives_records_after_commit(served: tuple[Any, str]) -> None:
     service, url = served
-    ddb = _client("dynamodb", url)
+    ddb = aws_client("dynamodb", url)
     arn = _create(ddb, "NEW_IMAGE")
     received: list[dict[str, Any]] = []
     service.engine.add_listener(received.append)
@@ -185,7 +173,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        ddb = _client("dynamodb", url)
+        ddb = aws_client("dynamodb", url)
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -205,9 +193,9 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     service = create_service(tmp_path)
     edge = EdgeServer({"dynamodb": service}).start()
     try:
-        ddb = _client("dynamodb", edge.url)
+        ddb = aws_client("dynamodb", edge.url)
         assert ddb.scan(TableName=table, Select="COUNT")["Count"] == 20
-        streams = _client("dynamodbstreams", edge.url)
+        streams = aws_client("dynamodbstreams", edge.url)
         assert len(_records(streams, arn)["Records"]) == 20
     finally:
         edge.stop()
@@ -218,7 +206,7 @@ def test_expired_ttl_items_are_deleted_with_a_service_identity_record() -> None:
     service = create_service(None, ttl_sweep_seconds=0.05)
     edge = EdgeServer({"dynamodb": service}).start()
     try:
-        ddb, streams = _client("dynamodb", edge.url), _client("dynamodbstreams", edge.url)
+        ddb, streams = aws_client("dynamodb", edge.url), aws_client("dynamodbstreams", edge.url)
         arn = _create(ddb, "OLD_IMAGE")
         table = arn.split("/")[1]
         ddb.update_time_to_live(
@@ -250,7 +238,7 @@ def test_expired_ttl_items_are_deleted_with_a_service_identity_record() -> None:
 
 def test_disabling_and_re_enabling_a_stream_gives_a_new_arn(served: tuple[Any, str]) -> None:
     _, url = served
-    ddb, streams = _client("dynamodb", url), _client("dynamodbstreams", url)
+    ddb, streams = aws_client("dynamodb", url), aws_client("dynamodbstreams", url)
     first = _create(ddb, "KEYS_ONLY")
     table = first.split("/")[1]
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})

@@ -8,13 +8,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lambic.services.dynamodb import create_service
 from lambic.services.server import EdgeServer
+from tests._support.clients import aws_client
 
 
 @pytest.fixture(scope="module")
@@ -26,22 +25,13 @@ def url() -> Iterator[str]:
     service.close()
 
 
-def _client(service: str, url: str, *, validate: bool = True) -> Any:
-    # validate=False sends what botocore would refuse, to see the server's own answer.
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, parameter_validation=validate),
-    )
-
-
 @pytest.fixture
 def stream(url: str) -> tuple[Any, Any, str, str]:
     """(dynamodb client, streams client, table name, stream ARN) of a fresh KEYS_ONLY stream."""
-    ddb, streams = _client("dynamodb", url), _client("dynamodbstreams", url, validate=False)
+    ddb, streams = (
+        aws_client("dynamodb", url),
+        aws_client("dynamodbstreams", url, parameter_validation=False),
+    )
     name = "sh-" + uuid.uuid4().hex[:10]
     arn = ddb.create_table(
         TableName=name,

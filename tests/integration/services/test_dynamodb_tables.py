@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-
-from lambic.services.dynamodb import create_service
-from lambic.services.server import EdgeServer
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[Any]:
-    service = create_service(None)
-    edge = EdgeServer({"dynamodb": service}).start()
-    yield boto3.client(
-        "dynamodb",
-        endpoint_url=edge.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
-    edge.stop()
-    service.close()
 
 
 def _name() -> str:

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lambic.services.dynamodb import create_service
 from lambic.services.server import EdgeServer
+from tests._support.clients import aws_client
 
 
 @pytest.fixture(scope="module")
-def edge() -> Iterator[EdgeServer]:
-    service = create_service(None)
-    server = EdgeServer({"dynamodb": service}).start()
-    yield server
-    server.stop()
-    service.close()
-
-
-@pytest.fixture(scope="module")
-def ddb(edge: EdgeServer) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=edge.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
-    )
+def ddb(dynamodb_edge: EdgeServer) -> Any:
+    # Unvalidated: malformed tags and TTL settings must reach the service to be refused.
+    return aws_client("dynamodb", dynamodb_edge.url, parameter_validation=False)
 
 
 def _create(ddb: Any, **extra: Any) -> tuple[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,29 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lambic.services.dynamodb import create_service
 from lambic.services.server import EdgeServer
-
-
-@pytest.fixture(scope="module")
-def edge() -> Iterator[EdgeServer]:
-    service = create_service(None)
-    server = EdgeServer({"dynamodb": service}).start()
-    yield server
-    server.stop()
-    service.close()
-
-
-@pytest.fixture(scope="module")
-def ddb(edge: EdgeServer) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=edge.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -323,12 +300,12 @@ def test_query_refusals(ddb: Any, sorted_table: str, kwargs: dict[str, Any], mes
 
 
 def test_attributes_to_get_must_be_distinct_and_not_empty(
-    edge: EdgeServer, ddb: Any, table: str
+    dynamodb_edge: EdgeServer, ddb: Any, table: str
 ) -> None:
     key = {"pk": {"S": "k"}}
     unchecked = boto3.client(
         "dynamodb",
-        endpoint_url=edge.url,
+        endpoint_url=dynamodb_edge.url,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
@@ -408,10 +385,10 @@ def test_table_attribute_names_are_checked_against_the_model(ddb: Any) -> None:
     assert "Member must have length less than or equal to 255" in text
 
 
-def test_attribute_definitions_need_a_name_and_a_type(edge: EdgeServer, ddb: Any) -> None:
+def test_attribute_definitions_need_a_name_and_a_type(dynamodb_edge: EdgeServer, ddb: Any) -> None:
     unchecked = boto3.client(
         "dynamodb",
-        endpoint_url=edge.url,
+        endpoint_url=dynamodb_edge.url,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
@@ -470,8 +447,10 @@ def test_arithmetic_that_needs_more_than_38_digits_is_refused(ddb: Any, table: s
     _update(ddb, table, UpdateExpression="REMOVE z")
 
 
-def test_malformed_base64_fails_to_deserialize(ddb: Any, table: str, edge: EdgeServer) -> None:
-    url = urlsplit(edge.url)
+def test_malformed_base64_fails_to_deserialize(
+    ddb: Any, table: str, dynamodb_edge: EdgeServer
+) -> None:
+    url = urlsplit(dynamodb_edge.url)
     for bad in ("YWJjZGVmZ2g", "YWJj!GVm"):
         connection = http.client.HTTPConnection(url.hostname or "", url.port)
         body = json.dumps({"TableName": table, "Item": {"pk": {"S": "b"}, "x": {"B": bad}}})
@@ -555,10 +534,10 @@ def test_removing_below_a_missing_attribute(ddb: Any, table: str) -> None:
     assert text == "The document path provided in the update expression is invalid for update"
 
 
-def test_provisioned_throughput_needs_both_units(edge: EdgeServer, ddb: Any) -> None:
+def test_provisioned_throughput_needs_both_units(dynamodb_edge: EdgeServer, ddb: Any) -> None:
     unchecked = boto3.client(
         "dynamodb",
-        endpoint_url=edge.url,
+        endpoint_url=dynamodb_edge.url,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",

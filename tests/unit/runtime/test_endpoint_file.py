@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from lambic.runtime.cloud_components import LocalServices
 from lambic.runtime.endpoint_file import (
     LocalEndpoint,
     ServicesLock,
@@ -22,6 +21,7 @@ from lambic.runtime.endpoint_file import (
     write_endpoint,
 )
 from lambic.runtime.errors import ServicesInUseError
+from lambic.runtime.local_services import LocalServices
 
 
 def dead_pid() -> int:

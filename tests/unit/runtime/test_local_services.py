@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from lambic.project.resources import parse_resources
-from lambic.runtime.cloud_components import LocalServices
+from lambic.runtime.local_services import LocalServices
 
 TABLE = {
     "TableName": "orders",
@@ -53,7 +53,7 @@ def test_creating_the_declared_resources_imports_no_sdk(tmp_path: Path) -> None:
     probe = f"""
 import asyncio, sys
 from lambic.project.resources import parse_resources
-from lambic.runtime.cloud_components import LocalServices
+from lambic.runtime.local_services import LocalServices
 
 async def run():
     services = LocalServices(port=0)

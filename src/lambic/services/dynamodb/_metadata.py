@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambic.services.base import ServiceRequest
 from lambic.services.dynamodb.engine import DynamoDBEngine
 from lambic.services.dynamodb.errors import (
     SerializationError,
     TableNotFoundError,
     ValidationError,
 )
-from lambic.services.dynamodb.protocol import CALLED_HOST
 from lambic.services.dynamodb.tables import validate_table_name
 
 
@@ -93,10 +93,11 @@ def describe_continuous_backups(engine: DynamoDBEngine, request: dict[str, Any])
     }
 
 
-def describe_endpoints(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
+def describe_endpoints(request: dict[str, Any], http: ServiceRequest) -> dict[str, Any]:
     """What SDKs with endpoint discovery ask for: the endpoint they called (locally the
-    edge, never AWS's address, where a discovering client would go next)."""
-    host = request.get(CALLED_HOST) or "dynamodb.us-east-1.amazonaws.com"
+    edge, never AWS's address, where a discovering client would go next). The answer is
+    a property of the request (its Host), not of its body."""
+    host = http.headers.get("host") or "dynamodb.us-east-1.amazonaws.com"
     return {"Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]}
 
 

@@ -30,6 +30,9 @@ from lambic.services.dynamodb.errors import (
 logger = logging.getLogger(__name__)
 
 Operation = Callable[[dict[str, Any]], dict[str, Any]]
+#: An operation whose answer depends on the HTTP request as well as its body
+#: (DescribeEndpoints answers with the Host the client called).
+RequestOperation = Callable[[dict[str, Any], ServiceRequest], dict[str, Any]]
 
 DYNAMODB_PREFIX = "DynamoDB_20120810."
 STREAMS_PREFIX = "DynamoDBStreams_20120810."
@@ -107,29 +110,39 @@ def operation_name(request: ServiceRequest) -> tuple[str, str]:
     raise UnknownOperationError(f"Unknown operation: {target or '(no X-Amz-Target)'}")
 
 
-_DESCRIBE_ENDPOINTS = ("dynamodb", "DescribeEndpoints")
-#: The Host a DescribeEndpoints request was sent to, added to its parsed body.
-CALLED_HOST = "__called_host"
+def _operation(
+    request: ServiceRequest,
+    key: tuple[str, str],
+    operations: Mapping[tuple[str, str], Operation],
+    request_operations: Mapping[tuple[str, str], RequestOperation] | None,
+) -> Operation:
+    operation = operations.get(key)
+    if operation is not None:
+        return operation
+    with_request = request_operations.get(key) if request_operations else None
+    if with_request is None:
+        raise UnknownOperationError(f"Unknown operation: {key[1]}")
+    return lambda parsed: with_request(parsed, request)
 
 
 def dispatch(
-    request: ServiceRequest, operations: Mapping[tuple[str, str], Operation]
+    request: ServiceRequest,
+    operations: Mapping[tuple[str, str], Operation],
+    request_operations: Mapping[tuple[str, str], RequestOperation] | None = None,
 ) -> ServiceResponse:
-    """Run the operation a request names and render its result or error."""
+    """Run the operation a request names and render its result or error.
+
+    `operations` read the parsed body only; `request_operations` are also given the
+    request itself.
+    """
     try:
         key = operation_name(request)
-        operation = operations.get(key)
-        if operation is None:
-            raise UnknownOperationError(f"Unknown operation: {key[1]}")
+        operation = _operation(request, key, operations, request_operations)
         body = request.body
         encoding = request.headers.get("content-encoding")
         if encoding is not None:
             body = compression.decode_request_body(body, encoding)
         parsed = parse_body(body)
-        if key == _DESCRIBE_ENDPOINTS:
-            # The answer is where the client called (SDKs with endpoint discovery call it
-            # next), a property of the request rather than of its body.
-            parsed = {**parsed, CALLED_HOST: request.headers.get("host")}
         result = operation(parsed)
         # DynamoDB answers these two with no body at all, not "{}".
         return render(200, None if key[1] in _EMPTY_ANSWERS else result, request.headers)

@@ -1,10 +1,10 @@
-"""Query and Scan: key conditions to index seeks, pagination, filters, projections.
+"""Query and Scan: seeks and scans, pagination, filters, projections, capacity.
 
-A Query's key condition becomes a seek on the partition's encoded hash key plus a
-range on the encoded sort key (`types.encode_key_value` keeps DynamoDB's order in
-bytes), so `Limit=1, ScanIndexForward=False` reads one row. As in DynamoDB, `Limit`
-and the 1 MB page cap count items *read*; FilterExpression is applied afterwards, so
-a page may hold fewer items than `Limit` and still carry a LastEvaluatedKey.
+A Query's key condition becomes a seek (`key_conditions.seek`): the partition's encoded
+hash key plus a range on the encoded sort key, so `Limit=1, ScanIndexForward=False`
+reads one row. As in DynamoDB, `Limit` and the 1 MB page cap count items *read*;
+FilterExpression is applied afterwards, so a page may hold fewer items than `Limit` and
+still carry a LastEvaluatedKey.
 """
 
 from __future__ import annotations
@@ -27,22 +27,14 @@ from lambic.services.dynamodb.engine import DynamoDBEngine, TableState
 from lambic.services.dynamodb.errors import ValidationError
 from lambic.services.dynamodb.expressions import evaluate, legacy, parse_condition, project
 from lambic.services.dynamodb.expressions.ast import (
-    And,
-    Between,
-    Compare,
     Condition,
-    Function,
-    Literal,
     Path,
 )
-from lambic.services.dynamodb.key_conditions import successor
 from lambic.services.dynamodb.store import partition_hash
 from lambic.services.dynamodb.tables import IndexDefinition
 from lambic.services.dynamodb.types import (
-    AttributeValue,
     Item,
     encode_key_value,
-    ordering_key,
     validate_item,
     value_type,
 )
@@ -50,7 +42,6 @@ from lambic.services.dynamodb.types import (
 PAGE_BYTES = 1024 * 1024
 _BATCH = 1000
 _SELECTS = frozenset({"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"})
-_SQL_OPS = {"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 Fetch = Callable[[Any, int], list[tuple[Any, int, str]]]
 
@@ -100,18 +91,7 @@ def query(engine: DynamoDBEngine, request: dict[str, Any]) -> dict[str, Any]:
                 if request.get("FilterExpression") is not None
                 else "QueryFilter",
             )
-        if index is not None and index.multi_attribute:
-            hk, where, params = _multi_attribute_seek(key_condition, index, table.attribute_types)
-        else:
-            hash_name = index.hash_keys[0] if index else table.hash_key
-            range_name = table.range_key
-            if index is not None:
-                range_name = index.range_keys[0] if index.range_keys else None
-            hash_value, range_condition = _split_key_condition(
-                key_condition, hash_name, range_name, table.attribute_types
-            )
-            hk = encode_key_value(hash_value)
-            where, params = _range_sql(range_condition, "e.irk" if index else "rk")
+        hk, where, params = key_conditions.seek(key_condition, table, index)
         order = ">" if forward else "<"
         fetch: Fetch
         if index is None:
@@ -152,7 +132,9 @@ def _check_start_in_bounds(
     """A Query's ExclusiveStartKey must be a key the query itself could return."""
     if index is None and state.definition.range_key is None:
         # One partition of a table without a sort key is one item: nothing to resume.
-        shown = ", ".join(f"{name}=AttributeValue: {_render_value(v)}" for name, v in start.items())
+        shown = ", ".join(
+            f"{name}=AttributeValue: {key_conditions.render_value(v)}" for name, v in start.items()
+        )
         raise ValidationError(
             "The provided exclusive start key is invalid: ExclusiveStartKey: {" + shown + "}"
         )
@@ -323,188 +305,6 @@ def _segment(request: dict[str, Any]) -> tuple[int, int]:
             f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
         )
     return (segment << 32) // total, ((segment + 1) << 32) // total
-
-
-def _split_key_condition(
-    condition: Condition, hash_name: str, range_name: str | None, types: dict[str, str]
-) -> tuple[AttributeValue, Condition | None]:
-    parts = [condition.left, condition.right] if isinstance(condition, And) else [condition]
-    if len(parts) == 2 and any(isinstance(p, And) for p in parts):
-        raise ValidationError("Conditions can be of length 1 or 2 only")
-    hash_value: AttributeValue | None = None
-    range_condition: Condition | None = None
-    for part in map(_key_on_left, parts):
-        attribute = _key_attribute(part)
-        if attribute == hash_name:
-            if hash_value is not None:
-                raise ValidationError(
-                    "KeyConditionExpressions must only contain one condition per key"
-                )
-            if not isinstance(part, Compare) or part.op != "=":
-                raise ValidationError("Query key condition not supported")
-            assert isinstance(part.right, Literal)  # guaranteed by _key_attribute
-            hash_value = part.right.value
-        elif range_name is not None and attribute == range_name:
-            if range_condition is not None:
-                raise ValidationError(
-                    "KeyConditionExpressions must only contain one condition per key"
-                )
-            range_condition = part
-        else:
-            # Without a sort key there is no element to miss: AWS just refuses the shape.
-            raise ValidationError(
-                f"Query condition missed key schema element: {range_name}"
-                if attribute is not None and range_name is not None
-                else "Query key condition not supported"
-            )
-    if hash_value is None:
-        raise ValidationError(f"Query condition missed key schema element: {hash_name}")
-    _check_key_types(hash_value, types[hash_name])
-    if range_condition is not None and range_name is not None:
-        for literal in _literals(range_condition):
-            _check_key_types(literal, types[range_name])
-        if isinstance(range_condition, Function) and types[range_name] == "N":
-            raise ValidationError(
-                "Invalid KeyConditionExpression: Incorrect operand type for operator or "
-                "function; operator or function: begins_with, operand type: N"
-            )
-    return hash_value, range_condition
-
-
-_FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-
-
-def _key_on_left(part: Condition) -> Condition:
-    """`:v < c` as `c > :v`: DynamoDB accepts a key comparison written either way."""
-    if (
-        isinstance(part, Compare)
-        and isinstance(part.left, Literal)
-        and isinstance(part.right, Path)
-        and part.op in _FLIPPED
-    ):
-        return Compare(_FLIPPED[part.op], part.right, part.left)
-    return part
-
-
-def _multi_attribute_seek(
-    condition: Condition, index: IndexDefinition, types: dict[str, str]
-) -> tuple[bytes, str, tuple[Any, ...]]:
-    """(ihk, SQL on e.irk, parameters) of a query on a multi-attribute GSI key."""
-    parts: dict[str, Condition] = {}
-    for part in key_conditions.conjuncts(condition):
-        attribute = _key_attribute(part)
-        if attribute is None:
-            raise ValidationError("Query key condition not supported")
-        if attribute in parts:
-            raise ValidationError("KeyConditionExpressions must only contain one condition per key")
-        if attribute in types:
-            for literal in _literals(part):
-                _check_key_types(literal, types[attribute])
-            if isinstance(part, Function) and types[attribute] == "N":
-                raise ValidationError(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or "
-                    "function; operator or function: begins_with, operand type: N"
-                )
-        parts[attribute] = part
-    ihk = key_conditions.hash_key(index, parts)
-    # Each RANGE condition gets the classic checks (<> refused, BETWEEN bounds in order);
-    # a single RANGE attribute also keeps the classic encoding, hence the classic seek.
-    where, params = "", ()
-    for name in index.range_keys:
-        if name in parts:
-            where, params = _range_sql(parts[name], "e.irk")
-    if len(index.range_keys) > 1:
-        where, params = key_conditions.range_where(index, parts)
-    return ihk, where, params
-
-
-def _key_attribute(part: Condition) -> str | None:
-    """The attribute a key-condition part constrains, if it has a supported shape."""
-    if isinstance(part, Compare) and isinstance(part.right, Literal):
-        target = part.left
-    elif (
-        isinstance(part, Between)
-        and isinstance(part.low, Literal)
-        and isinstance(part.high, Literal)
-    ):
-        target = part.operand
-    elif (
-        isinstance(part, Function)
-        and part.name == "begins_with"
-        and isinstance(part.args[1], Literal)
-    ):
-        target = part.args[0]
-    else:
-        if isinstance(part, Function):
-            raise ValidationError(f"Invalid operator used in KeyConditionExpression: {part.name}")
-        if isinstance(part, Compare | Between):
-            return None
-        raise ValidationError(
-            "Invalid operator used in KeyConditionExpression: " + type(part).__name__.upper()
-        )
-    if isinstance(target, Path) and len(target.elements) > 1:
-        raise ValidationError("KeyConditionExpressions cannot have conditions on nested attributes")
-    if isinstance(target, Path):
-        return str(target.elements[0])
-    return None
-
-
-def _literals(condition: Condition) -> list[AttributeValue]:
-    if isinstance(condition, Compare) and isinstance(condition.right, Literal):
-        return [condition.right.value]
-    if isinstance(condition, Between):
-        return [x.value for x in (condition.low, condition.high) if isinstance(x, Literal)]
-    if isinstance(condition, Function) and isinstance(condition.args[1], Literal):
-        return [condition.args[1].value]
-    return []
-
-
-def _check_key_types(value: AttributeValue, expected: str) -> None:
-    if value_type(value) != expected:
-        raise ValidationError(
-            "One or more parameter values were invalid: Condition parameter type does not "
-            "match schema type"
-        )
-
-
-def _range_sql(condition: Condition | None, column: str) -> tuple[str, tuple[Any, ...]]:
-    if condition is None:
-        return "", ()
-    if isinstance(condition, Compare) and isinstance(condition.right, Literal):
-        if condition.op not in _SQL_OPS:
-            raise ValidationError("Unsupported operator on KeyConditionExpression: <>")
-        return f" AND {column} {_SQL_OPS[condition.op]} ?", (
-            encode_key_value(condition.right.value),
-        )
-    if (
-        isinstance(condition, Between)
-        and isinstance(condition.low, Literal)
-        and isinstance(condition.high, Literal)
-    ):
-        low, high = condition.low.value, condition.high.value
-        low_key, high_key = ordering_key(low), ordering_key(high)
-        if low_key is not None and high_key is not None and low_key[1] > high_key[1]:
-            raise ValidationError(
-                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
-                "greater than or equal to lower bound; lower bound operand: AttributeValue: "
-                f"{_render_value(low)}, upper bound operand: AttributeValue: "
-                f"{_render_value(high)}"
-            )
-        return f" AND {column} >= ? AND {column} <= ?", (
-            encode_key_value(low),
-            encode_key_value(high),
-        )
-    assert isinstance(condition, Function) and isinstance(condition.args[1], Literal)
-    prefix = encode_key_value(condition.args[1].value)
-    upper = successor(prefix)
-    if upper is None:
-        return f" AND {column} >= ?", (prefix,)
-    return f" AND {column} >= ? AND {column} < ?", (prefix, upper)
-
-
-def _render_value(value: AttributeValue) -> str:
-    tag, inner = next(iter(value.items()))
-    return "{" + f"{tag}:{inner}" + "}"
 
 
 def _start_cursor(

@@ -12,7 +12,7 @@ from lambic.services.dynamodb import _metadata, _tags, batches, reads
 from lambic.services.dynamodb._metering import metered_operations, stored_bytes
 from lambic.services.dynamodb.engine import DynamoDBEngine
 from lambic.services.dynamodb.partiql import PartiQL
-from lambic.services.dynamodb.protocol import Operation, dispatch
+from lambic.services.dynamodb.protocol import Operation, RequestOperation, dispatch
 from lambic.services.dynamodb.store import DynamoDBStore
 from lambic.services.dynamodb.ttl import TtlSweeper
 
@@ -68,7 +68,6 @@ class DynamoDBService:
             ("dynamodb", "TagResource"): bind(_tags.tag_resource),
             ("dynamodb", "UntagResource"): bind(_tags.untag_resource),
             ("dynamodb", "ListTagsOfResource"): bind(_tags.list_tags_of_resource),
-            ("dynamodb", "DescribeEndpoints"): bind(_metadata.describe_endpoints),
             ("dynamodb", "DescribeContinuousBackups"): bind(_metadata.describe_continuous_backups),
             ("dynamodb", "DescribeLimits"): bind(_metadata.describe_limits),
             ("streams", "ListStreams"): engine.streams.list_streams,
@@ -78,10 +77,13 @@ class DynamoDBService:
         }
         if meter is not None:
             self._operations = metered_operations(self._operations, meter)
+        self._request_operations: dict[tuple[str, str], RequestOperation] = {
+            ("dynamodb", "DescribeEndpoints"): _metadata.describe_endpoints,
+        }
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         # Operations are short SQLite calls; running them inline keeps latency low.
-        return dispatch(request, self._operations)
+        return dispatch(request, self._operations, self._request_operations)
 
     def close(self) -> None:
         if self._sweeper is not None:

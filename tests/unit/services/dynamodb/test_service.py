@@ -83,3 +83,25 @@ def test_junk_requests_get_4xx_errors_in_awss_json_shape() -> None:
     finally:
         loop.close()
         service.close()
+
+
+def _describe_endpoints(headers: list[tuple[str, str]], body: bytes = b"{}") -> Any:
+    service = create_service(None, ttl_sweep_seconds=None)
+    target = ("X-Amz-Target", "DynamoDB_20120810.DescribeEndpoints")
+    request = ServiceRequest("POST", "/", "", Headers([target, *headers]), body)
+    try:
+        response = asyncio.run(service.handle(request))
+    finally:
+        service.close()
+    assert response.status == 200
+    return json.loads(response.body)["Endpoints"]
+
+
+def test_describe_endpoints_names_the_host_the_client_called() -> None:
+    # Only the request's Host counts: a body cannot pose as it.
+    endpoints = _describe_endpoints(
+        [("Host", "127.0.0.1:4566")], json.dumps({"__called_host": "elsewhere"}).encode()
+    )
+    assert endpoints == [{"Address": "127.0.0.1:4566", "CachePeriodInMinutes": 1440}]
+    (without_host,) = _describe_endpoints([])
+    assert without_host["Address"] == "dynamodb.us-east-1.amazonaws.com"

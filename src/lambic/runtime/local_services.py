@@ -1,0 +1,308 @@
+"""`lambic local`'s local services: the edge port, its engines, Lambda's API beside them.
+
+`LocalServices` is a `CloudComponent` (`async start(cloud)`, `async stop()`) that
+`LocalCloud` starts first: it puts `AWS_ENDPOINT_URL` and friends into
+`cloud.extra_env` (`endpoint_environment`) before any execution environment exists, so
+`boto3.client("s3")` inside a function talks to the local cloud. It also serves Lambda's
+API on the edge (`lambda_api.LambdaApi`), backed by `cloud.invoker` once it exists.
+The event sources that feed on these services are `live_event_sources`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lambic._sockets import PortInUseError
+from lambic.project.account import DEFAULT_SERVICES_PORT
+from lambic.project.environ import LOCAL_CREDENTIALS
+from lambic.project.metering import Meter, create_meter
+from lambic.project.paths import LOCAL_ENDPOINT_FILE, SERVICES_LOCK_FILE
+from lambic.project.resources import DeclaredResources
+from lambic.runtime.endpoint_file import (
+    ServicesLock,
+    live_endpoint,
+    remove_endpoint,
+    write_endpoint,
+)
+from lambic.runtime.errors import LambicRuntimeError, ServicesInUseError
+from lambic.runtime.event_sources import Engines
+from lambic.runtime.event_sources.base import EventQueue
+from lambic.runtime.lambda_api import FunctionInvoker, LambdaApi
+from lambic.runtime.resources import create_declared
+from lambic.services.factory import SERVICE_NAMES
+
+if TYPE_CHECKING:
+    from lambic.runtime.local import LocalCloud
+    from lambic.services._deferred import DeferredServices
+    from lambic.services.base import Service
+    from lambic.services.server import EdgeServer
+
+
+def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Variables that point unchanged boto3 code at the local services.
+
+    The local credentials are added only when `environ` has none of its own, so a
+    deliberate choice is never overridden.
+    """
+    env = {"AWS_ENDPOINT_URL": url}
+    if not environ.get("AWS_ACCESS_KEY_ID"):
+        env.update(LOCAL_CREDENTIALS)
+    return env
+
+
+class LocalServices:
+    """The S3/DynamoDB/SQS/SNS/EventBridge edge port inside `lambic local`, plus Lambda's API.
+
+    Over a state directory it holds that directory's `ServicesLock` while its engines are
+    open, and under `lambic local` (`start`) records its URL in the stage's endpoint file
+    so `lambic invoke` uses these services instead of opening a second set
+    (`endpoint_file`). `open` + `create_resources` are the same steps without a
+    `LocalCloud`, for `lambic invoke`'s own short-lived services (`stage_services`).
+    """
+
+    #: How long `lambic local` waits for a `lambic invoke` holding the stage's state.
+    claim_timeout: float = 30.0
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_SERVICES_PORT,
+        in_memory: bool = False,
+        state_dir: Path | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.in_memory = in_memory
+        self.state_dir = state_dir
+        self.services: DeferredServices | None = None
+        self.edge: EdgeServer | None = None
+        self.lambda_api: LambdaApi | None = None
+        #: Where the services count what AWS would bill (None: in memory or switched off).
+        self.meter: Meter | None = None
+        self._owns_meter = False
+        self._lock: ServicesLock | None = None
+        self._endpoint_file: Path | None = None
+        self._state: Path | None = None
+        #: What the edge serves, by name (for in-process calls to the services).
+        self._served: dict[str, Service] = {}
+
+    @property
+    def url(self) -> str:
+        if self.edge is None:
+            raise LambicRuntimeError("The local services are not started")
+        return self.edge.url
+
+    def stored(self, names: Collection[str]) -> set[str]:
+        """Which of the `names` services have a database in the state directory."""
+        state = self._state
+        if state is None:
+            return set()
+        return {name for name in names if (state / f"{name}.sqlite3").exists()}
+
+    def engines(self, needed: Collection[str] = SERVICE_NAMES) -> Engines:
+        """The in-process engines of the `needed` services (built now if they were not
+        yet), for the event sources; none before start."""
+        from lambic.services.dynamodb import DynamoDBService
+        from lambic.services.events import EventsService
+        from lambic.services.s3 import S3Service
+        from lambic.services.sns import SnsService
+        from lambic.services.sqs import SqsService
+
+        services = self.services
+        if services is None:
+            return Engines()
+        built = {name: services.get(name) for name in needed}
+        s3, sqs, sns = built.get("s3"), built.get("sqs"), built.get("sns")
+        dynamodb, events = built.get("dynamodb"), built.get("events")
+        return Engines(
+            s3=s3.engine if isinstance(s3, S3Service) else None,
+            sqs=sqs.engine if isinstance(sqs, SqsService) else None,
+            sns=sns.engine if isinstance(sns, SnsService) else None,
+            dynamodb=dynamodb.engine if isinstance(dynamodb, DynamoDBService) else None,
+            event_bus=events.bus if isinstance(events, EventsService) else None,
+        )
+
+    async def start(self, cloud: LocalCloud) -> None:
+        state = None if self.in_memory else (self.state_dir or cloud.state_dir)
+        # Lambda's API runs the functions on the invoker, which exists only after the
+        # services start: the API asks the cloud for it per request.
+        url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
+        try:
+            cloud.extra_env.update(endpoint_environment(url))
+            where = "in memory" if state is None else f"state in {state}"
+            cloud.echo(f"Local AWS services on {url} ({where})")
+            created = await self.create_resources(cloud.config.resources(cloud.stage))
+            if created:
+                cloud.echo("Created " + ", ".join(created))
+            if state is not None:
+                # Only now: a `lambic invoke` that finds the file must find the tables too.
+                self._endpoint_file = state / LOCAL_ENDPOINT_FILE
+                await asyncio.to_thread(write_endpoint, self._endpoint_file, url)
+        except BaseException:
+            await self.stop()  # not started, so LocalCloud will not stop it
+            raise
+
+    async def _open_waiting(
+        self,
+        state: Path | None,
+        invoker: Callable[[], FunctionInvoker | None],
+        echo: Callable[[str], None],
+        cloud: LocalCloud | None = None,
+    ) -> str:
+        """`open`, waiting a while for a `lambic invoke` that holds the state."""
+        deadline = time.monotonic() + self.claim_timeout
+        waiting = False
+        while True:
+            try:
+                return await self.open(state, invoker, cloud)
+            except ServicesInUseError as exc:
+                endpoint = None if state is None else live_endpoint(state / LOCAL_ENDPOINT_FILE)
+                if endpoint is not None:
+                    raise LambicRuntimeError(
+                        f"Local services: process {endpoint.pid} (`lambic local` or `lambic "
+                        f"services`) already serves this stage's state on {endpoint.url}; "
+                        "stop it, or pass --stage to run another stage"
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise LambicRuntimeError(f"Local services: {exc}") from exc
+                if not waiting:
+                    echo(f"Waiting for process {exc.pid or '?'} to release {state}...")
+                    waiting = True
+                await asyncio.sleep(0.1)
+
+    async def open(
+        self,
+        state: Path | None,
+        invoker: Callable[[], FunctionInvoker | None],
+        cloud: LocalCloud | None = None,
+    ) -> str:
+        """Open the engines over `state` (None: in memory), serve them; their URL.
+
+        With `cloud`, the edge also serves the console over it (`lambic.console`) and
+        the services meter into the cloud's meter; without, into one of their own
+        over `state`. Raises `ServicesInUseError` if another process has `state`'s
+        engines open.
+        """
+        from lambic.services.base import ServiceError
+        from lambic.services.factory import create_deferred_services
+        from lambic.services.server import EdgeServer
+
+        if state is not None:
+            self._claim(state)
+        self._state = state
+        api = self.lambda_api = LambdaApi(invoker, loop=asyncio.get_running_loop())
+        try:
+            meter = cloud.meter if cloud is not None else None
+            if cloud is None and state is not None:
+                meter, self._owns_meter = create_meter(state), True
+            self.meter = meter
+            # Each service is imported and its database opened when first used (the
+            # declared resources, an event source, a request), the rest in the
+            # background after the edge's first answer (`services._deferred`).
+            services = self.services = create_deferred_services(state, meter=meter)
+            served: dict[str, Service] = {**services.by_name(), api.name: api}
+            self._served = served
+            if cloud is not None:
+                loop = asyncio.get_running_loop()
+
+                def console() -> Service:
+                    from lambic.console import ConsoleService
+
+                    return ConsoleService(cloud, services=served, runtime_loop=loop)
+
+                served["console"] = services.add("console", console)
+            self.edge = await asyncio.to_thread(
+                lambda: EdgeServer(
+                    served,
+                    host=self.host,
+                    port=self.port,
+                    port_option="--services-port",
+                ).start()
+            )
+        except (ServiceError, PortInUseError) as exc:
+            self._close_services()
+            raise LambicRuntimeError(f"Local services: {exc}") from exc
+        except BaseException:
+            self._close_services()
+            raise
+        return self.edge.url
+
+    def _claim(self, state: Path) -> None:
+        lock = ServicesLock(state / SERVICES_LOCK_FILE)
+        if not lock.try_acquire():
+            pid = lock.holder()
+            raise ServicesInUseError(
+                f"the state in {state} is in use by another Lambic process (pid {pid or '?'}: "
+                "a `lambic local`, `lambic invoke` or `lambic services`); wait for it to "
+                "finish or stop it",
+                pid,
+            )
+        self._lock = lock
+
+    async def create_resources(self, resources: DeclaredResources) -> list[str]:
+        """Create the declared tables, buckets, queues and topics missing; their names.
+
+        The requests go to the services in-process, on the edge's own loop (where the
+        services always run), with no SDK: boto3 would cost this process ~0.2 s of CPU
+        and ~20 MB before its first answer.
+        """
+        if not resources:
+            return []
+        edge = self.edge
+        if edge is None or edge.loop is None:
+            raise LambicRuntimeError("The local services are not started")
+        from lambic.services.in_process import AwsCallError, InProcessAws
+
+        services = self.services
+        # Built here, not through the edge: the edge's first answer starts building the
+        # other services in the background, which must not compete with start-up.
+        served = services.built_on_use() if services is not None else self._served
+        aws = InProcessAws(served, f"{edge.host}:{edge.port}")
+        done = asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
+        try:
+            return await asyncio.wrap_future(done)
+        except AwsCallError as exc:
+            raise LambicRuntimeError(
+                f"Local services: creating the declared resources failed ({exc}); "
+                "fix `resources` in the project's config"
+            ) from exc
+
+    def banner_lines(self) -> list[str]:
+        if "console" not in self._served or self.edge is None:
+            return []
+        from lambic.console import CONSOLE_PATH
+
+        return [f"Console: {self.edge.url}{CONSOLE_PATH}"]
+
+    def use_event_queue(self, queue: EventQueue | None) -> None:
+        """Lambda API Event invocations go through `queue` (None: the invoker's own path)."""
+        if self.lambda_api is not None:
+            self.lambda_api.use_queue(queue)
+
+    async def stop(self) -> None:
+        if self._endpoint_file is not None:
+            endpoint_file, self._endpoint_file = self._endpoint_file, None
+            remove_endpoint(endpoint_file)
+        if self.edge is not None:
+            edge, self.edge = self.edge, None
+            await asyncio.to_thread(edge.stop)
+            self.services = None  # the edge closed them
+        self._close_services()
+
+    def _close_services(self) -> None:
+        if self.services is not None:
+            self.services.close()
+            self.services = None
+        if self._owns_meter and self.meter is not None:
+            self.meter.close()
+        self.meter, self._owns_meter = None, False
+        # After the engines: the next holder must find every file closed.
+        if self._lock is not None:
+            lock, self._lock = self._lock, None
+            lock.release()
