@@ -384,22 +384,18 @@ def _redirect(location: str) -> ServiceResponse:
     return empty_response(302, [("Location", location)])
 
 
-def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
-    authorize.require_anonymous(call, action, key)
-
-
 def _missing_key(call: Call) -> ServiceResponse:
     """A key that does not exist: NoSuchKey only to whom may list the bucket."""
-    _require_anonymous(call, "s3:ListBucket")
+    authorize.require_anonymous(call, "s3:ListBucket")
     return _objects.get_object(call)  # AWS's NoSuchKey
 
 
 def _website_root(call: Call) -> ServiceResponse:
     index = call.engine.store.get_object(call.bucket, "index.html")
     if index is None:
-        _require_anonymous(call, "s3:ListBucket")
+        authorize.require_anonymous(call, "s3:ListBucket")
         return _buckets.list_objects_v1(call)
-    _require_anonymous(call, "s3:GetObject", "index.html")
+    authorize.require_anonymous(call, "s3:GetObject", "index.html")
     if not call.request.path.endswith("/"):
         return _redirect(call.request.path + "/")
     return _objects.serve_object(call, index, head=False)
@@ -410,13 +406,13 @@ def _website_object(call: Call) -> ServiceResponse:
     call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
     obj = call.engine.store.get_object(call.bucket, key)
     if obj is not None:
-        _require_anonymous(call, "s3:GetObject", key)
+        authorize.require_anonymous(call, "s3:GetObject", key)
         return _objects.serve_object(call, obj, head=False)
     folder = key if key.endswith("/") else key + "/"
     index = call.engine.store.get_object(call.bucket, folder + "index.html")
     if index is None:
         return _missing_key(call)
-    _require_anonymous(call, "s3:GetObject", folder + "index.html")
+    authorize.require_anonymous(call, "s3:GetObject", folder + "index.html")
     if not key.endswith("/"):
         return _redirect(call.request.path + "/")
     return _objects.serve_object(call, index, head=False)
