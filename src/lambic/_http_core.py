@@ -22,7 +22,9 @@ What the core does for both, with the numbers of `lambic._http_limits`:
 - request bodies the site plans to spool (`HttpSite.plan_body`) go to its `BodySink`
   as they arrive, never wholly into memory;
 - keep-alive (HTTP/1.0 closes), pipelining (answers in order, one request of a
-  connection in flight at a time), `Expect: 100-continue` answered at the headers;
+  connection in flight at a time), `Expect: 100-continue` answered at the headers
+  unless the site refuses the request there (`HttpSite.refuse_at_head`: its answer
+  goes out instead, the body is never read and the connection closes);
 - bytes that are no request (a body longer than its Content-Length...) are answered
   400 and closed, after the requests read before them have been answered;
 - upgrades: a site taking one marks the request `upgrading` and hands the socket over
@@ -157,13 +159,20 @@ class HttpSite(Protocol):
         ...
 
     def exchange(self, connection: HttpConnection, keep_alive: bool) -> Exchange:
-        """The request is in (or `connection.too_large`: answer 413 in the protocol);
+        """The request is in (or `connection.early`: refused at its head, answer that;
+        or `connection.too_large`: answer 413 in the protocol);
         `connection.sink`, if set, holds its body and is the exchange's now."""
         ...
 
     def refusal(self, connection: HttpConnection, reason: int) -> bytes | None:
         """The whole answer to send before closing, or None to close without one (for
         `UPGRADE`: None serves the request as plain HTTP/1.1)."""
+        ...
+
+    def refuse_at_head(self, connection: HttpConnection) -> object | None:
+        """The head asks `Expect: 100-continue`: None lets the body come (100 Continue
+        is sent); anything else refuses the request unread, and is `connection.early`
+        when `exchange` is asked for its answer (the connection then closes)."""
         ...
 
 
@@ -192,6 +201,7 @@ class HttpConnection(asyncio.Protocol):
         "client",
         "client_host",
         "declared",
+        "early",
         "headers",
         "parser",
         "server",
@@ -227,6 +237,8 @@ class HttpConnection(asyncio.Protocol):
         #: request (see `upgrade`); what the client sent past it waits in `upgrade_tail`.
         self.upgrading = False
         self.upgrade_tail = b""
+        #: What the site said when it refused the request at its head (`refuse_at_head`).
+        self.early: object | None = None
         self._limit = 0
         self._meter = HeadMeter(server.limits)
         self._meter_url = server.limits.count_request_line
@@ -375,6 +387,13 @@ class HttpConnection(asyncio.Protocol):
             self._overflow()
             return
         if expects and self._current is None and not self._queue and self.transport is not None:
+            early = site.refuse_at_head(self)
+            if early is not None:
+                # Answered instead of 100 Continue (S3 refuses an unsigned PUT so):
+                # the body is never read, as for one over its limit.
+                self.early = early
+                self._overflow()
+                return
             self.transport.write(_CONTINUE)  # botocore waits for it before a PutObject body
 
     def on_body(self, body: bytes) -> None:
@@ -440,8 +459,9 @@ class HttpConnection(asyncio.Protocol):
         self.close()
 
     def _overflow(self) -> None:
-        """The body is over its limit: stop reading, let the site answer 413 (in order
-        after any request before it), then close."""
+        """The body is over its limit (or refused at the head): stop reading, let the
+        site answer 413 (or its early answer; in order after any request before it),
+        then close."""
         self.too_large = True
         if self.sink is not None:
             self.sink.discard()

@@ -120,6 +120,14 @@ def test_slow_loris_connections_are_all_dropped(short_edge: EdgeServer) -> None:
     assert client("s3", short_edge.url).list_buckets()["Buckets"] == []
 
 
+# Signed as an SDK signs (the edge verifies no signature by default): S3 refuses
+# unsigned requests to a private bucket.
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+}
+
+
 def test_an_idle_keep_alive_connection_is_closed(short_edge: EdgeServer) -> None:
     with socket.create_connection(("127.0.0.1", short_edge.port), timeout=5) as sock:
         started = time.monotonic()
@@ -137,7 +145,8 @@ def test_connections_per_client_are_bounded(short_edge: EdgeServer) -> None:
             extra.sendall(raw_request("GET", "/", {"Host": "localhost"}))
             assert read_until_closed(extra) == b""
         # The ones admitted are served.
-        socks[0].sendall(raw_request("GET", "/", {"Host": "localhost", "Connection": "close"}))
+        head = {"Host": "localhost", "Connection": "close", **SIGNED}  # ListBuckets
+        socks[0].sendall(raw_request("GET", "/", head))
         assert status_of(read_until_closed(socks[0])) == 200
     finally:
         for sock in socks:

@@ -182,6 +182,9 @@ class _GatewaySite:
     def plan_body(self, connection: HttpConnection) -> int:
         return self.max_body_bytes
 
+    def refuse_at_head(self, connection: HttpConnection) -> object | None:
+        return None  # API Gateway reads every body it is sent
+
     def exchange(self, connection: HttpConnection, keep_alive: bool) -> Exchange:
         path, _, query = connection.url.partition(b"?")
         raw_path = path.partition(b"#")[0] or b"/"

@@ -207,6 +207,9 @@ class _WebSocketSite:
         connection.upgrading = True
         return _Handshake(self.server, connection, key, query, headers, lowered)
 
+    def refuse_at_head(self, connection: HttpConnection) -> object | None:
+        return None  # handshakes and @connections bodies are read as API Gateway reads them
+
     def refusal(self, connection: HttpConnection, reason: int) -> bytes | None:
         if reason == HEAD_TOO_LARGE:
             return _reply(_json(*_handshake.HEAD_TOO_LARGE), close=True)

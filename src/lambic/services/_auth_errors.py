@@ -31,7 +31,8 @@ class AuthError(ServiceError):
     """A request failed authentication.
 
     `kind`: "signature" | "unknown_key" | "missing" | "expired" | "malformed" |
-    "content_sha256" | "skewed"; `service` is the service the request was routed to.
+    "query_range" | "content_sha256" | "skewed" | "date" | "invalid_header";
+    `service` is the service the request was routed to.
     """
 
     def __init__(
@@ -69,6 +70,10 @@ def _s3(error: AuthError) -> ServiceResponse:
         "missing": ("AccessDenied", "Access Denied", 403),
         "expired": ("AccessDenied", "Request has expired", 403),
         "malformed": ("AuthorizationQueryParametersError", error.detail or "", 400),
+        # A presigned validity out of range: S3 answers it 403, as a request it refuses.
+        "query_range": ("AuthorizationQueryParametersError", error.detail or "", 403),
+        "date": ("AccessDenied", error.detail or "Access Denied", 403),
+        "invalid_header": ("InvalidArgument", error.detail or "", 400),
         "content_sha256": (
             "XAmzContentSHA256Mismatch",
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
@@ -112,6 +117,9 @@ def _json(error: AuthError, *, sqs: bool) -> ServiceResponse:
         "missing": ("MissingAuthenticationTokenException", _MISSING_MESSAGE, 400),
         "expired": ("InvalidSignatureException", "Signature expired", 400),
         "malformed": ("InvalidSignatureException", error.detail or "", 400),
+        "query_range": ("InvalidSignatureException", error.detail or "", 400),
+        "date": ("InvalidSignatureException", error.detail or "", 400),
+        "invalid_header": ("InvalidSignatureException", error.detail or "", 400),
         "content_sha256": ("InvalidSignatureException", _SIGNATURE_MESSAGE, 400),
         "skewed": ("InvalidSignatureException", error.detail or "Signature expired", 400),
     }
@@ -135,6 +143,9 @@ def _query(error: AuthError, service: str) -> ServiceResponse:
         "missing": ("MissingAuthenticationToken", _MISSING_MESSAGE),
         "expired": ("SignatureDoesNotMatch", "Signature expired"),
         "malformed": ("SignatureDoesNotMatch", error.detail or _SIGNATURE_MESSAGE),
+        "query_range": ("SignatureDoesNotMatch", error.detail or _SIGNATURE_MESSAGE),
+        "date": ("SignatureDoesNotMatch", error.detail or _SIGNATURE_MESSAGE),
+        "invalid_header": ("SignatureDoesNotMatch", error.detail or _SIGNATURE_MESSAGE),
         "content_sha256": ("SignatureDoesNotMatch", _SIGNATURE_MESSAGE),
         "skewed": ("SignatureDoesNotMatch", error.detail or "Signature expired"),
     }[error.kind]

@@ -69,6 +69,10 @@ class DeferredService:
         service = self.get()
         return isinstance(service, SpoolingService) and service.takes_upload(head)
 
+    def refuse_at_head(self, head: ServiceRequest) -> ServiceResponse | None:
+        service = self.get()
+        return service.refuse_at_head(head) if isinstance(service, SpoolingService) else None
+
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         response = await self.get().handle(request)
         self._group.answered()

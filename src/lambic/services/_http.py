@@ -8,7 +8,9 @@ and the status line, headers and body leave in one write.
 Per connection, requests are answered in order (pipelining), one at a time; an SQS long
 poll on one connection never holds up another, and is cancelled if its client leaves.
 `Expect: 100-continue` is answered as soon as the headers are in (botocore waits for it
-before sending a PutObject body).
+before sending a PutObject body), unless the request is refused whatever its body (an
+unsigned upload to a private bucket, a SigV2 request with a bad date): that answer goes
+out instead and the body is never read (`EdgeApp.refuse_at_head`).
 
 Limits and read timeouts are the core's (`lambic._http_limits`); refusals are drawn in
 the addressed service's error shape (`_edge_refusals`). A body declared over 1 MiB for
@@ -61,7 +63,7 @@ _CHUNKED = b"transfer-encoding: chunked\r\n"
 class _EdgeExchange(Exchange):
     """One request for the services: dispatched, answered, its spooled body removed."""
 
-    __slots__ = ("app", "connection", "refusal", "request")
+    __slots__ = ("app", "connection", "refusal", "request", "response")
 
     def __init__(
         self,
@@ -70,17 +72,22 @@ class _EdgeExchange(Exchange):
         request: ServiceRequest,
         keep_alive: bool,
         refusal: Refusal | None = None,
+        *,
+        response: ServiceResponse | None = None,
     ) -> None:
         self.keep_alive = keep_alive
         self.app = app
         self.connection = connection
         self.request = request
         self.refusal = refusal  # over the body limit: answered without dispatching
+        self.response = response  # refused at the head: answered as is
 
     async def run(self) -> None:
         request = self.request
         try:
-            if self.refusal is not None:
+            if self.response is not None:
+                response = self.response
+            elif self.refusal is not None:
                 service = route_service(request)
                 protocol = error_protocol(service, request)
                 response = render_refusal(self.refusal, service, protocol)
@@ -129,7 +136,19 @@ class EdgeSite:
             connection.sink = BodySpool(directory, sha256=len(sha) == 64)
         return S3_MAX_UPLOAD_BYTES if upload else self.max_body_bytes
 
+    def refuse_at_head(self, connection: HttpConnection) -> ServiceResponse | None:
+        for name, value in connection.headers:
+            if len(name) == 13 and name.lower() == b"authorization":
+                if value.startswith(b"AWS4"):
+                    return None  # SigV4 (every SDK's upload): decided with the body
+                break
+        return self.app.refuse_at_head(_request(connection, b""))
+
     def exchange(self, connection: HttpConnection, keep_alive: bool) -> Exchange:
+        early = connection.early
+        if isinstance(early, ServiceResponse):
+            head = _request(connection, b"")
+            return _EdgeExchange(self.app, connection, head, False, response=early)
         if connection.too_large:
             head = _request(connection, b"")
             service = route_service(head)

@@ -5,7 +5,11 @@ By default the local cloud accepts any access key, as most local AWS stand-ins d
 `Authenticator.check(request, service)` after routing and before dispatch:
 
 - always: a presigned URL past its expiry (`X-Amz-Date` + `X-Amz-Expires`, or S3's
-  SigV2 `Expires`) is refused, as AWS refuses it ("Request has expired");
+  SigV2 `Expires`) is refused, as AWS refuses it ("Request has expired"), and one
+  valid for more than a week is refused as malformed; an S3 request signed with
+  SigV2's `Authorization: AWS ...` header needs a valid `x-amz-date` (or, without
+  one, `Date`) within 15 minutes of the clock: S3 checks this before the signature
+  (403 AccessDenied or RequestTimeTooSkewed), so no secret is needed to check it;
 - with credentials: the header form (`Authorization: AWS4-HMAC-SHA256 ...`, and S3's
   legacy `AWS AKID:sig` V2 form) and the query form (`X-Amz-Signature=...`, and S3's
   `Signature=` V2 form) are recomputed from the raw request and compared; S3 browser
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import email.utils
 import hashlib
 import hmac
 import posixpath
@@ -102,6 +107,26 @@ def _amz_date_to_epoch(value: str) -> float:
     return float(calendar.timegm(time.strptime(value, "%Y%m%dT%H%M%SZ")))
 
 
+_BAD_DATE_MESSAGE = "AWS authentication requires a valid Date or x-amz-date header"
+
+
+def _http_date_to_epoch(value: str) -> float | None:
+    """An RFC 1123 date (or SigV4's `20240101T000000Z`) as epoch seconds; None when
+    unreadable or before 1970 (S3 refuses both alike)."""
+    parsed = email.utils.parsedate_tz(value)
+    if parsed is not None:
+        try:
+            epoch = float(email.utils.mktime_tz(parsed))
+        except (OverflowError, ValueError):
+            return None
+    else:
+        try:
+            epoch = _amz_date_to_epoch(value.strip())
+        except ValueError:
+            return None
+    return epoch if epoch >= 0 else None
+
+
 class Authenticator:
     """Checks requests at the edge; `credentials` None accepts any key (the default)."""
 
@@ -117,9 +142,7 @@ class Authenticator:
 
     def check(self, request: ServiceRequest, service: str) -> ServiceRequest:
         """The request (with a `SigningContext` when verified); raises `AuthError`."""
-        query = request.query_string
-        if "X-Amz-Expires" in query or "Expires=" in query:
-            self._check_expiry(request)
+        self.check_head(request, service)
         if self.credentials is None:
             return request
         if service == "s3" and request.method == "POST" and "authorization" not in request.headers:
@@ -130,12 +153,24 @@ class Authenticator:
         auth = request.headers.get("authorization")
         if auth is not None:
             return self._verify_header(request, service, auth)
+        query = request.query_string
         if "X-Amz-Signature" in query:
             return self._verify_query(request, service)
         if service == "s3" and "Signature=" in query and "AWSAccessKeyId=" in query:
             self._verify_v2_query(request)
             return request
         raise AuthError("missing", service)
+
+    def check_head(self, request: ServiceRequest, service: str) -> None:
+        """The checks a request's head decides without any secret: a presigned URL's
+        validity window, a SigV2 request's date. Raises `AuthError`."""
+        query = request.query_string
+        if query and ("X-Amz-Expires" in query or "Expires=" in query):
+            self._check_expiry(request)
+        if service == "s3":
+            auth = request.headers.get("authorization")
+            if auth is not None and not auth.startswith("AWS4-"):
+                self._check_s3_header(request, auth)
 
     # -- expiry ------------------------------------------------------------------
 
@@ -152,10 +187,13 @@ class Authenticator:
                 ) from exc
             if expires > _MAX_PRESIGN_SECONDS:
                 raise AuthError(
-                    "malformed",
+                    "query_range",
                     "s3",
-                    "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+                    "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+                    f"X-Amz-Expires must be less than {_MAX_PRESIGN_SECONDS} seconds",
                 )
+            if expires < 0:
+                raise AuthError("query_range", "s3", "X-Amz-Expires must be non-negative")
             if now > signed_at + expires:
                 raise AuthError(
                     "expired",
@@ -177,6 +215,57 @@ class Authenticator:
                     "s3",
                     fields={"Expires": _iso(deadline), "ServerTime": _iso(now)},
                 )
+
+    # -- S3's other Authorization headers ---------------------------------------------
+
+    def _check_s3_header(self, request: ServiceRequest, auth: str) -> None:
+        """An S3 Authorization header that is not SigV4: SigV2's `AWS AKID:signature`
+        (its date checked), else refused as S3 refuses it: empty is AccessDenied, a
+        malformed SigV2 or another scheme 400 InvalidArgument."""
+        if auth.startswith("AWS "):
+            access_key, colon, signature = auth[4:].strip().partition(":")
+            if not (access_key and colon and signature):
+                raise AuthError(
+                    "invalid_header",
+                    "s3",
+                    "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature",
+                    fields={"ArgumentName": "Authorization", "ArgumentValue": auth},
+                )
+            self._check_v2_date(request)
+        elif not auth.strip():
+            raise AuthError("missing", "s3")
+        else:
+            raise AuthError(
+                "invalid_header",
+                "s3",
+                "Unsupported Authorization Type",
+                fields={"ArgumentName": "Authorization", "ArgumentValue": auth},
+            )
+
+    # -- SigV2's request date ------------------------------------------------------
+
+    def _check_v2_date(self, request: ServiceRequest) -> None:
+        """`x-amz-date` when sent (even empty: it then overrides `Date`), else `Date`:
+        unreadable or before 1970 is AccessDenied, more than 15 minutes away from the
+        clock RequestTimeTooSkewed."""
+        headers = request.headers
+        value = headers.get("x-amz-date")
+        if value is None:
+            value = headers.get("date", "")
+        signed_at = _http_date_to_epoch(value)
+        if signed_at is None:
+            raise AuthError("date", "s3", _BAD_DATE_MESSAGE)
+        now = self.clock()
+        if abs(now - signed_at) > _MAX_SKEW_SECONDS:
+            raise AuthError(
+                "skewed",
+                "s3",
+                fields={
+                    "RequestTime": value,
+                    "ServerTime": _iso(now),
+                    "MaxAllowedSkewMilliseconds": str(_MAX_SKEW_SECONDS * 1000),
+                },
+            )
 
     # -- SigV4 -------------------------------------------------------------------
 

@@ -174,3 +174,9 @@ class SpoolingService(Protocol):
     def takes_upload(self, head: ServiceRequest) -> bool:
         """Whether this request (headers only, empty body) carries an upload."""
         ...
+
+    def refuse_at_head(self, head: ServiceRequest) -> ServiceResponse | None:
+        """The answer to a request (headers only) that asks `Expect: 100-continue` and
+        is refused whatever its body (S3: an unsigned upload the bucket does not allow);
+        None lets the body come."""
+        ...

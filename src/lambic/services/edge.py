@@ -231,6 +231,20 @@ class EdgeApp:
             return True, service.spool_directory
         return False, None
 
+    def refuse_at_head(self, head: ServiceRequest) -> ServiceResponse | None:
+        """The answer, before any body byte, to a request asking `Expect: 100-continue`
+        that is refused whatever its body: the edge's own head checks (a SigV2 date, a
+        presigned URL's window), then the service's (`SpoolingService.refuse_at_head`)."""
+        name = route_service(head)
+        service = self._services.get(name)
+        if not isinstance(service, SpoolingService):
+            return None
+        try:
+            self.auth.check_head(head, name)
+        except AuthError as error:
+            return render_auth_error(error, name, error_protocol(name, head))
+        return service.refuse_at_head(head)
+
     async def dispatch(self, request: ServiceRequest) -> ServiceResponse:
         name = route_service(request)
         service = self._services.get(name)

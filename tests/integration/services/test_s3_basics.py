@@ -425,12 +425,21 @@ def test_tags_come_back_ordered_by_key_a_bare_key_with_an_empty_value(s3: Any) -
     ]
 
 
+# Signed as an SDK signs (the edge verifies no signature by default): S3 refuses
+# unsigned requests to a private bucket.
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+}
+
+
 def test_a_put_without_content_length_is_411(start_edge: Any, make_client: Any) -> None:
     edge = start_edge({"s3": create_service(None)})
     make_client("s3", edge.url).create_bucket(Bucket="sized")
     host, port = edge.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(f"PUT /sized/k HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        auth = f"Authorization: {SIGNED['Authorization']}\r\n"
+        sock.sendall(f"PUT /sized/k HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}\r\n".encode())
         answer = sock.recv(65536).decode()
     assert answer.startswith("HTTP/1.1 411")
     assert "<Code>MissingContentLength</Code>" in answer

@@ -27,6 +27,14 @@ def _crc32(data: bytes) -> str:
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
+# Signed as an SDK signs (the edge verifies no signature by default): S3 refuses
+# unsigned requests to a private bucket.
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+}
+
+
 def _put_chunked(server: EdgeServer, key: str, chunks: list[bytes], checksum: str) -> int:
     body = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in chunks)
     body += b"0\r\n" + f"x-amz-checksum-crc32:{checksum}\r\n\r\n".encode()
@@ -37,6 +45,7 @@ def _put_chunked(server: EdgeServer, key: str, chunks: list[bytes], checksum: st
         "x-amz-sdk-checksum-algorithm": "CRC32",
         "x-amz-decoded-content-length": str(sum(len(c) for c in chunks)),
         "Content-Type": "text/plain",
+        **SIGNED,
     }
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     try:

@@ -132,3 +132,98 @@ def test_header_signed_requests_more_than_15_minutes_off_are_refused() -> None:
     assert (response.status, b"<Code>RequestTimeTooSkewed</Code>" in response.body) == (403, True)
     json_response = render_auth_error(exc.value, "dynamodb", "json")
     assert json.loads(json_response.body)["message"].startswith("Signature expired")
+
+
+_NOW = calendar.timegm((2026, 12, 6, 12, 0, 0))
+
+
+def _v2_put(**headers: str) -> ServiceRequest:
+    """A SigV2 header-signed PutObject head (the signature is not what is checked)."""
+    names = [("Host", "127.0.0.1:4566"), ("Authorization", "AWS AKID:c2lnbmF0dXJl")]
+    return ServiceRequest("PUT", "/b/k", "", Headers([*names, *headers.items()]), b"")
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"x-amz-date": "Bad Date"},
+        {"x-amz-date": ""},  # present but empty: it overrides a good Date
+        {"x-amz-date": "", "Date": "Sun, 06 Dec 2026 12:00:00 GMT"},
+        {"x-amz-date": "Tue, 07 Jul 1950 21:53:04 GMT"},  # before 1970
+        {},
+    ],
+)
+def test_a_sigv2_request_without_a_valid_date_is_access_denied_with_no_secret_known(
+    dates: dict[str, str],
+) -> None:
+    with pytest.raises(AuthError) as exc:
+        Authenticator(clock=lambda: _NOW).check(_v2_put(**dates), "s3")
+    response = render_auth_error(exc.value, "s3", "s3")
+    assert response.status == 403
+    assert b"<Code>AccessDenied</Code>" in response.body
+    assert b"requires a valid Date or x-amz-date header" in response.body
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"x-amz-date": "Tue, 07 Jul 2010 21:53:04 GMT"},
+        {"x-amz-date": "Tue, 07 Jul 9999 21:53:04 GMT"},
+        {"Date": "Sun, 06 Dec 2026 12:16:00 GMT"},
+    ],
+)
+def test_a_sigv2_request_dated_over_15_minutes_away_is_request_time_too_skewed(
+    dates: dict[str, str],
+) -> None:
+    with pytest.raises(AuthError) as exc:
+        Authenticator(clock=lambda: _NOW).check(_v2_put(**dates), "s3")
+    response = render_auth_error(exc.value, "s3", "s3")
+    assert response.status == 403
+    assert b"<Code>RequestTimeTooSkewed</Code>" in response.body
+    assert b"<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>" in response.body
+
+
+def test_a_sigv2_request_dated_within_15_minutes_passes_by_date_or_x_amz_date() -> None:
+    auth = Authenticator(clock=lambda: _NOW)
+    for dates in (
+        {"Date": "Sun, 06 Dec 2026 12:14:00 GMT"},
+        {"x-amz-date": "Sun, 06 Dec 2026 11:46:00 GMT", "Date": "Bad"},
+        {"x-amz-date": "20261206T120500Z"},
+    ):
+        request = _v2_put(**dates)
+        assert auth.check(request, "s3") is request
+
+
+def test_a_presigned_url_valid_for_over_a_week_is_refused_403() -> None:
+    query = "X-Amz-Date=20261206T120000Z&X-Amz-Expires=604801&X-Amz-Signature=ab"
+    request = ServiceRequest("GET", "/b/k", query, Headers(), b"")
+    with pytest.raises(AuthError) as exc:
+        Authenticator(clock=lambda: _NOW).check(request, "s3")
+    response = render_auth_error(exc.value, "s3", "s3")
+    assert response.status == 403
+    assert b"<Code>AuthorizationQueryParametersError</Code>" in response.body
+    assert b"must be less than 604800 seconds" in response.body
+    week = ServiceRequest("GET", "/b/k", query.replace("604801", "604800"), Headers(), b"")
+    assert Authenticator(clock=lambda: _NOW).check(week, "s3") is week
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "code"),
+    [
+        ("", 403, "AccessDenied"),
+        ("AWS HAHAHA", 400, "InvalidArgument"),
+        ("Bearer token", 400, "InvalidArgument"),
+    ],
+)
+def test_an_s3_authorization_header_neither_sigv4_nor_sigv2_is_refused_as_s3_does(
+    value: str, status: int, code: str
+) -> None:
+    headers = Headers([("Host", "127.0.0.1:4566"), ("Authorization", value)])
+    request = ServiceRequest("PUT", "/b/k", "", headers, b"")
+    with pytest.raises(AuthError) as exc:
+        Authenticator(clock=lambda: _NOW).check(request, "s3")
+    response = render_auth_error(exc.value, "s3", "s3")
+    assert response.status == status
+    assert f"<Code>{code}</Code>".encode() in response.body
+    if status == 400:
+        assert b"<ArgumentName>Authorization</ArgumentName>" in response.body

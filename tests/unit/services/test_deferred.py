@@ -10,7 +10,13 @@ from lambic.services.factory import create_deferred_services
 
 
 def list_buckets() -> ServiceRequest:
-    return ServiceRequest("GET", "/", "", Headers([("host", "127.0.0.1")]), b"")
+    # Signed (S3 refuses an anonymous ListBuckets); the edge, not S3, checks signatures.
+    owner = (
+        "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host, Signature=0"
+    )
+    headers = Headers([("host", "127.0.0.1"), ("authorization", owner)])
+    return ServiceRequest("GET", "/", "", headers, b"")
 
 
 def test_nothing_is_built_or_opened_until_a_request_arrives(tmp_path: Path) -> None:

@@ -197,23 +197,75 @@ def _global(name: str, call: Call) -> list[str] | None:
     return None
 
 
+# What an ACL grant to everyone (AllUsers) lets an unsigned request do, per AWS's
+# mapping of ACL permissions to actions: the bucket's ACL governs listings, its own ACL
+# and the writing of objects into it (WRITE); an object's ACL governs reading it.
+_BUCKET_ACL_GRANTS = {
+    "s3:ListBucket": "READ",
+    "s3:ListBucketVersions": "READ",
+    "s3:ListBucketMultipartUploads": "READ",
+    "s3:PutObject": "WRITE",
+    "s3:DeleteObject": "WRITE",
+    "s3:GetBucketAcl": "READ_ACP",
+    "s3:PutBucketAcl": "WRITE_ACP",
+}
+_OBJECT_ACL_GRANTS = {
+    "s3:GetObject": "READ",
+    "s3:GetObjectVersion": "READ",
+    "s3:GetObjectAcl": "READ_ACP",
+    "s3:GetObjectVersionAcl": "READ_ACP",
+    "s3:PutObjectAcl": "WRITE_ACP",
+    "s3:PutObjectVersionAcl": "WRITE_ACP",
+}
+
+
 def acl_allows_anonymous(
     engine: S3Engine, bucket: str, action: str, key: str | None, version_id: str | None = None
 ) -> bool:
-    """Whether an ACL grants everyone `action`: READ on the bucket lists it, READ on an
-    object reads it (unless the public access block's IgnorePublicAcls is set)."""
+    """Whether an ACL grants everyone `action` (see `_BUCKET_ACL_GRANTS`), unless the
+    public access block's IgnorePublicAcls is set."""
     block = engine.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
     if access.public_access_flag(block, "IgnorePublicAcls"):
         return False
-    if action == "s3:ListBucket":
-        return acl.grants_everyone(engine.setting(bucket, acl.SETTING), ("READ",))
-    if action in ("s3:GetObject", "s3:GetObjectVersion") and key is not None:
+    permission = _BUCKET_ACL_GRANTS.get(action)
+    if permission is not None:
+        return acl.grants_everyone(engine.setting(bucket, acl.SETTING), (permission,))
+    permission = _OBJECT_ACL_GRANTS.get(action)
+    if permission is not None and key is not None:
         try:
             obj = engine.head(bucket, key, version_id)
         except S3Error:
             return False
-        return acl.grants_everyone(obj.attrs.acl, ("READ",))
+        return acl.grants_everyone(obj.attrs.acl, (permission,))
     return False
+
+
+def require_anonymous(call: Call, action: str | None, key: str | None = None) -> None:
+    """S3's one rule for an unsigned request: NoSuchBucket first, then 403 AccessDenied
+    unless the bucket policy allows `action` to everyone (and denies it nothing) or an
+    ACL grants it. `action` None (CreateBucket...) is never allowed."""
+    if not call.bucket or action is None:
+        raise S3Error("AccessDenied")  # ListBuckets, CreateBucket... need an account
+    call.engine.bucket(call.bucket)
+    context = AccessContext(call, key=key)
+    decision = call.engine.anonymous_policy_decision(call.bucket, action, key, context)
+    if decision == "Allow":
+        return
+    version = call.query.get("versionId")
+    if decision == "Deny" or not acl_allows_anonymous(
+        call.engine, call.bucket, action, key, version
+    ):
+        raise S3Error("AccessDenied")
+
+
+def check_anonymous(call: Call) -> None:
+    """An unsigned request routed to an operation: allowed as `require_anonymous` says
+    for its IAM action (a multi-object delete needs the bucket's WRITE grant: its keys'
+    policy statements are not evaluated one by one)."""
+    name = action(call)
+    if name is None and call.request.method == "POST" and "delete" in call.query:
+        name = "s3:DeleteObject"
+    require_anonymous(call, name, call.key)
 
 
 def denies_signed(

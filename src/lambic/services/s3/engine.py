@@ -777,14 +777,27 @@ class S3Engine:
     ) -> bool:
         """Whether the bucket policy (a stored setting, see `policy`) lets an unsigned
         request do `action` (S3's rule)."""
+        return self.anonymous_policy_decision(bucket, action, key, context) == "Allow"
+
+    def anonymous_policy_decision(
+        self,
+        bucket: str,
+        action: str,
+        key: str | None = None,
+        context: conditions.Context = policy.NO_CONTEXT,
+    ) -> str | None:
+        """The bucket policy's word on an unsigned request: "Allow", "Deny" (an explicit
+        Deny, which no ACL overrides) or None. RestrictPublicBuckets voids its Allows."""
         text = self.setting(bucket, policy.SETTING)
         if text is None:
-            return False
-        block = self.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
-        if access.public_access_flag(block, "RestrictPublicBuckets"):
-            return False  # AWS: only the owner's account and AWS services get through
+            return None
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-        return policy.stored(text).evaluate(action, resource, None, context) == "Allow"
+        decision = policy.stored(text).evaluate(action, resource, None, context)
+        if decision == "Allow":
+            block = self.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
+            if access.public_access_flag(block, "RestrictPublicBuckets"):
+                return None  # AWS: only the owner's account and AWS services get through
+        return decision
 
     # -- notification configuration ------------------------------------------------
 

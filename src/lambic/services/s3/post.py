@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
-from lambic.services.s3 import encryption
+from lambic.services.s3 import authorize, encryption
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import STORED_HEADERS, Digests, staging_thread, validate_tags
 from lambic.services.s3._wire import CHECKSUM_ALGORITHMS, XML_DECL, compare_checksums, element
@@ -328,6 +328,8 @@ def _checked_key(call: Call, form: Form) -> str:
         )
     key = template.replace("${filename}", form.filename)
     check_policy(form, call.bucket, key, now=time.time())
+    if form.get("policy") is None:  # unsigned: the bucket must let everyone write
+        authorize.require_anonymous(call, "s3:PutObject", key)
     return key
 
 

@@ -8,12 +8,14 @@ presence and sub-resource query parameters (`?uploads`, `?delete`, `list-type=2`
 `x-amz-request-id` and `x-amz-id-2`. Errors become AWS's `<Error>` document; HEAD
 answers carry no body, as on AWS.
 
-Browser GETs (no Authorization header, no presigned query) are anonymous: as on AWS,
-they are served only when the bucket policy grants the action to everyone (`policy`;
-a `PublicRead` bucket in the config has such a policy) or an ACL grants everyone READ,
-else 403 AccessDenied; a
-missing key answers 403 too unless `s3:ListBucket` is granted, as S3 hides which keys
-exist. Allowed ones get website-endpoint-like behaviour: `/<bucket>/` and
+Requests without an Authorization header or a presigned query are anonymous: as on
+AWS, each is served only when the bucket policy grants its action to everyone
+(`policy`; a `PublicRead` bucket in the config has such a policy) and denies it
+nothing, or an ACL grants it to everyone (`authorize.require_anonymous`, the one
+rule), else 403 AccessDenied. A browser form upload without a policy is anonymous
+too; one with a policy is signed. Plain anonymous GETs (a browser's) answer a
+missing key 403 too unless `s3:ListBucket` is granted, as S3 hides which keys
+exist, and get website-endpoint-like behaviour: `/<bucket>/` and
 `/<bucket>/dir/` serve `index.html` from that "folder", and `/<bucket>` or
 `/<bucket>/dir` redirect (302) to the slash form when such an `index.html` exists, so
 relative links in the page resolve like on S3 static hosting.
@@ -131,8 +133,11 @@ class S3Protocol:
             handler = self._route(call)
             if call.bucket:
                 authorize.check_expected_owner(call)
-                if not call.anonymous:
-                    authorize.check_signed(call)
+            if call.anonymous:
+                if handler not in _DECIDES_ANONYMOUS:
+                    authorize.check_anonymous(call)
+            elif call.bucket:
+                authorize.check_signed(call)
             result = handler(call)
             response = result if isinstance(result, ServiceResponse) else await result
         except S3Error as error:
@@ -154,6 +159,27 @@ class S3Protocol:
             # callbacks run after the task step that writes it.
             asyncio.get_running_loop().call_soon(self.engine.flush_discards)
         return response
+
+    def refuse_at_head(self, head: ServiceRequest) -> ServiceResponse | None:
+        """S3's answer to an unsigned request's head when the anonymous rule refuses
+        it whatever its body (None: let the body come; signed ones always may)."""
+        request_id, host_id = request_ids()
+        try:
+            call = self._call(head, request_id)
+            if not call.anonymous:
+                return None
+            handler = self._route(call)
+            if handler in _DECIDES_ANONYMOUS:
+                return None
+            if call.bucket:
+                authorize.check_expected_owner(call)
+            authorize.check_anonymous(call)
+        except S3Error as error:
+            response = render_error(error, head, request_id, host_id)
+            response.headers.append(("x-amz-request-id", request_id))
+            response.headers.append(("x-amz-id-2", host_id))
+            return response
+        return None
 
     def _cors_headers(self, request: ServiceRequest, origin: str) -> list[tuple[str, str]]:
         """Access-Control-* for an actual (non-preflight) browser request S3 allows."""
@@ -267,16 +293,12 @@ def _bucket_route(call: Call, method: str) -> Handler:
             return handler
         if call.anonymous and not q:
             return _website_root
-        if call.anonymous:
-            _require_anonymous(call, "s3:ListBucket")
         if q.get("list-type") == "2":
             return _buckets.list_objects_v2
         return _buckets.list_objects_v1
     if method == "PUT":
         return _buckets.put_notification if "notification" in q else _buckets.create_bucket
     if method == "HEAD":
-        if call.anonymous:
-            _require_anonymous(call, "s3:ListBucket")
         return _buckets.head_bucket
     if method == "DELETE":
         return _buckets.delete_bucket
@@ -306,12 +328,8 @@ def _object_route(call: Call, method: str) -> Handler:
             return _multipart.list_parts
         if call.anonymous and not q:
             return _website_object
-        if call.anonymous:
-            _require_anonymous(call, _read_action(q), call.key)
         return _objects.get_object
     if method == "HEAD":
-        if call.anonymous:
-            _require_anonymous(call, _read_action(q), call.key)
         return _head_object
     if method == "PUT":
         if "uploadId" in q or "partNumber" in q:
@@ -368,26 +386,9 @@ def _redirect(location: str) -> ServiceResponse:
     return empty_response(302, [("Location", location)])
 
 
-def _require_anonymous(call: Call, action: str, key: str | None = None) -> None:
-    """S3's answer to an unsigned request neither the bucket policy nor an ACL (the
-    bucket's for a listing, the object's for a read) allows: 403."""
-    call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
-    context = authorize.AccessContext(call, key=key)
-    if call.engine.allows_anonymous(call.bucket, action, key, context):
-        return
-    version = call.query.get("versionId")
-    if not authorize.acl_allows_anonymous(call.engine, call.bucket, action, key, version):
-        raise S3Error("AccessDenied")
-
-
-def _read_action(query: dict[str, str]) -> str:
-    """The permission a GET/HEAD needs: reading a given version is its own action."""
-    return "s3:GetObjectVersion" if "versionId" in query else "s3:GetObject"
-
-
 def _missing_key(call: Call) -> ServiceResponse:
     """A key that does not exist: NoSuchKey only to whom may list the bucket."""
-    _require_anonymous(call, "s3:ListBucket")
+    authorize.require_anonymous(call, "s3:ListBucket")
     return _objects.get_object(call)  # AWS's NoSuchKey
 
 
@@ -402,9 +403,9 @@ def _no_torrent(call: Call) -> ServiceResponse:
 def _website_root(call: Call) -> ServiceResponse:
     index = call.engine.store.get_object(call.bucket, "index.html")
     if index is None:
-        _require_anonymous(call, "s3:ListBucket")
+        authorize.require_anonymous(call, "s3:ListBucket")
         return _buckets.list_objects_v1(call)
-    _require_anonymous(call, "s3:GetObject", "index.html")
+    authorize.require_anonymous(call, "s3:GetObject", "index.html")
     if not call.request.path.endswith("/"):
         return _redirect(call.request.path + "/")
     return _objects.serve_object(call, index, head=False)
@@ -415,16 +416,24 @@ def _website_object(call: Call) -> ServiceResponse:
     call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
     obj = call.engine.store.get_object(call.bucket, key)
     if obj is not None:
-        _require_anonymous(call, "s3:GetObject", key)
+        authorize.require_anonymous(call, "s3:GetObject", key)
         return _objects.serve_object(call, obj, head=False)
     folder = key if key.endswith("/") else key + "/"
     index = call.engine.store.get_object(call.bucket, folder + "index.html")
     if index is None:
         return _missing_key(call)
-    _require_anonymous(call, "s3:GetObject", folder + "index.html")
+    authorize.require_anonymous(call, "s3:GetObject", folder + "index.html")
     if not key.endswith("/"):
         return _redirect(call.request.path + "/")
     return _objects.serve_object(call, index, head=False)
+
+
+# Handlers that decide an anonymous request themselves: a CORS preflight (never
+# signed), the website-like GETs (which object they read depends on what exists) and
+# a form upload (signed by its policy, or needing the bucket's write grant).
+_DECIDES_ANONYMOUS: frozenset[Handler] = frozenset(
+    {_preflight, _website_root, _website_object, post_object}
+)
 
 
 def _method_not_allowed(method: str, resource_type: str) -> S3Error:

@@ -32,6 +32,11 @@ class S3Service:
         """PutObject, UploadPart and POST form uploads: bodies up to 5 GiB (`SpoolingService`)."""
         return is_upload(head)
 
+    def refuse_at_head(self, head: ServiceRequest) -> ServiceResponse | None:
+        """An unsigned request the bucket does not allow, refused before its body
+        (`SpoolingService`), as S3 answers it instead of 100 Continue."""
+        return self._protocol.refuse_at_head(head)
+
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
         return await self._protocol.handle(request)
 
