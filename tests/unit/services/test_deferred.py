@@ -16,7 +16,15 @@ def list_buckets() -> ServiceRequest:
 def test_nothing_is_built_or_opened_until_a_request_arrives(tmp_path: Path) -> None:
     deferred = create_deferred_services(tmp_path / "state")
     try:
-        assert sorted(deferred.by_name()) == ["dynamodb", "events", "s3", "sns", "sqs", "sts"]
+        assert sorted(deferred.by_name()) == [
+            "dynamodb",
+            "events",
+            "kinesis",
+            "s3",
+            "sns",
+            "sqs",
+            "sts",
+        ]
         assert not any(s.built for s in deferred._services.values())
         assert list((tmp_path / "state").iterdir()) == []
     finally:
