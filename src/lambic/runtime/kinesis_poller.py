@@ -192,7 +192,7 @@ class KinesisStreamMapping(ShardMapping["KinesisEngine"]):
 
         request: dict[str, Any] = {"StreamName": self.stream, "ShardId": shard}
         if after:
-            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=after)
         else:
             request["ShardIteratorType"] = "TRIM_HORIZON"
         iterator = records.get_shard_iterator(self.engine, request)["ShardIterator"]

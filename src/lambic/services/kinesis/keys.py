@@ -15,7 +15,7 @@
   up to and when the iterator was issued; GetRecords refuses one older than 5 minutes.
 
     >>> hash_key("a")
-    10782...  # doctest: +SKIP
+    16955237001963240173058271559858726497
     >>> shard_id(3)
     'shardId-000000000003'
     >>> parse_sequence(sequence_number(2, 17))

@@ -185,7 +185,7 @@ def _start_position(
     engine: KinesisEngine, stream: Stream, shard: Shard, kind: str, request: dict[str, Any]
 ) -> int:
     """The log position an iterator of `kind` reads after."""
-    given = request.get("SequenceNumber")
+    given = request.get("StartingSequenceNumber")
     if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
         if given is None:
             raise InvalidArgumentError(f"Must specify a sequence number with iterator type {kind}")
