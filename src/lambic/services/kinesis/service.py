@@ -59,6 +59,16 @@ UNSERVED = frozenset(
 PAYLOAD_UNIT_BYTES = 25 * 1024
 
 
+def payload_units(data: str) -> int:
+    """PUT payload units of one record whose data is `data` (base64, as sent).
+
+    >>> payload_units(""), payload_units("A" * 34132), payload_units("A" * 34136)
+    (1, 1, 2)
+    """
+    size = len(data) * 3 // 4 - (len(data) - len(data.rstrip("=")))
+    return max(1, -(-size // PAYLOAD_UNIT_BYTES))
+
+
 class KinesisService:
     """Kinesis Data Streams behind the edge port.
 
@@ -111,10 +121,7 @@ class KinesisService:
         def metered(request: dict[str, Any]) -> dict[str, Any]:
             result = operation(request)
             entries = [request] if single else list(request.get("Records") or [])
-            units = sum(
-                max(1, -(-(len(str(e.get("Data") or "")) * 3 // 4) // PAYLOAD_UNIT_BYTES))
-                for e in entries
-            )
+            units = sum(payload_units(str(e.get("Data") or "")) for e in entries)
             stream = str(request.get("StreamName") or request.get("StreamARN") or "")
             meter.add("kinesis", stream.rsplit("/", 1)[-1], "put_payload_units", units)
             return result
