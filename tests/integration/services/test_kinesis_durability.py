@@ -1,9 +1,11 @@
-"""An acknowledged Kinesis PutRecord survives a restart and `kill -9` of its server."""
+"""`lambic services` as a real process: an acknowledged Kinesis PutRecord survives a
+restart and `kill -9`."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,33 +14,31 @@ from typing import Any
 
 import pytest
 
-_SERVER = """
-import sys, time
-from pathlib import Path
-from lambic.services.server import EdgeServer
-from lambic.services.kinesis import create_service
-edge = EdgeServer({"kinesis": create_service(Path(sys.argv[1]))}).start()
-print(edge.url, flush=True)
-while True:
-    time.sleep(60)
-"""
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def run_server(tmp_path: Path) -> Iterator[Callable[[], tuple[subprocess.Popen[str], str]]]:
+    """`lambic services` on the same state directory each time (a fresh port)."""
     processes: list[subprocess.Popen[str]] = []
 
     def start() -> tuple[subprocess.Popen[str], str]:
+        port = _free_port()
+        state = str(tmp_path / "state")
         process = subprocess.Popen(
-            [sys.executable, "-c", _SERVER, str(tmp_path / "state")],
+            [sys.executable, "-m", "lambic", "services", "--state", state, "--port", str(port)],
             stdout=subprocess.PIPE,
             text=True,
         )
         processes.append(process)
         assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://"), "the Kinesis server did not start"
-        return process, url
+        banner = process.stdout.readline()  # printed once the port is bound
+        assert "Lambic services" in banner and "kinesis" in banner, banner
+        return process, f"http://127.0.0.1:{port}"
 
     yield start
     for process in processes:
