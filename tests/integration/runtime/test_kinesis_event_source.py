@@ -112,3 +112,56 @@ def test_records_arrive_in_order_a_failure_is_retried_and_children_follow_their_
     assert not child["eventID"].startswith("shardId-000000000000:")
     assert {r.source for r in reports} == {"kinesis:clicks"}
     assert [r.status for r in reports][:2] == ["error", "ok"]
+
+
+def test_a_child_shard_waits_until_its_parent_is_delivered_through_its_retries(
+    tmp_path: Path,
+    start_edge: Callable[..., EdgeServer],
+    make_client: Callable[..., Any],
+    wait_for: WaitFor,
+    recorded: Recorded,
+) -> None:
+    project_dir = tmp_path / "project"
+    shutil.copytree(APP, project_dir)
+    out = tmp_path / "out"
+    out.mkdir()
+    service = create_kinesis(None)
+    kinesis = make_client("kinesis", start_edge({"kinesis": service}).url)
+    # Everything is in the stream before the mapping starts (TRIM_HORIZON): the parent
+    # holds p1 and a record that fails once; its children hold c1 and c2.
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    for body in (b"p1", b"fail-once"):
+        kinesis.put_record(StreamName="clicks", Data=body, PartitionKey="user-1")
+    kinesis.split_shard(
+        StreamName="clicks", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127)
+    )
+    kinesis.put_record(StreamName="clicks", Data=b"c1", PartitionKey="a", ExplicitHashKey="1")
+    kinesis.put_record(
+        StreamName="clicks", Data=b"c2", PartitionKey="b", ExplicitHashKey=str(2**128 - 1)
+    )
+
+    async def scenario() -> None:
+        project = load_project(project_dir)
+        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
+        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
+        sources = create_event_sources(
+            project.manifest.functions,
+            queue,
+            Account("kinesishandlers", "dev"),
+            Engines(kinesis=service.engine),
+            invoke=lambda fn, p: invoker.invoke(fn, p),
+            state_dir=tmp_path / "state",
+        )
+        await sources.start()
+        try:
+            await wait_for(lambda: {b"c1", b"c2"} <= {_data(r) for r in recorded(out, "kinesis")})
+        finally:
+            await sources.stop()
+            await queue.aclose()
+            await invoker.aclose(5.0)
+
+    asyncio.run(scenario())
+    seen = [_data(r) for r in recorded(out, "kinesis")]
+    # The parent's batch failed once and came again whole; only then the children.
+    assert seen[:4] == [b"p1", b"fail-once", b"p1", b"fail-once"]
+    assert sorted(seen[4:]) == [b"c1", b"c2"]
