@@ -28,10 +28,19 @@ __all__ = ["DeferredService", "DeferredServices"]
 class DeferredService:
     """A service of the edge that is built when first used (see the module doc)."""
 
-    def __init__(self, name: str, build: Callable[[], Service], group: DeferredServices) -> None:
+    def __init__(
+        self,
+        name: str,
+        build: Callable[[], Service],
+        group: DeferredServices,
+        *,
+        warm: bool = True,
+    ) -> None:
         self.name = name
         self._build = build
         self._group = group
+        #: Built by the warming thread after the first answer (else only when used).
+        self.warm = warm
         self._lock = threading.Lock()
         self._service: Service | None = None
         self._closed = False
@@ -83,8 +92,10 @@ class DeferredServices:
         self._services: dict[str, DeferredService] = {}
         self._warming: threading.Thread | None = None
 
-    def add(self, name: str, build: Callable[[], Service]) -> DeferredService:
-        service = self._services[name] = DeferredService(name, build, self)
+    def add(self, name: str, build: Callable[[], Service], *, warm: bool = True) -> DeferredService:
+        """Offer service `name`; `warm=False` leaves it out of the warming after the first
+        answer (a service few apps use is built by its own first request)."""
+        service = self._services[name] = DeferredService(name, build, self, warm=warm)
         return service
 
     def by_name(self) -> dict[str, Service]:
@@ -107,8 +118,10 @@ class DeferredServices:
             self._warming.start()
 
     def warm(self) -> None:
-        """Build every service not built yet (a closed edge builds nothing)."""
+        """Build every warmed service not built yet (a closed edge builds nothing)."""
         for service in self._services.values():
+            if not service.warm:
+                continue
             try:
                 service.get()
             except RuntimeError:  # closed meanwhile: nothing left to warm
