@@ -45,6 +45,7 @@ from lambic.services.kinesis.model import (
     stream_name,
 )
 from lambic.services.kinesis.store import KinesisStore
+from lambic.services.kinesis.tags import check_tags
 
 Listener = Callable[[str], None]
 
@@ -125,25 +126,25 @@ class KinesisEngine:
                     "ShardCount is required for streams in PROVISIONED mode."
                 )
             count = check_int(count, "shardCount", 1)
-            if count > MAX_OPEN_SHARDS:
-                raise LimitExceededError(
-                    "This request would exceed the shard limit for the account "
-                    f"{LOCAL_ACCOUNT_ID} in {LOCAL_REGION}. Current shard count for the "
-                    "account: 0. "
-                    f"Limit: {MAX_OPEN_SHARDS}. Number of additional shards that would have "
-                    f"resulted from this request: {count}. Refer to the AWS Service Limits "
-                    "page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) "
-                    "for current limits and how to request higher limits."
-                )
         else:
             if count is not None:
                 check_int(count, "shardCount", 1)
             count = ON_DEMAND_SHARDS
-        tags = request.get("Tags") or {}
+        tags = request.get("Tags")
+        if tags is not None:
+            tags = check_tags(tags)
         with self.lock:
             if self.store.get_stream(name) is not None:
                 raise ResourceInUseError(
                     f"Stream {name} under account {LOCAL_ACCOUNT_ID} already exists."
+                )
+            current = self.store.open_shard_count()
+            if current + count > MAX_OPEN_SHARDS:
+                raise LimitExceededError(
+                    "This request would exceed the shard limit for the account "
+                    f"{LOCAL_ACCOUNT_ID} in {LOCAL_REGION}. Current shard count for the "
+                    f"account: {current}. Limit: {MAX_OPEN_SHARDS}. Number of additional "
+                    f"shards that would have resulted from this request: {count}."
                 )
             now = time.time()
             with self.store.transaction():
@@ -152,7 +153,7 @@ class KinesisEngine:
                 for index, hash_range in enumerate(keys.even_ranges(count)):
                     self.store.insert_shard(sid, index, hash_range, (None, None), start, now)
                 if tags:
-                    self.store.set_tags(sid, json.dumps(_check_tag_map(tags)))
+                    self.store.set_tags(sid, json.dumps(tags))
         return {}
 
     def delete_stream(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -291,19 +292,6 @@ def _stream_mode(details: object) -> str:
             "Member must satisfy enum value set: [ON_DEMAND, PROVISIONED]",
         )
     return str(mode)
-
-
-def _check_tag_map(tags: object) -> dict[str, str]:
-    if not isinstance(tags, dict):
-        raise constraint(tags, "tags", "Member must be a map")
-    for key, value in tags.items():
-        check_string(key, "tags.key", 1, 128)
-        check_string(value, "tags.value", 0, 256)
-    if len(tags) > 50:
-        raise InvalidArgumentError(
-            "Failed to add tags to stream because a given stream cannot have more than 50 tags."
-        )
-    return {str(k): str(v) for k, v in tags.items()}
 
 
 def _filtered(

@@ -59,7 +59,7 @@ def split_shard(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any
                 f"than one plus the shard's StartingHashKey {parent.start_hash} and less than "
                 f"the shard's EndingHashKey {parent.end_hash}."
             )
-        _check_room(shards, 1, stream)
+        _check_room(engine, 1)
         next_index = shards[-1].index + 1
         _reshard(
             engine,
@@ -123,7 +123,7 @@ def update_shard_count(engine: KinesisEngine, request: dict[str, Any]) -> dict[s
                 "UpdateShardCount cannot scale down below half your current open shard count. "
                 f"Current open shard count: {current} Target shard count: {target}"
             )
-        _check_room(shards, target - current, stream)
+        _check_room(engine, target - current)
         if target != current:
             children = []
             for start, end in keys.even_ranges(target):
@@ -162,15 +162,17 @@ def _open_shard(shards: list[Shard], name: str, stream: Stream) -> Shard:
     raise shard_not_found(name, stream.name)
 
 
-def _check_room(shards: list[Shard], added: int, stream: Stream) -> None:
+def _check_room(engine: KinesisEngine, added: int) -> None:
+    """Refuse a resharding that would take the account past its open shard quota."""
     from lambic.services.kinesis.engine import MAX_OPEN_SHARDS
 
-    open_count = sum(1 for s in shards if s.is_open)
-    if open_count + added > MAX_OPEN_SHARDS:
+    current = engine.store.open_shard_count()
+    if current + added > MAX_OPEN_SHARDS:
         raise LimitExceededError(
-            f"This request would exceed the shard limit for the account {LOCAL_ACCOUNT_ID}. "
-            f"Current open shard count for stream {stream.name}: {open_count}. "
-            f"Limit: {MAX_OPEN_SHARDS}."
+            "This request would exceed the shard limit for the account "
+            f"{LOCAL_ACCOUNT_ID}. Current shard count for the account: {current}. "
+            f"Limit: {MAX_OPEN_SHARDS}. Number of additional shards that would have "
+            f"resulted from this request: {added}."
         )
 
 

@@ -88,6 +88,11 @@ class KinesisStore(SQLiteStore):
             (after, limit),
         ).fetchall()
 
+    def open_shard_count(self) -> int:
+        """Open shards over every stream (AWS's shard quota is per account)."""
+        row = self.conn.execute("SELECT COUNT(*) FROM shards WHERE closed IS NULL").fetchone()
+        return int(row[0])
+
     def delete_stream(self, sid: int) -> None:
         self.conn.execute("DELETE FROM streams WHERE sid = ?", (sid,))
         self.conn.execute("DELETE FROM shards WHERE sid = ?", (sid,))

@@ -29,7 +29,7 @@ _MIN_RETENTION_HOURS = 24
 
 
 def add_tags_to_stream(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any]:
-    tags = _tag_map(request.get("Tags"))
+    tags = check_tags(request.get("Tags"))
     with engine.lock:
         _merge_tags(engine, engine.requested_stream(request), tags)
     return {}
@@ -57,7 +57,7 @@ def list_tags_for_stream(engine: KinesisEngine, request: dict[str, Any]) -> dict
 
 
 def tag_resource(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any]:
-    tags = _tag_map(request.get("Tags"))
+    tags = check_tags(request.get("Tags"))
     with engine.lock:
         _merge_tags(engine, _resource(engine, request), tags)
     return {}
@@ -131,7 +131,8 @@ def _resource(engine: KinesisEngine, request: dict[str, Any]) -> Stream:
     return engine.stream(name_from_arn(arn, "resourceARN"))
 
 
-def _tag_map(tags: object) -> dict[str, str]:
+def check_tags(tags: object) -> dict[str, str]:
+    """A `Tags` map checked as Kinesis checks it (1-50 pairs, keys 1-128, values 0-256)."""
     if tags is None:
         raise constraint(None, "tags", "Member must not be null")
     if not isinstance(tags, dict):
@@ -141,6 +142,10 @@ def _tag_map(tags: object) -> dict[str, str]:
     for key, value in tags.items():
         check_string(key, "tags.key", 1, 128)
         check_string(value, "tags.value", 0, 256)
+    if len(tags) > MAX_TAGS:
+        raise InvalidArgumentError(
+            f"Failed to add tags because a given stream cannot have more than {MAX_TAGS} tags."
+        )
     return {str(k): str(v) for k, v in tags.items()}
 
 

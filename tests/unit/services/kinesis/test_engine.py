@@ -9,7 +9,11 @@ import pytest
 
 from lambic.services.kinesis import create_service, keys, records, resharding
 from lambic.services.kinesis.engine import KinesisEngine
-from lambic.services.kinesis.errors import InvalidArgumentError, ResourceInUseError
+from lambic.services.kinesis.errors import (
+    InvalidArgumentError,
+    LimitExceededError,
+    ResourceInUseError,
+)
 
 
 @pytest.fixture
@@ -105,3 +109,20 @@ def test_listeners_hear_each_committed_put(engine: KinesisEngine) -> None:
     engine.remove_listener(heard.append)
     _put(engine, "k")
     assert heard == ["s", "s"]
+
+
+def test_the_account_open_shard_quota_holds_for_creates_and_splits(engine: KinesisEngine) -> None:
+    engine.create_stream({"StreamName": "big", "ShardCount": 500})
+    with pytest.raises(LimitExceededError, match="Current shard count for the account: 500"):
+        engine.create_stream({"StreamName": "s", "ShardCount": 1})
+    with pytest.raises(LimitExceededError):
+        resharding.split_shard(
+            engine,
+            {
+                "StreamName": "big",
+                "ShardToSplit": "shardId-000000000000",
+                "NewStartingHashKey": "1",
+            },
+        )
+    engine.delete_stream({"StreamName": "big"})
+    engine.create_stream({"StreamName": "s", "ShardCount": 1})
