@@ -1,7 +1,7 @@
 """Local services benchmark: boto3 calls/s against Lambic, moto server and a floor.
 
     .venv/bin/python bench/services.py [--seconds 1.5] [--rounds 3] [--skip-scale]
-                                       [--metering-only]
+                                       [--metering-only] [--baseline OTHER/src]
 
 One boto3 client per service, one thread, keep-alive, loopback only. Three targets,
 each a subprocess on a free port:
@@ -19,6 +19,10 @@ Metering: a second Lambic (`unmetered`, `LAMBIC_METERING=off`, its own state) ru
 interleaved with the first, and the on/off ratio per operation is printed (issue 19:
 metering must cost at most 3%); `--metering-only` runs just those two.
 
+With `--baseline OTHER/src` a third Lambic runs from another checkout's `src`
+(PYTHONPATH; e.g. a worktree of main) over its own state, in the same turns, and
+its calls/s and server CPU per call are printed beside this tree's: a before/after.
+
 Operations: S3 PutObject / GetObject of 1 KB; DynamoDB PutItem / GetItem / Query
 (Limit 1, newest first); SQS SendMessage and ReceiveMessage+DeleteMessage (one
 operation = the pair). Each is run for `--seconds` per round; the median of
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -359,6 +364,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--baseline", help="another checkout's src directory to compare")
     parser.add_argument("--scale-keys", type=int, default=100_000)
     parser.add_argument(
         "--metering-only",
@@ -409,11 +415,20 @@ def main() -> None:
         }
         if args.metering_only:
             commands = {k: v for k, v in commands.items() if k in ("lambic", "unmetered")}
-        unmetered_env = {**os.environ, "LAMBIC_METERING": "off"}
+        envs = {"unmetered": {**os.environ, "LAMBIC_METERING": "off"}}
+        if args.baseline:
+            base_state = str(Path(tmp) / "base")
+            if not args.skip_scale:
+                shutil.copytree(state, base_state)
+            base_port = free_port()
+            commands["base"] = (
+                [PY, "-m", "lambic", "services", "--state", base_state, "--port", str(base_port)],
+                "Lambic services",
+            )
+            ports["base"] = base_port
+            envs["base"] = {**os.environ, "PYTHONPATH": str(Path(args.baseline).resolve())}
         pids = {
-            name: stack.enter_context(
-                process(command, ready, unmetered_env if name == "unmetered" else None)
-            ).pid
+            name: stack.enter_context(process(command, ready, envs.get(name))).pid
             for name, (command, ready) in commands.items()
         }
         urls = {f"{name}": f"http://127.0.0.1:{ports[name]}" for name in commands}
@@ -458,6 +473,15 @@ def main() -> None:
         "ceiling: pre-built copies of Lambic's responses, no work per call (S3 and DynamoDB "
         "calls only); 'ceiling vs moto' is the best ratio any server could reach here."
     )
+    if "base" in results:
+        print(f"against --baseline {args.baseline} (same turns):")
+        for name in lambic:
+            (rate, cpu), (base_rate, base_cpu) = lambic[name], results["base"][name]
+            print(
+                f"    {name:<20} calls/s {rate:>6.0f} vs {base_rate:>6.0f} "
+                f"({rate / base_rate:.3f}x)   CPU us/call {cpu:>5.0f} vs {base_cpu:>5.0f} "
+                f"({cpu / base_cpu:.3f}x)"
+            )
     if scale is not None:
         first, last = scale
         print(

@@ -20,8 +20,9 @@ directory, and polled (every 5 ms) until it gives its first answer:
                        --ministack PATH).
 
 The CPU time (user + system) the process tree used up to its first answer is taken
-at that moment (/proc/PID/stat, with the children each process has reaped): a counted
-measure, which a machine busy with other work disturbs far less than the wall time.
+at that moment (each live thread's /proc/PID/task/TID/sched, plus the children each
+process has reaped from /proc/PID/stat): a counted measure, which a machine busy with
+other work disturbs far less than the wall time.
 After the first answer the process tree is left idle for --idle seconds, then its
 proportional set size is summed over every process of the tree
 (/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
@@ -29,6 +30,19 @@ With --baseline, the two Lambic targets also run from another checkout's `src`
 (PYTHONPATH; e.g. a worktree of main) in the same rounds: a before/after in one run.
 Rounds are interleaved (target after target) so a burst of other load on the machine
 hits every target; medians are quoted, and each process's median PSS is listed.
+
+Each Lambic tree measured is byte-compiled first (`compileall`), as `pip install` does
+for an installed package: with PYTHONDONTWRITEBYTECODE set (or stale .pyc files) every
+start would otherwise compile Lambic's sources again, which no installed user pays.
+The interpreter's own start (`python -c pass`, and `python -S -c pass` without site)
+is timed in the same rounds, as the floor under every Python target.
+
+With --instructions (valgrind installed), each `lambic services` target (and the
+floor) also runs once under valgrind's callgrind, and the instructions it executed
+from exec to its first answer are printed (`callgrind_control --dump` when the answer
+arrives): a count other load on the machine does not change at all, for comparing
+trees on a busy machine. Instructions understate what memory-bound work (garbage
+collection) costs in time, so the CPU column stays the primary measure.
 """
 
 from __future__ import annotations
@@ -175,15 +189,30 @@ def tree_pss(root: int) -> list[tuple[str, int]]:
 _TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def _task_cpu_ms(pid: int) -> float:
+    """CPU time of a process's live threads, in ms, from the scheduler's own count
+    (/proc/PID/task/TID/sched: nanosecond resolution, where /proc/PID/stat counts
+    10 ms ticks, too coarse for a start of ~100 ms)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for line in (task / "sched").read_text().splitlines():
+                if line.startswith("se.sum_exec_runtime"):
+                    total += float(line.split(":")[1])
+                    break
+    return total
+
+
 def tree_cpu_ms(root: int) -> float:
-    """User + system CPU of every live process of the tree, and of the children each
-    has reaped (a one-shot helper that already exited), in ms."""
-    total = 0
+    """User + system CPU of every live process of the tree (its live threads), and of
+    the children each has reaped (a one-shot helper that already exited), in ms."""
+    total = 0.0
     for pid in process_tree(root):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total * _TICK_MS
+            total += sum(int(f) for f in fields[13:15]) * _TICK_MS  # cutime cstime
+            total += _task_cpu_ms(pid)
+    return total
 
 
 # -- targets -----------------------------------------------------------------------
@@ -260,6 +289,79 @@ def ministack(executable: str) -> Command:
     return command
 
 
+def precompile(src: Path) -> None:
+    """Byte-compile a Lambic tree, as an installed package is (see the module doc)."""
+    subprocess.run([PY, "-m", "compileall", "-q", str(src)], check=True, stdout=subprocess.DEVNULL)
+
+
+@dataclass
+class Floor:
+    """The interpreter's own start and exit (no target answers before it)."""
+
+    name: str
+    argv: list[str]
+    runs: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def run_once(self) -> None:
+        started = time.perf_counter()
+        proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0  # reaped above
+        self.runs.append((time.perf_counter() - started) * 1000)
+        self.cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
+
+
+def _callgrind_total(path: Path) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {path}")
+
+
+def instructions(target: Target, timeout: float = 600.0) -> float:
+    """Millions of instructions `target` executed from exec to its first answer,
+    counted by callgrind (see the module doc); the floor's until it exits."""
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as out:
+        port = free_port()
+        command, env, cwd = target.command(Path(tmp), port)
+        valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p"]
+        proc = subprocess.Popen(
+            valgrind + command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            if not target.probe:  # a floor: counted to its exit
+                proc.wait(timeout=timeout)
+                return _callgrind_total(Path(out) / f"cg.{proc.pid}") / 1e6
+            deadline = time.monotonic() + timeout
+            while answer(port, target.probe) is None:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{target.name} did not answer under callgrind")
+                time.sleep(0.05)
+            # The first dump holds what ran until now (the process idles after its answer).
+            subprocess.run(
+                ["callgrind_control", "--dump=first-answer", str(proc.pid)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            return _callgrind_total(Path(out) / f"cg.{proc.pid}.1") / 1e6
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=60)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
 def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -316,6 +418,11 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", default=[], help="run only these targets (repeatable)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions to the first answer under callgrind (services only)",
+    )
     args = parser.parse_args()
     targets = [
         Target("lambic services", "/", lambic_services()),
@@ -333,11 +440,20 @@ def main() -> None:
         ]
     if args.only:
         targets = [t for t in targets if t.name in args.only]
+    precompile(REPO / "src")
+    if args.baseline:
+        precompile(Path(args.baseline).resolve())
+    floors = [
+        Floor("python -c pass", [PY, "-c", "pass"]),
+        Floor("python -S -c pass", [PY, "-S", "-c", "pass"]),
+    ]
     print(
         f"{args.rounds} interleaved rounds; first answer polled every 5 ms; "
         f"PSS summed over the process tree after {args.idle:.1f} s idle (medians)"
     )
     for _ in range(args.rounds):
+        for floor in floors:
+            floor.run_once()
         for target in targets:
             start_once(target, args.idle)
 
@@ -357,6 +473,21 @@ def main() -> None:
             print(f"    {shown:<48} {statistics.median(mbs):>6.1f} MB")
         if t.statuses - {200}:
             print(f"    (first answers had statuses {sorted(t.statuses)})")
+    for floor in floors:
+        print(
+            f"{floor.name:<17} {statistics.median(floor.runs):>26.0f} "
+            f"{'(exec to exit: the floor)':>30} {statistics.median(floor.cpu):>15.0f}"
+        )
+    if args.instructions:
+        floor = Target("python -c pass", "", lambda work, port: ([PY, "-c", "pass"], _env(), work))
+        counted = [floor] + [t for t in targets if t.name in ("lambic services", "services (base)")]
+        counts = {t.name: instructions(t) for t in counted}
+        print("instructions from exec to the first answer (callgrind, millions):")
+        for name, count in counts.items():
+            print(f"    {name:<20} {count:>8.1f} M")
+        if "services (base)" in counts and "lambic services" in counts:
+            ratio = counts["lambic services"] / counts["services (base)"]
+            print(f"    lambic services / services (base) = {ratio:.3f}x")
     medians = {t.name: statistics.median(t.starts) for t in targets}
     cpu = {t.name: statistics.median(t.cpu) for t in targets}
     memory = {t.name: statistics.median(t.pss) for t in targets}

@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lambic.cli.options import project_dir_option, stage_option
 from lambic.project.account import DEFAULT_SERVICES_PORT
-from lambic.runtime.cloud_components import LiveEventSources, LocalServices
-from lambic.runtime.local import LocalCloud
-from lambic.runtime.websocket_gateway import WebSocketGateway
+
+if TYPE_CHECKING:
+    from lambic.runtime.local import LocalCloud
 
 
 def _run(cloud: LocalCloud) -> None:
@@ -71,6 +72,15 @@ def local(
     """Run the app locally: API Gateway at http://HOST:PORT/, Lambda-style environments,
     local AWS services at http://HOST:SERVICES_PORT/, every event handler live, and the
     WebSocket API (if app.py has @app.on_ws_* handlers) at ws://HOST:WS_PORT/."""
+    # The port and the zygote first, with this module's light imports only: the
+    # zygote's boto3 import then runs beside the imports below, not after them.
+    from lambic.runtime.head_start import head_start
+
+    head = head_start(project_dir, stage, host, port)
+    from lambic.runtime.cloud_components import LiveEventSources, LocalServices
+    from lambic.runtime.local import LocalCloud
+    from lambic.runtime.websocket_gateway import WebSocketGateway
+
     services = None if no_services else LocalServices(host=host, port=services_port)
     cloud = LocalCloud(
         project_dir,
@@ -82,6 +92,7 @@ def local(
         log_fd=sys.stdout.fileno(),
         verbose=verbose,
         services=[services] if services else [],
+        head_start=head,
         # The WebSocket API first: its @connections endpoint goes into every environment.
         event_sources=[
             WebSocketGateway(host=host, port=port + 1 if ws_port is None else ws_port),

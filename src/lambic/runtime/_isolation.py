@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lambic.runtime import _namespaces
 from lambic.runtime._namespaces import (
@@ -167,11 +169,26 @@ def warm() -> None:
         _system_roots()
 
 
-def notice() -> str | None:
-    """The one line `lambic local` prints at start-up when isolation is incomplete."""
+def found() -> dict[str, Any] | None:
+    """What `facilities()` found, as JSON for the zygote's "ready" (None when off)."""
+    if not enabled():
+        return None
+    return dataclasses.asdict(facilities())
+
+
+def notice(zygote_found: Mapping[str, Any] | None = None) -> str | None:
+    """The one line `lambic local` prints at start-up when isolation is incomplete;
+    `zygote_found`: what the zygote found (`found()`), else this process probes."""
     if not enabled():
         return f"Isolation is off ({SWITCH}=off): handlers can read .lambic/ and more."
-    missing = facilities().missing()
+    if zygote_found is not None:
+        here = Facilities(
+            landlock=int(zygote_found.get("landlock", 0)),
+            namespaces=bool(zygote_found.get("namespaces")),
+        )
+    else:
+        here = facilities()
+    missing = here.missing()
     if not missing:
         return None
     return "Isolation is partial on this machine: " + "; ".join(missing) + "."

@@ -197,7 +197,8 @@ def _prepare_process(spec: dict[str, Any], log_fd: int) -> None:
     os.setpgid(0, 0)  # its own group, so a kill reaches what the handler spawns too
     # SCHED_BATCH only stops a waking environment from preempting the gateway at once
     # (it still runs on any idle core): through the gateway on this 2-core machine it
-    # measured ~9% more requests/s (mean of 5 noisy runs); latency is unchanged.
+    # measured ~9% more requests/s (mean of 5 noisy runs). A lone invocation's
+    # latency suffers from it, so the invoker lifts it then (`Environment.schedule_for`).
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     devnull = os.open(os.devnull, os.O_RDONLY)

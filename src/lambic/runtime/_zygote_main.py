@@ -1,4 +1,4 @@
-"""The zygote process's entry point: `python -m lambic.runtime._zygote_main FD PPID MODS`.
+"""The zygote process's entry point: `python -m lambic.runtime._zygote_main FD PPID MODS [hold]`.
 
 Kept apart from `zygote.py` so that running it with -m does not re-execute a module
 the package has already imported.
@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from lambic.runtime._sandbox import set_parent_death_signal
-from lambic.runtime.zygote import preload_modules, serve
+from lambic.runtime._zygote_process import preload_modules, serve
 
 
 def main(argv: Sequence[str]) -> None:
-    """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,...`."""
+    """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,... [hold]`."""
     ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
     # `-m` put the invoker's working directory first on sys.path; a Lambda function
     # sees only its task root (added per environment) and the runtime's packages.
@@ -27,7 +27,7 @@ def main(argv: Sequence[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
     ctrl = socket.socket(fileno=ctrl_fd)
-    serve(ctrl, warm)
+    serve(ctrl, warm, hold_warm=argv[3:4] == ["hold"])
 
 
 if __name__ == "__main__":

@@ -416,6 +416,7 @@ class Invoker:
             meta["client_context"] = dict(client_context)
         if trace_id:
             meta["trace_id"] = trace_id
+        env.schedule_for(alone=self._active == 1)
         t0 = time.perf_counter()
         outcome = await env.invoke(meta, payload, settings.timeout)
         duration_ms = (time.perf_counter() - t0) * 1000.0

@@ -3,7 +3,9 @@
     LocalCloud.start()
       load the config
       bind the gateway port (a port in use fails here, before anything runs)
-      start the zygote        it preloads boto3 while the rest starts
+      start the zygote        it preloads boto3 while the rest starts (both done
+                              earlier by the CLI, before its heavy imports, and
+                              handed over: `head_start`)
       start services          e.g. the S3/DynamoDB/SQS/SNS edge port (issue 4); each may
                               add variables (AWS_ENDPOINT_URL...) to `extra_env`
       read the manifest       app.py imported in a child forked from the zygote
@@ -81,6 +83,7 @@ from lambic.runtime.gateway import (
     bind_socket,
     create_api_definition,
 )
+from lambic.runtime.head_start import HeadStart, start_zygote
 from lambic.runtime.invoker import Invoker, create_invoker
 from lambic.runtime.logstore import LogEvent
 from lambic.runtime.reload import FileWatcher
@@ -205,6 +208,7 @@ class LocalCloud:
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
         shutdown_grace: float = 10.0,
         reload_interval: float = 0.3,
+        head_start: HeadStart | None = None,
     ) -> None:
         self.project_dir = project_dir.resolve()
         self.host = host
@@ -238,7 +242,9 @@ class LocalCloud:
         #: What AWS would bill, counted by the gateway and the services (`lambic cost`).
         self.meter: Meter | None = None
         #: Started first; handed to the invoker once it exists (closed here until then).
-        self._zygote: Zygote | None = None
+        self._zygote: Zygote | None = head_start.zygote if head_start is not None else None
+        #: The gateway's socket when the CLI bound it ahead (`head_start`).
+        self._sock = head_start.sock if head_start is not None else None
 
     @property
     def url(self) -> str:
@@ -332,18 +338,21 @@ class LocalCloud:
             self.meter = create_meter(self.state_dir)
             project, api = await self._start(snapshot)
         except BaseException:
+            if self._sock is not None:  # never reached `_start`
+                self._sock.close()
             await self.stop()
             raise
         self._banner(project, api)
 
     async def _start(self, snapshot: Path) -> tuple[Project, ApiDefinition]:
         # Bind first: "port in use" must be reported before any process is started.
-        sock = bind_socket(self.host, self.port)
+        sock, self._sock = self._sock or bind_socket(self.host, self.port), None
         # The zygote never imports user code, so it can start before anything else: its
         # preload (boto3 and its service models, ~0.5 s) then overlaps the services'
         # start and the reading of app.py instead of delaying the first cold start.
         # Its manifest reader cannot open the project (it reads a snapshot) nor the state.
-        self._zygote = Zygote(protect=[str(self.project_dir), str(self.state_dir)])
+        if self._zygote is None:
+            self._zygote = start_zygote(self.project_dir, self.stage)
         try:
             for component in self.services:
                 await component.start(self)
@@ -418,7 +427,8 @@ class LocalCloud:
     def _banner(self, project: Project, api: ApiDefinition) -> None:
         for warning in project.warnings(self.stage):
             self.echo(f"Warning: {warning}")
-        isolation = _isolation.notice()  # what this machine cannot wall off, if anything
+        # What this machine cannot wall off, if anything, as the zygote found it.
+        isolation = _isolation.notice(self.invoker.zygote.isolation if self.invoker else None)
         if isolation is not None:
             self.echo(f"Warning: {isolation}")
         self.echo(

@@ -128,17 +128,22 @@ def create_services(
 
 
 def create_deferred_services(
-    state_dir: Path | None, *, durability: Durability = "normal", meter: Meter | None = None
+    state_dir: Path | None,
+    *,
+    durability: Durability = "normal",
+    meter: Meter | None = None,
+    warm: bool = True,
 ) -> DeferredServices:
     """All the services of `create_services`, each built (imported, its database
-    opened) when a request first needs it, the rest after the first answer
-    (`services._deferred`): for `lambic services`, whose first answer waits for nothing
-    else. The event sources of `lambic local` need the engines at once and use
-    `create_services`.
+    opened) when a request first needs it, and with `warm` the rest after the first
+    answer (`services._deferred`): the first answer waits for nothing else.
+
+    A new service registers here as the others do: a builder that imports its package
+    inside the function, so that offering it costs the edge nothing until it is used.
     """
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
-    deferred = DeferredServices()
+    deferred = DeferredServices(warm=warm)
 
     def build_s3() -> Service:
         from lambic.services import s3

@@ -82,6 +82,11 @@ def pid(event, context):
     return os.getpid()
 
 
+def sched_policy(event, context):
+    time.sleep(event.get("hold", 0))
+    return os.sched_getscheduler(0)
+
+
 not_callable = 42
 
 

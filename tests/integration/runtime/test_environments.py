@@ -47,6 +47,7 @@ HANDLERS = [
     "boto_client",
     "search_path",
     "no_newline",
+    "sched_policy",
 ]
 T = TypeVar("T")
 LIGHT_PRELOAD = ("json", "logging", "lambic.app")
@@ -330,6 +331,21 @@ def test_reserved_concurrency_throttles_instead_of_queueing(tmp_path: Path) -> N
         "message": "Rate Exceeded.",
     }
     assert len({payload(r) for r in results if r.status == "ok"}) == 2
+
+
+def test_a_lone_invocation_may_preempt_and_concurrent_ones_wait_their_turn(
+    tmp_path: Path,
+) -> None:
+    # A lone invocation is latency-bound: its environment runs SCHED_OTHER, so it
+    # preempts on wakeup; while others are in flight, SCHED_BATCH (the gateway first).
+    async def body(inv: Invoker) -> tuple[list[InvocationResult], InvocationResult]:
+        calls = [inv.invoke("sched_policy", b'{"hold": 0.4}') for _ in range(2)]
+        together = list(await asyncio.gather(*calls))
+        return together, await inv.invoke("sched_policy", b"{}")
+
+    together, alone = run(with_invoker(make_project(tmp_path), body))
+    assert [payload(r) for r in together] == [os.SCHED_BATCH, os.SCHED_BATCH]
+    assert not alone.cold_start and payload(alone) == os.SCHED_OTHER
 
 
 def test_account_concurrency_limits_unreserved_functions(tmp_path: Path) -> None:

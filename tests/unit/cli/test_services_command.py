@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -37,3 +38,16 @@ def test_a_state_another_process_holds_is_refused_with_its_pid(tmp_path: Path) -
     assert result.exit_code == 2
     assert f"in use by another Lambic process (pid {os.getpid()})" in result.output
     assert "--in-memory or --state DIR" in result.output
+
+
+def test_collection_is_back_on_when_the_command_returns(tmp_path: Path) -> None:
+    # The command pauses garbage collection while it starts; a refused start (here:
+    # the state is held) must not leave the calling process without it.
+    holder = ServicesLock(tmp_path / "services.lock")
+    assert holder.try_acquire()
+    try:
+        result = CliRunner().invoke(main, ["services", "--state", str(tmp_path), "--port", "0"])
+    finally:
+        holder.release()
+    assert result.exit_code == 2
+    assert gc.isenabled()

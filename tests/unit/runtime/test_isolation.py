@@ -36,6 +36,37 @@ def test_the_notice_names_each_missing_facility(monkeypatch: pytest.MonkeyPatch)
     assert _isolation.notice() is None
 
 
+def test_the_notice_reports_what_the_zygote_found_without_probing_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(_isolation.SWITCH, raising=False)
+    monkeypatch.setattr(_isolation, "_facilities", None)
+
+    def no_probe() -> Facilities:
+        raise AssertionError("the gateway's process must not fork to probe")
+
+    monkeypatch.setattr(_isolation, "probe", no_probe)
+    line = _isolation.notice({"landlock": 0, "namespaces": True})
+    assert line is not None and "no Landlock" in line and "/tmp is shared" not in line
+    assert _isolation.notice({"landlock": 4, "namespaces": True}) is None
+
+
+def test_what_the_zygote_found_travels_as_json_and_reads_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(_isolation.SWITCH, raising=False)
+    monkeypatch.setattr(_isolation, "_facilities", Facilities(landlock=0, namespaces=False))
+    found = json.loads(json.dumps(_isolation.found()))
+    monkeypatch.setattr(_isolation, "_facilities", Facilities(landlock=6, namespaces=True))
+    assert _isolation.notice(found) == (
+        "Isolation is partial on this machine: "
+        + "; ".join(Facilities(landlock=0, namespaces=False).missing())
+        + "."
+    )
+    monkeypatch.setenv(_isolation.SWITCH, "off")
+    assert _isolation.found() is None
+
+
 def test_the_notice_says_isolation_is_off_when_switched_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

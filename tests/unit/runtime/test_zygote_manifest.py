@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,7 @@ from lambic.runtime.zygote import Zygote
 APP = """
 import os
 from pathlib import Path
+from typing import Any
 
 from lambic import Lambic
 
@@ -110,3 +114,106 @@ def test_the_zygote_imports_before_it_is_ready_and_leaves_clients_for_later() ->
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["['dynamodb',", "'s3']", "True", "True"]
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(child) for child in fh.read().split()]
+
+
+async def _spare_within(zygote: Zygote, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _children(zygote.pid):  # isolation off: no namespace factory, only a spare
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("hold", [False, True])
+def test_a_held_zygote_builds_its_clients_and_spare_only_after_its_first_request(
+    hold: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `lambic local`'s zygote: its first request (the manifest read) must not wait
+    # behind a boto3 client being built; the spare, forked once the clients are
+    # built, shows when that happened.
+    monkeypatch.setenv("LAMBIC_ISOLATION", "off")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "app.py").write_text("from lambic import Lambic\napp = Lambic('held')\n")
+
+    async def scenario() -> tuple[bool, bool]:
+        zygote = Zygote(preload=("json", "lambic.app", "boto3:sts"), hold_warm=hold)
+        try:
+            await zygote.wait_ready()
+            before = await _spare_within(zygote, 3.0)
+            await aread_manifest(project, env=dict(os.environ), reader=zygote)
+            after = await _spare_within(zygote, 10.0)
+            return before, after
+        finally:
+            await zygote.aclose()
+
+    before, after = asyncio.run(scenario())
+    assert (before, after) == ((False, True) if hold else (True, True))
+
+
+def test_warmed_services_leave_their_client_and_resource_models_loaded() -> None:
+    # What a cold environment forked afterwards would otherwise read and parse itself:
+    # boto3.resource("dynamodb") (the flagship's) loads no model file once warmed.
+    probe = (
+        "import boto3, botocore.loaders\n"
+        "from lambic.runtime._zygote_process import _warm_boto3\n"
+        "_warm_boto3(['dynamodb', 'sts'])\n"
+        "read = []\n"
+        "original = botocore.loaders.Loader.load_data_with_path\n"
+        "def spy(self, name, *args, **kwargs):\n"
+        "    read.append(name)\n"
+        "    return original(self, name, *args, **kwargs)\n"
+        "botocore.loaders.Loader.load_data_with_path = spy\n"
+        "keys = dict(region_name='eu-west-1', aws_access_key_id='a', aws_secret_access_key='b')\n"
+        "boto3.resource('dynamodb', **keys).Table('t')\n"
+        "boto3.client('sts', **keys)\n"
+        "boto3.client('sqs', **keys)\n"
+        "print(sorted({n.split('/')[0] for n in read if '/' in n}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    # Only the service that was not warmed had its model files read.
+    assert out.stdout.split() == ["['sqs']"]
+
+
+def test_the_zygote_process_does_not_import_the_handles_asyncio() -> None:
+    # ~20 ms of the zygote's way to "ready" (on the first answer's path): asyncio is the
+    # invoker's side only; an app that uses it imports it in its own environment.
+    probe = "import sys, lambic.runtime._zygote_main\nprint('asyncio' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
+
+
+def test_the_manifest_comes_without_waiting_for_the_zygote_to_report_the_readers_exit(
+    tmp_path: Path,
+) -> None:
+    # The zygote reports a reader's exit only between two boto3 clients it builds;
+    # stopped right after forking the reader, it reports nothing: the manifest must
+    # come anyway (it used to wait 5 s for that status).
+    (tmp_path / "app.py").write_text("from lambic import Lambic\napp = Lambic('quick')\n")
+
+    async def scenario() -> tuple[str, float]:
+        zygote = Zygote(preload=("json", "lambic.app"))
+        fork = zygote._fork
+
+        def fork_then_stop(op: str, payload: dict[str, Any], fds: Any) -> asyncio.Future[int]:
+            forked = fork(op, payload, fds)
+            forked.add_done_callback(lambda _: os.kill(zygote.pid, signal.SIGSTOP))
+            return forked
+
+        zygote._fork = fork_then_stop  # type: ignore[method-assign]
+        try:
+            started = time.monotonic()
+            manifest = await aread_manifest(tmp_path, env=dict(os.environ), reader=zygote)
+            return manifest.app_name, time.monotonic() - started
+        finally:
+            os.kill(zygote.pid, signal.SIGCONT)
+            await zygote.aclose()
+
+    name, seconds = asyncio.run(scenario())
+    assert name == "quick" and seconds < 4.0

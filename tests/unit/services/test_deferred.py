@@ -71,6 +71,38 @@ def test_kinesis_is_built_by_its_first_request(tmp_path: Path) -> None:
         deferred.close()
 
 
+def test_without_warming_a_service_is_built_by_its_own_first_request_only(
+    tmp_path: Path,
+) -> None:
+    deferred = create_deferred_services(tmp_path / "state", warm=False)
+    s3 = deferred.by_name()["s3"]
+    try:
+        asyncio.run(s3.handle(list_buckets()))
+
+        assert [name for name, s in deferred._services.items() if s.built] == ["s3"]
+        assert deferred._warming is None
+        assert not (tmp_path / "state" / "dynamodb.sqlite3").exists()
+        # The next service is built when it is first needed, over the same state.
+        deferred.get("dynamodb")
+        assert (tmp_path / "state" / "dynamodb.sqlite3").exists()
+    finally:
+        deferred.close()
+
+
+def test_the_first_answer_hooks_run_once(tmp_path: Path) -> None:
+    deferred = create_deferred_services(None, warm=False)
+    s3 = deferred.by_name()["s3"]
+    calls: list[str] = []
+    deferred.on_first_answer(lambda: calls.append("first"))
+    try:
+        asyncio.run(s3.handle(list_buckets()))
+        asyncio.run(s3.handle(list_buckets()))
+    finally:
+        deferred.close()
+
+    assert calls == ["first"]
+
+
 def test_a_closed_set_builds_nothing_more(tmp_path: Path) -> None:
     deferred = create_deferred_services(None)
     deferred.close()

@@ -1,0 +1,335 @@
+"""The zygote process's side: preload, then fork environments, spares and manifest
+readers on request (`serve`). `zygote.py` holds the invoker's handle and says how the
+two talk; this module is what `python -m lambic.runtime._zygote_main` runs, apart so
+that the zygote does not import asyncio (the handle's) on the way to being ready.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import gc
+import importlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from lambic.runtime import _isolation
+
+__all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
+
+#: The largest control message either side sends.
+MAX_MSG = 65536
+
+
+def _warm_boto3(services: Sequence[str]) -> None:
+    import boto3
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None  # set just above
+    with_resources = set(boto3.DEFAULT_SESSION.get_available_resources())
+    for name in services:
+        # Explicit dummy keys and region: nothing is resolved from the environment
+        # here, so the environments still read their own credentials and endpoints.
+        keys = {
+            "region_name": "us-east-1",
+            "aws_access_key_id": "preload",
+            "aws_secret_access_key": "preload",
+        }
+        # A resource builds its client too, and leaves its own model (resources-1.json)
+        # cached: `boto3.resource("dynamodb")` in a cold environment then costs ~4 ms of
+        # CPU instead of ~45 ms, for ~0.2 MB shared per service.
+        if name in with_resources:
+            boto3.resource(name, **keys)
+        else:
+            boto3.client(name, **keys)
+
+
+def preload_modules(modules: Sequence[str]) -> list[str]:
+    """Import `modules`; the boto3 clients still to warm (`serve` warms them once it
+    is ready: the manifest reader and a first cold start need only the imports)."""
+    pending: list[str] = []
+    for entry in modules:
+        name, _, services = entry.partition(":")
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+            if name == "boto3" and services:
+                pending += [s for s in services.split(";") if s]
+    _freeze()
+    return pending
+
+
+def _freeze() -> None:
+    # Objects loaded so far are never freed; moving them out of the GC's generations
+    # keeps forked children from touching (and copying) their pages.
+    gc.collect()
+    gc.freeze()
+
+
+def _send(ctrl: socket.socket, msg: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        ctrl.send(json.dumps(msg).encode("utf-8"))
+
+
+# After a hand-off the next spare waits until that environment has initialised (it
+# says so on the spare's socket), at most this long: forked and walled in during the
+# init, the spare took CPU from it (2 cores, loaded: ~10-25% slower cold starts).
+INIT_QUIET_S = 0.1
+
+
+class _Spare:
+    """A child forked ahead of time, blocked until it is handed an environment spec.
+
+    Forking a zygote that holds boto3's models takes milliseconds; doing it while the
+    zygote is idle takes that off the cold start (the fork after a hand-off waits for
+    that environment's init and then a quiet moment, so neither a cold start nor a
+    burst of them is slowed by it).
+    """
+
+    __slots__ = ("pid", "sock")
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+
+
+def _become_child(closing: Sequence[Any]) -> None:
+    """In a freshly forked child: drop the zygote's signal setup and descriptors."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for item in closing:
+        with contextlib.suppress(OSError):
+            if isinstance(item, int):
+                os.close(item)
+            else:
+                item.close()
+
+
+def _receive_spec(sock: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
+    fds = array.array("i")
+    data, ancdata, _flags, _addr = sock.recvmsg(MAX_MSG, socket.CMSG_SPACE(2 * fds.itemsize))
+    if not data:
+        return None
+    for level, kind, cdata in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(cdata[: len(cdata) - (len(cdata) % fds.itemsize)])
+    return json.loads(data), list(fds)
+
+
+def _run_child(
+    msg: dict[str, Any], fds: list[int], initialised: socket.socket | None = None
+) -> None:
+    from lambic.runtime._sandbox import run_environment
+
+    run_environment(msg["spec"], socket.socket(fileno=fds[0]), fds[1], initialised)
+    os._exit(0)  # pragma: no cover - run_environment never returns
+
+
+def _fork_spare(closing: Sequence[Any]) -> _Spare:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    zygote_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the spare: wait for a spec, then become that environment
+        from lambic.runtime._sandbox import set_parent_death_signal
+
+        _become_child([*closing, ours])
+        set_parent_death_signal(zygote_pid)
+        _isolation.prepare_ahead()  # namespaces, /tmp, Landlock: before the spec comes
+        try:
+            received = _receive_spec(theirs)
+        except OSError:
+            received = None
+        if received is None or len(received[1]) != 2:
+            os._exit(0)
+        _run_child(*received, initialised=theirs)
+    theirs.close()
+    return _Spare(pid, ours)
+
+
+def _hand_to_spare(spare: _Spare, data: bytes, fds: list[int]) -> bool:
+    """Send the spec; the spare's socket stays open until the environment's init ends."""
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+    try:
+        spare.sock.sendmsg([data], ancillary)
+    except OSError:  # the spare died; fork one directly instead
+        spare.sock.close()
+        return False
+    return True
+
+
+def _fork_environment(msg: dict[str, Any], fds: list[int], closing: Sequence[Any]) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the environment
+        _become_child(closing)
+        _run_child(msg, fds)
+    return pid
+
+
+def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    zygote_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the reader: import app.py, write one JSON line to `fd`, exit
+        from lambic.project._manifest_child import write_manifest
+        from lambic.runtime._sandbox import set_parent_death_signal
+
+        _become_child(closing)
+        set_parent_death_signal(zygote_pid)
+        try:
+            # app.py runs at import: the reader is walled in as an environment is (its
+            # project's `.lambic/` and `.chalice/` hidden, a private /tmp), so code that
+            # runs only there cannot read what a handler cannot.
+            _isolation.enter(os.path.realpath(msg["project_dir"]), msg.get("protect", ()))
+            write_manifest(msg["project_dir"], msg["env"], fd)
+        finally:
+            os._exit(0)
+    return pid
+
+
+def _reap(ctrl: socket.socket, children: set[int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        children.discard(pid)
+        _send(ctrl, {"op": "exited", "pid": pid, "status": status})
+
+
+def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False) -> None:
+    """Fork environments (and manifest readers) on request until `ctrl` closes.
+
+    `warm`: boto3 clients to build when idle, one per quiet moment, before the first
+    spare is forked (a spare is a snapshot: it must hold the warmed models). A spawn
+    that comes meanwhile forks at once; that environment loads what is missing itself.
+    `hold_warm`: build none before the first request (`lambic local`'s manifest read,
+    which a client being built would otherwise delay by up to ~0.1 s).
+    """
+    pending = list(warm)
+    held = hold_warm and bool(pending)
+    children: set[int] = set()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(ctrl, selectors.EVENT_READ, "ctrl")
+    sel.register(wake_r, selectors.EVENT_READ, "wake")
+    closing: list[Any] = [sel, ctrl, wake_r, wake_w]
+    spare: _Spare | None = None
+    # Spare sockets of environments still initialising, with when to stop waiting.
+    initialising: dict[socket.socket, float] = {}
+
+    def initialised(sock: socket.socket) -> None:
+        sel.unregister(sock)
+        sock.close()
+        del initialising[sock]
+
+    # Probed, the namespace factory started and the rule paths opened once here; every
+    # fork inherits them.
+    _isolation.warm()
+    # What the walls found here travels with "ready": `lambic local` reports it without
+    # forking to probe again (a fork of the gateway's process, on its first answer's way).
+    _send(ctrl, {"op": "ready", "pid": os.getpid(), "isolation": _isolation.found()})
+    try:
+        while True:
+            now = time.monotonic()
+            for sock in [s for s, until in initialising.items() if until <= now]:
+                initialised(sock)
+            # With no spare, wait only briefly: a quiet moment is when to fork one.
+            timeout = 0 if pending else None if spare is not None else 0.005
+            if held:
+                timeout = None
+            elif not pending and spare is None and initialising:
+                timeout = min(initialising.values()) - now
+            events = sel.select(timeout)
+            if not events and pending:
+                with contextlib.suppress(Exception):
+                    _warm_boto3([pending.pop(0)])
+                # Out of the GC's reach at once (the dropped client's cycles collected
+                # first; what came before is frozen, so only this step's objects are
+                # walked): an environment forked between two steps would otherwise
+                # copy the pages its collections touch.
+                _freeze()
+                continue
+            if not events and spare is None and not initialising:
+                spare = _fork_spare([*closing, *initialising])
+                children.add(spare.pid)
+                continue
+            for key, _ in events:
+                if key.data == "initialised":
+                    initialised(key.fileobj)  # type: ignore[arg-type]
+                    continue
+                if key.data == "wake":
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_r, 4096)
+                    _reap(ctrl, children)
+                    continue
+                try:
+                    received = _receive_spec(ctrl)
+                except OSError:  # the invoker went away mid-message
+                    return
+                if received is None:
+                    return
+                msg, fds = received
+                held = False
+                if msg.get("op") == "manifest" and len(fds) == 1:
+                    try:
+                        pid = _fork_manifest_reader(msg, fds[0], [*closing, *initialising])
+                    except OSError as exc:
+                        _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
+                        continue
+                    finally:
+                        os.close(fds[0])
+                    children.add(pid)
+                    _send(ctrl, {"op": "spawned", "token": msg["token"], "pid": pid})
+                    continue
+                if msg.get("op") != "spawn" or len(fds) != 2:
+                    for fd in fds:
+                        os.close(fd)
+                    continue
+                pid = 0
+                if spare is not None:
+                    data = json.dumps(msg).encode("utf-8")
+                    if _hand_to_spare(spare, data, fds):
+                        pid = spare.pid
+                        sel.register(spare.sock, selectors.EVENT_READ, "initialised")
+                        initialising[spare.sock] = time.monotonic() + INIT_QUIET_S
+                    spare = None
+                if not pid:
+                    try:
+                        pid = _fork_environment(msg, fds, [*closing, *initialising])
+                    except OSError as exc:
+                        _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
+                        for fd in fds:
+                            os.close(fd)
+                        continue
+                for fd in fds:
+                    os.close(fd)
+                children.add(pid)
+                _send(ctrl, {"op": "spawned", "token": msg["token"], "pid": pid})
+    finally:
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)

@@ -1,0 +1,60 @@
+"""What `lambic local` starts before it imports the rest of itself.
+
+On the way to the first answer the longest step is the zygote's own start (a new
+interpreter importing boto3: most of the wall time before app.py can be read), and
+the gateway's process spends about as long importing the gateway, the services and
+the event sources. Started first, the zygote's imports run beside those instead of
+after them:
+
+    head = head_start(project_dir, "dev", "127.0.0.1", 8000)   # light imports only
+    from lambic.runtime.local import LocalCloud                   # the heavy ones
+    cloud = LocalCloud(project_dir, port=8000, head_start=head)   # takes both over
+
+The port is bound before the zygote starts, as `LocalCloud` would: a port in use is
+one clear error before any process exists. This module imports only what the zygote's
+handle and the socket need (no services, no gateway).
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambic._sockets import bind_socket
+from lambic.project.paths import ProjectPaths
+from lambic.runtime.zygote import Zygote
+
+__all__ = ["HeadStart", "head_start", "protected_paths", "start_zygote"]
+
+
+@dataclass
+class HeadStart:
+    """The gateway's listening socket and the zygote, started ahead of everything."""
+
+    sock: socket.socket
+    zygote: Zygote
+
+
+def protected_paths(project_dir: Path, stage: str) -> list[str]:
+    """What app.py's import (in the zygote's manifest reader) must not open: the
+    project, whose snapshot it reads, and the stage's state."""
+    project = project_dir.resolve()
+    return [str(project), str(ProjectPaths(project).state_dir(stage))]
+
+
+def start_zygote(project_dir: Path, stage: str) -> Zygote:
+    """`lambic local`'s zygote: its first request is the manifest read, so it builds
+    its boto3 clients after that one (`Zygote(hold_warm=True)`)."""
+    return Zygote(protect=protected_paths(project_dir, stage), hold_warm=True)
+
+
+def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart:
+    """Bind the gateway's port (PortInUseError says which option to change), then
+    start the zygote; `LocalCloud(head_start=...)` takes both over."""
+    sock = bind_socket(host, port)
+    try:
+        return HeadStart(sock, start_zygote(project_dir, stage))
+    except BaseException:
+        sock.close()
+        raise
