@@ -11,7 +11,9 @@ for its import either. With `warm=False` (`lambic services`) each is built by it
 first request only: a service never called costs no memory (the five engines' code is
 ~5 MB of an idle edge's ~25), and a first call to another service pays its import and
 database opening once (~0.2 s measured on a busy 2-core machine, where warming made
-that call ~10 ms if it came seconds after the first answer).
+that call ~10 ms if it came seconds after the first answer). A service added with
+`add(..., warm=False)` (Kinesis: few apps use it) is left out of that warming and built
+by its own first request only.
 
     deferred = create_deferred_services(state_dir)     # nothing imported yet
     serve(deferred.by_name(), ...)                     # first request builds its service
