@@ -53,6 +53,9 @@ def sample_event(
     if kind == "dynamodb":
         stream = str(source.get("stream_arn", "table"))
         return _GENERATOR.dynamodb(table=stream, event_name="INSERT", new_image={"id": {"S": "1"}})
+    if kind == "kinesis":
+        stream = str(source.get("stream", "stream")).rsplit("/", 1)[-1]
+        return _GENERATOR.kinesis(bodies=[b"hello"], stream=stream)
     if kind == "api":
         return _GENERATOR.rest_api(method="GET", path="/", stage=stage)
     return {}

@@ -232,7 +232,7 @@ class LiveEventSources:
     def _print_stream_batch(self, outcome: StreamBatchOutcome) -> None:
         self._event_line(
             outcome.function,
-            f"[event] dynamodb:{outcome.table} -> {outcome.function} {outcome.request_id} "
+            f"[event] {outcome.source} -> {outcome.function} {outcome.request_id} "
             f"{outcome.status} {outcome.duration_ms:.1f} ms ({outcome.records} records)",
         )
 

@@ -110,6 +110,7 @@ class LocalServices:
         yet), for the event sources; none before start."""
         from lambic.services.dynamodb import DynamoDBService
         from lambic.services.events import EventsService
+        from lambic.services.kinesis import KinesisService
         from lambic.services.s3 import S3Service
         from lambic.services.sns import SnsService
         from lambic.services.sqs import SqsService
@@ -119,13 +120,14 @@ class LocalServices:
             return Engines()
         built = {name: services.get(name) for name in needed}
         s3, sqs, sns = built.get("s3"), built.get("sqs"), built.get("sns")
-        dynamodb, events = built.get("dynamodb"), built.get("events")
+        dynamodb, events, kinesis = built.get("dynamodb"), built.get("events"), built.get("kinesis")
         return Engines(
             s3=s3.engine if isinstance(s3, S3Service) else None,
             sqs=sqs.engine if isinstance(sqs, SqsService) else None,
             sns=sns.engine if isinstance(sns, SnsService) else None,
             dynamodb=dynamodb.engine if isinstance(dynamodb, DynamoDBService) else None,
             event_bus=events.bus if isinstance(events, EventsService) else None,
+            kinesis=kinesis.engine if isinstance(kinesis, KinesisService) else None,
         )
 
     async def start(self, cloud: LocalCloud) -> None:

@@ -1,11 +1,17 @@
-"""DynamoDB Streams → Lambda: an event source mapping over a table's local stream.
+"""Stream → Lambda event source mappings: the shard reading loop every stream source shares.
 
-Data flow: the DynamoDB engine appends a record to the table's durable stream log in
-the same transaction as each change and calls its listeners; the listener wakes this
-mapping, which reads the log from its checkpoint through the Streams API, invokes the
-function synchronously with up to `batch_size` records, and moves the checkpoint past
-the batch only when the function succeeded. The checkpoint is kept in the state
-directory, so a restart resumes where it stopped: delivery is at least once.
+`ShardMapping` is what DynamoDB Streams and Kinesis mappings have in common: a loop per
+shard that reads the shard from its checkpoint, invokes the function synchronously with
+up to `batch_size` records, and moves the checkpoint past the batch only when the
+function succeeded. Checkpoints are kept in the state directory (`Checkpoints`), so a
+restart resumes where it stopped: delivery is at least once. The engine's listener
+wakes the loops after each committed write. A subclass says how a shard is read
+(`_read`), what a record's sequence number is, and how records look in the event.
+
+`DynamoDBStreamMapping` (here): a table's stream, one shard that never ends. The
+DynamoDB engine appends a record to the table's durable stream log in the same
+transaction as each change. `kinesis_poller.KinesisStreamMapping`: a Kinesis stream's
+shards, children read after their parents end.
 
 As on AWS (MaximumRetryAttempts -1, the default), a failing batch is retried, with
 backoff, until it succeeds, and later records of the shard wait behind it. A
@@ -27,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lambic.project.sqlite import open_database
 from lambic.runtime._batches import (
@@ -44,17 +50,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_Engine = TypeVar("_Engine")
+
 _MAX_BACKOFF_SECONDS = 30.0
+#: The checkpoint of a shard read to its end and fully delivered (a closed shard).
+SHARD_END = "SHARD_END"
 # A safety net only: the engine's listener wakes the mapping on every committed change.
 _IDLE_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class StreamBatchOutcome:
-    """What one invocation did with one stream batch, for the one-line report."""
+    """What one invocation did with one stream batch, for the one-line report;
+    `source` names the stream as the report prints it (`dynamodb:orders`,
+    `kinesis:clicks`)."""
 
     function: str
-    table: str
+    source: str
     request_id: str
     status: str
     records: int
@@ -83,7 +95,11 @@ def table_from_stream_arn(arn: str) -> str:
 
 
 class Checkpoints:
-    """Where each mapping has read up to, per (function, table), kept across restarts."""
+    """Where each mapping has read up to, per (function, shard), kept across restarts.
+
+    A DynamoDB stream's one shard is keyed by its stream ARN (as before Kinesis); a
+    Kinesis shard by `<stream ARN>@<creation time>/<shard id>`.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self._db = open_database(path)
@@ -110,8 +126,154 @@ class Checkpoints:
         self._db.close()
 
 
-class DynamoDBStreamMapping(MappingSettings["DynamoDBEngine", StreamBatchOutcome]):
-    """Feeds one table's stream to one function until `stop()`."""
+class ShardMapping(MappingSettings[_Engine, StreamBatchOutcome]):
+    """Feeds a stream's shards to one function until `stop()` (see the module doc).
+
+    Subclasses set `source` (the report's name for the stream) and implement `_read`,
+    `_sequence` and `_event_records`; `start()` runs `_run()`, which for a one-shard
+    stream is `_consume` of that shard.
+    """
+
+    source: str = ""
+
+    def __init__(
+        self,
+        engine: _Engine,
+        function: str,
+        invoke: Invoke,
+        checkpoints: Checkpoints,
+        lock: Any,
+        *,
+        batch_size: int,
+        batching_window: float,
+        starting_position: str,
+        report: Callable[[StreamBatchOutcome], None] | None,
+    ) -> None:
+        super().__init__(engine, function, invoke, batch_size, batching_window, report)
+        self._checkpoints = checkpoints
+        self._lock = lock
+        self.starting_position = starting_position
+        self._wakeups: set[asyncio.Event] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # ---- what a stream source says ------------------------------------------------------
+
+    def _read(self, shard: str, after: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` records of `shard` after sequence `after` ("": from its start),
+        and whether nothing can follow them (a closed shard read to its end)."""
+        raise NotImplementedError
+
+    def _sequence(self, record: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def _event_records(self, shard: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The batch's records as Lambda delivers them."""
+        raise NotImplementedError
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    # ---- the shared loop ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name=f"lambic-stream-{self.function}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await cancel_and_wait([self._task])
+            self._task = None
+
+    def wake(self) -> None:
+        """Wake every shard loop (thread-safe: the engine calls it on the services' thread)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
+        for event in self._wakeups:
+            event.set()
+
+    def _initial_checkpoint(self, shard: str, starting_position: str) -> str:
+        """ "" (nothing read yet) for TRIM_HORIZON; the shard's newest sequence for LATEST."""
+        last = ""
+        if starting_position == "TRIM_HORIZON":
+            return last
+        with self._lock:
+            records, _ = self._read(shard, last, 1000)
+            while records:
+                last = self._sequence(records[-1])
+                records, _ = self._read(shard, last, 1000)
+        return last
+
+    async def _consume(self, shard: str, key: str) -> None:
+        """Deliver `shard` from checkpoint `key` until it ends (then its checkpoint is
+        SHARD_END) or the mapping stops."""
+        wakeup = asyncio.Event()
+        self._wakeups.add(wakeup)
+        try:
+            await self._consume_with(shard, key, wakeup)
+        finally:
+            self._wakeups.discard(wakeup)
+
+    async def _consume_with(self, shard: str, key: str, wakeup: asyncio.Event) -> None:
+        backoff = 0.0
+        limit = min(1000, self.batch_size)
+        while True:
+            checkpoint = self._checkpoints.get(self.function, key) or ""
+            if checkpoint == SHARD_END:
+                return
+            with self._lock:
+                batch, ended = self._read(shard, checkpoint, limit)
+            if batch and self.batching_window > 0 and len(batch) < self.batch_size:
+                await asyncio.sleep(self.batching_window)
+                with self._lock:
+                    batch, ended = self._read(shard, checkpoint, limit)
+            if not batch:
+                if ended:
+                    self._checkpoints.set(self.function, key, SHARD_END)
+                    return
+                wakeup.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wakeup.wait(), _IDLE_POLL_SECONDS)
+                continue
+            done_through = await self._deliver(shard, batch)
+            if done_through is not None:
+                self._checkpoints.set(self.function, key, done_through)
+            if done_through == self._sequence(batch[-1]):
+                backoff = 0.0
+            else:
+                backoff = min(_MAX_BACKOFF_SECONDS, max(0.5, backoff * 2))
+                await asyncio.sleep(backoff)
+
+    async def _deliver(self, shard: str, batch: list[dict[str, Any]]) -> str | None:
+        """Invoke with `batch`; the sequence number handled through, or None for none."""
+        records = self._event_records(shard, batch)
+        payload = json.dumps({"Records": records}, separators=(",", ":")).encode()
+        started = time.perf_counter()
+        result = await self._invoke(self.function, payload)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        report_safely(
+            self._report,
+            StreamBatchOutcome(
+                self.function, self.source, result.request_id, result.status, len(batch), elapsed_ms
+            ),
+        )
+        if result.status in FAILED_STATUSES:
+            return None
+        sequences = [self._sequence(record) for record in batch]
+        failed = batch_item_failures(result.payload, set(sequences))
+        if failed is None:
+            return None
+        if not failed:
+            return sequences[-1]
+        first_failed = min(sequences.index(s) for s in failed)
+        return sequences[first_failed - 1] if first_failed > 0 else None
+
+
+class DynamoDBStreamMapping(ShardMapping["DynamoDBEngine"]):
+    """Feeds one table's stream (one shard, never ending) to one function until `stop()`."""
 
     def __init__(
         self,
@@ -126,13 +288,19 @@ class DynamoDBStreamMapping(MappingSettings["DynamoDBEngine", StreamBatchOutcome
         starting_position: str = "LATEST",
         report: Callable[[StreamBatchOutcome], None] | None = None,
     ) -> None:
-        super().__init__(engine, function, invoke, batch_size, batching_window, report)
+        super().__init__(
+            engine,
+            function,
+            invoke,
+            checkpoints,
+            engine.lock,
+            batch_size=batch_size,
+            batching_window=batching_window,
+            starting_position=starting_position,
+            report=report,
+        )
         self.table = table_from_stream_arn(stream_arn)
-        self._checkpoints = checkpoints
-        self.starting_position = starting_position
-        self._wakeup = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.source = f"dynamodb:{self.table}"
         self.local_stream_arn = self._resolve_stream()
 
     def _resolve_stream(self) -> str:
@@ -154,96 +322,48 @@ class DynamoDBStreamMapping(MappingSettings["DynamoDBEngine", StreamBatchOutcome
         return str(arn)
 
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        if self._checkpoints.get(self.function, self.local_stream_arn) is None:
-            self._checkpoints.set(self.function, self.local_stream_arn, self._initial_position())
+        key = self.local_stream_arn
+        if self._checkpoints.get(self.function, key) is None:
+            self._checkpoints.set(
+                self.function, key, self._initial_checkpoint(key, self.starting_position)
+            )
         self.engine.add_listener(self._on_record)
-        self._task = self._loop.create_task(self._run(), name=f"lambic-stream-{self.function}")
+        super().start()
 
     async def stop(self) -> None:
         self.engine.remove_listener(self._on_record)
-        if self._task is not None:
-            await cancel_and_wait([self._task])
-            self._task = None
+        await super().stop()
+
+    async def _run(self) -> None:
+        await self._consume(self.local_stream_arn, self.local_stream_arn)
 
     def _on_record(self, record: dict[str, Any]) -> None:
-        # Called on the services' thread after commit: hop to our loop to wake up.
-        if record.get("eventSourceARN") == self.local_stream_arn and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+        # Called on the services' thread after commit.
+        if record.get("eventSourceARN") == self.local_stream_arn:
+            self.wake()
 
-    def _initial_position(self) -> str:
-        """A checkpoint meaning "nothing read yet" (TRIM_HORIZON) or "read to the end"."""
-        last = ""
-        if self.starting_position == "TRIM_HORIZON":
-            return last
-        with self.engine.lock:
-            records = self._read_after(last)
-            while records:
-                last = records[-1]["dynamodb"]["SequenceNumber"]
-                records = self._read_after(last)
-        return last
+    def _sequence(self, record: dict[str, Any]) -> str:
+        return str(record["dynamodb"]["SequenceNumber"])
 
-    def _read_after(self, sequence: str, limit: int = 1000) -> list[dict[str, Any]]:
+    def _event_records(self, shard: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for record in batch:
+            record["eventSourceARN"] = self.local_stream_arn
+        return batch
+
+    def _read(self, shard: str, after: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
         streams = self.engine.streams
-        shard = streams.describe_stream({"StreamArn": self.local_stream_arn})["StreamDescription"][
-            "Shards"
-        ][0]["ShardId"]
-        request: dict[str, Any] = {"StreamArn": self.local_stream_arn, "ShardId": shard}
-        if sequence:
-            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=sequence)
+        shard_id = streams.describe_stream({"StreamArn": self.local_stream_arn})[
+            "StreamDescription"
+        ]["Shards"][0]["ShardId"]
+        request: dict[str, Any] = {"StreamArn": self.local_stream_arn, "ShardId": shard_id}
+        if after:
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
         else:
             request["ShardIteratorType"] = "TRIM_HORIZON"
         iterator = streams.get_shard_iterator(request)["ShardIterator"]
         records: list[dict[str, Any]] = streams.get_records(
             {"ShardIterator": iterator, "Limit": limit}
         )["Records"]
-        return records
-
-    async def _run(self) -> None:
-        backoff = 0.0
-        while True:
-            checkpoint = self._checkpoints.get(self.function, self.local_stream_arn) or ""
-            with self.engine.lock:
-                batch = self._read_after(checkpoint, min(1000, self.batch_size))
-            if batch and self.batching_window > 0 and len(batch) < self.batch_size:
-                await asyncio.sleep(self.batching_window)
-                with self.engine.lock:
-                    batch = self._read_after(checkpoint, min(1000, self.batch_size))
-            if not batch:
-                self._wakeup.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), _IDLE_POLL_SECONDS)
-                continue
-            done_through = await self._deliver(batch)
-            if done_through is not None:
-                self._checkpoints.set(self.function, self.local_stream_arn, done_through)
-            if done_through == batch[-1]["dynamodb"]["SequenceNumber"]:
-                backoff = 0.0
-            else:
-                backoff = min(_MAX_BACKOFF_SECONDS, max(0.5, backoff * 2))
-                await asyncio.sleep(backoff)
-
-    async def _deliver(self, batch: list[dict[str, Any]]) -> str | None:
-        """Invoke with `batch`; the sequence number handled through, or None for none."""
-        for record in batch:
-            record["eventSourceARN"] = self.local_stream_arn
-        payload = json.dumps({"Records": batch}, separators=(",", ":")).encode()
-        started = time.perf_counter()
-        result = await self._invoke(self.function, payload)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        report_safely(
-            self._report,
-            StreamBatchOutcome(
-                self.function, self.table, result.request_id, result.status, len(batch), elapsed_ms
-            ),
-        )
-        if result.status in FAILED_STATUSES:
-            return None
-        sequences = [str(record["dynamodb"]["SequenceNumber"]) for record in batch]
-        failed = batch_item_failures(result.payload, set(sequences))
-        if failed is None:
-            return None
-        if not failed:
-            return sequences[-1]
-        first_failed = min(sequences.index(s) for s in failed)
-        return sequences[first_failed - 1] if first_failed > 0 else None
+        # A table's stream is read as one shard that never ends (disabling the stream
+        # stops the mapping with the app, not here).
+        return records, False

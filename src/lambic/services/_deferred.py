@@ -11,7 +11,9 @@ for its import either. With `warm=False` (`lambic services`) each is built by it
 first request only: a service never called costs no memory (the five engines' code is
 ~5 MB of an idle edge's ~25), and a first call to another service pays its import and
 database opening once (~0.2 s measured on a busy 2-core machine, where warming made
-that call ~10 ms if it came seconds after the first answer).
+that call ~10 ms if it came seconds after the first answer). A service added with
+`add(..., warm=False)` (Kinesis: few apps use it) is left out of that warming and built
+by its own first request only.
 
     deferred = create_deferred_services(state_dir)     # nothing imported yet
     serve(deferred.by_name(), ...)                     # first request builds its service
@@ -34,10 +36,19 @@ __all__ = ["DeferredService", "DeferredServices"]
 class DeferredService:
     """A service of the edge that is built when first used (see the module doc)."""
 
-    def __init__(self, name: str, build: Callable[[], Service], group: DeferredServices) -> None:
+    def __init__(
+        self,
+        name: str,
+        build: Callable[[], Service],
+        group: DeferredServices,
+        *,
+        warm: bool = True,
+    ) -> None:
         self.name = name
         self._build = build
         self._group = group
+        #: Built by the warming thread after the first answer (else only when used).
+        self.warm = warm
         self._lock = threading.Lock()
         self._service: Service | None = None
         self._closed = False
@@ -96,8 +107,10 @@ class DeferredServices:
         self._first_answer_hooks: list[Callable[[], None]] = []
         self._warming: threading.Thread | None = None
 
-    def add(self, name: str, build: Callable[[], Service]) -> DeferredService:
-        service = self._services[name] = DeferredService(name, build, self)
+    def add(self, name: str, build: Callable[[], Service], *, warm: bool = True) -> DeferredService:
+        """Offer service `name`; `warm=False` leaves it out of the warming after the first
+        answer (a service few apps use is built by its own first request)."""
+        service = self._services[name] = DeferredService(name, build, self, warm=warm)
         return service
 
     def by_name(self) -> dict[str, Service]:
@@ -131,8 +144,10 @@ class DeferredServices:
             self._warming.start()
 
     def warm(self) -> None:
-        """Build every service not built yet (a closed edge builds nothing)."""
+        """Build every warmed service not built yet (a closed edge builds nothing)."""
         for service in self._services.values():
+            if not service.warm:
+                continue
             try:
                 service.get()
             except RuntimeError:  # closed meanwhile: nothing left to warm

@@ -5,14 +5,15 @@ Data flow: socket → `_http.EdgeSite` (on `_http_core`) → `ServiceRequest` �
 
 AWS clients address services differently and we route the way they do:
 - JSON protocols name the operation in `X-Amz-Target` (`DynamoDB_20120810.PutItem`,
-  `AmazonSQS.SendMessage`, `AWSEvents.PutEvents`, `DynamoDBStreams_20120810.GetRecords`);
+  `AmazonSQS.SendMessage`, `AWSEvents.PutEvents`, `DynamoDBStreams_20120810.GetRecords`,
+  `Kinesis_20131202.PutRecord`);
 - query protocols (SQS's older SDKs, SNS) POST a form with `Action=`; which service is
   meant is in the SigV4 credential scope (`Credential=AKID/date/region/sns/aws4_request`);
 - REST protocols name nothing but the credential scope: S3 (REST-XML, path-style or
   virtual-host-style) and, under `lambic local`, Lambda (REST-JSON under
   `/2015-03-31/functions`, also recognised unsigned by that path).
 
-A request meant for a service the edge does not serve (Secrets Manager, Kinesis...)
+A request meant for a service the edge does not serve (Secrets Manager, Firehose...)
 is recognised by its credential scope (header or presigned query), an unknown
 `X-Amz-Target` prefix or an AWS host name, and gets AWS's `NotImplemented` in that
 service's protocol (`_unserved`), never a misleading S3 answer. A plain S3 request pays
@@ -41,6 +42,7 @@ _TARGET_PREFIXES = {
     "DynamoDBStreams_20120810": "dynamodbstreams",
     "AmazonSQS": "sqs",
     "AWSEvents": "events",
+    "Kinesis_20131202": "kinesis",
 }
 _SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
 _QUERY_SCOPE_SERVICE = re.compile(
@@ -95,7 +97,7 @@ _STS_ACTIONS = frozenset({"GetCallerIdentity", "AssumeRole", "GetSessionToken", 
 _SERVED_ORDER = {
     name: i
     for i, name in enumerate(
-        ("s3", "dynamodb", "dynamodbstreams", "sqs", "sns", "events", "sts", "lambda")
+        ("s3", "dynamodb", "dynamodbstreams", "sqs", "sns", "events", "sts", "kinesis", "lambda")
     )
 }
 

@@ -1,6 +1,6 @@
 """Building the local services: one object per service, wired to each other.
 
-`create_services(state_dir)` creates the six services, each persisting under
+`create_services(state_dir)` creates the seven services, each persisting under
 `state_dir` (`<name>.sqlite3`, plus `s3-blobs/`) or in memory when `state_dir` is
 None, and wires the cross-service hook (SNS delivers to SQS through the SQS engine
 object). It returns a `ServiceSet`: one typed attribute per service, None for one not
@@ -24,13 +24,14 @@ if TYPE_CHECKING:
     from lambic.project.sqlite import Durability
     from lambic.services.dynamodb import DynamoDBService
     from lambic.services.events import EventsService
+    from lambic.services.kinesis import KinesisService
     from lambic.services.s3 import S3Service
     from lambic.services.sns import SnsService
     from lambic.services.sqs import SqsService
     from lambic.services.sts import StsService
 
 # The order services are created in: SQS before SNS, which delivers into it.
-SERVICE_NAMES = ("s3", "dynamodb", "sqs", "sns", "events", "sts")
+SERVICE_NAMES = ("s3", "dynamodb", "sqs", "sns", "events", "sts", "kinesis")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class ServiceSet:
     sns: SnsService | None = None
     events: EventsService | None = None
     sts: StsService | None = None
+    kinesis: KinesisService | None = None
 
     def by_name(self) -> dict[str, Service]:
         """The services built, by their edge name, in creation order (for dispatch)."""
@@ -60,6 +62,7 @@ class ServiceSet:
             self.sns,
             self.events,
             self.sts,
+            self.kinesis,
         )
         return {service.name: service for service in built if service is not None}
 
@@ -88,7 +91,7 @@ def create_services(
     ['sns', 'sqs']
     """
     # Imported here: `create_deferred_services` imports each only when it is built.
-    from lambic.services import dynamodb, events, s3, sns, sqs, sts
+    from lambic.services import dynamodb, events, kinesis, s3, sns, sqs, sts
 
     wanted = set(names) if names is not None else set(SERVICE_NAMES)
     unknown = sorted(wanted - set(SERVICE_NAMES))
@@ -116,6 +119,11 @@ def create_services(
         ),
         events=events.create_service(state_dir, meter=meter) if "events" in wanted else None,
         sts=sts.create_service(state_dir, durability=d) if "sts" in wanted else None,
+        kinesis=(
+            kinesis.create_service(state_dir, durability=d, meter=m)
+            if "kinesis" in wanted
+            else None
+        ),
     )
 
 
@@ -175,6 +183,11 @@ def create_deferred_services(
 
         return sts.create_service(state_dir, durability=durability)
 
+    def build_kinesis() -> Service:
+        from lambic.services import kinesis
+
+        return kinesis.create_service(state_dir, durability=durability, meter=meter)
+
     builders = {
         "s3": build_s3,
         "dynamodb": build_dynamodb,
@@ -182,7 +195,11 @@ def create_deferred_services(
         "sns": build_sns,
         "events": build_events,
         "sts": build_sts,
+        "kinesis": build_kinesis,
     }
     for name in SERVICE_NAMES:
-        deferred.add(name, builders[name])
+        # Kinesis is not warmed: few apps use it, and building it (~10 ms of CPU) would
+        # land before `lambic local`'s first gateway answer. Its first request, or a
+        # Kinesis handler's event source, builds it.
+        deferred.add(name, builders[name], warm=name != "kinesis")
     return deferred

@@ -126,7 +126,7 @@ def test_schedule_and_eventbridge_events_reach_their_handlers(
     assert ("schedule", "ok") in outcomes
 
 
-def test_kinesis_handlers_are_a_clear_startup_error() -> None:
+def test_a_handler_kind_not_fed_locally_is_a_clear_startup_error() -> None:
     kinesis = FunctionEntry("on_stream", "app.on_stream", "kinesis", {"stream": "s"})
     with pytest.raises(UnsupportedEventSourceError, match=r"app\.on_stream is a kinesis"):
         check_supported([kinesis], frozenset({"api"}))

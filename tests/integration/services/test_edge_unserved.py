@@ -16,12 +16,12 @@ from lambic.services.server import EdgeServer
 StartEdge = Callable[[dict[str, Service]], EdgeServer]
 MakeClient = Callable[..., Any]
 
-SERVED = "it serves s3, dynamodb, dynamodbstreams, sqs, sns, events, sts."
+SERVED = "it serves s3, dynamodb, dynamodbstreams, sqs, sns, events, sts, kinesis."
 
 CALLS: dict[str, Callable[[Any], Any]] = {
     "iam": lambda c: c.list_users(),
     "secretsmanager": lambda c: c.get_secret_value(SecretId="db-password"),
-    "kinesis": lambda c: c.put_record(StreamName="s", Data=b"x", PartitionKey="k"),
+    "firehose": lambda c: c.put_record(DeliveryStreamName="s", Record={"Data": b"x"}),
     "apigatewaymanagementapi": lambda c: c.post_to_connection(ConnectionId="abc", Data=b"hi"),
     "ssm": lambda c: c.get_parameter(Name="/app/key"),
     "ec2": lambda c: c.describe_instances(),

@@ -9,13 +9,15 @@ resource, so the handler sees the same event with the same delivery semantics:
     sns.py          @app.on_sns_message     SNS publish -> lambda subscription -> async invoke
     sqs.py          @app.on_sqs_message     SQS queue <- mapping pollers -> sync invoke
     streams.py      @app.on_dynamodb_record stream log <- stream mapping -> sync invoke
+    kinesis.py      @app.on_kinesis_record  Kinesis shards <- stream mapping -> sync invoke
 
 "Async invoke" is `base.accept()`: the event is committed to the durable
 `AsyncEventQueue` before the producer returns (S3's before the PutObject response), and
 the function's worker runs it with Lambda's retries. `composer.create_event_sources`
 builds the adapters a manifest needs from the services' engines (`Engines`) and
 `EventSources` starts and stops them together. An event source this runtime cannot
-feed (Kinesis) is a startup error, never silently ignored (`UnsupportedEventSourceError`).
+feed (a kind it does not know, or a service not running) is a startup error, never
+silently ignored (`UnsupportedEventSourceError`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from lambic.runtime.event_sources.schedule import (
 
 if TYPE_CHECKING:
     from lambic.runtime.event_sources.eventbridge import EventBridgeRules
+    from lambic.runtime.event_sources.kinesis import KinesisStreams
     from lambic.runtime.event_sources.s3 import S3Notifications
     from lambic.runtime.event_sources.sns import SnsSubscriptions
     from lambic.runtime.event_sources.sqs import SqsMappings
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 _ADAPTERS = {
     "DynamoDBStreams": "lambic.runtime.event_sources.streams",
     "EventBridgeRules": "lambic.runtime.event_sources.eventbridge",
+    "KinesisStreams": "lambic.runtime.event_sources.kinesis",
     "S3Notifications": "lambic.runtime.event_sources.s3",
     "SnsSubscriptions": "lambic.runtime.event_sources.sns",
     "SqsMappings": "lambic.runtime.event_sources.sqs",
@@ -62,6 +66,7 @@ __all__ = [
     "EventBridgeRules",
     "EventSource",
     "EventSources",
+    "KinesisStreams",
     "S3Notifications",
     "ScheduleSource",
     "SnsSubscriptions",

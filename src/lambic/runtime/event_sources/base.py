@@ -5,7 +5,7 @@ An adapter connects the handlers of one kind to the thing that feeds them and is
 names, as the deploy would), `await stop()` unwires it. Asynchronous adapters
 (schedule, EventBridge, S3, SNS) hand each event to `accept()`, which commits it to
 the durable `AsyncEventQueue` before returning; polling adapters (SQS, DynamoDB
-streams) invoke synchronously through an `Invoke`.
+streams, Kinesis) invoke synchronously through an `Invoke`.
 
 Errors: `UnsupportedEventSourceError` (a `LambicRuntimeError`) for a handler the local
 cloud cannot feed: an unsupported kind, a resource the service refuses, or a handler
@@ -37,6 +37,7 @@ SUPPORTED_KINDS = frozenset(
         "sqs",
         "sns",
         "dynamodb",
+        "kinesis",
     }
 )
 # Kinds invoked by a gateway (HTTP, WebSocket): no event source, no async event worker.
@@ -50,6 +51,7 @@ _FEEDING_SERVICE = {
     "sns": ("sns", "@app.on_sns_message"),
     "sqs": ("sqs", "@app.on_sqs_message"),
     "dynamodb": ("dynamodb", "@app.on_dynamodb_record"),
+    "kinesis": ("kinesis", "@app.on_kinesis_record"),
 }
 
 

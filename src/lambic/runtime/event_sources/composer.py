@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from lambic.runtime.stream_poller import StreamBatchOutcome
     from lambic.services.dynamodb import DynamoDBEngine
     from lambic.services.events import EventBus
+    from lambic.services.kinesis import KinesisEngine
     from lambic.services.s3 import S3Engine
     from lambic.services.sns import SnsEngine
     from lambic.services.sqs import SqsEngine
@@ -54,6 +55,7 @@ class Engines:
     sns: SnsEngine | None = None
     dynamodb: DynamoDBEngine | None = None
     event_bus: EventBus | None = None
+    kinesis: KinesisEngine | None = None
 
     def running(self) -> set[str]:
         """The names of the services present (`events` for the bus)."""
@@ -63,6 +65,7 @@ class Engines:
             "sns": self.sns,
             "dynamodb": self.dynamodb,
             "events": self.event_bus,
+            "kinesis": self.kinesis,
         }
         return {name for name, engine in present.items() if engine is not None}
 
@@ -123,14 +126,16 @@ def create_event_sources(
     """One adapter per kind of handler in `functions`, each fed by its engine.
 
     Raises `UnsupportedEventSourceError` for a handler kind the local cloud cannot
-    feed or whose service is not running (SQS and stream handlers also need `invoke`).
+    feed or whose service is not running (SQS, stream and Kinesis handlers also need
+    `invoke`).
 
     >>> sources = create_event_sources(functions, queue, Account("app", "dev"), Engines(s3=s3))
     >>> await sources.start(); ...; await sources.stop()
     """
     functions = list(functions)
     check_supported(functions, SUPPORTED_KINDS)
-    running = engines.running() if invoke is not None else engines.running() - {"sqs", "dynamodb"}
+    polled = {"sqs", "dynamodb", "kinesis"}
+    running = engines.running() if invoke is not None else engines.running() - polled
     check_services(functions, running)
     sources: list[EventSource] = [
         ScheduleSource(
@@ -177,6 +182,18 @@ def create_event_sources(
             DynamoDBStreams(
                 handlers(functions, "dynamodb"),
                 engines.dynamodb,
+                invoke,
+                checkpoints_path=state_dir / "stream_checkpoints.sqlite3" if state_dir else None,
+                report=stream_report,
+            )
+        )
+    if engines.kinesis is not None and invoke is not None:
+        from lambic.runtime.event_sources.kinesis import KinesisStreams
+
+        sources.append(
+            KinesisStreams(
+                handlers(functions, "kinesis"),
+                engines.kinesis,
                 invoke,
                 checkpoints_path=state_dir / "stream_checkpoints.sqlite3" if state_dir else None,
                 report=stream_report,

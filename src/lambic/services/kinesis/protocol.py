@@ -1,0 +1,96 @@
+"""Kinesis's wire protocol: JSON 1.1 over POST, the operation in `X-Amz-Target`.
+
+Request: `X-Amz-Target: Kinesis_20131202.<Operation>`, body a JSON object (blobs
+base64, timestamps epoch seconds). Response: 200 with a JSON body, or an error
+`{"__type": "<Code>", "message": "..."}` with `x-amzn-ErrorType` and its status. Every
+response carries `x-amzn-RequestId` and `x-amz-id-2`, as Kinesis's do.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.kinesis.errors import (
+    InternalFailure,
+    KinesisError,
+    SerializationError,
+    UnknownOperationError,
+    UnservedOperationError,
+)
+
+logger = logging.getLogger(__name__)
+
+Operation = Callable[[dict[str, Any]], dict[str, Any]]
+
+TARGET_PREFIX = "Kinesis_20131202."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
+    payload = orjson.dumps(body)
+    request_id = os.urandom(16).hex()
+    return ServiceResponse(
+        status=status,
+        headers=[
+            ("Content-Type", CONTENT_TYPE),
+            ("x-amzn-RequestId", request_id),
+            ("x-amz-id-2", base64.b64encode(os.urandom(48)).decode("ascii")),
+            ("Content-Length", str(len(payload))),
+        ],
+        body=payload,
+    )
+
+
+def render_error(error: KinesisError) -> ServiceResponse:
+    response = render(error.status, {"__type": error.code, "message": error.message})
+    response.headers.append(("x-amzn-ErrorType", error.code))
+    return response
+
+
+def operation_name(request: ServiceRequest) -> str:
+    target = request.headers.get("x-amz-target", "")
+    if not target.startswith(TARGET_PREFIX):
+        raise UnknownOperationError(f"Unknown operation: {target or '(no X-Amz-Target)'}")
+    return target[len(TARGET_PREFIX) :]
+
+
+def dispatch(
+    request: ServiceRequest,
+    operations: Mapping[str, Operation],
+    unserved: frozenset[str],
+) -> ServiceResponse:
+    """Run the operation a request names; AWS's error shape for anything that fails."""
+    try:
+        name = operation_name(request)
+        operation = operations.get(name)
+        if operation is None:
+            if name in unserved:
+                raise UnservedOperationError(
+                    f"Lambic's local Kinesis does not serve {name}. Point this client at AWS "
+                    "(set AWS_ENDPOINT_URL_KINESIS to Kinesis's endpoint) or replace the call "
+                    "with a stub while running locally."
+                )
+            raise UnknownOperationError(f"Unknown operation: {name}")
+        try:
+            body = orjson.loads(request.body) if request.body else {}
+        except ValueError as exc:
+            raise SerializationError("Start of structure or map found where not expected.") from exc
+        if not isinstance(body, dict):
+            raise SerializationError("Start of structure or map found where not expected.")
+        return render(200, operation(body))
+    except KinesisError as error:
+        return render_error(error)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        # A member of the wrong JSON type (botocore validates, raw clients may not).
+        logger.debug("Kinesis request failed to deserialize", exc_info=True)
+        return render_error(SerializationError(f"Could not deserialize the request: {exc}"))
+    except Exception:
+        logger.exception("Kinesis operation failed")
+        return render_error(InternalFailure("Internal service failure."))
