@@ -359,3 +359,33 @@ def test_invalid_cors_method_is_invalid_request(s3: Any) -> None:
             },
         )
     assert exc.value.response["Error"]["Code"] == "InvalidRequest"
+
+
+def test_a_request_naming_access_control_request_method_is_matched_on_that_method(
+    edge: EdgeServer, s3: Any
+) -> None:
+    s3.put_bucket_cors(
+        Bucket="site",
+        CORSConfiguration={
+            "CORSRules": [
+                {"AllowedOrigins": ["*.example"], "AllowedMethods": ["GET"]},
+                {"AllowedOrigins": ["*.put"], "AllowedMethods": ["PUT"]},
+            ]
+        },
+    )
+
+    def put(headers: dict[str, str]) -> tuple[int, str | None, str | None]:
+        conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
+        conn.request("PUT", "/site/x", body=b"", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        allow = response.getheader("Access-Control-Allow-Origin")
+        return response.status, allow, response.getheader("Access-Control-Allow-Methods")
+
+    # An unsigned PUT to a private bucket is refused either way; the CORS headers
+    # follow the rule for the method the request names, else for PUT itself.
+    named_get = {"Origin": "a.example", "Access-Control-Request-Method": "GET"}
+    assert put(named_get) == (403, "a.example", "GET")
+    assert put({"Origin": "a.example"}) == (403, None, None)
+    assert put({"Origin": "b.put"}) == (403, "b.put", "PUT")

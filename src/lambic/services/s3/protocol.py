@@ -188,7 +188,10 @@ class S3Protocol:
         except S3Error:
             return []  # an unparsable URI was answered InvalidURI
         rules = self.engine.cors_rules(bucket) if bucket else None
-        rule = matching_rule(rules, origin, request.method, []) if rules else None
+        # S3 matches a rule on the method the request names in Access-Control-Request-Method
+        # when it carries one (as a preflight would), else on its own method.
+        method = request.headers.get("access-control-request-method") or request.method
+        rule = matching_rule(rules, origin, method, []) if rules else None
         return rule.response_headers(origin, []) if rule else []
 
     def _call(self, request: ServiceRequest, request_id: str) -> Call:
