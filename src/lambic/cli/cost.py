@@ -160,11 +160,12 @@ def _span(hours: float) -> str:
 
 
 def _row(line: Line) -> list[str]:
+    unchecked = " *" if line.verified is None else ""  # footnoted under the table
     return [
         line.description,
         line.resource or "(account)",  # e.g. ListBuckets names no bucket
         f"{_number(line.quantity)} {line.unit}",
-        f"{_price(line.unit_price)} / {_per(line.per)}{line.unit}",
+        f"{_price(line.unit_price)} / {_per(line.per)}{line.unit}{unchecked}",
         _money(line.amount),
         _money(line.monthly_amount),
         _money(line.monthly_billed),
@@ -217,6 +218,12 @@ def render_table(result: Estimate, stage: str) -> str:
             + ", ".join(f"{name} {_money(t['monthly_billed'])}" for name, t in functions.items())
         )
     lines.append(result.summary())
+    if result.unverified:
+        lines.append(
+            f"* Not verified: the {result.region} price of {', '.join(result.unverified)} "
+            "was shipped without being checked against AWS's pricing pages; these amounts "
+            "may be wrong. Check them there (the price table names its sources)."
+        )
     if result.unpriced:
         lines.append(
             f"Not priced (no {result.region} price in the table): {', '.join(result.unpriced)}"

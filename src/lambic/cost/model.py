@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lambic.cost.prices import PriceError, PriceTable
+from lambic.cost.prices import PriceError, PriceTable, Verification
 from lambic.cost.quantities import Observed, Quantity
 
 __all__ = ["CostError", "Estimate", "Line", "estimate"]
@@ -64,6 +64,8 @@ class Line:
     monthly_amount: float  # the month at list price (volume tiers applied)
     free_quantity: float  # of the monthly quantity, covered by the free tier
     monthly_billed: float  # the month after the free tier
+    # Where and when this region's unit price was checked; None: shipped unchecked.
+    verified: Verification | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,12 @@ class Estimate:
     @property
     def amount(self) -> float:
         return sum(line.amount for line in self.lines)
+
+    @property
+    def unverified(self) -> list[str]:
+        """Price keys this estimate used whose figure for its region was never checked
+        against a source (the table ships them, marked; see `Price.verification`)."""
+        return sorted({line.price_key for line in self.lines if line.verified is None})
 
     @property
     def monthly_amount(self) -> float:
@@ -170,6 +178,7 @@ class Estimate:
             "free_tier": self.free_tier,
             "lines": [asdict(line) for line in self.lines],
             "unpriced": self.unpriced,
+            "unverified": self.unverified,
             "totals": {
                 "amount": self.amount,
                 "monthly_amount": self.monthly_amount,
@@ -259,6 +268,7 @@ def estimate(
                 monthly_amount=price.amount(region, monthly_q, already=gross_already),
                 free_quantity=free_q,
                 monthly_billed=price.amount(region, monthly_q - free_q, already=already),
+                verified=price.verification(region),
             )
         )
         billed_so_far[price.key] = already + monthly_q - free_q

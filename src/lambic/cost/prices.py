@@ -8,6 +8,12 @@ tier if any (`free`: quantity per month, `kind` "always" or "12-months", and a
 a volume ladder of `[up_to, price]` (cumulative monthly quantity where the tier
 ends, null for the last tier).
 
+`verified` says which regions' figures were checked against a source, when and
+where: `{"us-east-1": {"date": "2026-12-06", "source": "https://..."}}`. A region
+missing there has a price that was shipped unchecked; `lambic cost` prices with it
+and says so (`Price.verification(region)` is None), rather than presenting a guess
+as AWS's figure.
+
     >>> table = load_prices()
     >>> price = table.price("lambda.requests")
     >>> price.unit_price("us-east-1"), price.per
@@ -19,12 +25,12 @@ ends, null for the last tier).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FreeTier", "Price", "PriceError", "PriceTable", "load_prices"]
+__all__ = ["FreeTier", "Price", "PriceError", "PriceTable", "Verification", "load_prices"]
 
 #: Tiers of one region: (cumulative quantity where the tier ends or None, price per `per`).
 Ladder = tuple[tuple[float | None, float], ...]
@@ -42,6 +48,14 @@ class FreeTier:
 
 
 @dataclass(frozen=True)
+class Verification:
+    """A region's figure checked against `source` on `date` (ISO 8601)."""
+
+    date: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Price:
     key: str
     description: str
@@ -50,6 +64,11 @@ class Price:
     sources: tuple[str, ...]
     regions: dict[str, Ladder]
     free: FreeTier | None = None
+    verified: dict[str, Verification] = field(default_factory=dict)
+
+    def verification(self, region: str) -> Verification | None:
+        """Where and when `region`'s figure was checked; None if it never was."""
+        return self.verified.get(region)
 
     def ladder(self, region: str) -> Ladder:
         try:
@@ -115,20 +134,31 @@ def _ladder(value: Any, key: str, region: str) -> Ladder:
     raise PriceError(f"{key}: the price for {region} must be a number or [[up_to, price], ...]")
 
 
+def _verified(raw: Any, key: str, regions: dict[str, Ladder]) -> dict[str, Verification]:
+    checked: dict[str, Verification] = {}
+    for region, entry in (raw or {}).items():
+        if region not in regions:
+            raise PriceError(f"{key}: verified names {region}, which has no price")
+        checked[region] = Verification(str(entry["date"]), str(entry["source"]))
+    return checked
+
+
 def _price(key: str, raw: dict[str, Any]) -> Price:
     free = raw.get("free")
+    regions = {r: _ladder(v, key, r) for r, v in raw["regions"].items()}
     return Price(
         key=key,
         description=str(raw["description"]),
         unit=str(raw["unit"]),
         per=float(raw["per"]),
         sources=tuple(raw.get("sources") or ()),
-        regions={r: _ladder(v, key, r) for r, v in raw["regions"].items()},
+        regions=regions,
         free=(
             FreeTier(float(free["quantity"]), str(free["kind"]), str(free.get("pool", key)))
             if free
             else None
         ),
+        verified=_verified(raw.get("verified"), key, regions),
     )
 
 

@@ -119,3 +119,14 @@ def test_until_ends_the_window_so_two_runs_price_the_same_one(project: Path) -> 
     assert lines[("shop-dev", "requests")]["quantity"] == 3
     assert ("shop-dev-worker", "requests") not in lines
     assert run("--project-dir", str(project), "--until", until, "--format", "json")[1] == out
+
+
+def test_the_table_marks_prices_not_verified_for_the_region(project: Path) -> None:
+    _, eu = run("--project-dir", str(project), "--region", "eu-west-1")
+    assert "* Not verified: the eu-west-1 price of" in eu
+    assert "s3.tier1" in eu and "lambda.requests" in eu
+    assert "$0.005 / 1K requests *" in eu
+    _, us = run("--project-dir", str(project))
+    # In us-east-1 only the figures never checked are marked (SQS's here).
+    assert "* Not verified: the us-east-1 price of sqs.requests was shipped" in us
+    assert "$0.005 / 1K requests *" not in us

@@ -125,3 +125,47 @@ def test_websocket_messages_and_connection_minutes_are_priced_by_api_gateways_ta
     assert (by["connection_minutes"].unit_price, by["connection_minutes"].per) == (0.25, 1_000_000)
     assert by["connection_minutes"].monthly_billed == pytest.approx(0.50)
     assert result.monthly_billed == pytest.approx(3.50)
+
+
+def test_the_same_usage_is_priced_by_each_regions_table() -> None:
+    q = [
+        Quantity("dynamodb", "t", "write_units", 2_000_000, "dynamodb.write_units"),
+        Quantity("dynamodb", "t", "read_units", 4_000_000, "dynamodb.read_units"),
+        Quantity("s3", "b", "tier1", 10_000, "s3.tier1"),
+        *lam("a", 3_000_000, 500_000),
+    ]
+    for region in PRICES.regions():
+        result = estimate(observed(*q, hours=730), PRICES, region=region, free_tier=False)
+        for line in result.lines:
+            price = PRICES.price(line.price_key)
+            assert line.unit_price == price.unit_price(region)
+            assert line.amount == pytest.approx(line.quantity * line.unit_price / line.per)
+            assert line.monthly_amount == pytest.approx(price.amount(region, line.quantity))
+    eu = estimate(observed(*q, hours=730), PRICES, region="eu-central-1", free_tier=False)
+    by_key = {line.price_key: line for line in eu.lines}
+    assert by_key["dynamodb.write_units"].monthly_billed == pytest.approx(2 * 0.7625)
+    assert by_key["dynamodb.read_units"].monthly_billed == pytest.approx(4 * 0.1525)
+    assert by_key["s3.tier1"].monthly_billed == pytest.approx(10 * 0.0054)
+    # The always-free allowances are the same in every region.
+    free = estimate(observed(*q, hours=730), PRICES, region="ap-southeast-2")
+    requests = next(line for line in free.lines if line.price_key == "lambda.requests")
+    assert requests.free_quantity == 1_000_000
+    assert requests.monthly_billed == pytest.approx(2 * 0.20)
+
+
+def test_prices_never_checked_for_the_region_are_listed_as_unverified() -> None:
+    q = [Quantity("dynamodb", "t", "write_units", 10, "dynamodb.write_units"),
+         Quantity("sqs", "jobs", "requests", 10, "sqs.requests")]  # fmt: skip
+    us = estimate(observed(*q), PRICES)
+    assert us.unverified == ["sqs.requests"]  # SQS's us-east-1 figure is unchecked
+    writes = next(line for line in us.lines if line.price_key == "dynamodb.write_units")
+    assert writes.verified is not None and writes.verified.date == "2026-12-06"
+    eu = estimate(observed(*q), PRICES, region="eu-west-1")
+    assert eu.unverified == ["dynamodb.write_units", "sqs.requests"]
+    data = eu.to_dict()
+    assert data["unverified"] == ["dynamodb.write_units", "sqs.requests"]
+    assert all(line["verified"] is None for line in data["lines"])
+    assert us.to_dict()["lines"][0]["verified"] == {
+        "date": "2026-12-06",
+        "source": "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+    }

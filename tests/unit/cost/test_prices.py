@@ -76,3 +76,50 @@ def test_a_table_can_be_loaded_from_a_file_and_a_bad_one_is_reported(tmp_path: P
     path.write_text("{")
     with pytest.raises(PriceError, match="Cannot read the price table"):
         load_prices(path)
+
+
+def test_each_verified_figure_names_its_date_and_source_and_the_rest_are_marked() -> None:
+    table = load_prices()
+    checked = table.price("lambda.requests").verification("us-east-1")
+    assert checked is not None and checked.date == "2026-12-06"
+    assert checked.source == "https://aws.amazon.com/lambda/pricing/"
+    for price in table.prices.values():
+        for region, check in price.verified.items():
+            assert region in price.regions
+            assert check.source in price.sources and len(check.date) == 10
+    # Regions other than us-east-1 were never checked against a source.
+    for region in REGIONS - {"us-east-1"}:
+        assert all(p.verification(region) is None for p in table.prices.values())
+    # Nor were some us-east-1 figures: SQS is shipped unchecked.
+    assert table.price("sqs.requests").verification("us-east-1") is None
+
+
+def test_a_verification_for_a_region_without_a_price_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    entry = {
+        "description": "SQS",
+        "unit": "requests",
+        "per": 1_000_000,
+        "regions": {"us-east-1": 0.4},
+        "verified": {"eu-west-1": {"date": "2030-01-01", "source": "https://example.com"}},
+    }
+    path.write_text(
+        json.dumps(
+            {"date": "2030-01-01", "currency": "USD", "month_hours": 730,
+             "prices": {"sqs.requests": entry}}
+        )
+    )  # fmt: skip
+    with pytest.raises(PriceError, match="verified names eu-west-1, which has no price"):
+        load_prices(path)
+
+
+def test_each_region_is_priced_on_its_own_figures_and_ladder() -> None:
+    rest = load_prices().price("apigateway.rest.requests")
+    # 400 million requests: 333 million at the first tier's rate, 67 at the next.
+    assert rest.amount("us-east-1", 400e6) == pytest.approx(333 * 3.50 + 67 * 2.80)
+    # The ladder starts where the month's earlier requests left off, per region too.
+    assert rest.amount("eu-west-1", 100e6, already=300e6) == pytest.approx(33 * 3.50 + 67 * 2.80)
+    # Frankfurt is shipped with one price for every tier.
+    assert rest.amount("eu-central-1", 400e6) == pytest.approx(400 * 3.70)
+    writes = load_prices().price("dynamodb.write_units")
+    assert writes.amount("ap-southeast-2", 2e6) == pytest.approx(2 * 0.7116)

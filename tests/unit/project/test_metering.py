@@ -43,6 +43,29 @@ def test_counts_are_summed_per_minute_and_written_on_close(tmp_path: Path) -> No
     ]
 
 
+def test_each_count_is_dated_by_its_own_minute_at_the_edges_and_when_the_clock_goes_back(
+    tmp_path: Path,
+) -> None:
+    # `add` keeps the current minute between calls: a count at its last instant, the
+    # first of the next, and one after the clock was set back are each dated right.
+    clock = Clock(119.999)  # the last instant of minute 1
+    meter = Meter(tmp_path / "logs.sqlite3", clock=clock)
+    meter.add("s3", "b", "tier1")
+    clock.now = 120.0  # minute 2 starts
+    meter.add("s3", "b", "tier1", 2)
+    clock.now = 61.0  # set back into minute 1
+    meter.add("s3", "b", "tier1", 4)
+    clock.now = 3600.0 * 24 * 365 * 56 + 59.5  # a real epoch, late in its minute
+    meter.add("s3", "b", "tier1", 8)
+    meter.close()
+    late = 3600 * 24 * 365 * 56 // 60 * 60_000
+    assert rows(tmp_path / "logs.sqlite3") == [
+        (60_000, "s3", "b", "tier1", 5.0),
+        (120_000, "s3", "b", "tier1", 2.0),
+        (late, "s3", "b", "tier1", 8.0),
+    ]
+
+
 def test_a_second_flush_in_the_same_minute_adds_to_the_row(tmp_path: Path) -> None:
     clock = Clock(60.0)
     meter = Meter(tmp_path / "logs.sqlite3", clock=clock, flush_interval=3600)

@@ -598,14 +598,18 @@ async function loadCost() {
     cell(row, line.description);
     cell(row, line.resource || "(account)");
     cell(row, `${Number(line.quantity.toPrecision(6))} ${line.unit}`, "num");
-    cell(row, `$${line.unit_price} / ${line.per === 1 ? "" : line.per.toLocaleString() + " "}${line.unit}`);
+    const unchecked = line.verified ? "" : " *";  // as `lambic cost` marks it
+    cell(row, `$${line.unit_price} / ${line.per === 1 ? "" : line.per.toLocaleString() + " "}${line.unit}${unchecked}`);
     cell(row, money(line.amount), "num");
     cell(row, money(line.monthly_amount), "num");
     cell(row, money(line.monthly_billed), "num");
   }
   $("cost-totals").dataset.until = String(data.window.until_ms);  // `lambic cost --until`
   $("cost-totals").dataset.loading = "0";
-  $("cost-source").textContent = `${data.region} prices of ${data.price_date} (${data.currency}); the same figures as \`lambic cost --format json\`.`;
+  const unverified = data.unverified.length
+    ? ` * Not verified: the ${data.region} price of ${data.unverified.join(", ")} was shipped without being checked against AWS's pricing pages; these amounts may be wrong.`
+    : "";
+  $("cost-source").textContent = `${data.region} prices of ${data.price_date} (${data.currency}); the same figures as \`lambic cost --format json\`.${unverified}`;
 }
 
 // ---------------------------------------------------------------- live feed

@@ -413,10 +413,17 @@ class DynamoDBEngine:
         result: dict[str, Any] = {}
         if item is not None:
             result["Item"] = project(item, paths) if paths is not None else item
-        if mode != "NONE":
-            capacity = Capacity(name)
+        if mode == "TOTAL":
+            # What Capacity.render gives for one table read, built directly: the meter
+            # asks every GetItem for TOTAL.
             consistent = bool(request.get("ConsistentRead"))
-            capacity.table = read_units(size, consistent)
+            result["ConsumedCapacity"] = {
+                "TableName": name,
+                "CapacityUnits": read_units(size, consistent),
+            }
+        elif mode != "NONE":
+            capacity = Capacity(name)
+            capacity.table = read_units(size, bool(request.get("ConsistentRead")))
             _add_capacity(result, {name: capacity}, name, mode)
         return result
 

@@ -15,6 +15,7 @@ FIFO queues are priced apart from standard ones, so their requests are counted a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from lambic.services._metering import chunks_64k
@@ -25,6 +26,13 @@ __all__ = ["billed_requests", "metric_and_queue"]
 def metric_and_queue(params: Mapping[str, Any], path: str) -> tuple[str, str]:
     """(`requests` or `fifo_requests`, queue name or "" for account-level actions)."""
     named = params.get("QueueUrl") or params.get("QueueName")
+    if named is None or type(named) is str:
+        return _metric_and_queue(named, path)  # a queue's requests ask the same each time
+    return _metric_and_queue.__wrapped__(named, path)
+
+
+@lru_cache(maxsize=1024)
+def _metric_and_queue(named: object, path: str) -> tuple[str, str]:
     if named is None:
         segments = [s for s in path.split("/") if s]
         named = segments[-1] if len(segments) >= 2 else ""
@@ -47,8 +55,12 @@ def billed_requests(
 
 def _message_size(message: Mapping[str, Any]) -> int:
     body = message.get("MessageBody", message.get("Body")) or ""
-    size = len(str(body).encode("utf-8"))
-    attributes = message.get("MessageAttributes") or {}
+    # An ASCII body's length is its UTF-8 length: no need to encode it.
+    ascii_text = type(body) is str and body.isascii()
+    size = len(body) if ascii_text else len(str(body).encode("utf-8"))
+    attributes = message.get("MessageAttributes")
+    if not attributes:
+        return size
     if isinstance(attributes, Mapping):
         for name, value in attributes.items():
             size += len(str(name).encode("utf-8"))
