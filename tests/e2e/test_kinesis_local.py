@@ -35,8 +35,14 @@ def test_records_arrive_in_order_and_a_restart_resumes_without_redelivery(
     local = LocalCloudProcess(project)
     try:
         local.wait_for("Serving kinesislocal")
+        # Made at start, and said so: deploy will not make it.
+        local.wait_for(
+            "Warning: @app.on_kinesis_record (on_click) reads Kinesis stream 'clicks', which "
+            "lambic local creates (one shard) when it is missing; `lambic deploy` creates no "
+            "Kinesis stream: it must exist in the account"
+        )
         kinesis = local.client("kinesis")
-        assert kinesis.list_streams()["StreamNames"] == ["clicks"]  # made at start
+        assert kinesis.list_streams()["StreamNames"] == ["clicks"]
         puts = [
             kinesis.put_record(StreamName="clicks", Data=f"c{i}".encode(), PartitionKey="user-1")
             for i in range(5)

@@ -121,20 +121,31 @@ class LiveEventSources:
         Locally an undeclared queue, topic or bucket is created by its event source so
         the app runs, and the sentence `lambic deploy` would refuse with (should it
         not exist on AWS) is printed once; an undeclared table cannot be created
-        without its key schema, so it is refused here as deploy refuses it.
+        without its key schema, so it is refused here as deploy refuses it. Kinesis
+        streams are no declared kind at all: one named by name is created locally
+        (one shard) when missing, and the same kind of sentence says deploy will not.
         """
         if cloud.project is None:
             return
         declared = cloud.config.resources(cloud.stage)
-        references = [
-            handler_reference(f.kind, f.event_source or {}, f.name)
-            for f in cloud.project.manifest.functions
-        ]
+        functions = cloud.project.manifest.functions
+        references = [handler_reference(f.kind, f.event_source or {}, f.name) for f in functions]
         config_name = ProjectPaths(cloud.project_dir).config_name
+        messages = []
         for reference in undeclared(references, declared):
             message = undeclared_message(reference, config_name)
             if reference.kind == "dynamodb_tables":
                 raise UnsupportedEventSourceError(message)
+            messages.append(message)
+        for function in functions:
+            stream = str((function.event_source or {}).get("stream") or "")
+            if function.kind == "kinesis" and stream and not stream.startswith("arn:"):
+                messages.append(
+                    f"@app.on_kinesis_record ({function.name}) reads Kinesis stream "
+                    f"{stream!r}, which lambic local creates (one shard) when it is missing; "
+                    "`lambic deploy` creates no Kinesis stream: it must exist in the account"
+                )
+        for message in messages:
             if message not in self._warned:
                 self._warned.add(message)
                 cloud.echo(f"Warning: {message}")
