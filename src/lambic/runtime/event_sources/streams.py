@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from lambic.project.manifest import FunctionEntry
 from lambic.runtime._batches import Invoke
@@ -23,21 +23,32 @@ from lambic.runtime.event_sources.base import (
 from lambic.runtime.stream_poller import (
     Checkpoints,
     DynamoDBStreamMapping,
+    ShardMapping,
     StreamBatchOutcome,
     StreamSourceError,
 )
 
 if TYPE_CHECKING:
-    from lambic.services.dynamodb import DynamoDBEngine
+    from lambic.services.dynamodb import DynamoDBEngine  # noqa: F401 (the base's quoted type)
+
+_Engine = TypeVar("_Engine")
 
 
-class DynamoDBStreams(PollingSource["DynamoDBEngine", StreamBatchOutcome]):
-    """Feeds each `@app.on_dynamodb_record` handler its table's stream until `stop()`."""
+class ShardSources(PollingSource[_Engine, StreamBatchOutcome]):
+    """What every stream source does (DynamoDB Streams here, Kinesis in `kinesis`): one
+    `ShardMapping` per handler, all sharing one checkpoints database opened on start
+    and closed on stop. A subclass names the setting that names its stream and the
+    mapping that reads it."""
+
+    #: The handler's event-source setting naming its stream.
+    stream_setting: ClassVar[str]
+    #: The mapping class, called as (engine, stream, function, invoke, checkpoints, **options).
+    mapping: ClassVar[Callable[..., ShardMapping[Any]]]
 
     def __init__(
         self,
         functions: Iterable[FunctionEntry],
-        engine: DynamoDBEngine,
+        engine: _Engine,
         invoke: Invoke,
         *,
         checkpoints_path: Path | None = None,
@@ -54,9 +65,9 @@ class DynamoDBStreams(PollingSource["DynamoDBEngine", StreamBatchOutcome]):
         for function in self._functions:
             source = settings(function)
             try:
-                mapping = DynamoDBStreamMapping(
+                mapping = type(self).mapping(
                     self._engine,
-                    str(source["stream_arn"]),
+                    str(source[self.stream_setting]),
                     function.name,
                     self._invoke,
                     self._checkpoints,
@@ -74,3 +85,10 @@ class DynamoDBStreams(PollingSource["DynamoDBEngine", StreamBatchOutcome]):
         if self._checkpoints is not None:
             self._checkpoints.close()
             self._checkpoints = None
+
+
+class DynamoDBStreams(ShardSources["DynamoDBEngine"]):
+    """Feeds each `@app.on_dynamodb_record` handler its table's stream until `stop()`."""
+
+    stream_setting = "stream_arn"
+    mapping = DynamoDBStreamMapping
