@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from lambic.runtime._isolation import ALLOW
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
+AppCopy = Callable[[Path], tuple[Path, Path]]
 
 
 async def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
@@ -47,6 +49,20 @@ def wait_for() -> WaitFor:
 def recorded() -> Recorded:
     """`recorded(out_dir, "sns")`: the events a handler recorded, oldest first."""
     return _recorded
+
+
+@pytest.fixture
+def app_copy(tmp_path: Path) -> AppCopy:
+    """`project_dir, out = app_copy(APP)`: the app copied to `tmp_path/project`, and an
+    empty `tmp_path/out` for what its handlers record."""
+
+    def copy(app: Path) -> tuple[Path, Path]:
+        project_dir, out = tmp_path / "project", tmp_path / "out"
+        shutil.copytree(app, project_dir)
+        out.mkdir()
+        return project_dir, out
+
+    return copy
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from lambic.services.server import EdgeServer
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
+AppCopy = Callable[[Path], tuple[Path, Path]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "kinesis_handlers"
 
 
@@ -28,15 +28,13 @@ def _data(record: dict[str, Any]) -> bytes:
 
 def test_records_arrive_in_order_a_failure_is_retried_and_children_follow_their_parent(
     tmp_path: Path,
+    app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
-    project_dir = tmp_path / "project"
-    shutil.copytree(APP, project_dir)
-    out = tmp_path / "out"
-    out.mkdir()
+    project_dir, out = app_copy(APP)
     service = create_kinesis(None)
     edge = start_edge({"kinesis": service})
     kinesis = make_client("kinesis", edge.url)
@@ -116,15 +114,13 @@ def test_records_arrive_in_order_a_failure_is_retried_and_children_follow_their_
 
 def test_a_child_shard_waits_until_its_parent_is_delivered_through_its_retries(
     tmp_path: Path,
+    app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
-    project_dir = tmp_path / "project"
-    shutil.copytree(APP, project_dir)
-    out = tmp_path / "out"
-    out.mkdir()
+    project_dir, out = app_copy(APP)
     service = create_kinesis(None)
     kinesis = make_client("kinesis", start_edge({"kinesis": service}).url)
     # Everything is in the stream before the mapping starts (TRIM_HORIZON): the parent

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -41,20 +40,18 @@ def s3_only(
 
 
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
+AppCopy = Callable[[Path], tuple[Path, Path]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
 
 
 def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
-    tmp_path: Path,
+    app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
-    project_dir = tmp_path / "project"
-    shutil.copytree(APP, project_dir)
-    out = tmp_path / "out"
-    out.mkdir()
+    project_dir, out = app_copy(APP)
     s3_service = create_s3(None)
     edge = start_edge({"s3": s3_service})
     s3 = make_client("s3", edge.url)

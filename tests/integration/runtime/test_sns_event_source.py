@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from lambic.services.sqs import create_service as create_sqs
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
+AppCopy = Callable[[Path], tuple[Path, Path]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_cloud"
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:eventcloud-dev-{}"
 
@@ -42,14 +42,11 @@ def sns_only(functions: Iterable[FunctionEntry]) -> list[FunctionEntry]:
 
 
 def test_publish_reaches_the_handler_through_the_durable_queue_and_filters_apply(
-    tmp_path: Path,
+    app_copy: AppCopy,
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
-    project_dir = tmp_path / "project"
-    shutil.copytree(APP, project_dir)
-    out = tmp_path / "out"
-    out.mkdir()
+    project_dir, out = app_copy(APP)
     config_path = project_dir / ".lambic" / "config.json"
     config = json.loads(config_path.read_text())
     config["environment_variables"]["OUT_DIR"] = str(out)

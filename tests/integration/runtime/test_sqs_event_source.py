@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,20 +20,18 @@ from lambic.services.sqs import create_service as create_sqs
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
+AppCopy = Callable[[Path], tuple[Path, Path]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "event_handlers"
 
 
 def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
-    tmp_path: Path,
+    app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
-    project_dir = tmp_path / "project"
-    shutil.copytree(APP, project_dir)
-    out = tmp_path / "out"
-    out.mkdir()
+    project_dir, out = app_copy(APP)
     sqs_service = create_sqs(None)
     edge = start_edge({"sqs": sqs_service})
     sqs = make_client("sqs", edge.url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,20 +16,19 @@ from lambic.services.server import EdgeServer
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
+AppCopy = Callable[[Path], tuple[Path, Path]]
 APP = Path(__file__).resolve().parents[2] / "apps" / "stream_handlers"
 
 
 def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_is_retried(
     tmp_path: Path,
+    app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
-    project_dir = tmp_path / "project"
-    shutil.copytree(APP, project_dir)
-    out = tmp_path / "out"
-    out.mkdir()
+    project_dir, out = app_copy(APP)
     service = create_dynamodb(None)
     edge = start_edge({"dynamodb": service})
     dynamodb = make_client("dynamodb", edge.url)
