@@ -26,21 +26,14 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
-from lambic._http_core import (
-    HEAD_TOO_LARGE,
-    MALFORMED,
-    REASONS,
-    Exchange,
-    HttpConnection,
-    HttpServer,
-    date_line,
-)
+from lambic._http_core import HttpConnection, HttpServer
 from lambic._http_limits import (
     GATEWAY_LIMITS,
     GATEWAY_MAX_BODY_BYTES,
     KEEP_ALIVE_TIMEOUT_S,
     EdgeLimits,
 )
+from lambic._http_site import HEAD_TOO_LARGE, MALFORMED, REASONS, Exchange, date_line
 from lambic._sockets import PortInUseError, bind_socket
 from lambic.runtime.errors import LambicRuntimeError
 

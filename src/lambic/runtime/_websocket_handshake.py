@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from lambic._http_core import REASONS
+from lambic._http_site import REASONS
 
 __all__ = [
     "BAD_REQUEST",

@@ -41,8 +41,9 @@ from urllib.parse import unquote
 
 import orjson
 
-from lambic._http_core import HEAD_TOO_LARGE, MALFORMED, Exchange, HttpConnection, HttpServer
+from lambic._http_core import HttpConnection, HttpServer
 from lambic._http_limits import GATEWAY_LIMITS, GATEWAY_MAX_BODY_BYTES, EdgeLimits
+from lambic._http_site import HEAD_TOO_LARGE, MALFORMED, Exchange
 from lambic.app.websockets import CONNECT_ROUTE
 from lambic.runtime import _websocket_handshake as _handshake
 from lambic.runtime import connections_api

@@ -24,24 +24,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambic._http_core import (
-    HEAD_TOO_LARGE,
-    MALFORMED,
-    REASONS,
-    TIMED_OUT_BODY,
-    UPGRADE,
-    Exchange,
-    HttpConnection,
-    HttpServer,
-    date_line,
-    new_event_loop,
-)
+from lambic._http_core import HttpConnection, HttpServer, new_event_loop
 from lambic._http_limits import (
     S3_MAX_UPLOAD_BYTES,
     SERVICES_LIMITS,
     SERVICES_MAX_BODY_BYTES,
     SPOOL_THRESHOLD_BYTES,
     EdgeLimits,
+)
+from lambic._http_site import (
+    HEAD_TOO_LARGE,
+    MALFORMED,
+    REASONS,
+    TIMED_OUT_BODY,
+    UPGRADE,
+    Exchange,
+    date_line,
 )
 from lambic.services._edge_refusals import (
     Refusal,
