@@ -35,8 +35,11 @@ def _children() -> set[int]:
     pid = os.getpid()
     found: set[int] = set()
     for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as fh:
-            found.update(int(child) for child in fh.read().split())
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                found.update(int(child) for child in fh.read().split())
+        except FileNotFoundError:
+            continue  # a thread that ended since the listing has no children to report
     return found
 
 
