@@ -489,6 +489,10 @@ def test_the_cost_panel_shows_what_lambic_cost_prints(
             return figures;
             """
         )
+        # Usage reaches the meter's file on its flush cadence (a few seconds): until the
+        # requests above are in it, the panel (re-rendered by the live feed) lacks them.
+        if figures is None or not {"service apigateway", "service lambda"} <= set(figures):
+            return None
         return figures
 
     def printed(until: str) -> dict[str, str]:
@@ -511,5 +515,4 @@ def test_the_cost_panel_shows_what_lambic_cost_prints(
     # The same window as the page's (storage and the projection depend on its end).
     until = page.pop("until")
     assert page == printed(until)
-    assert {"service apigateway", "service lambda"} <= set(page)
     screenshot(console, "cost")

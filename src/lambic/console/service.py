@@ -44,6 +44,7 @@ from lambic.services.base import Service, ServiceRequest, ServiceResponse
 from lambic.services.in_process import AwsCallError, InProcessAws
 
 if TYPE_CHECKING:
+    from lambic.project.metering import Meter
     from lambic.project.project import Project
     from lambic.runtime.invoker import Invoker
 
@@ -82,6 +83,9 @@ class CloudView(Protocol):
 
     @property
     def invoker(self) -> Invoker | None: ...
+
+    @property
+    def meter(self) -> Meter | None: ...
 
 
 class ConsoleError(Exception):
@@ -445,6 +449,11 @@ class ConsoleService:
         except ValueError as exc:
             raise ConsoleError(400, f"since, until (epoch ms), per_day: numbers: {exc}") from exc
         cloud = self._cloud
+        meter = cloud.meter
+        if meter is not None:
+            # What was counted since the meter's last flush (every ~2 s) is priced too:
+            # a request made just before opening the panel shows in it.
+            await asyncio.to_thread(meter.flush)
         try:
             result = await asyncio.to_thread(
                 stage_estimate,
