@@ -12,7 +12,7 @@ isolated / anchor are printed (target <= 1.05, i.e. no loss beyond noise). Warm
 invocations are compared the same way. Loopback only, bounded in time.
 
 `--steps N` profiles instead: N forks of a zygote-like process (the namespace factory
-started after the preload, as the zygote does) each walled in as an environment is, with
+forked before the preload, as the zygote does) each walled in as an environment is, with
 the wall and CPU time (thread time) of each step; the factory's builder and reaper
 run in other processes, so its share shows as wall time of the join only.
 """
@@ -146,7 +146,8 @@ def _timed_child(task_root: str, protect: list[str], out: int) -> None:  # pragm
 
 
 def steps(runs: int, pause: float) -> None:
-    preload_modules(DEFAULT_PRELOAD)  # then warm(), as the zygote does
+    _isolation.start_factory()  # first, then the preload and warm(), as the zygote does
+    preload_modules(DEFAULT_PRELOAD)
     _isolation.warm()
     work = Path(tempfile.mkdtemp(prefix="lambic-bench-isolation-"))
     app_dir = work / "app"

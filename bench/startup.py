@@ -26,6 +26,13 @@ other work disturbs far less than the wall time.
 After the first answer the process tree is left idle for --idle seconds, then its
 proportional set size is summed over every process of the tree
 (/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
+Each process is listed by role with its PSS and with the memory that is its own (USS:
+pages no other process maps, what the tree would free without it). The zygote's
+forks are told apart: the namespace factory and its reapers (one per environment or
+spare, `runtime/_namespaces`), the environment that answered, and the spare forked
+ahead of the next cold start. A forked process's PSS includes its share of the
+zygote's image (boto3's modules and models), which the zygote holds anyway: its own
+memory is what it adds.
 With --baseline, the two Lambic targets also run from another checkout's `src`
 (PYTHONPATH; e.g. a worktree of main) in the same rounds: a before/after in one run.
 Rounds are interleaved (target after target) so a burst of other load on the machine
@@ -131,14 +138,20 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
-def pss_kb(pid: int) -> int | None:
+def memory_kb(pid: int) -> tuple[int, int] | None:
+    """(PSS, USS) of a process in kB: its proportional set size, and the pages only it
+    maps (Private_Clean + Private_Dirty: what the tree would free without it)."""
+    fields: dict[str, int] = {}
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
+            key, _, rest = line.partition(":")
+            if key in ("Pss", "Private_Clean", "Private_Dirty"):
+                fields[key] = int(rest.split()[0])
     except OSError:
         return None
-    return None
+    if "Pss" not in fields:
+        return None
+    return fields["Pss"], fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
 
 
 def role(pid: int) -> str:
@@ -165,13 +178,51 @@ def role(pid: int) -> str:
     return Path(words[0]).name if words else "?"
 
 
-def tree_pss(root: int) -> list[tuple[str, int]]:
-    """(role, PSS kB) of every live process of the tree; a forked child whose command
-    line is its parent's is an execution environment or the zygote's spare."""
+def _link(pid: int, what: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/{what}")
+    except OSError:  # gone, or not ours to look at (an environment is not dumpable)
+        return None
+
+
+def _namespace_init(pid: int) -> bool:
+    """True for PID 1 of a PID namespace (NSpid's last number), seen from outside."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                numbers = line.split()[1:]
+                return len(numbers) > 1 and numbers[-1] == "1"
+    return False
+
+
+def _zygote_child(pid: int, zygote: int) -> str:
+    """What a process forked from the zygote is: the namespace factory (its own user
+    namespace; its children still in the zygote's PID namespace, where an environment
+    has joined a reaper's), a namespace reaper, an environment
+    (the leader of its own process group) or the spare (walled in, waiting for its
+    spec)."""
+    if _namespace_init(pid):
+        return "namespace reaper"
+    kinds = ("user", "pid_for_children")
+    ns = {what: _link(pid, f"ns/{what}") for what in kinds}
+    theirs = {what: _link(zygote, f"ns/{what}") for what in kinds}
+    if ns["user"] != theirs["user"] and ns["pid_for_children"] == theirs["pid_for_children"]:
+        return "namespace factory"
+    if None in ns.values():
+        return "environment / spare (forked)"
+    # An environment leads a process group of its own (`_sandbox`); the spare does not yet.
+    pgrp = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
+    return "environment (forked)" if pgrp == pid else "spare (forked)"
+
+
+def tree_pss(root: int) -> list[tuple[str, int, int]]:
+    """(role, PSS kB, USS kB) of every live process of the tree; a forked child whose command
+    line is the zygote's is named by what it does (`_zygote_child`)."""
     rows = []
-    zygotes = set()
-    for pid in process_tree(root):
-        kb = pss_kb(pid)
+    zygotes: set[int] = set()
+    named: dict[int, str] = {}
+    for pid in process_tree(root):  # parents before their children
+        kb = memory_kb(pid)
         if kb is None:
             continue
         name = role(pid)
@@ -179,10 +230,14 @@ def tree_pss(root: int) -> list[tuple[str, int]]:
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         if name == "zygote":
             if ppid in zygotes:
-                name = "environment / spare (forked)"
+                name = _zygote_child(pid, ppid)
+            elif named.get(ppid) in ("namespace factory", "namespace reaper"):
+                # A builder that has not exited yet, or a reaper: PID 1 of its namespace.
+                name = "namespace reaper" if _namespace_init(pid) else "namespace builder"
             else:
                 zygotes.add(pid)
-        rows.append((name, kb))
+        named[pid] = name
+        rows.append((name, *kb))
     return rows
 
 
@@ -227,7 +282,8 @@ class Target:
     starts: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     pss: list[float] = field(default_factory=list)
-    per_process: dict[str, list[float]] = field(default_factory=dict)
+    #: role -> per round: (PSS MB, USS MB, processes) summed over its processes
+    per_process: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)
     statuses: set[int] = field(default_factory=set)
 
 
@@ -389,12 +445,13 @@ def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
             target.statuses.add(status)
             time.sleep(idle)
             rows = tree_pss(proc.pid)
-            target.pss.append(sum(kb for _, kb in rows) / 1024)
-            by_role: dict[str, float] = {}
-            for name, kb in rows:
-                by_role[name] = by_role.get(name, 0.0) + kb / 1024
-            for name, mb in by_role.items():
-                target.per_process.setdefault(name, []).append(mb)
+            target.pss.append(sum(kb for _, kb, _ in rows) / 1024)
+            by_role: dict[str, tuple[float, float, int]] = {}
+            for name, pss, uss in rows:
+                total_pss, total_uss, count = by_role.get(name, (0.0, 0.0, 0))
+                by_role[name] = (total_pss + pss / 1024, total_uss + uss / 1024, count + 1)
+            for name, sums in by_role.items():
+                target.per_process.setdefault(name, []).append(sums)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -467,10 +524,17 @@ def main() -> None:
             f"{t.name:<17} {statistics.median(t.starts):>26.0f} {runs:>30} "
             f"{statistics.median(t.cpu):>15.0f} {statistics.median(t.pss):>14.1f}"
         )
-        for name, mbs in sorted(t.per_process.items(), key=lambda kv: -statistics.median(kv[1])):
-            count = round(len(mbs) / len(t.pss), 1)
-            shown = f"{name} (x{count:g})" if count != 1 else name
-            print(f"    {shown:<48} {statistics.median(mbs):>6.1f} MB")
+        roles = sorted(
+            t.per_process.items(), key=lambda kv: -statistics.median(r[0] for r in kv[1])
+        )
+        for name, per_round in roles:
+            count = statistics.median(r[2] for r in per_round)
+            seen = len(per_round) / len(t.pss)
+            shown = name + (f" (x{count:g})" if count != 1 else "")
+            shown += f" [in {seen:.0%} of rounds]" if seen != 1 else ""
+            pss = statistics.median(r[0] for r in per_round)
+            own = statistics.median(r[1] for r in per_round)
+            print(f"    {shown:<48} PSS {pss:>6.1f} MB, its own {own:>5.1f} MB")
         if t.statuses - {200}:
             print(f"    (first answers had statuses {sorted(t.statuses)})")
     for floor in floors:

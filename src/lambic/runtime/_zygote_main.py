@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from lambic.runtime import _isolation
 from lambic.runtime._sandbox import set_parent_death_signal
 from lambic.runtime._zygote_process import preload_modules, serve
 
@@ -25,6 +26,8 @@ def main(argv: Sequence[str]) -> None:
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
+    # Before the preload: the factory is then a fork of a bare interpreter (see there).
+    _isolation.start_factory()
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
     ctrl = socket.socket(fileno=ctrl_fd)
     serve(ctrl, warm, hold_warm=argv[3:4] == ["hold"])

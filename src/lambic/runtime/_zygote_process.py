@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import ctypes
 import gc
 import importlib
 import json
@@ -17,7 +18,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lambic.runtime import _isolation
@@ -71,6 +72,22 @@ def _freeze() -> None:
     # keeps forked children from touching (and copying) their pages.
     gc.collect()
     gc.freeze()
+    # What the collection and the steps before it freed in malloc's heap goes back to
+    # the kernel instead of staying resident in the image every fork shares: ~1.8 MB
+    # once the clients are built, for ~0.2 ms (glibc; a libc without it keeps them).
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_malloc_trim = _find_malloc_trim()
 
 
 def _send(ctrl: socket.socket, msg: dict[str, Any]) -> None:
