@@ -40,7 +40,13 @@ if TYPE_CHECKING:
     from lambic.runtime.local import LocalCloud
     from lambic.services._deferred import DeferredServices
     from lambic.services.base import Service
+    from lambic.services.dynamodb import DynamoDBEngine
+    from lambic.services.events import EventBus
+    from lambic.services.kinesis import KinesisEngine
+    from lambic.services.s3 import S3Engine
     from lambic.services.server import EdgeServer
+    from lambic.services.sns import SnsEngine
+    from lambic.services.sqs import SqsEngine
 
 
 def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -107,27 +113,20 @@ class LocalServices:
 
     def engines(self, needed: Collection[str] = SERVICE_NAMES) -> Engines:
         """The in-process engines of the `needed` services (built now if they were not
-        yet), for the event sources; none before start."""
-        from lambic.services.dynamodb import DynamoDBService
-        from lambic.services.events import EventsService
-        from lambic.services.kinesis import KinesisService
-        from lambic.services.s3 import S3Service
-        from lambic.services.sns import SnsService
-        from lambic.services.sqs import SqsService
-
+        yet), for the event sources; none before start. Only the needed services'
+        modules are imported: an idle `lambic local` whose handlers feed on no Kinesis
+        stream (say) does not hold Kinesis's code."""
         services = self.services
         if services is None:
             return Engines()
         built = {name: services.get(name) for name in needed}
-        s3, sqs, sns = built.get("s3"), built.get("sqs"), built.get("sns")
-        dynamodb, events, kinesis = built.get("dynamodb"), built.get("events"), built.get("kinesis")
         return Engines(
-            s3=s3.engine if isinstance(s3, S3Service) else None,
-            sqs=sqs.engine if isinstance(sqs, SqsService) else None,
-            sns=sns.engine if isinstance(sns, SnsService) else None,
-            dynamodb=dynamodb.engine if isinstance(dynamodb, DynamoDBService) else None,
-            event_bus=events.bus if isinstance(events, EventsService) else None,
-            kinesis=kinesis.engine if isinstance(kinesis, KinesisService) else None,
+            s3=_s3_engine(built.get("s3")),
+            sqs=_sqs_engine(built.get("sqs")),
+            sns=_sns_engine(built.get("sns")),
+            dynamodb=_dynamodb_engine(built.get("dynamodb")),
+            event_bus=_event_bus(built.get("events")),
+            kinesis=_kinesis_engine(built.get("kinesis")),
         )
 
     async def start(self, cloud: LocalCloud) -> None:
@@ -308,3 +307,54 @@ class LocalServices:
         if self._lock is not None:
             lock, self._lock = self._lock, None
             lock.release()
+
+
+# One per service, each importing its own package only when that service was built.
+
+
+def _s3_engine(service: Service | None) -> S3Engine | None:
+    if service is None:
+        return None
+    from lambic.services.s3 import S3Service
+
+    return service.engine if isinstance(service, S3Service) else None
+
+
+def _sqs_engine(service: Service | None) -> SqsEngine | None:
+    if service is None:
+        return None
+    from lambic.services.sqs import SqsService
+
+    return service.engine if isinstance(service, SqsService) else None
+
+
+def _sns_engine(service: Service | None) -> SnsEngine | None:
+    if service is None:
+        return None
+    from lambic.services.sns import SnsService
+
+    return service.engine if isinstance(service, SnsService) else None
+
+
+def _dynamodb_engine(service: Service | None) -> DynamoDBEngine | None:
+    if service is None:
+        return None
+    from lambic.services.dynamodb import DynamoDBService
+
+    return service.engine if isinstance(service, DynamoDBService) else None
+
+
+def _event_bus(service: Service | None) -> EventBus | None:
+    if service is None:
+        return None
+    from lambic.services.events import EventsService
+
+    return service.bus if isinstance(service, EventsService) else None
+
+
+def _kinesis_engine(service: Service | None) -> KinesisEngine | None:
+    if service is None:
+        return None
+    from lambic.services.kinesis import KinesisService
+
+    return service.engine if isinstance(service, KinesisService) else None

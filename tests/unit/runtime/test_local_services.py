@@ -70,3 +70,29 @@ print(asyncio.run(run()), sorted(m for m in ("boto3", "botocore") if m in sys.mo
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ("['table orders', 'bucket site', 'queue jobs', 'topic news'] []")
+
+
+def test_engines_import_only_the_services_asked_for() -> None:
+    # An idle `lambic local` whose handlers feed on SQS only must not hold the other
+    # services' code (Kinesis's alone is ~11 modules). A fresh interpreter: this
+    # worker's other tests import every service.
+    probe = """
+import asyncio, sys
+from lambic.runtime.local_services import LocalServices
+
+async def run():
+    services = LocalServices(port=0)
+    await services.open(None, lambda: None)
+    try:
+        engines = services.engines(["sqs"])
+        return sorted(engines.running())
+    finally:
+        await services.stop()
+
+running = asyncio.run(run())
+names = ("s3", "dynamodb", "sqs", "sns", "events", "kinesis")
+print(running, [n for n in names if f"lambic.services.{n}" in sys.modules])
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    # The edge imports S3's protocol (it parses S3's requests before any is routed).
+    assert out.stdout.strip() == "['sqs'] ['s3', 'sqs']"
