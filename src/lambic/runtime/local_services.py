@@ -204,9 +204,15 @@ class LocalServices:
                 meter, self._owns_meter = create_meter(state), True
             self.meter = meter
             # Each service is imported and its database opened when first used (the
-            # declared resources, an event source, a request), the rest in the
-            # background after the edge's first answer (`services._deferred`).
-            services = self.services = create_deferred_services(state, meter=meter)
+            # declared resources, an event source, a request); after the edge's first
+            # answer, those an earlier run used (their database exists) are built in
+            # the background (`services._deferred`), so their first call here is
+            # quick. The others are not: one the app never calls would hold its code
+            # in this process for nothing (SQS, SNS, EventBridge, STS and the console
+            # together: ~1.4 MB of this process's own memory on the flagship; building
+            # one on its first call costs ~3-30 ms of CPU, once).
+            warm = self.stored(SERVICE_NAMES)
+            services = self.services = create_deferred_services(state, meter=meter, warm=warm)
             served: dict[str, Service] = {**services.by_name(), api.name: api}
             self._served = served
             if cloud is not None:
@@ -217,7 +223,9 @@ class LocalServices:
 
                     return ConsoleService(cloud, services=served, runtime_loop=loop)
 
-                served["console"] = services.add("console", console)
+                # Built by the console's first page (~80 ms of imports on a busy
+                # machine), not warmed: most runs never open it.
+                served["console"] = services.add("console", console, warm=False)
             self.edge = await asyncio.to_thread(
                 lambda: EdgeServer(
                     served,

@@ -5,15 +5,15 @@ Importing and opening all five services costs `lambic services` most of its star
 `DeferredService` stands in for a service on the edge and builds it (the same
 `create_service`, the same SQLite durability) when a request first reaches it.
 
-With `warm=True` (`lambic local`), once any service has answered, `DeferredServices`
-builds the others on a background thread, so a later first S3 or SQS call does not pay
-for its import either. With `warm=False` (`lambic services`) each is built by its own
-first request only: a service never called costs no memory (the five engines' code is
+With `warm=True`, once any service has answered, `DeferredServices` builds the services
+added as warmed on a background thread, so a later first call to one of them does not
+pay for its import. `lambic local` warms only those an earlier run of the stage used
+(their database exists), `lambic services` none: each other service is built by its
+own first request only. A service never called costs no memory (the engines' code is
 ~5 MB of an idle edge's ~25), and a first call to another service pays its import and
-database opening once (~0.2 s measured on a busy 2-core machine, where warming made
-that call ~10 ms if it came seconds after the first answer). A service added with
-`add(..., warm=False)` (Kinesis: few apps use it) is left out of that warming and built
-by its own first request only.
+database opening once (CPU: SQS ~15 ms, SNS with SQS ~30, STS ~5, EventBridge ~3,
+measured on a busy 2-core machine; the wall time, mostly creating its SQLite file, was
+~20-150 ms there).
 
     deferred = create_deferred_services(state_dir)     # nothing imported yet
     serve(deferred.by_name(), ...)                     # first request builds its service

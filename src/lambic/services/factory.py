@@ -11,7 +11,7 @@ so they all get the same wiring; the edge's name -> service table is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,18 +132,23 @@ def create_deferred_services(
     *,
     durability: Durability = "normal",
     meter: Meter | None = None,
-    warm: bool = True,
+    warm: bool | Collection[str] = True,
 ) -> DeferredServices:
     """All the services of `create_services`, each built (imported, its database
     opened) when a request first needs it, and with `warm` the rest after the first
-    answer (`services._deferred`): the first answer waits for nothing else.
+    answer (`services._deferred`): the first answer waits for nothing else. `warm`
+    names the services to build then (True: all but Kinesis; False: none).
 
     A new service registers here as the others do: a builder that imports its package
     inside the function, so that offering it costs the edge nothing until it is used.
     """
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
-    deferred = DeferredServices(warm=warm)
+    if isinstance(warm, bool):
+        warmed = {name for name in SERVICE_NAMES if name != "kinesis"} if warm else set()
+    else:
+        warmed = set(warm)
+    deferred = DeferredServices(warm=bool(warmed))
 
     def build_s3() -> Service:
         from lambic.services import s3
@@ -198,8 +203,8 @@ def create_deferred_services(
         "kinesis": build_kinesis,
     }
     for name in SERVICE_NAMES:
-        # Kinesis is not warmed: few apps use it, and building it (~10 ms of CPU) would
-        # land before `lambic local`'s first gateway answer. Its first request, or a
-        # Kinesis handler's event source, builds it.
-        deferred.add(name, builders[name], warm=name != "kinesis")
+        # Kinesis is not warmed by default: few apps use it, and building it (~10 ms of
+        # CPU) would land before `lambic local`'s first gateway answer. Its first
+        # request, or a Kinesis handler's event source, builds it.
+        deferred.add(name, builders[name], warm=name in warmed)
     return deferred

@@ -96,3 +96,30 @@ print(running, [n for n in names if f"lambic.services.{n}" in sys.modules])
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     # The edge imports S3's protocol (it parses S3's requests before any is routed).
     assert out.stdout.strip() == "['sqs'] ['s3', 'sqs']"
+
+
+def test_after_the_first_answer_only_services_an_earlier_run_used_are_warmed(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+
+    async def run(first: bool) -> set[str]:
+        services = LocalServices(port=0)
+        await services.open(state, lambda: None)
+        try:
+            group = services.services
+            assert group is not None
+            if first:
+                services.engines(["sqs"])  # this run uses SQS: sqs.sqlite3 is created
+            group.answered()  # the edge's first answer starts the warming
+            if group._warming is not None:
+                await asyncio.to_thread(group._warming.join, 30)
+            return {name for name, s in group._services.items() if s.built}
+        finally:
+            await services.stop()
+
+    assert asyncio.run(run(first=True)) == {"sqs"}  # nothing stored before: nothing warmed
+    # The next run builds SQS in the background; SNS, EventBridge, STS, S3... wait for
+    # their first call.
+    assert asyncio.run(run(first=False)) == {"sqs"}
+    assert sorted(p.name for p in state.glob("*.sqlite3")) == ["sqs.sqlite3"]

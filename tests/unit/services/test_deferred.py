@@ -139,3 +139,19 @@ def test_a_deferred_s3_still_takes_uploads_as_files_in_its_spool_directory(
         assert str(tmp_path / "state") in s3.spool_directory
     finally:
         deferred.close()
+
+
+def test_warming_builds_only_the_services_named(tmp_path: Path) -> None:
+    # `lambic local` names those an earlier run used; the rest wait for their first call.
+    deferred = create_deferred_services(tmp_path / "state", warm={"sqs", "kinesis"})
+    s3 = deferred.by_name()["s3"]
+    try:
+        asyncio.run(s3.handle(list_buckets()))
+
+        assert deferred._warming is not None
+        deferred._warming.join(timeout=30)
+        built = {name for name, s in deferred._services.items() if s.built}
+        assert built == {"s3", "sqs", "kinesis"}
+        assert not (tmp_path / "state" / "sns.sqlite3").exists()
+    finally:
+        deferred.close()
