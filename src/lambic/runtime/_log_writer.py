@@ -6,22 +6,43 @@ Reads one JSON batch (orjson) per stdin line (`{"e": [event rows and invocation
 records], "u": [usage rows]}`), commits it and answers `ok`; with `--echo-fd` it also
 prints the events there (`lambic local`'s terminal), so printing costs the gateway's
 process nothing. Ends (after committing) when stdin closes, which also happens when
-the invoker's process dies, so it never outlives it.
+the invoker's process dies, so it never outlives it. `lambic local` forks the same
+loop early instead (`_log_writer_fork`), which runs `serve` over a socket.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from lambic.runtime._log_lines import PathRewrite
+from lambic.runtime._log_writer_fork import settle
 from lambic.runtime.logstore import commit_batch, connect
+
+
+def serve(
+    path: Path,
+    batches: BinaryIO,
+    answers: BinaryIO,
+    echo: BinaryIO | None,
+    rewrite: PathRewrite | None,
+    *,
+    verbose: bool,
+) -> None:
+    """Commit each batch line read from `batches`, answering `ok` on `answers`, until
+    `batches` ends."""
+    conn = connect(path)
+    for line in batches:
+        batch = orjson.loads(line)
+        commit_batch(conn, batch["e"], batch["u"], echo, rewrite, verbose=verbose)
+        answers.write(b"ok\n")
+        answers.flush()
+    conn.close()
 
 
 def main(argv: list[str]) -> None:
@@ -33,27 +54,15 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     echo = None if args.echo_fd is None else os.fdopen(args.echo_fd, "wb")
     rewrite = None if args.rewrite is None else PathRewrite(*args.rewrite)
-    # Ctrl-C reaches the whole process group; the invoker decides when we stop
-    # (by closing stdin), so the last batch is still written.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Batches are not urgent: like the environments (see `_sandbox`), never preempt
-    # the gateway's process to write them. And be preempted: a batch holds a CPU for
-    # ~3 ms, and at nice 0 a woken environment waited for it to finish (the kernel's
-    # deadline scheduler let the running batch keep its slice): bench/tail_trace.py on a
-    # quiet machine found a batch under 111 of the 150 slowest one-connection requests
-    # (shifted control: 4-51), p99 5.2x p50. At nice 19 the woken task's deadline comes
-    # first and it runs at once: p99 2.9-3.0x (nice 5: 3.5x). The writer still gets the
-    # idle gaps between requests and its weight's share under full load.
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-        os.nice(19)
-    conn = connect(Path(args.path))
-    for line in sys.stdin.buffer:
-        batch = orjson.loads(line)
-        commit_batch(conn, batch["e"], batch["u"], echo, rewrite, verbose=args.verbose)
-        sys.stdout.buffer.write(b"ok\n")
-        sys.stdout.buffer.flush()
-    conn.close()
+    settle()
+    serve(
+        Path(args.path),
+        sys.stdin.buffer,
+        sys.stdout.buffer,
+        echo,
+        rewrite,
+        verbose=args.verbose,
+    )
 
 
 if __name__ == "__main__":

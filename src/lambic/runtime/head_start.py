@@ -11,8 +11,11 @@ after them:
     cloud = LocalCloud(project_dir, port=8000, head_start=head)   # takes both over
 
 The port is bound before the zygote starts, as `LocalCloud` would: a port in use is
-one clear error before any process exists. This module imports only what the zygote's
-handle and the socket need (no services, no gateway).
+one clear error before any process exists. The log store's writer is forked next,
+while this process is still small and has no thread (`_log_writer_fork`: it shares
+the interpreter's pages instead of being a new interpreter). This module imports only
+what the zygote's handle, the writer's fork and the socket need (no services, no
+gateway).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from lambic._sockets import bind_socket
 from lambic.project.paths import ProjectPaths
+from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer
 from lambic.runtime.zygote import Zygote
 
 __all__ = ["HeadStart", "head_start", "protected_paths", "start_zygote"]
@@ -30,10 +34,12 @@ __all__ = ["HeadStart", "head_start", "protected_paths", "start_zygote"]
 
 @dataclass
 class HeadStart:
-    """The gateway's listening socket and the zygote, started ahead of everything."""
+    """The gateway's listening socket, the zygote and the log writer, started ahead of
+    everything."""
 
     sock: socket.socket
     zygote: Zygote
+    log_writer: ForkedWriter | None = None
 
 
 def protected_paths(project_dir: Path, stage: str) -> list[str]:
@@ -50,11 +56,15 @@ def start_zygote(project_dir: Path, stage: str) -> Zygote:
 
 
 def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart:
-    """Bind the gateway's port (PortInUseError says which option to change), then
-    start the zygote; `LocalCloud(head_start=...)` takes both over."""
+    """Bind the gateway's port (PortInUseError says which option to change), fork the
+    log writer, then start the zygote; `LocalCloud(head_start=...)` takes them over."""
     sock = bind_socket(host, port)
+    writer = None
     try:
-        return HeadStart(sock, start_zygote(project_dir, stage))
+        writer = fork_writer()  # before the zygote's start creates any thread
+        return HeadStart(sock, start_zygote(project_dir, stage), writer)
     except BaseException:
+        if writer is not None:
+            writer.close()
         sock.close()
         raise

@@ -42,6 +42,7 @@ from lambic.project.environ import function_environment
 from lambic.project.paths import LAMBIC_DIR, LOG_STORE_FILE
 from lambic.project.project import Project
 from lambic.runtime._log_lines import PathRewrite
+from lambic.runtime._log_writer_fork import ForkedWriter
 from lambic.runtime._reporting import Report, finish_report, init_failure_report
 from lambic.runtime.environment import Environment, InitOutcome, Outcome
 from lambic.runtime.errors import (
@@ -96,6 +97,7 @@ class Invoker:
         account_id: str = LOCAL_ACCOUNT_ID,
         preload: tuple[str, ...] = DEFAULT_PRELOAD,
         zygote: Zygote | None = None,
+        log_writer: ForkedWriter | None = None,
         async_retry_delays: tuple[float, ...] = ASYNC_RETRY_DELAYS,
     ) -> None:
         self.project = project
@@ -111,7 +113,11 @@ class Invoker:
         project_root = state.parents[2] if state.parent.parent.name == LAMBIC_DIR else state
         self._protect = sorted({os.path.realpath(state), os.path.realpath(project_root)})
         self.store = LogStore(
-            state / LOG_STORE_FILE, echo_fd=log_fd, rewrite=log_rewrite, verbose=log_verbose
+            state / LOG_STORE_FILE,
+            echo_fd=log_fd,
+            rewrite=log_rewrite,
+            verbose=log_verbose,
+            forked=log_writer,
         )
         self._preload = preload
         # A zygote started earlier (`lambic local` starts it first, so that its preload

@@ -245,6 +245,8 @@ class LocalCloud:
         self._zygote: Zygote | None = head_start.zygote if head_start is not None else None
         #: The gateway's socket when the CLI bound it ahead (`head_start`).
         self._sock = head_start.sock if head_start is not None else None
+        #: The log writer forked ahead (`head_start`), handed to the invoker's log store.
+        self._log_writer = head_start.log_writer if head_start is not None else None
 
     @property
     def url(self) -> str:
@@ -371,8 +373,10 @@ class LocalCloud:
                 log_verbose=self.verbose,
                 state_dir=self.state_dir,
                 zygote=self._zygote,
+                log_writer=self._log_writer,
             )
             self._zygote = None  # the invoker's now: it closes it
+            self._log_writer = None  # its log store's now (a reload's spawns its own)
             for component in self.event_sources:
                 await component.start(self)
                 self._started.append(component)
@@ -506,6 +510,9 @@ class LocalCloud:
         if self._zygote is not None:  # start failed before the invoker took it
             zygote, self._zygote = self._zygote, None
             await zygote.aclose()
+        if self._log_writer is not None:  # likewise
+            writer, self._log_writer = self._log_writer, None
+            await asyncio.to_thread(writer.close)
         if self._snapshots is not None:
             await asyncio.to_thread(self._snapshots.close)
             self._snapshots = None

@@ -42,6 +42,7 @@ from lambic.runtime._log_lines import (
     sort_rows,
     terminal_lines,
 )
+from lambic.runtime._log_writer_fork import ForkedWriter
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.usage import UsageRecord
 
@@ -192,10 +193,12 @@ class LogStore:
         echo_fd: int | None = None,
         rewrite: PathRewrite | None = None,
         verbose: bool = True,
+        forked: ForkedWriter | None = None,
     ) -> None:
         """`echo_fd`: also print every event there (a terminal), from the writer
         process, as `[function] line` (START/END/REPORT only when `verbose`);
-        `rewrite` maps snapshot paths in them."""
+        `rewrite` maps snapshot paths in them. `forked`: a writer forked earlier
+        (`lambic local`'s, see `_log_writer_fork`) to start instead of a new one."""
         self.path = Path(path)
         try:
             self._conn = connect(self.path)
@@ -220,21 +223,34 @@ class LogStore:
                 self._echo = None
         self._rewrite = rewrite
         self._verbose = verbose
+        self._writer: subprocess.Popen[bytes] | ForkedWriter | None
+        if forked is not None and not forked.started:
+            forked.start(
+                self.path,
+                None if self._echo is None else self._echo.fileno(),
+                None if rewrite is None else (rewrite.prefix, rewrite.source),
+                verbose=verbose,
+            )
+            self._writer = forked
+        else:
+            self._writer = self._spawn_writer()
+        self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
+        self._thread.start()
+
+    def _spawn_writer(self) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "lambic.runtime._log_writer", str(self.path)]
         if self._echo is not None:
             command += ["--echo-fd", str(self._echo.fileno())]
-        if rewrite is not None:
-            command += ["--rewrite", rewrite.prefix, rewrite.source]
-        if verbose:
+        if self._rewrite is not None:
+            command += ["--rewrite", self._rewrite.prefix, self._rewrite.source]
+        if self._verbose:
             command.append("--verbose")
-        self._writer: subprocess.Popen[bytes] | None = subprocess.Popen(
+        return subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             pass_fds=() if self._echo is None else (self._echo.fileno(),),
         )
-        self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
-        self._thread.start()
 
     def append(self, item: LogEvent | InvocationRecord | AccessRecord) -> None:
         """Queue one log event, invocation record or access record (to print only);

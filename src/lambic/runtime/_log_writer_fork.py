@@ -1,0 +1,195 @@
+"""The log store's writer, forked from `lambic local`'s process before its heavy imports.
+
+A writer started as a new interpreter (`python -m lambic.runtime._log_writer`) holds
+~9 MB of its own memory at idle, 4 MB of that the interpreter itself. Forked first
+thing (`head_start`: before any thread exists, before the gateway, the services and
+the event sources are imported), it shares those pages with the gateway's process
+and adds only what it imports itself (sqlite3, orjson, the log store). It then waits
+for `LogStore` to hand it its settings and the terminal's descriptor:
+
+    writer = fork_writer()                         # no thread may exist yet
+    ...                                            # heavy imports, the cloud starts
+    LogStore(path, echo_fd=1, forked=writer)       # `ForkedWriter.start`
+
+It speaks the subprocess writer's protocol (a batch line in, `ok` out) over a socket
+pair, and ends when the socket closes: when `LogStore` stops it, or when the gateway's
+process dies, even before anything started it (the socket is close-on-exec and no
+other process holds that end). This module imports only the standard library's light
+modules: it is imported on the way to the first answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["ForkedWriter", "fork_writer", "settle"]
+
+
+def settle() -> None:
+    """Ignore Ctrl-C and run at the lowest priority (the writer's first step)."""
+    # Ctrl-C reaches the whole process group; the invoker decides when we stop
+    # (by closing our input), so the last batch is still written.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Batches are not urgent: like the environments (see `_sandbox`), never preempt
+    # the gateway's process to write them. And be preempted: a batch holds a CPU for
+    # ~3 ms, and at nice 0 a woken environment waited for it to finish (the kernel's
+    # deadline scheduler let the running batch keep its slice): bench/tail_trace.py on a
+    # quiet machine found a batch under 111 of the 150 slowest one-connection requests
+    # (shifted control: 4-51), p99 5.2x p50. At nice 19 the woken task's deadline comes
+    # first and it runs at once: p99 2.9-3.0x (nice 5: 3.5x). The writer still gets the
+    # idle gaps between requests and its weight's share under full load.
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        os.nice(19)
+
+
+class ForkedWriter:
+    """The gateway process's handle on a forked writer; `Popen`'s shape where
+    `LogStore` uses it (`stdin`, `stdout`, `wait`, `kill`)."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self._sock: socket.socket | None = sock
+        self.stdin: BinaryIO | None = None
+        self.stdout: BinaryIO | None = None
+        self._status: int | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._sock is None
+
+    def start(
+        self, path: Path, echo_fd: int | None, rewrite: tuple[str, str] | None, *, verbose: bool
+    ) -> None:
+        """Hand the writer its settings (and `echo_fd`, passed over the socket); then
+        batches may be written to `stdin`."""
+        sock, self._sock = self._sock, None
+        if sock is None:
+            raise RuntimeError("This log writer was started already")
+        settings = json.dumps({"path": str(path), "rewrite": rewrite, "verbose": verbose}).encode()
+        message = struct.pack("!I", len(settings)) + settings
+        socket.send_fds(sock, [message], [] if echo_fd is None else [echo_fd])
+        self.stdin = sock.makefile("wb")
+        self.stdout = sock.makefile("rb")
+        sock.close()  # the two files hold the descriptor; closing both ends the writer
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The writer's exit status, once it has ended (`subprocess.TimeoutExpired`)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.001
+        while self._status is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped by someone else: it has ended
+                self._status = 0
+                break
+            if pid:
+                self._status = os.waitstatus_to_exitcode(status)
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"log writer {self.pid}", timeout or 0)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return self._status
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """End a writer never started (the cloud failed before its invoker existed)."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.wait(10)
+
+
+def fork_writer() -> ForkedWriter | None:
+    """Fork the writer; None when this process has another thread already (a fork
+    copies only the calling thread, so a lock another thread held would stay held in
+    the writer): `LogStore` then starts a new interpreter as it does elsewhere."""
+    if _threads() != 1:
+        return None
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Flushed now, or the writer would inherit unwritten output and could print it twice.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The objects so far (the interpreter's and the CLI's modules) are left out of this
+    # process's collections from now on, which would otherwise write to each of them
+    # (their GC headers) and so copy every page the writer shares with us.
+    gc.freeze()
+    pid = os.fork()
+    if pid:
+        theirs.close()
+        return ForkedWriter(pid, ours)
+    status = 1
+    try:
+        ours.close()
+        _run(theirs)
+        status = 0
+    except BaseException:  # reported; never back into the caller's code (click's)
+        with contextlib.suppress(BaseException):
+            import traceback
+
+            traceback.print_exc()
+    finally:
+        os._exit(status)
+
+
+def _threads() -> int:
+    """This process's threads, the interpreter's and any other (0: unknown)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+def _close_other_descriptors(keep: int) -> None:
+    """Close what the gateway's process had open but the writer must not hold."""
+    for name in os.listdir("/proc/self/fd"):  # there: `fork_writer` read /proc
+        fd = int(name)
+        if fd > 2 and fd != keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _receive_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def _run(sock: socket.socket) -> None:
+    _close_other_descriptors(sock.fileno())
+    settle()
+    # Collections would write to every object inherited from the gateway's process
+    # (their GC headers), copying pages the two processes share: leave them alone.
+    gc.freeze()
+    head, fds, _flags, _address = socket.recv_fds(sock, 4, 1)
+    if not head:  # the gateway's process ended before it needed a writer
+        return
+    head += _receive_exactly(sock, 4 - len(head))
+    settings = json.loads(_receive_exactly(sock, struct.unpack("!I", head)[0]))
+    from lambic.runtime._log_lines import PathRewrite
+    from lambic.runtime._log_writer import serve
+
+    echo = os.fdopen(fds[0], "wb") if fds else None
+    rewrite = None if settings["rewrite"] is None else PathRewrite(*settings["rewrite"])
+    with sock.makefile("rb") as batches, sock.makefile("wb") as answers:
+        serve(Path(settings["path"]), batches, answers, echo, rewrite, verbose=settings["verbose"])
