@@ -162,6 +162,11 @@ def role(pid: int) -> str:
         return "?"
     words = [a.decode(errors="replace") for a in argv if a]
     text = " ".join(words)
+    with contextlib.suppress(OSError):
+        # `lambic local`'s writer is a fork: its command line is the gateway's, its name
+        # (runtime/_log_writer_fork.PROCESS_NAME) is its own.
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "lambic-logs":
+            return "log writer (forked)"
     for needle, name in (
         ("_zygote_main", "zygote"),
         ("_manifest_child", "manifest reader"),

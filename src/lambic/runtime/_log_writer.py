@@ -12,7 +12,6 @@ loop early instead (`_log_writer_fork`), which runs `serve` over a socket.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -46,6 +45,8 @@ def serve(
 
 
 def main(argv: list[str]) -> None:
+    import argparse  # here: the forked writer (`serve` only) need not hold it
+
     parser = argparse.ArgumentParser(prog="lambic.runtime._log_writer")
     parser.add_argument("path")
     parser.add_argument("--echo-fd", type=int)

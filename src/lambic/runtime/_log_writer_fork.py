@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["ForkedWriter", "fork_writer", "settle"]
+__all__ = ["PROCESS_NAME", "ForkedWriter", "fork_writer", "settle"]
 
 
 def settle() -> None:
@@ -175,8 +175,14 @@ def _receive_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
+#: The forked writer's name in `ps`/`top` (its command line is still `lambic local`'s).
+PROCESS_NAME = "lambic-logs"
+
+
 def _run(sock: socket.socket) -> None:
     _close_other_descriptors(sock.fileno())
+    with contextlib.suppress(OSError):
+        Path("/proc/self/comm").write_text(PROCESS_NAME)
     settle()
     # Collections would write to every object inherited from the gateway's process
     # (their GC headers), copying pages the two processes share: leave them alone.

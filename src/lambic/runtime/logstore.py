@@ -31,7 +31,6 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
-from lambic.project.config import deployed_name
 from lambic.runtime._log_lines import (
     AccessRecord,
     InvocationRecord,
@@ -376,6 +375,10 @@ def resolve_log_group(
 ) -> str | None:
     """The log group of function `name` (app.py's short name or the deployed name), if
     it has logged anything: `/aws/lambda/<app>-<stage>[-<name>]` as on AWS."""
+    # Imported here: the log writer, which imports this module, never reads groups, and
+    # the config's modules (~1 MB of its own memory) are all it would import them for.
+    from lambic.project.config import deployed_name
+
     groups = log_groups(conn)
     candidates = [f"/aws/lambda/{name}"]
     if app_name:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from lambic.project.metering import Meter
+if TYPE_CHECKING:
+    from lambic.project.metering import Meter
 
 __all__ = [
     "FunctionUsage",

@@ -130,3 +130,20 @@ print(writer)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "None"
     assert messages(db) == ["spawned"]
+
+
+def test_the_forked_writer_has_its_own_name_in_ps(tmp_path: Path) -> None:
+    # Its command line is the gateway's (`lambic local ...`): `ps` and bench/startup.py
+    # tell it apart by its name.
+    probe = (
+        PREAMBLE
+        + f"""
+store = LogStore({str(tmp_path / "logs.sqlite3")!r}, forked=writer)
+store.flush()  # the writer has read its settings, so it has named itself
+print(open(f"/proc/{{writer.pid}}/comm").read().strip(), flush=True)
+store.close()
+"""
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "lambic-logs"
