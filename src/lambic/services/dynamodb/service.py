@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambic.project.sqlite import Durability, open_database
 from lambic.services._metering import Meter
@@ -11,10 +11,12 @@ from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.dynamodb import _metadata, _tags, batches, reads
 from lambic.services.dynamodb._metering import metered_operations, stored_bytes
 from lambic.services.dynamodb.engine import DynamoDBEngine
-from lambic.services.dynamodb.partiql import PartiQL
 from lambic.services.dynamodb.protocol import Operation, RequestOperation, dispatch
 from lambic.services.dynamodb.store import DynamoDBStore
 from lambic.services.dynamodb.ttl import TtlSweeper
+
+if TYPE_CHECKING:
+    from lambic.services.dynamodb.partiql import PartiQL
 
 
 class DynamoDBService:
@@ -39,7 +41,16 @@ class DynamoDBService:
         self.engine = engine
         self._sweeper = TtlSweeper(engine, ttl_sweep_seconds).start() if ttl_sweep_seconds else None
         transactions = batches.TransactionRunner(engine)
-        partiql = PartiQL(engine, transactions)
+        built: list[PartiQL] = []
+
+        def partiql() -> PartiQL:
+            # Imported on the first PartiQL call: few apps make one, and its parser's
+            # code (~0.2 MB) would otherwise sit in every idle `lambic local`.
+            if not built:
+                from lambic.services.dynamodb.partiql import PartiQL
+
+                built.append(PartiQL(engine, transactions))
+            return built[0]
 
         def bind(function: Any) -> Operation:
             return lambda request: function(engine, request)
@@ -60,9 +71,9 @@ class DynamoDBService:
             ("dynamodb", "BatchWriteItem"): bind(batches.batch_write_item),
             ("dynamodb", "TransactWriteItems"): transactions.transact_write_items,
             ("dynamodb", "TransactGetItems"): transactions.transact_get_items,
-            ("dynamodb", "ExecuteStatement"): partiql.execute_statement,
-            ("dynamodb", "BatchExecuteStatement"): partiql.batch_execute_statement,
-            ("dynamodb", "ExecuteTransaction"): partiql.execute_transaction,
+            ("dynamodb", "ExecuteStatement"): lambda r: partiql().execute_statement(r),
+            ("dynamodb", "BatchExecuteStatement"): lambda r: partiql().batch_execute_statement(r),
+            ("dynamodb", "ExecuteTransaction"): lambda r: partiql().execute_transaction(r),
             ("dynamodb", "UpdateTimeToLive"): bind(_metadata.update_time_to_live),
             ("dynamodb", "DescribeTimeToLive"): bind(_metadata.describe_time_to_live),
             ("dynamodb", "TagResource"): bind(_tags.tag_resource),
