@@ -28,9 +28,9 @@ from lambic.services.kinesis.errors import (
     ResourceInUseError,
     ValidationError,
     constraint,
-    shard_not_found,
+    shard_not_resolved,
 )
-from lambic.services.kinesis.model import Shard, Stream, check_int, check_string
+from lambic.services.kinesis.model import Shard, Stream, check_int, check_string, stream_name
 
 if TYPE_CHECKING:
     from lambic.services.kinesis.engine import KinesisEngine
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 def split_shard(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any]:
     name = _required_shard(request, "ShardToSplit", "shardToSplit")
+    index = _shard_index(request, name)
     key_text = request.get("NewStartingHashKey")
     if key_text is None:
         raise constraint(None, "newStartingHashKey", "Member must not be null")
@@ -51,8 +52,9 @@ def split_shard(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any
     with engine.lock:
         stream = engine.requested_stream(request)
         shards = engine.shards(stream)
-        parent = _open_shard(shards, name, stream)
-        if not parent.start_hash < new_start <= parent.end_hash:
+        parent = _open_shard(shards, index, stream)
+        # As AWS's sentence says: strictly between StartingHashKey + 1 and EndingHashKey.
+        if not parent.start_hash + 1 < new_start < parent.end_hash:
             raise InvalidArgumentError(
                 f"NewStartingHashKey {new_start} used in SplitShard() on shard {parent.id} in "
                 f"stream {stream.name} under account {LOCAL_ACCOUNT_ID} is not both greater "
@@ -77,11 +79,13 @@ def split_shard(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any
 def merge_shards(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any]:
     first_name = _required_shard(request, "ShardToMerge", "shardToMerge")
     second_name = _required_shard(request, "AdjacentShardToMerge", "adjacentShardToMerge")
+    first_index = _shard_index(request, first_name)
+    second_index = _shard_index(request, second_name)
     with engine.lock:
         stream = engine.requested_stream(request)
         shards = engine.shards(stream)
-        first = _open_shard(shards, first_name, stream)
-        second = _open_shard(shards, second_name, stream)
+        first = _open_shard(shards, first_index, stream)
+        second = _open_shard(shards, second_index, stream)
         low, high = sorted((first, second), key=lambda s: s.start_hash)
         if low.end_hash + 1 != high.start_hash:
             raise InvalidArgumentError(
@@ -148,8 +152,16 @@ def _required_shard(request: dict[str, Any], key: str, member: str) -> str:
     return check_string(value, member, 1, 128)
 
 
-def _open_shard(shards: list[Shard], name: str, stream: Stream) -> Shard:
+def _shard_index(request: dict[str, Any], name: str) -> int:
+    """The index a ShardId names; one naming none is refused before the stream is
+    looked up (AWS's order: "Could not find shard X" even for a missing stream)."""
     index = keys.parse_shard_id(name)
+    if index is None:
+        raise shard_not_resolved(name, stream_name(request))
+    return index
+
+
+def _open_shard(shards: list[Shard], index: int, stream: Stream) -> Shard:
     for shard in shards:
         if shard.index == index:
             if not shard.is_open:
@@ -159,7 +171,7 @@ def _open_shard(shards: list[Shard], name: str, stream: Stream) -> Shard:
                     "eligible for merging or splitting."
                 )
             return shard
-    raise shard_not_found(name, stream.name)
+    raise shard_not_resolved(keys.shard_id(index), stream.name)
 
 
 def _check_room(engine: KinesisEngine, added: int) -> None:
