@@ -198,6 +198,6 @@ def test_a_shard_count_kinesis_cannot_reach_in_one_step_comes_back_with_its_code
     _create(edge, parse_resources({"kinesis_streams": [{"StreamName": "s", "ShardCount": 1}]}))
     with pytest.raises(AwsCallError) as refused:
         _create(edge, parse_resources({"kinesis_streams": [{"StreamName": "s", "ShardCount": 3}]}))
-    assert refused.value.code == "ValidationException"
+    assert refused.value.code == "LimitExceededException"
     assert "cannot scale up over double your current open shard count" in str(refused.value)
     assert _stream(edge, "s")["OpenShardCount"] == 1

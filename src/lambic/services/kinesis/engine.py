@@ -4,8 +4,10 @@ Data flow: `service` → operation (a method here, or a function of `records`,
 `resharding`, `tags` taking this engine) → `KinesisStore` (SQLite) → the result dict.
 Every operation runs under `lock`, which the runtime's Kinesis event source also takes
 (it reads the engine from another thread). Streams are ACTIVE as soon as CreateStream
-returns (AWS passes through CREATING for a few seconds; locally there is nothing to
-wait for), and resharding completes before its call returns (AWS: UPDATING, then ACTIVE).
+returns (AWS passes through CREATING for a few seconds), and resharding completes
+before its call returns (AWS: UPDATING, then ACTIVE): boto3's stream waiters sleep
+10 s between polls, so any transition would cost a waiting test 10 s a stream
+(docs/internals.md §2.2.1).
 
 Listeners (`add_listener`) are called with the stream's name after each committed put,
 so an event source mapping wakes at once instead of polling.

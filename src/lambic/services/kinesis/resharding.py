@@ -30,7 +30,14 @@ from lambic.services.kinesis.errors import (
     constraint,
     shard_not_resolved,
 )
-from lambic.services.kinesis.model import Shard, Stream, check_int, check_string, stream_name
+from lambic.services.kinesis.model import (
+    ON_DEMAND,
+    Shard,
+    Stream,
+    check_int,
+    check_string,
+    stream_name,
+)
 
 if TYPE_CHECKING:
     from lambic.services.kinesis.engine import KinesisEngine
@@ -114,16 +121,23 @@ def update_shard_count(engine: KinesisEngine, request: dict[str, Any]) -> dict[s
         )
     with engine.lock:
         stream = engine.requested_stream(request)
+        if stream.mode == ON_DEMAND:
+            # "only supported for the data streams with the provisioned capacity mode"
+            raise ValidationError(
+                f"Request is invalid. Stream {stream.name} under account {LOCAL_ACCOUNT_ID} "
+                "is in On-Demand mode."
+            )
         shards = engine.shards(stream)
         parents = [s for s in shards if s.is_open]
         current = len(parents)
+        # AWS's default limits, quotas rather than malformed input: LimitExceeded.
         if target > current * 2:
-            raise ValidationError(
+            raise LimitExceededError(
                 "UpdateShardCount cannot scale up over double your current open shard count. "
                 f"Current open shard count: {current} Target shard count: {target}"
             )
         if target * 2 < current:
-            raise ValidationError(
+            raise LimitExceededError(
                 "UpdateShardCount cannot scale down below half your current open shard count. "
                 f"Current open shard count: {current} Target shard count: {target}"
             )
