@@ -191,3 +191,16 @@ def test_get_records_after_the_stream_is_deleted_says_its_shard_does_not_exist(
         "InvalidArgumentException",
         "Invalid ShardIterator.",
     )
+
+
+def test_merge_needs_the_adjacent_shard_above_the_shard_to_merge(kinesis: Any) -> None:
+    assert _error(
+        kinesis.merge_shards, StreamName="s", ShardToMerge="shard-1", AdjacentShardToMerge="0"
+    ) == (
+        "InvalidArgumentException",
+        f"Shards shardId-000000000001 and shardId-000000000000 in stream s under account "
+        f"{ACCOUNT} are not an adjacent pair of shards eligible for merging",
+    )
+    kinesis.merge_shards(StreamName="s", ShardToMerge="shard-0", AdjacentShardToMerge="1")
+    merged = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_LATEST"})["Shards"]
+    assert [s["ShardId"] for s in merged] == ["shardId-000000000002", "shardId-000000000003"]

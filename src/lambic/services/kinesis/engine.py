@@ -146,7 +146,10 @@ class KinesisEngine:
                     "This request would exceed the shard limit for the account "
                     f"{LOCAL_ACCOUNT_ID} in {LOCAL_REGION}. Current shard count for the "
                     f"account: {current}. Limit: {MAX_OPEN_SHARDS}. Number of additional "
-                    f"shards that would have resulted from this request: {count}."
+                    f"shards that would have resulted from this request: {count}. Refer to "
+                    "the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/"
+                    "aws_service_limits.html) for current limits and how to request higher "
+                    "limits."
                 )
             now = time.time()
             with self.store.transaction():
@@ -256,6 +259,8 @@ class KinesisEngine:
             after: str | None = str(state["after"])
             shard_filter = state.get("filter")
         else:
+            if request.get("StreamName") is None and request.get("StreamARN") is None:
+                raise InvalidArgumentError("Either NextToken or StreamName should be provided.")
             name = stream_name(request)
             after = request.get("ExclusiveStartShardId")
             if after is not None:

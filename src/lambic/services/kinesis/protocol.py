@@ -34,7 +34,15 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
 def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
-    payload = orjson.dumps(body)
+    return _respond(status, orjson.dumps(body))
+
+
+def render_empty() -> ServiceResponse:
+    """The answer of an operation without output: 200 and no body at all."""
+    return _respond(200, b"")
+
+
+def _respond(status: int, payload: bytes) -> ServiceResponse:
     request_id = os.urandom(16).hex()
     return ServiceResponse(
         status=status,
@@ -84,7 +92,12 @@ def dispatch(
             raise SerializationError("Start of structure or map found where not expected.") from exc
         if not isinstance(body, dict):
             raise SerializationError("Start of structure or map found where not expected.")
-        return render(200, operation(body))
+        result = operation(body)
+        if not result:
+            # An operation without output (CreateStream, MergeShards, AddTagsToStream...)
+            # answers an empty body, as Kinesis does, not "{}".
+            return render_empty()
+        return render(200, result)
     except KinesisError as error:
         return render_error(error)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:

@@ -93,7 +93,9 @@ def merge_shards(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, An
         shards = engine.shards(stream)
         first = _open_shard(shards, first_index, stream)
         second = _open_shard(shards, second_index, stream)
-        low, high = sorted((first, second), key=lambda s: s.start_hash)
+        # The adjacent shard must follow ShardToMerge's range: named the other way round
+        # they are refused too (kinesalite's recordings of AWS).
+        low, high = first, second
         if low.end_hash + 1 != high.start_hash:
             raise InvalidArgumentError(
                 f"Shards {first.id} and {second.id} in stream {stream.name} under account "
