@@ -208,6 +208,15 @@ def test_an_operation_without_output_answers_an_empty_body(
     assert call("AddTagsToStream", {"StreamName": "raw", "Tags": {"a": "b"}}) == (200, b"")
     status, body = call("ListStreams", {})
     assert status == 200 and json.loads(body)["StreamNames"] == ["raw"]
+    # A member of the wrong JSON type: the deserializer's SerializationException, "Message".
+    status, body = call("DeleteStream", {"StreamName": True})
+    assert (status, json.loads(body)) == (
+        400,
+        {
+            "__type": "SerializationException",
+            "Message": "class java.lang.Boolean can not be converted to an String",
+        },
+    )
 
 
 def test_list_shards_without_a_stream_or_a_token_and_a_create_past_the_quota(

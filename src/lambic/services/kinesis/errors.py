@@ -11,7 +11,8 @@ code also in `x-amzn-ErrorType`. Hierarchy (root `KinesisError`, a `ServiceError
     ├── LimitExceededError         400 LimitExceededException
     ├── ExpiredIteratorError       400 ExpiredIteratorException
     ├── ExpiredNextTokenError      400 ExpiredNextTokenException
-    ├── SerializationError         400 SerializationException (the body is not JSON)
+    ├── SerializationError         400 SerializationException (the body is not JSON, or
+    │                                  a member has the wrong JSON type: `shapes`)
     ├── UnknownOperationError      400 UnknownOperationException (not a Kinesis operation)
     ├── UnservedOperationError       501 NotImplemented (a Kinesis operation not served locally)
     └── InternalFailure            500 InternalFailure
