@@ -118,12 +118,11 @@ class LiveEventSources:
     def _check_declared(self, cloud: LocalCloud) -> None:
         """The rule for resources a handler names but the config does not declare.
 
-        Locally an undeclared queue, topic or bucket is created by its event source so
-        the app runs, and the sentence `lambic deploy` would refuse with (should it
-        not exist on AWS) is printed once; an undeclared table cannot be created
-        without its key schema, so it is refused here as deploy refuses it. Kinesis
-        streams are no declared kind at all: one named by name is created locally
-        (one shard) when missing, and the same kind of sentence says deploy will not.
+        Locally an undeclared queue, topic, bucket or Kinesis stream (one shard) is
+        created by its event source so the app runs, and the sentence `lambic deploy`
+        would refuse with (should it not exist on AWS) is printed once; an undeclared
+        table cannot be created without its key schema, so it is refused here as
+        deploy refuses it.
         """
         if cloud.project is None:
             return
@@ -137,14 +136,6 @@ class LiveEventSources:
             if reference.kind == "dynamodb_tables":
                 raise UnsupportedEventSourceError(message)
             messages.append(message)
-        for function in functions:
-            stream = str((function.event_source or {}).get("stream") or "")
-            if function.kind == "kinesis" and stream and not stream.startswith("arn:"):
-                messages.append(
-                    f"@app.on_kinesis_record ({function.name}) reads Kinesis stream "
-                    f"{stream!r}, which lambic local creates (one shard) when it is missing; "
-                    "`lambic deploy` creates no Kinesis stream: it must exist in the account"
-                )
         for message in messages:
             if message not in self._warned:
                 self._warned.add(message)

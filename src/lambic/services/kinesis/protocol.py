@@ -2,8 +2,10 @@
 
 Request: `X-Amz-Target: Kinesis_20131202.<Operation>`, body a JSON object (blobs
 base64, timestamps epoch seconds). Response: 200 with a JSON body, or an error
-`{"__type": "<Code>", "message": "..."}` with `x-amzn-ErrorType` and its status. Every
-response carries `x-amzn-RequestId` and `x-amz-id-2`, as Kinesis's do.
+`{"__type": "<Code>", "message": "..."}` (`"Message"` for SerializationException) with
+`x-amzn-ErrorType` and its status; members of the wrong JSON type are refused first
+(`shapes.check_types`). Every response carries `x-amzn-RequestId` and `x-amz-id-2`, as
+Kinesis's do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from lambic.services.kinesis.errors import (
     UnknownOperationError,
     UnservedOperationError,
 )
+from lambic.services.kinesis.shapes import check_types
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,15 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
 def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
-    payload = orjson.dumps(body)
+    return _respond(status, orjson.dumps(body))
+
+
+def render_empty() -> ServiceResponse:
+    """The answer of an operation without output: 200 and no body at all."""
+    return _respond(200, b"")
+
+
+def _respond(status: int, payload: bytes) -> ServiceResponse:
     request_id = os.urandom(16).hex()
     return ServiceResponse(
         status=status,
@@ -49,7 +60,9 @@ def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
 
 
 def render_error(error: KinesisError) -> ServiceResponse:
-    response = render(error.status, {"__type": error.code, "message": error.message})
+    # The deserializer's errors spell the key "Message" (kinesalite's AWS recordings).
+    key = "Message" if isinstance(error, SerializationError) else "message"
+    response = render(error.status, {"__type": error.code, key: error.message})
     response.headers.append(("x-amzn-ErrorType", error.code))
     return response
 
@@ -84,7 +97,13 @@ def dispatch(
             raise SerializationError("Start of structure or map found where not expected.") from exc
         if not isinstance(body, dict):
             raise SerializationError("Start of structure or map found where not expected.")
-        return render(200, operation(body))
+        check_types(name, body)
+        result = operation(body)
+        if not result:
+            # An operation without output (CreateStream, MergeShards, AddTagsToStream...)
+            # answers an empty body, as Kinesis does, not "{}".
+            return render_empty()
+        return render(200, result)
     except KinesisError as error:
         return render_error(error)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
