@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from lambic.project.identities import DEFAULT_ACCOUNT, Account, Identities
 from lambic.services.s3 import access, conditions, policy, versioning
 from lambic.services.s3._blobs import BlobStore
 from lambic.services.s3.cors import CorsRule, parse_cors, render_cors
@@ -39,11 +40,23 @@ class BucketEngine:
     """Buckets, their settings and listeners over an `S3Store` and a `BlobStore`."""
 
     def __init__(
-        self, store: S3Store, blobs: BlobStore, *, clock: Callable[[], float] = time.time
+        self,
+        store: S3Store,
+        blobs: BlobStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        identities: Identities | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.clock = clock
+        # The accounts besides the default one (None: one account, any key, as always):
+        # buckets and objects then belong to their creators (`principals`).
+        self.identities = identities
+        store.list_owners = identities is not None
+        # Each bucket's owner (canonical id, None: the default account), read by every
+        # signed request's access check when identities are configured.
+        self._owners: dict[str, str | None] = {}
         self._listeners: list[ObjectListener] = []
         self._sequence = itertools.count(time.time_ns())
         self._sequence_lock = threading.Lock()
@@ -128,22 +141,59 @@ class BucketEngine:
     # -- buckets -------------------------------------------------------------------
 
     def create_bucket(
-        self, name: str, region: str = DEFAULT_REGION, *, object_lock: bool = False
+        self,
+        name: str,
+        region: str = DEFAULT_REGION,
+        *,
+        object_lock: bool = False,
+        owner: str | None = None,
     ) -> bool:
-        """Create a bucket; True when new. A repeat create in us-east-1 succeeds (AWS's
-        legacy behaviour there); elsewhere it is BucketAlreadyOwnedByYou. A bucket
-        created with object lock has versioning enabled, as on AWS."""
+        """Create a bucket owned by canonical user `owner` (None: the default account);
+        True when new. A repeat create by its owner in us-east-1 succeeds (AWS's legacy
+        behaviour there); elsewhere it is BucketAlreadyOwnedByYou, and by another
+        account BucketAlreadyExists (names are global). A bucket created with object
+        lock has versioning enabled, as on AWS."""
         validate_bucket_name(name)
         bucket = Bucket(
-            name, region, self.clock(), versioning.ENABLED if object_lock else None, object_lock
+            name,
+            region,
+            self.clock(),
+            versioning.ENABLED if object_lock else None,
+            object_lock,
+            owner,
         )
         if self.store.insert_bucket(bucket):
+            self._owners[name] = owner
             if object_lock:
                 self.put_setting(name, object_lock_setting, "{}")
             return True
-        if region == DEFAULT_REGION and self.bucket(name).region == DEFAULT_REGION:
+        existing = self.bucket(name)
+        if self.identities is not None and (
+            self.owner_account(existing.owner).account_id != self.owner_account(owner).account_id
+        ):
+            raise S3Error("BucketAlreadyExists", BucketName=name)
+        if region == DEFAULT_REGION and existing.region == DEFAULT_REGION:
             return False
         raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+
+    def bucket_owner(self, name: str) -> str | None:
+        """The canonical id of the bucket's owner (None: the default account);
+        NoSuchBucket when there is no such bucket."""
+        if name in self._owners:
+            return self._owners[name]
+        owner = self._owners[name] = self.bucket(name).owner
+        return owner
+
+    def owner_account(self, canonical_id: str | None) -> Account:
+        """The account of an owner (None: the default account); one no longer in the
+        identities file keeps its id, with no account id and no name."""
+        identities = self.identities
+        if canonical_id is None:
+            return identities.default.account if identities is not None else DEFAULT_ACCOUNT
+        found = identities.by_canonical_id(canonical_id) if identities is not None else None
+        if found is None and canonical_id == DEFAULT_ACCOUNT.canonical_id:
+            found = DEFAULT_ACCOUNT
+        return found if found is not None else Account("", canonical_id, "")
 
     def bucket(self, name: str) -> Bucket:
         bucket = self.store.get_bucket(name)
@@ -205,6 +255,7 @@ class BucketEngine:
             leftovers = self.store.delete_bucket(conn, name)
         self._cors_cache.pop(name, None)
         self._settings.pop(name, None)
+        self._owners.pop(name, None)
         with self._notifications_lock:
             self._notifications.pop(name, None)
         for blob in leftovers:

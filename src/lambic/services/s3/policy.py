@@ -37,6 +37,7 @@ from functools import lru_cache
 from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.project.identities import Principal
 from lambic.services.s3 import conditions
 from lambic.services.s3.errors import S3Error
 
@@ -113,12 +114,14 @@ class PolicyDocument:
         resource: str,
         account: str | None,
         context: conditions.Context,
+        caller: Principal | None = None,
     ) -> str | None:
         """ "Deny", "Allow" or None (no statement applies) for `action` (e.g.
-        `s3:GetObject`) on `resource` (an ARN) by a caller of `account` (None: anonymous)."""
+        `s3:GetObject`) on `resource` (an ARN) by a caller of `account` (None:
+        anonymous); `caller`, when known, also matches its user ARN and canonical id."""
         allowed = False
         for statement in self.statements:
-            if not _applies(statement, action, resource, account, context):
+            if not _applies(statement, action, resource, account, context, caller):
                 continue
             if statement["Effect"] == "Deny":
                 return "Deny"
@@ -132,11 +135,12 @@ def _applies(
     resource: str,
     account: str | None,
     context: conditions.Context,
+    caller: Principal | None = None,
 ) -> bool:
     if "NotPrincipal" in statement:
-        if _names_caller(statement["NotPrincipal"], account):
+        if _names_caller(statement["NotPrincipal"], account, caller):
             return False
-    elif not _names_caller(statement.get("Principal"), account):
+    elif not _names_caller(statement.get("Principal"), account, caller):
         return False
     lowered = action.lower()
     if "NotAction" in statement:
@@ -157,16 +161,23 @@ def _like(value: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
 
 
-def _names_caller(principal: object, account: str | None) -> bool:
-    """Whether a Principal names the caller: everyone always; the local account (its id
-    or root ARN) when signed. Other principals (IAM users and roles of the account,
-    canonical ids, services) are not told apart locally, so they match nobody."""
+def _names_caller(principal: object, account: str | None, caller: Principal | None) -> bool:
+    """Whether a Principal names the caller: everyone always; its account (the id or
+    root ARN: IAM delegates to every principal of an account named so) when signed;
+    with identities also its user ARN and canonical user id. Roles and services are
+    not told apart locally, so they match nobody."""
     if _everyone(principal):
         return True
     if account is None or not isinstance(principal, dict):
         return False
     names = _listed(principal.get("AWS"))
-    return account in names or f"arn:aws:iam::{account}:root" in names
+    if account in names or f"arn:aws:iam::{account}:root" in names:
+        return True
+    if caller is None:
+        return False
+    return caller.arn in names or caller.account.canonical_id in _listed(
+        principal.get("CanonicalUser")
+    )
 
 
 def validate(document: bytes, bucket: str) -> str:
