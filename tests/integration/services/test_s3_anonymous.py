@@ -121,6 +121,20 @@ def test_a_bucket_policy_allowing_puts_admits_them_and_its_explicit_deny_beats_a
     anonymous.put_object(Bucket="private", Key="open", Body=b"o")  # the ACL still grants it
 
 
+def test_an_anonymous_multi_object_delete_is_decided_key_by_key_by_the_policy(
+    s3: Any, anonymous: Any
+) -> None:
+    s3.put_object(Bucket="private", Key="tmp/a", Body=b"a")
+    s3.put_bucket_policy(Bucket="private", Policy=_policy("Allow", "s3:DeleteObject", "tmp/*"))
+    result = anonymous.delete_objects(
+        Bucket="private", Delete={"Objects": [{"Key": "tmp/a"}, {"Key": "foo"}]}
+    )
+    assert [d["Key"] for d in result["Deleted"]] == ["tmp/a"]
+    assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [("foo", "AccessDenied")]
+    assert s3.get_object(Bucket="private", Key="foo")["Body"].read() == b"owner's"
+    assert "Contents" not in s3.list_objects_v2(Bucket="private", Prefix="tmp/")
+
+
 def _policy(effect: str, action: str, keys: str) -> str:
     statement = {
         "Effect": effect,
