@@ -8,10 +8,12 @@ those checks and messages. The policy is stored (the bucket setting `SETTING`, w
 the bucket's other one-document sub-resources) and returned byte for byte.
 
 S3 lets an unsigned request through only when the bucket policy grants the action to
-everyone (`"Principal": "*"`); otherwise it answers 403 AccessDenied. A signed request
-comes from the local cloud's one account, whose principals hold every permission
-locally (there are no IAM policies to consult), so for them only an explicit Deny
-matters: a Deny to everyone, to the account (`"000000000000"`, its root ARN) or any
+everyone (`"Principal": "*"`); otherwise it answers 403 AccessDenied. With identities
+configured, a signed request's principal is matched by its account, user ARN and
+canonical id, and `principals` weighs the decision across accounts. Without, a signed
+request comes from the local cloud's one account, whose principals hold every
+permission locally (there are no IAM policies to consult), so for them only an
+explicit Deny matters: a Deny to everyone, to the account (`"000000000000"`, its root ARN) or any
 `NotPrincipal` that leaves them in, whose Action, Resource and Condition match. A
 `PublicRead` bucket declared in `.lambic/config.json` gets the same policy locally as
 on AWS (`lambic.project.resources.public_read_policy`), so the one flag governs both.

@@ -21,7 +21,8 @@ exist, and get website-endpoint-like behaviour: `/<bucket>/` and
 relative links in the page resolve like on S3 static hosting.
 
 Signed requests meet the bucket policy's explicit Denies after routing
-(`authorize.check_signed`).
+(`authorize.check_signed`); with identities configured, the whole cross-account
+decision of `principals.check_signed` (owners, policies, ACL grants).
 """
 
 from __future__ import annotations
