@@ -163,6 +163,8 @@ class Authenticator:
         self.check_head(request, service)
         if self.credentials is None and not self.require:
             return request
+        if service == "s3" and request.method == "OPTIONS":
+            return request  # a CORS preflight: S3 answers it unauthenticated
         try:
             verified, access_key = self._verify(request, service)
         except _UnknownKey:
@@ -333,7 +335,7 @@ class Authenticator:
                 return request, None  # S3 answers a malformed header itself
             raise AuthError("missing", service)
         credential, signed, signature = match.group("credential", "signed", "signature")
-        timestamp = request.headers.get("x-amz-date") or ""
+        timestamp = request.headers.get("x-amz-date") or _sigv4_date(request.headers.get("date"))
         payload = request.headers.get("x-amz-content-sha256")
         if payload is None:
             payload = _body_sha256(request)
@@ -455,6 +457,8 @@ class Authenticator:
         if form.get("x-amz-signature") is not None:
             access_key, expected, provided = self._post_policy_v4(form.get, policy)
         else:
+            if form.get("signature") is None:
+                return None  # S3 refuses a form without one itself (400 InvalidArgument)
             access_key = form.get("AWSAccessKeyId") or ""
             secret = self._secret(access_key, "s3")
             digest = hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()
@@ -527,6 +531,24 @@ class Authenticator:
             )
 
 
+def _sigv4_date(date: str | None) -> str:
+    """SigV4's timestamp from a `Date` header, which signs in place of `X-Amz-Date`
+    when a client sends one (botocore does); "" when there is none."""
+    epoch = _http_date_to_epoch(date) if date else None
+    return "" if epoch is None else time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
+
+
+def _sent_text(value: str) -> str:
+    """A header value as the client signed it: the edge reads header bytes as latin-1,
+    while a signer hashes its text as UTF-8 (non-ASCII metadata); AWS signs the bytes."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode(), hashlib.sha256).digest()
 
@@ -560,5 +582,7 @@ def _canonical_request(
     lines = []
     for name in names:
         values = request.headers.get_all(name)
-        lines.append(f"{name}:{','.join(_SPACES.sub(' ', v.strip()) for v in values)}\n")
+        lines.append(
+            f"{name}:{','.join(_SPACES.sub(' ', _sent_text(v).strip()) for v in values)}\n"
+        )
     return "\n".join([request.method, path, query, "".join(lines), signed, payload])

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+import requests
+from botocore import UNSIGNED
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests._support.clients import aws_client
@@ -284,3 +289,59 @@ def test_require_auth_with_identities_refuses_keys_not_in_the_file(tmp_path: Pat
         assert alice.list_buckets()["Buckets"] == []
     finally:
         running.stop()
+
+
+def test_configured_keys_verify_what_botocore_signs_in_every_shape(
+    alice: Any, cloud: ServicesProcess
+) -> None:
+    alice.create_bucket(Bucket="shapes-a")
+
+    def unicode_metadata(**kwargs: Any) -> None:
+        kwargs["params"]["headers"]["x-amz-meta-note"] = "caf\xe9"
+
+    alice.meta.events.register("before-call.s3.PutObject", unicode_metadata)
+    alice.put_object(Bucket="shapes-a", Key="meta", Body=b"x")
+    assert alice.head_object(Bucket="shapes-a", Key="meta")["Metadata"] == {"note": "caf\xe9"}
+    alice.meta.events.unregister("before-call.s3.PutObject", unicode_metadata)
+
+    def with_date(**kwargs: Any) -> None:
+        # With a Date header botocore signs it instead of X-Amz-Date.
+        kwargs["params"]["headers"]["Date"] = formatdate(usegmt=True)
+
+    alice.meta.events.register("before-call.s3.PutObject", with_date)
+    alice.put_object(Bucket="shapes-a", Key="dated", Body=b"y")
+    alice.meta.events.unregister("before-call.s3.PutObject", with_date)
+    # A CORS preflight is never authenticated, even at a presigned URL.
+    url = alice.generate_presigned_url("get_object", Params={"Bucket": "shapes-a", "Key": "meta"})
+    assert requests.options(url, timeout=10).status_code == 400  # no Origin: BadRequest
+    assert requests.get(url, timeout=10).content == b"x"
+
+
+def test_an_anonymous_upload_belongs_to_the_bucket_owner(
+    alice: Any, cloud: ServicesProcess
+) -> None:
+    alice.create_bucket(Bucket="inbox-a", ACL="public-read-write")
+    anonymous = boto3.client(
+        "s3",
+        endpoint_url=cloud.url,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 0}),
+    )
+    anonymous.put_object(Bucket="inbox-a", Key="dropped", Body=b"d")
+    anonymous.close()
+    assert alice.get_object(Bucket="inbox-a", Key="dropped")["Body"].read() == b"d"
+    assert alice.get_object_acl(Bucket="inbox-a", Key="dropped")["Owner"]["ID"] == "a" * 64
+
+
+def test_bucket_owner_enforced_refuses_every_canned_acl_but_bucket_owner_full_control(
+    alice: Any,
+) -> None:
+    alice.create_bucket(Bucket="strict-a", ObjectOwnership="BucketOwnerEnforced")
+    alice.put_object(Bucket="strict-a", Key="k", Body=b"v", ACL="bucket-owner-full-control")
+    refused = (400, "AccessControlListNotSupported")
+    assert _code(alice.put_object, Bucket="strict-a", Key="p", Body=b"v", ACL="private") == refused
+    assert _code(alice.put_bucket_acl, Bucket="strict-a", ACL="private") == refused
+    source = {"Bucket": "strict-a", "Key": "k"}
+    copy = alice.copy_object
+    assert _code(copy, Bucket="strict-a", Key="c", CopySource=source, ACL="private") == refused
+    assert [o["Key"] for o in alice.list_objects_v2(Bucket="strict-a")["Contents"]] == ["k"]

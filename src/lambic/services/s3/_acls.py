@@ -33,7 +33,13 @@ def _check_enabled(call: Call, grants: list[acl.Grant]) -> None:
     """AWS: with BucketOwnerEnforced, ACLs are disabled; only the owner may be named.
     With the public access block's BlockPublicAcls, a public ACL is refused (403)."""
     enforced = call.engine.setting(call.bucket, access.OWNERSHIP) == "BucketOwnerEnforced"
-    if enforced and not acl.is_owner_only(grants, _bucket_owner_id(call)):
+    # AWS: only `bucket-owner-full-control` (or grants to the bucket owner alone) may
+    # be sent to such a bucket; any other canned ACL, even "private", is refused.
+    canned = call.request.headers.get("x-amz-acl")
+    if enforced and (
+        canned not in (None, "bucket-owner-full-control")
+        or not acl.is_owner_only(grants, _bucket_owner_id(call))
+    ):
         raise S3Error("AccessControlListNotSupported")
     block = call.engine.setting(call.bucket, access.PUBLIC_ACCESS_BLOCK)
     if access.public_access_flag(block, "BlockPublicAcls") and acl.is_public(grants):

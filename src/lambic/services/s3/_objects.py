@@ -464,6 +464,8 @@ def copy_object(call: Call) -> ServiceResponse:
     if attrs is not None or lock:
         attrs = replace(attrs if attrs is not None else src.attrs, lock=lock)
     attrs = _copy_encryption(call, src, attrs)
+    if call.engine.identities is not None:
+        with_acl(call, ObjectAttrs())  # an ACL the bucket refuses is refused before copying
     obj = call.engine.copy_object(
         (bucket, key),
         (call.bucket, call.key),

@@ -122,7 +122,11 @@ def written_owner(call: Call, headers: Headers) -> str | None:
     if engine.identities is None:
         return None
     ownership = engine.setting(call.bucket, access.OWNERSHIP)
-    writer = account_of(engine, call.principal)
+    if call.principal is None:
+        # An anonymous upload (a public-write grant or policy) is the bucket owner's:
+        # there is no account to own it, and the bucket owner must be able to read it.
+        return engine.bucket_owner(call.bucket)
+    writer = call.principal.account
     if ownership == "BucketOwnerEnforced" or (
         ownership == "BucketOwnerPreferred"
         and headers.get("x-amz-acl") == "bucket-owner-full-control"
