@@ -331,6 +331,13 @@ def test_an_anonymous_upload_belongs_to_the_bucket_owner(
     anonymous.close()
     assert alice.get_object(Bucket="inbox-a", Key="dropped")["Body"].read() == b"d"
     assert alice.get_object_acl(Bucket="inbox-a", Key="dropped")["Owner"]["ID"] == "a" * 64
+    # A browser form without a policy is anonymous too.
+    files = {"file": ("form.txt", b"posted")}
+    posted = requests.post(
+        f"{cloud.url}/inbox-a", data={"key": "form.txt"}, files=files, timeout=10
+    )
+    assert posted.status_code == 204
+    assert alice.get_object(Bucket="inbox-a", Key="form.txt")["Body"].read() == b"posted"
 
 
 def test_bucket_owner_enforced_refuses_every_canned_acl_but_bucket_owner_full_control(

@@ -352,10 +352,15 @@ def _store_form(call: Call, form: Form, key: str, data: bytes | StagedBlob) -> S
         ObjectAttrs(stored, metadata, checksums, 0, tags),
         call.engine.setting(call.bucket, encryption.SETTING),
     )
-    if call.engine.identities is not None and call.request.principal is not None:
-        # A form signed with a configured key: the object is that account's.
-        signed = replace(call, principal=call.request.principal)
-        attrs = principals.owned(signed, attrs)
+    identities = call.engine.identities
+    if identities is not None:
+        # A form signed with a configured key is that account's upload, one signed with
+        # another key the default account's; an unsigned one's object is the bucket
+        # owner's (`principals.written_owner`).
+        signer = call.request.principal
+        if signer is None and form.get("policy") is not None:
+            signer = identities.default
+        attrs = principals.owned(replace(call, principal=signer), attrs)
     obj = call.engine.put_object(
         call.bucket,
         key,
