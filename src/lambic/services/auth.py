@@ -39,11 +39,14 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
-from lambic.project.identities import Identities
 from lambic.services._auth_errors import AuthError, render_auth_error
 from lambic.services.base import ServiceRequest, SigningContext
+
+if TYPE_CHECKING:
+    from lambic.project.identities import Identities
 
 __all__ = ["AuthError", "Authenticator", "parse_credentials", "render_auth_error"]
 

@@ -11,13 +11,16 @@ import zlib
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote_to_bytes
 
 from lambic.project.account import LOCAL_CANONICAL_USER_ID, LOCAL_DISPLAY_NAME
-from lambic.project.identities import Account
 from lambic.services._query_xml import escape
 from lambic.services.s3 import crc
 from lambic.services.s3.errors import S3Error
+
+if TYPE_CHECKING:
+    from lambic.project.identities import Account
 
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
