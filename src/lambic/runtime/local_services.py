@@ -191,9 +191,14 @@ class LocalServices:
         over `state`. Raises `ServicesInUseError` if another process has `state`'s
         engines open.
         """
+        from lambic.project.identities import configured_identities
+        from lambic.services.auth import Authenticator
         from lambic.services.base import ServiceError
         from lambic.services.factory import create_deferred_services
         from lambic.services.server import EdgeServer
+
+        # Accounts and keys besides the default one, as `lambic services` reads them.
+        identities = configured_identities()
 
         if state is not None:
             self._claim(state)
@@ -207,7 +212,9 @@ class LocalServices:
             # Each service is imported and its database opened when first used (the
             # declared resources, an event source, a request), the rest in the
             # background after the edge's first answer (`services._deferred`).
-            services = self.services = create_deferred_services(state, meter=meter)
+            services = self.services = create_deferred_services(
+                state, meter=meter, identities=identities
+            )
             served: dict[str, Service] = {**services.by_name(), api.name: api}
             self._served = served
             if cloud is not None:
@@ -225,6 +232,7 @@ class LocalServices:
                     host=self.host,
                     port=self.port,
                     port_option="--services-port",
+                    auth=Authenticator(identities=identities),
                 ).start()
             )
         except (ServiceError, PortInUseError) as exc:

@@ -193,7 +193,14 @@ def _global(name: str, call: Call) -> list[str] | None:
     if name == "aws:epochtime":
         return [str(int(time.time()))]
     if name in ("aws:principalaccount", "aws:resourceaccount") and not call.anonymous:
-        return [LOCAL_ACCOUNT_ID]
+        if call.principal is None:
+            return [LOCAL_ACCOUNT_ID]
+        if name == "aws:principalaccount":
+            return [call.principal.account.account_id]
+        return [call.engine.owner_account(call.engine.bucket_owner(call.bucket)).account_id]
+    if name in ("aws:principalarn", "aws:username") and call.principal is not None:
+        arn = call.principal.arn
+        return [arn] if name == "aws:principalarn" else [arn.rpartition("/")[2]]
     return None
 
 
@@ -260,12 +267,23 @@ def require_anonymous(call: Call, action: str | None, key: str | None = None) ->
 
 def check_anonymous(call: Call) -> None:
     """An unsigned request routed to an operation: allowed as `require_anonymous` says
-    for its IAM action (a multi-object delete needs the bucket's WRITE grant: its keys'
-    policy statements are not evaluated one by one)."""
+    for its IAM action. A multi-object delete is decided per key, as S3 decides each
+    key's s3:DeleteObject (`allows_delete`), so only its bucket is checked here."""
     name = action(call)
     if name is None and call.request.method == "POST" and "delete" in call.query:
-        name = "s3:DeleteObject"
+        call.engine.bucket(call.bucket)  # NoSuchBucket first
+        return
     require_anonymous(call, name, call.key)
+
+
+def allows_delete(call: Call, key: str, version_id: str | None) -> bool:
+    """Whether an anonymous caller may delete `key` (one entry of DeleteObjects)."""
+    name = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
+    try:
+        require_anonymous(call, name, key)
+    except S3Error:
+        return False
+    return True
 
 
 def denies_signed(
@@ -287,7 +305,19 @@ def check_expected_owner(call: Call) -> None:
     headers = call.request.headers
     for name in ("x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"):
         expected = headers.get(name)
-        if expected is not None and expected != LOCAL_ACCOUNT_ID:
+        if expected is None:
+            continue
+        owner = LOCAL_ACCOUNT_ID
+        if call.engine.identities is not None:
+            bucket = call.bucket
+            if name.startswith("x-amz-source"):
+                source = unquote(headers.get("x-amz-copy-source", "")).lstrip("/")
+                bucket = source.partition("/")[0]
+            try:
+                owner = call.engine.owner_account(call.engine.bucket_owner(bucket)).account_id
+            except S3Error:
+                continue  # no such bucket: the handler answers it
+        if expected != owner:
             raise S3Error("AccessDenied")
 
 
