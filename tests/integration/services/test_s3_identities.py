@@ -352,3 +352,20 @@ def test_bucket_owner_enforced_refuses_every_canned_acl_but_bucket_owner_full_co
     copy = alice.copy_object
     assert _code(copy, Bucket="strict-a", Key="c", CopySource=source, ACL="private") == refused
     assert [o["Key"] for o in alice.list_objects_v2(Bucket="strict-a")["Contents"]] == ["k"]
+
+
+def test_a_copy_belongs_to_the_account_that_copied_it(alice: Any, bob: Any) -> None:
+    alice.create_bucket(Bucket="shared-src")
+    alice.put_object(Bucket="shared-src", Key="doc", Body=b"shared", ACL="public-read")
+    bob.create_bucket(Bucket="bob-copies")
+    bob.copy_object(
+        Bucket="bob-copies", Key="doc", CopySource={"Bucket": "shared-src", "Key": "doc"}
+    )
+    acl = bob.get_object_acl(Bucket="bob-copies", Key="doc")
+    # Bob's, private: neither the source's owner nor its public grant came along.
+    assert acl["Owner"]["ID"] == "b" * 64
+    assert [(g["Grantee"].get("ID"), g["Permission"]) for g in acl["Grants"]] == [
+        ("b" * 64, "FULL_CONTROL")
+    ]
+    assert bob.get_object(Bucket="bob-copies", Key="doc")["Body"].read() == b"shared"
+    assert _code(alice.get_object, Bucket="bob-copies", Key="doc") == DENIED

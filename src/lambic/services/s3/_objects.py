@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.header
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from functools import partial
 
@@ -464,20 +464,24 @@ def copy_object(call: Call) -> ServiceResponse:
     if attrs is not None or lock:
         attrs = replace(attrs if attrs is not None else src.attrs, lock=lock)
     attrs = _copy_encryption(call, src, attrs)
+    owned: Callable[[ObjectAttrs], ObjectAttrs] | None = None
     if call.engine.identities is not None:
         with_acl(call, ObjectAttrs())  # an ACL the bucket refuses is refused before copying
+
+        def owned(copied: ObjectAttrs) -> ObjectAttrs:
+            # The copy is the copier's (its ACL from this request, private by default),
+            # not the source's owner's; set in the copy's own commit, so no crash can
+            # leave the source's owner and grants on it.
+            return with_acl(call, replace(copied, acl=None))
+
     obj = call.engine.copy_object(
         (bucket, key),
         (call.bucket, call.key),
         attrs,
         source_version=version,
         context=call.context,
+        finish=owned,
     )
-    if call.engine.identities is not None:
-        # The copy is the copier's (its ACL from this request, private by default),
-        # not the source's owner's.
-        copied = with_acl(call, replace(obj.attrs, acl=None))
-        obj = call.engine.update_attrs(obj, copied)
     checksums = checksum_elements(obj)
     body = document(
         "CopyObjectResult",

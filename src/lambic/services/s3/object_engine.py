@@ -3,6 +3,7 @@ one bucket's keys and versions, in the write order `engine.py` describes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from lambic.services.s3 import _versions, versioning
@@ -228,8 +229,11 @@ class ObjectEngine(BucketEngine):
         *,
         source_version: str | None = None,
         context: RequestContext = RequestContext(),
+        finish: Callable[[ObjectAttrs], ObjectAttrs] | None = None,
     ) -> StoredObject:
-        """Copy; `attrs` None means metadata directive COPY (keep the source's)."""
+        """Copy; `attrs` None means metadata directive COPY (keep the source's).
+        `finish`, when given, turns the copy's attributes into the ones committed (its
+        owner and ACL), in the same commit as the copy."""
         validate_key(target[1])
         self.bucket(target[0])
         src = self.head(*source, source_version)
@@ -249,6 +253,8 @@ class ObjectEngine(BucketEngine):
             new_attrs = replace(new_attrs, checksums=src.attrs.checksums)
         if "-" in src.etag:
             new_attrs = replace(new_attrs, checksums={}, checksum_type="", part_checksums=())
+        if finish is not None:
+            new_attrs = finish(new_attrs)
         blob = self.blobs.copy(src.blob)
         obj = StoredObject(target[0], target[1], blob, src.size, etag, self.clock(), new_attrs)
         return self._commit_object(obj, "ObjectCreated:Copy", context)
