@@ -74,14 +74,19 @@ def local(
     WebSocket API (if app.py has @app.on_ws_* handlers) at ws://HOST:WS_PORT/."""
     # The port and the zygote first, with this module's light imports only: the
     # zygote's boto3 import then runs beside the imports below, not after them.
+    from lambic._start_trace import stamp
+
+    stamp("main: cli")
     from lambic.runtime.head_start import head_start
 
     head = head_start(project_dir, stage, host, port)
+    stamp("main: head started")
     from lambic.runtime.live_event_sources import LiveEventSources
     from lambic.runtime.local import LocalCloud
     from lambic.runtime.local_services import LocalServices
     from lambic.runtime.websocket_gateway import WebSocketGateway
 
+    stamp("main: imports done")
     services = None if no_services else LocalServices(host=host, port=services_port)
     cloud = LocalCloud(
         project_dir,

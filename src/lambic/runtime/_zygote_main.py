@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from lambic._start_trace import stamp
 from lambic.runtime._sandbox import set_parent_death_signal
 from lambic.runtime._zygote_process import preload_modules, serve
 
@@ -19,6 +20,7 @@ from lambic.runtime._zygote_process import preload_modules, serve
 def main(argv: Sequence[str]) -> None:
     """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,... [hold]`."""
     ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
+    stamp("zygote: main")
     # `-m` put the invoker's working directory first on sys.path; a Lambda function
     # sees only its task root (added per environment) and the runtime's packages.
     cwd = os.getcwd()
@@ -26,6 +28,7 @@ def main(argv: Sequence[str]) -> None:
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
+    stamp("zygote: preloaded")
     ctrl = socket.socket(fileno=ctrl_fd)
     serve(ctrl, warm, hold_warm=argv[3:4] == ["hold"])
 

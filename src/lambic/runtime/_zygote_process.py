@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from lambic._start_trace import stamp
 from lambic.runtime import _isolation
 
 __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
@@ -60,6 +61,7 @@ def preload_modules(modules: Sequence[str]) -> list[str]:
         name, _, services = entry.partition(":")
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+            stamp(f"zygote: imported {name}")
             if name == "boto3" and services:
                 pending += [s for s in services.split(";") if s]
     _freeze()
@@ -142,13 +144,16 @@ def _fork_spare(closing: Sequence[Any]) -> _Spare:
     if pid == 0:  # the spare: wait for a spec, then become that environment
         from lambic.runtime._sandbox import set_parent_death_signal
 
+        stamp("spare: forked")
         _become_child([*closing, ours])
         set_parent_death_signal(zygote_pid)
         _isolation.prepare_ahead()  # namespaces, /tmp, Landlock: before the spec comes
+        stamp("spare: prepared")
         try:
             received = _receive_spec(theirs)
         except OSError:
             received = None
+        stamp("spare: spec received")
         if received is None or len(received[1]) != 2:
             os._exit(0)
         _run_child(*received, initialised=theirs)
@@ -189,11 +194,14 @@ def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) 
         _become_child(closing)
         set_parent_death_signal(zygote_pid)
         try:
+            stamp("reader: forked")
             # app.py runs at import: the reader is walled in as an environment is (its
             # project's `.lambic/` and `.chalice/` hidden, a private /tmp), so code that
             # runs only there cannot read what a handler cannot.
             _isolation.enter(os.path.realpath(msg["project_dir"]), msg.get("protect", ()))
+            stamp("reader: walled in")
             write_manifest(msg["project_dir"], msg["env"], fd)
+            stamp("reader: written")
         finally:
             os._exit(0)
     return pid
@@ -241,11 +249,13 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
         sock.close()
         del initialising[sock]
 
+    stamp("zygote: serving")
     # Probed, the namespace factory started and the rule paths opened once here; every
     # fork inherits them.
     _isolation.warm()
     # What the walls found here travels with "ready": `lambic local` reports it without
     # forking to probe again (a fork of the gateway's process, on its first answer's way).
+    stamp("zygote: ready")
     _send(ctrl, {"op": "ready", "pid": os.getpid(), "isolation": _isolation.found()})
     try:
         while True:
@@ -262,6 +272,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
             if not events and pending:
                 with contextlib.suppress(Exception):
                     _warm_boto3([pending.pop(0)])
+                    stamp("zygote: warmed a client")
                 # Out of the GC's reach at once (the dropped client's cycles collected
                 # first; what came before is frozen, so only this step's objects are
                 # walked): an environment forked between two steps would otherwise
@@ -270,6 +281,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 continue
             if not events and spare is None and not initialising:
                 spare = _fork_spare([*closing, *initialising])
+                stamp("zygote: spare forked")
                 children.add(spare.pid)
                 continue
             for key, _ in events:
@@ -288,6 +300,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 if received is None:
                     return
                 msg, fds = received
+                stamp(f"zygote: got {msg.get('op')}")
                 held = False
                 if msg.get("op") == "manifest" and len(fds) == 1:
                     try:

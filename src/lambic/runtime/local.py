@@ -49,6 +49,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from lambic._start_trace import stamp
 from lambic.app._event_limits import sqs_batching_error
 from lambic.app.proxy_events import LOCAL_API_ID
 from lambic.project.account import LOCAL_ACCESS_KEY, LOCAL_ACCOUNT_ID, LOCAL_REGION
@@ -332,10 +333,12 @@ class LocalCloud:
         """Start everything; on failure, stop what had started and re-raise."""
         try:
             snapshot = await self._snapshot()
+            stamp("main: snapshot taken")
             # The services create the declared resources from the config, and start
             # before app.py is read so that its import-time AWS calls reach them.
             self.config = load_config(self.project_dir)
             self.meter = create_meter(self.state_dir)
+            stamp("main: meter created")
             project, api = await self._start(snapshot)
         except BaseException:
             if self._sock is not None:  # never reached `_start`
@@ -357,7 +360,9 @@ class LocalCloud:
             for component in self.services:
                 await component.start(self)
                 self._started.append(component)
+            stamp("main: services started")
             project = self.project = await self._read(snapshot)
+            stamp("main: manifest read")
             self.config = project.config
             check_event_source_limits(project)
             api = create_api(project, self.stage)
@@ -373,8 +378,10 @@ class LocalCloud:
                 zygote=self._zygote,
             )
             self._zygote = None  # the invoker's now: it closes it
+            stamp("main: invoker created")
             for component in self.event_sources:
                 await component.start(self)
+                stamp(f"main: started {type(component).__name__}")
                 self._started.append(component)
             self._app = GatewayApp(
                 self.invoker,
@@ -388,11 +395,13 @@ class LocalCloud:
                 gate=self._create_gate(api),
                 on_request=self._api_meter(project),
             )
+            stamp("main: event sources started")
             self.gateway = GatewayServer(self._app, host=self.host, sock=sock)
         except BaseException:
             sock.close()
             raise
         await self.gateway.start()
+        stamp("main: gateway started")
         if self.reload_enabled:
             self._watcher = FileWatcher(
                 self.project_dir, self._reload, interval=self.reload_interval

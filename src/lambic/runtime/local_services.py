@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lambic._sockets import PortInUseError
+from lambic._start_trace import stamp
 from lambic.project.account import DEFAULT_SERVICES_PORT
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.metering import Meter, create_meter
@@ -137,6 +138,7 @@ class LocalServices:
         url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
         try:
             cloud.extra_env.update(endpoint_environment(url))
+            stamp("main: edge open")
             where = "in memory" if state is None else f"state in {state}"
             cloud.echo(f"Local AWS services on {url} ({where})")
             created = await self.create_resources(cloud.config.resources(cloud.stage))
