@@ -534,8 +534,10 @@ class LocalCloud:
             # What start-up loaded (modules, the services, the project) lives as long
             # as the process: out of the GC's generations, a full collection walks only
             # what serving made, not the whole heap (it took ~60 ms with it, a latency
-            # spike for the request it landed on).
+            # spike for the request it landed on). The CLI pauses collection during
+            # start-up (`cli.local`); it runs from here on.
             gc.freeze()
+            gc.enable()
             if ready is not None:
                 ready()
             await stopping.wait()
