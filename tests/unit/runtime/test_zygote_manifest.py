@@ -217,3 +217,17 @@ def test_the_manifest_comes_without_waiting_for_the_zygote_to_report_the_readers
 
     name, seconds = asyncio.run(scenario())
     assert name == "quick" and seconds < 4.0
+
+
+def test_the_preload_leaves_the_gc_on_with_what_it_loaded_frozen() -> None:
+    # Collections are paused while the preload imports (one pass at its end), but the
+    # processes forked afterwards (manifest readers, environments: user code) must get
+    # the interpreter's usual automatic collection.
+    probe = (
+        "import gc\n"
+        "from lambic.runtime._zygote_process import preload_modules\n"
+        "pending = preload_modules(['json', 'lambic.app', 'boto3:sts'])\n"
+        "print(pending, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["['sts']", "True", "True"]
