@@ -8,7 +8,9 @@
                               handed over: `head_start`)
       start services          e.g. the S3/DynamoDB/SQS/SNS edge port (issue 4); each may
                               add variables (AWS_ENDPOINT_URL...) to `extra_env`
-      read the manifest       app.py imported in a child forked from the zygote
+      read the manifest       app.py imported in a child forked from the zygote (the
+                              services create the declared resources meanwhile; their
+                              `ready(cloud)` hook, if any, waits for that after it)
       create the invoker      execution environments get `extra_env`
       start event sources     schedules, S3/SQS/SNS/stream wiring (issue 5); they use
                               `cloud.invoker`
@@ -19,8 +21,9 @@
 
 A component is any object with `async start(cloud)` and `async stop()`
 (`CloudComponent`); pass them as `services=` or `event_sources=`. A component may also
-have `async reload(cloud)`, called after a hot reload with `cloud.project` already the
-new project (event sources re-wire added/removed handlers there), and
+have `async ready(cloud)`, called once app.py is read (before the invoker and the
+event sources), `async reload(cloud)`, called after a hot reload with `cloud.project`
+already the new project (event sources re-wire added/removed handlers there), and
 `banner_lines() -> list[str]`, printed at the end of the start banner (e.g. when each
 schedule fires next).
 
@@ -362,6 +365,12 @@ class LocalCloud:
                 self._started.append(component)
             stamp("main: services started")
             project = self.project = await self._read(snapshot)
+            for component in self._started:
+                # Optional hook: what a service finished beside the read (the declared
+                # resources) completes before the event sources wire to it.
+                ready = getattr(component, "ready", None)
+                if ready is not None:
+                    await ready(self)
             stamp("main: manifest read")
             self.config = project.config
             check_event_source_limits(project)

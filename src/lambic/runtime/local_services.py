@@ -15,6 +15,7 @@ import importlib
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,8 @@ class LocalServices:
         self._lock: ServicesLock | None = None
         self._endpoint_file: Path | None = None
         self._state: Path | None = None
+        #: The declared resources being created (`start`), until `ready`.
+        self._creating: Future[list[str]] | None = None
         #: What the edge serves, by name (for in-process calls to the services).
         self._served: dict[str, Service] = {}
 
@@ -152,16 +155,30 @@ class LocalServices:
             stamp("main: edge open")
             where = "in memory" if state is None else f"state in {state}"
             cloud.echo(f"Local AWS services on {url} ({where})")
-            created = await self.create_resources(cloud.config.resources(cloud.stage))
-            if created:
-                cloud.echo("Created " + ", ".join(created))
-            if state is not None:
-                # Only now: a `lambic invoke` that finds the file must find the tables too.
-                self._endpoint_file = state / LOCAL_ENDPOINT_FILE
-                await asyncio.to_thread(write_endpoint, self._endpoint_file, url)
+            # The declared resources are created on the edge's thread while LocalCloud
+            # reads app.py (~35 ms of CPU and a few fdatasyncs off the way to the first
+            # answer); a request reaching the edge meanwhile (an import-time call of
+            # app.py) waits for them, so it finds them as if created first. `ready`
+            # waits for the rest.
+            self._creating = self._create(cloud.config.resources(cloud.stage))
+            if self._creating is not None and self.services is not None:
+                self.services.hold_requests(self._creating)
         except BaseException:
             await self.stop()  # not started, so LocalCloud will not stop it
             raise
+
+    async def ready(self, cloud: LocalCloud) -> None:
+        """After `start`, once app.py is read: the declared resources exist (their
+        names printed), and the endpoint file names these services."""
+        creating, self._creating = self._creating, None
+        created = await self._created(creating) if creating is not None else []
+        if created:
+            cloud.echo("Created " + ", ".join(created))
+        state = self._state
+        if state is not None and self.edge is not None:
+            # Only now: a `lambic invoke` that finds the file must find the tables too.
+            self._endpoint_file = state / LOCAL_ENDPOINT_FILE
+            await asyncio.to_thread(write_endpoint, self._endpoint_file, self.edge.url)
 
     async def _open_waiting(
         self,
@@ -267,21 +284,30 @@ class LocalServices:
         services always run), with no SDK: boto3 would cost this process ~0.2 s of CPU
         and ~20 MB before its first answer.
         """
+        creating = self._create(resources)
+        return await self._created(creating) if creating is not None else []
+
+    def _create(self, resources: DeclaredResources) -> Future[list[str]] | None:
+        """Start `create_resources` on the edge's loop (None: nothing declared)."""
         if not resources:
-            return []
+            return None
         edge = self.edge
         if edge is None or edge.loop is None:
             raise LambicRuntimeError("The local services are not started")
-        from lambic.services.in_process import AwsCallError, InProcessAws
+        from lambic.services.in_process import InProcessAws
 
         services = self.services
         # Built here, not through the edge: the edge's first answer starts building the
         # other services in the background, which must not compete with start-up.
         served = services.built_on_use() if services is not None else self._served
         aws = InProcessAws(served, f"{edge.host}:{edge.port}")
-        done = asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
+        return asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
+
+    async def _created(self, creating: Future[list[str]]) -> list[str]:
+        from lambic.services.in_process import AwsCallError
+
         try:
-            return await asyncio.wrap_future(done)
+            return await asyncio.wrap_future(creating)
         except AwsCallError as exc:
             raise LambicRuntimeError(
                 f"Local services: creating the declared resources failed ({exc}); "
