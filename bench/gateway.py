@@ -1,7 +1,7 @@
 """Gateway benchmark: one hello-world route served three ways, loaded the same way.
 
     .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8] [--rounds 3]
-                                      [--metering-only] [--cold-only]
+                                      [--metering-only] [--cold-only [--baseline OTHER/src]]
 
 (a) `lambic local` (gateway + execution environment per request, as on AWS);
 (b) `chalice local` (the anchor the issue compares against);
@@ -18,7 +18,8 @@ medians of the rounds) and cold start (first request on a new execution environm
 the project's idle timeout is 1 s, so after 1.6 s idle the next request forks a fresh
 environment; median of 10). `--cold-only` measures just that cold start, on two
 servers interleaved: isolated (the default) and `LAMBIC_ISOLATION=off` (the anchor:
-isolation's cost is the ratio). Everything is bounded in time; all
+isolation's cost is the ratio), or with `--baseline OTHER/src` this tree's and another
+checkout's (a before/after in one run). Everything is bounded in time; all
 processes started here are stopped, loopback only.
 """
 
@@ -245,18 +246,22 @@ def sequential_latency(port: int, requests: int = 2000) -> tuple[float, float]:
     return statistics.median(latencies), latencies[int(len(latencies) * 0.99)]
 
 
-def cold_only(root: Path, runs: int) -> None:
-    """Cold starts isolated and with LAMBIC_ISOLATION=off, interleaved, same run."""
+def cold_only(root: Path, runs: int, baseline: Path | None = None) -> None:
+    """Cold starts isolated and with LAMBIC_ISOLATION=off, interleaved, same run; with
+    `baseline` (another checkout's `src`), this tree's and that one's instead."""
     _, cold_dir, _, _ = make_projects(root)
     off_dir = root / "lambic-cold-off"
     shutil.copytree(cold_dir, off_dir)
-    found: dict[str, list[float]] = {"isolated": [], "off": []}
+    names = ("isolated", "off") if baseline is None else ("this tree", "baseline")
+    found: dict[str, list[float]] = {name: [] for name in names}
+    other = (
+        {**os.environ, "LAMBIC_ISOLATION": "off"}
+        if baseline is None
+        else {**os.environ, "PYTHONPATH": str(baseline.resolve())}
+    )
     with contextlib.ExitStack() as stack:
         ports = {}
-        for name, cwd, env in [
-            ("isolated", cold_dir, None),
-            ("off", off_dir, {**os.environ, "LAMBIC_ISOLATION": "off"}),
-        ]:
+        for name, cwd, env in [(names[0], cold_dir, None), (names[1], off_dir, other)]:
             port = ports[name] = free_port()
             cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
             cmd += ["--services-port", str(free_port())]
@@ -264,11 +269,12 @@ def cold_only(root: Path, runs: int) -> None:
         for _ in range(runs):  # each server idles 2 x 0.8 s >= its 1 s idle timeout
             for name, port in ports.items():
                 found[name] += cold_starts(port, 1, idle_s=0.8)
-    on, off = statistics.median(found["isolated"]), statistics.median(found["off"])
-    pairs = statistics.median(a / b for a, b in zip(found["isolated"], found["off"], strict=True))
+    on, off = statistics.median(found[names[0]]), statistics.median(found[names[1]])
+    pairs = statistics.median(a / b for a, b in zip(*found.values(), strict=True))
+    anchor = "LAMBIC_ISOLATION=off" if baseline is None else "baseline"
     print(
-        f"lambic cold start, median of {runs}: isolated {on:.1f} ms, "
-        f"LAMBIC_ISOLATION=off {off:.1f} ms, ratio {on / off:.2f}x "
+        f"lambic cold start, median of {runs}: {names[0]} {on:.1f} ms, "
+        f"{anchor} {off:.1f} ms, ratio {on / off:.2f}x "
         f"(median of paired ratios {pairs:.2f}x)"
     )
 
@@ -332,10 +338,16 @@ def main() -> None:
         action="store_true",
         help="Only cold starts, isolated and with LAMBIC_ISOLATION=off (interleaved).",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="With --cold-only: another checkout's src, whose cold starts (isolated) are "
+        "interleaved with this tree's instead of LAMBIC_ISOLATION=off.",
+    )
     args = parser.parse_args()
     if args.cold_only:
         with tempfile.TemporaryDirectory() as tmp:
-            cold_only(Path(tmp), args.cold_runs)
+            cold_only(Path(tmp), args.cold_runs, args.baseline)
         return
     tool = "wrk -t1" if shutil.which("wrk") else "bundled asyncio generator"
     print(

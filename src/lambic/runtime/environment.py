@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lambic._start_trace import stamp
 from lambic.runtime._ipc import INVOKE, INVOKE_FAST, RESULT, RESULT_OK, FrameReader, encode_frame
 from lambic.runtime._log_lines import start_line
 from lambic.runtime.zygote import Zygote, ZygoteError
@@ -150,6 +151,7 @@ class Environment:
         log_r, log_w = os.pipe()
         os.set_blocking(log_r, False)
         try:
+            stamp("main: spawn sent")
             pid_future = zygote.spawn(spec, [child.fileno(), log_w])
         finally:
             child.close()
@@ -241,6 +243,7 @@ class Environment:
                 lambda: _EnvProtocol(self), sock=self._sock
             )
             self.pid = await asyncio.wait_for(self._pid_future, init_timeout)
+            stamp("main: spawned")
         except (ZygoteError, asyncio.TimeoutError, OSError) as exc:
             self.kill("init")
             return InitOutcome(0.0, kind="crash", exit=f"cannot start: {exc}")
@@ -252,6 +255,7 @@ class Environment:
         except asyncio.TimeoutError:
             self.kill("timeout")
             return InitOutcome(init_timeout * 1000.0, kind="timeout")
+        stamp("main: env ready")
         self.drain_output()
         if frame is None:
             self.alive = False
@@ -297,6 +301,7 @@ class Environment:
         self._transport.write(encode_frame(kind, meta, payload))
         try:
             frame = await waiter
+            stamp("main: result")
         except asyncio.CancelledError:
             # The caller gave up; the environment is still inside the handler, so its
             # next answer would belong to this invocation: it cannot be reused.

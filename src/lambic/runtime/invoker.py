@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lambic._start_trace import stamp
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.project.config import FunctionSettings
 from lambic.project.environ import function_environment
@@ -365,6 +366,7 @@ class Invoker:
     ) -> InvocationResult:
         self._start_monitor()
         settings = pool.settings
+        stamp("main: invoke")
         lease = pool.try_acquire()
         if lease is None:
             # Lambda throttles at the limit instead of queueing; so do we.

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from lambic._start_trace import stamp
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION, function_arn
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.manifest import FunctionEntry
@@ -77,6 +78,7 @@ class LiveEventSources:
             return invoker.invoke(function, payload, request_id=request_id)
 
         self._invoke = invoke
+        stamp("main: es checked")
         self.queue = AsyncEventQueue(
             attempt,
             path=state / "events.sqlite3",
@@ -86,7 +88,9 @@ class LiveEventSources:
             concurrency=self._async_concurrency,
             report=self._print_delivery,
         )
+        stamp("main: es queue opened")
         self.sources = self._create_sources(cloud, cloud.project.manifest.functions)
+        stamp("main: es sources created")
         await self.sources.start()
         if self.local_services is not None:
             self.local_services.use_event_queue(self.queue)

@@ -11,13 +11,16 @@ The event sources that feed on these services are `live_event_sources`.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lambic._sockets import PortInUseError
+from lambic._start_trace import stamp
 from lambic.project.account import DEFAULT_SERVICES_PORT
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.metering import Meter, create_meter
@@ -55,6 +58,17 @@ def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> d
     return env
 
 
+#: service name -> (module, service class, the attribute holding its engine).
+_ENGINES = {
+    "s3": ("lambic.services.s3", "S3Service", "engine"),
+    "sqs": ("lambic.services.sqs", "SqsService", "engine"),
+    "sns": ("lambic.services.sns", "SnsService", "engine"),
+    "dynamodb": ("lambic.services.dynamodb", "DynamoDBService", "engine"),
+    "events": ("lambic.services.events", "EventsService", "bus"),
+    "kinesis": ("lambic.services.kinesis", "KinesisService", "engine"),
+}
+
+
 class LocalServices:
     """The S3/DynamoDB/SQS/SNS/EventBridge edge port inside `lambic local`, plus Lambda's API.
 
@@ -89,6 +103,8 @@ class LocalServices:
         self._lock: ServicesLock | None = None
         self._endpoint_file: Path | None = None
         self._state: Path | None = None
+        #: The declared resources being created (`start`), until `ready`.
+        self._creating: Future[list[str]] | None = None
         #: What the edge serves, by name (for in-process calls to the services).
         self._served: dict[str, Service] = {}
 
@@ -108,26 +124,25 @@ class LocalServices:
     def engines(self, needed: Collection[str] = SERVICE_NAMES) -> Engines:
         """The in-process engines of the `needed` services (built now if they were not
         yet), for the event sources; none before start."""
-        from lambic.services.dynamodb import DynamoDBService
-        from lambic.services.events import EventsService
-        from lambic.services.kinesis import KinesisService
-        from lambic.services.s3 import S3Service
-        from lambic.services.sns import SnsService
-        from lambic.services.sqs import SqsService
-
         services = self.services
         if services is None:
             return Engines()
-        built = {name: services.get(name) for name in needed}
-        s3, sqs, sns = built.get("s3"), built.get("sqs"), built.get("sns")
-        dynamodb, events, kinesis = built.get("dynamodb"), built.get("events"), built.get("kinesis")
+        # Only the needed services' classes are imported (building one imports its own):
+        # importing all six to tell them apart cost an app with none of those handlers
+        # ~25 ms of CPU on the way to its first answer (SNS's module alone ~15).
+        found: dict[str, Any] = {}  # the engines' types: checked by the isinstance
+        for name in needed:
+            module, class_name, attribute = _ENGINES[name]
+            service = services.get(name)
+            if isinstance(service, getattr(importlib.import_module(module), class_name)):
+                found[name] = getattr(service, attribute)
         return Engines(
-            s3=s3.engine if isinstance(s3, S3Service) else None,
-            sqs=sqs.engine if isinstance(sqs, SqsService) else None,
-            sns=sns.engine if isinstance(sns, SnsService) else None,
-            dynamodb=dynamodb.engine if isinstance(dynamodb, DynamoDBService) else None,
-            event_bus=events.bus if isinstance(events, EventsService) else None,
-            kinesis=kinesis.engine if isinstance(kinesis, KinesisService) else None,
+            s3=found.get("s3"),
+            sqs=found.get("sqs"),
+            sns=found.get("sns"),
+            dynamodb=found.get("dynamodb"),
+            event_bus=found.get("events"),
+            kinesis=found.get("kinesis"),
         )
 
     async def start(self, cloud: LocalCloud) -> None:
@@ -137,18 +152,33 @@ class LocalServices:
         url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
         try:
             cloud.extra_env.update(endpoint_environment(url))
+            stamp("main: edge open")
             where = "in memory" if state is None else f"state in {state}"
             cloud.echo(f"Local AWS services on {url} ({where})")
-            created = await self.create_resources(cloud.config.resources(cloud.stage))
-            if created:
-                cloud.echo("Created " + ", ".join(created))
-            if state is not None:
-                # Only now: a `lambic invoke` that finds the file must find the tables too.
-                self._endpoint_file = state / LOCAL_ENDPOINT_FILE
-                await asyncio.to_thread(write_endpoint, self._endpoint_file, url)
+            # The declared resources are created on the edge's thread while LocalCloud
+            # reads app.py (~35 ms of CPU and a few fdatasyncs off the way to the first
+            # answer); a request reaching the edge meanwhile (an import-time call of
+            # app.py) waits for them, so it finds them as if created first. `ready`
+            # waits for the rest.
+            self._creating = self._create(cloud.config.resources(cloud.stage))
+            if self._creating is not None and self.services is not None:
+                self.services.hold_requests(self._creating)
         except BaseException:
             await self.stop()  # not started, so LocalCloud will not stop it
             raise
+
+    async def ready(self, cloud: LocalCloud) -> None:
+        """After `start`, once app.py is read: the declared resources exist (their
+        names printed), and the endpoint file names these services."""
+        creating, self._creating = self._creating, None
+        created = await self._created(creating) if creating is not None else []
+        if created:
+            cloud.echo("Created " + ", ".join(created))
+        state = self._state
+        if state is not None and self.edge is not None:
+            # Only now: a `lambic invoke` that finds the file must find the tables too.
+            self._endpoint_file = state / LOCAL_ENDPOINT_FILE
+            await asyncio.to_thread(write_endpoint, self._endpoint_file, self.edge.url)
 
     async def _open_waiting(
         self,
@@ -262,21 +292,30 @@ class LocalServices:
         services always run), with no SDK: boto3 would cost this process ~0.2 s of CPU
         and ~20 MB before its first answer.
         """
+        creating = self._create(resources)
+        return await self._created(creating) if creating is not None else []
+
+    def _create(self, resources: DeclaredResources) -> Future[list[str]] | None:
+        """Start `create_resources` on the edge's loop (None: nothing declared)."""
         if not resources:
-            return []
+            return None
         edge = self.edge
         if edge is None or edge.loop is None:
             raise LambicRuntimeError("The local services are not started")
-        from lambic.services.in_process import AwsCallError, InProcessAws
+        from lambic.services.in_process import InProcessAws
 
         services = self.services
         # Built here, not through the edge: the edge's first answer starts building the
         # other services in the background, which must not compete with start-up.
         served = services.built_on_use() if services is not None else self._served
         aws = InProcessAws(served, f"{edge.host}:{edge.port}")
-        done = asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
+        return asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
+
+    async def _created(self, creating: Future[list[str]]) -> list[str]:
+        from lambic.services.in_process import AwsCallError
+
         try:
-            return await asyncio.wrap_future(done)
+            return await asyncio.wrap_future(creating)
         except AwsCallError as exc:
             raise LambicRuntimeError(
                 f"Local services: creating the declared resources failed ({exc}); "

@@ -70,3 +70,27 @@ print(asyncio.run(run()), sorted(m for m in ("boto3", "botocore") if m in sys.mo
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ("['table orders', 'bucket site', 'queue jobs', 'topic news'] []")
+
+
+def test_the_engines_an_app_needs_import_only_their_own_services() -> None:
+    # In a fresh interpreter: another test of this worker may have imported them all.
+    # An app whose handlers feed only from S3 (and a stored state) does not pay on its
+    # way to the first answer for importing SNS, SQS, Kinesis or EventBridge.
+    probe = """
+import asyncio, sys
+from lambic.runtime.local_services import LocalServices
+
+async def run():
+    services = LocalServices(port=0)
+    await services.open(None, lambda: None)
+    try:
+        engines = services.engines(["s3"])
+        return engines.s3 is not None, sorted(engines.running())
+    finally:
+        await services.stop()
+
+names = ("s3", "sqs", "sns", "kinesis", "events", "dynamodb")
+print(asyncio.run(run()), [n for n in names if f"lambic.services.{n}" in sys.modules])
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "(True, ['s3']) ['s3']"

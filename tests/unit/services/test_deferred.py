@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from pathlib import Path
 
 from lambic.services.base import Headers, ServiceRequest
@@ -137,5 +138,25 @@ def test_a_deferred_s3_still_takes_uploads_as_files_in_its_spool_directory(
         assert s3.takes_upload(put)
         assert s3.spool_directory is not None
         assert str(tmp_path / "state") in s3.spool_directory
+    finally:
+        deferred.close()
+
+
+def test_held_requests_are_answered_only_once_the_hold_is_done(tmp_path: Path) -> None:
+    # lambic local creates its declared resources while app.py is read: a request
+    # meanwhile (an import-time call) comes after them, whatever their outcome.
+    deferred = create_deferred_services(None, warm=False)
+    hold: Future[object] = Future()
+    deferred.hold_requests(hold)
+
+    async def scenario() -> tuple[bool, int]:
+        answer = asyncio.ensure_future(deferred.by_name()["s3"].handle(list_buckets()))
+        await asyncio.sleep(0.2)
+        waited = not answer.done()
+        hold.set_exception(RuntimeError("the holder's to report"))
+        return waited, (await asyncio.wait_for(answer, 10)).status
+
+    try:
+        assert asyncio.run(scenario()) == (True, 200)
     finally:
         deferred.close()
