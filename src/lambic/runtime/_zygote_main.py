@@ -12,11 +12,8 @@ import socket
 import sys
 from collections.abc import Sequence
 
-<<<<<<< HEAD
-from lambic.runtime import _isolation
-=======
 from lambic._start_trace import stamp
->>>>>>> wt-localstart
+from lambic.runtime import _isolation
 from lambic.runtime._sandbox import set_parent_death_signal
 from lambic.runtime._zygote_process import preload_modules, serve
 
