@@ -6,6 +6,10 @@ base64, timestamps epoch seconds). Response: 200 with a JSON body, or an error
 `x-amzn-ErrorType` and its status; members of the wrong JSON type are refused first
 (`shapes.check_types`). Every response carries `x-amzn-RequestId` and `x-amz-id-2`, as
 Kinesis's do.
+
+A request whose Content-Type is `application/x-amz-cbor-1.1` (the AWS SDK for Java's and
+the KCL's default) is read and answered in CBOR (`cbor_wire`), errors included; the
+operation and its checks are the same.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import orjson
 
 from lambic.services.base import ServiceRequest, ServiceResponse
+from lambic.services.kinesis import cbor_wire
 from lambic.services.kinesis.errors import (
     InternalFailure,
     KinesisError,
@@ -36,21 +41,23 @@ TARGET_PREFIX = "Kinesis_20131202."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
-def render(status: int, body: Mapping[str, Any]) -> ServiceResponse:
+def render(status: int, body: Mapping[str, Any], *, cbor: bool = False) -> ServiceResponse:
+    if cbor:
+        return _respond(status, cbor_wire.write_response(body), cbor_wire.CONTENT_TYPE)
     return _respond(status, orjson.dumps(body))
 
 
-def render_empty() -> ServiceResponse:
+def render_empty(*, cbor: bool = False) -> ServiceResponse:
     """The answer of an operation without output: 200 and no body at all."""
-    return _respond(200, b"")
+    return _respond(200, b"", cbor_wire.CONTENT_TYPE if cbor else CONTENT_TYPE)
 
 
-def _respond(status: int, payload: bytes) -> ServiceResponse:
+def _respond(status: int, payload: bytes, content_type: str = CONTENT_TYPE) -> ServiceResponse:
     request_id = os.urandom(16).hex()
     return ServiceResponse(
         status=status,
         headers=[
-            ("Content-Type", CONTENT_TYPE),
+            ("Content-Type", content_type),
             ("x-amzn-RequestId", request_id),
             ("x-amz-id-2", base64.b64encode(os.urandom(48)).decode("ascii")),
             ("Content-Length", str(len(payload))),
@@ -59,10 +66,10 @@ def _respond(status: int, payload: bytes) -> ServiceResponse:
     )
 
 
-def render_error(error: KinesisError) -> ServiceResponse:
+def render_error(error: KinesisError, *, cbor: bool = False) -> ServiceResponse:
     # The deserializer's errors spell the key "Message" (kinesalite's AWS recordings).
     key = "Message" if isinstance(error, SerializationError) else "message"
-    response = render(error.status, {"__type": error.code, key: error.message})
+    response = render(error.status, {"__type": error.code, key: error.message}, cbor=cbor)
     response.headers.append(("x-amzn-ErrorType", error.code))
     return response
 
@@ -80,6 +87,9 @@ def dispatch(
     unserved: frozenset[str],
 ) -> ServiceResponse:
     """Run the operation a request names; AWS's error shape for anything that fails."""
+    content_type = request.headers.get("content-type")
+    # Only a CBOR Content-Type leaves the JSON path (one lookup on every JSON request).
+    cbor = content_type is not None and cbor_wire.is_cbor(content_type)
     try:
         name = operation_name(request)
         operation = operations.get(name)
@@ -91,10 +101,15 @@ def dispatch(
                     "with a stub while running locally."
                 )
             raise UnknownOperationError(f"Unknown operation: {name}")
-        try:
-            body = orjson.loads(request.body) if request.body else {}
-        except ValueError as exc:
-            raise SerializationError("Start of structure or map found where not expected.") from exc
+        if cbor:
+            body = cbor_wire.read_request(name, request.body)
+        else:
+            try:
+                body = orjson.loads(request.body) if request.body else {}
+            except ValueError as exc:
+                raise SerializationError(
+                    "Start of structure or map found where not expected."
+                ) from exc
         if not isinstance(body, dict):
             raise SerializationError("Start of structure or map found where not expected.")
         check_types(name, body)
@@ -102,14 +117,16 @@ def dispatch(
         if not result:
             # An operation without output (CreateStream, MergeShards, AddTagsToStream...)
             # answers an empty body, as Kinesis does, not "{}".
-            return render_empty()
-        return render(200, result)
+            return render_empty(cbor=cbor)
+        return render(200, result, cbor=cbor)
     except KinesisError as error:
-        return render_error(error)
+        return render_error(error, cbor=cbor)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         # A member of the wrong JSON type (botocore validates, raw clients may not).
         logger.debug("Kinesis request failed to deserialize", exc_info=True)
-        return render_error(SerializationError(f"Could not deserialize the request: {exc}"))
+        return render_error(
+            SerializationError(f"Could not deserialize the request: {exc}"), cbor=cbor
+        )
     except Exception:
         logger.exception("Kinesis operation failed")
-        return render_error(InternalFailure("Internal service failure."))
+        return render_error(InternalFailure("Internal service failure."), cbor=cbor)
