@@ -28,16 +28,10 @@ from lambic.services import _cbor
 from lambic.services.kinesis.errors import SerializationError
 from lambic.services.kinesis.shapes import INPUTS, Shape
 
-CONTENT_TYPE = "application/x-amz-cbor-1.1"
-
 #: Response members whose wire form differs from JSON's (botocore's output shapes).
 _BLOB_OUTPUTS = frozenset({"Data"})
 _TIMESTAMP_OUTPUTS = frozenset({"ApproximateArrivalTimestamp", "StreamCreationTimestamp"})
 _EPOCH_TAG = 1
-
-
-def is_cbor(content_type: str) -> bool:
-    return content_type.startswith("application/x-amz-cbor")
 
 
 def read_request(operation: str, body: bytes) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.kinesis import cbor_wire
 from lambic.services.kinesis.errors import (
     InternalFailure,
     KinesisError,
@@ -39,17 +38,23 @@ Operation = Callable[[dict[str, Any]], dict[str, Any]]
 
 TARGET_PREFIX = "Kinesis_20131202."
 CONTENT_TYPE = "application/x-amz-json-1.1"
+CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
+#: Any version of AWS's CBOR protocol (the SDKs send 1.1).
+_CBOR_PREFIX = "application/x-amz-cbor"
 
 
-def render(status: int, body: Mapping[str, Any], *, cbor: bool = False) -> ServiceResponse:
+def render(status: int, body: Mapping[str, Any], cbor: bool = False) -> ServiceResponse:
     if cbor:
-        return _respond(status, cbor_wire.write_response(body), cbor_wire.CONTENT_TYPE)
+        # Imported on the first CBOR request: JSON clients never load the codec.
+        from lambic.services.kinesis.cbor_wire import write_response
+
+        return _respond(status, write_response(body), CBOR_CONTENT_TYPE)
     return _respond(status, orjson.dumps(body))
 
 
-def render_empty(*, cbor: bool = False) -> ServiceResponse:
+def render_empty(cbor: bool = False) -> ServiceResponse:
     """The answer of an operation without output: 200 and no body at all."""
-    return _respond(200, b"", cbor_wire.CONTENT_TYPE if cbor else CONTENT_TYPE)
+    return _respond(200, b"", CBOR_CONTENT_TYPE if cbor else CONTENT_TYPE)
 
 
 def _respond(status: int, payload: bytes, content_type: str = CONTENT_TYPE) -> ServiceResponse:
@@ -66,10 +71,10 @@ def _respond(status: int, payload: bytes, content_type: str = CONTENT_TYPE) -> S
     )
 
 
-def render_error(error: KinesisError, *, cbor: bool = False) -> ServiceResponse:
+def render_error(error: KinesisError, cbor: bool = False) -> ServiceResponse:
     # The deserializer's errors spell the key "Message" (kinesalite's AWS recordings).
     key = "Message" if isinstance(error, SerializationError) else "message"
-    response = render(error.status, {"__type": error.code, key: error.message}, cbor=cbor)
+    response = render(error.status, {"__type": error.code, key: error.message}, cbor)
     response.headers.append(("x-amzn-ErrorType", error.code))
     return response
 
@@ -87,9 +92,8 @@ def dispatch(
     unserved: frozenset[str],
 ) -> ServiceResponse:
     """Run the operation a request names; AWS's error shape for anything that fails."""
-    content_type = request.headers.get("content-type")
     # Only a CBOR Content-Type leaves the JSON path (one lookup on every JSON request).
-    cbor = content_type is not None and cbor_wire.is_cbor(content_type)
+    cbor = request.headers.get("content-type", "").startswith(_CBOR_PREFIX)
     try:
         name = operation_name(request)
         operation = operations.get(name)
@@ -102,7 +106,9 @@ def dispatch(
                 )
             raise UnknownOperationError(f"Unknown operation: {name}")
         if cbor:
-            body = cbor_wire.read_request(name, request.body)
+            from lambic.services.kinesis.cbor_wire import read_request
+
+            body = read_request(name, request.body)
         else:
             try:
                 body = orjson.loads(request.body) if request.body else {}
@@ -117,16 +123,14 @@ def dispatch(
         if not result:
             # An operation without output (CreateStream, MergeShards, AddTagsToStream...)
             # answers an empty body, as Kinesis does, not "{}".
-            return render_empty(cbor=cbor)
-        return render(200, result, cbor=cbor)
+            return render_empty(cbor)
+        return render(200, result, cbor)
     except KinesisError as error:
-        return render_error(error, cbor=cbor)
+        return render_error(error, cbor)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         # A member of the wrong JSON type (botocore validates, raw clients may not).
         logger.debug("Kinesis request failed to deserialize", exc_info=True)
-        return render_error(
-            SerializationError(f"Could not deserialize the request: {exc}"), cbor=cbor
-        )
+        return render_error(SerializationError(f"Could not deserialize the request: {exc}"), cbor)
     except Exception:
         logger.exception("Kinesis operation failed")
-        return render_error(InternalFailure("Internal service failure."), cbor=cbor)
+        return render_error(InternalFailure("Internal service failure."), cbor)

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lambic.services._cbor import Tagged, dumps, loads
-from lambic.services.kinesis.cbor_wire import is_cbor, read_request, write_response
+from lambic.services.kinesis.cbor_wire import read_request, write_response
 from lambic.services.kinesis.errors import SerializationError
-
-
-def test_only_the_cbor_content_type_is_cbor() -> None:
-    assert is_cbor("application/x-amz-cbor-1.1")
-    assert not is_cbor("application/x-amz-json-1.1")
-    assert not is_cbor("")
 
 
 def test_blobs_become_base64_and_tagged_millis_become_seconds_at_any_depth() -> None:
