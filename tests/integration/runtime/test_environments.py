@@ -28,6 +28,7 @@ from lambic.runtime import (
     create_project,
     load_project,
 )
+from lambic.runtime._cpu_hold import HOLD_AFTER
 from lambic.runtime.zygote import DEFAULT_PRELOAD
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
@@ -48,6 +49,7 @@ HANDLERS = [
     "search_path",
     "no_newline",
     "sched_policy",
+    "cpus",
 ]
 T = TypeVar("T")
 LIGHT_PRELOAD = ("json", "logging", "lambic.app")
@@ -346,6 +348,35 @@ def test_a_lone_invocation_may_preempt_and_concurrent_ones_wait_their_turn(
     together, alone = run(with_invoker(make_project(tmp_path), body))
     assert [payload(r) for r in together] == [os.SCHED_BATCH, os.SCHED_BATCH]
     assert not alone.cold_start and payload(alone) == os.SCHED_OTHER
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to choose between")
+def test_a_lone_invocation_runs_on_the_event_loops_cpu_and_concurrent_ones_on_any(
+    tmp_path: Path,
+) -> None:
+    # A lone invocation's wakeups stay on one CPU (after a streak of lone ones): the
+    # loop's thread is held on its CPU while it waits, and the environment runs there
+    # (`_cpu_hold`); released after, and for invocations among others.
+    allowed = sorted(os.sched_getaffinity(0))
+
+    async def body(inv: Invoker) -> tuple[Any, list[int], list[int], list[Any]]:
+        for _ in range(HOLD_AFTER - 1):  # one at a time, as from one connection
+            await inv.invoke("cpus", b"{}")
+        lone = asyncio.create_task(inv.invoke("cpus", b'{"hold": 0.4}'))
+        await asyncio.sleep(0.2)  # the invocation is in its handler now
+        during = sorted(os.sched_getaffinity(0))
+        alone = payload(await lone)
+        after = sorted(os.sched_getaffinity(0))
+        calls = [inv.invoke("cpus", b'{"hold": 0.3}') for _ in range(2)]
+        together = [payload(r) for r in await asyncio.gather(*calls)]
+        return alone, during, after, together
+
+    alone, during, after, together = run(with_invoker(make_project(tmp_path), body))
+    assert len(alone) == 1 and alone == during
+    assert after == allowed
+    # One of the two reuses the environment that was held, and the first of them starts
+    # alone (held), until the second joins: both end up free to run anywhere.
+    assert together == [allowed, allowed]
 
 
 def test_account_concurrency_limits_unreserved_functions(tmp_path: Path) -> None:
