@@ -18,9 +18,11 @@ invocation stay on one CPU, and the environment, woken while the loop finishes i
 pass, runs as soon as the loop waits. The thread is held only while the invocation is
 awaited (`release()` right after): the kernel still moves the loop freely between
 requests, and invocations among others run on any CPU as before (one that others join
-while it is held is let go at once). Linux gives a new thread or process its creator's
-CPUs: one the loop's thread starts inside that window keeps the one CPU. Forks of
-environments and zygotes happen before it (cold starts are not held), but a worker
+while it is held is let go at once, and so is one still running at the invoker's first
+watchdog tick 20 ms or more after it was held: a long handler is not kept from
+moving). Linux gives a new thread or process its creator's CPUs: one the loop's thread
+starts inside that window keeps the one CPU. Forks of environments and zygotes happen
+before it (an environment is forked before its invocation is placed), but a worker
 thread of the loop's default executor (`asyncio.to_thread`, as the file watcher's
 scans) first needed there would keep it; such threads only run short, occasional work.
 
@@ -34,7 +36,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -73,6 +77,7 @@ class CpuHold:
         self.allowed = allowed
         self._getcpu = getcpu
         self._held: Placeable | None = None  # the environment of the held invocation
+        self._since = 0.0  # when it was held (time.monotonic())
         self._streak = 0  # invocations in a row that started alone
 
     @classmethod
@@ -96,21 +101,30 @@ class CpuHold:
             self._streak += 1
         else:
             self._streak = 0
-            if self._held is not None:
-                self._held.place(None, self.allowed)
-                self._let_go()
+            self.let_go()
         cpu = self._take() if self._streak >= HOLD_AFTER else None
         env.place(cpu, self.allowed)
         if cpu is None:
             return False
         self._held = env
+        self._since = time.monotonic()
         return True
 
     def release(self, env: Placeable) -> None:
         """The held invocation of `env` ended: the thread may move again. `env` stays
         where it is, ready for the next lone invocation (no syscall for it then)."""
         if self._held is env:
-            self._let_go()
+            self._free_thread()
+
+    def let_go(self, held_before: float = math.inf) -> None:
+        """Let the held invocation (if any) and the thread run anywhere: another
+        invocation joined, or (the invoker's watchdog, `held_before` a tick ago on
+        `time.monotonic()`) it has run long enough that its wakeups no longer matter
+        and the kernel should be free to move its work."""
+        held = self._held
+        if held is not None and self._since < held_before:
+            held.place(None, self.allowed)
+            self._free_thread()
 
     def _take(self) -> int | None:
         cpu = self._getcpu()
@@ -122,7 +136,7 @@ class CpuHold:
             return None
         return cpu
 
-    def _let_go(self) -> None:
+    def _free_thread(self) -> None:
         self._held = None
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, self.allowed)

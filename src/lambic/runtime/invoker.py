@@ -345,6 +345,9 @@ class Invoker:
             # Wake at the next tick, or sooner if a deadline falls before it, so a
             # timeout is enforced to the millisecond as Lambda's is.
             wake_at = now + _MEMORY_POLL_SECONDS
+            if self._cpu_hold is not None:
+                # A held invocation this long gains nothing more from its CPU.
+                self._cpu_hold.let_go(held_before=now - _MEMORY_POLL_SECONDS)
             for pool in pools:
                 for env in list(pool.environments):
                     if env.busy:

@@ -354,28 +354,28 @@ def test_a_lone_invocation_may_preempt_and_concurrent_ones_wait_their_turn(
 def test_a_lone_invocation_runs_on_the_event_loops_cpu_and_concurrent_ones_on_any(
     tmp_path: Path,
 ) -> None:
-    # A lone invocation's wakeups stay on one CPU (after a streak of lone ones): the
-    # loop's thread is held on its CPU while it waits, and the environment runs there
-    # (`_cpu_hold`); released after, and for invocations among others.
+    # After a streak of lone invocations, a short one runs on one CPU, the loop's
+    # (`_cpu_hold`); the loop's thread is free again after it. A long one is let go by
+    # the watchdog (after 20 ms), and invocations among others run anywhere.
     allowed = sorted(os.sched_getaffinity(0))
 
-    async def body(inv: Invoker) -> tuple[Any, list[int], list[int], list[Any]]:
+    async def body(inv: Invoker) -> tuple[list[Any], list[int], Any, list[Any]]:
         for _ in range(HOLD_AFTER - 1):  # one at a time, as from one connection
             await inv.invoke("cpus", b"{}")
-        lone = asyncio.create_task(inv.invoke("cpus", b'{"hold": 0.4}'))
-        await asyncio.sleep(0.2)  # the invocation is in its handler now
-        during = sorted(os.sched_getaffinity(0))
-        alone = payload(await lone)
+        short = [payload(await inv.invoke("cpus", b"{}")) for _ in range(5)]
         after = sorted(os.sched_getaffinity(0))
-        calls = [inv.invoke("cpus", b'{"hold": 0.3}') for _ in range(2)]
+        long = payload(await inv.invoke("cpus", b'{"hold": 0.2}'))
+        calls = [inv.invoke("cpus", b'{"hold": 0.2}') for _ in range(2)]
         together = [payload(r) for r in await asyncio.gather(*calls)]
-        return alone, during, after, together
+        return short, after, long, together
 
-    alone, during, after, together = run(with_invoker(make_project(tmp_path), body))
-    assert len(alone) == 1 and alone == during
+    short, after, long, together = run(with_invoker(make_project(tmp_path), body))
+    # (One slowed past 20 ms by a loaded machine may be let go before it reads.)
+    assert all(len(cpus) == 1 or cpus == allowed for cpus in short)
+    assert sum(len(cpus) == 1 for cpus in short) >= 3
     assert after == allowed
-    # One of the two reuses the environment that was held, and the first of them starts
-    # alone (held), until the second joins: both end up free to run anywhere.
+    assert long == allowed
+    # One of the two reuses the environment that was held: both run anywhere.
     assert together == [allowed, allowed]
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -70,6 +71,28 @@ def test_an_invocation_others_join_lets_the_held_one_go_and_breaks_the_streak() 
     joined, first, second, thread, next_held = in_thread(body)
     assert not joined and first == ALLOWED and second == ALLOWED and thread == ALLOWED
     assert not next_held  # a new streak starts
+
+
+@two_cpus
+def test_let_go_frees_the_held_invocation_and_the_thread() -> None:
+    # The invoker's watchdog calls it: a long handler is not kept on one CPU, a short
+    # one is left alone.
+    def body() -> tuple[frozenset[int] | None, set[int], frozenset[int] | None]:
+        hold = CpuHold.create()
+        assert hold is not None
+        env = Env()
+        for _ in range(HOLD_AFTER):
+            hold.place(env, alone=True)
+        held_on = env.cpus
+        hold.let_go(held_before=time.monotonic() - 60)  # a tick: held too recently
+        assert env.cpus == held_on and len(os.sched_getaffinity(0)) == 1
+        hold.let_go(held_before=time.monotonic())
+        hold.release(env)  # when the invocation ends: nothing left to do
+        return held_on, os.sched_getaffinity(0), env.cpus
+
+    held_on, thread, env_cpus = in_thread(body)
+    assert held_on is not None and len(held_on) == 1
+    assert thread == ALLOWED and env_cpus == ALLOWED
 
 
 def test_no_hold_where_only_one_cpu_is_allowed() -> None:
