@@ -136,6 +136,9 @@ class Environment:
         self.deadline = 0.0
         # The process starts SCHED_BATCH (`_sandbox`); see `schedule_for`.
         self._batch = True
+        # The one CPU it is held on while its invocation is alone (`place`), else None:
+        # any CPU the process may use, as it inherited.
+        self._cpu: int | None = None
         self._log_poll = select.poll()
         self._log_poll.register(log_fd, select.POLLIN)
         self._loop.add_reader(log_fd, self._on_log_readable)
@@ -289,6 +292,15 @@ class Environment:
         with contextlib.suppress(AttributeError, OSError):
             policy = os.SCHED_BATCH if batch else os.SCHED_OTHER
             os.sched_setscheduler(self.pid, policy, os.sched_param(0))
+
+    def place(self, cpu: int | None, allowed: frozenset[int]) -> None:
+        """Run on `cpu` only (the event loop's, held for a lone invocation: see
+        `_cpu_hold`), or on any of `allowed` (None). One syscall only when it changes."""
+        if cpu == self._cpu or not self.pid or not self.alive:
+            return
+        self._cpu = cpu
+        with contextlib.suppress(OSError):  # gone meanwhile: no matter
+            os.sched_setaffinity(self.pid, allowed if cpu is None else (cpu,))
 
     async def invoke(self, meta: dict[str, Any], payload: bytes, timeout_s: float) -> Outcome:
         """Run one invocation; enforce the timeout from here, as Lambda's sandbox does."""
