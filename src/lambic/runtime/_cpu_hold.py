@@ -21,10 +21,10 @@ requests, and invocations among others run on any CPU as before (one that others
 while it is held is let go at once, and so is one still running at the invoker's first
 watchdog tick 20 ms or more after it was held: a long handler is not kept from
 moving). Linux gives a new thread or process its creator's CPUs: one the loop's thread
-starts inside that window keeps the one CPU. Forks of environments and zygotes happen
-before it (an environment is forked before its invocation is placed), but a worker
-thread of the loop's default executor (`asyncio.to_thread`, as the file watcher's
-scans) first needed there would keep it; such threads only run short, occasional work.
+starts inside that window would keep the one CPU for its life. Forks of environments
+and zygotes happen before it (an environment is forked before its invocation is
+placed); a thread started meanwhile (a worker of the loop's default executor, first
+needed by `asyncio.to_thread`) is given every allowed CPU back when the hold ends.
 
     hold = CpuHold.create()     # None: one CPU allowed, or no affinity API (not Linux)
     held = hold.place(env, alone)   # env.place(cpu or None, hold.allowed) called
@@ -38,6 +38,7 @@ import contextlib
 import ctypes
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -79,6 +80,7 @@ class CpuHold:
         self._held: Placeable | None = None  # the environment of the held invocation
         self._since = 0.0  # when it was held (time.monotonic())
         self._streak = 0  # invocations in a row that started alone
+        self._threads = 0  # the process's Python threads when the hold began
 
     @classmethod
     def create(cls) -> CpuHold | None:
@@ -134,9 +136,20 @@ class CpuHold:
             os.sched_setaffinity(0, (cpu,))
         except OSError:
             return None
+        self._threads = threading.active_count()
         return cpu
 
     def _free_thread(self) -> None:
         self._held = None
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, self.allowed)
+        if threading.active_count() > self._threads:
+            # Threads started during the hold inherited its one CPU (a count is enough:
+            # threads rarely end inside a hold, and all get the full set, which the
+            # others have anyway).
+            current = threading.get_native_id()
+            for thread in threading.enumerate():
+                native = thread.native_id
+                if native is not None and native != current:
+                    with contextlib.suppress(OSError):
+                        os.sched_setaffinity(native, self.allowed)

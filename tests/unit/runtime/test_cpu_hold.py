@@ -112,3 +112,36 @@ def test_a_cpu_outside_the_allowed_set_is_not_taken() -> None:
         return held, os.sched_getaffinity(0), env.cpus
 
     assert in_thread(body) == (False, set(ALLOWED), ALLOWED)
+
+
+@two_cpus
+def test_a_thread_started_during_a_hold_gets_every_cpu_back_when_it_ends() -> None:
+    # Linux gives a new thread its creator's CPUs: a worker the loop's thread first
+    # starts while held would otherwise stay on that one CPU for its life.
+    def body() -> tuple[set[int], set[int]]:
+        hold = CpuHold.create()
+        assert hold is not None
+        env = Env()
+        for _ in range(HOLD_AFTER):
+            hold.place(env, alone=True)
+        seen: list[set[int]] = []
+        go_on = threading.Event()
+        done = threading.Event()
+
+        def worker() -> None:
+            seen.append(os.sched_getaffinity(0))
+            go_on.wait(10)
+            seen.append(os.sched_getaffinity(0))
+            done.set()
+
+        threading.Thread(target=worker, daemon=True).start()
+        while not seen:
+            time.sleep(0.001)
+        hold.release(env)
+        go_on.set()
+        done.wait(10)
+        return seen[0], seen[1]
+
+    inherited, after = in_thread(body)
+    assert len(inherited) == 1
+    assert after == ALLOWED
