@@ -27,6 +27,30 @@ from lambic.services.s3._wire import document, element, owner_fields
 from lambic.services.s3.errors import S3Error
 
 SETTING = "acl"
+
+# What a grant on a bucket's ACL lets its grantee (another account, or everyone) do,
+# per AWS's mapping of ACL permissions to policy actions: listings, the bucket's own
+# ACL, and writing objects into it (WRITE, which multipart uploads need throughout).
+BUCKET_GRANT_ACTIONS = {
+    "s3:ListBucket": "READ",
+    "s3:ListBucketVersions": "READ",
+    "s3:ListBucketMultipartUploads": "READ",
+    "s3:PutObject": "WRITE",
+    "s3:DeleteObject": "WRITE",
+    "s3:AbortMultipartUpload": "WRITE",
+    "s3:ListMultipartUploadParts": "WRITE",
+    "s3:GetBucketAcl": "READ_ACP",
+    "s3:PutBucketAcl": "WRITE_ACP",
+}
+# What a grant on an object's ACL lets its grantee do: read it and its ACL.
+OBJECT_GRANT_ACTIONS = {
+    "s3:GetObject": "READ",
+    "s3:GetObjectVersion": "READ",
+    "s3:GetObjectAcl": "READ_ACP",
+    "s3:GetObjectVersionAcl": "READ_ACP",
+    "s3:PutObjectAcl": "WRITE_ACP",
+    "s3:PutObjectVersionAcl": "WRITE_ACP",
+}
 PERMISSIONS = ("FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP")
 GROUPS = "http://acs.amazonaws.com/groups/"
 ALL_USERS = GROUPS + "global/AllUsers"

@@ -204,40 +204,18 @@ def _global(name: str, call: Call) -> list[str] | None:
     return None
 
 
-# What an ACL grant to everyone (AllUsers) lets an unsigned request do, per AWS's
-# mapping of ACL permissions to actions: the bucket's ACL governs listings, its own ACL
-# and the writing of objects into it (WRITE); an object's ACL governs reading it.
-_BUCKET_ACL_GRANTS = {
-    "s3:ListBucket": "READ",
-    "s3:ListBucketVersions": "READ",
-    "s3:ListBucketMultipartUploads": "READ",
-    "s3:PutObject": "WRITE",
-    "s3:DeleteObject": "WRITE",
-    "s3:GetBucketAcl": "READ_ACP",
-    "s3:PutBucketAcl": "WRITE_ACP",
-}
-_OBJECT_ACL_GRANTS = {
-    "s3:GetObject": "READ",
-    "s3:GetObjectVersion": "READ",
-    "s3:GetObjectAcl": "READ_ACP",
-    "s3:GetObjectVersionAcl": "READ_ACP",
-    "s3:PutObjectAcl": "WRITE_ACP",
-    "s3:PutObjectVersionAcl": "WRITE_ACP",
-}
-
-
 def acl_allows_anonymous(
     engine: S3Engine, bucket: str, action: str, key: str | None, version_id: str | None = None
 ) -> bool:
-    """Whether an ACL grants everyone `action` (see `_BUCKET_ACL_GRANTS`), unless the
-    public access block's IgnorePublicAcls is set."""
+    """Whether an ACL grants everyone `action` (`acl.BUCKET_GRANT_ACTIONS`,
+    `acl.OBJECT_GRANT_ACTIONS`), unless the public access block's IgnorePublicAcls is set."""
     block = engine.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
     if access.public_access_flag(block, "IgnorePublicAcls"):
         return False
-    permission = _BUCKET_ACL_GRANTS.get(action)
+    permission = acl.BUCKET_GRANT_ACTIONS.get(action)
     if permission is not None:
         return acl.grants_everyone(engine.setting(bucket, acl.SETTING), (permission,))
-    permission = _OBJECT_ACL_GRANTS.get(action)
+    permission = acl.OBJECT_GRANT_ACTIONS.get(action)
     if permission is not None and key is not None:
         try:
             obj = engine.head(bucket, key, version_id)

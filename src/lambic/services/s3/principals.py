@@ -59,27 +59,6 @@ _BUCKET_CONTEXT = frozenset(
         "s3:ListMultipartUploadParts",
     }
 )
-# What a bucket ACL grant lets another account do (AWS's "ACL permission → actions").
-_BUCKET_ACL = {
-    "s3:ListBucket": "READ",
-    "s3:ListBucketVersions": "READ",
-    "s3:ListBucketMultipartUploads": "READ",
-    "s3:PutObject": "WRITE",
-    "s3:DeleteObject": "WRITE",
-    "s3:AbortMultipartUpload": "WRITE",
-    "s3:ListMultipartUploadParts": "WRITE",
-    "s3:GetBucketAcl": "READ_ACP",
-    "s3:PutBucketAcl": "WRITE_ACP",
-}
-# What an object ACL grant lets another account do.
-_OBJECT_ACL = {
-    "s3:GetObject": "READ",
-    "s3:GetObjectVersion": "READ",
-    "s3:GetObjectAcl": "READ_ACP",
-    "s3:GetObjectVersionAcl": "READ_ACP",
-    "s3:PutObjectAcl": "WRITE_ACP",
-    "s3:PutObjectVersionAcl": "WRITE_ACP",
-}
 _READS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
 _OWNER_ALWAYS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"})
 
@@ -196,7 +175,7 @@ def allowed(
     if key is None or action in _BUCKET_CONTEXT:
         if same or decision == "Allow":
             return True
-        permission = _BUCKET_ACL.get(action)
+        permission = acl.BUCKET_GRANT_ACTIONS.get(action)
         stored = engine.setting(bucket, acl.SETTING)
         return (
             permission is not None
@@ -215,7 +194,7 @@ def allowed(
         return True
     if decision == "Allow" and holder.account_id == owner.account_id:
         return True
-    permission = _OBJECT_ACL.get(action)
+    permission = acl.OBJECT_GRANT_ACTIONS.get(action)
     return (
         permission is not None
         and not enforced
