@@ -1,7 +1,8 @@
 """Gateway benchmark: one hello-world route served three ways, loaded the same way.
 
     .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8] [--rounds 3]
-                                      [--metering-only] [--cold-only]
+                                      [--tail-rounds 9] [--metering-only]
+                                      [--cold-only [--baseline OTHER/src]]
 
 (a) `lambic local` (gateway + execution environment per request, as on AWS);
 (b) `chalice local` (the anchor the issue compares against);
@@ -9,17 +10,19 @@
 (d) `lambic local` again with `LAMBIC_METERING=off`: the on/off ratio is metering's
     cost (issue 19: at most 3%); `--metering-only` runs just (a) and (d).
 
-Each is started as a subprocess on a free loopback port and loaded with `wrk`
-(8 keep-alive connections, one thread) when installed, else with the bundled asyncio
-load generator, in interleaved rounds (each run after a 2 s warm-up); the median
-requests/s of the rounds is quoted. Then, for Lambic: warm p50 and p99 latency
-(sequential requests on one keep-alive connection, interleaved with raw uvicorn's,
-medians of the rounds) and cold start (first request on a new execution environment:
-the project's idle timeout is 1 s, so after 1.6 s idle the next request forks a fresh
-environment; median of 10). `--cold-only` measures just that cold start, on two
-servers interleaved: isolated (the default) and `LAMBIC_ISOLATION=off` (the anchor:
-isolation's cost is the ratio). Everything is bounded in time; all
-processes started here are stopped, loopback only.
+Each is started as a subprocess on a free loopback port and loaded with `wrk` (8
+keep-alive connections, one thread) when installed, else with the bundled asyncio load
+generator, in interleaved rounds (each run after a 2 s warm-up); the median requests/s
+of the rounds is quoted. Then, for Lambic: warm p50 and p99 latency (sequential
+requests on one keep-alive connection, on a fresh `lambic local` and raw uvicorn of
+their own once the loaded servers are stopped, after a warm-up, in rotating rounds:
+medians of `--tail-rounds`, as bench/tail.py) and cold start (first request on a new
+execution environment: the project's idle timeout is 1 s, so after 1.6 s idle the next
+request forks a fresh environment; median of 10). `--cold-only` measures just that
+cold start, on two servers interleaved: isolated (the default) and
+`LAMBIC_ISOLATION=off` (the anchor: isolation's cost is the ratio), or with
+`--baseline OTHER/src` this tree's and another checkout's (a before/after in one run).
+Everything is bounded in time; all processes started here are stopped, loopback only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import re
 import shutil
@@ -224,39 +228,72 @@ def session_cpu(session: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def sequential_latency(port: int, requests: int = 2000) -> tuple[float, float]:
-    """(p50, p99) latency (ms) of sequential requests on one keep-alive connection."""
+def sequential_latencies(port: int, requests: int = 2000) -> list[float]:
+    """Latencies (ms), in order, of sequential requests on one keep-alive connection.
+
+    The client's garbage collector is off while it times, so that none of its
+    collections can be billed to the server's tail (none was seen in 2,000 requests
+    with it on: the loop keeps no containers alive; this makes sure).
+    """
     latencies: list[float] = []
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buf = b""
-        for _ in range(requests):
-            start = time.perf_counter()
-            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            while b"\r\n\r\n" not in buf:
-                buf += s.recv(65536)
-            head, _, buf = buf.partition(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
-            while len(buf) < length:
-                buf += s.recv(65536)
-            buf = buf[length:]
-            latencies.append((time.perf_counter() - start) * 1000)
-    latencies.sort()
-    return statistics.median(latencies), latencies[int(len(latencies) * 0.99)]
+        gc.disable()
+        try:
+            for _ in range(requests):
+                start = time.perf_counter()
+                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                while b"\r\n\r\n" not in buf:
+                    buf += s.recv(65536)
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+                while len(buf) < length:
+                    buf += s.recv(65536)
+                buf = buf[length:]
+                latencies.append((time.perf_counter() - start) * 1000)
+        finally:
+            gc.enable()
+    return latencies
 
 
-def cold_only(root: Path, runs: int) -> None:
-    """Cold starts isolated and with LAMBIC_ISOLATION=off, interleaved, same run."""
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * q), len(ordered) - 1)]
+
+
+def one_connection_tails(
+    ports: dict[str, int], rounds: int, requests: int = 2000
+) -> dict[str, list[list[float]]]:
+    """Each server's latencies per round at one connection (`sequential_latencies`),
+    after a 500-request warm-up, the servers' order rotating every round so that a
+    burst of other load on the machine hits all alike (bench/tail.py's method too)."""
+    names = list(ports)
+    runs: dict[str, list[list[float]]] = {name: [] for name in names}
+    for name in names:  # warm-up: environments forked, code paths hot
+        sequential_latencies(ports[name], 500)
+    for i in range(rounds):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            runs[name].append(sequential_latencies(ports[name], requests))
+    return runs
+
+
+def cold_only(root: Path, runs: int, baseline: Path | None = None) -> None:
+    """Cold starts isolated and with LAMBIC_ISOLATION=off, interleaved, same run; with
+    `baseline` (another checkout's `src`), this tree's and that one's instead."""
     _, cold_dir, _, _ = make_projects(root)
     off_dir = root / "lambic-cold-off"
     shutil.copytree(cold_dir, off_dir)
-    found: dict[str, list[float]] = {"isolated": [], "off": []}
+    names = ("isolated", "off") if baseline is None else ("this tree", "baseline")
+    found: dict[str, list[float]] = {name: [] for name in names}
+    other = (
+        {**os.environ, "LAMBIC_ISOLATION": "off"}
+        if baseline is None
+        else {**os.environ, "PYTHONPATH": str(baseline.resolve())}
+    )
     with contextlib.ExitStack() as stack:
         ports = {}
-        for name, cwd, env in [
-            ("isolated", cold_dir, None),
-            ("off", off_dir, {**os.environ, "LAMBIC_ISOLATION": "off"}),
-        ]:
+        for name, cwd, env in [(names[0], cold_dir, None), (names[1], off_dir, other)]:
             port = ports[name] = free_port()
             cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
             cmd += ["--services-port", str(free_port())]
@@ -264,11 +301,12 @@ def cold_only(root: Path, runs: int) -> None:
         for _ in range(runs):  # each server idles 2 x 0.8 s >= its 1 s idle timeout
             for name, port in ports.items():
                 found[name] += cold_starts(port, 1, idle_s=0.8)
-    on, off = statistics.median(found["isolated"]), statistics.median(found["off"])
-    pairs = statistics.median(a / b for a, b in zip(found["isolated"], found["off"], strict=True))
+    on, off = statistics.median(found[names[0]]), statistics.median(found[names[1]])
+    pairs = statistics.median(a / b for a, b in zip(*found.values(), strict=True))
+    anchor = "LAMBIC_ISOLATION=off" if baseline is None else "baseline"
     print(
-        f"lambic cold start, median of {runs}: isolated {on:.1f} ms, "
-        f"LAMBIC_ISOLATION=off {off:.1f} ms, ratio {on / off:.2f}x "
+        f"lambic cold start, median of {runs}: {names[0]} {on:.1f} ms, "
+        f"{anchor} {off:.1f} ms, ratio {on / off:.2f}x "
         f"(median of paired ratios {pairs:.2f}x)"
     )
 
@@ -322,6 +360,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-runs", type=int, default=10)
+    parser.add_argument("--tail-rounds", type=int, default=9)
     parser.add_argument(
         "--metering-only",
         action="store_true",
@@ -332,10 +371,16 @@ def main() -> None:
         action="store_true",
         help="Only cold starts, isolated and with LAMBIC_ISOLATION=off (interleaved).",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="With --cold-only: another checkout's src, whose cold starts (isolated) are "
+        "interleaved with this tree's instead of LAMBIC_ISOLATION=off.",
+    )
     args = parser.parse_args()
     if args.cold_only:
         with tempfile.TemporaryDirectory() as tmp:
-            cold_only(Path(tmp), args.cold_runs)
+            cold_only(Path(tmp), args.cold_runs, args.baseline)
         return
     tool = "wrk -t1" if shutil.which("wrk") else "bundled asyncio generator"
     print(
@@ -385,20 +430,30 @@ def main() -> None:
                 rate, p50 = load(ports[name], args.seconds, args.connections, start_cpu)
                 runs[name].append((rate, p50))
                 cpu[name].append((session_cpu(pids[name]) - before[0]) / (rate * args.seconds))
-        # One connection, sequential, interleaved with raw uvicorn (the same machine's
-        # scheduling noise is the anchor: a tail both show is the machine's).
-        tails: dict[str, list[tuple[float, float]]] = {"lambic local": [], "raw uvicorn": []}
-        for _ in range(0 if args.metering_only else args.rounds):
-            for name, found in tails.items():
-                found.append(sequential_latency(ports[name]))
         stack.close()
         if args.metering_only:
             _print_metering(runs, cpu)
             return
-        warm_p50 = statistics.median(p50 for p50, _ in tails["lambic local"])
-        warm_p99 = statistics.median(p99 for _, p99 in tails["lambic local"])
-        raw_p50 = statistics.median(p50 for p50, _ in tails["raw uvicorn"])
-        raw_p99 = statistics.median(p99 for _, p99 in tails["raw uvicorn"])
+        # One connection, sequential, against raw uvicorn (the anchor: a tail both show
+        # is the machine's), on fresh servers of their own once the others are gone:
+        # idle servers still wake (timers, log threads), and a server just out of the
+        # load above still has its backlog (log batches, a pool of 8 environments).
+        tail_dir = Path(tmp) / "lambic-tail"
+        shutil.copytree(lambic_dir, tail_dir)
+        tail_ports = {"lambic local": free_port(), "raw uvicorn": free_port()}
+        tail_cmd = [PY, "-m", "lambic", "local", "--port", str(tail_ports["lambic local"])]
+        tail_cmd += ["--no-reload", "--services-port", str(free_port())]
+        with (
+            server(tail_cmd, tail_dir, tail_ports["lambic local"]),
+            server(
+                [PY, "raw_app.py", str(tail_ports["raw uvicorn"])],
+                raw_dir,
+                tail_ports["raw uvicorn"],
+            ),
+        ):
+            tails = one_connection_tails(tail_ports, args.tail_rounds)
+        warm_p50, warm_p99, ratio = _tail_medians(tails["lambic local"])
+        raw_p50, raw_p99, raw_ratio = _tail_medians(tails["raw uvicorn"])
 
         port = free_port()
         cmd = [PY, "-m", "lambic", "local", "--port", str(port), "--no-reload"]
@@ -419,13 +474,22 @@ def main() -> None:
     print(f"lambic warm p50 (sequential, 1 connection) = {warm_p50:.3f} ms   (target <= 1 ms)")
     print(
         f"lambic warm p99 (sequential, 1 connection) = {warm_p99:.3f} ms = "
-        f"{warm_p99 / warm_p50:.1f}x p50   (target <= 3x; raw uvicorn in the same run: "
-        f"p50 {raw_p50:.3f} ms, p99 {raw_p99:.3f} ms = {raw_p99 / raw_p50:.1f}x)"
+        f"{ratio:.1f}x p50   (target <= 3x; raw uvicorn in the same run: "
+        f"p50 {raw_p50:.3f} ms, p99 {raw_p99:.3f} ms = {raw_ratio:.1f}x; medians of "
+        f"{args.tail_rounds} rounds of 2,000)"
     )
     print(
         f"lambic cold start, median of {len(cold)} = {statistics.median(cold):.1f} ms "
         f"(min {min(cold):.1f}, max {max(cold):.1f})   (target <= 30 ms)"
     )
+
+
+def _tail_medians(rounds: list[list[float]]) -> tuple[float, float, float]:
+    """Medians over rounds of p50, p99 and each round's p99/p50."""
+    p50s = [percentile(r, 0.5) for r in rounds]
+    p99s = [percentile(r, 0.99) for r in rounds]
+    ratios = [b / a for a, b in zip(p50s, p99s, strict=True)]
+    return statistics.median(p50s), statistics.median(p99s), statistics.median(ratios)
 
 
 def _print_metering(

@@ -44,6 +44,13 @@ start would otherwise compile Lambic's sources again, which no installed user pa
 The interpreter's own start (`python -c pass`, and `python -S -c pass` without site)
 is timed in the same rounds, as the floor under every Python target.
 
+With --trace, each Lambic `lambic local` start also records where each process of
+its tree was on the way to the first answer (`lambic._start_trace`: the main
+process, the zygote, its manifest reader and the first environment stamp their
+phases with CLOCK_MONOTONIC and their own CPU time); the median of each phase, as
+ms from exec and the process's CPU ms at that moment, is printed per target, so a
+before/after shows which process the first answer waits on.
+
 With --instructions (valgrind installed), each `lambic services` target (and the
 floor) also runs once under valgrind's callgrind, and the instructions it executed
 from exec to its first answer are printed (`callgrind_control --dump` when the answer
@@ -290,6 +297,8 @@ class Target:
     #: role -> per round: (PSS MB, USS MB, processes) summed over its processes
     per_process: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)
     statuses: set[int] = field(default_factory=set)
+    #: phase -> [(ms from exec, process CPU ms)] over the rounds (--trace).
+    phases: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -423,10 +432,40 @@ def instructions(target: Target, timeout: float = 600.0) -> float:
             proc.wait(timeout=10)
 
 
-def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
+def record_phases(target: Target, trace: Path, exec_ns: int, answer_ns: int) -> None:
+    """Each stamped phase (`lambic._start_trace`) up to the first answer, as (ms from
+    exec, the process's CPU ms); a phase repeated in a round counts its first time."""
+    seen: set[str] = set()
+    with contextlib.suppress(OSError):
+        for line in trace.read_text().splitlines():
+            ns, _pid, cpu_ns, phase = line.split(" ", 3)
+            if int(ns) > answer_ns or phase in seen:
+                continue
+            seen.add(phase)
+            at = ((int(ns) - exec_ns) / 1e6, int(cpu_ns) / 1e6)
+            target.phases.setdefault(phase, []).append(at)
+    target.phases.setdefault("(first answer)", []).append(((answer_ns - exec_ns) / 1e6, 0.0))
+
+
+def print_phases(target: Target) -> None:
+    rows = [
+        (statistics.median(a for a, _ in at), statistics.median(c for _, c in at), phase)
+        for phase, at in target.phases.items()
+    ]
+    print(f"  {target.name}: phases, median ms from exec (process CPU ms then)")
+    for at, cpu, phase in sorted(rows):
+        shown = f"{cpu:7.1f}" if phase != "(first answer)" else ""
+        print(f"    {at:7.1f} {shown:>7}  {phase}")
+
+
+def start_once(target: Target, idle: float, timeout: float = 60.0, trace: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         command, env, cwd = target.command(Path(tmp), port)
+        trace_file = Path(tmp) / "start-trace"
+        if trace and target.probe == "/history":
+            env["LAMBIC_START_TRACE"] = str(trace_file)
+        exec_ns = time.monotonic_ns()
         started = time.perf_counter()
         proc = subprocess.Popen(
             command,
@@ -446,6 +485,8 @@ def start_once(target: Target, idle: float, timeout: float = 60.0) -> None:
                     raise RuntimeError(f"{target.name} did not answer within {timeout:.0f} s")
                 time.sleep(0.005)
             target.starts.append((time.perf_counter() - started) * 1000)
+            if "LAMBIC_START_TRACE" in env:
+                record_phases(target, trace_file, exec_ns, time.monotonic_ns())
             target.cpu.append(tree_cpu_ms(proc.pid))
             target.statuses.add(status)
             time.sleep(idle)
@@ -479,6 +520,11 @@ def main() -> None:
     parser.add_argument("--baseline", help="another checkout's src directory to compare")
     parser.add_argument(
         "--only", action="append", default=[], help="run only these targets (repeatable)"
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="also print each process's phases on the way to lambic local's first answer",
     )
     parser.add_argument(
         "--instructions",
@@ -517,7 +563,7 @@ def main() -> None:
         for floor in floors:
             floor.run_once()
         for target in targets:
-            start_once(target, args.idle)
+            start_once(target, args.idle, trace=args.trace)
 
     print(
         f"{'target':<17} {'start → first answer (ms)':>26} {'runs':>30} "
@@ -542,6 +588,9 @@ def main() -> None:
             print(f"    {shown:<48} PSS {pss:>6.1f} MB, its own {own:>5.1f} MB")
         if t.statuses - {200}:
             print(f"    (first answers had statuses {sorted(t.statuses)})")
+    for t in targets:
+        if t.phases:
+            print_phases(t)
     for floor in floors:
         print(
             f"{floor.name:<17} {statistics.median(floor.runs):>26.0f} "

@@ -3,14 +3,15 @@
     .venv/bin/python bench/tail.py [NAME=TREE ...] [--rounds 15] [--requests 2000]
                                    [--cpus 0,1]
 
-Each tree (default: this checkout, as `new`) runs `lambic local` with bench/gateway.py's
-hello-world app from its own `src` (PYTHONPATH), next to a raw uvicorn app (the anchor:
-a tail it shows too is the machine's). Round after round, each server gets
-`--requests` sequential requests on one keep-alive connection (bench/gateway.py's
-`sequential_latency`); the order of the servers rotates every round, so a burst of
-other load hits all alike. Quoted per server: the median over rounds of p50, p99 and
-p99/p50, and the same over all requests pooled. `--cpus` pins every server (and its
-children) to those CPUs, to compare one shared core with two.
+Each tree (default: this checkout, as `new`) runs `lambic local` with
+bench/gateway.py's hello-world app from its own `src` (PYTHONPATH), next to a raw
+uvicorn app (the anchor: a tail it shows too is the machine's). Round after round,
+each server gets `--requests` sequential requests on one keep-alive connection, after
+a warm-up (bench/gateway.py's `one_connection_tails`); the order of the servers
+rotates every round, so a burst of other load hits all alike. Quoted per server: the
+median over rounds of p50, p99 and p99/p50, and the same over all requests pooled.
+`--cpus` pins every server (and its children) to those CPUs, to compare one shared
+core with two.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import contextlib
 import importlib.util
 import os
 import shutil
-import socket
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -36,31 +35,6 @@ def _gateway_bench() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def latencies(port: int, requests: int) -> list[float]:
-    """Sequential request latencies (ms) on one keep-alive connection, in order."""
-    found: list[float] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        buf = b""
-        for _ in range(requests):
-            start = time.perf_counter()
-            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            while b"\r\n\r\n" not in buf:
-                buf += s.recv(65536)
-            head, _, buf = buf.partition(b"\r\n\r\n")
-            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-            while len(buf) < length:
-                buf += s.recv(65536)
-            buf = buf[length:]
-            found.append((time.perf_counter() - start) * 1000)
-    return found
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(len(ordered) * q), len(ordered) - 1)]
 
 
 def main() -> None:
@@ -79,7 +53,6 @@ def main() -> None:
     trees = dict(t.split("=", 1) for t in args.trees) or {"new": str(HERE.parent)}
     gw = _gateway_bench()
     names = [*trees, "raw uvicorn"]
-    runs: dict[str, list[list[float]]] = {name: [] for name in names}
     prefix: list[str] = []
     if args.cpus:
         prefix = ["taskset", "-c", args.cpus]
@@ -103,12 +76,7 @@ def main() -> None:
         if args.shield:
             for pid in [*pids.values(), os.getpid()]:
                 Path(f"/proc/{pid}/autogroup").write_text("-20")
-        for name in names:  # warm-up: environments forked, code paths hot
-            latencies(ports[name], 500)
-        for i in range(args.rounds):
-            order = names[i % len(names) :] + names[: i % len(names)]
-            for name in order:
-                runs[name].append(latencies(ports[name], args.requests))
+        runs = gw.one_connection_tails(ports, args.rounds, args.requests)
     print(
         f"{args.rounds} rounds x {args.requests} sequential requests, 1 connection"
         f"{', pinned to CPUs ' + args.cpus if args.cpus else ''}"
@@ -119,11 +87,11 @@ def main() -> None:
         f"{'pooled p50':>10} {'p99':>7} {'p99/p50':>8} {'p99.9':>7}"
     )
     for name in names:
-        p50s = [_pct(r, 0.5) for r in runs[name]]
-        p99s = [_pct(r, 0.99) for r in runs[name]]
+        p50s = [gw.percentile(r, 0.5) for r in runs[name]]
+        p99s = [gw.percentile(r, 0.99) for r in runs[name]]
         ratios = [b / a for a, b in zip(p50s, p99s, strict=True)]
         pooled = [x for r in runs[name] for x in r]
-        p50, p99, p999 = (_pct(pooled, q) for q in (0.5, 0.99, 0.999))
+        p50, p99, p999 = (gw.percentile(pooled, q) for q in (0.5, 0.99, 0.999))
         print(
             f"{name:<14} {statistics.median(p50s):>8.3f} {statistics.median(p99s):>8.3f} "
             f"{statistics.median(ratios):>8.2f}   {p50:>10.3f} {p99:>7.3f} {p99 / p50:>8.2f} "

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
 class ServicesProcess:
-    """`python -m lambic services --port 0`, persisted under `state` or in memory.
+    """`python -m lambic services --port 0 [args]`, persisted under `state` or in memory,
+    with `env` added to this process's environment.
 
     The port is read from the first line the command prints; `stop()` is SIGTERM and a
     wait, as a terminal's Ctrl-C.
     """
 
-    def __init__(self, state: Path | None = None) -> None:
+    def __init__(
+        self,
+        state: Path | None = None,
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.state = state
         where = ["--state", str(state)] if state is not None else ["--in-memory"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lambic", "services", "--port", "0", *where],
+            [sys.executable, "-m", "lambic", "services", "--port", "0", *where, *args],
+            env=None if env is None else {**os.environ, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

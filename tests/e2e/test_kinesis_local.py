@@ -1,7 +1,8 @@
 """`@app.on_kinesis_record` under a real `lambic local`, fed by unchanged boto3 puts.
 
 The handler (tests/apps/kinesis_local) appends each record it is given to
-`$OUT_DIR/kinesis.jsonl`. The stream is created when `lambic local` starts; records
+`$OUT_DIR/kinesis.jsonl`. The stream (not declared) is created with one shard when
+`lambic local` starts, with the warning an undeclared queue gets; records
 arrive in order; after a restart on the same state, delivery resumes from the
 checkpoint without handing the acknowledged batches to the handler again.
 """
@@ -35,11 +36,12 @@ def test_records_arrive_in_order_and_a_restart_resumes_without_redelivery(
     local = LocalCloudProcess(project)
     try:
         local.wait_for("Serving kinesislocal")
-        # Made at start, and said so: deploy will not make it.
+        # Not declared: made at start (one shard), and said so, as for a queue.
         local.wait_for(
-            "Warning: @app.on_kinesis_record (on_click) reads Kinesis stream 'clicks', which "
-            "lambic local creates (one shard) when it is missing; `lambic deploy` creates no "
-            "Kinesis stream: it must exist in the account"
+            "Warning: @app.on_kinesis_record (on_click) names Kinesis stream 'clicks', which is "
+            "not declared under resources.kinesis_streams in .lambic/config.json: `lambic "
+            "deploy` needs it to exist in the account already; declare it there to have deploy "
+            "create it"
         )
         kinesis = local.client("kinesis")
         assert kinesis.list_streams()["StreamNames"] == ["clicks"]

@@ -1,12 +1,13 @@
 """Issue 17's done-means: one app, every declared resource, from `lambic local` to AWS and back.
 
 tests/deploy_apps/resources declares a table with a stream, a public website bucket
-and a private one, a queue with a dead-letter queue, a topic with an SQS subscription
-and an event bus; its handlers (a route, SQS, SNS, an EventBridge rule and a stream
-handler on the table, named by the table's name) record what they see in the private
-bucket. Under a real `lambic local` every event is delivered; then `lambic deploy`
-against a moto server creates every resource and wiring (checked through boto3),
-`lambic delete` keeps the data, and `lambic delete --include-data --yes` leaves nothing.
+and a private one, a queue with a dead-letter queue, a topic with an SQS subscription,
+an event bus and a two-shard Kinesis stream; its handlers (a route, SQS, SNS, an
+EventBridge rule, a stream handler on the table and a Kinesis handler, each resource
+named by its name) record what they see in the private bucket. Under a real `lambic
+local` every event is delivered; then `lambic deploy` against a moto server creates every
+resource and wiring (checked through boto3), `lambic delete` keeps the data, and
+`lambic delete --include-data --yes` leaves nothing.
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ def test_local_delivers_every_event(project: Path) -> None:
         assert wait_until(lambda: _audit(s3, "events"), what="the rule") == [{"id": "o-1"}]
         assert "shop-bus" in [b["Name"] for b in events.list_event_buses()["EventBuses"]]
 
+        # The declared stream has its two shards (an undeclared one would get one).
+        kinesis = local.client("kinesis")
+        clicks = kinesis.describe_stream_summary(StreamName="shop-clicks")
+        assert clicks["StreamDescriptionSummary"]["OpenShardCount"] == 2
+        kinesis.put_record(StreamName="shop-clicks", Data=b"click-1", PartitionKey="u1")
+        assert wait_until(lambda: _audit(s3, "kinesis"), what="the Kinesis handler") == ["click-1"]
+
         # PublicRead: the site is readable by anyone, the audit bucket by nobody unsigned.
         s3.put_object(Bucket="shop-site", Key="index.html", Body=b"<h1>shop</h1>")
         status, _, page = local.get("/shop-site/", port=local.services_port)
@@ -165,6 +173,7 @@ def _left(endpoint: str) -> dict[str, list[str]]:
         "mappings": [
             m["UUID"] for m in aws("lambda").list_event_source_mappings()["EventSourceMappings"]
         ],
+        "streams": aws("kinesis").list_streams()["StreamNames"],
     }
 
 
@@ -172,7 +181,7 @@ def test_deploy_creates_every_resource_and_wiring_then_delete_keeps_data_until_a
     project: Path, moto: str
 ) -> None:
     out = _lambic(project, moto, "deploy")
-    assert "Deployed shop (dev): 19 created" in out
+    assert "Deployed shop (dev): 22 created" in out
     website = _lambic(project, moto, "url", "--website").strip()
     assert website == "http://shop-site.s3-website-us-east-1.amazonaws.com"
 
@@ -207,6 +216,13 @@ def test_deploy_creates_every_resource_and_wiring_then_delete_keeps_data_until_a
     rule = _aws(moto, "events").list_rules()["Rules"][0]
     assert json.loads(rule["EventPattern"]) == {"source": ["shop.orders"]}
     assert "shop-bus" in _left(moto)["buses"]
+    clicks = _aws(moto, "kinesis").describe_stream_summary(StreamName="shop-clicks")
+    assert clicks["StreamDescriptionSummary"]["OpenShardCount"] == 2
+    assert clicks["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
+    assert (
+        mappings["shop-dev-on_click"]
+        == f"arn:aws:kinesis:us-east-1:{MOTO_ACCOUNT}:stream/shop-clicks"
+    )
     site_policy = json.loads(s3.get_bucket_policy(Bucket="shop-site")["Policy"])
     assert site_policy["Statement"][0]["Action"] == "s3:GetObject"
     assert (
@@ -234,6 +250,7 @@ def test_deploy_creates_every_resource_and_wiring_then_delete_keeps_data_until_a
         "rules": [],
         "apis": [],
         "mappings": [],
+        "streams": ["shop-clicks"],
     }
     assert s3.get_object(Bucket="shop-site", Key="index.html")["Body"].read() == b"<h1>shop</h1>"
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=dlq)["Messages"]] == ["poison"]
@@ -249,4 +266,5 @@ def test_deploy_creates_every_resource_and_wiring_then_delete_keeps_data_until_a
         "rules": [],
         "apis": [],
         "mappings": [],
+        "streams": [],
     }

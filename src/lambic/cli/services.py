@@ -3,6 +3,8 @@
     lambic services                       # state in .lambic/state/dev/, port 4566
     lambic services --in-memory --port 0  # throwaway, any free port
     lambic services --require-auth AKID:SECRET
+    lambic services --identities ids.json  # several accounts (or LAMBIC_IDENTITIES=ids.json)
+    lambic services --identities ids.json --require-auth   # and only their keys
 
 Point boto3 at it with `AWS_ENDPOINT_URL=http://127.0.0.1:4566`.
 """
@@ -36,9 +38,19 @@ from lambic.runtime.endpoint_file import ServicesLock, remove_endpoint, write_en
 @project_dir_option("The project directory (default: the current one).")
 @click.option(
     "--require-auth",
-    metavar="ACCESS_KEY:SECRET",
+    metavar="[ACCESS_KEY:SECRET]",
+    is_flag=False,
+    flag_value="",
     default=None,
-    help="Verify SigV4 signatures against this key pair (default: accept any key).",
+    help="Refuse unsigned requests and keys not known (this key pair, and those of "
+    "--identities); default: accept any key.",
+)
+@click.option(
+    "--identities",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON file of accounts and their access keys (default: $LAMBIC_IDENTITIES; "
+    "none: one account, any key).",
 )
 def services(
     port: int,
@@ -48,6 +60,7 @@ def services(
     stage: str,
     project_dir: Path,
     require_auth: str | None,
+    identities: Path | None,
 ) -> None:
     """Run the local S3, DynamoDB, SQS and SNS services on one port."""
     # Start-up only allocates what lives as long as the process (modules, the first
@@ -63,7 +76,17 @@ def services(
             gc.enable()
 
     try:
-        _serve(port, host, state, in_memory, stage, project_dir, require_auth, resume_collection)
+        _serve(
+            port,
+            host,
+            state,
+            in_memory,
+            stage,
+            project_dir,
+            require_auth,
+            identities,
+            resume_collection,
+        )
     finally:
         if collecting:
             gc.enable()
@@ -77,12 +100,14 @@ def _serve(
     stage: str,
     project_dir: Path,
     require_auth: str | None,
+    identities_file: Path | None,
     resume_collection: Callable[[], None],
 ) -> None:
     import asyncio
 
     from lambic._sockets import PortInUseError
     from lambic.console import CONSOLE_PATH
+    from lambic.project.identities import IdentitiesError, configured_identities
     from lambic.project.metering import create_meter
     from lambic.services.auth import Authenticator, parse_credentials
     from lambic.services.base import Service, ServiceError
@@ -92,13 +117,23 @@ def _serve(
     if in_memory and state is not None:
         raise CLIError("Use either --state DIR or --in-memory, not both")
     state_dir = None if in_memory else (state or ProjectPaths(project_dir).state_dir(stage))
+    try:
+        identities = configured_identities(identities_file)
+    except IdentitiesError as exc:
+        raise CLIError(str(exc)) from exc
     credentials = None
-    if require_auth is not None:
+    if require_auth:
         try:
             access_key, secret = parse_credentials(require_auth)
         except ValueError as exc:
             raise CLIError(f"--require-auth: {exc}") from exc
         credentials = {access_key: secret}
+    elif require_auth is not None and identities is None:
+        raise CLIError(
+            "--require-auth needs ACCESS_KEY:SECRET, or --identities FILE (or "
+            "LAMBIC_IDENTITIES) listing the keys to accept"
+        )
+    auth = Authenticator(credentials, identities=identities, require=require_auth is not None)
     # One process per state directory (runtime.endpoint_file): never a second set of
     # engines over the files a `lambic local` or `lambic invoke` has open.
     lock = ServicesLock(state_dir / SERVICES_LOCK_FILE) if state_dir is not None else None
@@ -113,7 +148,7 @@ def _serve(
         # Each service is imported and opened by the first request that needs it, and
         # only then: start-up waits for none of them, and a service never called costs
         # no memory (`services._deferred`).
-        built = create_deferred_services(state_dir, meter=meter, warm=False)
+        built = create_deferred_services(state_dir, meter=meter, warm=False, identities=identities)
         built.on_first_answer(resume_collection)
         where = "in memory" if state_dir is None else f"state in {state_dir}"
 
@@ -135,14 +170,14 @@ def _serve(
             url = f"http://{host}:{bound_port}"
             click.echo(f"Lambic services ({names}) on {url} ({where})")
             click.echo(f"Console: {url}{CONSOLE_PATH}")
-            if state_dir is not None and credentials is None:
+            if state_dir is not None and not auth.require:
                 # `lambic invoke` uses these services as it would `lambic local`'s (it
                 # signs with the local keys, so not when --require-auth is set).
                 endpoint_file = state_dir / LOCAL_ENDPOINT_FILE
                 write_endpoint(endpoint_file, url)
 
         try:
-            serve(served, host=host, port=port, auth=Authenticator(credentials), on_ready=ready)
+            serve(served, host=host, port=port, auth=auth, on_ready=ready)
         except (ServiceError, PortInUseError):
             built.close()
             raise

@@ -9,6 +9,8 @@ whole delete (`DeleteRefusedError`) before anything is removed:
     table   deletion protection on: DeleteTable would fail
     bucket  Object Lock on: locked object versions cannot be deleted
     queue   nothing refuses a DeleteQueue; measured for the prompt only
+    stream  nothing refuses a DeleteStream (consumers go with it); described for the
+            prompt only (Kinesis counts no records: its retention says what is lost)
 
 A resource that is already gone passes (its step ignores it too). The same calls
 measure what each stateful resource to be deleted holds, for the confirmation prompt.
@@ -141,9 +143,18 @@ def _check_queue(aws: AWSSession, queue: DeployedResource) -> str:
     return f"about {count} message{'s' if count != 1 else ''}"
 
 
+def _check_stream(aws: AWSSession, stream: DeployedResource) -> str:
+    summary = aws.client("kinesis").describe_stream_summary(StreamName=stream.attrs["stream"])[
+        "StreamDescriptionSummary"
+    ]
+    hours = int(summary["RetentionPeriodHours"])
+    return f"the records of the last {hours} hours"
+
+
 _CHECKS = {
     "role": _check_role,
     "table": _check_table,
     "bucket": _check_bucket,
     "queue": _check_queue,
+    "stream": _check_stream,
 }

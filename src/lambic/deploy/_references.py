@@ -39,10 +39,15 @@ def _bucket(aws: AWSSession, name: str) -> Any:
     return aws.client("s3").head_bucket(Bucket=name)
 
 
+def _stream(aws: AWSSession, name: str) -> Any:
+    return aws.client("kinesis").describe_stream_summary(StreamName=name)
+
+
 _EXISTS: dict[str, Callable[[AWSSession, str], Any]] = {
     "sqs_queues": _queue,
     "sns_topics": _topic,
     "s3_buckets": _bucket,
+    "kinesis_streams": _stream,
 }
 
 

@@ -45,6 +45,8 @@ MUTATING_PREFIXES = (
     "Unsubscribe",
     "Attach",
     "Detach",
+    "Increase",  # Kinesis's stream retention
+    "Decrease",
 )
 
 

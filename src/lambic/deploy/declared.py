@@ -2,11 +2,12 @@
 
 docs/internals.md §4: each entry is its kind's AWS create request (checked by
 `lambic.project.resources`). They become `TableResource`, `BucketResource`,
-`QueueResource`, `TopicResource` and `BusResource` in the graph; SAM maps them onto
-`AWS::DynamoDB::Table`, `AWS::S3::Bucket` (+ `AWS::S3::BucketPolicy`),
-`AWS::SQS::Queue` (+ `AWS::SQS::QueuePolicy`), `AWS::SNS::Topic` (+
-`AWS::SNS::Subscription`) and `AWS::Events::EventBus`; Terraform onto the matching
-`aws_*` resources; `lambic deploy` creates them before the functions.
+`QueueResource`, `TopicResource`, `BusResource` and `StreamResource` in the graph;
+SAM maps them onto `AWS::DynamoDB::Table`, `AWS::S3::Bucket` (+
+`AWS::S3::BucketPolicy`), `AWS::SQS::Queue` (+ `AWS::SQS::QueuePolicy`),
+`AWS::SNS::Topic` (+ `AWS::SNS::Subscription`), `AWS::Events::EventBus` and
+`AWS::Kinesis::Stream`; Terraform onto the matching `aws_*` resources; `lambic deploy`
+creates them before the functions.
 
 A queue that a declared topic delivers to (an `sqs` subscription) gets a queue policy
 letting that topic send to it, as SNS needs on AWS (`sns_queue_policy`), unless the
@@ -19,7 +20,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lambic.project.resources import DeclaredResources, queue_attributes, redrive_target
+from lambic.project.resources import (
+    DeclaredResources,
+    queue_attributes,
+    redrive_target,
+    stream_settings,
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,16 @@ class TopicResource:
 @dataclass(frozen=True)
 class BusResource:
     name: str
+
+
+@dataclass(frozen=True)
+class StreamResource:
+    """A Kinesis stream: `shard_count` None for an on-demand one."""
+
+    name: str
+    mode: str  # "PROVISIONED" | "ON_DEMAND"
+    shard_count: int | None
+    retention_hours: int
 
 
 def declared_tables(declared: DeclaredResources) -> tuple[TableResource, ...]:
@@ -141,6 +157,37 @@ def declared_queues(declared: DeclaredResources) -> tuple[QueueResource, ...]:
 
 def declared_buses(declared: DeclaredResources) -> tuple[BusResource, ...]:
     return tuple(BusResource(str(entry["Name"])) for entry in declared.buses)
+
+
+def declared_streams(declared: DeclaredResources) -> tuple[StreamResource, ...]:
+    return tuple(
+        StreamResource(str(entry["StreamName"]), *stream_settings(entry))
+        for entry in declared.streams
+    )
+
+
+def cfn_stream_properties(stream: StreamResource) -> dict[str, Any]:
+    """`AWS::Kinesis::Stream` properties (a ShardCount only for a provisioned stream)."""
+    properties: dict[str, Any] = {
+        "Name": stream.name,
+        "StreamModeDetails": {"StreamMode": stream.mode},
+        "RetentionPeriodHours": stream.retention_hours,
+    }
+    if stream.shard_count is not None:
+        properties["ShardCount"] = stream.shard_count
+    return properties
+
+
+def terraform_stream(stream: StreamResource) -> dict[str, Any]:
+    """`aws_kinesis_stream` arguments (`shard_count` only for a provisioned stream)."""
+    body: dict[str, Any] = {
+        "name": stream.name,
+        "retention_period": stream.retention_hours,
+        "stream_mode_details": {"stream_mode": stream.mode},
+    }
+    if stream.shard_count is not None:
+        body["shard_count"] = stream.shard_count
+    return body
 
 
 def queue_attributes_with(queue: QueueResource, dead_letter_arn: Any) -> dict[str, Any]:

@@ -13,7 +13,16 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambic.deploy import _apis, _handlers, _messaging, _storage, _websocket, _wiring, progress
+from lambic.deploy import (
+    _apis,
+    _handlers,
+    _messaging,
+    _storage,
+    _streams,
+    _websocket,
+    _wiring,
+    progress,
+)
 from lambic.deploy._handlers import StepContext
 from lambic.deploy.aws import AWSSession, error_code, translate_error
 from lambic.deploy.planner import Plan, Step
@@ -31,6 +40,7 @@ _DELETERS: dict[str, Callable[[StepContext, dict[str, Any]], None]] = {
     "queue": _messaging.delete_queue,
     "topic": _messaging.delete_topic,
     "bus": _messaging.delete_bus,
+    "stream": _streams.delete_stream,
     "rest_api": _apis.delete_rest_api,
     "http_api": _apis.delete_http_api,
     "websocket_api": _websocket.delete_websocket_api,
@@ -149,6 +159,8 @@ class Executor:
             return _messaging.create_topic(ctx, spec, parts)
         if kind == "bus":
             return _messaging.create_bus(ctx, spec)
+        if kind == "stream":
+            return _streams.create_stream(ctx, spec)
         if kind == "function":
             return _handlers.create_function(ctx, spec, self._role_arn(), parts)
         if kind == "rest_api":
@@ -172,6 +184,8 @@ class Executor:
             return _messaging.update_queue(ctx, spec, attrs)
         if kind == "topic":
             return _messaging.update_topic(ctx, spec, attrs, step.changed)
+        if kind == "stream":
+            return _streams.update_stream(ctx, spec, attrs)
         if kind == "function":
             return _handlers.update_function(ctx, spec, attrs, step.changed)
         if kind == "rest_api":

@@ -10,13 +10,13 @@ compares those hashes with the record's and returns the steps:
     delete   key in the record but no longer desired (highest rank first)
 
 An unchanged app yields an empty plan, hence no mutating AWS call at all. A stateful
-resource (table, bucket, queue) dropped from the config is not deleted by a deploy:
-it is listed in `Plan.kept` and stays in the record, so `lambic delete
+resource (table, bucket, queue, Kinesis stream) dropped from the config is not deleted
+by a deploy: it is listed in `Plan.kept` and stays in the record, so `lambic delete
 --include-data` (the one consent to losing data) removes it, and declaring it again
 adopts it.
 
 `Planner.plan_delete(record)` deletes everything except the stateful kinds (tables,
-buckets, queues): those hold data nobody can redeploy, so they are listed in
+buckets, queues, streams): those hold data nobody can redeploy, so they are listed in
 `Plan.kept` and stay in the record. With `include_data=True` they are deleted too, and
 their steps are marked `changed={"data"}`: the executor empties a bucket only for such
 a step, so a bucket dropped from the config by a later deploy is still refused while
@@ -51,6 +51,7 @@ RANKS = {
     "queue": 0,
     "topic": 0,
     "bus": 0,
+    "stream": 0,
     "function": 1,
     "rest_api": 2,
     "http_api": 2,
@@ -59,7 +60,7 @@ RANKS = {
 }
 
 #: Kinds whose deletion loses data; `lambic delete` keeps them unless asked not to.
-STATEFUL = frozenset({"table", "bucket", "queue"})
+STATEFUL = frozenset({"table", "bucket", "queue", "stream"})
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def desired_resources(
 
 def _messaging(graph: ResourceGraph) -> list[DesiredResource]:
     """Queues (dead-letter queues first), then topics (their subscriptions need the
-    queues), then event buses."""
+    queues), then event buses and Kinesis streams."""
     out = [
         DesiredResource(
             f"queue:{queue.name}",
@@ -234,6 +235,19 @@ def _messaging(graph: ResourceGraph) -> list[DesiredResource]:
         for topic in graph.topics
     ]
     out += [DesiredResource(f"bus:{bus.name}", "bus", (), bus) for bus in graph.buses]
+    out += [
+        DesiredResource(
+            f"stream:{stream.name}",
+            "stream",
+            (
+                ("mode", _hash(stream.mode)),
+                ("shards", _hash(stream.shard_count)),
+                ("retention", _hash(stream.retention_hours)),
+            ),
+            stream,
+        )
+        for stream in graph.streams
+    ]
     return out
 
 

@@ -57,6 +57,7 @@ _NAME_ATTRS = {
     "queue": "queue",
     "topic": "topic",
     "bus": "bus",
+    "stream": "stream",
     "rest_api": "api_id",
     "http_api": "api_id",
     "websocket_api": "api_id",
@@ -70,6 +71,7 @@ _KIND_NAMES = {
     "queue": "SQS queue",
     "topic": "SNS topic",
     "bus": "event bus",
+    "stream": "Kinesis stream",
 }
 
 

@@ -27,11 +27,13 @@ from lambic.deploy.declared import (
     BucketResource,
     BusResource,
     QueueResource,
+    StreamResource,
     TableResource,
     TopicResource,
     declared_buckets,
     declared_buses,
     declared_queues,
+    declared_streams,
     declared_tables,
     declared_topics,
 )
@@ -176,6 +178,7 @@ class ResourceGraph:
     topics: tuple[TopicResource, ...] = ()
     buses: tuple[BusResource, ...] = ()
     websocket_api: WebsocketApiResource | None = None
+    streams: tuple[StreamResource, ...] = ()
 
     def function(self, name: str) -> FunctionResource:
         for function in self.functions:
@@ -236,6 +239,7 @@ def build_graph(app: Any, config: StageConfig, policy: dict[str, Any] | None) ->
         declared_topics(config.resources),
         declared_buses(config.resources),
         _websocket_api(app, config, specs),
+        declared_streams(config.resources),
     )
 
 
@@ -282,7 +286,7 @@ def _check_stream_tables(
 
 def handler_references(app: Any) -> list[ResourceReference | None]:
     """What each event handler names by name (`lambic.project.resources`' rule)."""
-    fields = ("queue", "topic", "bucket", "stream_arn")
+    fields = ("queue", "topic", "bucket", "stream_arn", "stream")
     return [
         handler_reference(
             event_source_kind(source) or "",

@@ -8,7 +8,8 @@ routes are `HttpApi` events (payload format 2.0) on the API function.
 
 The config's declared resources (`_declared`) become their CloudFormation types,
 and a handler on one refers to it with `Ref` / `Fn::GetAtt` (a stream handler on a
-declared table gets `Fn::GetAtt [Table, StreamArn]`), so CloudFormation creates the
+declared table gets `Fn::GetAtt [Table, StreamArn]`, a Kinesis handler on a declared
+stream `Fn::GetAtt [Stream, Arn]`), so CloudFormation creates the
 resource before the wiring, in one stack update.
 
 CloudFormation can only attach S3 notifications to a bucket declared in the same
@@ -27,6 +28,7 @@ from lambic.deploy.declared import (
     BucketResource,
     QueueResource,
     TopicResource,
+    cfn_stream_properties,
     cfn_table_properties,
     queue_attributes_with,
     sns_queue_policy,
@@ -182,6 +184,9 @@ def _event(binding: object, resources: dict[str, Any], graph: ResourceGraph) -> 
         if not stream.startswith("arn:") and binding.source == "dynamodb":
             # A declared table (checked when the graph was built): its stream's ARN.
             stream = {"Fn::GetAtt": [_storage_id("Table", stream), "StreamArn"]}
+        elif any(s.name == stream for s in graph.streams):
+            # GetAtt, not a spelled ARN: CloudFormation then creates the stream first.
+            stream = {"Fn::GetAtt": [_storage_id("Stream", stream), "Arn"]}
         elif not stream.startswith("arn:"):
             stream = _arn("kinesis", f"stream/{stream}")
         props = {
@@ -215,6 +220,11 @@ def _declared(graph: ResourceGraph, resources: dict[str, Any], outputs: dict[str
         resources[_storage_id("Bus", bus.name)] = {
             "Type": "AWS::Events::EventBus",
             "Properties": {"Name": bus.name},
+        }
+    for stream in graph.streams:
+        resources[_storage_id("Stream", stream.name)] = {
+            "Type": "AWS::Kinesis::Stream",
+            "Properties": cfn_stream_properties(stream),
         }
 
 

@@ -8,9 +8,10 @@ and targets, `aws_s3_bucket_notification` on the existing bucket,
 `aws_lambda_event_source_mapping`, `aws_sns_topic_subscription` and the
 `aws_lambda_permission`s each needs. Declared resources (`_declared`) become
 `aws_dynamodb_table`, `aws_s3_bucket` (+ website, CORS, public access block and
-policy), `aws_sqs_queue` (+ policy), `aws_sns_topic` (+ subscriptions) and
-`aws_cloudwatch_event_bus`; a handler on one refers to it (a stream handler on a
-declared table to `aws_dynamodb_table.<name>.stream_arn`), so Terraform orders them.
+policy), `aws_sqs_queue` (+ policy), `aws_sns_topic` (+ subscriptions),
+`aws_cloudwatch_event_bus` and `aws_kinesis_stream`; a handler on one refers to it (a
+stream handler on a declared table to `aws_dynamodb_table.<name>.stream_arn`), so
+Terraform orders them.
 
 Strings in Terraform JSON are templates: literal `${` and `%{` are escaped (`$${`,
 `%%{`) and only references we put there are interpolated.
@@ -26,6 +27,7 @@ from lambic.deploy.declared import (
     QueueResource,
     TopicResource,
     sns_queue_policy,
+    terraform_stream,
     terraform_table,
 )
 from lambic.deploy.errors import ConfigError
@@ -220,6 +222,8 @@ def _binding(
         if not stream.startswith("arn:") and binding.source == "dynamodb":
             # A declared table (checked when the graph was built): its stream's ARN.
             stream = f"${{aws_dynamodb_table.{_tf_name(stream)}.stream_arn}}"
+        elif any(s.name == stream for s in graph.streams):
+            stream = f"${{aws_kinesis_stream.{_tf_name(stream)}.arn}}"
         elif not stream.startswith("arn:"):
             stream = _arn("kinesis", f"stream/{stream}")
         mapping = {
@@ -250,6 +254,9 @@ def _declared(graph: ResourceGraph, add: Any) -> dict[str, str]:
         _topic(topic, add)
     for bus in graph.buses:
         add("aws_cloudwatch_event_bus", _tf_name(bus.name), {"name": literal(bus.name)})
+    for stream in graph.streams:
+        body = terraform_stream(stream)
+        add("aws_kinesis_stream", _tf_name(stream.name), {**body, "name": literal(stream.name)})
     return references
 
 

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lambic.project.paths import LOG_STORE_FILE
+from lambic.project.sqlite import use_wal
 
 __all__ = [
     "METERED_SCHEMA",
@@ -224,8 +225,7 @@ class Meter:
         # then one upsert and a commit (opening a connection each time cost more).
         if self._conn is None:
             conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            use_wal(conn)
             conn.executescript(METERED_SCHEMA)
             self._conn = conn
         return self._conn

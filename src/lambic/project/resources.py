@@ -9,7 +9,9 @@ replaces the top-level one), each entry the AWS create request of its kind:
       "eventbridge_buses": [ {CreateEventBus: Name} ],
       "dynamodb_tables":   [ {CreateTable: TableName, KeySchema, ..., StreamSpecification} ],
       "s3_buckets":        [ {"Bucket": name, "Website": {...}, "CORSConfiguration": {...},
-                              "PublicRead": true} ]
+                              "PublicRead": true} ],
+      "kinesis_streams":   [ {CreateStream: StreamName, ShardCount | StreamModeDetails}
+                              + "RetentionPeriodHours" ]
     }
 
 The same document creates the local resource (`lambic local`) and the AWS one
@@ -18,14 +20,17 @@ another resource, the name of one declared here may stand for its ARN, and each 
 resolves it: a queue's `RedrivePolicy.deadLetterTargetArn`, an SNS subscription's
 `Endpoint` for protocol `sqs`. `PublicRead` (Lambic's, default false) makes a bucket's
 objects readable by anyone: Block Public Access off and a bucket policy allowing only
-`s3:GetObject` on its objects, on AWS and locally alike.
+`s3:GetObject` on its objects, on AWS and locally alike. `RetentionPeriodHours`
+(CloudFormation's name; default 24) is a stream's retention, which Kinesis sets
+after creation (Increase/DecreaseStreamRetentionPeriod).
 
 Resources an event handler names (`undeclared`): one declared here is created by
 both sides; one named by name but not declared is used as it is, so `lambic local`
-creates it empty and says once that deploy needs it to exist (or be declared), and
-deploy refuses before any change if it does not exist. A table cannot be created
-without its key schema, so a stream handler naming an undeclared table is refused by
-both. This module only reads and checks; each side creates its own way.
+creates it empty (a Kinesis stream with one shard) and says once that deploy needs
+it to exist (or be declared), and deploy refuses before any change if it does not
+exist. A table cannot be created without its key schema, so a stream handler naming
+an undeclared table is refused by both. This module only reads and checks; each side
+creates its own way.
 
     >>> parse_resources({"s3_buckets": [{"Bucket": "site"}]}).bucket_names()
     ['site']
@@ -50,6 +55,7 @@ __all__ = [
     "public_read_policy",
     "queue_attributes",
     "redrive_target",
+    "stream_settings",
     "undeclared",
     "undeclared_message",
 ]
@@ -58,6 +64,7 @@ __all__ = [
 RESOURCE_KINDS = (
     "dynamodb_tables",
     "eventbridge_buses",
+    "kinesis_streams",
     "s3_buckets",
     "sns_topics",
     "sqs_queues",
@@ -98,6 +105,11 @@ _SUBSCRIPTION_PROTOCOLS = (
     "lambda",
     "firehose",
 )
+# Kinesis: botocore's StreamName shape; retention bounds (hours) as AWS documents them.
+_STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
+_STREAM_KEYS = frozenset({"StreamName", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"})
+_STREAM_MODES = ("PROVISIONED", "ON_DEMAND")
+MIN_RETENTION_HOURS, MAX_RETENTION_HOURS = 24, 8760
 # Lambic's keys in a bucket entry besides CreateBucket's `Bucket`.
 _BUCKET_KEYS = frozenset({"Bucket", "Website", "CORSConfiguration", "PublicRead"})
 
@@ -120,9 +132,12 @@ class DeclaredResources:
     queues: tuple[Mapping[str, Any], ...] = ()
     topics: tuple[Mapping[str, Any], ...] = ()
     buses: tuple[Mapping[str, Any], ...] = ()
+    streams: tuple[Mapping[str, Any], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.tables or self.buckets or self.queues or self.topics or self.buses)
+        return bool(
+            self.tables or self.buckets or self.queues or self.topics or self.buses or self.streams
+        )
 
     def bucket_names(self) -> list[str]:
         return [str(bucket["Bucket"]) for bucket in self.buckets]
@@ -142,6 +157,7 @@ class DeclaredResources:
             "sqs_queues": (self.queues, "QueueName"),
             "sns_topics": (self.topics, "Name"),
             "eventbridge_buses": (self.buses, "Name"),
+            "kinesis_streams": (self.streams, "StreamName"),
         }
 
     @staticmethod
@@ -186,6 +202,7 @@ _KIND_WORDS = {
     "s3_buckets": "bucket",
     "dynamodb_tables": "table",
     "eventbridge_buses": "event bus",
+    "kinesis_streams": "Kinesis stream",
 }
 
 
@@ -195,6 +212,7 @@ _HANDLER_RESOURCES = {
     "sns": ("on_sns_message", "topic", "sns_topics"),
     "s3": ("on_s3_event", "bucket", "s3_buckets"),
     "dynamodb": ("on_dynamodb_record", "stream_arn", "dynamodb_tables"),
+    "kinesis": ("on_kinesis_record", "stream", "kinesis_streams"),
 }
 
 
@@ -253,6 +271,19 @@ def undeclared_message(
         f"resources.{reference.kind} in {config_name}: `lambic deploy` needs it to "
         "exist in the account already; declare it there to have deploy create it"
     )
+
+
+def stream_settings(stream: Mapping[str, Any]) -> tuple[str, int | None, int]:
+    """A checked stream entry's mode, shard count (None: on-demand) and retention hours.
+
+    >>> stream_settings({"StreamName": "clicks", "ShardCount": 2})
+    ('PROVISIONED', 2, 24)
+    """
+    details = stream.get("StreamModeDetails") or {}
+    mode = str(details.get("StreamMode", "PROVISIONED"))
+    count = stream.get("ShardCount")
+    hours = int(stream.get("RetentionPeriodHours", MIN_RETENTION_HOURS))
+    return mode, int(count) if count is not None else None, hours
 
 
 def redrive_target(queue: Mapping[str, Any]) -> str | None:
@@ -342,8 +373,11 @@ def parse_resources(section: object, where: str = "resources") -> DeclaredResour
                 f'{path}.Name must be 1-256 letters, digits and . - _ / and not "default" '
                 "(the default bus always exists)"
             )
+    streams = _entries(section, "kinesis_streams", where, "StreamName")
+    for index, stream in enumerate(streams):
+        _check_stream(stream, f"{where}.kinesis_streams[{index}]")
     return DeclaredResources(
-        tuple(tables), tuple(buckets), tuple(queues), tuple(topics), tuple(buses)
+        tuple(tables), tuple(buckets), tuple(queues), tuple(topics), tuple(buses), tuple(streams)
     )
 
 
@@ -381,6 +415,41 @@ def _check_table(table: Mapping[str, Any], path: str) -> None:
     if enabled and stream.get("StreamViewType") not in _STREAM_VIEWS:
         raise ConfigError(
             f"{path}.StreamSpecification.StreamViewType must be one of {', '.join(_STREAM_VIEWS)}"
+        )
+
+
+def _check_stream(stream: Mapping[str, Any], path: str) -> None:
+    unknown = sorted(set(stream) - _STREAM_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}.{unknown[0]} is not a stream setting; use {', '.join(sorted(_STREAM_KEYS))}"
+        )
+    name = str(stream["StreamName"])
+    if not _STREAM_NAME.match(name):
+        raise ConfigError(f"{path}.StreamName {name!r} must be 1-128 letters, digits, _ . and -")
+    details = stream.get("StreamModeDetails", {"StreamMode": "PROVISIONED"})
+    mode = details.get("StreamMode") if isinstance(details, Mapping) else None
+    if mode not in _STREAM_MODES:
+        raise ConfigError(
+            f'{path}.StreamModeDetails must be {{"StreamMode": "ON_DEMAND"}} or '
+            '{"StreamMode": "PROVISIONED"}'
+        )
+    count = stream.get("ShardCount")
+    if mode == "PROVISIONED" and (type(count) is not int or count < 1):
+        raise ConfigError(
+            f"{path}.ShardCount must be a whole number of shards (1 or more) for a provisioned "
+            'stream; or give StreamModeDetails {"StreamMode": "ON_DEMAND"} for on-demand'
+        )
+    if mode == "ON_DEMAND" and count is not None:
+        raise ConfigError(
+            f"{path}.ShardCount is for provisioned streams; an ON_DEMAND stream scales its own "
+            "shards, so remove ShardCount"
+        )
+    hours = stream.get("RetentionPeriodHours", MIN_RETENTION_HOURS)
+    if type(hours) is not int or not MIN_RETENTION_HOURS <= hours <= MAX_RETENTION_HOURS:
+        raise ConfigError(
+            f"{path}.RetentionPeriodHours must be a whole number of hours from "
+            f"{MIN_RETENTION_HOURS} to {MAX_RETENTION_HOURS}"
         )
 
 

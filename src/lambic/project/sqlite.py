@@ -17,9 +17,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar, Literal
 
-__all__ = ["Durability", "SQLiteStore", "open_database"]
+__all__ = ["Durability", "SQLiteStore", "open_database", "use_wal"]
 
 Durability = Literal["normal", "full"]
+
+
+def use_wal(conn: sqlite3.Connection, durability: Durability = "normal") -> None:
+    """Put a freshly opened connection in WAL mode with the policy's `synchronous`.
+
+    `synchronous` first: switching a new, empty database to WAL writes its header
+    through a rollback journal, and under the default FULL that switch takes one
+    fdatasync more (4 instead of 3; up to 7 fresh databases are created on a first
+    `lambic local`). The journal is still synced before the database is written, so
+    the switch stays crash-safe, and every write after it runs under the same WAL
+    setting as before: acknowledged writes are exactly as durable.
+    """
+    conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+    conn.execute("PRAGMA journal_mode=WAL")
 
 
 def open_database(path: Path | None, *, durability: Durability = "normal") -> sqlite3.Connection:
@@ -36,8 +50,7 @@ def open_database(path: Path | None, *, durability: Durability = "normal") -> sq
         path.parent.mkdir(parents=True, exist_ok=True)
         target = str(path)
     conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+    use_wal(conn, durability)
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA temp_store=MEMORY")

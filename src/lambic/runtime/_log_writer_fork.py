@@ -186,7 +186,10 @@ def _run(sock: socket.socket) -> None:
     settle()
     # Collections would write to every object inherited from the gateway's process
     # (their GC headers), copying pages the two processes share: leave them alone.
+    # The writer's own objects are collected (`lambic local` forks it while its
+    # start-up has collection off).
     gc.freeze()
+    gc.enable()
     head, fds, _flags, _address = socket.recv_fds(sock, 4, 1)
     if not head:  # the gateway's process ended before it needed a writer
         return

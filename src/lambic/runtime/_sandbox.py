@@ -31,6 +31,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from lambic._start_trace import stamp
 from lambic.runtime import _isolation, _management_redirect
 from lambic.runtime._ipc import (
     INVOKE,
@@ -236,11 +237,13 @@ def run_environment(
     code = 0
     try:
         _prepare_process(spec, log_fd)
+        stamp("env: prepared")
         request_filter = _RequestIdFilter()
         _configure_logging(request_filter)
         started = time.perf_counter()
         handler, error = _resolve_handler(spec["handler"])
         init_ms = (time.perf_counter() - started) * 1000.0
+        stamp("env: handler imported")
         sys.stdout.flush()
         sys.stderr.flush()
         ready: dict[str, Any] = {"init_ms": init_ms}
@@ -260,7 +263,9 @@ def run_environment(
             kind, meta, body = frame
             if kind != INVOKE_FAST and kind != INVOKE:
                 continue
+            stamp("env: invoke received")
             result_meta, payload = _invoke(handler, spec, meta, body, request_filter)
+            stamp("env: handler returned")
             result_meta["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             sys.stdout.flush()
             sys.stderr.flush()

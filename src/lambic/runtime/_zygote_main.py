@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from lambic._start_trace import stamp
 from lambic.runtime import _isolation
 from lambic.runtime._sandbox import set_parent_death_signal
 from lambic.runtime._zygote_process import preload_modules, serve
@@ -20,6 +21,7 @@ from lambic.runtime._zygote_process import preload_modules, serve
 def main(argv: Sequence[str]) -> None:
     """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,... [hold]`."""
     ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
+    stamp("zygote: main")
     # `-m` put the invoker's working directory first on sys.path; a Lambda function
     # sees only its task root (added per environment) and the runtime's packages.
     cwd = os.getcwd()
@@ -29,6 +31,7 @@ def main(argv: Sequence[str]) -> None:
     # Before the preload: the factory is then a fork of a bare interpreter (see there).
     _isolation.start_factory()
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
+    stamp("zygote: preloaded")
     ctrl = socket.socket(fileno=ctrl_fd)
     serve(ctrl, warm, hold_warm=argv[3:4] == ["hold"])
 

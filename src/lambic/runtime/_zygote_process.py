@@ -18,9 +18,10 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from lambic._start_trace import stamp
 from lambic.runtime import _isolation
 
 __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
@@ -29,41 +30,81 @@ __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
 MAX_MSG = 65536
 
 
-def _warm_boto3(services: Sequence[str]) -> None:
-    import boto3
+def _warm_steps(services: Sequence[str]) -> Iterator[None]:
+    """Build one boto3 client (or resource) per service, in steps of ~5-30 ms of CPU.
 
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
+    `serve` runs one step per idle moment, so a request (a manifest read, a spawn)
+    waits for one step at most, not for a whole client (~80 ms for the first,
+    DynamoDB); an environment forked between two steps builds what is missing itself,
+    from the models already loaded. Each model file is parsed into the loader's cache
+    by its own step (botocore's `load_service_model`, what building the client reads).
+    """
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    boto3.setup_default_session(botocore_session=core)
     assert boto3.DEFAULT_SESSION is not None  # set just above
+    yield
+    loader = core.get_component("data_loader")
     with_resources = set(boto3.DEFAULT_SESSION.get_available_resources())
+    yield
     for name in services:
-        # Explicit dummy keys and region: nothing is resolved from the environment
-        # here, so the environments still read their own credentials and endpoints.
-        keys = {
-            "region_name": "us-east-1",
-            "aws_access_key_id": "preload",
-            "aws_secret_access_key": "preload",
-        }
-        # A resource builds its client too, and leaves its own model (resources-1.json)
-        # cached: `boto3.resource("dynamodb")` in a cold environment then costs ~4 ms of
-        # CPU instead of ~45 ms, for ~0.2 MB shared per service.
-        if name in with_resources:
-            boto3.resource(name, **keys)
-        else:
-            boto3.client(name, **keys)
+        try:
+            yield from _warm_service(boto3, loader, name, name in with_resources)
+        except Exception:  # one service failing (a model missing) does not stop the rest
+            continue
+
+
+def _warm_service(boto3: Any, loader: Any, name: str, resource: bool) -> Iterator[None]:
+    for kind in ("service-2", "endpoint-rule-set-1"):
+        loader.load_service_model(name, kind)
+        yield
+    # Explicit dummy keys and region: nothing is resolved from the environment
+    # here, so the environments still read their own credentials and endpoints.
+    keys = {
+        "region_name": "us-east-1",
+        "aws_access_key_id": "preload",
+        "aws_secret_access_key": "preload",
+    }
+    # A resource builds its client too, and leaves its own model (resources-1.json)
+    # cached: `boto3.resource("dynamodb")` in a cold environment then costs ~4 ms of
+    # CPU instead of ~45 ms, for ~0.2 MB shared per service.
+    if resource:
+        loader.load_service_model(name, "resources-1")
+        yield
+        boto3.resource(name, **keys)
+    else:
+        boto3.client(name, **keys)
+    yield
+
+
+def _warm_boto3(services: Sequence[str]) -> None:
+    """Every step of `_warm_steps` at once."""
+    for _ in _warm_steps(services):
+        pass
 
 
 def preload_modules(modules: Sequence[str]) -> list[str]:
     """Import `modules`; the boto3 clients still to warm (`serve` warms them once it
     is ready: the manifest reader and a first cold start need only the imports)."""
     pending: list[str] = []
+    # No collections while importing (boto3 alone triggered ~10 ms of them, on the
+    # way to the zygote being ready), and none at the end either: a full collection
+    # of what the imports made is ~25 ms of CPU to free ~700 unreachable objects
+    # (~150 kB), so they are frozen with the rest. (Collecting them later, in an idle
+    # moment, would write to every object of a heap the first environment already
+    # shares copy-on-write: ~14 MB more PSS measured.)
+    gc.disable()
     for entry in modules:
         name, _, services = entry.partition(":")
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+            stamp(f"zygote: imported {name}")
             if name == "boto3" and services:
                 pending += [s for s in services.split(";") if s]
-    _freeze()
+    gc.freeze()
+    gc.enable()
     return pending
 
 
@@ -159,13 +200,16 @@ def _fork_spare(closing: Sequence[Any]) -> _Spare:
     if pid == 0:  # the spare: wait for a spec, then become that environment
         from lambic.runtime._sandbox import set_parent_death_signal
 
+        stamp("spare: forked")
         _become_child([*closing, ours])
         set_parent_death_signal(zygote_pid)
         _isolation.prepare_ahead()  # namespaces, /tmp, Landlock: before the spec comes
+        stamp("spare: prepared")
         try:
             received = _receive_spec(theirs)
         except OSError:
             received = None
+        stamp("spare: spec received")
         if received is None or len(received[1]) != 2:
             os._exit(0)
         _run_child(*received, initialised=theirs)
@@ -206,11 +250,14 @@ def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) 
         _become_child(closing)
         set_parent_death_signal(zygote_pid)
         try:
+            stamp("reader: forked")
             # app.py runs at import: the reader is walled in as an environment is (its
             # project's `.lambic/` and `.chalice/` hidden, a private /tmp), so code that
             # runs only there cannot read what a handler cannot.
             _isolation.enter(os.path.realpath(msg["project_dir"]), msg.get("protect", ()))
+            stamp("reader: walled in")
             write_manifest(msg["project_dir"], msg["env"], fd)
+            stamp("reader: written")
         finally:
             os._exit(0)
     return pid
@@ -237,8 +284,9 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
     `hold_warm`: build none before the first request (`lambic local`'s manifest read,
     which a client being built would otherwise delay by up to ~0.1 s).
     """
-    pending = list(warm)
-    held = hold_warm and bool(pending)
+    # The warm steps still to run (None: all done).
+    pending: Iterator[None] | None = _warm_steps(warm) if warm else None
+    held = hold_warm and pending is not None
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -252,17 +300,23 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
     spare: _Spare | None = None
     # Spare sockets of environments still initialising, with when to stop waiting.
     initialising: dict[socket.socket, float] = {}
+    # No boto3 client is built before this: an environment forked directly (no spare
+    # yet: `lambic local`'s first cold start) runs its init and first invocation
+    # without a warm step (up to ~70 ms of CPU) taking a core beside it.
+    quiet_until = 0.0
 
     def initialised(sock: socket.socket) -> None:
         sel.unregister(sock)
         sock.close()
         del initialising[sock]
 
+    stamp("zygote: serving")
     # Probed, the namespace factory started and the rule paths opened once here; every
     # fork inherits them.
     _isolation.warm()
     # What the walls found here travels with "ready": `lambic local` reports it without
     # forking to probe again (a fork of the gateway's process, on its first answer's way).
+    stamp("zygote: ready")
     _send(ctrl, {"op": "ready", "pid": os.getpid(), "isolation": _isolation.found()})
     try:
         while True:
@@ -270,23 +324,34 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
             for sock in [s for s, until in initialising.items() if until <= now]:
                 initialised(sock)
             # With no spare, wait only briefly: a quiet moment is when to fork one.
-            timeout = 0 if pending else None if spare is not None else 0.005
+            timeout = 0 if pending is not None else None if spare is not None else 0.005
             if held:
                 timeout = None
-            elif not pending and spare is None and initialising:
+            elif pending is not None and now < quiet_until:
+                timeout = quiet_until - now
+            elif pending is None and spare is None and initialising:
                 timeout = min(initialising.values()) - now
             events = sel.select(timeout)
-            if not events and pending:
-                with contextlib.suppress(Exception):
-                    _warm_boto3([pending.pop(0)])
+            if not events and pending is not None:
+                if time.monotonic() < quiet_until:
+                    continue
+                gc.disable()  # one collection for the step, in `_freeze` (as in preload)
+                try:
+                    next(pending)
+                    stamp("zygote: warm step")
+                except Exception:  # done (StopIteration), or boto3 itself failed
+                    pending = None
+                    stamp("zygote: warm done")
                 # Out of the GC's reach at once (the dropped client's cycles collected
                 # first; what came before is frozen, so only this step's objects are
                 # walked): an environment forked between two steps would otherwise
                 # copy the pages its collections touch.
                 _freeze()
+                gc.enable()
                 continue
             if not events and spare is None and not initialising:
                 spare = _fork_spare([*closing, *initialising])
+                stamp("zygote: spare forked")
                 children.add(spare.pid)
                 continue
             for key, _ in events:
@@ -305,6 +370,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 if received is None:
                     return
                 msg, fds = received
+                stamp(f"zygote: got {msg.get('op')}")
                 held = False
                 if msg.get("op") == "manifest" and len(fds) == 1:
                     try:
@@ -332,6 +398,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 if not pid:
                     try:
                         pid = _fork_environment(msg, fds, [*closing, *initialising])
+                        quiet_until = time.monotonic() + INIT_QUIET_S
                     except OSError as exc:
                         _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
                         for fd in fds:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lambic._start_trace import stamp
 from lambic.runtime._ipc import INVOKE, INVOKE_FAST, RESULT, RESULT_OK, FrameReader, encode_frame
 from lambic.runtime._log_lines import start_line
 from lambic.runtime.zygote import Zygote, ZygoteError
@@ -135,6 +136,9 @@ class Environment:
         self.deadline = 0.0
         # The process starts SCHED_BATCH (`_sandbox`); see `schedule_for`.
         self._batch = True
+        # The one CPU it is held on while its invocation is alone (`place`), else None:
+        # any CPU the process may use, as it inherited.
+        self._cpu: int | None = None
         self._log_poll = select.poll()
         self._log_poll.register(log_fd, select.POLLIN)
         self._loop.add_reader(log_fd, self._on_log_readable)
@@ -150,6 +154,7 @@ class Environment:
         log_r, log_w = os.pipe()
         os.set_blocking(log_r, False)
         try:
+            stamp("main: spawn sent")
             pid_future = zygote.spawn(spec, [child.fileno(), log_w])
         finally:
             child.close()
@@ -241,6 +246,7 @@ class Environment:
                 lambda: _EnvProtocol(self), sock=self._sock
             )
             self.pid = await asyncio.wait_for(self._pid_future, init_timeout)
+            stamp("main: spawned")
         except (ZygoteError, asyncio.TimeoutError, OSError) as exc:
             self.kill("init")
             return InitOutcome(0.0, kind="crash", exit=f"cannot start: {exc}")
@@ -252,6 +258,7 @@ class Environment:
         except asyncio.TimeoutError:
             self.kill("timeout")
             return InitOutcome(init_timeout * 1000.0, kind="timeout")
+        stamp("main: env ready")
         self.drain_output()
         if frame is None:
             self.alive = False
@@ -286,6 +293,15 @@ class Environment:
             policy = os.SCHED_BATCH if batch else os.SCHED_OTHER
             os.sched_setscheduler(self.pid, policy, os.sched_param(0))
 
+    def place(self, cpu: int | None, allowed: frozenset[int]) -> None:
+        """Run on `cpu` only (the event loop's, held for a lone invocation: see
+        `_cpu_hold`), or on any of `allowed` (None). One syscall only when it changes."""
+        if cpu == self._cpu or not self.pid or not self.alive:
+            return
+        self._cpu = cpu
+        with contextlib.suppress(OSError):  # gone meanwhile: no matter
+            os.sched_setaffinity(self.pid, allowed if cpu is None else (cpu,))
+
     async def invoke(self, meta: dict[str, Any], payload: bytes, timeout_s: float) -> Outcome:
         """Run one invocation; enforce the timeout from here, as Lambda's sandbox does."""
         if not self.alive or self._transport is None:
@@ -297,6 +313,7 @@ class Environment:
         self._transport.write(encode_frame(kind, meta, payload))
         try:
             frame = await waiter
+            stamp("main: result")
         except asyncio.CancelledError:
             # The caller gave up; the environment is still inside the handler, so its
             # next answer would belong to this invocation: it cannot be reused.

@@ -37,7 +37,8 @@ With an `access_log`, each request ends with one `AccessRecord` (method, path, s
 duration, cold/warm, function) handed to it: `lambic local` queues it to the log
 writer process, which prints the access line, so the gateway formats nothing.
 
-The server around it (`GatewayServer`, `bind_socket`) lives in `_http_server` and is
+The route table (`ApiDefinition`, `create_api_definition`) lives in `_api_definition`
+and the server around it (`GatewayServer`, `bind_socket`) in `_http_server`; both are
 re-exported here. Errors: `GatewayError` (a `LambicRuntimeError`) when the gateway
 cannot start, e.g. `PortInUseError`.
 """
@@ -48,17 +49,16 @@ import asyncio
 import base64
 import random
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any, Protocol
 from urllib.parse import unquote
 
 import orjson
 
-from lambic.app.cors import CORSConfig, resource_preflight
 from lambic.app.proxy_events import LOCAL_API_ID, create_rest_event, is_binary_media_type
-from lambic.app.routing import RouteMatch, RouteMatcher
+from lambic.app.routing import RouteMatch
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
+from lambic.runtime._api_definition import ApiDefinition, HeaderList, create_api_definition
 from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._log_lines import AccessRecord
@@ -102,7 +102,6 @@ _COLD_START_KEY = "lambic.cold_start"
 ASGIMessage = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[ASGIMessage]]
 Send = Callable[[ASGIMessage], Awaitable[None]]
-HeaderList = list[tuple[bytes, bytes]]
 
 
 class InvocationOutcome(Protocol):
@@ -145,81 +144,6 @@ _CONFIG_ERROR = _gateway_body(
 _TIMED_OUT = _gateway_body(504, b'{"message": "Endpoint request timed out"}', None)
 _TOO_LARGE = _gateway_body(413, b'{"message":"Request Too Long"}', None)
 _THROTTLED = _gateway_body(429, b'{"message":"Too Many Requests"}', "TooManyRequestsException")
-
-
-@dataclass(frozen=True)
-class ApiDefinition:
-    """One immutable snapshot of the API; a reload swaps in a new one atomically."""
-
-    function_name: str
-    stage: str
-    matcher: RouteMatcher
-    binary_types: tuple[str, ...] = ()
-    # Resource path -> the headers of its CORS preflight (MOCK OPTIONS) answer.
-    preflight: Mapping[str, HeaderList] = field(default_factory=dict)
-    route_count: int = 0
-    # The API function's timeout (s): when it cannot outlast the integration timeout,
-    # the gateway needs no timer of its own.
-    function_timeout: float | None = None
-    # Resource path -> method -> the authorizer protecting it (unprotected: absent).
-    authorizers: Mapping[str, Mapping[str, AuthorizerSpec]] = field(default_factory=dict)
-
-
-def _access_control_headers(info: Any) -> Mapping[str, str] | None:
-    """One method's CORS response headers from its manifest route info, or None."""
-    cors = info.get("cors") if isinstance(info, Mapping) else getattr(info, "cors", None)
-    if not cors:
-        return None
-    if not isinstance(cors, Mapping):  # `cors=True` in a hand-written table
-        return CORSConfig().get_access_control_headers()
-    # The manifest carries the ready `Access-Control-*` headers; older producers (and
-    # hand-written tables) give CORSConfig's public fields instead: accept both.
-    if any(str(k).startswith("Access-Control-") for k in cors):
-        return {str(k): str(v) for k, v in cors.items() if str(k).startswith("Access-Control-")}
-    return CORSConfig(
-        allow_origin=str(cors.get("allow_origin", "*")),
-        allow_headers=cors.get("allow_headers") or None,
-        expose_headers=cors.get("expose_headers") or None,
-        max_age=cors.get("max_age"),
-        allow_credentials=cors.get("allow_credentials"),
-    ).get_access_control_headers()
-
-
-def create_api_definition(
-    routes: Mapping[str, Mapping[str, Any]],
-    *,
-    function_name: str,
-    stage: str,
-    binary_types: Iterable[str] = (),
-    function_timeout: float | None = None,
-    authorizers: Mapping[str, Mapping[str, AuthorizerSpec]] | None = None,
-) -> ApiDefinition:
-    """Build the gateway's view of an app from its manifest route table.
-
-    `routes` maps resource paths to methods to route info, each an object with an
-    optional `cors` attribute or key (the manifest's `RouteInfo` or plain dicts).
-    Preflight answers come from `lambic.app.cors.resource_preflight`, the function
-    `route_table(app)` uses, so `lambic local` and the registry agree by construction.
-
-        >>> api = create_api_definition({"/": {"GET": {}}}, function_name="a-dev", stage="api")
-        >>> api.matcher.match("GET", "/").resource_path
-        '/'
-    """
-    preflight: dict[str, HeaderList] = {}
-    for path, methods in routes.items():
-        headers = resource_preflight({m: _access_control_headers(i) for m, i in methods.items()})
-        if headers is not None:
-            preflight[path] = [(k.encode(), v.encode()) for k, v in headers.items()]
-    return ApiDefinition(
-        function_name=function_name,
-        stage=stage,
-        matcher=RouteMatcher({path: list(methods) for path, methods in routes.items()}),
-        binary_types=tuple(binary_types),
-        preflight=preflight,
-        route_count=sum(len(methods) for methods in routes.values()),
-        function_timeout=function_timeout,
-        authorizers=authorizers or {},
-    )
 
 
 def _parse_query(raw: bytes) -> list[tuple[str, str]]:

@@ -11,11 +11,12 @@ after them:
     cloud = LocalCloud(project_dir, port=8000, head_start=head)   # takes both over
 
 The port is bound before the zygote starts, as `LocalCloud` would: a port in use is
-one clear error before any process exists. The log store's writer is forked next,
-while this process is still small and has no thread (`_log_writer_fork`: it shares
-the interpreter's pages instead of being a new interpreter). This module imports only
-what the zygote's handle, the writer's fork and the socket need (no services, no
-gateway).
+one clear error, and no process is left (the CLI may have started the zygote's process
+even earlier, before its own imports: `_zygote_launch.launch_ahead`; it is stopped
+then). The log store's writer is forked next, while this process is still small and
+has no thread (`_log_writer_fork`: it shares the interpreter's pages instead of being
+a new interpreter). This module imports only what the zygote's handle, the writer's
+fork and the socket need (no services, no gateway).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from lambic._sockets import bind_socket
 from lambic.project.paths import ProjectPaths
 from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer
+from lambic.runtime._zygote_launch import take_ahead
 from lambic.runtime.zygote import Zygote
 
 __all__ = ["HeadStart", "head_start", "protected_paths", "start_zygote"]
@@ -51,14 +53,23 @@ def protected_paths(project_dir: Path, stage: str) -> list[str]:
 
 def start_zygote(project_dir: Path, stage: str) -> Zygote:
     """`lambic local`'s zygote: its first request is the manifest read, so it builds
-    its boto3 clients after that one (`Zygote(hold_warm=True)`)."""
-    return Zygote(protect=protected_paths(project_dir, stage), hold_warm=True)
+    its boto3 clients after that one (`Zygote(hold_warm=True)`). The process the CLI
+    started before its own imports (`_zygote_launch.launch_ahead`) when there is one."""
+    protect = protected_paths(project_dir, stage)
+    return Zygote(protect=protect, hold_warm=True, launched=take_ahead())
 
 
 def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart:
     """Bind the gateway's port (PortInUseError says which option to change), fork the
     log writer, then start the zygote; `LocalCloud(head_start=...)` takes them over."""
-    sock = bind_socket(host, port)
+    try:
+        sock = bind_socket(host, port)
+    except BaseException:
+        # The zygote the CLI started ahead, if any, is not left running meanwhile.
+        launched = take_ahead()
+        if launched is not None:
+            launched.close()
+        raise
     writer = None
     try:
         writer = fork_writer()  # before the zygote's start creates any thread

@@ -36,11 +36,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lambic._start_trace import stamp
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
 from lambic.project.config import FunctionSettings
 from lambic.project.environ import function_environment
 from lambic.project.paths import LAMBIC_DIR, LOG_STORE_FILE
 from lambic.project.project import Project
+from lambic.runtime._cpu_hold import CpuHold
 from lambic.runtime._log_lines import PathRewrite
 from lambic.runtime._log_writer_fork import ForkedWriter
 from lambic.runtime._reporting import Report, finish_report, init_failure_report
@@ -130,6 +132,7 @@ class Invoker:
         self._old_pools: list[FunctionPool] = []
         self._build_pools(project)
         self._active = 0
+        self._cpu_hold = CpuHold.create()
         self._idle_event: asyncio.Event | None = None
         self._monitor: asyncio.Task[None] | None = None
         self._event_tasks: set[asyncio.Task[None]] = set()
@@ -349,6 +352,9 @@ class Invoker:
             # Wake at the next tick, or sooner if a deadline falls before it, so a
             # timeout is enforced to the millisecond as Lambda's is.
             wake_at = now + _MEMORY_POLL_SECONDS
+            if self._cpu_hold is not None:
+                # A held invocation this long gains nothing more from its CPU.
+                self._cpu_hold.let_go(held_before=now - _MEMORY_POLL_SECONDS)
             for pool in pools:
                 for env in list(pool.environments):
                     if env.busy:
@@ -371,6 +377,7 @@ class Invoker:
     ) -> InvocationResult:
         self._start_monitor()
         settings = pool.settings
+        stamp("main: invoke")
         lease = pool.try_acquire()
         if lease is None:
             # Lambda throttles at the limit instead of queueing; so do we.
@@ -422,9 +429,17 @@ class Invoker:
             meta["client_context"] = dict(client_context)
         if trace_id:
             meta["trace_id"] = trace_id
-        env.schedule_for(alone=self._active == 1)
+        alone = self._active == 1
+        env.schedule_for(alone=alone)
+        hold = self._cpu_hold
+        # A lone invocation stays on the loop's CPU, wakeups included (`_cpu_hold`).
+        held = hold is not None and hold.place(env, alone)
         t0 = time.perf_counter()
-        outcome = await env.invoke(meta, payload, settings.timeout)
+        try:
+            outcome = await env.invoke(meta, payload, settings.timeout)
+        finally:
+            if held and hold is not None:
+                hold.release(env)
         duration_ms = (time.perf_counter() - t0) * 1000.0
         if outcome.kind == "unmarshal":
             env.pending_start = None

@@ -12,8 +12,9 @@ by a split or merge is read only after its parents have been read to their end (
 checkpoints are `SHARD_END`), so records of one partition key arrive in order across a
 resharding, as Lambda delivers them. On the first start the shards then open begin at
 `starting_position`; a shard that appears later is read from its start. The stream is
-named by name or ARN; a stream missing locally is created with one shard when the
-mapping is made (a deployed stream is the user's own, made outside the app).
+named by name or ARN; a declared stream (`resources.kinesis_streams`) exists by the
+time the mapping is made; an undeclared one missing locally is created with one shard
+(on AWS it must exist already, as `lambic local` warns at start).
 """
 
 from __future__ import annotations

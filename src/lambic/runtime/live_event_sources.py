@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from lambic._start_trace import stamp
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION, function_arn
 from lambic.project.config import AsyncSettings, FunctionSettings, deployed_name
 from lambic.project.manifest import FunctionEntry
@@ -77,6 +78,7 @@ class LiveEventSources:
             return invoker.invoke(function, payload, request_id=request_id)
 
         self._invoke = invoke
+        stamp("main: es checked")
         self.queue = AsyncEventQueue(
             attempt,
             path=state / "events.sqlite3",
@@ -86,7 +88,9 @@ class LiveEventSources:
             concurrency=self._async_concurrency,
             report=self._print_delivery,
         )
+        stamp("main: es queue opened")
         self.sources = self._create_sources(cloud, cloud.project.manifest.functions)
+        stamp("main: es sources created")
         await self.sources.start()
         if self.local_services is not None:
             self.local_services.use_event_queue(self.queue)
@@ -118,12 +122,11 @@ class LiveEventSources:
     def _check_declared(self, cloud: LocalCloud) -> None:
         """The rule for resources a handler names but the config does not declare.
 
-        Locally an undeclared queue, topic or bucket is created by its event source so
-        the app runs, and the sentence `lambic deploy` would refuse with (should it
-        not exist on AWS) is printed once; an undeclared table cannot be created
-        without its key schema, so it is refused here as deploy refuses it. Kinesis
-        streams are no declared kind at all: one named by name is created locally
-        (one shard) when missing, and the same kind of sentence says deploy will not.
+        Locally an undeclared queue, topic, bucket or Kinesis stream (one shard) is
+        created by its event source so the app runs, and the sentence `lambic deploy`
+        would refuse with (should it not exist on AWS) is printed once; an undeclared
+        table cannot be created without its key schema, so it is refused here as
+        deploy refuses it.
         """
         if cloud.project is None:
             return
@@ -137,14 +140,6 @@ class LiveEventSources:
             if reference.kind == "dynamodb_tables":
                 raise UnsupportedEventSourceError(message)
             messages.append(message)
-        for function in functions:
-            stream = str((function.event_source or {}).get("stream") or "")
-            if function.kind == "kinesis" and stream and not stream.startswith("arn:"):
-                messages.append(
-                    f"@app.on_kinesis_record ({function.name}) reads Kinesis stream "
-                    f"{stream!r}, which lambic local creates (one shard) when it is missing; "
-                    "`lambic deploy` creates no Kinesis stream: it must exist in the account"
-                )
         for message in messages:
             if message not in self._warned:
                 self._warned.add(message)

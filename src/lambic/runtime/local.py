@@ -8,7 +8,9 @@
                               handed over: `head_start`)
       start services          e.g. the S3/DynamoDB/SQS/SNS edge port (issue 4); each may
                               add variables (AWS_ENDPOINT_URL...) to `extra_env`
-      read the manifest       app.py imported in a child forked from the zygote
+      read the manifest       app.py imported in a child forked from the zygote (the
+                              services create the declared resources meanwhile; their
+                              `ready(cloud)` hook, if any, waits for that after it)
       create the invoker      execution environments get `extra_env`
       start event sources     schedules, S3/SQS/SNS/stream wiring (issue 5); they use
                               `cloud.invoker`
@@ -19,8 +21,9 @@
 
 A component is any object with `async start(cloud)` and `async stop()`
 (`CloudComponent`); pass them as `services=` or `event_sources=`. A component may also
-have `async reload(cloud)`, called after a hot reload with `cloud.project` already the
-new project (event sources re-wire added/removed handlers there), and
+have `async ready(cloud)`, called once app.py is read (before the invoker and the
+event sources), `async reload(cloud)`, called after a hot reload with `cloud.project`
+already the new project (event sources re-wire added/removed handlers there), and
 `banner_lines() -> list[str]`, printed at the end of the start banner (e.g. when each
 schedule fires next).
 
@@ -49,6 +52,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from lambic._start_trace import stamp
 from lambic.app._event_limits import sqs_batching_error
 from lambic.app.proxy_events import LOCAL_API_ID
 from lambic.project.account import LOCAL_ACCESS_KEY, LOCAL_ACCOUNT_ID, LOCAL_REGION
@@ -334,10 +338,12 @@ class LocalCloud:
         """Start everything; on failure, stop what had started and re-raise."""
         try:
             snapshot = await self._snapshot()
+            stamp("main: snapshot taken")
             # The services create the declared resources from the config, and start
             # before app.py is read so that its import-time AWS calls reach them.
             self.config = load_config(self.project_dir)
             self.meter = create_meter(self.state_dir)
+            stamp("main: meter created")
             project, api = await self._start(snapshot)
         except BaseException:
             if self._sock is not None:  # never reached `_start`
@@ -359,7 +365,15 @@ class LocalCloud:
             for component in self.services:
                 await component.start(self)
                 self._started.append(component)
+            stamp("main: services started")
             project = self.project = await self._read(snapshot)
+            for component in self._started:
+                # Optional hook: what a service finished beside the read (the declared
+                # resources) completes before the event sources wire to it.
+                ready = getattr(component, "ready", None)
+                if ready is not None:
+                    await ready(self)
+            stamp("main: manifest read")
             self.config = project.config
             check_event_source_limits(project)
             api = create_api(project, self.stage)
@@ -377,8 +391,10 @@ class LocalCloud:
             )
             self._zygote = None  # the invoker's now: it closes it
             self._log_writer = None  # its log store's now (a reload's spawns its own)
+            stamp("main: invoker created")
             for component in self.event_sources:
                 await component.start(self)
+                stamp(f"main: started {type(component).__name__}")
                 self._started.append(component)
             self._app = GatewayApp(
                 self.invoker,
@@ -392,11 +408,13 @@ class LocalCloud:
                 gate=self._create_gate(api),
                 on_request=self._api_meter(project),
             )
+            stamp("main: event sources started")
             self.gateway = GatewayServer(self._app, host=self.host, sock=sock)
         except BaseException:
             sock.close()
             raise
         await self.gateway.start()
+        stamp("main: gateway started")
         if self.reload_enabled:
             self._watcher = FileWatcher(
                 self.project_dir, self._reload, interval=self.reload_interval
@@ -532,8 +550,10 @@ class LocalCloud:
             # What start-up loaded (modules, the services, the project) lives as long
             # as the process: out of the GC's generations, a full collection walks only
             # what serving made, not the whole heap (it took ~60 ms with it, a latency
-            # spike for the request it landed on).
+            # spike for the request it landed on). The CLI pauses collection during
+            # start-up (`cli.local`); it runs from here on.
             gc.freeze()
+            gc.enable()
             if ready is not None:
                 ready()
             await stopping.wait()

@@ -11,13 +11,16 @@ The event sources that feed on these services are `live_event_sources`.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lambic._sockets import PortInUseError
+from lambic._start_trace import stamp
 from lambic.project.account import DEFAULT_SERVICES_PORT
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.project.metering import Meter, create_meter
@@ -40,13 +43,7 @@ if TYPE_CHECKING:
     from lambic.runtime.local import LocalCloud
     from lambic.services._deferred import DeferredServices
     from lambic.services.base import Service
-    from lambic.services.dynamodb import DynamoDBEngine
-    from lambic.services.events import EventBus
-    from lambic.services.kinesis import KinesisEngine
-    from lambic.services.s3 import S3Engine
     from lambic.services.server import EdgeServer
-    from lambic.services.sns import SnsEngine
-    from lambic.services.sqs import SqsEngine
 
 
 def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -59,6 +56,17 @@ def endpoint_environment(url: str, environ: Mapping[str, str] = os.environ) -> d
     if not environ.get("AWS_ACCESS_KEY_ID"):
         env.update(LOCAL_CREDENTIALS)
     return env
+
+
+#: service name -> (module, service class, the attribute holding its engine).
+_ENGINES = {
+    "s3": ("lambic.services.s3", "S3Service", "engine"),
+    "sqs": ("lambic.services.sqs", "SqsService", "engine"),
+    "sns": ("lambic.services.sns", "SnsService", "engine"),
+    "dynamodb": ("lambic.services.dynamodb", "DynamoDBService", "engine"),
+    "events": ("lambic.services.events", "EventsService", "bus"),
+    "kinesis": ("lambic.services.kinesis", "KinesisService", "engine"),
+}
 
 
 class LocalServices:
@@ -95,6 +103,8 @@ class LocalServices:
         self._lock: ServicesLock | None = None
         self._endpoint_file: Path | None = None
         self._state: Path | None = None
+        #: The declared resources being created (`start`), until `ready`.
+        self._creating: Future[list[str]] | None = None
         #: What the edge serves, by name (for in-process calls to the services).
         self._served: dict[str, Service] = {}
 
@@ -113,20 +123,26 @@ class LocalServices:
 
     def engines(self, needed: Collection[str] = SERVICE_NAMES) -> Engines:
         """The in-process engines of the `needed` services (built now if they were not
-        yet), for the event sources; none before start. Only the needed services'
-        modules are imported: an idle `lambic local` whose handlers feed on no Kinesis
-        stream (say) does not hold Kinesis's code."""
+        yet), for the event sources; none before start."""
         services = self.services
         if services is None:
             return Engines()
-        built = {name: services.get(name) for name in needed}
+        # Only the needed services' classes are imported (building one imports its own):
+        # importing all six to tell them apart cost an app with none of those handlers
+        # ~25 ms of CPU on the way to its first answer (SNS's module alone ~15).
+        found: dict[str, Any] = {}  # the engines' types: checked by the isinstance
+        for name in needed:
+            module, class_name, attribute = _ENGINES[name]
+            service = services.get(name)
+            if isinstance(service, getattr(importlib.import_module(module), class_name)):
+                found[name] = getattr(service, attribute)
         return Engines(
-            s3=_s3_engine(built.get("s3")),
-            sqs=_sqs_engine(built.get("sqs")),
-            sns=_sns_engine(built.get("sns")),
-            dynamodb=_dynamodb_engine(built.get("dynamodb")),
-            event_bus=_event_bus(built.get("events")),
-            kinesis=_kinesis_engine(built.get("kinesis")),
+            s3=found.get("s3"),
+            sqs=found.get("sqs"),
+            sns=found.get("sns"),
+            dynamodb=found.get("dynamodb"),
+            event_bus=found.get("events"),
+            kinesis=found.get("kinesis"),
         )
 
     async def start(self, cloud: LocalCloud) -> None:
@@ -136,18 +152,33 @@ class LocalServices:
         url = await self._open_waiting(state, lambda: cloud.invoker, cloud.echo, cloud)
         try:
             cloud.extra_env.update(endpoint_environment(url))
+            stamp("main: edge open")
             where = "in memory" if state is None else f"state in {state}"
             cloud.echo(f"Local AWS services on {url} ({where})")
-            created = await self.create_resources(cloud.config.resources(cloud.stage))
-            if created:
-                cloud.echo("Created " + ", ".join(created))
-            if state is not None:
-                # Only now: a `lambic invoke` that finds the file must find the tables too.
-                self._endpoint_file = state / LOCAL_ENDPOINT_FILE
-                await asyncio.to_thread(write_endpoint, self._endpoint_file, url)
+            # The declared resources are created on the edge's thread while LocalCloud
+            # reads app.py (~35 ms of CPU and a few fdatasyncs off the way to the first
+            # answer); a request reaching the edge meanwhile (an import-time call of
+            # app.py) waits for them, so it finds them as if created first. `ready`
+            # waits for the rest.
+            self._creating = self._create(cloud.config.resources(cloud.stage))
+            if self._creating is not None and self.services is not None:
+                self.services.hold_requests(self._creating)
         except BaseException:
             await self.stop()  # not started, so LocalCloud will not stop it
             raise
+
+    async def ready(self, cloud: LocalCloud) -> None:
+        """After `start`, once app.py is read: the declared resources exist (their
+        names printed), and the endpoint file names these services."""
+        creating, self._creating = self._creating, None
+        created = await self._created(creating) if creating is not None else []
+        if created:
+            cloud.echo("Created " + ", ".join(created))
+        state = self._state
+        if state is not None and self.edge is not None:
+            # Only now: a `lambic invoke` that finds the file must find the tables too.
+            self._endpoint_file = state / LOCAL_ENDPOINT_FILE
+            await asyncio.to_thread(write_endpoint, self._endpoint_file, self.edge.url)
 
     async def _open_waiting(
         self,
@@ -190,9 +221,14 @@ class LocalServices:
         over `state`. Raises `ServicesInUseError` if another process has `state`'s
         engines open.
         """
+        from lambic.project.identities import configured_identities
+        from lambic.services.auth import Authenticator
         from lambic.services.base import ServiceError
         from lambic.services.factory import create_deferred_services
         from lambic.services.server import EdgeServer
+
+        # Accounts and keys besides the default one, as `lambic services` reads them.
+        identities = configured_identities()
 
         if state is not None:
             self._claim(state)
@@ -211,8 +247,9 @@ class LocalServices:
             # in this process for nothing (SQS, SNS, EventBridge, STS and the console
             # together: ~1.4 MB of this process's own memory on the flagship; building
             # one on its first call costs ~3-30 ms of CPU, once).
-            warm = self.stored(SERVICE_NAMES)
-            services = self.services = create_deferred_services(state, meter=meter, warm=warm)
+            services = self.services = create_deferred_services(
+                state, meter=meter, identities=identities, warm=self.stored(SERVICE_NAMES)
+            )
             served: dict[str, Service] = {**services.by_name(), api.name: api}
             self._served = served
             if cloud is not None:
@@ -232,6 +269,7 @@ class LocalServices:
                     host=self.host,
                     port=self.port,
                     port_option="--services-port",
+                    auth=Authenticator(identities=identities),
                 ).start()
             )
         except (ServiceError, PortInUseError) as exc:
@@ -261,21 +299,30 @@ class LocalServices:
         services always run), with no SDK: boto3 would cost this process ~0.2 s of CPU
         and ~20 MB before its first answer.
         """
+        creating = self._create(resources)
+        return await self._created(creating) if creating is not None else []
+
+    def _create(self, resources: DeclaredResources) -> Future[list[str]] | None:
+        """Start `create_resources` on the edge's loop (None: nothing declared)."""
         if not resources:
-            return []
+            return None
         edge = self.edge
         if edge is None or edge.loop is None:
             raise LambicRuntimeError("The local services are not started")
-        from lambic.services.in_process import AwsCallError, InProcessAws
+        from lambic.services.in_process import InProcessAws
 
         services = self.services
         # Built here, not through the edge: the edge's first answer starts building the
         # other services in the background, which must not compete with start-up.
         served = services.built_on_use() if services is not None else self._served
         aws = InProcessAws(served, f"{edge.host}:{edge.port}")
-        done = asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
+        return asyncio.run_coroutine_threadsafe(create_declared(resources, aws), edge.loop)
+
+    async def _created(self, creating: Future[list[str]]) -> list[str]:
+        from lambic.services.in_process import AwsCallError
+
         try:
-            return await asyncio.wrap_future(done)
+            return await asyncio.wrap_future(creating)
         except AwsCallError as exc:
             raise LambicRuntimeError(
                 f"Local services: creating the declared resources failed ({exc}); "
@@ -315,54 +362,3 @@ class LocalServices:
         if self._lock is not None:
             lock, self._lock = self._lock, None
             lock.release()
-
-
-# One per service, each importing its own package only when that service was built.
-
-
-def _s3_engine(service: Service | None) -> S3Engine | None:
-    if service is None:
-        return None
-    from lambic.services.s3 import S3Service
-
-    return service.engine if isinstance(service, S3Service) else None
-
-
-def _sqs_engine(service: Service | None) -> SqsEngine | None:
-    if service is None:
-        return None
-    from lambic.services.sqs import SqsService
-
-    return service.engine if isinstance(service, SqsService) else None
-
-
-def _sns_engine(service: Service | None) -> SnsEngine | None:
-    if service is None:
-        return None
-    from lambic.services.sns import SnsService
-
-    return service.engine if isinstance(service, SnsService) else None
-
-
-def _dynamodb_engine(service: Service | None) -> DynamoDBEngine | None:
-    if service is None:
-        return None
-    from lambic.services.dynamodb import DynamoDBService
-
-    return service.engine if isinstance(service, DynamoDBService) else None
-
-
-def _event_bus(service: Service | None) -> EventBus | None:
-    if service is None:
-        return None
-    from lambic.services.events import EventsService
-
-    return service.bus if isinstance(service, EventsService) else None
-
-
-def _kinesis_engine(service: Service | None) -> KinesisEngine | None:
-    if service is None:
-        return None
-    from lambic.services.kinesis import KinesisService
-
-    return service.engine if isinstance(service, KinesisService) else None

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
+from lambic.project.sqlite import use_wal
 from lambic.runtime._log_lines import (
     AccessRecord,
     InvocationRecord,
@@ -115,8 +116,7 @@ class StoredEvent:
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    use_wal(conn)
     conn.executescript(_SCHEMA)
     return conn
 

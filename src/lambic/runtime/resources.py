@@ -11,6 +11,10 @@ the way to the first answer), and leaves existing data alone so it survives rest
     queues    dead-letter queues first; CreateQueue when missing, else the attributes set
     topics    CreateTopic (idempotent) and each subscription (Subscribe is idempotent)
     buses     CreateEventBus when missing
+    streams   CreateStream when missing (with the declared shards or on-demand); the
+              retention and a provisioned stream's shard count follow the config on
+              each start (Increase/DecreaseStreamRetentionPeriod, UpdateShardCount,
+              within Kinesis's limits); the mode stays as created
 
 A declared name standing for an ARN (a dead-letter queue, an SQS subscription's
 endpoint) becomes the local ARN, as the deployer makes it the AWS one.
@@ -24,7 +28,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID, LOCAL_REGION
-from lambic.project.resources import DeclaredResources, public_read_policy, queue_attributes
+from lambic.project.resources import (
+    DeclaredResources,
+    public_read_policy,
+    queue_attributes,
+    stream_settings,
+)
 from lambic.services.in_process import AwsCallError, InProcessAws
 
 #: S3's XML namespace (CORSConfiguration documents).
@@ -59,6 +68,8 @@ async def create_declared(resources: DeclaredResources, aws: InProcessAws) -> li
         created += await _topics(resources, aws)
     if resources.buses:
         created += await _buses(resources, aws)
+    if resources.streams:
+        created += await _streams(resources, aws)
     return created
 
 
@@ -195,4 +206,51 @@ async def _buses(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
         if bus["Name"] not in existing:
             await aws.json("events", "CreateEventBus", {"Name": bus["Name"]})
             created.append(f"event bus {bus['Name']}")
+    return created
+
+
+async def _stream_names(aws: InProcessAws) -> set[str]:
+    names: set[str] = set()
+    request: dict[str, Any] = {}
+    while True:
+        page = await aws.json("kinesis", "ListStreams", request)
+        names.update(page.get("StreamNames", []))
+        if not page.get("HasMoreStreams") or not page.get("StreamNames"):
+            return names
+        request = {"ExclusiveStartStreamName": page["StreamNames"][-1]}
+
+
+async def _streams(resources: DeclaredResources, aws: InProcessAws) -> list[str]:
+    existing = await _stream_names(aws)
+    created = []
+    for stream in resources.streams:
+        name = str(stream["StreamName"])
+        mode, shards, hours = stream_settings(stream)
+        if name not in existing:
+            request: dict[str, Any] = {
+                "StreamName": name,
+                "StreamModeDetails": {"StreamMode": mode},
+            }
+            if shards is not None:
+                request["ShardCount"] = shards
+            await aws.json("kinesis", "CreateStream", request)
+            created.append(f"Kinesis stream {name}")
+        summary = (await aws.json("kinesis", "DescribeStreamSummary", {"StreamName": name}))[
+            "StreamDescriptionSummary"
+        ]
+        current = int(summary["RetentionPeriodHours"])
+        if hours != current:
+            change = "Increase" if hours > current else "Decrease"
+            await aws.json(
+                "kinesis",
+                f"{change}StreamRetentionPeriod",
+                {"StreamName": name, "RetentionPeriodHours": hours},
+            )
+        provisioned = summary["StreamModeDetails"]["StreamMode"] == "PROVISIONED"
+        if shards is not None and provisioned and int(summary["OpenShardCount"]) != shards:
+            await aws.json(
+                "kinesis",
+                "UpdateShardCount",
+                {"StreamName": name, "TargetShardCount": shards, "ScalingType": "UNIFORM_SCALING"},
+            )
     return created

@@ -34,33 +34,17 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lambic.runtime._zygote_launch import DEFAULT_PRELOAD, Launched, launch
 from lambic.runtime._zygote_process import MAX_MSG, preload_modules, serve
 from lambic.runtime.errors import LambicRuntimeError
 
 __all__ = ["DEFAULT_PRELOAD", "Zygote", "ZygoteError", "preload_modules", "serve"]
-
-# "boto3:<service>,..." imports boto3 and builds (then drops) one client per service,
-# which leaves botocore's parsed service models and endpoint rules in the default
-# session's loader cache. Measured on this machine: a cold environment creating
-# DynamoDB, S3, SQS and SNS clients took ~310 ms without this and ~40 ms with it;
-# the price is ~25 MB more shared (copy-on-write) memory per environment. The imports
-# happen before the zygote says it is ready, the clients after (`serve`, in idle
-# moments): the manifest reader and a first cold start do not wait for ~0.2 s of
-# model loading they may not need.
-DEFAULT_PRELOAD = (
-    "json",
-    "logging",
-    "lambic.app",
-    "boto3:dynamodb;s3;sqs;sns;events;dynamodbstreams;sts",
-)
 
 
 class ZygoteError(LambicRuntimeError):
@@ -90,30 +74,21 @@ class Zygote:
         protect: Sequence[str] = (),
         *,
         hold_warm: bool = False,
+        launched: Launched | None = None,
     ) -> None:
         """`protect`: paths app.py's import in `read_app` must not open even where a
         broader rule would let it (the project and its state, as for an environment).
         `hold_warm`: the zygote builds its boto3 clients only after its first request
-        (`serve`), for a caller whose first request is on its way (a manifest read)."""
+        (`serve`), for a caller whose first request is on its way (a manifest read).
+        `launched`: a process already started (`_zygote_launch.take_ahead`) to adopt
+        instead of starting one (`preload` and `hold_warm` were given to it then)."""
         self._protect = [os.path.realpath(path) for path in protect]
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._ctrl = parent
         # PDEATHSIG fires when the *thread* that forked us exits: start the zygote
         # from the thread that runs the invoker's loop (we are called from it).
-        self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lambic.runtime._zygote_main",
-                str(child.fileno()),
-                str(os.getpid()),
-                ",".join(preload),
-                *(["hold"] if hold_warm else []),
-            ],
-            pass_fds=[child.fileno()],
-            stdin=subprocess.DEVNULL,
-        )
-        child.close()
+        if launched is None:
+            launched = launch(preload, hold_warm=hold_warm)
+        self._ctrl = launched.ctrl
+        self._proc = launched.proc
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: asyncio.Future[None] | None = None
         self._spawns: dict[int, asyncio.Future[int]] = {}

@@ -25,8 +25,11 @@ threads already (`project.sqlite`).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
+from typing import Any
 
 from lambic.services.base import Service, ServiceRequest, ServiceResponse, SpoolingService
 
@@ -85,6 +88,13 @@ class DeferredService:
         return service.refuse_at_head(head) if isinstance(service, SpoolingService) else None
 
     async def handle(self, request: ServiceRequest) -> ServiceResponse:
+        held = self._group.held
+        if held is not None and not held.done():
+            # Its outcome is the holder's to report; the request just comes after it.
+            waiting = asyncio.wrap_future(held)
+            await asyncio.wait([waiting])
+            if not waiting.cancelled():
+                waiting.exception()  # retrieved here: no "never retrieved" warning
         response = await self.get().handle(request)
         self._group.answered()
         return response
@@ -106,12 +116,20 @@ class DeferredServices:
         self._answered = False
         self._first_answer_hooks: list[Callable[[], None]] = []
         self._warming: threading.Thread | None = None
+        #: Requests wait for this first (`hold_requests`).
+        self.held: Future[object] | None = None
 
     def add(self, name: str, build: Callable[[], Service], *, warm: bool = True) -> DeferredService:
         """Offer service `name`; `warm=False` leaves it out of the warming after the first
         answer (a service few apps use is built by its own first request)."""
         service = self._services[name] = DeferredService(name, build, self, warm=warm)
         return service
+
+    def hold_requests(self, until: Future[Any]) -> None:
+        """Answer requests only once `until` is done (`lambic local` creating its
+        declared resources while it reads app.py); calls made through `built_on_use`
+        do not wait."""
+        self.held = until
 
     def by_name(self) -> dict[str, Service]:
         return dict(self._services)

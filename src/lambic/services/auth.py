@@ -1,7 +1,11 @@
 """Request authentication at the edge: AWS Signature Version 4 (and S3's presigned V2).
 
 By default the local cloud accepts any access key, as most local AWS stand-ins do;
-`lambic services --require-auth AKID:SECRET` turns verification on. The edge calls
+`lambic services --require-auth AKID:SECRET` turns verification on. With identities
+(`lambic.project.identities`), a request signed with a configured key is verified
+against that key's secret and carries its `Principal` (`ServiceRequest.principal`);
+other keys are the default account's, unverified, unless authentication is required
+(`require`), when they are refused as unknown. The edge calls
 `Authenticator.check(request, service)` after routing and before dispatch:
 
 - always: a presigned URL past its expiry (`X-Amz-Date` + `X-Amz-Expires`, or S3's
@@ -35,10 +39,14 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
 from lambic.services._auth_errors import AuthError, render_auth_error
 from lambic.services.base import ServiceRequest, SigningContext
+
+if TYPE_CHECKING:
+    from lambic.project.identities import Identities
 
 __all__ = ["AuthError", "Authenticator", "parse_credentials", "render_auth_error"]
 
@@ -127,29 +135,56 @@ def _http_date_to_epoch(value: str) -> float | None:
     return epoch if epoch >= 0 else None
 
 
+class _UnknownKey(Exception):
+    """A key no secret is known for, when unknown keys are the default account's."""
+
+
 class Authenticator:
-    """Checks requests at the edge; `credentials` None accepts any key (the default)."""
+    """Checks requests at the edge. `credentials` (access key → secret) and the keys of
+    `identities` are verified; `require` (default: when `credentials` are given) refuses
+    unsigned requests and other keys. With neither, any key is accepted (the default)."""
 
     def __init__(
         self,
         credentials: Mapping[str, str] | None = None,
         *,
+        identities: Identities | None = None,
+        require: bool | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.credentials = dict(credentials) if credentials else None
+        keys = identities.secrets() if identities is not None else {}
+        keys.update(credentials or {})
+        self.credentials = keys or None
+        self.identities = identities
+        self.require = credentials is not None if require is None else require
         self.clock = clock
         self._keys: dict[tuple[str, str, str, str], bytes] = {}
 
     def check(self, request: ServiceRequest, service: str) -> ServiceRequest:
-        """The request (with a `SigningContext` when verified); raises `AuthError`."""
+        """The request (with a `SigningContext` when verified, and the signer's
+        `principal` when configured); raises `AuthError`."""
         self.check_head(request, service)
-        if self.credentials is None:
+        if self.credentials is None and not self.require:
             return request
+        if service == "s3" and request.method == "OPTIONS":
+            return request  # a CORS preflight: S3 answers it unauthenticated
+        try:
+            verified, access_key = self._verify(request, service)
+        except _UnknownKey:
+            return request  # the default account's, as without identities
+        if self.identities is not None and access_key is not None:
+            principal = self.identities.principal(access_key)
+            if principal is not None:
+                return replace(verified, principal=principal)
+        return verified
+
+    def _verify(self, request: ServiceRequest, service: str) -> tuple[ServiceRequest, str | None]:
+        """The verified request and the access key it was signed with (None: unsigned,
+        allowed when authentication is not required)."""
         if service == "s3" and request.method == "POST" and "authorization" not in request.headers:
             content_type = request.headers.get("content-type", "")
             if content_type.lower().startswith("multipart/form-data"):
-                self._verify_post_policy(request, content_type)
-                return request
+                return request, self._verify_post_policy(request, content_type)
         auth = request.headers.get("authorization")
         if auth is not None:
             return self._verify_header(request, service, auth)
@@ -157,8 +192,9 @@ class Authenticator:
         if "X-Amz-Signature" in query:
             return self._verify_query(request, service)
         if service == "s3" and "Signature=" in query and "AWSAccessKeyId=" in query:
-            self._verify_v2_query(request)
-            return request
+            return request, self._verify_v2_query(request)
+        if not self.require:
+            return request, None
         raise AuthError("missing", service)
 
     def check_head(self, request: ServiceRequest, service: str) -> None:
@@ -272,6 +308,8 @@ class Authenticator:
     def _secret(self, access_key: str, service: str) -> str:
         secret = (self.credentials or {}).get(access_key)
         if secret is None:
+            if not self.require:
+                raise _UnknownKey(access_key)
             raise AuthError("unknown_key", service, fields={"AWSAccessKeyId": access_key})
         return secret
 
@@ -285,7 +323,9 @@ class Authenticator:
             self._keys[cache_key] = key
         return key
 
-    def _verify_header(self, request: ServiceRequest, service: str, auth: str) -> ServiceRequest:
+    def _verify_header(
+        self, request: ServiceRequest, service: str, auth: str
+    ) -> tuple[ServiceRequest, str | None]:
         match = _AUTH_HEADER.match(auth)
         if match is None:
             if auth.startswith("AWS ") and service == "s3":
@@ -293,10 +333,12 @@ class Authenticator:
                 # With x-amz-date the Date line is empty (the header is signed below).
                 date = "" if "x-amz-date" in request.headers else request.headers.get("date", "")
                 self._verify_v2(request, access_key, signature, date)
-                return request
+                return request, access_key
+            if not self.require:
+                return request, None  # S3 answers a malformed header itself
             raise AuthError("missing", service)
         credential, signed, signature = match.group("credential", "signed", "signature")
-        timestamp = request.headers.get("x-amz-date") or ""
+        timestamp = request.headers.get("x-amz-date") or _sigv4_date(request.headers.get("date"))
         payload = request.headers.get("x-amz-content-sha256")
         if payload is None:
             payload = _body_sha256(request)
@@ -314,7 +356,9 @@ class Authenticator:
             exclude_signature=False,
         )
 
-    def _verify_query(self, request: ServiceRequest, service: str) -> ServiceRequest:
+    def _verify_query(
+        self, request: ServiceRequest, service: str
+    ) -> tuple[ServiceRequest, str | None]:
         params = request.query
         payload = "UNSIGNED-PAYLOAD" if service == "s3" else _EMPTY_SHA256
         payload = request.headers.get("x-amz-content-sha256", payload)
@@ -340,13 +384,15 @@ class Authenticator:
         payload: str,
         *,
         exclude_signature: bool,
-    ) -> ServiceRequest:
+    ) -> tuple[ServiceRequest, str]:
         parts = credential.split("/")
         if len(parts) != 5 or parts[4] != "aws4_request":
             raise AuthError("signature", service, "Credential is malformed")
         access_key, date, region, scope_service, _ = parts
         secret = self._secret(access_key, service)
-        if not exclude_signature:
+        if not exclude_signature and self.require:
+            # Only when authentication is required: recorded requests and frozen test
+            # clocks keep working with configured keys otherwise.
             self._check_skew(service, timestamp)
         canonical = _canonical_request(request, service, signed, payload, exclude_signature)
         scope = f"{date}/{region}/{scope_service}/aws4_request"
@@ -366,7 +412,8 @@ class Authenticator:
                     "CanonicalRequest": canonical,
                 },
             )
-        return replace(request, signing=SigningContext(key, timestamp, scope, signature))
+        signing = SigningContext(key, timestamp, scope, signature)
+        return replace(request, signing=signing), access_key
 
     def _check_skew(self, service: str, timestamp: str) -> None:
         """AWS refuses a header-signed request more than 15 minutes from its clock."""
@@ -392,8 +439,9 @@ class Authenticator:
 
     # -- S3 browser form uploads (generate_presigned_post) --------------------------
 
-    def _verify_post_policy(self, request: ServiceRequest, content_type: str) -> None:
-        """Check the policy signature of a POST Object form (SigV4 or SigV2)."""
+    def _verify_post_policy(self, request: ServiceRequest, content_type: str) -> str | None:
+        """Check the policy signature of a POST Object form (SigV4 or SigV2); the access
+        key that signed it (None: an unsigned form)."""
         from lambic.services.s3.errors import S3Error
         from lambic.services.s3.post import parse_form, parse_spooled_form
 
@@ -403,37 +451,44 @@ class Authenticator:
             else:
                 form = parse_form(content_type, request.body)
         except S3Error:
-            return  # malformed: S3 refuses it with its own error and stores nothing
+            return None  # malformed: S3 refuses it with its own error and stores nothing
         policy = form.get("policy")
         if policy is None:
+            if not self.require:
+                return None  # an anonymous upload: S3 decides it
             raise AuthError("missing", "s3")
         if form.get("x-amz-signature") is not None:
-            expected, provided = self._post_policy_v4(form.get, policy)
+            access_key, expected, provided = self._post_policy_v4(form.get, policy)
         else:
+            if form.get("signature") is None:
+                return None  # S3 refuses a form without one itself (400 InvalidArgument)
             access_key = form.get("AWSAccessKeyId") or ""
             secret = self._secret(access_key, "s3")
             digest = hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()
             expected, provided = base64.b64encode(digest).decode(), form.get("signature") or ""
         if not hmac.compare_digest(expected, provided):
             raise AuthError("signature", "s3", fields={"SignatureProvided": provided})
+        return access_key
 
-    def _post_policy_v4(self, fields: Callable[[str], str | None], policy: str) -> tuple[str, str]:
-        """(expected, provided) signatures of a SigV4-signed upload policy."""
+    def _post_policy_v4(
+        self, fields: Callable[[str], str | None], policy: str
+    ) -> tuple[str, str, str]:
+        """(access key, expected, provided signature) of a SigV4-signed upload policy."""
         parts = (fields("x-amz-credential") or "").split("/")
         if len(parts) != 5:
             raise AuthError("signature", "s3", "x-amz-credential is malformed")
         access_key, date, region, scope_service, _ = parts
         key = self._signing_key(self._secret(access_key, "s3"), date, region, scope_service)
         expected = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
-        return expected, fields("x-amz-signature") or ""
+        return access_key, expected, fields("x-amz-signature") or ""
 
     # -- S3's presigned SigV2 (boto3's default for generate_presigned_url on S3) -----
 
-    def _verify_v2_query(self, request: ServiceRequest) -> None:
+    def _verify_v2_query(self, request: ServiceRequest) -> str:
         params = request.query
-        self._verify_v2(
-            request, params["AWSAccessKeyId"], params.get("Signature", ""), params["Expires"]
-        )
+        access_key = params["AWSAccessKeyId"]
+        self._verify_v2(request, access_key, params.get("Signature", ""), params["Expires"])
+        return access_key
 
     def _verify_v2(
         self, request: ServiceRequest, access_key: str, signature: str, date_line: str
@@ -479,6 +534,24 @@ class Authenticator:
             )
 
 
+def _sigv4_date(date: str | None) -> str:
+    """SigV4's timestamp from a `Date` header, which signs in place of `X-Amz-Date`
+    when a client sends one (botocore does); "" when there is none."""
+    epoch = _http_date_to_epoch(date) if date else None
+    return "" if epoch is None else time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
+
+
+def _sent_text(value: str) -> str:
+    """A header value as the client signed it: the edge reads header bytes as latin-1,
+    while a signer hashes its text as UTF-8 (non-ASCII metadata); AWS signs the bytes."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode(), hashlib.sha256).digest()
 
@@ -512,5 +585,7 @@ def _canonical_request(
     lines = []
     for name in names:
         values = request.headers.get_all(name)
-        lines.append(f"{name}:{','.join(_SPACES.sub(' ', v.strip()) for v in values)}\n")
+        lines.append(
+            f"{name}:{','.join(_SPACES.sub(' ', _sent_text(v).strip()) for v in values)}\n"
+        )
     return "\n".join([request.method, path, query, "".join(lines), signed, payload])

@@ -17,8 +17,11 @@ import os
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol, TypeVar, overload, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, overload, runtime_checkable
 from urllib.parse import parse_qsl, unquote
+
+if TYPE_CHECKING:
+    from lambic.project.identities import Principal
 
 _T = TypeVar("_T")
 
@@ -114,7 +117,9 @@ class ServiceRequest:
 
     `path` and `query_string` are raw (still percent-encoded): S3 keys and SigV4
     canonical requests depend on the exact bytes the client sent. A large upload's
-    body is in `body_file` instead of `body` (which is then empty).
+    body is in `body_file` instead of `body` (which is then empty). `principal`: who
+    signed it, when the edge verified a configured identity's key (None: anonymous,
+    or the default account).
     """
 
     method: str
@@ -126,6 +131,7 @@ class ServiceRequest:
     host: str = ""
     signing: SigningContext | None = None
     body_file: SpooledBody | None = None
+    principal: Principal | None = None
 
     @cached_property
     def query_params(self) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from lambic.services._deferred import DeferredServices
 from lambic.services.base import Service, ServiceError
 
 if TYPE_CHECKING:
+    from lambic.project.identities import Identities
     from lambic.project.metering import Meter
     from lambic.project.sqlite import Durability
     from lambic.services.dynamodb import DynamoDBService
@@ -83,9 +84,11 @@ def create_services(
     names: Iterable[str] | None = None,
     durability: Durability = "normal",
     meter: Meter | None = None,
+    identities: Identities | None = None,
 ) -> ServiceSet:
     """Create the named services (default: all) and wire them together; with a `meter`
-    (`lambic.project.metering.create_meter`) each counts what AWS would bill.
+    (`lambic.project.metering.create_meter`) each counts what AWS would bill; with
+    `identities` (`lambic.project.identities`) S3 and STS know more than one account.
 
     >>> sorted(create_services(None, names=["sqs", "sns"]).by_name())
     ['sns', 'sqs']
@@ -104,7 +107,11 @@ def create_services(
     d, m = durability, meter
     queues = sqs.create_service(state_dir, durability=d, meter=m) if "sqs" in wanted else None
     return ServiceSet(
-        s3=s3.create_service(state_dir, durability=d, meter=m) if "s3" in wanted else None,
+        s3=(
+            s3.create_service(state_dir, durability=d, meter=m, identities=identities)
+            if "s3" in wanted
+            else None
+        ),
         dynamodb=(
             dynamodb.create_service(state_dir, durability=d, meter=m)
             if "dynamodb" in wanted
@@ -118,7 +125,11 @@ def create_services(
             else None
         ),
         events=events.create_service(state_dir, meter=meter) if "events" in wanted else None,
-        sts=sts.create_service(state_dir, durability=d) if "sts" in wanted else None,
+        sts=(
+            sts.create_service(state_dir, durability=d, identities=identities)
+            if "sts" in wanted
+            else None
+        ),
         kinesis=(
             kinesis.create_service(state_dir, durability=d, meter=m)
             if "kinesis" in wanted
@@ -133,6 +144,7 @@ def create_deferred_services(
     durability: Durability = "normal",
     meter: Meter | None = None,
     warm: bool | Collection[str] = True,
+    identities: Identities | None = None,
 ) -> DeferredServices:
     """All the services of `create_services`, each built (imported, its database
     opened) when a request first needs it, and with `warm` the rest after the first
@@ -153,7 +165,9 @@ def create_deferred_services(
     def build_s3() -> Service:
         from lambic.services import s3
 
-        return s3.create_service(state_dir, durability=durability, meter=meter)
+        return s3.create_service(
+            state_dir, durability=durability, meter=meter, identities=identities
+        )
 
     def build_dynamodb() -> Service:
         from lambic.services import dynamodb
@@ -186,7 +200,7 @@ def create_deferred_services(
     def build_sts() -> Service:
         from lambic.services import sts
 
-        return sts.create_service(state_dir, durability=durability)
+        return sts.create_service(state_dir, durability=durability, identities=identities)
 
     def build_kinesis() -> Service:
         from lambic.services import kinesis

@@ -26,6 +26,7 @@ _JSON_TARGETS = {
     "dynamodb": ("DynamoDB_20120810", "application/x-amz-json-1.0"),
     "sqs": ("AmazonSQS", "application/x-amz-json-1.0"),
     "events": ("AWSEvents", "application/x-amz-json-1.1"),
+    "kinesis": ("Kinesis_20131202", "application/x-amz-json-1.1"),
 }
 
 
@@ -104,7 +105,7 @@ class InProcessAws:
         return await self.service(service).handle(request)
 
     async def json(self, service: str, operation: str, params: Mapping[str, Any]) -> Any:
-        """A JSON-protocol operation (DynamoDB, SQS, EventBridge); its decoded answer."""
+        """A JSON-protocol operation (DynamoDB, SQS, EventBridge, Kinesis); its decoded answer."""
         prefix, content_type = _JSON_TARGETS[service]
         response = await self._send(
             service,

@@ -87,6 +87,11 @@ def sched_policy(event, context):
     return os.sched_getscheduler(0)
 
 
+def cpus(event, context):
+    time.sleep(event.get("hold", 0))
+    return sorted(os.sched_getaffinity(0))
+
+
 not_callable = 42
 
 

@@ -1,8 +1,8 @@
 """Every kind of declared resource, each wired to a handler (issue 17's done-means app).
 
 A route writes orders into the declared table; its stream, the queue (with a
-dead-letter queue), the topic and an EventBridge rule each invoke a handler that
-records what it saw as an object in the audit bucket. The site bucket is a public
+dead-letter queue), the topic, an EventBridge rule and the Kinesis stream each invoke
+a handler that records what it saw as an object in the audit bucket. The site bucket is a public
 website.
 """
 
@@ -55,3 +55,10 @@ def on_order_event(event):
 def on_order_change(event):
     for record in event:
         _record("dynamodb", record.keys)
+
+
+# A declared Kinesis stream (two shards), named by its name.
+@app.on_kinesis_record(stream="shop-clicks", starting_position="TRIM_HORIZON")
+def on_click(event):
+    for record in event:
+        _record("kinesis", record.data.decode())

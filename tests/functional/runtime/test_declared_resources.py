@@ -83,6 +83,7 @@ def test_every_declared_kind_is_created_with_its_settings_and_only_once(
         "queue shop-jobs",
         "topic shop-alerts",
         "event bus shop-bus",
+        "Kinesis stream shop-clicks",
     ]
     # A second start finds everything and creates nothing.
     assert _create(edge, declared) == []
@@ -110,6 +111,12 @@ def test_every_declared_kind_is_created_with_its_settings_and_only_once(
 
     buses = client("events").list_event_buses()["EventBuses"]
     assert [b["Name"] for b in buses] == ["default", "shop-bus"]
+
+    # The declared shards and retention, not the one shard a handler's stream gets.
+    kinesis = client("kinesis")
+    clicks = kinesis.describe_stream_summary(StreamName="shop-clicks")["StreamDescriptionSummary"]
+    assert (clicks["OpenShardCount"], clicks["RetentionPeriodHours"]) == (2, 48)
+    assert clicks["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
 
     # PublicRead governs anonymous reads: the site answers, the audit bucket is private.
     s3 = client("s3")
@@ -150,3 +157,47 @@ def test_a_declaration_the_service_refuses_comes_back_with_its_code(edge: EdgeSe
     with pytest.raises(AwsCallError) as refused:
         _create(edge, declared)
     assert refused.value.code == "ValidationException"
+
+
+def _stream(edge: EdgeServer, name: str) -> dict[str, Any]:
+    kinesis = _client_factory(edge)("kinesis")
+    summary: dict[str, Any] = kinesis.describe_stream_summary(StreamName=name)[
+        "StreamDescriptionSummary"
+    ]
+    return summary
+
+
+def test_a_declared_streams_shards_and_retention_follow_the_config_on_each_start(
+    edge: EdgeServer,
+) -> None:
+    declared = {"StreamName": "clicks", "ShardCount": 2, "RetentionPeriodHours": 48}
+    assert _create(edge, parse_resources({"kinesis_streams": [declared]})) == [
+        "Kinesis stream clicks"
+    ]
+    _client_factory(edge)("kinesis").put_record(StreamName="clicks", Data=b"x", PartitionKey="k")
+
+    changed = {"StreamName": "clicks", "ShardCount": 4}  # retention back to the default
+    assert _create(edge, parse_resources({"kinesis_streams": [changed]})) == []
+
+    summary = _stream(edge, "clicks")
+    assert (summary["OpenShardCount"], summary["RetentionPeriodHours"]) == (4, 24)
+    # Resharded, not re-created: the record put before is still in a (closed) parent.
+    shards = _client_factory(edge)("kinesis").list_shards(StreamName="clicks")["Shards"]
+    assert len(shards) == 6
+
+
+def test_an_on_demand_stream_is_created_on_demand(edge: EdgeServer) -> None:
+    declared = {"StreamName": "events", "StreamModeDetails": {"StreamMode": "ON_DEMAND"}}
+    _create(edge, parse_resources({"kinesis_streams": [declared]}))
+    assert _stream(edge, "events")["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+
+
+def test_a_shard_count_kinesis_cannot_reach_in_one_step_comes_back_with_its_code(
+    edge: EdgeServer,
+) -> None:
+    _create(edge, parse_resources({"kinesis_streams": [{"StreamName": "s", "ShardCount": 1}]}))
+    with pytest.raises(AwsCallError) as refused:
+        _create(edge, parse_resources({"kinesis_streams": [{"StreamName": "s", "ShardCount": 3}]}))
+    assert refused.value.code == "LimitExceededException"
+    assert "cannot scale up over double your current open shard count" in str(refused.value)
+    assert _stream(edge, "s")["OpenShardCount"] == 1

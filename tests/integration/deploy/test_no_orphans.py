@@ -90,6 +90,7 @@ def inventory() -> dict[str, list[str]]:
         "rules": _names(client("events").list_rules()["Rules"], "Name"),
         "rest_apis": _names(client("apigateway").get_rest_apis()["items"], "name"),
         "http_apis": _names(client("apigatewayv2").get_apis()["Items"], "Name"),
+        "streams": sorted(client("kinesis").list_streams()["StreamNames"]),
     }
 
 
@@ -106,6 +107,7 @@ NOTHING = {
     "rules": [],
     "rest_apis": [],
     "http_apis": [],
+    "streams": [],
 }
 
 
@@ -161,6 +163,8 @@ def test_a_deploy_failing_at_any_call_resumes_without_duplicates_and_deletes_to_
         "sns.CreateTopic",
         "sns.Subscribe",
         "events.CreateEventBus",
+        "kinesis.CreateStream",
+        "kinesis.IncreaseStreamRetentionPeriod",
         "lambda.CreateFunction",
         "lambda.AddPermission",
         "lambda.CreateEventSourceMapping",

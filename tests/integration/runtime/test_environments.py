@@ -28,6 +28,7 @@ from lambic.runtime import (
     create_project,
     load_project,
 )
+from lambic.runtime._cpu_hold import HOLD_AFTER
 from lambic.runtime.zygote import DEFAULT_PRELOAD
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
@@ -48,6 +49,7 @@ HANDLERS = [
     "search_path",
     "no_newline",
     "sched_policy",
+    "cpus",
 ]
 T = TypeVar("T")
 LIGHT_PRELOAD = ("json", "logging", "lambic.app")
@@ -346,6 +348,35 @@ def test_a_lone_invocation_may_preempt_and_concurrent_ones_wait_their_turn(
     together, alone = run(with_invoker(make_project(tmp_path), body))
     assert [payload(r) for r in together] == [os.SCHED_BATCH, os.SCHED_BATCH]
     assert not alone.cold_start and payload(alone) == os.SCHED_OTHER
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to choose between")
+def test_a_lone_invocation_runs_on_the_event_loops_cpu_and_concurrent_ones_on_any(
+    tmp_path: Path,
+) -> None:
+    # After a streak of lone invocations, a short one runs on one CPU, the loop's
+    # (`_cpu_hold`); the loop's thread is free again after it. A long one is let go by
+    # the watchdog (after 20 ms), and invocations among others run anywhere.
+    allowed = sorted(os.sched_getaffinity(0))
+
+    async def body(inv: Invoker) -> tuple[list[Any], list[int], Any, list[Any]]:
+        for _ in range(HOLD_AFTER - 1):  # one at a time, as from one connection
+            await inv.invoke("cpus", b"{}")
+        short = [payload(await inv.invoke("cpus", b"{}")) for _ in range(5)]
+        after = sorted(os.sched_getaffinity(0))
+        long = payload(await inv.invoke("cpus", b'{"hold": 0.2}'))
+        calls = [inv.invoke("cpus", b'{"hold": 0.2}') for _ in range(2)]
+        together = [payload(r) for r in await asyncio.gather(*calls)]
+        return short, after, long, together
+
+    short, after, long, together = run(with_invoker(make_project(tmp_path), body))
+    # (One slowed past 20 ms by a loaded machine may be let go before it reads.)
+    assert all(len(cpus) == 1 or cpus == allowed for cpus in short)
+    assert sum(len(cpus) == 1 for cpus in short) >= 3
+    assert after == allowed
+    assert long == allowed
+    # One of the two reuses the environment that was held: both run anywhere.
+    assert together == [allowed, allowed]
 
 
 def test_account_concurrency_limits_unreserved_functions(tmp_path: Path) -> None:

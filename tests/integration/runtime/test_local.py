@@ -359,3 +359,43 @@ def test_aws_calls_made_while_app_py_imports_reach_the_local_services(tmp_path: 
         assert (status, json.loads(body)) == (200, ["made-at-import"])
     finally:
         local.close()
+
+
+IMPORT_TIME_READ = """
+import boto3
+from lambic import Lambic
+
+app = Lambic("declared")
+# The declared table is created while app.py is read: a call made at import must find
+# it all the same (it waits for the creation), as if the table had been made first.
+_table = boto3.resource("dynamodb").Table("orders")
+_table.put_item(Item={"id": "at-import"})
+
+
+@app.route("/orders/{id}")
+def order(id):
+    return _table.get_item(Key={"id": id}).get("Item")
+"""
+
+
+def test_a_declared_table_exists_for_calls_made_while_app_py_imports(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "declared", app=IMPORT_TIME_READ)
+    table = {
+        "TableName": "orders",
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    config = {"version": "2.0", "app_name": "declared", "resources": {"dynamodb_tables": [table]}}
+    (project / ".lambic" / "config.json").write_text(json.dumps(config))
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    local = LocalCloudProcess(project, env=bare).launch()
+    try:
+        local.wait_for("Serving declared")
+
+        status, _, body = local.get("/orders/at-import")
+
+        assert (status, json.loads(body)) == (200, {"id": "at-import"})
+        assert "Created table orders" in local.output()
+    finally:
+        local.close()

@@ -90,9 +90,31 @@ def test_update_shard_count_scales_uniformly_within_double_and_half(kinesis: Any
         kinesis.update_shard_count(
             StreamName="s", TargetShardCount=9, ScalingType="UNIFORM_SCALING"
         )
-    assert caught.value.response["Error"]["Message"] == (
-        "UpdateShardCount cannot scale up over double your current open shard count. "
-        "Current open shard count: 4 Target shard count: 9"
+    # A default limit (a quota), so LimitExceededException, as the API reference lists.
+    assert caught.value.response["Error"] == {
+        "Code": "LimitExceededException",
+        "Message": "UpdateShardCount cannot scale up over double your current open shard count. "
+        "Current open shard count: 4 Target shard count: 9",
+    }
+    with pytest.raises(ClientError) as caught:
+        kinesis.update_shard_count(
+            StreamName="s", TargetShardCount=1, ScalingType="UNIFORM_SCALING"
+        )
+    assert caught.value.response["Error"]["Code"] == "LimitExceededException"
+    assert caught.value.response["Error"]["Message"].startswith(
+        "UpdateShardCount cannot scale down below half your current open shard count."
     )
     every = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "FROM_TRIM_HORIZON"})
     assert len(every["Shards"]) == 6
+
+
+def test_update_shard_count_is_refused_on_an_on_demand_stream(kinesis: Any) -> None:
+    kinesis.create_stream(StreamName="od", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    with pytest.raises(ClientError) as caught:
+        kinesis.update_shard_count(
+            StreamName="od", TargetShardCount=2, ScalingType="UNIFORM_SCALING"
+        )
+    assert caught.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Request is invalid. Stream od under account 000000000000 is in On-Demand mode.",
+    }

@@ -3,6 +3,8 @@ tags, retention, and AWS's errors."""
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -175,3 +177,62 @@ def test_operations_not_served_answer_not_implemented(kinesis: Any) -> None:
     error = _error(kinesis.register_stream_consumer, StreamARN=ARN + "s", ConsumerName="fan-out")
     assert (error["Code"], error["Status"]) == ("NotImplemented", 501)
     assert "does not serve RegisterStreamConsumer" in error["Message"]
+
+
+def test_an_operation_without_output_answers_an_empty_body(
+    start_edge: Callable[..., EdgeServer],
+) -> None:
+    # Kinesis answers CreateStream, MergeShards, tags... with 200 and no body (not "{}").
+    edge = start_edge(create_services(None, names=["kinesis"]).by_name())
+
+    def call(target: str, body: dict[str, Any]) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=5)
+        try:
+            conn.request(
+                "POST",
+                "/",
+                json.dumps(body),
+                {
+                    "X-Amz-Target": f"Kinesis_20131202.{target}",
+                    "Content-Type": "application/x-amz-json-1.1",
+                    "Authorization": "AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/kinesis/"
+                    "aws4_request, SignedHeaders=host, Signature=x",
+                },
+            )
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    assert call("CreateStream", {"StreamName": "raw", "ShardCount": 1}) == (200, b"")
+    assert call("AddTagsToStream", {"StreamName": "raw", "Tags": {"a": "b"}}) == (200, b"")
+    status, body = call("ListStreams", {})
+    assert status == 200 and json.loads(body)["StreamNames"] == ["raw"]
+    # A member of the wrong JSON type: the deserializer's SerializationException, "Message".
+    status, body = call("DeleteStream", {"StreamName": True})
+    assert (status, json.loads(body)) == (
+        400,
+        {
+            "__type": "SerializationException",
+            "Message": "class java.lang.Boolean can not be converted to an String",
+        },
+    )
+
+
+def test_list_shards_without_a_stream_or_a_token_and_a_create_past_the_quota(
+    kinesis: Any,
+) -> None:
+    error = _error(kinesis.list_shards)
+    assert (error["Code"], error["Message"]) == (
+        "InvalidArgumentException",
+        "Either NextToken or StreamName should be provided.",
+    )
+    error = _error(kinesis.create_stream, StreamName="huge", ShardCount=100000)
+    assert error["Code"] == "LimitExceededException"
+    assert error["Message"] == (
+        "This request would exceed the shard limit for the account 000000000000 in "
+        "us-east-1. Current shard count for the account: 0. Limit: 500. Number of additional "
+        "shards that would have resulted from this request: 100000. Refer to the AWS Service "
+        "Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) "
+        "for current limits and how to request higher limits."
+    )

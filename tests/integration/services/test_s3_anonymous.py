@@ -66,10 +66,9 @@ def test_anonymous_writes_to_a_private_bucket_are_access_denied_and_change_nothi
     assert _refused(anonymous.get_bucket_acl, Bucket="private") == denied
     assert _refused(anonymous.put_bucket_acl, Bucket="private", ACL="public-read") == denied
     assert _refused(anonymous.get_bucket_location, Bucket="private") == denied
-    assert (
-        _refused(anonymous.delete_objects, Bucket="private", Delete={"Objects": [{"Key": "foo"}]})
-        == denied
-    )
+    # DeleteObjects decides each key as its own s3:DeleteObject: 200, the key refused.
+    result = anonymous.delete_objects(Bucket="private", Delete={"Objects": [{"Key": "foo"}]})
+    assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [("foo", "AccessDenied")]
     assert s3.get_object(Bucket="private", Key="foo")["Body"].read() == b"owner's"
     assert s3.get_object_tagging(Bucket="private", Key="foo")["TagSet"] == []
     assert s3.list_multipart_uploads(Bucket="private").get("Uploads", []) == []
@@ -120,6 +119,20 @@ def test_a_bucket_policy_allowing_puts_admits_them_and_its_explicit_deny_beats_a
         "AccessDenied",
     )
     anonymous.put_object(Bucket="private", Key="open", Body=b"o")  # the ACL still grants it
+
+
+def test_an_anonymous_multi_object_delete_is_decided_key_by_key_by_the_policy(
+    s3: Any, anonymous: Any
+) -> None:
+    s3.put_object(Bucket="private", Key="tmp/a", Body=b"a")
+    s3.put_bucket_policy(Bucket="private", Policy=_policy("Allow", "s3:DeleteObject", "tmp/*"))
+    result = anonymous.delete_objects(
+        Bucket="private", Delete={"Objects": [{"Key": "tmp/a"}, {"Key": "foo"}]}
+    )
+    assert [d["Key"] for d in result["Deleted"]] == ["tmp/a"]
+    assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [("foo", "AccessDenied")]
+    assert s3.get_object(Bucket="private", Key="foo")["Body"].read() == b"owner's"
+    assert "Contents" not in s3.list_objects_v2(Bucket="private", Prefix="tmp/")
 
 
 def _policy(effect: str, action: str, keys: str) -> str:

@@ -22,6 +22,25 @@ def test_require_auth_needs_key_and_secret() -> None:
     assert "ACCESS_KEY:SECRET_KEY" in result.output
 
 
+def test_require_auth_alone_needs_identities_to_know_whom_to_accept() -> None:
+    result = CliRunner().invoke(main, ["services", "--in-memory", "--require-auth"], env={})
+    assert result.exit_code == 2
+    assert "--identities FILE" in result.output
+
+
+def test_an_invalid_identities_file_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "ids.json"
+    bad.write_text('{"accounts": [{"account_id": "42"}]}')
+    result = CliRunner().invoke(main, ["services", "--in-memory", "--identities", str(bad)])
+    assert result.exit_code == 2
+    assert "accounts[0].account_id must be 12 digits" in result.output
+    env_result = CliRunner().invoke(
+        main, ["services", "--in-memory"], env={"LAMBIC_IDENTITIES": str(bad)}
+    )
+    assert env_result.exit_code == 2
+    assert "must be 12 digits" in env_result.output
+
+
 def test_help_names_the_default_state_directory() -> None:
     result = CliRunner().invoke(main, ["services", "--help"])
     assert result.exit_code == 0

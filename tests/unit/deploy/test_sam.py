@@ -232,6 +232,18 @@ def test_declared_resources_become_their_cloudformation_types_and_handlers_refer
     assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [{"Ref": "TopicShopAlerts"}]}}
     assert resources["BusShopBus"]["Properties"] == {"Name": "shop-bus"}
+    assert resources["StreamShopClicks"] == {
+        "Type": "AWS::Kinesis::Stream",
+        "Properties": {
+            "Name": "shop-clicks",
+            "ShardCount": 2,
+            "RetentionPeriodHours": 48,
+            "StreamModeDetails": {"StreamMode": "PROVISIONED"},
+        },
+    }
+    click = resources["OnClick"]["Properties"]["Events"]["OnClickEvent4"]
+    assert click["Type"] == "Kinesis"
+    assert click["Properties"]["Stream"] == {"Fn::GetAtt": ["StreamShopClicks", "Arn"]}
 
 
 def test_a_public_website_bucket_gets_block_public_access_off_and_a_get_object_policy(

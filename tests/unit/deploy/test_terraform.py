@@ -48,6 +48,7 @@ REQUIRED = {
     "aws_sqs_queue_policy": {"queue_url", "policy"},
     "aws_sns_topic": set(),
     "aws_cloudwatch_event_bus": {"name"},
+    "aws_kinesis_stream": {"name"},
 }
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 _REFERENCE = re.compile(r"\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.[a-z_]+")
@@ -161,6 +162,15 @@ def test_declared_resources_are_terraform_resources_that_handlers_reference(
         "ArnEquals": {"aws:SourceArn": ["${aws_sns_topic.shop_alerts.arn}"]}
     }
     assert res["aws_cloudwatch_event_bus"]["shop_bus"] == {"name": "shop-bus"}
+    assert res["aws_kinesis_stream"]["shop_clicks"] == {
+        "name": "shop-clicks",
+        "shard_count": 2,
+        "retention_period": 48,
+        "stream_mode_details": {"stream_mode": "PROVISIONED"},
+    }
+    assert sources["${aws_lambda_function.on_click.arn}"] == (
+        "${aws_kinesis_stream.shop_clicks.arn}"
+    )
 
 
 def test_a_public_website_bucket_gets_its_access_block_lifted_before_its_policy(

@@ -16,6 +16,7 @@ from lambic.project.resources import (
     parse_resources,
     public_read_policy,
     queue_attributes,
+    stream_settings,
     undeclared,
     undeclared_message,
 )
@@ -51,6 +52,10 @@ EVERY_KIND: dict[str, Any] = {
         }
     ],
     "eventbridge_buses": [{"Name": "orders"}],
+    "kinesis_streams": [
+        {"StreamName": "clicks", "ShardCount": 2, "RetentionPeriodHours": 168},
+        {"StreamName": "audit", "StreamModeDetails": {"StreamMode": "ON_DEMAND"}},
+    ],
 }
 
 
@@ -59,6 +64,10 @@ def test_every_kind_is_read_and_dead_letter_queues_come_first() -> None:
     declared = parse_resources(with_copy)
     assert declared.names("sqs_queues") == {"jobs.fifo", "dlq.fifo", "copy"}
     assert declared.names("eventbridge_buses") == {"orders"}
+    assert declared.names("kinesis_streams") == {"clicks", "audit"}
+    clicks, audit = declared.streams
+    assert stream_settings(clicks) == ("PROVISIONED", 2, 168)
+    assert stream_settings(audit) == ("ON_DEMAND", None, 24)
     assert [q["QueueName"] for q in declared.ordered_queues()] == ["dlq.fifo", "copy", "jobs.fifo"]
     # A stage's own `resources` is checked like the top level's.
     config = parse_config({"stages": {"prod": {"resources": with_copy}}})
@@ -128,6 +137,44 @@ def _with(kind: str, entry: dict[str, Any]) -> dict[str, Any]:
             "dynamodb_tables",
             {**TABLE, "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "ALL"}},
             "resources.dynamodb_tables[0].StreamSpecification.StreamViewType must be one of",
+        ),
+        (
+            "kinesis_streams",
+            {"StreamName": "clicks"},
+            "resources.kinesis_streams[0].ShardCount must be a whole number of shards (1 or "
+            "more) for a provisioned stream",
+        ),
+        (
+            "kinesis_streams",
+            {"StreamName": "clicks", "ShardCount": "2"},
+            "resources.kinesis_streams[0].ShardCount must be a whole number of shards",
+        ),
+        (
+            "kinesis_streams",
+            {"StreamName": "c", "ShardCount": 1, "StreamModeDetails": {"StreamMode": "ON_DEMAND"}},
+            "resources.kinesis_streams[0].ShardCount is for provisioned streams",
+        ),
+        (
+            "kinesis_streams",
+            {"StreamName": "c", "StreamModeDetails": {"StreamMode": "on-demand"}},
+            'resources.kinesis_streams[0].StreamModeDetails must be {"StreamMode": "ON_DEMAND"}',
+        ),
+        (
+            "kinesis_streams",
+            {"StreamName": "c", "ShardCount": 1, "RetentionPeriodHours": 12},
+            "resources.kinesis_streams[0].RetentionPeriodHours must be a whole number of hours "
+            "from 24 to 8760",
+        ),
+        (
+            "kinesis_streams",
+            {"StreamName": "c/d", "ShardCount": 1},
+            "resources.kinesis_streams[0].StreamName 'c/d' must be 1-128 letters, digits, _ . "
+            "and -",
+        ),
+        (
+            "kinesis_streams",
+            {"StreamName": "c", "ShardCount": 1, "Tags": {"team": "a"}},
+            "resources.kinesis_streams[0].Tags is not a stream setting",
         ),
         (
             "s3_buckets",
@@ -206,11 +253,14 @@ def test_handlers_naming_undeclared_resources_by_name_are_found_once() -> None:
         handler_reference("sns", {"topic": "arn:aws:sns:us-east-1:1:t"}, "d"),  # by ARN
         handler_reference("dynamodb", {"stream_arn": "orders"}, "e"),
         handler_reference("schedule", {}, "f"),
+        handler_reference("kinesis", {"stream": "clicks"}, "g"),
+        handler_reference("kinesis", {"stream": "arn:aws:kinesis:us-east-1:1:stream/x"}, "h"),
     ]
     found = undeclared(references, declared)
     assert found == [
         ResourceReference("sqs_queues", "other", "@app.on_sqs_message (b)"),
         ResourceReference("dynamodb_tables", "orders", "@app.on_dynamodb_record (e)"),
+        ResourceReference("kinesis_streams", "clicks", "@app.on_kinesis_record (g)"),
     ]
     assert undeclared_message(found[0]) == (
         "@app.on_sqs_message (b) names queue 'other', which is not declared under "
@@ -218,6 +268,10 @@ def test_handlers_naming_undeclared_resources_by_name_are_found_once() -> None:
         "the account already; declare it there to have deploy create it"
     )
     assert "declare it there (with its StreamSpecification)" in undeclared_message(found[1])
+    assert undeclared_message(found[2]).startswith(
+        "@app.on_kinesis_record (g) names Kinesis stream 'clicks', which is not declared under "
+        "resources.kinesis_streams in .lambic/config.json: `lambic deploy` needs it"
+    )
 
 
 def test_dead_letter_chains_are_created_from_the_end() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from pathlib import Path
 
 from lambic.services.base import Headers, ServiceRequest
@@ -153,5 +154,25 @@ def test_warming_builds_only_the_services_named(tmp_path: Path) -> None:
         built = {name for name, s in deferred._services.items() if s.built}
         assert built == {"s3", "sqs", "kinesis"}
         assert not (tmp_path / "state" / "sns.sqlite3").exists()
+    finally:
+        deferred.close()
+
+
+def test_held_requests_are_answered_only_once_the_hold_is_done(tmp_path: Path) -> None:
+    # lambic local creates its declared resources while app.py is read: a request
+    # meanwhile (an import-time call) comes after them, whatever their outcome.
+    deferred = create_deferred_services(None, warm=False)
+    hold: Future[object] = Future()
+    deferred.hold_requests(hold)
+
+    async def scenario() -> tuple[bool, int]:
+        answer = asyncio.ensure_future(deferred.by_name()["s3"].handle(list_buckets()))
+        await asyncio.sleep(0.2)
+        waited = not answer.done()
+        hold.set_exception(RuntimeError("the holder's to report"))
+        return waited, (await asyncio.wait_for(answer, 10)).status
+
+    try:
+        assert asyncio.run(scenario()) == (True, 200)
     finally:
         deferred.close()

@@ -4,8 +4,10 @@ Data flow: `service` → operation (a method here, or a function of `records`,
 `resharding`, `tags` taking this engine) → `KinesisStore` (SQLite) → the result dict.
 Every operation runs under `lock`, which the runtime's Kinesis event source also takes
 (it reads the engine from another thread). Streams are ACTIVE as soon as CreateStream
-returns (AWS passes through CREATING for a few seconds; locally there is nothing to
-wait for), and resharding completes before its call returns (AWS: UPDATING, then ACTIVE).
+returns (AWS passes through CREATING for a few seconds), and resharding completes
+before its call returns (AWS: UPDATING, then ACTIVE): boto3's stream waiters sleep
+10 s between polls, so any transition would cost a waiting test 10 s a stream
+(docs/internals.md §2.2.1).
 
 Listeners (`add_listener`) are called with the stream's name after each committed put,
 so an event source mapping wakes at once instead of polling.
@@ -144,7 +146,10 @@ class KinesisEngine:
                     "This request would exceed the shard limit for the account "
                     f"{LOCAL_ACCOUNT_ID} in {LOCAL_REGION}. Current shard count for the "
                     f"account: {current}. Limit: {MAX_OPEN_SHARDS}. Number of additional "
-                    f"shards that would have resulted from this request: {count}."
+                    f"shards that would have resulted from this request: {count}. Refer to "
+                    "the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/"
+                    "aws_service_limits.html) for current limits and how to request higher "
+                    "limits."
                 )
             now = time.time()
             with self.store.transaction():
@@ -254,6 +259,8 @@ class KinesisEngine:
             after: str | None = str(state["after"])
             shard_filter = state.get("filter")
         else:
+            if request.get("StreamName") is None and request.get("StreamARN") is None:
+                raise InvalidArgumentError("Either NextToken or StreamName should be provided.")
             name = stream_name(request)
             after = request.get("ExclusiveStartShardId")
             if after is not None:

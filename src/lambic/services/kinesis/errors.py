@@ -11,7 +11,8 @@ code also in `x-amzn-ErrorType`. Hierarchy (root `KinesisError`, a `ServiceError
     ├── LimitExceededError         400 LimitExceededException
     ├── ExpiredIteratorError       400 ExpiredIteratorException
     ├── ExpiredNextTokenError      400 ExpiredNextTokenException
-    ├── SerializationError         400 SerializationException (the body is not JSON)
+    ├── SerializationError         400 SerializationException (the body is not JSON, or
+    │                                  a member has the wrong JSON type: `shapes`)
     ├── UnknownOperationError      400 UnknownOperationException (not a Kinesis operation)
     ├── UnservedOperationError       501 NotImplemented (a Kinesis operation not served locally)
     └── InternalFailure            500 InternalFailure
@@ -85,8 +86,18 @@ def stream_not_found(name: str) -> ResourceNotFoundError:
 
 
 def shard_not_found(shard: str, stream: str) -> ResourceNotFoundError:
+    """GetShardIterator's and GetRecords' answer for a shard the stream lacks (or a
+    missing stream): `shard` is the canonical id, `shardId-000000000005`."""
     return ResourceNotFoundError(
         f"Shard {shard} in stream {stream} under account {LOCAL_ACCOUNT_ID} does not exist"
+    )
+
+
+def shard_not_resolved(shard: str, stream: str) -> ResourceNotFoundError:
+    """A ShardId naming no shard index, or (SplitShard, MergeShards) a missing shard,
+    whether or not the stream exists."""
+    return ResourceNotFoundError(
+        f"Could not find shard {shard} in stream {stream} under account {LOCAL_ACCOUNT_ID}."
     )
 
 

@@ -28,7 +28,6 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 import time
 from dataclasses import dataclass
 
@@ -43,7 +42,8 @@ MAX_HASH_KEY = 2**128 - 1
 ITERATOR_LIFETIME_SECONDS = 300.0
 
 _SHARD_PREFIX = "shardId-"
-_SHARD_ID = re.compile(r"shardId-(\d{1,12})")
+#: The largest shard index a shard id may name (a Java int, as Kinesis parses it).
+MAX_SHARD_INDEX = 2**31 - 1
 _SEQUENCE_LEAD = 49
 _SHARD_DIGITS = 24
 _POSITION_DIGITS = 30
@@ -79,9 +79,25 @@ def shard_id(index: int) -> str:
 
 
 def parse_shard_id(text: object) -> int | None:
-    """The index of a well-formed shard id, else None (then: no such shard)."""
-    match = _SHARD_ID.fullmatch(text) if isinstance(text, str) else None
-    return int(match.group(1)) if match else None
+    """The shard index a ShardId names, as Kinesis reads it, else None.
+
+    Kinesis takes the digits after the first `-` (or the whole text when there is
+    none), so `shardId-000000000001`, `shardId-1`, `anything-1` and `1` all name shard
+    1; anything else (letters, an exponent, more than a Java int) names no shard and is
+    refused by name ("Could not find shard X ...", recorded against AWS by kinesalite's
+    tests).
+
+    >>> [parse_shard_id(s) for s in ("shardId-000000000002", "x-2", "2", "2.1E4", "a-b")]
+    [2, 2, 2, None, None]
+    """
+    if not isinstance(text, str):
+        return None
+    pieces = text.split("-")
+    digits = pieces[1] if len(pieces) > 1 and pieces[1] else text
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    index = int(digits)
+    return index if index <= MAX_SHARD_INDEX else None
 
 
 def sequence_number(shard: int, position: int) -> str:
@@ -119,12 +135,12 @@ def encode_iterator(stream: str, created: float, shard: int, position: int) -> s
 def decode_iterator(token: object, now: float | None = None) -> Iterator:
     """The iterator a token names; InvalidArgument if malformed, ExpiredIterator if old."""
     if not isinstance(token, str):
-        raise InvalidArgumentError(f"Invalid ShardIterator: {token}")
+        raise InvalidArgumentError("Invalid ShardIterator.")
     try:
         stream, created, shard, position, issued = json.loads(base64.b64decode(token))
         iterator = Iterator(str(stream), float(created), int(shard), int(position), float(issued))
     except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidArgumentError(f"Invalid ShardIterator: {token}") from exc
+        raise InvalidArgumentError("Invalid ShardIterator.") from exc
     now = time.time() if now is None else now
     if now - iterator.issued > ITERATOR_LIFETIME_SECONDS:
         raise ExpiredIteratorError(

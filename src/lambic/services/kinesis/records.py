@@ -29,8 +29,9 @@ from lambic.services.kinesis.errors import (
     ValidationError,
     constraint,
     shard_not_found,
+    shard_not_resolved,
 )
-from lambic.services.kinesis.model import Shard, Stream, check_int, check_string
+from lambic.services.kinesis.model import Shard, Stream, check_int, check_string, stream_name
 
 if TYPE_CHECKING:
     from lambic.services.kinesis.engine import KinesisEngine
@@ -43,6 +44,12 @@ MAX_PUT_RECORDS = 500
 MAX_GET_RECORDS = 10000
 #: What one GetRecords returns at most (AWS: 10 MiB per call).
 MAX_GET_BYTES = 10 * 1024 * 1024
+#: GetShardIterator's refusal of a sequence number missing or extra, in AWS's words.
+_ITERATOR_ARGUMENTS = (
+    "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+    "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+    "Request specified "
+)
 _ITERATOR_TYPES = (
     "AT_SEQUENCE_NUMBER",
     "AFTER_SEQUENCE_NUMBER",
@@ -164,21 +171,28 @@ def get_shard_iterator(engine: KinesisEngine, request: dict[str, Any]) -> dict[s
     if shard_name is None:
         raise constraint(None, "shardId", "Member must not be null")
     check_string(shard_name, "shardId", 1, 128)
+    index = keys.parse_shard_id(shard_name)
+    name = stream_name(request)
+    if index is None:
+        raise shard_not_resolved(shard_name, name)
     with engine.lock:
-        stream = engine.requested_stream(request)
-        shard = _shard(engine, stream, shard_name)
+        # A missing stream is answered as its shard is: "Shard ... does not exist".
+        try:
+            stream = engine.stream(name)
+        except ResourceNotFoundError:
+            raise shard_not_found(keys.shard_id(index), name) from None
+        shard = _shard(engine, stream, index)
         position = _start_position(engine, stream, shard, str(kind), request)
     return {
         "ShardIterator": keys.encode_iterator(stream.name, stream.created, shard.index, position)
     }
 
 
-def _shard(engine: KinesisEngine, stream: Stream, name: str) -> Shard:
-    index = keys.parse_shard_id(name)
+def _shard(engine: KinesisEngine, stream: Stream, index: int) -> Shard:
     for shard in engine.shards(stream):
         if shard.index == index:
             return shard
-    raise shard_not_found(name, stream.name)
+    raise shard_not_found(keys.shard_id(index), stream.name)
 
 
 def _start_position(
@@ -188,7 +202,9 @@ def _start_position(
     given = request.get("StartingSequenceNumber")
     if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
         if given is None:
-            raise InvalidArgumentError(f"Must specify a sequence number with iterator type {kind}")
+            raise InvalidArgumentError(
+                _ITERATOR_ARGUMENTS + f"{kind} and no StartingSequenceNumber."
+            )
         parsed = keys.parse_sequence(given)
         if parsed is None:
             raise InvalidArgumentError(
@@ -202,7 +218,9 @@ def _start_position(
             )
         return parsed[1] - 1 if kind == "AT_SEQUENCE_NUMBER" else parsed[1]
     if given is not None:
-        raise InvalidArgumentError(f"Must not specify a sequence number with iterator type {kind}")
+        raise InvalidArgumentError(
+            _ITERATOR_ARGUMENTS + f"{kind} and also a StartingSequenceNumber."
+        )
     if kind == "TRIM_HORIZON":
         return shard.start_pos
     if kind == "LATEST":
@@ -243,12 +261,14 @@ def get_records(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any
         )
     iterator = keys.decode_iterator(token)
     with engine.lock:
-        stream = engine.stream(iterator.stream)
-        if stream.created != iterator.created:
-            raise ResourceNotFoundError(
-                f"Stream {iterator.stream} under account {LOCAL_ACCOUNT_ID} not found."
-            )
-        shard = _shard(engine, stream, keys.shard_id(iterator.shard))
+        # The iterator's stream deleted (or deleted and created again): its shard is gone.
+        try:
+            stream = engine.stream(iterator.stream)
+        except ResourceNotFoundError:
+            stream = None
+        if stream is None or stream.created != iterator.created:
+            raise shard_not_found(keys.shard_id(iterator.shard), iterator.stream)
+        shard = _shard(engine, stream, iterator.shard)
         since = engine.trim_horizon(stream)
         rows = engine.store.read(stream.sid, shard.index, iterator.position, since, limit)
         rows = _within_bytes(rows)

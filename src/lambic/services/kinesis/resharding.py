@@ -28,9 +28,16 @@ from lambic.services.kinesis.errors import (
     ResourceInUseError,
     ValidationError,
     constraint,
-    shard_not_found,
+    shard_not_resolved,
 )
-from lambic.services.kinesis.model import Shard, Stream, check_int, check_string
+from lambic.services.kinesis.model import (
+    ON_DEMAND,
+    Shard,
+    Stream,
+    check_int,
+    check_string,
+    stream_name,
+)
 
 if TYPE_CHECKING:
     from lambic.services.kinesis.engine import KinesisEngine
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
 
 def split_shard(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any]:
     name = _required_shard(request, "ShardToSplit", "shardToSplit")
+    index = _shard_index(request, name)
     key_text = request.get("NewStartingHashKey")
     if key_text is None:
         raise constraint(None, "newStartingHashKey", "Member must not be null")
@@ -51,8 +59,9 @@ def split_shard(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any
     with engine.lock:
         stream = engine.requested_stream(request)
         shards = engine.shards(stream)
-        parent = _open_shard(shards, name, stream)
-        if not parent.start_hash < new_start <= parent.end_hash:
+        parent = _open_shard(shards, index, stream)
+        # As AWS's sentence says: strictly between StartingHashKey + 1 and EndingHashKey.
+        if not parent.start_hash + 1 < new_start < parent.end_hash:
             raise InvalidArgumentError(
                 f"NewStartingHashKey {new_start} used in SplitShard() on shard {parent.id} in "
                 f"stream {stream.name} under account {LOCAL_ACCOUNT_ID} is not both greater "
@@ -77,12 +86,16 @@ def split_shard(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any
 def merge_shards(engine: KinesisEngine, request: dict[str, Any]) -> dict[str, Any]:
     first_name = _required_shard(request, "ShardToMerge", "shardToMerge")
     second_name = _required_shard(request, "AdjacentShardToMerge", "adjacentShardToMerge")
+    first_index = _shard_index(request, first_name)
+    second_index = _shard_index(request, second_name)
     with engine.lock:
         stream = engine.requested_stream(request)
         shards = engine.shards(stream)
-        first = _open_shard(shards, first_name, stream)
-        second = _open_shard(shards, second_name, stream)
-        low, high = sorted((first, second), key=lambda s: s.start_hash)
+        first = _open_shard(shards, first_index, stream)
+        second = _open_shard(shards, second_index, stream)
+        # The adjacent shard must follow ShardToMerge's range: named the other way round
+        # they are refused too (kinesalite's recordings of AWS).
+        low, high = first, second
         if low.end_hash + 1 != high.start_hash:
             raise InvalidArgumentError(
                 f"Shards {first.id} and {second.id} in stream {stream.name} under account "
@@ -110,16 +123,23 @@ def update_shard_count(engine: KinesisEngine, request: dict[str, Any]) -> dict[s
         )
     with engine.lock:
         stream = engine.requested_stream(request)
+        if stream.mode == ON_DEMAND:
+            # "only supported for the data streams with the provisioned capacity mode"
+            raise ValidationError(
+                f"Request is invalid. Stream {stream.name} under account {LOCAL_ACCOUNT_ID} "
+                "is in On-Demand mode."
+            )
         shards = engine.shards(stream)
         parents = [s for s in shards if s.is_open]
         current = len(parents)
+        # AWS's default limits, quotas rather than malformed input: LimitExceeded.
         if target > current * 2:
-            raise ValidationError(
+            raise LimitExceededError(
                 "UpdateShardCount cannot scale up over double your current open shard count. "
                 f"Current open shard count: {current} Target shard count: {target}"
             )
         if target * 2 < current:
-            raise ValidationError(
+            raise LimitExceededError(
                 "UpdateShardCount cannot scale down below half your current open shard count. "
                 f"Current open shard count: {current} Target shard count: {target}"
             )
@@ -148,8 +168,16 @@ def _required_shard(request: dict[str, Any], key: str, member: str) -> str:
     return check_string(value, member, 1, 128)
 
 
-def _open_shard(shards: list[Shard], name: str, stream: Stream) -> Shard:
+def _shard_index(request: dict[str, Any], name: str) -> int:
+    """The index a ShardId names; one naming none is refused before the stream is
+    looked up (AWS's order: "Could not find shard X" even for a missing stream)."""
     index = keys.parse_shard_id(name)
+    if index is None:
+        raise shard_not_resolved(name, stream_name(request))
+    return index
+
+
+def _open_shard(shards: list[Shard], index: int, stream: Stream) -> Shard:
     for shard in shards:
         if shard.index == index:
             if not shard.is_open:
@@ -159,7 +187,7 @@ def _open_shard(shards: list[Shard], name: str, stream: Stream) -> Shard:
                     "eligible for merging or splitting."
                 )
             return shard
-    raise shard_not_found(name, stream.name)
+    raise shard_not_resolved(keys.shard_id(index), stream.name)
 
 
 def _check_room(engine: KinesisEngine, added: int) -> None:

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambic._http_limits import parse_xml
+from lambic.project.identities import Account
 from lambic.services.base import ServiceResponse
-from lambic.services.s3 import access, acl
+from lambic.services.s3 import access, acl, principals
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import (
     document,
@@ -48,7 +49,10 @@ def list_buckets(call: Call) -> ServiceResponse:
     chosen = [
         b
         for b in call.engine.list_buckets()
-        if b.name > after and b.name.startswith(prefix) and (region is None or b.region == region)
+        if b.name > after
+        and b.name.startswith(prefix)
+        and (region is None or b.region == region)
+        and principals.owns_listing(call, b.owner)  # AWS lists the caller's own buckets
     ]
     page = chosen[:limit] if limit is not None else chosen
     buckets = "".join(
@@ -61,8 +65,16 @@ def list_buckets(call: Call) -> ServiceResponse:
         next_token = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
         tail += element("ContinuationToken", next_token)
     return xml_response(
-        document("ListAllMyBucketsResult", f"{owner_xml()}<Buckets>{buckets}</Buckets>{tail}")
+        document(
+            "ListAllMyBucketsResult",
+            f"{owner_xml(owner=_caller(call))}<Buckets>{buckets}</Buckets>{tail}",
+        )
     )
+
+
+def _caller(call: Call) -> Account | None:
+    """The caller's account when identities are configured (None: the default one)."""
+    return call.principal.account if call.principal is not None else None
 
 
 def _max_buckets(raw: str | None) -> int | None:
@@ -98,8 +110,11 @@ def create_bucket(call: Call) -> ServiceResponse:
     ownership = headers.get("x-amz-object-ownership")
     if ownership is not None:
         access.check_ownership_header(ownership)
-    grants = acl.from_headers(headers)
-    if call.engine.create_bucket(call.bucket, region, object_lock=lock):
+    owner = principals.caller_owner(call)
+    grants = acl.from_headers(headers, call.engine.owner_account(owner).canonical_id)
+    if grants is not None:
+        grants = principals.resolved(call, grants)
+    if call.engine.create_bucket(call.bucket, region, object_lock=lock, owner=owner):
         if ownership:
             call.engine.put_setting(call.bucket, access.OWNERSHIP, ownership)
         if grants is not None:
@@ -185,12 +200,14 @@ def _encoder(call: Call) -> tuple[str, Encode]:
     return element("EncodingType", "url"), _url_then_xml
 
 
-def _contents(items: list[ListedObject], enc: Encode, with_owner: bool) -> str:
+def _contents(call: Call, items: list[ListedObject], enc: Encode, with_owner: bool) -> str:
     owner = owner_xml() if with_owner else ""
+    owners = principals.listed_owners(call) if with_owner else None
     return "".join(
         f"<Contents><Key>{enc(item.key)}</Key><LastModified>{iso_date(item.modified)}"
         f"</LastModified><ETag>{x(item.etag)}</ETag>{_checksum(item)}<Size>{item.size}</Size>"
-        f"{owner}<StorageClass>STANDARD</StorageClass></Contents>"
+        f"{owners(item.owner) if owners else owner}<StorageClass>STANDARD</StorageClass>"
+        "</Contents>"
         for item in items
     )
 
@@ -276,7 +293,7 @@ def list_objects_v2(call: Call) -> ServiceResponse:
     if start_after:
         parts.append(f"<StartAfter>{enc(start_after)}</StartAfter>")
     with_owner = q.get("fetch-owner") == "true"
-    parts.append(_contents(page.contents, enc, with_owner))
+    parts.append(_contents(call, page.contents, enc, with_owner))
     parts.append(prefixes_xml(page.common_prefixes, enc))
     return xml_response(document("ListBucketResult", "".join(parts)))
 
@@ -296,7 +313,7 @@ def list_objects_v1(call: Call) -> ServiceResponse:
     parts.append(listing.delimiter_xml())
     parts.append(listing.encoding_xml)
     parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
-    parts.append(_contents(page.contents, enc, True))
+    parts.append(_contents(call, page.contents, enc, True))
     parts.append(prefixes_xml(page.common_prefixes, enc))
     return xml_response(document("ListBucketResult", "".join(parts)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lambic.project.identities import Principal
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3.engine import RequestContext, S3Engine
 
@@ -20,6 +21,10 @@ class Call:
     anonymous: bool
     # What the client used to reach us, for Location values.
     base_url: str
+    # Who signed it, when identities are configured (`principals`): the key's principal,
+    # or the default account's root for a key not in the file. None: anonymous, or no
+    # identities (one account, as always).
+    principal: Principal | None = None
 
 
 def xml_response(

@@ -36,7 +36,7 @@ from lambic.services.s3._wire import (
     x,
 )
 from lambic.services.s3.errors import S3Error
-from lambic.services.s3.store import StoredObject
+from lambic.services.s3.store import StoredObject, Upload
 
 
 def _key(call: Call) -> str:
@@ -284,8 +284,7 @@ def list_parts(call: Call) -> ServiceResponse:
         element("Bucket", call.bucket)
         + element("Key", upload.key)
         + element("UploadId", upload.upload_id)
-        + owner_xml("Initiator")
-        + owner_xml()
+        + _owners(call, upload)
         + element("StorageClass", "STANDARD")
         + element("PartNumberMarker", after)
         + element("NextPartNumberMarker", next_marker)
@@ -296,13 +295,22 @@ def list_parts(call: Call) -> ServiceResponse:
     return xml_response(body)
 
 
+def _owners(call: Call, upload: Upload) -> str:
+    """`<Initiator>` and `<Owner>`: whoever created the upload (with identities; the
+    default account's without)."""
+    account = None
+    if call.engine.identities is not None:
+        account = call.engine.owner_account(upload.attrs.owner)
+    return owner_xml("Initiator", account) + owner_xml(owner=account)
+
+
 def list_uploads(call: Call) -> ServiceResponse:
     prefix = call.query.get("prefix", "")
     limit = max(0, min(_int_param(call, "max-uploads", 1000), 1000))
     uploads, truncated = call.engine.list_uploads(call.bucket, prefix=prefix, limit=limit)
     items = "".join(
         f"<Upload><Key>{x(u.key)}</Key><UploadId>{x(u.upload_id)}</UploadId>"
-        f"{owner_xml('Initiator')}{owner_xml()}<StorageClass>STANDARD</StorageClass>"
+        f"{_owners(call, u)}<StorageClass>STANDARD</StorageClass>"
         f"<Initiated>{iso_date(u.initiated)}</Initiated></Upload>"
         for u in uploads
     )

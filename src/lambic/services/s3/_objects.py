@@ -5,13 +5,13 @@ from __future__ import annotations
 import email.header
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from functools import partial
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
-from lambic.services.s3 import encryption, object_lock
+from lambic.services.s3 import authorize, encryption, object_lock, principals
 from lambic.services.s3._acls import with_acl
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import (
@@ -105,7 +105,9 @@ def prepared(call: Call, attrs: ObjectAttrs) -> ObjectAttrs:
         and engine.setting(call.bucket, object_lock.SETTING) is None
         and not any(name.startswith(_WRITE_OPTIONS) for name in headers)
     ):
-        return attrs  # the common PUT: one scan of the header names, nothing to add
+        # The common PUT: one scan of the header names, nothing to add but its owner
+        # (with identities).
+        return principals.owned(call, attrs)
     return encryption.encrypt(headers, with_acl(call, locked(call, attrs)), default)
 
 
@@ -347,6 +349,8 @@ def delete_objects(call: Call) -> ServiceResponse:
     for key, version_id in keys:
         version_xml = element("VersionId", version_id) if version_id else ""
         try:
+            if not _may_delete(call, key, version_id):
+                raise S3Error("AccessDenied")
             deletion = call.engine.delete_object(
                 call.bucket, key, version_id=version_id, check=check, context=call.context
             )
@@ -365,6 +369,17 @@ def delete_objects(call: Call) -> ServiceResponse:
                 marker += element("DeleteMarkerVersionId", deletion.version_id)
         results.append(f"<Deleted><Key>{x(key)}</Key>{version_xml}{marker}</Deleted>")
     return xml_response(document("DeleteResult", "".join(results)))
+
+
+def _may_delete(call: Call, key: str, version_id: str | None) -> bool:
+    """S3 decides each key of a DeleteObjects as its own s3:DeleteObject (or
+    s3:DeleteObjectVersion): the bucket policy, then grants, for that key's ARN."""
+    if call.anonymous:
+        return authorize.allows_delete(call, key, version_id)
+    if call.principal is None:
+        return True  # one account: its explicit Denies were checked for the request
+    name = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
+    return principals.allowed(call, name, call.bucket, key, version_id)
 
 
 def parse_copy_source(value: str) -> tuple[str, str, str | None]:
@@ -449,12 +464,23 @@ def copy_object(call: Call) -> ServiceResponse:
     if attrs is not None or lock:
         attrs = replace(attrs if attrs is not None else src.attrs, lock=lock)
     attrs = _copy_encryption(call, src, attrs)
+    owned: Callable[[ObjectAttrs], ObjectAttrs] | None = None
+    if call.engine.identities is not None:
+        with_acl(call, ObjectAttrs())  # an ACL the bucket refuses is refused before copying
+
+        def owned(copied: ObjectAttrs) -> ObjectAttrs:
+            # The copy is the copier's (its ACL from this request, private by default),
+            # not the source's owner's; set in the copy's own commit, so no crash can
+            # leave the source's owner and grants on it.
+            return with_acl(call, replace(copied, acl=None))
+
     obj = call.engine.copy_object(
         (bucket, key),
         (call.bucket, call.key),
         attrs,
         source_version=version,
         context=call.context,
+        finish=owned,
     )
     checksums = checksum_elements(obj)
     body = document(

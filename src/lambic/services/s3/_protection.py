@@ -4,11 +4,12 @@ Put/GetObjectLockConfiguration, Put/GetObjectRetention, Put/GetObjectLegalHold."
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import replace
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import ServiceResponse
-from lambic.services.s3 import object_lock
+from lambic.services.s3 import object_lock, principals
 from lambic.services.s3._buckets import Encode, Listing, prefixes_xml
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._wire import document, element, iso_date, owner_xml, x
@@ -52,18 +53,21 @@ def put_versioning(call: Call) -> ServiceResponse:
     return empty_response(200)
 
 
-def _version_xml(version: StoredObject, latest: bool, enc: Encode) -> str:
+def _version_xml(
+    version: StoredObject, latest: bool, enc: Encode, owners: Callable[[str | None], str] | None
+) -> str:
+    owner = owners(version.attrs.owner) if owners is not None else owner_xml()
     head = (
         f"<Key>{enc(version.key)}</Key><VersionId>{x(version.version_id)}</VersionId>"
         f"<IsLatest>{'true' if latest else 'false'}</IsLatest>"
         f"<LastModified>{iso_date(version.modified)}</LastModified>"
     )
     if version.delete_marker:
-        return f"<DeleteMarker>{head}{owner_xml()}</DeleteMarker>"
+        return f"<DeleteMarker>{head}{owner}</DeleteMarker>"
     storage = version.attrs.headers.get("x-amz-storage-class", "STANDARD")
     return (
         f"<Version>{head}<ETag>{x(version.etag)}</ETag><Size>{version.size}</Size>"
-        f"{owner_xml()}<StorageClass>{storage}</StorageClass></Version>"
+        f"{owner}<StorageClass>{storage}</StorageClass></Version>"
     )
 
 
@@ -100,7 +104,8 @@ def list_versions(call: Call) -> ServiceResponse:
     parts.append(listing.delimiter_xml())
     parts.append(listing.encoding_xml)
     parts.append(element("IsTruncated", "true" if page.is_truncated else "false"))
-    parts.extend(_version_xml(version, latest, enc) for version, latest in page.versions)
+    owners = principals.listed_owners(call)
+    parts.extend(_version_xml(version, latest, enc, owners) for version, latest in page.versions)
     parts.append(prefixes_xml(page.common_prefixes, enc))
     return xml_response(document("ListVersionsResult", "".join(parts)))
 

@@ -91,7 +91,12 @@ def _ownership(call: Call) -> str:
     ACL grants anyone but the owner."""
     ownership = access.parse_ownership(call.request.body)
     stored = call.engine.setting(call.bucket, acl.SETTING)
-    if ownership == "BucketOwnerEnforced" and stored and not acl.is_owner_only(json.loads(stored)):
+    owner = call.engine.owner_account(call.engine.bucket_owner(call.bucket)).canonical_id
+    if (
+        ownership == "BucketOwnerEnforced"
+        and stored
+        and not acl.is_owner_only(json.loads(stored), owner)
+    ):
         raise S3Error("InvalidBucketAclWithObjectOwnership")
     return ownership
 

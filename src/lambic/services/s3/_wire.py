@@ -11,16 +11,19 @@ import zlib
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote_to_bytes
 
+from lambic.project.account import LOCAL_CANONICAL_USER_ID, LOCAL_DISPLAY_NAME
 from lambic.services._query_xml import escape
 from lambic.services.s3 import crc
 from lambic.services.s3.errors import S3Error
 
+if TYPE_CHECKING:
+    from lambic.project.identities import Account
+
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
-OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
-OWNER_NAME = "webfile"
 
 
 def request_ids() -> tuple[str, str]:
@@ -47,12 +50,21 @@ def document(root: str, inner: str) -> bytes:
     return f'{XML_DECL}<{root} xmlns="{NS}">{inner}</{root}>'.encode()
 
 
-def owner_fields() -> str:
-    return f"<ID>{OWNER_ID}</ID><DisplayName>{OWNER_NAME}</DisplayName>"
+def owner_fields(owner: Account | None = None) -> str:
+    """An owner's ID and DisplayName (None: the default account's)."""
+    if owner is None:
+        return _DEFAULT_OWNER
+    name = f"<DisplayName>{escape(owner.display_name)}</DisplayName>" if owner.display_name else ""
+    return f"<ID>{escape(owner.canonical_id)}</ID>{name}"
 
 
-def owner_xml(tag: str = "Owner") -> str:
-    return f"<{tag}>{owner_fields()}</{tag}>"
+_DEFAULT_OWNER = (
+    f"<ID>{LOCAL_CANONICAL_USER_ID}</ID><DisplayName>{LOCAL_DISPLAY_NAME}</DisplayName>"
+)
+
+
+def owner_xml(tag: str = "Owner", owner: Account | None = None) -> str:
+    return f"<{tag}>{owner_fields(owner)}</{tag}>"
 
 
 def http_date(timestamp: float) -> str:

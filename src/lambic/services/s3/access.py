@@ -1,11 +1,12 @@
 """Bucket access settings stored as documents: public access block and object
 ownership controls, validated as AWS validates them and returned in AWS's shapes.
 
-Of the public access block, what the bucket policy's evaluation for anonymous
-requests (`policy.py`) touches is enforced: BlockPublicPolicy refuses a public
-policy, RestrictPublicBuckets keeps anonymous callers out whatever the policy says.
-The rest is stored, not enforced: the local S3 serves one account, and request
-authorization stays where it is (see docs/internals.md).
+The public access block is enforced: BlockPublicPolicy refuses a public policy,
+BlockPublicAcls a public ACL, IgnorePublicAcls voids public grants, and
+RestrictPublicBuckets keeps anonymous callers (and, with identities, other accounts)
+out whatever a public policy says. Object ownership decides who owns an upload and
+whether ACLs count when identities are configured (`principals`); with one account it
+is stored and its BucketOwnerEnforced refuses ACLs naming anyone but the owner.
 """
 
 from __future__ import annotations

@@ -6,20 +6,51 @@ A grant is {"type": "CanonicalUser" | "Group" | "AmazonCustomerByEmail", "id" | 
 bucket's under the "acl" setting, an object version's in `ObjectAttrs.acl`); none
 stored means the owner's FULL_CONTROL, which is what S3 gives a new bucket or object.
 
-Stored, not enforced: request authorization is unchanged (see docs/internals.md).
+Without identities the local cloud has one account: ACLs are stored and their grants
+to everyone decide anonymous requests (`authorize`). With identities
+(`lambic.project.identities`) a grant by email is resolved to that account's
+canonical user when set, as S3 does, and grants decide what other accounts may do
+(`principals`).
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 from lambic._http_limits import parse_xml
+from lambic.project.account import LOCAL_CANONICAL_USER_ID
+from lambic.project.identities import Account, Identities
 from lambic.services.base import Headers
-from lambic.services.s3._wire import OWNER_ID, document, element, owner_fields, owner_xml
+from lambic.services.s3._wire import document, element, owner_fields
 from lambic.services.s3.errors import S3Error
 
 SETTING = "acl"
+
+# What a grant on a bucket's ACL lets its grantee (another account, or everyone) do,
+# per AWS's mapping of ACL permissions to policy actions: listings, the bucket's own
+# ACL, and writing objects into it (WRITE, which multipart uploads need throughout).
+BUCKET_GRANT_ACTIONS = {
+    "s3:ListBucket": "READ",
+    "s3:ListBucketVersions": "READ",
+    "s3:ListBucketMultipartUploads": "READ",
+    "s3:PutObject": "WRITE",
+    "s3:DeleteObject": "WRITE",
+    "s3:AbortMultipartUpload": "WRITE",
+    "s3:ListMultipartUploadParts": "WRITE",
+    "s3:GetBucketAcl": "READ_ACP",
+    "s3:PutBucketAcl": "WRITE_ACP",
+}
+# What a grant on an object's ACL lets its grantee do: read it and its ACL.
+OBJECT_GRANT_ACTIONS = {
+    "s3:GetObject": "READ",
+    "s3:GetObjectVersion": "READ",
+    "s3:GetObjectAcl": "READ_ACP",
+    "s3:GetObjectVersionAcl": "READ_ACP",
+    "s3:PutObjectAcl": "WRITE_ACP",
+    "s3:PutObjectVersionAcl": "WRITE_ACP",
+}
 PERMISSIONS = ("FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP")
 GROUPS = "http://acs.amazonaws.com/groups/"
 ALL_USERS = GROUPS + "global/AllUsers"
@@ -33,17 +64,20 @@ _GRANT_HEADERS = {
     "x-amz-grant-write": "WRITE",
     "x-amz-grant-write-acp": "WRITE_ACP",
 }
-_OWNER = {"type": "CanonicalUser", "id": OWNER_ID, "permission": "FULL_CONTROL"}
 
 Grant = dict[str, str]
+
+
+def owner_grant(owner_id: str = LOCAL_CANONICAL_USER_ID, permission: str = "FULL_CONTROL") -> Grant:
+    return {"type": "CanonicalUser", "id": owner_id, "permission": permission}
 
 
 def _group(uri: str, permission: str) -> Grant:
     return {"type": "Group", "uri": uri, "permission": permission}
 
 
-# Canned ACL → the grants it adds to the owner's FULL_CONTROL. The local cloud has one
-# account, so "bucket-owner-*" grant the owner what it already has.
+# Canned ACL → the grants it adds to the owner's FULL_CONTROL ("bucket-owner-*" add the
+# bucket owner's, when another account owns the bucket: `canned`).
 CANNED: dict[str, list[Grant]] = {
     "private": [],
     "public-read": [_group(ALL_USERS, "READ")],
@@ -56,10 +90,22 @@ CANNED: dict[str, list[Grant]] = {
 }
 
 
-def canned(name: str) -> list[Grant]:
+_BUCKET_OWNER_GRANTS = {"bucket-owner-read": "READ", "bucket-owner-full-control": "FULL_CONTROL"}
+
+
+def canned(
+    name: str, owner_id: str = LOCAL_CANONICAL_USER_ID, bucket_owner_id: str | None = None
+) -> list[Grant]:
+    """The grants of canned ACL `name` for a resource of `owner_id` in a bucket of
+    `bucket_owner_id`. S3 lists group grants before the owner's (the Ceph s3-tests that
+    pass against AWS read the owner's grant of a public-read-write bucket at index 2)."""
     if name not in CANNED:
         raise S3Error("InvalidArgument", ArgumentName="x-amz-acl", ArgumentValue=name)
-    return [dict(_OWNER), *CANNED[name]]
+    grants = [*CANNED[name], owner_grant(owner_id)]
+    extra = _BUCKET_OWNER_GRANTS.get(name)
+    if extra and bucket_owner_id is not None and bucket_owner_id != owner_id:
+        grants.append(owner_grant(bucket_owner_id, extra))
+    return grants
 
 
 def _header_grantees(name: str, value: str) -> list[Grant]:
@@ -79,7 +125,9 @@ def _header_grantees(name: str, value: str) -> list[Grant]:
     return grants
 
 
-def from_headers(headers: Headers) -> list[Grant] | None:
+def from_headers(
+    headers: Headers, owner_id: str = LOCAL_CANONICAL_USER_ID, bucket_owner_id: str | None = None
+) -> list[Grant] | None:
     """The ACL `x-amz-acl` or the `x-amz-grant-*` headers set; None when neither."""
     name = headers.get("x-amz-acl")
     granted = [(h, p) for h, p in _GRANT_HEADERS.items() if h in headers]
@@ -88,7 +136,7 @@ def from_headers(headers: Headers) -> list[Grant] | None:
             "InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed"
         )
     if name is not None:
-        return canned(name)
+        return canned(name, owner_id, bucket_owner_id)
     if not granted:
         return None
     grants: list[Grant] = []
@@ -140,9 +188,54 @@ def _grantee(node: ET.Element) -> Grant:
     raise S3Error("MalformedACLError")
 
 
-def is_owner_only(grants: list[Grant]) -> bool:
+def is_owner_only(grants: list[Grant], owner_id: str = LOCAL_CANONICAL_USER_ID) -> bool:
     """What BucketOwnerEnforced allows: no grant to anyone but the owner."""
-    return all(g["type"] == "CanonicalUser" and g.get("id") == OWNER_ID for g in grants)
+    return all(g["type"] == "CanonicalUser" and g.get("id") == owner_id for g in grants)
+
+
+def resolve(grants: list[Grant], identities: Identities) -> list[Grant]:
+    """Grants as S3 stores them: a grant by email becomes one to that account's canonical
+    user (UnresolvableGrantByEmailAddress when no account has it); a canonical id no
+    account has is 400 InvalidArgument."""
+    resolved: list[Grant] = []
+    for grant in grants:
+        if grant["type"] == "AmazonCustomerByEmail":
+            account = identities.by_email(grant["email"])
+            if account is None:
+                raise S3Error("UnresolvableGrantByEmailAddress", EmailAddress=grant["email"])
+            grant = owner_grant(account.canonical_id, grant["permission"])
+        elif grant["type"] == "CanonicalUser" and identities.by_canonical_id(grant["id"]) is None:
+            raise S3Error(
+                "InvalidArgument",
+                "Invalid id",
+                ArgumentName="CanonicalUser/ID",
+                ArgumentValue=grant["id"],
+            )
+        resolved.append(grant)
+    return resolved
+
+
+def grants_to(
+    stored: str | None, grantee: Account | None, permission: str, *, public: bool = True
+) -> bool:
+    """Whether a stored ACL grants `permission` (or FULL_CONTROL) to `grantee`'s
+    canonical user or email (None: an anonymous caller), or, unless `public` is False
+    (IgnorePublicAcls), to everyone or to every signed caller."""
+    if not stored:
+        return False
+    for grant in json.loads(stored):
+        if grant.get("permission") not in (permission, "FULL_CONTROL"):
+            continue
+        uri = grant.get("uri")
+        if uri is not None:
+            if public and (uri == ALL_USERS or (uri == AUTHENTICATED_USERS and grantee)):
+                return True
+        elif grantee is not None and (
+            grant.get("id") == grantee.canonical_id
+            or (grantee.email and grant.get("email", "").lower() == grantee.email.lower())
+        ):
+            return True
+    return False
 
 
 def is_public(grants: list[Grant]) -> bool:
@@ -165,19 +258,39 @@ def to_json(grants: list[Grant]) -> str:
     return json.dumps(grants, separators=(",", ":"))
 
 
-def render(stored: str | None) -> bytes:
-    """GetBucketAcl / GetObjectAcl's AccessControlPolicy for a stored ACL."""
-    grants = json.loads(stored) if stored else [dict(_OWNER)]
+Names = Callable[[str], Account | None]
+
+
+def _no_names(canonical_id: str) -> Account | None:
+    return None
+
+
+def render(stored: str | None, owner: Account | None = None, names: Names = _no_names) -> bytes:
+    """GetBucketAcl / GetObjectAcl's AccessControlPolicy for a stored ACL of `owner`
+    (None: the default account); `names` gives the display name of a grantee's id."""
+    owner_id = owner.canonical_id if owner is not None else LOCAL_CANONICAL_USER_ID
+    grants = json.loads(stored) if stored else [owner_grant(owner_id)]
+
+    def grant_xml(grant: Grant) -> str:
+        return _grant_xml(grant, names)
+
     return document(
         "AccessControlPolicy",
-        f"{owner_xml()}<AccessControlList>{''.join(map(_grant_xml, grants))}</AccessControlList>",
+        f"<Owner>{owner_fields(owner)}</Owner>"
+        f"<AccessControlList>{''.join(map(grant_xml, grants))}</AccessControlList>",
     )
 
 
-def _grant_xml(grant: Grant) -> str:
+def _grant_xml(grant: Grant, names: Names) -> str:
     kind = grant["type"]
     if kind == "CanonicalUser":
-        inner = owner_fields() if grant["id"] == OWNER_ID else element("ID", grant["id"])
+        known = names(grant["id"])
+        if known is None and grant["id"] == LOCAL_CANONICAL_USER_ID:
+            inner = owner_fields()
+        elif known is not None:
+            inner = owner_fields(known)
+        else:
+            inner = element("ID", grant["id"])
     elif kind == "Group":
         inner = element("URI", grant["uri"])
     else:

@@ -193,44 +193,29 @@ def _global(name: str, call: Call) -> list[str] | None:
     if name == "aws:epochtime":
         return [str(int(time.time()))]
     if name in ("aws:principalaccount", "aws:resourceaccount") and not call.anonymous:
-        return [LOCAL_ACCOUNT_ID]
+        if call.principal is None:
+            return [LOCAL_ACCOUNT_ID]
+        if name == "aws:principalaccount":
+            return [call.principal.account.account_id]
+        return [call.engine.owner_account(call.engine.bucket_owner(call.bucket)).account_id]
+    if name in ("aws:principalarn", "aws:username") and call.principal is not None:
+        arn = call.principal.arn
+        return [arn] if name == "aws:principalarn" else [arn.rpartition("/")[2]]
     return None
-
-
-# What an ACL grant to everyone (AllUsers) lets an unsigned request do, per AWS's
-# mapping of ACL permissions to actions: the bucket's ACL governs listings, its own ACL
-# and the writing of objects into it (WRITE); an object's ACL governs reading it.
-_BUCKET_ACL_GRANTS = {
-    "s3:ListBucket": "READ",
-    "s3:ListBucketVersions": "READ",
-    "s3:ListBucketMultipartUploads": "READ",
-    "s3:PutObject": "WRITE",
-    "s3:DeleteObject": "WRITE",
-    "s3:GetBucketAcl": "READ_ACP",
-    "s3:PutBucketAcl": "WRITE_ACP",
-}
-_OBJECT_ACL_GRANTS = {
-    "s3:GetObject": "READ",
-    "s3:GetObjectVersion": "READ",
-    "s3:GetObjectAcl": "READ_ACP",
-    "s3:GetObjectVersionAcl": "READ_ACP",
-    "s3:PutObjectAcl": "WRITE_ACP",
-    "s3:PutObjectVersionAcl": "WRITE_ACP",
-}
 
 
 def acl_allows_anonymous(
     engine: S3Engine, bucket: str, action: str, key: str | None, version_id: str | None = None
 ) -> bool:
-    """Whether an ACL grants everyone `action` (see `_BUCKET_ACL_GRANTS`), unless the
-    public access block's IgnorePublicAcls is set."""
+    """Whether an ACL grants everyone `action` (`acl.BUCKET_GRANT_ACTIONS`,
+    `acl.OBJECT_GRANT_ACTIONS`), unless the public access block's IgnorePublicAcls is set."""
     block = engine.setting(bucket, access.PUBLIC_ACCESS_BLOCK)
     if access.public_access_flag(block, "IgnorePublicAcls"):
         return False
-    permission = _BUCKET_ACL_GRANTS.get(action)
+    permission = acl.BUCKET_GRANT_ACTIONS.get(action)
     if permission is not None:
         return acl.grants_everyone(engine.setting(bucket, acl.SETTING), (permission,))
-    permission = _OBJECT_ACL_GRANTS.get(action)
+    permission = acl.OBJECT_GRANT_ACTIONS.get(action)
     if permission is not None and key is not None:
         try:
             obj = engine.head(bucket, key, version_id)
@@ -260,12 +245,23 @@ def require_anonymous(call: Call, action: str | None, key: str | None = None) ->
 
 def check_anonymous(call: Call) -> None:
     """An unsigned request routed to an operation: allowed as `require_anonymous` says
-    for its IAM action (a multi-object delete needs the bucket's WRITE grant: its keys'
-    policy statements are not evaluated one by one)."""
+    for its IAM action. A multi-object delete is decided per key, as S3 decides each
+    key's s3:DeleteObject (`allows_delete`), so only its bucket is checked here."""
     name = action(call)
     if name is None and call.request.method == "POST" and "delete" in call.query:
-        name = "s3:DeleteObject"
+        call.engine.bucket(call.bucket)  # NoSuchBucket first
+        return
     require_anonymous(call, name, call.key)
+
+
+def allows_delete(call: Call, key: str, version_id: str | None) -> bool:
+    """Whether an anonymous caller may delete `key` (one entry of DeleteObjects)."""
+    name = "s3:DeleteObjectVersion" if version_id else "s3:DeleteObject"
+    try:
+        require_anonymous(call, name, key)
+    except S3Error:
+        return False
+    return True
 
 
 def denies_signed(
@@ -287,7 +283,19 @@ def check_expected_owner(call: Call) -> None:
     headers = call.request.headers
     for name in ("x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"):
         expected = headers.get(name)
-        if expected is not None and expected != LOCAL_ACCOUNT_ID:
+        if expected is None:
+            continue
+        owner = LOCAL_ACCOUNT_ID
+        if call.engine.identities is not None:
+            bucket = call.bucket
+            if name.startswith("x-amz-source"):
+                source = unquote(headers.get("x-amz-copy-source", "")).lstrip("/")
+                bucket = source.partition("/")[0]
+            try:
+                owner = call.engine.owner_account(call.engine.bucket_owner(bucket)).account_id
+            except S3Error:
+                continue  # no such bucket: the handler answers it
+        if expected != owner:
             raise S3Error("AccessDenied")
 
 

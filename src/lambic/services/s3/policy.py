@@ -8,10 +8,12 @@ those checks and messages. The policy is stored (the bucket setting `SETTING`, w
 the bucket's other one-document sub-resources) and returned byte for byte.
 
 S3 lets an unsigned request through only when the bucket policy grants the action to
-everyone (`"Principal": "*"`); otherwise it answers 403 AccessDenied. A signed request
-comes from the local cloud's one account, whose principals hold every permission
-locally (there are no IAM policies to consult), so for them only an explicit Deny
-matters: a Deny to everyone, to the account (`"000000000000"`, its root ARN) or any
+everyone (`"Principal": "*"`); otherwise it answers 403 AccessDenied. With identities
+configured, a signed request's principal is matched by its account, user ARN and
+canonical id, and `principals` weighs the decision across accounts. Without, a signed
+request comes from the local cloud's one account, whose principals hold every
+permission locally (there are no IAM policies to consult), so for them only an
+explicit Deny matters: a Deny to everyone, to the account (`"000000000000"`, its root ARN) or any
 `NotPrincipal` that leaves them in, whose Action, Resource and Condition match. A
 `PublicRead` bucket declared in `.lambic/config.json` gets the same policy locally as
 on AWS (`lambic.project.resources.public_read_policy`), so the one flag governs both.
@@ -37,6 +39,7 @@ from functools import lru_cache
 from typing import Any
 
 from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.project.identities import Principal
 from lambic.services.s3 import conditions
 from lambic.services.s3.errors import S3Error
 
@@ -113,12 +116,14 @@ class PolicyDocument:
         resource: str,
         account: str | None,
         context: conditions.Context,
+        caller: Principal | None = None,
     ) -> str | None:
         """ "Deny", "Allow" or None (no statement applies) for `action` (e.g.
-        `s3:GetObject`) on `resource` (an ARN) by a caller of `account` (None: anonymous)."""
+        `s3:GetObject`) on `resource` (an ARN) by a caller of `account` (None:
+        anonymous); `caller`, when known, also matches its user ARN and canonical id."""
         allowed = False
         for statement in self.statements:
-            if not _applies(statement, action, resource, account, context):
+            if not _applies(statement, action, resource, account, context, caller):
                 continue
             if statement["Effect"] == "Deny":
                 return "Deny"
@@ -132,11 +137,12 @@ def _applies(
     resource: str,
     account: str | None,
     context: conditions.Context,
+    caller: Principal | None = None,
 ) -> bool:
     if "NotPrincipal" in statement:
-        if _names_caller(statement["NotPrincipal"], account):
+        if _names_caller(statement["NotPrincipal"], account, caller):
             return False
-    elif not _names_caller(statement.get("Principal"), account):
+    elif not _names_caller(statement.get("Principal"), account, caller):
         return False
     lowered = action.lower()
     if "NotAction" in statement:
@@ -157,16 +163,23 @@ def _like(value: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
 
 
-def _names_caller(principal: object, account: str | None) -> bool:
-    """Whether a Principal names the caller: everyone always; the local account (its id
-    or root ARN) when signed. Other principals (IAM users and roles of the account,
-    canonical ids, services) are not told apart locally, so they match nobody."""
+def _names_caller(principal: object, account: str | None, caller: Principal | None) -> bool:
+    """Whether a Principal names the caller: everyone always; its account (the id or
+    root ARN: IAM delegates to every principal of an account named so) when signed;
+    with identities also its user ARN and canonical user id. Roles and services are
+    not told apart locally, so they match nobody."""
     if _everyone(principal):
         return True
     if account is None or not isinstance(principal, dict):
         return False
     names = _listed(principal.get("AWS"))
-    return account in names or f"arn:aws:iam::{account}:root" in names
+    if account in names or f"arn:aws:iam::{account}:root" in names:
+        return True
+    if caller is None:
+        return False
+    return caller.arn in names or caller.account.canonical_id in _listed(
+        principal.get("CanonicalUser")
+    )
 
 
 def validate(document: bytes, bucket: str) -> str:

@@ -22,13 +22,13 @@ import os
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
 from lambic._http_limits import parse_xml
 from lambic.services.base import Headers, ServiceResponse
-from lambic.services.s3 import authorize, encryption
+from lambic.services.s3 import authorize, encryption, principals
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._payload import STORED_HEADERS, Digests, staging_thread, validate_tags
 from lambic.services.s3._wire import CHECKSUM_ALGORITHMS, XML_DECL, compare_checksums, element
@@ -352,6 +352,15 @@ def _store_form(call: Call, form: Form, key: str, data: bytes | StagedBlob) -> S
         ObjectAttrs(stored, metadata, checksums, 0, tags),
         call.engine.setting(call.bucket, encryption.SETTING),
     )
+    identities = call.engine.identities
+    if identities is not None:
+        # A form signed with a configured key is that account's upload, one signed with
+        # another key the default account's; an unsigned one's object is the bucket
+        # owner's (`principals.written_owner`).
+        signer = call.request.principal
+        if signer is None and form.get("policy") is not None:
+            signer = identities.default
+        attrs = principals.owned(replace(call, principal=signer), attrs)
     obj = call.engine.put_object(
         call.bucket,
         key,

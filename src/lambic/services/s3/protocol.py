@@ -21,7 +21,8 @@ exist, and get website-endpoint-like behaviour: `/<bucket>/` and
 relative links in the page resolve like on S3 static hosting.
 
 Signed requests meet the bucket policy's explicit Denies after routing
-(`authorize.check_signed`).
+(`authorize.check_signed`); with identities configured, the whole cross-account
+decision of `principals.check_signed` (owners, policies, ACL grants).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from lambic.services.s3 import (
     _settings,
     _tagging,
     authorize,
+    principals,
 )
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._metering import pricing_class
@@ -136,6 +138,8 @@ class S3Protocol:
             if call.anonymous:
                 if handler not in _DECIDES_ANONYMOUS:
                     authorize.check_anonymous(call)
+            elif call.principal is not None:
+                principals.check_signed(call)
             elif call.bucket:
                 authorize.check_signed(call)
             result = handler(call)
@@ -200,6 +204,10 @@ class S3Protocol:
         anonymous = "authorization" not in request.headers and not (
             "X-Amz-Credential" in query or "AWSAccessKeyId" in query
         )
+        identities = self.engine.identities
+        principal = None
+        if identities is not None and not anonymous:
+            principal = request.principal or identities.default
         return Call(
             request=request,
             engine=self.engine,
@@ -209,6 +217,7 @@ class S3Protocol:
             context=RequestContext(request.client_host, request_id),
             anonymous=anonymous,
             base_url=f"http://{request.host or '127.0.0.1'}",
+            principal=principal,
         )
 
     def _route(self, call: Call) -> Handler:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lambic.project.identities import Identities
 from lambic.project.sqlite import Durability, open_database
 from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
@@ -53,10 +54,15 @@ class S3Service:
 
 
 def create_service(
-    state_dir: Path | None, *, durability: Durability = "normal", meter: Meter | None = None
+    state_dir: Path | None,
+    *,
+    durability: Durability = "normal",
+    meter: Meter | None = None,
+    identities: Identities | None = None,
 ) -> S3Service:
     """S3 with state in `<state_dir>/s3.sqlite3` + `<state_dir>/s3-blobs/`, or in memory;
-    requests and storage are metered into `meter` when given.
+    requests and storage are metered into `meter` when given; with `identities`,
+    buckets and objects belong to the accounts that made them (`principals`).
 
     >>> service = create_service(None)
     >>> service.engine.create_bucket("photos")
@@ -69,7 +75,7 @@ def create_service(
     else:
         conn = open_database(state_dir / "s3.sqlite3", durability=durability)
         blobs = FileBlobStore(state_dir / "s3-blobs")
-    service = S3Service(S3Engine(S3Store(conn), blobs))
+    service = S3Service(S3Engine(S3Store(conn), blobs, identities=identities))
     if meter is not None:
         service.use_meter(meter, None if state_dir is None else state_dir / "s3.sqlite3")
     return service

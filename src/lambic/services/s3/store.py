@@ -88,6 +88,9 @@ _ADDED_COLUMNS = {
         ("cors", "TEXT"),
         ("versioning", "TEXT"),
         ("object_lock", "INTEGER NOT NULL DEFAULT 0"),
+        # The creator's canonical user id; NULL: the default account (every bucket
+        # made before identities existed, kept as it was).
+        ("owner", "TEXT"),
     ),
 }
 
@@ -122,6 +125,8 @@ class Bucket:
     # None until PutBucketVersioning: then "Enabled" or "Suspended" (never back to None).
     versioning: str | None = None
     object_lock: bool = False
+    # The owner's canonical user id (None: the default account).
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,8 @@ class ObjectAttrs:
     created with, whose `checksums` then holds the requested algorithm with an empty
     value; `part_checksums`: each part's checksum value, in part order; `upload_id`: the
     multipart upload that made the object (a repeated CompleteMultipartUpload answers
-    it again, as AWS does).
+    it again, as AWS does); `owner`: the owner's canonical user id (for an upload, its
+    initiator's), None for the default account.
     """
 
     headers: dict[str, str] = field(default_factory=dict)
@@ -156,6 +162,7 @@ class ObjectAttrs:
     checksum_type: str = ""
     part_checksums: tuple[str, ...] = ()
     upload_id: str = ""
+    owner: str | None = None
 
     def to_json(self) -> str:
         raw: dict[str, Any] = {
@@ -180,6 +187,8 @@ class ObjectAttrs:
             raw["pc"] = self.part_checksums
         if self.upload_id:
             raw["u"] = self.upload_id
+        if self.owner is not None:
+            raw["o"] = self.owner
         return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
@@ -198,6 +207,7 @@ class ObjectAttrs:
             checksum_type=raw.get("ct", ""),
             part_checksums=tuple(raw.get("pc", ())),
             upload_id=raw.get("u", ""),
+            owner=raw.get("o"),
         )
 
 
@@ -226,6 +236,7 @@ class ListedObject:
     etag: str
     modified: float
     checksum_alg: str | None = None
+    owner: str | None = None  # read only when the store lists owners
 
 
 @dataclass(frozen=True)
@@ -247,11 +258,11 @@ class Part:
     checksum: str | None
 
 
-_BUCKET_COLUMNS = "name, region, created, versioning, object_lock"
+_BUCKET_COLUMNS = "name, region, created, versioning, object_lock, owner"
 
 
 def _bucket(row: tuple[Any, ...]) -> Bucket:
-    return Bucket(row[0], row[1], row[2], row[3], bool(row[4]))
+    return Bucket(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
 
 
 class S3Store:
@@ -260,6 +271,8 @@ class S3Store:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.lock = threading.RLock()
+        #: Listings read each object's owner too (only when identities are configured).
+        self.list_owners = False
         conn.executescript(_SCHEMA)
         for table, added in _ADDED_COLUMNS.items():
             columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
@@ -293,14 +306,15 @@ class S3Store:
         """Create the bucket; False when it already exists."""
         with self.lock:
             cursor = self.conn.execute(
-                "INSERT OR IGNORE INTO buckets (name, region, created, versioning, object_lock) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO buckets "
+                "(name, region, created, versioning, object_lock, owner) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     bucket.name,
                     bucket.region,
                     bucket.created,
                     bucket.versioning,
                     int(bucket.object_lock),
+                    bucket.owner,
                 ),
             )
             return cursor.rowcount == 1
@@ -487,9 +501,10 @@ class S3Store:
     def _scan(
         self, bucket: str, op: Literal[">", ">="], bound: str, limit: int
     ) -> list[ListedObject]:
+        owner = ", json_extract(attrs, '$.o')" if self.list_owners else ""
         with self.lock:
             rows = self.conn.execute(
-                "SELECT key, size, etag, modified, checksum_alg FROM objects "
+                f"SELECT key, size, etag, modified, checksum_alg{owner} FROM objects "
                 f"WHERE bucket = ? AND key {op} ? ORDER BY key LIMIT ?",
                 (bucket, bound, limit),
             ).fetchall()

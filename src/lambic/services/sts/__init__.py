@@ -10,15 +10,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lambic.project.identities import Identities
 from lambic.project.sqlite import Durability, open_database
 from lambic.services.sts.service import StsService
 from lambic.services.sts.sessions import Identity, Sessions, SessionStore, StsError
 
 
-def create_service(state_dir: Path | None, *, durability: Durability = "normal") -> StsService:
-    """STS whose issued sessions live in `<state_dir>/sts.sqlite3` (in memory when None)."""
+def create_service(
+    state_dir: Path | None,
+    *,
+    durability: Durability = "normal",
+    identities: Identities | None = None,
+) -> StsService:
+    """STS whose issued sessions live in `<state_dir>/sts.sqlite3` (in memory when None);
+    a key of `identities` is its principal, any other the default account's root."""
     path = None if state_dir is None else state_dir / "sts.sqlite3"
-    return StsService(Sessions(SessionStore(open_database(path, durability=durability))))
+    store = SessionStore(open_database(path, durability=durability))
+    return StsService(Sessions(store, identities=identities))
 
 
 __all__ = ["Identity", "SessionStore", "Sessions", "StsError", "StsService", "create_service"]

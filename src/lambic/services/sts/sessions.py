@@ -1,8 +1,10 @@
 """Who a request's access key is, and the temporary credentials STS hands out.
 
-A key STS did not issue is the local account's root user (the local cloud has one
-account, `LOCAL_ACCOUNT_ID`, and accepts any key). A key from AssumeRole is that role's
-session until it expires; one from GetSessionToken is the caller it was issued to.
+A key STS did not issue is the principal the identities file gives it
+(`lambic.project.identities`), else the default account's root user (without a file
+the local cloud has one account, `LOCAL_ACCOUNT_ID`, and accepts any key). A key from
+AssumeRole is that role's session until it expires; one from GetSessionToken is the
+caller it was issued to.
 Issued sessions are kept in SQLite so credentials stay valid across a restart, as AWS's
 do.
 
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambic.project.account import LOCAL_ACCOUNT_ID
+from lambic.project.identities import Identities
 from lambic.project.sqlite import SQLiteStore
 from lambic.services.base import ServiceError
 
@@ -111,10 +114,17 @@ class SessionStore(SQLiteStore):
 class Sessions:
     """Identities behind access keys, and the sessions STS issues."""
 
-    def __init__(self, store: SessionStore, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        identities: Identities | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
+        self._identities = identities
 
     def close(self) -> None:
         with self._lock:
@@ -127,6 +137,11 @@ class Sessions:
             with self._lock:
                 found = self._store.find(access_key)
         if found is None:
+            if self._identities is not None:
+                principal = self._identities.principal(access_key or "")
+                if principal is None:
+                    principal = self._identities.default
+                return Identity(principal.arn, principal.user_id, principal.account.account_id)
             # Any other key is the local account's root user (its UserId is the account).
             return Identity(
                 f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:root", LOCAL_ACCOUNT_ID, LOCAL_ACCOUNT_ID

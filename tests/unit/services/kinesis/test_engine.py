@@ -121,7 +121,7 @@ def test_the_account_open_shard_quota_holds_for_creates_and_splits(engine: Kines
             {
                 "StreamName": "big",
                 "ShardToSplit": "shardId-000000000000",
-                "NewStartingHashKey": "1",
+                "NewStartingHashKey": "2",
             },
         )
     engine.delete_stream({"StreamName": "big"})

@@ -42,8 +42,17 @@ def test_shard_ids_have_twelve_digits_and_parse_back() -> None:
     assert keys.shard_id(0) == "shardId-000000000000"
     assert keys.shard_id(12) == "shardId-000000000012"
     assert keys.parse_shard_id("shardId-000000000012") == 12
-    assert keys.parse_shard_id("shard-1") is None
     assert keys.parse_shard_id(None) is None
+
+
+def test_a_shard_id_names_the_index_after_its_first_dash_as_kinesis_reads_it() -> None:
+    # Kinesis accepts short and foreign-prefixed ids (kinesalite's AWS recordings).
+    named = ["shardId-5", "shard-5", "x-000005", "5", "-00005"]
+    assert [keys.parse_shard_id(text) for text in named] == [5, 5, 5, 5, 5]
+    assert keys.parse_shard_id("2147483647") == 2**31 - 1
+    # Past a Java int, not digits, an exponent, an empty tail: no shard at all.
+    for text in ("2147483648", "shardId-002147483648", "ABKLFD8", "2.14E4", "a-b-1", "shardId-"):
+        assert keys.parse_shard_id(text) is None, text
 
 
 def test_sequence_numbers_are_56_digits_increasing_within_a_shard_and_name_it() -> None:
