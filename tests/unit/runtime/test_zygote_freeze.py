@@ -4,7 +4,8 @@ forked environment shares."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 
@@ -15,24 +16,36 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def rss_anon_kb() -> int:
+# Run in a fresh interpreter: in a test process the heap's holes are soon reused by
+# whatever else runs there (a full unit run returned 7.7 of the 19 MB freed).
+_SCENARIO = """
+import sys
+from pathlib import Path
+from lambic.runtime import _zygote_process
+
+def rss_anon_kb():
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("RssAnon:"):
             return int(line.split()[1])
-    raise AssertionError("no RssAnon")
+
+# 64 KB blocks (malloc's heap, under its mmap threshold) each followed by a small
+# block that stays: freeing the large ones leaves holes in the middle of the heap,
+# which free() alone never returns.
+large, kept = [], []
+for _ in range(300):
+    large.append(bytearray(b"x" * 65536))
+    kept.append(bytearray(b"y" * 1024))
+del large
+before = rss_anon_kb()
+_zygote_process._freeze()
+print(before - rss_anon_kb(), len(kept))
+"""
 
 
 def test_freeze_gives_freed_heap_pages_back() -> None:
-    # 64 KB blocks (malloc's heap, under its mmap threshold) each followed by a small
-    # block that stays: freeing the large ones leaves holes in the middle of the heap,
-    # which free() alone never returns.
-    large, kept = [], []
-    for _ in range(300):
-        large.append(bytearray(b"x" * 65536))
-        kept.append(bytearray(b"y" * 1024))
-    del large
-    before = rss_anon_kb()
-    _zygote_process._freeze()
-    after = rss_anon_kb()
-    assert before - after > 8 * 1024, (before, after)
-    assert len(kept) == 300
+    result = subprocess.run(
+        [sys.executable, "-c", _SCENARIO], capture_output=True, text=True, timeout=60, check=True
+    )
+    given_back_kb, kept = (int(v) for v in result.stdout.split())
+    assert given_back_kb > 12 * 1024, given_back_kb  # of the ~19 MB freed
+    assert kept == 300
