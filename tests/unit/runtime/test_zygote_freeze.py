@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(
 
 
 # Run in a fresh interpreter: in a test process the heap's holes are soon reused by
-# whatever else runs there (a full unit run returned 7.7 of the 19 MB freed).
+# whatever else runs there (a full unit run returned 7.7 of the 19 MB freed), and its
+# malloc settings are the scenario's own.
 _SCENARIO = """
 import sys
 from pathlib import Path
@@ -28,9 +29,14 @@ def rss_anon_kb():
         if line.startswith("RssAnon:"):
             return int(line.split()[1])
 
-# 64 KB blocks (malloc's heap, under its mmap threshold) each followed by a small
-# block that stays: freeing the large ones leaves holes in the middle of the heap,
-# which free() alone never returns.
+# free() alone gives heap memory back only from its top, past a threshold, and where
+# that is depends on what the interpreter's start left: set the thresholds so free()
+# returns nothing and 64 KB blocks always come from the heap (glibc's mallopt:
+# M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3). What comes back is then _freeze's doing.
+import ctypes
+libc = ctypes.CDLL(None)
+libc.mallopt(-1, 1 << 30)
+libc.mallopt(-3, 1 << 20)
 large, kept = [], []
 for _ in range(300):
     large.append(bytearray(b"x" * 65536))
