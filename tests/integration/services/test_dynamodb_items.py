@@ -492,6 +492,35 @@ def test_legacy_expected_and_attribute_updates(ddb: Any, table: str) -> None:
     )
 
 
+def test_legacy_attribute_updates_of_the_wrong_type_are_a_type_mismatch(
+    ddb: Any, table: str
+) -> None:
+    # AttributeUpdates word it as UpdateItem's reference lists it, where an update
+    # expression's ADD says "An operand in the update expression has an incorrect data type".
+    ddb.put_item(TableName=table, Item={**KEY, "s": {"NS": ["1"]}, "n": {"N": "1"}})
+    for updates in (
+        {"s": {"Action": "ADD", "Value": {"SS": ["a"]}}},
+        {"s": {"Action": "DELETE", "Value": {"SS": ["a"]}}},
+        {"n": {"Action": "ADD", "Value": {"NS": ["2"]}}},
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            ddb.update_item(TableName=table, Key=KEY, AttributeUpdates=updates)
+        assert _error(excinfo) == (
+            "ValidationException",
+            "Type mismatch for attribute to update",
+            400,
+        )
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_item(
+            TableName=table,
+            Key=KEY,
+            UpdateExpression="ADD s :v",
+            ExpressionAttributeValues={":v": {"SS": ["a"]}},
+        )
+    assert _error(excinfo)[1] == "An operand in the update expression has an incorrect data type"
+    assert _item(ddb, table) == {**KEY, "s": {"NS": ["1"]}, "n": {"N": "1"}}
+
+
 def test_legacy_key_conditions_and_query_filter(ddb: Any, table: str) -> None:
     for n in range(5):
         ddb.put_item(

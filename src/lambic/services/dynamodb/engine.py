@@ -467,7 +467,12 @@ class DynamoDBEngine:
             base = old if old is not None else dict(keys)
             # Removing from a missing item is a no-op, whatever the paths.
             written = old is not None or not _only_removes(update)
-            new = apply_update(update, base) if update is not None and written else base
+            apply = (
+                apply_update
+                if request.get("UpdateExpression") is not None
+                else legacy.apply_attribute_updates
+            )
+            new = apply(update, base) if update is not None and written else base
             validate_item(new)
             self.check_indexes(table, new)
             size = check_item_size(new)

@@ -26,6 +26,7 @@ from lambic.services.dynamodb.expressions.ast import (
     UpdateAction,
     UpdateExpression,
 )
+from lambic.services.dynamodb.expressions.updates import WRONG_TYPE, apply_update
 from lambic.services.dynamodb.types import ordering_key, validate_value, value_type
 
 _COMPARISONS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
@@ -264,3 +265,19 @@ def attribute_updates(updates: object) -> UpdateExpression | None:
                 "satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]"
             )
     return UpdateExpression(tuple(actions))
+
+
+#: How DynamoDB words a type error in `AttributeUpdates` (an ADD or DELETE whose value's
+#: type the attribute's does not match), where an update expression's reads WRONG_TYPE:
+#: one of the ValidationException causes UpdateItem's API reference lists.
+TYPE_MISMATCH = "Type mismatch for attribute to update"
+
+
+def apply_attribute_updates(update: UpdateExpression, item: dict[str, Any]) -> dict[str, Any]:
+    """`apply_update` for an update made from `AttributeUpdates`, its errors worded so."""
+    try:
+        return apply_update(update, item)
+    except ValidationError as exc:
+        if exc.message == WRONG_TYPE:
+            raise ValidationError(TYPE_MISMATCH) from None
+        raise

@@ -32,7 +32,9 @@ from lambic.services.dynamodb.types import (
     value_type,
 )
 
-_WRONG_TYPE = "An operand in the update expression has an incorrect data type"
+#: DynamoDB's words for an operand of the wrong type (`legacy` rewords it for
+#: AttributeUpdates).
+WRONG_TYPE = "An operand in the update expression has an incorrect data type"
 _BAD_PATH = "The document path provided in the update expression is invalid for update"
 
 
@@ -87,7 +89,7 @@ def _evaluate(value: SetValue, item: Item) -> AttributeValue:
     if isinstance(value, ListAppend):
         first, second = _evaluate(value.first, item), _evaluate(value.second, item)
         if value_type(first) != "L" or value_type(second) != "L":
-            raise ValidationError(_WRONG_TYPE)
+            raise ValidationError(WRONG_TYPE)
         return {"L": [*first["L"], *second["L"]]}
     return _arithmetic(value, item)
 
@@ -125,7 +127,7 @@ def check_static_types(update: UpdateExpression) -> None:
 def _arithmetic(value: Arithmetic, item: Item) -> AttributeValue:
     left, right = _evaluate(value.left, item), _evaluate(value.right, item)
     if value_type(left) != "N" or value_type(right) != "N":
-        raise ValidationError(_WRONG_TYPE)
+        raise ValidationError(WRONG_TYPE)
     a, b = Decimal(left["N"]), Decimal(right["N"])
     result = EXACT_CONTEXT.add(a, b) if value.op == "+" else EXACT_CONTEXT.subtract(a, b)
     return {"N": number_result(result)}
@@ -190,7 +192,7 @@ def _add(item: Item, action: UpdateAction) -> None:
         _assign(item, action.path, operand)
         return
     if value_type(existing) != tag:
-        raise ValidationError(_WRONG_TYPE)
+        raise ValidationError(WRONG_TYPE)
     if tag == "N":
         total = EXACT_CONTEXT.add(Decimal(existing["N"]), Decimal(operand["N"]))
         _assign(item, action.path, {"N": number_result(total)})
@@ -217,7 +219,7 @@ def _delete(item: Item, action: UpdateAction) -> None:
     if existing is None:
         return
     if value_type(existing) != tag:
-        raise ValidationError(_WRONG_TYPE)
+        raise ValidationError(WRONG_TYPE)
     doomed = {_member_key(tag, m) for m in operand[tag]}
     remaining = [m for m in existing[tag] if _member_key(tag, m) not in doomed]
     if remaining:
