@@ -521,6 +521,28 @@ def test_legacy_attribute_updates_of_the_wrong_type_are_a_type_mismatch(
     assert _item(ddb, table) == {**KEY, "s": {"NS": ["1"]}, "n": {"N": "1"}}
 
 
+def test_legacy_add_of_a_list_appends_to_it(ddb: Any, table: str) -> None:
+    # Not in the API reference, but DynamoDB's behaviour: ADD of a list appends (a missing
+    # attribute counts as an empty list); onto a number it is a type mismatch.
+    ddb.put_item(TableName=table, Item={**KEY, "l": {"L": [{"N": "1"}]}, "n": {"N": "1"}})
+    for name in ("l", "new"):
+        ddb.update_item(
+            TableName=table,
+            Key=KEY,
+            AttributeUpdates={name: {"Action": "ADD", "Value": {"L": [{"S": "a"}]}}},
+        )
+    item = _item(ddb, table)
+    assert item is not None
+    assert item["l"] == {"L": [{"N": "1"}, {"S": "a"}]} and item["new"] == {"L": [{"S": "a"}]}
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_item(
+            TableName=table,
+            Key=KEY,
+            AttributeUpdates={"n": {"Action": "ADD", "Value": {"L": [{"S": "a"}]}}},
+        )
+    assert _error(excinfo)[1] == "Type mismatch for attribute to update"
+
+
 def test_legacy_key_conditions_and_query_filter(ddb: Any, table: str) -> None:
     for n in range(5):
         ddb.put_item(

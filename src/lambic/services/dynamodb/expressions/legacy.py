@@ -18,7 +18,9 @@ from lambic.services.dynamodb.expressions.ast import (
     Compare,
     Condition,
     Function,
+    IfNotExists,
     In,
+    ListAppend,
     Literal,
     Not,
     Or,
@@ -257,6 +259,11 @@ def attribute_updates(updates: object) -> UpdateExpression | None:
                 if value is None
                 else UpdateAction("DELETE", path, value)
             )
+        elif action == "ADD" and value is not None and value_type(value.value) == "L":
+            # Undocumented but DynamoDB's behaviour (ScyllaDB's suite checks it against
+            # AWS): ADD of a list appends to the attribute's list, a missing one as empty.
+            empty = Literal({"L": []}, "")
+            actions.append(UpdateAction("SET", path, ListAppend(IfNotExists(path, empty), value)))
         elif action == "ADD":
             actions.append(UpdateAction("ADD", path, value))
         else:
