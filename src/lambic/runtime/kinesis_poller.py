@@ -23,18 +23,14 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from lambic.app.event_payloads import create_kinesis_record
-from lambic.runtime._batches import Invoke
 from lambic.runtime._tasks import cancel_and_wait
 from lambic.runtime.stream_poller import (
     SHARD_END,
-    Checkpoints,
     ShardMapping,
-    StreamBatchOutcome,
     StreamSourceError,
 )
 
@@ -63,30 +59,9 @@ def stream_name_of(stream: str) -> str:
 class KinesisStreamMapping(ShardMapping["KinesisEngine"]):
     """Feeds one Kinesis stream's shards to one function until `stop()`."""
 
-    def __init__(
-        self,
-        engine: KinesisEngine,
-        stream: str,
-        function: str,
-        invoke: Invoke,
-        checkpoints: Checkpoints,
-        *,
-        batch_size: int = 100,
-        batching_window: float = 0.0,
-        starting_position: str = "LATEST",
-        report: Callable[[StreamBatchOutcome], None] | None = None,
-    ) -> None:
-        super().__init__(
-            engine,
-            function,
-            invoke,
-            checkpoints,
-            engine.lock,
-            batch_size=batch_size,
-            batching_window=batching_window,
-            starting_position=starting_position,
-            report=report,
-        )
+    engine: KinesisEngine
+
+    def _bind(self, stream: str) -> None:
         self.stream = stream_name_of(stream)
         self.source = f"kinesis:{self.stream}"
         self.created = False

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lambic.project.sqlite import open_database
 from lambic.runtime._batches import (
@@ -50,7 +50,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_Engine = TypeVar("_Engine")
+
+class _Locked(Protocol):
+    """An engine whose lock guards its streams' reads (each service engine has one)."""
+
+    lock: Any
+
+
+_Engine = TypeVar("_Engine", bound=_Locked)
 
 _MAX_BACKOFF_SECONDS = 30.0
 #: The checkpoint of a shard read to its end and fully delivered (a closed shard).
@@ -129,9 +136,9 @@ class Checkpoints:
 class ShardMapping(MappingSettings[_Engine, StreamBatchOutcome]):
     """Feeds a stream's shards to one function until `stop()` (see the module doc).
 
-    Subclasses set `source` (the report's name for the stream) and implement `_read`,
-    `_sequence` and `_event_records`; `start()` runs `_run()`, which for a one-shard
-    stream is `_consume` of that shard.
+    Subclasses implement `_bind` (resolve the stream the handler names and set
+    `source`, the report's name for it), `_read`, `_sequence` and `_event_records`;
+    `start()` runs `_run()`, which for a one-shard stream is `_consume` of that shard.
     """
 
     source: str = ""
@@ -139,25 +146,30 @@ class ShardMapping(MappingSettings[_Engine, StreamBatchOutcome]):
     def __init__(
         self,
         engine: _Engine,
+        stream: str,
         function: str,
         invoke: Invoke,
         checkpoints: Checkpoints,
-        lock: Any,
         *,
-        batch_size: int,
-        batching_window: float,
-        starting_position: str,
-        report: Callable[[StreamBatchOutcome], None] | None,
+        batch_size: int = 100,
+        batching_window: float = 0.0,
+        starting_position: str = "LATEST",
+        report: Callable[[StreamBatchOutcome], None] | None = None,
     ) -> None:
         super().__init__(engine, function, invoke, batch_size, batching_window, report)
         self._checkpoints = checkpoints
-        self._lock = lock
+        self._lock = engine.lock
         self.starting_position = starting_position
         self._wakeups: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._bind(stream)
 
     # ---- what a stream source says ------------------------------------------------------
+
+    def _bind(self, stream: str) -> None:
+        """Resolve `stream` (as the handler names it) in the engine; set `source`."""
+        raise NotImplementedError
 
     def _read(self, shard: str, after: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
         """Up to `limit` records of `shard` after sequence `after` ("": from its start),
@@ -275,30 +287,9 @@ class ShardMapping(MappingSettings[_Engine, StreamBatchOutcome]):
 class DynamoDBStreamMapping(ShardMapping["DynamoDBEngine"]):
     """Feeds one table's stream (one shard, never ending) to one function until `stop()`."""
 
-    def __init__(
-        self,
-        engine: DynamoDBEngine,
-        stream_arn: str,
-        function: str,
-        invoke: Invoke,
-        checkpoints: Checkpoints,
-        *,
-        batch_size: int = 100,
-        batching_window: float = 0.0,
-        starting_position: str = "LATEST",
-        report: Callable[[StreamBatchOutcome], None] | None = None,
-    ) -> None:
-        super().__init__(
-            engine,
-            function,
-            invoke,
-            checkpoints,
-            engine.lock,
-            batch_size=batch_size,
-            batching_window=batching_window,
-            starting_position=starting_position,
-            report=report,
-        )
+    engine: DynamoDBEngine
+
+    def _bind(self, stream_arn: str) -> None:
         self.table = table_from_stream_arn(stream_arn)
         self.source = f"dynamodb:{self.table}"
         self.local_stream_arn = self._resolve_stream()
