@@ -222,15 +222,18 @@ def _text(raw: dict[str, Any], field: str, where: str, *, required: bool = True)
     return value
 
 
+def _check_fields(raw: dict[str, Any], fields: frozenset[str], where: str) -> None:
+    unknown = sorted(set(raw) - fields)
+    if unknown:
+        raise IdentitiesError(
+            f"{where} has unknown field {unknown[0]!r}; the fields are " + ", ".join(sorted(fields))
+        )
+
+
 def _account(raw: object, where: str) -> Account:
     if not isinstance(raw, dict):
         raise IdentitiesError(f"{where} must be an object with account_id, canonical_user_id, ...")
-    unknown = sorted(set(raw) - _ACCOUNT_FIELDS)
-    if unknown:
-        raise IdentitiesError(
-            f"{where} has unknown field {unknown[0]!r}; the fields are "
-            + ", ".join(sorted(_ACCOUNT_FIELDS))
-        )
+    _check_fields(raw, _ACCOUNT_FIELDS, where)
     account_id = _text(raw, "account_id", where)
     if not _ACCOUNT_ID.fullmatch(account_id):
         raise IdentitiesError(
@@ -258,12 +261,7 @@ _KEY_FIELDS = frozenset({"access_key_id", "secret_access_key", "user_name", "arn
 def _access_key(raw: object, account: Account, where: str) -> tuple[str, str, Principal]:
     if not isinstance(raw, dict):
         raise IdentitiesError(f"{where} must be an object with access_key_id and secret_access_key")
-    unknown = sorted(set(raw) - _KEY_FIELDS)
-    if unknown:
-        raise IdentitiesError(
-            f"{where} has unknown field {unknown[0]!r}; the fields are "
-            + ", ".join(sorted(_KEY_FIELDS))
-        )
+    _check_fields(raw, _KEY_FIELDS, where)
     access_key = _text(raw, "access_key_id", where)
     if not _ACCESS_KEY.fullmatch(access_key):
         raise IdentitiesError(
