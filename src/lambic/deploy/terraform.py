@@ -6,7 +6,7 @@ per function (code from `deployment.zip` next to the file), `aws_iam_role` and
 deployment and stage (or `aws_apigatewayv2_*` for an HTTP API), CloudWatch Events rules
 and targets, `aws_s3_bucket_notification` on the existing bucket,
 `aws_lambda_event_source_mapping`, `aws_sns_topic_subscription` and the
-`aws_lambda_permission`s each needs. Declared resources (`_declared`) become
+`aws_lambda_permission`s each needs. Declared resources (`_terraform_declared`) become
 `aws_dynamodb_table`, `aws_s3_bucket` (+ website, CORS, public access block and
 policy), `aws_sqs_queue` (+ policy), `aws_sns_topic` (+ subscriptions),
 `aws_cloudwatch_event_bus` and `aws_kinesis_stream`; a handler on one refers to it (a
@@ -22,15 +22,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lambic.deploy.declared import (
-    BucketResource,
-    QueueResource,
-    TopicResource,
-    sns_queue_policy,
-    terraform_stream,
-    terraform_table,
-)
-from lambic.deploy.errors import ConfigError
+from lambic.deploy._terraform_declared import add_declared
+from lambic.deploy._terraform_refs import PARTITION, function_ref, literal, resource_arn, tf_name
 from lambic.deploy.openapi import substitute_uris
 from lambic.deploy.resources import (
     FunctionResource,
@@ -44,30 +37,8 @@ from lambic.deploy.resources import (
 )
 from lambic.deploy.sam import LAMBDA_TRUST
 from lambic.project.config import API_FUNCTION
-from lambic.project.resources import public_read_policy
 
 _ZIP = "${path.module}/deployment.zip"
-_PARTITION = "${data.aws_partition.current.partition}"
-_REGION = "${data.aws_region.current.name}"
-_ACCOUNT = "${data.aws_caller_identity.current.account_id}"
-
-
-def _tf_name(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else "_" for ch in name)
-    return cleaned if cleaned[:1].isalpha() else f"r_{cleaned}"
-
-
-def literal(text: str) -> str:
-    """Escape `text` so Terraform reads it verbatim."""
-    return text.replace("${", "$${").replace("%{", "%%{")
-
-
-def _fn(name: str, attribute: str = "arn") -> str:
-    return f"${{aws_lambda_function.{name}.{attribute}}}"
-
-
-def _arn(service: str, resource: str) -> str:
-    return f"arn:{_PARTITION}:{service}:{_REGION}:{_ACCOUNT}:{resource}"
 
 
 def build_terraform(graph: ResourceGraph) -> dict[str, Any]:
@@ -94,14 +65,14 @@ def build_terraform(graph: ResourceGraph) -> dict[str, Any]:
             },
         )
         role = "${aws_iam_role.default_role.arn}"
-    declared_buckets = _declared(graph, add)
+    declared_buckets = add_declared(graph, add)
     for function in graph.functions:
         add("aws_lambda_function", function.name, _function(graph, function, role))
     buckets: dict[str, list[dict[str, Any]]] = {}
     for index, binding in enumerate(graph.bindings):
         _binding(add, buckets, f"{binding.function}-event{index}", binding, graph)
     for bucket, configs in sorted(buckets.items()):
-        name = _tf_name(bucket)
+        name = tf_name(bucket)
         add(
             "aws_s3_bucket_notification",
             name,
@@ -150,7 +121,7 @@ def _function(graph: ResourceGraph, function: FunctionResource, role: str) -> di
 
 def _permission(function: str, principal: str, source_arn: str) -> dict[str, Any]:
     return {
-        "function_name": _fn(function),
+        "function_name": function_ref(function),
         "action": "lambda:InvokeFunction",
         "principal": principal,
         "source_arn": source_arn,
@@ -175,17 +146,20 @@ def _binding(
         add(
             "aws_cloudwatch_event_target",
             key,
-            {"rule": f"${{aws_cloudwatch_event_rule.{key}.name}}", "arn": _fn(binding.function)},
+            {
+                "rule": f"${{aws_cloudwatch_event_rule.{key}.name}}",
+                "arn": function_ref(binding.function),
+            },
         )
         arn = f"${{aws_cloudwatch_event_rule.{key}.arn}}"
         add(
             "aws_lambda_permission", key, _permission(binding.function, "events.amazonaws.com", arn)
         )
     elif isinstance(binding, S3Binding):
-        source = f"arn:{_PARTITION}:s3:::{literal(binding.bucket)}"
+        source = f"arn:{PARTITION}:s3:::{literal(binding.bucket)}"
         add("aws_lambda_permission", key, _permission(binding.function, "s3.amazonaws.com", source))
         config: dict[str, Any] = {
-            "lambda_function_arn": _fn(binding.function),
+            "lambda_function_arn": function_ref(binding.function),
             "events": list(binding.events),
             "_permission": f"aws_lambda_permission.{key}",
         }
@@ -195,224 +169,50 @@ def _binding(
             config["filter_suffix"] = literal(binding.suffix)
         buckets.setdefault(binding.bucket, []).append(config)
     elif isinstance(binding, QueueBinding):
-        queue = literal(binding.queue_arn or "") or _arn("sqs", binding.queue)
+        queue = literal(binding.queue_arn or "") or resource_arn("sqs", binding.queue)
         if not binding.queue_arn and any(q.name == binding.queue for q in graph.queues):
             # A reference, not a spelled ARN: Terraform then creates the queue first.
-            queue = f"${{aws_sqs_queue.{_tf_name(binding.queue)}.arn}}"
+            queue = f"${{aws_sqs_queue.{tf_name(binding.queue)}.arn}}"
         mapping: dict[str, Any] = {
             "event_source_arn": queue,
-            "function_name": _fn(binding.function),
+            "function_name": function_ref(binding.function),
             "batch_size": binding.batch_size,
         }
         if binding.batching_window:
             mapping["maximum_batching_window_in_seconds"] = binding.batching_window
         add("aws_lambda_event_source_mapping", key, mapping)
     elif isinstance(binding, TopicBinding):
-        topic = binding.topic if binding.topic.startswith("arn:") else _arn("sns", binding.topic)
+        topic = (
+            binding.topic
+            if binding.topic.startswith("arn:")
+            else resource_arn("sns", binding.topic)
+        )
         if any(t.name == binding.topic for t in graph.topics):
-            topic = f"${{aws_sns_topic.{_tf_name(binding.topic)}.arn}}"
+            topic = f"${{aws_sns_topic.{tf_name(binding.topic)}.arn}}"
         add(
             "aws_sns_topic_subscription",
             key,
-            {"topic_arn": topic, "protocol": "lambda", "endpoint": _fn(binding.function)},
+            {"topic_arn": topic, "protocol": "lambda", "endpoint": function_ref(binding.function)},
         )
         add("aws_lambda_permission", key, _permission(binding.function, "sns.amazonaws.com", topic))
     elif isinstance(binding, StreamBinding):
         stream = binding.stream
         if not stream.startswith("arn:") and binding.source == "dynamodb":
             # A declared table (checked when the graph was built): its stream's ARN.
-            stream = f"${{aws_dynamodb_table.{_tf_name(stream)}.stream_arn}}"
+            stream = f"${{aws_dynamodb_table.{tf_name(stream)}.stream_arn}}"
         elif any(s.name == stream for s in graph.streams):
-            stream = f"${{aws_kinesis_stream.{_tf_name(stream)}.arn}}"
+            stream = f"${{aws_kinesis_stream.{tf_name(stream)}.arn}}"
         elif not stream.startswith("arn:"):
-            stream = _arn("kinesis", f"stream/{stream}")
+            stream = resource_arn("kinesis", f"stream/{stream}")
         mapping = {
             "event_source_arn": stream,
-            "function_name": _fn(binding.function),
+            "function_name": function_ref(binding.function),
             "batch_size": binding.batch_size,
             "starting_position": binding.starting_position,
         }
         if binding.batching_window:
             mapping["maximum_batching_window_in_seconds"] = binding.batching_window
         add("aws_lambda_event_source_mapping", key, mapping)
-
-
-def _declared(graph: ResourceGraph, add: Any) -> dict[str, str]:
-    """The config's declared resources; returns each bucket's id reference by name."""
-    for table in graph.tables:
-        add(
-            "aws_dynamodb_table",
-            _tf_name(table.name),
-            terraform_table(json.loads(table.definition)),
-        )
-    references: dict[str, str] = {}
-    for bucket in graph.buckets:
-        references[bucket.name] = _bucket(bucket, add)
-    for queue in graph.queues:
-        _queue(queue, add)
-    for topic in graph.topics:
-        _topic(topic, add)
-    for bus in graph.buses:
-        add("aws_cloudwatch_event_bus", _tf_name(bus.name), {"name": literal(bus.name)})
-    for stream in graph.streams:
-        body = terraform_stream(stream)
-        add("aws_kinesis_stream", _tf_name(stream.name), {**body, "name": literal(stream.name)})
-    return references
-
-
-def _bucket(bucket: BucketResource, add: Any) -> str:
-    name = _tf_name(bucket.name)
-    reference = f"${{aws_s3_bucket.{name}.id}}"
-    add("aws_s3_bucket", name, {"bucket": literal(bucket.name)})
-    if bucket.index_document:
-        add(
-            "aws_s3_bucket_website_configuration",
-            name,
-            {"bucket": reference, "index_document": {"suffix": literal(bucket.index_document)}},
-        )
-    if bucket.cors:
-        rules = []
-        for rule in json.loads(bucket.cors)["CORSRules"]:
-            spec = {
-                arg: [literal(v) for v in rule[key]]
-                for key, arg in _CORS_LISTS.items()
-                if key in rule
-            }
-            if "MaxAgeSeconds" in rule:
-                spec["max_age_seconds"] = rule["MaxAgeSeconds"]
-            rules.append(spec)
-        add("aws_s3_bucket_cors_configuration", name, {"bucket": reference, "cors_rule": rules})
-    if bucket.public_read:
-        # Block Public Access off for public policies on this bucket only (ACLs stay
-        # blocked); the policy waits for it, as S3 refuses a public policy before.
-        add(
-            "aws_s3_bucket_public_access_block",
-            name,
-            {
-                "bucket": reference,
-                "block_public_acls": True,
-                "ignore_public_acls": True,
-                "block_public_policy": False,
-                "restrict_public_buckets": False,
-            },
-        )
-        add(
-            "aws_s3_bucket_policy",
-            name,
-            {
-                "bucket": reference,
-                "policy": literal(json.dumps(public_read_policy(bucket.name))),
-                "depends_on": [f"aws_s3_bucket_public_access_block.{name}"],
-            },
-        )
-    return reference
-
-
-_CORS_LISTS = {
-    "AllowedHeaders": "allowed_headers",
-    "AllowedMethods": "allowed_methods",
-    "AllowedOrigins": "allowed_origins",
-    "ExposeHeaders": "expose_headers",
-}
-# CreateQueue attribute → aws_sqs_queue argument (numbers and flags typed).
-_QUEUE_ARGUMENTS: dict[str, tuple[str, Any]] = {
-    "DelaySeconds": ("delay_seconds", int),
-    "MaximumMessageSize": ("max_message_size", int),
-    "MessageRetentionPeriod": ("message_retention_seconds", int),
-    "ReceiveMessageWaitTimeSeconds": ("receive_wait_time_seconds", int),
-    "VisibilityTimeout": ("visibility_timeout_seconds", int),
-    "KmsMasterKeyId": ("kms_master_key_id", literal),
-    "KmsDataKeyReusePeriodSeconds": ("kms_data_key_reuse_period_seconds", int),
-    "SqsManagedSseEnabled": ("sqs_managed_sse_enabled", lambda v: v == "true"),
-    "FifoQueue": ("fifo_queue", lambda v: v == "true"),
-    "ContentBasedDeduplication": ("content_based_deduplication", lambda v: v == "true"),
-    "DeduplicationScope": ("deduplication_scope", literal),
-    "FifoThroughputLimit": ("fifo_throughput_limit", literal),
-    "Policy": ("policy", literal),
-    "RedriveAllowPolicy": ("redrive_allow_policy", literal),
-}
-
-
-def _queue(queue: QueueResource, add: Any) -> None:
-    name = _tf_name(queue.name)
-    body: dict[str, Any] = {"name": literal(queue.name)}
-    for key, value in queue.attributes:
-        if key == "RedrivePolicy":
-            policy = json.loads(value)
-            if queue.dead_letter:
-                dlq = f"aws_sqs_queue.{_tf_name(queue.dead_letter)}.arn"
-                count = int(policy["maxReceiveCount"])
-                body["redrive_policy"] = (
-                    f"${{jsonencode({{deadLetterTargetArn = {dlq}, maxReceiveCount = {count}}})}}"
-                )
-            else:
-                body["redrive_policy"] = literal(value)
-            continue
-        argument, convert = _QUEUE_ARGUMENTS[key]
-        body[argument] = convert(value)
-    add("aws_sqs_queue", name, body)
-    if queue.sns_sources and "policy" not in body:
-        topics = [f"${{aws_sns_topic.{_tf_name(t)}.arn}}" for t in queue.sns_sources]
-        policy = sns_queue_policy(f"${{aws_sqs_queue.{name}.arn}}", topics)
-        add(
-            "aws_sqs_queue_policy",
-            name,
-            {"queue_url": f"${{aws_sqs_queue.{name}.id}}", "policy": json.dumps(policy)},
-        )
-
-
-# CreateTopic / Subscribe attributes → aws_sns_topic / aws_sns_topic_subscription arguments.
-_TOPIC_ARGUMENTS: dict[str, tuple[str, Any]] = {
-    "DisplayName": ("display_name", literal),
-    "KmsMasterKeyId": ("kms_master_key_id", literal),
-    "SignatureVersion": ("signature_version", int),
-    "TracingConfig": ("tracing_config", literal),
-    "FifoTopic": ("fifo_topic", lambda v: v == "true"),
-    "ContentBasedDeduplication": ("content_based_deduplication", lambda v: v == "true"),
-    "Policy": ("policy", literal),
-    "DeliveryPolicy": ("delivery_policy", literal),
-    "ArchivePolicy": ("archive_policy", literal),
-}
-_SUBSCRIPTION_ARGUMENTS: dict[str, tuple[str, Any]] = {
-    "RawMessageDelivery": ("raw_message_delivery", lambda v: v == "true"),
-    "FilterPolicy": ("filter_policy", literal),
-    "FilterPolicyScope": ("filter_policy_scope", literal),
-    "RedrivePolicy": ("redrive_policy", literal),
-    "DeliveryPolicy": ("delivery_policy", literal),
-    "SubscriptionRoleArn": ("subscription_role_arn", literal),
-}
-
-
-def _topic(topic: TopicResource, add: Any) -> None:
-    name = _tf_name(topic.name)
-    body: dict[str, Any] = {"name": literal(topic.name)}
-    for key, value in topic.attributes:
-        if key not in _TOPIC_ARGUMENTS:
-            raise ConfigError(
-                f"topic {topic.name!r}: attribute {key} has no aws_sns_topic argument, so "
-                "the Terraform output cannot set it; deploy with `lambic deploy` or drop it"
-            )
-        argument, convert = _TOPIC_ARGUMENTS[key]
-        body[argument] = convert(value)
-    add("aws_sns_topic", name, body)
-    for index, subscription in enumerate(topic.subscriptions):
-        endpoint = literal(subscription.endpoint)
-        if subscription.queue:
-            endpoint = f"${{aws_sqs_queue.{_tf_name(subscription.queue)}.arn}}"
-        sub: dict[str, Any] = {
-            "topic_arn": f"${{aws_sns_topic.{name}.arn}}",
-            "protocol": subscription.protocol,
-            "endpoint": endpoint,
-        }
-        for key, value in subscription.attributes:
-            if key not in _SUBSCRIPTION_ARGUMENTS:
-                raise ConfigError(
-                    f"topic {topic.name!r}: subscription attribute {key} has no "
-                    "aws_sns_topic_subscription argument; deploy with `lambic deploy` or drop it"
-                )
-            argument, convert = _SUBSCRIPTION_ARGUMENTS[key]
-            sub[argument] = convert(value)
-        add("aws_sns_topic_subscription", f"{name}_subscription{index}", sub)
 
 
 def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
@@ -429,7 +229,7 @@ def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
             {
                 "api_id": "${aws_apigatewayv2_api.http_api.id}",
                 "integration_type": "AWS_PROXY",
-                "integration_uri": _fn(API_FUNCTION, "invoke_arn"),
+                "integration_uri": function_ref(API_FUNCTION, "invoke_arn"),
                 "payload_format_version": "2.0",
             },
         )
@@ -462,7 +262,7 @@ def _api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
     tokens: dict[str, str] = {}
 
     def token(name: str) -> str:
-        tokens[f"@@lambic-uri-{name}@@"] = _fn(name, "invoke_arn")
+        tokens[f"@@lambic-uri-{name}@@"] = function_ref(name, "invoke_arn")
         return f"@@lambic-uri-{name}@@"
 
     body = literal(json.dumps(substitute_uris(api.openapi(), token), sort_keys=True))
@@ -530,7 +330,7 @@ def _websocket_api(graph: ResourceGraph, add: Any) -> dict[str, Any]:
             {
                 "api_id": api_id,
                 "integration_type": "AWS_PROXY",
-                "integration_uri": _fn(function, "invoke_arn"),
+                "integration_uri": function_ref(function, "invoke_arn"),
             },
         )
         add(
