@@ -2,26 +2,35 @@
 
 The event-handler apps append each event they receive as one JSON line to
 `$OUT_DIR/<kind>.jsonl`; `recorded` reads them back and `wait_for` polls until a
-condition on them holds, failing the test after a bound instead of hanging.
+condition on them holds, failing the test after a bound instead of hanging;
+`event_sources` runs an app's event sources on given engines under a real invoker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lambic.project.project import load_project
 from lambic.runtime._isolation import ALLOW
+from lambic.runtime.async_queue import AsyncEventQueue
+from lambic.runtime.event_sources import Account, Engines, EventSources, create_event_sources
+from lambic.runtime.invoker import create_invoker
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
 AppCopy = Callable[[Path], tuple[Path, Path]]
+RunSources = Callable[
+    ..., contextlib.AbstractAsyncContextManager[tuple[EventSources, AsyncEventQueue]]
+]
 
 
 async def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
@@ -37,6 +46,39 @@ def _recorded(out: Path, kind: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@contextlib.asynccontextmanager
+async def _event_sources(
+    project_dir: Path, out: Path, account: str, engines: Engines, **options: Any
+) -> AsyncIterator[tuple[EventSources, AsyncEventQueue]]:
+    project = load_project(project_dir)
+    invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
+    queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
+    sources = create_event_sources(
+        project.manifest.functions,
+        queue,
+        Account(account, "dev"),
+        engines,
+        invoke=lambda fn, p: invoker.invoke(fn, p),
+        **options,
+    )
+    await sources.start()
+    try:
+        yield sources, queue
+    finally:
+        await sources.stop()
+        await queue.aclose()
+        await invoker.aclose(5.0)
+
+
+@pytest.fixture
+def event_sources() -> RunSources:
+    """`async with event_sources(project_dir, out, "account", Engines(...), **options) as
+    (sources, queue):` the app's event sources started on those engines (options as
+    `create_event_sources` takes them), its handlers run by a real invoker with OUT_DIR
+    set; sources, queue and invoker stopped afterwards."""
+    return _event_sources
 
 
 @pytest.fixture

@@ -8,13 +8,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from lambic.project.project import load_project
-from lambic.runtime.async_queue import AsyncEventQueue
-from lambic.runtime.event_sources import Account, Engines, create_event_sources
-from lambic.runtime.invoker import create_invoker
+from lambic.runtime.event_sources import Engines
 from lambic.runtime.stream_poller import StreamBatchOutcome
 from lambic.services.kinesis import create_service as create_kinesis
 from lambic.services.server import EdgeServer
+from tests.integration.runtime.conftest import RunSources
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
@@ -31,6 +29,7 @@ def test_records_arrive_in_order_a_failure_is_retried_and_children_follow_their_
     app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
+    event_sources: RunSources,
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
@@ -41,20 +40,15 @@ def test_records_arrive_in_order_a_failure_is_retried_and_children_follow_their_
     reports: list[StreamBatchOutcome] = []
 
     async def scenario() -> None:
-        project = load_project(project_dir)
-        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
-        sources = create_event_sources(
-            project.manifest.functions,
-            queue,
-            Account("kinesishandlers", "dev"),
+        # creates the missing stream "clicks" (one shard)
+        async with event_sources(
+            project_dir,
+            out,
+            "kinesishandlers",
             Engines(kinesis=service.engine),
-            invoke=lambda fn, p: invoker.invoke(fn, p),
             stream_report=reports.append,
             state_dir=tmp_path / "state",
-        )
-        await sources.start()  # creates the missing stream "clicks" (one shard)
-        try:
+        ):
             # One PutRecords: committed at once, so the first batch (3) is r1, r2, fail-once.
             await asyncio.to_thread(
                 kinesis.put_records,
@@ -78,10 +72,6 @@ def test_records_arrive_in_order_a_failure_is_retried_and_children_follow_their_
                 Records=[{"Data": b"after-split", "PartitionKey": "user-1"}],
             )
             await wait_for(lambda: b"after-split" in {_data(r) for r in recorded(out, "kinesis")})
-        finally:
-            await sources.stop()
-            await queue.aclose()
-            await invoker.aclose(5.0)
 
     asyncio.run(scenario())
     records = recorded(out, "kinesis")
@@ -117,6 +107,7 @@ def test_a_child_shard_waits_until_its_parent_is_delivered_through_its_retries(
     app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
+    event_sources: RunSources,
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
@@ -137,24 +128,14 @@ def test_a_child_shard_waits_until_its_parent_is_delivered_through_its_retries(
     )
 
     async def scenario() -> None:
-        project = load_project(project_dir)
-        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
-        sources = create_event_sources(
-            project.manifest.functions,
-            queue,
-            Account("kinesishandlers", "dev"),
+        async with event_sources(
+            project_dir,
+            out,
+            "kinesishandlers",
             Engines(kinesis=service.engine),
-            invoke=lambda fn, p: invoker.invoke(fn, p),
             state_dir=tmp_path / "state",
-        )
-        await sources.start()
-        try:
+        ):
             await wait_for(lambda: {b"c1", b"c2"} <= {_data(r) for r in recorded(out, "kinesis")})
-        finally:
-            await sources.stop()
-            await queue.aclose()
-            await invoker.aclose(5.0)
 
     asyncio.run(scenario())
     seen = [_data(r) for r in recorded(out, "kinesis")]

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from lambic.project.manifest import FunctionEntry
-from lambic.project.project import load_project
 from lambic.runtime.async_queue import AsyncEventQueue
 from lambic.runtime.event_sources import (
     Account,
@@ -19,14 +18,13 @@ from lambic.runtime.event_sources import (
     EventSources,
     S3Notifications,
     UnsupportedEventSourceError,
-    create_event_sources,
 )
-from lambic.runtime.invoker import create_invoker
 from lambic.services.events import EventBus
 from lambic.services.s3 import S3Engine
 from lambic.services.s3 import create_service as create_s3
 from lambic.services.server import EdgeServer
 from lambic.services.sqs import create_service as create_sqs
+from tests.integration.runtime.conftest import RunSources
 
 WaitFor = Callable[..., Awaitable[None]]
 
@@ -48,6 +46,7 @@ def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
     app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
+    event_sources: RunSources,
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
@@ -57,18 +56,12 @@ def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
     s3 = make_client("s3", edge.url)
 
     async def scenario() -> None:
-        project = load_project(project_dir)
-        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
-        sources = create_event_sources(
-            project.manifest.functions,
-            queue,
-            Account("eventhandlers", "dev"),
+        async with event_sources(
+            project_dir,
+            out,
+            "eventhandlers",
             Engines(s3=s3_service.engine, sqs=create_sqs(None).engine, event_bus=EventBus()),
-            invoke=lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid),
-        )
-        await sources.start()
-        try:
+        ) as (_, queue):
             body = b"not really a jpeg"
             await asyncio.to_thread(
                 s3.put_object, Bucket="photos", Key="holiday pics/beach day.jpg", Body=body
@@ -80,10 +73,6 @@ def test_uploads_and_deletes_invoke_matching_handlers_with_aws_records(
             )
             await wait_for(lambda: len(recorded(out, "photo_removed")) == 1)
             await wait_for(lambda: queue.pending() == 0)
-        finally:
-            await sources.stop()
-            await queue.aclose()
-            await invoker.aclose(5.0)
 
     asyncio.run(scenario())
     [created] = recorded(out, "photo_uploaded")

@@ -8,15 +8,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from lambic.project.project import load_project
-from lambic.runtime.async_queue import AsyncEventQueue
-from lambic.runtime.event_sources import Account, Engines, create_event_sources
-from lambic.runtime.invoker import create_invoker
+from lambic.runtime.event_sources import Engines
 from lambic.runtime.sqs_poller import BatchOutcome
 from lambic.services.events import EventBus
 from lambic.services.s3 import create_service as create_s3
 from lambic.services.server import EdgeServer
 from lambic.services.sqs import create_service as create_sqs
+from tests.integration.runtime.conftest import RunSources
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
@@ -28,6 +26,7 @@ def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
     app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
+    event_sources: RunSources,
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
@@ -51,19 +50,13 @@ def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
     outcomes: list[BatchOutcome] = []
 
     async def scenario() -> None:
-        project = load_project(project_dir)
-        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
-        sources = create_event_sources(
-            project.manifest.functions,
-            queue,
-            Account("eventhandlers", "dev"),
+        async with event_sources(
+            project_dir,
+            out,
+            "eventhandlers",
             Engines(s3=create_s3(None).engine, sqs=sqs_service.engine, event_bus=EventBus()),
-            invoke=lambda fn, p: invoker.invoke(fn, p),
             batch_report=outcomes.append,
-        )
-        await sources.start()
-        try:
+        ):
             bodies = [f"order-{i}" for i in range(8)] + ["poison-1", "poison-2"]
             await asyncio.to_thread(
                 sqs.send_message_batch,
@@ -76,10 +69,6 @@ def test_successes_are_deleted_and_failures_retried_then_dead_lettered(
                 return int(attrs["ApproximateNumberOfMessages"])
 
             await wait_for(lambda: dead_lettered() == 2)
-        finally:
-            await sources.stop()
-            await queue.aclose()
-            await invoker.aclose(5.0)
 
     asyncio.run(scenario())
     seen = recorded(out, "orders")

@@ -7,12 +7,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from lambic.project.project import load_project
-from lambic.runtime.async_queue import AsyncEventQueue
-from lambic.runtime.event_sources import Account, Engines, create_event_sources
-from lambic.runtime.invoker import create_invoker
+from lambic.runtime.event_sources import Engines
 from lambic.services.dynamodb import create_service as create_dynamodb
 from lambic.services.server import EdgeServer
+from tests.integration.runtime.conftest import RunSources
 
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
@@ -25,6 +23,7 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
     app_copy: AppCopy,
     start_edge: Callable[..., EdgeServer],
     make_client: Callable[..., Any],
+    event_sources: RunSources,
     wait_for: WaitFor,
     recorded: Recorded,
 ) -> None:
@@ -43,19 +42,13 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
     dynamodb.put_item(TableName="orders", Item={"id": {"S": "o1"}, "total": {"N": "10"}})
 
     async def scenario() -> None:
-        project = load_project(project_dir)
-        invoker = create_invoker(project, "dev", extra_env={"OUT_DIR": str(out)})
-        queue = AsyncEventQueue(lambda fn, p, rid: invoker.invoke(fn, p, request_id=rid), path=None)
-        sources = create_event_sources(
-            project.manifest.functions,
-            queue,
-            Account("streamhandlers", "dev"),
+        async with event_sources(
+            project_dir,
+            out,
+            "streamhandlers",
             Engines(dynamodb=service.engine),
-            invoke=lambda fn, p: invoker.invoke(fn, p),
             state_dir=tmp_path / "state",
-        )
-        await sources.start()
-        try:
+        ):
             await wait_for(lambda: len(recorded(out, "stream")) == 1)
             await asyncio.to_thread(
                 dynamodb.update_item,
@@ -80,10 +73,6 @@ def test_inserts_updates_and_deletes_arrive_in_order_with_images_and_a_failure_i
                 return len({r["eventID"] for r in records}) == 4 and len(o2) == 2
 
             await wait_for(retried)
-        finally:
-            await sources.stop()
-            await queue.aclose()
-            await invoker.aclose(5.0)
 
     asyncio.run(scenario())
     records = recorded(out, "stream")
