@@ -30,14 +30,20 @@ __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
 MAX_MSG = 65536
 
 
-def _warm_steps(services: Sequence[str]) -> Iterator[None]:
-    """Build one boto3 client (or resource) per service, in steps of ~5-30 ms of CPU.
+def _warm_steps(services: Sequence[str]) -> Iterator[bool]:
+    """Build one boto3 client (or resource) per service, in steps of ~5-30 ms of CPU;
+    each step yields whether the groundwork every client shares is in place.
 
     `serve` runs one step per idle moment, so a request (a manifest read, a spawn)
     waits for one step at most, not for a whole client (~80 ms for the first,
     DynamoDB); an environment forked between two steps builds what is missing itself,
     from the models already loaded. Each model file is parsed into the loader's cache
     by its own step (botocore's `load_service_model`, what building the client reads).
+
+    The groundwork comes first: the default session and botocore's endpoint data
+    (endpoints.json: ~6.7 MB once parsed, ~19 ms), which the first client of any
+    service loads. An environment forked without it loads its own copy on its first
+    client, and keeps it: ~8 MB of its own memory at idle instead of a shared page.
     """
     import boto3
     import botocore.session
@@ -45,10 +51,16 @@ def _warm_steps(services: Sequence[str]) -> Iterator[None]:
     core = botocore.session.get_session()
     boto3.setup_default_session(botocore_session=core)
     assert boto3.DEFAULT_SESSION is not None  # set just above
-    yield
+    yield False
     loader = core.get_component("data_loader")
+    # Cached by the loader (botocore's `instance_cache`): the endpoint resolver and
+    # every client read this copy.
+    loader.load_data_with_path("endpoints")
+    yield False
+    for name in ("partitions", "sdk-default-configuration", "_retry"):
+        loader.load_data(name)
     with_resources = set(boto3.DEFAULT_SESSION.get_available_resources())
-    yield
+    yield True
     for name in services:
         try:
             yield from _warm_service(boto3, loader, name, name in with_resources)
@@ -56,10 +68,10 @@ def _warm_steps(services: Sequence[str]) -> Iterator[None]:
             continue
 
 
-def _warm_service(boto3: Any, loader: Any, name: str, resource: bool) -> Iterator[None]:
+def _warm_service(boto3: Any, loader: Any, name: str, resource: bool) -> Iterator[bool]:
     for kind in ("service-2", "endpoint-rule-set-1"):
         loader.load_service_model(name, kind)
-        yield
+        yield True
     # Explicit dummy keys and region: nothing is resolved from the environment
     # here, so the environments still read their own credentials and endpoints.
     keys = {
@@ -72,11 +84,11 @@ def _warm_service(boto3: Any, loader: Any, name: str, resource: bool) -> Iterato
     # CPU instead of ~45 ms, for ~0.2 MB shared per service.
     if resource:
         loader.load_service_model(name, "resources-1")
-        yield
+        yield True
         boto3.resource(name, **keys)
     else:
         boto3.client(name, **keys)
-    yield
+    yield True
 
 
 def _warm_boto3(services: Sequence[str]) -> None:
@@ -285,7 +297,9 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
     which a client being built would otherwise delay by up to ~0.1 s).
     """
     # The warm steps still to run (None: all done).
-    pending: Iterator[None] | None = _warm_steps(warm) if warm else None
+    pending: Iterator[bool] | None = _warm_steps(warm) if warm else None
+    # Whether the steps have laid the groundwork every client shares (`_warm_steps`).
+    grounded = False
     held = hold_warm and pending is not None
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
@@ -309,6 +323,23 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
         sel.unregister(sock)
         sock.close()
         del initialising[sock]
+
+    def warm_step() -> None:
+        nonlocal pending, grounded
+        assert pending is not None
+        gc.disable()  # one collection for the step, in `_freeze` (as in preload)
+        try:
+            grounded = next(pending)
+            stamp("zygote: warm step")
+        except Exception:  # done (StopIteration), or boto3 itself failed
+            pending = None
+            stamp("zygote: warm done")
+        # Out of the GC's reach at once (the dropped client's cycles collected first;
+        # what came before is frozen, so only this step's objects are walked): an
+        # environment forked between two steps would otherwise copy the pages its
+        # collections touch.
+        _freeze()
+        gc.enable()
 
     stamp("zygote: serving")
     # Probed, the namespace factory started and the rule paths opened once here; every
@@ -335,19 +366,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
             if not events and pending is not None:
                 if time.monotonic() < quiet_until:
                     continue
-                gc.disable()  # one collection for the step, in `_freeze` (as in preload)
-                try:
-                    next(pending)
-                    stamp("zygote: warm step")
-                except Exception:  # done (StopIteration), or boto3 itself failed
-                    pending = None
-                    stamp("zygote: warm done")
-                # Out of the GC's reach at once (the dropped client's cycles collected
-                # first; what came before is frozen, so only this step's objects are
-                # walked): an environment forked between two steps would otherwise
-                # copy the pages its collections touch.
-                _freeze()
-                gc.enable()
+                warm_step()
                 continue
             if not events and spare is None and not initialising:
                 spare = _fork_spare([*closing, *initialising])
@@ -387,6 +406,10 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                     for fd in fds:
                         os.close(fd)
                     continue
+                # The groundwork first (~25 ms at most, once): the environment's first
+                # client would otherwise load a copy of its own and keep it.
+                while pending is not None and not grounded:
+                    warm_step()
                 pid = 0
                 if spare is not None:
                     data = json.dumps(msg).encode("utf-8")

@@ -111,6 +111,24 @@ def boto_client(event, context):
     }
 
 
+def files_a_client_reads(event, context):
+    import os
+
+    import boto3
+    import botocore.loaders
+
+    read = []
+    original = botocore.loaders.JSONFileLoader.load_file
+
+    def spy(self, path):
+        read.append(os.path.basename(path))
+        return original(self, path)
+
+    botocore.loaders.JSONFileLoader.load_file = spy
+    boto3.client(event["service"], region_name="us-east-1")
+    return read
+
+
 def search_path(event, context):
     return sys.path
 

@@ -29,7 +29,7 @@ from lambic.runtime import (
     load_project,
 )
 from lambic.runtime._cpu_hold import HOLD_AFTER
-from lambic.runtime.zygote import DEFAULT_PRELOAD
+from lambic.runtime.zygote import DEFAULT_PRELOAD, Zygote
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 HANDLERS = [
@@ -46,6 +46,7 @@ HANDLERS = [
     "pid",
     "big_response",
     "boto_client",
+    "files_a_client_reads",
     "search_path",
     "no_newline",
     "sched_policy",
@@ -630,6 +631,21 @@ def test_a_killed_zygote_is_replaced_on_the_next_cold_start(tmp_path: Path) -> N
     first, after = run(with_invoker(make_project(tmp_path), body))
     assert after.status == "ok" and after.cold_start
     assert payload(after) != payload(first)
+
+
+def test_the_first_environment_shares_botocores_endpoint_data_with_the_zygote(
+    tmp_path: Path,
+) -> None:
+    # `lambic local`'s zygote builds no client before its first request; an environment
+    # forked at once would load endpoints.json for its first client and keep that copy
+    # (~8 MB of its own memory): the zygote lays that groundwork before the fork.
+    async def body(inv: Invoker) -> InvocationResult:
+        return await inv.invoke("files_a_client_reads", b'{"service": "sqs"}')
+
+    held = Zygote(("json", "lambic.app", "boto3:sts"), hold_warm=True)
+    read = payload(run(with_invoker(make_project(tmp_path), body, zygote=held)))
+    assert "service-2" in read  # sqs was not warmed: its model is read
+    assert "endpoints" not in read
 
 
 def test_boto3_clients_use_the_environments_endpoint_region_and_keys_not_the_preloads(
