@@ -24,6 +24,7 @@ import contextlib
 import gc
 import json
 import os
+import select
 import signal
 import socket
 import struct
@@ -31,9 +32,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
-__all__ = ["PROCESS_NAME", "ForkedWriter", "fork_writer", "settle"]
+__all__ = [
+    "PROCESS_NAME",
+    "ForkedWriter",
+    "fork_from_zygote",
+    "fork_writer",
+    "settle",
+    "writer_on",
+]
 
 
 def settle() -> None:
@@ -56,36 +64,81 @@ def settle() -> None:
 
 class ForkedWriter:
     """The gateway process's handle on a forked writer; `Popen`'s shape where
-    `LogStore` uses it (`stdin`, `stdout`, `wait`, `kill`)."""
+    `LogStore` uses it (`stdin`, `stdout`, `wait`, `kill`).
 
-    def __init__(self, pid: int, sock: socket.socket) -> None:
-        self.pid = pid
+    `pid`: our child's (`fork_writer`), or None for the zygote's child
+    (`fork_from_zygote`), which reports its pid first thing on the socket: not being
+    our child, its end is watched through a pidfd (or /proc) instead of `waitpid`.
+    """
+
+    def __init__(self, pid: int | None, sock: socket.socket) -> None:
+        self._pid = pid
+        self._ours = pid is not None
         self._sock: socket.socket | None = sock
         self.stdin: BinaryIO | None = None
         self.stdout: BinaryIO | None = None
         self._status: int | None = None
+        self._pidfd: int | None = None
+        self._start_time: str | None = None  # /proc's, where pidfds are missing
 
     @property
     def started(self) -> bool:
         return self._sock is None
 
+    @property
+    def pid(self) -> int:
+        """The writer's pid (a zygote's writer: waits for it to report it)."""
+        if self._pid is None:
+            if self._sock is None:
+                raise RuntimeError("This log writer never reported its pid")
+            self._learn_pid(self._sock)
+        assert self._pid is not None  # set by _learn_pid
+        return self._pid
+
+    def _learn_pid(self, sock: socket.socket) -> None:
+        try:
+            head = _receive_exactly(sock, 4)
+        except EOFError:  # its zygote ended (or failed to fork) before it existed
+            raise ConnectionResetError("the log writer's process is gone") from None
+        pid = struct.unpack("!I", head)[0]
+        # Held from now on, the pidfd names this process even once its pid is reused.
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._status = 0  # ended already
+        except (AttributeError, OSError):  # no pidfds (Linux < 5.3): /proc, by start time
+            self._start_time = _start_time(pid)
+        self._pid = pid
+
     def start(
         self, path: Path, echo_fd: int | None, rewrite: tuple[str, str] | None, *, verbose: bool
     ) -> None:
         """Hand the writer its settings (and `echo_fd`, passed over the socket); then
-        batches may be written to `stdin`."""
+        batches may be written to `stdin`. OSError: the writer is gone (the zygote that
+        was to fork it ended first), and is closed."""
         sock, self._sock = self._sock, None
         if sock is None:
             raise RuntimeError("This log writer was started already")
         settings = json.dumps({"path": str(path), "rewrite": rewrite, "verbose": verbose}).encode()
         message = struct.pack("!I", len(settings)) + settings
-        socket.send_fds(sock, [message], [] if echo_fd is None else [echo_fd])
+        try:
+            if self._pid is None:
+                self._learn_pid(sock)
+            socket.send_fds(sock, [message], [] if echo_fd is None else [echo_fd])
+        except OSError:
+            sock.close()
+            raise
         self.stdin = sock.makefile("wb")
         self.stdout = sock.makefile("rb")
         sock.close()  # the two files hold the descriptor; closing both ends the writer
 
     def wait(self, timeout: float | None = None) -> int:
-        """The writer's exit status, once it has ended (`subprocess.TimeoutExpired`)."""
+        """The writer's exit status, once it has ended (`subprocess.TimeoutExpired`);
+        a zygote's writer's status is its parent's to read: 0 once it has ended."""
+        if self._status is None and not self._ours:
+            if not self._ended(timeout):
+                raise subprocess.TimeoutExpired(f"log writer {self._pid}", timeout or 0)
+            self._status = 0
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.001
         while self._status is None:
@@ -103,17 +156,58 @@ class ForkedWriter:
             delay = min(delay * 2, 0.05)
         return self._status
 
+    def _ended(self, timeout: float | None) -> bool:
+        """Whether a writer that is not our child ended within `timeout` seconds."""
+        if self._pid is None:  # never reported: it ends when its socket closes
+            return True
+        if self._pidfd is not None:
+            # A pidfd turns readable when its process exits (zombie or reaped).
+            poll = select.poll()
+            poll.register(self._pidfd, select.POLLIN)
+            if not poll.poll(None if timeout is None else max(0, round(timeout * 1000))):
+                return False
+            os.close(self._pidfd)
+            self._pidfd = None
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.001
+        while _start_time(self._pid) == self._start_time and self._start_time is not None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return True
+
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
+        if self._pidfd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        elif self._pid is not None and (self._ours or _start_time(self._pid) == self._start_time):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
 
     def close(self) -> None:
         """End a writer never started (the cloud failed before its invoker existed)."""
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.wait(10)
+            if self._ours:  # reaped here; a zygote's writer is the zygote's to reap
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.wait(10)
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+
+
+def _start_time(pid: int) -> str | None:
+    """When process `pid` started (/proc's clock ticks); None once it has ended."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # Fields after the name: state is the 1st, the start time the 20th.
+    return None if fields[0] in (b"Z", b"X") else fields[19].decode()
 
 
 def fork_writer() -> ForkedWriter | None:
@@ -134,10 +228,46 @@ def fork_writer() -> ForkedWriter | None:
     if pid:
         theirs.close()
         return ForkedWriter(pid, ours)
+    ours.close()
+    _be_writer(theirs, report_pid=False)
+
+
+def fork_from_zygote(fd: int) -> None:
+    """In the zygote, before its preload: fork the writer on socket `fd`, whose other
+    end the gateway's process holds (`writer_on`).
+
+    Forked from a bare interpreter, the writer shares its pages with the zygote, which
+    only adds to its own image from here (forked from the gateway's process, it kept
+    the ~7.6 MB that process's later imports made it copy). It is the zygote's child
+    but not tied to it: it outlives a killed zygote and ends when its socket closes.
+    """
+    sock = socket.socket(fileno=fd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()  # as in `fork_writer`: the zygote's collections leave these pages alone
+    try:
+        pid = os.fork()
+    except OSError:  # the gateway's process sees the socket close, and spawns a writer
+        sock.close()
+        return
+    if pid:
+        sock.close()
+        return
+    _be_writer(sock, report_pid=True)
+
+
+def writer_on(sock: socket.socket) -> ForkedWriter:
+    """The handle on the writer a zygote forks on the other end of `sock`
+    (`_zygote_launch.launch(log_writer=True)`)."""
+    return ForkedWriter(None, sock)
+
+
+def _be_writer(sock: socket.socket, *, report_pid: bool) -> NoReturn:
     status = 1
     try:
-        ours.close()
-        _run(theirs)
+        _run(sock, report_pid=report_pid)
+        status = 0
+    except ConnectionResetError:  # the gateway's process closed its end unread (our pid)
         status = 0
     except BaseException:  # reported; never back into the caller's code (click's)
         with contextlib.suppress(BaseException):
@@ -179,8 +309,13 @@ def _receive_exactly(sock: socket.socket, size: int) -> bytes:
 PROCESS_NAME = "lambic-logs"
 
 
-def _run(sock: socket.socket) -> None:
+def _run(sock: socket.socket, *, report_pid: bool) -> None:
     _close_other_descriptors(sock.fileno())
+    if report_pid:
+        try:
+            sock.sendall(struct.pack("!I", os.getpid()))
+        except OSError:  # the gateway's process ended already
+            return
     with contextlib.suppress(OSError):
         Path("/proc/self/comm").write_text(PROCESS_NAME)
     settle()

@@ -40,29 +40,50 @@ DEFAULT_PRELOAD = (
 
 
 class Launched:
-    """A zygote process and our end of its control socket, not yet in a `Zygote`."""
+    """A zygote process and our end of its control socket, not yet in a `Zygote`;
+    `log_writer`: our end of the log writer's socket when the zygote forks one
+    (`_log_writer_fork.writer_on`), until someone takes it (then None)."""
 
-    __slots__ = ("ctrl", "proc")
+    __slots__ = ("ctrl", "log_writer", "proc")
 
-    def __init__(self, proc: subprocess.Popen[bytes], ctrl: socket.socket) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        ctrl: socket.socket,
+        log_writer: socket.socket | None = None,
+    ) -> None:
         self.proc = proc
         self.ctrl = ctrl
+        self.log_writer = log_writer
 
     def close(self) -> None:
-        """Stop a process nobody will use (no `Zygote` took it over)."""
+        """Stop a process nobody will use (no `Zygote` took it over), and the log
+        writer nobody took (it ends when its socket closes)."""
+        if self.log_writer is not None:
+            self.log_writer.close()
+            self.log_writer = None
         self.ctrl.close()
         with contextlib.suppress(OSError):
             self.proc.kill()
         self.proc.wait()
 
 
-def launch(preload: Sequence[str] = DEFAULT_PRELOAD, *, hold_warm: bool = False) -> Launched:
-    """Start a zygote process (`_zygote_main`) that preloads `preload`.
+def launch(
+    preload: Sequence[str] = DEFAULT_PRELOAD, *, hold_warm: bool = False, log_writer: bool = False
+) -> Launched:
+    """Start a zygote process (`_zygote_main`) that preloads `preload`; with
+    `log_writer`, it first forks the log store's writer (`Launched.log_writer`).
 
     PDEATHSIG fires when the *thread* that forked it exits: call this from the thread
     that will run the invoker's loop (the main thread, for the CLI).
     """
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    # A stream, as the writer's protocol is (lines in, `ok` out); only this process
+    # holds `ours` (close-on-exec), so the writer sees it close when we end.
+    ours, theirs = (
+        socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) if log_writer else (None, None)
+    )
+    passed = [child.fileno()] + ([] if theirs is None else [theirs.fileno()])
     try:
         proc = subprocess.Popen(
             [
@@ -73,16 +94,21 @@ def launch(preload: Sequence[str] = DEFAULT_PRELOAD, *, hold_warm: bool = False)
                 str(os.getpid()),
                 ",".join(preload),
                 *(["hold"] if hold_warm else []),
+                *([] if theirs is None else [f"log-writer={theirs.fileno()}"]),
             ],
-            pass_fds=[child.fileno()],
+            pass_fds=passed,
             stdin=subprocess.DEVNULL,
         )
     except BaseException:
         parent.close()
+        if ours is not None:
+            ours.close()
         raise
     finally:
         child.close()
-    return Launched(proc, parent)
+        if theirs is not None:
+            theirs.close()
+    return Launched(proc, parent, ours)
 
 
 _ahead: Launched | None = None
@@ -110,7 +136,7 @@ def launch_ahead(argv: Sequence[str]) -> None:
     global _ahead
     if _ahead is not None or not _is_local_command(argv):
         return
-    _ahead = launch(DEFAULT_PRELOAD, hold_warm=True)
+    _ahead = launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True)
     atexit.register(_discard_ahead)
 
 

@@ -1,4 +1,5 @@
-"""The zygote process's entry point: `python -m lambic.runtime._zygote_main FD PPID MODS [hold]`.
+"""The zygote process's entry point:
+`python -m lambic.runtime._zygote_main FD PPID MODS [hold] [log-writer=FD]`.
 
 Kept apart from `zygote.py` so that running it with -m does not re-execute a module
 the package has already imported.
@@ -14,13 +15,17 @@ from collections.abc import Sequence
 
 from lambic._start_trace import stamp
 from lambic.runtime import _isolation
+from lambic.runtime._log_writer_fork import fork_from_zygote
 from lambic.runtime._sandbox import set_parent_death_signal
 from lambic.runtime._zygote_process import preload_modules, serve
 
 
 def main(argv: Sequence[str]) -> None:
-    """Entry point: `python -m lambic.runtime.zygote CTRL_FD PARENT_PID PRELOAD,... [hold]`."""
+    """Entry point: `... CTRL_FD PARENT_PID PRELOAD,... [hold] [log-writer=FD]`;
+    `log-writer=FD`: fork the log store's writer on that socket (`lambic local`'s)."""
     ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
+    options = argv[3:]
+    log_fds = [int(o.split("=", 1)[1]) for o in options if o.startswith("log-writer=")]
     stamp("zygote: main")
     # `-m` put the invoker's working directory first on sys.path; a Lambda function
     # sees only its task root (added per environment) and the runtime's packages.
@@ -28,12 +33,15 @@ def main(argv: Sequence[str]) -> None:
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
-    # Before the preload: the factory is then a fork of a bare interpreter (see there).
+    # Before the preload, the writer and the factory are forks of a bare interpreter:
+    # they share its pages instead of keeping copies of boto3's (see there).
+    for fd in log_fds:
+        fork_from_zygote(fd)
     _isolation.start_factory()
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
     stamp("zygote: preloaded")
     ctrl = socket.socket(fileno=ctrl_fd)
-    serve(ctrl, warm, hold_warm=argv[3:4] == ["hold"])
+    serve(ctrl, warm, hold_warm="hold" in options)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ after them:
 The port is bound before the zygote starts, as `LocalCloud` would: a port in use is
 one clear error, and no process is left (the CLI may have started the zygote's process
 even earlier, before its own imports: `_zygote_launch.launch_ahead`; it is stopped
-then). The log store's writer is forked next, while this process is still small and
-has no thread (`_log_writer_fork`: it shares the interpreter's pages instead of being
-a new interpreter). This module imports only what the zygote's handle, the writer's
-fork and the socket need (no services, no gateway).
+then). The zygote forks the log store's writer before its own preload
+(`_log_writer_fork`: it shares a bare interpreter's pages instead of being a new
+interpreter); this process keeps its end of the writer's socket. This module imports
+only what the zygote's handle, the writer's handle and the socket need (no services,
+no gateway).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from pathlib import Path
 
 from lambic._sockets import bind_socket
 from lambic.project.paths import ProjectPaths
-from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer
-from lambic.runtime._zygote_launch import take_ahead
+from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer, writer_on
+from lambic.runtime._zygote_launch import DEFAULT_PRELOAD, Launched, launch, take_ahead
 from lambic.runtime.zygote import Zygote
 
 __all__ = ["HeadStart", "head_start", "protected_paths", "start_zygote"]
@@ -51,17 +52,19 @@ def protected_paths(project_dir: Path, stage: str) -> list[str]:
     return [str(project), str(ProjectPaths(project).state_dir(stage))]
 
 
-def start_zygote(project_dir: Path, stage: str) -> Zygote:
+def start_zygote(project_dir: Path, stage: str, launched: Launched | None = None) -> Zygote:
     """`lambic local`'s zygote: its first request is the manifest read, so it builds
-    its boto3 clients after that one (`Zygote(hold_warm=True)`). The process the CLI
-    started before its own imports (`_zygote_launch.launch_ahead`) when there is one."""
+    its boto3 clients after that one (`Zygote(hold_warm=True)`). `launched`: the process
+    already started (else the CLI's, `_zygote_launch.launch_ahead`, when there is one)."""
     protect = protected_paths(project_dir, stage)
-    return Zygote(protect=protect, hold_warm=True, launched=take_ahead())
+    if launched is None:
+        launched = take_ahead()
+    return Zygote(protect=protect, hold_warm=True, launched=launched)
 
 
 def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart:
-    """Bind the gateway's port (PortInUseError says which option to change), fork the
-    log writer, then start the zygote; `LocalCloud(head_start=...)` takes them over."""
+    """Bind the gateway's port (PortInUseError says which option to change), then start
+    the zygote, which forks the log writer; `LocalCloud(head_start=...)` takes them over."""
     try:
         sock = bind_socket(host, port)
     except BaseException:
@@ -70,12 +73,20 @@ def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart
         if launched is not None:
             launched.close()
         raise
+    launched = take_ahead()
     writer = None
     try:
-        writer = fork_writer()  # before the zygote's start creates any thread
-        return HeadStart(sock, start_zygote(project_dir, stage), writer)
+        if launched is None:
+            launched = launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True)
+        # The zygote forks the writer before its preload (`_log_writer_fork`); one started
+        # without it leaves us forking it here, while we are still small and threadless.
+        sock_of_writer, launched.log_writer = launched.log_writer, None
+        writer = writer_on(sock_of_writer) if sock_of_writer is not None else fork_writer()
+        return HeadStart(sock, start_zygote(project_dir, stage, launched), writer)
     except BaseException:
         if writer is not None:
             writer.close()
+        if launched is not None:
+            launched.close()
         sock.close()
         raise

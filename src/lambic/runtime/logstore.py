@@ -223,15 +223,19 @@ class LogStore:
         self._rewrite = rewrite
         self._verbose = verbose
         self._writer: subprocess.Popen[bytes] | ForkedWriter | None
+        self._writer = None
         if forked is not None and not forked.started:
-            forked.start(
-                self.path,
-                None if self._echo is None else self._echo.fileno(),
-                None if rewrite is None else (rewrite.prefix, rewrite.source),
-                verbose=verbose,
-            )
-            self._writer = forked
-        else:
+            try:
+                forked.start(
+                    self.path,
+                    None if self._echo is None else self._echo.fileno(),
+                    None if rewrite is None else (rewrite.prefix, rewrite.source),
+                    verbose=verbose,
+                )
+                self._writer = forked
+            except OSError:  # it is gone (its zygote died before forking it)
+                pass
+        if self._writer is None:
             self._writer = self._spawn_writer()
         self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
         self._thread.start()

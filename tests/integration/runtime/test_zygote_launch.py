@@ -63,6 +63,8 @@ def test_head_start_adopts_the_zygote_started_ahead(tmp_path: Path) -> None:
         assert take_ahead() is None  # taken once
     finally:
         head.sock.close()
+        if head.log_writer is not None:
+            head.log_writer.close()
         head.zygote._ctrl.close()
         ahead.proc.wait(timeout=30)
 
