@@ -1,20 +1,26 @@
-"""The log store's writer, forked from `lambic local`'s process before its heavy imports.
+"""The log store's writer, forked from a bare interpreter instead of being a new one.
 
 A writer started as a new interpreter (`python -m lambic.runtime._log_writer`) holds
-~9 MB of its own memory at idle, 4 MB of that the interpreter itself. Forked first
-thing (`head_start`: before any thread exists, before the gateway, the services and
-the event sources are imported), it shares those pages with the gateway's process
-and adds only what it imports itself (sqlite3, orjson, the log store). It then waits
-for `LogStore` to hand it its settings and the terminal's descriptor:
+~9 MB of its own memory at idle, 4 MB of that the interpreter itself. Forked, it
+shares the interpreter's pages and adds only what it imports itself (sqlite3, orjson,
+the log store). `lambic local`'s zygote forks it first thing, before its preload
+(`fork_from_zygote`; `_zygote_launch.launch(log_writer=True)` passes it a socket, whose
+other end the gateway's process keeps): forked from the gateway's process instead
+(`fork_writer`, still used where no zygote forks one), it kept ~7.6 MB of its own, the
+old copies of every page that process's later imports wrote. It then waits for
+`LogStore` to hand it its settings and the terminal's descriptor:
 
-    writer = fork_writer()                         # no thread may exist yet
+    launched = launch(preload, log_writer=True)    # the zygote forks the writer
+    writer = writer_on(launched.log_writer)        # or: fork_writer(), threadless
     ...                                            # heavy imports, the cloud starts
     LogStore(path, echo_fd=1, forked=writer)       # `ForkedWriter.start`
 
 It speaks the subprocess writer's protocol (a batch line in, `ok` out) over a socket
 pair, and ends when the socket closes: when `LogStore` stops it, or when the gateway's
 process dies, even before anything started it (the socket is close-on-exec and no
-other process holds that end). This module imports only the standard library's light
+other process holds that end). The zygote's writer outlives a killed zygote (it holds
+none of the zygote's descriptors; the zygote reaps it and reports its exit as any
+child's, which nobody claims). This module imports only the standard library's light
 modules: it is imported on the way to the first answer.
 """
 
