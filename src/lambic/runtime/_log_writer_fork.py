@@ -317,20 +317,20 @@ PROCESS_NAME = "lambic-logs"
 
 def _run(sock: socket.socket, *, report_pid: bool) -> None:
     _close_other_descriptors(sock.fileno())
-    if report_pid:
-        try:
-            sock.sendall(struct.pack("!I", os.getpid()))
-        except OSError:  # the gateway's process ended already
-            return
     with contextlib.suppress(OSError):
         Path("/proc/self/comm").write_text(PROCESS_NAME)
     settle()
-    # Collections would write to every object inherited from the gateway's process
-    # (their GC headers), copying pages the two processes share: leave them alone.
+    # Collections would write to every object inherited from the process we were
+    # forked from (their GC headers), copying pages the two share: leave them alone.
     # The writer's own objects are collected (`lambic local` forks it while its
     # start-up has collection off).
     gc.freeze()
     gc.enable()
+    if report_pid:  # named and niced by now, as whoever learns our pid will see
+        try:
+            sock.sendall(struct.pack("!I", os.getpid()))
+        except OSError:  # the gateway's process ended already
+            return
     head, fds, _flags, _address = socket.recv_fds(sock, 4, 1)
     if not head:  # the gateway's process ended before it needed a writer
         return
