@@ -80,15 +80,16 @@ def text_of(browser: Any, css: str) -> str:
 
 
 def choose(browser: Any, select_id: str, value: str) -> None:
-    """Pick `value` in a select once the page has filled it in."""
-    from selenium.common.exceptions import NoSuchElementException
+    """Pick `value` in a select once the page has filled it in (the live feed may
+    re-render the select, or its options, between finding it and picking: try again)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     def attempt() -> bool:
         try:
             Select(browser.find_element(By.ID, select_id)).select_by_value(value)
-        except NoSuchElementException:
+        except (NoSuchElementException, StaleElementReferenceException):
             return False
         return True
 
