@@ -1,7 +1,8 @@
 """What `lambic local`'s own process loads before it is needed: code for a kind of
 request the app has not received (authorizers) or cannot receive (WebSocket, SQS and
-stream pollers) stays unimported, and the first request of that kind still answers as
-before. Each module left out is memory every idle `lambic local` keeps otherwise.
+stream pollers, S3 for an app without buckets) stays unimported, and the first request
+of that kind still answers as before. Each module left out is memory every idle
+`lambic local` keeps otherwise.
 
 The probe runs the real CLI (`lambic local`) in a fresh interpreter's main thread; a
 helper thread makes the requests and reads that process's `sys.modules`.
@@ -110,6 +111,7 @@ NOT_USED = [
     "lambic.runtime.connections_api",
     "lambic.runtime.sqs_poller",
     "lambic.runtime.stream_poller",
+    "lambic.services.s3.service",
 ]
 
 
