@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambic.app.cors import CORSConfig, resource_preflight
 from lambic.app.routing import RouteMatcher
-from lambic.runtime.authorization import AuthorizerSpec
+
+if TYPE_CHECKING:
+    from lambic.runtime.authorization import AuthorizerSpec
 
 __all__ = ["ApiDefinition", "HeaderList", "create_api_definition"]
 

@@ -50,7 +50,7 @@ import base64
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 import orjson
@@ -63,16 +63,16 @@ from lambic.runtime._deadlines import Deadlines
 from lambic.runtime._http_server import GatewayError, GatewayServer, PortInUseError, bind_socket
 from lambic.runtime._log_lines import AccessRecord
 from lambic.runtime._proxy_response import MalformedProxyResponseError, parse_proxy_response
-from lambic.runtime.authorization import (
-    AuthorizerCall,
-    AuthorizerGate,
-    AuthorizerSpec,
-    GateRequest,
-    Grant,
-    Refusal,
-)
-from lambic.runtime.authorization.gate import CONFIGURATION_ERROR
 from lambic.runtime.errors import RequestTooLargeError
+
+if TYPE_CHECKING:
+    from lambic.runtime.authorization import (
+        AuthorizerCall,
+        AuthorizerGate,
+        AuthorizerSpec,
+        Grant,
+        Refusal,
+    )
 
 __all__ = [
     "INTEGRATION_TIMEOUT_SECONDS",
@@ -302,7 +302,7 @@ class GatewayApp:
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
         clock: Callable[[], float] = time.time,
         access_log: Callable[[AccessRecord], None] | None = None,
-        gate: AuthorizerGate | None = None,
+        create_gate: Callable[[str], AuthorizerGate] | None = None,
         on_request: Callable[[int], None] | None = None,
     ) -> None:
         self.invoker = invoker
@@ -311,10 +311,11 @@ class GatewayApp:
         self.on_request = on_request
         self.api = api
         self.access_log = access_log
-        #: The authorization step (and its result cache) of the routes with authorizers.
-        self.gate = gate or AuthorizerGate(
-            region=LOCAL_REGION, account_id=LOCAL_ACCOUNT_ID, api_id=LOCAL_API_ID, stage=api.stage
-        )
+        # The authorization step (and its result cache) of the routes with authorizers,
+        # made by their first request: an app without authorizers never imports the
+        # authorizers' code (JWTs, policies, SigV4: ~0.4 MB of the process's memory).
+        self._create_gate = create_gate
+        self._gate: AuthorizerGate | None = None
         self.integration_timeout = integration_timeout
         self.max_body_bytes = max_body_bytes
         self._clock = clock
@@ -322,12 +323,32 @@ class GatewayApp:
         self._orphans: set[asyncio.Task[Any]] = set()
         self._deadlines: Deadlines | None = None  # made on the loop of the first request
 
+    @property
+    def gate(self) -> AuthorizerGate:
+        """The authorization step, made on first use (for the stage now served)."""
+        gate = self._gate
+        if gate is None:
+            if self._create_gate is not None:
+                gate = self._create_gate(self.api.stage)
+            else:
+                from lambic.runtime.authorization import AuthorizerGate
+
+                gate = AuthorizerGate(
+                    region=LOCAL_REGION,
+                    account_id=LOCAL_ACCOUNT_ID,
+                    api_id=LOCAL_API_ID,
+                    stage=self.api.stage,
+                )
+            self._gate = gate
+        return gate
+
     def update(self, api: ApiDefinition) -> None:
         """Serve `api` from the next request on; in-flight requests are unaffected."""
         self.api = api
         # New code may authorize differently: cached authorizer results go.
-        self.gate.stage = api.stage
-        self.gate.clear()
+        if self._gate is not None:
+            self._gate.stage = api.stage
+            self._gate.clear()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -372,6 +393,9 @@ class GatewayApp:
         protected = api.authorizers.get(match.resource_path)
         spec = protected.get(match.entry) if protected is not None else None
         if spec is not None:
+            # Imported with the gate by the first such request; a dict hit afterwards.
+            from lambic.runtime.authorization.gate import AuthorizerCall, Refusal
+
             decided = self._authorize(spec, scope, headers, body, match, source_ip)
             if isinstance(decided, AuthorizerCall):  # not cached: run the authorizer
                 decided = await self._run_authorizer(decided)
@@ -415,6 +439,8 @@ class GatewayApp:
     ) -> Grant | Refusal | AuthorizerCall:
         """API Gateway's authorization step: a cached or computed decision, or the
         authorizer function to run (a plain call: a cache hit awaits nothing)."""
+        from lambic.runtime.authorization.gate import GateRequest
+
         raw_path = scope.get("raw_path")
         request = GateRequest(
             scope["method"],
@@ -435,6 +461,8 @@ class GatewayApp:
         try:
             outcome = await self.invoker.invoke(call.function, call.payload)
         except Exception as exc:  # e.g. the function is gone after a reload
+            from lambic.runtime.authorization.gate import CONFIGURATION_ERROR
+
             self.gate.warn(f"authorizer {call.spec.name} could not run: {exc}")
             return CONFIGURATION_ERROR
         latency_ms = int((time.perf_counter() - started) * 1000)

@@ -31,12 +31,12 @@ from lambic.runtime.event_sources.base import (
     feeding_services,
 )
 from lambic.runtime.logstore import LogEvent
-from lambic.runtime.sqs_poller import BatchOutcome
-from lambic.runtime.stream_poller import StreamBatchOutcome
 
 if TYPE_CHECKING:
     from lambic.runtime.local import LocalCloud
     from lambic.runtime.local_services import LocalServices
+    from lambic.runtime.sqs_poller import BatchOutcome
+    from lambic.runtime.stream_poller import StreamBatchOutcome
     from lambic.services.sqs import SqsEngine
 
 #: The log stream, in each function's log group, that holds its event delivery lines.

@@ -50,7 +50,7 @@ import gc
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lambic._start_trace import stamp
 from lambic.app._event_limits import sqs_batching_error
@@ -70,14 +70,6 @@ from lambic.project.project import Project, aload_project
 from lambic.runtime import _isolation
 from lambic.runtime._log_lines import AccessRecord, PathRewrite, access_line, terminal_lines
 from lambic.runtime._snapshot import CodeSnapshots
-from lambic.runtime.authorization import (
-    AuthorizerConfigError,
-    AuthorizerGate,
-    AuthorizerSpec,
-    LocalIssuer,
-    SigV4Verifier,
-    create_authorizer_spec,
-)
 from lambic.runtime.errors import LambicRuntimeError, ProjectError
 from lambic.runtime.gateway import (
     INTEGRATION_TIMEOUT_SECONDS,
@@ -93,6 +85,9 @@ from lambic.runtime.logstore import LogEvent
 from lambic.runtime.reload import FileWatcher
 from lambic.runtime.usage import api_request_meter
 from lambic.runtime.zygote import Zygote
+
+if TYPE_CHECKING:
+    from lambic.runtime.authorization import AuthorizerGate, AuthorizerSpec
 
 __all__ = ["CloudComponent", "LocalCloud"]
 
@@ -152,6 +147,9 @@ def _authorizers(
         for method, info in methods.items():
             if info.authorizer is None:
                 continue
+            # Only an app with authorizers loads their code (`GatewayApp.gate`).
+            from lambic.runtime.authorization import AuthorizerConfigError, create_authorizer_spec
+
             try:
                 spec = create_authorizer_spec(f"{method} {path}", info.authorizer, names)
             except AuthorizerConfigError as exc:
@@ -405,7 +403,7 @@ class LocalCloud:
                 access_log=(
                     self.invoker.store.append if self.log_fd is not None else self._print_access
                 ),
-                gate=self._create_gate(api),
+                create_gate=self._create_gate,
                 on_request=self._api_meter(project),
             )
             stamp("main: event sources started")
@@ -422,15 +420,18 @@ class LocalCloud:
             await self._watcher.start()
         return project, api
 
-    def _create_gate(self, api: ApiDefinition) -> AuthorizerGate:
+    def _create_gate(self, stage: str) -> AuthorizerGate:
         """The authorization step: Cognito tokens from the stage's local issuer, SigV4
-        signatures by the local credentials functions get (`LOCAL_CREDENTIALS`)."""
+        signatures by the local credentials functions get (`LOCAL_CREDENTIALS`); made by
+        the first request to a route with an authorizer."""
+        from lambic.runtime.authorization import AuthorizerGate, LocalIssuer, SigV4Verifier
+
         issuer = LocalIssuer(ProjectPaths(self.project_dir).local_issuer_key(self.stage))
         return AuthorizerGate(
             region=LOCAL_REGION,
             account_id=LOCAL_ACCOUNT_ID,
             api_id=LOCAL_API_ID,
-            stage=api.stage,
+            stage=stage,
             issuer_keys=issuer.public_keys,
             sigv4=SigV4Verifier(
                 {LOCAL_ACCESS_KEY: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]},

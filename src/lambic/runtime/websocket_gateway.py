@@ -9,7 +9,9 @@
         clients given the API's AWS address); `reload` re-reads the routes.
 
 The server's behaviour (events, refusals, error frames, limits and close codes) is
-described in `lambic.runtime.websocket_server`.
+described in `lambic.runtime.websocket_server`. That module (with the frame, handshake
+and `@connections` code, ~0.3 MB of `lambic local`'s own memory) is imported when an app
+with WebSocket handlers starts, not by every `lambic local`.
 """
 
 from __future__ import annotations
@@ -18,21 +20,17 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from lambic._sockets import bind_socket
-from lambic.app.websockets import DEFAULT_ROUTE
 from lambic.runtime._management_redirect import API_ID_VARIABLE, ENDPOINT_VARIABLE
 from lambic.runtime.usage import WebSocketUsage
-from lambic.runtime.websocket_server import WebSocketApi, WebSocketLimits, WebSocketServer
 
 if TYPE_CHECKING:
     from lambic.runtime.local import LocalCloud
+    from lambic.runtime.websocket_server import WebSocketApi, WebSocketLimits, WebSocketServer
 
 __all__ = [
     "DEFAULT_WEBSOCKET_PORT",
     "MANAGEMENT_ENDPOINT_VARIABLE",
-    "WebSocketApi",
     "WebSocketGateway",
-    "WebSocketLimits",
-    "WebSocketServer",
     "websocket_api_id",
     "websocket_routes",
 ]
@@ -55,6 +53,8 @@ def websocket_routes(functions: Any) -> dict[str, str]:
     for function in functions:
         if function.kind != "websocket":
             continue
+        from lambic.app.websockets import DEFAULT_ROUTE  # an app with WebSocket handlers
+
         source = function.event_source or {}
         routes[str(source.get("route_key_handled") or DEFAULT_ROUTE)] = function.name
     return routes
@@ -86,6 +86,8 @@ class WebSocketGateway:
         routes = websocket_routes(project.manifest.functions)
         if not routes:
             return None
+        from lambic.runtime.websocket_server import WebSocketApi
+
         return WebSocketApi(
             stage=project.config.api_gateway_stage(cloud.stage),
             api_id=websocket_api_id(project.app_name, cloud.stage),
@@ -97,6 +99,8 @@ class WebSocketGateway:
         api = self._api(cloud)
         if api is None:
             return
+        from lambic.runtime.websocket_server import WebSocketServer
+
         sock = bind_socket(self.host, self.port, option="--ws-port")
         usage = WebSocketUsage(cloud.meter) if cloud.meter is not None else None
         self.server = WebSocketServer(
@@ -126,6 +130,8 @@ class WebSocketGateway:
         elif self.server is None and api is not None:
             await self.start(cloud)
         elif self.server is not None:
+            from lambic.runtime.websocket_server import WebSocketApi
+
             self.server.api = WebSocketApi(self.server.api.stage, self.server.api.api_id, {})
 
     async def stop(self) -> None:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
 from lambic.services._auth_errors import AuthError, render_auth_error
+from lambic.services._s3_hosts import virtual_host_bucket
 from lambic.services.base import ServiceRequest, SigningContext
 
 if TYPE_CHECKING:
@@ -494,8 +495,6 @@ class Authenticator:
         self, request: ServiceRequest, access_key: str, signature: str, date_line: str
     ) -> None:
         """S3's Signature Version 2 (HMAC-SHA1), header or presigned-query form."""
-        from lambic.services.s3.protocol import virtual_host_bucket
-
         secret = self._secret(access_key, "s3")
         bucket = virtual_host_bucket(request.host)
         resource = (f"/{bucket}" if bucket else "") + request.path

@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping
 
 from lambic.services import _cross_origin
+from lambic.services._s3_hosts import virtual_host_bucket
 from lambic.services._unserved import render_unserved
 from lambic.services.auth import Authenticator, AuthError, render_auth_error
 from lambic.services.base import (
@@ -34,7 +35,6 @@ from lambic.services.base import (
     ServiceResponse,
     SpoolingService,
 )
-from lambic.services.s3.protocol import virtual_host_bucket
 
 # X-Amz-Target prefixes of the JSON-protocol services we serve.
 _TARGET_PREFIXES = {

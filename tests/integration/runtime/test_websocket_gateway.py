@@ -24,7 +24,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from lambic._http_limits import GATEWAY_LIMITS
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.runtime.local import LocalCloud
-from lambic.runtime.websocket_gateway import WebSocketGateway, WebSocketLimits
+from lambic.runtime.websocket_gateway import WebSocketGateway
+from lambic.runtime.websocket_server import WebSocketLimits
 
 pytestmark = pytest.mark.slow
 

@@ -5,12 +5,12 @@ import hashlib
 
 import pytest
 
+from lambic.services._s3_hosts import virtual_host_bucket
 from lambic.services.base import SigningContext
 from lambic.services.s3._chunked import decode_aws_chunked
 from lambic.services.s3._wire import parse_range, verify_checksums, verify_content_md5
 from lambic.services.s3.errors import S3Error
 from lambic.services.s3.notifications import parse_notification, render_notification
-from lambic.services.s3.protocol import virtual_host_bucket
 
 
 @pytest.mark.parametrize(

@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
-from functools import lru_cache
 from urllib.parse import unquote
 
 from lambic.services._metering import Meter
+from lambic.services._s3_hosts import virtual_host_bucket
 from lambic.services.base import ServiceRequest, ServiceResponse
 from lambic.services.s3 import (
     _acls,
@@ -60,8 +59,6 @@ log = logging.getLogger("lambic.services.s3")
 
 Handler = Callable[[Call], ServiceResponse | Awaitable[ServiceResponse]]
 
-_AWS_HOST = re.compile(r"^(?P<bucket>.+?)\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com$")
-_LOCAL_SUFFIXES = (".localhost.localstack.cloud", ".localhost")
 
 # Sub-resources S3 has that this local S3 does not implement: AWS's NotImplemented
 # is clearer than silently treating `PUT ?policy` as CreateBucket.
@@ -82,18 +79,6 @@ _UNSUPPORTED_BUCKET = frozenset(
 # Sub-resources answered for GET only (their PUT is not implemented).
 _READ_ONLY_BUCKET = frozenset({"versions"})
 _UNSUPPORTED_OBJECT = frozenset({"restore", "select"})
-
-
-@lru_cache(maxsize=1024)
-def virtual_host_bucket(host: str) -> str | None:
-    """The bucket named by a virtual-hosted-style Host header, if any."""
-    name = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else ""
-    for suffix in _LOCAL_SUFFIXES:
-        if name.endswith(suffix):
-            label = name[: -len(suffix)].removesuffix(".s3")
-            return label if label and label != "s3" else None
-    match = _AWS_HOST.match(name)
-    return match.group("bucket") if match else None
 
 
 def _address(request: ServiceRequest) -> tuple[str, str | None]:
