@@ -125,8 +125,11 @@ def files_a_client_reads(event, context):
         return original(self, path)
 
     botocore.loaders.JSONFileLoader.load_file = spy
-    boto3.client(event["service"], region_name="us-east-1")
-    return read
+    by_service = {}
+    for service in event["services"]:
+        boto3.client(service, region_name="us-east-1")
+        by_service[service], read[:] = list(read), []
+    return by_service
 
 
 def search_path(event, context):

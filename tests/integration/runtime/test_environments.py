@@ -633,19 +633,19 @@ def test_a_killed_zygote_is_replaced_on_the_next_cold_start(tmp_path: Path) -> N
     assert payload(after) != payload(first)
 
 
-def test_the_first_environment_shares_botocores_endpoint_data_with_the_zygote(
-    tmp_path: Path,
-) -> None:
+def test_the_first_environment_shares_the_zygotes_groundwork(tmp_path: Path) -> None:
     # `lambic local`'s zygote builds no client before its first request; an environment
-    # forked at once would load endpoints.json for its first client and keep that copy
-    # (~8 MB of its own memory): the zygote lays that groundwork before the fork.
+    # forked at once would load endpoints.json and the first listed service's models for
+    # its first client and keep those copies (~8 MB of its own memory): the zygote lays
+    # that groundwork before the fork.
     async def body(inv: Invoker) -> InvocationResult:
-        return await inv.invoke("files_a_client_reads", b'{"service": "sqs"}')
+        return await inv.invoke("files_a_client_reads", b'{"services": ["sts", "sqs"]}')
 
-    held = Zygote(("json", "lambic.app", "boto3:sts"), hold_warm=True)
+    held = Zygote(("json", "lambic.app", "boto3:sts;sns"), hold_warm=True)
     read = payload(run(with_invoker(make_project(tmp_path), body, zygote=held)))
-    assert "service-2" in read  # sqs was not warmed: its model is read
-    assert "endpoints" not in read
+    assert read["sts"] == []  # the endpoint data and the first service: shared
+    assert "service-2" in read["sqs"]  # never warmed: its model is read
+    assert "endpoints" not in read["sqs"]
 
 
 def test_environments_find_lambics_event_half_already_imported(tmp_path: Path) -> None:
