@@ -20,6 +20,10 @@ import socket
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lambic.runtime._log_writer_fork import ForkedWriter
 
 __all__ = ["DEFAULT_PRELOAD", "Launched", "launch", "launch_ahead", "take_ahead"]
 
@@ -58,6 +62,14 @@ class Launched:
         self.proc = proc
         self.ctrl = ctrl
         self.log_writer = log_writer
+
+    def take_log_writer(self) -> ForkedWriter | None:
+        """The handle on the log writer this zygote forked (once: the caller owns it
+        now), or None when it forks none."""
+        from lambic.runtime._log_writer_fork import writer_on
+
+        sock, self.log_writer = self.log_writer, None
+        return None if sock is None else writer_on(sock)
 
     def close(self) -> None:
         """Stop a process nobody will use (no `Zygote` took it over), and the log

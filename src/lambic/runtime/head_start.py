@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lambic._sockets import bind_socket
 from lambic.project.paths import ProjectPaths
-from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer, writer_on
+from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer
 from lambic.runtime._zygote_launch import DEFAULT_PRELOAD, Launched, launch, take_ahead
 from lambic.runtime.zygote import Zygote
 
@@ -80,8 +80,7 @@ def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart
             launched = launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True)
         # The zygote forks the writer before its preload (`_log_writer_fork`); one started
         # without it leaves us forking it here, while we are still small and threadless.
-        sock_of_writer, launched.log_writer = launched.log_writer, None
-        writer = writer_on(sock_of_writer) if sock_of_writer is not None else fork_writer()
+        writer = launched.take_log_writer() or fork_writer()
         return HeadStart(sock, start_zygote(project_dir, stage, launched), writer)
     except BaseException:
         if writer is not None:

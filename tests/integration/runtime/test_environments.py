@@ -30,6 +30,7 @@ from lambic.runtime import (
 )
 from lambic.runtime._cpu_hold import HOLD_AFTER
 from lambic.runtime.zygote import DEFAULT_PRELOAD, Zygote
+from tests._support.processes import alive
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 HANDLERS = [
@@ -85,14 +86,6 @@ async def with_invoker(project: Any, body: Callable[[Invoker], Awaitable[T]], **
 
 def payload(result: InvocationResult) -> Any:
     return json.loads(result.payload)
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_first_invocation_is_cold_and_the_next_is_warm_in_the_same_process(
@@ -255,7 +248,7 @@ def test_timeout_kills_the_environment_and_logs_task_timed_out(tmp_path: Path) -
     assert payload(timed_out)["errorMessage"].startswith(
         f"RequestId: {timed_out.request_id} Error: Task timed out after 1.0"
     )
-    assert not process_exists(first_pid)
+    assert not alive(first_pid)
     line = re.compile(
         rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z {timed_out.request_id} "
         r"Task timed out after 1\.0\d seconds"
@@ -401,9 +394,9 @@ def test_idle_environments_are_reclaimed_after_the_idle_timeout(tmp_path: Path) 
         first = await inv.invoke("pid", b"{}")
         env_pid = payload(first)
         deadline = time.monotonic() + 5
-        while process_exists(env_pid) and time.monotonic() < deadline:
+        while alive(env_pid) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        return env_pid, process_exists(env_pid), await inv.invoke("pid", b"{}")
+        return env_pid, alive(env_pid), await inv.invoke("pid", b"{}")
 
     env_pid, still_there, after = run(with_invoker(make_project(tmp_path, config), body))
     assert not still_there
@@ -430,7 +423,7 @@ def test_aclose_kills_in_flight_work_and_leaves_no_process(tmp_path: Path) -> No
     slow = run(scenario())
     assert time.monotonic() - started < 10
     assert slow.status == "crash"
-    assert pids and not [pid for pid in pids if process_exists(pid)]
+    assert pids and not [pid for pid in pids if alive(pid)]
 
 
 def test_import_errors_come_back_in_lambdas_shapes(tmp_path: Path) -> None:
@@ -623,7 +616,7 @@ def test_a_killed_zygote_is_replaced_on_the_next_cold_start(tmp_path: Path) -> N
         first = await inv.invoke("pid", b"{}")
         os.kill(inv._zygote.pid, 9)
         deadline = time.monotonic() + 5
-        while process_exists(payload(first)) and time.monotonic() < deadline:
+        while alive(payload(first)) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.1)
         return first, await inv.invoke("pid", b"{}")
@@ -756,7 +749,7 @@ def test_a_cancelled_invocation_discards_its_environment(tmp_path: Path) -> None
 
     first, after = run(with_invoker(make_project(tmp_path), body))
     assert after.status == "ok" and after.cold_start and payload(after) != first
-    assert not process_exists(first)
+    assert not alive(first)
 
 
 def test_output_without_a_final_newline_is_logged_before_end(tmp_path: Path) -> None:

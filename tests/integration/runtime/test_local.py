@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lambic._cloud_process import LocalCloudProcess, free_port
+from tests._support.processes import alive
 
 pytestmark = pytest.mark.slow
 
@@ -85,14 +86,6 @@ def descendants(pid: int) -> set[int]:
                 found.add(child)
                 stack.append(child)
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from lambic.runtime._log_writer_fork import writer_on
 from lambic.runtime._zygote_launch import DEFAULT_PRELOAD, Launched, launch
 from lambic.runtime.logstore import LogEvent, LogStore
 from lambic.runtime.zygote import Zygote
+from tests._support.processes import alive, wait_gone
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,23 +31,6 @@ pytestmark = [
 ]
 
 GROUP, STREAM = "/aws/lambda/app-dev-hello", "2026/01/01/[$LATEST]ab"
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
-def wait_gone(pid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def parent_of(pid: int) -> int:
@@ -84,9 +67,8 @@ def launched() -> Iterator[Launched]:
 def test_the_writer_is_the_zygotes_child_and_commits_what_it_is_handed(
     launched: Launched, tmp_path: Path
 ) -> None:
-    assert launched.log_writer is not None
-    writer = writer_on(launched.log_writer)
-    launched.log_writer = None
+    writer = launched.take_log_writer()
+    assert writer is not None
     db = tmp_path / "logs.sqlite3"
     read, write = os.pipe()
     try:
@@ -112,9 +94,8 @@ def test_the_writer_is_the_zygotes_child_and_commits_what_it_is_handed(
 def test_the_writer_holds_none_of_the_zygotes_descriptors(launched: Launched) -> None:
     # Not the zygote's control socket above all: the gateway's process would not see
     # the zygote end while the writer held it. Only its own socket, and stdio.
-    assert launched.log_writer is not None
-    writer = writer_on(launched.log_writer)
-    launched.log_writer = None
+    writer = launched.take_log_writer()
+    assert writer is not None
     try:
         fds = {
             int(fd): os.readlink(f"/proc/{writer.pid}/fd/{fd}")
@@ -129,9 +110,8 @@ def test_the_writer_holds_none_of_the_zygotes_descriptors(launched: Launched) ->
 def test_the_writer_survives_a_killed_zygote_and_keeps_writing(
     launched: Launched, tmp_path: Path
 ) -> None:
-    assert launched.log_writer is not None
-    writer = writer_on(launched.log_writer)
-    launched.log_writer = None
+    writer = launched.take_log_writer()
+    assert writer is not None
     db = tmp_path / "logs.sqlite3"
     store = LogStore(db, forked=writer)
     try:
@@ -156,9 +136,8 @@ def test_without_pidfds_the_writers_end_is_seen_in_proc(
         raise OSError(38, "Function not implemented")  # Linux < 5.3
 
     monkeypatch.setattr(_log_writer_fork.os, "pidfd_open", no_pidfds)
-    assert launched.log_writer is not None
-    writer = writer_on(launched.log_writer)
-    launched.log_writer = None
+    writer = launched.take_log_writer()
+    assert writer is not None
     store = LogStore(tmp_path / "logs.sqlite3", forked=writer)
     store.append(LogEvent(GROUP, STREAM, 1, "kept"))
     store.close()
@@ -195,9 +174,8 @@ def test_a_zygote_that_died_before_forking_it_leaves_the_store_spawning_its_own(
 def test_the_writer_holds_little_memory_of_its_own(tmp_path: Path) -> None:
     async def measure() -> tuple[int, int]:
         launched = launch(DEFAULT_PRELOAD, log_writer=True)
-        assert launched.log_writer is not None
-        writer = writer_on(launched.log_writer)
-        launched.log_writer = None
+        writer = launched.take_log_writer()
+        assert writer is not None
         zygote = Zygote(launched=launched)
         store = LogStore(tmp_path / "logs.sqlite3", forked=writer)
         try:

@@ -13,6 +13,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from tests._support.processes import alive
+
 APPS = Path(__file__).resolve().parents[2] / "apps"
 
 SCRIPT = textwrap.dedent(
@@ -32,14 +34,6 @@ SCRIPT = textwrap.dedent(
     asyncio.run(main())
     """
 )
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_killing_the_invoker_process_takes_zygote_environments_and_writer_with_it(

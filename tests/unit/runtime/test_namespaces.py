@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lambic.runtime import _isolation, _namespaces
+from tests._support.processes import alive
 
 pytestmark = pytest.mark.skipif(
     not _isolation.facilities().namespaces, reason="needs unprivileged user namespaces"
@@ -60,14 +61,6 @@ def in_environment(body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(data)
     assert "error" not in result, result
     return result
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def leave_a_daemon_and_a_file() -> dict[str, Any]:

@@ -1,0 +1,28 @@
+"""What tests ask of a process by its pid, from /proc: whether it still runs, and
+waiting for it to end."""
+
+from __future__ import annotations
+
+import time
+
+__all__ = ["alive", "wait_gone"]
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie has ended: only its status is left to read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            # The state follows the command's name, which may itself hold spaces and ")".
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def wait_gone(pid: int, timeout: float = 10.0) -> bool:
+    """Whether `pid` ended within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
