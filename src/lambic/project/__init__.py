@@ -9,6 +9,7 @@ lambic.project        imports only lambic.app and the standard library
   paths.py            every path Lambic writes under a project (.lambic/...)
   account.py          the local account id, region, services port, credentials
   sqlite.py           opening a durable SQLite database (services and runtime stores)
+  sdk_use.py          whether the project's code imports boto3 (a hint for the zygote)
   errors.py           ProjectError, ConfigError
 ```
 

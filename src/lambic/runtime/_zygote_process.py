@@ -42,11 +42,12 @@ def _warm_steps(services: Sequence[str]) -> Iterator[bool]:
 
     The groundwork is the default session, botocore's endpoint data (endpoints.json:
     ~6.7 MB once parsed, ~19 ms), which the first client of any service loads, and the
-    first service's models and client (DynamoDB in `lambic local`'s list). A spawn waits
-    for it (`serve`): an environment forked before it builds its first client from
-    copies of its own and keeps them (measured on the flagship: 14.8 MB of its own
-    memory at idle when forked after it, 18.5 after the endpoint data only, 22.6
-    before either); what the zygote builds first the environment no longer builds.
+    first service's models and client (DynamoDB in `lambic local`'s list). A spawn of
+    code that imports boto3 waits for it (`serve`): forked before it, an environment
+    builds its first client from copies of its own and keeps them (measured on the
+    flagship: 14.5 MB of its own memory at idle when forked after it, 18.5 after the
+    endpoint data only, 22.6 before either); what the zygote builds first the
+    environment no longer builds.
     """
     import boto3
     import botocore.session
@@ -412,9 +413,10 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                     for fd in fds:
                         os.close(fd)
                     continue
-                # The groundwork first (once; `_warm_steps`): the environment's first
-                # client would otherwise load copies of its own and keep them.
-                while pending is not None and not grounded:
+                # The groundwork first (once; `_warm_steps`) for code that imports boto3
+                # (`project.sdk_use`): its first client would otherwise load copies of
+                # its own and keep them. Other code need not wait for it.
+                while pending is not None and not grounded and msg["spec"].get("uses_boto3"):
                     warm_step()
                 pid = 0
                 if spare is not None:

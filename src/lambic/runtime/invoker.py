@@ -42,6 +42,7 @@ from lambic.project.config import FunctionSettings
 from lambic.project.environ import function_environment
 from lambic.project.paths import LAMBIC_DIR, LOG_STORE_FILE
 from lambic.project.project import Project
+from lambic.project.sdk_use import imports_boto3
 from lambic.runtime._cpu_hold import CpuHold
 from lambic.runtime._log_lines import PathRewrite
 from lambic.runtime._log_writer_fork import ForkedWriter
@@ -130,6 +131,8 @@ class Invoker:
         self._pools: dict[str, FunctionPool] = {}
         self._aliases: dict[str, str] = {}
         self._old_pools: list[FunctionPool] = []
+        # Whether the zygote lays boto3's groundwork before forking our environments.
+        self._uses_boto3 = imports_boto3(project.project_dir)
         self._build_pools(project)
         self._active = 0
         self._cpu_hold = CpuHold.create()
@@ -213,6 +216,7 @@ class Invoker:
         """
         old = list(self._pools.values())
         self.project = project
+        self._uses_boto3 = imports_boto3(project.project_dir)
         self._build_pools(project)
         for pool in old:
             pool.drain()
@@ -315,6 +319,7 @@ class Invoker:
             "log_stream": log_stream,
             "zygote_pid": zygote.pid,
             "protect": self._protect,
+            "uses_boto3": self._uses_boto3,
         }
         group = settings.log_group
 

@@ -641,6 +641,27 @@ def test_the_first_environment_shares_the_zygotes_groundwork(tmp_path: Path) -> 
     assert "endpoints" not in read["sqs"]
 
 
+def test_code_that_does_not_import_boto3_does_not_wait_for_its_groundwork(
+    tmp_path: Path,
+) -> None:
+    # The first cold start of such code is forked at once (the groundwork: ~45 ms); the
+    # handler looks at the zygote's boto3 without importing it (that would count).
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "probe.py").write_text(
+        "import sys\n\n"
+        "def handler(event, context):\n"
+        "    return sys.modules['boto3'].DEFAULT_SESSION is None\n"
+    )
+    project = create_project(root, "plain", [FunctionEntry("probe", "probe.handler")])
+
+    async def body(inv: Invoker) -> InvocationResult:
+        return await inv.invoke("probe", b"{}")
+
+    held = Zygote(("json", "lambic.app", "boto3:sts"), hold_warm=True)
+    assert payload(run(with_invoker(project, body, zygote=held))) is True
+
+
 def test_environments_find_lambics_event_half_already_imported(tmp_path: Path) -> None:
     # Any app with a schedule or an event handler imports it; each environment importing
     # it again made ~1 MB of the zygote's pages its own, and took ~1.5 ms of its init.
