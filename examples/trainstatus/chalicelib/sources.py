@@ -8,11 +8,14 @@ With no `FEED_URL` the app replays the captures in `chalicelib/captures/`, one p
 minute in turn, so a page left open visibly changes while you develop offline. The
 captured "Access Denied" page is not in the rotation: it is the error path's example,
 and replaying it would leave a fresh start with no status for a minute. Serve it from
-`FEED_URL` to watch the app refuse it.
+`FEED_URL` to watch the app refuse it. The protobuf capture is replayed only where
+gtfs-realtime-bindings is installed (it is optional, see requirements.txt): without it
+that minute would record nothing but an error.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 import urllib.error
@@ -22,6 +25,15 @@ from pathlib import Path
 
 CAPTURES = Path(__file__).parent / "captures"
 _FORMAT_BY_SUFFIX = {".txt": "xml", ".json": "gtfs-json", ".pb": "gtfs-protobuf"}
+
+
+def _can_parse(suffix: str) -> bool:
+    if _FORMAT_BY_SUFFIX[suffix] != "gtfs-protobuf":
+        return True
+    try:  # looked up, not imported: protobuf loads only when a protobuf feed comes
+        return importlib.util.find_spec("google.transit.gtfs_realtime_pb2") is not None
+    except ImportError:  # no `google` package at all
+        return False
 
 
 class FetchError(RuntimeError):
@@ -66,7 +78,9 @@ class ReplayFetcher:
 
     def __init__(self, directory: Path = CAPTURES, step_seconds: int = 60, clock=time.time):
         self.files = sorted(
-            p for p in directory.iterdir() if p.suffix in _FORMAT_BY_SUFFIX and p.is_file()
+            p
+            for p in directory.iterdir()
+            if p.suffix in _FORMAT_BY_SUFFIX and p.is_file() and _can_parse(p.suffix)
         )
         if not self.files:
             raise FetchError(f"No feed captures in {directory}")

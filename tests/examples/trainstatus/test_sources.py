@@ -28,6 +28,22 @@ def test_replay_never_serves_the_access_denied_page() -> None:
     assert (CAPTURES / "serviceStatus_2018-07-21_access-denied.html").is_file()
 
 
+def test_replay_leaves_the_protobuf_capture_out_without_its_bindings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The README's first command installs what the app needs, not the optional
+    # gtfs-realtime-bindings: every eighth minute would otherwise record only an error.
+    import chalicelib.sources as sources
+
+    with_bindings = ReplayFetcher(step_seconds=60, clock=lambda: 0.0).files
+    monkeypatch.setattr(sources.importlib.util, "find_spec", lambda name: None)
+    without = ReplayFetcher(step_seconds=60, clock=lambda: 0.0).files
+    assert [p.suffix for p in with_bindings if p not in without] == [".pb"]
+    for minute in range(len(without)):
+        fetcher = ReplayFetcher(step_seconds=60, clock=lambda m=minute: m * 60.0)
+        assert fetcher.fetch().fmt != "gtfs-protobuf"
+
+
 def test_without_a_feed_url_the_app_replays_captures() -> None:
     assert isinstance(create_fetcher({}), ReplayFetcher)
     fetcher = create_fetcher({"FEED_URL": "http://127.0.0.1:9/x", "FEED_FORMAT": "xml"})
