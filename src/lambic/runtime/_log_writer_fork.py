@@ -37,6 +37,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
@@ -145,22 +146,21 @@ class ForkedWriter:
             if not self._ended(timeout):
                 raise subprocess.TimeoutExpired(f"log writer {self._pid}", timeout or 0)
             self._status = 0
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.001
-        while self._status is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:  # reaped by someone else: it has ended
-                self._status = 0
-                break
-            if pid:
-                self._status = os.waitstatus_to_exitcode(status)
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                raise subprocess.TimeoutExpired(f"log writer {self.pid}", timeout or 0)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+        if self._status is None and not _poll(self._reaped, timeout):
+            raise subprocess.TimeoutExpired(f"log writer {self.pid}", timeout or 0)
+        assert self._status is not None  # set by `_reaped`
         return self._status
+
+    def _reaped(self) -> bool:
+        """Whether our child has ended (its status kept), without waiting."""
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped by someone else: it has ended
+            self._status = 0
+            return True
+        if pid:
+            self._status = os.waitstatus_to_exitcode(status)
+        return bool(pid)
 
     def _ended(self, timeout: float | None) -> bool:
         """Whether a writer that is not our child ended within `timeout` seconds."""
@@ -175,14 +175,8 @@ class ForkedWriter:
             os.close(self._pidfd)
             self._pidfd = None
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.001
-        while _start_time(self._pid) == self._start_time and self._start_time is not None:
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-        return True
+        pid, started = self._pid, self._start_time
+        return _poll(lambda: started is None or _start_time(pid) != started, timeout)
 
     def kill(self) -> None:
         if self._pidfd is not None:
@@ -203,6 +197,19 @@ class ForkedWriter:
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
+
+
+def _poll(done: Callable[[], bool], timeout: float | None) -> bool:
+    """Whether `done()` came true within `timeout` seconds (None: however long), asked
+    again after 1 ms, then twice as long each time, at most 50 ms."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.001
+    while not done():
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    return True
 
 
 def _start_time(pid: int) -> str | None:
