@@ -170,10 +170,14 @@ def role(pid: int) -> str:
     words = [a.decode(errors="replace") for a in argv if a]
     text = " ".join(words)
     with contextlib.suppress(OSError):
-        # `lambic local`'s writer is a fork: its command line is the gateway's, its name
-        # (runtime/_log_writer_fork.PROCESS_NAME) is its own.
-        if Path(f"/proc/{pid}/comm").read_text().strip() == "lambic-logs":
+        # `lambic local`'s writer and zygote are forks: their command line is the
+        # gateway's, their names (runtime/_log_writer_fork.PROCESS_NAME,
+        # runtime/_zygote_fork.PROCESS_NAME) their own; the zygote's forks inherit its.
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        if comm == "lambic-logs":
             return "log writer (forked)"
+        if comm == "lambic-zygote":
+            return "zygote"
     for needle, name in (
         ("_zygote_main", "zygote"),
         ("_manifest_child", "manifest reader"),

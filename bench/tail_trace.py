@@ -154,12 +154,15 @@ def _environment_pid(gateway_pid: int) -> int:
                 nspid = next(ln for ln in fh.read().splitlines() if ln.startswith("NSpid"))
             with open(f"/proc/{entry}/cmdline", "rb") as fh:
                 cmdline = fh.read()
+            with open(f"/proc/{entry}/comm") as fh:
+                comm = fh.read().strip()
         except (OSError, StopIteration):
             continue
         cpu = int(fields[11]) + int(fields[12])
         if (
             int(fields[3]) == gateway_pid  # its session
-            and b"_zygote_main" in cmdline
+            # A fork of the zygote: a new interpreter's, or the CLI's fork (named).
+            and (b"_zygote_main" in cmdline or comm == "lambic-zygote")
             and len(nspid.split()) > 2
             and cpu > best_cpu
         ):

@@ -59,6 +59,24 @@ def free_port() -> int:
         return port
 
 
+def processes_named(name: str) -> set[int]:
+    """Live (not zombie) processes whose name (/proc/PID/comm) is `name`."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as fh:
+                comm = fh.read().strip()
+            with open(f"/proc/{entry}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if comm == name and state != "Z":
+            found.add(int(entry))
+    return found
+
+
 def processes_with(token: str) -> set[int]:
     """Live (not zombie) processes whose command line contains `token`."""
     found = set()
@@ -154,7 +172,7 @@ class HostileCloud:
         """This cloud's zygotes: lambic local's children (environments are forks of them
         and share their command line)."""
         zygotes = set()
-        for pid in processes_with("lambic.runtime._zygote_main"):
+        for pid in processes_with("lambic.runtime._zygote_main") | processes_named("lambic-zygote"):
             with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as fh:
                 if int(fh.read().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
                     zygotes.add(pid)

@@ -6,7 +6,9 @@ answer the zygote's own start (a new interpreter importing boto3, ~0.2 s of CPU)
 the longest step; the process needs nothing from the command's options (the paths it
 protects travel with each request later), so the CLI starts it before it imports click
 and its commands (`launch_ahead`, from `lambic.cli`): ~60 ms of the CLI's imports then
-run beside the zygote's instead of before them.
+run beside the zygote's instead of before them. There, where the process has no thread
+yet, the zygote is a fork of the CLI's process once the code both use is imported
+(`_zygote_fork`: the two share those pages); elsewhere a new interpreter.
 
 Standard library only, and no asyncio: this runs before anything else is imported.
 """
@@ -20,7 +22,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from lambic.runtime._log_writer_fork import ForkedWriter
@@ -46,6 +48,23 @@ DEFAULT_PRELOAD = (
 )
 
 
+class ZygoteProcess(Protocol):
+    """The zygote's process as its users see it: a `subprocess.Popen`, or
+    `_zygote_fork.ForkedProcess`."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
 class Launched:
     """A zygote process and our end of its control socket, not yet in a `Zygote`;
     `log_writer`: our end of the log writer's socket when the zygote forks one
@@ -55,7 +74,7 @@ class Launched:
 
     def __init__(
         self,
-        proc: subprocess.Popen[bytes],
+        proc: ZygoteProcess,
         ctrl: socket.socket,
         log_writer: socket.socket | None = None,
     ) -> None:
@@ -84,10 +103,16 @@ class Launched:
 
 
 def launch(
-    preload: Sequence[str] = DEFAULT_PRELOAD, *, hold_warm: bool = False, log_writer: bool = False
+    preload: Sequence[str] = DEFAULT_PRELOAD,
+    *,
+    hold_warm: bool = False,
+    log_writer: bool = False,
+    fork: bool = False,
 ) -> Launched:
     """Start a zygote process (`_zygote_main`) that preloads `preload`; with
-    `log_writer`, it first forks the log store's writer (`Launched.log_writer`).
+    `log_writer`, it first forks the log store's writer (`Launched.log_writer`); with
+    `fork`, as a fork of this process (`_zygote_fork`: only while it has no thread but
+    this one) instead of a new interpreter.
 
     PDEATHSIG fires when the *thread* that forked it exits: call this from the thread
     that will run the invoker's loop (the main thread, for the CLI).
@@ -99,21 +124,22 @@ def launch(
         socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) if log_writer else (None, None)
     )
     passed = [child.fileno()] + ([] if theirs is None else [theirs.fileno()])
+    args = [
+        str(child.fileno()),
+        str(os.getpid()),
+        ",".join(preload),
+        *(["hold"] if hold_warm else []),
+        *([] if theirs is None else [f"log-writer={theirs.fileno()}"]),
+    ]
     try:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lambic.runtime._zygote_main",
-                str(child.fileno()),
-                str(os.getpid()),
-                ",".join(preload),
-                *(["hold"] if hold_warm else []),
-                *([] if theirs is None else [f"log-writer={theirs.fileno()}"]),
-            ],
-            pass_fds=passed,
-            stdin=subprocess.DEVNULL,
-        )
+        proc: ZygoteProcess
+        if fork:
+            from lambic.runtime._zygote_fork import fork_zygote
+
+            proc = fork_zygote(args, passed)
+        else:
+            command = [sys.executable, "-m", "lambic.runtime._zygote_main", *args]
+            proc = subprocess.Popen(command, pass_fds=passed, stdin=subprocess.DEVNULL)
     except BaseException:
         parent.close()
         if ours is not None:
@@ -151,7 +177,9 @@ def launch_ahead(argv: Sequence[str]) -> None:
     global _ahead
     if _ahead is not None or not _is_local_command(argv):
         return
-    _ahead = launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True)
+    from lambic.runtime._zygote_fork import can_fork
+
+    _ahead = launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True, fork=can_fork())
     atexit.register(_discard_ahead)
 
 
