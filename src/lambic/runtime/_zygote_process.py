@@ -19,9 +19,11 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from lambic._start_trace import stamp
+from lambic.project.sdk_use import services_to_warm
 from lambic.runtime import _isolation
 
 __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
@@ -308,6 +310,9 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
     # Whether the steps have laid the groundwork every client shares (`_warm_steps`).
     grounded = False
     held = hold_warm and pending is not None
+    # Held, the first request is the manifest read, which names the project: the
+    # clients built are then the ones its code names (`sdk_use.services_to_warm`).
+    plan_for_project = held
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -398,6 +403,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 msg, fds = received
                 stamp(f"zygote: got {msg.get('op')}")
                 held = False
+                planning, plan_for_project = plan_for_project, False
                 if msg.get("op") == "manifest" and len(fds) == 1:
                     try:
                         pid = _fork_manifest_reader(msg, fds[0], [*closing, *initialising])
@@ -408,6 +414,10 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                         os.close(fds[0])
                     children.add(pid)
                     _send(ctrl, {"op": "spawned", "token": msg["token"], "pid": pid})
+                    if planning:  # while the reader imports app.py (~1 ms for the flagship)
+                        services = services_to_warm(Path(msg["project_dir"]), warm)
+                        pending = _warm_steps(services)
+                        stamp(f"zygote: warming {','.join(services)}")
                     continue
                 if msg.get("op") != "spawn" or len(fds) != 2:
                     for fd in fds:

@@ -1,5 +1,5 @@
-"""Whether a project's code imports boto3: the zygote waits for boto3's groundwork only
-for such code (runtime/_zygote_process.py)."""
+"""Whether a project's code imports boto3 (the zygote waits for boto3's groundwork only
+for such code), and which services it builds clients for (the zygote builds those)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambic.project.sdk_use import imports_boto3
+from lambic.project.sdk_use import imports_boto3, services_named, services_to_warm
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,53 @@ def test_the_projects_tests_and_lambics_own_files_are_not_read(tmp_path: Path) -
         (tmp_path / where).mkdir()
         (tmp_path / where / "helper.py").write_text("import boto3\n")
     assert not imports_boto3(tmp_path)
+
+
+# Which services' clients the zygote builds for a project (`services_to_warm`).
+USUAL = ["dynamodb", "s3", "sqs", "sns"]
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ("import boto3\ns3 = boto3.client('s3')\n", ["s3"]),
+        (
+            't = boto3.resource("dynamodb").Table("t")\nq = boto3.client("sqs")\n',
+            ["dynamodb", "sqs"],
+        ),
+        ("c = session.client(service_name='kinesis', region_name='us-east-1')\n", ["kinesis"]),
+        ("c = botocore.session.get_session().create_client('sns')\n", ["sns"]),
+        ("a = boto3.client('s3')\nb = boto3.client('s3')\n", ["s3"]),
+        ("import boto3\n", []),
+        ("c = boto3.client(SERVICE)\n", None),
+        ("c = boto3.client(service_name=name)\n", None),
+        ("c = app.test_client()\nd = make_client('s3')\n", []),
+    ],
+)
+def test_the_services_the_code_names(tmp_path: Path, source: str, named: list[str] | None) -> None:
+    (tmp_path / "app.py").write_text(source)
+    assert services_named(tmp_path) == named
+
+
+def test_the_named_services_are_built_in_the_usual_order(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("boto3.client('lambda')\nboto3.client('s3')\n")
+    (tmp_path / "chalicelib").mkdir()
+    (tmp_path / "chalicelib" / "db.py").write_text("boto3.resource('dynamodb')\n")
+    assert services_to_warm(tmp_path, USUAL) == ["dynamodb", "s3", "lambda"]
+
+
+@pytest.mark.parametrize(
+    "source", ["import json\n", "import boto3\n", "c = boto3.client(name)\nboto3.client('s3')\n"]
+)
+def test_the_usual_services_when_none_or_not_all_are_named(tmp_path: Path, source: str) -> None:
+    (tmp_path / "app.py").write_text(source)
+    assert services_to_warm(tmp_path, USUAL) == USUAL
+
+
+def test_a_project_too_large_to_read_gets_the_usual_services(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("boto3.client('s3')\n")
+    (tmp_path / "chalicelib").mkdir()
+    for index in range(400):
+        (tmp_path / "chalicelib" / f"m{index}.py").write_text("")
+    assert services_named(tmp_path) is None
+    assert services_to_warm(tmp_path, USUAL) == USUAL

@@ -1,0 +1,74 @@
+"""`lambic local`'s zygote builds boto3 clients for the services the project's code
+names (`project.sdk_use.services_to_warm`), not the usual seven: an environment holds
+those services' models, shared, and no other's."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests._support.clouds import RunningCloud
+
+pytestmark = pytest.mark.slow
+
+APP = """
+import time
+
+import boto3
+from lambic import Lambic
+
+app = Lambic(app_name="warmplan")
+
+
+def queues():
+    return boto3.client("sqs"), boto3.client("sns")
+
+
+@app.route("/models")
+def models():
+    # What botocore's loader had cached when this environment was forked (the
+    # zygote's clients); nothing here builds a client.
+    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    return sorted({key[1] for key in loader._cache if key[0] == "load_service_model"})
+
+
+@app.route("/busy")
+def busy():
+    time.sleep(1.5)
+    return {"busy": True}
+"""
+
+
+def _project(root: Path, app: str) -> Path:
+    (root / ".lambic").mkdir(parents=True)
+    (root / "app.py").write_text(app)
+    (root / ".lambic" / "config.json").write_text(
+        json.dumps({"version": "2.0", "app_name": "warmplan"})
+    )
+    return root
+
+
+def test_the_zygote_builds_the_services_the_code_names(tmp_path: Path) -> None:
+    with RunningCloud(_project(tmp_path, APP), reload=False) as cloud:
+        # The first environment waits for the groundwork: the first named service's
+        # models (SQS), not DynamoDB's, which come first in the usual list.
+        first = cloud.request("GET", "/models").json()
+        assert "sqs" in first and "dynamodb" not in first
+        time.sleep(2)  # the zygote builds the rest, then forks its spare
+        busy = threading.Thread(target=cloud.request, args=("GET", "/busy"))
+        busy.start()
+        time.sleep(0.3)
+        second = cloud.request("GET", "/models").json()  # the spare: a second environment
+        busy.join()
+        assert second == ["sns", "sqs"]
+
+
+def test_code_naming_no_service_gets_the_usual_ones(tmp_path: Path) -> None:
+    app = APP.replace('boto3.client("sqs"), boto3.client("sns")', "boto3")
+    with RunningCloud(_project(tmp_path, app), reload=False) as cloud:
+        first = cloud.request("GET", "/models").json()
+        assert "dynamodb" in first
