@@ -150,6 +150,8 @@ def fork_zygote(args: Sequence[str], keep: Sequence[int]) -> ForkedProcess:
         sys.argv = [_zygote_main.__file__ or "_zygote_main", *args]
         _zygote_main.main(args)
         status = 0
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else 1
     except BaseException:  # never back into the CLI's code
         with contextlib.suppress(BaseException):
             import traceback
