@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from lambic.runtime._zygote_fork import BOTH_USE, PROCESS_NAME, ForkedProcess, can_fork
+from lambic.runtime._zygote_fork import (
+    BOTH_USE,
+    PROCESS_NAME,
+    WRITER_USES,
+    ForkedProcess,
+    can_fork,
+)
 from lambic.runtime._zygote_launch import DEFAULT_PRELOAD
 
 pytestmark = pytest.mark.slow
@@ -210,6 +216,20 @@ def test_both_processes_use_what_the_cli_imports_before_forking(imports: str) ->
     # The gateway's process loads the event half of `lambic.app` for an app with a
     # schedule or an event handler (the flagship has one), on its first use.
     assert missing == ({"lambic.app.schedules"} if imports == GATEWAY else set())
+
+
+def test_the_gateway_imports_what_the_log_writer_does() -> None:
+    """The writer's modules, imported before the fork, are shared with the gateway's
+    process, which uses them too (the log store); all but the writer's own loop."""
+
+    def imported(names: str) -> set[str]:
+        probe = f"import sys\nimport {names}\nprint(' '.join(sys.modules))"
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        return set(done.stdout.split())
+
+    writer = imported(", ".join(WRITER_USES)) - set(WRITER_USES)
+    assert "sqlite3" in writer and "orjson" in writer
+    assert writer - imported(GATEWAY) == set()
 
 
 def test_only_a_process_without_threads_or_asyncio_forks() -> None:
