@@ -1,11 +1,12 @@
-"""What tests ask of a process by its pid, from /proc: whether it still runs, and
-waiting for it to end."""
+"""What tests ask of a process by its pid, from /proc: whether it still runs, waiting
+for it to end, and its children."""
 
 from __future__ import annotations
 
+import os
 import time
 
-__all__ = ["alive", "wait_gone"]
+__all__ = ["alive", "children", "wait_gone"]
 
 
 def alive(pid: int) -> bool:
@@ -26,3 +27,18 @@ def wait_gone(pid: int, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (its threads' children too)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                found.append(int(entry))
+    return found

@@ -59,40 +59,32 @@ def free_port() -> int:
         return port
 
 
-def processes_named(name: str) -> set[int]:
-    """Live (not zombie) processes whose name (/proc/PID/comm) is `name`."""
+def _live_processes(entry: str, matches: Callable[[bytes], bool]) -> set[int]:
+    """Live (not zombie) processes whose /proc/PID/`entry` file `matches`."""
     found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/comm") as fh:
-                comm = fh.read().strip()
-            with open(f"/proc/{entry}/stat") as fh:
+            with open(f"/proc/{pid}/{entry}", "rb") as fh:
+                content = fh.read()
+            with open(f"/proc/{pid}/stat") as fh:
                 state = fh.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if comm == name and state != "Z":
-            found.add(int(entry))
+        if matches(content) and state != "Z":
+            found.add(int(pid))
     return found
+
+
+def processes_named(name: str) -> set[int]:
+    """Live processes whose name (/proc/PID/comm) is `name`."""
+    return _live_processes("comm", lambda comm: comm.strip() == name.encode())
 
 
 def processes_with(token: str) -> set[int]:
-    """Live (not zombie) processes whose command line contains `token`."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                cmdline = fh.read()
-            with open(f"/proc/{entry}/stat") as fh:
-                state = fh.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if token.encode() in cmdline and state != "Z":
-            found.add(int(entry))
-    return found
+    """Live processes whose command line contains `token`."""
+    return _live_processes("cmdline", lambda cmdline: token.encode() in cmdline)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float) -> bool:

@@ -12,6 +12,7 @@ import pytest
 
 from lambic.runtime import _isolation
 from lambic.runtime.zygote import DEFAULT_PRELOAD, Zygote
+from tests._support.processes import children
 
 pytestmark = pytest.mark.skipif(
     not (_isolation.enabled() and _isolation.facilities().namespaces),
@@ -24,19 +25,6 @@ def rss_anon_kb(pid: int) -> int:
         if line.startswith("RssAnon:"):
             return int(line.split()[1])
     raise AssertionError(f"no RssAnon for {pid}")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 def test_the_namespace_factory_does_not_hold_the_zygotes_boto3() -> None:

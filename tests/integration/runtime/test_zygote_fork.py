@@ -27,6 +27,7 @@ from lambic.runtime._zygote_fork import (
     can_fork,
 )
 from lambic.runtime._zygote_launch import DEFAULT_PRELOAD
+from tests._support.processes import children
 
 pytestmark = pytest.mark.slow
 
@@ -56,23 +57,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _stat(pid: int) -> list[str]:
-    with open(f"/proc/{pid}/stat") as fh:
-        return fh.read().rsplit(")", 1)[1].split()
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if int(_stat(int(entry))[1]) == pid:
-                    found.append(int(entry))
-            except (OSError, IndexError):
-                continue
-    return found
 
 
 def _comm(pid: int) -> str:
@@ -128,8 +112,8 @@ class Local:
                 time.sleep(0.05)
 
     def zygote(self) -> int:
-        named = [pid for pid in _children(self.proc.pid) if _comm(pid) == PROCESS_NAME]
-        assert len(named) == 1, [(pid, _comm(pid)) for pid in _children(self.proc.pid)]
+        named = [pid for pid in children(self.proc.pid) if _comm(pid) == PROCESS_NAME]
+        assert len(named) == 1, [(pid, _comm(pid)) for pid in children(self.proc.pid)]
         return named[0]
 
     def stop(self) -> None:
