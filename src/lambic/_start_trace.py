@@ -16,7 +16,7 @@ import contextlib
 import os
 import time
 
-__all__ = ["TRACE_VARIABLE", "stamp"]
+__all__ = ["TRACE_VARIABLE", "descriptor", "stamp"]
 
 #: The variable naming the file the stamps go to.
 TRACE_VARIABLE = "LAMBIC_START_TRACE"
@@ -28,6 +28,12 @@ if _path:
         _fd = os.open(_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError:
         _fd = -1
+
+
+def descriptor() -> int | None:
+    """The trace file's descriptor in this process (None when not tracing): a fork that
+    closes what it inherited keeps this one."""
+    return _fd if _fd >= 0 else None
 
 
 def stamp(phase: str) -> None:

@@ -38,6 +38,8 @@ import time
 import types
 from collections.abc import Sequence
 
+from lambic import _start_trace
+
 __all__ = [
     "BOTH_USE",
     "PROCESS_NAME",
@@ -183,7 +185,8 @@ def _shed_inheritance(keep: Sequence[int]) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    _close_descriptors_but(keep)
+    trace = _start_trace.descriptor()  # LAMBIC_START_TRACE's file: the zygote stamps too
+    _close_descriptors_but([*keep, *([] if trace is None else [trace])])
     # The CLI's script directory (or working directory, under `python -m`) is first on
     # sys.path unless -P; `_zygote_main.main` drops the working directory as before.
     if not sys.flags.safe_path and sys.path:

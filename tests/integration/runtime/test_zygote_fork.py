@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from lambic._start_trace import TRACE_VARIABLE
 from lambic.runtime._zygote_fork import (
     BOTH_USE,
     PROCESS_NAME,
@@ -77,7 +78,9 @@ def _open_files(pid: int) -> set[str]:
 class Local:
     """`lambic local` (the console script) on a one-route project, run from `cwd`."""
 
-    def __init__(self, tmp_path: Path, stray_fd: int) -> None:
+    def __init__(
+        self, tmp_path: Path, stray_fd: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
         project = tmp_path / "project"
         (project / ".lambic").mkdir(parents=True)
         (project / "app.py").write_text(APP)
@@ -95,7 +98,8 @@ class Local:
             cwd=self.cwd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            pass_fds=[stray_fd],
+            pass_fds=[] if stray_fd is None else [stray_fd],
+            env=env,
             start_new_session=True,
         )
 
@@ -165,6 +169,21 @@ def test_an_environment_sees_neither_the_clis_main_nor_its_directories(local: Lo
     assert str(local.cwd) not in path and "" not in path  # the CLI's working directory
     assert seen["main"] is None  # not the console script
     assert seen["cli"] == []
+
+
+def test_the_zygote_stamps_its_start_into_the_trace(tmp_path: Path) -> None:
+    """`LAMBIC_START_TRACE` (bench/startup.py --trace): the zygote keeps the trace
+    file's descriptor through the fork, and its phases are there."""
+    trace = tmp_path / "trace.txt"
+    running = Local(tmp_path, env={**os.environ, TRACE_VARIABLE: str(trace)})
+    try:
+        running.get("/where")
+        zygote = running.zygote()
+    finally:
+        running.stop()
+    phases = {tuple(line.split(" ", 3)[1::2]) for line in trace.read_text().splitlines()}
+    assert (str(zygote), "zygote: ready") in phases
+    assert (str(running.proc.pid), "zygote: ready") not in phases
 
 
 def test_ctrl_c_leaves_no_process(local: Local) -> None:
