@@ -170,13 +170,15 @@ def role(pid: int) -> str:
     words = [a.decode(errors="replace") for a in argv if a]
     text = " ".join(words)
     with contextlib.suppress(OSError):
-        # `lambic local`'s writer and zygote are forks: their command line is the
-        # gateway's, their names (runtime/_log_writer_fork.PROCESS_NAME,
-        # runtime/_zygote_fork.PROCESS_NAME) their own; the zygote's forks inherit its.
+        # `lambic local`'s zygote and what it forks have the gateway's command line and
+        # names of their own (runtime/_process_names): the zygote's forks are told apart
+        # by `tree_pss` as they were when they had the zygote's command line.
         comm = Path(f"/proc/{pid}/comm").read_text().strip()
         if comm == "lambic-logs":
             return "log writer (forked)"
-        if comm == "lambic-zygote":
+        if comm == "lambic-reader":
+            return "manifest reader"
+        if comm in ("lambic-zygote", "lambic-env", "lambic-ns"):
             return "zygote"
     for needle, name in (
         ("_zygote_main", "zygote"),

@@ -161,8 +161,9 @@ def _environment_pid(gateway_pid: int) -> int:
         cpu = int(fields[11]) + int(fields[12])
         if (
             int(fields[3]) == gateway_pid  # its session
-            # A fork of the zygote: a new interpreter's, or the CLI's fork (named).
-            and (b"_zygote_main" in cmdline or comm == "lambic-zygote")
+            # An environment: named (runtime/_process_names), or a fork of a zygote
+            # started as a new interpreter before environments were named.
+            and (comm == "lambic-env" or b"_zygote_main" in cmdline)
             and len(nspid.split()) > 2
             and cpu > best_cpu
         ):

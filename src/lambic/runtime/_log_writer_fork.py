@@ -41,6 +41,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
+from lambic.runtime._process_names import LOG_WRITER, name_this_process
+
 __all__ = [
     "PROCESS_NAME",
     "ForkedWriter",
@@ -319,13 +321,12 @@ def _receive_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 #: The forked writer's name in `ps`/`top` (its command line is still `lambic local`'s).
-PROCESS_NAME = "lambic-logs"
+PROCESS_NAME = LOG_WRITER
 
 
 def _run(sock: socket.socket, *, report_pid: bool) -> None:
     _close_other_descriptors(sock.fileno())
-    with contextlib.suppress(OSError):
-        Path("/proc/self/comm").write_text(PROCESS_NAME)
+    name_this_process(PROCESS_NAME)
     settle()
     # Collections would write to every object inherited from the process we were
     # forked from (their GC headers), copying pages the two share: leave them alone.

@@ -35,6 +35,8 @@ import socket
 import sys
 from typing import NoReturn
 
+from lambic.runtime._process_names import NAMESPACES, name_this_process
+
 __all__ = ["TMP_SIZE", "check", "enter", "libc", "mount", "probe", "start_factory"]
 
 # Lambda's default ephemeral storage (/tmp) is 512 MB; we mirror it.
@@ -222,6 +224,7 @@ def start_factory() -> None:
     sys.stderr.flush()
     if os.fork() == 0:  # pragma: no cover - the factory
         try:
+            name_this_process(NAMESPACES)  # and the reapers it forks
             _factory_main(theirs, zygote)
         finally:
             os._exit(0)

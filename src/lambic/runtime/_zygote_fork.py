@@ -19,14 +19,13 @@ child sheds what it inherited and the new interpreter would not have had (descri
 other than its sockets and the terminal, stdin, the CLI's `__main__` and script
 directory on `sys.path`) and never returns into the CLI's code: it runs
 `_zygote_main.main` and `os._exit`s. Its command line is the CLI's; its name (`comm`,
-what `top` and `ps -o comm` show) is `PROCESS_NAME`, which the environments, the spare
-and the namespace processes it forks inherit.
+what `top` and `ps -o comm` show) is `PROCESS_NAME`; what it forks names itself
+(`_process_names`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import importlib
 import os
@@ -39,6 +38,7 @@ import types
 from collections.abc import Sequence
 
 from lambic import _start_trace
+from lambic.runtime._process_names import ZYGOTE, name_this_process
 
 __all__ = [
     "BOTH_USE",
@@ -85,10 +85,8 @@ WRITER_USES = ("lambic.runtime._log_writer",)
 #: point, which the child runs at once (its few modules of its own: ~1 ms here).
 SHARED_IMPORTS = (*BOTH_USE, *WRITER_USES, "lambic.runtime._zygote_main")
 
-#: The forked zygote's process name (`/proc/PID/comm`, at most 15 bytes).
-PROCESS_NAME = "lambic-zygote"
-
-_PR_SET_NAME = 15
+#: The forked zygote's process name (`/proc/PID/comm`).
+PROCESS_NAME = ZYGOTE
 
 
 class ForkedProcess:
@@ -196,8 +194,7 @@ def _shed_inheritance(keep: Sequence[int]) -> None:
     sys.modules["__main__"] = types.ModuleType("__main__")
     for name in [n for n in sys.modules if n == "lambic.cli" or n.startswith("lambic.cli.")]:
         del sys.modules[name]
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_NAME, PROCESS_NAME.encode(), 0, 0, 0)
+    name_this_process(PROCESS_NAME)
 
 
 def _close_descriptors_but(keep: Sequence[int]) -> None:

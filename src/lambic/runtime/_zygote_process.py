@@ -25,6 +25,7 @@ from typing import Any
 from lambic._start_trace import stamp
 from lambic.project.sdk_use import services_to_warm
 from lambic.runtime import _isolation
+from lambic.runtime._process_names import ENVIRONMENT, READER, name_this_process
 
 __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
 
@@ -179,8 +180,10 @@ class _Spare:
         self.sock = sock
 
 
-def _become_child(closing: Sequence[Any]) -> None:
-    """In a freshly forked child: drop the zygote's signal setup and descriptors."""
+def _become_child(closing: Sequence[Any], name: str) -> None:
+    """In a freshly forked child: drop the zygote's signal setup and descriptors, and
+    take its own `name` (`_process_names`)."""
+    name_this_process(name)
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -222,7 +225,7 @@ def _fork_spare(closing: Sequence[Any]) -> _Spare:
         from lambic.runtime._sandbox import set_parent_death_signal
 
         stamp("spare: forked")
-        _become_child([*closing, ours])
+        _become_child([*closing, ours], ENVIRONMENT)
         set_parent_death_signal(zygote_pid)
         _isolation.prepare_ahead()  # namespaces, /tmp, Landlock: before the spec comes
         stamp("spare: prepared")
@@ -254,7 +257,7 @@ def _fork_environment(msg: dict[str, Any], fds: list[int], closing: Sequence[Any
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the environment
-        _become_child(closing)
+        _become_child(closing, ENVIRONMENT)
         _run_child(msg, fds)
     return pid
 
@@ -268,7 +271,7 @@ def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) 
         from lambic.project._manifest_child import write_manifest
         from lambic.runtime._sandbox import set_parent_death_signal
 
-        _become_child(closing)
+        _become_child(closing, READER)
         set_parent_death_signal(zygote_pid)
         try:
             stamp("reader: forked")

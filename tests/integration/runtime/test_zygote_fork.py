@@ -159,6 +159,10 @@ def test_the_zygote_is_a_named_fork_holding_none_of_the_clis_descriptors(
     assert str(tmp_path / "held-open.txt") not in _open_files(zygote)
     # stdin is /dev/null, as it was for the zygote started as a new interpreter.
     assert os.readlink(f"/proc/{zygote}/fd/0") == os.devnull
+    # What it forks names itself (`top` would otherwise show lambic-zygote for each).
+    names = {_comm(pid) for pid in children(zygote)}
+    assert "lambic-env" in names  # the environment that answered, and the spare
+    assert names <= {"lambic-env", "lambic-ns", "lambic-logs"}
 
 
 def test_an_environment_sees_neither_the_clis_main_nor_its_directories(local: Local) -> None:
