@@ -36,12 +36,11 @@ import socket
 import struct
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
 from lambic.runtime._process_names import LOG_WRITER, name_this_process
+from lambic.runtime._waiting import poll_until
 
 __all__ = [
     "PROCESS_NAME",
@@ -148,7 +147,7 @@ class ForkedWriter:
             if not self._ended(timeout):
                 raise subprocess.TimeoutExpired(f"log writer {self._pid}", timeout or 0)
             self._status = 0
-        if self._status is None and not _poll(self._reaped, timeout):
+        if self._status is None and not poll_until(self._reaped, timeout):
             raise subprocess.TimeoutExpired(f"log writer {self.pid}", timeout or 0)
         assert self._status is not None  # set by `_reaped`
         return self._status
@@ -178,7 +177,7 @@ class ForkedWriter:
             self._pidfd = None
             return True
         pid, started = self._pid, self._start_time
-        return _poll(lambda: started is None or _start_time(pid) != started, timeout)
+        return poll_until(lambda: started is None or _start_time(pid) != started, timeout)
 
     def kill(self) -> None:
         if self._pidfd is not None:
@@ -199,19 +198,6 @@ class ForkedWriter:
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
-
-
-def _poll(done: Callable[[], bool], timeout: float | None) -> bool:
-    """Whether `done()` came true within `timeout` seconds (None: however long), asked
-    again after 1 ms, then twice as long each time, at most 50 ms."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.001
-    while not done():
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-    return True
 
 
 def _start_time(pid: int) -> str | None:

@@ -33,12 +33,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import types
 from collections.abc import Sequence
 
 from lambic import _start_trace
 from lambic.runtime._process_names import ZYGOTE, name_this_process
+from lambic.runtime._waiting import poll_until
 
 __all__ = [
     "BOTH_USE",
@@ -113,14 +113,10 @@ class ForkedProcess:
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait for the end (`subprocess.TimeoutExpired` after `timeout` seconds)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.0005
-        while (code := self.poll()) is None:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise subprocess.TimeoutExpired(PROCESS_NAME, timeout or 0.0)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-        return code
+        if not poll_until(lambda: self.poll() is not None, timeout):
+            raise subprocess.TimeoutExpired(PROCESS_NAME, timeout or 0.0)
+        assert self.returncode is not None  # set by `poll`
+        return self.returncode
 
     def kill(self) -> None:
         """SIGKILL, unless it has been reaped already (its pid may be another's now)."""
