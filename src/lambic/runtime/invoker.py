@@ -131,8 +131,7 @@ class Invoker:
         self._pools: dict[str, FunctionPool] = {}
         self._aliases: dict[str, str] = {}
         self._old_pools: list[FunctionPool] = []
-        # Whether the zygote lays boto3's groundwork before forking our environments.
-        self._uses_boto3 = imports_boto3(project.project_dir)
+        self._uses_boto3 = False
         self._build_pools(project)
         self._active = 0
         self._cpu_hold = CpuHold.create()
@@ -216,7 +215,6 @@ class Invoker:
         """
         old = list(self._pools.values())
         self.project = project
-        self._uses_boto3 = imports_boto3(project.project_dir)
         self._build_pools(project)
         for pool in old:
             pool.drain()
@@ -249,6 +247,9 @@ class Invoker:
     # ------------------------------------------------------------------ pools
 
     def _build_pools(self, project: Project) -> None:
+        """The function pools for `project`'s code and config, and what its code tells
+        the zygote (whether to lay boto3's groundwork before forking our environments)."""
+        self._uses_boto3 = imports_boto3(project.project_dir)
         idle = project.config.local.idle_timeout_seconds
         functions = project.functions(self.stage)
         # As in a Lambda account, reserved concurrency is carved out of the account's
