@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from lambic.runtime._log_writer_fork import ForkedWriter
 
-__all__ = ["DEFAULT_PRELOAD", "Launched", "launch", "launch_ahead", "take_ahead"]
+__all__ = ["DEFAULT_PRELOAD", "Launched", "launch", "launch_ahead", "launch_local", "take_ahead"]
 
 # "boto3:<service>,..." imports boto3 and builds (then drops) one client per service,
 # which leaves botocore's parsed service models and endpoint rules in the default
@@ -152,6 +152,12 @@ def launch(
     return Launched(proc, parent, ours)
 
 
+def launch_local(*, fork: bool = False) -> Launched:
+    """`lambic local`'s zygote: the usual preload, its boto3 clients built after its
+    first request (the manifest read, `hold_warm`), the log writer forked first."""
+    return launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True, fork=fork)
+
+
 _ahead: Launched | None = None
 
 
@@ -170,16 +176,16 @@ def launch_ahead(argv: Sequence[str]) -> None:
     """Under `lambic local`, start its zygote now (`lambic local` takes it over with
     `take_ahead`); for any other command, nothing.
 
-    As `lambic local` starts its own (`runtime.head_start`): boto3 clients are built
-    after the first request, the manifest read. Should the command never take it (a
-    usage error), it is stopped at exit.
+    Started as `lambic local` starts its own where there is none (`launch_local`), a
+    fork of this process when it has no thread yet. Should the command never take it
+    (a usage error), it is stopped at exit.
     """
     global _ahead
     if _ahead is not None or not _is_local_command(argv):
         return
     from lambic.runtime._zygote_fork import can_fork
 
-    _ahead = launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True, fork=can_fork())
+    _ahead = launch_local(fork=can_fork())
     atexit.register(_discard_ahead)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from lambic._sockets import bind_socket
 from lambic.project.paths import ProjectPaths
 from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer
-from lambic.runtime._zygote_launch import DEFAULT_PRELOAD, Launched, launch, take_ahead
+from lambic.runtime._zygote_launch import Launched, launch_local, take_ahead
 from lambic.runtime.zygote import Zygote
 
 __all__ = ["HeadStart", "head_start", "protected_paths", "start_zygote"]
@@ -77,7 +77,7 @@ def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart
     writer = None
     try:
         if launched is None:
-            launched = launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True)
+            launched = launch_local()
         # The zygote forks the writer before its preload (`_log_writer_fork`); one started
         # without it leaves us forking it here, while we are still small and threadless.
         writer = launched.take_log_writer() or fork_writer()
