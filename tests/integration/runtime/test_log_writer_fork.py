@@ -9,7 +9,6 @@ import asyncio
 import os
 import signal
 import socket
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -19,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from lambic.runtime import _log_writer_fork
-from lambic.runtime._log_writer_fork import writer_on
+from lambic.runtime._log_writer_fork import ForkedWriter, writer_on
 from lambic.runtime._zygote_launch import DEFAULT_PRELOAD, Launched, launch
 from lambic.runtime.logstore import LogEvent, LogStore
 from lambic.runtime.zygote import Zygote
+from tests._support.logs import stored_messages
 from tests._support.processes import alive, wait_gone
 
 pytestmark = [
@@ -47,14 +47,6 @@ def own_kb(pid: int) -> int:
     return total
 
 
-def messages(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return [row[0] for row in conn.execute("SELECT message FROM log_events ORDER BY id")]
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def launched() -> Iterator[Launched]:
     zygote = launch(("json",), log_writer=True)
@@ -64,11 +56,21 @@ def launched() -> Iterator[Launched]:
         zygote.close()
 
 
+@pytest.fixture
+def writer(launched: Launched) -> Iterator[ForkedWriter]:
+    """The handle on the writer `launched` forked; closed after the test (a no-op
+    once a store has stopped it)."""
+    taken = launched.take_log_writer()
+    assert taken is not None
+    try:
+        yield taken
+    finally:
+        taken.close()
+
+
 def test_the_writer_is_the_zygotes_child_and_commits_what_it_is_handed(
-    launched: Launched, tmp_path: Path
+    launched: Launched, writer: ForkedWriter, tmp_path: Path
 ) -> None:
-    writer = launched.take_log_writer()
-    assert writer is not None
     db = tmp_path / "logs.sqlite3"
     read, write = os.pipe()
     try:
@@ -88,30 +90,23 @@ def test_the_writer_is_the_zygotes_child_and_commits_what_it_is_handed(
         os.close(read)
         if write != -1:
             os.close(write)
-    assert messages(db) == ["hi there"]
+    assert stored_messages(db) == ["hi there"]
 
 
-def test_the_writer_holds_none_of_the_zygotes_descriptors(launched: Launched) -> None:
+def test_the_writer_holds_none_of_the_zygotes_descriptors(writer: ForkedWriter) -> None:
     # Not the zygote's control socket above all: the gateway's process would not see
     # the zygote end while the writer held it. Only its own socket, and stdio.
-    writer = launched.take_log_writer()
-    assert writer is not None
-    try:
-        fds = {
-            int(fd): os.readlink(f"/proc/{writer.pid}/fd/{fd}")
-            for fd in os.listdir(f"/proc/{writer.pid}/fd")
-        }
-        extra = [target for fd, target in fds.items() if fd > 2]
-        assert len(extra) == 1 and extra[0].startswith("socket:"), fds
-    finally:
-        writer.close()
+    fds = {
+        int(fd): os.readlink(f"/proc/{writer.pid}/fd/{fd}")
+        for fd in os.listdir(f"/proc/{writer.pid}/fd")
+    }
+    extra = [target for fd, target in fds.items() if fd > 2]
+    assert len(extra) == 1 and extra[0].startswith("socket:"), fds
 
 
 def test_the_writer_survives_a_killed_zygote_and_keeps_writing(
-    launched: Launched, tmp_path: Path
+    launched: Launched, writer: ForkedWriter, tmp_path: Path
 ) -> None:
-    writer = launched.take_log_writer()
-    assert writer is not None
     db = tmp_path / "logs.sqlite3"
     store = LogStore(db, forked=writer)
     try:
@@ -126,18 +121,16 @@ def test_the_writer_survives_a_killed_zygote_and_keeps_writing(
     finally:
         store.close()
     assert not alive(writer.pid)  # its end noticed although it is not our child
-    assert messages(db) == ["before", "after"]
+    assert stored_messages(db) == ["before", "after"]
 
 
 def test_without_pidfds_the_writers_end_is_seen_in_proc(
-    launched: Launched, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    launched: Launched, writer: ForkedWriter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_pidfds(pid: int, flags: int = 0) -> int:
         raise OSError(38, "Function not implemented")  # Linux < 5.3
 
     monkeypatch.setattr(_log_writer_fork.os, "pidfd_open", no_pidfds)
-    writer = launched.take_log_writer()
-    assert writer is not None
     store = LogStore(tmp_path / "logs.sqlite3", forked=writer)
     store.append(LogEvent(GROUP, STREAM, 1, "kept"))
     store.close()
@@ -154,7 +147,7 @@ def test_without_pidfds_the_writers_end_is_seen_in_proc(
             other.wait(0.1)
     finally:
         ours.close()
-    assert messages(tmp_path / "logs.sqlite3") == ["kept"]
+    assert stored_messages(tmp_path / "logs.sqlite3") == ["kept"]
 
 
 def test_a_zygote_that_died_before_forking_it_leaves_the_store_spawning_its_own(
@@ -168,7 +161,7 @@ def test_a_zygote_that_died_before_forking_it_leaves_the_store_spawning_its_own(
         store.append(LogEvent(GROUP, STREAM, 1, "spawned"))
     finally:
         store.close()
-    assert messages(tmp_path / "logs.sqlite3") == ["spawned"]
+    assert stored_messages(tmp_path / "logs.sqlite3") == ["spawned"]
 
 
 def test_the_writer_holds_little_memory_of_its_own(tmp_path: Path) -> None:
@@ -223,4 +216,4 @@ time.sleep(60)
             proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
-    assert messages(tmp_path / "logs.sqlite3") == ["committed"]
+    assert stored_messages(tmp_path / "logs.sqlite3") == ["committed"]

@@ -10,10 +10,9 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
-from tests._support.processes import alive
+from tests._support.processes import alive, wait_gone
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 
@@ -52,10 +51,7 @@ def test_killing_the_invoker_process_takes_zygote_environments_and_writer_with_i
         assert len(set(pids)) == 5 and all(alive(pid) for pid in pids)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert [pid for pid in pids if alive(pid)] == []
+        assert [pid for pid in pids if not wait_gone(pid)] == []
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests._support.logs import stored_messages
 from tests._support.processes import alive, wait_gone
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux /proc")
@@ -25,14 +25,6 @@ writer = fork_writer()
 assert writer is not None
 from lambic.runtime.logstore import LogEvent, LogStore
 """
-
-
-def messages(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return [row[0] for row in conn.execute("SELECT message FROM log_events ORDER BY id")]
-    finally:
-        conn.close()
 
 
 def test_a_forked_writer_commits_prints_and_runs_at_the_lowest_priority(tmp_path: Path) -> None:
@@ -56,7 +48,7 @@ print("status", writer.wait(10), flush=True)
     assert lines.count("[app-dev-hello] hi there") == 1
     assert "scheduling True 19" in lines
     assert lines[-1] == "status 0"
-    assert messages(db) == ["hi there"]
+    assert stored_messages(db) == ["hi there"]
 
 
 def test_the_writer_ends_with_the_process_that_forked_it_after_writing_what_it_had(
@@ -86,7 +78,7 @@ time.sleep(60)
         proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
-    assert messages(db) == ["committed"]  # what the store saw acknowledged is on disk
+    assert stored_messages(db) == ["committed"]  # what the store saw acknowledged is on disk
 
 
 def test_a_writer_never_started_ends_when_its_process_does() -> None:
@@ -113,7 +105,7 @@ print(writer)
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "None"
-    assert messages(db) == ["spawned"]
+    assert stored_messages(db) == ["spawned"]
 
 
 def test_the_forked_writer_has_its_own_name_in_ps(tmp_path: Path) -> None:

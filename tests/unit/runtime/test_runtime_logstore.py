@@ -12,6 +12,7 @@ from lambic.runtime._log_lines import PathRewrite
 from lambic.runtime.errors import LambicRuntimeError
 from lambic.runtime.logstore import LogEvent, LogStore, iter_events, log_groups
 from lambic.runtime.usage import UsageRecord, summarize_usage
+from tests._support.logs import stored_messages
 
 
 def test_appended_events_are_on_disk_after_flush_and_readable_by_another_connection(
@@ -129,9 +130,7 @@ def test_without_verbose_the_terminal_gets_access_lines_and_output_but_not_start
     assert lines[2] == "[event] sqs:jobs -> app-dev 2 ok 1.0 ms"
     assert len(lines) == 3
     # Everything but the access line is stored, for `lambic logs`.
-    conn = sqlite3.connect(tmp_path / "logs.sqlite3")
-    stored = [row[0] for row in conn.execute("SELECT message FROM log_events ORDER BY id")]
-    conn.close()
+    stored = stored_messages(tmp_path / "logs.sqlite3")
     assert stored[0].startswith("START RequestId: 1")
     assert stored[2:4] == ["END RequestId: 1", stored[3]] and stored[3].startswith("REPORT")
     assert stored[4].startswith("[event] sqs:jobs")
