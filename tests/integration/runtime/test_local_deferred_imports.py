@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from lambic._cloud_process import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -115,13 +116,6 @@ NOT_USED = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def run_local(tmp_path: Path, app: str, requests: list[tuple[str, str | None]]) -> list[Any]:
     """Serve `app` with `lambic local`; per request: status, JSON body, watched modules
     loaded in the process by then."""
@@ -131,7 +125,7 @@ def run_local(tmp_path: Path, app: str, requests: list[tuple[str, str | None]]) 
     (project / ".lambic" / "config.json").write_text(
         json.dumps({"version": "2.0", "app_name": "deferred"})
     )
-    port, services_port, ws_port = _free_port(), _free_port(), _free_port()
+    port, services_port, ws_port = free_port(), free_port(), free_port()
     command = [sys.executable, "-c", PROBE, str(port), ",".join(AUTHORIZATION + NOT_USED)]
     command += [json.dumps(requests), "local", "--project-dir", str(project)]
     command += ["--port", str(port), "--no-reload"]

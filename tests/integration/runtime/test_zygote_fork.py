@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lambic._cloud_process import free_port
 from lambic._start_trace import TRACE_VARIABLE
 from lambic.runtime._zygote_fork import (
     BOTH_USE,
@@ -53,13 +53,6 @@ def where():
 LAMBIC = Path(sys.executable).parent / "lambic"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _comm(pid: int) -> str:
     with open(f"/proc/{pid}/comm") as fh:
         return fh.read().strip()
@@ -89,10 +82,10 @@ class Local:
         )
         self.cwd = tmp_path / "elsewhere"
         self.cwd.mkdir()
-        self.port = _free_port()
+        self.port = free_port()
         command = [str(LAMBIC), "local", "--project-dir", str(project), "--no-reload"]
-        command += ["--port", str(self.port), "--services-port", str(_free_port())]
-        command += ["--ws-port", str(_free_port())]
+        command += ["--port", str(self.port), "--services-port", str(free_port())]
+        command += ["--ws-port", str(free_port())]
         self.proc = subprocess.Popen(
             command,
             cwd=self.cwd,
