@@ -1,17 +1,17 @@
-"""The log store's writer, forked from a bare interpreter instead of being a new one.
+"""The log store's writer, forked by the zygote instead of being a new interpreter.
 
 A writer started as a new interpreter (`python -m lambic.runtime._log_writer`) holds
 ~9 MB of its own memory at idle, 4 MB of that the interpreter itself. Forked, it
 shares the interpreter's pages and adds only what it imports itself (sqlite3, orjson,
 the log store). `lambic local`'s zygote forks it first thing, before its preload
 (`fork_from_zygote`; `_zygote_launch.launch(log_writer=True)` passes it a socket, whose
-other end the gateway's process keeps): forked from the gateway's process instead
-(`fork_writer`, still used where no zygote forks one), it kept ~7.6 MB of its own, the
-old copies of every page that process's later imports wrote. It then waits for
-`LogStore` to hand it its settings and the terminal's descriptor:
+other end the gateway's process keeps); forked from the gateway's process instead, it
+kept ~7.6 MB of its own, the old copies of every page that process's later imports
+wrote. It then waits for `LogStore` to hand it its settings and the terminal's
+descriptor:
 
     launched = launch(preload, log_writer=True)    # the zygote forks the writer
-    writer = writer_on(launched.log_writer)        # or: fork_writer(), threadless
+    writer = launched.take_log_writer()            # `writer_on` its socket
     ...                                            # heavy imports, the cloud starts
     LogStore(path, echo_fd=1, forked=writer)       # `ForkedWriter.start`
 
@@ -46,7 +46,6 @@ __all__ = [
     "PROCESS_NAME",
     "ForkedWriter",
     "fork_from_zygote",
-    "fork_writer",
     "settle",
     "writer_on",
 ]
@@ -74,14 +73,13 @@ class ForkedWriter:
     """The gateway process's handle on a forked writer; `Popen`'s shape where
     `LogStore` uses it (`stdin`, `stdout`, `wait`, `kill`).
 
-    `pid`: our child's (`fork_writer`), or None for the zygote's child
-    (`fork_from_zygote`), which reports its pid first thing on the socket: not being
-    our child, its end is watched through a pidfd (or /proc) instead of `waitpid`.
+    The writer is the zygote's child (`fork_from_zygote`) and reports its pid first
+    thing on the socket: not being our child, its end is watched through a pidfd (or
+    /proc) instead of `waitpid`, and its exit status is its parent's to read.
     """
 
-    def __init__(self, pid: int | None, sock: socket.socket) -> None:
-        self._pid = pid
-        self._ours = pid is not None
+    def __init__(self, sock: socket.socket) -> None:
+        self._pid: int | None = None
         self._sock: socket.socket | None = sock
         self.stdin: BinaryIO | None = None
         self.stdout: BinaryIO | None = None
@@ -95,7 +93,7 @@ class ForkedWriter:
 
     @property
     def pid(self) -> int:
-        """The writer's pid (a zygote's writer: waits for it to report it)."""
+        """The writer's pid (waits for it to report it)."""
         if self._pid is None:
             if self._sock is None:
                 raise RuntimeError("This log writer never reported its pid")
@@ -141,30 +139,16 @@ class ForkedWriter:
         sock.close()  # the two files hold the descriptor; closing both ends the writer
 
     def wait(self, timeout: float | None = None) -> int:
-        """The writer's exit status, once it has ended (`subprocess.TimeoutExpired`);
-        a zygote's writer's status is its parent's to read: 0 once it has ended."""
-        if self._status is None and not self._ours:
+        """0 once the writer has ended (`subprocess.TimeoutExpired`): its exit status is
+        its parent's (the zygote's) to read."""
+        if self._status is None:
             if not self._ended(timeout):
                 raise subprocess.TimeoutExpired(f"log writer {self._pid}", timeout or 0)
             self._status = 0
-        if self._status is None and not poll_until(self._reaped, timeout):
-            raise subprocess.TimeoutExpired(f"log writer {self.pid}", timeout or 0)
-        assert self._status is not None  # set by `_reaped`
         return self._status
 
-    def _reaped(self) -> bool:
-        """Whether our child has ended (its status kept), without waiting."""
-        try:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-        except ChildProcessError:  # reaped by someone else: it has ended
-            self._status = 0
-            return True
-        if pid:
-            self._status = os.waitstatus_to_exitcode(status)
-        return bool(pid)
-
     def _ended(self, timeout: float | None) -> bool:
-        """Whether a writer that is not our child ended within `timeout` seconds."""
+        """Whether the writer ended within `timeout` seconds."""
         if self._pid is None:  # never reported: it ends when its socket closes
             return True
         if self._pidfd is not None:
@@ -183,18 +167,15 @@ class ForkedWriter:
         if self._pidfd is not None:
             with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-        elif self._pid is not None and (self._ours or _start_time(self._pid) == self._start_time):
+        elif self._pid is not None and _start_time(self._pid) == self._start_time:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)
 
     def close(self) -> None:
         """End a writer never started (the cloud failed before its invoker existed)."""
         if self._sock is not None:
-            self._sock.close()
+            self._sock.close()  # it ends when its socket closes; the zygote reaps it
             self._sock = None
-            if self._ours:  # reaped here; a zygote's writer is the zygote's to reap
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.wait(10)
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
@@ -211,28 +192,6 @@ def _start_time(pid: int) -> str | None:
     return None if fields[0] in (b"Z", b"X") else fields[19].decode()
 
 
-def fork_writer() -> ForkedWriter | None:
-    """Fork the writer; None when this process has another thread already (a fork
-    copies only the calling thread, so a lock another thread held would stay held in
-    the writer): `LogStore` then starts a new interpreter as it does elsewhere."""
-    if _threads() != 1:
-        return None
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    # Flushed now, or the writer would inherit unwritten output and could print it twice.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The objects so far (the interpreter's and the CLI's modules) are left out of this
-    # process's collections from now on, which would otherwise write to each of them
-    # (their GC headers) and so copy every page the writer shares with us.
-    gc.freeze()
-    pid = os.fork()
-    if pid:
-        theirs.close()
-        return ForkedWriter(pid, ours)
-    ours.close()
-    _be_writer(theirs, report_pid=False)
-
-
 def fork_from_zygote(fd: int) -> None:
     """In the zygote, before its preload: fork the writer on socket `fd`, whose other
     end the gateway's process holds (`writer_on`).
@@ -245,7 +204,7 @@ def fork_from_zygote(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     sys.stdout.flush()
     sys.stderr.flush()
-    gc.freeze()  # as in `fork_writer`: the zygote's collections leave these pages alone
+    gc.freeze()  # the zygote's collections leave these pages alone
     try:
         pid = os.fork()
     except OSError:  # the gateway's process sees the socket close, and spawns a writer
@@ -254,19 +213,19 @@ def fork_from_zygote(fd: int) -> None:
     if pid:
         sock.close()
         return
-    _be_writer(sock, report_pid=True)
+    _be_writer(sock)
 
 
 def writer_on(sock: socket.socket) -> ForkedWriter:
     """The handle on the writer a zygote forks on the other end of `sock`
     (`_zygote_launch.launch(log_writer=True)`)."""
-    return ForkedWriter(None, sock)
+    return ForkedWriter(sock)
 
 
-def _be_writer(sock: socket.socket, *, report_pid: bool) -> NoReturn:
+def _be_writer(sock: socket.socket) -> NoReturn:
     status = 1
     try:
-        _run(sock, report_pid=report_pid)
+        _run(sock)
         status = 0
     except ConnectionResetError:  # the gateway's process closed its end unread (our pid)
         status = 0
@@ -279,17 +238,9 @@ def _be_writer(sock: socket.socket, *, report_pid: bool) -> NoReturn:
         os._exit(status)
 
 
-def _threads() -> int:
-    """This process's threads, the interpreter's and any other (0: unknown)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 0
-
-
 def _close_other_descriptors(keep: int) -> None:
-    """Close what the gateway's process had open but the writer must not hold."""
-    for name in os.listdir("/proc/self/fd"):  # there: `fork_writer` read /proc
+    """Close what the zygote had open but the writer must not hold."""
+    for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         if fd > 2 and fd != keep:
             with contextlib.suppress(OSError):
@@ -310,21 +261,20 @@ def _receive_exactly(sock: socket.socket, size: int) -> bytes:
 PROCESS_NAME = LOG_WRITER
 
 
-def _run(sock: socket.socket, *, report_pid: bool) -> None:
+def _run(sock: socket.socket) -> None:
     _close_other_descriptors(sock.fileno())
     name_this_process(PROCESS_NAME)
     settle()
     # Collections would write to every object inherited from the process we were
     # forked from (their GC headers), copying pages the two share: leave them alone.
-    # The writer's own objects are collected (`lambic local` forks it while its
-    # start-up has collection off).
+    # The writer's own objects are collected (the zygote forks it while collection is
+    # off).
     gc.freeze()
     gc.enable()
-    if report_pid:  # named and niced by now, as whoever learns our pid will see
-        try:
-            sock.sendall(struct.pack("!I", os.getpid()))
-        except OSError:  # the gateway's process ended already
-            return
+    try:  # named and niced by now, as whoever learns our pid will see
+        sock.sendall(struct.pack("!I", os.getpid()))
+    except OSError:  # the gateway's process ended already
+        return
     head, fds, _flags, _address = socket.recv_fds(sock, 4, 1)
     if not head:  # the gateway's process ended before it needed a writer
         return

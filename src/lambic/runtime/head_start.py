@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lambic._sockets import bind_socket
 from lambic.project.paths import ProjectPaths
-from lambic.runtime._log_writer_fork import ForkedWriter, fork_writer
+from lambic.runtime._log_writer_fork import ForkedWriter
 from lambic.runtime._zygote_launch import Launched, launch_local, take_ahead
 from lambic.runtime.zygote import Zygote
 
@@ -78,9 +78,8 @@ def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart
     try:
         if launched is None:
             launched = launch_local()
-        # The zygote forks the writer before its preload (`_log_writer_fork`); one started
-        # without it leaves us forking it here, while we are still small and threadless.
-        writer = launched.take_log_writer() or fork_writer()
+        # The zygote forks the writer before its preload (`_log_writer_fork`).
+        writer = launched.take_log_writer()
         return HeadStart(sock, start_zygote(project_dir, stage, launched), writer)
     except BaseException:
         if writer is not None:

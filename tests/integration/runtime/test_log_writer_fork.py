@@ -140,7 +140,7 @@ def test_without_pidfds_the_writers_end_is_seen_in_proc(
     ours, theirs = socket.socketpair()
     theirs.sendall(struct.pack("!I", launched.proc.pid))
     theirs.close()
-    other = _log_writer_fork.ForkedWriter(None, ours)
+    other = writer_on(ours)
     try:
         assert other.pid == launched.proc.pid
         with pytest.raises(subprocess.TimeoutExpired):
