@@ -44,13 +44,13 @@ def _warm_steps(services: Sequence[str]) -> Iterator[bool]:
     by its own step (botocore's `load_service_model`, what building the client reads).
 
     The groundwork is the default session, botocore's endpoint data (endpoints.json:
-    ~6.7 MB once parsed, ~19 ms), which the first client of any service loads, and the
-    first service's models and client (DynamoDB in `lambic local`'s list). A spawn of
-    code that imports boto3 waits for it (`serve`): forked before it, an environment
-    builds its first client from copies of its own and keeps them (measured on the
-    flagship: 14.5 MB of its own memory at idle when forked after it, 18.5 after the
-    endpoint data only, 22.6 before either); what the zygote builds first the
-    environment no longer builds.
+    ~4 MB once parsed by `_model_data`, ~7 ms), which the first client of any service
+    loads, and the first service's models and client (DynamoDB in `lambic local`'s
+    list). A spawn of code that imports boto3 waits for it (`serve`): forked before it,
+    an environment builds its first client from copies of its own and keeps them
+    (measured on the flagship, botocore's loader: 14.5 MB of its own memory at idle when
+    forked after it, 18.5 after the endpoint data only, 22.6 before either); what the
+    zygote builds first the environment no longer builds.
     """
     import boto3
     import botocore.session
@@ -60,6 +60,10 @@ def _warm_steps(services: Sequence[str]) -> Iterator[bool]:
     assert boto3.DEFAULT_SESSION is not None  # set just above
     yield False
     loader = core.get_component("data_loader")
+    # Plain dicts, models without their prose: ~half the image (`_model_data`).
+    from lambic.runtime import _model_data
+
+    _model_data.install(loader)
     # Cached by the loader (botocore's `instance_cache`): the endpoint resolver and
     # every client read this copy.
     loader.load_data_with_path("endpoints")

@@ -1,0 +1,122 @@
+"""The zygote's botocore data loader (`_model_data`): the same data as botocore's but a
+service model's prose, in plain dicts, and clients built from it work end to end."""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.loaders import Loader
+
+from lambic.pytest_plugin import ServicesEndpoint
+from lambic.runtime import _model_data
+
+
+def _types(data: Any) -> set[type]:
+    """Every container type in `data`."""
+    if isinstance(data, dict):
+        return {type(data)}.union(*(_types(v) for v in data.values()))
+    if isinstance(data, list):
+        return {list}.union(*(_types(v) for v in data))
+    return set()
+
+
+def _without_prose(model: dict[str, Any]) -> dict[str, Any]:
+    stripped = copy.deepcopy(model)
+    for operation in stripped["operations"].values():
+        operation.pop("documentation", None)
+    for shape in stripped["shapes"].values():
+        shape.pop("documentation", None)
+        for member in shape.get("members", {}).values():
+            member.pop("documentation", None)
+    return stripped
+
+
+@pytest.fixture
+def loaders() -> tuple[Any, Any]:
+    """botocore's loader and one reading through `_model_data` (with boto3's data
+    directory, as a boto3 session's loader has)."""
+    boto3_data = [str(Path(boto3.__file__).parent / "data")]
+    compact = Loader(extra_search_paths=boto3_data)
+    _model_data.install(compact)
+    return Loader(extra_search_paths=boto3_data), compact
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("s3", "service-2"), ("dynamodb", "service-2"), ("sqs", "service-2")],
+)
+def test_a_service_model_is_botocores_without_its_prose(
+    loaders: tuple[Any, Any], name: str, kind: str
+) -> None:
+    theirs, ours = (loader.load_service_model(name, kind) for loader in loaders)
+    assert ours == _without_prose(theirs)
+    assert _types(ours) <= {dict, list}
+    assert OrderedDict in _types(theirs)  # what the plain dicts replace
+    # What botocore reads by index stays: a service's client context parameters.
+    assert all("documentation" in p for p in ours.get("clientContextParams", {}).values())
+    assert set(ours["operations"]) == set(theirs["operations"])
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda loader: loader.load_data("endpoints"),
+        lambda loader: loader.load_data("partitions"),
+        lambda loader: loader.load_service_model("s3", "endpoint-rule-set-1"),
+        lambda loader: loader.load_service_model("dynamodb", "resources-1"),
+        lambda loader: loader.load_service_model("dynamodb", "waiters-2"),
+        lambda loader: loader.load_service_model("s3", "paginators-1"),
+    ],
+    ids=["endpoints", "partitions", "rule set", "resources", "waiters", "paginators"],
+)
+def test_other_files_are_botocores_in_plain_dicts(loaders: tuple[Any, Any], load: Any) -> None:
+    theirs, ours = (load(loader) for loader in loaders)
+    assert ours == theirs
+    assert _types(ours) <= {dict, list}
+
+
+def test_a_missing_file_is_missing(loaders: tuple[Any, Any]) -> None:
+    assert _model_data.CompactFileLoader().load_file("/nonexistent/service-2") is None
+    with pytest.raises(botocore.exceptions.UnknownServiceError):
+        loaders[1].load_service_model("no-such-service", "service-2")
+
+
+def test_clients_from_the_compact_data_call_the_services(lambic_services: ServicesEndpoint) -> None:
+    """What an environment's code does with the zygote's session: S3 (client context
+    parameters, checksums, a paginator) and DynamoDB (a resource, a waiter), against
+    real local services."""
+    core = botocore.session.get_session()
+    _model_data.install(core.get_component("data_loader"))
+    session = boto3.session.Session(botocore_session=core, region_name=lambic_services.region)
+    s3 = session.client("s3", endpoint_url=lambic_services.url)
+    s3.create_bucket(Bucket="compact")
+    s3.put_object(Bucket="compact", Key="a/1", Body=b"one", ChecksumAlgorithm="SHA256")
+    assert s3.get_object(Bucket="compact", Key="a/1")["Body"].read() == b"one"
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="compact", Prefix="a/")
+    assert [o["Key"] for page in pages for o in page.get("Contents", [])] == ["a/1"]
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket="compact", Key="missing")
+
+    dynamodb = session.resource("dynamodb", endpoint_url=lambic_services.url)
+    table = dynamodb.create_table(
+        TableName="compact",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table.wait_until_exists()
+    table.put_item(Item={"pk": "k", "n": 1})
+    assert table.get_item(Key={"pk": "k"})["Item"] == {"pk": "k", "n": 1}
+
+    # The prose is what goes: an operation's documentation (its method's docstring).
+    def prose(client: Any) -> str:
+        return str(client.meta.service_model.operation_model("GetObject").documentation)
+
+    assert prose(s3) == ""
+    assert "Retrieves an object" in prose(boto3.client("s3", region_name="us-east-1"))
