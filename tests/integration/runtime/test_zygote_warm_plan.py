@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lambic._cloud_process import LocalCloudProcess
 from tests._support.clouds import RunningCloud
 
 pytestmark = pytest.mark.slow
@@ -43,6 +44,23 @@ def busy():
 """
 
 
+DATA_ROUTE = """
+@app.route("/data")
+def data():
+    # How the zygote's session reads botocore's data (`_model_data`), and a client
+    # built from it calling the local services.
+    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    endpoints = loader.load_data("endpoints")
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="compact")["QueueUrl"]
+    return {
+        "file_loader": type(loader.file_loader).__name__,
+        "services": type(endpoints["partitions"][0]["services"]).__name__,
+        "queues": sqs.list_queues()["QueueUrls"] == [url],
+    }
+"""
+
+
 def _project(root: Path, app: str) -> Path:
     (root / ".lambic").mkdir(parents=True)
     (root / "app.py").write_text(app)
@@ -72,3 +90,16 @@ def test_code_naming_no_service_gets_the_usual_ones(tmp_path: Path) -> None:
     with RunningCloud(_project(tmp_path, app), reload=False) as cloud:
         first = cloud.request("GET", "/models").json()
         assert "dynamodb" in first
+
+
+def test_environments_read_the_compact_data(tmp_path: Path) -> None:
+    """Under `lambic local` (its services too): the environment's default session reads
+    botocore's data as the zygote's `_model_data` does, and its client calls SQS."""
+    local = LocalCloudProcess(_project(tmp_path, APP + DATA_ROUTE)).start()
+    try:
+        assert local.get_json("/data") == (
+            200,
+            {"file_loader": "CompactFileLoader", "services": "PackedServices", "queues": True},
+        )
+    finally:
+        local.close()

@@ -4,6 +4,7 @@ service model's prose, in plain dicts, and clients built from it work end to end
 from __future__ import annotations
 
 import copy
+import marshal
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import boto3
 import botocore.session
 import pytest
 from botocore.loaders import Loader
+from botocore.regions import EndpointResolver
 
 from lambic.pytest_plugin import ServicesEndpoint
 from lambic.runtime import _model_data
@@ -66,19 +68,68 @@ def test_a_service_model_is_botocores_without_its_prose(
 @pytest.mark.parametrize(
     "load",
     [
-        lambda loader: loader.load_data("endpoints"),
         lambda loader: loader.load_data("partitions"),
         lambda loader: loader.load_service_model("s3", "endpoint-rule-set-1"),
         lambda loader: loader.load_service_model("dynamodb", "resources-1"),
         lambda loader: loader.load_service_model("dynamodb", "waiters-2"),
         lambda loader: loader.load_service_model("s3", "paginators-1"),
     ],
-    ids=["endpoints", "partitions", "rule set", "resources", "waiters", "paginators"],
+    ids=["partitions", "rule set", "resources", "waiters", "paginators"],
 )
 def test_other_files_are_botocores_in_plain_dicts(loaders: tuple[Any, Any], load: Any) -> None:
     theirs, ours = (load(loader) for loader in loaders)
     assert ours == theirs
     assert _types(ours) <= {dict, list}
+
+
+def test_the_endpoint_data_resolves_as_botocores(loaders: tuple[Any, Any]) -> None:
+    """Every service of every partition: its regions, its endpoint in two regions
+    (with FIPS too), its data, through botocore's resolver over either data."""
+    theirs, ours = (EndpointResolver(loader.load_data("endpoints")) for loader in loaders)
+    assert ours._endpoint_data == theirs._endpoint_data
+    for partition in theirs._endpoint_data["partitions"]:
+        name = partition["partition"]
+        regions = list(partition["regions"])[:2]
+        packed = next(p for p in ours._endpoint_data["partitions"] if p["partition"] == name)
+        assert isinstance(packed["services"], _model_data.PackedServices)
+        for service in partition["services"]:
+            assert ours.get_available_endpoints(service, name) == theirs.get_available_endpoints(
+                service, name
+            )
+            assert ours.get_service_endpoints_data(
+                service, name
+            ) == theirs.get_service_endpoints_data(service, name)
+            for region in regions:
+                for fips in (False, True):
+                    assert _resolved(ours, service, region, fips) == _resolved(
+                        theirs, service, region, fips
+                    ), (service, region, fips)
+        assert "no-such-service" not in packed["services"]
+        assert ours.construct_endpoint("no-such-service", regions[0]) == theirs.construct_endpoint(
+            "no-such-service", regions[0]
+        )
+
+
+def _resolved(resolver: EndpointResolver, service: str, region: str, fips: bool) -> Any:
+    try:
+        return resolver.construct_endpoint(service, region, use_fips_endpoint=fips)
+    except botocore.exceptions.EndpointVariantError as error:
+        return str(error)
+
+
+def test_a_service_entry_is_unpacked_once() -> None:
+    """botocore writes into the entries it resolves: a second read sees the same dict."""
+    services = _model_data.PackedServices({"s3": marshal.dumps({"endpoints": {}})})
+    assert services["s3"] is services["s3"]
+    assert "s3" in services and "sqs" not in services and len(services) == 1
+    assert services.get("sqs") is None and list(services) == ["s3"]
+
+
+def test_the_fork_packs_what_this_process_would() -> None:
+    path = str(Path(botocore.__file__).parent / "data" / "endpoints.json")
+    in_fork = _model_data._pack_in_fork(path, open)
+    assert in_fork is not None
+    assert marshal.loads(in_fork) == marshal.loads(_model_data._pack(path, open))
 
 
 def test_a_missing_file_is_missing(loaders: tuple[Any, Any]) -> None:
