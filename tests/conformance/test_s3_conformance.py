@@ -8,7 +8,6 @@ in `AWS_DIFFERS_FROM_MOTO` with the reason, and Lambic is held to AWS's answer.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,17 +17,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
+from lambic._cloud_process import free_port
 from lambic.services.s3 import create_service
 from lambic.services.server import EdgeServer
 
 Step = tuple[str, Callable[[Any], Any]]
 MB = 1024 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _client(url: str) -> Any:
@@ -385,7 +379,7 @@ AWS_DIFFERS_FROM_MOTO: dict[str, tuple[str, Any]] = {
 
 @pytest.fixture(scope="module")
 def results() -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    moto_port = _free_port()
+    moto_port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     edge = EdgeServer({"s3": create_service(None)}).start()

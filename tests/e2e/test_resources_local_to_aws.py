@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +24,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from lambic._cloud_process import free_port
+
 from .conftest import LAMBIC, LocalCloudProcess, subprocess_environment, wait_until
 
 pytestmark = pytest.mark.slow
@@ -32,13 +33,6 @@ pytestmark = pytest.mark.slow
 APP = Path(__file__).resolve().parents[1] / "deploy_apps" / "resources"
 ACCOUNT = "000000000000"  # the local cloud's
 MOTO_ACCOUNT = "123456789012"  # moto's default account
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def moto() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reliability_wire import make_edge
 
+from lambic._cloud_process import free_port
 from lambic.services.server import EdgeServer
 
 
@@ -50,13 +50,6 @@ def edge(tmp_path: Path) -> Iterator[EdgeServer]:
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "apps" / "hostile_handlers"
 LAMBIC = Path(sys.executable).parent / "lambic"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _live_processes(entry: str, matches: Callable[[bytes], bool]) -> set[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,17 +15,11 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from lambic._cloud_process import free_port
 from lambic.deploy.aws import AWSSession, is_mutating
 
 APPS = Path(__file__).resolve().parents[2] / "deploy_apps"
 REGION = "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _allow_mock_integrations_without_uri() -> None:
@@ -55,7 +48,7 @@ def _allow_mock_integrations_without_uri() -> None:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     _allow_mock_integrations_without_uri()
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

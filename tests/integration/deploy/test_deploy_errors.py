@@ -9,11 +9,12 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+from lambic._cloud_process import free_port
 from lambic.cli.main import main
 from lambic.deploy.deployer import deploy
 from lambic.deploy.errors import AWSError
 
-from .conftest import _free_port, client
+from .conftest import client
 
 
 def test_missing_credentials_say_how_to_configure_them(
@@ -45,7 +46,7 @@ def test_a_name_taken_by_someone_else_says_to_choose_another(
 def test_unreachable_service_endpoint_names_the_region(
     aws_env: str, copy_app: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     with pytest.raises(AWSError, match=r"may not exist in region us-east-1"):
         deploy(copy_app("hello"), "dev")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from botocore.config import Config
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from lambic._cloud_process import free_port
 from lambic._http_limits import GATEWAY_LIMITS
 from lambic.project.environ import LOCAL_CREDENTIALS
 from lambic.runtime.local import LocalCloud
@@ -32,13 +32,6 @@ pytestmark = pytest.mark.slow
 APP = Path(__file__).resolve().parents[2] / "apps" / "websocket_echo"
 WaitFor = Callable[..., Awaitable[None]]
 Recorded = Callable[[Path, str], list[dict[str, Any]]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Cloud:
@@ -69,7 +62,7 @@ async def start_cloud(
     shutil.copytree(APP, project)
     out = tmp_path / "out"
     out.mkdir()
-    gateway = WebSocketGateway(port=_free_port(), limits=limits)
+    gateway = WebSocketGateway(port=free_port(), limits=limits)
     lines: list[str] = []
     cloud = LocalCloud(
         project,

@@ -15,6 +15,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from lambic._cloud_process import free_port
+
 pytestmark = pytest.mark.slow
 
 WRITER = r"""
@@ -41,12 +43,6 @@ while True:
         sys.exit(0)
     print(kind, i, flush=True)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(state: Path, port: int) -> subprocess.Popen[str]:
@@ -77,7 +73,7 @@ def _clients(url: str) -> tuple[Any, Any, Any]:
 def test_every_acknowledged_write_survives_sigkill_of_the_services_process(
     tmp_path: Path,
 ) -> None:
-    state, port = tmp_path / "state", _free_port()
+    state, port = tmp_path / "state", free_port()
     url = f"http://127.0.0.1:{port}"
     server = _start(state, port)
     writer: subprocess.Popen[str] | None = None

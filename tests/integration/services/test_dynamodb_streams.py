@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from lambic._cloud_process import free_port
 from lambic.services.dynamodb import DynamoDBService, create_service
 from lambic.services.server import EdgeServer
 from tests._support.clients import aws_client
@@ -149,12 +149,6 @@ def test_listener_receives_records_after_commit(served: tuple[Any, str]) -> None
     assert [r["dynamodb"]["NewImage"]["pk"]["S"] for r in mine] == ["x", "y"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 _SERVE = """
 import sys
 from pathlib import Path
@@ -165,7 +159,7 @@ serve({"dynamodb": create_service(Path(sys.argv[1]))}, host="127.0.0.1", port=in
 
 
 def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVE, str(tmp_path), str(port)],
         stdout=subprocess.DEVNULL,

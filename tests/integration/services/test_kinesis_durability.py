@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,11 +13,7 @@ from typing import Any
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from lambic._cloud_process import free_port
 
 
 @pytest.fixture
@@ -27,7 +22,7 @@ def run_server(tmp_path: Path) -> Iterator[Callable[[], tuple[subprocess.Popen[s
     processes: list[subprocess.Popen[str]] = []
 
     def start() -> tuple[subprocess.Popen[str], str]:
-        port = _free_port()
+        port = free_port()
         state = str(tmp_path / "state")
         process = subprocess.Popen(
             [sys.executable, "-m", "lambic", "services", "--state", state, "--port", str(port)],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+
+from lambic._cloud_process import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -40,12 +41,6 @@ while True:
     except Exception:
         sys.exit(0)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(state: Path, port: int) -> subprocess.Popen[str]:
@@ -80,7 +75,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def test_acknowledged_versions_survive_sigkill(tmp_path: Path) -> None:
-    state, port = tmp_path / "state", _free_port()
+    state, port = tmp_path / "state", free_port()
     url = f"http://127.0.0.1:{port}"
     server = _start(state, port)
     writer: subprocess.Popen[str] | None = None
