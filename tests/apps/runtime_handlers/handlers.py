@@ -115,16 +115,18 @@ def files_a_client_reads(event, context):
     import os
 
     import boto3
-    import botocore.loaders
 
     read = []
-    original = botocore.loaders.JSONFileLoader.load_file
+    # The default session's file loader: botocore's, or the zygote's (_model_data).
+    loader = boto3._get_default_session()._session.get_component("data_loader")
+    kind = type(loader.file_loader)
+    original = kind.load_file
 
     def spy(self, path):
         read.append(os.path.basename(path))
         return original(self, path)
 
-    botocore.loaders.JSONFileLoader.load_file = spy
+    kind.load_file = spy
     by_service = {}
     for service in event["services"]:
         boto3.client(service, region_name="us-east-1")
