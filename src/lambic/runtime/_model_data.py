@@ -9,10 +9,10 @@ environment shares and partly copies (docs/internals.md §3.1.0): on the flagshi
 (DynamoDB and S3) the endpoint data, two models and two rule sets are ~13.7 MB parsed
 by botocore, ~3 MB here, and parsed in half the time. Plain dicts keep the file's
 order; botocore reads the data by key and never asks for an `OrderedDict`'s own
-methods. What goes is a service model's `documentation` of its operations, shapes
-and their members (all read with `.get(..., "")`): the docstrings of the default
-session's clients are empty; requests, responses, errors, paginators and waiters are
-unchanged. A `boto3.session.Session()` the code makes itself has a loader of its own,
+methods. What goes is the prose of a service model's operations, shapes and members
+(`PROSE_LEFT_OUT` stands in for it): the docstrings and `help()` of the default
+session's clients say so instead; requests, responses, errors, paginators and waiters
+are unchanged. A `boto3.session.Session()` the code makes itself has a loader of its own,
 botocore's.
 
 The endpoint data (endpoints.json) describes ~1,200 services in 8 partitions, ~4 MB
@@ -39,7 +39,14 @@ from typing import IO, Any
 
 from botocore.loaders import JSONFileLoader
 
-__all__ = ["CompactFileLoader", "PackedServices", "install", "packed_endpoints", "without_prose"]
+__all__ = [
+    "PROSE_LEFT_OUT",
+    "CompactFileLoader",
+    "PackedServices",
+    "install",
+    "packed_endpoints",
+    "without_prose",
+]
 
 Opener = Callable[[str, str], IO[bytes]]
 
@@ -65,20 +72,35 @@ class CompactFileLoader(JSONFileLoader):  # type: ignore[misc]  # botocore is un
         return None
 
 
+#: What a service model's operations, shapes and members document instead of their
+#: prose: botocore's docstrings need some text where the model had some (a parameter's
+#: section is only made for documented shapes, and its hooks for auto-populated
+#: parameters, such as S3's checksums, write into that section).
+PROSE_LEFT_OUT = (
+    "<p>(Left out of the boto3 that lambic local preloads into execution environments;"
+    " see the service's API reference.)</p>"
+)
+
+
 def without_prose(data: Any) -> Any:
-    """A service model (a dict with "operations" and "shapes") without the
-    documentation of its operations, shapes and their members; anything else as is.
-    Other fields named "documentation" stay: botocore reads some by index (a service's
-    clientContextParams)."""
+    """A service model (a dict with "operations" and "shapes") with the documentation
+    of its operations, shapes and their members replaced by `PROSE_LEFT_OUT`; anything
+    else as is. Other fields named "documentation" stay: botocore reads some by index
+    (a service's clientContextParams)."""
     if not (isinstance(data, dict) and "shapes" in data and "operations" in data):
         return data
     for operation in data["operations"].values():
-        operation.pop("documentation", None)
+        _leave_out_prose(operation)
     for shape in data["shapes"].values():
-        shape.pop("documentation", None)
+        _leave_out_prose(shape)
         for member in shape.get("members", {}).values():
-            member.pop("documentation", None)
+            _leave_out_prose(member)
     return data
+
+
+def _leave_out_prose(node: dict[str, Any]) -> None:
+    if "documentation" in node:
+        node["documentation"] = PROSE_LEFT_OUT
 
 
 class PackedServices(Mapping[str, Any]):
