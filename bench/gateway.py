@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/gateway.py [--seconds 10] [--connections 8] [--rounds 3]
                                       [--tail-rounds 9] [--metering-only]
-                                      [--cold-only [--baseline OTHER/src]]
+                                      [--cold-only [--boto3] [--baseline OTHER/src]]
 
 (a) `lambic local` (gateway + execution environment per request, as on AWS);
 (b) `chalice local` (the anchor the issue compares against);
@@ -22,6 +22,9 @@ request forks a fresh environment; median of 10). `--cold-only` measures just th
 cold start, on two servers interleaved: isolated (the default) and
 `LAMBIC_ISOLATION=off` (the anchor: isolation's cost is the ratio), or with
 `--baseline OTHER/src` this tree's and another checkout's (a before/after in one run).
+`--boto3` makes that cold start's app build what a typical handler module builds at
+init, a DynamoDB table resource and an S3 client, and call both services (the zygote's
+preloaded boto3 at work: `runtime._zygote_process`, `runtime._model_data`).
 Everything is bounded in time; all processes started here are stopped, loopback only.
 """
 
@@ -56,6 +59,24 @@ app = Lambic(app_name="hello")
 @app.route("/")
 def index():
     return {"hello": "world"}
+"""
+
+# The cold-start app of `--cold-only --boto3`: clients built at init, both called.
+BOTO3_APP = """\
+import boto3
+from lambic import Lambic
+
+app = Lambic(app_name="hello")
+table = boto3.resource("dynamodb").Table("bench")
+s3 = boto3.client("s3")
+
+
+@app.route("/")
+def index():
+    return {
+        "tables": len(table.meta.client.list_tables()["TableNames"]),
+        "buckets": len(s3.list_buckets()["Buckets"]),
+    }
 """
 
 CHALICE_APP = LAMBIC_APP.replace("from lambic import Lambic", "from chalice import Chalice")
@@ -278,10 +299,13 @@ def one_connection_tails(
     return runs
 
 
-def cold_only(root: Path, runs: int, baseline: Path | None = None) -> None:
+def cold_only(root: Path, runs: int, baseline: Path | None = None, boto3: bool = False) -> None:
     """Cold starts isolated and with LAMBIC_ISOLATION=off, interleaved, same run; with
-    `baseline` (another checkout's `src`), this tree's and that one's instead."""
+    `baseline` (another checkout's `src`), this tree's and that one's instead; with
+    `boto3`, of `BOTO3_APP`."""
     _, cold_dir, _, _ = make_projects(root)
+    if boto3:
+        (cold_dir / "app.py").write_text(BOTO3_APP)
     off_dir = root / "lambic-cold-off"
     shutil.copytree(cold_dir, off_dir)
     names = ("isolated", "off") if baseline is None else ("this tree", "baseline")
@@ -304,8 +328,9 @@ def cold_only(root: Path, runs: int, baseline: Path | None = None) -> None:
     on, off = statistics.median(found[names[0]]), statistics.median(found[names[1]])
     pairs = statistics.median(a / b for a, b in zip(*found.values(), strict=True))
     anchor = "LAMBIC_ISOLATION=off" if baseline is None else "baseline"
+    what = "lambic cold start (boto3 clients at init)" if boto3 else "lambic cold start"
     print(
-        f"lambic cold start, median of {runs}: {names[0]} {on:.1f} ms, "
+        f"{what}, median of {runs}: {names[0]} {on:.1f} ms, "
         f"{anchor} {off:.1f} ms, ratio {on / off:.2f}x "
         f"(median of paired ratios {pairs:.2f}x)"
     )
@@ -377,10 +402,16 @@ def main() -> None:
         help="With --cold-only: another checkout's src, whose cold starts (isolated) are "
         "interleaved with this tree's instead of LAMBIC_ISOLATION=off.",
     )
+    parser.add_argument(
+        "--boto3",
+        action="store_true",
+        help="With --cold-only: an app that builds a DynamoDB resource and an S3 client "
+        "at init and calls both.",
+    )
     args = parser.parse_args()
     if args.cold_only:
         with tempfile.TemporaryDirectory() as tmp:
-            cold_only(Path(tmp), args.cold_runs, args.baseline)
+            cold_only(Path(tmp), args.cold_runs, args.baseline, args.boto3)
         return
     tool = "wrk -t1" if shutil.which("wrk") else "bundled asyncio generator"
     print(
