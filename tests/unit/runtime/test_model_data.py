@@ -145,6 +145,21 @@ def test_the_fork_packs_what_this_process_would() -> None:
     assert marshal.loads(in_fork) == marshal.loads(_model_data._pack(path, open))
 
 
+def test_packing_stays_in_this_process_when_it_cannot_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_fork() -> int:
+        raise OSError("fork refused")
+
+    monkeypatch.setattr(_model_data.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(_model_data.os, "fork", no_fork)
+    path = str(Path(botocore.__file__).parent / "data" / "endpoints.json")
+    data = _model_data.packed_endpoints(path)
+    aws = data["partitions"][0]
+    assert isinstance(aws["services"], _model_data.PackedServices)
+    assert "us-east-1" in aws["services"]["dynamodb"]["endpoints"]
+
+
 def test_a_missing_file_is_missing(loaders: tuple[Any, Any]) -> None:
     assert _model_data.CompactFileLoader().load_file("/nonexistent/service-2") is None
     with pytest.raises(botocore.exceptions.UnknownServiceError):
