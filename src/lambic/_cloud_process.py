@@ -182,11 +182,15 @@ class LocalCloudProcess:
         proc = self.proc
         if proc is None:
             return
+        # `lambic local` itself first: it holds the services and records what each
+        # invocation did. An environment killed before it would be seen dying (a
+        # function error: with no retries left, its event goes to the dead-letter
+        # queue, durably) if this process were preempted between two kills.
+        with contextlib.suppress(OSError):
+            proc.kill()
         for pid in session_processes(proc.pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
         if self._reader is not None:
