@@ -19,6 +19,9 @@ from botocore.regions import EndpointResolver
 from lambic.pytest_plugin import ServicesEndpoint
 from lambic.runtime import _model_data
 
+#: botocore's endpoint data, as installed.
+ENDPOINTS_JSON = str(Path(botocore.__file__).parent / "data" / "endpoints.json")
+
 
 def _types(data: Any) -> set[type]:
     """Every container type in `data`."""
@@ -139,10 +142,9 @@ def test_a_service_entry_is_unpacked_once() -> None:
 
 
 def test_the_fork_packs_what_this_process_would() -> None:
-    path = str(Path(botocore.__file__).parent / "data" / "endpoints.json")
-    in_fork = _model_data._pack_in_fork(path, open)
+    in_fork = _model_data._pack_in_fork(ENDPOINTS_JSON, open)
     assert in_fork is not None
-    assert marshal.loads(in_fork) == marshal.loads(_model_data._pack(path, open))
+    assert marshal.loads(in_fork) == marshal.loads(_model_data._pack(ENDPOINTS_JSON, open))
 
 
 def test_packing_stays_in_this_process_when_it_cannot_fork(
@@ -153,8 +155,7 @@ def test_packing_stays_in_this_process_when_it_cannot_fork(
 
     monkeypatch.setattr(_model_data.threading, "active_count", lambda: 1)
     monkeypatch.setattr(_model_data.os, "fork", no_fork)
-    path = str(Path(botocore.__file__).parent / "data" / "endpoints.json")
-    data = _model_data.packed_endpoints(path)
+    data = _model_data.packed_endpoints(ENDPOINTS_JSON)
     aws = data["partitions"][0]
     assert isinstance(aws["services"], _model_data.PackedServices)
     assert "us-east-1" in aws["services"]["dynamodb"]["endpoints"]
