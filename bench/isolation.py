@@ -13,8 +13,8 @@ invocations are compared the same way. Loopback only, bounded in time.
 
 `--steps N` profiles instead: N forks of a zygote-like process (the namespace factory
 forked before the preload, as the zygote does) each walled in as an environment is, with
-the wall and CPU time (thread time) of each step; the factory's builder and reaper
-run in other processes, so its share shows as wall time of the join only.
+the wall and CPU time (thread time) of each step; the factory's builder and the
+namespace's init run in other processes, so its share shows as wall time of the join only.
 """
 
 from __future__ import annotations

@@ -28,11 +28,11 @@ proportional set size is summed over every process of the tree
 (/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
 Each process is listed by role with its PSS and with the memory that is its own (USS:
 pages no other process maps, what the tree would free without it). The zygote's
-forks are told apart: the namespace factory and its reapers (one per environment or
-spare, `runtime/_namespaces`), the environment that answered, and the spare forked
-ahead of the next cold start. A forked process's PSS includes its share of the
-zygote's image (boto3's modules and models), which the zygote holds anyway: its own
-memory is what it adds.
+forks are told apart: the namespace factory and the init of each environment's or the
+spare's namespace (`runtime/_namespaces`: an exec'd `cat`), the environment that
+answered, and the spare forked ahead of the next cold start. A forked process's PSS
+includes its share of the zygote's image (boto3's modules and models), which the
+zygote holds anyway: its own memory is what it adds.
 With --baseline, the two Lambic targets also run from another checkout's `src`
 (PYTHONPATH; e.g. a worktree of main) in the same rounds: a before/after in one run.
 Rounds are interleaved (target after target) so a burst of other load on the machine
@@ -180,6 +180,8 @@ def role(pid: int) -> str:
             return "manifest reader"
         if comm in ("lambic-zygote", "lambic-env", "lambic-ns"):
             return "zygote"
+    if words == ["lambic-ns"]:  # `cat` exec'd as a namespace's init
+        return "namespace init"
     for needle, name in (
         ("_zygote_main", "zygote"),
         ("_manifest_child", "manifest reader"),
@@ -216,11 +218,11 @@ def _namespace_init(pid: int) -> bool:
 def _zygote_child(pid: int, zygote: int) -> str:
     """What a process forked from the zygote is: the namespace factory (its own user
     namespace; its children still in the zygote's PID namespace, where an environment
-    has joined a reaper's), a namespace reaper, an environment
+    has joined an init's), a namespace init (an interpreter where there is no cat), an environment
     (the leader of its own process group) or the spare (walled in, waiting for its
     spec)."""
     if _namespace_init(pid):
-        return "namespace reaper"
+        return "namespace init"
     kinds = ("user", "pid_for_children")
     ns = {what: _link(pid, f"ns/{what}") for what in kinds}
     theirs = {what: _link(zygote, f"ns/{what}") for what in kinds}
@@ -249,9 +251,9 @@ def tree_pss(root: int) -> list[tuple[str, int, int]]:
         if name == "zygote":
             if ppid in zygotes:
                 name = _zygote_child(pid, ppid)
-            elif named.get(ppid) in ("namespace factory", "namespace reaper"):
-                # A builder that has not exited yet, or a reaper: PID 1 of its namespace.
-                name = "namespace reaper" if _namespace_init(pid) else "namespace builder"
+            elif named.get(ppid) in ("namespace factory", "namespace init"):
+                # A builder that has not exited yet, or an init not yet exec'd.
+                name = "namespace init" if _namespace_init(pid) else "namespace builder"
             else:
                 zygotes.add(pid)
         named[pid] = name

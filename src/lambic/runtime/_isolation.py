@@ -161,11 +161,11 @@ def facilities() -> Facilities:
 def start_factory() -> None:
     """In the zygote, first thing: probe, and fork the namespace factory.
 
-    Forked before the zygote imports boto3 and builds its clients, the factory (and
-    the reapers it forks, one per environment) hold a bare interpreter's pages: forked
-    later, each held a copy of the zygote's whole image as it was then, which the
-    zygote's later warming and collections rewrite (measured on the flagship: the
-    factory and its two reapers held ~12.7 MB no other process shared).
+    Forked before the zygote imports boto3 and builds its clients, the factory holds
+    a bare interpreter's pages: forked later, it held a copy of the zygote's whole
+    image as it was then, which the zygote's later warming and collections rewrite
+    (measured on the flagship: the factory and the two namespace inits it then forked
+    held ~12.7 MB no other process shared).
     """
     if enabled() and facilities().namespaces:
         _namespaces.start_factory()
@@ -227,8 +227,8 @@ def prepare() -> None:
 
     Runs in a zygote's spare before it knows its function: nothing here depends on
     the spec. Measured (bench/isolation.py --steps): ~1.6 ms of CPU here, half of it
-    the join (mostly copy-on-write faults); the factory's reapers, recycled, fork
-    nothing per environment.
+    the join (mostly copy-on-write faults); the factory's builder and the
+    namespace's init run in processes of their own.
     """
     global _prepared
     if _prepared is not None or not enabled():

@@ -5,22 +5,28 @@ A PID namespace needs an init, and an init is a new process: the first one forke
 after `unshare(CLONE_NEWPID)`. Forked from an environment (a copy of a zygote holding
 boto3's models) for every environment, that fork, the user namespace's id maps and
 their exits cost ~3 ms of CPU per cold start (measured: perf stat, bench/isolation.py
---steps). So the zygote forks a factory that builds them once and recycles them:
+--steps). So the zygote forks a factory, in a user namespace of its own, that builds
+them ahead (a spare asks while it waits for its spec):
 
-    factory   unshare(user + mount) and map our uid/gid, once;
-              per request: an idle reaper, else a builder (forked) makes one
+    factory   unshare(user + mount) and map our uid/gid, once; per request it forks
+              a builder and holds the write end of a pipe for that namespace
     builder   unshare(mount + PID) inside the factory's user namespace,
               a private tmpfs on /tmp (512 MB, Lambda's default ephemeral storage),
-              fork the init (the reaper), exit
-    reaper    PID 1 of the new namespace: answers the requester with its pidfd,
-              watches the requester's pidfd; when it exits, kills what is left in the
-              namespace (kill(-1) as init), mounts a fresh /tmp, and is idle again
-    requester (a zygote's spare, ahead of its spec) setns(reaper's pidfd,
+              fork the init, answer the requester with the init's pidfd, exit
+    init      PID 1 of the new namespace: `cat` reading the pipe (an exec'd program
+              holds ~0.15 MB of its own; an interpreter forked for it held ~1.3 MB,
+              one per environment alive). When the requester has exited the factory
+              closes the pipe: the init ends, the kernel kills what is left in the
+              namespace, and the private /tmp goes with its last process
+    requester (a zygote's spare, ahead of its spec) setns(init's pidfd,
               user | mount | PID): one syscall joins all three
 
-Where there is no factory (a plain fork, as in tests, or the factory died) `enter()`
-builds the same namespaces in the calling process. What the handler may open is
-`_isolation`'s business (Landlock); this module only draws the namespaces.
+Every environment gets new namespaces: nothing is recycled, so nothing one
+environment left (a daemon, a file in /tmp) can meet the next. Where there is no
+factory (a plain fork, as in tests, or the factory died) `enter()` builds the same
+namespaces in the calling process, with an init that watches it (a pidfd; only a
+Python init can). What the handler may open is `_isolation`'s business (Landlock);
+this module only draws the namespaces.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import ctypes
 import os
 import select
 import selectors
+import shutil
 import signal
 import socket
 import sys
@@ -126,74 +133,46 @@ def _close_all_but(*keep: int) -> None:
     os.closerange(low, _MAX_FD)
 
 
-def _clear() -> None:  # pragma: no cover - runs in a reaper
-    """After an environment: kill what it left in our PID namespace (its orphans are
-    ours now), and give the next one an empty /tmp (its binds go with the old one)."""
-    if os.getpid() != 1:  # kill(-1) from anything but a namespace's init kills all ours
-        raise OSError("a reaper must be its PID namespace's init")
-    while True:
-        try:
-            os.kill(-1, signal.SIGKILL)  # from a namespace's init: all of it but us
-        except ProcessLookupError:
-            break
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(-1, 0)  # SIGCHLD ignored: returns once every child is gone
-    check(libc.umount2(b"/tmp", _MNT_DETACH), "umount /tmp")
-    _private_tmp()  # over the real /tmp again, which old_tmp still holds
-
-
 def _private_tmp() -> None:
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMP_SIZE},mode=1777")
 
 
-def _reaper(factory: socket.socket | None, environment: int, old_tmp: int) -> NoReturn:
-    """PID 1 of an environment's namespace (pragma: no cover - a forked child).
+def _init(until: int, cat: str | None) -> NoReturn:
+    """PID 1 of an environment's namespace (pragma: no cover - a forked child): it
+    holds the namespace and nothing else. When it exits the kernel kills every process
+    left in the namespace. SIGCHLD ignored (an ignored signal stays ignored across
+    exec): orphans reparented to it are reaped by the kernel.
 
-    With a factory, it serves one environment after another and exits when the
-    factory goes; with none, it serves `environment` (a pidfd) and exits with it;
-    the kernel then kills every process left in the namespace. Between environments
-    it clears the namespace itself (`_clear`), so that a cold start forks nothing.
-    SIGCHLD ignored: orphans reparented to us are reaped by the kernel. A parent-death
-    signal cannot stand in for the pidfd: Landlock's signal scope (ABI 6) keeps the
-    environment's death signal from reaching us.
+    `cat` given: `until` is a pipe's read end, and `cat` reads it until its end (the
+    factory's) is closed. None: `until` is the environment's pidfd, watched here. (A
+    parent-death signal cannot stand in for the pidfd: Landlock's signal scope (ABI 6)
+    keeps the environment's death signal from reaching us.)
     """
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):  # not the environment's log pipe: its EOF marks its end
-            os.dup2(devnull, fd)
-        os.close(devnull)
-        if factory is None:
-            _close_all_but(environment)
-            _watch(environment)
+        # Not the environment's log pipe: its EOF marks the environment's end.
+        os.dup2(until if cat else devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        if cat is None:
+            _close_all_but(until)
+            _watch(until)
         else:
-            _close_all_but(factory.fileno(), old_tmp)
-            _serve_environments(factory, old_tmp)
+            _close_all_but()  # received descriptors are inheritable: none may outlive exec
+            with contextlib.suppress(OSError):
+                os.execv(cat, [NAMESPACES])
+            while os.read(0, 4096):  # cat would not run: wait for the end here
+                pass
     finally:
         os._exit(0)
 
 
-def _serve_environments(factory: socket.socket, old_tmp: int) -> None:  # pragma: no cover
-    me = os.pidfd_open(os.getpid())  # (1: our own namespace's numbering)
-    while True:
-        _, fds, _, _ = socket.recv_fds(factory, 16, 2)
-        if len(fds) != 2:  # the factory has gone (EOF): so do we
-            return
-        reply, environment = fds
-        with socket.socket(fileno=reply) as sock, contextlib.suppress(OSError):
-            socket.send_fds(sock, [b"ok"], [me, old_tmp])
-        _watch(environment)
-        os.close(environment)
-        _clear()
-        factory.send(b"free")
-
-
-def _new_namespaces(factory: socket.socket | None, environment: int) -> tuple[int, int]:
-    """unshare(mount + PID), a private /tmp, and the namespace's init (the reaper:
-    for the factory's environments, or for the one `environment` pidfd).
+def _new_namespaces(until: int, cat: str | None) -> tuple[int, int]:
+    """unshare(mount + PID), a private /tmp, and the namespace's init (`_init`).
 
     Returns an O_PATH descriptor of the real /tmp (opened in the new mount namespace,
-    so that a bind from it is a bind of our own) and the reaper's pid.
+    so that a bind from it is a bind of our own) and the init's pid.
     """
     check(libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID), "unshare")
     old_tmp = os.open("/tmp", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -201,16 +180,14 @@ def _new_namespaces(factory: socket.socket | None, environment: int) -> tuple[in
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
-    if pid == 0:  # pragma: no cover - the reaper
-        _reaper(factory, environment, old_tmp)
+    if pid == 0:  # pragma: no cover - the init
+        _init(until, cat)
     return old_tmp, pid
 
 
 # ------------------------------------------------------------------ the factory
 
 _factory: socket.socket | None = None  # the zygote's end (its forks inherit it)
-# Reapers kept waiting for the next environment; more than this many idle ones exit.
-MAX_IDLE_REAPERS = 16
 
 
 def start_factory() -> None:
@@ -224,7 +201,7 @@ def start_factory() -> None:
     sys.stderr.flush()
     if os.fork() == 0:  # pragma: no cover - the factory
         try:
-            name_this_process(NAMESPACES)  # and the reapers it forks
+            name_this_process(NAMESPACES)  # and the builders it forks
             _factory_main(theirs, zygote)
         finally:
             os._exit(0)
@@ -232,36 +209,22 @@ def start_factory() -> None:
     _factory = ours
 
 
-def _new_reaper() -> socket.socket:  # pragma: no cover - runs in the factory
-    """Fork a builder that makes fresh namespaces and their reaper; our end of a
-    socket to that reaper (it says "free" on it after each environment)."""
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    if os.fork() == 0:  # the builder: its failure shows as EOF on `ours`
+def _build(reply: int, cat: str | None) -> int:  # pragma: no cover - runs in the factory
+    """Fork a builder that makes fresh namespaces for the requester waiting on `reply`;
+    the write end of the pipe their init waits on (closing it ends the namespace)."""
+    until, hold = os.pipe()
+    if os.fork() == 0:  # the builder: its failure shows as EOF on `reply`
         code = 1
         with contextlib.suppress(BaseException):
-            ours.close()
-            _new_namespaces(theirs, -1)
+            os.close(hold)  # the init must see the pipe's end when the factory closes it
+            old_tmp, init = _new_namespaces(until, cat)
+            found = os.pidfd_open(init)
+            with socket.socket(fileno=reply) as sock:
+                socket.send_fds(sock, [b"ok"], [found, old_tmp])
             code = 0
         os._exit(code)
-    theirs.close()
-    return ours
-
-
-def _serve(  # pragma: no cover - runs in the factory
-    selector: selectors.BaseSelector, idle: list[socket.socket], fds: list[int]
-) -> None:
-    """Hand a request (reply socket, requester's pidfd) to an idle reaper, else a new one."""
-    while True:
-        reaper = idle.pop() if idle else _new_reaper()
-        try:
-            socket.send_fds(reaper, [b"serve"], fds)
-        except OSError:  # that idle reaper died; a new one's failure is final
-            reaper.close()
-            if idle:
-                continue
-            return  # the requester sees EOF and builds its namespaces itself
-        selector.register(reaper, selectors.EVENT_READ)
-        return
+    os.close(until)
+    return hold
 
 
 def _factory_main(requests: socket.socket, zygote: int) -> None:  # pragma: no cover
@@ -270,38 +233,42 @@ def _factory_main(requests: socket.socket, zygote: int) -> None:  # pragma: no c
         os.dup2(devnull, fd)
     _close_all_but(requests.fileno())  # the zygote's control socket among them
     _own_user_namespace(zygote)
-    # Builders exit at once and reapers whose builder has gone come back to us:
-    # the kernel reaps both.
+    # The system's own first (a PATH of the user's may hold anything named cat); none
+    # found, each init waits in an interpreter instead.
+    cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
+    # Builders exit at once and their inits come back to us: the kernel reaps both.
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    idle: list[socket.socket] = []
     selector = selectors.DefaultSelector()
     selector.register(requests, selectors.EVENT_READ)
     while True:
         for key, _ in selector.select():
-            if key.fileobj is requests:
-                try:
-                    _, fds, _, _ = socket.recv_fds(requests, 16, 2)
-                except OSError:
-                    return
-                if not fds:  # EOF: the zygote has gone
-                    return
-                if len(fds) == 2:
-                    _serve(selector, idle, fds)
+            if key.fileobj is not requests:
+                # A requester has exited (the environment, or a spare never used):
+                # its namespace goes with it.
+                selector.unregister(key.fd)
+                os.close(key.fd)
+                os.close(key.data)
+                continue
+            try:
+                _, fds, _, _ = socket.recv_fds(requests, 16, 2)
+            except OSError:
+                return
+            if not fds:  # EOF: the zygote has gone, and with us every init
+                return
+            if len(fds) != 2:
                 for fd in fds:
                     os.close(fd)
                 continue
-            reaper = key.fileobj
-            assert isinstance(reaper, socket.socket)
+            reply, requester = fds
             try:
-                said = reaper.recv(16)
-            except OSError:
-                said = b""
-            selector.unregister(reaper)
-            if said == b"free" and len(idle) < MAX_IDLE_REAPERS:
-                idle.append(reaper)
-            else:  # gone, or one too many: closing ends it (and its namespace)
-                reaper.close()
+                hold = _build(reply, cat)
+            except OSError:  # no fork: the requester sees EOF and builds its own
+                os.close(requester)
+            else:
+                selector.register(requester, selectors.EVENT_READ, hold)
+            finally:
+                os.close(reply)
 
 
 def _join_from_factory(factory: socket.socket) -> int:
@@ -320,14 +287,14 @@ def _join_from_factory(factory: socket.socket) -> int:
         for fd in fds:
             os.close(fd)
         raise OSError(f"the namespace factory failed: {answer.decode(errors='replace')}")
-    reaper, old_tmp = fds
+    init, old_tmp = fds
     try:
-        check(libc.setns(reaper, _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "setns")
+        check(libc.setns(init, _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "setns")
     except OSError:
         os.close(old_tmp)
         raise
     finally:
-        os.close(reaper)
+        os.close(init)
     _die_with(parent)
     return old_tmp
 
@@ -346,7 +313,7 @@ def _unshare_here() -> int:
     _own_user_namespace(os.getppid())
     me = os.pidfd_open(os.getpid())
     try:
-        old_tmp, _ = _new_namespaces(None, me)
+        old_tmp, _ = _new_namespaces(me, None)
     finally:
         os.close(me)
     return old_tmp

@@ -17,7 +17,7 @@ ZYGOTE = "lambic-zygote"
 ENVIRONMENT = "lambic-env"
 #: The manifest reader (imports app.py for its routes, then exits).
 READER = "lambic-reader"
-#: The namespace factory and the reapers it forks (PID 1 of each environment's namespace).
+#: The namespace factory and its builders; the argv[0] of each namespace's init (`cat`).
 NAMESPACES = "lambic-ns"
 LOG_WRITER = "lambic-logs"
 

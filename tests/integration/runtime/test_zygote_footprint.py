@@ -1,5 +1,5 @@
 """What the zygote's helper processes hold: the namespace factory is forked from a bare
-interpreter, before the zygote imports boto3, so it (and every reaper it forks) does
+interpreter, before the zygote imports boto3, so it (and every builder it forks) does
 not keep its own copy of the zygote's image (`_isolation.start_factory`)."""
 
 from __future__ import annotations

@@ -1,21 +1,26 @@
-"""`_namespaces`: environments joining the factory's namespaces, reapers recycled
-between environments (what one left behind is killed, /tmp is emptied), and the
-fallback when there is no factory. Real forks, real namespaces (where permitted)."""
+"""`_namespaces`: environments joining namespaces the factory built for each (what one
+left behind dies with it, the next has an empty /tmp; their init an exec'd `cat`, or
+an interpreter where there is none), and the fallback when there is no factory. Real
+forks, real namespaces (where permitted)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lambic.runtime import _isolation, _namespaces
-from tests._support.processes import alive
+from tests._support.processes import alive, wait_gone
 
 pytestmark = pytest.mark.skipif(
     not _isolation.facilities().namespaces, reason="needs unprivileged user namespaces"
@@ -31,7 +36,7 @@ def factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
     assert ours is not None
     yield ours
     monkeypatch.setattr(_namespaces, "_factory", None)
-    ours.close()  # the factory exits on EOF, and its idle reapers with it
+    ours.close()  # the factory exits on EOF, and every namespace's init with it
 
 
 def in_environment(body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -81,7 +86,7 @@ def look_then_leave_a_file() -> dict[str, Any]:
     return seen
 
 
-def test_a_recycled_reaper_kills_what_the_last_environment_left_and_empties_tmp(
+def test_what_an_environment_leaves_dies_with_it_and_the_next_finds_tmp_empty(
     factory: socket.socket,
 ) -> None:
     first = in_environment(leave_a_daemon_and_a_file)
@@ -89,23 +94,114 @@ def test_a_recycled_reaper_kills_what_the_last_environment_left_and_empties_tmp(
     assert first["tmp"] == ["left-behind"]  # its own /tmp, not the machine's
     # The environment has exited: its setsid'd child goes with it (its pid is our
     # namespace's numbering: the environment itself is outside its PID namespace).
-    deadline = time.monotonic() + 10
-    while alive(first["daemon"]) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not alive(first["daemon"])
-    # A later environment gets a reaper back (nothing forked) with a clean /tmp. While
-    # a reaper is still clearing, the factory builds another: every environment here
-    # leaves a file, so a recycled one must have found /tmp empty whichever it got.
-    seen = {first["pid_ns"]}
-    for _ in range(100):
-        later = in_environment(look_then_leave_a_file)
-        if later["pid_ns"] in seen:
-            break
-        seen.add(later["pid_ns"])
-        time.sleep(0.05)
-    else:
-        pytest.fail("no reaper was used twice")
-    assert later["tmp"] == []
+    assert wait_gone(first["daemon"])
+    for _ in range(5):  # each later one too finds nothing of the one before
+        assert in_environment(look_then_leave_a_file)["tmp"] == []
+
+
+def namespace_init(pid_for_children: str) -> int:
+    """The pid (ours) of PID 1 of the namespace an environment's children go to."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/ns/pid") != pid_for_children:
+                    continue
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("NSpid:") and line.split()[-1] == "1":
+                    return int(entry)
+    raise AssertionError(f"no init in {pid_for_children}")
+
+
+def own_kb(pid: int) -> int:
+    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return sum(
+        int(line.split()[1])
+        for line in text.splitlines()
+        if line.startswith(("Private_Clean:", "Private_Dirty:"))
+    )
+
+
+def hold_an_environment() -> tuple[int, str, int]:
+    """Fork a child that enters namespaces as an environment does and stays there:
+    (its pid, its children's PID namespace, our end of a pipe it holds)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - stays in its namespaces while we look
+        os.close(read_end)
+        os.close(_namespaces.enter())
+        os.write(write_end, os.readlink("/proc/self/ns/pid_for_children").encode())
+        time.sleep(30)
+        os._exit(0)
+    os.close(write_end)
+    return pid, os.read(read_end, 100).decode(), read_end
+
+
+def test_a_namespaces_init_is_cat_holding_a_fraction_of_an_interpreter(
+    factory: socket.socket,
+) -> None:
+    pid, ns, read_end = hold_an_environment()
+    try:
+        init = namespace_init(ns)
+        cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
+        assert cat is not None, "this test needs cat (coreutils)"
+        assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(cat)
+        assert Path(f"/proc/{init}/cmdline").read_bytes() == b"lambic-ns\0"
+        # An interpreter forked for it held ~1.3 MB of its own; cat ~0.15 MB.
+        assert own_kb(init) < 600
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        assert wait_gone(init)  # the factory saw its environment go
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(read_end)
+
+
+def test_without_cat_an_init_waits_in_an_interpreter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)  # the factory's fork sees it
+    monkeypatch.setattr(_namespaces, "_factory", None)
+    _namespaces.start_factory()
+    ours = _namespaces._factory
+    assert ours is not None
+    try:
+        pid, ns, read_end = hold_an_environment()
+        try:
+            init = namespace_init(ns)
+            assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(sys.executable)
+        finally:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            os.close(read_end)
+        assert wait_gone(init)
+        first = in_environment(leave_a_daemon_and_a_file)
+        assert wait_gone(first["daemon"])
+    finally:
+        monkeypatch.setattr(_namespaces, "_factory", None)
+        ours.close()
+
+
+def test_namespaces_end_with_the_factory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_namespaces, "_factory", None)
+    _namespaces.start_factory()
+    ours = _namespaces._factory
+    assert ours is not None
+    with ours:
+        pid, ns, read_end = hold_an_environment()  # joins the factory's, closes its end
+        monkeypatch.setattr(_namespaces, "_factory", None)
+    try:
+        init = namespace_init(ns)
+        # `ours` closed as the zygote's end closes when it goes: no init outlives it.
+        assert wait_gone(init)
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(read_end)
 
 
 def test_environments_alive_at_once_get_namespaces_of_their_own(
