@@ -3,7 +3,10 @@
 The zygote is a fork of the CLI (`_zygote_fork`), and environments, the spare, the
 manifest reader, the namespace processes and the log writer are forks of the zygote:
 each would show its parent's name and command line, so each names itself (the kernel
-keeps 15 bytes). `bench/startup.py` tells the roles apart by these names.
+keeps 15 bytes). `bench/startup.py` tells the roles apart by these names. The init of
+each environment's PID namespace is an exec'd `cat` (`_namespaces`): `ps -o comm` and
+`top` show it as cat, `ps -o args` as lambic-ns (a process names only itself, and cat
+does not).
 """
 
 from __future__ import annotations
