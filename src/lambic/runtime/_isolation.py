@@ -226,9 +226,9 @@ def prepare() -> None:
     build the Landlock ruleset (all but the task root's rule).
 
     Runs in a zygote's spare before it knows its function: nothing here depends on
-    the spec. Measured (bench/isolation.py --steps): ~1.6 ms of CPU here, half of it
-    the join (mostly copy-on-write faults); the factory's builder and the
-    namespace's init run in processes of their own.
+    the spec. Measured (bench/isolation.py --steps): ~1.3 ms of CPU here, half of it
+    the join (mostly copy-on-write faults), ~4-5 ms of wall time: the join waits for
+    the factory's builder to make the namespaces and fork their init.
     """
     global _prepared
     if _prepared is not None or not enabled():
