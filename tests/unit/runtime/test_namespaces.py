@@ -27,13 +27,19 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
-    """A factory forked from this process (as the zygote forks one), closed after."""
+def start_factory(monkeypatch: pytest.MonkeyPatch) -> socket.socket:
+    """Fork a factory from this process (as the zygote forks one); our end of it."""
     monkeypatch.setattr(_namespaces, "_factory", None)
     _namespaces.start_factory()
     ours = _namespaces._factory
     assert ours is not None
+    return ours
+
+
+@pytest.fixture
+def factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
+    """A factory forked from this process, closed after."""
+    ours = start_factory(monkeypatch)
     yield ours
     monkeypatch.setattr(_namespaces, "_factory", None)
     ours.close()  # the factory exits on EOF, and every namespace's init with it
@@ -124,9 +130,10 @@ def own_kb(pid: int) -> int:
     )
 
 
-def hold_an_environment() -> tuple[int, str, int]:
-    """Fork a child that enters namespaces as an environment does and stays there:
-    (its pid, its children's PID namespace, our end of a pipe it holds)."""
+@contextlib.contextmanager
+def an_environment_held() -> Iterator[str]:
+    """A forked child that enters namespaces as an environment does and stays there
+    while we look: its children's PID namespace; killed after."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - stays in its namespaces while we look
@@ -136,95 +143,62 @@ def hold_an_environment() -> tuple[int, str, int]:
         time.sleep(30)
         os._exit(0)
     os.close(write_end)
-    return pid, os.read(read_end, 100).decode(), read_end
+    try:
+        yield os.read(read_end, 100).decode()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(read_end)
 
 
 def test_a_namespaces_init_is_cat_holding_a_fraction_of_an_interpreter(
     factory: socket.socket,
 ) -> None:
-    pid, ns, read_end = hold_an_environment()
-    try:
+    with an_environment_held() as ns:
         init = namespace_init(ns)
         cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
         assert cat is not None, "this test needs cat (coreutils)"
-        assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(cat)
+        # The builder answers as soon as the init is forked; it execs cat meanwhile.
+        deadline = time.monotonic() + 10
+        while os.readlink(f"/proc/{init}/exe") != os.path.realpath(cat):
+            assert time.monotonic() < deadline, os.readlink(f"/proc/{init}/exe")
+            time.sleep(0.01)
         assert Path(f"/proc/{init}/cmdline").read_bytes() == b"lambic-ns\0"
         # An interpreter forked for it held ~1.3 MB of its own; cat ~0.15 MB.
         assert own_kb(init) < 600
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        assert wait_gone(init)  # the factory saw its environment go
-    finally:
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        os.close(read_end)
+    assert wait_gone(init)  # the factory saw its environment go
 
 
 def test_without_cat_an_init_waits_in_an_interpreter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)  # the factory's fork sees it
-    monkeypatch.setattr(_namespaces, "_factory", None)
-    _namespaces.start_factory()
-    ours = _namespaces._factory
-    assert ours is not None
-    try:
-        pid, ns, read_end = hold_an_environment()
-        try:
+    with start_factory(monkeypatch):
+        with an_environment_held() as ns:
             init = namespace_init(ns)
             assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(sys.executable)
-        finally:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            os.close(read_end)
         assert wait_gone(init)
         first = in_environment(leave_a_daemon_and_a_file)
         assert wait_gone(first["daemon"])
-    finally:
         monkeypatch.setattr(_namespaces, "_factory", None)
-        ours.close()
 
 
 def test_namespaces_end_with_the_factory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_namespaces, "_factory", None)
-    _namespaces.start_factory()
-    ours = _namespaces._factory
-    assert ours is not None
-    with ours:
-        pid, ns, read_end = hold_an_environment()  # joins the factory's, closes its end
-        monkeypatch.setattr(_namespaces, "_factory", None)
-    try:
+    with start_factory(monkeypatch) as ours, an_environment_held() as ns:
         init = namespace_init(ns)
-        # `ours` closed as the zygote's end closes when it goes: no init outlives it.
+        monkeypatch.setattr(_namespaces, "_factory", None)
+        ours.close()  # as the zygote's end closes when it goes: no init outlives it
         assert wait_gone(init)
-    finally:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        os.close(read_end)
 
 
 def test_environments_alive_at_once_get_namespaces_of_their_own(
     factory: socket.socket,
 ) -> None:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - stays in its namespaces while we look
-        os.close(read_end)
-        os.close(_namespaces.enter())
-        os.write(write_end, os.readlink("/proc/self/ns/pid_for_children").encode())
-        time.sleep(30)
-        os._exit(0)
-    os.close(write_end)
-    try:
-        held = os.read(read_end, 100).decode()
+    with an_environment_held() as held:
         assert held.startswith("pid:[")
         other = in_environment(look_around)
         assert other["pid_ns"] != held
-    finally:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        os.close(read_end)
 
 
 def test_without_a_factory_an_environment_builds_its_namespaces_itself(
