@@ -161,11 +161,17 @@ def _init(until: int, cat: str | None) -> NoReturn:
         else:
             _close_all_but()  # received descriptors are inheritable: none may outlive exec
             with contextlib.suppress(OSError):
-                os.execv(cat, [NAMESPACES])
+                os.execv(cat, [_init_name(cat)])
             while os.read(0, 4096):  # cat would not run: wait for the end here
                 pass
     finally:
         os._exit(0)
+
+
+def _init_name(cat: str) -> str:
+    """The init's argv[0]: lambic-ns (what `ps` shows), unless `cat` is a multi-call
+    binary (busybox, toybox, coreutils built as one), which picks its program by it."""
+    return NAMESPACES if os.path.basename(os.path.realpath(cat)) == "cat" else "cat"
 
 
 def _new_namespaces(until: int, cat: str | None) -> tuple[int, int]:

@@ -224,3 +224,13 @@ def test_a_dead_factory_is_survived_by_building_here(
     finally:
         ours.close()
     assert seen["tmp"] == [] and seen["factory_closed"] is True
+
+
+def test_a_multi_call_cat_is_run_by_its_own_name(tmp_path: Path) -> None:
+    # busybox (Alpine's cat) picks its program by argv[0]: "lambic-ns" would be no program.
+    (tmp_path / "busybox").write_text("")
+    (tmp_path / "cat").symlink_to(tmp_path / "busybox")
+    assert _namespaces._init_name(str(tmp_path / "cat")) == "cat"
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "cat").write_text("")
+    assert _namespaces._init_name(str(tmp_path / "real" / "cat")) == "lambic-ns"
