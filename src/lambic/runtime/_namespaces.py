@@ -55,7 +55,6 @@ _CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV = 0x1, 0x2, 0x4
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
-_MNT_DETACH = 2
 _MAX_FD = 1 << 16
 # A builder answers in well under a millisecond; past this the factory is stuck.
 _REPLY_TIMEOUT_S = 5.0
@@ -219,7 +218,13 @@ def _build(reply: int, cat: str | None) -> int:  # pragma: no cover - runs in th
     """Fork a builder that makes fresh namespaces for the requester waiting on `reply`;
     the write end of the pipe their init waits on (closing it ends the namespace)."""
     until, hold = os.pipe()
-    if os.fork() == 0:  # the builder: its failure shows as EOF on `reply`
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(until)
+        os.close(hold)
+        raise
+    if pid == 0:  # the builder: its failure shows as EOF on `reply`
         code = 1
         with contextlib.suppress(BaseException):
             os.close(hold)  # the init must see the pipe's end when the factory closes it
