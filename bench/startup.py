@@ -180,8 +180,6 @@ def role(pid: int) -> str:
             return "manifest reader"
         if comm in ("lambic-zygote", "lambic-env", "lambic-ns"):
             return "zygote"
-    if words == ["lambic-ns"]:  # `cat` exec'd as a namespace's init
-        return "namespace init"
     for needle, name in (
         ("_zygote_main", "zygote"),
         ("_manifest_child", "manifest reader"),

@@ -40,7 +40,7 @@ import shutil
 import signal
 import socket
 import sys
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from lambic.runtime._process_names import NAMESPACES, name_this_process
 
@@ -55,6 +55,7 @@ _CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV = 0x1, 0x2, 0x4
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
+_MNT_DETACH = 2
 _MAX_FD = 1 << 16
 # A builder answers in well under a millisecond; past this the factory is stuck.
 _REPLY_TIMEOUT_S = 5.0
@@ -136,13 +137,55 @@ def _private_tmp() -> None:
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={TMP_SIZE},mode=1777")
 
 
-def _init(until: int, cat: str | None) -> NoReturn:
+class _Cat(NamedTuple):
+    """How an init runs cat (`_cat`)."""
+
+    path: str  # what to exec: its last part is the name the kernel gives the process
+    argv0: str
+    through: int  # the descriptor `path` goes through, or -1
+
+
+def _cat() -> _Cat | None:
+    """cat, the system's own first (a PATH of the user's may hold anything named cat),
+    exec'd under the name lambic-ns: what `top`, `ps` and `pkill` see (its `comm`), as
+    a process can name only itself. None where there is no cat: each init then waits
+    in an interpreter instead.
+
+    The name is a symlink on a tmpfs mounted over /tmp in our own mount namespace and
+    detached at once: no path leads to it but our descriptor, which builders and inits
+    inherit (closed on exec). Where that fails, cat's own path.
+    """
+    cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
+    if cat is None:
+        return None
+    argv0 = _argv0(cat)
+    try:
+        mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=4k")
+    except OSError:
+        return _Cat(cat, argv0, -1)
+    try:
+        os.symlink(cat, f"/tmp/{NAMESPACES}")
+        through = os.open("/tmp", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return _Cat(cat, argv0, -1)
+    finally:  # builders open the real /tmp again (`_new_namespaces`)
+        check(libc.umount2(b"/tmp", _MNT_DETACH), "umount /tmp")
+    return _Cat(f"/proc/self/fd/{through}/{NAMESPACES}", argv0, through)
+
+
+def _argv0(cat: str) -> str:
+    """lambic-ns, what `ps -o args` shows too, unless `cat` is a multi-call binary
+    (busybox, toybox, coreutils built as one), which picks its program by argv[0]."""
+    return NAMESPACES if os.path.basename(os.path.realpath(cat)) == "cat" else "cat"
+
+
+def _init(until: int, cat: _Cat | None) -> NoReturn:
     """PID 1 of an environment's namespace (pragma: no cover - a forked child): it
     holds the namespace and nothing else. When it exits the kernel kills every process
     left in the namespace. SIGCHLD ignored (an ignored signal stays ignored across
     exec): orphans reparented to it are reaped by the kernel.
 
-    `cat` given: `until` is a pipe's read end, and `cat` reads it until its end (the
+    `cat` given: `until` is a pipe's read end, and cat reads it until its end (the
     factory's) is closed. None: `until` is the environment's pidfd, watched here. (A
     parent-death signal cannot stand in for the pidfd: Landlock's signal scope (ABI 6)
     keeps the environment's death signal from reaching us.)
@@ -158,22 +201,17 @@ def _init(until: int, cat: str | None) -> NoReturn:
             _close_all_but(until)
             _watch(until)
         else:
-            _close_all_but()  # received descriptors are inheritable: none may outlive exec
+            # Received descriptors are inheritable: none may outlive the exec.
+            _close_all_but(cat.through)
             with contextlib.suppress(OSError):
-                os.execv(cat, [_init_name(cat)])
+                os.execv(cat.path, [cat.argv0])
             while os.read(0, 4096):  # cat would not run: wait for the end here
                 pass
     finally:
         os._exit(0)
 
 
-def _init_name(cat: str) -> str:
-    """The init's argv[0]: lambic-ns (what `ps` shows), unless `cat` is a multi-call
-    binary (busybox, toybox, coreutils built as one), which picks its program by it."""
-    return NAMESPACES if os.path.basename(os.path.realpath(cat)) == "cat" else "cat"
-
-
-def _new_namespaces(until: int, cat: str | None) -> tuple[int, int]:
+def _new_namespaces(until: int, cat: _Cat | None) -> tuple[int, int]:
     """unshare(mount + PID), a private /tmp, and the namespace's init (`_init`).
 
     Returns an O_PATH descriptor of the real /tmp (opened in the new mount namespace,
@@ -214,7 +252,7 @@ def start_factory() -> None:
     _factory = ours
 
 
-def _build(reply: int, cat: str | None) -> int:  # pragma: no cover - runs in the factory
+def _build(reply: int, cat: _Cat | None) -> int:  # pragma: no cover - runs in the factory
     """Fork a builder that makes fresh namespaces for the requester waiting on `reply`;
     the write end of the pipe their init waits on (closing it ends the namespace)."""
     until, hold = os.pipe()
@@ -244,9 +282,7 @@ def _factory_main(requests: socket.socket, zygote: int) -> None:  # pragma: no c
         os.dup2(devnull, fd)
     _close_all_but(requests.fileno())  # the zygote's control socket among them
     _own_user_namespace(zygote)
-    # The system's own first (a PATH of the user's may hold anything named cat); none
-    # found, each init waits in an interpreter instead.
-    cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
+    cat = _cat()
     # Builders exit at once and their inits come back to us: the kernel reaps both.
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)

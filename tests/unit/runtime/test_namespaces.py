@@ -165,6 +165,8 @@ def test_a_namespaces_init_is_cat_holding_a_fraction_of_an_interpreter(
             assert time.monotonic() < deadline, os.readlink(f"/proc/{init}/exe")
             time.sleep(0.01)
         assert Path(f"/proc/{init}/cmdline").read_bytes() == b"lambic-ns\0"
+        # What top, ps -o comm and pkill see: not "cat".
+        assert Path(f"/proc/{init}/comm").read_text() == "lambic-ns\n"
         # An interpreter forked for it held ~1.3 MB of its own; cat ~0.15 MB.
         assert own_kb(init) < 600
     assert wait_gone(init)  # the factory saw its environment go
@@ -230,7 +232,7 @@ def test_a_multi_call_cat_is_run_by_its_own_name(tmp_path: Path) -> None:
     # busybox (Alpine's cat) picks its program by argv[0]: "lambic-ns" would be no program.
     (tmp_path / "busybox").write_text("")
     (tmp_path / "cat").symlink_to(tmp_path / "busybox")
-    assert _namespaces._init_name(str(tmp_path / "cat")) == "cat"
+    assert _namespaces._argv0(str(tmp_path / "cat")) == "cat"
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "cat").write_text("")
-    assert _namespaces._init_name(str(tmp_path / "real" / "cat")) == "lambic-ns"
+    assert _namespaces._argv0(str(tmp_path / "real" / "cat")) == "lambic-ns"
