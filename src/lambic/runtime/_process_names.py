@@ -11,6 +11,7 @@ under (`_namespaces._cat`): it too shows as lambic-ns.
 from __future__ import annotations
 
 import contextlib
+import os
 
 __all__ = ["ENVIRONMENT", "LOG_WRITER", "NAMESPACES", "READER", "ZYGOTE", "name_this_process"]
 
@@ -26,5 +27,11 @@ LOG_WRITER = "lambic-logs"
 
 def name_this_process(name: str) -> None:
     """Set this process's name (`/proc/self/comm`); nothing where there is none."""
-    with contextlib.suppress(OSError), open("/proc/self/comm", "w") as comm:
-        comm.write(name)
+    # Raw calls, not a text file: run first thing in every fork, the io stack's code
+    # would write to (copy) pages of the image the fork shares.
+    with contextlib.suppress(OSError):
+        fd = os.open("/proc/self/comm", os.O_WRONLY)
+        try:
+            os.write(fd, name.encode())
+        finally:
+            os.close(fd)

@@ -17,7 +17,6 @@ It never returns: the process ends with `os._exit`.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import importlib
 import json
 import logging
@@ -32,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambic._start_trace import stamp
-from lambic.runtime import _isolation, _management_redirect
+from lambic.runtime import _isolation, _management_redirect, _namespaces
 from lambic.runtime._ipc import (
     INVOKE,
     INVOKE_FAST,
@@ -52,11 +51,10 @@ Handler = Callable[[Any, Any], Any]
 
 def set_parent_death_signal(expected_parent: int) -> None:
     """Ask the kernel to SIGKILL us when our parent dies, so nothing is orphaned."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - non-Linux
-        pass
+    # The zygote's handle on libc, not a new one: building a CDLL in a fresh fork
+    # writes to (copies) pages of the image it shares. (No prctl: not Linux.)
+    with contextlib.suppress(OSError, AttributeError):
+        _namespaces.libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != expected_parent:  # the parent died before prctl took effect
         os._exit(1)
 
