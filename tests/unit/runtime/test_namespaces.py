@@ -159,12 +159,14 @@ def test_a_namespaces_init_is_cat_holding_a_fraction_of_an_interpreter(
         init = namespace_init(ns)
         cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
         assert cat is not None, "this test needs cat (coreutils)"
-        # The builder answers as soon as the init is forked; it execs cat meanwhile.
+        # The builder answers as soon as the init is forked; it execs cat meanwhile
+        # (its arguments show once the exec has loaded cat: its exe and name before).
+        cmdline = Path(f"/proc/{init}/cmdline")
         deadline = time.monotonic() + 10
-        while os.readlink(f"/proc/{init}/exe") != os.path.realpath(cat):
-            assert time.monotonic() < deadline, os.readlink(f"/proc/{init}/exe")
+        while cmdline.read_bytes() != b"lambic-ns\0":
+            assert time.monotonic() < deadline, cmdline.read_bytes()
             time.sleep(0.01)
-        assert Path(f"/proc/{init}/cmdline").read_bytes() == b"lambic-ns\0"
+        assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(cat)
         # What top, ps -o comm and pkill see: not "cat".
         assert Path(f"/proc/{init}/comm").read_text() == "lambic-ns\n"
         # An interpreter forked for it held ~1.3 MB of its own; cat ~0.15 MB.
