@@ -1,12 +1,13 @@
 """What tests ask of a process by its pid, from /proc: whether it still runs, waiting
-for it to end, and its children."""
+for it to end, its children, and the memory that is its own."""
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
-__all__ = ["alive", "children", "wait_gone"]
+__all__ = ["alive", "children", "own_kb", "wait_gone"]
 
 
 def alive(pid: int) -> bool:
@@ -42,3 +43,12 @@ def children(pid: int) -> list[int]:
             if parent == pid:
                 found.append(int(entry))
     return found
+
+
+def own_kb(pid: int) -> int:
+    """The process's unique set (USS, kB): memory no other process shares."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total

@@ -44,7 +44,16 @@ from typing import NamedTuple, NoReturn
 
 from lambic.runtime._process_names import NAMESPACES, name_this_process
 
-__all__ = ["TMP_SIZE", "check", "enter", "libc", "mount", "probe", "start_factory"]
+__all__ = [
+    "TMP_SIZE",
+    "check",
+    "enter",
+    "libc",
+    "mount",
+    "probe",
+    "set_parent_death_signal",
+    "start_factory",
+]
 
 # Lambda's default ephemeral storage (/tmp) is 512 MB; we mirror it.
 TMP_SIZE = "512m"
@@ -93,10 +102,14 @@ def _map_ids(uid: int, gid: int) -> None:
         fh.write(f"{gid} {gid} 1")
 
 
-def _die_with(parent: int) -> None:
-    """Re-arm the parent-death signal: new credentials (a user namespace) clear it."""
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before prctl took effect
+def set_parent_death_signal(expected_parent: int) -> None:
+    """Ask the kernel to SIGKILL us when our parent dies, so nothing is orphaned (again
+    after joining a user namespace: new credentials clear it). Through this module's
+    libc handle: building a CDLL in a fresh fork writes to (copies) pages of the image
+    it shares. (No prctl: not Linux.)"""
+    with contextlib.suppress(OSError, AttributeError):
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != expected_parent:  # the parent died before prctl took effect
         os._exit(1)
 
 
@@ -342,7 +355,7 @@ def _join_from_factory(factory: socket.socket) -> int:
         raise
     finally:
         os.close(init)
-    _die_with(parent)
+    set_parent_death_signal(parent)
     return old_tmp
 
 
@@ -351,7 +364,7 @@ def _own_user_namespace(parent: int) -> None:
     start, once; or the start of `_unshare_here`)."""
     uid, gid = os.getuid(), os.getgid()
     check(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
-    _die_with(parent)
+    set_parent_death_signal(parent)
     _map_ids(uid, gid)
     mount(None, "/", None, MS_REC | MS_PRIVATE, "")
 

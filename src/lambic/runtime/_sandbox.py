@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import resource
-import signal
 import socket
 import sys
 import time
@@ -31,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambic._start_trace import stamp
-from lambic.runtime import _isolation, _management_redirect, _namespaces
+from lambic.runtime import _isolation, _management_redirect
 from lambic.runtime._ipc import (
     INVOKE,
     INVOKE_FAST,
@@ -40,23 +39,13 @@ from lambic.runtime._ipc import (
     RESULT_OK,
     BlockingFrameSocket,
 )
+from lambic.runtime._namespaces import set_parent_death_signal
 from lambic.runtime.context import LambdaContext
 
 __all__ = ["run_environment", "set_parent_death_signal"]
 
-_PR_SET_PDEATHSIG = 1
 
 Handler = Callable[[Any, Any], Any]
-
-
-def set_parent_death_signal(expected_parent: int) -> None:
-    """Ask the kernel to SIGKILL us when our parent dies, so nothing is orphaned."""
-    # The zygote's handle on libc, not a new one: building a CDLL in a fresh fork
-    # writes to (copies) pages of the image it shares. (No prctl: not Linux.)
-    with contextlib.suppress(OSError, AttributeError):
-        _namespaces.libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != expected_parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 class _RequestIdFilter(logging.Filter):

@@ -23,7 +23,7 @@ from lambic.runtime._zygote_launch import DEFAULT_PRELOAD, Launched, launch
 from lambic.runtime.logstore import LogEvent, LogStore
 from lambic.runtime.zygote import Zygote
 from tests._support.logs import stored_messages
-from tests._support.processes import alive, wait_gone
+from tests._support.processes import alive, own_kb, wait_gone
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,15 +36,6 @@ GROUP, STREAM = "/aws/lambda/app-dev-hello", "2026/01/01/[$LATEST]ab"
 def parent_of(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as fh:
         return int(fh.read().rsplit(")", 1)[1].split()[1])
-
-
-def own_kb(pid: int) -> int:
-    """The process's unique set (USS): memory no other process shares."""
-    total = 0
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith(("Private_Clean:", "Private_Dirty:")):
-            total += int(line.split()[1])
-    return total
 
 
 @pytest.fixture

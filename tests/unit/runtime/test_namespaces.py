@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from lambic.runtime import _isolation, _namespaces
-from tests._support.processes import alive, wait_gone
+from tests._support.processes import alive, own_kb, wait_gone
 
 pytestmark = pytest.mark.skipif(
     not _isolation.facilities().namespaces, reason="needs unprivileged user namespaces"
@@ -119,15 +119,6 @@ def namespace_init(pid_for_children: str) -> int:
                 if line.startswith("NSpid:") and line.split()[-1] == "1":
                     return int(entry)
     raise AssertionError(f"no init in {pid_for_children}")
-
-
-def own_kb(pid: int) -> int:
-    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    return sum(
-        int(line.split()[1])
-        for line in text.splitlines()
-        if line.startswith(("Private_Clean:", "Private_Dirty:"))
-    )
 
 
 @contextlib.contextmanager
