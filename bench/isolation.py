@@ -11,10 +11,9 @@ starts), then one invocation; the median total latency of each and the ratio
 isolated / anchor are printed (target <= 1.05, i.e. no loss beyond noise). Warm
 invocations are compared the same way. Loopback only, bounded in time.
 
-`--steps N` profiles instead: N forks of a zygote-like process (the namespace factory
-forked before the preload, as the zygote does) each walled in as an environment is, with
-the wall and CPU time (thread time) of each step; the factory's builder and the
-namespace's init run in other processes, so its share shows as wall time of the join only.
+`--steps N` profiles instead: N forks of a zygote-like process (holding each fork's
+lifeline, as the zygote does) each walled in as an environment is, with the wall and
+CPU time (thread time) of each step.
 """
 
 from __future__ import annotations
@@ -115,7 +114,7 @@ async def main(runs: int, pause: float) -> None:
 # (module, attribute, label): the steps timed by --steps, outermost first.
 STEPS = [
     (_isolation, "prepare", "prepare (ahead, in the spare)"),
-    (_namespaces, "enter", "  join the factory's namespaces"),
+    (_namespaces, "enter", "  enter fresh namespaces"),
     (_isolation, "_new_ruleset", "  Landlock ruleset created"),
     (_isolation, "_add_rule", "  Landlock rules added (each)"),
     (_isolation, "enter", "enter (with the spec)"),
@@ -146,9 +145,10 @@ def _timed_child(task_root: str, protect: list[str], out: int) -> None:  # pragm
 
 
 def steps(runs: int, pause: float) -> None:
-    _isolation.start_factory()  # first, then the preload and warm(), as the zygote does
+    _isolation.facilities()  # first, then the preload and warm(), as the zygote does
     preload_modules(DEFAULT_PRELOAD)
     _isolation.warm()
+    lifelines = _namespaces.Lifelines(_isolation.namespaced())
     work = Path(tempfile.mkdtemp(prefix="lambic-bench-isolation-"))
     app_dir = work / "app"
     shutil.copytree(APP, app_dir)
@@ -158,7 +158,7 @@ def steps(runs: int, pause: float) -> None:
     try:
         for _ in range(runs):
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            pid = lifelines.fork()
             if pid == 0:  # pragma: no cover
                 try:
                     _timed_child(str(app_dir), protect, write_end)
@@ -168,6 +168,7 @@ def steps(runs: int, pause: float) -> None:
             with os.fdopen(read_end, "rb") as fh:
                 found = json.loads(fh.read() or b"{}")
             os.waitpid(pid, 0)
+            lifelines.cut(pid)
             for label, each in found.items():
                 totals.setdefault(label, []).append(
                     (sum(w for w, _ in each), sum(c for _, c in each))

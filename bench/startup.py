@@ -28,9 +28,9 @@ proportional set size is summed over every process of the tree
 (/proc/PID/smaps_rollup "Pss"), so pages shared by forked processes count once.
 Each process is listed by role with its PSS and with the memory that is its own (USS:
 pages no other process maps, what the tree would free without it). The zygote's
-forks are told apart: the namespace factory and the init of each environment's or the
-spare's namespace (`runtime/_namespaces`: an exec'd `cat`), the environment that
-answered, and the spare forked ahead of the next cold start. A forked process's PSS
+forks are told apart: the environment that answered, the spare forked ahead of the
+next cold start, and the init of each one's PID namespace (`runtime/_namespaces`: an
+exec'd `cat`). A forked process's PSS
 includes its share of the zygote's image (boto3's modules and models), which the
 zygote holds anyway: its own memory is what it adds.
 With --baseline, the two Lambic targets also run from another checkout's `src`
@@ -214,13 +214,10 @@ def _namespace_init(pid: int) -> bool:
 
 
 def _zygote_child(pid: int, zygote: int) -> str:
-    """What a process forked from the zygote is: the namespace factory (its own user
-    namespace; its children still in the zygote's PID namespace, where an environment
-    has joined an init's), a namespace init (an interpreter where there is no cat), an environment
-    (the leader of its own process group) or the spare (walled in, waiting for its
-    spec)."""
-    if _namespace_init(pid):
-        return "namespace init"
+    """What a process forked from the zygote is: an environment (the leader of its own
+    process group) or the spare (walled in, waiting for its spec); in a --baseline tree
+    before December 2026's, the namespace factory (its own user namespace, its
+    children in the zygote's PID namespace)."""
     kinds = ("user", "pid_for_children")
     ns = {what: _link(pid, f"ns/{what}") for what in kinds}
     theirs = {what: _link(zygote, f"ns/{what}") for what in kinds}
@@ -246,12 +243,13 @@ def tree_pss(root: int) -> list[tuple[str, int, int]]:
         name = role(pid)
         stat = Path(f"/proc/{pid}/stat").read_text()
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if name == "zygote":
+        if _namespace_init(pid):  # cat, or an interpreter (forked: the zygote's name)
+            name = "namespace init"
+        elif name == "zygote":
             if ppid in zygotes:
                 name = _zygote_child(pid, ppid)
-            elif named.get(ppid) in ("namespace factory", "namespace init"):
-                # A builder that has not exited yet, or an init not yet exec'd.
-                name = "namespace init" if _namespace_init(pid) else "namespace builder"
+            elif named.get(ppid) == "namespace factory":  # (a --baseline tree's) builder
+                name = "namespace builder"
             else:
                 zygotes.add(pid)
         named[pid] = name

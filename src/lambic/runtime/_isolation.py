@@ -6,11 +6,11 @@ runs the functions, `lambic local` and its state, so the kernel's facilities dra
 line, in two steps that keep a cold start a plain fork of the zygote:
 
     ahead of time, `prepare()` (a zygote's spare, as soon as it is forked):
-        join the namespaces the zygote's namespace factory built for it
-        (`_namespaces`: a private tmpfs on /tmp, a PID namespace whose init ends
-        every process the handler starts, setsid'd or double-forked, when the
-        environment ends), and build a Landlock ruleset with every rule but the task
-        root's (the system's paths opened once in the zygote, `warm()`).
+        enter fresh namespaces (`_namespaces`: a private tmpfs on /tmp, a PID
+        namespace whose init ends every process the handler starts, setsid'd or
+        double-forked, when the environment ends), and build a Landlock ruleset
+        with every rule but the task root's (the system's paths opened once in the
+        zygote, `warm()`).
     with the spec (task root known), `enter()` (a few syscalls):
         the task root bound read-only into the private /tmp if it lives under /tmp
         (snapshots do not: see `_snapshot.snapshot_base`),
@@ -54,11 +54,11 @@ __all__ = [
     "enabled",
     "enter",
     "facilities",
+    "namespaced",
     "notice",
     "prepare",
     "prepare_ahead",
     "probe",
-    "start_factory",
     "warm",
 ]
 
@@ -158,25 +158,18 @@ def facilities() -> Facilities:
     return _facilities
 
 
-def start_factory() -> None:
-    """In the zygote, first thing: probe, and fork the namespace factory.
-
-    Forked before the zygote imports boto3 and builds its clients, the factory holds
-    a bare interpreter's pages: forked later, it held a copy of the zygote's whole
-    image as it was then, which the zygote's later warming and collections rewrite
-    (measured on the flagship: the factory and the two namespace inits it then forked
-    held ~12.7 MB no other process shared).
-    """
-    if enabled() and facilities().namespaces:
-        _namespaces.start_factory()
+def namespaced() -> bool:
+    """Whether environments enter namespaces of their own (on, and the kernel allows)."""
+    return enabled() and facilities().namespaces
 
 
 def warm() -> None:
-    """In the zygote: probe, start the namespace factory (when `start_factory` has not),
-    and open the system's rule paths once for every fork."""
+    """In the zygote: probe, look cat up for the namespaces' inits, and open the
+    system's rule paths, once for every fork."""
     if not enabled():
         return
-    start_factory()
+    if facilities().namespaces:
+        _namespaces.find_cat()
     if facilities().landlock:
         _system_fds()
         _system_roots()
@@ -226,9 +219,9 @@ def prepare() -> None:
     build the Landlock ruleset (all but the task root's rule).
 
     Runs in a zygote's spare before it knows its function: nothing here depends on
-    the spec. Measured (bench/isolation.py --steps): ~1.3 ms of CPU here, half of it
-    the join (mostly copy-on-write faults), ~4-5 ms of wall time: the join waits for
-    the factory's builder to make the namespaces and fork their init.
+    the spec. Measured (bench/isolation.py --steps): ~1.4 ms of CPU and ~1.7 ms of
+    wall time, ~1 ms of it the namespaces (unshare, the id maps, the tmpfs, the init
+    posix_spawn'd).
     """
     global _prepared
     if _prepared is not None or not enabled():

@@ -19,9 +19,8 @@ It speaks the subprocess writer's protocol (a batch line in, `ok` out) over a so
 pair, and ends when the socket closes: when `LogStore` stops it, or when the gateway's
 process dies, even before anything started it (the socket is close-on-exec and no
 other process holds that end). The zygote's writer outlives a killed zygote (it holds
-none of the zygote's descriptors; the zygote reaps it and reports its exit as any
-child's, which nobody claims). This module imports only the standard library's light
-modules: it is imported on the way to the first answer.
+none of the zygote's descriptors; the zygote reaps it). This module imports only the
+standard library's light modules: it is imported on the way to the first answer.
 """
 
 from __future__ import annotations

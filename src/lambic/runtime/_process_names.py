@@ -1,11 +1,11 @@
 """The names `lambic local`'s processes show in `top` and `ps -o comm`.
 
 The zygote is a fork of the CLI (`_zygote_fork`), and environments, the spare, the
-manifest reader, the namespace processes and the log writer are forks of the zygote:
-each would show its parent's name and command line, so each names itself (the kernel
-keeps 15 bytes). `bench/startup.py` tells the roles apart by these names. The init of
-each environment's PID namespace is an exec'd `cat`, named by the path it is exec'd
-under (`_namespaces._cat`): it too shows as lambic-ns.
+manifest reader and the log writer are forks of the zygote: each would show its
+parent's name and command line, so each names itself (the kernel keeps 15 bytes).
+`bench/startup.py` tells the roles apart by these names. The init of each
+environment's PID namespace is an exec'd `cat`, named by the path it is exec'd under
+(`_namespaces._spawn_cat`): it too shows as lambic-ns.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ ZYGOTE = "lambic-zygote"
 ENVIRONMENT = "lambic-env"
 #: The manifest reader (imports app.py for its routes, then exits).
 READER = "lambic-reader"
-#: The namespace factory, its builders and each namespace's init (`cat`, exec'd as this).
+#: Each PID namespace's init (`cat`, exec'd as this; or an interpreter where there is none).
 NAMESPACES = "lambic-ns"
 LOG_WRITER = "lambic-logs"
 

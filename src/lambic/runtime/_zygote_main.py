@@ -33,11 +33,11 @@ def main(argv: Sequence[str]) -> None:
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
-    # Before the preload, the writer and the factory are forks of a bare interpreter:
-    # they share its pages instead of keeping copies of boto3's (see there).
+    # Before the preload, the writer is a fork of a bare interpreter: it shares its
+    # pages instead of keeping copies of boto3's (see there).
     for fd in log_fds:
         fork_from_zygote(fd)
-    _isolation.start_factory()
+    _isolation.facilities()  # its probe forks: cheaper before the preload
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
     stamp("zygote: preloaded")
     ctrl = socket.socket(fileno=ctrl_fd)

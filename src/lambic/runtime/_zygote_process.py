@@ -25,6 +25,7 @@ from typing import Any
 from lambic._start_trace import stamp
 from lambic.project.sdk_use import services_to_warm
 from lambic.runtime import _isolation
+from lambic.runtime._namespaces import Lifelines
 from lambic.runtime._process_names import ENVIRONMENT, READER, name_this_process
 
 __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
@@ -219,12 +220,16 @@ def _run_child(
     os._exit(0)  # pragma: no cover - run_environment never returns
 
 
-def _fork_spare(closing: Sequence[Any]) -> _Spare:
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+def _fork(lifelines: Lifelines) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
+    return lifelines.fork()  # each child's namespace lives on a pipe we hold
+
+
+def _fork_spare(lifelines: Lifelines, closing: Sequence[Any]) -> _Spare:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     zygote_pid = os.getpid()
-    pid = os.fork()
+    pid = _fork(lifelines)
     if pid == 0:  # the spare: wait for a spec, then become that environment
         from lambic.runtime._sandbox import set_parent_death_signal
 
@@ -256,21 +261,21 @@ def _hand_to_spare(spare: _Spare, data: bytes, fds: list[int]) -> bool:
     return True
 
 
-def _fork_environment(msg: dict[str, Any], fds: list[int], closing: Sequence[Any]) -> int:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
+def _fork_environment(
+    lifelines: Lifelines, msg: dict[str, Any], fds: list[int], closing: Sequence[Any]
+) -> int:
+    pid = _fork(lifelines)
     if pid == 0:  # the environment
         _become_child(closing, ENVIRONMENT)
         _run_child(msg, fds)
     return pid
 
 
-def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) -> int:
-    sys.stdout.flush()
-    sys.stderr.flush()
+def _fork_manifest_reader(
+    lifelines: Lifelines, msg: dict[str, Any], fd: int, closing: Sequence[Any]
+) -> int:
     zygote_pid = os.getpid()
-    pid = os.fork()
+    pid = _fork(lifelines)
     if pid == 0:  # the reader: import app.py, write one JSON line to `fd`, exit
         from lambic.project._manifest_child import write_manifest
         from lambic.runtime._sandbox import set_parent_death_signal
@@ -291,7 +296,7 @@ def _fork_manifest_reader(msg: dict[str, Any], fd: int, closing: Sequence[Any]) 
     return pid
 
 
-def _reap(ctrl: socket.socket, children: set[int]) -> None:
+def _reap(ctrl: socket.socket, children: set[int], lifelines: Lifelines) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -299,8 +304,12 @@ def _reap(ctrl: socket.socket, children: set[int]) -> None:
             return
         if pid == 0:
             return
-        children.discard(pid)
-        _send(ctrl, {"op": "exited", "pid": pid, "status": status})
+        lifelines.cut(pid)
+        # What we forked on request; not the log writer, nor an init come back to us
+        # (`Lifelines`), which nobody asks about (a report would wait for a pid reused).
+        if pid in children:
+            children.discard(pid)
+            _send(ctrl, {"op": "exited", "pid": pid, "status": status})
 
 
 def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False) -> None:
@@ -361,9 +370,10 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
         gc.enable()
 
     stamp("zygote: serving")
-    # Probed, the namespace factory started and the rule paths opened once here; every
-    # fork inherits them.
+    # Probed, cat looked up and the rule paths opened once here; every fork inherits
+    # them.
     _isolation.warm()
+    lifelines = Lifelines(_isolation.namespaced())
     # What the walls found here travels with "ready": `lambic local` reports it without
     # forking to probe again (a fork of the gateway's process, on its first answer's way).
     stamp("zygote: ready")
@@ -388,7 +398,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 warm_step()
                 continue
             if not events and spare is None and not initialising:
-                spare = _fork_spare([*closing, *initialising])
+                spare = _fork_spare(lifelines, [*closing, *initialising])
                 stamp("zygote: spare forked")
                 children.add(spare.pid)
                 continue
@@ -399,7 +409,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 if key.data == "wake":
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
-                    _reap(ctrl, children)
+                    _reap(ctrl, children, lifelines)
                     continue
                 try:
                     received = _receive_spec(ctrl)
@@ -413,7 +423,9 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 planning, plan_for_project = plan_for_project, False
                 if msg.get("op") == "manifest" and len(fds) == 1:
                     try:
-                        pid = _fork_manifest_reader(msg, fds[0], [*closing, *initialising])
+                        pid = _fork_manifest_reader(
+                            lifelines, msg, fds[0], [*closing, *initialising]
+                        )
                     except OSError as exc:
                         _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})
                         continue
@@ -445,7 +457,7 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                     spare = None
                 if not pid:
                     try:
-                        pid = _fork_environment(msg, fds, [*closing, *initialising])
+                        pid = _fork_environment(lifelines, msg, fds, [*closing, *initialising])
                         quiet_until = time.monotonic() + INIT_QUIET_S
                     except OSError as exc:
                         _send(ctrl, {"op": "error", "token": msg["token"], "message": str(exc)})

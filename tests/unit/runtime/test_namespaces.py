@@ -1,7 +1,8 @@
-"""`_namespaces`: environments joining namespaces the factory built for each (what one
-left behind dies with it, the next has an empty /tmp; their init an exec'd `cat`, or
-an interpreter where there is none), and the fallback when there is no factory. Real
-forks, real namespaces (where permitted)."""
+"""`_namespaces`: each environment makes fresh namespaces, whose init (an exec'd `cat`,
+or an interpreter where there is none) lives on a pipe the zygote holds (`Lifelines`):
+what an environment left dies with it, the next finds /tmp empty, and nothing outlives
+the zygote. Real forks, real namespaces (where permitted); the zygote is a forked
+stand-in that holds the lifelines, as `_zygote_process.serve` does."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import contextlib
 import json
 import os
 import shutil
-import socket
+import signal
 import subprocess
 import sys
 import time
@@ -20,205 +21,268 @@ from typing import Any
 import pytest
 
 from lambic.runtime import _isolation, _namespaces
-from tests._support.processes import alive, own_kb, wait_gone
+from lambic.runtime._namespaces import Lifelines
+from tests._support.processes import alive, children, own_kb, wait_gone
 
 pytestmark = pytest.mark.skipif(
     not _isolation.facilities().namespaces, reason="needs unprivileged user namespaces"
 )
 
-
-def start_factory(monkeypatch: pytest.MonkeyPatch) -> socket.socket:
-    """Fork a factory from this process (as the zygote forks one); our end of it."""
-    monkeypatch.setattr(_namespaces, "_factory", None)
-    _namespaces.start_factory()
-    ours = _namespaces._factory
-    assert ours is not None
-    return ours
+Report = dict[str, Any]
 
 
-@pytest.fixture
-def factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
-    """A factory forked from this process, closed after."""
-    ours = start_factory(monkeypatch)
-    yield ours
-    monkeypatch.setattr(_namespaces, "_factory", None)
-    ours.close()  # the factory exits on EOF, and every namespace's init with it
+def _report_through(fd: int, make: Callable[[], Report]) -> None:
+    try:
+        report = make()
+    except BaseException as exc:
+        report = {"error": repr(exc)}
+    os.write(fd, json.dumps(report).encode() + b"\n")
 
 
-def in_environment(body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Fork, enter namespaces as an environment does, run `body`, report, exit."""
+def _read_report(fd: int) -> Report:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 65536)
+        assert chunk, "the process ended without a report"
+        data += chunk
+    report: Report = json.loads(data)
+    assert "error" not in report, report
+    return report
+
+
+def as_zygote(scenario: Callable[[Lifelines], Report]) -> Report:
+    """Run `scenario` in a forked stand-in zygote holding its lifelines; its report."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        report: dict[str, Any] = {}
-        try:
-            os.close(read_end)
-            old_tmp = _namespaces.enter()
-            os.close(old_tmp)
-            report = {
-                "pid_ns": os.readlink("/proc/self/ns/pid_for_children"),
-                "factory_closed": _namespaces._factory is None,
-                **body(),
-            }
-        except BaseException as exc:
-            report = {"error": repr(exc)}
-        finally:
-            os.write(write_end, json.dumps(report).encode())
-            os._exit(0)
+    if pid == 0:  # pragma: no cover - the stand-in zygote
+        os.close(read_end)
+        _report_through(write_end, lambda: scenario(Lifelines()))
+        os._exit(0)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as fh:
-        data = fh.read()
-    os.waitpid(pid, 0)
-    result: dict[str, Any] = json.loads(data)
-    assert "error" not in result, result
-    return result
+    try:
+        return _read_report(read_end)
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
 
 
-def leave_a_daemon_and_a_file() -> dict[str, Any]:
+class Environment:
+    """A child forked through the lifelines that enters its namespaces, reports what
+    `body` found and exits, or (`stay`) stays until killed."""
+
+    def __init__(self, lifelines: Lifelines, body: Callable[[], Report], stay: bool = False):
+        read_end, write_end = os.pipe()
+        self.pid = lifelines.fork()
+        if self.pid == 0:  # pragma: no cover - the environment
+            os.close(read_end)
+            _report_through(write_end, lambda: {**_entered(), **body()})
+            if stay:
+                time.sleep(60)
+            os._exit(0)
+        os.close(write_end)
+        try:
+            self.report = _read_report(read_end)
+        finally:
+            os.close(read_end)
+        self.init: int = self.report["init"]
+
+    def end(self, lifelines: Lifelines) -> None:
+        """Kill it (if it stayed), reap it and cut its lifeline, as the zygote does."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        lifelines.cut(self.pid)
+
+
+def _entered() -> Report:
+    os.close(_namespaces.enter())
+    (init,) = children(os.getpid())  # the namespace's PID 1: our only child
+    return {"pid_ns": os.readlink("/proc/self/ns/pid_for_children"), "init": init}
+
+
+def reaped(pid: int, timeout: float = 10.0) -> bool:
+    """Whether `pid` (an init come back to its subreaper) ended and was reaped here.
+    Reaps every child that ended, as the zygote does: the environment's orphans come
+    to it too, and an init's exit waits until each process of its namespace is reaped."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            while (found := os.waitpid(-1, os.WNOHANG)[0]) != 0:
+                if found == pid:
+                    return True
+        time.sleep(0.02)
+    return False
+
+
+def leave_a_daemon_and_a_file() -> Report:
     with open("/tmp/left-behind", "w") as fh:
         fh.write("secret of the previous environment")
     daemon = subprocess.Popen(["sleep", "60"], start_new_session=True)
     return {"daemon": daemon.pid, "tmp": sorted(os.listdir("/tmp"))}
 
 
-def look_around() -> dict[str, Any]:
+def look_around() -> Report:
     return {"tmp": sorted(os.listdir("/tmp"))}
 
 
-def look_then_leave_a_file() -> dict[str, Any]:
+def look_then_leave_a_file() -> Report:
     seen = look_around()
     with open("/tmp/left-behind", "w") as fh:
         fh.write("secret of the previous environment")
     return seen
 
 
-def test_what_an_environment_leaves_dies_with_it_and_the_next_finds_tmp_empty(
-    factory: socket.socket,
-) -> None:
-    first = in_environment(leave_a_daemon_and_a_file)
-    assert first["factory_closed"] is True  # a handler cannot ask for namespaces
-    assert first["tmp"] == ["left-behind"]  # its own /tmp, not the machine's
-    # The environment has exited: its setsid'd child goes with it (its pid is our
-    # namespace's numbering: the environment itself is outside its PID namespace).
-    assert wait_gone(first["daemon"])
-    for _ in range(5):  # each later one too finds nothing of the one before
-        assert in_environment(look_then_leave_a_file)["tmp"] == []
+def test_what_an_environment_leaves_dies_with_it_and_the_next_finds_tmp_empty() -> None:
+    def scenario(lifelines: Lifelines) -> Report:
+        first = Environment(lifelines, leave_a_daemon_and_a_file)
+        first.end(lifelines)
+        later = []
+        for _ in range(5):
+            each = Environment(lifelines, look_then_leave_a_file)
+            each.end(lifelines)
+            later.append(each.report["tmp"])
+        return {
+            "first_tmp": first.report["tmp"],
+            # Its setsid'd child goes with it (its pid is our numbering: the
+            # environment itself is outside its PID namespace).
+            "daemon_gone": wait_gone(first.report["daemon"]),
+            # The init came back to the zygote (a subreaper) to be reaped: no zombie.
+            "init_reaped": reaped(first.init),
+            "later_tmp": later,
+        }
+
+    seen = as_zygote(scenario)
+    assert seen["first_tmp"] == ["left-behind"]  # its own /tmp, not the machine's
+    assert seen["daemon_gone"] is True
+    assert seen["init_reaped"] is True
+    assert seen["later_tmp"] == [[]] * 5  # each later one finds nothing of the one before
 
 
-def namespace_init(pid_for_children: str) -> int:
-    """The pid (ours) of PID 1 of the namespace an environment's children go to."""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.readlink(f"/proc/{entry}/ns/pid") != pid_for_children:
-                    continue
-                status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
-                continue
-            for line in status.splitlines():
-                if line.startswith("NSpid:") and line.split()[-1] == "1":
-                    return int(entry)
-    raise AssertionError(f"no init in {pid_for_children}")
+def test_a_namespaces_init_is_cat_holding_a_fraction_of_an_interpreter() -> None:
+    def scenario(lifelines: Lifelines) -> Report:
+        held = Environment(lifelines, look_around, stay=True)
+        init = held.init
+        fds = {fd: os.readlink(f"/proc/{init}/fd/{fd}") for fd in os.listdir(f"/proc/{init}/fd")}
+        seen = {
+            "tmp": held.report["tmp"],
+            "exe": os.readlink(f"/proc/{init}/exe"),
+            "cmdline": Path(f"/proc/{init}/cmdline").read_text(),
+            "comm": Path(f"/proc/{init}/comm").read_text(),
+            "own_kb": own_kb(init),
+            "fds": fds,
+        }
+        held.end(lifelines)
+        return {**seen, "init_reaped": reaped(init)}
+
+    cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
+    assert cat is not None, "this test needs cat (coreutils)"
+    seen = as_zygote(scenario)
+    assert seen["exe"] == os.path.realpath(cat)
+    # What top, ps -o comm and pkill see: not "cat"; and the link it was run by is gone.
+    assert seen["comm"] == "lambic-ns\n" and seen["cmdline"] == "lambic-ns\0"
+    assert seen["tmp"] == []
+    # Nothing of the environment's: its lifeline on 0, /dev/null on 1 and 2.
+    assert sorted(seen["fds"]) == ["0", "1", "2"]
+    assert seen["fds"]["0"].startswith("pipe:")
+    assert seen["fds"]["1"] == seen["fds"]["2"] == "/dev/null"
+    # An interpreter forked for it held ~1.3 MB of its own; cat ~0.15 MB.
+    assert seen["own_kb"] < 600
+    assert seen["init_reaped"] is True  # it ended when its lifeline was cut
+
+
+def test_without_cat_an_init_waits_in_an_interpreter() -> None:
+    def scenario(lifelines: Lifelines) -> Report:
+        _namespaces.find_cat = lambda: None  # type: ignore[assignment]  # (a fork's copy)
+        held = Environment(lifelines, leave_a_daemon_and_a_file, stay=True)
+        exe = os.readlink(f"/proc/{held.init}/exe")
+        held.end(lifelines)
+        return {
+            "exe": exe,
+            "daemon_gone": wait_gone(held.report["daemon"]),
+            "init_reaped": reaped(held.init),
+        }
+
+    seen = as_zygote(scenario)
+    assert seen["exe"] == os.path.realpath(sys.executable)
+    assert seen["daemon_gone"] is True and seen["init_reaped"] is True
+
+
+def test_environments_alive_at_once_each_live_on_their_own_lifeline() -> None:
+    def scenario(lifelines: Lifelines) -> Report:
+        first = Environment(lifelines, look_around, stay=True)
+        second = Environment(lifelines, look_around, stay=True)
+        first.end(lifelines)
+        # The second environment was forked while the first's lifeline was held: it
+        # must not hold it too, or the first's namespace would live on in it.
+        seen = {
+            "own_namespaces": first.report["pid_ns"] != second.report["pid_ns"],
+            "first_gone": reaped(first.init),
+            "second_alive": alive(second.init),
+        }
+        second.end(lifelines)
+        return {**seen, "second_gone": reaped(second.init)}
+
+    assert as_zygote(scenario) == {
+        "own_namespaces": True,
+        "first_gone": True,
+        "second_alive": True,
+        "second_gone": True,
+    }
 
 
 @contextlib.contextmanager
-def an_environment_held() -> Iterator[str]:
-    """A forked child that enters namespaces as an environment does and stays there
-    while we look: its children's PID namespace; killed after."""
+def a_zygote_holding_an_environment() -> Iterator[tuple[int, int]]:
+    """A stand-in zygote (pid) holding one environment's lifeline (its init's pid)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # pragma: no cover - stays in its namespaces while we look
-        os.close(read_end)
-        os.close(_namespaces.enter())
-        os.write(write_end, os.readlink("/proc/self/ns/pid_for_children").encode())
-        time.sleep(30)
+    if pid == 0:  # pragma: no cover - the stand-in zygote, until killed
+
+        def hold() -> Report:
+            held = Environment(Lifelines(), look_around, stay=True)
+            return {"init": held.init}
+
+        _report_through(write_end, hold)
+        time.sleep(60)
         os._exit(0)
     os.close(write_end)
     try:
-        yield os.read(read_end, 100).decode()
+        yield pid, _read_report(read_end)["init"]
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, 9)
-        os.waitpid(pid, 0)
         os.close(read_end)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
-def test_a_namespaces_init_is_cat_holding_a_fraction_of_an_interpreter(
-    factory: socket.socket,
-) -> None:
-    with an_environment_held() as ns:
-        init = namespace_init(ns)
-        cat = shutil.which("cat", path=os.defpath) or shutil.which("cat")
-        assert cat is not None, "this test needs cat (coreutils)"
-        # The builder answers as soon as the init is forked; it execs cat meanwhile
-        # (its arguments show once the exec has loaded cat: its exe and name before).
-        cmdline = Path(f"/proc/{init}/cmdline")
-        deadline = time.monotonic() + 10
-        while cmdline.read_bytes() != b"lambic-ns\0":
-            assert time.monotonic() < deadline, cmdline.read_bytes()
-            time.sleep(0.01)
-        assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(cat)
-        # What top, ps -o comm and pkill see: not "cat".
-        assert Path(f"/proc/{init}/comm").read_text() == "lambic-ns\n"
-        # An interpreter forked for it held ~1.3 MB of its own; cat ~0.15 MB.
-        assert own_kb(init) < 600
-    assert wait_gone(init)  # the factory saw its environment go
-
-
-def test_without_cat_an_init_waits_in_an_interpreter(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)  # the factory's fork sees it
-    with start_factory(monkeypatch):
-        with an_environment_held() as ns:
-            init = namespace_init(ns)
-            assert os.readlink(f"/proc/{init}/exe") == os.path.realpath(sys.executable)
-        assert wait_gone(init)
-        first = in_environment(leave_a_daemon_and_a_file)
-        assert wait_gone(first["daemon"])
-        monkeypatch.setattr(_namespaces, "_factory", None)
-
-
-def test_namespaces_end_with_the_factory(monkeypatch: pytest.MonkeyPatch) -> None:
-    with start_factory(monkeypatch) as ours, an_environment_held() as ns:
-        init = namespace_init(ns)
-        monkeypatch.setattr(_namespaces, "_factory", None)
-        ours.close()  # as the zygote's end closes when it goes: no init outlives it
+def test_no_namespace_outlives_the_zygote() -> None:
+    with a_zygote_holding_an_environment() as (zygote, init):
+        assert alive(init)
+        os.kill(zygote, signal.SIGKILL)  # its end of every lifeline closes with it
         assert wait_gone(init)
 
 
-def test_environments_alive_at_once_get_namespaces_of_their_own(
-    factory: socket.socket,
-) -> None:
-    with an_environment_held() as held:
-        assert held.startswith("pid:[")
-        other = in_environment(look_around)
-        assert other["pid_ns"] != held
-
-
-def test_without_a_factory_an_environment_builds_its_namespaces_itself(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(_namespaces, "_factory", None)
-    first = in_environment(leave_a_daemon_and_a_file)
-    assert first["tmp"] == ["left-behind"]
-    deadline = time.monotonic() + 10
-    while alive(first["daemon"]) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not alive(first["daemon"])
-
-
-def test_a_dead_factory_is_survived_by_building_here(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    theirs.close()  # as if the factory had been killed
-    monkeypatch.setattr(_namespaces, "_factory", ours)
+def in_a_plain_fork(body: Callable[[], Report]) -> Report:
+    """Fork (no lifeline), enter namespaces, run `body`, report, exit."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_end)
+        _report_through(write_end, lambda: {**_entered(), **body()})
+        os._exit(0)
+    os.close(write_end)
     try:
-        seen = in_environment(look_around)
+        return _read_report(read_end)
     finally:
-        ours.close()
-    assert seen["tmp"] == [] and seen["factory_closed"] is True
+        os.close(read_end)
+        os.waitpid(pid, 0)
+
+
+def test_a_plain_fork_makes_namespaces_whose_init_watches_it() -> None:
+    first = in_a_plain_fork(leave_a_daemon_and_a_file)
+    assert first["tmp"] == ["left-behind"]
+    assert wait_gone(first["daemon"])
+    assert wait_gone(first["init"])
+    assert in_a_plain_fork(look_around)["tmp"] == []
 
 
 def test_a_multi_call_cat_is_run_by_its_own_name(tmp_path: Path) -> None:

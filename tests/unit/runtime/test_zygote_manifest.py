@@ -124,7 +124,7 @@ def _children(pid: int) -> list[int]:
 async def _spare_within(zygote: Zygote, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if _children(zygote.pid):  # isolation off: no namespace factory, only a spare
+        if _children(zygote.pid):  # isolation off: the spare is its only child
             return True
         await asyncio.sleep(0.02)
     return False
