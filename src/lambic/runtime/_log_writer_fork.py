@@ -3,17 +3,15 @@
 A writer started as a new interpreter (`python -m lambic.runtime._log_writer`) holds
 ~9 MB of its own memory at idle, 4 MB of that the interpreter itself. Forked, it
 shares the interpreter's pages and adds only what it imports itself (sqlite3, orjson,
-the log store). `lambic local`'s zygote forks it first thing, before its preload
+the log store). `lambic local`'s zygote forks it once its image is final
 (`fork_from_zygote`; `_zygote_launch.launch(log_writer=True)` passes it a socket, whose
-other end the gateway's process keeps); forked from the gateway's process instead, it
-kept ~7.6 MB of its own, the old copies of every page that process's later imports
-wrote. It then waits for `LogStore` to hand it its settings and the terminal's
-descriptor:
+other end the gateway's process keeps). It then waits for `LogStore` to hand it its
+settings and the terminal's descriptor:
 
-    launched = launch(preload, log_writer=True)    # the zygote forks the writer
+    launched = launch(preload, log_writer=True)    # the zygote will fork the writer
     writer = launched.take_log_writer()            # `writer_on` its socket
     ...                                            # heavy imports, the cloud starts
-    LogStore(path, echo_fd=1, forked=writer)       # `ForkedWriter.start`
+    LogStore(path, echo_fd=1, forked=writer)       # its thread: `ForkedWriter.start`
 
 It speaks the subprocess writer's protocol (a batch line in, `ok` out) over a socket
 pair, and ends when the socket closes: when `LogStore` stops it, or when the gateway's
@@ -35,6 +33,8 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
@@ -85,6 +85,9 @@ class ForkedWriter:
         self._status: int | None = None
         self._pidfd: int | None = None
         self._start_time: str | None = None  # /proc's, where pidfds are missing
+        # `LogStore`'s thread starts us (waiting for the zygote to fork the writer)
+        # while another may ask for our pid: one learns it, the other waits.
+        self._learning = threading.Lock()
 
     @property
     def started(self) -> bool:
@@ -93,10 +96,11 @@ class ForkedWriter:
     @property
     def pid(self) -> int:
         """The writer's pid (waits for it to report it)."""
-        if self._pid is None:
-            if self._sock is None:
-                raise RuntimeError("This log writer never reported its pid")
-            self._learn_pid(self._sock)
+        with self._learning:
+            if self._pid is None:
+                if self._sock is None:
+                    raise RuntimeError("This log writer never reported its pid")
+                self._learn_pid(self._sock)
         assert self._pid is not None  # set by _learn_pid
         return self._pid
 
@@ -121,18 +125,19 @@ class ForkedWriter:
         """Hand the writer its settings (and `echo_fd`, passed over the socket); then
         batches may be written to `stdin`. OSError: the writer is gone (the zygote that
         was to fork it ended first), and is closed."""
-        sock, self._sock = self._sock, None
-        if sock is None:
-            raise RuntimeError("This log writer was started already")
         settings = json.dumps({"path": str(path), "rewrite": rewrite, "verbose": verbose}).encode()
         message = struct.pack("!I", len(settings)) + settings
-        try:
-            if self._pid is None:
-                self._learn_pid(sock)
-            socket.send_fds(sock, [message], [] if echo_fd is None else [echo_fd])
-        except OSError:
-            sock.close()
-            raise
+        with self._learning:
+            sock, self._sock = self._sock, None
+            if sock is None:
+                raise RuntimeError("This log writer was started already")
+            try:
+                if self._pid is None:
+                    self._learn_pid(sock)
+                socket.send_fds(sock, [message], [] if echo_fd is None else [echo_fd])
+            except OSError:
+                sock.close()
+                raise
         self.stdin = sock.makefile("wb")
         self.stdout = sock.makefile("rb")
         sock.close()  # the two files hold the descriptor; closing both ends the writer
@@ -191,14 +196,19 @@ def _start_time(pid: int) -> str | None:
     return None if fields[0] in (b"Z", b"X") else fields[19].decode()
 
 
-def fork_from_zygote(fd: int) -> None:
-    """In the zygote, before its preload: fork the writer on socket `fd`, whose other
-    end the gateway's process holds (`writer_on`).
+def fork_from_zygote(fd: int, in_child: Callable[[], object]) -> None:
+    """In the zygote, once its image is final (its preload and warm-up done, just
+    before its first spare): fork the writer on socket `fd`, whose other end the
+    gateway's process holds (`writer_on`); `in_child` runs first in the fork (the
+    zygote's descriptors closed, its signal handling undone).
 
-    Forked from a bare interpreter, the writer shares its pages with the zygote, which
-    only adds to its own image from here (forked from the gateway's process, it kept
-    the ~7.6 MB that process's later imports made it copy). It is the zygote's child
-    but not tied to it: it outlives a killed zygote and ends when its socket closes.
+    Forked then, the writer shares the image every environment is forked from and
+    copies only the pages it writes: ~3.6 MB of its own on the flagship. Forked
+    before the preload it held ~6.6 MB: the originals of every page of the bare
+    interpreter that the zygote (its preload) and the gateway's process (its imports)
+    have since both written to were its alone; forked from the gateway's process,
+    ~7.6 MB. It is the zygote's child but not tied to it: it outlives a killed zygote
+    and ends when its socket closes.
     """
     sock = socket.socket(fileno=fd)
     sys.stdout.flush()
@@ -212,6 +222,7 @@ def fork_from_zygote(fd: int) -> None:
     if pid:
         sock.close()
         return
+    in_child()
     _be_writer(sock)
 
 

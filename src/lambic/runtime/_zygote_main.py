@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from lambic._start_trace import stamp
 from lambic.runtime import _isolation
-from lambic.runtime._log_writer_fork import fork_from_zygote
 from lambic.runtime._sandbox import set_parent_death_signal
 from lambic.runtime._zygote_process import preload_modules, serve
 
@@ -25,7 +24,9 @@ def main(argv: Sequence[str]) -> None:
     `log-writer=FD`: fork the log store's writer on that socket (`lambic local`'s)."""
     ctrl_fd, parent_pid = int(argv[0]), int(argv[1])
     options = argv[3:]
-    log_fds = [int(o.split("=", 1)[1]) for o in options if o.startswith("log-writer=")]
+    log_fd = next(
+        (int(o[len("log-writer=") :]) for o in options if o.startswith("log-writer=")), None
+    )
     stamp("zygote: main")
     # `-m` put the invoker's working directory first on sys.path; a Lambda function
     # sees only its task root (added per environment) and the runtime's packages.
@@ -33,15 +34,11 @@ def main(argv: Sequence[str]) -> None:
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
-    # Before the preload, the writer is a fork of a bare interpreter: it shares its
-    # pages instead of keeping copies of boto3's (see there).
-    for fd in log_fds:
-        fork_from_zygote(fd)
     _isolation.facilities()  # its probe forks: cheaper before the preload
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
     stamp("zygote: preloaded")
     ctrl = socket.socket(fileno=ctrl_fd)
-    serve(ctrl, warm, hold_warm="hold" in options)
+    serve(ctrl, warm, hold_warm="hold" in options, log_writer=log_fd)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,16 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lambic._start_trace import stamp
 from lambic.project.sdk_use import services_to_warm
 from lambic.runtime import _isolation
+from lambic.runtime._log_writer_fork import fork_from_zygote
 from lambic.runtime._namespaces import Lifelines
-from lambic.runtime._process_names import ENVIRONMENT, READER, name_this_process
+from lambic.runtime._process_names import ENVIRONMENT, LOG_WRITER, READER, name_this_process
 
 __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
 
@@ -312,7 +314,12 @@ def _reap(ctrl: socket.socket, children: set[int], lifelines: Lifelines) -> None
             _send(ctrl, {"op": "exited", "pid": pid, "status": status})
 
 
-def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False) -> None:
+def serve(
+    ctrl: socket.socket,
+    warm: Sequence[str] = (),
+    hold_warm: bool = False,
+    log_writer: int | None = None,
+) -> None:
     """Fork environments (and manifest readers) on request until `ctrl` closes.
 
     `warm`: boto3 clients to build when idle, one per quiet moment, before the first
@@ -320,6 +327,9 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
     that comes meanwhile forks at once; that environment loads what is missing itself.
     `hold_warm`: build none before the first request (`lambic local`'s manifest read,
     which a client being built would otherwise delay by up to ~0.1 s).
+    `log_writer`: the socket of the log store's writer to fork, which is forked once
+    the image is final (`_log_writer_fork.fork_from_zygote`), just before the first
+    spare.
     """
     # The warm steps still to run (None: all done).
     pending: Iterator[bool] | None = _warm_steps(warm) if warm else None
@@ -396,6 +406,13 @@ def serve(ctrl: socket.socket, warm: Sequence[str] = (), hold_warm: bool = False
                 if time.monotonic() < quiet_until:
                     continue
                 warm_step()
+                continue
+            if not events and log_writer is not None:
+                fork_from_zygote(
+                    log_writer, partial(_become_child, [*closing, *initialising], LOG_WRITER)
+                )
+                log_writer = None
+                stamp("zygote: log writer forked")
                 continue
             if not events and spare is None and not initialising:
                 spare = _fork_spare(lifelines, [*closing, *initialising])

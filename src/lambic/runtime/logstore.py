@@ -223,20 +223,11 @@ class LogStore:
         self._rewrite = rewrite
         self._verbose = verbose
         self._writer: subprocess.Popen[bytes] | ForkedWriter | None
-        self._writer = None
-        if forked is not None and not forked.started:
-            try:
-                forked.start(
-                    self.path,
-                    None if self._echo is None else self._echo.fileno(),
-                    None if rewrite is None else (rewrite.prefix, rewrite.source),
-                    verbose=verbose,
-                )
-                self._writer = forked
-            except OSError:  # it is gone (its zygote died before forking it)
-                pass
-        if self._writer is None:
-            self._writer = self._spawn_writer()
+        # A forked writer is started by the thread (`_start`): its zygote forks it once
+        # its image is final, after `lambic local`'s first answer; until then what is
+        # queued waits for it, and nothing here does.
+        self._unstarted = forked if forked is not None and not forked.started else None
+        self._writer = self._unstarted or self._spawn_writer()
         self._thread = threading.Thread(target=self._run, name="lambic-logstore", daemon=True)
         self._thread.start()
 
@@ -295,7 +286,20 @@ class LogStore:
         # A full disk must not stop the invoker; the batch is lost, serving goes on.
         commit_batch(self._conn, events, usage, self._echo, self._rewrite, verbose=self._verbose)
 
+    def _start(self, forked: ForkedWriter) -> None:
+        try:
+            forked.start(
+                self.path,
+                None if self._echo is None else self._echo.fileno(),
+                None if self._rewrite is None else (self._rewrite.prefix, self._rewrite.source),
+                verbose=self._verbose,
+            )
+        except OSError:  # it is gone (its zygote died before forking it)
+            self._writer = self._spawn_writer()
+
     def _run(self) -> None:
+        if self._unstarted is not None:
+            self._start(self._unstarted)
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()

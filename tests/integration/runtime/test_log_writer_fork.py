@@ -148,8 +148,9 @@ def test_a_zygote_that_died_before_forking_it_leaves_the_store_spawning_its_own(
     theirs.close()  # nobody will report a pid
     store = LogStore(tmp_path / "logs.sqlite3", forked=writer_on(ours))
     try:
-        assert isinstance(store._writer, subprocess.Popen)
         store.append(LogEvent(GROUP, STREAM, 1, "spawned"))
+        store.flush()  # the store's thread has found the writer gone by now
+        assert isinstance(store._writer, subprocess.Popen)
     finally:
         store.close()
     assert stored_messages(tmp_path / "logs.sqlite3") == ["spawned"]
