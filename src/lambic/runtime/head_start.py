@@ -78,7 +78,7 @@ def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart
     try:
         if launched is None:
             launched = launch_local()
-        # The zygote forks the writer before its preload (`_log_writer_fork`).
+        # The zygote forks the writer once its image is final (`_log_writer_fork`).
         writer = launched.take_log_writer()
         return HeadStart(sock, start_zygote(project_dir, stage, launched), writer)
     except BaseException:

@@ -1,4 +1,4 @@
-"""`lambic local`'s log writer is forked by its zygote before the zygote's preload
+"""`lambic local`'s log writer is forked by its zygote once the zygote's image is final
 (`_log_writer_fork.fork_from_zygote`): it holds less memory of its own than a new
 interpreter, commits and prints what it is handed, outlives a killed zygote and never
 outlives the gateway's process (which holds the other end of its socket)."""
@@ -189,11 +189,10 @@ def test_the_writer_holds_less_memory_of_its_own_than_a_new_interpreter(
 
     writer_kb, zygote_kb = asyncio.run(measure())
     spawned_kb = spawned_writer_kb(tmp_path / "spawned.sqlite3")
-    # Measured: forked, ~6.6 MB of its own on the flagship (sqlite3, orjson, the log
-    # store and their heap, and the originals of the interpreter's pages that the
-    # zygote and the gateway's process have since written to: those are its alone);
-    # ~7.6 MB forked from the gateway's process after the CLI's imports; ~9 MB as a
-    # new interpreter. The zygote holds ~30 MB.
+    # Measured: forked, ~3.4 MB of its own in `lambic local` on the flagship (sqlite3,
+    # orjson, the log store, their heap and the pages of the zygote's image it wrote),
+    # ~6.4 MB here (a zygote of its own interpreter, warming seven services); ~9 MB as
+    # a new interpreter.
     assert writer_kb < spawned_kb, (writer_kb, spawned_kb, zygote_kb)
 
 
