@@ -74,8 +74,9 @@ BOTH_USE = (
     "xml.etree.ElementTree",
 )
 
-#: The log store's writer, which the zygote forks first thing (`_log_writer_fork`):
-#: what it imports (sqlite3, orjson, the log store) the gateway's process imports too.
+#: The log store's writer, which the zygote forks once its image is final
+#: (`_log_writer_fork`): what it imports (sqlite3, orjson, the log store) the gateway's
+#: process imports too.
 #: Imported by the writer after the fork, they were ~2 MB of its own memory (the
 #: import machinery writes to pages of the image it shares); imported here, nobody
 #: holds a copy (measured on the flagship: the writer's own 5.0 -> 3.1 MB).

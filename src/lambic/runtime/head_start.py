@@ -13,8 +13,8 @@ after them:
 The port is bound before the zygote starts, as `LocalCloud` would: a port in use is
 one clear error, and no process is left (the CLI may have started the zygote's process
 even earlier, before its own imports: `_zygote_launch.launch_ahead`; it is stopped
-then). The zygote forks the log store's writer before its own preload
-(`_log_writer_fork`: it shares a bare interpreter's pages instead of being a new
+then). The zygote forks the log store's writer once its image is final
+(`_log_writer_fork`: it shares the zygote's pages instead of being a new
 interpreter); this process keeps its end of the writer's socket. This module imports
 only what the zygote's handle, the writer's handle and the socket need (no services,
 no gateway).

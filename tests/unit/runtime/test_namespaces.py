@@ -50,13 +50,13 @@ def _read_report(fd: int) -> Report:
     return report
 
 
-def as_zygote(scenario: Callable[[Lifelines], Report]) -> Report:
-    """Run `scenario` in a forked stand-in zygote holding its lifelines; its report."""
+def in_a_fork(make: Callable[[], Report]) -> Report:
+    """What `make` reports, run in a child forked (plainly) for it."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # pragma: no cover - the stand-in zygote
+    if pid == 0:  # pragma: no cover - the child
         os.close(read_end)
-        _report_through(write_end, lambda: scenario(Lifelines()))
+        _report_through(write_end, make)
         os._exit(0)
     os.close(write_end)
     try:
@@ -64,6 +64,11 @@ def as_zygote(scenario: Callable[[Lifelines], Report]) -> Report:
     finally:
         os.close(read_end)
         os.waitpid(pid, 0)
+
+
+def as_zygote(scenario: Callable[[Lifelines], Report]) -> Report:
+    """Run `scenario` in a forked stand-in zygote holding its lifelines; its report."""
+    return in_a_fork(lambda: scenario(Lifelines()))
 
 
 class Environment:
@@ -263,18 +268,7 @@ def test_no_namespace_outlives_the_zygote() -> None:
 
 def in_a_plain_fork(body: Callable[[], Report]) -> Report:
     """Fork (no lifeline), enter namespaces, run `body`, report, exit."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read_end)
-        _report_through(write_end, lambda: {**_entered(), **body()})
-        os._exit(0)
-    os.close(write_end)
-    try:
-        return _read_report(read_end)
-    finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
+    return in_a_fork(lambda: {**_entered(), **body()})
 
 
 def test_a_plain_fork_makes_namespaces_whose_init_watches_it() -> None:
