@@ -34,7 +34,7 @@ def main(argv: Sequence[str]) -> None:
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
     set_parent_death_signal(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the invoker's to handle
-    _isolation.facilities()  # its probe forks: cheaper before the preload
+    _isolation.namespaced()  # probed now (a fork) where on: cheaper before the preload
     warm = preload_modules([m for m in argv[2].split(",") if m] if len(argv) > 2 else [])
     stamp("zygote: preloaded")
     ctrl = socket.socket(fileno=ctrl_fd)
