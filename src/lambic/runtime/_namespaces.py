@@ -38,6 +38,7 @@ import signal
 import sys
 from typing import NamedTuple, NoReturn
 
+from lambic.runtime._descriptors import close_all_but
 from lambic.runtime._process_names import NAMESPACES, name_this_process
 
 __all__ = [
@@ -61,7 +62,6 @@ _CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV = 0x1, 0x2, 0x4
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
-_MAX_FD = 1 << 16
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -205,15 +205,6 @@ class Lifelines:
 _lifeline: int | None = None
 
 
-def _close_all_but(*keep: int) -> None:
-    low = 3
-    for fd in sorted(keep):
-        if fd >= low:
-            os.closerange(low, fd)
-            low = fd + 1
-    os.closerange(low, _MAX_FD)
-
-
 def _init(until: int) -> NoReturn:
     """PID 1 of an environment's namespace as an interpreter (pragma: no cover - a
     forked child), where cat is not to be had: it waits until `until` (a lifeline, or
@@ -228,7 +219,7 @@ def _init(until: int) -> NoReturn:
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # not the environment's log pipe: its EOF marks its end
             os.dup2(devnull, fd)
-        _close_all_but(until)
+        close_all_but([until])
         poller = select.poll()
         # A pidfd turns readable when its process exits; a pipe (only ever closed,
         # never written) hangs up when its write end closes.

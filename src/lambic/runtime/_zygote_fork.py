@@ -37,6 +37,7 @@ import types
 from collections.abc import Sequence
 
 from lambic import _start_trace
+from lambic.runtime._descriptors import close_all_but
 from lambic.runtime._process_names import ZYGOTE, name_this_process
 from lambic.runtime._waiting import poll_until
 
@@ -181,7 +182,7 @@ def _shed_inheritance(keep: Sequence[int]) -> None:
     os.dup2(null, 0)
     os.close(null)
     trace = _start_trace.descriptor()  # LAMBIC_START_TRACE's file: the zygote stamps too
-    _close_descriptors_but([*keep, *([] if trace is None else [trace])])
+    close_all_but([*keep, *([] if trace is None else [trace])])
     # The CLI's script directory (or working directory, under `python -m`) is first on
     # sys.path unless -P; `_zygote_main.main` drops the working directory as before.
     if not sys.flags.safe_path and sys.path:
@@ -192,13 +193,3 @@ def _shed_inheritance(keep: Sequence[int]) -> None:
     for name in [n for n in sys.modules if n == "lambic.cli" or n.startswith("lambic.cli.")]:
         del sys.modules[name]
     name_this_process(PROCESS_NAME)
-
-
-def _close_descriptors_but(keep: Sequence[int]) -> None:
-    """Close every descriptor above the terminal's but `keep` (`os.closerange`: one
-    close_range call per gap where the kernel has it)."""
-    low = 3
-    for fd in sorted({fd for fd in keep if fd >= low}):
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
