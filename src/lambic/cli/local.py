@@ -1,31 +1,19 @@
-"""`lambic local`: serve the project as a local cloud until Ctrl-C / SIGTERM."""
+"""`lambic local`: serve the project as a local cloud until Ctrl-C / SIGTERM.
+
+The command parses; `local_serve.serve` serves. Run by the console script, the parse
+happens in a short-lived fork that hands the options back (`parse_ahead.HandBack`).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from lambic.cli.local_serve import LocalOptions, serve
 from lambic.cli.options import project_dir_option, stage_option
+from lambic.cli.parse_ahead import HandBack
 from lambic.project.account import DEFAULT_SERVICES_PORT
-
-if TYPE_CHECKING:
-    from lambic.runtime.local import LocalCloud
-
-
-def _run(cloud: LocalCloud) -> None:
-    try:
-        # uvloop makes the HTTP front and the environments' sockets cheaper; optional.
-        import uvloop
-    except ImportError:
-        asyncio.run(cloud.serve())
-        return
-    uvloop.run(cloud.serve())
 
 
 @click.command("local")
@@ -73,42 +61,19 @@ def local(
     """Run the app locally: API Gateway at http://HOST:PORT/, Lambda-style environments,
     local AWS services at http://HOST:SERVICES_PORT/, every event handler live, and the
     WebSocket API (if app.py has @app.on_ws_* handlers) at ws://HOST:WS_PORT/."""
-    # Start-up allocates for good (modules, services, the project): collections would
-    # walk it all again and again on the way to the first answer (~10-20 ms of CPU).
-    # `LocalCloud.serve` freezes what start-up made and turns collection back on.
-    gc.disable()
-    # The port and the zygote first, with this module's light imports only: the
-    # zygote's boto3 import then runs beside the imports below, not after them.
-    from lambic._start_trace import stamp
-
-    stamp("main: cli")
-    from lambic.runtime.head_start import head_start
-
-    head = head_start(project_dir, stage, host, port)
-    stamp("main: head started")
-    from lambic.runtime.live_event_sources import LiveEventSources
-    from lambic.runtime.local import LocalCloud
-    from lambic.runtime.local_services import LocalServices
-    from lambic.runtime.websocket_gateway import WebSocketGateway
-
-    stamp("main: imports done")
-    services = None if no_services else LocalServices(host=host, port=services_port)
-    cloud = LocalCloud(
-        project_dir,
+    options = LocalOptions(
+        project_dir=project_dir,
         host=host,
         port=port,
         stage=stage,
-        reload=not no_reload,
-        echo=lambda line: click.echo(line),
-        log_fd=sys.stdout.fileno(),
+        no_reload=no_reload,
+        services_port=services_port,
+        ws_port=ws_port,
+        no_services=no_services,
         verbose=verbose,
-        services=[services] if services else [],
-        head_start=head,
-        # The WebSocket API first: its @connections endpoint goes into every environment.
-        event_sources=[
-            WebSocketGateway(host=host, port=port + 1 if ws_port is None else ws_port),
-            LiveEventSources(services),
-        ],
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        _run(cloud)
+    hand_back = click.get_current_context().find_object(HandBack)
+    if hand_back is not None:
+        hand_back(options)
+        return
+    serve(options)

@@ -5,10 +5,11 @@ adopts one already started (`take_ahead`). On the way to `lambic local`'s first
 answer the zygote's own start (a new interpreter importing boto3, ~0.2 s of CPU) is
 the longest step; the process needs nothing from the command's options (the paths it
 protects travel with each request later), so the CLI starts it before it imports click
-and its commands (`launch_ahead`, from `lambic.cli`): ~60 ms of the CLI's imports then
-run beside the zygote's instead of before them. There, where the process has no thread
-yet, the zygote is a fork of the CLI's process once the code both use is imported
-(`_zygote_fork`: the two share those pages); elsewhere a new interpreter.
+and its commands (`launch_ahead`, from the console script, `lambic.__main__`): ~60 ms
+of the CLI's imports then run beside the zygote's instead of before them. There, where
+the process has no thread yet, the zygote is a fork of the CLI's process once the code
+both use is imported (`_zygote_fork`: the two share those pages); elsewhere a new
+interpreter.
 
 Standard library only, and no asyncio: this runs before anything else is imported.
 """
@@ -27,7 +28,15 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from lambic.runtime._log_writer_fork import ForkedWriter
 
-__all__ = ["DEFAULT_PRELOAD", "Launched", "launch", "launch_ahead", "launch_local", "take_ahead"]
+__all__ = [
+    "DEFAULT_PRELOAD",
+    "Launched",
+    "is_local_command",
+    "launch",
+    "launch_ahead",
+    "launch_local",
+    "take_ahead",
+]
 
 # "boto3:<service>,..." imports boto3 and builds (then drops) one client per service,
 # which leaves botocore's parsed service models and endpoint rules in the default
@@ -161,7 +170,7 @@ def launch_local(*, fork: bool = False) -> Launched:
 _ahead: Launched | None = None
 
 
-def _is_local_command(argv: Sequence[str]) -> bool:
+def is_local_command(argv: Sequence[str]) -> bool:
     """Whether this process is `lambic local ...` (the console script or `python -m
     lambic`), other than its --help."""
     if len(argv) < 2 or argv[1] != "local" or {"-h", "--help"} & set(argv[2:]):
@@ -181,7 +190,7 @@ def launch_ahead(argv: Sequence[str]) -> None:
     (a usage error), it is stopped at exit.
     """
     global _ahead
-    if _ahead is not None or not _is_local_command(argv):
+    if _ahead is not None or not is_local_command(argv):
         return
     from lambic.runtime._zygote_fork import can_fork
 

@@ -96,7 +96,7 @@ PROBE = textwrap.dedent(
 
     threading.Thread(target=drive, daemon=True).start()
     sys.argv = ["lambic", *sys.argv[4:]]
-    from lambic.cli import main
+    from lambic.__main__ import main
     main()
     """
 )

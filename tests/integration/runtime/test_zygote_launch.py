@@ -14,7 +14,7 @@ import pytest
 
 from lambic._sockets import PortInUseError
 from lambic.runtime import _zygote_launch
-from lambic.runtime._zygote_launch import _is_local_command, launch_ahead, take_ahead
+from lambic.runtime._zygote_launch import is_local_command, launch_ahead, take_ahead
 from lambic.runtime.head_start import head_start
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ MAIN = os.path.join("site-packages", "lambic", "__main__.py")
     ],
 )
 def test_only_lambic_local_starts_its_zygote_ahead(argv: list[str], expected: bool) -> None:
-    assert _is_local_command(argv) is expected
+    assert is_local_command(argv) is expected
 
 
 def _alive(pid: int) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lambic.cli import main
+from lambic.cli.main import main
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lambic.cli import main
+from lambic.cli.main import main
 from lambic.runtime.endpoint_file import ServicesLock
 
 
