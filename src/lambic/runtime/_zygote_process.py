@@ -18,13 +18,13 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lambic._start_trace import stamp
-from lambic.project.sdk_use import services_to_warm
+from lambic.project.sdk_use import warm_plan
 from lambic.runtime import _isolation
 from lambic.runtime._log_writer_fork import fork_from_zygote
 from lambic.runtime._namespaces import Lifelines
@@ -36,9 +36,12 @@ __all__ = ["INIT_QUIET_S", "MAX_MSG", "preload_modules", "serve"]
 MAX_MSG = 65536
 
 
-def _warm_steps(services: Sequence[str]) -> Iterator[bool]:
-    """Build one boto3 client (or resource) per service, in steps of ~5-30 ms of CPU;
-    each step yields whether the groundwork is laid (see below).
+def _warm_steps(
+    services: Sequence[str], resources: Collection[str] | None = None
+) -> Iterator[bool]:
+    """Build one boto3 client per service (its resource instead where it has one and
+    `resources` is None or names it), in steps of ~5-30 ms of CPU; each step yields
+    whether the groundwork is laid (see below).
 
     `serve` runs one step per idle moment, so a request (a manifest read, a spawn)
     waits for one step at most, not for a whole client (~80 ms for the first,
@@ -79,7 +82,8 @@ def _warm_steps(services: Sequence[str]) -> Iterator[bool]:
     for name in services:
         # One service failing (a model missing) does not stop the rest.
         with contextlib.suppress(Exception):
-            for _ in _warm_service(boto3, loader, name, name in with_resources):
+            as_resource = name in with_resources and (resources is None or name in resources)
+            for _ in _warm_service(boto3, loader, name, as_resource):
                 yield grounded
         grounded = True
         yield grounded
@@ -337,7 +341,7 @@ def serve(
     grounded = False
     held = hold_warm and pending is not None
     # Held, the first request is the manifest read, which names the project: the
-    # clients built are then the ones its code names (`sdk_use.services_to_warm`).
+    # clients built are then the ones its code names (`sdk_use.warm_plan`).
     plan_for_project = held
     children: set[int] = set()
     wake_r, wake_w = os.pipe()
@@ -451,9 +455,9 @@ def serve(
                     children.add(pid)
                     _send(ctrl, {"op": "spawned", "token": msg["token"], "pid": pid})
                     if planning:  # while the reader imports app.py (~1 ms for the flagship)
-                        services = services_to_warm(Path(msg["project_dir"]), warm)
-                        pending = _warm_steps(services)
-                        stamp(f"zygote: warming {','.join(services)}")
+                        plan = warm_plan(Path(msg["project_dir"]), warm)
+                        pending = _warm_steps(plan.services, plan.resources)
+                        stamp(f"zygote: warming {','.join(plan.services)}")
                     continue
                 if msg.get("op") != "spawn" or len(fds) != 2:
                     for fd in fds:

@@ -1,5 +1,5 @@
 """`lambic local`'s zygote builds boto3 clients for the services the project's code
-names (`project.sdk_use.services_to_warm`), not the usual seven: an environment holds
+names (`project.sdk_use.warm_plan`), not the usual seven: an environment holds
 those services' models, shared, and no other's."""
 
 from __future__ import annotations
@@ -29,12 +29,27 @@ def queues():
     return boto3.client("sqs"), boto3.client("sns")
 
 
-@app.route("/models")
-def models():
+def cached(kind=None):
     # What botocore's loader had cached when this environment was forked (the
     # zygote's clients); nothing here builds a client.
     loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
-    return sorted({key[1] for key in loader._cache if key[0] == "load_service_model"})
+    return sorted(
+        {
+            key[1]
+            for key in loader._cache
+            if key[0] == "load_service_model" and kind in (None, key[2])
+        }
+    )
+
+
+@app.route("/models")
+def models():
+    return cached()
+
+
+@app.route("/resource-models")
+def resource_models():
+    return cached("resources-1")
 
 
 @app.route("/busy")
@@ -83,6 +98,8 @@ def test_the_zygote_builds_the_services_the_code_names(tmp_path: Path) -> None:
         second = cloud.request("GET", "/models").json()  # the spare: a second environment
         busy.join()
         assert second == ["sns", "sqs"]
+        # Both have boto3 resources, which the code does not use: none was built.
+        assert cloud.request("GET", "/resource-models").json() == []
 
 
 def test_code_naming_no_service_gets_the_usual_ones(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambic.project.sdk_use import imports_boto3, services_named, services_to_warm
+from lambic.project.sdk_use import WarmPlan, imports_boto3, services_named, warm_plan
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_the_projects_tests_and_lambics_own_files_are_not_read(tmp_path: Path) -
     assert not imports_boto3(tmp_path)
 
 
-# Which services' clients the zygote builds for a project (`services_to_warm`).
+# Which services' clients the zygote builds for a project (`warm_plan`).
 USUAL = ["dynamodb", "s3", "sqs", "sns"]
 
 
@@ -89,7 +89,24 @@ def test_the_named_services_are_built_in_the_usual_order(tmp_path: Path) -> None
     (tmp_path / "app.py").write_text("boto3.client('lambda')\nboto3.client('s3')\n")
     (tmp_path / "chalicelib").mkdir()
     (tmp_path / "chalicelib" / "db.py").write_text("boto3.resource('dynamodb')\n")
-    assert services_to_warm(tmp_path, USUAL) == ["dynamodb", "s3", "lambda"]
+    assert warm_plan(tmp_path, USUAL) == WarmPlan(
+        ["dynamodb", "s3", "lambda"], frozenset({"dynamodb"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "resources"),
+    [
+        ("boto3.client('s3')\nboto3.resource('dynamodb')\n", {"dynamodb"}),
+        ("boto3.resource('s3')\nboto3.client('s3')\n", {"s3"}),
+        ("boto3.client('s3')\nboto3.client('dynamodb')\n", set()),
+    ],
+)
+def test_resources_are_built_for_the_services_a_resource_call_names(
+    tmp_path: Path, source: str, resources: set[str]
+) -> None:
+    (tmp_path / "app.py").write_text(source)
+    assert warm_plan(tmp_path, USUAL).resources == resources
 
 
 @pytest.mark.parametrize(
@@ -97,7 +114,7 @@ def test_the_named_services_are_built_in_the_usual_order(tmp_path: Path) -> None
 )
 def test_the_usual_services_when_none_or_not_all_are_named(tmp_path: Path, source: str) -> None:
     (tmp_path / "app.py").write_text(source)
-    assert services_to_warm(tmp_path, USUAL) == USUAL
+    assert warm_plan(tmp_path, USUAL) == WarmPlan(USUAL, None)
 
 
 def test_a_project_too_large_to_read_gets_the_usual_services(tmp_path: Path) -> None:
@@ -106,4 +123,4 @@ def test_a_project_too_large_to_read_gets_the_usual_services(tmp_path: Path) -> 
     for index in range(400):
         (tmp_path / "chalicelib" / f"m{index}.py").write_text("")
     assert services_named(tmp_path) is None
-    assert services_to_warm(tmp_path, USUAL) == USUAL
+    assert warm_plan(tmp_path, USUAL) == WarmPlan(USUAL, None)

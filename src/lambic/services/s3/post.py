@@ -67,12 +67,6 @@ class Form:
         return next((v for k, v in self.fields.items() if k.lower() == lowered), None)
 
 
-def is_form_upload(method: str, headers: Headers) -> bool:
-    return method == "POST" and headers.get("content-type", "").lower().startswith(
-        "multipart/form-data"
-    )
-
-
 def _malformed() -> S3Error:
     return S3Error(
         "MalformedPOSTRequest",

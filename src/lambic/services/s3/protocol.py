@@ -28,36 +28,78 @@ decision of `principals.check_signed` (owners, policies, ACL grants).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from types import ModuleType
 from urllib.parse import unquote
 
 from lambic.services._metering import Meter
 from lambic.services._s3_hosts import virtual_host_bucket
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.s3 import (
-    _acls,
-    _attributes,
-    _buckets,
-    _multipart,
-    _objects,
-    _protection,
-    _settings,
-    _tagging,
-    authorize,
-    principals,
-)
+from lambic.services.s3 import _buckets, authorize, principals
 from lambic.services.s3._call import Call, empty_response, xml_response
 from lambic.services.s3._metering import pricing_class
 from lambic.services.s3._wire import XML_DECL, decode_uri_part, request_ids, x
 from lambic.services.s3.cors import matching_rule
 from lambic.services.s3.engine import RequestContext, S3Engine
 from lambic.services.s3.errors import S3Error
-from lambic.services.s3.post import is_form_upload, post_object
 
 log = logging.getLogger("lambic.services.s3")
 
 Handler = Callable[[Call], ServiceResponse | Awaitable[ServiceResponse]]
+
+
+def _handlers(module: str) -> ModuleType:
+    """One of the handler modules this one routes to besides `_buckets` (objects,
+    multipart uploads, bucket settings, ACLs, object lock, form uploads...), imported
+    by the first request it serves: a local cloud whose code never sends one does not
+    hold their code (~0.4 MB of `lambic local`'s own memory on the flagship, which only
+    creates its bucket until it writes the first object)."""
+    return importlib.import_module(f"lambic.services.s3.{module}")
+
+
+class _Later:
+    """The handler `name` of module `module` (`_handlers`), imported on its first call."""
+
+    __slots__ = ("_module", "_name", "_target")
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+        self._target: Handler | None = None
+
+    def __call__(self, call: Call) -> ServiceResponse | Awaitable[ServiceResponse]:
+        target = self._target
+        if target is None:
+            target = self._target = getattr(_handlers(self._module), self._name)
+        return target(call)
+
+    def __repr__(self) -> str:
+        return f"<S3 handler {self._module}.{self._name}>"
+
+
+def _later(module: str, *names: str) -> dict[str, Handler]:
+    """`_Later` handlers by method: `_later("_acls", "GET:get_bucket_acl", ...)`."""
+    return {method: _Later(module, name) for method, _, name in (n.partition(":") for n in names)}
+
+
+post_object: Handler = _Later("post", "post_object")
+_get_object: Handler = _Later("_objects", "get_object")
+_put_object: Handler = _Later("_objects", "put_object")
+_copy_object: Handler = _Later("_objects", "copy_object")
+_delete_object: Handler = _Later("_objects", "delete_object")
+_delete_objects: Handler = _Later("_objects", "delete_objects")
+_multipart = _later(
+    "_multipart",
+    "list:list_uploads",
+    "parts:list_parts",
+    "part:upload_part",
+    "part-copy:upload_part_copy",
+    "abort:abort_upload",
+    "create:create_upload",
+    "complete:complete_upload",
+)
 
 
 # Sub-resources S3 has that this local S3 does not implement: AWS's NotImplemented
@@ -89,6 +131,13 @@ def _address(request: ServiceRequest) -> tuple[str, str | None]:
         return bucket, key
     raw_bucket, slash, raw_key = path[1:].partition("/")
     return decode_uri_part(raw_bucket), (decode_uri_part(raw_key) if slash and raw_key else None)
+
+
+def is_form_upload(method: str, headers: Mapping[str, str]) -> bool:
+    """A browser form upload (PostObject): a POST of multipart/form-data."""
+    return method == "POST" and headers.get("content-type", "").lower().startswith(
+        "multipart/form-data"
+    )
 
 
 def is_upload(request: ServiceRequest) -> bool:
@@ -226,24 +275,39 @@ _CORS_HANDLERS: dict[str, Handler] = {
 
 
 # GET sub-resources in the order they are tried: a query naming two picks the first.
-_READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (("versions", _protection.list_versions),)
+_READ_ONLY_GETS: tuple[tuple[str, Handler], ...] = (
+    ("versions", _Later("_protection", "list_versions")),
+)
+#: The bucket settings `_settings.SETTINGS` reads and writes, by sub-resource (named
+#: here so that routing a request does not import them: `_handlers`).
+SETTING_NAMES = (
+    "encryption",
+    "policy",
+    "lifecycle",
+    "publicAccessBlock",
+    "tagging",
+    "ownershipControls",
+)
 # Bucket sub-resources with a handler per method.
 _BUCKET_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
-    "versioning": {"GET": _protection.get_versioning, "PUT": _protection.put_versioning},
-    "object-lock": {
-        "GET": _protection.get_lock_configuration,
-        "PUT": _protection.put_lock_configuration,
-    },
-    **dict.fromkeys(_settings.SETTINGS, _settings.HANDLERS),
-    "acl": _acls.BUCKET_HANDLERS,
-    "policyStatus": {"GET": _acls.get_policy_status},
+    "versioning": _later("_protection", "GET:get_versioning", "PUT:put_versioning"),
+    "object-lock": _later(
+        "_protection", "GET:get_lock_configuration", "PUT:put_lock_configuration"
+    ),
+    **dict.fromkeys(
+        SETTING_NAMES,
+        _later("_settings", "GET:get_setting", "PUT:put_setting", "DELETE:delete_setting"),
+    ),
+    "acl": _later("_acls", "GET:get_bucket_acl", "PUT:put_bucket_acl"),
+    "policyStatus": _later("_acls", "GET:get_policy_status"),
 }
 _OBJECT_SUBRESOURCES: dict[str, Mapping[str, Handler]] = {
-    "retention": {"GET": _protection.get_retention, "PUT": _protection.put_retention},
-    "legal-hold": {"GET": _protection.get_legal_hold, "PUT": _protection.put_legal_hold},
-    "acl": _acls.OBJECT_HANDLERS,
-    "attributes": {"GET": _attributes.get_object_attributes},
+    "retention": _later("_protection", "GET:get_retention", "PUT:put_retention"),
+    "legal-hold": _later("_protection", "GET:get_legal_hold", "PUT:put_legal_hold"),
+    "acl": _later("_acls", "GET:get_object_acl", "PUT:put_object_acl"),
+    "attributes": _later("_attributes", "GET:get_object_attributes"),
 }
+_TAGGING = _later("_tagging", "GET:get_tagging", "PUT:put_tagging", "DELETE:delete_tagging")
 
 
 def _by_method(
@@ -262,7 +326,7 @@ def _by_method(
 _BUCKET_GETS: tuple[tuple[str, Handler], ...] = (
     ("location", _buckets.get_location),
     ("notification", _buckets.get_notification),
-    ("uploads", _multipart.list_uploads),
+    ("uploads", _multipart["list"]),
 )
 
 
@@ -300,7 +364,7 @@ def _bucket_route(call: Call, method: str) -> Handler:
     if method == "DELETE":
         return _buckets.delete_bucket
     if method == "POST" and "delete" in q:
-        return _objects.delete_objects
+        return _delete_objects
     if is_form_upload(method, call.request.headers):
         return post_object
     raise _method_not_allowed(method, "BUCKET")
@@ -317,32 +381,32 @@ def _object_route(call: Call, method: str) -> Handler:
         return handler
     headers = call.request.headers
     if "tagging" in q:
-        if method not in _tagging.HANDLERS:
+        if method not in _TAGGING:
             raise _method_not_allowed(method, "OBJECT")
-        return _tagging.HANDLERS[method]
+        return _TAGGING[method]
     if method == "GET":
         if "uploadId" in q:
-            return _multipart.list_parts
+            return _multipart["parts"]
         if call.anonymous and not q:
             return _website_object
-        return _objects.get_object
+        return _get_object
     if method == "HEAD":
         return _head_object
     if method == "PUT":
         if "uploadId" in q or "partNumber" in q:
             if "x-amz-copy-source" in headers:
-                return _multipart.upload_part_copy
-            return _multipart.upload_part
+                return _multipart["part-copy"]
+            return _multipart["part"]
         if "x-amz-copy-source" in headers:
-            return _objects.copy_object
-        return _objects.put_object
+            return _copy_object
+        return _put_object
     if method == "DELETE":
-        return _multipart.abort_upload if "uploadId" in q else _objects.delete_object
+        return _multipart["abort"] if "uploadId" in q else _delete_object
     if method == "POST":
         if "uploads" in q:
-            return _multipart.create_upload
+            return _multipart["create"]
         if "uploadId" in q:
-            return _multipart.complete_upload
+            return _multipart["complete"]
     raise _method_not_allowed(method, "OBJECT")
 
 
@@ -376,6 +440,8 @@ def _preflight(call: Call) -> ServiceResponse:
 
 
 def _head_object(call: Call) -> ServiceResponse:
+    from lambic.services.s3 import _objects  # see `_handlers`
+
     return _objects.get_object(call, head=True)
 
 
@@ -385,6 +451,8 @@ def _redirect(location: str) -> ServiceResponse:
 
 def _missing_key(call: Call) -> ServiceResponse:
     """A key that does not exist: NoSuchKey only to whom may list the bucket."""
+    from lambic.services.s3 import _objects  # see `_handlers`
+
     authorize.require_anonymous(call, "s3:ListBucket")
     return _objects.get_object(call)  # AWS's NoSuchKey
 
@@ -398,6 +466,8 @@ def _no_torrent(call: Call) -> ServiceResponse:
 
 
 def _website_root(call: Call) -> ServiceResponse:
+    from lambic.services.s3 import _objects  # see `_handlers`
+
     index = call.engine.store.get_object(call.bucket, "index.html")
     if index is None:
         authorize.require_anonymous(call, "s3:ListBucket")
@@ -409,6 +479,8 @@ def _website_root(call: Call) -> ServiceResponse:
 
 
 def _website_object(call: Call) -> ServiceResponse:
+    from lambic.services.s3 import _objects  # see `_handlers`
+
     key = call.key or ""
     call.engine.bucket(call.bucket)  # NoSuchBucket first, as S3
     obj = call.engine.store.get_object(call.bucket, key)
