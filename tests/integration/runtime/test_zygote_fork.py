@@ -201,21 +201,28 @@ ZYGOTE = ", ".join(
     [entry.partition(":")[0] for entry in DEFAULT_PRELOAD] + ["lambic.runtime._zygote_main"]
 )
 GATEWAY = (
-    "lambic.cli.local, lambic.runtime.local, lambic.runtime.websocket_gateway,"
+    "lambic.cli.local_serve, lambic.runtime.local, lambic.runtime.websocket_gateway,"
     " lambic.services.dynamodb.engine, lambic.services.s3.service, uvloop"
 )
+# What the gateway's process loads on first use: the event half of `lambic.app` for an
+# app with a schedule or an event handler, S3's object handlers with the first object
+# written (the flagship's schedule writes its page each run).
+ON_FIRST_USE = {
+    "lambic.app.schedules": "lambic.app.schedules",
+    "email.header": "lambic.services.s3._objects",
+}
 
 
-@pytest.mark.parametrize("imports", [ZYGOTE, GATEWAY, f"{GATEWAY}, lambic.app.schedules"])
+@pytest.mark.parametrize(
+    "imports", [ZYGOTE, GATEWAY, f"{GATEWAY}, {', '.join(ON_FIRST_USE.values())}"]
+)
 def test_both_processes_use_what_the_cli_imports_before_forking(imports: str) -> None:
     """Each name shared is one the zygote and the gateway's process import anyway: a
     name only one side used would delay the fork for nothing."""
     probe = f"import sys\nimport {imports}\nprint(' '.join(sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     missing = set(BOTH_USE) - set(done.stdout.split())
-    # The gateway's process loads the event half of `lambic.app` for an app with a
-    # schedule or an event handler (the flagship has one), on its first use.
-    assert missing == ({"lambic.app.schedules"} if imports == GATEWAY else set())
+    assert missing == (set(ON_FIRST_USE) if imports == GATEWAY else set())
 
 
 def test_the_gateway_imports_what_the_log_writer_does() -> None:

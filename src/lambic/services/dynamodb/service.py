@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from lambic.project.sqlite import Durability, open_database
 from lambic.services._metering import Meter
 from lambic.services.base import ServiceRequest, ServiceResponse
-from lambic.services.dynamodb import _metadata, _tags, batches, reads
+from lambic.services.dynamodb import _metadata, _tags, reads
 from lambic.services.dynamodb._metering import metered_operations, stored_bytes
 from lambic.services.dynamodb.engine import DynamoDBEngine
 from lambic.services.dynamodb.protocol import Operation, RequestOperation, dispatch
@@ -16,6 +16,7 @@ from lambic.services.dynamodb.store import DynamoDBStore
 from lambic.services.dynamodb.ttl import TtlSweeper
 
 if TYPE_CHECKING:
+    from lambic.services.dynamodb.batches import TransactionRunner
     from lambic.services.dynamodb.partiql import PartiQL
 
 
@@ -40,8 +41,18 @@ class DynamoDBService:
     ) -> None:
         self.engine = engine
         self._sweeper = TtlSweeper(engine, ttl_sweep_seconds).start() if ttl_sweep_seconds else None
-        transactions = batches.TransactionRunner(engine)
+        runners: list[TransactionRunner] = []
         built: list[PartiQL] = []
+
+        def transactions() -> TransactionRunner:
+            # Imported by the first batch or transaction call, as PartiQL's parser is
+            # below: many apps make none, and each module left out is memory every idle
+            # `lambic local` would hold.
+            if not runners:
+                from lambic.services.dynamodb.batches import TransactionRunner
+
+                runners.append(TransactionRunner(engine))
+            return runners[0]
 
         def partiql() -> PartiQL:
             # Imported on the first PartiQL call: few apps make one, and its parser's
@@ -49,8 +60,18 @@ class DynamoDBService:
             if not built:
                 from lambic.services.dynamodb.partiql import PartiQL
 
-                built.append(PartiQL(engine, transactions))
+                built.append(PartiQL(engine, transactions()))
             return built[0]
+
+        def batch_get_item(request: dict[str, Any]) -> dict[str, Any]:
+            from lambic.services.dynamodb.batches import batch_get_item
+
+            return batch_get_item(engine, request)
+
+        def batch_write_item(request: dict[str, Any]) -> dict[str, Any]:
+            from lambic.services.dynamodb.batches import batch_write_item
+
+            return batch_write_item(engine, request)
 
         def bind(function: Any) -> Operation:
             return lambda request: function(engine, request)
@@ -67,10 +88,10 @@ class DynamoDBService:
             ("dynamodb", "DeleteItem"): engine.delete_item,
             ("dynamodb", "Query"): bind(reads.query),
             ("dynamodb", "Scan"): bind(reads.scan),
-            ("dynamodb", "BatchGetItem"): bind(batches.batch_get_item),
-            ("dynamodb", "BatchWriteItem"): bind(batches.batch_write_item),
-            ("dynamodb", "TransactWriteItems"): transactions.transact_write_items,
-            ("dynamodb", "TransactGetItems"): transactions.transact_get_items,
+            ("dynamodb", "BatchGetItem"): batch_get_item,
+            ("dynamodb", "BatchWriteItem"): batch_write_item,
+            ("dynamodb", "TransactWriteItems"): lambda r: transactions().transact_write_items(r),
+            ("dynamodb", "TransactGetItems"): lambda r: transactions().transact_get_items(r),
             ("dynamodb", "ExecuteStatement"): lambda r: partiql().execute_statement(r),
             ("dynamodb", "BatchExecuteStatement"): lambda r: partiql().batch_execute_statement(r),
             ("dynamodb", "ExecuteTransaction"): lambda r: partiql().execute_transaction(r),

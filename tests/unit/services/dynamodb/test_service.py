@@ -137,3 +137,37 @@ service.close()
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False True 200 [{'pk': {'S': 'a'}}]"
+
+
+def test_batches_and_transactions_are_imported_by_the_first_call_only() -> None:
+    # A table created, written and queried (the flagship's) loads neither.
+    import subprocess
+    import sys
+
+    probe = """
+import asyncio, json, sys
+from lambic.services.base import Headers, ServiceRequest
+from lambic.services.dynamodb import create_service
+
+service = create_service(None)
+def call(op, body):
+    headers = Headers([("X-Amz-Target", f"DynamoDB_20120810.{op}")])
+    request = ServiceRequest("POST", "/", "", headers, json.dumps(body).encode())
+    return asyncio.run(service.handle(request))
+
+loaded = lambda: "lambic.services.dynamodb.batches" in sys.modules
+call("CreateTable", {"TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
+     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
+call("PutItem", {"TableName": "orders", "Item": {"pk": {"S": "a"}}})
+call("Query", {"TableName": "orders", "KeyConditionExpression": "pk = :a",
+     "ExpressionAttributeValues": {":a": {"S": "a"}}})
+before = loaded()
+got = call("TransactGetItems", {"TransactItems": [{"Get": {"TableName": "orders",
+     "Key": {"pk": {"S": "a"}}}}]})
+print(before, loaded(), got.status, json.loads(got.body)["Responses"])
+service.close()
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False True 200 [{'Item': {'pk': {'S': 'a'}}}]"
