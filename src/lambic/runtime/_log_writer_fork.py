@@ -3,15 +3,16 @@
 A writer started as a new interpreter (`python -m lambic.runtime._log_writer`) holds
 ~9 MB of its own memory at idle, 4 MB of that the interpreter itself. Forked, it
 shares the interpreter's pages and adds only what it imports itself (sqlite3, orjson,
-the log store). `lambic local`'s zygote forks it once its image is final
-(`fork_from_zygote`; `_zygote_launch.launch(log_writer=True)` passes it a socket, whose
-other end the gateway's process keeps). It then waits for `LogStore` to hand it its
-settings and the terminal's descriptor:
+the log store). `lambic local`'s zygote forks it (`fork_from_zygote`;
+`_zygote_launch.launch(log_writer=True)` passes it a socket, whose other end the
+gateway's process keeps) once its image is final and `LogStore`, busy (`BUSY_ROWS`),
+has sent the writer its settings and the terminal's descriptor on that socket; a quiet
+local cloud commits its logs itself and has no writer:
 
-    launched = launch(preload, log_writer=True)    # the zygote will fork the writer
+    launched = launch(preload, log_writer=True)    # the zygote may fork the writer
     writer = launched.take_log_writer()            # `writer_on` its socket
     ...                                            # heavy imports, the cloud starts
-    LogStore(path, echo_fd=1, forked=writer)       # its thread: `ForkedWriter.start`
+    LogStore(path, echo_fd=1, forked=writer)       # busy: `ForkedWriter.start`
 
 It speaks the subprocess writer's protocol (a batch line in, `ok` out) over a socket
 pair, and ends when the socket closes: when `LogStore` stops it, or when the gateway's
@@ -123,9 +124,10 @@ class ForkedWriter:
     def start(
         self, path: Path, echo_fd: int | None, rewrite: tuple[str, str] | None, *, verbose: bool
     ) -> None:
-        """Hand the writer its settings (and `echo_fd`, passed over the socket); then
-        batches may be written to `stdin`. OSError: the writer is gone (the zygote that
-        was to fork it ended first), and is closed."""
+        """Hand the writer its settings (and `echo_fd`, passed over the socket): the
+        zygote forks it when they arrive; then batches may be written to `stdin`.
+        OSError: the writer is gone (the zygote that was to fork it ended first), and is
+        closed."""
         settings = json.dumps({"path": str(path), "rewrite": rewrite, "verbose": verbose}).encode()
         message = struct.pack("!I", len(settings)) + settings
         with self._learning:
@@ -133,9 +135,9 @@ class ForkedWriter:
             if sock is None:
                 raise RuntimeError("This log writer was started already")
             try:
+                socket.send_fds(sock, [message], [] if echo_fd is None else [echo_fd])
                 if self._pid is None:
                     self._learn_pid(sock)
-                socket.send_fds(sock, [message], [] if echo_fd is None else [echo_fd])
             except OSError:
                 sock.close()
                 raise
@@ -198,10 +200,10 @@ def _start_time(pid: int) -> str | None:
 
 
 def fork_from_zygote(fd: int, in_child: Callable[[], object]) -> None:
-    """In the zygote, once its image is final (its preload and warm-up done, just
-    before its first spare): fork the writer on socket `fd`, whose other end the
-    gateway's process holds (`writer_on`); `in_child` runs first in the fork (the
-    zygote's descriptors closed, its signal handling undone).
+    """In the zygote, once its image is final (its preload and warm-up done) and the
+    store has sent the writer its settings: fork the writer on socket `fd`, whose other
+    end the gateway's process holds (`writer_on`); `in_child` runs first in the fork
+    (the zygote's descriptors closed, its signal handling undone).
 
     Forked then, the writer shares the image every environment is forked from and
     copies only the pages it writes: ~3.4 MB of its own on the flagship. Forked

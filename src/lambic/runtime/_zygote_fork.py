@@ -75,7 +75,7 @@ BOTH_USE = (
     "xml.etree.ElementTree",
 )
 
-#: The log store's writer, which the zygote forks once its image is final
+#: The log store's writer, which the zygote forks once its image is final and the store busy
 #: (`_log_writer_fork`): what it imports (sqlite3, orjson, the log store) the gateway's
 #: process imports too.
 #: Imported by the writer after the fork, they were ~2 MB of its own memory (the

@@ -163,7 +163,8 @@ def launch(
 
 def launch_local(*, fork: bool = False) -> Launched:
     """`lambic local`'s zygote: the usual preload, its boto3 clients built after its
-    first request (the manifest read, `hold_warm`), the log writer forked once they are."""
+    first request (the manifest read, `hold_warm`), the log writer forked once they are
+    and the log store is busy."""
     return launch(DEFAULT_PRELOAD, hold_warm=True, log_writer=True, fork=fork)
 
 

@@ -302,6 +302,15 @@ def _fork_manifest_reader(
     return pid
 
 
+def _settings_sent(sock: socket.socket) -> bool:
+    """Whether the log store sent the writer its settings on `sock` (readable: else its
+    end closed), left unread for the writer."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:
+        return False
+
+
 def _reap(ctrl: socket.socket, children: set[int], lifelines: Lifelines) -> None:
     while True:
         try:
@@ -331,9 +340,10 @@ def serve(
     that comes meanwhile forks at once; that environment loads what is missing itself.
     `hold_warm`: build none before the first request (`lambic local`'s manifest read,
     which a client being built would otherwise delay by up to ~0.1 s).
-    `log_writer`: the socket of the log store's writer to fork, which is forked once
-    the image is final (`_log_writer_fork.fork_from_zygote`), just before the first
-    spare.
+    `log_writer`: the socket of the log store's writer, forked
+    (`_log_writer_fork.fork_from_zygote`) once the image is final and the store has
+    sent the writer its settings on it: when it got busy (`LogStore`); a quiet local
+    cloud commits its logs in its own process and no writer is forked.
     """
     # The warm steps still to run (None: all done).
     pending: Iterator[bool] | None = _warm_steps(warm) if warm else None
@@ -353,6 +363,12 @@ def serve(
     sel.register(ctrl, selectors.EVENT_READ, "ctrl")
     sel.register(wake_r, selectors.EVENT_READ, "wake")
     closing: list[Any] = [sel, ctrl, wake_r, wake_w]
+    # The log writer's socket: the writer is forked once the store sends its settings
+    # on it (`LogStore`, when it gets busy) and the image is final (the warm-up done).
+    writer_sock = None if log_writer is None else socket.socket(fileno=log_writer)
+    if writer_sock is not None:
+        closing.append(writer_sock)
+    writer_watched = False
     spare: _Spare | None = None
     # Spare sockets of environments still initialising, with when to stop waiting.
     initialising: dict[socket.socket, float] = {}
@@ -405,18 +421,14 @@ def serve(
                 timeout = quiet_until - now
             elif pending is None and spare is None and initialising:
                 timeout = min(initialising.values()) - now
+            if writer_sock is not None and pending is None and not writer_watched:
+                sel.register(writer_sock, selectors.EVENT_READ, "log-writer")
+                writer_watched = True
             events = sel.select(timeout)
             if not events and pending is not None:
                 if time.monotonic() < quiet_until:
                     continue
                 warm_step()
-                continue
-            if not events and log_writer is not None:
-                fork_from_zygote(
-                    log_writer, partial(_become_child, [*closing, *initialising], LOG_WRITER)
-                )
-                log_writer = None
-                stamp("zygote: log writer forked")
                 continue
             if not events and spare is None and not initialising:
                 spare = _fork_spare(lifelines, [*closing, *initialising])
@@ -424,6 +436,19 @@ def serve(
                 children.add(spare.pid)
                 continue
             for key, _ in events:
+                if key.data == "log-writer" and writer_sock is not None:
+                    sel.unregister(writer_sock)
+                    closing.remove(writer_sock)
+                    sock, writer_sock = writer_sock, None
+                    if _settings_sent(sock):
+                        fork_from_zygote(
+                            sock.detach(),
+                            partial(_become_child, [*closing, *initialising], LOG_WRITER),
+                        )
+                        stamp("zygote: log writer forked")
+                    else:  # the gateway's process closed its end: no writer needed
+                        sock.close()
+                    continue
                 if key.data == "initialised":
                     initialised(key.fileobj)  # type: ignore[arg-type]
                     continue

@@ -13,7 +13,7 @@ after them:
 The port is bound before the zygote starts, as `LocalCloud` would: a port in use is
 one clear error, and no process is left (the CLI may have started the zygote's process
 even earlier, before its own imports: `_zygote_launch.launch_ahead`; it is stopped
-then). The zygote forks the log store's writer once its image is final
+then). The zygote forks the log store's writer when the store gets busy
 (`_log_writer_fork`: it shares the zygote's pages instead of being a new
 interpreter); this process keeps its end of the writer's socket. This module imports
 only what the zygote's handle, the writer's handle and the socket need (no services,
@@ -78,7 +78,7 @@ def head_start(project_dir: Path, stage: str, host: str, port: int) -> HeadStart
     try:
         if launched is None:
             launched = launch_local()
-        # The zygote forks the writer once its image is final (`_log_writer_fork`).
+        # The zygote forks the writer when the log store gets busy (`_log_writer_fork`).
         writer = launched.take_log_writer()
         return HeadStart(sock, start_zygote(project_dir, stage, launched), writer)
     except BaseException:

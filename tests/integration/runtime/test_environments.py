@@ -30,6 +30,7 @@ from lambic.runtime import (
 )
 from lambic.runtime._cpu_hold import HOLD_AFTER
 from lambic.runtime.zygote import DEFAULT_PRELOAD, Zygote
+from tests._support.logs import make_busy
 from tests._support.processes import alive
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
@@ -410,6 +411,7 @@ def test_aclose_kills_in_flight_work_and_leaves_no_process(tmp_path: Path) -> No
     async def scenario() -> InvocationResult:
         invoker = create_invoker(project, "dev", preload=LIGHT_PRELOAD)
         pids.append(invoker._zygote.pid)
+        make_busy(invoker.store)  # its writer process started
         assert invoker.store._writer is not None
         pids.append(invoker.store._writer.pid)
         for _ in range(2):

@@ -20,12 +20,14 @@ SCRIPT = textwrap.dedent(
     """
     import asyncio, json, sys
     from lambic.runtime import FunctionEntry, create_invoker, create_project
+    from tests._support.logs import make_busy
 
     async def main():
         project = create_project(sys.argv[1], "demo", [FunctionEntry("pid", "handlers.pid")])
         invoker = create_invoker(project, "dev", preload=("json",))
         calls = [invoker.invoke("pid", b'{"hold": 0.3}') for _ in range(3)]
         pids = [json.loads(r.payload) for r in await asyncio.gather(*calls)]
+        make_busy(invoker.store)  # its writer process started
         pids += [invoker._zygote.pid, invoker.store._writer.pid]
         print(json.dumps(pids), flush=True)
         await asyncio.sleep(60)
