@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from lambic.runtime._zygote_launch import launch_ahead
+from lambic.runtime._zygote_launch import is_local_command, launch_ahead
 
 __all__ = ["main"]
 
@@ -20,9 +20,11 @@ def main() -> None:
     """Run the `lambic` command line (`sys.argv`)."""
     # Any other command, or an import by a test, does nothing here.
     launch_ahead(sys.argv)
-    from lambic.cli.parse_ahead import local_options
+    options = None
+    if is_local_command(sys.argv):  # any other command imports nothing more here
+        from lambic.cli.parse_ahead import local_options
 
-    options = local_options(sys.argv)
+        options = local_options(sys.argv)
     if options is None:
         from lambic.cli.main import main as command_line
 
