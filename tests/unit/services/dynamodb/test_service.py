@@ -107,33 +107,42 @@ def test_describe_endpoints_names_the_host_the_client_called() -> None:
     assert without_host["Address"] == "dynamodb.us-east-1.amazonaws.com"
 
 
-def test_partiql_is_imported_by_the_first_statement_only() -> None:
-    # An idle `lambic local` with a table need not hold PartiQL's parser (~0.2 MB).
-    # A fresh interpreter: this worker's other tests have imported it.
-    import subprocess
-    import sys
-
-    probe = """
+# A fresh interpreter (this worker's other tests have imported every module) with a
+# table holding one item; `loaded()`: whether lambic.services.dynamodb.<module> is.
+_PROBE_TABLE = """
 import asyncio, json, sys
 from lambic.services.base import Headers, ServiceRequest
 from lambic.services.dynamodb import create_service
 
 service = create_service(None)
 def call(op, body):
-    headers = Headers([("X-Amz-Target", f"DynamoDB_20120810.{op}")])
+    headers = Headers([("X-Amz-Target", f"DynamoDB_20120810.{{op}}")])
     request = ServiceRequest("POST", "/", "", headers, json.dumps(body).encode())
     return asyncio.run(service.handle(request))
 
-loaded = lambda: "lambic.services.dynamodb.partiql" in sys.modules
-call("CreateTable", {"TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
-     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
-call("PutItem", {"TableName": "orders", "Item": {"pk": {"S": "a"}}})
+loaded = lambda: "lambic.services.dynamodb.{module}" in sys.modules
+call("CreateTable", {{"TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
+     "KeySchema": [{{"AttributeName": "pk", "KeyType": "HASH"}}],
+     "AttributeDefinitions": [{{"AttributeName": "pk", "AttributeType": "S"}}]}})
+call("PutItem", {{"TableName": "orders", "Item": {{"pk": {{"S": "a"}}}}}})
+"""
+
+
+def test_partiql_is_imported_by_the_first_statement_only() -> None:
+    # An idle `lambic local` with a table need not hold PartiQL's parser (~0.2 MB).
+    # A fresh interpreter: this worker's other tests have imported it.
+    import subprocess
+    import sys
+
+    probe = (
+        _PROBE_TABLE.format(module="partiql")
+        + """
 before = loaded()
 answer = call("ExecuteStatement", {"Statement": 'SELECT * FROM "orders"'})
 print(before, loaded(), answer.status, json.loads(answer.body).get("Items"))
 service.close()
 """
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False True 200 [{'pk': {'S': 'a'}}]"
@@ -144,22 +153,9 @@ def test_batches_and_transactions_are_imported_by_the_first_call_only() -> None:
     import subprocess
     import sys
 
-    probe = """
-import asyncio, json, sys
-from lambic.services.base import Headers, ServiceRequest
-from lambic.services.dynamodb import create_service
-
-service = create_service(None)
-def call(op, body):
-    headers = Headers([("X-Amz-Target", f"DynamoDB_20120810.{op}")])
-    request = ServiceRequest("POST", "/", "", headers, json.dumps(body).encode())
-    return asyncio.run(service.handle(request))
-
-loaded = lambda: "lambic.services.dynamodb.batches" in sys.modules
-call("CreateTable", {"TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
-     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
-call("PutItem", {"TableName": "orders", "Item": {"pk": {"S": "a"}}})
+    probe = (
+        _PROBE_TABLE.format(module="batches")
+        + """
 call("Query", {"TableName": "orders", "KeyConditionExpression": "pk = :a",
      "ExpressionAttributeValues": {":a": {"S": "a"}}})
 before = loaded()
@@ -168,6 +164,7 @@ got = call("TransactGetItems", {"TransactItems": [{"Get": {"TableName": "orders"
 print(before, loaded(), got.status, json.loads(got.body)["Responses"])
 service.close()
 """
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False True 200 [{'Item': {'pk': {'S': 'a'}}}]"
