@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from lambic.cli.local_serve import LocalOptions
+from lambic.runtime._descriptors import fork_with_pipe
 from lambic.runtime._zygote_fork import can_fork
 from lambic.runtime._zygote_launch import is_local_command
 
@@ -49,15 +50,9 @@ def local_options(argv: Sequence[str]) -> LocalOptions | None:
     the parse ended with, as the group would have (`SystemExit`)."""
     if not is_local_command(argv) or not can_fork():
         return None
-    read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        raise
+    pid, read_end, write_end = fork_with_pipe()
     if pid == 0:
         os.close(read_end)
         _parse(argv, write_end)

@@ -39,6 +39,8 @@ from typing import IO, Any
 
 from botocore.loaders import JSONFileLoader
 
+from lambic.runtime._descriptors import fork_with_pipe
+
 __all__ = [
     "PROSE_LEFT_OUT",
     "CompactFileLoader",
@@ -148,12 +150,9 @@ def _pack(path: str, opener: Opener) -> bytes:
 def _pack_in_fork(path: str, opener: Opener) -> bytes | None:
     """`_pack` run in a fork of this process, so that its garbage is the fork's; None
     when the fork failed (the caller packs here)."""
-    reading, writing = os.pipe()
     try:
-        pid = os.fork()
+        pid, reading, writing = fork_with_pipe()
     except OSError:
-        os.close(reading)
-        os.close(writing)
         return None
     if pid == 0:  # pragma: no cover - the fork: pack, write, leave without cleanup
         code = 1

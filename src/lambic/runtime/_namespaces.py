@@ -38,7 +38,7 @@ import signal
 import sys
 from typing import NamedTuple, NoReturn
 
-from lambic.runtime._descriptors import close_all_but
+from lambic.runtime._descriptors import close_all_but, fork_with_pipe
 from lambic.runtime._process_names import NAMESPACES, name_this_process
 
 __all__ = [
@@ -177,13 +177,7 @@ class Lifelines:
         global _lifeline
         if not self._needed:
             return os.fork()
-        until, hold = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(until)
-            os.close(hold)
-            raise
+        pid, until, hold = fork_with_pipe()
         if pid == 0:
             for fd in (hold, *self._held.values()):
                 os.close(fd)

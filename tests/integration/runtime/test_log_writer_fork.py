@@ -62,29 +62,51 @@ def writer(launched: Launched) -> Iterator[ForkedWriter]:
         taken.close()
 
 
+class Terminal:
+    """A pipe standing in for `lambic local`'s terminal: the store prints to `fd`."""
+
+    def __init__(self) -> None:
+        self._read, self.fd = os.pipe()
+
+    def printed(self) -> bytes:
+        """Everything printed, once the printing side is done (closes `fd`)."""
+        os.close(self.fd)
+        self.fd = -1
+        chunks = []
+        while chunk := os.read(self._read, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        for fd in (self._read, self.fd):
+            if fd != -1:
+                os.close(fd)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    pipe = Terminal()
+    try:
+        yield pipe
+    finally:
+        pipe.close()
+
+
 def test_the_writer_is_the_zygotes_child_and_commits_what_it_is_handed(
-    launched: Launched, writer: ForkedWriter, tmp_path: Path
+    launched: Launched, writer: ForkedWriter, terminal: Terminal, tmp_path: Path
 ) -> None:
     db = tmp_path / "logs.sqlite3"
-    read, write = os.pipe()
-    try:
-        store = LogStore(db, echo_fd=write, verbose=False, forked=writer, busy_rows=0)
-        store.append(LogEvent(GROUP, STREAM, 1, "hi there"))
-        store.flush()
-        assert store._writer is writer  # not the spawned writer's fallback
-        assert parent_of(writer.pid) == launched.proc.pid
-        assert Path(f"/proc/{writer.pid}/comm").read_text().strip() == "lambic-logs"
-        assert os.sched_getscheduler(writer.pid) == os.SCHED_BATCH
-        assert os.getpriority(os.PRIO_PROCESS, writer.pid) == 19
-        store.close()  # returns once the writer has ended: what it acknowledged is on disk
-        assert not alive(writer.pid)
-        os.close(write)
-        write = -1
-        assert os.read(read, 4096) == b"[app-dev-hello] hi there\n"
-    finally:
-        os.close(read)
-        if write != -1:
-            os.close(write)
+    store = LogStore(db, echo_fd=terminal.fd, verbose=False, forked=writer, busy_rows=0)
+    store.append(LogEvent(GROUP, STREAM, 1, "hi there"))
+    store.flush()
+    assert store._writer is writer  # not the spawned writer's fallback
+    assert parent_of(writer.pid) == launched.proc.pid
+    assert comm(writer.pid) == "lambic-logs"
+    assert os.sched_getscheduler(writer.pid) == os.SCHED_BATCH
+    assert os.getpriority(os.PRIO_PROCESS, writer.pid) == 19
+    store.close()  # returns once the writer has ended: what it acknowledged is on disk
+    assert not alive(writer.pid)
+    assert terminal.printed() == b"[app-dev-hello] hi there\n"
     assert stored_messages(db) == ["hi there"]
 
 
@@ -234,29 +256,21 @@ time.sleep(60)
 
 
 def test_a_quiet_store_commits_itself_and_its_zygote_forks_no_writer(
-    launched: Launched, writer: ForkedWriter, tmp_path: Path
+    launched: Launched, writer: ForkedWriter, terminal: Terminal, tmp_path: Path
 ) -> None:
     db = tmp_path / "logs.sqlite3"
-    read, write = os.pipe()
-    try:
-        store = LogStore(db, echo_fd=write, verbose=False, forked=writer)
-        store.append(LogEvent(GROUP, STREAM, 1, "quiet"))
-        store.flush()
-        assert store._writer is None
-        assert not [pid for pid in children_of(launched.proc.pid) if comm(pid) == "lambic-logs"]
-        busy = [LogEvent(GROUP, STREAM, 2 + i, f"busy {i}") for i in range(BUSY_ROWS)]
-        for event in busy:
-            store.append(event)
-        store.flush()  # one batch of BUSY_ROWS: the writer is forked and commits it
-        assert store._writer is writer and comm(writer.pid) == "lambic-logs"
-        store.close()
-        os.close(write)
-        write = -1
-        printed = os.read(read, 65536).decode().splitlines()
-    finally:
-        os.close(read)
-        if write != -1:
-            os.close(write)
+    store = LogStore(db, echo_fd=terminal.fd, verbose=False, forked=writer)
+    store.append(LogEvent(GROUP, STREAM, 1, "quiet"))
+    store.flush()
+    assert store._writer is None
+    assert not [pid for pid in children_of(launched.proc.pid) if comm(pid) == "lambic-logs"]
+    busy = [LogEvent(GROUP, STREAM, 2 + i, f"busy {i}") for i in range(BUSY_ROWS)]
+    for event in busy:
+        store.append(event)
+    store.flush()  # one batch of BUSY_ROWS: the writer is forked and commits it
+    assert store._writer is writer and comm(writer.pid) == "lambic-logs"
+    store.close()
+    printed = terminal.printed().decode().splitlines()
     assert printed == ["[app-dev-hello] quiet"] + [
         f"[app-dev-hello] busy {i}" for i in range(BUSY_ROWS)
     ]
